@@ -1,0 +1,23 @@
+"""provenance: has this footage been seen before, where, and how was it changed?
+
+    >>> import provenance
+    >>> report = provenance.check("samples/viral.mp4", index="sqlite:///samples.sqlite")
+    >>> report.verdict.code, report.matches[0].reference.source.first_seen
+
+Each stage is usable alone: `probe`, `frames`, `hashing`, `index`, `match`,
+`verdict`, `report`.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+
+def check(path, index=None):  # type: ignore[no-untyped-def]
+    """Check a clip against a reference index; see `provenance.pipeline.check`."""
+    from .pipeline import check as _check
+
+    return _check(path, index)
+
+
+__all__ = ["__version__", "check"]

@@ -1,0 +1,268 @@
+"""Stage 3, frames: sample a clip into small grey frames with timestamps.
+
+ffmpeg decodes once, samples at a fixed rate and scales inside the filter
+graph (built with ffmpeg-python), so Python only ever sees small arrays::
+
+    >>> frames = extract_frames("samples/viral.mp4", facts=probe("samples/viral.mp4"), fps=4)
+    >>> frames.images.shape[1:], frames.times[:3]
+    ((128, 72), array([0.  , 0.25, 0.5 ]))
+
+Still images give one frame at t = 0. `shot_keyframes` picks one frame per
+shot from the sampled frames; `write_keyframes` writes them as JPEG.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import tools
+from .errors import BadInputError, ProcessingError
+from .probe import MediaFacts, probe
+
+#: Long side of the sampled frames, in pixels. Enough for a 32x32 pHash of a
+#: region as small as a 50% picture-in-picture, small enough that an hour of
+#: reference at 2 frames/s fits in ~100 MB.
+WORK_SIZE = 128
+#: Most footage examined in one call, seconds; longer files are cut with a warning.
+MAX_DURATION_S = 4 * 3600.0
+#: Largest decoded frame accepted, in pixels (width x height as declared).
+MAX_FRAME_PIXELS = 8192 * 8192
+#: Decoding must run at least this many times faster than real time.
+MIN_DECODE_SPEED = 2.0
+#: Fixed part of the decode time limit, seconds.
+DECODE_TIMEOUT_BASE_S = 60.0
+#: Mean absolute grey difference (0-255) between sampled frames that starts a new shot.
+SHOT_CHANGE_THRESHOLD = 28.0
+
+
+@dataclass(frozen=True)
+class Frames:
+    """Frames sampled from one file: timestamps (s) and grey images (N, H, W) uint8.
+
+    `unreadable` lists (start_s, end_s) spans that could not be decoded;
+    `decode_errors` counts the decoder's error messages.
+    """
+
+    times: np.ndarray
+    images: np.ndarray
+    fps: float
+    duration_s: float
+    unreadable: tuple[tuple[float, float], ...] = ()
+    decode_errors: int = 0
+    warnings: tuple[str, ...] = field(default=())
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+def work_size(width: int, height: int, long_side: int = WORK_SIZE) -> tuple[int, int]:
+    """(w, h) of the sampled frames for a display size, keeping its aspect, even numbers."""
+    if width <= 0 or height <= 0:
+        raise ValueError("frame size must be positive")
+    scale = long_side / max(width, height)
+    w = max(2, int(round(width * scale / 2)) * 2)
+    h = max(2, int(round(height * scale / 2)) * 2)
+    return w, h
+
+
+def _decode_timeout(duration_s: float) -> float:
+    return DECODE_TIMEOUT_BASE_S + duration_s / MIN_DECODE_SPEED
+
+
+def extract_frames(
+    path: Path | str,
+    *,
+    fps: float,
+    facts: MediaFacts | None = None,
+    long_side: int = WORK_SIZE,
+    skip_nonref: bool = False,
+) -> Frames:
+    """Sample grey frames at a fixed rate.
+
+    Args:
+        path: video or still image.
+        fps: samples per second.
+        facts: the file's probe result (probed here when not given).
+        long_side: long side of the sampled frames in pixels.
+        skip_nonref: let the decoder skip non-reference frames (faster, for ingest).
+
+    Returns:
+        The sampled `Frames`.
+
+    Raises:
+        BadInputError: the file does not decode at all, or is absurdly large.
+        ProcessingError: ffmpeg failed or exceeded its time limit.
+    """
+    facts = facts or probe(path)
+    if facts.kind == "image":
+        return _image_frames(Path(path), long_side)
+    if facts.width * facts.height > MAX_FRAME_PIXELS:
+        raise BadInputError(
+            f"{path}: declared frame size {facts.width}x{facts.height} is larger than the "
+            f"{MAX_FRAME_PIXELS} pixels accepted; the file is damaged or hostile"
+        )
+    import ffmpeg  # ffmpeg-python builds the filter graph; tools.run executes it
+
+    disp_w, disp_h = facts.display_size
+    w, h = work_size(disp_w, disp_h, long_side)
+    warnings: list[str] = []
+    duration = facts.duration_s
+    if duration > MAX_DURATION_S:
+        warnings.append(f"only the first {MAX_DURATION_S:.0f} s of {duration:.0f} s were examined")
+        duration = MAX_DURATION_S
+    stream = ffmpeg.input("pipe:").video.filter("fps", fps=fps, round="near")
+    stream = stream.filter("scale", w, h, flags="area").filter("format", "gray")
+    graph = ffmpeg.output(stream, "pipe:", format="rawvideo", pix_fmt="gray", t=f"{duration + 1:.3f}")
+    out_args = graph.get_args()
+    # ffmpeg-python puts "-i pipe:" first; replace it with the confined input.
+    i = out_args.index("-i")
+    pre = ["-skip_frame", "nonref"] if skip_nonref else []
+    argv = [*pre, *tools.input_args(path), *out_args[i + 2 :]]
+    frame_bytes = w * h
+    expected = int(math.ceil((duration + 1) * fps)) + 2
+    result = tools.run_ffmpeg(argv, timeout=_decode_timeout(duration), max_stdout=frame_bytes * expected + frame_bytes)
+    raw = result.stdout
+    count = len(raw) // frame_bytes
+    errors = len(re.findall(r"error|invalid|corrupt|missing", result.stderr, re.IGNORECASE))
+    if count == 0:
+        reason = _last_line(result.stderr) or "no frame decoded"
+        raise BadInputError(f"{path}: no frame could be decoded ({reason}); the file is damaged or not a video")
+    if result.returncode != 0:
+        warnings.append(f"ffmpeg stopped early: {_last_line(result.stderr)}")
+    images = np.frombuffer(raw[: count * frame_bytes], dtype=np.uint8).reshape(count, h, w)
+    times = np.arange(count, dtype=np.float64) / fps
+    unreadable: list[tuple[float, float]] = []
+    last = float(times[-1]) + 1.0 / fps
+    if facts.duration_s > 0 and last < min(duration, facts.duration_s) - 1.0:
+        unreadable.append((round(last, 3), round(min(duration, facts.duration_s), 3)))
+        warnings.append(f"seconds {last:.1f}-{min(duration, facts.duration_s):.1f} could not be decoded")
+    if errors:
+        warnings.append(f"the decoder reported {errors} error(s); some frames may be damaged")
+    return Frames(
+        times=times,
+        images=images,
+        fps=fps,
+        duration_s=facts.duration_s,
+        unreadable=tuple(unreadable),
+        decode_errors=errors,
+        warnings=tuple(warnings),
+    )
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][-200:] if lines else ""
+
+
+def load_image(path: Path, *, grey: bool = True) -> np.ndarray:
+    """Decode a still image (EXIF orientation applied) as a grey or RGB array."""
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(path) as img:
+            img = ImageOps.exif_transpose(img)
+            return np.asarray(img.convert("L" if grey else "RGB"))
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise BadInputError(f"{path}: image cannot be decoded ({exc}); the file is damaged") from exc
+
+
+def _image_frames(path: Path, long_side: int) -> Frames:
+    import cv2
+
+    pixels = load_image(path)
+    w, h = work_size(pixels.shape[1], pixels.shape[0], long_side)
+    small = cv2.resize(pixels, (w, h), interpolation=cv2.INTER_AREA)
+    return Frames(times=np.zeros(1), images=small[None, :, :], fps=0.0, duration_s=0.0)
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    """A representative frame of one shot: its time and the shot's span."""
+
+    t: float
+    shot_start_s: float
+    shot_end_s: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {"t": self.t, "shot_start_s": self.shot_start_s, "shot_end_s": self.shot_end_s}
+
+
+def shot_keyframes(frames: Frames, *, threshold: float = SHOT_CHANGE_THRESHOLD) -> list[Keyframe]:
+    """One keyframe per shot, found from the sampled frames (no second decode).
+
+    A shot starts where the mean absolute grey difference between consecutive
+    samples exceeds `threshold`; its keyframe is the sample nearest its middle.
+    """
+    if len(frames) == 0:
+        return []
+    imgs = frames.images.astype(np.int16)
+    diffs = np.abs(np.diff(imgs, axis=0)).mean(axis=(1, 2)) if len(frames) > 1 else np.zeros(0)
+    starts = [0, *(int(i) + 1 for i in np.nonzero(diffs > threshold)[0])]
+    end_t = frames.duration_s if frames.duration_s > 0 else float(frames.times[-1])
+    out = []
+    for k, s in enumerate(starts):
+        e = starts[k + 1] if k + 1 < len(starts) else len(frames)
+        mid = (s + e - 1) // 2
+        shot_end = float(frames.times[e]) if e < len(frames) else end_t
+        out.append(Keyframe(t=float(frames.times[mid]), shot_start_s=float(frames.times[s]), shot_end_s=shot_end))
+    return out
+
+
+def grab_frame(path: Path | str, t: float, *, facts: MediaFacts, long_side: int = 360) -> np.ndarray:
+    """One colour frame (RGB, uint8) at time `t`, scaled to `long_side`.
+
+    Raises:
+        ProcessingError: when no frame can be decoded at `t`.
+    """
+    if facts.kind == "image":
+        import cv2
+
+        rgb = load_image(Path(path), grey=False)
+        w, h = work_size(rgb.shape[1], rgb.shape[0], long_side)
+        return cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
+    disp_w, disp_h = facts.display_size
+    w, h = work_size(disp_w, disp_h, long_side)
+    argv = [
+        *tools.input_args(path, seek_s=max(0.0, t)),
+        "-frames:v",
+        "1",
+        "-vf",
+        f"scale={w}:{h}:flags=area",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "pipe:",
+    ]
+    result = tools.run_ffmpeg(argv, timeout=60, max_stdout=w * h * 3 + 1)
+    if len(result.stdout) < w * h * 3:
+        raise ProcessingError(f"{path}: no frame could be decoded at {t:.2f} s")
+    return np.frombuffer(result.stdout[: w * h * 3], dtype=np.uint8).reshape(h, w, 3)
+
+
+def write_keyframes(
+    path: Path | str, out_dir: Path | str, *, facts: MediaFacts | None = None, fps: float = 2.0
+) -> list[Path]:
+    """Write one JPEG per shot into `out_dir`, named by time (``shot003_t12.500.jpg``).
+
+    Returns:
+        The written files, in time order.
+    """
+    import cv2
+
+    facts = facts or probe(path)
+    frames = extract_frames(path, fps=fps, facts=facts)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for n, key in enumerate(shot_keyframes(frames)):
+        rgb = grab_frame(path, key.t, facts=facts, long_side=640)
+        target = out / f"shot{n:03d}_t{key.t:08.3f}.jpg"
+        cv2.imwrite(str(target), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 88])
+        written.append(target)
+    return written
