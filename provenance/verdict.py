@@ -44,7 +44,6 @@ def decide(matches: Sequence[MatchSegment], *, informative_frames: int, is_image
         is_image: the query is a still image (one frame is all there is).
     """
     if matches:
-        best = matches[0]
         first = [m.reference.source.first_seen for m in matches if m.reference.source.first_seen]
         earliest = f"; earliest first-seen date {min(first)}" if first else ""
         return Verdict(
