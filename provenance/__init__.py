@@ -13,11 +13,11 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 
-def check(path, index=None):  # type: ignore[no-untyped-def]
-    """Check a clip against a reference index; see `provenance.pipeline.check`."""
+def check(path, index=None, claim=None):  # type: ignore[no-untyped-def]
+    """Check a clip against a reference index (and a claim); see `provenance.pipeline.check`."""
     from .pipeline import check as _check
 
-    return _check(path, index)
+    return _check(path, index, claim)
 
 
 __all__ = ["__version__", "check"]

@@ -8,6 +8,7 @@ stderr. Exit codes: 0 done (whatever the verdict), 1 processing failure,
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -48,6 +49,78 @@ def format_option(choices: tuple[str, ...], default: str) -> Callable[[F], F]:
         )(f)
 
     return wrap
+
+
+def claim_options(f: F) -> F:
+    """--claim-date, --claim-place, --claim-text, --claim FILE and --article FILE, passed on as one `claim`."""
+
+    @functools.wraps(f)
+    def wrapper(
+        *args: Any,
+        claim_date: str | None,
+        claim_place: str | None,
+        claim_text: str | None,
+        claim_file: Path | None,
+        article: Path | None,
+        **kwargs: Any,
+    ) -> Any:
+        from .claims import build_claim
+
+        kwargs["claim"] = build_claim(
+            date=claim_date, place=claim_place, text=claim_text, file=claim_file, article=article
+        )
+        return f(*args, **kwargs)
+
+    options = [
+        click.option("--claim-date", metavar="DATE", help="Claimed date of the event (YYYY-MM-DD, YYYY-MM or YYYY)."),
+        click.option("--claim-place", metavar="PLACE", help="Claimed place ('Baymak, Russia' or 'LAT, LON')."),
+        click.option("--claim-text", metavar="TEXT", help="What the clip is said to show."),
+        click.option(
+            "--claim",
+            "claim_file",
+            metavar="FILE",
+            type=click.Path(path_type=Path),
+            help="The claim as a YAML/JSON file (keys: text, date, place, platforms, source, article_date).",
+        ),
+        click.option(
+            "--article",
+            metavar="FILE",
+            type=click.Path(path_type=Path),
+            help="The article carrying the claim (.txt or saved .html); flags and --claim override what is read.",
+        ),
+    ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper  # type: ignore[return-value]
+
+
+def publisher_options(f: F) -> F:
+    """--org-name, --org-url, --review-url: the fact-checker, for the claimreview format."""
+    options = [
+        click.option("--org-name", metavar="NAME", help="Fact-checking organisation (ClaimReview author)."),
+        click.option("--org-url", metavar="URL", help="The organisation's web site."),
+        click.option("--review-url", metavar="URL", help="The fact-check article's URL (ClaimReview url)."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _write_report(
+    report: Any, fmt: str, output: Path | None, org_name: str | None, org_url: str | None, review_url: str | None
+) -> None:
+    """Render a report; Markdown saved with -o gets its keyframes in a folder next to it (NAME_files/)."""
+    from .report import RenderOptions, render, render_assets
+
+    assets = f"{output.stem}_files" if output is not None and fmt == "md" else None
+    options = RenderOptions(org_name, org_url, review_url, assets)
+    text = render(report, fmt, options)
+    if output is not None:
+        for rel, data in render_assets(report, fmt, options).items():
+            target = output.parent / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+    _emit(text, output)
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -109,17 +182,48 @@ def main() -> None:
 @main.command()
 @click.argument("clip", type=click.Path(path_type=Path))
 @index_option
-@format_option(("json", "md"), "json")
+@format_option(("json", "md", "html", "claimreview"), "json")
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="Write the report to this file instead of stdout."
 )
-def check(clip: Path, index_url: str | None, fmt: str, output: Path | None) -> None:
-    """Check CLIP against the reference index and print a report."""
+@claim_options
+@publisher_options
+def check(
+    clip: Path,
+    index_url: str | None,
+    fmt: str,
+    output: Path | None,
+    claim: Any,
+    org_name: str | None,
+    org_url: str | None,
+    review_url: str | None,
+) -> None:
+    """Check CLIP against the reference index (and a claim) and print a report."""
     from .pipeline import check as run_check
-    from .report import render
 
-    report = run_check(clip, index_url)
-    _emit(render(report, fmt), output)
+    report = run_check(clip, index_url, claim)
+    _write_report(report, fmt, output, org_name, org_url, review_url)
+
+
+@main.command("report")
+@click.argument("report_file", metavar="REPORT.json", type=click.Path(path_type=Path))
+@format_option(("json", "md", "html", "claimreview"), "html")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Write the report to this file instead of stdout."
+)
+@publisher_options
+def report_command(
+    report_file: Path,
+    fmt: str,
+    output: Path | None,
+    org_name: str | None,
+    org_url: str | None,
+    review_url: str | None,
+) -> None:
+    """Render a JSON report saved by 'provenance check' again, in any format, without the media."""
+    from .report import read_report
+
+    _write_report(read_report(report_file), fmt, output, org_name, org_url, review_url)
 
 
 @main.command()
@@ -128,7 +232,7 @@ def probe(file: Path) -> None:
     """Print the media facts and metadata of FILE as JSON."""
     from .probe import probe as run_probe
 
-    click.echo(json.dumps(run_probe(file).to_dict(), indent=2, ensure_ascii=False))
+    click.echo(_json(run_probe(file).to_dict()))
 
 
 @main.command()
@@ -158,6 +262,16 @@ def index() -> None:
 @click.option("--title", help="Its title.")
 @click.option("--licence", help="Its licence.")
 @click.option("--note", help="A free note.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Worker processes hashing files, one file each [default: 0, all cores].",
+)
+@click.option(
+    "-q", "--quiet", is_flag=True, help="No per-file lines or progress on stderr (failures are still listed)."
+)
 @format_option(("text", "json"), "text")
 def index_add(
     paths: tuple[Path, ...],
@@ -168,28 +282,42 @@ def index_add(
     title: str | None,
     licence: str | None,
     note: str | None,
+    jobs: int,
+    quiet: bool,
     fmt: str,
 ) -> None:
     """Add videos and images (folders recursively) to the index.
 
     A file already indexed (same SHA-256) is not added twice. Source facts
     come from the flags, else from a yt-dlp .info.json sidecar next to the file.
+    Files are hashed in parallel and each is stored in one transaction: an
+    interrupted batch keeps the files it finished, and running it again adds
+    the rest. Failed files are listed at the end; the batch goes on.
     """
     from .index import SourceFacts, open_index
-    from .ingest import add_paths
+    from .ingest import add_paths, default_jobs
+    from .progress import IngestProgress
     from .report.text import terminal
 
     source = SourceFacts(source_url, publisher, title, _first_seen(first_seen), licence, note)
-
-    def progress(item: Any) -> None:
-        if fmt == "text" and item.status != "failed":
-            click.echo(f"{item.status:8} #{item.reference.id:<5} {terminal(item.path)}", err=True)
-
+    progress = IngestProgress(sys.stderr, show_items=fmt == "text" and not quiet)
+    if quiet:
+        progress.live = False
     with open_index(index_url, create=True) as idx:
-        result = add_paths(paths, idx, source=source, on_item=progress)
+        try:
+            result = add_paths(
+                paths,
+                idx,
+                source=source,
+                on_start=progress.start,
+                on_item=progress.item,
+                jobs=jobs or default_jobs(),
+            )
+        finally:
+            progress.close()
     failed = [i for i in result.items if i.status == "failed"]
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(_json(result.to_dict()))
     else:
         for item in failed:
             click.echo(f"failed   {terminal(item.error)}", err=True)
@@ -218,7 +346,7 @@ def index_list(index_url: str | None, fmt: str) -> None:
     with open_index(index_url) as idx:
         refs = idx.references()
     if fmt == "json":
-        click.echo(json.dumps([r.to_dict() for r in refs], indent=2, ensure_ascii=False))
+        click.echo(_json([r.to_dict() for r in refs]))
     else:
         for ref in refs:
             click.echo(_ref_line(ref))
@@ -237,7 +365,7 @@ def index_show(ref_id: int, index_url: str | None, fmt: str) -> None:
         ref = idx.get(ref_id)
     data = ref.to_dict()
     if fmt == "json":
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        click.echo(_json(data))
     else:
         for key, value in data.items():
             click.echo(f"{key:12} {terminal(value if value is not None else '-')}")
@@ -254,7 +382,7 @@ def index_remove(ref_id: int, index_url: str | None, fmt: str) -> None:
     with open_index(index_url) as idx:
         ref = idx.remove(ref_id)
     if fmt == "json":
-        click.echo(json.dumps({"removed": ref.to_dict()}, indent=2, ensure_ascii=False))
+        click.echo(_json({"removed": ref.to_dict()}))
     else:
         click.echo(f"removed {_ref_line(ref)}")
 
@@ -275,9 +403,98 @@ def index_stats(index_url: str | None, fmt: str) -> None:
             click.echo(f"{key:15} {value}")
 
 
+@index.command("export")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@index_option
+@click.option("--strip-paths", is_flag=True, help="Keep only file names, not the folders files were indexed from.")
+@format_option(("text", "json"), "text")
+def index_export(file: Path, index_url: str | None, strip_paths: bool, fmt: str) -> None:
+    """Write the index to FILE (JSON Lines, gzip when FILE ends in .gz) to share it.
+
+    The file holds each reference's source and media facts and its frame
+    hashes, no media. Load it elsewhere with 'provenance index import'.
+    """
+    from .index import open_index
+    from .index.portable import export_index
+
+    with open_index(index_url) as idx:
+        result = export_index(idx, file, strip_paths=strip_paths)
+    if fmt == "json":
+        click.echo(json.dumps({"file": str(file), **result.to_dict()}, indent=2))
+    else:
+        click.echo(f"exported {result.references} references ({result.hashes} hashes) to {file}")
+
+
+@index.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@index_option
+@format_option(("text", "json"), "text")
+def index_import(file: Path, index_url: str | None, fmt: str) -> None:
+    """Add the references of an exported FILE to the index.
+
+    References already present (same SHA-256) are kept as they are, so an
+    interrupted import can simply be run again.
+    """
+    from .index import open_index
+    from .index.portable import import_index
+
+    with open_index(index_url, create=True) as idx:
+        result = import_index(idx, file)
+    if fmt == "json":
+        click.echo(json.dumps({"file": str(file), **result.to_dict()}, indent=2))
+    else:
+        click.echo(f"{result.added} added, {result.present} already present ({result.hashes} hashes read from {file})")
+
+
+@index.command("check")
+@index_option
+@format_option(("text", "json"), "text")
+def index_check(index_url: str | None, fmt: str) -> None:
+    """Verify that the index is whole and say what to do about any damage.
+
+    Checks the storage itself, the schema version, that each reference's
+    hashes are all there, and that no hash row belongs to no reference.
+    Exit 0 when the index is whole, 3 when it is damaged or cannot be opened.
+    """
+    from .errors import IndexUnavailableError
+    from .index import open_index
+    from .report.text import terminal
+
+    with open_index(index_url) as idx:
+        report = idx.integrity()
+    if fmt == "json":
+        click.echo(_json(report.to_dict()))
+    else:
+        for problem in report.problems:
+            click.echo(f"problem  {terminal(problem.message, 1000)}; {terminal(problem.action, 1000)}")
+        state = "whole" if report.ok else f"{len(report.problems)} problem(s)"
+        click.echo(
+            f"{terminal(report.url)}: {report.references} references, {report.hashes} hashes, "
+            f"schema {report.schema_version}; checked {', '.join(report.checks)}: {state}"
+        )
+    if not report.ok:
+        raise IndexUnavailableError(
+            f"{report.url}: damaged ({len(report.problems)} problem(s), listed above with what to do)"
+        )
+
+
 def run() -> None:
     """Console entry point."""
+    import signal
+
+    def terminated(signum: int, frame: Any) -> None:
+        # Unwind like Ctrl-C: the open transaction rolls back, workers are stopped.
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminated)
     main(prog_name="provenance")
+
+
+def _json(data: Any) -> str:
+    """Indented JSON for stdout, readable Unicode, nothing a terminal would act on."""
+    from .report.text import json_safe
+
+    return json_safe(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def _one_line(exc: BaseException) -> str:

@@ -30,8 +30,16 @@ from .probe import MediaFacts, probe
 WORK_SIZE = 128
 #: Most footage examined in one call, seconds; longer files are cut with a warning.
 MAX_DURATION_S = 4 * 3600.0
+#: Fewest bytes a second of real video takes. The cheapest encoding measured
+#: here, one static 320x240 frame a second in x264, takes 37 B/s. A file that
+#: declares more seconds than its size can hold (a 1.5 kB MP4 showing one
+#: black frame for 10 hours) is examined only as far as its bytes reach, so a
+#: tiny file cannot buy hours of decoding.
+MIN_BYTES_PER_S = 25.0
+#: Examined whatever the file's size, seconds.
+MIN_EXAMINED_S = 60.0
 #: Largest decoded frame accepted, in pixels (width x height as declared).
-MAX_FRAME_PIXELS = 8192 * 8192
+MAX_FRAME_PIXELS = tools.MAX_FRAME_PIXELS
 #: Decoding must run at least this many times faster than real time.
 MIN_DECODE_SPEED = 2.0
 #: Fixed part of the decode time limit, seconds.
@@ -81,6 +89,7 @@ def extract_frames(
     facts: MediaFacts | None = None,
     long_side: int = WORK_SIZE,
     skip_nonref: bool = False,
+    max_duration_s: float = MAX_DURATION_S,
 ) -> Frames:
     """Sample grey frames at a fixed rate.
 
@@ -90,6 +99,7 @@ def extract_frames(
         facts: the file's probe result (probed here when not given).
         long_side: long side of the sampled frames in pixels.
         skip_nonref: let the decoder skip non-reference frames (faster, for ingest).
+        max_duration_s: most seconds examined; longer files are cut with a warning.
 
     Returns:
         The sampled `Frames`.
@@ -112,16 +122,27 @@ def extract_frames(
     w, h = work_size(disp_w, disp_h, long_side)
     warnings: list[str] = []
     duration = facts.duration_s
-    if duration > MAX_DURATION_S:
-        warnings.append(f"only the first {MAX_DURATION_S:.0f} s of {duration:.0f} s were examined")
-        duration = MAX_DURATION_S
-    stream = ffmpeg.input("pipe:").video.filter("fps", fps=fps, round="near")
+    by_size = max(MIN_EXAMINED_S, facts.size_bytes / MIN_BYTES_PER_S)
+    limit = min(max_duration_s, by_size)
+    if duration > limit:
+        why = f": {facts.size_bytes} bytes cannot hold {duration:.0f} s of video" if limit == by_size else ""
+        warnings.append(f"only the first {limit:.0f} s of {duration:.0f} s were examined{why}")
+        duration = limit
+    # round=up: the sample for tick n/fps is the last frame at or before it. With
+    # round=near the fps filter emits the last frame *before (n + 0.5)/fps*, so
+    # labels ran late by half a sample period (0.24 s at 2 fps, 0.12 s at 4 fps),
+    # and references and queries sampled at different rates disagreed.
+    stream = ffmpeg.input("pipe:").video.filter("fps", fps=fps, round="up")
+    # trim right after fps: at the end of the stream fps repeats the last frame
+    # up to the declared end (36000 s of one frame = 144000 copies at 4 fps),
+    # and output -t alone still lets every copy through scale first.
+    stream = stream.filter("trim", duration=f"{duration + 1:.3f}")
     stream = stream.filter("scale", w, h, flags="area").filter("format", "gray")
     graph = ffmpeg.output(stream, "pipe:", format="rawvideo", pix_fmt="gray", t=f"{duration + 1:.3f}")
     out_args = graph.get_args()
     # ffmpeg-python puts "-i pipe:" first; replace it with the confined input.
     i = out_args.index("-i")
-    pre = ["-skip_frame", "nonref"] if skip_nonref else []
+    pre = ["-skip_frame", "noref"] if skip_nonref else []  # AVDiscard value: "noref", not "nonref"
     argv = [*pre, *tools.input_args(path), *out_args[i + 2 :]]
     frame_bytes = w * h
     expected = int(math.ceil((duration + 1) * fps)) + 2
@@ -165,8 +186,8 @@ def load_image(path: Path, *, grey: bool = True) -> np.ndarray:
 
     try:
         with Image.open(path) as img:
-            img = ImageOps.exif_transpose(img)
-            return np.asarray(img.convert("L" if grey else "RGB"))
+            upright = ImageOps.exif_transpose(img)
+            return np.asarray(upright.convert("L" if grey else "RGB"))
     except (OSError, ValueError, SyntaxError) as exc:
         raise BadInputError(f"{path}: image cannot be decoded ({exc}); the file is damaged") from exc
 

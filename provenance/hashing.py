@@ -16,6 +16,7 @@ value) or as uint64 arrays whose algorithm is recorded by the index.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -28,10 +29,64 @@ HASH_BITS = 64
 DCT_SIZE = 32
 LOW = 8
 
-#: Variant codes stored with each hash. Queries look up every variant.
-VARIANT_FULL = 0
-VARIANT_MIRROR = 1
-VARIANTS = {VARIANT_FULL: "full", VARIANT_MIRROR: "mirror"}
+#: A variant code is REGION * 8 + OP: which part of the frame was hashed and
+#: which dihedral operation was applied to it first. OPs are named by what
+#: they undo in the query: a query matching through OP_CCW was turned 90 deg
+#: clockwise from the reference.
+OP_NONE, OP_MIRROR, OP_CCW, OP_CW, OP_CCW_MIRROR, OP_CW_MIRROR = range(6)
+OPS = {
+    OP_NONE: "none",
+    OP_MIRROR: "mirror",
+    OP_CCW: "rotate_ccw",
+    OP_CW: "rotate_cw",
+    OP_CCW_MIRROR: "rotate_ccw_mirror",
+    OP_CW_MIRROR: "rotate_cw_mirror",
+}
+#: Regions: the whole frame; the query's content box (padding and letterbox
+#: removed); centred crops of the reference keeping 85%, 72% and 61% of each
+#: side (a query cropped to 60-85% falls within ~8% of one of them).
+REGION_FULL, REGION_BOX, REGION_C85, REGION_C72, REGION_C61, REGION_INNER = range(6)
+REGIONS = {
+    REGION_FULL: "full",
+    REGION_BOX: "content_box",
+    REGION_C85: "centre_85",
+    REGION_C72: "centre_72",
+    REGION_C61: "centre_61",
+    REGION_INNER: "inner_rectangle",
+}
+CENTRE_KEEP = {REGION_C85: 0.85, REGION_C72: 0.72, REGION_C61: 0.61}
+
+
+def variant(region: int, op: int) -> int:
+    """The variant code of a region and a dihedral operation."""
+    return region * 8 + op
+
+
+def variant_parts(code: int) -> tuple[int, int]:
+    """(region, op) of a variant code."""
+    return int(code) // 8, int(code) % 8
+
+
+VARIANT_FULL = variant(REGION_FULL, OP_NONE)
+VARIANT_MIRROR = variant(REGION_FULL, OP_MIRROR)
+#: Variants stored for every reference frame.
+REFERENCE_VARIANTS = (
+    VARIANT_FULL,
+    variant(REGION_C85, OP_NONE),
+    variant(REGION_C72, OP_NONE),
+    variant(REGION_C61, OP_NONE),
+)
+#: Operations tried on every query region.
+QUERY_OPS = (OP_NONE, OP_MIRROR, OP_CCW, OP_CW, OP_CCW_MIRROR, OP_CW_MIRROR)
+
+#: Padding is found where the rows (or columns) outside a band carry at most
+#: this share of the gradient energy of the band (blurred padding behind a
+#: vertical reframe measured 0.2-0.3 of the footage's energy on the dev set).
+PADDING_ENERGY_RATIO = 0.45
+
+#: An inner rectangle (picture-in-picture) is kept when the edges along its
+#: sides persist this many times more strongly than edges elsewhere.
+INNER_EDGE_RATIO = 8.0
 
 #: A frame whose 32x32 grey standard deviation is below this carries too little
 #: texture for its hash to mean anything (black, flat title cards): it is
@@ -85,7 +140,35 @@ def _dct_rows(n: int = DCT_SIZE, k: int = LOW) -> np.ndarray:
 
 
 _MIRROR_SIGN = np.where(np.arange(LOW) % 2 == 1, -1.0, 1.0)[None, None, :]
+_FLIP_ROWS_SIGN = np.where(np.arange(LOW) % 2 == 1, -1.0, 1.0)[None, :, None]
+
+
+def apply_op(low: np.ndarray, op: int) -> np.ndarray:
+    """The low-frequency block of each square after a dihedral operation.
+
+    Because the DCT is separable and linear, flipping a square's columns
+    negates its odd-column coefficients and transposing it transposes them
+    (DESIGN.md, stage 4), so mirrored and rotated hashes need no new DCT.
+    """
+    if op == OP_NONE:
+        return low
+    if op == OP_MIRROR:  # x[:, ::-1]
+        return low * _MIRROR_SIGN
+    t = np.transpose(low, (0, 2, 1))
+    if op == OP_CCW:  # np.rot90(x) == x.T[::-1, :]
+        return t * _FLIP_ROWS_SIGN
+    if op == OP_CW:  # np.rot90(x, -1) == x.T[:, ::-1]
+        return t * _MIRROR_SIGN
+    if op == OP_CCW_MIRROR:  # np.rot90(x)[:, ::-1]
+        return t * _FLIP_ROWS_SIGN * _MIRROR_SIGN
+    if op == OP_CW_MIRROR:  # np.rot90(x, -1)[:, ::-1] == x.T
+        return t
+    raise ValueError(f"unknown operation {op}")
+
+
 _PACK_SHIFTS = np.arange(HASH_BITS - 1, -1, -1, dtype=np.uint64)
+#: Relative size below which a coefficient's difference from the median is round-off.
+TIE_TOLERANCE = 1e-9
 
 
 def low_frequencies(squares: np.ndarray) -> np.ndarray:
@@ -102,13 +185,16 @@ def pack_bits(bits: np.ndarray) -> np.ndarray:
     return (bits.astype(np.uint64) << _PACK_SHIFTS).sum(axis=1, dtype=np.uint64)
 
 
-def hashes_from_low(low: np.ndarray, *, mirror: bool = False) -> np.ndarray:
+def hashes_from_low(low: np.ndarray, *, mirror: bool = False, op: int = OP_NONE) -> np.ndarray:
     """pHash bits from low-frequency blocks: coefficient above the block's median."""
-    if mirror:
-        low = low * _MIRROR_SIGN
+    low = apply_op(low, OP_MIRROR if mirror else op)
     flat = low.reshape(len(low), -1)
     med = np.median(flat, axis=1, keepdims=True)
-    return pack_bits(flat > med)
+    # Coefficients that tie with the median in exact arithmetic (symmetric or
+    # blocky frames) differ from it only by matrix-product round-off; count
+    # them as "not above", as imagehash's FFT-based DCT does.
+    tol = TIE_TOLERANCE * np.abs(flat).max(axis=1, keepdims=True)
+    return pack_bits(flat > med + tol)
 
 
 def phash_batch(squares: np.ndarray, *, mirror: bool = False) -> np.ndarray:
@@ -164,28 +250,183 @@ class FrameHashes:
         return FrameHashes(self.times[keep], self.variants[keep], self.hashes[keep], self.algorithm)
 
 
-def hash_frames(times: np.ndarray, images: np.ndarray, *, variants: tuple[int, ...] = (VARIANT_FULL,)) -> FrameHashes:
+def content_box(images: np.ndarray) -> tuple[float, float, float, float] | None:
+    """The part of the frame that holds the picture, as fractions (x0, y0, x1, y1).
+
+    Padding added when footage is reframed (black bars, a blurred copy behind
+    a vertical reframe) has little fine detail, and it has it in every frame:
+    rows and columns whose median gradient energy over the clip stays below a
+    fifth of the busiest ones are trimmed from the edges. None when the box
+    is (almost) the whole frame.
+    """
+    if len(images) == 0:
+        return None
+    x = images.astype(np.float32)
+    gx = np.abs(np.diff(x, axis=2))[:, :-1, :]
+    gy = np.abs(np.diff(x, axis=1))[:, :, :-1]
+    energy = np.median(gx + gy, axis=0)
+    rows, cols = energy.mean(axis=1), energy.mean(axis=0)
+
+    def span(profile: np.ndarray) -> tuple[int, int]:
+        # The contiguous band that best separates busy from quiet (Kadane on
+        # the profile minus the midpoint of its quiet and busy levels); kept
+        # only when what lies outside it is much quieter than what is inside.
+        n = len(profile)
+        level = 0.5 * (float(np.percentile(profile, 10)) + float(np.percentile(profile, 90)))
+        best, best_span, total, start = -math.inf, (0, n), 0.0, 0
+        for i, g in enumerate((profile - level).tolist()):
+            if total <= 0:
+                total, start = 0.0, i
+            total += g
+            if total > best:
+                best, best_span = total, (start, i + 1)
+        a, b = best_span
+        outside = np.concatenate([profile[:a], profile[b:]])
+        if len(outside) == 0 or outside.mean() > PADDING_ENERGY_RATIO * profile[a:b].mean():
+            return 0, n
+        return a, min(n, b + 1)
+
+    y0, y1 = span(rows)
+    x0, x1 = span(cols)
+    h, w = images.shape[1:]
+    box = (x0 / w, y0 / h, min(1.0, x1 / w), min(1.0, y1 / h))
+    if box[2] - box[0] > 0.92 and box[3] - box[1] > 0.92:
+        return None
+    if box[2] - box[0] < 0.2 or box[3] - box[1] < 0.2:
+        return None
+    return box
+
+
+def inner_rectangle(images: np.ndarray) -> tuple[float, float, float, float] | None:
+    """A rectangle inside the frame whose sides are edges in every frame (picture-in-picture).
+
+    Footage laid over other footage is bounded by four straight edges that
+    stay put while both pictures move: the 25th percentile over time of the
+    gradient keeps those and drops moving edges. The strongest column and row
+    edges are paired into rectangles of at least 30% of each side, and the
+    one whose sides are most persistent, relative to the frame's typical
+    edge, is returned as fractions (x0, y0, x1, y1), or None.
+    """
+    if len(images) < 4:
+        return None
+    x = images.astype(np.float32)
+    n, h, w = x.shape
+    px = np.percentile(np.abs(np.diff(x, axis=2)), 25, axis=0)  # (h, w-1): edge between columns c, c+1
+    py = np.percentile(np.abs(np.diff(x, axis=1)), 25, axis=0)  # (h-1, w)
+    typical = 0.5 * (float(np.median(px)) + float(np.median(py))) + 1e-3
+
+    def peaks(profile: np.ndarray, k: int = 5) -> list[int]:
+        out: list[int] = []
+        for i in np.argsort(-profile)[: 4 * k].tolist():
+            if all(abs(i - j) > 2 for j in out):
+                out.append(int(i))
+        return out[:k]
+
+    cols, rows = peaks(px.mean(axis=0)), peaks(py.mean(axis=1))
+    best: tuple[float, tuple[float, float, float, float]] | None = None
+    for x0 in cols:
+        for x1 in cols:
+            if x1 - x0 < 0.3 * w:
+                continue
+            for y0 in rows:
+                for y1 in rows:
+                    if y1 - y0 < 0.3 * h or (x1 - x0 > 0.9 * w and y1 - y0 > 0.9 * h):
+                        continue
+                    sides = (
+                        px[y0 + 1 : y1, x0].mean() + px[y0 + 1 : y1, x1].mean() + py[y0, x0 + 1 : x1].mean() + py[y1, x0 + 1 : x1].mean()
+                    ) / 4
+                    ratio = float(sides) / typical
+                    if best is None or ratio > best[0]:
+                        best = (ratio, ((x0 + 1) / w, (y0 + 1) / h, (x1 + 1) / w, (y1 + 1) / h))
+    if best is None or best[0] < INNER_EDGE_RATIO:
+        return None
+    return best[1]
+
+
+def _crop(images: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    h, w = images.shape[1:]
+    x0, y0 = int(round(box[0] * w)), int(round(box[1] * h))
+    x1, y1 = max(x0 + 2, int(round(box[2] * w))), max(y0 + 2, int(round(box[3] * h)))
+    return images[:, y0:y1, x0:x1]
+
+
+def _centre(keep: float) -> tuple[float, float, float, float]:
+    m = (1.0 - keep) / 2
+    return (m, m, 1.0 - m, 1.0 - m)
+
+
+def hash_frames(
+    times: np.ndarray,
+    images: np.ndarray,
+    *,
+    variants: tuple[int, ...] = (VARIANT_FULL,),
+    box: tuple[float, float, float, float] | None = None,
+    inner: tuple[float, float, float, float] | None = None,
+) -> FrameHashes:
     """Hash sampled frames, skipping featureless ones, in each requested variant.
 
     Args:
         times: (N,) sample times in seconds.
         images: (N, H, W) grey frames.
-        variants: which variants to compute (`VARIANT_FULL`, `VARIANT_MIRROR`).
+        variants: variant codes (`variant(region, op)`) to compute.
+        box: the content box for `REGION_BOX` variants (skipped when None).
 
     Returns:
-        `FrameHashes` with one row per informative frame and variant.
+        `FrameHashes` with one row per informative frame and variant. A frame
+        is informative when its whole-frame square has texture
+        (`MIN_FRAME_STD`); all its variants are then kept.
     """
-    squares = to_squares(images)
-    keep = informative(squares)
-    low = low_frequencies(squares[keep]) if keep.any() else np.zeros((0, LOW, LOW))
-    kept_times = np.asarray(times, dtype=np.float64)[keep]
+    times = np.asarray(times, dtype=np.float64)
+    full = to_squares(images)
+    keep = informative(full)
+    kept_times = times[keep]
+    lows: dict[int, np.ndarray] = {}
     parts_t, parts_v, parts_h = [], [], []
-    for variant in variants:
+    for code in variants:
+        region, op = variant_parts(code)
+        if region not in lows:
+            if region == REGION_FULL:
+                squares = full[keep]
+            elif region in (REGION_BOX, REGION_INNER):
+                rect = box if region == REGION_BOX else inner
+                if rect is None:
+                    continue
+                squares = to_squares(_crop(images[keep], rect))
+            else:
+                squares = to_squares(_crop(images[keep], _centre(CENTRE_KEEP[region])))
+            lows[region] = low_frequencies(squares) if len(squares) else np.zeros((0, LOW, LOW))
+        low = lows[region]
         parts_t.append(kept_times)
-        parts_v.append(np.full(len(kept_times), variant, dtype=np.int8))
-        parts_h.append(hashes_from_low(low, mirror=variant == VARIANT_MIRROR) if len(low) else np.zeros(0, np.uint64))
-    return FrameHashes(
-        times=np.concatenate(parts_t) if parts_t else np.zeros(0),
-        variants=np.concatenate(parts_v) if parts_v else np.zeros(0, np.int8),
-        hashes=np.concatenate(parts_h) if parts_h else np.zeros(0, np.uint64),
-    )
+        parts_v.append(np.full(len(kept_times), code, dtype=np.int8))
+        parts_h.append(hashes_from_low(low, op=op) if len(low) else np.zeros(0, np.uint64))
+    if not parts_t:
+        return FrameHashes(np.zeros(0), np.zeros(0, np.int8), np.zeros(0, np.uint64))
+    return FrameHashes(np.concatenate(parts_t), np.concatenate(parts_v), np.concatenate(parts_h))
+
+
+def hash_reference(times: np.ndarray, images: np.ndarray) -> FrameHashes:
+    """The hashes stored for a reference: the whole frame and three centred crops."""
+    return hash_frames(times, images, variants=REFERENCE_VARIANTS)
+
+
+Rect = tuple[float, float, float, float]
+
+
+Rect = tuple[float, float, float, float]
+
+
+def hash_query(times: np.ndarray, images: np.ndarray) -> tuple[FrameHashes, Rect | None, Rect | None]:
+    """The hashes looked up for a query: every dihedral operation of the whole
+    frame and of its content box (when padding was found), and the inner
+    rectangle (when one was found), plain and mirrored.
+
+    Returns:
+        (hashes, content box or None, inner rectangle or None).
+    """
+    box = content_box(images)
+    inner = inner_rectangle(images)
+    regions = (REGION_FULL, REGION_BOX) if box is not None else (REGION_FULL,)
+    codes = [variant(r, op) for r in regions for op in QUERY_OPS]
+    if inner is not None:
+        codes += [variant(REGION_INNER, OP_NONE), variant(REGION_INNER, OP_MIRROR)]
+    return hash_frames(times, images, variants=tuple(codes), box=box, inner=inner), box, inner

@@ -5,15 +5,25 @@ is skipped without decoding; otherwise it is probed, sampled at `REF_FPS`,
 perceptually hashed and stored with its source facts. Source facts come from
 flags first, then from a yt-dlp ``.info.json`` sidecar next to the file::
 
-    >>> result = add_paths(["samples/refs"], index)
+    >>> result = add_paths(["samples/refs"], index, jobs=2)
     >>> [(r.path, r.added) for r in result.items]
+
+With ``jobs > 1`` files are hashed by worker processes (one file each at a
+time) and the calling process alone writes to the index, so workers need no
+database access: several machines can feed one PostgreSQL index the same way.
+Each file is stored in one transaction, so an interrupted batch leaves only
+whole references behind, and running it again skips what is already there.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
+import re
+import signal
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from . import frames as frames_mod
-from .errors import BadInputError, ProvenanceError
-from .hashing import VARIANT_FULL, hash_frames
+from .errors import EXIT_FAILURE, BadInputError, ProvenanceError
+from .hashing import FrameHashes, hash_reference
 from .index import Index, Reference, SourceFacts
 from .probe import probe
 
@@ -81,9 +91,17 @@ class IngestResult:
 
 
 def sha256_of(path: Path) -> str:
-    """SHA-256 of a file's bytes, hex."""
+    """SHA-256 of a file's bytes, hex.
+
+    Raises:
+        BadInputError: the path is not a regular file (reading a named pipe would block for ever).
+        OSError: the file cannot be read.
+    """
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    # O_NONBLOCK: opening a named pipe must not wait for a writer that never comes.
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise BadInputError(f"{path}: not a regular file (a pipe, socket or device); give a downloaded media file")
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -104,8 +122,14 @@ def _iso_date(upload_date: Any, timestamp: Any) -> str | None:
 def _text(value: Any, limit: int = 2000) -> str | None:
     if value is None or isinstance(value, (dict, list)):
         return None
-    text = str(value).strip()
+    # A JSON "\\ud800" escape gives a lone surrogate, which no UTF-8 output or database accepts.
+    text = re.sub(r"[\ud800-\udfff]", "\ufffd", str(value)).strip()
     return text[:limit] if text else None
+
+
+def storable_path(path: Path | str) -> str:
+    """A path as text any database or output accepts: bytes of a file name that are not UTF-8 shown as ``\\xNN``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def sidecar_path(path: Path) -> Path | None:
@@ -198,11 +222,35 @@ def _walk(root: Path) -> Iterator[tuple[Path, str | None]]:
                 yield path, None
             elif not is_file and not is_dir and entry.is_symlink():
                 yield path, "broken or looping symlink"
+            elif not is_file and not is_dir and path.suffix.lower() in MEDIA_SUFFIXES:
+                yield path, "not a regular file (a named pipe, socket or device); skipped"
         stack.extend(reversed(subdirs))
 
 
-def add_file(path: Path, index: Index, *, source: SourceFacts = SourceFacts()) -> IngestItem:
-    """Ingest one file (see module docstring). Errors are raised, not caught.
+@dataclass(frozen=True)
+class PreparedFile:
+    """A file hashed and ready to store (what an ingest worker hands the writer).
+
+    `reference` and `hashes` are None when the file was found already indexed
+    by its SHA-256, before any decoding.
+    """
+
+    path: str
+    sha256: str
+    reference: Reference | None = None
+    hashes: FrameHashes | None = None
+    facts: dict[str, Any] | None = None
+
+
+def prepare_file(
+    path: Path, *, source: SourceFacts = SourceFacts(), is_indexed: Callable[[str], bool] | None = None
+) -> PreparedFile:
+    """Hash one file for the index without touching the index.
+
+    Args:
+        path: the file.
+        source: source facts from flags (they win over a sidecar's).
+        is_indexed: tells whether a SHA-256 is already indexed; such a file is not decoded.
 
     Raises:
         ProvenanceError: the file cannot be read, probed or decoded.
@@ -211,20 +259,24 @@ def add_file(path: Path, index: Index, *, source: SourceFacts = SourceFacts()) -
         sha = sha256_of(path)
     except OSError as exc:
         raise BadInputError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from exc
-    existing = index.find_sha256(sha)
-    if existing is not None:
-        return IngestItem(str(path), "present", existing)
+    if is_indexed is not None and is_indexed(sha):
+        return PreparedFile(str(path), sha)
     facts = probe(path)
     sidecar = sidecar_path(path)
     if sidecar is not None:
         source = source.merged_over(read_sidecar(sidecar))
     sampled = frames_mod.extract_frames(path, fps=REF_FPS, facts=facts)
-    hashes = hash_frames(sampled.times, sampled.images, variants=(VARIANT_FULL,))
+    hashes = hash_reference(sampled.times, sampled.images)
+    if len(hashes) == 0:
+        raise BadInputError(
+            f"{path}: none of its {len(sampled)} sampled frames has enough detail to index (black, blank or flat "
+            "footage could never be matched); nothing added"
+        )
     disp_w, disp_h = facts.display_size
     ref = Reference(
         id=0,
         sha256=sha,
-        path=str(path),
+        path=storable_path(path),
         kind=facts.kind,
         duration_s=round(facts.duration_s, 3),
         width=disp_w,
@@ -236,8 +288,61 @@ def add_file(path: Path, index: Index, *, source: SourceFacts = SourceFacts()) -
         added_at=datetime.now(UTC).isoformat(timespec="seconds"),
         source=source,
     )
-    stored, added = index.add(ref, hashes, facts=facts.to_dict())
-    return IngestItem(str(path), "added" if added else "present", stored)
+    return PreparedFile(str(path), sha, ref, hashes, facts.to_dict())
+
+
+def store_prepared(prepared: PreparedFile, index: Index, *, source: SourceFacts = SourceFacts()) -> IngestItem:
+    """Write a prepared file to the index (one transaction); idempotent by SHA-256."""
+    if prepared.reference is None or prepared.hashes is None:
+        existing = index.find_sha256(prepared.sha256)
+        if existing is not None:
+            return IngestItem(prepared.path, "present", existing)
+        # Removed since the worker looked: hash it here after all.
+        prepared = prepare_file(Path(prepared.path), source=source)
+    assert prepared.reference is not None and prepared.hashes is not None
+    stored, added = index.add(prepared.reference, prepared.hashes, facts=prepared.facts)
+    return IngestItem(prepared.path, "added" if added else "present", stored)
+
+
+def add_file(path: Path, index: Index, *, source: SourceFacts = SourceFacts()) -> IngestItem:
+    """Ingest one file (see module docstring). Errors are raised, not caught.
+
+    Raises:
+        ProvenanceError: the file cannot be read, probed or decoded.
+    """
+    prepared = prepare_file(path, source=source, is_indexed=lambda sha: index.find_sha256(sha) is not None)
+    return store_prepared(prepared, index, source=source)
+
+
+# -- worker processes ------------------------------------------------------------
+
+_worker_known: frozenset[str] = frozenset()
+_worker_source = SourceFacts()
+
+
+def _init_worker(known: frozenset[str], source: SourceFacts) -> None:
+    global _worker_known, _worker_source
+    # Ctrl-C reaches the whole process group; the parent alone decides how to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker_known, _worker_source = known, source
+
+
+def _work(job: tuple[int, str]) -> tuple[int, PreparedFile | tuple[str, int]]:
+    n, path = job
+    try:
+        return n, prepare_file(Path(path), source=_worker_source, is_indexed=_worker_known.__contains__)
+    except ProvenanceError as exc:
+        return n, (str(exc), exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch; reported at the end
+        return n, (f"{path}: unexpected {type(exc).__name__}: {exc}", EXIT_FAILURE)
+
+
+def default_jobs() -> int:
+    """Worker processes used when none are asked for: every core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def add_paths(
@@ -246,6 +351,8 @@ def add_paths(
     *,
     source: SourceFacts = SourceFacts(),
     on_item: Callable[[IngestItem], None] | None = None,
+    on_start: Callable[[int, int], None] | None = None,
+    jobs: int = 1,
 ) -> IngestResult:
     """Ingest files and folders; a failing file is recorded and the batch goes on.
 
@@ -253,28 +360,65 @@ def add_paths(
         paths: files and folders (walked recursively for media files).
         index: the index to add to.
         source: source facts from flags; they win over sidecars.
-        on_item: called after each file, for progress.
+        on_item: called after each file (in the order files finish), for progress.
+        on_start: called once the folders are walked, with (files, total bytes).
+        jobs: worker processes that hash files; 1 hashes in this process.
 
     Returns:
-        Every file's outcome.
+        Every file's outcome, in the order files were met.
 
     Raises:
         BadInputError: a given path does not exist, or folders held no media.
     """
-    result = IngestResult()
     given = list(paths)
-    for path, problem in iter_media(given):
-        if problem is not None:
-            item = IngestItem(str(path), "failed", error=f"{path}: {problem}", exit_code=BadInputError.exit_code)
-        else:
-            try:
-                item = add_file(path, index, source=source)
-            except ProvenanceError as exc:
-                item = IngestItem(str(path), "failed", error=str(exc), exit_code=exc.exit_code)
-        result.items.append(item)
-        if on_item is not None:
-            on_item(item)
-    if not result.items:
+    met = list(iter_media(given))
+    if not met:
         names = ", ".join(str(g) for g in given)
         raise BadInputError(f"{names}: no video or image files found; give media files or folders that hold them")
-    return result
+    items: list[IngestItem | None] = [None] * len(met)
+    todo: list[tuple[int, str]] = []
+    for n, (path, problem) in enumerate(met):
+        if problem is not None:
+            items[n] = IngestItem(str(path), "failed", error=f"{path}: {problem}", exit_code=BadInputError.exit_code)
+        else:
+            todo.append((n, str(path)))
+    if on_start is not None:
+        on_start(len(met), sum(_size(Path(p)) for _, p in todo))
+    for item in items:
+        if item is not None and on_item is not None:
+            on_item(item)
+
+    def finish(n: int, item: IngestItem) -> None:
+        items[n] = item
+        if on_item is not None:
+            on_item(item)
+
+    workers = max(1, min(int(jobs), len(todo)))
+    if workers == 1:
+        for n, name in todo:
+            try:
+                finish(n, add_file(Path(name), index, source=source))
+            except ProvenanceError as exc:
+                finish(n, IngestItem(name, "failed", error=str(exc), exit_code=exc.exit_code))
+    else:
+        known = frozenset(r.sha256 for r in index.references())
+        # spawn: workers start clean, without copies of this process's database connections.
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(workers, initializer=_init_worker, initargs=(known, source), maxtasksperchild=50) as pool:
+            for n, outcome in pool.imap_unordered(_work, todo):
+                if isinstance(outcome, PreparedFile):
+                    try:
+                        item = store_prepared(outcome, index, source=source)
+                    except ProvenanceError as exc:
+                        item = IngestItem(outcome.path, "failed", error=str(exc), exit_code=exc.exit_code)
+                else:
+                    item = IngestItem(str(met[n][0]), "failed", error=outcome[0], exit_code=outcome[1])
+                finish(n, item)
+    return IngestResult([i for i in items if i is not None])
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

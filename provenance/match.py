@@ -3,17 +3,21 @@
 A match is a segment, not a bag of frames: query span <-> reference span with
 an offset and a speed. Three steps:
 
-1. **Candidates**: every query hash (and its mirrored variant) is looked up
-   in the index (multi-index hashing, no full scan).
-2. **Votes**: each hit votes for (reference, variant, speed, offset bin),
-   where offset = t_ref - speed * t_query; a bin's vote is the number of
-   distinct query frames behind it (a static shot cannot vote many times).
+1. **Candidates**: every query hash, in every variant (dihedral operations
+   of the whole frame and of its content box, see `hashing.hash_query`), is
+   looked up in the index (multi-index hashing, no full scan). References
+   store their whole frame and three centred crops, so a zoomed-in copy
+   meets the crop it came from.
+2. **Votes**: each hit votes for (reference, query variant, reference
+   variant, speed, offset bin), where offset = t_ref - speed * t_query; a
+   bin's vote is the number of distinct query frames behind it, so a static
+   shot cannot vote many times.
 3. **Alignment**: the best bins are verified against the reference's whole
-   hash sequence: the offset and speed are refined, every query frame gets
-   its distance to the reference frame it aligns with, and the longest run
-   of matching frames becomes the segment. Query frames explained by one
-   segment are taken out before the next is looked for, so a clip that
-   joins footage from two references yields both.
+   hash sequence: offset and speed are refined on a fine grid, every query
+   frame gets its distance to the reference frame it aligns with, and the
+   best run of matching frames becomes the segment. Query frames explained
+   by one segment are taken out before the next is looked for, so a clip
+   that joins footage from two references yields both.
 
     >>> segments = find_matches(query_hashes, index, query_fps=4.0, query_duration_s=8.0)
 """
@@ -21,25 +25,46 @@ an offset and a speed. Three steps:
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .hashing import VARIANT_FULL, VARIANT_MIRROR, FrameHashes, hamming
-from .index import Index, Reference
+from .hashing import (
+    CENTRE_KEEP,
+    OP_CCW,
+    OP_CCW_MIRROR,
+    OP_CW,
+    OP_CW_MIRROR,
+    OP_MIRROR,
+    OPS,
+    REGION_BOX,
+    REGION_INNER,
+    REGIONS,
+    FrameHashes,
+    hamming,
+    variant_parts,
+)
+from .index import Candidates, Index, Reference
 
 #: Hamming radius (of 64 bits) for candidate hits returned by the index.
 CANDIDATE_DISTANCE = 14
 #: A query frame is explained by the reference frame it aligns with when
 #: their distance is at most this. Unrelated natural frames sit at 20-34.
 FRAME_MATCH_DISTANCE = 12
-#: Speeds tried when voting (query time x speed = reference time).
-SPEEDS: tuple[float, ...] = (1.0,)
+#: A still image matches a frame only when at most this far from it.
+IMAGE_MATCH_DISTANCE = 8
+#: Speeds voted for (query time x speed = reference time); refined afterwards.
+SPEEDS: tuple[float, ...] = (0.75, 0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.18, 1.25, 1.33)
+#: Relative steps of the speed refinement around a voted speed.
+SPEED_STEPS = (-0.04, -0.02, 0.0, 0.02, 0.04)
+#: Cost, in matched frames, of a speed away from 1 during refinement (per unit of
+#: |log speed|): with static footage many speeds fit equally, and 1 is likeliest.
+SPEED_PRIOR = 10.0
 #: Width of an offset bin when voting, seconds.
 OFFSET_BIN_S = 0.5
 #: Vote bins verified per search round.
-TOP_BINS = 6
+TOP_BINS = 8
 #: Fewest distinct query frames behind a vote bin for it to be verified.
 MIN_VOTES = 2
 #: Segment search: a matched frame counts +1, an unmatched one this much.
@@ -48,10 +73,26 @@ MISS_PENALTY = 1.5
 SCORE_FRAMES_SCALE = 4.0
 #: Default decision threshold on `score`: segments at or above it are matches.
 #: Chosen on the development set (docs/benchmark.md): no negative query
-#: reaches it while true copies under re-encode, downscale and mirror do.
+#: reaches it while true copies under the benchmark's edits do.
 MATCH_THRESHOLD = 0.5
-#: Segments shorter than this many matched frames are never more than candidates.
+#: Segments with fewer matched frames are never more than candidates.
 MIN_MATCHED_FRAMES = 3
+
+
+@dataclass(frozen=True)
+class Alteration:
+    """One way the query differs from the reference, with its evidence."""
+
+    code: str
+    summary: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "summary": self.summary, "evidence": dict(self.evidence)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Alteration:
+        return cls(str(data["code"]), str(data["summary"]), dict(data.get("evidence", {})))
 
 
 @dataclass(frozen=True)
@@ -61,7 +102,9 @@ class MatchSegment:
     Times are seconds. ``reference_t = offset_s + speed * query_t``.
     `frames_matched` of `frames_total` informative query frames inside the
     span are within `FRAME_MATCH_DISTANCE` of the reference frame they align
-    with; `mean_distance` is over the matched frames.
+    with; `mean_distance` is over the matched frames. `query_variant` and
+    `reference_variant` name the hashed regions and operation that matched;
+    `alterations` is the diagnosis of how the query differs.
     """
 
     reference: Reference
@@ -76,11 +119,15 @@ class MatchSegment:
     frames_matched: int
     frames_total: int
     mean_distance: float
+    query_variant: str = "full/none"
+    reference_variant: str = "full"
+    alterations: tuple[Alteration, ...] = ()
     pairs: tuple[tuple[float, float, int], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["reference"] = self.reference.to_dict()
+        data["alterations"] = [a.to_dict() for a in self.alterations]
         data["pairs"] = [list(p) for p in self.pairs]
         return data
 
@@ -88,6 +135,7 @@ class MatchSegment:
     def from_dict(cls, data: dict[str, Any]) -> MatchSegment:
         values = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         values["reference"] = Reference.from_dict(data["reference"])
+        values["alterations"] = tuple(Alteration.from_dict(a) for a in data.get("alterations", ()))
         values["pairs"] = tuple((float(a), float(b), int(c)) for a, b, c in data.get("pairs", ()))
         return cls(**values)
 
@@ -107,52 +155,74 @@ def score_segment(frames_matched: int, frames_total: int, mean_distance: float) 
     return round(strength * coverage * closeness, 4)
 
 
-def _vote(q: FrameHashes, cands: Any, exclude: np.ndarray) -> list[tuple[int, int, float, float, int]]:
-    """Best (ref_id, variant, speed, offset, votes) bins from candidate hits."""
+def score_image(distance: float) -> float:
+    """Confidence of a still image matching one frame, from their distance alone."""
+    if distance > IMAGE_MATCH_DISTANCE:
+        return 0.0
+    return round(1.0 - 0.5 * distance / IMAGE_MATCH_DISTANCE, 4)
+
+
+@dataclass(frozen=True)
+class _Hypothesis:
+    ref_id: int
+    q_variant: int
+    r_variant: int
+    speed: float
+    offset: float
+    votes: int
+
+
+def _vote(query: FrameHashes, cands: Candidates, exclude: np.ndarray, image_refs: set[int]) -> list[_Hypothesis]:
+    """The best vote bins from candidate hits not yet explained by a segment."""
     if len(cands) == 0:
         return []
-    rows = cands.query_row
-    ok = ~exclude[rows]
+    ok = ~exclude[cands.query_row]
     if not ok.any():
         return []
-    rows = rows[ok]
-    ref_ids = cands.ref_id[ok]
+    rows = cands.query_row[ok]
+    ref_ids = cands.ref_id[ok].astype(np.int64)
     ref_t = cands.ref_t[ok]
-    qt = q.times[rows]
-    qv = q.variants[rows].astype(np.int64)
-    bins: dict[tuple[int, int, float, int], set[int]] = {}
-    for speed in SPEEDS:
-        offsets = ref_t - speed * qt
-        b = np.floor(offsets / OFFSET_BIN_S).astype(np.int64)
-        # A hit near a bin edge also supports the neighbouring bin.
-        for shift in (0, 1):
-            keys = np.stack([ref_ids, qv, b - shift], axis=1)
-            for (rid, var, bb), qi in zip(keys.tolist(), np.round(qt * 1000).astype(np.int64).tolist(), strict=True):
-                bins.setdefault((rid, var, speed, bb), set()).add(qi)
-    ranked = sorted(((len(v), k) for k, v in bins.items()), reverse=True)
-    out = []
-    for votes, (rid, var, speed, bb) in ranked[: TOP_BINS * 3]:
-        if votes < MIN_VOTES:
+    rv = cands.ref_variant[ok].astype(np.int64)
+    qt = query.times[rows]
+    qv = query.variants[rows].astype(np.int64)
+    q_ms = np.round(qt * 1000).astype(np.int64)
+    is_image = np.isin(ref_ids, list(image_refs)) if image_refs else np.zeros(len(rows), bool)
+    keys = []
+    for s_idx, speed in enumerate(SPEEDS):
+        bins = np.floor((ref_t - speed * qt) / OFFSET_BIN_S).astype(np.int64)
+        bins = np.where(is_image, 0, bins)
+        s_col = np.where(is_image, 0, s_idx)
+        for shift in (0, 1):  # a hit near a bin edge also supports the neighbour bin
+            keys.append(np.stack([ref_ids, qv, rv, s_col, bins - shift * (~is_image), q_ms], axis=1))
+    table = np.unique(np.concatenate(keys), axis=0)  # one vote per query frame per bin
+    bins_only, counts = np.unique(table[:, :5], axis=0, return_counts=True)
+    # Most votes first; among equals, the speed nearest 1 (static shots vote for every speed).
+    speed_gap = np.abs(np.log(np.asarray(SPEEDS)[bins_only[:, 3]]))
+    order = np.lexsort((speed_gap, -counts))
+    out: list[_Hypothesis] = []
+    for i in order[: TOP_BINS * 4]:
+        if counts[i] < MIN_VOTES and len(np.unique(query.times)) > 1:
             break
-        out.append((rid, var, speed, (bb + 1) * OFFSET_BIN_S, votes))
+        rid, q_var, r_var, s_idx, b = (int(v) for v in bins_only[i])
+        out.append(_Hypothesis(rid, q_var, r_var, SPEEDS[s_idx], (b + 1) * OFFSET_BIN_S, int(counts[i])))
     return out
 
 
 def _align(
-    q_times: np.ndarray, q_hashes: np.ndarray, ref: FrameHashes, ref_fps: float, offset: float, speed: float
+    q_t: np.ndarray, q_h: np.ndarray, ref_t: np.ndarray, ref_h: np.ndarray, ref_fps: float, offset: float, speed: float
 ) -> np.ndarray:
-    """Distance of each query frame to the nearest-in-time reference frame(s) under (offset, speed)."""
-    full = ref.select(VARIANT_FULL)
-    if len(full) == 0:
-        return np.full(len(q_times), 64, dtype=np.int16)
-    predicted = offset + speed * q_times
+    """Distance of each query frame to the reference frame(s) it aligns with under (offset, speed)."""
+    out = np.full(len(q_t), 64, dtype=np.int16)
+    if len(ref_t) == 0:
+        return out
+    predicted = offset + speed * q_t
     tol = 0.5 / max(ref_fps, 0.1) + 0.05
-    lo = np.searchsorted(full.times, predicted - tol, side="left")
-    hi = np.searchsorted(full.times, predicted + tol, side="right")
-    out = np.full(len(q_times), 64, dtype=np.int16)
-    for i, (a, b) in enumerate(zip(lo.tolist(), hi.tolist(), strict=True)):
-        if b > a:
-            out[i] = int(hamming(full.hashes[a:b], q_hashes[i]).min())
+    idx = np.searchsorted(ref_t, predicted)
+    for j in (idx - 1, idx):
+        jj = np.clip(j, 0, len(ref_t) - 1)
+        near = np.abs(ref_t[jj] - predicted) <= tol
+        d = hamming(ref_h[jj], q_h)
+        out = np.where(near, np.minimum(out, d), out)
     return out
 
 
@@ -170,21 +240,125 @@ def _best_run(matched: np.ndarray) -> tuple[int, int]:
     return best_span
 
 
+def _variant_name(code: int) -> str:
+    region, op = variant_parts(code)
+    return f"{REGIONS.get(region, region)}/{OPS.get(op, op)}"
+
+
+def diagnose(
+    seg_q_variant: int,
+    seg_r_variant: int,
+    *,
+    speed: float,
+    reference: Reference,
+    reference_span: tuple[float, float],
+    query_span: tuple[float, float],
+    query_duration_s: float,
+    content_box: tuple[float, float, float, float] | None,
+    inner_rect: tuple[float, float, float, float] | None = None,
+) -> tuple[Alteration, ...]:
+    """How the query differs from the reference, from what had to be undone to match it."""
+    out: list[Alteration] = []
+    q_region, op = variant_parts(seg_q_variant)
+    r_region, _ = variant_parts(seg_r_variant)
+    if op in (OP_MIRROR, OP_CCW_MIRROR, OP_CW_MIRROR):
+        out.append(Alteration("mirrored", "The picture is mirrored left to right.", {"operation": OPS[op]}))
+    if op in (OP_CCW, OP_CCW_MIRROR, OP_CW, OP_CW_MIRROR):
+        angle = 90 if op in (OP_CCW, OP_CCW_MIRROR) else -90
+        turn = "clockwise" if angle == 90 else "counter-clockwise"
+        out.append(Alteration("rotated", f"The picture is turned 90 degrees {turn}.", {"angle_deg_clockwise": angle}))
+    if r_region in CENTRE_KEEP:
+        keep = CENTRE_KEEP[r_region]
+        m = (1 - keep) / 2
+        box = [
+            round(m * reference.width),
+            round(m * reference.height),
+            round((1 - m) * reference.width),
+            round((1 - m) * reference.height),
+        ]
+        out.append(
+            Alteration(
+                "cropped",
+                f"The picture is cropped to about {keep:.0%} of the reference's width and height and scaled up.",
+                {"keep_fraction": keep, "box_in_reference_px": box, "reference_variant": REGIONS[r_region]},
+            )
+        )
+    if q_region == REGION_BOX and content_box is not None:
+        out.append(
+            Alteration(
+                "reframed",
+                "The footage sits inside padding (bars or a blurred copy), as in a vertical reframe.",
+                {"content_box_fraction": [round(v, 3) for v in content_box]},
+            )
+        )
+    if q_region == REGION_INNER and inner_rect is not None:
+        out.append(
+            Alteration(
+                "picture_in_picture",
+                "The footage is shown in a smaller rectangle over other footage.",
+                {"inner_rectangle_fraction": [round(v, 3) for v in inner_rect]},
+            )
+        )
+    if abs(speed - 1.0) >= 0.03:
+        out.append(
+            Alteration(
+                "speed_changed",
+                f"The footage plays at {1 / speed:.2f}x the reference's speed.",
+                {"reference_seconds_per_query_second": round(speed, 3)},
+            )
+        )
+    if reference.kind == "video" and reference.duration_s > 0:
+        left_out = []
+        if reference_span[0] > 1.0:
+            left_out.append([0.0, round(reference_span[0], 2)])
+        if reference.duration_s - reference_span[1] > 1.0:
+            left_out.append([round(reference_span[1], 2), round(reference.duration_s, 2)])
+        if left_out:
+            out.append(
+                Alteration(
+                    "trimmed",
+                    "Only part of the reference is used.",
+                    {"reference_spans_left_out_s": left_out, "reference_duration_s": reference.duration_s},
+                )
+            )
+    if query_duration_s > 0:
+        other = []
+        if query_span[0] > 1.0:
+            other.append([0.0, round(query_span[0], 2)])
+        if query_duration_s - query_span[1] > 1.0:
+            other.append([round(query_span[1], 2), round(query_duration_s, 2)])
+        if other:
+            out.append(
+                Alteration(
+                    "embedded",
+                    "The matched footage sits among other footage in the clip.",
+                    {"query_spans_not_from_this_reference_s": other},
+                )
+            )
+    return tuple(out)
+
+
 def find_matches(
     query: FrameHashes,
     index: Index,
     *,
     query_fps: float,
     query_duration_s: float,
+    query_is_image: bool = False,
+    content_box: tuple[float, float, float, float] | None = None,
+    inner_rect: tuple[float, float, float, float] | None = None,
     max_segments: int = 10,
 ) -> list[MatchSegment]:
     """Find the reference segments a query's frames come from, best first.
 
     Args:
-        query: hashes of the query's informative frames (full and mirror variants).
+        query: hashes of the query's informative frames, in every variant.
         index: the reference index.
         query_fps: the query's sampling rate (one frame covers 1/query_fps s).
         query_duration_s: the query's duration, to bound spans.
+        query_is_image: the query is a still image (one frame).
+        content_box: the query's content box, for the diagnosis.
+        inner_rect: the query's picture-in-picture rectangle, for the diagnosis.
         max_segments: most segments returned.
 
     Returns:
@@ -193,80 +367,150 @@ def find_matches(
     if len(query) == 0:
         return []
     cands = index.lookup(query.hashes, CANDIDATE_DISTANCE)
-    frame_times = np.unique(query.times)
+    if len(cands) == 0:
+        return []
     explained = np.zeros(len(query), dtype=bool)
-    ref_cache: dict[int, tuple[Reference, FrameHashes]] = {}
-    segments: list[MatchSegment] = []
+    refs: dict[int, Reference] = {}
+    ref_rows: dict[int, FrameHashes] = {}
+    for rid in np.unique(cands.ref_id).tolist():
+        refs[rid] = index.get(int(rid))
+    image_refs = {rid for rid, r in refs.items() if r.kind == "image"}
     step = 1.0 / query_fps if query_fps > 0 else 1.0
+    segments: list[MatchSegment] = []
     while len(segments) < max_segments:
-        bins = _vote(query, cands, explained)
-        best: tuple[float, MatchSegment, np.ndarray] | None = None
-        seen: set[tuple[int, int, float, float]] = set()
-        for rid, variant, speed, offset, _votes in bins:
-            key = (rid, variant, speed, round(offset, 1))
-            if key in seen:
+        best: tuple[MatchSegment, np.ndarray] | None = None
+        for hyp in _vote(query, cands, explained, image_refs)[: TOP_BINS * 2]:
+            ref = refs[hyp.ref_id]
+            if hyp.ref_id not in ref_rows:
+                ref_rows[hyp.ref_id] = index.frame_hashes(hyp.ref_id)
+            stored = ref_rows[hyp.ref_id].select(hyp.r_variant)
+            rows = np.nonzero((query.variants == hyp.q_variant) & ~explained)[0]
+            if len(rows) == 0 or len(stored) == 0:
                 continue
-            seen.add(key)
-            if rid not in ref_cache:
-                ref_cache[rid] = (index.get(rid), index.frame_hashes(rid))
-            ref, ref_hashes = ref_cache[rid]
-            rows = np.nonzero((query.variants == variant) & ~explained)[0]
-            if len(rows) == 0:
-                continue
-            q_t, q_h = query.times[rows], query.hashes[rows]
-            # Refine the offset on a fine grid around the bin centre.
-            best_local: tuple[float, float, np.ndarray] | None = None
-            for delta in np.arange(-OFFSET_BIN_S, OFFSET_BIN_S + 1e-9, 0.05):
-                d = _align(q_t, q_h, ref_hashes, ref.sample_fps, offset + float(delta), speed)
-                m = d <= FRAME_MATCH_DISTANCE
-                value = m.sum() - 0.01 * float(np.where(m, d, 0).sum())
-                if best_local is None or value > best_local[0]:
-                    best_local = (value, offset + float(delta), d)
-            assert best_local is not None
-            _, off, dist = best_local
-            matched = dist <= FRAME_MATCH_DISTANCE
-            if matched.sum() == 0:
-                continue
-            a, b = _best_run(matched)
-            span_matched = matched[a:b]
-            n_m = int(span_matched.sum())
-            n_t = int(b - a)
-            mean_d = float(dist[a:b][span_matched].mean()) if n_m else 64.0
-            score = score_segment(n_m, n_t, mean_d)
-            if n_m < MIN_MATCHED_FRAMES:
-                score = min(score, MATCH_THRESHOLD * 0.99)
-            q_start = float(q_t[a])
-            q_end = min(float(q_t[b - 1]) + step, query_duration_s) if query_duration_s > 0 else float(q_t[b - 1])
-            r_start = max(0.0, off + speed * q_start)
-            r_end = min(ref.duration_s, off + speed * q_end) if ref.duration_s > 0 else off + speed * q_end
-            pairs = tuple(
-                (round(float(t), 3), round(off + speed * float(t), 3), int(dd))
-                for t, dd in zip(q_t[a:b], dist[a:b], strict=True)
+            seg = _verify(
+                hyp,
+                ref,
+                stored,
+                query.times[rows],
+                query.hashes[rows],
+                query_is_image,
+                step,
+                query_duration_s,
+                (content_box, inner_rect),
             )
-            seg = MatchSegment(
-                reference=ref,
-                score=score,
-                query_start_s=round(q_start, 3),
-                query_end_s=round(q_end, 3),
-                reference_start_s=round(r_start, 3),
-                reference_end_s=round(max(r_start, r_end), 3),
-                offset_s=round(off, 3),
-                speed=speed,
-                mirrored=variant == VARIANT_MIRROR,
-                frames_matched=n_m,
-                frames_total=n_t,
-                mean_distance=round(mean_d, 2),
-                pairs=pairs,
-            )
-            in_span = (query.times >= q_start - 1e-6) & (query.times < q_end - 1e-6)
-            if best is None or seg.score > best[0]:
-                best = (seg.score, seg, in_span)
+            if seg is None:
+                continue
+            if best is None or seg.score > best[0].score:
+                in_span = (query.times >= seg.query_start_s - 1e-6) & (query.times < seg.query_end_s - 1e-6)
+                if query_is_image:
+                    in_span = np.ones(len(query), dtype=bool)
+                best = (seg, in_span)
         if best is None:
             break
-        _, seg, in_span = best
+        seg, in_span = best
         segments.append(seg)
         explained |= in_span
-        if explained.all() or len(frame_times) == 0:
+        if explained.all():
             break
     segments.sort(key=lambda s: s.score, reverse=True)
     return segments
+
+
+def _verify(
+    hyp: _Hypothesis,
+    ref: Reference,
+    stored: FrameHashes,
+    q_t: np.ndarray,
+    q_h: np.ndarray,
+    query_is_image: bool,
+    step: float,
+    query_duration_s: float,
+    rects: tuple[tuple[float, float, float, float] | None, tuple[float, float, float, float] | None],
+) -> MatchSegment | None:
+    """Align one hypothesis precisely and turn it into a scored segment."""
+    if ref.kind == "image" or query_is_image:
+        # No time axis on one side: every query frame against its nearest stored frame.
+        dists = hamming(stored.hashes[None, :], q_h[:, None])
+        nearest = dists.argmin(axis=1)
+        dist = dists.min(axis=1).astype(np.int16)
+        offset, speed = 0.0, 1.0
+        ref_times = stored.times[nearest]
+    else:
+        best_local: tuple[float, float, float, np.ndarray] | None = None
+        for rel in SPEED_STEPS:
+            speed_try = hyp.speed * (1.0 + rel)
+            for delta in np.arange(-OFFSET_BIN_S, OFFSET_BIN_S + 1e-9, 0.05):
+                off = hyp.offset + float(delta)
+                d = _align(q_t, q_h, stored.times, stored.hashes, ref.sample_fps, off, speed_try)
+                m = d <= FRAME_MATCH_DISTANCE
+                value = float(m.sum()) - 0.01 * float(np.where(m, d, 0).sum()) - SPEED_PRIOR * abs(math.log(speed_try))
+                if best_local is None or value > best_local[0]:
+                    best_local = (value, off, speed_try, d)
+        assert best_local is not None
+        _, offset, speed, dist = best_local
+        ref_times = offset + speed * q_t
+    limit = IMAGE_MATCH_DISTANCE if query_is_image else FRAME_MATCH_DISTANCE
+    matched = dist <= limit
+    if not matched.any():
+        return None
+    if query_is_image:
+        i = int(dist.argmin())
+        a, b = i, i + 1
+    else:
+        a, b = _best_run(matched)
+    span_matched = matched[a:b]
+    n_m, n_t = int(span_matched.sum()), int(b - a)
+    mean_d = float(dist[a:b][span_matched].mean())
+    if query_is_image:
+        score = score_image(mean_d)
+    else:
+        score = score_segment(n_m, n_t, mean_d)
+        if n_m < MIN_MATCHED_FRAMES:
+            score = min(score, round(MATCH_THRESHOLD * 0.99, 4))
+    q_start = float(q_t[a])
+    q_end = float(q_t[b - 1]) + (step if not query_is_image else 0.0)
+    if query_duration_s > 0:
+        q_end = min(q_end, query_duration_s)
+    if ref.kind == "image":
+        r_start = r_end = 0.0
+    elif query_is_image:
+        r_start = r_end = float(ref_times[a])
+    else:
+        r_start = max(0.0, offset + speed * q_start)
+        r_end = offset + speed * q_end
+        if ref.duration_s > 0:
+            r_end = min(ref.duration_s, r_end)
+        r_end = max(r_start, r_end)
+    pairs = tuple(
+        (round(float(t), 3), round(float(rt), 3), int(dd))
+        for t, rt, dd in zip(q_t[a:b], ref_times[a:b], dist[a:b], strict=True)
+    )
+    _, op = variant_parts(hyp.q_variant)
+    return MatchSegment(
+        reference=ref,
+        score=score,
+        query_start_s=round(q_start, 3),
+        query_end_s=round(q_end, 3),
+        reference_start_s=round(r_start, 3),
+        reference_end_s=round(r_end, 3),
+        offset_s=round(offset, 3),
+        speed=round(speed, 4),
+        mirrored=op in (OP_MIRROR, OP_CCW_MIRROR, OP_CW_MIRROR),
+        frames_matched=n_m,
+        frames_total=n_t,
+        mean_distance=round(mean_d, 2),
+        query_variant=_variant_name(hyp.q_variant),
+        reference_variant=REGIONS.get(variant_parts(hyp.r_variant)[0], "full"),
+        alterations=diagnose(
+            hyp.q_variant,
+            hyp.r_variant,
+            speed=speed,
+            reference=ref,
+            reference_span=(r_start, r_end),
+            query_span=(q_start, q_end),
+            query_duration_s=query_duration_s,
+            content_box=rects[0],
+            inner_rect=rects[1],
+        ),
+        pairs=pairs,
+    )

@@ -1,9 +1,10 @@
 """The one-call pipeline: probe, sample, hash, match, decide, report.
 
 >>> from provenance import check
->>> report = check("samples/viral.mp4", index="sqlite:///samples.sqlite")
->>> report.verdict.code
-'footage_seen_before'
+>>> claim = build_claim(file="samples/claim.yml")      # provenance.claims
+>>> report = check("samples/viral.mp4", index="sqlite:///samples.sqlite", claim=claim)
+>>> report.verdict.code, [f.code for f in report.findings][:2]
+('footage_predates_claim', ['reencoded_by_ffmpeg', 'metadata_stripped'])
 """
 
 from __future__ import annotations
@@ -14,17 +15,25 @@ from pathlib import Path
 from . import __version__, tools
 from . import frames as frames_mod
 from . import match as match_mod
-from .hashing import ALGORITHM, MIN_FRAME_STD, VARIANT_FULL, VARIANT_MIRROR, hash_frames
+from .c2pa import read_content_credentials
+from .claims import Claim
+from .hashing import ALGORITHM, MIN_FRAME_STD, VARIANT_FULL, hash_query
 from .index import Index, open_index
 from .ingest import REF_FPS, sha256_of
+from .metadata import inspect
 from .probe import probe
 from .report import InputFacts, Report
+from .report.images import make_keyframes
 from .verdict import MIN_INFORMATIVE_FRAMES, decide
 
 #: Frames per second sampled from a query clip: dense enough for a 3 s clip
 #: and so that every reference frame (sampled at REF_FPS) has a query frame
 #: within 1/8 s of it.
 QUERY_FPS = 4.0
+#: Most seconds of a query examined; the rest is reported as not examined.
+#: Query hashing holds every sampled frame several times over (content box,
+#: six orientations), about 350 kB per sample here, so 30 min is ~2.5 GB.
+MAX_QUERY_DURATION_S = 1800.0
 
 
 def thresholds() -> dict[str, float]:
@@ -41,12 +50,24 @@ def thresholds() -> dict[str, float]:
     }
 
 
-def check(path: Path | str, index: Index | str | Path | None = None) -> Report:
+def check(
+    path: Path | str,
+    index: Index | str | Path | None = None,
+    claim: Claim | None = None,
+    *,
+    keyframes: bool = True,
+) -> Report:
     """Check a clip or still image against a reference index.
 
     Args:
         path: the clip.
         index: an open `Index`, or its URL/path (`open_index` default when None).
+        claim: what the clip is said to show (`provenance.claims.build_claim`);
+            the verdict dates matches against its date and the metadata findings
+            compare the file's tags with its date and place.
+        keyframes: put thumbnails of the clip and of each match's aligned
+            frames in the report (for the HTML and Markdown forms; costs a few
+            ffmpeg seeks per match, so speed benchmarks turn it off).
 
     Returns:
         The `Report`.
@@ -60,29 +81,43 @@ def check(path: Path | str, index: Index | str | Path | None = None) -> Report:
     idx = open_index(index) if own else index  # type: ignore[arg-type]
     assert isinstance(idx, Index)
     try:
-        return _check(Path(path), idx)
+        return _check(Path(path), idx, keyframes=keyframes, claim=claim)
     finally:
         if own:
             idx.close()
 
 
-def _check(path: Path, idx: Index) -> Report:
+def _check(path: Path, idx: Index, *, keyframes: bool = True, claim: Claim | None = None) -> Report:
     facts = probe(path)
     sha = sha256_of(path)
-    sampled = frames_mod.extract_frames(path, fps=QUERY_FPS, facts=facts)
-    hashes = hash_frames(sampled.times, sampled.images, variants=(VARIANT_FULL, VARIANT_MIRROR))
+    sampled = frames_mod.extract_frames(path, fps=QUERY_FPS, facts=facts, max_duration_s=MAX_QUERY_DURATION_S)
+    hashes, content_box, inner_rect = hash_query(sampled.times, sampled.images)
     informative = len(hashes.select(VARIANT_FULL))
     segments = match_mod.find_matches(
-        hashes, idx, query_fps=sampled.fps or QUERY_FPS, query_duration_s=facts.duration_s
+        hashes,
+        idx,
+        query_fps=sampled.fps or QUERY_FPS,
+        query_duration_s=facts.duration_s,
+        query_is_image=facts.kind == "image",
+        content_box=content_box,
+        inner_rect=inner_rect,
     )
     matches = tuple(s for s in segments if s.score >= match_mod.MATCH_THRESHOLD)
     candidates = tuple(s for s in segments if s.score < match_mod.MATCH_THRESHOLD)[:5]
-    verdict = decide(matches, informative_frames=informative, is_image=facts.kind == "image")
+    findings = inspect(facts, claim=claim, matches=matches, credentials=read_content_credentials(path))
+    verdict = decide(
+        matches, informative_frames=informative, is_image=facts.kind == "image", claim=claim, findings=findings
+    )
     warnings = list(sampled.warnings) + [f"tag {t} was longer than the limit and was cut" for t in facts.truncated_tags]
     skipped = len(sampled) - informative
     if skipped:
         warnings.append(f"{skipped} of {len(sampled)} sampled frames were too flat (black, blank) to compare")
     disp_w, disp_h = facts.display_size
+    thumbs = None
+    if keyframes:
+        shots = [k.t for k in frames_mod.shot_keyframes(sampled)]
+        thumbs = make_keyframes(path, facts, shots, matches)
+        warnings.extend(thumbs.notes)
     return Report(
         input=InputFacts(
             path=str(path),
@@ -111,4 +146,7 @@ def _check(path: Path, idx: Index) -> Report:
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         warnings=tuple(warnings),
         metadata={"probe": facts.to_dict()},
+        keyframes=thumbs,
+        claim=claim,
+        findings=findings,
     )

@@ -11,7 +11,9 @@ Confinement (DESIGN.md, stage 1): ``-protocol_whitelist file`` alone still lets
 an HLS playlist or ffconcat list renamed ``.mp4`` open the other local files
 it names, so every input also gets ``-format_whitelist`` with media container
 demuxers only, and the path is passed as ``file:PATH`` so a name starting
-with ``-`` is never read as an option.
+with ``-`` is never read as an option. ``-max_pixels`` caps the frame a
+decoder may allocate. tests/test_hostile_media.py verifies each of these
+with real ffmpeg (a canary named pipe shows a playlist cannot open it).
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ MEDIA_DEMUXERS = (
 )
 FORMAT_WHITELIST = ",".join(MEDIA_DEMUXERS)
 
+#: Largest frame a decoder may allocate, in pixels (passed as ``-max_pixels``,
+#: so a stream that lies about its size in the header is still stopped).
+MAX_FRAME_PIXELS = 8192 * 8192
 #: Default wall-clock limit for one ffprobe call, seconds.
 PROBE_TIMEOUT_S = 30.0
 #: Most of stderr kept from a tool (the tail is what explains a failure).
@@ -119,6 +124,7 @@ def input_args(path: Path | str, *, seek_s: float | None = None) -> list[str]:
     if not resolved.is_file():
         raise BadInputError(f"{path}: not a regular file; give the path of a downloaded clip")
     args = ["-protocol_whitelist", "file", "-format_whitelist", FORMAT_WHITELIST]
+    args += ["-max_pixels", str(MAX_FRAME_PIXELS)]
     if seek_s is not None:
         args += ["-ss", f"{seek_s:.3f}"]
     return [*args, "-i", f"file:{resolved}"]

@@ -1,25 +1,51 @@
-"""Stage 9, verdict: one plain code from the evidence, never more than it shows.
+"""Stage 9, verdict: one plain code from the matches, the findings and the claim, never more than they show.
 
-Codes (docs/verdicts.md):
+Codes, strongest evidence first (docs/verdicts.md):
 
-- ``footage_seen_before``: the clip reuses footage already in the index.
+- ``footage_predates_claim``: the clip reuses footage the index holds as
+  first seen before the claimed date; footage that existed before an event
+  cannot show it. The strongest evidence of reuse.
+- ``metadata_contradicts_claim``: the file's own creation date or GPS
+  position contradict the claimed date or place (tags can be forged or
+  wrong, so this is weaker than a dated match).
+- ``altered_copy_of_known_footage``: the clip reuses footage in the index,
+  changed (mirrored, cropped, sped up, ...), and nothing shows it predates
+  the claim.
+- ``footage_seen_before``: the clip reuses footage in the index, with no
+  sign of alteration and nothing that dates it before the claim.
 - ``no_prior_match_in_index``: nothing in *this index* matches; not a sign
   of authenticity.
 - ``insufficient_evidence``: too few frames with texture to compare (black
   or static title cards, a clip too short); no conclusion either way.
+
+    >>> decide(matches, informative_frames=28, claim=claim, findings=findings).code
+    'footage_predates_claim'
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
 
+from .claims import Claim
 from .match import MatchSegment
+from .metadata import CLAIM_DATE_TOLERANCE_DAYS, CONTRADICTS_CLAIM, Finding, first_seen_day
 from .report import Verdict
 
 #: Fewest informative query frames for "no match" to mean anything.
 MIN_INFORMATIVE_FRAMES = 3
+#: A match is "sped up or slowed down" when its speed differs from 1 by more than this.
+SPEED_CHANGE_MIN = 0.02
 
-VERDICT_CODES = ("footage_seen_before", "no_prior_match_in_index", "insufficient_evidence")
+VERDICT_CODES = (
+    "footage_predates_claim",
+    "metadata_contradicts_claim",
+    "altered_copy_of_known_footage",
+    "footage_seen_before",
+    "no_prior_match_in_index",
+    "insufficient_evidence",
+)
 
 
 def _describe(m: MatchSegment) -> str:
@@ -35,31 +61,139 @@ def _describe(m: MatchSegment) -> str:
     )
 
 
-def decide(matches: Sequence[MatchSegment], *, informative_frames: int, is_image: bool = False) -> Verdict:
-    """The verdict for a check's matches.
+def alterations_of(m: MatchSegment) -> list[str]:
+    """How the matched copy differs from the reference, as short labels (the matcher's alteration codes)."""
+    out: list[str] = []
+    for alt in getattr(m, "alterations", ()) or ():
+        code = getattr(alt, "code", None)
+        if code:
+            out.append(str(code).replace("_", " "))
+    codes = " ".join(str(getattr(a, "code", "")) for a in getattr(m, "alterations", ()) or ())
+    if m.mirrored and "mirror" not in codes:
+        out.insert(0, "mirrored")
+    if abs(m.speed - 1.0) > SPEED_CHANGE_MIN and "speed" not in codes:
+        out.append(f"speed ×{m.speed:.2f}")
+    return out
+
+
+def _earliest(matches: Sequence[MatchSegment]) -> tuple[date, MatchSegment] | None:
+    best: tuple[date, MatchSegment] | None = None
+    for m in matches:
+        day = first_seen_day(m.reference.source.first_seen)
+        if day is not None and (best is None or day < best[0]):
+            best = (day, m)
+    return best
+
+
+def _span(days: int) -> str:
+    if days >= 730:
+        return f"{days / 365.25:.1f} years"
+    if days >= 60:
+        return f"{days / 30.44:.0f} months"
+    return f"{days} days"
+
+
+def _finding_lines(findings: Sequence[Finding], severities: tuple[str, ...] = ("warning", "notice")) -> list[str]:
+    return [f"{f.severity} {f.code}: {f.explanation}" for f in findings if f.severity in severities]
+
+
+def decide(
+    matches: Sequence[MatchSegment],
+    *,
+    informative_frames: int,
+    is_image: bool = False,
+    claim: Claim | None = None,
+    findings: Sequence[Finding] = (),
+) -> Verdict:
+    """The verdict for a check.
 
     Args:
         matches: segments at or above the decision threshold, best first.
         informative_frames: query frames with enough texture to hash.
         is_image: the query is a still image (one frame is all there is).
+        claim: what the clip is said to show (its date is what matches are dated against).
+        findings: the metadata findings (`provenance.metadata.inspect`).
+
+    A match predates the claim when its reference's first-seen day is more
+    than `CLAIM_DATE_TOLERANCE_DAYS` before the first day the claimed date
+    covers (a first-seen date in UTC and an event's local day can differ by one).
     """
+    claimed = claim.date_range() if claim is not None and claim.date else None
+    contradictions = [f for f in findings if f.code in CONTRADICTS_CLAIM]
+    earliest = _earliest(matches)
+    match_lines = [_describe(m) for m in matches]
+    if matches and claimed is not None and earliest is not None and claim is not None:
+        day, m = earliest
+        start = claimed[0]
+        if day < start - timedelta(days=CLAIM_DATE_TOLERANCE_DAYS):
+            ref = m.reference
+            name = ref.source.title or ref.path
+            lead = (
+                f"reference #{ref.id} '{name}' was first seen {day.isoformat()}, {_span((start - day).days)} "
+                f"before the claimed date {claim.date}"
+            )
+            altered = alterations_of(m)
+            how = f"; this copy is altered ({', '.join(altered)})" if altered else ""
+            return Verdict(
+                "footage_predates_claim",
+                f"The clip reuses footage first seen on {day.isoformat()}, before the claimed date {claim.date}: "
+                f"footage that existed before the event cannot show it{how}.",
+                tuple([lead, *match_lines, *_finding_lines(findings)]),
+            )
+    if contradictions:
+        lines = [f"{f.code}: {f.explanation}" for f in contradictions]
+        also = f" The clip also matches {len(matches)} segment(s) of indexed footage." if matches else ""
+        return Verdict(
+            "metadata_contradicts_claim",
+            "The file's own tags contradict the claim ("
+            + "; ".join(f.code for f in contradictions)
+            + "). Tags can be wrong or forged, so weigh this with the other evidence."
+            + also,
+            tuple(lines + match_lines + _finding_lines([f for f in findings if f not in contradictions])),
+        )
     if matches:
         first = [m.reference.source.first_seen for m in matches if m.reference.source.first_seen]
-        earliest = f"; earliest first-seen date {min(first)}" if first else ""
+        earliest_text = f"; earliest first-seen date {min(first)}" if first else ""
+        dating = _dating_line(claim, earliest)
+        changed = [labels for labels in (alterations_of(m) for m in matches) if labels]
+        context = [dating] if dating else []
+        if changed:
+            return Verdict(
+                "altered_copy_of_known_footage",
+                f"The clip is an altered copy ({', '.join(changed[0])}) of footage already in the index "
+                f"({len(matches)} matching segment(s)){earliest_text}.",
+                tuple(context + match_lines + _finding_lines(findings)),
+            )
         return Verdict(
             "footage_seen_before",
-            f"The clip reuses footage already in the index ({len(matches)} matching segment(s)){earliest}.",
-            tuple(_describe(m) for m in matches),
+            f"The clip reuses footage already in the index ({len(matches)} matching segment(s)){earliest_text}.",
+            tuple(context + match_lines + _finding_lines(findings)),
         )
     needed = 1 if is_image else MIN_INFORMATIVE_FRAMES
     if informative_frames < needed:
         return Verdict(
             "insufficient_evidence",
             f"Only {informative_frames} frame(s) have enough texture to compare; no conclusion can be drawn.",
-            ("black, flat or very short footage cannot be matched reliably",),
+            ("black, flat or very short footage cannot be matched reliably", *_finding_lines(findings)),
         )
     return Verdict(
         "no_prior_match_in_index",
-        "No footage in this index matches the clip. This means not found in this index, not that it is authentic.",
-        (f"{informative_frames} frames compared against the index",),
+        "Not found in this index: no indexed footage matches the clip. This is not evidence that it is authentic "
+        "or new, only that this index holds no earlier copy.",
+        (
+            f"{informative_frames} frames compared against the index",
+            *_finding_lines(findings, ("warning", "notice", "info")),
+        ),
+    )
+
+
+def _dating_line(claim: Claim | None, earliest: tuple[date, Any] | None) -> str | None:
+    if claim is None or not claim.date:
+        return "no claimed date to compare the first-seen dates with" if earliest else None
+    if earliest is None:
+        return f"no matched reference has a first-seen date to compare with the claimed date {claim.date}"
+    day, _ = earliest
+    return (
+        f"earliest first-seen date {day.isoformat()} is not before the claimed date {claim.date} "
+        f"(allowing {CLAIM_DATE_TOLERANCE_DAYS} day): the index holds no copy older than the claimed event"
     )

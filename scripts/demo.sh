@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 mkdir -p out
 rm -f out/samples.sqlite out/samples.sqlite-wal out/samples.sqlite-shm
 .venv/bin/provenance index add samples/refs --index out/samples.sqlite
-.venv/bin/provenance check samples/viral.mp4 --index out/samples.sqlite --format json -o out/report.json
-.venv/bin/provenance check samples/viral.mp4 --index out/samples.sqlite --format md -o out/report.md
+.venv/bin/provenance check samples/viral.mp4 --index out/samples.sqlite --claim samples/claim.yml --article samples/article.txt --format json -o out/report.json
+.venv/bin/provenance check samples/viral.mp4 --index out/samples.sqlite --claim samples/claim.yml --article samples/article.txt --format md -o out/report.md
+.venv/bin/provenance report out/report.json --format html -o out/report.html
 echo "verdict: $(.venv/bin/python -c 'import json; r = json.load(open("out/report.json")); print(r["verdict"]["code"], "-", r["verdict"]["summary"])')"

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from ..errors import BadInputError, ToolMissingError
-from .base import CHUNKS, SCHEMA_VERSION, Candidates, Index, Reference, SourceFacts
+from .base import CHUNKS, SCHEMA_VERSION, Candidates, Index, IntegrityProblem, IntegrityReport, Reference, SourceFacts
 from .sqlite import SQLiteIndex, default_path
 
 __all__ = [
@@ -23,6 +23,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "Candidates",
     "Index",
+    "IntegrityProblem",
+    "IntegrityReport",
     "Reference",
     "SourceFacts",
     "default_url",

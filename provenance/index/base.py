@@ -26,7 +26,8 @@ from ..hashing import FrameHashes, hamming
 CHUNKS = 4
 CHUNK_BITS = 16
 #: Schema version written into every index; an index with a newer one is refused.
-SCHEMA_VERSION = 1
+#: 2: SQLite chunk indexes cover a packed record of each stored frame (`rec`).
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class Reference:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Reference:
-        values = {k: data.get(k) for k in cls.__dataclass_fields__ if k != "source"}
+        values: dict[str, Any] = {k: data.get(k) for k in cls.__dataclass_fields__ if k != "source"}
         return cls(**values, source=SourceFacts.from_dict(data))
 
     def with_id(self, ref_id: int) -> Reference:
@@ -120,6 +121,32 @@ def to_unsigned(values: Any) -> np.ndarray:
     return np.asarray(values, dtype=np.int64).view(np.uint64)
 
 
+def spread_to_rows(unique_rows: np.ndarray, inverse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hits on deduplicated query hashes, spread back to every query row that carried them.
+
+    A backend looks each distinct query hash up once (a still shot sampled
+    several times gives identical hashes); `inverse` maps query rows to
+    distinct hashes (``np.unique(..., return_inverse=True)``).
+
+    Args:
+        unique_rows: for each hit, the index of its distinct query hash.
+        inverse: for each query row, the index of its distinct hash.
+
+    Returns:
+        (hit index, query row) pairs: hit `i` repeated once per query row
+        that holds its hash.
+    """
+    inverse = np.asarray(inverse, dtype=np.int64).ravel()
+    unique_rows = np.asarray(unique_rows, dtype=np.int64)
+    counts = np.bincount(inverse, minlength=int(unique_rows.max(initial=-1)) + 1)
+    order = np.argsort(inverse, kind="stable")
+    starts = np.cumsum(counts) - counts
+    per_hit = counts[unique_rows]
+    hit = np.repeat(np.arange(len(unique_rows)), per_hit)
+    within = np.arange(len(hit)) - np.repeat(np.cumsum(per_hit) - per_hit, per_hit)
+    return hit, order[starts[unique_rows[hit]] + within]
+
+
 def verify(
     query: np.ndarray, rows_q: np.ndarray, rows_h: np.ndarray, max_distance: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -130,6 +157,60 @@ def verify(
     """
     dist = hamming(query[rows_q], rows_h)
     return dist <= max_distance, dist
+
+
+@dataclass(frozen=True)
+class IntegrityProblem:
+    """One way an index is damaged: a stable code, what was found and what to do about it."""
+
+    code: str
+    message: str
+    action: str
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class IntegrityReport:
+    """What `Index.integrity` checked and every problem it found (none: the index is whole)."""
+
+    backend: str
+    url: str
+    schema_version: int | None
+    references: int
+    hashes: int
+    checks: tuple[str, ...]
+    problems: tuple[IntegrityProblem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["checks"] = list(self.checks)
+        data["problems"] = [p.to_dict() for p in self.problems]
+        data["ok"] = self.ok
+        return data
+
+
+def count_problem(ref_id: int, path: str, recorded: int, stored: int) -> IntegrityProblem:
+    """The problem of a reference whose stored hashes do not add up to its recorded count."""
+    return IntegrityProblem(
+        "hash_count",
+        f"reference #{ref_id} ({path}) records {recorded} hashes but {stored} are stored",
+        f"remove it with 'provenance index remove {ref_id}' and add its file again",
+    )
+
+
+def schema_problem(found: Any) -> IntegrityProblem:
+    """The problem of an index whose schema version is not the one this code writes."""
+    return IntegrityProblem(
+        "schema_version",
+        f"schema version {found!r}, this provenance reads and writes {SCHEMA_VERSION}",
+        "open it once with this version of provenance to upgrade it, or upgrade provenance if it is newer",
+    )
 
 
 class Index(abc.ABC):
@@ -186,6 +267,31 @@ class Index(abc.ABC):
     @abc.abstractmethod
     def identity(self) -> dict[str, Any]:
         """What a report records about the index: backend, id, schema, counts."""
+
+    def integrity(self) -> IntegrityReport:
+        """Check that the index is whole, for ``provenance index check``.
+
+        This default uses only the interface: the schema version, and that
+        each reference's stored hashes number what it records. Backends add
+        what they alone can see (orphan rows, the storage's own check).
+
+        Returns:
+            An `IntegrityReport`; ``report.ok`` when nothing is wrong.
+        """
+        problems: list[IntegrityProblem] = []
+        refs = self.references()
+        total = 0
+        for ref in refs:
+            stored = len(self.frame_hashes(ref.id))
+            total += stored
+            if stored != ref.frames:
+                problems.append(count_problem(ref.id, ref.path, ref.frames, stored))
+        version = self.identity().get("schema_version")
+        if version != SCHEMA_VERSION:
+            problems.insert(0, schema_problem(version))
+        return IntegrityReport(
+            self.NAME, self.url, version, len(refs), total, ("schema_version", "hash_counts"), tuple(problems)
+        )
 
     @abc.abstractmethod
     def close(self) -> None:

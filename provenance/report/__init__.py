@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from ..claims import Claim
 from ..errors import BadInputError
 from ..match import MatchSegment
+from ..metadata import Finding
+from .images import Keyframes
 
 SCHEMA = "provenance.report/1"
-FORMATS = ("json", "md")
+FORMATS = ("json", "md", "html", "claimreview")
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,14 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Report:
-    """Everything a check found, with what is needed to reproduce it."""
+    """Everything a check found, with what is needed to reproduce it.
+
+    `claim` is the claim the clip was checked against, as read from flags, a
+    file or an article (shown so the user can correct it); `findings` are the
+    metadata findings (`provenance.metadata`, codes in docs/findings.md).
+    Both are optional in the JSON (null and [] when absent), so reports
+    written before they existed still read.
+    """
 
     input: InputFacts
     matches: tuple[MatchSegment, ...]
@@ -89,6 +100,9 @@ class Report:
     created_at: str
     warnings: tuple[str, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
+    keyframes: Keyframes | None = None
+    claim: Claim | None = None
+    findings: tuple[Finding, ...] = ()
     schema: str = SCHEMA
 
     def to_dict(self) -> dict[str, Any]:
@@ -103,6 +117,9 @@ class Report:
             "warnings": list(self.warnings),
             "tool": self.tool,
             "index": self.index,
+            "keyframes": self.keyframes.to_dict() if self.keyframes else None,
+            "claim": self.claim.to_dict() if self.claim else None,
+            "findings": [f.to_dict() for f in self.findings],
         }
 
     @classmethod
@@ -128,26 +145,94 @@ class Report:
                 created_at=str(data.get("created_at", "")),
                 warnings=tuple(str(w) for w in data.get("warnings", ())),
                 metadata=dict(data.get("metadata", {})),
+                keyframes=Keyframes.from_dict(data["keyframes"]) if data.get("keyframes") else None,
+                claim=Claim.from_dict(data["claim"]) if data.get("claim") else None,
+                findings=tuple(Finding.from_dict(f) for f in data.get("findings") or ()),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise BadInputError(f"report JSON is incomplete or malformed ({exc!r}); re-run 'provenance check'") from exc
 
 
+#: Largest JSON report `read_report` accepts, bytes (keyframes make reports ~0.1-2 MB).
+MAX_REPORT_BYTES = 256 << 20
+
+
+def read_report(path: str | Path) -> Report:
+    """Read a JSON report written by ``provenance check``.
+
+    Raises:
+        BadInputError: the file is missing, too large, not JSON or not a report.
+    """
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_REPORT_BYTES:
+            raise BadInputError(f"{path}: {size} bytes is larger than a report can be; give a JSON report file")
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BadInputError(
+            f"{path}: cannot be read ({exc.strerror}); give a JSON report written by 'provenance check'"
+        ) from exc
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise BadInputError(f"{path}: not JSON ({exc}); give a JSON report written by 'provenance check'") from exc
+    return Report.from_dict(data)
+
+
 def render_json(report: Report) -> str:
     """The report as indented JSON (the single source of truth)."""
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    from .text import json_safe
+
+    return json_safe(json.dumps(report.to_dict(), indent=2, ensure_ascii=False)) + "\n"
 
 
-def render(report: Report, fmt: str) -> str:
-    """Render a report in one of `FORMATS`.
+@dataclass(frozen=True)
+class RenderOptions:
+    """What a renderer needs besides the report.
+
+    `organisation`, `organisation_url` and `review_url` name the fact-checker
+    and its fact-check page (ClaimReview); `assets_dir` is the folder,
+    relative to a Markdown file, its keyframe images are linked from (None:
+    no images, e.g. Markdown on stdout).
+    """
+
+    organisation: str | None = None
+    organisation_url: str | None = None
+    review_url: str | None = None
+    assets_dir: str | None = None
+
+
+def render(report: Report, fmt: str, options: RenderOptions | None = None) -> str:
+    """Render a report in one of `FORMATS` (a pure function of the report and options).
 
     Raises:
         BadInputError: the format is unknown.
     """
+    options = options or RenderOptions()
     if fmt == "json":
         return render_json(report)
     if fmt == "md":
         from .markdown import render_markdown
 
-        return render_markdown(report)
+        return render_markdown(report, assets_dir=options.assets_dir)
+    if fmt == "html":
+        from .html import render_html
+
+        return render_html(report)
+    if fmt == "claimreview":
+        from .claimreview import render_claimreview
+
+        return render_claimreview(report, options)
     raise BadInputError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def render_assets(report: Report, fmt: str, options: RenderOptions | None = None) -> dict[str, bytes]:
+    """Files that go next to a rendered report: {path relative to it: bytes}.
+
+    Only Markdown has any (its keyframes, under ``options.assets_dir``).
+    """
+    options = options or RenderOptions()
+    if fmt == "md" and options.assets_dir:
+        from .markdown import markdown_assets
+
+        return markdown_assets(report, options.assets_dir)
+    return {}

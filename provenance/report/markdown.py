@@ -1,61 +1,195 @@
-"""Markdown rendering of a `Report`, for a CMS or a newsroom ticket.
+"""Stage 10, report: Markdown for a CMS or a newsroom ticket.
 
-A pure function of the report; every string from a file, sidecar or claim is
-escaped with `text.md`.
+The same content as the HTML report, in the same order (verdict and evidence
+first, then the claim against the evidence, each match with its aligned
+frames, the metadata, reproducibility). Keyframes are files next to the
+Markdown, in a folder it links to by relative path::
+
+    text = render_markdown(report, assets_dir="report_files")
+    for name, data in markdown_assets(report, "report_files").items():
+        (out_dir / name).write_bytes(data)
+
+Pure functions of the report. Every string from a file, sidecar, claim or
+article goes through `text.md` (inert but readable) or `_code` (code span).
 """
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import quote
+
 from . import Report
-from .text import md
+from .images import Thumbnail
+from .summary import (
+    claim_facts,
+    claim_rows,
+    diagnosis_of,
+    evidence_text,
+    findings_of,
+    verdict_label,
+)
+from .text import clean, md
 
 
 def _fmt_s(value: float) -> str:
     return f"{value:.1f} s"
 
 
-def render_markdown(report: Report) -> str:
-    """The report as Markdown."""
+def _code(text: object, limit: int = 200) -> str:
+    """Untrusted text as a Markdown code span (backticks cannot occur inside it)."""
+    s = clean(text, limit).replace("`", "'")
+    return f"`{s}`" if s else "``"
+
+
+def asset_names(report: Report, assets_dir: str) -> dict[tuple[str, int, int, str], tuple[str, Thumbnail]]:
+    """Every keyframe file of the report: {(kind, i, j, side): (relative path, thumbnail)}.
+
+    ``("shot", n, 0, "query")`` for the clip's shots, ``("pair", match, pair,
+    "query" | "reference")`` for the aligned frames of each match.
+    """
+    out: dict[tuple[str, int, int, str], tuple[str, Thumbnail]] = {}
+    kf = report.keyframes
+    if kf is None:
+        return out
+    folder = assets_dir.rstrip("/")
+    for n, shot in enumerate(kf.query):
+        out[("shot", n, 0, "query")] = (f"{folder}/shot{n + 1:02d}_t{shot.t:08.3f}.jpg", shot)
+    for mf in kf.matches:
+        for j, pair in enumerate(mf.pairs):
+            for side, thumb in (("query", pair.query), ("reference", pair.reference)):
+                if thumb is not None:
+                    name = f"{folder}/match{mf.match + 1:02d}_{j + 1}_{side}_t{thumb.t:08.3f}.jpg"
+                    out[("pair", mf.match, j, side)] = (name, thumb)
+    return out
+
+
+def markdown_assets(report: Report, assets_dir: str) -> dict[str, bytes]:
+    """The keyframe files the Markdown links to: {relative path: JPEG bytes}."""
+    return {name: thumb.jpeg() for name, thumb in asset_names(report, assets_dir).values()}
+
+
+def _image(names: dict[Any, tuple[str, Thumbnail]], key: tuple[str, int, int, str], alt: str) -> str:
+    entry = names.get(key)
+    if entry is None:
+        return "*(no frame)*"
+    return f"![{alt}]({quote(entry[0])})"
+
+
+def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
+    """The report as Markdown; keyframes are linked under `assets_dir` when given."""
     r = report
+    names = asset_names(r, assets_dir) if assets_dir else {}
+    query_size = (r.input.width, r.input.height)
     lines = [
         "# Provenance report",
         "",
-        f"**Verdict: {md(r.verdict.code)}** — {md(r.verdict.summary)}",
+        f"**Verdict: {md(verdict_label(r.verdict.code))}** ({_code(r.verdict.code)}): {md(r.verdict.summary)}",
         "",
     ]
     for item in r.verdict.evidence:
         lines.append(f"- {md(item)}")
+    lines.append("")
+
+    claim = claim_facts(r)
+    rows = claim_rows(r)
+    if claim or rows:
+        lines += ["## The claim and the evidence", ""]
+        if claim and claim.text:
+            lines += [f"> {md(claim.text, 1000)}", ""]
+        lines += ["| | The claim says | The evidence says |", "|---|---|---|"]
+        for row in rows:
+            mark = {True: " (fits)", False: " (**does not fit**)", None: ""}[row.fits]
+            lines.append(f"| {md(row.label)} | {md(row.claimed or '-')} | {md(row.found or '-')}{mark} |")
+        lines.append("")
+        read = r.claim  # how the claim was read, so a wrong extraction can be corrected with the flags
+        if read is not None:
+            lines.append(
+                f"Claim read from {md(', '.join(read.origin) or 'flags')} (later sources override earlier ones; "
+                "correct it with --claim-date, --claim-place or --claim-text)."
+            )
+            lines.append("")
+            lines += [f"- date: {md(d.text)} → {md(d.date)} ({md(d.rule)})" for d in read.dates[:10]]
+            lines += [f"- place: {md(p.query)} → {md(p.label())} ({md(p.kind)})" for p in read.places[:10]]
+            lines += [f"- **warning**: {md(w)}" for w in read.warnings]
+            lines.append("")
+
+    lines += ["## Matches", ""]
+    if not r.matches:
+        lines += [
+            "No footage in this index matches the clip. This means *not found in this index*, not authentic.",
+            "",
+        ]
+    for n, m in enumerate(r.matches):
+        ref = m.reference
+        s = ref.source
+        diag = diagnosis_of(m, query_size)
+        lines += [
+            f"### {n + 1}. {md(s.title or ref.path)} (score {m.score:.2f})",
+            "",
+            f"- Clip {_fmt_s(m.query_start_s)}–{_fmt_s(m.query_end_s)} ↔ reference "
+            f"{_fmt_s(m.reference_start_s)}–{_fmt_s(m.reference_end_s)} "
+            f"(offset {m.offset_s:+.2f} s, speed ×{m.speed:g}{', mirrored' if diag.mirrored else ''})",
+            f"- {m.frames_matched} of {m.frames_total} frames matched, mean distance {m.mean_distance:.1f} of 64 bits",
+            f"- First seen: {md(s.first_seen or 'unknown')}; publisher: {md(s.publisher or 'unknown')}",
+            f"- Source: {md(s.source_url or 'unknown')}",
+            f"- Reference: {md(ref.path)} (#{ref.id}, SHA-256 {_code(ref.sha256[:16])}…)",
+        ]
+        for alt in diag.alterations:
+            detail = evidence_text(alt.evidence)
+            lines.append(f"- **{md(alt.code)}**: {md(alt.summary)}" + (f" ({md(detail)})" if detail else ""))
+        lines.append("")
+        mf = r.keyframes.for_match(n) if r.keyframes else None
+        if mf is not None and mf.note:
+            lines += [f"*{md(mf.note)}*", ""]
+        if mf is not None and mf.pairs and names:
+            lines += ["| Clip | Reference |", "|---|---|"]
+            for j, pair in enumerate(mf.pairs):
+                q = _image(names, ("pair", n, j, "query"), f"clip at {pair.query_t:.2f} s")
+                rf = _image(names, ("pair", n, j, "reference"), f"reference at {pair.reference_t:.2f} s")
+                lines.append(f"| {q}<br>{pair.query_t:.2f} s | {rf}<br>{pair.reference_t:.2f} s |")
+            lines.append("")
+        elif mf is not None and mf.pairs and assets_dir is None:
+            lines += ["*(Keyframes are written as files when the report is saved with -o.)*", ""]
+
+    findings = findings_of(r)
+    lines += ["## Metadata findings", ""]
+    if findings:
+        for f in findings:
+            severity = f.get("severity", "info")
+            text = f.get("explanation") or f.get("summary") or f.get("message") or ""
+            ev = f.get("evidence")
+            detail = evidence_text(ev) if isinstance(ev, dict) else (clean(ev) if ev else "")
+            lines.append(
+                f"- **{md(severity)}** {_code(f.get('code', '?'))}: {md(text)}" + (f" ({md(detail)})" if detail else "")
+            )
+    else:
+        tags = ((r.metadata.get("probe") or {}).get("tags")) or {}
+        if tags:
+            lines.append("No findings were computed; the file's container tags:")
+            lines.append("")
+            for key, value in list(tags.items())[:40]:
+                lines.append(f"- {md(key, 80)}: {md(value, 200)}")
+        else:
+            lines.append("No findings were computed and the file has no container tags.")
+    lines.append("")
+
     lines += [
-        "",
         "## Checked file",
         "",
         "| | |",
         "|---|---|",
         f"| File | {md(r.input.path)} |",
-        f"| SHA-256 | `{r.input.sha256}` |",
+        f"| SHA-256 | {_code(r.input.sha256, 80)} |",
         f"| Kind | {md(r.input.kind)} |",
         f"| Duration | {_fmt_s(r.input.duration_s)} |",
-        f"| Size | {r.input.width}x{r.input.height} |",
+        f"| Size | {r.input.width}×{r.input.height} |",
         f"| Frames sampled | {r.input.frames_sampled} ({r.input.frames_informative} with enough texture to compare) |",
         "",
-        "## Matches",
-        "",
     ]
-    if not r.matches:
-        lines.append("No footage in this index matches the clip. This means *not found in this index*, not authentic.")
-    for n, m in enumerate(r.matches, 1):
-        ref = m.reference
-        s = ref.source
+    shots = [k for k in names if k[0] == "shot"]
+    if shots:
         lines += [
-            f"### {n}. {md(s.title or ref.path)} (score {m.score:.2f})",
-            "",
-            f"- Query {_fmt_s(m.query_start_s)}–{_fmt_s(m.query_end_s)} ↔ reference "
-            f"{_fmt_s(m.reference_start_s)}–{_fmt_s(m.reference_end_s)} "
-            f"(offset {m.offset_s:+.2f} s, speed ×{m.speed:g}{', mirrored' if m.mirrored else ''})",
-            f"- {m.frames_matched} of {m.frames_total} frames matched, mean distance {m.mean_distance:.1f} of 64 bits",
-            f"- Reference: {md(ref.path)} (id {ref.id}, SHA-256 `{ref.sha256[:16]}…`)",
-            f"- First seen: {md(s.first_seen or 'unknown')}; publisher: {md(s.publisher or 'unknown')}",
-            f"- Source: {md(s.source_url or 'unknown')}",
+            "Shots of the clip: " + " ".join(_image(names, k, f"shot {k[1] + 1}") for k in sorted(shots)),
             "",
         ]
     if r.candidates:
@@ -69,14 +203,17 @@ def render_markdown(report: Report) -> str:
     if r.warnings:
         lines += ["## Warnings", ""] + [f"- {md(w)}" for w in r.warnings] + [""]
     tool = r.tool
+    thresholds = tool.get("thresholds", {})
     lines += [
         "## Reproducibility",
         "",
-        f"- provenance {md(tool.get('version', '?'))}, ffmpeg {md(tool.get('ffmpeg_version', '?'))}",
+        f"- provenance {md(tool.get('version', '?'))}, ffmpeg {md(tool.get('ffmpeg_version', '?'))}, "
+        f"report schema {md(r.schema)}",
         f"- Hash: {md(tool.get('hash_algorithm', '?'))}; thresholds: "
-        + ", ".join(f"{md(k)}={md(v)}" for k, v in sorted(tool.get("thresholds", {}).items())),
+        + ", ".join(f"{md(k)}={md(v)}" for k, v in sorted(thresholds.items() if isinstance(thresholds, dict) else ())),
+        f"- Input SHA-256: {_code(r.input.sha256, 80)}",
         f"- Index: {md(r.index.get('backend', '?'))} {md(r.index.get('index_id', ''))}, "
-        f"{r.index.get('references', '?')} references, {r.index.get('hashes', '?')} hashes",
+        f"{md(r.index.get('references', '?'))} references, {md(r.index.get('hashes', '?'))} hashes",
         f"- Report created {md(r.created_at)}",
         "",
     ]

@@ -13,21 +13,56 @@ import re
 MAX_FIELD_CHARS = 500
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
+#: Lone surrogates (a file name that is not UTF-8, a JSON "\\ud800" escape): no UTF-8 output accepts them.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Markdown (CommonMark + GFM) characters that start inline markup anywhere:
+# escapes, code spans, emphasis, links/images, raw HTML and autolinks, table
+# cells, strikethrough. "_" only matters at a word edge and "&" only before a
+# name or "#" (an entity); "." "-" "+" "!" "(" ")" "#" are inert mid-line.
+_MD_INLINE = re.compile(r"[\\`*\[\]<|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|&(?=#?[A-Za-z0-9]+;)")
+# Block markers that act at the start of a line (or of a list item's text):
+# headings, quotes, bullets, setext underlines and ordered-list numbers ("12. ").
+_MD_BLOCK_START = re.compile(r"^[#>+=-]|^(?=\d{1,9}[.)](?:\s|$))\d{1,9}")
 
 
 def clean(text: object, limit: int = MAX_FIELD_CHARS) -> str:
     """One line: control and bidi characters removed, whitespace collapsed, cut at `limit`."""
-    s = _CONTROL.sub("", str(text))
+    s = _SURROGATE.sub("\ufffd", _CONTROL.sub("", str(text)))
     s = " ".join(s.split())
     if len(s) > limit:
         s = s[:limit] + f"… [{len(s) - limit} more characters cut]"
     return s
 
 
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def json_safe(text: str) -> str:
+    """JSON text with C1 controls, bidi overrides and lone surrogates written as ``\\uXXXX`` escapes.
+
+    ``json.dumps(..., ensure_ascii=False)`` escapes C0 controls (ESC, BEL) but
+    leaves these raw, and a terminal or editor may act on them (U+009B is a
+    one-character CSI; U+202E reverses the text shown). They can only occur
+    inside JSON strings, so the escaped text is the same JSON value.
+    """
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
 def md(text: object, limit: int = MAX_FIELD_CHARS) -> str:
-    """Untrusted text as inert Markdown (every markup character escaped)."""
-    return _MD_SPECIAL.sub(r"\\\1", clean(text, limit))
+    """Untrusted text as inert but readable Markdown, for inline use (table cells, list items).
+
+    Only what could start markup is escaped: ``0.1.0`` and ``street_cyclists.mp4``
+    stay as they are, ``<script>``, ``[a](b)``, ``*x*`` and ``a|b`` do not act.
+    """
+    s = _MD_INLINE.sub(lambda m: "\\" + m.group(0), clean(text, limit))
+    # A leading "#", ">", "-" or "12." would open a heading, quote or list:
+    # escape the marker ("\\#", "12\\.").
+    m = _MD_BLOCK_START.match(s)
+    if m is None:
+        return s
+    if m.group(0)[0].isdigit():
+        return s[: m.end()] + "\\" + s[m.end() :]
+    return "\\" + s
 
 
 def terminal(text: object, limit: int = MAX_FIELD_CHARS) -> str:

@@ -1,0 +1,302 @@
+"""Stage 10, report: ClaimReview + MediaReview JSON-LD, checked against the schema.org types it uses.
+
+`SCHEMA` below is the part of the schema.org vocabulary the output may use:
+for each type, its properties (its own and inherited from Review,
+CreativeWork, MediaObject, Thing) and what each expects. The output must use
+no other type or property, give every value the expected kind, and carry
+what Google's fact-check markup requires (claimReviewed, reviewRating with
+alternateName, url) and recommends (author, datePublished, itemReviewed with
+appearance / firstAppearance).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from report_samples import HOSTILE, make_match, make_reference, make_report
+
+from provenance.match import Alteration
+from provenance.report import RenderOptions, Verdict, render
+from provenance.report.claimreview import (
+    DECONTEXTUALIZED,
+    EDITED,
+    MEDIA_CATEGORIES,
+    TRANSFORMED,
+    claimreview,
+    media_categories,
+)
+
+THING = {"name": "Text", "url": "URL", "description": "Text", "alternateName": "Text", "sameAs": "URL"}
+CREATIVE_WORK = {
+    **THING,
+    "author": "Organization|Person",
+    "publisher": "Organization|Person",
+    "datePublished": "Date|DateTime",
+    "contentLocation": "Place",
+    "temporalCoverage": "Text|DateTime|URL",
+    "appearance": "CreativeWork|URL",
+    "firstAppearance": "CreativeWork|URL",
+}
+MEDIA_OBJECT = {
+    **CREATIVE_WORK,
+    "contentUrl": "URL",
+    "duration": "Duration",
+    "sha256": "Text",
+    "uploadDate": "Date|DateTime",
+    "width": "Number",
+    "height": "Number",
+    "startTime": "DateTime|Time",
+    "endTime": "DateTime|Time",
+}
+REVIEW = {
+    **CREATIVE_WORK,
+    "itemReviewed": "Thing",
+    "reviewRating": "Rating",
+    "reviewBody": "Text",
+    "associatedMediaReview": "Review",
+    "associatedClaimReview": "Review",
+}
+SCHEMA: dict[str, dict[str, str]] = {
+    "ClaimReview": {**REVIEW, "claimReviewed": "Text"},
+    "MediaReview": {
+        **REVIEW,
+        "mediaAuthenticityCategory": "MediaManipulationRatingEnumeration",
+        "originalMediaContextDescription": "Text",
+        "originalMediaLink": "URL|MediaObject|WebPage",
+    },
+    "MediaReviewItem": {**CREATIVE_WORK, "mediaItemAppearance": "MediaObject"},
+    "Claim": {**CREATIVE_WORK, "claimInterpreter": "Organization|Person"},
+    "Rating": {
+        **THING,
+        "alternateName": "Text",
+        "ratingExplanation": "Text",
+        "ratingValue": "Number|Text",
+        "bestRating": "Number|Text",
+        "worstRating": "Number|Text",
+        "author": "Organization|Person",
+    },
+    "Organization": {**THING},
+    "Person": {**THING},
+    "Place": {**THING},
+    "CreativeWork": CREATIVE_WORK,
+    "WebPage": CREATIVE_WORK,
+    "MediaObject": MEDIA_OBJECT,
+    "VideoObject": MEDIA_OBJECT,
+    "ImageObject": MEDIA_OBJECT,
+}
+#: type -> the types it is a kind of (enough of the hierarchy for the ranges above).
+SUPERTYPES = {
+    "ClaimReview": {"Review", "CreativeWork", "Thing"},
+    "MediaReview": {"Review", "CreativeWork", "Thing"},
+    "MediaReviewItem": {"CreativeWork", "Thing"},
+    "Claim": {"CreativeWork", "Thing"},
+    "Rating": {"Thing"},
+    "Organization": {"Thing"},
+    "Person": {"Thing"},
+    "Place": {"Thing"},
+    "CreativeWork": {"Thing"},
+    "WebPage": {"CreativeWork", "Thing"},
+    "MediaObject": {"CreativeWork", "Thing"},
+    "VideoObject": {"MediaObject", "CreativeWork", "Thing"},
+    "ImageObject": {"MediaObject", "CreativeWork", "Thing"},
+}
+ENUM_PREFIX = "https://schema.org/"
+
+
+def _literal_ok(kind: str, value: Any) -> bool:
+    if kind == "Text":
+        return isinstance(value, str) and value.strip() != ""
+    if kind == "URL":
+        return isinstance(value, str) and value.startswith(("https://", "http://")) and " " not in value
+    if kind == "Number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "Date":
+        return isinstance(value, str) and len(value) == 10 and date.fromisoformat(value) is not None
+    if kind == "DateTime":
+        return isinstance(value, str) and "T" in value and datetime.fromisoformat(value) is not None
+    if kind == "Time":
+        return isinstance(value, str) and ":" in value
+    if kind == "Duration":
+        return isinstance(value, str) and value.startswith("P")
+    if kind == "MediaManipulationRatingEnumeration":
+        return (
+            isinstance(value, str) and value.startswith(ENUM_PREFIX) and value[len(ENUM_PREFIX) :] in MEDIA_CATEGORIES
+        )
+    return False
+
+
+def validate(node: Any, expected: str = "ClaimReview", path: str = "$") -> list[str]:
+    """Every way `node` breaks the schema subset, as 'path: problem' lines (empty when valid)."""
+    problems: list[str] = []
+    kinds = expected.split("|")
+    values = node if isinstance(node, list) else [node]
+    for i, value in enumerate(values):
+        where = f"{path}[{i}]" if isinstance(node, list) else path
+        if isinstance(value, dict):
+            t = value.get("@type")
+            if t not in SCHEMA:
+                problems.append(f"{where}: unknown or missing @type {t!r}")
+                continue
+            if not ({t} | SUPERTYPES[t]) & set(kinds):
+                problems.append(f"{where}: a {t} where {expected} is expected")
+            for key, sub in value.items():
+                if key in ("@type", "@context"):
+                    continue
+                if key not in SCHEMA[t]:
+                    problems.append(f"{where}.{key}: not a property of {t}")
+                    continue
+                problems += validate(sub, SCHEMA[t][key], f"{where}.{key}")
+        elif not any(_literal_ok(k, value) for k in kinds):
+            problems.append(f"{where}: {value!r} is not a {expected}")
+    return problems
+
+
+def google_required(doc: dict[str, Any]) -> list[str]:
+    """What Google's fact-check markup requires and recommends (ClaimReview), as missing-property lines."""
+    missing = [
+        k for k in ("claimReviewed", "reviewRating", "url", "author", "datePublished", "itemReviewed") if k not in doc
+    ]
+    if "alternateName" not in doc.get("reviewRating", {}):
+        missing.append("reviewRating.alternateName")
+    claim = doc.get("itemReviewed", {})
+    missing += [f"itemReviewed.{k}" for k in ("appearance", "firstAppearance") if k not in claim]
+    return missing
+
+
+OPTIONS = RenderOptions(
+    organisation="Example Fact Desk",
+    organisation_url="https://desk.example.org",
+    review_url="https://desk.example.org/fc/1",
+)
+
+
+def _claim(date: str = "2024-01-17", text: str = "Police flee rioters in Baymak on 17 January 2024") -> Any:
+    from provenance.claims import Claim
+
+    return Claim.from_dict(
+        {"text": text, "date": date, "source": "https://news.example.com/a", "article_date": "2024-01-19"}
+    )
+
+
+def test_validator_catches_mistakes() -> None:
+    assert validate({"@type": "ClaimReview", "claimReviewed": "x"}) == []
+    assert validate({"@type": "ClaimReview", "claimreviewed": "x"}) == [
+        "$.claimreviewed: not a property of ClaimReview"
+    ]
+    assert validate({"@type": "ClaimReview", "url": "desk/fc"}) == ["$.url: 'desk/fc' is not a URL"]
+    assert validate({"@type": "Rating"}, "Claim") == ["$: a Rating where Claim is expected"]
+    bad = {"@type": "MediaReview", "mediaAuthenticityCategory": "https://schema.org/Fake"}
+    assert validate(bad, "Review") == [
+        "$.mediaAuthenticityCategory: 'https://schema.org/Fake' is not a MediaManipulationRatingEnumeration"
+    ]
+
+
+def test_old_footage_under_a_new_claim() -> None:
+    report = make_report(claim=_claim())
+    doc = json.loads(render(report, "claimreview", OPTIONS))
+    assert doc["@context"] == "https://schema.org" and doc["@type"] == "ClaimReview"
+    assert validate(doc) == []
+    assert google_required(doc) == []
+    assert doc["claimReviewed"] == "Police flee rioters in Baymak on 17 January 2024"
+    assert doc["url"] == "https://desk.example.org/fc/1"
+    assert doc["author"] == {"@type": "Organization", "name": "Example Fact Desk", "url": "https://desk.example.org"}
+    first = doc["itemReviewed"]["firstAppearance"]
+    assert first["url"] == "https://archive.example.org/watch/street-2021-0912"
+    assert first["uploadDate"] == "2021-09-12"
+    assert doc["itemReviewed"]["appearance"][0]["url"] == "https://news.example.com/a"
+    rating = doc["reviewRating"]
+    assert rating["alternateName"] == "Missing context"
+    assert "2021-09-12" in rating["ratingExplanation"] and "2 years 4 months before" in rating["ratingExplanation"]
+    media = doc["associatedMediaReview"]
+    assert media["mediaAuthenticityCategory"] == "https://schema.org/DecontextualizedContent"
+    assert media["originalMediaLink"] == "https://archive.example.org/watch/street-2021-0912"
+    assert media["itemReviewed"]["mediaItemAppearance"][0]["sha256"] == report.input.sha256
+
+
+def test_earliest_reference_is_the_first_appearance() -> None:
+    late = make_match(make_reference(3, first_seen="2022-05-01", source_url="https://late.example/v"), q0=0, q1=4)
+    early = make_match(make_reference(7, first_seen="2019-03-02", source_url="https://early.example/v"), q0=4, q1=8)
+    doc = claimreview(make_report((late, early), claim=_claim()), OPTIONS)
+    assert doc["itemReviewed"]["firstAppearance"]["url"] == "https://early.example/v"
+    assert doc["associatedMediaReview"]["originalMediaLink"] == "https://early.example/v"
+    categories = doc["associatedMediaReview"]["mediaAuthenticityCategory"]
+    assert categories == [f"https://schema.org/{DECONTEXTUALIZED}", f"https://schema.org/{EDITED}"]
+    assert validate(doc) == []
+
+
+@pytest.mark.parametrize(
+    ("alterations", "mirrored", "expected"),
+    [
+        ((), True, [TRANSFORMED]),
+        ((Alteration("cropped", "c", {"box_in_reference_px": [48, 20, 592, 252]}),), False, [TRANSFORMED]),
+        ((Alteration("speed_changed", "s", {}),), False, [TRANSFORMED]),
+        ((Alteration("embedded", "e", {}),), False, [EDITED]),
+        ((Alteration("trimmed", "t", {}),), False, []),
+    ],
+)
+def test_category_from_the_diagnosis(alterations: tuple[Alteration, ...], mirrored: bool, expected: list[str]) -> None:
+    """Without dates to compare, the diagnosis alone decides (a first-seen date adds missing context)."""
+    match = make_match(make_reference(first_seen=None), mirrored=mirrored, alterations=alterations)
+    assert [c for c, _ in media_categories(make_report((match,)))] == expected
+
+
+def test_footage_after_the_claimed_date_is_not_missing_context() -> None:
+    report = make_report(claim=_claim(date="2020-01-01"))
+    assert media_categories(report) == []
+    doc = claimreview(report, OPTIONS)
+    assert "associatedMediaReview" not in doc and doc["reviewRating"]["alternateName"] == "Unverified"
+
+
+def test_no_match_gives_no_media_category() -> None:
+    report = make_report(())
+    doc = claimreview(report, OPTIONS)
+    assert "associatedMediaReview" not in doc and "firstAppearance" not in doc["itemReviewed"]
+    assert doc["reviewRating"]["alternateName"] == "Unverified"
+    assert "does not show that the footage is new or authentic" in doc["reviewRating"]["ratingExplanation"]
+    assert validate(doc) == []
+    weak = make_report((), verdict=Verdict("insufficient_evidence", "Only 1 frame(s) have enough texture.", ()))
+    assert claimreview(weak, OPTIONS)["reviewRating"]["ratingExplanation"].startswith("Only 1 frame")
+
+
+def test_without_options_or_claim_still_valid_schema_org() -> None:
+    doc = claimreview(make_report(), RenderOptions())
+    assert validate(doc) == []
+    assert "url" not in doc and "author" not in doc
+    assert google_required(doc) == ["url", "author"]
+    assert doc["claimReviewed"] == "What the video viral.mp4 is claimed to show"
+
+
+def test_no_local_paths_and_no_markup_escape() -> None:
+    ref = make_reference(title=HOSTILE + "</script>", publisher=HOSTILE, source_url="file:///etc/passwd")
+    report = make_report((make_match(ref),), claim=_claim(text="</script><script>alert(1)</script>"))
+    text = render(report, "claimreview", RenderOptions(organisation=HOSTILE, organisation_url="javascript:alert(1)"))
+    assert "<" not in text and ">" not in text  # safe inside <script type="application/ld+json">
+    doc = json.loads(text)
+    assert doc["claimReviewed"] == "</script><script>alert(1)</script>"
+    assert "/archive/refs" not in text and "/cases/" not in text and "file://" not in text
+    assert "url" not in doc["author"] and "url" not in doc["itemReviewed"]["firstAppearance"]
+    assert validate(doc) == []
+
+
+def test_sample_claimreview_states_first_appearance_and_category(
+    sample_index: Path, viral_clip: Path, tmp_path: Path
+) -> None:
+    """The README's sample: viral.mp4 with samples/claim.yml against samples/refs."""
+    from provenance.claims import build_claim
+    from provenance.pipeline import check
+
+    claim = build_claim(file=viral_clip.parent / "claim.yml")
+    report = check(viral_clip, f"sqlite:///{sample_index}", claim, keyframes=False)
+    doc = json.loads(render(report, "claimreview", OPTIONS))
+    assert validate(doc) == [] and google_required(doc) == []
+    first = doc["itemReviewed"]["firstAppearance"]
+    assert first["url"] == "https://archive.example.org/watch/street-2021-0912"
+    assert first["uploadDate"] == "2021-09-12"
+    category = doc["associatedMediaReview"]["mediaAuthenticityCategory"]
+    categories = category if isinstance(category, list) else [category]
+    assert categories[0] == "https://schema.org/DecontextualizedContent"
+    assert doc["reviewRating"]["alternateName"] == "Missing context"

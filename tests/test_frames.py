@@ -1,0 +1,136 @@
+"""Stage 3, frames: fixed-rate grey samples, shot keyframes, partial and failed decodes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from provenance.errors import BadInputError
+from provenance.frames import (
+    WORK_SIZE,
+    extract_frames,
+    grab_frame,
+    shot_keyframes,
+    work_size,
+    write_keyframes,
+)
+from provenance.probe import probe
+
+
+def test_work_size_keeps_aspect_with_even_sides() -> None:
+    assert work_size(1920, 1080) == (WORK_SIZE, 72)
+    assert work_size(1080, 1920) == (72, WORK_SIZE)
+    assert work_size(640, 270) == (128, 54)
+    w, h = work_size(5000, 3)
+    assert w == WORK_SIZE and h % 2 == 0 and h >= 2
+    with pytest.raises(ValueError):
+        work_size(0, 10)
+
+
+def test_fixed_rate_samples(testsrc_clip: Path) -> None:
+    frames = extract_frames(testsrc_clip, fps=4.0)
+    assert len(frames) == 16
+    assert frames.images.shape == (16, 96, 128)
+    assert frames.images.dtype == np.uint8
+    assert np.allclose(frames.times, np.arange(16) * 0.25)
+    assert frames.fps == 4.0
+    assert frames.duration_s == pytest.approx(4.0, abs=0.1)
+    assert frames.unreadable == () and frames.decode_errors == 0 and frames.warnings == ()
+    # The pattern moves: consecutive samples differ.
+    assert np.abs(np.diff(frames.images.astype(np.int16), axis=0)).mean() > 1.0
+
+
+@pytest.mark.parametrize("fps", [1.0, 2.0, 4.0])
+def test_sample_times_are_the_source_frame_times(frame_counter_clip: Path, fps: float) -> None:
+    # The sample labelled t is the source frame at (or, between frames, just before) t:
+    # never the half-period-late frame the fps filter gives with round=near.
+    frames = extract_frames(frame_counter_clip, fps=fps, long_side=64)
+    assert len(frames) == int(4 * fps)
+    source_t = frames.images.reshape(len(frames), -1).mean(axis=1) / 2 / 25
+    assert np.all(source_t <= frames.times + 1e-6)
+    assert np.all(source_t > frames.times - 0.04 - 1e-6)
+
+
+def test_rates_agree_where_their_ticks_meet(testsrc_clip: Path) -> None:
+    # References (2/s) and queries (4/s) must see the same frame at the same time.
+    slow = extract_frames(testsrc_clip, fps=2.0)
+    fast = extract_frames(testsrc_clip, fps=4.0)
+    assert np.array_equal(slow.images, fast.images[::2])
+
+
+def test_rate_and_size_are_choices(testsrc_clip: Path) -> None:
+    frames = extract_frames(testsrc_clip, fps=1.0, long_side=64)
+    assert len(frames) == 4
+    assert frames.images.shape[1:] == (48, 64)
+
+
+def test_frames_follow_the_display_rotation(rotated_clip: Path) -> None:
+    frames = extract_frames(rotated_clip, fps=2.0)
+    assert frames.images.shape[1:] == (WORK_SIZE, 96)  # portrait, as a viewer sees it
+
+
+def test_still_image_is_one_frame(still_jpeg: Path) -> None:
+    frames = extract_frames(still_jpeg, fps=4.0)
+    assert len(frames) == 1
+    assert frames.times.tolist() == [0.0]
+    assert frames.images.shape == (1, 96, 128)
+
+
+def test_shots_of_a_clip_with_one_cut(cut_clip: Path) -> None:
+    frames = extract_frames(cut_clip, fps=4.0)
+    shots = shot_keyframes(frames)
+    assert len(shots) == 2
+    first, second = shots
+    assert first.shot_start_s == 0.0
+    assert first.shot_end_s == pytest.approx(3.0, abs=0.25)
+    assert second.shot_start_s == pytest.approx(3.0, abs=0.25)
+    assert second.shot_end_s == pytest.approx(6.0, abs=0.1)
+    assert first.shot_start_s <= first.t < first.shot_end_s <= second.t
+    assert set(first.to_dict()) == {"t", "shot_start_s", "shot_end_s"}
+
+
+def test_one_continuous_shot(testsrc_clip: Path) -> None:
+    assert len(shot_keyframes(extract_frames(testsrc_clip, fps=4.0))) == 1
+
+
+def test_write_keyframes_names_jpegs_by_time(cut_clip: Path, tmp_path: Path) -> None:
+    written = write_keyframes(cut_clip, tmp_path / "shots")
+    assert len(written) == 2
+    for n, path in enumerate(written):
+        match = re.fullmatch(r"shot(\d{3})_t(\d{4}\.\d{3})\.jpg", path.name)
+        assert match, path.name
+        assert int(match.group(1)) == n
+        image = cv2.imread(str(path))
+        assert image is not None and image.shape[1] == 640
+    times = [float(re.search(r"_t([\d.]+)\.jpg", p.name).group(1)) for p in written]  # type: ignore[union-attr]
+    assert times[0] < 3.0 < times[1] < 6.0
+
+
+def test_grab_frame_in_colour(testsrc_clip: Path, still_jpeg: Path) -> None:
+    rgb = grab_frame(testsrc_clip, 1.0, facts=probe(testsrc_clip), long_side=160)
+    assert rgb.shape == (120, 160, 3) and rgb.dtype == np.uint8
+    assert rgb.std() > 20  # colour bars and a moving pattern, not a blank frame
+    still = grab_frame(still_jpeg, 0.0, facts=probe(still_jpeg), long_side=320)
+    assert still.shape == (240, 320, 3)
+
+
+def test_clip_cut_halfway_keeps_what_decodes(half_clip: Path) -> None:
+    frames = extract_frames(half_clip, fps=4.0)
+    assert frames.duration_s == pytest.approx(8.0, abs=0.1)
+    decoded_until = float(frames.times[-1]) + 0.25
+    assert 2.0 <= decoded_until <= 6.0
+    assert len(frames.unreadable) == 1
+    start, end = frames.unreadable[0]
+    assert start == pytest.approx(decoded_until, abs=0.01)
+    assert end == pytest.approx(8.0, abs=0.1)
+    assert any(f"seconds {start:.1f}-{end:.1f} could not be decoded" in w for w in frames.warnings)
+
+
+def test_clip_cut_before_its_first_frame_is_refused(truncated_before_first_frame: Path) -> None:
+    with pytest.raises(BadInputError, match="no frame could be decoded") as info:
+        extract_frames(truncated_before_first_frame, fps=4.0)
+    assert str(truncated_before_first_frame) in str(info.value)

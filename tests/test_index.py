@@ -1,0 +1,406 @@
+"""Stage 5, index: one suite run against every backend (`index_url` in conftest).
+
+Hashes here are synthetic uint64 values with known Hamming distances, so the
+multi-index lookup can be checked exactly: everything within ``CHUNKS - 1``
+bits is guaranteed to be found (pigeonhole), and far hashes never are.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from provenance.errors import BadInputError, IndexUnavailableError, NotFoundError, ProvenanceError
+from provenance.hashing import ALGORITHM, VARIANT_FULL, FrameHashes
+from provenance.index import CHUNKS, SCHEMA_VERSION, Index, Reference, SourceFacts, open_index
+from provenance.index.base import chunks_of, to_signed, to_unsigned
+from provenance.index.sqlite import path_from_url
+
+BASE = 0x9A3C_5F21_0E7D_B468
+
+
+def flip(value: int, bits: list[int]) -> int:
+    """`value` with the given bit positions (0 = least significant) flipped."""
+    for b in bits:
+        value ^= 1 << b
+    return value
+
+
+def make_ref(sha: str, **source: Any) -> Reference:
+    return Reference(
+        id=0,
+        sha256=sha,
+        path=f"/archive/{sha[:8]}.mp4",
+        kind="video",
+        duration_s=10.0,
+        width=640,
+        height=360,
+        fps=25.0,
+        size_bytes=123456,
+        sample_fps=2.0,
+        frames=0,
+        added_at="2024-01-01T00:00:00+00:00",
+        source=SourceFacts(**source),
+    )
+
+
+def make_hashes(values: list[int], *, step: float = 0.5) -> FrameHashes:
+    return FrameHashes(
+        times=np.arange(len(values), dtype=np.float64) * step,
+        variants=np.full(len(values), VARIANT_FULL, dtype=np.int8),
+        hashes=np.array(values, dtype=np.uint64),
+    )
+
+
+def sha(n: int) -> str:
+    return f"{n:064x}"
+
+
+@pytest.fixture
+def idx(index_url: str) -> Any:
+    """A fresh, empty index of the backend under test."""
+    with open_index(index_url, create=True) as index:
+        yield index
+
+
+# -- records --------------------------------------------------------------------
+
+
+def test_reference_round_trips_through_dict() -> None:
+    ref = make_ref(sha(1), source_url="https://example.org/v/1", publisher="P", title="T", first_seen="2021-09-12")
+    assert Reference.from_dict(ref.to_dict()) == ref
+    assert ref.to_dict()["source_url"] == "https://example.org/v/1"
+
+
+def test_flags_fill_gaps_from_sidecar_facts() -> None:
+    flags = SourceFacts(publisher="Flag publisher")
+    sidecar = SourceFacts(source_url="https://x.example/1", publisher="Sidecar publisher", title="Sidecar title")
+    merged = flags.merged_over(sidecar)
+    assert merged.publisher == "Flag publisher"
+    assert merged.title == "Sidecar title" and merged.source_url == "https://x.example/1"
+
+
+def test_chunks_and_signed_storage_round_trip() -> None:
+    values = np.array([0, 1, BASE, 2**63, 2**64 - 1], dtype=np.uint64)
+    assert np.array_equal(to_unsigned(to_signed(values)), values)
+    assert to_signed(values)[-1] == -1  # SQLite and PostgreSQL integers are signed
+    chunks = chunks_of(values)
+    assert chunks.shape == (5, CHUNKS)
+    assert chunks[2].tolist() == [0x9A3C, 0x5F21, 0x0E7D, 0xB468]
+    assert chunks[4].tolist() == [0xFFFF] * CHUNKS
+
+
+# -- add / get / list / remove / stats --------------------------------------------
+
+
+def test_new_index_is_empty(idx: Index) -> None:
+    stats = idx.stats()
+    assert stats["references"] == 0 and stats["hashes"] == 0
+    assert stats["schema_version"] == SCHEMA_VERSION
+    assert stats["hash_algorithm"] == ALGORITHM
+    assert idx.references() == []
+    ident = idx.identity()
+    assert ident["index_id"] == stats["index_id"] and ident["backend"] == stats["backend"]
+
+
+def test_add_get_list_remove_stats(idx: Index) -> None:
+    a, added = idx.add(
+        make_ref(sha(1), title="First", first_seen="2021-09-12"), make_hashes([BASE, BASE ^ 0xFF]), facts={"k": 1}
+    )
+    b, added_b = idx.add(make_ref(sha(2), title="Second"), make_hashes([flip(BASE, list(range(0, 64, 2)))]))
+    assert added and added_b
+    assert a.id != b.id
+    assert a.frames == 2 and b.frames == 1
+    got = idx.get(a.id)
+    assert got == a
+    assert got.source.title == "First" and got.source.first_seen == "2021-09-12"
+    assert idx.facts(a.id) == {"k": 1}
+    assert idx.facts(b.id) is None
+    assert [r.id for r in idx.references()] == [a.id, b.id]
+    assert idx.find_sha256(sha(2)) == b
+    assert idx.find_sha256(sha(3)) is None
+
+    stats = idx.stats()
+    assert stats["references"] == 2 and stats["hashes"] == 3
+    assert stats["footage_s"] == pytest.approx(20.0)
+
+    fh = idx.frame_hashes(a.id)
+    assert fh.hashes.tolist() == [BASE, BASE ^ 0xFF]
+    assert fh.times.tolist() == [0.0, 0.5]
+    assert fh.algorithm == ALGORITHM
+
+    removed = idx.remove(a.id)
+    assert removed == a
+    with pytest.raises(NotFoundError):
+        idx.get(a.id)
+    with pytest.raises(NotFoundError):
+        idx.remove(a.id)
+    assert len(idx.frame_hashes(a.id)) == 0
+    stats = idx.stats()
+    assert stats["references"] == 1 and stats["hashes"] == 1
+    # The removed reference's hashes are no longer found.
+    assert len(idx.lookup(np.array([BASE], dtype=np.uint64), 0)) == 0
+
+
+def test_missing_reference_is_a_user_error(idx: Index) -> None:
+    with pytest.raises(NotFoundError) as info:
+        idx.get(999)
+    assert isinstance(info.value, BadInputError) and info.value.exit_code == 2
+    assert "999" in str(info.value) and "index list" in str(info.value)
+    with pytest.raises(NotFoundError):
+        idx.facts(999)
+
+
+def test_add_is_idempotent_by_sha256(idx: Index) -> None:
+    first, added = idx.add(make_ref(sha(7), title="Original"), make_hashes([BASE, BASE ^ 1]))
+    again, added_again = idx.add(make_ref(sha(7), title="Another name"), make_hashes([BASE ^ 0xF0F0]))
+    assert added and not added_again
+    assert again == first
+    assert again.source.title == "Original"
+    stats = idx.stats()
+    assert stats["references"] == 1 and stats["hashes"] == 2
+
+
+def test_reopened_index_keeps_its_content_and_identity(index_url: str) -> None:
+    with open_index(index_url, create=True) as idx:
+        ref, _ = idx.add(make_ref(sha(5), title="Kept"), make_hashes([BASE]))
+        index_id = idx.stats()["index_id"]
+    with open_index(index_url) as idx:
+        assert idx.get(ref.id).source.title == "Kept"
+        assert idx.stats()["index_id"] == index_id
+        assert idx.frame_hashes(ref.id).hashes.tolist() == [BASE]
+
+
+# -- lookup -------------------------------------------------------------------------
+
+
+def test_lookup_finds_near_hashes_and_not_far_ones(idx: Index) -> None:
+    # Distances 0..CHUNKS-1 are guaranteed by the pigeonhole principle; the flipped
+    # bits are spread over every chunk so no chunk is left equal by accident.
+    near = {d: flip(BASE, [c * 16 + 3 for c in range(d)]) for d in range(CHUNKS)}
+    # Far: 5 bits flipped in every chunk (distance 20), no chunk shared with BASE.
+    far = flip(BASE, [c * 16 + k for c in range(CHUNKS) for k in range(5)])
+    # Within radius 8 but sharing two whole chunks with BASE: found through them.
+    shared = flip(BASE, [1, 5, 9, 13, 17, 21, 25, 29])
+    ref, _ = idx.add(make_ref(sha(11)), make_hashes([*near.values(), far, shared]))
+    times = {d: 0.5 * i for i, d in enumerate(near)}
+
+    cands = idx.lookup(np.array([BASE], dtype=np.uint64), CHUNKS - 1)
+    found = sorted(zip(cands.ref_t.tolist(), cands.distance.tolist(), strict=True))
+    assert found == sorted((times[d], d) for d in near)
+    assert set(cands.ref_id.tolist()) == {ref.id}
+    assert set(cands.query_row.tolist()) == {0}
+    assert set(cands.ref_variant.tolist()) == {VARIANT_FULL}
+
+    wide = idx.lookup(np.array([BASE], dtype=np.uint64), 10)
+    wide_found = dict(zip(wide.ref_t.tolist(), wide.distance.tolist(), strict=True))
+    assert wide_found[2.5] == 8  # the hash sharing two chunks
+    assert 2.0 not in wide_found  # the far hash (distance 20) never comes back
+    assert all(d <= 10 for d in wide.distance.tolist())
+
+    assert len(idx.lookup(np.array([far ^ (2**64 - 1)], dtype=np.uint64), 14)) == 0
+
+
+def test_lookup_reports_each_query_row(idx: Index) -> None:
+    other = flip(BASE, list(range(64)))  # the complement: distance 64
+    ref_a, _ = idx.add(make_ref(sha(21)), make_hashes([BASE]))
+    ref_b, _ = idx.add(make_ref(sha(22)), make_hashes([other]))
+    query = np.array([other, flip(BASE, [40]), BASE, BASE], dtype=np.uint64)
+    cands = idx.lookup(query, 2)
+    hits = sorted(zip(cands.query_row.tolist(), cands.ref_id.tolist(), cands.distance.tolist(), strict=True))
+    assert hits == [(0, ref_b.id, 0), (1, ref_a.id, 1), (2, ref_a.id, 0), (3, ref_a.id, 0)]
+
+
+def test_lookup_of_nothing(idx: Index) -> None:
+    assert len(idx.lookup(np.zeros(0, dtype=np.uint64), 10)) == 0
+    assert len(idx.lookup(np.array([BASE], dtype=np.uint64), 10)) == 0
+
+
+def test_lookup_handles_the_sign_bit(idx: Index) -> None:
+    top = 2**64 - 1  # stored as -1
+    idx.add(make_ref(sha(31)), make_hashes([top, 2**63]))
+    cands = idx.lookup(np.array([top ^ 1, 2**63], dtype=np.uint64), 1)
+    assert sorted(zip(cands.query_row.tolist(), cands.distance.tolist(), strict=True)) == [(0, 1), (1, 0)]
+
+
+# -- one transaction per add -----------------------------------------------------------
+
+
+class SimulatedCrash(Exception):
+    """Raised by the failing connection when the hashes are written."""
+
+
+class _FailingCursor:
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._inner.close()
+
+    def _check(self, sql: object) -> None:
+        text = str(sql).lower()
+        if "hashes" in text and ("insert" in text or "copy" in text):
+            raise SimulatedCrash("the machine died while writing hashes")
+
+    def execute(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
+        self._check(sql)
+        return self._inner.execute(sql, *args, **kwargs)
+
+    def executemany(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
+        self._check(sql)
+        return self._inner.executemany(sql, *args, **kwargs)
+
+    def copy(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
+        self._check(sql)
+        return self._inner.copy(sql, *args, **kwargs)
+
+
+class FailingConnection(_FailingCursor):
+    """Wraps a backend's DB-API connection; writing frame hashes raises after the reference row went in."""
+
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
+        return _FailingCursor(self._inner.cursor(*args, **kwargs))
+
+
+def test_add_is_one_transaction(idx: Index) -> None:
+    idx.add(make_ref(sha(40), title="before"), make_hashes([BASE]))
+    before = (idx.references(), idx.stats()["hashes"])
+    real = idx.conn  # type: ignore[attr-defined]
+    idx.conn = FailingConnection(real)  # type: ignore[attr-defined]
+    try:
+        with pytest.raises(SimulatedCrash):
+            idx.add(make_ref(sha(41), title="half-written"), make_hashes([BASE ^ 3, BASE ^ 5]))
+    finally:
+        idx.conn = real  # type: ignore[attr-defined]
+    assert idx.find_sha256(sha(41)) is None
+    assert (idx.references(), idx.stats()["hashes"]) == before
+    # The connection is usable afterwards and the same file can be added for real.
+    ref, added = idx.add(make_ref(sha(41), title="complete"), make_hashes([BASE ^ 3, BASE ^ 5]))
+    assert added and ref.frames == 2
+
+
+def test_failed_add_leaves_a_fresh_index_empty(index_url: str) -> None:
+    with open_index(index_url, create=True) as idx:
+        real = idx.conn  # type: ignore[attr-defined]
+        idx.conn = FailingConnection(real)  # type: ignore[attr-defined]
+        try:
+            with pytest.raises(SimulatedCrash):
+                idx.add(make_ref(sha(42)), make_hashes([BASE]))
+        finally:
+            idx.conn = real  # type: ignore[attr-defined]
+    with open_index(index_url) as idx:
+        assert idx.references() == [] and idx.stats()["hashes"] == 0
+
+
+def test_add_refuses_hashes_of_another_algorithm(idx: Index) -> None:
+    other = FrameHashes(np.zeros(1), np.zeros(1, np.int8), np.array([BASE], np.uint64), algorithm="pdq256")
+    with pytest.raises(ValueError, match="pdq256"):
+        idx.add(make_ref(sha(50)), other)
+    assert idx.stats()["references"] == 0
+
+
+# -- unusable indexes -------------------------------------------------------------------
+
+
+def _set_meta(url: str, key: str, value: str) -> None:
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(str(path_from_url(url)))
+        with conn:
+            conn.execute("UPDATE meta SET value = ? WHERE key = ?", (value, key))
+        conn.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("UPDATE meta SET value = %s WHERE key = %s", (value, key))
+
+
+def test_newer_schema_is_refused(index_url: str) -> None:
+    with open_index(index_url, create=True):
+        pass
+    _set_meta(index_url, "schema_version", str(SCHEMA_VERSION + 1))
+    with pytest.raises(IndexUnavailableError, match="newer") as info:
+        open_index(index_url)
+    assert info.value.exit_code == 3
+    assert "upgrade provenance" in str(info.value)
+
+
+def test_other_hash_algorithm_is_refused(index_url: str) -> None:
+    with open_index(index_url, create=True):
+        pass
+    _set_meta(index_url, "hash_algorithm", "pdq256")
+    with pytest.raises(IndexUnavailableError, match="pdq256"):
+        open_index(index_url)
+
+
+def test_missing_index_is_unavailable_unless_created(index_url: str) -> None:
+    with pytest.raises(IndexUnavailableError, match="index add"):
+        open_index(index_url)
+
+
+def test_non_sqlite_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notes.sqlite"
+    path.write_text("these are my notes, not a database\n" * 100, encoding="utf-8")
+    before = path.read_bytes()
+    with pytest.raises(IndexUnavailableError, match="not a usable provenance index") as info:
+        open_index(f"sqlite:///{path}")
+    assert info.value.exit_code == 3
+    with pytest.raises(IndexUnavailableError):
+        open_index(str(path), create=True)
+    assert path.read_bytes() == before
+
+
+def test_foreign_sqlite_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE photos (id INTEGER, name TEXT)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(IndexUnavailableError, match="not a provenance index"):
+        open_index(str(path), create=True)
+
+
+def test_index_urls(tmp_path: Path) -> None:
+    assert path_from_url("sqlite:///rel/x.sqlite") == Path("rel/x.sqlite")
+    assert path_from_url("sqlite:////abs/x.sqlite") == Path("/abs/x.sqlite")
+    assert path_from_url("/abs/x.sqlite") == Path("/abs/x.sqlite")
+    with open_index(tmp_path / "plain.sqlite", create=True) as idx:
+        assert idx.stats()["backend"] == "sqlite"
+    with pytest.raises(BadInputError, match="unknown index URL scheme"):
+        open_index("mysql://host/db")
+
+
+def test_default_index_comes_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from provenance.index import default_url
+
+    monkeypatch.setenv("PROVENANCE_INDEX", f"sqlite:///{tmp_path}/env.sqlite")
+    assert default_url() == f"sqlite:///{tmp_path}/env.sqlite"
+    monkeypatch.delenv("PROVENANCE_INDEX")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_url() == f"sqlite:///{tmp_path}/xdg/provenance/index.sqlite"
+
+
+def test_sqlite_index_uses_wal(tmp_path: Path) -> None:
+    path = tmp_path / "wal.sqlite"
+    with open_index(path, create=True):
+        pass
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+def test_unreachable_postgres_is_unavailable() -> None:
+    pytest.importorskip("psycopg")
+    with pytest.raises(ProvenanceError) as info:
+        open_index("postgresql://nobody@127.0.0.1:1/none")
+    assert info.value.exit_code == 3

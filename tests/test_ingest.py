@@ -1,0 +1,226 @@
+"""Reference ingest: sidecars, flags over sidecars, folder walking, idempotence, bad files in a batch."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from provenance.errors import BadInputError
+from provenance.index import SourceFacts, open_index
+from provenance.ingest import (
+    REF_FPS,
+    add_paths,
+    iter_media,
+    read_sidecar,
+    sha256_of,
+    sidecar_path,
+)
+
+
+def write_sidecar(path: Path, **data: Any) -> Path:
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+# -- sidecars ---------------------------------------------------------------------------
+
+
+def test_read_yt_dlp_sidecar(tmp_path: Path) -> None:
+    side = write_sidecar(
+        tmp_path / "clip.info.json",
+        webpage_url="https://video.example/watch?v=abc",
+        uploader="Some Channel",
+        upload_date="20210912",
+        title="  Street footage  ",
+        license="CC BY 4.0",
+        formats=[{"format_id": "18"}],
+    )
+    facts = read_sidecar(side)
+    assert facts == SourceFacts(
+        source_url="https://video.example/watch?v=abc",
+        publisher="Some Channel",
+        title="Street footage",
+        first_seen="2021-09-12",
+        licence="CC BY 4.0",
+    )
+
+
+def test_sidecar_timestamp_is_more_precise_than_upload_date(tmp_path: Path) -> None:
+    side = write_sidecar(tmp_path / "a.info.json", upload_date="20180621", timestamp=1529589600)
+    assert read_sidecar(side).first_seen == "2018-06-21T14:00:00+00:00"
+
+
+def test_sidecar_fallbacks_and_junk(tmp_path: Path) -> None:
+    side = write_sidecar(
+        tmp_path / "b.info.json", original_url="https://x.example/1", channel="Chan", upload_date="2021-09", title={}
+    )
+    facts = read_sidecar(side)
+    assert facts.source_url == "https://x.example/1" and facts.publisher == "Chan"
+    assert facts.first_seen is None and facts.title is None
+
+
+def test_bad_sidecars_are_user_errors(tmp_path: Path) -> None:
+    broken = tmp_path / "c.info.json"
+    broken.write_text("{not json", encoding="utf-8")
+    with pytest.raises(BadInputError, match="not valid JSON"):
+        read_sidecar(broken)
+    listed = tmp_path / "d.info.json"
+    listed.write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(BadInputError, match="not a JSON object"):
+        read_sidecar(listed)
+
+
+def test_sidecar_is_found_by_either_yt_dlp_name(tmp_path: Path) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"x")
+    assert sidecar_path(clip) is None
+    long_name = write_sidecar(tmp_path / "clip.mp4.info.json")
+    assert sidecar_path(clip) == long_name
+    short_name = write_sidecar(tmp_path / "clip.info.json")
+    assert sidecar_path(clip) == short_name
+
+
+def test_sample_sidecars_give_source_facts(sample_index_file: Path) -> None:
+    with open_index(sample_index_file) as idx:
+        refs = {Path(r.path).name: r for r in idx.references()}
+    street = refs["street_cyclists.mp4"].source
+    assert street.first_seen == "2021-09-12"
+    assert street.source_url == "https://archive.example.org/watch/street-2021-0912"
+    assert street.publisher == "Example Street Footage Archive"
+    assert street.title and "cyclists" in street.title
+    assert refs["tree_window.mp4"].source.first_seen == "2018-06-21T14:00:00+00:00"
+
+
+# -- adding files ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clip_with_sidecar(tmp_path: Path, testsrc_clip: Path) -> Path:
+    """A copy of testsrc_clip with a yt-dlp sidecar saying where it came from."""
+    clip = tmp_path / "upload.mp4"
+    shutil.copy(testsrc_clip, clip)
+    write_sidecar(
+        tmp_path / "upload.info.json",
+        webpage_url="https://video.example/upload",
+        uploader="Sidecar Uploader",
+        upload_date="20200102",
+        title="Sidecar title",
+    )
+    return clip
+
+
+def test_added_reference_records_media_and_source(tmp_path: Path, clip_with_sidecar: Path) -> None:
+    with open_index(tmp_path / "i.sqlite", create=True) as idx:
+        result = add_paths([clip_with_sidecar], idx)
+        (item,) = result.items
+        assert item.status == "added" and item.added and item.error is None
+        ref = item.reference
+        assert ref is not None
+        assert ref.sha256 == sha256_of(clip_with_sidecar)
+        assert ref.path == str(clip_with_sidecar)
+        assert (ref.kind, ref.width, ref.height) == ("video", 320, 240)
+        assert ref.duration_s == pytest.approx(4.0, abs=0.1)
+        assert ref.sample_fps == REF_FPS
+        assert ref.source.source_url == "https://video.example/upload"
+        assert ref.source.first_seen == "2020-01-02"
+        assert ref.frames == len(idx.frame_hashes(ref.id)) > 0
+        assert idx.facts(ref.id)["width"] == 320  # type: ignore[index]
+    assert result.to_dict()["added"] == 1
+
+
+def test_flags_win_over_the_sidecar(tmp_path: Path, clip_with_sidecar: Path) -> None:
+    flags = SourceFacts(publisher="Flag Publisher", first_seen="2019-05-05", notes="checked by desk")
+    with open_index(tmp_path / "i.sqlite", create=True) as idx:
+        (item,) = add_paths([clip_with_sidecar], idx, source=flags).items
+    assert item.reference is not None
+    source = item.reference.source
+    assert source.publisher == "Flag Publisher"
+    assert source.first_seen == "2019-05-05"
+    assert source.notes == "checked by desk"
+    assert source.title == "Sidecar title"  # not given as a flag: from the sidecar
+    assert source.source_url == "https://video.example/upload"
+
+
+def test_same_file_twice_adds_nothing(tmp_path: Path, testsrc_clip: Path) -> None:
+    renamed = tmp_path / "renamed copy.mp4"
+    shutil.copy(testsrc_clip, renamed)
+    with open_index(tmp_path / "i.sqlite", create=True) as idx:
+        first = add_paths([testsrc_clip], idx)
+        before = idx.stats()
+        again = add_paths([testsrc_clip, renamed], idx)
+        assert idx.stats()["references"] == before["references"] == 1
+        assert idx.stats()["hashes"] == before["hashes"]
+    assert [i.status for i in first.items] == ["added"]
+    assert [i.status for i in again.items] == ["present", "present"]
+    assert again.items[1].reference == first.items[0].reference
+
+
+def test_folders_are_walked_recursively(tmp_path: Path, testsrc_clip: Path, life_clip: Path, still_jpeg: Path) -> None:
+    root = tmp_path / "archive"
+    (root / "2021" / "september").mkdir(parents=True)
+    (root / "empty").mkdir()
+    shutil.copy(testsrc_clip, root / "a.mp4")
+    shutil.copy(life_clip, root / "2021" / "september" / "life.MP4")
+    shutil.copy(still_jpeg, root / "2021" / "photo.jpg")
+    (root / "readme.txt").write_text("not media", encoding="utf-8")
+    write_sidecar(root / "a.info.json", title="A")
+    walked = [p.relative_to(root).as_posix() for p, problem in iter_media([root]) if problem is None]
+    assert walked == ["a.mp4", "2021/photo.jpg", "2021/september/life.MP4"]
+    with open_index(tmp_path / "i.sqlite", create=True) as idx:
+        result = add_paths([root], idx)
+        kinds = sorted(r.kind for r in idx.references())
+    assert result.count("added") == 3 and result.count("failed") == 0
+    assert kinds == ["image", "video", "video"]
+
+
+def test_folder_without_media_is_a_user_error(tmp_path: Path) -> None:
+    folder = tmp_path / "nothing"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("x", encoding="utf-8")
+    with open_index(tmp_path / "i.sqlite", create=True) as idx:
+        with pytest.raises(BadInputError, match="no video or image files"):
+            add_paths([folder], idx)
+        assert idx.stats()["references"] == 0
+
+
+def test_missing_path_is_a_user_error(tmp_path: Path) -> None:
+    with open_index(tmp_path / "i.sqlite", create=True) as idx:
+        with pytest.raises(BadInputError, match="no such file"):
+            add_paths([tmp_path / "gone.mp4"], idx)
+
+
+def test_bad_file_in_a_batch_is_reported_and_the_others_are_added(
+    tmp_path: Path, testsrc_clip: Path, life_clip: Path, zero_byte_file: Path, truncated_before_first_frame: Path
+) -> None:
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    for src in (testsrc_clip, zero_byte_file, truncated_before_first_frame, life_clip):
+        shutil.copy(src, batch / src.name)
+    seen: list[str] = []
+    with open_index(tmp_path / "i.sqlite", create=True) as idx:
+        result = add_paths([batch], idx, on_item=lambda item: seen.append(item.status))
+        stored = sorted(Path(r.path).name for r in idx.references())
+    by_name = {Path(i.path).name: i for i in result.items}
+    assert by_name["testsrc.mp4"].status == "added"
+    assert by_name["life.mp4"].status == "added"
+    for bad in ("empty.mp4", "truncated_before_first_frame.mp4"):
+        item = by_name[bad]
+        assert item.status == "failed" and item.reference is None
+        assert item.exit_code == 2
+        assert item.error is not None and bad in item.error
+    assert stored == ["life.mp4", "testsrc.mp4"]
+    assert sorted(seen) == ["added", "added", "failed", "failed"]
+    assert result.to_dict()["failed"] == 2
+
+
+def test_ingest_over_each_backend(index_url: str, testsrc_clip: Path, still_jpeg: Path) -> None:
+    with open_index(index_url, create=True) as idx:
+        result = add_paths([testsrc_clip, still_jpeg, testsrc_clip], idx)
+        assert [i.status for i in result.items] == ["added", "added", "present"]
+        image = result.items[1].reference
+        assert image is not None and image.kind == "image" and image.sample_fps == 0.0
+        assert idx.stats()["references"] == 2
