@@ -25,7 +25,7 @@ an offset and a speed. Three steps:
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -70,7 +70,7 @@ MIN_VOTES = 2
 #: Segment search: a matched frame counts +1, an unmatched one this much.
 MISS_PENALTY = 1.5
 #: Frames of evidence at which `score` reaches 1 - 1/e of its coverage.
-SCORE_FRAMES_SCALE = 4.0
+SCORE_FRAMES_SCALE = 6.0
 #: Default decision threshold on `score`: segments at or above it are matches.
 #: Chosen on the development set (docs/benchmark.md): no negative query
 #: reaches it while true copies under the benchmark's edits do.
@@ -307,6 +307,14 @@ def diagnose(
                 {"reference_seconds_per_query_second": round(speed, 3)},
             )
         )
+    return tuple(out) + _span_alterations(reference, reference_span, query_span, query_duration_s)
+
+
+def _span_alterations(
+    reference: Reference, reference_span: tuple[float, float], query_span: tuple[float, float], query_duration_s: float
+) -> tuple[Alteration, ...]:
+    """Trimmed (reference parts left out) and embedded (query parts from elsewhere)."""
+    out: list[Alteration] = []
     if reference.kind == "video" and reference.duration_s > 0:
         left_out = []
         if reference_span[0] > 1.0:
@@ -412,8 +420,64 @@ def find_matches(
         explained |= in_span
         if explained.all():
             break
+    segments = _merge(segments, step, query_duration_s)
     segments.sort(key=lambda s: s.score, reverse=True)
     return segments
+
+
+#: Segments of one reference whose offsets differ by at most this (seconds),
+#: at the same speed and variant, are one piece of footage broken by frames
+#: that matched less well (a caption, a flash): they are merged.
+MERGE_OFFSET_S = 0.3
+
+
+def _merge(segments: list[MatchSegment], step: float, query_duration_s: float) -> list[MatchSegment]:
+    """Join segments that are the same alignment of the same reference."""
+    out: list[MatchSegment] = []
+    for seg in sorted(segments, key=lambda s: s.query_start_s):
+        for i, prev in enumerate(out):
+            same = (
+                prev.reference.id == seg.reference.id
+                and prev.query_variant == seg.query_variant
+                and prev.reference_variant == seg.reference_variant
+                and abs(prev.speed - seg.speed) <= 0.02 * prev.speed
+                and abs(prev.offset_s - seg.offset_s) <= MERGE_OFFSET_S
+                and prev.reference.kind == "video"
+            )
+            if not same:
+                continue
+            total = max(
+                prev.frames_total + seg.frames_total,
+                int(
+                    round((max(prev.query_end_s, seg.query_end_s) - min(prev.query_start_s, seg.query_start_s)) / step)
+                ),
+            )
+            matched = prev.frames_matched + seg.frames_matched
+            mean_d = (prev.mean_distance * prev.frames_matched + seg.mean_distance * seg.frames_matched) / matched
+            q0, q1 = min(prev.query_start_s, seg.query_start_s), max(prev.query_end_s, seg.query_end_s)
+            r0, r1 = min(prev.reference_start_s, seg.reference_start_s), max(prev.reference_end_s, seg.reference_end_s)
+            keep = {a.code for a in prev.alterations} - {"trimmed", "embedded"}
+            alterations = tuple(a for a in prev.alterations if a.code in keep) + _span_alterations(
+                prev.reference, (r0, r1), (q0, q1), query_duration_s
+            )
+            out[i] = replace(
+                prev,
+                # Joining adds span, not doubt: the stronger piece already stood on its own.
+                score=max(prev.score, seg.score, score_segment(matched, total, mean_d)),
+                query_start_s=q0,
+                query_end_s=q1,
+                reference_start_s=r0,
+                reference_end_s=r1,
+                frames_matched=matched,
+                frames_total=total,
+                mean_distance=round(mean_d, 2),
+                alterations=alterations,
+                pairs=tuple(sorted(prev.pairs + seg.pairs)),
+            )
+            break
+        else:
+            out.append(seg)
+    return out
 
 
 def _verify(

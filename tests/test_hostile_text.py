@@ -92,7 +92,6 @@ def test_html_text_is_inert_and_lossless(text: str) -> None:
     assert html.unescape(out) == report_text.clean(text)
 
 
-@pytest.mark.skipif(pytest.importorskip("markdown_it") is None, reason="needs markdown-it-py")
 @settings(max_examples=300, deadline=None)
 @given(ANY_TEXT)
 def test_markdown_text_renders_as_exactly_its_text(text: str) -> None:
@@ -232,7 +231,7 @@ def _articles(tmp_path: Path) -> dict[str, Path]:
     with open(out["huge"], "wb") as handle:
         handle.truncate(claims.MAX_ARTICLE_BYTES + 1)
     out["long"] = _sidecar(
-        tmp_path, "<html><body><p>" + ("Telegram video from Baymak. " * 300_000) + "</p>", "long.html"
+        tmp_path, "<html><body><p>" + ("Telegram video from Baymak. " * 100_000) + "</p>", "long.html"
     )
     out["binary"] = _sidecar(tmp_path, b"\x00\x01\x02" * 1000, "binary.txt")
     out["json-ld"] = _sidecar(

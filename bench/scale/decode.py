@@ -38,10 +38,11 @@ REF_FPS = 2.0
 OPTIONS: dict[str, list[str]] = {
     "dense (current)": [],
     "dense, 1 thread": ["-threads", "1"],
-    "skip_frame nonref": ["-skip_frame", "nonref"],
-    "skip_frame nonref, 1 thread": ["-skip_frame", "nonref", "-threads", "1"],
-    "skip_loop_filter all": ["-skip_loop_filter", "all"],
-    "nonref + skip_loop_filter, 1 thread": ["-skip_frame", "nonref", "-skip_loop_filter", "all", "-threads", "1"],
+    "skip_frame noref": ["-skip_frame", "noref"],
+    "skip_frame noref, 1 thread": ["-skip_frame", "noref", "-threads", "1"],
+    "skip_frame bidir, 1 thread": ["-skip_frame", "bidir", "-threads", "1"],
+    "skip_loop_filter all, 1 thread": ["-skip_loop_filter", "all", "-threads", "1"],
+    "noref + skip_loop_filter, 1 thread": ["-skip_frame", "noref", "-skip_loop_filter", "all", "-threads", "1"],
     "keyframes only (nokey)": ["-skip_frame", "nokey"],
 }
 

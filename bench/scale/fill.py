@@ -163,7 +163,7 @@ def fill_postgres(url: str, h: np.ndarray, lengths: np.ndarray) -> None:
 
     conn = psycopg.connect(url, autocommit=True)
     for c in range(CHUNKS):
-        conn.execute(f"DROP INDEX IF EXISTS hashes_c{c}")
+        conn.execute(f"DROP INDEX IF EXISTS hashes_c{c}_h")
     first_no = conn.execute("SELECT count(*) FROM refs").fetchone()[0]
     done = 0
     ref_done = 0
@@ -201,9 +201,8 @@ def main() -> None:
     ap.add_argument("--index", required=True)
     ap.add_argument("--frames", type=int, required=True, help="total frame hashes wanted (real + synthetic)")
     args = ap.parse_args()
-    from provenance.ingest import add_paths
-
     from provenance.index.portable import export_index, import_index
+    from provenance.ingest import add_paths
 
     t0 = time.perf_counter()
     real_file = CACHE / "real.jsonl.gz"

@@ -33,6 +33,7 @@ import psycopg
 from ..errors import IndexUnavailableError, NotFoundError
 from ..hashing import ALGORITHM, FrameHashes
 from .base import (
+    CHUNK_BITS,
     CHUNKS,
     SCHEMA_VERSION,
     Candidates,
@@ -91,7 +92,10 @@ SCHEMA = [
     "CREATE INDEX IF NOT EXISTS hashes_ref ON hashes(ref_id, t_ms)",
 ]
 #: The chunk indexes, separate so that bulk loads can build them after the rows.
-CHUNK_INDEXES = [f"CREATE INDEX IF NOT EXISTS hashes_c{c} ON hashes(c{c})" for c in range(CHUNKS)]
+#: Each covers the whole hash, so candidates are verified by an index-only scan
+#: (no heap access for the ~98% that fail); measured at 10 M stored hashes:
+#: 20 ms instead of 40 ms of server CPU per chunk for a 30 s clip (docs/scale.md).
+CHUNK_INDEXES = [f"CREATE INDEX IF NOT EXISTS hashes_c{c}_h ON hashes(c{c}, h)" for c in range(CHUNKS)]
 
 
 def redact(url: str) -> str:
@@ -125,6 +129,9 @@ class PostgresIndex(Index):
                 raise IndexUnavailableError(
                     f"{self.url}: PostgreSQL {version // 10000} is too old (bit_count needs 14 or newer); upgrade the server"
                 )
+            # A lookup's plan costs enough to trigger JIT compilation, which
+            # takes longer (~30 ms) than the index probes it would speed up.
+            self.conn.execute("SET jit = off")
             self._ensure_schema(create)
         except psycopg.Error as exc:
             self.conn.close()
@@ -311,23 +318,44 @@ class PostgresIndex(Index):
         }
         for c in range(CHUNKS):
             params[f"k{c}"] = chunks[:, c].tolist()
-        # One index probe per (query hash, chunk); the server verifies with a
-        # popcount so that only near hashes come back. UNION removes the
-        # duplicates of a stored frame that shares several chunks with a query.
-        parts = " UNION ".join(
-            f"SELECT q.qi, h.ref_id, h.t_ms, h.variant, bit_count((h.h # q.qh)::bit(64)) AS d "
+        # 1. One index-only probe per (query hash, chunk) on (chunk, hash); the
+        #    server verifies with a popcount, so only near hashes come back.
+        near = " UNION ".join(
+            f"SELECT q.qi, h.h, bit_count((h.h # q.qh)::bit(64)) AS d "
             f"FROM unnest(%(qi)s::int[], %(qh)s::bigint[], %(k{c})s::int[]) AS q(qi, qh, k) "
             f"JOIN hashes h ON h.c{c} = q.k WHERE bit_count((h.h # q.qh)::bit(64)) <= %(r)s"
             for c in range(CHUNKS)
         )
-        rows = self.conn.execute(parts, params).fetchall()  # type: ignore[arg-type]
-        if not rows:
+        hits = np.array(self.conn.execute(near, params).fetchall(), dtype=np.int64).reshape(-1, 3)  # type: ignore[arg-type]
+        if len(hits) == 0:
             return _empty()
-        arr = np.array(rows, dtype=np.int64)
-        hit, query_row = spread_to_rows(arr[:, 0], inverse)
-        arr = arr[hit]
+        # 2. The stored frames holding those hashes, through the first chunk index.
+        values = np.unique(hits[:, 1])
+        top = (to_unsigned(values) >> np.uint64(CHUNK_BITS * (CHUNKS - 1))).astype(np.int64)
+        frames = np.array(
+            self.conn.execute(
+                "SELECT x.h, x.ref_id, x.t_ms, x.variant FROM unnest(%(c)s::int[], %(h)s::bigint[]) AS s(c, h) "
+                "JOIN hashes x ON x.c0 = s.c AND x.h = s.h",
+                {"c": top.tolist(), "h": values.tolist()},
+            ).fetchall(),
+            dtype=np.int64,
+        ).reshape(-1, 4)
+        # Pair every hit with every stored frame of its hash (several frames can share one).
+        frames = frames[np.argsort(frames[:, 0], kind="stable")]
+        lo = np.searchsorted(frames[:, 0], hits[:, 1], side="left")
+        per_hit = np.searchsorted(frames[:, 0], hits[:, 1], side="right") - lo
+        hit_idx = np.repeat(np.arange(len(hits)), per_hit)
+        within = np.arange(len(hit_idx)) - np.repeat(np.cumsum(per_hit) - per_hit, per_hit)
+        frame_idx = np.repeat(lo, per_hit) + within
+        table = np.stack(
+            [hits[hit_idx, 0], frames[frame_idx, 1], frames[frame_idx, 2], frames[frame_idx, 3], hits[hit_idx, 2]],
+            axis=1,
+        )
+        table = np.unique(table, axis=0)
+        hit, query_row = spread_to_rows(table[:, 0], inverse)
+        table = table[hit]
         return Candidates(
-            query_row, arr[:, 1], arr[:, 2] / 1000.0, arr[:, 3].astype(np.int8), arr[:, 4].astype(np.int16)
+            query_row, table[:, 1], table[:, 2] / 1000.0, table[:, 3].astype(np.int8), table[:, 4].astype(np.int16)
         )
 
     # -- facts about the index ---------------------------------------------------

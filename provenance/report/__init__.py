@@ -149,7 +149,7 @@ class Report:
                 claim=Claim.from_dict(data["claim"]) if data.get("claim") else None,
                 findings=tuple(Finding.from_dict(f) for f in data.get("findings") or ()),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise BadInputError(f"report JSON is incomplete or malformed ({exc!r}); re-run 'provenance check'") from exc
 
 

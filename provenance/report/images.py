@@ -83,7 +83,20 @@ class Thumbnail:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Thumbnail:
+        _need_dict(data, "thumbnail")
         return cls(float(data["t"]), int(data["width"]), int(data["height"]), str(data["jpeg_b64"]))
+
+
+def _need_dict(data: Any, what: str) -> None:
+    if not isinstance(data, dict):
+        raise TypeError(f"{what} must be an object, not {type(data).__name__}")
+
+
+def _items(data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key) or []
+    if not isinstance(value, list):
+        raise TypeError(f"{key} must be a list, not {type(value).__name__}")
+    return value
 
 
 def _thumb_or_none(data: Any) -> Thumbnail | None:
@@ -115,6 +128,7 @@ class FramePair:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FramePair:
+        _need_dict(data, "frame pair")
         distance = data.get("distance")
         return cls(
             float(data["query_t"]),
@@ -151,12 +165,13 @@ class MatchFrames:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MatchFrames:
+        _need_dict(data, "match frames")
         note = data.get("note")
         return cls(
             int(data["match"]),
             int(data["reference_id"]),
             str(data.get("reference_status", REFERENCE_OK)),
-            tuple(FramePair.from_dict(p) for p in data.get("pairs", ())),
+            tuple(FramePair.from_dict(p) for p in _items(data, "pairs")),
             str(note) if note is not None else None,
         )
 
@@ -189,12 +204,14 @@ class Keyframes:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Keyframes:
+        """Rebuild from the JSON form. Raises TypeError, KeyError or ValueError on a malformed one."""
+        _need_dict(data, "keyframes")
         return cls(
-            query=tuple(Thumbnail.from_dict(t) for t in data.get("query", ())),
-            matches=tuple(MatchFrames.from_dict(m) for m in data.get("matches", ())),
+            query=tuple(Thumbnail.from_dict(t) for t in _items(data, "query")),
+            matches=tuple(MatchFrames.from_dict(m) for m in _items(data, "matches")),
             long_side=int(data.get("long_side", THUMB_LONG_SIDE)),
             quality=int(data.get("quality", THUMB_QUALITY)),
-            notes=tuple(str(n) for n in data.get("notes", ())),
+            notes=tuple(str(n) for n in _items(data, "notes")),
         )
 
 

@@ -163,8 +163,9 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
                 f"- **{md(severity)}** {_code(f.get('code', '?'))}: {md(text)}" + (f" ({md(detail)})" if detail else "")
             )
     else:
-        tags = ((r.metadata.get("probe") or {}).get("tags")) or {}
-        if tags:
+        probe = r.metadata.get("probe")
+        tags = probe.get("tags") if isinstance(probe, dict) else None
+        if isinstance(tags, dict) and tags:
             lines.append("No findings were computed; the file's container tags:")
             lines.append("")
             for key, value in list(tags.items())[:40]:
