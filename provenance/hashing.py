@@ -83,6 +83,8 @@ QUERY_OPS = (OP_NONE, OP_MIRROR, OP_CCW, OP_CW, OP_CCW_MIRROR, OP_CW_MIRROR)
 #: this share of the gradient energy of the band (blurred padding behind a
 #: vertical reframe measured 0.2-0.3 of the footage's energy on the dev set).
 PADDING_ENERGY_RATIO = 0.45
+#: A band end snaps to a row/column edge this many times stronger than typical.
+SNAP_EDGE_RATIO = 3.0
 
 #: An inner rectangle (picture-in-picture) is kept when the weakest of its
 #: sides persists this many times more strongly than a typical edge. On the
@@ -289,10 +291,14 @@ def content_box(images: np.ndarray) -> tuple[float, float, float, float] | None:
         return a, min(n, b + 1)
 
     h, w = images.shape[1:]
+    ey = np.percentile(np.abs(np.diff(x, axis=1)), 25, axis=0).mean(axis=1)  # row edges that persist
+    ex = np.percentile(np.abs(np.diff(x, axis=2)), 25, axis=0).mean(axis=0)
+    y0, y1 = _snap(span(rows), ey, h)
+    x0, x1 = _snap(span(cols), ex, w)
     # Reframing centres the footage: a band found on one side only (footage
     # with a flat sky, say) is mirrored about the centre.
-    y0, y1 = _centred(*span(rows), h)
-    x0, x1 = _centred(*span(cols), w)
+    y0, y1 = _centred(y0, y1, h)
+    x0, x1 = _centred(x0, x1, w)
     box = (x0 / w, y0 / h, min(1.0, x1 / w), min(1.0, y1 / h))
     if box[2] - box[0] > 0.92 and box[3] - box[1] > 0.92:
         return None
@@ -326,8 +332,11 @@ def inner_rectangle(images: np.ndarray) -> tuple[float, float, float, float] | N
                 out.append(int(i))
         return out[:k]
 
-    cols, rows = peaks(px.mean(axis=0), 8), peaks(py.mean(axis=1), 8)
-    best: tuple[float, tuple[float, float, float, float]] | None = None
+    # -1 and the last index stand for the frame's own borders: an inner
+    # picture may touch them, and then that side has no edge to measure.
+    cols = [-1, *peaks(px.mean(axis=0), 8), w - 1]
+    rows = [-1, *peaks(py.mean(axis=1), 8), h - 1]
+    best: dict[int, tuple[float, tuple[float, float, float, float]]] = {}
     for x0 in cols:
         for x1 in cols:
             if x1 - x0 < 0.3 * w:
@@ -336,19 +345,49 @@ def inner_rectangle(images: np.ndarray) -> tuple[float, float, float, float] | N
                 for y1 in rows:
                     if y1 - y0 < 0.3 * h or (x1 - x0 > 0.9 * w and y1 - y0 > 0.9 * h):
                         continue
-                    # The weakest side decides: a real inner picture has four.
-                    sides = min(
-                        px[y0 + 1 : y1, x0].mean(),
-                        px[y0 + 1 : y1, x1].mean(),
-                        py[y0, x0 + 1 : x1].mean(),
-                        py[y1, x0 + 1 : x1].mean(),
-                    )
-                    ratio = float(sides) / typical
-                    if best is None or ratio > best[0]:
-                        best = (ratio, ((x0 + 1) / w, (y0 + 1) / h, (x1 + 1) / w, (y1 + 1) / h))
-    if best is None or best[0] < INNER_EDGE_RATIO:
-        return None
-    return best[1]
+                    sides = []
+                    if 0 <= x0 < w - 1:
+                        sides.append(px[max(0, y0 + 1) : y1, x0].mean())
+                    if 0 <= x1 < w - 1:
+                        sides.append(px[max(0, y0 + 1) : y1, x1].mean())
+                    if 0 <= y0 < h - 1:
+                        sides.append(py[y0, max(0, x0 + 1) : x1].mean())
+                    if 0 <= y1 < h - 1:
+                        sides.append(py[y1, max(0, x0 + 1) : x1].mean())
+                    if len(sides) < 2:
+                        continue
+                    # The weakest side decides: a real inner picture has all its sides.
+                    ratio = float(min(sides)) / typical
+                    n_sides = len(sides)
+                    if n_sides not in best or ratio > best[n_sides][0]:
+                        best[n_sides] = (ratio, ((x0 + 1) / w, (y0 + 1) / h, (x1 + 1) / w, (y1 + 1) / h))
+    # Prefer rectangles with more measured sides; fewer sides must be stronger.
+    for n_sides, factor in ((4, 1.0), (3, 1.5), (2, 2.0)):
+        if n_sides in best and best[n_sides][0] >= INNER_EDGE_RATIO * factor:
+            return best[n_sides][1]
+    return None
+
+
+def _snap(band: tuple[int, int], edges: np.ndarray, n: int) -> tuple[int, int]:
+    """Move each end of a band onto the sharp, persistent edge near it, if there is one.
+
+    Blurred padding fades into the footage, so the energy profile places the
+    band's ends loosely; the boundary itself is a straight edge in every frame.
+    """
+    a, b = band
+    if a == 0 and b >= n:
+        return a, b
+    typical = float(np.median(edges)) + 1e-3
+    reach = max(2, int(0.12 * n))
+    out = []
+    for end in (a, b - 1):
+        if end <= 0 or end >= n - 1:
+            out.append(end)
+            continue
+        lo, hi = max(0, end - reach), min(len(edges), end + reach + 1)
+        k = lo + int(np.argmax(edges[lo:hi]))
+        out.append(k + 1 if edges[k] > SNAP_EDGE_RATIO * typical else end)
+    return out[0], max(out[0] + 2, out[1] if out[1] != b - 1 else b)
 
 
 def _centred(a: int, b: int, n: int) -> tuple[int, int]:

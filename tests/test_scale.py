@@ -17,7 +17,6 @@ if str(ROOT) not in sys.path:
 
 from bench.scale.fill import fill_postgres, fill_sqlite  # noqa: E402
 from bench.scale.synth import Model, synthetic_block  # noqa: E402
-
 from provenance.index import open_index  # noqa: E402
 
 
@@ -57,7 +56,37 @@ def test_bulk_loaded_index_is_read_by_the_library(
         stored = idx.frame_hashes(first.id)
         assert np.array_equal(stored.hashes, hashes[: lengths[0]])
         assert first.frames == lengths[0]
-        probe = hashes[:: 997] ^ np.uint64(0b1011)
+        probe = hashes[::997] ^ np.uint64(0b1011)
         cands = idx.lookup(probe, 14)
         found = {(int(q), int(h)) for q, h in zip(cands.query_row, cands.distance, strict=True) if h == 3}
         assert {(i, 3) for i in range(len(probe))} <= found
+
+
+def test_schema_1_sqlite_index_is_upgraded_in_place(tmp_path: Path) -> None:
+    """An index written before the covering chunk indexes (schema 1) opens, upgraded, with the same answers."""
+    import sqlite3
+
+    from provenance.hashing import FrameHashes
+    from provenance.index import Reference
+    from provenance.index.base import CHUNKS, SCHEMA_VERSION
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    hashes = synthetic_block(Model.load(), np.random.default_rng(3), 500)[0]
+    with open_index(url, create=True) as idx:
+        ref = Reference(0, "c" * 64, "/x.mp4", "video", 250.0, 640, 360, 25.0, 1, 2.0, 0, "2026-01-01T00:00:00+00:00")
+        idx.add(ref, FrameHashes(np.arange(500) / 2.0, np.zeros(500, np.int8), hashes))
+        before = idx.lookup(hashes[::50], 14)
+    conn = sqlite3.connect(tmp_path / "old.sqlite")
+    for c in range(CHUNKS):
+        conn.execute(f"DROP INDEX hashes_c{c}_rec")
+        conn.execute(f"CREATE INDEX hashes_c{c} ON hashes(c{c})")
+    conn.execute("ALTER TABLE hashes DROP COLUMN rec")
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    with open_index(url) as idx:
+        assert idx.stats()["schema_version"] == SCHEMA_VERSION
+        after = idx.lookup(hashes[::50], 14)
+    assert sorted(zip(before.query_row.tolist(), before.ref_t.tolist(), strict=True)) == sorted(
+        zip(after.query_row.tolist(), after.ref_t.tolist(), strict=True)
+    )

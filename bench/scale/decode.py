@@ -88,7 +88,10 @@ def main() -> None:
                 ref_t, ref_v, ref_h = dense[f]
                 # Compare each hash with the dense decode's hash of the same time and variant.
                 if len(fh) and len(ref_t):
-                    key = {(round(t, 3), v): h for t, v, h in zip(ref_t.tolist(), ref_v.tolist(), ref_h.tolist(), strict=True)}
+                    key = {
+                        (round(t, 3), v): h
+                        for t, v, h in zip(ref_t.tolist(), ref_v.tolist(), ref_h.tolist(), strict=True)
+                    }
                     for t, v, h in zip(fh.times.tolist(), fh.variants.tolist(), fh.hashes.tolist(), strict=True):
                         other = key.get((round(t, 3), v))
                         if other is not None:

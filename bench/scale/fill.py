@@ -75,7 +75,28 @@ def _ref_rows(lengths: np.ndarray, first_no: int) -> list[tuple]:
     for k, n in enumerate(lengths.tolist()):
         no = first_no + k
         sha = hashlib.sha256(f"synthetic-{no}".encode()).hexdigest()
-        rows.append((sha, f"synthetic/ref{no:07d}.mp4", "video", n / REF_FPS, 1280, 720, 25.0, n * 40_000, REF_FPS, n, "2026-01-01T00:00:00+00:00", None, "synthetic", f"synthetic reference {no}", None, None, None, None))
+        rows.append(
+            (
+                sha,
+                f"synthetic/ref{no:07d}.mp4",
+                "video",
+                n / REF_FPS,
+                1280,
+                720,
+                25.0,
+                n * 40_000,
+                REF_FPS,
+                n,
+                "2026-01-01T00:00:00+00:00",
+                None,
+                "synthetic",
+                f"synthetic reference {no}",
+                None,
+                None,
+                None,
+                None,
+            )
+        )
     return rows
 
 
@@ -141,7 +162,17 @@ def fill_sqlite(url: str, h: np.ndarray, lengths: np.ndarray) -> None:
 def _pg_binary(rows: np.ndarray) -> bytes:
     """PostgreSQL binary COPY payload for hashes rows (bigint, int, smallint, bigint, 4 x int)."""
     dt = np.dtype(
-        [("n", ">i2"), ("l0", ">i4"), ("ref", ">i8"), ("l1", ">i4"), ("t", ">i4"), ("l2", ">i4"), ("v", ">i2"), ("l3", ">i4"), ("h", ">i8")]
+        [
+            ("n", ">i2"),
+            ("l0", ">i4"),
+            ("ref", ">i8"),
+            ("l1", ">i4"),
+            ("t", ">i4"),
+            ("l2", ">i4"),
+            ("v", ">i2"),
+            ("l3", ">i4"),
+            ("h", ">i8"),
+        ]
         + [(f"lc{c}", ">i4") if k == 0 else (f"c{c}", ">i4") for c in range(CHUNKS) for k in (0, 1)]
     )
     rec = np.empty(len(rows), dtype=dt)
@@ -179,7 +210,9 @@ def fill_postgres(url: str, h: np.ndarray, lengths: np.ndarray) -> None:
                 cur.execute(_REF_INSERT.format(",".join(["%s"] * 18)) + " RETURNING id", row)
                 ids.append(cur.fetchone()[0])
             rows = _hash_rows(np.array(ids, dtype=np.int64), part, h[done : done + n])
-            with cur.copy("COPY hashes (ref_id, t_ms, variant, h, c0, c1, c2, c3) FROM STDIN WITH (FORMAT BINARY)") as copy:
+            with cur.copy(
+                "COPY hashes (ref_id, t_ms, variant, h, c0, c1, c2, c3) FROM STDIN WITH (FORMAT BINARY)"
+            ) as copy:
                 buf = io.BytesIO(_pg_binary(rows))
                 while chunk := buf.read(1 << 22):
                     copy.write(chunk)
@@ -224,7 +257,10 @@ def main() -> None:
         fill_sqlite(args.index, h, lengths)
     with open_index(args.index) as idx:
         stats = idx.stats()
-    print(f"filled {stats['hashes']:,} hashes ({real} real) in {time.perf_counter() - t0:.0f} s (synthetic load {time.perf_counter() - t1:.0f} s); {stats['bytes_on_disk'] / 1e6:.0f} MB", file=sys.stderr)
+    print(
+        f"filled {stats['hashes']:,} hashes ({real} real) in {time.perf_counter() - t0:.0f} s (synthetic load {time.perf_counter() - t1:.0f} s); {stats['bytes_on_disk'] / 1e6:.0f} MB",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

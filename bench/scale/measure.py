@@ -50,13 +50,54 @@ def queries() -> dict[str, Path]:
         chains = "".join(f"[{i}:v]scale=1280:720,setsar=1,fps=30[v{i}];" for i in range(len(parts)))
         joined = "".join(f"[v{i}]" for i in range(len(parts)))
         inputs = [a for p in parts for a in ("-i", str(p))]
-        _ffmpeg(*inputs, "-filter_complex", f"{chains}{joined}concat=n={len(parts)}:v=1[v]", "-map", "[v]", "-t", "30", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", str(copy))
+        _ffmpeg(
+            *inputs,
+            "-filter_complex",
+            f"{chains}{joined}concat=n={len(parts)}:v=1[v]",
+            "-map",
+            "[v]",
+            "-t",
+            "30",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "23",
+            str(copy),
+        )
     edited = WORK / "edited30.mp4"
     if not edited.exists():
-        _ffmpeg("-i", str(copy), "-vf", "hflip,crop=iw*0.85:ih*0.85,scale=640:360", "-c:v", "libx264", "-preset", "veryfast", "-b:v", "400k", str(edited))
+        _ffmpeg(
+            "-i",
+            str(copy),
+            "-vf",
+            "hflip,crop=iw*0.85:ih*0.85,scale=640:360",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-b:v",
+            "400k",
+            str(edited),
+        )
     unrelated = WORK / "unrelated30.mp4"
     if not unrelated.exists():
-        _ffmpeg("-f", "lavfi", "-i", "mandelbrot=size=1280x720:rate=30", "-t", "30", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", str(unrelated))
+        _ffmpeg(
+            "-f",
+            "lavfi",
+            "-i",
+            "mandelbrot=size=1280x720:rate=30",
+            "-t",
+            "30",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "23",
+            str(unrelated),
+        )
     return {"copy": copy, "edited copy": edited, "unrelated": unrelated}
 
 
@@ -145,7 +186,11 @@ def peak_memory(url: str, clip: Path) -> dict[str, Any]:
         [sys.executable, "-c", _PEAK, str(clip), url], capture_output=True, text=True, check=True, cwd=ROOT, timeout=900
     )
     self_kb, child_kb = (int(x) for x in out.stdout.split()[-2:])
-    return {"check_wall_s": round(time.perf_counter() - t, 2), "peak_rss_mb": round(self_kb / 1024, 1), "ffmpeg_peak_rss_mb": round(child_kb / 1024, 1)}
+    return {
+        "check_wall_s": round(time.perf_counter() - t, 2),
+        "peak_rss_mb": round(self_kb / 1024, 1),
+        "ffmpeg_peak_rss_mb": round(child_kb / 1024, 1),
+    }
 
 
 def main() -> None:

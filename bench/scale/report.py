@@ -1,6 +1,6 @@
 """Table and growth-curve plot from bench/scale/results.json (needs matplotlib: pip install '.[bench]').
 
-    python bench/scale/report.py      # prints the Markdown table, writes docs/scale.png
+python bench/scale/report.py      # prints the Markdown table, writes docs/scale.png
 """
 
 from __future__ import annotations

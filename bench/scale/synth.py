@@ -116,7 +116,9 @@ def fit() -> Model:
     model.save()
     real = np.concatenate([_hashes(v) for _, _, v in seqs])
     np.save(MODEL.with_name("real_hashes.npy"), real)
-    print(f"fitted on {len(allv)} real frames from {len(seqs)} files; drift {best[1]:.3f}, consecutive median {real_med}")
+    print(
+        f"fitted on {len(allv)} real frames from {len(seqs)} files; drift {best[1]:.3f}, consecutive median {real_med}"
+    )
     return model
 
 
@@ -178,7 +180,9 @@ def describe(hashes: np.ndarray) -> dict[str, float]:
     for c in range(ch.shape[1]):
         counts = np.bincount(ch[:, c], minlength=1 << 16)
         # Expected rows returned by an exact chunk lookup with a query drawn from the same data.
-        out[f"c{c}_rows_per_lookup_per_M"] = round(float((counts.astype(np.float64) ** 2).sum() / len(hashes) / len(hashes) * 1e6), 1)
+        out[f"c{c}_rows_per_lookup_per_M"] = round(
+            float((counts.astype(np.float64) ** 2).sum() / len(hashes) / len(hashes) * 1e6), 1
+        )
         out[f"c{c}_distinct_share"] = round(float((counts > 0).sum() / min(len(hashes), 1 << 16)), 3)
     rng = np.random.default_rng(1)
     a = hashes[rng.integers(0, len(hashes), 20000)]
@@ -196,9 +200,15 @@ def check() -> None:
     t0 = time.perf_counter()
     synth, lengths = synthetic_block(model, rng, 1_000_000)
     took = time.perf_counter() - t0
-    consec = _consecutive_median([synth[a:b] for a, b in zip(np.r_[0, np.cumsum(lengths)[:-1]], np.cumsum(lengths), strict=True)])
+    consec = _consecutive_median(
+        [synth[a:b] for a, b in zip(np.r_[0, np.cumsum(lengths)[:-1]], np.cumsum(lengths), strict=True)]
+    )
     sub = synth[rng.integers(0, len(synth), len(real))]
-    print(json.dumps({"real": describe(real), "synthetic_same_n": describe(sub), "synthetic_1M": describe(synth)}, indent=1))
+    print(
+        json.dumps(
+            {"real": describe(real), "synthetic_same_n": describe(sub), "synthetic_1M": describe(synth)}, indent=1
+        )
+    )
     print(f"consecutive-frame median distance: real {model.consecutive_median}, synthetic {consec}")
     print(f"1M synthetic hashes in {took:.2f} s")
 
