@@ -291,7 +291,7 @@ class ProvenanceMethod(Method):
     def query(self, q: Query) -> Outcome:
         from provenance.pipeline import check
 
-        report = check(q.path, index=self.idx)
+        report = check(q.path, index=self.idx, keyframes=False)  # report images are not part of matching
         return Outcome(
             matches=[self._found(m) for m in report.matches],
             candidates=[self._found(m) for m in report.candidates[:3]],

@@ -68,7 +68,10 @@ TOP_BINS = 8
 #: Fewest distinct query frames behind a vote bin for it to be verified.
 MIN_VOTES = 2
 #: Segment search: a matched frame counts +1, an unmatched one this much.
-MISS_PENALTY = 1.5
+MISS_PENALTY = 1.0
+#: A query frame is compared with the alignment only when a stored reference
+#: frame lies within this fraction of the reference's sampling interval.
+EVALUABLE_FRACTION = 0.3
 #: Frames of evidence at which `score` reaches 1 - 1/e of its coverage.
 SCORE_FRAMES_SCALE = 6.0
 #: Default decision threshold on `score`: segments at or above it are matches.
@@ -226,9 +229,25 @@ def _align(
     return out
 
 
-def _best_run(matched: np.ndarray) -> tuple[int, int]:
-    """[start, end) of the run maximising matched - MISS_PENALTY * unmatched (Kadane)."""
-    gains = np.where(matched, 1.0, -MISS_PENALTY)
+def _evaluable(q_t: np.ndarray, ref_t: np.ndarray, ref_fps: float, offset: float, speed: float) -> np.ndarray:
+    """Query frames that land close to a stored reference frame under (offset, speed).
+
+    References are sampled sparser than queries, so in fast motion a query
+    frame half-way between two reference samples may differ from both: its
+    failing to match is no evidence against the alignment.
+    """
+    if len(ref_t) == 0:
+        return np.zeros(len(q_t), dtype=bool)
+    predicted = offset + speed * q_t
+    idx = np.clip(np.searchsorted(ref_t, predicted), 1, max(1, len(ref_t) - 1))
+    gap = np.minimum(np.abs(ref_t[idx - 1] - predicted), np.abs(ref_t[np.minimum(idx, len(ref_t) - 1)] - predicted))
+    return gap <= EVALUABLE_FRACTION / max(ref_fps, 0.1)
+
+
+def _best_run(matched: np.ndarray, evaluable: np.ndarray | None = None) -> tuple[int, int]:
+    """[start, end) of the run maximising matched - MISS_PENALTY * evaluable misses (Kadane)."""
+    miss = -MISS_PENALTY if evaluable is None else np.where(evaluable, -MISS_PENALTY, 0.0)
+    gains = np.where(matched, 1.0, miss)
     best, best_span = -math.inf, (0, 0)
     total, start = 0.0, 0
     for i, g in enumerate(gains.tolist()):
@@ -413,7 +432,7 @@ def find_matches(
                 if query_is_image:
                     in_span = np.ones(len(query), dtype=bool)
                 best = (seg, in_span)
-        if best is None:
+        if best is None or (segments and best[0].frames_matched < MIN_MATCHED_FRAMES):
             break
         seg, in_span = best
         segments.append(seg)
@@ -500,17 +519,31 @@ def _verify(
         offset, speed = 0.0, 1.0
         ref_times = stored.times[nearest]
     else:
-        best_local: tuple[float, float, float, np.ndarray] | None = None
+        # Coarse to fine: offset at the voted speed, then speed (pivoting on
+        # the middle of the query so the alignment there stays put), then offset.
+        t_mid = float(np.median(q_t))
+
+        def fit(off: float, sp: float) -> tuple[float, float, float, np.ndarray]:
+            d = _align(q_t, q_h, stored.times, stored.hashes, ref.sample_fps, off, sp)
+            m = d <= FRAME_MATCH_DISTANCE
+            value = float(m.sum()) - 0.01 * float(np.where(m, d, 0).sum()) - SPEED_PRIOR * abs(math.log(sp))
+            return value, off, sp, d
+
+        best_local = max(
+            (fit(hyp.offset + float(delta), hyp.speed) for delta in np.arange(-OFFSET_BIN_S, OFFSET_BIN_S + 1e-9, 0.1)),
+            key=lambda r: r[0],
+        )
+        _, off0, sp0, _ = best_local
         for rel in SPEED_STEPS:
-            speed_try = hyp.speed * (1.0 + rel)
-            for delta in np.arange(-OFFSET_BIN_S, OFFSET_BIN_S + 1e-9, 0.05):
-                off = hyp.offset + float(delta)
-                d = _align(q_t, q_h, stored.times, stored.hashes, ref.sample_fps, off, speed_try)
-                m = d <= FRAME_MATCH_DISTANCE
-                value = float(m.sum()) - 0.01 * float(np.where(m, d, 0).sum()) - SPEED_PRIOR * abs(math.log(speed_try))
-                if best_local is None or value > best_local[0]:
-                    best_local = (value, off, speed_try, d)
-        assert best_local is not None
+            sp = hyp.speed * (1.0 + rel)
+            cand = fit(off0 + (sp0 - sp) * t_mid, sp)
+            if cand[0] > best_local[0]:
+                best_local = cand
+        _, off0, sp0, _ = best_local
+        for delta in np.arange(-0.08, 0.081, 0.02):
+            cand = fit(off0 + float(delta), sp0)
+            if cand[0] > best_local[0]:
+                best_local = cand
         _, offset, speed, dist = best_local
         ref_times = offset + speed * q_t
     limit = IMAGE_MATCH_DISTANCE if query_is_image else FRAME_MATCH_DISTANCE
@@ -520,10 +553,16 @@ def _verify(
     if query_is_image:
         i = int(dist.argmin())
         a, b = i, i + 1
+        evaluable = np.ones(len(dist), dtype=bool)
     else:
-        a, b = _best_run(matched)
+        if ref.kind == "image":
+            evaluable = np.ones(len(dist), dtype=bool)
+        else:
+            evaluable = _evaluable(q_t, stored.times, ref.sample_fps, offset, speed)
+        a, b = _best_run(matched, evaluable)
     span_matched = matched[a:b]
-    n_m, n_t = int(span_matched.sum()), int(b - a)
+    n_m = int(span_matched.sum())
+    n_t = int((matched | evaluable)[a:b].sum())
     mean_d = float(dist[a:b][span_matched].mean())
     if query_is_image:
         score = score_image(mean_d)

@@ -102,14 +102,18 @@ def queries() -> dict[str, Path]:
 
 
 def _server_cpu(idx: Any) -> float:
-    """CPU seconds used so far by the PostgreSQL backend process serving `idx` (same machine), else 0."""
-    pid = getattr(idx, "_bench_backend_pid", None)
-    if pid is None:
-        return 0.0
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """CPU seconds used so far by the PostgreSQL backend processes serving `idx` (same machine), else 0."""
     import os
 
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    conns = [getattr(idx, "conn", None), *getattr(idx, "_readers", [])]
+    total = 0.0
+    for conn in conns:
+        pid = getattr(getattr(conn, "info", None), "backend_pid", None)
+        if pid is None or not hasattr(conn, "pgconn"):
+            continue
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def search_times(url: str, clips: dict[str, Path], repeat: int) -> list[dict[str, Any]]:
@@ -120,9 +124,6 @@ def search_times(url: str, clips: dict[str, Path], repeat: int) -> list[dict[str
     rows = []
     with open_index(url) as idx:
         stats = idx.stats()
-        if stats["backend"] == "postgresql":
-            # Server-side CPU counts too: read it from /proc (the server runs on this machine).
-            idx._bench_backend_pid = idx.conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[attr-defined]
         timings: dict[str, list[float]] = {}
         orig_find = match_mod.find_matches
         orig_lookup = idx.lookup

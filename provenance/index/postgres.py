@@ -52,6 +52,11 @@ from .base import (
 
 #: Seconds to wait for the server when connecting.
 CONNECT_TIMEOUT_S = 10
+#: Connections a lookup spreads its chunk probes over (opened on the first
+#: lookup, so `index add` never holds them): the server scans with one
+#: process per connection, so on 2 cores a 30 s clip's lookup takes about
+#: half the wall time (docs/scale.md). Count them in ``max_connections``.
+LOOKUP_CONNECTIONS = 2
 #: Key of the transaction-level advisory lock that serialises schema creation,
 #: so several processes opening an empty database with ``create`` at once do
 #: not race on ``CREATE TABLE``.
@@ -118,6 +123,8 @@ class PostgresIndex(Index):
         self.url = redact(url)
         try:
             self.conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+            self._dsn = url
+            self._readers: list[psycopg.Connection[Any]] = []
         except psycopg.Error as exc:
             raise IndexUnavailableError(
                 f"{self.url}: cannot connect to PostgreSQL ({_first_line(exc)}); "
@@ -320,13 +327,13 @@ class PostgresIndex(Index):
             params[f"k{c}"] = chunks[:, c].tolist()
         # 1. One index-only probe per (query hash, chunk) on (chunk, hash); the
         #    server verifies with a popcount, so only near hashes come back.
-        near = " UNION ".join(
+        parts = [
             f"SELECT q.qi, h.h, bit_count((h.h # q.qh)::bit(64)) AS d "
             f"FROM unnest(%(qi)s::int[], %(qh)s::bigint[], %(k{c})s::int[]) AS q(qi, qh, k) "
             f"JOIN hashes h ON h.c{c} = q.k WHERE bit_count((h.h # q.qh)::bit(64)) <= %(r)s"
             for c in range(CHUNKS)
-        )
-        hits = np.array(self.conn.execute(near, params).fetchall(), dtype=np.int64).reshape(-1, 3)  # type: ignore[arg-type]
+        ]
+        hits = np.unique(self._near(parts, params), axis=0)
         if len(hits) == 0:
             return _empty()
         # 2. The stored frames holding those hashes, through the first chunk index.
@@ -447,7 +454,34 @@ class PostgresIndex(Index):
             )
         return IntegrityReport(self.NAME, self.url, version, int(refs), int(hashes), checks, tuple(problems))
 
+    def _near(self, parts: list[str], params: dict[str, Any]) -> np.ndarray:
+        """(query index, stored hash, distance) rows of the chunk probes, split between connections.
+
+        The server runs each connection's statement in its own process, so
+        with `LOOKUP_CONNECTIONS` of them the four chunk scans run side by side.
+        """
+        if LOOKUP_CONNECTIONS < 2:
+            rows = self.conn.execute(" UNION ALL ".join(parts), params).fetchall()  # type: ignore[arg-type]
+            return np.array(rows, dtype=np.int64).reshape(-1, 3)
+        if not self._readers:
+            for _ in range(LOOKUP_CONNECTIONS):
+                reader = psycopg.connect(self._dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+                reader.execute("SET jit = off")
+                self._readers.append(reader)
+        from concurrent.futures import ThreadPoolExecutor
+
+        def run(n: int) -> list[Any]:
+            statement = " UNION ALL ".join(parts[n :: len(self._readers)])
+            return self._readers[n].execute(statement, params).fetchall()  # type: ignore[arg-type]
+
+        with ThreadPoolExecutor(len(self._readers)) as pool:
+            rows = [row for part in pool.map(run, range(len(self._readers))) for row in part]
+        return np.array(rows, dtype=np.int64).reshape(-1, 3)
+
     def close(self) -> None:
+        for reader in self._readers:
+            reader.close()
+        self._readers = []
         self.conn.close()
 
 

@@ -89,6 +89,10 @@ _SCHEMA += CHUNK_INDEX_STATEMENTS
 REC_DTYPE = np.dtype([("h", ">u8"), ("ref", ">u4"), ("t", ">i4"), ("v", "i1")])
 #: Most chunk keys bound in one lookup statement (SQLite's variable limit is 32766).
 KEYS_PER_STATEMENT = 900
+#: Connections (one thread each) that read the chunk indexes at once during a
+#: lookup: sqlite3 lets go of the GIL while SQLite works, so on 2 cores the
+#: four chunk scans take about half the wall time (docs/scale.md).
+LOOKUP_THREADS = max(1, min(CHUNKS, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
 
 
 def pack_records(ref_id: int | np.ndarray, t_ms: np.ndarray, variants: np.ndarray, hashes: np.ndarray) -> list[bytes]:
@@ -161,6 +165,7 @@ class SQLiteIndex(Index):
                 )
             self.path.parent.mkdir(parents=True, exist_ok=True)
         conn: sqlite3.Connection | None = None
+        self._readers: list[sqlite3.Connection] = []
         try:
             self.conn = conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
             self.conn.execute("PRAGMA foreign_keys = ON")
@@ -396,21 +401,10 @@ class SQLiteIndex(Index):
         unique, inverse = np.unique(query, return_inverse=True)
         chunks = chunks_of(unique)
         found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for c in range(CHUNKS):
-            keys = np.unique(chunks[:, c]).tolist()
-            blobs = []
-            for start in range(0, len(keys), KEYS_PER_STATEMENT):
-                part = keys[start : start + KEYS_PER_STATEMENT]
-                row = self.conn.execute(
-                    f"SELECT CAST(group_concat(rec, '') AS BLOB) FROM hashes INDEXED BY hashes_c{c}_rec "
-                    f"WHERE c{c} IN ({','.join('?' * len(part))})",
-                    part,
-                ).fetchone()
-                if row and row[0]:
-                    blobs.append(row[0])
-            if not blobs:
-                continue
+        for c, blobs in enumerate(self._chunk_records(chunks)):
             recs = np.frombuffer(b"".join(blobs), dtype=REC_DTYPE)
+            if len(recs) == 0:
+                continue
             # Pair each stored frame with every distinct query hash that shares its chunk value.
             rec_keys = chunks_of(recs["h"].astype(np.uint64))[:, c]
             order = np.argsort(chunks[:, c], kind="stable")
@@ -570,8 +564,58 @@ class SQLiteIndex(Index):
             )
         ]
 
+    def _chunk_records(self, chunks: np.ndarray) -> list[list[bytes]]:
+        """For each chunk position, the packed records stored under the query's chunk values.
+
+        With more than one core the positions are split between reader
+        connections, each in its own thread. Each reader sees the index as
+        committed when its statement starts; a reference committed meanwhile
+        may show up under some chunks only, which costs the matcher nothing
+        (it reads a candidate reference's hashes whole).
+        """
+        jobs = [(c, np.unique(chunks[:, c]).tolist()) for c in range(CHUNKS)]
+        if LOOKUP_THREADS < 2:
+            return [_records(self.conn, c, keys) for c, keys in jobs]
+        if not self._readers:
+            for _ in range(LOOKUP_THREADS):
+                reader = sqlite3.connect(
+                    str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+                )
+                reader.execute("PRAGMA query_only = ON")
+                self._readers.append(reader)
+        from concurrent.futures import ThreadPoolExecutor
+
+        def run(n: int) -> list[tuple[int, list[bytes]]]:
+            reader = self._readers[n]
+            return [(c, _records(reader, c, keys)) for c, keys in jobs[n :: len(self._readers)]]
+
+        out: list[list[bytes]] = [[] for _ in range(CHUNKS)]
+        with ThreadPoolExecutor(len(self._readers)) as pool:
+            for part in pool.map(run, range(len(self._readers))):
+                for c, blobs in part:
+                    out[c] = blobs
+        return out
+
     def close(self) -> None:
+        for reader in self._readers:
+            reader.close()
+        self._readers = []
         self.conn.close()
+
+
+def _records(conn: sqlite3.Connection, c: int, keys: list[int]) -> list[bytes]:
+    """The concatenated `rec` values stored under chunk position `c` with one of `keys`."""
+    blobs = []
+    for start in range(0, len(keys), KEYS_PER_STATEMENT):
+        part = keys[start : start + KEYS_PER_STATEMENT]
+        row = conn.execute(
+            f"SELECT CAST(group_concat(rec, '') AS BLOB) FROM hashes INDEXED BY hashes_c{c}_rec "
+            f"WHERE c{c} IN ({','.join('?' * len(part))})",
+            part,
+        ).fetchone()
+        if row and row[0]:
+            blobs.append(row[0])
+    return blobs
 
 
 def _empty() -> Candidates:
