@@ -141,11 +141,6 @@ def test_schema_rejects_a_report_without_its_verdict(
     assert not validator.is_valid({**excerpt_report, "schema": "provenance.report/0"})
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="viral.mp4 (mirrored, 85% crop, caption, 250 kb/s): the matcher finds street_cyclists at the right "
-    "offset (2.0 s) but splits the span into pieces shorter than the truth's 2-9 s (docs/design.md, stage 6)",
-)
 def test_viral_sample_matches_street_cyclists(viral_report: dict[str, Any], truth: dict[str, Any]) -> None:
     assert viral_report["verdict"]["code"] in MATCH_VERDICTS
     best = viral_report["matches"][0]
