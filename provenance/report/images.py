@@ -24,6 +24,7 @@ import base64
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -449,10 +450,6 @@ def make_keyframes(
     shots = _spread(sorted(set(round(float(t), 3) for t in shot_times)), MAX_QUERY_SHOTS)
     plans = [aligned_times(m, pairs_per_match) for m in matches]
     query_times = shots + [q for plan in plans for q, _, _ in plan]
-    query_thumbs = _thumbs(path, query_times, facts, long_side, quality) if query_times else []
-    if any(t is None for t in query_thumbs):
-        notes.append(f"{sum(t is None for t in query_thumbs)} frame(s) of the checked clip could not be decoded")
-    shot_thumbs = tuple(t for t in query_thumbs[: len(shots)] if t is not None)
     # One grab per reference file, however many matches it has.
     states: dict[int, tuple[str, str | None, Media | None]] = {}
     wanted: dict[int, list[float]] = {}
@@ -461,16 +458,24 @@ def make_keyframes(
         if ref.id not in states:
             states[ref.id] = _reference_state(ref)
         wanted.setdefault(ref.id, []).extend(r for _, r, _ in plan)
-    ref_thumbs: dict[int, list[Thumbnail | None]] = {}
-    for m in matches:
-        ref = m.reference
-        status, note, media = states[ref.id]
-        if ref.id in ref_thumbs or media is None:
-            continue
-        ref_thumbs[ref.id] = _thumbs(ref.path, wanted[ref.id], media, long_side, quality)
-        if all(t is None for t in ref_thumbs[ref.id]):
-            note = f"no frame of reference #{ref.id} ({ref.path}) could be decoded"
-            states[ref.id] = (REFERENCE_UNREADABLE, note, media)
+    paths = {m.reference.id: m.reference.path for m in matches}
+    # Each grab is one ffmpeg decode: run the clip's and the references' side by side.
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+        query_job = pool.submit(_thumbs, path, query_times, facts, long_side, quality) if query_times else None
+        ref_jobs = {
+            rid: pool.submit(_thumbs, paths[rid], wanted[rid], media, long_side, quality)
+            for rid, (_, _, media) in states.items()
+            if media is not None
+        }
+        query_thumbs = query_job.result() if query_job is not None else []
+        ref_thumbs: dict[int, list[Thumbnail | None]] = {rid: job.result() for rid, job in ref_jobs.items()}
+    if any(t is None for t in query_thumbs):
+        notes.append(f"{sum(t is None for t in query_thumbs)} frame(s) of the checked clip could not be decoded")
+    shot_thumbs = tuple(t for t in query_thumbs[: len(shots)] if t is not None)
+    for rid, thumbs in ref_thumbs.items():
+        if all(t is None for t in thumbs):
+            media = states[rid][2]
+            states[rid] = (REFERENCE_UNREADABLE, f"no frame of reference #{rid} ({paths[rid]}) could be decoded", media)
     out: list[MatchFrames] = []
     pos = len(shots)
     used: dict[int, int] = {}
