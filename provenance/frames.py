@@ -89,6 +89,9 @@ def extract_frames(
     facts: MediaFacts | None = None,
     long_side: int = WORK_SIZE,
     skip_nonref: bool = False,
+    skip_frame: str | None = None,
+    decoder_threads: int | None = None,
+    skip_loop_filter: bool = False,
     max_duration_s: float = MAX_DURATION_S,
 ) -> Frames:
     """Sample grey frames at a fixed rate.
@@ -99,6 +102,12 @@ def extract_frames(
         facts: the file's probe result (probed here when not given).
         long_side: long side of the sampled frames in pixels.
         skip_nonref: let the decoder skip non-reference frames (faster, for ingest).
+        skip_frame: frames the decoder may skip, an ffmpeg AVDiscard value
+            (``noref``, ``bidir``; overrides `skip_nonref`).
+        decoder_threads: decoder threads (``-threads``); ffmpeg's default when None.
+        skip_loop_filter: let the decoder skip its in-loop deblocking filter
+            (``-skip_loop_filter all``; the block edges it would smooth are
+            averaged away when frames are scaled down to `long_side`).
         max_duration_s: most seconds examined; longer files are cut with a warning.
 
     Returns:
@@ -142,7 +151,14 @@ def extract_frames(
     out_args = graph.get_args()
     # ffmpeg-python puts "-i pipe:" first; replace it with the confined input.
     i = out_args.index("-i")
-    pre = ["-skip_frame", "noref"] if skip_nonref else []  # AVDiscard value: "noref", not "nonref"
+    discard = skip_frame or ("noref" if skip_nonref else None)  # AVDiscard value: "noref", not "nonref"
+    if discard is not None and discard not in {"noref", "bidir", "nokey", "nointra", "default"}:
+        raise ValueError(f"unknown skip_frame value {discard!r}")
+    pre = ["-skip_frame", discard] if discard else []
+    if decoder_threads is not None:
+        pre += ["-threads", str(int(decoder_threads))]
+    if skip_loop_filter:
+        pre += ["-skip_loop_filter", "all"]
     argv = [*pre, *tools.input_args(path), *out_args[i + 2 :]]
     frame_bytes = w * h
     expected = int(math.ceil((duration + 1) * fps)) + 2

@@ -39,12 +39,16 @@ from .probe import probe
 #: Frames per second sampled from references. Queries are sampled denser
 #: (`check.QUERY_FPS`), so each reference frame has a query frame within 1/8 s.
 REF_FPS = 2.0
-#: Let the decoder skip frames no other frame refers to (``-skip_frame noref``)
-#: when sampling references. Measured on 720p H.264 (bench/scale/decode.py,
-#: docs/scale.md): ~1.5x less decoder CPU than dense decoding, sampled hashes
-#: move by at most 2 bits for 95% of frames, and the benchmark's matching
-#: table is unchanged. Queries are always decoded densely.
-REF_SKIP_NONREF = True
+#: How references are decoded (queries are always decoded densely): frames
+#: the decoder may skip (ffmpeg's ``-skip_frame``), its threads, and whether
+#: it may skip its deblocking filter. Measured on 720p H.264
+#: (bench/scale/decode.py, docs/scale.md): ``noref`` without the loop filter,
+#: one thread per decoder, takes 37% of the decoder CPU of dense decoding and
+#: moves 95% of sampled hashes by at most 2 bits; the benchmark's matching
+#: table is unchanged. One thread each because ingest runs one decoder per core.
+REF_SKIP_FRAME: str | None = "noref"
+REF_DECODER_THREADS: int | None = 1
+REF_SKIP_LOOP_FILTER = True
 #: Largest sidecar accepted, bytes (yt-dlp's are typically 50-500 kB).
 MAX_SIDECAR_BYTES = 16 << 20
 #: File name suffixes taken when walking a folder (case-insensitive).
@@ -271,7 +275,14 @@ def prepare_file(
     sidecar = sidecar_path(path)
     if sidecar is not None:
         source = source.merged_over(read_sidecar(sidecar))
-    sampled = frames_mod.extract_frames(path, fps=REF_FPS, facts=facts, skip_nonref=REF_SKIP_NONREF)
+    sampled = frames_mod.extract_frames(
+        path,
+        fps=REF_FPS,
+        facts=facts,
+        skip_frame=REF_SKIP_FRAME,
+        decoder_threads=REF_DECODER_THREADS,
+        skip_loop_filter=REF_SKIP_LOOP_FILTER,
+    )
     hashes = hash_reference(sampled.times, sampled.images)
     if len(hashes) == 0:
         raise BadInputError(

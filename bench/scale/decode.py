@@ -1,7 +1,7 @@
 """Decode options for reference ingest: speed on 720p H.264, and what they do to the hashes.
 
 Runs the filter graph `provenance.frames.extract_frames` uses for references
-(2 frames/s, area-scaled to 128 px, grey) with different decoder options and
+(2 frames/s rounded up, trimmed, area-scaled to 128 px, grey) with different decoder options and
 reports, per option: wall time, ffmpeg CPU time (user + sys, the figure that
 does not depend on what else the machine runs), footage seconds per CPU
 second, and how far the sampled frames' reference hashes move from the dense
@@ -51,7 +51,7 @@ def decode(path: Path, pre: list[str]) -> tuple[np.ndarray, np.ndarray, float, f
     """(times, grey frames, wall seconds, ffmpeg CPU seconds) with the given input options."""
     facts = probe(path)
     w, h = work_size(*facts.display_size)
-    vf = f"fps=fps={REF_FPS}:round=near,scale={w}:{h}:flags=area,format=gray"
+    vf = f"fps=fps={REF_FPS}:round=up,trim=duration={facts.duration_s + 1:.3f},scale={w}:{h}:flags=area,format=gray"
     argv = [tools.ffmpeg_path(), "-nostdin", "-hide_banner", "-v", "error", *pre, *tools.input_args(path)]
     argv += ["-vf", vf, "-f", "rawvideo", "-pix_fmt", "gray", "pipe:"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
