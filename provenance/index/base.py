@@ -86,6 +86,33 @@ class Reference:
         return replace(self, id=ref_id)
 
 
+#: The refs columns every backend selects, in the order `reference_from_row` reads them.
+REF_COLUMNS = (
+    "id, sha256, path, kind, duration_s, width, height, fps, size_bytes, sample_fps, frames, added_at, "
+    "source_url, publisher, title, first_seen, licence, notes"
+)
+
+
+def reference_from_row(row: tuple[Any, ...]) -> Reference:
+    """A `Reference` from a row of `REF_COLUMNS`."""
+    (ref_id, sha, path, kind, dur, w, h, fps, size, sfps, frames, added, url, pub, title, first, lic, notes) = row
+    return Reference(
+        id=int(ref_id),
+        sha256=sha,
+        path=path,
+        kind=kind,
+        duration_s=dur,
+        width=w,
+        height=h,
+        fps=fps,
+        size_bytes=size,
+        sample_fps=sfps,
+        frames=frames,
+        added_at=added,
+        source=SourceFacts(url, pub, title, first, lic, notes),
+    )
+
+
 @dataclass(frozen=True)
 class Candidates:
     """Frame-level hits of a candidate lookup, one row each (parallel arrays).

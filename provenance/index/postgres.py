@@ -35,15 +35,16 @@ from ..hashing import ALGORITHM, FrameHashes
 from .base import (
     CHUNK_BITS,
     CHUNKS,
+    REF_COLUMNS,
     SCHEMA_VERSION,
     Candidates,
     Index,
     IntegrityProblem,
     IntegrityReport,
     Reference,
-    SourceFacts,
     chunks_of,
     count_problem,
+    reference_from_row,
     schema_problem,
     spread_to_rows,
     to_signed,
@@ -62,10 +63,6 @@ LOOKUP_CONNECTIONS = 2
 #: not race on ``CREATE TABLE``.
 SCHEMA_LOCK_KEY = 0x70726F76  # "prov"
 
-_REF_COLUMNS = (
-    "id, sha256, path, kind, duration_s, width, height, fps, size_bytes, sample_fps, frames, added_at, "
-    "source_url, publisher, title, first_seen, licence, notes"
-)
 
 #: The SQLite schema, in PostgreSQL types. `facts` stays JSON text (not jsonb)
 #: so that both backends give back exactly what was stored.
@@ -205,28 +202,9 @@ class PostgresIndex(Index):
 
     # -- references ----------------------------------------------------------
 
-    @staticmethod
-    def _row_to_ref(row: tuple[Any, ...]) -> Reference:
-        (ref_id, sha, path, kind, dur, w, h, fps, size, sfps, frames, added, url, pub, title, first, lic, notes) = row
-        return Reference(
-            id=int(ref_id),
-            sha256=sha,
-            path=path,
-            kind=kind,
-            duration_s=dur,
-            width=w,
-            height=h,
-            fps=fps,
-            size_bytes=size,
-            sample_fps=sfps,
-            frames=frames,
-            added_at=added,
-            source=SourceFacts(url, pub, title, first, lic, notes),
-        )
-
     def find_sha256(self, sha256: str) -> Reference | None:
-        row = self.conn.execute(f"SELECT {_REF_COLUMNS} FROM refs WHERE sha256 = %s", (sha256,)).fetchone()
-        return self._row_to_ref(row) if row else None
+        row = self.conn.execute(f"SELECT {REF_COLUMNS} FROM refs WHERE sha256 = %s", (sha256,)).fetchone()
+        return reference_from_row(row) if row else None
 
     def add(
         self, ref: Reference, hashes: FrameHashes, *, facts: dict[str, Any] | None = None
@@ -279,10 +257,10 @@ class PostgresIndex(Index):
         return self.get(ref_id), True
 
     def get(self, ref_id: int) -> Reference:
-        row = self.conn.execute(f"SELECT {_REF_COLUMNS} FROM refs WHERE id = %s", (ref_id,)).fetchone()
+        row = self.conn.execute(f"SELECT {REF_COLUMNS} FROM refs WHERE id = %s", (ref_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"no reference with id {ref_id} in {self.url}; see 'provenance index list'")
-        return self._row_to_ref(row)
+        return reference_from_row(row)
 
     def facts(self, ref_id: int) -> dict[str, Any] | None:
         row = self.conn.execute("SELECT facts FROM refs WHERE id = %s", (ref_id,)).fetchone()
@@ -291,14 +269,14 @@ class PostgresIndex(Index):
         return json.loads(row[0]) if row[0] else None
 
     def references(self) -> list[Reference]:
-        return [self._row_to_ref(r) for r in self.conn.execute(f"SELECT {_REF_COLUMNS} FROM refs ORDER BY id")]
+        return [reference_from_row(r) for r in self.conn.execute(f"SELECT {REF_COLUMNS} FROM refs ORDER BY id")]
 
     def remove(self, ref_id: int) -> Reference:
         with self.conn.transaction():
-            row = self.conn.execute(f"DELETE FROM refs WHERE id = %s RETURNING {_REF_COLUMNS}", (ref_id,)).fetchone()
+            row = self.conn.execute(f"DELETE FROM refs WHERE id = %s RETURNING {REF_COLUMNS}", (ref_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"no reference with id {ref_id} in {self.url}; see 'provenance index list'")
-        return self._row_to_ref(row)
+        return reference_from_row(row)
 
     # -- hashes ----------------------------------------------------------------
 

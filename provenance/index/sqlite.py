@@ -31,15 +31,16 @@ from ..errors import IndexUnavailableError, NotFoundError
 from ..hashing import ALGORITHM, FrameHashes, hamming
 from .base import (
     CHUNKS,
+    REF_COLUMNS,
     SCHEMA_VERSION,
     Candidates,
     Index,
     IntegrityProblem,
     IntegrityReport,
     Reference,
-    SourceFacts,
     chunks_of,
     count_problem,
+    reference_from_row,
     schema_problem,
     spread_to_rows,
     to_signed,
@@ -49,10 +50,6 @@ from .base import (
 #: Seconds a writer waits for another writer's transaction before giving up.
 BUSY_TIMEOUT_S = 60.0
 
-_REF_COLUMNS = (
-    "id, sha256, path, kind, duration_s, width, height, fps, size_bytes, sample_fps, frames, added_at, "
-    "source_url, publisher, title, first_seen, licence, notes"
-)
 
 _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -271,28 +268,9 @@ class SQLiteIndex(Index):
 
     # -- references ----------------------------------------------------------
 
-    @staticmethod
-    def _row_to_ref(row: tuple[Any, ...]) -> Reference:
-        (ref_id, sha, path, kind, dur, w, h, fps, size, sfps, frames, added, url, pub, title, first, lic, notes) = row
-        return Reference(
-            id=ref_id,
-            sha256=sha,
-            path=path,
-            kind=kind,
-            duration_s=dur,
-            width=w,
-            height=h,
-            fps=fps,
-            size_bytes=size,
-            sample_fps=sfps,
-            frames=frames,
-            added_at=added,
-            source=SourceFacts(url, pub, title, first, lic, notes),
-        )
-
     def find_sha256(self, sha256: str) -> Reference | None:
-        row = self.conn.execute(f"SELECT {_REF_COLUMNS} FROM refs WHERE sha256 = ?", (sha256,)).fetchone()
-        return self._row_to_ref(row) if row else None
+        row = self.conn.execute(f"SELECT {REF_COLUMNS} FROM refs WHERE sha256 = ?", (sha256,)).fetchone()
+        return reference_from_row(row) if row else None
 
     def add(
         self, ref: Reference, hashes: FrameHashes, *, facts: dict[str, Any] | None = None
@@ -354,10 +332,10 @@ class SQLiteIndex(Index):
         return self.get(ref_id), True
 
     def get(self, ref_id: int) -> Reference:
-        row = self.conn.execute(f"SELECT {_REF_COLUMNS} FROM refs WHERE id = ?", (ref_id,)).fetchone()
+        row = self.conn.execute(f"SELECT {REF_COLUMNS} FROM refs WHERE id = ?", (ref_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"no reference with id {ref_id} in {self.path}; see 'provenance index list'")
-        return self._row_to_ref(row)
+        return reference_from_row(row)
 
     def facts(self, ref_id: int) -> dict[str, Any] | None:
         """The media facts stored with a reference at ingest, if any."""
@@ -367,7 +345,7 @@ class SQLiteIndex(Index):
         return json.loads(row[0]) if row[0] else None
 
     def references(self) -> list[Reference]:
-        return [self._row_to_ref(r) for r in self.conn.execute(f"SELECT {_REF_COLUMNS} FROM refs ORDER BY id")]
+        return [reference_from_row(r) for r in self.conn.execute(f"SELECT {REF_COLUMNS} FROM refs ORDER BY id")]
 
     def remove(self, ref_id: int) -> Reference:
         ref = self.get(ref_id)
