@@ -21,6 +21,7 @@ import struct
 import subprocess
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -43,6 +44,28 @@ def ffmpeg(*args: str | Path) -> None:
         check=True,
         timeout=120,
     )
+
+
+@dataclass
+class Run:
+    """What a CLI invocation left: exit code, stdout and stderr."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+def cli_here(*args: str | Path) -> Run:
+    """``provenance ARGS`` in this process (click's CliRunner)."""
+    from click.testing import CliRunner
+
+    from provenance.cli import main
+
+    result = CliRunner().invoke(main, [str(a) for a in args], prog_name="provenance")
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += f"\nTraceback (escaped the CLI): {result.exception!r}"
+    return Run(result.exit_code, result.stdout, stderr)
 
 
 def lavfi_clip(out: Path, source: str, *, seconds: float, extra: tuple[str, ...] = ()) -> Path:

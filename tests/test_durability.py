@@ -20,10 +20,10 @@ import subprocess
 import sys
 import textwrap
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import cli_here, ffmpeg
 
 from provenance.index import open_index
 from provenance.ingest import add_paths
@@ -31,30 +31,6 @@ from provenance.ingest import add_paths
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
 
 OK, UNAVAILABLE = 0, 3
-
-
-def ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y", *args], check=True, timeout=120)
-
-
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-
-
-def cli_here(*args: str | Path) -> Run:
-    """``provenance ARGS`` in this process (click's CliRunner)."""
-    from click.testing import CliRunner
-
-    from provenance.cli import main
-
-    result = CliRunner().invoke(main, [str(a) for a in args], prog_name="provenance")
-    stderr = result.stderr
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        stderr += f"\nTraceback (escaped the CLI): {result.exception!r}"
-    return Run(result.exit_code, result.stdout, stderr)
 
 
 def rows_digest(path: Path, ref_ids: list[int] | None = None) -> str:

@@ -12,12 +12,11 @@ import html
 import json
 import re
 import shutil
-import subprocess
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import cli_here, ffmpeg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -34,30 +33,6 @@ MD_PAYLOAD = "**bold** [click](javascript:alert(1)) ![pixel](http://evil.example
 TERMINAL_PAYLOAD = "\x1b]0;pwned\x07\x1b[31mred\x1b[0m\x9b31m \u202eexe.txt\u2066\x08\rover"
 #: Characters a terminal may act on: C0 (but newline), DEL, C1, and bidi controls.
 CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y", *args], check=True, timeout=120)
-
-
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-
-
-def cli_here(*args: str | Path) -> Run:
-    """``provenance ARGS`` in this process (click's CliRunner)."""
-    from click.testing import CliRunner
-
-    from provenance.cli import main
-
-    result = CliRunner().invoke(main, [str(a) for a in args], prog_name="provenance")
-    stderr = result.stderr
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        stderr += f"\nTraceback (escaped the CLI): {result.exception!r}"
-    return Run(result.exit_code, result.stdout, stderr)
 
 
 def rendered_markdown(text: str) -> str:
