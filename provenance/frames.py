@@ -14,7 +14,9 @@ shot from the sampled frames; `write_keyframes` writes them as JPEG.
 from __future__ import annotations
 
 import math
+import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +48,10 @@ MIN_DECODE_SPEED = 2.0
 DECODE_TIMEOUT_BASE_S = 60.0
 #: Mean absolute grey difference (0-255) between sampled frames that starts a new shot.
 SHOT_CHANGE_THRESHOLD = 28.0
+#: Longest clip whose colour samples `extract_frames(colour_long_side=...)`
+#: keeps beside the grey ones, seconds (2 min at 4 frames/s and 320x180 is
+#: ~83 MB). Longer clips have their few report frames grabbed afterwards.
+COLOUR_MAX_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,17 @@ class Frames:
     unreadable: tuple[tuple[float, float], ...] = ()
     decode_errors: int = 0
     warnings: tuple[str, ...] = field(default=())
+    #: The same samples in colour (N, h, w, 3) RGB, when asked for and the clip is short enough.
+    colour: np.ndarray | None = None
+
+    def colour_at(self, t: float) -> np.ndarray | None:
+        """The colour sample nearest time `t`, or None when colour samples were not kept."""
+        if self.colour is None or len(self.colour) == 0:
+            return None
+        if self.fps <= 0:
+            return self.colour[0]
+        i = int(round(float(t) * self.fps))
+        return self.colour[min(max(i, 0), len(self.colour) - 1)]
 
     def __len__(self) -> int:
         return len(self.times)
@@ -93,6 +110,7 @@ def extract_frames(
     decoder_threads: int | None = None,
     skip_loop_filter: bool = False,
     max_duration_s: float = MAX_DURATION_S,
+    colour_long_side: int | None = None,
 ) -> Frames:
     """Sample grey frames at a fixed rate.
 
@@ -109,6 +127,10 @@ def extract_frames(
             (``-skip_loop_filter all``; the block edges it would smooth are
             averaged away when frames are scaled down to `long_side`).
         max_duration_s: most seconds examined; longer files are cut with a warning.
+        colour_long_side: also keep every sample in colour (RGB) at this long
+            side, from the same decode, when the clip is at most `COLOUR_MAX_S`
+            long (`Frames.colour`); the report's thumbnails then need no
+            second decode.
 
     Returns:
         The sampled `Frames`.
@@ -146,23 +168,49 @@ def extract_frames(
     # up to the declared end (36000 s of one frame = 144000 copies at 4 fps),
     # and output -t alone still lets every copy through scale first.
     stream = stream.filter("trim", duration=f"{duration + 1:.3f}")
-    stream = stream.filter("scale", w, h, flags="area").filter("format", "gray")
-    graph = ffmpeg.output(stream, "pipe:", format="rawvideo", pix_fmt="gray", t=f"{duration + 1:.3f}")
-    out_args = graph.get_args()
-    # ffmpeg-python puts "-i pipe:" first; replace it with the confined input.
-    i = out_args.index("-i")
-    discard = skip_frame or ("noref" if skip_nonref else None)  # AVDiscard value: "noref", not "nonref"
-    if discard is not None and discard not in {"noref", "bidir", "nokey", "nointra", "default"}:
-        raise ValueError(f"unknown skip_frame value {discard!r}")
-    pre = ["-skip_frame", discard] if discard else []
-    if decoder_threads is not None:
-        pre += ["-threads", str(int(decoder_threads))]
-    if skip_loop_filter:
-        pre += ["-skip_loop_filter", "all"]
-    argv = [*pre, *tools.input_args(path), *out_args[i + 2 :]]
-    frame_bytes = w * h
+    keep_colour = colour_long_side is not None and 0 < duration <= COLOUR_MAX_S
     expected = int(math.ceil((duration + 1) * fps)) + 2
-    result = tools.run_ffmpeg(argv, timeout=_decode_timeout(duration), max_stdout=frame_bytes * expected + frame_bytes)
+    with tempfile.TemporaryDirectory(prefix="provenance-colour-") as tmp:
+        colour_file = os.path.join(tmp, "colour.rgb")
+        if keep_colour:
+            assert colour_long_side is not None
+            cw, ch = work_size(disp_w, disp_h, colour_long_side)
+            split = stream.split()
+            grey_branch, colour_branch = split[0], split[1]
+            grey = ffmpeg.output(
+                grey_branch.filter("scale", w, h, flags="area").filter("format", "gray"),
+                "pipe:", format="rawvideo", pix_fmt="gray", t=f"{duration + 1:.3f}",
+            )  # fmt: skip
+            colour = ffmpeg.output(
+                colour_branch.filter("scale", cw, ch, flags="area"),
+                f"file:{colour_file}", format="rawvideo", pix_fmt="rgb24", t=f"{duration + 1:.3f}",
+                fs=str(cw * ch * 3 * expected),
+            )  # fmt: skip
+            graph = ffmpeg.merge_outputs(grey, colour)
+        else:
+            stream = stream.filter("scale", w, h, flags="area").filter("format", "gray")
+            graph = ffmpeg.output(stream, "pipe:", format="rawvideo", pix_fmt="gray", t=f"{duration + 1:.3f}")
+        out_args = graph.get_args()
+        # ffmpeg-python puts "-i pipe:" first; replace it with the confined input.
+        i = out_args.index("-i")
+        discard = skip_frame or ("noref" if skip_nonref else None)  # AVDiscard value: "noref", not "nonref"
+        if discard is not None and discard not in {"noref", "bidir", "nokey", "nointra", "default"}:
+            raise ValueError(f"unknown skip_frame value {discard!r}")
+        pre = ["-skip_frame", discard] if discard else []
+        if decoder_threads is not None:
+            pre += ["-threads", str(int(decoder_threads))]
+        if skip_loop_filter:
+            pre += ["-skip_loop_filter", "all"]
+        argv = [*pre, *tools.input_args(path), *out_args[i + 2 :]]
+        frame_bytes = w * h
+        result = tools.run_ffmpeg(
+            argv, timeout=_decode_timeout(duration), max_stdout=frame_bytes * expected + frame_bytes
+        )
+        colour_samples = None
+        if keep_colour and os.path.isfile(colour_file):
+            data = np.fromfile(colour_file, dtype=np.uint8)
+            n = len(data) // (cw * ch * 3)
+            colour_samples = data[: n * cw * ch * 3].reshape(n, ch, cw, 3) if n else None
     raw = result.stdout
     count = len(raw) // frame_bytes
     errors = len(re.findall(r"error|invalid|corrupt|missing", result.stderr, re.IGNORECASE))
@@ -188,6 +236,7 @@ def extract_frames(
         unreadable=tuple(unreadable),
         decode_errors=errors,
         warnings=tuple(warnings),
+        colour=colour_samples if colour_samples is not None and len(colour_samples) >= count else None,
     )
 
 

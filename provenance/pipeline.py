@@ -9,21 +9,22 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 from . import __version__, tools
 from . import frames as frames_mod
 from . import match as match_mod
-from .c2pa import read_content_credentials
+from .c2pa import ContentCredentials, read_content_credentials
 from .claims import Claim
 from .hashing import ALGORITHM, MIN_FRAME_STD, VARIANT_FULL, hash_query
 from .index import Index, open_index
 from .ingest import REF_FPS, sha256_of
 from .metadata import inspect
-from .probe import probe
+from .probe import MediaFacts, probe
 from .report import InputFacts, Report
-from .report.images import make_keyframes
+from .report.images import THUMB_LONG_SIDE, make_keyframes
 from .verdict import MIN_INFORMATIVE_FRAMES, decide
 
 #: Frames per second sampled from a query clip: dense enough for a 3 s clip
@@ -89,8 +90,33 @@ def check(
 
 def _check(path: Path, idx: Index, *, keyframes: bool = True, claim: Claim | None = None) -> Report:
     facts = probe(path)
-    sha = sha256_of(path)
-    sampled = frames_mod.extract_frames(path, fps=QUERY_FPS, facts=facts, max_duration_s=MAX_QUERY_DURATION_S)
+    # The file's digest, its content credentials and ffmpeg's version string
+    # are read while ffmpeg decodes (all three wait on I/O or a subprocess).
+    with ThreadPoolExecutor(max_workers=1) as side:
+        sha_job = side.submit(sha256_of, path)
+        credentials_job = side.submit(read_content_credentials, path)
+        version_job = side.submit(tools.ffmpeg_version)
+        return _checked(path, idx, facts, sha_job, credentials_job, version_job, keyframes=keyframes, claim=claim)
+
+
+def _checked(
+    path: Path,
+    idx: Index,
+    facts: MediaFacts,
+    sha_job: Future[str],
+    credentials_job: Future[ContentCredentials],
+    version_job: Future[str],
+    *,
+    keyframes: bool,
+    claim: Claim | None,
+) -> Report:
+    sampled = frames_mod.extract_frames(
+        path,
+        fps=QUERY_FPS,
+        facts=facts,
+        max_duration_s=MAX_QUERY_DURATION_S,
+        colour_long_side=THUMB_LONG_SIDE if keyframes else None,
+    )
     hashes, content_box, inner_rect = hash_query(sampled.times, sampled.images)
     informative = len(hashes.select(VARIANT_FULL))
     segments = match_mod.find_matches(
@@ -104,7 +130,7 @@ def _check(path: Path, idx: Index, *, keyframes: bool = True, claim: Claim | Non
     )
     matches = tuple(s for s in segments if s.score >= match_mod.MATCH_THRESHOLD)
     candidates = tuple(s for s in segments if s.score < match_mod.MATCH_THRESHOLD)[:5]
-    findings = inspect(facts, claim=claim, matches=matches, credentials=read_content_credentials(path))
+    findings = inspect(facts, claim=claim, matches=matches, credentials=credentials_job.result())
     verdict = decide(
         matches, informative_frames=informative, is_image=facts.kind == "image", claim=claim, findings=findings
     )
@@ -116,12 +142,12 @@ def _check(path: Path, idx: Index, *, keyframes: bool = True, claim: Claim | Non
     thumbs = None
     if keyframes:
         shots = [k.t for k in frames_mod.shot_keyframes(sampled)]
-        thumbs = make_keyframes(path, facts, shots, matches)
+        thumbs = make_keyframes(path, facts, shots, matches, sampled=sampled)
         warnings.extend(thumbs.notes)
     return Report(
         input=InputFacts(
             path=str(path),
-            sha256=sha,
+            sha256=sha_job.result(),
             kind=facts.kind,
             duration_s=round(facts.duration_s, 3),
             width=disp_w,
@@ -138,7 +164,7 @@ def _check(path: Path, idx: Index, *, keyframes: bool = True, claim: Claim | Non
         tool={
             "name": "provenance",
             "version": __version__,
-            "ffmpeg_version": tools.ffmpeg_version(),
+            "ffmpeg_version": version_job.result(),
             "hash_algorithm": ALGORITHM,
             "thresholds": thresholds(),
         },

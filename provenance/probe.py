@@ -857,8 +857,32 @@ def _register_heif() -> bool:
     return True
 
 
+#: ISO base media brands of still images (HEIF, AVIF): an ``ftyp`` box naming
+#: one of these is an image for Pillow, any other is a video for ffprobe.
+HEIF_BRANDS = frozenset({"heic", "heix", "hevc", "hevx", "heim", "heis", "hevm", "hevs", "mif1", "mif2", "msf1", "miaf", "avif", "avis"})  # fmt: skip
+
+
+def _plainly_video(path: Path) -> bool:
+    """True when the file's first bytes are those of a video container (MP4/MOV, Matroska/WebM, AVI, FLV)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(256)
+    except OSError:
+        return False
+    if len(head) >= 16 and head[4:8] == b"ftyp":
+        size = int.from_bytes(head[:4], "big")
+        if not 16 <= size <= len(head):
+            return False  # a brand list longer than read: let Pillow decide
+        body = head[8:size]
+        brands = {body[i : i + 4].decode("latin-1").lower() for i in range(0, len(body) - 3, 4)}
+        return not brands & HEIF_BRANDS
+    return head.startswith((b"\x1aE\xdf\xa3", b"FLV\x01")) or (head[:4] == b"RIFF" and head[8:12] == b"AVI ")
+
+
 def image_format(path: Path) -> str | None:
     """The Pillow format name of a still image, or None when it is not one."""
+    if _plainly_video(path):
+        return None  # spares importing Pillow and its HEIF plug-in for every clip
     from PIL import Image, UnidentifiedImageError
 
     _register_heif()

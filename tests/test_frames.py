@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import lavfi_clip
 
 from provenance.errors import BadInputError
 from provenance.frames import (
@@ -134,3 +135,42 @@ def test_clip_cut_before_its_first_frame_is_refused(truncated_before_first_frame
     with pytest.raises(BadInputError, match="no frame could be decoded") as info:
         extract_frames(truncated_before_first_frame, fps=4.0)
     assert str(truncated_before_first_frame) in str(info.value)
+
+
+@pytest.mark.parametrize("clip", ["testsrc_clip", "rotated_clip"])
+def test_colour_samples_come_from_the_same_decode(clip: str, request: pytest.FixtureRequest) -> None:
+    path = request.getfixturevalue(clip)
+    grey_only = extract_frames(path, fps=4.0)
+    both = extract_frames(path, fps=4.0, colour_long_side=160)
+    # The grey samples (and so every hash) are the same with or without the colour branch.
+    assert np.array_equal(grey_only.images, both.images)
+    assert grey_only.colour is None
+    assert both.colour is not None and both.colour.shape[0] == len(both)
+    disp_w, disp_h = probe(path).display_size
+    assert both.colour.shape[1:] == (*reversed(work_size(disp_w, disp_h, 160)), 3)
+    # Each colour sample is the grey sample's frame: its luma, scaled down, agrees.
+    for i in (0, len(both) // 2, len(both) - 1):
+        rgb = both.colour_at(float(both.times[i]))
+        assert rgb is not None
+        luma = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), both.images.shape[:0:-1], interpolation=cv2.INTER_AREA)
+        others = [j for j in range(len(both)) if abs(j - i) > 2]
+        own = np.abs(luma.astype(int) - both.images[i]).mean()
+        assert own < 8.0
+        assert own < min(np.abs(luma.astype(int) - both.images[j]).mean() for j in others)
+
+
+def test_colour_samples_are_red_for_a_red_clip(tmp_path: Path) -> None:
+    clip = lavfi_clip(tmp_path / "red.mp4", "color=c=red:s=320x240:r=25", seconds=2)
+    rgb = extract_frames(clip, fps=2.0, colour_long_side=64).colour_at(1.0)
+    assert rgb is not None
+    r, g, b = rgb.reshape(-1, 3).mean(axis=0)
+    assert r > 200 and g < 40 and b < 40
+
+
+def test_long_clips_keep_no_colour_samples(testsrc_clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import provenance.frames as frames_mod
+
+    monkeypatch.setattr(frames_mod, "COLOUR_MAX_S", 1.0)
+    frames = extract_frames(testsrc_clip, fps=4.0, colour_long_side=160)
+    assert frames.colour is None and frames.colour_at(0.0) is None
+    assert len(frames) == 16

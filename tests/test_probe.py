@@ -152,3 +152,26 @@ def test_garbage_numbers_do_not_crash() -> None:
     assert facts.fps == 25.0
     assert facts.duration_s == 0.0
     assert facts.bit_rate is None
+
+
+@pytest.mark.parametrize(
+    ("head", "video"),
+    [
+        (b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41", True),
+        (b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00qt  ", True),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", False),
+        (b"\x00\x00\x00\x1cftypmif1\x00\x00\x00\x00mif1heicmiaf", False),
+        (b"\x00\x00\x00\x1cftypisom\x00\x00\x00\x00isomavc1avif", False),
+        (b"\x00\x00\x10\x00ftypisom\x00\x00\x00\x00isom", False),  # brand list longer than read: ask Pillow
+        (b"\x1aE\xdf\xa3\x01\x00\x00\x00\x00\x00\x00\x1fB\x86\x81\x01", True),
+        (b"RIFF\x00\x00\x00\x00AVI LIST", True),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01", False),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", False),
+    ],
+)
+def test_container_sniffing_sends_only_plain_videos_past_pillow(tmp_path: Path, head: bytes, video: bool) -> None:
+    from provenance.probe import _plainly_video
+
+    f = tmp_path / "f.bin"
+    f.write_bytes(head + b"\x00" * 64)
+    assert _plainly_video(f) is video

@@ -324,3 +324,25 @@ def test_check_can_skip_keyframes(sample_index: Path, excerpt_query: Path) -> No
 
     report = check(excerpt_query, f"sqlite:///{sample_index}", keyframes=False)
     assert report.keyframes is None and report.to_dict()["keyframes"] is None
+
+
+def test_check_decodes_the_clip_once(sample_index: Path, excerpt_query: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clip's thumbnails are its colour samples: ffmpeg opens the clip once, the reference once."""
+    from provenance import tools
+    from provenance.pipeline import check
+
+    opened: list[str] = []
+    real = tools.run_ffmpeg
+
+    def counting(args: list[str], **kw: object) -> tools.ToolResult:
+        opened.extend(a for a in args if a.startswith("file:") and not a.endswith(".rgb"))
+        return real(args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tools, "run_ffmpeg", counting)
+    report = check(excerpt_query, f"sqlite:///{sample_index}")
+    assert report.matches and report.keyframes is not None
+    query_opens = [a for a in opened if a == f"file:{excerpt_query.resolve()}"]
+    assert len(query_opens) == 1, opened
+    mf = report.keyframes.for_match(0)
+    assert mf is not None and all(p.query is not None and p.reference is not None for p in mf.pairs)
+    assert report.keyframes.query and all(max(s.width, s.height) == 320 for s in report.keyframes.query)

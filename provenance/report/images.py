@@ -422,6 +422,14 @@ def _thumbs(
     return [encode_jpeg(f, t, quality=quality) if f is not None else None for f, t in zip(frames, times, strict=True)]
 
 
+def _sample_thumbs(sampled: Any, times: Sequence[float], quality: int) -> list[Thumbnail | None]:
+    out: list[Thumbnail | None] = []
+    for t in times:
+        rgb = sampled.colour_at(t)
+        out.append(encode_jpeg(rgb, t, quality=quality) if rgb is not None else None)
+    return out
+
+
 def make_keyframes(
     path: Path | str,
     facts: MediaFacts,
@@ -431,6 +439,7 @@ def make_keyframes(
     long_side: int = THUMB_LONG_SIDE,
     quality: int = THUMB_QUALITY,
     pairs_per_match: int = PAIRS_PER_MATCH,
+    sampled: Any = None,
 ) -> Keyframes:
     """Thumbnails of the checked clip's shots and of every match's aligned frame pairs.
 
@@ -439,6 +448,10 @@ def make_keyframes(
         facts: its probe result.
         shot_times: one time per shot of the clip (e.g. `frames.shot_keyframes`).
         matches: the report's matches, in report order.
+        sampled: the clip's `frames.Frames`; when they kept colour samples at
+            `long_side` (``extract_frames(colour_long_side=...)``), the clip's
+            thumbnails are those samples, exactly the frames that were
+            hashed, and the clip is not decoded again.
 
     Returns:
         The `Keyframes`; frames that could not be taken are None with a note, never an error.
@@ -460,8 +473,15 @@ def make_keyframes(
         wanted.setdefault(ref.id, []).extend(r for _, r, _ in plan)
     paths = {m.reference.id: m.reference.path for m in matches}
     # Each grab is one ffmpeg decode: run the clip's and the references' side by side.
+    colour = getattr(sampled, "colour", None)
+    from_samples = colour is not None and max(colour.shape[1:3]) == long_side
     with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
-        query_job = pool.submit(_thumbs, path, query_times, facts, long_side, quality) if query_times else None
+        if from_samples:
+            query_job = pool.submit(_sample_thumbs, sampled, query_times, quality)
+        elif query_times:
+            query_job = pool.submit(_thumbs, path, query_times, facts, long_side, quality)
+        else:
+            query_job = None
         ref_jobs = {
             rid: pool.submit(_thumbs, paths[rid], wanted[rid], media, long_side, quality)
             for rid, (_, _, media) in states.items()
