@@ -175,50 +175,130 @@ class _Hypothesis:
     votes: int
 
 
-def _vote(query: FrameHashes, cands: Candidates, exclude: np.ndarray, image_refs: set[int]) -> list[_Hypothesis]:
-    """The best vote bins from candidate hits not yet explained by a segment."""
-    if len(cands) == 0:
-        return []
-    ok = ~exclude[cands.query_row]
-    if not ok.any():
-        return []
-    rows = cands.query_row[ok]
-    ref_ids = cands.ref_id[ok].astype(np.int64)
-    ref_t = cands.ref_t[ok]
-    rv = cands.ref_variant[ok].astype(np.int64)
-    qt = query.times[rows]
-    qv = query.variants[rows].astype(np.int64)
-    q_ms = np.round(qt * 1000).astype(np.int64)
-    is_image = np.isin(ref_ids, list(image_refs)) if image_refs else np.zeros(len(rows), bool)
-    keys = []
-    for s_idx, speed in enumerate(SPEEDS):
-        bins = np.floor((ref_t - speed * qt) / OFFSET_BIN_S).astype(np.int64)
-        bins = np.where(is_image, 0, bins)
-        s_col = np.where(is_image, 0, s_idx)
-        for shift in (0, 1):  # a hit near a bin edge also supports the neighbour bin
-            keys.append(np.stack([ref_ids, qv, rv, s_col, bins - shift * (~is_image), q_ms], axis=1))
-    table = np.unique(np.concatenate(keys), axis=0)  # one vote per query frame per bin
-    bins_only, counts = np.unique(table[:, :5], axis=0, return_counts=True)
-    # Most votes first; among equals, the speed nearest 1 (static shots vote for every speed).
-    speed_gap = np.abs(np.log(np.asarray(SPEEDS)[bins_only[:, 3]]))
-    order = np.lexsort((speed_gap, -counts))
-    out: list[_Hypothesis] = []
-    for i in order[: TOP_BINS * 4]:
-        if counts[i] < MIN_VOTES and len(np.unique(query.times)) > 1:
-            break
-        rid, q_var, r_var, s_idx, b = (int(v) for v in bins_only[i])
-        out.append(_Hypothesis(rid, q_var, r_var, SPEEDS[s_idx], (b + 1) * OFFSET_BIN_S, int(counts[i])))
-    return out
+class _Votes:
+    """Every candidate hit's votes, packed and sorted once per query.
+
+    Each hit votes for (reference, query variant, reference variant, speed,
+    offset bin) at every speed in `SPEEDS`, and for the neighbouring offset
+    bin too (a hit near a bin edge supports both). A vote is one int64,
+    fields from most to least significant: reference, query variant,
+    reference variant, speed, offset bin, query frame; sorting integers is
+    ~100x faster than np.unique(axis=0) on rows, and the packed order is the
+    rows' lexicographic order. The table keeps one vote per query frame per
+    bin; later search rounds drop the frames already explained without
+    sorting again.
+    """
+
+    def __init__(self, query: FrameHashes, cands: Candidates, image_refs: set[int]) -> None:
+        rows = cands.query_row
+        ref_ids = cands.ref_id.astype(np.int64)
+        ref_t = cands.ref_t
+        rv = cands.ref_variant.astype(np.int64)
+        qt = query.times[rows]
+        qv = query.variants[rows].astype(np.int64)
+        is_image = np.isin(ref_ids, list(image_refs)) if image_refs else np.zeros(len(rows), bool)
+        self.refs, ref_dense = np.unique(ref_ids, return_inverse=True)
+        self.frame_ms, frame_dense = np.unique(np.round(qt * 1000).astype(np.int64), return_inverse=True)
+        speeds_col, bins_col = [], []
+        for s_idx, speed in enumerate(SPEEDS):
+            bins = np.floor((ref_t - speed * qt) / OFFSET_BIN_S).astype(np.int64)
+            bins = np.where(is_image, 0, bins)
+            s_col = np.where(is_image, 0, s_idx)
+            for shift in (0, 1):  # a hit near a bin edge also supports the neighbour bin
+                speeds_col.append(s_col)
+                bins_col.append(bins - shift * (~is_image))
+        n_keys = len(SPEEDS) * 2
+        all_bins = np.concatenate(bins_col) if len(rows) else np.zeros(0, np.int64)
+        self.low_bin = int(all_bins.min()) if len(all_bins) else 0
+        self.widths = [
+            _bits(len(self.refs)),
+            _bits(int(qv.max()) + 1 if len(qv) else 1),
+            _bits(int(rv.max()) + 1 if len(rv) else 1),
+            _bits(len(SPEEDS)),
+            _bits(int(all_bins.max()) - self.low_bin + 1 if len(all_bins) else 1),
+            _bits(len(self.frame_ms)),
+        ]
+        if sum(self.widths) > 62:
+            raise ValueError(f"vote keys need {sum(self.widths)} bits")  # ~10^18 distinct votes: not reachable
+        fields = [
+            np.tile(ref_dense, n_keys),
+            np.tile(qv, n_keys),
+            np.tile(rv, n_keys),
+            np.concatenate(speeds_col).astype(np.int64) if len(rows) else np.zeros(0, np.int64),
+            all_bins - self.low_bin,
+            np.tile(frame_dense, n_keys),
+        ]
+        packed = np.zeros(len(all_bins), dtype=np.int64)
+        for width, values in zip(self.widths, fields, strict=True):
+            packed = (packed << width) | values
+        packed.sort()
+        self.table = packed[_firsts(packed)]
+        self.single_frame = len(np.unique(query.times)) <= 1
+
+    def best(self, query: FrameHashes, explained: np.ndarray) -> list[_Hypothesis]:
+        """The best vote bins from frames not yet explained by a segment."""
+        table = self.table
+        frame_bits = self.widths[-1]
+        if explained.any():
+            gone_ms = np.unique(np.round(query.times[explained] * 1000).astype(np.int64))
+            gone = np.isin(self.frame_ms, gone_ms)
+            table = table[~gone[table & ((1 << frame_bits) - 1)]]
+        if len(table) == 0:
+            return []
+        keys = table >> frame_bits  # still sorted
+        first = _firsts(keys)
+        starts = np.flatnonzero(first)
+        counts = np.diff(np.append(starts, len(keys)))
+        keys = keys[first]
+        bins_only = np.empty((len(keys), 5), dtype=np.int64)
+        for col in range(4, -1, -1):
+            bins_only[:, col] = keys & ((1 << self.widths[col]) - 1)
+            keys = keys >> self.widths[col]
+        bins_only[:, 0] = self.refs[bins_only[:, 0]]
+        bins_only[:, 4] += self.low_bin
+        # Most votes first; among equals, the speed nearest 1 (static shots vote for every speed).
+        speed_gap = np.abs(np.log(np.asarray(SPEEDS)[bins_only[:, 3]]))
+        order = np.lexsort((speed_gap, -counts))
+        out: list[_Hypothesis] = []
+        for i in order[: TOP_BINS * 4]:
+            if counts[i] < MIN_VOTES and not self.single_frame:
+                break
+            rid, q_var, r_var, s_idx, b = (int(v) for v in bins_only[i])
+            out.append(_Hypothesis(rid, q_var, r_var, SPEEDS[s_idx], (b + 1) * OFFSET_BIN_S, int(counts[i])))
+        return out
+
+
+def _firsts(values: np.ndarray) -> np.ndarray:
+    """Mask of the first element of each run of equal values in a sorted array."""
+    first = np.ones(len(values), dtype=bool)
+    first[1:] = values[1:] != values[:-1]
+    return first
+
+
+def _bits(n: int) -> int:
+    """Bits that hold the values 0 .. n-1 (at least one)."""
+    return max(1, int(n - 1).bit_length())
 
 
 def _align(
-    q_t: np.ndarray, q_h: np.ndarray, ref_t: np.ndarray, ref_h: np.ndarray, ref_fps: float, offset: float, speed: float
+    q_t: np.ndarray,
+    q_h: np.ndarray,
+    ref_t: np.ndarray,
+    ref_h: np.ndarray,
+    ref_fps: float,
+    offset: float | np.ndarray,
+    speed: float | np.ndarray,
 ) -> np.ndarray:
-    """Distance of each query frame to the reference frame(s) it aligns with under (offset, speed)."""
-    out = np.full(len(q_t), 64, dtype=np.int16)
+    """Distance of each query frame to the reference frame(s) it aligns with under (offset, speed).
+
+    `offset` and `speed` may be arrays of K alignments (broadcast together);
+    the result then has shape (K, len(q_t)), one row per alignment.
+    """
+    offset_a, speed_a = np.broadcast_arrays(np.asarray(offset, dtype=np.float64), np.asarray(speed, dtype=np.float64))
+    predicted = offset_a[..., None] + speed_a[..., None] * q_t
+    out = np.full(predicted.shape, 64, dtype=np.int16)
     if len(ref_t) == 0:
         return out
-    predicted = offset + speed * q_t
     tol = 0.5 / max(ref_fps, 0.1) + 0.05
     idx = np.searchsorted(ref_t, predicted)
     for j in (idx - 1, idx):
@@ -397,17 +477,18 @@ def find_matches(
     if len(cands) == 0:
         return []
     explained = np.zeros(len(query), dtype=bool)
-    refs: dict[int, Reference] = {}
     ref_rows: dict[int, FrameHashes] = {}
-    for rid in np.unique(cands.ref_id).tolist():
-        refs[rid] = index.get(int(rid))
+    refs = index.get_many(np.unique(cands.ref_id).tolist())
     image_refs = {rid for rid, r in refs.items() if r.kind == "image"}
     step = 1.0 / query_fps if query_fps > 0 else 1.0
     segments: list[MatchSegment] = []
+    votes = _Votes(query, cands, image_refs)
     while len(segments) < max_segments:
         best: tuple[MatchSegment, np.ndarray] | None = None
-        for hyp in _vote(query, cands, explained, image_refs)[: TOP_BINS * 2]:
-            ref = refs[hyp.ref_id]
+        for hyp in votes.best(query, explained)[: TOP_BINS * 2]:
+            ref = refs.get(hyp.ref_id)
+            if ref is None:
+                continue  # removed since the lookup
             if hyp.ref_id not in ref_rows:
                 ref_rows[hyp.ref_id] = index.frame_hashes(hyp.ref_id)
             stored = ref_rows[hyp.ref_id].select(hyp.r_variant)
@@ -523,27 +604,32 @@ def _verify(
         # the middle of the query so the alignment there stays put), then offset.
         t_mid = float(np.median(q_t))
 
-        def fit(off: float, sp: float) -> tuple[float, float, float, np.ndarray]:
-            d = _align(q_t, q_h, stored.times, stored.hashes, ref.sample_fps, off, sp)
+        def fit(offs: np.ndarray, sps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """Each alignment's value (matched frames, less a little for distance and speed) and distances."""
+            d = _align(q_t, q_h, stored.times, stored.hashes, ref.sample_fps, offs, sps)
             m = d <= FRAME_MATCH_DISTANCE
-            value = float(m.sum()) - 0.01 * float(np.where(m, d, 0).sum()) - SPEED_PRIOR * abs(math.log(sp))
-            return value, off, sp, d
+            value = m.sum(axis=1) - 0.01 * np.where(m, d, 0).sum(axis=1) - SPEED_PRIOR * np.abs(np.log(sps))
+            return value, d
 
-        best_local = max(
-            (fit(hyp.offset + float(delta), hyp.speed) for delta in np.arange(-OFFSET_BIN_S, OFFSET_BIN_S + 1e-9, 0.1)),
-            key=lambda r: r[0],
-        )
+        def improve(
+            best: tuple[float, float, float, np.ndarray], offs: np.ndarray, sps: np.ndarray
+        ) -> tuple[float, float, float, np.ndarray]:
+            """The first of the alignments with the highest value, if it beats `best`."""
+            offs, sps = np.broadcast_arrays(offs, sps)
+            value, d = fit(offs, sps)
+            k = int(np.argmax(value))
+            if value[k] > best[0]:
+                return float(value[k]), float(offs[k]), float(sps[k]), d[k]
+            return best
+
+        start: tuple[float, float, float, np.ndarray] = (-math.inf, hyp.offset, hyp.speed, np.zeros(0))
+        deltas = np.arange(-OFFSET_BIN_S, OFFSET_BIN_S + 1e-9, 0.1)
+        best_local = improve(start, hyp.offset + deltas, np.asarray(hyp.speed))
         _, off0, sp0, _ = best_local
-        for rel in SPEED_STEPS:
-            sp = hyp.speed * (1.0 + rel)
-            cand = fit(off0 + (sp0 - sp) * t_mid, sp)
-            if cand[0] > best_local[0]:
-                best_local = cand
+        sps = hyp.speed * (1.0 + np.asarray(SPEED_STEPS))
+        best_local = improve(best_local, off0 + (sp0 - sps) * t_mid, sps)
         _, off0, sp0, _ = best_local
-        for delta in np.arange(-0.08, 0.081, 0.02):
-            cand = fit(off0 + float(delta), sp0)
-            if cand[0] > best_local[0]:
-                best_local = cand
+        best_local = improve(best_local, off0 + np.arange(-0.08, 0.081, 0.02), np.asarray(sp0))
         _, offset, speed, dist = best_local
         ref_times = offset + speed * q_t
     limit = IMAGE_MATCH_DISTANCE if query_is_image else FRAME_MATCH_DISTANCE

@@ -107,6 +107,17 @@ def test_new_index_is_empty(idx: Index) -> None:
     assert ident["index_id"] == stats["index_id"] and ident["backend"] == stats["backend"]
 
 
+def test_get_many_fetches_references_in_one_call(idx: Index) -> None:
+    refs = [idx.add(make_ref(sha(n), title=f"R{n}"), make_hashes([BASE ^ n]))[0] for n in range(1, 8)]
+    wanted = [refs[5].id, refs[0].id, refs[3].id, refs[0].id, 10_000]
+    got = idx.get_many(wanted)
+    assert set(got) == {refs[5].id, refs[0].id, refs[3].id}  # unknown ids are left out, repeats fetched once
+    assert all(got[r.id] == idx.get(r.id) for r in (refs[0], refs[3], refs[5]))
+    assert idx.get_many([]) == {}
+    idx.remove(refs[3].id)
+    assert set(idx.get_many(r.id for r in refs)) == {r.id for r in refs} - {refs[3].id}
+
+
 def test_add_get_list_remove_stats(idx: Index) -> None:
     a, added = idx.add(
         make_ref(sha(1), title="First", first_seen="2021-09-12"), make_hashes([BASE, BASE ^ 0xFF]), facts={"k": 1}

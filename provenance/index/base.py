@@ -15,11 +15,13 @@ match needs many frames, so a lookup that misses some far frames costs little.
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
 
+from ..errors import NotFoundError
 from ..hashing import FrameHashes, hamming
 
 #: Number of 16-bit chunks a 64-bit hash is split into for candidate lookup.
@@ -266,6 +268,16 @@ class Index(abc.ABC):
     @abc.abstractmethod
     def get(self, ref_id: int) -> Reference:
         """One reference by id. Raises NotFoundError."""
+
+    def get_many(self, ref_ids: Iterable[int]) -> dict[int, Reference]:
+        """References by id, in one round trip where the backend allows; ids not found are left out."""
+        out: dict[int, Reference] = {}
+        for ref_id in ref_ids:
+            try:
+                out[int(ref_id)] = self.get(int(ref_id))
+            except NotFoundError:
+                continue
+        return out
 
     @abc.abstractmethod
     def facts(self, ref_id: int) -> dict[str, Any] | None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -261,6 +262,13 @@ class PostgresIndex(Index):
         if row is None:
             raise NotFoundError(f"no reference with id {ref_id} in {self.url}; see 'provenance index list'")
         return reference_from_row(row)
+
+    def get_many(self, ref_ids: Iterable[int]) -> dict[int, Reference]:
+        ids = sorted({int(i) for i in ref_ids})
+        if not ids:
+            return {}
+        rows = self.conn.execute(f"SELECT {REF_COLUMNS} FROM refs WHERE id = ANY(%s)", (ids,)).fetchall()
+        return {int(ref.id): ref for ref in map(reference_from_row, rows)}
 
     def facts(self, ref_id: int) -> dict[str, Any] | None:
         row = self.conn.execute("SELECT facts FROM refs WHERE id = %s", (ref_id,)).fetchone()

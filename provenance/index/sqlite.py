@@ -21,6 +21,7 @@ import json
 import os
 import sqlite3
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -336,6 +337,17 @@ class SQLiteIndex(Index):
         if row is None:
             raise NotFoundError(f"no reference with id {ref_id} in {self.path}; see 'provenance index list'")
         return reference_from_row(row)
+
+    def get_many(self, ref_ids: Iterable[int]) -> dict[int, Reference]:
+        ids = sorted({int(i) for i in ref_ids})
+        out: dict[int, Reference] = {}
+        for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit is 999 on old builds
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for row in self.conn.execute(f"SELECT {REF_COLUMNS} FROM refs WHERE id IN ({marks})", part):
+                ref = reference_from_row(row)
+                out[int(ref.id)] = ref
+        return out
 
     def facts(self, ref_id: int) -> dict[str, Any] | None:
         """The media facts stored with a reference at ingest, if any."""
