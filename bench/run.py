@@ -9,7 +9,13 @@ Every method sees the same references (manifest items with split == "reference")
 and the same queries (truth.json), and is scored by the same code:
 
 - provenance: the library itself (`provenance.ingest.add_paths` into a fresh
-  index, `provenance.pipeline.check` per query with the open Index).
+  index, `provenance.pipeline.check` per query with the open Index). The timed
+  call is `check(keyframes=True)`, what `provenance check` does (the report's
+  aligned frame pairs, which frame-based diagnoses need); a second, untimed
+  `check(keyframes=False)` gives the CPU of matching alone (`match_cpu_s`), to
+  compare with the baselines like for like. `--no-frames` skips the first.
+  The top match's `alterations` are scored against what the query's edits
+  justify (see "Transform diagnosis" in docs/benchmark.md).
 - phash_vote: the naive baseline; imagehash.phash of every frame at 1 fps, each
   query frame votes for the reference holding its nearest hash (distance <= 10),
   a match needs >= 50% of the query frames. No localisation.
@@ -17,8 +23,9 @@ and the same queries (truth.json), and is scored by the same code:
   PDQ distance <= 31, quality >= 50, deduplicated hashes, a match when >= 80% of
   the query's frames have a reference frame within the distance. No localisation.
 
-Writes OUT/results.json (everything, including every miss and false match with
-what was found) and OUT/table.md (the tables printed at the end). See bench/README.md.
+Writes OUT/results.json (everything, including every miss, false match and wrong
+diagnosis with what was found) and OUT/table.md (the tables printed at the end).
+See bench/README.md.
 """
 
 from __future__ import annotations
@@ -34,9 +41,10 @@ import sys
 import tempfile
 import time
 import traceback
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +72,32 @@ VPDQ_COMPARED_MATCH_PERCENT = 0.0  # share of the reference's frames (default: n
 
 DECODE_TIMEOUT_S = 600.0
 
+# Transform diagnosis: what a query's edits justify a report saying (see expected_alterations).
+#: Alteration codes the truth can justify, in table order. A code a method reports
+#: outside this list is counted as unknown, not scored.
+DIAGNOSIS_CODES = (
+    "mirrored", "rotated", "cropped", "reframed", "picture_in_picture", "downscaled", "speed_changed",
+    "frame_rate_changed", "greyscale", "colour_changed", "overlay", "blurred", "trimmed", "embedded",
+)  # fmt: skip
+#: `trimmed` is justified when the query leaves more than this much of the
+#: reference out at either end (the margin provenance.match uses too).
+TRIM_MARGIN_S = 1.0
+#: A diagnosed speed is right when within this relative error of the truth's factor.
+SPEED_TOLERANCE = 0.05
+#: `frame_rate_changed` is justified when the query's frame rate differs from
+#: the reference's by more than this share (29.97 -> 30 fps is no change).
+FRAME_RATE_CHANGE = 0.05
+#: `downscaled` is justified when the footage's linear size in the query is
+#: below this share of its size in the reference (1% absorbs the generator's
+#: rounding to even pixels).
+DOWNSCALED_BELOW = 0.99
+#: `reframed` is justified when padding takes more than this share of the
+#: query frame's width or height.
+REFRAME_MIN_PADDING = 0.02
+#: Frame size and rate make_set.py gives `pip` and `embed` queries.
+PIP_FRAME = (1280, 720)
+GENERATOR_FPS = 30.0
+
 
 def cpu_seconds() -> float:
     """CPU seconds used so far by this process (all threads) and its finished children (ffmpeg).
@@ -90,6 +124,9 @@ class Item:
     duration: float
     split: str
     negative_kind: str | None
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -103,6 +140,8 @@ class Query:
     ref_span: tuple[float, float] | None
     query_span: tuple[float, float] | None
     negative_kind: str | None
+    edits: tuple[dict[str, Any], ...] = ()  # truth transforms with their parameters
+    expected: Expected | None = None  # the alterations the edits justify (copies only)
 
     @property
     def is_copy(self) -> bool:
@@ -129,13 +168,20 @@ def load_data(data: Path, only: set[str] | None) -> tuple[dict[str, Any], list[I
             duration=float(i["duration"]),
             split=i["split"],
             negative_kind=i.get("negative_kind"),
+            width=int(i.get("width") or 0),
+            height=int(i.get("height") or 0),
+            fps=float(Fraction(str(i.get("fps") or 0))),
         )
         for i in manifest["items"]
     ]
+    by_id = {i.id: i for i in items}
     queries = []
     for q in truth["queries"]:
         if only and q["id"] not in only:
             continue
+        edits = tuple(q.get("transforms") or [])
+        ref_span = tuple(q["ref_span"]) if q.get("ref_span") else None
+        ref = by_id.get(q.get("ref_id") or "")
         queries.append(
             Query(
                 id=q["id"],
@@ -144,9 +190,11 @@ def load_data(data: Path, only: set[str] | None) -> tuple[dict[str, Any], list[I
                 group=query_group(q),
                 transforms=tuple(t["name"] for t in q.get("transforms") or []),
                 ref_id=q.get("ref_id"),
-                ref_span=tuple(q["ref_span"]) if q.get("ref_span") else None,  # type: ignore[arg-type]
+                ref_span=ref_span,  # type: ignore[arg-type]
                 query_span=tuple(q["query_span"]) if q.get("query_span") else None,  # type: ignore[arg-type]
                 negative_kind=q.get("negative_kind"),
+                edits=edits,
+                expected=expected_alterations(edits, ref, ref_span) if ref and ref_span else None,  # type: ignore[arg-type]
             )
         )
     if only:
@@ -155,6 +203,207 @@ def load_data(data: Path, only: set[str] | None) -> tuple[dict[str, Any], list[I
             raise SystemExit(f"--queries names queries not in truth.json: {', '.join(sorted(missing))}")
     meta = {"seed": truth.get("seed", manifest.get("seed")), "ffmpeg_at_build": manifest.get("ffmpeg")}
     return meta, items, queries
+
+
+# --------------------------------------------------------------------------- diagnosis truth
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a copy query's edits justify a report saying about how it differs from its reference.
+
+    Derived from what make_set.py's ffmpeg filters do to the footage (not from
+    any result). `required` codes are changes a complete diagnosis names (recall
+    counts them); `accepted` codes are true as well but not required (a grey
+    clip's colours did change; a caption partly cropped away may or may not
+    show). Both map a code to the reason, for the debug lists. `angles` are
+    the rotations (degrees clockwise) that describe the edits, `speed` the
+    reference seconds per query second.
+    """
+
+    required: dict[str, str]
+    accepted: dict[str, str] = field(default_factory=dict)
+    angles: tuple[int, ...] = ()
+    speed: float | None = None
+
+    def justifies(self, code: str) -> bool:
+        return code in self.required or code in self.accepted
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"required": dict(self.required), "accepted": dict(self.accepted)}
+        if self.angles:
+            d["angles_deg_clockwise"] = list(self.angles)
+        if self.speed is not None:
+            d["speed"] = self.speed
+        return d
+
+
+def _even(x: float) -> int:
+    """make_set.py's rounding of a frame dimension."""
+    return max(2, int(x) // 2 * 2)
+
+
+def expected_alterations(edits: tuple[dict[str, Any], ...], ref: Item, ref_span: tuple[float, float]) -> Expected:
+    """The alterations a copy query's truth justifies, replaying make_set.py's filter chain on sizes and rates.
+
+    Tracks the frame size, the footage's linear scale against the reference
+    (for `downscaled`), the frame rate and the speed through the chain, the
+    way `encode_query` and `apply` in make_set.py build it.
+    """
+    required: dict[str, str] = {}
+    accepted: dict[str, str] = {}
+    angles: tuple[int, ...] = ()
+    w, h = ref.width, ref.height
+    scale, fps, speed = 1.0, ref.fps, 1.0
+    names = [e["name"] for e in edits]
+    first = edits[0] if edits else {"name": None, "params": {}}
+    if first["name"] == "pip":
+        # Background scaled to 1280x720 at 30 fps; the footage scaled to `scale` of 1280 px wide, aspect kept.
+        fw = _even(PIP_FRAME[0] * first["params"]["scale"])
+        scale, fps = fw / w, GENERATOR_FPS
+        required["picture_in_picture"] = f"pip: the footage {fw} px wide over other footage"
+    elif first["name"] == "embed":
+        # The footage is fit into its own size (unchanged) at 30 fps, between two pieces of other footage.
+        fps = GENERATOR_FPS
+        before, after = first["params"]["before_len"], first["params"]["after_len"]
+        required["embedded"] = f"embed: {before} s of other footage before, {after} s after"
+    else:
+        for e in edits:
+            name, p = e["name"], e.get("params") or {}
+            if name == "lowres":
+                nh = min(h, p["height"])
+                nw = _even(w * nh / h)
+                scale *= nh / h
+                w, h = nw, nh
+            elif name == "hflip":
+                required["mirrored"] = "hflip"
+            elif name == "crop":
+                cw = _even(w * p["keep"])
+                scale *= w / cw  # the centre is scaled back up to the frame
+                required["cropped"] = f"crop: centre {p['keep']:.0%} scaled back up"
+                if "overlay" in required:
+                    # The caption sits at 83-90% of the height and the logo in a corner 3% in:
+                    # a centre crop can cut either partly or wholly away.
+                    accepted["overlay"] = required.pop("overlay") + ", then cropped (may be cut away)"
+            elif name == "vertical":
+                big_w, big_h = p["size"]
+                fit = min(big_w / w, big_h / h)
+                fw, fh = _even(w * fit), _even(h * fit)
+                scale *= fw / w
+                if big_w - fw > REFRAME_MIN_PADDING * big_w or big_h - fh > REFRAME_MIN_PADDING * big_h:
+                    required["reframed"] = f"vertical: the footage {fw}x{fh} in a {big_w}x{big_h} frame"
+                w, h = big_w, big_h
+            elif name == "caption_logo":
+                required["overlay"] = "caption_logo: burned-in caption and corner logo"
+            elif name == "speed":
+                speed *= p["factor"]
+                required["speed_changed"] = f"speed x{p['factor']}"
+            elif name == "fps12":
+                fps = float(p.get("fps", 12))
+            elif name == "color":
+                required["colour_changed"] = (
+                    f"color: brightness {p['brightness']}, contrast {p['contrast']}, "
+                    f"saturation {p['saturation']}, hue {p['hue_deg']} deg"
+                )
+            elif name == "grayscale":
+                required["greyscale"] = "grayscale"
+                accepted.setdefault("colour_changed", "grayscale removes the colour")
+            elif name == "rotate90":
+                angle = 90 if p["direction"] == "clockwise" else -90
+                # With a mirror in the chain, rotating one way then mirroring equals mirroring then
+                # rotating the other way: the report names no order, so both directions are true.
+                angles = (angle, -angle) if "hflip" in names else (angle,)
+                required["rotated"] = f"rotate90 {p['direction']}"
+                w, h = h, w
+            elif name == "blur_noise":
+                required["blurred"] = f"blur_noise: gblur sigma {p['blur_sigma']}, noise {p['noise']}"
+    if "colour_changed" in required:
+        accepted.pop("colour_changed", None)
+    if scale < DOWNSCALED_BELOW:
+        required["downscaled"] = f"the footage at {scale:.2f}x its reference size ({', '.join(names)})"
+    if ref.fps > 0 and abs(fps / ref.fps - 1.0) > FRAME_RATE_CHANGE:
+        required["frame_rate_changed"] = f"{ref.fps:.3g} fps -> {fps:.3g} fps"
+    left_out = [ref_span[0], ref.duration - ref_span[1]]
+    if max(left_out) > TRIM_MARGIN_S:
+        required["trimmed"] = (
+            f"uses {ref_span[0]:.2f}-{ref_span[1]:.2f} s of {ref.duration:.2f} s "
+            f"({left_out[0]:.2f} s before, {left_out[1]:.2f} s after left out)"
+        )
+    return Expected(required, accepted, angles, round(speed, 4) if "speed_changed" in required else None)
+
+
+def _clockwise(angle: float) -> int:
+    """An angle in degrees clockwise, normalised to (-180, 180]."""
+    a = int(round(angle)) % 360
+    return a - 360 if a > 180 else a
+
+
+def diagnosis_problem(code: str, evidence: list[dict[str, Any]], exp: Expected) -> str | None:
+    """Why a diagnosed code is wrong for this query, or None when it is right."""
+    if not exp.justifies(code):
+        return "not justified by the edits"
+    for ev in evidence:
+        if code == "rotated" and exp.angles and ev.get("angle_deg_clockwise") is not None:
+            angle = _clockwise(float(ev["angle_deg_clockwise"]))
+            if angle not in {_clockwise(a) for a in exp.angles}:
+                return f"turned {angle} deg clockwise, truth {' or '.join(str(a) for a in exp.angles)}"
+        if code == "speed_changed" and exp.speed and ev.get("reference_seconds_per_query_second") is not None:
+            speed = float(ev["reference_seconds_per_query_second"])
+            if abs(speed / exp.speed - 1.0) > SPEED_TOLERANCE:
+                return f"reference s per query s {speed:.3f}, truth {exp.speed:.3f} (tolerance {SPEED_TOLERANCE:.0%})"
+    return None
+
+
+def judge_diagnosis(alterations: list[dict[str, Any]], exp: Expected) -> dict[str, Any]:
+    """Score one match's alterations (code + evidence records) against what the truth justifies.
+
+    Each code counts once per query; when a code appears more than once, every
+    instance's evidence must be right.
+    """
+    evidence: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for a in alterations:
+        evidence[a["code"]].append(a.get("evidence") or {})
+    correct, wrong, unknown = [], [], []
+    for code, evs in evidence.items():
+        if code not in DIAGNOSIS_CODES:
+            unknown.append({"code": code, "evidence": evs[0]})
+            continue
+        problem = diagnosis_problem(code, evs, exp)
+        if problem is None:
+            correct.append(code)
+        else:
+            wrong.append({"code": code, "why": problem, "evidence": evs[0]})
+    return {
+        "expected": exp.to_dict(),
+        "diagnosed": sorted(evidence),
+        "correct": sorted(correct),
+        "wrong": wrong,
+        "missed": [{"code": c, "why": r} for c, r in exp.required.items() if c not in correct],
+        "unknown": unknown,
+    }
+
+
+def compact(value: Any, depth: int = 0) -> Any:
+    """A small JSON form of one evidence value: numbers rounded, short strings and lists; None to drop it."""
+    if isinstance(value, bool | int | str) and not (isinstance(value, str) and len(value) > 80):
+        return value
+    if isinstance(value, float):
+        return round(value, 3)
+    if isinstance(value, list | tuple) and len(value) <= 8 and depth < 2:
+        items = [compact(v, depth + 1) for v in value]
+        return None if any(v is None for v in items) else items
+    if isinstance(value, dict) and len(value) <= 8 and depth < 2:
+        return {str(k): c for k, v in value.items() if (c := compact(v, depth + 1)) is not None}
+    return None
+
+
+def alteration_records(match: Any) -> list[dict[str, Any]]:
+    """A match's alterations as {code, evidence} with compact evidence (summaries are left out)."""
+    out = []
+    for a in getattr(match, "alterations", ()) or ():
+        ev = {str(k): c for k, v in dict(a.evidence or {}).items() if (c := compact(v)) is not None}
+        out.append({"code": str(a.code), "evidence": ev})
+    return out
 
 
 # --------------------------------------------------------------------------- results
@@ -205,6 +454,13 @@ class Method:
     def query(self, q: Query) -> Outcome:
         raise NotImplementedError
 
+    def matching_cpu(self, q: Query) -> float | None:
+        """CPU seconds of matching `q` alone, measured outside the timed query.
+
+        None when the timed query is matching alone (then its CPU is the figure).
+        """
+        return None
+
     def params(self) -> dict[str, Any]:
         return {}
 
@@ -219,8 +475,9 @@ class ProvenanceMethod(Method):
     name = "provenance"
     localises = True
 
-    def __init__(self, index_url: str | None, workdir: Path) -> None:
+    def __init__(self, index_url: str | None, workdir: Path, frames: bool = True) -> None:
         self.index_url = index_url or f"sqlite:///{workdir / 'provenance-index.sqlite'}"
+        self.frames = frames  # timed check with keyframes=True, as `provenance check` runs it
         self.idx: Any = None
         self.by_ref_id: dict[int, str] = {}
         self.by_path: dict[str, str] = {}
@@ -241,6 +498,7 @@ class ProvenanceMethod(Method):
             "version": __version__,
             "thresholds": thresholds(),
             "index_url": self.index_url,
+            "keyframes": self.frames,
             "source": source_identity(Path(provenance.__file__).parent),
         }
 
@@ -285,13 +543,16 @@ class ProvenanceMethod(Method):
                 "offset_s": round(float(m.offset_s), 3),
                 "frames": f"{m.frames_matched}/{m.frames_total}",
                 "mean_distance": round(float(m.mean_distance), 2),
+                "alterations": alteration_records(m),
             },
         )
 
     def query(self, q: Query) -> Outcome:
         from provenance.pipeline import check
 
-        report = check(q.path, index=self.idx, keyframes=False)  # report images are not part of matching
+        # keyframes=True is what a user's `provenance check` runs: the report's aligned
+        # frame pairs, which the frame-based diagnoses (colour, overlay, blur) come from.
+        report = check(q.path, index=self.idx, keyframes=self.frames)
         return Outcome(
             matches=[self._found(m) for m in report.matches],
             candidates=[self._found(m) for m in report.candidates[:3]],
@@ -301,6 +562,15 @@ class ProvenanceMethod(Method):
                 "warnings": list(report.warnings),
             },
         )
+
+    def matching_cpu(self, q: Query) -> float | None:
+        if not self.frames:
+            return None
+        from provenance.pipeline import check
+
+        c0 = cpu_seconds()
+        check(q.path, index=self.idx, keyframes=False)  # matching alone, as the baselines do
+        return cpu_seconds() - c0
 
     def close(self) -> None:
         if self.idx is not None:
@@ -576,6 +846,7 @@ def score_query(q: Query, out: Outcome, wall: float, cpu: float) -> dict[str, An
             "ref_span": q.ref_span,
             "query_span": q.query_span,
             "negative_kind": q.negative_kind,
+            "edits": list(q.edits),
         },
         "wall_s": round(wall, 4),
         "cpu_s": round(cpu, 4),
@@ -602,6 +873,8 @@ def score_query(q: Query, out: Outcome, wall: float, cpu: float) -> dict[str, An
                     abs(top.query_span[0] - q.query_span[0]) <= SPAN_TOLERANCE_S
                     and abs(top.query_span[1] - q.query_span[1]) <= SPAN_TOLERANCE_S
                 )
+            if "alterations" in top.extra and q.expected is not None:
+                row["diagnosis"] = judge_diagnosis(top.extra["alterations"], q.expected)
     else:
         row["false_match"] = bool(out.matches)
     return row
@@ -656,11 +929,59 @@ def summarise(rows: list[dict[str, Any]], ingest: dict[str, Any], footage_s: flo
         "errors": sum(1 for r in rows if r.get("error") is not None),
         "query_wall_s": timing([r["wall_s"] for r in rows]),
         "query_cpu_s": timing([r["cpu_s"] for r in rows]),
+        # matching alone (provenance: a second check without report frames; baselines: the query itself)
+        "match_cpu_s": timing([r["match_cpu_s"] for r in rows if r.get("match_cpu_s") is not None]),
         "ingest_wall_s": round(wall, 3),
         "ingest_cpu_s": round(ingest.get("cpu_s") or 0.0, 3),
         "ingest_footage_s": round(footage_s, 3),
         "ingest_footage_min_per_wall_min": round(footage_s / wall, 2) if wall > 0 else None,
         "groups": groups,
+        **({"diagnosis": diag} if (diag := summarise_diagnosis(rows)) is not None else {}),
+    }
+
+
+def ratio(num: int, den: int) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+def summarise_diagnosis(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Per-code precision and recall of the top match's alterations, over hits (None when nothing was judged).
+
+    precision = diagnosed and right / diagnosed; recall = required, diagnosed and
+    right / required ("justified"). Unknown codes are counted apart, not scored.
+    """
+    judged = [r["diagnosis"] for r in rows if r.get("hit") and "diagnosis" in r]
+    if not judged:
+        return None
+    codes: dict[str, dict[str, Any]] = {
+        c: {"diagnosed": 0, "correct": 0, "justified": 0, "found": 0} for c in DIAGNOSIS_CODES
+    }
+    unknown: Counter[str] = Counter()
+    for d in judged:
+        required = d["expected"]["required"]
+        for c in d["diagnosed"]:
+            if c in codes:
+                codes[c]["diagnosed"] += 1
+        for c in d["correct"]:
+            codes[c]["correct"] += 1
+            codes[c]["found"] += int(c in required)
+        for c in required:
+            codes[c]["justified"] += 1
+        unknown.update(u["code"] for u in d["unknown"])
+    for c in codes.values():
+        c["precision"] = ratio(c["correct"], c["diagnosed"])
+        c["recall"] = ratio(c["found"], c["justified"])
+    total: dict[str, Any] = {
+        k: sum(c[k] for c in codes.values()) for k in ("diagnosed", "correct", "justified", "found")
+    }
+    total["precision"] = ratio(total["correct"], total["diagnosed"])
+    total["recall"] = ratio(total["found"], total["justified"])
+    return {
+        "queries": len(judged),
+        "codes": codes,
+        "overall": total,
+        "unknown_codes": dict(unknown.most_common()),
+        "unknown_count": sum(unknown.values()),
     }
 
 
@@ -672,11 +993,25 @@ def debug_lists(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         )  # fmt: skip
         return {k: r[k] for k in keep if k in r}
 
-    return {
+    lists = {
         "misses": [brief(r) for r in rows if "hit" in r and not r["hit"]],
         "false_matches": [brief(r) for r in rows if r.get("false_match")],
         "wrong_span": [brief(r) for r in rows if r.get("hit") and r.get("span_ok") is False],
     }
+    judged = [r for r in rows if r.get("hit") and "diagnosis" in r]
+    if judged:
+        # One line per (query, code): what the report said that the edits do not justify, what it left
+        # unsaid, and codes the truth has no mapping for.
+        def item(r: dict[str, Any], d: dict[str, Any]) -> dict[str, Any]:
+            edits = [
+                f"{e['name']} {json.dumps(e.get('params') or {}, separators=(',', ':'))}" for e in r["truth"]["edits"]
+            ]
+            return {"query": r["query"], "group": r["group"], **d, "truth_transforms": edits}
+
+        lists["wrong_diagnoses"] = [item(r, w) for r in judged for w in r["diagnosis"]["wrong"]]
+        lists["missed_diagnoses"] = [item(r, m) for r in judged for m in r["diagnosis"]["missed"]]
+        lists["unknown_diagnoses"] = [item(r, u) for r in judged for u in r["diagnosis"]["unknown"]]
+    return lists
 
 
 # --------------------------------------------------------------------------- tables
@@ -718,26 +1053,39 @@ def render_tables(results: dict[str, Any]) -> str:
             + ", ".join(f"{k}={v}" for k, v in prov["thresholds"].items())
             + "."
         )
+        if prov.get("keyframes"):
+            lines.append(
+                "provenance queries are timed as `check(keyframes=True)`, what `provenance check` runs; "
+                "match CPU is a second, untimed `check(keyframes=False)` (matching alone). "
+                "For the baselines the query is matching alone, so match CPU = query CPU."
+            )
+        else:
+            lines.append(
+                "Run with --no-frames: provenance queries are `check(keyframes=False)` (matching alone, "
+                "no report frames, so no frame-based diagnoses); match CPU = query CPU."
+            )
     if meta["data"].get("queries_subset"):
         lines.append(f"Only queries {', '.join(meta['data']['queries_subset'])}.")
     lines.append("")
     lines.append(
         "| method | recall@1 | false matches (negatives) | wrong reference (copies) | span ±1 s | "
-        "query s mean | median | p95 | query CPU s mean | ingest s | ingest CPU s | footage min / wall min |"
+        "query s mean | median | p95 | query CPU s mean | match CPU s mean | p50 | p95 | "
+        "ingest s | ingest CPU s | footage min / wall min |"
     )
-    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, m in methods.items():
         if m["status"] != "ok":
-            lines.append(f"| {name} | {m['status']} | | | | | | | | | | |")
+            lines.append(f"| {name} | {m['status']} |" + " |" * 13)
             continue
         s = m["summary"]
         span = "n/a" if s["span_within_1s"] == "n/a" else f"{pct(s['span_within_1s'])} ({s['span_within_1s_count']})"
-        t = s["query_wall_s"]
+        t, mc = s["query_wall_s"], s.get("match_cpu_s") or timing([])
         lines.append(
             f"| {name} | {pct(s['recall_at_1'])} ({s['hits']}/{s['copies']}) | "
             f"{s['false_matches']}/{s['negatives']} ({pct(s['false_match_rate'])}) | "
             f"{s['wrong_reference']}/{s['copies']} | {span} | {fmt_s(t['mean'])} | {fmt_s(t['median'])} | "
-            f"{fmt_s(t['p95'])} | {fmt_s(s['query_cpu_s']['mean'])} | {fmt_s(s['ingest_wall_s'])} | "
+            f"{fmt_s(t['p95'])} | {fmt_s(s['query_cpu_s']['mean'])} | {fmt_s(mc['mean'])} | "
+            f"{fmt_s(mc['median'])} | {fmt_s(mc['p95'])} | {fmt_s(s['ingest_wall_s'])} | "
             f"{fmt_s(s['ingest_cpu_s'])} | {fmt_s(s['ingest_footage_min_per_wall_min'])} |"
         )
     ok = {n: m for n, m in methods.items() if m["status"] == "ok"}
@@ -762,7 +1110,36 @@ def render_tables(results: dict[str, Any]) -> str:
                 else:
                     cells.append(f"{gs['hits']}/{gs['n']}")
             lines.append(f"| {g} | {n} | " + " | ".join(cells) + " |")
+    for name, m in ok.items():
+        if "diagnosis" in m["summary"]:
+            lines.extend(["", *render_diagnosis(name, m["summary"]["diagnosis"])])
     return "\n".join(lines) + "\n"
+
+
+def render_diagnosis(name: str, d: dict[str, Any]) -> list[str]:
+    """The "Transform diagnosis" table: per alteration code, precision and recall against the truth."""
+    lines = [
+        f"Transform diagnosis ({name}): the top match's alterations on the {d['queries']} hits, against "
+        'what each query\'s edits justify (docs/benchmark.md, "Transform diagnosis"). correct: diagnosed '
+        "and true; justified: required by the edits; found: justified and diagnosed right.",
+        "",
+        "| code | diagnosed | correct | precision | justified | found | recall |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for code, c in d["codes"].items():
+        if c["diagnosed"] or c["justified"]:
+            lines.append(
+                f"| {code} | {c['diagnosed']} | {c['correct']} | {pct(c['precision'])} | {c['justified']} | "
+                f"{c['found']} | {pct(c['recall'])} |"
+            )
+    t = d["overall"]
+    lines.append(
+        f"| **all** | {t['diagnosed']} | {t['correct']} | {pct(t['precision'])} | {t['justified']} | "
+        f"{t['found']} | {pct(t['recall'])} |"
+    )
+    unknown = ", ".join(f"{k} ({n})" for k, n in d["unknown_codes"].items()) or "none"
+    lines.extend(["", f"Codes with no mapping (not scored): {unknown}."])
+    return lines
 
 
 # --------------------------------------------------------------------------- main
@@ -793,9 +1170,9 @@ def machine() -> dict[str, Any]:
     }
 
 
-def make_method(name: str, index_url: str | None, workdir: Path) -> Method:
+def make_method(name: str, index_url: str | None, workdir: Path, frames: bool = True) -> Method:
     if name == "provenance":
-        return ProvenanceMethod(index_url, workdir)
+        return ProvenanceMethod(index_url, workdir, frames=frames)
     if name == "phash_vote":
         return PhashVoteMethod()
     if name == "vpdq":
@@ -829,6 +1206,15 @@ def run_method(method: Method, refs: list[Item], queries: list[Query], footage_s
                 out = Outcome(matches=[], error=f"{type(exc).__name__}: {exc}")
             wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
             row = score_query(q, out, wall, cpu)
+            row["match_cpu_s"] = round(cpu, 4) if out.error is None else None
+            if out.error is None:
+                try:
+                    match_cpu = method.matching_cpu(q)
+                except Exception as exc:  # noqa: BLE001 - recorded; the timed query already counted
+                    row["match_cpu_s"], row["match_error"] = None, f"{type(exc).__name__}: {exc}"
+                else:
+                    if match_cpu is not None:
+                        row["match_cpu_s"] = round(match_cpu, 4)
             rows.append(row)
             top = out.matches[0] if out.matches else None
             if q.is_copy:
@@ -866,6 +1252,11 @@ def main(argv: list[str] | None = None) -> int:
         help="index for provenance (e.g. sqlite:///bench/out/index.sqlite to keep it); default: a fresh one in a temp dir",
     )
     ap.add_argument("--queries", help="comma list of query ids to run (debugging); default: all")
+    ap.add_argument(
+        "--no-frames",
+        action="store_true",
+        help="provenance: time check(keyframes=False) only (matching alone; no frame-based diagnoses)",
+    )
     args = ap.parse_args(argv)
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
@@ -901,7 +1292,7 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="provenance-bench-") as tmp:
         for name in methods:
-            method = make_method(name, args.index_url, Path(tmp))
+            method = make_method(name, args.index_url, Path(tmp), frames=not args.no_frames)
             t0 = time.perf_counter()
             results["methods"][name] = run_method(method, refs, queries, footage_s)
             results["methods"][name]["total_wall_s"] = round(time.perf_counter() - t0, 2)
@@ -914,8 +1305,9 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     for name, m in results["methods"].items():
         if m["status"] == "ok":
+            wrong = f", {len(m['wrong_diagnoses'])} wrong diagnoses" if "wrong_diagnoses" in m else ""
             print(
-                f"{name}: {len(m['misses'])} misses, {len(m['false_matches'])} false matches, "
+                f"{name}: {len(m['misses'])} misses, {len(m['false_matches'])} false matches{wrong}, "
                 f"{m['summary']['errors']} errors, {m['total_wall_s']:.0f} s total"
             )
     print(f"wrote {args.out / 'results.json'} and {args.out / 'table.md'} ({results['meta']['total_wall_s']:.0f} s)")
