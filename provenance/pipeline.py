@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -128,6 +129,17 @@ def _checked(
         content_box=content_box,
         inner_rect=inner_rect,
     )
+    disp_w, disp_h = facts.display_size
+    segments = [
+        replace(
+            s,
+            alterations=s.alterations
+            + match_mod.media_alterations(
+                s, query_fps=facts.fps if facts.kind == "video" else None, query_size=(disp_w, disp_h)
+            ),
+        )
+        for s in segments
+    ]
     matches = tuple(s for s in segments if s.score >= match_mod.MATCH_THRESHOLD)
     candidates = tuple(s for s in segments if s.score < match_mod.MATCH_THRESHOLD)[:5]
     findings = inspect(facts, claim=claim, matches=matches, credentials=credentials_job.result())
@@ -138,7 +150,6 @@ def _checked(
     skipped = len(sampled) - informative
     if skipped:
         warnings.append(f"{skipped} of {len(sampled)} sampled frames were too flat (black, blank) to compare")
-    disp_w, disp_h = facts.display_size
     thumbs = None
     if keyframes:
         shots = [k.t for k in frames_mod.shot_keyframes(sampled)]

@@ -1,9 +1,13 @@
-"""Stage 6, match: the vote table that picks alignment hypotheses, against a plain oracle."""
+"""Stage 6, match: the vote table against a plain oracle; speed, frame-rate and size diagnoses on real clips."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pytest
+from conftest import ffmpeg
 
 from provenance.hashing import FrameHashes
 from provenance.index import Candidates
@@ -77,3 +81,65 @@ def test_packed_votes_equal_the_row_oracle(seed: int) -> None:
         # Explain a random third of the frames (all variants of a frame together, as the matcher does).
         frames = np.unique(times)
         explained |= np.isin(times, frames[rng.random(len(frames)) < 0.33])
+
+
+def _check(clip: Path, index_file: Path) -> Any:
+    from provenance.pipeline import check
+
+    return check(clip, f"sqlite:///{index_file}", keyframes=False)
+
+
+def _codes(report: Any) -> dict[str, Any]:
+    assert report.matches, report.verdict
+    return {a.code: a for a in report.matches[0].alterations}
+
+
+@pytest.mark.parametrize("factor", [1.25, 0.8])
+def test_speed_change_is_measured_with_its_range(
+    tmp_path: Path, sample_refs: Path, sample_index_file: Path, factor: float
+) -> None:
+    clip = tmp_path / "fast.mp4"
+    src = sample_refs / "street_cyclists.mp4"
+    ffmpeg(
+        "-ss", "1", "-t", "7", "-i", src, "-vf", f"setpts=PTS/{factor}", "-an", "-c:v", "libx264", "-crf", "26", clip
+    )
+    codes = _codes(_check(clip, sample_index_file))
+    assert "speed_changed" in codes
+    ev = codes["speed_changed"].evidence
+    assert ev["reference_seconds_per_query_second"] == pytest.approx(factor, rel=0.05)
+    lo, hi = ev["plausible_range"]
+    assert lo <= ev["reference_seconds_per_query_second"] <= hi
+    assert not lo <= 1.0 <= hi
+    assert ev["mean_distance_at_normal_speed"] > ev["lowest_mean_distance"]
+    assert ("faster" if factor > 1 else "slower") in codes["speed_changed"].summary
+
+
+def test_normal_speed_copies_report_no_speed_change(tmp_path: Path, sample_refs: Path, sample_index_file: Path) -> None:
+    for name in ("street_cyclists.mp4", "storm_road_panzoom.mp4", "tree_window.mp4"):
+        clip = tmp_path / f"copy-{name}"
+        ffmpeg("-ss", "2", "-t", "6", "-i", sample_refs / name, "-vf", "scale=-2:360", "-b:v", "300k", "-an", clip)
+        codes = _codes(_check(clip, sample_index_file))
+        assert "speed_changed" not in codes, (name, codes["speed_changed"].evidence)
+
+
+def test_frame_rate_and_size_changes_come_from_the_files(
+    tmp_path: Path, sample_refs: Path, sample_index_file: Path
+) -> None:
+    from provenance.probe import probe
+
+    src = sample_refs / "street_cyclists.mp4"
+    ref = probe(src)
+    clip = tmp_path / "small12.mp4"
+    ffmpeg("-ss", "2", "-t", "6", "-i", src, "-vf", "fps=12,scale=-2:136", "-an", clip)
+    codes = _codes(_check(clip, sample_index_file))
+    assert codes["frame_rate_changed"].evidence == {
+        "query_fps": 12.0,
+        "reference_fps": pytest.approx(ref.fps, rel=1e-3),
+    }
+    scale = codes["downscaled"].evidence["scale"]
+    assert scale == pytest.approx(136 / ref.display_size[1], rel=0.05)
+    # Same size, same rate: neither.
+    same = tmp_path / "same.mp4"
+    ffmpeg("-ss", "2", "-t", "6", "-i", src, "-an", "-c:v", "libx264", "-crf", "30", same)
+    codes = _codes(_check(same, sample_index_file))
+    assert "frame_rate_changed" not in codes and "downscaled" not in codes
