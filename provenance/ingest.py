@@ -39,7 +39,7 @@ from .probe import probe
 #: Frames per second sampled from references. Queries are sampled denser
 #: (`check.QUERY_FPS`), so each reference frame has a query frame within 1/8 s.
 REF_FPS = 2.0
-#: How references are decoded (queries are always decoded densely): frames
+#: How references are decoded (queries: `pipeline.QUERY_SKIP_FRAME`): frames
 #: the decoder may skip (ffmpeg's ``-skip_frame``), its threads, and whether
 #: it may skip its deblocking filter. Measured on 720p H.264
 #: (bench/scale/decode.py, docs/scale.md): ``noref`` without the loop filter,

@@ -32,6 +32,17 @@ from .verdict import MIN_INFORMATIVE_FRAMES, decide
 #: and so that every reference frame (sampled at REF_FPS) has a query frame
 #: within 1/8 s of it.
 QUERY_FPS = 4.0
+#: How queries are decoded: densely, every frame, ffmpeg's own threading.
+#: Measured with `bench/run.py --no-frames` (one run after the other, same
+#: load): dense 0.68 s CPU per query, span within 1 s 77/82; skipping
+#: non-reference frames with one thread (as reference ingest does) 0.57 s and
+#: 78/82, but it cut the sample clip's match 0.75 s short (samples/viral.mp4:
+#: reference 2.0-7.5 s instead of 2.0-8.25 s, truth 2-9 s), the sampled frame
+#: for a tick being up to two frames earlier; skipping the loop filter too
+#: moved spans (74-76/82). A query is one file: its evidence comes first.
+QUERY_SKIP_FRAME: str | None = None
+QUERY_DECODER_THREADS: int | None = None
+QUERY_SKIP_LOOP_FILTER = False
 #: Most seconds of a query examined; the rest is reported as not examined.
 #: Query hashing holds every sampled frame several times over (content box,
 #: six orientations), about 350 kB per sample here, so 30 min is ~2.5 GB.
@@ -116,6 +127,9 @@ def _checked(
         fps=QUERY_FPS,
         facts=facts,
         max_duration_s=MAX_QUERY_DURATION_S,
+        skip_frame=QUERY_SKIP_FRAME,
+        decoder_threads=QUERY_DECODER_THREADS,
+        skip_loop_filter=QUERY_SKIP_LOOP_FILTER,
         colour_long_side=THUMB_LONG_SIDE if keyframes else None,
     )
     hashes, content_box, inner_rect = hash_query(sampled.times, sampled.images)
