@@ -19,13 +19,15 @@ from . import frames as frames_mod
 from . import match as match_mod
 from .c2pa import ContentCredentials, read_content_credentials
 from .claims import Claim
-from .hashing import ALGORITHM, MIN_FRAME_STD, VARIANT_FULL, hash_query
+from .compare import frame_alterations
+from .hashing import ALGORITHM, MIN_FRAME_STD, REGION_BOX, REGION_INNER, REGIONS, VARIANT_FULL, Rect, hash_query
 from .index import Index, open_index
 from .ingest import REF_FPS, sha256_of
+from .match import MatchSegment
 from .metadata import inspect
 from .probe import MediaFacts, probe
 from .report import InputFacts, Report
-from .report.images import THUMB_LONG_SIDE, make_keyframes
+from .report.images import THUMB_LONG_SIDE, MatchFrames, make_keyframes
 from .verdict import MIN_INFORMATIVE_FRAMES, decide
 
 #: Frames per second sampled from a query clip: dense enough for a 3 s clip
@@ -156,6 +158,14 @@ def _checked(
     ]
     matches = tuple(s for s in segments if s.score >= match_mod.MATCH_THRESHOLD)
     candidates = tuple(s for s in segments if s.score < match_mod.MATCH_THRESHOLD)[:5]
+    thumbs = None
+    if keyframes:
+        shots = [k.t for k in frames_mod.shot_keyframes(sampled)]
+        thumbs = make_keyframes(path, facts, shots, matches, sampled=sampled)
+        # The aligned frame pairs are evidence too: colour, overlays, blur, the measured crop.
+        matches = tuple(
+            with_frame_evidence(m, thumbs.for_match(i), content_box, inner_rect) for i, m in enumerate(matches)
+        )
     findings = inspect(facts, claim=claim, matches=matches, credentials=credentials_job.result())
     verdict = decide(
         matches, informative_frames=informative, is_image=facts.kind == "image", claim=claim, findings=findings
@@ -164,10 +174,7 @@ def _checked(
     skipped = len(sampled) - informative
     if skipped:
         warnings.append(f"{skipped} of {len(sampled)} sampled frames were too flat (black, blank) to compare")
-    thumbs = None
-    if keyframes:
-        shots = [k.t for k in frames_mod.shot_keyframes(sampled)]
-        thumbs = make_keyframes(path, facts, shots, matches, sampled=sampled)
+    if thumbs is not None:
         warnings.extend(thumbs.notes)
     return Report(
         input=InputFacts(
@@ -201,3 +208,40 @@ def _checked(
         claim=claim,
         findings=findings,
     )
+
+
+def with_frame_evidence(
+    m: MatchSegment,
+    frames: MatchFrames | None,
+    content_box: Rect | None,
+    inner_rect: Rect | None,
+) -> MatchSegment:
+    """A match with the alterations its aligned frame pairs show (`compare.frame_alterations`) added.
+
+    A crop measured from the pixels replaces the matcher's nearest stored
+    crop; the other codes are added. Pairs missing either frame are left out;
+    with none, the match is returned as it is.
+    """
+    if frames is None:
+        return m
+    pairs = [
+        (p.query.rgb(), p.reference.rgb()) for p in frames.pairs if p.query is not None and p.reference is not None
+    ]
+    if not pairs:
+        return m
+    region, _, op = m.query_variant.partition("/")
+    query_box = (
+        content_box if region == REGIONS[REGION_BOX] else inner_rect if region == REGIONS[REGION_INNER] else None
+    )
+    ref = m.reference
+    found = frame_alterations(
+        pairs,
+        op=op or "none",
+        query_box=query_box,
+        reference_size=(int(ref.width), int(ref.height)) if ref.width and ref.height else None,
+    )
+    if not found:
+        return m
+    new = {a.code for a in found}
+    kept = tuple(a for a in m.alterations if a.code not in new)
+    return replace(m, alterations=kept + found)

@@ -35,8 +35,6 @@ from .report import Verdict
 
 #: Fewest informative query frames for "no match" to mean anything.
 MIN_INFORMATIVE_FRAMES = 3
-#: A match is "sped up or slowed down" when its speed differs from 1 by more than this.
-SPEED_CHANGE_MIN = 0.02
 
 VERDICT_CODES = (
     "footage_predates_claim",
@@ -66,13 +64,16 @@ def alterations_of(m: MatchSegment) -> list[str]:
     out: list[str] = []
     for alt in getattr(m, "alterations", ()) or ():
         code = getattr(alt, "code", None)
-        if code:
+        if code == "speed_changed":
+            factor = (getattr(alt, "evidence", None) or {}).get("reference_seconds_per_query_second")
+            out.append(f"speed ×{float(factor):.2f}" if factor else "speed changed")
+        elif code:
             out.append(str(code).replace("_", " "))
     codes = " ".join(str(getattr(a, "code", "")) for a in getattr(m, "alterations", ()) or ())
     if m.mirrored and "mirror" not in codes:
         out.insert(0, "mirrored")
-    if abs(m.speed - 1.0) > SPEED_CHANGE_MIN and "speed" not in codes:
-        out.append(f"speed ×{m.speed:.2f}")
+    # The alignment's slope alone is no evidence of a speed change (static and
+    # slowly panning footage fit many speeds): only `speed_changed` says so.
     return out
 
 

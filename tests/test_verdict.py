@@ -86,9 +86,20 @@ def test_claimed_month_or_year_is_dated_from_its_first_day() -> None:
 
 
 def test_altered_copy_without_a_date_to_compare() -> None:
-    v = decide([match_to("2021-09-12", mirrored=True, speed=1.1)], informative_frames=28, claim=None)
+    from dataclasses import replace
+
+    from provenance.match import Alteration
+
+    sped = replace(
+        match_to("2021-09-12", mirrored=True, speed=1.24),
+        alterations=(Alteration("speed_changed", "faster", {"reference_seconds_per_query_second": 1.26}),),
+    )
+    v = decide([sped], informative_frames=28, claim=None)
     assert v.code == "altered_copy_of_known_footage"
-    assert "(mirrored, speed ×1.10)" in v.summary
+    assert "(mirrored, speed ×1.26)" in v.summary
+    # An alignment slope with no speed evidence is not called a speed change.
+    v = decide([match_to("2021-09-12", mirrored=True, speed=1.1)], informative_frames=28, claim=None)
+    assert "(mirrored)" in v.summary and "speed" not in v.summary
     assert v.evidence[0] == "no claimed date to compare the first-seen dates with"
     v = decide([match_to(None, mirrored=True)], informative_frames=28, claim=CLAIM)
     assert v.code == "altered_copy_of_known_footage"

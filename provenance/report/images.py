@@ -78,6 +78,19 @@ class Thumbnail:
         """The JPEG bytes."""
         return base64.b64decode(self.jpeg_b64, validate=True)
 
+    def rgb(self) -> np.ndarray:
+        """The decoded picture, RGB uint8 (H, W, 3).
+
+        Raises:
+            ValueError: the stored bytes are not a JPEG that decodes.
+        """
+        import cv2
+
+        bgr = cv2.imdecode(np.frombuffer(self.jpeg(), dtype=np.uint8), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise ValueError(f"the thumbnail at {self.t} s does not decode")
+        return np.ascontiguousarray(bgr[:, :, ::-1])
+
     def data_uri(self) -> str:
         """A ``data:`` URI for an HTML ``img`` (only base64 characters follow the prefix)."""
         return "data:image/jpeg;base64," + base64.b64encode(self.jpeg()).decode("ascii")

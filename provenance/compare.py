@@ -1,0 +1,750 @@
+"""Stage 6b, compare: how a matched clip differs from its reference, from pixels.
+
+The matcher (`match.diagnose`) tells from hashes what had to be undone to
+match: mirror, rotation, centred crop, reframe, picture-in-picture, speed,
+trim. This stage looks at aligned frame pairs (the clip's frame and the
+reference frame the matcher aligned it with, same moment of footage) and
+adds what only pixels show:
+
+1. **Registration**: ORB features, Lowe's ratio test and a RANSAC similarity
+   (`cv2.estimateAffinePartial2D`) map the query's footage onto the
+   reference, and the pairs must agree. From it: ``cropped``, with the box
+   in reference pixels. Without a transform the reference is resized onto
+   the query; either way the aligned pictures must then correlate.
+2. **Colour** on the aligned overlap, from quantiles and a circular mean of
+   chroma angle shifts: ``greyscale`` and ``colour_changed``.
+3. **Overlay**: the reference goes through the affine colour map that best
+   gives the query; query pixels outside its local min-max envelope, closed
+   into regions found in every pair, whose texture stands out from their
+   surroundings in the query and not in the reference, are ``overlay``
+   (burned-in captions, logos).
+4. **Blur**: Laplacian power of the query over that of the colour-mapped
+   reference, the median over tiles, at the coarser of the two scales:
+   ``blurred``.
+
+    >>> alterations = frame_alterations(pairs, op="mirror", reference_size=(640, 272))
+    >>> [a.code for a in alterations]
+    ['cropped', 'overlay']
+
+A wrong diagnosis in a published fact-check is worse than none: each code
+needs clear evidence, and every threshold below sits outside what
+re-encoding does, as measured on the development corpus (bench/data, 85
+true copies, 3 thumbnail pairs each: 320 px long side, JPEG quality 72).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+
+if TYPE_CHECKING:
+    from .match import Alteration
+
+Box = tuple[float, float, float, float]
+
+# Measurements quoted below: the 85 true copies of the development corpus
+# (bench/data), 3 aligned pairs each, taken at the true times and again 0.12 s
+# and 0.25 s off (the matcher's pairs are not frame-exact); "unrelated" is the
+# corpus's 26 negatives paired with a random reference.
+
+# -- registration thresholds -----------------------------------------------------
+
+#: ORB keypoints per frame (1000 doubled the time and registered no more copies).
+ORB_FEATURES = 500
+#: Lowe's ratio test on the Hamming distances of the two nearest descriptors.
+RATIO_TEST = 0.8
+#: RANSAC reprojection error, reference thumbnail pixels.
+RANSAC_PX = 3.0
+#: Fewest RANSAC inliers for a pair's transform to count: unrelated pairs
+#: reached at most 7 (once degenerate fits are dropped), and every true copy
+#: had two pairs with at least 21.
+MIN_INLIERS = 15
+#: Plausible scales (reference pixels per query pixel); outside is degenerate.
+SCALE_RANGE = (0.2, 5.0)
+#: Inliers must span at least this share of the query's width and height.
+MIN_INLIER_SPREAD = 0.2
+#: Pairs' transforms agree when they put the query's corners this close, as
+#: fractions of the reference's sides (true copies: within 0.02).
+AGREE_TOLERANCE = 0.04
+#: Aligned pictures (grey, low-passed) must correlate at least this well in
+#: every pair: unrelated pairs resized onto each other reached 0.27, uncropped
+#: copies 0.93 or more (crops of 60-80%, resized, 0.07-0.72: refused).
+MIN_CORRELATION = 0.8
+#: Cropped: the query frame covers at most this share of the reference's area
+#: (uncropped copies: 0.94-1.00; the corpus crops, keeping 60-80% of each side: 0.44-0.53).
+CROP_MAX_AREA = 0.85
+#: ... and what it leaves out of the reference has at least this grey standard
+#: deviation (the corpus crops left out 18-64): cutting away a reference's
+#: black letterbox bars (about 1) shows no less of its picture.
+CROP_MIN_REMOVED_STD = 6.0
+
+# -- colour thresholds -----------------------------------------------------------
+# Chroma is the distance from grey in the (Cb, Cr) plane, 0-255 levels. Copies
+# without a colour edit (209 measurements) stayed within: brightness +-2
+# levels, contrast 0.93-1.07, saturation 0.99-1.04, hue +-2.2 degrees.
+
+#: Greyscale: 90% of the query's pixels have at most this chroma (greyscale
+#: copies: 0.0; any other copy: 16 or more)...
+GREY_MAX_CHROMA = 3.0
+#: ... where the reference's mean chroma is at least this (corpus references:
+#: 7.6-95; samples/refs/street_cyclists, nearly colourless, 4-5).
+GREY_MIN_REFERENCE_CHROMA = 6.0
+#: Median luma shift (0-255 levels) reported as a brightness change.
+BRIGHTNESS_DELTA = 12.0
+#: Luma spread ratio outside [1/r, r]: a contrast change.
+CONTRAST_RATIO = 1.15
+#: Median per-pixel chroma ratio outside [1/r, r]: a saturation change.
+SATURATION_RATIO = 1.2
+#: Chroma angle shift (degrees) reported as a hue change (the corpus's hue edits: 15-45)...
+HUE_SHIFT_DEG = 10.0
+#: ... and saturation too, only when the reference's mean chroma is at least this...
+HUE_MIN_CHROMA = 6.0
+#: ... and (hue) the pixels' shifts agree this well (|mean unit phasor|, 1 =
+#: all alike; the corpus's hue edits: 0.97-1.0).
+HUE_MIN_COHERENCE = 0.5
+
+# -- overlay and blur thresholds -------------------------------------------------
+# Overlay: of the 81 copies without a caption (x3 timings) none kept a region
+# past the size filters; the 4 with caption and logo were all found, each
+# standing out by 1.5 or more (OVERLAY_STANDOUT).
+
+#: A query pixel is foreign when it lies this many levels outside the 5x5
+#: min-max envelope of the colour-mapped reference.
+OVERLAY_LEVELS = 40.0
+#: Smallest overlay region, as a share of the compared area.
+OVERLAY_MIN_AREA = 0.002
+#: Regions must be at least this many pixels wide and high: thin lines along
+#: the footage's edge (a picture-in-picture border) are not overlays.
+OVERLAY_MIN_SIDE = 4
+#: Regions must fill at least this share of their bounding box.
+OVERLAY_MIN_FILL = 0.2
+#: A region's texture must stand out from its surroundings in the query by
+#: this much more (|log| of the edge-strength ratio) than in the reference.
+OVERLAY_STANDOUT = 0.5
+#: Beyond this share of foreign pixels the pictures simply disagree.
+OVERLAY_MAX_AREA = 0.25
+#: Blurred: the query's Laplacian power is at most this share of the
+#: reference's. Copies without blur: 0.74 or more (lowest: 360p at 300 kb/s);
+#: blur_noise copies 0.25-1.0, as the corpus's blurs (sigma 1.5-3 px at 720p)
+#: are 0.4-0.75 px at 320 px thumbnails, where most cannot be seen.
+BLUR_RATIO = 0.45
+#: Tiles whose reference Laplacian power is below this are flat and not compared.
+BLUR_MIN_POWER = 20.0
+#: Fewest compared tiles (over all pairs) for a sharpness ratio.
+BLUR_MIN_TILES = 12
+
+
+def frame_alterations(
+    pairs: Sequence[tuple[np.ndarray, np.ndarray]],
+    *,
+    op: str = "none",
+    query_box: Box | None = None,
+    reference_size: tuple[int, int] | None = None,
+) -> tuple[Alteration, ...]:
+    """How the query's pixels differ from the reference's, from aligned frame pairs.
+
+    Args:
+        pairs: (query RGB, reference RGB) uint8 frames in display orientation
+            showing the same moment of footage (typically 320 px thumbnails,
+            1-3 pairs, all from one query and one reference).
+        op: the dihedral operation (a `hashing.OPS` value) that turns the
+            query's footage, once cut to `query_box`, into the reference's
+            orientation.
+        query_box: (x0, y0, x1, y1) fractions of the query frame that hold the
+            footage (a reframe's content box, a picture-in-picture
+            rectangle); None for the whole frame.
+        reference_size: the reference's (width, height) in pixels, for the
+            crop box in reference pixels.
+
+    Returns:
+        Alterations among ``cropped``, ``greyscale``, ``colour_changed``,
+        ``overlay`` and ``blurred``, each only on clear evidence; () when the
+        pairs cannot be aligned. Evidence: ``cropped`` the box in reference
+        fractions (and pixels), ``keep_fraction``, ``scale`` (query thumbnail
+        pixels per reference thumbnail pixel), RANSAC ``inliers`` per pair
+        registered; ``colour_changed`` whichever of ``brightness_delta``
+        (median luma, 0-255 levels), ``contrast_ratio``, ``saturation_ratio``
+        and ``hue_shift_deg`` (rotation of the CbCr plane, the sign of
+        ffmpeg's ``hue=h``) are significant;
+        ``overlay`` boxes as query-frame fractions and their ``locations``
+        in words; ``blurred`` the ``sharpness_ratio``. Pixel comparisons also
+        name their ``alignment`` ("features" or "resize").
+
+    Raises:
+        ValueError: an unknown `op`, or frames that are not HxWx3 uint8.
+    """
+    from .match import Alteration
+
+    if op not in _OPS:
+        raise ValueError(f"unknown operation {op!r}: expected one of {', '.join(_OPS)}")
+    if not pairs:
+        return ()
+    for q, r in pairs:
+        for a in (q, r):
+            if a.ndim != 3 or a.shape[2] != 3 or a.dtype != np.uint8:
+                raise ValueError(f"frames must be HxWx3 uint8, got shape {a.shape} and dtype {a.dtype}")
+    if len({q.shape for q, _ in pairs}) > 1 or len({r.shape for _, r in pairs}) > 1:
+        raise ValueError("all query frames must have one size, and all reference frames one size")
+    prepared = [(np.ascontiguousarray(_OPS[op](_cut(q, query_box))), r) for q, r in pairs]
+    geometry = _register(prepared)
+    aligned = _align(prepared, geometry)
+    if aligned is None:
+        return ()
+    out: list[Alteration] = []
+    if geometry.transform is not None:
+        frame = _frame_in_footage(op, query_box)
+        crop = _crop(geometry, prepared[0][0].shape, [r for _, r in prepared], frame, reference_size)
+        if crop is not None:
+            out.append(Alteration("cropped", *crop))
+    how = {"alignment": geometry.method}
+    colour = _colour(aligned)
+    if colour is not None:
+        out.append(Alteration(colour[0], colour[1], {**colour[2], **how}))
+    colour_map = _colour_map(aligned)
+    mapped = [cv2.transform(p.reference, colour_map) for p in aligned]  # uint8, saturated
+    if geometry.transform is not None and len(aligned) >= 2:
+        overlay = _overlay(aligned, mapped, op, query_box)
+        if overlay is not None:
+            out.append(Alteration("overlay", overlay[0], {**overlay[1], **how}))
+    blur = _blur(aligned, mapped, geometry.scale)
+    if blur is not None:
+        out.append(Alteration("blurred", blur[0], {**blur[1], **how}))
+    return tuple(out)
+
+
+# -- orientation -----------------------------------------------------------------
+
+_OPS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "none": lambda x: x,
+    "mirror": lambda x: x[:, ::-1],
+    "rotate_ccw": lambda x: np.rot90(x),
+    "rotate_cw": lambda x: np.rot90(x, -1),
+    "rotate_ccw_mirror": lambda x: np.rot90(x)[:, ::-1],
+    "rotate_cw_mirror": lambda x: np.rot90(x, -1)[:, ::-1],
+}
+_Point = Callable[[float, float], tuple[float, float]]
+#: (x, y) fractions of the cut picture -> (u, v) fractions after the operation.
+_FORWARD: dict[str, _Point] = {
+    "none": lambda x, y: (x, y),
+    "mirror": lambda x, y: (1 - x, y),
+    "rotate_ccw": lambda x, y: (y, 1 - x),
+    "rotate_cw": lambda x, y: (1 - y, x),
+    "rotate_ccw_mirror": lambda x, y: (1 - y, 1 - x),
+    "rotate_cw_mirror": lambda x, y: (y, x),
+}
+#: (u, v) fractions after the operation -> (x, y) fractions of the cut picture.
+_INVERSE: dict[str, _Point] = {
+    "none": lambda u, v: (u, v),
+    "mirror": lambda u, v: (1 - u, v),
+    "rotate_ccw": lambda u, v: (1 - v, u),
+    "rotate_cw": lambda u, v: (v, 1 - u),
+    "rotate_ccw_mirror": lambda u, v: (1 - v, 1 - u),
+    "rotate_cw_mirror": lambda u, v: (v, u),
+}
+
+
+def _cut(image: np.ndarray, box: Box | None) -> np.ndarray:
+    if box is None:
+        return image
+    h, w = image.shape[:2]
+    x0, y0 = min(w - 8, max(0, round(box[0] * w))), min(h - 8, max(0, round(box[1] * h)))
+    x1, y1 = max(x0 + 8, round(box[2] * w)), max(y0 + 8, round(box[3] * h))
+    return image[y0:y1, x0:x1]
+
+
+def _map_box(box: Box, f: _Point) -> Box:
+    (xa, ya), (xb, yb) = f(box[0], box[1]), f(box[2], box[3])
+    return (min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb))
+
+
+def to_query_fractions(box: Box, op: str, query_box: Box | None) -> Box:
+    """A box in fractions of the oriented footage, back in fractions of the query frame.
+
+    Undoes `op` (the box was found after it) and then the cut to `query_box`.
+    """
+    x0, y0, x1, y1 = _map_box(box, _INVERSE[op])
+    if query_box is None:
+        return (x0, y0, x1, y1)
+    bx0, by0, bx1, by1 = query_box
+    bw, bh = bx1 - bx0, by1 - by0
+    return (bx0 + x0 * bw, by0 + y0 * bh, bx0 + x1 * bw, by0 + y1 * bh)
+
+
+def _frame_in_footage(op: str, query_box: Box | None) -> Box:
+    """The whole query frame in fractions of the oriented footage (beyond 0-1 when cut)."""
+    if query_box is None:
+        return (0.0, 0.0, 1.0, 1.0)
+    bx0, by0, bx1, by1 = query_box
+    bw, bh = max(bx1 - bx0, 1e-6), max(by1 - by0, 1e-6)
+    return _map_box((-bx0 / bw, -by0 / bh, (1 - bx0) / bw, (1 - by0) / bh), _FORWARD[op])
+
+
+# -- registration and alignment ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    """How the oriented query footage maps onto the reference (pixels to pixels)."""
+
+    method: str  # "features" or "resize"
+    transform: np.ndarray | None  # 2x3, agreed by the pairs; None for "resize"
+    per_pair: tuple[np.ndarray | None, ...]  # each pair's own, when it agrees
+    inliers: tuple[int, ...]
+    scale: float  # reference pixels per query pixel
+
+
+@dataclass(frozen=True)
+class _Pair:
+    """One aligned pair on the query's grid."""
+
+    query: np.ndarray  # the oriented query footage, HxWx3 uint8
+    reference: np.ndarray  # the reference warped onto it, HxWx3 uint8
+    valid: np.ndarray  # HxW bool: where the warped reference has pixels
+
+
+def _grey(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+
+
+def _scale(m: np.ndarray) -> float:
+    return float(math.hypot(m[0, 0], m[1, 0]))
+
+
+def _features(grey: np.ndarray) -> tuple[Any, np.ndarray | None]:
+    # Histogram equalisation first: low-contrast footage (sky, storm clouds)
+    # otherwise gives FAST too few corners; 7 of 85 dev copies did not register.
+    orb = cv2.ORB.create(ORB_FEATURES, nlevels=6, edgeThreshold=15, patchSize=15, fastThreshold=10)
+    return orb.detectAndCompute(cv2.equalizeHist(grey), None)
+
+
+def _pair_transform(q: np.ndarray, r: np.ndarray) -> tuple[np.ndarray | None, int]:
+    """The similarity from query pixels to reference pixels (or None), and its inlier count."""
+    qg, rg = _grey(q), _grey(r)
+    # Features are found at comparable scales: a small query region (a
+    # reframe's content box) is enlarged towards the reference's size first.
+    up = min(3.0, max(1.0, math.sqrt(rg.size / qg.size)))
+    if up > 1.05:
+        qg = cv2.resize(qg, None, fx=up, fy=up, interpolation=cv2.INTER_LINEAR)
+    kq, dq = _features(qg)
+    kr, dr = _features(rg)
+    if dq is None or dr is None or len(kq) < MIN_INLIERS or len(kr) < MIN_INLIERS:
+        return None, 0
+    matches = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(dq, dr, k=2)
+    good = [m[0] for m in matches if len(m) == 2 and m[0].distance < RATIO_TEST * m[1].distance]
+    if len(good) < MIN_INLIERS:
+        return None, 0
+    src = np.array([kq[m.queryIdx].pt for m in good], np.float32) / up
+    dst = np.array([kr[m.trainIdx].pt for m in good], np.float32)
+    m, mask = cv2.estimateAffinePartial2D(
+        src, dst, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PX, maxIters=2000, confidence=0.995
+    )
+    if m is None or mask is None:
+        return None, 0
+    inl = mask.ravel() > 0
+    inliers = int(inl.sum())
+    # Fits between unrelated pictures collapse many points onto one (scale
+    # near 0) or rest on a small cluster: not a registration.
+    spread = np.ptp(src[inl], axis=0) / (q.shape[1], q.shape[0]) if inliers else np.zeros(2)
+    if inliers < MIN_INLIERS or not SCALE_RANGE[0] <= _scale(m) <= SCALE_RANGE[1] or spread.min() < MIN_INLIER_SPREAD:
+        return None, inliers
+    return m, inliers
+
+
+def _corners(m: np.ndarray, q_shape: tuple[int, ...], r_shape: tuple[int, ...]) -> np.ndarray:
+    """The query's four corners in fractions of the reference, (4, 2)."""
+    h, w = q_shape[:2]
+    pts = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64)
+    return (pts @ m[:, :2].T + m[:, 2]) / (r_shape[1], r_shape[0])
+
+
+def _register(prepared: list[tuple[np.ndarray, np.ndarray]]) -> _Geometry:
+    """The transform at least two pairs agree on (one when there is one pair), or a plain resize.
+
+    An edit's geometry (crop, reframe) holds for the whole clip, so pairs are
+    registered only until two agree; the rest are warped by their median and
+    checked by correlation in `_align`.
+    """
+    q_shape, r_shape = prepared[0][0].shape, prepared[0][1].shape
+    need = min(2, len(prepared))
+    found: list[tuple[np.ndarray | None, int]] = []
+    agree: list[int] = []
+    for q, r in prepared:
+        found.append(_pair_transform(q, r))
+        good = {i: m for i, (m, _) in enumerate(found) if m is not None}
+        if len(good) < need:
+            continue
+        corners = {i: _corners(m, q_shape, r_shape) for i, m in good.items()}
+        centre = np.median(np.stack(list(corners.values())), axis=0)
+        agree = [i for i in good if np.abs(corners[i] - centre).max() <= AGREE_TOLERANCE]
+        if len(agree) >= need:
+            break
+    inliers = tuple(n for _, n in found)
+    if len(agree) < need:
+        return _Geometry("resize", None, (None,) * len(prepared), inliers, 1.0)
+    transforms = [found[i][0] for i in agree]
+    transform = np.median(np.stack([m for m in transforms if m is not None]), axis=0)
+    per_pair = tuple(found[i][0] if i in agree else None for i in range(len(prepared)))
+    return _Geometry("features", transform, per_pair, inliers, _scale(transform))
+
+
+def _align(prepared: list[tuple[np.ndarray, np.ndarray]], geometry: _Geometry) -> list[_Pair] | None:
+    """Each pair's reference on the query's grid, or None when the aligned pictures do not correlate."""
+    out = []
+    for (q, r), m in zip(prepared, geometry.per_pair, strict=True):
+        h, w = q.shape[:2]
+        if geometry.transform is None:
+            ref = cv2.resize(r, (w, h), interpolation=cv2.INTER_AREA)
+            out.append(_Pair(q, ref, np.ones((h, w), bool)))
+            continue
+        t = (m if m is not None else geometry.transform).astype(np.float64)
+        s = _scale(t)
+        src = r
+        if s > 1.2:  # the reference is shrunk onto the query: low-pass it first
+            src = cv2.resize(r, None, fx=1 / s, fy=1 / s, interpolation=cv2.INTER_AREA)
+            t = t / s
+        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+        ref = cv2.warpAffine(src, t, (w, h), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+        inside = cv2.warpAffine(np.full(src.shape[:2], 255, np.uint8), t, (w, h), flags=flags)
+        # Rows next to the footage's edge mix it with padding when scaled: left out.
+        valid = cv2.erode(inside, np.ones((9, 9), np.uint8)) == 255
+        out.append(_Pair(q, ref, valid))
+    if min(_correlation(p) for p in out) < MIN_CORRELATION:
+        return None
+    return out
+
+
+def _correlation(p: _Pair) -> float:
+    """Correlation of the two grey pictures on the overlap, low-passed so small shifts do not matter."""
+    if p.valid.sum() < 0.2 * p.valid.size:
+        return 0.0
+    a, b = (cv2.GaussianBlur(_grey(x).astype(np.float32), (0, 0), 2.0)[p.valid] for x in (p.query, p.reference))
+    a, b = a - a.mean(), b - b.mean()
+    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum() / den) if den > 0 else 0.0
+
+
+# -- cropped -------------------------------------------------------------------------
+
+
+def _crop(
+    geometry: _Geometry,
+    q_shape: tuple[int, ...],
+    references: Sequence[np.ndarray],
+    frame: Box,
+    reference_size: tuple[int, int] | None,
+) -> tuple[str, dict[str, Any]] | None:
+    """Cropped when the whole query frame, mapped into the reference, covers only part of it.
+
+    The whole frame rather than the footage box: a box cut too tight by the
+    caller would otherwise look like a crop, while padding maps outside the
+    reference and is clipped away.
+    """
+    assert geometry.transform is not None
+    hq, wq = q_shape[:2]
+    hr, wr = references[0].shape[:2]
+    fx0, fy0, fx1, fy1 = frame
+    pts = np.array([[fx0 * wq, fy0 * hq], [fx1 * wq, fy0 * hq], [fx1 * wq, fy1 * hq], [fx0 * wq, fy1 * hq]])
+    m = geometry.transform
+    mapped = pts @ m[:, :2].T + m[:, 2]
+    lo = np.clip(mapped.min(axis=0) / (wr, hr), 0.0, 1.0)
+    hi = np.clip(mapped.max(axis=0) / (wr, hr), 0.0, 1.0)
+    kw, kh = float(hi[0] - lo[0]), float(hi[1] - lo[1])
+    if kw * kh > CROP_MAX_AREA:
+        return None
+    box = [float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])]
+    removed = np.ones((hr, wr), bool)
+    removed[round(box[1] * hr) : round(box[3] * hr), round(box[0] * wr) : round(box[2] * wr)] = False
+    if max(float(_grey(r)[removed].std()) for r in references) < CROP_MIN_REMOVED_STD:
+        return None
+    evidence: dict[str, Any] = {
+        "box_in_reference_fraction": [round(v, 3) for v in box],
+        "keep_fraction": round(math.sqrt(kw * kh), 3),
+        "keep_width_fraction": round(kw, 3),
+        "keep_height_fraction": round(kh, 3),
+        "scale": round(1 / geometry.scale, 3),
+        "rotation_deg": round(math.degrees(math.atan2(m[1, 0], m[0, 0])), 1),
+        "inliers": list(geometry.inliers),
+        "alignment": geometry.method,
+    }
+    if reference_size is not None:
+        w, h = reference_size
+        evidence["box_in_reference_px"] = [round(box[0] * w), round(box[1] * h), round(box[2] * w), round(box[3] * h)]
+    summary = f"The picture shows only part of the reference: about {kw:.0%} of its width and {kh:.0%} of its height"
+    return summary + (", enlarged." if 1 / geometry.scale > 1.05 else "."), evidence
+
+
+# -- colour ----------------------------------------------------------------------------
+
+
+def _colour_measures(pairs: Sequence[_Pair]) -> dict[str, float]:
+    """Robust colour statistics of the query against the reference, pooled over the aligned overlaps.
+
+    Luma and chroma come from YCrCb; chroma is the complex number
+    (Cb - 128) + i (Cr - 128). Brightness and contrast compare luma
+    quantiles, saturation is the median ratio of chroma magnitudes over
+    pixels with colour in the reference, and the hue shift is the angle of the
+    mean unit phasor zq * conj(zr) over pixels with chroma in both (a
+    circular mean, so pixels that moved between the two frames only weaken
+    its `hue_coherence`).
+    """
+    qs, rs, inside = [], [], []
+    for p in pairs:
+        sel = np.zeros_like(p.valid)
+        sel[::3, ::3] = True
+        sel &= p.valid
+        qs.append(cv2.cvtColor(p.query, cv2.COLOR_RGB2YCrCb)[sel].astype(np.float32))
+        rs.append(cv2.cvtColor(p.reference, cv2.COLOR_RGB2YCrCb)[sel].astype(np.float32))
+        # Chroma of a pixel with a channel at 0 or 255 is cut by the RGB gamut:
+        # a hue rotation of dark footage, say, would read as lost saturation.
+        inside.append(_unclipped(p.query[sel]) & _unclipped(p.reference[sel]))
+    q, r, gamut = np.concatenate(qs), np.concatenate(rs), np.concatenate(inside)
+    zq = (q[:, 2] - 128) + 1j * (q[:, 1] - 128)
+    zr = (r[:, 2] - 128) + 1j * (r[:, 1] - 128)
+    cq, cr = np.abs(zq), np.abs(zr)
+    # Saturation pixel by pixel where the reference has colour: a logo or a
+    # caption (a few percent of pixels) cannot move a median.
+    coloured = (cr >= 6) & gamut
+    saturation = 1.0
+    if coloured.sum() >= 100:
+        saturation = float(np.exp(np.median(np.log((cq[coloured] + 0.5) / cr[coloured]))))
+    both = (cq > 4) & (cr > 4) & gamut
+    hue, coherence = 0.0, 0.0
+    if both.sum() >= 100:
+        phasor = zq[both] * np.conj(zr[both])
+        mean = (phasor / np.abs(phasor)).mean()
+        hue, coherence = math.degrees(math.atan2(mean.imag, mean.real)), float(abs(mean))
+    return {
+        "chroma_query": float(cq.mean()),
+        "chroma_query_p90": float(np.percentile(cq, 90)),
+        "chroma_reference": float(cr.mean()),
+        "brightness_delta": float(np.median(q[:, 0]) - np.median(r[:, 0])),
+        "contrast_ratio": _spread_ratio(q[:, 0], r[:, 0]),
+        "saturation_ratio": saturation,
+        "hue_shift_deg": hue,
+        "hue_coherence": coherence,
+    }
+
+
+def _unclipped(rgb: np.ndarray) -> np.ndarray:
+    """(N,) bool: pixels (N, 3) with no channel at the ends of its range."""
+    return np.asarray(((rgb >= 3) & (rgb <= 252)).all(axis=1))
+
+
+def _spread_ratio(yq: np.ndarray, yr: np.ndarray) -> float:
+    """Luma spread of the query over the reference's, between the widest quantiles clipped in neither.
+
+    Brightness and contrast edits are monotone maps of luma, so quantiles map
+    onto quantiles; a darkened picture crushes its shadows to black, and
+    quantiles there would read as lost contrast.
+    """
+    levels = (10, 25, 75, 90)  # 10-90: a logo covering a few percent of the picture moves none
+    pq, pr = np.percentile(yq, levels), np.percentile(yr, levels)
+    ok = [i for i in range(len(levels)) if all(3 <= v[i] <= 252 for v in (pq, pr))]
+    lo = next((i for i in ok if levels[i] < 50), None)
+    hi = next((i for i in reversed(ok) if levels[i] > 50), None)
+    if lo is None or hi is None or pr[hi] - pr[lo] < 16:
+        return 1.0
+    return float((pq[hi] - pq[lo]) / (pr[hi] - pr[lo]))
+
+
+def _colour(pairs: Sequence[_Pair]) -> tuple[str, str, dict[str, Any]] | None:
+    c = _colour_measures(pairs)
+    if c["chroma_query_p90"] <= GREY_MAX_CHROMA and c["chroma_reference"] >= GREY_MIN_REFERENCE_CHROMA:
+        evidence = {
+            "chroma_query": round(c["chroma_query"], 1),
+            "chroma_query_p90": round(c["chroma_query_p90"], 1),
+            "chroma_reference": round(c["chroma_reference"], 1),
+        }
+        return "greyscale", "The picture is in black and white where the reference is in colour.", evidence
+    found: dict[str, float] = {}
+    words = []
+    if abs(c["brightness_delta"]) >= BRIGHTNESS_DELTA:
+        found["brightness_delta"] = round(c["brightness_delta"], 1)
+        words.append("brighter" if c["brightness_delta"] > 0 else "darker")
+    if not 1 / CONTRAST_RATIO < c["contrast_ratio"] < CONTRAST_RATIO:
+        found["contrast_ratio"] = round(c["contrast_ratio"], 2)
+        words.append("more contrast" if c["contrast_ratio"] > 1 else "less contrast")
+    coloured = c["chroma_reference"] >= HUE_MIN_CHROMA
+    if coloured and not 1 / SATURATION_RATIO < c["saturation_ratio"] < SATURATION_RATIO:
+        found["saturation_ratio"] = round(c["saturation_ratio"], 2)
+        words.append("more saturated" if c["saturation_ratio"] > 1 else "less saturated")
+    if coloured and c["hue_coherence"] >= HUE_MIN_COHERENCE and abs(c["hue_shift_deg"]) >= HUE_SHIFT_DEG:
+        found["hue_shift_deg"] = round(c["hue_shift_deg"])
+        found["hue_coherence"] = round(c["hue_coherence"], 2)
+        words.append(f"hues shifted by about {abs(round(c['hue_shift_deg']))} degrees")
+    if not found:
+        return None
+    return "colour_changed", "The colours differ from the reference: " + ", ".join(words) + ".", found
+
+
+# -- overlay -----------------------------------------------------------------------------
+
+
+def _colour_map(pairs: Sequence[_Pair]) -> np.ndarray:
+    """The affine colour map (3x4: RGB and offset) that best turns the reference into the query.
+
+    Brightness, contrast, saturation, hue rotation and greyscale are all
+    linear in RGB up to clipping, so one least-squares fit over all pairs,
+    refitted without its worst fifth of pixels (overlays, things that
+    moved), undoes them.
+    """
+    xs, ys = [], []
+    for p in pairs:
+        sel = np.zeros_like(p.valid)
+        sel[::3, ::3] = True
+        sel &= p.valid
+        xs.append(p.reference[sel])
+        ys.append(p.query[sel])
+    x = np.c_[np.concatenate(xs).astype(np.float64), np.ones(sum(len(v) for v in xs))]
+    y = np.concatenate(ys).astype(np.float64)
+    a = np.linalg.lstsq(x, y, rcond=None)[0]
+    err = np.abs(x @ a - y).max(axis=1)
+    keep = err <= np.percentile(err, 80)
+    return np.linalg.lstsq(x[keep], y[keep], rcond=None)[0].T
+
+
+def _foreign(p: _Pair, mapped: np.ndarray) -> np.ndarray:
+    """Query pixels the colour-mapped reference cannot explain, even shifted by up to 2 px."""
+    ref = cv2.GaussianBlur(mapped, (3, 3), 0)
+    q = cv2.GaussianBlur(p.query, (3, 3), 0)
+    kernel = np.ones((5, 5), np.uint8)
+    outside = cv2.max(cv2.subtract(q, cv2.dilate(ref, kernel)), cv2.subtract(cv2.erode(ref, kernel), q))
+    worst = cv2.max(cv2.max(outside[:, :, 0], outside[:, :, 1]), outside[:, :, 2])
+    return (worst > OVERLAY_LEVELS) & p.valid
+
+
+def _edges(rgb: np.ndarray) -> np.ndarray:
+    g = _grey(rgb).astype(np.float32)
+    return np.abs(cv2.Sobel(g, cv2.CV_32F, 1, 0)) + np.abs(cv2.Sobel(g, cv2.CV_32F, 0, 1))
+
+
+def _anomaly(edges: np.ndarray, inside: np.ndarray, around: np.ndarray) -> float:
+    """How unlike its surroundings a region's texture is: |log| of the ratio of mean edge strengths."""
+    return abs(math.log((float(edges[inside].mean()) + 2.0) / (float(edges[around].mean()) + 2.0)))
+
+
+def _overlay(
+    pairs: Sequence[_Pair], mapped: Sequence[np.ndarray], op: str, query_box: Box | None
+) -> tuple[str, dict[str, Any]] | None:
+    valid = np.logical_and.reduce([p.valid for p in pairs])
+    area = int(valid.sum())
+    # Each pair's foreign pixels are closed into regions (a wide closing joins
+    # the letters and words of a caption into a line) and the regions found in
+    # every pair are kept: letters lost against a white car in one frame are
+    # found in another, while things that move do not stay put.
+    foreign = [_foreign(p, m) for p, m in zip(pairs, mapped, strict=True)]
+    if area == 0 or min(f.sum() for f in foreign) > OVERLAY_MAX_AREA * area:
+        return None
+    line, grow = np.ones((7, 15), np.uint8), np.ones((3, 3), np.uint8)
+    regions = [cv2.dilate(cv2.morphologyEx(f.astype(np.uint8), cv2.MORPH_CLOSE, line), grow) > 0 for f in foreign]
+    persistent = np.logical_and.reduce(regions) & valid
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(persistent.astype(np.uint8), connectivity=8)
+    h, w = persistent.shape
+    blobs = [
+        i
+        for i in range(1, n)
+        if stats[i, 4] >= OVERLAY_MIN_AREA * area
+        and stats[i, 4] >= OVERLAY_MIN_FILL * stats[i, 2] * stats[i, 3]
+        and min(stats[i, 2], stats[i, 3]) >= OVERLAY_MIN_SIDE
+    ]
+    if not blobs:
+        return None
+    q_edges = np.mean([_edges(p.query) for p in pairs], axis=0)
+    r_edges = np.mean([_edges(m) for m in mapped], axis=0)
+    boxes = []
+    for i in blobs:
+        x, y, bw, bh = (int(v) for v in stats[i, :4])
+        blob = (labels == i).astype(np.uint8)
+        # Which picture carries the graphic? Footage under it looks like the
+        # footage around it; a caption (much busier) or a flat logo (much
+        # calmer) does not. The query's region must stand out from its
+        # surroundings clearly more than the reference's does, or the
+        # reference may be the one with the graphic (the query the clean copy).
+        # Both leave out 2 px along the region's edge, where the graphic's outline is.
+        inside = cv2.erode(blob, np.ones((5, 5), np.uint8)) > 0
+        if inside.sum() < 4:  # a thin line of text
+            inside = blob > 0
+        around = (cv2.dilate(blob, np.ones((13, 13), np.uint8)) > 0) & ~(
+            cv2.dilate(blob, np.ones((5, 5), np.uint8)) > 0
+        )
+        around &= valid
+        if around.sum() < 4:
+            continue
+        if _anomaly(q_edges, inside, around) < _anomaly(r_edges, inside, around) + OVERLAY_STANDOUT:
+            continue
+        boxes.append(to_query_fractions((x / w, y / h, (x + bw) / w, (y + bh) / h), op, query_box))
+    if not boxes:
+        return None
+    places = sorted({_place(b) for b in boxes})
+    evidence = {
+        "boxes_query_fraction": [[round(v, 3) for v in b] for b in boxes],
+        "locations": places,
+        "overlay_share": round(float(persistent.sum()) / area, 4),
+    }
+    return f"Text or graphics were added over the footage ({', '.join(places)}).", evidence
+
+
+def _place(box: Box) -> str:
+    """Plain words for where a box (query-frame fractions) sits."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    row = "top" if cy < 1 / 3 else ("bottom" if cy > 2 / 3 else "middle")
+    if box[2] - box[0] >= 0.5:
+        return row if row != "middle" else "across the middle"
+    col = "left" if cx < 1 / 3 else ("right" if cx > 2 / 3 else "")
+    if row == "middle":
+        return f"{col} side" if col else "centre"
+    return f"{row}-{col} corner" if col else row
+
+
+# -- blurred -------------------------------------------------------------------------------
+
+#: Side of the tiles whose sharpness ratios are pooled by a median, pixels.
+_TILE = 24
+
+
+def _blur_measures(pairs: Sequence[_Pair], mapped: Sequence[np.ndarray], scale: float) -> tuple[float, float]:
+    """(sharpness ratio, reference detail power): the query's Laplacian power over the reference's.
+
+    The reference is colour-mapped onto the query first (contrast changes
+    scale Laplacian power too). Powers are compared per tile and the median
+    tile ratio taken, so a caption or a moving object in a few tiles does not
+    count. When the query is enlarged (scale < 1) both are first brought
+    down to the reference's scale, where its detail was.
+    """
+    ratios, powers = [], []
+    for p, m in zip(pairs, mapped, strict=True):
+        q, r = _grey(p.query), _grey(m)
+        valid: np.ndarray = p.valid.astype(np.uint8)
+        if scale < 0.95:
+            size = (max(_TILE, round(q.shape[1] * scale)), max(_TILE, round(q.shape[0] * scale)))
+            q, r = (cv2.resize(x, size, interpolation=cv2.INTER_AREA) for x in (q, r))
+            valid = cv2.resize(valid, size, interpolation=cv2.INTER_NEAREST)
+        inner = (cv2.erode(valid, np.ones((5, 5), np.uint8)) > 0).astype(np.float32)
+        n = _tile_sums(inner)
+        fq = _tile_sums(cv2.Laplacian(q.astype(np.float32), cv2.CV_32F) ** 2 * inner) / np.maximum(n, 1)
+        fr = _tile_sums(cv2.Laplacian(r.astype(np.float32), cv2.CV_32F) ** 2 * inner) / np.maximum(n, 1)
+        use = (n >= 0.9 * _TILE * _TILE) & (fr >= BLUR_MIN_POWER)
+        ratios.extend((fq[use] / fr[use]).tolist())
+        powers.extend(fr[use].tolist())
+    if len(ratios) < BLUR_MIN_TILES:
+        return 1.0, 0.0
+    return float(np.median(ratios)), float(np.median(powers))
+
+
+def _tile_sums(values: np.ndarray) -> np.ndarray:
+    """Sums over _TILE x _TILE tiles (the ragged right and bottom edges left out)."""
+    h, w = (values.shape[0] // _TILE) * _TILE, (values.shape[1] // _TILE) * _TILE
+    return values[:h, :w].reshape(h // _TILE, _TILE, w // _TILE, _TILE).sum(axis=(1, 3))
+
+
+def _blur(pairs: Sequence[_Pair], mapped: Sequence[np.ndarray], scale: float) -> tuple[str, dict[str, Any]] | None:
+    ratio, power = _blur_measures(pairs, mapped, scale)
+    if ratio > BLUR_RATIO:
+        return None
+    evidence = {"sharpness_ratio": round(ratio, 3), "reference_detail_power": round(power, 1)}
+    return f"The picture is markedly less sharp than the reference (about {ratio:.0%} of its fine detail).", evidence

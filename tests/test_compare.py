@@ -1,0 +1,356 @@
+"""Compare stage: alterations read from aligned frame pairs of real footage.
+
+Every query is an ffmpeg edit of a bundled reference clip (samples/refs),
+re-encoded with x264 the way a re-upload would be. Frames are taken at the
+same moments of footage from both, scaled to 320 px on the long side with
+the area filter and JPEG round-tripped at quality 72, like the report's
+thumbnails that `frame_alterations` is given in the pipeline.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import SAMPLES, ffmpeg
+from PIL import Image
+
+from provenance.compare import BLUR_RATIO, frame_alterations, to_query_fractions
+from provenance.hashing import OPS
+from provenance.match import Alteration
+
+REFS = SAMPLES / "refs"
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+#: Edited clips start here in the reference, seconds (where samples/viral.mp4 starts too).
+START_S = 2.0
+#: Length of each edited clip, seconds.
+CLIP_S = 1.6
+#: Frames compared, counted from START_S (the same indices in the edit).
+FRAMES = (2, 12, 22)
+#: The bundled references and their frame sizes.
+SIZES = {
+    "street_cyclists": (640, 272),
+    "animated_dinner": (720, 528),
+    "tree_window": (320, 240),
+    "storm_road_panzoom": (1280, 720),
+}
+LOW_RATE = ("-b:v", "200k", "-maxrate", "200k", "-bufsize", "400k")
+
+Pairs = list[tuple[np.ndarray, np.ndarray]]
+
+#: Edits: name -> (reference clip, ffmpeg filter, size of the result, extra encoder options).
+EDITS: dict[str, tuple[str, str, tuple[int, int], tuple[str, ...]]] = {
+    "reencode_street_cyclists": ("street_cyclists", "null", (640, 272), LOW_RATE),
+    "reencode_animated_dinner": ("animated_dinner", "scale=490:360", (490, 360), LOW_RATE),
+    "reencode_tree_window": ("tree_window", "null", (320, 240), LOW_RATE),
+    "reencode_storm_road_panzoom": ("storm_road_panzoom", "scale=640:360", (640, 360), LOW_RATE),
+    "greyscale_dinner": ("animated_dinner", "hue=s=0", (720, 528), ()),
+    "greyscale_street": ("street_cyclists", "hue=s=0", (640, 272), ()),
+    "eq_dinner": ("animated_dinner", "eq=brightness=0.15:contrast=1.3:saturation=1.4", (720, 528), ()),
+    "hue_dinner": ("animated_dinner", "hue=h=40", (720, 528), ()),
+    "logo_street": (
+        "street_cyclists",
+        "drawbox=x=iw*0.68:y=ih*0.08:w=iw*0.24:h=ih*0.22:color=0xC82828@1:t=fill",
+        (640, 272),
+        (),
+    ),
+    "gblur_street": ("street_cyclists", "gblur=sigma=3", (640, 272), ()),
+    "boxblur_dinner": ("animated_dinner", "boxblur=4", (720, 528), ()),
+    "crop_street": ("street_cyclists", "crop=448:190,scale=640:272", (640, 272), ()),
+    "hflip_street": ("street_cyclists", "hflip", (640, 272), ()),
+    "vertical_street": ("street_cyclists", "scale=720:306,pad=720:1280:0:487,setsar=1", (720, 1280), ()),
+}
+if FONT.exists():
+    EDITS["caption_street"] = (
+        "street_cyclists",
+        f"drawtext=fontfile={FONT}:text='FLOODS HIT THE CITY':fontsize=h/11:fontcolor=white:"
+        "borderw=2:bordercolor=black:x=(w-tw)/2:y=h-th-h/12",
+        (640, 272),
+        (),
+    )
+
+#: Where the vertical reframe puts the 720x306 footage in its 720x1280 frame.
+VERTICAL_BOX = (0.0, 487 / 1280, 1.0, (487 + 306) / 1280)
+
+
+def _thumbs(path: Path, size: tuple[int, int], *, seek: float = 0.0) -> list[np.ndarray]:
+    """Frames FRAMES of `path` (after seeking), as the report's JPEG thumbnails."""
+    w, h = size
+    scale = 320 / max(w, h)
+    tw, th = max(2, round(w * scale / 2) * 2), max(2, round(h * scale / 2) * 2)
+    pick = "+".join(f"eq(n\\,{n})" for n in FRAMES)
+    argv = ["ffmpeg", "-nostdin", "-v", "error", "-ss", str(seek), "-i", str(path)]
+    argv += ["-vf", f"select='{pick}',scale={tw}:{th}:flags=area", "-fps_mode", "passthrough"]
+    argv += ["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:"]
+    raw = subprocess.run(argv, check=True, capture_output=True, timeout=60).stdout
+    frames = np.frombuffer(raw, np.uint8).reshape(-1, th, tw, 3)
+    assert len(frames) == len(FRAMES), f"{path}: {len(frames)} frames decoded"
+    out = []
+    for rgb in frames:
+        buf = io.BytesIO()
+        Image.fromarray(rgb, "RGB").save(buf, "JPEG", quality=72, optimize=True)
+        out.append(np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB")))
+    return out
+
+
+@pytest.fixture(scope="module")
+def frames(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pairs]:
+    """Aligned thumbnail pairs (edit, reference) for every edit in EDITS, plus
+    ``viral``: samples/viral.mp4 against the street_cyclists reference it was
+    cut from at 2.0 s (mirrored, centre crop to 85%, caption near the top, 250 kb/s)."""
+    out_dir = tmp_path_factory.mktemp("compare")
+
+    def edited(name: str) -> list[np.ndarray]:
+        ref, vf, size, extra = EDITS[name]
+        target = out_dir / f"{name}.mp4"
+        encode = ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-threads", "1", "-an"]
+        rate = list(extra) or ["-crf", "23"]
+        ffmpeg("-ss", START_S, "-t", CLIP_S, "-i", REFS / f"{ref}.mp4", "-vf", vf, *encode, *rate, target)
+        return _thumbs(target, size)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        queries = dict(zip(EDITS, pool.map(edited, EDITS), strict=True))
+        refs = dict(
+            zip(SIZES, pool.map(lambda n: _thumbs(REFS / f"{n}.mp4", SIZES[n], seek=START_S), SIZES), strict=True)
+        )
+    pairs = {name: list(zip(queries[name], refs[EDITS[name][0]], strict=True)) for name in EDITS}
+    pairs["viral"] = list(zip(_thumbs(SAMPLES / "viral.mp4", (640, 270)), refs["street_cyclists"], strict=True))
+    for name in SIZES:
+        pairs[f"ref_{name}"] = [(r, r) for r in refs[name]]
+    return pairs
+
+
+def codes(alterations: tuple[Alteration, ...]) -> list[str]:
+    return [a.code for a in alterations]
+
+
+def only(alterations: tuple[Alteration, ...], code: str) -> Alteration:
+    found = [a for a in alterations if a.code == code]
+    assert len(found) == 1, f"expected one {code!r} in {codes(alterations)}"
+    return found[0]
+
+
+# -- no edit, no claim -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("clip", sorted(SIZES))
+def test_low_bitrate_reencode_claims_nothing(frames: dict[str, Pairs], clip: str) -> None:
+    """The key false-positive guard: a 200 kb/s re-encode scaled to 360p is not an alteration."""
+    assert frame_alterations(frames[f"reencode_{clip}"], reference_size=SIZES[clip]) == ()
+
+
+def test_identical_frames_claim_nothing(frames: dict[str, Pairs]) -> None:
+    for clip in SIZES:
+        assert frame_alterations(frames[f"ref_{clip}"]) == ()
+
+
+def test_undone_mirror_claims_nothing(frames: dict[str, Pairs]) -> None:
+    assert frame_alterations(frames["hflip_street"], op="mirror", reference_size=SIZES["street_cyclists"]) == ()
+
+
+@pytest.mark.parametrize(
+    "query, reference",
+    [
+        ("ref_street_cyclists", "ref_animated_dinner"),
+        ("ref_animated_dinner", "ref_tree_window"),
+        ("ref_tree_window", "ref_storm_road_panzoom"),
+        ("ref_storm_road_panzoom", "ref_street_cyclists"),
+        ("greyscale_dinner", "ref_storm_road_panzoom"),
+        ("crop_street", "ref_tree_window"),
+    ],
+)
+def test_unrelated_footage_claims_nothing(frames: dict[str, Pairs], query: str, reference: str) -> None:
+    """Frames of two different clips: nothing aligns, so nothing is claimed (not even greyscale)."""
+    pairs = [(q, r) for (q, _), (r, _) in zip(frames[query], frames[reference], strict=True)]
+    assert frame_alterations(pairs, reference_size=(640, 360)) == ()
+
+
+# -- colour ----------------------------------------------------------------------------
+
+
+def test_greyscale(frames: dict[str, Pairs]) -> None:
+    found = frame_alterations(frames["greyscale_dinner"])
+    assert codes(found) == ["greyscale"]
+    evidence = found[0].evidence
+    assert evidence["chroma_query_p90"] <= 1.0 < 10.0 <= evidence["chroma_reference"]
+
+
+def test_greyscale_of_nearly_grey_footage_is_not_claimed(frames: dict[str, Pairs]) -> None:
+    """street_cyclists has almost no colour to take away (mean chroma ~4 levels)."""
+    assert frame_alterations(frames["greyscale_street"]) == ()
+
+
+def test_brightness_contrast_saturation(frames: dict[str, Pairs]) -> None:
+    """eq=contrast=1.3:saturation=1.4 (and brightness=0.15, which on this dark
+    footage moves the median only ~9 levels: below what is reported)."""
+    found = frame_alterations(frames["eq_dinner"])
+    assert codes(found) == ["colour_changed"]
+    evidence = found[0].evidence
+    assert evidence["contrast_ratio"] == pytest.approx(1.3, abs=0.1)
+    assert evidence["saturation_ratio"] == pytest.approx(1.4, abs=0.1)
+    assert evidence.get("brightness_delta", 0) >= 0
+    assert "more contrast" in found[0].summary and "more saturated" in found[0].summary
+
+
+def test_hue_rotation(frames: dict[str, Pairs]) -> None:
+    found = frame_alterations(frames["hue_dinner"])
+    assert codes(found) == ["colour_changed"]
+    evidence = found[0].evidence
+    assert 32 <= evidence["hue_shift_deg"] <= 48
+    assert set(evidence) == {"hue_shift_deg", "hue_coherence", "alignment"}  # brightness etc. untouched
+
+
+# -- overlay ----------------------------------------------------------------------------
+
+
+def _overlaps(box: list[float], truth: tuple[float, float, float, float]) -> float:
+    """Intersection over union of two boxes."""
+    ix = max(0.0, min(box[2], truth[2]) - max(box[0], truth[0]))
+    iy = max(0.0, min(box[3], truth[3]) - max(box[1], truth[1]))
+    inter = ix * iy
+    union = (box[2] - box[0]) * (box[3] - box[1]) + (truth[2] - truth[0]) * (truth[3] - truth[1]) - inter
+    return inter / union
+
+
+def test_logo_box(frames: dict[str, Pairs]) -> None:
+    found = frame_alterations(frames["logo_street"])
+    assert codes(found) == ["overlay"]
+    evidence = only(found, "overlay").evidence
+    assert evidence["locations"] == ["top-right corner"]
+    [box] = evidence["boxes_query_fraction"]
+    assert _overlaps(box, (0.68, 0.08, 0.92, 0.30)) > 0.6
+
+
+def test_graphic_in_the_reference_is_not_an_overlay_on_the_query(frames: dict[str, Pairs]) -> None:
+    """The clean copy checked against a reference that carries the logo: the query added nothing."""
+    swapped = [(r, q) for q, r in frames["logo_street"]]
+    assert "overlay" not in codes(frame_alterations(swapped))
+
+
+@pytest.mark.skipif(not FONT.exists(), reason=f"{FONT} not installed (fonts-dejavu-core)")
+def test_caption(frames: dict[str, Pairs]) -> None:
+    found = frame_alterations(frames["caption_street"])
+    assert codes(found) == ["overlay"]
+    evidence = found[0].evidence
+    assert evidence["locations"] == ["bottom"]
+    # White letters over a white taxi are not found in every pair; the rest is.
+    for box in evidence["boxes_query_fraction"]:
+        assert box[1] > 0.75 and box[3] < 0.97 and box[0] > 0.15 and box[2] < 0.85
+
+
+def test_overlay_needs_two_pairs(frames: dict[str, Pairs]) -> None:
+    """One frame cannot tell a graphic that stays from something passing by."""
+    assert "overlay" not in codes(frame_alterations(frames["logo_street"][:1]))
+
+
+# -- blur ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("edit", ["gblur_street", "boxblur_dinner"])
+def test_blurred(frames: dict[str, Pairs], edit: str) -> None:
+    found = frame_alterations(frames[edit])
+    assert codes(found) == ["blurred"]
+    assert found[0].evidence["sharpness_ratio"] <= BLUR_RATIO
+
+
+# -- geometry -----------------------------------------------------------------------------
+
+
+def test_centre_crop(frames: dict[str, Pairs]) -> None:
+    """crop=iw*0.7:ih*0.7 of 640x272 keeps x 96-544, y 41-231, scaled back up."""
+    found = frame_alterations(frames["crop_street"], reference_size=(640, 272))
+    assert codes(found) == ["cropped"]
+    evidence = found[0].evidence
+    truth = (96, 41, 544, 231)
+    for got, want, side in zip(evidence["box_in_reference_px"], truth, (640, 272, 640, 272), strict=True):
+        assert abs(got - want) <= 0.05 * side
+    assert evidence["keep_fraction"] == pytest.approx(0.7, abs=0.03)
+    assert evidence["scale"] == pytest.approx(1 / 0.7, rel=0.05)
+    assert min(evidence["inliers"]) >= 15
+    assert "enlarged" in found[0].summary
+
+
+def test_crop_from_one_pair(frames: dict[str, Pairs]) -> None:
+    assert codes(frame_alterations(frames["crop_street"][1:2])) == ["cropped"]
+
+
+def test_dropping_the_references_letterbox_is_not_a_crop(frames: dict[str, Pairs]) -> None:
+    """A reference with black bars above and below; the query is the picture without them."""
+    bars = ((40, 40), (0, 0), (0, 0))
+    pairs = [(q, np.pad(r, bars)) for q, r in frames["reencode_street_cyclists"]]
+    assert frame_alterations(pairs) == ()
+
+
+def test_vertical_reframe_with_its_box_is_not_a_crop(frames: dict[str, Pairs]) -> None:
+    assert frame_alterations(frames["vertical_street"], query_box=VERTICAL_BOX) == ()
+
+
+def test_vertical_reframe_with_too_tight_a_box_is_not_a_crop(frames: dict[str, Pairs]) -> None:
+    """A content box cut 15% short at top and bottom must not read as a crop of the footage."""
+    x0, y0, x1, y1 = VERTICAL_BOX
+    tight = (x0, y0 + 0.15 * (y1 - y0), x1, y1 - 0.15 * (y1 - y0))
+    assert "cropped" not in codes(frame_alterations(frames["vertical_street"], query_box=tight))
+
+
+def test_viral_sample(frames: dict[str, Pairs]) -> None:
+    """samples/viral.mp4: mirrored, cropped to 85%, caption near the top, 250 kb/s."""
+    found = frame_alterations(frames["viral"], op="mirror", reference_size=(640, 272))
+    assert codes(found) == ["cropped", "overlay"]
+    crop = only(found, "cropped").evidence
+    assert crop["keep_fraction"] == pytest.approx(0.85, abs=0.03)
+    overlay = only(found, "overlay").evidence
+    assert overlay["locations"] == ["top"]
+
+
+def test_evidence_is_plain_json(frames: dict[str, Pairs]) -> None:
+    found = frame_alterations(frames["viral"], op="mirror", reference_size=(640, 272))
+    for alteration in found:
+        assert Alteration.from_dict(json.loads(json.dumps(alteration.to_dict()))) == alteration
+
+
+# -- orientation and input checks --------------------------------------------------------
+
+
+@pytest.mark.parametrize("op", list(OPS.values()))
+@pytest.mark.parametrize("query_box", [None, (0.1, 0.2, 0.7, 0.9)])
+def test_boxes_map_back_through_op_and_box(op: str, query_box: tuple[float, float, float, float] | None) -> None:
+    """A rectangle marked in the query frame, found after cutting and orienting, maps back onto itself."""
+    from provenance.compare import _OPS, _cut
+
+    frame = np.zeros((90, 160, 3), np.uint8)
+    frame[30:50, 60:100] = 255  # x 0.375-0.625, y 0.333-0.556
+    oriented = _OPS[op](_cut(frame, query_box))
+    ys, xs = np.nonzero(oriented[:, :, 0])
+    h, w = oriented.shape[:2]
+    found = (xs.min() / w, ys.min() / h, (xs.max() + 1) / w, (ys.max() + 1) / h)
+    back = to_query_fractions(found, op, query_box)
+    assert back == pytest.approx((60 / 160, 30 / 90, 100 / 160, 50 / 90), abs=0.02)
+
+
+@pytest.mark.parametrize(
+    "bad, call",
+    [
+        ("operation", lambda pairs: frame_alterations(pairs, op="rotate_180")),
+        ("grey", lambda pairs: frame_alterations([(pairs[0][0][:, :, 0], pairs[0][1])])),
+        ("float", lambda pairs: frame_alterations([(pairs[0][0].astype(np.float32), pairs[0][1])])),
+    ],
+)
+def test_bad_input(frames: dict[str, Pairs], bad: str, call: Callable[[Pairs], object]) -> None:
+    with pytest.raises(ValueError):
+        call(frames["ref_street_cyclists"])
+
+
+def test_frames_of_one_query_must_share_a_size(frames: dict[str, Pairs]) -> None:
+    (q, r), (q2, r2) = frames["crop_street"][:2]
+    with pytest.raises(ValueError, match="one size"):
+        frame_alterations([(q, r), (q2[:100], r2)])
+
+
+def test_no_pairs() -> None:
+    assert frame_alterations([]) == ()
