@@ -129,6 +129,31 @@ def test_diagnosis_is_drawn_on_the_frames() -> None:
     assert "part shown in the clip" in html and "footage inside padding" in html
 
 
+def test_overlay_boxes_are_drawn_and_a_crop_given_twice_once() -> None:
+    match = make_match(
+        alterations=(
+            Alteration(
+                "cropped",
+                "Part of the reference.",
+                {
+                    "box_in_reference_fraction": [0.075, 0.0735, 0.925, 0.9265],
+                    "box_in_reference_px": [48, 20, 592, 252],
+                },
+            ),
+            Alteration(
+                "overlay",
+                "Text added (top, bottom-right corner).",
+                {"boxes_query_fraction": [[0.1, 0.04, 0.9, 0.14], [0.8, 0.85, 0.95, 0.95]], "locations": ["top"]},
+            ),
+        )
+    )
+    html = render_html(make_report((match,)))
+    # One box per reference frame (three aligned pairs), each an outline and a dashed stroke: 6, not 12.
+    assert html.count('x="7.5" y="7.35" width="85.0" height="85.3"') == 6
+    assert 'x="10.0" y="4.0" width="80.0" height="10.0"' in html
+    assert 'x="80.0" y="85.0" width="15.0" height="10.0"' in html
+
+
 def test_picture_in_picture_rect_in_other_shapes() -> None:
     match = make_match(
         alterations=(

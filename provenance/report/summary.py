@@ -411,6 +411,10 @@ def _rect(value: Any, key: str, width: float, height: float, label: str) -> Rect
     return Rect(round(x0, 4), round(y0, 4), round(x1, 4), round(y1, 4), label)
 
 
+def _same_place(a: Rect, b: Rect) -> bool:
+    return max(abs(a.x0 - b.x0), abs(a.y0 - b.y0), abs(a.x1 - b.x1), abs(a.y1 - b.y1)) <= 0.01
+
+
 def _alterations(match: Any) -> list[Alteration]:
     raw = getattr(match, "alterations", None)
     if raw is None:
@@ -454,9 +458,15 @@ def diagnosis_of(match: Any, query_size: tuple[int, int]) -> Diagnosis:
                 continue
             on_reference = "reference" in k or "ref_" in k or (alt.code == "cropped" and "query" not in k)
             size = (ref.width, ref.height) if on_reference else query_size
-            rect = _rect(value, k, float(size[0] or 0), float(size[1] or 0), label)
-            if rect is not None:
-                (ref_boxes if on_reference else query_boxes).append(rect)
+            several = (
+                isinstance(value, (list, tuple)) and value and all(isinstance(v, (list, tuple, dict)) for v in value)
+            )
+            for one in value if several else [value]:
+                rect = _rect(one, k, float(size[0] or 0), float(size[1] or 0), label)
+                boxes = ref_boxes if on_reference else query_boxes
+                # One box may be given twice (in pixels and in fractions): draw it once.
+                if rect is not None and not any(_same_place(rect, b) for b in boxes):
+                    boxes.append(rect)
     return Diagnosis(mirrored, rotation, tuple(ref_boxes), tuple(query_boxes), tuple(alterations))
 
 
