@@ -85,6 +85,17 @@ QUERY_OPS = (OP_NONE, OP_MIRROR, OP_CCW, OP_CW, OP_CCW_MIRROR, OP_CW_MIRROR)
 PADDING_ENERGY_RATIO = 0.45
 #: A band end snaps to a row/column edge this many times stronger than typical.
 SNAP_EDGE_RATIO = 3.0
+#: Reframing centres the footage between two straight edges that stay put in
+#: every frame. A pair of persistent row (or column) edges placed symmetrically
+#: about the centre, each this many times the typical edge (median + 0.5),
+#: bounding at least `SYMMETRIC_MIN_BAND` of the frame, is taken as the content
+#: box even where the energy profile cannot tell the padding from the footage
+#: (low-resolution footage blown up to a 9:16 frame is as smooth as its
+#: blurred padding). Development set: the vertical reframes scored 2.8-10.7,
+#: other clips at most 3.6 (an embed) and 3.2 (a negative whose letterbox the
+#: energy profile finds anyway); a wrong box only adds hashes to look up.
+SYMMETRIC_EDGE_RATIO = 2.5
+SYMMETRIC_MIN_BAND = 0.3
 
 #: An inner rectangle (picture-in-picture) is kept when the weakest of its
 #: sides persists this many times more strongly than a typical edge. On the
@@ -293,8 +304,8 @@ def content_box(images: np.ndarray) -> tuple[float, float, float, float] | None:
     h, w = images.shape[1:]
     ey = np.percentile(np.abs(np.diff(x, axis=1)), 25, axis=0).mean(axis=1)  # row edges that persist
     ex = np.percentile(np.abs(np.diff(x, axis=2)), 25, axis=0).mean(axis=0)
-    y0, y1 = _snap(span(rows), ey, h)
-    x0, x1 = _snap(span(cols), ex, w)
+    y0, y1 = _symmetric_edges(ey, h) or _snap(span(rows), ey, h)
+    x0, x1 = _symmetric_edges(ex, w) or _snap(span(cols), ex, w)
     # Reframing centres the footage: a band found on one side only (footage
     # with a flat sky, say) is mirrored about the centre.
     y0, y1 = _centred(y0, y1, h)
@@ -366,6 +377,27 @@ def inner_rectangle(images: np.ndarray) -> tuple[float, float, float, float] | N
         if n_sides in best and best[n_sides][0] >= INNER_EDGE_RATIO * factor:
             return best[n_sides][1]
     return None
+
+
+def _symmetric_edges(edges: np.ndarray, n: int) -> tuple[int, int] | None:
+    """The band [a, b) between the strongest pair of persistent edges symmetric about the centre, if any.
+
+    `edges[k]` is the edge between rows (columns) k and k + 1, so a band
+    starting at a has its top edge at a - 1 and, centred, its bottom edge
+    near n - a - 1 (two either way for rounding).
+    """
+    typical = float(np.median(edges)) + 0.5
+    best, found = SYMMETRIC_EDGE_RATIO, None
+    for top in range(int(0.05 * n), int(0.45 * n)):
+        a = top + 1
+        mirror = n - a - 1
+        for bottom in range(max(0, mirror - 2), min(len(edges), mirror + 3)):
+            if bottom + 1 - a < SYMMETRIC_MIN_BAND * n:
+                continue
+            strength = min(float(edges[top]), float(edges[bottom])) / typical
+            if strength >= best:
+                best, found = strength, (a, bottom + 1)
+    return found
 
 
 def _snap(band: tuple[int, int], edges: np.ndarray, n: int) -> tuple[int, int]:

@@ -257,3 +257,33 @@ def test_hash_frames_matches_phash_of_the_squares() -> None:
 def test_hash_frames_of_nothing() -> None:
     fh = hash_frames(np.zeros(0), np.zeros((0, 72, 128), np.uint8))
     assert len(fh) == 0
+
+
+def _reframed(out: Path, src: Path, *, first: str = "null") -> Path:
+    """`src` fit to the width of a 720x1280 frame over a blurred, enlarged copy of itself (a vertical reframe)."""
+    from conftest import ffmpeg
+
+    graph = (
+        f"[0:v]{first},split[a][b];[a]scale=720:-2[fg];[b]scale=720:1280,boxblur=20[bg];"
+        "[bg][fg]overlay=(W-w)/2:(H-h)/2,format=yuv420p"
+    )
+    ffmpeg("-t", "5", "-i", src, "-filter_complex", graph, "-an", "-c:v", "libx264", "-crf", "23", out)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("first", "band"),
+    [
+        ("null", 272 / 640 * 720 / 1280),  # 640x272 footage: a 306 px band
+        ("scale=176:144", 144 / 176 * 720 / 1280),  # blown-up 176x144 footage, as smooth as its padding
+    ],
+)
+def test_content_box_finds_a_vertical_reframe(tmp_path: Path, sample_refs: Path, first: str, band: float) -> None:
+    from provenance.hashing import content_box
+
+    clip = _reframed(tmp_path / "vertical.mp4", sample_refs / "street_cyclists.mp4", first=first)
+    box = content_box(extract_frames(clip, fps=4.0).images)
+    assert box is not None
+    x0, y0, x1, y1 = box
+    assert x0 <= 0.03 and x1 >= 0.97
+    assert y0 == pytest.approx((1 - band) / 2, abs=0.03) and y1 == pytest.approx((1 + band) / 2, abs=0.03)
