@@ -78,6 +78,11 @@ SPEED_INTERVAL_DISTANCE = 0.5
 #: (q086); x1.25 and x0.8 copies with evidence gave intervals 16-30% away and
 #: ratios 0.08-0.46; fast street footage sped x1.25 (the samples) gives 0.56.
 SPEED_MIN_CHANGE = 0.08
+#: Fewest query frames (4 s at 4 frames/s) in a run for its speed to be judged:
+#: over shorter runs a handful of frames decide the distance valley (a 3 s
+#: clip of 176x144 footage gave a plausible range of one scanned speed, 1.34,
+#: for a clip at normal speed; the diagnosed speed changes ran 19-45 frames).
+SPEED_MIN_FRAMES = 16
 SPEED_EVIDENCE_DISTANCE = 1.0
 SPEED_EVIDENCE_RATIO = 0.75
 #: Width of an offset bin when voting, seconds.
@@ -356,10 +361,10 @@ def _speed_evidence(
     """Scan `SPEED_SCAN` around an alignment, pivoting on the middle of the query.
 
     For each speed the best of `SPEED_SCAN_OFFSETS` is kept by mean distance
-    over the query frames that land near a reference sample; None when too
-    few frames land anywhere.
+    over the query frames that land near a reference sample; None for runs
+    shorter than `SPEED_MIN_FRAMES` or when too few frames land anywhere.
     """
-    if len(q_t) < MIN_MATCHED_FRAMES or len(ref_t) == 0:
+    if len(q_t) < SPEED_MIN_FRAMES or len(ref_t) == 0:
         return None
     t_mid = float(np.median(q_t))
     r_mid = offset + speed * t_mid
