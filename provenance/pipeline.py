@@ -224,22 +224,21 @@ def with_frame_evidence(
     """
     if frames is None:
         return m
-    pairs = [
-        (p.query.rgb(), p.reference.rgb()) for p in frames.pairs if p.query is not None and p.reference is not None
-    ]
-    if not pairs:
-        return m
     region, _, op = m.query_variant.partition("/")
     query_box = (
         content_box if region == REGIONS[REGION_BOX] else inner_rect if region == REGIONS[REGION_INNER] else None
     )
     ref = m.reference
-    found = frame_alterations(
-        pairs,
-        op=op or "none",
-        query_box=query_box,
-        reference_size=(int(ref.width), int(ref.height)) if ref.width and ref.height else None,
-    )
+    try:
+        pairs = [(p.query.rgb(), p.reference.rgb()) for p in frames.pairs if p.query and p.reference]
+        found = frame_alterations(
+            pairs,
+            op=op or "none",
+            query_box=query_box,
+            reference_size=(int(ref.width), int(ref.height)) if ref.width and ref.height else None,
+        )
+    except ValueError:
+        return m  # frames that do not decode or do not fit together: the hash-based diagnosis stands
     if not found:
         return m
     new = {a.code for a in found}

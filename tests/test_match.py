@@ -143,3 +143,27 @@ def test_frame_rate_and_size_changes_come_from_the_files(
     ffmpeg("-ss", "2", "-t", "6", "-i", src, "-an", "-c:v", "libx264", "-crf", "30", same)
     codes = _codes(_check(same, sample_index_file))
     assert "frame_rate_changed" not in codes and "downscaled" not in codes
+
+
+def test_frame_evidence_never_fails_the_check() -> None:
+    """Thumbnails that do not decode, or do not fit together, leave the hash-based diagnosis as it is."""
+    from report_samples import jpeg_thumb, make_match
+
+    from provenance.pipeline import with_frame_evidence
+    from provenance.report.images import FramePair, MatchFrames, Thumbnail
+
+    m = make_match()
+    broken = Thumbnail(1.0, 160, 90, "bm90IGEganBlZw==")  # base64 of "not a jpeg"
+    frames = MatchFrames(0, int(m.reference.id), "ok", (FramePair(1.0, 3.0, 4, broken, jpeg_thumb(3.0)),))
+    assert with_frame_evidence(m, frames, None, None) == m
+    mixed = MatchFrames(
+        0,
+        int(m.reference.id),
+        "ok",
+        (
+            FramePair(1.0, 3.0, 4, jpeg_thumb(1.0, size=(160, 90)), jpeg_thumb(3.0)),
+            FramePair(2.0, 4.0, 4, jpeg_thumb(2.0, size=(120, 90)), jpeg_thumb(4.0)),
+        ),
+    )
+    assert with_frame_evidence(m, mixed, None, None) == m
+    assert with_frame_evidence(m, None, None, None) == m
