@@ -104,6 +104,10 @@ SCORE_FRAMES_SCALE = 6.0
 MATCH_THRESHOLD = 0.5
 #: Segments with fewer matched frames are never more than candidates.
 MIN_MATCHED_FRAMES = 3
+#: The search stops after a round whose best segment scores below this: each
+#: round takes the best of the strongest vote bins left, so what follows a
+#: round this weak is weaker evidence still (it only ever became a candidate).
+STOP_BELOW_SCORE = 0.25
 
 
 @dataclass(frozen=True)
@@ -680,7 +684,7 @@ def find_matches(
             in_span = np.ones(len(query), dtype=bool)
         segments.append(seg)
         explained |= in_span
-        if explained.all():
+        if explained.all() or seg.score < STOP_BELOW_SCORE:
             break
     segments = _merge(segments, step, query_duration_s)
     segments.sort(key=lambda s: s.score, reverse=True)

@@ -31,6 +31,7 @@ import numpy as np
 from ..errors import IndexUnavailableError, NotFoundError
 from ..hashing import ALGORITHM, FrameHashes, hamming
 from .base import (
+    CHUNK_BITS,
     CHUNKS,
     REF_COLUMNS,
     SCHEMA_VERSION,
@@ -396,7 +397,9 @@ class SQLiteIndex(Index):
             if len(recs) == 0:
                 continue
             # Pair each stored frame with every distinct query hash that shares its chunk value.
-            rec_keys = chunks_of(recs["h"].astype(np.uint64))[:, c]
+            stored = recs["h"].astype(np.uint64)
+            shift = np.uint64(CHUNK_BITS * (CHUNKS - 1 - c))
+            rec_keys = ((stored >> shift) & np.uint64((1 << CHUNK_BITS) - 1)).astype(np.int64)
             order = np.argsort(chunks[:, c], kind="stable")
             sorted_keys = chunks[order, c]
             lo = np.searchsorted(sorted_keys, rec_keys, side="left")
@@ -404,7 +407,7 @@ class SQLiteIndex(Index):
             rec_idx = np.repeat(np.arange(len(recs)), per_rec)
             within = np.arange(len(rec_idx)) - np.repeat(np.cumsum(per_rec) - per_rec, per_rec)
             u_idx = order[np.repeat(lo, per_rec) + within]
-            dist = hamming(unique[u_idx], recs["h"][rec_idx].astype(np.uint64))
+            dist = hamming(unique[u_idx], stored[rec_idx])
             keep = dist <= max_distance
             found.append((u_idx[keep], recs[rec_idx[keep]], dist[keep]))
         if not found:
