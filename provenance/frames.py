@@ -172,24 +172,22 @@ def extract_frames(
     expected = int(math.ceil((duration + 1) * fps)) + 2
     with tempfile.TemporaryDirectory(prefix="provenance-colour-") as tmp:
         colour_file = os.path.join(tmp, "colour.rgb")
+        grey_branch = stream
         if keep_colour:
             assert colour_long_side is not None
             cw, ch = work_size(disp_w, disp_h, colour_long_side)
             split = stream.split()
-            grey_branch, colour_branch = split[0], split[1]
-            grey = ffmpeg.output(
-                grey_branch.filter("scale", w, h, flags="area").filter("format", "gray"),
-                "pipe:", format="rawvideo", pix_fmt="gray", t=f"{duration + 1:.3f}",
-            )  # fmt: skip
+            grey_branch = split[0]
             colour = ffmpeg.output(
-                colour_branch.filter("scale", cw, ch, flags="area"),
+                split[1].filter("scale", cw, ch, flags="area"),
                 f"file:{colour_file}", format="rawvideo", pix_fmt="rgb24", t=f"{duration + 1:.3f}",
                 fs=str(cw * ch * 3 * expected),
             )  # fmt: skip
-            graph = ffmpeg.merge_outputs(grey, colour)
-        else:
-            stream = stream.filter("scale", w, h, flags="area").filter("format", "gray")
-            graph = ffmpeg.output(stream, "pipe:", format="rawvideo", pix_fmt="gray", t=f"{duration + 1:.3f}")
+        grey = ffmpeg.output(
+            grey_branch.filter("scale", w, h, flags="area").filter("format", "gray"),
+            "pipe:", format="rawvideo", pix_fmt="gray", t=f"{duration + 1:.3f}",
+        )  # fmt: skip
+        graph = ffmpeg.merge_outputs(grey, colour) if keep_colour else grey
         out_args = graph.get_args()
         # ffmpeg-python puts "-i pipe:" first; replace it with the confined input.
         i = out_args.index("-i")

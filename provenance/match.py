@@ -375,10 +375,7 @@ def _speed_evidence(
     sps = np.repeat(np.asarray(SPEED_SCAN), len(SPEED_SCAN_OFFSETS))
     offs = r_mid + np.tile(np.asarray(SPEED_SCAN_OFFSETS), len(SPEED_SCAN)) - sps * t_mid
     d = _align(q_t, q_h, ref_t, ref_h, ref_fps, offs, sps).astype(np.float64)
-    predicted = offs[:, None] + sps[:, None] * q_t
-    idx = np.clip(np.searchsorted(ref_t, predicted), 1, max(1, len(ref_t) - 1))
-    gap = np.minimum(np.abs(ref_t[idx - 1] - predicted), np.abs(ref_t[np.minimum(idx, len(ref_t) - 1)] - predicted))
-    evaluable = gap <= EVALUABLE_FRACTION / max(ref_fps, 0.1)
+    evaluable = _evaluable(q_t, ref_t, ref_fps, offs, sps)
     n = evaluable.sum(axis=1)
     mean = np.where(n >= MIN_MATCHED_FRAMES, (d * evaluable).sum(axis=1) / np.maximum(n, 1), np.inf)
     per_speed = mean.reshape(len(SPEED_SCAN), len(SPEED_SCAN_OFFSETS))
@@ -402,16 +399,20 @@ def _speed_evidence(
     )
 
 
-def _evaluable(q_t: np.ndarray, ref_t: np.ndarray, ref_fps: float, offset: float, speed: float) -> np.ndarray:
+def _evaluable(
+    q_t: np.ndarray, ref_t: np.ndarray, ref_fps: float, offset: float | np.ndarray, speed: float | np.ndarray
+) -> np.ndarray:
     """Query frames that land close to a stored reference frame under (offset, speed).
 
     References are sampled sparser than queries, so in fast motion a query
     frame half-way between two reference samples may differ from both: its
-    failing to match is no evidence against the alignment.
+    failing to match is no evidence against the alignment. `offset` and
+    `speed` may be arrays of K alignments, as for `_align`.
     """
+    offset_a, speed_a = np.broadcast_arrays(np.asarray(offset, dtype=np.float64), np.asarray(speed, dtype=np.float64))
+    predicted = offset_a[..., None] + speed_a[..., None] * q_t
     if len(ref_t) == 0:
-        return np.zeros(len(q_t), dtype=bool)
-    predicted = offset + speed * q_t
+        return np.zeros(predicted.shape, dtype=bool)
     idx = np.clip(np.searchsorted(ref_t, predicted), 1, max(1, len(ref_t) - 1))
     gap = np.minimum(np.abs(ref_t[idx - 1] - predicted), np.abs(ref_t[np.minimum(idx, len(ref_t) - 1)] - predicted))
     return gap <= EVALUABLE_FRACTION / max(ref_fps, 0.1)
