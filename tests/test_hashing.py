@@ -22,6 +22,7 @@ from provenance.hashing import (
     VARIANT_FULL,
     VARIANT_MIRROR,
     Hash,
+    edge_stats,
     hamming,
     hash_frames,
     informative,
@@ -385,3 +386,15 @@ def test_inner_rectangle_finds_footage_laid_over_footage_at_a_border(
     truth = np.array([x / width, y / height, (x + fw) / width, (y + fh) / height])
     off_px = np.abs(np.array(box) - truth) * [w, h, w, h]
     assert off_px.max() <= 2.0, (box, truth)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 60])
+def test_edge_stats_are_numpys_percentiles_over_time(n: int) -> None:
+    # edge_stats partitions along a time-last copy; numpy over the first axis is the oracle.
+    frames = np.random.default_rng(n).integers(0, 256, (n, 18, 32)).astype(np.uint8)
+    x = frames.astype(np.float32)
+    gx, gy = np.abs(np.diff(x, axis=2)), np.abs(np.diff(x, axis=1))
+    stats = edge_stats(frames)
+    assert np.array_equal(stats.px, np.percentile(gx, 25, axis=0))
+    assert np.array_equal(stats.py, np.percentile(gy, 25, axis=0))
+    assert np.array_equal(stats.energy, np.median(gx[:, :-1, :] + gy[:, :, :-1], axis=0))
