@@ -52,6 +52,10 @@ SHOT_CHANGE_THRESHOLD = 28.0
 #: keeps beside the grey ones, seconds (2 min at 4 frames/s and 320x180 is
 #: ~83 MB). Longer clips have their few report frames grabbed afterwards.
 COLOUR_MAX_S = 120.0
+#: The AVDiscard values accepted for ``-skip_frame`` (``all`` would leave no
+#: frame) and for ``-skip_loop_filter``.
+SKIP_FRAME_VALUES = frozenset({"default", "noref", "bidir", "nointra", "nokey"})
+SKIP_LOOP_FILTER_VALUES = SKIP_FRAME_VALUES | {"all"}
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,7 @@ def extract_frames(
     skip_nonref: bool = False,
     skip_frame: str | None = None,
     decoder_threads: int | None = None,
-    skip_loop_filter: bool = False,
+    skip_loop_filter: str | None = None,
     max_duration_s: float = MAX_DURATION_S,
     colour_long_side: int | None = None,
 ) -> Frames:
@@ -123,9 +127,12 @@ def extract_frames(
         skip_frame: frames the decoder may skip, an ffmpeg AVDiscard value
             (``noref``, ``bidir``; overrides `skip_nonref`).
         decoder_threads: decoder threads (``-threads``); ffmpeg's default when None.
-        skip_loop_filter: let the decoder skip its in-loop deblocking filter
-            (``-skip_loop_filter all``; the block edges it would smooth are
-            averaged away when frames are scaled down to `long_side`).
+        skip_loop_filter: frames whose in-loop deblocking filter the decoder
+            may skip, an AVDiscard value (``-skip_loop_filter``): ``all``
+            (the block edges it would smooth are averaged away when frames
+            are scaled down to `long_side`, but every later frame that refers
+            to an unfiltered one inherits the difference) or ``noref`` (only
+            frames nothing refers to, so no difference propagates).
         max_duration_s: most seconds examined; longer files are cut with a warning.
         colour_long_side: also keep every sample in colour (RGB) at this long
             side, from the same decode, when the clip is at most `COLOUR_MAX_S`
@@ -192,13 +199,17 @@ def extract_frames(
         # ffmpeg-python puts "-i pipe:" first; replace it with the confined input.
         i = out_args.index("-i")
         discard = skip_frame or ("noref" if skip_nonref else None)  # AVDiscard value: "noref", not "nonref"
-        if discard is not None and discard not in {"noref", "bidir", "nokey", "nointra", "default"}:
-            raise ValueError(f"unknown skip_frame value {discard!r}")
+        for option, value, allowed in (
+            ("skip_frame", discard, SKIP_FRAME_VALUES),
+            ("skip_loop_filter", skip_loop_filter, SKIP_LOOP_FILTER_VALUES),
+        ):
+            if value is not None and value not in allowed:
+                raise ValueError(f"unknown {option} value {value!r}")
         pre = ["-skip_frame", discard] if discard else []
         if decoder_threads is not None:
             pre += ["-threads", str(int(decoder_threads))]
         if skip_loop_filter:
-            pre += ["-skip_loop_filter", "all"]
+            pre += ["-skip_loop_filter", skip_loop_filter]
         argv = [*pre, *tools.input_args(path), *out_args[i + 2 :]]
         frame_bytes = w * h
         result = tools.run_ffmpeg(

@@ -48,7 +48,7 @@ REF_FPS = 2.0
 #: table is unchanged. One thread each because ingest runs one decoder per core.
 REF_SKIP_FRAME: str | None = "noref"
 REF_DECODER_THREADS: int | None = 1
-REF_SKIP_LOOP_FILTER = True
+REF_SKIP_LOOP_FILTER: str | None = "all"
 #: Largest sidecar accepted, bytes (yt-dlp's are typically 50-500 kB).
 MAX_SIDECAR_BYTES = 16 << 20
 #: File name suffixes taken when walking a folder (case-insensitive).

@@ -34,17 +34,28 @@ from .verdict import MIN_INFORMATIVE_FRAMES, decide
 #: and so that every reference frame (sampled at REF_FPS) has a query frame
 #: within 1/8 s of it.
 QUERY_FPS = 4.0
-#: How queries are decoded: densely, every frame, ffmpeg's own threading.
-#: Measured with `bench/run.py --no-frames` (one run after the other, same
-#: load): dense 0.68 s CPU per query, span within 1 s 77/82; skipping
-#: non-reference frames with one thread (as reference ingest does) 0.57 s and
-#: 78/82, but it cut the sample clip's match 0.75 s short (samples/viral.mp4:
-#: reference 2.0-7.5 s instead of 2.0-8.25 s, truth 2-9 s), the sampled frame
-#: for a tick being up to two frames earlier; skipping the loop filter too
-#: moved spans (74-76/82). A query is one file: its evidence comes first.
+#: How queries are decoded: every frame (no `-skip_frame`), so the sample for
+#: a tick is the source frame at it; the deblocking filter skipped only on
+#: frames nothing refers to (`-skip_loop_filter noref`: no difference flows
+#: into other frames, tests/test_frames.py); one decoder thread. Measured on
+#: the first 40 development queries, `check(keyframes=False)` in one process,
+#: machine otherwise idle (two rounds): ffmpeg's threads and the filter on
+#: 0.65-0.69 s CPU per query (0.48-0.51 s wall); the filter skipped on
+#: unreferenced frames 0.60-0.65 (0.46-0.48); both, as chosen, 0.51-0.55
+#: (0.51-0.55); vPDQ's hashing of the same files 0.39-0.44 (0.32-0.37).
+#: `bench/run.py --no-frames`: every score within 0.01 of the filter-on run,
+#: same recall, false matches and spans. `bench/speed.py` (10 s 720p, with
+#: report frames): 1.79 -> 1.66 s wall, 2.73 -> 2.24 s CPU, the single
+#: decoder thread leaving the other core to the reference frames' decode.
+#: Rejected: dropping unreferenced frames as reference ingest does (0.48 s
+#: CPU with the filter skipped everywhere, same recall) hands a tick a frame
+#: up to three frames early, and on fast motion that moves the hash:
+#: samples/viral.mp4's match lost its last 1.5 s (reference 1.94-7.49 s
+#: against 2.0-8.25 s, truth 2-9 s); skipping the filter on every frame lets
+#: the difference build up until the next keyframe on low-bitrate clips.
 QUERY_SKIP_FRAME: str | None = None
-QUERY_DECODER_THREADS: int | None = None
-QUERY_SKIP_LOOP_FILTER = False
+QUERY_DECODER_THREADS: int | None = 1
+QUERY_SKIP_LOOP_FILTER: str | None = "noref"
 #: Most seconds of a query examined; the rest is reported as not examined.
 #: Query hashing holds every sampled frame several times over (content box,
 #: six orientations), about 350 kB per sample here, so 30 min is ~2.5 GB.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import cv2
@@ -174,3 +175,85 @@ def test_long_clips_keep_no_colour_samples(testsrc_clip: Path, monkeypatch: pyte
     frames = extract_frames(testsrc_clip, fps=4.0, colour_long_side=160)
     assert frames.colour is None and frames.colour_at(0.0) is None
     assert len(frames) == 16
+
+
+@pytest.fixture(scope="module")
+def low_bitrate_bframes_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """3 s of moving test pattern at 25 fps, x264 with B-frames at 150 kb/s: heavy deblocking."""
+    out = tmp_path_factory.mktemp("lowrate") / "lowrate.mp4"
+    return lavfi_clip(out, "testsrc2=size=320x240:rate=25", seconds=3, extra=("-b:v", "150k", "-bf", "3"))
+
+
+def _frame_types(path: Path) -> list[str]:
+    """pict_type of every frame, in presentation order (ffprobe)."""
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries", "frame=pict_type", "-of", "csv=p=0", path],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    return [line.strip().strip(",") for line in out.splitlines() if line.strip()]
+
+
+def test_skipping_the_loop_filter_of_unreferenced_frames_changes_no_other_frame(
+    low_bitrate_bframes_clip: Path,
+) -> None:
+    # Queries skip the deblocking filter only on frames nothing refers to
+    # (pipeline.QUERY_SKIP_LOOP_FILTER = "noref"): every I and P frame decodes
+    # exactly as with the filter on. Skipping it everywhere ("all", as reference
+    # ingest does) lets the difference flow into the frames that follow.
+    clip = low_bitrate_bframes_clip
+    types = _frame_types(clip)
+    assert "B" in types
+    dense = extract_frames(clip, fps=25.0, long_side=320)
+    nonref = extract_frames(clip, fps=25.0, long_side=320, skip_loop_filter="noref")
+    every = extract_frames(clip, fps=25.0, long_side=320, skip_loop_filter="all")
+    n = min(len(dense), len(nonref), len(every), len(types))
+    assert n >= 70
+    anchors = [i for i in range(n) if types[i] in ("I", "P")]
+    assert all(np.array_equal(dense.images[i], nonref.images[i]) for i in anchors)
+    assert not all(np.array_equal(dense.images[i], every.images[i]) for i in anchors if types[i] == "P")
+    # The B-frames it skipped on did change (the option took effect).
+    assert not all(np.array_equal(dense.images[i], nonref.images[i]) for i in range(n) if types[i] == "B")
+
+
+def test_decoder_options_are_checked(testsrc_clip: Path) -> None:
+    with pytest.raises(ValueError, match="skip_loop_filter"):
+        extract_frames(testsrc_clip, fps=4.0, skip_loop_filter="nonref")
+    with pytest.raises(ValueError, match="skip_frame"):
+        extract_frames(testsrc_clip, fps=4.0, skip_frame="all")
+
+
+def test_query_decoding_keeps_every_sample_on_its_tick(tmp_path: Path) -> None:
+    # Frame N of the clip is grey level ~2N (x264, near lossless, B-frames). With the
+    # query decoder options every 4/s sample is the source frame at its tick;
+    # letting the decoder drop unreferenced frames (as reference ingest does)
+    # would hand some ticks a frame from up to three frames earlier, and fast
+    # motion then moves the hash (samples/viral.mp4's match lost its last 1.5 s).
+    from provenance.pipeline import QUERY_DECODER_THREADS, QUERY_SKIP_FRAME, QUERY_SKIP_LOOP_FILTER
+
+    clip = tmp_path / "counter.mp4"
+    lavfi_clip(
+        clip,
+        "nullsrc=s=64x64:r=25:d=4,format=gray,geq=lum='N*2'",
+        seconds=4,
+        extra=("-crf", "1", "-bf", "3", "-x264-params", "b-adapt=0"),
+    )
+    assert "B" in _frame_types(clip)
+
+    every = extract_frames(clip, fps=25.0, long_side=64)  # every frame: its grey level identifies it
+    levels = every.images.reshape(len(every), -1).mean(axis=1)
+    assert np.all(np.diff(levels) > 0.5)
+
+    def lag(**options: object) -> np.ndarray:
+        frames = extract_frames(clip, fps=4.0, long_side=64, **options)  # type: ignore[arg-type]
+        sampled = frames.images.reshape(len(frames), -1).mean(axis=1)
+        source = np.abs(sampled[:, None] - levels[None, :]).argmin(axis=1)
+        return frames.times - every.times[source]
+
+    query = lag(
+        skip_frame=QUERY_SKIP_FRAME, decoder_threads=QUERY_DECODER_THREADS, skip_loop_filter=QUERY_SKIP_LOOP_FILTER
+    )
+    assert np.all(query >= -1e-6) and np.all(query < 0.04 - 1e-6)
+    assert np.max(lag(skip_frame="noref")) >= 0.04 - 1e-6
