@@ -257,3 +257,22 @@ def test_query_decoding_keeps_every_sample_on_its_tick(tmp_path: Path) -> None:
     )
     assert np.all(query >= -1e-6) and np.all(query < 0.04 - 1e-6)
     assert np.max(lag(skip_frame="noref")) >= 0.04 - 1e-6
+
+
+def test_report_frames_one_pass_and_seeks_agree(frame_counter_clip: Path, testsrc_clip: Path) -> None:
+    # The one-pass grab reads only up to just past the last wanted time; it
+    # must give the same frames as seeking to each (the first frame at or after it).
+    from provenance.report.images import _grab_seeking, _grab_sequential, grab_frames
+
+    facts = probe(frame_counter_clip)
+    wanted = [0.5, 1.0, 1.96, 2.0]  # 1.96 s is frame 49 exactly; the last lands on frame 50
+    w, h = work_size(*facts.display_size, 64)
+    one_pass = _grab_sequential(frame_counter_clip, wanted, w, h, facts.duration_s)
+    assert one_pass is not None
+    seeks = _grab_seeking(frame_counter_clip, wanted, w, h)
+    assert all(a is not None and b is not None and np.array_equal(a, b) for a, b in zip(one_pass, seeks, strict=True))
+    levels = [round(float(f.mean()) / 2) for f in one_pass]  # frame N is grey 2N
+    assert levels == [13, 25, 49, 50]  # 0.5 s falls between frames 12 and 13
+    # Frames wanted late in a file go through seeks and still come back.
+    late = grab_frames(testsrc_clip, [3.5, 3.9], facts=probe(testsrc_clip))
+    assert all(f is not None for f in late)
