@@ -47,17 +47,18 @@ MAX_QUERY_SHOTS = 8
 INPUTS_PER_PROCESS = 8
 #: Decode a file once, instead of seeking, when the last wanted frame is at
 #: most this many seconds in per wanted frame; the single pass stops just
-#: after it and runs on one thread, as does each seek. Measured here on 640x360
-#: H.264 (2 s GOP): a full decode costs ~2.7 s of CPU per minute, a seek ~0.1 s
-#: per frame (decoding from the previous keyframe, and ffmpeg's start-up shared
-#: by `INPUTS_PER_PROCESS` seeks). With x264's default GOP of 250 frames (8 s
-#: at 30 fps) a seek costs up to ~0.3 s per frame on 720p, and the check of a
-#: 10 s 720p clip spent 2.6 s of its 4.0 s on seeks, so the cut-over sits at
-#: 4 s per frame. Three frames from each of the 32 development items (at 15,
-#: 50 and 85% and at 10, 20 and 30% of each): one pass 39.0 s of CPU in all,
-#: seeking 53.2 s, this rule 39.4 s; the three report frames of the first ten
-#: 720p items took 13.5 s before the pass stopped early on one thread, 10.2 s
-#: after.
+#: after it. Measured here on 640x360 H.264 (2 s GOP): a full decode costs
+#: ~2.7 s of CPU per minute, a seek ~0.1 s per frame (decoding from the
+#: previous keyframe, and ffmpeg's start-up shared by `INPUTS_PER_PROCESS`
+#: seeks). With x264's default GOP of 250 frames (8 s at 30 fps) a seek costs
+#: up to ~0.3 s per frame on 720p, and the check of a 10 s 720p clip spent
+#: 2.6 s of its 4.0 s on seeks, so the cut-over sits at 4 s per frame. Three
+#: frames from each of the 32 development items (at 15, 50 and 85% and at 10,
+#: 20 and 30% of each): one pass 37.3 s of CPU in all, seeking 52.2 s, this
+#: rule 38.1 s. The report frames of the first ten 720p items took 13.5 s
+#: when the pass read each file to its end, 7.8-9.0 s (three rounds) since it
+#: stops (one decoder thread instead of ffmpeg's: no difference beyond the
+#: rounds' spread, so ffmpeg's own threading is kept for wall time).
 SEQUENTIAL_SECONDS_PER_FRAME = 4.0
 #: A single pass reads this far past the last wanted time: the first frame at
 #: or after it is there for any frame rate of 2 frames/s or more.
@@ -337,8 +338,8 @@ def _grab_sequential(
     terms = "+".join(f"gte(t,{t:.3f})*(isnan(prev_selected_t)+lt(prev_selected_t,{t:.3f}))" for t in targets)
     frame_bytes = w * h * 3
     argv = [
-        # One thread, and no further than just past the last target.
-        *("-threads", "1", "-t", f"{targets[-1] + SEQUENTIAL_MARGIN_S:.3f}"),
+        # No further than just past the last target.
+        *("-t", f"{targets[-1] + SEQUENTIAL_MARGIN_S:.3f}"),
         *tools.input_args(path),
         "-map",
         "0:v:0",
@@ -368,7 +369,7 @@ def _grab_seeking(path: Path | str, wanted: list[float], w: int, h: int) -> list
         with tempfile.TemporaryDirectory(prefix="provenance-frames-") as tmp:
             argv: list[str] = []
             for t in batch:
-                argv += ["-threads", "1", *tools.input_args(path, seek_s=t)]
+                argv += tools.input_args(path, seek_s=t)
             for i in range(len(batch)):
                 argv += ["-map", f"{i}:v:0", "-frames:v", "1", "-vf", f"scale={w}:{h}:flags=area"]
                 argv += ["-f", "rawvideo", "-pix_fmt", "rgb24", "-y", os.path.join(tmp, f"{i}.rgb")]
