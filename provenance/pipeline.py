@@ -45,8 +45,10 @@ QUERY_FPS = 4.0
 #: (0.51-0.55); vPDQ's hashing of the same files 0.39-0.44 (0.32-0.37).
 #: `bench/run.py --no-frames`: every score within 0.01 of the filter-on run,
 #: same recall, false matches and spans. `bench/speed.py` (10 s 720p, with
-#: report frames): 1.79 -> 1.66 s wall, 2.73 -> 2.24 s CPU, the single
-#: decoder thread leaving the other core to the reference frames' decode.
+#: report frames), ffmpeg's threads then one: 1.79 -> 1.66 s wall, 2.73 ->
+#: 2.24 s CPU; later, the commit before these options then after them, one
+#: run after the other: 1.74 -> 1.87 s wall, 2.73 -> 2.47 s CPU. The CPU
+#: saving holds; wall time moves within this machine's run-to-run spread.
 #: Rejected: dropping unreferenced frames as reference ingest does (0.48 s
 #: CPU with the filter skipped everywhere, same recall) hands a tick a frame
 #: up to three frames early, and on fast motion that moves the hash:

@@ -55,10 +55,13 @@ INPUTS_PER_PROCESS = 8
 #: 2.6 s of its 4.0 s on seeks, so the cut-over sits at 4 s per frame. Three
 #: frames from each of the 32 development items (at 15, 50 and 85% and at 10,
 #: 20 and 30% of each): one pass 37.3 s of CPU in all, seeking 52.2 s, this
-#: rule 38.1 s. The report frames of the first ten 720p items took 13.5 s
-#: when the pass read each file to its end, 7.8-9.0 s (three rounds) since it
-#: stops (one decoder thread instead of ffmpeg's: no difference beyond the
-#: rounds' spread, so ffmpeg's own threading is kept for wall time).
+#: rule 38.1 s. Frames at 1 s, half-way and 80% of the first ten 720p items,
+#: this code and the one that read each file to its end run alternately (two
+#: rounds): 12.0 and 11.2 s against 12.7 and 11.6 s. The early stop saves only
+#: what lies after the last wanted frame; a single round measured alone moved
+#: by more than that (6.9-13.5 s) on this machine. One decoder thread instead
+#: of ffmpeg's made no difference beyond that spread, so ffmpeg's threading is
+#: kept for wall time.
 SEQUENTIAL_SECONDS_PER_FRAME = 4.0
 #: A single pass reads this far past the last wanted time: the first frame at
 #: or after it is there for any frame rate of 2 frames/s or more.
