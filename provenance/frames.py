@@ -59,6 +59,40 @@ SKIP_LOOP_FILTER_VALUES = SKIP_FRAME_VALUES | {"all"}
 
 
 @dataclass(frozen=True)
+class Decoding:
+    """How the decoder may save work while sampling (ffmpeg input options).
+
+    `skip_frame`: frames it may skip, an AVDiscard value (``noref``: frames
+    nothing refers to; ``bidir``). `threads`: decoder threads (``-threads``),
+    ffmpeg's default when None. `skip_loop_filter`: frames whose in-loop
+    deblocking filter it may skip, an AVDiscard value: ``all`` (the block
+    edges it would smooth are averaged away when frames are scaled down, but
+    every later frame that refers to an unfiltered one inherits the
+    difference) or ``noref`` (only frames nothing refers to, so no
+    difference propagates). The default decodes every frame in full.
+    """
+
+    skip_frame: str | None = None
+    threads: int | None = None
+    skip_loop_filter: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.skip_frame is not None and self.skip_frame not in SKIP_FRAME_VALUES:
+            raise ValueError(f"unknown skip_frame value {self.skip_frame!r}")  # AVDiscard: "noref", not "nonref"
+        if self.skip_loop_filter is not None and self.skip_loop_filter not in SKIP_LOOP_FILTER_VALUES:
+            raise ValueError(f"unknown skip_loop_filter value {self.skip_loop_filter!r}")
+
+    def args(self) -> list[str]:
+        """The ffmpeg options, to go before the input."""
+        out = ["-skip_frame", self.skip_frame] if self.skip_frame else []
+        if self.threads is not None:
+            out += ["-threads", str(int(self.threads))]
+        if self.skip_loop_filter:
+            out += ["-skip_loop_filter", self.skip_loop_filter]
+        return out
+
+
+@dataclass(frozen=True)
 class Frames:
     """Frames sampled from one file: timestamps (s) and grey images (N, H, W) uint8.
 
@@ -109,10 +143,7 @@ def extract_frames(
     fps: float,
     facts: MediaFacts | None = None,
     long_side: int = WORK_SIZE,
-    skip_nonref: bool = False,
-    skip_frame: str | None = None,
-    decoder_threads: int | None = None,
-    skip_loop_filter: str | None = None,
+    decoding: Decoding = Decoding(),
     max_duration_s: float = MAX_DURATION_S,
     colour_long_side: int | None = None,
 ) -> Frames:
@@ -123,16 +154,7 @@ def extract_frames(
         fps: samples per second.
         facts: the file's probe result (probed here when not given).
         long_side: long side of the sampled frames in pixels.
-        skip_nonref: let the decoder skip non-reference frames (faster, for ingest).
-        skip_frame: frames the decoder may skip, an ffmpeg AVDiscard value
-            (``noref``, ``bidir``; overrides `skip_nonref`).
-        decoder_threads: decoder threads (``-threads``); ffmpeg's default when None.
-        skip_loop_filter: frames whose in-loop deblocking filter the decoder
-            may skip, an AVDiscard value (``-skip_loop_filter``): ``all``
-            (the block edges it would smooth are averaged away when frames
-            are scaled down to `long_side`, but every later frame that refers
-            to an unfiltered one inherits the difference) or ``noref`` (only
-            frames nothing refers to, so no difference propagates).
+        decoding: what the decoder may skip, and its threads (`Decoding`).
         max_duration_s: most seconds examined; longer files are cut with a warning.
         colour_long_side: also keep every sample in colour (RGB) at this long
             side, from the same decode, when the clip is at most `COLOUR_MAX_S`
@@ -198,19 +220,7 @@ def extract_frames(
         out_args = graph.get_args()
         # ffmpeg-python puts "-i pipe:" first; replace it with the confined input.
         i = out_args.index("-i")
-        discard = skip_frame or ("noref" if skip_nonref else None)  # AVDiscard value: "noref", not "nonref"
-        for option, value, allowed in (
-            ("skip_frame", discard, SKIP_FRAME_VALUES),
-            ("skip_loop_filter", skip_loop_filter, SKIP_LOOP_FILTER_VALUES),
-        ):
-            if value is not None and value not in allowed:
-                raise ValueError(f"unknown {option} value {value!r}")
-        pre = ["-skip_frame", discard] if discard else []
-        if decoder_threads is not None:
-            pre += ["-threads", str(int(decoder_threads))]
-        if skip_loop_filter:
-            pre += ["-skip_loop_filter", skip_loop_filter]
-        argv = [*pre, *tools.input_args(path), *out_args[i + 2 :]]
+        argv = [*decoding.args(), *tools.input_args(path), *out_args[i + 2 :]]
         frame_bytes = w * h
         result = tools.run_ffmpeg(
             argv, timeout=_decode_timeout(duration), max_stdout=frame_bytes * expected + frame_bytes

@@ -39,16 +39,14 @@ from .probe import probe
 #: Frames per second sampled from references. Queries are sampled denser
 #: (`check.QUERY_FPS`), so each reference frame has a query frame within 1/8 s.
 REF_FPS = 2.0
-#: How references are decoded (queries: `pipeline.QUERY_SKIP_FRAME`): frames
+#: How references are decoded (queries: `pipeline.QUERY_DECODING`): frames
 #: the decoder may skip (ffmpeg's ``-skip_frame``), its threads, and whether
 #: it may skip its deblocking filter. Measured on 720p H.264
 #: (bench/scale/decode.py, docs/scale.md): ``noref`` without the loop filter,
 #: one thread per decoder, takes 37% of the decoder CPU of dense decoding and
 #: moves 95% of sampled hashes by at most 2 bits; the benchmark's matching
 #: table is unchanged. One thread each because ingest runs one decoder per core.
-REF_SKIP_FRAME: str | None = "noref"
-REF_DECODER_THREADS: int | None = 1
-REF_SKIP_LOOP_FILTER: str | None = "all"
+REF_DECODING = frames_mod.Decoding(skip_frame="noref", threads=1, skip_loop_filter="all")
 #: Largest sidecar accepted, bytes (yt-dlp's are typically 50-500 kB).
 MAX_SIDECAR_BYTES = 16 << 20
 #: File name suffixes taken when walking a folder (case-insensitive).
@@ -279,9 +277,7 @@ def prepare_file(
         path,
         fps=REF_FPS,
         facts=facts,
-        skip_frame=REF_SKIP_FRAME,
-        decoder_threads=REF_DECODER_THREADS,
-        skip_loop_filter=REF_SKIP_LOOP_FILTER,
+        decoding=REF_DECODING,
     )
     hashes = hash_reference(sampled.times, sampled.images)
     if len(hashes) == 0:

@@ -55,9 +55,7 @@ QUERY_FPS = 4.0
 #: samples/viral.mp4's match lost its last 1.5 s (reference 1.94-7.49 s
 #: against 2.0-8.25 s, truth 2-9 s); skipping the filter on every frame lets
 #: the difference build up until the next keyframe on low-bitrate clips.
-QUERY_SKIP_FRAME: str | None = None
-QUERY_DECODER_THREADS: int | None = 1
-QUERY_SKIP_LOOP_FILTER: str | None = "noref"
+QUERY_DECODING = frames_mod.Decoding(threads=1, skip_loop_filter="noref")
 #: Most seconds of a query examined; the rest is reported as not examined.
 #: Query hashing holds every sampled frame several times over (content box,
 #: six orientations), about 350 kB per sample here, so 30 min is ~2.5 GB.
@@ -142,9 +140,7 @@ def _checked(
         fps=QUERY_FPS,
         facts=facts,
         max_duration_s=MAX_QUERY_DURATION_S,
-        skip_frame=QUERY_SKIP_FRAME,
-        decoder_threads=QUERY_DECODER_THREADS,
-        skip_loop_filter=QUERY_SKIP_LOOP_FILTER,
+        decoding=QUERY_DECODING,
         colour_long_side=THUMB_LONG_SIDE if keyframes else None,
     )
     hashes, content_box, inner_rect = hash_query(sampled.times, sampled.images)

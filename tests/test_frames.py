@@ -14,6 +14,7 @@ from conftest import lavfi_clip
 from provenance.errors import BadInputError
 from provenance.frames import (
     WORK_SIZE,
+    Decoding,
     extract_frames,
     grab_frame,
     shot_keyframes,
@@ -200,15 +201,15 @@ def test_skipping_the_loop_filter_of_unreferenced_frames_changes_no_other_frame(
     low_bitrate_bframes_clip: Path,
 ) -> None:
     # Queries skip the deblocking filter only on frames nothing refers to
-    # (pipeline.QUERY_SKIP_LOOP_FILTER = "noref"): every I and P frame decodes
+    # (pipeline.QUERY_DECODING): every I and P frame decodes
     # exactly as with the filter on. Skipping it everywhere ("all", as reference
     # ingest does) lets the difference flow into the frames that follow.
     clip = low_bitrate_bframes_clip
     types = _frame_types(clip)
     assert "B" in types
     dense = extract_frames(clip, fps=25.0, long_side=320)
-    nonref = extract_frames(clip, fps=25.0, long_side=320, skip_loop_filter="noref")
-    every = extract_frames(clip, fps=25.0, long_side=320, skip_loop_filter="all")
+    nonref = extract_frames(clip, fps=25.0, long_side=320, decoding=Decoding(skip_loop_filter="noref"))
+    every = extract_frames(clip, fps=25.0, long_side=320, decoding=Decoding(skip_loop_filter="all"))
     n = min(len(dense), len(nonref), len(every), len(types))
     assert n >= 70
     anchors = [i for i in range(n) if types[i] in ("I", "P")]
@@ -218,11 +219,11 @@ def test_skipping_the_loop_filter_of_unreferenced_frames_changes_no_other_frame(
     assert not all(np.array_equal(dense.images[i], nonref.images[i]) for i in range(n) if types[i] == "B")
 
 
-def test_decoder_options_are_checked(testsrc_clip: Path) -> None:
+def test_decoder_options_are_checked() -> None:
     with pytest.raises(ValueError, match="skip_loop_filter"):
-        extract_frames(testsrc_clip, fps=4.0, skip_loop_filter="nonref")
+        Decoding(skip_loop_filter="nonref")
     with pytest.raises(ValueError, match="skip_frame"):
-        extract_frames(testsrc_clip, fps=4.0, skip_frame="all")
+        Decoding(skip_frame="all")
 
 
 def test_query_decoding_keeps_every_sample_on_its_tick(tmp_path: Path) -> None:
@@ -231,7 +232,7 @@ def test_query_decoding_keeps_every_sample_on_its_tick(tmp_path: Path) -> None:
     # letting the decoder drop unreferenced frames (as reference ingest does)
     # would hand some ticks a frame from up to three frames earlier, and fast
     # motion then moves the hash (samples/viral.mp4's match lost its last 1.5 s).
-    from provenance.pipeline import QUERY_DECODER_THREADS, QUERY_SKIP_FRAME, QUERY_SKIP_LOOP_FILTER
+    from provenance.pipeline import QUERY_DECODING
 
     clip = tmp_path / "counter.mp4"
     lavfi_clip(
@@ -246,17 +247,15 @@ def test_query_decoding_keeps_every_sample_on_its_tick(tmp_path: Path) -> None:
     levels = every.images.reshape(len(every), -1).mean(axis=1)
     assert np.all(np.diff(levels) > 0.5)
 
-    def lag(**options: object) -> np.ndarray:
-        frames = extract_frames(clip, fps=4.0, long_side=64, **options)  # type: ignore[arg-type]
+    def lag(decoding: Decoding) -> np.ndarray:
+        frames = extract_frames(clip, fps=4.0, long_side=64, decoding=decoding)
         sampled = frames.images.reshape(len(frames), -1).mean(axis=1)
         source = np.abs(sampled[:, None] - levels[None, :]).argmin(axis=1)
         return frames.times - every.times[source]
 
-    query = lag(
-        skip_frame=QUERY_SKIP_FRAME, decoder_threads=QUERY_DECODER_THREADS, skip_loop_filter=QUERY_SKIP_LOOP_FILTER
-    )
+    query = lag(QUERY_DECODING)
     assert np.all(query >= -1e-6) and np.all(query < 0.04 - 1e-6)
-    assert np.max(lag(skip_frame="noref")) >= 0.04 - 1e-6
+    assert np.max(lag(Decoding(skip_frame="noref"))) >= 0.04 - 1e-6
 
 
 def test_report_frames_one_pass_and_seeks_agree(frame_counter_clip: Path, testsrc_clip: Path) -> None:
