@@ -100,14 +100,17 @@ GENERATOR_FPS = 30.0
 
 
 def cpu_seconds() -> float:
-    """CPU seconds used so far by this process (all threads) and its finished children (ffmpeg).
+    """CPU seconds used so far by this process (all threads), its finished children (ffmpeg,
+    ffprobe) and its live libav decoder worker (`provenance.libav`).
 
     Unlike wall time it hardly moves when other work shares the machine.
     """
     import resource
 
+    from provenance import libav
+
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + kids.ru_utime + kids.ru_stime
+    return time.process_time() + kids.ru_utime + kids.ru_stime + libav.worker_cpu_seconds()
 
 
 def log(msg: str) -> None:
@@ -1167,7 +1170,17 @@ def machine() -> dict[str, Any]:
         # other work on the machine skews the timings: compare with the core count
         "loadavg_start": [round(x, 2) for x in os.getloadavg()],
         "ffmpeg": ff,
+        "decoder": _decoder(),
     }
+
+
+def _decoder() -> str:
+    from provenance import frames
+
+    try:
+        return frames.decoder()
+    except Exception as exc:  # noqa: BLE001 - the record says why instead of failing the run
+        return f"? ({exc})"
 
 
 def make_method(name: str, index_url: str | None, workdir: Path, frames: bool = True) -> Method:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import tools
+from . import libav, tools
 from .errors import BadInputError, ProcessingError
 from .probe import MediaFacts, probe
 
@@ -69,12 +69,17 @@ class Decoding:
     edges it would smooth are averaged away when frames are scaled down, but
     every later frame that refers to an unfiltered one inherits the
     difference) or ``noref`` (only frames nothing refers to, so no
-    difference propagates). The default decodes every frame in full.
+    difference propagates). `skip_unsampled`: the libav decoder
+    (`provenance.libav`) also skips frames nothing refers to that are no
+    sample, so the samples are those of a full decode at less cost; the
+    ffmpeg command line, which cannot, decodes them. The default decodes
+    every frame in full.
     """
 
     skip_frame: str | None = None
     threads: int | None = None
     skip_loop_filter: str | None = None
+    skip_unsampled: bool = False
 
     def __post_init__(self) -> None:
         if self.skip_frame is not None and self.skip_frame not in SKIP_FRAME_VALUES:
@@ -121,6 +126,18 @@ class Frames:
 
     def __len__(self) -> int:
         return len(self.times)
+
+
+def decoder() -> str:
+    """Which decoder samples video frames, with its version, for reports.
+
+    ``libav 8.1.2 (PyAV 18.1.0)`` for the worker (`provenance.libav`), or
+    ``ffmpeg 5.1.9-0+deb12u1 command line``.
+    """
+    if libav.available():
+        v = libav.versions()
+        return f"libav {v['libav']} (PyAV {v['pyav']})"
+    return f"ffmpeg {tools.ffmpeg_version()} command line"
 
 
 def work_size(width: int, height: int, long_side: int = WORK_SIZE) -> tuple[int, int]:
@@ -176,8 +193,6 @@ def extract_frames(
             f"{path}: declared frame size {facts.width}x{facts.height} is larger than the "
             f"{MAX_FRAME_PIXELS} pixels accepted; the file is damaged or hostile"
         )
-    import ffmpeg  # ffmpeg-python builds the filter graph; tools.run executes it
-
     disp_w, disp_h = facts.display_size
     w, h = work_size(disp_w, disp_h, long_side)
     warnings: list[str] = []
@@ -188,6 +203,72 @@ def extract_frames(
         why = f": {facts.size_bytes} bytes cannot hold {duration:.0f} s of video" if limit == by_size else ""
         warnings.append(f"only the first {limit:.0f} s of {duration:.0f} s were examined{why}")
         duration = limit
+    keep_colour = colour_long_side is not None and 0 < duration <= COLOUR_MAX_S
+    colour_size = work_size(disp_w, disp_h, colour_long_side) if keep_colour and colour_long_side else None
+    expected = int(math.ceil((duration + 1) * fps)) + 2
+    if libav.available():
+        got = libav.sample(
+            tools.regular_file(path),
+            fps=fps,
+            size=(w, h),
+            cap_s=duration + 1,
+            max_frames=expected,
+            rotation=facts.rotation,
+            decoding=decoding,
+            format_whitelist=tools.FORMAT_WHITELIST,
+            max_pixels=MAX_FRAME_PIXELS,
+            colour_size=colour_size,
+            timeout=_decode_timeout(duration),
+        )
+        count, raw, errors, reason, stopped = got.count, got.grey, got.errors, got.last_error, ""
+        colour_samples = None
+        if got.colour is not None and colour_size is not None and count:
+            cw, ch = colour_size
+            colour_samples = np.frombuffer(got.colour, dtype=np.uint8).reshape(count, ch, cw, 3)
+    else:
+        count, raw, errors, reason, stopped, colour_samples = _ffmpeg_samples(
+            path, fps, (w, h), duration, decoding, colour_size, expected
+        )
+    if count == 0:
+        raise BadInputError(
+            f"{path}: no frame could be decoded ({reason or 'no frame decoded'}); the file is damaged or not a video"
+        )
+    if stopped:
+        warnings.append(f"ffmpeg stopped early: {stopped}")
+    images = np.frombuffer(raw[: count * w * h], dtype=np.uint8).reshape(count, h, w)
+    times = np.arange(count, dtype=np.float64) / fps
+    unreadable: list[tuple[float, float]] = []
+    last = float(times[-1]) + 1.0 / fps
+    if facts.duration_s > 0 and last < min(duration, facts.duration_s) - 1.0:
+        unreadable.append((round(last, 3), round(min(duration, facts.duration_s), 3)))
+        warnings.append(f"seconds {last:.1f}-{min(duration, facts.duration_s):.1f} could not be decoded")
+    if errors:
+        warnings.append(f"the decoder reported {errors} error(s); some frames may be damaged")
+    return Frames(
+        times=times,
+        images=images,
+        fps=fps,
+        duration_s=facts.duration_s,
+        unreadable=tuple(unreadable),
+        decode_errors=errors,
+        warnings=tuple(warnings),
+        colour=colour_samples if colour_samples is not None and len(colour_samples) >= count else None,
+    )
+
+
+def _ffmpeg_samples(
+    path: Path | str,
+    fps: float,
+    size: tuple[int, int],
+    duration: float,
+    decoding: Decoding,
+    colour_size: tuple[int, int] | None,
+    expected: int,
+) -> tuple[int, bytes, int, str, str, np.ndarray | None]:
+    """Sample with one ffmpeg run: (count, grey bytes, errors, last stderr line, why it stopped, colour)."""
+    import ffmpeg  # ffmpeg-python builds the filter graph; tools.run executes it
+
+    w, h = size
     # round=up: the sample for tick n/fps is the last frame at or before it. With
     # round=near the fps filter emits the last frame *before (n + 0.5)/fps*, so
     # labels ran late by half a sample period (0.24 s at 2 fps, 0.12 s at 4 fps),
@@ -197,14 +278,12 @@ def extract_frames(
     # up to the declared end (36000 s of one frame = 144000 copies at 4 fps),
     # and output -t alone still lets every copy through scale first.
     stream = stream.filter("trim", duration=f"{duration + 1:.3f}")
-    keep_colour = colour_long_side is not None and 0 < duration <= COLOUR_MAX_S
-    expected = int(math.ceil((duration + 1) * fps)) + 2
+    keep_colour = colour_size is not None
     with tempfile.TemporaryDirectory(prefix="provenance-colour-") as tmp:
         colour_file = os.path.join(tmp, "colour.rgb")
         grey_branch = stream
-        if keep_colour:
-            assert colour_long_side is not None
-            cw, ch = work_size(disp_w, disp_h, colour_long_side)
+        if colour_size is not None:
+            cw, ch = colour_size
             split = stream.split()
             grey_branch = split[0]
             colour = ffmpeg.output(
@@ -233,30 +312,8 @@ def extract_frames(
     raw = result.stdout
     count = len(raw) // frame_bytes
     errors = len(re.findall(r"error|invalid|corrupt|missing", result.stderr, re.IGNORECASE))
-    if count == 0:
-        reason = _last_line(result.stderr) or "no frame decoded"
-        raise BadInputError(f"{path}: no frame could be decoded ({reason}); the file is damaged or not a video")
-    if result.returncode != 0:
-        warnings.append(f"ffmpeg stopped early: {_last_line(result.stderr)}")
-    images = np.frombuffer(raw[: count * frame_bytes], dtype=np.uint8).reshape(count, h, w)
-    times = np.arange(count, dtype=np.float64) / fps
-    unreadable: list[tuple[float, float]] = []
-    last = float(times[-1]) + 1.0 / fps
-    if facts.duration_s > 0 and last < min(duration, facts.duration_s) - 1.0:
-        unreadable.append((round(last, 3), round(min(duration, facts.duration_s), 3)))
-        warnings.append(f"seconds {last:.1f}-{min(duration, facts.duration_s):.1f} could not be decoded")
-    if errors:
-        warnings.append(f"the decoder reported {errors} error(s); some frames may be damaged")
-    return Frames(
-        times=times,
-        images=images,
-        fps=fps,
-        duration_s=facts.duration_s,
-        unreadable=tuple(unreadable),
-        decode_errors=errors,
-        warnings=tuple(warnings),
-        colour=colour_samples if colour_samples is not None and len(colour_samples) >= count else None,
-    )
+    stopped = _last_line(result.stderr) if result.returncode != 0 and count else ""
+    return count, raw, errors, _last_line(result.stderr), stopped, colour_samples
 
 
 def _last_line(text: str) -> str:

@@ -55,7 +55,7 @@ QUERY_FPS = 4.0
 #: samples/viral.mp4's match lost its last 1.5 s (reference 1.94-7.49 s
 #: against 2.0-8.25 s, truth 2-9 s); skipping the filter on every frame lets
 #: the difference build up until the next keyframe on low-bitrate clips.
-QUERY_DECODING = frames_mod.Decoding(threads=1, skip_loop_filter="noref")
+QUERY_DECODING = frames_mod.Decoding(threads=1, skip_loop_filter="noref", skip_unsampled=True)
 #: Most seconds of a query examined; the rest is reported as not examined.
 #: Query hashing holds every sampled frame several times over (content box,
 #: six orientations), about 350 kB per sample here, so 30 min is ~2.5 GB.
@@ -114,6 +114,7 @@ def check(
 
 
 def _check(path: Path, idx: Index, *, keyframes: bool = True, claim: Claim | None = None) -> Report:
+    frames_mod.libav.warm()  # the decoder worker starts (once per process) while ffprobe runs
     facts = probe(path)
     # The file's digest, its content credentials and ffmpeg's version string
     # are read while ffmpeg decodes (all three wait on I/O or a subprocess).
@@ -206,6 +207,7 @@ def _checked(
             "name": "provenance",
             "version": __version__,
             "ffmpeg_version": version_job.result(),
+            "decoder": frames_mod.decoder(),
             "hash_algorithm": ALGORITHM,
             "thresholds": thresholds(),
         },

@@ -107,6 +107,18 @@ def ffmpeg_version() -> str:
     return _version_of(ffmpeg_path())
 
 
+def regular_file(path: Path | str) -> Path:
+    """`path` resolved, once it is known to be an existing regular file.
+
+    Raises:
+        BadInputError: when it is not (a directory, a named pipe, a device, missing).
+    """
+    resolved = Path(path).resolve()
+    if not resolved.is_file():
+        raise BadInputError(f"{path}: not a regular file; give the path of a downloaded clip")
+    return resolved
+
+
 def input_args(path: Path | str, *, seek_s: float | None = None) -> list[str]:
     """The input options that confine ffmpeg/ffprobe to one local regular file.
 
@@ -120,9 +132,7 @@ def input_args(path: Path | str, *, seek_s: float | None = None) -> list[str]:
     Raises:
         BadInputError: when the path is not an existing regular file.
     """
-    resolved = Path(path).resolve()
-    if not resolved.is_file():
-        raise BadInputError(f"{path}: not a regular file; give the path of a downloaded clip")
+    resolved = regular_file(path)
     args = ["-protocol_whitelist", "file", "-format_whitelist", FORMAT_WHITELIST]
     args += ["-max_pixels", str(MAX_FRAME_PIXELS)]
     if seek_s is not None:

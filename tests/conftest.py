@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -465,3 +466,24 @@ def sample_index(tmp_path: Path, sample_index_file: Path) -> Path:
     for src in sample_index_file.parent.glob(sample_index_file.name + "*"):
         shutil.copy(src, tmp_path / src.name)
     return out
+
+
+def libav_sample(path: Path, *, size: tuple[int, int], cap_s: float, max_frames: int, **over: Any) -> Any:
+    """`provenance.libav.sample` at 2 frames/s with the library's confinement (`over` replaces any argument)."""
+    from provenance import libav, tools
+    from provenance.frames import Decoding
+
+    args: dict[str, Any] = dict(
+        fps=2.0,
+        size=size,
+        cap_s=cap_s,
+        max_frames=max_frames,
+        rotation=0.0,
+        decoding=Decoding(),
+        format_whitelist=tools.FORMAT_WHITELIST,
+        max_pixels=tools.MAX_FRAME_PIXELS,
+        colour_size=None,
+        timeout=30.0,
+    )
+    args.update(over)
+    return libav.sample(path, **args)

@@ -380,9 +380,17 @@ def test_missing_ffmpeg_exits_3(unchanged: Path, testsrc_clip: Path, tmp_path: P
     env = {variable: str(tmp_path / "no" / variable.lower())}
     result = invoke("check", testsrc_clip, "--index", unchanged, env=env)
     assert_one_line_error(result, 3, variable)
-    added = invoke("index", "add", testsrc_clip, "--index", unchanged, env=env)
+    # Indexing runs ffmpeg only when it decodes with the command line (libav decodes in its worker).
+    added = invoke("index", "add", testsrc_clip, "--index", unchanged, env={**env, "PROVENANCE_DECODER": "ffmpeg"})
     assert added.exit_code == 3, added.output
     assert variable in added.stderr
+
+
+def test_index_add_with_libav_needs_no_ffmpeg_binary(sample_index: Path, testsrc_clip: Path, tmp_path: Path) -> None:
+    env = {"PROVENANCE_FFMPEG": str(tmp_path / "no" / "ffmpeg"), "PROVENANCE_DECODER": "libav"}
+    added = invoke("index", "add", testsrc_clip, "--index", sample_index, env=env)
+    assert added.exit_code == 0, added.output
+    assert "1 added" in added.output
 
 
 def test_ffmpeg_not_on_path_exits_3(

@@ -1,4 +1,8 @@
-"""Stage 3, frames: fixed-rate grey samples, shot keyframes, partial and failed decodes."""
+"""Stage 3, frames: fixed-rate grey samples, shot keyframes, partial and failed decodes.
+
+Every test here runs once per decoder: the libav worker (the default) and
+the ffmpeg command line (``PROVENANCE_DECODER=ffmpeg``).
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,13 @@ from provenance.frames import (
     write_keyframes,
 )
 from provenance.probe import probe
+
+
+@pytest.fixture(autouse=True, params=["libav", "ffmpeg"])
+def decoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The decoder `extract_frames` uses in this test."""
+    monkeypatch.setenv("PROVENANCE_DECODER", request.param)
+    return str(request.param)
 
 
 def test_work_size_keeps_aspect_with_even_sides() -> None:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import libav_sample
 
 from provenance import tools
 from provenance.errors import BadInputError, ProcessingError
@@ -601,6 +602,9 @@ def test_playlist_disguised_as_video_never_reads_the_canary(
             [*tools.input_args(tmp_path / kind), "-f", "null", "-"], timeout=20, max_stdout=1 << 20
         )
         assert result.returncode != 0 and "not on whitelist" in result.stderr
+        # And the libav worker's, below the probe too.
+        with pytest.raises(BadInputError, match="no frame could be decoded"):
+            libav_sample(tmp_path / kind, size=(176, 144), cap_s=4.0, max_frames=10, timeout=20.0)
         time.sleep(0.2)
         assert not opened.is_set(), "the canary was opened"
     assert index_digest(corpus.index) == before

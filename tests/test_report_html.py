@@ -351,19 +351,29 @@ def test_check_can_skip_keyframes(sample_index: Path, excerpt_query: Path) -> No
     assert report.keyframes is None and report.to_dict()["keyframes"] is None
 
 
-def test_check_decodes_the_clip_once(sample_index: Path, excerpt_query: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The clip's thumbnails are its colour samples: ffmpeg opens the clip once, the reference once."""
-    from provenance import tools
+@pytest.mark.parametrize("decoder", ["libav", "ffmpeg"])
+def test_check_decodes_the_clip_once(
+    sample_index: Path, excerpt_query: Path, monkeypatch: pytest.MonkeyPatch, decoder: str
+) -> None:
+    """The clip's thumbnails are its colour samples: the clip is decoded once, the reference once."""
+    from provenance import libav, tools
     from provenance.pipeline import check
 
+    monkeypatch.setenv("PROVENANCE_DECODER", decoder)
     opened: list[str] = []
     real = tools.run_ffmpeg
+    real_sample = libav.sample
 
     def counting(args: list[str], **kw: object) -> tools.ToolResult:
         opened.extend(a for a in args if a.startswith("file:") and not a.endswith(".rgb"))
         return real(args, **kw)  # type: ignore[arg-type]
 
+    def counting_sample(path: Path, **kw: object) -> libav.Sampled:
+        opened.append(f"file:{path}")
+        return real_sample(path, **kw)  # type: ignore[arg-type]
+
     monkeypatch.setattr(tools, "run_ffmpeg", counting)
+    monkeypatch.setattr(libav, "sample", counting_sample)
     report = check(excerpt_query, f"sqlite:///{sample_index}")
     assert report.matches and report.keyframes is not None
     query_opens = [a for a in opened if a == f"file:{excerpt_query.resolve()}"]
