@@ -12,7 +12,8 @@ and the same queries (truth.json), and is scored by the same code:
   index, `provenance.pipeline.check` per query with the open Index). The timed
   call is `check(keyframes=True)`, what `provenance check` does (the report's
   aligned frame pairs, which frame-based diagnoses need); a second, untimed
-  `check(keyframes=False)` gives the CPU of matching alone (`match_cpu_s`), to
+  `check(keyframes=False)` gives the CPU and wall time of matching alone
+  (`match_cpu_s`, `match_wall_s`), to
   compare with the baselines like for like. `--no-frames` skips the first.
   The top match's `alterations` are scored against what the query's edits
   justify (see "Transform diagnosis" in docs/benchmark.md).
@@ -457,10 +458,10 @@ class Method:
     def query(self, q: Query) -> Outcome:
         raise NotImplementedError
 
-    def matching_cpu(self, q: Query) -> float | None:
-        """CPU seconds of matching `q` alone, measured outside the timed query.
+    def matching_time(self, q: Query) -> tuple[float, float] | None:
+        """(CPU seconds, wall seconds) of matching `q` alone, measured outside the timed query.
 
-        None when the timed query is matching alone (then its CPU is the figure).
+        None when the timed query is matching alone (then its times are the figures).
         """
         return None
 
@@ -566,14 +567,14 @@ class ProvenanceMethod(Method):
             },
         )
 
-    def matching_cpu(self, q: Query) -> float | None:
+    def matching_time(self, q: Query) -> tuple[float, float] | None:
         if not self.frames:
             return None
         from provenance.pipeline import check
 
-        c0 = cpu_seconds()
+        c0, t0 = cpu_seconds(), time.perf_counter()
         check(q.path, index=self.idx, keyframes=False)  # matching alone, as the baselines do
-        return cpu_seconds() - c0
+        return cpu_seconds() - c0, time.perf_counter() - t0
 
     def close(self) -> None:
         if self.idx is not None:
@@ -934,6 +935,7 @@ def summarise(rows: list[dict[str, Any]], ingest: dict[str, Any], footage_s: flo
         "query_cpu_s": timing([r["cpu_s"] for r in rows]),
         # matching alone (provenance: a second check without report frames; baselines: the query itself)
         "match_cpu_s": timing([r["match_cpu_s"] for r in rows if r.get("match_cpu_s") is not None]),
+        "match_wall_s": timing([r["match_wall_s"] for r in rows if r.get("match_wall_s") is not None]),
         "ingest_wall_s": round(wall, 3),
         "ingest_cpu_s": round(ingest.get("cpu_s") or 0.0, 3),
         "ingest_footage_s": round(footage_s, 3),
@@ -1059,36 +1061,37 @@ def render_tables(results: dict[str, Any]) -> str:
         if prov.get("keyframes"):
             lines.append(
                 "provenance queries are timed as `check(keyframes=True)`, what `provenance check` runs; "
-                "match CPU is a second, untimed `check(keyframes=False)` (matching alone). "
-                "For the baselines the query is matching alone, so match CPU = query CPU."
+                "match CPU and match s are a second, untimed `check(keyframes=False)` (matching alone). "
+                "For the baselines the query is matching alone, so match CPU = query CPU and match s = query s."
             )
         else:
             lines.append(
                 "Run with --no-frames: provenance queries are `check(keyframes=False)` (matching alone, "
-                "no report frames, so no frame-based diagnoses); match CPU = query CPU."
+                "no report frames, so no frame-based diagnoses); match CPU = query CPU and match s = query s."
             )
     if meta["data"].get("queries_subset"):
         lines.append(f"Only queries {', '.join(meta['data']['queries_subset'])}.")
     lines.append("")
     lines.append(
         "| method | recall@1 | false matches (negatives) | wrong reference (copies) | span ±1 s | "
-        "query s mean | median | p95 | query CPU s mean | match CPU s mean | p50 | p95 | "
+        "query s mean | median | p95 | query CPU s mean | match CPU s mean | p50 | p95 | match s mean | p50 | "
         "ingest s | ingest CPU s | footage min / wall min |"
     )
-    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, m in methods.items():
         if m["status"] != "ok":
-            lines.append(f"| {name} | {m['status']} |" + " |" * 13)
+            lines.append(f"| {name} | {m['status']} |" + " |" * 15)
             continue
         s = m["summary"]
         span = "n/a" if s["span_within_1s"] == "n/a" else f"{pct(s['span_within_1s'])} ({s['span_within_1s_count']})"
-        t, mc = s["query_wall_s"], s.get("match_cpu_s") or timing([])
+        t, mc, mw = s["query_wall_s"], s.get("match_cpu_s") or timing([]), s.get("match_wall_s") or timing([])
         lines.append(
             f"| {name} | {pct(s['recall_at_1'])} ({s['hits']}/{s['copies']}) | "
             f"{s['false_matches']}/{s['negatives']} ({pct(s['false_match_rate'])}) | "
             f"{s['wrong_reference']}/{s['copies']} | {span} | {fmt_s(t['mean'])} | {fmt_s(t['median'])} | "
             f"{fmt_s(t['p95'])} | {fmt_s(s['query_cpu_s']['mean'])} | {fmt_s(mc['mean'])} | "
-            f"{fmt_s(mc['median'])} | {fmt_s(mc['p95'])} | {fmt_s(s['ingest_wall_s'])} | "
+            f"{fmt_s(mc['median'])} | {fmt_s(mc['p95'])} | {fmt_s(mw['mean'])} | {fmt_s(mw['median'])} | "
+            f"{fmt_s(s['ingest_wall_s'])} | "
             f"{fmt_s(s['ingest_cpu_s'])} | {fmt_s(s['ingest_footage_min_per_wall_min'])} |"
         )
     ok = {n: m for n, m in methods.items() if m["status"] == "ok"}
@@ -1220,14 +1223,16 @@ def run_method(method: Method, refs: list[Item], queries: list[Query], footage_s
             wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
             row = score_query(q, out, wall, cpu)
             row["match_cpu_s"] = round(cpu, 4) if out.error is None else None
+            row["match_wall_s"] = round(wall, 4) if out.error is None else None
             if out.error is None:
                 try:
-                    match_cpu = method.matching_cpu(q)
+                    match_time = method.matching_time(q)
                 except Exception as exc:  # noqa: BLE001 - recorded; the timed query already counted
-                    row["match_cpu_s"], row["match_error"] = None, f"{type(exc).__name__}: {exc}"
+                    row["match_cpu_s"], row["match_wall_s"] = None, None
+                    row["match_error"] = f"{type(exc).__name__}: {exc}"
                 else:
-                    if match_cpu is not None:
-                        row["match_cpu_s"] = round(match_cpu, 4)
+                    if match_time is not None:
+                        row["match_cpu_s"], row["match_wall_s"] = (round(x, 4) for x in match_time)
             rows.append(row)
             top = out.matches[0] if out.matches else None
             if q.is_copy:

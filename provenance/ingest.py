@@ -427,6 +427,10 @@ def add_paths(
                 else:
                     item = IngestItem(str(met[n][0]), "failed", error=outcome[0], exit_code=outcome[1])
                 finish(n, item)
+            # Let the workers exit on their own (leaving the block would terminate them):
+            # each then stops its libav decoder worker and waits for it.
+            pool.close()
+            pool.join()
     return IngestResult([i for i in items if i is not None])
 
 
