@@ -128,12 +128,17 @@ class Frames:
         return len(self.times)
 
 
-def decoder() -> str:
-    """Which decoder samples video frames, with its version, for reports.
+def decoder(*, still: bool = False) -> str:
+    """Which decoder samples frames, with its version, for reports.
 
-    ``libav 8.1.2 (PyAV 18.1.0)`` for the worker (`provenance.libav`), or
-    ``ffmpeg 5.1.9-0+deb12u1 command line``.
+    ``libav 8.1.2 (PyAV 18.1.0)`` for the worker (`provenance.libav`),
+    ``ffmpeg 5.1.9-0+deb12u1 command line``, or for a still image
+    (`still`) ``Pillow 13.0.0``.
     """
+    if still:
+        from importlib.metadata import version
+
+        return f"Pillow {version('pillow')}"
     if libav.available():
         v = libav.versions()
         return f"libav {v['libav']} (PyAV {v['pyav']})"
@@ -188,87 +193,215 @@ def extract_frames(
     facts = facts or probe(path)
     if facts.kind == "image":
         return _image_frames(Path(path), long_side)
+    plan = _plan(path, facts, fps, long_side, max_duration_s, colour_long_side)
+    if libav.available():
+        got = libav.sample(
+            tools.regular_file(path),
+            fps=fps,
+            size=plan.size,
+            cap_s=plan.duration + 1,
+            max_frames=plan.expected,
+            rotation=facts.rotation,
+            decoding=decoding,
+            format_whitelist=tools.FORMAT_WHITELIST,
+            max_pixels=MAX_FRAME_PIXELS,
+            colour_size=plan.colour_size,
+            timeout=_decode_timeout(plan.duration),
+        )
+        return _frames(path, facts, plan, fps, _Raw.of(got, plan.colour_size))
+    return _frames(path, facts, plan, fps, _ffmpeg_samples(path, fps, plan, decoding))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one sampling run is asked for, from the media facts."""
+
+    size: tuple[int, int]
+    duration: float  # seconds examined
+    colour_size: tuple[int, int] | None
+    expected: int  # most samples
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """What a decoder returned: samples as bytes, its error count and last message."""
+
+    count: int
+    grey: bytes
+    errors: int
+    reason: str
+    stopped: str = ""
+    colour: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, got: libav.Sampled, colour_size: tuple[int, int] | None) -> _Raw:
+        colour = None
+        if got.colour is not None and colour_size is not None and got.count:
+            cw, ch = colour_size
+            colour = np.frombuffer(got.colour, dtype=np.uint8).reshape(got.count, ch, cw, 3)
+        return cls(got.count, got.grey, got.errors, got.last_error, "", colour)
+
+
+def _examined(facts_duration: float, size_bytes: int, max_duration_s: float) -> tuple[float, float]:
+    """(seconds examined, the limit) for a file declaring `facts_duration` seconds in `size_bytes`."""
+    limit = min(max_duration_s, max(MIN_EXAMINED_S, size_bytes / MIN_BYTES_PER_S))
+    return min(facts_duration, limit), limit
+
+
+def _plan(
+    path: Path | str,
+    facts: MediaFacts,
+    fps: float,
+    long_side: int,
+    max_duration_s: float,
+    colour_long_side: int | None,
+) -> _Plan:
     if facts.width * facts.height > MAX_FRAME_PIXELS:
         raise BadInputError(
             f"{path}: declared frame size {facts.width}x{facts.height} is larger than the "
             f"{MAX_FRAME_PIXELS} pixels accepted; the file is damaged or hostile"
         )
     disp_w, disp_h = facts.display_size
-    w, h = work_size(disp_w, disp_h, long_side)
-    warnings: list[str] = []
-    duration = facts.duration_s
-    by_size = max(MIN_EXAMINED_S, facts.size_bytes / MIN_BYTES_PER_S)
-    limit = min(max_duration_s, by_size)
-    if duration > limit:
-        why = f": {facts.size_bytes} bytes cannot hold {duration:.0f} s of video" if limit == by_size else ""
-        warnings.append(f"only the first {limit:.0f} s of {duration:.0f} s were examined{why}")
-        duration = limit
+    duration, limit = _examined(facts.duration_s, facts.size_bytes, max_duration_s)
+    warnings = []
+    if facts.duration_s > limit:
+        by_size = max(MIN_EXAMINED_S, facts.size_bytes / MIN_BYTES_PER_S)
+        why = f": {facts.size_bytes} bytes cannot hold {facts.duration_s:.0f} s of video" if limit == by_size else ""
+        warnings.append(f"only the first {limit:.0f} s of {facts.duration_s:.0f} s were examined{why}")
     keep_colour = colour_long_side is not None and 0 < duration <= COLOUR_MAX_S
-    colour_size = work_size(disp_w, disp_h, colour_long_side) if keep_colour and colour_long_side else None
-    expected = int(math.ceil((duration + 1) * fps)) + 2
-    if libav.available():
-        got = libav.sample(
-            tools.regular_file(path),
-            fps=fps,
-            size=(w, h),
-            cap_s=duration + 1,
-            max_frames=expected,
-            rotation=facts.rotation,
-            decoding=decoding,
-            format_whitelist=tools.FORMAT_WHITELIST,
-            max_pixels=MAX_FRAME_PIXELS,
-            colour_size=colour_size,
-            timeout=_decode_timeout(duration),
-        )
-        count, raw, errors, reason, stopped = got.count, got.grey, got.errors, got.last_error, ""
-        colour_samples = None
-        if got.colour is not None and colour_size is not None and count:
-            cw, ch = colour_size
-            colour_samples = np.frombuffer(got.colour, dtype=np.uint8).reshape(count, ch, cw, 3)
-    else:
-        count, raw, errors, reason, stopped, colour_samples = _ffmpeg_samples(
-            path, fps, (w, h), duration, decoding, colour_size, expected
-        )
+    return _Plan(
+        size=work_size(disp_w, disp_h, long_side),
+        duration=duration,
+        colour_size=work_size(disp_w, disp_h, colour_long_side) if keep_colour and colour_long_side else None,
+        expected=int(math.ceil((duration + 1) * fps)) + 2,
+        warnings=tuple(warnings),
+    )
+
+
+def _frames(path: Path | str, facts: MediaFacts, plan: _Plan, fps: float, raw: _Raw) -> Frames:
+    """`Frames` from a decoder's samples, with the warnings and unreadable spans they show."""
+    w, h = plan.size
+    count, duration, warnings = raw.count, plan.duration, list(plan.warnings)
     if count == 0:
         raise BadInputError(
-            f"{path}: no frame could be decoded ({reason or 'no frame decoded'}); the file is damaged or not a video"
+            f"{path}: no frame could be decoded ({raw.reason or 'no frame decoded'}); the file is damaged or not a video"
         )
-    if stopped:
-        warnings.append(f"ffmpeg stopped early: {stopped}")
-    images = np.frombuffer(raw[: count * w * h], dtype=np.uint8).reshape(count, h, w)
+    if raw.stopped:
+        warnings.append(f"ffmpeg stopped early: {raw.stopped}")
+    images = np.frombuffer(raw.grey[: count * w * h], dtype=np.uint8).reshape(count, h, w)
     times = np.arange(count, dtype=np.float64) / fps
     unreadable: list[tuple[float, float]] = []
     last = float(times[-1]) + 1.0 / fps
     if facts.duration_s > 0 and last < min(duration, facts.duration_s) - 1.0:
         unreadable.append((round(last, 3), round(min(duration, facts.duration_s), 3)))
         warnings.append(f"seconds {last:.1f}-{min(duration, facts.duration_s):.1f} could not be decoded")
-    if errors:
-        warnings.append(f"the decoder reported {errors} error(s); some frames may be damaged")
+    if raw.errors:
+        warnings.append(f"the decoder reported {raw.errors} error(s); some frames may be damaged")
+    colour = raw.colour
     return Frames(
         times=times,
         images=images,
         fps=fps,
         duration_s=facts.duration_s,
         unreadable=tuple(unreadable),
-        decode_errors=errors,
+        decode_errors=raw.errors,
         warnings=tuple(warnings),
-        colour=colour_samples if colour_samples is not None and len(colour_samples) >= count else None,
+        colour=colour if colour is not None and len(colour) >= count else None,
     )
 
 
-def _ffmpeg_samples(
+@dataclass(frozen=True)
+class Unprobed:
+    """Samples taken before the file was probed, with what the decoder assumed (`sample_unprobed`)."""
+
+    path: str
+    fps: float
+    long_side: int
+    max_duration_s: float
+    colour_long_side: int | None
+    sampled: libav.Sampled
+
+
+def sample_unprobed(
     path: Path | str,
+    *,
     fps: float,
-    size: tuple[int, int],
-    duration: float,
-    decoding: Decoding,
-    colour_size: tuple[int, int] | None,
-    expected: int,
-) -> tuple[int, bytes, int, str, str, np.ndarray | None]:
-    """Sample with one ffmpeg run: (count, grey bytes, errors, last stderr line, why it stopped, colour)."""
+    long_side: int = WORK_SIZE,
+    decoding: Decoding = Decoding(),
+    max_duration_s: float = MAX_DURATION_S,
+    colour_long_side: int | None = None,
+) -> Unprobed:
+    """Sample a video with the libav worker before ffprobe has described it (run the probe meanwhile).
+
+    The worker takes the display size, rotation and duration from the stream
+    itself; `frames_from` then checks them against the probe's facts. For
+    `provenance check`, which would otherwise wait for ffprobe before decoding.
+
+    Raises:
+        BadInputError, ProcessingError: as `extract_frames`.
+    """
+    file = tools.regular_file(path)
+    limit = _examined(math.inf, file.stat().st_size, max_duration_s)[1]
+    got = libav.sample(
+        file,
+        fps=fps,
+        size=None,
+        cap_s=limit + 1,
+        max_frames=int(math.ceil((limit + 1) * fps)) + 2,
+        rotation=0.0,
+        decoding=decoding,
+        format_whitelist=tools.FORMAT_WHITELIST,
+        max_pixels=MAX_FRAME_PIXELS,
+        colour_size=None,
+        timeout=_decode_timeout(limit),
+        timeout_for=_decode_timeout,
+        plan={
+            "long_side": long_side,
+            "colour_long_side": colour_long_side,
+            "colour_max_s": COLOUR_MAX_S,
+            "limit_s": limit,
+        },
+    )
+    return Unprobed(str(path), fps, long_side, max_duration_s, colour_long_side, got)
+
+
+def frames_from(unprobed: Unprobed, facts: MediaFacts) -> Frames | None:
+    """The `Frames` of `sample_unprobed`, once the probe's `facts` are known.
+
+    None when the decoder's reading of the stream (display size, rotation,
+    seconds examined, colour samples) differs from what `extract_frames`
+    would have asked for with `facts`: sample again with `extract_frames`.
+
+    Raises:
+        BadInputError: no frame decoded.
+    """
+    got = unprobed.sampled
+    plan = _plan(
+        unprobed.path, facts, unprobed.fps, unprobed.long_side, unprobed.max_duration_s, unprobed.colour_long_side
+    )
+    chose = got.plan
+    if chose is None:
+        return _frames(unprobed.path, facts, plan, unprobed.fps, _Raw.of(got, None)) if got.count == 0 else None
+    clockwise = round(-facts.rotation / 90.0) % 4 * 90
+    agrees = (
+        tuple(chose.get("size") or ()) == plan.size
+        and tuple(chose.get("display") or ()) == facts.display_size
+        and int(chose.get("clockwise", -1)) == clockwise
+        and abs(float(chose.get("examined_s", -1.0)) - plan.duration) < 1e-3
+        and (tuple(chose["colour"]) if chose.get("colour") else None) == plan.colour_size
+    )
+    if not agrees:
+        return None
+    return _frames(unprobed.path, facts, plan, unprobed.fps, _Raw.of(got, plan.colour_size))
+
+
+def _ffmpeg_samples(path: Path | str, fps: float, plan: _Plan, decoding: Decoding) -> _Raw:
+    """Sample with one ffmpeg run."""
     import ffmpeg  # ffmpeg-python builds the filter graph; tools.run executes it
 
-    w, h = size
+    w, h = plan.size
+    duration, colour_size, expected = plan.duration, plan.colour_size, plan.expected
     # round=up: the sample for tick n/fps is the last frame at or before it. With
     # round=near the fps filter emits the last frame *before (n + 0.5)/fps*, so
     # labels ran late by half a sample period (0.24 s at 2 fps, 0.12 s at 4 fps),
@@ -313,7 +446,7 @@ def _ffmpeg_samples(
     count = len(raw) // frame_bytes
     errors = len(re.findall(r"error|invalid|corrupt|missing", result.stderr, re.IGNORECASE))
     stopped = _last_line(result.stderr) if result.returncode != 0 and count else ""
-    return count, raw, errors, _last_line(result.stderr), stopped, colour_samples
+    return _Raw(count, raw, errors, _last_line(result.stderr), stopped, colour_samples)
 
 
 def _last_line(text: str) -> str:

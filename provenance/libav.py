@@ -30,6 +30,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,16 @@ class Sampled:
     last_error: str
     #: Frames the decoder output (the rest were skipped or failed).
     decoded: int = 0
+    #: Without a probe (`sample(size=None, plan=...)`): what the worker read from the
+    #: stream and chose (display size, sizes, examined and declared seconds, rotation).
+    plan: dict[str, Any] | None = None
+
+
+def _pair(value: Any) -> tuple[int, int] | None:
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        return None
+    w, h = int(value[0]), int(value[1])
+    return (w, h) if w > 0 and h > 0 else None
 
 
 def available() -> bool:
@@ -143,10 +154,17 @@ class _Worker:
         finally:
             timer.cancel()
         if timed_out.is_set():
-            raise _TimedOut()
+            raise _TimedOut(timeout)
         return data
 
-    def request(self, req: dict[str, Any], *, frame_bytes: int, colour_bytes: int, timeout: float) -> Sampled:
+    def request(self, req: dict[str, Any], *, timeout: float, timeout_for: Any = None) -> Sampled:
+        limit = [timeout]  # the time limit in force, for the message
+        try:
+            return self._request(req, timeout, timeout_for, limit)
+        except _TimedOut as exc:
+            raise _TimedOut(limit[0]) from exc
+
+    def _request(self, req: dict[str, Any], timeout: float, timeout_for: Any, limit: list[float]) -> Sampled:
         import time
 
         deadline = time.monotonic() + timeout
@@ -155,14 +173,30 @@ class _Worker:
         stdin.write(json.dumps(req).encode() + b"\n")
         stdin.flush()
         header = self._read_header(max(0.001, deadline - time.monotonic()), "decoding")
+        if "examined_s" in header and "ok" not in header:  # plan mode: the limit follows the length found
+            if timeout_for is not None:
+                limit[0] = min(timeout, float(timeout_for(float(header["examined_s"]))))
+                deadline = min(deadline, time.monotonic() + limit[0])
+            header = self._read_header(max(0.001, deadline - time.monotonic()), "decoding")
         if not header.get("ok"):
             raise _Refused(str(header.get("message", "unknown error"))[:300], str(header.get("kind", "")))
         count = int(header["count"])
         if count < 0 or count > int(req["max_frames"]):
             raise _WorkerGone(f"the libav worker announced {count} frames, more than asked for")
+        plan = header.get("plan") if req.get("plan") is not None else None
+        if req.get("plan") is not None:  # sizes chosen by the worker (none when nothing decoded)
+            plan = plan if isinstance(plan, dict) else None
+            size = _pair(plan.get("size")) if plan else None
+            colour_size = _pair(plan.get("colour")) if plan else None
+        else:
+            size, colour_size = (int(req["width"]), int(req["height"])), _pair(req.get("colour"))
+        if count and size is None:
+            raise _WorkerGone("the libav worker sent frames without their size")
+        frame_bytes = size[0] * size[1] if size else 0
+        colour_bytes = colour_size[0] * colour_size[1] * 3 if colour_size else 0
         grey = self._read_exact(count * frame_bytes, max(0.001, deadline - time.monotonic()))
         colour = None
-        if header.get("colour"):
+        if header.get("colour") and colour_bytes:
             colour = self._read_exact(count * colour_bytes, max(0.001, deadline - time.monotonic()))
         return Sampled(
             count,
@@ -171,6 +205,7 @@ class _Worker:
             int(header.get("errors", 0)),
             str(header.get("last_error", "")),
             int(header.get("decoded", 0)),
+            plan,
         )
 
     def kill(self) -> None:
@@ -275,7 +310,7 @@ def sample(
     path: Path,
     *,
     fps: float,
-    size: tuple[int, int],
+    size: tuple[int, int] | None,
     cap_s: float,
     max_frames: int,
     rotation: float,
@@ -284,19 +319,30 @@ def sample(
     max_pixels: int,
     colour_size: tuple[int, int] | None,
     timeout: float,
+    plan: dict[str, Any] | None = None,
+    timeout_for: Callable[[float], float] | None = None,
 ) -> Sampled:
     """Sample `path` in the worker (see libav_worker.py for the sampling rule).
+
+    With `size` None the file has not been probed: `plan` gives ``long_side``,
+    ``colour_long_side`` (or None), ``colour_max_s`` and ``limit_s`` (most
+    seconds examined), and the worker takes the display size, rotation and
+    duration from the stream itself and returns what it chose in
+    `Sampled.plan`; `cap_s` and `rotation` are then unused, and once the
+    worker has read the duration the time limit becomes
+    ``min(timeout, timeout_for(seconds examined))``.
 
     Raises:
         BadInputError: libav cannot open the file or finds no video in it.
         ProcessingError: the time limit passed, or the worker crashed on this file.
     """
-    w, h = size
+    w, h = size if size is not None else (None, None)
     req = {
         "path": str(path),
         "fps": fps,
         "width": w,
         "height": h,
+        "plan": plan if size is None else None,
         "cap_s": cap_s,
         "max_frames": max_frames,
         "rotation": rotation,
@@ -308,21 +354,28 @@ def sample(
         "max_pixels": max_pixels,
         "colour": list(colour_size) if colour_size else None,
     }
-    cw, ch = colour_size or (0, 0)
+    if size is None and plan is None:
+        raise ValueError("sample() needs a size or a plan")
     with _lock:
         worker = _started()
         try:
-            return worker.request(req, frame_bytes=w * h, colour_bytes=cw * ch * 3, timeout=timeout)
+            return worker.request(req, timeout=timeout, timeout_for=timeout_for)
         except _Refused as exc:
             if exc.kind == "request":
                 raise ProcessingError(f"{path}: the libav worker refused the request ({exc})") from exc
+            if exc.kind == "failed":
+                raise ProcessingError(
+                    f"{path}: the decoder failed on this file ({exc}); the file is damaged or hostile "
+                    f"(set {DECODER_ENV}=ffmpeg to try the ffmpeg command line)"
+                ) from exc
             raise BadInputError(
                 f"{path}: no frame could be decoded ({exc}); the file is damaged or not a video"
             ) from exc
         except _TimedOut as exc:
             _discard(worker)
+            limit = float(exc.args[0]) if exc.args else timeout
             raise ProcessingError(
-                f"{path}: decoding did not finish within {timeout:.0f} s; input refused as too slow to decode"
+                f"{path}: decoding did not finish within {limit:.0f} s; input refused as too slow to decode"
             ) from exc
         except (_WorkerGone, OSError, ValueError) as exc:
             _discard(worker)

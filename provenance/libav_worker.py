@@ -62,11 +62,18 @@ def _reply(out: BinaryIO, header: dict[str, Any], *payload: bytes) -> None:
 
 def _first_video(container: Any) -> Any:
     for stream in container.streams.video:
-        cc = stream.codec_context
+        cc = stream.codec_context  # None when libav has no decoder for the codec
         attached = bool(int(stream.disposition) & 0x0400)  # AV_DISPOSITION_ATTACHED_PIC: cover art
-        if cc.width > 0 and cc.height > 0 and not attached:
+        if cc is not None and cc.width > 0 and cc.height > 0 and not attached:
             return stream
     return None
+
+
+def work_size(width: int, height: int, long_side: int) -> tuple[int, int]:
+    """`provenance.frames.work_size`, repeated here so the worker imports nothing of the package
+    (tests/test_libav.py holds the two equal)."""
+    scale = long_side / max(width, height)
+    return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
 
 
 #: ffmpeg's autorotate filters for a clockwise display rotation (fftools, ffmpeg 5.1).
@@ -117,20 +124,41 @@ class _Scaler:
 class _Sampler:
     """Turns decoded frames (in showing order) into one sample per tick."""
 
-    def __init__(self, req: dict[str, Any], stream: Any) -> None:
+    def __init__(self, req: dict[str, Any], stream: Any, cap_s: float) -> None:
         self.fps = float(req["fps"])
-        self.cap_s = float(req["cap_s"])
+        self.cap_s = cap_s
         self.max_frames = int(req["max_frames"])
-        clockwise = round(-float(req.get("rotation") or 0.0) / 90.0) % 4 * 90
-        self.grey_of = _Scaler(stream, (int(req["width"]), int(req["height"])), "gray", clockwise)
-        colour = req.get("colour")
-        self.colour_of = None if colour is None else _Scaler(stream, (colour[0], colour[1]), "rgb24", clockwise)
+        self.req, self.stream = req, stream
+        self.plan: dict[str, Any] | None = None
+        self.grey_of: _Scaler | None = None
+        self.colour_of: _Scaler | None = None
+        if req.get("width") is not None:
+            clockwise = round(-float(req.get("rotation") or 0.0) / 90.0) % 4 * 90
+            self._scalers((int(req["width"]), int(req["height"])), req.get("colour"), clockwise)
         self.grey: list[bytes] = []
         self.colour: list[bytes] = []
         self.prev: Any = None
         self.prev_t = -math.inf
         self.prev_shown = 0.0
         self.tick = 0
+
+    def _scalers(self, size: tuple[int, int], colour: Any, clockwise: int) -> None:
+        self.grey_of = _Scaler(self.stream, size, "gray", clockwise)
+        self.colour_of = None if colour is None else _Scaler(self.stream, (colour[0], colour[1]), "rgb24", clockwise)
+
+    def _plan_from(self, frame: Any) -> None:
+        """Plan mode: sizes from the stream and the first frame's display rotation, as `frames` would."""
+        plan = self.req["plan"]
+        # PyAV's rotation is the display matrix's counter-clockwise angle, as ffprobe's.
+        clockwise = round(-float(getattr(frame, "rotation", 0) or 0) / 90.0) % 4 * 90
+        cc = self.stream.codec_context
+        display = (cc.height, cc.width) if clockwise % 180 == 90 else (cc.width, cc.height)
+        size = work_size(*display, int(plan["long_side"]))
+        colour = None
+        if plan.get("colour_long_side") and 0 < plan["examined_s"] <= float(plan["colour_max_s"]):
+            colour = work_size(*display, int(plan["colour_long_side"]))
+        self._scalers(size, colour, clockwise)
+        self.plan = {**plan, "display": list(display), "size": list(size), "colour": colour, "clockwise": clockwise}
 
     @property
     def full(self) -> bool:
@@ -140,6 +168,7 @@ class _Sampler:
         grey = colour = None
         while self.tick / self.fps < t - EPS and self.tick / self.fps < self.cap_s and not self.full:
             if grey is None:
+                assert self.grey_of is not None
                 grey = self.grey_of(self.prev)
                 colour = self.colour_of(self.prev) if self.colour_of is not None else None
             self.grey.append(grey)
@@ -150,6 +179,8 @@ class _Sampler:
     def add(self, frame: Any, t: float, shown_s: float) -> None:
         if t < self.prev_t:  # out of order (a damaged stream): the later-shown frame stands
             return
+        if self.grey_of is None:
+            self._plan_from(frame)
         if self.prev is not None:
             self._emit_prev_until(t)
         self.prev, self.prev_t, self.prev_shown = frame, t, shown_s
@@ -173,8 +204,12 @@ def _sample_ticks(times: list[float], t: float, fps: float) -> bool:
     return k / fps + EPS < min(later)
 
 
-def sample(req: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
-    """Decode one file as `req` asks; returns the reply header and payload parts."""
+def sample(req: dict[str, Any], announce: Any = None) -> tuple[dict[str, Any], list[bytes]]:
+    """Decode one file as `req` asks; returns the reply header and payload parts.
+
+    In plan mode `announce` is called with ``{"examined_s": ...}`` before
+    decoding starts, so the caller can set its time limit by the length.
+    """
     import av
     import av.logging
 
@@ -203,7 +238,17 @@ def sample(req: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
         tb = float(stream.time_base) if stream.time_base else 0.0
         rate = float(stream.guessed_rate or stream.average_rate or 0) or float(req["fps"])
         start = container.start_time / 1e6 if container.start_time is not None else 0.0
-        sampler = _Sampler(req, stream)
+        if req.get("plan") is not None:  # the caller has not probed the file: the container's own facts
+            plan = req["plan"]
+            declared = container.duration / 1e6 if container.duration and container.duration > 0 else 0.0
+            examined = min(declared, float(plan["limit_s"])) if declared > 0 else float(plan["limit_s"])
+            req["plan"] = {**plan, "duration_s": declared, "examined_s": examined}
+            cap_s = examined + 1
+            if announce is not None:
+                announce({"examined_s": examined})
+        else:
+            cap_s = float(req["cap_s"])
+        sampler = _Sampler(req, stream, cap_s)
         fps = sampler.fps
         stop_at = sampler.cap_s + READ_PAST_S
         window: deque[Any] = deque()
@@ -285,6 +330,7 @@ def sample(req: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
         "errors": errors,
         "decoded": decoded,
         "last_error": messages[-1][-200:] if messages else "",
+        "plan": sampler.plan,
     }
     parts = [b"".join(sampler.grey)]
     if header["colour"]:
@@ -302,9 +348,11 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
     for line in iter(inp.readline, b""):
         try:
             req = json.loads(line)
-            header, parts = sample(req)
+            header, parts = sample(req, lambda line: _reply(out, line))
         except (KeyError, TypeError, ValueError) as exc:
             header, parts = {"ok": False, "kind": "request", "message": f"{type(exc).__name__}: {exc}"}, []
+        except Exception as exc:  # noqa: BLE001 - whatever libav or PyAV raised on this file ends this file only
+            header, parts = {"ok": False, "kind": "failed", "message": f"{type(exc).__name__}: {exc}"}, []
         _reply(out, header, *parts)
 
 

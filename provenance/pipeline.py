@@ -20,12 +20,13 @@ from . import match as match_mod
 from .c2pa import ContentCredentials, read_content_credentials
 from .claims import Claim
 from .compare import frame_alterations
+from .errors import BadInputError, ProcessingError
 from .hashing import ALGORITHM, MIN_FRAME_STD, REGION_BOX, REGION_INNER, REGIONS, VARIANT_FULL, Rect, hash_query
 from .index import Index, open_index
 from .ingest import REF_FPS, sha256_of
 from .match import MatchSegment
 from .metadata import inspect
-from .probe import MediaFacts, probe
+from .probe import MediaFacts, image_format, probe
 from .report import InputFacts, Report
 from .report.images import THUMB_LONG_SIDE, MatchFrames, make_keyframes
 from .verdict import MIN_INFORMATIVE_FRAMES, decide
@@ -114,15 +115,53 @@ def check(
 
 
 def _check(path: Path, idx: Index, *, keyframes: bool = True, claim: Claim | None = None) -> Report:
-    frames_mod.libav.warm()  # the decoder worker starts (once per process) while ffprobe runs
-    facts = probe(path)
     # The file's digest, its content credentials and ffmpeg's version string
-    # are read while ffmpeg decodes (all three wait on I/O or a subprocess).
+    # are read while the clip decodes (all three wait on I/O or a subprocess).
     with ThreadPoolExecutor(max_workers=1) as side:
+        facts, early = _probe_while_sampling(path, side, keyframes=keyframes)
         sha_job = side.submit(sha256_of, path)
         credentials_job = side.submit(read_content_credentials, path)
         version_job = side.submit(tools.ffmpeg_version)
-        return _checked(path, idx, facts, sha_job, credentials_job, version_job, keyframes=keyframes, claim=claim)
+        return _checked(
+            path, idx, facts, sha_job, credentials_job, version_job, keyframes=keyframes, claim=claim, early=early
+        )
+
+
+def _probe_while_sampling(
+    path: Path, side: ThreadPoolExecutor, *, keyframes: bool
+) -> tuple[MediaFacts, frames_mod.Frames | None]:
+    """Probe the clip with ffprobe on `side` while the libav worker samples it (`frames.sample_unprobed`).
+
+    Returns the facts and the samples, or None for the samples when the
+    clip is a still image, libav is not the decoder, or the decoder read the
+    stream differently from ffprobe (then `extract_frames` samples it again).
+    The probe's verdict on the file comes first: a file ffprobe refuses is
+    refused with its message whatever the worker made of it. Saves the
+    probe's time on the wall clock (~0.1 s a clip).
+    """
+    if not (frames_mod.libav.available() and path.is_file()) or image_format(path) is not None:
+        return probe(path), None  # (a named pipe must not be opened: probe refuses it first)
+    probe_job = side.submit(probe, path)
+    early: frames_mod.Unprobed | None = None
+    failed: ProcessingError | None = None
+    try:
+        early = frames_mod.sample_unprobed(
+            path,
+            fps=QUERY_FPS,
+            max_duration_s=MAX_QUERY_DURATION_S,
+            decoding=QUERY_DECODING,
+            colour_long_side=THUMB_LONG_SIDE if keyframes else None,
+        )
+    except ProcessingError as exc:  # a time limit or a crash: the same decode would meet it again
+        failed = exc
+    except BadInputError:
+        pass  # extract_frames, with the probe's facts, says why in the usual words
+    facts = probe_job.result()
+    if facts.kind == "image":
+        return facts, None
+    if failed is not None:
+        raise failed
+    return facts, frames_mod.frames_from(early, facts) if early is not None else None
 
 
 def _checked(
@@ -135,8 +174,9 @@ def _checked(
     *,
     keyframes: bool,
     claim: Claim | None,
+    early: frames_mod.Frames | None = None,
 ) -> Report:
-    sampled = frames_mod.extract_frames(
+    sampled = early or frames_mod.extract_frames(
         path,
         fps=QUERY_FPS,
         facts=facts,
@@ -207,7 +247,7 @@ def _checked(
             "name": "provenance",
             "version": __version__,
             "ffmpeg_version": version_job.result(),
-            "decoder": frames_mod.decoder(),
+            "decoder": frames_mod.decoder(still=facts.kind == "image"),
             "hash_algorithm": ALGORITHM,
             "thresholds": thresholds(),
         },

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import lavfi_clip, libav_sample
 
-from provenance import frames, libav
+from provenance import frames, libav, libav_worker
 from provenance.errors import BadInputError, ProcessingError
 from provenance.frames import Decoding, extract_frames
 from provenance.pipeline import QUERY_DECODING
@@ -153,3 +154,46 @@ def test_a_file_libav_cannot_open_is_bad_input(tmp_path: Path) -> None:
     junk.write_bytes(b"\x00" * 4096)
     with pytest.raises(BadInputError, match=r"junk\.mp4: no frame could be decoded"):
         libav_sample(junk, size=(64, 48), cap_s=3.0, max_frames=10)
+
+
+@pytest.mark.parametrize("clip", ["testsrc_clip", "rotated_clip", "half_clip"])
+def test_sampling_before_the_probe_gives_what_extract_frames_gives(clip: str, request: pytest.FixtureRequest) -> None:
+    # `provenance check` samples while ffprobe runs; the worker reads the
+    # display size, rotation and duration from the stream itself.
+    path = request.getfixturevalue(clip)
+    early = frames.sample_unprobed(path, fps=4.0, decoding=QUERY_DECODING, colour_long_side=96)
+    facts = probe(path)
+    got = frames.frames_from(early, facts)
+    want = extract_frames(path, fps=4.0, facts=facts, decoding=QUERY_DECODING, colour_long_side=96)
+    assert got is not None
+    assert np.array_equal(got.images, want.images)
+    assert got.colour is not None and want.colour is not None and np.array_equal(got.colour, want.colour)
+    assert got.unreadable == want.unreadable and got.warnings == want.warnings
+
+
+def test_samples_taken_on_other_facts_than_the_probe_are_not_used(rotated_clip: Path) -> None:
+    early = frames.sample_unprobed(rotated_clip, fps=4.0)
+    facts = probe(rotated_clip)
+    assert frames.frames_from(early, facts) is not None
+    assert frames.frames_from(early, replace(facts, rotation=0.0)) is None
+    assert frames.frames_from(early, replace(facts, duration_s=facts.duration_s + 2.0)) is None
+
+
+def test_the_workers_frame_size_rule_is_the_librarys() -> None:
+    sizes = [
+        (w, h) for w in (2, 3, 176, 320, 719, 720, 1080, 1280, 1920, 3840) for h in (2, 5, 144, 240, 405, 720, 1920)
+    ]
+    for long_side in (64, 128, 320):
+        assert all(libav_worker.work_size(w, h, long_side) == frames.work_size(w, h, long_side) for w, h in sizes)
+
+
+def test_sampling_before_the_probe_keeps_the_time_limit_of_the_clips_length(
+    testsrc_clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before the probe only the file's size bounds the length (60 s or more);
+    # once the worker has read the clip's 4 s, the limit is that of 4 s.
+    monkeypatch.setattr(frames, "_decode_timeout", lambda seconds: 1000.0 if seconds >= 60 else 0.001)
+    with pytest.raises(ProcessingError, match="did not finish within 0 s"):
+        frames.sample_unprobed(testsrc_clip, fps=4.0)
+    monkeypatch.undo()
+    assert len(frames.sample_unprobed(testsrc_clip, fps=4.0).sampled.grey) > 0
