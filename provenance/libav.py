@@ -168,11 +168,7 @@ class _Worker:
         import time
 
         deadline = time.monotonic() + timeout
-        stdin = self.proc.stdin
-        assert stdin is not None
-        stdin.write(json.dumps(req).encode() + b"\n")
-        stdin.flush()
-        header = self._read_header(max(0.001, deadline - time.monotonic()), "decoding")
+        header = self._ask(req, deadline)
         if "examined_s" in header and "ok" not in header:  # plan mode: the limit follows the length found
             if timeout_for is not None:
                 limit[0] = min(timeout, float(timeout_for(float(header["examined_s"]))))
@@ -207,6 +203,30 @@ class _Worker:
             int(header.get("decoded", 0)),
             plan,
         )
+
+    def _ask(self, req: dict[str, Any], deadline: float) -> dict[str, Any]:
+        """Send one request; its first reply line."""
+        import time
+
+        stdin = self.proc.stdin
+        assert stdin is not None
+        stdin.write(json.dumps(req).encode() + b"\n")
+        stdin.flush()
+        return self._read_header(max(0.001, deadline - time.monotonic()), "decoding")
+
+    def grab(self, req: dict[str, Any], *, timeout: float) -> dict[float, bytes]:
+        import time
+
+        deadline = time.monotonic() + timeout
+        header = self._ask(req, deadline)
+        if not header.get("ok"):
+            raise _Refused(str(header.get("message", "unknown error"))[:300], str(header.get("kind", "")))
+        found = [float(t) for t in header.get("found", [])]
+        if not set(found) <= set(req["targets"]):
+            raise _WorkerGone("the libav worker sent frames for times it was not asked for")
+        frame_bytes = int(req["width"]) * int(req["height"]) * 3
+        data = self._read_exact(len(found) * frame_bytes, max(0.001, deadline - time.monotonic()))
+        return {t: data[i * frame_bytes : (i + 1) * frame_bytes] for i, t in enumerate(found)}
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -383,6 +403,50 @@ def sample(
                 f"{path}: the decoder crashed on this file ({exc}); the file is damaged or hostile "
                 f"(set {DECODER_ENV}=ffmpeg to try the ffmpeg command line)"
             ) from exc
+
+
+def grab(
+    path: Path,
+    targets: list[float],
+    *,
+    size: tuple[int, int],
+    format_whitelist: str,
+    max_pixels: int,
+    timeout: float,
+) -> dict[float, bytes]:
+    """RGB frames (``size``, display orientation) for each target time: the first frame shown at or after it.
+
+    One decode from the start to just past the last target. Targets with no
+    frame (past the end, or undecodable) are missing from the result.
+
+    Raises:
+        BadInputError: libav cannot open the file.
+        ProcessingError: the time limit passed, or the worker crashed on this file.
+    """
+    w, h = size
+    req = {
+        "op": "grab",
+        "path": str(path),
+        "targets": sorted({round(float(t), 6) for t in targets}),
+        "width": w,
+        "height": h,
+        "format_whitelist": format_whitelist,
+        "max_pixels": max_pixels,
+    }
+    with _lock:
+        worker = _started()
+        try:
+            return worker.grab(req, timeout=timeout)
+        except _Refused as exc:
+            raise BadInputError(f"{path}: no frame could be decoded ({exc})") from exc
+        except _TimedOut as exc:
+            _discard(worker)
+            raise ProcessingError(
+                f"{path}: decoding did not finish within {timeout:.0f} s; input refused as too slow to decode"
+            ) from exc
+        except (_WorkerGone, OSError, ValueError) as exc:
+            _discard(worker)
+            raise ProcessingError(f"{path}: the decoder crashed on this file ({exc})") from exc
 
 
 def _discard(worker: _Worker) -> None:

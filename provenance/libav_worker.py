@@ -195,6 +195,18 @@ class _Sampler:
         return self.full or self.tick / self.fps >= self.cap_s
 
 
+def _packets(container: Any, stream: Any, start: float, stop_at: float) -> Any:
+    """The stream's packets with data, in decode order, until one is decoded past `stop_at` seconds."""
+    tb = float(stream.time_base) if stream.time_base else 0.0
+    for packet in container.demux(stream):
+        if packet.size == 0:
+            continue
+        dts = packet.dts if packet.dts is not None else packet.pts
+        if dts is not None and tb and dts * tb - start > stop_at:
+            return
+        yield packet
+
+
 def _sample_ticks(times: list[float], t: float, fps: float) -> bool:
     """Whether the frame shown at `t` is some tick's sample, given the showing times near it."""
     later = [x for x in times if x > t + EPS]
@@ -297,12 +309,7 @@ def sample(req: dict[str, Any], announce: Any = None) -> tuple[dict[str, Any], l
 
         going = True
         try:
-            for packet in container.demux(stream):
-                if packet.size == 0:
-                    continue
-                dts = packet.dts if packet.dts is not None else packet.pts
-                if dts is not None and tb and dts * tb - start > stop_at:
-                    break
+            for packet in _packets(container, stream, start, stop_at):
                 window.append(packet)
                 if len(window) > LOOKAHEAD_PACKETS and not release(window.popleft()):
                     going = False
@@ -338,6 +345,94 @@ def sample(req: dict[str, Any], announce: Any = None) -> tuple[dict[str, Any], l
     return header, parts
 
 
+def _first_at_or_after(times: list[float], t: float, targets: list[float]) -> bool:
+    """Whether the frame shown at `t` is the first at or after some target, given the showing times near it."""
+    earlier = [x for x in times if x < t - EPS]
+    if not earlier or not any(x > t + EPS for x in times):
+        return True  # no known predecessor or successor: decode it in full
+    before = max(earlier)
+    return any(before + EPS < target <= t + EPS for target in targets)
+
+
+def grab(req: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
+    """Colour frames, for each target time the first frame shown at or after it (as the report's ffmpeg grab).
+
+    One decode from the start up to the last target; frames nothing refers
+    to are skipped unless they are some target's frame.
+    """
+    import av
+
+    targets = sorted({float(t) for t in req["targets"]})
+    w, h = int(req["width"]), int(req["height"])
+    try:
+        container = av.open(
+            "file:" + str(req["path"]),
+            container_options={"protocol_whitelist": "file", "format_whitelist": str(req["format_whitelist"])},
+        )
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        return {"ok": False, "kind": "bad_input", "message": str(exc)}, []
+    found: dict[float, bytes] = {}
+    with container:
+        stream = _first_video(container)
+        if stream is None:
+            return {"ok": False, "kind": "bad_input", "message": "no video stream with a frame size"}, []
+        cc = stream.codec_context
+        cc.options = {"max_pixels": str(int(req["max_pixels"]))}
+        tb = float(stream.time_base) if stream.time_base else 0.0
+        start = container.start_time / 1e6 if container.start_time is not None else 0.0
+        scaler: _Scaler | None = None
+        pending = list(targets)
+        window: deque[Any] = deque()
+        history: deque[float] = deque(maxlen=LOOKAHEAD_PACKETS)
+        stop_at = targets[-1] + READ_PAST_S if targets else 0.0
+
+        def when(item: Any) -> float | None:
+            return None if item.pts is None or not tb else item.pts * tb - start
+
+        def take(frames: Any) -> None:
+            nonlocal scaler
+            for frame in frames:
+                t = when(frame)
+                if t is None or not pending or t < pending[0] - EPS:
+                    continue
+                if scaler is None:
+                    clockwise = round(-float(getattr(frame, "rotation", 0) or 0) / 90.0) % 4 * 90
+                    scaler = _Scaler(stream, (w, h), "rgb24", clockwise)
+                rgb = scaler(frame)
+                while pending and pending[0] <= t + EPS:
+                    found[pending.pop(0)] = rgb
+
+        def release(packet: Any) -> None:
+            t = when(packet)
+            near = list(history) + [x for x in (when(p) for p in window) if x is not None]
+            needed = t is None or _first_at_or_after(near, t, pending)
+            cc.skip_frame = "DEFAULT" if needed else "NONREF"
+            if t is not None:
+                history.append(t)
+            try:
+                take(cc.decode(packet))
+            except av.FFmpegError:
+                pass  # a damaged packet: the target takes the next frame that decodes
+
+        try:
+            for packet in _packets(container, stream, start, stop_at):
+                if not pending:
+                    break
+                window.append(packet)
+                if len(window) > LOOKAHEAD_PACKETS:
+                    release(window.popleft())
+            while pending and window:
+                release(window.popleft())
+            if pending:
+                cc.skip_frame = "DEFAULT"
+                take(cc.decode(None))
+        except av.FFmpegError:
+            pass  # the demuxer gave up: what was found stands
+    order = [t for t in targets if t in found]
+    header = {"ok": True, "found": order, "count": len(order), "width": w, "height": h}
+    return header, [found[t] for t in order]
+
+
 def serve(inp: BinaryIO, out: BinaryIO) -> None:
     """Answer requests until `inp` closes."""
     import av
@@ -348,7 +443,10 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
     for line in iter(inp.readline, b""):
         try:
             req = json.loads(line)
-            header, parts = sample(req, lambda line: _reply(out, line))
+            if req.get("op") == "grab":
+                header, parts = grab(req)
+            else:
+                header, parts = sample(req, lambda line: _reply(out, line))
         except (KeyError, TypeError, ValueError) as exc:
             header, parts = {"ok": False, "kind": "request", "message": f"{type(exc).__name__}: {exc}"}, []
         except Exception as exc:  # noqa: BLE001 - whatever libav or PyAV raised on this file ends this file only

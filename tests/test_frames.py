@@ -272,7 +272,7 @@ def test_query_decoding_keeps_every_sample_on_its_tick(tmp_path: Path) -> None:
 def test_report_frames_one_pass_and_seeks_agree(frame_counter_clip: Path, testsrc_clip: Path) -> None:
     # The one-pass grab reads only up to just past the last wanted time; it
     # must give the same frames as seeking to each (the first frame at or after it).
-    from provenance.report.images import _grab_seeking, _grab_sequential, grab_frames
+    from provenance.report.images import _grab_libav, _grab_seeking, _grab_sequential, grab_frames
 
     facts = probe(frame_counter_clip)
     wanted = [0.5, 1.0, 1.96, 2.0]  # 1.96 s is frame 49 exactly; the last lands on frame 50
@@ -281,6 +281,9 @@ def test_report_frames_one_pass_and_seeks_agree(frame_counter_clip: Path, testsr
     assert one_pass is not None
     seeks = _grab_seeking(frame_counter_clip, wanted, w, h)
     assert all(a is not None and b is not None and np.array_equal(a, b) for a, b in zip(one_pass, seeks, strict=True))
+    in_worker = _grab_libav(frame_counter_clip, wanted, w, h, facts.duration_s)  # the libav worker's one pass
+    assert in_worker is not None
+    assert all(a is not None and np.array_equal(a, b) for a, b in zip(in_worker, seeks, strict=True))
     levels = [round(float(f.mean()) / 2) for f in one_pass]  # frame N is grey 2N
     assert levels == [13, 25, 49, 50]  # 0.5 s falls between frames 12 and 13
     # Frames wanted late in a file go through seeks and still come back.

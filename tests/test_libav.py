@@ -197,3 +197,19 @@ def test_sampling_before_the_probe_keeps_the_time_limit_of_the_clips_length(
         frames.sample_unprobed(testsrc_clip, fps=4.0)
     monkeypatch.undo()
     assert len(frames.sample_unprobed(testsrc_clip, fps=4.0).sampled.grey) > 0
+
+
+@pytest.mark.parametrize("clip", ["bframes_clip", "rotated_clip", "counter_bframes_clip"])
+def test_report_frames_from_the_worker_are_ffmpegs(clip: str, request: pytest.FixtureRequest) -> None:
+    # The first frame at or after each time, in colour, byte for byte what the
+    # ffmpeg grab gives (same filter chain), though unneeded unreferenced frames are skipped.
+    from provenance.report.images import _grab_libav, _grab_seeking
+
+    path = request.getfixturevalue(clip)
+    facts = probe(path)
+    w, h = frames.work_size(*facts.display_size, 96)
+    wanted = [0.0, 0.33, 0.5, 1.02, 1.5, 2.2, 2.2]
+    ours = _grab_libav(path, wanted, w, h, facts.duration_s)
+    theirs = _grab_seeking(path, wanted, w, h)
+    assert ours is not None
+    assert all(b is not None and np.array_equal(a, b) for a, b in zip(ours, theirs, strict=True))

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import tools
+from .. import libav, tools
 from ..errors import ProvenanceError
 from ..probe import MediaFacts
 
@@ -304,10 +304,35 @@ def grab_frames(
     # A single pass decodes only up to the last wanted frame: worth it when
     # that is no further in than the seeks would decode in all.
     if max(wanted) + SEQUENTIAL_MARGIN_S <= SEQUENTIAL_SECONDS_PER_FRAME * len(set(wanted)):
-        found = _grab_sequential(path, wanted, w, h, media.duration_s)
+        found = _grab_libav(path, wanted, w, h, media.duration_s) if libav.available() else None
+        found = found or _grab_sequential(path, wanted, w, h, media.duration_s)
         if found is not None:
             return found
     return _grab_seeking(path, wanted, w, h)
+
+
+def _grab_libav(
+    path: Path | str, wanted: list[float], w: int, h: int, duration: float
+) -> list[np.ndarray | None] | None:
+    """The one-pass grab in the libav worker (no process start; frames no target needs and nothing
+    refers to are skipped); None when it did not find every frame (the caller falls back)."""
+    try:
+        got = libav.grab(
+            tools.regular_file(path),
+            wanted,
+            size=(w, h),
+            format_whitelist=tools.FORMAT_WHITELIST,
+            max_pixels=tools.MAX_FRAME_PIXELS,
+            timeout=60 + duration,
+        )
+    except ProvenanceError as exc:
+        if exc.exit_code == 3:
+            raise
+        return None
+    frames = {t: np.frombuffer(got[round(t, 6)], np.uint8).reshape(h, w, 3) for t in wanted if round(t, 6) in got}
+    if len(frames) != len(set(wanted)):
+        return None
+    return [frames[t] for t in wanted]
 
 
 def _still(path: Path | str, n: int, long_side: int) -> list[np.ndarray | None]:
