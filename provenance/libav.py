@@ -93,7 +93,7 @@ class _Worker:
 
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-s", str(_WORKER_SCRIPT), str(WORKER_MEMORY_BYTES)],
+            [sys.executable, str(_WORKER_SCRIPT), str(WORKER_MEMORY_BYTES)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -7,8 +7,12 @@ so it starts in ~0.1 s and then serves requests until its stdin closes.
 Protocol, one request at a time. Request: one JSON line on stdin. Reply: one
 JSON line on stdout (``{"ok": true, "count": N, ...}`` or ``{"ok": false,
 "kind": ..., "message": ...}``), then for a good reply N grey frames
-(``height*width`` bytes each) and, when asked, N RGB frames. At start the
-worker writes one JSON line with its PyAV and libav versions.
+(``height*width`` bytes each) and, when asked, N RGB frames. A sampling
+request without a size (``"plan"``, the file not yet probed) first gets a
+line ``{"examined_s": S}`` once the worker has read the duration; the sizes
+it chose come back in the reply's ``"plan"``. A ``{"op": "grab"}`` request
+gets one RGB frame per target time it found (`grab`). At start the worker
+writes one JSON line with its PyAV and libav versions.
 
 Sampling follows ffmpeg's ``fps=R:round=up`` filter as `frames.extract_frames`
 uses it: the sample for tick k is the last frame shown at or before k/R
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import resource
 import signal
@@ -455,6 +460,10 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
 
 
 def main() -> None:
+    # Run as a script, Python puts this file's folder first on the import path:
+    # the package's own modules (probe, tools, ...) must not stand in for others.
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
     # Ctrl-C reaches the whole process group; the caller decides how to stop, and
     # when it exits this process reads the end of its stdin and exits too.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
