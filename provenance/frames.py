@@ -1,7 +1,9 @@
 """Stage 3, frames: sample a clip into small grey frames with timestamps.
 
-ffmpeg decodes once, samples at a fixed rate and scales inside the filter
-graph (built with ffmpeg-python), so Python only ever sees small arrays::
+The file is decoded once, sampled at a fixed rate and scaled inside a
+libavfilter chain, by the libav worker (`provenance.libav`) or by one ffmpeg
+command (filter graph built with ffmpeg-python, ``PROVENANCE_DECODER=ffmpeg``),
+so Python only ever sees small arrays::
 
     >>> frames = extract_frames("samples/viral.mp4", facts=probe("samples/viral.mp4"), fps=4)
     >>> frames.images.shape[1:], frames.times[:3]

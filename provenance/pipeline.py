@@ -56,6 +56,10 @@ QUERY_FPS = 4.0
 #: samples/viral.mp4's match lost its last 1.5 s (reference 1.94-7.49 s
 #: against 2.0-8.25 s, truth 2-9 s); skipping the filter on every frame lets
 #: the difference build up until the next keyframe on low-bitrate clips.
+#: `skip_unsampled` (the libav worker) skips only frames that are no tick's
+#: sample and that nothing refers to, so every sample is still the frame a
+#: full decode gives: 0.438 -> 0.286 s CPU per development query
+#: (docs/benchmark.md).
 QUERY_DECODING = frames_mod.Decoding(threads=1, skip_loop_filter="noref", skip_unsampled=True)
 #: Most seconds of a query examined; the rest is reported as not examined.
 #: Query hashing holds every sampled frame several times over (content box,
@@ -176,13 +180,17 @@ def _checked(
     claim: Claim | None,
     early: frames_mod.Frames | None = None,
 ) -> Report:
-    sampled = early or frames_mod.extract_frames(
-        path,
-        fps=QUERY_FPS,
-        facts=facts,
-        max_duration_s=MAX_QUERY_DURATION_S,
-        decoding=QUERY_DECODING,
-        colour_long_side=THUMB_LONG_SIDE if keyframes else None,
+    sampled = (
+        early
+        if early is not None
+        else frames_mod.extract_frames(
+            path,
+            fps=QUERY_FPS,
+            facts=facts,
+            max_duration_s=MAX_QUERY_DURATION_S,
+            decoding=QUERY_DECODING,
+            colour_long_side=THUMB_LONG_SIDE if keyframes else None,
+        )
     )
     hashes, content_box, inner_rect = hash_query(sampled.times, sampled.images)
     informative = len(hashes.select(VARIANT_FULL))
