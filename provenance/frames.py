@@ -245,10 +245,9 @@ class _Raw:
         return cls(got.count, got.grey, got.errors, got.last_error, "", colour)
 
 
-def _examined(facts_duration: float, size_bytes: int, max_duration_s: float) -> tuple[float, float]:
-    """(seconds examined, the limit) for a file declaring `facts_duration` seconds in `size_bytes`."""
-    limit = min(max_duration_s, max(MIN_EXAMINED_S, size_bytes / MIN_BYTES_PER_S))
-    return min(facts_duration, limit), limit
+def _held_by(size_bytes: int) -> float:
+    """Most seconds of video a file of `size_bytes` is examined for (`MIN_BYTES_PER_S`, `MIN_EXAMINED_S`)."""
+    return max(MIN_EXAMINED_S, size_bytes / MIN_BYTES_PER_S)
 
 
 def _plan(
@@ -265,10 +264,11 @@ def _plan(
             f"{MAX_FRAME_PIXELS} pixels accepted; the file is damaged or hostile"
         )
     disp_w, disp_h = facts.display_size
-    duration, limit = _examined(facts.duration_s, facts.size_bytes, max_duration_s)
+    by_size = _held_by(facts.size_bytes)
+    limit = min(max_duration_s, by_size)
+    duration = min(facts.duration_s, limit)
     warnings = []
     if facts.duration_s > limit:
-        by_size = max(MIN_EXAMINED_S, facts.size_bytes / MIN_BYTES_PER_S)
         why = f": {facts.size_bytes} bytes cannot hold {facts.duration_s:.0f} s of video" if limit == by_size else ""
         warnings.append(f"only the first {limit:.0f} s of {facts.duration_s:.0f} s were examined{why}")
     keep_colour = colour_long_side is not None and 0 < duration <= COLOUR_MAX_S
@@ -344,7 +344,7 @@ def sample_unprobed(
         BadInputError, ProcessingError: as `extract_frames`.
     """
     file = tools.regular_file(path)
-    limit = _examined(math.inf, file.stat().st_size, max_duration_s)[1]
+    limit = min(max_duration_s, _held_by(file.stat().st_size))
     got = libav.sample(
         file,
         fps=fps,

@@ -174,16 +174,14 @@ class _Worker:
                 limit[0] = min(timeout, float(timeout_for(float(header["examined_s"]))))
                 deadline = min(deadline, time.monotonic() + limit[0])
             header = self._read_header(max(0.001, deadline - time.monotonic()), "decoding")
-        if not header.get("ok"):
-            raise _Refused(str(header.get("message", "unknown error"))[:300], str(header.get("kind", "")))
+        _refused(header)
         count = int(header["count"])
         if count < 0 or count > int(req["max_frames"]):
             raise _WorkerGone(f"the libav worker announced {count} frames, more than asked for")
-        plan = header.get("plan") if req.get("plan") is not None else None
+        plan: dict[str, Any] | None = None
         if req.get("plan") is not None:  # sizes chosen by the worker (none when nothing decoded)
-            plan = plan if isinstance(plan, dict) else None
-            size = _pair(plan.get("size")) if plan else None
-            colour_size = _pair(plan.get("colour")) if plan else None
+            plan = header["plan"] if isinstance(header.get("plan"), dict) else None
+            size, colour_size = (_pair(plan.get("size")), _pair(plan.get("colour"))) if plan else (None, None)
         else:
             size, colour_size = (int(req["width"]), int(req["height"])), _pair(req.get("colour"))
         if count and size is None:
@@ -219,8 +217,7 @@ class _Worker:
 
         deadline = time.monotonic() + timeout
         header = self._ask(req, deadline)
-        if not header.get("ok"):
-            raise _Refused(str(header.get("message", "unknown error"))[:300], str(header.get("kind", "")))
+        _refused(header)
         found = [float(t) for t in header.get("found", [])]
         if not set(found) <= set(req["targets"]):
             raise _WorkerGone("the libav worker sent frames for times it was not asked for")
@@ -247,6 +244,12 @@ class _Worker:
         self.reader.join(timeout=5)
         if self.proc.stderr is not None:
             self.proc.stderr.close()
+
+
+def _refused(header: dict[str, Any]) -> None:
+    """Raise `_Refused` for a reply that says the worker could not do the request."""
+    if not header.get("ok"):
+        raise _Refused(str(header.get("message", "unknown error"))[:300], str(header.get("kind", "")))
 
 
 class _WorkerGone(Exception):
@@ -293,13 +296,6 @@ def _started() -> _Worker:
             f"or set {DECODER_ENV}=ffmpeg to decode with the ffmpeg command line"
         ) from exc
     return worker
-
-
-def warm() -> None:
-    """Start the worker now (it imports libav while the caller does other work)."""
-    if available():
-        with _lock:
-            _get()
 
 
 def versions() -> dict[str, Any]:
@@ -376,10 +372,15 @@ def sample(
     }
     if size is None and plan is None:
         raise ValueError("sample() needs a size or a plan")
+    return _in_worker(path, timeout, lambda worker: worker.request(req, timeout=timeout, timeout_for=timeout_for))
+
+
+def _in_worker(path: Path, timeout: float, call: Callable[[_Worker], Any]) -> Any:
+    """`call` with the started worker (lock held), its failures turned into the library's errors for `path`."""
     with _lock:
         worker = _started()
         try:
-            return worker.request(req, timeout=timeout, timeout_for=timeout_for)
+            return call(worker)
         except _Refused as exc:
             if exc.kind == "request":
                 raise ProcessingError(f"{path}: the libav worker refused the request ({exc})") from exc
@@ -433,20 +434,8 @@ def grab(
         "format_whitelist": format_whitelist,
         "max_pixels": max_pixels,
     }
-    with _lock:
-        worker = _started()
-        try:
-            return worker.grab(req, timeout=timeout)
-        except _Refused as exc:
-            raise BadInputError(f"{path}: no frame could be decoded ({exc})") from exc
-        except _TimedOut as exc:
-            _discard(worker)
-            raise ProcessingError(
-                f"{path}: decoding did not finish within {timeout:.0f} s; input refused as too slow to decode"
-            ) from exc
-        except (_WorkerGone, OSError, ValueError) as exc:
-            _discard(worker)
-            raise ProcessingError(f"{path}: the decoder crashed on this file ({exc})") from exc
+    found: dict[float, bytes] = _in_worker(path, timeout, lambda worker: worker.grab(req, timeout=timeout))
+    return found
 
 
 def _discard(worker: _Worker) -> None:

@@ -81,6 +81,11 @@ def work_size(width: int, height: int, long_side: int) -> tuple[int, int]:
     return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
 
 
+def _clockwise(counter_clockwise: float) -> int:
+    """A display rotation (counter-clockwise degrees, as ffprobe and PyAV give it) as clockwise 0/90/180/270."""
+    return round(-float(counter_clockwise or 0.0) / 90.0) % 4 * 90
+
+
 #: ffmpeg's autorotate filters for a clockwise display rotation (fftools, ffmpeg 5.1).
 ROTATE_FILTERS = {90: [("transpose", "clock")], 180: [("hflip", ""), ("vflip", "")], 270: [("transpose", "cclock")]}
 
@@ -138,7 +143,7 @@ class _Sampler:
         self.grey_of: _Scaler | None = None
         self.colour_of: _Scaler | None = None
         if req.get("width") is not None:
-            clockwise = round(-float(req.get("rotation") or 0.0) / 90.0) % 4 * 90
+            clockwise = _clockwise(req.get("rotation") or 0.0)
             self._scalers((int(req["width"]), int(req["height"])), req.get("colour"), clockwise)
         self.grey: list[bytes] = []
         self.colour: list[bytes] = []
@@ -154,8 +159,7 @@ class _Sampler:
     def _plan_from(self, frame: Any) -> None:
         """Plan mode: sizes from the stream and the first frame's display rotation, as `frames` would."""
         plan = self.req["plan"]
-        # PyAV's rotation is the display matrix's counter-clockwise angle, as ffprobe's.
-        clockwise = round(-float(getattr(frame, "rotation", 0) or 0) / 90.0) % 4 * 90
+        clockwise = _clockwise(getattr(frame, "rotation", 0))  # PyAV's angle is ffprobe's
         cc = self.stream.codec_context
         display = (cc.height, cc.width) if clockwise % 180 == 90 else (cc.width, cc.height)
         size = work_size(*display, int(plan["long_side"]))
@@ -200,16 +204,70 @@ class _Sampler:
         return self.full or self.tick / self.fps >= self.cap_s
 
 
-def _packets(container: Any, stream: Any, start: float, stop_at: float) -> Any:
-    """The stream's packets with data, in decode order, until one is decoded past `stop_at` seconds."""
+def _open(req: dict[str, Any]) -> tuple[Any, Any, dict[str, Any] | None]:
+    """(container, first video stream, None), confined as the command line is, or (None, None, refusal)."""
+    import av
+
+    try:
+        container = av.open(
+            "file:" + str(req["path"]),
+            container_options={"protocol_whitelist": "file", "format_whitelist": str(req["format_whitelist"])},
+        )
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        return None, None, {"ok": False, "kind": "bad_input", "message": str(exc)}
+    stream = _first_video(container)
+    if stream is None:
+        container.close()
+        return None, None, {"ok": False, "kind": "bad_input", "message": "no video stream with a frame size"}
+    options = {"max_pixels": str(int(req["max_pixels"]))}
+    if req.get("skip_loop_filter"):
+        options["skip_loop_filter"] = str(req["skip_loop_filter"])
+    stream.codec_context.options = options
+    return container, stream, None
+
+
+def _timeline(container: Any, stream: Any) -> Any:
+    """A function: seconds from the file's start of a stream timestamp (None without one)."""
     tb = float(stream.time_base) if stream.time_base else 0.0
+    start = container.start_time / 1e6 if container.start_time is not None else 0.0
+
+    def seconds(ts: int | None) -> float | None:
+        return None if ts is None or not tb else ts * tb - start
+
+    return seconds
+
+
+def _decode_ahead(container: Any, stream: Any, stop_at: float, skip: Any, decode: Any) -> None:
+    """Feed the stream's packets to `decode` in decode order, each with the skip_frame value
+    `skip(times, t)` gives from the showing times of the `LOOKAHEAD_PACKETS` packets on each
+    side; stop when `decode` returns False or a packet is decoded past `stop_at` seconds, else
+    flush the decoder with ``decode(None)``."""
+    cc = stream.codec_context
+    seconds = _timeline(container, stream)
+    window: deque[Any] = deque()
+    history: deque[float] = deque(maxlen=LOOKAHEAD_PACKETS)
+
+    def release(packet: Any) -> bool:
+        t = seconds(packet.pts)
+        cc.skip_frame = skip(list(history) + [x for x in (seconds(p.pts) for p in window) if x is not None], t)
+        if t is not None:
+            history.append(t)
+        return bool(decode(packet))
+
     for packet in container.demux(stream):
         if packet.size == 0:
             continue
-        dts = packet.dts if packet.dts is not None else packet.pts
-        if dts is not None and tb and dts * tb - start > stop_at:
+        decoded_at = seconds(packet.dts if packet.dts is not None else packet.pts)
+        if decoded_at is not None and decoded_at > stop_at:
+            break
+        window.append(packet)
+        if len(window) > LOOKAHEAD_PACKETS and not release(window.popleft()):
             return
-        yield packet
+    while window:
+        if not release(window.popleft()):
+            return
+    cc.skip_frame = "DEFAULT"
+    decode(None)
 
 
 def _sample_ticks(times: list[float], t: float, fps: float) -> bool:
@@ -230,31 +288,19 @@ def sample(req: dict[str, Any], announce: Any = None) -> tuple[dict[str, Any], l
     import av
     import av.logging
 
-    path = str(req["path"])
-    try:
-        container = av.open(
-            "file:" + path,
-            container_options={"protocol_whitelist": "file", "format_whitelist": str(req["format_whitelist"])},
-        )
-    except (av.FFmpegError, OSError, ValueError) as exc:
-        return {"ok": False, "kind": "bad_input", "message": str(exc)}, []
+    container, stream, refusal = _open(req)
+    if refusal is not None:
+        return refusal, []
     errors = 0
     messages: list[str] = []
     with container, av.logging.Capture(local=False) as logs:
-        stream = _first_video(container)
-        if stream is None:
-            return {"ok": False, "kind": "bad_input", "message": "no video stream with a frame size"}, []
         cc = stream.codec_context
         cc.thread_count = int(req["threads"]) if req.get("threads") is not None else 0
-        options = {"max_pixels": str(int(req["max_pixels"]))}
-        if req.get("skip_loop_filter"):
-            options["skip_loop_filter"] = str(req["skip_loop_filter"])
-        cc.options = options
         base = SKIP_NAMES[str(req.get("skip_frame") or "default")]
-        skip_unsampled = bool(req.get("skip_unsampled"))
+        skip_unsampled = bool(req.get("skip_unsampled")) and base == "DEFAULT"
         tb = float(stream.time_base) if stream.time_base else 0.0
         rate = float(stream.guessed_rate or stream.average_rate or 0) or float(req["fps"])
-        start = container.start_time / 1e6 if container.start_time is not None else 0.0
+        seconds = _timeline(container, stream)
         if req.get("plan") is not None:  # the caller has not probed the file: the container's own facts
             plan = req["plan"]
             declared = container.duration / 1e6 if container.duration and container.duration > 0 else 0.0
@@ -267,15 +313,14 @@ def sample(req: dict[str, Any], announce: Any = None) -> tuple[dict[str, Any], l
             cap_s = float(req["cap_s"])
         sampler = _Sampler(req, stream, cap_s)
         fps = sampler.fps
-        stop_at = sampler.cap_s + READ_PAST_S
-        window: deque[Any] = deque()
-        history: deque[float] = deque(maxlen=LOOKAHEAD_PACKETS)
         failures = 0
         decoded = 0
         last_t = -math.inf
 
-        def when(item: Any) -> float | None:
-            return None if item.pts is None or not tb else item.pts * tb - start
+        def skip(near: list[float], t: float | None) -> str:
+            if not skip_unsampled:
+                return base
+            return "DEFAULT" if t is None or _sample_ticks(near, t, fps) else "NONREF"
 
         def decode(packet: Any) -> bool:
             nonlocal errors, failures, last_t, decoded
@@ -291,7 +336,7 @@ def sample(req: dict[str, Any], announce: Any = None) -> tuple[dict[str, Any], l
                 decoded += 1
                 if frame.width * frame.height > int(req["max_pixels"]):
                     raise ValueError(f"decoded frame {frame.width}x{frame.height} is larger than accepted")
-                t = when(frame)
+                t = seconds(frame.pts)
                 t = (last_t + 1.0 / rate) if t is None else t
                 last_t = max(last_t, t)
                 shown = frame.duration * tb if frame.duration and tb else 1.0 / rate
@@ -300,30 +345,8 @@ def sample(req: dict[str, Any], announce: Any = None) -> tuple[dict[str, Any], l
                     return False
             return True
 
-        def release(packet: Any) -> bool:
-            t = when(packet)
-            if skip_unsampled and base == "DEFAULT":
-                near = list(history) + [x for x in (when(p) for p in window) if x is not None]
-                needed = t is None or _sample_ticks(near, t, fps)
-                cc.skip_frame = "DEFAULT" if needed else "NONREF"
-            else:
-                cc.skip_frame = base
-            if t is not None:
-                history.append(t)
-            return decode(packet)
-
-        going = True
         try:
-            for packet in _packets(container, stream, start, stop_at):
-                window.append(packet)
-                if len(window) > LOOKAHEAD_PACKETS and not release(window.popleft()):
-                    going = False
-                    break
-            while going and window:
-                going = release(window.popleft())
-            if going:
-                cc.skip_frame = "DEFAULT"
-                decode(None)
+            _decode_ahead(container, stream, sampler.cap_s + READ_PAST_S, skip, decode)
         except av.FFmpegError as exc:  # the demuxer gave up: keep what decoded
             errors += 1
             messages.append(str(exc))
@@ -369,68 +392,37 @@ def grab(req: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
 
     targets = sorted({float(t) for t in req["targets"]})
     w, h = int(req["width"]), int(req["height"])
-    try:
-        container = av.open(
-            "file:" + str(req["path"]),
-            container_options={"protocol_whitelist": "file", "format_whitelist": str(req["format_whitelist"])},
-        )
-    except (av.FFmpegError, OSError, ValueError) as exc:
-        return {"ok": False, "kind": "bad_input", "message": str(exc)}, []
+    container, stream, refusal = _open(req)
+    if refusal is not None:
+        return refusal, []
     found: dict[float, bytes] = {}
-    with container:
-        stream = _first_video(container)
-        if stream is None:
-            return {"ok": False, "kind": "bad_input", "message": "no video stream with a frame size"}, []
-        cc = stream.codec_context
-        cc.options = {"max_pixels": str(int(req["max_pixels"]))}
-        tb = float(stream.time_base) if stream.time_base else 0.0
-        start = container.start_time / 1e6 if container.start_time is not None else 0.0
-        scaler: _Scaler | None = None
-        pending = list(targets)
-        window: deque[Any] = deque()
-        history: deque[float] = deque(maxlen=LOOKAHEAD_PACKETS)
-        stop_at = targets[-1] + READ_PAST_S if targets else 0.0
+    pending = list(targets)
+    scaler: _Scaler | None = None
+    seconds = _timeline(container, stream)
 
-        def when(item: Any) -> float | None:
-            return None if item.pts is None or not tb else item.pts * tb - start
+    def skip(near: list[float], t: float | None) -> str:
+        return "DEFAULT" if t is None or _first_at_or_after(near, t, pending) else "NONREF"
 
-        def take(frames: Any) -> None:
-            nonlocal scaler
-            for frame in frames:
-                t = when(frame)
-                if t is None or not pending or t < pending[0] - EPS:
-                    continue
-                if scaler is None:
-                    clockwise = round(-float(getattr(frame, "rotation", 0) or 0) / 90.0) % 4 * 90
-                    scaler = _Scaler(stream, (w, h), "rgb24", clockwise)
-                rgb = scaler(frame)
-                while pending and pending[0] <= t + EPS:
-                    found[pending.pop(0)] = rgb
-
-        def release(packet: Any) -> None:
-            t = when(packet)
-            near = list(history) + [x for x in (when(p) for p in window) if x is not None]
-            needed = t is None or _first_at_or_after(near, t, pending)
-            cc.skip_frame = "DEFAULT" if needed else "NONREF"
-            if t is not None:
-                history.append(t)
-            try:
-                take(cc.decode(packet))
-            except av.FFmpegError:
-                pass  # a damaged packet: the target takes the next frame that decodes
-
+    def decode(packet: Any) -> bool:
+        nonlocal scaler
         try:
-            for packet in _packets(container, stream, start, stop_at):
-                if not pending:
-                    break
-                window.append(packet)
-                if len(window) > LOOKAHEAD_PACKETS:
-                    release(window.popleft())
-            while pending and window:
-                release(window.popleft())
-            if pending:
-                cc.skip_frame = "DEFAULT"
-                take(cc.decode(None))
+            frames = stream.codec_context.decode(packet)
+        except av.FFmpegError:
+            return True  # a damaged packet: the target takes the next frame that decodes
+        for frame in frames:
+            t = seconds(frame.pts)
+            if t is None or not pending or t < pending[0] - EPS:
+                continue
+            if scaler is None:
+                scaler = _Scaler(stream, (w, h), "rgb24", _clockwise(getattr(frame, "rotation", 0)))
+            rgb = scaler(frame)
+            while pending and pending[0] <= t + EPS:
+                found[pending.pop(0)] = rgb
+        return bool(pending)
+
+    with container:
+        try:
+            _decode_ahead(container, stream, (targets[-1] if targets else 0.0) + READ_PAST_S, skip, decode)
         except av.FFmpegError:
             pass  # the demuxer gave up: what was found stands
     order = [t for t in targets if t in found]

@@ -84,7 +84,7 @@ def test_skipping_unsampled_frames_keeps_every_sample_exact(counter_bframes_clip
 
 
 def test_worker_address_space_is_capped() -> None:
-    libav.warm()
+    libav.versions()  # the worker is up
     limits = Path(f"/proc/{libav._worker.proc.pid}/limits").read_text()  # type: ignore[union-attr]
     line = next(x for x in limits.splitlines() if x.startswith("Max address space"))
     assert line.split()[3] == str(libav.WORKER_MEMORY_BYTES)
@@ -93,7 +93,7 @@ def test_worker_address_space_is_capped() -> None:
 def test_time_limit_kills_the_worker_and_the_next_file_decodes(
     testsrc_clip: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    libav.warm()
+    libav.versions()  # the worker is up
     before = libav._worker
     monkeypatch.setattr(frames, "_decode_timeout", lambda duration: 0.001)
     with pytest.raises(ProcessingError, match=r"testsrc\.mp4: decoding did not finish within"):
@@ -104,7 +104,7 @@ def test_time_limit_kills_the_worker_and_the_next_file_decodes(
 
 
 def test_a_worker_that_died_is_replaced(testsrc_clip: Path) -> None:
-    libav.warm()
+    libav.versions()  # the worker is up
     worker = libav._worker
     assert worker is not None
     os.kill(worker.proc.pid, signal.SIGKILL)
@@ -116,7 +116,7 @@ def test_a_worker_that_died_is_replaced(testsrc_clip: Path) -> None:
 def test_worker_crash_mid_file_is_an_error_not_an_empty_result(
     testsrc_clip: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    libav.warm()
+    libav.versions()  # the worker is up
     worker = libav._worker
     assert worker is not None
     real = worker._read_header
@@ -133,7 +133,6 @@ def test_worker_crash_mid_file_is_an_error_not_an_empty_result(
 
 
 def test_worker_cpu_is_counted() -> None:
-    libav.warm()
     libav.versions()  # the worker has imported libav by now
     assert libav.worker_cpu_seconds() > 0.0
 
