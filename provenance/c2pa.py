@@ -31,7 +31,7 @@ from typing import Any
 OFFLINE_SETTINGS: dict[str, Any] = {"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}}
 #: Validation codes that concern trust in the signer, not the integrity of the file.
 TRUST_CODES = frozenset({"signingCredential.untrusted"})
-#: Most validation codes, ingredients and actions kept.
+#: Most validation codes, ingredients and actions kept (bounds a hostile manifest).
 MAX_ITEMS = 50
 
 STATUSES = ("absent", "valid", "invalid", "unchecked")

@@ -29,7 +29,7 @@ from .places import Place, find_places, resolve_place
 
 _Day = date  # the type, where a Claim field named `date` hides it
 
-#: Largest claim file (YAML/JSON) read, bytes.
+#: Largest claim file (YAML/JSON) read, bytes (1 MiB; a claim is a few lines).
 MAX_CLAIM_FILE_BYTES = 1 << 20
 #: Longest free-text claim kept, characters.
 MAX_CLAIM_TEXT_CHARS = 2_000

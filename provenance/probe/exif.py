@@ -24,7 +24,8 @@ from .tags import clean_tags, interpret, tag_text
 
 #: Pillow formats accepted as still images. Everything else goes to ffprobe.
 IMAGE_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "HEIF", "MPO"})
-#: Largest image accepted, in pixels (Pillow's decompression-bomb guard).
+#: Largest still accepted, pixels (100 MP): a decompression-bomb guard; Pillow
+#: itself warns above 89.5 MP and refuses twice that.
 MAX_IMAGE_PIXELS = 100_000_000
 
 

@@ -20,7 +20,8 @@ from .. import tools
 from ..errors import ProcessingError, ToolMissingError
 from .tags import MAX_TAG_CHARS, MAX_TAGS, tag_text
 
-#: Wall-clock limit for the optional exiftool call, seconds.
+#: Wall-clock limit for the optional exiftool call, seconds (ffprobe's own
+#: limit, `tools.PROBE_TIMEOUT_S`).
 EXIFTOOL_TIMEOUT_S = 30.0
 #: Set to ``0`` to never run exiftool even when it is installed.
 EXIFTOOL_ENV = "PROVENANCE_EXIFTOOL"

@@ -19,10 +19,11 @@ from typing import Any
 
 from .facts import EditEntry
 
-#: Largest MP4 ``moov`` box parsed for edit lists, bytes.
+#: Largest MP4 ``moov`` box parsed for edit lists, bytes (64 MiB): bounds what
+#: a hostile file can make the reader allocate; a larger one yields no edits.
 MAX_MOOV_BYTES = 64 << 20
-#: Bytes read from the start of the file and of the ``mdat`` box when
-#: looking for the encoder's own signature in the bitstream.
+#: Bytes read from the start of the file and of the ``mdat`` box (2 MiB) when
+#: looking for the encoder's signature, which x264/x265 write in the first frame.
 BITSTREAM_SCAN_BYTES = 2 << 20
 
 

@@ -22,9 +22,11 @@ from typing import Any
 
 from .facts import GeoPoint, MediaFacts, TagDate
 
-#: Longest tag value kept; longer ones are cut and marked.
+#: Longest tag value kept, characters; longer ones are cut and listed in
+#: `MediaFacts.truncated_tags` (finding ``tag_truncated``).
 MAX_TAG_CHARS = 4096
-#: Most tags kept from one source (container, one stream, EXIF, exiftool).
+#: Most tags kept from one source (container, one stream, EXIF, exiftool);
+#: the rest are counted in `MediaFacts.truncated_tags`.
 MAX_TAGS = 500
 
 #: Date tags, best first: a camera's own local time with its offset beats the
