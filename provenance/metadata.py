@@ -232,6 +232,9 @@ def inspect(
             best match first (`first_seen_days` makes it from the matches).
         credentials: the C2PA result; None when not checked at all.
         now: the time of the check (defaults to the current time; tests fix it).
+
+    Returns:
+        The findings, warnings first, then notices, then facts.
     """
     now = now or datetime.now(UTC)
     out: list[Finding] = []
@@ -370,7 +373,14 @@ def _creation_time(
 
 
 def first_seen_day(text: str | None) -> date | None:
-    """The day of a reference's first-seen value (``2021-09-12`` or an ISO timestamp), or None."""
+    """The day of a reference's first-seen value (``2021-09-12`` or an ISO timestamp).
+
+    Args:
+        text: the value as the index stores it.
+
+    Returns:
+        The day, or None when there is no value or it is not a date.
+    """
     if not text:
         return None
     try:

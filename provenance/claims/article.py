@@ -204,8 +204,14 @@ def read_article(path: Path | str) -> Article:
     navigation, footers, scripts and styles are dropped. For text, a date on
     its own among the first lines (or after "Published") is the article's date.
 
+    Args:
+        path: a .txt or .html file (HTML is also recognised by its first bytes).
+
+    Returns:
+        The `Article`: text, headline, publication date, warnings.
+
     Raises:
-        BadInputError: missing, unreadable, too large or empty.
+        BadInputError: missing, unreadable, too large, binary or empty.
     """
     file = Path(path)
     try:
@@ -234,7 +240,18 @@ def read_article(path: Path | str) -> Article:
 
 
 def article_from_text(text: str, *, warnings: list[str] | None = None) -> Article:
-    """An `Article` from plain text: the first line is the headline; a dateline among the first lines dates it."""
+    """An `Article` from plain text: the first line is the headline; a dateline among the first lines dates it.
+
+    Args:
+        text: the article's text.
+        warnings: warnings so far (for example about its encoding), kept in the article.
+
+    Returns:
+        The article, its text cut to `MAX_ARTICLE_CHARS`.
+
+    Raises:
+        BadInputError: the text is empty.
+    """
     warns = list(warnings or ())
     text = _bounded(text, warns)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -254,7 +271,18 @@ def article_from_text(text: str, *, warnings: list[str] | None = None) -> Articl
 
 
 def article_from_html(html: str, *, warnings: list[str] | None = None) -> Article:
-    """An `Article` from a saved HTML page (text, headline, publication date)."""
+    """An `Article` from a saved HTML page (text, headline, publication date).
+
+    Args:
+        html: the page.
+        warnings: warnings so far (for example about its encoding), kept in the article.
+
+    Returns:
+        The article; damaged markup gives the text read before the damage, with a warning.
+
+    Raises:
+        BadInputError: the page has no article text.
+    """
     warns = list(warnings or ())
     parser = _ArticleHTML()
     try:

@@ -130,7 +130,14 @@ class Claim:
 
 
 def find_platforms(text: str) -> tuple[str, ...]:
-    """Platforms named in `text`, in order of first mention (X only when it plainly means the platform)."""
+    """Platforms named in `text`, in order of first mention (X only when it plainly means the platform).
+
+    Args:
+        text: running text.
+
+    Returns:
+        Platform names as printed (`PLATFORMS`).
+    """
     found: list[tuple[int, str]] = []
     lower = text.lower()
     for name, spellings in PLATFORMS.items():
@@ -166,16 +173,20 @@ def claim_from_article(
 ) -> Claim:
     """Extract a claim from an article: its date, place, platforms and the sentences about the media.
 
+    The claimed date is the date of the sentences that describe the media
+    being filmed or shown (then those that mention the media, then any),
+    most often mentioned, then earliest; the claimed place is the first town
+    named in those sentences (else anywhere; else the first country).
+
     Args:
         source: a path to a .txt/.html file, or an `Article`.
         article_date: the article's date when the article does not state it
             (or to correct it), ``YYYY-MM-DD``.
         origin: how to name the source in `Claim.origin`.
 
-    The claimed date is the date of the sentences that describe the media
-    being filmed or shown (then those that mention the media, then any),
-    most often mentioned, then earliest; the claimed place is the first town
-    named in those sentences (else anywhere; else the first country).
+    Returns:
+        The claim, with every date, place and media sentence found and
+        warnings for what could not be resolved.
 
     Raises:
         BadInputError: the article cannot be read, or `article_date` is not a date.
@@ -267,6 +278,12 @@ def claim_from_file(path: Path | str) -> Claim:
     ``place`` (a name or "LAT, LON"), ``platforms`` (a list or a
     comma-separated string), ``source`` (URL of the article), ``article_date``.
 
+    Args:
+        path: the file (``.json`` is read as JSON, anything else as YAML).
+
+    Returns:
+        The claim, its place resolved offline.
+
     Raises:
         BadInputError: missing, too large, not YAML/JSON, nested too deeply,
             not a mapping, an unknown key, or a value of the wrong type.
@@ -346,7 +363,14 @@ def claim_from_file(path: Path | str) -> Claim:
 
 
 def normalise_platforms(names: Any) -> tuple[str, ...]:
-    """Platform names as printed ("twitter" -> "X"); unknown names kept as written."""
+    """Platform names as printed ("twitter" -> "X"); unknown names kept as written.
+
+    Args:
+        names: platform names as a user wrote them.
+
+    Returns:
+        The names, each once, in the order given.
+    """
     out: list[str] = []
     for raw in names:
         name = " ".join(str(raw).split())[:60]
@@ -361,7 +385,16 @@ def normalise_platforms(names: Any) -> tuple[str, ...]:
 
 
 def merge(base: Claim | None, override: Claim | None) -> Claim | None:
-    """`base` with every field `override` sets replaced (flags over a file over an article)."""
+    """`base` with every field `override` sets replaced (flags over a file over an article).
+
+    Args:
+        base: the earlier claim, or None.
+        override: the later claim, or None.
+
+    Returns:
+        The merged claim (origins and warnings joined; a warning about a
+        missing date or place dropped once one is known), or None when both are.
+    """
     if base is None:
         return override
     if override is None:
@@ -398,7 +431,18 @@ def build_claim(
     """The claim from every source the user gave: an article, then a file, then flags (each overrides the last).
 
     A claim file's ``article_date`` dates the article when the article
-    itself does not. Returns None when no source was given.
+    itself does not.
+
+    Args:
+        date: ``--claim-date``.
+        place: ``--claim-place`` (a name or "LAT, LON").
+        text: ``--claim-text``.
+        platforms: platform names, as a user writes them.
+        file: a claim file, YAML/JSON (``--claim``).
+        article: an article, text or HTML (``--article``).
+
+    Returns:
+        The claim, or None when no source was given.
 
     Raises:
         BadInputError: any source is unreadable or malformed.

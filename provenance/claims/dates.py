@@ -53,6 +53,12 @@ class DateMention:
 def date_range(value: str) -> tuple[date, date]:
     """(first day, last day) of ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``.
 
+    Args:
+        value: a claimed date.
+
+    Returns:
+        The first and last day it covers (a year covers 1 Jan-31 Dec).
+
     Raises:
         ValueError: not one of those forms.
     """
@@ -72,6 +78,13 @@ def parse_claim_date(value: Any, what: str = "claim date") -> str:
 
     Accepts a `date`/`datetime` (YAML reads unquoted dates as dates) or text
     in one of those forms (a time after the date is dropped).
+
+    Args:
+        value: the date as given.
+        what: how to name it in a message.
+
+    Returns:
+        The date in one of those forms, between the years 1800 and 2200.
 
     Raises:
         BadInputError: anything else, quoting the value.
@@ -194,6 +207,13 @@ def find_dates(text: str, article_date: date | None) -> list[DateMention]:
 
     Explicit dates win over the shorter forms found inside them ("17 January
     2024" is one mention, not also "17 January").
+
+    Args:
+        text: running text.
+        article_date: the article's own date; without it relative dates are left out.
+
+    Returns:
+        The mentions in order, each with the rule that resolved it and its sentence.
     """
     out: list[DateMention] = []
     taken: list[tuple[int, int]] = []
@@ -242,12 +262,26 @@ def _sentences_with_offsets(text: str) -> list[tuple[str, int]]:
 
 
 def sentences(text: str) -> list[str]:
-    """The sentences of `text`, stripped."""
+    """The sentences of `text`, stripped.
+
+    Args:
+        text: running text; a paragraph break always ends a sentence.
+
+    Returns:
+        The sentences in order.
+    """
     return [s.strip() for s, _ in _sentences_with_offsets(text)]
 
 
 def first_date(candidates: list[str]) -> date | None:
-    """The first full date among `candidates` (an ISO date at the start, else any date written out), or None."""
+    """The first full date among `candidates`: an ISO date at the start, else any date written out.
+
+    Args:
+        candidates: texts that may date an article (metadata values, a dateline).
+
+    Returns:
+        The day, or None when no candidate holds a full date.
+    """
     for raw in candidates:
         raw = raw.strip()
         m = re.match(r"(\d{4})-(\d{2})-(\d{2})", raw)

@@ -209,8 +209,13 @@ def resolve_place(text: str) -> Place:
     its coordinates; ``"Russia"`` -> the country; ``"52.59, 58.31"`` ->
     those coordinates. The comma-separated parts narrow each other (a
     country named anywhere picks the town of that name in that country).
-    A place the gazetteer does not know is kept as written (kind
-    ``"unresolved"``).
+
+    Args:
+        text: the place as written.
+
+    Returns:
+        The `Place`; one the gazetteer does not know is kept as written
+        (kind ``"unresolved"``).
 
     Raises:
         BadInputError: the text is empty, too long, or coordinates off the globe.
@@ -252,6 +257,12 @@ def find_places(text: str) -> list[Place]:
     Countries are recognised by name anywhere; towns only after a word such
     as "in", "at", "near" or "town of", so that capitalised words that are
     also town names (Police, Mobile) are not taken for places.
+
+    Args:
+        text: running text.
+
+    Returns:
+        Each place once (towns and countries).
     """
     mentions: list[tuple[int, str, bool]] = []
     for m in _CAPITALISED.finditer(text):
@@ -288,7 +299,17 @@ def find_places(text: str) -> list[Place]:
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine, mean Earth radius 6371 km)."""
+    """Great-circle distance (haversine, mean Earth radius 6371 km).
+
+    Args:
+        lat1: latitude of the first point, degrees.
+        lon1: its longitude.
+        lat2: latitude of the second point.
+        lon2: its longitude.
+
+    Returns:
+        The distance in kilometres.
+    """
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
@@ -296,7 +317,15 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def nearest_town(lat: float, lon: float) -> Place | None:
-    """The gazetteer town nearest a position (an offline reverse geocode, good to a town)."""
+    """The gazetteer town nearest a position (an offline reverse geocode, good to a town).
+
+    Args:
+        lat: latitude, degrees.
+        lon: longitude, degrees.
+
+    Returns:
+        The town as a `Place`, or None when the gazetteer is empty.
+    """
     import numpy as np
 
     cities = _city_arrays()

@@ -62,7 +62,15 @@ def _plainly_video(path: Path) -> bool:
 
 
 def image_format(path: Path) -> str | None:
-    """The Pillow format name of a still image, or None when it is not one."""
+    """The Pillow format name of a still image.
+
+    Args:
+        path: a local file.
+
+    Returns:
+        One of `IMAGE_FORMATS`, ``"BOMB"`` for an image Pillow refuses as a
+        decompression bomb, or None when the file is not a still image.
+    """
     if _plainly_video(path):
         return None  # spares importing Pillow and its HEIF plug-in for every clip
     from PIL import Image, UnidentifiedImageError
@@ -81,6 +89,18 @@ def image_format(path: Path) -> str | None:
 
 
 def probe_image(path: Path, fmt: str) -> MediaFacts:
+    """Read the facts of a still image: size, EXIF tags, orientation, exiftool's tags.
+
+    Args:
+        path: the image file.
+        fmt: its format, from `image_format`.
+
+    Returns:
+        The image's `MediaFacts` (kind ``"image"``), with dates and position parsed.
+
+    Raises:
+        BadInputError: the image is larger than `MAX_IMAGE_PIXELS`.
+    """
     from PIL import Image
 
     if fmt == "BOMB":
@@ -121,7 +141,15 @@ def probe_image(path: Path, fmt: str) -> MediaFacts:
 
 
 def read_exif(path: Path) -> dict[str, str]:
-    """EXIF tags of an image as strings, read with exifread; empty when none."""
+    """EXIF tags of an image as strings, read with exifread.
+
+    Args:
+        path: the image file.
+
+    Returns:
+        Tag name (``Image Make``, ``EXIF DateTimeOriginal``, ...) -> value,
+        thumbnails left out; empty when there are none or exifread fails.
+    """
     import exifread
 
     try:
@@ -145,7 +173,14 @@ def _exif_value(value: Any) -> str:
 
 
 def pillow_exif(exif: Any) -> dict[str, str]:
-    """Pillow's EXIF as exifread would name it (``Image Make``, ``EXIF DateTimeOriginal``, ``GPS GPSLatitude``)."""
+    """Pillow's EXIF as exifread would name it (``Image Make``, ``EXIF DateTimeOriginal``, ``GPS GPSLatitude``).
+
+    Args:
+        exif: ``Image.getexif()`` of an open image.
+
+    Returns:
+        Tag name -> value as text; what was read before damage is kept.
+    """
     from PIL.ExifTags import GPSTAGS, IFD, TAGS
 
     out: dict[str, str] = {}

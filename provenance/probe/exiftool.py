@@ -28,17 +28,28 @@ EXIFTOOL_ENV = "PROVENANCE_EXIFTOOL"
 
 
 def exiftool_path() -> str | None:
-    """exiftool's path when it is installed and not disabled by ``PROVENANCE_EXIFTOOL=0``."""
+    """Where exiftool is, when it is installed and not disabled.
+
+    Returns:
+        Its path, or None when it is not on PATH or ``PROVENANCE_EXIFTOOL=0``.
+    """
     if os.environ.get(EXIFTOOL_ENV) == "0":
         return None
     return shutil.which("exiftool")
 
 
 def read_exiftool(path: Path) -> dict[str, str]:
-    """exiftool's tags (``Group:Name`` -> value, numbers unformatted), or {} without exiftool.
+    """exiftool's tags, numbers unformatted.
 
     Nothing depends on it: it adds what ffprobe does not read (maker notes,
     XMP, more QuickTime keys). A failure of exiftool is not an error here.
+
+    Args:
+        path: a local file.
+
+    Returns:
+        ``Group:Name`` -> value (exiftool's own and file-system groups left
+        out), or {} without exiftool or when it fails.
     """
     binary = exiftool_path()
     if binary is None:

@@ -107,6 +107,14 @@ def facts_from_ffprobe(path: str, size_bytes: int, data: dict[str, Any]) -> Medi
     but edit lists, the bitstream signature and exiftool's tags need the file
     (see `probe`).
 
+    Args:
+        path: the file's path, as shown in messages and kept in the facts.
+        size_bytes: the file's size.
+        data: ffprobe's parsed JSON (anything: numbers are read defensively).
+
+    Returns:
+        The facts, with dates, position and malformed tags interpreted.
+
     Raises:
         BadInputError: when the JSON has no video stream with a frame size.
     """

@@ -73,7 +73,15 @@ def _full_box_version(data: bytes, start: int) -> int:
 
 
 def read_edit_lists(path: Path) -> tuple[EditEntry, ...]:
-    """The edit lists of an MP4/QuickTime file's tracks; empty for other files or damage."""
+    """The edit lists of an MP4/QuickTime file's tracks.
+
+    Args:
+        path: a local file.
+
+    Returns:
+        At most 100 entries; empty for other files, a ``moov`` box larger than
+        `MAX_MOOV_BYTES`, or damage (entries read before damage are kept).
+    """
     entries: list[EditEntry] = []
     try:
         size = path.stat().st_size
@@ -167,6 +175,13 @@ def read_bitstream_encoder(path: Path) -> str | None:
     only the media data (``mdat``) is read, so a tag cannot pose as one; in
     other containers only the x264/x265 signatures are trusted. Reads at most
     `BITSTREAM_SCAN_BYTES`.
+
+    Args:
+        path: a local file.
+
+    Returns:
+        ``x264 core N``, ``x265 build N`` or ``LavcX.Y.Z``, or None when none is
+        found or the file cannot be read.
     """
     try:
         size = path.stat().st_size

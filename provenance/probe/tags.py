@@ -79,7 +79,14 @@ _PLACEHOLDER_DATES = ("0000:00:00 00:00:00", "    :  :     :  :  ")
 
 
 def parse_offset(text: str) -> timezone | None:
-    """``+03:00``, ``-0500`` or ``Z`` as a `timezone`; None when not an offset."""
+    """``+03:00``, ``-0500`` or ``Z`` as a `timezone`.
+
+    Args:
+        text: a UTC offset as a tag writes it.
+
+    Returns:
+        The offset, or None when the text is not one (or is beyond ±14:59).
+    """
     text = text.strip()
     if not _OFFSET.match(text):
         return None
@@ -98,8 +105,15 @@ def parse_datetime(text: str, offset: str | None = None) -> datetime | None:
 
     Accepts ISO 8601 (``2024-01-17T10:15:30.000000Z``, ``…+0300``), EXIF's
     ``2024:01:17 10:15:30`` (with `offset` from its OffsetTime tag) and plain
-    dates. Returns None for anything else, including placeholders such as
-    ``0000:00:00 00:00:00``.
+    dates.
+
+    Args:
+        text: the tag's value.
+        offset: an EXIF OffsetTime value for a date written without one.
+
+    Returns:
+        The date, or None for anything else, including placeholders such as
+        ``0000:00:00 00:00:00``.
     """
     text = text.strip().replace("\x00", "")
     if not text or len(text) > 64 or text in _PLACEHOLDER_DATES:
@@ -153,7 +167,13 @@ def parse_iso6709(text: str) -> tuple[float, float, float | None] | None:
     """An ISO 6709 position (``+52.5917+058.3113+100.000/``) as (lat, lon, altitude).
 
     Handles degrees, degrees-minutes and degrees-minutes-seconds forms.
-    Returns None when the text is not a position or lies off the globe.
+
+    Args:
+        text: the tag's value.
+
+    Returns:
+        (latitude, longitude, altitude or None), or None when the text is not a
+        position or lies off the globe.
     """
     m = _ISO6709.match(text.strip())
     if not m:
@@ -179,6 +199,12 @@ def _ratio(text: str) -> float:
 
 def parse_exif_gps(tags: dict[str, str]) -> tuple[float, float, float | None] | None:
     """EXIF GPS tags (as exifread writes them, ``[52, 35, 3021/100]``) as (lat, lon, altitude).
+
+    Args:
+        tags: EXIF tags named as exifread names them (``GPS GPSLatitude``, ...).
+
+    Returns:
+        (latitude, longitude, altitude or None), or None without GPS tags.
 
     Raises:
         ValueError: the GPS tags are present but not numbers, or off the globe.
@@ -215,12 +241,30 @@ def parse_exif_gps(tags: dict[str, str]) -> tuple[float, float, float | None] | 
 
 
 def tag_text(value: Any) -> str:
+    """A tag's value as text (bytes decoded as UTF-8, bad bytes replaced).
+
+    Args:
+        value: what a reader returned for the tag.
+
+    Returns:
+        The text.
+    """
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     return str(value)
 
 
 def clean_tags(raw: Any, prefix: str, truncated: list[str]) -> dict[str, str]:
+    """Tags bounded: at most `MAX_TAGS`, each value at most `MAX_TAG_CHARS` characters, NULs dropped.
+
+    Args:
+        raw: the tags as read (anything; not a dict gives no tags).
+        prefix: the source prefix (``format:``, ``stream0:``, ...) naming cut tags.
+        truncated: a list the names of cut tags (and a count of dropped ones) are appended to.
+
+    Returns:
+        Tag name -> value, as text.
+    """
     out: dict[str, str] = {}
     if not isinstance(raw, dict):
         return out
@@ -239,7 +283,16 @@ def clean_tags(raw: Any, prefix: str, truncated: list[str]) -> dict[str, str]:
 
 
 def interpret(facts: MediaFacts) -> MediaFacts:
-    """`facts` with `dates`, `location` and `malformed_tags` parsed from its tags."""
+    """`facts` with `dates`, `location` and `malformed_tags` parsed from its tags.
+
+    Args:
+        facts: facts with their tags read.
+
+    Returns:
+        The same facts with what the tags mean: dates best first (`DATE_TAGS`),
+        the first position that parses (`LOCATION_TAGS`), and every date or
+        position tag that does not parse.
+    """
     malformed: list[tuple[str, str, str]] = []
     dates = _dates(facts, malformed)
     location = _location(facts, malformed)
