@@ -31,7 +31,7 @@ from typing import Any
 OFFLINE_SETTINGS: dict[str, Any] = {"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}}
 #: Validation codes that concern trust in the signer, not the integrity of the file.
 TRUST_CODES = frozenset({"signingCredential.untrusted"})
-#: Most validation codes, ingredients and actions kept.
+#: Most validation codes, ingredients and actions kept (bounds a hostile manifest).
 MAX_ITEMS = 50
 
 STATUSES = ("absent", "valid", "invalid", "unchecked")
@@ -74,7 +74,11 @@ class ContentCredentials:
 
 
 def available() -> bool:
-    """True when c2pa-python can be imported."""
+    """Whether c2pa-python can be imported.
+
+    Returns:
+        True when it can (its native library loads too).
+    """
     try:
         import c2pa  # noqa: F401
     except (ImportError, OSError):  # OSError: the wheel's native library fails to load
@@ -87,6 +91,12 @@ def read_content_credentials(path: Path | str) -> ContentCredentials:
 
     Never raises for the file's sake: a missing package, an unsupported
     format or a damaged manifest each become a status with a reason.
+
+    Args:
+        path: a local file.
+
+    Returns:
+        The `ContentCredentials`: ``absent``, ``valid``, ``invalid`` or ``unchecked``.
     """
     try:
         import c2pa

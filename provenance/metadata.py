@@ -5,11 +5,14 @@ A finding has a code (docs/findings.md lists every one), a severity
 common and innocent on its own; ``warning``: a fact that contradicts the
 claim or the file's own story), a plain-language explanation and the
 evidence (tag names and values). The rules read `MediaFacts`, the claim and
-the matched references; they never say more than the tags do::
+the matched references' first-seen days (plain data: this stage needs
+nothing of `match`); they never say more than the tags do::
 
     >>> facts = probe("samples/viral.mp4")
     >>> [f.code for f in inspect(facts, claim=claim)]
-    ['creation_time_absent', 'metadata_stripped', 'reencoded_by_ffmpeg', ...]
+    ['reencoded_by_ffmpeg', 'metadata_stripped', 'creation_time_absent']
+    >>> FindingCode.METADATA_STRIPPED.severity
+    <Severity.NOTICE: 'notice'>
 
 Tags are only what a file says: anyone can write them. A finding therefore
 says what the tags state and what that is consistent with, not what
@@ -19,19 +22,31 @@ happened.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from .claims import Claim, distance_km, nearest_town
+from .claims import Claim
+from .claims.places import distance_km, nearest_town
+from .probe import MAKE_TAGS, MODEL_TAGS, SOFTWARE_TAGS
 
 if TYPE_CHECKING:
     from .c2pa import ContentCredentials
-    from .match import MatchSegment
     from .probe import MediaFacts
 
-SEVERITIES = ("info", "notice", "warning")
+
+class Severity(StrEnum):
+    """How much a finding weighs (docs/findings.md): a fact, a sign of processing, or a contradiction."""
+
+    INFO = "info"
+    NOTICE = "notice"
+    WARNING = "warning"
+
+
+#: The severities, least severe first (findings are sorted the other way).
+SEVERITIES: tuple[str, ...] = tuple(s.value for s in Severity)
 
 #: Days of slack when a file's date is compared with a claimed date or a
 #: first-seen date: a UTC stamp and a local calendar day differ by up to 14
@@ -92,9 +107,53 @@ TECHNICAL_TAGS = frozenset(
 )
 
 
+class FindingCode(StrEnum):
+    """What a finding says, one code per rule outcome (docs/findings.md explains each).
+
+    A `str`, so reports and comparisons see the plain code (``"gps_present"``).
+    """
+
+    CREATION_TIME_PRESENT = "creation_time_present"
+    CREATION_TIME_ABSENT = "creation_time_absent"
+    CREATION_TIME_MATCHES_CLAIM = "creation_time_matches_claim"
+    CREATION_TIME_BEFORE_CLAIM = "creation_time_before_claim"
+    CREATION_TIME_AFTER_CLAIM = "creation_time_after_claim"
+    CREATION_TIME_IN_FUTURE = "creation_time_in_future"
+    CREATION_TIME_BEFORE_CODEC = "creation_time_before_codec"
+    CREATION_TIMES_DISAGREE = "creation_times_disagree"
+    CREATION_TIME_AFTER_REFERENCE = "creation_time_after_reference"
+    CREATION_TIME_BEFORE_REFERENCE = "creation_time_before_reference"
+    GPS_PRESENT = "gps_present"
+    GPS_NEAR_CLAIMED_PLACE = "gps_near_claimed_place"
+    GPS_FAR_FROM_CLAIMED_PLACE = "gps_far_from_claimed_place"
+    CAMERA_TAGS_PRESENT = "camera_tags_present"
+    CAMERA_TAGS_CONTRADICT_STREAM = "camera_tags_contradict_stream"
+    REENCODED_BY_FFMPEG = "reencoded_by_ffmpeg"
+    WRITTEN_BY_EDITOR = "written_by_editor"
+    METADATA_STRIPPED = "metadata_stripped"
+    DISPLAY_ROTATION = "display_rotation"
+    EDIT_LIST_TRIM = "edit_list_trim"
+    TIMECODE_PRESENT = "timecode_present"
+    TAG_MALFORMED = "tag_malformed"
+    TAG_TRUNCATED = "tag_truncated"
+    C2PA_ABSENT = "c2pa_absent"
+    C2PA_VALID = "c2pa_valid"
+    C2PA_INVALID = "c2pa_invalid"
+    C2PA_UNCHECKED = "c2pa_unchecked"
+
+    @property
+    def severity(self) -> Severity:
+        """The severity every finding with this code has."""
+        return FINDING_CODES[self]
+
+
 @dataclass(frozen=True)
 class Finding:
-    """One thing the metadata show: a documented `code`, a `severity`, a plain explanation and the evidence."""
+    """One thing the metadata show: a documented `code`, a `severity`, a plain explanation and the evidence.
+
+    `inspect` makes findings with a `FindingCode` and its `Severity`; a report
+    read back (`from_dict`) keeps its codes as written. `to_dict` gives plain strings.
+    """
 
     code: str
     severity: str
@@ -107,8 +166,8 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "code": self.code,
-            "severity": self.severity,
+            "code": str(self.code),
+            "severity": str(self.severity),
             "explanation": self.explanation,
             "evidence": dict(self.evidence),
         }
@@ -119,48 +178,48 @@ class Finding:
 
 
 #: Every finding code and its severity (docs/findings.md explains each).
-FINDING_CODES: dict[str, str] = {
-    "creation_time_present": "info",
-    "creation_time_absent": "info",
-    "creation_time_matches_claim": "info",
-    "creation_time_before_claim": "warning",
-    "creation_time_after_claim": "notice",
-    "creation_time_in_future": "warning",
-    "creation_time_before_codec": "warning",
-    "creation_times_disagree": "notice",
-    "creation_time_after_reference": "info",
-    "creation_time_before_reference": "notice",
-    "gps_present": "info",
-    "gps_near_claimed_place": "info",
-    "gps_far_from_claimed_place": "warning",
-    "camera_tags_present": "info",
-    "camera_tags_contradict_stream": "warning",
-    "reencoded_by_ffmpeg": "notice",
-    "written_by_editor": "notice",
-    "metadata_stripped": "notice",
-    "display_rotation": "info",
-    "edit_list_trim": "notice",
-    "timecode_present": "info",
-    "tag_malformed": "notice",
-    "tag_truncated": "notice",
-    "c2pa_absent": "info",
-    "c2pa_valid": "info",
-    "c2pa_invalid": "warning",
-    "c2pa_unchecked": "info",
+FINDING_CODES: dict[FindingCode, Severity] = {
+    FindingCode.CREATION_TIME_PRESENT: Severity.INFO,
+    FindingCode.CREATION_TIME_ABSENT: Severity.INFO,
+    FindingCode.CREATION_TIME_MATCHES_CLAIM: Severity.INFO,
+    FindingCode.CREATION_TIME_BEFORE_CLAIM: Severity.WARNING,
+    FindingCode.CREATION_TIME_AFTER_CLAIM: Severity.NOTICE,
+    FindingCode.CREATION_TIME_IN_FUTURE: Severity.WARNING,
+    FindingCode.CREATION_TIME_BEFORE_CODEC: Severity.WARNING,
+    FindingCode.CREATION_TIMES_DISAGREE: Severity.NOTICE,
+    FindingCode.CREATION_TIME_AFTER_REFERENCE: Severity.INFO,
+    FindingCode.CREATION_TIME_BEFORE_REFERENCE: Severity.NOTICE,
+    FindingCode.GPS_PRESENT: Severity.INFO,
+    FindingCode.GPS_NEAR_CLAIMED_PLACE: Severity.INFO,
+    FindingCode.GPS_FAR_FROM_CLAIMED_PLACE: Severity.WARNING,
+    FindingCode.CAMERA_TAGS_PRESENT: Severity.INFO,
+    FindingCode.CAMERA_TAGS_CONTRADICT_STREAM: Severity.WARNING,
+    FindingCode.REENCODED_BY_FFMPEG: Severity.NOTICE,
+    FindingCode.WRITTEN_BY_EDITOR: Severity.NOTICE,
+    FindingCode.METADATA_STRIPPED: Severity.NOTICE,
+    FindingCode.DISPLAY_ROTATION: Severity.INFO,
+    FindingCode.EDIT_LIST_TRIM: Severity.NOTICE,
+    FindingCode.TIMECODE_PRESENT: Severity.INFO,
+    FindingCode.TAG_MALFORMED: Severity.NOTICE,
+    FindingCode.TAG_TRUNCATED: Severity.NOTICE,
+    FindingCode.C2PA_ABSENT: Severity.INFO,
+    FindingCode.C2PA_VALID: Severity.INFO,
+    FindingCode.C2PA_INVALID: Severity.WARNING,
+    FindingCode.C2PA_UNCHECKED: Severity.INFO,
 }
 #: Codes whose finding contradicts the claim itself (used by the verdict).
-CONTRADICTS_CLAIM = frozenset({"creation_time_before_claim", "gps_far_from_claimed_place"})
+CONTRADICTS_CLAIM = frozenset({FindingCode.CREATION_TIME_BEFORE_CLAIM, FindingCode.GPS_FAR_FROM_CLAIMED_PLACE})
 
 
-def _finding(code: str, explanation: str, **evidence: Any) -> Finding:
-    return Finding(code, FINDING_CODES[code], explanation, {k: v for k, v in evidence.items() if v is not None})
+def _finding(code: FindingCode, explanation: str, **evidence: Any) -> Finding:
+    return Finding(code, code.severity, explanation, {k: v for k, v in evidence.items() if v is not None})
 
 
 def inspect(
     facts: MediaFacts,
     *,
     claim: Claim | None = None,
-    matches: Sequence[MatchSegment] = (),
+    first_seen: Sequence[tuple[date, int]] = (),
     credentials: ContentCredentials | None = None,
     now: datetime | None = None,
 ) -> tuple[Finding, ...]:
@@ -169,13 +228,17 @@ def inspect(
     Args:
         facts: the file's probe facts.
         claim: what the file is said to show, if known.
-        matches: matched references, best first (their first-seen dates).
+        first_seen: (first-seen day, reference id) of the matched references,
+            best match first (`first_seen_days` makes it from the matches).
         credentials: the C2PA result; None when not checked at all.
         now: the time of the check (defaults to the current time; tests fix it).
+
+    Returns:
+        The findings, warnings first, then notices, then facts.
     """
     now = now or datetime.now(UTC)
     out: list[Finding] = []
-    out += _creation_time(facts, claim, matches, now)
+    out += _creation_time(facts, claim, first_seen, now)
     out += _location(facts, claim)
     out += _software(facts)
     out += _structure(facts)
@@ -199,14 +262,14 @@ def _day_of(value: datetime) -> date:
 
 
 def _creation_time(
-    facts: MediaFacts, claim: Claim | None, matches: Sequence[MatchSegment], now: datetime
+    facts: MediaFacts, claim: Claim | None, first_seen: Sequence[tuple[date, int]], now: datetime
 ) -> list[Finding]:
     out: list[Finding] = []
     created = facts.creation_time
     if created is None:
         out.append(
             _finding(
-                "creation_time_absent",
+                FindingCode.CREATION_TIME_ABSENT,
                 "The file states no creation date. Platforms and re-encoding tools usually remove it, "
                 "so its absence says nothing about when the footage was recorded.",
             )
@@ -217,7 +280,7 @@ def _creation_time(
     zone = "" if created.tz_known else " (no time zone: local time of an unknown place)"
     out.append(
         _finding(
-            "creation_time_present",
+            FindingCode.CREATION_TIME_PRESENT,
             f"The file says it was created on {value.isoformat()}{zone}, in its {created.tag} tag. "
             "Anyone can write this tag, and some tools set it to the time of re-encoding.",
             tag=created.tag,
@@ -228,7 +291,7 @@ def _creation_time(
     if _as_utc(value) > now + FUTURE_TOLERANCE:
         out.append(
             _finding(
-                "creation_time_in_future",
+                FindingCode.CREATION_TIME_IN_FUTURE,
                 f"The creation date {value.isoformat()} is after the time of this check: "
                 "the tag was set by hand or by a device with a wrong clock.",
                 tag=created.tag,
@@ -241,7 +304,7 @@ def _creation_time(
     if first_year is not None and value.year < first_year:
         out.append(
             _finding(
-                "creation_time_before_codec",
+                FindingCode.CREATION_TIME_BEFORE_CODEC,
                 f"The creation date {value.date().isoformat()} is before {codec} existed ({first_year}): "
                 "the date is a placeholder from a device with an unset clock, or it was written by hand.",
                 tag=created.tag,
@@ -255,11 +318,11 @@ def _creation_time(
     claimed = claim.date_range() if claim is not None and claim.date else None
     if claimed is not None and claim is not None:
         start, end = claimed
-        evidence = {"tag": created.tag, "value": created.raw, "claimed_date": claim.date}
+        evidence: dict[str, Any] = {"tag": created.tag, "value": created.raw, "claimed_date": claim.date}
         if day < start - tol:
             out.append(
                 _finding(
-                    "creation_time_before_claim",
+                    FindingCode.CREATION_TIME_BEFORE_CLAIM,
                     f"The file says it was created on {day.isoformat()}, {(start - day).days} days before the "
                     f"claimed date {claim.date}. If the tag is right, the footage cannot show that event.",
                     **evidence,
@@ -268,7 +331,7 @@ def _creation_time(
         elif day > end + tol:
             out.append(
                 _finding(
-                    "creation_time_after_claim",
+                    FindingCode.CREATION_TIME_AFTER_CLAIM,
                     f"The file says it was created on {day.isoformat()}, after the claimed date {claim.date}. "
                     "A copy or re-encode made later carries a later date, so this does not contradict the claim.",
                     **evidence,
@@ -277,20 +340,20 @@ def _creation_time(
         else:
             out.append(
                 _finding(
-                    "creation_time_matches_claim",
+                    FindingCode.CREATION_TIME_MATCHES_CLAIM,
                     f"The file's creation date {day.isoformat()} fits the claimed date {claim.date} "
                     f"(within {CLAIM_DATE_TOLERANCE_DAYS} day for time zones). Tags can be written by anyone.",
                     **evidence,
                 )
             )
-    seen = _earliest_first_seen(matches)
+    seen = _earliest(first_seen)
     if seen is not None:
-        ref_day, ref = seen
-        evidence = {"tag": created.tag, "value": created.raw, "reference_id": ref.id, "first_seen": str(ref_day)}
+        ref_day, ref_id = seen
+        evidence = {"tag": created.tag, "value": created.raw, "reference_id": ref_id, "first_seen": str(ref_day)}
         if day > ref_day:
             out.append(
                 _finding(
-                    "creation_time_after_reference",
+                    FindingCode.CREATION_TIME_AFTER_REFERENCE,
                     f"The file was written on {day.isoformat()}, after the matched footage was first seen "
                     f"({ref_day.isoformat()}): consistent with a copy of it.",
                     **evidence,
@@ -299,7 +362,7 @@ def _creation_time(
         elif day < ref_day - tol:
             out.append(
                 _finding(
-                    "creation_time_before_reference",
+                    FindingCode.CREATION_TIME_BEFORE_REFERENCE,
                     f"The file says it was created on {day.isoformat()}, before the matched footage was first seen "
                     f"({ref_day.isoformat()}): it may be an earlier copy or the original, or the index's "
                     "first-seen date is late.",
@@ -310,7 +373,14 @@ def _creation_time(
 
 
 def first_seen_day(text: str | None) -> date | None:
-    """The day of a reference's first-seen value (``2021-09-12`` or an ISO timestamp), or None."""
+    """The day of a reference's first-seen value (``2021-09-12`` or an ISO timestamp).
+
+    Args:
+        text: the value as the index stores it.
+
+    Returns:
+        The day, or None when there is no value or it is not a date.
+    """
     if not text:
         return None
     try:
@@ -319,12 +389,29 @@ def first_seen_day(text: str | None) -> date | None:
         return None
 
 
-def _earliest_first_seen(matches: Sequence[MatchSegment]) -> tuple[date, Any] | None:
-    best: tuple[date, Any] | None = None
-    for m in matches:
-        day = first_seen_day(m.reference.source.first_seen)
-        if day is not None and (best is None or day < best[0]):
-            best = (day, m.reference)
+def first_seen_days(references: Iterable[tuple[str | None, int]]) -> tuple[tuple[date, int], ...]:
+    """The first-seen days `inspect` takes, from each matched reference's first-seen value and id.
+
+    Args:
+        references: (``source.first_seen``, reference id) of each match, best first.
+
+    Returns:
+        (day, reference id) of those whose first-seen value is a date, in the order given.
+    """
+    out: list[tuple[date, int]] = []
+    for text, ref_id in references:
+        day = first_seen_day(text)
+        if day is not None:
+            out.append((day, ref_id))
+    return tuple(out)
+
+
+def _earliest(first_seen: Sequence[tuple[date, int]]) -> tuple[date, int] | None:
+    """The earliest day with its reference id (the first of equal days)."""
+    best: tuple[date, int] | None = None
+    for day, ref_id in first_seen:
+        if best is None or day < best[0]:
+            best = (day, ref_id)
     return best
 
 
@@ -340,7 +427,7 @@ def _dates_disagree(facts: MediaFacts) -> list[Finding]:
             if gap > limit:
                 return [
                     _finding(
-                        "creation_times_disagree",
+                        FindingCode.CREATION_TIMES_DISAGREE,
                         f"Two creation-date tags disagree by {_duration(gap)}: {a.tag} says {a.iso}, "
                         f"{b.tag} says {b.iso}. Re-muxing or editing often rewrites one of them.",
                         tags={a.tag: a.raw, b.tag: b.raw},
@@ -363,7 +450,7 @@ def _location(facts: MediaFacts, claim: Claim | None) -> list[Finding]:
         return []
     out = [
         _finding(
-            "gps_present",
+            FindingCode.GPS_PRESENT,
             f"The file states a position: {loc.latitude:.5f}, {loc.longitude:.5f} (from {loc.tag}). "
             "Anyone can write this tag.",
             tag=loc.tag,
@@ -392,7 +479,7 @@ def _location(facts: MediaFacts, claim: Claim | None) -> list[Finding]:
             evidence["nearest_town"] = town.label() if town else None
             out.append(
                 _finding(
-                    "gps_far_from_claimed_place",
+                    FindingCode.GPS_FAR_FROM_CLAIMED_PLACE,
                     f"The file's position is {km:,.0f} km from the claimed place {place.label()}{near}. "
                     "If the tag is right, the footage was not recorded there.",
                     **evidence,
@@ -401,7 +488,7 @@ def _location(facts: MediaFacts, claim: Claim | None) -> list[Finding]:
         else:
             out.append(
                 _finding(
-                    "gps_near_claimed_place",
+                    FindingCode.GPS_NEAR_CLAIMED_PLACE,
                     f"The file's position is {km:,.1f} km from the claimed place {place.label()} "
                     f"(within {GPS_PLACE_TOLERANCE_KM:.0f} km). Tags can be written by anyone.",
                     **evidence,
@@ -416,7 +503,7 @@ def _location(facts: MediaFacts, claim: Claim | None) -> list[Finding]:
     if town.country_code != place.country_code:
         out.append(
             _finding(
-                "gps_far_from_claimed_place",
+                FindingCode.GPS_FAR_FROM_CLAIMED_PLACE,
                 f"The file's position is nearest to {town.label()}, not in the claimed country {place.name} "
                 "(judged by the nearest listed town; border areas can be misread).",
                 **evidence,
@@ -425,7 +512,7 @@ def _location(facts: MediaFacts, claim: Claim | None) -> list[Finding]:
     else:
         out.append(
             _finding(
-                "gps_near_claimed_place",
+                FindingCode.GPS_NEAR_CLAIMED_PLACE,
                 f"The file's position is in {place.name}, nearest to {town.label()}. Tags can be written by anyone.",
                 **evidence,
             )
@@ -454,7 +541,7 @@ def _software(facts: MediaFacts) -> list[Finding]:
     if ffmpeg_marks:
         out.append(
             _finding(
-                "reencoded_by_ffmpeg",
+                FindingCode.REENCODED_BY_FFMPEG,
                 "The file was last written by FFmpeg (libavformat/libavcodec), as apps, editors and platforms "
                 "that re-encode or re-package video do; it is not as a camera wrote it.",
                 tags=ffmpeg_marks,
@@ -466,7 +553,7 @@ def _software(facts: MediaFacts) -> list[Finding]:
     if editors:
         out.append(
             _finding(
-                "written_by_editor",
+                FindingCode.WRITTEN_BY_EDITOR,
                 "The file names editing software: " + "; ".join(f"{k} = {v}" for k, v in editors.items())[:300] + ".",
                 tags=editors,
             )
@@ -479,7 +566,7 @@ def _software(facts: MediaFacts) -> list[Finding]:
             who = " ".join(camera.values())
             out.append(
                 _finding(
-                    "camera_tags_contradict_stream",
+                    FindingCode.CAMERA_TAGS_CONTRADICT_STREAM,
                     f"The tags name {who}, but the video stream was encoded by {software_encoder}, a software "
                     "encoder no phone or camera uses: the camera tags were copied over from another file or "
                     "written by hand, or the video was re-encoded keeping the old tags.",
@@ -491,7 +578,7 @@ def _software(facts: MediaFacts) -> list[Finding]:
         else:
             out.append(
                 _finding(
-                    "camera_tags_present",
+                    FindingCode.CAMERA_TAGS_PRESENT,
                     "The tags name the recording device: " + ", ".join(f"{k} = {v}" for k, v in camera.items()) + ".",
                     camera_tags=camera,
                 )
@@ -504,7 +591,7 @@ def _software(facts: MediaFacts) -> list[Finding]:
         }
         out.append(
             _finding(
-                "metadata_stripped",
+                FindingCode.METADATA_STRIPPED,
                 "The file carries no camera, date or location tags"
                 + (" (no tags at all)" if not tags else " (only format tags)" if not descriptive else "")
                 + ". Platforms strip them on upload and re-encoding tools drop them; it hides when and where "
@@ -516,14 +603,10 @@ def _software(facts: MediaFacts) -> list[Finding]:
 
 
 def _names(kind: str) -> tuple[str, ...]:
-    from .probe import MAKE_TAGS, MODEL_TAGS
-
     return MAKE_TAGS if kind == "make" else MODEL_TAGS
 
 
 def _is_software_tag(key: str) -> bool:
-    from .probe import SOFTWARE_TAGS
-
     name = key.split(":", 1)[1] if ":" in key else key
     return name in SOFTWARE_TAGS or key.rsplit(":", 1)[-1] in (
         "Software",
@@ -542,7 +625,7 @@ def _structure(facts: MediaFacts) -> list[Finding]:
         w, h = facts.display_size
         out.append(
             _finding(
-                "display_rotation",
+                FindingCode.DISPLAY_ROTATION,
                 f"The picture is stored {facts.width}x{facts.height} and turned {facts.rotation:g}° for display "
                 f"({w}x{h}), as phones record upright video. A copy that lost this flag was re-encoded with the "
                 "rotation applied.",
@@ -565,7 +648,7 @@ def _structure(facts: MediaFacts) -> list[Finding]:
         )
         out.append(
             _finding(
-                "edit_list_trim",
+                FindingCode.EDIT_LIST_TRIM,
                 f"The file's edit list {what}: it was cut from a longer recording without re-encoding, and the "
                 "cut-off frames may still be in the file.",
                 edits=[e.to_dict() for e in video_edits[:10]],
@@ -582,7 +665,9 @@ def _structure(facts: MediaFacts) -> list[Finding]:
             else ""
         )
         out.append(
-            _finding("timecode_present", f"The file carries a start timecode of {value}.{extra}", tags=timecodes)
+            _finding(
+                FindingCode.TIMECODE_PRESENT, f"The file carries a start timecode of {value}.{extra}", tags=timecodes
+            )
         )
     return out
 
@@ -590,7 +675,7 @@ def _structure(facts: MediaFacts) -> list[Finding]:
 def _bad_tags(facts: MediaFacts) -> list[Finding]:
     out = [
         _finding(
-            "tag_malformed",
+            FindingCode.TAG_MALFORMED,
             f"The {tag} tag could not be read ({reason}); it is kept as written and not used.",
             tag=tag,
             value=value,
@@ -601,7 +686,7 @@ def _bad_tags(facts: MediaFacts) -> list[Finding]:
     if facts.truncated_tags:
         out.append(
             _finding(
-                "tag_truncated",
+                FindingCode.TAG_TRUNCATED,
                 f"{len(facts.truncated_tags)} tag value(s) were too long and were cut: an unusual size for "
                 "metadata, worth a look with exiftool.",
                 tags=list(facts.truncated_tags[:20]),
@@ -628,19 +713,19 @@ def _c2pa(creds: ContentCredentials) -> list[Finding]:
     if creds.status == "absent":
         return [
             _finding(
-                "c2pa_absent",
+                FindingCode.C2PA_ABSENT,
                 "No Content Credentials (C2PA manifest). Most cameras, apps and platforms write none, so this "
                 "is not evidence of manipulation.",
             )
         ]
     if creds.status == "unchecked":
-        return [_finding("c2pa_unchecked", f"Content Credentials could not be checked: {creds.reason}.")]
+        return [_finding(FindingCode.C2PA_UNCHECKED, f"Content Credentials could not be checked: {creds.reason}.")]
     by = f" signed by {creds.signer}" if creds.signer else ""
     gen = f", made with {creds.claim_generator}" if creds.claim_generator else ""
     if creds.status == "invalid":
         return [
             _finding(
-                "c2pa_invalid",
+                FindingCode.C2PA_INVALID,
                 f"The file carries Content Credentials{by}{gen}, but they fail validation "
                 f"({', '.join(creds.failures) or creds.reason}): the file was changed after it was signed, or "
                 "the manifest is damaged or forged.",
@@ -654,7 +739,7 @@ def _c2pa(creds: ContentCredentials) -> list[Finding]:
     )
     return [
         _finding(
-            "c2pa_valid",
+            FindingCode.C2PA_VALID,
             f"The file carries valid Content Credentials{by}{gen}: it is unchanged since it was signed{trust}. "
             "They say who signed it, not that what it shows is true.",
             **evidence,

@@ -25,7 +25,7 @@ from .hashing import ALGORITHM, MIN_FRAME_STD, REGION_BOX, REGION_INNER, REGIONS
 from .index import Index, open_index
 from .ingest import REF_FPS, sha256_of
 from .match import MatchSegment
-from .metadata import inspect
+from .metadata import first_seen_days, inspect
 from .probe import MediaFacts, image_format, probe
 from .report import InputFacts, Report
 from .report.images import THUMB_LONG_SIDE, MatchFrames, make_keyframes
@@ -224,7 +224,8 @@ def _checked(
         matches = tuple(
             with_frame_evidence(m, thumbs.for_match(i), content_box, inner_rect) for i, m in enumerate(matches)
         )
-    findings = inspect(facts, claim=claim, matches=matches, credentials=credentials_job.result())
+    first_seen = first_seen_days((m.reference.source.first_seen, m.reference.id) for m in matches)
+    findings = inspect(facts, claim=claim, first_seen=first_seen, credentials=credentials_job.result())
     verdict = decide(
         matches, informative_frames=informative, is_image=facts.kind == "image", claim=claim, findings=findings
     )

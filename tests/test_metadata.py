@@ -21,9 +21,7 @@ from conftest import DOCS, SAMPLES, ffmpeg, lavfi_clip
 
 from provenance.c2pa import ContentCredentials
 from provenance.claims import Claim, claim_from_file, resolve_place
-from provenance.index import Reference, SourceFacts
-from provenance.match import MatchSegment
-from provenance.metadata import FINDING_CODES, SEVERITIES, Finding, inspect
+from provenance.metadata import FINDING_CODES, SEVERITIES, Finding, first_seen_days, inspect
 from provenance.probe import (
     MAX_TAG_CHARS,
     MediaFacts,
@@ -76,24 +74,9 @@ def check(path: Path, claim: Claim | None = None, **kwargs: object) -> tuple[Fin
     return inspect(probe(path), claim=claim, now=NOW, **kwargs)  # type: ignore[arg-type]
 
 
-def match_to(first_seen: str) -> MatchSegment:
-    """A match to a reference first seen on `first_seen` (the matcher's output, made by hand)."""
-    ref = Reference(
-        id=7,
-        sha256="0" * 64,
-        path="refs/old.mp4",
-        kind="video",
-        duration_s=10.0,
-        width=640,
-        height=360,
-        fps=25.0,
-        size_bytes=1000,
-        sample_fps=2.0,
-        frames=20,
-        added_at="2025-01-01T00:00:00+00:00",
-        source=SourceFacts(title="Old footage", first_seen=first_seen),
-    )
-    return MatchSegment(ref, 0.9, 0.0, 5.0, 2.0, 7.0, 2.0, 1.0, False, 18, 20, 3.0)
+def seen_on(first_seen: str) -> tuple[tuple[date, int], ...]:
+    """A match to reference #7, first seen on `first_seen`, as the pipeline hands it to `inspect`."""
+    return first_seen_days([(first_seen, 7)])
 
 
 # -- the sample case ----------------------------------------------------------------------
@@ -206,9 +189,9 @@ def test_zoned_dates_that_agree_do_not_disagree(make_clip: Callable[..., Path]) 
 
 def test_creation_time_against_the_matched_reference(make_clip: Callable[..., Path]) -> None:
     clip = make_clip("created_2024-01-17.mp4", "-metadata", "creation_time=2024-01-17T12:00:00Z")
-    after = one(check(clip, matches=[match_to("2021-09-12")]), "creation_time_after_reference")
+    after = one(check(clip, first_seen=seen_on("2021-09-12")), "creation_time_after_reference")
     assert (after.evidence["first_seen"], after.evidence["reference_id"]) == ("2021-09-12", 7)
-    before = one(check(clip, matches=[match_to("2024-06-30T08:00:00Z")]), "creation_time_before_reference")
+    before = one(check(clip, first_seen=seen_on("2024-06-30T08:00:00Z")), "creation_time_before_reference")
     assert before.severity == "notice"
 
 
@@ -559,3 +542,40 @@ def test_reference_first_seen_timestamps_are_days() -> None:
 
     assert first_seen_day("2021-09-12T14:00:00Z") == date(2021, 9, 12)
     assert first_seen_day("unknown") is None and first_seen_day(None) is None
+
+
+def test_finding_codes_are_one_enum_with_one_severity_each() -> None:
+    from provenance.metadata import CONTRADICTS_CLAIM, FindingCode, Severity
+
+    assert set(FINDING_CODES) == set(FindingCode)
+    assert all(code.severity is FINDING_CODES[code] for code in FindingCode)
+    assert SEVERITIES == tuple(s.value for s in Severity) == ("info", "notice", "warning")
+    assert CONTRADICTS_CLAIM == {"creation_time_before_claim", "gps_far_from_claimed_place"}
+    f = Finding(FindingCode.GPS_PRESENT, FindingCode.GPS_PRESENT.severity, "text")
+    assert json.dumps(f.to_dict()) == json.dumps(Finding("gps_present", "info", "text").to_dict())
+    assert type(f.to_dict()["code"]) is str and type(f.to_dict()["severity"]) is str
+
+
+def test_first_seen_days_keep_dated_references_in_order() -> None:
+    got = first_seen_days(
+        [("2022-05-01", 3), (None, 4), ("unknown", 5), ("2019-03-02T10:00:00Z", 7), ("2019-03-02", 8)]
+    )
+    assert got == ((date(2022, 5, 1), 3), (date(2019, 3, 2), 7), (date(2019, 3, 2), 8))
+
+
+def test_the_earliest_first_seen_reference_is_compared(make_clip: Callable[..., Path]) -> None:
+    clip = make_clip("created_2024-01-17.mp4", "-metadata", "creation_time=2024-01-17T12:00:00Z")
+    seen = first_seen_days([("2022-05-01", 3), ("2019-03-02", 7), ("2019-03-02", 8)])
+    after = one(check(clip, first_seen=seen), "creation_time_after_reference")
+    assert (after.evidence["first_seen"], after.evidence["reference_id"]) == ("2019-03-02", 7)
+
+
+def test_metadata_needs_nothing_of_match() -> None:
+    """The metadata stage takes the matches' first-seen days as plain data (DESIGN.md's stage order)."""
+    import ast
+
+    import provenance.metadata
+
+    tree = ast.parse(Path(provenance.metadata.__file__).read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert not any(name == "match" or name.endswith(".match") for name in imported), imported

@@ -170,7 +170,7 @@ def test_garbage_numbers_do_not_crash() -> None:
     ],
 )
 def test_container_sniffing_sends_only_plain_videos_past_pillow(tmp_path: Path, head: bytes, video: bool) -> None:
-    from provenance.probe import _plainly_video
+    from provenance.probe.exif import _plainly_video
 
     f = tmp_path / "f.bin"
     f.write_bytes(head + b"\x00" * 64)

@@ -1,0 +1,131 @@
+"""Stage 2, probe: what a media file says about itself, as a frozen `MediaFacts`.
+
+Videos are read with ffprobe (JSON); still images with Pillow and exifread
+(Pillow's own EXIF reader, with pillow-heif for HEIC, where exifread fails).
+Besides every tag as written, the facts carry what the tags mean, parsed:
+dates with their time zones (`TagDate`), the GPS position (`GeoPoint`, from
+ISO 6709 ``location`` tags or EXIF GPS), the display rotation, MP4 edit
+lists (`EditEntry`) and the encoder named inside the video bitstream (x264
+and x265 write their version into the first frame, where tag editors do not
+reach). exiftool adds what ffprobe misses when it is installed; nothing
+needs it::
+
+    >>> facts = probe("samples/viral.mp4")
+    >>> facts.kind, facts.width, facts.height, round(facts.duration_s, 1)
+    ('video', 640, 270, 7.0)
+    >>> facts.tags["encoder"], facts.bitstream_encoder
+    ('Lavf59.27.100', 'x264 core 164')
+
+Tags that cannot be parsed (a date that is not a date, a position off the
+globe) are listed in `malformed_tags`, never dropped silently.
+
+The rooms: `facts` (the records), `tags` (tag names, bounds and what the
+values mean), `ffprobe` (videos), `mp4` (the box reader: edit lists, the
+bitstream's encoder), `exif` (still images), `exiftool` (optional extra tags).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from ..errors import BadInputError
+from .exif import HEIF_BRANDS, IMAGE_FORMATS, MAX_IMAGE_PIXELS, image_format, pillow_exif, probe_image, read_exif
+from .exiftool import EXIFTOOL_ENV, EXIFTOOL_TIMEOUT_S, exiftool_path, read_exiftool
+from .facts import EditEntry, GeoPoint, MediaFacts, StreamFacts, TagDate
+from .ffprobe import facts_from_ffprobe, read_video
+from .mp4 import BITSTREAM_SCAN_BYTES, MAX_MOOV_BYTES, read_bitstream_encoder, read_edit_lists
+from .tags import (
+    DATE_TAGS,
+    LOCATION_TAGS,
+    MAKE_TAGS,
+    MAX_TAG_CHARS,
+    MAX_TAGS,
+    MODEL_TAGS,
+    SOFTWARE_TAGS,
+    clean_tags,
+    interpret,
+    parse_datetime,
+    parse_exif_gps,
+    parse_iso6709,
+    parse_offset,
+)
+
+
+def probe(path: Path | str) -> MediaFacts:
+    """Read the media facts of a video or still image.
+
+    Args:
+        path: a local file.
+
+    Returns:
+        The file's `MediaFacts`.
+
+    Raises:
+        BadInputError: missing, empty, unreadable or not a video/image.
+        ToolMissingError: ffprobe is missing.
+    """
+    file = Path(path)
+    if not file.exists():
+        raise BadInputError(f"{path}: no such file; check the path")
+    if not file.is_file():
+        raise BadInputError(f"{path}: not a regular file; give a video clip or a still image")
+    try:
+        size = file.stat().st_size
+        with open(file, "rb"):
+            pass
+    except OSError as exc:
+        raise BadInputError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from exc
+    if size == 0:
+        raise BadInputError(f"{path}: empty file (0 bytes); download it again")
+    fmt = image_format(file)
+    if fmt is not None:
+        return probe_image(file, fmt)
+    facts = read_video(file, size, str(path))
+    truncated = list(facts.truncated_tags)
+    extra = clean_tags(read_exiftool(file), "exiftool:", truncated)
+    facts = replace(
+        facts,
+        edits=read_edit_lists(file),
+        bitstream_encoder=read_bitstream_encoder(file),
+        exiftool_tags=extra,
+        truncated_tags=tuple(truncated),
+    )
+    return interpret(facts) if extra else facts
+
+
+__all__ = [
+    "BITSTREAM_SCAN_BYTES",
+    "DATE_TAGS",
+    "EXIFTOOL_ENV",
+    "EXIFTOOL_TIMEOUT_S",
+    "HEIF_BRANDS",
+    "IMAGE_FORMATS",
+    "LOCATION_TAGS",
+    "MAKE_TAGS",
+    "MAX_IMAGE_PIXELS",
+    "MAX_MOOV_BYTES",
+    "MAX_TAGS",
+    "MAX_TAG_CHARS",
+    "MODEL_TAGS",
+    "SOFTWARE_TAGS",
+    "EditEntry",
+    "GeoPoint",
+    "MediaFacts",
+    "StreamFacts",
+    "TagDate",
+    "exiftool_path",
+    "facts_from_ffprobe",
+    "image_format",
+    "interpret",
+    "parse_datetime",
+    "parse_exif_gps",
+    "parse_iso6709",
+    "parse_offset",
+    "pillow_exif",
+    "probe",
+    "read_bitstream_encoder",
+    "read_edit_lists",
+    "read_exif",
+    "read_exiftool",
+]
