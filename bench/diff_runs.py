@@ -6,7 +6,7 @@
 Prints, per query, every field of the provenance method's record that differs
 (matches, scores, spans, diagnoses, verdicts, candidates, warnings), then the
 count of differing queries. Timing fields (`wall_s`, `cpu_s`, `match_cpu_s`,
-`match_wall_s`, `total_wall_s`) and the run's meta block are ignored, since
+`match_wall_s`, `total_wall_s`, the summary's time statistics) are ignored, since
 they change from run to run. Exit status 0 when nothing differs, 1 otherwise:
 a restructuring that keeps behaviour must leave this empty.
 """
@@ -20,11 +20,17 @@ from pathlib import Path
 from typing import Any
 
 TIMING_KEYS = frozenset({"wall_s", "cpu_s", "match_cpu_s", "match_wall_s", "total_wall_s"})
+#: The summary's timing statistics: `query_wall_s`, `ingest_cpu_s`, `ingest_footage_min_per_wall_min`, ...
+TIMING_PREFIXES = ("query_wall", "query_cpu", "ingest_wall", "ingest_cpu", "ingest_footage", "match_cpu", "match_wall")
+
+
+def _timing(key: str) -> bool:
+    return key in TIMING_KEYS or key.startswith(TIMING_PREFIXES)
 
 
 def _strip(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _strip(v) for k, v in value.items() if k not in TIMING_KEYS}
+        return {k: _strip(v) for k, v in value.items() if not _timing(k)}
     if isinstance(value, list):
         return [_strip(v) for v in value]
     return value
