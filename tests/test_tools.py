@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from provenance import tools
+from provenance.decode import extract_frames
 from provenance.errors import BadInputError, ProcessingError, ToolMissingError
-from provenance.frames import extract_frames
 from provenance.probe import probe
 
 
