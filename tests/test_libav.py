@@ -11,9 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import lavfi_clip, libav_sample
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from provenance import decode
-from provenance.decode import DECODER_ENV, Decoding, Plan, choose_decoder, extract_frames, libav
+from provenance.decode import DECODER_ENV, Decoding, Plan, choose_decoder, extract_frames, libav, protocol
 from provenance.decode import worker as worker_script
 from provenance.decode.ffmpeg import FfmpegDecoder
 from provenance.decode.libav import LibavDecoder
@@ -211,3 +213,41 @@ def test_report_frames_from_the_worker_are_ffmpegs(clip: str, request: pytest.Fi
     theirs = FfmpegDecoder().grab_seeking(path, wanted, size)
     assert ours is not None
     assert all(b is not None and np.array_equal(a, b) for a, b in zip(ours, theirs, strict=True))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    targets=st.lists(st.floats(min_value=0, max_value=1e5, allow_nan=False), max_size=8),
+    size=st.tuples(st.integers(2, 8192), st.integers(2, 8192)),
+    fps=st.floats(min_value=0.1, max_value=120),
+    threads=st.none() | st.integers(1, 16),
+    skip=st.sampled_from([None, "noref", "bidir"]),
+)
+def test_protocol_messages_round_trip(
+    targets: list[float], size: tuple[int, int], fps: float, threads: int | None, skip: str | None
+) -> None:
+    decoding = Decoding(skip_frame=skip, threads=threads, skip_unsampled=True)  # type: ignore[arg-type]
+    messages = [
+        protocol.GrabRequest("/a b/ü.mp4", tuple(targets), size, "mov,mp4", 1 << 26),
+        protocol.SampleRequest("/x.mp4", fps, 40, "avi", 100, decoding, size=size, colour=size, cap_s=9.5),
+        protocol.SampleRequest("/x.mp4", fps, 40, "avi", 100, decoding, plan=protocol.UnprobedPlan(128, None, 120, 60)),
+        protocol.SampleReply(3, True, 1, 9, "x", protocol.ChosenPlan(size, size, None, 90, 4.0, 4.04)),
+        protocol.GrabReply(tuple(targets)),
+        protocol.Refusal(protocol.ErrorKind.BAD_INPUT, "no video stream with a frame size"),
+        protocol.Examined(fps),
+        protocol.Ready("18.1.0", "8.1.2"),
+    ]
+    for message in messages:
+        line = protocol.encode(message)
+        assert line.endswith(b"\n") and line.count(b"\n") == 1
+        assert protocol.decode(line) == message
+
+
+def test_the_worker_refuses_a_malformed_request_as_such() -> None:
+    import io
+
+    out = io.BytesIO()
+    worker_script.serve(io.BytesIO(b'{"type": "grab", "path": "/x.mp4"}\n[1]\n'), out)
+    ready, *replies = [protocol.decode(line) for line in out.getvalue().splitlines()]
+    assert isinstance(ready, protocol.Ready)
+    assert [r.kind for r in replies] == [protocol.ErrorKind.REQUEST] * 2  # type: ignore[union-attr]

@@ -10,11 +10,12 @@ sees small arrays, and both give the same samples. The decoder is chosen
 once (`choose_decoder`) and passed to whoever needs frames::
 
     >>> decoder = choose_decoder()
-    >>> frames = decoder.sample("samples/viral.mp4", Plan(fps=4), probe("samples/viral.mp4"))
+    >>> facts = probe("samples/viral.mp4")
+    >>> frames = decoder.sample("samples/viral.mp4", Plan(fps=4), facts)
     >>> frames.images.shape[1:], frames.times[:3]
-    ((72, 128), array([0.  , 0.25, 0.5 ]))
-    >>> [f.shape for f in decoder.grab("samples/viral.mp4", [1.0], Media("video", 1280, 720, 9.6), 320)]
-    [(180, 320, 3)]
+    ((54, 128), array([0.  , 0.25, 0.5 ]))
+    >>> [f.shape for f in decoder.grab("samples/viral.mp4", [1.0, 2.5], Media.of(facts), 320)]
+    [(136, 320, 3), (136, 320, 3)]
 
 Still images give one frame at t = 0 (Pillow, EXIF orientation applied).
 Importing this package starts nothing and loads neither implementation: a
@@ -54,6 +55,7 @@ __all__ = [
     "COLOUR_MAX_S",
     "DECODER_ENV",
     "MAX_DURATION_S",
+    "MAX_FRAME_PIXELS",
     "SKIP_FRAME_VALUES",
     "SKIP_LOOP_FILTER_VALUES",
     "WORK_SIZE",
@@ -67,11 +69,17 @@ __all__ = [
     "Raw",
     "Unprobed",
     "choose_decoder",
+    "decode_timeout",
     "decoder_names",
     "extract_frames",
+    "frames_of",
     "grab_frame",
+    "held_by",
     "load_image",
+    "one_pass_pays",
     "register",
+    "still_frames",
+    "unprobed_plan",
     "work_size",
 ]
 

@@ -488,7 +488,7 @@ class LibavDecoder(Decoder):
                     targets=tuple(sorted({round(float(t), 6) for t in wanted})),
                     size=size,
                     format_whitelist=tools.FORMAT_WHITELIST,
-                    max_pixels=tools.MAX_FRAME_PIXELS,
+                    max_pixels=MAX_FRAME_PIXELS,
                 ),
                 timeout=60 + duration_s,
             )
