@@ -108,7 +108,7 @@ def cpu_seconds() -> float:
     """
     import resource
 
-    from provenance import libav
+    from provenance.decode import libav
 
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     return time.process_time() + kids.ru_utime + kids.ru_stime + libav.worker_cpu_seconds()
@@ -1178,10 +1178,10 @@ def machine() -> dict[str, Any]:
 
 
 def _decoder() -> str:
-    from provenance import frames
+    from provenance.decode import choose_decoder
 
     try:
-        return frames.decoder()
+        return choose_decoder().describe()
     except Exception as exc:  # noqa: BLE001 - the record says why instead of failing the run
         return f"? ({exc})"
 

@@ -242,7 +242,7 @@ def probe(file: Path) -> None:
 )
 def frames(clip: Path, out_dir: Path) -> None:
     """Write one keyframe per shot of CLIP as JPEG, named by timestamp."""
-    from .frames import write_keyframes
+    from .evidence import write_keyframes
 
     for path in write_keyframes(clip, out_dir):
         click.echo(str(path))

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import frames as frames_mod
+from .decode import Decoder, Decoding, extract_frames
 from .errors import EXIT_FAILURE, BadInputError, ProvenanceError
 from .hashing import FrameHashes, hash_reference
 from .index import Index, Reference, SourceFacts
@@ -39,14 +39,10 @@ from .probe import probe
 #: Frames per second sampled from references. Queries are sampled denser
 #: (`check.QUERY_FPS`), so each reference frame has a query frame within 1/8 s.
 REF_FPS = 2.0
-#: How references are decoded (queries: `pipeline.QUERY_DECODING`): frames
-#: the decoder may skip (ffmpeg's ``-skip_frame``), its threads, and whether
-#: it may skip its deblocking filter. Measured on 720p H.264
-#: (bench/scale/decode.py, docs/scale.md): ``noref`` without the loop filter,
-#: one thread per decoder, takes 37% of the decoder CPU of dense decoding and
-#: moves 95% of sampled hashes by at most 2 bits; the benchmark's matching
-#: table is unchanged. One thread each because ingest runs one decoder per core.
-REF_DECODING = frames_mod.Decoding(skip_frame="noref", threads=1, skip_loop_filter="all")
+#: How references are decoded: unreferenced frames dropped (``-skip_frame noref``), deblocking
+#: skipped, one thread per decoder (ingest runs one per core): 37% of the CPU of a dense decode,
+#: 95% of hashes within 2 bits, the benchmark's matching table unchanged (docs/tuning.md).
+REF_DECODING = Decoding(skip_frame="noref", threads=1, skip_loop_filter="all")
 #: Largest sidecar accepted, bytes (yt-dlp's are typically 50-500 kB).
 MAX_SIDECAR_BYTES = 16 << 20
 #: File name suffixes taken when walking a folder (case-insensitive).
@@ -251,7 +247,11 @@ class PreparedFile:
 
 
 def prepare_file(
-    path: Path, *, source: SourceFacts = SourceFacts(), is_indexed: Callable[[str], bool] | None = None
+    path: Path,
+    *,
+    source: SourceFacts = SourceFacts(),
+    is_indexed: Callable[[str], bool] | None = None,
+    decoder: Decoder | None = None,
 ) -> PreparedFile:
     """Hash one file for the index without touching the index.
 
@@ -259,6 +259,7 @@ def prepare_file(
         path: the file.
         source: source facts from flags (they win over a sidecar's).
         is_indexed: tells whether a SHA-256 is already indexed; such a file is not decoded.
+        decoder: samples the file (`provenance.decode.choose_decoder`'s when None).
 
     Raises:
         ProvenanceError: the file cannot be read, probed or decoded.
@@ -273,12 +274,7 @@ def prepare_file(
     sidecar = sidecar_path(path)
     if sidecar is not None:
         source = source.merged_over(read_sidecar(sidecar))
-    sampled = frames_mod.extract_frames(
-        path,
-        fps=REF_FPS,
-        facts=facts,
-        decoding=REF_DECODING,
-    )
+    sampled = extract_frames(path, fps=REF_FPS, facts=facts, decoding=REF_DECODING, decoder=decoder)
     hashes = hash_reference(sampled.times, sampled.images)
     if len(hashes) == 0:
         raise BadInputError(

@@ -15,12 +15,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import __version__, tools
-from . import frames as frames_mod
 from . import match as match_mod
 from .c2pa import ContentCredentials, read_content_credentials
 from .claims import Claim
 from .compare import frame_alterations
+from .decode import Decoder, Decoding, Frames, Plan, Unprobed, choose_decoder
 from .errors import BadInputError, ProcessingError
+from .evidence import THUMB_LONG_SIDE, MatchFrames, make_keyframes
 from .hashing import ALGORITHM, MIN_FRAME_STD, REGION_BOX, REGION_INNER, REGIONS, VARIANT_FULL, Rect, hash_query
 from .index import Index, open_index
 from .ingest import REF_FPS, sha256_of
@@ -28,43 +29,31 @@ from .match import MatchSegment
 from .metadata import first_seen_days, inspect
 from .probe import MediaFacts, image_format, probe
 from .report import InputFacts, Report
-from .report.images import THUMB_LONG_SIDE, MatchFrames, make_keyframes
+from .shots import shot_keyframes
 from .verdict import MIN_INFORMATIVE_FRAMES, decide
 
 #: Frames per second sampled from a query clip: dense enough for a 3 s clip
 #: and so that every reference frame (sampled at REF_FPS) has a query frame
 #: within 1/8 s of it.
 QUERY_FPS = 4.0
-#: How queries are decoded: every frame (no `-skip_frame`), so the sample for
-#: a tick is the source frame at it; the deblocking filter skipped only on
-#: frames nothing refers to (`-skip_loop_filter noref`: no difference flows
-#: into other frames, tests/test_frames.py); one decoder thread. Measured on
-#: the first 40 development queries, `check(keyframes=False)` in one process,
-#: machine otherwise idle (two rounds): ffmpeg's threads and the filter on
-#: 0.65-0.69 s CPU per query (0.48-0.51 s wall); the filter skipped on
-#: unreferenced frames 0.60-0.65 (0.46-0.48); both, as chosen, 0.51-0.55
-#: (0.51-0.55); vPDQ's hashing of the same files 0.39-0.44 (0.32-0.37).
-#: `bench/run.py --no-frames`: every score within 0.01 of the filter-on run,
-#: same recall, false matches and spans. `bench/speed.py` (10 s 720p, with
-#: report frames), ffmpeg's threads then one: 1.79 -> 1.66 s wall, 2.73 ->
-#: 2.24 s CPU; later, the commit before these options then after them, one
-#: run after the other: 1.74 -> 1.87 s wall, 2.73 -> 2.47 s CPU. The CPU
-#: saving holds; wall time moves within this machine's run-to-run spread.
-#: Rejected: dropping unreferenced frames as reference ingest does (0.48 s
-#: CPU with the filter skipped everywhere, same recall) hands a tick a frame
-#: up to three frames early, and on fast motion that moves the hash:
-#: samples/viral.mp4's match lost its last 1.5 s (reference 1.94-7.49 s
-#: against 2.0-8.25 s, truth 2-9 s); skipping the filter on every frame lets
-#: the difference build up until the next keyframe on low-bitrate clips.
-#: `skip_unsampled` (the libav worker) skips only frames that are no tick's
-#: sample and that nothing refers to, so every sample is still the frame a
-#: full decode gives: 0.438 -> 0.286 s CPU per development query
-#: (docs/benchmark.md).
-QUERY_DECODING = frames_mod.Decoding(threads=1, skip_loop_filter="noref", skip_unsampled=True)
+#: How queries are decoded: every sample the frame a full decode gives (no frame dropped; the
+#: libav worker skips only unreferenced frames that are no sample), deblocking skipped only on
+#: unreferenced frames, one thread. Measured in docs/tuning.md.
+QUERY_DECODING = Decoding(threads=1, skip_loop_filter="noref", skip_unsampled=True)
 #: Most seconds of a query examined; the rest is reported as not examined.
 #: Query hashing holds every sampled frame several times over (content box,
 #: six orientations), about 350 kB per sample here, so 30 min is ~2.5 GB.
 MAX_QUERY_DURATION_S = 1800.0
+
+
+def query_plan(*, keyframes: bool) -> Plan:
+    """How a query clip is sampled; with `keyframes`, colour samples at the thumbnails' size too."""
+    return Plan(
+        QUERY_FPS,
+        decoding=QUERY_DECODING,
+        max_duration_s=MAX_QUERY_DURATION_S,
+        colour_long_side=THUMB_LONG_SIDE if keyframes else None,
+    )
 
 
 def thresholds() -> dict[str, float]:
@@ -121,51 +110,55 @@ def check(
 def _check(path: Path, idx: Index, *, keyframes: bool = True, claim: Claim | None = None) -> Report:
     # The file's digest, its content credentials and ffmpeg's version string
     # are read while the clip decodes (all three wait on I/O or a subprocess).
+    decoder = choose_decoder()
     with ThreadPoolExecutor(max_workers=1) as side:
-        facts, early = _probe_while_sampling(path, side, keyframes=keyframes)
+        facts, early = _probe_while_sampling(path, side, decoder, keyframes=keyframes)
         sha_job = side.submit(sha256_of, path)
         credentials_job = side.submit(read_content_credentials, path)
         version_job = side.submit(tools.ffmpeg_version)
         return _checked(
-            path, idx, facts, sha_job, credentials_job, version_job, keyframes=keyframes, claim=claim, early=early
+            path,
+            idx,
+            facts,
+            sha_job,
+            credentials_job,
+            version_job,
+            decoder,
+            keyframes=keyframes,
+            claim=claim,
+            early=early,
         )
 
 
 def _probe_while_sampling(
-    path: Path, side: ThreadPoolExecutor, *, keyframes: bool
-) -> tuple[MediaFacts, frames_mod.Frames | None]:
-    """Probe the clip with ffprobe on `side` while the libav worker samples it (`frames.sample_unprobed`).
+    path: Path, side: ThreadPoolExecutor, decoder: Decoder, *, keyframes: bool
+) -> tuple[MediaFacts, Frames | None]:
+    """Probe the clip with ffprobe on `side` while the decoder samples it (`Decoder.sample_unprobed`).
 
     Returns the facts and the samples, or None for the samples when the
-    clip is a still image, libav is not the decoder, or the decoder read the
-    stream differently from ffprobe (then `extract_frames` samples it again).
+    clip is a still image, the decoder cannot sample before the probe, or it
+    read the stream differently from ffprobe (then `Decoder.sample` samples it again).
     The probe's verdict on the file comes first: a file ffprobe refuses is
     refused with its message whatever the worker made of it. Saves the
     probe's time on the wall clock (~0.1 s a clip).
     """
-    if not (frames_mod.libav.available() and path.is_file()) or image_format(path) is not None:
+    if not (decoder.can_sample_unprobed and path.is_file()) or image_format(path) is not None:
         return probe(path), None  # (a named pipe must not be opened: probe refuses it first)
     probe_job = side.submit(probe, path)
-    early: frames_mod.Unprobed | None = None
+    early: Unprobed | None = None
     failed: ProcessingError | None = None
     try:
-        early = frames_mod.sample_unprobed(
-            path,
-            fps=QUERY_FPS,
-            max_duration_s=MAX_QUERY_DURATION_S,
-            decoding=QUERY_DECODING,
-            colour_long_side=THUMB_LONG_SIDE if keyframes else None,
-        )
+        early = decoder.sample_unprobed(path, query_plan(keyframes=keyframes))
     except ProcessingError as exc:  # a time limit or a crash: the same decode would meet it again
         failed = exc
     except BadInputError:
-        pass  # extract_frames, with the probe's facts, says why in the usual words
+        pass  # Decoder.sample, with the probe's facts, says why in the usual words
     facts = probe_job.result()
     if facts.kind == "image":
         return facts, None
     if failed is not None:
         raise failed
-    return facts, frames_mod.frames_from(early, facts) if early is not None else None
+    return facts, decoder.frames_from(early, facts) if early is not None else None
 
 
 def _checked(
@@ -175,23 +168,13 @@ def _checked(
     sha_job: Future[str],
     credentials_job: Future[ContentCredentials],
     version_job: Future[str],
+    decoder: Decoder,
     *,
     keyframes: bool,
     claim: Claim | None,
-    early: frames_mod.Frames | None = None,
+    early: Frames | None = None,
 ) -> Report:
-    sampled = (
-        early
-        if early is not None
-        else frames_mod.extract_frames(
-            path,
-            fps=QUERY_FPS,
-            facts=facts,
-            max_duration_s=MAX_QUERY_DURATION_S,
-            decoding=QUERY_DECODING,
-            colour_long_side=THUMB_LONG_SIDE if keyframes else None,
-        )
-    )
+    sampled = early if early is not None else decoder.sample(path, query_plan(keyframes=keyframes), facts)
     hashes, content_box, inner_rect = hash_query(sampled.times, sampled.images)
     informative = len(hashes.select(VARIANT_FULL))
     segments = match_mod.find_matches(
@@ -218,8 +201,8 @@ def _checked(
     candidates = tuple(s for s in segments if s.score < match_mod.MATCH_THRESHOLD)[:5]
     thumbs = None
     if keyframes:
-        shots = [k.t for k in frames_mod.shot_keyframes(sampled)]
-        thumbs = make_keyframes(path, facts, shots, matches, sampled=sampled)
+        shots = [k.t for k in shot_keyframes(sampled)]
+        thumbs = make_keyframes(path, facts, shots, matches, decoder=decoder, sampled=sampled)
         # The aligned frame pairs are evidence too: colour, overlays, blur, the measured crop.
         matches = tuple(
             with_frame_evidence(m, thumbs.for_match(i), content_box, inner_rect) for i, m in enumerate(matches)
@@ -256,7 +239,7 @@ def _checked(
             "name": "provenance",
             "version": __version__,
             "ffmpeg_version": version_job.result(),
-            "decoder": frames_mod.decoder(still=facts.kind == "image"),
+            "decoder": decoder.describe(still=facts.kind == "image"),
             "hash_algorithm": ALGORITHM,
             "thresholds": thresholds(),
         },

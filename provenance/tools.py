@@ -1,8 +1,9 @@
-"""External tools: find ffmpeg and ffprobe, record their versions, run them safely.
+"""Stage external tools: find ffmpeg and ffprobe, record their versions, run them safely.
 
-This is the only module that starts a process. Every call gets an argument
-list (never a shell string), a wall-clock limit, bounded output, and input
-options that confine it to the one local file it is given::
+This module and the decode stage (`provenance.decode`, whose libav decoder
+keeps a worker process) are the only code that starts a process. Every call
+gets an argument list (never a shell string), a wall-clock limit, bounded
+output, and input options that confine it to the one local file it is given::
 
     from provenance import tools
     out = tools.run_ffprobe(["-show_format", *tools.input_args(path)], timeout=30)
@@ -42,6 +43,7 @@ MEDIA_DEMUXERS = (
     "mpeg",
     "ogg",
 )
+#: `MEDIA_DEMUXERS` as ffmpeg's ``-format_whitelist`` (and the libav worker's ``format_whitelist``) takes them.
 FORMAT_WHITELIST = ",".join(MEDIA_DEMUXERS)
 
 #: Largest frame a decoder may allocate, in pixels (passed as ``-max_pixels``,

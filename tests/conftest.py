@@ -468,10 +468,13 @@ def sample_index(tmp_path: Path, sample_index_file: Path) -> Path:
     return out
 
 
-def libav_sample(path: Path, *, size: tuple[int, int], cap_s: float, max_frames: int, **over: Any) -> Any:
-    """`provenance.libav.sample` at 2 frames/s with the library's confinement (`over` replaces any argument)."""
-    from provenance import libav, tools
-    from provenance.frames import Decoding
+def libav_sample(
+    path: Path, *, size: tuple[int, int], cap_s: float, max_frames: int, timeout: float = 30.0, **over: Any
+) -> Any:
+    """`provenance.decode.libav.sample` at 2 frames/s with the library's confinement (`over` sets any request field)."""
+    from provenance import tools
+    from provenance.decode import Decoding, libav
+    from provenance.decode.protocol import SampleRequest
 
     args: dict[str, Any] = dict(
         fps=2.0,
@@ -482,8 +485,7 @@ def libav_sample(path: Path, *, size: tuple[int, int], cap_s: float, max_frames:
         decoding=Decoding(),
         format_whitelist=tools.FORMAT_WHITELIST,
         max_pixels=tools.MAX_FRAME_PIXELS,
-        colour_size=None,
-        timeout=30.0,
+        colour=None,
     )
     args.update(over)
-    return libav.sample(path, **args)
+    return libav.sample(SampleRequest(path=str(path), **args), timeout=timeout)

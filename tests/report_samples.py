@@ -12,10 +12,10 @@ import io
 from dataclasses import replace
 from typing import Any
 
+from provenance.evidence import FramePair, Keyframes, MatchFrames, Thumbnail
 from provenance.index import Reference, SourceFacts
 from provenance.match import MatchSegment
 from provenance.report import InputFacts, Report, Verdict
-from provenance.report.images import FramePair, Keyframes, MatchFrames, Thumbnail
 
 HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from provenance.frames import extract_frames
+from provenance.decode import extract_frames
 from provenance.hashing import (
     ALGORITHM,
     DCT_SIZE,
@@ -89,7 +89,7 @@ def real_squares(sample_refs: Path, viral_clip: Path) -> np.ndarray:
 @pytest.fixture(scope="module")
 def street_frame(sample_refs: Path) -> np.ndarray:
     """A full-size grey frame of refs/street_cyclists.mp4 at 5 s (traffic, a taxi, textured)."""
-    from provenance.frames import grab_frame
+    from provenance.decode import grab_frame
     from provenance.probe import probe
 
     path = sample_refs / "street_cyclists.mp4"
@@ -214,7 +214,7 @@ def test_mirror_is_far_unless_the_mirror_variant_is_used(street_frame: np.ndarra
 
 def test_unrelated_frames_are_far(real_squares: np.ndarray, street_frame: np.ndarray) -> None:
     # Frames of the other sample references: none is within the matcher's frame distance.
-    from provenance.frames import grab_frame
+    from provenance.decode import grab_frame
     from provenance.probe import probe
 
     here = phash_of(street_frame)

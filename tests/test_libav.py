@@ -1,4 +1,4 @@
-"""The libav decoder worker (provenance.libav): same samples as ffmpeg, less work, same bounds."""
+"""The libav decoder (provenance.decode.libav) and its worker: same samples as ffmpeg, less work, same bounds."""
 
 from __future__ import annotations
 
@@ -11,10 +11,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import lavfi_clip, libav_sample
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from provenance import frames, libav, libav_worker
+from provenance import decode
+from provenance.decode import DECODER_ENV, Decoding, Plan, choose_decoder, extract_frames, libav, protocol
+from provenance.decode import worker as worker_script
+from provenance.decode.ffmpeg import FfmpegDecoder
+from provenance.decode.libav import LibavDecoder
+from provenance.decode.protocol import Message
 from provenance.errors import BadInputError, ProcessingError
-from provenance.frames import Decoding, extract_frames
 from provenance.pipeline import QUERY_DECODING
 from provenance.probe import probe
 
@@ -45,22 +51,17 @@ def counter_bframes_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
-def _both(path: Path, monkeypatch: pytest.MonkeyPatch, **kw: object) -> tuple[frames.Frames, frames.Frames]:
-    monkeypatch.setenv(libav.DECODER_ENV, "libav")
-    ours = extract_frames(path, **kw)  # type: ignore[arg-type]
-    monkeypatch.setenv(libav.DECODER_ENV, "ffmpeg")
-    theirs = extract_frames(path, **kw)  # type: ignore[arg-type]
-    monkeypatch.delenv(libav.DECODER_ENV)
+def _both(path: Path, **kw: object) -> tuple[decode.Frames, decode.Frames]:
+    ours = extract_frames(path, decoder=choose_decoder("libav"), **kw)  # type: ignore[arg-type]
+    theirs = extract_frames(path, decoder=choose_decoder("ffmpeg"), **kw)  # type: ignore[arg-type]
     return ours, theirs
 
 
 @pytest.mark.parametrize("clip", ["testsrc_clip", "rotated_clip", "bframes_clip", "half_clip", "frame_counter_clip"])
 @pytest.mark.parametrize("fps", [2.0, 4.0])
-def test_libav_and_ffmpeg_take_the_same_samples(
-    clip: str, fps: float, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_libav_and_ffmpeg_take_the_same_samples(clip: str, fps: float, request: pytest.FixtureRequest) -> None:
     path = request.getfixturevalue(clip)
-    ours, theirs = _both(path, monkeypatch, fps=fps, decoding=QUERY_DECODING, colour_long_side=96)
+    ours, theirs = _both(path, fps=fps, decoding=QUERY_DECODING, colour_long_side=96)
     assert len(ours) == len(theirs) > 0
     assert ours.images.shape == theirs.images.shape
     assert np.abs(ours.images.astype(int) - theirs.images.astype(int)).max() <= SCALER_ROUNDING
@@ -95,7 +96,7 @@ def test_time_limit_kills_the_worker_and_the_next_file_decodes(
 ) -> None:
     libav.versions()  # the worker is up
     before = libav._worker
-    monkeypatch.setattr(frames, "_decode_timeout", lambda duration: 0.001)
+    monkeypatch.setattr(libav, "decode_timeout", lambda duration: 0.001)
     with pytest.raises(ProcessingError, match=r"testsrc\.mp4: decoding did not finish within"):
         extract_frames(testsrc_clip, fps=2.0)
     assert before is not None and before.proc.poll() is not None  # killed, not left running
@@ -119,15 +120,15 @@ def test_worker_crash_mid_file_is_an_error_not_an_empty_result(
     libav.versions()  # the worker is up
     worker = libav._worker
     assert worker is not None
-    real = worker._read_header
+    real = worker._read_message
 
-    def die_then_read(timeout: float, what: str) -> dict[str, object]:
+    def die_then_read(timeout: float, what: str) -> Message:
         if what == "decoding":
             os.kill(worker.proc.pid, signal.SIGSEGV)  # what a decoder bug on hostile input looks like
             time.sleep(0.2)
         return real(timeout, what)
 
-    monkeypatch.setattr(worker, "_read_header", die_then_read)
+    monkeypatch.setattr(worker, "_read_message", die_then_read)
     with pytest.raises(ProcessingError, match=r"testsrc\.mp4: the decoder crashed on this file"):
         extract_frames(testsrc_clip, fps=2.0)
 
@@ -138,14 +139,14 @@ def test_worker_cpu_is_counted() -> None:
 
 
 def test_unknown_decoder_name_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(libav.DECODER_ENV, "gstreamer")
+    monkeypatch.setenv(DECODER_ENV, "gstreamer")
     with pytest.raises(BadInputError, match="PROVENANCE_DECODER='gstreamer'"):
-        libav.available()
-    monkeypatch.setenv(libav.DECODER_ENV, "ffmpeg")
-    assert not libav.available()
-    assert frames.decoder().startswith("ffmpeg ")
-    monkeypatch.setenv(libav.DECODER_ENV, "libav")
-    assert libav.available() and frames.decoder().startswith("libav ")
+        choose_decoder()
+    monkeypatch.setenv(DECODER_ENV, "ffmpeg")
+    assert not isinstance(choose_decoder(), LibavDecoder)
+    assert choose_decoder().describe().startswith("ffmpeg ")
+    monkeypatch.setenv(DECODER_ENV, "libav")
+    assert isinstance(choose_decoder(), LibavDecoder) and choose_decoder().describe().startswith("libav ")
 
 
 def test_a_file_libav_cannot_open_is_bad_input(tmp_path: Path) -> None:
@@ -160,9 +161,10 @@ def test_sampling_before_the_probe_gives_what_extract_frames_gives(clip: str, re
     # `provenance check` samples while ffprobe runs; the worker reads the
     # display size, rotation and duration from the stream itself.
     path = request.getfixturevalue(clip)
-    early = frames.sample_unprobed(path, fps=4.0, decoding=QUERY_DECODING, colour_long_side=96)
+    decoder = LibavDecoder()
+    early = decoder.sample_unprobed(path, Plan(4.0, decoding=QUERY_DECODING, colour_long_side=96))
     facts = probe(path)
-    got = frames.frames_from(early, facts)
+    got = decoder.frames_from(early, facts)
     want = extract_frames(path, fps=4.0, facts=facts, decoding=QUERY_DECODING, colour_long_side=96)
     assert got is not None
     assert np.array_equal(got.images, want.images)
@@ -171,11 +173,12 @@ def test_sampling_before_the_probe_gives_what_extract_frames_gives(clip: str, re
 
 
 def test_samples_taken_on_other_facts_than_the_probe_are_not_used(rotated_clip: Path) -> None:
-    early = frames.sample_unprobed(rotated_clip, fps=4.0)
+    decoder = LibavDecoder()
+    early = decoder.sample_unprobed(rotated_clip, Plan(4.0))
     facts = probe(rotated_clip)
-    assert frames.frames_from(early, facts) is not None
-    assert frames.frames_from(early, replace(facts, rotation=0.0)) is None
-    assert frames.frames_from(early, replace(facts, duration_s=facts.duration_s + 2.0)) is None
+    assert decoder.frames_from(early, facts) is not None
+    assert decoder.frames_from(early, replace(facts, rotation=0.0)) is None
+    assert decoder.frames_from(early, replace(facts, duration_s=facts.duration_s + 2.0)) is None
 
 
 def test_the_workers_frame_size_rule_is_the_librarys() -> None:
@@ -183,7 +186,7 @@ def test_the_workers_frame_size_rule_is_the_librarys() -> None:
         (w, h) for w in (2, 3, 176, 320, 719, 720, 1080, 1280, 1920, 3840) for h in (2, 5, 144, 240, 405, 720, 1920)
     ]
     for long_side in (64, 128, 320):
-        assert all(libav_worker.work_size(w, h, long_side) == frames.work_size(w, h, long_side) for w, h in sizes)
+        assert all(worker_script.work_size(w, h, long_side) == decode.work_size(w, h, long_side) for w, h in sizes)
 
 
 def test_sampling_before_the_probe_keeps_the_time_limit_of_the_clips_length(
@@ -191,24 +194,60 @@ def test_sampling_before_the_probe_keeps_the_time_limit_of_the_clips_length(
 ) -> None:
     # Before the probe only the file's size bounds the length (60 s or more);
     # once the worker has read the clip's 4 s, the limit is that of 4 s.
-    monkeypatch.setattr(frames, "_decode_timeout", lambda seconds: 1000.0 if seconds >= 60 else 0.001)
+    monkeypatch.setattr(libav, "decode_timeout", lambda seconds: 1000.0 if seconds >= 60 else 0.001)
     with pytest.raises(ProcessingError, match="did not finish within 0 s"):
-        frames.sample_unprobed(testsrc_clip, fps=4.0)
+        LibavDecoder().sample_unprobed(testsrc_clip, Plan(4.0))
     monkeypatch.undo()
-    assert len(frames.sample_unprobed(testsrc_clip, fps=4.0).sampled.grey) > 0
+    assert len(LibavDecoder().sample_unprobed(testsrc_clip, Plan(4.0)).raw.grey) > 0
 
 
 @pytest.mark.parametrize("clip", ["bframes_clip", "rotated_clip", "counter_bframes_clip"])
 def test_report_frames_from_the_worker_are_ffmpegs(clip: str, request: pytest.FixtureRequest) -> None:
     # The first frame at or after each time, in colour, byte for byte what the
     # ffmpeg grab gives (same filter chain), though unneeded unreferenced frames are skipped.
-    from provenance.report.images import _grab_libav, _grab_seeking
-
     path = request.getfixturevalue(clip)
     facts = probe(path)
-    w, h = frames.work_size(*facts.display_size, 96)
+    size = decode.work_size(*facts.display_size, 96)
     wanted = [0.0, 0.33, 0.5, 1.02, 1.5, 2.2, 2.2]
-    ours = _grab_libav(path, wanted, w, h, facts.duration_s)
-    theirs = _grab_seeking(path, wanted, w, h)
+    ours = LibavDecoder().grab_in_worker(path, wanted, size, facts.duration_s)
+    theirs = FfmpegDecoder().grab_seeking(path, wanted, size)
     assert ours is not None
     assert all(b is not None and np.array_equal(a, b) for a, b in zip(ours, theirs, strict=True))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    targets=st.lists(st.floats(min_value=0, max_value=1e5, allow_nan=False), max_size=8),
+    size=st.tuples(st.integers(2, 8192), st.integers(2, 8192)),
+    fps=st.floats(min_value=0.1, max_value=120),
+    threads=st.none() | st.integers(1, 16),
+    skip=st.sampled_from([None, "noref", "bidir"]),
+)
+def test_protocol_messages_round_trip(
+    targets: list[float], size: tuple[int, int], fps: float, threads: int | None, skip: str | None
+) -> None:
+    decoding = Decoding(skip_frame=skip, threads=threads, skip_unsampled=True)  # type: ignore[arg-type]
+    messages = [
+        protocol.GrabRequest("/a b/ü.mp4", tuple(targets), size, "mov,mp4", 1 << 26),
+        protocol.SampleRequest("/x.mp4", fps, 40, "avi", 100, decoding, size=size, colour=size, cap_s=9.5),
+        protocol.SampleRequest("/x.mp4", fps, 40, "avi", 100, decoding, plan=protocol.UnprobedPlan(128, None, 120, 60)),
+        protocol.SampleReply(3, True, 1, 9, "x", protocol.ChosenPlan(size, size, None, 90, 4.0, 4.04)),
+        protocol.GrabReply(tuple(targets)),
+        protocol.Refusal(protocol.ErrorKind.BAD_INPUT, "no video stream with a frame size"),
+        protocol.Examined(fps),
+        protocol.Ready("18.1.0", "8.1.2"),
+    ]
+    for message in messages:
+        line = protocol.encode(message)
+        assert line.endswith(b"\n") and line.count(b"\n") == 1
+        assert protocol.decode(line) == message
+
+
+def test_the_worker_refuses_a_malformed_request_as_such() -> None:
+    import io
+
+    out = io.BytesIO()
+    worker_script.serve(io.BytesIO(b'{"type": "grab", "path": "/x.mp4"}\n[1]\n'), out)
+    ready, *replies = [protocol.decode(line) for line in out.getvalue().splitlines()]
+    assert isinstance(ready, protocol.Ready)
+    assert [r.kind for r in replies] == [protocol.ErrorKind.REQUEST] * 2  # type: ignore[union-attr]

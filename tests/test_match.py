@@ -149,8 +149,8 @@ def test_frame_evidence_never_fails_the_check() -> None:
     """Thumbnails that do not decode, or do not fit together, leave the hash-based diagnosis as it is."""
     from report_samples import jpeg_thumb, make_match
 
+    from provenance.evidence import FramePair, MatchFrames, Thumbnail
     from provenance.pipeline import with_frame_evidence
-    from provenance.report.images import FramePair, MatchFrames, Thumbnail
 
     m = make_match()
     broken = Thumbnail(1.0, 160, 90, "bm90IGEganBlZw==")  # base64 of "not a jpeg"

@@ -18,10 +18,10 @@ from click.testing import CliRunner
 from report_samples import HOSTILE, jpeg_thumb, keyframes_for, make_match, make_reference, make_report
 
 from provenance.cli import main
+from provenance.evidence import REFERENCE_MISSING, Keyframes, MatchFrames, Thumbnail
 from provenance.match import Alteration
 from provenance.report import Report, render
 from provenance.report.html import CSP, render_html
-from provenance.report.images import REFERENCE_MISSING, Keyframes, MatchFrames, Thumbnail
 
 
 class Tags(HTMLParser):
@@ -356,7 +356,9 @@ def test_check_decodes_the_clip_once(
     sample_index: Path, excerpt_query: Path, monkeypatch: pytest.MonkeyPatch, decoder: str
 ) -> None:
     """The clip's thumbnails are its colour samples: the clip is decoded once, the reference once."""
-    from provenance import libav, tools
+    from provenance import tools
+    from provenance.decode import libav
+    from provenance.decode.protocol import SampleRequest
     from provenance.pipeline import check
 
     monkeypatch.setenv("PROVENANCE_DECODER", decoder)
@@ -368,9 +370,9 @@ def test_check_decodes_the_clip_once(
         opened.extend(a for a in args if a.startswith("file:") and not a.endswith(".rgb"))
         return real(args, **kw)  # type: ignore[arg-type]
 
-    def counting_sample(path: Path, **kw: object) -> libav.Sampled:
-        opened.append(f"file:{path}")
-        return real_sample(path, **kw)  # type: ignore[arg-type]
+    def counting_sample(req: SampleRequest, **kw: object) -> libav.Sampled:
+        opened.append(f"file:{req.path}")
+        return real_sample(req, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(tools, "run_ffmpeg", counting)
     monkeypatch.setattr(libav, "sample", counting_sample)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from provenance import tools
+from provenance.decode import extract_frames
 from provenance.errors import BadInputError, ProcessingError, ToolMissingError
-from provenance.frames import extract_frames
 from provenance.probe import probe
 
 
@@ -134,3 +134,18 @@ def test_run_reports_a_binary_that_cannot_start(tmp_path: Path) -> None:
     script.write_text("#!/bin/sh\n", encoding="utf-8")
     with pytest.raises(ToolMissingError, match="not executable"):
         tools.run([str(script)], timeout=5, max_stdout=10)
+
+
+def test_only_tools_and_decode_start_processes_or_load_libav() -> None:
+    # DESIGN.md: only tools.py and decode/ start processes; only decode/ opens a media stream for pixels.
+    package = Path(__file__).resolve().parent.parent / "provenance"
+    starts, loads_av = set(), set()
+    for source in package.rglob("*.py"):
+        name = source.relative_to(package).as_posix()
+        text = source.read_text()
+        if re.search(r"^\s*(import subprocess|from subprocess import)", text, re.MULTILINE):
+            starts.add(name)
+        if re.search(r"^\s*(import av\b|from av\b)", text, re.MULTILINE):
+            loads_av.add(name)
+    assert starts and all(n == "tools.py" or n.startswith("decode/") for n in starts), starts
+    assert loads_av and all(n.startswith("decode/") for n in loads_av), loads_av

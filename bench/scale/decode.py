@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from provenance import tools  # noqa: E402
-from provenance.frames import work_size  # noqa: E402
+from provenance.decode import work_size  # noqa: E402
 from provenance.hashing import hash_reference  # noqa: E402
 from provenance.probe import probe  # noqa: E402
 

@@ -31,7 +31,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--out", type=Path, default=Path(__file__).with_name("lookup.json"))
     args = ap.parse_args()
-    from provenance.frames import extract_frames
+    from provenance.decode import extract_frames
     from provenance.hashing import hash_query
     from provenance.index import open_index
     from provenance.match import CANDIDATE_DISTANCE

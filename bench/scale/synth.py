@@ -73,7 +73,7 @@ def _normalise(v: np.ndarray) -> np.ndarray:
 
 def real_sequences() -> list[tuple[str, np.ndarray, np.ndarray]]:
     """(file, times, normalised (N, 64) low-frequency vectors) of each corpus file at REF_FPS."""
-    from provenance.frames import extract_frames
+    from provenance.decode import extract_frames
 
     out = []
     for path in corpus_files():

@@ -18,9 +18,9 @@ from typing import Any
 
 from ..claims import Claim
 from ..errors import BadInputError
+from ..evidence import Keyframes
 from ..match import MatchSegment
 from ..metadata import Finding
-from .images import Keyframes
 
 SCHEMA = "provenance.report/1"
 FORMATS = ("json", "md", "html", "claimreview")

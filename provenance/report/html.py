@@ -26,8 +26,8 @@ import binascii
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..evidence import REFERENCE_OK, Thumbnail
 from . import Report
-from .images import REFERENCE_OK, Thumbnail
 from .summary import (
     Diagnosis,
     Rect,

@@ -18,8 +18,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from ..evidence import Thumbnail
 from . import Report
-from .images import Thumbnail
 from .summary import (
     claim_facts,
     claim_rows,

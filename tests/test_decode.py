@@ -1,4 +1,4 @@
-"""Stage 3, frames: fixed-rate grey samples, shot keyframes, partial and failed decodes.
+"""Stage decode: fixed-rate grey samples, colour frames at given times, partial and failed decodes.
 
 Every test here runs once per decoder: the libav worker (the default) and
 the ffmpeg command line (``PROVENANCE_DECODER=ffmpeg``).
@@ -6,7 +6,6 @@ the ffmpeg command line (``PROVENANCE_DECODER=ffmpeg``).
 
 from __future__ import annotations
 
-import re
 import subprocess
 from pathlib import Path
 
@@ -15,16 +14,19 @@ import numpy as np
 import pytest
 from conftest import lavfi_clip
 
-from provenance.errors import BadInputError
-from provenance.frames import (
+from provenance.decode import (
     WORK_SIZE,
     Decoding,
+    Media,
+    choose_decoder,
     extract_frames,
     grab_frame,
-    shot_keyframes,
     work_size,
-    write_keyframes,
 )
+from provenance.decode.ffmpeg import FfmpegDecoder
+from provenance.decode.libav import LibavDecoder
+from provenance.errors import BadInputError
+from provenance.evidence import grab_frames
 from provenance.probe import probe
 
 
@@ -94,36 +96,6 @@ def test_still_image_is_one_frame(still_jpeg: Path) -> None:
     assert frames.images.shape == (1, 96, 128)
 
 
-def test_shots_of_a_clip_with_one_cut(cut_clip: Path) -> None:
-    frames = extract_frames(cut_clip, fps=4.0)
-    shots = shot_keyframes(frames)
-    assert len(shots) == 2
-    first, second = shots
-    assert first.shot_start_s == 0.0
-    assert first.shot_end_s == pytest.approx(3.0, abs=0.25)
-    assert second.shot_start_s == pytest.approx(3.0, abs=0.25)
-    assert second.shot_end_s == pytest.approx(6.0, abs=0.1)
-    assert first.shot_start_s <= first.t < first.shot_end_s <= second.t
-    assert set(first.to_dict()) == {"t", "shot_start_s", "shot_end_s"}
-
-
-def test_one_continuous_shot(testsrc_clip: Path) -> None:
-    assert len(shot_keyframes(extract_frames(testsrc_clip, fps=4.0))) == 1
-
-
-def test_write_keyframes_names_jpegs_by_time(cut_clip: Path, tmp_path: Path) -> None:
-    written = write_keyframes(cut_clip, tmp_path / "shots")
-    assert len(written) == 2
-    for n, path in enumerate(written):
-        match = re.fullmatch(r"shot(\d{3})_t(\d{4}\.\d{3})\.jpg", path.name)
-        assert match, path.name
-        assert int(match.group(1)) == n
-        image = cv2.imread(str(path))
-        assert image is not None and image.shape[1] == 640
-    times = [float(re.search(r"_t([\d.]+)\.jpg", p.name).group(1)) for p in written]  # type: ignore[union-attr]
-    assert times[0] < 3.0 < times[1] < 6.0
-
-
 def test_grab_frame_in_colour(testsrc_clip: Path, still_jpeg: Path) -> None:
     rgb = grab_frame(testsrc_clip, 1.0, facts=probe(testsrc_clip), long_side=160)
     assert rgb.shape == (120, 160, 3) and rgb.dtype == np.uint8
@@ -181,9 +153,9 @@ def test_colour_samples_are_red_for_a_red_clip(tmp_path: Path) -> None:
 
 
 def test_long_clips_keep_no_colour_samples(testsrc_clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import provenance.frames as frames_mod
+    import provenance.decode as decode
 
-    monkeypatch.setattr(frames_mod, "COLOUR_MAX_S", 1.0)
+    monkeypatch.setattr(decode, "COLOUR_MAX_S", 1.0)
     frames = extract_frames(testsrc_clip, fps=4.0, colour_long_side=160)
     assert frames.colour is None and frames.colour_at(0.0) is None
     assert len(frames) == 16
@@ -272,20 +244,18 @@ def test_query_decoding_keeps_every_sample_on_its_tick(tmp_path: Path) -> None:
 def test_report_frames_one_pass_and_seeks_agree(frame_counter_clip: Path, testsrc_clip: Path) -> None:
     # The one-pass grab reads only up to just past the last wanted time; it
     # must give the same frames as seeking to each (the first frame at or after it).
-    from provenance.report.images import _grab_libav, _grab_seeking, _grab_sequential, grab_frames
-
     facts = probe(frame_counter_clip)
     wanted = [0.5, 1.0, 1.96, 2.0]  # 1.96 s is frame 49 exactly; the last lands on frame 50
-    w, h = work_size(*facts.display_size, 64)
-    one_pass = _grab_sequential(frame_counter_clip, wanted, w, h, facts.duration_s)
+    size = work_size(*facts.display_size, 64)
+    one_pass = FfmpegDecoder().grab_sequential(frame_counter_clip, wanted, size, facts.duration_s)
     assert one_pass is not None
-    seeks = _grab_seeking(frame_counter_clip, wanted, w, h)
+    seeks = FfmpegDecoder().grab_seeking(frame_counter_clip, wanted, size)
     assert all(a is not None and b is not None and np.array_equal(a, b) for a, b in zip(one_pass, seeks, strict=True))
-    in_worker = _grab_libav(frame_counter_clip, wanted, w, h, facts.duration_s)  # the libav worker's one pass
+    in_worker = LibavDecoder().grab_in_worker(frame_counter_clip, wanted, size, facts.duration_s)  # the worker's pass
     assert in_worker is not None
     assert all(a is not None and np.array_equal(a, b) for a, b in zip(in_worker, seeks, strict=True))
     levels = [round(float(f.mean()) / 2) for f in one_pass]  # frame N is grey 2N
     assert levels == [13, 25, 49, 50]  # 0.5 s falls between frames 12 and 13
     # Frames wanted late in a file go through seeks and still come back.
-    late = grab_frames(testsrc_clip, [3.5, 3.9], facts=probe(testsrc_clip))
+    late = grab_frames(choose_decoder(), testsrc_clip, [3.5, 3.9], media=Media.of(probe(testsrc_clip)))
     assert all(f is not None for f in late)

@@ -1,26 +1,20 @@
-"""The libav decoding worker: a process that samples frames for `provenance.libav`.
+"""Stage decode: the libav worker, a process that samples and grabs frames for `provenance.decode.libav`.
 
-Run as a script (``python provenance/libav_worker.py MEMORY_BYTES``), never
-imported by the package: it needs only the standard library, numpy and PyAV,
-so it starts in ~0.1 s and then serves requests until its stdin closes.
+Run as a script (``python provenance/decode/worker.py MEMORY_BYTES``), never
+imported by the package: it needs only the standard library, numpy, PyAV and
+the stdlib-only `protocol.py` beside it (loaded by its path), so it starts in
+~0.1 s and then serves requests until its stdin closes. The messages are
+`protocol`'s: a `SampleRequest` is answered by `sample`, a `GrabRequest` by
+`grab`.
 
-Protocol, one request at a time. Request: one JSON line on stdin. Reply: one
-JSON line on stdout (``{"ok": true, "count": N, ...}`` or ``{"ok": false,
-"kind": ..., "message": ...}``), then for a good reply N grey frames
-(``height*width`` bytes each) and, when asked, N RGB frames. A sampling
-request without a size (``"plan"``, the file not yet probed) first gets a
-line ``{"examined_s": S}`` once the worker has read the duration; the sizes
-it chose come back in the reply's ``"plan"``. A ``{"op": "grab"}`` request
-gets one RGB frame per target time it found (`grab`). At start the worker
-writes one JSON line with its PyAV and libav versions.
-
-Sampling follows ffmpeg's ``fps=R:round=up`` filter as `frames.extract_frames`
-uses it: the sample for tick k is the last frame shown at or before k/R
-seconds from the file's start (ticks before the first frame take the first
-frame), and the last frame repeats up to the declared duration. With
-``skip_unsampled`` the decoder skips only frames that nothing refers to and
-that are no tick's sample, so every sample decodes exactly as in a full
-decode (`LOOKAHEAD_PACKETS` decides which frames those are).
+Sampling follows ffmpeg's ``fps=R:round=up`` filter as the command-line
+decoder (`provenance.decode.ffmpeg`) uses it: the sample for tick k is the
+last frame shown at or before k/R seconds from the file's start (ticks before
+the first frame take the first frame), and the last frame repeats up to the
+declared duration. With ``skip_unsampled`` the decoder skips only frames that
+nothing refers to and that are no tick's sample, so every sample decodes
+exactly as in a full decode (`LOOKAHEAD_PACKETS` decides which frames those
+are).
 
 Confinement, the same as the ffmpeg command line's (tools.input_args): the
 file is opened as ``file:PATH`` with ``protocol_whitelist=file`` and the
@@ -31,35 +25,64 @@ time limit passes.
 
 from __future__ import annotations
 
-import json
-import math
 import os
+import sys
+
+if __name__ == "__main__":
+    # Run as a script, Python puts this file's folder first on the import path:
+    # the package's own modules (ffmpeg, libav, ...) must not stand in for others.
+    _HERE = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+
+import importlib.util
+import math
 import re
 import resource
 import signal
-import sys
 from collections import deque
-from typing import Any, BinaryIO
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-#: Packets looked at on each side of one (in decode order) to decide whether
-#: its frame is a sample. Decoders reorder by at most 16 frames (H.264's DPB);
-#: a frame with no later-shown neighbour in the window is decoded in full.
+
+def _load_protocol() -> ModuleType:
+    """protocol.py beside this file, loaded by its path (this folder is not on the import path)."""
+    name = "provenance_decode_protocol"
+    spec = importlib.util.spec_from_file_location(name, os.path.join(os.path.dirname(__file__), "protocol.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while they are made
+    spec.loader.exec_module(module)
+    return module
+
+
+if TYPE_CHECKING:
+    from . import protocol
+else:
+    protocol = _load_protocol()
+
+work_size = protocol.work_size
+
+#: Packets looked at on each side of one (in decode order) to decide whether its frame is a sample.
+#: Decoders reorder by at most 16 frames (H.264's DPB); a frame with no later-shown neighbour in
+#: the window is decoded in full.
 LOOKAHEAD_PACKETS = 32
-#: After this many seconds past the examined span, demuxing stops (packets
-#: arrive in decode order, up to a few frames ahead of their showing time).
+#: Seconds past the examined span after which demuxing stops (packets arrive in decode order,
+#: up to a few frames ahead of their showing time).
 READ_PAST_S = 2.0
 #: Tick matching tolerance, seconds (timestamps are exact rationals turned into floats).
 EPS = 1e-9
-#: libav log lines that count as decoder errors (as in the command-line path).
+#: libav log lines that count as decoder errors (as in the command-line decoder).
 ERROR_WORDS = re.compile(r"error|invalid|corrupt|missing", re.IGNORECASE)
 #: ffmpeg's AVDiscard option values and PyAV's names for them.
 SKIP_NAMES = {"default": "DEFAULT", "noref": "NONREF", "bidir": "BIDIR", "nointra": "NONINTRA", "nokey": "NONKEY"}
 #: Consecutive packets that fail to decode before the file is given up on.
 MAX_CONSECUTIVE_FAILURES = 500
+#: ffmpeg's autorotate filters for a clockwise display rotation (fftools, ffmpeg 5.1).
+ROTATE_FILTERS = {90: [("transpose", "clock")], 180: [("hflip", ""), ("vflip", "")], 270: [("transpose", "cclock")]}
 
 
-def _reply(out: BinaryIO, header: dict[str, Any], *payload: bytes) -> None:
-    out.write(json.dumps(header).encode() + b"\n")
+def _reply(out: BinaryIO, message: protocol.Message, *payload: bytes) -> None:
+    out.write(protocol.encode(message))
     for part in payload:
         out.write(part)
     out.flush()
@@ -72,22 +95,6 @@ def _first_video(container: Any) -> Any:
         if cc is not None and cc.width > 0 and cc.height > 0 and not attached:
             return stream
     return None
-
-
-def work_size(width: int, height: int, long_side: int) -> tuple[int, int]:
-    """`provenance.frames.work_size`, repeated here so the worker imports nothing of the package
-    (tests/test_libav.py holds the two equal)."""
-    scale = long_side / max(width, height)
-    return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
-
-
-def _clockwise(counter_clockwise: float) -> int:
-    """A display rotation (counter-clockwise degrees, as ffprobe and PyAV give it) as clockwise 0/90/180/270."""
-    return round(-float(counter_clockwise or 0.0) / 90.0) % 4 * 90
-
-
-#: ffmpeg's autorotate filters for a clockwise display rotation (fftools, ffmpeg 5.1).
-ROTATE_FILTERS = {90: [("transpose", "clock")], 180: [("hflip", ""), ("vflip", "")], 270: [("transpose", "cclock")]}
 
 
 class _Scaler:
@@ -134,17 +141,17 @@ class _Scaler:
 class _Sampler:
     """Turns decoded frames (in showing order) into one sample per tick."""
 
-    def __init__(self, req: dict[str, Any], stream: Any, cap_s: float) -> None:
-        self.fps = float(req["fps"])
+    def __init__(self, req: protocol.SampleRequest, stream: Any, cap_s: float, examined_s: float, declared_s: float):
+        self.fps = float(req.fps)
         self.cap_s = cap_s
-        self.max_frames = int(req["max_frames"])
+        self.max_frames = int(req.max_frames)
         self.req, self.stream = req, stream
-        self.plan: dict[str, Any] | None = None
+        self.examined_s, self.declared_s = examined_s, declared_s
+        self.plan: protocol.ChosenPlan | None = None
         self.grey_of: _Scaler | None = None
         self.colour_of: _Scaler | None = None
-        if req.get("width") is not None:
-            clockwise = _clockwise(req.get("rotation") or 0.0)
-            self._scalers((int(req["width"]), int(req["height"])), req.get("colour"), clockwise)
+        if req.size is not None:
+            self._scalers(req.size, req.colour, protocol.clockwise(req.rotation))
         self.grey: list[bytes] = []
         self.colour: list[bytes] = []
         self.prev: Any = None
@@ -152,22 +159,23 @@ class _Sampler:
         self.prev_shown = 0.0
         self.tick = 0
 
-    def _scalers(self, size: tuple[int, int], colour: Any, clockwise: int) -> None:
+    def _scalers(self, size: tuple[int, int], colour: tuple[int, int] | None, clockwise: int) -> None:
         self.grey_of = _Scaler(self.stream, size, "gray", clockwise)
-        self.colour_of = None if colour is None else _Scaler(self.stream, (colour[0], colour[1]), "rgb24", clockwise)
+        self.colour_of = None if colour is None else _Scaler(self.stream, colour, "rgb24", clockwise)
 
     def _plan_from(self, frame: Any) -> None:
-        """Plan mode: sizes from the stream and the first frame's display rotation, as `frames` would."""
-        plan = self.req["plan"]
-        clockwise = _clockwise(getattr(frame, "rotation", 0))  # PyAV's angle is ffprobe's
+        """Plan mode: sizes from the stream and the first frame's display rotation, as the library would choose."""
+        plan = self.req.plan
+        assert plan is not None
+        turn = protocol.clockwise(getattr(frame, "rotation", 0))  # PyAV's angle is ffprobe's
         cc = self.stream.codec_context
-        display = (cc.height, cc.width) if clockwise % 180 == 90 else (cc.width, cc.height)
-        size = work_size(*display, int(plan["long_side"]))
+        display = (cc.height, cc.width) if turn % 180 == 90 else (cc.width, cc.height)
+        size = work_size(*display, plan.long_side)
         colour = None
-        if plan.get("colour_long_side") and 0 < plan["examined_s"] <= float(plan["colour_max_s"]):
-            colour = work_size(*display, int(plan["colour_long_side"]))
-        self._scalers(size, colour, clockwise)
-        self.plan = {**plan, "display": list(display), "size": list(size), "colour": colour, "clockwise": clockwise}
+        if plan.colour_long_side and 0 < self.examined_s <= plan.colour_max_s:
+            colour = work_size(*display, plan.colour_long_side)
+        self._scalers(size, colour, turn)
+        self.plan = protocol.ChosenPlan(display, size, colour, turn, self.examined_s, self.declared_s)
 
     @property
     def full(self) -> bool:
@@ -204,24 +212,25 @@ class _Sampler:
         return self.full or self.tick / self.fps >= self.cap_s
 
 
-def _open(req: dict[str, Any]) -> tuple[Any, Any, dict[str, Any] | None]:
+def _open(
+    path: str, format_whitelist: str, max_pixels: int, skip_loop_filter: str | None = None
+) -> tuple[Any, Any, protocol.Refusal | None]:
     """(container, first video stream, None), confined as the command line is, or (None, None, refusal)."""
     import av
 
     try:
         container = av.open(
-            "file:" + str(req["path"]),
-            container_options={"protocol_whitelist": "file", "format_whitelist": str(req["format_whitelist"])},
+            "file:" + path, container_options={"protocol_whitelist": "file", "format_whitelist": format_whitelist}
         )
     except (av.FFmpegError, OSError, ValueError) as exc:
-        return None, None, {"ok": False, "kind": "bad_input", "message": str(exc)}
+        return None, None, protocol.Refusal(protocol.ErrorKind.BAD_INPUT, str(exc))
     stream = _first_video(container)
     if stream is None:
         container.close()
-        return None, None, {"ok": False, "kind": "bad_input", "message": "no video stream with a frame size"}
-    options = {"max_pixels": str(int(req["max_pixels"]))}
-    if req.get("skip_loop_filter"):
-        options["skip_loop_filter"] = str(req["skip_loop_filter"])
+        return None, None, protocol.Refusal(protocol.ErrorKind.BAD_INPUT, "no video stream with a frame size")
+    options = {"max_pixels": str(int(max_pixels))}
+    if skip_loop_filter:
+        options["skip_loop_filter"] = str(skip_loop_filter)
     stream.codec_context.options = options
     return container, stream, None
 
@@ -279,39 +288,38 @@ def _sample_ticks(times: list[float], t: float, fps: float) -> bool:
     return k / fps + EPS < min(later)
 
 
-def sample(req: dict[str, Any], announce: Any = None) -> tuple[dict[str, Any], list[bytes]]:
-    """Decode one file as `req` asks; returns the reply header and payload parts.
+def sample(req: protocol.SampleRequest, announce: Any = None) -> tuple[protocol.Message, list[bytes]]:
+    """Decode one file as `req` asks; returns the reply and its payload parts.
 
-    In plan mode `announce` is called with ``{"examined_s": ...}`` before
-    decoding starts, so the caller can set its time limit by the length.
+    With a plan `announce` is called with an `Examined` before decoding
+    starts, so the caller can set its time limit by the length.
     """
     import av
     import av.logging
 
-    container, stream, refusal = _open(req)
+    container, stream, refusal = _open(req.path, req.format_whitelist, req.max_pixels, req.decoding.skip_loop_filter)
     if refusal is not None:
         return refusal, []
     errors = 0
     messages: list[str] = []
     with container, av.logging.Capture(local=False) as logs:
         cc = stream.codec_context
-        cc.thread_count = int(req["threads"]) if req.get("threads") is not None else 0
-        base = SKIP_NAMES[str(req.get("skip_frame") or "default")]
-        skip_unsampled = bool(req.get("skip_unsampled")) and base == "DEFAULT"
+        cc.thread_count = int(req.decoding.threads) if req.decoding.threads is not None else 0
+        base = SKIP_NAMES[str(req.decoding.skip_frame or "default")]
+        skip_unsampled = bool(req.decoding.skip_unsampled) and base == "DEFAULT"
         tb = float(stream.time_base) if stream.time_base else 0.0
-        rate = float(stream.guessed_rate or stream.average_rate or 0) or float(req["fps"])
+        rate = float(stream.guessed_rate or stream.average_rate or 0) or float(req.fps)
         seconds = _timeline(container, stream)
-        if req.get("plan") is not None:  # the caller has not probed the file: the container's own facts
-            plan = req["plan"]
+        examined = declared = 0.0
+        if req.plan is not None:  # the caller has not probed the file: the container's own facts
             declared = container.duration / 1e6 if container.duration and container.duration > 0 else 0.0
-            examined = min(declared, float(plan["limit_s"])) if declared > 0 else float(plan["limit_s"])
-            req["plan"] = {**plan, "duration_s": declared, "examined_s": examined}
+            examined = min(declared, req.plan.limit_s) if declared > 0 else req.plan.limit_s
             cap_s = examined + 1
             if announce is not None:
-                announce({"examined_s": examined})
+                announce(protocol.Examined(examined))
         else:
-            cap_s = float(req["cap_s"])
-        sampler = _Sampler(req, stream, cap_s)
+            cap_s = float(req.cap_s)
+        sampler = _Sampler(req, stream, cap_s, examined, declared)
         fps = sampler.fps
         failures = 0
         decoded = 0
@@ -334,7 +342,7 @@ def sample(req: dict[str, Any], announce: Any = None) -> tuple[dict[str, Any], l
                 return failures < MAX_CONSECUTIVE_FAILURES
             for frame in frames:
                 decoded += 1
-                if frame.width * frame.height > int(req["max_pixels"]):
+                if frame.width * frame.height > req.max_pixels:
                     raise ValueError(f"decoded frame {frame.width}x{frame.height} is larger than accepted")
                 t = seconds(frame.pts)
                 t = (last_t + 1.0 / rate) if t is None else t
@@ -351,26 +359,26 @@ def sample(req: dict[str, Any], announce: Any = None) -> tuple[dict[str, Any], l
             errors += 1
             messages.append(str(exc))
         except ValueError as exc:
-            return {"ok": False, "kind": "bad_input", "message": str(exc)}, []
+            return protocol.Refusal(protocol.ErrorKind.BAD_INPUT, str(exc)), []
         sampler.finish()
     for log in logs:
         level, message = log[0], str(log[2])
         if level <= av.logging.ERROR and ERROR_WORDS.search(message):
             errors += 1
             messages.append(message.strip())
-    header = {
-        "ok": True,
-        "count": len(sampler.grey),
-        "colour": bool(sampler.colour) and len(sampler.colour) == len(sampler.grey),
-        "errors": errors,
-        "decoded": decoded,
-        "last_error": messages[-1][-200:] if messages else "",
-        "plan": sampler.plan,
-    }
+    with_colour = bool(sampler.colour) and len(sampler.colour) == len(sampler.grey)
+    reply = protocol.SampleReply(
+        count=len(sampler.grey),
+        colour=with_colour,
+        errors=errors,
+        decoded=decoded,
+        last_error=messages[-1][-200:] if messages else "",
+        plan=sampler.plan,
+    )
     parts = [b"".join(sampler.grey)]
-    if header["colour"]:
+    if with_colour:
         parts.append(b"".join(sampler.colour))
-    return header, parts
+    return reply, parts
 
 
 def _first_at_or_after(times: list[float], t: float, targets: list[float]) -> bool:
@@ -382,17 +390,16 @@ def _first_at_or_after(times: list[float], t: float, targets: list[float]) -> bo
     return any(before + EPS < target <= t + EPS for target in targets)
 
 
-def grab(req: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
-    """Colour frames, for each target time the first frame shown at or after it (as the report's ffmpeg grab).
+def grab(req: protocol.GrabRequest) -> tuple[protocol.Message, list[bytes]]:
+    """Colour frames, for each target time the first frame shown at or after it (as the ffmpeg decoder's grab).
 
     One decode from the start up to the last target; frames nothing refers
     to are skipped unless they are some target's frame.
     """
     import av
 
-    targets = sorted({float(t) for t in req["targets"]})
-    w, h = int(req["width"]), int(req["height"])
-    container, stream, refusal = _open(req)
+    targets = sorted(set(req.targets))
+    container, stream, refusal = _open(req.path, req.format_whitelist, req.max_pixels)
     if refusal is not None:
         return refusal, []
     found: dict[float, bytes] = {}
@@ -414,7 +421,7 @@ def grab(req: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
             if t is None or not pending or t < pending[0] - EPS:
                 continue
             if scaler is None:
-                scaler = _Scaler(stream, (w, h), "rgb24", _clockwise(getattr(frame, "rotation", 0)))
+                scaler = _Scaler(stream, req.size, "rgb24", protocol.clockwise(getattr(frame, "rotation", 0)))
             rgb = scaler(frame)
             while pending and pending[0] <= t + EPS:
                 found[pending.pop(0)] = rgb
@@ -425,9 +432,8 @@ def grab(req: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
             _decode_ahead(container, stream, (targets[-1] if targets else 0.0) + READ_PAST_S, skip, decode)
         except av.FFmpegError:
             pass  # the demuxer gave up: what was found stands
-    order = [t for t in targets if t in found]
-    header = {"ok": True, "found": order, "count": len(order), "width": w, "height": h}
-    return header, [found[t] for t in order]
+    order = tuple(t for t in targets if t in found)
+    return protocol.GrabReply(order), [found[t] for t in order]
 
 
 def serve(inp: BinaryIO, out: BinaryIO) -> None:
@@ -436,26 +442,26 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
     import av.logging
 
     av.logging.set_level(av.logging.ERROR)
-    _reply(out, {"ready": True, "pyav": av.__version__, "libav": str(getattr(av, "ffmpeg_version_info", "?"))})
+    _reply(out, protocol.Ready(av.__version__, str(getattr(av, "ffmpeg_version_info", "?"))))
     for line in iter(inp.readline, b""):
+        reply: protocol.Message
+        parts: list[bytes]
         try:
-            req = json.loads(line)
-            if req.get("op") == "grab":
-                header, parts = grab(req)
+            req = protocol.decode(line)
+            if isinstance(req, protocol.GrabRequest):
+                reply, parts = grab(req)
+            elif isinstance(req, protocol.SampleRequest):
+                reply, parts = sample(req, lambda message: _reply(out, message))
             else:
-                header, parts = sample(req, lambda line: _reply(out, line))
+                raise ValueError(f"a {type(req).__name__} is no request")
         except (KeyError, TypeError, ValueError) as exc:
-            header, parts = {"ok": False, "kind": "request", "message": f"{type(exc).__name__}: {exc}"}, []
+            reply, parts = protocol.Refusal(protocol.ErrorKind.REQUEST, f"{type(exc).__name__}: {exc}"), []
         except Exception as exc:  # noqa: BLE001 - whatever libav or PyAV raised on this file ends this file only
-            header, parts = {"ok": False, "kind": "failed", "message": f"{type(exc).__name__}: {exc}"}, []
-        _reply(out, header, *parts)
+            reply, parts = protocol.Refusal(protocol.ErrorKind.FAILED, f"{type(exc).__name__}: {exc}"), []
+        _reply(out, reply, *parts)
 
 
 def main() -> None:
-    # Run as a script, Python puts this file's folder first on the import path:
-    # the package's own modules (probe, tools, ...) must not stand in for others.
-    here = os.path.dirname(os.path.abspath(__file__))
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
     # Ctrl-C reaches the whole process group; the caller decides how to stop, and
     # when it exits this process reads the end of its stdin and exits too.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

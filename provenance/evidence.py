@@ -1,39 +1,46 @@
-"""Stage 10, report: the keyframes a report carries, as small JPEGs inside it.
+"""Stage evidence frames: the pictures a report shows, asked of the decoder, as small JPEGs inside it.
 
 The JSON report is the single source of truth and the HTML and Markdown
 renderers are pure functions of it, so the pictures they show travel in the
 report itself: one thumbnail per shot of the checked clip, and for every
 match the clip's frame next to the reference frame it aligns with, at a few
 aligned times across the matched span. They are made once, in the pipeline,
-while the files are at hand; ``provenance report REPORT.json --format html``
-then needs no media. A reference file that is no longer at its indexed path
-(or has changed) gives no reference frames and says so; the match itself
-stands on the indexed hashes::
+while the files are at hand (`make_keyframes`); ``provenance report
+REPORT.json --format html`` then needs no media. A reference file that is no
+longer at its indexed path (or has changed) gives no reference frames and
+says so; the match itself stands on the indexed hashes::
 
-    >>> kf = make_keyframes("viral.mp4", facts, sampled, matches)
+    >>> kf = make_keyframes("viral.mp4", facts, shot_times, matches, decoder=choose_decoder(), sampled=frames)
     >>> kf.matches[0].pairs[0].reference.data_uri()[:23]
     'data:image/jpeg;base64,'
 
-Each file is decoded by one ffmpeg process (one seeking input per wanted
-time), not one process per frame: ffmpeg's start-up alone costs ~0.2 s here.
+``provenance frames`` writes the shots' keyframes as JPEG files
+(`write_keyframes`). The records (`Keyframes`, `MatchFrames`, `FramePair`,
+`Thumbnail`) are what `provenance.report` serialises; this module decodes
+nothing itself: frames come from the `Decoder` passed in.
 """
 
 from __future__ import annotations
 
 import base64
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import libav, tools
-from ..errors import ProvenanceError
-from ..probe import MediaFacts
+from .decode import Media, Plan, choose_decoder
+from .errors import ProcessingError, ProvenanceError
+from .match import FRAME_MATCH_DISTANCE
+from .probe import MediaFacts, probe
+from .shots import shot_keyframes
+
+if TYPE_CHECKING:
+    from .decode import Decoder, Frames
 
 #: Long side of a thumbnail, pixels: sharp on a phone, side by side on a page.
 THUMB_LONG_SIDE = 320
@@ -43,37 +50,35 @@ THUMB_QUALITY = 72
 PAIRS_PER_MATCH = 3
 #: Most shot thumbnails of the checked clip.
 MAX_QUERY_SHOTS = 8
-#: Most seeking inputs in one ffmpeg process (each holds a decoder's frames).
-INPUTS_PER_PROCESS = 8
-#: Decode a file once, instead of seeking, when the last wanted frame is at
-#: most this many seconds in per wanted frame; the single pass stops just
-#: after it. Measured here on 640x360 H.264 (2 s GOP): a full decode costs
-#: ~2.7 s of CPU per minute, a seek ~0.1 s per frame (decoding from the
-#: previous keyframe, and ffmpeg's start-up shared by `INPUTS_PER_PROCESS`
-#: seeks). With x264's default GOP of 250 frames (8 s at 30 fps) a seek costs
-#: up to ~0.3 s per frame on 720p, and the check of a 10 s 720p clip spent
-#: 2.6 s of its 4.0 s on seeks, so the cut-over sits at 4 s per frame. Three
-#: frames from each of the 32 development items (at 15, 50 and 85% and at 10,
-#: 20 and 30% of each): one pass 37.3 s of CPU in all, seeking 52.2 s, this
-#: rule 38.1 s. Frames at 1 s, half-way and 80% of the first ten 720p items,
-#: this code and the one that read each file to its end run alternately (two
-#: rounds): 12.0 and 11.2 s against 12.7 and 11.6 s. The early stop saves only
-#: what lies after the last wanted frame; a single round measured alone moved
-#: by more than that (6.9-13.5 s) on this machine. One decoder thread instead
-#: of ffmpeg's made no difference beyond that spread, so ffmpeg's threading is
-#: kept for wall time.
-SEQUENTIAL_SECONDS_PER_FRAME = 4.0
-#: A single pass reads this far past the last wanted time: the first frame at
-#: or after it is there for any frame rate of 2 frames/s or more.
-SEQUENTIAL_MARGIN_S = 0.5
 #: References up to this size are re-hashed (SHA-256) before their frames are
 #: shown; larger ones are identified by size and duration only.
 VERIFY_SHA256_MAX_BYTES = 512 << 20
+#: A frame wanted later than this many seconds before a file's end is taken there instead
+#: (the first frame at or after the time must exist).
+END_MARGIN_S = 0.1
+#: Long side and JPEG quality of the keyframe files ``provenance frames`` writes.
+KEYFRAME_LONG_SIDE = 640
+KEYFRAME_QUALITY = 88
 
-REFERENCE_OK = "ok"
-REFERENCE_MISSING = "missing"
-REFERENCE_CHANGED = "changed"
-REFERENCE_UNREADABLE = "unreadable"
+
+class ReferenceStatus(StrEnum):
+    """Whether a match's reference file could show its frames."""
+
+    #: The file at the indexed path is the one indexed.
+    OK = "ok"
+    #: No file at the indexed path.
+    MISSING = "missing"
+    #: A different file is there now (size or SHA-256).
+    CHANGED = "changed"
+    #: The file could not be read, or no frame of it decoded.
+    UNREADABLE = "unreadable"
+
+
+#: The statuses typed as the strings `MatchFrames.reference_status` holds once read back from JSON.
+REFERENCE_OK: str = ReferenceStatus.OK
+REFERENCE_MISSING: str = ReferenceStatus.MISSING
+REFERENCE_CHANGED: str = ReferenceStatus.CHANGED
+REFERENCE_UNREADABLE: str = ReferenceStatus.UNREADABLE
 
 
 @dataclass(frozen=True)
@@ -171,9 +176,8 @@ class FramePair:
 class MatchFrames:
     """The frame pairs of one match (`match` indexes ``Report.matches``).
 
-    `reference_status` is ``ok``, ``missing`` (no file at the indexed path),
-    ``changed`` (a different file is there now) or ``unreadable``; `note`
-    says what happened in words.
+    `reference_status` is a `ReferenceStatus` value (``ok``, ``missing``,
+    ``changed``, ``unreadable``); `note` says what happened in words.
     """
 
     match: int
@@ -259,156 +263,19 @@ def encode_jpeg(rgb: np.ndarray, t: float, *, quality: int = THUMB_QUALITY) -> T
     )
 
 
-@dataclass(frozen=True)
-class Media:
-    """What frame grabbing needs to know of a file: its kind, display size and duration."""
-
-    kind: str
-    width: int
-    height: int
-    duration_s: float
-
-    @classmethod
-    def of(cls, facts: MediaFacts) -> Media:
-        width, height = facts.display_size
-        return cls(facts.kind, width, height, facts.duration_s)
-
-
 def grab_frames(
-    path: Path | str, times: Sequence[float], *, facts: MediaFacts | Media, long_side: int = THUMB_LONG_SIDE
+    decoder: Decoder, path: Path | str, times: Sequence[float], *, media: Media, long_side: int = THUMB_LONG_SIDE
 ) -> list[np.ndarray | None]:
     """Colour frames (RGB uint8, display orientation) at each of `times`, None where none decoded.
 
-    Like `provenance.frames.grab_frame` (same confined input, same scaling)
-    but for many times at once. When the wanted frames are dense (at most
-    `SEQUENTIAL_SECONDS_PER_FRAME` of footage per frame) the file is decoded
-    once and the first frame at or after each time is kept; otherwise one
-    ffmpeg process serves up to `INPUTS_PER_PROCESS` times, each through its
-    own seeking input and output file.
+    `Decoder.grab`, with times past ``duration - END_MARGIN_S`` taken there
+    (the last frames of a file, not past its end).
 
     Raises:
         ToolMissingError: ffmpeg is missing.
     """
-    media = facts if isinstance(facts, Media) else Media.of(facts)
-    if not times:
-        return []
-    if media.kind == "image":
-        return _still(path, len(times), long_side)
-    if media.width <= 0 or media.height <= 0:
-        return [None] * len(times)
-    from ..frames import work_size
-
-    w, h = work_size(media.width, media.height, long_side)
-    last = max(0.0, media.duration_s - 0.1) if media.duration_s > 0 else None
-    wanted = [round(min(max(0.0, float(t)), last) if last is not None else max(0.0, float(t)), 3) for t in times]
-    # A single pass decodes only up to the last wanted frame: worth it when
-    # that is no further in than the seeks would decode in all.
-    if max(wanted) + SEQUENTIAL_MARGIN_S <= SEQUENTIAL_SECONDS_PER_FRAME * len(set(wanted)):
-        found = _grab_libav(path, wanted, w, h, media.duration_s) if libav.available() else None
-        found = found or _grab_sequential(path, wanted, w, h, media.duration_s)
-        if found is not None:
-            return found
-    return _grab_seeking(path, wanted, w, h)
-
-
-def _grab_libav(
-    path: Path | str, wanted: list[float], w: int, h: int, duration: float
-) -> list[np.ndarray | None] | None:
-    """The one-pass grab in the libav worker (no process start; frames no target needs and nothing
-    refers to are skipped); None when it did not find every frame (the caller falls back)."""
-    try:
-        got = libav.grab(
-            tools.regular_file(path),
-            wanted,
-            size=(w, h),
-            format_whitelist=tools.FORMAT_WHITELIST,
-            max_pixels=tools.MAX_FRAME_PIXELS,
-            timeout=60 + duration,
-        )
-    except ProvenanceError as exc:
-        if exc.exit_code == 3:
-            raise
-        return None
-    frames = {t: np.frombuffer(got[round(t, 6)], np.uint8).reshape(h, w, 3) for t in wanted if round(t, 6) in got}
-    if len(frames) != len(set(wanted)):
-        return None
-    return [frames[t] for t in wanted]
-
-
-def _still(path: Path | str, n: int, long_side: int) -> list[np.ndarray | None]:
-    import cv2
-
-    from ..frames import load_image, work_size
-
-    rgb = load_image(Path(path), grey=False)
-    w, h = work_size(rgb.shape[1], rgb.shape[0], long_side)
-    small = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
-    return [small for _ in range(n)]
-
-
-def _run(argv: list[str], timeout: float, max_stdout: int) -> bytes | None:
-    """ffmpeg's stdout, or None when it failed on this input (a missing ffmpeg still raises)."""
-    try:
-        return tools.run_ffmpeg(argv, timeout=timeout, max_stdout=max_stdout).stdout
-    except ProvenanceError as exc:
-        if exc.exit_code == 3:
-            raise
-        return None
-
-
-def _grab_sequential(
-    path: Path | str, wanted: list[float], w: int, h: int, duration: float
-) -> list[np.ndarray | None] | None:
-    """One decode of the whole file; None when the frames it gave cannot be told apart (caller seeks instead)."""
-    targets = sorted(set(wanted))
-    # The first frame at or after each target: selected when the last frame
-    # kept came before that target (or none was kept yet).
-    terms = "+".join(f"gte(t,{t:.3f})*(isnan(prev_selected_t)+lt(prev_selected_t,{t:.3f}))" for t in targets)
-    frame_bytes = w * h * 3
-    argv = [
-        # No further than just past the last target.
-        *("-t", f"{targets[-1] + SEQUENTIAL_MARGIN_S:.3f}"),
-        *tools.input_args(path),
-        "-map",
-        "0:v:0",
-        "-vf",
-        f"select='gt({terms},0)',scale={w}:{h}:flags=area",
-        "-vsync",
-        "passthrough",
-        "-f",
-        "rawvideo",
-        "-pix_fmt",
-        "rgb24",
-        "pipe:",
-    ]
-    raw = _run(argv, timeout=60 + duration, max_stdout=frame_bytes * (len(targets) + 1))
-    if raw is None or len(raw) // frame_bytes != len(targets):
-        return None  # a frame served two targets, or the end came early: seek for each instead
-    frames = {t: np.frombuffer(raw[i * frame_bytes : (i + 1) * frame_bytes], np.uint8).reshape(h, w, 3)
-              for i, t in enumerate(targets)}  # fmt: skip
-    return [frames[t] for t in wanted]
-
-
-def _grab_seeking(path: Path | str, wanted: list[float], w: int, h: int) -> list[np.ndarray | None]:
-    out: list[np.ndarray | None] = [None] * len(wanted)
-    frame_bytes = w * h * 3
-    for start in range(0, len(wanted), INPUTS_PER_PROCESS):
-        batch = wanted[start : start + INPUTS_PER_PROCESS]
-        with tempfile.TemporaryDirectory(prefix="provenance-frames-") as tmp:
-            argv: list[str] = []
-            for t in batch:
-                argv += tools.input_args(path, seek_s=t)
-            for i in range(len(batch)):
-                argv += ["-map", f"{i}:v:0", "-frames:v", "1", "-vf", f"scale={w}:{h}:flags=area"]
-                argv += ["-f", "rawvideo", "-pix_fmt", "rgb24", "-y", os.path.join(tmp, f"{i}.rgb")]
-            if _run(argv, timeout=60 + 10 * len(batch), max_stdout=1 << 16) is None:
-                continue
-            for i in range(len(batch)):
-                raw = Path(tmp, f"{i}.rgb")
-                if raw.is_file() and raw.stat().st_size >= frame_bytes:
-                    data = raw.read_bytes()[:frame_bytes]
-                    out[start + i] = np.frombuffer(data, dtype=np.uint8).reshape(h, w, 3)
-    return out
+    last = max(0.0, media.duration_s - END_MARGIN_S) if media.duration_s > 0 else None
+    return decoder.grab(path, [min(float(t), last) if last is not None else t for t in times], media, long_side)
 
 
 def _spread(items: Sequence[Any], n: int) -> list[Any]:
@@ -427,8 +294,6 @@ def aligned_times(match: Any, n: int = PAIRS_PER_MATCH) -> list[tuple[float, flo
     Times come from the matcher's aligned frame pairs (matched ones first
     choice); without pairs they are placed on the span by its offset and speed.
     """
-    from ..match import FRAME_MATCH_DISTANCE
-
     pairs = [tuple(p) for p in getattr(match, "pairs", ())]
     good = [p for p in pairs if int(p[2]) <= FRAME_MATCH_DISTANCE]
     chosen = _spread(good or pairs, n)
@@ -439,8 +304,13 @@ def aligned_times(match: Any, n: int = PAIRS_PER_MATCH) -> list[tuple[float, flo
     return [(q, float(match.offset_s) + float(match.speed) * q, None) for q in qs]
 
 
-def _reference_state(ref: Any) -> tuple[str, str | None, Media | None]:
-    """Whether the reference file at its indexed path is the one that was indexed."""
+def reference_state(ref: Any) -> tuple[str, str | None, Media | None]:
+    """Whether the reference file at its indexed path is the one that was indexed.
+
+    Returns:
+        Its status, a note saying what is wrong (None when it is fine), and
+        what a grab needs of it (None unless it is fine).
+    """
     path = Path(ref.path)
     if not path.is_file():
         return (
@@ -453,7 +323,7 @@ def _reference_state(ref: Any) -> tuple[str, str | None, Media | None]:
         size = path.stat().st_size
         changed = bool(ref.size_bytes) and size != ref.size_bytes
         if not changed and size <= VERIFY_SHA256_MAX_BYTES and ref.sha256:
-            from ..ingest import sha256_of
+            from .ingest import sha256_of
 
             changed = sha256_of(path) != ref.sha256
         if changed:
@@ -469,13 +339,13 @@ def _reference_state(ref: Any) -> tuple[str, str | None, Media | None]:
 
 
 def _thumbs(
-    path: Path | str, times: Sequence[float], facts: MediaFacts | Media, long_side: int, quality: int
+    decoder: Decoder, path: Path | str, times: Sequence[float], media: Media, long_side: int, quality: int
 ) -> list[Thumbnail | None]:
-    frames = grab_frames(path, times, facts=facts, long_side=long_side)
+    frames = grab_frames(decoder, path, times, media=media, long_side=long_side)
     return [encode_jpeg(f, t, quality=quality) if f is not None else None for f, t in zip(frames, times, strict=True)]
 
 
-def _sample_thumbs(sampled: Any, times: Sequence[float], quality: int) -> list[Thumbnail | None]:
+def _sample_thumbs(sampled: Frames, times: Sequence[float], quality: int) -> list[Thumbnail | None]:
     out: list[Thumbnail | None] = []
     for t in times:
         rgb = sampled.colour_at(t)
@@ -489,20 +359,22 @@ def make_keyframes(
     shot_times: Iterable[float],
     matches: Sequence[Any],
     *,
+    decoder: Decoder,
     long_side: int = THUMB_LONG_SIDE,
     quality: int = THUMB_QUALITY,
     pairs_per_match: int = PAIRS_PER_MATCH,
-    sampled: Any = None,
+    sampled: Frames | None = None,
 ) -> Keyframes:
     """Thumbnails of the checked clip's shots and of every match's aligned frame pairs.
 
     Args:
         path: the checked clip.
         facts: its probe result.
-        shot_times: one time per shot of the clip (e.g. `frames.shot_keyframes`).
+        shot_times: one time per shot of the clip (e.g. `shots.shot_keyframes`).
         matches: the report's matches, in report order.
-        sampled: the clip's `frames.Frames`; when they kept colour samples at
-            `long_side` (``extract_frames(colour_long_side=...)``), the clip's
+        decoder: grabs the frames (`provenance.decode.choose_decoder`).
+        sampled: the clip's `Frames`; when they kept colour samples at
+            `long_side` (a `Plan` with ``colour_long_side``), the clip's
             thumbnails are those samples, exactly the frames that were
             hashed, and the clip is not decoded again.
 
@@ -522,21 +394,20 @@ def make_keyframes(
     for m, plan in zip(matches, plans, strict=True):
         ref = m.reference
         if ref.id not in states:
-            states[ref.id] = _reference_state(ref)
+            states[ref.id] = reference_state(ref)
         wanted.setdefault(ref.id, []).extend(r for _, r, _ in plan)
     paths = {m.reference.id: m.reference.path for m in matches}
-    # Each grab is one ffmpeg decode: run the clip's and the references' side by side.
-    colour = getattr(sampled, "colour", None)
-    from_samples = colour is not None and max(colour.shape[1:3]) == long_side
+    # Each grab is one decode: run the clip's and the references' side by side.
+    colour = sampled.colour if sampled is not None else None
     with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
-        if from_samples:
+        if sampled is not None and colour is not None and max(colour.shape[1:3]) == long_side:
             query_job = pool.submit(_sample_thumbs, sampled, query_times, quality)
         elif query_times:
-            query_job = pool.submit(_thumbs, path, query_times, facts, long_side, quality)
+            query_job = pool.submit(_thumbs, decoder, path, query_times, Media.of(facts), long_side, quality)
         else:
             query_job = None
         ref_jobs = {
-            rid: pool.submit(_thumbs, paths[rid], wanted[rid], media, long_side, quality)
+            rid: pool.submit(_thumbs, decoder, paths[rid], wanted[rid], media, long_side, quality)
             for rid, (_, _, media) in states.items()
             if media is not None
         }
@@ -568,3 +439,45 @@ def make_keyframes(
         if note and note not in notes:
             notes.append(note)
     return Keyframes(shot_thumbs, tuple(out), long_side, quality, tuple(notes))
+
+
+def write_keyframes(
+    path: Path | str,
+    out_dir: Path | str,
+    *,
+    facts: MediaFacts | None = None,
+    fps: float = 2.0,
+    decoder: Decoder | None = None,
+) -> list[Path]:
+    """Write one JPEG per shot into `out_dir`, named by time (``shot003_t12.500.jpg``): ``provenance frames``.
+
+    Args:
+        path: the clip (or still image).
+        out_dir: the folder, made when missing.
+        facts: its probe result (probed here when not given).
+        fps: samples a second the shots are found from.
+        decoder: samples and grabs (`choose_decoder`'s when None).
+
+    Returns:
+        The written files, in time order.
+
+    Raises:
+        BadInputError: the clip cannot be read or decoded at all.
+        ProcessingError: a keyframe could not be decoded.
+    """
+    import cv2
+
+    facts = facts or probe(path)
+    decoder = decoder or choose_decoder()
+    keys = shot_keyframes(decoder.sample(path, Plan(fps), facts))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    images = decoder.grab(path, [key.t for key in keys], Media.of(facts), KEYFRAME_LONG_SIDE)
+    written = []
+    for n, (key, rgb) in enumerate(zip(keys, images, strict=True)):
+        if rgb is None:
+            raise ProcessingError(f"{path}: no frame could be decoded at {key.t:.2f} s")
+        target = out / f"shot{n:03d}_t{key.t:08.3f}.jpg"
+        cv2.imwrite(str(target), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, KEYFRAME_QUALITY])
+        written.append(target)
+    return written

@@ -1,0 +1,549 @@
+"""Stage decode: grey samples at a plan of times, colour frames at given times.
+
+The only code that opens a media stream for pixels. One `Decoder` interface,
+two implementations registered under their `Decoder.NAME`: ``libav``
+(`provenance.decode.libav`, a long-lived worker process running PyAV, the
+default when PyAV is installed) and ``ffmpeg`` (`provenance.decode.ffmpeg`,
+one ffmpeg command per file; ``PROVENANCE_DECODER=ffmpeg``). Both decode
+with libavcodec and scale inside a libavfilter chain, so Python only ever
+sees small arrays, and both give the same samples. The decoder is chosen
+once (`choose_decoder`) and passed to whoever needs frames::
+
+    >>> decoder = choose_decoder()
+    >>> facts = probe("samples/viral.mp4")
+    >>> frames = decoder.sample("samples/viral.mp4", Plan(fps=4), facts)
+    >>> frames.images.shape[1:], frames.times[:3]
+    ((54, 128), array([0.  , 0.25, 0.5 ]))
+    >>> [f.shape for f in decoder.grab("samples/viral.mp4", [1.0, 2.5], Media.of(facts), 320)]
+    [(136, 320, 3), (136, 320, 3)]
+
+Still images give one frame at t = 0 (Pillow, EXIF orientation applied).
+Importing this package starts nothing and loads neither implementation: a
+decoder module is imported when it is chosen.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import math
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+from .. import tools
+from ..errors import BadInputError, ProcessingError
+from ..probe import MediaFacts, probe
+from .protocol import (
+    SKIP_FRAME_VALUES,
+    SKIP_LOOP_FILTER_VALUES,
+    WORK_SIZE,
+    AVDiscard,
+    ChosenPlan,
+    Decoding,
+    UnprobedPlan,
+    clockwise,
+    work_size,
+)
+
+__all__ = [
+    "COLOUR_MAX_S",
+    "DECODER_ENV",
+    "MAX_DURATION_S",
+    "MAX_FRAME_PIXELS",
+    "SKIP_FRAME_VALUES",
+    "SKIP_LOOP_FILTER_VALUES",
+    "WORK_SIZE",
+    "AVDiscard",
+    "Decoder",
+    "Decoding",
+    "Frames",
+    "Job",
+    "Media",
+    "Plan",
+    "Raw",
+    "Unprobed",
+    "choose_decoder",
+    "decode_timeout",
+    "decoder_names",
+    "extract_frames",
+    "frames_of",
+    "grab_frame",
+    "held_by",
+    "load_image",
+    "one_pass_pays",
+    "register",
+    "still_frames",
+    "unprobed_plan",
+    "work_size",
+]
+
+#: Environment variable naming the decoder (`choose_decoder`): ``libav`` or ``ffmpeg``.
+DECODER_ENV = "PROVENANCE_DECODER"
+#: Most footage examined in one call, seconds; longer files are cut with a warning.
+MAX_DURATION_S = 4 * 3600.0
+#: Fewest bytes a second of real video takes: a file is examined only as far as its bytes reach
+#: (the cheapest encoding measured, one static 320x240 frame a second in x264, takes 37 B/s).
+MIN_BYTES_PER_S = 25.0
+#: Examined whatever the file's size, seconds.
+MIN_EXAMINED_S = 60.0
+#: Largest decoded frame accepted, in pixels (width x height as declared).
+MAX_FRAME_PIXELS = tools.MAX_FRAME_PIXELS
+#: Decoding must run at least this many times faster than real time.
+MIN_DECODE_SPEED = 2.0
+#: Fixed part of the decode time limit, seconds.
+DECODE_TIMEOUT_BASE_S = 60.0
+#: Longest clip whose colour samples a plan's `colour_long_side` keeps beside the grey ones, seconds
+#: (2 min at 4 frames/s and 320x180 is ~83 MB); longer clips have their few report frames grabbed.
+COLOUR_MAX_S = 120.0
+#: A grab decodes the file once, instead of seeking, when the last wanted frame is at most this
+#: many seconds in per wanted frame (a full decode ~2.7 s CPU a minute, a seek up to ~0.3 s a
+#: frame on 720p; docs/tuning.md).
+SEQUENTIAL_SECONDS_PER_FRAME = 4.0
+#: A one-pass grab reads this far past the last wanted time, seconds: the first frame at or
+#: after it is there for any frame rate of 2 frames/s or more.
+SEQUENTIAL_MARGIN_S = 0.5
+
+
+def decode_timeout(duration_s: float) -> float:
+    """The wall-clock limit for decoding `duration_s` seconds (`DECODE_TIMEOUT_BASE_S`, `MIN_DECODE_SPEED`)."""
+    return DECODE_TIMEOUT_BASE_S + duration_s / MIN_DECODE_SPEED
+
+
+def held_by(size_bytes: int) -> float:
+    """Most seconds of video a file of `size_bytes` is examined for (`MIN_BYTES_PER_S`, `MIN_EXAMINED_S`)."""
+    return max(MIN_EXAMINED_S, size_bytes / MIN_BYTES_PER_S)
+
+
+def one_pass_pays(wanted: Sequence[float]) -> bool:
+    """Whether a grab of `wanted` times decodes the file once (up to the last) rather than seeking to each.
+
+    Worth it when the last wanted frame is no further in than the seeks
+    would decode in all (`SEQUENTIAL_SECONDS_PER_FRAME`).
+    """
+    return max(wanted) + SEQUENTIAL_MARGIN_S <= SEQUENTIAL_SECONDS_PER_FRAME * len(set(wanted))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a stage asks of sampling: `fps` samples a second, their sizes, how to decode, most seconds.
+
+    `long_side`: long side of the grey samples, pixels. `decoding`: what
+    the decoder may skip, and its threads. `max_duration_s`: most seconds
+    examined; longer files are cut with a warning. `colour_long_side`: also
+    keep every sample in colour (RGB) at this long side, from the same
+    decode, when the clip is at most `COLOUR_MAX_S` long (`Frames.colour`);
+    the report's thumbnails then need no second decode.
+    """
+
+    fps: float
+    long_side: int = WORK_SIZE
+    decoding: Decoding = Decoding()
+    max_duration_s: float = MAX_DURATION_S
+    colour_long_side: int | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """One sampling run of a video: a `Plan` applied to the file's facts (`Job.of`)."""
+
+    plan: Plan
+    facts: MediaFacts
+    size: tuple[int, int]
+    #: Seconds examined.
+    duration: float
+    colour_size: tuple[int, int] | None
+    #: Most samples.
+    expected: int
+    warnings: tuple[str, ...]
+
+    @classmethod
+    def of(cls, path: Path | str, facts: MediaFacts, plan: Plan) -> Job:
+        """The run `plan` asks for on a video with these `facts`.
+
+        Raises:
+            BadInputError: the declared frame is larger than `MAX_FRAME_PIXELS`.
+        """
+        if facts.width * facts.height > MAX_FRAME_PIXELS:
+            raise BadInputError(
+                f"{path}: declared frame size {facts.width}x{facts.height} is larger than the "
+                f"{MAX_FRAME_PIXELS} pixels accepted; the file is damaged or hostile"
+            )
+        disp_w, disp_h = facts.display_size
+        by_size = held_by(facts.size_bytes)
+        limit = min(plan.max_duration_s, by_size)
+        duration = min(facts.duration_s, limit)
+        warnings = []
+        if facts.duration_s > limit:
+            why = (
+                f": {facts.size_bytes} bytes cannot hold {facts.duration_s:.0f} s of video" if limit == by_size else ""
+            )
+            warnings.append(f"only the first {limit:.0f} s of {facts.duration_s:.0f} s were examined{why}")
+        colour_long_side = plan.colour_long_side
+        keep_colour = colour_long_side is not None and 0 < duration <= COLOUR_MAX_S
+        return cls(
+            plan=plan,
+            facts=facts,
+            size=work_size(disp_w, disp_h, plan.long_side),
+            duration=duration,
+            colour_size=work_size(disp_w, disp_h, colour_long_side) if keep_colour and colour_long_side else None,
+            expected=int(math.ceil((duration + 1) * plan.fps)) + 2,
+            warnings=tuple(warnings),
+        )
+
+
+def unprobed_plan(plan: Plan, limit_s: float) -> UnprobedPlan:
+    """What the libav worker needs to choose sizes itself for a file not yet probed, examined for at most `limit_s`."""
+    return UnprobedPlan(plan.long_side, plan.colour_long_side, COLOUR_MAX_S, limit_s)
+
+
+@dataclass(frozen=True)
+class Frames:
+    """Frames sampled from one file: timestamps (s) and grey images (N, H, W) uint8.
+
+    `unreadable` lists (start_s, end_s) spans that could not be decoded;
+    `decode_errors` counts the decoder's error messages.
+    """
+
+    times: np.ndarray
+    images: np.ndarray
+    fps: float
+    duration_s: float
+    unreadable: tuple[tuple[float, float], ...] = ()
+    decode_errors: int = 0
+    warnings: tuple[str, ...] = field(default=())
+    #: The same samples in colour (N, h, w, 3) RGB, when asked for and the clip is short enough.
+    colour: np.ndarray | None = None
+
+    def colour_at(self, t: float) -> np.ndarray | None:
+        """The colour sample nearest time `t`, or None when colour samples were not kept."""
+        if self.colour is None or len(self.colour) == 0:
+            return None
+        if self.fps <= 0:
+            return self.colour[0]
+        i = int(round(float(t) * self.fps))
+        return self.colour[min(max(i, 0), len(self.colour) - 1)]
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+@dataclass(frozen=True)
+class Raw:
+    """What a decoder returned for a `Job`: grey samples as bytes, colour ones, its error count and messages.
+
+    `reason`: the decoder's last error message; `stopped`: why it stopped
+    early, when it did and still gave frames.
+    """
+
+    count: int
+    grey: bytes
+    errors: int
+    reason: str
+    stopped: str = ""
+    colour: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Unprobed:
+    """Samples taken before the file was probed (`Decoder.sample_unprobed`), with what the decoder read and chose.
+
+    `chosen` is None when no frame decoded.
+    """
+
+    path: str
+    plan: Plan
+    raw: Raw
+    chosen: ChosenPlan | None
+
+
+@dataclass(frozen=True)
+class Media:
+    """What a grab needs to know of a file: its kind, display size and duration."""
+
+    kind: str
+    width: int
+    height: int
+    duration_s: float
+
+    @classmethod
+    def of(cls, facts: MediaFacts) -> Media:
+        width, height = facts.display_size
+        return cls(facts.kind, width, height, facts.duration_s)
+
+
+def frames_of(path: Path | str, job: Job, raw: Raw) -> Frames:
+    """`Frames` from a decoder's samples, with the warnings and unreadable spans they show.
+
+    Raises:
+        BadInputError: no frame decoded.
+    """
+    facts, fps = job.facts, job.plan.fps
+    w, h = job.size
+    count, duration, warnings = raw.count, job.duration, list(job.warnings)
+    if count == 0:
+        raise BadInputError(
+            f"{path}: no frame could be decoded ({raw.reason or 'no frame decoded'}); the file is damaged or not a video"
+        )
+    if raw.stopped:
+        warnings.append(f"ffmpeg stopped early: {raw.stopped}")
+    images = np.frombuffer(raw.grey[: count * w * h], dtype=np.uint8).reshape(count, h, w)
+    times = np.arange(count, dtype=np.float64) / fps
+    unreadable: list[tuple[float, float]] = []
+    last = float(times[-1]) + 1.0 / fps
+    if facts.duration_s > 0 and last < min(duration, facts.duration_s) - 1.0:
+        unreadable.append((round(last, 3), round(min(duration, facts.duration_s), 3)))
+        warnings.append(f"seconds {last:.1f}-{min(duration, facts.duration_s):.1f} could not be decoded")
+    if raw.errors:
+        warnings.append(f"the decoder reported {raw.errors} error(s); some frames may be damaged")
+    colour = raw.colour
+    return Frames(
+        times=times,
+        images=images,
+        fps=fps,
+        duration_s=facts.duration_s,
+        unreadable=tuple(unreadable),
+        decode_errors=raw.errors,
+        warnings=tuple(warnings),
+        colour=colour if colour is not None and len(colour) >= count else None,
+    )
+
+
+def load_image(path: Path, *, grey: bool = True) -> np.ndarray:
+    """Decode a still image (EXIF orientation applied) as a grey or RGB array.
+
+    Raises:
+        BadInputError: the image does not decode.
+    """
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(path) as img:
+            upright = ImageOps.exif_transpose(img)
+            return np.asarray(upright.convert("L" if grey else "RGB"))
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise BadInputError(f"{path}: image cannot be decoded ({exc}); the file is damaged") from exc
+
+
+def _scaled_still(path: Path | str, long_side: int, *, grey: bool) -> np.ndarray:
+    import cv2
+
+    pixels = load_image(Path(path), grey=grey)
+    w, h = work_size(pixels.shape[1], pixels.shape[0], long_side)
+    return cv2.resize(pixels, (w, h), interpolation=cv2.INTER_AREA)
+
+
+def still_frames(path: Path | str, long_side: int) -> Frames:
+    """A still image as one grey frame at t = 0, `long_side` pixels long.
+
+    Raises:
+        BadInputError: the image does not decode.
+    """
+    small = _scaled_still(path, long_side, grey=True)
+    return Frames(times=np.zeros(1), images=small[None, :, :], fps=0.0, duration_s=0.0)
+
+
+class Decoder(ABC):
+    """Turns media files into pixels: grey samples at a plan of times, colour frames at given times.
+
+    Subclasses give a `NAME`, decode video (`_sample_video`, `_grab_video`)
+    and say what they are (`_describe_video`); still images are Pillow's for
+    every decoder. Register them with `register`.
+    """
+
+    #: The name the decoder is chosen by (``PROVENANCE_DECODER``).
+    NAME: ClassVar[str]
+    #: Whether `sample_unprobed` can sample a video before ffprobe has described it.
+    can_sample_unprobed: ClassVar[bool] = False
+
+    def sample(self, path: Path | str, plan: Plan, facts: MediaFacts | None = None) -> Frames:
+        """Grey samples at `plan.fps` (and colour ones when the plan asks), one run over the file.
+
+        Args:
+            path: video or still image.
+            plan: the rate, sizes, decoding options and most seconds examined.
+            facts: the file's probe result (probed here when not given).
+
+        Returns:
+            The sampled `Frames`.
+
+        Raises:
+            BadInputError: the file does not decode at all, or is absurdly large.
+            ProcessingError: the decoder failed or exceeded its time limit.
+        """
+        facts = facts or probe(path)
+        if facts.kind == "image":
+            return still_frames(path, plan.long_side)
+        job = Job.of(path, facts, plan)
+        return frames_of(path, job, self._sample_video(path, job))
+
+    def sample_unprobed(self, path: Path | str, plan: Plan) -> Unprobed:
+        """Sample a video before ffprobe has described it (run the probe meanwhile; `frames_from` then checks).
+
+        Only for decoders with `can_sample_unprobed`.
+
+        Raises:
+            BadInputError, ProcessingError: as `sample`.
+            NotImplementedError: this decoder needs the probe's facts first.
+        """
+        raise NotImplementedError(f"the {self.NAME} decoder cannot sample a file before it is probed")
+
+    def frames_from(self, unprobed: Unprobed, facts: MediaFacts) -> Frames | None:
+        """The `Frames` of `sample_unprobed`, once the probe's `facts` are known.
+
+        None when the decoder's reading of the stream (display size, rotation,
+        seconds examined, colour samples) differs from what `sample` would
+        have asked for with `facts`: sample again with `sample`.
+
+        Raises:
+            BadInputError: no frame decoded.
+        """
+        job = Job.of(unprobed.path, facts, unprobed.plan)
+        chose = unprobed.chosen
+        if chose is None:
+            return frames_of(unprobed.path, job, unprobed.raw) if unprobed.raw.count == 0 else None
+        agrees = (
+            chose.size == job.size
+            and chose.display == facts.display_size
+            and chose.clockwise == clockwise(facts.rotation)
+            and abs(chose.examined_s - job.duration) < 1e-3
+            and chose.colour == job.colour_size
+        )
+        return frames_of(unprobed.path, job, unprobed.raw) if agrees else None
+
+    def grab(self, path: Path | str, times: Sequence[float], media: Media, long_side: int) -> list[np.ndarray | None]:
+        """Colour frames (RGB uint8, display orientation, `long_side` pixels long) at each of `times`.
+
+        Each is the first frame shown at or after its time (times rounded to
+        the millisecond, negative ones taken as 0); None where none decoded
+        (past the end, or undecodable). A still image gives itself for every time.
+
+        Raises:
+            BadInputError: a still image does not decode.
+            ToolMissingError: ffmpeg is missing.
+        """
+        if not times:
+            return []
+        if media.kind == "image":
+            small = _scaled_still(path, long_side, grey=False)
+            return [small for _ in times]
+        if media.width <= 0 or media.height <= 0:
+            return [None] * len(times)
+        size = work_size(media.width, media.height, long_side)
+        return self._grab_video(path, [round(max(0.0, float(t)), 3) for t in times], size, media.duration_s)
+
+    def describe(self, *, still: bool = False) -> str:
+        """Which decoder this is, with its version, for reports.
+
+        ``libav 8.1.2 (PyAV 18.1.0)``, ``ffmpeg 5.1.9-0+deb12u1 command line``,
+        or for a still image (`still`) ``Pillow 13.0.0``.
+        """
+        if still:
+            from importlib.metadata import version
+
+            return f"Pillow {version('pillow')}"
+        return self._describe_video()
+
+    @abstractmethod
+    def _sample_video(self, path: Path | str, job: Job) -> Raw:
+        """Sample a video as `job` says."""
+
+    @abstractmethod
+    def _grab_video(
+        self, path: Path | str, wanted: list[float], size: tuple[int, int], duration_s: float
+    ) -> list[np.ndarray | None]:
+        """RGB frames at `size` for each of `wanted` (seconds, rounded to the millisecond)."""
+
+    @abstractmethod
+    def _describe_video(self) -> str:
+        """The decoder's name and version."""
+
+
+#: The implementations by name: the module of this package that registers each when imported.
+_MODULES = {"libav": "libav", "ffmpeg": "ffmpeg"}
+_REGISTRY: dict[str, type[Decoder]] = {}
+
+
+def register(cls: type[Decoder]) -> type[Decoder]:
+    """Class decorator: make a `Decoder` subclass choosable by its `NAME`."""
+    _REGISTRY[cls.NAME] = cls
+    return cls
+
+
+def decoder_names() -> tuple[str, ...]:
+    """The names decoders are chosen by."""
+    return tuple(_MODULES)
+
+
+def _decoder_class(name: str) -> type[Decoder]:
+    if name not in _REGISTRY:
+        importlib.import_module(f".{_MODULES[name]}", __name__)
+    return _REGISTRY[name]
+
+
+def choose_decoder(name: str | None = None) -> Decoder:
+    """The decoder named `name`, else by ``PROVENANCE_DECODER``, else libav when PyAV is installed.
+
+    ``libav`` without PyAV installed falls back to ``ffmpeg``. Call it once
+    per task and pass the decoder on.
+
+    Raises:
+        BadInputError: the name is not a decoder's.
+    """
+    choice = (os.environ.get(DECODER_ENV, "") if name is None else name).strip().lower()
+    if choice and choice not in _MODULES:
+        names = " or ".join(repr(n) for n in decoder_names())
+        raise BadInputError(f"{DECODER_ENV}={choice!r} is not a decoder: set it to {names}, or unset it")
+    if choice in ("", "libav") and importlib.util.find_spec("av") is None:
+        choice = "ffmpeg"
+    return _decoder_class(choice or "libav")()
+
+
+def extract_frames(
+    path: Path | str,
+    *,
+    fps: float,
+    facts: MediaFacts | None = None,
+    long_side: int = WORK_SIZE,
+    decoding: Decoding = Decoding(),
+    max_duration_s: float = MAX_DURATION_S,
+    colour_long_side: int | None = None,
+    decoder: Decoder | None = None,
+) -> Frames:
+    """`Decoder.sample` with a `Plan` of these arguments, for a stage used alone.
+
+    Args:
+        path, facts: as `Decoder.sample`.
+        fps, long_side, decoding, max_duration_s, colour_long_side: the `Plan`.
+        decoder: the decoder; `choose_decoder`'s when None (chosen only for a video).
+
+    Returns:
+        The sampled `Frames`.
+
+    Raises:
+        BadInputError, ProcessingError: as `Decoder.sample`.
+    """
+    facts = facts or probe(path)
+    plan = Plan(fps, long_side, decoding, max_duration_s, colour_long_side)
+    if facts.kind == "image":
+        return still_frames(path, long_side)
+    return (decoder or choose_decoder()).sample(path, plan, facts)
+
+
+def grab_frame(
+    path: Path | str, t: float, *, facts: MediaFacts, long_side: int = 360, decoder: Decoder | None = None
+) -> np.ndarray:
+    """One colour frame (RGB, uint8) at time `t`, scaled to `long_side`: `Decoder.grab` of one time.
+
+    Raises:
+        ProcessingError: when no frame can be decoded at `t`.
+    """
+    (frame,) = (decoder or choose_decoder()).grab(path, [t], Media.of(facts), long_side)
+    if frame is None:
+        raise ProcessingError(f"{path}: no frame could be decoded at {t:.2f} s")
+    return frame

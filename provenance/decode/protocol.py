@@ -1,0 +1,439 @@
+"""Stage decode: what the libav worker and its client say to each other, and the rules both apply.
+
+Standard library only: the worker (`provenance/decode/worker.py`, run as a
+script off the package's import path) loads this file by its path, and the
+client (`provenance.decode.libav`) imports it. One message is one JSON line
+(`encode`, `decode`), tagged by its ``type``; a reply that carries frames is
+followed by their bytes::
+
+    >>> line = encode(GrabRequest("/clips/a.mp4", (0.5, 1.0), (320, 180), "mov,mp4", 1 << 26))
+    >>> decode(line)
+    GrabRequest(path='/clips/a.mp4', targets=(0.5, 1.0), size=(320, 180), format_whitelist='mov,mp4', max_pixels=67108864)
+
+One request at a time. At start the worker sends `Ready`. A `SampleRequest`
+gets a `SampleReply` and then `count` grey frames (``height*width`` bytes
+each) and, when the reply says so, `count` RGB frames; one without a size
+(`plan` set: the file not yet probed) first gets `Examined` once the worker has
+read the duration, and the sizes it chose come back in `SampleReply.plan`. A
+`GrabRequest` gets a `GrabReply` and one RGB frame per time it found. A request
+the worker cannot serve gets a `Refusal` with its `ErrorKind`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, ClassVar, Literal
+
+#: Long side of the sampled frames, pixels: enough for a 32x32 pHash of a 50%
+#: picture-in-picture, small enough that an hour of reference at 2 frames/s fits in ~100 MB.
+WORK_SIZE = 128
+
+#: An AVDiscard value (ffmpeg's ``-skip_frame`` and ``-skip_loop_filter``): which frames a decoder may skip work on.
+AVDiscard = Literal["default", "noref", "bidir", "nointra", "nokey", "all"]
+#: The AVDiscard values accepted for ``-skip_frame`` (``all`` would leave no frame) and ``-skip_loop_filter``.
+SKIP_FRAME_VALUES = frozenset({"default", "noref", "bidir", "nointra", "nokey"})
+SKIP_LOOP_FILTER_VALUES = SKIP_FRAME_VALUES | {"all"}
+
+
+def work_size(width: int, height: int, long_side: int = WORK_SIZE) -> tuple[int, int]:
+    """(w, h) of frames scaled to `long_side` from a display size, keeping its aspect, even numbers.
+
+    Raises:
+        ValueError: a side is not positive.
+    """
+    if width <= 0 or height <= 0:
+        raise ValueError("frame size must be positive")
+    scale = long_side / max(width, height)
+    w = max(2, int(round(width * scale / 2)) * 2)
+    h = max(2, int(round(height * scale / 2)) * 2)
+    return w, h
+
+
+def clockwise(counter_clockwise: float | None) -> int:
+    """A display rotation (counter-clockwise degrees, as ffprobe and PyAV give it) as clockwise 0/90/180/270."""
+    return round(-float(counter_clockwise or 0.0) / 90.0) % 4 * 90
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """How the decoder may save work while sampling (ffmpeg input options).
+
+    `skip_frame`: frames it may skip, an AVDiscard value (``noref``: frames
+    nothing refers to; ``bidir``). `threads`: decoder threads (``-threads``),
+    ffmpeg's default when None. `skip_loop_filter`: frames whose in-loop
+    deblocking filter it may skip, an AVDiscard value: ``all`` (the block
+    edges it would smooth are averaged away when frames are scaled down, but
+    every later frame that refers to an unfiltered one inherits the
+    difference) or ``noref`` (only frames nothing refers to, so no
+    difference propagates). `skip_unsampled`: the libav decoder also skips
+    frames nothing refers to that are no sample, so the samples are those of
+    a full decode at less cost; the ffmpeg command line, which cannot,
+    decodes them. The default decodes every frame in full.
+
+    Raises:
+        ValueError: an option is not an AVDiscard value it accepts.
+    """
+
+    skip_frame: AVDiscard | None = None
+    threads: int | None = None
+    skip_loop_filter: AVDiscard | None = None
+    skip_unsampled: bool = False
+
+    def __post_init__(self) -> None:
+        if self.skip_frame is not None and self.skip_frame not in SKIP_FRAME_VALUES:
+            raise ValueError(f"unknown skip_frame value {self.skip_frame!r}")  # AVDiscard: "noref", not "nonref"
+        if self.skip_loop_filter is not None and self.skip_loop_filter not in SKIP_LOOP_FILTER_VALUES:
+            raise ValueError(f"unknown skip_loop_filter value {self.skip_loop_filter!r}")
+
+    def args(self) -> list[str]:
+        """The ffmpeg options, to go before the input."""
+        out = ["-skip_frame", self.skip_frame] if self.skip_frame else []
+        if self.threads is not None:
+            out += ["-threads", str(int(self.threads))]
+        if self.skip_loop_filter:
+            out += ["-skip_loop_filter", self.skip_loop_filter]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "skip_frame": self.skip_frame,
+            "threads": self.threads,
+            "skip_loop_filter": self.skip_loop_filter,
+            "skip_unsampled": self.skip_unsampled,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Decoding:
+        threads = data.get("threads")
+        return cls(
+            data.get("skip_frame"),
+            int(threads) if threads is not None else None,
+            data.get("skip_loop_filter"),
+            bool(data.get("skip_unsampled", False)),
+        )
+
+
+class ErrorKind(Enum):
+    """Why the worker refused a request."""
+
+    #: libav cannot open the file, or finds no usable video in it (the file's fault).
+    BAD_INPUT = "bad_input"
+    #: The request itself was malformed (the client's fault).
+    REQUEST = "request"
+    #: libav or PyAV raised something unexpected on this file.
+    FAILED = "failed"
+
+
+def _size(value: Any) -> tuple[int, int]:
+    """A (w, h) pair of positive ints from JSON.
+
+    Raises:
+        ValueError: not two positive numbers.
+    """
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise ValueError(f"not a frame size: {value!r}")
+    w, h = int(value[0]), int(value[1])
+    if w <= 0 or h <= 0:
+        raise ValueError(f"not a frame size: {value!r}")
+    return w, h
+
+
+def _size_or_none(value: Any) -> tuple[int, int] | None:
+    return None if value is None else _size(value)
+
+
+@dataclass(frozen=True)
+class UnprobedPlan:
+    """What the worker needs to choose the sizes of a file not yet probed: long sides and limits."""
+
+    long_side: int
+    colour_long_side: int | None
+    #: Longest clip whose colour samples are kept, seconds.
+    colour_max_s: float
+    #: Most seconds examined.
+    limit_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "long_side": self.long_side,
+            "colour_long_side": self.colour_long_side,
+            "colour_max_s": self.colour_max_s,
+            "limit_s": self.limit_s,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> UnprobedPlan:
+        colour = data.get("colour_long_side")
+        return cls(
+            int(data["long_side"]),
+            int(colour) if colour else None,
+            float(data["colour_max_s"]),
+            float(data["limit_s"]),
+        )
+
+
+@dataclass(frozen=True)
+class ChosenPlan:
+    """What the worker read from a file not yet probed, and the sizes it chose from it."""
+
+    #: Display size (after rotation).
+    display: tuple[int, int]
+    size: tuple[int, int]
+    colour: tuple[int, int] | None
+    #: Display rotation, clockwise degrees.
+    clockwise: int
+    #: Seconds examined, and the container's declared seconds (0 when it declares none).
+    examined_s: float
+    duration_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "display": list(self.display),
+            "size": list(self.size),
+            "colour": list(self.colour) if self.colour else None,
+            "clockwise": self.clockwise,
+            "examined_s": self.examined_s,
+            "duration_s": self.duration_s,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ChosenPlan:
+        return cls(
+            _size(data["display"]),
+            _size(data["size"]),
+            _size_or_none(data.get("colour")),
+            int(data["clockwise"]),
+            float(data["examined_s"]),
+            float(data["duration_s"]),
+        )
+
+
+@dataclass(frozen=True)
+class SampleRequest:
+    """Sample one file at `fps`: grey frames at `size` (and RGB at `colour`), or, with `plan`, at sizes the worker chooses.
+
+    `cap_s`: ticks at or past it are not sampled; `rotation`: the display
+    rotation, counter-clockwise degrees (both unused with `plan`, where the
+    stream's own duration and rotation stand).
+    """
+
+    TYPE: ClassVar[str] = "sample"
+
+    path: str
+    fps: float
+    max_frames: int
+    format_whitelist: str
+    max_pixels: int
+    decoding: Decoding
+    size: tuple[int, int] | None = None
+    colour: tuple[int, int] | None = None
+    cap_s: float = 0.0
+    rotation: float = 0.0
+    plan: UnprobedPlan | None = None
+
+    def __post_init__(self) -> None:
+        if (self.size is None) == (self.plan is None):
+            raise ValueError("a sample request needs a size or a plan, not both")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "fps": self.fps,
+            "max_frames": self.max_frames,
+            "format_whitelist": self.format_whitelist,
+            "max_pixels": self.max_pixels,
+            "decoding": self.decoding.to_dict(),
+            "size": list(self.size) if self.size else None,
+            "colour": list(self.colour) if self.colour else None,
+            "cap_s": self.cap_s,
+            "rotation": self.rotation,
+            "plan": self.plan.to_dict() if self.plan else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SampleRequest:
+        plan = data.get("plan")
+        return cls(
+            str(data["path"]),
+            float(data["fps"]),
+            int(data["max_frames"]),
+            str(data["format_whitelist"]),
+            int(data["max_pixels"]),
+            Decoding.from_dict(data["decoding"]),
+            _size_or_none(data.get("size")),
+            _size_or_none(data.get("colour")),
+            float(data.get("cap_s", 0.0)),
+            float(data.get("rotation") or 0.0),
+            UnprobedPlan.from_dict(plan) if plan is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class GrabRequest:
+    """RGB frames at `size` (display orientation): for each of `targets` (seconds), the first frame shown at or after it."""
+
+    TYPE: ClassVar[str] = "grab"
+
+    path: str
+    targets: tuple[float, ...]
+    size: tuple[int, int]
+    format_whitelist: str
+    max_pixels: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "targets": list(self.targets),
+            "size": list(self.size),
+            "format_whitelist": self.format_whitelist,
+            "max_pixels": self.max_pixels,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GrabRequest:
+        return cls(
+            str(data["path"]),
+            tuple(float(t) for t in data["targets"]),
+            _size(data["size"]),
+            str(data["format_whitelist"]),
+            int(data["max_pixels"]),
+        )
+
+
+@dataclass(frozen=True)
+class Ready:
+    """The worker's first line: it has imported PyAV, whose versions these are."""
+
+    TYPE: ClassVar[str] = "ready"
+
+    pyav: str
+    libav: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"pyav": self.pyav, "libav": self.libav}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Ready:
+        return cls(str(data["pyav"]), str(data["libav"]))
+
+
+@dataclass(frozen=True)
+class Examined:
+    """A request with a plan: the seconds the worker will examine, known before it decodes."""
+
+    TYPE: ClassVar[str] = "examined"
+
+    examined_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"examined_s": self.examined_s}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Examined:
+        return cls(float(data["examined_s"]))
+
+
+@dataclass(frozen=True)
+class SampleReply:
+    """A sampling done: `count` grey frames follow, then as many RGB ones when `colour`.
+
+    `errors` counts the decoder's error messages, `last_error` is the last
+    one; `decoded` counts the frames the decoder output (the rest were
+    skipped or failed). `plan` is what the worker chose for a request with a
+    plan (None when no frame decoded).
+    """
+
+    TYPE: ClassVar[str] = "sampled"
+
+    count: int
+    colour: bool
+    errors: int
+    decoded: int
+    last_error: str
+    plan: ChosenPlan | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "colour": self.colour,
+            "errors": self.errors,
+            "decoded": self.decoded,
+            "last_error": self.last_error,
+            "plan": self.plan.to_dict() if self.plan else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SampleReply:
+        plan = data.get("plan")
+        return cls(
+            int(data["count"]),
+            bool(data["colour"]),
+            int(data["errors"]),
+            int(data["decoded"]),
+            str(data["last_error"]),
+            ChosenPlan.from_dict(plan) if isinstance(plan, dict) else None,
+        )
+
+
+@dataclass(frozen=True)
+class GrabReply:
+    """A grab done: one RGB frame follows for each of `found` (the targets that had a frame), in that order."""
+
+    TYPE: ClassVar[str] = "grabbed"
+
+    found: tuple[float, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"found": list(self.found)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GrabReply:
+        return cls(tuple(float(t) for t in data["found"]))
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The worker could not serve the request, and why."""
+
+    TYPE: ClassVar[str] = "refused"
+
+    kind: ErrorKind
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind.value, "message": self.message}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Refusal:
+        return cls(ErrorKind(data["kind"]), str(data["message"]))
+
+
+Message = SampleRequest | GrabRequest | Ready | Examined | SampleReply | GrabReply | Refusal
+_TYPES: dict[str, Any] = {
+    m.TYPE: m for m in (SampleRequest, GrabRequest, Ready, Examined, SampleReply, GrabReply, Refusal)
+}
+
+
+def encode(message: Message) -> bytes:
+    """One message as its JSON line (newline included)."""
+    return json.dumps({"type": message.TYPE, **message.to_dict()}).encode() + b"\n"
+
+
+def decode(line: bytes | str) -> Message:
+    """The message of one JSON line.
+
+    Raises:
+        ValueError: not JSON, not an object, an unknown type, or a field of the wrong kind.
+        KeyError: a field is missing.
+        TypeError: a field has the wrong type.
+    """
+    data = json.loads(line)
+    if not isinstance(data, dict):
+        raise ValueError("a message must be a JSON object")
+    kind = _TYPES.get(str(data.get("type")))
+    if kind is None:
+        raise ValueError(f"unknown message type {data.get('type')!r}")
+    message: Message = kind.from_dict(data)
+    return message

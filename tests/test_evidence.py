@@ -1,0 +1,56 @@
+"""Stage evidence frames: the keyframe files of ``provenance frames`` and the frames a report shows.
+
+The keyframe files are made once per decoder: the libav worker (the default)
+and the ffmpeg command line (``PROVENANCE_DECODER=ffmpeg``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from provenance.decode import choose_decoder
+from provenance.evidence import write_keyframes
+
+
+@pytest.mark.parametrize("name", ["libav", "ffmpeg"])
+def test_write_keyframes_names_jpegs_by_time(cut_clip: Path, tmp_path: Path, name: str) -> None:
+    written = write_keyframes(cut_clip, tmp_path / "shots", decoder=choose_decoder(name))
+    assert len(written) == 2
+    for n, path in enumerate(written):
+        match = re.fullmatch(r"shot(\d{3})_t(\d{4}\.\d{3})\.jpg", path.name)
+        assert match, path.name
+        assert int(match.group(1)) == n
+        image = cv2.imread(str(path))
+        assert image is not None and image.shape[1] == 640
+    times = [float(re.search(r"_t([\d.]+)\.jpg", p.name).group(1)) for p in written]  # type: ignore[union-attr]
+    assert times[0] < 3.0 < times[1] < 6.0
+
+
+def test_the_report_types_load_no_decoder() -> None:
+    # report/ serialises evidence's records; importing it starts no worker and loads neither decoder nor PyAV.
+    import subprocess
+    import sys
+
+    code = "import provenance.report, sys; print(sorted(m for m in sys.modules if m.startswith('provenance.decode') or m == 'av'))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60).stdout
+    assert out.strip() == "['provenance.decode', 'provenance.decode.protocol']"
+
+
+def test_frames_near_the_end_are_taken_before_it(testsrc_clip: Path) -> None:
+    # A time at or past the end asks for the frame END_MARGIN_S before it, which exists.
+    from provenance.decode import Media
+    from provenance.evidence import END_MARGIN_S, grab_frames
+    from provenance.probe import probe
+
+    media = Media.of(probe(testsrc_clip))
+    for name in ("libav", "ffmpeg"):
+        decoder = choose_decoder(name)
+        late = grab_frames(decoder, testsrc_clip, [media.duration_s, media.duration_s + 5.0], media=media)
+        assert all(f is not None for f in late)
+        last = decoder.grab(testsrc_clip, [media.duration_s - END_MARGIN_S], media, 320)
+        assert all(np.array_equal(a, b) for a, b in zip(late, last * 2, strict=True))  # type: ignore[arg-type]
