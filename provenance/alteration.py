@@ -15,7 +15,6 @@ the pipeline, and the report, which must not load OpenCV, can use them::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -55,7 +54,7 @@ class Alteration:
 
     code: str
     summary: str
-    evidence: Mapping[str, Any] = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": str(self.code), "summary": self.summary, "evidence": dict(self.evidence)}

@@ -50,7 +50,7 @@ value is in docs/tuning.md.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NotRequired, Protocol, TypedDict
 
@@ -218,6 +218,11 @@ class BlurEvidence(TypedDict):
     reference_detail_power: float
 
 
+def _alteration(code: AlterationCode, summary: str, evidence: Mapping[str, Any]) -> Alteration:
+    """An alteration whose evidence was built as its code's typed dict, held as the plain dict the report writes."""
+    return Alteration(code, summary, dict(evidence))
+
+
 def diagnose(
     found: Alignment,
     *,
@@ -242,7 +247,7 @@ def diagnose(
     r_region, _ = variant_parts(found.reference_variant)
     if op in (OP_MIRROR, OP_CCW_MIRROR, OP_CW_MIRROR):
         out.append(
-            Alteration(
+            _alteration(
                 AlterationCode.MIRRORED,
                 "The picture is mirrored left to right.",
                 MirroredEvidence(operation=OPS[op]),
@@ -252,7 +257,7 @@ def diagnose(
         angle = 90 if op in (OP_CCW, OP_CCW_MIRROR) else -90
         turn = "clockwise" if angle == 90 else "counter-clockwise"
         out.append(
-            Alteration(
+            _alteration(
                 AlterationCode.ROTATED,
                 f"The picture is turned 90 degrees {turn}.",
                 RotatedEvidence(angle_deg_clockwise=angle),
@@ -268,7 +273,7 @@ def diagnose(
             round((1 - m) * reference.height),
         ]
         out.append(
-            Alteration(
+            _alteration(
                 AlterationCode.CROPPED,
                 f"The picture is cropped to about {keep:.0%} of the reference's width and height and scaled up.",
                 CentreCropEvidence(keep_fraction=keep, box_in_reference_px=box, reference_variant=REGIONS[r_region]),
@@ -276,7 +281,7 @@ def diagnose(
         )
     if q_region == REGION_BOX and content_box is not None:
         out.append(
-            Alteration(
+            _alteration(
                 AlterationCode.REFRAMED,
                 "The footage sits inside padding (bars or a blurred copy), as in a vertical reframe.",
                 ReframedEvidence(content_box_fraction=[round(v, 3) for v in content_box]),
@@ -284,7 +289,7 @@ def diagnose(
         )
     if q_region == REGION_INNER and inner_rect is not None:
         out.append(
-            Alteration(
+            _alteration(
                 AlterationCode.PICTURE_IN_PICTURE,
                 "The footage is shown in a smaller rectangle over other footage.",
                 PictureInPictureEvidence(inner_rectangle_fraction=[round(v, 3) for v in inner_rect]),
@@ -295,7 +300,7 @@ def diagnose(
         lo, hi = speed_evidence.interval
         measured = speed_evidence.speed
         out.append(
-            Alteration(
+            _alteration(
                 AlterationCode.SPEED_CHANGED,
                 f"The footage plays at about {measured:.2f}x the reference's speed "
                 f"({'faster' if measured > 1 else 'slower'}; plausible {lo:.2f}-{hi:.2f}x).",
@@ -323,7 +328,7 @@ def _span_alterations(
             left_out.append([round(reference_span[1], 2), round(reference.duration_s, 2)])
         if left_out:
             out.append(
-                Alteration(
+                _alteration(
                     AlterationCode.TRIMMED,
                     "Only part of the reference is used.",
                     TrimmedEvidence(reference_spans_left_out_s=left_out, reference_duration_s=reference.duration_s),
@@ -337,7 +342,7 @@ def _span_alterations(
             other.append([round(query_span[1], 2), round(query_duration_s, 2)])
         if other:
             out.append(
-                Alteration(
+                _alteration(
                     AlterationCode.EMBEDDED,
                     "The matched footage sits among other footage in the clip.",
                     EmbeddedEvidence(query_spans_not_from_this_reference_s=other),
@@ -364,7 +369,7 @@ def media_alterations(
     if seg.reference.kind == "video" and query_fps and ref.fps and ref.fps > 0:
         if abs(query_fps - ref.fps) > FRAME_RATE_TOLERANCE * ref.fps:
             out.append(
-                Alteration(
+                _alteration(
                     AlterationCode.FRAME_RATE_CHANGED,
                     f"The clip runs at {query_fps:.3g} frames/s; the reference at {ref.fps:.3g}.",
                     FrameRateEvidence(query_fps=round(query_fps, 3), reference_fps=round(ref.fps, 3)),
@@ -391,7 +396,7 @@ def media_alterations(
         scale = min(footage_w / (keep * ref.width), footage_h / (keep * ref.height))
         if scale < DOWNSCALE_BELOW:
             out.append(
-                Alteration(
+                _alteration(
                     AlterationCode.DOWNSCALED,
                     f"The footage is shown at about {scale:.0%} of the reference's size "
                     f"({round(footage_w)}x{round(footage_h)} pixels for the reference's "
@@ -675,20 +680,20 @@ def frame_alterations(
         frame = _frame_in_footage(op, query_box)
         crop = _crop(geometry, prepared[0][0].shape, [r for _, r in prepared], frame, reference_size)
         if crop is not None:
-            out.append(Alteration(AlterationCode.CROPPED, *crop))
+            out.append(_alteration(AlterationCode.CROPPED, *crop))
     how = {"alignment": geometry.method}
     colour = _colour(aligned)
     if colour is not None:
-        out.append(Alteration(colour[0], colour[1], {**colour[2], **how}))
+        out.append(_alteration(colour[0], colour[1], {**colour[2], **how}))
     colour_map = _colour_map(aligned)
     mapped = [cv2.transform(p.reference, colour_map) for p in aligned]  # uint8, saturated
     if geometry.transform is not None and len(aligned) >= 2:
         overlay = _overlay(aligned, mapped, op, query_box)
         if overlay is not None:
-            out.append(Alteration(AlterationCode.OVERLAY, overlay[0], {**overlay[1], **how}))
+            out.append(_alteration(AlterationCode.OVERLAY, overlay[0], {**overlay[1], **how}))
     blur = _blur(aligned, mapped, geometry.scale)
     if blur is not None:
-        out.append(Alteration(AlterationCode.BLURRED, blur[0], {**blur[1], **how}))
+        out.append(_alteration(AlterationCode.BLURRED, blur[0], {**blur[1], **how}))
     return tuple(out)
 
 

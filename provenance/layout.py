@@ -139,6 +139,12 @@ def edge_stats(images: np.ndarray) -> EdgeStats:
     small integers, so each statistic is one partition per pixel (a third of
     the time `np.percentile` over the first axis of float32 takes; the
     values are the same).
+
+    Args:
+        images: (N, H, W) grey frames, N >= 1.
+
+    Returns:
+        The frames' `EdgeStats`.
     """
     x = np.ascontiguousarray(np.moveaxis(images, 0, -1)).astype(np.int16)  # (h, w, n)
     gx = np.abs(np.diff(x, axis=1)).astype(np.uint8)  # (h, w-1, n)
@@ -153,9 +159,15 @@ def content_box(images: np.ndarray, edges: EdgeStats | None = None) -> Rect | No
     Padding added when footage is reframed (black bars, a blurred copy behind
     a vertical reframe) has little fine detail, and it has it in every frame:
     rows and columns whose median gradient energy over the clip stays below a
-    fifth of the busiest ones are trimmed from the edges. None when the box
-    is (almost) the whole frame. `edges`: the frames' `edge_stats`, when
-    already computed.
+    fifth of the busiest ones are trimmed from the edges.
+
+    Args:
+        images: (N, H, W) grey frames.
+        edges: the frames' `edge_stats`, when already computed.
+
+    Returns:
+        The box, or None when it is (almost) the whole frame or too small
+        (`BOX_WHOLE_FRAME`, `BOX_MIN_SIDE`) or there are no frames.
     """
     if len(images) == 0:
         return None
@@ -208,11 +220,18 @@ def inner_rectangle(images: np.ndarray, edges: EdgeStats | None = None) -> Rect 
     background is a still (a slow pan over a photo) every edge persists, so
     a side must also be a line (stronger than the edges beside it) that
     stops at the corners. Rectangles of candidate lines are ranked by that
-    line evidence (`INNER_LINE_PRIOR`); the best is returned, as fractions
-    (x0, y0, x1, y1), when its sides are strong enough (`INNER_EDGE_RATIO`),
-    else None. A side on the frame's border has no edge to measure and is
-    left out; the picture may touch one or two borders. `edges`: the
-    frames' `edge_stats`, when already computed.
+    line evidence (`INNER_LINE_PRIOR`). A side on the frame's border has no
+    edge to measure and is left out; the picture may touch one or two
+    borders.
+
+    Args:
+        images: (N, H, W) grey frames.
+        edges: the frames' `edge_stats`, when already computed.
+
+    Returns:
+        The best rectangle, as fractions (x0, y0, x1, y1), when its sides are
+        strong enough (`INNER_EDGE_RATIO`); None otherwise or with fewer than
+        `INNER_MIN_FRAMES` frames.
     """
     if len(images) < INNER_MIN_FRAMES:
         return None

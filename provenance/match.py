@@ -446,8 +446,8 @@ class Alignment:
     `segment` is scored and placed but not yet diagnosed (no alterations).
     `query_variant` and `reference_variant` are the variant codes that matched
     (`hashing.variant`); `query_span` and `reference_span` the spans in
-    seconds before the segment rounds them (what the diagnosis measures
-    trims and embeds on); `speed_evidence` what the frame distances say
+    seconds before the segment rounds them (the diagnosis measures trims
+    and embeds on these); `speed_evidence` what the frame distances say
     about the speed (None when the segment was not scanned for it).
     """
 
@@ -492,7 +492,7 @@ def find_matches(
     ref_rows: dict[int, FrameHashes] = {}
     refs = index.get_many(np.unique(cands.ref_id).tolist())
     image_refs = {rid for rid, r in refs.items() if r.kind == "image"}
-    shared = _Query(query_is_image, 1.0 / query_fps if query_fps > 0 else 1.0, query_duration_s)
+    search = _Search(query_is_image, 1.0 / query_fps if query_fps > 0 else 1.0, query_duration_s)
     found: list[Alignment] = []
     votes = _Votes(query, cands, image_refs)
     while len(found) < max_segments:
@@ -508,7 +508,7 @@ def find_matches(
             if len(rows) == 0 or len(stored) == 0:
                 continue
             trial = _Trial(hyp, ref, stored, query.times[rows], query.hashes[rows])
-            aligned = _verify(trial, shared)
+            aligned = _verify(trial, search)
             if aligned is None:
                 continue
             if best is None or aligned.segment.score > best[0].segment.score:
@@ -516,7 +516,7 @@ def find_matches(
         if best is None or (found and best[0].segment.frames_matched < MIN_MATCHED_FRAMES):
             break
         # Only the round's winner is checked for a speed change (a scan of 36 speeds).
-        aligned = _verify(best[1], shared, check_speed=True) or best[0]
+        aligned = _verify(best[1], search, check_speed=True) or best[0]
         seg = aligned.segment
         in_span = (query.times >= seg.query_start_s - 1e-6) & (query.times < seg.query_end_s - 1e-6)
         if query_is_image:
@@ -525,7 +525,7 @@ def find_matches(
         explained |= in_span
         if explained.all() or seg.score < STOP_BELOW_SCORE:
             break
-    found = _merge(found, shared.step)
+    found = _merge(found, search.step)
     found.sort(key=lambda a: a.segment.score, reverse=True)
     return found
 
@@ -582,8 +582,8 @@ def _merge(found: list[Alignment], step: float) -> list[Alignment]:
 
 
 @dataclass(frozen=True)
-class _Query:
-    """What every trial of one query shares."""
+class _Search:
+    """What every trial of one query's search shares."""
 
     is_image: bool
     step: float  # seconds one query frame covers
@@ -614,13 +614,13 @@ class _Fit:
     evidence: SpeedEvidence | None = None
 
 
-def _verify(trial: _Trial, query: _Query, *, check_speed: bool = False) -> Alignment | None:
+def _verify(trial: _Trial, search: _Search, *, check_speed: bool = False) -> Alignment | None:
     """Align one hypothesis precisely (`_fit`) and turn it into a scored segment (`_segment`).
 
     With `check_speed`, the frame distances are also scanned for a speed
     change (`_speed_evidence`); the alignment follows a clear one.
     """
-    return _segment(trial, query, _fit(trial, query.is_image, check_speed=check_speed))
+    return _segment(trial, search, _fit(trial, search.is_image, check_speed=check_speed))
 
 
 def _fit(trial: _Trial, query_is_image: bool, *, check_speed: bool = False) -> _Fit:
@@ -677,11 +677,11 @@ def _fit(trial: _Trial, query_is_image: bool, *, check_speed: bool = False) -> _
     return _Fit(offset, speed, dist, offset + speed * q_t, evidence)
 
 
-def _segment(trial: _Trial, query: _Query, fit: _Fit) -> Alignment | None:
+def _segment(trial: _Trial, search: _Search, fit: _Fit) -> Alignment | None:
     """The best run of matching frames under an alignment, scored and placed; None when no frame matches."""
     hyp, ref, stored, q_t = trial.hyp, trial.ref, trial.stored, trial.q_t
     offset, speed, dist, ref_times = fit.offset, fit.speed, fit.dist, fit.ref_times
-    query_is_image, step, query_duration_s = query.is_image, query.step, query.duration_s
+    query_is_image, step, query_duration_s = search.is_image, search.step, search.duration_s
     limit = IMAGE_MATCH_DISTANCE if query_is_image else FRAME_MATCH_DISTANCE
     matched = dist <= limit
     if not matched.any():
