@@ -1,4 +1,4 @@
-"""Stage 6, match: from frame-level hash hits to clip-level segments.
+"""Stage 6, match: from frame-level hash hits to clip-level segments (alignment only).
 
 A match is a segment, not a bag of frames: query span <-> reference span with
 an offset and a speed. Three steps:
@@ -19,27 +19,31 @@ an offset and a speed. Three steps:
    by one segment are taken out before the next is looked for, so a clip
    that joins footage from two references yields both.
 
-    >>> segments = find_matches(query_hashes, index, query_fps=4.0, query_duration_s=8.0)
+Each segment comes back as an `Alignment`: the scored `MatchSegment` and what
+the alignment showed (the variants that matched, the spans, the speed
+evidence), from which the diagnose stage says how the copy differs::
+
+    >>> found = find_matches(query_hashes, index, query_fps=4.0, query_duration_s=8.0)
+    >>> [a.segment.score for a in found]
+    [0.93]
+
+The history of each constant's value is in docs/tuning.md.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from .alteration import Alteration
 from .hashing import (
-    CENTRE_KEEP,
-    OP_CCW,
     OP_CCW_MIRROR,
-    OP_CW,
     OP_CW_MIRROR,
     OP_MIRROR,
     OPS,
-    REGION_BOX,
-    REGION_INNER,
     REGIONS,
     FrameHashes,
     hamming,
@@ -61,29 +65,30 @@ SPEED_STEPS = (-0.04, -0.02, 0.0, 0.02, 0.04)
 #: Cost, in matched frames, of a speed away from 1 during refinement (per unit of
 #: |log speed|): with static footage many speeds fit equally, and 1 is likeliest.
 SPEED_PRIOR = 10.0
+#: An alignment's value is its matched frames less this per unit of their
+#: distance: among equal counts, the closer alignment wins.
+FIT_DISTANCE_WEIGHT = 0.01
 #: Speed evidence: speeds scanned (reference s per query s) when a segment is
-#: checked for a speed change, and the offsets (s) tried around each.
+#: checked for a speed change, 0.70-1.40.
 SPEED_SCAN = tuple(round(0.70 + 0.02 * i, 2) for i in range(36))
+#: ... and the offsets (s) tried around the alignment at each, -0.3 to +0.3.
 SPEED_SCAN_OFFSETS = tuple(round(-0.3 + 0.05 * i, 2) for i in range(13))
 #: Speeds whose mean frame distance is within this of the best form the
-#: plausible interval. Matched-frame counts cannot tell speeds apart on slow
-#: pans (every speed from 0.7 to 1.4 matched all frames of 70 of the 75
-#: development hits); the mean distance can.
+#: plausible interval (matched-frame counts cannot tell speeds apart on slow
+#: pans; the mean distance can; development set).
 SPEED_INTERVAL_DISTANCE = 0.5
-#: A speed change is reported only when the whole plausible interval lies at
-#: least this far (relative) from normal speed, and the mean distance at normal
-#: speed exceeds the lowest by `SPEED_EVIDENCE_DISTANCE` and the lowest is at
-#: most `SPEED_EVIDENCE_RATIO` of it. On the development set, copies at normal
-#: speed gave intervals reaching within 4-6% of 1 and distance gains up to 2.9
-#: (q086); x1.25 and x0.8 copies with evidence gave intervals 16-30% away and
-#: ratios 0.08-0.46; fast street footage sped x1.25 (the samples) gives 0.56.
+#: A speed change needs the whole plausible interval at least this far (relative)
+#: from normal speed. Development set: normal-speed copies reached within 4-6%
+#: of 1, x1.25 and x0.8 copies lay 16-30% away.
 SPEED_MIN_CHANGE = 0.08
-#: Fewest query frames (4 s at 4 frames/s) in a run for its speed to be judged:
-#: over shorter runs a handful of frames decide the distance valley (a 3 s
-#: clip of 176x144 footage gave a plausible range of one scanned speed, 1.34,
-#: for a clip at normal speed; the diagnosed speed changes ran 19-45 frames).
+#: Fewest query frames (4 s at 4 frames/s) in a run for its speed to be judged;
+#: shorter runs let a handful of frames decide (development set).
 SPEED_MIN_FRAMES = 16
+#: ... and the mean distance at normal speed exceeding the lowest by at least
+#: this (normal-speed copies gained up to 2.9 on the development set).
 SPEED_EVIDENCE_DISTANCE = 1.0
+#: ... and the lowest at most this share of it (development set: speed edits
+#: 0.08-0.46; street footage sped x1.25, the samples, 0.56).
 SPEED_EVIDENCE_RATIO = 0.75
 #: Width of an offset bin when voting, seconds.
 OFFSET_BIN_S = 0.5
@@ -93,6 +98,9 @@ TOP_BINS = 8
 MIN_VOTES = 2
 #: Segment search: a matched frame counts +1, an unmatched one this much.
 MISS_PENALTY = 1.0
+#: A query frame aligns with stored reference frames within half the reference's
+#: sampling interval of its predicted time plus this slack, seconds.
+ALIGN_SLACK_S = 0.05
 #: A query frame is compared with the alignment only when a stored reference
 #: frame lies within this fraction of the reference's sampling interval.
 EVALUABLE_FRACTION = 0.3
@@ -104,26 +112,18 @@ SCORE_FRAMES_SCALE = 6.0
 MATCH_THRESHOLD = 0.5
 #: Segments with fewer matched frames are never more than candidates.
 MIN_MATCHED_FRAMES = 3
+#: ... their score is capped at this, just under `MATCH_THRESHOLD`.
+FEW_FRAMES_SCORE = round(MATCH_THRESHOLD * 0.99, 4)
 #: The search stops after a round whose best segment scores below this: each
 #: round takes the best of the strongest vote bins left, so what follows a
 #: round this weak is weaker evidence still (it only ever became a candidate).
 STOP_BELOW_SCORE = 0.25
-
-
-@dataclass(frozen=True)
-class Alteration:
-    """One way the query differs from the reference, with its evidence."""
-
-    code: str
-    summary: str
-    evidence: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "summary": self.summary, "evidence": dict(self.evidence)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Alteration:
-        return cls(str(data["code"]), str(data["summary"]), dict(data.get("evidence", {})))
+#: Segments of one reference whose offsets differ by at most this (seconds),
+#: at the same speed and variant, are one piece of footage broken by frames
+#: that matched less well (a caption, a flash): they are merged.
+MERGE_OFFSET_S = 0.3
+#: ... "the same speed": within this share of each other.
+MERGE_SPEED_TOLERANCE = 0.02
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,8 @@ class MatchSegment:
     span are within `FRAME_MATCH_DISTANCE` of the reference frame they align
     with; `mean_distance` is over the matched frames. `query_variant` and
     `reference_variant` name the hashed regions and operation that matched;
-    `alterations` is the diagnosis of how the query differs.
+    `alterations` is the diagnosis of how the query differs (filled in by
+    `diagnose.diagnose_match`; empty as the matcher finds the segment).
     """
 
     reference: Reference
@@ -327,7 +328,7 @@ def _align(
     out = np.full(predicted.shape, 64, dtype=np.int16)
     if len(ref_t) == 0:
         return out
-    tol = 0.5 / max(ref_fps, 0.1) + 0.05
+    tol = 0.5 / max(ref_fps, 0.1) + ALIGN_SLACK_S
     idx = np.searchsorted(ref_t, predicted)
     for j in (idx - 1, idx):
         jj = np.clip(j, 0, len(ref_t) - 1)
@@ -438,176 +439,24 @@ def _variant_name(code: int) -> str:
     return f"{REGIONS.get(region, region)}/{OPS.get(op, op)}"
 
 
-def diagnose(
-    seg_q_variant: int,
-    seg_r_variant: int,
-    *,
-    speed: float,
-    reference: Reference,
-    reference_span: tuple[float, float],
-    query_span: tuple[float, float],
-    query_duration_s: float,
-    content_box: tuple[float, float, float, float] | None,
-    inner_rect: tuple[float, float, float, float] | None = None,
-    speed_evidence: SpeedEvidence | None = None,
-) -> tuple[Alteration, ...]:
-    """How the query differs from the reference, from what had to be undone to match it."""
-    out: list[Alteration] = []
-    q_region, op = variant_parts(seg_q_variant)
-    r_region, _ = variant_parts(seg_r_variant)
-    if op in (OP_MIRROR, OP_CCW_MIRROR, OP_CW_MIRROR):
-        out.append(Alteration("mirrored", "The picture is mirrored left to right.", {"operation": OPS[op]}))
-    if op in (OP_CCW, OP_CCW_MIRROR, OP_CW, OP_CW_MIRROR):
-        angle = 90 if op in (OP_CCW, OP_CCW_MIRROR) else -90
-        turn = "clockwise" if angle == 90 else "counter-clockwise"
-        out.append(Alteration("rotated", f"The picture is turned 90 degrees {turn}.", {"angle_deg_clockwise": angle}))
-    if r_region in CENTRE_KEEP:
-        keep = CENTRE_KEEP[r_region]
-        m = (1 - keep) / 2
-        box = [
-            round(m * reference.width),
-            round(m * reference.height),
-            round((1 - m) * reference.width),
-            round((1 - m) * reference.height),
-        ]
-        out.append(
-            Alteration(
-                "cropped",
-                f"The picture is cropped to about {keep:.0%} of the reference's width and height and scaled up.",
-                {"keep_fraction": keep, "box_in_reference_px": box, "reference_variant": REGIONS[r_region]},
-            )
-        )
-    if q_region == REGION_BOX and content_box is not None:
-        out.append(
-            Alteration(
-                "reframed",
-                "The footage sits inside padding (bars or a blurred copy), as in a vertical reframe.",
-                {"content_box_fraction": [round(v, 3) for v in content_box]},
-            )
-        )
-    if q_region == REGION_INNER and inner_rect is not None:
-        out.append(
-            Alteration(
-                "picture_in_picture",
-                "The footage is shown in a smaller rectangle over other footage.",
-                {"inner_rectangle_fraction": [round(v, 3) for v in inner_rect]},
-            )
-        )
-    if speed_evidence is not None and speed_evidence.changed:
-        lo, hi = speed_evidence.interval
-        measured = speed_evidence.speed
-        out.append(
-            Alteration(
-                "speed_changed",
-                f"The footage plays at about {measured:.2f}x the reference's speed "
-                f"({'faster' if measured > 1 else 'slower'}; plausible {lo:.2f}-{hi:.2f}x).",
-                {
-                    "reference_seconds_per_query_second": round(measured, 3),
-                    "plausible_range": [lo, hi],
-                    "lowest_mean_distance": speed_evidence.distance_at_best,
-                    "mean_distance_at_normal_speed": speed_evidence.distance_at_normal,
-                },
-            )
-        )
-    return tuple(out) + _span_alterations(reference, reference_span, query_span, query_duration_s)
+@dataclass(frozen=True)
+class Alignment:
+    """A segment as the matcher found it, with what its alignment showed.
 
-
-def _span_alterations(
-    reference: Reference, reference_span: tuple[float, float], query_span: tuple[float, float], query_duration_s: float
-) -> tuple[Alteration, ...]:
-    """Trimmed (reference parts left out) and embedded (query parts from elsewhere)."""
-    out: list[Alteration] = []
-    if reference.kind == "video" and reference.duration_s > 0:
-        left_out = []
-        if reference_span[0] > 1.0:
-            left_out.append([0.0, round(reference_span[0], 2)])
-        if reference.duration_s - reference_span[1] > 1.0:
-            left_out.append([round(reference_span[1], 2), round(reference.duration_s, 2)])
-        if left_out:
-            out.append(
-                Alteration(
-                    "trimmed",
-                    "Only part of the reference is used.",
-                    {"reference_spans_left_out_s": left_out, "reference_duration_s": reference.duration_s},
-                )
-            )
-    if query_duration_s > 0:
-        other = []
-        if query_span[0] > 1.0:
-            other.append([0.0, round(query_span[0], 2)])
-        if query_duration_s - query_span[1] > 1.0:
-            other.append([round(query_span[1], 2), round(query_duration_s, 2)])
-        if other:
-            out.append(
-                Alteration(
-                    "embedded",
-                    "The matched footage sits among other footage in the clip.",
-                    {"query_spans_not_from_this_reference_s": other},
-                )
-            )
-    return tuple(out)
-
-
-#: Frame rates further apart than this (relative) are a frame-rate change
-#: (29.97 against 30 fps is not).
-FRAME_RATE_TOLERANCE = 0.05
-#: Footage shown below this fraction of the reference's linear size is
-#: reported as downscaled. The crop and box estimates behind the footage's
-#: size are within ~8% (the centred crops are 0.85, 0.72 and 0.61).
-DOWNSCALE_BELOW = 0.9
-
-
-def media_alterations(
-    seg: MatchSegment, *, query_fps: float | None, query_size: tuple[int, int]
-) -> tuple[Alteration, ...]:
-    """What the two files' own properties show: a changed frame rate, footage shown smaller.
-
-    Args:
-        seg: a matched segment (its reference carries the reference's fps and size).
-        query_fps: the checked clip's frame rate, None when unknown (a still).
-        query_size: the checked clip's display (width, height).
+    `segment` is scored and placed but not yet diagnosed (no alterations).
+    `query_variant` and `reference_variant` are the variant codes that matched
+    (`hashing.variant`); `query_span` and `reference_span` the spans in
+    seconds before the segment rounds them (the diagnosis measures trims
+    and embeds on these); `speed_evidence` what the frame distances say
+    about the speed (None when the segment was not scanned for it).
     """
-    ref = seg.reference
-    out: list[Alteration] = []
-    if seg.reference.kind == "video" and query_fps and ref.fps and ref.fps > 0:
-        if abs(query_fps - ref.fps) > FRAME_RATE_TOLERANCE * ref.fps:
-            out.append(
-                Alteration(
-                    "frame_rate_changed",
-                    f"The clip runs at {query_fps:.3g} frames/s; the reference at {ref.fps:.3g}.",
-                    {"query_fps": round(query_fps, 3), "reference_fps": round(ref.fps, 3)},
-                )
-            )
-    codes = {a.code: a for a in seg.alterations}
-    box = (0.0, 0.0, 1.0, 1.0)
-    if "picture_in_picture" in codes:
-        box = tuple(codes["picture_in_picture"].evidence["inner_rectangle_fraction"])  # type: ignore[assignment]
-    elif "reframed" in codes:
-        box = tuple(codes["reframed"].evidence["content_box_fraction"])  # type: ignore[assignment]
-    keep = float(codes["cropped"].evidence.get("keep_fraction", 1.0)) if "cropped" in codes else 1.0
-    footage_w = query_size[0] * (box[2] - box[0])
-    footage_h = query_size[1] * (box[3] - box[1])
-    if "rotated" in codes:
-        footage_w, footage_h = footage_h, footage_w
-    if ref.width > 0 and ref.height > 0 and footage_w > 0 and footage_h > 0:
-        # A crop of `keep` of the reference fills the footage area: one
-        # reference pixel is footage/(keep * reference) query pixels.
-        scale = min(footage_w / (keep * ref.width), footage_h / (keep * ref.height))
-        if scale < DOWNSCALE_BELOW:
-            out.append(
-                Alteration(
-                    "downscaled",
-                    f"The footage is shown at about {scale:.0%} of the reference's size "
-                    f"({round(footage_w)}x{round(footage_h)} pixels for the reference's "
-                    f"{round(keep * ref.width)}x{round(keep * ref.height)}).",
-                    {
-                        "scale": round(scale, 3),
-                        "footage_px": [round(footage_w), round(footage_h)],
-                        "reference_px": [int(ref.width), int(ref.height)],
-                    },
-                )
-            )
-    return tuple(out)
+
+    segment: MatchSegment
+    query_variant: int
+    reference_variant: int
+    query_span: tuple[float, float]
+    reference_span: tuple[float, float]
+    speed_evidence: SpeedEvidence | None = None
 
 
 def find_matches(
@@ -617,10 +466,8 @@ def find_matches(
     query_fps: float,
     query_duration_s: float,
     query_is_image: bool = False,
-    content_box: tuple[float, float, float, float] | None = None,
-    inner_rect: tuple[float, float, float, float] | None = None,
     max_segments: int = 10,
-) -> list[MatchSegment]:
+) -> list[Alignment]:
     """Find the reference segments a query's frames come from, best first.
 
     Args:
@@ -629,12 +476,12 @@ def find_matches(
         query_fps: the query's sampling rate (one frame covers 1/query_fps s).
         query_duration_s: the query's duration, to bound spans.
         query_is_image: the query is a still image (one frame).
-        content_box: the query's content box, for the diagnosis.
-        inner_rect: the query's picture-in-picture rectangle, for the diagnosis.
         max_segments: most segments returned.
 
     Returns:
-        Segments of any score, best first; callers split them at `MATCH_THRESHOLD`.
+        Segments of any score, best first, each with its `Alignment`; callers
+        diagnose them (`diagnose.diagnose_match`) and split them at
+        `MATCH_THRESHOLD`.
     """
     if len(query) == 0:
         return []
@@ -645,11 +492,11 @@ def find_matches(
     ref_rows: dict[int, FrameHashes] = {}
     refs = index.get_many(np.unique(cands.ref_id).tolist())
     image_refs = {rid for rid, r in refs.items() if r.kind == "image"}
-    step = 1.0 / query_fps if query_fps > 0 else 1.0
-    segments: list[MatchSegment] = []
+    search = _Search(query_is_image, 1.0 / query_fps if query_fps > 0 else 1.0, query_duration_s)
+    found: list[Alignment] = []
     votes = _Votes(query, cands, image_refs)
-    while len(segments) < max_segments:
-        best: tuple[MatchSegment, tuple[Any, ...]] | None = None
+    while len(found) < max_segments:
+        best: tuple[Alignment, _Trial] | None = None
         for hyp in votes.best(query, explained)[: TOP_BINS * 2]:
             ref = refs.get(hyp.ref_id)
             if ref is None:
@@ -660,54 +507,45 @@ def find_matches(
             rows = np.nonzero((query.variants == hyp.q_variant) & ~explained)[0]
             if len(rows) == 0 or len(stored) == 0:
                 continue
-            args = (
-                hyp,
-                ref,
-                stored,
-                query.times[rows],
-                query.hashes[rows],
-                query_is_image,
-                step,
-                query_duration_s,
-                (content_box, inner_rect),
-            )
-            seg = _verify(*args)
-            if seg is None:
+            trial = _Trial(hyp, ref, stored, query.times[rows], query.hashes[rows])
+            aligned = _verify(trial, search)
+            if aligned is None:
                 continue
-            if best is None or seg.score > best[0].score:
-                best = (seg, args)
-        if best is None or (segments and best[0].frames_matched < MIN_MATCHED_FRAMES):
+            if best is None or aligned.segment.score > best[0].segment.score:
+                best = (aligned, trial)
+        if best is None or (found and best[0].segment.frames_matched < MIN_MATCHED_FRAMES):
             break
         # Only the round's winner is checked for a speed change (a scan of 36 speeds).
-        seg = _verify(*best[1], check_speed=True) or best[0]
+        aligned = _verify(best[1], search, check_speed=True) or best[0]
+        seg = aligned.segment
         in_span = (query.times >= seg.query_start_s - 1e-6) & (query.times < seg.query_end_s - 1e-6)
         if query_is_image:
             in_span = np.ones(len(query), dtype=bool)
-        segments.append(seg)
+        found.append(aligned)
         explained |= in_span
         if explained.all() or seg.score < STOP_BELOW_SCORE:
             break
-    segments = _merge(segments, step, query_duration_s)
-    segments.sort(key=lambda s: s.score, reverse=True)
-    return segments
+    found = _merge(found, search.step)
+    found.sort(key=lambda a: a.segment.score, reverse=True)
+    return found
 
 
-#: Segments of one reference whose offsets differ by at most this (seconds),
-#: at the same speed and variant, are one piece of footage broken by frames
-#: that matched less well (a caption, a flash): they are merged.
-MERGE_OFFSET_S = 0.3
+def _merge(found: list[Alignment], step: float) -> list[Alignment]:
+    """Join segments that are the same alignment of the same reference.
 
-
-def _merge(segments: list[MatchSegment], step: float, query_duration_s: float) -> list[MatchSegment]:
-    """Join segments that are the same alignment of the same reference."""
-    out: list[MatchSegment] = []
-    for seg in sorted(segments, key=lambda s: s.query_start_s):
-        for i, prev in enumerate(out):
+    The joined segment keeps the first piece's alignment (its variants and
+    speed evidence) with the spans of both.
+    """
+    out: list[Alignment] = []
+    for this in sorted(found, key=lambda a: a.segment.query_start_s):
+        seg = this.segment
+        for i, first in enumerate(out):
+            prev = first.segment
             same = (
                 prev.reference.id == seg.reference.id
                 and prev.query_variant == seg.query_variant
                 and prev.reference_variant == seg.reference_variant
-                and abs(prev.speed - seg.speed) <= 0.02 * prev.speed
+                and abs(prev.speed - seg.speed) <= MERGE_SPEED_TOLERANCE * prev.speed
                 and abs(prev.offset_s - seg.offset_s) <= MERGE_OFFSET_S
                 and prev.reference.kind == "video"
             )
@@ -723,11 +561,7 @@ def _merge(segments: list[MatchSegment], step: float, query_duration_s: float) -
             mean_d = (prev.mean_distance * prev.frames_matched + seg.mean_distance * seg.frames_matched) / matched
             q0, q1 = min(prev.query_start_s, seg.query_start_s), max(prev.query_end_s, seg.query_end_s)
             r0, r1 = min(prev.reference_start_s, seg.reference_start_s), max(prev.reference_end_s, seg.reference_end_s)
-            keep = {a.code for a in prev.alterations} - {"trimmed", "embedded"}
-            alterations = tuple(a for a in prev.alterations if a.code in keep) + _span_alterations(
-                prev.reference, (r0, r1), (q0, q1), query_duration_s
-            )
-            out[i] = replace(
+            joined = replace(
                 prev,
                 # Joining adds span, not doubt: the stronger piece already stood on its own.
                 score=max(prev.score, seg.score, score_segment(matched, total, mean_d)),
@@ -738,89 +572,116 @@ def _merge(segments: list[MatchSegment], step: float, query_duration_s: float) -
                 frames_matched=matched,
                 frames_total=total,
                 mean_distance=round(mean_d, 2),
-                alterations=alterations,
                 pairs=tuple(sorted(prev.pairs + seg.pairs)),
             )
+            out[i] = replace(first, segment=joined, query_span=(q0, q1), reference_span=(r0, r1))
             break
         else:
-            out.append(seg)
+            out.append(this)
     return out
 
 
-def _verify(
-    hyp: _Hypothesis,
-    ref: Reference,
-    stored: FrameHashes,
-    q_t: np.ndarray,
-    q_h: np.ndarray,
-    query_is_image: bool,
-    step: float,
-    query_duration_s: float,
-    rects: tuple[tuple[float, float, float, float] | None, tuple[float, float, float, float] | None],
-    *,
-    check_speed: bool = False,
-) -> MatchSegment | None:
-    """Align one hypothesis precisely and turn it into a scored segment.
+@dataclass(frozen=True)
+class _Search:
+    """What every trial of one query's search shares."""
+
+    is_image: bool
+    step: float  # seconds one query frame covers
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class _Trial:
+    """One vote bin to verify: its hypothesis, the reference's stored hashes in
+    its reference variant, and the query frames of its query variant not yet explained."""
+
+    hyp: _Hypothesis
+    ref: Reference
+    stored: FrameHashes
+    q_t: np.ndarray
+    q_h: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """A trial's alignment: reference_t = offset + speed * query_t, with each
+    query frame's distance and the reference time it aligns with."""
+
+    offset: float
+    speed: float
+    dist: np.ndarray
+    ref_times: np.ndarray
+    evidence: SpeedEvidence | None = None
+
+
+def _verify(trial: _Trial, search: _Search, *, check_speed: bool = False) -> Alignment | None:
+    """Align one hypothesis precisely (`_fit`) and turn it into a scored segment (`_segment`).
 
     With `check_speed`, the frame distances are also scanned for a speed
     change (`_speed_evidence`); the alignment follows a clear one.
     """
-    evidence: SpeedEvidence | None = None
+    return _segment(trial, search, _fit(trial, search.is_image, check_speed=check_speed))
+
+
+def _fit(trial: _Trial, query_is_image: bool, *, check_speed: bool = False) -> _Fit:
+    """The offset and speed that best align a trial's query frames with the reference's, refined from the vote."""
+    hyp, ref, stored, q_t, q_h = trial.hyp, trial.ref, trial.stored, trial.q_t, trial.q_h
     if ref.kind == "image" or query_is_image:
         # No time axis on one side: every query frame against its nearest stored frame.
         dists = hamming(stored.hashes[None, :], q_h[:, None])
         nearest = dists.argmin(axis=1)
-        dist = dists.min(axis=1).astype(np.int16)
-        offset, speed = 0.0, 1.0
-        ref_times = stored.times[nearest]
-    else:
-        # Coarse to fine: offset at the voted speed, then speed (pivoting on
-        # the middle of the query so the alignment there stays put), then offset.
-        t_mid = float(np.median(q_t))
+        return _Fit(0.0, 1.0, dists.min(axis=1).astype(np.int16), stored.times[nearest])
+    # Coarse to fine: offset at the voted speed, then speed (pivoting on
+    # the middle of the query so the alignment there stays put), then offset.
+    t_mid = float(np.median(q_t))
 
-        def fit(offs: np.ndarray, sps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            """Each alignment's value (matched frames, less a little for distance and speed) and distances."""
-            d = _align(q_t, q_h, stored.times, stored.hashes, ref.sample_fps, offs, sps)
-            m = d <= FRAME_MATCH_DISTANCE
-            value = m.sum(axis=1) - 0.01 * np.where(m, d, 0).sum(axis=1) - SPEED_PRIOR * np.abs(np.log(sps))
-            return value, d
+    def fit(offs: np.ndarray, sps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each alignment's value (matched frames, less a little for distance and speed) and distances."""
+        d = _align(q_t, q_h, stored.times, stored.hashes, ref.sample_fps, offs, sps)
+        m = d <= FRAME_MATCH_DISTANCE
+        value = m.sum(axis=1) - FIT_DISTANCE_WEIGHT * np.where(m, d, 0).sum(axis=1) - SPEED_PRIOR * np.abs(np.log(sps))
+        return value, d
 
-        def improve(
-            best: tuple[float, float, float, np.ndarray], offs: np.ndarray, sps: np.ndarray
-        ) -> tuple[float, float, float, np.ndarray]:
-            """The first of the alignments with the highest value, if it beats `best`."""
-            offs, sps = np.broadcast_arrays(offs, sps)
-            value, d = fit(offs, sps)
-            k = int(np.argmax(value))
-            if value[k] > best[0]:
-                return float(value[k]), float(offs[k]), float(sps[k]), d[k]
-            return best
+    def improve(
+        best: tuple[float, float, float, np.ndarray], offs: np.ndarray, sps: np.ndarray
+    ) -> tuple[float, float, float, np.ndarray]:
+        """The first of the alignments with the highest value, if it beats `best`."""
+        offs, sps = np.broadcast_arrays(offs, sps)
+        value, d = fit(offs, sps)
+        k = int(np.argmax(value))
+        if value[k] > best[0]:
+            return float(value[k]), float(offs[k]), float(sps[k]), d[k]
+        return best
 
-        start: tuple[float, float, float, np.ndarray] = (-math.inf, hyp.offset, hyp.speed, np.zeros(0))
-        deltas = np.arange(-OFFSET_BIN_S, OFFSET_BIN_S + 1e-9, 0.1)
-        best_local = improve(start, hyp.offset + deltas, np.asarray(hyp.speed))
-        _, off0, sp0, _ = best_local
-        sps = hyp.speed * (1.0 + np.asarray(SPEED_STEPS))
-        best_local = improve(best_local, off0 + (sp0 - sps) * t_mid, sps)
-        _, off0, sp0, _ = best_local
-        best_local = improve(best_local, off0 + np.arange(-0.08, 0.081, 0.02), np.asarray(sp0))
-        _, offset, speed, dist = best_local
-        if check_speed and int((dist <= FRAME_MATCH_DISTANCE).sum()) >= MIN_MATCHED_FRAMES:
-            # Speed is judged on the run of footage this alignment explains, not
-            # on other footage the clip may hold before or after it.
-            a0, b0 = _best_run(
-                dist <= FRAME_MATCH_DISTANCE, _evaluable(q_t, stored.times, ref.sample_fps, offset, speed)
-            )
-            evidence = _speed_evidence(
-                q_t[a0:b0], q_h[a0:b0], stored.times, stored.hashes, ref.sample_fps, offset, speed
-            )
-            if evidence is not None and evidence.changed:
-                # The distances show a speed change the vote (which favours normal
-                # speed) missed or under-estimated: align at the measured speed.
-                d_ev = _align(q_t, q_h, stored.times, stored.hashes, ref.sample_fps, evidence.offset, evidence.speed)
-                if (d_ev <= FRAME_MATCH_DISTANCE).sum() >= (dist <= FRAME_MATCH_DISTANCE).sum():
-                    offset, speed, dist = evidence.offset, evidence.speed, d_ev
-        ref_times = offset + speed * q_t
+    start: tuple[float, float, float, np.ndarray] = (-math.inf, hyp.offset, hyp.speed, np.zeros(0))
+    deltas = np.arange(-OFFSET_BIN_S, OFFSET_BIN_S + 1e-9, 0.1)
+    best_local = improve(start, hyp.offset + deltas, np.asarray(hyp.speed))
+    _, off0, sp0, _ = best_local
+    sps = hyp.speed * (1.0 + np.asarray(SPEED_STEPS))
+    best_local = improve(best_local, off0 + (sp0 - sps) * t_mid, sps)
+    _, off0, sp0, _ = best_local
+    best_local = improve(best_local, off0 + np.arange(-0.08, 0.081, 0.02), np.asarray(sp0))
+    _, offset, speed, dist = best_local
+    evidence: SpeedEvidence | None = None
+    if check_speed and int((dist <= FRAME_MATCH_DISTANCE).sum()) >= MIN_MATCHED_FRAMES:
+        # Speed is judged on the run of footage this alignment explains, not
+        # on other footage the clip may hold before or after it.
+        a0, b0 = _best_run(dist <= FRAME_MATCH_DISTANCE, _evaluable(q_t, stored.times, ref.sample_fps, offset, speed))
+        evidence = _speed_evidence(q_t[a0:b0], q_h[a0:b0], stored.times, stored.hashes, ref.sample_fps, offset, speed)
+        if evidence is not None and evidence.changed:
+            # The distances show a speed change the vote (which favours normal
+            # speed) missed or under-estimated: align at the measured speed.
+            d_ev = _align(q_t, q_h, stored.times, stored.hashes, ref.sample_fps, evidence.offset, evidence.speed)
+            if (d_ev <= FRAME_MATCH_DISTANCE).sum() >= (dist <= FRAME_MATCH_DISTANCE).sum():
+                offset, speed, dist = evidence.offset, evidence.speed, d_ev
+    return _Fit(offset, speed, dist, offset + speed * q_t, evidence)
+
+
+def _segment(trial: _Trial, search: _Search, fit: _Fit) -> Alignment | None:
+    """The best run of matching frames under an alignment, scored and placed; None when no frame matches."""
+    hyp, ref, stored, q_t = trial.hyp, trial.ref, trial.stored, trial.q_t
+    offset, speed, dist, ref_times = fit.offset, fit.speed, fit.dist, fit.ref_times
+    query_is_image, step, query_duration_s = search.is_image, search.step, search.duration_s
     limit = IMAGE_MATCH_DISTANCE if query_is_image else FRAME_MATCH_DISTANCE
     matched = dist <= limit
     if not matched.any():
@@ -844,7 +705,7 @@ def _verify(
     else:
         score = score_segment(n_m, n_t, mean_d)
         if n_m < MIN_MATCHED_FRAMES:
-            score = min(score, round(MATCH_THRESHOLD * 0.99, 4))
+            score = min(score, FEW_FRAMES_SCORE)
     q_start = float(q_t[a])
     q_end = float(q_t[b - 1]) + (step if not query_is_image else 0.0)
     if query_duration_s > 0:
@@ -864,7 +725,7 @@ def _verify(
         for t, rt, dd in zip(q_t[a:b], ref_times[a:b], dist[a:b], strict=True)
     )
     _, op = variant_parts(hyp.q_variant)
-    return MatchSegment(
+    segment = MatchSegment(
         reference=ref,
         score=score,
         query_start_s=round(q_start, 3),
@@ -879,17 +740,6 @@ def _verify(
         mean_distance=round(mean_d, 2),
         query_variant=_variant_name(hyp.q_variant),
         reference_variant=REGIONS.get(variant_parts(hyp.r_variant)[0], "full"),
-        alterations=diagnose(
-            hyp.q_variant,
-            hyp.r_variant,
-            speed=speed,
-            reference=ref,
-            reference_span=(r_start, r_end),
-            query_span=(q_start, q_end),
-            query_duration_s=query_duration_s,
-            content_box=rects[0],
-            inner_rect=rects[1],
-            speed_evidence=evidence,
-        ),
         pairs=pairs,
     )
+    return Alignment(segment, hyp.q_variant, hyp.r_variant, (q_start, q_end), (r_start, r_end), fit.evidence)

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,14 +17,14 @@ from . import __version__, tools
 from . import match as match_mod
 from .c2pa import ContentCredentials, read_content_credentials
 from .claims import Claim
-from .compare import frame_alterations
 from .decode import Decoder, Decoding, Frames, Plan, Unprobed, choose_decoder
+from .diagnose import diagnose_match, with_frame_evidence
 from .errors import BadInputError, ProcessingError
-from .evidence import THUMB_LONG_SIDE, MatchFrames, make_keyframes
-from .hashing import ALGORITHM, MIN_FRAME_STD, REGION_BOX, REGION_INNER, REGIONS, VARIANT_FULL, Rect, hash_query
+from .evidence import THUMB_LONG_SIDE, make_keyframes
+from .hashing import ALGORITHM, MIN_FRAME_STD, VARIANT_FULL, hash_query
 from .index import Index, open_index
 from .ingest import REF_FPS, sha256_of
-from .match import MatchSegment
+from .layout import find_layout
 from .metadata import first_seen_days, inspect
 from .probe import MediaFacts, image_format, probe
 from .report import InputFacts, Report
@@ -175,27 +174,27 @@ def _checked(
     early: Frames | None = None,
 ) -> Report:
     sampled = early if early is not None else decoder.sample(path, query_plan(keyframes=keyframes), facts)
-    hashes, content_box, inner_rect = hash_query(sampled.times, sampled.images)
+    layout = find_layout(sampled.images)
+    hashes = hash_query(sampled.times, sampled.images, layout.content_box, layout.inner_rect)
     informative = len(hashes.select(VARIANT_FULL))
-    segments = match_mod.find_matches(
+    found = match_mod.find_matches(
         hashes,
         idx,
         query_fps=sampled.fps or QUERY_FPS,
         query_duration_s=facts.duration_s,
         query_is_image=facts.kind == "image",
-        content_box=content_box,
-        inner_rect=inner_rect,
     )
     disp_w, disp_h = facts.display_size
     segments = [
-        replace(
-            s,
-            alterations=s.alterations
-            + match_mod.media_alterations(
-                s, query_fps=facts.fps if facts.kind == "video" else None, query_size=(disp_w, disp_h)
-            ),
+        diagnose_match(
+            a,
+            query_duration_s=facts.duration_s,
+            content_box=layout.content_box,
+            inner_rect=layout.inner_rect,
+            query_fps=facts.fps if facts.kind == "video" else None,
+            query_size=(disp_w, disp_h),
         )
-        for s in segments
+        for a in found
     ]
     matches = tuple(s for s in segments if s.score >= match_mod.MATCH_THRESHOLD)
     candidates = tuple(s for s in segments if s.score < match_mod.MATCH_THRESHOLD)[:5]
@@ -205,7 +204,8 @@ def _checked(
         thumbs = make_keyframes(path, facts, shots, matches, decoder=decoder, sampled=sampled)
         # The aligned frame pairs are evidence too: colour, overlays, blur, the measured crop.
         matches = tuple(
-            with_frame_evidence(m, thumbs.for_match(i), content_box, inner_rect) for i, m in enumerate(matches)
+            with_frame_evidence(m, thumbs.for_match(i), layout.content_box, layout.inner_rect)
+            for i, m in enumerate(matches)
         )
     first_seen = first_seen_days((m.reference.source.first_seen, m.reference.id) for m in matches)
     findings = inspect(facts, claim=claim, first_seen=first_seen, credentials=credentials_job.result())
@@ -251,39 +251,3 @@ def _checked(
         claim=claim,
         findings=findings,
     )
-
-
-def with_frame_evidence(
-    m: MatchSegment,
-    frames: MatchFrames | None,
-    content_box: Rect | None,
-    inner_rect: Rect | None,
-) -> MatchSegment:
-    """A match with the alterations its aligned frame pairs show (`compare.frame_alterations`) added.
-
-    A crop measured from the pixels replaces the matcher's nearest stored
-    crop; the other codes are added. Pairs missing either frame are left out;
-    with none, the match is returned as it is.
-    """
-    if frames is None:
-        return m
-    region, _, op = m.query_variant.partition("/")
-    query_box = (
-        content_box if region == REGIONS[REGION_BOX] else inner_rect if region == REGIONS[REGION_INNER] else None
-    )
-    ref = m.reference
-    try:
-        pairs = [(p.query.rgb(), p.reference.rgb()) for p in frames.pairs if p.query and p.reference]
-        found = frame_alterations(
-            pairs,
-            op=op or "none",
-            query_box=query_box,
-            reference_size=(int(ref.width), int(ref.height)) if ref.width and ref.height else None,
-        )
-    except ValueError:
-        return m  # frames that do not decode or do not fit together: the hash-based diagnosis stands
-    if not found:
-        return m
-    new = {a.code for a in found}
-    kept = tuple(a for a in m.alterations if a.code not in new)
-    return replace(m, alterations=kept + found)

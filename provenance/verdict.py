@@ -1,6 +1,7 @@
 """Stage 9, verdict: one plain code from the matches, the findings and the claim, never more than they show.
 
-Codes, strongest evidence first (docs/verdicts.md):
+The stage owns the `Verdict` record the report carries and `decide`, which
+makes it. Codes (`VerdictCode`), strongest evidence first (docs/verdicts.md):
 
 - ``footage_predates_claim``: the clip reuses footage the index holds as
   first seen before the claimed date; footage that existed before an event
@@ -19,31 +20,59 @@ Codes, strongest evidence first (docs/verdicts.md):
   or static title cards, a clip too short); no conclusion either way.
 
     >>> decide(matches, informative_frames=28, claim=claim, findings=findings).code
-    'footage_predates_claim'
+    <VerdictCode.FOOTAGE_PREDATES_CLAIM: 'footage_predates_claim'>
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 from typing import Any
 
+from .alteration import AlterationCode
 from .claims import Claim
 from .match import MatchSegment
 from .metadata import CLAIM_DATE_TOLERANCE_DAYS, CONTRADICTS_CLAIM, Finding, first_seen_day
-from .report import Verdict
 
 #: Fewest informative query frames for "no match" to mean anything.
 MIN_INFORMATIVE_FRAMES = 3
 
-VERDICT_CODES = (
-    "footage_predates_claim",
-    "metadata_contradicts_claim",
-    "altered_copy_of_known_footage",
-    "footage_seen_before",
-    "no_prior_match_in_index",
-    "insufficient_evidence",
-)
+
+class VerdictCode(StrEnum):
+    """The six verdicts, strongest evidence first; values are the report's codes (docs/verdicts.md)."""
+
+    FOOTAGE_PREDATES_CLAIM = "footage_predates_claim"
+    METADATA_CONTRADICTS_CLAIM = "metadata_contradicts_claim"
+    ALTERED_COPY_OF_KNOWN_FOOTAGE = "altered_copy_of_known_footage"
+    FOOTAGE_SEEN_BEFORE = "footage_seen_before"
+    NO_PRIOR_MATCH_IN_INDEX = "no_prior_match_in_index"
+    INSUFFICIENT_EVIDENCE = "insufficient_evidence"
+
+
+#: Every verdict code, strongest evidence first.
+VERDICT_CODES = tuple(VerdictCode)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One plain verdict code, a one-sentence summary and the evidence behind it.
+
+    `code` is a `VerdictCode` (a `str`; a report read back keeps whatever
+    code it holds).
+    """
+
+    code: str
+    summary: str
+    evidence: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": str(self.code), "summary": self.summary, "evidence": list(self.evidence)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Verdict:
+        return cls(str(data["code"]), str(data["summary"]), tuple(str(e) for e in data.get("evidence", ())))
 
 
 def _describe(m: MatchSegment) -> str:
@@ -64,7 +93,7 @@ def alterations_of(m: MatchSegment) -> list[str]:
     out: list[str] = []
     for alt in getattr(m, "alterations", ()) or ():
         code = getattr(alt, "code", None)
-        if code == "speed_changed":
+        if code == AlterationCode.SPEED_CHANGED:
             factor = (getattr(alt, "evidence", None) or {}).get("reference_seconds_per_query_second")
             out.append(f"speed ×{float(factor):.2f}" if factor else "speed changed")
         elif code:
@@ -136,7 +165,7 @@ def decide(
             altered = alterations_of(m)
             how = f"; this copy is altered ({', '.join(altered)})" if altered else ""
             return Verdict(
-                "footage_predates_claim",
+                VerdictCode.FOOTAGE_PREDATES_CLAIM,
                 f"The clip reuses footage first seen on {day.isoformat()}, before the claimed date {claim.date}: "
                 f"footage that existed before the event cannot show it{how}.",
                 tuple([lead, *match_lines, *_finding_lines(findings)]),
@@ -145,7 +174,7 @@ def decide(
         lines = [f"{f.code}: {f.explanation}" for f in contradictions]
         also = f" The clip also matches {len(matches)} segment(s) of indexed footage." if matches else ""
         return Verdict(
-            "metadata_contradicts_claim",
+            VerdictCode.METADATA_CONTRADICTS_CLAIM,
             "The file's own tags contradict the claim ("
             + "; ".join(f.code for f in contradictions)
             + "). Tags can be wrong or forged, so weigh this with the other evidence."
@@ -160,25 +189,25 @@ def decide(
         context = [dating] if dating else []
         if changed:
             return Verdict(
-                "altered_copy_of_known_footage",
+                VerdictCode.ALTERED_COPY_OF_KNOWN_FOOTAGE,
                 f"The clip is an altered copy ({', '.join(changed[0])}) of footage already in the index "
                 f"({len(matches)} matching segment(s)){earliest_text}.",
                 tuple(context + match_lines + _finding_lines(findings)),
             )
         return Verdict(
-            "footage_seen_before",
+            VerdictCode.FOOTAGE_SEEN_BEFORE,
             f"The clip reuses footage already in the index ({len(matches)} matching segment(s)){earliest_text}.",
             tuple(context + match_lines + _finding_lines(findings)),
         )
     needed = 1 if is_image else MIN_INFORMATIVE_FRAMES
     if informative_frames < needed:
         return Verdict(
-            "insufficient_evidence",
+            VerdictCode.INSUFFICIENT_EVIDENCE,
             f"Only {informative_frames} frame(s) have enough texture to compare; no conclusion can be drawn.",
             ("black, flat or very short footage cannot be matched reliably", *_finding_lines(findings)),
         )
     return Verdict(
-        "no_prior_match_in_index",
+        VerdictCode.NO_PRIOR_MATCH_IN_INDEX,
         "Not found in this index: no indexed footage matches the clip. This is not evidence that it is authentic "
         "or new, only that this index holds no earlier copy.",
         (

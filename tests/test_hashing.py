@@ -19,15 +19,22 @@ from provenance.hashing import (
     DCT_SIZE,
     HASH_BITS,
     MIN_FRAME_STD,
+    OP_MIRROR,
+    OP_NONE,
+    QUERY_OPS,
+    REGION_BOX,
+    REGION_FULL,
+    REGION_INNER,
     VARIANT_FULL,
     VARIANT_MIRROR,
     Hash,
-    edge_stats,
     hamming,
     hash_frames,
+    hash_query,
     informative,
     phash_batch,
     to_squares,
+    variant,
 )
 from provenance.match import FRAME_MATCH_DISTANCE
 
@@ -260,141 +267,17 @@ def test_hash_frames_of_nothing() -> None:
     assert len(fh) == 0
 
 
-def _reframed(out: Path, src: Path, *, first: str = "null") -> Path:
-    """`src` fit to the width of a 720x1280 frame over a blurred, enlarged copy of itself (a vertical reframe)."""
-    from conftest import ffmpeg
-
-    graph = (
-        f"[0:v]{first},split[a][b];[a]scale=720:-2[fg];[b]scale=720:1280,boxblur=20[bg];"
-        "[bg][fg]overlay=(W-w)/2:(H-h)/2,format=yuv420p"
-    )
-    ffmpeg("-t", "5", "-i", src, "-filter_complex", graph, "-an", "-c:v", "libx264", "-crf", "23", out)
-    return out
-
-
-@pytest.mark.parametrize(
-    ("first", "band"),
-    [
-        ("null", 272 / 640 * 720 / 1280),  # 640x272 footage: a 306 px band
-        ("scale=176:144", 144 / 176 * 720 / 1280),  # blown-up 176x144 footage, as smooth as its padding
-    ],
-)
-def test_content_box_finds_a_vertical_reframe(tmp_path: Path, sample_refs: Path, first: str, band: float) -> None:
-    from provenance.hashing import content_box
-
-    clip = _reframed(tmp_path / "vertical.mp4", sample_refs / "street_cyclists.mp4", first=first)
-    box = content_box(extract_frames(clip, fps=4.0).images)
-    assert box is not None
-    x0, y0, x1, y1 = box
-    assert x0 <= 0.03 and x1 >= 0.97
-    assert y0 == pytest.approx((1 - band) / 2, abs=0.03) and y1 == pytest.approx((1 + band) / 2, abs=0.03)
-
-
-# -- picture-in-picture: the inner rectangle --------------------------------------------
-
-
-def _picture_touching_the_top(seed: int = 0, frames: int = 24) -> np.ndarray:
-    """A still, textured background with footage laid over it from the top border down (q052's layout).
-
-    The picture covers columns 3-72 and rows 0-39 of a 128x72 frame: flat
-    grey with a textured ball crossing it, darker towards its left. Beside
-    its right side the background is a flat wall only 12 grey levels darker
-    than the picture, so that side is a faint edge (about 7 typical edges)
-    while its left and bottom sides are strong, and the side along the top
-    lies on the frame's border with no edge at all.
-    """
-    rng = np.random.default_rng(seed)
-    h, w = 72, 128
-    background = cv2.resize(rng.uniform(40, 200, (10, 18)), (w, h), interpolation=cv2.INTER_CUBIC)
-    wall = np.zeros((h, w))
-    wall[:50, 60:100] = 1.0
-    wall = cv2.GaussianBlur(wall, (0, 0), 3.0)
-    wall[:, :73] = 0.0
-    background = background * (1 - wall) + 150.0 * wall
-    yy, xx = np.mgrid[0:40, 0:70]
-    out = []
-    for t in range(frames):
-        ball = (xx - 15 - 1.5 * t) ** 2 + (yy - 20 - 6 * np.sin(t / 3)) ** 2 < 100
-        picture = np.where(ball, 60 + 50 * np.sin(xx / 2.0 + t) * np.cos(yy / 3.0 - t), 162.0)
-        picture[:, :20] -= 60 * (1 - np.arange(20) / 20)[None, :]
-        frame = background.copy()
-        frame[0:40, 3:73] = picture
-        frame += rng.normal(0, 1.0, frame.shape)
-        out.append(np.clip(np.round(frame), 0, 255).astype(np.uint8))
-    return np.stack(out)
-
-
-def test_inner_rectangle_finds_a_picture_touching_the_border_with_a_faint_side() -> None:
-    # The weakest-side rule alone (every side of a three-sided rectangle at
-    # 9 typical edges) missed this and took a background edge at x = 114 for
-    # the right side; the bottom side stopping at x = 73 shows where it is.
-    from provenance.hashing import inner_rectangle
-
-    images = _picture_touching_the_top()
-    box = inner_rectangle(images)
-    assert box is not None
-    h, w = images.shape[1:]
-    off_px = np.abs(np.array(box) - np.array([3 / w, 0.0, 73 / w, 40 / h])) * [w, h, w, h]
-    assert off_px.max() <= 1.0, box
-
-
-def test_inner_rectangle_ignores_smooth_footage() -> None:
-    # Sky-like footage has a typical persistent edge of 0 grey levels: against
-    # that, compression noise once looked like a rectangle's sides.
-    from provenance.hashing import inner_rectangle
-
-    rng = np.random.default_rng(1)
-    yy, xx = np.mgrid[0:72, 0:128]
-    frames = [
-        150 + 30 * yy / 72 + 10 * np.sin(xx / 40) + 8 * np.sin((xx + 2 * t) / 25) * np.cos((yy - t) / 30)
-        for t in range(20)
-    ]
-    images = np.stack([np.clip(np.round(f + rng.normal(0, 0.6, f.shape)), 0, 255).astype(np.uint8) for f in frames])
-    assert inner_rectangle(images) is None
-
-
-@pytest.mark.parametrize(
-    ("footage", "background", "pos"),
-    [
-        ("street_cyclists", "storm_road_panzoom", (0.04, 0.0)),  # touches the top
-        ("tree_window", "street_cyclists", (1.0, 0.3)),  # touches the right side
-    ],
-)
-def test_inner_rectangle_finds_footage_laid_over_footage_at_a_border(
-    tmp_path: Path, sample_refs: Path, footage: str, background: str, pos: tuple[float, float]
-) -> None:
-    """`footage` at 0.55 of the width over `background` (as the benchmark's pip queries are made)."""
-    from conftest import ffmpeg
-
-    from provenance.hashing import inner_rectangle
-
-    width, height, fw, fh = 640, 360, 352, 198
-    x, y = int((width - fw) * pos[0]) // 2 * 2, int((height - fh) * pos[1]) // 2 * 2
-    graph = (
-        f"[1:v]scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},setsar=1[b];"
-        f"[0:v]scale={fw}:{fh},setsar=1[f];[b][f]overlay={x}:{y}:shortest=1,format=yuv420p"
-    )
-    out = tmp_path / "pip.mp4"
-    ffmpeg(
-        "-t", "5", "-i", sample_refs / f"{footage}.mp4", "-t", "5", "-i", sample_refs / f"{background}.mp4",
-        "-filter_complex", graph, "-an", "-c:v", "libx264", "-crf", "23", out,
-    )  # fmt: skip
-    images = extract_frames(out, fps=4.0).images
-    box = inner_rectangle(images)
-    assert box is not None
-    h, w = images.shape[1:]
-    truth = np.array([x / width, y / height, (x + fw) / width, (y + fh) / height])
-    off_px = np.abs(np.array(box) - truth) * [w, h, w, h]
-    assert off_px.max() <= 2.0, (box, truth)
-
-
-@pytest.mark.parametrize("n", [1, 2, 7, 60])
-def test_edge_stats_are_numpys_percentiles_over_time(n: int) -> None:
-    # edge_stats partitions along a time-last copy; numpy over the first axis is the oracle.
-    frames = np.random.default_rng(n).integers(0, 256, (n, 18, 32)).astype(np.uint8)
-    x = frames.astype(np.float32)
-    gx, gy = np.abs(np.diff(x, axis=2)), np.abs(np.diff(x, axis=1))
-    stats = edge_stats(frames)
-    assert np.array_equal(stats.px, np.percentile(gx, 25, axis=0))
-    assert np.array_equal(stats.py, np.percentile(gy, 25, axis=0))
-    assert np.array_equal(stats.energy, np.median(gx[:, :-1, :] + gy[:, :, :-1], axis=0))
+def test_query_hashes_take_the_layout_as_given() -> None:
+    # hash_query looks for no layout itself: the regions it hashes are the ones it is handed.
+    images = np.stack([cv2.resize(s, (128, 72)) for s in smooth_squares(4, seed=7)])
+    times = np.arange(4) * 0.25
+    plain = hash_query(times, images, None, None)
+    assert sorted({int(v) for v in plain.variants}) == [variant(REGION_FULL, op) for op in QUERY_OPS]
+    box, inner = (0.0, 0.25, 1.0, 0.75), (0.5, 0.0, 1.0, 0.5)
+    both = hash_query(times, images, box, inner)
+    expected = [variant(r, op) for r in (REGION_FULL, REGION_BOX) for op in QUERY_OPS]
+    expected += [variant(REGION_INNER, OP_NONE), variant(REGION_INNER, OP_MIRROR)]
+    assert sorted({int(v) for v in both.variants}) == sorted(expected)
+    assert np.array_equal(both.select(VARIANT_FULL).hashes, plain.select(VARIANT_FULL).hashes)
+    boxed = hash_frames(times, images, variants=(variant(REGION_BOX, OP_NONE),), box=box)
+    assert np.array_equal(both.select(variant(REGION_BOX, OP_NONE)).hashes, boxed.hashes)

@@ -88,7 +88,7 @@ def test_claimed_month_or_year_is_dated_from_its_first_day() -> None:
 def test_altered_copy_without_a_date_to_compare() -> None:
     from dataclasses import replace
 
-    from provenance.match import Alteration
+    from provenance.diagnose import Alteration
 
     sped = replace(
         match_to("2021-09-12", mirrored=True, speed=1.24),
@@ -111,11 +111,9 @@ def test_unaltered_match_without_dates_is_seen_before() -> None:
 
 
 def test_matcher_alterations_count_as_altered() -> None:
-    from provenance import match as match_mod
+    from provenance.diagnose import Alteration
 
-    if not hasattr(match_mod, "Alteration"):
-        pytest.skip("this matcher reports no alterations")
-    alt = match_mod.Alteration("cropped", "The picture is cropped.", {"box": [0.1, 0.1, 0.9, 0.9]})
+    alt = Alteration("cropped", "The picture is cropped.", {"box": [0.1, 0.1, 0.9, 0.9]})
     m = match_to(None)
     m = MatchSegment(**{**{k: getattr(m, k) for k in m.__dataclass_fields__}, "alterations": (alt,)})
     assert alterations_of(m) == ["cropped"]
@@ -236,3 +234,19 @@ def test_cli_claim_flags_alone(sample_index: Path, excerpt_query: Path) -> None:
     data = json.loads(result.stdout)
     assert data["claim"]["date"] == "2014" and data["claim"]["place"]["country_code"] == "FR"
     assert data["verdict"]["code"] == "altered_copy_of_known_footage"  # first seen 2015: after the claimed year
+
+
+def test_verdict_codes_are_an_enum_that_serialises_as_before() -> None:
+    from provenance import report
+    from provenance.verdict import Verdict, VerdictCode
+
+    assert report.Verdict is Verdict
+    assert VERDICT_CODES == tuple(VerdictCode) and [str(c) for c in VERDICT_CODES] == [c.value for c in VerdictCode]
+    v = decide([], informative_frames=28)
+    assert v.code is VerdictCode.NO_PRIOR_MATCH_IN_INDEX
+    data = v.to_dict()
+    assert type(data["code"]) is str
+    assert json.dumps(data) == json.dumps(
+        {"code": "no_prior_match_in_index", "summary": v.summary, "evidence": list(v.evidence)}
+    )
+    assert Verdict.from_dict(json.loads(json.dumps(data))) == v

@@ -34,13 +34,15 @@ def main() -> None:
     from provenance.decode import extract_frames
     from provenance.hashing import hash_query
     from provenance.index import open_index
+    from provenance.layout import find_layout
     from provenance.match import CANDIDATE_DISTANCE
     from provenance.pipeline import QUERY_FPS
 
     hashed = {}
     for name, clip in queries().items():
         frames = extract_frames(clip, fps=QUERY_FPS)
-        result = hash_query(frames.times, frames.images)
+        layout = find_layout(frames.images)
+        result = hash_query(frames.times, frames.images, layout.content_box, layout.inner_rect)
         hashed[name] = (result[0] if isinstance(result, tuple) else result).hashes
     rows = []
     for url in args.urls:

@@ -21,6 +21,7 @@ from ..errors import BadInputError
 from ..evidence import Keyframes
 from ..match import MatchSegment
 from ..metadata import Finding
+from ..verdict import Verdict
 
 SCHEMA = "provenance.report/1"
 FORMATS = ("json", "md", "html", "claimreview")
@@ -62,22 +63,6 @@ class InputFacts:
         values = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         values["unreadable"] = tuple((float(a), float(b)) for a, b in data.get("unreadable", ()))
         return cls(**values)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """One plain verdict code, a one-sentence summary and the evidence behind it."""
-
-    code: str
-    summary: str
-    evidence: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "summary": self.summary, "evidence": list(self.evidence)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Verdict:
-        return cls(str(data["code"]), str(data["summary"]), tuple(str(e) for e in data.get("evidence", ())))
 
 
 @dataclass(frozen=True)

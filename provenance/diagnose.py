@@ -1,51 +1,515 @@
-"""Stage 6b, compare: how a matched clip differs from its reference, from pixels.
+"""Stage 6b, diagnose: how a matched copy differs from its reference.
 
-The matcher (`match.diagnose`) tells from hashes what had to be undone to
-match: mirror, rotation, centred crop, reframe, picture-in-picture, speed,
-trim. This stage looks at aligned frame pairs (the clip's frame and the
-reference frame the matcher aligned it with, same moment of footage) and
-adds what only pixels show:
+A wrong diagnosis in a published fact-check is worse than none: each code
+(`AlterationCode`) needs clear evidence, and comes with it as a typed dict.
+Three sources, in the order a check meets them:
 
-1. **Registration**: ORB features, Lowe's ratio test and a RANSAC similarity
-   (`cv2.estimateAffinePartial2D`) map the query's footage onto the
-   reference, and the pairs must agree. From it: ``cropped``, with the box
-   in reference pixels. Without a transform the reference is resized onto
-   the query; either way the aligned pictures must then correlate.
-2. **Colour** on the aligned overlap, from quantiles and a circular mean of
-   chroma angle shifts: ``greyscale`` and ``colour_changed``.
-3. **Overlay**: the reference goes through the affine colour map that best
-   gives the query; query pixels outside its local min-max envelope, closed
-   into regions found in every pair, whose texture stands out from their
-   surroundings in the query and not in the reference, are ``overlay``
-   (burned-in captions, logos).
-4. **Blur**: Laplacian power of the query over that of the colour-mapped
-   reference, the median over tiles, at the coarser of the two scales:
-   ``blurred``.
+1. **The alignment** (`diagnose`): what the matcher had to undo to match,
+   read from the variants that matched (`match.Alignment`): ``mirrored``,
+   ``rotated``, ``cropped`` (the nearest stored centred crop), ``reframed``
+   (the content box), ``picture_in_picture`` (the inner rectangle),
+   ``speed_changed`` (from the speed scan); and from the spans, ``trimmed``
+   (reference footage left out) and ``embedded`` (query footage from
+   elsewhere).
+2. **The two files' own properties** (`media_alterations`):
+   ``frame_rate_changed`` and ``downscaled``.
+3. **The pixels of aligned frame pairs** (`frame_alterations`, added to a
+   match by `with_frame_evidence`): the clip's frame and the reference frame
+   the matcher aligned it with, same moment of footage.
 
+   a. *Registration*: ORB features, Lowe's ratio test and a RANSAC similarity
+      (`cv2.estimateAffinePartial2D`) map the query's footage onto the
+      reference, and the pairs must agree. From it: ``cropped``, with the box
+      in reference pixels. Without a transform the reference is resized onto
+      the query; either way the aligned pictures must then correlate.
+   b. *Colour* on the aligned overlap, from quantiles and a circular mean of
+      chroma angle shifts: ``greyscale`` and ``colour_changed``.
+   c. *Overlay*: the reference goes through the affine colour map that best
+      gives the query; query pixels outside its local min-max envelope, closed
+      into regions found in every pair, whose texture stands out from their
+      surroundings in the query and not in the reference, are ``overlay``
+      (burned-in captions, logos).
+   d. *Blur*: Laplacian power of the query over that of the colour-mapped
+      reference, the median over tiles, at the coarser of the two scales:
+      ``blurred``.
+
+::
+
+    >>> segment = diagnose_match(found, query_duration_s=8.0, content_box=None, inner_rect=None,
+    ...                          query_fps=25.0, query_size=(640, 272))
     >>> alterations = frame_alterations(pairs, op="mirror", reference_size=(640, 272))
     >>> [a.code for a in alterations]
     ['cropped', 'overlay']
 
-A wrong diagnosis in a published fact-check is worse than none: each code
-needs clear evidence, and every threshold below sits outside what
-re-encoding does, as measured on the development corpus (bench/data, 85
-true copies, 3 thumbnail pairs each: 320 px long side, JPEG quality 72).
+Every pixel threshold below sits outside what re-encoding does, as measured
+on the development corpus (bench/data, 85 true copies, 3 thumbnail pairs
+each: 320 px long side, JPEG quality 72). The history of each constant's
+value is in docs/tuning.md.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, NotRequired, Protocol, TypedDict
 
 import cv2
 import numpy as np
 
-if TYPE_CHECKING:
-    from .match import Alteration
+from .alteration import Alteration, AlterationCode
+from .hashing import (
+    CENTRE_KEEP,
+    OP_CCW,
+    OP_CCW_MIRROR,
+    OP_CW,
+    OP_CW_MIRROR,
+    OP_MIRROR,
+    OPS,
+    REGION_BOX,
+    REGION_INNER,
+    REGIONS,
+    Rect,
+    variant_parts,
+)
+from .index import Reference
+from .match import Alignment, MatchSegment
 
-Box = tuple[float, float, float, float]
+__all__ = [
+    "Alteration",
+    "AlterationCode",
+    "diagnose",
+    "diagnose_match",
+    "frame_alterations",
+    "media_alterations",
+    "to_query_fractions",
+    "with_frame_evidence",
+]
+
+Box = Rect
+
+# -- the alignment, the spans and the files ---------------------------------------
+
+#: Trimmed (embedded): more than this much of the reference (query) lies
+#: outside the matched span at either end, seconds.
+SPAN_MARGIN_S = 1.0
+#: Frame rates further apart than this (relative) are a frame-rate change
+#: (29.97 against 30 fps is not).
+FRAME_RATE_TOLERANCE = 0.05
+#: Footage shown below this fraction of the reference's linear size is
+#: downscaled; the crop and box estimates behind the footage's size are
+#: within ~8% (the centred crops are 0.85, 0.72 and 0.61).
+DOWNSCALE_BELOW = 0.9
+
+
+class MirroredEvidence(TypedDict):
+    """``mirrored``: the dihedral operation (a `hashing.OPS` name) that matched."""
+
+    operation: str
+
+
+class RotatedEvidence(TypedDict):
+    """``rotated``: +90 when the clip is turned clockwise from the reference, -90 counter-clockwise."""
+
+    angle_deg_clockwise: int
+
+
+class CentreCropEvidence(TypedDict):
+    """``cropped``, from the alignment: the stored centred crop the clip matched."""
+
+    keep_fraction: float
+    box_in_reference_px: list[int]
+    reference_variant: str
+
+
+class ReframedEvidence(TypedDict):
+    """``reframed``: the content box, fractions (x0, y0, x1, y1) of the clip's frame."""
+
+    content_box_fraction: list[float]
+
+
+class PictureInPictureEvidence(TypedDict):
+    """``picture_in_picture``: the inner rectangle, fractions (x0, y0, x1, y1) of the clip's frame."""
+
+    inner_rectangle_fraction: list[float]
+
+
+class SpeedChangedEvidence(TypedDict):
+    """``speed_changed``: the measured factor, its plausible range and the mean distances behind it."""
+
+    reference_seconds_per_query_second: float
+    plausible_range: list[float]
+    lowest_mean_distance: float
+    mean_distance_at_normal_speed: float
+
+
+class TrimmedEvidence(TypedDict):
+    """``trimmed``: the reference's spans left out, seconds."""
+
+    reference_spans_left_out_s: list[list[float]]
+    reference_duration_s: float
+
+
+class EmbeddedEvidence(TypedDict):
+    """``embedded``: the clip's spans that are not from this reference, seconds."""
+
+    query_spans_not_from_this_reference_s: list[list[float]]
+
+
+class FrameRateEvidence(TypedDict):
+    """``frame_rate_changed``: both files' frame rates."""
+
+    query_fps: float
+    reference_fps: float
+
+
+class DownscaledEvidence(TypedDict):
+    """``downscaled``: the footage's linear scale and both sizes in pixels."""
+
+    scale: float
+    footage_px: list[int]
+    reference_px: list[int]
+
+
+class MeasuredCropEvidence(TypedDict):
+    """``cropped``, from the pixels: the box the clip shows, in reference fractions (and pixels)."""
+
+    box_in_reference_fraction: list[float]
+    keep_fraction: float
+    keep_width_fraction: float
+    keep_height_fraction: float
+    scale: float
+    rotation_deg: float
+    inliers: list[int]
+    alignment: str
+    box_in_reference_px: NotRequired[list[int]]
+
+
+class GreyscaleEvidence(TypedDict):
+    """``greyscale``: the chroma of both pictures (0-255 levels)."""
+
+    chroma_query: float
+    chroma_query_p90: float
+    chroma_reference: float
+
+
+class ColourEvidence(TypedDict, total=False):
+    """``colour_changed``: whichever measures are significant."""
+
+    brightness_delta: float
+    contrast_ratio: float
+    saturation_ratio: float
+    hue_shift_deg: float
+    hue_coherence: float
+
+
+class OverlayEvidence(TypedDict):
+    """``overlay``: the regions added, as clip-frame fractions, and where they sit in words."""
+
+    boxes_query_fraction: list[list[float]]
+    locations: list[str]
+    overlay_share: float
+
+
+class BlurEvidence(TypedDict):
+    """``blurred``: the sharpness ratio and the reference's detail power."""
+
+    sharpness_ratio: float
+    reference_detail_power: float
+
+
+def _alteration(code: AlterationCode, summary: str, evidence: Mapping[str, Any]) -> Alteration:
+    """An alteration whose evidence was built as its code's typed dict, held as the plain dict the report writes."""
+    return Alteration(code, summary, dict(evidence))
+
+
+def diagnose(
+    found: Alignment,
+    *,
+    query_duration_s: float,
+    content_box: Rect | None,
+    inner_rect: Rect | None = None,
+) -> tuple[Alteration, ...]:
+    """How the query differs from the reference, from what had to be undone to match it.
+
+    Args:
+        found: a segment and its alignment, as `match.find_matches` gives it.
+        query_duration_s: the query's duration (for ``embedded``).
+        content_box: the query's content box (`layout.Layout.content_box`).
+        inner_rect: the query's inner rectangle (`layout.Layout.inner_rect`).
+
+    Returns:
+        The alignment's alterations, then the spans' (``trimmed``, ``embedded``).
+    """
+    out: list[Alteration] = []
+    reference = found.segment.reference
+    q_region, op = variant_parts(found.query_variant)
+    r_region, _ = variant_parts(found.reference_variant)
+    if op in (OP_MIRROR, OP_CCW_MIRROR, OP_CW_MIRROR):
+        out.append(
+            _alteration(
+                AlterationCode.MIRRORED,
+                "The picture is mirrored left to right.",
+                MirroredEvidence(operation=OPS[op]),
+            )
+        )
+    if op in (OP_CCW, OP_CCW_MIRROR, OP_CW, OP_CW_MIRROR):
+        angle = 90 if op in (OP_CCW, OP_CCW_MIRROR) else -90
+        turn = "clockwise" if angle == 90 else "counter-clockwise"
+        out.append(
+            _alteration(
+                AlterationCode.ROTATED,
+                f"The picture is turned 90 degrees {turn}.",
+                RotatedEvidence(angle_deg_clockwise=angle),
+            )
+        )
+    if r_region in CENTRE_KEEP:
+        keep = CENTRE_KEEP[r_region]
+        m = (1 - keep) / 2
+        box = [
+            round(m * reference.width),
+            round(m * reference.height),
+            round((1 - m) * reference.width),
+            round((1 - m) * reference.height),
+        ]
+        out.append(
+            _alteration(
+                AlterationCode.CROPPED,
+                f"The picture is cropped to about {keep:.0%} of the reference's width and height and scaled up.",
+                CentreCropEvidence(keep_fraction=keep, box_in_reference_px=box, reference_variant=REGIONS[r_region]),
+            )
+        )
+    if q_region == REGION_BOX and content_box is not None:
+        out.append(
+            _alteration(
+                AlterationCode.REFRAMED,
+                "The footage sits inside padding (bars or a blurred copy), as in a vertical reframe.",
+                ReframedEvidence(content_box_fraction=[round(v, 3) for v in content_box]),
+            )
+        )
+    if q_region == REGION_INNER and inner_rect is not None:
+        out.append(
+            _alteration(
+                AlterationCode.PICTURE_IN_PICTURE,
+                "The footage is shown in a smaller rectangle over other footage.",
+                PictureInPictureEvidence(inner_rectangle_fraction=[round(v, 3) for v in inner_rect]),
+            )
+        )
+    speed_evidence = found.speed_evidence
+    if speed_evidence is not None and speed_evidence.changed:
+        lo, hi = speed_evidence.interval
+        measured = speed_evidence.speed
+        out.append(
+            _alteration(
+                AlterationCode.SPEED_CHANGED,
+                f"The footage plays at about {measured:.2f}x the reference's speed "
+                f"({'faster' if measured > 1 else 'slower'}; plausible {lo:.2f}-{hi:.2f}x).",
+                SpeedChangedEvidence(
+                    reference_seconds_per_query_second=round(measured, 3),
+                    plausible_range=[lo, hi],
+                    lowest_mean_distance=speed_evidence.distance_at_best,
+                    mean_distance_at_normal_speed=speed_evidence.distance_at_normal,
+                ),
+            )
+        )
+    return tuple(out) + _span_alterations(reference, found.reference_span, found.query_span, query_duration_s)
+
+
+def _span_alterations(
+    reference: Reference, reference_span: tuple[float, float], query_span: tuple[float, float], query_duration_s: float
+) -> tuple[Alteration, ...]:
+    """Trimmed (reference parts left out) and embedded (query parts from elsewhere)."""
+    out: list[Alteration] = []
+    if reference.kind == "video" and reference.duration_s > 0:
+        left_out = []
+        if reference_span[0] > SPAN_MARGIN_S:
+            left_out.append([0.0, round(reference_span[0], 2)])
+        if reference.duration_s - reference_span[1] > SPAN_MARGIN_S:
+            left_out.append([round(reference_span[1], 2), round(reference.duration_s, 2)])
+        if left_out:
+            out.append(
+                _alteration(
+                    AlterationCode.TRIMMED,
+                    "Only part of the reference is used.",
+                    TrimmedEvidence(reference_spans_left_out_s=left_out, reference_duration_s=reference.duration_s),
+                )
+            )
+    if query_duration_s > 0:
+        other = []
+        if query_span[0] > SPAN_MARGIN_S:
+            other.append([0.0, round(query_span[0], 2)])
+        if query_duration_s - query_span[1] > SPAN_MARGIN_S:
+            other.append([round(query_span[1], 2), round(query_duration_s, 2)])
+        if other:
+            out.append(
+                _alteration(
+                    AlterationCode.EMBEDDED,
+                    "The matched footage sits among other footage in the clip.",
+                    EmbeddedEvidence(query_spans_not_from_this_reference_s=other),
+                )
+            )
+    return tuple(out)
+
+
+def media_alterations(
+    seg: MatchSegment, *, query_fps: float | None, query_size: tuple[int, int]
+) -> tuple[Alteration, ...]:
+    """What the two files' own properties show: a changed frame rate, footage shown smaller.
+
+    Args:
+        seg: a matched segment (its reference carries the reference's fps and size).
+        query_fps: the checked clip's frame rate, None when unknown (a still).
+        query_size: the checked clip's display (width, height).
+
+    Returns:
+        ``frame_rate_changed`` and ``downscaled``, each when shown.
+    """
+    ref = seg.reference
+    out: list[Alteration] = []
+    if seg.reference.kind == "video" and query_fps and ref.fps and ref.fps > 0:
+        if abs(query_fps - ref.fps) > FRAME_RATE_TOLERANCE * ref.fps:
+            out.append(
+                _alteration(
+                    AlterationCode.FRAME_RATE_CHANGED,
+                    f"The clip runs at {query_fps:.3g} frames/s; the reference at {ref.fps:.3g}.",
+                    FrameRateEvidence(query_fps=round(query_fps, 3), reference_fps=round(ref.fps, 3)),
+                )
+            )
+    codes = {a.code: a for a in seg.alterations}
+    box = (0.0, 0.0, 1.0, 1.0)
+    if AlterationCode.PICTURE_IN_PICTURE in codes:
+        box = tuple(codes[AlterationCode.PICTURE_IN_PICTURE].evidence["inner_rectangle_fraction"])  # type: ignore[assignment]
+    elif AlterationCode.REFRAMED in codes:
+        box = tuple(codes[AlterationCode.REFRAMED].evidence["content_box_fraction"])  # type: ignore[assignment]
+    keep = (
+        float(codes[AlterationCode.CROPPED].evidence.get("keep_fraction", 1.0))
+        if AlterationCode.CROPPED in codes
+        else 1.0
+    )
+    footage_w = query_size[0] * (box[2] - box[0])
+    footage_h = query_size[1] * (box[3] - box[1])
+    if AlterationCode.ROTATED in codes:
+        footage_w, footage_h = footage_h, footage_w
+    if ref.width > 0 and ref.height > 0 and footage_w > 0 and footage_h > 0:
+        # A crop of `keep` of the reference fills the footage area: one
+        # reference pixel is footage/(keep * reference) query pixels.
+        scale = min(footage_w / (keep * ref.width), footage_h / (keep * ref.height))
+        if scale < DOWNSCALE_BELOW:
+            out.append(
+                _alteration(
+                    AlterationCode.DOWNSCALED,
+                    f"The footage is shown at about {scale:.0%} of the reference's size "
+                    f"({round(footage_w)}x{round(footage_h)} pixels for the reference's "
+                    f"{round(keep * ref.width)}x{round(keep * ref.height)}).",
+                    DownscaledEvidence(
+                        scale=round(scale, 3),
+                        footage_px=[round(footage_w), round(footage_h)],
+                        reference_px=[int(ref.width), int(ref.height)],
+                    ),
+                )
+            )
+    return tuple(out)
+
+
+def diagnose_match(
+    found: Alignment,
+    *,
+    query_duration_s: float,
+    content_box: Rect | None,
+    inner_rect: Rect | None,
+    query_fps: float | None,
+    query_size: tuple[int, int],
+) -> MatchSegment:
+    """A found segment with its diagnosis: the alignment's and the spans' alterations, then the files'.
+
+    Args:
+        found: a segment and its alignment (`match.find_matches`).
+        query_duration_s: the query's duration.
+        content_box: the query's content box, or None.
+        inner_rect: the query's inner rectangle, or None.
+        query_fps: the query's frame rate, None for a still image.
+        query_size: the query's display (width, height).
+
+    Returns:
+        The `MatchSegment` with its `alterations`.
+    """
+    alterations = diagnose(found, query_duration_s=query_duration_s, content_box=content_box, inner_rect=inner_rect)
+    seg = replace(found.segment, alterations=alterations)
+    return replace(
+        seg, alterations=seg.alterations + media_alterations(seg, query_fps=query_fps, query_size=query_size)
+    )
+
+
+# -- the frame pairs a report shows ------------------------------------------------
+
+
+class _Picture(Protocol):
+    """A thumbnail the report holds (`evidence.Thumbnail`)."""
+
+    def rgb(self) -> np.ndarray: ...
+
+
+class _FramePair(Protocol):
+    """A query thumbnail and the reference thumbnail aligned with it, either possibly missing."""
+
+    @property
+    def query(self) -> _Picture | None: ...
+
+    @property
+    def reference(self) -> _Picture | None: ...
+
+
+class AlignedFrames(Protocol):
+    """A match's aligned frame pairs (`evidence.MatchFrames`, made after the match is found)."""
+
+    @property
+    def pairs(self) -> Sequence[_FramePair]: ...
+
+
+def with_frame_evidence(
+    m: MatchSegment,
+    frames: AlignedFrames | None,
+    content_box: Rect | None,
+    inner_rect: Rect | None,
+) -> MatchSegment:
+    """A match with the alterations its aligned frame pairs show (`frame_alterations`) added.
+
+    A crop measured from the pixels replaces the matcher's nearest stored
+    crop; the other codes are added. Pairs missing either frame are left out;
+    with none, the match is returned as it is.
+
+    Args:
+        m: a diagnosed match.
+        frames: its aligned thumbnails, or None (no frames were taken).
+        content_box: the query's content box, or None.
+        inner_rect: the query's inner rectangle, or None.
+
+    Returns:
+        The match, with the pixels' alterations when they show any.
+    """
+    if frames is None:
+        return m
+    region, _, op = m.query_variant.partition("/")
+    query_box = (
+        content_box if region == REGIONS[REGION_BOX] else inner_rect if region == REGIONS[REGION_INNER] else None
+    )
+    ref = m.reference
+    try:
+        pairs = [(p.query.rgb(), p.reference.rgb()) for p in frames.pairs if p.query and p.reference]
+        found = frame_alterations(
+            pairs,
+            op=op or "none",
+            query_box=query_box,
+            reference_size=(int(ref.width), int(ref.height)) if ref.width and ref.height else None,
+        )
+    except ValueError:
+        return m  # frames that do not decode or do not fit together: the hash-based diagnosis stands
+    if not found:
+        return m
+    new = {a.code for a in found}
+    kept = tuple(a for a in m.alterations if a.code not in new)
+    return replace(m, alterations=kept + found)
+
 
 # Measurements quoted below: the 85 true copies of the development corpus
 # (bench/data), 3 aligned pairs each, taken at the true times and again 0.12 s
@@ -75,6 +539,8 @@ AGREE_TOLERANCE = 0.04
 #: every pair: unrelated pairs resized onto each other reached 0.27, uncropped
 #: copies 0.93 or more (crops of 60-80%, resized, 0.07-0.72: refused).
 MIN_CORRELATION = 0.8
+#: ... over an overlap of at least this share of the query's picture, 0-1.
+MIN_OVERLAP = 0.2
 #: Cropped: the query frame covers at most this share of the reference's area
 #: (uncropped copies: 0.94-1.00; the corpus crops, keeping 60-80% of each side: 0.44-0.53).
 CROP_MAX_AREA = 0.85
@@ -82,6 +548,9 @@ CROP_MAX_AREA = 0.85
 #: deviation (the corpus crops left out 18-64): cutting away a reference's
 #: black letterbox bars (about 1) shows no less of its picture.
 CROP_MIN_REMOVED_STD = 6.0
+#: A measured crop shown at more than this many query pixels per reference
+#: pixel is said to be "enlarged" in its summary.
+ENLARGED_ABOVE = 1.05
 
 # -- colour thresholds -----------------------------------------------------------
 # Chroma is the distance from grey in the (Cb, Cr) plane, 0-255 levels. Copies
@@ -107,6 +576,18 @@ HUE_MIN_CHROMA = 6.0
 #: ... and (hue) the pixels' shifts agree this well (|mean unit phasor|, 1 =
 #: all alike; the corpus's hue edits: 0.97-1.0).
 HUE_MIN_COHERENCE = 0.5
+#: Saturation is compared over pixels whose reference chroma is at least this...
+COLOURED_MIN_CHROMA = 6
+#: ... and hue over pixels whose chroma exceeds this in both pictures...
+HUE_PIXEL_MIN_CHROMA = 4
+#: ... each measured only over at least this many such pixels (else no change).
+MIN_COLOUR_PIXELS = 100
+#: Luma (0-255) outside these levels is clipped: such pixels and quantiles
+#: are left out of the colour measures (a gamut or a crushed shadow cuts them).
+UNCLIPPED = (3, 252)
+#: Contrast is measured only when the reference's luma quantiles compared lie
+#: at least this many levels apart (else no change).
+MIN_LUMA_SPREAD = 16
 
 # -- overlay and blur thresholds -------------------------------------------------
 # Overlay: of the 81 copies without a caption (x3 timings) none kept a region
@@ -130,13 +611,14 @@ OVERLAY_STANDOUT = 0.5
 OVERLAY_MAX_AREA = 0.25
 #: Blurred: the query's Laplacian power is at most this share of the
 #: reference's. Copies without blur: 0.74 or more (lowest: 360p at 300 kb/s);
-#: blur_noise copies 0.25-1.0, as the corpus's blurs (sigma 1.5-3 px at 720p)
-#: are 0.4-0.75 px at 320 px thumbnails, where most cannot be seen.
+#: blur_noise copies 0.25-1.0 (most of the corpus's blurs cannot be seen in thumbnails).
 BLUR_RATIO = 0.45
 #: Tiles whose reference Laplacian power is below this are flat and not compared.
 BLUR_MIN_POWER = 20.0
 #: Fewest compared tiles (over all pairs) for a sharpness ratio.
 BLUR_MIN_TILES = 12
+#: A tile is compared when at least this share of it lies inside the overlap.
+BLUR_TILE_FILL = 0.9
 
 
 def frame_alterations(
@@ -178,8 +660,6 @@ def frame_alterations(
     Raises:
         ValueError: an unknown `op`, or frames that are not HxWx3 uint8.
     """
-    from .match import Alteration
-
     if op not in _OPS:
         raise ValueError(f"unknown operation {op!r}: expected one of {', '.join(_OPS)}")
     if not pairs:
@@ -200,20 +680,20 @@ def frame_alterations(
         frame = _frame_in_footage(op, query_box)
         crop = _crop(geometry, prepared[0][0].shape, [r for _, r in prepared], frame, reference_size)
         if crop is not None:
-            out.append(Alteration("cropped", *crop))
+            out.append(_alteration(AlterationCode.CROPPED, *crop))
     how = {"alignment": geometry.method}
     colour = _colour(aligned)
     if colour is not None:
-        out.append(Alteration(colour[0], colour[1], {**colour[2], **how}))
+        out.append(_alteration(colour[0], colour[1], {**colour[2], **how}))
     colour_map = _colour_map(aligned)
     mapped = [cv2.transform(p.reference, colour_map) for p in aligned]  # uint8, saturated
     if geometry.transform is not None and len(aligned) >= 2:
         overlay = _overlay(aligned, mapped, op, query_box)
         if overlay is not None:
-            out.append(Alteration("overlay", overlay[0], {**overlay[1], **how}))
+            out.append(_alteration(AlterationCode.OVERLAY, overlay[0], {**overlay[1], **how}))
     blur = _blur(aligned, mapped, geometry.scale)
     if blur is not None:
-        out.append(Alteration("blurred", blur[0], {**blur[1], **how}))
+        out.append(_alteration(AlterationCode.BLURRED, blur[0], {**blur[1], **how}))
     return tuple(out)
 
 
@@ -420,7 +900,7 @@ def _align(prepared: list[tuple[np.ndarray, np.ndarray]], geometry: _Geometry) -
 
 def _correlation(p: _Pair) -> float:
     """Correlation of the two grey pictures on the overlap, low-passed so small shifts do not matter."""
-    if p.valid.sum() < 0.2 * p.valid.size:
+    if p.valid.sum() < MIN_OVERLAP * p.valid.size:
         return 0.0
     a, b = (cv2.GaussianBlur(_grey(x).astype(np.float32), (0, 0), 2.0)[p.valid] for x in (p.query, p.reference))
     a, b = a - a.mean(), b - b.mean()
@@ -437,7 +917,7 @@ def _crop(
     references: Sequence[np.ndarray],
     frame: Box,
     reference_size: tuple[int, int] | None,
-) -> tuple[str, dict[str, Any]] | None:
+) -> tuple[str, MeasuredCropEvidence] | None:
     """Cropped when the whole query frame, mapped into the reference, covers only part of it.
 
     The whole frame rather than the footage box: a box cut too tight by the
@@ -461,21 +941,21 @@ def _crop(
     removed[round(box[1] * hr) : round(box[3] * hr), round(box[0] * wr) : round(box[2] * wr)] = False
     if max(float(_grey(r)[removed].std()) for r in references) < CROP_MIN_REMOVED_STD:
         return None
-    evidence: dict[str, Any] = {
-        "box_in_reference_fraction": [round(v, 3) for v in box],
-        "keep_fraction": round(math.sqrt(kw * kh), 3),
-        "keep_width_fraction": round(kw, 3),
-        "keep_height_fraction": round(kh, 3),
-        "scale": round(1 / geometry.scale, 3),
-        "rotation_deg": round(math.degrees(math.atan2(m[1, 0], m[0, 0])), 1),
-        "inliers": list(geometry.inliers),
-        "alignment": geometry.method,
-    }
+    evidence = MeasuredCropEvidence(
+        box_in_reference_fraction=[round(v, 3) for v in box],
+        keep_fraction=round(math.sqrt(kw * kh), 3),
+        keep_width_fraction=round(kw, 3),
+        keep_height_fraction=round(kh, 3),
+        scale=round(1 / geometry.scale, 3),
+        rotation_deg=round(math.degrees(math.atan2(m[1, 0], m[0, 0])), 1),
+        inliers=list(geometry.inliers),
+        alignment=geometry.method,
+    )
     if reference_size is not None:
         w, h = reference_size
         evidence["box_in_reference_px"] = [round(box[0] * w), round(box[1] * h), round(box[2] * w), round(box[3] * h)]
     summary = f"The picture shows only part of the reference: about {kw:.0%} of its width and {kh:.0%} of its height"
-    return summary + (", enlarged." if 1 / geometry.scale > 1.05 else "."), evidence
+    return summary + (", enlarged." if 1 / geometry.scale > ENLARGED_ABOVE else "."), evidence
 
 
 # -- colour ----------------------------------------------------------------------------
@@ -508,13 +988,13 @@ def _colour_measures(pairs: Sequence[_Pair]) -> dict[str, float]:
     cq, cr = np.abs(zq), np.abs(zr)
     # Saturation pixel by pixel where the reference has colour: a logo or a
     # caption (a few percent of pixels) cannot move a median.
-    coloured = (cr >= 6) & gamut
+    coloured = (cr >= COLOURED_MIN_CHROMA) & gamut
     saturation = 1.0
-    if coloured.sum() >= 100:
+    if coloured.sum() >= MIN_COLOUR_PIXELS:
         saturation = float(np.exp(np.median(np.log((cq[coloured] + 0.5) / cr[coloured]))))
-    both = (cq > 4) & (cr > 4) & gamut
+    both = (cq > HUE_PIXEL_MIN_CHROMA) & (cr > HUE_PIXEL_MIN_CHROMA) & gamut
     hue, coherence = 0.0, 0.0
-    if both.sum() >= 100:
+    if both.sum() >= MIN_COLOUR_PIXELS:
         phasor = zq[both] * np.conj(zr[both])
         mean = (phasor / np.abs(phasor)).mean()
         hue, coherence = math.degrees(math.atan2(mean.imag, mean.real)), float(abs(mean))
@@ -532,7 +1012,7 @@ def _colour_measures(pairs: Sequence[_Pair]) -> dict[str, float]:
 
 def _unclipped(rgb: np.ndarray) -> np.ndarray:
     """(N,) bool: pixels (N, 3) with no channel at the ends of its range."""
-    return np.asarray(((rgb >= 3) & (rgb <= 252)).all(axis=1))
+    return np.asarray(((rgb >= UNCLIPPED[0]) & (rgb <= UNCLIPPED[1])).all(axis=1))
 
 
 def _spread_ratio(yq: np.ndarray, yr: np.ndarray) -> float:
@@ -544,24 +1024,28 @@ def _spread_ratio(yq: np.ndarray, yr: np.ndarray) -> float:
     """
     levels = (10, 25, 75, 90)  # 10-90: a logo covering a few percent of the picture moves none
     pq, pr = np.percentile(yq, levels), np.percentile(yr, levels)
-    ok = [i for i in range(len(levels)) if all(3 <= v[i] <= 252 for v in (pq, pr))]
+    ok = [i for i in range(len(levels)) if all(UNCLIPPED[0] <= v[i] <= UNCLIPPED[1] for v in (pq, pr))]
     lo = next((i for i in ok if levels[i] < 50), None)
     hi = next((i for i in reversed(ok) if levels[i] > 50), None)
-    if lo is None or hi is None or pr[hi] - pr[lo] < 16:
+    if lo is None or hi is None or pr[hi] - pr[lo] < MIN_LUMA_SPREAD:
         return 1.0
     return float((pq[hi] - pq[lo]) / (pr[hi] - pr[lo]))
 
 
-def _colour(pairs: Sequence[_Pair]) -> tuple[str, str, dict[str, Any]] | None:
+def _colour(pairs: Sequence[_Pair]) -> tuple[AlterationCode, str, GreyscaleEvidence | ColourEvidence] | None:
     c = _colour_measures(pairs)
     if c["chroma_query_p90"] <= GREY_MAX_CHROMA and c["chroma_reference"] >= GREY_MIN_REFERENCE_CHROMA:
-        evidence = {
-            "chroma_query": round(c["chroma_query"], 1),
-            "chroma_query_p90": round(c["chroma_query_p90"], 1),
-            "chroma_reference": round(c["chroma_reference"], 1),
-        }
-        return "greyscale", "The picture is in black and white where the reference is in colour.", evidence
-    found: dict[str, float] = {}
+        evidence = GreyscaleEvidence(
+            chroma_query=round(c["chroma_query"], 1),
+            chroma_query_p90=round(c["chroma_query_p90"], 1),
+            chroma_reference=round(c["chroma_reference"], 1),
+        )
+        return (
+            AlterationCode.GREYSCALE,
+            "The picture is in black and white where the reference is in colour.",
+            evidence,
+        )
+    found: ColourEvidence = {}
     words = []
     if abs(c["brightness_delta"]) >= BRIGHTNESS_DELTA:
         found["brightness_delta"] = round(c["brightness_delta"], 1)
@@ -579,7 +1063,7 @@ def _colour(pairs: Sequence[_Pair]) -> tuple[str, str, dict[str, Any]] | None:
         words.append(f"hues shifted by about {abs(round(c['hue_shift_deg']))} degrees")
     if not found:
         return None
-    return "colour_changed", "The colours differ from the reference: " + ", ".join(words) + ".", found
+    return AlterationCode.COLOUR_CHANGED, "The colours differ from the reference: " + ", ".join(words) + ".", found
 
 
 # -- overlay -----------------------------------------------------------------------------
@@ -630,7 +1114,7 @@ def _anomaly(edges: np.ndarray, inside: np.ndarray, around: np.ndarray) -> float
 
 def _overlay(
     pairs: Sequence[_Pair], mapped: Sequence[np.ndarray], op: str, query_box: Box | None
-) -> tuple[str, dict[str, Any]] | None:
+) -> tuple[str, OverlayEvidence] | None:
     valid = np.logical_and.reduce([p.valid for p in pairs])
     area = int(valid.sum())
     # Each pair's foreign pixels are closed into regions (a wide closing joins
@@ -681,11 +1165,11 @@ def _overlay(
     if not boxes:
         return None
     places = sorted({_place(b) for b in boxes})
-    evidence = {
-        "boxes_query_fraction": [[round(v, 3) for v in b] for b in boxes],
-        "locations": places,
-        "overlay_share": round(float(persistent.sum()) / area, 4),
-    }
+    evidence = OverlayEvidence(
+        boxes_query_fraction=[[round(v, 3) for v in b] for b in boxes],
+        locations=places,
+        overlay_share=round(float(persistent.sum()) / area, 4),
+    )
     return f"Text or graphics were added over the footage ({', '.join(places)}).", evidence
 
 
@@ -728,7 +1212,7 @@ def _blur_measures(pairs: Sequence[_Pair], mapped: Sequence[np.ndarray], scale: 
         n = _tile_sums(inner)
         fq = _tile_sums(cv2.Laplacian(q.astype(np.float32), cv2.CV_32F) ** 2 * inner) / np.maximum(n, 1)
         fr = _tile_sums(cv2.Laplacian(r.astype(np.float32), cv2.CV_32F) ** 2 * inner) / np.maximum(n, 1)
-        use = (n >= 0.9 * _TILE * _TILE) & (fr >= BLUR_MIN_POWER)
+        use = (n >= BLUR_TILE_FILL * _TILE * _TILE) & (fr >= BLUR_MIN_POWER)
         ratios.extend((fq[use] / fr[use]).tolist())
         powers.extend(fr[use].tolist())
     if len(ratios) < BLUR_MIN_TILES:
@@ -742,9 +1226,9 @@ def _tile_sums(values: np.ndarray) -> np.ndarray:
     return values[:h, :w].reshape(h // _TILE, _TILE, w // _TILE, _TILE).sum(axis=(1, 3))
 
 
-def _blur(pairs: Sequence[_Pair], mapped: Sequence[np.ndarray], scale: float) -> tuple[str, dict[str, Any]] | None:
+def _blur(pairs: Sequence[_Pair], mapped: Sequence[np.ndarray], scale: float) -> tuple[str, BlurEvidence] | None:
     ratio, power = _blur_measures(pairs, mapped, scale)
     if ratio > BLUR_RATIO:
         return None
-    evidence = {"sharpness_ratio": round(ratio, 3), "reference_detail_power": round(power, 1)}
+    evidence = BlurEvidence(sharpness_ratio=round(ratio, 3), reference_detail_power=round(power, 1))
     return f"The picture is markedly less sharp than the reference (about {ratio:.0%} of its fine detail).", evidence

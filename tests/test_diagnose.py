@@ -1,4 +1,4 @@
-"""Compare stage: alterations read from aligned frame pairs of real footage.
+"""Stage 6b, diagnose: alterations read from aligned frame pairs of real footage, from the files and from the alignment.
 
 Every query is an ffmpeg edit of a bundled reference clip (samples/refs),
 re-encoded with x264 the way a re-upload would be. Frames are taken at the
@@ -12,18 +12,20 @@ from __future__ import annotations
 import io
 import json
 import subprocess
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from conftest import SAMPLES, ffmpeg
 from PIL import Image
 
-from provenance.compare import BLUR_RATIO, frame_alterations, to_query_fractions
+from provenance.diagnose import BLUR_RATIO, Alteration, frame_alterations, to_query_fractions
 from provenance.hashing import OPS
-from provenance.match import Alteration
 
 REFS = SAMPLES / "refs"
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -321,7 +323,7 @@ def test_evidence_is_plain_json(frames: dict[str, Pairs]) -> None:
 @pytest.mark.parametrize("query_box", [None, (0.1, 0.2, 0.7, 0.9)])
 def test_boxes_map_back_through_op_and_box(op: str, query_box: tuple[float, float, float, float] | None) -> None:
     """A rectangle marked in the query frame, found after cutting and orienting, maps back onto itself."""
-    from provenance.compare import _OPS, _cut
+    from provenance.diagnose import _OPS, _cut
 
     frame = np.zeros((90, 160, 3), np.uint8)
     frame[30:50, 60:100] = 255  # x 0.375-0.625, y 0.333-0.556
@@ -354,3 +356,169 @@ def test_frames_of_one_query_must_share_a_size(frames: dict[str, Pairs]) -> None
 
 def test_no_pairs() -> None:
     assert frame_alterations([]) == ()
+
+
+# -- the files' own properties, and frames that do not fit -------------------------------------
+
+
+def _check(clip: Path, index_file: Path) -> Any:
+    from provenance.pipeline import check
+
+    return check(clip, f"sqlite:///{index_file}", keyframes=False)
+
+
+def _codes(report: Any) -> dict[str, Any]:
+    assert report.matches, report.verdict
+    return {a.code: a for a in report.matches[0].alterations}
+
+
+def test_frame_rate_and_size_changes_come_from_the_files(
+    tmp_path: Path, sample_refs: Path, sample_index_file: Path
+) -> None:
+    from provenance.probe import probe
+
+    src = sample_refs / "street_cyclists.mp4"
+    ref = probe(src)
+    clip = tmp_path / "small12.mp4"
+    ffmpeg("-ss", "2", "-t", "6", "-i", src, "-vf", "fps=12,scale=-2:136", "-an", clip)
+    codes = _codes(_check(clip, sample_index_file))
+    assert codes["frame_rate_changed"].evidence == {
+        "query_fps": 12.0,
+        "reference_fps": pytest.approx(ref.fps, rel=1e-3),
+    }
+    scale = codes["downscaled"].evidence["scale"]
+    assert scale == pytest.approx(136 / ref.display_size[1], rel=0.05)
+    # Same size, same rate: neither.
+    same = tmp_path / "same.mp4"
+    ffmpeg("-ss", "2", "-t", "6", "-i", src, "-an", "-c:v", "libx264", "-crf", "30", same)
+    codes = _codes(_check(same, sample_index_file))
+    assert "frame_rate_changed" not in codes and "downscaled" not in codes
+
+
+def test_frame_evidence_never_fails_the_check() -> None:
+    """Thumbnails that do not decode, or do not fit together, leave the hash-based diagnosis as it is."""
+    from report_samples import jpeg_thumb, make_match
+
+    from provenance.diagnose import with_frame_evidence
+    from provenance.evidence import FramePair, MatchFrames, Thumbnail
+
+    m = make_match()
+    broken = Thumbnail(1.0, 160, 90, "bm90IGEganBlZw==")  # base64 of "not a jpeg"
+    frames = MatchFrames(0, int(m.reference.id), "ok", (FramePair(1.0, 3.0, 4, broken, jpeg_thumb(3.0)),))
+    assert with_frame_evidence(m, frames, None, None) == m
+    mixed = MatchFrames(
+        0,
+        int(m.reference.id),
+        "ok",
+        (
+            FramePair(1.0, 3.0, 4, jpeg_thumb(1.0, size=(160, 90)), jpeg_thumb(3.0)),
+            FramePair(2.0, 4.0, 4, jpeg_thumb(2.0, size=(120, 90)), jpeg_thumb(4.0)),
+        ),
+    )
+    assert with_frame_evidence(m, mixed, None, None) == m
+    assert with_frame_evidence(m, None, None, None) == m
+
+
+# -- the alignment's diagnosis, and the codes -------------------------------------------------
+
+
+def _found(q_variant: int, r_variant: int, **extra: Any) -> Any:
+    """A segment of report_samples' 10 s reference as the matcher hands it over (an `Alignment`)."""
+    from report_samples import make_match
+
+    from provenance.match import Alignment
+
+    values: dict[str, Any] = {"query_span": (2.0, 7.0), "reference_span": (1.5, 9.2), "speed_evidence": None}
+    values.update(extra)
+    return Alignment(make_match(), q_variant, r_variant, **values)
+
+
+def test_the_alignment_says_what_was_undone() -> None:
+    from provenance.diagnose import diagnose
+    from provenance.hashing import OP_CW_MIRROR, REGION_BOX, REGION_C72, REGION_FULL, variant
+    from provenance.match import SpeedEvidence
+
+    speed = SpeedEvidence(speed=1.24, offset=0.1, interval=(1.2, 1.3), distance_at_best=2.5, distance_at_normal=6.0)
+    found = _found(variant(REGION_BOX, OP_CW_MIRROR), variant(REGION_C72, 0), speed_evidence=speed)
+    alterations = diagnose(found, query_duration_s=9.0, content_box=(0.0, 0.3, 1.0, 0.7), inner_rect=None)
+    assert [a.to_dict() for a in alterations] == [
+        {"code": "mirrored", "summary": "The picture is mirrored left to right.", "evidence": {"operation": "rotate_cw_mirror"}},
+        {"code": "rotated", "summary": "The picture is turned 90 degrees counter-clockwise.", "evidence": {"angle_deg_clockwise": -90}},
+        {
+            "code": "cropped",
+            "summary": "The picture is cropped to about 72% of the reference's width and height and scaled up.",
+            "evidence": {"keep_fraction": 0.72, "box_in_reference_px": [90, 38, 550, 234], "reference_variant": "centre_72"},
+        },
+        {
+            "code": "reframed",
+            "summary": "The footage sits inside padding (bars or a blurred copy), as in a vertical reframe.",
+            "evidence": {"content_box_fraction": [0.0, 0.3, 1.0, 0.7]},
+        },
+        {
+            "code": "speed_changed",
+            "summary": "The footage plays at about 1.24x the reference's speed (faster; plausible 1.20-1.30x).",
+            "evidence": {
+                "reference_seconds_per_query_second": 1.24,
+                "plausible_range": [1.2, 1.3],
+                "lowest_mean_distance": 2.5,
+                "mean_distance_at_normal_speed": 6.0,
+            },
+        },
+        {
+            "code": "trimmed",
+            "summary": "Only part of the reference is used.",
+            "evidence": {"reference_spans_left_out_s": [[0.0, 1.5]], "reference_duration_s": 10.0},
+        },
+        {
+            "code": "embedded",
+            "summary": "The matched footage sits among other footage in the clip.",
+            "evidence": {"query_spans_not_from_this_reference_s": [[0.0, 2.0], [7.0, 9.0]]},
+        },
+    ]  # fmt: skip
+    # A plain match of the whole reference, over the whole clip, is no alteration.
+    whole = _found(variant(REGION_FULL, 0), variant(REGION_FULL, 0), query_span=(0.0, 7.0), reference_span=(0.5, 9.5))
+    assert diagnose(whole, query_duration_s=7.5, content_box=None) == ()
+
+
+def test_diagnose_match_adds_what_the_files_show_after_the_alignment() -> None:
+    from provenance.diagnose import diagnose_match
+    from provenance.hashing import OP_MIRROR, REGION_INNER, variant
+
+    found = _found(variant(REGION_INNER, OP_MIRROR), 0)
+    inner = (0.5, 0.0, 1.0, 0.5)
+    seg = diagnose_match(
+        found, query_duration_s=9.0, content_box=None, inner_rect=inner, query_fps=12.0, query_size=(640, 272)
+    )
+    assert [a.code for a in seg.alterations] == [
+        "mirrored",
+        "picture_in_picture",
+        "trimmed",
+        "embedded",
+        "frame_rate_changed",
+        "downscaled",
+    ]
+    assert seg.alterations[-1].evidence == {"scale": 0.5, "footage_px": [320, 136], "reference_px": [640, 272]}
+    assert seg == replace(found.segment, alterations=seg.alterations)
+
+
+def test_codes_serialise_as_the_plain_strings_they_were() -> None:
+    from provenance.diagnose import AlterationCode
+
+    assert len(AlterationCode) == 14 and all(c.value == c.name.lower() for c in AlterationCode)
+    alt = Alteration(AlterationCode.PICTURE_IN_PICTURE, "s", {"inner_rectangle_fraction": [0.1, 0.2, 0.6, 0.7]})
+    data = alt.to_dict()
+    assert type(data["code"]) is str
+    assert json.dumps(data) == json.dumps(
+        {"code": "picture_in_picture", "summary": "s", "evidence": {"inner_rectangle_fraction": [0.1, 0.2, 0.6, 0.7]}}
+    )
+    assert Alteration.from_dict(json.loads(json.dumps(data))) == alt
+
+
+def test_the_stages_above_diagnose_do_not_load_it() -> None:
+    """match holds alterations without importing diagnose; the report reads them without loading OpenCV."""
+    script = (
+        "import sys, provenance.match, provenance.report\n"
+        "print(sorted(m for m in ('provenance.diagnose', 'provenance.compare', 'cv2') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "[]"

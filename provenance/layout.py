@@ -1,0 +1,435 @@
+"""Stage 4b, layout: where the footage sits in the frame.
+
+A re-post often shows the footage smaller than its frame: inside padding
+(black bars, a letterbox, a blurred copy of itself behind a vertical
+reframe) or as a picture laid over other footage (picture-in-picture).
+Both survive only through hashes of the region the footage fills, so the
+query's layout is found here, from edges that persist over the sampled
+frames, and handed to `hashing.hash_query`::
+
+    >>> layout = find_layout(frames.images)        # (N, H, W) grey samples
+    >>> layout.content_box, layout.inner_rect       # fractions (x0, y0, x1, y1), or None
+    ((0.0, 0.38, 1.0, 0.62), None)
+
+Rectangles are fractions of the frame, (x0, y0, x1, y1), the `hashing.Rect`
+that hashing crops to. The history of each constant's value is in
+docs/tuning.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .hashing import Rect
+
+#: Padding: rows (columns) outside a band carry at most this share of the band's
+#: gradient energy, 0-1. Dev set: blurred padding behind a vertical reframe 0.2-0.3.
+PADDING_ENERGY_RATIO = 0.45
+#: A band end snaps to a persistent row (column) edge this many times stronger
+#: than the typical edge (>= 1).
+SNAP_EDGE_RATIO = 3.0
+#: A band end looks for that edge within this share of the frame's side (0-0.5).
+SNAP_REACH = 0.12
+#: A pair of persistent edges symmetric about the centre, each this many typical
+#: edges (median + 0.5), is the content box even where energy cannot tell
+#: padding from footage. Dev set: vertical reframes 2.8-10.7, other clips <= 3.6.
+SYMMETRIC_EDGE_RATIO = 2.5
+#: ... when the band between them is at least this share of the frame (0-1).
+SYMMETRIC_MIN_BAND = 0.3
+#: The top (left) edge of such a pair is looked for between these shares of the
+#: frame's side.
+SYMMETRIC_SEARCH = (0.05, 0.45)
+#: A content box wider and taller than this share of the frame is the whole
+#: frame (no box), 0-1.
+BOX_WHOLE_FRAME = 0.92
+#: A content box narrower or shorter than this share of the frame is no box, 0-1.
+BOX_MIN_SIDE = 0.2
+
+#: Picture-in-picture works on persistent edges over the frame's typical one,
+#: never taken below this many grey levels (0-255): 11 of 111 dev queries have
+#: a typical edge of 0.
+TYPICAL_EDGE_FLOOR = 1.0
+#: A side is a line: its edge beats this many times the stronger mean edge 2-4
+#: lines to either side (>= 1). Dev set and 80 synthetic pictures: 1.25 and 2 worse.
+INNER_LINE_CONTRAST = 1.5
+#: Line evidence is that surplus in typical edges clipped to +-this, then
+#: scaled to +-1 (dev set and synthetic pictures: 6 and 12 worse).
+INNER_LINE_CAP = 8.0
+#: Rectangles rank by line evidence along their sides, each side pixel less
+#: this prior (0-1), set on 7 dev and 80 synthetic pictures.
+INNER_LINE_PRIOR = 0.5
+#: ... less the evidence along each side's continuation for this share of the
+#: frame past the corners (sides stop where they meet; 0.1 and 0.2 worse).
+INNER_SIDE_EXTENSION = 0.15
+#: Sides run at least this share of the frame, 0-1.
+INNER_MIN_SIDE = 0.3
+#: ... and the rectangle is not the whole frame: at most this share of it both ways.
+INNER_MAX_SIDE = 0.9
+#: Fewest sampled frames for an inner rectangle: edges must be seen to persist.
+INNER_MIN_FRAMES = 4
+#: Candidate lines per direction (the best by line evidence, 3 or more apart).
+INNER_CANDIDATES = 10
+#: The best rectangle is kept when each side inside the frame persists this many
+#: typical edges, times `INNER_EDGE_SIDES` (dev set: all 7 pictures kept, each
+#: side within 0.6 px; 6 of 104 other queries keep one, all reframe bands).
+INNER_EDGE_RATIO = 6.0
+#: The factor on `INNER_EDGE_RATIO` by sides inside the frame (the others lie
+#: on the frame's border, with no edge to measure).
+INNER_EDGE_SIDES = {4: 1.0, 3: 1.5, 2: 2.0}
+#: One side may be this share of the needed strength when the sides meeting it
+#: stop there, their edge dropping by as much (q052's faint right side), 0-1.
+INNER_WEAK_SIDE = 0.5
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a query's footage sits: its content box and its inner rectangle, each None when not found."""
+
+    content_box: Rect | None = None
+    inner_rect: Rect | None = None
+
+
+def find_layout(images: np.ndarray) -> Layout:
+    """The content box and the inner rectangle of a clip's sampled frames, from one `edge_stats`.
+
+    Args:
+        images: (N, H, W) grey frames (N may be 0).
+
+    Returns:
+        The `Layout` (both None for no frames).
+    """
+    edges = edge_stats(images) if len(images) else None
+    return Layout(content_box(images, edges), inner_rectangle(images, edges))
+
+
+@dataclass(frozen=True)
+class EdgeStats:
+    """How strong each edge of a clip's sampled frames is over time.
+
+    `px[r, c]` is the edge between pixel columns c and c + 1 on row r,
+    `py[r, c]` the edge between rows r and r + 1 on column c, both the 25th
+    percentile over the frames of the absolute grey difference (edges that
+    persist: padding borders, a picture-in-picture's sides); `energy` is the
+    median over the frames of the two differences summed, (h - 1, w - 1).
+    """
+
+    px: np.ndarray
+    py: np.ndarray
+    energy: np.ndarray
+
+
+def _quantile_last(values: np.ndarray, q: float) -> np.ndarray:
+    """`np.percentile(values, q, axis=-1)` (linear interpolation) by one partition of the last axis."""
+    n = values.shape[-1]
+    pos = q / 100.0 * (n - 1)
+    lo = int(math.floor(pos))
+    hi = min(lo + 1, n - 1)
+    part = np.partition(values, [lo, hi] if hi != lo else [lo], axis=-1)
+    frac = pos - lo
+    return part[..., lo] * (1.0 - frac) + part[..., hi] * frac
+
+
+def edge_stats(images: np.ndarray) -> EdgeStats:
+    """`EdgeStats` of (N, H, W) grey frames, N >= 1.
+
+    Time is made the last, contiguous axis and the differences kept as
+    small integers, so each statistic is one partition per pixel (a third of
+    the time `np.percentile` over the first axis of float32 takes; the
+    values are the same).
+
+    Args:
+        images: (N, H, W) grey frames, N >= 1.
+
+    Returns:
+        The frames' `EdgeStats`.
+    """
+    x = np.ascontiguousarray(np.moveaxis(images, 0, -1)).astype(np.int16)  # (h, w, n)
+    gx = np.abs(np.diff(x, axis=1)).astype(np.uint8)  # (h, w-1, n)
+    gy = np.abs(np.diff(x, axis=0)).astype(np.uint8)  # (h-1, w, n)
+    both = gx[:-1].astype(np.uint16) + gy[:, :-1]
+    return EdgeStats(px=_quantile_last(gx, 25), py=_quantile_last(gy, 25), energy=_quantile_last(both, 50))
+
+
+def content_box(images: np.ndarray, edges: EdgeStats | None = None) -> Rect | None:
+    """The part of the frame that holds the picture, as fractions (x0, y0, x1, y1).
+
+    Padding added when footage is reframed (black bars, a blurred copy behind
+    a vertical reframe) has little fine detail, and it has it in every frame:
+    rows and columns whose median gradient energy over the clip stays below a
+    fifth of the busiest ones are trimmed from the edges.
+
+    Args:
+        images: (N, H, W) grey frames.
+        edges: the frames' `edge_stats`, when already computed.
+
+    Returns:
+        The box, or None when it is (almost) the whole frame or too small
+        (`BOX_WHOLE_FRAME`, `BOX_MIN_SIDE`) or there are no frames.
+    """
+    if len(images) == 0:
+        return None
+    edges = edges or edge_stats(images)
+    energy = edges.energy
+    rows, cols = energy.mean(axis=1), energy.mean(axis=0)
+
+    def span(profile: np.ndarray) -> tuple[int, int]:
+        # The contiguous band that best separates busy from quiet (Kadane on
+        # the profile minus the midpoint of its quiet and busy levels); kept
+        # only when what lies outside it is much quieter than what is inside.
+        n = len(profile)
+        level = 0.5 * (float(np.percentile(profile, 10)) + float(np.percentile(profile, 90)))
+        best, best_span, total, start = -math.inf, (0, n), 0.0, 0
+        for i, g in enumerate((profile - level).tolist()):
+            if total <= 0:
+                total, start = 0.0, i
+            total += g
+            if total > best:
+                best, best_span = total, (start, i + 1)
+        a, b = best_span
+        outside = np.concatenate([profile[:a], profile[b:]])
+        if len(outside) == 0 or outside.mean() > PADDING_ENERGY_RATIO * profile[a:b].mean():
+            return 0, n
+        return a, min(n, b + 1)
+
+    h, w = images.shape[1:]
+    ey = edges.py.mean(axis=1)  # row edges that persist
+    ex = edges.px.mean(axis=0)
+    y0, y1 = _symmetric_edges(ey, h) or _snap(span(rows), ey, h)
+    x0, x1 = _symmetric_edges(ex, w) or _snap(span(cols), ex, w)
+    # Reframing centres the footage: a band found on one side only (footage
+    # with a flat sky, say) is mirrored about the centre.
+    y0, y1 = _centred(y0, y1, h)
+    x0, x1 = _centred(x0, x1, w)
+    box = (x0 / w, y0 / h, min(1.0, x1 / w), min(1.0, y1 / h))
+    if box[2] - box[0] > BOX_WHOLE_FRAME and box[3] - box[1] > BOX_WHOLE_FRAME:
+        return None
+    if box[2] - box[0] < BOX_MIN_SIDE or box[3] - box[1] < BOX_MIN_SIDE:
+        return None
+    return box
+
+
+def inner_rectangle(images: np.ndarray, edges: EdgeStats | None = None) -> Rect | None:
+    """A rectangle inside the frame whose sides are edges in every frame (picture-in-picture).
+
+    Footage laid over other footage is bounded by straight edges that stay
+    put while both pictures move: the 25th percentile over time of the
+    gradient keeps those and drops moving edges. Where the footage or the
+    background is a still (a slow pan over a photo) every edge persists, so
+    a side must also be a line (stronger than the edges beside it) that
+    stops at the corners. Rectangles of candidate lines are ranked by that
+    line evidence (`INNER_LINE_PRIOR`). A side on the frame's border has no
+    edge to measure and is left out; the picture may touch one or two
+    borders.
+
+    Args:
+        images: (N, H, W) grey frames.
+        edges: the frames' `edge_stats`, when already computed.
+
+    Returns:
+        The best rectangle, as fractions (x0, y0, x1, y1), when its sides are
+        strong enough (`INNER_EDGE_RATIO`); None otherwise or with fewer than
+        `INNER_MIN_FRAMES` frames.
+    """
+    if len(images) < INNER_MIN_FRAMES:
+        return None
+    _, h, w = images.shape
+    edges = edges or edge_stats(images)
+    px, py = edges.px, edges.py  # (h, w-1): edge between columns c, c+1; (h-1, w)
+    typical = max(0.5 * (float(np.median(px)) + float(np.median(py))), TYPICAL_EDGE_FLOOR)
+    # Both as (position along the line, line): column c of `vert` is the line
+    # between pixel columns c and c+1, -1 and w-1 stand for the frame's borders.
+    vert, horiz = _Lines(px / typical), _Lines(py.T / typical)
+    cols, rows = np.array([-1, *vert.candidates(), w - 1]), np.array([-1, *horiz.candidates(), h - 1])
+    x0, x1, y0, y1 = (v.ravel() for v in np.meshgrid(cols, cols, rows, rows, indexing="ij"))
+    keep = (x1 - x0 >= INNER_MIN_SIDE * w) & (y1 - y0 >= INNER_MIN_SIDE * h)
+    keep &= ~((x1 - x0 > INNER_MAX_SIDE * w) & (y1 - y0 > INNER_MAX_SIDE * h))
+    x0, x1, y0, y1 = x0[keep], x1[keep], y0[keep], y1[keep]
+    # The picture covers pixel rows y0+1 .. y1 and columns x0+1 .. x1.
+    sides = (
+        (vert, x0, y0 + 1, y1 + 1),
+        (vert, x1, y0 + 1, y1 + 1),
+        (horiz, y0, x0 + 1, x1 + 1),
+        (horiz, y1, x0 + 1, x1 + 1),
+    )
+    score, measured = np.zeros(len(x0)), np.zeros(len(x0), dtype=np.int64)
+    for lines, at, lo, hi in sides:
+        inside = (at >= 0) & (at < lines.count)
+        # A candidate stands for its line and the two beside it (candidates are
+        # picked at least 3 apart, by evidence over a shorter span than the
+        # side): the side is ranked on the best of the three, so its rank does
+        # not hang on which of them the pick landed on. (A one-level rounding
+        # on 0.3% of q096's pixels moved its pick by one line and lost it.)
+        side_rank = np.full(len(at), -np.inf)
+        for step in (-1, 0, 1):
+            line = np.clip(at + step, min(1, lines.count - 1), max(lines.count - 2, 0))
+            side_rank = np.maximum(side_rank, lines.rank(line, lo, hi))
+        score += np.where(inside, side_rank, 0.0)
+        measured += inside
+    score[measured < 2] = -np.inf
+    if len(score) == 0 or not np.isfinite(score.max()):
+        return None
+    best = int(np.argmax(score))
+    box = _snap_sides(vert, horiz, (int(x0[best]), int(y0[best]), int(x1[best]), int(y1[best])))
+    if not _sides_hold(vert, horiz, box):
+        return None
+    return ((box[0] + 1) / w, (box[1] + 1) / h, (box[2] + 1) / w, (box[3] + 1) / h)
+
+
+class _Lines:
+    """Persistent edges along a family of parallel lines, as (position along the line, line) arrays."""
+
+    def __init__(self, edges: np.ndarray) -> None:
+        length, count = edges.shape
+        self.length, self.count = length, count
+        # A side falls between pixels: take the strongest of each line and its two neighbours.
+        near = edges.copy()
+        near[:, 1:] = np.maximum(near[:, 1:], edges[:, :-1])
+        near[:, :-1] = np.maximum(near[:, :-1], edges[:, 1:])
+        padded = np.pad(edges, ((0, 0), (4, 4)))  # no edge beyond the frame
+        before = padded[:, 0:count] + padded[:, 1 : count + 1] + padded[:, 2 : count + 2]
+        after = padded[:, 6 : count + 6] + padded[:, 7 : count + 7] + padded[:, 8 : count + 8]
+        surplus = near - INNER_LINE_CONTRAST * np.maximum(before, after) / 3.0
+        evidence = np.clip(surplus, -INNER_LINE_CAP, INNER_LINE_CAP) / INNER_LINE_CAP
+        zero = np.zeros((1, count))
+        self.evidence = np.concatenate([zero, np.cumsum(evidence, axis=0)])  # running sums along the line
+        self.edges = np.concatenate([zero, np.cumsum(edges, axis=0)])
+        self.strength = np.concatenate([zero, np.cumsum(near, axis=0)])
+        self.reach = max(3, int(INNER_SIDE_EXTENSION * length))
+        # Ties (evidence is clipped) go to the line with the stronger edge itself.
+        self.tie_break = 1e-3 * edges.mean(axis=0) / (float(edges.mean(axis=0).max()) + 1e-9)
+
+    def candidates(self, k: int = INNER_CANDIDATES) -> list[int]:
+        """The k lines with the best line evidence over the shortest side, at least 3 lines apart.
+
+        The line next to the frame's edge is left out (the border itself
+        stands for it): a picture's own first row shows there.
+        """
+        span = max(1, int(math.ceil(INNER_MIN_SIDE * self.length)))
+        best = (self.evidence[span:] - self.evidence[:-span]).max(axis=0) / span + self.tie_break
+        out: list[int] = []
+        for i in np.argsort(-best, kind="stable").tolist():
+            if all(abs(i - j) > 2 for j in out):
+                out.append(int(i))
+                if len(out) == k:
+                    break
+        return [i for i in out if 0 < i < self.count - 1]
+
+    def rank(self, line: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Evidence along [lo, hi) of each line less the prior, less the evidence past both ends."""
+        c = self.evidence
+        lo_out, hi_out = np.maximum(0, lo - self.reach), np.minimum(self.length, hi + self.reach)
+        past = (c[lo, line] - c[lo_out, line]) + (c[hi_out, line] - c[hi, line])
+        return c[hi, line] - c[lo, line] - INNER_LINE_PRIOR * (hi - lo) - past
+
+    def mean(self, line: int, lo: int, hi: int) -> float:
+        return float(self.strength[hi, line] - self.strength[lo, line]) / max(1, hi - lo)
+
+    def drop(self, line: int, lo: int, hi: int, at_end: bool) -> float:
+        """How much weaker the line is just past one end of [lo, hi) than just inside it (-inf at the frame)."""
+        if at_end:
+            past = (hi, min(self.length, hi + self.reach))
+            inside = (max(lo, hi - self.reach), hi)
+        else:
+            past = (max(0, lo - self.reach), lo)
+            inside = (lo, min(hi, lo + self.reach))
+        if past[1] - past[0] < 3:
+            return -math.inf
+        return self.mean(line, *inside) - self.mean(line, *past)
+
+
+def _snap_sides(vert: _Lines, horiz: _Lines, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """Move each side inside the frame onto the strongest of its line and the two beside it, along its span.
+
+    Candidates and ranking look at a line and its neighbours together; the
+    border itself is the line whose own edge is strongest between the corners.
+    """
+    x0, y0, x1, y1 = box
+    out = []
+    for lines, at, lo, hi in (
+        (vert, x0, y0 + 1, y1 + 1),
+        (horiz, y0, x0 + 1, x1 + 1),
+        (vert, x1, y0 + 1, y1 + 1),
+        (horiz, y1, x0 + 1, x1 + 1),
+    ):
+        if not 0 <= at < lines.count:
+            out.append(at)
+            continue
+        near = [i for i in (at - 1, at, at + 1) if 0 <= i < lines.count]
+        out.append(max(near, key=lambda i: float(lines.edges[hi, i] - lines.edges[lo, i])))
+    return out[0], out[1], out[2], out[3]
+
+
+def _sides_hold(vert: _Lines, horiz: _Lines, box: tuple[int, int, int, int]) -> bool:
+    """Whether a rectangle's sides inside the frame are strong enough (`INNER_EDGE_RATIO`)."""
+    x0, y0, x1, y1 = box
+    rows, cols = (y0 + 1, y1 + 1), (x0 + 1, x1 + 1)
+    # name: (lines, line, span, the sides meeting it and whether it is at their far end)
+    sides = {
+        "left": (vert, x0, rows, (("top", False), ("bottom", False))),
+        "right": (vert, x1, rows, (("top", True), ("bottom", True))),
+        "top": (horiz, y0, cols, (("left", False), ("right", False))),
+        "bottom": (horiz, y1, cols, (("left", True), ("right", True))),
+    }
+    sides = {k: v for k, v in sides.items() if 0 <= v[1] < v[0].count}
+    need = INNER_EDGE_RATIO * INNER_EDGE_SIDES[len(sides)]
+    weak = [k for k, (lines, at, span, _) in sides.items() if lines.mean(at, *span) < need]
+    if not weak:
+        return True
+    if len(weak) > 1:
+        return False
+    lines, at, span, meeting = sides[weak[0]]
+    if lines.mean(at, *span) < INNER_WEAK_SIDE * need:
+        return False
+    drops = [sides[m][0].drop(sides[m][1], *sides[m][2], at_end) for m, at_end in meeting if m in sides]
+    return bool(drops) and min(drops) >= need
+
+
+def _symmetric_edges(edges: np.ndarray, n: int) -> tuple[int, int] | None:
+    """The band [a, b) between the strongest pair of persistent edges symmetric about the centre, if any.
+
+    `edges[k]` is the edge between rows (columns) k and k + 1, so a band
+    starting at a has its top edge at a - 1 and, centred, its bottom edge
+    near n - a - 1 (two either way for rounding).
+    """
+    typical = float(np.median(edges)) + 0.5
+    best, found = SYMMETRIC_EDGE_RATIO, None
+    for top in range(int(SYMMETRIC_SEARCH[0] * n), int(SYMMETRIC_SEARCH[1] * n)):
+        a = top + 1
+        mirror = n - a - 1
+        for bottom in range(max(0, mirror - 2), min(len(edges), mirror + 3)):
+            if bottom + 1 - a < SYMMETRIC_MIN_BAND * n:
+                continue
+            strength = min(float(edges[top]), float(edges[bottom])) / typical
+            if strength >= best:
+                best, found = strength, (a, bottom + 1)
+    return found
+
+
+def _snap(band: tuple[int, int], edges: np.ndarray, n: int) -> tuple[int, int]:
+    """Move each end of a band onto the sharp, persistent edge near it, if there is one.
+
+    Blurred padding fades into the footage, so the energy profile places the
+    band's ends loosely; the boundary itself is a straight edge in every frame.
+    """
+    a, b = band
+    if a == 0 and b >= n:
+        return a, b
+    typical = float(np.median(edges)) + 1e-3
+    reach = max(2, int(SNAP_REACH * n))
+    out = []
+    for end in (a, b - 1):
+        if end <= 0 or end >= n - 1:
+            out.append(end)
+            continue
+        lo, hi = max(0, end - reach), min(len(edges), end + reach + 1)
+        k = lo + int(np.argmax(edges[lo:hi]))
+        out.append(k + 1 if edges[k] > SNAP_EDGE_RATIO * typical else end)
+    return out[0], max(out[0] + 2, out[1] if out[1] != b - 1 else b)
+
+
+def _centred(a: int, b: int, n: int) -> tuple[int, int]:
+    half = max(n / 2 - a, b - n / 2)
+    return max(0, int(round(n / 2 - half))), min(n, int(round(n / 2 + half)))
