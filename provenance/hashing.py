@@ -168,6 +168,9 @@ def apply_op(low: np.ndarray, op: int) -> np.ndarray:
 _PACK_SHIFTS = np.arange(HASH_BITS - 1, -1, -1, dtype=np.uint64)
 #: Relative size below which a coefficient's difference from the median is round-off.
 TIE_TOLERANCE = 1e-9
+#: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`); the
+#: hash's definition (`HASH_BITS`, `DCT_SIZE`, `LOW`) and the stored crops (`CENTRE_KEEP`) are not thresholds.
+THRESHOLDS: dict[str, float] = {"min_frame_std": MIN_FRAME_STD, "tie_tolerance": TIE_TOLERANCE}
 
 
 def low_frequencies(squares: np.ndarray) -> np.ndarray:

@@ -37,6 +37,7 @@ from .summary import (
     diagnosis_of,
     evidence_text,
     findings_of,
+    headline_thresholds,
     text_of,
     verdict_label,
     verdict_tone,
@@ -524,11 +525,9 @@ def _extra_sections(r: Report) -> str:
 
 def _footer(r: Report) -> str:
     tool = r.tool
-    thresholds = tool.get("thresholds", {})
-    rows = "".join(
-        f'<tr><th scope="row">{e(k, 60)}</th><td>{e(v, 60)}</td></tr>'
-        for k, v in sorted(thresholds.items() if isinstance(thresholds, dict) else ())
-    )
+    headline, by_stage = headline_thresholds(tool)
+    rows = "".join(f'<tr><th scope="row">{e(k, 60)}</th><td>{e(v, 60)}</td></tr>' for k, v in headline)
+    more = f"<p>{by_stage} more thresholds, by stage, in the JSON report.</p>" if by_stage else ""
     idx = r.index
     return (
         '<footer id="reproducibility"><h2>Reproducibility</h2><dl class="facts">'
@@ -541,7 +540,7 @@ def _footer(r: Report) -> str:
         f"{e(idx.get('references', '?'), 20)} references, {e(idx.get('hashes', '?'), 20)} hashes, "
         f"schema {e(idx.get('schema_version', '?'), 10)}</dd>"
         f"<dt>Created</dt><dd>{e(r.created_at, 40)}</dd>"
-        "</dl>" + (f"<p>Thresholds</p><table><tbody>{rows}</tbody></table>" if rows else "") + "</footer>"
+        "</dl>" + (f"<p>Thresholds</p><table><tbody>{rows}</tbody></table>" if rows else "") + more + "</footer>"
     )
 
 
