@@ -1,4 +1,4 @@
-"""Stage 6b, diagnose: how a matched copy differs from its reference.
+"""Stage diagnose: how a matched copy differs from its reference.
 
 A wrong diagnosis in a published fact-check is worse than none: each code
 (`AlterationCode`) needs clear evidence, and comes with it as a typed dict.

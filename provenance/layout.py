@@ -1,4 +1,4 @@
-"""Stage 4b, layout: where the footage sits in the frame.
+"""Stage layout: where the footage sits in the frame.
 
 A re-post often shows the footage smaller than its frame: inside padding
 (black bars, a letterbox, a blurred copy of itself behind a vertical

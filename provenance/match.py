@@ -1,4 +1,4 @@
-"""Stage 6, match: from frame-level hash hits to clip-level segments (alignment only).
+"""Stage match: from frame-level hash hits to clip-level segments (alignment only).
 
 A match is a segment, not a bag of frames: query span <-> reference span with
 an offset and a speed. Three steps:

@@ -1,4 +1,4 @@
-"""Stage 7, metadata: rules over what a file says about itself, each yielding a `Finding`.
+"""Stage metadata: rules over what a file says about itself, each yielding a `Finding`.
 
 A finding has a code (docs/findings.md lists every one), a severity
 (``info``: a fact worth showing; ``notice``: a sign of processing that is

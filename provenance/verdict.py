@@ -1,4 +1,4 @@
-"""Stage 9, verdict: one plain code from the matches, the findings and the claim, never more than they show.
+"""Stage verdict: one plain code from the matches, the findings and the claim, never more than they show.
 
 The stage owns the `Verdict` record the report carries and `decide`, which
 makes it. Codes (`VerdictCode`), strongest evidence first (docs/verdicts.md):

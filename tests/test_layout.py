@@ -1,4 +1,4 @@
-"""Stage 4b, layout: content boxes of reframed clips, inner rectangles of pictures in pictures, edge statistics."""
+"""Stage layout: content boxes of reframed clips, inner rectangles of pictures in pictures, edge statistics."""
 
 from __future__ import annotations
 

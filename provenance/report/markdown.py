@@ -1,4 +1,4 @@
-"""Stage 10, report: Markdown for a CMS or a newsroom ticket.
+"""Stage report: Markdown for a CMS or a newsroom ticket.
 
 The same content as the HTML report, in the same order (verdict and evidence
 first, then the claim against the evidence, each match with its aligned

@@ -1,4 +1,4 @@
-"""Stage 10, report: what the human-facing renderers derive from a `Report`.
+"""Stage report: what the human-facing renderers derive from a `Report`.
 
 HTML, Markdown and ClaimReview say the same things, so they read them here:
 the claim and metadata findings (present only once the claims stage has run,
