@@ -9,6 +9,7 @@ Which modules start processes or load PyAV is checked in tests/test_tools.py.
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import re
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "provenance"
 DESIGN = ROOT / "docs" / "design.md"
 REPORT_DOC = ROOT / "docs" / "report.md"
+TUNING = ROOT / "docs" / "tuning.md"
 SOURCES = sorted(p.relative_to(ROOT).as_posix() for p in PACKAGE.rglob("*.py"))
 
 #: Longest comment a module-level constant may carry (DESIGN.md, "Comments and tuning history").
@@ -109,6 +111,15 @@ def test_every_public_constant_has_a_comment() -> None:
                 bare.append(f"{source}:{node.lineno} {', '.join(names)}")
             previous_end, previous_commented = node.end_lineno or node.lineno, commented
     assert not bare, bare
+
+
+def test_every_tuning_section_names_a_constant_of_its_module() -> None:
+    # docs/tuning.md: "### NAME (module.py)" per constant; a moved or renamed constant takes its section along.
+    sections = re.findall(r"^### ([A-Z][A-Z0-9_]*) \(([a-z0-9_/]+)\.py\)$", TUNING.read_text(encoding="utf-8"), re.M)
+    assert len(sections) >= 40
+    for name, module in sections:
+        dotted = "provenance." + module.removesuffix("/__init__").replace("/", ".")
+        assert hasattr(importlib.import_module(dotted), name), f"docs/tuning.md: {name} is not in {dotted}"
 
 
 # -- thresholds in the report --------------------------------------------------------
