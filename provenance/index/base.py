@@ -17,12 +17,13 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
 from ..errors import NotFoundError
 from ..hashing import FrameHashes, hamming
+from .claims import Claim, ClaimOwner
 
 #: Number of 16-bit chunks a 64-bit hash is split into for candidate lookup.
 CHUNKS = 4
@@ -243,11 +244,9 @@ def schema_problem(found: Any) -> IntegrityProblem:
 
 
 class Index(abc.ABC):
-    """A reference index. Backends set `NAME` and the URL schemes they accept."""
+    """A reference index: `NAME` is its backend, `url` what messages and reports show of where it is."""
 
-    NAME: ClassVar[str]
-    SCHEMES: ClassVar[tuple[str, ...]]
-
+    NAME: str
     url: str
 
     @abc.abstractmethod
@@ -331,6 +330,27 @@ class Index(abc.ABC):
         return IntegrityReport(
             self.NAME, self.url, version, len(refs), total, ("schema_version", "hash_counts"), tuple(problems)
         )
+
+    @abc.abstractmethod
+    def claim(self, sha256: str, owner: ClaimOwner, ttl_s: float) -> Claim | None:
+        """Claim a file by its SHA-256 before decoding it (see `claims`), taking over a stale claim.
+
+        Returns:
+            None when `owner` now holds the claim (for `ttl_s` seconds unless
+            refreshed); else the live claim of the writer that holds it.
+        """
+
+    @abc.abstractmethod
+    def release_claim(self, sha256: str, owner: ClaimOwner) -> None:
+        """Give up `owner`'s claim on one file (no-op when it holds none)."""
+
+    @abc.abstractmethod
+    def release_claims(self, owner: ClaimOwner) -> None:
+        """Give up every claim `owner` holds."""
+
+    @abc.abstractmethod
+    def refresh_claims(self, owner: ClaimOwner, ttl_s: float) -> None:
+        """The heartbeat: `owner`'s claims live `ttl_s` seconds from now."""
 
     @abc.abstractmethod
     def close(self) -> None:
