@@ -335,8 +335,9 @@ def add_file(path: Path, index: Index, *, source: SourceFacts = SourceFacts()) -
 
 # -- worker processes ------------------------------------------------------------
 
-#: Seconds between looks at files another writer is adding (only while places are free):
-#: a few statements per look, against at most this much idle time once the writer is done.
+#: Seconds between looks at files another writer is adding, while this batch has a free place:
+#: each look costs a few statements; a file stored meanwhile is seen at most this late.
+#: Chosen, not measured: a short clip takes a worker about 0.3 s (docs/scale.md).
 CLAIM_POLL_S = 0.5
 
 _worker_source = SourceFacts()

@@ -18,7 +18,7 @@ the machine was.
 
     python bench/scale/ingest_pair.py --repeat 3 --out bench/scale/ingest_pair.json
     python bench/scale/ingest_pair.py --postgres postgresql://postgres@127.0.0.1:55432/postgres
-    python bench/scale/ingest_pair.py --code /path/to/another/checkout   # the same runs with its code
+    python bench/scale/ingest_pair.py --code . /path/to/another/checkout   # both, in turn
 """
 
 from __future__ import annotations
@@ -240,7 +240,13 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--postgres", metavar="URL", help="a server where this may create and drop databases")
     ap.add_argument("--out", type=Path, help="append the rows to this JSON file")
-    ap.add_argument("--code", type=Path, default=ROOT, help="the checkout whose provenance runs (to compare commits)")
+    ap.add_argument(
+        "--code",
+        type=Path,
+        nargs="+",
+        default=[ROOT],
+        help="checkouts whose provenance runs, in turn (to compare commits)",
+    )
     args = ap.parse_args()
     files = clips()
     rows = []
@@ -249,13 +255,15 @@ def main() -> None:
         everything = _folder(root, "all", files)
         a, b = _folder(root, "a", files[:20]), _folder(root, "b", files[10:])
         for _ in range(args.repeat):
-            for kind, folders in (("one", [everything]), ("pair", [a, b])):
-                row = run(kind, folders, args.jobs, args.postgres, args.code.resolve())
-                print(json.dumps(row), flush=True)
-                rows.append(row)
-    for kind in ("one", "pair"):
-        rates = [r["realtime_x_wall"] for r in rows if r["run"] == kind]
-        print(f"{kind}: median {statistics.median(rates)}x real time (wall), runs {rates}", file=sys.stderr)
+            for code in args.code:
+                for kind, folders in (("one", [everything]), ("pair", [a, b])):
+                    row = run(kind, folders, args.jobs, args.postgres, code.resolve())
+                    print(json.dumps(row), flush=True)
+                    rows.append(row)
+    for code in sorted({r["code"] for r in rows}):
+        for kind in ("one", "pair"):
+            rates = [r["realtime_x_wall"] for r in rows if r["run"] == kind and r["code"] == code]
+            print(f"{code} {kind}: median {statistics.median(rates)}x real time (wall), runs {rates}", file=sys.stderr)
     if args.out:
         old = json.loads(args.out.read_text()) if args.out.exists() else []
         args.out.write_text(json.dumps(old + rows, indent=1) + "\n")

@@ -25,8 +25,11 @@ from ..errors import NotFoundError
 from ..hashing import FrameHashes, hamming
 from .claims import Claim, ClaimOwner
 
-#: Number of 16-bit chunks a 64-bit hash is split into for candidate lookup.
+#: Chunks a 64-bit hash is split into for lookup: any stored hash within CHUNKS - 1 bits shares
+#: a whole chunk with the query (pigeonhole; Norouzi et al. 2012). 4 x 16 bits: each chunk
+#: value selects ~N/65,536 rows (docs/scale.md); more chunks would mean more, wider probes.
 CHUNKS = 4
+#: Bits per chunk: 64 / `CHUNKS`.
 CHUNK_BITS = 16
 #: Schema version written into every index; an index with a newer one is refused.
 #: 2: SQLite chunk indexes cover a packed record of each stored frame (`rec`).

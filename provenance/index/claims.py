@@ -28,10 +28,12 @@ from ..errors import ProvenanceError
 if TYPE_CHECKING:
     from .base import Index
 
-#: Seconds a claim lives without a heartbeat; then any writer may take it over.
-#: Range: several heartbeats plus the longest wait for the database's write lock.
+#: Seconds a claim lives without a heartbeat; then any writer may take it over. Longer than a few
+#: heartbeats plus SQLite's 60 s busy wait; shorter means a crashed writer elsewhere blocks its
+#: files less long. Chosen, not measured (a dead writer on the same host is seen at once).
 CLAIM_TTL_S = 120.0
-#: Seconds between heartbeats of a writer's claims (a quarter of `CLAIM_TTL_S`).
+#: Seconds between heartbeats of a writer's claims: a quarter of `CLAIM_TTL_S`, so three may
+#: fail or wait before a live writer's claims expire.
 CLAIM_REFRESH_S = CLAIM_TTL_S / 4
 
 

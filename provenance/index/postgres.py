@@ -33,11 +33,12 @@ from ..errors import IndexUnavailableError
 from .base import CHUNK_BITS, CHUNKS, IntegrityProblem, chunks_of, to_signed, to_unsigned
 from .sql import Dialect, FanOut, HashRows
 
-#: Seconds to wait for the server when connecting.
+#: Seconds to wait for the server when connecting: a reachable server answers in milliseconds,
+#: so this only bounds how long a command against a dead host takes to say so (exit 3).
 CONNECT_TIMEOUT_S = 10
-#: Connections a lookup spreads its chunk probes over (opened on the first lookup, so `index add`
-#: never holds them): one server process each, so on 2 cores a 30 s clip's lookup takes about
-#: half the wall time (docs/scale.md). Count them in ``max_connections``.
+#: Connections a lookup spreads its four chunk probes over, one server process each (opened on
+#: the first lookup; count them in ``max_connections``). 1-4; 2 for this project's 2 cores,
+#: where it halves a lookup's wall time (docs/tuning.md).
 LOOKUP_CONNECTIONS = 2
 #: Key of the transaction-level advisory lock that serialises schema creation between processes.
 SCHEMA_LOCK_KEY = 0x70726F76  # "prov"

@@ -93,10 +93,13 @@ CLAIMS_TABLE = """CREATE TABLE IF NOT EXISTS claims (
         claimed_at {real} NOT NULL,
         expires_at {real} NOT NULL
     )"""
+#: The columns of `claims`, in the order `Claim` takes them.
 CLAIM_COLUMNS = "sha256, owner, host, pid, claimed_at, expires_at"
-#: Tries of one `claim` against writers releasing or taking the same claim meanwhile (each try is a few statements).
+#: Tries of one `claim` while other writers release or take over the same claim between its
+#: statements: each try ends in a decision unless it lost such a race, so a few are plenty.
 CLAIM_ATTEMPTS = 3
 
+#: A reference row, skipped when its file is stored already (the sha256 unique constraint).
 _REF_INSERT = (
     "INSERT INTO refs(sha256, path, kind, duration_s, width, height, fps, size_bytes, sample_fps, frames, "
     "added_at, source_url, publisher, title, first_seen, licence, notes, facts) "

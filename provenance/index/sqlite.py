@@ -33,15 +33,17 @@ from ..hashing import hamming
 from .base import CHUNK_BITS, CHUNKS, SCHEMA_VERSION, IntegrityProblem, chunks_of, to_unsigned
 from .sql import Dialect, FanOut, HashRows
 
-#: Seconds a writer waits for another writer's transaction before giving up.
+#: Seconds a writer waits for another writer's transaction before giving up (exit 3). Must exceed
+#: the longest single write: a 4-hour reference (115 k rows) took 2.8-4.7 s (docs/tuning.md).
 BUSY_TIMEOUT_S = 60.0
 #: A stored frame as packed in `rec`: hash, reference id, time (ms), variant; 17 bytes.
 REC_DTYPE = np.dtype([("h", ">u8"), ("ref", ">u4"), ("t", ">i4"), ("v", "i1")])
-#: Most chunk keys bound in one lookup statement (SQLite's variable limit is 32766).
+#: Most chunk keys bound in one lookup statement: under the 999 variables of SQLite builds before
+#: 3.32 (newer ones allow 32766); a 30 s clip's lookup binds ~200 keys per chunk.
 KEYS_PER_STATEMENT = 900
-#: Connections (one thread each) that read the chunk indexes at once during a lookup: sqlite3
-#: lets go of the GIL while SQLite works, so on 2 cores the four chunk scans take about half
-#: the wall time (docs/scale.md). One per usable core, at most one per chunk.
+#: Connections (one thread each) that read the chunk indexes at once during a lookup: one per
+#: usable core, 1 to `CHUNKS`. sqlite3 lets go of the GIL while SQLite works, so the four chunk
+#: scans run side by side (docs/tuning.md).
 LOOKUP_THREADS = max(1, min(CHUNKS, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
 
 
