@@ -28,11 +28,16 @@ import pytest
 from click.testing import CliRunner
 from conftest import lavfi_clip
 
-from provenance.cli import main
-from provenance.index import ClaimOwner, open_index
-from provenance.index.sqlite import path_from_url
-from provenance.ingest import IngestItem, add_paths, prepare_file, sha256_of
-from provenance.progress import IngestProgress
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.scale.ingest_pair import probe_counter  # noqa: E402
+from provenance.cli import main  # noqa: E402
+from provenance.index import ClaimOwner, open_index  # noqa: E402
+from provenance.index.sqlite import path_from_url  # noqa: E402
+from provenance.ingest import IngestItem, add_paths, prepare_file, sha256_of  # noqa: E402
+from provenance.progress import IngestProgress  # noqa: E402
 
 CLIPS = 6
 
@@ -98,23 +103,6 @@ def test_concurrent_writers_add_every_file_once(index_url: str, clip_folder: Pat
     assert sorted(shas) == sorted(_expected(clip_folder))
 
 
-def _probe_logger(folder: Path) -> tuple[Path, Path]:
-    """An ffprobe that notes each media file it is asked about (one line per probe), then runs the real one.
-
-    Returns:
-        (the wrapper for ``PROVENANCE_FFPROBE``, the log).
-    """
-    real = shutil.which("ffprobe")
-    assert real is not None
-    log = folder / "probed.log"
-    wrapper = folder / "ffprobe"
-    wrapper.write_text(
-        f'#!/bin/sh\nfor a in "$@"; do case "$a" in *.mp4) echo "$a" >> "{log}";; esac; done\nexec "{real}" "$@"\n'
-    )
-    wrapper.chmod(0o755)
-    return wrapper, log
-
-
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_two_writers_over_overlapping_folders_decode_each_file_once(
     index_url: str, clip_folder: Path, tmp_path: Path, jobs: str
@@ -126,7 +114,7 @@ def test_two_writers_over_overlapping_folders_decode_each_file_once(
         folder.mkdir()
         for n in names:
             shutil.copy(clip_folder / f"clip{n:02d}.mp4", folder / f"clip{n:02d}.mp4")
-    wrapper, log = _probe_logger(tmp_path)
+    wrapper, log = probe_counter(tmp_path)
     env = {**_env(), "PROVENANCE_FFPROBE": str(wrapper)}
     procs = [
         subprocess.Popen(

@@ -40,6 +40,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.scale.ingest_rate import rates  # noqa: E402
+
 ITEMS = [ROOT / "bench" / "data" / "items", Path("/work/main/bench/data/items")]
 WORK = Path("/tmp/provenance-scale-pair")
 CLIPS = 30
@@ -107,8 +110,14 @@ def _folder(root: Path, name: str, files: list[Path]) -> Path:
     return folder
 
 
-def _probe_counter(root: Path) -> tuple[Path, Path]:
-    """An ffprobe wrapper that notes each media file it is asked about, and its log."""
+def probe_counter(root: Path) -> tuple[Path, Path]:
+    """An ffprobe that notes each media file it is asked about (a line per probe), then runs the real one.
+
+    A probe opens each file that is about to be decoded, so the log counts decodes.
+
+    Returns:
+        (the wrapper, for ``PROVENANCE_FFPROBE``; its log).
+    """
     real = shutil.which("ffprobe")
     if real is None:
         sys.exit("ffprobe not found")
@@ -158,13 +167,15 @@ def run(kind: str, folders: list[Path], jobs: int, postgres: str | None, code: P
         root = Path(tmp)
         url, drop = _fresh_index(root, postgres)
         try:
-            env = {**os.environ, "PYTHONPATH": str(code)}
+            # -P: the checkout on PYTHONPATH, not the current folder, provides provenance.
+            env = {**os.environ, "PYTHONPATH": str(code), "PYTHONDONTWRITEBYTECODE": "1"}
             env.pop("PROVENANCE_DEBUG", None)
-            wrapper, log = _probe_counter(root)
+            wrapper, log = probe_counter(root)
             env["PROVENANCE_FFPROBE"] = str(wrapper)
             subprocess.run(
                 [
                     sys.executable,
+                    "-P",
                     "-c",
                     f"from provenance.index import open_index; open_index({url!r}, create=True).close()",
                 ],
@@ -178,6 +189,7 @@ def run(kind: str, folders: list[Path], jobs: int, postgres: str | None, code: P
                 subprocess.Popen(
                     [
                         sys.executable,
+                        "-P",
                         "-m",
                         "provenance",
                         "index",
@@ -210,7 +222,6 @@ def run(kind: str, folders: list[Path], jobs: int, postgres: str | None, code: P
         finally:
             drop()
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    cores = len(os.sched_getaffinity(0))
     return {
         "run": kind,
         "code": _commit(code),
@@ -224,13 +235,7 @@ def run(kind: str, folders: list[Path], jobs: int, postgres: str | None, code: P
         "stored": refs,
         "stored_once": refs == distinct == CLIPS,
         "probed": probed,
-        "footage_s": round(footage, 1),
-        "wall_s": round(wall, 2),
-        "cpu_s": round(cpu, 1),
-        "realtime_x_wall": round(footage / wall, 1),
-        "realtime_x_idle_machine": round(footage / cpu * cores, 1),
-        "cores": cores,
-        "load_average_at_start": [round(x, 1) for x in load],
+        **rates(footage, wall, cpu, load),
     }
 
 

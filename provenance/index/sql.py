@@ -112,6 +112,16 @@ _R = TypeVar("_R")
 FanOut = Callable[[list[Any], Callable[[Any, list[Any]], list[Any]]], list[Any]]
 
 
+class ColumnTypes(NamedTuple):
+    """How a dialect spells the column types of `SCHEMA`, and the columns only its `hashes` has."""
+
+    key: str  # refs.id: a 64-bit primary key numbered by the database
+    real: str  # a double
+    int64: str
+    int8: str  # hashes.variant, a small integer
+    record: str  # DDL of extra `hashes` columns, starting with a comma ("" for none)
+
+
 class HashRows(NamedTuple):
     """A reference's frame hashes as the columns of `hashes` (one entry per stored frame)."""
 
@@ -142,7 +152,7 @@ class Dialect(abc.ABC):
     #: The driver's bound-parameter mark; SQL here is written with ``?``.
     MARK: ClassVar[str]
     #: Column types and the extra `hashes` columns filled into `SCHEMA`.
-    TYPES: ClassVar[dict[str, str]]
+    TYPES: ClassVar[ColumnTypes]
     #: The column each chunk index covers besides its chunk.
     CHUNK_COVER: ClassVar[str]
     #: SQL listing the tables where the index lives.
@@ -170,7 +180,8 @@ class Dialect(abc.ABC):
     @classmethod
     def schema(cls) -> list[str]:
         """Every statement that creates an empty index, tables first, chunk indexes and claims last."""
-        return [s.format(**cls.TYPES) for s in SCHEMA] + cls.chunk_indexes() + [CLAIMS_TABLE.format(**cls.TYPES)]
+        types = cls.TYPES._asdict()
+        return [s.format(**types) for s in SCHEMA] + cls.chunk_indexes() + [CLAIMS_TABLE.format(**types)]
 
     @classmethod
     def chunk_indexes(cls) -> list[str]:
@@ -622,7 +633,7 @@ class SqlIndex(Index):
             conn = self.dialect.connect(shared=True)
             try:
                 with self.dialect.transaction(conn, schema=True):
-                    conn.execute(CLAIMS_TABLE.format(**self.dialect.TYPES))
+                    conn.execute(CLAIMS_TABLE.format(**self.dialect.TYPES._asdict()))
             except BaseException:
                 conn.close()
                 raise

@@ -24,14 +24,14 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
 from ..errors import IndexUnavailableError
 from ..hashing import hamming
 from .base import CHUNK_BITS, CHUNKS, SCHEMA_VERSION, IntegrityProblem, chunks_of, to_unsigned
-from .sql import Dialect, FanOut, HashRows
+from .sql import ColumnTypes, Dialect, FanOut, HashRows
 
 #: Seconds a writer waits for another writer's transaction before giving up (exit 3). Must exceed
 #: the longest single write: a 4-hour reference (115 k rows) took 2.8-4.7 s (docs/tuning.md).
@@ -81,13 +81,7 @@ class SQLiteDialect(Dialect):
 
     NAME = "sqlite"
     MARK = "?"
-    TYPES: ClassVar[dict[str, str]] = {
-        "key": "INTEGER PRIMARY KEY",
-        "real": "REAL",
-        "int64": "INTEGER",
-        "int8": "INTEGER",
-        "record": ",\n        rec BLOB NOT NULL",
-    }
+    TYPES = ColumnTypes("INTEGER PRIMARY KEY", "REAL", "INTEGER", "INTEGER", ",\n        rec BLOB NOT NULL")
     CHUNK_COVER = "rec"
     TABLES = "SELECT name FROM sqlite_master WHERE type='table'"
     NOW = "((julianday('now') - 2440587.5) * 86400.0)"
