@@ -33,9 +33,7 @@ SOURCES = sorted(p.relative_to(ROOT).as_posix() for p in PACKAGE.rglob("*.py"))
 #: Longest comment a module-level constant may carry (DESIGN.md, "Comments and tuning history").
 MAX_COMMENT_LINES = 3
 #: Files whose constants' comments are shortened on another branch of this round, which the merge brings in.
-LONG_COMMENTS_ELSEWHERE = {
-    "provenance/index/postgres.py": "LOOKUP_CONNECTIONS and CHUNK_INDEXES (4 lines each): branch h-index rewrites index/",
-}
+LONG_COMMENTS_ELSEWHERE: dict[str, str] = {}
 #: Imports against the pipeline order that another branch of this round removes.
 IMPORTS_FIXED_ELSEWHERE = {
     ("provenance.evidence", "provenance.ingest"): "evidence.reference_state's lazy import of ingest.sha256_of: "
