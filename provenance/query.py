@@ -1,0 +1,306 @@
+"""Stage query: one `Query` record per input, built once and used by `check` and `index add` alike.
+
+A clip becomes a query by one path: its SHA-256, its probe facts, its
+samples, its layout (for a query) and its frame hashes with their variants.
+`build_query` walks it once; `provenance.check` then matches, diagnoses and
+reports over the record, and ``index add`` stores a reference's hashes from
+the same record::
+
+    >>> query = build_query("samples/viral.mp4", role=Role.QUERY, decoder=choose_decoder())
+    >>> query.facts.kind, len(query.frames), query.informative_frames, query.layout.content_box
+    ('video', 29, 29, None)
+    >>> ref = build_query("samples/refs/tree_window.mp4", role=Role.REFERENCE)
+    >>> ref.frames.fps, sorted(set(ref.hashes.variants.tolist()))
+    (2.0, [0, 16, 24, 32])
+
+The two roles differ in how densely and how carefully the file is decoded
+and in what is hashed: a query at `QUERY_FPS` with every query variant
+(`hashing.hash_query`) over its layout, a reference at `REF_FPS` with the
+reference variants (`hashing.hash_reference`). What only a report records
+(content credentials, ffmpeg's version, the decoder's name) is read for
+queries alone. The channels still to come (sound, on-screen text, local
+features) have their fields here, None until their stages exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from . import tools
+from .c2pa import ContentCredentials, read_content_credentials
+from .decode import Decoder, Decoding, Frames, Plan, Unprobed, choose_decoder, still_frames
+from .errors import BadInputError, ProcessingError
+from .hashing import VARIANT_FULL, FrameHashes, hash_query, hash_reference
+from .layout import Layout, find_layout
+from .probe import MediaFacts, image_format, probe
+
+#: Frames per second sampled from a query clip: dense enough for a 3 s clip
+#: and so that every reference frame (sampled at REF_FPS) has a query frame
+#: within 1/8 s of it.
+QUERY_FPS = 4.0
+#: How queries are decoded: every sample the frame a full decode gives (no frame dropped; the
+#: libav worker skips only unreferenced frames that are no sample), deblocking skipped only on
+#: unreferenced frames, one thread. Measured in docs/tuning.md.
+QUERY_DECODING = Decoding(threads=1, skip_loop_filter="noref", skip_unsampled=True)
+#: Most seconds of a query examined, the rest reported as not examined: query hashing holds
+#: each sample several times over (content box, six orientations), so memory bounds it
+#: (docs/tuning.md).
+MAX_QUERY_DURATION_S = 1800.0
+#: Frames per second sampled from references. Queries are sampled denser
+#: (`QUERY_FPS`), so each reference frame has a query frame within 1/8 s.
+REF_FPS = 2.0
+#: How references are decoded: unreferenced frames dropped (``-skip_frame noref``), deblocking
+#: skipped, one thread per decoder (ingest runs one per core): 37% of the CPU of a dense decode,
+#: 95% of hashes within 2 bits, the benchmark's matching table unchanged (docs/tuning.md).
+REF_DECODING = Decoding(skip_frame="noref", threads=1, skip_loop_filter="all")
+
+
+class Role(StrEnum):
+    """What an input is built for: a clip to check, or footage to index."""
+
+    #: Checked against the index: sampled at `QUERY_FPS`, its layout found, every query variant hashed.
+    QUERY = "query"
+    #: Added to the index: sampled at `REF_FPS`, the reference variants hashed.
+    REFERENCE = "reference"
+
+
+@dataclass(frozen=True)
+class Query:
+    """One input as every later stage sees it, built once by `build_query`.
+
+    `credentials`, `ffmpeg_version` and `decoder` are what a report records
+    beside the evidence; they are read for a query and None for a reference.
+    `layout` is None for a reference (references are hashed whole and by
+    centred crops). `warnings` are the input's own: the decoder's, tags cut
+    at their limit, frames too flat to compare. `sound`, `text` and
+    `features` are the channels of stages still to come, None until then.
+    """
+
+    path: Path
+    role: Role
+    sha256: str
+    facts: MediaFacts
+    frames: Frames
+    hashes: FrameHashes
+    layout: Layout | None = None
+    credentials: ContentCredentials | None = None
+    ffmpeg_version: str | None = None
+    decoder: str | None = None
+    warnings: tuple[str, ...] = ()
+    #: The sound track's fingerprints over time (the audio stage).
+    sound: object | None = None
+    #: Words burned into the picture, with times and boxes (the text stage).
+    text: object | None = None
+    #: Local descriptors of keyframes (the features stage).
+    features: object | None = None
+
+    @property
+    def is_image(self) -> bool:
+        """Whether the input is a still image (one frame at t = 0)."""
+        return self.facts.kind == "image"
+
+    @property
+    def informative_frames(self) -> int:
+        """Samples with enough texture to be hashed (`hashing.MIN_FRAME_STD`)."""
+        return len(self.hashes.select(VARIANT_FULL))
+
+    @property
+    def flat_frames(self) -> int:
+        """Samples too flat (black, blank) to be hashed or compared."""
+        return len(self.frames) - self.informative_frames
+
+    @property
+    def unreadable(self) -> tuple[tuple[float, float], ...]:
+        """(start_s, end_s) spans of the input that could not be decoded."""
+        return self.frames.unreadable
+
+
+def sha256_of(path: Path | str) -> str:
+    """SHA-256 of a file's bytes, hex.
+
+    Args:
+        path: a local file.
+
+    Returns:
+        The digest as 64 hex digits.
+
+    Raises:
+        BadInputError: the path is not a regular file (reading a named pipe would block for ever).
+        OSError: the file cannot be read.
+    """
+    digest = hashlib.sha256()
+    # O_NONBLOCK: opening a named pipe must not wait for a writer that never comes.
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise BadInputError(f"{path}: not a regular file (a pipe, socket or device); give a downloaded media file")
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def plan_for(role: Role | str, *, keyframes: int | None = None) -> Plan:
+    """How an input of `role` is sampled.
+
+    Args:
+        role: `Role.QUERY` or `Role.REFERENCE`.
+        keyframes: for a query, also keep colour samples this many pixels
+            long (the report's thumbnails, `evidence.THUMB_LONG_SIDE`), so
+            the clip need not be decoded again; None keeps none.
+
+    Returns:
+        The `Plan`.
+    """
+    if Role(role) is Role.REFERENCE:
+        return Plan(REF_FPS, decoding=REF_DECODING)
+    return Plan(QUERY_FPS, decoding=QUERY_DECODING, max_duration_s=MAX_QUERY_DURATION_S, colour_long_side=keyframes)
+
+
+def build_query(
+    path: Path | str,
+    *,
+    role: Role | str,
+    decoder: Decoder | None = None,
+    keyframes: int | None = None,
+    sha256: str | None = None,
+    facts: MediaFacts | None = None,
+) -> Query:
+    """Read, sample and hash one input once, for checking or for indexing.
+
+    A query is probed with ffprobe while the decoder already samples it
+    (`_probe_while_sampling`); its SHA-256, content credentials and ffmpeg's
+    version are read on a side thread meanwhile. A reference is probed, then
+    sampled, in that order, and only its SHA-256 is read.
+
+    Args:
+        path: the clip or still image.
+        role: `Role.QUERY` or `Role.REFERENCE` (or their values).
+        decoder: samples the file; `provenance.decode.choose_decoder`'s when
+            None (for a reference, chosen only when the file is a video).
+        keyframes: for a query, the long side of colour samples to keep for
+            the report's thumbnails (`plan_for`); None keeps none.
+        sha256: the file's SHA-256 when the caller has read it already
+            (ingest reads it first to skip a file already indexed).
+        facts: the file's probe result when the caller has it (then the file
+            is not probed again).
+
+    Returns:
+        The `Query`.
+
+    Raises:
+        BadInputError: the file cannot be read, probed or decoded at all.
+        ProcessingError: the decoder failed or exceeded its time limit.
+        ToolMissingError: ffmpeg/ffprobe are missing.
+    """
+    path = Path(path)
+    role = Role(role)
+    plan = plan_for(role, keyframes=keyframes)
+    if role is Role.REFERENCE:
+        sha = sha256 if sha256 is not None else sha256_of(path)
+        facts = facts or probe(path)
+        sampled = _sample(path, plan, facts, decoder)
+        return _query(path, role, sha, facts, sampled, hash_reference(sampled.times, sampled.images))
+    decoder = decoder or choose_decoder()
+    # The file's digest, its content credentials and ffmpeg's version are read
+    # while the clip decodes (all three wait on I/O or a subprocess).
+    with ThreadPoolExecutor(max_workers=1) as side:
+        if facts is None:
+            facts, early = _probe_while_sampling(path, side, decoder, plan)
+        else:
+            early = None
+        sha_job: Future[str] | None = side.submit(sha256_of, path) if sha256 is None else None
+        credentials_job = side.submit(read_content_credentials, path)
+        version_job = side.submit(tools.ffmpeg_version)
+        sampled = early if early is not None else decoder.sample(path, plan, facts)
+        layout = find_layout(sampled.images)
+        hashes = hash_query(sampled.times, sampled.images, layout.content_box, layout.inner_rect)
+        credentials = credentials_job.result()
+        sha = sha_job.result() if sha_job is not None else str(sha256)
+        return _query(
+            path,
+            role,
+            sha,
+            facts,
+            sampled,
+            hashes,
+            layout=layout,
+            credentials=credentials,
+            ffmpeg_version=version_job.result(),
+            decoder=decoder.describe(still=facts.kind == "image"),
+        )
+
+
+def _query(
+    path: Path,
+    role: Role,
+    sha: str,
+    facts: MediaFacts,
+    sampled: Frames,
+    hashes: FrameHashes,
+    *,
+    layout: Layout | None = None,
+    credentials: ContentCredentials | None = None,
+    ffmpeg_version: str | None = None,
+    decoder: str | None = None,
+) -> Query:
+    """The record, with the input's own warnings: the decoder's, tags cut, frames too flat to compare."""
+    warnings = list(sampled.warnings) + [f"tag {t} was longer than the limit and was cut" for t in facts.truncated_tags]
+    flat = len(sampled) - len(hashes.select(VARIANT_FULL))
+    if flat:
+        warnings.append(f"{flat} of {len(sampled)} sampled frames were too flat (black, blank) to compare")
+    return Query(
+        path=path,
+        role=role,
+        sha256=sha,
+        facts=facts,
+        frames=sampled,
+        hashes=hashes,
+        layout=layout,
+        credentials=credentials,
+        ffmpeg_version=ffmpeg_version,
+        decoder=decoder,
+        warnings=tuple(warnings),
+    )
+
+
+def _sample(path: Path, plan: Plan, facts: MediaFacts, decoder: Decoder | None) -> Frames:
+    """`Decoder.sample`, with a decoder chosen only when a video needs one."""
+    if facts.kind == "image":
+        return still_frames(path, plan.long_side)
+    return (decoder or choose_decoder()).sample(path, plan, facts)
+
+
+def _probe_while_sampling(
+    path: Path, side: ThreadPoolExecutor, decoder: Decoder, plan: Plan
+) -> tuple[MediaFacts, Frames | None]:
+    """Probe the clip with ffprobe on `side` while the decoder samples it (`Decoder.sample_unprobed`).
+
+    Returns the facts and the samples, or None for the samples when the
+    clip is a still image, the decoder cannot sample before the probe, or it
+    read the stream differently from ffprobe (then `Decoder.sample` samples it again).
+    The probe's verdict on the file comes first: a file ffprobe refuses is
+    refused with its message whatever the worker made of it. Saves the
+    probe's time on the wall clock (~0.1 s a clip).
+    """
+    if not (decoder.can_sample_unprobed and path.is_file()) or image_format(path) is not None:
+        return probe(path), None  # (a named pipe must not be opened: probe refuses it first)
+    probe_job = side.submit(probe, path)
+    early: Unprobed | None = None
+    failed: ProcessingError | None = None
+    try:
+        early = decoder.sample_unprobed(path, plan)
+    except ProcessingError as exc:  # a time limit or a crash: the same decode would meet it again
+        failed = exc
+    except BadInputError:
+        pass  # Decoder.sample, with the probe's facts, says why in the usual words
+    facts = probe_job.result()
+    if facts.kind == "image":
+        return facts, None
+    if failed is not None:
+        raise failed
+    return facts, decoder.frames_from(early, facts) if early is not None else None
