@@ -40,20 +40,19 @@ from .hashing import VARIANT_FULL, FrameHashes, hash_query, hash_reference
 from .layout import Layout, find_layout
 from .probe import MediaFacts, image_format, probe
 
-#: Frames per second sampled from a query clip: dense enough for a 3 s clip
-#: and so that every reference frame (sampled at REF_FPS) has a query frame
-#: within 1/8 s of it.
+#: Samples a second taken from a query clip (> 0, a multiple of `REF_FPS`): every reference
+#: sample has a query sample at its own time, and a 3 s clip still gives 12 (docs/tuning.md).
 QUERY_FPS = 4.0
 #: How queries are decoded: every sample the frame a full decode gives (no frame dropped; the
 #: libav worker skips only unreferenced frames that are no sample), deblocking skipped only on
 #: unreferenced frames, one thread. Measured in docs/tuning.md.
 QUERY_DECODING = Decoding(threads=1, skip_loop_filter="noref", skip_unsampled=True)
-#: Most seconds of a query examined, the rest reported as not examined: query hashing holds
-#: each sample several times over (content box, six orientations), so memory bounds it
-#: (docs/tuning.md).
+#: Most seconds of a query examined (> 0), the rest reported as not examined: query hashing holds
+#: every sample several times over (content box, six orientations), about 350 kB per sample
+#: here, so 30 min is ~2.5 GB (docs/tuning.md).
 MAX_QUERY_DURATION_S = 1800.0
-#: Frames per second sampled from references. Queries are sampled denser
-#: (`QUERY_FPS`), so each reference frame has a query frame within 1/8 s.
+#: Samples a second taken from a reference (> 0, `QUERY_FPS` a multiple of it): what the index
+#: stores per second of footage, four variants each (docs/tuning.md).
 REF_FPS = 2.0
 #: How references are decoded: unreferenced frames dropped (``-skip_frame noref``), deblocking
 #: skipped, one thread per decoder (ingest runs one per core): 37% of the CPU of a dense decode,
