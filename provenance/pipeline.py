@@ -1,10 +1,14 @@
-"""The one-call pipeline: build the query, match, diagnose, show, decide, report.
+"""Stage pipeline: `check()`, a short sequence of stage calls over one `Query`.
 
->>> from provenance import check
->>> claim = build_claim(file="samples/claim.yml")      # provenance.claims
->>> report = check("samples/viral.mp4", index="sqlite:///samples.sqlite", claim=claim)
->>> report.verdict.code, [f.code for f in report.findings][:2]
-('footage_predates_claim', ['reencoded_by_ffmpeg', 'metadata_stripped'])
+Build the query (`query.build_query`: facts, samples, layout, hashes, read
+once), match its hashes against the index, diagnose each segment, show the
+evidence frames, inspect the metadata, decide the verdict, write the report::
+
+    >>> from provenance import check
+    >>> claim = build_claim(file="samples/claim.yml")      # provenance.claims
+    >>> report = check("samples/viral.mp4", index="sqlite:///samples.sqlite", claim=claim)
+    >>> report.verdict.code, [f.code for f in report.findings][:2]
+    ('footage_predates_claim', ['reencoded_by_ffmpeg', 'metadata_stripped'])
 """
 
 from __future__ import annotations

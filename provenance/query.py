@@ -7,8 +7,10 @@ reports over the record, and ``index add`` stores a reference's hashes from
 the same record::
 
     >>> query = build_query("samples/viral.mp4", role=Role.QUERY, decoder=choose_decoder())
-    >>> query.facts.kind, len(query.frames), query.informative_frames, query.layout.content_box
-    ('video', 29, 29, None)
+    >>> query.facts.kind, len(query.frames), query.informative_frames, query.sha256[:12]
+    ('video', 28, 28, '78ff9449fbde')
+    >>> [round(x, 2) for x in query.layout.content_box]
+    [0.11, 0.06, 0.89, 0.94]
     >>> ref = build_query("samples/refs/tree_window.mp4", role=Role.REFERENCE)
     >>> ref.frames.fps, sorted(set(ref.hashes.variants.tolist()))
     (2.0, [0, 16, 24, 32])
@@ -27,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
@@ -205,21 +208,17 @@ def build_query(
         sampled = _sample(path, plan, facts, decoder)
         return _query(path, role, sha, facts, sampled, hash_reference(sampled.times, sampled.images))
     decoder = decoder or choose_decoder()
-    # The file's digest, its content credentials and ffmpeg's version are read
-    # while the clip decodes (all three wait on I/O or a subprocess).
     with ThreadPoolExecutor(max_workers=1) as side:
+        reads = _SideReads(side, path, sha256)
         if facts is None:
-            facts, early = _probe_while_sampling(path, side, decoder, plan)
+            facts, early = _probe_while_sampling(path, side, decoder, plan, then=reads.start)
         else:
+            reads.start()
             early = None
-        sha_job: Future[str] | None = side.submit(sha256_of, path) if sha256 is None else None
-        credentials_job = side.submit(read_content_credentials, path)
-        version_job = side.submit(tools.ffmpeg_version)
         sampled = early if early is not None else decoder.sample(path, plan, facts)
         layout = find_layout(sampled.images)
         hashes = hash_query(sampled.times, sampled.images, layout.content_box, layout.inner_rect)
-        credentials = credentials_job.result()
-        sha = sha_job.result() if sha_job is not None else str(sha256)
+        credentials, sha, version = reads.results()
         return _query(
             path,
             role,
@@ -229,9 +228,37 @@ def build_query(
             hashes,
             layout=layout,
             credentials=credentials,
-            ffmpeg_version=version_job.result(),
+            ffmpeg_version=version,
             decoder=decoder.describe(still=facts.kind == "image"),
         )
+
+
+class _SideReads:
+    """A query's SHA-256, content credentials and ffmpeg's version, read on a side thread.
+
+    All three wait on I/O or a subprocess, so they run while the clip
+    decodes; they start (`start`) only once the probe has accepted the file.
+    """
+
+    def __init__(self, side: ThreadPoolExecutor, path: Path, sha256: str | None) -> None:
+        self.side, self.path, self.sha256 = side, path, sha256
+        self.jobs: tuple[Future[str] | None, Future[ContentCredentials], Future[str]] | None = None
+
+    def start(self) -> None:
+        """Queue the three reads on the side thread (a SHA-256 already known is not read again)."""
+        self.jobs = (
+            self.side.submit(sha256_of, self.path) if self.sha256 is None else None,
+            self.side.submit(read_content_credentials, self.path),
+            self.side.submit(tools.ffmpeg_version),
+        )
+
+    def results(self) -> tuple[ContentCredentials, str, str]:
+        """(credentials, SHA-256, ffmpeg's version), once read; a read's error is raised here."""
+        assert self.jobs is not None, "the side reads were never started"
+        sha_job, credentials_job, version_job = self.jobs
+        credentials = credentials_job.result()
+        sha = sha_job.result() if sha_job is not None else str(self.sha256)
+        return credentials, sha, version_job.result()
 
 
 def _query(
@@ -275,7 +302,7 @@ def _sample(path: Path, plan: Plan, facts: MediaFacts, decoder: Decoder | None) 
 
 
 def _probe_while_sampling(
-    path: Path, side: ThreadPoolExecutor, decoder: Decoder, plan: Plan
+    path: Path, side: ThreadPoolExecutor, decoder: Decoder, plan: Plan, *, then: Callable[[], None]
 ) -> tuple[MediaFacts, Frames | None]:
     """Probe the clip with ffprobe on `side` while the decoder samples it (`Decoder.sample_unprobed`).
 
@@ -283,12 +310,21 @@ def _probe_while_sampling(
     clip is a still image, the decoder cannot sample before the probe, or it
     read the stream differently from ffprobe (then `Decoder.sample` samples it again).
     The probe's verdict on the file comes first: a file ffprobe refuses is
-    refused with its message whatever the worker made of it. Saves the
-    probe's time on the wall clock (~0.1 s a clip).
+    refused with its message whatever the worker made of it, and `then` is
+    called only once the probe has accepted the file. Saves the probe's time
+    on the wall clock (~0.1 s a clip).
     """
     if not (decoder.can_sample_unprobed and path.is_file()) or image_format(path) is not None:
-        return probe(path), None  # (a named pipe must not be opened: probe refuses it first)
-    probe_job = side.submit(probe, path)
+        facts = probe(path)  # (a named pipe must not be opened: probe refuses it first)
+        then()
+        return facts, None
+
+    def probe_then() -> MediaFacts:
+        facts = probe(path)
+        then()
+        return facts
+
+    probe_job = side.submit(probe_then)
     early: Unprobed | None = None
     failed: ProcessingError | None = None
     try:
