@@ -79,9 +79,8 @@ class Query:
     `credentials`, `ffmpeg_version` and `decoder` are what a report records
     beside the evidence; they are read for a query and None for a reference.
     `layout` is None for a reference (references are hashed whole and by
-    centred crops). `warnings` are the input's own: the decoder's, tags cut
-    at their limit, frames too flat to compare. `sound`, `text` and
-    `features` are the channels of stages still to come, None until then.
+    centred crops). `sound`, `text` and `features` are the channels of
+    stages still to come, None until then.
     """
 
     path: Path
@@ -94,7 +93,6 @@ class Query:
     credentials: ContentCredentials | None = None
     ffmpeg_version: str | None = None
     decoder: str | None = None
-    warnings: tuple[str, ...] = ()
     #: The sound track's fingerprints over time (the audio stage).
     sound: object | None = None
     #: Words burned into the picture, with times and boxes (the text stage).
@@ -121,6 +119,17 @@ class Query:
     def unreadable(self) -> tuple[tuple[float, float], ...]:
         """(start_s, end_s) spans of the input that could not be decoded."""
         return self.frames.unreadable
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The input's own warnings: the decoder's, tags cut at their limit, frames too flat to compare."""
+        out = list(self.frames.warnings)
+        out += [f"tag {t} was longer than the limit and was cut" for t in self.facts.truncated_tags]
+        if self.flat_frames:
+            out.append(
+                f"{self.flat_frames} of {len(self.frames)} sampled frames were too flat (black, blank) to compare"
+            )
+        return tuple(out)
 
 
 def sha256_of(path: Path | str) -> str:
@@ -157,6 +166,9 @@ def plan_for(role: Role | str, *, keyframes: int | None = None) -> Plan:
 
     Returns:
         The `Plan`.
+
+    Raises:
+        ValueError: `role` is not a `Role`.
     """
     if Role(role) is Role.REFERENCE:
         return Plan(REF_FPS, decoding=REF_DECODING)
@@ -198,6 +210,8 @@ def build_query(
         BadInputError: the file cannot be read, probed or decoded at all.
         ProcessingError: the decoder failed or exceeded its time limit.
         ToolMissingError: ffmpeg/ffprobe are missing.
+        OSError: the file could not be read for its SHA-256 (ingest reads it first and says why).
+        ValueError: `role` is not a `Role`.
     """
     path = Path(path)
     role = Role(role)
@@ -206,7 +220,7 @@ def build_query(
         sha = sha256 if sha256 is not None else sha256_of(path)
         facts = facts or probe(path)
         sampled = _sample(path, plan, facts, decoder)
-        return _query(path, role, sha, facts, sampled, hash_reference(sampled.times, sampled.images))
+        return Query(path, role, sha, facts, sampled, hash_reference(sampled.times, sampled.images))
     decoder = decoder or choose_decoder()
     with ThreadPoolExecutor(max_workers=1) as side:
         reads = _SideReads(side, path, sha256)
@@ -219,7 +233,7 @@ def build_query(
         layout = find_layout(sampled.images)
         hashes = hash_query(sampled.times, sampled.images, layout.content_box, layout.inner_rect)
         credentials, sha, version = reads.results()
-        return _query(
+        return Query(
             path,
             role,
             sha,
@@ -259,39 +273,6 @@ class _SideReads:
         credentials = credentials_job.result()
         sha = sha_job.result() if sha_job is not None else str(self.sha256)
         return credentials, sha, version_job.result()
-
-
-def _query(
-    path: Path,
-    role: Role,
-    sha: str,
-    facts: MediaFacts,
-    sampled: Frames,
-    hashes: FrameHashes,
-    *,
-    layout: Layout | None = None,
-    credentials: ContentCredentials | None = None,
-    ffmpeg_version: str | None = None,
-    decoder: str | None = None,
-) -> Query:
-    """The record, with the input's own warnings: the decoder's, tags cut, frames too flat to compare."""
-    warnings = list(sampled.warnings) + [f"tag {t} was longer than the limit and was cut" for t in facts.truncated_tags]
-    flat = len(sampled) - len(hashes.select(VARIANT_FULL))
-    if flat:
-        warnings.append(f"{flat} of {len(sampled)} sampled frames were too flat (black, blank) to compare")
-    return Query(
-        path=path,
-        role=role,
-        sha256=sha,
-        facts=facts,
-        frames=sampled,
-        hashes=hashes,
-        layout=layout,
-        credentials=credentials,
-        ffmpeg_version=ffmpeg_version,
-        decoder=decoder,
-        warnings=tuple(warnings),
-    )
 
 
 def _sample(path: Path, plan: Plan, facts: MediaFacts, decoder: Decoder | None) -> Frames:
