@@ -1,9 +1,10 @@
 """Reference ingest: files and folders into the index, one transaction per file.
 
 Each file is hashed (SHA-256 of its bytes) first, so a file already indexed
-is skipped without decoding; otherwise it is probed, sampled at `REF_FPS`,
-perceptually hashed and stored with its source facts. Source facts come from
-flags first, then from a yt-dlp ``.info.json`` sidecar next to the file::
+is skipped without decoding; otherwise it becomes a reference `Query`
+(`query.build_query`: probed, sampled at `REF_FPS`, perceptually hashed, the
+same path `check` takes) and is stored with its source facts. Source facts
+come from flags first, then from a yt-dlp ``.info.json`` sidecar next to the file::
 
     >>> result = add_paths(["samples/refs"], index, jobs=2)
     >>> [(r.path, r.added) for r in result.items]
@@ -17,14 +18,12 @@ whole references behind, and running it again skips what is already there.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import multiprocessing
 import os
 import queue
 import re
 import signal
-import stat
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -33,19 +32,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .decode import Decoder, Decoding, extract_frames
+from .decode import Decoder
 from .errors import EXIT_FAILURE, BadInputError, ProvenanceError
-from .hashing import FrameHashes, hash_reference
+from .hashing import FrameHashes
 from .index import Claim, ClaimKeeper, Index, Reference, SourceFacts
 from .probe import probe
+from .query import REF_DECODING as REF_DECODING
+from .query import REF_FPS, Role, build_query, sha256_of
 
-#: Frames per second sampled from references. Queries are sampled denser
-#: (`pipeline.QUERY_FPS`), so each reference frame has a query frame within 1/8 s.
-REF_FPS = 2.0
-#: How references are decoded: unreferenced frames dropped (``-skip_frame noref``), deblocking
-#: skipped, one thread per decoder (ingest runs one per core): 37% of the CPU of a dense decode,
-#: 95% of hashes within 2 bits, the benchmark's matching table unchanged (docs/tuning.md).
-REF_DECODING = Decoding(skip_frame="noref", threads=1, skip_loop_filter="all")
 #: Largest sidecar accepted, bytes (yt-dlp's are typically 50-500 kB).
 MAX_SIDECAR_BYTES = 16 << 20
 #: File name suffixes taken when walking a folder (case-insensitive).
@@ -98,23 +92,6 @@ class IngestResult:
             "added_by_others": sum(1 for i in self.items if i.added_by is not None),
             "items": [i.to_dict() for i in self.items],
         }
-
-
-def sha256_of(path: Path) -> str:
-    """SHA-256 of a file's bytes, hex.
-
-    Raises:
-        BadInputError: the path is not a regular file (reading a named pipe would block for ever).
-        OSError: the file cannot be read.
-    """
-    digest = hashlib.sha256()
-    # O_NONBLOCK: opening a named pipe must not wait for a writer that never comes.
-    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise BadInputError(f"{path}: not a regular file (a pipe, socket or device); give a downloaded media file")
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _iso_date(upload_date: Any, timestamp: Any) -> str | None:
@@ -280,12 +257,12 @@ def prepare_file(
     sidecar = sidecar_path(path)
     if sidecar is not None:
         source = source.merged_over(read_sidecar(sidecar))
-    sampled = extract_frames(path, fps=REF_FPS, facts=facts, decoding=REF_DECODING, decoder=decoder)
-    hashes = hash_reference(sampled.times, sampled.images)
+    query = build_query(path, role=Role.REFERENCE, decoder=decoder, sha256=sha, facts=facts)
+    hashes = query.hashes
     if len(hashes) == 0:
         raise BadInputError(
-            f"{path}: none of its {len(sampled)} sampled frames has enough detail to index (black, blank or flat "
-            "footage could never be matched); nothing added"
+            f"{path}: none of its {len(query.frames)} sampled frames has enough detail to index (black, blank or "
+            "flat footage could never be matched); nothing added"
         )
     disp_w, disp_h = facts.display_size
     ref = Reference(
