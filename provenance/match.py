@@ -90,6 +90,28 @@ SPEED_EVIDENCE_DISTANCE = 1.0
 #: ... and the lowest at most this share of it (development set: speed edits
 #: 0.08-0.46; street footage sped x1.25, the samples, 0.56).
 SPEED_EVIDENCE_RATIO = 0.75
+#: The wide search's range: |speed| (reference s per query s) from MIN_SPEED to
+#: MAX_SPEED, in both directions (a negative speed plays the footage backwards);
+#: issue 16 asks for 0.25x-4x and reversal.
+MIN_SPEED = 0.25
+MAX_SPEED = 4.0
+#: Relative step of the wide search's log-spaced speed grid; the line fit over
+#: the matched frames then measures the speed (development set and bench cases).
+WIDE_SPEED_STEP = 0.04
+#: The wide search runs when segments at or above `MATCH_THRESHOLD` explain less
+#: than this share of the query's frames (nothing found, or a part only).
+WIDE_SEARCH_BELOW = 0.9
+#: The line fit takes, per query frame, the hit nearest a wide vote's line within
+#: this many seconds, then drops pairs farther than `WIDE_FIT_RESIDUAL_S` from its fit.
+WIDE_FIT_TOLERANCE_S = 1.0
+WIDE_FIT_RESIDUAL_S = 0.3
+#: A wide segment replaces the ordinary segments of its reference it overlaps when
+#: it matches more frames than each and this share of their matched frames together
+#: (one line over pieces at several speeds; own ffmpeg clips at x0.25-x4).
+WIDE_REPLACE_SHARE = 0.8
+#: A fitted speed within this share of `MIN_SPEED` or `MAX_SPEED` is at the range's
+#: edge: the footage may run faster or slower than was searched.
+SPEED_EDGE = 0.05
 #: Width of an offset bin when voting, seconds.
 OFFSET_BIN_S = 0.5
 #: Vote bins verified per search round.
@@ -125,7 +147,8 @@ MERGE_OFFSET_S = 0.3
 #: ... "the same speed": within this share of each other.
 MERGE_SPEED_TOLERANCE = 0.02
 #: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`);
-#: the search grids (`SPEEDS`, `SPEED_STEPS`, `SPEED_SCAN`, `SPEED_SCAN_OFFSETS`) are not thresholds.
+#: the search grids (`SPEEDS`, `SPEED_STEPS`, `SPEED_SCAN`, `SPEED_SCAN_OFFSETS`,
+#: `WIDE_SPEED_STEP`) are not thresholds.
 THRESHOLDS: dict[str, float] = {
     "candidate_distance": CANDIDATE_DISTANCE,
     "frame_match_distance": FRAME_MATCH_DISTANCE,
@@ -150,6 +173,13 @@ THRESHOLDS: dict[str, float] = {
     "stop_below_score": STOP_BELOW_SCORE,
     "merge_offset_s": MERGE_OFFSET_S,
     "merge_speed_tolerance": MERGE_SPEED_TOLERANCE,
+    "min_speed": MIN_SPEED,
+    "max_speed": MAX_SPEED,
+    "wide_search_below": WIDE_SEARCH_BELOW,
+    "wide_fit_tolerance_s": WIDE_FIT_TOLERANCE_S,
+    "wide_fit_residual_s": WIDE_FIT_RESIDUAL_S,
+    "wide_replace_share": WIDE_REPLACE_SHARE,
+    "speed_edge": SPEED_EDGE,
 }
 
 
@@ -245,7 +275,19 @@ class _Votes:
     sorting again.
     """
 
-    def __init__(self, query: FrameHashes, cands: Candidates, image_refs: set[int]) -> None:
+    def __init__(
+        self,
+        query: FrameHashes,
+        cands: Candidates,
+        image_refs: set[int],
+        speeds: tuple[float, ...] = SPEEDS,
+        pivot: float = 0.0,
+    ) -> None:
+        # Offsets are binned at query time `pivot` (reference_t there): the
+        # wide search pivots on the query's middle, so a coarse speed grid
+        # still lands a long clip's hits in neighbouring bins.
+        self.speeds = speeds
+        self.pivot = pivot
         rows = cands.query_row
         ref_ids = cands.ref_id.astype(np.int64)
         ref_t = cands.ref_t
@@ -256,21 +298,21 @@ class _Votes:
         self.refs, ref_dense = np.unique(ref_ids, return_inverse=True)
         self.frame_ms, frame_dense = np.unique(np.round(qt * 1000).astype(np.int64), return_inverse=True)
         speeds_col, bins_col = [], []
-        for s_idx, speed in enumerate(SPEEDS):
-            bins = np.floor((ref_t - speed * qt) / OFFSET_BIN_S).astype(np.int64)
+        for s_idx, speed in enumerate(speeds):
+            bins = np.floor((ref_t - speed * (qt - pivot)) / OFFSET_BIN_S).astype(np.int64)
             bins = np.where(is_image, 0, bins)
             s_col = np.where(is_image, 0, s_idx)
             for shift in (0, 1):  # a hit near a bin edge also supports the neighbour bin
                 speeds_col.append(s_col)
                 bins_col.append(bins - shift * (~is_image))
-        n_keys = len(SPEEDS) * 2
+        n_keys = len(speeds) * 2
         all_bins = np.concatenate(bins_col) if len(rows) else np.zeros(0, np.int64)
         self.low_bin = int(all_bins.min()) if len(all_bins) else 0
         self.widths = [
             _bits(len(self.refs)),
             _bits(int(qv.max()) + 1 if len(qv) else 1),
             _bits(int(rv.max()) + 1 if len(rv) else 1),
-            _bits(len(SPEEDS)),
+            _bits(len(speeds)),
             _bits(int(all_bins.max()) - self.low_bin + 1 if len(all_bins) else 1),
             _bits(len(self.frame_ms)),
         ]
@@ -313,14 +355,16 @@ class _Votes:
         bins_only[:, 0] = self.refs[bins_only[:, 0]]
         bins_only[:, 4] += self.low_bin
         # Most votes first; among equals, the speed nearest 1 (static shots vote for every speed).
-        speed_gap = np.abs(np.log(np.asarray(SPEEDS)[bins_only[:, 3]]))
+        speed_gap = np.abs(np.log(np.abs(np.asarray(self.speeds)[bins_only[:, 3]])))
         order = np.lexsort((speed_gap, -counts))
         out: list[_Hypothesis] = []
         for i in order[: TOP_BINS * 4]:
             if counts[i] < MIN_VOTES and not self.single_frame:
                 break
             rid, q_var, r_var, s_idx, b = (int(v) for v in bins_only[i])
-            out.append(_Hypothesis(rid, q_var, r_var, SPEEDS[s_idx], (b + 1) * OFFSET_BIN_S, int(counts[i])))
+            speed = self.speeds[s_idx]
+            offset = (b + 1) * OFFSET_BIN_S - speed * self.pivot
+            out.append(_Hypothesis(rid, q_var, r_var, speed, offset, int(counts[i])))
         return out
 
 
@@ -374,9 +418,25 @@ class SpeedEvidence:
     interval: tuple[float, float]
     distance_at_best: float
     distance_at_normal: float
+    #: Measured by the wide search's line fit (`speed` may then be negative,
+    #: `interval` is of |speed|), not by the scan of `SPEED_SCAN`.
+    fitted: bool = False
+
+    @property
+    def reversed(self) -> bool:
+        """The clip plays the footage backwards."""
+        return self.speed < 0
+
+    @property
+    def at_range_edge(self) -> bool:
+        """The speed lies at an end of the searched range: the footage may run faster or slower than searched."""
+        magnitude = abs(self.speed)
+        return magnitude <= MIN_SPEED * (1.0 + SPEED_EDGE) or magnitude >= MAX_SPEED * (1.0 - SPEED_EDGE)
 
     @property
     def changed(self) -> bool:
+        if self.fitted:
+            return abs(abs(self.speed) - 1.0) >= SPEED_MIN_CHANGE
         lo, hi = self.interval
         away = lo >= 1.0 + SPEED_MIN_CHANGE or hi <= 1.0 - SPEED_MIN_CHANGE
         gain = self.distance_at_normal - self.distance_at_best
@@ -553,8 +613,179 @@ def find_matches(
         if explained.all() or seg.score < STOP_BELOW_SCORE:
             break
     found = _merge(found, search.step)
+    if not query_is_image and _explained_share(found, query) < WIDE_SEARCH_BELOW:
+        found = _wide_search(query, index, cands, refs, ref_rows, search, found, max_segments)
     found.sort(key=lambda a: a.segment.score, reverse=True)
     return found
+
+
+def _explained_share(found: list[Alignment], query: FrameHashes) -> float:
+    """Share of the query's sampled times inside the span of a segment at or above `MATCH_THRESHOLD`."""
+    times = np.unique(query.times)
+    inside = np.zeros(len(times), dtype=bool)
+    for a in found:
+        if a.segment.score >= MATCH_THRESHOLD:
+            inside |= (times >= a.segment.query_start_s - 1e-6) & (times < a.segment.query_end_s - 1e-6)
+    return float(inside.mean()) if len(times) else 1.0
+
+
+def wide_speeds() -> tuple[float, ...]:
+    """The wide search's speed grid: log-spaced |speed| over [MIN_SPEED, MAX_SPEED], forwards then backwards.
+
+    Returns:
+        Signed speeds (reference s per query s), steps of `WIDE_SPEED_STEP`.
+    """
+    n = math.ceil(math.log(MAX_SPEED / MIN_SPEED) / math.log(1.0 + WIDE_SPEED_STEP))
+    magnitudes = np.geomspace(MIN_SPEED, MAX_SPEED, n + 1)
+    return tuple(float(v) for v in magnitudes) + tuple(-float(v) for v in magnitudes)
+
+
+def _ordinary_reach(speed: float) -> bool:
+    """A forward speed the ordinary search (votes on `SPEEDS`, refined, scanned over `SPEED_SCAN`) can reach."""
+    lo = min(SPEEDS[0] * (1.0 + SPEED_STEPS[0]), SPEED_SCAN[0])
+    hi = max(SPEEDS[-1] * (1.0 + SPEED_STEPS[-1]), SPEED_SCAN[-1])
+    return lo <= speed <= hi
+
+
+def _wide_search(
+    query: FrameHashes,
+    index: Index,
+    cands: Candidates,
+    refs: dict[int, Reference],
+    ref_rows: dict[int, FrameHashes],
+    search: _Search,
+    found: list[Alignment],
+    max_segments: int,
+) -> list[Alignment]:
+    """Search speeds the ordinary vote cannot reach: 0.25x-4x and reversed, fitted by a line over the matched frames.
+
+    Votes go over `wide_speeds()` pivoting on the query's middle; the best
+    bins are fitted (`_line_fit`) and scored like any segment. A wide segment
+    is kept only when it plays backwards or outside the ordinary reach, scores
+    at least `MATCH_THRESHOLD`, matches more query frames than any ordinary
+    segment of its reference that overlaps it and at least `WIDE_REPLACE_SHARE`
+    of those they match together; it then replaces them.
+    """
+    video = np.asarray([refs.get(int(r)) is not None and refs[int(r)].kind == "video" for r in cands.ref_id], bool)
+    if not video.any():
+        return found
+    sub = Candidates(
+        cands.query_row[video], cands.ref_id[video], cands.ref_t[video], cands.ref_variant[video], cands.distance[video]
+    )
+    t_mid = float(np.median(query.times))
+    votes = _Votes(query, sub, set(), speeds=wide_speeds(), pivot=t_mid)
+    explained = np.zeros(len(query), dtype=bool)
+    out = list(found)
+    for _ in range(max_segments):
+        best: Alignment | None = None
+        for hyp in votes.best(query, explained)[: TOP_BINS * 2]:
+            if hyp.ref_id not in ref_rows:
+                ref_rows[hyp.ref_id] = index.frame_hashes(hyp.ref_id)
+            stored = ref_rows[hyp.ref_id].select(hyp.r_variant)
+            rows = np.nonzero((query.variants == hyp.q_variant) & ~explained)[0]
+            if len(rows) < MIN_MATCHED_FRAMES or len(stored) == 0:
+                continue
+            trial = _Trial(hyp, refs[hyp.ref_id], stored, query.times[rows], query.hashes[rows])
+            fit = _line_fit(trial, sub, query)
+            aligned = _segment(trial, search, fit) if fit is not None else None
+            # The fit that explains most of the clip wins (matched less missed
+            # frames, as the run was chosen), not the tightest short run.
+            if aligned is None or (best is not None and _explains(aligned) <= _explains(best)):
+                continue
+            best = aligned
+        if best is None or best.segment.score < MATCH_THRESHOLD:
+            break
+        seg = best.segment
+        if seg.speed > 0 and _ordinary_reach(seg.speed):
+            break  # the ordinary search already had its chance at this speed
+        overlapping = [
+            a
+            for a in out
+            if a.segment.reference.id == seg.reference.id
+            and a.segment.query_start_s < seg.query_end_s
+            and seg.query_start_s < a.segment.query_end_s
+        ]
+        before = {t for a in overlapping for t, _, d in a.segment.pairs if d <= FRAME_MATCH_DISTANCE}
+        most = max((a.segment.frames_matched for a in overlapping), default=0)
+        if seg.frames_matched <= most or seg.frames_matched < WIDE_REPLACE_SHARE * len(before):
+            break
+        out = [a for a in out if a not in overlapping] + [best]
+        explained |= (query.times >= seg.query_start_s - 1e-6) & (query.times < seg.query_end_s - 1e-6)
+        if explained.all():
+            break
+    return sorted(out, key=lambda a: a.segment.score, reverse=True)[:max_segments]
+
+
+def _explains(found: Alignment) -> int:
+    """Matched frames less missed ones in a segment's span (the value its run maximised)."""
+    seg = found.segment
+    return 2 * seg.frames_matched - seg.frames_total
+
+
+def _line_fit(trial: _Trial, cands: Candidates, query: FrameHashes) -> _Fit | None:
+    """Fit reference_t = offset + speed * query_t to a wide vote's hits, robustly, then align on it.
+
+    Per query frame the hit nearest the voted line (within
+    `WIDE_FIT_TOLERANCE_S`) is kept; a least-squares line is fitted and
+    refitted without pairs farther than `WIDE_FIT_RESIDUAL_S` from it. The
+    frame distances then settle the offset and speed on a small grid around
+    the fit. None when fewer than `MIN_MATCHED_FRAMES` frames support a line.
+    """
+    hyp, ref, stored = trial.hyp, trial.ref, trial.stored
+    ok = (cands.ref_id == hyp.ref_id) & (cands.ref_variant == hyp.r_variant)
+    ok &= query.variants[cands.query_row] == hyp.q_variant
+    q_t = query.times[cands.query_row[ok]]
+    r_t = cands.ref_t[ok]
+    resid = np.abs(r_t - (hyp.offset + hyp.speed * q_t))
+    near = resid <= WIDE_FIT_TOLERANCE_S
+    q_t, r_t, resid = q_t[near], r_t[near], resid[near]
+    order = np.lexsort((resid, q_t))
+    q_t, r_t = q_t[order], r_t[order]
+    first = _firsts(q_t)
+    q_t, r_t = q_t[first], r_t[first]
+    speed, offset = hyp.speed, hyp.offset
+    for _ in range(3):
+        if len(q_t) < MIN_MATCHED_FRAMES or np.ptp(q_t) <= 0:
+            return None
+        speed, offset = (float(v) for v in np.polyfit(q_t, r_t, 1))
+        keep = np.abs(r_t - (offset + speed * q_t)) <= WIDE_FIT_RESIDUAL_S
+        if keep.all():
+            break
+        q_t, r_t = q_t[keep], r_t[keep]
+    if speed == 0 or len(q_t) < MIN_MATCHED_FRAMES:
+        return None
+    spread = float(np.sqrt(((q_t - q_t.mean()) ** 2).sum()))
+    sigma = float(np.sqrt(((r_t - (offset + speed * q_t)) ** 2).sum() / max(1, len(q_t) - 2)))
+    slope_error = 2.0 * sigma / spread if spread > 0 else abs(speed)
+    # The frame distances settle the fit: small steps of speed (pivoting on
+    # the fitted pairs' middle) and offset, the most matched frames winning.
+    t_mid = float(np.median(q_t))
+    sps = np.repeat(speed * (1.0 + np.asarray(SPEED_STEPS) / 2), 5)
+    offs = offset + (speed - sps) * t_mid + np.tile(np.arange(-0.1, 0.101, 0.05), len(SPEED_STEPS))
+    d = _align(trial.q_t, trial.q_h, stored.times, stored.hashes, ref.sample_fps, offs, sps)
+    m = d <= FRAME_MATCH_DISTANCE
+    value = m.sum(axis=1) - FIT_DISTANCE_WEIGHT * np.where(m, d, 0).sum(axis=1)
+    k = int(np.argmax(value))
+    offset, speed, dist = float(offs[k]), float(sps[k]), d[k]
+    evaluable = _evaluable(trial.q_t, stored.times, ref.sample_fps, offset, speed)
+    at_best = float(dist[evaluable].mean()) if evaluable.any() else 64.0
+    # Normal speed (forwards, x1) kept through the same middle, for comparison.
+    r_mid = offset + speed * t_mid
+    normal_offs = r_mid - t_mid + np.asarray(SPEED_SCAN_OFFSETS)
+    d1 = _align(trial.q_t, trial.q_h, stored.times, stored.hashes, ref.sample_fps, normal_offs, 1.0)
+    e1 = _evaluable(trial.q_t, stored.times, ref.sample_fps, normal_offs, 1.0)
+    n1 = e1.sum(axis=1)
+    at_normal = float(np.min(np.where(n1 > 0, (d1 * e1).sum(axis=1) / np.maximum(n1, 1), 64.0)))
+    magnitude = abs(speed)
+    evidence = SpeedEvidence(
+        speed=round(speed, 3),
+        offset=offset,
+        interval=(round(max(0.0, magnitude - slope_error), 3), round(magnitude + slope_error, 3)),
+        distance_at_best=round(at_best, 3),
+        distance_at_normal=round(at_normal, 3),
+        fitted=True,
+    )
+    return _Fit(offset, speed, dist, offset + speed * trial.q_t, evidence)
 
 
 def _merge(found: list[Alignment], step: float) -> list[Alignment]:
@@ -742,8 +973,10 @@ def _segment(trial: _Trial, search: _Search, fit: _Fit) -> Alignment | None:
     elif query_is_image:
         r_start = r_end = float(ref_times[a])
     else:
-        r_start = max(0.0, offset + speed * q_start)
-        r_end = offset + speed * q_end
+        r_start, r_end = offset + speed * q_start, offset + speed * q_end
+        if speed < 0:  # played backwards: the query's end is the reference's start
+            r_start, r_end = r_end, r_start
+        r_start = max(0.0, r_start)
         if ref.duration_s > 0:
             r_end = min(ref.duration_s, r_end)
         r_end = max(r_start, r_end)
