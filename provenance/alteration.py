@@ -30,9 +30,13 @@ class AlterationCode(StrEnum):
     REFRAMED = "reframed"
     PICTURE_IN_PICTURE = "picture_in_picture"
     SPEED_CHANGED = "speed_changed"
+    REVERSED = "reversed"
     # From the spans: reference footage left out, query footage from elsewhere.
     TRIMMED = "trimmed"
     EMBEDDED = "embedded"
+    # Parts of the clip no segment explains where the alignment itself is unusual
+    # (a speed outside the ordinary search, or at the searched range's edge).
+    PARTLY_EXPLAINED = "partly_explained"
     # From the two files' own properties.
     FRAME_RATE_CHANGED = "frame_rate_changed"
     DOWNSCALED = "downscaled"

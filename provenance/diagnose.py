@@ -73,7 +73,7 @@ from .hashing import (
     variant_parts,
 )
 from .index import Reference
-from .match import Alignment, MatchSegment
+from .match import MAX_SPEED, MIN_SPEED, Alignment, MatchSegment, SpeedEvidence
 
 __all__ = [
     "Alteration",
@@ -141,6 +141,25 @@ class SpeedChangedEvidence(TypedDict):
     plausible_range: list[float]
     lowest_mean_distance: float
     mean_distance_at_normal_speed: float
+    #: Only for speeds the wide search fitted (`match.SpeedEvidence.fitted`).
+    searched_speed_range: NotRequired[list[float]]
+    at_range_edge: NotRequired[bool]
+
+
+class ReversedEvidence(TypedDict):
+    """``reversed``: the fitted slope (negative), the reference span it runs back over and the frames behind it."""
+
+    reference_seconds_per_query_second: float
+    reference_span_s: list[float]
+    frames_matched: int
+
+
+class PartlyExplainedEvidence(TypedDict):
+    """``partly_explained``: the clip's spans this alignment leaves unexplained, and the speeds searched."""
+
+    query_spans_not_explained_s: list[list[float]]
+    searched_speed_range: list[float]
+    speed_at_range_edge: bool
 
 
 class TrimmedEvidence(TypedDict):
@@ -297,34 +316,71 @@ def diagnose(
         )
     speed_evidence = found.speed_evidence
     if speed_evidence is not None and speed_evidence.changed:
-        lo, hi = speed_evidence.interval
-        measured = speed_evidence.speed
+        out.append(_speed_changed(speed_evidence))
+    if found.segment.speed < 0:
+        seg = found.segment
         out.append(
             _alteration(
-                AlterationCode.SPEED_CHANGED,
-                f"The footage plays at about {measured:.2f}x the reference's speed "
-                f"({'faster' if measured > 1 else 'slower'}; plausible {lo:.2f}-{hi:.2f}x).",
-                SpeedChangedEvidence(
-                    reference_seconds_per_query_second=round(measured, 3),
-                    plausible_range=[lo, hi],
-                    lowest_mean_distance=speed_evidence.distance_at_best,
-                    mean_distance_at_normal_speed=speed_evidence.distance_at_normal,
+                AlterationCode.REVERSED,
+                f"The clip plays the footage backwards (reference {seg.reference_end_s:.2f} s "
+                f"back to {seg.reference_start_s:.2f} s).",
+                ReversedEvidence(
+                    reference_seconds_per_query_second=round(seg.speed, 3),
+                    reference_span_s=[seg.reference_start_s, seg.reference_end_s],
+                    frames_matched=seg.frames_matched,
                 ),
             )
         )
-    return tuple(out) + _span_alterations(reference, found.reference_span, found.query_span, query_duration_s)
+    fitted = speed_evidence if speed_evidence is not None and speed_evidence.fitted else None
+    return tuple(out) + _span_alterations(
+        reference, found.reference_span, found.query_span, query_duration_s, fitted=fitted
+    )
+
+
+def _speed_changed(evidence: SpeedEvidence) -> Alteration:
+    """``speed_changed`` from a scanned or fitted speed (a fitted one says the range searched and its edge)."""
+    lo, hi = evidence.interval
+    measured = abs(evidence.speed)
+    summary = (
+        f"The footage plays at about {measured:.2f}x the reference's speed "
+        f"({'faster' if measured > 1 else 'slower'}; plausible {lo:.2f}-{hi:.2f}x)."
+    )
+    typed = SpeedChangedEvidence(
+        reference_seconds_per_query_second=round(measured, 3),
+        plausible_range=[lo, hi],
+        lowest_mean_distance=evidence.distance_at_best,
+        mean_distance_at_normal_speed=evidence.distance_at_normal,
+    )
+    if evidence.fitted:
+        typed["searched_speed_range"] = [MIN_SPEED, MAX_SPEED]
+        typed["at_range_edge"] = evidence.at_range_edge
+        if evidence.at_range_edge:
+            summary += f" This is at the edge of the speeds searched ({MIN_SPEED:g}-{MAX_SPEED:g}x)."
+    return _alteration(AlterationCode.SPEED_CHANGED, summary, typed)
 
 
 def _span_alterations(
-    reference: Reference, reference_span: tuple[float, float], query_span: tuple[float, float], query_duration_s: float
+    reference: Reference,
+    reference_span: tuple[float, float],
+    query_span: tuple[float, float],
+    query_duration_s: float,
+    *,
+    fitted: SpeedEvidence | None = None,
 ) -> tuple[Alteration, ...]:
-    """Trimmed (reference parts left out) and embedded (query parts from elsewhere)."""
+    """Trimmed (reference parts left out) and embedded (query parts from elsewhere).
+
+    For a speed the wide search fitted (`fitted`), the reference's margin grows
+    with the speed (one query frame spans more reference time), and the query's
+    unexplained parts are ``partly_explained``, not ``embedded``: an alignment
+    at an unusual speed is no evidence that the rest is other footage.
+    """
     out: list[Alteration] = []
+    margin = SPAN_MARGIN_S * max(1.0, abs(fitted.speed)) if fitted is not None else SPAN_MARGIN_S
     if reference.kind == "video" and reference.duration_s > 0:
         left_out = []
-        if reference_span[0] > SPAN_MARGIN_S:
+        if reference_span[0] > margin:
             left_out.append([0.0, round(reference_span[0], 2)])
-        if reference.duration_s - reference_span[1] > SPAN_MARGIN_S:
+        if reference.duration_s - reference_span[1] > margin:
             left_out.append([round(reference_span[1], 2), round(reference.duration_s, 2)])
         if left_out:
             out.append(
@@ -340,7 +396,24 @@ def _span_alterations(
             other.append([0.0, round(query_span[0], 2)])
         if query_duration_s - query_span[1] > SPAN_MARGIN_S:
             other.append([round(query_span[1], 2), round(query_duration_s, 2)])
-        if other:
+        if other and fitted is not None:
+            out.append(
+                _alteration(
+                    AlterationCode.PARTLY_EXPLAINED,
+                    "Only part of the clip is explained by this footage"
+                    + (
+                        f"; its speed is at the edge of the speeds searched ({MIN_SPEED:g}-{MAX_SPEED:g}x)."
+                        if fitted.at_range_edge
+                        else "."
+                    ),
+                    PartlyExplainedEvidence(
+                        query_spans_not_explained_s=other,
+                        searched_speed_range=[MIN_SPEED, MAX_SPEED],
+                        speed_at_range_edge=fitted.at_range_edge,
+                    ),
+                )
+            )
+        elif other:
             out.append(
                 _alteration(
                     AlterationCode.EMBEDDED,

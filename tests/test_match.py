@@ -120,3 +120,51 @@ def test_normal_speed_copies_report_no_speed_change(tmp_path: Path, sample_refs:
         ffmpeg("-ss", "2", "-t", "6", "-i", sample_refs / name, "-vf", "scale=-2:360", "-b:v", "300k", "-an", clip)
         codes = _codes(_check(clip, sample_index_file))
         assert "speed_changed" not in codes, (name, codes["speed_changed"].evidence)
+
+
+@pytest.mark.parametrize(
+    ("setpts", "factor"), [("0.5*PTS", 2.0), ("2*PTS", 0.5), ("4*PTS", 0.25), ("0.25*PTS", 4.0), ("PTS/1.5", 1.5)]
+)
+def test_speeds_outside_the_ordinary_grid_are_found_and_measured(
+    tmp_path: Path, sample_refs: Path, sample_index_file: Path, setpts: str, factor: float
+) -> None:
+    """The whole reference played at 0.25x-4x: found, speed within 10%, no claim of other footage."""
+    clip = tmp_path / "speed.mp4"
+    src = sample_refs / "street_cyclists.mp4"
+    ffmpeg("-i", src, "-vf", f"setpts={setpts}", "-an", "-c:v", "libx264", "-crf", "26", clip)
+    report = _check(clip, sample_index_file)
+    assert report.matches, report.verdict
+    top = report.matches[0]
+    assert top.score >= 0.5
+    assert top.reference.path.endswith("street_cyclists.mp4")
+    assert top.speed == pytest.approx(factor, rel=0.10)
+    codes = {a.code: a for a in top.alterations}
+    assert "speed_changed" in codes
+    ev = codes["speed_changed"].evidence
+    assert ev["reference_seconds_per_query_second"] == pytest.approx(factor, rel=0.10)
+    assert ev["searched_speed_range"] == [0.25, 4.0]
+    assert "embedded" not in codes
+    assert "reversed" not in codes
+    assert len(report.matches) == 1, [(m.speed, m.query_start_s, m.query_end_s) for m in report.matches]
+
+
+def test_reversed_footage_is_found_and_reported(tmp_path: Path, sample_refs: Path, sample_index_file: Path) -> None:
+    clip = tmp_path / "reversed.mp4"
+    ffmpeg("-i", sample_refs / "street_cyclists.mp4", "-vf", "reverse", "-an", "-c:v", "libx264", "-crf", "26", clip)
+    report = _check(clip, sample_index_file)
+    top = report.matches[0]
+    assert top.score >= 0.5
+    assert top.speed == pytest.approx(-1.0, rel=0.10)
+    codes = {a.code: a for a in top.alterations}
+    assert "reversed" in codes
+    assert codes["reversed"].evidence["reference_seconds_per_query_second"] < 0
+    assert "speed_changed" not in codes
+    assert "embedded" not in codes
+    assert top.reference_start_s < 1.0 and top.reference_end_s > 9.0
+
+
+def test_report_records_the_searched_speed_range() -> None:
+    from provenance.pipeline import thresholds_by_stage
+
+    match = thresholds_by_stage()["match"]
+    assert (match["min_speed"], match["max_speed"]) == (0.25, 4.0)
