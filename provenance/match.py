@@ -18,6 +18,12 @@ an offset and a speed. Three steps:
    best run of matching frames becomes the segment. Query frames explained
    by one segment are taken out before the next is looked for, so a clip
    that joins footage from two references yields both.
+4. **Wide speeds**: when the segments found explain less than
+   `WIDE_SEARCH_BELOW` of the clip, a second vote runs over a log-spaced grid
+   of speeds from `MIN_SPEED` to `MAX_SPEED` in both directions, pivoting on
+   the clip's middle; each strong bin's hits get a robust line fit, and the
+   fitted segment replaces the ordinary pieces of its reference when it plays
+   backwards or outside the ordinary grid's reach and explains more.
 
 Each segment comes back as an `Alignment`: the scored `MatchSegment` and what
 the alignment showed (the variants that matched, the spans, the speed
@@ -187,7 +193,9 @@ THRESHOLDS: dict[str, float] = {
 class MatchSegment:
     """Query span <-> reference span, with the evidence behind it.
 
-    Times are seconds. ``reference_t = offset_s + speed * query_t``.
+    Times are seconds. ``reference_t = offset_s + speed * query_t``; a
+    negative `speed` plays the footage backwards (the reference span still
+    runs from `reference_start_s` up to `reference_end_s`).
     `frames_matched` of `frames_total` informative query frames inside the
     span are within `FRAME_MATCH_DISTANCE` of the reference frame they align
     with; `mean_distance` is over the matched frames. `query_variant` and

@@ -146,6 +146,7 @@ NOT_THRESHOLDS = {
         "SPEED_STEPS": "a search grid",
         "SPEED_SCAN": "a search grid",
         "SPEED_SCAN_OFFSETS": "a search grid",
+        "WIDE_SPEED_STEP": "a search grid",
     },
     "metadata": {"CODEC_FIRST_YEAR": "facts (each codec's first public year)"},
 }
