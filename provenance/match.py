@@ -621,10 +621,29 @@ def find_matches(
         if explained.all() or seg.score < STOP_BELOW_SCORE:
             break
     found = _merge(found, search.step)
-    if not query_is_image and _explained_share(found, query) < WIDE_SEARCH_BELOW:
+    if not query_is_image and _wide_search_needed(found, query):
         found = _wide_search(query, index, cands, refs, ref_rows, search, found, max_segments)
     found.sort(key=lambda a: a.segment.score, reverse=True)
     return found
+
+
+def _wide_search_needed(found: list[Alignment], query: FrameHashes) -> bool:
+    """Whether the ordinary search's segments leave room for a speed it could not reach.
+
+    So when they explain less than `WIDE_SEARCH_BELOW` of the clip, when the
+    best runs at the edge of the ordinary vote's grid (the true speed may lie
+    beyond), or when one reference explains the clip in several pieces (a
+    reversed clip is found as short forward pieces in falling order).
+    """
+    if _explained_share(found, query) < WIDE_SEARCH_BELOW:
+        return True
+    strong = [a.segment for a in found if a.segment.score >= MATCH_THRESHOLD]
+    if not strong:
+        return True
+    top = max(strong, key=lambda seg: seg.score)
+    if top.speed <= SPEEDS[0] * (1.0 + SPEED_STEPS[-1]) or top.speed >= SPEEDS[-1] * (1.0 + SPEED_STEPS[0]):
+        return True
+    return sum(seg.reference.id == top.reference.id for seg in strong) > 1
 
 
 def _explained_share(found: list[Alignment], query: FrameHashes) -> float:
@@ -671,8 +690,9 @@ def _wide_search(
     bins are fitted (`_line_fit`) and scored like any segment. A wide segment
     is kept only when it plays backwards or outside the ordinary reach, scores
     at least `MATCH_THRESHOLD`, matches more query frames than any ordinary
-    segment of its reference that overlaps it and at least `WIDE_REPLACE_SHARE`
-    of those they match together; it then replaces them.
+    segment of its reference that overlaps it (or as many, at least
+    `SPEED_EVIDENCE_DISTANCE` closer) and at least `WIDE_REPLACE_SHARE` of
+    those they match together; it then replaces them.
     """
     video = np.asarray([refs.get(int(r)) is not None and refs[int(r)].kind == "video" for r in cands.ref_id], bool)
     if not video.any():
@@ -694,13 +714,11 @@ def _wide_search(
             if len(rows) < MIN_MATCHED_FRAMES or len(stored) == 0:
                 continue
             trial = _Trial(hyp, refs[hyp.ref_id], stored, query.times[rows], query.hashes[rows])
-            fit = _line_fit(trial, sub, query)
-            aligned = _segment(trial, search, fit) if fit is not None else None
-            # The fit that explains most of the clip wins (matched less missed
-            # frames, as the run was chosen), not the tightest short run.
-            if aligned is None or (best is not None and _explains(aligned) <= _explains(best)):
-                continue
-            best = aligned
+            for closest in (False, True):
+                fit = _line_fit(trial, sub, query, closest=closest)
+                aligned = _segment(trial, search, fit) if fit is not None else None
+                if aligned is not None and (best is None or _wide_better(aligned, best)):
+                    best = aligned
         if best is None or best.segment.score < MATCH_THRESHOLD:
             break
         seg = best.segment
@@ -715,7 +733,12 @@ def _wide_search(
         ]
         before = {t for a in overlapping for t, _, d in a.segment.pairs if d <= FRAME_MATCH_DISTANCE}
         most = max((a.segment.frames_matched for a in overlapping), default=0)
-        if seg.frames_matched <= most or seg.frames_matched < WIDE_REPLACE_SHARE * len(before):
+        closest = min((a.segment.mean_distance for a in overlapping), default=math.inf)
+        # More frames, or as many and clearly closer (a slow pan matches at many speeds).
+        better = seg.frames_matched > most or (
+            seg.frames_matched == most and seg.mean_distance + SPEED_EVIDENCE_DISTANCE <= closest
+        )
+        if not better or seg.frames_matched < WIDE_REPLACE_SHARE * len(before):
             break
         out = [a for a in out if a not in overlapping] + [best]
         explained |= (query.times >= seg.query_start_s - 1e-6) & (query.times < seg.query_end_s - 1e-6)
@@ -724,17 +747,27 @@ def _wide_search(
     return sorted(out, key=lambda a: a.segment.score, reverse=True)[:max_segments]
 
 
+def _wide_better(a: Alignment, b: Alignment) -> bool:
+    """Whether wide fit `a` beats `b`: it explains more of the clip (matched less
+    missed frames, as the run was chosen), not a tighter short run; then it is closer."""
+    if _explains(a) != _explains(b):
+        return _explains(a) > _explains(b)
+    return a.segment.mean_distance < b.segment.mean_distance
+
+
 def _explains(found: Alignment) -> int:
     """Matched frames less missed ones in a segment's span (the value its run maximised)."""
     seg = found.segment
     return 2 * seg.frames_matched - seg.frames_total
 
 
-def _line_fit(trial: _Trial, cands: Candidates, query: FrameHashes) -> _Fit | None:
+def _line_fit(trial: _Trial, cands: Candidates, query: FrameHashes, *, closest: bool) -> _Fit | None:
     """Fit reference_t = offset + speed * query_t to a wide vote's hits, robustly, then align on it.
 
-    Per query frame the hit nearest the voted line (within
-    `WIDE_FIT_TOLERANCE_S`) is kept; a least-squares line is fitted and
+    Per query frame one hit within `WIDE_FIT_TOLERANCE_S` of the voted line
+    is kept, the nearest the line or, with `closest`, the closest hash (on
+    slow footage many reference times fit, the closest hash best; on short
+    fast clips a close hash at the wrong time misleads); a least-squares line is fitted and
     refitted without pairs farther than `WIDE_FIT_RESIDUAL_S` from it. The
     frame distances then settle the offset and speed on a small grid around
     the fit. None when fewer than `MIN_MATCHED_FRAMES` frames support a line.
@@ -744,10 +777,11 @@ def _line_fit(trial: _Trial, cands: Candidates, query: FrameHashes) -> _Fit | No
     ok &= query.variants[cands.query_row] == hyp.q_variant
     q_t = query.times[cands.query_row[ok]]
     r_t = cands.ref_t[ok]
+    hit_d = cands.distance[ok]
     resid = np.abs(r_t - (hyp.offset + hyp.speed * q_t))
     near = resid <= WIDE_FIT_TOLERANCE_S
-    q_t, r_t, resid = q_t[near], r_t[near], resid[near]
-    order = np.lexsort((resid, q_t))
+    q_t, r_t, resid, hit_d = q_t[near], r_t[near], resid[near], hit_d[near]
+    order = np.lexsort((resid, hit_d, q_t)) if closest else np.lexsort((resid, q_t))
     q_t, r_t = q_t[order], r_t[order]
     first = _firsts(q_t)
     q_t, r_t = q_t[first], r_t[first]
