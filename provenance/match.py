@@ -692,7 +692,8 @@ def _wide_search(
     at least `MATCH_THRESHOLD`, matches more query frames than any ordinary
     segment of its reference that overlaps it (or as many, at least
     `SPEED_EVIDENCE_DISTANCE` closer) and at least `WIDE_REPLACE_SHARE` of
-    those they match together; it then replaces them.
+    those they match together, and no segment of another reference scoring
+    as high covers half its span; it then replaces them.
     """
     video = np.asarray([refs.get(int(r)) is not None and refs[int(r)].kind == "video" for r in cands.ref_id], bool)
     if not video.any():
@@ -733,18 +734,30 @@ def _wide_search(
         ]
         before = {t for a in overlapping for t, _, d in a.segment.pairs if d <= FRAME_MATCH_DISTANCE}
         most = max((a.segment.frames_matched for a in overlapping), default=0)
-        closest = min((a.segment.mean_distance for a in overlapping), default=math.inf)
+        lowest_d = min((a.segment.mean_distance for a in overlapping), default=math.inf)
         # More frames, or as many and clearly closer (a slow pan matches at many speeds).
         better = seg.frames_matched > most or (
-            seg.frames_matched == most and seg.mean_distance + SPEED_EVIDENCE_DISTANCE <= closest
+            seg.frames_matched == most and seg.mean_distance + SPEED_EVIDENCE_DISTANCE <= lowest_d
         )
         if not better or seg.frames_matched < WIDE_REPLACE_SHARE * len(before):
             break
+        if any(
+            a.segment.reference.id != seg.reference.id
+            and a.segment.score >= seg.score
+            and _overlap(a.segment, seg) > 0.5 * (seg.query_end_s - seg.query_start_s)
+            for a in out
+        ):
+            break  # another reference already explains it as well (a fixed camera's footage fits many ways)
         out = [a for a in out if a not in overlapping] + [best]
         explained |= (query.times >= seg.query_start_s - 1e-6) & (query.times < seg.query_end_s - 1e-6)
         if explained.all():
             break
     return sorted(out, key=lambda a: a.segment.score, reverse=True)[:max_segments]
+
+
+def _overlap(a: MatchSegment, b: MatchSegment) -> float:
+    """Seconds of query time two segments share."""
+    return max(0.0, min(a.query_end_s, b.query_end_s) - max(a.query_start_s, b.query_start_s))
 
 
 def _wide_better(a: Alignment, b: Alignment) -> bool:
