@@ -1,0 +1,340 @@
+"""Stage: verify: whether a matched segment shows the same moment or only the same place.
+
+A fixed camera (a webcam, a CCTV over a square, a news channel's rooftop
+shot) films the same background every day, so a clip of its other moment
+matches the still background of indexed footage as well as a copy does.
+What tells the moment is what changes: between the aligned frames of a copy
+the query changes where and as the reference changes; another moment
+changes elsewhere or otherwise. The test, on grey frames at the aligned
+times of a segment:
+
+1. Both sides are put in one geometry: the query's matched region (whole
+   frame, content box, inner picture or centre crop) with the matched
+   dihedral operation undone, the reference's matched region, both at
+   `VIEW_LONG_SIDE`; the remaining shift, zoom and tilt are fitted on their
+   *time-averaged* pictures (ECC, OpenCV), which carry the still background
+   and nothing of any one moment.
+2. The cells that change in the reference across the span (`moving_share`
+   of the picture) are the ones that can tell a moment. Too few: nothing
+   moves enough, and the match proves the place at best (`same_scene`).
+3. On those cells, each query frame is compared with the reference frame it
+   is aligned with and with the other reference frames of the span. A copy
+   is much closer to its own moment than to the others (`specificity` =
+   1 - aligned / other); another moment is not.
+
+>>> v = verify_segment(query_views, reference_views)     # doctest: +SKIP
+>>> v.relation, v.moving_share, v.specificity
+('same_footage', 0.31, 0.62)
+
+The thresholds are in docs/tuning.md; docs/matching.md says what a static
+shot can and cannot prove.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+import cv2
+import numpy as np
+
+from .hashing import (
+    CENTRE_KEEP,
+    OP_CCW,
+    OP_CCW_MIRROR,
+    OP_CW,
+    OP_CW_MIRROR,
+    OP_MIRROR,
+    REGION_BOX,
+    REGION_FULL,
+    REGION_INNER,
+    Rect,
+    variant_parts,
+)
+
+#: Long side (pixels) of the views compared: 128 px samples halved, so a cell
+#: is a 2x2 block and re-encoding noise averages out.
+VIEW_LONG_SIDE = 64
+#: Most aligned frame pairs compared per segment, spread over its span.
+MAX_PAIRS = 12
+#: Fewest aligned pairs (at distinct reference times) a verdict on the moment needs.
+MIN_PAIRS = 3
+#: Reference pairs closer than this (seconds) count as one moment.
+MIN_PAIR_GAP_S = 0.4
+#: A cell "moves" when its normalised grey level's standard deviation over the
+#: reference span exceeds this (in units of the frame's own standard deviation).
+MOVE_STD = 0.25
+#: Least share of the view that must move for the moment to be told (below: same scene at best).
+MIN_MOVING_SHARE = 0.02
+#: Least `specificity` (1 - aligned / other distance on moving cells) of the same footage.
+MIN_SPECIFICITY = 0.3
+#: Seconds of reference decoded on each side of the matched span to look for the moment.
+WINDOW_S = 10.0
+#: Frames per second of the reference decoded for the search (the query's own rate).
+REFERENCE_FPS = 4.0
+#: Offsets at least this far (seconds) from the best one make the "other moments".
+FAR_OFFSET_S = 1.0
+#: ECC iterations and convergence for the fitted residual geometry (OpenCV's findTransformECC).
+ECC_ITERATIONS = 50
+ECC_EPSILON = 1e-4
+
+
+class Relation(StrEnum):
+    """What a match shows of the reference: the same moment, the same place only, or not checked."""
+
+    SAME_FOOTAGE = "same_footage"
+    SAME_SCENE = "same_scene"
+    UNVERIFIED = "unverified"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The evidence behind a match's `relation`.
+
+    `moving_share` is the share of the compared picture that changes over
+    the reference span; `specificity` how much closer each query frame is
+    to its own aligned reference frame than to the span's other frames, on
+    the moving part (1 = only its own, 0 = no closer than to any other);
+    `pairs` the aligned frame pairs compared. `reason` says in a sentence
+    why the relation was given. Numbers are None when not measured.
+    """
+
+    relation: Relation
+    pairs: int
+    moving_share: float | None
+    specificity: float | None
+    reason: str
+    offset_s: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["relation"] = str(self.relation)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Verification:
+        return cls(
+            relation=Relation(data["relation"]),
+            pairs=int(data.get("pairs", 0)),
+            moving_share=None if data.get("moving_share") is None else float(data["moving_share"]),
+            specificity=None if data.get("specificity") is None else float(data["specificity"]),
+            reason=str(data.get("reason", "")),
+            offset_s=None if data.get("offset_s") is None else float(data["offset_s"]),
+        )
+
+
+def unverified(reason: str) -> Verification:
+    """A relation that could not be checked, and why."""
+    return Verification(Relation.UNVERIFIED, 0, None, None, reason)
+
+
+def pick_pairs(pairs: Sequence[tuple[float, float, int]], n: int = MAX_PAIRS) -> list[tuple[float, float]]:
+    """Up to `n` aligned (query_t, reference_t) pairs, evenly spread, reference times `MIN_PAIR_GAP_S` apart."""
+    chosen: list[tuple[float, float]] = []
+    for q, r, _ in sorted(pairs, key=lambda p: p[1]):
+        if not chosen or r - chosen[-1][1] >= MIN_PAIR_GAP_S:
+            chosen.append((float(q), float(r)))
+    if len(chosen) <= n:
+        return chosen
+    idx = sorted({round(i * (len(chosen) - 1) / (n - 1)) for i in range(n)})
+    return [chosen[i] for i in idx]
+
+
+def _pixel_op(image: np.ndarray, op: int) -> np.ndarray:
+    """The dihedral operation `hashing.apply_op` applies to a square's DCT, on pixels."""
+    if op == OP_MIRROR:
+        return image[:, ::-1]
+    if op == OP_CCW:
+        return np.rot90(image)
+    if op == OP_CW:
+        return np.rot90(image, -1)
+    if op == OP_CCW_MIRROR:
+        return np.rot90(image)[:, ::-1]
+    if op == OP_CW_MIRROR:
+        return np.rot90(image, -1)[:, ::-1]
+    return image
+
+
+def _crop(image: np.ndarray, rect: Rect) -> np.ndarray:
+    h, w = image.shape
+    x0, y0 = int(round(rect[0] * w)), int(round(rect[1] * h))
+    x1, y1 = max(x0 + 2, int(round(rect[2] * w))), max(y0 + 2, int(round(rect[3] * h)))
+    return image[y0:y1, x0:x1]
+
+
+def _region_rect(region: int, content_box: Rect | None, inner_rect: Rect | None) -> Rect | None:
+    if region == REGION_FULL:
+        return (0.0, 0.0, 1.0, 1.0)
+    if region == REGION_BOX:
+        return content_box
+    if region == REGION_INNER:
+        return inner_rect
+    keep = CENTRE_KEEP.get(region)
+    if keep is None:
+        return None
+    m = (1.0 - keep) / 2
+    return (m, m, 1.0 - m, 1.0 - m)
+
+
+def views(
+    query_images: Sequence[np.ndarray],
+    reference_images: Sequence[np.ndarray],
+    *,
+    query_variant: int,
+    reference_variant: int,
+    content_box: Rect | None = None,
+    inner_rect: Rect | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The query's and the reference's frames in one geometry, as float32 (N, h, w) stacks.
+
+    The query's matched region is cut out and the matched operation undone
+    (so the picture faces as the reference does); the reference's matched
+    region is cut out; both are scaled to the reference view's size with
+    `VIEW_LONG_SIDE` as its long side.
+
+    Raises:
+        ValueError: a region the variant names is unknown, or the stacks are empty.
+    """
+    q_region, q_op = variant_parts(query_variant)
+    r_region, _ = variant_parts(reference_variant)
+    q_rect = _region_rect(q_region, content_box, inner_rect)
+    r_rect = _region_rect(r_region, None, None)
+    if q_rect is None or r_rect is None or not len(query_images) or not len(reference_images):
+        raise ValueError("no region to compare")
+    refs = [_crop(np.asarray(r, dtype=np.uint8), r_rect) for r in reference_images]
+    rh, rw = refs[0].shape
+    scale = VIEW_LONG_SIDE / max(rh, rw)
+    size = (max(8, int(round(rw * scale))), max(8, int(round(rh * scale))))
+    qs = [_pixel_op(_crop(np.asarray(q, dtype=np.uint8), q_rect), q_op) for q in query_images]
+    as_view = [cv2.resize(np.ascontiguousarray(x), size, interpolation=cv2.INTER_AREA) for x in qs]
+    r_view = [cv2.resize(np.ascontiguousarray(x), size, interpolation=cv2.INTER_AREA) for x in refs]
+    return np.stack(as_view).astype(np.float32), np.stack(r_view).astype(np.float32)
+
+
+def _fit(query: np.ndarray, reference: np.ndarray, aligned: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The query stack warped onto the reference by an affine map, and its valid mask.
+
+    The map is fitted (ECC) on the time average of the query against that of
+    the reference frames the matcher aligned with it (`aligned`, an index per
+    query frame): the still background dominates both averages, so the fit
+    favours no moment over another, and on a moving camera the two averages
+    are of the same stretch of footage.
+    """
+    q_mean, r_mean = query.mean(axis=0), reference[aligned].mean(axis=0)
+    warp = np.eye(2, 3, dtype=np.float32)
+    try:
+        _, warp = cv2.findTransformECC(
+            r_mean,
+            q_mean,
+            warp,
+            cv2.MOTION_AFFINE,
+            (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, ECC_ITERATIONS, ECC_EPSILON),
+            None,
+            3,
+        )
+    except cv2.error:
+        warp = np.eye(2, 3, dtype=np.float32)  # no convergence: the variant's geometry stands
+    h, w = reference.shape[1:]
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    warped = np.stack([cv2.warpAffine(q, warp, (w, h), flags=flags) for q in query])
+    valid = cv2.warpAffine(np.ones_like(query[0]), warp, (w, h), flags=flags) > 0.99
+    return warped, valid
+
+
+def _normalised(stack: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Each frame minus its mean over `valid`, divided by its standard deviation there."""
+    out = np.empty_like(stack)
+    for i, frame in enumerate(stack):
+        values = frame[valid]
+        std = float(values.std()) if values.size else 0.0
+        out[i] = (frame - float(values.mean() if values.size else 0.0)) / max(std, 1e-3)
+    return out
+
+
+def verify_segment(
+    query: np.ndarray,
+    query_times: np.ndarray,
+    reference: np.ndarray,
+    reference_times: np.ndarray,
+    *,
+    offset_s: float,
+    speed: float,
+) -> Verification:
+    """Same footage or same scene, from the query's frames over the segment and the reference's around it.
+
+    Args:
+        query: (n, h, w) query views (`views`) at `query_times`.
+        query_times: (n,) seconds in the query.
+        reference: (m, h, w) reference views at `reference_times`, densely over the span and `WINDOW_S` around it.
+        reference_times: (m,) seconds in the reference, increasing.
+        offset_s: the matcher's offset (reference_t = offset_s + speed * query_t).
+        speed: the matcher's speed.
+
+    Returns:
+        The `Verification`, with the offset at which what moves agrees best.
+    """
+    n = len(query)
+    if n < MIN_PAIRS or len(reference) < MIN_PAIRS:
+        return Verification(
+            Relation.SAME_SCENE,
+            n,
+            None,
+            None,
+            f"only {n} frame{'s' if n != 1 else ''} to compare: too few to tell the moment",
+        )
+    hashed = np.clip(np.searchsorted(reference_times, offset_s + speed * query_times), 0, len(reference_times) - 1)
+    warped, valid = _fit(query, reference, hashed)
+    if valid.mean() < 0.25:
+        valid = np.ones_like(valid)
+    q = _normalised(warped, valid)
+    r = _normalised(reference, valid)
+    moving = (r.std(axis=0) > MOVE_STD) & valid
+    share = float(moving.sum() / max(1, valid.sum()))
+    if share < MIN_MOVING_SHARE:
+        return Verification(
+            Relation.SAME_SCENE,
+            n,
+            round(share, 3),
+            None,
+            f"nothing in the reference moves enough around the matched span ({share:.1%} of the picture changes): "
+            "the match shows the same place, but cannot tell the moment",
+        )
+    dist = np.abs(q[:, None, moving] - r[None, :, moving]).mean(axis=2)  # (query i, reference j)
+    step = float(np.median(np.diff(reference_times))) if len(reference_times) > 1 else 0.25
+    offsets = np.arange(reference_times[0] - speed * query_times[-1], reference_times[-1] - speed * query_times[0], step)
+    costs = np.full(len(offsets), np.inf)
+    for k, o in enumerate(offsets):
+        rt = o + speed * query_times
+        inside = (rt >= reference_times[0] - step / 2) & (rt <= reference_times[-1] + step / 2)
+        if inside.sum() < max(MIN_PAIRS, n // 2):
+            continue
+        j = np.clip(np.searchsorted(reference_times, rt[inside] - step / 2), 0, len(reference_times) - 1)
+        costs[k] = float(dist[np.nonzero(inside)[0], j].mean())
+    finite = np.isfinite(costs)
+    if finite.sum() < 3:
+        return Verification(Relation.SAME_SCENE, n, round(share, 3), None, "too little reference around the span")
+    best = int(np.argmin(np.where(finite, costs, np.inf)))
+    far = finite & (np.abs(offsets - offsets[best]) >= FAR_OFFSET_S)
+    typical = float(np.median(costs[far])) if far.any() else float(np.median(costs[finite]))
+    specificity = 1.0 - costs[best] / typical if typical > 0 else 0.0
+    found = float(offsets[best])
+    if specificity >= MIN_SPECIFICITY:
+        return Verification(
+            Relation.SAME_FOOTAGE,
+            n,
+            round(share, 3),
+            round(specificity, 3),
+            f"what moves agrees frame by frame: on the {share:.0%} of the picture that changes, the clip is "
+            f"{specificity:.0%} closer to one moment of the reference than to its others",
+            round(found, 3),
+        )
+    return Verification(
+        Relation.SAME_SCENE,
+        n,
+        round(share, 3),
+        round(specificity, 3),
+        f"the still background agrees but what moves does not: on the {share:.0%} of the picture that changes, "
+        f"no moment of the reference agrees with the clip better than the others ({specificity:.0%})",
+    )
