@@ -102,7 +102,7 @@ GENERATOR_FPS = 30.0
 
 def cpu_seconds() -> float:
     """CPU seconds used so far by this process (all threads), its finished children (ffmpeg,
-    ffprobe) and its live libav decoder worker (`provenance.libav`).
+    ffprobe) and its live libav decoder worker (`provenance.decode.libav`).
 
     Unlike wall time it hardly moves when other work shares the machine.
     """

@@ -4,8 +4,10 @@
     >>> report = provenance.check("samples/viral.mp4", index="sqlite:///samples.sqlite")
     >>> report.verdict.code, report.matches[0].reference.source.first_seen
 
-Each stage is usable alone: `probe`, `frames`, `hashing`, `index`, `match`,
-`verdict`, `report`.
+Each stage is usable alone, one module or package per stage in pipeline order
+(docs/design.md): `tools`, `probe`, `decode`, `hashing`, `layout`, `shots`,
+`index`, `match`, `diagnose`, `claims`, `metadata`, `verdict`, `evidence`,
+`report`; `pipeline` runs them for `check`, `ingest` for ``index add``.
 """
 
 from __future__ import annotations

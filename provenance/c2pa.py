@@ -1,4 +1,4 @@
-"""Stage 7 (part), Content Credentials: read and validate a C2PA manifest, offline.
+"""Content Credentials, beside the probe stage: read and validate a C2PA manifest, offline.
 
 c2pa-python is an optional extra (``pip install 'provenance[c2pa]'``). Without
 it the result says the credentials could not be checked; it never guesses::
@@ -34,6 +34,8 @@ TRUST_CODES = frozenset({"signingCredential.untrusted"})
 #: Most validation codes, ingredients and actions kept (bounds a hostile manifest).
 MAX_ITEMS = 50
 
+#: What a check of Content Credentials can say: no manifest, valid, failing validation, or not
+#: checked (c2pa-python missing, or a format it cannot read).
 STATUSES = ("absent", "valid", "invalid", "unchecked")
 
 

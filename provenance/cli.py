@@ -1,4 +1,4 @@
-"""Stage 11, cli: a thin click skin over the library.
+"""Stage cli: a thin click skin over the library.
 
 Parse, call the library, render. Results go to stdout, progress and errors to
 stderr. Exit codes: 0 done (whatever the verdict), 1 processing failure,

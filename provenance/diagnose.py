@@ -1,4 +1,4 @@
-"""Stage 6b, diagnose: how a matched copy differs from its reference.
+"""Stage diagnose: how a matched copy differs from its reference.
 
 A wrong diagnosis in a published fact-check is worse than none: each code
 (`AlterationCode`) needs clear evidence, and comes with it as a typed dict.
@@ -619,6 +619,50 @@ BLUR_MIN_POWER = 20.0
 BLUR_MIN_TILES = 12
 #: A tile is compared when at least this share of it lies inside the overlap.
 BLUR_TILE_FILL = 0.9
+
+#: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`).
+THRESHOLDS: dict[str, float] = {
+    "span_margin_s": SPAN_MARGIN_S,
+    "frame_rate_tolerance": FRAME_RATE_TOLERANCE,
+    "downscale_below": DOWNSCALE_BELOW,
+    "orb_features": ORB_FEATURES,
+    "ratio_test": RATIO_TEST,
+    "ransac_px": RANSAC_PX,
+    "min_inliers": MIN_INLIERS,
+    "scale_range_min": SCALE_RANGE[0],
+    "scale_range_max": SCALE_RANGE[1],
+    "min_inlier_spread": MIN_INLIER_SPREAD,
+    "agree_tolerance": AGREE_TOLERANCE,
+    "min_correlation": MIN_CORRELATION,
+    "min_overlap": MIN_OVERLAP,
+    "crop_max_area": CROP_MAX_AREA,
+    "crop_min_removed_std": CROP_MIN_REMOVED_STD,
+    "enlarged_above": ENLARGED_ABOVE,
+    "grey_max_chroma": GREY_MAX_CHROMA,
+    "grey_min_reference_chroma": GREY_MIN_REFERENCE_CHROMA,
+    "brightness_delta": BRIGHTNESS_DELTA,
+    "contrast_ratio": CONTRAST_RATIO,
+    "saturation_ratio": SATURATION_RATIO,
+    "hue_shift_deg": HUE_SHIFT_DEG,
+    "hue_min_chroma": HUE_MIN_CHROMA,
+    "hue_min_coherence": HUE_MIN_COHERENCE,
+    "coloured_min_chroma": COLOURED_MIN_CHROMA,
+    "hue_pixel_min_chroma": HUE_PIXEL_MIN_CHROMA,
+    "min_colour_pixels": MIN_COLOUR_PIXELS,
+    "unclipped_low": UNCLIPPED[0],
+    "unclipped_high": UNCLIPPED[1],
+    "min_luma_spread": MIN_LUMA_SPREAD,
+    "overlay_levels": OVERLAY_LEVELS,
+    "overlay_min_area": OVERLAY_MIN_AREA,
+    "overlay_min_side": OVERLAY_MIN_SIDE,
+    "overlay_min_fill": OVERLAY_MIN_FILL,
+    "overlay_standout": OVERLAY_STANDOUT,
+    "overlay_max_area": OVERLAY_MAX_AREA,
+    "blur_ratio": BLUR_RATIO,
+    "blur_min_power": BLUR_MIN_POWER,
+    "blur_min_tiles": BLUR_MIN_TILES,
+    "blur_tile_fill": BLUR_TILE_FILL,
+}
 
 
 def frame_alterations(

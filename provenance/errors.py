@@ -8,6 +8,8 @@ Every message quotes the bad value and says what to do next, e.g.::
 
 from __future__ import annotations
 
+#: Exit codes (STYLE.md): 0 the command did its job whatever the verdict, 1 a processing failure,
+#: 2 bad input or usage, 3 a missing tool or an unusable index (docs/cli.md).
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2

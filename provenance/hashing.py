@@ -1,4 +1,4 @@
-"""Stage 4, hashing: perceptual hashes of sampled frames, a whole batch at a time.
+"""Stage hashing: perceptual hashes of sampled frames, a whole batch at a time.
 
 The pHash here is bit-identical to ``imagehash.phash`` on the same 32x32 grey
 input (the tests keep imagehash as the oracle) but runs as two matrix
@@ -147,7 +147,7 @@ def apply_op(low: np.ndarray, op: int) -> np.ndarray:
 
     Because the DCT is separable and linear, flipping a square's columns
     negates its odd-column coefficients and transposing it transposes them
-    (DESIGN.md, stage 4), so mirrored and rotated hashes need no new DCT.
+    (DESIGN.md, "Hashing and layout"), so mirrored and rotated hashes need no new DCT.
     """
     if op == OP_NONE:
         return low
@@ -168,6 +168,9 @@ def apply_op(low: np.ndarray, op: int) -> np.ndarray:
 _PACK_SHIFTS = np.arange(HASH_BITS - 1, -1, -1, dtype=np.uint64)
 #: Relative size below which a coefficient's difference from the median is round-off.
 TIE_TOLERANCE = 1e-9
+#: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`); the
+#: hash's definition (`HASH_BITS`, `DCT_SIZE`, `LOW`) and the stored crops (`CENTRE_KEEP`) are not thresholds.
+THRESHOLDS: dict[str, float] = {"min_frame_std": MIN_FRAME_STD, "tie_tolerance": TIE_TOLERANCE}
 
 
 def low_frequencies(squares: np.ndarray) -> np.ndarray:

@@ -37,7 +37,7 @@ from .index import Index, Reference, SourceFacts
 from .probe import probe
 
 #: Frames per second sampled from references. Queries are sampled denser
-#: (`check.QUERY_FPS`), so each reference frame has a query frame within 1/8 s.
+#: (`pipeline.QUERY_FPS`), so each reference frame has a query frame within 1/8 s.
 REF_FPS = 2.0
 #: How references are decoded: unreferenced frames dropped (``-skip_frame noref``), deblocking
 #: skipped, one thread per decoder (ingest runs one per core): 37% of the CPU of a dense decode,

@@ -1,4 +1,4 @@
-"""Stage 4b, layout: where the footage sits in the frame.
+"""Stage layout: where the footage sits in the frame.
 
 A re-post often shows the footage smaller than its frame: inside padding
 (black bars, a letterbox, a blurred copy of itself behind a vertical
@@ -82,6 +82,31 @@ INNER_EDGE_SIDES = {4: 1.0, 3: 1.5, 2: 2.0}
 #: One side may be this share of the needed strength when the sides meeting it
 #: stop there, their edge dropping by as much (q052's faint right side), 0-1.
 INNER_WEAK_SIDE = 0.5
+
+#: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`).
+THRESHOLDS: dict[str, float] = {
+    "padding_energy_ratio": PADDING_ENERGY_RATIO,
+    "snap_edge_ratio": SNAP_EDGE_RATIO,
+    "snap_reach": SNAP_REACH,
+    "symmetric_edge_ratio": SYMMETRIC_EDGE_RATIO,
+    "symmetric_min_band": SYMMETRIC_MIN_BAND,
+    "symmetric_search_from": SYMMETRIC_SEARCH[0],
+    "symmetric_search_to": SYMMETRIC_SEARCH[1],
+    "box_whole_frame": BOX_WHOLE_FRAME,
+    "box_min_side": BOX_MIN_SIDE,
+    "typical_edge_floor": TYPICAL_EDGE_FLOOR,
+    "inner_line_contrast": INNER_LINE_CONTRAST,
+    "inner_line_cap": INNER_LINE_CAP,
+    "inner_line_prior": INNER_LINE_PRIOR,
+    "inner_side_extension": INNER_SIDE_EXTENSION,
+    "inner_min_side": INNER_MIN_SIDE,
+    "inner_max_side": INNER_MAX_SIDE,
+    "inner_min_frames": INNER_MIN_FRAMES,
+    "inner_candidates": INNER_CANDIDATES,
+    "inner_edge_ratio": INNER_EDGE_RATIO,
+    **{f"inner_edge_sides_{n}": factor for n, factor in INNER_EDGE_SIDES.items()},
+    "inner_weak_side": INNER_WEAK_SIDE,
+}
 
 
 @dataclass(frozen=True)

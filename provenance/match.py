@@ -1,4 +1,4 @@
-"""Stage 6, match: from frame-level hash hits to clip-level segments (alignment only).
+"""Stage match: from frame-level hash hits to clip-level segments (alignment only).
 
 A match is a segment, not a bag of frames: query span <-> reference span with
 an offset and a speed. Three steps:
@@ -124,6 +124,33 @@ STOP_BELOW_SCORE = 0.25
 MERGE_OFFSET_S = 0.3
 #: ... "the same speed": within this share of each other.
 MERGE_SPEED_TOLERANCE = 0.02
+#: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`);
+#: the search grids (`SPEEDS`, `SPEED_STEPS`, `SPEED_SCAN`, `SPEED_SCAN_OFFSETS`) are not thresholds.
+THRESHOLDS: dict[str, float] = {
+    "candidate_distance": CANDIDATE_DISTANCE,
+    "frame_match_distance": FRAME_MATCH_DISTANCE,
+    "image_match_distance": IMAGE_MATCH_DISTANCE,
+    "speed_prior": SPEED_PRIOR,
+    "fit_distance_weight": FIT_DISTANCE_WEIGHT,
+    "speed_interval_distance": SPEED_INTERVAL_DISTANCE,
+    "speed_min_change": SPEED_MIN_CHANGE,
+    "speed_min_frames": SPEED_MIN_FRAMES,
+    "speed_evidence_distance": SPEED_EVIDENCE_DISTANCE,
+    "speed_evidence_ratio": SPEED_EVIDENCE_RATIO,
+    "offset_bin_s": OFFSET_BIN_S,
+    "top_bins": TOP_BINS,
+    "min_votes": MIN_VOTES,
+    "miss_penalty": MISS_PENALTY,
+    "align_slack_s": ALIGN_SLACK_S,
+    "evaluable_fraction": EVALUABLE_FRACTION,
+    "score_frames_scale": SCORE_FRAMES_SCALE,
+    "match_threshold": MATCH_THRESHOLD,
+    "min_matched_frames": MIN_MATCHED_FRAMES,
+    "few_frames_score": FEW_FRAMES_SCORE,
+    "stop_below_score": STOP_BELOW_SCORE,
+    "merge_offset_s": MERGE_OFFSET_S,
+    "merge_speed_tolerance": MERGE_SPEED_TOLERANCE,
+}
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Stage 7, metadata: rules over what a file says about itself, each yielding a `Finding`.
+"""Stage metadata: rules over what a file says about itself, each yielding a `Finding`.
 
 A finding has a code (docs/findings.md lists every one), a severity
 (``info``: a fact worth showing; ``notice``: a sign of processing that is
@@ -67,6 +67,17 @@ DATES_DISAGREE_UNZONED = timedelta(hours=15)
 #: 1-2 frames in to make room for B-frame reordering, which is not a cut.
 TRIM_MIN_S = 0.3
 TRIM_MIN_FRAMES = 3
+#: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`),
+#: the time spans in days or hours.
+THRESHOLDS: dict[str, float] = {
+    "claim_date_tolerance_days": CLAIM_DATE_TOLERANCE_DAYS,
+    "gps_place_tolerance_km": GPS_PLACE_TOLERANCE_KM,
+    "future_tolerance_days": FUTURE_TOLERANCE / timedelta(days=1),
+    "dates_disagree_zoned_hours": DATES_DISAGREE_ZONED / timedelta(hours=1),
+    "dates_disagree_unzoned_hours": DATES_DISAGREE_UNZONED / timedelta(hours=1),
+    "trim_min_s": TRIM_MIN_S,
+    "trim_min_frames": TRIM_MIN_FRAMES,
+}
 #: First public year of each codec: a file cannot have been encoded before it.
 CODEC_FIRST_YEAR: dict[str, int] = {
     "h264": 2003,

@@ -14,14 +14,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import __version__, tools
+from . import diagnose as diagnose_mod
+from . import hashing as hashing_mod
+from . import layout as layout_mod
 from . import match as match_mod
+from . import metadata as metadata_mod
+from . import shots as shots_mod
+from . import verdict as verdict_mod
 from .c2pa import ContentCredentials, read_content_credentials
 from .claims import Claim
+from .claims import places as places_mod
 from .decode import Decoder, Decoding, Frames, Plan, Unprobed, choose_decoder
 from .diagnose import diagnose_match, with_frame_evidence
 from .errors import BadInputError, ProcessingError
 from .evidence import THUMB_LONG_SIDE, make_keyframes
-from .hashing import ALGORITHM, MIN_FRAME_STD, VARIANT_FULL, hash_query
+from .hashing import ALGORITHM, VARIANT_FULL, hash_query
 from .index import Index, open_index
 from .ingest import REF_FPS, sha256_of
 from .layout import find_layout
@@ -29,7 +36,7 @@ from .metadata import first_seen_days, inspect
 from .probe import MediaFacts, image_format, probe
 from .report import InputFacts, Report
 from .shots import shot_keyframes
-from .verdict import MIN_INFORMATIVE_FRAMES, decide
+from .verdict import decide
 
 #: Frames per second sampled from a query clip: dense enough for a 3 s clip
 #: and so that every reference frame (sampled at REF_FPS) has a query frame
@@ -55,18 +62,52 @@ def query_plan(*, keyframes: bool) -> Plan:
     )
 
 
-def thresholds() -> dict[str, float]:
-    """Every named threshold a report depends on."""
+#: The thresholds reports carried before they were recorded by stage, under their old flat names
+#: (the name in its stage's `THRESHOLDS`): they stay first in `tool.thresholds`, unprefixed.
+HEADLINE_THRESHOLDS = (
+    ("match_threshold", "match"),
+    ("frame_match_distance", "match"),
+    ("candidate_distance", "match"),
+    ("min_matched_frames", "match"),
+    ("min_frame_std", "hashing"),
+    ("min_informative_frames", "verdict"),
+    ("query_fps", "sampling"),
+    ("reference_fps", "sampling"),
+)
+
+
+def thresholds_by_stage() -> dict[str, dict[str, float]]:
+    """Every threshold a decision of `check` uses, by stage in pipeline order (each stage's `THRESHOLDS`).
+
+    Returns:
+        {stage: {name: value}}; names are the constants' names in lower case, with a
+        unit or an end where the constant is a time span or a pair (docs/report.md).
+    """
+    sampling = {"query_fps": QUERY_FPS, "reference_fps": REF_FPS, "max_query_duration_s": MAX_QUERY_DURATION_S}
     return {
-        "match_threshold": match_mod.MATCH_THRESHOLD,
-        "frame_match_distance": match_mod.FRAME_MATCH_DISTANCE,
-        "candidate_distance": match_mod.CANDIDATE_DISTANCE,
-        "min_matched_frames": match_mod.MIN_MATCHED_FRAMES,
-        "min_frame_std": MIN_FRAME_STD,
-        "min_informative_frames": MIN_INFORMATIVE_FRAMES,
-        "query_fps": QUERY_FPS,
-        "reference_fps": REF_FPS,
+        "sampling": sampling,
+        "hashing": dict(hashing_mod.THRESHOLDS),
+        "layout": dict(layout_mod.THRESHOLDS),
+        "shots": dict(shots_mod.THRESHOLDS),
+        "match": dict(match_mod.THRESHOLDS),
+        "diagnose": dict(diagnose_mod.THRESHOLDS),
+        "claims": dict(places_mod.THRESHOLDS),
+        "metadata": dict(metadata_mod.THRESHOLDS),
+        "verdict": dict(verdict_mod.THRESHOLDS),
     }
+
+
+def thresholds() -> dict[str, float]:
+    """Every threshold a report depends on, as the report's flat `tool.thresholds` records them.
+
+    Returns:
+        The `HEADLINE_THRESHOLDS` under their old names first, then every
+        threshold of `thresholds_by_stage` as ``"stage.name"``.
+    """
+    by_stage = thresholds_by_stage()
+    flat = {name: by_stage[stage][name] for name, stage in HEADLINE_THRESHOLDS}
+    flat.update((f"{stage}.{name}", value) for stage, values in by_stage.items() for name, value in values.items())
+    return flat
 
 
 def check(

@@ -21,6 +21,8 @@ from .decode import Frames
 
 #: Mean absolute grey difference (0-255) between consecutive samples that starts a new shot.
 SHOT_CHANGE_THRESHOLD = 28.0
+#: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`).
+THRESHOLDS: dict[str, float] = {"shot_change_threshold": SHOT_CHANGE_THRESHOLD}
 
 
 @dataclass(frozen=True)

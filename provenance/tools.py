@@ -8,7 +8,7 @@ output, and input options that confine it to the one local file it is given::
     from provenance import tools
     out = tools.run_ffprobe(["-show_format", *tools.input_args(path)], timeout=30)
 
-Confinement (DESIGN.md, stage 1): ``-protocol_whitelist file`` alone still lets
+Confinement (DESIGN.md, "External tools"): ``-protocol_whitelist file`` alone still lets
 an HLS playlist or ffconcat list renamed ``.mp4`` open the other local files
 it names, so every input also gets ``-format_whitelist`` with media container
 demuxers only, and the path is passed as ``file:PATH`` so a name starting

@@ -1,4 +1,4 @@
-"""Stage 9, verdict: one plain code from the matches, the findings and the claim, never more than they show.
+"""Stage verdict: one plain code from the matches, the findings and the claim, never more than they show.
 
 The stage owns the `Verdict` record the report carries and `decide`, which
 makes it. Codes (`VerdictCode`), strongest evidence first (docs/verdicts.md):
@@ -38,6 +38,9 @@ from .metadata import CLAIM_DATE_TOLERANCE_DAYS, CONTRADICTS_CLAIM, Finding, fir
 
 #: Fewest informative query frames for "no match" to mean anything.
 MIN_INFORMATIVE_FRAMES = 3
+#: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`); it
+#: also dates matches with `metadata.CLAIM_DATE_TOLERANCE_DAYS`, recorded with the metadata stage.
+THRESHOLDS: dict[str, float] = {"min_informative_frames": MIN_INFORMATIVE_FRAMES}
 
 
 class VerdictCode(StrEnum):

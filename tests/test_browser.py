@@ -1,4 +1,4 @@
-"""Stage 10, report: the HTML report looked at in a real browser (headless Chromium).
+"""Stage report: the HTML report looked at in a real browser (headless Chromium).
 
 The sample case (samples/viral.mp4 with samples/claim.yml against
 samples/refs) is checked, rendered to HTML and opened in Debian's Chromium,

@@ -1,4 +1,4 @@
-"""Stage 10, report: ClaimReview + MediaReview JSON-LD, checked against the schema.org types it uses.
+"""Stage report: ClaimReview + MediaReview JSON-LD, checked against the schema.org types it uses.
 
 `SCHEMA` below is the part of the schema.org vocabulary the output may use:
 for each type, its properties (its own and inherited from Review,

@@ -1,4 +1,4 @@
-"""Stage 8, claims: flags, claim files and articles (text and saved HTML) into a `Claim`.
+"""Stage claims: flags, claim files and articles (text and saved HTML) into a `Claim`.
 
 The articles in tests/data/articles are written like real news reports (a
 headline, a dateline, relative dates, places with their country, platforms,

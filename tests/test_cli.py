@@ -1,4 +1,4 @@
-"""Stage 11, cli: every command in every format, and every exit code (CliRunner).
+"""Stage cli: every command in every format, and every exit code (CliRunner).
 
 Exit codes: 0 done (whatever the verdict), 1 processing failure, 2 bad input
 or usage, 3 missing tool or unusable index. Every failure is one line on

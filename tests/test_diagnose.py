@@ -1,4 +1,4 @@
-"""Stage 6b, diagnose: alterations read from aligned frame pairs of real footage, from the files and from the alignment.
+"""Stage diagnose: alterations read from aligned frame pairs of real footage, from the files and from the alignment.
 
 Every query is an ffmpeg edit of a bundled reference clip (samples/refs),
 re-encoded with x264 the way a re-upload would be. Frames are taken at the

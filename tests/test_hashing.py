@@ -1,4 +1,4 @@
-"""Stage 4, hashing: golden values, the imagehash oracle, mirrors, and perceptual claims."""
+"""Stage hashing: golden values, the imagehash oracle, mirrors, and perceptual claims."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Stage 4b, layout: content boxes of reframed clips, inner rectangles of pictures in pictures, edge statistics."""
+"""Stage layout: content boxes of reframed clips, inner rectangles of pictures in pictures, edge statistics."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from provenance.frames import extract_frames
 
+from provenance.decode import extract_frames
 from provenance.layout import Layout, content_box, edge_stats, find_layout, inner_rectangle
 
 

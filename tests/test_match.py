@@ -1,4 +1,4 @@
-"""Stage 6, match: the vote table against a plain oracle; speed changes measured on real clips."""
+"""Stage match: the vote table against a plain oracle; speed changes measured on real clips."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Stage 7, metadata (and the tag parsing of stage 2 it relies on): every finding code, on real media.
+"""Stage metadata (and the tag parsing of the probe stage it relies on): every finding code, on real media.
 
 Each clip is made by ffmpeg with the tags a camera, an app or a forger would
 write (``-metadata creation_time=…``, ``location=…``, QuickTime keys with

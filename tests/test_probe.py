@@ -1,4 +1,4 @@
-"""Stage 2, probe: media facts of videos and stills, and refusals of what is not media."""
+"""Stage probe: media facts of videos and stills, and refusals of what is not media."""
 
 from __future__ import annotations
 

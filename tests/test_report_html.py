@@ -1,4 +1,4 @@
-"""Stage 10, report: the self-contained HTML report and the `report` / `check --format` commands.
+"""Stage report: the self-contained HTML report and the `report` / `check --format` commands.
 
 Most tests render reports built in memory (tests/report_samples.py): no media
 needed, which is also the promise of ``provenance report REPORT.json``. The

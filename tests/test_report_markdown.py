@@ -1,4 +1,4 @@
-"""Stage 10, report: Markdown that is inert but readable, with keyframes as files next to it."""
+"""Stage report: Markdown that is inert but readable, with keyframes as files next to it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Stage 1, tools: finding ffmpeg/ffprobe, running them bounded, confining them to one file."""
+"""Stage tools: finding ffmpeg/ffprobe, running them bounded, confining them to one file."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from provenance.probe import probe
 def hls_playlist_as_mp4(media_dir: Path) -> Path:
     """An HLS playlist named .mp4 that points at another local video (seg.ts).
 
-    Unconfined, ffmpeg follows it and decodes the other file (DESIGN.md, stage 1).
+    Unconfined, ffmpeg follows it and decodes the other file (DESIGN.md, "External tools").
     """
     seg = media_dir / "seg.ts"
     subprocess.run(

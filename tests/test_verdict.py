@@ -1,4 +1,4 @@
-"""Stage 9, verdict: matches, findings and the claim into one documented code, never more than the evidence.
+"""Stage verdict: matches, findings and the claim into one documented code, never more than the evidence.
 
 Unit tests use matches made by hand (a `MatchSegment` to a reference with a
 known first-seen date); the end-to-end tests run the whole check on the

@@ -1,6 +1,6 @@
 """Decode options for reference ingest: speed on 720p H.264, and what they do to the hashes.
 
-Runs the filter graph `provenance.frames.extract_frames` uses for references
+Runs the filter graph `provenance.decode.extract_frames` uses for references
 (2 frames/s rounded up, trimmed, area-scaled to 128 px, grey) with different decoder options and
 reports, per option: wall time, ffmpeg CPU time (user + sys, the figure that
 does not depend on what else the machine runs), footage seconds per CPU

@@ -1,4 +1,4 @@
-"""Stage 8, claims: what the clip is said to show, when, where and where it was shared.
+"""Stage claims: what the clip is said to show, when, where and where it was shared.
 
 A `Claim` comes from command-line flags, a small YAML/JSON file, or an
 article (plain text or saved HTML). From an article the dates are resolved

@@ -1,4 +1,4 @@
-"""Stage 8, claims: reading an article saved as text or HTML, confined and offline.
+"""Stage claims: reading an article saved as text or HTML, confined and offline.
 
 An article is reduced to its text, headline and publication date. HTML is
 read with the standard library's parser (no recursion, no network; scripts,

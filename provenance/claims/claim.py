@@ -1,4 +1,4 @@
-"""Stage 8, claims: the `Claim` record, built from flags, a YAML/JSON file or an article.
+"""Stage claims: the `Claim` record, built from flags, a YAML/JSON file or an article.
 
 Each source overrides the one before (an article, then a file, then flags);
 the claim keeps where each part came from (`origin`), everything an article

@@ -1,4 +1,4 @@
-"""Stage 8, claims: dates as a claim or an article writes them.
+"""Stage claims: dates as a claim or an article writes them.
 
 A claimed date is ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY`` (`date_range`
 gives the days it covers). In an article every date mentioned is found

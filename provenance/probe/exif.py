@@ -1,4 +1,4 @@
-"""Stage 2, probe: still images, read with Pillow and exifread.
+"""Stage probe: still images, read with Pillow and exifread.
 
 A file whose first bytes are a video container's goes to ffprobe without
 Pillow ever opening it; anything Pillow opens in `IMAGE_FORMATS` is a

@@ -1,4 +1,4 @@
-"""Stage 2, probe: exiftool's tags, when exiftool is installed (nothing needs it).
+"""Stage probe: exiftool's tags, when exiftool is installed (nothing needs it).
 
 exiftool reads what ffprobe and exifread miss (maker notes, XMP, more
 QuickTime keys); its tags join the facts as ``exiftool:Group:Name`` and its

@@ -1,4 +1,4 @@
-"""Stage 2, probe: the records a probe gives, `MediaFacts` and the parts it is made of.
+"""Stage probe: the records a probe gives, `MediaFacts` and the parts it is made of.
 
 Frozen, serialisable, and free of I/O: every value here was read by
 `provenance.probe.ffprobe`, `.mp4`, `.exif` or `.exiftool` and parsed by

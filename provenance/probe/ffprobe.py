@@ -1,4 +1,4 @@
-"""Stage 2, probe: a video's container, streams and tags, from ffprobe's JSON.
+"""Stage probe: a video's container, streams and tags, from ffprobe's JSON.
 
 ffprobe runs through `provenance.tools` (confined to the one file, with a
 time limit); its ``-show_format -show_streams`` JSON becomes `MediaFacts`,

@@ -1,4 +1,4 @@
-"""Stage 2, probe: the MP4/QuickTime box reader (edit lists, the encoder inside the bitstream).
+"""Stage probe: the MP4/QuickTime box reader (edit lists, the encoder inside the bitstream).
 
 ffprobe does not report edit lists as written nor the encoder's own
 signature, so these few boxes are read directly, within fixed bounds, and

@@ -1,4 +1,4 @@
-"""Stage 2, probe: what the tags mean, read the same way for videos and stills.
+"""Stage probe: what the tags mean, read the same way for videos and stills.
 
 Tag values are bounded (`clean_tags`), then dates (`TagDate`) and the GPS
 position (`GeoPoint`) are parsed from the tags named in `DATE_TAGS` and

@@ -1,4 +1,4 @@
-"""Stage 10, report: the frozen `Report` and its pure renderers.
+"""Stage report: the frozen `Report` and its pure renderers.
 
 The JSON form is the single source of truth (schema ``provenance.report/1``,
 docs/report-schema.json); Markdown and the other forms are rendered from it::
@@ -23,7 +23,9 @@ from ..match import MatchSegment
 from ..metadata import Finding
 from ..verdict import Verdict
 
+#: The report's schema and version (docs/report-schema.json); only a breaking change bumps it (docs/report.md).
 SCHEMA = "provenance.report/1"
+#: The forms `render` writes (docs/report-formats.md).
 FORMATS = ("json", "md", "html", "claimreview")
 
 

@@ -1,4 +1,4 @@
-"""Stage 10, report: schema.org ClaimReview with an associated MediaReview, as JSON-LD.
+"""Stage report: schema.org ClaimReview with an associated MediaReview, as JSON-LD.
 
 The markup a fact-check page carries so that search engines and fact-check
 aggregators can read the verdict. Built from the report alone:
@@ -52,15 +52,17 @@ from .text import clean
 if TYPE_CHECKING:
     from . import RenderOptions, Report
 
+#: The JSON-LD context.
 SCHEMA_ORG = "https://schema.org"
 
+#: schema.org's MediaManipulationRatingEnumeration members, by name.
 DECONTEXTUALIZED = "DecontextualizedContent"
 TRANSFORMED = "TransformedContent"
 EDITED = "EditedOrCroppedContent"
 ORIGINAL = "OriginalMediaContent"
 STAGED = "StagedContent"
 SATIRE = "SatireOrParodyContent"
-#: Members of schema.org's MediaManipulationRatingEnumeration.
+#: ... and all of them, as MediaReview's mediaAuthenticityCategory may take them.
 MEDIA_CATEGORIES = (ORIGINAL, DECONTEXTUALIZED, EDITED, TRANSFORMED, STAGED, SATIRE)
 
 #: Alteration codes that change the pictures themselves (MediaReview "transformed").

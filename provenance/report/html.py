@@ -1,4 +1,4 @@
-"""Stage 10, report: one self-contained HTML file a fact-checker can open, print or attach.
+"""Stage report: one self-contained HTML file a fact-checker can open, print or attach.
 
 No script, no font, no stylesheet and no image is fetched: the pictures are
 ``data:`` URIs carried by the report itself (`images.Keyframes`), the style is
@@ -37,6 +37,7 @@ from .summary import (
     diagnosis_of,
     evidence_text,
     findings_of,
+    headline_thresholds,
     text_of,
     verdict_label,
     verdict_tone,
@@ -58,7 +59,8 @@ PALETTE = (
     "#5c940d",
     "#495057",
 )
-
+#: The page's one style sheet, inline (the CSP allows no other), with a one-column layout under 40 rem
+#: and print rules (docs/report-formats.md).
 STYLE = """
 :root { color-scheme: light; --ink: #1b1f24; --muted: #5a636e; --line: #d5dae0; --paper: #fff; --soft: #f4f6f8; }
 * { box-sizing: border-box; }
@@ -524,11 +526,9 @@ def _extra_sections(r: Report) -> str:
 
 def _footer(r: Report) -> str:
     tool = r.tool
-    thresholds = tool.get("thresholds", {})
-    rows = "".join(
-        f'<tr><th scope="row">{e(k, 60)}</th><td>{e(v, 60)}</td></tr>'
-        for k, v in sorted(thresholds.items() if isinstance(thresholds, dict) else ())
-    )
+    headline, by_stage = headline_thresholds(tool)
+    rows = "".join(f'<tr><th scope="row">{e(k, 60)}</th><td>{e(v, 60)}</td></tr>' for k, v in headline)
+    more = f"<p>{by_stage} more thresholds, by stage, in the JSON report.</p>" if by_stage else ""
     idx = r.index
     return (
         '<footer id="reproducibility"><h2>Reproducibility</h2><dl class="facts">'
@@ -541,7 +541,7 @@ def _footer(r: Report) -> str:
         f"{e(idx.get('references', '?'), 20)} references, {e(idx.get('hashes', '?'), 20)} hashes, "
         f"schema {e(idx.get('schema_version', '?'), 10)}</dd>"
         f"<dt>Created</dt><dd>{e(r.created_at, 40)}</dd>"
-        "</dl>" + (f"<p>Thresholds</p><table><tbody>{rows}</tbody></table>" if rows else "") + "</footer>"
+        "</dl>" + (f"<p>Thresholds</p><table><tbody>{rows}</tbody></table>" if rows else "") + more + "</footer>"
     )
 
 

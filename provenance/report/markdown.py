@@ -1,4 +1,4 @@
-"""Stage 10, report: Markdown for a CMS or a newsroom ticket.
+"""Stage report: Markdown for a CMS or a newsroom ticket.
 
 The same content as the HTML report, in the same order (verdict and evidence
 first, then the claim against the evidence, each match with its aligned
@@ -26,6 +26,7 @@ from .summary import (
     diagnosis_of,
     evidence_text,
     findings_of,
+    headline_thresholds,
     verdict_label,
 )
 from .text import clean, md
@@ -204,14 +205,15 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
     if r.warnings:
         lines += ["## Warnings", ""] + [f"- {md(w)}" for w in r.warnings] + [""]
     tool = r.tool
-    thresholds = tool.get("thresholds", {})
+    headline, by_stage = headline_thresholds(tool)
     lines += [
         "## Reproducibility",
         "",
         f"- provenance {md(tool.get('version', '?'))}, ffmpeg {md(tool.get('ffmpeg_version', '?'))}, "
         f"report schema {md(r.schema)}",
         f"- Hash: {md(tool.get('hash_algorithm', '?'))}; thresholds: "
-        + ", ".join(f"{md(k)}={md(v)}" for k, v in sorted(thresholds.items() if isinstance(thresholds, dict) else ())),
+        + ", ".join(f"{md(k)}={md(v)}" for k, v in headline)
+        + (f" ({by_stage} more, by stage, in the JSON report)" if by_stage else ""),
         f"- Input SHA-256: {_code(r.input.sha256, 80)}",
         f"- Index: {md(r.index.get('backend', '?'))} {md(r.index.get('index_id', ''))}, "
         f"{md(r.index.get('references', '?'))} references, {md(r.index.get('hashes', '?'))} hashes",

@@ -1,4 +1,4 @@
-"""Stage 10, report: what the human-facing renderers derive from a `Report`.
+"""Stage report: what the human-facing renderers derive from a `Report`.
 
 HTML, Markdown and ClaimReview say the same things, so they read them here:
 the claim and metadata findings (present only once the claims stage has run,
@@ -195,6 +195,22 @@ def verdict_tone(code: str) -> str:
     if code in WEAK_VERDICTS:
         return "weak"
     return "neutral"
+
+
+def headline_thresholds(tool: Any) -> tuple[list[tuple[str, Any]], int]:
+    """The thresholds a human-facing report lists, sorted, and how many more the JSON holds.
+
+    Args:
+        tool: the report's `tool` record (any shape: a report read back may hold anything).
+
+    Returns:
+        The unprefixed entries of `tool.thresholds` (the headline ones), sorted by
+        name, and the count of ``"stage.name"`` entries left to the JSON report.
+    """
+    thresholds = tool.get("thresholds", {}) if isinstance(tool, dict) else {}
+    items = sorted(thresholds.items()) if isinstance(thresholds, dict) else []
+    headline = [(k, v) for k, v in items if "." not in str(k)]
+    return headline, len(items) - len(headline)
 
 
 # -- the claim against the evidence --------------------------------------------------

@@ -15,10 +15,9 @@ MAX_FIELD_CHARS = 500
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 #: Lone surrogates (a file name that is not UTF-8, a JSON "\\ud800" escape): no UTF-8 output accepts them.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-# Markdown (CommonMark + GFM) characters that start inline markup anywhere:
-# escapes, code spans, emphasis, links/images, raw HTML and autolinks, table
-# cells, strikethrough. "_" only matters at a word edge and "&" only before a
-# name or "#" (an entity); "." "-" "+" "!" "(" ")" "#" are inert mid-line.
+# Markdown (CommonMark + GFM) characters that start inline markup anywhere (escapes, code, emphasis,
+# links, raw HTML, autolinks, table cells, strikethrough); "_" only at a word edge and "&" only before
+# an entity's name or "#"; "." "-" "+" "!" "(" ")" "#" are inert mid-line.
 _MD_INLINE = re.compile(r"[\\`*\[\]<|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|&(?=#?[A-Za-z0-9]+;)")
 # Block markers that act at the start of a line (or of a list item's text):
 # headings, quotes, bullets, setext underlines and ordered-list numbers ("12. ").
