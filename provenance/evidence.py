@@ -338,6 +338,38 @@ def reference_state(ref: Any) -> tuple[str, str | None, Media | None]:
         return REFERENCE_UNREADABLE, f"reference #{ref.id} ({ref.path}) could not be read: {exc}", None
 
 
+def reference_window(
+    decoder: Decoder, ref: Any, start_s: float, end_s: float, *, fps: float, long_side: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Grey frames of a reference from `start_s` to `end_s` at `fps`, for the verify stage.
+
+    Returns:
+        (times, images (N, h, w) uint8), or None when the reference file is
+        missing, changed since it was indexed, unreadable, or gives no frame.
+    """
+    status, _, media = reference_state(ref)
+    if status != REFERENCE_OK or media is None:
+        return None
+    last = max(0.0, media.duration_s - END_MARGIN_S) if media.duration_s > 0 else end_s
+    times = np.arange(max(0.0, start_s), min(end_s, last) + 1e-6, 1.0 / fps)
+    if media.kind == "image" or len(times) == 0:
+        times = np.array([0.0])
+    try:
+        frames = grab_frames(decoder, ref.path, times.tolist(), media=media, long_side=long_side)
+    except ProvenanceError:
+        return None
+    keep = [i for i, f in enumerate(frames) if f is not None]
+    if not keep:
+        return None
+    grey = np.stack([_grey(frames[i]) for i in keep])  # type: ignore[arg-type]
+    return times[keep], grey
+
+
+def _grey(rgb: np.ndarray) -> np.ndarray:
+    """ITU-R BT.601 luma of an RGB frame, as the decoder's grey samples use."""
+    return np.clip(rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) + 0.5, 0, 255).astype(np.uint8)
+
+
 def _thumbs(
     decoder: Decoder, path: Path | str, times: Sequence[float], media: Media, long_side: int, quality: int
 ) -> list[Thumbnail | None]:

@@ -33,9 +33,6 @@ shot can and cannot prove.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from enum import StrEnum
-from typing import Any
 
 import cv2
 import numpy as np
@@ -53,10 +50,11 @@ from .hashing import (
     Rect,
     variant_parts,
 )
+from .relation import Relation, Verification
 
-#: Long side (pixels) of the views compared: 128 px samples halved, so a cell
-#: is a 2x2 block and re-encoding noise averages out.
-VIEW_LONG_SIDE = 64
+#: Long side (pixels) of the views compared: the query's grey samples' own size;
+#: at 64 px the leaves of the development set's fixed tree shot stopped "moving".
+VIEW_LONG_SIDE = 128
 #: Most aligned frame pairs compared per segment, spread over its span.
 MAX_PAIRS = 12
 #: Fewest aligned pairs (at distinct reference times) a verdict on the moment needs.
@@ -79,50 +77,6 @@ FAR_OFFSET_S = 1.0
 #: ECC iterations and convergence for the fitted residual geometry (OpenCV's findTransformECC).
 ECC_ITERATIONS = 50
 ECC_EPSILON = 1e-4
-
-
-class Relation(StrEnum):
-    """What a match shows of the reference: the same moment, the same place only, or not checked."""
-
-    SAME_FOOTAGE = "same_footage"
-    SAME_SCENE = "same_scene"
-    UNVERIFIED = "unverified"
-
-
-@dataclass(frozen=True)
-class Verification:
-    """The evidence behind a match's `relation`.
-
-    `moving_share` is the share of the compared picture that changes over
-    the reference span; `specificity` how much closer each query frame is
-    to its own aligned reference frame than to the span's other frames, on
-    the moving part (1 = only its own, 0 = no closer than to any other);
-    `pairs` the aligned frame pairs compared. `reason` says in a sentence
-    why the relation was given. Numbers are None when not measured.
-    """
-
-    relation: Relation
-    pairs: int
-    moving_share: float | None
-    specificity: float | None
-    reason: str
-    offset_s: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["relation"] = str(self.relation)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Verification:
-        return cls(
-            relation=Relation(data["relation"]),
-            pairs=int(data.get("pairs", 0)),
-            moving_share=None if data.get("moving_share") is None else float(data["moving_share"]),
-            specificity=None if data.get("specificity") is None else float(data["specificity"]),
-            reason=str(data.get("reason", "")),
-            offset_s=None if data.get("offset_s") is None else float(data["offset_s"]),
-        )
 
 
 def unverified(reason: str) -> Verification:
@@ -303,7 +257,9 @@ def verify_segment(
         )
     dist = np.abs(q[:, None, moving] - r[None, :, moving]).mean(axis=2)  # (query i, reference j)
     step = float(np.median(np.diff(reference_times))) if len(reference_times) > 1 else 0.25
-    offsets = np.arange(reference_times[0] - speed * query_times[-1], reference_times[-1] - speed * query_times[0], step)
+    offsets = np.arange(
+        reference_times[0] - speed * query_times[-1], reference_times[-1] - speed * query_times[0], step
+    )
     costs = np.full(len(offsets), np.inf)
     for k, o in enumerate(offsets):
         rt = o + speed * query_times
