@@ -37,6 +37,7 @@ from .decode import Media, Plan, choose_decoder
 from .errors import ProcessingError, ProvenanceError
 from .match import FRAME_MATCH_DISTANCE
 from .probe import MediaFacts, probe
+from .query import sha256_of
 from .shots import shot_keyframes
 
 if TYPE_CHECKING:
@@ -323,8 +324,6 @@ def reference_state(ref: Any) -> tuple[str, str | None, Media | None]:
         size = path.stat().st_size
         changed = bool(ref.size_bytes) and size != ref.size_bytes
         if not changed and size <= VERIFY_SHA256_MAX_BYTES and ref.sha256:
-            from .ingest import sha256_of
-
             changed = sha256_of(path) != ref.sha256
         if changed:
             return (

@@ -1,9 +1,10 @@
 """Reference ingest: files and folders into the index, one transaction per file.
 
 Each file is hashed (SHA-256 of its bytes) first, so a file already indexed
-is skipped without decoding; otherwise it is probed, sampled at `REF_FPS`,
-perceptually hashed and stored with its source facts. Source facts come from
-flags first, then from a yt-dlp ``.info.json`` sidecar next to the file::
+is skipped without decoding; otherwise it becomes a reference `Query`
+(`query.build_query`: probed, sampled at `REF_FPS`, perceptually hashed, the
+same path `check` takes) and is stored with its source facts. Source facts
+come from flags first, then from a yt-dlp ``.info.json`` sidecar next to the file::
 
     >>> result = add_paths(["samples/refs"], index, jobs=2)
     >>> [(r.path, r.added) for r in result.items]
@@ -17,32 +18,28 @@ whole references behind, and running it again skips what is already there.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import multiprocessing
 import os
+import queue
 import re
 import signal
-import stat
+import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .decode import Decoder, Decoding, extract_frames
+from .decode import Decoder
 from .errors import EXIT_FAILURE, BadInputError, ProvenanceError
-from .hashing import FrameHashes, hash_reference
-from .index import Index, Reference, SourceFacts
+from .hashing import FrameHashes
+from .index import Claim, ClaimKeeper, Index, Reference, SourceFacts
 from .probe import probe
+from .query import REF_DECODING as REF_DECODING
+from .query import REF_FPS, Role, build_query, sha256_of
 
-#: Frames per second sampled from references. Queries are sampled denser
-#: (`pipeline.QUERY_FPS`), so each reference frame has a query frame within 1/8 s.
-REF_FPS = 2.0
-#: How references are decoded: unreferenced frames dropped (``-skip_frame noref``), deblocking
-#: skipped, one thread per decoder (ingest runs one per core): 37% of the CPU of a dense decode,
-#: 95% of hashes within 2 bits, the benchmark's matching table unchanged (docs/tuning.md).
-REF_DECODING = Decoding(skip_frame="noref", threads=1, skip_loop_filter="all")
 #: Largest sidecar accepted, bytes (yt-dlp's are typically 50-500 kB).
 MAX_SIDECAR_BYTES = 16 << 20
 #: File name suffixes taken when walking a folder (case-insensitive).
@@ -61,6 +58,8 @@ class IngestItem:
     reference: Reference | None = None
     error: str | None = None
     exit_code: int = 0
+    #: When present: the other writer that was adding it as this batch met it and stored it meanwhile.
+    added_by: str | None = None
 
     @property
     def added(self) -> bool:
@@ -90,25 +89,9 @@ class IngestResult:
             "added": self.count("added"),
             "present": self.count("present"),
             "failed": self.count("failed"),
+            "added_by_others": sum(1 for i in self.items if i.added_by is not None),
             "items": [i.to_dict() for i in self.items],
         }
-
-
-def sha256_of(path: Path) -> str:
-    """SHA-256 of a file's bytes, hex.
-
-    Raises:
-        BadInputError: the path is not a regular file (reading a named pipe would block for ever).
-        OSError: the file cannot be read.
-    """
-    digest = hashlib.sha256()
-    # O_NONBLOCK: opening a named pipe must not wait for a writer that never comes.
-    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise BadInputError(f"{path}: not a regular file (a pipe, socket or device); give a downloaded media file")
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _iso_date(upload_date: Any, timestamp: Any) -> str | None:
@@ -274,12 +257,12 @@ def prepare_file(
     sidecar = sidecar_path(path)
     if sidecar is not None:
         source = source.merged_over(read_sidecar(sidecar))
-    sampled = extract_frames(path, fps=REF_FPS, facts=facts, decoding=REF_DECODING, decoder=decoder)
-    hashes = hash_reference(sampled.times, sampled.images)
+    query = build_query(path, role=Role.REFERENCE, decoder=decoder, sha256=sha, facts=facts)
+    hashes = query.hashes
     if len(hashes) == 0:
         raise BadInputError(
-            f"{path}: none of its {len(sampled)} sampled frames has enough detail to index (black, blank or flat "
-            "footage could never be matched); nothing added"
+            f"{path}: none of its {len(query.frames)} sampled frames has enough detail to index (black, blank or "
+            "flat footage could never be matched); nothing added"
         )
     disp_w, disp_h = facts.display_size
     ref = Reference(
@@ -325,21 +308,29 @@ def add_file(path: Path, index: Index, *, source: SourceFacts = SourceFacts()) -
 
 # -- worker processes ------------------------------------------------------------
 
-_worker_known: frozenset[str] = frozenset()
+#: Seconds between looks at files another writer is adding, while this batch has a free place:
+#: each look costs a few statements; a file stored meanwhile is seen at most this late.
+#: Chosen, not measured: a short clip takes a worker about 0.3 s (docs/scale.md).
+CLAIM_POLL_S = 0.5
+
 _worker_source = SourceFacts()
 
 
-def _init_worker(known: frozenset[str], source: SourceFacts) -> None:
-    global _worker_known, _worker_source
+def _init_worker(source: SourceFacts) -> None:
+    global _worker_source
     # Ctrl-C reaches the whole process group; the parent alone decides how to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker_known, _worker_source = known, source
+    _worker_source = source
 
 
-def _work(job: tuple[int, str]) -> tuple[int, PreparedFile | tuple[str, int]]:
+#: What preparing one file gave: the file ready to store, or (message, exit code) of its failure.
+Outcome = PreparedFile | tuple[str, int]
+
+
+def _work(job: tuple[int, str]) -> tuple[int, Outcome]:
     n, path = job
     try:
-        return n, prepare_file(Path(path), source=_worker_source, is_indexed=_worker_known.__contains__)
+        return n, prepare_file(Path(path), source=_worker_source)
     except ProvenanceError as exc:
         return n, (str(exc), exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch; reported at the end
@@ -354,6 +345,148 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+class _Here:
+    """Prepares files in this process, one at a time (``jobs=1``); unexpected errors propagate."""
+
+    capacity = 1
+
+    def __init__(self, source: SourceFacts) -> None:
+        self.source = source
+        self.jobs: deque[tuple[int, str]] = deque()
+
+    def submit(self, n: int, path: str) -> None:
+        self.jobs.append((n, path))
+
+    def next(self, timeout: float | None) -> tuple[int, Outcome] | None:
+        n, path = self.jobs.popleft()
+        try:
+            return n, prepare_file(Path(path), source=self.source)
+        except ProvenanceError as exc:
+            return n, (str(exc), exc.exit_code)
+
+
+class _Workers:
+    """Prepares files in a pool of worker processes, one file each at a time."""
+
+    def __init__(self, pool: Any, workers: int) -> None:
+        self.pool = pool
+        self.capacity = workers
+        self.done: queue.Queue[tuple[int, Outcome]] = queue.Queue()
+
+    def submit(self, n: int, path: str) -> None:
+        def lost(exc: BaseException) -> None:
+            self.done.put((n, (f"{path}: unexpected {type(exc).__name__}: {exc}", EXIT_FAILURE)))
+
+        self.pool.apply_async(_work, ((n, path),), callback=self.done.put, error_callback=lost)
+
+    def next(self, timeout: float | None) -> tuple[int, Outcome] | None:
+        try:
+            return self.done.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+
+class _Batch:
+    """Files through claim, preparation and storage, with at most `capacity` in hand at once.
+
+    A file is claimed in the index by its SHA-256 before it is prepared, and
+    its claim released once it is stored or failed. A file another writer
+    holds waits aside; it is looked at again whenever a place is free (every
+    `CLAIM_POLL_S` while others are in hand): present once that writer
+    stored it, prepared here if its claim was given up or went stale.
+    """
+
+    def __init__(
+        self, index: Index, claims: ClaimKeeper, source: SourceFacts, finish: Callable[[int, IngestItem], None]
+    ) -> None:
+        self.index, self.claims, self.source, self.finish = index, claims, source, finish
+        self.in_hand: dict[int, tuple[str, str | None]] = {}  # file -> (path, SHA-256 claimed; None: unreadable)
+        self.aside: dict[int, tuple[str, str, str | None]] = {}  # file -> (path, SHA-256, other writer)
+
+    def run(self, todo: Iterable[tuple[int, str]], executor: _Here | _Workers) -> None:
+        pending = deque(todo)
+        looked = 0.0
+        while pending or self.in_hand or self.aside:
+            while pending and len(self.in_hand) < executor.capacity:
+                self._start(*pending.popleft(), executor)
+            if self.aside and len(self.in_hand) < executor.capacity:
+                if not self.in_hand or time.monotonic() - looked >= CLAIM_POLL_S:
+                    looked = time.monotonic()
+                    self._look(executor)
+                if not self.in_hand and self.aside:
+                    time.sleep(CLAIM_POLL_S)
+                    continue
+            if not self.in_hand:
+                continue
+            got = executor.next(CLAIM_POLL_S if self.aside else None)
+            if got is None:
+                continue
+            n, outcome = got
+            path, sha = self.in_hand.pop(n)
+            # The next file first, so that a worker does not wait for this one's write.
+            while pending and len(self.in_hand) < executor.capacity:
+                self._start(*pending.popleft(), executor)
+            self._store(n, path, outcome, sha)
+
+    def _claim(self, sha: str) -> Reference | Claim | None:
+        """The stored reference, another writer's claim, or None: claimed here."""
+        existing = self.index.find_sha256(sha)
+        if existing is not None:
+            return existing
+        holder = self.claims.take(sha)
+        if holder is not None:
+            return holder
+        existing = self.index.find_sha256(sha)  # stored between the look and the claim
+        if existing is not None:
+            self.claims.release(sha)
+        return existing
+
+    def _start(self, n: int, path: str, executor: _Here | _Workers) -> None:
+        try:
+            sha = sha256_of(Path(path))
+        except (OSError, ProvenanceError):
+            self.in_hand[n] = (path, None)  # preparing it says why it cannot be read
+            executor.submit(n, path)
+            return
+        state = self._claim(sha)
+        if isinstance(state, Reference):
+            self.finish(n, IngestItem(path, "present", state))
+        elif isinstance(state, Claim):
+            other = None if state.owner == self.claims.owner.token else state.describe()
+            self.aside[n] = (path, sha, other)
+        else:
+            self.in_hand[n] = (path, sha)
+            executor.submit(n, path)
+
+    def _look(self, executor: _Here | _Workers) -> None:
+        for n, (path, sha, other) in list(self.aside.items()):
+            if len(self.in_hand) >= executor.capacity:
+                return
+            state = self._claim(sha)
+            if isinstance(state, Claim):
+                continue
+            del self.aside[n]
+            if isinstance(state, Reference):
+                self.finish(n, IngestItem(path, "present", state, added_by=other))
+            else:
+                self.in_hand[n] = (path, sha)
+                executor.submit(n, path)
+
+    def _store(self, n: int, path: str, outcome: Outcome, sha: str | None) -> None:
+        try:
+            if isinstance(outcome, PreparedFile):
+                try:
+                    item = store_prepared(outcome, self.index, source=self.source)
+                except ProvenanceError as exc:
+                    item = IngestItem(outcome.path, "failed", error=str(exc), exit_code=exc.exit_code)
+            else:
+                item = IngestItem(path, "failed", error=outcome[0], exit_code=outcome[1])
+        finally:
+            if sha is not None:
+                self.claims.release(sha)
+        self.finish(n, item)
+
+
 def add_paths(
     paths: Iterable[Path | str],
     index: Index,
@@ -364,6 +497,11 @@ def add_paths(
     jobs: int = 1,
 ) -> IngestResult:
     """Ingest files and folders; a failing file is recorded and the batch goes on.
+
+    Each file is claimed in the index by its SHA-256 before it is decoded, so
+    writers running at once (other processes, other machines) never decode
+    one file twice: a file another writer is adding waits until that writer
+    has stored it (then it is reported present) or given it up.
 
     Args:
         paths: files and folders (walked recursively for media files).
@@ -378,6 +516,7 @@ def add_paths(
 
     Raises:
         BadInputError: a given path does not exist, or folders held no media.
+        IndexUnavailableError: the index cannot be read or written.
     """
     given = list(paths)
     met = list(iter_media(given))
@@ -403,30 +542,19 @@ def add_paths(
             on_item(item)
 
     workers = max(1, min(int(jobs), len(todo)))
-    if workers == 1:
-        for n, name in todo:
-            try:
-                finish(n, add_file(Path(name), index, source=source))
-            except ProvenanceError as exc:
-                finish(n, IngestItem(name, "failed", error=str(exc), exit_code=exc.exit_code))
-    else:
-        known = frozenset(r.sha256 for r in index.references())
-        # spawn: workers start clean, without copies of this process's database connections.
-        context = multiprocessing.get_context("spawn")
-        with context.Pool(workers, initializer=_init_worker, initargs=(known, source), maxtasksperchild=50) as pool:
-            for n, outcome in pool.imap_unordered(_work, todo):
-                if isinstance(outcome, PreparedFile):
-                    try:
-                        item = store_prepared(outcome, index, source=source)
-                    except ProvenanceError as exc:
-                        item = IngestItem(outcome.path, "failed", error=str(exc), exit_code=exc.exit_code)
-                else:
-                    item = IngestItem(str(met[n][0]), "failed", error=outcome[0], exit_code=outcome[1])
-                finish(n, item)
-            # Let the workers exit on their own (leaving the block would terminate them):
-            # each then stops its libav decoder worker and waits for it.
-            pool.close()
-            pool.join()
+    with ClaimKeeper(index) as claims:
+        batch = _Batch(index, claims, source, finish)
+        if workers == 1:
+            batch.run(todo, _Here(source))
+        else:
+            # spawn: workers start clean, without copies of this process's database connections.
+            context = multiprocessing.get_context("spawn")
+            with context.Pool(workers, initializer=_init_worker, initargs=(source,), maxtasksperchild=50) as pool:
+                batch.run(todo, _Workers(pool, workers))
+                # Let the workers exit on their own (leaving the block would terminate them):
+                # each then stops its libav decoder worker and waits for it.
+                pool.close()
+                pool.join()
     return IngestResult([i for i in items if i is not None])
 
 

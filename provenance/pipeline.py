@@ -1,19 +1,23 @@
-"""The one-call pipeline: probe, sample, hash, match, decide, report.
+"""Stage pipeline: `check()`, a short sequence of stage calls over one `Query`.
 
->>> from provenance import check
->>> claim = build_claim(file="samples/claim.yml")      # provenance.claims
->>> report = check("samples/viral.mp4", index="sqlite:///samples.sqlite", claim=claim)
->>> report.verdict.code, [f.code for f in report.findings][:2]
-('footage_predates_claim', ['reencoded_by_ffmpeg', 'metadata_stripped'])
+Build the query (`query.build_query`: facts, samples, layout, hashes, read
+once), match its hashes against the index, diagnose each segment, show the
+evidence frames, inspect the metadata, decide the verdict, write the report::
+
+    >>> from provenance import check
+    >>> claim = build_claim(file="samples/claim.yml")      # provenance.claims
+    >>> report = check("samples/viral.mp4", index="sqlite:///samples.sqlite", claim=claim)
+    >>> report.verdict.code, [f.code for f in report.findings][:2]
+    ('footage_predates_claim', ['reencoded_by_ffmpeg', 'metadata_stripped'])
 """
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import __version__, tools
+from . import __version__
 from . import diagnose as diagnose_mod
 from . import hashing as hashing_mod
 from . import layout as layout_mod
@@ -21,46 +25,20 @@ from . import match as match_mod
 from . import metadata as metadata_mod
 from . import shots as shots_mod
 from . import verdict as verdict_mod
-from .c2pa import ContentCredentials, read_content_credentials
 from .claims import Claim
 from .claims import places as places_mod
-from .decode import Decoder, Decoding, Frames, Plan, Unprobed, choose_decoder
+from .decode import Decoder, choose_decoder
 from .diagnose import diagnose_match, with_frame_evidence
-from .errors import BadInputError, ProcessingError
-from .evidence import THUMB_LONG_SIDE, make_keyframes
-from .hashing import ALGORITHM, VARIANT_FULL, hash_query
+from .evidence import THUMB_LONG_SIDE, Keyframes, make_keyframes
+from .hashing import ALGORITHM
 from .index import Index, open_index
-from .ingest import REF_FPS, sha256_of
-from .layout import find_layout
-from .metadata import first_seen_days, inspect
-from .probe import MediaFacts, image_format, probe
+from .match import Alignment, MatchSegment
+from .metadata import Finding, first_seen_days, inspect
+from .query import MAX_QUERY_DURATION_S, QUERY_FPS, REF_FPS, Query, Role, build_query
+from .query import QUERY_DECODING as QUERY_DECODING
 from .report import InputFacts, Report
 from .shots import shot_keyframes
-from .verdict import decide
-
-#: Frames per second sampled from a query clip: dense enough for a 3 s clip
-#: and so that every reference frame (sampled at REF_FPS) has a query frame
-#: within 1/8 s of it.
-QUERY_FPS = 4.0
-#: How queries are decoded: every sample the frame a full decode gives (no frame dropped; the
-#: libav worker skips only unreferenced frames that are no sample), deblocking skipped only on
-#: unreferenced frames, one thread. Measured in docs/tuning.md.
-QUERY_DECODING = Decoding(threads=1, skip_loop_filter="noref", skip_unsampled=True)
-#: Most seconds of a query examined; the rest is reported as not examined.
-#: Query hashing holds every sampled frame several times over (content box,
-#: six orientations), about 350 kB per sample here, so 30 min is ~2.5 GB.
-MAX_QUERY_DURATION_S = 1800.0
-
-
-def query_plan(*, keyframes: bool) -> Plan:
-    """How a query clip is sampled; with `keyframes`, colour samples at the thumbnails' size too."""
-    return Plan(
-        QUERY_FPS,
-        decoding=QUERY_DECODING,
-        max_duration_s=MAX_QUERY_DURATION_S,
-        colour_long_side=THUMB_LONG_SIDE if keyframes else None,
-    )
-
+from .verdict import Verdict, decide
 
 #: The thresholds reports carried before they were recorded by stage, under their old flat names
 #: (the name in its stage's `THRESHOLDS`): they stay first in `tool.thresholds`, unprefixed.
@@ -148,130 +126,95 @@ def check(
 
 
 def _check(path: Path, idx: Index, *, keyframes: bool = True, claim: Claim | None = None) -> Report:
-    # The file's digest, its content credentials and ffmpeg's version string
-    # are read while the clip decodes (all three wait on I/O or a subprocess).
     decoder = choose_decoder()
-    with ThreadPoolExecutor(max_workers=1) as side:
-        facts, early = _probe_while_sampling(path, side, decoder, keyframes=keyframes)
-        sha_job = side.submit(sha256_of, path)
-        credentials_job = side.submit(read_content_credentials, path)
-        version_job = side.submit(tools.ffmpeg_version)
-        return _checked(
-            path,
-            idx,
-            facts,
-            sha_job,
-            credentials_job,
-            version_job,
-            decoder,
-            keyframes=keyframes,
-            claim=claim,
-            early=early,
-        )
-
-
-def _probe_while_sampling(
-    path: Path, side: ThreadPoolExecutor, decoder: Decoder, *, keyframes: bool
-) -> tuple[MediaFacts, Frames | None]:
-    """Probe the clip with ffprobe on `side` while the decoder samples it (`Decoder.sample_unprobed`).
-
-    Returns the facts and the samples, or None for the samples when the
-    clip is a still image, the decoder cannot sample before the probe, or it
-    read the stream differently from ffprobe (then `Decoder.sample` samples it again).
-    The probe's verdict on the file comes first: a file ffprobe refuses is
-    refused with its message whatever the worker made of it. Saves the
-    probe's time on the wall clock (~0.1 s a clip).
-    """
-    if not (decoder.can_sample_unprobed and path.is_file()) or image_format(path) is not None:
-        return probe(path), None  # (a named pipe must not be opened: probe refuses it first)
-    probe_job = side.submit(probe, path)
-    early: Unprobed | None = None
-    failed: ProcessingError | None = None
-    try:
-        early = decoder.sample_unprobed(path, query_plan(keyframes=keyframes))
-    except ProcessingError as exc:  # a time limit or a crash: the same decode would meet it again
-        failed = exc
-    except BadInputError:
-        pass  # Decoder.sample, with the probe's facts, says why in the usual words
-    facts = probe_job.result()
-    if facts.kind == "image":
-        return facts, None
-    if failed is not None:
-        raise failed
-    return facts, decoder.frames_from(early, facts) if early is not None else None
-
-
-def _checked(
-    path: Path,
-    idx: Index,
-    facts: MediaFacts,
-    sha_job: Future[str],
-    credentials_job: Future[ContentCredentials],
-    version_job: Future[str],
-    decoder: Decoder,
-    *,
-    keyframes: bool,
-    claim: Claim | None,
-    early: Frames | None = None,
-) -> Report:
-    sampled = early if early is not None else decoder.sample(path, query_plan(keyframes=keyframes), facts)
-    layout = find_layout(sampled.images)
-    hashes = hash_query(sampled.times, sampled.images, layout.content_box, layout.inner_rect)
-    informative = len(hashes.select(VARIANT_FULL))
-    found = match_mod.find_matches(
-        hashes,
-        idx,
-        query_fps=sampled.fps or QUERY_FPS,
-        query_duration_s=facts.duration_s,
-        query_is_image=facts.kind == "image",
+    query = build_query(path, role=Role.QUERY, decoder=decoder, keyframes=THUMB_LONG_SIDE if keyframes else None)
+    segments = _diagnosed(query, _found(query, idx))
+    matches = tuple(s for s in segments if s.score >= match_mod.MATCH_THRESHOLD)
+    candidates = tuple(s for s in segments if s.score < match_mod.MATCH_THRESHOLD)[:5]
+    thumbs = _evidence_frames(query, matches, decoder) if keyframes else None
+    if thumbs is not None:
+        matches = _with_frame_evidence(query, matches, thumbs)
+    first_seen = first_seen_days((m.reference.source.first_seen, m.reference.id) for m in matches)
+    findings = inspect(query.facts, claim=claim, first_seen=first_seen, credentials=query.credentials)
+    verdict = decide(
+        matches, informative_frames=query.informative_frames, is_image=query.is_image, claim=claim, findings=findings
     )
-    disp_w, disp_h = facts.display_size
-    segments = [
+    return _report(query, idx, matches, candidates, verdict, findings, thumbs, claim)
+
+
+def _found(query: Query, idx: Index) -> list[Alignment]:
+    """Stage match: the query's hashes aligned with the index's references, as segments."""
+    return match_mod.find_matches(
+        query.hashes,
+        idx,
+        query_fps=query.frames.fps or QUERY_FPS,
+        query_duration_s=query.facts.duration_s,
+        query_is_image=query.is_image,
+    )
+
+
+def _diagnosed(query: Query, found: Sequence[Alignment]) -> list[MatchSegment]:
+    """Stage diagnose: how each segment's copy differs from its reference, and its score."""
+    facts, layout = query.facts, query.layout
+    assert layout is not None  # a query always has its layout looked for
+    return [
         diagnose_match(
             a,
             query_duration_s=facts.duration_s,
             content_box=layout.content_box,
             inner_rect=layout.inner_rect,
             query_fps=facts.fps if facts.kind == "video" else None,
-            query_size=(disp_w, disp_h),
+            query_size=facts.display_size,
         )
         for a in found
     ]
-    matches = tuple(s for s in segments if s.score >= match_mod.MATCH_THRESHOLD)
-    candidates = tuple(s for s in segments if s.score < match_mod.MATCH_THRESHOLD)[:5]
-    thumbs = None
-    if keyframes:
-        shots = [k.t for k in shot_keyframes(sampled)]
-        thumbs = make_keyframes(path, facts, shots, matches, decoder=decoder, sampled=sampled)
-        # The aligned frame pairs are evidence too: colour, overlays, blur, the measured crop.
-        matches = tuple(
-            with_frame_evidence(m, thumbs.for_match(i), layout.content_box, layout.inner_rect)
-            for i, m in enumerate(matches)
-        )
-    first_seen = first_seen_days((m.reference.source.first_seen, m.reference.id) for m in matches)
-    findings = inspect(facts, claim=claim, first_seen=first_seen, credentials=credentials_job.result())
-    verdict = decide(
-        matches, informative_frames=informative, is_image=facts.kind == "image", claim=claim, findings=findings
+
+
+def _evidence_frames(query: Query, matches: Sequence[MatchSegment], decoder: Decoder) -> Keyframes:
+    """Stage evidence frames: the clip's shots and each match's aligned frame pairs, as thumbnails."""
+    shots = [k.t for k in shot_keyframes(query.frames)]
+    return make_keyframes(query.path, query.facts, shots, matches, decoder=decoder, sampled=query.frames)
+
+
+def _with_frame_evidence(
+    query: Query, matches: tuple[MatchSegment, ...], thumbs: Keyframes
+) -> tuple[MatchSegment, ...]:
+    """The aligned frame pairs are evidence too: colour, overlays, blur, the measured crop."""
+    layout = query.layout
+    assert layout is not None
+    return tuple(
+        with_frame_evidence(m, thumbs.for_match(i), layout.content_box, layout.inner_rect)
+        for i, m in enumerate(matches)
     )
-    warnings = list(sampled.warnings) + [f"tag {t} was longer than the limit and was cut" for t in facts.truncated_tags]
-    skipped = len(sampled) - informative
-    if skipped:
-        warnings.append(f"{skipped} of {len(sampled)} sampled frames were too flat (black, blank) to compare")
-    if thumbs is not None:
-        warnings.extend(thumbs.notes)
+
+
+def _report(
+    query: Query,
+    idx: Index,
+    matches: tuple[MatchSegment, ...],
+    candidates: tuple[MatchSegment, ...],
+    verdict: Verdict,
+    findings: tuple[Finding, ...],
+    thumbs: Keyframes | None,
+    claim: Claim | None,
+) -> Report:
+    """Stage report: the frozen `Report` of a checked query."""
+    facts, sampled = query.facts, query.frames
+    disp_w, disp_h = facts.display_size
+    warnings = list(query.warnings) + (list(thumbs.notes) if thumbs is not None else [])
     return Report(
         input=InputFacts(
-            path=str(path),
-            sha256=sha_job.result(),
+            path=str(query.path),
+            sha256=query.sha256,
             kind=facts.kind,
             duration_s=round(facts.duration_s, 3),
             width=disp_w,
             height=disp_h,
             fps=facts.fps,
             frames_sampled=len(sampled),
-            frames_informative=informative,
+            frames_informative=query.informative_frames,
             sample_fps=sampled.fps,
-            unreadable=sampled.unreadable,
+            unreadable=query.unreadable,
         ),
         matches=matches,
         candidates=candidates,
@@ -279,8 +222,8 @@ def _checked(
         tool={
             "name": "provenance",
             "version": __version__,
-            "ffmpeg_version": version_job.result(),
-            "decoder": decoder.describe(still=facts.kind == "image"),
+            "ffmpeg_version": query.ffmpeg_version,
+            "decoder": query.decoder,
             "hash_algorithm": ALGORITHM,
             "thresholds": thresholds(),
         },

@@ -4,28 +4,40 @@ Each test runs real ``provenance index add`` processes on a folder of small
 lavfi clips and then checks the index through the backend interface: every
 file stored exactly once, every stored reference whole (its frame count
 matches its hashes), and a re-run completing what an interrupted one left.
+Writers claim a file by its SHA-256 before decoding it: two writers over
+overlapping folders decode each file once, a writer waits for a file another
+one holds, and a claim left by a crashed writer is taken over.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from conftest import lavfi_clip
 
-from provenance.cli import main
-from provenance.index import open_index
-from provenance.index.sqlite import path_from_url
-from provenance.ingest import IngestItem, add_paths, sha256_of
-from provenance.progress import IngestProgress
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.scale.ingest_pair import probe_counter  # noqa: E402
+from provenance.cli import main  # noqa: E402
+from provenance.index import ClaimOwner, open_index  # noqa: E402
+from provenance.index.sqlite import path_from_url  # noqa: E402
+from provenance.ingest import IngestItem, add_paths, prepare_file, sha256_of  # noqa: E402
+from provenance.progress import IngestProgress  # noqa: E402
 
 CLIPS = 6
 
@@ -89,6 +101,92 @@ def test_concurrent_writers_add_every_file_once(index_url: str, clip_folder: Pat
     assert added == CLIPS
     shas = _check_whole(index_url)
     assert sorted(shas) == sorted(_expected(clip_folder))
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_two_writers_over_overlapping_folders_decode_each_file_once(
+    index_url: str, clip_folder: Path, tmp_path: Path, jobs: str
+) -> None:
+    """Folders A (clips 0-3) and B (copies of clips 2-5) at once: clips 2 and 3 are met by both writers."""
+    open_index(index_url, create=True).close()
+    folders = [tmp_path / "a", tmp_path / "b"]
+    for folder, names in zip(folders, (range(0, 4), range(2, CLIPS)), strict=True):
+        folder.mkdir()
+        for n in names:
+            shutil.copy(clip_folder / f"clip{n:02d}.mp4", folder / f"clip{n:02d}.mp4")
+    wrapper, log = probe_counter(tmp_path)
+    env = {**_env(), "PROVENANCE_FFPROBE": str(wrapper)}
+    procs = [
+        subprocess.Popen(
+            _provenance("index", "add", str(f), "--index", index_url, "-q", "-j", jobs, "--format", "json"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        for f in folders
+    ]
+    outputs = [p.communicate(timeout=240) for p in procs]
+    for proc, (_out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err.decode()
+    results = [json.loads(out) for out, _ in outputs]
+    assert [len(r["items"]) for r in results] == [4, 4]
+    assert sum(r["added"] for r in results) == CLIPS
+    assert sum(r["present"] for r in results) == 2 and all(r["failed"] == 0 for r in results)
+    assert all(r["added_by_others"] <= r["present"] for r in results)
+    shas = _check_whole(index_url)
+    assert sorted(shas) == sorted(_expected(clip_folder))  # every file, each once
+    probed = Counter(sha256_of(Path(line.removeprefix("file:"))) for line in log.read_text().split())
+    assert sorted(probed) == sorted(_expected(clip_folder)) and set(probed.values()) == {1}, probed
+
+
+def test_a_file_another_writer_holds_is_waited_for(tmp_path: Path, clip_folder: Path) -> None:
+    """The batch meets a file claimed by a live writer elsewhere: it waits, and reports it present once stored."""
+    url = f"sqlite:///{tmp_path / 'index.sqlite'}"
+    clip = clip_folder / "clip03.mp4"
+    sha = sha256_of(clip)
+    other = ClaimOwner("other-writer", "desk-7", 4242)
+    with open_index(url, create=True) as idx:
+        assert idx.claim(sha, other, 600) is None
+
+    def other_writer_finishes() -> None:
+        time.sleep(1.5)
+        prepared = prepare_file(clip)
+        assert prepared.reference is not None and prepared.hashes is not None
+        with open_index(url) as theirs:
+            theirs.add(prepared.reference, prepared.hashes, facts=prepared.facts)
+            theirs.release_claim(sha, other)
+
+    helper = threading.Thread(target=other_writer_finishes)
+    helper.start()
+    try:
+        with open_index(url) as idx:
+            result = add_paths([clip_folder / "clip00.mp4", clip], idx)
+    finally:
+        helper.join()
+    assert [i.status for i in result.items] == ["added", "present"]
+    assert result.items[1].added_by == "process 4242 on desk-7"
+    assert result.to_dict()["added_by_others"] == 1
+    assert sorted(_check_whole(url)) == sorted(sha256_of(p) for p in (clip_folder / "clip00.mp4", clip))
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_claims_left_by_crashed_writers_are_taken_over(tmp_path: Path, clip_folder: Path, jobs: int) -> None:
+    """One claim's holder was a process of this host that died (kill -9); another's expired elsewhere."""
+    url = f"sqlite:///{tmp_path / 'index.sqlite'}"
+    crashed = subprocess.Popen([sys.executable, "-c", "pass"])
+    crashed.wait()
+    clips = [clip_folder / "clip01.mp4", clip_folder / "clip02.mp4"]
+    with open_index(url, create=True) as idx:
+        here = ClaimOwner.here()
+        assert idx.claim(sha256_of(clips[0]), ClaimOwner("crashed", here.host, crashed.pid), 3600) is None
+        assert idx.claim(sha256_of(clips[1]), ClaimOwner("silent", "desk-9", 4242), -1) is None
+        started = time.monotonic()
+        result = add_paths(clips, idx, jobs=jobs)
+        assert time.monotonic() - started < 60
+        assert [i.status for i in result.items] == ["added", "added"]
+        # The batch released what it claimed: any writer may claim these files now.
+        assert all(idx.claim(sha256_of(c), ClaimOwner.here(), 60) is None for c in clips)
+    assert sorted(_check_whole(url)) == sorted(sha256_of(c) for c in clips)
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])

@@ -415,3 +415,145 @@ def test_unreachable_postgres_is_unavailable() -> None:
     with pytest.raises(ProvenanceError) as info:
         open_index("postgresql://nobody@127.0.0.1:1/none")
     assert info.value.exit_code == 3
+
+
+# -- claims: a file being added by one writer is not decoded by another ---------------------
+
+
+def _dead_pid() -> int:
+    """The id of a process that has exited (and been reaped)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True)
+    return int(proc.stdout)
+
+
+def test_a_claim_keeps_other_writers_off_until_released(idx: Index) -> None:
+    from provenance.index import ClaimOwner
+
+    first, second = ClaimOwner.here(), ClaimOwner.here()
+    assert idx.claim(sha(60), first, 60) is None
+    assert idx.claim(sha(60), first, 60) is None  # the holder may claim again
+    held = idx.claim(sha(60), second, 60)
+    assert held is not None and held.owner == first.token
+    assert (held.host, held.pid) == (first.host, first.pid)
+    assert held.expires_at - held.claimed_at == pytest.approx(60, abs=1)
+    assert idx.claim(sha(61), second, 60) is None  # claims are per file
+    idx.release_claim(sha(60), second)  # not its claim: no effect
+    assert idx.claim(sha(60), second, 60) is not None
+    idx.release_claim(sha(60), first)
+    assert idx.claim(sha(60), second, 60) is None
+    idx.release_claims(second)
+    assert idx.claim(sha(60), first, 60) is None and idx.claim(sha(61), first, 60) is None
+
+
+def test_a_stale_claim_is_taken_over(idx: Index) -> None:
+    from provenance.index import ClaimOwner
+
+    me = ClaimOwner.here()
+    # Expired: a writer elsewhere stopped refreshing it.
+    assert idx.claim(sha(70), ClaimOwner("gone", "another-host", 4242), -1) is None
+    assert idx.claim(sha(70), me, 60) is None
+    # Its holder was a process of this host that has exited (kill -9): taken over at once.
+    assert idx.claim(sha(71), ClaimOwner("crashed", me.host, _dead_pid()), 3600) is None
+    assert idx.claim(sha(71), me, 60) is None
+    # Alive elsewhere and not expired: left alone.
+    assert idx.claim(sha(72), ClaimOwner("busy", "another-host", 4242), 3600) is None
+    held = idx.claim(sha(72), me, 60)
+    assert held is not None and held.describe() == "process 4242 on another-host"
+    assert idx.claim(sha(70), ClaimOwner.here(), 60) is not None  # now held by `me`
+
+
+def test_the_heartbeat_keeps_a_claim_alive(idx: Index) -> None:
+    from provenance.index import ClaimOwner
+
+    holder, other = ClaimOwner("holder", "another-host", 4242), ClaimOwner.here()
+    assert idx.claim(sha(80), holder, -1) is None
+    idx.refresh_claims(holder, 3600)
+    assert idx.claim(sha(80), other, 60) is not None
+
+
+def test_claims_work_in_an_index_made_before_them(index_url: str) -> None:
+    """An index written before claims existed has no `claims` table: the first claim makes it."""
+    from provenance.index import ClaimOwner
+
+    with open_index(index_url, create=True) as idx:
+        idx.add(make_ref(sha(90)), make_hashes([BASE]))
+    _raw(index_url, "DROP TABLE claims")
+    with open_index(index_url) as idx:
+        assert idx.claim(sha(91), ClaimOwner.here(), 60) is None
+        assert idx.integrity().ok
+
+
+def _raw(url: str, statement: str) -> None:
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(str(path_from_url(url)), isolation_level=None)
+        conn.execute(statement)
+        conn.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(statement)
+
+
+# -- a failing database is an unavailable index, whatever the method ----------------------
+
+
+class _Broken:
+    """A connection (and its cursors) on which every call fails with the driver's own error."""
+
+    def __init__(self, error: type[Exception]) -> None:
+        self._error = error
+
+    def __getattr__(self, name: str) -> Any:
+        def fail(*args: Any, **kwargs: Any) -> Any:
+            raise self._error("disk I/O error")
+
+        return fail
+
+
+def test_a_failing_database_is_unavailable_from_every_method(idx: Index) -> None:
+    from provenance.index import ClaimOwner
+
+    ref, _ = idx.add(make_ref(sha(100)), make_hashes([BASE]))
+    owner = ClaimOwner.here()
+    idx.claim(sha(101), owner, 60)
+    idx.lookup(np.array([BASE], dtype=np.uint64), 4)  # opens the lookup connections
+    calls = {
+        "find_sha256": lambda: idx.find_sha256(sha(100)),
+        "add": lambda: idx.add(make_ref(sha(102)), make_hashes([BASE ^ 1])),
+        "get": lambda: idx.get(ref.id),
+        "get_many": lambda: idx.get_many([ref.id]),
+        "facts": lambda: idx.facts(ref.id),
+        "references": idx.references,
+        "remove": lambda: idx.remove(ref.id),
+        "frame_hashes": lambda: idx.frame_hashes(ref.id),
+        "lookup": lambda: idx.lookup(np.array([BASE], dtype=np.uint64), 4),
+        "stats": idx.stats,
+        "identity": idx.identity,
+        "integrity": idx.integrity,
+        "claim": lambda: idx.claim(sha(103), owner, 60),
+        "release_claim": lambda: idx.release_claim(sha(101), owner),
+        "release_claims": lambda: idx.release_claims(owner),
+        "refresh_claims": lambda: idx.refresh_claims(owner, 60),
+    }
+    public = {n for n in dir(Index) if not n.startswith("_") and callable(getattr(Index, n))} - {"close"}
+    assert public == set(calls), "every public method of the index is tried here"
+    error = idx.dialect.errors[0]  # type: ignore[attr-defined]
+    saved = (idx.conn, idx._readers, idx._claims_conn)  # type: ignore[attr-defined]
+    idx.conn = _Broken(error)  # type: ignore[attr-defined]
+    idx._readers = [_Broken(error) for _ in saved[1]]  # type: ignore[attr-defined]
+    idx._claims_conn = _Broken(error)  # type: ignore[attr-defined]
+    try:
+        for name, call in calls.items():
+            if name == "integrity" and not idx.dialect.unreachable(error("disk I/O error")):  # type: ignore[attr-defined]
+                report = call()  # damage is reported, with what to do, rather than raised
+                assert not report.ok and report.problems[0].code == "storage", name  # type: ignore[union-attr]
+                continue
+            with pytest.raises(IndexUnavailableError, match="cannot be read or written") as info:
+                call()
+            assert info.value.exit_code == 3 and "\n" not in str(info.value), name
+    finally:
+        idx.conn, idx._readers, idx._claims_conn = saved  # type: ignore[attr-defined]

@@ -121,7 +121,7 @@ _REF_INSERT = (
 
 
 def fill_sqlite(url: str, h: np.ndarray, lengths: np.ndarray) -> None:
-    from provenance.index.sqlite import CHUNK_INDEX_STATEMENTS, pack_records, path_from_url
+    from provenance.index.sqlite import SQLiteDialect, pack_records, path_from_url
 
     path = path_from_url(url)
     conn = sqlite3.connect(str(path), isolation_level=None)
@@ -152,7 +152,7 @@ def fill_sqlite(url: str, h: np.ndarray, lengths: np.ndarray) -> None:
         ref_done += k
         print(f"  sqlite: {done:,} synthetic hashes", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
-    for statement in CHUNK_INDEX_STATEMENTS:
+    for statement in SQLiteDialect.chunk_indexes():
         conn.execute(statement)
     conn.execute("ANALYZE")
     print(f"  sqlite: chunk indexes built in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
@@ -190,7 +190,7 @@ def _pg_binary(rows: np.ndarray) -> bytes:
 def fill_postgres(url: str, h: np.ndarray, lengths: np.ndarray) -> None:
     import psycopg
 
-    from provenance.index.postgres import CHUNK_INDEXES
+    from provenance.index.postgres import PostgresDialect
 
     conn = psycopg.connect(url, autocommit=True)
     for c in range(CHUNKS):
@@ -221,7 +221,7 @@ def fill_postgres(url: str, h: np.ndarray, lengths: np.ndarray) -> None:
         print(f"  postgres: {done:,} synthetic hashes", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
     conn.execute("SET maintenance_work_mem = '1GB'")
-    for statement in CHUNK_INDEXES:
+    for statement in PostgresDialect.chunk_indexes():
         conn.execute(statement)
     conn.execute("VACUUM ANALYZE hashes")
     conn.execute("VACUUM ANALYZE refs")

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 
 def main() -> None:
@@ -57,12 +58,16 @@ def main() -> None:
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     result = json.loads(out.stdout)
     footage = sum(i["reference"]["duration_s"] for i in result["items"] if i["status"] == "added")
+    row = {"files": result["added"], "failed": result["failed"], "jobs": args.jobs, **rates(footage, wall, cpu, load)}
+    print(json.dumps(row))
+
+
+def rates(footage: float, wall: float, cpu: float, load: tuple[float, ...]) -> dict[str, Any]:
+    """Footage per wall second, and per CPU second of the whole process tree times the cores
+    (what an otherwise idle machine would do), with the load average the run started at."""
     cores = len(os.sched_getaffinity(0))
-    row = {
-        "files": result["added"],
-        "failed": result["failed"],
+    return {
         "footage_s": round(footage, 1),
-        "jobs": args.jobs,
         "wall_s": round(wall, 1),
         "cpu_s": round(cpu, 1),
         "realtime_x_wall": round(footage / wall, 1),
@@ -70,7 +75,6 @@ def main() -> None:
         "cores": cores,
         "load_average_at_start": [round(x, 1) for x in load],
     }
-    print(json.dumps(row))
 
 
 if __name__ == "__main__":

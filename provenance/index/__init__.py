@@ -1,7 +1,8 @@
 """Stage 5, index: open a reference index by URL.
 
-Backends register here by URL scheme; optional ones are imported only when a
-URL asks for them, and their absence gives an install hint::
+Backends are `Dialect`s of the one `SqlIndex`, registered here by URL scheme;
+optional ones are imported only when a URL asks for them, and their absence
+gives an install hint::
 
     >>> from provenance.index import open_index
     >>> with open_index("sqlite:///tmp/refs.sqlite", create=True) as idx:
@@ -11,31 +12,39 @@ URL asks for them, and their absence gives an install hint::
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
 from ..errors import BadInputError, ToolMissingError
 from .base import CHUNKS, SCHEMA_VERSION, Candidates, Index, IntegrityProblem, IntegrityReport, Reference, SourceFacts
-from .sqlite import SQLiteIndex, default_path
+from .claims import Claim, ClaimKeeper, ClaimOwner
+from .sql import Dialect, SqlIndex
+from .sqlite import default_path
 
 __all__ = [
     "CHUNKS",
     "SCHEMA_VERSION",
     "Candidates",
+    "Claim",
+    "ClaimKeeper",
+    "ClaimOwner",
+    "Dialect",
     "Index",
     "IntegrityProblem",
     "IntegrityReport",
     "Reference",
     "SourceFacts",
+    "SqlIndex",
     "default_url",
     "open_index",
 ]
 
-#: URL scheme -> "module:Class" of the backend that serves it.
+#: URL scheme -> "module:Dialect" of the backend that serves it (a plain path is SQLite).
 BACKENDS: dict[str, str] = {
-    "sqlite": "provenance.index.sqlite:SQLiteIndex",
-    "postgresql": "provenance.index.postgres:PostgresIndex",
-    "postgres": "provenance.index.postgres:PostgresIndex",
+    "sqlite": "provenance.index.sqlite:SQLiteDialect",
+    "postgresql": "provenance.index.postgres:PostgresDialect",
+    "postgres": "provenance.index.postgres:PostgresDialect",
 }
 
 
@@ -52,7 +61,7 @@ def open_index(url: str | Path | None = None, *, create: bool = False) -> Index:
         create: create an empty index when there is none (for ``index add``).
 
     Raises:
-        IndexUnavailableError: the index is missing (and not `create`), damaged or newer.
+        IndexUnavailableError: the index is missing (and not `create`), damaged, newer or unreachable.
         ToolMissingError: the backend's optional package is not installed.
         BadInputError: the URL scheme is unknown.
     """
@@ -60,16 +69,12 @@ def open_index(url: str | Path | None = None, *, create: bool = False) -> Index:
     scheme = text.split("://", 1)[0].lower() if "://" in text else "sqlite"
     if scheme not in BACKENDS:
         raise BadInputError(f"unknown index URL scheme {scheme!r} in {text!r}; use sqlite:///PATH or postgresql://...")
-    if scheme == "sqlite":
-        return SQLiteIndex(text, create=create)
     module_name, class_name = BACKENDS[scheme].split(":")
-    import importlib
-
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise ToolMissingError(
             f"the {scheme} backend needs an optional package ({exc.name}); install it with pip install 'provenance[postgres]'"
         ) from exc
-    backend: type[Index] = getattr(module, class_name)
-    return backend(text, create=create)  # type: ignore[call-arg]
+    dialect: type[Dialect] = getattr(module, class_name)
+    return SqlIndex(dialect(text), create=create)

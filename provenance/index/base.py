@@ -17,15 +17,19 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
 from ..errors import NotFoundError
 from ..hashing import FrameHashes, hamming
+from .claims import Claim, ClaimOwner
 
-#: Number of 16-bit chunks a 64-bit hash is split into for candidate lookup.
+#: Chunks a 64-bit hash is split into for lookup: any stored hash within CHUNKS - 1 bits shares
+#: a whole chunk with the query (pigeonhole; Norouzi et al. 2012). 4 x 16 bits: each chunk
+#: value selects ~N/65,536 rows (docs/scale.md); more chunks would mean more, wider probes.
 CHUNKS = 4
+#: Bits per chunk: 64 / `CHUNKS`.
 CHUNK_BITS = 16
 #: Schema version written into every index; an index with a newer one is refused.
 #: 2: SQLite chunk indexes cover a packed record of each stored frame (`rec`).
@@ -243,11 +247,9 @@ def schema_problem(found: Any) -> IntegrityProblem:
 
 
 class Index(abc.ABC):
-    """A reference index. Backends set `NAME` and the URL schemes they accept."""
+    """A reference index: `NAME` is its backend, `url` what messages and reports show of where it is."""
 
-    NAME: ClassVar[str]
-    SCHEMES: ClassVar[tuple[str, ...]]
-
+    NAME: str
     url: str
 
     @abc.abstractmethod
@@ -331,6 +333,27 @@ class Index(abc.ABC):
         return IntegrityReport(
             self.NAME, self.url, version, len(refs), total, ("schema_version", "hash_counts"), tuple(problems)
         )
+
+    @abc.abstractmethod
+    def claim(self, sha256: str, owner: ClaimOwner, ttl_s: float) -> Claim | None:
+        """Claim a file by its SHA-256 before decoding it (see `claims`), taking over a stale claim.
+
+        Returns:
+            None when `owner` now holds the claim (for `ttl_s` seconds unless
+            refreshed); else the live claim of the writer that holds it.
+        """
+
+    @abc.abstractmethod
+    def release_claim(self, sha256: str, owner: ClaimOwner) -> None:
+        """Give up `owner`'s claim on one file (no-op when it holds none)."""
+
+    @abc.abstractmethod
+    def release_claims(self, owner: ClaimOwner) -> None:
+        """Give up every claim `owner` holds."""
+
+    @abc.abstractmethod
+    def refresh_claims(self, owner: ClaimOwner, ttl_s: float) -> None:
+        """The heartbeat: `owner`'s claims live `ttl_s` seconds from now."""
 
     @abc.abstractmethod
     def close(self) -> None:

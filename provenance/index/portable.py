@@ -46,7 +46,9 @@ FORMAT_VERSION = 1
 #: Longest line accepted on import, bytes (a 4-hour reference at 2 frames/s
 #: with 4 variants is ~3 MB; this leaves room and bounds memory).
 MAX_LINE_BYTES = 256 << 20
+#: A reference's SHA-256 as exported: 64 lowercase hex digits.
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+#: Hex digits of one frame hash.
 _HEX_DIGITS = HASH_BITS // 4
 
 

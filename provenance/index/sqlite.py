@@ -1,4 +1,4 @@
-"""SQLite backend: the default, embedded index (``sqlite:///path`` or a plain path).
+"""Stage 5, index: the SQLite dialect, the default embedded index (``sqlite:///path`` or a plain path).
 
 WAL mode so readers never block the writer; every ingest or removal is one
 ``BEGIN IMMEDIATE`` transaction, so an interrupted command leaves the index as
@@ -11,86 +11,39 @@ so each chunk index also covers `rec`, the stored frame packed into 17 bytes
 (hash, reference id, time, variant). A lookup asks for the concatenation of
 the records under each set of chunk keys (``group_concat`` over the index
 range, in C) and verifies them in numpy: about 0.2 us per candidate
-(bench/scale, docs/scale.md).
+(bench/scale, docs/scale.md)::
+
+    >>> from provenance.index import open_index
+    >>> idx = open_index("sqlite:///tmp/refs.sqlite", create=True)
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import os
 import sqlite3
-import uuid
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
-from ..errors import IndexUnavailableError, NotFoundError
-from ..hashing import ALGORITHM, FrameHashes, hamming
-from .base import (
-    CHUNK_BITS,
-    CHUNKS,
-    REF_COLUMNS,
-    SCHEMA_VERSION,
-    Candidates,
-    Index,
-    IntegrityProblem,
-    IntegrityReport,
-    Reference,
-    chunks_of,
-    count_problem,
-    reference_from_row,
-    schema_problem,
-    spread_to_rows,
-    to_signed,
-    to_unsigned,
-)
+from ..errors import IndexUnavailableError
+from ..hashing import hamming
+from .base import CHUNK_BITS, CHUNKS, SCHEMA_VERSION, IntegrityProblem, chunks_of, to_unsigned
+from .sql import ColumnTypes, Dialect, FanOut, HashRows
 
-#: Seconds a writer waits for another writer's transaction before giving up.
+#: Seconds a writer waits for another writer's transaction before giving up (exit 3). Must exceed
+#: the longest single write: a 4-hour reference (115 k rows) took 2.8-4.7 s (docs/tuning.md).
 BUSY_TIMEOUT_S = 60.0
-
-
-_SCHEMA = [
-    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    """CREATE TABLE IF NOT EXISTS refs (
-        id INTEGER PRIMARY KEY,
-        sha256 TEXT NOT NULL UNIQUE,
-        path TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        duration_s REAL NOT NULL,
-        width INTEGER NOT NULL,
-        height INTEGER NOT NULL,
-        fps REAL,
-        size_bytes INTEGER NOT NULL,
-        sample_fps REAL NOT NULL,
-        frames INTEGER NOT NULL,
-        added_at TEXT NOT NULL,
-        source_url TEXT, publisher TEXT, title TEXT, first_seen TEXT, licence TEXT, notes TEXT,
-        facts TEXT
-    )""",
-    """CREATE TABLE IF NOT EXISTS hashes (
-        ref_id INTEGER NOT NULL REFERENCES refs(id) ON DELETE CASCADE,
-        t_ms INTEGER NOT NULL,
-        variant INTEGER NOT NULL,
-        h INTEGER NOT NULL,
-        c0 INTEGER NOT NULL, c1 INTEGER NOT NULL, c2 INTEGER NOT NULL, c3 INTEGER NOT NULL,
-        rec BLOB NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS hashes_ref ON hashes(ref_id, t_ms)",
-]
-#: The chunk indexes (covering `rec`), separate so that bulk loads can build them after the rows.
-CHUNK_INDEX_STATEMENTS = [f"CREATE INDEX IF NOT EXISTS hashes_c{c}_rec ON hashes(c{c}, rec)" for c in range(CHUNKS)]
-_SCHEMA += CHUNK_INDEX_STATEMENTS
 #: A stored frame as packed in `rec`: hash, reference id, time (ms), variant; 17 bytes.
 REC_DTYPE = np.dtype([("h", ">u8"), ("ref", ">u4"), ("t", ">i4"), ("v", "i1")])
-#: Most chunk keys bound in one lookup statement (SQLite's variable limit is 32766).
+#: Most chunk keys bound in one lookup statement: under the 999 variables of SQLite builds before
+#: 3.32 (newer ones allow 32766); a 30 s clip's lookup binds ~200 keys per chunk.
 KEYS_PER_STATEMENT = 900
-#: Connections (one thread each) that read the chunk indexes at once during a
-#: lookup: sqlite3 lets go of the GIL while SQLite works, so on 2 cores the
-#: four chunk scans take about half the wall time (docs/scale.md).
+#: Connections (one thread each) that read the chunk indexes at once during a lookup: one per
+#: usable core, 1 to `CHUNKS`. sqlite3 lets go of the GIL while SQLite works, so the four chunk
+#: scans run side by side (docs/tuning.md).
 LOOKUP_THREADS = max(1, min(CHUNKS, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
 
 
@@ -117,286 +70,117 @@ def path_from_url(url: str) -> Path:
     return Path(url)
 
 
-_C = TypeVar("_C", bound=type)
+def default_path() -> Path:
+    """Where the index lives when neither --index nor PROVENANCE_INDEX says (XDG data dir)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "provenance" / "index.sqlite"
 
 
-def _guarded(cls: _C) -> _C:
-    """Turn SQLite errors in every public method into `IndexUnavailableError` (exit 3).
-
-    A damaged file often opens fine and fails on the first page it reads
-    ("database disk image is malformed"); that is an unusable index, not a
-    crash, and the message says how to find out more.
-    """
-
-    def guard(method: Any) -> Any:
-        @functools.wraps(method)
-        def call(self: SQLiteIndex, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return method(self, *args, **kwargs)
-            except sqlite3.DatabaseError as exc:
-                raise IndexUnavailableError(
-                    f"{self.path}: the index cannot be read or written ({exc}); "
-                    f"run 'provenance index check --index {self.path}' and restore it from a backup if it is damaged"
-                ) from exc
-
-        return call
-
-    for name, value in list(vars(cls).items()):
-        if callable(value) and not name.startswith("_") and name != "close":
-            setattr(cls, name, guard(value))
-    return cls
-
-
-@_guarded
-class SQLiteIndex(Index):
+class SQLiteDialect(Dialect):
     """The embedded index in one SQLite file."""
 
     NAME = "sqlite"
-    SCHEMES = ("sqlite",)
+    MARK = "?"
+    TYPES = ColumnTypes("INTEGER PRIMARY KEY", "REAL", "INTEGER", "INTEGER", ",\n        rec BLOB NOT NULL")
+    CHUNK_COVER = "rec"
+    TABLES = "SELECT name FROM sqlite_master WHERE type='table'"
+    NOW = "((julianday('now') - 2440587.5) * 86400.0)"
+    IDS_PER_STATEMENT = 500  # SQLite's bound-parameter limit is 999 on old builds
+    LOOKUP_CONNECTIONS = LOOKUP_THREADS
+    READER_SETUP = "PRAGMA query_only = ON"
+    CHECKS = ("sqlite_integrity_check", "schema_version", "meta", "hash_counts", "orphan_rows", "lookup_records")
+    errors = (sqlite3.DatabaseError,)
 
-    def __init__(self, url: str, *, create: bool = False) -> None:
+    def __init__(self, url: str) -> None:
         self.path = path_from_url(url)
         self.url = f"sqlite:///{self.path}"
+        self.where = str(self.path)
+
+    def locate(self, create: bool) -> None:
         if not self.path.exists():
             if not create:
                 raise IndexUnavailableError(
                     f"{self.path}: no index there; build one with 'provenance index add FILES --index {self.path}'"
                 )
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn: sqlite3.Connection | None = None
-        self._readers: list[sqlite3.Connection] = []
-        try:
-            self.conn = conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
-            self.conn.execute("PRAGMA foreign_keys = ON")
-            # Schema first: switching to WAL rewrites the file header, and a
-            # file that is not a provenance index must be left as it was.
-            self._ensure_schema()
-            mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()
-            self.conn.execute("PRAGMA synchronous = NORMAL")
-            if mode is None:
-                raise sqlite3.DatabaseError("journal mode not set")
-        except sqlite3.DatabaseError as exc:
-            if conn is not None:
-                conn.close()
-            raise IndexUnavailableError(
-                f"{self.path}: not a usable provenance index ({exc}); give another --index or restore it from a backup"
-            ) from exc
-        except BaseException:
-            if conn is not None:
-                conn.close()
-            raise
 
-    # -- schema ------------------------------------------------------------
+    def connect(self, *, shared: bool = False) -> sqlite3.Connection:
+        return sqlite3.connect(
+            str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=not shared
+        )
 
-    def _ensure_schema(self) -> None:
-        tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "meta" in tables:
-            self._check_meta()
-            return
+    def setup(self, conn: Any) -> None:
+        conn.execute("PRAGMA foreign_keys = ON")
+
+    def after_schema(self, conn: Any) -> None:
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        conn.execute("PRAGMA synchronous = NORMAL")
+        if mode is None:
+            raise sqlite3.DatabaseError("journal mode not set")
+
+    def check_new(self, tables: set[str], create: bool) -> None:
+        # The file exists (or `create` made room for it): empty, it becomes an index.
         if tables:
             raise IndexUnavailableError(
                 f"{self.path}: an SQLite file but not a provenance index (tables: {', '.join(sorted(tables))[:200]}); "
                 "give another --index"
             )
-        self.conn.execute("BEGIN IMMEDIATE")
+
+    @contextmanager
+    def transaction(self, conn: Any, *, schema: bool = False) -> Iterator[None]:
+        # BEGIN IMMEDIATE takes the write lock at once, which also serialises schema creation.
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            if "meta" not in {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}:
-                for statement in _SCHEMA:
-                    self.conn.execute(statement)
-                now = datetime.now(UTC).isoformat(timespec="seconds")
-                self.conn.executemany(
-                    "INSERT INTO meta(key, value) VALUES (?, ?)",
-                    [
-                        ("schema_version", str(SCHEMA_VERSION)),
-                        ("index_id", str(uuid.uuid4())),
-                        ("hash_algorithm", ALGORITHM),
-                        ("created_at", now),
-                    ],
-                )
-            self.conn.execute("COMMIT")
+            yield
+            conn.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        self._check_meta()
 
-    def _check_meta(self) -> None:
-        meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
-        version = int(meta.get("schema_version", "0"))
-        if version > SCHEMA_VERSION:
-            raise IndexUnavailableError(
-                f"{self.path}: index schema version {version} is newer than this provenance supports "
-                f"({SCHEMA_VERSION}); upgrade provenance (pip install -U provenance)"
-            )
-        if version == 1 and meta.get("hash_algorithm") == ALGORITHM:
-            self._upgrade_from_v1()
-            meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
-            version = int(meta["schema_version"])
-        if version < 1:
-            raise IndexUnavailableError(
-                f"{self.path}: index has no schema version; rebuild it with 'provenance index add'"
-            )
-        if meta.get("hash_algorithm") != ALGORITHM:
-            raise IndexUnavailableError(
-                f"{self.path}: index holds {meta.get('hash_algorithm')!r} hashes, this provenance makes {ALGORITHM!r}; "
-                "rebuild the index"
-            )
-        self.meta = meta
-
-    def _upgrade_from_v1(self) -> None:
+    def upgrade(self, conn: Any) -> None:
         """Schema 1 -> 2 in one transaction: add `rec`, fill it, swap the chunk indexes."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            if self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "1":
-                cols = {r[1] for r in self.conn.execute("PRAGMA table_info(hashes)")}
+        with self.transaction(conn):
+            if conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "1":
+                cols = {r[1] for r in conn.execute("PRAGMA table_info(hashes)")}
                 if "rec" not in cols:
-                    self.conn.execute("ALTER TABLE hashes ADD COLUMN rec BLOB NOT NULL DEFAULT x''")
-                rows = self.conn.execute("SELECT rowid, ref_id, t_ms, variant, h FROM hashes").fetchall()
+                    conn.execute("ALTER TABLE hashes ADD COLUMN rec BLOB NOT NULL DEFAULT x''")
+                rows = conn.execute("SELECT rowid, ref_id, t_ms, variant, h FROM hashes").fetchall()
                 if rows:
                     arr = np.array(rows, dtype=np.int64)
                     recs = pack_records(arr[:, 1], arr[:, 2], arr[:, 3], to_unsigned(arr[:, 4]))
-                    self.conn.executemany(
+                    conn.executemany(
                         "UPDATE hashes SET rec = ? WHERE rowid = ?", zip(recs, arr[:, 0].tolist(), strict=True)
                     )
                 for c in range(CHUNKS):
-                    self.conn.execute(f"DROP INDEX IF EXISTS hashes_c{c}")
-                for statement in CHUNK_INDEX_STATEMENTS:
-                    self.conn.execute(statement)
-                self.conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
-            self.conn.execute("COMMIT")
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise
+                    conn.execute(f"DROP INDEX IF EXISTS hashes_c{c}")
+                for statement in self.chunk_indexes():
+                    conn.execute(statement)
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
 
-    # -- references ----------------------------------------------------------
-
-    def find_sha256(self, sha256: str) -> Reference | None:
-        row = self.conn.execute(f"SELECT {REF_COLUMNS} FROM refs WHERE sha256 = ?", (sha256,)).fetchone()
-        return reference_from_row(row) if row else None
-
-    def add(
-        self, ref: Reference, hashes: FrameHashes, *, facts: dict[str, Any] | None = None
-    ) -> tuple[Reference, bool]:
-        if hashes.algorithm != ALGORITHM:
-            raise ValueError(f"index stores {ALGORITHM}, got {hashes.algorithm}")
-        chunks = chunks_of(hashes.hashes)
-        signed = to_signed(hashes.hashes)
-        t_ms = np.round(np.asarray(hashes.times) * 1000).astype(np.int64)
-        columns = zip(
-            t_ms.tolist(), np.asarray(hashes.variants).tolist(), signed.tolist(), chunks.tolist(), strict=True
+    def insert_hashes(self, conn: Any, ref_id: int, rows: HashRows) -> None:
+        if ref_id >= 1 << 32:
+            raise IndexUnavailableError(f"{self.path}: more than 2^32 references; split the index")
+        recs = pack_records(ref_id, rows.t_ms, rows.variants, rows.hashes)
+        conn.executemany(
+            "INSERT INTO hashes(ref_id, t_ms, variant, h, c0, c1, c2, c3, rec) VALUES (?,?,?,?,?,?,?,?,?)",
+            [(*r, rec) for r, rec in zip(rows.tuples(ref_id), recs, strict=True)],
         )
-        rows = [(t, v, h, c[0], c[1], c[2], c[3]) for t, v, h, c in columns]
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            existing = self.find_sha256(ref.sha256)
-            if existing is not None:
-                self.conn.execute("ROLLBACK")
-                return existing, False
-            s = ref.source
-            cur = self.conn.execute(
-                "INSERT INTO refs(sha256, path, kind, duration_s, width, height, fps, size_bytes, sample_fps, frames, "
-                "added_at, source_url, publisher, title, first_seen, licence, notes, facts) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    ref.sha256,
-                    ref.path,
-                    ref.kind,
-                    ref.duration_s,
-                    ref.width,
-                    ref.height,
-                    ref.fps,
-                    ref.size_bytes,
-                    ref.sample_fps,
-                    len(hashes),
-                    ref.added_at,
-                    s.source_url,
-                    s.publisher,
-                    s.title,
-                    s.first_seen,
-                    s.licence,
-                    s.notes,
-                    json.dumps(facts) if facts is not None else None,
-                ),
-            )
-            ref_id = int(cur.lastrowid or 0)
-            if ref_id >= 1 << 32:
-                raise IndexUnavailableError(f"{self.path}: more than 2^32 references; split the index")
-            recs = pack_records(ref_id, t_ms, np.asarray(hashes.variants), hashes.hashes)
-            self.conn.executemany(
-                "INSERT INTO hashes(ref_id, t_ms, variant, h, c0, c1, c2, c3, rec) VALUES (?,?,?,?,?,?,?,?,?)",
-                [(ref_id, *r, rec) for r, rec in zip(rows, recs, strict=True)],
-            )
-            self.conn.execute("COMMIT")
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise
-        return self.get(ref_id), True
 
-    def get(self, ref_id: int) -> Reference:
-        row = self.conn.execute(f"SELECT {REF_COLUMNS} FROM refs WHERE id = ?", (ref_id,)).fetchone()
-        if row is None:
-            raise NotFoundError(f"no reference with id {ref_id} in {self.path}; see 'provenance index list'")
-        return reference_from_row(row)
-
-    def get_many(self, ref_ids: Iterable[int]) -> dict[int, Reference]:
-        ids = sorted({int(i) for i in ref_ids})
-        out: dict[int, Reference] = {}
-        for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit is 999 on old builds
-            part = ids[start : start + 500]
-            marks = ",".join("?" * len(part))
-            for row in self.conn.execute(f"SELECT {REF_COLUMNS} FROM refs WHERE id IN ({marks})", part):
-                ref = reference_from_row(row)
-                out[int(ref.id)] = ref
-        return out
-
-    def facts(self, ref_id: int) -> dict[str, Any] | None:
-        """The media facts stored with a reference at ingest, if any."""
-        row = self.conn.execute("SELECT facts FROM refs WHERE id = ?", (ref_id,)).fetchone()
-        if row is None:
-            raise NotFoundError(f"no reference with id {ref_id} in {self.path}; see 'provenance index list'")
-        return json.loads(row[0]) if row[0] else None
-
-    def references(self) -> list[Reference]:
-        return [reference_from_row(r) for r in self.conn.execute(f"SELECT {REF_COLUMNS} FROM refs ORDER BY id")]
-
-    def remove(self, ref_id: int) -> Reference:
-        ref = self.get(ref_id)
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            self.conn.execute("DELETE FROM hashes WHERE ref_id = ?", (ref_id,))
-            self.conn.execute("DELETE FROM refs WHERE id = ?", (ref_id,))
-            self.conn.execute("COMMIT")
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise
-        return ref
-
-    # -- hashes ----------------------------------------------------------------
-
-    def frame_hashes(self, ref_id: int) -> FrameHashes:
-        rows = self.conn.execute(
-            "SELECT t_ms, variant, h FROM hashes WHERE ref_id = ? ORDER BY t_ms, variant", (ref_id,)
-        ).fetchall()
-        if not rows:
-            return FrameHashes(np.zeros(0), np.zeros(0, np.int8), np.zeros(0, np.uint64))
-        arr = np.array(rows, dtype=np.int64)
-        return FrameHashes(arr[:, 0] / 1000.0, arr[:, 1].astype(np.int8), to_unsigned(arr[:, 2]))
-
-    def lookup(self, hashes: np.ndarray, max_distance: int) -> Candidates:
-        query = np.asarray(hashes, dtype=np.uint64)
-        if len(query) == 0:
-            return _empty()
-        # Each distinct query hash, and each distinct chunk key, is looked up once.
-        unique, inverse = np.unique(query, return_inverse=True)
+    def near(self, conn: Any, fan_out: FanOut, unique: np.ndarray, max_distance: int) -> np.ndarray:
         chunks = chunks_of(unique)
+        # Each distinct chunk key is looked up once.
+        jobs = [(c, np.unique(chunks[:, c]).tolist()) for c in range(CHUNKS)]
+        per_chunk: list[list[bytes]] = [[] for _ in range(CHUNKS)]
+        for c, blobs in fan_out(jobs, lambda reader, mine: [(k, _records(reader, k, keys)) for k, keys in mine]):
+            per_chunk[c] = blobs
         found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for c, blobs in enumerate(self._chunk_records(chunks)):
+        for c, blobs in enumerate(per_chunk):
             recs = np.frombuffer(b"".join(blobs), dtype=REC_DTYPE)
             if len(recs) == 0:
                 continue
-            # Pair each stored frame with every distinct query hash that shares its chunk value.
+            # Pair each stored frame with every distinct query hash that shares its chunk value;
+            # only the chunk this index scanned is computed from the records.
             stored = recs["h"].astype(np.uint64)
             shift = np.uint64(CHUNK_BITS * (CHUNKS - 1 - c))
             rec_keys = ((stored >> shift) & np.uint64((1 << CHUNK_BITS) - 1)).astype(np.int64)
@@ -411,134 +195,47 @@ class SQLiteIndex(Index):
             keep = dist <= max_distance
             found.append((u_idx[keep], recs[rec_idx[keep]], dist[keep]))
         if not found:
-            return _empty()
-        u_all = np.concatenate([f[0] for f in found])
+            return np.zeros((0, 5), dtype=np.int64)
         rec_all = np.concatenate([f[1] for f in found])
-        dist_all = np.concatenate([f[2] for f in found])
-        table = np.stack(
+        return np.stack(
             [
-                u_all.astype(np.int64),
+                np.concatenate([f[0] for f in found]).astype(np.int64),
                 rec_all["ref"].astype(np.int64),
                 rec_all["t"].astype(np.int64),
                 rec_all["v"].astype(np.int64),
-                dist_all.astype(np.int64),
+                np.concatenate([f[2] for f in found]).astype(np.int64),
             ],
             axis=1,
         )
-        # A stored frame sharing several chunks with a query hash was found once per chunk.
-        table = np.unique(table, axis=0)
-        hit, query_row = spread_to_rows(table[:, 0], inverse)
-        table = table[hit]
-        return Candidates(
-            query_row.astype(np.int64),
-            table[:, 1],
-            table[:, 2] / 1000.0,
-            table[:, 3].astype(np.int8),
-            table[:, 4].astype(np.int16),
-        )
 
-    # -- facts about the index ---------------------------------------------------
+    def id_list(self, column: str) -> str:
+        return f"group_concat(DISTINCT {column})"
 
-    def stats(self) -> dict[str, Any]:
-        refs, seconds = self.conn.execute("SELECT count(*), coalesce(sum(duration_s), 0) FROM refs").fetchone()
-        hashes = self.conn.execute("SELECT count(*) FROM hashes").fetchone()[0]
-        size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
-        return {
-            "backend": self.NAME,
-            "url": self.url,
-            "references": refs,
-            "hashes": hashes,
-            "footage_s": round(float(seconds), 3),
-            "bytes_on_disk": size,
-            "schema_version": int(self.meta["schema_version"]),
-            "index_id": self.meta["index_id"],
-            "hash_algorithm": self.meta["hash_algorithm"],
-        }
+    def parse_ids(self, value: Any) -> list[str]:
+        return str(value).split(",")
 
-    def identity(self) -> dict[str, Any]:
-        refs, hashes = self.conn.execute("SELECT count(*), (SELECT count(*) FROM hashes) FROM refs").fetchone()
-        return {
-            "backend": self.NAME,
-            "url": self.url,
-            "index_id": self.meta["index_id"],
-            "schema_version": int(self.meta["schema_version"]),
-            "references": refs,
-            "hashes": hashes,
-        }
+    def bytes_on_disk(self, conn: Any) -> int:
+        return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
 
-    def integrity(self) -> IntegrityReport:
-        """SQLite's own integrity check, the schema version and meta, hash counts
-        per reference, hash rows of no reference, and each row's lookup record
-        (`rec`, what lookups read) against its columns. Reads every row."""
-        problems: list[IntegrityProblem] = []
-        checks = ("sqlite_integrity_check", "schema_version", "meta", "hash_counts", "orphan_rows", "lookup_records")
-        refs = hashes = 0
-        version: int | None = None
-        try:
-            found = [str(r[0]) for r in self.conn.execute("PRAGMA integrity_check(20)")]
-            if found != ["ok"]:
-                problems.append(
-                    IntegrityProblem(
-                        "storage",
-                        f"SQLite's integrity check failed: {'; '.join(found[:3])[:300]}",
-                        f"restore {self.path} from a backup; without one, 'sqlite3 {self.path} .recover' copies out "
-                        "what is still readable, then add the lost files again",
-                    )
-                )
-            meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
-            try:
-                version = int(meta.get("schema_version", ""))
-            except ValueError:
-                version = None
-            if version != SCHEMA_VERSION:
-                problems.append(schema_problem(meta.get("schema_version")))
-            missing = [k for k in ("index_id", "hash_algorithm") if k not in meta]
-            if missing or meta.get("hash_algorithm", ALGORITHM) != ALGORITHM:
-                problems.append(
-                    IntegrityProblem(
-                        "meta",
-                        f"index identity incomplete or foreign (missing: {', '.join(missing) or 'none'}; "
-                        f"hash algorithm {meta.get('hash_algorithm')!r})",
-                        "restore the index from a backup or rebuild it with 'provenance index add'",
-                    )
-                )
-            refs = int(self.conn.execute("SELECT count(*) FROM refs").fetchone()[0])
-            hashes = int(self.conn.execute("SELECT count(*) FROM hashes").fetchone()[0])
-            for ref_id, path, recorded, stored in self.conn.execute(
-                "SELECT r.id, r.path, r.frames, count(h.ref_id) FROM refs r LEFT JOIN hashes h ON h.ref_id = r.id "
-                "GROUP BY r.id HAVING r.frames != count(h.ref_id) ORDER BY r.id LIMIT 100"
-            ):
-                problems.append(count_problem(ref_id, path, recorded, stored))
-            orphans, ids = self.conn.execute(
-                "SELECT count(*), group_concat(DISTINCT ref_id) FROM hashes WHERE ref_id NOT IN (SELECT id FROM refs)"
-            ).fetchone()
-            if orphans:
-                shown = ", ".join(f"#{i}" for i in str(ids).split(",")[:10])
-                problems.append(
-                    IntegrityProblem(
-                        "orphan_rows",
-                        f"{orphans} hash rows belong to no reference (reference ids {shown})",
-                        "they can make a match point at a missing reference: restore the index from a backup "
-                        "or rebuild it with 'provenance index add'",
-                    )
-                )
-            problems += self._check_records()
-        except sqlite3.DatabaseError as exc:
-            problems.append(
-                IntegrityProblem(
-                    "storage",
-                    f"the index could not be read to the end ({exc})",
-                    f"restore {self.path} from a backup; without one, 'sqlite3 {self.path} .recover' copies out "
-                    "what is still readable",
-                )
+    def storage_problems(self, conn: Any) -> list[IntegrityProblem]:
+        found = [str(r[0]) for r in conn.execute("PRAGMA integrity_check(20)")]
+        if found == ["ok"]:
+            return []
+        return [
+            IntegrityProblem(
+                "storage",
+                f"SQLite's integrity check failed: {'; '.join(found[:3])[:300]}",
+                f"restore {self.path} from a backup; without one, 'sqlite3 {self.path} .recover' copies out "
+                "what is still readable, then add the lost files again",
             )
-        return IntegrityReport(self.NAME, self.url, version, refs, hashes, checks, tuple(problems))
+        ]
 
-    def _check_records(self) -> list[IntegrityProblem]:
-        if "rec" not in {r[1] for r in self.conn.execute("PRAGMA table_info(hashes)")}:
+    def record_problems(self, conn: Any) -> list[IntegrityProblem]:
+        """Each row's lookup record (`rec`, what lookups read) against its columns."""
+        if "rec" not in {r[1] for r in conn.execute("PRAGMA table_info(hashes)")}:
             return []
         wrong: dict[int, int] = {}
-        cur = self.conn.execute("SELECT ref_id, t_ms, variant, h, rec FROM hashes")
+        cur = conn.execute("SELECT ref_id, t_ms, variant, h, rec FROM hashes")
         while batch := cur.fetchmany(100_000):
             cols = np.array([r[:4] for r in batch], dtype=np.int64)
             expected = pack_records(cols[:, 0], cols[:, 1], cols[:, 2], to_unsigned(cols[:, 3]))
@@ -557,43 +254,24 @@ class SQLiteIndex(Index):
             )
         ]
 
-    def _chunk_records(self, chunks: np.ndarray) -> list[list[bytes]]:
-        """For each chunk position, the packed records stored under the query's chunk values.
+    def unusable(self, exc: Exception) -> IndexUnavailableError:
+        return IndexUnavailableError(
+            f"{self.path}: not a usable provenance index ({exc}); give another --index or restore it from a backup"
+        )
 
-        With more than one core the positions are split between reader
-        connections, each in its own thread. Each reader sees the index as
-        committed when its statement starts; a reference committed meanwhile
-        may show up under some chunks only, which costs the matcher nothing
-        (it reads a candidate reference's hashes whole).
-        """
-        jobs = [(c, np.unique(chunks[:, c]).tolist()) for c in range(CHUNKS)]
-        if LOOKUP_THREADS < 2:
-            return [_records(self.conn, c, keys) for c, keys in jobs]
-        if not self._readers:
-            for _ in range(LOOKUP_THREADS):
-                reader = sqlite3.connect(
-                    str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-                )
-                reader.execute("PRAGMA query_only = ON")
-                self._readers.append(reader)
-        from concurrent.futures import ThreadPoolExecutor
+    def failed(self, exc: Exception) -> IndexUnavailableError:
+        return IndexUnavailableError(
+            f"{self.path}: the index cannot be read or written ({exc}); "
+            f"run 'provenance index check --index {self.path}' and restore it from a backup if it is damaged"
+        )
 
-        def run(n: int) -> list[tuple[int, list[bytes]]]:
-            reader = self._readers[n]
-            return [(c, _records(reader, c, keys)) for c, keys in jobs[n :: len(self._readers)]]
-
-        out: list[list[bytes]] = [[] for _ in range(CHUNKS)]
-        with ThreadPoolExecutor(len(self._readers)) as pool:
-            for part in pool.map(run, range(len(self._readers))):
-                for c, blobs in part:
-                    out[c] = blobs
-        return out
-
-    def close(self) -> None:
-        for reader in self._readers:
-            reader.close()
-        self._readers = []
-        self.conn.close()
+    def unreadable(self, exc: Exception) -> IntegrityProblem:
+        return IntegrityProblem(
+            "storage",
+            f"the index could not be read to the end ({exc})",
+            f"restore {self.path} from a backup; without one, 'sqlite3 {self.path} .recover' copies out "
+            "what is still readable",
+        )
 
 
 def _records(conn: sqlite3.Connection, c: int, keys: list[int]) -> list[bytes]:
@@ -609,14 +287,3 @@ def _records(conn: sqlite3.Connection, c: int, keys: list[int]) -> list[bytes]:
         if row and row[0]:
             blobs.append(row[0])
     return blobs
-
-
-def _empty() -> Candidates:
-    z = np.zeros(0, dtype=np.int64)
-    return Candidates(z, z, np.zeros(0), np.zeros(0, np.int8), np.zeros(0, np.int16))
-
-
-def default_path() -> Path:
-    """Where the index lives when neither --index nor PROVENANCE_INDEX says (XDG data dir)."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "provenance" / "index.sqlite"

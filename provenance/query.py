@@ -1,0 +1,322 @@
+"""Stage query: one `Query` record per input, built once and used by `check` and `index add` alike.
+
+A clip becomes a query by one path: its SHA-256, its probe facts, its
+samples, its layout (for a query) and its frame hashes with their variants.
+`build_query` walks it once; `provenance.check` then matches, diagnoses and
+reports over the record, and ``index add`` stores a reference's hashes from
+the same record::
+
+    >>> query = build_query("samples/viral.mp4", role=Role.QUERY, decoder=choose_decoder())
+    >>> query.facts.kind, len(query.frames), query.informative_frames, query.sha256[:12]
+    ('video', 28, 28, '78ff9449fbde')
+    >>> [round(x, 2) for x in query.layout.content_box]
+    [0.11, 0.06, 0.89, 0.94]
+    >>> ref = build_query("samples/refs/tree_window.mp4", role=Role.REFERENCE)
+    >>> ref.frames.fps, sorted(set(ref.hashes.variants.tolist()))
+    (2.0, [0, 16, 24, 32])
+
+The two roles differ in how densely and how carefully the file is decoded
+and in what is hashed: a query at `QUERY_FPS` with every query variant
+(`hashing.hash_query`) over its layout, a reference at `REF_FPS` with the
+reference variants (`hashing.hash_reference`). What only a report records
+(content credentials, ffmpeg's version, the decoder's name) is read for
+queries alone. The channels still to come (sound, on-screen text, local
+features) have their fields here, None until their stages exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from . import tools
+from .c2pa import ContentCredentials, read_content_credentials
+from .decode import Decoder, Decoding, Frames, Plan, Unprobed, choose_decoder, still_frames
+from .errors import BadInputError, ProcessingError
+from .hashing import VARIANT_FULL, FrameHashes, hash_query, hash_reference
+from .layout import Layout, find_layout
+from .probe import MediaFacts, image_format, probe
+
+#: Samples a second taken from a query clip (> 0, a multiple of `REF_FPS`): every reference
+#: sample has a query sample at its own time, and a 3 s clip still gives 12 (docs/tuning.md).
+QUERY_FPS = 4.0
+#: How queries are decoded: every sample the frame a full decode gives (no frame dropped; the
+#: libav worker skips only unreferenced frames that are no sample), deblocking skipped only on
+#: unreferenced frames, one thread. Measured in docs/tuning.md.
+QUERY_DECODING = Decoding(threads=1, skip_loop_filter="noref", skip_unsampled=True)
+#: Most seconds of a query examined (> 0), the rest reported as not examined: query hashing holds
+#: every sample several times over (content box, six orientations), about 350 kB per sample
+#: here, so 30 min is ~2.5 GB (docs/tuning.md).
+MAX_QUERY_DURATION_S = 1800.0
+#: Samples a second taken from a reference (> 0, `QUERY_FPS` a multiple of it): what the index
+#: stores per second of footage, four variants each (docs/tuning.md).
+REF_FPS = 2.0
+#: How references are decoded: unreferenced frames dropped (``-skip_frame noref``), deblocking
+#: skipped, one thread per decoder (ingest runs one per core): 37% of the CPU of a dense decode,
+#: 95% of hashes within 2 bits, the benchmark's matching table unchanged (docs/tuning.md).
+REF_DECODING = Decoding(skip_frame="noref", threads=1, skip_loop_filter="all")
+
+
+class Role(StrEnum):
+    """What an input is built for: a clip to check, or footage to index."""
+
+    #: Checked against the index: sampled at `QUERY_FPS`, its layout found, every query variant hashed.
+    QUERY = "query"
+    #: Added to the index: sampled at `REF_FPS`, the reference variants hashed.
+    REFERENCE = "reference"
+
+
+@dataclass(frozen=True)
+class Query:
+    """One input as every later stage sees it, built once by `build_query`.
+
+    `credentials`, `ffmpeg_version` and `decoder` are what a report records
+    beside the evidence; they are read for a query and None for a reference.
+    `layout` is None for a reference (references are hashed whole and by
+    centred crops). `sound`, `text` and `features` are the channels of
+    stages still to come, None until then.
+    """
+
+    path: Path
+    role: Role
+    sha256: str
+    facts: MediaFacts
+    frames: Frames
+    hashes: FrameHashes
+    layout: Layout | None = None
+    credentials: ContentCredentials | None = None
+    ffmpeg_version: str | None = None
+    decoder: str | None = None
+    #: The sound track's fingerprints over time (the audio stage).
+    sound: object | None = None
+    #: Words burned into the picture, with times and boxes (the text stage).
+    text: object | None = None
+    #: Local descriptors of keyframes (the features stage).
+    features: object | None = None
+
+    @property
+    def is_image(self) -> bool:
+        """Whether the input is a still image (one frame at t = 0)."""
+        return self.facts.kind == "image"
+
+    @property
+    def informative_frames(self) -> int:
+        """Samples with enough texture to be hashed (`hashing.MIN_FRAME_STD`)."""
+        return len(self.hashes.select(VARIANT_FULL))
+
+    @property
+    def flat_frames(self) -> int:
+        """Samples too flat (black, blank) to be hashed or compared."""
+        return len(self.frames) - self.informative_frames
+
+    @property
+    def unreadable(self) -> tuple[tuple[float, float], ...]:
+        """(start_s, end_s) spans of the input that could not be decoded."""
+        return self.frames.unreadable
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The input's own warnings: the decoder's, tags cut at their limit, frames too flat to compare."""
+        out = list(self.frames.warnings)
+        out += [f"tag {t} was longer than the limit and was cut" for t in self.facts.truncated_tags]
+        if self.flat_frames:
+            out.append(
+                f"{self.flat_frames} of {len(self.frames)} sampled frames were too flat (black, blank) to compare"
+            )
+        return tuple(out)
+
+
+def sha256_of(path: Path | str) -> str:
+    """SHA-256 of a file's bytes, hex.
+
+    Args:
+        path: a local file.
+
+    Returns:
+        The digest as 64 hex digits.
+
+    Raises:
+        BadInputError: the path is not a regular file (reading a named pipe would block for ever).
+        OSError: the file cannot be read.
+    """
+    digest = hashlib.sha256()
+    # O_NONBLOCK: opening a named pipe must not wait for a writer that never comes.
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise BadInputError(f"{path}: not a regular file (a pipe, socket or device); give a downloaded media file")
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def plan_for(role: Role | str, *, keyframes: int | None = None) -> Plan:
+    """How an input of `role` is sampled.
+
+    Args:
+        role: `Role.QUERY` or `Role.REFERENCE`.
+        keyframes: for a query, also keep colour samples this many pixels
+            long (the report's thumbnails, `evidence.THUMB_LONG_SIDE`), so
+            the clip need not be decoded again; None keeps none.
+
+    Returns:
+        The `Plan`.
+
+    Raises:
+        ValueError: `role` is not a `Role`.
+    """
+    if Role(role) is Role.REFERENCE:
+        return Plan(REF_FPS, decoding=REF_DECODING)
+    return Plan(QUERY_FPS, decoding=QUERY_DECODING, max_duration_s=MAX_QUERY_DURATION_S, colour_long_side=keyframes)
+
+
+def build_query(
+    path: Path | str,
+    *,
+    role: Role | str,
+    decoder: Decoder | None = None,
+    keyframes: int | None = None,
+    sha256: str | None = None,
+    facts: MediaFacts | None = None,
+) -> Query:
+    """Read, sample and hash one input once, for checking or for indexing.
+
+    A query is probed with ffprobe while the decoder already samples it
+    (`_probe_while_sampling`); its SHA-256, content credentials and ffmpeg's
+    version are read on a side thread meanwhile. A reference is probed, then
+    sampled, in that order, and only its SHA-256 is read.
+
+    Args:
+        path: the clip or still image.
+        role: `Role.QUERY` or `Role.REFERENCE` (or their values).
+        decoder: samples the file; `provenance.decode.choose_decoder`'s when
+            None (for a reference, chosen only when the file is a video).
+        keyframes: for a query, the long side of colour samples to keep for
+            the report's thumbnails (`plan_for`); None keeps none.
+        sha256: the file's SHA-256 when the caller has read it already
+            (ingest reads it first to skip a file already indexed).
+        facts: the file's probe result when the caller has it (then the file
+            is not probed again).
+
+    Returns:
+        The `Query`.
+
+    Raises:
+        BadInputError: the file cannot be read, probed or decoded at all.
+        ProcessingError: the decoder failed or exceeded its time limit.
+        ToolMissingError: ffmpeg/ffprobe are missing.
+        OSError: the file could not be read for its SHA-256 (ingest reads it first and says why).
+        ValueError: `role` is not a `Role`.
+    """
+    path = Path(path)
+    role = Role(role)
+    plan = plan_for(role, keyframes=keyframes)
+    if role is Role.REFERENCE:
+        sha = sha256 if sha256 is not None else sha256_of(path)
+        facts = facts or probe(path)
+        sampled = _sample(path, plan, facts, decoder)
+        return Query(path, role, sha, facts, sampled, hash_reference(sampled.times, sampled.images))
+    decoder = decoder or choose_decoder()
+    with ThreadPoolExecutor(max_workers=1) as side:
+        reads = _SideReads(side, path, sha256)
+        if facts is None:
+            facts, early = _probe_while_sampling(path, side, decoder, plan, then=reads.start)
+        else:
+            reads.start()
+            early = None
+        sampled = early if early is not None else decoder.sample(path, plan, facts)
+        layout = find_layout(sampled.images)
+        hashes = hash_query(sampled.times, sampled.images, layout.content_box, layout.inner_rect)
+        credentials, sha, version = reads.results()
+        return Query(
+            path,
+            role,
+            sha,
+            facts,
+            sampled,
+            hashes,
+            layout=layout,
+            credentials=credentials,
+            ffmpeg_version=version,
+            decoder=decoder.describe(still=facts.kind == "image"),
+        )
+
+
+class _SideReads:
+    """A query's SHA-256, content credentials and ffmpeg's version, read on a side thread.
+
+    All three wait on I/O or a subprocess, so they run while the clip
+    decodes; they start (`start`) only once the probe has accepted the file.
+    """
+
+    def __init__(self, side: ThreadPoolExecutor, path: Path, sha256: str | None) -> None:
+        self.side, self.path, self.sha256 = side, path, sha256
+        self.jobs: tuple[Future[str] | None, Future[ContentCredentials], Future[str]] | None = None
+
+    def start(self) -> None:
+        """Queue the three reads on the side thread (a SHA-256 already known is not read again)."""
+        self.jobs = (
+            self.side.submit(sha256_of, self.path) if self.sha256 is None else None,
+            self.side.submit(read_content_credentials, self.path),
+            self.side.submit(tools.ffmpeg_version),
+        )
+
+    def results(self) -> tuple[ContentCredentials, str, str]:
+        """(credentials, SHA-256, ffmpeg's version), once read; a read's error is raised here."""
+        assert self.jobs is not None, "the side reads were never started"
+        sha_job, credentials_job, version_job = self.jobs
+        credentials = credentials_job.result()
+        sha = sha_job.result() if sha_job is not None else str(self.sha256)
+        return credentials, sha, version_job.result()
+
+
+def _sample(path: Path, plan: Plan, facts: MediaFacts, decoder: Decoder | None) -> Frames:
+    """`Decoder.sample`, with a decoder chosen only when a video needs one."""
+    if facts.kind == "image":
+        return still_frames(path, plan.long_side)
+    return (decoder or choose_decoder()).sample(path, plan, facts)
+
+
+def _probe_while_sampling(
+    path: Path, side: ThreadPoolExecutor, decoder: Decoder, plan: Plan, *, then: Callable[[], None]
+) -> tuple[MediaFacts, Frames | None]:
+    """Probe the clip with ffprobe on `side` while the decoder samples it (`Decoder.sample_unprobed`).
+
+    Returns the facts and the samples, or None for the samples when the
+    clip is a still image, the decoder cannot sample before the probe, or it
+    read the stream differently from ffprobe (then `Decoder.sample` samples it again).
+    The probe's verdict on the file comes first: a file ffprobe refuses is
+    refused with its message whatever the worker made of it, and `then` is
+    called only once the probe has accepted the file. Saves the probe's time
+    on the wall clock (~0.1 s a clip).
+    """
+    if not (decoder.can_sample_unprobed and path.is_file()) or image_format(path) is not None:
+        facts = probe(path)  # (a named pipe must not be opened: probe refuses it first)
+        then()
+        return facts, None
+
+    def probe_then() -> MediaFacts:
+        facts = probe(path)
+        then()
+        return facts
+
+    probe_job = side.submit(probe_then)
+    early: Unprobed | None = None
+    failed: ProcessingError | None = None
+    try:
+        early = decoder.sample_unprobed(path, plan)
+    except ProcessingError as exc:  # a time limit or a crash: the same decode would meet it again
+        failed = exc
+    except BadInputError:
+        pass  # Decoder.sample, with the probe's facts, says why in the usual words
+    facts = probe_job.result()
+    if facts.kind == "image":
+        return facts, None
+    if failed is not None:
+        raise failed
+    return facts, decoder.frames_from(early, facts) if early is not None else None
