@@ -86,10 +86,12 @@ def _describe(m: MatchSegment) -> str:
     seen = f", first seen {ref.source.first_seen}" if ref.source.first_seen else ""
     where = f" at {ref.source.source_url}" if ref.source.source_url else ""
     mirror = ", mirrored" if m.mirrored else ""
+    v = m.verification
+    moment = f"; the moment is not verified: {v.reason}" if v is not None and v.relation == Relation.UNVERIFIED else ""
     return (
         f"query {m.query_start_s:.1f}-{m.query_end_s:.1f} s matches reference #{ref.id} '{name}' "
         f"{m.reference_start_s:.1f}-{m.reference_end_s:.1f} s (score {m.score:.2f}, "
-        f"{m.frames_matched}/{m.frames_total} frames{mirror}){seen}{where}"
+        f"{m.frames_matched}/{m.frames_total} frames{mirror}){seen}{where}{moment}"
     )
 
 

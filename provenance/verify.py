@@ -32,7 +32,8 @@ shot can and cannot prove.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -50,17 +51,16 @@ from .hashing import (
     Rect,
     variant_parts,
 )
+from .index import Reference
+from .match import Alignment
+from .query import Query
 from .relation import Relation, Verification
 
 #: Long side (pixels) of the views compared: the query's grey samples' own size;
 #: at 64 px the leaves of the development set's fixed tree shot stopped "moving".
 VIEW_LONG_SIDE = 128
-#: Most aligned frame pairs compared per segment, spread over its span.
-MAX_PAIRS = 12
-#: Fewest aligned pairs (at distinct reference times) a verdict on the moment needs.
+#: Fewest query frames of a clip a verdict on the moment needs (a still image gives one).
 MIN_PAIRS = 3
-#: Reference pairs closer than this (seconds) count as one moment.
-MIN_PAIR_GAP_S = 0.4
 #: A cell "moves" when its normalised grey level's standard deviation over the
 #: reference span exceeds this (in units of the frame's own standard deviation).
 MOVE_STD = 0.25
@@ -74,6 +74,10 @@ WINDOW_S = 10.0
 REFERENCE_FPS = 4.0
 #: Offsets at least this far (seconds) from the best one make the "other moments".
 FAR_OFFSET_S = 1.0
+#: Most query frames compared, evenly spread over the segment.
+MAX_QUERY_FRAMES = 24
+#: A found moment this far (seconds) or more from the matcher's offset replaces it.
+REFINE_OFFSET_S = 0.25
 #: ECC iterations and convergence for the fitted residual geometry (OpenCV's findTransformECC).
 ECC_ITERATIONS = 50
 ECC_EPSILON = 1e-4
@@ -82,18 +86,6 @@ ECC_EPSILON = 1e-4
 def unverified(reason: str) -> Verification:
     """A relation that could not be checked, and why."""
     return Verification(Relation.UNVERIFIED, 0, None, None, reason)
-
-
-def pick_pairs(pairs: Sequence[tuple[float, float, int]], n: int = MAX_PAIRS) -> list[tuple[float, float]]:
-    """Up to `n` aligned (query_t, reference_t) pairs, evenly spread, reference times `MIN_PAIR_GAP_S` apart."""
-    chosen: list[tuple[float, float]] = []
-    for q, r, _ in sorted(pairs, key=lambda p: p[1]):
-        if not chosen or r - chosen[-1][1] >= MIN_PAIR_GAP_S:
-            chosen.append((float(q), float(r)))
-    if len(chosen) <= n:
-        return chosen
-    idx = sorted({round(i * (len(chosen) - 1) / (n - 1)) for i in range(n)})
-    return [chosen[i] for i in idx]
 
 
 def _pixel_op(image: np.ndarray, op: int) -> np.ndarray:
@@ -179,7 +171,7 @@ def _fit(query: np.ndarray, reference: np.ndarray, aligned: np.ndarray) -> tuple
     q_mean, r_mean = query.mean(axis=0), reference[aligned].mean(axis=0)
     warp = np.eye(2, 3, dtype=np.float32)
     try:
-        _, warp = cv2.findTransformECC(
+        _, fitted = cv2.findTransformECC(  # type: ignore[call-overload]
             r_mean,
             q_mean,
             warp,
@@ -188,6 +180,7 @@ def _fit(query: np.ndarray, reference: np.ndarray, aligned: np.ndarray) -> tuple
             None,
             3,
         )
+        warp = np.asarray(fitted, dtype=np.float32)
     except cv2.error:
         warp = np.eye(2, 3, dtype=np.float32)  # no convergence: the variant's geometry stands
     h, w = reference.shape[1:]
@@ -230,7 +223,7 @@ def verify_segment(
         The `Verification`, with the offset at which what moves agrees best.
     """
     n = len(query)
-    if n < MIN_PAIRS or len(reference) < MIN_PAIRS:
+    if (n < MIN_PAIRS and n != 1) or len(reference) < MIN_PAIRS:
         return Verification(
             Relation.SAME_SCENE,
             n,
@@ -264,7 +257,7 @@ def verify_segment(
     for k, o in enumerate(offsets):
         rt = o + speed * query_times
         inside = (rt >= reference_times[0] - step / 2) & (rt <= reference_times[-1] + step / 2)
-        if inside.sum() < max(MIN_PAIRS, n // 2):
+        if inside.sum() < (1 if n == 1 else max(MIN_PAIRS, n // 2)):
             continue
         j = np.clip(np.searchsorted(reference_times, rt[inside] - step / 2), 0, len(reference_times) - 1)
         costs[k] = float(dist[np.nonzero(inside)[0], j].mean())
@@ -294,3 +287,106 @@ def verify_segment(
         f"the still background agrees but what moves does not: on the {share:.0%} of the picture that changes, "
         f"no moment of the reference agrees with the clip better than the others ({specificity:.0%})",
     )
+
+
+#: Every threshold the verify stage decides with (recorded in each report's `tool.thresholds`).
+THRESHOLDS: dict[str, float] = {
+    "view_long_side": VIEW_LONG_SIDE,
+    "max_query_frames": MAX_QUERY_FRAMES,
+    "min_pairs": MIN_PAIRS,
+    "move_std": MOVE_STD,
+    "min_moving_share": MIN_MOVING_SHARE,
+    "min_specificity": MIN_SPECIFICITY,
+    "window_s": WINDOW_S,
+    "reference_fps": REFERENCE_FPS,
+    "far_offset_s": FAR_OFFSET_S,
+    "refine_offset_s": REFINE_OFFSET_S,
+    "ecc_iterations": ECC_ITERATIONS,
+    "ecc_epsilon": ECC_EPSILON,
+}
+
+
+#: What `verify_alignment` asks of the caller: a reference's grey frames over (start_s, end_s) at
+#: `REFERENCE_FPS` and `VIEW_LONG_SIDE` (times, images), or None when its file cannot be read.
+ReferenceFrames = Callable[[Reference, float, float], "tuple[np.ndarray, np.ndarray] | None"]
+
+
+def verify_alignment(found: Alignment, query: Query, reference_frames: ReferenceFrames) -> Alignment:
+    """A matched segment with its `Verification`, and its offset moved to the moment found.
+
+    Args:
+        found: the matcher's segment and how it aligned.
+        query: the query record (its grey samples and layout).
+        reference_frames: the reference's frames around the segment (the evidence stage gives them).
+
+    Returns:
+        The alignment, its segment carrying `verification`; when the same
+        footage is found `REFINE_OFFSET_S` or more from the matcher's offset
+        (a still background fits any offset), the segment's reference span,
+        offset and aligned pairs are moved to the moment found.
+    """
+    seg = found.segment
+    ref = seg.reference
+    if ref.kind == "image":
+        return _with(found, unverified("the reference is a still picture: there is no moment to compare"))
+    frames, layout = query.frames, query.layout
+    times = np.asarray(frames.times, dtype=np.float64)
+    inside = np.nonzero((times >= seg.query_start_s - 1e-6) & (times <= seg.query_end_s + 1e-6))[0]
+    if query.is_image:
+        inside = np.arange(min(1, len(times)))
+    if len(inside) > MAX_QUERY_FRAMES:
+        inside = inside[np.linspace(0, len(inside) - 1, MAX_QUERY_FRAMES).round().astype(int)]
+    if not len(inside):
+        return _with(found, unverified("no query frame inside the segment"))
+    window = reference_frames(ref, seg.reference_start_s - WINDOW_S, seg.reference_end_s + WINDOW_S)
+    if window is None:
+        return _with(
+            found,
+            unverified(
+                "the reference file is not at its indexed path or has changed since it was indexed: "
+                "what moves could not be compared, so the moment is not verified"
+            ),
+        )
+    r_times, r_images = window
+    try:
+        q_view, r_view = views(
+            [frames.images[i] for i in inside],
+            list(r_images),
+            query_variant=found.query_variant,
+            reference_variant=found.reference_variant,
+            content_box=layout.content_box if layout else None,
+            inner_rect=layout.inner_rect if layout else None,
+        )
+    except ValueError:
+        return _with(found, unverified("the matched region could not be cut out of the frames"))
+    q_times = np.zeros(1) if query.is_image else times[inside]
+    v = verify_segment(q_view, q_times, r_view, np.asarray(r_times), offset_s=seg.offset_s, speed=seg.speed)
+    result = _with(found, v)
+    if v.relation == Relation.SAME_FOOTAGE and v.offset_s is not None:
+        shift = v.offset_s - seg.offset_s
+        if abs(shift) >= REFINE_OFFSET_S:
+            result = _shifted(result, shift)
+    return result
+
+
+def _with(found: Alignment, v: Verification) -> Alignment:
+    return replace(found, segment=replace(found.segment, verification=v))
+
+
+def _shifted(found: Alignment, shift: float) -> Alignment:
+    """The alignment with its reference times moved by `shift` seconds (within the reference)."""
+    seg = found.segment
+    end = float(seg.reference.duration_s) or float("inf")
+
+    def at(t: float) -> float:
+        return round(min(max(t + shift, 0.0), end), 3)
+
+    moved = replace(
+        seg,
+        offset_s=round(seg.offset_s + shift, 3),
+        reference_start_s=at(seg.reference_start_s),
+        reference_end_s=at(seg.reference_end_s),
+        pairs=tuple((q, at(r), d) for q, r, d in seg.pairs),
+    )
+    r0, r1 = found.reference_span
+    return replace(found, segment=moved, reference_span=(at(r0), at(r1)))
