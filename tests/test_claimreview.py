@@ -300,3 +300,27 @@ def test_sample_claimreview_states_first_appearance_and_category(
     categories = category if isinstance(category, list) else [category]
     assert categories[0] == "https://schema.org/DecontextualizedContent"
     assert doc["reviewRating"]["alternateName"] == "Missing context"
+
+
+def test_a_same_scene_match_is_no_first_appearance() -> None:
+    """The same place at another moment dates nothing: the earlier same-scene footage is not the first appearance."""
+    from provenance.relation import Relation, Verification
+
+    scene = Verification(Relation.SAME_SCENE, 12, 0.04, 0.02, "what moves does not agree")
+    footage = Verification(Relation.SAME_FOOTAGE, 12, 0.3, 0.8, "what moves agrees")
+    other_day = make_match(
+        make_reference(7, first_seen="2019-03-02", source_url="https://webcam.example/2019"),
+        q0=0,
+        q1=4,
+        verification=scene,
+    )
+    copy = make_match(
+        make_reference(3, first_seen="2022-05-01", source_url="https://late.example/v"),
+        q0=4,
+        q1=8,
+        verification=footage,
+    )
+    doc = claimreview(make_report((other_day, copy), claim=_claim()), OPTIONS)
+    assert doc["itemReviewed"]["firstAppearance"]["url"] == "https://late.example/v"
+    alone = claimreview(make_report((other_day,), claim=_claim()), OPTIONS)
+    assert "firstAppearance" not in alone["itemReviewed"]

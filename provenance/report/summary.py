@@ -159,8 +159,15 @@ def span_words(earlier: date, later: date) -> str:
 
 
 def earliest_match(matches: Sequence[Any]) -> Any | None:
-    """The match whose reference was first seen earliest (None when no match has a date)."""
-    dated = [(day_of(m.reference.source.first_seen), -float(m.score), i) for i, m in enumerate(matches)]
+    """The match whose reference was first seen earliest (None when no match has a date).
+
+    A same-scene match (the same place at another moment) dates nothing and is never the earliest.
+    """
+    dated = [
+        (day_of(m.reference.source.first_seen), -float(m.score), i)
+        for i, m in enumerate(matches)
+        if str(getattr(m, "relation", "")) != "same_scene"
+    ]
     dated = [d for d in dated if d[0] is not None]
     if not dated:
         return None
