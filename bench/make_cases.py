@@ -42,6 +42,7 @@ import hashlib
 import json
 import math
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -66,6 +67,9 @@ FONT_CHOICES = ("DejaVuSans-Bold.ttf", "DejaVuSans.ttf", "DejaVuSansCondensed-Bo
 X264 = ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-threads", "1"]
 CLEAN = ["-an", "-sn", "-dn", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact"]
 FFMPEG_TIMEOUT_S = 900
+#: Address-space limit of this process and every ffmpeg it starts: a filter graph that buffers
+#: without end fails alone instead of pushing a shared machine into swap or the OOM killer.
+MEMORY_LIMIT = 6 << 30
 #: Frame size and rate of the canvases made here (duets, picture-in-picture, compilations, synthetic scenes).
 CANVAS = (1280, 720)
 CANVAS_FPS = 30
@@ -468,15 +472,27 @@ def e_tilt(g: Graph, c: Clip, rng: random.Random, ctx: Ctx) -> dict[str, Any]:
 
 
 def e_zoom_progressive(g: Graph, c: Clip, rng: random.Random, ctx: Ctx) -> dict[str, Any]:
+    """A zoom from the full frame to 50-70% of it (or back), its centre drifting, drawn by `perspective`.
+
+    `perspective` (sense=source) maps the crop window of each frame onto the
+    whole frame, with sub-pixel positions. (zoompan would do it, but its end of
+    stream confuses the filters after it: an `fps` downstream repeats frames
+    without end.)
+    """
     keep = rng.uniform(0.5, 0.7)
     direction = rng.choice(["in", "out"])
     cx, cy = (rng.uniform(keep / 2, 1 - keep / 2) for _ in range(2))
     n = max(2, round(c.dur * c.fps))
-    u = f"(on/{n - 1})" if direction == "in" else f"(1-on/{n - 1})"
+    u = f"min(1,in/{n - 1})" if direction == "in" else f"max(0,1-in/{n - 1})"
+    half = f"(1-{1 - keep:.4f}*{u})/2"
+    left, right = f"W*(0.5+({cx - 0.5:.4f})*{u}-{half})", f"W*(0.5+({cx - 0.5:.4f})*{u}+{half})"
+    top, bottom = f"H*(0.5+({cy - 0.5:.4f})*{u}-{half})", f"H*(0.5+({cy - 0.5:.4f})*{u}+{half})"
+    pts = [left, top, right, top, left, bottom, right, bottom]
     c.v = g.add(
         c.v,
-        f"zoompan=z='1/(1-{1 - keep:.4f}*{u})':x='(0.5+({cx - 0.5:.4f})*{u})*iw-iw/zoom/2':"
-        f"y='(0.5+({cy - 0.5:.4f})*{u})*ih-ih/zoom/2':d=1:s={c.w}x{c.h}:fps={c.fps:.6g}",
+        "perspective="
+        + ":".join(f"{'xy'[k % 2]}{k // 2}='{p}'" for k, p in enumerate(pts))
+        + ":sense=source:interpolation=cubic:eval=frame",
     )
     c.need("cropped", f"zoom {direction} to {keep:.0%} of the frame")
     return {"keep_at_end" if direction == "in" else "keep_at_start": r3(keep), "direction": direction,
@@ -632,6 +648,21 @@ def e_watermark_moving(g: Graph, c: Clip, rng: random.Random, ctx: Ctx) -> dict[
 
 
 def e_letterbox_other(g: Graph, c: Clip, rng: random.Random, ctx: Ctx) -> dict[str, Any]:
+    """16:9 into a 9:16 frame with bars above and below; or a 9:16 picture into 16:9 with bars at the sides.
+
+    Every reference is landscape, so the second kind first makes a vertical
+    version of the footage (a centre crop to 9:16, as re-posts of vertical
+    uploads are) and pillarboxes that.
+    """
+    vertical_first = c.w > c.h and rng.random() < 0.3
+    crop: dict[str, Any] = {}
+    if vertical_first:
+        cw = min(c.w, even(c.h * 9 / 16))
+        x = even((c.w - cw) * rng.uniform(0.35, 0.65))
+        c.v = g.add(c.v, f"crop={cw}:{c.h}:{x}:0")
+        c.need("cropped", f"a 9:16 crop keeping {cw / c.w:.0%} of the width")
+        crop = {"vertical_crop": {"size": [cw, c.h], "x": x}}
+        c.w = cw
     portrait = c.h > c.w
     W, H = rng.choice([(1280, 720), (1920, 1080), (960, 540)] if portrait else [(720, 1280), (1080, 1920), (540, 960)])
     s = min(W / c.w, H / c.h)
@@ -646,7 +677,7 @@ def e_letterbox_other(g: Graph, c: Clip, rng: random.Random, ctx: Ctx) -> dict[s
     c.rescale(s)
     c.need("reframed", f"{'pillarbox' if portrait else 'letterbox'} into {W}x{H}")
     return {"canvas": [W, H], "kind": "pillarbox" if portrait else "letterbox", "footage_size": [fw, fh],
-            "offset": [x, y], "bar_grey": bar}  # fmt: skip
+            "offset": [x, y], "bar_grey": bar, **crop}  # fmt: skip
 
 
 def e_anamorphic(g: Graph, c: Clip, rng: random.Random, ctx: Ctx) -> dict[str, Any]:
@@ -1141,7 +1172,7 @@ def render_query(spec: dict[str, Any], out_dir: Path, assets: Path, seed: int) -
     if spec.get("negative_kind"):
         rec["source_span"] = [r3(start), r3(end)]
         rec["edited"] = bool(spec["edits"]) or still
-        for k in ("scene_of", "motion_1s"):
+        for k in ("scene_of", "motion_1s", "overlap_with_reference"):
             if k in spec:
                 rec[k] = spec[k]
     else:
@@ -1435,12 +1466,7 @@ def plan(split: str, seed: int, items: list[dict[str, Any]], new_items: dict[str
                     p["span"] = excerpt(rng, p["item"]["duration"], 2.5, 6.0)
                 add(key, name, name, kind="compilation", parts=parts)
             elif name == "combo_real":
-                names = sorted(rng.sample(list(COMBO_STAGES), 4), key=lambda n: COMBO_STAGES[n])
-                layout = [n for n in names if COMBO_STAGES[n] == 2]
-                names = [n for n in names if n not in layout[1:]]  # at most one layout edit
-                if "reversed" in names and "speed" in names and len(names) > 3:
-                    names.remove("speed")
-                names = names[: rng.choice([3, 4])] if len(names) > 3 else names
+                names = combo(rng)
                 add(key, name, name, item=r, span=excerpt(rng, r["duration"]), edits=[(n, {}) for n in names])
             else:
                 add(key, name, name, item=r, span=excerpt(rng, r["duration"]), edits=[(name, {})])
@@ -1449,12 +1475,12 @@ def plan(split: str, seed: int, items: list[dict[str, Any]], new_items: dict[str
         lo, hi = max(3.0, 2.5 * f), min(12.0 if f > 1 else 10.0, 16 * f)
         add(f"{band}/{r['id']}", band, band, item=r, span=excerpt(rng, r["duration"], lo, hi),
             edits=[("speed", {"factor": f})])  # fmt: skip
-    slots = [r for _ in range(-(-OWN_PER_EDIT * len(OWN_EDITS) // max(1, len(refs)))) for r in refs]
-    rng_for(seed, "own").shuffle(slots)
+    order = refs[:]
+    rng_for(seed, "own").shuffle(order)
     for k, name in enumerate(n for n in OWN_EDITS for _ in range(OWN_PER_EDIT)):
-        r = slots[k]
-        rng = rng_for(seed, "plan", name, r["id"], k)
-        add(f"{name}/{r['id']}/{k}", name, name, item=r, span=excerpt(rng, r["duration"]), edits=[(name, {})])
+        r = order[k % len(order)]  # each edit on OWN_PER_EDIT different references, spread evenly
+        rng = rng_for(seed, "plan", name, r["id"])
+        add(f"{name}/{r['id']}", name, name, item=r, span=excerpt(rng, r["duration"]), edits=[(name, {})])
 
     # The synthetic fixed camera: copies of its reference, other moments as negatives.
     syn = by_id[new_items["synthetic_ref"]]
@@ -1486,7 +1512,8 @@ def plan(split: str, seed: int, items: list[dict[str, Any]], new_items: dict[str
                 "negative:same_scene_other_moment" + (" (edited)" if edited else ""), item=m,
                 span=excerpt(rng, m["duration"], 3.0, 7.0 if n > 1 else 10.0), edits=edits,
                 negative_kind="same_scene_other_moment", scene_of=m["scene_of"],
-                motion_1s=by_id[m["scene_of"]].get("motion_1s"))  # fmt: skip
+                motion_1s=by_id[m["scene_of"]].get("motion_1s"),
+                **({"overlap_with_reference": m["overlap_with_reference"]} if "overlap_with_reference" in m else {}))  # fmt: skip
 
     # Footage never indexed, under the new edits.
     rng = rng_for(seed, "plan", "unseen")
@@ -1512,6 +1539,18 @@ def plan(split: str, seed: int, items: list[dict[str, Any]], new_items: dict[str
     for k, s in enumerate(specs, 1):
         s["id"] = f"{prefix}{k:03d}"
     return specs
+
+
+def combo(rng: random.Random) -> list[str]:
+    """3-4 edits that chain, in stage order, with at most one that lays the picture out on a new canvas."""
+    target, names = rng.choice([3, 4]), []
+    for name in rng.sample(list(COMBO_STAGES), len(COMBO_STAGES)):
+        if COMBO_STAGES[name] == 2 and any(COMBO_STAGES[n] == 2 for n in names):
+            continue
+        names.append(name)
+        if len(names) == target:
+            break
+    return sorted(names, key=lambda n: COMBO_STAGES[n])
 
 
 def neg_edits(rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
@@ -1625,6 +1664,9 @@ def main(argv: list[str] | None = None) -> int:
                     "lists only them")  # fmt: skip
     ap.add_argument("--reuse-items", action="store_true", help="debugging: keep items/ from an earlier run")
     args = ap.parse_args(argv)
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY or soft > MEMORY_LIMIT:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, hard))
     t_start = time.perf_counter()
     data, out = args.data.resolve(), args.out.resolve()
     seed = args.seed if args.seed is not None else SEEDS[args.split]
@@ -1672,7 +1714,7 @@ def main(argv: list[str] | None = None) -> int:
         "synthetic_backgrounds": info["backgrounds"], "items": listed})  # fmt: skip
     order = ("id", "path", "duration", "label", "group", "transforms", "ref_id", "ref_span", "query_span", "parts",
              "speed_factor", "reversed", "expect", "source_item", "source_span", "negative_kind", "edited",
-             "scene_of", "motion_1s")  # fmt: skip
+             "scene_of", "motion_1s", "overlap_with_reference")  # fmt: skip
     no_moment = sorted(r["id"] for r in refs if not r.get("synthetic") and r["kind"] == "video_segment"
                        and not any(n.get("scene_of") == r["id"] for n in new))  # fmt: skip
     write_json(out / "truth.json", {
