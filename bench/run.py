@@ -982,6 +982,8 @@ def score_query(q: Query, out: Outcome, wall: float, cpu: float) -> dict[str, An
                 row["truth_found_as"] = {"as": where, "rank": hit + 1, "score": round(float(pool[hit].score), 4)}
                 break
         row["hit"] = bool(top is not None and top.item == q.ref_id)
+        # A hit the tool itself calls only the same scene (verify) is place, not reuse: same-footage recall leaves it out.
+        row["same_footage_hit"] = bool(row["hit"] and top is not None and top.extra.get("relation") != "same_scene")
         row["wrong_reference"] = bool(top is not None and top.item != q.ref_id)
         if row["hit"]:
             assert top is not None
@@ -997,9 +999,8 @@ def score_query(q: Query, out: Outcome, wall: float, cpu: float) -> dict[str, An
             row["single_source"] = single_source_facts(q, top if row["hit"] else None)
     else:
         row["false_match"] = bool(out.matches)
-        if q.cases:
-            # A match the matcher itself calls the same scene (issue 17) is evidence of place, not reuse.
-            row["same_footage_match"] = any(f.extra.get("relation") != "same_scene" for f in out.matches)
+        # A match the tool itself calls only the same scene (verify) is evidence of place, not reuse.
+        row["same_footage_match"] = any(f.extra.get("relation") != "same_scene" for f in out.matches)
     return row
 
 
@@ -1103,6 +1104,11 @@ def summarise(rows: list[dict[str, Any]], ingest: dict[str, Any], footage_s: flo
         "copies": len(copies),
         "hits": len(hits),
         "recall_at_1": round(len(hits) / len(copies), 4) if copies else None,
+        # the hit also called the same footage, not the same scene only (verify)
+        "same_footage_hits": sum(1 for r in hits if r.get("same_footage_hit", True)),
+        "same_footage_matches_on_negatives": sum(
+            1 for r in negs if r.get("false_match") and r.get("same_footage_match", True)
+        ),
         "wrong_reference": len(wrong),
         # the true reference anywhere among the matches (not only first): near-duplicate references blur rank 1
         "truth_among_matches": sum(1 for r in copies if (r.get("truth_found_as") or {}).get("as") == "match"),
@@ -1354,6 +1360,14 @@ def render_tables(results: dict[str, Any]) -> str:
             f"{fmt_s(s['ingest_cpu_s'])} | {fmt_s(s['ingest_footage_min_per_wall_min'])} |"
         )
     ok = {n: m for n, m in methods.items() if m["status"] == "ok"}
+    if "provenance" in ok:
+        s = ok["provenance"]["summary"]
+        lines.append("")
+        lines.append(
+            f"provenance, same footage (verify): {s['same_footage_hits']}/{s['copies']} copies found and called the "
+            f"same footage; {s['same_footage_matches_on_negatives']}/{s['negatives']} negatives matched as the same "
+            "footage (the rest of the false matches above are called the same scene: place, not reuse)."
+        )
     if ok:
         groups: set[str] = set()
         for m in ok.values():
