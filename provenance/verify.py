@@ -66,8 +66,12 @@ MIN_PAIRS = 3
 MOVE_STD = 0.25
 #: Least share of the view that must move for the moment to be told (below: same scene at best).
 MIN_MOVING_SHARE = 0.02
+#: A cell is foreground in a frame when it departs from its side's per-cell median by this (frame std units).
+FOREGROUND_STD = 0.5
+#: Least share of the moving cells in the foreground of a pair for the pair to count.
+MIN_FOREGROUND_SHARE = 0.01
 #: Least `specificity` (1 - aligned / other distance on moving cells) of the same footage.
-MIN_SPECIFICITY = 0.3
+MIN_SPECIFICITY = 0.25
 #: Seconds of reference decoded on each side of the matched span to look for the moment.
 WINDOW_S = 10.0
 #: Frames per second of the reference decoded for the search (the query's own rate).
@@ -200,6 +204,29 @@ def _normalised(stack: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return out
 
 
+def _foreground_distances(q: np.ndarray, r: np.ndarray, moving: np.ndarray) -> np.ndarray:
+    """Mean distance of each query frame to each reference frame over what either shows in the foreground.
+
+    A cell is foreground in a frame when it departs from its side's own
+    background (the per-cell median over time) by more than `FOREGROUND_STD`.
+    Comparing only there keeps two quiet moments (nothing passing in either)
+    from looking alike: a pair where neither frame shows anything is NaN, no
+    evidence either way.
+    """
+    qm, rm = q[:, moving], r[:, moving]  # (n, cells), (m, cells)
+    fq = np.abs(qm - np.median(qm, axis=0)) > FOREGROUND_STD
+    fr = np.abs(rm - np.median(rm, axis=0)) > FOREGROUND_STD
+    out = np.full((len(qm), len(rm)), np.nan)
+    least = max(1, int(MIN_FOREGROUND_SHARE * qm.shape[1]))
+    for i in range(len(qm)):
+        union = fq[i][None, :] | fr  # (m, cells)
+        counts = union.sum(axis=1)
+        diff = np.abs(qm[i][None, :] - rm) * union
+        ok = counts >= least
+        out[i, ok] = diff[ok].sum(axis=1) / counts[ok]
+    return out
+
+
 def verify_segment(
     query: np.ndarray,
     query_times: np.ndarray,
@@ -248,7 +275,7 @@ def verify_segment(
             f"nothing in the reference moves enough around the matched span ({share:.1%} of the picture changes): "
             "the match shows the same place, but cannot tell the moment",
         )
-    dist = np.abs(q[:, None, moving] - r[None, :, moving]).mean(axis=2)  # (query i, reference j)
+    dist = _foreground_distances(q, r, moving)  # (query i, reference j), NaN where neither shows anything
     step = float(np.median(np.diff(reference_times))) if len(reference_times) > 1 else 0.25
     offsets = np.arange(
         reference_times[0] - speed * query_times[-1], reference_times[-1] - speed * query_times[0], step
@@ -260,14 +287,16 @@ def verify_segment(
         if inside.sum() < (1 if n == 1 else max(MIN_PAIRS, n // 2)):
             continue
         j = np.clip(np.searchsorted(reference_times, rt[inside] - step / 2), 0, len(reference_times) - 1)
-        costs[k] = float(dist[np.nonzero(inside)[0], j].mean())
+        pair = dist[np.nonzero(inside)[0], j]
+        if np.isfinite(pair).sum() >= max(1, len(pair) // 2):
+            costs[k] = float(np.nanmean(pair))
     finite = np.isfinite(costs)
     if finite.sum() < 3:
         return Verification(Relation.SAME_SCENE, n, round(share, 3), None, "too little reference around the span")
     best = int(np.argmin(np.where(finite, costs, np.inf)))
     far = finite & (np.abs(offsets - offsets[best]) >= FAR_OFFSET_S)
     typical = float(np.median(costs[far])) if far.any() else float(np.median(costs[finite]))
-    specificity = 1.0 - costs[best] / typical if typical > 0 else 0.0
+    specificity = float(1.0 - costs[best] / typical) if typical > 0 else 0.0
     found = float(offsets[best])
     if specificity >= MIN_SPECIFICITY:
         return Verification(
@@ -297,6 +326,8 @@ THRESHOLDS: dict[str, float] = {
     "move_std": MOVE_STD,
     "min_moving_share": MIN_MOVING_SHARE,
     "min_specificity": MIN_SPECIFICITY,
+    "foreground_std": FOREGROUND_STD,
+    "min_foreground_share": MIN_FOREGROUND_SHARE,
     "window_s": WINDOW_S,
     "reference_fps": REFERENCE_FPS,
     "far_offset_s": FAR_OFFSET_S,
