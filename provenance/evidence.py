@@ -23,6 +23,7 @@ nothing itself: frames come from the `Decoder` passed in.
 from __future__ import annotations
 
 import base64
+import functools
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -305,6 +306,12 @@ def aligned_times(match: Any, n: int = PAIRS_PER_MATCH) -> list[tuple[float, flo
     return [(q, float(match.offset_s) + float(match.speed) * q, None) for q in qs]
 
 
+@functools.lru_cache(maxsize=64)
+def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
+    """The file's SHA-256, read once per (path, size, modification time): verify and the report both ask."""
+    return sha256_of(Path(path))
+
+
 def reference_state(ref: Any) -> tuple[str, str | None, Media | None]:
     """Whether the reference file at its indexed path is the one that was indexed.
 
@@ -324,7 +331,8 @@ def reference_state(ref: Any) -> tuple[str, str | None, Media | None]:
         size = path.stat().st_size
         changed = bool(ref.size_bytes) and size != ref.size_bytes
         if not changed and size <= VERIFY_SHA256_MAX_BYTES and ref.sha256:
-            changed = sha256_of(path) != ref.sha256
+            stat = path.stat()
+            changed = _sha256_cached(str(path), stat.st_size, stat.st_mtime_ns) != ref.sha256
         if changed:
             return (
                 REFERENCE_CHANGED,

@@ -74,6 +74,8 @@ MIN_FOREGROUND_SHARE = 0.01
 MIN_SPECIFICITY = 0.25
 #: Seconds of reference decoded on each side of the matched span to look for the moment.
 WINDOW_S = 10.0
+#: Seconds looked at first on each side: a moving copy is told there; only a doubt widens to `WINDOW_S`.
+NEAR_WINDOW_S = 2.0
 #: Frames per second of the reference decoded for the search (the query's own rate).
 REFERENCE_FPS = 4.0
 #: Offsets at least this far (seconds) from the best one make the "other moments".
@@ -329,6 +331,7 @@ THRESHOLDS: dict[str, float] = {
     "foreground_std": FOREGROUND_STD,
     "min_foreground_share": MIN_FOREGROUND_SHARE,
     "window_s": WINDOW_S,
+    "near_window_s": NEAR_WINDOW_S,
     "reference_fps": REFERENCE_FPS,
     "far_offset_s": FAR_OFFSET_S,
     "refine_offset_s": REFINE_OFFSET_S,
@@ -360,7 +363,7 @@ def verify_alignment(found: Alignment, query: Query, reference_frames: Reference
     ref = seg.reference
     if ref.kind == "image":
         return _with(found, unverified("the reference is a still picture: there is no moment to compare"))
-    frames, layout = query.frames, query.layout
+    frames = query.frames
     times = np.asarray(frames.times, dtype=np.float64)
     inside = np.nonzero((times >= seg.query_start_s - 1e-6) & (times <= seg.query_end_s + 1e-6))[0]
     if query.is_image:
@@ -369,8 +372,12 @@ def verify_alignment(found: Alignment, query: Query, reference_frames: Reference
         inside = inside[np.linspace(0, len(inside) - 1, MAX_QUERY_FRAMES).round().astype(int)]
     if not len(inside):
         return _with(found, unverified("no query frame inside the segment"))
-    window = reference_frames(ref, seg.reference_start_s - WINDOW_S, seg.reference_end_s + WINDOW_S)
-    if window is None:
+    v: Verification | None = None
+    for reach in (NEAR_WINDOW_S, WINDOW_S):
+        v = _verify_within(found, query, inside, reference_frames, reach)
+        if v is None or v.relation != Relation.SAME_SCENE:
+            break
+    if v is None:
         return _with(
             found,
             unverified(
@@ -378,6 +385,23 @@ def verify_alignment(found: Alignment, query: Query, reference_frames: Reference
                 "what moves could not be compared, so the moment is not verified"
             ),
         )
+    result = _with(found, v)
+    if v.relation == Relation.SAME_FOOTAGE and v.offset_s is not None:
+        shift = v.offset_s - seg.offset_s
+        if abs(shift) >= REFINE_OFFSET_S:
+            result = _shifted(result, shift)
+    return result
+
+
+def _verify_within(
+    found: Alignment, query: Query, inside: np.ndarray, reference_frames: ReferenceFrames, reach: float
+) -> Verification | None:
+    """`verify_segment` over the reference `reach` seconds around the span; None when its frames cannot be read."""
+    seg = found.segment
+    frames, layout = query.frames, query.layout
+    window = reference_frames(seg.reference, seg.reference_start_s - reach, seg.reference_end_s + reach)
+    if window is None:
+        return None
     r_times, r_images = window
     try:
         q_view, r_view = views(
@@ -389,15 +413,9 @@ def verify_alignment(found: Alignment, query: Query, reference_frames: Reference
             inner_rect=layout.inner_rect if layout else None,
         )
     except ValueError:
-        return _with(found, unverified("the matched region could not be cut out of the frames"))
-    q_times = np.zeros(1) if query.is_image else times[inside]
-    v = verify_segment(q_view, q_times, r_view, np.asarray(r_times), offset_s=seg.offset_s, speed=seg.speed)
-    result = _with(found, v)
-    if v.relation == Relation.SAME_FOOTAGE and v.offset_s is not None:
-        shift = v.offset_s - seg.offset_s
-        if abs(shift) >= REFINE_OFFSET_S:
-            result = _shifted(result, shift)
-    return result
+        return unverified("the matched region could not be cut out of the frames")
+    q_times = np.zeros(1) if query.is_image else np.asarray(frames.times, dtype=np.float64)[inside]
+    return verify_segment(q_view, q_times, r_view, np.asarray(r_times), offset_s=seg.offset_s, speed=seg.speed)
 
 
 def _with(found: Alignment, v: Verification) -> Alignment:
