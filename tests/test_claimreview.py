@@ -12,6 +12,8 @@ appearance / firstAppearance).
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from typing import Any
 import pytest
 from report_samples import HOSTILE, make_match, make_reference, make_report
 
+from provenance.errors import BadInputError
 from provenance.match import Alteration
 from provenance.report import RenderOptions, Verdict, render
 from provenance.report.claimreview import (
@@ -210,7 +213,8 @@ def test_old_footage_under_a_new_claim() -> None:
     assert doc["itemReviewed"]["appearance"][0]["url"] == "https://news.example.com/a"
     rating = doc["reviewRating"]
     assert rating["alternateName"] == "Missing context"
-    assert "2021-09-12" in rating["ratingExplanation"] and "2 years 4 months before" in rating["ratingExplanation"]
+    # the gap said as the verdict says it (one formatter everywhere: report.words.gap_words)
+    assert "2021-09-12" in rating["ratingExplanation"] and "2.3 years before" in rating["ratingExplanation"]
     media = doc["associatedMediaReview"]
     assert media["mediaAuthenticityCategory"] == "https://schema.org/DecontextualizedContent"
     assert media["originalMediaLink"] == "https://archive.example.org/watch/street-2021-0912"
@@ -259,21 +263,44 @@ def test_no_match_gives_no_media_category() -> None:
     assert "does not show that the footage is new or authentic" in doc["reviewRating"]["ratingExplanation"]
     assert validate(doc) == []
     weak = make_report((), verdict=Verdict("insufficient_evidence", "Only 1 frame(s) have enough texture.", ()))
+    weak = replace(weak, input=replace(weak.input, frames_informative=1))
     assert claimreview(weak, OPTIONS)["reviewRating"]["ratingExplanation"].startswith("Only 1 frame")
 
 
-def test_without_options_or_claim_still_valid_schema_org() -> None:
-    doc = claimreview(make_report(), RenderOptions())
-    assert validate(doc) == []
-    assert "url" not in doc and "author" not in doc
-    assert google_required(doc) == ["url", "author"]
-    assert doc["claimReviewed"] == "What the video viral.mp4 is claimed to show"
+def test_without_review_url_or_organisation_it_is_refused() -> None:
+    """Google's fact-check markup requires url and recommends author: markup without them is not made."""
+    for options, flag in [
+        (RenderOptions(), "--review-url"),
+        (RenderOptions(organisation="Desk"), "--review-url"),
+        (RenderOptions(review_url="https://desk.example.org/fc/1"), "--org-name"),
+        (RenderOptions(organisation="Desk", review_url="notaurl"), "--review-url 'notaurl'"),
+        (RenderOptions(organisation="Desk", review_url="/tmp/fc.html"), "--review-url"),
+        (RenderOptions(organisation="Desk", review_url="https://"), "--review-url"),
+        (RenderOptions(organisation="D", organisation_url="desk", review_url="https://d.example/1"), "--org-url"),
+    ]:
+        with pytest.raises(BadInputError, match=re.escape(flag)):
+            claimreview(make_report(), options)
+        with pytest.raises(BadInputError, match=re.escape(flag)):
+            render(make_report(), "claimreview", options)
+    # --org-url is optional
+    doc = claimreview(make_report(), RenderOptions(organisation="Desk", review_url="http://desk.example.org/fc/1"))
+    assert doc["author"] == {"@type": "Organization", "name": "Desk"} and doc["url"] == "http://desk.example.org/fc/1"
+
+
+def test_without_claim_still_valid_schema_org() -> None:
+    doc = claimreview(make_report(), OPTIONS)
+    assert validate(doc) == [] and google_required(doc) == []
+    assert doc["claimReviewed"] == "What this video is claimed to show"  # no file name
+    dated = claimreview(make_report(claim=_claim(text="")), OPTIONS)
+    assert dated["claimReviewed"] == "The video shows events on 2024-01-17"
 
 
 def test_no_local_paths_and_no_markup_escape() -> None:
     ref = make_reference(title=HOSTILE + "</script>", publisher=HOSTILE, source_url="file:///etc/passwd")
     report = make_report((make_match(ref),), claim=_claim(text="</script><script>alert(1)</script>"))
-    text = render(report, "claimreview", RenderOptions(organisation=HOSTILE, organisation_url="javascript:alert(1)"))
+    with pytest.raises(BadInputError, match="--org-url"):
+        render(report, "claimreview", replace(OPTIONS, organisation=HOSTILE, organisation_url="javascript:alert(1)"))
+    text = render(report, "claimreview", replace(OPTIONS, organisation=HOSTILE, organisation_url=None))
     assert "<" not in text and ">" not in text  # safe inside <script type="application/ld+json">
     doc = json.loads(text)
     assert doc["claimReviewed"] == "</script><script>alert(1)</script>"

@@ -107,7 +107,10 @@ def _choices(command: click.Command, name: str) -> list[str]:
 
 @pytest.mark.parametrize("fmt", _choices(main.commands["check"], "fmt"))
 def test_check_in_every_format(unchanged: Path, excerpt_query: Path, fmt: str) -> None:
-    result = invoke("check", excerpt_query, "--index", unchanged, "--format", fmt)
+    publisher = ("--org-name", "Example Fact Desk", "--review-url", "https://desk.example.org/fc/1")
+    result = invoke(
+        "check", excerpt_query, "--index", unchanged, "--format", fmt, *(publisher if fmt == "claimreview" else ())
+    )
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     assert out.strip()

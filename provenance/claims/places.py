@@ -252,9 +252,7 @@ def _similar(pool: list[dict[str, Any]]) -> list[dict[str, Any]]:
     top = ranked[0]
     where = (top.get("countrycode"), top.get("admin1code"))
     floor = AMBIGUOUS_POPULATION_RATIO * _population(top)
-    others = [
-        c for c in ranked[1:] if (c.get("countrycode"), c.get("admin1code")) != where and _population(c) >= floor
-    ]
+    others = [c for c in ranked[1:] if (c.get("countrycode"), c.get("admin1code")) != where and _population(c) >= floor]
     return [top, *others]
 
 
