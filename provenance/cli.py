@@ -169,32 +169,41 @@ def _output_place(path: Path | None, *, flag: str = "-o", folder: bool = False) 
     if path is None:
         yield
         return
-    if folder and path.exists() and not path.is_dir():
-        raise BadInputError(f"{flag} {path}: a file is there, not a folder; give a folder (it is made when missing)")
-    if not folder and path.is_dir():
-        raise BadInputError(f"{flag} {path}: a folder is there; give a file name")
-    target = path if folder else path.parent
-    made: list[Path] = []
-    here = target
-    while not here.exists() and here != here.parent:
-        made.append(here)
-        here = here.parent
-    if not here.is_dir():
-        raise BadInputError(f"{flag} {path}: {here} is a file, not a folder; give another {flag}")
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BadInputError(
-            f"{flag} {path}: its folder {target} cannot be made ({exc.strerror}); give another {flag}"
-        ) from exc
-    if not os.access(target, os.W_OK | os.X_OK):
-        _remove_empty(made)
-        raise BadInputError(f"{flag} {path}: the folder {target} cannot be written to; give another {flag}")
+    made = _make_output_place(path, flag, folder)
     try:
         yield
     except BaseException:
         _remove_empty(made)
         raise
+
+
+def _make_output_place(path: Path, flag: str, folder: bool) -> list[Path]:
+    """The checks and folders `_output_place` makes before the work, returning the folders it made."""
+    target = path if folder else path.parent
+    made: list[Path] = []
+    try:
+        if folder and path.exists() and not path.is_dir():
+            raise BadInputError(
+                f"{flag} {path}: a file is there, not a folder; give a folder (it is made when missing)"
+            )
+        if not folder and path.is_dir():
+            raise BadInputError(f"{flag} {path}: a folder is there; give a file name")
+        here = target
+        while not here.exists() and here != here.parent:
+            made.append(here)
+            here = here.parent
+        if not here.is_dir():
+            raise BadInputError(f"{flag} {path}: {here} is a file, not a folder; give another {flag}")
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _remove_empty(made)
+        raise BadInputError(
+            f"{flag} {str(path)[:300]}: cannot be written there ({exc.strerror}); give another {flag}"
+        ) from exc
+    if not os.access(target, os.W_OK | os.X_OK):
+        _remove_empty(made)
+        raise BadInputError(f"{flag} {path}: the folder {target} cannot be written to; give another {flag}")
+    return made
 
 
 def _remove_empty(folders: list[Path]) -> None:

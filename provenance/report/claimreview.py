@@ -60,7 +60,7 @@ from .summary import (
     earliest_match,
 )
 from .text import clean
-from .words import coverage, gap_words, span
+from .words import coverage, gap_words, listing, span
 
 if TYPE_CHECKING:
     from . import RenderOptions, Report
@@ -291,9 +291,9 @@ def media_categories(report: Report) -> list[tuple[str, str]]:
         out.append((DECONTEXTUALIZED, _lead(report)))
     changes, edits = _changes(report)
     if changes:
-        out.append((TRANSFORMED, f"Compared with the earlier footage the clip is {', '.join(changes)}."))
+        out.append((TRANSFORMED, f"Compared with the earlier footage the video is {listing(changes)}."))
     if edits:
-        out.append((EDITED, f"The matched footage is {' and '.join(edits)}."))
+        out.append((EDITED, f"The matched footage is {listing(edits)}."))
     return out
 
 
@@ -344,7 +344,7 @@ def _lead(report: Report) -> str:
         return f"The video file's own metadata contradict the claim: {what}. Such tags can be wrong or forged."
     if code == "altered_copy_of_known_footage" and report.matches:
         changes, _ = _changes(report)
-        how = f": compared with it, the video is {', '.join(changes)}" if changes else ""
+        how = f": compared with it, the video is {listing(changes)}" if changes else ""
         first = _first_seen_at(earliest.reference) if earliest is not None else ""
         return f"The video is an altered copy of earlier footage{(',' + first) if first else ''}{how}."
     if code == "footage_seen_before" and report.matches:
@@ -387,10 +387,10 @@ def review_body(report: Report) -> str:
         parts.append(f"{len(report.matches) - 5} more parts of the video match earlier footage.")
     _, gaps, _ = coverage(report)
     if report.matches and gaps:
-        parts.append("No earlier footage explains " + " and ".join(span(a, b) for a, b in gaps) + " of the video.")
+        parts.append(f"No earlier footage explains {listing([span(a, b) for a, b in gaps])} of the video.")
     changes, _ = _changes(report)
     if changes and str(report.verdict.code) != "altered_copy_of_known_footage":
-        parts.append(f"Compared with the earlier footage the video is {', '.join(changes)}.")
+        parts.append(f"Compared with the earlier footage the video is {listing(changes)}.")
     return _t(" ".join(parts), 2 * MAX_TEXT)
 
 

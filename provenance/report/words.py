@@ -74,7 +74,7 @@ def span(start: Any, end: Any) -> str:
 def spans(pairs: Any) -> str:
     """Several spans of seconds: ``0.0–2.0 s and 8.25–10.0 s``."""
     texts = [span(a, b) for a, b in _pairs(pairs)]
-    return _and(texts)
+    return listing(texts)
 
 
 def gap_words(earlier: date, later: date) -> str:
@@ -94,7 +94,8 @@ def percent(fraction: Any, digits: int = 0) -> str:
         return str(fraction)
 
 
-def _and(items: Sequence[str]) -> str:
+def listing(items: Sequence[str]) -> str:
+    """Items joined for a sentence: ``a``, ``a and b``, ``a, b and c``."""
     items = [i for i in items if i]
     if len(items) <= 1:
         return "".join(items)
@@ -171,13 +172,13 @@ def coverage_sentence(report: Any) -> str | None:
     matched, gaps, unreadable = coverage(report)
     if not matched:
         return None
-    clauses = [f"{_and([span(a, b) for a, b in matched])} matched"]
+    clauses = [f"{listing([span(a, b) for a, b in matched])} matched"]
     if gaps:
-        clauses.append(f"{_and([span(a, b) for a, b in gaps])} not explained by any reference")
+        clauses.append(f"{listing([span(a, b) for a, b in gaps])} not explained by any reference")
     else:
         clauses.append("every part of the clip is explained")
     if unreadable:
-        clauses.append(f"{_and([span(a, b) for a, b in unreadable])} could not be decoded")
+        clauses.append(f"{listing([span(a, b) for a, b in unreadable])} could not be decoded")
     return sentence(clauses)
 
 
@@ -210,9 +211,9 @@ def _quoted(value: Any) -> str:
 def _tags(value: Any) -> str:
     """Tags as "NAME “VALUE”" (a dict) or names (a list)."""
     if isinstance(value, dict):
-        return _and([f"{k} {_quoted(_plain(v))}" for k, v in list(value.items())[:20]])
+        return listing([f"{k} {_quoted(_plain(v))}" for k, v in list(value.items())[:20]])
     if isinstance(value, (list, tuple)):
-        return _and([str(v) for v in value[:40]])
+        return listing([str(v) for v in value[:40]])
     return _plain(value)
 
 
@@ -224,10 +225,10 @@ def _plain(value: Any, depth: int = 0) -> str:
         return number(value, 3)
     if isinstance(value, (list, tuple)) and depth < 3:
         if _pairs(value) and len(_pairs(value)) == len(value):
-            return _and([f"{number(a, 3)}–{number(b, 3)}" for a, b in _pairs(value)])
-        return _and([_plain(v, depth + 1) for v in list(value)[:20]])
+            return listing([f"{number(a, 3)}–{number(b, 3)}" for a, b in _pairs(value)])
+        return listing([_plain(v, depth + 1) for v in list(value)[:20]])
     if isinstance(value, dict) and depth < 3:
-        return _and([f"{_words(k)} {_plain(v, depth + 1)}" for k, v in list(value.items())[:20]])
+        return listing([f"{_words(k)} {_plain(v, depth + 1)}" for k, v in list(value.items())[:20]])
     return str(value)
 
 
@@ -368,10 +369,10 @@ def _ratio(what: str) -> _Clause:
 
 
 def _hue(value: Any, ev: dict[str, Any]) -> str | None:
-    if not isinstance(value, (int, float)):
+    if not isinstance(value, (int, float)) or round(value) == 0:
         return None
     coherence = ev.get("hue_coherence")
-    how = f" (consistently: {percent(coherence)} of pixels agree)" if isinstance(coherence, (int, float)) else ""
+    how = f" ({percent(coherence)} of coloured pixels agree)" if isinstance(coherence, (int, float)) else ""
     return f"hues turned by {number(abs(value), 0)}°{how}"
 
 
@@ -379,7 +380,7 @@ def _overlay_boxes(value: Any, ev: dict[str, Any]) -> str | None:
     if not isinstance(value, (list, tuple)) or not value:
         return None
     where = ev.get("locations")
-    at = f" ({_and([str(w) for w in where])})" if isinstance(where, (list, tuple)) and where else ""
+    at = f" ({listing([str(w) for w in where])})" if isinstance(where, (list, tuple)) and where else ""
     n = len(value)
     return f"{n} region{'s' * (n != 1)} added{at}"
 
@@ -497,7 +498,7 @@ def _edits(value: Any, ev: dict[str, Any]) -> str | None:
                 else f"a pause of {seconds(e['duration_s'])}"
             )
     n = len(value)
-    listed = f": {_and(pieces)}" if pieces else ""
+    listed = f": {listing(pieces)}" if pieces else ""
     return f"the edit list has {n} entr{'ies' if n != 1 else 'y'}{listed}"
 
 
