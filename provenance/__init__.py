@@ -78,12 +78,12 @@ def check(
         **options: passed on to `provenance.pipeline.check` (``keyframes=False``).
 
     Returns:
-        The `Report`.
+        The `Report` (render it with `render`).
 
     Raises:
-        BadInputError: the clip cannot be read or decoded at all.
-        IndexUnavailableError: the index cannot be opened.
-        ToolMissingError: ffmpeg/ffprobe are missing.
+        ProvenanceError: as `provenance.pipeline.check` says: a clip that does not
+            decode (`BadInputError`), an index that cannot be opened
+            (`IndexUnavailableError`), ffmpeg missing (`ToolMissingError`).
     """
     from .pipeline import check as _check
 

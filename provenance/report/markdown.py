@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..evidence import Thumbnail
-from . import Report
+from . import Report, words
 from .summary import (
     claim_facts,
     claim_of,
@@ -30,17 +30,6 @@ from .summary import (
     verdict_label,
 )
 from .text import clean, md
-from .words import (
-    alteration_details,
-    alteration_label,
-    ambiguity_note,
-    coverage_sentence,
-    finding_details,
-    number,
-    seconds,
-    signed,
-    span,
-)
 
 
 def _code(text: object, limit: int = 200) -> str:
@@ -119,7 +108,7 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
             lines += [f"- date: {md(d.text)} → {md(d.date)} ({md(d.rule)})" for d in read.dates[:10]]
             lines += [f"- place: {md(p.query)} → {md(p.label())} ({md(p.kind)})" for p in read.places[:10]]
             lines += [f"- **warning**: {md(w)}" for w in read.warnings]
-            note = ambiguity_note((claim_of(r) or {}).get("place"))
+            note = words.ambiguity_note((claim_of(r) or {}).get("place"))
             lines += [f"- **warning**: {md(note, 1000)}"] if note else []
             lines.append("")
 
@@ -129,9 +118,9 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
             "No footage in this index matches the clip. This means *not found in this index*, not authentic.",
             "",
         ]
-    covered = coverage_sentence(r)
+    covered = words.coverage_sentence(r)
     if covered:
-        lines += [f"Parts of the clip ({seconds(r.input.duration_s)}): {covered}", ""]
+        lines += [f"Parts of the clip ({words.seconds(r.input.duration_s)}): {covered}", ""]
     for n, m in enumerate(r.matches):
         ref = m.reference
         s = ref.source
@@ -139,18 +128,19 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
         lines += [
             f"### {n + 1}. {md(s.title or ref.path)} (score {m.score:.2f})",
             "",
-            f"- Clip {span(m.query_start_s, m.query_end_s)} ↔ reference {span(m.reference_start_s, m.reference_end_s)} "
-            f"(offset {signed(m.offset_s)} s, speed ×{number(m.speed, 3)}{', mirrored' if diag.mirrored else ''})",
+            f"- Clip {words.span(m.query_start_s, m.query_end_s)} ↔ reference {words.span(m.reference_start_s, m.reference_end_s)} "
+            f"(offset {words.signed(m.offset_s)} s, speed ×{words.number(m.speed, 3)}{', mirrored' if diag.mirrored else ''})",
             f"- {m.frames_matched} of {m.frames_total} frames matched, mean hash distance "
-            f"{number(m.mean_distance, 1)} of 64 bits",
+            f"{words.number(m.mean_distance, 1)} of 64 bits",
             f"- First seen: {md(s.first_seen or 'unknown')}; publisher: {md(s.publisher or 'unknown')}",
             f"- Source: {md(s.source_url or 'unknown')}",
             f"- Reference: {md(ref.path)} (#{ref.id}, SHA-256 {_code(ref.sha256[:16])}…)",
         ]
         for alt in diag.alterations:
-            detail = alteration_details(alt.code, alt.evidence)
+            detail = words.alteration_details(alt.code, alt.evidence)
             lines.append(
-                f"- **{md(alteration_label(alt.code))}**: {md(alt.summary)}" + (f" {md(detail)}" if detail else "")
+                f"- **{md(words.alteration_label(alt.code))}**: {md(alt.summary)}"
+                + (f" {md(detail)}" if detail else "")
             )
         lines.append("")
         mf = r.keyframes.for_match(n) if r.keyframes else None
@@ -159,9 +149,9 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
         if mf is not None and mf.pairs and names:
             lines += ["| Clip | Reference |", "|---|---|"]
             for j, pair in enumerate(mf.pairs):
-                q = _image(names, ("pair", n, j, "query"), f"clip at {seconds(pair.query_t)}")
-                rf = _image(names, ("pair", n, j, "reference"), f"reference at {seconds(pair.reference_t)}")
-                lines.append(f"| {q}<br>{seconds(pair.query_t)} | {rf}<br>{seconds(pair.reference_t)} |")
+                q = _image(names, ("pair", n, j, "query"), f"clip at {words.seconds(pair.query_t)}")
+                rf = _image(names, ("pair", n, j, "reference"), f"reference at {words.seconds(pair.reference_t)}")
+                lines.append(f"| {q}<br>{words.seconds(pair.query_t)} | {rf}<br>{words.seconds(pair.reference_t)} |")
             lines.append("")
         elif mf is not None and mf.pairs and assets_dir is None:
             lines += ["*(Keyframes are written as files when the report is saved with -o.)*", ""]
@@ -173,7 +163,9 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
             severity = f.get("severity", "info")
             text = f.get("explanation") or f.get("summary") or f.get("message") or ""
             ev = f.get("evidence")
-            detail = finding_details(str(f.get("code", "")), ev) if isinstance(ev, dict) else (clean(ev) if ev else "")
+            detail = (
+                words.finding_details(str(f.get("code", "")), ev) if isinstance(ev, dict) else (clean(ev) if ev else "")
+            )
             lines.append(
                 f"- **{md(severity)}** {_code(f.get('code', '?'))}: {md(text)}"
                 + (f" {md(detail, 1000)}" if detail else "")
@@ -198,7 +190,7 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
         f"| File | {md(r.input.path)} |",
         f"| SHA-256 | {_code(r.input.sha256, 80)} |",
         f"| Kind | {md(r.input.kind)} |",
-        f"| Duration | {seconds(r.input.duration_s)} |",
+        f"| Duration | {words.seconds(r.input.duration_s)} |",
         f"| Size | {r.input.width}×{r.input.height} |",
         f"| Frames sampled | {r.input.frames_sampled} ({r.input.frames_informative} with enough texture to compare) |",
         "",
