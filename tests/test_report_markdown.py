@@ -46,7 +46,7 @@ def test_markdown_has_the_same_sections_as_html() -> None:
     positions = [text.index(s) for s in order + ["## Checked file", "## Reproducibility"]]
     assert positions == sorted(positions)
     assert "| Clip | Reference |" in text
-    assert "![clip at 2.00 s](r_files/match01_1_query_t0002.000.jpg)" in text
+    assert "![clip at 2.0 s](r_files/match01_1_query_t0002.000.jpg)" in text
 
 
 def test_markdown_escapes_hostile_sidecar_and_claim_text() -> None:
