@@ -49,6 +49,7 @@ from .words import (
     coverage_sentence,
     finding_details,
     number,
+    relation_sentence,
     seconds,
     signed,
     span,
@@ -401,6 +402,9 @@ def _match(r: Report, n: int) -> str:
     ]
     if s.licence:
         out.append(f"<dt>Licence</dt><dd>{e(s.licence)}</dd>")
+    relation = relation_sentence(m)
+    if relation:
+        out.append(f"<dt>Moment</dt><dd>{e(relation, 1000)}</dd>")
     out.append("</dl>")
     if diag.alterations:
         out.append('<p><strong>How the clip differs from the reference</strong></p><ul class="alterations">')

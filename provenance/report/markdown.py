@@ -136,6 +136,9 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
             f"- Source: {md(s.source_url or 'unknown')}",
             f"- Reference: {md(ref.path)} (#{ref.id}, SHA-256 {_code(ref.sha256[:16])}…)",
         ]
+        relation = words.relation_sentence(m)
+        if relation:
+            lines.append(f"- **{md(relation, 1000)}**")
         for alt in diag.alterations:
             detail = words.alteration_details(alt.code, alt.evidence)
             lines.append(

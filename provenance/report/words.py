@@ -639,3 +639,20 @@ def ambiguity_note(place: Any) -> str | None:
         f"the claimed place {name!r} names {n} town{'s' * (n != 1)} of similar size; none was picked, so no "
         f"distance was measured: name its region or country{example}"
     )
+
+
+#: How each relation (verify) reads at the head of a match.
+RELATION_WORDS = {
+    "same_footage": "Same footage: the clip shows this moment of the reference",
+    "same_scene": "Same place, another moment: this does not date the clip",
+    "unverified": "Moment not verified",
+}
+
+
+def relation_sentence(match: Any) -> str | None:
+    """One sentence on whether a match is the same footage or only the same scene, and why (None if unknown)."""
+    v = getattr(match, "verification", None)
+    if v is None:
+        return None
+    head = RELATION_WORDS.get(str(v.relation), str(v.relation))
+    return f"{head} ({v.reason})." if v.reason else f"{head}."
