@@ -74,8 +74,6 @@ MIN_FOREGROUND_SHARE = 0.01
 MIN_SPECIFICITY = 0.25
 #: Seconds of reference decoded on each side of the matched span to look for the moment.
 WINDOW_S = 10.0
-#: Seconds looked at first on each side: a moving copy is told there; only a doubt widens to `WINDOW_S`.
-NEAR_WINDOW_S = 2.0
 #: Frames per second of the reference decoded for the search (the query's own rate).
 REFERENCE_FPS = 4.0
 #: Offsets at least this far (seconds) from the best one make the "other moments".
@@ -331,7 +329,6 @@ THRESHOLDS: dict[str, float] = {
     "foreground_std": FOREGROUND_STD,
     "min_foreground_share": MIN_FOREGROUND_SHARE,
     "window_s": WINDOW_S,
-    "near_window_s": NEAR_WINDOW_S,
     "reference_fps": REFERENCE_FPS,
     "far_offset_s": FAR_OFFSET_S,
     "refine_offset_s": REFINE_OFFSET_S,
@@ -372,11 +369,7 @@ def verify_alignment(found: Alignment, query: Query, reference_frames: Reference
         inside = inside[np.linspace(0, len(inside) - 1, MAX_QUERY_FRAMES).round().astype(int)]
     if not len(inside):
         return _with(found, unverified("no query frame inside the segment"))
-    v: Verification | None = None
-    for reach in (NEAR_WINDOW_S, WINDOW_S):
-        v = _verify_within(found, query, inside, reference_frames, reach)
-        if v is None or v.relation != Relation.SAME_SCENE:
-            break
+    v = _verify_within(found, query, inside, reference_frames, WINDOW_S)
     if v is None:
         return _with(
             found,
