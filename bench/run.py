@@ -78,7 +78,7 @@ DECODE_TIMEOUT_S = 600.0
 #: outside this list is counted as unknown, not scored.
 DIAGNOSIS_CODES = (
     "mirrored", "rotated", "cropped", "reframed", "picture_in_picture", "downscaled", "speed_changed",
-    "frame_rate_changed", "greyscale", "colour_changed", "overlay", "blurred", "trimmed", "embedded",
+    "frame_rate_changed", "greyscale", "colour_changed", "overlay", "blurred", "trimmed", "embedded", "reversed",
 )  # fmt: skip
 #: `trimmed` is justified when the query leaves more than this much of the
 #: reference out at either end (the margin provenance.match uses too).
@@ -98,6 +98,15 @@ REFRAME_MIN_PADDING = 0.02
 #: Frame size and rate make_set.py gives `pip` and `embed` queries.
 PIP_FRAME = (1280, 720)
 GENERATOR_FPS = 30.0
+#: truth.json's `generator` for the cases of bench/make_cases.py (realistic edits, same-scene negatives).
+CASES_GENERATOR = "bench/make_cases.py"
+#: A tilt's diagnosed angle is right within this many degrees of the truth's (make_cases.py tilts 2-10 deg).
+TILT_TOLERANCE_DEG = 2.0
+#: A speed is "within" when its relative error is at most this (the bar of issue 16).
+SPEED_REPORT_TOLERANCE = 0.10
+#: Alterations that say how a copy sits in time; on a copy whose whole length is one reference's
+#: footage they need positive evidence (issue 16: "say only what is so").
+TIME_CLAIMS = ("embedded", "trimmed", "speed_changed")
 
 
 def cpu_seconds() -> float:
@@ -146,14 +155,32 @@ class Query:
     negative_kind: str | None
     edits: tuple[dict[str, Any], ...] = ()  # truth transforms with their parameters
     expected: Expected | None = None  # the alterations the edits justify (copies only)
+    # Cases made by make_cases.py (empty for make_set.py's set):
+    parts: tuple[Part, ...] = ()  # a compilation's parts that come from references
+    speed_factor: float = 1.0  # reference seconds per query second
+    reversed: bool = False
+    still: bool = False  # a still image (screenshot)
+    cases: bool = False  # the data set is make_cases.py's: the cases tables apply
 
     @property
     def is_copy(self) -> bool:
         return self.ref_id is not None
 
 
+@dataclass(frozen=True)
+class Part:
+    """One part of a compilation (make_cases.py) that comes from a reference."""
+
+    ref_id: str
+    ref_span: tuple[float, float]
+    query_span: tuple[float, float]
+    expected: Expected | None = None
+
+
 def query_group(q: dict[str, Any]) -> str:
     """Transform group of a truth entry: its one edit, ``combo`` for chained edits, negatives by kind."""
+    if q.get("group"):  # make_cases.py names each query's group
+        return str(q["group"])
     if q.get("ref_id") is None:
         return f"negative:{q.get('negative_kind') or 'unknown'}"
     names = [t["name"] for t in q.get("transforms") or []]
@@ -179,6 +206,7 @@ def load_data(data: Path, only: set[str] | None) -> tuple[dict[str, Any], list[I
         for i in manifest["items"]
     ]
     by_id = {i.id: i for i in items}
+    cases = truth.get("generator") == CASES_GENERATOR
     queries = []
     for q in truth["queries"]:
         if only and q["id"] not in only:
@@ -186,6 +214,34 @@ def load_data(data: Path, only: set[str] | None) -> tuple[dict[str, Any], list[I
         edits = tuple(q.get("transforms") or [])
         ref_span = tuple(q["ref_span"]) if q.get("ref_span") else None
         ref = by_id.get(q.get("ref_id") or "")
+        if cases:
+            parts = tuple(
+                Part(
+                    p["ref_id"],
+                    tuple(p["ref_span"]),  # type: ignore[arg-type]
+                    tuple(p["query_span"]),  # type: ignore[arg-type]
+                    expected_from_truth(p["expect"], by_id[p["ref_id"]], tuple(p["ref_span"]))  # type: ignore[arg-type]
+                    if p.get("expect") and p["ref_id"] in by_id
+                    else None,
+                )
+                for p in q.get("parts") or []
+                if p.get("ref_id")
+            )
+            expected = (
+                expected_from_truth(q["expect"], ref, ref_span)  # type: ignore[arg-type]
+                if ref and ref_span and q.get("expect")
+                else next((p.expected for p in parts if p.ref_id == q.get("ref_id")), None)
+            )
+            extra: dict[str, Any] = {
+                "parts": parts,
+                "speed_factor": float(q.get("speed_factor") or 1.0),
+                "reversed": bool(q.get("reversed")),
+                "still": bool((q.get("expect") or {}).get("still")),
+                "cases": True,
+            }
+        else:
+            expected = expected_alterations(edits, ref, ref_span) if ref and ref_span else None  # type: ignore[arg-type]
+            extra = {}
         queries.append(
             Query(
                 id=q["id"],
@@ -198,7 +254,8 @@ def load_data(data: Path, only: set[str] | None) -> tuple[dict[str, Any], list[I
                 query_span=tuple(q["query_span"]) if q.get("query_span") else None,  # type: ignore[arg-type]
                 negative_kind=q.get("negative_kind"),
                 edits=edits,
-                expected=expected_alterations(edits, ref, ref_span) if ref and ref_span else None,  # type: ignore[arg-type]
+                expected=expected,
+                **extra,
             )
         )
     if only:
@@ -206,6 +263,8 @@ def load_data(data: Path, only: set[str] | None) -> tuple[dict[str, Any], list[I
         if missing:
             raise SystemExit(f"--queries names queries not in truth.json: {', '.join(sorted(missing))}")
     meta = {"seed": truth.get("seed", manifest.get("seed")), "ffmpeg_at_build": manifest.get("ffmpeg")}
+    if cases:
+        meta["cases_split"] = truth.get("split")
     return meta, items, queries
 
 
@@ -227,8 +286,9 @@ class Expected:
 
     required: dict[str, str]
     accepted: dict[str, str] = field(default_factory=dict)
-    angles: tuple[int, ...] = ()
+    angles: tuple[float, ...] = ()
     speed: float | None = None
+    angle_tolerance: float = 0.0  # degrees; 0: the angle must round to one of `angles`
 
     def justifies(self, code: str) -> bool:
         return code in self.required or code in self.accepted
@@ -336,6 +396,46 @@ def expected_alterations(edits: tuple[dict[str, Any], ...], ref: Item, ref_span:
     return Expected(required, accepted, angles, round(speed, 4) if "speed_changed" in required else None)
 
 
+def expected_from_truth(expect: dict[str, Any], ref: Item, ref_span: tuple[float, float]) -> Expected:
+    """The alterations a make_cases.py copy justifies: the codes its edits name, plus the rules above.
+
+    make_cases.py records the codes each edit justifies (`expect.required`,
+    `expect.accepted`) and the facts behind the rest: the footage's linear
+    scale against the reference (`footage_scale`, None when no one number says
+    it, e.g. after an anamorphic stretch), the query's frame rate, the speed.
+    `downscaled`, `frame_rate_changed` and `trimmed` follow from those facts by
+    the same thresholds as expected_alterations; a still image can say nothing
+    about frame rate, and `trimmed` is true but not required of it.
+    """
+    required = dict(expect.get("required") or {})
+    accepted = dict(expect.get("accepted") or {})
+    scale = expect.get("footage_scale")
+    if scale is None:
+        accepted.setdefault("downscaled", "the footage's size changed by an unequal amount per axis")
+    elif scale < DOWNSCALED_BELOW:
+        required.setdefault("downscaled", f"the footage at {scale:.2f}x its reference size")
+    fps = expect.get("query_fps")
+    if fps and ref.fps > 0 and abs(fps / ref.fps - 1.0) > FRAME_RATE_CHANGE:
+        required.setdefault("frame_rate_changed", f"{ref.fps:.3g} fps -> {fps:.3g} fps")
+    left_out = [min(ref_span), ref.duration - max(ref_span)]
+    if expect.get("still"):
+        accepted.setdefault("trimmed", "a still: one frame of the footage")
+    elif max(left_out) > TRIM_MARGIN_S:
+        required.setdefault(
+            "trimmed", f"uses {min(ref_span):.2f}-{max(ref_span):.2f} s of {ref.duration:.2f} s of the reference"
+        )
+    for code in required:
+        accepted.pop(code, None)
+    speed = float(expect.get("speed") or 1.0)
+    return Expected(
+        required,
+        accepted,
+        tuple(float(a) for a in expect.get("angles_deg_clockwise") or ()),
+        round(speed, 4) if "speed_changed" in required else None,
+        TILT_TOLERANCE_DEG if expect.get("angles_deg_clockwise") else 0.0,
+    )
+
+
 def _clockwise(angle: float) -> int:
     """An angle in degrees clockwise, normalised to (-180, 180]."""
     a = int(round(angle)) % 360
@@ -347,7 +447,14 @@ def diagnosis_problem(code: str, evidence: list[dict[str, Any]], exp: Expected) 
     if not exp.justifies(code):
         return "not justified by the edits"
     for ev in evidence:
-        if code == "rotated" and exp.angles and ev.get("angle_deg_clockwise") is not None:
+        if code == "rotated" and exp.angles and ev.get("angle_deg_clockwise") is not None and exp.angle_tolerance:
+            off = min(abs((float(ev["angle_deg_clockwise"]) - a + 180) % 360 - 180) for a in exp.angles)
+            if off > exp.angle_tolerance:
+                return (
+                    f"turned {float(ev['angle_deg_clockwise']):.1f} deg clockwise, truth "
+                    f"{' or '.join(f'{a:.1f}' for a in exp.angles)} (tolerance {exp.angle_tolerance:g})"
+                )
+        elif code == "rotated" and exp.angles and ev.get("angle_deg_clockwise") is not None:
             angle = _clockwise(float(ev["angle_deg_clockwise"]))
             if angle not in {_clockwise(a) for a in exp.angles}:
                 return f"turned {angle} deg clockwise, truth {' or '.join(str(a) for a in exp.angles)}"
@@ -548,6 +655,8 @@ class ProvenanceMethod(Method):
                 "frames": f"{m.frames_matched}/{m.frames_total}",
                 "mean_distance": round(float(m.mean_distance), 2),
                 "alterations": alteration_records(m),
+                # same_footage / same_scene, once the matcher says (issue 17); absent before
+                **({"relation": str(m.relation)} if getattr(m, "relation", None) is not None else {}),
             },
         )
 
@@ -860,6 +969,11 @@ def score_query(q: Query, out: Outcome, wall: float, cpu: float) -> dict[str, An
         "candidates": [f.to_dict() for f in out.candidates[:3]],
         **out.extra,
     }
+    if q.cases:
+        row["cases"] = True
+        row["truth"].update(speed_factor=q.speed_factor, reversed=q.reversed, still=q.still)
+    if q.parts:
+        return score_compilation(q, out, row)
     if q.is_copy:
         # Where the true reference shows up at all (matches first, then below-threshold candidates).
         for where, pool in (("match", out.matches), ("candidate", out.candidates)):
@@ -868,6 +982,8 @@ def score_query(q: Query, out: Outcome, wall: float, cpu: float) -> dict[str, An
                 row["truth_found_as"] = {"as": where, "rank": hit + 1, "score": round(float(pool[hit].score), 4)}
                 break
         row["hit"] = bool(top is not None and top.item == q.ref_id)
+        # A hit the tool itself calls only the same scene (verify) is place, not reuse: same-footage recall leaves it out.
+        row["same_footage_hit"] = bool(row["hit"] and top is not None and top.extra.get("relation") != "same_scene")
         row["wrong_reference"] = bool(top is not None and top.item != q.ref_id)
         if row["hit"]:
             assert top is not None
@@ -879,9 +995,82 @@ def score_query(q: Query, out: Outcome, wall: float, cpu: float) -> dict[str, An
                 )
             if "alterations" in top.extra and q.expected is not None:
                 row["diagnosis"] = judge_diagnosis(top.extra["alterations"], q.expected)
+        if q.cases:
+            row["single_source"] = single_source_facts(q, top if row["hit"] else None)
     else:
         row["false_match"] = bool(out.matches)
+        # A match the tool itself calls only the same scene (verify) is evidence of place, not reuse.
+        row["same_footage_match"] = any(f.extra.get("relation") != "same_scene" for f in out.matches)
     return row
+
+
+def overlaps(a: tuple[float, float] | None, b: tuple[float, float]) -> bool:
+    return a is not None and min(a[1], b[1]) > max(a[0], b[0])
+
+
+def score_compilation(q: Query, out: Outcome, row: dict[str, Any]) -> dict[str, Any]:
+    """A compilation (make_cases.py): each part is found when some match names its reference with its query
+    span overlapping the part's; the query is a hit when its first match names one of the parts' references."""
+    top = out.matches[0] if out.matches else None
+    refs = {p.ref_id for p in q.parts}
+    parts = []
+    for p in q.parts:
+        found = next(
+            (
+                f
+                for f in out.matches
+                if f.item == p.ref_id and (f.query_span is None or overlaps(f.query_span, p.query_span))
+            ),
+            None,
+        )
+        parts.append(
+            {
+                "ref_id": p.ref_id,
+                "query_span": list(p.query_span),
+                "found": found is not None,
+                "span_ok": span_ok(found, p.ref_span) if found is not None else None,
+            }
+        )
+    row["parts"] = parts
+    row["hit"] = bool(top is not None and top.item in refs)
+    row["wrong_reference"] = bool(top is not None and top.item not in refs)
+    if row["hit"]:
+        assert top is not None
+        part = next(p for p in q.parts if p.ref_id == top.item)
+        row["span_ok"] = span_ok(top, part.ref_span)
+        if "alterations" in top.extra and part.expected is not None:
+            row["diagnosis"] = judge_diagnosis(top.extra["alterations"], part.expected)
+    return row
+
+
+def single_source_facts(q: Query, top: Found | None) -> dict[str, Any]:
+    """On a copy that is one reference's footage throughout: where it starts, what it claims about time, its speed.
+
+    `start_ok`: the matched reference span starts within 1 s of the truth's
+    (for reversed copies, the earlier end of each). `claims`: which of
+    TIME_CLAIMS the first match makes, each with whether the edits justify it
+    (`embedded` never: nothing else is in the clip's timeline). `speed`: the
+    alignment's reference seconds per query second; `speed_diagnosed`: the
+    `speed_changed` evidence's, if any. `reversal_reported`: a `reversed` code
+    or a negative speed.
+    """
+    facts: dict[str, Any] = {"found": top is not None}
+    if top is None or q.ref_span is None:
+        return facts
+    if top.span is not None:
+        facts["start_ok"] = abs(min(top.span) - min(q.ref_span)) <= SPAN_TOLERANCE_S
+    codes = {a["code"]: a.get("evidence") or {} for a in top.extra.get("alterations") or []}
+    exp = q.expected
+    facts["claims"] = {
+        c: {"justified": bool(exp and exp.justifies(c)) and c != "embedded"} for c in TIME_CLAIMS if c in codes
+    }
+    if "speed" in top.extra:
+        facts["speed"] = top.extra["speed"]
+    diagnosed = codes.get("speed_changed", {}).get("reference_seconds_per_query_second")
+    if diagnosed is not None:
+        facts["speed_diagnosed"] = diagnosed
+    facts["reversal_reported"] = "reversed" in codes or float(top.extra.get("speed") or 1.0) < 0
+    return facts
 
 
 def timing(values: list[float]) -> dict[str, float | None]:
@@ -915,6 +1104,11 @@ def summarise(rows: list[dict[str, Any]], ingest: dict[str, Any], footage_s: flo
         "copies": len(copies),
         "hits": len(hits),
         "recall_at_1": round(len(hits) / len(copies), 4) if copies else None,
+        # the hit also called the same footage, not the same scene only (verify)
+        "same_footage_hits": sum(1 for r in hits if r.get("same_footage_hit", True)),
+        "same_footage_matches_on_negatives": sum(
+            1 for r in negs if r.get("false_match") and r.get("same_footage_match", True)
+        ),
         "wrong_reference": len(wrong),
         # the true reference anywhere among the matches (not only first): near-duplicate references blur rank 1
         "truth_among_matches": sum(1 for r in copies if (r.get("truth_found_as") or {}).get("as") == "match"),
@@ -942,6 +1136,77 @@ def summarise(rows: list[dict[str, Any]], ingest: dict[str, Any], footage_s: flo
         "ingest_footage_min_per_wall_min": round(footage_s / wall, 2) if wall > 0 else None,
         "groups": groups,
         **({"diagnosis": diag} if (diag := summarise_diagnosis(rows)) is not None else {}),
+        **({"cases": summarise_cases(rows, localises)} if any(r.get("cases") for r in rows) else {}),
+    }
+
+
+def summarise_cases(rows: list[dict[str, Any]], localises: bool) -> dict[str, Any]:
+    """The figures of issue 16 and 17 on make_cases.py's cases, per group.
+
+    Single-source copies (every copy but compilations): found at rank 1, reference
+    start within 1 s, which time claims the first match makes (and how many the
+    edits do not justify), speed error, reversal reported. Compilations: parts
+    found. Negatives: flagged by any match, and by a match not called same scene.
+    """
+    single: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        ss = r.get("single_source")
+        if ss is None:
+            continue
+        g = single.setdefault(
+            r["group"],
+            {"n": 0, "found": 0, "start_ok": 0, "reversed": 0, "reversal_reported": 0, "speed_errors": [],
+             "speed_diagnosed_errors": [], **{f"{c}_claimed": 0 for c in TIME_CLAIMS},
+             **{f"{c}_unjustified": 0 for c in TIME_CLAIMS}},
+        )  # fmt: skip
+        g["n"] += 1
+        g["found"] += int(ss["found"])
+        g["start_ok"] += int(bool(ss.get("start_ok")))
+        for c, v in (ss.get("claims") or {}).items():
+            g[f"{c}_claimed"] += 1
+            g[f"{c}_unjustified"] += int(not v["justified"])
+        truth_speed = float(r["truth"].get("speed_factor") or 1.0)
+        if ss["found"] and abs(truth_speed - 1.0) > 1e-6:
+            if ss.get("speed") is not None:
+                g["speed_errors"].append(round(abs(abs(float(ss["speed"])) / truth_speed - 1.0), 4))
+            if ss.get("speed_diagnosed") is not None:
+                g["speed_diagnosed_errors"].append(round(abs(float(ss["speed_diagnosed"]) / truth_speed - 1.0), 4))
+        if r["truth"].get("reversed"):
+            g["reversed"] += 1
+            g["reversal_reported"] += int(bool(ss.get("reversal_reported")))
+    total: dict[str, Any] = {
+        k: sum(g[k] for g in single.values()) for k in next(iter(single.values()), {}) if not k.endswith("errors")
+    }
+    for g in [*single.values()]:
+        g["speed_within"] = sum(1 for e in g["speed_errors"] if e <= SPEED_REPORT_TOLERANCE)
+        g["speed_diagnosed_within"] = sum(1 for e in g["speed_diagnosed_errors"] if e <= SPEED_REPORT_TOLERANCE)
+        g["speed_error_median"] = round(statistics.median(g["speed_errors"]), 4) if g["speed_errors"] else None
+    total["speed_within"] = sum(g["speed_within"] for g in single.values())
+    total["speed_measured"] = sum(len(g["speed_errors"]) for g in single.values())
+    total["speed_diagnosed"] = sum(len(g["speed_diagnosed_errors"]) for g in single.values())
+    total["speed_diagnosed_within"] = sum(g["speed_diagnosed_within"] for g in single.values())
+    comp = [r for r in rows if "parts" in r]
+    parts = [p for r in comp for p in r["parts"]]
+    negatives: dict[str, dict[str, int]] = {}
+    for r in rows:
+        if "false_match" not in r:
+            continue
+        g = negatives.setdefault(r["group"], {"n": 0, "flagged": 0, "same_footage": 0})
+        g["n"] += 1
+        g["flagged"] += int(r["false_match"])
+        g["same_footage"] += int(bool(r.get("same_footage_match", r["false_match"])))
+    return {
+        "localises": localises,
+        "single_source": single,
+        "single_source_total": total,
+        "compilation": {
+            "queries": len(comp),
+            "parts": len(parts),
+            "parts_found": sum(1 for p in parts if p["found"]),
+            "parts_span_ok": sum(1 for p in parts if p.get("span_ok")),
+            "queries_all_found": sum(1 for r in comp if all(p["found"] for p in r["parts"])),
+        },
+        "negatives": negatives,
     }
 
 
@@ -1095,6 +1360,14 @@ def render_tables(results: dict[str, Any]) -> str:
             f"{fmt_s(s['ingest_cpu_s'])} | {fmt_s(s['ingest_footage_min_per_wall_min'])} |"
         )
     ok = {n: m for n, m in methods.items() if m["status"] == "ok"}
+    if "provenance" in ok:
+        s = ok["provenance"]["summary"]
+        lines.append("")
+        lines.append(
+            f"provenance, same footage (verify): {s['same_footage_hits']}/{s['copies']} copies found and called the "
+            f"same footage; {s['same_footage_matches_on_negatives']}/{s['negatives']} negatives matched as the same "
+            "footage (the rest of the false matches above are called the same scene: place, not reuse)."
+        )
     if ok:
         groups: set[str] = set()
         for m in ok.values():
@@ -1119,7 +1392,91 @@ def render_tables(results: dict[str, Any]) -> str:
     for name, m in ok.items():
         if "diagnosis" in m["summary"]:
             lines.extend(["", *render_diagnosis(name, m["summary"]["diagnosis"])])
+    cases = {n: m["summary"]["cases"] for n, m in ok.items() if "cases" in m["summary"]}
+    if cases:
+        lines.extend(["", *render_cases(cases)])
     return "\n".join(lines) + "\n"
+
+
+def render_cases(cases: dict[str, dict[str, Any]]) -> list[str]:
+    """The tables of make_cases.py's cases: single-source copies, compilation parts, negatives."""
+
+    def claim(g: dict[str, Any], c: str) -> str:
+        return f"{g[f'{c}_claimed']} ({g[f'{c}_unjustified']})"
+
+    lines: list[str] = []
+    for name, cs in cases.items():
+        if not cs["localises"]:
+            continue
+        lines += [
+            f"Cases, single-source copies ({name}): copies whose whole length is one reference's footage. found: "
+            "first match is the true reference; start ±1 s: its reference span starts within 1 s of the truth "
+            "(of found); embedded / trimmed / speed_changed: copies whose first match claims it (in brackets: "
+            f"not justified by the edits; `embedded` never is); speed error: median |speed/truth - 1| of the "
+            f"alignment on found copies whose speed changed (within {SPEED_REPORT_TOLERANCE:.0%}/measured); "
+            "reversal: reversed copies reported as reversed.",
+            "",
+            "| edit | n | found | start ±1 s | embedded | trimmed | speed_changed | speed error (within) | reversal |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for grp in group_order(set(cs["single_source"])):
+            g = cs["single_source"][grp]
+            speed = (
+                f"{g['speed_error_median']:.1%} ({g['speed_within']}/{len(g['speed_errors'])})"
+                if g["speed_errors"]
+                else ""
+            )
+            rev = f"{g['reversal_reported']}/{g['reversed']}" if g["reversed"] else ""
+            lines.append(
+                f"| {grp} | {g['n']} | {g['found']}/{g['n']} | {g['start_ok']}/{g['found']} | {claim(g, 'embedded')} | "
+                f"{claim(g, 'trimmed')} | {claim(g, 'speed_changed')} | {speed} | {rev} |"
+            )
+        t = cs["single_source_total"]
+        if t:
+            lines.append(
+                f"| **all** | {t['n']} | {t['found']}/{t['n']} ({pct(ratio(t['found'], t['n']))}) | "
+                f"{t['start_ok']}/{t['found']} ({pct(ratio(t['start_ok'], t['found']))}) | {claim(t, 'embedded')} | "
+                f"{claim(t, 'trimmed')} | {claim(t, 'speed_changed')} | "
+                f"{t['speed_within']}/{t['speed_measured']} | {t['reversal_reported']}/{t['reversed']} |"
+            )
+            lines += [
+                "",
+                f"Speed diagnosed (`speed_changed` evidence) within {SPEED_REPORT_TOLERANCE:.0%} of the truth: "
+                f"{t['speed_diagnosed_within']}/{t['speed_diagnosed']} of the found speed-changed copies that "
+                "carry it.",
+                "",
+            ]
+    lines += [
+        "Cases, compilations: a part is found when some match names its reference with a query span overlapping "
+        "the part's (any query span, for methods that give none).",
+        "",
+        "| method | compilations | parts found | part spans ±1 s | all parts found |",
+        "|---|---|---|---|---|",
+    ]
+    for name, cs in cases.items():
+        c = cs["compilation"]
+        spans = f"{c['parts_span_ok']}/{c['parts_found']}" if cs["localises"] else "n/a"
+        lines.append(
+            f"| {name} | {c['queries']} | {c['parts_found']}/{c['parts']} | {spans} | "
+            f"{c['queries_all_found']}/{c['queries']} |"
+        )
+    groups = sorted({g for cs in cases.values() for g in cs["negatives"]})
+    lines += [
+        "",
+        "Cases, negatives: flagged = any match at all; as same footage = a match the method does not call "
+        "`same_scene` (today no method says, so the two agree).",
+        "",
+        "| negative group | n | " + " | ".join(f"{n} flagged | {n} as same footage" for n in cases) + " |",
+        "|---|---|" + "---|---|" * len(cases),
+    ]
+    for grp in groups:
+        n = next(cs["negatives"][grp]["n"] for cs in cases.values() if grp in cs["negatives"])
+        cells = []
+        for cs in cases.values():
+            g = cs["negatives"].get(grp)
+            cells += [f"{g['flagged']}/{g['n']}", f"{g['same_footage']}/{g['n']}"] if g else ["", ""]
+        lines.append(f"| {grp} | {n} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def render_diagnosis(name: str, d: dict[str, Any]) -> list[str]:

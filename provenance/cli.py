@@ -8,12 +8,13 @@ stderr. Exit codes: 0 done (whatever the verdict), 1 processing failure,
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -106,20 +107,33 @@ def publisher_options(f: F) -> F:
     return f
 
 
-def _write_report(
-    report: Any, fmt: str, output: Path | None, org_name: str | None, org_url: str | None, review_url: str | None
-) -> None:
-    """Render a report; Markdown saved with -o gets its keyframes in a folder next to it (NAME_files/)."""
-    from .report import RenderOptions, render, render_assets
+def _render_options(
+    fmt: str, output: Path | None, org_name: str | None, org_url: str | None, review_url: str | None
+) -> Any:
+    """The render options, refused (exit 2, naming the flag) before any work when the format cannot use them."""
+    from .report import RenderOptions, check_options
 
     assets = f"{output.stem}_files" if output is not None and fmt == "md" else None
     options = RenderOptions(org_name, org_url, review_url, assets)
+    check_options(fmt, options)
+    return options
+
+
+def _write_report(report: Any, fmt: str, output: Path | None, options: Any) -> None:
+    """Render a report; Markdown saved with -o gets its keyframes in a folder next to it (NAME_files/)."""
+    from .report import render, render_assets
+
     text = render(report, fmt, options)
     if output is not None:
         for rel, data in render_assets(report, fmt, options).items():
             target = output.parent / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            except OSError as exc:
+                raise BadInputError(
+                    f"{target}: cannot be written ({exc.strerror}); choose another -o or free some space"
+                ) from exc
     _emit(text, output)
 
 
@@ -128,9 +142,75 @@ def _emit(text: str, output: Path | None) -> None:
         click.echo(text, nl=not text.endswith("\n"))
         return
     tmp = output.with_name(output.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(output)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(output)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise BadInputError(
+            f"{output}: cannot be written ({exc.strerror}); choose another -o or free some space"
+        ) from exc
     click.echo(f"wrote {output}", err=True)
+
+
+@contextlib.contextmanager
+def _output_place(path: Path | None, *, flag: str = "-o", folder: bool = False) -> Iterator[None]:
+    """Make sure an output can be written before the work starts, and leave nothing behind if the work fails.
+
+    The folders missing on the way to `path` (or `path` itself, for a
+    folder output) are created first; a place that cannot be made or
+    written, or that holds the wrong kind of thing, is a usage error naming
+    it (exit 2). When the command then fails, the folders made here are
+    removed again if they are still empty.
+
+    Raises:
+        BadInputError: the output cannot be written there.
+    """
+    if path is None:
+        yield
+        return
+    made = _make_output_place(path, flag, folder)
+    try:
+        yield
+    except BaseException:
+        _remove_empty(made)
+        raise
+
+
+def _make_output_place(path: Path, flag: str, folder: bool) -> list[Path]:
+    """The checks and folders `_output_place` makes before the work, returning the folders it made."""
+    target = path if folder else path.parent
+    made: list[Path] = []
+    try:
+        if folder and path.exists() and not path.is_dir():
+            raise BadInputError(
+                f"{flag} {path}: a file is there, not a folder; give a folder (it is made when missing)"
+            )
+        if not folder and path.is_dir():
+            raise BadInputError(f"{flag} {path}: a folder is there; give a file name")
+        here = target
+        while not here.exists() and here != here.parent:
+            made.append(here)
+            here = here.parent
+        if not here.is_dir():
+            raise BadInputError(f"{flag} {path}: {here} is a file, not a folder; give another {flag}")
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _remove_empty(made)
+        raise BadInputError(
+            f"{flag} {str(path)[:300]}: cannot be written there ({exc.strerror}); give another {flag}"
+        ) from exc
+    if not os.access(target, os.W_OK | os.X_OK):
+        _remove_empty(made)
+        raise BadInputError(f"{flag} {path}: the folder {target} cannot be written to; give another {flag}")
+    return made
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove folders made for an output that was never written (innermost first), if still empty."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def _first_seen(value: str | None) -> str | None:
@@ -201,8 +281,10 @@ def check(
     """Check CLIP against the reference index (and a claim) and print a report."""
     from .pipeline import check as run_check
 
-    report = run_check(clip, index_url, claim)
-    _write_report(report, fmt, output, org_name, org_url, review_url)
+    options = _render_options(fmt, output, org_name, org_url, review_url)
+    with _output_place(output):
+        report = run_check(clip, index_url, claim)
+        _write_report(report, fmt, output, options)
 
 
 @main.command("report")
@@ -223,7 +305,9 @@ def report_command(
     """Render a JSON report saved by 'provenance check' again, in any format, without the media."""
     from .report import read_report
 
-    _write_report(read_report(report_file), fmt, output, org_name, org_url, review_url)
+    options = _render_options(fmt, output, org_name, org_url, review_url)
+    with _output_place(output):
+        _write_report(read_report(report_file), fmt, output, options)
 
 
 @main.command()
@@ -244,7 +328,9 @@ def frames(clip: Path, out_dir: Path) -> None:
     """Write one keyframe per shot of CLIP as JPEG, named by timestamp."""
     from .evidence import write_keyframes
 
-    for path in write_keyframes(clip, out_dir):
+    with _output_place(out_dir, folder=True):
+        written = write_keyframes(clip, out_dir)
+    for path in written:
         click.echo(str(path))
 
 
@@ -303,7 +389,7 @@ def index_add(
     progress = IngestProgress(sys.stderr, show_items=fmt == "text" and not quiet)
     if quiet:
         progress.live = False
-    with open_index(index_url, create=True) as idx:
+    with _new_index_kept_if_used(index_url) as used, open_index(index_url, create=True) as idx:
         try:
             result = add_paths(
                 paths,
@@ -315,6 +401,7 @@ def index_add(
             )
         finally:
             progress.close()
+            used(idx)
     failed = [i for i in result.items if i.status == "failed"]
     if fmt == "json":
         click.echo(_json(result.to_dict()))
@@ -324,6 +411,48 @@ def index_add(
         click.echo(f"{result.count('added')} added, {result.count('present')} already present, {len(failed)} failed")
     if failed:
         sys.exit(max(i.exit_code for i in failed) or EXIT_FAILURE)
+
+
+@contextlib.contextmanager
+def _new_index_kept_if_used(index_url: str | None) -> Iterator[Callable[[Any], None]]:
+    """An SQLite index `index add` creates is removed again when nothing was added to it.
+
+    Yields a function to call with the open index at the end of the batch
+    (it notes whether the index holds any reference, before it is closed).
+    Only a file that did not exist before the command is removed, with the
+    folders made for it, and only when it holds no reference (another
+    writer may have added to it meanwhile). Other backends are left as they are.
+    """
+    from .index import default_url
+    from .index.sqlite import path_from_url
+
+    url = str(index_url) if index_url is not None else default_url()
+    scheme = url.split("://", 1)[0].lower() if "://" in url else "sqlite"
+    path = path_from_url(url) if scheme == "sqlite" else None
+    if path is None or path.exists():
+        yield lambda idx: None
+        return
+    made = []
+    here = path.parent
+    while not here.exists() and here != here.parent:
+        made.append(here)
+        here = here.parent
+    empty = [True]
+
+    def used(idx: Any) -> None:
+        try:
+            empty[0] = not idx.stats().get("references")
+        except Exception:  # noqa: BLE001 - an index that cannot say stays where it is
+            empty[0] = False
+
+    try:
+        yield used
+    finally:
+        if empty[0]:
+            for leftover in (path, *(path.with_name(path.name + end) for end in ("-wal", "-shm", "-journal"))):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+            _remove_empty(made)
 
 
 def _ref_line(ref: Any) -> str:
@@ -417,7 +546,7 @@ def index_export(file: Path, index_url: str | None, strip_paths: bool, fmt: str)
     from .index import open_index
     from .index.portable import export_index
 
-    with open_index(index_url) as idx:
+    with _output_place(file, flag="FILE"), open_index(index_url) as idx:
         result = export_index(idx, file, strip_paths=strip_paths)
     if fmt == "json":
         click.echo(json.dumps({"file": str(file), **result.to_dict()}, indent=2))

@@ -23,6 +23,7 @@ nothing itself: frames come from the `Decoder` passed in.
 from __future__ import annotations
 
 import base64
+import functools
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -305,6 +306,12 @@ def aligned_times(match: Any, n: int = PAIRS_PER_MATCH) -> list[tuple[float, flo
     return [(q, float(match.offset_s) + float(match.speed) * q, None) for q in qs]
 
 
+@functools.lru_cache(maxsize=64)
+def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
+    """The file's SHA-256, read once per (path, size, modification time): verify and the report both ask."""
+    return sha256_of(Path(path))
+
+
 def reference_state(ref: Any) -> tuple[str, str | None, Media | None]:
     """Whether the reference file at its indexed path is the one that was indexed.
 
@@ -324,7 +331,8 @@ def reference_state(ref: Any) -> tuple[str, str | None, Media | None]:
         size = path.stat().st_size
         changed = bool(ref.size_bytes) and size != ref.size_bytes
         if not changed and size <= VERIFY_SHA256_MAX_BYTES and ref.sha256:
-            changed = sha256_of(path) != ref.sha256
+            stat = path.stat()
+            changed = _sha256_cached(str(path), stat.st_size, stat.st_mtime_ns) != ref.sha256
         if changed:
             return (
                 REFERENCE_CHANGED,
@@ -335,6 +343,38 @@ def reference_state(ref: Any) -> tuple[str, str | None, Media | None]:
         return REFERENCE_OK, None, Media(ref.kind, int(ref.width), int(ref.height), float(ref.duration_s))
     except (OSError, ProvenanceError) as exc:
         return REFERENCE_UNREADABLE, f"reference #{ref.id} ({ref.path}) could not be read: {exc}", None
+
+
+def reference_window(
+    decoder: Decoder, ref: Any, start_s: float, end_s: float, *, fps: float, long_side: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Grey frames of a reference from `start_s` to `end_s` at `fps`, for the verify stage.
+
+    Returns:
+        (times, images (N, h, w) uint8), or None when the reference file is
+        missing, changed since it was indexed, unreadable, or gives no frame.
+    """
+    status, _, media = reference_state(ref)
+    if status != REFERENCE_OK or media is None:
+        return None
+    last = max(0.0, media.duration_s - END_MARGIN_S) if media.duration_s > 0 else end_s
+    times = np.arange(max(0.0, start_s), min(end_s, last) + 1e-6, 1.0 / fps)
+    if media.kind == "image" or len(times) == 0:
+        times = np.array([0.0])
+    try:
+        frames = grab_frames(decoder, ref.path, times.tolist(), media=media, long_side=long_side)
+    except ProvenanceError:
+        return None
+    keep = [i for i, f in enumerate(frames) if f is not None]
+    if not keep:
+        return None
+    grey = np.stack([_grey(frames[i]) for i in keep])  # type: ignore[arg-type]
+    return times[keep], grey
+
+
+def _grey(rgb: np.ndarray) -> np.ndarray:
+    """ITU-R BT.601 luma of an RGB frame, as the decoder's grey samples use."""
+    return np.clip(rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) + 0.5, 0, 255).astype(np.uint8)
 
 
 def _thumbs(

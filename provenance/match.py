@@ -56,6 +56,7 @@ from .hashing import (
     variant_parts,
 )
 from .index import Candidates, Index, Reference
+from .relation import Relation, Verification
 
 #: Hamming radius (of 64 bits) for candidate hits returned by the index.
 CANDIDATE_DISTANCE = 14
@@ -220,12 +221,20 @@ class MatchSegment:
     reference_variant: str = "full"
     alterations: tuple[Alteration, ...] = ()
     pairs: tuple[tuple[float, float, int], ...] = ()
+    verification: Verification | None = None
+
+    @property
+    def relation(self) -> Relation:
+        """Same footage, same scene, or not verified (`verify`): only the same footage dates a clip."""
+        return self.verification.relation if self.verification is not None else Relation.UNVERIFIED
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["reference"] = self.reference.to_dict()
         data["alterations"] = [a.to_dict() for a in self.alterations]
         data["pairs"] = [list(p) for p in self.pairs]
+        data["relation"] = str(self.relation)
+        data["verification"] = self.verification.to_dict() if self.verification is not None else None
         return data
 
     @classmethod
@@ -234,6 +243,8 @@ class MatchSegment:
         values["reference"] = Reference.from_dict(data["reference"])
         values["alterations"] = tuple(Alteration.from_dict(a) for a in data.get("alterations", ()))
         values["pairs"] = tuple((float(a), float(b), int(c)) for a, b, c in data.get("pairs", ()))
+        if data.get("verification"):
+            values["verification"] = Verification.from_dict(data["verification"])
         return cls(**values)
 
 

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from . import __version__
 from . import diagnose as diagnose_mod
 from . import hashing as hashing_mod
@@ -25,17 +27,19 @@ from . import match as match_mod
 from . import metadata as metadata_mod
 from . import shots as shots_mod
 from . import verdict as verdict_mod
+from . import verify as verify_mod
 from .claims import Claim
 from .claims import places as places_mod
 from .decode import Decoder, choose_decoder
 from .diagnose import diagnose_match, with_frame_evidence
-from .evidence import THUMB_LONG_SIDE, Keyframes, make_keyframes
+from .evidence import THUMB_LONG_SIDE, Keyframes, make_keyframes, reference_window
 from .hashing import ALGORITHM
-from .index import Index, open_index
+from .index import Index, Reference, open_index
 from .match import Alignment, MatchSegment
 from .metadata import Finding, first_seen_days, inspect
 from .query import MAX_QUERY_DURATION_S, QUERY_FPS, REF_FPS, Query, Role, build_query
 from .query import QUERY_DECODING as QUERY_DECODING
+from .relation import Relation
 from .report import InputFacts, Report
 from .shots import shot_keyframes
 from .verdict import Verdict, decide
@@ -68,6 +72,7 @@ def thresholds_by_stage() -> dict[str, dict[str, float]]:
         "layout": dict(layout_mod.THRESHOLDS),
         "shots": dict(shots_mod.THRESHOLDS),
         "match": dict(match_mod.THRESHOLDS),
+        "verify": dict(verify_mod.THRESHOLDS),
         "diagnose": dict(diagnose_mod.THRESHOLDS),
         "claims": dict(places_mod.THRESHOLDS),
         "metadata": dict(metadata_mod.THRESHOLDS),
@@ -128,13 +133,15 @@ def check(
 def _check(path: Path, idx: Index, *, keyframes: bool = True, claim: Claim | None = None) -> Report:
     decoder = choose_decoder()
     query = build_query(path, role=Role.QUERY, decoder=decoder, keyframes=THUMB_LONG_SIDE if keyframes else None)
-    segments = _diagnosed(query, _found(query, idx))
+    segments = _diagnosed(query, _verified(query, _found(query, idx), decoder))
     matches = tuple(s for s in segments if s.score >= match_mod.MATCH_THRESHOLD)
     candidates = tuple(s for s in segments if s.score < match_mod.MATCH_THRESHOLD)[:5]
     thumbs = _evidence_frames(query, matches, decoder) if keyframes else None
     if thumbs is not None:
         matches = _with_frame_evidence(query, matches, thumbs)
-    first_seen = first_seen_days((m.reference.source.first_seen, m.reference.id) for m in matches)
+    first_seen = first_seen_days(
+        (m.reference.source.first_seen, m.reference.id) for m in matches if m.relation != Relation.SAME_SCENE
+    )
     findings = inspect(query.facts, claim=claim, first_seen=first_seen, credentials=query.credentials)
     verdict = decide(
         matches, informative_frames=query.informative_frames, is_image=query.is_image, claim=claim, findings=findings
@@ -151,6 +158,23 @@ def _found(query: Query, idx: Index) -> list[Alignment]:
         query_duration_s=query.facts.duration_s,
         query_is_image=query.is_image,
     )
+
+
+def _verified(query: Query, found: Sequence[Alignment], decoder: Decoder) -> list[Alignment]:
+    """Stage verify: whether each match shows the same moment of its reference or only the same place.
+
+    Segments below the match threshold are candidates only and are not verified.
+    """
+
+    def frames_of(ref: Reference, start_s: float, end_s: float) -> tuple[np.ndarray, np.ndarray] | None:
+        return reference_window(
+            decoder, ref, start_s, end_s, fps=verify_mod.REFERENCE_FPS, long_side=verify_mod.VIEW_LONG_SIDE
+        )
+
+    return [
+        verify_mod.verify_alignment(a, query, frames_of) if a.segment.score >= match_mod.MATCH_THRESHOLD else a
+        for a in found
+    ]
 
 
 def _diagnosed(query: Query, found: Sequence[Alignment]) -> list[MatchSegment]:

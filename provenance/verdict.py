@@ -35,6 +35,7 @@ from .alteration import AlterationCode
 from .claims import Claim
 from .match import MatchSegment
 from .metadata import CLAIM_DATE_TOLERANCE_DAYS, CONTRADICTS_CLAIM, Finding, first_seen_day
+from .relation import Relation
 
 #: Fewest informative query frames for "no match" to mean anything.
 MIN_INFORMATIVE_FRAMES = 3
@@ -44,12 +45,13 @@ THRESHOLDS: dict[str, float] = {"min_informative_frames": MIN_INFORMATIVE_FRAMES
 
 
 class VerdictCode(StrEnum):
-    """The six verdicts, strongest evidence first; values are the report's codes (docs/verdicts.md)."""
+    """The seven verdicts, strongest evidence first; values are the report's codes (docs/verdicts.md)."""
 
     FOOTAGE_PREDATES_CLAIM = "footage_predates_claim"
     METADATA_CONTRADICTS_CLAIM = "metadata_contradicts_claim"
     ALTERED_COPY_OF_KNOWN_FOOTAGE = "altered_copy_of_known_footage"
     FOOTAGE_SEEN_BEFORE = "footage_seen_before"
+    SAME_PLACE_AS_KNOWN_FOOTAGE = "same_place_as_known_footage"
     NO_PRIOR_MATCH_IN_INDEX = "no_prior_match_in_index"
     INSUFFICIENT_EVIDENCE = "insufficient_evidence"
 
@@ -84,10 +86,23 @@ def _describe(m: MatchSegment) -> str:
     seen = f", first seen {ref.source.first_seen}" if ref.source.first_seen else ""
     where = f" at {ref.source.source_url}" if ref.source.source_url else ""
     mirror = ", mirrored" if m.mirrored else ""
+    v = m.verification
+    moment = f"; the moment is not verified: {v.reason}" if v is not None and v.relation == Relation.UNVERIFIED else ""
     return (
         f"query {m.query_start_s:.1f}-{m.query_end_s:.1f} s matches reference #{ref.id} '{name}' "
         f"{m.reference_start_s:.1f}-{m.reference_end_s:.1f} s (score {m.score:.2f}, "
-        f"{m.frames_matched}/{m.frames_total} frames{mirror}){seen}{where}"
+        f"{m.frames_matched}/{m.frames_total} frames{mirror}){seen}{where}{moment}"
+    )
+
+
+def _describe_scene(m: MatchSegment) -> str:
+    ref = m.reference
+    name = ref.source.title or ref.path
+    seen = f", first seen {ref.source.first_seen}" if ref.source.first_seen else ""
+    why = f": {m.verification.reason}" if m.verification is not None else ""
+    return (
+        f"same place, another moment: query {m.query_start_s:.1f}-{m.query_end_s:.1f} s shows the scene of "
+        f"reference #{ref.id} '{name}'{seen}{why}; this does not date the clip"
     )
 
 
@@ -153,8 +168,11 @@ def decide(
     """
     claimed = claim.date_range() if claim is not None and claim.date else None
     contradictions = [f for f in findings if f.code in CONTRADICTS_CLAIM]
+    # Only the same footage dates a clip; the same scene at another moment is evidence of place alone.
+    scene = [m for m in matches if m.relation == Relation.SAME_SCENE]
+    matches = [m for m in matches if m.relation != Relation.SAME_SCENE]
     earliest = _earliest(matches)
-    match_lines = [_describe(m) for m in matches]
+    match_lines = [_describe(m) for m in matches] + [_describe_scene(m) for m in scene]
     if matches and claimed is not None and earliest is not None and claim is not None:
         day, m = earliest
         start = claimed[0]
@@ -201,6 +219,16 @@ def decide(
             VerdictCode.FOOTAGE_SEEN_BEFORE,
             f"The clip reuses footage already in the index ({len(matches)} matching segment(s)){earliest_text}.",
             tuple(context + match_lines + _finding_lines(findings)),
+        )
+    if scene:
+        first = [m.reference.source.first_seen for m in scene if m.reference.source.first_seen]
+        seen = f" (first seen {min(first)})" if first else ""
+        return Verdict(
+            VerdictCode.SAME_PLACE_AS_KNOWN_FOOTAGE,
+            f"The clip shows the same place as footage already in the index{seen}, but not the same moment: "
+            "the still background agrees while what moves does not, or nothing moves enough to tell. "
+            "This is evidence of place only; it does not date the clip.",
+            tuple(match_lines + _finding_lines(findings)),
         )
     needed = 1 if is_image else MIN_INFORMATIVE_FRAMES
     if informative_frames < needed:

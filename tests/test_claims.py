@@ -286,6 +286,63 @@ def test_bad_places_are_refused(value: str) -> None:
         resolve_place(value)
 
 
+def test_ambiguous_town_names_are_not_silently_resolved() -> None:
+    """ "Springfield" is no more Missouri's than Illinois' or Massachusetts': the place says so and lists them."""
+    springfield = resolve_place("Springfield")
+    assert springfield.kind == "ambiguous" and springfield.is_ambiguous
+    assert not springfield.has_coordinates and springfield.country_code is None
+    towns = [(p.region, p.country_code) for p in springfield.alternatives]
+    assert towns[:3] == [("Missouri", "US"), ("Massachusetts", "US"), ("Illinois", "US")]
+    assert all(p.kind == "city" and p.has_coordinates for p in springfield.alternatives)
+    assert springfield.label().startswith("Springfield (ambiguous: Springfield, Missouri, United States (")
+    # different countries of similar size
+    assert {p.country_code for p in resolve_place("Cambridge").alternatives} >= {"GB", "CA", "US"}
+    assert {p.country_code for p in resolve_place("Valencia").alternatives} == {"VE", "ES"}
+    # a country or a US state named beside it picks one
+    assert resolve_place("Springfield, Illinois").geonameid == resolve_place("Springfield, IL").geonameid
+    assert resolve_place("Springfield, Illinois").kind == "city"
+    assert resolve_place("Springfield, Illinois").latitude == pytest.approx(39.80, abs=0.05)
+    assert resolve_place("Valencia, Spain").country_code == "ES"
+    assert resolve_place("Cambridge, UK").country_code == "GB"
+    assert resolve_place("Springfield, USA").kind == "ambiguous"  # still several states
+    # names whose largest town dwarfs the others resolve as before
+    for name, country in [("Paris", "FR"), ("London", "GB"), ("Birmingham", "GB"), ("Moscow", "RU"), ("Baymak", "RU")]:
+        place = resolve_place(name)
+        assert (place.kind, place.country_code) == ("city", country), name
+    # in running text, too, unless the text names the country
+    assert [p.kind for p in find_places("It was filmed in Springfield last week.")] == ["ambiguous"]
+    found = find_places("It was filmed in Springfield and in Cambridge, United Kingdom.")
+    assert [(p.kind, p.country_code) for p in found] == [("ambiguous", None), ("city", "GB"), ("country", "GB")]
+
+
+def test_ambiguous_place_round_trips_and_plain_places_keep_their_json() -> None:
+    springfield = resolve_place("Springfield")
+    assert Place.from_dict(json.loads(json.dumps(springfield.to_dict()))) == springfield
+    claim = Claim(place=springfield)
+    assert Claim.from_dict(json.loads(json.dumps(claim.to_dict()))) == claim
+    # a place that is not ambiguous writes exactly the keys it always did
+    assert list(resolve_place("Baymak").to_dict()) == [
+        "query", "name", "kind", "country_code", "country", "latitude", "longitude", "geonameid", "population"
+    ]  # fmt: skip
+
+
+def test_ambiguous_claim_place_measures_no_distance(tmp_path: Path) -> None:
+    """A GPS tag in Springfield, Illinois is not compared with any one Springfield: only its presence is reported."""
+    from conftest import lavfi_clip
+
+    from provenance.metadata import inspect
+    from provenance.probe import probe
+
+    clip = tmp_path / "gps.mp4"
+    lavfi_clip(clip, "testsrc2=size=160x120:rate=10", seconds=1, extra=("-metadata", "location=+39.8017-089.6437/"))
+    facts = probe(clip)
+    ambiguous = {f.code for f in inspect(facts, claim=Claim(place=resolve_place("Springfield")))}
+    assert "gps_present" in ambiguous
+    assert not ambiguous & {"gps_near_claimed_place", "gps_far_from_claimed_place"}
+    named = {f.code for f in inspect(facts, claim=Claim(place=resolve_place("Springfield, Illinois")))}
+    assert "gps_near_claimed_place" in named
+
+
 def test_capitalised_words_are_not_taken_for_towns_without_a_cue() -> None:
     # "Police" and "Mobile" are towns in the gazetteer; only "in Mobile" names a place
     places = find_places("Police said the video was filmed in Mobile, United States.")

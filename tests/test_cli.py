@@ -107,7 +107,10 @@ def _choices(command: click.Command, name: str) -> list[str]:
 
 @pytest.mark.parametrize("fmt", _choices(main.commands["check"], "fmt"))
 def test_check_in_every_format(unchanged: Path, excerpt_query: Path, fmt: str) -> None:
-    result = invoke("check", excerpt_query, "--index", unchanged, "--format", fmt)
+    publisher = ("--org-name", "Example Fact Desk", "--review-url", "https://desk.example.org/fc/1")
+    result = invoke(
+        "check", excerpt_query, "--index", unchanged, "--format", fmt, *(publisher if fmt == "claimreview" else ())
+    )
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     assert out.strip()
@@ -182,6 +185,94 @@ def test_frames_needs_an_output_folder(cut_clip: Path) -> None:
     assert "-o" in result.stderr
 
 
+def test_frames_onto_a_file_exits_2_naming_it(cut_clip: Path, tmp_path: Path) -> None:
+    taken = tmp_path / "notes.txt"
+    taken.write_text("keep me", encoding="utf-8")
+    assert_one_line_error(invoke("frames", cut_clip, "-o", taken), 2, f"-o {taken}", "not a folder")
+    assert taken.read_text(encoding="utf-8") == "keep me"
+    deeper = taken / "shots"  # a folder inside a file cannot be made either
+    assert_one_line_error(invoke("frames", cut_clip, "-o", deeper), 2, str(deeper), str(taken))
+
+
+def test_frames_makes_missing_folders_and_removes_them_when_it_fails(cut_clip: Path, tmp_path: Path) -> None:
+    out = tmp_path / "case" / "shots"
+    assert invoke("frames", cut_clip, "-o", out).exit_code == 0
+    assert len(list(out.glob("*.jpg"))) == 2
+    gone = tmp_path / "other" / "shots"
+    assert invoke("frames", tmp_path / "missing.mp4", "-o", gone).exit_code == 2
+    assert not (tmp_path / "other").exists()
+
+
+# -- every command's output path -------------------------------------------------------------------------
+
+PUBLISHER = ("--org-name", "Example Fact Desk", "--review-url", "https://desk.example.org/fc/1")
+
+
+def test_outputs_into_missing_folders_are_written(unchanged: Path, mandelbrot_clip: Path, tmp_path: Path) -> None:
+    report = tmp_path / "missing" / "deeper" / "x.json"
+    result = invoke("check", mandelbrot_clip, "--index", unchanged, "-o", report)
+    assert result.exit_code == 0, result.output
+    assert json.loads(report.read_text(encoding="utf-8"))["schema"] == "provenance.report/1"
+    for fmt, name in [("html", "r.html"), ("md", "r.md"), ("claimreview", "r.jsonld"), ("json", "r.json")]:
+        out = tmp_path / "renders" / fmt / name
+        flags = PUBLISHER if fmt == "claimreview" else ()
+        rendered = invoke("report", report, "--format", fmt, "-o", out, *flags)
+        assert rendered.exit_code == 0, rendered.output
+        assert out.stat().st_size > 100 and f"wrote {out}" in rendered.stderr
+    exported = tmp_path / "exports" / "today" / "index.jsonl"
+    assert invoke("index", "export", exported, "--index", unchanged).exit_code == 0
+    assert exported.is_file()
+
+
+@pytest.mark.parametrize("command", ["check", "report"])
+def test_outputs_that_cannot_be_written_exit_2_before_any_work(unchanged: Path, tmp_path: Path, command: str) -> None:
+    """The clip does not exist: an error about it would mean the check ran before -o was looked at."""
+    taken = tmp_path / "afile"
+    taken.write_text("", encoding="utf-8")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    source = tmp_path / "never-downloaded.mp4" if command == "check" else tmp_path / "never-saved.json"
+    args = (command, source, *(("--index", unchanged) if command == "check" else ()))
+    for output, needles in [
+        (taken / "x.html", (str(taken), "not a folder")),
+        (folder, (str(folder), "a folder is there")),
+        (tmp_path / ("n" * 300 + ".html"), ("cannot be written there",)),
+    ]:
+        result = invoke(*args, "-o", output)
+        assert_one_line_error(result, 2, "-o", *needles)
+        assert "never-" not in result.stderr
+    left = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("samples.sqlite"))
+    assert left == ["afile", "folder"] and not any(folder.iterdir())
+
+
+def test_failed_check_leaves_no_output_folder(unchanged: Path, tmp_path: Path) -> None:
+    result = invoke(
+        "check", tmp_path / "never-downloaded.mp4", "--index", unchanged, "-o", tmp_path / "a" / "b" / "r.json"
+    )
+    assert_one_line_error(result, 2, "no such file")
+    assert not (tmp_path / "a").exists()
+
+
+@pytest.mark.parametrize("command", ["check", "report"])
+def test_claimreview_needs_the_review_url_and_the_organisation(unchanged: Path, tmp_path: Path, command: str) -> None:
+    """Refused before the check runs (the clip does not exist), one line naming the flag; URLs are validated."""
+    source = tmp_path / "never-downloaded.mp4" if command == "check" else tmp_path / "never-saved.json"
+    args = (command, source, *(("--index", unchanged) if command == "check" else ()), "--format", "claimreview")
+    for flags, needle in [
+        ((), "--review-url"),
+        (("--org-name", "Desk"), "--review-url"),
+        (("--review-url", "https://desk.example.org/fc/1"), "--org-name"),
+        (("--org-name", "Desk", "--review-url", "notaurl"), "--review-url 'notaurl'"),
+        (("--org-name", "Desk", "--review-url", "ftp://desk.example.org/fc"), "--review-url"),
+        ((*PUBLISHER, "--org-url", "desk.example.org"), "--org-url"),
+    ]:
+        result = invoke(*args, *flags)
+        assert_one_line_error(result, 2, needle)
+        assert "never-" not in result.stderr and result.stdout == ""
+    # a URL given to another format is checked too
+    assert_one_line_error(invoke(command, source, "--format", "json", "--review-url", "notaurl"), 2, "--review-url")
+
+
 # -- index add / list / show / remove / stats ----------------------------------------------------
 
 
@@ -226,6 +317,31 @@ def test_index_add_json_with_flags(tmp_path: Path, testsrc_clip: Path) -> None:
     assert ref["source_url"] == "https://news.example/v/1"
     assert (ref["publisher"], ref["first_seen"], ref["title"]) == ("Desk", "2021-09-12", "A title")
     assert (ref["licence"], ref["notes"]) == ("CC0", "from the archive")
+
+
+def test_index_add_that_adds_nothing_leaves_no_index(tmp_path: Path, zero_byte_file: Path) -> None:
+    """An empty folder, or only failures, into a new index: the same message and exit code, and no file left."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    index = tmp_path / "new" / "place" / "i.sqlite"
+    assert_one_line_error(invoke("index", "add", empty, "--index", index), 2, str(empty), "no video or image")
+    assert not index.exists() and not (tmp_path / "new").exists()
+    failed = invoke("index", "add", zero_byte_file, "--index", f"sqlite:///{index}")
+    assert failed.exit_code == 2 and "0 added, 0 already present, 1 failed" in failed.stdout
+    assert not index.exists() and not (tmp_path / "new").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]
+
+
+def test_index_add_keeps_an_index_that_was_there(tmp_path: Path, testsrc_clip: Path) -> None:
+    index = tmp_path / "i.sqlite"
+    assert invoke("index", "add", testsrc_clip, "--index", index).exit_code == 0
+    assert invoke("index", "remove", "1", "--index", index).exit_code == 0
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert invoke("index", "add", empty, "--index", index).exit_code == 2
+    assert index.is_file()  # it existed before: an empty index someone made stays
+    again = invoke("index", "add", testsrc_clip, "--index", tmp_path / "second.sqlite")
+    assert again.exit_code == 0 and (tmp_path / "second.sqlite").is_file()
 
 
 def test_index_add_refuses_a_bad_date(tmp_path: Path, testsrc_clip: Path) -> None:

@@ -298,7 +298,8 @@ def test_reports_neutralise_tag_and_sidecar_payloads(tagged: dict[str, Path], fm
 
     if fmt not in FORMATS:
         pytest.skip(f"no {fmt} renderer")
-    run = cli_here("check", tagged["clip"], "--index", tagged["index"], "--format", fmt)
+    publisher = ("--org-name", "Desk", "--review-url", "https://desk.example.org/fc/1") if fmt == "claimreview" else ()
+    run = cli_here("check", tagged["clip"], "--index", tagged["index"], "--format", fmt, *publisher)
     assert run.code == 0, run
     out = run.stdout
     assert not CONTROL.search(out.replace("\n", "")), "raw control characters in the report"

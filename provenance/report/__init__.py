@@ -188,13 +188,44 @@ class RenderOptions:
     assets_dir: str | None = None
 
 
-def render(report: Report, fmt: str, options: RenderOptions | None = None) -> str:
-    """Render a report in one of `FORMATS` (a pure function of the report and options).
+def check_options(fmt: str, options: RenderOptions | None = None) -> None:
+    """Refuse what `render` would refuse, before any work: an unknown format, a bad or missing publisher option.
+
+    The claimreview format needs the review's URL and the organisation
+    (Google's fact-check markup); any URL given must be http(s) with a host,
+    whatever the format.
+
+    Args:
+        fmt: one of `FORMATS`.
+        options: the render options.
 
     Raises:
-        BadInputError: the format is unknown.
+        BadInputError: the format is unknown, or an option is missing or malformed (naming its flag).
+    """
+    from .claimreview import check_publisher
+
+    if fmt not in FORMATS:
+        raise BadInputError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
+    check_publisher(options or RenderOptions(), required=fmt == "claimreview")
+
+
+def render(report: Report, fmt: str = "html", options: RenderOptions | None = None) -> str:
+    """Render a report in one of `FORMATS` (a pure function of the report and options).
+
+    Args:
+        report: the report.
+        fmt: ``json``, ``md``, ``html`` (the default) or ``claimreview``.
+        options: the organisation and review URL (claimreview needs both) and
+            the Markdown's keyframe folder.
+
+    Returns:
+        The report as text.
+
+    Raises:
+        BadInputError: the format is unknown, or claimreview lacks its review URL or organisation.
     """
     options = options or RenderOptions()
+    check_options(fmt, options)
     if fmt == "json":
         return render_json(report)
     if fmt == "md":

@@ -35,7 +35,6 @@ from .summary import (
     claim_of,
     claim_rows,
     diagnosis_of,
-    evidence_text,
     findings_of,
     headline_thresholds,
     text_of,
@@ -43,6 +42,18 @@ from .summary import (
     verdict_tone,
 )
 from .text import html_text
+from .words import (
+    alteration_details,
+    alteration_label,
+    ambiguity_note,
+    coverage_sentence,
+    finding_details,
+    number,
+    relation_sentence,
+    seconds,
+    signed,
+    span,
+)
 
 #: The page may load nothing: images only from data: URIs, style only inline.
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
@@ -198,10 +209,6 @@ def _link(url: object, text: object | None = None, limit: int = 300) -> str:
     return shown
 
 
-def _fmt_s(value: float) -> str:
-    return f"{value:.1f} s"
-
-
 def _pct(value: float) -> str:
     return f"{max(0.0, min(100.0, value)):.2f}%"
 
@@ -244,11 +251,11 @@ def _boxes_svg(boxes: tuple[Rect, ...]) -> str:
 
 
 def _frame(thumb: Thumbnail | None, side: str, t: float, boxes: tuple[Rect, ...], badges: list[str], why: str) -> str:
-    img = _img(thumb, f"{side} at {t:.2f} s")
+    img = _img(thumb, f"{side} at {seconds(t)}")
     if img is None:
         return f'<div class="frame missing">{e(why)}</div>'
     badge = f'<span class="badge">{e(" · ".join(badges), 60)}</span>' if badges else ""
-    return f'<div class="frame">{img}{_boxes_svg(boxes)}{badge}<span class="side">{e(side)} {t:.2f} s</span></div>'
+    return f'<div class="frame">{img}{_boxes_svg(boxes)}{badge}<span class="side">{e(side)} {seconds(t)}</span></div>'
 
 
 def _verdict(r: Report) -> str:
@@ -313,6 +320,9 @@ def _claim_reading(r: Report) -> str:
         if isinstance(p, dict):
             items.append(f"place: “{e(p.get('query'), 80)}” → {e(text_of(p), 120)} ({e(p.get('kind'), 20)})")
     warnings = [f'<li class="warn">{e(w, 400)}</li>' for w in (raw.get("warnings") or ())[:10]]
+    note = ambiguity_note(raw.get("place"))
+    if note:
+        warnings.append(f'<li class="warn">{e(note, 1000)}</li>')
     if not origin and not items and not warnings:
         return ""
     head = (
@@ -333,11 +343,11 @@ def _timeline(r: Report) -> str:
         left, width = m.query_start_s / dur * 100, max(0.0, m.query_end_s - m.query_start_s) / dur * 100
         segs.append(
             f'<span class="seg" style="left:{_pct(left)};width:{_pct(width)};background:{colour}" '
-            f'title="match {n + 1}: clip {m.query_start_s:.1f}-{m.query_end_s:.1f} s">{n + 1}</span>'
+            f'title="match {n + 1}: clip {span(m.query_start_s, m.query_end_s)}">{n + 1}</span>'
         )
     rows = [
         '<div class="timeline" aria-label="Timeline of the matched spans">',
-        f'<div class="track"><span class="name">Checked clip ({_fmt_s(dur)})</span><div class="bar">{"".join(segs)}</div></div>',
+        f'<div class="track"><span class="name">Checked clip ({seconds(dur)})</span><div class="bar">{"".join(segs)}</div></div>',
     ]
     for n, m in enumerate(r.matches):
         colour = PALETTE[n % len(PALETTE)]
@@ -346,9 +356,9 @@ def _timeline(r: Report) -> str:
         left = m.reference_start_s / rdur * 100
         width = max(0.0, m.reference_end_s - m.reference_start_s) / rdur * 100
         rows.append(
-            f'<div class="track"><span class="name">{n + 1}. reference #{int(ref.id)} ({_fmt_s(rdur)})</span>'
+            f'<div class="track"><span class="name">{n + 1}. reference #{int(ref.id)} ({seconds(rdur)})</span>'
             f'<div class="bar"><span class="seg" style="left:{_pct(left)};width:{_pct(width)};background:{colour}" '
-            f'title="match {n + 1}: reference {m.reference_start_s:.1f}-{m.reference_end_s:.1f} s">{n + 1}</span>'
+            f'title="match {n + 1}: reference {span(m.reference_start_s, m.reference_end_s)}">{n + 1}</span>'
             "</div></div>"
         )
     rows.append(
@@ -364,7 +374,7 @@ def _badges(diag: Diagnosis) -> list[str]:
         badges.append("mirrored ⇋")
     if diag.rotation_deg:
         turn = "clockwise" if diag.rotation_deg > 0 else "counter-clockwise"
-        badges.append(f"turned {abs(diag.rotation_deg):g}° {turn}")
+        badges.append(f"turned {number(abs(diag.rotation_deg), 1)}° {turn}")
     return badges
 
 
@@ -379,27 +389,30 @@ def _match(r: Report, n: int) -> str:
         f'<h3><span class="swatch" style="background:{colour}"></span>{n + 1}. {e(s.title or _basename(ref.path), 200)} '
         f'<span class="score">score {m.score:.2f}</span></h3>',
         '<dl class="facts">',
-        f"<dt>Clip span</dt><dd>{_fmt_s(m.query_start_s)} – {_fmt_s(m.query_end_s)}</dd>",
-        f"<dt>Reference span</dt><dd>{_fmt_s(m.reference_start_s)} – {_fmt_s(m.reference_end_s)} "
-        f"(offset {m.offset_s:+.2f} s, speed ×{m.speed:g})</dd>",
+        f"<dt>Clip span</dt><dd>{span(m.query_start_s, m.query_end_s)}</dd>",
+        f"<dt>Reference span</dt><dd>{span(m.reference_start_s, m.reference_end_s)} "
+        f"(offset {signed(m.offset_s)} s, speed ×{number(m.speed, 3)})</dd>",
         f"<dt>First seen</dt><dd>{e(s.first_seen or 'unknown')}</dd>",
         f"<dt>Publisher</dt><dd>{e(s.publisher or 'unknown')}</dd>",
         f"<dt>Source</dt><dd>{_link(s.source_url) if s.source_url else 'unknown'}</dd>",
         f"<dt>Evidence</dt><dd>{int(m.frames_matched)} of {int(m.frames_total)} frames matched, "
-        f"mean distance {m.mean_distance:.1f} of 64 bits</dd>",
+        f"mean hash distance {number(m.mean_distance, 1)} of 64 bits</dd>",
         f'<dt>Reference file</dt><dd><span class="mono">{e(ref.path, 300)}</span> (#{int(ref.id)}, SHA-256 '
         f'<span class="mono">{e(ref.sha256, 80)}</span>)</dd>',
     ]
     if s.licence:
         out.append(f"<dt>Licence</dt><dd>{e(s.licence)}</dd>")
+    relation = relation_sentence(m)
+    if relation:
+        out.append(f"<dt>Moment</dt><dd>{e(relation, 1000)}</dd>")
     out.append("</dl>")
     if diag.alterations:
         out.append('<p><strong>How the clip differs from the reference</strong></p><ul class="alterations">')
         for alt in diag.alterations:
-            detail = evidence_text(alt.evidence)
+            detail = alteration_details(alt.code, alt.evidence)
             out.append(
-                f"<li><strong>{e(alt.code.replace('_', ' '), 60)}</strong>: {e(alt.summary)}"
-                + (f' <span class="detail">({e(detail)})</span>' if detail else "")
+                f"<li><strong>{e(alteration_label(alt.code), 60)}</strong>: {e(alt.summary)}"
+                + (f' <span class="detail">{e(detail, 1000)}</span>' if detail else "")
                 + "</li>"
             )
         out.append("</ul>")
@@ -421,7 +434,7 @@ def _match(r: Report, n: int) -> str:
             dist = f" · hash distance {int(pair.distance)}" if pair.distance is not None else ""
             out.append(
                 f'<figure class="pair"><div class="frames">{q}{rf}</div>'
-                f"<figcaption>clip {pair.query_t:.2f} s ↔ reference {pair.reference_t:.2f} s{dist}</figcaption></figure>"
+                f"<figcaption>clip {seconds(pair.query_t)} ↔ reference {seconds(pair.reference_t)}{dist}</figcaption></figure>"
             )
         out.append("</div>")
     elif r.keyframes is None:
@@ -439,6 +452,9 @@ def _matches_section(r: Report) -> str:
         )
     else:
         out.append(_timeline(r))
+        covered = coverage_sentence(r)
+        if covered:
+            out.append(f'<p class="coverage">Parts of the clip ({seconds(r.input.duration_s)}): {e(covered, 1000)}</p>')
         out.extend(_match(r, n) for n in range(len(r.matches)))
     out.append("</section>")
     return "".join(out)
@@ -454,10 +470,10 @@ def _findings_section(r: Report) -> str:
             sev_class = severity if severity in ("info", "notice", "warning") else "info"
             text = f.get("explanation") or f.get("summary") or f.get("message") or ""
             ev = f.get("evidence")
-            detail = evidence_text(ev, 8) if isinstance(ev, dict) else (str(ev) if ev else "")
+            detail = finding_details(str(f.get("code", "")), ev) if isinstance(ev, dict) else (str(ev) if ev else "")
             out.append(
                 f'<li><span class="sev {sev_class}">{e(severity, 20)}</span> <code>{e(f.get("code", "?"), 80)}</code> '
-                f"{e(text, 800)}" + (f' <span class="detail">({e(detail, 600)})</span>' if detail else "") + "</li>"
+                f"{e(text, 800)}" + (f' <span class="detail">{e(detail, 1000)}</span>' if detail else "") + "</li>"
             )
         out.append("</ul>")
     else:
@@ -484,21 +500,23 @@ def _file_section(r: Report) -> str:
         f"<dt>Kind</dt><dd>{e(i.kind, 20)}"
         + (f", {e(probe.get('video_codec'), 40)}" if isinstance(probe, dict) and probe.get("video_codec") else "")
         + "</dd>",
-        f"<dt>Duration</dt><dd>{_fmt_s(i.duration_s)}</dd>",
-        f"<dt>Size</dt><dd>{int(i.width)}×{int(i.height)}" + (f", {i.fps:g} fps" if i.fps else "") + "</dd>",
+        f"<dt>Duration</dt><dd>{seconds(i.duration_s)}</dd>",
+        f"<dt>Size</dt><dd>{int(i.width)}×{int(i.height)}"
+        + (f", {number(i.fps, 3)} frames/s" if i.fps else "")
+        + "</dd>",
         f"<dt>Frames compared</dt><dd>{int(i.frames_informative)} of {int(i.frames_sampled)} sampled at "
-        f"{i.sample_fps:g} per second</dd>",
+        f"{number(i.sample_fps, 3)} per second</dd>",
     ]
     if i.unreadable:
-        spans = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in i.unreadable)
-        out.append(f"<dt>Unreadable</dt><dd>{e(spans)}</dd>")
+        unread = ", ".join(span(a, b) for a, b in i.unreadable)
+        out.append(f"<dt>Unreadable</dt><dd>{e(unread)}</dd>")
     out.append("</dl>")
     shots = r.keyframes.query if r.keyframes else ()
     figures = []
     for n, thumb in enumerate(shots):
-        img = _img(thumb, f"shot {n + 1} at {thumb.t:.2f} s")
+        img = _img(thumb, f"shot {n + 1} at {seconds(thumb.t)}")
         if img:
-            figures.append(f"<figure>{img}<figcaption>{thumb.t:.1f} s</figcaption></figure>")
+            figures.append(f"<figure>{img}<figcaption>{seconds(thumb.t)}</figcaption></figure>")
     if figures:
         out.append(f'<p>One frame per shot:</p><div class="shots">{"".join(figures)}</div>')
     out.append("</section>")

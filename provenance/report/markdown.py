@@ -19,21 +19,17 @@ from typing import Any
 from urllib.parse import quote
 
 from ..evidence import Thumbnail
-from . import Report
+from . import Report, words
 from .summary import (
     claim_facts,
+    claim_of,
     claim_rows,
     diagnosis_of,
-    evidence_text,
     findings_of,
     headline_thresholds,
     verdict_label,
 )
 from .text import clean, md
-
-
-def _fmt_s(value: float) -> str:
-    return f"{value:.1f} s"
 
 
 def _code(text: object, limit: int = 200) -> str:
@@ -112,6 +108,8 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
             lines += [f"- date: {md(d.text)} → {md(d.date)} ({md(d.rule)})" for d in read.dates[:10]]
             lines += [f"- place: {md(p.query)} → {md(p.label())} ({md(p.kind)})" for p in read.places[:10]]
             lines += [f"- **warning**: {md(w)}" for w in read.warnings]
+            note = words.ambiguity_note((claim_of(r) or {}).get("place"))
+            lines += [f"- **warning**: {md(note, 1000)}"] if note else []
             lines.append("")
 
     lines += ["## Matches", ""]
@@ -120,6 +118,9 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
             "No footage in this index matches the clip. This means *not found in this index*, not authentic.",
             "",
         ]
+    covered = words.coverage_sentence(r)
+    if covered:
+        lines += [f"Parts of the clip ({words.seconds(r.input.duration_s)}): {covered}", ""]
     for n, m in enumerate(r.matches):
         ref = m.reference
         s = ref.source
@@ -127,17 +128,23 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
         lines += [
             f"### {n + 1}. {md(s.title or ref.path)} (score {m.score:.2f})",
             "",
-            f"- Clip {_fmt_s(m.query_start_s)}–{_fmt_s(m.query_end_s)} ↔ reference "
-            f"{_fmt_s(m.reference_start_s)}–{_fmt_s(m.reference_end_s)} "
-            f"(offset {m.offset_s:+.2f} s, speed ×{m.speed:g}{', mirrored' if diag.mirrored else ''})",
-            f"- {m.frames_matched} of {m.frames_total} frames matched, mean distance {m.mean_distance:.1f} of 64 bits",
+            f"- Clip {words.span(m.query_start_s, m.query_end_s)} ↔ reference {words.span(m.reference_start_s, m.reference_end_s)} "
+            f"(offset {words.signed(m.offset_s)} s, speed ×{words.number(m.speed, 3)}{', mirrored' if diag.mirrored else ''})",
+            f"- {m.frames_matched} of {m.frames_total} frames matched, mean hash distance "
+            f"{words.number(m.mean_distance, 1)} of 64 bits",
             f"- First seen: {md(s.first_seen or 'unknown')}; publisher: {md(s.publisher or 'unknown')}",
             f"- Source: {md(s.source_url or 'unknown')}",
             f"- Reference: {md(ref.path)} (#{ref.id}, SHA-256 {_code(ref.sha256[:16])}…)",
         ]
+        relation = words.relation_sentence(m)
+        if relation:
+            lines.append(f"- **{md(relation, 1000)}**")
         for alt in diag.alterations:
-            detail = evidence_text(alt.evidence)
-            lines.append(f"- **{md(alt.code)}**: {md(alt.summary)}" + (f" ({md(detail)})" if detail else ""))
+            detail = words.alteration_details(alt.code, alt.evidence)
+            lines.append(
+                f"- **{md(words.alteration_label(alt.code))}**: {md(alt.summary)}"
+                + (f" {md(detail)}" if detail else "")
+            )
         lines.append("")
         mf = r.keyframes.for_match(n) if r.keyframes else None
         if mf is not None and mf.note:
@@ -145,9 +152,9 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
         if mf is not None and mf.pairs and names:
             lines += ["| Clip | Reference |", "|---|---|"]
             for j, pair in enumerate(mf.pairs):
-                q = _image(names, ("pair", n, j, "query"), f"clip at {pair.query_t:.2f} s")
-                rf = _image(names, ("pair", n, j, "reference"), f"reference at {pair.reference_t:.2f} s")
-                lines.append(f"| {q}<br>{pair.query_t:.2f} s | {rf}<br>{pair.reference_t:.2f} s |")
+                q = _image(names, ("pair", n, j, "query"), f"clip at {words.seconds(pair.query_t)}")
+                rf = _image(names, ("pair", n, j, "reference"), f"reference at {words.seconds(pair.reference_t)}")
+                lines.append(f"| {q}<br>{words.seconds(pair.query_t)} | {rf}<br>{words.seconds(pair.reference_t)} |")
             lines.append("")
         elif mf is not None and mf.pairs and assets_dir is None:
             lines += ["*(Keyframes are written as files when the report is saved with -o.)*", ""]
@@ -159,9 +166,12 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
             severity = f.get("severity", "info")
             text = f.get("explanation") or f.get("summary") or f.get("message") or ""
             ev = f.get("evidence")
-            detail = evidence_text(ev) if isinstance(ev, dict) else (clean(ev) if ev else "")
+            detail = (
+                words.finding_details(str(f.get("code", "")), ev) if isinstance(ev, dict) else (clean(ev) if ev else "")
+            )
             lines.append(
-                f"- **{md(severity)}** {_code(f.get('code', '?'))}: {md(text)}" + (f" ({md(detail)})" if detail else "")
+                f"- **{md(severity)}** {_code(f.get('code', '?'))}: {md(text)}"
+                + (f" {md(detail, 1000)}" if detail else "")
             )
     else:
         probe = r.metadata.get("probe")
@@ -183,7 +193,7 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
         f"| File | {md(r.input.path)} |",
         f"| SHA-256 | {_code(r.input.sha256, 80)} |",
         f"| Kind | {md(r.input.kind)} |",
-        f"| Duration | {_fmt_s(r.input.duration_s)} |",
+        f"| Duration | {words.seconds(r.input.duration_s)} |",
         f"| Size | {r.input.width}×{r.input.height} |",
         f"| Frames sampled | {r.input.frames_sampled} ({r.input.frames_informative} with enough texture to compare) |",
         "",

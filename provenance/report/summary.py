@@ -10,7 +10,9 @@ they return is still untrusted and must be escaped by the renderer::
 
     >>> rows = claim_rows(report)
     >>> [(r.label, r.claimed, r.found) for r in rows][:1]
-    [('Date', '2024-01-17', 'footage first seen 2021-09-12, 2 years 4 months earlier')]
+    [('Date', '2024-01-17', 'matched footage first seen 2021-09-12, 2.3 years before the claimed date')]
+
+How numbers, times and evidence are worded is `words`' business.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+from .words import gap_words, place_words
 
 # -- tolerant access to parts other stages add -----------------------------------------
 
@@ -72,13 +76,10 @@ def text_of(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, dict):
-        if value.get("name") and (value.get("country") or value.get("latitude") is not None):
-            text = str(value["name"])
-            if value.get("country") and value.get("country") != value.get("name"):
-                text += f", {value['country']}"
-            if isinstance(value.get("latitude"), (int, float)) and isinstance(value.get("longitude"), (int, float)):
-                text += f" ({value['latitude']:.4f}, {value['longitude']:.4f})"
-            return text
+        if value.get("name") and (
+            value.get("country") or value.get("latitude") is not None or value.get("kind") == "ambiguous"
+        ):
+            return place_words(value)
         named = _first(value, "name", "text", "label", "display_name", "query")
         if named is not None:
             return str(named)
@@ -145,22 +146,16 @@ def day_of(value: Any) -> date | None:
         return None
 
 
-def span_words(earlier: date, later: date) -> str:
-    """'2 years 4 months', '5 days': how long before `later` `earlier` is."""
-    months = (later.year - earlier.year) * 12 + later.month - earlier.month - (later.day < earlier.day)
-    years, months = divmod(months, 12)
-    if years or months:
-        parts = ([f"{years} year{'s' * (years != 1)}"] if years else []) + (
-            [f"{months} month{'s' * (months != 1)}"] if months else []
-        )
-        return " ".join(parts)
-    days = (later - earlier).days
-    return f"{days} day{'s' * (days != 1)}"
-
-
 def earliest_match(matches: Sequence[Any]) -> Any | None:
-    """The match whose reference was first seen earliest (None when no match has a date)."""
-    dated = [(day_of(m.reference.source.first_seen), -float(m.score), i) for i, m in enumerate(matches)]
+    """The match whose reference was first seen earliest (None when no match has a date).
+
+    A same-scene match (the same place at another moment) dates nothing and is never the earliest.
+    """
+    dated = [
+        (day_of(m.reference.source.first_seen), -float(m.score), i)
+        for i, m in enumerate(matches)
+        if str(getattr(m, "relation", "")) != "same_scene"
+    ]
     dated = [d for d in dated if d[0] is not None]
     if not dated:
         return None
@@ -257,9 +252,33 @@ def _finding_row(report: Any, label: str, claimed: str | None, codes: dict[str, 
     for code, fits in codes.items():
         if code in by_code:
             f = by_code[code]
-            text = f.get("explanation") or f.get("summary") or code.replace("_", " ")
+            text = _creation_before_claim(f) or f.get("explanation") or f.get("summary") or code.replace("_", " ")
             return ClaimRow(label, claimed, str(text), fits)
     return None
+
+
+def _creation_before_claim(finding: dict[str, Any]) -> str | None:
+    """A file dated before the claim, with the gap said the one way (`words.gap_words`); None for other findings."""
+    if finding.get("code") != "creation_time_before_claim":
+        return None
+    evidence = finding.get("evidence")
+    if not isinstance(evidence, dict):
+        return None
+    created, claimed = day_of(evidence.get("value")), day_of(evidence.get("claimed_date"))
+    if created is None or claimed is None or created >= claimed:
+        return None
+    return (
+        f"the file says it was created on {created.isoformat()}, {gap_words(created, claimed)} before the "
+        "claimed date; if the tag is right, the footage cannot show that event"
+    )
+
+
+def _recorded(claimed_date: str | None) -> str | None:
+    """What a claimed date says about a file: when the footage was recorded, so the file can be no older."""
+    if not claimed_date:
+        return None
+    on = "on" if len(claimed_date) == 10 else "in"
+    return f"recorded {on} {claimed_date} (the file can be no older)"
 
 
 def claim_rows(report: Any) -> list[ClaimRow]:
@@ -279,7 +298,7 @@ def claim_rows(report: Any) -> list[ClaimRow]:
         fits: bool | None = None
         if seen and claimed_day:
             if seen < claimed_day:
-                found += f", {span_words(seen, claimed_day)} before the claimed date"
+                found += f", {gap_words(seen, claimed_day)} before the claimed date"
                 fits = False
             else:
                 found += ", not before the claimed date"
@@ -288,7 +307,9 @@ def claim_rows(report: Any) -> list[ClaimRow]:
     elif claim and claim.date:
         rows.append(ClaimRow("Date", claim.date, "no earlier footage found in this index", None))
     created = _tag(report, "creation_time", "com.apple.quicktime.creationdate", "date")
-    from_findings = _finding_row(report, "File creation time", claim.date if claim else None, _CREATION_FINDINGS)
+    from_findings = _finding_row(
+        report, "File creation time", _recorded(claim.date if claim else None), _CREATION_FINDINGS
+    )
     if from_findings is not None:
         rows.append(from_findings)
     elif created or (claim and claim.date):
@@ -299,7 +320,7 @@ def claim_rows(report: Any) -> list[ClaimRow]:
         rows.append(
             ClaimRow(
                 "File creation time",
-                claim.date if claim else None,
+                _recorded(claim.date if claim else None),
                 f"the file says {created}" if created else "none in the file's metadata",
                 fits_created,
             )
@@ -484,29 +505,3 @@ def diagnosis_of(match: Any, query_size: tuple[int, int]) -> Diagnosis:
                 if rect is not None and not any(_same_place(rect, b) for b in boxes):
                     boxes.append(rect)
     return Diagnosis(mirrored, rotation, tuple(ref_boxes), tuple(query_boxes), tuple(alterations))
-
-
-def evidence_text(evidence: dict[str, Any], limit: int = 6) -> str:
-    """An alteration's or finding's evidence as 'key: value; key: value' (still untrusted)."""
-    parts = []
-    for key, value in list(evidence.items())[:limit]:
-        parts.append(f"{str(key).replace('_', ' ')}: {_value_text(value)}")
-    return "; ".join(parts)
-
-
-def _value_text(value: Any, depth: int = 0) -> str:
-    """Evidence values in words: spans as 'a–b', lists comma-separated, floats short."""
-    if isinstance(value, bool) or value is None:
-        return str(value).lower()
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, (list, tuple)) and depth < 3:
-        items = list(value)[:20]
-        if items and all(
-            isinstance(v, (list, tuple)) and len(v) == 2 and all(isinstance(x, (int, float)) for x in v) for v in items
-        ):
-            return ", ".join(f"{_value_text(a)}–{_value_text(b)}" for a, b in items)
-        return ", ".join(_value_text(v, depth + 1) for v in items)
-    if isinstance(value, dict) and depth < 3:
-        return ", ".join(f"{k}={_value_text(v, depth + 1)}" for k, v in list(value.items())[:20])
-    return str(value)

@@ -1,0 +1,64 @@
+"""The verify stage's records: `Relation` and `Verification`.
+
+Whether a match shows the same footage (the same moment) or only the same
+scene (the same place and camera at another moment) is decided by
+`verify`; `match`'s `MatchSegment` carries it, the verdict and the report's
+renderers read it. Like `alteration`, the records stand alone, importing
+nothing of the package, so stages above verify can hold them::
+
+    >>> v = Verification(Relation.SAME_SCENE, 12, 0.004, None, "nothing moves")
+    >>> Verification.from_dict(v.to_dict()) == v
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Relation(StrEnum):
+    """What a match shows of the reference: the same moment, the same place only, or not checked."""
+
+    SAME_FOOTAGE = "same_footage"
+    SAME_SCENE = "same_scene"
+    UNVERIFIED = "unverified"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The evidence behind a match's `relation`.
+
+    `moving_share` is the share of the compared picture that changes over
+    the reference span; `specificity` how much closer each query frame is
+    to its own aligned reference frame than to the span's other frames, on
+    the moving part (1 = only its own, 0 = no closer than to any other);
+    `pairs` the query frames compared; `offset_s` the offset (reference
+    time minus speed times query time) at which what moves agrees best,
+    when it was found. `reason` says in a sentence why the relation was
+    given. Numbers are None when not measured.
+    """
+
+    relation: Relation
+    pairs: int
+    moving_share: float | None
+    specificity: float | None
+    reason: str
+    offset_s: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["relation"] = str(self.relation)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Verification:
+        return cls(
+            relation=Relation(data["relation"]),
+            pairs=int(data.get("pairs", 0)),
+            moving_share=None if data.get("moving_share") is None else float(data["moving_share"]),
+            specificity=None if data.get("specificity") is None else float(data["specificity"]),
+            reason=str(data.get("reason", "")),
+            offset_s=None if data.get("offset_s") is None else float(data["offset_s"]),
+        )

@@ -1,0 +1,658 @@
+"""Stage report: how the human-facing renderers say things, one way each.
+
+Markdown, HTML and ClaimReview read their numbers through these so that a
+quantity reads the same in every form and every place: seconds ("6.25 s")
+and spans of seconds ("0.0–6.25 s"), a time gap (the verdict's own words,
+"2.3 years"), percentages, and the evidence of an alteration or a finding as
+sentences with units, never as ``key: value`` strings and never with
+"-0"::
+
+    >>> seconds(6.25), span(0, 6.25), gap_words(date(2021, 9, 12), date(2024, 1, 17))
+    ('6.25 s', '0.0–6.25 s', '2.3 years')
+    >>> alteration_details("cropped", {"keep_fraction": 0.85, "scale": 1.177, "rotation_deg": -0.0})
+    'It keeps about 85% of the reference's width and height; enlarged 1.18 times.'
+    >>> coverage_sentence(report)
+    '0.0–6.25 s matched; 6.25–7.0 s not explained by any reference.'
+
+Pure functions. The codes and every measurement stay in the JSON report;
+these words are for reading. Strings they return may hold untrusted text
+(tag values, place names) and are escaped by the renderer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+from ..verdict import _span as _verdict_gap
+
+# -- numbers, times, gaps --------------------------------------------------------------
+
+
+def number(value: Any, digits: int = 2) -> str:
+    """A number rounded to `digits` places, trailing zeros dropped, never "-0": ``1.18``, ``2``, ``0``."""
+    try:
+        x = round(float(value), digits)
+    except (TypeError, ValueError, OverflowError):
+        return str(value)
+    if x == 0:
+        x = 0.0  # -0.0 reads as "-0"
+    text = f"{x:.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def signed(value: Any, digits: int = 2) -> str:
+    """A signed number with a fixed number of places, "+0.00" rather than "-0.00"."""
+    try:
+        x = round(float(value), digits)
+    except (TypeError, ValueError, OverflowError):
+        return str(value)
+    return f"{x + 0.0:+.{digits}f}" if x != 0 else f"+{0:.{digits}f}"
+
+
+def _secs(value: Any) -> str:
+    """Seconds as a number with one or two decimals: ``6.25``, ``7.0``, ``0.0``."""
+    try:
+        x = round(float(value), 2)
+    except (TypeError, ValueError, OverflowError):
+        return str(value)
+    text = f"{x + 0.0:.2f}"
+    return text[:-1] if text.endswith("0") else text
+
+
+def seconds(value: Any) -> str:
+    """A time in seconds, to the hundredth that the spans are measured in: ``6.25 s``, ``7.0 s``."""
+    return f"{_secs(value)} s"
+
+
+def span(start: Any, end: Any) -> str:
+    """A span of seconds: ``0.0–6.25 s``."""
+    return f"{_secs(start)}–{_secs(end)} s"
+
+
+def spans(pairs: Any) -> str:
+    """Several spans of seconds: ``0.0–2.0 s and 8.25–10.0 s``."""
+    texts = [span(a, b) for a, b in _pairs(pairs)]
+    return listing(texts)
+
+
+def gap_words(earlier: date, later: date) -> str:
+    """How long before `later` `earlier` is, as the verdict says it: ``2.3 years``, ``5 months``, ``12 days``.
+
+    The one formatter of a time gap: the verdict's summary and evidence (in
+    the JSON report) use it, so the renderers do too.
+    """
+    return _verdict_gap((later - earlier).days)
+
+
+def percent(fraction: Any, digits: int = 0) -> str:
+    """A fraction (0-1) as a percentage: ``85%``, ``7.5%`` with `digits` 1."""
+    try:
+        return f"{number(float(fraction) * 100, digits)}%"
+    except (TypeError, ValueError, OverflowError):
+        return str(fraction)
+
+
+def listing(items: Sequence[str]) -> str:
+    """Items joined for a sentence: ``a``, ``a and b``, ``a, b and c``."""
+    items = [i for i in items if i]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _pairs(value: Any) -> list[tuple[float, float]]:
+    out = []
+    for item in value if isinstance(value, (list, tuple)) else ():
+        if (
+            isinstance(item, (list, tuple))
+            and len(item) == 2
+            and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in item)
+        ):
+            out.append((float(item[0]), float(item[1])))
+    return out
+
+
+def sentence(clauses: Sequence[str | None], lead: str = "") -> str:
+    """Clauses joined into one sentence: ``lead`` + "a; b." with a capital first letter ("" when none)."""
+    parts = [c for c in clauses if c]
+    if not parts:
+        return ""
+    text = lead + "; ".join(parts)
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+# -- a whole clip: which parts the matches explain ----------------------------------------
+
+
+def coverage(report: Any) -> tuple[list[tuple[float, float]], list[tuple[float, float]], list[tuple[float, float]]]:
+    """The clip's matched spans, the spans no match explains, and the spans that could not be decoded.
+
+    Computed from the report's own fields: each match's query span, the
+    input's duration, its undecodable spans and its sampling rate. A gap of
+    at most one sampling interval is no gap (a sample stands for the time up
+    to the next one), so a match ending at the last sample explains the clip
+    to its end. Empty for a still image or a report without a duration.
+    """
+    facts = report.input
+    duration = float(facts.duration_s or 0)
+    if facts.kind == "image" or duration <= 0:
+        return [], [], []
+    step = 1.0 / float(facts.sample_fps) if facts.sample_fps and facts.sample_fps > 0 else 0.0
+    unreadable = sorted((max(0.0, a), min(duration, b)) for a, b in facts.unreadable if b > a)
+    matched = _merge([(float(m.query_start_s), float(m.query_end_s)) for m in report.matches], step)
+    covered = _merge(matched + unreadable, step)
+    gaps: list[tuple[float, float]] = []
+    at = 0.0
+    for a, b in covered + [(duration, duration)]:
+        if a - at > step + 1e-6:
+            gaps.append((at, a))
+        at = max(at, b)
+    return matched, gaps, unreadable
+
+
+def _merge(pieces: list[tuple[float, float]], step: float) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
+    for a, b in sorted(pieces):
+        if out and a - out[-1][1] <= step + 1e-6:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def coverage_sentence(report: Any) -> str | None:
+    """Which parts of the clip the matches explain, in words; None when nothing matched or it is a still.
+
+    ``0.0–6.25 s matched; 6.25–7.0 s not explained by any reference.``
+    """
+    if not report.matches:
+        return None
+    matched, gaps, unreadable = coverage(report)
+    if not matched:
+        return None
+    clauses = [f"{listing([span(a, b) for a, b in matched])} matched"]
+    if gaps:
+        clauses.append(f"{listing([span(a, b) for a, b in gaps])} not explained by any reference")
+    else:
+        clauses.append("every part of the clip is explained")
+    if unreadable:
+        clauses.append(f"{listing([span(a, b) for a, b in unreadable])} could not be decoded")
+    return sentence(clauses)
+
+
+# -- evidence as sentences ------------------------------------------------------------------
+
+_Clause = Callable[[Any, dict[str, Any]], str | None]
+
+
+def _box(value: Any, of: str) -> str | None:
+    """A box [x0, y0, x1, y1] in fractions of a frame, as where it runs across and down."""
+    if not (isinstance(value, (list, tuple)) and len(value) == 4):
+        return None
+    try:
+        x0, y0, x1, y1 = (float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    return f"{percent(x0, 1)}–{percent(x1, 1)} across and {percent(y0, 1)}–{percent(y1, 1)} down {of}"
+
+
+def _pixels(value: Any) -> str | None:
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        return f"{number(value[0], 0)}×{number(value[1], 0)} pixels"
+    return None
+
+
+def _quoted(value: Any) -> str:
+    return f"“{value}”"
+
+
+def _tags(value: Any) -> str:
+    """Tags as "NAME “VALUE”" (a dict) or names (a list)."""
+    if isinstance(value, dict):
+        return listing([f"{k} {_quoted(_plain(v))}" for k, v in list(value.items())[:20]])
+    if isinstance(value, (list, tuple)):
+        return listing([str(v) for v in value[:40]])
+    return _plain(value)
+
+
+def _plain(value: Any, depth: int = 0) -> str:
+    """Any evidence value in words: numbers short and never "-0", spans as "a–b s", lists joined."""
+    if isinstance(value, bool) or value is None:
+        return "yes" if value else "no" if value is False else "none"
+    if isinstance(value, (int, float)):
+        return number(value, 3)
+    if isinstance(value, (list, tuple)) and depth < 3:
+        if _pairs(value) and len(_pairs(value)) == len(value):
+            return listing([f"{number(a, 3)}–{number(b, 3)}" for a, b in _pairs(value)])
+        return listing([_plain(v, depth + 1) for v in list(value)[:20]])
+    if isinstance(value, dict) and depth < 3:
+        return listing([f"{_words(k)} {_plain(v, depth + 1)}" for k, v in list(value.items())[:20]])
+    return str(value)
+
+
+def _words(key: Any) -> str:
+    return str(key).replace("_", " ")
+
+
+def _kept(value: Any, ev: dict[str, Any]) -> str | None:
+    if ev.get("__key__") == "keep_width_fraction" and "keep_fraction" in ev:
+        return None  # said once, at keep_fraction
+    w, h = ev.get("keep_width_fraction"), ev.get("keep_height_fraction")
+    if isinstance(w, (int, float)) and isinstance(h, (int, float)):
+        return f"it keeps {percent(w)} of the reference's width and {percent(h)} of its height"
+    if isinstance(value, (int, float)):
+        return f"it keeps about {percent(value)} of the reference's width and height"
+    return None
+
+
+def _scale(value: Any, ev: dict[str, Any]) -> str | None:
+    if not isinstance(value, (int, float)):
+        return None
+    if ev.get("__code__") == "downscaled":
+        return f"shown at {percent(value)} of the reference's size"
+    if value > 1.005:
+        return f"enlarged {number(value)} times"
+    if value < 0.995:
+        return f"shown at {percent(value)} of the reference's size"
+    return None
+
+
+def _turned(value: Any, ev: dict[str, Any]) -> str | None:
+    if isinstance(value, (int, float)) and abs(value) >= 0.05:
+        return f"turned {number(abs(value), 1)}°"
+    return None
+
+
+def _inliers(value: Any, ev: dict[str, Any]) -> str | None:
+    counts = [int(v) for v in value if isinstance(v, (int, float))] if isinstance(value, (list, tuple)) else []
+    if not counts:
+        return None
+    if min(counts) == max(counts):
+        return f"aligned on {counts[0]} matching points"
+    return f"aligned on {min(counts)}–{max(counts)} matching points per frame"
+
+
+def _box_in_reference(value: Any, ev: dict[str, Any]) -> str | None:
+    text = _box(value, "the reference's frame")
+    return f"the part shown runs {text}" if text else None
+
+
+def _box_in_reference_px(value: Any, ev: dict[str, Any]) -> str | None:
+    if "box_in_reference_fraction" in ev or not (isinstance(value, (list, tuple)) and len(value) == 4):
+        return None  # the same box, given once in fractions
+    x0, y0, x1, y1 = (number(v, 0) for v in value)
+    return f"the part shown runs from pixel {x0} to {x1} across and {y0} to {y1} down the reference"
+
+
+def _content_box(value: Any, ev: dict[str, Any]) -> str | None:
+    text = _box(value, "the clip's frame")
+    return f"the footage fills {text}" if text else None
+
+
+def _inner_box(value: Any, ev: dict[str, Any]) -> str | None:
+    text = _box(value, "the clip's frame")
+    return f"the inner picture fills {text}" if text else None
+
+
+def _speed(value: Any, ev: dict[str, Any]) -> str | None:
+    if not isinstance(value, (int, float)):
+        return None
+    return f"{number(value)} s of the reference play in each second of the clip"
+
+
+def _plausible(value: Any, ev: dict[str, Any]) -> str | None:
+    pairs = _pairs([value])
+    return f"plausibly {number(pairs[0][0])}–{number(pairs[0][1])} times" if pairs else None
+
+
+def _distances(value: Any, ev: dict[str, Any]) -> str | None:
+    normal = ev.get("mean_distance_at_normal_speed")
+    if not isinstance(value, (int, float)):
+        return None
+    at_normal = f" against {number(normal, 1)} at normal speed" if isinstance(normal, (int, float)) else ""
+    return f"mean hash distance {number(value, 1)} of 64 bits at that speed{at_normal}"
+
+
+def _left_out(value: Any, ev: dict[str, Any]) -> str | None:
+    if not _pairs(value):
+        return None
+    whole = ev.get("reference_duration_s")
+    of = f" of its {seconds(whole)}" if isinstance(whole, (int, float)) else ""
+    return f"the reference's {spans(value)}{of} are left out"
+
+
+def _elsewhere(value: Any, ev: dict[str, Any]) -> str | None:
+    return f"the clip's {spans(value)} are not from this reference" if _pairs(value) else None
+
+
+def _fps(value: Any, ev: dict[str, Any]) -> str | None:
+    ref = ev.get("reference_fps")
+    if not isinstance(value, (int, float)):
+        return None
+    return f"{number(value, 3)} frames/s in the clip" + (
+        f" against {number(ref, 3)} in the reference" if isinstance(ref, (int, float)) else ""
+    )
+
+
+def _footage_px(value: Any, ev: dict[str, Any]) -> str | None:
+    ours, theirs = _pixels(value), _pixels(ev.get("reference_px"))
+    if ours is None:
+        return None
+    return f"{ours} of footage" + (f" for the reference's {theirs}" if theirs else "")
+
+
+def _chroma(value: Any, ev: dict[str, Any]) -> str | None:
+    if not isinstance(value, (int, float)):
+        return None
+    p90, ref = ev.get("chroma_query_p90"), ev.get("chroma_reference")
+    text = f"colour strength {number(value, 1)} of 255 in the clip"
+    if isinstance(p90, (int, float)):
+        text += f" (at most {number(p90, 1)} in nine pixels of ten)"
+    if isinstance(ref, (int, float)):
+        text += f" against {number(ref, 1)} in the reference"
+    return text
+
+
+def _brightness(value: Any, ev: dict[str, Any]) -> str | None:
+    if not isinstance(value, (int, float)) or round(value, 1) == 0:
+        return None
+    return f"{'brighter' if value > 0 else 'darker'} by {number(abs(value), 1)} levels of 255"
+
+
+def _ratio(what: str) -> _Clause:
+    def clause(value: Any, ev: dict[str, Any]) -> str | None:
+        return f"{what} {number(value)} times the reference's" if isinstance(value, (int, float)) else None
+
+    return clause
+
+
+def _hue(value: Any, ev: dict[str, Any]) -> str | None:
+    if not isinstance(value, (int, float)) or round(value) == 0:
+        return None
+    coherence = ev.get("hue_coherence")
+    how = f" ({percent(coherence)} of coloured pixels agree)" if isinstance(coherence, (int, float)) else ""
+    return f"hues turned by {number(abs(value), 0)}°{how}"
+
+
+def _overlay_boxes(value: Any, ev: dict[str, Any]) -> str | None:
+    if not isinstance(value, (list, tuple)) or not value:
+        return None
+    where = ev.get("locations")
+    at = f" ({listing([str(w) for w in where])})" if isinstance(where, (list, tuple)) and where else ""
+    n = len(value)
+    return f"{n} region{'s' * (n != 1)} added{at}"
+
+
+def _share(value: Any, ev: dict[str, Any]) -> str | None:
+    return f"covering {percent(value, 1)} of the picture" if isinstance(value, (int, float)) else None
+
+
+def _sharpness(value: Any, ev: dict[str, Any]) -> str | None:
+    return f"sharpness {percent(value)} of the reference's" if isinstance(value, (int, float)) else None
+
+
+def _skip(value: Any, ev: dict[str, Any]) -> str | None:
+    return None
+
+
+#: How each alteration evidence key reads; keys read together with another
+#: (`reference_fps`, `reference_px`, ...) are skipped on their own, and names the
+#: summary already states (`operation`, `angle_deg_clockwise`) are not repeated.
+ALTERATION_CLAUSES: dict[str, _Clause] = {
+    "operation": _skip,
+    "angle_deg_clockwise": _skip,
+    "reference_variant": _skip,
+    "alignment": _skip,
+    "keep_fraction": _kept,
+    "keep_width_fraction": _kept,
+    "keep_height_fraction": _skip,
+    "box_in_reference_fraction": _box_in_reference,
+    "box_in_reference_px": _box_in_reference_px,
+    "scale": _scale,
+    "rotation_deg": _turned,
+    "inliers": _inliers,
+    "content_box_fraction": _content_box,
+    "inner_rectangle_fraction": _inner_box,
+    "reference_seconds_per_query_second": _speed,
+    "plausible_range": _plausible,
+    "lowest_mean_distance": _distances,
+    "mean_distance_at_normal_speed": _skip,
+    "reference_spans_left_out_s": _left_out,
+    "reference_duration_s": _skip,
+    "query_spans_not_from_this_reference_s": _elsewhere,
+    "query_fps": _fps,
+    "reference_fps": _skip,
+    "footage_px": _footage_px,
+    "reference_px": _skip,
+    "chroma_query": _chroma,
+    "chroma_query_p90": _skip,
+    "chroma_reference": _skip,
+    "brightness_delta": _brightness,
+    "contrast_ratio": _ratio("contrast"),
+    "saturation_ratio": _ratio("saturation"),
+    "hue_shift_deg": _hue,
+    "hue_coherence": _skip,
+    "boxes_query_fraction": _overlay_boxes,
+    "locations": _skip,
+    "overlay_share": _share,
+    "sharpness_ratio": _sharpness,
+    "reference_detail_power": _skip,
+}
+
+
+def _tag_value(value: Any, ev: dict[str, Any]) -> str | None:
+    tag = ev.get("tag")
+    if tag is None:
+        return f"the value {_quoted(_plain(value))}"
+    return f"the {tag} tag reads {_quoted(_plain(value))}"
+
+
+def _lat(value: Any, ev: dict[str, Any]) -> str | None:
+    lon, alt = ev.get("longitude"), ev.get("altitude_m")
+    if not isinstance(value, (int, float)) or not isinstance(lon, (int, float)):
+        return None
+    text = f"position {number(value, 5)}, {number(lon, 5)}"
+    return text + (f" at {number(alt, 1)} m" if isinstance(alt, (int, float)) else "")
+
+
+def _phrase(template: str) -> _Clause:
+    def clause(value: Any, ev: dict[str, Any]) -> str | None:
+        if value in (None, "", [], {}):
+            return None
+        return template.format(_plain(value))
+
+    return clause
+
+
+def _tag_list(template: str) -> _Clause:
+    def clause(value: Any, ev: dict[str, Any]) -> str | None:
+        return template.format(_tags(value)) if value else None
+
+    return clause
+
+
+def _km(value: Any, ev: dict[str, Any]) -> str | None:
+    return f"{number(value, 1)} km from the claimed place" if isinstance(value, (int, float)) else None
+
+
+def _rotation(value: Any, ev: dict[str, Any]) -> str | None:
+    stored, shown = ev.get("stored_size"), ev.get("display_size")
+    if not isinstance(value, (int, float)):
+        return None
+    sizes = f" (stored {stored}, shown {shown})" if stored and shown else ""
+    return f"turned {number(value, 0)}° for display{sizes}"
+
+
+def _edits(value: Any, ev: dict[str, Any]) -> str | None:
+    if not isinstance(value, (list, tuple)) or not value:
+        return None
+    pieces = []
+    for e in value[:10]:
+        if isinstance(e, dict) and isinstance(e.get("duration_s"), (int, float)):
+            start = e.get("media_time_s")
+            pieces.append(
+                f"{seconds(e['duration_s'])} from {seconds(start)}"
+                if isinstance(start, (int, float))
+                else f"a pause of {seconds(e['duration_s'])}"
+            )
+    n = len(value)
+    listed = f": {listing(pieces)}" if pieces else ""
+    return f"the edit list has {n} entr{'ies' if n != 1 else 'y'}{listed}"
+
+
+def _first_seen(value: Any, ev: dict[str, Any]) -> str | None:
+    return f"the matched footage was first seen {value}" if value else None
+
+
+#: How each finding evidence key reads (docs/findings.md lists each code's keys).
+FINDING_CLAUSES: dict[str, _Clause] = {
+    "value": _tag_value,
+    "tag": _skip,
+    "parsed": _phrase("read as {}"),
+    "checked_at": _phrase("checked at {}"),
+    "codec": _phrase("the video codec is {}"),
+    "codec_first_year": _phrase("first released in {}"),
+    "claimed_date": _phrase("the claimed date is {}"),
+    "reference_id": _skip,
+    "first_seen": _first_seen,
+    "tags": _tag_list("the tags read {}"),
+    "tags_present": _tag_list("the only tags are {}"),
+    "bitstream_encoder": _phrase("the video stream names its encoder “{}”"),
+    "latitude": _lat,
+    "longitude": _skip,
+    "altitude_m": _skip,
+    "claimed_place": _phrase("the claimed place is {}"),
+    "distance_km": _km,
+    "nearest_town": _phrase("the nearest listed town is {}"),
+    "camera_tags": _tag_list("the camera tags read {}"),
+    "stream_encoder": _phrase("the video stream was encoded by “{}”"),
+    "stream_encoder_tags": _tag_list("the stream's encoder tags read {}"),
+    "rotation_degrees": _rotation,
+    "stored_size": _skip,
+    "display_size": _skip,
+    "edits": _edits,
+    "reason": _phrase("because {}"),
+    "status": _skip,
+    "validation_state": _phrase("validation state {}"),
+    "claim_generator": _phrase("made with {}"),
+    "signer": _phrase("signed by {}"),
+    "signed_at": _phrase("signed at {}"),
+    "trust": _phrase("trust {}"),
+    "failures": _phrase("failures: {}"),
+    "actions": _phrase("recorded actions: {}"),
+    "ingredients": _phrase("ingredients: {}"),
+}
+
+
+def _details(clauses: dict[str, _Clause], code: str, evidence: Any, limit: int) -> str:
+    if not isinstance(evidence, dict) or not evidence:
+        return ""
+    ev = {**evidence, "__code__": str(code)}
+    out: list[str | None] = []
+    for key, value in list(evidence.items())[:limit]:
+        rule = clauses.get(str(key))
+        if rule is None:
+            if value not in (None, "", [], {}):
+                out.append(f"{_words(key)} {_plain(value)}")
+            continue
+        ev["__key__"] = str(key)
+        out.append(rule(value, ev))
+    return sentence(out)
+
+
+def alteration_details(code: str, evidence: Any, limit: int = 20) -> str:
+    """An alteration's evidence as one sentence with units ("" when it has none worth reading).
+
+    Args:
+        code: the alteration's code (a few keys read differently by code).
+        evidence: its evidence object, as the report holds it.
+        limit: most keys read.
+
+    Returns:
+        ``It keeps 85% of the reference's width and 85% of its height; enlarged 1.18 times.``
+    """
+    return _details(ALTERATION_CLAUSES, code, evidence, limit)
+
+
+def finding_details(code: str, evidence: Any, limit: int = 20) -> str:
+    """A metadata finding's evidence as one sentence ("" when it has none).
+
+    Args:
+        code: the finding's code.
+        evidence: its evidence object, as the report holds it.
+        limit: most keys read.
+
+    Returns:
+        ``The creation_time tag reads “2021-06-30T10:00:00Z”; the claimed date is 2024-01-17.``
+    """
+    return _details(FINDING_CLAUSES, code, evidence, limit)
+
+
+def alteration_label(code: str) -> str:
+    """An alteration code in words for a heading: ``picture_in_picture`` -> 'Picture in picture'."""
+    words = _words(code).strip()
+    return words[:1].upper() + words[1:] if words else "Altered"
+
+
+# -- places -------------------------------------------------------------------------------
+
+
+def place_words(place: Any) -> str | None:
+    """A claim's place (its dict) in words; an ambiguous one names every town it may be."""
+    if not isinstance(place, dict):
+        return None if place is None else str(place)
+    if place.get("kind") == "ambiguous":
+        towns = [place_words(p) for p in place.get("alternatives") or () if isinstance(p, dict)]
+        called = str(place.get("name") or place.get("query") or "")
+        listed = "; ".join(t for t in towns if t)
+        return f"{called} (ambiguous: {listed})" if listed else f"{called} (ambiguous)"
+    name = place.get("name")
+    if not name:
+        return None
+    parts = [str(name)]
+    for key in ("region", "country"):
+        if place.get(key) and place.get(key) != name and place.get("kind", "city") == "city":
+            parts.append(str(place[key]))
+    text = ", ".join(parts)
+    lat, lon = place.get("latitude"), place.get("longitude")
+    if isinstance(lat, (int, float)) and isinstance(lon, (int, float)):
+        text += f" ({lat:.4f}, {lon:.4f})"
+    return text
+
+
+def ambiguity_note(place: Any) -> str | None:
+    """What to do about an ambiguous place, or None: name its region or country to pick one."""
+    if not isinstance(place, dict) or place.get("kind") != "ambiguous":
+        return None
+    towns = [p for p in place.get("alternatives") or () if isinstance(p, dict)]
+    name = str(place.get("name") or place.get("query") or "the place")
+    example = ""
+    if towns:
+        first = towns[0]
+        example = f" (e.g. --claim-place '{name}, {first.get('region') or first.get('country') or ''}')".replace(
+            ", '", "'"
+        )
+    n = len(towns)
+    return (
+        f"the claimed place {name!r} names {n} town{'s' * (n != 1)} of similar size; none was picked, so no "
+        f"distance was measured: name its region or country{example}"
+    )
+
+
+#: How each relation (verify) reads at the head of a match.
+RELATION_WORDS = {
+    "same_footage": "Same footage: the clip shows this moment of the reference",
+    "same_scene": "Same place, another moment: this does not date the clip",
+    "unverified": "Moment not verified",
+}
+
+
+def relation_sentence(match: Any) -> str | None:
+    """One sentence on whether a match is the same footage or only the same scene, and why (None if unknown)."""
+    v = getattr(match, "verification", None)
+    if v is None:
+        return None
+    head = RELATION_WORDS.get(str(v.relation), str(v.relation))
+    return f"{head} ({v.reason})." if v.reason else f"{head}."

@@ -1,0 +1,434 @@
+"""Stage: verify: whether a matched segment shows the same moment or only the same place.
+
+A fixed camera (a webcam, a CCTV over a square, a news channel's rooftop
+shot) films the same background every day, so a clip of its other moment
+matches the still background of indexed footage as well as a copy does.
+What tells the moment is what changes: between the aligned frames of a copy
+the query changes where and as the reference changes; another moment
+changes elsewhere or otherwise. The test, on grey frames at the aligned
+times of a segment:
+
+1. Both sides are put in one geometry: the query's matched region (whole
+   frame, content box, inner picture or centre crop) with the matched
+   dihedral operation undone, the reference's matched region, both at
+   `VIEW_LONG_SIDE`; the remaining shift, zoom and tilt are fitted on their
+   *time-averaged* pictures (ECC, OpenCV), which carry the still background
+   and nothing of any one moment.
+2. The cells that change in the reference across the span (`moving_share`
+   of the picture) are the ones that can tell a moment. Too few: nothing
+   moves enough, and the match proves the place at best (`same_scene`).
+3. On those cells, each query frame is compared with the reference frame it
+   is aligned with and with the other reference frames of the span. A copy
+   is much closer to its own moment than to the others (`specificity` =
+   1 - aligned / other); another moment is not.
+
+>>> v = verify_segment(query_views, reference_views)     # doctest: +SKIP
+>>> v.relation, v.moving_share, v.specificity
+('same_footage', 0.31, 0.62)
+
+The thresholds are in docs/tuning.md; docs/matching.md says what a static
+shot can and cannot prove.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import cv2
+import numpy as np
+
+from .hashing import (
+    CENTRE_KEEP,
+    OP_CCW,
+    OP_CCW_MIRROR,
+    OP_CW,
+    OP_CW_MIRROR,
+    OP_MIRROR,
+    REGION_BOX,
+    REGION_FULL,
+    REGION_INNER,
+    Rect,
+    variant_parts,
+)
+from .index import Reference
+from .match import Alignment
+from .query import Query
+from .relation import Relation, Verification
+
+#: Long side (pixels) of the views compared: the query's grey samples' own size;
+#: at 64 px the leaves of the development set's fixed tree shot stopped "moving".
+VIEW_LONG_SIDE = 128
+#: Fewest query frames of a clip a verdict on the moment needs (a still image gives one).
+MIN_PAIRS = 3
+#: A cell "moves" when its normalised grey level's standard deviation over the
+#: reference span exceeds this (in units of the frame's own standard deviation).
+MOVE_STD = 0.25
+#: Least share of the view that must move for the moment to be told (below: same scene at best).
+MIN_MOVING_SHARE = 0.02
+#: A cell is foreground in a frame when it departs from its side's per-cell median by this (frame std units).
+FOREGROUND_STD = 0.5
+#: Least share of the moving cells in the foreground of a pair for the pair to count.
+MIN_FOREGROUND_SHARE = 0.01
+#: Least `specificity` (1 - aligned / other distance on moving cells) of the same footage.
+MIN_SPECIFICITY = 0.25
+#: Seconds of reference decoded on each side of the matched span to look for the moment.
+WINDOW_S = 10.0
+#: Frames per second of the reference decoded for the search (the query's own rate).
+REFERENCE_FPS = 4.0
+#: Offsets at least this far (seconds) from the best one make the "other moments".
+FAR_OFFSET_S = 1.0
+#: Most query frames compared, evenly spread over the segment.
+MAX_QUERY_FRAMES = 24
+#: A found moment this far (seconds) or more from the matcher's offset replaces it.
+REFINE_OFFSET_S = 0.25
+#: ECC iterations and convergence for the fitted residual geometry (OpenCV's findTransformECC).
+ECC_ITERATIONS = 50
+ECC_EPSILON = 1e-4
+
+
+def unverified(reason: str) -> Verification:
+    """A relation that could not be checked, and why."""
+    return Verification(Relation.UNVERIFIED, 0, None, None, reason)
+
+
+def _pixel_op(image: np.ndarray, op: int) -> np.ndarray:
+    """The dihedral operation `hashing.apply_op` applies to a square's DCT, on pixels."""
+    if op == OP_MIRROR:
+        return image[:, ::-1]
+    if op == OP_CCW:
+        return np.rot90(image)
+    if op == OP_CW:
+        return np.rot90(image, -1)
+    if op == OP_CCW_MIRROR:
+        return np.rot90(image)[:, ::-1]
+    if op == OP_CW_MIRROR:
+        return np.rot90(image, -1)[:, ::-1]
+    return image
+
+
+def _crop(image: np.ndarray, rect: Rect) -> np.ndarray:
+    h, w = image.shape
+    x0, y0 = int(round(rect[0] * w)), int(round(rect[1] * h))
+    x1, y1 = max(x0 + 2, int(round(rect[2] * w))), max(y0 + 2, int(round(rect[3] * h)))
+    return image[y0:y1, x0:x1]
+
+
+def _region_rect(region: int, content_box: Rect | None, inner_rect: Rect | None) -> Rect | None:
+    if region == REGION_FULL:
+        return (0.0, 0.0, 1.0, 1.0)
+    if region == REGION_BOX:
+        return content_box
+    if region == REGION_INNER:
+        return inner_rect
+    keep = CENTRE_KEEP.get(region)
+    if keep is None:
+        return None
+    m = (1.0 - keep) / 2
+    return (m, m, 1.0 - m, 1.0 - m)
+
+
+def views(
+    query_images: Sequence[np.ndarray],
+    reference_images: Sequence[np.ndarray],
+    *,
+    query_variant: int,
+    reference_variant: int,
+    content_box: Rect | None = None,
+    inner_rect: Rect | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The query's and the reference's frames in one geometry, as float32 (N, h, w) stacks.
+
+    The query's matched region is cut out and the matched operation undone
+    (so the picture faces as the reference does); the reference's matched
+    region is cut out; both are scaled to the reference view's size with
+    `VIEW_LONG_SIDE` as its long side.
+
+    Raises:
+        ValueError: a region the variant names is unknown, or the stacks are empty.
+    """
+    q_region, q_op = variant_parts(query_variant)
+    r_region, _ = variant_parts(reference_variant)
+    q_rect = _region_rect(q_region, content_box, inner_rect)
+    r_rect = _region_rect(r_region, None, None)
+    if q_rect is None or r_rect is None or not len(query_images) or not len(reference_images):
+        raise ValueError("no region to compare")
+    refs = [_crop(np.asarray(r, dtype=np.uint8), r_rect) for r in reference_images]
+    rh, rw = refs[0].shape
+    scale = VIEW_LONG_SIDE / max(rh, rw)
+    size = (max(8, int(round(rw * scale))), max(8, int(round(rh * scale))))
+    qs = [_pixel_op(_crop(np.asarray(q, dtype=np.uint8), q_rect), q_op) for q in query_images]
+    as_view = [cv2.resize(np.ascontiguousarray(x), size, interpolation=cv2.INTER_AREA) for x in qs]
+    r_view = [cv2.resize(np.ascontiguousarray(x), size, interpolation=cv2.INTER_AREA) for x in refs]
+    return np.stack(as_view).astype(np.float32), np.stack(r_view).astype(np.float32)
+
+
+def _fit(query: np.ndarray, reference: np.ndarray, aligned: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The query stack warped onto the reference by an affine map, and its valid mask.
+
+    The map is fitted (ECC) on the time average of the query against that of
+    the reference frames the matcher aligned with it (`aligned`, an index per
+    query frame): the still background dominates both averages, so the fit
+    favours no moment over another, and on a moving camera the two averages
+    are of the same stretch of footage.
+    """
+    q_mean, r_mean = query.mean(axis=0), reference[aligned].mean(axis=0)
+    warp = np.eye(2, 3, dtype=np.float32)
+    try:
+        _, fitted = cv2.findTransformECC(  # type: ignore[call-overload]
+            r_mean,
+            q_mean,
+            warp,
+            cv2.MOTION_AFFINE,
+            (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, ECC_ITERATIONS, ECC_EPSILON),
+            None,
+            3,
+        )
+        warp = np.asarray(fitted, dtype=np.float32)
+    except cv2.error:
+        warp = np.eye(2, 3, dtype=np.float32)  # no convergence: the variant's geometry stands
+    h, w = reference.shape[1:]
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    warped = np.stack([cv2.warpAffine(q, warp, (w, h), flags=flags) for q in query])
+    valid = cv2.warpAffine(np.ones_like(query[0]), warp, (w, h), flags=flags) > 0.99
+    return warped, valid
+
+
+def _normalised(stack: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Each frame minus its mean over `valid`, divided by its standard deviation there."""
+    out = np.empty_like(stack)
+    for i, frame in enumerate(stack):
+        values = frame[valid]
+        std = float(values.std()) if values.size else 0.0
+        out[i] = (frame - float(values.mean() if values.size else 0.0)) / max(std, 1e-3)
+    return out
+
+
+def _foreground_distances(q: np.ndarray, r: np.ndarray, moving: np.ndarray) -> np.ndarray:
+    """Mean distance of each query frame to each reference frame over what either shows in the foreground.
+
+    A cell is foreground in a frame when it departs from its side's own
+    background (the per-cell median over time) by more than `FOREGROUND_STD`.
+    Comparing only there keeps two quiet moments (nothing passing in either)
+    from looking alike: a pair where neither frame shows anything is NaN, no
+    evidence either way.
+    """
+    qm, rm = q[:, moving], r[:, moving]  # (n, cells), (m, cells)
+    fq = np.abs(qm - np.median(qm, axis=0)) > FOREGROUND_STD
+    fr = np.abs(rm - np.median(rm, axis=0)) > FOREGROUND_STD
+    out = np.full((len(qm), len(rm)), np.nan)
+    least = max(1, int(MIN_FOREGROUND_SHARE * qm.shape[1]))
+    for i in range(len(qm)):
+        union = fq[i][None, :] | fr  # (m, cells)
+        counts = union.sum(axis=1)
+        diff = np.abs(qm[i][None, :] - rm) * union
+        ok = counts >= least
+        out[i, ok] = diff[ok].sum(axis=1) / counts[ok]
+    return out
+
+
+def verify_segment(
+    query: np.ndarray,
+    query_times: np.ndarray,
+    reference: np.ndarray,
+    reference_times: np.ndarray,
+    *,
+    offset_s: float,
+    speed: float,
+) -> Verification:
+    """Same footage or same scene, from the query's frames over the segment and the reference's around it.
+
+    Args:
+        query: (n, h, w) query views (`views`) at `query_times`.
+        query_times: (n,) seconds in the query.
+        reference: (m, h, w) reference views at `reference_times`, densely over the span and `WINDOW_S` around it.
+        reference_times: (m,) seconds in the reference, increasing.
+        offset_s: the matcher's offset (reference_t = offset_s + speed * query_t).
+        speed: the matcher's speed.
+
+    Returns:
+        The `Verification`, with the offset at which what moves agrees best.
+    """
+    n = len(query)
+    if (n < MIN_PAIRS and n != 1) or len(reference) < MIN_PAIRS:
+        return Verification(
+            Relation.SAME_SCENE,
+            n,
+            None,
+            None,
+            f"only {n} frame{'s' if n != 1 else ''} to compare: too few to tell the moment",
+        )
+    hashed = np.clip(np.searchsorted(reference_times, offset_s + speed * query_times), 0, len(reference_times) - 1)
+    warped, valid = _fit(query, reference, hashed)
+    if valid.mean() < 0.25:
+        valid = np.ones_like(valid)
+    q = _normalised(warped, valid)
+    r = _normalised(reference, valid)
+    moving = (r.std(axis=0) > MOVE_STD) & valid
+    share = float(moving.sum() / max(1, valid.sum()))
+    if share < MIN_MOVING_SHARE:
+        return Verification(
+            Relation.SAME_SCENE,
+            n,
+            round(share, 3),
+            None,
+            f"nothing in the reference moves enough around the matched span ({share:.1%} of the picture changes): "
+            "the match shows the same place, but cannot tell the moment",
+        )
+    dist = _foreground_distances(q, r, moving)  # (query i, reference j), NaN where neither shows anything
+    step = float(np.median(np.diff(reference_times))) if len(reference_times) > 1 else 0.25
+    offsets = np.arange(
+        reference_times[0] - speed * query_times[-1], reference_times[-1] - speed * query_times[0], step
+    )
+    costs = np.full(len(offsets), np.inf)
+    for k, o in enumerate(offsets):
+        rt = o + speed * query_times
+        inside = (rt >= reference_times[0] - step / 2) & (rt <= reference_times[-1] + step / 2)
+        if inside.sum() < (1 if n == 1 else max(MIN_PAIRS, n // 2)):
+            continue
+        j = np.clip(np.searchsorted(reference_times, rt[inside] - step / 2), 0, len(reference_times) - 1)
+        pair = dist[np.nonzero(inside)[0], j]
+        if np.isfinite(pair).sum() >= max(1, len(pair) // 2):
+            costs[k] = float(np.nanmean(pair))
+    finite = np.isfinite(costs)
+    if finite.sum() < 3:
+        return Verification(Relation.SAME_SCENE, n, round(share, 3), None, "too little reference around the span")
+    best = int(np.argmin(np.where(finite, costs, np.inf)))
+    far = finite & (np.abs(offsets - offsets[best]) >= FAR_OFFSET_S)
+    typical = float(np.median(costs[far])) if far.any() else float(np.median(costs[finite]))
+    specificity = float(1.0 - costs[best] / typical) if typical > 0 else 0.0
+    found = float(offsets[best])
+    if specificity >= MIN_SPECIFICITY:
+        return Verification(
+            Relation.SAME_FOOTAGE,
+            n,
+            round(share, 3),
+            round(specificity, 3),
+            f"what moves agrees frame by frame: on the {share:.0%} of the picture that changes, the clip is "
+            f"{specificity:.0%} closer to one moment of the reference than to its others",
+            round(found, 3),
+        )
+    return Verification(
+        Relation.SAME_SCENE,
+        n,
+        round(share, 3),
+        round(specificity, 3),
+        f"the still background agrees but what moves does not: on the {share:.0%} of the picture that changes, "
+        f"no moment of the reference agrees with the clip better than the others ({specificity:.0%})",
+    )
+
+
+#: Every threshold the verify stage decides with (recorded in each report's `tool.thresholds`).
+THRESHOLDS: dict[str, float] = {
+    "view_long_side": VIEW_LONG_SIDE,
+    "max_query_frames": MAX_QUERY_FRAMES,
+    "min_pairs": MIN_PAIRS,
+    "move_std": MOVE_STD,
+    "min_moving_share": MIN_MOVING_SHARE,
+    "min_specificity": MIN_SPECIFICITY,
+    "foreground_std": FOREGROUND_STD,
+    "min_foreground_share": MIN_FOREGROUND_SHARE,
+    "window_s": WINDOW_S,
+    "reference_fps": REFERENCE_FPS,
+    "far_offset_s": FAR_OFFSET_S,
+    "refine_offset_s": REFINE_OFFSET_S,
+    "ecc_iterations": ECC_ITERATIONS,
+    "ecc_epsilon": ECC_EPSILON,
+}
+
+
+#: What `verify_alignment` asks of the caller: a reference's grey frames over (start_s, end_s) at
+#: `REFERENCE_FPS` and `VIEW_LONG_SIDE` (times, images), or None when its file cannot be read.
+ReferenceFrames = Callable[[Reference, float, float], "tuple[np.ndarray, np.ndarray] | None"]
+
+
+def verify_alignment(found: Alignment, query: Query, reference_frames: ReferenceFrames) -> Alignment:
+    """A matched segment with its `Verification`, and its offset moved to the moment found.
+
+    Args:
+        found: the matcher's segment and how it aligned.
+        query: the query record (its grey samples and layout).
+        reference_frames: the reference's frames around the segment (the evidence stage gives them).
+
+    Returns:
+        The alignment, its segment carrying `verification`; when the same
+        footage is found `REFINE_OFFSET_S` or more from the matcher's offset
+        (a still background fits any offset), the segment's reference span,
+        offset and aligned pairs are moved to the moment found.
+    """
+    seg = found.segment
+    ref = seg.reference
+    if ref.kind == "image":
+        return _with(found, unverified("the reference is a still picture: there is no moment to compare"))
+    frames = query.frames
+    times = np.asarray(frames.times, dtype=np.float64)
+    inside = np.nonzero((times >= seg.query_start_s - 1e-6) & (times <= seg.query_end_s + 1e-6))[0]
+    if query.is_image:
+        inside = np.arange(min(1, len(times)))
+    if len(inside) > MAX_QUERY_FRAMES:
+        inside = inside[np.linspace(0, len(inside) - 1, MAX_QUERY_FRAMES).round().astype(int)]
+    if not len(inside):
+        return _with(found, unverified("no query frame inside the segment"))
+    v = _verify_within(found, query, inside, reference_frames, WINDOW_S)
+    if v is None:
+        return _with(
+            found,
+            unverified(
+                "the reference file is not at its indexed path or has changed since it was indexed: "
+                "what moves could not be compared, so the moment is not verified"
+            ),
+        )
+    result = _with(found, v)
+    if v.relation == Relation.SAME_FOOTAGE and v.offset_s is not None:
+        shift = v.offset_s - seg.offset_s
+        if abs(shift) >= REFINE_OFFSET_S:
+            result = _shifted(result, shift)
+    return result
+
+
+def _verify_within(
+    found: Alignment, query: Query, inside: np.ndarray, reference_frames: ReferenceFrames, reach: float
+) -> Verification | None:
+    """`verify_segment` over the reference `reach` seconds around the span; None when its frames cannot be read."""
+    seg = found.segment
+    frames, layout = query.frames, query.layout
+    window = reference_frames(seg.reference, seg.reference_start_s - reach, seg.reference_end_s + reach)
+    if window is None:
+        return None
+    r_times, r_images = window
+    try:
+        q_view, r_view = views(
+            [frames.images[i] for i in inside],
+            list(r_images),
+            query_variant=found.query_variant,
+            reference_variant=found.reference_variant,
+            content_box=layout.content_box if layout else None,
+            inner_rect=layout.inner_rect if layout else None,
+        )
+    except ValueError:
+        return unverified("the matched region could not be cut out of the frames")
+    q_times = np.zeros(1) if query.is_image else np.asarray(frames.times, dtype=np.float64)[inside]
+    return verify_segment(q_view, q_times, r_view, np.asarray(r_times), offset_s=seg.offset_s, speed=seg.speed)
+
+
+def _with(found: Alignment, v: Verification) -> Alignment:
+    return replace(found, segment=replace(found.segment, verification=v))
+
+
+def _shifted(found: Alignment, shift: float) -> Alignment:
+    """The alignment with its reference times moved by `shift` seconds (within the reference)."""
+    seg = found.segment
+    end = float(seg.reference.duration_s) or float("inf")
+
+    def at(t: float) -> float:
+        return round(min(max(t + shift, 0.0), end), 3)
+
+    moved = replace(
+        seg,
+        offset_s=round(seg.offset_s + shift, 3),
+        reference_start_s=at(seg.reference_start_s),
+        reference_end_s=at(seg.reference_end_s),
+        pairs=tuple((q, at(r), d) for q, r, d in seg.pairs),
+    )
+    r0, r1 = found.reference_span
+    return replace(found, segment=moved, reference_span=(at(r0), at(r1)))

@@ -1,0 +1,273 @@
+"""Stage report: how the Markdown and HTML say things (report/words.py), one way each.
+
+Evidence reads as sentences with units, never as ``key: value`` strings or
+"-0"; a time gap reads as the verdict says it; a clip's unexplained parts
+are stated; a claimed place that fits several towns is said to be ambiguous;
+the file-creation row says what the claim says in words that fit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+import pytest
+from report_samples import make_match, make_reference, make_report
+
+from provenance.claims import Claim, resolve_place
+from provenance.match import Alteration
+from provenance.metadata import Finding
+from provenance.report import render
+from provenance.report.summary import claim_rows
+from provenance.report.words import (
+    alteration_details,
+    coverage,
+    coverage_sentence,
+    finding_details,
+    gap_words,
+    number,
+    seconds,
+    signed,
+    span,
+)
+from provenance.verdict import decide
+
+#: Evidence as diagnose writes it for each alteration code (diagnose.py's typed dicts), with awkward values.
+ALTERATIONS: dict[str, dict[str, Any]] = {
+    "mirrored": {"operation": "mirror"},
+    "rotated": {"angle_deg_clockwise": -90},
+    "cropped": {
+        "box_in_reference_fraction": [0.075, 0.068, 0.925, 0.919],
+        "keep_fraction": 0.851,
+        "keep_width_fraction": 0.85,
+        "keep_height_fraction": 0.851,
+        "scale": 1.177,
+        "rotation_deg": -0.0,
+        "inliers": [170, 197],
+        "alignment": "features",
+        "box_in_reference_px": [48, 18, 592, 250],
+    },
+    "reframed": {"content_box_fraction": [0.0, 0.25, 1.0, 0.75]},
+    "picture_in_picture": {"inner_rectangle_fraction": [0.5, 0.5, 0.9, 0.9]},
+    "speed_changed": {
+        "reference_seconds_per_query_second": 1.36,
+        "plausible_range": [1.3, 1.42],
+        "lowest_mean_distance": 6.04,
+        "mean_distance_at_normal_speed": 14.5,
+    },
+    "trimmed": {"reference_spans_left_out_s": [[0.0, 2.0], [8.25, 10.0]], "reference_duration_s": 10.0},
+    "embedded": {"query_spans_not_from_this_reference_s": [[0.0, 1.5]]},
+    "frame_rate_changed": {"query_fps": 30.0, "reference_fps": 25.0},
+    "downscaled": {"scale": 0.5, "footage_px": [320, 136], "reference_px": [640, 272]},
+    "greyscale": {"chroma_query": 0.0, "chroma_query_p90": -0.0, "chroma_reference": 23.4},
+    "colour_changed": {
+        "brightness_delta": -18.2,
+        "contrast_ratio": 1.31,
+        "saturation_ratio": 0.7,
+        "hue_shift_deg": -0.0,
+        "hue_coherence": 0.98,
+        "alignment": "resize",
+    },
+    "overlay": {"boxes_query_fraction": [[0.1, 0.04, 0.9, 0.14]], "locations": ["top"], "overlay_share": 0.0674},
+    "blurred": {"sharpness_ratio": 0.41, "reference_detail_power": 12.5, "alignment": "features"},
+}
+#: Evidence as metadata writes it for its findings (metadata.py), with awkward values.
+FINDINGS: dict[str, dict[str, Any]] = {
+    "creation_time_present": {
+        "tag": "creation_time",
+        "value": "2021-09-12T10:00:00Z",
+        "parsed": "2021-09-12T10:00:00+00:00",
+    },
+    "creation_time_before_claim": {
+        "tag": "creation_time",
+        "value": "2019-05-01T10:00:00Z",
+        "claimed_date": "2024-01-17",
+    },
+    "creation_time_before_codec": {
+        "tag": "creation_time",
+        "value": "1970-01-01",
+        "codec": "h264",
+        "codec_first_year": 2003,
+    },
+    "creation_time_after_reference": {
+        "tag": "creation_time",
+        "value": "2024-01-01",
+        "reference_id": 3,
+        "first_seen": "2021-09-12",
+    },
+    "gps_far_from_claimed_place": {
+        "tag": "location",
+        "latitude": 48.8566,
+        "longitude": -0.0,
+        "claimed_place": "Baymak, Russia (52.5917, 58.3113)",
+        "distance_km": 3861.2,
+        "nearest_town": "Paris, France (48.8534, 2.3488)",
+    },
+    "gps_present": {
+        "tag": "location",
+        "value": "+48.8566+002.3522/",
+        "latitude": 48.8566,
+        "longitude": 2.3522,
+        "altitude_m": -0.0,
+    },
+    "reencoded_by_ffmpeg": {"tags": {"format:encoder": "Lavf59.27.100"}, "bitstream_encoder": "x264 core 164"},
+    "metadata_stripped": {"tags_present": ["format:encoder", "format:major_brand"]},
+    "camera_tags_contradict_stream": {"camera_tags": {"Make": "Apple"}, "stream_encoder": "x264"},
+    "display_rotation": {"rotation_degrees": -90.0, "stored_size": "1920x1080", "display_size": "1080x1920"},
+    "edit_list_trim": {
+        "edits": [{"track_id": 1, "handler": "vide", "duration_s": 4.0, "media_time_s": 2.5, "rate": 1.0}]
+    },
+    "tag_malformed": {"tag": "creation_time", "value": "yesterday", "reason": "not a date"},
+    "c2pa_invalid": {"status": "invalid", "signer": "Example CA", "failures": ["assertion.dataHash.mismatch"]},
+}
+#: A raw "key: value" string, or a key written with underscores.
+RAW = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b|\b[a-z ]+: -?\d")
+#: A negative zero, however it is rounded.
+NEGATIVE_ZERO = re.compile(r"(?<![\w.])-0(?:\.0+)?(?![\d.])")
+
+
+def test_numbers_times_and_spans() -> None:
+    assert (number(-0.0001), number(1.177), number(2.0), number(0.5)) == ("0", "1.18", "2", "0.5")
+    assert (signed(-0.001), signed(2.0), signed(-1.234)) == ("+0.00", "+2.00", "-1.23")
+    assert (seconds(6.25), seconds(7), seconds(-0.0), seconds(6.2)) == ("6.25 s", "7.0 s", "0.0 s", "6.2 s")
+    assert span(0, 6.25) == "0.0–6.25 s"
+
+
+def test_one_way_to_say_a_gap_the_verdicts() -> None:
+    """The verdict's evidence (JSON) and the claim row (Markdown, HTML, ClaimReview) say the same gap."""
+    assert gap_words(date(2021, 9, 12), date(2024, 1, 17)) == "2.3 years"
+    assert gap_words(date(2023, 9, 12), date(2024, 1, 17)) == "4 months"
+    assert gap_words(date(2024, 1, 5), date(2024, 1, 17)) == "12 days"
+    claim = Claim(date="2024-01-17")
+    match = make_match()
+    verdict = decide((match,), informative_frames=30, claim=claim)
+    report = make_report((match,), verdict=verdict, claim=claim)
+    assert "2.3 years before the claimed date" in verdict.evidence[0]
+    date_row = next(r for r in claim_rows(report) if r.label == "Date")
+    assert date_row.found == "matched footage first seen 2021-09-12, 2.3 years before the claimed date"
+    for fmt in ("md", "html"):
+        text = render(report, fmt)
+        assert "2.3 years" in text and "months" not in text, fmt
+
+
+@pytest.mark.parametrize("code", sorted(ALTERATIONS))
+def test_alteration_evidence_reads_as_a_sentence(code: str) -> None:
+    text = alteration_details(code, ALTERATIONS[code])
+    assert not RAW.search(text), text
+    assert not NEGATIVE_ZERO.search(text), text
+    if text:
+        assert (text[0].isupper() or text[0].isdigit()) and text.endswith("."), text
+
+
+@pytest.mark.parametrize("code", sorted(FINDINGS))
+def test_finding_evidence_reads_as_a_sentence(code: str) -> None:
+    text = finding_details(code, FINDINGS[code])
+    prose = re.sub(r"“[^”]*”", "", text)  # tag names and values are quoted as the file has them
+    assert text and not NEGATIVE_ZERO.search(text), text
+    assert not re.search(r"\b[a-z]+(?:_[a-z]+)+ ?:", prose), text
+    assert text[0].isupper() and text.endswith("."), text
+
+
+def test_evidence_sentences_say_the_units() -> None:
+    assert alteration_details("cropped", ALTERATIONS["cropped"]) == (
+        "The part shown runs 7.5%–92.5% across and 6.8%–91.9% down the reference's frame; it keeps 85% of the "
+        "reference's width and 85% of its height; enlarged 1.18 times; aligned on 170–197 matching points per frame."
+    )
+    assert alteration_details("trimmed", ALTERATIONS["trimmed"]) == (
+        "The reference's 0.0–2.0 s and 8.25–10.0 s of its 10.0 s are left out."
+    )
+    speed = alteration_details("speed_changed", ALTERATIONS["speed_changed"])
+    assert "1.36 s of the reference play in each second of the clip" in speed and "plausibly 1.3–1.42 times" in speed
+    assert alteration_details("colour_changed", ALTERATIONS["colour_changed"]).startswith(
+        "Darker by 18.2 levels of 255"
+    )
+    assert "turned" not in alteration_details("colour_changed", ALTERATIONS["colour_changed"])  # a -0° hue turn
+    assert alteration_details("mirrored", ALTERATIONS["mirrored"]) == ""  # the summary says it all
+    far = finding_details("gps_far_from_claimed_place", FINDINGS["gps_far_from_claimed_place"])
+    assert far.startswith("Position 48.8566, 0;") and "3861.2 km from the claimed place" in far
+    assert finding_details("unknown_code", {"some_measure": -0.0}) == "Some measure 0."
+
+
+def test_reports_show_no_raw_evidence_or_negative_zero() -> None:
+    alterations = tuple(Alteration(code, f"{code} happened.", ev) for code, ev in ALTERATIONS.items())
+    match = make_match(alterations=alterations, offset_s=-0.0001, speed=1.0)
+    findings = tuple(Finding(code, "info", "Explained.", ev) for code, ev in FINDINGS.items())
+    report = make_report((match,), findings=findings)
+    for fmt in ("md", "html"):
+        text = render(report, fmt)
+        body = text.split("Reproducibility")[0]
+        assert not NEGATIVE_ZERO.search(body), (fmt, NEGATIVE_ZERO.search(body))
+        for raw in (
+            "keep fraction:",
+            "box in reference",
+            "operation: mirror",
+            "rotation deg",
+            "inliers:",
+            "tags present:",
+        ):
+            assert raw not in body, (fmt, raw)
+        assert "offset +0.00 s" in body
+
+
+def test_the_parts_of_the_clip_no_match_explains() -> None:
+    """The sample: a match ending at 6.25 s of a 7.0 s clip leaves 6.25-7.0 s unexplained."""
+    sample = make_report((make_match(q0=0.0, q1=6.25),), input=replace(make_report().input, duration_s=7.0))
+    assert coverage_sentence(sample) == "0.0–6.25 s matched; 6.25–7.0 s not explained by any reference."
+    assert "Parts of the clip (7.0 s): 0.0–6.25 s matched; 6.25–7.0 s not explained by any reference." in render(
+        sample, "md"
+    )
+    assert "6.25–7.0 s not explained by any reference" in render(sample, "html")
+    # a match that reaches the last sample (4 a second) explains the clip to its end
+    whole = make_report((make_match(q0=0.0, q1=6.75),), input=replace(make_report().input, duration_s=7.0))
+    assert coverage_sentence(whole) == "0.0–6.75 s matched; every part of the clip is explained."
+    # two matches with a gap between them, and seconds that could not be decoded
+    facts = replace(make_report().input, duration_s=12.0, unreadable=((10.0, 12.0),))
+    two = make_report((make_match(q0=0.0, q1=3.0), make_match(make_reference(5), q0=5.0, q1=8.0)), input=facts)
+    matched, gaps, unreadable = coverage(two)
+    assert (matched, gaps, unreadable) == ([(0.0, 3.0), (5.0, 8.0)], [(3.0, 5.0), (8.0, 10.0)], [(10.0, 12.0)])
+    assert coverage_sentence(two) == (
+        "0.0–3.0 s and 5.0–8.0 s matched; 3.0–5.0 s and 8.0–10.0 s not explained by any reference; "
+        "10.0–12.0 s could not be decoded."
+    )
+    still = make_report(input=replace(make_report().input, kind="image", duration_s=0.0))
+    assert coverage_sentence(still) is None and coverage_sentence(make_report(())) is None
+
+
+def test_file_creation_row_says_what_the_claim_says_about_the_file() -> None:
+    claim = Claim(date="2024-01-17")
+    absent = Finding("creation_time_absent", "info", "The file states no creation date.", {})
+    rows = {r.label: r for r in claim_rows(make_report(claim=claim, findings=(absent,)))}
+    assert rows["Date"].claimed == "2024-01-17"
+    assert rows["File creation time"].claimed == "recorded on 2024-01-17 (the file can be no older)"
+    before = Finding(
+        "creation_time_before_claim",
+        "warning",
+        "The file says it was created on 2019-05-01, 1722 days before the claimed date 2024-01-17.",
+        FINDINGS["creation_time_before_claim"],
+    )
+    row = {r.label: r for r in claim_rows(make_report(claim=claim, findings=(before,)))}["File creation time"]
+    assert row.fits is False and "2019-05-01, 4.7 years before the claimed date" in row.found
+    assert "days" not in row.found
+    yearly = {r.label: r for r in claim_rows(make_report(claim=Claim(date="2024"), findings=(absent,)))}
+    assert yearly["File creation time"].claimed == "recorded in 2024 (the file can be no older)"
+    none = {r.label for r in claim_rows(make_report(findings=(absent,)))}
+    assert "File creation time" in none
+    assert {r.label: r for r in claim_rows(make_report(findings=(absent,)))}["File creation time"].claimed is None
+
+
+def test_an_ambiguous_claimed_place_is_said_to_be_ambiguous() -> None:
+    claim = Claim(text="Flooding in Springfield", date="2024-01-17", place=resolve_place("Springfield"))
+    report = make_report(claim=claim)
+    place = {r.label: r for r in claim_rows(report)}["Place"]
+    assert place.claimed is not None and place.claimed.startswith("Springfield (ambiguous: Springfield, Missouri")
+    assert "Illinois" in place.claimed
+    md = render(report, "md")
+    html = render(report, "html")
+    for text in (md, html):
+        assert "Springfield, Missouri, United States" in text and "Springfield, Massachusetts, United States" in text
+        assert "none was picked, so no distance was measured" in text
+        assert (
+            "--claim-place 'Springfield, Missouri'" in text or "--claim-place &#x27;Springfield, Missouri&#x27;" in text
+        )

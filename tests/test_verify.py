@@ -1,0 +1,104 @@
+"""The verify stage: same footage (the same moment) or same scene (the same place, another moment)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from provenance.hashing import OP_MIRROR, REGION_FULL, variant
+from provenance.relation import Relation, Verification
+from provenance.verify import verify_segment, views
+
+FPS = 4.0
+H, W = 72, 128
+
+
+def _background(seed: int = 1) -> np.ndarray:
+    """A still, textured scene: the fixed camera's view."""
+    noise = np.random.default_rng(seed).uniform(0, 255, (H, W)).astype(np.float32)
+    return cv2.GaussianBlur(noise, (0, 0), 3) * 2.2 - 150
+
+
+def _scene(times: np.ndarray, path_seed: int, *, background: np.ndarray, movers: int = 4) -> np.ndarray:
+    """The background with bright discs moving on random straight paths (another seed: another moment)."""
+    rng = np.random.default_rng(path_seed)
+    start = rng.uniform([10, 10], [W - 10, H - 10], (movers, 2))
+    velocity = rng.uniform(-12, 12, (movers, 2))
+    frames = []
+    for t in times:
+        img = background.copy()
+        for (x, y), (vx, vy) in zip(start, velocity, strict=True):
+            cx, cy = (x + vx * t) % W, (y + vy * t) % H
+            cv2.circle(img, (int(cx), int(cy)), 6, 250.0, -1)
+        frames.append(np.clip(img, 0, 255).astype(np.uint8))
+    return np.stack(frames)
+
+
+def _reencoded(frames: np.ndarray, seed: int = 7) -> np.ndarray:
+    """A lossy copy: a little blur, noise and a brightness and contrast change."""
+    rng = np.random.default_rng(seed)
+    out = [cv2.GaussianBlur(f.astype(np.float32), (0, 0), 0.8) * 0.9 + 12 + rng.normal(0, 3, f.shape) for f in frames]
+    return np.clip(np.stack(out), 0, 255).astype(np.uint8)
+
+
+def _check(
+    query: np.ndarray, q_times: np.ndarray, reference: np.ndarray, r_times: np.ndarray, **kw: int
+) -> Verification:
+    qv, rv = views(
+        list(query),
+        list(reference),
+        query_variant=kw.get("query_variant", variant(REGION_FULL, 0)),
+        reference_variant=variant(REGION_FULL, 0),
+    )
+    return verify_segment(qv, q_times, rv, r_times, offset_s=kw.get("offset", 0), speed=1.0)
+
+
+BG = _background()
+R_TIMES = np.arange(0, 20, 1 / FPS)
+REFERENCE = _scene(R_TIMES, path_seed=11, background=BG)
+
+
+def test_a_copy_of_a_fixed_camera_is_the_same_footage_and_its_moment_is_found() -> None:
+    """The matcher's offset is wrong by 4 s (a still background fits any): verify finds the moment."""
+    q_times = np.arange(0, 5, 1 / FPS)
+    query = _reencoded(REFERENCE[(R_TIMES >= 6) & (R_TIMES < 11)])
+    v = _check(query, q_times, REFERENCE, R_TIMES, offset=2)
+    assert v.relation == Relation.SAME_FOOTAGE
+    assert v.offset_s == pytest.approx(6.0, abs=0.26)
+    assert v.moving_share is not None and v.moving_share > 0.02
+    assert v.specificity is not None and v.specificity > 0.5
+
+
+def test_another_moment_of_the_same_fixed_camera_is_only_the_same_scene() -> None:
+    q_times = np.arange(0, 5, 1 / FPS)
+    other = _reencoded(_scene(q_times, path_seed=99, background=BG))
+    v = _check(other, q_times, REFERENCE, R_TIMES, offset=6)
+    assert v.relation == Relation.SAME_SCENE
+    assert "what moves does not" in v.reason
+
+
+def test_a_scene_where_nothing_moves_cannot_prove_the_moment() -> None:
+    still = np.stack([BG.clip(0, 255).astype(np.uint8)] * len(R_TIMES))
+    q_times = np.arange(0, 5, 1 / FPS)
+    v = _check(_reencoded(still[:20]), q_times, still, R_TIMES)
+    assert v.relation == Relation.SAME_SCENE
+    assert v.specificity is None and "nothing in the reference moves" in v.reason
+
+
+def test_a_mirrored_copy_is_compared_facing_the_reference() -> None:
+    q_times = np.arange(0, 5, 1 / FPS)
+    query = _reencoded(REFERENCE[(R_TIMES >= 6) & (R_TIMES < 11)])[:, :, ::-1]
+    v = _check(query, q_times, REFERENCE, R_TIMES, offset=6, query_variant=variant(REGION_FULL, OP_MIRROR))
+    assert v.relation == Relation.SAME_FOOTAGE
+
+
+def test_too_few_frames_say_so() -> None:
+    v = _check(REFERENCE[:2], R_TIMES[:2], REFERENCE, R_TIMES)
+    assert v.relation == Relation.SAME_SCENE and "too few" in v.reason
+
+
+def test_verification_round_trips() -> None:
+    v = Verification(Relation.SAME_FOOTAGE, 12, 0.31, 0.62, "what moves agrees", 6.25)
+    assert Verification.from_dict(v.to_dict()) == v
+    assert v.to_dict()["relation"] == "same_footage"
