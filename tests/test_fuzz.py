@@ -11,6 +11,7 @@ exception or a hang.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import math
 import os
@@ -228,6 +229,8 @@ def strategy_for(tp: Any, depth: int = 0) -> st.SearchStrategy[Any]:
         return _FLOATS
     if tp is str:
         return st.text(max_size=12)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return st.sampled_from(list(tp))
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
             if depth >= 2:  # empty, as max_size=0 made it, without recursing into a record that holds itself
