@@ -256,14 +256,16 @@ class FrameHashes:
 Rect = tuple[float, float, float, float]
 
 
-def _crop(images: np.ndarray, box: Rect) -> np.ndarray:
+def crop(images: np.ndarray, box: Rect) -> np.ndarray:
+    """The part `box` (fractions of width and height) of each frame of an (N, H, W) stack, at least 2x2 pixels."""
     h, w = images.shape[1:]
     x0, y0 = int(round(box[0] * w)), int(round(box[1] * h))
     x1, y1 = max(x0 + 2, int(round(box[2] * w))), max(y0 + 2, int(round(box[3] * h)))
     return images[:, y0:y1, x0:x1]
 
 
-def _centre(keep: float) -> Rect:
+def centre(keep: float) -> Rect:
+    """The centred rectangle keeping `keep` of each side, as fractions."""
     m = (1.0 - keep) / 2
     return (m, m, 1.0 - m, 1.0 - m)
 
@@ -305,9 +307,9 @@ def hash_frames(
                 rect = box if region == REGION_BOX else inner
                 if rect is None:
                     continue
-                squares = to_squares(_crop(images[keep], rect))
+                squares = to_squares(crop(images[keep], rect))
             else:
-                squares = to_squares(_crop(images[keep], _centre(CENTRE_KEEP[region])))
+                squares = to_squares(crop(images[keep], centre(CENTRE_KEEP[region])))
             lows[region] = low_frequencies(squares) if len(squares) else np.zeros((0, LOW, LOW))
         low = lows[region]
         parts_t.append(kept_times)

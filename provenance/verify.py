@@ -49,6 +49,8 @@ from .hashing import (
     REGION_FULL,
     REGION_INNER,
     Rect,
+    centre,
+    crop,
     variant_parts,
 )
 from .index import Reference
@@ -107,13 +109,6 @@ def _pixel_op(image: np.ndarray, op: int) -> np.ndarray:
     return image
 
 
-def _crop(image: np.ndarray, rect: Rect) -> np.ndarray:
-    h, w = image.shape
-    x0, y0 = int(round(rect[0] * w)), int(round(rect[1] * h))
-    x1, y1 = max(x0 + 2, int(round(rect[2] * w))), max(y0 + 2, int(round(rect[3] * h)))
-    return image[y0:y1, x0:x1]
-
-
 def _region_rect(region: int, content_box: Rect | None, inner_rect: Rect | None) -> Rect | None:
     if region == REGION_FULL:
         return (0.0, 0.0, 1.0, 1.0)
@@ -122,10 +117,7 @@ def _region_rect(region: int, content_box: Rect | None, inner_rect: Rect | None)
     if region == REGION_INNER:
         return inner_rect
     keep = CENTRE_KEEP.get(region)
-    if keep is None:
-        return None
-    m = (1.0 - keep) / 2
-    return (m, m, 1.0 - m, 1.0 - m)
+    return centre(keep) if keep is not None else None
 
 
 def views(
@@ -153,11 +145,11 @@ def views(
     r_rect = _region_rect(r_region, None, None)
     if q_rect is None or r_rect is None or not len(query_images) or not len(reference_images):
         raise ValueError("no region to compare")
-    refs = [_crop(np.asarray(r, dtype=np.uint8), r_rect) for r in reference_images]
+    refs = [crop(np.asarray(r, dtype=np.uint8)[None], r_rect)[0] for r in reference_images]
     rh, rw = refs[0].shape
     scale = VIEW_LONG_SIDE / max(rh, rw)
     size = (max(8, int(round(rw * scale))), max(8, int(round(rh * scale))))
-    qs = [_pixel_op(_crop(np.asarray(q, dtype=np.uint8), q_rect), q_op) for q in query_images]
+    qs = [_pixel_op(crop(np.asarray(q, dtype=np.uint8)[None], q_rect)[0], q_op) for q in query_images]
     as_view = [cv2.resize(np.ascontiguousarray(x), size, interpolation=cv2.INTER_AREA) for x in qs]
     r_view = [cv2.resize(np.ascontiguousarray(x), size, interpolation=cv2.INTER_AREA) for x in refs]
     return np.stack(as_view).astype(np.float32), np.stack(r_view).astype(np.float32)
