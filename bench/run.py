@@ -24,6 +24,10 @@ and the same queries (truth.json), and is scored by the same code:
   PDQ distance <= 31, quality >= 50, deduplicated hashes, a match when >= 80% of
   the query's frames have a reference frame within the distance. No localisation.
 
+On the cases of bench/make_cases.py (truth.json `generator`), the realistic
+edits and same-scene negatives, it also scores compilation parts, the time claims
+made of single-source copies, speed and reversal (see bench/README.md, section 5).
+
 Writes OUT/results.json (everything, including every miss, false match and wrong
 diagnosis with what was found) and OUT/table.md (the tables printed at the end).
 See bench/README.md.
@@ -1174,17 +1178,14 @@ def summarise_cases(rows: list[dict[str, Any]], localises: bool) -> dict[str, An
         if r["truth"].get("reversed"):
             g["reversed"] += 1
             g["reversal_reported"] += int(bool(ss.get("reversal_reported")))
-    total: dict[str, Any] = {
-        k: sum(g[k] for g in single.values()) for k in next(iter(single.values()), {}) if not k.endswith("errors")
-    }
-    for g in [*single.values()]:
+    for g in single.values():
+        g["speed_measured"] = len(g["speed_errors"])
         g["speed_within"] = sum(1 for e in g["speed_errors"] if e <= SPEED_REPORT_TOLERANCE)
+        g["speed_diagnosed"] = len(g["speed_diagnosed_errors"])
         g["speed_diagnosed_within"] = sum(1 for e in g["speed_diagnosed_errors"] if e <= SPEED_REPORT_TOLERANCE)
         g["speed_error_median"] = round(statistics.median(g["speed_errors"]), 4) if g["speed_errors"] else None
-    total["speed_within"] = sum(g["speed_within"] for g in single.values())
-    total["speed_measured"] = sum(len(g["speed_errors"]) for g in single.values())
-    total["speed_diagnosed"] = sum(len(g["speed_diagnosed_errors"]) for g in single.values())
-    total["speed_diagnosed_within"] = sum(g["speed_diagnosed_within"] for g in single.values())
+    counts = [k for k, v in next(iter(single.values()), {}).items() if isinstance(v, int)]
+    total = {k: sum(g[k] for g in single.values()) for k in counts}
     comp = [r for r in rows if "parts" in r]
     parts = [p for r in comp for p in r["parts"]]
     negatives: dict[str, dict[str, int]] = {}
