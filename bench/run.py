@@ -1465,7 +1465,7 @@ def render_cases(cases: dict[str, dict[str, Any]]) -> list[str]:
     lines += [
         "",
         "Cases, negatives: flagged = any match at all; as same footage = a match the method does not call "
-        "`same_scene` (today no method says, so the two agree).",
+        "`same_scene`.",
         "",
         "| negative group | n | " + " | ".join(f"{n} flagged | {n} as same footage" for n in cases) + " |",
         "|---|---|" + "---|---|" * len(cases),
