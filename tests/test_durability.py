@@ -62,10 +62,13 @@ def ref_count(path: Path) -> int:
 
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Ten distinct 4 s clips: one testsrc2 encode, remuxed with ten different comments (distinct SHA-256)."""
+    """Ten distinct 10 s clips: one testsrc2 encode, remuxed with ten different comments (distinct SHA-256).
+
+    Long enough that a batch of eight is still running when the interruption tests stop it, on an idle machine too.
+    """
     root = tmp_path_factory.mktemp("durability")
     base = root / "base.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=4", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(base))
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=10", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(base))
     folder = root / "clips"
     folder.mkdir()
     for n in range(10):
