@@ -102,3 +102,59 @@ def test_verification_round_trips() -> None:
     v = Verification(Relation.SAME_FOOTAGE, 12, 0.31, 0.62, "what moves agrees", 6.25)
     assert Verification.from_dict(v.to_dict()) == v
     assert v.to_dict()["relation"] == "same_footage"
+
+
+# -- end to end: a fixed camera made with ffmpeg ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fixed_camera(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A still textured scene filmed by a "fixed camera" with two boxes passing: the indexed 20 s, a re-encoded
+    copy of its 6-11 s, and another 6 s "moment" of the same camera with the boxes on other paths."""
+    from PIL import Image
+
+    from conftest import ffmpeg
+
+    root = tmp_path_factory.mktemp("fixed_camera")
+    bg = root / "bg.png"
+    Image.fromarray(np.stack([np.clip(BG * 1.0 + 20, 0, 255).astype(np.uint8)] * 3, axis=2)).resize((320, 180)).save(bg)
+
+    def film(out: Path, seconds: float, x1: str, y1: str, x2: str, y2: str) -> None:
+        ffmpeg(
+            "-loop", "1", "-framerate", "25", "-t", str(seconds), "-i", bg,
+            "-f", "lavfi", "-i", f"color=c=red:s=22x22:r=25:d={seconds}",
+            "-f", "lavfi", "-i", f"color=c=yellow:s=18x18:r=25:d={seconds}",
+            "-filter_complex", f"[0][1]overlay=x='{x1}':y='{y1}'[a];[a][2]overlay=x='{x2}':y='{y2}',format=yuv420p",
+            "-c:v", "libx264", "-crf", "18", "-t", str(seconds), out,
+        )  # fmt: skip
+
+    reference = root / "camera.mp4"
+    film(reference, 20, "mod(t*47,300)", "40+30*sin(t)", "300-mod(t*31,300)", "120+20*cos(t*1.3)")
+    copy = root / "copy.mp4"
+    ffmpeg("-ss", "6", "-t", "5", "-i", reference, "-vf", "eq=brightness=0.05", "-c:v", "libx264", "-crf", "30", copy)
+    other = root / "other_moment.mp4"
+    film(other, 6, "300-mod(t*53,300)", "110+25*sin(t*0.7)", "mod(t*37,300)", "30+15*cos(t)")
+    return {"reference": reference, "copy": copy, "other": other}
+
+
+def test_a_fixed_camera_end_to_end(fixed_camera: dict[str, Path], tmp_path: Path) -> None:
+    """A copy is the same footage; another moment of the same camera is only the same place, and dates nothing."""
+    from provenance.index import SourceFacts, open_index
+    from provenance.ingest import add_paths
+    from provenance.pipeline import check
+
+    index = tmp_path / "index.sqlite"
+    with open_index(index, create=True) as idx:
+        add_paths([fixed_camera["reference"]], idx, source=SourceFacts(first_seen="2019-06-14"))
+        copy = check(fixed_camera["copy"], idx, keyframes=False)
+        other = check(fixed_camera["other"], idx, keyframes=False)
+    assert copy.matches and copy.matches[0].relation == Relation.SAME_FOOTAGE
+    assert copy.matches[0].reference_start_s == pytest.approx(6.0, abs=0.5)
+    assert copy.verdict.code in ("footage_seen_before", "altered_copy_of_known_footage")
+    assert other.matches, "the still background matches: the place is the same"
+    assert all(m.relation == Relation.SAME_SCENE for m in other.matches)
+    assert other.verdict.code == "same_place_as_known_footage"
+    assert "does not date the clip" in other.verdict.summary
+    # Judged on what moves, not for want of motion: the boxes move, they just do not agree.
+    v = other.matches[0].verification
+    assert v is not None and v.specificity is not None and "what moves does not" in v.reason
