@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -111,9 +113,8 @@ def test_verification_round_trips() -> None:
 def fixed_camera(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A still textured scene filmed by a "fixed camera" with two boxes passing: the indexed 20 s, a re-encoded
     copy of its 6-11 s, and another 6 s "moment" of the same camera with the boxes on other paths."""
-    from PIL import Image
-
     from conftest import ffmpeg
+    from PIL import Image
 
     root = tmp_path_factory.mktemp("fixed_camera")
     bg = root / "bg.png"
