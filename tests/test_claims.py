@@ -504,3 +504,15 @@ def test_cli_bad_claims_exit_2_before_any_work(tmp_path: Path, args: list[str], 
     result = CliRunner().invoke(main, ["check", str(clip), "--index", str(tmp_path / "i.sqlite"), *args])
     assert result.exit_code == 2, result.output
     assert message in result.stderr
+
+
+def test_a_claim_file_that_is_a_named_pipe_is_refused_not_waited_on(tmp_path: Path) -> None:
+    """The claim reader shares the article's bounded reader: a FIFO is refused before it is opened."""
+    import os
+
+    from provenance.claims import build_claim
+
+    fifo = tmp_path / "claim.yml"
+    os.mkfifo(fifo)
+    with pytest.raises(BadInputError, match="not a regular file; give a claim saved as YAML or JSON"):
+        build_claim(file=fifo)

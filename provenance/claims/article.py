@@ -196,6 +196,30 @@ def _decode(data: bytes, path: str) -> tuple[str, list[str]]:
     return text, warnings
 
 
+def read_bounded(path: Path, *, what: str, limit: int, expected: str, too_large: str) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes (an article, a claim file).
+
+    A named pipe, a device or a folder is refused before it is opened, so
+    nothing waits on it or reads without end.
+
+    Raises:
+        BadInputError: missing, not a regular file, larger than `limit`, or unreadable; the
+            message names the file, says what it is (`what`) and the next step.
+    """
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise BadInputError(f"{path}: {what} not found ({exc.strerror}); check the path") from exc
+    if not path.is_file():
+        raise BadInputError(f"{path}: not a regular file; give {expected}")
+    if size > limit:
+        raise BadInputError(f"{path}: {what} of {size} bytes is larger than {limit}; {too_large}")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise BadInputError(f"{path}: {what} cannot be read ({exc.strerror}); check its permissions") from exc
+
+
 def read_article(path: Path | str) -> Article:
     """Read an article saved as plain text or HTML, within `MAX_ARTICLE_BYTES`.
 
@@ -214,20 +238,13 @@ def read_article(path: Path | str) -> Article:
         BadInputError: missing, unreadable, too large, binary or empty.
     """
     file = Path(path)
-    try:
-        size = file.stat().st_size
-    except OSError as exc:
-        raise BadInputError(f"{path}: article not found ({exc.strerror}); check the path") from exc
-    if not file.is_file():
-        raise BadInputError(f"{path}: not a regular file; give an article saved as .txt or .html")
-    if size > MAX_ARTICLE_BYTES:
-        raise BadInputError(
-            f"{path}: article of {size} bytes is larger than {MAX_ARTICLE_BYTES}; save only the article's page or its text"
-        )
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise BadInputError(f"{path}: article cannot be read ({exc.strerror}); check its permissions") from exc
+    data = read_bounded(
+        file,
+        what="article",
+        limit=MAX_ARTICLE_BYTES,
+        expected="an article saved as .txt or .html",
+        too_large="save only the article's page or its text",
+    )
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise BadInputError(f"{path}: binary file, not an article; save the article as text or HTML")
     text, warnings = _decode(data, str(path))

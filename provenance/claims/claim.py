@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadInputError
-from .article import Article, read_article
+from .article import Article, read_article, read_bounded
 from .dates import DateMention, date_range, find_dates, parse_claim_date, sentences
 from .places import Place, find_places, resolve_place
 
@@ -291,18 +291,13 @@ def claim_from_file(path: Path | str) -> Claim:
     import yaml
 
     file = Path(path)
-    try:
-        size = file.stat().st_size
-    except OSError as exc:
-        raise BadInputError(f"{path}: claim file not found ({exc.strerror}); check the path") from exc
-    if size > MAX_CLAIM_FILE_BYTES:
-        raise BadInputError(
-            f"{path}: claim file of {size} bytes is larger than {MAX_CLAIM_FILE_BYTES}; a claim is a few lines"
-        )
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise BadInputError(f"{path}: claim file cannot be read ({exc.strerror})") from exc
+    raw = read_bounded(
+        file,
+        what="claim file",
+        limit=MAX_CLAIM_FILE_BYTES,
+        expected="a claim saved as YAML or JSON",
+        too_large="a claim is a few lines",
+    )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
