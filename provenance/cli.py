@@ -287,6 +287,71 @@ def check(
         _write_report(report, fmt, output, options)
 
 
+@main.command("article")
+@click.argument("article_file", metavar="ARTICLE", type=click.Path(path_type=Path))
+@click.option(
+    "--media",
+    "media_dir",
+    metavar="DIR",
+    type=click.Path(path_type=Path),
+    help="Folder of the downloaded media (yt-dlp files with their .info.json, saved pictures).",
+)
+@click.option(
+    "--map",
+    "maps",
+    metavar="FILE=URL",
+    multiple=True,
+    help="Pair FILE with the item at URL when no sidecar or file name does (repeatable).",
+)
+@index_option
+@format_option(("json", "md", "html", "claimreview"), "json")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Write the report to this file instead of stdout."
+)
+@publisher_options
+def article_command(
+    article_file: Path,
+    media_dir: Path | None,
+    maps: tuple[str, ...],
+    index_url: str | None,
+    fmt: str,
+    output: Path | None,
+    org_name: str | None,
+    org_url: str | None,
+    review_url: str | None,
+) -> None:
+    """Check every piece of media the article ARTICLE references (a saved .html page or .txt).
+
+    Lists each video, photo, embed and linked post once, with its caption,
+    credit and its own claim; pairs items with the files in --media (by
+    yt-dlp sidecar, file name or --map) and checks each paired file as
+    'provenance check' does; lists the rest as not downloaded, with the
+    command that fetches them. Nothing is fetched. Exit 0 when every paired
+    file was checked, else the worst failure's code (the report is still written).
+    """
+    from .article import check_article
+    from .report.article import render_article
+    from .report.text import terminal
+
+    options = _render_options(fmt, None, org_name, org_url, review_url)
+    pairs = []
+    for value in maps:
+        file, sep, url = value.partition("=")
+        if not sep or not file or not url:
+            raise BadInputError(f"--map {value!r}: give FILE=URL (a downloaded file and the URL the article uses)")
+        pairs.append((Path(file), url))
+
+    def progress(item: Any) -> None:
+        shown = Path(item.file).name if item.file else item.media.url
+        click.echo(f"{item.number:>3}. {item.status:15} {terminal(shown, 120)}", err=True)
+
+    with _output_place(output):
+        report = check_article(article_file, media_dir, index_url, maps=pairs, on_item=progress)
+        _emit(render_article(report, fmt, options), output)
+    if report.exit_code:
+        sys.exit(report.exit_code)
+
+
 @main.command("report")
 @click.argument("report_file", metavar="REPORT.json", type=click.Path(path_type=Path))
 @format_option(("json", "md", "html", "claimreview"), "html")
