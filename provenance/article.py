@@ -29,6 +29,7 @@ from pathlib import Path
 
 from . import __version__
 from .claims import Claim, MediaKind, MediaRef, canonical_url, claim_for_media, claim_from_article, read_article
+from .claims.media import picture_stem
 from .errors import BadInputError, ProvenanceError
 from .index import Index, open_index
 from .ingest import iter_media, sidecar_path
@@ -112,10 +113,10 @@ def check_article(
         UnpairedFile(_shown(f.path), f.problem or _unpaired_reason(f)) for f in files if f.path not in paired_paths
     ]
     unpaired += [UnpairedFile(_shown(p), why) for p, why in problems]
-    own = pairs and not isinstance(index, Index)
+    own = bool(pairs) and not isinstance(index, Index)
     idx: Index | None = None
-    if pairs:
-        idx = open_index(index) if own else index  # type: ignore[arg-type]
+    if pairs:  # the index is opened only when there is a file to check
+        idx = index if isinstance(index, Index) else open_index(index)
     items: list[ArticleItem] = []
     try:
         for number, ref in enumerate(page.media, 1):
@@ -248,8 +249,9 @@ def _explicit(maps: Sequence[tuple[Path | str, str]], refs: Sequence[MediaRef]) 
 
 
 def _image_key(url: str, refs: Sequence[MediaRef]) -> str | None:
-    name = MediaRef(url=url, key="", kind=MediaKind.IMAGE).file_name
-    return next((r.key for r in refs if name and r.file_name == name), None)
+    """The item a picture's URL names, at whatever size or format the page used (`picture_stem`)."""
+    stem = picture_stem(url)
+    return next((r.key for r in refs if stem and r.platform is None and stem in r.picture_stems), None)
 
 
 def _pair(
@@ -279,10 +281,10 @@ def _pair(
                 if r.platform == f.platform and r.post_id and _same_post(r.post_id, f.post_id):
                     take(r.key, f.path, PairedBy.SIDECAR_ID, f"{_sidecar_name(f.path)}: {f.platform} id {f.post_id}")
     for f in files:
+        stem = picture_stem(f.path.name)
         for r in refs:
-            name = r.file_name
-            if name and (f.path.name.lower() == name.lower() or f.path.stem.lower() == Path(name).stem.lower()):
-                take(r.key, f.path, PairedBy.FILE_NAME, f"{f.path.name} ↔ {name}")
+            if stem and r.platform is None and stem in r.picture_stems:
+                take(r.key, f.path, PairedBy.FILE_NAME, f"{f.path.name} ↔ {r.file_name or stem}")
     for f in files:
         for r in refs:
             short = (r.post_id or "").rsplit("/", 1)[-1]

@@ -36,6 +36,7 @@ from .media import (
     is_post,
     merge_refs,
     parse_credit,
+    picture_stem,
     split_credit,
 )
 
@@ -496,7 +497,31 @@ def article_from_text(text: str, *, warnings: list[str] | None = None) -> Articl
             if day is not None:
                 published = day.isoformat()
                 break
-    return Article(text=text, headline=headline, published=published, warnings=tuple(warns))
+    return Article(
+        text=text, headline=headline, published=published, warnings=tuple(warns), media=_text_media(text, warns)
+    )
+
+
+#: A URL written out in plain text (its trailing punctuation is the sentence's, not the URL's).
+_TEXT_URL = re.compile(
+    r"(?:https?://|(?<![\w./@])(?:t\.me|x\.com|twitter\.com|youtu\.be|youtube\.com|www\.youtube\.com|tiktok\.com|www\.tiktok\.com|instagram\.com|www\.instagram\.com|vk\.com|fb\.watch|facebook\.com|www\.facebook\.com)/)[^\s<>\"'\]\[(){}]+"
+)
+
+
+def _text_media(text: str, warnings: list[str]) -> tuple[MediaRef, ...]:
+    """The posts and video files a plain-text article names by URL, each once, where they stand in the text."""
+    raws: list[_Raw] = []
+    offsets: list[int] = []
+    for m in _TEXT_URL.finditer(text):
+        if len(raws) >= MAX_RAW_REFERENCES:
+            warnings.append(f"the article names more than {MAX_RAW_REFERENCES} URLs; the rest were not read")
+            break
+        url = m.group(0).rstrip(".,;:!?…")
+        if not url.startswith("http"):
+            url = "https://" + url
+        raws.append(_Raw([url], HowReferenced.LINK, mark=len(offsets)))
+        offsets.append(m.start())
+    return _media(raws, offsets, text, None, warnings) if raws else ()
 
 
 def article_from_html(html: str, *, warnings: list[str] | None = None) -> Article:
@@ -573,14 +598,18 @@ def _media(
     """Every reference of the page resolved, each item once (by canonical key), in the page's order."""
     items: dict[str, MediaRef] = {}
     named: dict[str, bool] = {}
+    alias: dict[str, str] = {}  # every key and picture name an item was reached by -> the item's key
     for raw in raws:
         found: Canonical | None = None
         chosen = ""
+        forms: list[Canonical] = []
         for url in raw.urls[:8]:
-            found, chosen = canonical_url(url, base), url
-            if found is not None and found.key:
-                break
-        if found is None or not found.key:
+            c = canonical_url(url, base)
+            if c is not None and c.key:
+                forms.append(c)
+                if found is None:
+                    found, chosen = c, url
+        if found is None:
             continue
         if (
             raw.how in (HowReferenced.LINK, HowReferenced.IFRAME)
@@ -592,12 +621,11 @@ def _media(
             continue
         offset = marks[raw.mark] if raw.mark is not None and raw.mark < len(marks) else None
         caption, credit = _caption(raw.figure)
+        kind = raw.kind if raw.kind in (MediaKind.VIDEO, MediaKind.IMAGE) and found.kind != MediaKind.VIDEO else None
         ref = MediaRef(
             url=found.url,
             key=found.key,
-            kind=raw.kind
-            if raw.kind in (MediaKind.VIDEO, MediaKind.IMAGE) and found.kind != MediaKind.VIDEO
-            else (found.kind or MediaKind.POST),
+            kind=kind or found.kind or MediaKind.POST,
             platform=found.platform,
             post_id=found.post_id,
             urls=(" ".join(chosen.split())[:2000],),
@@ -608,15 +636,17 @@ def _media(
             offset=offset,
             paragraph=_paragraph(text, offset),
         )
-        key = found.key
-        if key not in items and ref.kind == MediaKind.IMAGE and ref.file_name:
-            key = next((k for k, v in items.items() if v.kind == MediaKind.IMAGE and v.file_name == ref.file_name), key)
-        if key in items:
+        names = {c.key for c in forms}
+        if ref.kind == MediaKind.IMAGE:  # one picture at several sizes or formats (src, srcset, og:image)
+            names |= {f"picture:{stem}" for c in forms if c.platform is None and (stem := picture_stem(c.url))}
+        key = next((alias[n] for n in names if n in alias), None)
+        if key is not None:
             # a post URL that names its account, else the form the text itself uses, is the one shown
             better = (found.named and not named[key]) or (items[key].offset is None and ref.offset is not None)
             items[key] = merge_refs(items[key], ref, url=found.url if better else None)
             named[key] = named[key] or found.named
         elif len(items) < MAX_MEDIA_ITEMS:
+            key = found.key
             items[key] = ref
             named[key] = found.named
         else:
@@ -624,6 +654,8 @@ def _media(
                 f"the page references more than {MAX_MEDIA_ITEMS} pieces of media; only the first were read"
             )
             break
+        for n in names:
+            alias.setdefault(n, key)
     ordered = sorted(items.values(), key=lambda r: (r.offset is None, r.offset or 0))
     return tuple(replace(r, context=_context(text, r)) for r in ordered)
 

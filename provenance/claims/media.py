@@ -151,6 +151,11 @@ class MediaRef:
         name = unquote(path.rsplit("/", 1)[-1])
         return name if "." in name.strip(".") and len(name) <= 255 else None
 
+    @property
+    def picture_stems(self) -> frozenset[str]:
+        """The file-name stems of every URL the page used for the item, without a CMS's size suffix (`picture_stem`)."""
+        return frozenset(stem for u in (self.url, *self.urls) if (stem := picture_stem(u)))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "url": self.url,
@@ -479,6 +484,27 @@ def _kind_of_path(path: str) -> MediaKind | None:
     if suffix in _IMAGE_SUFFIXES:
         return MediaKind.IMAGE
     return None
+
+
+#: A size or density a CMS appends to a resized picture's name ("-1024x683", "_800x600", "@2x", "-scaled").
+_SIZE_SUFFIX = re.compile(r"(?:[-_]\d{2,5}x\d{2,5}|@[1-4]x|-scaled|-e\d{10,13})+$")
+
+
+def picture_stem(url: str) -> str | None:
+    """The name of the picture a URL serves, whatever its size or format: ``a-1024x683.webp`` and ``a.jpg`` are ``a``.
+
+    Returns:
+        The lower-case stem, or None when the URL's path names no file.
+    """
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return None
+    name = unquote(path.rsplit("/", 1)[-1]).lower()
+    if "." not in name.strip(".") or len(name) > 255:
+        return None
+    stem = _SIZE_SUFFIX.sub("", name.rsplit(".", 1)[0])
+    return stem or None
 
 
 def is_post(found: Canonical | None) -> bool:
