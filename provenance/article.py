@@ -105,14 +105,7 @@ def check_article(
     page = read_article(path)
     article_claim = claim_from_article(page, origin=f"article:{path.name}")
     folder = Path(media) if media is not None else None
-    files, problems = _media_files(folder) if folder is not None else ([], [])
-    explicit = _explicit(maps, page.media)
-    pairs = _pair(page.media, files, explicit)
-    paired_paths = {p for p, _, _ in pairs.values()}
-    unpaired = [
-        UnpairedFile(_shown(f.path), f.problem or _unpaired_reason(f)) for f in files if f.path not in paired_paths
-    ]
-    unpaired += [UnpairedFile(_shown(p), why) for p, why in problems]
+    pairs, unpaired = pair_media(page.media, folder, maps)
     own = bool(pairs) and not isinstance(index, Index)
     idx: Index | None = None
     if pairs:  # the index is opened only when there is a file to check
@@ -173,6 +166,35 @@ def _checked(
             number, ref, claim, ItemStatus.FAILED, _shown(file), how, evidence, error=str(exc), exit_code=exc.exit_code
         )
     return ArticleItem(number, ref, claim, ItemStatus.CHECKED, _shown(file), how, evidence, report=report)
+
+
+def pair_media(
+    refs: Sequence[MediaRef], folder: Path | None, maps: Sequence[tuple[Path | str, str]] = ()
+) -> tuple[dict[str, tuple[Path, PairedBy, str]], list[UnpairedFile]]:
+    """Pair an article's items with the files of a media folder, strongest evidence first.
+
+    In order: ``--map FILE=URL``; a yt-dlp sidecar whose ``webpage_url`` or
+    ``original_url`` is the item's URL (canonically); a sidecar naming the
+    item's platform and post id; the picture's file name in the item's URL
+    (at any size or format); the post id in the file name (yt-dlp's
+    ``Title [ID].mp4``). A file pairs with one item at most.
+
+    Args:
+        refs: the article's items (`Article.media`).
+        folder: the media folder (recursive), or None.
+        maps: explicit (file, URL) pairs.
+
+    Returns:
+        ({item key: (file, how, evidence)}, the files that pair with nothing, each with why).
+
+    Raises:
+        BadInputError: the folder is missing or not a folder; a --map names a missing file or no item.
+    """
+    files, problems = _media_files(folder) if folder is not None else ([], [])
+    pairs = _pair(refs, files, _explicit(maps, refs))
+    paired = {p for p, _, _ in pairs.values()}
+    unpaired = [UnpairedFile(_shown(f.path), f.problem or _unpaired_reason(f)) for f in files if f.path not in paired]
+    return pairs, unpaired + [UnpairedFile(_shown(p), why) for p, why in problems]
 
 
 def _shown(path: Path) -> str:

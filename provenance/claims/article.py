@@ -657,7 +657,11 @@ def _media(
         for n in names:
             alias.setdefault(n, key)
     ordered = sorted(items.values(), key=lambda r: (r.offset is None, r.offset or 0))
-    return tuple(replace(r, context=_context(text, r)) for r in ordered)
+    out = []
+    for r in ordered:
+        before, after = _context(text, r)
+        out.append(replace(r, context=before + after, context_before=len(before)))
+    return tuple(out)
 
 
 def _caption(figure: _Figure | None) -> tuple[str | None, Credit | None]:
@@ -681,10 +685,10 @@ def _paragraph(text: str, offset: int | None) -> int | None:
     return len(re.split(r"\n\s*\n", before)) if before else 0
 
 
-def _context(text: str, ref: MediaRef) -> tuple[str, ...]:
-    """Up to `CONTEXT_SENTENCES` sentences before the item and after it, leaving out its own caption."""
+def _context(text: str, ref: MediaRef) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Up to `CONTEXT_SENTENCES` sentences before the item, and after it, leaving out its own caption."""
     if ref.offset is None:
-        return ()
+        return (), ()
     own = " ".join(x for x in (ref.caption, ref.credit.text if ref.credit else None) if x)
     window = 1500
 
@@ -695,7 +699,7 @@ def _context(text: str, ref: MediaRef) -> tuple[str, ...]:
     after = [s for s in sentences(text[ref.offset : ref.offset + window]) if keep(s)]
     if ref.offset - window > 0 and before:
         before = before[1:]  # the window may start mid-sentence
-    return tuple(s[:400] for s in before[-CONTEXT_SENTENCES:] + after[:CONTEXT_SENTENCES])
+    return tuple(s[:400] for s in before[-CONTEXT_SENTENCES:]), tuple(s[:400] for s in after[:CONTEXT_SENTENCES])
 
 
 def _bounded(text: str, warnings: list[str]) -> str:

@@ -252,9 +252,9 @@ def claim_for_media(article_claim: Claim, ref: MediaRef, *, label: str = "media 
     """The claim one piece of media carries: the article's, sharpened by the item's caption and its neighbours.
 
     A date or place in the item's caption overrides the article's for this
-    item; failing that, a date or town in a sentence next to it that says
-    the media was filmed or shows something ("the video, filmed on Monday
-    in Ufa, shows ..."); failing that, the article's claim stands. The
+    item; failing that, a date or town in the nearest sentence around it
+    that says the media was filmed or shows something ("the video, filmed
+    on Monday in Ufa, shows ..."); failing that, the article's claim stands. The
     caption (else the article's claim text) is the claim's text, the item's
     platform comes first among the platforms and the item's URL is the
     claim's source. The caption and the sentences around the item are kept
@@ -273,9 +273,10 @@ def claim_for_media(article_claim: Claim, ref: MediaRef, *, label: str = "media 
     caption = ref.caption or ""
     caption_dates = find_dates(caption, day) if caption else []
     caption_places = find_places(caption) if caption else []
-    told = [s for s in ref.context if _MEDIA_WORDS.search(s) and _EVENT_WORDS.search(s)]
-    near_dates = [d for s in told for d in find_dates(s, day)]
-    near_places = [p for p in find_places(" ".join(told)) if p.kind == "city"] if told else []
+    # the nearest sentence that says the media was filmed or shows something speaks for this item
+    told = next((s for s in ref.nearest_first if _MEDIA_WORDS.search(s) and _EVENT_WORDS.search(s)), None)
+    near_dates = find_dates(told, day) if told else []
+    near_places = [p for p in find_places(told) if p.kind == "city"] if told else []
     from_item: list[str] = []
     claim_date = _pick_date(caption_dates, day)
     if claim_date is not None:

@@ -127,7 +127,8 @@ class MediaRef:
     `caption`, `alt` and `credit` come from its ``<figure>`` or element;
     `offset` is where it sits in the article's text (characters, None for
     page metadata such as ``og:video``), `paragraph` the paragraph it
-    follows (1-based, 0 before the first); `context` the sentences around it.
+    follows (1-based, 0 before the first); `context` the sentences around it,
+    the first `context_before` of them before it.
     """
 
     url: str
@@ -143,6 +144,17 @@ class MediaRef:
     offset: int | None = None
     paragraph: int | None = None
     context: tuple[str, ...] = ()
+    context_before: int = 0
+
+    @property
+    def nearest_first(self) -> tuple[str, ...]:
+        """The context sentences, the nearest to the item first (before and after it in turn)."""
+        before = list(reversed(self.context[: self.context_before]))
+        after = list(self.context[self.context_before :])
+        out: list[str] = []
+        for i in range(max(len(before), len(after))):
+            out += [s[i] for s in (before, after) if i < len(s)]
+        return tuple(out)
 
     @property
     def file_name(self) -> str | None:
@@ -171,6 +183,7 @@ class MediaRef:
             "offset": self.offset,
             "paragraph": self.paragraph,
             "context": list(self.context),
+            "context_before": self.context_before,
         }
 
     @classmethod
@@ -189,6 +202,7 @@ class MediaRef:
             offset=data.get("offset"),
             paragraph=data.get("paragraph"),
             context=tuple(str(s) for s in data.get("context") or ()),
+            context_before=int(data.get("context_before") or 0),
         )
 
 
