@@ -19,6 +19,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from chromium import Chromium, chromium_path
 from conftest import DOCS, ROOT, cli_here, ffmpeg, lavfi_clip
 
 from provenance.article import check_article, fetch_command, pair_media
@@ -35,11 +36,12 @@ from provenance.claims import (
 )
 from provenance.claims.article import MAX_ARTICLE_BYTES
 from provenance.errors import BadInputError
-from provenance.report.article import ArticleReport, ItemStatus, PairedBy, render_article
+from provenance.report.article import ArticleReport, PairedBy, render_article
 
 ARTICLES = ROOT / "tests" / "data" / "articles"
 SEED = ARTICLES / "baymak.html"
 HELD_OUT = ARTICLES / "baymak_heldout.html"
+NO_CHROMIUM = pytest.mark.skipif(chromium_path() is None, reason="chromium is not installed (apt-get install chromium)")
 HOSTILE_CAPTION = "<script>alert(1)</script> [x](javascript:alert(2)) | *bold* `code` <img src=x onerror=alert(3)>"
 
 
@@ -512,6 +514,10 @@ def test_the_json_follows_its_schema_and_round_trips(held_out_json: dict[str, An
     schema = json.loads((DOCS / "article-schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.Draft202012Validator(schema).validate(held_out_json)
+    reports = jsonschema.Draft202012Validator(json.loads((DOCS / "report-schema.json").read_text(encoding="utf-8")))
+    for item in held_out_json["media"]:
+        if item["report"] is not None:
+            reports.validate(item["report"])
     report = ArticleReport.from_dict(held_out_json)
     assert json.loads(render_article(report, "json")) == held_out_json
 
@@ -567,6 +573,59 @@ def test_the_seed_page_with_hostile_captions(desk: dict[str, Any], tmp_path: Pat
     caption_line = next(line for line in md.stdout.splitlines() if line.startswith("- Caption:"))
     assert "\\<script>" in caption_line and "\\[x\\](javascript:alert(2))" in caption_line
     assert "\\*bold\\*" in caption_line and "\\`code\\`" in caption_line and "\\|" in caption_line
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    with Chromium() as b:
+        yield b
+
+
+@NO_CHROMIUM
+def test_the_html_in_chromium(held_out_json: dict[str, Any], tmp_path: Path, browser: Chromium) -> None:
+    """One page, every item with its check's frames, nothing fetched, readable on a phone."""
+    saved = tmp_path / "article.html"
+    saved.write_text(render_article(ArticleReport.from_dict(held_out_json), "html"), encoding="utf-8")
+    page = browser.open(saved.as_uri())
+    assert [u for u in page.requests if u != page.url and not u.startswith("data:")] == []
+    assert not [c for c in page.console if "Content Security Policy" in c or "Refused" in c], page.console
+    assert page.evaluate("document.scripts.length") == 0
+    assert page.evaluate("[...document.querySelectorAll('section.item h2')].map(h => h.innerText)") == [
+        "1. photo: Footage predates claim",
+        "2. Telegram video: Footage predates claim",
+        "3. X post: not downloaded",
+    ]
+    images = page.evaluate("[...document.images].map(i => [i.complete, i.naturalWidth, i.src.slice(0, 23)])")
+    assert len(images) >= 4 and all(c and w > 0 and src == "data:image/jpeg;base64," for c, w, src in images)
+    assert page.evaluate("document.querySelectorAll('#item-2 .pair img').length") >= 2  # the video's aligned frames
+    assert page.evaluate("(() => { const ids = [...document.querySelectorAll('[id]')].map(e => e.id); "
+                         "return ids.length === new Set(ids).size; })()")  # fmt: skip
+    assert "yt-dlp --write-info-json" in page.evaluate("document.querySelector('#item-3 pre.fetch').innerText")
+    phone = browser.new_page()
+    phone.set_viewport(390, 844, mobile=True, scale=2)
+    phone.call("Page.navigate", {"url": saved.as_uri()})
+    browser.wait_event("Page.loadEventFired", phone.session)
+    width = phone.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+    assert width[0] <= width[1], width
+
+
+@NO_CHROMIUM
+def test_a_hostile_caption_in_chromium(desk: dict[str, Any], tmp_path: Path, browser: Chromium) -> None:
+    page = SEED.read_text(encoding="utf-8").replace(
+        "Activist Fail Alsynov (C)", HOSTILE_CAPTION.replace("<", "&lt;").replace(">", "&gt;")
+    )
+    saved = tmp_path / "hostile.html"
+    saved.write_text(page, encoding="utf-8")
+    out = tmp_path / "out.html"
+    run = cli_here("article", saved, "--format", "html", "-o", out)
+    assert run.code == 0, run.stderr
+    shown = browser.open(out.as_uri())
+    assert HOSTILE_CAPTION in shown.evaluate("document.body.innerText")
+    assert shown.evaluate("document.scripts.length") == 0
+    assert shown.evaluate("document.querySelectorAll('[onerror]').length") == 0
+    links = shown.evaluate("[...document.links].map(a => a.protocol)")
+    assert set(links) <= {"https:", "http:", "file:"} and "javascript:" not in links
+    assert [u for u in shown.requests if u != shown.url and not u.startswith("data:")] == []
 
 
 def test_python_api_from_the_package_root(desk: dict[str, Any]) -> None:
