@@ -252,10 +252,10 @@ def _with_sidecar(path: Path) -> MediaFile:
     return MediaFile(path, urls=urls, post_id=str(post)[:200] if post is not None else None, platform=platform)
 
 
-def _explicit(maps: Sequence[tuple[Path | str, str]], refs: Sequence[MediaRef]) -> dict[str, Path]:
-    """``--map FILE=URL`` pairs as {item key: file}; a missing file or a URL of no item is refused."""
+def _explicit(maps: Sequence[tuple[Path | str, str]], refs: Sequence[MediaRef]) -> dict[str, tuple[Path, str]]:
+    """``--map FILE=URL`` pairs as {item key: (file, URL as given)}; a missing file or a URL of no item is refused."""
     keys = {r.key: r for r in refs}
-    out: dict[str, Path] = {}
+    out: dict[str, tuple[Path, str]] = {}
     for file, url in maps:
         path = Path(file)
         if not path.is_file():
@@ -266,7 +266,7 @@ def _explicit(maps: Sequence[tuple[Path | str, str]], refs: Sequence[MediaRef]) 
                 f"--map {file}={url}: the article references no such URL; use a URL listed in the report "
                 "(run without --map to see them)"
             )
-        out[found.key if found.key in keys else _image_key(found.url, refs) or ""] = path
+        out[found.key if found.key in keys else _image_key(found.url, refs) or ""] = (path, url)
     return out
 
 
@@ -277,7 +277,7 @@ def _image_key(url: str, refs: Sequence[MediaRef]) -> str | None:
 
 
 def _pair(
-    refs: Sequence[MediaRef], files: Sequence[MediaFile], explicit: dict[str, Path]
+    refs: Sequence[MediaRef], files: Sequence[MediaFile], explicit: dict[str, tuple[Path, str]]
 ) -> dict[str, tuple[Path, PairedBy, str]]:
     """Each item's file, by the strongest evidence first; a file pairs with one item at most."""
     pairs: dict[str, tuple[Path, PairedBy, str]] = {}
@@ -288,8 +288,8 @@ def _pair(
             pairs[key] = (path, how, evidence)
             used.add(path)
 
-    for key, path in explicit.items():
-        take(key, path, PairedBy.MAP, f"--map {path.name}")
+    for key, (path, url) in explicit.items():
+        take(key, path, PairedBy.MAP, f"{path.name}={url[:300]}")
     by_key = {r.key: r for r in refs}
     for f in files:
         for url in f.urls:

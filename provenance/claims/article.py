@@ -14,6 +14,7 @@ Input is bounded by `MAX_ARTICLE_BYTES` and `MAX_ARTICLE_CHARS`::
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from dataclasses import dataclass, replace
@@ -26,6 +27,7 @@ from .dates import first_date, sentences
 from .media import (
     MAX_CAPTION_CHARS,
     MAX_MEDIA_ITEMS,
+    MAX_URLS_PER_ITEM,
     META_REFERENCES,
     Canonical,
     Credit,
@@ -565,37 +567,56 @@ def article_from_html(html: str, *, warnings: list[str] | None = None) -> Articl
     return Article(text=body, headline=headline, published=published, warnings=tuple(warns), url=page_url, media=media)
 
 
+#: What removing a mark can leave behind: two spaces, a space at a line's edge, two blank lines.
+_SQUEEZE = re.compile(r"(?<=\n) +| +(?=\n)|(?P<spaces> {2,})|(?P<lines>\n{3,})")
+
+
 def _unmarked(text: str) -> tuple[str, list[int]]:
     """`text` without its media marks, and where each mark stood (in the text returned).
 
     Removing a mark may leave a line empty or two spaces together; these
     are squeezed as the page's text is (one space, at most one blank line),
-    and the marks' offsets follow.
+    and the marks' offsets follow. Linear in the text (regular expressions
+    over the whole text, a pass over the marks).
     """
-    out: list[str] = []
+    if _MARK not in text:
+        return text.strip(), []
+    pieces = text.split(_MARK)
     marks: list[int] = []
-    for ch in text:
-        if ch == _MARK:
-            marks.append(len(out))
-            continue
-        if ch == " " and (not out or out[-1] in " \n"):
-            continue
-        if ch == "\n" and out and out[-1] == " ":
-            out.pop()
-            marks = [min(m, len(out)) for m in marks]
-        if ch == "\n" and len(out) >= 2 and out[-1] == "\n" and out[-2] == "\n":
-            continue
-        out.append(ch)
-    joined = "".join(out)
-    stripped = joined.strip()
-    lead = len(joined) - len(joined.lstrip())
-    return stripped, [max(0, min(m - lead, len(stripped))) for m in marks]
+    total = 0
+    for piece in pieces[:-1]:
+        total += len(piece)
+        marks.append(total)
+    joined = "".join(pieces)
+    out: list[str] = []
+    shifts: list[tuple[int, int, int]] = []  # (start, end, length kept) of each squeezed run
+    last = 0
+    for m in _SQUEEZE.finditer(joined):
+        run = m.group(0)
+        keep = 2 if m.group("lines") else 1 if m.group("spaces") else 0
+        out.append(joined[last : m.start()] + run[:keep])
+        shifts.append((m.start(), m.end(), keep))
+        last = m.end()
+    out.append(joined[last:])
+    squeezed = "".join(out)
+    moved: list[int] = []
+    removed, i = 0, 0
+    for mark in marks:  # marks ascend, runs ascend
+        while i < len(shifts) and shifts[i][1] <= mark:
+            removed += (shifts[i][1] - shifts[i][0]) - shifts[i][2]
+            i += 1
+        inside = i < len(shifts) and shifts[i][0] < mark
+        moved.append((shifts[i][0] + shifts[i][2] if inside else mark) - removed)
+    lead = len(squeezed) - len(squeezed.lstrip())
+    stripped = squeezed.strip()
+    return stripped, [max(0, min(m - lead, len(stripped))) for m in moved]
 
 
 def _media(
     raws: list[_Raw], marks: list[int], text: str, base: str | None, warnings: list[str]
 ) -> tuple[MediaRef, ...]:
     """Every reference of the page resolved, each item once (by canonical key), in the page's order."""
+    ends = [m.end() for m in re.finditer(r"\n\s*\n", text)]
     items: dict[str, MediaRef] = {}
     named: dict[str, bool] = {}
     alias: dict[str, str] = {}  # every key and picture name an item was reached by -> the item's key
@@ -620,6 +641,12 @@ def _media(
         if raw.how == HowReferenced.EMBED and not is_post(found):
             continue
         offset = marks[raw.mark] if raw.mark is not None and raw.mark < len(marks) else None
+        names = {c.key for c in forms}
+        if raw.kind == MediaKind.IMAGE or found.kind == MediaKind.IMAGE:  # one picture at several sizes or formats
+            names |= {f"picture:{stem}" for c in forms if c.platform is None and (stem := picture_stem(c.url))}
+        known = next((alias[n] for n in names if n in alias), None)
+        if known is not None and _adds_nothing(items[known], raw, chosen, offset, found.named and not named[known]):
+            continue  # the hundredth link to the same post: nothing new to keep
         caption, credit = _caption(raw.figure)
         kind = raw.kind if raw.kind in (MediaKind.VIDEO, MediaKind.IMAGE) and found.kind != MediaKind.VIDEO else None
         ref = MediaRef(
@@ -634,12 +661,9 @@ def _media(
             alt=" ".join(raw.alt.split())[:MAX_CAPTION_CHARS] if raw.alt and raw.alt.strip() else None,
             credit=credit,
             offset=offset,
-            paragraph=_paragraph(text, offset),
+            paragraph=_paragraph(ends, text, offset),
         )
-        names = {c.key for c in forms}
-        if ref.kind == MediaKind.IMAGE:  # one picture at several sizes or formats (src, srcset, og:image)
-            names |= {f"picture:{stem}" for c in forms if c.platform is None and (stem := picture_stem(c.url))}
-        key = next((alias[n] for n in names if n in alias), None)
+        key = known
         if key is not None:
             # a post URL that names its account, else the form the text itself uses, is the one shown
             better = (found.named and not named[key]) or (items[key].offset is None and ref.offset is not None)
@@ -664,6 +688,19 @@ def _media(
     return tuple(out)
 
 
+def _adds_nothing(item: MediaRef, raw: _Raw, url: str, offset: int | None, better_url: bool) -> bool:
+    """Whether one more reference to a known item would change nothing kept of it."""
+    return (
+        not better_url
+        and raw.how in item.referenced
+        and raw.figure is None
+        and not raw.alt
+        and (item.offset is not None or offset is None)
+        and (len(item.urls) >= MAX_URLS_PER_ITEM or url in item.urls)
+        and (item.kind != MediaKind.POST or raw.kind is None)
+    )
+
+
 def _caption(figure: _Figure | None) -> tuple[str | None, Credit | None]:
     if figure is None:
         return None, None
@@ -677,12 +714,17 @@ def _caption(figure: _Figure | None) -> tuple[str | None, Credit | None]:
     return rest or None, credit
 
 
-def _paragraph(text: str, offset: int | None) -> int | None:
-    """Which paragraph the item follows (1-based; 0 before the first), or None for page metadata."""
+def _paragraph(ends: list[int], text: str, offset: int | None) -> int | None:
+    """Which paragraph the item follows (1-based; 0 before the first), or None for page metadata.
+
+    `ends` are where the text's paragraph breaks (blank lines) end, ascending: every
+    break that ends before the offset starts a paragraph before it.
+    """
     if offset is None:
         return None
-    before = text[:offset].strip()
-    return len(re.split(r"\n\s*\n", before)) if before else 0
+    if not text[:offset].strip():
+        return 0
+    return bisect.bisect_left(ends, offset) + 1
 
 
 def _context(text: str, ref: MediaRef) -> tuple[tuple[str, ...], tuple[str, ...]]:

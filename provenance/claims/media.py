@@ -453,7 +453,11 @@ def canonical_url(raw: str, base: str | None = None, *, depth: int = 0) -> Canon
         return None
     if not host or not re.fullmatch(r"[a-z0-9.-]{1,253}", host):
         return None
-    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    # only these platforms' post URLs hold the post in their query (?v=, ?href=, ?oid=)
+    needs_query = (
+        host in _YOUTUBE_HOSTS or host in _FACEBOOK_HOSTS or host in _VK_HOSTS or host == "platform.twitter.com"
+    )
+    query = dict(parse_qsl(parts.query, keep_blank_values=True)) if needs_query and parts.query else {}
     path = parts.path or "/"
     found: Canonical | None = None
     if host in _TELEGRAM_HOSTS:
@@ -478,7 +482,7 @@ def canonical_url(raw: str, base: str | None = None, *, depth: int = 0) -> Canon
     if host in SOCIAL_HOSTS:
         return Canonical(url="", key="", platform=None)  # a profile or channel page: no post (see `is_post`)
     netloc = host if port in (None, 80, 443) else f"{host}:{port}"
-    query_text = _clean_query(parts.query)
+    query_text = _clean_query(parts.query) if parts.query else ""
     url = urlunsplit((scheme, netloc, path, query_text, ""))
     return Canonical(url=url, key=url.split("://", 1)[1], kind=_kind_of_path(path))
 
