@@ -297,6 +297,7 @@ def test_every_embed_kind() -> None:
         '<iframe src="https://www.facebook.com/plugins/video.php?href=https%3A%2F%2Fwww.facebook.com%2Fbaymak.page%2Fvideos%2F998877665544%2F"></iframe>'
         '<iframe src="https://vk.com/video_ext.php?oid=-220754053&amp;id=456239501&amp;hash=1a2b"></iframe>'
         '<iframe data-src="https://player.vimeo.com/video/905123456?h=abc"></iframe>'
+        '<div class="fb-video" data-href="https://www.facebook.com/baymak.page/videos/998877665544/"></div>'
         '<video controls poster="/p.jpg"><source src="https://media.example.com/clips/baymak.mp4?utm_medium=x" type="video/mp4"></video>'
         '<p>Also on <a href="https://www.youtube.com/shorts/Zy9xWv8UtSr">YouTube Shorts</a>.</p>',
         head='<meta name="twitter:player" content="https://www.youtube.com/embed/Zy9xWv8UtSr">',
@@ -312,6 +313,7 @@ def test_every_embed_kind() -> None:
         (None, MediaKind.VIDEO),
         ("YouTube", MediaKind.VIDEO),
     ]
+    assert set(media[3].referenced) == {HowReferenced.IFRAME, HowReferenced.EMBED}  # the plugin and the SDK's div
     assert media[6].url == "https://media.example.com/clips/baymak.mp4"
     assert set(media[-1].referenced) == {HowReferenced.LINK, HowReferenced.TWITTER_PLAYER}
     assert all(m.offset is not None for m in media)
@@ -716,3 +718,22 @@ def test_a_file_that_does_not_decode_is_a_failed_item(desk: dict[str, Any], tmp_
 
 def test_an_empty_claim_is_not_needed() -> None:
     assert isinstance(claim_for_media(Claim(), read_article(SEED).media[0]), Claim)
+
+
+def test_the_readme_article_demo(sample_index: Path) -> None:
+    """samples/article.html with samples/viral.mp4 named by --map, as scripts/demo.sh runs it."""
+    run = cli_here(
+        "article",
+        ROOT / "samples" / "article.html",
+        "--map",
+        f"{ROOT / 'samples' / 'viral.mp4'}=https://t.me/s/baymak_news/4512?embed=1",
+        "--index",
+        f"sqlite:///{sample_index}",
+        "--format",
+        "md",
+    )
+    assert run.code == 0, run.stderr
+    assert "## 1. Telegram video: Footage predates claim" in run.stdout
+    assert "## 2. photo: not downloaded" in run.stdout and "## 3. X post: not downloaded" in run.stdout
+    assert "first seen 2021-09-12" in run.stdout
+    assert "agencies SOTA, AFP, Getty Images" in run.stdout

@@ -249,6 +249,8 @@ class _ArticleHTML(HTMLParser):
                     [a.get("data-instgrm-permalink", ""), a.get("cite", ""), a.get("data-bluesky-uri", "")],
                     HowReferenced.EMBED,
                 )
+        elif tag == "div" and a.get("data-href") and re.search(r"\bfb-(?:video|post)\b", a.get("class", "")[:500]):
+            self._reference([a["data-href"]], HowReferenced.EMBED)  # the Facebook SDK's embed, before its script runs
         elif tag == "a" and a.get("href"):
             self._reference([a["href"]], HowReferenced.EMBED if self.embed_depth else HowReferenced.LINK)
 
