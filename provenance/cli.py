@@ -119,10 +119,17 @@ def _render_options(
     return options
 
 
-def _write_report(report: Any, fmt: str, output: Path | None, options: Any) -> None:
-    """Render a report; Markdown saved with -o gets its keyframes in a folder next to it (NAME_files/)."""
+def _write_report(
+    report: Any, fmt: str, output: Path | None, options: Any, renderers: tuple[Any, Any] | None = None
+) -> None:
+    """Render a report; Markdown saved with -o gets its keyframes in a folder next to it (NAME_files/).
+
+    `renderers` is (render, render_assets) for another kind of report (an article report).
+    """
     from .report import render, render_assets
 
+    if renderers is not None:
+        render, render_assets = renderers
     text = render(report, fmt, options)
     if output is not None:
         for rel, data in render_assets(report, fmt, options).items():
@@ -330,10 +337,10 @@ def article_command(
     file was checked, else the worst failure's code (the report is still written).
     """
     from .article import check_article
-    from .report.article import render_article
+    from .report.article import article_assets, render_article
     from .report.text import terminal
 
-    options = _render_options(fmt, None, org_name, org_url, review_url)
+    options = _render_options(fmt, output, org_name, org_url, review_url)
     pairs = []
     for value in maps:
         file, sep, url = value.partition("=")
@@ -347,7 +354,7 @@ def article_command(
 
     with _output_place(output):
         report = check_article(article_file, media_dir, index_url, maps=pairs, on_item=progress)
-        _emit(render_article(report, fmt, options), output)
+        _write_report(report, fmt, output, options, (render_article, article_assets))
     if report.exit_code:
         sys.exit(report.exit_code)
 
@@ -367,12 +374,14 @@ def report_command(
     org_url: str | None,
     review_url: str | None,
 ) -> None:
-    """Render a JSON report saved by 'provenance check' again, in any format, without the media."""
-    from .report import read_report
+    """Render a JSON report saved by 'provenance check' (or 'provenance article') again, in any format, without the media."""
+    from .report.article import ArticleReport, article_assets, read_any_report, render_article
 
     options = _render_options(fmt, output, org_name, org_url, review_url)
     with _output_place(output):
-        _write_report(read_report(report_file), fmt, output, options)
+        report = read_any_report(report_file)
+        renderers = (render_article, article_assets) if isinstance(report, ArticleReport) else None
+        _write_report(report, fmt, output, options, renderers)
 
 
 @main.command()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -532,6 +533,30 @@ def test_every_item_is_in_the_markdown(held_out_json: dict[str, Any]) -> None:
     assert text.count("Footage predates claim") >= 2 and "not downloaded" in text
     assert "yt-dlp --write-info-json" in text
     assert "agencies SOTA, AFP" in text
+
+
+def test_markdown_saved_with_its_items_reports(desk: dict[str, Any], tmp_path: Path) -> None:
+    """-o NAME.md writes each checked item's own report (with its frames) beside it and links it."""
+    out = tmp_path / "a.md"
+    run = cli_here("article", HELD_OUT, "--media", desk["media"], "--index", desk["index"], "--format", "md", "-o", out)
+    assert run.code == 0, run.stderr
+    text = out.read_text(encoding="utf-8")
+    assert "(a_files/item-01.md)" in text and "(a_files/item-02.md)" in text and "item-03.md" not in text
+    item = (tmp_path / "a_files" / "item-02.md").read_text(encoding="utf-8")
+    assert item.startswith("# Provenance report") and "item-02_files/" in item
+    frames = list((tmp_path / "a_files" / "item-02_files").glob("*.jpg"))
+    assert frames and all(f.read_bytes()[:3] == b"\xff\xd8\xff" for f in frames)
+    for link in re.findall(r"\]\((item-02_files/[^)]+)\)", item):
+        assert (tmp_path / "a_files" / link).is_file()
+
+
+def test_a_saved_article_report_renders_again(held_out_json: dict[str, Any], desk: dict[str, Any]) -> None:
+    saved = desk["root"] / "article.json"
+    run = cli_here("report", saved, "--format", "md")
+    assert run.code == 0, run.stderr
+    assert run.stdout == render_article(ArticleReport.from_dict(held_out_json), "md")
+    html = cli_here("report", saved)
+    assert html.code == 0 and "<h1>Clashes after Baymak verdict: what the videos show</h1>" in html.stdout
 
 
 def test_claimreview_per_checked_item_needs_the_publisher(held_out_json: dict[str, Any]) -> None:

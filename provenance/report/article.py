@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from ..claims import Claim, MediaRef
 from ..errors import BadInputError
@@ -241,22 +242,40 @@ class ArticleReport:
             ) from exc
 
 
+_GIVE = "give a JSON report written by 'provenance check' or 'provenance article'"
+
+
+def _load(path: str | Path) -> Any:
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_ARTICLE_REPORT_BYTES:
+            raise BadInputError(f"{path}: larger than a report can be; {_GIVE}")
+        return json.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BadInputError(f"{path}: cannot be read ({exc.strerror}); {_GIVE}") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise BadInputError(f"{path}: not JSON ({exc}); {_GIVE}") from exc
+
+
 def read_article_report(path: str | Path) -> ArticleReport:
     """Read a JSON article report written by ``provenance article``.
 
     Raises:
         BadInputError: missing, too large, not JSON or not an article report.
     """
-    p = Path(path)
-    try:
-        if p.stat().st_size > MAX_ARTICLE_REPORT_BYTES:
-            raise BadInputError(f"{path}: larger than an article report can be; give a JSON article report")
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise BadInputError(f"{path}: cannot be read ({exc.strerror}); give a JSON article report") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise BadInputError(f"{path}: not JSON ({exc}); give a JSON article report") from exc
-    return ArticleReport.from_dict(data)
+    return ArticleReport.from_dict(_load(path))
+
+
+def read_any_report(path: str | Path) -> Report | ArticleReport:
+    """Read a JSON report of either kind: ``provenance check``'s or ``provenance article``'s (by its schema).
+
+    Raises:
+        BadInputError: missing, too large, not JSON, or neither kind of report.
+    """
+    data = _load(path)
+    if isinstance(data, dict) and data.get("schema") == SCHEMA:
+        return ArticleReport.from_dict(data)
+    return Report.from_dict(data)
 
 
 # -- words shared by the forms -------------------------------------------------------------
@@ -320,8 +339,40 @@ def render_article_json(report: ArticleReport) -> str:
     return json_safe(json.dumps(report.to_dict(), indent=2, ensure_ascii=False)) + "\n"
 
 
-def render_article_markdown(report: ArticleReport) -> str:
-    """The article report as Markdown: the article, a table of items, then each item in full."""
+def item_report_name(item: ArticleItem, assets_dir: str) -> str:
+    """Where an item's own Markdown report goes, relative to the article's Markdown (``NAME_files/item-01.md``)."""
+    return f"{assets_dir.rstrip('/')}/item-{item.number:02d}.md"
+
+
+def article_assets(report: ArticleReport, fmt: str, options: RenderOptions | None = None) -> dict[str, bytes]:
+    """Files next to a rendered article report: {path relative to it: bytes}.
+
+    Only Markdown saved with an assets folder has any: each checked item's
+    own Markdown report (``NAME_files/item-01.md``) with its keyframes in a
+    folder beside it (``NAME_files/item-01_files/``), as `provenance check` writes them.
+    """
+    options = options or RenderOptions()
+    if fmt != "md" or not options.assets_dir:
+        return {}
+    from .markdown import markdown_assets, render_markdown
+
+    out: dict[str, bytes] = {}
+    folder = options.assets_dir.rstrip("/")
+    for item in report.media:
+        if item.report is None:
+            continue
+        own = f"item-{item.number:02d}_files"
+        out[item_report_name(item, folder)] = render_markdown(item.report, assets_dir=own).encode("utf-8")
+        for rel, data in markdown_assets(item.report, own).items():
+            out[f"{folder}/{rel}"] = data
+    return out
+
+
+def render_article_markdown(report: ArticleReport, *, assets_dir: str | None = None) -> str:
+    """The article report as Markdown: the article, a table of items, then each item in full.
+
+    With `assets_dir`, each checked item links its own full report there (`article_assets`).
+    """
     r = report
     a = r.article
     lines = [
@@ -346,7 +397,7 @@ def render_article_markdown(report: ArticleReport) -> str:
         )
     lines.append("")
     for item in r.media:
-        lines += _markdown_item(item)
+        lines += _markdown_item(item, assets_dir)
     if r.unpaired:
         lines += [f"## Files in {md(r.media_folder or 'the media folder')} paired with no item", ""]
         lines += [f"- {md(f.path, 300)}: {md(f.reason, 300)}" for f in r.unpaired]
@@ -368,7 +419,7 @@ def render_article_markdown(report: ArticleReport) -> str:
     return "\n".join(lines)
 
 
-def _markdown_item(item: ArticleItem) -> list[str]:
+def _markdown_item(item: ArticleItem, assets_dir: str | None) -> list[str]:
     ref = item.media
     lines = [f"## {item.number}. {md(item_title(item))}: {md(status_words(item))}", ""]
     lines.append(f"- URL: {md(ref.url, 400)}")
@@ -406,6 +457,8 @@ def _markdown_item(item: ArticleItem) -> list[str]:
             f"- Match {n}: {md(s.title or Path(m.reference.path).name, 200)}, first seen {md(s.first_seen or 'unknown')}"
             f", source {md(s.source_url or 'unknown', 300)} (score {m.score:.2f})"
         )
+    if assets_dir:
+        lines.append(f"- [Its full report, with the frames]({quote(item_report_name(item, assets_dir))})")
     lines.append("")
     return lines
 
@@ -586,7 +639,7 @@ def render_article(report: ArticleReport, fmt: str = "json", options: RenderOpti
     if fmt == "json":
         return render_article_json(report)
     if fmt == "md":
-        return render_article_markdown(report)
+        return render_article_markdown(report, assets_dir=options.assets_dir)
     if fmt == "html":
         return render_article_html(report)
     docs = article_claimreviews(report, options)
