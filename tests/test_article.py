@@ -244,7 +244,9 @@ def test_the_seed_page_lists_each_piece_of_media_once() -> None:
     assert [m.paragraph for m in page.media] == sorted(m.paragraph or 0 for m in page.media)
     assert page.text[: telegram.offset].rstrip().endswith("since Wednesday.")
     assert "uploaded to YouTube in 2019:" in youtube.context[1]
-    assert not any(m.caption and m.caption in s for m in page.media for s in m.context if m is photo)
+    # the sentences around an item are the article's, never a caption (its own or a neighbour's)
+    assert not any(photo.caption in s or "Getty Images" in s for m in page.media for s in m.context)
+    assert x.nearest_first[0].startswith("Several Telegram channels")
 
 
 def test_hostile_markup_makes_no_item_and_no_text() -> None:
@@ -279,6 +281,33 @@ def test_the_held_out_page() -> None:
     assert photo.caption == "People gather outside the court in Baymak, January 17, 2024."
 
 
+def test_a_hostile_page_makes_the_tool_fetch_and_run_nothing(tmp_path: Path) -> None:
+    """Reading the hostile seed page and rendering every form opens no socket and starts no process."""
+    import sys
+
+    from provenance.report import RenderOptions
+
+    events: list[str] = []
+    watching = [True]
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        if watching[0] and event.startswith(
+            ("socket.", "subprocess.", "os.exec", "os.posix_spawn", "os.system", "urllib.")
+        ):
+            events.append(event)
+
+    sys.addaudithook(hook)  # audit hooks cannot be removed: this one stops watching at the end
+    try:
+        report = check_article(SEED, None, f"sqlite:///{tmp_path / 'none.sqlite'}")
+        options = RenderOptions("Example Desk", None, "https://desk.example.org/fc/23")
+        for fmt in ("json", "md", "html", "claimreview"):
+            render_article(report, fmt, options)
+    finally:
+        watching[0] = False
+    assert events == []
+    assert len(report.media) == 4
+
+
 def _page(body: str, head: str = "") -> str:
     return (
         f'<!DOCTYPE html><html><head><meta property="article:published_time" content="2024-01-19">{head}</head>'
@@ -301,7 +330,9 @@ def test_every_embed_kind() -> None:
         '<div class="fb-video" data-href="https://www.facebook.com/baymak.page/videos/998877665544/"></div>'
         '<video controls poster="/p.jpg"><source src="https://media.example.com/clips/baymak.mp4?utm_medium=x" type="video/mp4"></video>'
         '<p>Also on <a href="https://www.youtube.com/shorts/Zy9xWv8UtSr">YouTube Shorts</a>.</p>',
-        head='<meta name="twitter:player" content="https://www.youtube.com/embed/Zy9xWv8UtSr">',
+        head='<meta name="twitter:player" content="https://www.youtube.com/embed/Zy9xWv8UtSr">'
+        '<script type="application/ld+json">{"@type": "VideoObject", "embedUrl": "https://vk.com/video-220754053_456239501"}'
+        "</script>",
     )
     media = article_from_html(html).media
     assert [(m.platform, m.kind) for m in media] == [
@@ -315,6 +346,7 @@ def test_every_embed_kind() -> None:
         ("YouTube", MediaKind.VIDEO),
     ]
     assert set(media[3].referenced) == {HowReferenced.IFRAME, HowReferenced.EMBED}  # the plugin and the SDK's div
+    assert set(media[4].referenced) == {HowReferenced.IFRAME, HowReferenced.JSON_LD}
     assert media[6].url == "https://media.example.com/clips/baymak.mp4"
     assert set(media[-1].referenced) == {HowReferenced.LINK, HowReferenced.TWITTER_PLAYER}
     assert all(m.offset is not None for m in media)

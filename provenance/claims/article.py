@@ -683,9 +683,10 @@ def _media(
         for n in names:
             alias.setdefault(n, key)
     ordered = sorted(items.values(), key=lambda r: (r.offset is None, r.offset or 0))
+    captions = [" ".join(x for x in (r.caption, r.credit.text if r.credit else None) if x) for r in ordered]
     out = []
     for r in ordered:
-        before, after = _context(text, r)
+        before, after = _context(text, r, [c for c in captions if c])
         out.append(replace(r, context=before + after, context_before=len(before)))
     return tuple(out)
 
@@ -729,15 +730,14 @@ def _paragraph(ends: list[int], text: str, offset: int | None) -> int | None:
     return bisect.bisect_left(ends, offset) + 1
 
 
-def _context(text: str, ref: MediaRef) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Up to `CONTEXT_SENTENCES` sentences before the item, and after it, leaving out its own caption."""
+def _context(text: str, ref: MediaRef, captions: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Up to `CONTEXT_SENTENCES` sentences before the item, and after it, leaving out every item's caption."""
     if ref.offset is None:
         return (), ()
-    own = " ".join(x for x in (ref.caption, ref.credit.text if ref.credit else None) if x)
     window = 1500
 
     def keep(sentence: str) -> bool:
-        return bool(sentence) and sentence not in own and not (own and own in sentence)
+        return bool(sentence) and not any(sentence in c or c in sentence for c in captions)
 
     before = [s for s in sentences(text[max(0, ref.offset - window) : ref.offset]) if keep(s)]
     after = [s for s in sentences(text[ref.offset : ref.offset + window]) if keep(s)]
