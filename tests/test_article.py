@@ -657,6 +657,7 @@ def test_the_html_in_chromium(held_out_json: dict[str, Any], tmp_path: Path, bro
     images = page.evaluate("[...document.images].map(i => [i.complete, i.naturalWidth, i.src.slice(0, 23)])")
     assert len(images) >= 4 and all(c and w > 0 and src == "data:image/jpeg;base64," for c, w, src in images)
     assert page.evaluate("document.querySelectorAll('#item-2 .pair img').length") >= 2  # the video's aligned frames
+    assert page.evaluate("document.querySelectorAll('#item-2 .shots img').length") >= 1  # and its shots
     assert page.evaluate("(() => { const ids = [...document.querySelectorAll('[id]')].map(e => e.id); "
                          "return ids.length === new Set(ids).size; })()")  # fmt: skip
     assert "yt-dlp --write-info-json" in page.evaluate("document.querySelector('#item-3 pre.fetch').innerText")

@@ -53,7 +53,8 @@ MAX_JSON_LD_CHARS = 1 << 20
 
 #: Most media references (links, embeds, pictures) read from one page before the rest are ignored.
 MAX_RAW_REFERENCES = 20_000
-#: Sentences kept on each side of an item as its context (the claim's neighbourhood).
+#: Sentences kept on each side of an item as its context, 1-5: 2 holds the sentence that introduces an
+#: embed and the one that comments on it on the seed and held-out pages (docs/article.md).
 CONTEXT_SENTENCES = 2
 #: Marks where a media reference sits while the page's text is assembled (a private-use character,
 #: removed from the page's own text first).

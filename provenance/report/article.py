@@ -551,7 +551,8 @@ def render_article_html(report: ArticleReport) -> str:
 
 
 def _html_item(item: ArticleItem) -> str:
-    from .html import _link, _match, e
+    from .html import _img, _link, _match, e
+    from .words import seconds
 
     ref = item.media
     rep = item.report
@@ -600,6 +601,13 @@ def _html_item(item: ArticleItem) -> str:
             out.append(
                 '<ul class="evidence">' + "".join(f"<li>{e(x, 800)}</li>" for x in rep.verdict.evidence) + "</ul>"
             )
+        shots = [
+            f"<figure>{img}<figcaption>{seconds(t.t)}</figcaption></figure>"
+            for n, t in enumerate(rep.keyframes.query if rep.keyframes else ())
+            if (img := _img(t, f"item {item.number}, shot {n + 1} at {seconds(t.t)}"))
+        ]
+        if shots:
+            out.append(f'<p>The file, one frame per shot:</p><div class="shots">{"".join(shots)}</div>')
         if rep.matches:
             out.append(
                 "".join(_match(rep, n) for n in range(len(rep.matches))).replace(
