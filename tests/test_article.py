@@ -214,6 +214,71 @@ def test_a_caption_without_a_credit_keeps_its_words(caption: str) -> None:
     assert split_credit(caption) == (caption, None)
 
 
+#: Written before the code had seen them and run once (docs/article.md, "How it was tested"): the first
+#: run read 11 of 12 credits and 11 of 12 URLs; the two misses were fixed by general rules (a handout
+#: names no photographer; a platform's short link is an item of its own), so these are held out no more.
+HELD_OUT_CREDITS = [
+    (
+        "Ukrainian servicemen fire a howitzer near Bakhmut, Ukraine, on March 5, 2023. (Photo by Libkos/Getty Images)",
+        ("Getty Images",),
+        "Libkos",
+    ),
+    (
+        "Firefighters battle a blaze in Los Angeles on January 8, 2025. Photo: Etienne Laurent/AFP",
+        ("AFP",),
+        "Etienne Laurent",
+    ),
+    (
+        "A woman walks past a damaged building in Kharkiv. Image: Sergey Bobok/AFP via Getty Images",
+        ("AFP", "Getty Images"),
+        "Sergey Bobok",
+    ),
+    ("Protesters in Tbilisi, Georgia, December 2, 2024. REUTERS/Irakli Gedenidze", ("Reuters",), "Irakli Gedenidze"),
+    ("Smoke rises in Gaza City, October 2023. Mohammed Abed/AFP", ("AFP",), "Mohammed Abed"),
+    ("Police officers at the scene in Southport on July 29, 2024. Picture: PA", ("PA",), None),
+    ("Floodwater in Paiporta, Valencia, Spain. EFE/Manuel Bruque", ("EFE",), "Manuel Bruque"),
+    (
+        "Rescuers work at the site of a strike in Dnipro (Ukrainian Emergency Service/Handout via REUTERS)",
+        ("Reuters",),
+        None,
+    ),
+    ("Demonstrators in Caracas. Photo by Jesus Vargas/dpa", ("dpa",), "Jesus Vargas"),
+    (
+        "A destroyed tank near Kyiv in 2022. Credit: Anadolu Agency via Getty Images",
+        ("Anadolu Agency", "Getty Images"),
+        None,
+    ),
+    ("The crowd at the rally (Jim Watson/AFP)", ("AFP",), "Jim Watson"),
+    ("Volunteers clear mud in Sedavi, 3 November 2024 | Jose Jordan / AFP", ("AFP",), "Jose Jordan"),
+]
+HELD_OUT_URLS = [
+    ("https://t.me/c/1234567890/555?thread=1", "telegram:c/1234567890/555"),
+    ("https://twitter.com/i/status/1234567890123456789", "x:1234567890123456789"),
+    ("https://www.youtube.com/live/AbCdEfGhIjK?feature=shared", "youtube:AbCdEfGhIjK"),
+    ("https://vm.tiktok.com/ZMabc123/", "tiktok-short:ZMabc123"),
+    ("https://www.instagram.com/reel/C9xYz123abc/?igsh=MWQ1ZGUxMzBkMA==", "instagram:C9xYz123abc"),
+    ("https://fb.watch/abcDEF123/", "facebook:abcDEF123"),
+    ("https://www.facebook.com/watch/?v=1234567890123", "facebook:1234567890123"),
+    ("https://vk.com/wall-12345_678", "vk:wall-12345_678"),
+    ("https://x.com/user/status/123/photo/2", "x:123"),
+    ("https://t.me/channel/123?comment=45", "telegram:channel/123"),
+    ("https://youtube.com/shorts/AbCdEfGhIjK?si=x", "youtube:AbCdEfGhIjK"),
+    ("https://www.dailymotion.com/video/x8abcd1", "dailymotion:x8abcd1"),
+]
+
+
+@pytest.mark.parametrize(("caption", "agencies", "photographer"), HELD_OUT_CREDITS)
+def test_held_out_credits(caption: str, agencies: tuple[str, ...], photographer: str | None) -> None:
+    credit = split_credit(caption)[1]
+    assert credit is not None and (credit.agencies, credit.photographer) == (agencies, photographer)
+
+
+@pytest.mark.parametrize(("url", "key"), HELD_OUT_URLS)
+def test_held_out_urls(url: str, key: str) -> None:
+    found = canonical_url(url)
+    assert found is not None and found.key == key and found.platform is not None
+
+
 # -- reading a saved page --------------------------------------------------------------------
 
 

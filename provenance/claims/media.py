@@ -453,6 +453,9 @@ def canonical_url(raw: str, base: str | None = None, *, depth: int = 0) -> Canon
         return None
     if not host or not re.fullmatch(r"[a-z0-9.-]{1,253}", host):
         return None
+    short = _short_link(parts)
+    if short is not None:
+        return short
     # only these platforms' post URLs hold the post in their query (?v=, ?href=, ?oid=)
     needs_query = (
         host in _YOUTUBE_HOSTS or host in _FACEBOOK_HOSTS or host in _VK_HOSTS or host == "platform.twitter.com"
@@ -485,6 +488,28 @@ def canonical_url(raw: str, base: str | None = None, *, depth: int = 0) -> Canon
     query_text = _clean_query(parts.query) if parts.query else ""
     url = urlunsplit((scheme, netloc, path, query_text, ""))
     return Canonical(url=url, key=url.split("://", 1)[1], kind=_kind_of_path(path))
+
+
+#: Platforms' link shorteners for one post: {host: (platform, kind)}; offline the post behind one is
+#: unknown, so the short link is the item's key (a yt-dlp sidecar's `original_url` still pairs it).
+SHORT_LINK_HOSTS = {
+    "vm.tiktok.com": ("TikTok", MediaKind.VIDEO),
+    "vt.tiktok.com": ("TikTok", MediaKind.VIDEO),
+    "instagr.am": ("Instagram", MediaKind.POST),
+    "vk.cc": ("VK", MediaKind.POST),
+}
+
+
+def _short_link(parts: Any) -> Canonical | None:
+    host = (parts.hostname or "").lower()
+    found = SHORT_LINK_HOSTS.get(host)
+    code = parts.path.strip("/").split("/")[0]
+    if found is None or not re.fullmatch(_ID, code):
+        return None
+    platform, kind = found
+    return Canonical(
+        url=f"https://{host}/{code}/", key=f"{platform.lower()}-short:{code}", platform=platform, kind=kind, named=False
+    )
 
 
 def _relative(parts: Any) -> Canonical | None:
@@ -654,7 +679,10 @@ def parse_credit(text: str) -> Credit | None:
         return None
     agencies: list[str] = []
     photographer: str | None = None
-    for piece in _segments(raw):
+    pieces = _segments(raw)
+    # "Emergency Service/Handout via REUTERS": a handout's source is an organisation, not a photographer
+    handout = any(p.lower() in ("handout", "ho") for p in pieces)
+    for piece in pieces:
         agency = _agency(piece)
         if agency is not None:
             if agency not in agencies:
@@ -664,7 +692,8 @@ def parse_credit(text: str) -> Credit | None:
             continue
         words = piece.split()
         if (
-            photographer is None
+            not handout
+            and photographer is None
             and 1 <= len(words) <= 5
             and all(w[:1].isupper() or w in ("de", "van", "von", "da", "al") for w in words)
         ):
