@@ -22,6 +22,8 @@ import jsonschema
 import pytest
 from chromium import Chromium, chromium_path
 from conftest import DOCS, ROOT, cli_here, ffmpeg, lavfi_clip
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from provenance.article import check_article, fetch_command, pair_media
 from provenance.claims import (
@@ -371,6 +373,28 @@ def test_a_hostile_page_makes_the_tool_fetch_and_run_nothing(tmp_path: Path) -> 
         watching[0] = False
     assert events == []
     assert len(report.media) == 4
+
+
+def _normal(text: str) -> str:
+    """A page's text as the reader squeezes it: one space, lines trimmed, at most one blank line."""
+    lines = "\n".join(" ".join(line.split()) for line in text.splitlines())
+    return re.sub(r"\n{3,}", "\n\n", lines).strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["word", " ", "\n", "\n\n", "\ue000", ".", "Ab"]), max_size=40))
+def test_marks_come_out_where_they_stood(pieces: list[str]) -> None:
+    from provenance.claims.article import _MARK, _unmarked
+
+    raw = "".join(pieces)
+    body = "\n".join(" ".join(line.split()) for line in raw.splitlines())
+    body = re.sub(r"\n{2,}", "\n\n", body).strip()
+    text, marks = _unmarked(body)
+    assert text == _normal(body.replace(_MARK, ""))
+    assert len(marks) == body.count(_MARK) and marks == sorted(marks)
+    starts = [i for i, ch in enumerate(body) if ch == _MARK]
+    for mark, start in zip(marks, starts, strict=True):
+        assert text[:mark].rstrip() == _normal(body[:start].replace(_MARK, "")).rstrip()
 
 
 def _page(body: str, head: str = "") -> str:
