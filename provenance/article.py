@@ -77,6 +77,7 @@ def check_article(
     index: Index | str | Path | None = None,
     *,
     maps: Sequence[tuple[Path | str, str]] = (),
+    article_date: str | None = None,
     keyframes: bool = True,
     on_item: Callable[[ArticleItem], None] | None = None,
 ) -> ArticleReport:
@@ -89,6 +90,8 @@ def check_article(
         index: an open `Index`, its URL or path (the default index when None);
             opened only when a file is to be checked.
         maps: explicit pairs (file, URL of an item), as ``--map FILE=URL``.
+        article_date: the article's date (``YYYY-MM-DD``) when the page states none or
+            states it wrongly; relative dates ("on Wednesday") are resolved against it.
         keyframes: put each check's frames in its report (as `pipeline.check`).
         on_item: called with each item when it is done (progress).
 
@@ -103,7 +106,7 @@ def check_article(
     """
     path = Path(article)
     page = read_article(path)
-    article_claim = claim_from_article(page, origin=f"article:{path.name}")
+    article_claim = claim_from_article(page, article_date=article_date, origin=f"article:{path.name}")
     folder = Path(media) if media is not None else None
     pairs, unpaired = pair_media(page.media, folder, maps)
     own = bool(pairs) and not isinstance(index, Index)
@@ -133,7 +136,7 @@ def check_article(
             sha256=sha256_of(path),
             url=page.url,
             headline=page.headline,
-            published=page.published,
+            published=article_claim.article_date,
             claim=article_claim,
         ),
         media=tuple(items),

@@ -310,6 +310,11 @@ def check(
     multiple=True,
     help="Pair FILE with the item at URL when no sidecar or file name does (repeatable).",
 )
+@click.option(
+    "--article-date",
+    metavar="DATE",
+    help="The article's date (YYYY-MM-DD) when the page states none; relative dates are resolved against it.",
+)
 @index_option
 @format_option(("json", "md", "html", "claimreview"), "json")
 @click.option(
@@ -320,6 +325,7 @@ def article_command(
     article_file: Path,
     media_dir: Path | None,
     maps: tuple[str, ...],
+    article_date: str | None,
     index_url: str | None,
     fmt: str,
     output: Path | None,
@@ -353,7 +359,9 @@ def article_command(
         click.echo(f"{item.number:>3}. {item.status:15} {terminal(shown, 120)}", err=True)
 
     with _output_place(output):
-        report = check_article(article_file, media_dir, index_url, maps=pairs, on_item=progress)
+        report = check_article(
+            article_file, media_dir, index_url, maps=pairs, article_date=article_date, on_item=progress
+        )
         _write_report(report, fmt, output, options, (render_article, article_assets))
     if report.exit_code:
         sys.exit(report.exit_code)

@@ -805,6 +805,28 @@ def _one_line_error(run: Any, code: int, *words: str) -> None:
         assert word in lines[0]
 
 
+def test_an_undated_plain_text_article_dated_by_flag(tmp_path: Path) -> None:
+    page = tmp_path / "post.txt"
+    page.write_text(
+        "Police flee rioters\n\nA video said to show police fleeing in Baymak on Wednesday was posted at "
+        "https://t.me/s/baymak_news/4512 and shared widely.\n",
+        encoding="utf-8",
+    )
+    undated = json.loads(cli_here("article", page).stdout)
+    assert undated["media"][0]["claim"]["date"] is None and undated["article"]["published"] is None
+    dated = json.loads(cli_here("article", page, "--article-date", "2024-01-19").stdout)
+    assert dated["media"][0]["claim"]["date"] == "2024-01-17" and dated["article"]["published"] == "2024-01-19"
+    _one_line_error(cli_here("article", page, "--article-date", "last week"), 2, "article date")
+
+
+def test_an_index_that_cannot_be_opened_stops_before_any_check(desk: dict[str, Any], tmp_path: Path) -> None:
+    run = cli_here(
+        "article", HELD_OUT, "--media", desk["media"], "--index", f"sqlite:///{tmp_path / 'no' / 'i.sqlite'}"
+    )
+    _one_line_error(run, 3, "i.sqlite")
+    assert "checked" not in run.stderr
+
+
 def test_a_missing_media_folder(tmp_path: Path) -> None:
     _one_line_error(cli_here("article", SEED, "--media", tmp_path / "nope"), 2, "media folder not found", "nope")
 
