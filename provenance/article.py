@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -319,8 +320,10 @@ def _pair(
 
 
 def _same_post(item_id: str, file_id: str) -> bool:
-    """A sidecar's id names an item's post: the whole id, or its last part (Telegram's ``channel/123`` is ``123``)."""
-    return file_id == item_id or file_id == item_id.rsplit("/", 1)[-1] or item_id.endswith("/" + file_id)
+    """A sidecar's id names an item's post: the whole id, or its last part (Telegram's ``channel/123`` is
+    yt-dlp's ``123``), with or without the number yt-dlp gives one of a post's several videos (``123-2``)."""
+    short = item_id.rsplit("/", 1)[-1]
+    return file_id == item_id or bool(re.fullmatch(rf"{re.escape(short)}(?:[-_]\d{{1,3}})?", file_id))
 
 
 def _sidecar_name(path: Path) -> str:

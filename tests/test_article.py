@@ -509,7 +509,10 @@ def test_pairing_by_sidecar_id_file_name_post_id_and_map(tmp_path: Path, tiny_cl
     folder = tmp_path / "media"
     folder.mkdir()
     shutil.copy(tiny_clip, folder / "clip.mp4")  # sidecar with the Telegram id only
-    (folder / "clip.info.json").write_text(json.dumps({"id": "4512", "extractor_key": "Telegram"}), encoding="utf-8")
+    # yt-dlp's Telegram extractor: the message id, with the video's number when a post holds several
+    (folder / "clip.info.json").write_text(
+        json.dumps({"id": "4512-2", "extractor_key": "TelegramEmbed"}), encoding="utf-8"
+    )
     shutil.copy(tiny_clip, folder / "alsynov-court-1200x800.webp")  # the picture's name at another size
     shutil.copy(tiny_clip, folder / "Police flee [Ab3dEf9HiJk].mp4")  # yt-dlp's default name
     shutil.copy(tiny_clip, folder / "other.mp4")
