@@ -397,6 +397,63 @@ def test_marks_come_out_where_they_stood(pieces: list[str]) -> None:
         assert text[:mark].rstrip() == _normal(body[:start].replace(_MARK, "")).rstrip()
 
 
+FRAGMENTS = [
+    "<figure>",
+    "</figure>",
+    "<figcaption>",
+    "</figcaption>",
+    '<span class="credit">',
+    "</span>",
+    "<p>",
+    "</p>",
+    '<img src="https://cdn.example.com/a-800x600.jpg">',
+    '<img src="data:image/gif;base64,R0lGOD">',
+    '<img srcset="https://cdn.example.com/a.jpg 2x, javascript:alert(1) 3x">',
+    '<iframe src="https://t.me/c/9/1">',
+    "</iframe>",
+    '<iframe src="javascript:alert(1)">',
+    '<video><source src="/v.mp4">',
+    "</video>",
+    '<a href="https://x.com/u/status/1">',
+    '<a href="javascript:void(0)">',
+    "</a>",
+    '<blockquote class="twitter-tweet">',
+    "</blockquote>",
+    '<script data-telegram-post="c/2">',
+    "</script>",
+    "<nav>",
+    "</nav>",
+    "<aside>",
+    '<meta property="og:video" content="https://youtu.be/AbCdEfGhIjK">',
+    "\ue000",
+    "Baymak, January 17, 2024. ",
+    "REUTERS/Name Surname",
+    " text ",
+    "\n\n",
+    "<br>",
+    "&lt;script&gt;",
+    "<!--",
+    "-->",
+    "<![CDATA[",
+    "<",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=60))
+def test_any_markup_gives_items_or_a_one_line_refusal(fragments: list[str]) -> None:
+    try:
+        page = article_from_html("<html><body>" + "".join(fragments) + "</body></html>")
+    except BadInputError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert "\ue000" not in page.text
+    for m in page.media:
+        assert m.url.startswith(("https://", "http://", "/")) and "javascript" not in m.url.lower()
+        assert m.offset is None or 0 <= m.offset <= len(page.text)
+    assert len({r.key for r in page.media}) == len(page.media)
+
+
 def _page(body: str, head: str = "") -> str:
     return (
         f'<!DOCTYPE html><html><head><meta property="article:published_time" content="2024-01-19">{head}</head>'
