@@ -33,13 +33,11 @@ from .claims import Claim, MediaKind, MediaRef, canonical_url, claim_for_media, 
 from .claims.media import picture_stem
 from .errors import BadInputError, ProvenanceError
 from .index import Index, open_index
-from .ingest import iter_media, sidecar_path
+from .ingest import MAX_SIDECAR_BYTES, iter_media, sidecar_path
 from .pipeline import check
 from .query import sha256_of
 from .report.article import ArticleFacts, ArticleItem, ArticleReport, ItemStatus, PairedBy, UnpairedFile
 
-#: Largest yt-dlp sidecar read for pairing, bytes (1 MiB; yt-dlp's are typically 50-500 kB, pairing needs four keys).
-MAX_SIDECAR_BYTES = 4 << 20
 #: Most files of a media folder considered (a desk's download folder for one article holds a few dozen).
 MAX_MEDIA_FILES = 2_000
 #: yt-dlp's extractor names for the platforms an item may be on (``extractor_key`` lower-cased, prefix match).
