@@ -541,6 +541,21 @@ def test_a_caption_date_and_place_override_the_article() -> None:
     assert first.source == "https://cdn.example.com/ufa-2023.jpg"
 
 
+def test_a_file_photo_caption_does_not_date_the_article() -> None:
+    """The article's own sentences date it, even when they name no medium: a caption speaks for its picture only."""
+    html = (
+        '<html><head><meta property="article:published_time" content="2024-01-19"></head><body><article>'
+        '<h1>Clashes</h1><figure><img src="https://cdn.example.com/ufa.jpg"><figcaption>Riot police in Ufa on '
+        "12 March 2023. REUTERS/Maxim Shemetov</figcaption></figure>"
+        "<p>Protesters clashed with police in Baymak on Wednesday.</p></article></body></html>"
+    )
+    page = article_from_html(html)
+    base = claim_from_article(page)
+    assert base.date == "2024-01-17" and base.place is not None and base.place.name == "Baymak"
+    photo = claim_for_media(base, page.media[0])
+    assert photo.date == "2023-03-12" and photo.place is not None and photo.place.name == "Ufa"
+
+
 def test_a_sentence_next_to_an_embed_that_says_when_it_was_filmed() -> None:
     html = _page(
         "<p>The video below was filmed on Monday in Ufa, the regional capital.</p>"

@@ -218,11 +218,23 @@ def claim_from_article(
     ]
     sents = sentences(body)
     media = tuple(s[:400] for s in sents if _MEDIA_WORDS.search(s))[:20]
-    claim_date = _pick_date(mentions, ref)
+    # a picture's caption speaks for that picture (claim_for_media), the article's own sentences for the article:
+    # a file photo "in Ufa on 12 March 2023" dates nothing else, unless the text itself gives no date or place
+    captions = [" ".join(x for x in (m.caption, m.credit.text if m.credit else None) if x) for m in article.media]
+    captions = [c for c in captions if c]
+
+    def own(sentence: str) -> bool:
+        return not any(sentence.strip() and sentence.strip() in c for c in captions)
+
+    claim_date = _pick_date([d for d in mentions if own(d.sentence)], ref) or _pick_date(mentions, ref)
     places = find_places(body)
-    media_places = find_places(" ".join(media)) if media else []
-    place = next((p for p in media_places if p.kind == "city"), None) or next(
-        (p for p in places if p.kind == "city"), None
+    told = [s for s in media if own(s)]
+    media_places = (find_places(" ".join(told)) if told else []) or (find_places(" ".join(media)) if media else [])
+    own_places = find_places(" ".join(s for s in sents if own(s))) if captions else places
+    place = (
+        next((p for p in media_places if p.kind == "city"), None)
+        or next((p for p in own_places if p.kind == "city"), None)
+        or next((p for p in places if p.kind == "city"), None)
     )
     if place is None and places:
         place = places[0]
