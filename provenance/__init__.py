@@ -7,8 +7,9 @@
     ('footage_predates_claim', '2021-09-12')
     >>> html = provenance.render(report, "html")
 
-The names at the top: `check`, `claim` (a `Claim` from flag-like keyword
-arguments), `Claim`, `Report`, `render`, `RenderOptions`, `read_report`,
+The names at the top: `check`, `check_article` (every piece of media an
+article references, checked: an `ArticleReport`, rendered by `render_article`),
+`claim` (a `Claim` from flag-like keyword arguments), `Claim`, `Report`, `render`, `RenderOptions`, `read_report`,
 `open_index` and the error types (`ProvenanceError` and its subclasses, each
 with its exit code). Importing the package loads none of the stages: each
 name is imported when first used.
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from .claims import Claim
     from .index import Index, open_index
     from .report import RenderOptions, Report, read_report, render
+    from .report.article import ArticleReport
 
 __version__ = "0.1.0"
 
@@ -50,6 +52,8 @@ LAZY = {
     "render": "provenance.report",
     "read_report": "provenance.report",
     "open_index": "provenance.index",
+    "ArticleReport": "provenance.report.article",
+    "render_article": "provenance.report.article",
 }
 
 
@@ -90,6 +94,33 @@ def check(
     return _check(path, index, claim, **options)
 
 
+def check_article(
+    article: str | Path,
+    media: str | Path | None = None,
+    index: Index | str | Path | None = None,
+    **options: Any,
+) -> ArticleReport:
+    """Check every piece of media an article references that the desk has downloaded.
+
+    Args:
+        article: the article, a saved HTML page or plain text.
+        media: the folder of downloaded media (yt-dlp files with sidecars, pictures), or None.
+        index: an open index (`open_index`), or its URL or path; the default index when None.
+        **options: passed on to `provenance.article.check_article` (``maps=[(file, url)]``,
+            ``keyframes=False``, ``on_item``).
+
+    Returns:
+        The `ArticleReport` (render it with `provenance.report.article.render_article`).
+
+    Raises:
+        ProvenanceError: as `provenance.article.check_article` says: an unreadable article or
+            missing media folder (`BadInputError`), an index that cannot be opened.
+    """
+    from .article import check_article as _check_article
+
+    return _check_article(article, media, index, **options)
+
+
 def claim(
     text: str | None = None,
     *,
@@ -123,6 +154,7 @@ def claim(
 
 
 __all__ = [
+    "ArticleReport",
     "BadInputError",
     "Claim",
     "IndexUnavailableError",
@@ -134,8 +166,10 @@ __all__ = [
     "ToolMissingError",
     "__version__",
     "check",
+    "check_article",
     "claim",
     "open_index",
     "read_report",
     "render",
+    "render_article",
 ]

@@ -119,10 +119,17 @@ def _render_options(
     return options
 
 
-def _write_report(report: Any, fmt: str, output: Path | None, options: Any) -> None:
-    """Render a report; Markdown saved with -o gets its keyframes in a folder next to it (NAME_files/)."""
+def _write_report(
+    report: Any, fmt: str, output: Path | None, options: Any, renderers: tuple[Any, Any] | None = None
+) -> None:
+    """Render a report; Markdown saved with -o gets its keyframes in a folder next to it (NAME_files/).
+
+    `renderers` is (render, render_assets) for another kind of report (an article report).
+    """
     from .report import render, render_assets
 
+    if renderers is not None:
+        render, render_assets = renderers
     text = render(report, fmt, options)
     if output is not None:
         for rel, data in render_assets(report, fmt, options).items():
@@ -287,6 +294,79 @@ def check(
         _write_report(report, fmt, output, options)
 
 
+@main.command("article")
+@click.argument("article_file", metavar="ARTICLE", type=click.Path(path_type=Path))
+@click.option(
+    "--media",
+    "media_dir",
+    metavar="DIR",
+    type=click.Path(path_type=Path),
+    help="Folder of the downloaded media (yt-dlp files with their .info.json, saved pictures).",
+)
+@click.option(
+    "--map",
+    "maps",
+    metavar="FILE=URL",
+    multiple=True,
+    help="Pair FILE with the item at URL when no sidecar or file name does (repeatable).",
+)
+@click.option(
+    "--article-date",
+    metavar="DATE",
+    help="The article's date (YYYY-MM-DD) when the page states none; relative dates are resolved against it.",
+)
+@index_option
+@format_option(("json", "md", "html", "claimreview"), "json")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Write the report to this file instead of stdout."
+)
+@publisher_options
+def article_command(
+    article_file: Path,
+    media_dir: Path | None,
+    maps: tuple[str, ...],
+    article_date: str | None,
+    index_url: str | None,
+    fmt: str,
+    output: Path | None,
+    org_name: str | None,
+    org_url: str | None,
+    review_url: str | None,
+) -> None:
+    """Check every piece of media the article ARTICLE references (a saved .html page or .txt).
+
+    Lists each video, photo, embed and linked post once, with its caption,
+    credit and its own claim; pairs items with the files in --media (by
+    yt-dlp sidecar, file name or --map) and checks each paired file as
+    'provenance check' does; lists the rest as not downloaded, with the
+    command that fetches them. Nothing is fetched. Exit 0 when every paired
+    file was checked, else the worst failure's code (the report is still written).
+    """
+    from .article import check_article
+    from .report.article import article_assets, render_article
+    from .report.text import terminal
+
+    options = _render_options(fmt, output, org_name, org_url, review_url)
+    pairs = []
+    for value in maps:
+        file, sep, url = value.partition("=")
+        if not sep or not file or not url:
+            raise BadInputError(f"--map {value!r}: give FILE=URL (a downloaded file and the URL the article uses)")
+        pairs.append((Path(file), url))
+
+    def progress(item: Any) -> None:
+        shown = Path(item.file).name if item.file else item.media.url
+        click.echo(f"{item.number:>3}. {item.status:15} {terminal(shown, 120)}", err=True)
+
+    with _output_place(output):
+        report = check_article(
+            article_file, media_dir, index_url, maps=pairs, article_date=article_date, on_item=progress
+        )
+        _write_report(report, fmt, output, options, (render_article, article_assets))
+    if report.exit_code:
+        sys.exit(report.exit_code)
+
+
 @main.command("report")
 @click.argument("report_file", metavar="REPORT.json", type=click.Path(path_type=Path))
 @format_option(("json", "md", "html", "claimreview"), "html")
@@ -302,12 +382,14 @@ def report_command(
     org_url: str | None,
     review_url: str | None,
 ) -> None:
-    """Render a JSON report saved by 'provenance check' again, in any format, without the media."""
-    from .report import read_report
+    """Render a JSON report saved by 'provenance check' (or 'provenance article') again, in any format, without the media."""
+    from .report.article import ArticleReport, article_assets, read_any_report, render_article
 
     options = _render_options(fmt, output, org_name, org_url, review_url)
     with _output_place(output):
-        _write_report(read_report(report_file), fmt, output, options)
+        report = read_any_report(report_file)
+        renderers = (render_article, article_assets) if isinstance(report, ArticleReport) else None
+        _write_report(report, fmt, output, options, renderers)
 
 
 @main.command()

@@ -23,8 +23,10 @@ values of the wrong type give a `BadInputError` that names the problem.
 
 The rooms: `dates` (claimed dates, and the dates an article mentions),
 `places` (the one offline gazetteer, also used by `provenance.metadata`),
-`article` (reading a saved article) and `claim` (the `Claim` record and how
-it is built from each source).
+`article` (reading a saved article, with the media it references),
+`media` (canonical URLs of posts and files, captions' credits, the
+`MediaRef` record) and `claim` (the `Claim` record and how it is built from
+each source, and `claim_for_media`: the claim one item of an article carries).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from .claim import (
     PLATFORMS,
     Claim,
     build_claim,
+    claim_for_media,
     claim_from_article,
     claim_from_file,
     find_platforms,
@@ -44,6 +47,7 @@ from .claim import (
     normalise_platforms,
 )
 from .dates import DateMention, date_range, find_dates, parse_claim_date, sentences
+from .media import Credit, HowReferenced, MediaKind, MediaRef, canonical_url, parse_credit, split_credit
 from .places import (
     COUNTRY_ALIASES,
     GAZETTEER_MIN_POPULATION,
@@ -65,11 +69,17 @@ __all__ = [
     "PLATFORMS",
     "Article",
     "Claim",
+    "Credit",
     "DateMention",
+    "HowReferenced",
+    "MediaKind",
+    "MediaRef",
     "Place",
     "article_from_html",
     "article_from_text",
     "build_claim",
+    "canonical_url",
+    "claim_for_media",
     "claim_from_article",
     "claim_from_file",
     "date_range",
@@ -80,8 +90,10 @@ __all__ = [
     "merge",
     "nearest_town",
     "normalise_platforms",
+    "parse_credit",
     "parse_claim_date",
     "read_article",
     "resolve_place",
     "sentences",
+    "split_credit",
 ]

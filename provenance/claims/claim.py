@@ -25,6 +25,7 @@ from typing import Any
 from ..errors import BadInputError
 from .article import Article, read_article, read_bounded
 from .dates import DateMention, date_range, find_dates, parse_claim_date, sentences
+from .media import MediaRef
 from .places import Place, find_places, resolve_place
 
 _Day = date  # the type, where a Claim field named `date` hides it
@@ -217,11 +218,23 @@ def claim_from_article(
     ]
     sents = sentences(body)
     media = tuple(s[:400] for s in sents if _MEDIA_WORDS.search(s))[:20]
-    claim_date = _pick_date(mentions, ref)
+    # a picture's caption speaks for that picture (claim_for_media), the article's own sentences for the article:
+    # a file photo "in Ufa on 12 March 2023" dates nothing else, unless the text itself gives no date or place
+    captions = [" ".join(x for x in (m.caption, m.credit.text if m.credit else None) if x) for m in article.media]
+    captions = [c for c in captions if c]
+
+    def own(sentence: str) -> bool:
+        return not any(sentence.strip() and sentence.strip() in c for c in captions)
+
+    claim_date = _pick_date([d for d in mentions if own(d.sentence)], ref) or _pick_date(mentions, ref)
     places = find_places(body)
-    media_places = find_places(" ".join(media)) if media else []
-    place = next((p for p in media_places if p.kind == "city"), None) or next(
-        (p for p in places if p.kind == "city"), None
+    told = [s for s in media if own(s)]
+    media_places = (find_places(" ".join(told)) if told else []) or (find_places(" ".join(media)) if media else [])
+    own_places = find_places(" ".join(s for s in sents if own(s))) if captions else places
+    place = (
+        next((p for p in media_places if p.kind == "city"), None)
+        or next((p for p in own_places if p.kind == "city"), None)
+        or next((p for p in places if p.kind == "city"), None)
     )
     if place is None and places:
         place = places[0]
@@ -243,6 +256,78 @@ def claim_from_article(
         places=tuple(places[:30]),
         media_sentences=media,
         origin=(label,),
+        warnings=tuple(warnings),
+    )
+
+
+def claim_for_media(article_claim: Claim, ref: MediaRef, *, label: str = "media item") -> Claim:
+    """The claim one piece of media carries: the article's, sharpened by the item's caption and its neighbours.
+
+    A date or place in the item's caption overrides the article's for this
+    item; failing that, a date or town in the nearest sentence around it
+    that says the media was filmed or shows something ("the video, filmed
+    on Monday in Ufa, shows ..."); failing that, the article's claim stands. The
+    caption (else the article's claim text) is the claim's text, the item's
+    platform comes first among the platforms and the item's URL is the
+    claim's source. The caption and the sentences around the item are kept
+    in `media_sentences`; `origin` says which parts came from the item.
+
+    Args:
+        article_claim: the claim read from the whole article (`claim_from_article`).
+        ref: the item (`Article.media`).
+        label: how to name the item in `origin` ("media item 2").
+
+    Returns:
+        The item's claim.
+    """
+    published = article_claim.article_date
+    day = date.fromisoformat(published) if published and len(published) == 10 else None
+    caption = ref.caption or ""
+    caption_dates = find_dates(caption, day) if caption else []
+    caption_places = find_places(caption) if caption else []
+    # the nearest sentence that says the media was filmed or shows something speaks for this item
+    told = next((s for s in ref.nearest_first if _MEDIA_WORDS.search(s) and _EVENT_WORDS.search(s)), None)
+    near_dates = find_dates(told, day) if told else []
+    near_places = [p for p in find_places(told) if p.kind == "city"] if told else []
+    from_item: list[str] = []
+    claim_date = _pick_date(caption_dates, day)
+    if claim_date is not None:
+        from_item.append("date from its caption")
+    else:
+        claim_date = _pick_date(near_dates, day)
+        if claim_date is not None and claim_date != article_claim.date:
+            from_item.append("date from the sentences around it")
+        claim_date = claim_date or article_claim.date
+    place = next((p for p in caption_places if p.kind == "city"), None) or (
+        caption_places[0] if caption_places else None
+    )
+    if place is not None:
+        from_item.append("place from its caption")
+    else:
+        place = near_places[0] if near_places else None
+        if place is not None and article_claim.place is not None and place.geonameid != article_claim.place.geonameid:
+            from_item.append("place from the sentences around it")
+        place = place or article_claim.place
+    platforms = ((ref.platform,) if ref.platform else ()) + tuple(
+        p for p in article_claim.platforms if p != ref.platform
+    )
+    warnings = [
+        w
+        for w in article_claim.warnings
+        if not (claim_date and "no date of the event" in w) and not (place and "no place the gazetteer" in w)
+    ]
+    origin = article_claim.origin + ((f"{label}: {', '.join(from_item)}",) if from_item else ())
+    return Claim(
+        text=(caption[:MAX_CLAIM_TEXT_CHARS] or None) or article_claim.text,
+        date=claim_date,
+        place=place,
+        platforms=platforms,
+        source=ref.url,
+        article_date=published,
+        dates=tuple(caption_dates + near_dates + list(article_claim.dates))[:50],
+        places=tuple(dict.fromkeys(caption_places + near_places + list(article_claim.places)))[:30],
+        media_sentences=tuple(s[:400] for s in ((caption,) if caption else ()) + ref.context)[:20],
+        origin=origin,
         warnings=tuple(warnings),
     )
 
