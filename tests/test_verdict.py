@@ -271,8 +271,9 @@ def test_the_first_seen_date_says_where_it_came_from() -> None:
     mtime = FactOrigin("first_seen", OriginKind.FILE_MTIME, "", "2026-01-02T00:00:00")
     by_mtime = replace(m, reference=replace(m.reference, source=replace(m.reference.source, origins=(mtime,))))
     v = decide([by_mtime], informative_frames=28, claim=CLAIM)
-    assert "the file's modification time, which dates a copy on disk, not the footage's first publication" in (
-        v.evidence[0]
+    assert (
+        "the file's modification time, which dates a copy on disk, not the footage's first publication"
+        in (v.evidence[0])
     )
 
 

@@ -60,7 +60,7 @@ from .summary import (
     earliest_match,
 )
 from .text import clean
-from .words import coverage, gap_words, is_still, listing, number, searched_speeds, span, still_frame
+from .words import coverage, gap_words, is_still, listing, number, span, speed_range, still_frame
 
 if TYPE_CHECKING:
     from . import RenderOptions, Report
@@ -349,8 +349,12 @@ def _partly_explained(report: Report) -> str | None:
             if str(alt.code) != "partly_explained":
                 continue
             edge = bool((alt.evidence or {}).get("speed_at_range_edge"))
-            searched = searched_speeds(report)
-            rng = f" ({searched.replace('×', '')} times the original speed)" if searched else ""
+            found = speed_range(report)
+            rng = (
+                f" ({number(found[0])} to {number(found[1])} times the original speed, forwards and backwards)"
+                if found
+                else ""
+            )
             if edge:
                 return (
                     "The earlier footage explains only part of the video, at a speed at the edge of the speeds "

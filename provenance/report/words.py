@@ -162,14 +162,19 @@ def speed_words(match: Any) -> str:
     return f"×{number(rate, 3)} the reference's speed" if changed else "normal speed"
 
 
-def searched_speeds(report: Any) -> str | None:
-    """The range of speeds the search covers, from the report's own thresholds: ``×0.25 to ×4, forwards
-    and backwards`` (None when the report does not record them)."""
+def speed_range(report: Any) -> tuple[float, float] | None:
+    """The slowest and fastest speeds the search covers, from the report's own thresholds (None when absent)."""
     thresholds = report.tool.get("thresholds", {}) if isinstance(report.tool, dict) else {}
     lo, hi = thresholds.get("match.min_speed"), thresholds.get("match.max_speed")
-    if not (isinstance(lo, (int, float)) and isinstance(hi, (int, float))) or isinstance(lo, bool):
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lo, hi)):
         return None
-    return f"×{number(lo)} to ×{number(hi)}, forwards and backwards"
+    return float(lo), float(hi)
+
+
+def searched_speeds(report: Any) -> str | None:
+    """The range of speeds the search covers: ``×0.25 to ×4, forwards and backwards`` (None when unrecorded)."""
+    found = speed_range(report)
+    return f"×{number(found[0])} to ×{number(found[1])}, forwards and backwards" if found else None
 
 
 def speed_matters(match: Any) -> bool:
@@ -450,7 +455,11 @@ def _speed(value: Any, ev: dict[str, Any]) -> str | None:
         return None
     if value < 0 or ev.get("__code__") == "reversed":
         rate = abs(value)
-        return "at its own speed" if abs(rate - 1) < 0.02 else f"{number(rate)} s of the reference in each second"
+        return (
+            "it runs at the reference's own speed"
+            if abs(rate - 1) < 0.02
+            else f"it runs {number(rate)} s of the reference in each second"
+        )
     return f"{number(value)} s of the reference play in each second of the clip"
 
 
