@@ -119,7 +119,7 @@ def _describe(m: MatchSegment, *, is_image: bool = False) -> str:
     return (
         f"query {m.query_start_s:.1f}-{m.query_end_s:.1f} s matches reference #{ref.id} '{name}' "
         f"{m.reference_start_s:.1f}-{m.reference_end_s:.1f} s (score {m.score:.2f}, "
-        f"{m.frames_matched} of {m.frames_total} compared frames{mirror}){seen}{where}{moment}"
+        f"{m.frames_matched} of {max(len(m.pairs), m.frames_total)} aligned frames matched{mirror}){seen}{where}{moment}"
     )
 
 

@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import DOCS, SAMPLES, lavfi_clip
 
+from provenance.alteration import Alteration
 from provenance.claims import Claim, build_claim, claim_from_file
 from provenance.cli import main
-from provenance.alteration import Alteration
 from provenance.index import FactOrigin, OriginKind, Reference, SourceFacts
 from provenance.match import MatchSegment
 from provenance.metadata import Finding

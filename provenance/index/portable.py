@@ -242,7 +242,7 @@ def _parse_reference(data: dict[str, Any]) -> PortableReference:
         raise TypeError("origins is not a list of objects")
     # Origins travel as recorded (a round trip keeps everything); facts without one stay without.
     source = SourceFacts(
-        *(text_field(k) for k in SourceFacts.__dataclass_fields__ if k != "origins"),
+        **{k: text_field(k) for k in SourceFacts.__dataclass_fields__ if k != "origins"},
         origins=tuple(FactOrigin.from_dict(o) for o in origins),
     )
     ref = Reference(

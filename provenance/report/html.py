@@ -549,7 +549,11 @@ def _match(r: Report, n: int) -> str:
 def _fact_row(label: str, source: Any, fact: str, value: str) -> str:
     """A source fact of a reference (already escaped or linked) with where it came from beside it."""
     origin = origin_words(source, fact)
-    return f"<dt>{e(label)}</dt><dd>{value}" + (f' <span class="origin">({e(origin, 300)})</span>' if origin else "") + "</dd>"
+    return (
+        f"<dt>{e(label)}</dt><dd>{value}"
+        + (f' <span class="origin">({e(origin, 300)})</span>' if origin else "")
+        + "</dd>"
+    )
 
 
 def _matches_section(r: Report) -> str:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .words import gap_words, place_words
+from .words import gap_words, origin_words, place_words
 
 # -- tolerant access to parts other stages add -----------------------------------------
 
@@ -341,7 +341,9 @@ def claim_rows(report: Any) -> list[ClaimRow]:
         src = earliest.reference.source
         by = f" by {src.publisher}" if src.publisher else ""
         where = src.source_url or earliest.reference.path
-        rows.append(ClaimRow("First seen", None, f"{src.first_seen}{by} at {where}"))
+        origin = origin_words(src, "first_seen")
+        said = f" (the date {origin})" if origin else ""
+        rows.append(ClaimRow("First seen", None, f"{src.first_seen}{by} at {where}{said}"))
     if claim and claim.platforms:
         rows.append(ClaimRow("Platforms", ", ".join(claim.platforms), None))
     if claim and (claim.source_url or claim.published):

@@ -166,7 +166,7 @@ def speed_range(report: Any) -> tuple[float, float] | None:
     """The slowest and fastest speeds the search covers, from the report's own thresholds (None when absent)."""
     thresholds = report.tool.get("thresholds", {}) if isinstance(report.tool, dict) else {}
     lo, hi = thresholds.get("match.min_speed"), thresholds.get("match.max_speed")
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lo, hi)):
+    if not (isinstance(lo, (int, float)) and isinstance(hi, (int, float))) or isinstance(lo, bool):
         return None
     return float(lo), float(hi)
 
