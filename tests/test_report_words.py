@@ -344,3 +344,15 @@ def test_where_each_fact_came_from_in_words() -> None:
     assert origin_words(old, "first_seen") is None and origins_unrecorded(old)
     report = make_report((make_match(make_reference(first_seen="2021-09-12")),))
     assert ORIGINS_UNRECORDED in render(report, "md") and ORIGINS_UNRECORDED in render(report, "html")
+
+
+def test_a_still_reference_is_a_picture_the_clip_shows() -> None:
+    """A clip matched to a still reference shows that picture: no reference span, offset or speed."""
+    picture = replace(make_reference(), kind="image", duration_s=0.0, fps=None, sample_fps=0.0)
+    match = make_match(picture, q0=1.0, q1=4.0, reference_start_s=0.0, reference_end_s=0.0, offset_s=0.0)
+    report = make_report((match,))
+    md, html = render(report, "md"), render(report, "html")
+    assert "- Clip 1.0–4.0 s shows the reference picture" in md
+    assert "1.0–4.0 s shows the reference picture" in html
+    for text in (md, html):
+        assert "offset" not in text and "0.0–0.0 s" not in text and "Speed</dt>" not in text

@@ -48,7 +48,6 @@ from .words import (
     alteration_label,
     ambiguity_note,
     candidate_evidence,
-    clock,
     coverage_sentence,
     finding_details,
     frames_sentence,
@@ -423,13 +422,17 @@ def _timeline(r: Report) -> str:
         rdur = ref.duration_s if ref.duration_s > 0 else max(m.reference_end_s, 1.0)
         left = m.reference_start_s / rdur * 100
         width = max(0.0, m.reference_end_s - m.reference_start_s) / rdur * 100
-        where = (
-            f"{still_frame(m)} ({seconds(m.reference_start_s)})"
-            if still
-            else span(m.reference_start_s, m.reference_end_s)
-        )
+        if ref.kind == "image":  # a picture has no time: the whole bar is it
+            where, left, width, length = "the reference picture", 0.0, 100.0, "a picture"
+        else:
+            length = seconds(rdur)
+            where = (
+                f"{still_frame(m)} ({seconds(m.reference_start_s)})"
+                if still
+                else span(m.reference_start_s, m.reference_end_s)
+            )
         rows.append(
-            f'<div class="track"><span class="name">{n + 1}. reference #{int(ref.id)} ({seconds(rdur)})</span>'
+            f'<div class="track"><span class="name">{n + 1}. reference #{int(ref.id)} ({length})</span>'
             f'<div class="bar"><span class="seg" style="left:{_pct(left)};width:{_pct(width)};background:{colour}" '
             f'title="match {n + 1}: reference {where}">{n + 1}</span>'
             "</div></div>"
@@ -467,6 +470,8 @@ def _match(r: Report, n: int) -> str:
     if still:
         at = f" ({seconds(m.reference_start_s)} of its {seconds(ref.duration_s)})" if ref.kind != "image" else ""
         out.append(f"<dt>In the reference</dt><dd>The picture matches {e(still_frame(m))}{at}</dd>")
+    elif ref.kind == "image":  # a still reference: the clip shows that picture, at no time of it
+        out.append(f"<dt>Clip span</dt><dd>{span(m.query_start_s, m.query_end_s)} shows the reference picture</dd>")
     else:
         out += [
             f"<dt>Clip span</dt><dd>{span(m.query_start_s, m.query_end_s)}</dd>",
@@ -532,7 +537,7 @@ def _match(r: Report, n: int) -> str:
             )
             dist = f" · hash distance {int(pair.distance)}" if pair.distance is not None else ""
             caption = (
-                f"picture ↔ reference {clock(pair.reference_t)}"
+                f"picture ↔ reference {seconds(pair.reference_t)}"
                 if still
                 else f"clip {seconds(pair.query_t)} ↔ reference {seconds(pair.reference_t)}"
             )

@@ -144,6 +144,8 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
             where = f"- The picture matches {words.still_frame(m)} of the reference{mirrored}"
             if ref.kind != "image":
                 where += f" ({words.seconds(m.reference_start_s)} of its {words.seconds(ref.duration_s)})"
+        elif ref.kind == "image":
+            where = f"- Clip {words.span(m.query_start_s, m.query_end_s)} shows the reference picture{mirrored}"
         else:
             where = (
                 f"- Clip {words.span(m.query_start_s, m.query_end_s)} ↔ reference "

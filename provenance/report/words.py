@@ -838,6 +838,8 @@ def relation_sentence(match: Any, *, still: bool = False) -> str | None:
     if v is None:
         return None
     head = RELATION_WORDS.get(str(v.relation), str(v.relation))
-    if still:
+    reason = str(v.reason or "")
+    if still:  # a picture is one moment, not a clip's moments
         head = head.replace("the clip shows this moment", "the picture is this moment")
-    return f"{head} ({v.reason})." if v.reason else f"{head}."
+        reason = reason.replace("the clip is", "the picture is")
+    return f"{head} ({reason})." if reason else f"{head}."
