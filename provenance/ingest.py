@@ -30,7 +30,7 @@ import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -177,17 +177,38 @@ def _user() -> str:
         return ""
 
 
+#: What `index add --first-seen mtime` passes: no date, only the request to take each file's
+#: modification time where neither a flag nor a sidecar dates it (`with_origins`).
+FIRST_SEEN_FROM_MTIME = SourceFacts(
+    origins=(FactOrigin("first_seen", OriginKind.FILE_MTIME, "asked for with --first-seen mtime"),)
+)
+
+
 def with_origins(path: Path, given: SourceFacts, *, at: str) -> SourceFacts:
     """A file's source facts with where each came from: `given` (flags or the API) first, then its sidecar.
+
+    A file's modification time becomes its first-seen date only when `given`
+    asks for it (an origin of kind ``file_mtime`` for ``first_seen`` without
+    a date, as `FIRST_SEEN_FROM_MTIME`) and nothing else dates the file; it is
+    recorded as such, so reports label it: it dates a copy on disk, not the
+    footage's first publication.
 
     Raises:
         BadInputError: the sidecar is too large or not a JSON object.
     """
     by = _user()
+    asked = given.origin("first_seen")
+    mtime_asked = given.first_seen is None and asked is not None and asked.kind == OriginKind.FILE_MTIME
     source = given.with_origin(OriginKind.GIVEN, "given with index add", at=at, by=by)
     sidecar = sidecar_path(path)
     if sidecar is not None:
         source = source.merged_over(read_sidecar(sidecar, at=at, by=by))
+    source = replace(source, origins=tuple(o for o in source.origins if getattr(source, o.fact) is not None))
+    if mtime_asked and source.first_seen is None:
+        modified = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="seconds")
+        detail = (asked.detail if asked is not None else "") or "asked for when the file was added"
+        origin = FactOrigin("first_seen", OriginKind.FILE_MTIME, detail, at, by)
+        source = replace(source, first_seen=modified, origins=(*source.origins, origin))
     return source
 
 

@@ -244,3 +244,38 @@ def test_ingest_over_each_backend(index_url: str, testsrc_clip: Path, still_jpeg
         image = result.items[1].reference
         assert image is not None and image.kind == "image" and image.sample_fps == 0.0
         assert idx.stats()["references"] == 2
+
+
+def test_a_files_modification_time_is_a_first_seen_date_only_when_asked(
+    tmp_path: Path, mandelbrot_clip: Path, clip_with_sidecar: Path
+) -> None:
+    """`index add --first-seen mtime` dates a file without a sidecar date by its modification time, recorded as
+    such (reports label it); a sidecar's date wins; without the flag no modification time is ever taken."""
+    import os
+
+    from click.testing import CliRunner
+
+    from provenance.cli import main
+
+    bare = tmp_path / "bare.mp4"
+    shutil.copy(mandelbrot_clip, bare)
+    os.utime(bare, (1_600_000_000, 1_600_000_000))  # 2020-09-13T12:26:40Z
+    index = tmp_path / "i.sqlite"
+    run = CliRunner().invoke(
+        main,
+        ["index", "add", str(bare), str(clip_with_sidecar), "--index", str(index), "--first-seen", "mtime", "-j", "1"],
+    )
+    assert run.exit_code == 0, run.output
+    with open_index(index) as idx:
+        by_name = {Path(r.path).name: r for r in idx.references()}
+    dated = by_name["bare.mp4"].source
+    assert dated.first_seen == "2020-09-13T12:26:40+00:00"
+    origin = dated.origin("first_seen")
+    assert origin is not None and origin.kind == "file_mtime" and origin.detail == "asked for with --first-seen mtime"
+    side = by_name[clip_with_sidecar.name].source
+    assert side.first_seen == "2020-01-02" and side.origin("first_seen").kind == "sidecar"  # type: ignore[union-attr]
+    plain = tmp_path / "plain.sqlite"
+    assert CliRunner().invoke(main, ["index", "add", str(bare), "--index", str(plain), "-j", "1"]).exit_code == 0
+    with open_index(plain) as idx:
+        (ref,) = idx.references()
+    assert ref.source.first_seen is None and ref.source.origins == ()

@@ -8,6 +8,7 @@ the file-creation row says what the claim says in words that fit.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import replace
 from datetime import date
@@ -356,3 +357,26 @@ def test_a_still_reference_is_a_picture_the_clip_shows() -> None:
     assert "1.0–4.0 s shows the reference picture" in html
     for text in (md, html):
         assert "offset" not in text and "0.0–0.0 s" not in text and "Speed</dt>" not in text
+
+
+def test_a_first_seen_date_from_a_files_modification_time_is_labelled() -> None:
+    """A first-seen date the user took from a file's modification time says so wherever it is shown, and the
+    public ClaimReview text does not present it as a publication date."""
+    from provenance.report import RenderOptions
+
+    mtime = FactOrigin("first_seen", "file_mtime", "asked for with --first-seen mtime", "2026-12-06T09:00:00+00:00")
+    ref = make_reference(first_seen="2020-09-13T12:26:40+00:00", title=None, source_url=None)
+    ref = replace(ref, source=replace(ref.source, origins=(mtime,)))
+    claim = Claim(date="2024-01-17")
+    match = make_match(ref)
+    report = make_report((match,), verdict=decide((match,), informative_frames=30, claim=claim), claim=claim)
+    label = "the file's modification time, which dates the copy on disk, not the footage"
+    assert origin_words(ref.source, "first_seen") == f"{label} (asked for with --first-seen mtime), on 2026-12-06"
+    md, page = render(report, "md"), html.unescape(render(report, "html"))
+    for text in (md, page):
+        assert label in text
+        assert "the matched reference's file was modified on 2020-09-13T12:26:40+00:00" in text
+    assert "the file's modification time, which dates a copy on disk" in report.verdict.evidence[0]
+    options = RenderOptions(organisation="Desk", review_url="https://desk.example.org/fc/1")
+    public = render(report, "claimreview", options)
+    assert "2020-09-13" not in public and "first seen" not in public

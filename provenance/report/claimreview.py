@@ -60,7 +60,17 @@ from .summary import (
     earliest_match,
 )
 from .text import clean
-from .words import coverage, gap_words, is_still, listing, number, span, speed_range, still_frame
+from .words import (
+    coverage,
+    first_seen_is_file_time,
+    gap_words,
+    is_still,
+    listing,
+    number,
+    span,
+    speed_range,
+    still_frame,
+)
 
 if TYPE_CHECKING:
     from . import RenderOptions, Report
@@ -238,6 +248,12 @@ def _title(ref: Any) -> str | None:
     return title if title and not file_like else None
 
 
+def published_day(ref: Any) -> Any:
+    """The day a reference was first seen, for readers; None when unknown or when it is only a file's
+    modification time (which dates a copy on disk, not a publication: public text says less)."""
+    return None if first_seen_is_file_time(ref.source) else day_of(ref.source.first_seen)
+
+
 def reference_name(ref: Any) -> str:
     """A matched reference as readers see it: its title, else footage in the archive with its first-seen day.
 
@@ -246,13 +262,13 @@ def reference_name(ref: Any) -> str:
     title = _title(ref)
     if title:
         return title
-    day = day_of(ref.source.first_seen)
+    day = published_day(ref)
     return f"{ARCHIVE_FOOTAGE}, first seen {day.isoformat()}" if day else ARCHIVE_FOOTAGE
 
 
 def _first_seen_at(ref: Any) -> str:
     """ " first seen on DAY at URL" (each part when known)."""
-    day = day_of(ref.source.first_seen)
+    day = published_day(ref)
     url = http_url(ref.source.source_url)
     return (f" first seen on {day.isoformat()}" if day else "") + (f" at {url}" if url else "")
 
@@ -271,7 +287,7 @@ def media_categories(report: Report) -> list[tuple[str, str]]:
     claimed = day_of(claim.date) if claim else None
     if earliest is not None:
         src = earliest.reference.source
-        seen = day_of(src.first_seen)
+        seen = published_day(earliest.reference)
         where = f" at {http_url(src.source_url)}" if http_url(src.source_url) else ""
         if seen and claimed and seen < claimed:
             out.append(
@@ -372,7 +388,7 @@ def _lead(report: Report) -> str:
     claim = claim_facts(report)
     earliest = earliest_match(report.matches)
     if code == "footage_predates_claim" and earliest is not None:
-        seen = day_of(earliest.reference.source.first_seen)
+        seen = published_day(earliest.reference)
         claimed = day_of(claim.date) if claim else None
         gap = f", {gap_words(seen, claimed)}" if seen and claimed and seen < claimed else ""
         date = f" {claim.date}" if claim and claim.date else ""
@@ -489,7 +505,7 @@ def _reference_object(match: Any) -> dict[str, Any]:
     url = http_url(src.source_url)
     if url:
         obj["url"] = url
-    uploaded = _date(src.first_seen)
+    uploaded = _date(src.first_seen) if published_day(ref) else None
     if uploaded:
         obj["uploadDate"] = uploaded
     if src.publisher:

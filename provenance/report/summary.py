@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .words import gap_words, origin_words, place_words
+from .words import first_seen_is_file_time, gap_words, origin_words, place_words
 
 # -- tolerant access to parts other stages add -----------------------------------------
 
@@ -295,6 +295,11 @@ def claim_rows(report: Any) -> list[ClaimRow]:
         src = earliest.reference.source
         seen = day_of(src.first_seen)
         found = f"matched footage first seen {src.first_seen}"
+        if first_seen_is_file_time(src):
+            found = (
+                f"the matched reference's file was modified on {src.first_seen}, taken as its first-seen date "
+                "when it was indexed (it dates a copy on disk, not the footage)"
+            )
         fits: bool | None = None
         if seen and claimed_day:
             if seen < claimed_day:

@@ -248,7 +248,7 @@ def origin_words(source: Any, fact: str) -> str | None:
     text = ORIGIN_WORDS.get(kind, kind.replace("_", " "))
     if kind == "sidecar" and origin.detail:
         text += f" {origin.detail}"
-    elif origin.detail and kind not in ORIGIN_WORDS:
+    elif origin.detail and kind != "given":
         text += f" ({origin.detail})"
     day = str(origin.recorded_at)[:10]
     if day:
