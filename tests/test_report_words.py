@@ -299,7 +299,7 @@ def test_an_ambiguous_claimed_place_is_said_to_be_ambiguous() -> None:
 def test_speeds_stills_and_clock_times_in_words() -> None:
     assert (clock(3.0), clock(12.44), clock(65.0), clock(-0.0)) == ("0:03.0", "0:12.4", "1:05.0", "0:00.0")
     match = make_match()
-    assert speed_words(match) == "normal speed"
+    assert speed_words(match) == "no speed change found"
     assert speed_words(replace(match, speed=1.967)) == "×1.967 the reference's speed"
     assert speed_words(replace(match, speed=-0.997)) == "played backwards"
     assert speed_words(replace(match, speed=-2.0)) == "played backwards at ×2 the reference's speed"

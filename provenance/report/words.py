@@ -149,8 +149,9 @@ def still_frame(match: Any) -> str:
 
 
 def speed_words(match: Any) -> str:
-    """How fast the clip plays the reference: ``normal speed``, ``×1.97 the reference's speed``,
-    ``played backwards`` (at normal speed) or ``played backwards at ×2``."""
+    """How fast the clip plays the reference: ``×1.97 the reference's speed``, ``played backwards`` (at its
+    own speed), ``played backwards at ×2 the reference's speed``, or ``no speed change found`` (the
+    alignment's speed of 1 is where the search starts, not a measurement: still footage fits many)."""
     try:
         speed = float(match.speed)
     except (TypeError, ValueError):
@@ -159,7 +160,7 @@ def speed_words(match: Any) -> str:
     changed = abs(rate - 1.0) >= 0.02
     if speed < 0:
         return f"played backwards at ×{number(rate, 2)} the reference's speed" if changed else "played backwards"
-    return f"×{number(rate, 3)} the reference's speed" if changed else "normal speed"
+    return f"×{number(rate, 3)} the reference's speed" if changed else "no speed change found"
 
 
 def speed_range(report: Any) -> tuple[float, float] | None:
