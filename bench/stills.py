@@ -75,6 +75,7 @@ def _score(case: dict[str, Any], url: str) -> dict[str, Any]:
         "mirrored": case["mirrored"],
         "found": found,
         "verdict": str(report.verdict.code),
+        "top_reference": Path(top.reference.path).name if top is not None else None,
     }
     if top is not None:
         codes = sorted({str(a.code) for a in top.alterations})
