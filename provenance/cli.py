@@ -426,7 +426,11 @@ def index() -> None:
 @index_option
 @click.option("--source-url", help="Where the footage was published.")
 @click.option("--publisher", help="Who published it.")
-@click.option("--first-seen", help="Date it was first seen (YYYY-MM-DD).")
+@click.option(
+    "--first-seen",
+    help="Date it was first seen (YYYY-MM-DD), or 'mtime': each file's modification time where no sidecar "
+    "dates it (reports label it so).",
+)
 @click.option("--title", help="Its title.")
 @click.option("--licence", help="Its licence.")
 @click.option("--note", help="A free note.")
@@ -463,11 +467,20 @@ def index_add(
     the rest. Failed files are listed at the end; the batch goes on.
     """
     from .index import SourceFacts, open_index
-    from .ingest import add_paths, default_jobs
+    from .ingest import FIRST_SEEN_FROM_MTIME, add_paths, default_jobs
     from .progress import IngestProgress
     from .report.text import terminal
 
-    source = SourceFacts(source_url, publisher, title, _first_seen(first_seen), licence, note)
+    from_mtime = first_seen is not None and first_seen.strip().lower() == "mtime"
+    source = SourceFacts(
+        source_url,
+        publisher,
+        title,
+        None if from_mtime else _first_seen(first_seen),
+        licence,
+        note,
+        FIRST_SEEN_FROM_MTIME.origins if from_mtime else (),
+    )
     progress = IngestProgress(sys.stderr, show_items=fmt == "text" and not quiet)
     if quiet:
         progress.live = False

@@ -367,7 +367,7 @@ def _span_alterations(
     *,
     fitted: SpeedEvidence | None = None,
 ) -> tuple[Alteration, ...]:
-    """Trimmed (reference parts left out) and embedded (query parts from elsewhere).
+    """Trimmed (reference parts left out) and embedded (query parts from elsewhere); neither for a still picture.
 
     For a speed the wide search fitted (`fitted`), the reference's margin grows
     with the speed (one query frame spans more reference time), and the query's
@@ -376,7 +376,10 @@ def _span_alterations(
     """
     out: list[Alteration] = []
     margin = SPAN_MARGIN_S * max(1.0, abs(fitted.speed)) if fitted is not None else SPAN_MARGIN_S
-    if reference.kind == "video" and reference.duration_s > 0:
+    # A still picture (a query span of no length) shows one frame of the reference:
+    # that frame's time says where it comes from; nothing was trimmed from footage.
+    picture = query_span[1] - query_span[0] <= 0 and query_duration_s <= 0
+    if reference.kind == "video" and reference.duration_s > 0 and not picture:
         left_out = []
         if reference_span[0] > margin:
             left_out.append([0.0, round(reference_span[0], 2)])

@@ -4,7 +4,9 @@ Each file is hashed (SHA-256 of its bytes) first, so a file already indexed
 is skipped without decoding; otherwise it becomes a reference `Query`
 (`query.build_query`: probed, sampled at `REF_FPS`, perceptually hashed, the
 same path `check` takes) and is stored with its source facts. Source facts
-come from flags first, then from a yt-dlp ``.info.json`` sidecar next to the file::
+come from flags first, then from a yt-dlp ``.info.json`` sidecar next to the file,
+each with where it came from (`index.FactOrigin`: given, or the sidecar's name
+and field, with the time it was recorded and who added the file)::
 
     >>> result = add_paths(["samples/refs"], index, jobs=2)
     >>> [(r.path, r.added) for r in result.items]
@@ -18,6 +20,7 @@ whole references behind, and running it again skips what is already there.
 
 from __future__ import annotations
 
+import getpass
 import json
 import multiprocessing
 import os
@@ -27,7 +30,7 @@ import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +38,7 @@ from typing import Any
 from .decode import Decoder
 from .errors import EXIT_FAILURE, BadInputError, ProvenanceError
 from .hashing import FrameHashes
-from .index import Claim, ClaimKeeper, Index, Reference, SourceFacts
+from .index import Claim, ClaimKeeper, FactOrigin, Index, OriginKind, Reference, SourceFacts
 from .probe import probe
 from .query import REF_DECODING as REF_DECODING
 from .query import REF_FPS, Role, build_query, sha256_of
@@ -127,11 +130,11 @@ def sidecar_path(path: Path) -> Path | None:
     return None
 
 
-def read_sidecar(path: Path) -> SourceFacts:
-    """Source facts from a yt-dlp ``.info.json`` file.
+def read_sidecar(path: Path, *, at: str = "", by: str = "") -> SourceFacts:
+    """Source facts from a yt-dlp ``.info.json`` file, each with its origin (the sidecar's name and field).
 
     Uses ``webpage_url``, ``uploader`` (or ``channel``), ``upload_date`` or
-    ``timestamp``, ``title`` and ``license``.
+    ``timestamp``, ``title`` and ``license``; `at` is when it was read, `by` who read it.
 
     Raises:
         BadInputError: the sidecar is too large or not a JSON object.
@@ -146,13 +149,67 @@ def read_sidecar(path: Path) -> SourceFacts:
         raise BadInputError(f"{path}: sidecar is not valid JSON ({exc}); fix or remove it") from exc
     if not isinstance(data, dict):
         raise BadInputError(f"{path}: sidecar is not a JSON object; fix or remove it")
-    return SourceFacts(
-        source_url=_text(data.get("webpage_url") or data.get("original_url")),
-        publisher=_text(data.get("uploader") or data.get("channel")),
-        title=_text(data.get("title")),
-        first_seen=_iso_date(data.get("upload_date"), data.get("timestamp")),
-        licence=_text(data.get("license")),
-    )
+    fields = {
+        "source_url": ("webpage_url", "original_url"),
+        "publisher": ("uploader", "channel"),
+        "title": ("title",),
+        "licence": ("license",),
+    }
+    values: dict[str, str | None] = {}
+    origins: list[FactOrigin] = []
+    for fact, keys in fields.items():
+        key = next((k for k in keys if _text(data.get(k)) is not None), None)
+        values[fact] = _text(data.get(key)) if key else None
+        if key:
+            origins.append(FactOrigin(fact, OriginKind.SIDECAR, f"{path.name}, field {key}", at, by))
+    first_seen = _iso_date(data.get("upload_date"), data.get("timestamp"))
+    if first_seen is not None:
+        key = "timestamp" if "T" in first_seen else "upload_date"
+        origins.append(FactOrigin("first_seen", OriginKind.SIDECAR, f"{path.name}, field {key}", at, by))
+    return SourceFacts(**values, first_seen=first_seen, origins=tuple(origins))
+
+
+def _user() -> str:
+    """Who is adding files, as the system names them ("" when it cannot say)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        return ""
+
+
+#: What `index add --first-seen mtime` passes: no date, only the request to take each file's
+#: modification time where neither a flag nor a sidecar dates it (`with_origins`).
+FIRST_SEEN_FROM_MTIME = SourceFacts(
+    origins=(FactOrigin("first_seen", OriginKind.FILE_MTIME, "asked for with --first-seen mtime"),)
+)
+
+
+def with_origins(path: Path, given: SourceFacts, *, at: str) -> SourceFacts:
+    """A file's source facts with where each came from: `given` (flags or the API) first, then its sidecar.
+
+    A file's modification time becomes its first-seen date only when `given`
+    asks for it (an origin of kind ``file_mtime`` for ``first_seen`` without
+    a date, as `FIRST_SEEN_FROM_MTIME`) and nothing else dates the file; it is
+    recorded as such, so reports label it: it dates a copy on disk, not the
+    footage's first publication.
+
+    Raises:
+        BadInputError: the sidecar is too large or not a JSON object.
+    """
+    by = _user()
+    asked = given.origin("first_seen")
+    mtime_asked = given.first_seen is None and asked is not None and asked.kind == OriginKind.FILE_MTIME
+    source = given.with_origin(OriginKind.GIVEN, "given with index add", at=at, by=by)
+    sidecar = sidecar_path(path)
+    if sidecar is not None:
+        source = source.merged_over(read_sidecar(sidecar, at=at, by=by))
+    source = replace(source, origins=tuple(o for o in source.origins if getattr(source, o.fact) is not None))
+    if mtime_asked and source.first_seen is None:
+        modified = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="seconds")
+        detail = (asked.detail if asked is not None else "") or "asked for when the file was added"
+        origin = FactOrigin("first_seen", OriginKind.FILE_MTIME, detail, at, by)
+        source = replace(source, first_seen=modified, origins=(*source.origins, origin))
+    return source
 
 
 def iter_media(paths: Iterable[Path | str]) -> Iterator[tuple[Path, str | None]]:
@@ -254,9 +311,8 @@ def prepare_file(
     if is_indexed is not None and is_indexed(sha):
         return PreparedFile(str(path), sha)
     facts = probe(path)
-    sidecar = sidecar_path(path)
-    if sidecar is not None:
-        source = source.merged_over(read_sidecar(sidecar))
+    added_at = datetime.now(UTC).isoformat(timespec="seconds")
+    source = with_origins(path, source, at=added_at)
     query = build_query(path, role=Role.REFERENCE, decoder=decoder, sha256=sha, facts=facts)
     hashes = query.hashes
     if len(hashes) == 0:
@@ -277,7 +333,7 @@ def prepare_file(
         size_bytes=facts.size_bytes,
         sample_fps=REF_FPS if facts.kind == "video" else 0.0,
         frames=len(hashes),
-        added_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        added_at=added_at,
         source=source,
     )
     return PreparedFile(str(path), sha, ref, hashes, facts.to_dict())

@@ -1037,7 +1037,9 @@ def _segment(trial: _Trial, search: _Search, fit: _Fit) -> Alignment | None:
     if ref.kind == "image":
         r_start = r_end = 0.0
     elif query_is_image:
-        r_start = r_end = float(ref_times[a])
+        # A picture has no time axis: its one frame is at query time 0, so the
+        # offset is the reference time it matches (verify moves it from there).
+        r_start = r_end = offset = float(ref_times[a])
     else:
         r_start, r_end = offset + speed * q_start, offset + speed * q_end
         if speed < 0:  # played backwards: the query's end is the reference's start

@@ -33,6 +33,7 @@ from typing import Any
 
 from .alteration import AlterationCode
 from .claims import Claim
+from .index import OriginKind
 from .match import MatchSegment
 from .metadata import CLAIM_DATE_TOLERANCE_DAYS, CONTRADICTS_CLAIM, Finding, first_seen_day
 from .relation import Relation
@@ -80,18 +81,45 @@ class Verdict:
         return cls(str(data["code"]), str(data["summary"]), tuple(str(e) for e in data.get("evidence", ())))
 
 
-def _describe(m: MatchSegment) -> str:
+def seen_from(source: Any) -> str:
+    """Where a reference's first-seen date came from, for the sentence that rests on it ("" without a date).
+
+    A date taken from a file's modification time says so: it dates a copy on
+    disk, not the footage's first publication.
+    """
+    if not source.first_seen:
+        return ""
+    origin = source.origin("first_seen") if hasattr(source, "origin") else None
+    if origin is None:
+        return " (where this date came from was not recorded)"
+    if origin.kind == OriginKind.SIDECAR:
+        return f" (according to the sidecar {origin.detail})"
+    if origin.kind == OriginKind.GIVEN:
+        day = f" on {origin.recorded_at[:10]}" if origin.recorded_at else ""
+        return f" (as given when the file was indexed{day})"
+    if origin.kind == OriginKind.FILE_MTIME:
+        return " (the file's modification time, which dates a copy on disk, not the footage's first publication)"
+    return f" ({origin.kind})"
+
+
+def _describe(m: MatchSegment, *, is_image: bool = False) -> str:
     ref = m.reference
     name = ref.source.title or ref.path
-    seen = f", first seen {ref.source.first_seen}" if ref.source.first_seen else ""
+    seen = f", first seen {ref.source.first_seen}{seen_from(ref.source)}" if ref.source.first_seen else ""
     where = f" at {ref.source.source_url}" if ref.source.source_url else ""
     mirror = ", mirrored" if m.mirrored else ""
     v = m.verification
     moment = f"; the moment is not verified: {v.reason}" if v is not None and v.relation == Relation.UNVERIFIED else ""
+    if is_image:
+        frame = "" if ref.kind == "image" else f"the frame at {m.reference_start_s:.1f} s of "
+        return (
+            f"the picture matches {frame}reference #{ref.id} '{name}' (score {m.score:.2f}, hash distance "
+            f"{m.mean_distance:.0f} of 64 bits{mirror}){seen}{where}{moment}"
+        )
     return (
         f"query {m.query_start_s:.1f}-{m.query_end_s:.1f} s matches reference #{ref.id} '{name}' "
         f"{m.reference_start_s:.1f}-{m.reference_end_s:.1f} s (score {m.score:.2f}, "
-        f"{m.frames_matched}/{m.frames_total} frames{mirror}){seen}{where}{moment}"
+        f"{m.frames_matched} of {max(len(m.pairs), m.frames_total)} aligned frames matched{mirror}){seen}{where}{moment}"
     )
 
 
@@ -113,7 +141,11 @@ def alterations_of(m: MatchSegment) -> list[str]:
         code = getattr(alt, "code", None)
         if code == AlterationCode.SPEED_CHANGED:
             factor = (getattr(alt, "evidence", None) or {}).get("reference_seconds_per_query_second")
-            out.append(f"speed ×{float(factor):.2f}" if factor else "speed changed")
+            out.append(f"speed ×{abs(float(factor)):.2f}" if factor else "speed changed")
+        elif code == AlterationCode.REVERSED:
+            out.append("played backwards")
+        elif code == AlterationCode.PARTLY_EXPLAINED:
+            out.append("partly explained at an unusual speed")
         elif code:
             out.append(str(code).replace("_", " "))
     codes = " ".join(str(getattr(a, "code", "")) for a in getattr(m, "alterations", ()) or ())
@@ -172,7 +204,9 @@ def decide(
     scene = [m for m in matches if m.relation == Relation.SAME_SCENE]
     matches = [m for m in matches if m.relation != Relation.SAME_SCENE]
     earliest = _earliest(matches)
-    match_lines = [_describe(m) for m in matches] + [_describe_scene(m) for m in scene]
+    match_lines = [_describe(m, is_image=is_image) for m in matches] + [_describe_scene(m) for m in scene]
+    clip = "picture" if is_image else "clip"
+    reuses = "is a frame of" if is_image else "reuses"
     if matches and claimed is not None and earliest is not None and claim is not None:
         day, m = earliest
         start = claimed[0]
@@ -180,14 +214,14 @@ def decide(
             ref = m.reference
             name = ref.source.title or ref.path
             lead = (
-                f"reference #{ref.id} '{name}' was first seen {day.isoformat()}, {_span((start - day).days)} "
-                f"before the claimed date {claim.date}"
+                f"reference #{ref.id} '{name}' was first seen {day.isoformat()}{seen_from(ref.source)}, "
+                f"{_span((start - day).days)} before the claimed date {claim.date}"
             )
             altered = alterations_of(m)
             how = f"; this copy is altered ({', '.join(altered)})" if altered else ""
             return Verdict(
                 VerdictCode.FOOTAGE_PREDATES_CLAIM,
-                f"The clip reuses footage first seen on {day.isoformat()}, before the claimed date {claim.date}: "
+                f"The {clip} {reuses} footage first seen on {day.isoformat()}, before the claimed date {claim.date}: "
                 f"footage that existed before the event cannot show it{how}.",
                 tuple([lead, *match_lines, *_finding_lines(findings)]),
             )
@@ -211,13 +245,13 @@ def decide(
         if changed:
             return Verdict(
                 VerdictCode.ALTERED_COPY_OF_KNOWN_FOOTAGE,
-                f"The clip is an altered copy ({', '.join(changed[0])}) of footage already in the index "
+                f"The {clip} is an altered copy ({', '.join(changed[0])}) of footage already in the index "
                 f"({len(matches)} matching segment(s)){earliest_text}.",
                 tuple(context + match_lines + _finding_lines(findings)),
             )
         return Verdict(
             VerdictCode.FOOTAGE_SEEN_BEFORE,
-            f"The clip reuses footage already in the index ({len(matches)} matching segment(s)){earliest_text}.",
+            f"The {clip} {reuses} footage already in the index ({len(matches)} matching segment(s)){earliest_text}.",
             tuple(context + match_lines + _finding_lines(findings)),
         )
     if scene:

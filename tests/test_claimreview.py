@@ -464,10 +464,35 @@ def _reports() -> dict[str, Any]:
     second = make_match(named_by_file, q0=5.0, q1=8.0)
     clip = make_report().input.__class__(**{**make_report().input.__dict__, "path": PRIVATE_CLIP})
 
-    def report(matches: tuple[Any, ...], claimed: Any, findings: tuple[Any, ...] = (), frames: int = 30) -> Any:
-        verdict = decide(matches, informative_frames=frames, claim=claimed, findings=findings)
-        facts = replace(clip, frames_informative=frames)
-        return make_report(matches, verdict=verdict, claim=claimed, findings=findings, input=facts)
+    backwards = make_match(
+        ref,
+        q0=0.0,
+        q1=6.0,
+        speed=-1.0,
+        alterations=(
+            Alteration("reversed", "Backwards.", {"reference_seconds_per_query_second": -1.0, "frames_matched": 9}),
+            Alteration(
+                "partly_explained",
+                "Part.",
+                {
+                    "query_spans_not_explained_s": [[6.0, 8.0]],
+                    "searched_speed_range": [0.25, 4.0],
+                    "speed_at_range_edge": True,
+                },
+            ),
+        ),
+    )
+    frame = make_match(ref, q0=0.0, q1=0.0, reference_start_s=3.0, reference_end_s=3.0, offset_s=3.0, pairs=())
+    picture = replace(clip, kind="image", duration_s=0.0, fps=None, frames_sampled=1, sample_fps=0.0)
+
+    def report(
+        matches: tuple[Any, ...], claimed: Any, findings: tuple[Any, ...] = (), frames: int = 30, still: bool = False
+    ) -> Any:
+        verdict = decide(matches, informative_frames=frames, claim=claimed, findings=findings, is_image=still)
+        facts = replace(picture if still else clip, frames_informative=frames)
+        thresholds = {"match.min_speed": 0.25, "match.max_speed": 4.0, "frame_match_distance": 12}
+        tool = {**make_report().tool, "thresholds": thresholds}
+        return make_report(matches, verdict=verdict, claim=claimed, findings=findings, input=facts, tool=tool)
 
     return {
         "predates the claim": report((plain,), claim, (notice,)),
@@ -478,6 +503,8 @@ def _reports() -> dict[str, Any]:
         "no match": report((), claim, (notice,)),
         "too little to compare": report((), None, (), frames=1),
         "a claim without text": report((plain,), _claim(text="")),
+        "a still picture": report((frame,), claim, (notice,), frames=1, still=True),
+        "played backwards, partly explained at the edge of the speeds searched": report((backwards,), None),
     }
 
 
@@ -538,3 +565,21 @@ def test_sample_copy_of_an_untitled_private_reference(tmp_path: Path, sample_ref
         assert not leaks(value, private_names), (key, value, leaks(value, private_names))
     assert "secret_clip" not in text and str(tmp_path) not in text and "viral" not in text
     assert doc["itemReviewed"]["firstAppearance"]["name"] == "footage in the desk's archive, first seen 2021-09-12"
+
+
+def test_a_still_reversal_and_a_partial_explanation_are_worded_for_readers() -> None:
+    still = claimreview(_reports()["a still picture"], OPTIONS)
+    assert "The picture is the frame at 0:03.0 of footage in the desk's archive" in still["reviewBody"]
+    assert "Seconds" not in still["reviewBody"] and "video" not in still["reviewBody"]
+    assert still["itemReviewed"]["appearance"][-1]["@type"] == "ImageObject"
+    backwards = claimreview(
+        _reports()["played backwards, partly explained at the edge of the speeds searched"], OPTIONS
+    )
+    body = backwards["reviewBody"]
+    assert "played backwards" in body
+    assert (
+        "The earlier footage explains only part of the video, at a speed at the edge of the speeds searched "
+        "(0.25 to 4 times the original speed, forwards and backwards): the rest may be the same footage played "
+        "faster or slower still." in body
+    )
+    assert "reversed" not in body and "partly_explained" not in body

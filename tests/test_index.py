@@ -8,6 +8,7 @@ bits is guaranteed to be found (pigeonhole), and far hashes never are.
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,16 @@ import pytest
 
 from provenance.errors import BadInputError, IndexUnavailableError, NotFoundError, ProvenanceError
 from provenance.hashing import ALGORITHM, VARIANT_FULL, FrameHashes
-from provenance.index import CHUNKS, SCHEMA_VERSION, Index, Reference, SourceFacts, open_index
+from provenance.index import (
+    CHUNKS,
+    SCHEMA_VERSION,
+    FactOrigin,
+    Index,
+    OriginKind,
+    Reference,
+    SourceFacts,
+    open_index,
+)
 from provenance.index.base import chunks_of, to_signed, to_unsigned
 from provenance.index.sqlite import path_from_url
 
@@ -557,3 +567,26 @@ def test_a_failing_database_is_unavailable_from_every_method(idx: Index) -> None
             assert info.value.exit_code == 3 and "\n" not in str(info.value), name
     finally:
         idx.conn, idx._readers, idx._claims_conn = saved  # type: ignore[attr-defined]
+
+
+def test_fact_origins_are_stored_and_an_older_index_gains_their_column(tmp_path: Path) -> None:
+    """Where each source fact came from is stored with the reference; an index made before origins were
+    recorded (no `refs.origins` column) is given the column on opening and reads its references without."""
+    path = tmp_path / "old.sqlite"
+    with open_index(path, create=True) as idx:
+        idx.add(make_ref(sha(1), first_seen="2021-09-12"), make_hashes([1, 2, 3]))
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE refs DROP COLUMN origins")
+    conn.commit()
+    conn.close()
+    given = SourceFacts(first_seen="2020-01-02", publisher="Desk").with_origin(
+        OriginKind.GIVEN, "given with index add", at="2024-01-01T00:00:00+00:00", by="desk"
+    )
+    with open_index(path) as idx:
+        (old,) = idx.references()
+        assert old.source.first_seen == "2021-09-12" and old.source.origins == ()
+        new, added = idx.add(replace(make_ref(sha(2)), source=given), make_hashes([4, 5, 6]))
+        assert added and idx.get(new.id).source == given
+    origin = given.origin("first_seen")
+    assert origin == FactOrigin("first_seen", "given", "given with index add", "2024-01-01T00:00:00+00:00", "desk")
+    assert Reference.from_dict(new.to_dict()) == new

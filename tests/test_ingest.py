@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,19 +40,30 @@ def test_read_yt_dlp_sidecar(tmp_path: Path) -> None:
         license="CC BY 4.0",
         formats=[{"format_id": "18"}],
     )
-    facts = read_sidecar(side)
-    assert facts == SourceFacts(
+    facts = read_sidecar(side, at="2026-12-06T09:00:00+00:00")
+    assert replace(facts, origins=()) == SourceFacts(
         source_url="https://video.example/watch?v=abc",
         publisher="Some Channel",
         title="Street footage",
         first_seen="2021-09-12",
         licence="CC BY 4.0",
     )
+    # Each fact says which sidecar field it was read from, and when.
+    assert {o.fact: (o.kind, o.detail, o.recorded_at) for o in facts.origins} == {
+        "source_url": ("sidecar", "clip.info.json, field webpage_url", "2026-12-06T09:00:00+00:00"),
+        "publisher": ("sidecar", "clip.info.json, field uploader", "2026-12-06T09:00:00+00:00"),
+        "title": ("sidecar", "clip.info.json, field title", "2026-12-06T09:00:00+00:00"),
+        "first_seen": ("sidecar", "clip.info.json, field upload_date", "2026-12-06T09:00:00+00:00"),
+        "licence": ("sidecar", "clip.info.json, field license", "2026-12-06T09:00:00+00:00"),
+    }
 
 
 def test_sidecar_timestamp_is_more_precise_than_upload_date(tmp_path: Path) -> None:
     side = write_sidecar(tmp_path / "a.info.json", upload_date="20180621", timestamp=1529589600)
-    assert read_sidecar(side).first_seen == "2018-06-21T14:00:00+00:00"
+    facts = read_sidecar(side)
+    assert facts.first_seen == "2018-06-21T14:00:00+00:00"
+    origin = facts.origin("first_seen")
+    assert origin is not None and origin.detail == "a.info.json, field timestamp"
 
 
 def test_sidecar_fallbacks_and_junk(tmp_path: Path) -> None:
@@ -143,6 +155,14 @@ def test_flags_win_over_the_sidecar(tmp_path: Path, clip_with_sidecar: Path) -> 
     assert source.notes == "checked by desk"
     assert source.title == "Sidecar title"  # not given as a flag: from the sidecar
     assert source.source_url == "https://video.example/upload"
+    # Each fact keeps where it came from, stored in the index and read back with the reference.
+    kinds = {o.fact: o.kind for o in source.origins}
+    assert kinds == {"publisher": "given", "first_seen": "given", "title": "sidecar", "source_url": "sidecar"}
+    origin = source.origin("title")
+    assert origin is not None and origin.detail.endswith(".info.json, field title")
+    assert origin.recorded_at == item.reference.added_at
+    with open_index(tmp_path / "i.sqlite") as idx:
+        assert idx.get(item.reference.id).source == source
 
 
 def test_same_file_twice_adds_nothing(tmp_path: Path, testsrc_clip: Path) -> None:
@@ -224,3 +244,38 @@ def test_ingest_over_each_backend(index_url: str, testsrc_clip: Path, still_jpeg
         image = result.items[1].reference
         assert image is not None and image.kind == "image" and image.sample_fps == 0.0
         assert idx.stats()["references"] == 2
+
+
+def test_a_files_modification_time_is_a_first_seen_date_only_when_asked(
+    tmp_path: Path, mandelbrot_clip: Path, clip_with_sidecar: Path
+) -> None:
+    """`index add --first-seen mtime` dates a file without a sidecar date by its modification time, recorded as
+    such (reports label it); a sidecar's date wins; without the flag no modification time is ever taken."""
+    import os
+
+    from click.testing import CliRunner
+
+    from provenance.cli import main
+
+    bare = tmp_path / "bare.mp4"
+    shutil.copy(mandelbrot_clip, bare)
+    os.utime(bare, (1_600_000_000, 1_600_000_000))  # 2020-09-13T12:26:40Z
+    index = tmp_path / "i.sqlite"
+    run = CliRunner().invoke(
+        main,
+        ["index", "add", str(bare), str(clip_with_sidecar), "--index", str(index), "--first-seen", "mtime", "-j", "1"],
+    )
+    assert run.exit_code == 0, run.output
+    with open_index(index) as idx:
+        by_name = {Path(r.path).name: r for r in idx.references()}
+    dated = by_name["bare.mp4"].source
+    assert dated.first_seen == "2020-09-13T12:26:40+00:00"
+    origin = dated.origin("first_seen")
+    assert origin is not None and origin.kind == "file_mtime" and origin.detail == "asked for with --first-seen mtime"
+    side = by_name[clip_with_sidecar.name].source
+    assert side.first_seen == "2020-01-02" and side.origin("first_seen").kind == "sidecar"  # type: ignore[union-attr]
+    plain = tmp_path / "plain.sqlite"
+    assert CliRunner().invoke(main, ["index", "add", str(bare), "--index", str(plain), "-j", "1"]).exit_code == 0
+    with open_index(plain) as idx:
+        (ref,) = idx.references()
+    assert ref.source.first_seen is None and ref.source.origins == ()

@@ -8,6 +8,7 @@ the file-creation row says what the claim says in words that fit.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import replace
 from datetime import date
@@ -17,20 +18,28 @@ import pytest
 from report_samples import make_match, make_reference, make_report
 
 from provenance.claims import Claim, resolve_place
+from provenance.index import FactOrigin, SourceFacts
 from provenance.match import Alteration
 from provenance.metadata import Finding
 from provenance.report import render
 from provenance.report.summary import claim_rows
 from provenance.report.words import (
+    ORIGINS_UNRECORDED,
     alteration_details,
+    clock,
     coverage,
     coverage_sentence,
     finding_details,
+    frames_sentence,
     gap_words,
     number,
+    origin_words,
+    origins_unrecorded,
+    searched_speeds,
     seconds,
     signed,
     span,
+    speed_words,
 )
 from provenance.verdict import decide
 
@@ -56,6 +65,20 @@ ALTERATIONS: dict[str, dict[str, Any]] = {
         "plausible_range": [1.3, 1.42],
         "lowest_mean_distance": 6.04,
         "mean_distance_at_normal_speed": 14.5,
+    },
+    "speed_changed_fitted": {
+        "reference_seconds_per_query_second": 3.9,
+        "plausible_range": [3.8, 4.0],
+        "lowest_mean_distance": 5.0,
+        "mean_distance_at_normal_speed": 22.0,
+        "searched_speed_range": [0.25, 4.0],
+        "at_range_edge": True,
+    },
+    "reversed": {"reference_seconds_per_query_second": -1.0, "reference_span_s": [0.275, 9.493], "frames_matched": 29},
+    "partly_explained": {
+        "query_spans_not_explained_s": [[6.0, 8.0]],
+        "searched_speed_range": [0.25, 4.0],
+        "speed_at_range_edge": False,
     },
     "trimmed": {"reference_spans_left_out_s": [[0.0, 2.0], [8.25, 10.0]], "reference_duration_s": 10.0},
     "embedded": {"query_spans_not_from_this_reference_s": [[0.0, 1.5]]},
@@ -154,7 +177,7 @@ def test_one_way_to_say_a_gap_the_verdicts() -> None:
 
 @pytest.mark.parametrize("code", sorted(ALTERATIONS))
 def test_alteration_evidence_reads_as_a_sentence(code: str) -> None:
-    text = alteration_details(code, ALTERATIONS[code])
+    text = alteration_details(code.removesuffix("_fitted"), ALTERATIONS[code])
     assert not RAW.search(text), text
     assert not NEGATIVE_ZERO.search(text), text
     if text:
@@ -271,3 +294,89 @@ def test_an_ambiguous_claimed_place_is_said_to_be_ambiguous() -> None:
         assert (
             "--claim-place 'Springfield, Missouri'" in text or "--claim-place &#x27;Springfield, Missouri&#x27;" in text
         )
+
+
+def test_speeds_stills_and_clock_times_in_words() -> None:
+    assert (clock(3.0), clock(12.44), clock(65.0), clock(-0.0)) == ("0:03.0", "0:12.4", "1:05.0", "0:00.0")
+    match = make_match()
+    assert speed_words(match) == "no speed change found"
+    assert speed_words(replace(match, speed=1.967)) == "×1.967 the reference's speed"
+    assert speed_words(replace(match, speed=-0.997)) == "played backwards"
+    assert speed_words(replace(match, speed=-2.0)) == "played backwards at ×2 the reference's speed"
+    report = make_report((match,))
+    thresholds = {**report.tool.get("thresholds", {}), "match.min_speed": 0.25, "match.max_speed": 4.0}
+    assert searched_speeds(replace(report, tool={**report.tool, "thresholds": thresholds})) == (
+        "×0.25 to ×4, forwards and backwards"
+    )
+    assert searched_speeds(replace(report, tool={})) is None
+    assert alteration_details("reversed", ALTERATIONS["reversed"]) == "It runs at the reference's own speed."
+    assert alteration_details("speed_changed", ALTERATIONS["speed_changed_fitted"]).endswith(
+        "speeds searched ×0.25 to ×4, forwards and backwards; this speed is at the edge of that range, so the "
+        "footage may run faster or slower still."
+    )
+    assert alteration_details("partly_explained", ALTERATIONS["partly_explained"]) == (
+        "The clip's 6.0–8.0 s are not explained by this footage; speeds searched ×0.25 to ×4, forwards and backwards."
+    )
+
+
+def test_frame_counts_say_aligned_compared_and_matched() -> None:
+    """The issue's case: 25 frames aligned in the span, 19 compared and matched, 6 too far from a stored frame."""
+    pairs = tuple((0.25 * i, 2.0 + 0.25 * i, 4 if i % 4 else 20) for i in range(25))
+    match = replace(make_match(), frames_matched=19, frames_total=19, pairs=pairs)
+    report = make_report((match,))
+    text = frames_sentence(match, report)
+    assert text.startswith("19 of the 25 clip frames aligned in this span are within 12 of 64 bits")
+    assert text.endswith("6 fall between the reference's stored frames (2 per second), too far from any to compare.")
+    one_missed = frames_sentence(replace(match, frames_total=20, frames_matched=18), report)
+    assert "18 of the 25" in one_missed and "2 were compared and did not match" in one_missed
+    assert "5 fall between" in one_missed
+
+
+def test_where_each_fact_came_from_in_words() -> None:
+    given = SourceFacts(publisher="Desk", first_seen="2021-09-12").with_origin(
+        "given", "given with index add", at="2026-12-06T09:00:00+00:00", by="editor"
+    )
+    assert origin_words(given, "first_seen") == "given when the file was added to the index, on 2026-12-06 by editor"
+    assert origin_words(given, "source_url") is None  # no such fact
+    side = FactOrigin("first_seen", "sidecar", "clip.info.json, field upload_date", "2026-12-06T09:00:00+00:00")
+    read = SourceFacts(first_seen="2021-09-12", origins=(side,))
+    assert origin_words(read, "first_seen") == "read from the sidecar clip.info.json, field upload_date, on 2026-12-06"
+    old = SourceFacts(first_seen="2021-09-12")
+    assert origin_words(old, "first_seen") is None and origins_unrecorded(old)
+    report = make_report((make_match(make_reference(first_seen="2021-09-12")),))
+    assert ORIGINS_UNRECORDED in render(report, "md") and ORIGINS_UNRECORDED in render(report, "html")
+
+
+def test_a_still_reference_is_a_picture_the_clip_shows() -> None:
+    """A clip matched to a still reference shows that picture: no reference span, offset or speed."""
+    picture = replace(make_reference(), kind="image", duration_s=0.0, fps=None, sample_fps=0.0)
+    match = make_match(picture, q0=1.0, q1=4.0, reference_start_s=0.0, reference_end_s=0.0, offset_s=0.0)
+    report = make_report((match,))
+    md, html = render(report, "md"), render(report, "html")
+    assert "- Clip 1.0–4.0 s shows the reference picture" in md
+    assert "1.0–4.0 s shows the reference picture" in html
+    for text in (md, html):
+        assert "offset" not in text and "0.0–0.0 s" not in text and "Speed</dt>" not in text
+
+
+def test_a_first_seen_date_from_a_files_modification_time_is_labelled() -> None:
+    """A first-seen date the user took from a file's modification time says so wherever it is shown, and the
+    public ClaimReview text does not present it as a publication date."""
+    from provenance.report import RenderOptions
+
+    mtime = FactOrigin("first_seen", "file_mtime", "asked for with --first-seen mtime", "2026-12-06T09:00:00+00:00")
+    ref = make_reference(first_seen="2020-09-13T12:26:40+00:00", title=None, source_url=None)
+    ref = replace(ref, source=replace(ref.source, origins=(mtime,)))
+    claim = Claim(date="2024-01-17")
+    match = make_match(ref)
+    report = make_report((match,), verdict=decide((match,), informative_frames=30, claim=claim), claim=claim)
+    label = "the file's modification time, which dates the copy on disk, not the footage"
+    assert origin_words(ref.source, "first_seen") == f"{label} (asked for with --first-seen mtime), on 2026-12-06"
+    md, page = render(report, "md"), html.unescape(render(report, "html"))
+    for text in (md, page):
+        assert label in text
+        assert "the matched reference's file was modified on 2020-09-13T12:26:40+00:00" in text
+    assert "the file's modification time, which dates a copy on disk" in report.verdict.evidence[0]
+    options = RenderOptions(organisation="Desk", review_url="https://desk.example.org/fc/1")
+    public = render(report, "claimreview", options)
+    assert "2020-09-13" not in public and "first seen" not in public

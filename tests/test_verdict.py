@@ -10,15 +10,17 @@ first seen 2015-03-04) and on a clip made here whose tags fit the claim.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from conftest import DOCS, SAMPLES, lavfi_clip
 
+from provenance.alteration import Alteration
 from provenance.claims import Claim, build_claim, claim_from_file
 from provenance.cli import main
-from provenance.index import Reference, SourceFacts
+from provenance.index import FactOrigin, OriginKind, Reference, SourceFacts
 from provenance.match import MatchSegment
 from provenance.metadata import Finding
 from provenance.pipeline import check
@@ -59,7 +61,10 @@ def test_match_first_seen_before_the_claim_predates_it() -> None:
     assert v.code == "footage_predates_claim"
     assert "first seen on 2021-09-12, before the claimed date 2024-01-17" in v.summary
     assert "mirrored" in v.summary
-    assert v.evidence[0].startswith("reference #3 'Street footage' was first seen 2021-09-12, 2.3 years before")
+    assert v.evidence[0].startswith(
+        "reference #3 'Street footage' was first seen 2021-09-12 (where this date came from was not recorded), "
+        "2.3 years before"
+    )
     assert any("notice metadata_stripped" in e for e in v.evidence)
 
 
@@ -250,3 +255,47 @@ def test_verdict_codes_are_an_enum_that_serialises_as_before() -> None:
         {"code": "no_prior_match_in_index", "summary": v.summary, "evidence": list(v.evidence)}
     )
     assert Verdict.from_dict(json.loads(json.dumps(data))) == v
+
+
+def test_the_first_seen_date_says_where_it_came_from() -> None:
+    """The verdict rests on a first-seen date, so its evidence says where the date came from: a sidecar's
+    field, a flag, or a file's modification time labelled as such (it dates a copy on disk, not the footage)."""
+    m = match_to("2021-09-12")
+    sidecar = FactOrigin("first_seen", OriginKind.SIDECAR, "street.info.json, field upload_date", "2026-01-02T00:00:00")
+    dated = replace(m, reference=replace(m.reference, source=replace(m.reference.source, origins=(sidecar,))))
+    v = decide([dated], informative_frames=28, claim=CLAIM)
+    assert "first seen 2021-09-12 (according to the sidecar street.info.json, field upload_date)" in v.evidence[0]
+    given = replace(m.reference.source).with_origin(OriginKind.GIVEN, "given with index add", at="2026-01-02T10:00:00")
+    v = decide([replace(m, reference=replace(m.reference, source=given))], informative_frames=28, claim=CLAIM)
+    assert "(as given when the file was indexed on 2026-01-02)" in v.evidence[0]
+    mtime = FactOrigin("first_seen", OriginKind.FILE_MTIME, "", "2026-01-02T00:00:00")
+    by_mtime = replace(m, reference=replace(m.reference, source=replace(m.reference.source, origins=(mtime,))))
+    v = decide([by_mtime], informative_frames=28, claim=CLAIM)
+    assert (
+        "the file's modification time, which dates a copy on disk, not the footage's first publication"
+        in (v.evidence[0])
+    )
+
+
+def test_a_still_is_described_as_a_picture_at_its_frame() -> None:
+    """A still image matches one frame: the verdict gives that frame's time, never a span or "trimmed"."""
+    m = match_to("2021-09-12")
+    still = replace(m, query_start_s=0.0, query_end_s=0.0, reference_start_s=3.0, reference_end_s=3.0, offset_s=3.0)
+    v = decide([still], informative_frames=1, is_image=True)
+    assert v.code == "footage_seen_before"
+    assert v.summary.startswith("The picture is a frame of footage already in the index")
+    assert "the picture matches the frame at 3.0 s of reference #3 'Street footage'" in v.evidence[1]
+    assert "query" not in " ".join(v.evidence) and "0.0-0.0 s" not in " ".join(v.evidence)
+
+
+def test_reversal_is_worded() -> None:
+    """A reversed copy reads "played backwards", not a negative speed."""
+    m = replace(
+        match_to("2021-09-12", speed=-1.0),
+        alterations=(
+            Alteration("reversed", "The clip plays the footage backwards.", {"reference_seconds_per_query_second": -1}),
+        ),
+    )
+    assert alterations_of(m) == ["played backwards"]
+    v = decide([m], informative_frames=28)
+    assert "(played backwards)" in v.summary and "×-" not in v.summary and "speed" not in v.summary

@@ -17,7 +17,18 @@ import os
 from pathlib import Path
 
 from ..errors import BadInputError, ToolMissingError
-from .base import CHUNKS, SCHEMA_VERSION, Candidates, Index, IntegrityProblem, IntegrityReport, Reference, SourceFacts
+from .base import (
+    CHUNKS,
+    SCHEMA_VERSION,
+    Candidates,
+    FactOrigin,
+    Index,
+    IntegrityProblem,
+    IntegrityReport,
+    OriginKind,
+    Reference,
+    SourceFacts,
+)
 from .claims import Claim, ClaimKeeper, ClaimOwner
 from .sql import Dialect, SqlIndex
 from .sqlite import default_path
@@ -30,9 +41,11 @@ __all__ = [
     "ClaimKeeper",
     "ClaimOwner",
     "Dialect",
+    "FactOrigin",
     "Index",
     "IntegrityProblem",
     "IntegrityReport",
+    "OriginKind",
     "Reference",
     "SourceFacts",
     "SqlIndex",

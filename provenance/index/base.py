@@ -15,8 +15,10 @@ match needs many frames, so a lookup that misses some far frames costs little.
 from __future__ import annotations
 
 import abc
+import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -36,9 +38,47 @@ CHUNK_BITS = 16
 SCHEMA_VERSION = 2
 
 
+class OriginKind(StrEnum):
+    """Where a source fact of a reference came from (docs/report.md, "Where source facts came from")."""
+
+    #: Given when the file was added: an ``index add`` flag or the Python API's `SourceFacts`.
+    GIVEN = "given"
+    #: Read from a yt-dlp ``.info.json`` sidecar next to the file (`detail` names it and its field).
+    SIDECAR = "sidecar"
+    #: The file's modification time, taken as the first-seen date only because the user asked for it:
+    #: it dates the copy on disk, not the footage's first publication.
+    FILE_MTIME = "file_mtime"
+
+
+#: The source facts whose origin is recorded (`SourceFacts.origins`).
+ORIGIN_FACTS = ("source_url", "publisher", "title", "first_seen", "licence")
+
+
+@dataclass(frozen=True)
+class FactOrigin:
+    """Where one source fact came from: `kind`, a `detail` (a sidecar's name and field, a flag), when and by whom."""
+
+    fact: str
+    kind: str
+    detail: str = ""
+    recorded_at: str = ""
+    recorded_by: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FactOrigin:
+        return cls(**{k: str(data.get(k) or "") for k in cls.__dataclass_fields__})
+
+
 @dataclass(frozen=True)
 class SourceFacts:
-    """Where a reference came from, as the user or a sidecar says: all optional."""
+    """Where a reference came from, as the user or a sidecar says: all optional.
+
+    `origins` says, for each fact given, where it came from (`FactOrigin`);
+    references indexed before origins were recorded have none.
+    """
 
     source_url: str | None = None
     publisher: str | None = None
@@ -46,17 +86,46 @@ class SourceFacts:
     first_seen: str | None = None
     licence: str | None = None
     notes: str | None = None
+    origins: tuple[FactOrigin, ...] = ()
+
+    def origin(self, fact: str) -> FactOrigin | None:
+        """Where `fact` (a field name) came from, or None when it is not recorded."""
+        return next((o for o in self.origins if o.fact == fact), None)
 
     def merged_over(self, other: SourceFacts) -> SourceFacts:
-        """These facts, with gaps filled from `other` (flags win over sidecars)."""
-        return SourceFacts(**{k: v if v is not None else getattr(other, k) for k, v in asdict(self).items()})
+        """These facts, with gaps filled from `other` (flags win over sidecars); each keeps its own origin."""
+        values: dict[str, Any] = {}
+        origins: list[FactOrigin] = []
+        for name in self.__dataclass_fields__:
+            if name == "origins":
+                continue
+            mine = getattr(self, name)
+            source = self if mine is not None else other
+            values[name] = getattr(source, name)
+            origin = source.origin(name)
+            if values[name] is not None and origin is not None:
+                origins.append(origin)
+        return SourceFacts(**values, origins=tuple(origins))
+
+    def with_origin(self, kind: str, detail: str = "", *, at: str = "", by: str = "") -> SourceFacts:
+        """These facts, each given fact without a recorded origin marked as coming from `kind`."""
+        added = [
+            FactOrigin(name, str(kind), detail, at, by)
+            for name in ORIGIN_FACTS
+            if getattr(self, name) is not None and self.origin(name) is None
+        ]
+        return replace(self, origins=self.origins + tuple(added)) if added else self
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "origins"}
+        data["origins"] = [o.to_dict() for o in self.origins]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SourceFacts:
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})
+        values = {k: data.get(k) for k in cls.__dataclass_fields__ if k != "origins"}
+        origins = tuple(FactOrigin.from_dict(o) for o in data.get("origins") or () if isinstance(o, dict))
+        return cls(**values, origins=origins)
 
 
 @dataclass(frozen=True)
@@ -95,13 +164,13 @@ class Reference:
 #: The refs columns every backend selects, in the order `reference_from_row` reads them.
 REF_COLUMNS = (
     "id, sha256, path, kind, duration_s, width, height, fps, size_bytes, sample_fps, frames, added_at, "
-    "source_url, publisher, title, first_seen, licence, notes"
+    "source_url, publisher, title, first_seen, licence, notes, origins"
 )
 
 
 def reference_from_row(row: tuple[Any, ...]) -> Reference:
     """A `Reference` from a row of `REF_COLUMNS`."""
-    (ref_id, sha, path, kind, dur, w, h, fps, size, sfps, frames, added, url, pub, title, first, lic, notes) = row
+    (ref_id, sha, path, kind, dur, w, h, fps, size, sfps, frames, added, url, pub, title, first, lic, notes, orig) = row
     return Reference(
         id=int(ref_id),
         sha256=sha,
@@ -115,8 +184,24 @@ def reference_from_row(row: tuple[Any, ...]) -> Reference:
         sample_fps=sfps,
         frames=frames,
         added_at=added,
-        source=SourceFacts(url, pub, title, first, lic, notes),
+        source=SourceFacts(url, pub, title, first, lic, notes, origins_from_json(orig)),
     )
+
+
+def origins_from_json(text: Any) -> tuple[FactOrigin, ...]:
+    """The `origins` column (JSON list) as records; () when absent or unreadable (an older index)."""
+    if not text:
+        return ()
+    try:
+        data = json.loads(str(text))
+    except (ValueError, RecursionError):
+        return ()
+    return tuple(FactOrigin.from_dict(o) for o in data if isinstance(o, dict)) if isinstance(data, list) else ()
+
+
+def origins_to_json(source: SourceFacts) -> str | None:
+    """A reference's fact origins as the `origins` column stores them (None for none)."""
+    return json.dumps([o.to_dict() for o in source.origins]) if source.origins else None
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ import numpy as np
 from .. import __version__
 from ..errors import BadInputError
 from ..hashing import ALGORITHM, HASH_BITS, FrameHashes
-from .base import Index, Reference, SourceFacts
+from .base import FactOrigin, Index, Reference, SourceFacts
 
 #: The format name and version written in every header; newer versions are refused.
 FORMAT = "provenance.index-export"
@@ -237,7 +237,14 @@ def _parse_reference(data: dict[str, Any]) -> PortableReference:
             raise TypeError(f"{key} is not a number")
         return kind(value)
 
-    source = SourceFacts(*(text_field(k) for k in SourceFacts.__dataclass_fields__))
+    origins = ref_data.get("origins") or []
+    if not isinstance(origins, list) or not all(isinstance(o, dict) for o in origins):
+        raise TypeError("origins is not a list of objects")
+    # Origins travel as recorded (a round trip keeps everything); facts without one stay without.
+    source = SourceFacts(
+        **{k: text_field(k) for k in SourceFacts.__dataclass_fields__ if k != "origins"},
+        origins=tuple(FactOrigin.from_dict(o) for o in origins),
+    )
     ref = Reference(
         id=0,
         sha256=sha,

@@ -67,6 +67,10 @@ class PostgresDialect(Dialect):
     # Each chunk index covers the whole hash, so candidates are verified by an index-only scan.
     CHUNK_COVER = "h"
     TABLES = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+    REF_COLUMNS_QUERY = (
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND table_name = 'refs'"
+    )
     NOW = "extract(epoch from clock_timestamp())::double precision"
     IDS_PER_STATEMENT = None
     LOOKUP_CONNECTIONS = LOOKUP_CONNECTIONS

@@ -47,6 +47,7 @@ from .base import (
     Reference,
     chunks_of,
     count_problem,
+    origins_to_json,
     reference_from_row,
     schema_problem,
     spread_to_rows,
@@ -73,7 +74,7 @@ SCHEMA = [
         frames INTEGER NOT NULL,
         added_at TEXT NOT NULL,
         source_url TEXT, publisher TEXT, title TEXT, first_seen TEXT, licence TEXT, notes TEXT,
-        facts TEXT
+        facts TEXT, origins TEXT
     )""",
     """CREATE TABLE IF NOT EXISTS hashes (
         ref_id {int64} NOT NULL REFERENCES refs(id) ON DELETE CASCADE,
@@ -102,8 +103,8 @@ CLAIM_ATTEMPTS = 3
 #: A reference row, skipped when its file is stored already (the sha256 unique constraint).
 _REF_INSERT = (
     "INSERT INTO refs(sha256, path, kind, duration_s, width, height, fps, size_bytes, sample_fps, frames, "
-    "added_at, source_url, publisher, title, first_seen, licence, notes, facts) "
-    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (sha256) DO NOTHING RETURNING id"
+    "added_at, source_url, publisher, title, first_seen, licence, notes, facts, origins) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (sha256) DO NOTHING RETURNING id"
 )
 
 _T = TypeVar("_T")
@@ -157,6 +158,8 @@ class Dialect(abc.ABC):
     CHUNK_COVER: ClassVar[str]
     #: SQL listing the tables where the index lives.
     TABLES: ClassVar[str]
+    #: The query that lists the `refs` table's column names.
+    REF_COLUMNS_QUERY: ClassVar[str]
     #: SQL for the database's clock in seconds since 1970 (claims expire by it).
     NOW: ClassVar[str]
     #: Most ids bound in one statement of `get_many` (None: any number).
@@ -395,12 +398,22 @@ class SqlIndex(Index):
             version = int(meta["schema_version"])
         if version < 1:
             raise IndexUnavailableError(f"{where}: index has no schema version; rebuild it with 'provenance index add'")
+        self._add_origins_column()
         if meta.get("hash_algorithm") != ALGORITHM:
             raise IndexUnavailableError(
                 f"{where}: index holds {meta.get('hash_algorithm')!r} hashes, this provenance makes {ALGORITHM!r}; "
                 "rebuild the index"
             )
         self.meta = meta
+
+    def _add_origins_column(self) -> None:
+        """Give an index made before fact origins were recorded its `refs.origins` column (additive: older
+        versions of provenance select their columns by name and read on)."""
+        if "origins" in {str(r[0]) for r in self.conn.execute(self.dialect.REF_COLUMNS_QUERY).fetchall()}:
+            return
+        with self.dialect.transaction(self.conn):
+            if "origins" not in {str(r[0]) for r in self.conn.execute(self.dialect.REF_COLUMNS_QUERY).fetchall()}:
+                self.conn.execute("ALTER TABLE refs ADD COLUMN origins TEXT")
 
     # -- references ----------------------------------------------------------
 
@@ -440,6 +453,7 @@ class SqlIndex(Index):
             text(s.licence),
             text(s.notes),
             json.dumps(facts) if facts is not None else None,
+            origins_to_json(s),
         )
         with self.dialect.transaction(self.conn):
             # A file stored meanwhile by another writer conflicts on sha256 (PostgreSQL

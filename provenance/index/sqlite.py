@@ -84,6 +84,7 @@ class SQLiteDialect(Dialect):
     TYPES = ColumnTypes("INTEGER PRIMARY KEY", "REAL", "INTEGER", "INTEGER", ",\n        rec BLOB NOT NULL")
     CHUNK_COVER = "rec"
     TABLES = "SELECT name FROM sqlite_master WHERE type='table'"
+    REF_COLUMNS_QUERY = "SELECT name FROM pragma_table_info('refs')"
     NOW = "((julianday('now') - 2440587.5) * 86400.0)"
     IDS_PER_STATEMENT = 500  # SQLite's bound-parameter limit is 999 on old builds
     LOOKUP_CONNECTIONS = LOOKUP_THREADS

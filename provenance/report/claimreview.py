@@ -60,7 +60,17 @@ from .summary import (
     earliest_match,
 )
 from .text import clean
-from .words import coverage, gap_words, listing, span
+from .words import (
+    coverage,
+    first_seen_is_file_time,
+    gap_words,
+    is_still,
+    listing,
+    number,
+    span,
+    speed_range,
+    still_frame,
+)
 
 if TYPE_CHECKING:
     from . import RenderOptions, Report
@@ -88,6 +98,7 @@ TRANSFORMING = frozenset(
         "cropped",
         "reframed",
         "speed_changed",
+        "reversed",
         "picture_in_picture",
         "pip",
         "embedded_picture",
@@ -110,6 +121,7 @@ CHANGE_WORDS = {
     "cropped": "cropped",
     "reframed": "reframed inside padding",
     "speed_changed": "played at a different speed",
+    "reversed": "played backwards",
     "picture_in_picture": "shown as a picture inside other footage",
     "pip": "shown as a picture inside other footage",
     "embedded_picture": "shown as a picture inside other footage",
@@ -236,6 +248,12 @@ def _title(ref: Any) -> str | None:
     return title if title and not file_like else None
 
 
+def published_day(ref: Any) -> Any:
+    """The day a reference was first seen, for readers; None when unknown or when it is only a file's
+    modification time (which dates a copy on disk, not a publication: public text says less)."""
+    return None if first_seen_is_file_time(ref.source) else day_of(ref.source.first_seen)
+
+
 def reference_name(ref: Any) -> str:
     """A matched reference as readers see it: its title, else footage in the archive with its first-seen day.
 
@@ -244,13 +262,13 @@ def reference_name(ref: Any) -> str:
     title = _title(ref)
     if title:
         return title
-    day = day_of(ref.source.first_seen)
+    day = published_day(ref)
     return f"{ARCHIVE_FOOTAGE}, first seen {day.isoformat()}" if day else ARCHIVE_FOOTAGE
 
 
 def _first_seen_at(ref: Any) -> str:
     """ " first seen on DAY at URL" (each part when known)."""
-    day = day_of(ref.source.first_seen)
+    day = published_day(ref)
     url = http_url(ref.source.source_url)
     return (f" first seen on {day.isoformat()}" if day else "") + (f" at {url}" if url else "")
 
@@ -269,7 +287,7 @@ def media_categories(report: Report) -> list[tuple[str, str]]:
     claimed = day_of(claim.date) if claim else None
     if earliest is not None:
         src = earliest.reference.source
-        seen = day_of(src.first_seen)
+        seen = published_day(earliest.reference)
         where = f" at {http_url(src.source_url)}" if http_url(src.source_url) else ""
         if seen and claimed and seen < claimed:
             out.append(
@@ -291,7 +309,7 @@ def media_categories(report: Report) -> list[tuple[str, str]]:
         out.append((DECONTEXTUALIZED, _lead(report)))
     changes, edits = _changes(report)
     if changes:
-        out.append((TRANSFORMED, f"Compared with the earlier footage the video is {listing(changes)}."))
+        out.append((TRANSFORMED, f"Compared with the earlier footage the {_noun(report)} is {listing(changes)}."))
     if edits:
         out.append((EDITED, f"The matched footage is {listing(edits)}."))
     return out
@@ -307,8 +325,13 @@ def _changes(report: Report) -> tuple[list[str], list[str]]:
         codes = {a.code for a in diag.alterations}
         if diag.mirrored:
             codes.add("mirrored")
-        for code in [a.code for a in diag.alterations] + (["mirrored"] if diag.mirrored else []):
+        for code, evidence in [(a.code, a.evidence) for a in diag.alterations] + (
+            [("mirrored", {})] if diag.mirrored else []
+        ):
             words = CHANGE_WORDS.get(code)
+            factor = (evidence or {}).get("reference_seconds_per_query_second")
+            if code == "speed_changed" and isinstance(factor, (int, float)) and factor:
+                words = f"played at about {number(abs(factor))} times the original speed"
             if code in TRANSFORMING and words is None:
                 words = code.replace("_", " ")
             if words and words not in changes:
@@ -320,18 +343,57 @@ def _changes(report: Report) -> tuple[list[str], list[str]]:
     return changes, edits
 
 
+def _noun(report: Report) -> str:
+    """What readers call the checked file: the video, or the picture for a still image."""
+    return "picture" if is_still(report) else "video"
+
+
+def _reuse_sentence(m: Any, still: bool) -> str:
+    """Which part of the earlier footage a match reuses: seconds of a video, or the frame a picture is."""
+    if still:
+        return f"The picture is {still_frame(m)} of {reference_name(m.reference)}."
+    return (
+        f"Seconds {span(m.query_start_s, m.query_end_s)} of the video show the same footage as "
+        f"{span(m.reference_start_s, m.reference_end_s)} of {reference_name(m.reference)}."
+    )
+
+
+def _partly_explained(report: Report) -> str | None:
+    """For readers, a match the earlier footage explains only in part at an unusual speed (None when none)."""
+    for m in report.matches:
+        for alt in m.alterations:
+            if str(alt.code) != "partly_explained":
+                continue
+            edge = bool((alt.evidence or {}).get("speed_at_range_edge"))
+            found = speed_range(report)
+            rng = (
+                f" ({number(found[0])} to {number(found[1])} times the original speed, forwards and backwards)"
+                if found
+                else ""
+            )
+            if edge:
+                return (
+                    "The earlier footage explains only part of the video, at a speed at the edge of the speeds "
+                    f"searched{rng}: the rest may be the same footage played faster or slower still."
+                )
+            return "The earlier footage explains only part of the video at that speed; the rest is not explained by it."
+    return None
+
+
 def _lead(report: Report) -> str:
     """What the check found, in one or two sentences for readers (the verdict's code in words)."""
     code = str(report.verdict.code)
+    noun = _noun(report)
+    reuses = "is a frame of" if noun == "picture" else "reuses"
     claim = claim_facts(report)
     earliest = earliest_match(report.matches)
     if code == "footage_predates_claim" and earliest is not None:
-        seen = day_of(earliest.reference.source.first_seen)
+        seen = published_day(earliest.reference)
         claimed = day_of(claim.date) if claim else None
         gap = f", {gap_words(seen, claimed)}" if seen and claimed and seen < claimed else ""
         date = f" {claim.date}" if claim and claim.date else ""
         return (
-            f"The video reuses footage{_first_seen_at(earliest.reference)}{gap} before the claimed date{date}: "
+            f"The {noun} {reuses} footage{_first_seen_at(earliest.reference)}{gap} before the claimed date{date}: "
             "footage that existed before the event cannot show it."
         )
     if code == "metadata_contradicts_claim":
@@ -341,27 +403,30 @@ def _lead(report: Report) -> str:
             if str(f.get("code")) in CONTRADICTION_WORDS or f.get("severity") == "warning"
         ]
         what = "; ".join(dict.fromkeys(said)) or "its tags contradict the claim"
-        return f"The video file's own metadata contradict the claim: {what}. Such tags can be wrong or forged."
+        return f"The {noun} file's own metadata contradict the claim: {what}. Such tags can be wrong or forged."
     if code == "altered_copy_of_known_footage" and report.matches:
         changes, _ = _changes(report)
-        how = f": compared with it, the video is {listing(changes)}" if changes else ""
+        how = f": compared with it, the {noun} is {listing(changes)}" if changes else ""
         first = _first_seen_at(earliest.reference) if earliest is not None else ""
-        return f"The video is an altered copy of earlier footage{(',' + first) if first else ''}{how}."
+        return f"The {noun} is an altered copy of earlier footage{(',' + first) if first else ''}{how}."
     if code == "footage_seen_before" and report.matches:
         first = _first_seen_at(earliest.reference) if earliest is not None else ""
-        return f"The video reuses earlier footage{(',' + first) if first else ''}."
+        return f"The {noun} {reuses} earlier footage{(',' + first) if first else ''}."
     if code == "insufficient_evidence" or (not report.matches and report.input.frames_informative < 1):
         n = int(report.input.frames_informative)
+        if is_still(report):
+            return "The picture has too little detail to compare with earlier footage, so no conclusion can be drawn."
         return (
             f"Only {n} frame{'s' * (n != 1)} of the video {'has' if n == 1 else 'have'} enough detail to compare "
             "with earlier footage, so no conclusion can be drawn."
         )
     if not report.matches:
         return (
-            f"No earlier copy of this footage was found in the desk's archive ({_count(report)} items searched). "
+            f"No earlier copy of this {'picture' if is_still(report) else 'footage'} was found in the desk's archive "
+            f"({_count(report)} items searched). "
             "That does not show that the footage is new or authentic."
         )
-    return "The video was compared with the footage in the desk's archive."
+    return f"The {noun} was compared with the footage in the desk's archive."
 
 
 def _findings(report: Report) -> list[dict[str, Any]]:
@@ -378,19 +443,20 @@ def _count(report: Report) -> str:
 def review_body(report: Report) -> str:
     """The review's text for readers: the finding, which seconds reuse what, and what no earlier footage explains."""
     parts = [_lead(report)]
+    still = is_still(report)
     for m in report.matches[:5]:
-        parts.append(
-            f"Seconds {span(m.query_start_s, m.query_end_s)} of the video show the same footage as "
-            f"{span(m.reference_start_s, m.reference_end_s)} of {reference_name(m.reference)}."
-        )
+        parts.append(_reuse_sentence(m, still))
     if len(report.matches) > 5:
         parts.append(f"{len(report.matches) - 5} more parts of the video match earlier footage.")
     _, gaps, _ = coverage(report)
     if report.matches and gaps:
         parts.append(f"No earlier footage explains {listing([span(a, b) for a, b in gaps])} of the video.")
+    partly = _partly_explained(report)
+    if partly:
+        parts.append(partly)
     changes, _ = _changes(report)
     if changes and str(report.verdict.code) != "altered_copy_of_known_footage":
-        parts.append(f"Compared with the earlier footage the video is {listing(changes)}.")
+        parts.append(f"Compared with the earlier footage the {_noun(report)} is {listing(changes)}.")
     return _t(" ".join(parts), 2 * MAX_TEXT)
 
 
@@ -439,7 +505,7 @@ def _reference_object(match: Any) -> dict[str, Any]:
     url = http_url(src.source_url)
     if url:
         obj["url"] = url
-    uploaded = _date(src.first_seen)
+    uploaded = _date(src.first_seen) if published_day(ref) else None
     if uploaded:
         obj["uploadDate"] = uploaded
     if src.publisher:
@@ -497,8 +563,8 @@ def _claim_reviewed(report: Report, claim: ClaimFacts | None) -> str:
         else (f" in {claim.date}" if claim and claim.date else "")
     )
     if place or when:
-        return _t(f"The video shows events{f' in {place}' if place else ''}{when}", MAX_TEXT)
-    return "What this video is claimed to show"
+        return _t(f"The {_noun(report)} shows events{f' in {place}' if place else ''}{when}", MAX_TEXT)
+    return f"What this {_noun(report)} is claimed to show"
 
 
 def _context_description(report: Report, matches: Sequence[Any], earliest: Any | None) -> str:
@@ -509,11 +575,9 @@ def _context_description(report: Report, matches: Sequence[Any], earliest: Any |
     by = f", published by {ref.source.publisher}" if ref.source.publisher else ""
     seen = _first_seen_at(ref)
     parts = [f"The earlier footage{named} was{seen or ' found'}{by}."]
+    still = is_still(report)
     for m in matches[:5]:
-        parts.append(
-            f"The video's {span(m.query_start_s, m.query_end_s)} reuse {span(m.reference_start_s, m.reference_end_s)} "
-            f"of {reference_name(m.reference)}."
-        )
+        parts.append(_reuse_sentence(m, still))
     return _t(" ".join(parts), 2 * MAX_TEXT)
 
 

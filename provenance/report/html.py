@@ -43,16 +43,26 @@ from .summary import (
 )
 from .text import html_text
 from .words import (
+    ORIGINS_UNRECORDED,
     alteration_details,
     alteration_label,
     ambiguity_note,
+    candidate_evidence,
     coverage_sentence,
     finding_details,
+    frames_sentence,
+    is_still,
     number,
+    origin_words,
+    origins_unrecorded,
     relation_sentence,
+    searched_speeds,
     seconds,
     signed,
     span,
+    speed_matters,
+    speed_words,
+    still_frame,
 )
 
 #: The page may load nothing: images only from data: URIs, style only inline.
@@ -147,6 +157,16 @@ figure.pair { margin: 0; }
   padding: 0 .25rem; white-space: nowrap; }
 .frame.missing { display: flex; align-items: center; justify-content: center; min-height: 6rem; line-height: 1.3;
   color: #ced4da; font-size: .8rem; padding: .5rem; text-align: center; background: #343a40; }
+.frame .box-label.above { transform: translateY(-100%); }
+.frame .flip { transform: scaleX(-1); }
+.frame .flip, .frame .asis { position: relative; line-height: 0; }
+.stored-only { display: none; }
+input.as-stored { margin: 0 .35rem 0 0; vertical-align: middle; }
+label.as-stored { font-size: .85rem; color: var(--muted); display: inline-block; margin: 0 0 .4rem; }
+input.as-stored:checked ~ .pairs .flip { transform: none; }
+input.as-stored:checked ~ .pairs .shown-only { display: none; }
+input.as-stored:checked ~ .pairs .stored-only { display: inline; }
+.origin { color: var(--muted); font-size: .85rem; }
 figcaption { font-size: .8rem; color: var(--muted); margin-top: .25rem; }
 .note { background: #fff9db; border: 1px solid #ffe066; border-radius: 4px; padding: .4rem .6rem; font-size: .9rem;
   overflow-wrap: anywhere; }
@@ -187,6 +207,11 @@ footer table td, footer table th { padding: .2rem .6rem .2rem 0; }
   .pairs { grid-template-columns: 1fr 1fr; }
 }
 """
+
+
+#: A box's label goes outside it when this share of the frame's height (0-1) is free above or below it:
+#: the label is ~0.8 rem tall, 8-12% of a 320 px thumbnail's shown height (docs/report-formats.md).
+LABEL_ROOM = 0.12
 
 
 def e(text: object, limit: int = 500) -> str:
@@ -243,19 +268,58 @@ def _boxes_svg(boxes: tuple[Rect, ...]) -> str:
         parts.append(f'<rect {common} stroke="#000" stroke-opacity=".7" stroke-width="5"/>')
         parts.append(f'<rect {common} stroke="#ffd43b" stroke-width="2.5" stroke-dasharray="6 4"/>')
     parts.append("</svg>")
-    for b in boxes:  # the label sits inside the box's top-left corner
-        parts.append(
-            f'<span class="box-label" style="left:{_pct(b.x0 * 100 + 1)};top:{_pct(b.y0 * 100 + 2)}">{e(b.label, 40)}</span>'
-        )
     return "".join(parts)
 
 
-def _frame(thumb: Thumbnail | None, side: str, t: float, boxes: tuple[Rect, ...], badges: list[str], why: str) -> str:
-    img = _img(thumb, f"{side} at {seconds(t)}")
+def _box_labels(boxes: tuple[Rect, ...], *, mirrored: bool = False, cls: str = "") -> str:
+    """Each box's label at its left edge as seen (the stored box's right edge when mirrored), outside the box
+    where the frame has room (above it, else below it) so that it covers none of what the box marks (a
+    caption's words), inside its top corner only when the box fills the frame's height."""
+    out = []
+    for b in boxes:
+        left = (1.0 - b.x1) if mirrored else b.x0
+        if b.y0 >= LABEL_ROOM:
+            where, top = " above", b.y0 * 100
+        elif b.y1 <= 1.0 - LABEL_ROOM:
+            where, top = "", b.y1 * 100
+        else:
+            where, top = "", b.y0 * 100 + 2
+        out.append(
+            f'<span class="box-label{where}{cls}" style="left:{_pct(left * 100 + 1)};top:{_pct(top)}">'
+            f"{e(b.label, 40)}</span>"
+        )
+    return "".join(out)
+
+
+def _frame(
+    thumb: Thumbnail | None,
+    side: str,
+    t: float,
+    boxes: tuple[Rect, ...],
+    badges: list[str],
+    why: str,
+    *,
+    mirror: bool = False,
+    at: bool = True,
+) -> str:
+    """One picture of a pair with its boxes and label; `mirror` shows it mirrored (the reference of a mirrored
+    copy, as the copy shows it) with a label saying so, and as stored when the page's toggle is set."""
+    img = _img(thumb, f"{side} at {seconds(t)}" + (", mirrored to match the clip" if mirror else ""))
     if img is None:
         return f'<div class="frame missing">{e(why)}</div>'
     badge = f'<span class="badge">{e(" · ".join(badges), 60)}</span>' if badges else ""
-    return f'<div class="frame">{img}{_boxes_svg(boxes)}{badge}<span class="side">{e(side)} {seconds(t)}</span></div>'
+    when = f" {seconds(t)}" if at else ""
+    if not mirror:
+        return (
+            f'<div class="frame">{img}{_boxes_svg(boxes)}{_box_labels(boxes)}{badge}'
+            f'<span class="side">{e(side)}{when}</span></div>'
+        )
+    labels = _box_labels(boxes, mirrored=True, cls=" shown-only") + _box_labels(boxes, cls=" stored-only")
+    return (
+        f'<div class="frame"><div class="flip">{img}{_boxes_svg(boxes)}</div>{labels}{badge}'
+        f'<span class="side"><span class="shown-only">{e(side)} mirrored to match the clip</span>'
+        f'<span class="stored-only">{e(side)} as stored</span>{when}</span></div>'
+    )
 
 
 def _verdict(r: Report) -> str:
@@ -345,20 +409,32 @@ def _timeline(r: Report) -> str:
             f'<span class="seg" style="left:{_pct(left)};width:{_pct(width)};background:{colour}" '
             f'title="match {n + 1}: clip {span(m.query_start_s, m.query_end_s)}">{n + 1}</span>'
         )
-    rows = [
-        '<div class="timeline" aria-label="Timeline of the matched spans">',
-        f'<div class="track"><span class="name">Checked clip ({seconds(dur)})</span><div class="bar">{"".join(segs)}</div></div>',
-    ]
+    still = is_still(r)
+    rows = ['<div class="timeline" aria-label="Timeline of the matched spans">']
+    if not still:  # a picture has no span: only where it sits in each reference is drawn
+        rows.append(
+            f'<div class="track"><span class="name">Checked clip ({seconds(dur)})</span>'
+            f'<div class="bar">{"".join(segs)}</div></div>'
+        )
     for n, m in enumerate(r.matches):
         colour = PALETTE[n % len(PALETTE)]
         ref = m.reference
         rdur = ref.duration_s if ref.duration_s > 0 else max(m.reference_end_s, 1.0)
         left = m.reference_start_s / rdur * 100
         width = max(0.0, m.reference_end_s - m.reference_start_s) / rdur * 100
+        if ref.kind == "image":  # a picture has no time: the whole bar is it
+            where, left, width, length = "the reference picture", 0.0, 100.0, "a picture"
+        else:
+            length = seconds(rdur)
+            where = (
+                f"{still_frame(m)} ({seconds(m.reference_start_s)})"
+                if still
+                else span(m.reference_start_s, m.reference_end_s)
+            )
         rows.append(
-            f'<div class="track"><span class="name">{n + 1}. reference #{int(ref.id)} ({seconds(rdur)})</span>'
+            f'<div class="track"><span class="name">{n + 1}. reference #{int(ref.id)} ({length})</span>'
             f'<div class="bar"><span class="seg" style="left:{_pct(left)};width:{_pct(width)};background:{colour}" '
-            f'title="match {n + 1}: reference {span(m.reference_start_s, m.reference_end_s)}">{n + 1}</span>'
+            f'title="match {n + 1}: reference {where}">{n + 1}</span>'
             "</div></div>"
         )
     rows.append(
@@ -384,25 +460,42 @@ def _match(r: Report, n: int) -> str:
     s = ref.source
     colour = PALETTE[n % len(PALETTE)]
     diag = diagnosis_of(m, (r.input.width, r.input.height))
+    still = is_still(r)
     out = [
         f'<article class="match" id="match-{n + 1}">',
         f'<h3><span class="swatch" style="background:{colour}"></span>{n + 1}. {e(s.title or _basename(ref.path), 200)} '
         f'<span class="score">score {m.score:.2f}</span></h3>',
         '<dl class="facts">',
-        f"<dt>Clip span</dt><dd>{span(m.query_start_s, m.query_end_s)}</dd>",
-        f"<dt>Reference span</dt><dd>{span(m.reference_start_s, m.reference_end_s)} "
-        f"(offset {signed(m.offset_s)} s, speed ×{number(m.speed, 3)})</dd>",
-        f"<dt>First seen</dt><dd>{e(s.first_seen or 'unknown')}</dd>",
-        f"<dt>Publisher</dt><dd>{e(s.publisher or 'unknown')}</dd>",
-        f"<dt>Source</dt><dd>{_link(s.source_url) if s.source_url else 'unknown'}</dd>",
-        f"<dt>Evidence</dt><dd>{int(m.frames_matched)} of {int(m.frames_total)} frames matched, "
-        f"mean hash distance {number(m.mean_distance, 1)} of 64 bits</dd>",
+    ]
+    if still:
+        at = f" ({seconds(m.reference_start_s)} of its {seconds(ref.duration_s)})" if ref.kind != "image" else ""
+        out.append(f"<dt>In the reference</dt><dd>The picture matches {e(still_frame(m))}{at}</dd>")
+    elif ref.kind == "image":  # a still reference: the clip shows that picture, at no time of it
+        out.append(f"<dt>Clip span</dt><dd>{span(m.query_start_s, m.query_end_s)} shows the reference picture</dd>")
+    else:
+        out += [
+            f"<dt>Clip span</dt><dd>{span(m.query_start_s, m.query_end_s)}</dd>",
+            f"<dt>Reference span</dt><dd>{span(m.reference_start_s, m.reference_end_s)} "
+            f"(offset {signed(m.offset_s)} s)</dd>",
+        ]
+        searched = searched_speeds(r)
+        speed = e(speed_words(m))
+        if searched and speed_matters(m):
+            speed += f' <span class="origin">(speeds searched: {e(searched)})</span>'
+        out.append(f"<dt>Speed</dt><dd>{speed}</dd>")
+    out += [
+        _fact_row("First seen", s, "first_seen", e(s.first_seen or "unknown")),
+        _fact_row("Publisher", s, "publisher", e(s.publisher or "unknown")),
+        _fact_row("Source", s, "source_url", _link(s.source_url) if s.source_url else "unknown"),
+        f"<dt>Evidence</dt><dd>{e(frames_sentence(m, r), 600)}</dd>",
         f'<dt>Reference file</dt><dd><span class="mono">{e(ref.path, 300)}</span> (#{int(ref.id)}, SHA-256 '
         f'<span class="mono">{e(ref.sha256, 80)}</span>)</dd>',
     ]
+    if origins_unrecorded(s):
+        out.append(f'<dt>Origins</dt><dd class="origin">{e(ORIGINS_UNRECORDED, 300)}</dd>')
     if s.licence:
         out.append(f"<dt>Licence</dt><dd>{e(s.licence)}</dd>")
-    relation = relation_sentence(m)
+    relation = relation_sentence(m, still=still)
     if relation:
         out.append(f"<dt>Moment</dt><dd>{e(relation, 1000)}</dd>")
     out.append("</dl>")
@@ -427,14 +520,29 @@ def _match(r: Report, n: int) -> str:
         why_ref = {
             REFERENCE_OK: "frame not decoded",
         }.get(mf.reference_status, f"reference {mf.reference_status}: no frame")
-        out.append('<div class="pairs">')
-        for pair in mf.pairs:
-            q = _frame(pair.query, "clip", pair.query_t, diag.query_boxes, _badges(diag), "frame not decoded")
-            rf = _frame(pair.reference, "reference", pair.reference_t, diag.reference_boxes, [], why_ref)
-            dist = f" · hash distance {int(pair.distance)}" if pair.distance is not None else ""
+        if diag.mirrored:
+            # The reference is shown as the copy shows it (mirrored), with a toggle back to the file as stored.
             out.append(
-                f'<figure class="pair"><div class="frames">{q}{rf}</div>'
-                f"<figcaption>clip {seconds(pair.query_t)} ↔ reference {seconds(pair.reference_t)}{dist}</figcaption></figure>"
+                f'<input type="checkbox" class="as-stored" id="as-stored-{n + 1}">'
+                f'<label class="as-stored" for="as-stored-{n + 1}">Show the reference as stored (not mirrored)</label>'
+            )
+        out.append('<div class="pairs">')
+        q_side = "picture" if still else "clip"
+        for pair in mf.pairs:
+            q = _frame(
+                pair.query, q_side, pair.query_t, diag.query_boxes, _badges(diag), "frame not decoded", at=not still
+            )
+            rf = _frame(
+                pair.reference, "reference", pair.reference_t, diag.reference_boxes, [], why_ref, mirror=diag.mirrored
+            )
+            dist = f" · hash distance {int(pair.distance)}" if pair.distance is not None else ""
+            caption = (
+                f"picture ↔ reference {seconds(pair.reference_t)}"
+                if still
+                else f"clip {seconds(pair.query_t)} ↔ reference {seconds(pair.reference_t)}"
+            )
+            out.append(
+                f'<figure class="pair"><div class="frames">{q}{rf}</div><figcaption>{caption}{dist}</figcaption></figure>'
             )
         out.append("</div>")
     elif r.keyframes is None:
@@ -443,13 +551,30 @@ def _match(r: Report, n: int) -> str:
     return "".join(out)
 
 
+def _fact_row(label: str, source: Any, fact: str, value: str) -> str:
+    """A source fact of a reference (already escaped or linked) with where it came from beside it."""
+    origin = origin_words(source, fact)
+    return (
+        f"<dt>{e(label)}</dt><dd>{value}"
+        + (f' <span class="origin">({e(origin, 300)})</span>' if origin else "")
+        + "</dd>"
+    )
+
+
 def _matches_section(r: Report) -> str:
     out = ['<section id="matches"><h2>Matches</h2>']
     if not r.matches:
+        still = is_still(r)
         out.append(
-            "<p>No footage in this index matches the clip. This means <strong>not found in this index</strong>, "
-            "not that the footage is authentic or new.</p>"
+            f"<p>No footage in this index matches the {'picture' if still else 'clip'}. This means <strong>not "
+            "found in this index</strong>, not that the footage is authentic or new.</p>"
         )
+        searched = searched_speeds(r)
+        if searched and not still:
+            out.append(
+                f'<p class="detail">Speeds searched: {e(searched)}; footage played faster or slower than that is '
+                "not found.</p>"
+            )
     else:
         out.append(_timeline(r))
         covered = coverage_sentence(r)
@@ -500,13 +625,18 @@ def _file_section(r: Report) -> str:
         f"<dt>Kind</dt><dd>{e(i.kind, 20)}"
         + (f", {e(probe.get('video_codec'), 40)}" if isinstance(probe, dict) and probe.get("video_codec") else "")
         + "</dd>",
-        f"<dt>Duration</dt><dd>{seconds(i.duration_s)}</dd>",
-        f"<dt>Size</dt><dd>{int(i.width)}×{int(i.height)}"
-        + (f", {number(i.fps, 3)} frames/s" if i.fps else "")
-        + "</dd>",
-        f"<dt>Frames compared</dt><dd>{int(i.frames_informative)} of {int(i.frames_sampled)} sampled at "
-        f"{number(i.sample_fps, 3)} per second</dd>",
     ]
+    if i.kind == "image":
+        out.append(f"<dt>Size</dt><dd>{int(i.width)}×{int(i.height)}</dd>")
+    else:
+        out += [
+            f"<dt>Duration</dt><dd>{seconds(i.duration_s)}</dd>",
+            f"<dt>Size</dt><dd>{int(i.width)}×{int(i.height)}"
+            + (f", {number(i.fps, 3)} frames/s" if i.fps else "")
+            + "</dd>",
+            f"<dt>Frames compared</dt><dd>{int(i.frames_informative)} of {int(i.frames_sampled)} sampled at "
+            f"{number(i.sample_fps, 3)} per second</dd>",
+        ]
     if i.unreadable:
         unread = ", ".join(span(a, b) for a, b in i.unreadable)
         out.append(f"<dt>Unreadable</dt><dd>{e(unread)}</dd>")
@@ -532,7 +662,7 @@ def _extra_sections(r: Report) -> str:
         for m in r.candidates:
             out.append(
                 f"<li>{e(m.reference.source.title or _basename(m.reference.path), 200)}: score {m.score:.2f}, "
-                f"{int(m.frames_matched)}/{int(m.frames_total)} frames</li>"
+                f"{e(candidate_evidence(m, r))}</li>"
             )
         out.append("</ul></section>")
     if r.warnings:

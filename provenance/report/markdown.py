@@ -72,6 +72,15 @@ def _image(names: dict[Any, tuple[str, Thumbnail]], key: tuple[str, int, int, st
     return f"![{alt}]({quote(entry[0])})"
 
 
+def _fact_line(label: str, source: object, fact: str) -> str:
+    """A source fact of a reference with where it came from: ``- First seen: 2021-09-12 (read from ...)``."""
+    value = getattr(source, fact, None)
+    if not value:
+        return f"- {label}: unknown"
+    origin = words.origin_words(source, fact)
+    return f"- {label}: {md(value)}" + (f" ({md(origin)})" if origin else "")
+
+
 def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
     """The report as Markdown; keyframes are linked under `assets_dir` when given."""
     r = report
@@ -112,12 +121,17 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
             lines += [f"- **warning**: {md(note, 1000)}"] if note else []
             lines.append("")
 
+    still = words.is_still(r)
     lines += ["## Matches", ""]
     if not r.matches:
         lines += [
-            "No footage in this index matches the clip. This means *not found in this index*, not authentic.",
+            f"No footage in this index matches the {'picture' if still else 'clip'}. This means *not found in "
+            "this index*, not authentic.",
             "",
         ]
+        searched = words.searched_speeds(r)
+        if searched and not still:
+            lines += [f"Speeds searched: {searched}; footage played faster or slower than that is not found.", ""]
     covered = words.coverage_sentence(r)
     if covered:
         lines += [f"Parts of the clip ({words.seconds(r.input.duration_s)}): {covered}", ""]
@@ -125,18 +139,33 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
         ref = m.reference
         s = ref.source
         diag = diagnosis_of(m, query_size)
+        mirrored = ", mirrored" if diag.mirrored else ""
+        if still:
+            where = f"- The picture matches {words.still_frame(m)} of the reference{mirrored}"
+            if ref.kind != "image":
+                where += f" ({words.seconds(m.reference_start_s)} of its {words.seconds(ref.duration_s)})"
+        elif ref.kind == "image":
+            where = f"- Clip {words.span(m.query_start_s, m.query_end_s)} shows the reference picture{mirrored}"
+        else:
+            where = (
+                f"- Clip {words.span(m.query_start_s, m.query_end_s)} ↔ reference "
+                f"{words.span(m.reference_start_s, m.reference_end_s)} (offset {words.signed(m.offset_s)} s, "
+                f"{words.speed_words(m)}{mirrored})"
+            )
+        lines += [f"### {n + 1}. {md(s.title or ref.path)} (score {m.score:.2f})", "", where]
+        searched = words.searched_speeds(r)
+        if searched and not still and words.speed_matters(m):
+            lines.append(f"- Speeds searched: {searched}")
         lines += [
-            f"### {n + 1}. {md(s.title or ref.path)} (score {m.score:.2f})",
-            "",
-            f"- Clip {words.span(m.query_start_s, m.query_end_s)} ↔ reference {words.span(m.reference_start_s, m.reference_end_s)} "
-            f"(offset {words.signed(m.offset_s)} s, speed ×{words.number(m.speed, 3)}{', mirrored' if diag.mirrored else ''})",
-            f"- {m.frames_matched} of {m.frames_total} frames matched, mean hash distance "
-            f"{words.number(m.mean_distance, 1)} of 64 bits",
-            f"- First seen: {md(s.first_seen or 'unknown')}; publisher: {md(s.publisher or 'unknown')}",
-            f"- Source: {md(s.source_url or 'unknown')}",
+            f"- {words.frames_sentence(m, r)}",
+            _fact_line("First seen", s, "first_seen"),
+            _fact_line("Publisher", s, "publisher"),
+            _fact_line("Source", s, "source_url"),
             f"- Reference: {md(ref.path)} (#{ref.id}, SHA-256 {_code(ref.sha256[:16])}…)",
         ]
-        relation = words.relation_sentence(m)
+        if words.origins_unrecorded(s):
+            lines.append(f"- *{md(words.ORIGINS_UNRECORDED)}*")
+        relation = words.relation_sentence(m, still=still)
         if relation:
             lines.append(f"- **{md(relation, 1000)}**")
         for alt in diag.alterations:
@@ -150,11 +179,14 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
         if mf is not None and mf.note:
             lines += [f"*{md(mf.note)}*", ""]
         if mf is not None and mf.pairs and names:
-            lines += ["| Clip | Reference |", "|---|---|"]
+            # Markdown cannot mirror a picture: the reference is shown as stored, and says so.
+            as_stored = " (as stored; the clip is its mirror image)" if diag.mirrored else ""
+            lines += [f"| {'Picture' if still else 'Clip'} | Reference{as_stored} |", "|---|---|"]
             for j, pair in enumerate(mf.pairs):
                 q = _image(names, ("pair", n, j, "query"), f"clip at {words.seconds(pair.query_t)}")
                 rf = _image(names, ("pair", n, j, "reference"), f"reference at {words.seconds(pair.reference_t)}")
-                lines.append(f"| {q}<br>{words.seconds(pair.query_t)} | {rf}<br>{words.seconds(pair.reference_t)} |")
+                q_at = "" if still else f"<br>{words.seconds(pair.query_t)}"
+                lines.append(f"| {q}{q_at} | {rf}<br>{words.seconds(pair.reference_t)} |")
             lines.append("")
         elif mf is not None and mf.pairs and assets_dir is None:
             lines += ["*(Keyframes are written as files when the report is saved with -o.)*", ""]
@@ -193,11 +225,18 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
         f"| File | {md(r.input.path)} |",
         f"| SHA-256 | {_code(r.input.sha256, 80)} |",
         f"| Kind | {md(r.input.kind)} |",
-        f"| Duration | {words.seconds(r.input.duration_s)} |",
-        f"| Size | {r.input.width}×{r.input.height} |",
-        f"| Frames sampled | {r.input.frames_sampled} ({r.input.frames_informative} with enough texture to compare) |",
-        "",
     ]
+    if not still:
+        lines.append(f"| Duration | {words.seconds(r.input.duration_s)} |")
+    lines.append(f"| Size | {r.input.width}×{r.input.height} |")
+    if still:
+        lines += [f"| Detail | {'enough' if r.input.frames_informative else 'too little'} texture to compare |", ""]
+    else:
+        lines += [
+            f"| Frames sampled | {r.input.frames_sampled} ({r.input.frames_informative} with enough texture to "
+            "compare) |",
+            "",
+        ]
     shots = [k for k in names if k[0] == "shot"]
     if shots:
         lines += [
@@ -209,7 +248,7 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
         for m in r.candidates:
             lines.append(
                 f"- {md(m.reference.source.title or m.reference.path)}: score {m.score:.2f}, "
-                f"{m.frames_matched}/{m.frames_total} frames"
+                f"{md(words.candidate_evidence(m, r))}"
             )
         lines.append("")
     if r.warnings:

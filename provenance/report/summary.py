@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .words import gap_words, place_words
+from .words import first_seen_is_file_time, gap_words, origin_words, place_words
 
 # -- tolerant access to parts other stages add -----------------------------------------
 
@@ -295,6 +295,11 @@ def claim_rows(report: Any) -> list[ClaimRow]:
         src = earliest.reference.source
         seen = day_of(src.first_seen)
         found = f"matched footage first seen {src.first_seen}"
+        if first_seen_is_file_time(src):
+            found = (
+                f"the matched reference's file was modified on {src.first_seen}, taken as its first-seen date "
+                "when it was indexed (it dates a copy on disk, not the footage)"
+            )
         fits: bool | None = None
         if seen and claimed_day:
             if seen < claimed_day:
@@ -341,7 +346,9 @@ def claim_rows(report: Any) -> list[ClaimRow]:
         src = earliest.reference.source
         by = f" by {src.publisher}" if src.publisher else ""
         where = src.source_url or earliest.reference.path
-        rows.append(ClaimRow("First seen", None, f"{src.first_seen}{by} at {where}"))
+        origin = origin_words(src, "first_seen")
+        said = f" (the date {origin})" if origin else ""
+        rows.append(ClaimRow("First seen", None, f"{src.first_seen}{by} at {where}{said}"))
     if claim and claim.platforms:
         rows.append(ClaimRow("Platforms", ", ".join(claim.platforms), None))
     if claim and (claim.source_url or claim.published):

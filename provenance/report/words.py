@@ -77,6 +77,16 @@ def spans(pairs: Any) -> str:
     return listing(texts)
 
 
+def clock(value: Any) -> str:
+    """A time in a video as a player shows it, to the tenth: ``0:12.4``, ``1:05.0``."""
+    try:
+        x = max(0.0, round(float(value), 1))
+    except (TypeError, ValueError, OverflowError):
+        return str(value)
+    minutes, rest = divmod(x, 60.0)
+    return f"{int(minutes)}:{rest:04.1f}"
+
+
 def gap_words(earlier: date, later: date) -> str:
     """How long before `later` `earlier` is, as the verdict says it: ``2.3 years``, ``5 months``, ``12 days``.
 
@@ -121,6 +131,151 @@ def sentence(clauses: Sequence[str | None], lead: str = "") -> str:
         return ""
     text = lead + "; ".join(parts)
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+# -- stills, speeds, frame counts, where facts came from --------------------------------------
+
+
+def is_still(report: Any) -> bool:
+    """The checked file is a still picture: no span, offset, speed or trimming applies to it."""
+    return str(getattr(report.input, "kind", "")) == "image"
+
+
+def still_frame(match: Any) -> str:
+    """Where a still picture sits in its reference: ``the frame at 0:03.0`` (``the picture`` for a still reference)."""
+    if str(match.reference.kind) == "image":
+        return "the picture"
+    return f"the frame at {clock(match.reference_start_s)}"
+
+
+def speed_words(match: Any) -> str:
+    """How fast the clip plays the reference: ``×1.97 the reference's speed``, ``played backwards`` (at its
+    own speed), ``played backwards at ×2 the reference's speed``, or ``no speed change found`` (the
+    alignment's speed of 1 is where the search starts, not a measurement: still footage fits many)."""
+    try:
+        speed = float(match.speed)
+    except (TypeError, ValueError):
+        return "speed unknown"
+    rate = abs(speed)
+    changed = abs(rate - 1.0) >= 0.02
+    if speed < 0:
+        return f"played backwards at ×{number(rate, 2)} the reference's speed" if changed else "played backwards"
+    return f"×{number(rate, 3)} the reference's speed" if changed else "no speed change found"
+
+
+def speed_range(report: Any) -> tuple[float, float] | None:
+    """The slowest and fastest speeds the search covers, from the report's own thresholds (None when absent)."""
+    thresholds = report.tool.get("thresholds", {}) if isinstance(report.tool, dict) else {}
+    lo, hi = thresholds.get("match.min_speed"), thresholds.get("match.max_speed")
+    if not (isinstance(lo, (int, float)) and isinstance(hi, (int, float))) or isinstance(lo, bool):
+        return None
+    return float(lo), float(hi)
+
+
+def searched_speeds(report: Any) -> str | None:
+    """The range of speeds the search covers: ``×0.25 to ×4, forwards and backwards`` (None when unrecorded)."""
+    found = speed_range(report)
+    return f"×{number(found[0])} to ×{number(found[1])}, forwards and backwards" if found else None
+
+
+def speed_matters(match: Any) -> bool:
+    """A match whose speed a reader must weigh: changed, reversed, or explaining only part of the clip at an
+    unusual speed."""
+    codes = {str(a.code) for a in getattr(match, "alterations", ()) or ()}
+    return bool(codes & {"speed_changed", "reversed", "partly_explained"}) or float(match.speed) < 0
+
+
+def frames_sentence(match: Any, report: Any) -> str:
+    """What the frame counts of a match say, counting what they say they count.
+
+    Every clip frame with enough detail inside the span is aligned with the
+    reference (``pairs``); of those, ``frames_total`` were compared (a stored
+    reference frame lies close enough in time) and ``frames_matched`` were
+    within the match distance. A still picture is one frame and its distance.
+    """
+    thresholds = report.tool.get("thresholds", {}) if isinstance(report.tool, dict) else {}
+    still = is_still(report)
+    limit = thresholds.get("match.image_match_distance" if still else "frame_match_distance")
+    within = f"within {number(limit, 0)} of 64 bits" if isinstance(limit, (int, float)) else "within the match distance"
+    if still:
+        return f"The picture is {number(match.mean_distance, 1)} of 64 bits from that frame ({within} is a match)."
+    aligned = len(getattr(match, "pairs", ()) or ()) or int(match.frames_total)
+    compared, matched = int(match.frames_total), int(match.frames_matched)
+    aligned = max(aligned, compared)
+    text = f"{matched} of the {aligned} clip frames aligned in this span are {within} of the reference frame"
+    text += f" (mean {number(match.mean_distance, 1)} bits)"
+    missed = compared - matched
+    apart = aligned - compared
+    parts = []
+    if missed > 0:
+        parts.append(f"{missed} {'was' if missed == 1 else 'were'} compared and did not match")
+    if apart > 0:
+        rate = getattr(match.reference, "sample_fps", 0) or 0
+        every = f" ({number(rate)} per second)" if rate else ""
+        parts.append(
+            f"{apart} fall{'s' * (apart == 1)} between the reference's stored frames{every}, too far from "
+            "any to compare"
+        )
+    return text + ("; " + listing(parts) if parts else "") + "."
+
+
+def candidate_evidence(match: Any, report: Any) -> str:
+    """A weak candidate's evidence in a few words: ``5 of 9 compared frames matched`` (a still: its distance)."""
+    if is_still(report):
+        return f"{number(match.mean_distance, 1)} of 64 bits from {still_frame(match)}"
+    return f"{int(match.frames_matched)} of {int(match.frames_total)} compared frames matched"
+
+
+#: How each kind of origin of a source fact reads (`index.OriginKind`).
+ORIGIN_WORDS = {
+    "given": "given when the file was added to the index",
+    "sidecar": "read from the sidecar",
+    "file_mtime": "the file's modification time, which dates the copy on disk, not the footage",
+}
+
+
+def origin_words(source: Any, fact: str) -> str | None:
+    """Where a reference's source fact came from, in words; None when the fact is absent.
+
+    ``read from the sidecar street.info.json, field upload_date, on 2026-12-06 by desk``; None also
+    when its origin is not recorded (`origins_unrecorded` says so once per reference).
+    """
+    if getattr(source, fact, None) in (None, ""):
+        return None
+    origin = source.origin(fact) if hasattr(source, "origin") else None
+    if origin is None:
+        return None
+    kind = str(origin.kind)
+    text = ORIGIN_WORDS.get(kind, kind.replace("_", " "))
+    if kind == "sidecar" and origin.detail:
+        text += f" {origin.detail}"
+    elif origin.detail and kind != "given":
+        text += f" ({origin.detail})"
+    day = str(origin.recorded_at)[:10]
+    if day:
+        text += f", on {day}"
+    if origin.recorded_by:
+        text += f" by {origin.recorded_by}"
+    return text
+
+
+#: What a report says once for a reference whose facts carry no origin.
+ORIGINS_UNRECORDED = (
+    "Where these source facts came from was not recorded: the reference was indexed before provenance kept it "
+    "(add the file again to a new index to record it)."
+)
+
+
+def origins_unrecorded(source: Any) -> bool:
+    """The reference has source facts and none of them says where it came from."""
+    facts = [f for f in ("source_url", "publisher", "title", "first_seen", "licence") if getattr(source, f, None)]
+    return bool(facts) and not getattr(source, "origins", ())
+
+
+def first_seen_is_file_time(source: Any) -> bool:
+    """The first-seen date is a file's modification time (labelled so wherever it is shown)."""
+    origin = source.origin("first_seen") if hasattr(source, "origin") else None
+    return origin is not None and str(origin.kind) == "file_mtime"
 
 
 # -- a whole clip: which parts the matches explain ----------------------------------------
@@ -299,7 +454,27 @@ def _inner_box(value: Any, ev: dict[str, Any]) -> str | None:
 def _speed(value: Any, ev: dict[str, Any]) -> str | None:
     if not isinstance(value, (int, float)):
         return None
+    if value < 0 or ev.get("__code__") == "reversed":
+        rate = abs(value)
+        return (
+            "it runs at the reference's own speed"
+            if abs(rate - 1) < 0.02
+            else f"it runs {number(rate)} s of the reference in each second"
+        )
     return f"{number(value)} s of the reference play in each second of the clip"
+
+
+def _searched(value: Any, ev: dict[str, Any]) -> str | None:
+    pairs = _pairs([value])
+    if not pairs:
+        return None
+    edge = ev.get("at_range_edge", ev.get("speed_at_range_edge"))
+    at_edge = "; this speed is at the edge of that range, so the footage may run faster or slower still" if edge else ""
+    return f"speeds searched ×{number(pairs[0][0])} to ×{number(pairs[0][1])}, forwards and backwards{at_edge}"
+
+
+def _not_explained(value: Any, ev: dict[str, Any]) -> str | None:
+    return f"the clip's {spans(value)} are not explained by this footage" if _pairs(value) else None
 
 
 def _plausible(value: Any, ev: dict[str, Any]) -> str | None:
@@ -416,6 +591,12 @@ ALTERATION_CLAUSES: dict[str, _Clause] = {
     "content_box_fraction": _content_box,
     "inner_rectangle_fraction": _inner_box,
     "reference_seconds_per_query_second": _speed,
+    "searched_speed_range": _searched,
+    "at_range_edge": _skip,
+    "speed_at_range_edge": _skip,
+    "reference_span_s": _skip,
+    "frames_matched": _skip,
+    "query_spans_not_explained_s": _not_explained,
     "plausible_range": _plausible,
     "lowest_mean_distance": _distances,
     "mean_distance_at_normal_speed": _skip,
@@ -649,10 +830,17 @@ RELATION_WORDS = {
 }
 
 
-def relation_sentence(match: Any) -> str | None:
-    """One sentence on whether a match is the same footage or only the same scene, and why (None if unknown)."""
+def relation_sentence(match: Any, *, still: bool = False) -> str | None:
+    """One sentence on whether a match is the same footage or only the same scene, and why (None if unknown).
+
+    `still`: the checked file is a picture, which shows a moment rather than a clip's moments.
+    """
     v = getattr(match, "verification", None)
     if v is None:
         return None
     head = RELATION_WORDS.get(str(v.relation), str(v.relation))
-    return f"{head} ({v.reason})." if v.reason else f"{head}."
+    reason = str(v.reason or "")
+    if still:  # a picture is one moment, not a clip's moments
+        head = head.replace("the clip shows this moment", "the picture is this moment")
+        reason = reason.replace("the clip is", "the picture is")
+    return f"{head} ({reason})." if reason else f"{head}."
