@@ -61,6 +61,8 @@ CHECK_FILES = frozenset({"file", "article"})
 #: Text fields of a reference's form (its source facts), with the file fields (the footage and a yt-dlp sidecar).
 REFERENCE_FIELDS = frozenset({"source_url", "publisher", "title", "first_seen", "licence", "note"})
 REFERENCE_FILES = frozenset({"file", "info_json"})
+#: The CLI's claim flags and the form fields that stand for them, for the messages of a bad claim.
+CLAIM_FLAGS = {"--claim-date": "claim_date", "--claim-place": "claim_place", "--claim-text": "claim_text", "--article": "article"}
 #: Paths served without a token: the health probe and the page's own script and style.
 OPEN_PATHS = frozenset({"/healthz", "/static/desk.css", "/static/desk.js"})
 
@@ -746,17 +748,24 @@ def _claim_of(form: Any) -> Any:
 
     article = form.files.get("article")
     fields = form.fields
-    claim = build_claim(
-        date=(fields.get("claim_date") or "").strip() or None,
-        place=(fields.get("claim_place") or "").strip() or None,
-        text=(fields.get("claim_text") or "").strip() or None,
-        article=article.path if article is not None else None,
-    )
-    if claim is None or article is None:
-        return claim
 
     def named(text: str) -> str:
-        return text.replace(str(article.path), article.name)
+        """A message or origin in the form's words: its field names, the article as uploaded."""
+        for flag, name in CLAIM_FLAGS.items():
+            text = text.replace(flag, name)
+        return text.replace(str(article.path), article.name) if article is not None else text
+
+    try:
+        claim = build_claim(
+            date=(fields.get("claim_date") or "").strip() or None,
+            place=(fields.get("claim_place") or "").strip() or None,
+            text=(fields.get("claim_text") or "").strip() or None,
+            article=article.path if article is not None else None,
+        )
+    except BadInputError as exc:
+        raise BadInputError(named(str(exc))) from exc
+    if claim is None or article is None:
+        return claim
 
     return replace(claim, origin=tuple(map(named, claim.origin)), warnings=tuple(map(named, claim.warnings)))
 

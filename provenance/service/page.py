@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..report.summary import verdict_label, verdict_tone
 from ..report.text import html_text
 from .jobs import Job, JobStatus
 
@@ -28,10 +29,6 @@ REPORT_CSP = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'"
 )
-#: Verdict codes in words for the list of checks (the report itself says more).
-VERDICT_WORDS = {
-    "no_match": "not found in this index",
-}
 
 
 def e(value: object, limit: int = 300) -> str:
@@ -87,8 +84,8 @@ class DeskView:
 
 def _status(job: Job) -> str:
     if job.status == JobStatus.DONE and job.kind == "check":
-        words = VERDICT_WORDS.get(job.verdict or "", (job.verdict or "").replace("_", " "))
-        return f'<span class="verdict" data-verdict="{e(job.verdict)}">{e(words)}</span>'
+        tone = verdict_tone(job.verdict or "")
+        return f'<span class="verdict {tone}" data-verdict="{e(job.verdict)}">{e(verdict_label(job.verdict or ""))}</span>'
     if job.status == JobStatus.FAILED:
         return f'<span class="failed">failed: {e(job.error, 200)}</span>'
     return f'<span class="pending">{e(job.status)}</span>'
