@@ -610,7 +610,9 @@ def index_check(index_url: str | None, fmt: str) -> None:
 
 @main.command()
 @index_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; any but loopback needs --token-file.")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on; any but loopback needs --token-file."
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port to listen on.")
 @click.option(
     "--token-file",
@@ -622,7 +624,8 @@ def index_check(index_url: str | None, fmt: str) -> None:
     "--max-upload-mb",
     type=click.IntRange(1, 100_000),
     default=DEFAULT_MAX_UPLOAD_MB,
-    show_default=True, help="Largest upload, MiB; larger ones get 413."
+    show_default=True,
+    help="Largest upload, MiB; larger ones get 413.",
 )
 @click.option(
     "--uploads",
@@ -647,7 +650,11 @@ def index_check(index_url: str | None, fmt: str) -> None:
     "--max-queue", type=click.IntRange(min=1), default=DEFAULT_MAX_QUEUE, show_default=True, help="Most jobs waiting."
 )
 @click.option(
-    "--allow-host", "allowed_hosts", multiple=True, metavar="NAME", help="Another Host name a desk without tokens answers to."
+    "--allow-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Another Host name a desk without tokens answers to.",
 )
 def serve(
     index_url: str | None,

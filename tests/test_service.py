@@ -202,7 +202,9 @@ def test_the_openapi_document_lists_every_endpoint(desk: Server) -> None:
     }.items():
         assert methods <= set(paths[path]), path
     body = paths["/api/v1/checks"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
-    assert body["required"] == ["file"] and {"claim_date", "claim_place", "claim_text", "article"} <= set(body["properties"])
+    assert body["required"] == ["file"] and {"claim_date", "claim_place", "claim_text", "article"} <= set(
+        body["properties"]
+    )
     assert {"202", "400", "413"} <= set(paths["/api/v1/checks"]["post"]["responses"])
 
 
@@ -261,7 +263,11 @@ def test_the_report_comes_in_every_format(desk: Server, viral_clip: Path) -> Non
         md = c.get(base, params={"format": "md"})
         assert md.headers["content-type"].startswith("text/markdown") and "# Provenance report" in md.text
         refused = c.get(base, params={"format": "claimreview"})
-        assert refused.status_code == 400 and one_line(refused.json()["error"]) and "--review-url" in refused.json()["error"]
+        assert (
+            refused.status_code == 400
+            and one_line(refused.json()["error"])
+            and "--review-url" in refused.json()["error"]
+        )
         review = c.get(
             base,
             params={"format": "claimreview", "org_name": "Desk", "review_url": "https://desk.example/fact-check/1"},
@@ -304,10 +310,12 @@ def test_bad_uploads_get_400_with_one_line(desk: Server, viral_clip: Path) -> No
             "unknown field": c.post("/api/v1/checks", files={"file": ("v.mp4", data)}, data={"colour": "red"}),
             "bad date": c.post("/api/v1/checks", files={"file": ("v.mp4", data)}, data={"claim_date": "yesterday"}),
             "bad format": c.post("/api/v1/checks", files={"file": ("v.mp4", data)}, data={"format": "pdf"}),
-            "bad first_seen": c.post("/api/v1/references", files={"file": ("v.mp4", data)}, data={"first_seen": "soon"}),
+            "bad first_seen": c.post(
+                "/api/v1/references", files={"file": ("v.mp4", data)}, data={"first_seen": "soon"}
+            ),
             "cut body": c.post(
                 "/api/v1/checks",
-                content=b"--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.mp4\"\r\n\r\nabc",
+                content=b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.mp4"\r\n\r\nabc',
                 headers={"Content-Type": "multipart/form-data; boundary=xyz"},
             ),
         }

@@ -22,7 +22,7 @@ from test_service import Server, running
 pytestmark = pytest.mark.skipif(chromium_path() is None, reason="chromium is not installed (apt-get install chromium)")
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>.mp4"
-HOSTILE_CLAIM = "<script>alert(2)</script> & \"quotes\""
+HOSTILE_CLAIM = '<script>alert(2)</script> & "quotes"'
 HOSTILE_TITLE = "<b onmouseover=alert(3)>bold</b>"
 
 

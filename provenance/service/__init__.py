@@ -110,7 +110,9 @@ def check_config(config: ServiceConfig) -> None:
         raise BadInputError(f"--max-queue {config.max_queue}: give at least 1")
     for flag, folder in (("--uploads", config.uploads_dir), ("--data", config.data_dir)):
         if folder is not None and folder.exists() and not folder.is_dir():
-            raise BadInputError(f"{flag} {folder}: a file is there, not a folder; give a folder (it is made when missing)")
+            raise BadInputError(
+                f"{flag} {folder}: a file is there, not a folder; give a folder (it is made when missing)"
+            )
     _framework()
 
 

@@ -62,7 +62,12 @@ CHECK_FILES = frozenset({"file", "article"})
 REFERENCE_FIELDS = frozenset({"source_url", "publisher", "title", "first_seen", "licence", "note"})
 REFERENCE_FILES = frozenset({"file", "info_json"})
 #: The CLI's claim flags and the form fields that stand for them, for the messages of a bad claim.
-CLAIM_FLAGS = {"--claim-date": "claim_date", "--claim-place": "claim_place", "--claim-text": "claim_text", "--article": "article"}
+CLAIM_FLAGS = {
+    "--claim-date": "claim_date",
+    "--claim-place": "claim_place",
+    "--claim-text": "claim_text",
+    "--article": "article",
+}
 #: Paths served without a token: the health probe and the page's own script and style.
 OPEN_PATHS = frozenset({"/healthz", "/static/desk.css", "/static/desk.js"})
 
@@ -89,7 +94,10 @@ def http_status(exc: ProvenanceError) -> int:
     return 500
 
 
-def error_json(message: str, status: int, exit_code: int = EXIT_BAD_INPUT, **headers: str) -> JSONResponse:
+def error_json(
+    message: str, status: int, exit_code: int = EXIT_BAD_INPUT, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """A one-line error as JSON: ``{"error": ..., "exit_code": ...}`` (the exit code the CLI would give)."""
     return JSONResponse({"error": terminal(message, 1000), "exit_code": exit_code}, status_code=status, headers=headers)
 
 
@@ -281,7 +289,7 @@ class Guard:
         return error_json(
             f"this desk needs a token and the request has {given}; send 'Authorization: Bearer TOKEN'",
             401,
-            **{"WWW-Authenticate": 'Bearer realm="provenance"'},
+            headers={"WWW-Authenticate": 'Bearer realm="provenance"'},
         )
 
 
@@ -410,7 +418,7 @@ def create_app(desk: Desk) -> FastAPI:
     @app.exception_handler(ProvenanceError)
     async def provenance_error(request: Request, exc: ProvenanceError) -> JSONResponse:
         headers = {"Retry-After": "30"} if isinstance(exc, _Busy) else {}
-        return error_json(str(exc), http_status(exc), exc.exit_code, **headers)
+        return error_json(str(exc), http_status(exc), exc.exit_code, headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -456,7 +464,11 @@ def create_app(desk: Desk) -> FastAPI:
         folder = desk.upload_folder(job_id, reference=False)
         try:
             form = await read_form(
-                request, folder, max_bytes=desk.config.max_upload_bytes, files=set(CHECK_FILES), fields=set(CHECK_FIELDS)
+                request,
+                folder,
+                max_bytes=desk.config.max_upload_bytes,
+                files=set(CHECK_FILES),
+                fields=set(CHECK_FIELDS),
             )
             clip = _the_file(form.files.get("file"))
             fmt = form.fields.get("format", "json").strip() or "json"
@@ -528,7 +540,9 @@ def create_app(desk: Desk) -> FastAPI:
         if job.status != JobStatus.DONE:
             return error_json(_not_done(job), 409, job.exit_code or EXIT_BAD_INPUT)
         assert desk.store is not None
-        text = await asyncio.get_running_loop().run_in_executor(None, _render, desk.store.report_path(job.id), fmt, options)
+        text = await asyncio.get_running_loop().run_in_executor(
+            None, _render, desk.store.report_path(job.id), fmt, options
+        )
         media = {
             "json": "application/json",
             "md": "text/markdown; charset=utf-8",
@@ -849,4 +863,3 @@ def _render(path: Path, fmt: str, options: Any) -> str:
     if fmt == "json":
         return _read_text(path)
     return render(Report.from_dict(json.loads(_read_text(path))), fmt, options)
-

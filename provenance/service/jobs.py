@@ -382,10 +382,12 @@ class Pool:
                 self._run(work, conn, proc)
             except _Gone as gone:
                 self._fail(work, str(gone), EXIT_FAILURE)
-                proc = self._end(proc, conn, kill=True)
+                self._end(proc, conn, kill=True)
+                proc = None
             except Exception as exc:  # noqa: BLE001 - a slot outlives any one job
                 self._fail(work, f"{self._name(work)}: the server could not run it ({type(exc).__name__}: {exc})", 1)
-                proc = self._end(proc, conn, kill=True)
+                self._end(proc, conn, kill=True)
+                proc = None
             finally:
                 with contextlib.suppress(OSError):
                     work.cleanup()
@@ -404,7 +406,9 @@ class Pool:
         try:
             kind, described = parent.recv()
         except (EOFError, OSError) as exc:
-            raise _Gone(f"a worker process stopped while starting (exit code {proc.exitcode}); see the server's log") from exc
+            raise _Gone(
+                f"a worker process stopped while starting (exit code {proc.exitcode}); see the server's log"
+            ) from exc
         self.described = described
         self.ready.release()
         return proc, parent
@@ -478,9 +482,9 @@ class Pool:
         self.store.update(work.job_id, status=JobStatus.FAILED, finished_at=_now(), error=message, exit_code=exit_code)
 
     def _end(self, proc: Any, conn: Any, *, kill: bool) -> None:
-        """Stop a worker process (asked first, unless `kill`); None, the slot's next process."""
+        """Stop a worker process (asked first, unless `kill`)."""
         if proc is None:
-            return None
+            return
         if not kill and proc.is_alive():
             with contextlib.suppress(OSError, ValueError):
                 conn.send(None)
@@ -490,7 +494,6 @@ class Pool:
             proc.join(5)
         with contextlib.suppress(OSError):
             conn.close()
-        return None
 
 
 def remove_folder(folder: Path) -> Callable[[], None]:

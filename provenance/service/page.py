@@ -85,7 +85,9 @@ class DeskView:
 def _status(job: Job) -> str:
     if job.status == JobStatus.DONE and job.kind == "check":
         tone = verdict_tone(job.verdict or "")
-        return f'<span class="verdict {tone}" data-verdict="{e(job.verdict)}">{e(verdict_label(job.verdict or ""))}</span>'
+        return (
+            f'<span class="verdict {tone}" data-verdict="{e(job.verdict)}">{e(verdict_label(job.verdict or ""))}</span>'
+        )
     if job.status == JobStatus.FAILED:
         return f'<span class="failed">failed: {e(job.error, 200)}</span>'
     return f'<span class="pending">{e(job.status)}</span>'
@@ -223,4 +225,7 @@ def login_page(message: str | None = None) -> str:
 
 
 def not_found_page(what: str) -> str:
-    return _layout("Not found - provenance desk", f'<section><h1>Not found</h1><p>{e(what)}</p><p><a href="/">Back to the desk</a></p></section>')
+    return _layout(
+        "Not found - provenance desk",
+        f'<section><h1>Not found</h1><p>{e(what)}</p><p><a href="/">Back to the desk</a></p></section>',
+    )

@@ -246,7 +246,9 @@ async def read_form(request: Any, folder: Path, *, max_bytes: int, files: set[st
     except (BadInputError, UploadTooLarge):
         raise
     except Exception as exc:  # noqa: BLE001 - the parser's own errors: a malformed body
-        raise BadInputError(f"the upload is not a well-formed multipart form ({type(exc).__name__}); send it again") from exc
+        raise BadInputError(
+            f"the upload is not a well-formed multipart form ({type(exc).__name__}); send it again"
+        ) from exc
     finally:
         parts.close()
     if parts.current is not None or parts.parts == 0:
