@@ -165,6 +165,7 @@ def serve(config: ServiceConfig, *, ready: Callable[[str], None] | None = None) 
             forwarded_allow_ips=list(config.forwarded_allow),
             limit_concurrency=LIMIT_CONCURRENCY,
             timeout_keep_alive=KEEP_ALIVE_S,
+            timeout_graceful_shutdown=GRACEFUL_S,
             server_header=False,
             date_header=True,
         )
@@ -187,6 +188,8 @@ def serve(config: ServiceConfig, *, ready: Callable[[str], None] | None = None) 
 LIMIT_CONCURRENCY = 256
 #: Seconds an idle keep-alive connection stays open.
 KEEP_ALIVE_S = 5
+#: Seconds requests in flight (long polls, uploads) get to finish once the server is told to stop.
+GRACEFUL_S = 5
 
 
 def _bind(host: str, port: int) -> socket.socket:
