@@ -141,7 +141,12 @@ def _no_stage(stage: str) -> None:
 
 
 def _check(
-    path: Path, idx: Index, *, keyframes: bool = True, claim: Claim | None = None, on_stage: Callable[[str], None]
+    path: Path,
+    idx: Index,
+    *,
+    keyframes: bool = True,
+    claim: Claim | None = None,
+    on_stage: Callable[[str], None] = _no_stage,
 ) -> Report:
     decoder = choose_decoder()
     query = build_query(path, role=Role.QUERY, decoder=decoder, keyframes=THUMB_LONG_SIDE if keyframes else None)

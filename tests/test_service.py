@@ -535,13 +535,19 @@ def test_a_restart_keeps_finished_reports_and_uploads_kept_stay(
         assert [j["id"] for j in c.get("/api/v1/checks").json()["checks"]] == [job["id"]]
 
 
-def test_a_check_past_the_time_limit_fails_alone_and_the_next_one_runs(
-    tmp_path: Path, sample_index: Path, still_jpeg: Path
-) -> None:
-    long_clip = tmp_path / "long.mp4"
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """15 minutes of 160x120 testsrc2 at 10 fps: 3600 samples to hash, ~4 s of CPU to check, 20 MB."""
+    out = tmp_path_factory.mktemp("long") / "long.mp4"
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-t", "900", "-c:v", "libx264", "-preset",
-           "ultrafast", "-pix_fmt", "yuv420p", long_clip)  # fmt: skip
-    # 15 minutes of footage (3600 samples, ~4 s of CPU) for 3 s allowed; a still image then checks in ~0.3 s.
+           "ultrafast", "-pix_fmt", "yuv420p", out)  # fmt: skip
+    return out
+
+
+def test_a_check_past_the_time_limit_fails_alone_and_the_next_one_runs(
+    tmp_path: Path, sample_index: Path, still_jpeg: Path, long_clip: Path
+) -> None:
+    # 3 s allowed for a clip that needs more; a still image then checks in ~0.3 s.
     server = Server(tmp_path, "--workers", "1", "--check-timeout", "3", index=sample_index, name="strict")
     with running(server), server.client() as c:
         slow = post_check(c, long_clip)
@@ -551,4 +557,42 @@ def test_a_check_past_the_time_limit_fails_alone_and_the_next_one_runs(
         assert late["error"].startswith("long.mp4: ")
         after = finished(c, quick["url"])
         assert after["status"] == "done", after["error"]
+    assert server.uploads() == []
+
+
+def _workers_of(pid: int) -> list[int]:
+    """The worker processes a server started (multiprocessing's spawned children), from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"spawn_main" in cmdline:
+            found.append(int(entry))
+    return found
+
+
+def test_a_worker_killed_mid_check_fails_its_job_and_is_replaced(
+    tmp_path: Path, sample_index: Path, still_jpeg: Path, long_clip: Path
+) -> None:
+    # What the kernel's OOM killer, or a crash in a decoder library on a hostile file, does to a worker.
+    server = Server(tmp_path, "--workers", "1", index=sample_index, name="killed")
+    with running(server), server.client() as c:
+        slow = post_check(c, long_clip)
+        deadline = time.monotonic() + 60
+        while c.get(slow["url"]).json()["status"] != "running" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.proc is not None
+        (worker,) = _workers_of(server.proc.pid)
+        os.kill(worker, signal.SIGKILL)
+        lost = finished(c, slow["url"])
+        assert lost["status"] == "failed" and one_line(lost["error"]), lost
+        assert lost["error"].startswith("long.mp4: ") and "signal 9" in lost["error"]
+        after = finished(c, post_check(c, still_jpeg)["url"])
+        assert after["status"] == "done", after["error"]
+        assert c.get("/healthz").json()["jobs"]["failed"] == 1
     assert server.uploads() == []
