@@ -443,6 +443,7 @@ def create_app(desk: Desk) -> FastAPI:
             "version": __version__,
             "index": await desk.identity(),
             "workers": desk.workers,
+            "decoder": desk.pool.described.get("decoder"),
             "queued": desk.pool.queued(),
             "jobs": desk.store.counts(),
             "uptime_s": round(time.monotonic() - desk.started, 1),

@@ -333,11 +333,16 @@ class Pool:
         self.ready = threading.Semaphore(0)
         self.described: dict[str, Any] = {}
 
-    def start(self) -> None:
+    def start(self, *, wait: bool = True) -> None:
+        """Start the workers; with `wait`, return once each has loaded the stages (or `WORKER_START_S` passed)."""
         for n in range(self.workers):
             thread = threading.Thread(target=self._slot, name=f"provenance-worker-{n}", daemon=True)
             thread.start()
             self._threads.append(thread)
+        deadline = time.monotonic() + WORKER_START_S
+        for _ in range(self.workers if wait else 0):
+            if not self.ready.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                break
 
     def submit(self, work: Work) -> None:
         with self._lock:
@@ -369,6 +374,10 @@ class Pool:
     def _slot(self) -> None:
         proc: Any = None
         conn: Any = None
+        try:
+            proc, conn = self._start_worker()  # warm before the first job
+        except _Gone:
+            self.ready.release()  # the first job tries again and fails with the reason
         while True:
             work = self._queue.get()
             if work is None or self._stopping.is_set():
