@@ -1,9 +1,10 @@
 """Stage service: the desk page driven in real headless Chromium (tests/chromium.py), as a desk member uses it.
 
-A clip whose file name is markup and whose claim is a script is dropped on
+A clip whose file name is markup and whose claim is a script is chosen on
 the upload form, the page follows the check and shows the report; the
 name and the claim must appear as text everywhere and nothing may run.
-A reference is added through the page's second form. The page must load
+A reference is added through the page's second form; another clip is dragged onto
+the drop zone with DevTools' real drag events and is the one checked. The page must load
 nothing but its own files. Skipped only when Chromium is not installed.
 """
 
@@ -15,9 +16,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from chromium import Chromium, Page, ProtocolError, chromium_path
 from test_service import Server, running
+
+from provenance.report.summary import verdict_label
 
 pytestmark = pytest.mark.skipif(chromium_path() is None, reason="chromium is not installed (apt-get install chromium)")
 
@@ -135,3 +139,24 @@ def test_a_failed_check_shows_its_one_line_error_on_the_page(
     page.evaluate("document.querySelector('#check-form button[type=submit]').click()")
     error = _until(page, "document.querySelector('#job-error') && document.querySelector('#job-error').textContent")
     assert error.startswith("notes.mp4: not a video") and "\n" not in error
+
+
+def test_a_clip_dragged_onto_the_drop_zone_is_the_one_posted(
+    page_desk: Server, browser: Chromium, excerpt_query: Path
+) -> None:
+    page = browser.open(page_desk.url + "/")
+    box = page.evaluate(
+        "(() => { const r = document.getElementById('drop').getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+    )
+    data = {"items": [], "files": [str(excerpt_query)], "dragOperationsMask": 1}
+    for kind in ("dragEnter", "dragOver", "drop"):
+        page.call("Input.dispatchDragEvent", {"type": kind, "x": box[0], "y": box[1], "data": data})
+    assert page.evaluate("document.getElementById('file').files[0].name") == excerpt_query.name
+    assert page.evaluate("document.querySelector('#drop span').textContent") == excerpt_query.name
+    page.evaluate("document.querySelector('#check-form button[type=submit]').click()")
+    verdict = _until(page, "document.querySelector('#verdict h1') && document.querySelector('#verdict h1').textContent")
+    assert excerpt_query.name in page.evaluate("document.querySelector('#verdict .code').textContent")
+    job_id = page.evaluate("location.pathname").rsplit("/", 1)[1]
+    job = httpx.get(f"{page_desk.url}/api/v1/checks/{job_id}", timeout=60).json()
+    assert verdict == verdict_label(job["report"]["verdict"]["code"])
+    assert job["report"]["matches"][0]["reference"]["path"].endswith("animated_dinner.mp4")  # what was dragged
