@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import time
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ from typing import Any
 import httpx
 import pytest
 from conftest import ROOT, ffmpeg
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 PYTHON = sys.executable
 TOKEN = "desk-token-0123456789abcdef"
@@ -418,6 +421,19 @@ def test_six_clips_posted_at_once_all_finish_with_the_check_s_top_reference(
         assert job["report"]["matches"][0]["reference"]["sha256"] == expected.matches[0].reference.sha256, clip.name
         assert job["report"]["verdict"]["code"] == expected.verdict.code
     assert desk.uploads() == []
+
+
+@given(st.text(min_size=0, max_size=400))
+@settings(max_examples=300, deadline=None)
+def test_an_uploaded_file_name_can_only_name_a_file_in_its_folder(name: str) -> None:
+    from provenance.service.uploads import MAX_NAME_CHARS, safe_name
+
+    safe = safe_name(name, "upload")
+    assert safe and safe not in (".", "..") and "/" not in safe and "\\" not in safe and "\0" not in safe
+    assert not safe.startswith(".") and len(safe) <= MAX_NAME_CHARS and len(safe.encode("utf-8")) <= 240
+    assert not any(unicodedata.category(c)[0] == "C" for c in safe)
+    assert safe_name("../../etc/passwd", "upload") == "passwd"
+    assert safe_name("<img src=x onerror=alert(1)>.mp4", "upload") == "<img src=x onerror=alert(1)>.mp4"
 
 
 # -- tokens --------------------------------------------------------------------------------

@@ -283,7 +283,7 @@ class Guard:
             return None
         if path == "/login" and method == "POST":
             return None
-        if method == "GET" and (path == "/" or path.startswith("/checks/")):
+        if method == "GET" and (path in ("/", "/login") or path.startswith("/checks/")):
             return HTMLResponse(login_page(), status_code=401, headers={"Content-Security-Policy": PAGE_CSP})
         given = "a wrong token" if headers.get("authorization") else "no token"
         return error_json(
@@ -719,6 +719,10 @@ def create_app(desk: Desk) -> FastAPI:
         secure = request.url.scheme == "https"
         response.set_cookie(COOKIE, token.derived("session"), httponly=True, samesite="strict", secure=secure, path="/")
         return response
+
+    @app.get("/login", include_in_schema=False)
+    async def login_form() -> Response:
+        return RedirectResponse("/", status_code=303)  # signed in already (the guard shows the form otherwise)
 
     @app.post("/logout", include_in_schema=False)
     async def logout() -> Response:
