@@ -481,7 +481,10 @@ def test_no_token_and_a_wrong_token_get_401(token_desk: Server) -> None:
         assert c.post("/api/v1/checks", files={"file": ("v.mp4", b"x")}).status_code == 401
         page = c.get("/")
         assert page.status_code == 401 and 'name="token"' in page.text  # the sign-in form
-        assert c.get("/healthz").status_code == 200  # for load balancers
+        health = c.get("/healthz")  # for load balancers: alive and which index, not where or how big
+        assert health.status_code == 200 and set(health.json()["index"]) == {"backend", "index_id", "schema_version"}
+        full = c.get("/healthz", headers={"Authorization": f"Bearer {TOKEN}"}).json()["index"]
+        assert full["references"] == 4 and full["index_id"] == health.json()["index"]["index_id"]
 
 
 def test_only_an_admin_token_deletes(token_desk: Server) -> None:

@@ -325,6 +325,14 @@ def _cookie(header: str, name: str) -> str | None:
     return morsel.value if morsel is not None else None
 
 
+def _proves_token(tokens: TokenFile, request: Request) -> bool:
+    """Whether a request on an open path carries a valid token anyway (Bearer header or the page's cookie)."""
+    return (
+        tokens.bearer(request.headers.get("authorization")) is not None
+        or tokens.session(request.cookies.get(COOKIE)) is not None
+    )
+
+
 def _token(request: Request) -> Token | None:
     return request.scope.get("state", {}).get("token")
 
@@ -436,12 +444,16 @@ def create_app(desk: Desk) -> FastAPI:
     # -- health ------------------------------------------------------------------------
 
     @app.get("/healthz", tags=["service"], summary="Alive, with the version and the index's identity.")
-    async def healthz() -> dict[str, Any]:
+    async def healthz(request: Request) -> dict[str, Any]:
         assert desk.pool is not None and desk.store is not None
+        identity = await desk.identity()
+        if desk.tokens is not None and not _proves_token(desk.tokens, request):
+            # Without a token: alive and which index, not where it is or what it holds.
+            identity = {k: identity.get(k) for k in ("backend", "index_id", "schema_version")}
         return {
             "status": "ok",
             "version": __version__,
-            "index": await desk.identity(),
+            "index": identity,
             "workers": desk.workers,
             "decoder": desk.pool.described.get("decoder"),
             "queued": desk.pool.queued(),
