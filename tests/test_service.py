@@ -263,6 +263,7 @@ def test_the_report_comes_in_every_format(desk: Server, viral_clip: Path) -> Non
         own = c.get(base)  # the format it was posted with
         assert own.headers["content-type"].startswith("text/html") and "<html" in own.text
         assert "default-src 'none'" in own.headers["content-security-policy"]
+        assert own.headers["x-content-type-options"] == "nosniff" and own.headers["x-frame-options"] == "DENY"
         md = c.get(base, params={"format": "md"})
         assert md.headers["content-type"].startswith("text/markdown") and "# Provenance report" in md.text
         refused = c.get(base, params={"format": "claimreview"})

@@ -68,6 +68,12 @@ CLAIM_FLAGS = {
     "--claim-text": "claim_text",
     "--article": "article",
 }
+#: Headers every response carries: no MIME sniffing of uploads or reports, no referrer, no framing.
+HARDENING = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+)
 #: Paths served without a token: the health probe and the page's own script and style.
 OPEN_PATHS = frozenset({"/healthz", "/static/desk.css", "/static/desk.js"})
 
@@ -182,6 +188,15 @@ class Desk:
 
         return await asyncio.get_running_loop().run_in_executor(self._index_thread, run)
 
+    @property
+    def keeps_uploads(self) -> bool:
+        """Whether uploaded clips stay after their check (`--uploads`)."""
+        return not self._uploads_temporary
+
+    def forget_identity(self) -> None:
+        """The index changed here: /healthz reads its identity again."""
+        self._identity = None
+
     async def identity(self) -> dict[str, Any]:
         now = time.monotonic()
         if self._identity is None or now - self._identity[0] > IDENTITY_TTL_S:
@@ -240,11 +255,19 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+
+        async def send_hardened(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in HARDENING if k not in names]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
         refusal = self.refusal(scope)
         if refusal is not None:
-            await refusal(scope, receive, send)
+            await refusal(scope, receive, send_hardened)
             return
-        await self.app(scope, receive, send)
+        await self.app(scope, receive, send_hardened)
 
     def refusal(self, scope: Scope) -> Response | None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
@@ -500,7 +523,7 @@ def create_app(desk: Desk) -> FastAPI:
             size_bytes=clip.size_bytes,
             created_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
             claim_text=claim.text if claim is not None else None,
-            kept_upload=not desk._uploads_temporary,
+            kept_upload=desk.keeps_uploads,
             fmt=fmt,
         )
         desk.store.add(job)
@@ -641,7 +664,7 @@ def create_app(desk: Desk) -> FastAPI:
                 shutil.rmtree(folder, ignore_errors=True)  # already indexed, or not indexable: nothing to keep
 
         desk.pool.submit(Work(job_id, JobKind.REFERENCE, {"path": str(footage.path), "source": source}, cleanup))
-        desk._identity = None
+        desk.forget_identity()
         return JSONResponse(
             _accepted(job), status_code=202, headers={"Location": f"/api/v1/references/uploads/{job_id}"}
         )
@@ -669,7 +692,7 @@ def create_app(desk: Desk) -> FastAPI:
         folder = Path(ref.path).resolve().parent.parent
         if folder.parent == stored and JOB_ID.fullmatch(folder.name):
             shutil.rmtree(folder, ignore_errors=True)
-        desk._identity = None
+        desk.forget_identity()
         return {"removed": ref.to_dict()}
 
     # -- the desk page -----------------------------------------------------------------
@@ -704,7 +727,7 @@ def create_app(desk: Desk) -> FastAPI:
             html = await asyncio.get_running_loop().run_in_executor(
                 None, _render, desk.store.report_path(job.id), "html", RenderOptions()
             )
-            return HTMLResponse(html, headers={"Content-Security-Policy": REPORT_CSP, "Referrer-Policy": "no-referrer"})
+            return HTMLResponse(html, headers={"Content-Security-Policy": REPORT_CSP})
         token = _token(request)
         return _page(
             progress_page(
@@ -759,7 +782,7 @@ def _page(html: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(
         html,
         status_code=status,
-        headers={"Content-Security-Policy": PAGE_CSP, "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"},
+        headers={"Content-Security-Policy": PAGE_CSP},
     )
 
 
