@@ -567,11 +567,22 @@ def long_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_check_past_the_time_limit_fails_alone_and_the_next_one_runs(
     tmp_path: Path, sample_index: Path, still_jpeg: Path, long_clip: Path
 ) -> None:
-    # 3 s allowed for a clip that needs more; a still image then checks in ~0.3 s.
-    server = Server(tmp_path, "--workers", "1", "--check-timeout", "3", index=sample_index, name="strict")
+    # 3 s allowed for a clip that needs more; a still image then checks in ~0.3 s; one job may wait.
+    server = Server(
+        tmp_path, "--workers", "1", "--check-timeout", "3", "--max-queue", "1", index=sample_index, name="strict"
+    )
     with running(server), server.client() as c:
         slow = post_check(c, long_clip)
+        deadline = time.monotonic() + 60
+        while c.get(slow["url"]).json()["status"] == "queued" and time.monotonic() < deadline:
+            time.sleep(0.05)
         quick = post_check(c, still_jpeg)
+        assert c.get(quick["url"]).json()["progress"]["queue_position"] == 1
+        with open(still_jpeg, "rb") as f:
+            full = c.post("/api/v1/checks", files={"file": (still_jpeg.name, f)})
+        assert (
+            full.status_code == 503 and full.headers["retry-after"] == "30" and "--max-queue 1" in full.json()["error"]
+        )
         late = finished(c, slow["url"])
         assert late["status"] == "failed" and "--check-timeout" in late["error"] and one_line(late["error"])
         assert late["error"].startswith("long.mp4: ")
