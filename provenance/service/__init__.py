@@ -152,6 +152,7 @@ def serve(config: ServiceConfig, *, ready: Callable[[str], None] | None = None) 
     uvicorn = _framework()
     from .app import Desk, create_app
 
+    _log_to_stderr()
     desk = Desk(config)
     app = create_app(desk)
     server = uvicorn.Server(
@@ -190,6 +191,18 @@ LIMIT_CONCURRENCY = 256
 KEEP_ALIVE_S = 5
 #: Seconds requests in flight (long polls, uploads) get to finish once the server is told to stop.
 GRACEFUL_S = 5
+
+
+def _log_to_stderr() -> None:
+    """One line on stderr per finished job (``provenance.service`` at INFO), unless the caller set up logging."""
+    import logging
+
+    log = logging.getLogger("provenance.service")
+    if not log.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%dT%H:%M:%S"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -10,7 +10,11 @@ the job fails with one line, and the worker is replaced::
 
     >>> store = JobStore(Path("desk.sqlite.serve"))
     >>> pool = Pool(2, "sqlite:///desk.sqlite", store, timeout_s=900)
-    >>> pool.start(); pool.submit(job, payload, cleanup=lambda: None)
+    >>> pool.start()                       # returns once both workers are warm
+    >>> store.add(job); pool.submit(Work(job.id, JobKind.CHECK, payload, cleanup=lambda: None))
+
+Each finished job is one line of the ``provenance.service`` log (``serve``
+sends it to stderr).
 """
 
 from __future__ import annotations
@@ -18,12 +22,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import multiprocessing
 import os
 import queue
 import re
 import secrets
-import shutil
 import threading
 import time
 from collections import deque
@@ -47,6 +51,9 @@ WORKER_STOP_S = 10.0
 RECENT_KEPT = 5000
 #: The stages a reference goes through, as its progress says them.
 REFERENCE_STAGES = ("stored",)
+
+
+_log = logging.getLogger("provenance.service")
 
 
 class JobKind(StrEnum):
@@ -472,7 +479,7 @@ class Pool:
             matches = data.get("matches") or []
             top = matches[0]["reference"]["id"] if matches else None
             verdict = (data.get("verdict") or {}).get("code")
-            self.store.update(
+            job = self.store.update(
                 work.job_id,
                 status=JobStatus.DONE,
                 finished_at=_now(),
@@ -480,15 +487,22 @@ class Pool:
                 verdict=verdict,
                 top_reference=top,
             )
+            _log.info("check %s done: %s, top reference %s (%s)", job.id, verdict, top, _seconds(job))
         else:
-            self.store.update(
-                work.job_id, status=JobStatus.DONE, finished_at=_now(), stages=REFERENCE_STAGES, result=json.loads(text)
+            result = json.loads(text)
+            job = self.store.update(
+                work.job_id, status=JobStatus.DONE, finished_at=_now(), stages=REFERENCE_STAGES, result=result
             )
+            ref = (result.get("reference") or {}).get("id")
+            _log.info("reference %s done: %s as #%s (%s)", job.id, result.get("status"), ref, _seconds(job))
 
     def _fail(self, work: Work, message: str, exit_code: int) -> None:
         if self.store.get(work.job_id) is None:
             return
-        self.store.update(work.job_id, status=JobStatus.FAILED, finished_at=_now(), error=message, exit_code=exit_code)
+        job = self.store.update(
+            work.job_id, status=JobStatus.FAILED, finished_at=_now(), error=message, exit_code=exit_code
+        )
+        _log.info("%s %s failed (exit code %s, %s): %s", job.kind, job.id, exit_code, _seconds(job), _terminal(message))
 
     def _end(self, proc: Any, conn: Any, *, kill: bool) -> None:
         """Stop a worker process (asked first, unless `kill`)."""
@@ -505,6 +519,13 @@ class Pool:
             conn.close()
 
 
-def remove_folder(folder: Path) -> Callable[[], None]:
-    """A cleanup that removes an upload's private folder."""
-    return lambda: shutil.rmtree(folder, ignore_errors=True)
+def _seconds(job: Job) -> str:
+    """How long a finished job ran, for the log."""
+    elapsed = job.progress().get("elapsed_s")
+    return f"{elapsed:.2f} s" if elapsed is not None else "never started"
+
+
+def _terminal(text: str) -> str:
+    from ..report.text import terminal
+
+    return terminal(text, 1000)
