@@ -453,6 +453,22 @@ def test_without_a_token_off_loopback_serve_refuses_to_start(tmp_path: Path) -> 
     assert not (tmp_path / "i.sqlite").exists()
 
 
+def test_a_port_already_taken_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        run = subprocess.run(
+            [PYTHON, "-m", "provenance", "serve", "--port", str(port), "--index", str(tmp_path / "i.sqlite")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+    assert run.returncode == 2 and one_line(run.stderr.strip()), run.stderr
+    assert run.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}") and "--port" in run.stderr
+
+
 @pytest.mark.parametrize(
     ("content", "complaint"),
     [("short\n", "16 characters"), ("", "no token"), (f"{TOKEN} root\n", "TOKEN admin")],
