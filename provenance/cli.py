@@ -23,6 +23,7 @@ import click
 
 from . import __version__
 from .errors import EXIT_FAILURE, BadInputError, ProvenanceError
+from .service import DEFAULT_CHECK_TIMEOUT_S, DEFAULT_MAX_QUEUE, DEFAULT_MAX_UPLOAD_MB
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -700,6 +701,95 @@ def index_check(index_url: str | None, fmt: str) -> None:
         raise IndexUnavailableError(
             f"{report.url}: damaged ({len(report.problems)} problem(s), listed above with what to do)"
         )
+
+
+@main.command()
+@index_option
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on; any but loopback needs --token-file."
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port to listen on.")
+@click.option(
+    "--token-file",
+    type=click.Path(path_type=Path),
+    help="Tokens, one a line ('TOKEN' or 'TOKEN admin'; admin may delete); re-read when it changes.",
+)
+@click.option("--workers", type=click.IntRange(min=0), default=0, help="Checks run at once [default: 0, all cores].")
+@click.option(
+    "--max-upload-mb",
+    type=click.IntRange(1, 100_000),
+    default=DEFAULT_MAX_UPLOAD_MB,
+    show_default=True,
+    help="Largest upload, MiB; larger ones get 413.",
+)
+@click.option(
+    "--uploads",
+    "uploads_dir",
+    type=click.Path(path_type=Path),
+    help="Keep uploaded clips in this folder [default: a private temporary folder, emptied after each check].",
+)
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    help="Folder for finished reports and uploaded references [default: INDEX.serve beside a SQLite index].",
+)
+@click.option(
+    "--check-timeout",
+    type=click.FloatRange(1, 86_400),
+    default=DEFAULT_CHECK_TIMEOUT_S,
+    show_default=True,
+    help="Longest check, seconds.",
+)
+@click.option(
+    "--max-queue", type=click.IntRange(min=1), default=DEFAULT_MAX_QUEUE, show_default=True, help="Most jobs waiting."
+)
+@click.option(
+    "--allow-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Another Host name a desk without tokens answers to.",
+)
+def serve(
+    index_url: str | None,
+    host: str,
+    port: int,
+    token_file: Path | None,
+    workers: int,
+    max_upload_mb: int,
+    uploads_dir: Path | None,
+    data_dir: Path | None,
+    check_timeout: float,
+    max_queue: int,
+    allowed_hosts: tuple[str, ...],
+) -> None:
+    """Run the desk: a web page and an HTTP API over the index (docs/service.md).
+
+    Checks run in a pool of worker processes that stay warm between checks.
+    On 127.0.0.1 a token is optional; on any other address it is required.
+    Stop it with Ctrl-C or SIGTERM.
+    """
+    from .service import ServiceConfig
+    from .service import serve as run_service
+
+    config = ServiceConfig(
+        index_url=index_url,
+        host=host,
+        port=port,
+        token_file=token_file,
+        workers=workers,
+        max_upload_mb=max_upload_mb,
+        uploads_dir=uploads_dir,
+        data_dir=data_dir,
+        check_timeout_s=check_timeout,
+        max_queue=max_queue,
+        allowed_hosts=tuple(h.lower() for h in allowed_hosts),
+    )
+    try:
+        run_service(config, ready=lambda url: click.echo(f"provenance desk on {url} (Ctrl-C stops it)", err=True))
+    except KeyboardInterrupt:
+        click.echo("provenance serve stopped", err=True)
 
 
 def run() -> None:

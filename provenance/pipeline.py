@@ -13,7 +13,7 @@ evidence frames, inspect the metadata, decide the verdict, write the report::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -57,6 +57,9 @@ HEADLINE_THRESHOLDS = (
     ("reference_fps", "sampling"),
 )
 
+#: The stages `check` reports as done through `on_stage`, in order (the service's progress, docs/service.md).
+CHECK_STAGES = ("query", "match", "verify", "diagnose", "evidence", "metadata", "verdict", "report")
+
 
 def thresholds_by_stage() -> dict[str, dict[str, float]]:
     """Every threshold a decision of `check` uses, by stage in pipeline order (each stage's `THRESHOLDS`).
@@ -99,6 +102,7 @@ def check(
     claim: Claim | None = None,
     *,
     keyframes: bool = True,
+    on_stage: Callable[[str], None] | None = None,
 ) -> Report:
     """Check a clip or still image against a reference index.
 
@@ -111,6 +115,8 @@ def check(
         keyframes: put thumbnails of the clip and of each match's aligned
             frames in the report (for the HTML and Markdown forms; costs a few
             ffmpeg seeks per match, so speed benchmarks turn it off).
+        on_stage: called with each name of `CHECK_STAGES` as that stage is done
+            (the service's progress); never with anything else.
 
     Returns:
         The `Report`.
@@ -124,29 +130,51 @@ def check(
     idx = open_index(index) if own else index  # type: ignore[arg-type]
     assert isinstance(idx, Index)
     try:
-        return _check(Path(path), idx, keyframes=keyframes, claim=claim)
+        return _check(Path(path), idx, keyframes=keyframes, claim=claim, on_stage=on_stage or _no_stage)
     finally:
         if own:
             idx.close()
 
 
-def _check(path: Path, idx: Index, *, keyframes: bool = True, claim: Claim | None = None) -> Report:
+def _no_stage(stage: str) -> None:
+    """The `on_stage` of a check nobody follows."""
+
+
+def _check(
+    path: Path,
+    idx: Index,
+    *,
+    keyframes: bool = True,
+    claim: Claim | None = None,
+    on_stage: Callable[[str], None] = _no_stage,
+) -> Report:
     decoder = choose_decoder()
     query = build_query(path, role=Role.QUERY, decoder=decoder, keyframes=THUMB_LONG_SIDE if keyframes else None)
-    segments = _diagnosed(query, _verified(query, _found(query, idx), decoder))
+    on_stage("query")
+    found = _found(query, idx)
+    on_stage("match")
+    verified = _verified(query, found, decoder)
+    on_stage("verify")
+    segments = _diagnosed(query, verified)
+    on_stage("diagnose")
     matches = tuple(s for s in segments if s.score >= match_mod.MATCH_THRESHOLD)
     candidates = tuple(s for s in segments if s.score < match_mod.MATCH_THRESHOLD)[:5]
     thumbs = _evidence_frames(query, matches, decoder) if keyframes else None
     if thumbs is not None:
         matches = _with_frame_evidence(query, matches, thumbs)
+    on_stage("evidence")
     first_seen = first_seen_days(
         (m.reference.source.first_seen, m.reference.id) for m in matches if m.relation != Relation.SAME_SCENE
     )
     findings = inspect(query.facts, claim=claim, first_seen=first_seen, credentials=query.credentials)
+    on_stage("metadata")
     verdict = decide(
         matches, informative_frames=query.informative_frames, is_image=query.is_image, claim=claim, findings=findings
     )
-    return _report(query, idx, matches, candidates, verdict, findings, thumbs, claim)
+    on_stage("verdict")
+    report = _report(query, idx, matches, candidates, verdict, findings, thumbs, claim)
+    on_stage("report")
+    return report
 
 
 def _found(query: Query, idx: Index) -> list[Alignment]:
