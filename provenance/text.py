@@ -549,6 +549,17 @@ def _one_script(line: str) -> str:
     return " ".join(out)
 
 
+_SPLIT_HANDLE = re.compile(r"@[\w.]+(?: [\w.]+){1,2}")
+
+
+def _handle_joined(line: str) -> str:
+    """An @handle read in pieces joined by underscores: a faint ``_`` at the baseline reads as a space
+    (``@ural_news 24``), and a handle has no spaces. Only a line that is the handle alone (≤ 3 pieces)."""
+    if _SPLIT_HANDLE.fullmatch(line) and len(line) <= 32:
+        return line.replace(" ", "_")
+    return line
+
+
 def _looks_ukrainian(line: str) -> bool:
     """A Cyrillic line with Ukrainian letters, or Latin i/ї-like letters inside Cyrillic words."""
     if any(c in _UKRAINIAN for c in line):
@@ -693,7 +704,7 @@ def _read_region(grey: np.ndarray, region: _Region, frame: int) -> list[_Read]:
             int(x0 + (bx1 - pad) / scale),
             int(y0 + (by1 - pad) / scale),
         )
-        text = _one_script(ln.text)
+        text = _handle_joined(_one_script(ln.text))
         out.append(_Read(frame, text, ln.confidence, _language_of(text, language), box))
     return out
 
