@@ -105,12 +105,16 @@ BUG_MIN_SHARE = 0.8
 THRESHOLDS: dict[str, float] = {
     "text_long_side": TEXT_LONG_SIDE,
     "text_frame_spacing_s": TEXT_FRAME_SPACING_S,
+    "min_text_frames": MIN_TEXT_FRAMES,
+    "max_text_frames": MAX_TEXT_FRAMES,
     "edge_level": EDGE_LEVEL,
     "persist_frames": PERSIST_FRAMES,
     "persist_share": PERSIST_SHARE,
     "min_line_px": MIN_LINE_PX,
     "max_line_share": MAX_LINE_SHARE,
     "max_block_share": MAX_BLOCK_SHARE,
+    "target_line_px": TARGET_LINE_PX,
+    "max_upscale": MAX_UPSCALE,
     "max_regions": MAX_REGIONS,
     "reads_per_region": READS_PER_REGION,
     "confident_line": CONFIDENT_LINE,
@@ -119,6 +123,7 @@ THRESHOLDS: dict[str, float] = {
     "min_line_chars": MIN_LINE_CHARS,
     "arabic_min_letters": ARABIC_MIN_LETTERS,
     "same_text_similarity": SAME_TEXT_SIMILARITY,
+    "bug_min_share": BUG_MIN_SHARE,
 }
 #: Where Tesseract's language data is looked for when neither ``PROVENANCE_TESSDATA`` nor
 #: ``TESSDATA_PREFIX`` names a folder (Debian 12's, then other distributions').
