@@ -6,6 +6,8 @@
     python bench/text.py run --split holdout        # the held-out cases (never tuned on)
     python bench/text.py run --split holdout --check --index sqlite:///bench/out/text-refs.sqlite
                                                     # also times `provenance check` with and without --no-text
+    python bench/text.py engines                    # tesserocr against the tesseract command, same regions
+    python bench/text.py speed CLIP... --index URL  # check's time with the text stage and with --no-text
 
 Cases are real footage (samples/refs, bench/data/sources) scaled to 1280x720,
 6 s long, each with one kind of text drawn on it: a two-line Russian and
@@ -262,6 +264,11 @@ def run_split(args: argparse.Namespace) -> None:
     from provenance.decode import choose_decoder
     from provenance.probe import probe
 
+    for assignment in args.set or ():
+        name, _, value = assignment.partition("=")
+        if not hasattr(text_mod, name):
+            raise SystemExit(f"--set {assignment}: provenance.text has no constant {name}")
+        setattr(text_mod, name, type(getattr(text_mod, name))(value))  # a sweep on dev only
     folder = CASES / args.split
     cases = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
     if args.cases:
@@ -353,6 +360,80 @@ def table(rows: list[dict], split: str) -> str:
     return "\n".join(lines)
 
 
+def speed(args: argparse.Namespace) -> None:
+    """`provenance check` wall and CPU time with the text stage and with --no-text, runs interleaved."""
+    import resource
+    import statistics
+
+    rows = []
+    for clip in args.clips:
+        got: dict[str, list[tuple[float, float]]] = {"text": [], "no_text": []}
+        cmd = [sys.executable, "-m", "provenance", "check", clip, "--index", args.index, "--format", "json"]
+        subprocess.run(cmd, check=True, capture_output=True)  # warm-up: disk cache, the index
+        for _ in range(args.runs):
+            for label, extra in (("text", []), ("no_text", ["--no-text"])):
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                t0 = time.perf_counter()
+                subprocess.run([*cmd, *extra], check=True, capture_output=True)
+                wall = time.perf_counter() - t0
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+                got[label].append((wall, cpu))
+        med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in got.items()}
+        rows.append((clip, med))
+    print(f"| clip | check, s (CPU s) | check --no-text, s (CPU s) | ratio wall | ratio CPU |  (median of {args.runs})")
+    print("|---|---|---|---|---|")
+    for clip, med in rows:
+        (wt, ct), (wn, cn) = med["text"], med["no_text"]
+        print(f"| {Path(clip).name} | {wt:.2f} ({ct:.2f}) | {wn:.2f} ({cn:.2f}) | {wt / wn:.2f} | {ct / cn:.2f} |")
+
+
+def engines(args: argparse.Namespace) -> None:
+    """tesserocr in process against the tesseract command (what pytesseract runs), on the same prepared regions."""
+    from PIL import Image
+
+    from provenance import text as text_mod
+    from provenance.decode import Media, choose_decoder
+    from provenance.probe import probe
+
+    decoder = choose_decoder()
+    crops = []
+    for name in args.cases.split(","):
+        path = CASES / "dev" / f"{name}.mp4"
+        facts = probe(path)
+        times = text_mod.frame_times(facts.duration_s)
+        greys = [text_mod._grey(f) for f in decoder.grab(path, times, Media.of(facts), text_mod.TEXT_LONG_SIDE)]
+        for r in text_mod.find_regions(greys):
+            k = r.present[len(r.present) // 2]
+            m = int(max(4, 0.35 * r.line_px))
+            crop = greys[k][max(0, r.y0 - m) : r.y1 + m, max(0, r.x0 - m) : r.x1 + m]
+            crops.append(text_mod._prepare(crop, r.line_px)[0])
+    text_mod._api("eng+rus")
+    t0 = time.perf_counter()
+    inproc = [" ".join(line.text for line in text_mod._ocr(c, "eng+rus")) for c in crops]
+    t_in = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        for i, c in enumerate(crops):
+            files.append(Path(tmp) / f"{i}.png")
+            Image.fromarray(c).save(files[-1])
+        t0 = time.perf_counter()
+        command = [
+            subprocess.run(
+                ["tesseract", str(f), "-", "-l", "eng+rus", "--psm", "6", "-c", "tessedit_do_invert=0"],
+                capture_output=True, text=True, check=True,
+            ).stdout
+            for f in files
+        ]  # fmt: skip
+        t_cmd = time.perf_counter() - t0
+    n = max(1, len(crops))
+    same = sum(a.split() == b.split() for a, b in zip(inproc, command, strict=True))
+    print("| engine | regions | ms a region | same words as the other |")
+    print("|---|---|---|---|")
+    print(f"| tesserocr (in process) | {len(crops)} | {1000 * t_in / n:.0f} | {same}/{len(crops)} |")
+    print(f"| tesseract command (pytesseract) | {len(crops)} | {1000 * t_cmd / n:.0f} | {same}/{len(crops)} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -363,9 +444,20 @@ def main() -> None:
     r.add_argument("--check", action="store_true", help="also time `provenance check` with and without --no-text")
     r.add_argument("--index", default="sqlite:///bench/out/text-refs.sqlite")
     r.add_argument("-v", "--verbose", action="store_true")
+    r.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a constant of provenance.text (sweeps)")
+    e = sub.add_parser("engines", help="time tesserocr against the tesseract command on the same regions")
+    e.add_argument("--cases", default="d0-ru_en,d1-ru_en,d0-clock,d2-handle,d1-small,d0-uk,d2-none")
+    sp = sub.add_parser("speed", help="time `provenance check` with and without --no-text, interleaved")
+    sp.add_argument("clips", nargs="+")
+    sp.add_argument("--index", required=True)
+    sp.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    if args.command == "make":
+    if args.command == "speed":
+        speed(args)
+    elif args.command == "make":
         make(args)
+    elif args.command == "engines":
+        engines(args)
     else:
         run_split(args)
 

@@ -23,7 +23,7 @@ from provenance.decode import choose_decoder
 from provenance.errors import ToolMissingError
 from provenance.metadata import FindingCode, inspect
 from provenance.probe import probe
-from provenance.report import Report, render
+from provenance.report import RenderOptions, Report, render
 from provenance.text import Clock, ScreenText, TextKind, TextReading, parse_clock, read_text
 
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
@@ -274,3 +274,19 @@ def test_no_text_skips_the_stage(captioned_clip: Path, refs_index: Path) -> None
     assert report["text"]["status"] == "skipped" and report["text"]["texts"] == []
     assert not {f["code"] for f in report["findings"]} & {"clock_contradicts_claim", "handle_on_screen"}
     assert report["matches"]
+
+
+def test_claimreview_quotes_a_caption_only_as_the_claim() -> None:
+    options = RenderOptions(organisation="Desk", review_url="https://desk.example/check/1")
+    captioned = replace(_report_with([EN]), claim=None)
+    doc = json.loads(render(captioned, "claimreview", options))
+    review = doc if doc.get("@type") == "ClaimReview" else next(d for d in doc["@graph"] if d["@type"] == "ClaimReview")
+    assert review["claimReviewed"] == f"The video's caption says: {EN}"
+    # A clock or handle is never the claim; a caption already on the reference is not this copy's claim.
+    assert captioned.text is not None
+    kept = replace(
+        captioned, text=replace(captioned.text, texts=tuple(replace(t, in_reference=True) for t in captioned.text.texts))
+    )
+    doc = json.loads(render(kept, "claimreview", options))
+    review = doc if doc.get("@type") == "ClaimReview" else next(d for d in doc["@graph"] if d["@type"] == "ClaimReview")
+    assert "caption" not in review["claimReviewed"]
