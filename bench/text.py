@@ -136,7 +136,11 @@ def make_case(split: str, name: str, kind: str, footage: Path, rng: random.Rando
         texts.append({"kind": "caption", "lines": [line], "scripts": ["Arabic" if kind == "ar" else "Cyrillic"]})
     elif kind == "clock":
         fmt, order = rng.choice(cfg["clocks"])
-        epoch = int(datetime(rng.randint(2014, 2022), rng.randint(1, 12), rng.randint(13, 28), 18, 22, 7, tzinfo=UTC).timestamp())
+        epoch = int(
+            datetime(
+                rng.randint(2014, 2022), rng.randint(1, 12), rng.randint(13, 28), 18, 22, 7, tzinfo=UTC
+            ).timestamp()
+        )
         shown = datetime.fromtimestamp(epoch, UTC)
         expand = fmt.replace(":", "\\:")
         x, y = rng.choice([("24", "24"), ("w-tw-24", "24"), ("24", "h-th-24"), ("w-tw-24", "h-th-24")])
@@ -170,9 +174,7 @@ def make_case(split: str, name: str, kind: str, footage: Path, rng: random.Rando
     elif kind == "ticker":
         line = rng.choice(cfg["ticker"])
         speed = rng.randint(120, 200)
-        draw(
-            line, fontfile=font, size=30, colour="yellow", x=f"w-mod(t*{speed}\\,w+tw)", y="h-th-30", box="black@0.8"
-        )
+        draw(line, fontfile=font, size=30, colour="yellow", x=f"w-mod(t*{speed}\\,w+tw)", y="h-th-30", box="black@0.8")
         texts.append({"kind": "caption", "lines": [line], "scripts": ["Latin"], "moving": True})
     vf = ",".join(["scale=1280:720:force_original_aspect_ratio=increase,crop=1280:720,setsar=1", *draws])
     start = rng.uniform(0, 2.0)
@@ -351,7 +353,10 @@ def table(rows: list[dict], split: str) -> str:
     checks = [r["check"] for r in rows if "check" in r]
     if checks:
         lines += ["", "| clips | check with text, s (mean) | with --no-text, s (mean) | ratio |", "|---|---|---|---|"]
-        for label, sel in (("with text", [r for r in rows if r["kind"] != "none"]), ("no text", [r for r in rows if r["kind"] == "none"])):
+        for label, sel in (
+            ("with text", [r for r in rows if r["kind"] != "none"]),
+            ("no text", [r for r in rows if r["kind"] == "none"]),
+        ):
             cs = [r["check"] for r in sel if "check" in r]
             if cs:
                 a = sum(c["with_text"] for c in cs) / len(cs)
@@ -444,7 +449,9 @@ def main() -> None:
     r.add_argument("--check", action="store_true", help="also time `provenance check` with and without --no-text")
     r.add_argument("--index", default="sqlite:///bench/out/text-refs.sqlite")
     r.add_argument("-v", "--verbose", action="store_true")
-    r.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a constant of provenance.text (sweeps)")
+    r.add_argument(
+        "--set", action="append", metavar="NAME=VALUE", help="override a constant of provenance.text (sweeps)"
+    )
     e = sub.add_parser("engines", help="time tesserocr against the tesseract command on the same regions")
     e.add_argument("--cases", default="d0-ru_en,d1-ru_en,d0-clock,d2-handle,d1-small,d0-uk,d2-none")
     sp = sub.add_parser("speed", help="time `provenance check` with and without --no-text, interleaved")

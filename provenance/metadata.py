@@ -816,7 +816,9 @@ def _on_screen(text: TextReading, claim: Claim | None, first_seen: Sequence[tupl
                 else f"A clock on the picture reads '{t.text}' ({shown}), which fits the claimed date {claim.date}. "
                 "Anyone can lay a clock over footage."
             )
-            out.append(_finding(code, say, clock_dates=[d.isoformat() for d in days], claimed_date=claim.date, **_where(t)))
+            out.append(
+                _finding(code, say, clock_dates=[d.isoformat() for d in days], claimed_date=claim.date, **_where(t))
+            )
         else:
             out.append(
                 _finding(
@@ -849,7 +851,9 @@ def _on_screen(text: TextReading, claim: Claim | None, first_seen: Sequence[tupl
             )
         )
     captions = text.of_kind(TextKind.CAPTION)
-    statement = " ".join(x for x in ((claim.text or "") if claim else "", *(claim.media_sentences if claim else ())) if x)
+    statement = " ".join(
+        x for x in ((claim.text or "") if claim else "", *(claim.media_sentences if claim else ())) if x
+    )
     if captions and statement:
         words = {w for t in captions for w in re.findall(r"\w{4,}", t.text.casefold())}
         said = set(re.findall(r"\w{4,}", statement.casefold()))
@@ -890,7 +894,9 @@ def _on_screen(text: TextReading, claim: Claim | None, first_seen: Sequence[tupl
         out.append(
             _finding(
                 FindingCode.TEXT_IN_REFERENCE,
-                f"{len(kept)} text(s) on the clip are already on the matched reference (" + "; ".join(f"'{t.text}'" for t in kept[:5]) + ").",
+                f"{len(kept)} text(s) on the clip are already on the matched reference ("
+                + "; ".join(f"'{t.text}'" for t in kept[:5])
+                + ").",
                 texts=[_where(t) for t in kept],
             )
         )

@@ -36,7 +36,15 @@ from .claims import places as places_mod
 from .decode import Decoder, choose_decoder
 from .diagnose import diagnose_match, with_frame_evidence
 from .errors import ToolMissingError
-from .evidence import REFERENCE_OK, THUMB_LONG_SIDE, Keyframes, grab_frames, make_keyframes, reference_state, reference_window
+from .evidence import (
+    REFERENCE_OK,
+    THUMB_LONG_SIDE,
+    Keyframes,
+    grab_frames,
+    make_keyframes,
+    reference_state,
+    reference_window,
+)
 from .hashing import ALGORITHM
 from .index import Index, Reference, open_index
 from .match import Alignment, MatchSegment
@@ -140,9 +148,7 @@ def check(
             idx.close()
 
 
-def _check(
-    path: Path, idx: Index, *, keyframes: bool = True, claim: Claim | None = None, text: bool = True
-) -> Report:
+def _check(path: Path, idx: Index, *, keyframes: bool = True, claim: Claim | None = None, text: bool = True) -> Report:
     decoder = choose_decoder()
     query = build_query(path, role=Role.QUERY, decoder=decoder, keyframes=THUMB_LONG_SIDE if keyframes else None)
     # The text stage reads on a side thread while the clip is matched: its frames come from the
@@ -181,9 +187,7 @@ REFERENCE_TEXT_FRAMES = 3
 REFERENCE_TEXT_MATCHES = 2
 
 
-def _compared_with_references(
-    reading: TextReading, matches: Sequence[MatchSegment], decoder: Decoder
-) -> TextReading:
+def _compared_with_references(reading: TextReading, matches: Sequence[MatchSegment], decoder: Decoder) -> TextReading:
     """Stage text, reference side: each text inside a match's span marked as on the reference or added.
 
     The reference's frames at the matched moments are read now (not stored at

@@ -389,9 +389,9 @@ def _ocr(image: np.ndarray, lang: str, *, sparse: bool = False) -> list[_Line]:
     if lang == "ara":
         # Tesseract's word and line iterators give right-to-left words in visual order; its page text is logical.
         confs = [c for c in api.AllWordConfidences() if c >= MIN_WORD_CONFIDENCE]
-        lines = [" ".join(x.split()) for x in (api.GetUTF8Text() or "").splitlines() if x.strip()]
+        page = [" ".join(x.split()) for x in (api.GetUTF8Text() or "").splitlines() if x.strip()]
         h, w = image.shape[:2]
-        return [_Line(x, sum(confs) / len(confs), (0, 0, w, h), len(x.split())) for x in lines] if confs else []
+        return [_Line(x, sum(confs) / len(confs), (0, 0, w, h), len(x.split())) for x in page] if confs else []
     it = api.GetIterator()
     if it is None:
         return out
@@ -554,6 +554,9 @@ def _one_script(line: str) -> str:
     return " ".join(out)
 
 
+# Ukrainian data reads a bold "і" between Cyrillic letters as "!", "|" or "1" (dev cases: "м!ст"); at
+# a word's end "!" stays (it may be one).
+_UKR_I = re.compile(r"(?<=[а-яіїєґ])[!|1](?=[а-яіїєґ])")
 _SPLIT_HANDLE = re.compile(r"@[\w.]+(?: [\w.]+){1,2}")
 
 
@@ -710,6 +713,8 @@ def _read_region(grey: np.ndarray, region: _Region, frame: int) -> list[_Read]:
             int(y0 + (by1 - pad) / scale),
         )
         text = _handle_joined(_one_script(ln.text))
+        if language == "ukr":
+            text = _UKR_I.sub("і", text)
         out.append(_Read(frame, text, ln.confidence, _language_of(text, language), box))
     return out
 

@@ -589,7 +589,9 @@ def _screen(text: str, kind: str, *, dates: tuple[str, ...] = (), in_reference: 
     from provenance.text import Clock, ScreenText
 
     clock = Clock(dates, "18:22:07", "year-month-day") if kind == "clock" else None
-    return ScreenText(text, kind, "Latin", "eng", 95.0, 0.0, 5.0, (0.02, 0.04, 0.3, 0.07), clock=clock, in_reference=in_reference)
+    return ScreenText(
+        text, kind, "Latin", "eng", 95.0, 0.0, 5.0, (0.02, 0.04, 0.3, 0.07), clock=clock, in_reference=in_reference
+    )
 
 
 def _reading(*texts: Any) -> Any:

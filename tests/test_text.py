@@ -78,7 +78,19 @@ def captioned_reading(captioned_clip: Path) -> TextReading:
 def plain_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """refs/street_cyclists.mp4 seconds 2-7, re-encoded: street footage with no text on it."""
     clip = tmp_path_factory.mktemp("plain") / "plain.mp4"
-    ffmpeg("-ss", "2", "-i", SAMPLES / "refs/street_cyclists.mp4", "-t", "5", "-c:v", "libx264", "-preset", "veryfast", clip)
+    ffmpeg(
+        "-ss",
+        "2",
+        "-i",
+        SAMPLES / "refs/street_cyclists.mp4",
+        "-t",
+        "5",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        clip,
+    )
     return clip
 
 
@@ -199,8 +211,19 @@ def _report_with(texts: list[str]) -> Report:
             ScreenText(t, TextKind.CAPTION, "Latin", "eng", 90.0, 0.0, 1.0, (0.1, 0.8, 0.9, 0.9), clock=None)
             for t in texts
         )
-        + (ScreenText("<b>2019-06-14</b>", TextKind.CLOCK, "Common", "eng", 90.0, 0.0, 1.0, (0, 0, 0.2, 0.05),
-                      clock=Clock(("2019-06-14",), None, "year-month-day")),),  # fmt: skip
+        + (
+            ScreenText(
+                "<b>2019-06-14</b>",
+                TextKind.CLOCK,
+                "Common",
+                "eng",
+                90.0,
+                0.0,
+                1.0,
+                (0, 0, 0.2, 0.05),
+                clock=Clock(("2019-06-14",), None, "year-month-day"),
+            ),
+        ),  # fmt: skip
         engine="tesseract 5.5.4",
         frames_read=4,
     )
@@ -285,7 +308,8 @@ def test_claimreview_quotes_a_caption_only_as_the_claim() -> None:
     # A clock or handle is never the claim; a caption already on the reference is not this copy's claim.
     assert captioned.text is not None
     kept = replace(
-        captioned, text=replace(captioned.text, texts=tuple(replace(t, in_reference=True) for t in captioned.text.texts))
+        captioned,
+        text=replace(captioned.text, texts=tuple(replace(t, in_reference=True) for t in captioned.text.texts)),
     )
     doc = json.loads(render(kept, "claimreview", options))
     review = doc if doc.get("@type") == "ClaimReview" else next(d for d in doc["@graph"] if d["@type"] == "ClaimReview")

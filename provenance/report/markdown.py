@@ -242,7 +242,11 @@ def _text_lines(r: Report) -> list[str]:
     lines = ["## Words on the picture", ""]
     if reading.status != "read":
         return [*lines, f"Not read: {md(reading.note or 'the text stage did not run')}.", ""]
-    ref = f", and on {int(reading.reference_frames_read)} frames of the matched reference" if reading.reference_frames_read else ""
+    ref = (
+        f", and on {int(reading.reference_frames_read)} frames of the matched reference"
+        if reading.reference_frames_read
+        else ""
+    )
     lines += [
         f"Read with {md(reading.engine or '?')} on {int(reading.frames_read)} frames of the clip "
         f"({words.seconds(reading.seconds)}){ref}. OCR can misread: each line shows Tesseract's confidence (0-100).",
