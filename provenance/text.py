@@ -569,10 +569,10 @@ def _handle_joined(line: str) -> str:
 
 
 def _looks_ukrainian(line: str) -> bool:
-    """A Cyrillic line with Ukrainian letters, or Latin i/ї-like letters inside Cyrillic words."""
+    """A Cyrillic line with Ukrainian letters, or what Russian data makes of "і" inside Cyrillic words (i, !, |)."""
     if any(c in _UKRAINIAN for c in line):
         return True
-    return any(script_of(w) == "Cyrillic" and re.search(r"[iI]", w) for w in line.split())
+    return any(script_of(w) == "Cyrillic" and re.search(r"[iI]|(?<=\w)[!|](?=\w)", w) for w in line.split())
 
 
 # -- finding and reading regions -------------------------------------------------------
