@@ -95,6 +95,41 @@ SPLITS = {
         "seed": 7,
     },
 }
+SPLITS["dev2"] = {
+    # A second development split over stills panned like footage, with the fonts the first lacks.
+    "footage": [MATE / f"{n}.jpg" for n in ("Aqua", "Dune", "Garden", "GreenMeadow", "Storm", "Wood")],
+    "fonts": ["dejavu/DejaVuSerif.ttf", "liberation/LiberationSansNarrow-Regular.ttf", "liberation/LiberationSans-Regular.ttf"],
+    "mono": ["liberation/LiberationMono-Bold.ttf", "dejavu/DejaVuSansMono.ttf"],
+    "arabic_fonts": ["dejavu/DejaVuSans.ttf"],
+    "ru_en": [
+        ("Митинг у здания администрации", "Protesters gather outside city hall"),
+        ("ОБРУШЕНИЕ МОСТА В НОВОСИБИРСКЕ", "BRIDGE COLLAPSE IN NOVOSIBIRSK"),
+    ],
+    "uk": ["Рятувальники працюють на місці вибуху"],
+    "ar": ["فيضانات تضرب المدينة الساحلية"],
+    "handles": ["@siberia_today", "youtube.com/novosti"],
+    "clocks": [("%Y.%m.%d %H:%M:%S", "ymd"), ("%d/%m/%Y %H:%M", "dmy")],
+    "small": ["Filmed by a witness from the balcony"],
+    "ticker": ["UPDATE: emergency services report no injuries after the collapse"],
+    "seed": 11,
+}
+SPLITS["holdout2"] = {
+    "footage": [MATE / f"{n}.jpg" for n in ("Blinds", "FreshFlower", "LadyBird", "RainDrops", "TwoWings", "YellowFlower")],
+    "fonts": ["liberation/LiberationSerif-Bold.ttf", "dejavu/DejaVuSerif-Bold.ttf", "liberation/LiberationSansNarrow-Bold.ttf"],
+    "mono": ["dejavu/DejaVuSansMono-Bold.ttf", "liberation/LiberationMono-Regular.ttf"],
+    "arabic_fonts": ["dejavu/DejaVuSansCondensed.ttf"],
+    "ru_en": [
+        ("Колонна техники на трассе М5", "Military convoy on the M5 highway"),
+        ("ДЕМОНСТРАНТЫ ПЕРЕКРЫЛИ ПЛОЩАДЬ", "DEMONSTRATORS BLOCK THE SQUARE"),
+    ],
+    "uk": ["Евакуація мешканців триває до вечора"],
+    "ar": ["انقطاع الكهرباء في عدة أحياء"],
+    "handles": ["@donbass_live", "www.krai-news.com"],
+    "clocks": [("%Y-%m-%d %H:%M:%S", "ymd"), ("%d.%m.%Y %H:%M:%S", "dmy")],
+    "small": ["Footage shared on a local messaging channel"],
+    "ticker": ["WEATHER: heavy snow expected across the region through the weekend"],
+    "seed": 23,
+}
 KINDS = ("ru_en", "clock", "handle", "ar", "uk", "small", "ticker", "none")
 
 
@@ -176,11 +211,18 @@ def make_case(split: str, name: str, kind: str, footage: Path, rng: random.Rando
         speed = rng.randint(120, 200)
         draw(line, fontfile=font, size=30, colour="yellow", x=f"w-mod(t*{speed}\\,w+tw)", y="h-th-30", box="black@0.8")
         texts.append({"kind": "caption", "lines": [line], "scripts": ["Latin"], "moving": True})
-    vf = ",".join(["scale=1280:720:force_original_aspect_ratio=increase,crop=1280:720,setsar=1", *draws])
-    start = rng.uniform(0, 2.0)
     dest = out / f"{name}.mp4"
+    if footage.suffix.lower() in (".jpg", ".png"):
+        # A still panned across at a steady speed: the picture moves under the overlays, as footage does.
+        frame = "scale=1600:1000:force_original_aspect_ratio=increase,crop=1600:1000,setsar=1"
+        pan = f"crop=1280:720:x='(iw-1280)*t/{SECONDS}':y='(ih-720)*{rng.uniform(0.2, 0.8):.2f}'"
+        vf = ",".join([frame, pan, *draws])
+        source = ["-loop", "1", "-framerate", "25", "-i", str(footage)]
+    else:
+        vf = ",".join(["scale=1280:720:force_original_aspect_ratio=increase,crop=1280:720,setsar=1", *draws])
+        source = ["-ss", f"{rng.uniform(0, 2.0):.2f}", "-stream_loop", "-1", "-i", str(footage)]
     run(
-        ["ffmpeg", "-v", "error", "-y", "-ss", f"{start:.2f}", "-stream_loop", "-1", "-i", str(footage),
+        ["ffmpeg", "-v", "error", "-y", *source,
          "-t", str(SECONDS), "-vf", vf, "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "24",
          "-pix_fmt", "yuv420p", str(dest)]
     )  # fmt: skip
@@ -189,6 +231,8 @@ def make_case(split: str, name: str, kind: str, footage: Path, rng: random.Rando
 
 def make(args: argparse.Namespace) -> None:
     for split, cfg in SPLITS.items():
+        if args.split and split != args.split:
+            continue
         out = CASES / split
         out.mkdir(parents=True, exist_ok=True)
         rng = random.Random(cfg["seed"])
@@ -198,7 +242,7 @@ def make(args: argparse.Namespace) -> None:
                 for j, kind in enumerate(KINDS):
                     if (i + j) % 2 and kind not in ("ru_en", "none", "clock"):
                         continue  # half the footage x kind grid, every kind on two clips
-                    name = f"{split[0]}{i}-{kind}"
+                    name = f"{split[0]}{split[-1] if split[-1].isdigit() else ''}{i}-{kind}"
                     cases.append(make_case(split, name, kind, footage, rng, out, Path(tmp)))
                     print(split, name, file=sys.stderr)
         (out / "truth.json").write_text(json.dumps(cases, indent=1, ensure_ascii=False), encoding="utf-8")
@@ -442,7 +486,8 @@ def engines(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("make", help="build the cases")
+    mk = sub.add_parser("make", help="build the cases")
+    mk.add_argument("--split", choices=tuple(SPLITS), help="only this split (default: all)")
     r = sub.add_parser("run", help="score the text stage on one split")
     r.add_argument("--split", choices=tuple(SPLITS), default="dev")
     r.add_argument("--cases", help="comma-separated case names")
