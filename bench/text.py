@@ -98,7 +98,11 @@ SPLITS = {
 SPLITS["dev2"] = {
     # A second development split over stills panned like footage, with the fonts the first lacks.
     "footage": [MATE / f"{n}.jpg" for n in ("Aqua", "Dune", "Garden", "GreenMeadow", "Storm", "Wood")],
-    "fonts": ["dejavu/DejaVuSerif.ttf", "liberation/LiberationSansNarrow-Regular.ttf", "liberation/LiberationSans-Regular.ttf"],
+    "fonts": [
+        "dejavu/DejaVuSerif.ttf",
+        "liberation/LiberationSansNarrow-Regular.ttf",
+        "liberation/LiberationSans-Regular.ttf",
+    ],
     "mono": ["liberation/LiberationMono-Bold.ttf", "dejavu/DejaVuSansMono.ttf"],
     "arabic_fonts": ["dejavu/DejaVuSans.ttf"],
     "ru_en": [
@@ -114,8 +118,14 @@ SPLITS["dev2"] = {
     "seed": 11,
 }
 SPLITS["holdout2"] = {
-    "footage": [MATE / f"{n}.jpg" for n in ("Blinds", "FreshFlower", "LadyBird", "RainDrops", "TwoWings", "YellowFlower")],
-    "fonts": ["liberation/LiberationSerif-Bold.ttf", "dejavu/DejaVuSerif-Bold.ttf", "liberation/LiberationSansNarrow-Bold.ttf"],
+    "footage": [
+        MATE / f"{n}.jpg" for n in ("Blinds", "FreshFlower", "LadyBird", "RainDrops", "TwoWings", "YellowFlower")
+    ],
+    "fonts": [
+        "liberation/LiberationSerif-Bold.ttf",
+        "dejavu/DejaVuSerif-Bold.ttf",
+        "liberation/LiberationSansNarrow-Bold.ttf",
+    ],
     "mono": ["dejavu/DejaVuSansMono-Bold.ttf", "liberation/LiberationMono-Regular.ttf"],
     "arabic_fonts": ["dejavu/DejaVuSansCondensed.ttf"],
     "ru_en": [
