@@ -42,7 +42,7 @@ import time
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -796,8 +796,7 @@ def read_frames(
         reads = _reads_of(greys, region)
         for group in _vote(reads):
             best = _chosen(group)
-            seen = sorted({region.present[0], region.present[-1], *(r.frame for r in group)})
-            start = max(0.0, times[seen[0]] - spacing_s / 2) if region.present[0] in seen else times[seen[0]]
+            # The span is where the region shows (its band persists), not only the frames read.
             start = max(0.0, times[min(region.present)] - spacing_s / 2)
             end = min(duration_s, times[max(region.present)] + spacing_s / 2) if duration_s > 0 else times[-1]
             x0, y0, x1, y1 = best.box
@@ -986,5 +985,12 @@ __all__ = [
     "TextKind",
     "TextReading",
     "TextStatus",
-    "field",
+    "find_regions",
+    "in_reference",
+    "kind_of",
+    "parse_clock",
+    "read_frames",
+    "read_text",
+    "script_of",
+    "skipped",
 ]
