@@ -31,10 +31,12 @@ from typing import TYPE_CHECKING, Any
 from .claims import Claim
 from .claims.places import distance_km, nearest_town
 from .probe import MAKE_TAGS, MODEL_TAGS, SOFTWARE_TAGS
+from .text import TextKind
 
 if TYPE_CHECKING:
     from .c2pa import ContentCredentials
     from .probe import MediaFacts
+    from .text import ScreenText, TextReading
 
 
 class Severity(StrEnum):
@@ -67,6 +69,9 @@ DATES_DISAGREE_UNZONED = timedelta(hours=15)
 #: 1-2 frames in to make room for B-frame reordering, which is not a cut.
 TRIM_MIN_S = 0.3
 TRIM_MIN_FRAMES = 3
+#: Share (0-1) of a caption's words of 4+ letters that the claim's text must hold for the caption
+#: to state the claim; below it the caption says something else (judgement, docs/findings.md).
+CAPTION_CLAIM_OVERLAP = 0.5
 #: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`),
 #: the time spans in days or hours.
 THRESHOLDS: dict[str, float] = {
@@ -77,6 +82,7 @@ THRESHOLDS: dict[str, float] = {
     "dates_disagree_unzoned_hours": DATES_DISAGREE_UNZONED / timedelta(hours=1),
     "trim_min_s": TRIM_MIN_S,
     "trim_min_frames": TRIM_MIN_FRAMES,
+    "caption_claim_overlap": CAPTION_CLAIM_OVERLAP,
 }
 #: First public year of each codec: a file cannot have been encoded before it.
 CODEC_FIRST_YEAR: dict[str, int] = {
@@ -151,6 +157,15 @@ class FindingCode(StrEnum):
     C2PA_VALID = "c2pa_valid"
     C2PA_INVALID = "c2pa_invalid"
     C2PA_UNCHECKED = "c2pa_unchecked"
+    CLOCK_ON_SCREEN = "clock_on_screen"
+    CLOCK_MATCHES_CLAIM = "clock_matches_claim"
+    CLOCK_CONTRADICTS_CLAIM = "clock_contradicts_claim"
+    CLOCK_AFTER_REFERENCE = "clock_after_reference"
+    HANDLE_ON_SCREEN = "handle_on_screen"
+    CAPTION_REPEATS_CLAIM = "caption_repeats_claim"
+    CAPTION_DIFFERS_FROM_CLAIM = "caption_differs_from_claim"
+    TEXT_ADDED_IN_COPY = "text_added_in_copy"
+    TEXT_IN_REFERENCE = "text_in_reference"
 
     @property
     def severity(self) -> Severity:
@@ -217,6 +232,15 @@ FINDING_CODES: dict[FindingCode, Severity] = {
     FindingCode.C2PA_VALID: Severity.INFO,
     FindingCode.C2PA_INVALID: Severity.WARNING,
     FindingCode.C2PA_UNCHECKED: Severity.INFO,
+    FindingCode.CLOCK_ON_SCREEN: Severity.INFO,
+    FindingCode.CLOCK_MATCHES_CLAIM: Severity.INFO,
+    FindingCode.CLOCK_CONTRADICTS_CLAIM: Severity.WARNING,
+    FindingCode.CLOCK_AFTER_REFERENCE: Severity.NOTICE,
+    FindingCode.HANDLE_ON_SCREEN: Severity.INFO,
+    FindingCode.CAPTION_REPEATS_CLAIM: Severity.INFO,
+    FindingCode.CAPTION_DIFFERS_FROM_CLAIM: Severity.INFO,
+    FindingCode.TEXT_ADDED_IN_COPY: Severity.NOTICE,
+    FindingCode.TEXT_IN_REFERENCE: Severity.INFO,
 }
 #: Codes whose finding contradicts the claim itself (used by the verdict).
 CONTRADICTS_CLAIM = frozenset({FindingCode.CREATION_TIME_BEFORE_CLAIM, FindingCode.GPS_FAR_FROM_CLAIMED_PLACE})
@@ -233,6 +257,7 @@ def inspect(
     first_seen: Sequence[tuple[date, int]] = (),
     credentials: ContentCredentials | None = None,
     now: datetime | None = None,
+    text: TextReading | None = None,
 ) -> tuple[Finding, ...]:
     """Every finding for a file, most severe first (stable within a severity).
 
@@ -243,6 +268,8 @@ def inspect(
             best match first (`first_seen_days` makes it from the matches).
         credentials: the C2PA result; None when not checked at all.
         now: the time of the check (defaults to the current time; tests fix it).
+        text: the words read on the picture (`provenance.text`): clocks held against
+            the claim and the first-seen dates, handles, captions held against the claim.
 
     Returns:
         The findings, warnings first, then notices, then facts.
@@ -256,6 +283,8 @@ def inspect(
     out += _bad_tags(facts)
     if credentials is not None:
         out += _c2pa(credentials)
+    if text is not None:
+        out += _on_screen(text, claim, first_seen)
     order = {s: i for i, s in enumerate(reversed(SEVERITIES))}
     return tuple(sorted(out, key=lambda f: order[f.severity]))
 
@@ -756,3 +785,119 @@ def _c2pa(creds: ContentCredentials) -> list[Finding]:
             **evidence,
         )
     ]
+
+
+# -- words on the picture ---------------------------------------------------------------
+
+
+def _where(t: ScreenText) -> dict[str, Any]:
+    """A text's evidence: what it says, when and where it is on screen."""
+    return {"text": t.text, "start_s": t.start_s, "end_s": t.end_s, "box": list(t.box)}
+
+
+def _on_screen(text: TextReading, claim: Claim | None, first_seen: Sequence[tuple[date, int]]) -> list[Finding]:
+    out: list[Finding] = []
+    claimed = claim.date_range() if claim is not None and claim.date else None
+    tol = timedelta(days=CLAIM_DATE_TOLERANCE_DAYS)
+    seen = _earliest(first_seen)
+    for t in text.of_kind(TextKind.CLOCK):
+        days = [date.fromisoformat(d) for d in (t.clock.dates if t.clock else ())]
+        shown = ", ".join(d.isoformat() for d in days) or "no date"
+        if not days:
+            continue
+        if claimed is not None and claim is not None:
+            start, end = claimed
+            outside = all(d < start - tol or d > end + tol for d in days)
+            code = FindingCode.CLOCK_CONTRADICTS_CLAIM if outside else FindingCode.CLOCK_MATCHES_CLAIM
+            say = (
+                f"A clock on the picture reads '{t.text}' ({shown}), not the claimed date {claim.date}. "
+                "A camera's clock can be set wrong, but if it is right the footage was not filmed then."
+                if outside
+                else f"A clock on the picture reads '{t.text}' ({shown}), which fits the claimed date {claim.date}. "
+                "Anyone can lay a clock over footage."
+            )
+            out.append(
+                _finding(code, say, clock_dates=[d.isoformat() for d in days], claimed_date=claim.date, **_where(t))
+            )
+        else:
+            out.append(
+                _finding(
+                    FindingCode.CLOCK_ON_SCREEN,
+                    f"A clock on the picture reads '{t.text}' ({shown}): the date a camera or an editor laid "
+                    "over the footage. Give a claimed date to hold it against.",
+                    clock_dates=[d.isoformat() for d in days],
+                    **_where(t),
+                )
+            )
+        if seen is not None and all(d > seen[0] + tol for d in days):
+            out.append(
+                _finding(
+                    FindingCode.CLOCK_AFTER_REFERENCE,
+                    f"A clock on the picture reads {shown}, after the matched footage was first seen "
+                    f"({seen[0].isoformat()}): the clock is wrong, or the match is another recording of the place.",
+                    clock_dates=[d.isoformat() for d in days],
+                    reference_id=seen[1],
+                    first_seen=seen[0].isoformat(),
+                    **_where(t),
+                )
+            )
+    for t in text.of_kind(TextKind.HANDLE):
+        out.append(
+            _finding(
+                FindingCode.HANDLE_ON_SCREEN,
+                f"The picture shows '{t.text}': a channel, account or site that may have published the footage "
+                "first. A lead to follow, not proof of the source: anyone can put a name on a picture.",
+                **_where(t),
+            )
+        )
+    captions = text.of_kind(TextKind.CAPTION)
+    statement = " ".join(
+        x for x in ((claim.text or "") if claim else "", *(claim.media_sentences if claim else ())) if x
+    )
+    if captions and statement:
+        words = {w for t in captions for w in re.findall(r"\w{4,}", t.text.casefold())}
+        said = set(re.findall(r"\w{4,}", statement.casefold()))
+        shared = sorted(words & said)
+        share = len(shared) / len(words) if words else 0.0
+        caption_text = " / ".join(t.text for t in captions)
+        evidence = {"captions": [t.text for t in captions], "claim_text": statement[:500], "shared_words": shared}
+        if share >= CAPTION_CLAIM_OVERLAP:
+            out.append(
+                _finding(
+                    FindingCode.CAPTION_REPEATS_CLAIM,
+                    f"The caption on the picture ('{caption_text}') says what the claim says "
+                    f"({len(shared)} of its {len(words)} longer words are in the claim): the clip carries the claim itself.",
+                    **evidence,
+                )
+            )
+        else:
+            out.append(
+                _finding(
+                    FindingCode.CAPTION_DIFFERS_FROM_CLAIM,
+                    f"The caption on the picture ('{caption_text}') shares {len(shared)} of its {len(words)} longer words "
+                    "with the claim: it says something else, or the same in another language.",
+                    **evidence,
+                )
+            )
+    added = [t for t in text.texts if t.in_reference is False]
+    kept = [t for t in text.texts if t.in_reference is True]
+    if added:
+        out.append(
+            _finding(
+                FindingCode.TEXT_ADDED_IN_COPY,
+                f"{len(added)} text(s) on the clip are not on the matched reference's frames at the same moments: "
+                "added by whoever made this copy (" + "; ".join(f"'{t.text}'" for t in added[:5]) + ").",
+                texts=[_where(t) for t in added],
+            )
+        )
+    if kept:
+        out.append(
+            _finding(
+                FindingCode.TEXT_IN_REFERENCE,
+                f"{len(kept)} text(s) on the clip are already on the matched reference ("
+                + "; ".join(f"'{t.text}'" for t in kept[:5])
+                + ").",
+                texts=[_where(t) for t in kept],
+            )
+        )
+    return out

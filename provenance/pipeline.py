@@ -14,6 +14,8 @@ evidence frames, inspect the metadata, decide the verdict, write the report::
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,13 +28,23 @@ from . import layout as layout_mod
 from . import match as match_mod
 from . import metadata as metadata_mod
 from . import shots as shots_mod
+from . import text as text_mod
 from . import verdict as verdict_mod
 from . import verify as verify_mod
 from .claims import Claim
 from .claims import places as places_mod
 from .decode import Decoder, choose_decoder
 from .diagnose import diagnose_match, with_frame_evidence
-from .evidence import THUMB_LONG_SIDE, Keyframes, make_keyframes, reference_window
+from .errors import ToolMissingError
+from .evidence import (
+    REFERENCE_OK,
+    THUMB_LONG_SIDE,
+    Keyframes,
+    grab_frames,
+    make_keyframes,
+    reference_state,
+    reference_window,
+)
 from .hashing import ALGORITHM
 from .index import Index, Reference, open_index
 from .match import Alignment, MatchSegment
@@ -42,6 +54,7 @@ from .query import QUERY_DECODING as QUERY_DECODING
 from .relation import Relation
 from .report import InputFacts, Report
 from .shots import shot_keyframes
+from .text import TextReading, TextStatus
 from .verdict import Verdict, decide
 
 #: The thresholds reports carried before they were recorded by stage, under their old flat names
@@ -58,7 +71,7 @@ HEADLINE_THRESHOLDS = (
 )
 
 #: The stages `check` reports as done through `on_stage`, in order (the service's progress, docs/service.md).
-CHECK_STAGES = ("query", "match", "verify", "diagnose", "evidence", "metadata", "verdict", "report")
+CHECK_STAGES = ("query", "match", "verify", "diagnose", "evidence", "text", "metadata", "verdict", "report")
 
 
 def thresholds_by_stage() -> dict[str, dict[str, float]]:
@@ -74,6 +87,7 @@ def thresholds_by_stage() -> dict[str, dict[str, float]]:
         "hashing": dict(hashing_mod.THRESHOLDS),
         "layout": dict(layout_mod.THRESHOLDS),
         "shots": dict(shots_mod.THRESHOLDS),
+        "text": dict(text_mod.THRESHOLDS),
         "match": dict(match_mod.THRESHOLDS),
         "verify": dict(verify_mod.THRESHOLDS),
         "diagnose": dict(diagnose_mod.THRESHOLDS),
@@ -103,6 +117,7 @@ def check(
     *,
     keyframes: bool = True,
     on_stage: Callable[[str], None] | None = None,
+    text: bool = True,
 ) -> Report:
     """Check a clip or still image against a reference index.
 
@@ -117,6 +132,9 @@ def check(
             ffmpeg seeks per match, so speed benchmarks turn it off).
         on_stage: called with each name of `CHECK_STAGES` as that stage is done
             (the service's progress); never with anything else.
+        text: read the words burned into the picture (`provenance.text`; the
+            CLI's ``--no-text`` turns it off). Without Tesseract the report
+            says the stage was unavailable and the check goes on.
 
     Returns:
         The `Report`.
@@ -130,7 +148,7 @@ def check(
     idx = open_index(index) if own else index  # type: ignore[arg-type]
     assert isinstance(idx, Index)
     try:
-        return _check(Path(path), idx, keyframes=keyframes, claim=claim, on_stage=on_stage or _no_stage)
+        return _check(Path(path), idx, keyframes=keyframes, claim=claim, on_stage=on_stage or _no_stage, text=text)
     finally:
         if own:
             idx.close()
@@ -147,26 +165,34 @@ def _check(
     keyframes: bool = True,
     claim: Claim | None = None,
     on_stage: Callable[[str], None] = _no_stage,
+    text: bool = True,
 ) -> Report:
     decoder = choose_decoder()
     query = build_query(path, role=Role.QUERY, decoder=decoder, keyframes=THUMB_LONG_SIDE if keyframes else None)
     on_stage("query")
-    found = _found(query, idx)
-    on_stage("match")
-    verified = _verified(query, found, decoder)
-    on_stage("verify")
-    segments = _diagnosed(query, verified)
-    on_stage("diagnose")
-    matches = tuple(s for s in segments if s.score >= match_mod.MATCH_THRESHOLD)
-    candidates = tuple(s for s in segments if s.score < match_mod.MATCH_THRESHOLD)[:5]
-    thumbs = _evidence_frames(query, matches, decoder) if keyframes else None
-    if thumbs is not None:
-        matches = _with_frame_evidence(query, matches, thumbs)
-    on_stage("evidence")
+    # The text stage reads on a side thread while the clip is matched: its frames come from the
+    # decoder's worker process and Tesseract releases the GIL, so the two overlap on two cores.
+    with ThreadPoolExecutor(max_workers=1) as side:
+        reading_job = side.submit(_read_text, query, decoder) if text else None
+        found = _found(query, idx)
+        on_stage("match")
+        verified = _verified(query, found, decoder)
+        on_stage("verify")
+        segments = _diagnosed(query, verified)
+        on_stage("diagnose")
+        matches = tuple(s for s in segments if s.score >= match_mod.MATCH_THRESHOLD)
+        candidates = tuple(s for s in segments if s.score < match_mod.MATCH_THRESHOLD)[:5]
+        thumbs = _evidence_frames(query, matches, decoder) if keyframes else None
+        if thumbs is not None:
+            matches = _with_frame_evidence(query, matches, thumbs)
+        on_stage("evidence")
+        reading = reading_job.result() if reading_job is not None else text_mod.skipped("not asked for (--no-text)")
+    query = replace(query, text=_compared_with_references(reading, matches, decoder))
+    on_stage("text")
     first_seen = first_seen_days(
         (m.reference.source.first_seen, m.reference.id) for m in matches if m.relation != Relation.SAME_SCENE
     )
-    findings = inspect(query.facts, claim=claim, first_seen=first_seen, credentials=query.credentials)
+    findings = inspect(query.facts, claim=claim, first_seen=first_seen, credentials=query.credentials, text=query.text)
     on_stage("metadata")
     verdict = decide(
         matches, informative_frames=query.informative_frames, is_image=query.is_image, claim=claim, findings=findings
@@ -175,6 +201,57 @@ def _check(
     report = _report(query, idx, matches, candidates, verdict, findings, thumbs, claim)
     on_stage("report")
     return report
+
+
+def _read_text(query: Query, decoder: Decoder) -> TextReading:
+    """Stage text: the words on the picture; a missing engine is said in the report, not fatal."""
+    try:
+        return text_mod.read_text(query.path, query.facts, decoder=decoder)
+    except ToolMissingError as exc:
+        return TextReading(TextStatus.UNAVAILABLE, note=str(exc))
+
+
+#: Frames of a matched reference read for its own text, spread over the matched span (the clip's
+#: texts are marked as on the reference or added in the copy); at most this many matches.
+REFERENCE_TEXT_FRAMES = 3
+REFERENCE_TEXT_MATCHES = 2
+
+
+def _compared_with_references(reading: TextReading, matches: Sequence[MatchSegment], decoder: Decoder) -> TextReading:
+    """Stage text, reference side: each text inside a match's span marked as on the reference or added.
+
+    The reference's frames at the matched moments are read now (not stored at
+    index time: a check reads 3 frames of at most 2 references, docs/design.md).
+    A reference file that is gone or changed leaves its texts unmarked.
+    """
+    if reading.status != TextStatus.READ or not reading.texts or not matches:
+        return reading
+    texts = list(reading.texts)
+    frames_read = 0
+    for m in [m for m in matches if m.relation != Relation.SAME_SCENE][:REFERENCE_TEXT_MATCHES]:
+        status, _, media = reference_state(m.reference)
+        if status != REFERENCE_OK or media is None:
+            continue
+        inside = [i for i, t in enumerate(texts) if t.start_s < m.query_end_s and t.end_s > m.query_start_s]
+        if not inside:
+            continue
+        step = (m.reference_end_s - m.reference_start_s) / REFERENCE_TEXT_FRAMES
+        times = [m.reference_start_s + (k + 0.5) * step for k in range(REFERENCE_TEXT_FRAMES)]
+        try:
+            grabbed = grab_frames(decoder, m.reference.path, times, media=media, long_side=text_mod.TEXT_LONG_SIDE)
+        except ToolMissingError:
+            continue
+        pairs = [(t, f) for t, f in zip(times, grabbed, strict=True) if f is not None]
+        if not pairs:
+            continue
+        frames_read += len(pairs)
+        ref_texts, _ = text_mod.read_frames(
+            [t for t, _ in pairs], [f for _, f in pairs], duration_s=media.duration_s, spacing_s=step
+        )
+        marked = text_mod.in_reference([texts[i] for i in inside], [t.text for t in ref_texts])
+        for i, t in zip(inside, marked, strict=True):
+            texts[i] = t
+    return replace(reading, texts=tuple(texts), reference_frames_read=frames_read)
 
 
 def _found(query: Query, idx: Index) -> list[Alignment]:
@@ -254,6 +331,8 @@ def _report(
     facts, sampled = query.facts, query.frames
     disp_w, disp_h = facts.display_size
     warnings = list(query.warnings) + (list(thumbs.notes) if thumbs is not None else [])
+    if query.text is not None and query.text.status == TextStatus.UNAVAILABLE and query.text.note:
+        warnings.append(query.text.note)
     return Report(
         input=InputFacts(
             path=str(query.path),
@@ -286,4 +365,5 @@ def _report(
         keyframes=thumbs,
         claim=claim,
         findings=findings,
+        text=query.text,
     )

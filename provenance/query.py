@@ -42,6 +42,7 @@ from .errors import BadInputError, ProcessingError
 from .hashing import VARIANT_FULL, FrameHashes, hash_query, hash_reference
 from .layout import Layout, find_layout
 from .probe import MediaFacts, image_format, probe
+from .text import TextReading
 
 #: Samples a second taken from a query clip (> 0, a multiple of `REF_FPS`): every reference
 #: sample has a query sample at its own time, and a 3 s clip still gives 12 (docs/tuning.md).
@@ -95,8 +96,9 @@ class Query:
     decoder: str | None = None
     #: The sound track's fingerprints over time (the audio stage).
     sound: object | None = None
-    #: Words burned into the picture, with times and boxes (the text stage).
-    text: object | None = None
+    #: Words burned into the picture, with times and boxes (the text stage; `pipeline.check`
+    #: reads them beside the matching and sets them here).
+    text: TextReading | None = None
     #: Local descriptors of keyframes (the features stage).
     features: object | None = None
 

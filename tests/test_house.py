@@ -19,7 +19,7 @@ from types import ModuleType
 
 import pytest
 
-from provenance import diagnose, hashing, layout, match, metadata, shots, verdict, verify
+from provenance import diagnose, hashing, layout, match, metadata, shots, text, verdict, verify
 from provenance.claims import places
 from provenance.pipeline import HEADLINE_THRESHOLDS, thresholds, thresholds_by_stage
 
@@ -122,6 +122,7 @@ STAGE_MODULES: dict[str, ModuleType] = {
     "hashing": hashing,
     "layout": layout,
     "shots": shots,
+    "text": text,
     "match": match,
     "verify": verify,
     "diagnose": diagnose,

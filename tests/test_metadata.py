@@ -15,6 +15,7 @@ import stat
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import DOCS, SAMPLES, ffmpeg, lavfi_clip
@@ -579,3 +580,58 @@ def test_metadata_needs_nothing_of_match() -> None:
     tree = ast.parse(Path(provenance.metadata.__file__).read_text(encoding="utf-8"))
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     assert not any(name == "match" or name.endswith(".match") for name in imported), imported
+
+
+# -- the words on the picture (records as the text stage gives them; tests/test_text.py reads them off real clips)
+
+
+def _screen(text: str, kind: str, *, dates: tuple[str, ...] = (), in_reference: bool | None = None) -> Any:
+    from provenance.text import Clock, ScreenText
+
+    clock = Clock(dates, "18:22:07", "year-month-day") if kind == "clock" else None
+    return ScreenText(
+        text, kind, "Latin", "eng", 95.0, 0.0, 5.0, (0.02, 0.04, 0.3, 0.07), clock=clock, in_reference=in_reference
+    )
+
+
+def _reading(*texts: Any) -> Any:
+    from provenance.text import TextReading
+
+    return TextReading("read", tuple(texts), engine="tesseract 5.5.4", frames_read=4)
+
+
+def _codes(findings: tuple[Finding, ...]) -> dict[str, Finding]:
+    return {str(f.code): f for f in findings}
+
+
+def test_an_on_screen_clock_is_held_against_the_claimed_date() -> None:
+    facts = probe(SAMPLES / "viral.mp4")
+    clock = _reading(_screen("2019-06-14 18:22:07", "clock", dates=("2019-06-14",)))
+    against = _codes(inspect(facts, claim=Claim(date="2024-01-17"), text=clock))
+    assert against["clock_contradicts_claim"].severity == "warning"
+    assert against["clock_contradicts_claim"].evidence["clock_dates"] == ["2019-06-14"]
+    assert "clock_matches_claim" in _codes(inspect(facts, claim=Claim(date="2019-06-15"), text=clock))
+    assert "clock_on_screen" in _codes(inspect(facts, text=clock))
+    # Day and month that could swap: a contradiction only when neither reading fits.
+    either = _reading(_screen("06/07/2019", "clock", dates=("2019-07-06", "2019-06-07")))
+    assert "clock_matches_claim" in _codes(inspect(facts, claim=Claim(date="2019-06-07"), text=either))
+    # A clock after the matched footage was first seen: the clock or the match is wrong.
+    after = _codes(inspect(facts, first_seen=((date(2018, 1, 1), 4),), text=clock))
+    assert after["clock_after_reference"].evidence["reference_id"] == 4
+    assert "clock_after_reference" not in _codes(inspect(facts, first_seen=((date(2019, 7, 1), 4),), text=clock))
+
+
+def test_handles_captions_and_text_added_in_the_copy_are_findings() -> None:
+    facts = probe(SAMPLES / "viral.mp4")
+    reading = _reading(
+        _screen("@ural_news_24", "handle", in_reference=True),
+        _screen("POLICE FLEE RIOTERS IN BAYMAK", "caption", in_reference=False),
+    )
+    same = _codes(inspect(facts, claim=Claim(text="Police flee rioters in Baymak"), text=reading))
+    assert same["handle_on_screen"].severity == "info"
+    assert same["caption_repeats_claim"].evidence["shared_words"] == ["baymak", "flee", "police", "rioters"]
+    assert same["text_added_in_copy"].severity == "notice"
+    assert [t["text"] for t in same["text_added_in_copy"].evidence["texts"]] == ["POLICE FLEE RIOTERS IN BAYMAK"]
+    assert [t["text"] for t in same["text_in_reference"].evidence["texts"]] == ["@ural_news_24"]
+    other = _codes(inspect(facts, claim=Claim(text="Storm over the motorway near Leeds"), text=reading))
+    assert "caption_differs_from_claim" in other and "caption_repeats_claim" not in other

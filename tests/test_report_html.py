@@ -357,7 +357,11 @@ def test_check_can_skip_keyframes(sample_index: Path, excerpt_query: Path) -> No
 def test_check_decodes_the_clip_once(
     sample_index: Path, excerpt_query: Path, monkeypatch: pytest.MonkeyPatch, decoder: str
 ) -> None:
-    """The clip's thumbnails are its colour samples: the clip is decoded once, the reference once."""
+    """The clip's thumbnails are its colour samples: the clip is decoded once, the reference once.
+
+    (The text stage grabs its own frames at 1280 px, a second pass over the
+    clip measured in docs/design.md; it is off here.)
+    """
     from provenance import tools
     from provenance.decode import libav
     from provenance.decode.protocol import SampleRequest
@@ -378,7 +382,7 @@ def test_check_decodes_the_clip_once(
 
     monkeypatch.setattr(tools, "run_ffmpeg", counting)
     monkeypatch.setattr(libav, "sample", counting_sample)
-    report = check(excerpt_query, f"sqlite:///{sample_index}")
+    report = check(excerpt_query, f"sqlite:///{sample_index}", text=False)
     assert report.matches and report.keyframes is not None
     query_opens = [a for a in opened if a == f"file:{excerpt_query.resolve()}"]
     assert len(query_opens) == 1, opened

@@ -21,6 +21,7 @@ from ..errors import BadInputError
 from ..evidence import Keyframes
 from ..match import MatchSegment
 from ..metadata import Finding
+from ..text import TextReading
 from ..verdict import Verdict
 
 #: The report's schema and version (docs/report-schema.json); only a breaking change bumps it (docs/report.md).
@@ -74,7 +75,8 @@ class Report:
     `claim` is the claim the clip was checked against, as read from flags, a
     file or an article (shown so the user can correct it); `findings` are the
     metadata findings (`provenance.metadata`, codes in docs/findings.md).
-    Both are optional in the JSON (null and [] when absent), so reports
+    `text` is what the text stage read on the picture (`provenance.text`).
+    All three are optional in the JSON (null and [] when absent), so reports
     written before they existed still read.
     """
 
@@ -90,6 +92,7 @@ class Report:
     keyframes: Keyframes | None = None
     claim: Claim | None = None
     findings: tuple[Finding, ...] = ()
+    text: TextReading | None = None
     schema: str = SCHEMA
 
     def to_dict(self) -> dict[str, Any]:
@@ -107,6 +110,7 @@ class Report:
             "keyframes": self.keyframes.to_dict() if self.keyframes else None,
             "claim": self.claim.to_dict() if self.claim else None,
             "findings": [f.to_dict() for f in self.findings],
+            "text": self.text.to_dict() if self.text else None,
         }
 
     @classmethod
@@ -135,6 +139,7 @@ class Report:
                 keyframes=Keyframes.from_dict(data["keyframes"]) if data.get("keyframes") else None,
                 claim=Claim.from_dict(data["claim"]) if data.get("claim") else None,
                 findings=tuple(Finding.from_dict(f) for f in data.get("findings") or ()),
+                text=TextReading.from_dict(data["text"]) if data.get("text") else None,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise BadInputError(f"report JSON is incomplete or malformed ({exc!r}); re-run 'provenance check'") from exc

@@ -553,9 +553,15 @@ def _claim(report: Report, claim: ClaimFacts | None, earliest: Any | None) -> di
 
 
 def _claim_reviewed(report: Report, claim: ClaimFacts | None) -> str:
-    """The claim's text; without one, its date and place in a sentence; without those, a placeholder."""
+    """The claim's text; without one, the caption the clip carries (when the copy added it: the clip's
+    own claim), else its date and place in a sentence; without those, a placeholder."""
     if claim and claim.text:
         return _t(claim.text, MAX_TEXT)
+    captions = [
+        t.text for t in (report.text.texts if report.text else ()) if t.kind == "caption" and t.in_reference is not True
+    ]
+    if captions:
+        return _t("The video's caption says: " + " / ".join(captions), MAX_TEXT)
     place = _place_name(report) if claim else None
     when = (
         f" on {claim.date}"

@@ -155,6 +155,8 @@ figure.pair { margin: 0; }
   font-weight: 700; line-height: 1.2; padding: .1rem .35rem; border-radius: 3px; }
 .frame .box-label { position: absolute; background: #ffd43b; color: #000; font-size: .65rem; line-height: 1.2;
   padding: 0 .25rem; white-space: nowrap; }
+.frame .box-label.above { transform: translateY(-100%); }
+.textframe { max-width: 40rem; margin: .5rem 0; }
 .frame.missing { display: flex; align-items: center; justify-content: center; min-height: 6rem; line-height: 1.3;
   color: #ced4da; font-size: .8rem; padding: .5rem; text-align: center; background: #343a40; }
 .frame .box-label.above { transform: translateY(-100%); }
@@ -269,6 +271,76 @@ def _boxes_svg(boxes: tuple[Rect, ...]) -> str:
         parts.append(f'<rect {common} stroke="#ffd43b" stroke-width="2.5" stroke-dasharray="6 4"/>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _box_label(x0: float, y0: float, y1: float, label: str) -> str:
+    """A box's label just outside it (above, or below when the box touches the top), never on its words."""
+    if y0 >= LABEL_ABOVE_MIN_Y:
+        return f'<span class="box-label above" style="left:{_pct(x0 * 100)};top:{_pct(y0 * 100)}">{e(label, 40)}</span>'
+    return f'<span class="box-label" style="left:{_pct(x0 * 100)};top:{_pct(y1 * 100)}">{e(label, 40)}</span>'
+
+
+#: A box whose top is at least this far down the frame (share of its height) has its label above it.
+LABEL_ABOVE_MIN_Y = 0.08
+
+
+def _text_section(r: Report) -> str:
+    """The words read on the picture: a frame with their boxes (numbered outside them) and a table."""
+    reading = r.text
+    if reading is None:
+        return ""
+    out = ['<section id="text"><h2>Words on the picture</h2>']
+    if reading.status != "read":
+        why = reading.note or "the text stage did not run"
+        out.append(f"<p>Not read: {e(why, 600)}.</p></section>")
+        return "".join(out)
+    out.append(
+        f"<p>Read with {e(reading.engine or '?', 60)} on {int(reading.frames_read)} frames of the clip "
+        f"({number(reading.seconds, 3)} s){e(_ref_note(reading.reference_frames_read))}. OCR can misread: "
+        "each line shows Tesseract's confidence (0-100).</p>"
+    )
+    if not reading.texts:
+        out.append("<p>No text was read on the picture.</p></section>")
+        return "".join(out)
+    shots = r.keyframes.query if r.keyframes else ()
+    # The shot frame on which the most texts show carries their boxes.
+    thumb = max(shots, key=lambda th: sum(t.start_s <= th.t <= t.end_s for t in reading.texts), default=None)
+    if thumb is not None:
+        shown = [(n, t) for n, t in enumerate(reading.texts) if t.start_s <= thumb.t <= t.end_s]
+        img = _img(thumb, f"clip at {seconds(thumb.t)}")
+        if img is not None and shown:
+            rects = "".join(
+                f'<rect x="{round(t.box[0] * 100, 2)}" y="{round(t.box[1] * 100, 2)}" '
+                f'width="{round((t.box[2] - t.box[0]) * 100, 2)}" height="{round((t.box[3] - t.box[1]) * 100, 2)}" '
+                'fill="none" stroke="#4dabf7" stroke-width="2" vector-effect="non-scaling-stroke"/>'
+                for _, t in shown
+            )
+            labels = "".join(_box_label(t.box[0], t.box[1], t.box[3], str(n + 1)) for n, t in shown)
+            out.append(
+                f'<div class="frame textframe">{img}<svg class="overlay" viewBox="0 0 100 100" '
+                f'preserveAspectRatio="none" aria-hidden="true">{rects}</svg>{labels}'
+                f'<span class="side">clip {seconds(thumb.t)}</span></div>'
+            )
+    out.append(
+        '<table class="texts"><thead><tr><th>#</th><th>When</th><th>Kind</th><th>Text</th><th>Language</th>'
+        "<th>Confidence</th><th>On the reference</th></tr></thead><tbody>"
+    )
+    for n, t in enumerate(reading.texts):
+        extra = ""
+        if t.clock is not None and t.clock.dates:
+            extra = f' <span class="detail">date {e(" or ".join(t.clock.dates), 80)}</span>'
+        ref = {True: "yes", False: "no: added in this copy", None: "not compared"}[t.in_reference]
+        out.append(
+            f"<tr><td>{n + 1}</td><td>{e(span(t.start_s, t.end_s), 40)}</td><td>{e(t.kind, 20)}</td>"
+            f'<td><bdi dir="auto">{e(t.text, 400)}</bdi>{extra}</td><td>{e(t.language, 10)} ({e(t.script, 20)})</td>'
+            f"<td>{number(t.confidence, 3)}</td><td>{e(ref, 40)}</td></tr>"
+        )
+    out.append("</tbody></table></section>")
+    return "".join(out)
+
+
+def _ref_note(frames: int) -> str:
+    return f", and on {int(frames)} frames of the matched reference" if frames else ""
 
 
 def _box_labels(boxes: tuple[Rect, ...], *, mirrored: bool = False, cls: str = "") -> str:
@@ -703,6 +775,7 @@ def render_html(report: Report) -> str:
             _claim_section(r),
             _matches_section(r),
             _findings_section(r),
+            _text_section(r),
             _file_section(r),
             _extra_sections(r),
             _footer(r),

@@ -217,6 +217,7 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
             lines.append("No findings were computed and the file has no container tags.")
     lines.append("")
 
+    lines += _text_lines(r)
     lines += [
         "## Checked file",
         "",
@@ -270,3 +271,34 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _text_lines(r: Report) -> list[str]:
+    """The words read on the picture, as a table (every cell escaped: OCR output is untrusted text)."""
+    reading = r.text
+    if reading is None:
+        return []
+    lines = ["## Words on the picture", ""]
+    if reading.status != "read":
+        return [*lines, f"Not read: {md(reading.note or 'the text stage did not run')}.", ""]
+    ref = (
+        f", and on {int(reading.reference_frames_read)} frames of the matched reference"
+        if reading.reference_frames_read
+        else ""
+    )
+    lines += [
+        f"Read with {md(reading.engine or '?')} on {int(reading.frames_read)} frames of the clip "
+        f"({words.seconds(reading.seconds)}){ref}. OCR can misread: each line shows Tesseract's confidence (0-100).",
+        "",
+    ]
+    if not reading.texts:
+        return [*lines, "No text was read on the picture.", ""]
+    lines += ["| When | Kind | Text | Language | Confidence | On the reference |", "|---|---|---|---|---|---|"]
+    for t in reading.texts:
+        date = f" (date {md(' or '.join(t.clock.dates))})" if t.clock is not None and t.clock.dates else ""
+        on_ref = {True: "yes", False: "no: added in this copy", None: "not compared"}[t.in_reference]
+        lines.append(
+            f"| {md(words.span(t.start_s, t.end_s))} | {md(t.kind)} | {md(t.text, 400)}{date} | "
+            f"{md(t.language)} ({md(t.script)}) | {t.confidence:.0f} | {on_ref} |"
+        )
+    return [*lines, ""]

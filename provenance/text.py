@@ -1,0 +1,996 @@
+"""Stage text: words burned into the picture (captions, handles, clocks), with their times and boxes.
+
+A caption is often the claim itself, a handle or a station's bug names a
+source, and a CCTV or dashcam clock says when the footage was filmed. This
+stage finds where text is, reads it offline with Tesseract (through
+tesserocr, in this process) and says what kind of text it is::
+
+    >>> reading = read_text("viral.mp4", probe("viral.mp4"), decoder=choose_decoder())
+    >>> [(t.kind, t.text, t.language) for t in reading.texts]
+    [('clock', '2019-06-14 18:22:07', 'eng'), ('caption', 'ПОЛИЦИЯ БЕЖИТ ОТ ТОЛПЫ В БАЙМАКЕ', 'rus'), ...]
+    >>> reading.texts[0].clock.dates
+    ('2019-06-14',)
+
+How (measured in docs/tuning.md and docs/benchmark.md): a few frames spread
+over the clip are grabbed at up to `TEXT_LONG_SIDE` pixels; in each, stroke
+edges (a morphological gradient of at least `EDGE_LEVEL`) are joined into
+line-shaped bands; bands that stay at one place on at least
+`PERSIST_FRAMES` frames are overlays (burned-in text does not move with the
+footage, so this is what finds them and keeps OCR off the rest of the
+picture; a scrolling ticker keeps its band too). Each region is cut out,
+stretched to full contrast, made dark-on-light and scaled so a line is about
+`TARGET_LINE_PX` high, and read on a few of the frames where it shows; the
+readings vote. Words below `MIN_WORD_CONFIDENCE` and lines below
+`MIN_LINE_CONFIDENCE` are dropped, so texture read as letters rarely reaches
+a report. The script of each line (Latin, Cyrillic, Arabic) picks the
+language data: Latin and Cyrillic are read together, a Cyrillic line with
+Ukrainian letters is read again with Ukrainian data, a region that reads as
+nothing in either is tried with Arabic.
+
+The clock's date is parsed here, from the numeric forms camera overlays use
+(``2019-06-14``, ``14.06.2019``, ``06/14/2019``); where day and month could be
+swapped, both dates are kept. Holding it against a claim is the metadata
+stage's job (`provenance.metadata`), which ranks after the claims.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import ToolMissingError
+
+if TYPE_CHECKING:
+    from .decode import Decoder
+    from .probe import MediaFacts
+
+#: Long side of the frames read, pixels (≥ 640): burned-in captions of 720p and 1080p footage keep
+#: 20+ px letters at 1280; smaller sizes lost the small-text cases (docs/tuning.md).
+TEXT_LONG_SIDE = 1280
+#: Seconds of clip per frame grabbed for text (> 0), between `MIN_TEXT_FRAMES` and `MAX_TEXT_FRAMES`
+#: frames a clip: a caption shown 2.5 s is on two frames (docs/tuning.md).
+TEXT_FRAME_SPACING_S = 1.25
+MIN_TEXT_FRAMES = 3
+MAX_TEXT_FRAMES = 24
+#: Grey-level step (0-255) of the morphological gradient that counts as a letter's edge: a white
+#: caption on a dark box steps ~150, a 45%-opaque handle on sky ~50 (docs/tuning.md).
+EDGE_LEVEL = 40
+#: Frames (≥ 1) on which a band must be at the same place to be an overlay; a still image has one.
+PERSIST_FRAMES = 2
+#: Share (0-1) of the frames showing a band on which its pixels must be edges to count as persisting.
+PERSIST_SHARE = 0.6
+#: Lowest line height read, pixels at `TEXT_LONG_SIDE` (smaller bands are noise); highest, a share
+#: of the frame's height (taller bands are picture, not a line of text).
+MIN_LINE_PX = 9
+MAX_LINE_SHARE = 0.2
+#: Tallest region read as one block, a share of the frame's height: a taller one is a caption
+#: grown into the picture's own edges (a static shot), read once for sparse text (docs/tuning.md).
+MAX_BLOCK_SHARE = 0.3
+#: A region is scaled so a line is about this high for Tesseract (it reads best at 30-50 px
+#: capitals), never more than `MAX_UPSCALE` times.
+TARGET_LINE_PX = 44
+MAX_UPSCALE = 3.0
+#: Most regions read a clip (> 0): the best text-shaped ones first, so a textured static shot
+#: cannot cost more than this many OCR runs times `READS_PER_REGION`.
+MAX_REGIONS = 10
+#: Frames (≥ 1) a region is read on; the readings vote (first, middle and last frame showing it).
+READS_PER_REGION = 3
+#: Mean word confidence (0-100) of every line of a region above which it is not read on more frames.
+CONFIDENT_LINE = 92.0
+#: Tesseract's word confidence (0-100) below which a word is dropped, and the mean confidence of a
+#: line's words below which the line is dropped: set on the dev cases so texture reads as nothing.
+MIN_WORD_CONFIDENCE = 55.0
+MIN_LINE_CONFIDENCE = 72.0
+#: Fewest letters or digits a line must have to be reported, and fewest letters of a line read with
+#: Arabic data (tried on regions nothing else read, where texture gave 2-3 letter "words").
+MIN_LINE_CHARS = 3
+ARABIC_MIN_LETTERS = 6
+#: Two readings (0-1 similarity of their characters) at least this alike are the same text.
+SAME_TEXT_SIMILARITY = 0.6
+#: A short text (≤ 3 words) shown on this share of the clip or more in a corner is a channel bug.
+BUG_MIN_SHARE = 0.8
+#: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`).
+THRESHOLDS: dict[str, float] = {
+    "text_long_side": TEXT_LONG_SIDE,
+    "text_frame_spacing_s": TEXT_FRAME_SPACING_S,
+    "min_text_frames": MIN_TEXT_FRAMES,
+    "max_text_frames": MAX_TEXT_FRAMES,
+    "edge_level": EDGE_LEVEL,
+    "persist_frames": PERSIST_FRAMES,
+    "persist_share": PERSIST_SHARE,
+    "min_line_px": MIN_LINE_PX,
+    "max_line_share": MAX_LINE_SHARE,
+    "max_block_share": MAX_BLOCK_SHARE,
+    "target_line_px": TARGET_LINE_PX,
+    "max_upscale": MAX_UPSCALE,
+    "max_regions": MAX_REGIONS,
+    "reads_per_region": READS_PER_REGION,
+    "confident_line": CONFIDENT_LINE,
+    "min_word_confidence": MIN_WORD_CONFIDENCE,
+    "min_line_confidence": MIN_LINE_CONFIDENCE,
+    "min_line_chars": MIN_LINE_CHARS,
+    "arabic_min_letters": ARABIC_MIN_LETTERS,
+    "same_text_similarity": SAME_TEXT_SIMILARITY,
+    "bug_min_share": BUG_MIN_SHARE,
+}
+#: Where Tesseract's language data is looked for when neither ``PROVENANCE_TESSDATA`` nor
+#: ``TESSDATA_PREFIX`` names a folder (Debian 12's, then other distributions').
+TESSDATA_DIRS = (
+    "/usr/share/tesseract-ocr/5/tessdata",
+    "/usr/share/tesseract-ocr/4.00/tessdata",
+    "/usr/share/tessdata",
+    "/usr/local/share/tessdata",
+    "/opt/homebrew/share/tessdata",
+)
+#: Language data the stage needs: Latin and Cyrillic read together, then Ukrainian and Arabic.
+LANGUAGES = ("eng", "rus", "ukr", "ara")
+#: What to run when the engine or its data is missing.
+INSTALL_HINT = (
+    "install tesseract-ocr with its language data (apt-get install tesseract-ocr tesseract-ocr-rus "
+    "tesseract-ocr-ukr tesseract-ocr-ara) and tesserocr (pip install 'provenance[text]'), "
+    "or set PROVENANCE_TESSDATA; --no-text skips the stage"
+)
+
+
+class TextKind(StrEnum):
+    """What a text on the picture is."""
+
+    #: Words laid over the footage to say what it shows (often the claim itself).
+    CAPTION = "caption"
+    #: An @name, a URL or a channel's bug: names a source (a lead, never proof).
+    HANDLE = "handle"
+    #: A date or time laid over the picture by a camera (CCTV, dashcam) or an editor.
+    CLOCK = "clock"
+    #: Anything else read (signs, shop fronts, plates): reported, not interpreted.
+    OTHER = "other"
+
+
+class TextStatus(StrEnum):
+    """Whether the stage ran."""
+
+    READ = "read"
+    SKIPPED = "skipped"
+    UNAVAILABLE = "unavailable"
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A date and time read on screen: the dates it can mean (two when day and month could swap)."""
+
+    dates: tuple[str, ...]
+    time: str | None
+    form: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dates": list(self.dates), "time": self.time, "form": self.form}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Clock:
+        return cls(tuple(str(d) for d in data.get("dates", ())), data.get("time"), str(data.get("form", "")))
+
+
+@dataclass(frozen=True)
+class ScreenText:
+    """One line of text read on the picture.
+
+    `box` is (x0, y0, x1, y1) as shares of the frame's width and height;
+    `start_s`/`end_s` the span of the frames it was seen on (half a frame
+    spacing either side); `confidence` Tesseract's mean word confidence
+    (0-100); `reads` the frames whose readings agreed on it; `language` the
+    language data that read it; `script` what its letters are; `in_reference`
+    whether the matched reference shows the same words (None: not compared).
+    """
+
+    text: str
+    kind: str
+    script: str
+    language: str
+    confidence: float
+    start_s: float
+    end_s: float
+    box: tuple[float, float, float, float]
+    reads: int = 1
+    static: bool = True
+    clock: Clock | None = None
+    in_reference: bool | None = None
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return tuple(self.text.split())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "words": list(self.words),
+            "kind": str(self.kind),
+            "script": self.script,
+            "language": self.language,
+            "confidence": self.confidence,
+            "start_s": self.start_s,
+            "end_s": self.end_s,
+            "box": list(self.box),
+            "reads": self.reads,
+            "static": self.static,
+            "clock": self.clock.to_dict() if self.clock else None,
+            "in_reference": self.in_reference,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ScreenText:
+        box = tuple(float(v) for v in data["box"])
+        if len(box) != 4:
+            raise ValueError(f"a text's box has 4 numbers, not {len(box)}")
+        return cls(
+            text=str(data["text"]),
+            kind=str(data["kind"]),
+            script=str(data.get("script", "")),
+            language=str(data.get("language", "")),
+            confidence=float(data.get("confidence", 0.0)),
+            start_s=float(data["start_s"]),
+            end_s=float(data["end_s"]),
+            box=(box[0], box[1], box[2], box[3]),
+            reads=int(data.get("reads", 1)),
+            static=bool(data.get("static", True)),
+            clock=Clock.from_dict(data["clock"]) if data.get("clock") else None,
+            in_reference=data.get("in_reference"),
+        )
+
+
+@dataclass(frozen=True)
+class TextReading:
+    """What the text stage gives: the texts read, how, and what it cost."""
+
+    status: str
+    texts: tuple[ScreenText, ...] = ()
+    engine: str | None = None
+    frames_read: int = 0
+    regions: int = 0
+    seconds: float = 0.0
+    note: str | None = None
+    reference_frames_read: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": str(self.status),
+            "engine": self.engine,
+            "frames_read": self.frames_read,
+            "regions": self.regions,
+            "seconds": self.seconds,
+            "note": self.note,
+            "reference_frames_read": self.reference_frames_read,
+            "texts": [t.to_dict() for t in self.texts],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TextReading:
+        return cls(
+            status=str(data["status"]),
+            texts=tuple(ScreenText.from_dict(t) for t in data.get("texts") or ()),
+            engine=data.get("engine"),
+            frames_read=int(data.get("frames_read", 0)),
+            regions=int(data.get("regions", 0)),
+            seconds=float(data.get("seconds", 0.0)),
+            note=data.get("note"),
+            reference_frames_read=int(data.get("reference_frames_read", 0)),
+        )
+
+    def of_kind(self, kind: TextKind | str) -> tuple[ScreenText, ...]:
+        return tuple(t for t in self.texts if t.kind == kind)
+
+
+def skipped(note: str) -> TextReading:
+    """The record of a check that did not read text (``--no-text``, or the engine missing)."""
+    return TextReading(TextStatus.SKIPPED, note=note)
+
+
+# -- the engine ------------------------------------------------------------------------
+
+_local = threading.local()
+_engine_lock = threading.Lock()
+_tessdata: str | None = None
+
+
+def tessdata_dir() -> str:
+    """The folder holding Tesseract's language data with every language of `LANGUAGES`.
+
+    Raises:
+        ToolMissingError: tesserocr is not installed, or no folder has the data.
+    """
+    global _tessdata
+    if _tessdata is not None:
+        return _tessdata
+    import os
+
+    try:
+        import tesserocr
+    except ImportError as exc:
+        raise ToolMissingError(f"text stage unavailable: the tesserocr package is missing; {INSTALL_HINT}") from exc
+    wanted = [os.environ.get("PROVENANCE_TESSDATA"), os.environ.get("TESSDATA_PREFIX"), *TESSDATA_DIRS]
+    for folder in wanted:
+        if not folder:
+            continue
+        for candidate in (Path(folder), Path(folder) / "tessdata"):
+            have = {p.stem for p in candidate.glob("*.traineddata")} if candidate.is_dir() else set()
+            if set(LANGUAGES) <= have:
+                _tessdata = str(candidate)
+                return _tessdata
+    del tesserocr
+    shown = [w for w in wanted if w]
+    raise ToolMissingError(
+        f"text stage unavailable: no Tesseract language data for {'+'.join(LANGUAGES)} in {', '.join(shown)}; "
+        f"{INSTALL_HINT}"
+    )
+
+
+def engine_version() -> str:
+    """``tesseract 5.5.4`` (the library tesserocr runs), for the report.
+
+    Raises:
+        ToolMissingError: tesserocr or the language data is missing.
+    """
+    tessdata_dir()
+    import tesserocr
+
+    return str(tesserocr.tesseract_version()).split("\n", 1)[0].strip()
+
+
+def _api(lang: str) -> Any:
+    """This thread's Tesseract instance for `lang` (made once: loading a model costs ~0.1 s)."""
+    apis = getattr(_local, "apis", None)
+    if apis is None:
+        apis = _local.apis = {}
+    if lang not in apis:
+        import tesserocr
+
+        with _engine_lock:
+            path = tessdata_dir()
+        api = tesserocr.PyTessBaseAPI(path=path, lang=lang, psm=tesserocr.PSM.SINGLE_BLOCK)
+        # The region is made dark-on-light here; Tesseract's own inverted retry would read texture twice.
+        api.SetVariable("tessedit_do_invert", "0")
+        apis[lang] = api
+    return apis[lang]
+
+
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    confidence: float
+    box: tuple[int, int, int, int]  # in the region's pixels, before scaling back
+    words: int
+
+
+def _ocr(image: np.ndarray, lang: str, *, sparse: bool = False) -> list[_Line]:
+    """Tesseract's lines of a prepared grey region, each with its kept words' mean confidence.
+
+    Words below `MIN_WORD_CONFIDENCE` are dropped from a line. Arabic lines
+    keep Tesseract's whole-line text (its word texts come out in visual,
+    left-to-right order) when every word is kept.
+    """
+    import tesserocr
+    from PIL import Image
+
+    api = _api(lang)
+    api.SetPageSegMode(tesserocr.PSM.SPARSE_TEXT if sparse else tesserocr.PSM.SINGLE_BLOCK)
+    api.SetImage(Image.fromarray(image))
+    api.Recognize()
+    out: list[_Line] = []
+    if lang == "ara":
+        # Tesseract's word and line iterators give right-to-left words in visual order; its page text is logical.
+        confs = [c for c in api.AllWordConfidences() if c >= MIN_WORD_CONFIDENCE]
+        page = [" ".join(x.split()) for x in (api.GetUTF8Text() or "").splitlines() if x.strip()]
+        h, w = image.shape[:2]
+        return [_Line(x, sum(confs) / len(confs), (0, 0, w, h), len(x.split())) for x in page] if confs else []
+    it = api.GetIterator()
+    if it is None:
+        return out
+    level_word, level_line = tesserocr.RIL.WORD, tesserocr.RIL.TEXTLINE
+    lines: list[tuple[str, tuple[int, int, int, int], list[tuple[str, float]]]] = []
+    for word in tesserocr.iterate_level(it, level_word):
+        if word.IsAtBeginningOf(level_line) or not lines:
+            try:
+                whole = word.GetUTF8Text(level_line) or ""
+            except RuntimeError:  # tesserocr's "No text returned" for an empty line
+                whole = ""
+            lines.append((" ".join(whole.split()), word.BoundingBox(level_line) or (0, 0, 0, 0), []))
+        try:
+            w = word.GetUTF8Text(level_word)
+        except RuntimeError:
+            continue
+        if w and w.strip():
+            lines[-1][2].append((w.strip(), float(word.Confidence(level_word))))
+    for whole, box, words in lines:
+        kept = [(w, c) for w, c in words if c >= MIN_WORD_CONFIDENCE]
+        if not kept:
+            continue
+        text = whole if lang == "ara" and len(kept) == len(words) else " ".join(w for w, _ in kept)
+        out.append(_Line(text, sum(c for _, c in kept) / len(kept), box, len(kept)))
+    return out
+
+
+# -- clocks ----------------------------------------------------------------------------
+
+_TIME = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:.]([0-5]\d)(?:[:.]([0-5]\d))?(?:\s*([AaPp])\.?[Mm]\.?)?(?!\d)")
+_MONTHS = {m: i for i, m in enumerate(("jan feb mar apr may jun jul aug sep oct nov dec").split(), 1)}
+_YMD = re.compile(r"(?<!\d)((?:19|20)\d\d)[-/.]([01]?\d)[-/.]([0-3]?\d)(?!\d)")
+_XXY = re.compile(r"(?<!\d)([0-3]?\d)([-/.])([0-3]?\d)\2((?:19|20)\d\d)(?!\d)")
+_NAMED = re.compile(r"(?<!\w)([0-3]?\d)[-\s/.]?([A-Za-z]{3})[A-Za-z]*[-\s/.,]+((?:19|20)\d\d)(?!\d)")
+_NAMED_FIRST = re.compile(r"(?<![A-Za-z])([A-Za-z]{3})[A-Za-z]*[-\s/.]+([0-3]?\d)[-\s/.,]+((?:19|20)\d\d)(?!\d)")
+
+
+def _day(y: int, m: int, d: int) -> str | None:
+    try:
+        return date(y, m, d).isoformat()
+    except ValueError:
+        return None
+
+
+def parse_clock(text: str) -> Clock | None:
+    """The date and time a camera overlay shows, from the numeric forms cameras write.
+
+    ``2019-06-14 18:22:07``, ``2019/06/14``, ``14.06.2019 18:22`` (day first
+    with dots), ``06/14/2019 06:22:07 PM``, ``14-JUN-2019``. Where day and month
+    could be either (``06/07/2019``), both dates are given, day-first first.
+
+    Args:
+        text: a line read on screen.
+
+    Returns:
+        The `Clock`, or None when the line holds no date and no time.
+    """
+    s = text.strip()
+    dates: list[str] = []
+    form = ""
+    m = _YMD.search(s)
+    if m:
+        d = _day(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        dates, form = ([d] if d else []), "year-month-day"
+    elif (m := _XXY.search(s)) is not None:
+        a, sep, b, y = int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4))
+        day_first, month_first = _day(y, b, a), _day(y, a, b)
+        if sep == "." or month_first is None:
+            dates, form = ([day_first] if day_first else []), "day-month-year"
+        elif day_first is None:
+            dates, form = [month_first], "month-day-year"
+        else:
+            dates = [day_first] if day_first == month_first else [day_first, month_first]
+            form = "day-month-year or month-day-year" if len(dates) == 2 else "day-month-year"
+    elif (m := _NAMED.search(s)) is not None and m.group(2).lower() in _MONTHS:
+        d = _day(int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1)))
+        dates, form = ([d] if d else []), "day month-name year"
+    elif (m := _NAMED_FIRST.search(s)) is not None and m.group(1).lower() in _MONTHS:
+        d = _day(int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2)))
+        dates, form = ([d] if d else []), "month-name day year"
+    rest = s[m.end() :] + " " + s[: m.start()] if m else s
+    t = _TIME.search(rest)
+    clock_time = None
+    if t and (t.group(3) or t.group(4) or dates):
+        hour = int(t.group(1))
+        if t.group(4):
+            if hour > 12:
+                t = None
+            else:
+                hour = hour % 12 + (12 if t.group(4).lower() == "p" else 0)
+        if t is not None:
+            clock_time = f"{hour:02d}:{t.group(2)}" + (f":{t.group(3)}" if t.group(3) else "")
+    if not dates and clock_time is None:
+        return None
+    return Clock(tuple(d for d in dates if d), clock_time, form or "time only")
+
+
+# -- kinds -----------------------------------------------------------------------------
+
+_HANDLE = re.compile(
+    r"(?<!\w)@[\w.]{2,}|https?://\S+|\bwww\.\S+|\bt\.me/\S+|\b[\w-]{2,}\.(?:com|ru|ua|net|org|tv|news|info|me|io)\b",
+    re.I,
+)
+
+
+def kind_of(text: str, *, box: tuple[float, float, float, float], share: float) -> TextKind:
+    """The kind of a line from its words, its place and how long it is shown.
+
+    Args:
+        text: the line.
+        box: where it is, as shares of the frame.
+        share: the share of the clip it is shown for.
+    """
+    if parse_clock(text) is not None and sum(c.isdigit() for c in text) >= 4:
+        return TextKind.CLOCK
+    if _HANDLE.search(text):
+        return TextKind.HANDLE
+    words = [w for w in text.split() if sum(c.isalnum() for c in w) >= 2]
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    corner = (cx < 0.25 or cx > 0.75) and (cy < 0.2 or cy > 0.8)
+    if len(words) <= 3 and len(text) <= 20 and corner and share >= BUG_MIN_SHARE:
+        return TextKind.HANDLE
+    if len(words) >= 2:
+        return TextKind.CAPTION
+    return TextKind.OTHER
+
+
+# -- scripts ---------------------------------------------------------------------------
+
+# Letters that look alike in Latin and Cyrillic capitals: Tesseract reading both picks either.
+_CYR_TO_LAT = str.maketrans("АВЕКМНОРСТУХаеорсух", "ABEKMHOPCTYXaeopcyx")
+_LAT_TO_CYR = str.maketrans("ABEKMHOPCTYXaeopcyx", "АВЕКМНОРСТУХаеорсух")
+_UKRAINIAN = set("ІіЇїЄєҐґ")
+
+
+def script_of(text: str) -> str:
+    """The script most of a text's letters are in: ``Latin``, ``Cyrillic``, ``Arabic``, or ``Common`` (none)."""
+    counts: Counter[str] = Counter()
+    for ch in text:
+        if not ch.isalpha():
+            continue
+        name = unicodedata.name(ch, "")
+        for script in ("LATIN", "CYRILLIC", "ARABIC"):
+            if name.startswith(script):
+                counts[script.title()] += 1
+    return counts.most_common(1)[0][0] if counts else "Common"
+
+
+def _one_script(line: str) -> str:
+    """Words made only of look-alike letters written in the line's main script (``ВАУМАК`` in a Latin line)."""
+    main = script_of(line)
+    if main not in ("Latin", "Cyrillic"):
+        return line
+    table = _CYR_TO_LAT if main == "Latin" else _LAT_TO_CYR
+    out = []
+    for word in line.split():
+        if script_of(word) != main and word.translate(table) != word and script_of(word.translate(table)) == main:
+            word = word.translate(table)
+        out.append(word)
+    return " ".join(out)
+
+
+# Ukrainian data reads a bold "і" between Cyrillic letters as "!", "|" or "1" (dev cases: "м!ст"); at
+# a word's end "!" stays (it may be one).
+_UKR_I = re.compile(r"(?<=[а-яіїєґ])[!|1](?=[а-яіїєґ])")
+_SPLIT_HANDLE = re.compile(r"@[\w.]+(?: [\w.]+){1,2}")
+
+
+def _handle_joined(line: str) -> str:
+    """An @handle read in pieces joined by underscores: a faint ``_`` at the baseline reads as a space
+    (``@ural_news 24``), and a handle has no spaces. Only a line that is the handle alone (≤ 3 pieces)."""
+    if _SPLIT_HANDLE.fullmatch(line) and len(line) <= 32:
+        return line.replace(" ", "_")
+    return line
+
+
+def _looks_ukrainian(line: str) -> bool:
+    """A Cyrillic line with Ukrainian letters, or what Russian data makes of "і" inside Cyrillic words (i, !, |)."""
+    if any(c in _UKRAINIAN for c in line):
+        return True
+    return any(script_of(w) == "Cyrillic" and re.search(r"[iI]|(?<=\w)[!|](?=\w)", w) for w in line.split())
+
+
+# -- finding and reading regions -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Region:
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    line_px: float
+    present: tuple[int, ...]  # indices of the frames it shows on
+    score: float
+
+
+def _stroke_masks(greys: Sequence[np.ndarray]) -> np.ndarray:
+    """Per frame, edges of letter strokes joined along the line (N, H, W) bool."""
+    import cv2
+
+    k3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+    join = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 1))
+    out = []
+    for g in greys:
+        grad = cv2.morphologyEx(g, cv2.MORPH_GRADIENT, k3)
+        bw = (grad >= EDGE_LEVEL).astype(np.uint8)
+        out.append(cv2.morphologyEx(bw, cv2.MORPH_CLOSE, join) > 0)
+    return np.stack(out)
+
+
+def find_regions(greys: Sequence[np.ndarray]) -> list[_Region]:
+    """Regions where text is likely: line-shaped bands of stroke edges that stay put across frames.
+
+    Args:
+        greys: the frames read, grey, all one size.
+
+    Returns:
+        At most `MAX_REGIONS` regions, the most text-like first.
+    """
+    import cv2
+
+    masks = _stroke_masks(greys)
+    n, h, w = masks.shape
+    need = min(n, PERSIST_FRAMES)
+    count = masks.sum(axis=0)
+    persistent = (count >= need).astype(np.uint8)
+    # Join letters into lines and lines into blocks (a two-line caption is one region).
+    line_gap = cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, w // 60), 7))
+    blocks = cv2.dilate(persistent, line_gap)
+    count_cc, labels, stats, _ = cv2.connectedComponentsWithStats(blocks, connectivity=8)
+    regions: list[_Region] = []
+    for i in range(1, count_cc):
+        x, y, bw, bh, _area = (int(v) for v in stats[i])
+        if bh < MIN_LINE_PX or bw < 2 * MIN_LINE_PX or bw < bh * 1.2:
+            continue
+        inner = persistent[y : y + bh, x : x + bw].astype(bool) & (labels[y : y + bh, x : x + bw] == i)
+        fill = float(inner.mean())
+        if fill < 0.08:
+            continue
+        rows = inner.any(axis=1)
+        runs = _runs(rows)
+        line_px = float(np.median([b - a for a, b in runs])) if runs else float(bh)
+        if line_px < MIN_LINE_PX or line_px > MAX_LINE_SHARE * h:
+            continue
+        # The frames it shows on: most of its persistent edge pixels are edges there too.
+        on = inner.sum()
+        present = tuple(k for k in range(n) if (masks[k, y : y + bh, x : x + bw] & inner).sum() >= PERSIST_SHARE * on)
+        if not present:
+            continue
+        # Text is dense in edges along its line and has gaps between lines and letters.
+        score = fill * min(1.0, bw / (4 * line_px)) * len(present)
+        regions.append(_Region(x, y, x + bw, y + bh, line_px, present, score))
+    regions.sort(key=lambda r: -r.score)
+    return regions[:MAX_REGIONS]
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    out, start = [], None
+    for i, f in enumerate(list(flags) + [False]):
+        if f and start is None:
+            start = i
+        elif not f and start is not None:
+            out.append((start, i))
+            start = None
+    return out
+
+
+def _prepare(crop: np.ndarray, line_px: float) -> tuple[np.ndarray, float]:
+    """A region made for Tesseract: full contrast, dark letters on light, a line ~`TARGET_LINE_PX` high."""
+    import cv2
+
+    lo, hi = np.percentile(crop, (2, 98))
+    stretched = np.clip((crop.astype(np.float32) - lo) * (255.0 / max(1.0, hi - lo)), 0, 255).astype(np.uint8)
+    # Letters are the minority of a region's pixels: when most pixels are dark, the letters are light.
+    _, otsu = cv2.threshold(stretched, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    if (otsu > 0).mean() < 0.5:
+        stretched = 255 - stretched
+    scale = min(MAX_UPSCALE, max(1.0, TARGET_LINE_PX / max(1.0, line_px)))
+    if scale > 1.0:
+        stretched = cv2.resize(stretched, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    pad = int(0.3 * TARGET_LINE_PX)
+    return cv2.copyMakeBorder(stretched, pad, pad, pad, pad, cv2.BORDER_REPLICATE), scale
+
+
+@dataclass(frozen=True)
+class _Read:
+    frame: int
+    text: str
+    confidence: float
+    language: str
+    box: tuple[int, int, int, int]  # in frame pixels
+
+
+def _read_region(grey: np.ndarray, region: _Region, frame: int) -> list[_Read]:
+    """The lines Tesseract reads in one region of one frame, each in its script's language data."""
+    h, w = grey.shape
+    m = int(max(4, 0.35 * region.line_px))
+    x0, y0, x1, y1 = max(0, region.x0 - m), max(0, region.y0 - m), min(w, region.x1 + m), min(h, region.y1 + m)
+    image, scale = _prepare(grey[y0:y1, x0:x1], region.line_px)
+    pad = int(0.3 * TARGET_LINE_PX)
+    sparse = region.y1 - region.y0 > MAX_BLOCK_SHARE * h
+    lines = _ocr(image, "eng+rus", sparse=sparse)
+    language = "eng+rus"
+    if any(_looks_ukrainian(line.text) for line in lines):
+        lines, language = _ocr(image, "ukr", sparse=sparse), "ukr"
+    good = [ln for ln in lines if _keep(ln)]
+    if not good:
+        arabic = [ln for ln in _ocr(image, "ara", sparse=sparse) if _keep(ln, arabic=True)]
+        if arabic:
+            good, language = arabic, "ara"
+    out = []
+    for ln in good:
+        bx0, by0, bx1, by1 = ln.box
+        box = (
+            int(x0 + (bx0 - pad) / scale),
+            int(y0 + (by0 - pad) / scale),
+            int(x0 + (bx1 - pad) / scale),
+            int(y0 + (by1 - pad) / scale),
+        )
+        text = _handle_joined(_one_script(ln.text))
+        if language == "ukr":
+            text = _UKR_I.sub("і", text)
+        out.append(_Read(frame, text, ln.confidence, _language_of(text, language), box))
+    return out
+
+
+def _keep(line: _Line, *, arabic: bool = False) -> bool:
+    """Whether a line read is text: confident, mostly letters and digits, long enough.
+
+    A line read with Arabic data (tried only where Latin and Cyrillic read
+    nothing) must be Arabic letters, `ARABIC_MIN_LETTERS` of them at least.
+    """
+    chars = sum(c.isalnum() for c in line.text)
+    if arabic and (script_of(line.text) != "Arabic" or sum(c.isalpha() for c in line.text) < ARABIC_MIN_LETTERS):
+        return False
+    return (
+        line.confidence >= MIN_LINE_CONFIDENCE
+        and chars >= MIN_LINE_CHARS
+        and chars >= 0.5 * len(line.text.replace(" ", ""))
+    )
+
+
+def _language_of(text: str, data: str) -> str:
+    """The one language data a line's script says read it (``eng+rus`` → ``rus`` for Cyrillic)."""
+    script = script_of(text)
+    if script == "Arabic":
+        return "ara"
+    if script == "Cyrillic":
+        return "ukr" if data.startswith("ukr") else "rus"
+    return "eng"
+
+
+def _similarity(a: str, b: str) -> float:
+    from difflib import SequenceMatcher
+
+    return SequenceMatcher(None, a.casefold(), b.casefold()).ratio()
+
+
+def _vote(reads: list[_Read]) -> list[list[_Read]]:
+    """Readings of one region grouped into texts: alike readings (`SAME_TEXT_SIMILARITY`) at overlapping lines."""
+    groups: list[list[_Read]] = []
+    for r in sorted(reads, key=lambda r: -r.confidence):
+        for g in groups:
+            top = g[0]
+            overlap = min(r.box[3], top.box[3]) - max(r.box[1], top.box[1])
+            if overlap > 0.4 * (top.box[3] - top.box[1]) and _similarity(r.text, top.text) >= SAME_TEXT_SIMILARITY:
+                g.append(r)
+                break
+        else:
+            groups.append([r])
+    return groups
+
+
+def _chosen(group: list[_Read]) -> _Read:
+    """The reading a group agrees on: the most frequent text, then the most confident."""
+    counts = Counter(r.text for r in group)
+    return max(group, key=lambda r: (counts[r.text], r.confidence))
+
+
+def read_frames(
+    times: Sequence[float], frames: Sequence[np.ndarray], *, duration_s: float, spacing_s: float
+) -> tuple[list[ScreenText], int]:
+    """The texts on a clip's frames (RGB or grey, one size), with their spans and kinds.
+
+    Args:
+        times: each frame's time, seconds.
+        frames: the frames.
+        duration_s: the clip's length (spans are clipped to it).
+        spacing_s: the time between frames (a text is seen half of it either side of its frames).
+
+    Returns:
+        The texts, top of the picture first, and the number of regions read.
+    """
+    greys = [f if f.ndim == 2 else _grey(f) for f in frames]
+    if not greys:
+        return [], 0
+    h, w = greys[0].shape
+    regions = find_regions(greys)
+    texts: list[ScreenText] = []
+    for region in regions:
+        reads = _reads_of(greys, region)
+        for group in _vote(reads):
+            best = _chosen(group)
+            # The span is where the region shows (its band persists), not only the frames read.
+            start = max(0.0, times[min(region.present)] - spacing_s / 2)
+            end = min(duration_s, times[max(region.present)] + spacing_s / 2) if duration_s > 0 else times[-1]
+            x0, y0, x1, y1 = best.box
+            box = (round(x0 / w, 4), round(y0 / h, 4), round(x1 / w, 4), round(y1 / h, 4))
+            share = len(region.present) / len(greys)
+            kind = kind_of(best.text, box=box, share=share)
+            clock = None
+            if kind == TextKind.CLOCK:
+                clock = _voted_clock(group)
+            texts.append(
+                ScreenText(
+                    text=best.text,
+                    kind=kind,
+                    script=script_of(best.text),
+                    language=best.language,
+                    confidence=round(best.confidence, 1),
+                    start_s=round(start, 3),
+                    end_s=round(max(start, end), 3),
+                    box=box,
+                    reads=len(group),
+                    clock=clock,
+                )
+            )
+    texts = _merged_captions(_joined_rows(texts, w / h))
+    texts.sort(key=lambda t: (round(t.box[1], 2), t.box[0]))
+    return texts, len(regions)
+
+
+def _joined_rows(texts: list[ScreenText], aspect: float) -> list[ScreenText]:
+    """Pieces of one line read apart (a clock's date and its ticking time) joined, left to right."""
+    out: list[ScreenText] = []
+    for t in sorted(texts, key=lambda t: t.box[0]):
+        for i, o in enumerate(out):
+            height = min(o.box[3] - o.box[1], t.box[3] - t.box[1])
+            overlap = min(o.box[3], t.box[3]) - max(o.box[1], t.box[1])
+            gap = (t.box[0] - o.box[2]) * aspect  # in heights of the frame, as `height` is
+            same_script = o.script == t.script or "Common" in (o.script, t.script)
+            if overlap > 0.5 * height and -height < gap < 2.0 * height and same_script:
+                text = f"{o.text} {t.text}"
+                box = (o.box[0], min(o.box[1], t.box[1]), max(o.box[2], t.box[2]), max(o.box[3], t.box[3]))
+                share = 1.0
+                kind = kind_of(text, box=box, share=share) if TextKind.CLOCK in (o.kind, t.kind) else o.kind
+                clock = parse_clock(text) if kind == TextKind.CLOCK else None
+                out[i] = ScreenText(
+                    **{
+                        **o.__dict__,
+                        "text": text,
+                        "box": box,
+                        "kind": kind,
+                        "clock": clock,
+                        "confidence": round(min(o.confidence, t.confidence), 1),
+                        "start_s": max(o.start_s, t.start_s),
+                        "end_s": min(o.end_s, t.end_s),
+                        "reads": min(o.reads, t.reads),
+                    }
+                )
+                break
+        else:
+            out.append(t)
+    return out
+
+
+def _merged_captions(texts: list[ScreenText]) -> list[ScreenText]:
+    """Lines of one block keep the block's kind: a caption's short second line is caption too."""
+    out = []
+    for t in texts:
+        if t.kind == TextKind.OTHER:
+            near = [
+                o
+                for o in texts
+                if o is not t
+                and o.kind == TextKind.CAPTION
+                and abs(o.box[1] - t.box[3]) < 0.1
+                and min(o.box[2], t.box[2]) > max(o.box[0], t.box[0])
+            ]
+            if near:
+                t = ScreenText(**{**t.__dict__, "kind": TextKind.CAPTION})
+        out.append(t)
+    return out
+
+
+def _voted_clock(group: list[_Read]) -> Clock | None:
+    """The clock the readings agree on: each date counted over the readings that parse."""
+    clocks = [c for c in (parse_clock(r.text) for r in group) if c is not None]
+    if not clocks:
+        return None
+    votes = Counter(c.dates for c in clocks if c.dates)
+    best = max(clocks, key=lambda c: (votes.get(c.dates, 0), c.time is not None))
+    return best
+
+
+def _reads_of(greys: Sequence[np.ndarray], region: _Region) -> list[_Read]:
+    """A region read on the middle frame showing it, then on up to `READS_PER_REGION` - 1 more to vote.
+
+    A region that reads as nothing on its middle frame is not read again
+    (texture costs one OCR run), nor is one read with `CONFIDENT_LINE`.
+    """
+    picks = _spread(region.present, READS_PER_REGION)
+    middle = region.present[len(region.present) // 2]
+    reads = _read_region(greys[middle], region, middle)
+    tall = region.y1 - region.y0 > MAX_BLOCK_SHARE * greys[middle].shape[0]
+    if tall or not reads or min(r.confidence for r in reads) >= CONFIDENT_LINE:
+        return reads
+    for k in picks:
+        if k != middle:
+            reads += _read_region(greys[k], region, k)
+    return reads
+
+
+def _spread(present: Sequence[int], k: int) -> list[int]:
+    """Up to `k` of `present`, first, last and evenly between."""
+    if len(present) <= k:
+        return list(present)
+    idx = np.linspace(0, len(present) - 1, k).round().astype(int)
+    return sorted({present[i] for i in idx})
+
+
+def _grey(rgb: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+
+
+def frame_times(duration_s: float) -> list[float]:
+    """The times a clip's frames are read at: evenly spread, `TEXT_FRAME_SPACING_S` apart at most."""
+    if duration_s <= 0:
+        return [0.0]
+    n = int(min(MAX_TEXT_FRAMES, max(MIN_TEXT_FRAMES, math.ceil(duration_s / TEXT_FRAME_SPACING_S))))
+    step = duration_s / n
+    return [round((k + 0.5) * step, 3) for k in range(n)]
+
+
+def read_text(path: Path | str, facts: MediaFacts, *, decoder: Decoder) -> TextReading:
+    """Find and read the words burned into a clip or still image.
+
+    Args:
+        path: the file.
+        facts: its probe facts.
+        decoder: grabs the frames read (`Decoder.grab`).
+
+    Returns:
+        The `TextReading` (status ``read``).
+
+    Raises:
+        ToolMissingError: tesserocr or Tesseract's language data is missing (`INSTALL_HINT`).
+    """
+    from .decode import Media
+
+    t0 = time.perf_counter()
+    engine = engine_version()
+    media = Media.of(facts)
+    times = [0.0] if facts.kind == "image" else frame_times(facts.duration_s)
+    grabbed = decoder.grab(path, times, media, TEXT_LONG_SIDE)
+    pairs = [(t, f) for t, f in zip(times, grabbed, strict=True) if f is not None]
+    spacing = facts.duration_s / max(1, len(times)) if facts.kind != "image" else 0.0
+    texts, regions = read_frames(
+        [t for t, _ in pairs], [f for _, f in pairs], duration_s=facts.duration_s, spacing_s=spacing
+    )
+    return TextReading(
+        TextStatus.READ,
+        tuple(texts),
+        engine=engine,
+        frames_read=len(pairs),
+        regions=regions,
+        seconds=round(time.perf_counter() - t0, 3),
+    )
+
+
+def in_reference(texts: Sequence[ScreenText], reference_texts: Sequence[str]) -> tuple[ScreenText, ...]:
+    """The texts marked with whether the matched reference shows the same words (`SAME_TEXT_SIMILARITY`).
+
+    Args:
+        texts: the clip's texts.
+        reference_texts: the lines read on the reference's aligned frames.
+    """
+    out = []
+    for t in texts:
+        same = any(_similarity(t.text, r) >= SAME_TEXT_SIMILARITY for r in reference_texts)
+        out.append(ScreenText(**{**t.__dict__, "in_reference": same}))
+    return tuple(out)
+
+
+__all__ = [
+    "Clock",
+    "ScreenText",
+    "TextKind",
+    "TextReading",
+    "TextStatus",
+    "find_regions",
+    "in_reference",
+    "kind_of",
+    "parse_clock",
+    "read_frames",
+    "read_text",
+    "script_of",
+    "skipped",
+]
