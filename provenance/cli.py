@@ -120,36 +120,29 @@ def _render_options(
 
 
 def _write_report(report: Any, fmt: str, output: Path | None, options: Any) -> None:
-    """Render a report; Markdown saved with -o gets its keyframes in a folder next to it (NAME_files/)."""
+    """Render a report; Markdown saved with -o gets its keyframes in a folder next to it (NAME_files/).
+
+    Every file is written by `files.write_file`: never through a symlink
+    planted in the output folder or its keyframe folder.
+    """
+    from .files import refuse_link, write_file
     from .report import render, render_assets
 
     text = render(report, fmt, options)
     if output is not None:
+        refuse_link(output)
         for rel, data in render_assets(report, fmt, options).items():
-            target = output.parent / rel
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
-            except OSError as exc:
-                raise BadInputError(
-                    f"{target}: cannot be written ({exc.strerror}); choose another -o or free some space"
-                ) from exc
+            write_file(output.parent / rel, data, base=output.parent, make=True)
     _emit(text, output)
 
 
 def _emit(text: str, output: Path | None) -> None:
+    from .files import write_file
+
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
         return
-    tmp = output.with_name(output.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(output)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise BadInputError(
-            f"{output}: cannot be written ({exc.strerror}); choose another -o or free some space"
-        ) from exc
+    write_file(output, text.encode("utf-8"))
     click.echo(f"wrote {output}", err=True)
 
 
@@ -328,8 +321,11 @@ def frames(clip: Path, out_dir: Path) -> None:
     """Write one keyframe per shot of CLIP as JPEG, named by timestamp."""
     from .evidence import write_keyframes
 
+    warnings: list[str] = []
     with _output_place(out_dir, folder=True):
-        written = write_keyframes(clip, out_dir)
+        written = write_keyframes(clip, out_dir, warnings=warnings)
+    for warning in warnings:
+        click.echo(f"warning: {_one_line(warning)}", err=True)
     for path in written:
         click.echo(str(path))
 

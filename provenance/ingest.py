@@ -34,6 +34,7 @@ from typing import Any
 
 from .decode import Decoder
 from .errors import EXIT_FAILURE, BadInputError, ProvenanceError
+from .files import read_bounded
 from .hashing import FrameHashes
 from .index import Claim, ClaimKeeper, Index, Reference, SourceFacts
 from .probe import probe
@@ -136,12 +137,15 @@ def read_sidecar(path: Path) -> SourceFacts:
     Raises:
         BadInputError: the sidecar is too large or not a JSON object.
     """
-    if path.stat().st_size > MAX_SIDECAR_BYTES:
-        raise BadInputError(
-            f"{path}: sidecar larger than {MAX_SIDECAR_BYTES} bytes; remove it or pass --source-url etc."
-        )
+    raw = read_bounded(
+        path,
+        what="sidecar",
+        limit=MAX_SIDECAR_BYTES,
+        expected="a yt-dlp .info.json file, or remove it",
+        too_large="remove it or pass --source-url etc.",
+    )
     try:
-        data = json.loads(path.read_bytes().decode("utf-8", "replace"))
+        data = json.loads(raw.decode("utf-8", "replace"))
     except (json.JSONDecodeError, RecursionError) as exc:
         raise BadInputError(f"{path}: sidecar is not valid JSON ({exc}); fix or remove it") from exc
     if not isinstance(data, dict):

@@ -140,29 +140,63 @@ class Report:
             raise BadInputError(f"report JSON is incomplete or malformed ({exc!r}); re-run 'provenance check'") from exc
 
 
-#: Largest JSON report `read_report` accepts, bytes (keyframes make reports ~0.1-2 MB).
-MAX_REPORT_BYTES = 256 << 20
+#: Largest JSON report `read_report` accepts, bytes: keyframes make reports ~0.1-2 MB, so 64 MiB
+#: leaves thirtyfold room while reading stays well under 1 GB (docs/security.md).
+MAX_REPORT_BYTES = 64 << 20
+#: Most JSON values (commas, objects, arrays) in a report read: ~500 in a typical report; each
+#: parsed value costs 50-100 bytes, so 2 M keep parsing under ~200 MB (docs/security.md).
+MAX_REPORT_ITEMS = 2_000_000
 
 
 def read_report(path: str | Path) -> Report:
     """Read a JSON report written by ``provenance check``.
 
+    Bounded whatever the file: only a regular file of at most
+    `MAX_REPORT_BYTES` is read (a named pipe or ``/dev/zero`` is refused
+    unread), one with more than `MAX_REPORT_ITEMS` JSON values is refused
+    before parsing (memory), ``NaN``/``Infinity`` and integers too long to
+    convert are refused, and the report must render: a value of the wrong
+    type or range is refused here, naming the file, not met by a renderer.
+
     Raises:
-        BadInputError: the file is missing, too large, not JSON or not a report.
+        BadInputError: the file is missing, not a regular file, too large, not JSON or not a report.
     """
+    from ..files import read_bounded
+
     p = Path(path)
+    again = "give a JSON report written by 'provenance check'"
+    data = read_bounded(
+        p,
+        what="report",
+        limit=MAX_REPORT_BYTES,
+        expected="a JSON report written by 'provenance check'",
+        too_large=again,
+    )
+    items = data.count(b",") + data.count(b"{") + data.count(b"[")
+    if items > MAX_REPORT_ITEMS:
+        raise BadInputError(f"{p}: {items} JSON values are more than a report holds ({MAX_REPORT_ITEMS}); {again}")
+
+    def refuse_constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a JSON number")
+
     try:
-        size = p.stat().st_size
-        if size > MAX_REPORT_BYTES:
-            raise BadInputError(f"{path}: {size} bytes is larger than a report can be; give a JSON report file")
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise BadInputError(
-            f"{path}: cannot be read ({exc.strerror}); give a JSON report written by 'provenance check'"
-        ) from exc
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise BadInputError(f"{path}: not JSON ({exc}); give a JSON report written by 'provenance check'") from exc
-    return Report.from_dict(data)
+        document = json.loads(data.decode("utf-8"), parse_constant=refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise BadInputError(f"{p}: not JSON ({_short(exc)}); {again}") from exc
+    try:
+        report = Report.from_dict(document)
+        render_json(report)
+        for fmt in ("md", "html"):
+            render(report, fmt)
+    except BadInputError as exc:
+        raise BadInputError(f"{p}: {exc}") from exc
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, IndexError, RecursionError) as exc:
+        raise BadInputError(f"{p}: a value of the wrong type or range in the report ({_short(exc)}); {again}") from exc
+    return report
+
+
+def _short(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:200]
 
 
 def render_json(report: Report) -> str:
