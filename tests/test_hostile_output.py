@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import cli_here
 
 from provenance.report import MAX_REPORT_BYTES, MAX_REPORT_ITEMS
-
-from conftest import cli_here
 
 VICTIM_BYTES = b"the analyst's own file, not the tool's\n"
 

@@ -39,6 +39,8 @@ import math
 import re
 import resource
 import signal
+import threading
+import time
 from collections import deque
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -77,6 +79,9 @@ ERROR_WORDS = re.compile(r"error|invalid|corrupt|missing", re.IGNORECASE)
 SKIP_NAMES = {"default": "DEFAULT", "noref": "NONREF", "bidir": "BIDIR", "nointra": "NONINTRA", "nokey": "NONKEY"}
 #: Consecutive packets that fail to decode before the file is given up on.
 MAX_CONSECUTIVE_FAILURES = 500
+#: Seconds between looks at whether the parent process is still there (the worker then exits):
+#: a worker outlives a killed command by at most this long.
+PARENT_CHECK_S = 0.25
 #: ffmpeg's autorotate filters for a clockwise display rotation (fftools, ffmpeg 5.1).
 ROTATE_FILTERS = {90: [("transpose", "clock")], 180: [("hflip", ""), ("vflip", "")], 270: [("transpose", "cclock")]}
 
@@ -461,13 +466,37 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
         _reply(out, reply, *parts)
 
 
+def _cap_memory(limit: int) -> None:
+    """Cap the address space at `limit` bytes, or lower: a limit the caller's session set is never raised."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    wanted = min(v for v in (limit, soft, hard) if v != resource.RLIM_INFINITY and v > 0)
+    resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+
+
+def _die_with_parent(interval_s: float = PARENT_CHECK_S) -> None:
+    """Exit as soon as the process that started this one is gone (killed, or its pool terminated).
+
+    A decode in progress does not read stdin, so the end of the pipe alone
+    is noticed only after the file: a thread watches the parent instead.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval_s)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
 def main() -> None:
     # Ctrl-C reaches the whole process group; the caller decides how to stop, and
     # when it exits this process reads the end of its stdin and exits too.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
     limit = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     if limit > 0:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        _cap_memory(limit)
     serve(sys.stdin.buffer, sys.stdout.buffer)
 
 
