@@ -324,7 +324,14 @@ def _init_worker(source: SourceFacts) -> None:
     global _worker_source
     # Ctrl-C reaches the whole process group; the parent alone decides how to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The pool stops its workers with SIGTERM (on SIGTERM or Ctrl-C to the command): unwind, so a
+    # running ffmpeg is killed by `tools.run`; the libav worker watches its parent and exits too.
+    signal.signal(signal.SIGTERM, _stop_worker)
     _worker_source = source
+
+
+def _stop_worker(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 #: What preparing one file gave: the file ready to store, or (message, exit code) of its failure.
