@@ -402,6 +402,9 @@ def index_add(
     if fmt == "json":
         click.echo(_json(result.to_dict()))
     else:
+        for item in result.items:
+            for warning in item.warnings:
+                click.echo(f"warning  {terminal(item.path, 200)}: {terminal(warning, 1000)}", err=True)
         for item in failed:
             click.echo(f"failed   {terminal(item.error)}", err=True)
         click.echo(f"{result.count('added')} added, {result.count('present')} already present, {len(failed)} failed")
@@ -488,7 +491,12 @@ def index_show(ref_id: int, index_url: str | None, fmt: str) -> None:
 
     with open_index(index_url) as idx:
         ref = idx.get(ref_id)
+        facts = idx.facts(ref_id) or {}
     data = ref.to_dict()
+    whole = facts.get("duration_s")
+    if isinstance(whole, int | float) and whole > ref.duration_s + 1e-3:
+        # A file longer than what was examined: its hashes cover duration_s, the file runs on.
+        data["file_duration_s"] = round(float(whole), 3)
     if fmt == "json":
         click.echo(_json(data))
     else:
@@ -604,8 +612,19 @@ def index_check(index_url: str | None, fmt: str) -> None:
 
 
 def run() -> None:
-    """Console entry point."""
+    """Console entry point.
+
+    Third-party libraries' warnings and log records never reach the
+    terminal (stderr carries only the tool's own lines) unless
+    ``PROVENANCE_DEBUG=1``.
+    """
+    import logging
     import signal
+    import warnings
+
+    if os.environ.get("PROVENANCE_DEBUG") != "1":
+        warnings.simplefilter("ignore")
+        logging.getLogger().addHandler(logging.NullHandler())
 
     def terminated(signum: int, frame: Any) -> None:
         # Unwind like Ctrl-C: the open transaction rolls back, workers are stopped.

@@ -61,6 +61,10 @@ class IngestItem:
     exit_code: int = 0
     #: When present: the other writer that was adding it as this batch met it and stored it meanwhile.
     added_by: str | None = None
+    #: What the user should know of an added file: the part not examined, video streams left out.
+    warnings: tuple[str, ...] = ()
+    #: The file's own length when it is longer than what was examined and stored (`reference.duration_s`).
+    file_duration_s: float | None = None
 
     @property
     def added(self) -> bool:
@@ -73,6 +77,8 @@ class IngestItem:
             "reference": self.reference.to_dict() if self.reference else None,
             "error": self.error,
             "exit_code": self.exit_code,
+            "warnings": list(self.warnings),
+            "file_duration_s": self.file_duration_s,
         }
 
 
@@ -231,6 +237,8 @@ class PreparedFile:
     reference: Reference | None = None
     hashes: FrameHashes | None = None
     facts: dict[str, Any] | None = None
+    warnings: tuple[str, ...] = ()
+    file_duration_s: float | None = None
 
 
 def prepare_file(
@@ -269,12 +277,17 @@ def prepare_file(
             "flat footage could never be matched); nothing added"
         )
     disp_w, disp_h = facts.display_size
+    # The reference records the seconds whose hashes are stored, never more (a file longer than what
+    # is examined keeps its own length in its facts, and the item says so).
+    examined = query.frames.examined_s
+    stored_s = facts.duration_s if examined is None else min(facts.duration_s, examined)
+    longer = round(facts.duration_s, 3) if facts.duration_s > stored_s + 1e-3 else None
     ref = Reference(
         id=0,
         sha256=sha,
         path=storable_path(path),
         kind=facts.kind,
-        duration_s=round(facts.duration_s, 3),
+        duration_s=round(stored_s, 3),
         width=disp_w,
         height=disp_h,
         fps=facts.fps,
@@ -284,7 +297,7 @@ def prepare_file(
         added_at=datetime.now(UTC).isoformat(timespec="seconds"),
         source=source,
     )
-    return PreparedFile(str(path), sha, ref, hashes, facts.to_dict())
+    return PreparedFile(str(path), sha, ref, hashes, facts.to_dict(), warnings=query.warnings, file_duration_s=longer)
 
 
 def store_prepared(prepared: PreparedFile, index: Index, *, source: SourceFacts = SourceFacts()) -> IngestItem:
@@ -297,7 +310,11 @@ def store_prepared(prepared: PreparedFile, index: Index, *, source: SourceFacts 
         prepared = prepare_file(Path(prepared.path), source=source)
     assert prepared.reference is not None and prepared.hashes is not None
     stored, added = index.add(prepared.reference, prepared.hashes, facts=prepared.facts)
-    return IngestItem(prepared.path, "added" if added else "present", stored)
+    if not added:
+        return IngestItem(prepared.path, "present", stored)
+    return IngestItem(
+        prepared.path, "added", stored, warnings=prepared.warnings, file_duration_s=prepared.file_duration_s
+    )
 
 
 def add_file(path: Path, index: Index, *, source: SourceFacts = SourceFacts()) -> IngestItem:

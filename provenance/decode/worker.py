@@ -93,13 +93,19 @@ def _reply(out: BinaryIO, message: protocol.Message, *payload: bytes) -> None:
     out.flush()
 
 
-def _first_video(container: Any) -> Any:
+def _video_stream(container: Any, index: int | None) -> Any:
+    """The video stream asked for by `index`, else the one `protocol.choose_video_stream` picks; None without one."""
+    usable = {}
     for stream in container.streams.video:
         cc = stream.codec_context  # None when libav has no decoder for the codec
         attached = bool(int(stream.disposition) & 0x0400)  # AV_DISPOSITION_ATTACHED_PIC: cover art
         if cc is not None and cc.width > 0 and cc.height > 0 and not attached:
-            return stream
-    return None
+            usable[stream.index] = stream
+    if index is not None:
+        return usable.get(index)
+    marked = [(i, bool(int(s.disposition) & 0x0001)) for i, s in usable.items()]  # AV_DISPOSITION_DEFAULT
+    chosen = protocol.choose_video_stream(marked)
+    return usable[chosen] if chosen is not None else None
 
 
 class _Scaler:
@@ -180,7 +186,9 @@ class _Sampler:
         if plan.colour_long_side and 0 < self.examined_s <= plan.colour_max_s:
             colour = work_size(*display, plan.colour_long_side)
         self._scalers(size, colour, turn)
-        self.plan = protocol.ChosenPlan(display, size, colour, turn, self.examined_s, self.declared_s)
+        self.plan = protocol.ChosenPlan(
+            display, size, colour, turn, self.examined_s, self.declared_s, int(self.stream.index)
+        )
 
     @property
     def full(self) -> bool:
@@ -218,9 +226,9 @@ class _Sampler:
 
 
 def _open(
-    path: str, format_whitelist: str, max_pixels: int, skip_loop_filter: str | None = None
+    path: str, format_whitelist: str, max_pixels: int, skip_loop_filter: str | None = None, stream: int | None = None
 ) -> tuple[Any, Any, protocol.Refusal | None]:
-    """(container, first video stream, None), confined as the command line is, or (None, None, refusal)."""
+    """(container, the video stream examined, None), confined as the command line is, or (None, None, refusal)."""
     import av
 
     try:
@@ -229,7 +237,7 @@ def _open(
         )
     except (av.FFmpegError, OSError, ValueError) as exc:
         return None, None, protocol.Refusal(protocol.ErrorKind.BAD_INPUT, str(exc))
-    stream = _first_video(container)
+    stream = _video_stream(container, stream)
     if stream is None:
         container.close()
         return None, None, protocol.Refusal(protocol.ErrorKind.BAD_INPUT, "no video stream with a frame size")
@@ -302,7 +310,9 @@ def sample(req: protocol.SampleRequest, announce: Any = None) -> tuple[protocol.
     import av
     import av.logging
 
-    container, stream, refusal = _open(req.path, req.format_whitelist, req.max_pixels, req.decoding.skip_loop_filter)
+    container, stream, refusal = _open(
+        req.path, req.format_whitelist, req.max_pixels, req.decoding.skip_loop_filter, req.stream
+    )
     if refusal is not None:
         return refusal, []
     errors = 0
@@ -404,7 +414,7 @@ def grab(req: protocol.GrabRequest) -> tuple[protocol.Message, list[bytes]]:
     import av
 
     targets = sorted(set(req.targets))
-    container, stream, refusal = _open(req.path, req.format_whitelist, req.max_pixels)
+    container, stream, refusal = _open(req.path, req.format_whitelist, req.max_pixels, stream=req.stream)
     if refusal is not None:
         return refusal, []
     found: dict[float, bytes] = {}

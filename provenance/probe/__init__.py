@@ -30,7 +30,19 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import BadInputError
-from .exif import HEIF_BRANDS, IMAGE_FORMATS, MAX_IMAGE_PIXELS, image_format, pillow_exif, probe_image, read_exif
+from .exif import (
+    ANIMATION_FORMATS,
+    HEIF_BRANDS,
+    IMAGE_FORMATS,
+    MAX_ANIMATION_PIXELS,
+    MAX_IMAGE_PIXELS,
+    animation_timeline,
+    image_format,
+    is_animation,
+    pillow_exif,
+    probe_image,
+    read_exif,
+)
 from .exiftool import EXIFTOOL_ENV, EXIFTOOL_TIMEOUT_S, exiftool_path, read_exiftool
 from .facts import EditEntry, GeoPoint, MediaFacts, StreamFacts, TagDate
 from .ffprobe import facts_from_ffprobe, read_video
@@ -95,6 +107,10 @@ def probe(path: Path | str) -> MediaFacts:
 
 
 __all__ = [
+    "ANIMATION_FORMATS",
+    "MAX_ANIMATION_PIXELS",
+    "animation_timeline",
+    "is_animation",
     "BITSTREAM_SCAN_BYTES",
     "DATE_TAGS",
     "EXIFTOOL_ENV",
