@@ -12,10 +12,11 @@ import contextlib
 import functools
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -207,12 +208,18 @@ def _remove_empty(folders: list[Path]) -> None:
 
 
 def _first_seen(value: str | None) -> str | None:
+    """--first-seen checked whole: a date (YYYY-MM-DD) or an ISO date and time; anything after it is refused."""
     if value is None:
         return None
+    text = value.strip()
     try:
-        return date.fromisoformat(value[:10]).isoformat() + value[10:]
-    except ValueError as exc:
-        raise BadInputError(f"--first-seen {value!r}: not a date; use YYYY-MM-DD") from exc
+        parsed = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+    except ValueError:
+        parsed = None
+    if parsed is None or not 1800 <= parsed.year <= 2200 or not re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ].+)?", text):
+        shown = text if len(text) <= 60 else text[:60] + "…"
+        raise BadInputError(f"--first-seen {shown!r}: not a date; use YYYY-MM-DD (or an ISO date and time)")
+    return parsed.isoformat()
 
 
 class ProvenanceGroup(click.Group):

@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from ..errors import BadInputError
+from ..errors import BadInputError, ToolMissingError
 from .exif import (
     ANIMATION_FORMATS,
     HEIF_BRANDS,
@@ -37,6 +37,7 @@ from .exif import (
     MAX_ANIMATION_PIXELS,
     MAX_IMAGE_PIXELS,
     animation_timeline,
+    heif_without_reader,
     image_format,
     is_animation,
     pillow_exif,
@@ -93,6 +94,11 @@ def probe(path: Path | str) -> MediaFacts:
     fmt = image_format(file)
     if fmt is not None:
         return probe_image(file, fmt)
+    if heif_without_reader(file):
+        raise ToolMissingError(
+            f"{path}: a HEIC/HEIF image, which needs the optional HEIF reader; "
+            "install it with pip install 'provenance[heic]' (pillow-heif)"
+        )
     facts = read_video(file, size, str(path))
     truncated = list(facts.truncated_tags)
     extra = clean_tags(read_exiftool(file), "exiftool:", truncated)

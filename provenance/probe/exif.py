@@ -104,6 +104,21 @@ def _plainly_video(path: Path) -> bool:
     return head.startswith((b"\x1aE\xdf\xa3", b"FLV\x01")) or (head[:4] == b"RIFF" and head[8:12] == b"AVI ")
 
 
+def heif_without_reader(path: Path) -> bool:
+    """Whether the file is a HEIF/AVIF still (its ``ftyp`` names an image brand) and pillow-heif is missing."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(256)
+    except OSError:
+        return False
+    if len(head) < 16 or head[4:8] != b"ftyp":
+        return False
+    size = min(int.from_bytes(head[:4], "big"), len(head))
+    body = head[8:size]
+    brands = {body[i : i + 4].decode("latin-1").lower() for i in range(0, len(body) - 3, 4)}
+    return bool(brands & HEIF_BRANDS) and not _register_heif()
+
+
 def image_format(path: Path) -> str | None:
     """The Pillow format name of a still image.
 
