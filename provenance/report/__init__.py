@@ -119,7 +119,7 @@ class Report:
         if not isinstance(data, dict) or data.get("schema") != SCHEMA:
             found = data.get("schema") if isinstance(data, dict) else type(data).__name__
             raise BadInputError(
-                f"not a {SCHEMA} report (schema: {found!r}); give a JSON report written by 'provenance check'"
+                f"not a {SCHEMA} report (schema: {repr(found)[:80]}); give a JSON report written by 'provenance check'"
             )
         try:
             return cls(
