@@ -327,12 +327,13 @@ def probe(file: Path) -> None:
 def frames(clip: Path, out_dir: Path) -> None:
     """Write one keyframe per shot of CLIP as JPEG, named by timestamp."""
     from .evidence import write_keyframes
+    from .report.text import terminal
 
     warnings: list[str] = []
     with _output_place(out_dir, folder=True):
         written = write_keyframes(clip, out_dir, warnings=warnings)
     for warning in warnings:
-        click.echo(f"warning: {_one_line(warning)}", err=True)
+        click.echo(f"warning: {terminal(warning, 1000)}", err=True)
     for path in written:
         click.echo(str(path))
 

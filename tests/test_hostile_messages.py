@@ -139,3 +139,21 @@ def test_a_90_megapixel_image_leaves_stderr_empty(tmp_path: Path, sample_index_f
     del picture
     proc = _real("check", big, "--index", sample_index_file)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+
+
+def test_a_session_memory_limit_below_the_workers_is_kept_not_raised(viral_clip: Path, sample_index_file: Path) -> None:
+    """Under a 3 GiB address-space limit (below the worker's 6 GiB cap) decoding works: the worker lowers its cap."""
+    import resource
+
+    limit = 3 << 30
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "provenance", "check", str(viral_clip), "--index", str(sample_index_file)],
+        capture_output=True, text=True, timeout=300, preexec_fn=cap,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PROVENANCE_DECODER": "libav"},
+    )  # fmt: skip
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert json.loads(proc.stdout)["tool"]["decoder"].startswith("libav")

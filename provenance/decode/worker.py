@@ -226,7 +226,7 @@ class _Sampler:
 
 
 def _open(
-    path: str, format_whitelist: str, max_pixels: int, skip_loop_filter: str | None = None, stream: int | None = None
+    path: str, format_whitelist: str, max_pixels: int, skip_loop_filter: str | None = None, index: int | None = None
 ) -> tuple[Any, Any, protocol.Refusal | None]:
     """(container, the video stream examined, None), confined as the command line is, or (None, None, refusal)."""
     import av
@@ -237,7 +237,7 @@ def _open(
         )
     except (av.FFmpegError, OSError, ValueError) as exc:
         return None, None, protocol.Refusal(protocol.ErrorKind.BAD_INPUT, str(exc))
-    stream = _video_stream(container, stream)
+    stream = _video_stream(container, index)
     if stream is None:
         container.close()
         return None, None, protocol.Refusal(protocol.ErrorKind.BAD_INPUT, "no video stream with a frame size")
@@ -414,7 +414,7 @@ def grab(req: protocol.GrabRequest) -> tuple[protocol.Message, list[bytes]]:
     import av
 
     targets = sorted(set(req.targets))
-    container, stream, refusal = _open(req.path, req.format_whitelist, req.max_pixels, stream=req.stream)
+    container, stream, refusal = _open(req.path, req.format_whitelist, req.max_pixels, index=req.stream)
     if refusal is not None:
         return refusal, []
     found: dict[float, bytes] = {}
