@@ -181,7 +181,7 @@ def read_bounded(path: Path, *, what: str, limit: int, expected: str, too_large:
     with open(fd, "rb") as handle:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise BadInputError(f"{path}: not a regular file (a pipe, device or folder); give {expected}")
+            raise BadInputError(f"{path}: not a regular file; give {expected}")
         if info.st_size > limit:
             raise BadInputError(f"{path}: {what} of {info.st_size} bytes is larger than {limit}; {too_large}")
         try:
