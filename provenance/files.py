@@ -171,7 +171,7 @@ def read_bounded(path: Path, *, what: str, limit: int, expected: str, too_large:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError as exc:
-        raise BadInputError(f"{path}: {what} not found ({exc.strerror}); check the path") from exc
+        raise BadInputError(f"{path}: {what} not found, cannot be read ({exc.strerror}); check the path") from exc
     except IsADirectoryError as exc:
         raise BadInputError(f"{path}: a folder, not a regular file; give {expected}") from exc
     except OSError as exc:

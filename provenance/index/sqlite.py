@@ -411,8 +411,9 @@ def vet_sqlite_file(path: Path) -> str:
                 time.sleep(0.2)
                 continue
             raise IndexUnavailableError(
-                f"{path}: not a usable provenance index ({exc}); it is left as it was; if it was an index, "
-                f"run 'provenance index check --index {path}', else give another --index"
+                f"{path}: not a usable provenance index ({exc}); it is left as it was; if it is your index, "
+                f"restore it from a backup (or copy out what is readable: 'sqlite3 {path} .recover'), "
+                "else give another --index"
             ) from exc
         if "meta" not in tables and busy:
             time.sleep(0.2)
