@@ -21,7 +21,7 @@ from ..errors import BadInputError
 from ..evidence import Keyframes
 from ..match import MatchSegment
 from ..metadata import Finding
-from ..verdict import Verdict
+from ..verdict import Verdict, VerdictCode
 
 #: The report's schema and version (docs/report-schema.json); only a breaking change bumps it (docs/report.md).
 SCHEMA = "provenance.report/1"
@@ -185,6 +185,7 @@ def read_report(path: str | Path) -> Report:
         raise BadInputError(f"{p}: not JSON ({_short(exc)}); {again}") from exc
     try:
         report = Report.from_dict(document)
+        VerdictCode(report.verdict.code)  # a code this version does not know would be rendered as if it meant something
         render_json(report)
         for fmt in ("md", "html"):
             render(report, fmt)
