@@ -46,7 +46,7 @@ MAX_SIDECAR_BYTES = 16 << 20
 #: File name suffixes taken when walking a folder (case-insensitive).
 MEDIA_SUFFIXES = frozenset(
     ".mp4 .m4v .mov .mkv .webm .avi .ts .mts .m2ts .flv .wmv .asf .mpg .mpeg .3gp .3g2 .ogv "
-    ".jpg .jpeg .png .webp .bmp .tif .tiff .heic .heif".split()
+    ".jpg .jpeg .png .apng .gif .webp .bmp .tif .tiff .heic .heif".split()
 )
 
 

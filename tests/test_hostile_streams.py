@@ -174,3 +174,15 @@ def test_index_add_of_a_file_longer_than_examined_warns_and_records_what_was_sto
     assert f"{ref['duration_s']}" in shown.stdout and "36000" in shown.stdout
     text = cli_here("index", "add", clip, "--index", tmp_path / "j.sqlite")
     assert "warning" in text.stderr and "examined" in text.stderr
+
+
+def test_index_add_of_a_folder_takes_its_animations(tmp_path: Path, testsrc_clip: Path) -> None:
+    """A folder walk picks GIFs and APNGs by their suffix too (they are footage now, not skipped)."""
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    frames = _rgb_frames(testsrc_clip, start=0, seconds=3, fps=5, size=(160, 120))
+    _animation(folder / "loop.gif", frames, 200, "GIF")
+    _animation(folder / "loop.apng", frames[::-1], 200, "PNG")
+    run = cli_here("index", "add", "-q", folder, "--index", tmp_path / "i.sqlite")
+    assert run.code == 0, run.stderr
+    assert run.stdout.startswith("2 added"), run.stdout
