@@ -186,3 +186,16 @@ def test_index_add_of_a_folder_takes_its_animations(tmp_path: Path, testsrc_clip
     run = cli_here("index", "add", "-q", folder, "--index", tmp_path / "i.sqlite")
     assert run.code == 0, run.stderr
     assert run.stdout.startswith("2 added"), run.stdout
+
+
+def test_check_of_a_file_longer_than_examined_reports_the_examined_span(
+    tmp_path: Path, sample_index_file: Path
+) -> None:
+    clip = tmp_path / "ten_hours.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=160x120:r=1/36000:d=36000", "-c:v", "libx264", "-preset", "ultrafast", clip)
+    run = cli_here("check", clip, "--index", sample_index_file)
+    assert run.code == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["input"]["duration_s"] == pytest.approx(36000, abs=60)
+    assert 0 < report["input"]["examined_s"] < 3600
+    assert any("examined" in w for w in report["warnings"])

@@ -44,6 +44,9 @@ class InputFacts:
     frames_informative: int
     sample_fps: float
     unreadable: tuple[tuple[float, float], ...] = ()
+    #: Seconds of the clip examined from its start (less than `duration_s` for a clip longer than
+    #: the query limit or than its bytes can hold; the warnings say so); None for a still image.
+    examined_s: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +61,7 @@ class InputFacts:
             "frames_informative": self.frames_informative,
             "sample_fps": self.sample_fps,
             "unreadable": [list(span) for span in self.unreadable],
+            "examined_s": self.examined_s,
         }
 
     @classmethod
