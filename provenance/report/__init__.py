@@ -152,41 +152,51 @@ MAX_REPORT_BYTES = 64 << 20
 MAX_REPORT_ITEMS = 2_000_000
 
 
-def read_report(path: str | Path) -> Report:
-    """Read a JSON report written by ``provenance check``.
+def load_report_json(path: str | Path) -> Any:
+    """The JSON document of a saved report, read within bounds (any kind of report: check's, article's).
 
-    Bounded whatever the file: only a regular file of at most
-    `MAX_REPORT_BYTES` is read (a named pipe or ``/dev/zero`` is refused
-    unread), one with more than `MAX_REPORT_ITEMS` JSON values is refused
-    before parsing (memory), ``NaN``/``Infinity`` and integers too long to
-    convert are refused, and the report must render: a value of the wrong
-    type or range is refused here, naming the file, not met by a renderer.
+    Only a regular file of at most `MAX_REPORT_BYTES` is read (a named pipe
+    or ``/dev/zero`` is refused unread); one with more than
+    `MAX_REPORT_ITEMS` JSON values is refused before parsing (memory);
+    ``NaN``/``Infinity`` and integers too long to convert are refused.
 
     Raises:
-        BadInputError: the file is missing, not a regular file, too large, not JSON or not a report.
+        BadInputError: missing, not a regular file, too large, too many values, or not JSON; naming the file.
     """
     from ..files import read_bounded
 
     p = Path(path)
-    again = "give a JSON report written by 'provenance check'"
-    data = read_bounded(
-        p,
-        what="report",
-        limit=MAX_REPORT_BYTES,
-        expected="a JSON report written by 'provenance check'",
-        too_large=again,
-    )
+    data = read_bounded(p, what="report", limit=MAX_REPORT_BYTES, expected=_AGAIN[5:], too_large=_AGAIN)
     items = data.count(b",") + data.count(b"{") + data.count(b"[")
     if items > MAX_REPORT_ITEMS:
-        raise BadInputError(f"{p}: {items} JSON values are more than a report holds ({MAX_REPORT_ITEMS}); {again}")
+        raise BadInputError(f"{p}: {items} JSON values are more than a report holds ({MAX_REPORT_ITEMS}); {_AGAIN}")
 
     def refuse_constant(name: str) -> Any:
         raise ValueError(f"{name} is not a JSON number")
 
     try:
-        document = json.loads(data.decode("utf-8"), parse_constant=refuse_constant)
+        return json.loads(data.decode("utf-8"), parse_constant=refuse_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise BadInputError(f"{p}: not JSON ({_short(exc)}); {again}") from exc
+        raise BadInputError(f"{p}: not JSON ({_short(exc)}); {_AGAIN}") from exc
+
+
+#: The next step every refusal of a saved report gives.
+_AGAIN = "give a JSON report written by 'provenance check'"
+
+
+def read_report(path: str | Path) -> Report:
+    """Read a JSON report written by ``provenance check``.
+
+    Bounded whatever the file (`load_report_json`), and the report must
+    render: a value of the wrong type or range, or a verdict code this
+    version does not know, is refused here, naming the file, not met by a
+    renderer.
+
+    Raises:
+        BadInputError: the file is missing, not a regular file, too large, not JSON or not a report.
+    """
+    p = Path(path)
+    document = load_report_json(p)
     try:
         report = Report.from_dict(document)
         VerdictCode(report.verdict.code)  # a code this version does not know would be rendered as if it meant something
@@ -196,7 +206,7 @@ def read_report(path: str | Path) -> Report:
     except BadInputError as exc:
         raise BadInputError(f"{p}: {exc}") from exc
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError, IndexError, RecursionError) as exc:
-        raise BadInputError(f"{p}: a value of the wrong type or range in the report ({_short(exc)}); {again}") from exc
+        raise BadInputError(f"{p}: a value of the wrong type or range in the report ({_short(exc)}); {_AGAIN}") from exc
     return report
 
 
