@@ -199,3 +199,19 @@ def test_check_of_a_file_longer_than_examined_reports_the_examined_span(
     assert report["input"]["duration_s"] == pytest.approx(36000, abs=60)
     assert 0 < report["input"]["examined_s"] < 3600
     assert any("examined" in w for w in report["warnings"])
+
+
+def test_an_animation_of_too_many_tiny_frames_is_refused_as_a_bomb(tmp_path: Path) -> None:
+    """70,000 frames of 2x2 pixels (1.7 MB): each frame counts as at least 256x256, so the decoded-pixel
+    budget refuses it as a bomb (past ~61,000 frames) instead of sampling it for hours of frames."""
+    two = tmp_path / "two.gif"
+    first, second = Image.new("RGB", (2, 2), (255, 0, 0)), Image.new("RGB", (2, 2), (0, 0, 255))
+    first.save(two, "GIF", save_all=True, append_images=[second], duration=100, loop=0)
+    data = two.read_bytes()
+    gce = b"\x21\xf9\x04"
+    start = data.index(gce)
+    frame = data[start : data.index(gce, start + 1)]  # one frame: its control extension, descriptor and pixels
+    many = tmp_path / "many.gif"
+    many.write_bytes(data[:start] + frame * 70_000 + b";")
+    run = cli_here("probe", many)
+    assert run.code == 2 and "decompression bomb" in run.stderr, run.stderr

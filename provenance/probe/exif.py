@@ -42,6 +42,9 @@ DEFAULT_FRAME_MS = 100
 #: Most pixels decoded from one animation (frames x canvas): a decompression-bomb guard, about
 #: 20-40 s of Pillow's decoding here; 2 minutes of 1080p at 10 frames/s is 2.5 G.
 MAX_ANIMATION_PIXELS = 4_000_000_000
+#: Pixels each frame counts for at least (a 256x256 frame), so tiny frames cannot make an animation of
+#: millions of frames: at most ~61,000 frames (100 min at 10 frames/s) whatever the canvas.
+MIN_FRAME_PIXELS = 65_536
 
 
 def is_animation(facts: MediaFacts) -> bool:
@@ -60,7 +63,7 @@ def animation_timeline(img: Any, name: str = "") -> Iterator[tuple[float, float]
     clock = 0.0
     for index in range(int(getattr(img, "n_frames", 1))):
         img.seek(index)
-        budget -= img.width * img.height
+        budget -= max(img.width * img.height, MIN_FRAME_PIXELS)
         if budget < 0:
             raise BadInputError(
                 f"{name}: an animation of more than {MAX_ANIMATION_PIXELS} pixels (frame {index}, "
