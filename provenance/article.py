@@ -32,6 +32,7 @@ from . import __version__
 from .claims import Claim, MediaKind, MediaRef, canonical_url, claim_for_media, claim_from_article, read_article
 from .claims.media import picture_stem
 from .errors import BadInputError, ProvenanceError
+from .files import read_bounded
 from .index import Index, open_index
 from .ingest import MAX_SIDECAR_BYTES, iter_media, sidecar_path
 from .pipeline import check
@@ -236,12 +237,18 @@ def _with_sidecar(path: Path) -> MediaFile:
     if side is None:
         return MediaFile(path)
     try:
-        if side.stat().st_size > MAX_SIDECAR_BYTES:
-            return MediaFile(
-                path, problem=f"its sidecar {side.name} is larger than {MAX_SIDECAR_BYTES} bytes; not read"
-            )
-        data = json.loads(side.read_bytes().decode("utf-8", "replace"))
-    except (OSError, json.JSONDecodeError, RecursionError) as exc:
+        raw = read_bounded(
+            side,
+            what="sidecar",
+            limit=MAX_SIDECAR_BYTES,
+            expected="a yt-dlp .info.json file",
+            too_large=f"larger than {MAX_SIDECAR_BYTES} bytes; not read",
+        )
+    except BadInputError as exc:
+        return MediaFile(path, problem=f"its sidecar {side.name} was not read ({exc}); pair it with --map")
+    try:
+        data = json.loads(raw.decode("utf-8", "replace"))
+    except (json.JSONDecodeError, RecursionError) as exc:
         return MediaFile(
             path, problem=f"its sidecar {side.name} is not readable JSON ({type(exc).__name__}); pair it with --map"
         )

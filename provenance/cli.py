@@ -12,10 +12,11 @@ import contextlib
 import functools
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -126,38 +127,29 @@ def _write_report(
     """Render a report; Markdown saved with -o gets its keyframes in a folder next to it (NAME_files/).
 
     `renderers` is (render, render_assets) for another kind of report (an article report).
+    Every file is written by `files.write_file`: never through a symlink
+    planted in the output folder or its keyframe folder.
     """
+    from .files import refuse_link, write_file
     from .report import render, render_assets
 
     if renderers is not None:
         render, render_assets = renderers
     text = render(report, fmt, options)
     if output is not None:
+        refuse_link(output)
         for rel, data in render_assets(report, fmt, options).items():
-            target = output.parent / rel
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
-            except OSError as exc:
-                raise BadInputError(
-                    f"{target}: cannot be written ({exc.strerror}); choose another -o or free some space"
-                ) from exc
+            write_file(output.parent / rel, data, base=output.parent, make=True)
     _emit(text, output)
 
 
 def _emit(text: str, output: Path | None) -> None:
+    from .files import write_file
+
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
         return
-    tmp = output.with_name(output.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(output)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise BadInputError(
-            f"{output}: cannot be written ({exc.strerror}); choose another -o or free some space"
-        ) from exc
+    write_file(output, text.encode("utf-8"))
     click.echo(f"wrote {output}", err=True)
 
 
@@ -222,12 +214,18 @@ def _remove_empty(folders: list[Path]) -> None:
 
 
 def _first_seen(value: str | None) -> str | None:
+    """--first-seen checked whole: a date (YYYY-MM-DD) or an ISO date and time; anything after it is refused."""
     if value is None:
         return None
+    text = value.strip()
     try:
-        return date.fromisoformat(value[:10]).isoformat() + value[10:]
-    except ValueError as exc:
-        raise BadInputError(f"--first-seen {value!r}: not a date; use YYYY-MM-DD") from exc
+        parsed = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+    except ValueError:
+        parsed = None
+    if parsed is None or not 1800 <= parsed.year <= 2200 or not re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ].+)?", text):
+        shown = text if len(text) <= 60 else text[:60] + "…"
+        raise BadInputError(f"--first-seen {shown!r}: not a date; use YYYY-MM-DD (or an ISO date and time)")
+    return parsed.isoformat()
 
 
 class ProvenanceGroup(click.Group):
@@ -417,9 +415,13 @@ def probe(file: Path) -> None:
 def frames(clip: Path, out_dir: Path) -> None:
     """Write one keyframe per shot of CLIP as JPEG, named by timestamp."""
     from .evidence import write_keyframes
+    from .report.text import terminal
 
+    warnings: list[str] = []
     with _output_place(out_dir, folder=True):
-        written = write_keyframes(clip, out_dir)
+        written = write_keyframes(clip, out_dir, warnings=warnings)
+    for warning in warnings:
+        click.echo(f"warning: {terminal(warning, 1000)}", err=True)
     for path in written:
         click.echo(str(path))
 
@@ -509,6 +511,9 @@ def index_add(
     if fmt == "json":
         click.echo(_json(result.to_dict()))
     else:
+        for item in result.items:
+            for warning in item.warnings:
+                click.echo(f"warning  {terminal(item.path, 200)}: {terminal(warning, 1000)}", err=True)
         for item in failed:
             click.echo(f"failed   {terminal(item.error)}", err=True)
         click.echo(f"{result.count('added')} added, {result.count('present')} already present, {len(failed)} failed")
@@ -595,7 +600,12 @@ def index_show(ref_id: int, index_url: str | None, fmt: str) -> None:
 
     with open_index(index_url) as idx:
         ref = idx.get(ref_id)
+        facts = idx.facts(ref_id) or {}
     data = ref.to_dict()
+    whole = facts.get("duration_s")
+    if isinstance(whole, int | float) and whole > ref.duration_s + 1e-3:
+        # A file longer than what was examined: its hashes cover duration_s, the file runs on.
+        data["file_duration_s"] = round(float(whole), 3)
     if fmt == "json":
         click.echo(_json(data))
     else:
@@ -800,8 +810,19 @@ def serve(
 
 
 def run() -> None:
-    """Console entry point."""
+    """Console entry point.
+
+    Third-party libraries' warnings and log records never reach the
+    terminal (stderr carries only the tool's own lines) unless
+    ``PROVENANCE_DEBUG=1``.
+    """
+    import logging
     import signal
+    import warnings
+
+    if os.environ.get("PROVENANCE_DEBUG") != "1":
+        warnings.simplefilter("ignore")
+        logging.getLogger().addHandler(logging.NullHandler())
 
     def terminated(signum: int, frame: Any) -> None:
         # Unwind like Ctrl-C: the open transaction rolls back, workers are stopped.

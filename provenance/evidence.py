@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import functools
 import os
+import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,10 +36,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .decode import Media, Plan, choose_decoder
-from .errors import ProcessingError, ProvenanceError
+from .errors import BadInputError, ProcessingError, ProvenanceError
+from .files import write_file
 from .match import FRAME_MATCH_DISTANCE
 from .probe import MediaFacts, probe
-from .query import sha256_of
+from .query import MAX_QUERY_DURATION_S, sha256_of
 from .shots import shot_keyframes
 
 if TYPE_CHECKING:
@@ -487,8 +489,15 @@ def write_keyframes(
     facts: MediaFacts | None = None,
     fps: float = 2.0,
     decoder: Decoder | None = None,
+    warnings: list[str] | None = None,
 ) -> list[Path]:
     """Write one JPEG per shot into `out_dir`, named by time (``shot003_t12.500.jpg``): ``provenance frames``.
+
+    The folder must be new, empty or hold only keyframes of an earlier run
+    (a folder of other files is not ours to add to). Each JPEG is written by
+    `files.write_file`: never through a symlink planted in the folder. At most
+    `query.MAX_QUERY_DURATION_S` of the clip is examined (memory stays bounded
+    whatever the file declares), with a warning when that is less than the whole.
 
     Args:
         path: the clip (or still image).
@@ -496,20 +505,26 @@ def write_keyframes(
         facts: its probe result (probed here when not given).
         fps: samples a second the shots are found from.
         decoder: samples and grabs (`choose_decoder`'s when None).
+        warnings: gets the sampling's warnings (the part not examined, decoder errors).
 
     Returns:
         The written files, in time order.
 
     Raises:
-        BadInputError: the clip cannot be read or decoded at all.
+        BadInputError: the clip cannot be read or decoded at all, or the folder holds other files.
         ProcessingError: a keyframe could not be decoded.
     """
     import cv2
 
+    out = Path(out_dir)
+    _check_keyframe_folder(out)
     facts = facts or probe(path)
     decoder = decoder or choose_decoder()
-    keys = shot_keyframes(decoder.sample(path, Plan(fps), facts))
-    out = Path(out_dir)
+    sampled = decoder.sample(path, Plan(fps, max_duration_s=MAX_QUERY_DURATION_S), facts)
+    if warnings is not None:
+        warnings.extend(sampled.warnings)
+    keys = shot_keyframes(sampled)
+    del sampled
     out.mkdir(parents=True, exist_ok=True)
     images = decoder.grab(path, [key.t for key in keys], Media.of(facts), KEYFRAME_LONG_SIDE)
     written = []
@@ -517,6 +532,30 @@ def write_keyframes(
         if rgb is None:
             raise ProcessingError(f"{path}: no frame could be decoded at {key.t:.2f} s")
         target = out / f"shot{n:03d}_t{key.t:08.3f}.jpg"
-        cv2.imwrite(str(target), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, KEYFRAME_QUALITY])
+        done, jpeg = cv2.imencode(
+            ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, KEYFRAME_QUALITY]
+        )
+        if not done:
+            raise ProcessingError(f"{path}: the keyframe at {key.t:.2f} s could not be encoded as JPEG")
+        write_file(target, jpeg.tobytes())
         written.append(target)
     return written
+
+
+#: Names `write_keyframes` writes (and the temporary names of an interrupted run): a folder holding
+#: anything else is not ours, and is refused.
+KEYFRAME_NAME = re.compile(r"shot\d{3,}_t\d+\.\d{3}\.jpg|\.shot\d{3,}_t\d+\.\d{3}\.jpg\.[0-9a-f]+\.tmp")
+
+
+def _check_keyframe_folder(out: Path) -> None:
+    """Refuse (exit 2) a folder that holds anything but keyframes of an earlier run."""
+    try:
+        names = sorted(os.listdir(out)) if out.is_dir() else []
+    except OSError as exc:
+        raise BadInputError(f"-o {out}: the folder cannot be read ({exc.strerror}); give another -o") from exc
+    foreign = [n for n in names if not KEYFRAME_NAME.fullmatch(n)]
+    if foreign:
+        raise BadInputError(
+            f"-o {out}: the folder holds {len(foreign)} file(s) that are not keyframes of 'provenance frames' "
+            f"({foreign[0][:80]!r}, ...); give a new or empty folder"
+        )

@@ -37,6 +37,7 @@ from typing import Any
 
 from .decode import Decoder
 from .errors import EXIT_FAILURE, BadInputError, ProvenanceError
+from .files import read_bounded
 from .hashing import FrameHashes
 from .index import Claim, ClaimKeeper, FactOrigin, Index, OriginKind, Reference, SourceFacts
 from .probe import probe
@@ -48,7 +49,7 @@ MAX_SIDECAR_BYTES = 16 << 20
 #: File name suffixes taken when walking a folder (case-insensitive).
 MEDIA_SUFFIXES = frozenset(
     ".mp4 .m4v .mov .mkv .webm .avi .ts .mts .m2ts .flv .wmv .asf .mpg .mpeg .3gp .3g2 .ogv "
-    ".jpg .jpeg .png .webp .bmp .tif .tiff .heic .heif".split()
+    ".jpg .jpeg .png .apng .gif .webp .bmp .tif .tiff .heic .heif".split()
 )
 
 
@@ -63,6 +64,10 @@ class IngestItem:
     exit_code: int = 0
     #: When present: the other writer that was adding it as this batch met it and stored it meanwhile.
     added_by: str | None = None
+    #: What the user should know of an added file: the part not examined, video streams left out.
+    warnings: tuple[str, ...] = ()
+    #: The file's own length when it is longer than what was examined and stored (`reference.duration_s`).
+    file_duration_s: float | None = None
 
     @property
     def added(self) -> bool:
@@ -75,6 +80,8 @@ class IngestItem:
             "reference": self.reference.to_dict() if self.reference else None,
             "error": self.error,
             "exit_code": self.exit_code,
+            "warnings": list(self.warnings),
+            "file_duration_s": self.file_duration_s,
         }
 
 
@@ -139,12 +146,15 @@ def read_sidecar(path: Path, *, at: str = "", by: str = "") -> SourceFacts:
     Raises:
         BadInputError: the sidecar is too large or not a JSON object.
     """
-    if path.stat().st_size > MAX_SIDECAR_BYTES:
-        raise BadInputError(
-            f"{path}: sidecar larger than {MAX_SIDECAR_BYTES} bytes; remove it or pass --source-url etc."
-        )
+    raw = read_bounded(
+        path,
+        what="sidecar",
+        limit=MAX_SIDECAR_BYTES,
+        expected="a yt-dlp .info.json file, or remove it",
+        too_large="remove it or pass --source-url etc.",
+    )
     try:
-        data = json.loads(path.read_bytes().decode("utf-8", "replace"))
+        data = json.loads(raw.decode("utf-8", "replace"))
     except (json.JSONDecodeError, RecursionError) as exc:
         raise BadInputError(f"{path}: sidecar is not valid JSON ({exc}); fix or remove it") from exc
     if not isinstance(data, dict):
@@ -284,6 +294,8 @@ class PreparedFile:
     reference: Reference | None = None
     hashes: FrameHashes | None = None
     facts: dict[str, Any] | None = None
+    warnings: tuple[str, ...] = ()
+    file_duration_s: float | None = None
 
 
 def prepare_file(
@@ -321,12 +333,17 @@ def prepare_file(
             "flat footage could never be matched); nothing added"
         )
     disp_w, disp_h = facts.display_size
+    # The reference records the seconds whose hashes are stored, never more (a file longer than what
+    # is examined keeps its own length in its facts, and the item says so).
+    examined = query.frames.examined_s
+    stored_s = facts.duration_s if examined is None else min(facts.duration_s, examined)
+    longer = round(facts.duration_s, 3) if facts.duration_s > stored_s + 1e-3 else None
     ref = Reference(
         id=0,
         sha256=sha,
         path=storable_path(path),
         kind=facts.kind,
-        duration_s=round(facts.duration_s, 3),
+        duration_s=round(stored_s, 3),
         width=disp_w,
         height=disp_h,
         fps=facts.fps,
@@ -336,7 +353,7 @@ def prepare_file(
         added_at=added_at,
         source=source,
     )
-    return PreparedFile(str(path), sha, ref, hashes, facts.to_dict())
+    return PreparedFile(str(path), sha, ref, hashes, facts.to_dict(), warnings=query.warnings, file_duration_s=longer)
 
 
 def store_prepared(prepared: PreparedFile, index: Index, *, source: SourceFacts = SourceFacts()) -> IngestItem:
@@ -349,7 +366,11 @@ def store_prepared(prepared: PreparedFile, index: Index, *, source: SourceFacts 
         prepared = prepare_file(Path(prepared.path), source=source)
     assert prepared.reference is not None and prepared.hashes is not None
     stored, added = index.add(prepared.reference, prepared.hashes, facts=prepared.facts)
-    return IngestItem(prepared.path, "added" if added else "present", stored)
+    if not added:
+        return IngestItem(prepared.path, "present", stored)
+    return IngestItem(
+        prepared.path, "added", stored, warnings=prepared.warnings, file_duration_s=prepared.file_duration_s
+    )
 
 
 def add_file(path: Path, index: Index, *, source: SourceFacts = SourceFacts()) -> IngestItem:
@@ -376,7 +397,14 @@ def _init_worker(source: SourceFacts) -> None:
     global _worker_source
     # Ctrl-C reaches the whole process group; the parent alone decides how to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The pool stops its workers with SIGTERM (on SIGTERM or Ctrl-C to the command): unwind, so a
+    # running ffmpeg is killed by `tools.run`; the libav worker watches its parent and exits too.
+    signal.signal(signal.SIGTERM, _stop_worker)
     _worker_source = source
+
+
+def _stop_worker(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 #: What preparing one file gave: the file ready to store, or (message, exit code) of its failure.

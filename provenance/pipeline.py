@@ -346,6 +346,7 @@ def _report(
             frames_informative=query.informative_frames,
             sample_fps=sampled.fps,
             unreadable=query.unreadable,
+            examined_s=None if sampled.examined_s is None else round(min(facts.duration_s, sampled.examined_s), 3),
         ),
         matches=matches,
         candidates=candidates,

@@ -41,7 +41,7 @@ from .decode import Decoder, Decoding, Frames, Plan, Unprobed, choose_decoder, s
 from .errors import BadInputError, ProcessingError
 from .hashing import VARIANT_FULL, FrameHashes, hash_query, hash_reference
 from .layout import Layout, find_layout
-from .probe import MediaFacts, image_format, probe
+from .probe import MediaFacts, image_format, is_animation, probe
 from .text import TextReading
 
 #: Samples a second taken from a query clip (> 0, a multiple of `REF_FPS`): every reference
@@ -245,7 +245,7 @@ def build_query(
             layout=layout,
             credentials=credentials,
             ffmpeg_version=version,
-            decoder=decoder.describe(still=facts.kind == "image"),
+            decoder=decoder.describe(still=facts.kind == "image" or is_animation(facts)),
         )
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadInputError
+from ..files import read_bounded
 from .dates import first_date, sentences
 from .media import (
     MAX_CAPTION_CHARS,
@@ -412,30 +413,6 @@ def _decode(data: bytes, path: str) -> tuple[str, list[str]]:
     text = data.decode("utf-8", "replace")
     warnings.append(f"{path}: not valid UTF-8; {text.count(chr(0xFFFD))} unreadable characters were replaced")
     return text, warnings
-
-
-def read_bounded(path: Path, *, what: str, limit: int, expected: str, too_large: str) -> bytes:
-    """The bytes of a regular file of at most `limit` bytes (an article, a claim file).
-
-    A named pipe, a device or a folder is refused before it is opened, so
-    nothing waits on it or reads without end.
-
-    Raises:
-        BadInputError: missing, not a regular file, larger than `limit`, or unreadable; the
-            message names the file, says what it is (`what`) and the next step.
-    """
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise BadInputError(f"{path}: {what} not found ({exc.strerror}); check the path") from exc
-    if not path.is_file():
-        raise BadInputError(f"{path}: not a regular file; give {expected}")
-    if size > limit:
-        raise BadInputError(f"{path}: {what} of {size} bytes is larger than {limit}; {too_large}")
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise BadInputError(f"{path}: {what} cannot be read ({exc.strerror}); check its permissions") from exc
 
 
 def read_article(path: Path | str) -> Article:

@@ -94,7 +94,11 @@ def parse_claim_date(value: Any, what: str = "claim date") -> str:
     if isinstance(value, date):
         return value.isoformat()
     text = str(value).strip()
-    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ].*)?)?)?", text)
+    # A time after the day must be a time (junk after a date is refused, not dropped).
+    m = re.fullmatch(
+        r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?)?)?",
+        text,
+    )
     if m and len(text) <= 40:
         year, month, day = m.groups()
         candidate = year if month is None else f"{year}-{month}" if day is None else f"{year}-{month}-{day}"

@@ -28,8 +28,9 @@ import importlib
 import importlib.util
 import math
 import os
+import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -38,7 +39,7 @@ import numpy as np
 
 from .. import tools
 from ..errors import BadInputError, ProcessingError
-from ..probe import MediaFacts, probe
+from ..probe import MediaFacts, animation_timeline, is_animation, probe
 from .protocol import (
     SKIP_FRAME_VALUES,
     SKIP_LOOP_FILTER_VALUES,
@@ -79,6 +80,8 @@ __all__ = [
     "one_pass_pays",
     "register",
     "still_frames",
+    "animation_frames",
+    "animation_grab",
     "unprobed_plan",
     "work_size",
 ]
@@ -184,6 +187,8 @@ class Job:
                 f": {facts.size_bytes} bytes cannot hold {facts.duration_s:.0f} s of video" if limit == by_size else ""
             )
             warnings.append(f"only the first {limit:.0f} s of {facts.duration_s:.0f} s were examined{why}")
+        if facts.other_video_streams:
+            warnings.append(_other_streams_warning(path, facts))
         colour_long_side = plan.colour_long_side
         keep_colour = colour_long_side is not None and 0 < duration <= COLOUR_MAX_S
         return cls(
@@ -195,6 +200,27 @@ class Job:
             expected=int(math.ceil((duration + 1) * plan.fps)) + 2,
             warnings=tuple(warnings),
         )
+
+
+def _other_streams_warning(path: Path | str, facts: MediaFacts) -> str:
+    """The warning that names the video streams not examined, and how to check one."""
+    by_index = {s.index: s for s in facts.streams}
+
+    def named(index: int) -> str:
+        s = by_index.get(index)
+        if s is None:
+            return f"#{index}"
+        seconds = f", {s.duration_s:.1f} s" if s.duration_s else ""
+        return f"#{index} ({s.width}x{s.height} {s.codec_name}{seconds})"
+
+    others = ", ".join(named(i) for i in facts.other_video_streams[:5])
+    more = f" and {len(facts.other_video_streams) - 5} more" if len(facts.other_video_streams) > 5 else ""
+    first = facts.other_video_streams[0]
+    return (
+        f"only video stream {named(facts.video_stream or 0)} was examined (the one marked default, else the first); "
+        f"the file has {len(facts.other_video_streams) + 1} video streams and {others}{more} were not: "
+        f"check each on its own (ffmpeg -i FILE -map 0:{first} -c copy stream{first}.mp4)"
+    )
 
 
 def unprobed_plan(plan: Plan, limit_s: float) -> UnprobedPlan:
@@ -219,6 +245,8 @@ class Frames:
     warnings: tuple[str, ...] = field(default=())
     #: The same samples in colour (N, h, w, 3) RGB, when asked for and the clip is short enough.
     colour: np.ndarray | None = None
+    #: Seconds of the file examined (the plan's and the byte rate's limits); None: all of it.
+    examined_s: float | None = None
 
     def colour_at(self, t: float) -> np.ndarray | None:
         """The colour sample nearest time `t`, or None when colour samples were not kept."""
@@ -270,11 +298,14 @@ class Media:
     width: int
     height: int
     duration_s: float
+    #: The video stream examined (`MediaFacts.video_stream`); None: the decoder's rule.
+    stream: int | None = None
 
     @classmethod
     def of(cls, facts: MediaFacts) -> Media:
         width, height = facts.display_size
-        return cls(facts.kind, width, height, facts.duration_s)
+        kind = "animation" if is_animation(facts) else facts.kind
+        return cls(kind, width, height, facts.duration_s, facts.video_stream)
 
 
 def frames_of(path: Path | str, job: Job, raw: Raw) -> Frames:
@@ -311,6 +342,7 @@ def frames_of(path: Path | str, job: Job, raw: Raw) -> Frames:
         decode_errors=raw.errors,
         warnings=tuple(warnings),
         colour=colour if colour is not None and len(colour) >= count else None,
+        examined_s=duration,
     )
 
 
@@ -323,9 +355,11 @@ def load_image(path: Path, *, grey: bool = True) -> np.ndarray:
     from PIL import Image, ImageOps
 
     try:
-        with Image.open(path) as img:
-            upright = ImageOps.exif_transpose(img)
-            return np.asarray(upright.convert("L" if grey else "RGB"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # DecompressionBombWarning: the probe bounded the size already
+            with Image.open(path) as img:
+                upright = ImageOps.exif_transpose(img)
+                return np.asarray(upright.convert("L" if grey else "RGB"))
     except (OSError, ValueError, SyntaxError) as exc:
         raise BadInputError(f"{path}: image cannot be decoded ({exc}); the file is damaged") from exc
 
@@ -346,6 +380,100 @@ def still_frames(path: Path | str, long_side: int) -> Frames:
     """
     small = _scaled_still(path, long_side, grey=True)
     return Frames(times=np.zeros(1), images=small[None, :, :], fps=0.0, duration_s=0.0)
+
+
+def _animation_picture(frame: object, long_side: int, *, grey: bool) -> np.ndarray:
+    """One frame of an animation (Pillow image, composited as shown) scaled to `long_side` as the stills are."""
+    import cv2
+
+    pixels = np.asarray(frame.convert("L" if grey else "RGB"))  # type: ignore[attr-defined]
+    w, h = work_size(pixels.shape[1], pixels.shape[0], long_side)
+    return cv2.resize(pixels, (w, h), interpolation=cv2.INTER_AREA)
+
+
+def _shown(path: Path | str, until_s: float) -> Iterator[tuple[float, float, object]]:
+    """(start s, end s, Pillow frame as shown) of each frame of an animated image that starts before `until_s`.
+
+    Raises:
+        BadInputError: past `probe.MAX_ANIMATION_PIXELS` decoded pixels (a decompression bomb).
+        OSError, EOFError, ValueError: a frame does not decode (the caller keeps what came before).
+    """
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # DecompressionBombWarning: the probe bounded the size already
+        with Image.open(path) as img:
+            for start, end in animation_timeline(img, str(path)):
+                if start >= until_s:
+                    return
+                yield start, end, img
+
+
+def animation_frames(path: Path | str, plan: Plan, facts: MediaFacts) -> Frames:
+    """An animated GIF, WebP or APNG sampled as a video: at `plan.fps`, every sample the frame shown at its tick.
+
+    Read with Pillow, one frame at a time (nothing holds more than the
+    samples), for at most `plan.max_duration_s`. A frame that fails to
+    decode ends the sampling; the rest is listed as unreadable.
+
+    Raises:
+        BadInputError: no frame decodes, or the animation is a decompression bomb.
+    """
+    fps = plan.fps
+    duration = min(facts.duration_s, plan.max_duration_s)
+    warnings: list[str] = []
+    if facts.duration_s > plan.max_duration_s:
+        warnings.append(f"only the first {duration:.0f} s of {facts.duration_s:.0f} s were examined")
+    keep_colour = plan.colour_long_side is not None and 0 < duration <= COLOUR_MAX_S
+    grey: list[np.ndarray] = []
+    colour: list[np.ndarray] = []
+    unreadable: list[tuple[float, float]] = []
+    tick = 0
+    try:
+        for _start, end, frame in _shown(path, duration):
+            small = small_colour = None
+            while tick / fps < min(end, duration) - 1e-9:
+                if small is None:
+                    small = _animation_picture(frame, plan.long_side, grey=True)
+                    if keep_colour and plan.colour_long_side:
+                        small_colour = _animation_picture(frame, plan.colour_long_side, grey=False)
+                grey.append(small)
+                if small_colour is not None:
+                    colour.append(small_colour)
+                tick += 1
+    except (OSError, EOFError, ValueError) as exc:
+        if not grey:
+            raise BadInputError(f"{path}: animation cannot be decoded ({exc}); the file is damaged") from exc
+        unreadable.append((round(tick / fps, 3), round(duration, 3)))
+        warnings.append(f"seconds {tick / fps:.1f}-{duration:.1f} could not be decoded ({exc})")
+    if not grey:
+        raise BadInputError(f"{path}: no frame of the animation could be decoded; the file is damaged")
+    return Frames(
+        times=np.arange(len(grey), dtype=np.float64) / fps,
+        images=np.stack(grey),
+        fps=fps,
+        duration_s=facts.duration_s,
+        unreadable=tuple(unreadable),
+        warnings=tuple(warnings),
+        colour=np.stack(colour) if keep_colour and len(colour) == len(grey) else None,
+        examined_s=duration,
+    )
+
+
+def animation_grab(path: Path | str, times: Sequence[float], long_side: int) -> list[np.ndarray | None]:
+    """Colour frames of an animated image: for each of `times`, the frame shown then (None past the end)."""
+    wanted = sorted({max(0.0, float(t)) for t in times})
+    found: dict[float, np.ndarray] = {}
+    try:
+        pending = list(wanted)
+        for start, end, frame in _shown(path, (wanted[-1] + 1e-3) if wanted else 0.0):
+            while pending and pending[0] < end - 1e-9:
+                if pending[0] >= start - 1e-9:
+                    found[pending[0]] = _animation_picture(frame, long_side, grey=False)
+                pending.pop(0)
+    except (OSError, EOFError, ValueError):
+        pass  # the frames before the damage are kept
+    return [found.get(max(0.0, float(t))) for t in times]
 
 
 class Decoder(ABC):
@@ -379,6 +507,8 @@ class Decoder(ABC):
         facts = facts or probe(path)
         if facts.kind == "image":
             return still_frames(path, plan.long_side)
+        if is_animation(facts):
+            return animation_frames(path, plan, facts)
         job = Job.of(path, facts, plan)
         return frames_of(path, job, self._sample_video(path, job))
 
@@ -408,7 +538,8 @@ class Decoder(ABC):
         if chose is None:
             return frames_of(unprobed.path, job, unprobed.raw) if unprobed.raw.count == 0 else None
         agrees = (
-            chose.size == job.size
+            (facts.video_stream is None or chose.stream == facts.video_stream)
+            and chose.size == job.size
             and chose.display == facts.display_size
             and chose.clockwise == clockwise(facts.rotation)
             and abs(chose.examined_s - job.duration) < 1e-3
@@ -432,10 +563,13 @@ class Decoder(ABC):
         if media.kind == "image":
             small = _scaled_still(path, long_side, grey=False)
             return [small for _ in times]
+        if media.kind == "animation":
+            return animation_grab(path, times, long_side)
         if media.width <= 0 or media.height <= 0:
             return [None] * len(times)
         size = work_size(media.width, media.height, long_side)
-        return self._grab_video(path, [round(max(0.0, float(t)), 3) for t in times], size, media.duration_s)
+        wanted = [round(max(0.0, float(t)), 3) for t in times]
+        return self._grab_video(path, wanted, size, media.duration_s, stream=media.stream)
 
     def describe(self, *, still: bool = False) -> str:
         """Which decoder this is, with its version, for reports.
@@ -455,9 +589,16 @@ class Decoder(ABC):
 
     @abstractmethod
     def _grab_video(
-        self, path: Path | str, wanted: list[float], size: tuple[int, int], duration_s: float
+        self,
+        path: Path | str,
+        wanted: list[float],
+        size: tuple[int, int],
+        duration_s: float,
+        *,
+        stream: int | None = None,
     ) -> list[np.ndarray | None]:
-        """RGB frames at `size` for each of `wanted` (seconds, rounded to the millisecond)."""
+        """RGB frames at `size` for each of `wanted` (seconds, rounded to the millisecond), from video stream
+        `stream` (None: the one marked default, else the first)."""
 
     @abstractmethod
     def _describe_video(self) -> str:

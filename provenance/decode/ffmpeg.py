@@ -51,7 +51,9 @@ class FfmpegDecoder(Decoder):
         # round=near the fps filter emits the last frame *before (n + 0.5)/fps*, so
         # labels ran late by half a sample period (0.24 s at 2 fps, 0.12 s at 4 fps),
         # and references and queries sampled at different rates disagreed.
-        stream = ffmpeg.input("pipe:").video.filter("fps", fps=fps, round="up")
+        source = ffmpeg.input("pipe:")
+        chosen = job.facts.video_stream
+        stream = (source[str(chosen)] if chosen is not None else source.video).filter("fps", fps=fps, round="up")
         # trim right after fps: at the end of the stream fps repeats the last frame
         # up to the declared end (36000 s of one frame = 144000 copies at 4 fps),
         # and output -t alone still lets every copy through scale first.
@@ -94,18 +96,30 @@ class FfmpegDecoder(Decoder):
         return Raw(count, raw, errors, _last_line(result.stderr), stopped, colour_samples)
 
     def _grab_video(
-        self, path: Path | str, wanted: list[float], size: tuple[int, int], duration_s: float
+        self,
+        path: Path | str,
+        wanted: list[float],
+        size: tuple[int, int],
+        duration_s: float,
+        *,
+        stream: int | None = None,
     ) -> list[np.ndarray | None]:
         """One pass up to the last wanted frame when that pays (`one_pass_pays`) and its frames tell the
         times apart; seeking inputs otherwise."""
         if one_pass_pays(wanted):
-            found = self.grab_sequential(path, wanted, size, duration_s)
+            found = self.grab_sequential(path, wanted, size, duration_s, stream=stream)
             if found is not None:
                 return found
-        return self.grab_seeking(path, wanted, size)
+        return self.grab_seeking(path, wanted, size, stream=stream)
 
     def grab_sequential(
-        self, path: Path | str, wanted: list[float], size: tuple[int, int], duration_s: float
+        self,
+        path: Path | str,
+        wanted: list[float],
+        size: tuple[int, int],
+        duration_s: float,
+        *,
+        stream: int | None = None,
     ) -> list[np.ndarray | None] | None:
         """One decode up to just past the last wanted time; None when the frames it gave cannot be told
         apart (the caller seeks instead)."""
@@ -120,7 +134,7 @@ class FfmpegDecoder(Decoder):
             *("-t", f"{targets[-1] + SEQUENTIAL_MARGIN_S:.3f}"),
             *tools.input_args(path),
             "-map",
-            "0:v:0",
+            f"0:{stream}" if stream is not None else "0:v:0",
             "-vf",
             f"select='gt({terms},0)',scale={w}:{h}:flags=area",
             "-vsync",
@@ -138,7 +152,9 @@ class FfmpegDecoder(Decoder):
                   for i, t in enumerate(targets)}  # fmt: skip
         return [frames[t] for t in wanted]
 
-    def grab_seeking(self, path: Path | str, wanted: list[float], size: tuple[int, int]) -> list[np.ndarray | None]:
+    def grab_seeking(
+        self, path: Path | str, wanted: list[float], size: tuple[int, int], *, stream: int | None = None
+    ) -> list[np.ndarray | None]:
         """A seeking input per wanted time, up to `INPUTS_PER_PROCESS` in one ffmpeg run, each its own output file."""
         w, h = size
         out: list[np.ndarray | None] = [None] * len(wanted)
@@ -150,7 +166,8 @@ class FfmpegDecoder(Decoder):
                 for t in batch:
                     argv += tools.input_args(path, seek_s=t)
                 for i in range(len(batch)):
-                    argv += ["-map", f"{i}:v:0", "-frames:v", "1", "-vf", f"scale={w}:{h}:flags=area"]
+                    which = f"{i}:{stream}" if stream is not None else f"{i}:v:0"
+                    argv += ["-map", which, "-frames:v", "1", "-vf", f"scale={w}:{h}:flags=area"]
                     argv += ["-f", "rawvideo", "-pix_fmt", "rgb24", "-y", os.path.join(tmp, f"{i}.rgb")]
                 if _run(argv, timeout=60 + 10 * len(batch), max_stdout=1 << 16) is None:
                     continue

@@ -439,6 +439,7 @@ class LibavDecoder(Decoder):
             colour=job.colour_size,
             cap_s=job.duration + 1,
             rotation=job.facts.rotation,
+            stream=job.facts.video_stream,
         )
         return sample(req, timeout=decode_timeout(job.duration)).raw(job.colour_size)
 
@@ -465,19 +466,31 @@ class LibavDecoder(Decoder):
         return Unprobed(str(path), plan, got.raw(got.plan.colour if got.plan else None), got.plan)
 
     def _grab_video(
-        self, path: Path | str, wanted: list[float], size: tuple[int, int], duration_s: float
+        self,
+        path: Path | str,
+        wanted: list[float],
+        size: tuple[int, int],
+        duration_s: float,
+        *,
+        stream: int | None = None,
     ) -> list[np.ndarray | None]:
         """The one-pass grab in the worker when that pays (no process start; frames no target needs and
         nothing refers to are skipped); the ffmpeg command line's grab when it does not, or when the worker
         did not find every frame."""
         if one_pass_pays(wanted):
-            found = self.grab_in_worker(path, wanted, size, duration_s)
+            found = self.grab_in_worker(path, wanted, size, duration_s, stream=stream)
             if found is not None:
                 return found
-        return self.seeking._grab_video(path, wanted, size, duration_s)
+        return self.seeking._grab_video(path, wanted, size, duration_s, stream=stream)
 
     def grab_in_worker(
-        self, path: Path | str, wanted: list[float], size: tuple[int, int], duration_s: float
+        self,
+        path: Path | str,
+        wanted: list[float],
+        size: tuple[int, int],
+        duration_s: float,
+        *,
+        stream: int | None = None,
     ) -> list[np.ndarray | None] | None:
         """The worker's one pass; None when it did not find every frame, or failed on this file."""
         w, h = size
@@ -489,6 +502,7 @@ class LibavDecoder(Decoder):
                     size=size,
                     format_whitelist=tools.FORMAT_WHITELIST,
                     max_pixels=MAX_FRAME_PIXELS,
+                    stream=stream,
                 ),
                 timeout=60 + duration_s,
             )

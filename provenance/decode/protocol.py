@@ -144,6 +144,22 @@ def _size_or_none(value: Any) -> tuple[int, int] | None:
     return None if value is None else _size(value)
 
 
+def _index_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def choose_video_stream(streams: list[tuple[int, bool]]) -> int | None:
+    """The video stream examined, of (index, marked default) pairs of usable video streams (cover art left out).
+
+    The one the container marks default, else the first: ffprobe's reading
+    (`probe`) and the libav worker's choose by this one rule.
+    """
+    for index, default in streams:
+        if default:
+            return index
+    return streams[0][0] if streams else None
+
+
 @dataclass(frozen=True)
 class UnprobedPlan:
     """What the worker needs to choose the sizes of a file not yet probed: long sides and limits."""
@@ -187,9 +203,12 @@ class ChosenPlan:
     #: Seconds examined, and the container's declared seconds (0 when it declares none).
     examined_s: float
     duration_s: float
+    #: Index of the video stream sampled (-1: not said, from a worker of an earlier version).
+    stream: int = -1
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "stream": self.stream,
             "display": list(self.display),
             "size": list(self.size),
             "colour": list(self.colour) if self.colour else None,
@@ -207,6 +226,7 @@ class ChosenPlan:
             int(data["clockwise"]),
             float(data["examined_s"]),
             float(data["duration_s"]),
+            int(data.get("stream", -1)),
         )
 
 
@@ -232,6 +252,8 @@ class SampleRequest:
     cap_s: float = 0.0
     rotation: float = 0.0
     plan: UnprobedPlan | None = None
+    #: Index of the video stream to sample; None: the worker's rule (`choose_video_stream`).
+    stream: int | None = None
 
     def __post_init__(self) -> None:
         if (self.size is None) == (self.plan is None):
@@ -250,6 +272,7 @@ class SampleRequest:
             "cap_s": self.cap_s,
             "rotation": self.rotation,
             "plan": self.plan.to_dict() if self.plan else None,
+            "stream": self.stream,
         }
 
     @classmethod
@@ -267,6 +290,7 @@ class SampleRequest:
             float(data.get("cap_s", 0.0)),
             float(data.get("rotation") or 0.0),
             UnprobedPlan.from_dict(plan) if plan is not None else None,
+            _index_or_none(data.get("stream")),
         )
 
 
@@ -281,6 +305,8 @@ class GrabRequest:
     size: tuple[int, int]
     format_whitelist: str
     max_pixels: int
+    #: Index of the video stream to grab from; None: the worker's rule (`choose_video_stream`).
+    stream: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -289,6 +315,7 @@ class GrabRequest:
             "size": list(self.size),
             "format_whitelist": self.format_whitelist,
             "max_pixels": self.max_pixels,
+            "stream": self.stream,
         }
 
     @classmethod
@@ -299,6 +326,7 @@ class GrabRequest:
             _size(data["size"]),
             str(data["format_whitelist"]),
             int(data["max_pixels"]),
+            _index_or_none(data.get("stream")),
         )
 
 

@@ -39,6 +39,8 @@ import math
 import re
 import resource
 import signal
+import threading
+import time
 from collections import deque
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -77,6 +79,9 @@ ERROR_WORDS = re.compile(r"error|invalid|corrupt|missing", re.IGNORECASE)
 SKIP_NAMES = {"default": "DEFAULT", "noref": "NONREF", "bidir": "BIDIR", "nointra": "NONINTRA", "nokey": "NONKEY"}
 #: Consecutive packets that fail to decode before the file is given up on.
 MAX_CONSECUTIVE_FAILURES = 500
+#: Seconds between looks at whether the parent process is still there (the worker then exits):
+#: a worker outlives a killed command by at most this long.
+PARENT_CHECK_S = 0.25
 #: ffmpeg's autorotate filters for a clockwise display rotation (fftools, ffmpeg 5.1).
 ROTATE_FILTERS = {90: [("transpose", "clock")], 180: [("hflip", ""), ("vflip", "")], 270: [("transpose", "cclock")]}
 
@@ -88,13 +93,19 @@ def _reply(out: BinaryIO, message: protocol.Message, *payload: bytes) -> None:
     out.flush()
 
 
-def _first_video(container: Any) -> Any:
+def _video_stream(container: Any, index: int | None) -> Any:
+    """The video stream asked for by `index`, else the one `protocol.choose_video_stream` picks; None without one."""
+    usable = {}
     for stream in container.streams.video:
         cc = stream.codec_context  # None when libav has no decoder for the codec
         attached = bool(int(stream.disposition) & 0x0400)  # AV_DISPOSITION_ATTACHED_PIC: cover art
         if cc is not None and cc.width > 0 and cc.height > 0 and not attached:
-            return stream
-    return None
+            usable[stream.index] = stream
+    if index is not None:
+        return usable.get(index)
+    marked = [(i, bool(int(s.disposition) & 0x0001)) for i, s in usable.items()]  # AV_DISPOSITION_DEFAULT
+    chosen = protocol.choose_video_stream(marked)
+    return usable[chosen] if chosen is not None else None
 
 
 class _Scaler:
@@ -175,7 +186,9 @@ class _Sampler:
         if plan.colour_long_side and 0 < self.examined_s <= plan.colour_max_s:
             colour = work_size(*display, plan.colour_long_side)
         self._scalers(size, colour, turn)
-        self.plan = protocol.ChosenPlan(display, size, colour, turn, self.examined_s, self.declared_s)
+        self.plan = protocol.ChosenPlan(
+            display, size, colour, turn, self.examined_s, self.declared_s, int(self.stream.index)
+        )
 
     @property
     def full(self) -> bool:
@@ -213,9 +226,9 @@ class _Sampler:
 
 
 def _open(
-    path: str, format_whitelist: str, max_pixels: int, skip_loop_filter: str | None = None
+    path: str, format_whitelist: str, max_pixels: int, skip_loop_filter: str | None = None, index: int | None = None
 ) -> tuple[Any, Any, protocol.Refusal | None]:
-    """(container, first video stream, None), confined as the command line is, or (None, None, refusal)."""
+    """(container, the video stream examined, None), confined as the command line is, or (None, None, refusal)."""
     import av
 
     try:
@@ -224,7 +237,7 @@ def _open(
         )
     except (av.FFmpegError, OSError, ValueError) as exc:
         return None, None, protocol.Refusal(protocol.ErrorKind.BAD_INPUT, str(exc))
-    stream = _first_video(container)
+    stream = _video_stream(container, index)
     if stream is None:
         container.close()
         return None, None, protocol.Refusal(protocol.ErrorKind.BAD_INPUT, "no video stream with a frame size")
@@ -297,7 +310,9 @@ def sample(req: protocol.SampleRequest, announce: Any = None) -> tuple[protocol.
     import av
     import av.logging
 
-    container, stream, refusal = _open(req.path, req.format_whitelist, req.max_pixels, req.decoding.skip_loop_filter)
+    container, stream, refusal = _open(
+        req.path, req.format_whitelist, req.max_pixels, req.decoding.skip_loop_filter, req.stream
+    )
     if refusal is not None:
         return refusal, []
     errors = 0
@@ -399,7 +414,7 @@ def grab(req: protocol.GrabRequest) -> tuple[protocol.Message, list[bytes]]:
     import av
 
     targets = sorted(set(req.targets))
-    container, stream, refusal = _open(req.path, req.format_whitelist, req.max_pixels)
+    container, stream, refusal = _open(req.path, req.format_whitelist, req.max_pixels, index=req.stream)
     if refusal is not None:
         return refusal, []
     found: dict[float, bytes] = {}
@@ -461,13 +476,37 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
         _reply(out, reply, *parts)
 
 
+def _cap_memory(limit: int) -> None:
+    """Cap the address space at `limit` bytes, or lower: a limit the caller's session set is never raised."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    wanted = min(v for v in (limit, soft, hard) if v != resource.RLIM_INFINITY and v > 0)
+    resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+
+
+def _die_with_parent(interval_s: float = PARENT_CHECK_S) -> None:
+    """Exit as soon as the process that started this one is gone (killed, or its pool terminated).
+
+    A decode in progress does not read stdin, so the end of the pipe alone
+    is noticed only after the file: a thread watches the parent instead.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval_s)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
 def main() -> None:
     # Ctrl-C reaches the whole process group; the caller decides how to stop, and
     # when it exits this process reads the end of its stdin and exits too.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
     limit = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     if limit > 0:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        _cap_memory(limit)
     serve(sys.stdin.buffer, sys.stdout.buffer)
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
 import zlib
 from collections.abc import Callable, Iterator
@@ -37,6 +36,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import BadInputError
+from ..files import atomic_writer
 from ..hashing import ALGORITHM, HASH_BITS, FrameHashes
 from .base import FactOrigin, Index, Reference, SourceFacts
 
@@ -100,7 +100,6 @@ def export_index(
         The counts written.
     """
     target = Path(path)
-    tmp = target.with_name(target.name + ".part")
     result = TransferResult()
     identity = index.identity()
     header = {
@@ -112,8 +111,8 @@ def export_index(
         "exported_by": f"provenance {__version__}",
         "source_index": {k: identity.get(k) for k in ("backend", "index_id", "schema_version")},
     }
-    try:
-        with open(tmp, "wb") as raw, _compressed(raw, target.name.endswith(".gz")) as out:
+    with atomic_writer(target) as raw:
+        with _compressed(raw, target.name.endswith(".gz")) as out:
             out.write(_line(header))
             for ref in index.references():
                 hashes = index.frame_hashes(ref.id)
@@ -140,10 +139,6 @@ def export_index(
                 if on_reference is not None:
                     on_reference(ref)
             out.write(_line({"end": True, "references": result.references, "hashes": result.hashes}))
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return result
 
 

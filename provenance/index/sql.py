@@ -386,7 +386,13 @@ class SqlIndex(Index):
     def _check_meta(self) -> None:
         where = self.dialect.where
         meta = self._read_meta()
-        version = int(meta.get("schema_version", "0"))
+        try:
+            version = int(meta.get("schema_version", "0"))
+        except ValueError as exc:
+            raise IndexUnavailableError(
+                f"{where}: its schema version {meta.get('schema_version', '')[:40]!r} is not a number, so it is not "
+                "a provenance index this program wrote; give another --index"
+            ) from exc
         if version > SCHEMA_VERSION:
             raise IndexUnavailableError(
                 f"{where}: index schema version {version} is newer than this provenance supports "

@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 
@@ -96,16 +99,80 @@ class SQLiteDialect(Dialect):
         self.path = path_from_url(url)
         self.url = f"sqlite:///{self.path}"
         self.where = str(self.path)
+        #: Opened read-only and immutable (an index on read-only media; set by `locate`).
+        self.immutable = False
 
     def locate(self, create: bool) -> None:
-        if not self.path.exists():
+        """Decide, reading the file only, whether it is an index this command may open (see `vet_sqlite_file`).
+
+        Nothing is written, no journal is replayed and no ``-wal``/``-shm``
+        is made or removed before the file is known to be a provenance
+        index; an index on read-only media is opened immutable for reading.
+        """
+        self.immutable = False
+        try:
+            exists = self.path.exists()
+        except OSError as exc:
+            raise IndexUnavailableError(
+                f"{self.path}: cannot be looked at ({exc.strerror}); give another --index"
+            ) from exc
+        if not exists:
             if not create:
                 raise IndexUnavailableError(
                     f"{self.path}: no index there; build one with 'provenance index add FILES --index {self.path}'"
                 )
+            self._room_for_new()
+            return
+        verdict = vet_sqlite_file(self.path)
+        read_only = _on_read_only_media(self.path)
+        if read_only and create:
+            raise IndexUnavailableError(
+                f"{self.path}: the index is on read-only media and cannot be added to; "
+                "copy it (with any -wal file) to a writable disk and give that copy as --index"
+            )
+        if read_only:
+            wal = self.path.with_name(self.path.name + "-wal")
+            if wal.exists() and wal.stat().st_size > 0:
+                raise IndexUnavailableError(
+                    f"{self.path}: the index is on read-only media with changes still in {wal.name}; "
+                    "copy it and its -wal and -shm files to a writable disk and give that copy as --index"
+                )
+            self.immutable = True
+        if verdict == "empty" and not create:
+            raise IndexUnavailableError(
+                f"{self.path}: an empty file (0 bytes), not a provenance index; give the index "
+                "'provenance index add' built, or let 'index add' create one at a new path"
+            )
+
+    def _room_for_new(self) -> None:
+        """Make the folder of a new index, refusing a place where it cannot be written (exit 3, naming it)."""
+        for end in ("-wal", "-shm", "-journal"):
+            side = self.path.with_name(self.path.name + end)
+            if side.is_symlink() or side.exists():
+                raise IndexUnavailableError(
+                    f"{side}: left by another program where the new index's {end[1:]} file goes; "
+                    "remove it or give another --index"
+                )
+        try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise IndexUnavailableError(
+                f"{self.path}: the folder for a new index cannot be made ({exc.strerror}); give another --index"
+            ) from exc
+        if _on_read_only_media(self.path.parent) or not os.access(self.path.parent, os.W_OK | os.X_OK):
+            raise IndexUnavailableError(
+                f"{self.path}: the folder {self.path.parent} cannot be written (read-only); give another --index"
+            )
 
     def connect(self, *, shared: bool = False) -> sqlite3.Connection:
+        if self.immutable:
+            # Read-only media: nothing can change the file, and no -shm can be made beside it.
+            return sqlite3.connect(
+                f"file:{quote(str(self.path.resolve()))}?mode=ro&immutable=1",
+                uri=True,
+                isolation_level=None,
+                check_same_thread=not shared,
+            )
         return sqlite3.connect(
             str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=not shared
         )
@@ -114,6 +181,8 @@ class SQLiteDialect(Dialect):
         conn.execute("PRAGMA foreign_keys = ON")
 
     def after_schema(self, conn: Any) -> None:
+        if self.immutable:
+            return
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
         conn.execute("PRAGMA synchronous = NORMAL")
         if mode is None:
@@ -288,3 +357,110 @@ def _records(conn: sqlite3.Connection, c: int, keys: list[int]) -> list[bytes]:
         if row and row[0]:
             blobs.append(row[0])
     return blobs
+
+
+#: The 16 bytes every SQLite 3 database file starts with.
+SQLITE_HEADER = b"SQLite format 3\x00"
+#: The rows of `meta` every provenance index has (their values are checked by `vet_sqlite_file`).
+OUR_META_KEYS = frozenset({"schema_version", "index_id", "hash_algorithm"})
+#: Tables every provenance index has besides `meta`.
+OUR_TABLES = frozenset({"meta", "refs", "hashes"})
+#: Looks, 0.2 s apart, at a file another writer is creating (its rollback journal beside it) before
+#: deciding it is not an index: the schema's one transaction commits in milliseconds.
+VET_TRIES = 5
+
+
+def vet_sqlite_file(path: Path) -> str:
+    """Whether an existing file is a provenance index, decided read-only before any connection may write.
+
+    The file is opened with ``mode=ro&immutable=1``: no lock, no journal or
+    WAL replayed, no ``-wal``/``-shm`` made, read or removed, so another
+    program's database (even one with unsaved ``-wal`` data) stays byte for
+    byte as it was. Ours has a `meta` table holding `OUR_META_KEYS` with an
+    integer schema version and our hash algorithm, and the `OUR_TABLES`.
+
+    Returns:
+        ``"index"``, or ``"empty"`` for a 0-byte file (an index only for ``index add``).
+
+    Raises:
+        IndexUnavailableError: not a regular file, not SQLite, not ours, newer, or unreadable (exit 3).
+    """
+    from ..hashing import ALGORITHM
+
+    for attempt in range(VET_TRIES):
+        try:
+            with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC), "rb") as handle:
+                regular = stat.S_ISREG(os.fstat(handle.fileno()).st_mode)
+                head = handle.read(len(SQLITE_HEADER)) if regular else b""
+        except OSError as exc:
+            raise IndexUnavailableError(f"{path}: the index cannot be read ({exc.strerror}); check the path") from exc
+        if not regular:
+            raise IndexUnavailableError(
+                f"{path}: not a usable provenance index (not a regular file); give another --index"
+            )
+        if not head:
+            return "empty"
+        if head != SQLITE_HEADER:
+            raise IndexUnavailableError(
+                f"{path}: not a usable provenance index (not an SQLite file); it is left as it was; give another --index"
+            )
+        busy = path.with_name(path.name + "-journal").exists() and attempt + 1 < VET_TRIES
+        try:
+            tables, meta = _read_only_look(path)
+        except sqlite3.DatabaseError as exc:
+            if busy:
+                time.sleep(0.2)
+                continue
+            raise IndexUnavailableError(
+                f"{path}: not a usable provenance index ({exc}); it is left as it was; if it is your index, "
+                f"restore it from a backup (or copy out what is readable: 'sqlite3 {path} .recover'), "
+                "else give another --index"
+            ) from exc
+        if "meta" not in tables and busy:
+            time.sleep(0.2)
+            continue
+        if OUR_TABLES - tables or not OUR_META_KEYS <= set(meta):
+            listed = ", ".join(sorted(tables))[:200] or "none"
+            raise IndexUnavailableError(
+                f"{path}: an SQLite file but not a provenance index (tables: {listed}); it is left as it was; "
+                "give another --index"
+            )
+        version = meta["schema_version"]
+        if not (isinstance(version, str) and version.isascii() and version.isdigit() and len(version) < 6):
+            raise IndexUnavailableError(
+                f"{path}: its schema version {str(version)[:40]!r} is not a number, so it is not a provenance "
+                "index this program wrote; it is left as it was; give another --index"
+            )
+        if int(version) > SCHEMA_VERSION:
+            raise IndexUnavailableError(
+                f"{path}: index schema version {int(version)} is newer than this provenance supports "
+                f"({SCHEMA_VERSION}); upgrade provenance (pip install -U provenance)"
+            )
+        if meta["hash_algorithm"] != ALGORITHM:
+            raise IndexUnavailableError(
+                f"{path}: index holds {str(meta['hash_algorithm'])[:40]!r} hashes, this provenance makes "
+                f"{ALGORITHM!r}; rebuild the index"
+            )
+        return "index"
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _read_only_look(path: Path) -> tuple[set[str], dict[str, Any]]:
+    """(table names, meta rows) read through an immutable, read-only connection."""
+    conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1", uri=True)
+    try:
+        tables = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        meta: dict[str, Any] = {}
+        if "meta" in tables:
+            meta = {str(k): v for k, v in conn.execute("SELECT key, value FROM meta LIMIT 1000")}
+        return tables, meta
+    finally:
+        conn.close()
+
+
+def _on_read_only_media(path: Path) -> bool:
+    """Whether `path` lies on a file system mounted read-only."""
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False

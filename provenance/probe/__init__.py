@@ -29,8 +29,21 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from ..errors import BadInputError
-from .exif import HEIF_BRANDS, IMAGE_FORMATS, MAX_IMAGE_PIXELS, image_format, pillow_exif, probe_image, read_exif
+from ..errors import BadInputError, ToolMissingError
+from .exif import (
+    ANIMATION_FORMATS,
+    HEIF_BRANDS,
+    IMAGE_FORMATS,
+    MAX_ANIMATION_PIXELS,
+    MAX_IMAGE_PIXELS,
+    animation_timeline,
+    heif_without_reader,
+    image_format,
+    is_animation,
+    pillow_exif,
+    probe_image,
+    read_exif,
+)
 from .exiftool import EXIFTOOL_ENV, EXIFTOOL_TIMEOUT_S, exiftool_path, read_exiftool
 from .facts import EditEntry, GeoPoint, MediaFacts, StreamFacts, TagDate
 from .ffprobe import facts_from_ffprobe, read_video
@@ -81,6 +94,11 @@ def probe(path: Path | str) -> MediaFacts:
     fmt = image_format(file)
     if fmt is not None:
         return probe_image(file, fmt)
+    if heif_without_reader(file):
+        raise ToolMissingError(
+            f"{path}: a HEIC/HEIF image, which needs the optional HEIF reader; "
+            "install it with pip install 'provenance[heic]' (pillow-heif)"
+        )
     facts = read_video(file, size, str(path))
     truncated = list(facts.truncated_tags)
     extra = clean_tags(read_exiftool(file), "exiftool:", truncated)
@@ -95,6 +113,10 @@ def probe(path: Path | str) -> MediaFacts:
 
 
 __all__ = [
+    "ANIMATION_FORMATS",
+    "MAX_ANIMATION_PIXELS",
+    "animation_timeline",
+    "is_animation",
     "BITSTREAM_SCAN_BYTES",
     "DATE_TAGS",
     "EXIFTOOL_ENV",

@@ -142,6 +142,10 @@ class MediaFacts:
     bitstream_encoder: str | None = None
     exiftool_tags: dict[str, str] = field(default_factory=dict)
     malformed_tags: tuple[tuple[str, str, str], ...] = ()
+    #: Index of the video stream examined (the one marked default, else the first); None for images.
+    video_stream: int | None = None
+    #: Other video streams with pictures (cover art left out): not examined, named in a warning.
+    other_video_streams: tuple[int, ...] = ()
 
     @property
     def display_size(self) -> tuple[int, int]:
@@ -186,6 +190,7 @@ class MediaFacts:
         data["location"] = self.location.to_dict() if self.location else None
         data["edits"] = [e.to_dict() for e in self.edits]
         data["malformed_tags"] = [list(m) for m in self.malformed_tags]
+        data["other_video_streams"] = list(self.other_video_streams)
         return data
 
     @classmethod
@@ -197,4 +202,5 @@ class MediaFacts:
         values["location"] = GeoPoint.from_dict(data["location"]) if data.get("location") else None
         values["edits"] = tuple(EditEntry.from_dict(e) for e in data.get("edits", ()))
         values["malformed_tags"] = tuple((str(a), str(b), str(c)) for a, b, c in data.get("malformed_tags", ()))
+        values["other_video_streams"] = tuple(int(i) for i in data.get("other_video_streams") or ())
         return cls(**values)

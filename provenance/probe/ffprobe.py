@@ -122,6 +122,7 @@ def facts_from_ffprobe(path: str, size_bytes: int, data: dict[str, Any]) -> Medi
     fmt: dict[str, Any] = data["format"] if isinstance(data.get("format"), dict) else {}
     streams: list[StreamFacts] = []
     covers: set[int] = set()  # cover art is stored as a one-frame "video" stream
+    defaults: set[int] = set()  # streams the container marks default
     raw_streams = data.get("streams")
     for i, raw in enumerate(raw_streams if isinstance(raw_streams, list) else ()):
         if not isinstance(raw, dict):
@@ -129,6 +130,8 @@ def facts_from_ffprobe(path: str, size_bytes: int, data: dict[str, Any]) -> Medi
         disposition: dict[str, Any] = raw["disposition"] if isinstance(raw.get("disposition"), dict) else {}
         if disposition.get("attached_pic") == 1:
             covers.add(_number(raw.get("index"), int) if raw.get("index") is not None else i)
+        if disposition.get("default") == 1:
+            defaults.add(_number(raw.get("index"), int) if raw.get("index") is not None else i)
         streams.append(
             StreamFacts(
                 index=_number(raw.get("index"), int) if raw.get("index") is not None else i,
@@ -157,7 +160,9 @@ def facts_from_ffprobe(path: str, size_bytes: int, data: dict[str, Any]) -> Medi
             )
         kinds = ", ".join(sorted({s.codec_type for s in streams})) or "none"
         raise BadInputError(f"{path}: no video stream (streams found: {kinds}); give a video clip or a still image")
-    video = videos[0]
+    # The stream examined: the one marked default, else the first (as the libav worker chooses,
+    # decode.protocol.choose_video_stream); the others are named in a warning when sampled.
+    video = next((v for v in videos if v.index in defaults), videos[0])
     duration = _number(fmt.get("duration")) or video.duration_s or 0.0
     tags = clean_tags(fmt.get("tags"), "format:", truncated)
     facts = MediaFacts(
@@ -175,6 +180,8 @@ def facts_from_ffprobe(path: str, size_bytes: int, data: dict[str, Any]) -> Medi
         tags=tags,
         streams=tuple(streams),
         truncated_tags=tuple(truncated),
+        video_stream=video.index,
+        other_video_streams=tuple(v.index for v in videos if v.index != video.index),
     )
     return interpret(facts)
 

@@ -22,7 +22,7 @@ from ..evidence import Keyframes
 from ..match import MatchSegment
 from ..metadata import Finding
 from ..text import TextReading
-from ..verdict import Verdict
+from ..verdict import Verdict, VerdictCode
 
 #: The report's schema and version (docs/report-schema.json); only a breaking change bumps it (docs/report.md).
 SCHEMA = "provenance.report/1"
@@ -45,6 +45,9 @@ class InputFacts:
     frames_informative: int
     sample_fps: float
     unreadable: tuple[tuple[float, float], ...] = ()
+    #: Seconds of the clip examined from its start (less than `duration_s` for a clip longer than
+    #: the query limit or than its bytes can hold; the warnings say so); None for a still image.
+    examined_s: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +62,7 @@ class InputFacts:
             "frames_informative": self.frames_informative,
             "sample_fps": self.sample_fps,
             "unreadable": [list(span) for span in self.unreadable],
+            "examined_s": self.examined_s,
         }
 
     @classmethod
@@ -123,7 +127,7 @@ class Report:
         if not isinstance(data, dict) or data.get("schema") != SCHEMA:
             found = data.get("schema") if isinstance(data, dict) else type(data).__name__
             raise BadInputError(
-                f"not a {SCHEMA} report (schema: {found!r}); give a JSON report written by 'provenance check'"
+                f"not a {SCHEMA} report (schema: {repr(found)[:80]}); give a JSON report written by 'provenance check'"
             )
         try:
             return cls(
@@ -145,29 +149,74 @@ class Report:
             raise BadInputError(f"report JSON is incomplete or malformed ({exc!r}); re-run 'provenance check'") from exc
 
 
-#: Largest JSON report `read_report` accepts, bytes (keyframes make reports ~0.1-2 MB).
-MAX_REPORT_BYTES = 256 << 20
+#: Largest JSON report `read_report` accepts, bytes: keyframes make reports ~0.1-2 MB, so 64 MiB
+#: leaves thirtyfold room while reading stays well under 1 GB (docs/security.md).
+MAX_REPORT_BYTES = 64 << 20
+#: Most JSON values (commas, objects, arrays) in a report read: ~500 in a typical report; each
+#: parsed value costs 50-100 bytes, so 2 M keep parsing under ~200 MB (docs/security.md).
+MAX_REPORT_ITEMS = 2_000_000
+
+
+def load_report_json(path: str | Path) -> Any:
+    """The JSON document of a saved report, read within bounds (any kind of report: check's, article's).
+
+    Only a regular file of at most `MAX_REPORT_BYTES` is read (a named pipe
+    or ``/dev/zero`` is refused unread); one with more than
+    `MAX_REPORT_ITEMS` JSON values is refused before parsing (memory);
+    ``NaN``/``Infinity`` and integers too long to convert are refused.
+
+    Raises:
+        BadInputError: missing, not a regular file, too large, too many values, or not JSON; naming the file.
+    """
+    from ..files import read_bounded
+
+    p = Path(path)
+    data = read_bounded(p, what="report", limit=MAX_REPORT_BYTES, expected=_AGAIN[5:], too_large=_AGAIN)
+    items = data.count(b",") + data.count(b"{") + data.count(b"[")
+    if items > MAX_REPORT_ITEMS:
+        raise BadInputError(f"{p}: {items} JSON values are more than a report holds ({MAX_REPORT_ITEMS}); {_AGAIN}")
+
+    def refuse_constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a JSON number")
+
+    try:
+        return json.loads(data.decode("utf-8"), parse_constant=refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise BadInputError(f"{p}: not JSON ({_short(exc)}); {_AGAIN}") from exc
+
+
+#: The next step every refusal of a saved report gives.
+_AGAIN = "give a JSON report written by 'provenance check'"
 
 
 def read_report(path: str | Path) -> Report:
     """Read a JSON report written by ``provenance check``.
 
+    Bounded whatever the file (`load_report_json`), and the report must
+    render: a value of the wrong type or range, or a verdict code this
+    version does not know, is refused here, naming the file, not met by a
+    renderer.
+
     Raises:
-        BadInputError: the file is missing, too large, not JSON or not a report.
+        BadInputError: the file is missing, not a regular file, too large, not JSON or not a report.
     """
     p = Path(path)
+    document = load_report_json(p)
     try:
-        size = p.stat().st_size
-        if size > MAX_REPORT_BYTES:
-            raise BadInputError(f"{path}: {size} bytes is larger than a report can be; give a JSON report file")
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise BadInputError(
-            f"{path}: cannot be read ({exc.strerror}); give a JSON report written by 'provenance check'"
-        ) from exc
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise BadInputError(f"{path}: not JSON ({exc}); give a JSON report written by 'provenance check'") from exc
-    return Report.from_dict(data)
+        report = Report.from_dict(document)
+        VerdictCode(report.verdict.code)  # a code this version does not know would be rendered as if it meant something
+        render_json(report)
+        for fmt in ("md", "html"):
+            render(report, fmt)
+    except BadInputError as exc:
+        raise BadInputError(f"{p}: {exc}") from exc
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, IndexError, RecursionError) as exc:
+        raise BadInputError(f"{p}: a value of the wrong type or range in the report ({_short(exc)}); {_AGAIN}") from exc
+    return report
+
+
+def _short(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:200]
 
 
 def render_json(report: Report) -> str:

@@ -37,8 +37,6 @@ from .text import clean, json_safe, md
 SCHEMA = "provenance.article/1"
 #: The forms `render_article` writes.
 FORMATS = ("json", "md", "html", "claimreview")
-#: Largest JSON article report `read_article_report` accepts, bytes (each item's report carries its frames).
-MAX_ARTICLE_REPORT_BYTES = 512 << 20
 
 
 class ItemStatus(StrEnum):
@@ -246,15 +244,10 @@ _GIVE = "give a JSON report written by 'provenance check' or 'provenance article
 
 
 def _load(path: str | Path) -> Any:
-    p = Path(path)
-    try:
-        if p.stat().st_size > MAX_ARTICLE_REPORT_BYTES:
-            raise BadInputError(f"{path}: larger than a report can be; {_GIVE}")
-        return json.loads(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise BadInputError(f"{path}: cannot be read ({exc.strerror}); {_GIVE}") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise BadInputError(f"{path}: not JSON ({exc}); {_GIVE}") from exc
+    """The saved report's JSON, read within the same bounds as a check's report (`report.load_report_json`)."""
+    from . import load_report_json
+
+    return load_report_json(path)
 
 
 def read_article_report(path: str | Path) -> ArticleReport:

@@ -12,7 +12,14 @@ import re
 #: Longest untrusted string written into a human-readable report.
 MAX_FIELD_CHARS = 500
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+#: Every format character (Unicode category Cf, as of Unicode 15): soft hyphen, Arabic letter mark,
+#: zero-width characters, bidi controls, the byte order mark, tag characters.
+_FORMAT = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+)
+_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_FORMAT}]")
 #: Lone surrogates (a file name that is not UTF-8, a JSON "\\ud800" escape): no UTF-8 output accepts them.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # Markdown (CommonMark + GFM) characters that start inline markup anywhere (escapes, code, emphasis,
@@ -25,7 +32,7 @@ _MD_BLOCK_START = re.compile(r"^[#>+=-]|^(?=\d{1,9}[.)](?:\s|$))\d{1,9}")
 
 
 def clean(text: object, limit: int = MAX_FIELD_CHARS) -> str:
-    """One line: control and bidi characters removed, whitespace collapsed, cut at `limit`."""
+    """One line: control and format characters (bidi, zero-width, tags) removed, whitespace collapsed, cut at `limit`."""
     s = _SURROGATE.sub("\ufffd", _CONTROL.sub("", str(text)))
     s = " ".join(s.split())
     if len(s) > limit:
@@ -33,18 +40,26 @@ def clean(text: object, limit: int = MAX_FIELD_CHARS) -> str:
     return s
 
 
-_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_JSON_UNSAFE = re.compile(f"[\x7f-\x9f{_FORMAT}\u2028\u2029\ud800-\udfff]")
 
 
 def json_safe(text: str) -> str:
-    """JSON text with C1 controls, bidi overrides and lone surrogates written as ``\\uXXXX`` escapes.
+    """JSON text with C1 controls, format characters (bidi, zero-width, tags) and lone surrogates as ``\\uXXXX`` escapes.
 
     ``json.dumps(..., ensure_ascii=False)`` escapes C0 controls (ESC, BEL) but
     leaves these raw, and a terminal or editor may act on them (U+009B is a
     one-character CSI; U+202E reverses the text shown). They can only occur
     inside JSON strings, so the escaped text is the same JSON value.
     """
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    return _JSON_UNSAFE.sub(lambda m: _json_escape(ord(m.group(0))), text)
+
+
+def _json_escape(code: int) -> str:
+    """``\\uXXXX``, or the UTF-16 surrogate pair JSON spells a character beyond U+FFFF with."""
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def md(text: object, limit: int = MAX_FIELD_CHARS) -> str:
