@@ -322,14 +322,24 @@ def probe(file: Path) -> None:
 @main.command()
 @click.argument("clip", type=click.Path(path_type=Path))
 @click.option(
-    "-o", "--output", "out_dir", required=True, type=click.Path(path_type=Path), help="Folder for the JPEG files."
+    "-o",
+    "--output",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A new or empty folder for the JPEG files, shots.json and contact_sheet.jpg.",
 )
-def frames(clip: Path, out_dir: Path) -> None:
-    """Write one keyframe per shot of CLIP as JPEG, named by timestamp."""
+@click.option(
+    "--unmirror",
+    is_flag=True,
+    help="Also write each keyframe flipped left-right (for a clip that matched mirrored footage).",
+)
+def frames(clip: Path, out_dir: Path, unmirror: bool) -> None:
+    """Write CLIP's keyframes for reverse image search: full-resolution JPEGs, shots.json, a contact sheet."""
     from .evidence import write_keyframes
 
     with _output_place(out_dir, folder=True):
-        written = write_keyframes(clip, out_dir)
+        written = write_keyframes(clip, out_dir, unmirror=unmirror)
     for path in written:
         click.echo(str(path))
 
