@@ -132,7 +132,7 @@ def photo_piece(src: Path, out: Path, seconds: float, fps: int, path: dict[str, 
     x = piecewise([(k[0] * fps, k[2]) for k in keys])
     y = piecewise([(k[0] * fps, k[3]) for k in keys])
     vf = (
-        "scale=1920:1080:force_original_aspect_ratio=increase,crop=1920:1080,"
+        "scale=1280:720:force_original_aspect_ratio=increase,crop=1280:720,"
         f"zoompan=z='{z}':x='({x})*(iw-iw/zoom)':y='({y})*(ih-ih/zoom)':d=1:s={W}x{H}:fps={fps},"
         "format=yuv420p"
     )

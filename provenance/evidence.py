@@ -65,6 +65,11 @@ END_MARGIN_S = 0.1
 #: JPEG quality of the keyframe files ``provenance frames`` writes (0-100): high, since a reverse
 #: image search is the next step; they are written at the source's full resolution.
 KEYFRAME_QUALITY = 92
+#: A keyframe file is cropped to the content box only when what lies outside it has at most this
+#: share of the picture's detail (mean absolute Laplacian, 0-1): black bars ~0, blurred padding ~0.1.
+PADDING_DETAIL = 0.3
+#: ... in at least this share of the keyframes (0-1).
+PADDING_SHARE = 0.8
 #: Contact sheet: long side of each keyframe on it, pixels, and keyframes per row.
 SHEET_CELL = 240
 SHEET_COLUMNS = 5
@@ -527,6 +532,32 @@ def _box_pixels(box: Rect | None, width: int, height: int) -> tuple[int, int, in
     return x0, y0, max(x0 + 2, int(round(box[2] * width))), max(y0 + 2, int(round(box[3] * height)))
 
 
+def _is_padding(images: Sequence[np.ndarray], box: Rect | None) -> bool:
+    """Whether what lies outside `box` in these full-resolution keyframes is padding, safe to crop away.
+
+    Padding is flat (bars) or blurred (a blurred copy behind a reframe): its mean
+    absolute Laplacian is at most `PADDING_DETAIL` of the picture's inside the box,
+    in most of the keyframes (`PADDING_SHARE`). The layout stage judges on 128 px
+    samples; the files are full size and a wrong crop would cut the picture.
+    """
+    import cv2
+
+    if box is None or not images:
+        return False
+    held = 0
+    for rgb in images:
+        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        detail = np.abs(cv2.Laplacian(grey, cv2.CV_32F))
+        x0, y0, x1, y1 = _box_pixels(box, grey.shape[1], grey.shape[0])
+        inside = detail[y0:y1, x0:x1]
+        outside_sum = float(detail.sum() - inside.sum())
+        outside_n = detail.size - inside.size
+        if outside_n <= 0:
+            return False
+        held += outside_sum / outside_n <= PADDING_DETAIL * max(float(inside.mean()), 1e-6)
+    return held >= PADDING_SHARE * len(images)
+
+
 def _contact_sheet(images: Sequence[tuple[float, np.ndarray]], target: Path) -> None:
     """One JPEG with every keyframe, `SHEET_COLUMNS` to a row, each captioned with its time."""
     import cv2
@@ -566,7 +597,8 @@ def write_keyframes(
     """``provenance frames``: every keyframe as a search-ready JPEG, ``shots.json`` and a contact sheet.
 
     Each keyframe is taken at the source's full resolution and cropped to the
-    content box (no black bars or blurred padding), named by its shot and time
+    content box (no black bars or blurred padding) when what lies outside the
+    box is padding in the full-size frames (`_is_padding`), named by its shot and time
     (``shot003_t0012.500.jpg``); with `unmirror`, a left-right flipped copy
     (``..._unmirrored.jpg``) is written beside it, for a clip that matched
     mirrored footage. ``shots.json`` lists the shots (``start_s``, ``end_s``,
@@ -600,6 +632,7 @@ def write_keyframes(
     width, height = facts.display_size
     media = Media.of(facts)
     images = decoder.grab(path, times, media, max(width, height)) if times else []
+    box = shots.content_box if _is_padding([i for i in images if i is not None], shots.content_box) else None
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     listing = []
@@ -612,7 +645,7 @@ def write_keyframes(
             k += 1
             if rgb is None:
                 raise ProcessingError(f"{path}: no frame could be decoded at {t:.2f} s; the file may be damaged there")
-            x0, y0, x1, y1 = _box_pixels(shots.content_box, rgb.shape[1], rgb.shape[0])
+            x0, y0, x1, y1 = _box_pixels(box, rgb.shape[1], rgb.shape[0])
             picture = np.ascontiguousarray(rgb[y0:y1, x0:x1])
             target = out / f"shot{n:03d}_t{t:08.3f}.jpg"
             cv2.imwrite(
@@ -638,6 +671,7 @@ def write_keyframes(
         "clip": str(path),
         "duration_s": facts.duration_s,
         "content_box": list(shots.content_box) if shots.content_box else None,
+        "cropped_to": list(box) if box else None,
         "shots": listing,
         "contact_sheet": "contact_sheet.jpg" if sheet else None,
     }

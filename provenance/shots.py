@@ -81,16 +81,22 @@ MIN_STRETCH_S = 1.5
 
 #: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`).
 THRESHOLDS: dict[str, float] = {
+    "work_side": WORK_SIDE,
+    "search_keep": SEARCH_KEEP,
+    "zooms_max": max(ZOOMS),
+    "hist_bins": HIST_BINS,
     "flat_std": FLAT_STD,
     "cut_distance": CUT_DISTANCE,
     "cut_margin": CUT_MARGIN,
     "fade_dip": FADE_DIP,
+    "fade_context_s": FADE_CONTEXT_S,
     "gradual_distance": GRADUAL_DISTANCE,
     "blend_residual": BLEND_RESIDUAL,
     "blend_alpha": BLEND_ALPHA,
     "dissolve_max_s": DISSOLVE_MAX_S,
     "new_content_bits": NEW_CONTENT_BITS,
     "duplicate_bits": DUPLICATE_BITS,
+    "min_stretch_s": MIN_STRETCH_S,
 }
 
 

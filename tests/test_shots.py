@@ -15,12 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import cli_here, ffmpeg
 
 from provenance.decode import Frames, choose_decoder
 from provenance.evidence import clip_shots
 from provenance.shots import Shot, Shots, Transition, find_shots, shot_keyframes
-
-from conftest import cli_here, ffmpeg
 
 #: A boundary is found when it lies within this many seconds of the true one (bench/shots.py's tolerance).
 TOLERANCE_S = 0.5
@@ -229,3 +228,26 @@ def test_frames_command_and_report_strip_give_the_same_keyframes(
     assert [t.t for t in report.keyframes.query] == written
     assert report.keyframes.shots.keyframe_times == written
     assert [s["transition"] for s in listing["shots"]] == [None, "cut", "cut"]
+
+
+def test_frames_are_cropped_to_the_picture_at_full_resolution_and_unmirrored(
+    vertical_clip: Path, tmp_path: Path
+) -> None:
+    import cv2
+
+    from provenance.evidence import write_keyframes
+
+    written = write_keyframes(vertical_clip, tmp_path / "k", decoder=choose_decoder("libav"), unmirror=True)
+    listing = json.loads((tmp_path / "k" / "shots.json").read_text())
+    keys = [k for s in listing["shots"] for k in s["keyframes"]]
+    assert len(keys) >= 3 and (tmp_path / "k" / "contact_sheet.jpg") in written
+    for key in keys:
+        image = cv2.imread(str(tmp_path / "k" / key["file"]))
+        flipped = cv2.imread(str(tmp_path / "k" / key["unmirrored_file"]))
+        # The 720x1280 frame's picture is 720x405: the bars are gone, the width is the source's.
+        assert image.shape[1] == 720 and abs(image.shape[0] - 405) <= 12, image.shape
+        assert (key["width"], key["height"]) == (image.shape[1], image.shape[0])
+        assert np.abs(flipped[:, ::-1].astype(int) - image.astype(int)).mean() < 3
+        assert np.abs(flipped.astype(int) - image.astype(int)).mean() > 10
+    sheet = cv2.imread(str(tmp_path / "k" / "contact_sheet.jpg"))
+    assert sheet is not None and sheet.shape[1] >= 3 * 240
