@@ -49,6 +49,9 @@ WORK_SIDE = 40
 SEARCH_KEEP = 0.6
 #: Zooms tried between two samples (each way), >= 1: a 4 fps sample of a fast zoom.
 ZOOMS = (1.0, 1.15, 1.32)
+#: An edge distance this small (0-1) stops the search over shifts and zooms: far below every
+#: threshold it is compared with, so the decisions stay those of the full search.
+GOOD_ENOUGH = 0.08
 #: Bins of the grey-level histograms compared (8-64).
 HIST_BINS = 16
 #: A sample flatter than this (standard deviation in grey levels, 0-255) shows no structure to
@@ -58,6 +61,8 @@ FLAT_STD = 6.0
 CUT_DISTANCE = 0.45
 #: ... and it exceeds the motion on either side (the larger adjacent distance there) by this much.
 CUT_MARGIN = 0.2
+#: Cut: the grey-level distance (0-1) every pair across it also reaches.
+CUT_COLOUR = 0.15
 #: Fade: contrast falls below this share of the contrast around it (0-1).
 FADE_DIP = 0.45
 #: Seconds of samples either side a dip's contrast is measured against.
@@ -70,7 +75,7 @@ BLEND_RESIDUAL = 0.3
 #: Dissolve: a blend's mix lies this far inside 0-1 (0-0.5); a sample at a cut is one end or the other.
 BLEND_ALPHA = 0.15
 #: Dissolve: longest one looked for, seconds.
-DISSOLVE_MAX_S = 2.5
+DISSOLVE_MAX_S = 1.0
 #: Keyframes: a stretch of a shot ends where its content is this many pHash bits from the
 #: stretch's first sample (0-64); a new stretch gives another keyframe.
 NEW_CONTENT_BITS = 24
@@ -84,10 +89,12 @@ THRESHOLDS: dict[str, float] = {
     "work_side": WORK_SIDE,
     "search_keep": SEARCH_KEEP,
     "zooms_max": max(ZOOMS),
+    "good_enough": GOOD_ENOUGH,
     "hist_bins": HIST_BINS,
     "flat_std": FLAT_STD,
     "cut_distance": CUT_DISTANCE,
     "cut_margin": CUT_MARGIN,
+    "cut_colour": CUT_COLOUR,
     "fade_dip": FADE_DIP,
     "fade_context_s": FADE_CONTEXT_S,
     "gradual_distance": GRADUAL_DISTANCE,
@@ -254,6 +261,10 @@ class _Compare:
                 for tpl in self.templates[y]:
                     res = self.cv2.matchTemplate(self.grad[x], tpl, self.cv2.TM_CCOEFF_NORMED)
                     best = max(best, float(res.max()))
+                    if best >= 1.0 - GOOD_ENOUGH:
+                        break  # as alike as any threshold cares: the other zooms cannot change a decision
+                if best >= 1.0 - GOOD_ENOUGH:
+                    break
             edges = float(min(1.0, max(0.0, 1.0 - best)))
         self.cache[key] = (edges, colour)
         return edges, colour
@@ -327,14 +338,14 @@ def _dissolves(
                 break
             diff = coarse[b] - coarse[a]
             norm2 = float(diff @ diff)
-            if norm2 <= 0 or dist(a, b) < GRADUAL_DISTANCE:
+            if norm2 <= 0:
                 continue
             mid = coarse[m] - coarse[a]
             alpha = float(mid @ diff) / norm2
             if not BLEND_ALPHA < alpha < 1.0 - BLEND_ALPHA:
                 continue
             resid = float(np.sqrt(((mid - alpha * diff) ** 2).mean() / (norm2 / diff.size)))
-            if resid <= BLEND_RESIDUAL:
+            if resid <= BLEND_RESIDUAL and dist(a, b) >= GRADUAL_DISTANCE:
                 centre[m] = True
                 break
     out: list[tuple[int, int]] = []
@@ -357,11 +368,14 @@ def _cuts(n: int, flat: np.ndarray, dist: _Compare, taken: np.ndarray) -> list[i
     for i in range(1, n):
         if flat[i - 1] or flat[i] or taken[i - 1] or taken[i]:
             continue
-        across = [dist(i - 1, i)]
+        if dist(i - 1, i) < CUT_DISTANCE:
+            continue
+        pairs = [(i - 1, i)]
         if i >= 2 and not flat[i - 2]:
-            across.append(dist(i - 2, i))
+            pairs.append((i - 2, i))
         if i + 1 < n and not flat[i + 1]:
-            across.append(dist(i - 1, i + 1))
+            pairs.append((i - 1, i + 1))
+        across = [dist(a, b) for a, b in pairs]
         if min(across) < CUT_DISTANCE:
             continue
         motion = 0.0
@@ -370,6 +384,11 @@ def _cuts(n: int, flat: np.ndarray, dist: _Compare, taken: np.ndarray) -> list[i
         if i + 1 < n and not flat[i + 1]:
             motion = max(motion, dist(i, i + 1))
         if min(across) < motion + CUT_MARGIN:
+            continue
+        # Both channels must agree, unless the grey levels alone are decisive: a whip pan over one
+        # scene replaces the edges but keeps the grey levels.
+        colour = min(dist.parts(a, b)[1] for a, b in pairs)
+        if colour < CUT_COLOUR:
             continue
         out.append(i)
     return out
@@ -458,6 +477,12 @@ def find_shots(frames: Frames, content_box: Rect | None = None) -> Shots:
     for first, nxt, k in [*bounds, (n, n, None)]:
         idx = np.arange(start, first)
         idx = idx[~flat[idx]] if (~flat[idx]).any() else idx
+        # A gradual transition's edges are uncertain by a sample: keep clear of them when the shot allows.
+        inner = idx[
+            (idx > start if kind not in (None, Transition.CUT) else idx >= 0)
+            & (idx < first - 1 if k not in (None, Transition.CUT) else idx >= 0)
+        ]
+        idx = inner if len(inner) else idx
         keys = _keyframes(idx, hashes, sharp, contrast, fps)
         shots.append(
             Shot(
