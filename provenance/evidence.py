@@ -35,13 +35,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .decode import Media, choose_decoder, still_frames
+from .decode import COLOUR_MAX_S, Media, choose_decoder, still_frames
 from .errors import BadInputError, ProcessingError, ProvenanceError
 from .hashing import Rect
 from .layout import find_layout
 from .match import FRAME_MATCH_DISTANCE
 from .probe import MediaFacts, probe
-from .query import Role, plan_for, sha256_of
+from .query import QUERY_FPS, Role, plan_for, sha256_of
 from .shots import Shots, find_shots
 
 if TYPE_CHECKING:
@@ -66,10 +66,13 @@ END_MARGIN_S = 0.1
 #: image search is the next step; they are written at the source's full resolution.
 KEYFRAME_QUALITY = 92
 #: A keyframe file is cropped to the content box only when what lies outside it has at most this
-#: share of the picture's detail (mean absolute Laplacian, 0-1): black bars ~0, blurred padding ~0.1.
-PADDING_DETAIL = 0.3
-#: ... in at least this share of the keyframes (0-1).
-PADDING_SHARE = 0.8
+#: much detail (mean absolute Laplacian, grey levels, over the keyframes): bars and blurred
+#: padding measured 0.4-1.3, footage a wrong box would cut 3.2-8.7 (docs/tuning.md).
+PADDING_DETAIL = 2.0
+#: ``provenance frames`` keeps every sample in colour at full size from its one decode when they
+#: take at most this many bytes (a 20 s 720x1280 clip: 221 MB); past it the keyframes are grabbed
+#: in a second pass. Measured in docs/tuning.md.
+KEYFRAME_COLOUR_BYTES = 256 << 20
 #: Contact sheet: long side of each keyframe on it, pixels, and keyframes per row.
 SHEET_CELL = 240
 SHEET_COLUMNS = 5
@@ -443,7 +446,8 @@ def make_keyframes(
     """
     notes: list[str] = []
     found = shot_times if isinstance(shot_times, Shots) else None
-    every = sorted(set(round(float(t), 3) for t in (found.keyframe_times if found else shot_times)))
+    bare: Iterable[float] = shot_times.keyframe_times if isinstance(shot_times, Shots) else shot_times
+    every = sorted(set(round(float(t), 3) for t in bare))
     shots = _spread(every, MAX_QUERY_SHOTS)
     if len(shots) < len(every):
         notes.append(
@@ -505,12 +509,20 @@ def make_keyframes(
     return Keyframes(shot_thumbs, tuple(out), long_side, quality, tuple(notes), found)
 
 
-def clip_shots(path: Path | str, *, decoder: Decoder, facts: MediaFacts | None = None) -> tuple[Shots, Frames]:
+def clip_shots(
+    path: Path | str, *, decoder: Decoder, facts: MediaFacts | None = None, colour_long_side: int | None = None
+) -> tuple[Shots, Frames]:
     """The clip's shots and keyframes, from the samples `provenance check` takes of it.
 
     The same samples (`query.plan_for` of a query) and the same content box
     (`layout.find_layout`) as `check`, so ``provenance frames`` and the
     report's keyframe strip show the same keyframes.
+
+    Args:
+        path: the clip (or still image).
+        decoder: samples it.
+        facts: its probe result (probed here when not given).
+        colour_long_side: also keep every sample in colour this long (`decode.Plan`), from the same decode.
 
     Raises:
         BadInputError: the clip cannot be read or decoded at all.
@@ -520,7 +532,7 @@ def clip_shots(path: Path | str, *, decoder: Decoder, facts: MediaFacts | None =
     if facts.kind == "image":
         frames = still_frames(path, plan_for(Role.QUERY).long_side)
     else:
-        frames = decoder.sample(path, plan_for(Role.QUERY), facts)
+        frames = decoder.sample(path, plan_for(Role.QUERY, keyframes=colour_long_side), facts)
     return find_shots(frames, find_layout(frames.images).content_box), frames
 
 
@@ -535,27 +547,26 @@ def _box_pixels(box: Rect | None, width: int, height: int) -> tuple[int, int, in
 def _is_padding(images: Sequence[np.ndarray], box: Rect | None) -> bool:
     """Whether what lies outside `box` in these full-resolution keyframes is padding, safe to crop away.
 
-    Padding is flat (bars) or blurred (a blurred copy behind a reframe): its mean
-    absolute Laplacian is at most `PADDING_DETAIL` of the picture's inside the box,
-    in most of the keyframes (`PADDING_SHARE`). The layout stage judges on 128 px
-    samples; the files are full size and a wrong crop would cut the picture.
+    Padding is flat (bars) or blurred (a blurred copy behind a reframe): averaged
+    over the keyframes, its mean absolute Laplacian is at most `PADDING_DETAIL`
+    grey levels, the compression noise of flat areas. The layout stage judges on
+    128 px samples; the files are full size and a wrong crop would cut the picture.
     """
     import cv2
 
     if box is None or not images:
         return False
-    held = 0
+    outside = []
     for rgb in images:
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         detail = np.abs(cv2.Laplacian(grey, cv2.CV_32F))
         x0, y0, x1, y1 = _box_pixels(box, grey.shape[1], grey.shape[0])
         inside = detail[y0:y1, x0:x1]
-        outside_sum = float(detail.sum() - inside.sum())
-        outside_n = detail.size - inside.size
-        if outside_n <= 0:
+        rest = detail.size - inside.size
+        if rest <= 0:
             return False
-        held += outside_sum / outside_n <= PADDING_DETAIL * max(float(inside.mean()), 1e-6)
-    return held >= PADDING_SHARE * len(images)
+        outside.append(float(detail.sum() - inside.sum()) / rest)
+    return float(np.mean(outside)) <= PADDING_DETAIL
 
 
 def _contact_sheet(images: Sequence[tuple[float, np.ndarray]], target: Path) -> None:
@@ -627,11 +638,17 @@ def write_keyframes(
         raise BadInputError(f"-o {out}: {what} is there; give a new or empty folder for the keyframes")
     facts = facts or probe(path)
     decoder = decoder or choose_decoder()
-    shots, _ = clip_shots(path, decoder=decoder, facts=facts)
-    times = shots.keyframe_times
     width, height = facts.display_size
-    media = Media.of(facts)
-    images = decoder.grab(path, times, media, max(width, height)) if times else []
+    samples = (min(facts.duration_s, COLOUR_MAX_S) + 1) * QUERY_FPS
+    one_pass = facts.kind == "video" and samples * width * height * 3 <= KEYFRAME_COLOUR_BYTES
+    shots, frames = clip_shots(
+        path, decoder=decoder, facts=facts, colour_long_side=max(width, height) if one_pass else None
+    )
+    times = shots.keyframe_times
+    if frames.colour is not None:  # the sampled frames themselves, at full size: no second decode
+        images: list[np.ndarray | None] = [frames.colour_at(t) for t in times]
+    else:
+        images = decoder.grab(path, times, Media.of(facts), max(width, height)) if times else []
     box = shots.content_box if _is_padding([i for i in images if i is not None], shots.content_box) else None
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
