@@ -251,3 +251,23 @@ def test_frames_are_cropped_to_the_picture_at_full_resolution_and_unmirrored(
         assert np.abs(flipped.astype(int) - image.astype(int)).mean() > 10
     sheet = cv2.imread(str(tmp_path / "k" / "contact_sheet.jpg"))
     assert sheet is not None and sheet.shape[1] >= 3 * 240
+
+
+def test_frames_unmirrors_when_the_report_found_the_clip_mirrored(
+    viral_clip: Path, cuts_clip: Path, sample_index: Path, tmp_path: Path
+) -> None:
+    # samples/viral.mp4 is a mirrored copy of refs/street_cyclists.mp4 (samples/README.md).
+    report = tmp_path / "viral.json"
+    assert cli_here("check", viral_clip, "--index", sample_index, "-o", report).code == 0
+    codes = {a["code"] for m in json.loads(report.read_text())["matches"] for a in m["alterations"]}
+    assert "mirrored" in codes
+    run = cli_here("frames", viral_clip, "-o", tmp_path / "k", "--report", report)
+    assert run.code == 0, run.stderr
+    keys = [k for s in json.loads((tmp_path / "k" / "shots.json").read_text())["shots"] for k in s["keyframes"]]
+    assert keys and all((tmp_path / "k" / k["unmirrored_file"]).is_file() for k in keys)
+    # Without the report, or with the report of another clip (exit 2, nothing written), no un-mirrored copies.
+    assert cli_here("frames", viral_clip, "-o", tmp_path / "plain").code == 0
+    assert not list((tmp_path / "plain").glob("*_unmirrored.jpg"))
+    other = cli_here("frames", cuts_clip, "-o", tmp_path / "other", "--report", report)
+    assert other.code == 2 and "not of" in other.stderr
+    assert not (tmp_path / "other").exists()
