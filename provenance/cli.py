@@ -410,20 +410,60 @@ def probe(file: Path) -> None:
 @main.command()
 @click.argument("clip", type=click.Path(path_type=Path))
 @click.option(
-    "-o", "--output", "out_dir", required=True, type=click.Path(path_type=Path), help="Folder for the JPEG files."
+    "-o",
+    "--output",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A new or empty folder for the JPEG files, shots.json and contact_sheet.jpg.",
 )
-def frames(clip: Path, out_dir: Path) -> None:
-    """Write one keyframe per shot of CLIP as JPEG, named by timestamp."""
+@click.option(
+    "--unmirror",
+    is_flag=True,
+    help="Also write each keyframe flipped left-right (for a clip that matched mirrored footage).",
+)
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(path_type=Path),
+    help="A JSON report of 'provenance check CLIP': when a match found the clip mirrored, also write un-mirrored keyframes.",
+)
+def frames(clip: Path, out_dir: Path, unmirror: bool, report_file: Path | None) -> None:
+    """Write CLIP's keyframes for reverse image search: full-resolution JPEGs, shots.json, a contact sheet."""
     from .evidence import write_keyframes
     from .report.text import terminal
 
     warnings: list[str] = []
+    if report_file is not None:
+        unmirror = unmirror or _found_mirrored(report_file, clip)
     with _output_place(out_dir, folder=True):
-        written = write_keyframes(clip, out_dir, warnings=warnings)
+        written = write_keyframes(clip, out_dir, warnings=warnings, unmirror=unmirror)
     for warning in warnings:
         click.echo(f"warning: {terminal(warning, 1000)}", err=True)
     for path in written:
         click.echo(str(path))
+
+
+def _found_mirrored(report_file: Path, clip: Path) -> bool:
+    """Whether a report of `clip` holds a match that found it mirrored.
+
+    Raises:
+        BadInputError: the report cannot be read, or is the report of another file.
+    """
+    from .alteration import AlterationCode
+    from .query import sha256_of
+    from .report import read_report
+
+    report = read_report(report_file)
+    try:
+        same = sha256_of(clip) == report.input.sha256
+    except OSError as exc:
+        raise BadInputError(f"{clip}: cannot be read ({exc.strerror}); check the path") from exc
+    if not same:
+        raise BadInputError(
+            f"--report {report_file}: it is the report of {report.input.path}, not of {clip}; give the report of this clip"
+        )
+    return any(a.code == AlterationCode.MIRRORED for m in report.matches for a in m.alterations)
 
 
 @main.group()

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import base64
 import functools
+import json
 import os
-import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,13 +35,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .decode import Media, Plan, choose_decoder
+from .decode import COLOUR_MAX_S, Media, choose_decoder, still_frames
 from .errors import BadInputError, ProcessingError, ProvenanceError
 from .files import write_file
+from .hashing import Rect
+from .layout import find_layout
 from .match import FRAME_MATCH_DISTANCE
 from .probe import MediaFacts, probe
-from .query import MAX_QUERY_DURATION_S, sha256_of
-from .shots import shot_keyframes
+from .query import QUERY_FPS, Role, plan_for, sha256_of
+from .shots import Shots, find_shots
 
 if TYPE_CHECKING:
     from .decode import Decoder, Frames
@@ -52,17 +54,29 @@ THUMB_LONG_SIDE = 320
 THUMB_QUALITY = 72
 #: Aligned query/reference frame pairs shown per match (start, middle, end of the span).
 PAIRS_PER_MATCH = 3
-#: Most shot thumbnails of the checked clip.
-MAX_QUERY_SHOTS = 8
+#: Most keyframe thumbnails of the checked clip in a report (>= 1): ``provenance frames`` writes
+#: them all; past this many the report shows this many spread over the clip, and says so.
+MAX_QUERY_SHOTS = 48
 #: References up to this size are re-hashed (SHA-256) before their frames are
 #: shown; larger ones are identified by size and duration only.
 VERIFY_SHA256_MAX_BYTES = 512 << 20
 #: A frame wanted later than this many seconds before a file's end is taken there instead
 #: (the first frame at or after the time must exist).
 END_MARGIN_S = 0.1
-#: Long side and JPEG quality of the keyframe files ``provenance frames`` writes.
-KEYFRAME_LONG_SIDE = 640
-KEYFRAME_QUALITY = 88
+#: JPEG quality of the keyframe files ``provenance frames`` writes (0-100): high, since a reverse
+#: image search is the next step; they are written at the source's full resolution.
+KEYFRAME_QUALITY = 92
+#: A keyframe file is cropped to the content box only when what lies outside it has at most this
+#: much detail (mean absolute Laplacian, grey levels, over the keyframes): bars and blurred
+#: padding measured 0.4-1.3, footage a wrong box would cut 3.2-8.7 (docs/tuning.md).
+PADDING_DETAIL = 2.0
+#: ``provenance frames`` keeps every sample in colour at full size from its one decode when they
+#: take at most this many bytes (a 20 s 720x1280 clip: 221 MB); past it the keyframes are grabbed
+#: in a second pass. Measured in docs/tuning.md.
+KEYFRAME_COLOUR_BYTES = 256 << 20
+#: Contact sheet: long side of each keyframe on it, pixels, and keyframes per row.
+SHEET_CELL = 240
+SHEET_COLUMNS = 5
 
 
 class ReferenceStatus(StrEnum):
@@ -221,6 +235,8 @@ class Keyframes:
     long_side: int = THUMB_LONG_SIDE
     quality: int = THUMB_QUALITY
     notes: tuple[str, ...] = ()
+    #: The clip's shots (spans, transitions, keyframe times) the `query` thumbnails show.
+    shots: Shots | None = None
 
     def for_match(self, index: int) -> MatchFrames | None:
         """The pairs of ``Report.matches[index]``, if any were made."""
@@ -236,6 +252,7 @@ class Keyframes:
             "notes": list(self.notes),
             "query": [t.to_dict() for t in self.query],
             "matches": [m.to_dict() for m in self.matches],
+            "shots": self.shots.to_dict() if self.shots is not None else None,
         }
 
     @classmethod
@@ -248,6 +265,7 @@ class Keyframes:
             long_side=int(data.get("long_side", THUMB_LONG_SIDE)),
             quality=int(data.get("quality", THUMB_QUALITY)),
             notes=tuple(str(n) for n in _items(data, "notes")),
+            shots=Shots.from_dict(data["shots"]) if isinstance(data.get("shots"), dict) else None,
         )
 
 
@@ -397,7 +415,7 @@ def _sample_thumbs(sampled: Frames, times: Sequence[float], quality: int) -> lis
 def make_keyframes(
     path: Path | str,
     facts: MediaFacts,
-    shot_times: Iterable[float],
+    shot_times: Shots | Iterable[float],
     matches: Sequence[Any],
     *,
     decoder: Decoder,
@@ -411,7 +429,9 @@ def make_keyframes(
     Args:
         path: the checked clip.
         facts: its probe result.
-        shot_times: one time per shot of the clip (e.g. `shots.shot_keyframes`).
+        shot_times: the clip's `shots.Shots` (`clip_shots`, `shots.find_shots`: the report then
+            carries them and shows their keyframes, the ones ``provenance frames`` writes),
+            or bare keyframe times.
         matches: the report's matches, in report order.
         decoder: grabs the frames (`provenance.decode.choose_decoder`).
         sampled: the clip's `Frames`; when they kept colour samples at
@@ -426,7 +446,15 @@ def make_keyframes(
         ToolMissingError: ffmpeg is missing.
     """
     notes: list[str] = []
-    shots = _spread(sorted(set(round(float(t), 3) for t in shot_times)), MAX_QUERY_SHOTS)
+    found = shot_times if isinstance(shot_times, Shots) else None
+    bare: Iterable[float] = shot_times.keyframe_times if isinstance(shot_times, Shots) else shot_times
+    every = sorted(set(round(float(t), 3) for t in bare))
+    shots = _spread(every, MAX_QUERY_SHOTS)
+    if len(shots) < len(every):
+        notes.append(
+            f"the clip has {len(every)} keyframes; {len(shots)} of them, spread over the clip, are shown here "
+            "(provenance frames writes them all)"
+        )
     plans = [aligned_times(m, pairs_per_match) for m in matches]
     query_times = shots + [q for plan in plans for q, _, _ in plan]
     # One grab per reference file, however many matches it has.
@@ -479,7 +507,105 @@ def make_keyframes(
         out.append(MatchFrames(i, int(ref.id), status, pairs, note))
         if note and note not in notes:
             notes.append(note)
-    return Keyframes(shot_thumbs, tuple(out), long_side, quality, tuple(notes))
+    return Keyframes(shot_thumbs, tuple(out), long_side, quality, tuple(notes), found)
+
+
+def clip_shots(
+    path: Path | str, *, decoder: Decoder, facts: MediaFacts | None = None, colour_long_side: int | None = None
+) -> tuple[Shots, Frames]:
+    """The clip's shots and keyframes, from the samples `provenance check` takes of it.
+
+    The same samples (`query.plan_for` of a query) and the same content box
+    (`layout.find_layout`) as `check`, so ``provenance frames`` and the
+    report's keyframe strip show the same keyframes.
+
+    Args:
+        path: the clip (or still image).
+        decoder: samples it.
+        facts: its probe result (probed here when not given).
+        colour_long_side: also keep every sample in colour this long (`decode.Plan`), from the same decode.
+
+    Raises:
+        BadInputError: the clip cannot be read or decoded at all.
+        ProcessingError: the decoder failed or exceeded its time limit.
+    """
+    facts = facts or probe(path)
+    if facts.kind == "image":
+        frames = still_frames(path, plan_for(Role.QUERY).long_side)
+    else:
+        frames = decoder.sample(path, plan_for(Role.QUERY, keyframes=colour_long_side), facts)
+    return find_shots(frames, find_layout(frames.images).content_box), frames
+
+
+def _box_pixels(box: Rect | None, width: int, height: int) -> tuple[int, int, int, int]:
+    """A content box (fractions) as pixel bounds (x0, y0, x1, y1) of a `width` x `height` frame."""
+    if box is None:
+        return 0, 0, width, height
+    x0, y0 = int(round(box[0] * width)), int(round(box[1] * height))
+    return x0, y0, max(x0 + 2, int(round(box[2] * width))), max(y0 + 2, int(round(box[3] * height)))
+
+
+def _is_padding(images: Sequence[np.ndarray], box: Rect | None) -> bool:
+    """Whether what lies outside `box` in these full-resolution keyframes is padding, safe to crop away.
+
+    Padding is flat (bars) or blurred (a blurred copy behind a reframe): averaged
+    over the keyframes, its mean absolute Laplacian is at most `PADDING_DETAIL`
+    grey levels, the compression noise of flat areas. The layout stage judges on
+    128 px samples; the files are full size and a wrong crop would cut the picture.
+    """
+    import cv2
+
+    if box is None or not images:
+        return False
+    outside = []
+    for rgb in images:
+        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        detail = np.abs(cv2.Laplacian(grey, cv2.CV_32F))
+        x0, y0, x1, y1 = _box_pixels(box, grey.shape[1], grey.shape[0])
+        inside = detail[y0:y1, x0:x1]
+        rest = detail.size - inside.size
+        if rest <= 0:
+            return False
+        outside.append(float(detail.sum() - inside.sum()) / rest)
+    return float(np.mean(outside)) <= PADDING_DETAIL
+
+
+def _contact_sheet(images: Sequence[tuple[float, np.ndarray]], target: Path) -> None:
+    """One JPEG with every keyframe, `SHEET_COLUMNS` to a row, each captioned with its time."""
+    import cv2
+
+    cells = []
+    for t, rgb in images:
+        h, w = rgb.shape[:2]
+        scale = SHEET_CELL / max(h, w)
+        small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+        cell = np.full((SHEET_CELL + 24, SHEET_CELL, 3), 255, np.uint8)
+        oy, ox = (SHEET_CELL - small.shape[0]) // 2, (SHEET_CELL - small.shape[1]) // 2
+        cell[oy : oy + small.shape[0], ox : ox + small.shape[1]] = small
+        minutes, seconds = divmod(t, 60.0)
+        label = f"{int(minutes):d}:{seconds:06.3f}"
+        cv2.putText(cell, label, (6, SHEET_CELL + 17), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+        cells.append(cell)
+    rows = []
+    blank = np.full_like(cells[0], 255)
+    for r in range(0, len(cells), SHEET_COLUMNS):
+        row = cells[r : r + SHEET_COLUMNS]
+        row += [blank] * (SHEET_COLUMNS - len(row)) if r else []
+        rows.append(np.concatenate(row, axis=1))
+    sheet = np.concatenate(
+        [np.pad(x, ((0, 0), (0, rows[0].shape[1] - x.shape[1]), (0, 0)), constant_values=255) for x in rows]
+    )
+    write_file(target, _jpeg(sheet, 85))
+
+
+def _jpeg(rgb: np.ndarray, quality: int) -> bytes:
+    """An RGB picture as JPEG bytes (written by `files.write_file`, never through a symlink)."""
+    import cv2
+
+    done, data = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not done:
+        raise ProcessingError("a keyframe could not be encoded as JPEG")
+    return data.tobytes()
 
 
 def write_keyframes(
@@ -487,75 +613,101 @@ def write_keyframes(
     out_dir: Path | str,
     *,
     facts: MediaFacts | None = None,
-    fps: float = 2.0,
     decoder: Decoder | None = None,
     warnings: list[str] | None = None,
+    unmirror: bool = False,
 ) -> list[Path]:
-    """Write one JPEG per shot into `out_dir`, named by time (``shot003_t12.500.jpg``): ``provenance frames``.
+    """``provenance frames``: every keyframe as a search-ready JPEG, ``shots.json`` and a contact sheet.
 
-    The folder must be new, empty or hold only keyframes of an earlier run
-    (a folder of other files is not ours to add to). Each JPEG is written by
-    `files.write_file`: never through a symlink planted in the folder. At most
+    Each keyframe is taken at the source's full resolution and cropped to the
+    content box (no black bars or blurred padding) when what lies outside the
+    box is padding in the full-size frames (`_is_padding`), named by its shot and time
+    (``shot003_t0012.500.jpg``); with `unmirror`, a left-right flipped copy
+    (``..._unmirrored.jpg``) is written beside it, for a clip that matched
+    mirrored footage. ``shots.json`` lists the shots (``start_s``, ``end_s``,
+    ``transition``) with their keyframes (``t``, ``file``); ``contact_sheet.jpg``
+    shows every keyframe with its time.
+
+    The folder must be new or empty (a folder of other files is not ours to
+    add to). Every file is written by `files.write_file`: never through a
+    symlink planted in the folder. At most
     `query.MAX_QUERY_DURATION_S` of the clip is examined (memory stays bounded
     whatever the file declares), with a warning when that is less than the whole.
 
     Args:
         path: the clip (or still image).
-        out_dir: the folder, made when missing.
+        out_dir: a folder that is missing or empty (made when missing).
         facts: its probe result (probed here when not given).
-        fps: samples a second the shots are found from.
         decoder: samples and grabs (`choose_decoder`'s when None).
         warnings: gets the sampling's warnings (the part not examined, decoder errors).
+        unmirror: also write each keyframe flipped left-right.
 
     Returns:
-        The written files, in time order.
+        The written files: the keyframes in time order, then ``shots.json`` and the contact sheet.
 
     Raises:
-        BadInputError: the clip cannot be read or decoded at all, or the folder holds other files.
+        BadInputError: the clip cannot be read or decoded at all, or `out_dir` is a file or a folder that is not empty.
         ProcessingError: a keyframe could not be decoded.
     """
-    import cv2
 
     out = Path(out_dir)
-    _check_keyframe_folder(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        what = "a file" if not out.is_dir() else "a folder that is not empty"
+        raise BadInputError(f"-o {out}: {what} is there; give a new or empty folder for the keyframes")
     facts = facts or probe(path)
     decoder = decoder or choose_decoder()
-    sampled = decoder.sample(path, Plan(fps, max_duration_s=MAX_QUERY_DURATION_S), facts)
+    width, height = facts.display_size
+    samples = (min(facts.duration_s, COLOUR_MAX_S) + 1) * QUERY_FPS
+    one_pass = facts.kind == "video" and samples * width * height * 3 <= KEYFRAME_COLOUR_BYTES
+    shots, frames = clip_shots(
+        path, decoder=decoder, facts=facts, colour_long_side=max(width, height) if one_pass else None
+    )
     if warnings is not None:
-        warnings.extend(sampled.warnings)
-    keys = shot_keyframes(sampled)
-    del sampled
+        warnings.extend(frames.warnings)
+    times = shots.keyframe_times
+    if frames.colour is not None:  # the sampled frames themselves, at full size: no second decode
+        images: list[np.ndarray | None] = [frames.colour_at(t) for t in times]
+    else:
+        images = decoder.grab(path, times, Media.of(facts), max(width, height)) if times else []
+    box = shots.content_box if _is_padding([i for i in images if i is not None], shots.content_box) else None
     out.mkdir(parents=True, exist_ok=True)
-    images = decoder.grab(path, [key.t for key in keys], Media.of(facts), KEYFRAME_LONG_SIDE)
-    written = []
-    for n, (key, rgb) in enumerate(zip(keys, images, strict=True)):
-        if rgb is None:
-            raise ProcessingError(f"{path}: no frame could be decoded at {key.t:.2f} s")
-        target = out / f"shot{n:03d}_t{key.t:08.3f}.jpg"
-        done, jpeg = cv2.imencode(
-            ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, KEYFRAME_QUALITY]
-        )
-        if not done:
-            raise ProcessingError(f"{path}: the keyframe at {key.t:.2f} s could not be encoded as JPEG")
-        write_file(target, jpeg.tobytes())
-        written.append(target)
+    written: list[Path] = []
+    listing = []
+    sheet: list[tuple[float, np.ndarray]] = []
+    k = 0
+    for n, shot in enumerate(shots.shots):
+        keys = []
+        for t in shot.keyframes:
+            rgb = images[k]
+            k += 1
+            if rgb is None:
+                raise ProcessingError(f"{path}: no frame could be decoded at {t:.2f} s; the file may be damaged there")
+            x0, y0, x1, y1 = _box_pixels(box, rgb.shape[1], rgb.shape[0])
+            picture = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+            target = out / f"shot{n:03d}_t{t:08.3f}.jpg"
+            write_file(target, _jpeg(picture, KEYFRAME_QUALITY))
+            written.append(target)
+            entry: dict[str, Any] = {"t": t, "file": target.name, "width": picture.shape[1], "height": picture.shape[0]}
+            if unmirror:
+                flipped = out / f"shot{n:03d}_t{t:08.3f}_unmirrored.jpg"
+                write_file(flipped, _jpeg(np.ascontiguousarray(picture[:, ::-1]), KEYFRAME_QUALITY))
+                written.append(flipped)
+                entry["unmirrored_file"] = flipped.name
+            keys.append(entry)
+            sheet.append((t, picture))
+        listing.append({**shot.to_dict(), "keyframes": keys})
+    if sheet:
+        _contact_sheet(sheet, out / "contact_sheet.jpg")
+    document = {
+        "clip": str(path),
+        "duration_s": facts.duration_s,
+        "content_box": list(shots.content_box) if shots.content_box else None,
+        "cropped_to": list(box) if box else None,
+        "shots": listing,
+        "contact_sheet": "contact_sheet.jpg" if sheet else None,
+    }
+    write_file(out / "shots.json", (json.dumps(document, indent=1) + "\n").encode("utf-8"))
+    written.append(out / "shots.json")
+    if sheet:
+        written.append(out / "contact_sheet.jpg")
     return written
-
-
-#: Names `write_keyframes` writes (and the temporary names of an interrupted run): a folder holding
-#: anything else is not ours, and is refused.
-KEYFRAME_NAME = re.compile(r"shot\d{3,}_t\d+\.\d{3}\.jpg|\.shot\d{3,}_t\d+\.\d{3}\.jpg\.[0-9a-f]+\.tmp")
-
-
-def _check_keyframe_folder(out: Path) -> None:
-    """Refuse (exit 2) a folder that holds anything but keyframes of an earlier run."""
-    try:
-        names = sorted(os.listdir(out)) if out.is_dir() else []
-    except OSError as exc:
-        raise BadInputError(f"-o {out}: the folder cannot be read ({exc.strerror}); give another -o") from exc
-    foreign = [n for n in names if not KEYFRAME_NAME.fullmatch(n)]
-    if foreign:
-        raise BadInputError(
-            f"-o {out}: the folder holds {len(foreign)} file(s) that are not keyframes of 'provenance frames' "
-            f"({foreign[0][:80]!r}, ...); give a new or empty folder"
-        )

@@ -53,7 +53,7 @@ from .query import MAX_QUERY_DURATION_S, QUERY_FPS, REF_FPS, Query, Role, build_
 from .query import QUERY_DECODING as QUERY_DECODING
 from .relation import Relation
 from .report import InputFacts, Report
-from .shots import shot_keyframes
+from .shots import find_shots
 from .text import TextReading, TextStatus
 from .verdict import Verdict, decide
 
@@ -301,7 +301,8 @@ def _diagnosed(query: Query, found: Sequence[Alignment]) -> list[MatchSegment]:
 
 def _evidence_frames(query: Query, matches: Sequence[MatchSegment], decoder: Decoder) -> Keyframes:
     """Stage evidence frames: the clip's shots and each match's aligned frame pairs, as thumbnails."""
-    shots = [k.t for k in shot_keyframes(query.frames)]
+    assert query.layout is not None  # a query always has its layout looked for
+    shots = find_shots(query.frames, query.layout.content_box)  # the keyframes `provenance frames` writes
     return make_keyframes(query.path, query.facts, shots, matches, decoder=decoder, sampled=query.frames)
 
 

@@ -175,8 +175,21 @@ def test_frames_writes_one_jpeg_per_shot(cut_clip: Path, tmp_path: Path) -> None
     result = invoke("frames", cut_clip, "-o", out)
     assert result.exit_code == 0, result.stderr
     listed = [Path(line) for line in result.stdout.splitlines()]
-    assert len(listed) == 2 and all(p.parent == out and p.is_file() for p in listed)
+    assert all(p.parent == out and p.is_file() for p in listed)
     assert sorted(out.iterdir()) == sorted(listed)
+    listing = json.loads((out / "shots.json").read_text(encoding="utf-8"))
+    assert [s["transition"] for s in listing["shots"]] == [None, "cut"]
+    files = [k["file"] for s in listing["shots"] for k in s["keyframes"]]
+    assert sorted(files) == sorted(p.name for p in listed if p.name.startswith("shot0"))
+    assert {"shots.json", "contact_sheet.jpg"} <= {p.name for p in listed}
+
+
+def test_frames_into_a_folder_that_is_not_empty_exits_2(cut_clip: Path, tmp_path: Path) -> None:
+    out = tmp_path / "shots"
+    out.mkdir()
+    (out / "earlier.jpg").write_bytes(b"keep me")
+    assert_one_line_error(invoke("frames", cut_clip, "-o", out), 2, f"-o {out}", "not empty")
+    assert [p.name for p in out.iterdir()] == ["earlier.jpg"]
 
 
 def test_frames_needs_an_output_folder(cut_clip: Path) -> None:
@@ -197,7 +210,7 @@ def test_frames_onto_a_file_exits_2_naming_it(cut_clip: Path, tmp_path: Path) ->
 def test_frames_makes_missing_folders_and_removes_them_when_it_fails(cut_clip: Path, tmp_path: Path) -> None:
     out = tmp_path / "case" / "shots"
     assert invoke("frames", cut_clip, "-o", out).exit_code == 0
-    assert len(list(out.glob("*.jpg"))) == 2
+    assert len(list(out.glob("shot*.jpg"))) >= 2
     gone = tmp_path / "other" / "shots"
     assert invoke("frames", tmp_path / "missing.mp4", "-o", gone).exit_code == 2
     assert not (tmp_path / "other").exists()

