@@ -34,11 +34,12 @@ from typing import Any
 
 from .decode import Decoder
 from .errors import EXIT_FAILURE, BadInputError, ProvenanceError
+from .features import Features
 from .hashing import FrameHashes
 from .index import Claim, ClaimKeeper, Index, Reference, SourceFacts
 from .probe import probe
 from .query import REF_DECODING as REF_DECODING
-from .query import REF_FPS, Role, build_query, sha256_of
+from .query import REF_FPS, Role, build_query, describe_features, sha256_of
 
 #: Largest sidecar accepted, bytes (yt-dlp's are typically 50-500 kB).
 MAX_SIDECAR_BYTES = 16 << 20
@@ -227,6 +228,8 @@ class PreparedFile:
     reference: Reference | None = None
     hashes: FrameHashes | None = None
     facts: dict[str, Any] | None = None
+    #: The local features (the features channel), described from a sparse decode of their own.
+    features: Features | None = None
 
 
 def prepare_file(
@@ -264,6 +267,7 @@ def prepare_file(
             f"{path}: none of its {len(query.frames)} sampled frames has enough detail to index (black, blank or "
             "flat footage could never be matched); nothing added"
         )
+    described = describe_features(path, facts, role=Role.REFERENCE, decoder=decoder)
     disp_w, disp_h = facts.display_size
     ref = Reference(
         id=0,
@@ -280,7 +284,7 @@ def prepare_file(
         added_at=datetime.now(UTC).isoformat(timespec="seconds"),
         source=source,
     )
-    return PreparedFile(str(path), sha, ref, hashes, facts.to_dict())
+    return PreparedFile(str(path), sha, ref, hashes, facts.to_dict(), described)
 
 
 def store_prepared(prepared: PreparedFile, index: Index, *, source: SourceFacts = SourceFacts()) -> IngestItem:
@@ -292,7 +296,7 @@ def store_prepared(prepared: PreparedFile, index: Index, *, source: SourceFacts 
         # Removed since the worker looked: hash it here after all.
         prepared = prepare_file(Path(prepared.path), source=source)
     assert prepared.reference is not None and prepared.hashes is not None
-    stored, added = index.add(prepared.reference, prepared.hashes, facts=prepared.facts)
+    stored, added = index.add(prepared.reference, prepared.hashes, facts=prepared.facts, features=prepared.features)
     return IngestItem(prepared.path, "added" if added else "present", stored)
 
 
