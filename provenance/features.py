@@ -76,8 +76,10 @@ LSH_SEED = 16
 #: Fewest distinct query descriptors voting for a reference frame for it to be verified
 #: (unrelated frames gather 0-4 at this index's scale; cases-dev, docs/tuning.md).
 MIN_VOTES = 5
-#: Reference frames verified per query frame, the best-voted first.
+#: Reference frames verified per query frame, the best-voted first; for a still image (one
+#: query frame, whose time must come from the best registration alone) `STILL_FRAMES`.
 FRAMES_PER_QUERY_FRAME = 3
+STILL_FRAMES = 10
 #: Lowe's ratio test: a descriptor's nearest match must be this much closer than its second.
 RATIO_TEST = 0.8
 #: RANSAC's reprojection tolerance, in reference pixels at `REF_LONG_SIDE`.
@@ -87,7 +89,8 @@ MIN_INLIERS = 15
 #: The inliers must spread over at least this share of the reference frame's width and of its
 #: height: a logo or a line of text alone is no registration.
 MIN_INLIER_SPREAD = 0.15
-#: Scales (query pixels per reference pixel, both at their described sizes) a fit may have.
+#: Scales a fit may have (`Geometry.scale`: 1 when the reference's width fills the query's;
+#: a 9:16 crop-to-fill of 16:9 footage is 3.2, a picture-in-picture at 20% 0.2).
 SCALE_RANGE = (0.15, 8.0)
 #: A fit's parameters are stable when the verified pairs of a segment agree this closely:
 #: angle within this many degrees, scale within this share (else only "partly visible").
@@ -110,6 +113,7 @@ THRESHOLDS: dict[str, float] = {
     "lsh_bits": LSH_BITS,
     "min_votes": MIN_VOTES,
     "frames_per_query_frame": FRAMES_PER_QUERY_FRAME,
+    "still_frames": STILL_FRAMES,
     "ratio_test": RATIO_TEST,
     "ransac_px": RANSAC_PX,
     "min_inliers": MIN_INLIERS,
@@ -255,9 +259,11 @@ def query_times(duration_s: float, fps: float = QUERY_FPS, most: int = MAX_QUERY
 class Geometry:
     """The similarity that takes query pixels to reference pixels, and what it says of the edit.
 
-    `angle_deg`: the reference turned by this much in the query (counter-clockwise positive);
-    `scale`: query pixels per reference pixel, both frames at their display sizes (above 1:
-    the reference is enlarged, a zoom); `crop_box`: the part of the reference the query
+    `angle_deg`: the reference turned by this much in the query (degrees, clockwise positive
+    as the picture appears: ffmpeg's ``rotate=5*PI/180`` gives about +5);
+    `scale`: the reference's size in the query against the reference fitted to the query's
+    width (1: its whole width fills the query's; 1.2: zoomed in by 20%; 0.5: shown at half
+    the query's width, as in a duet); `crop_box`: the part of the reference the query
     shows, (x0, y0, x1, y1) in fractions of the reference frame; `query_box`: the part of
     the query frame the reference fills, in fractions of the query frame; `inliers`: RANSAC's.
     """
@@ -272,6 +278,9 @@ class Geometry:
     pairs: int = 1
     #: The pairs' angles and scales agree (`STABLE_ANGLE_DEG`, `STABLE_SCALE`): the edit can be named.
     stable: bool = True
+    #: Share of the query frame's keypoints that fall outside the reference's footprint: detail
+    #: (other footage, text) around the footage rather than flat padding.
+    outside_share: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -283,6 +292,7 @@ class Geometry:
             "mirrored": self.mirrored,
             "pairs": self.pairs,
             "stable": self.stable,
+            "outside_share": self.outside_share,
         }
 
     @classmethod
@@ -296,6 +306,7 @@ class Geometry:
             bool(data.get("mirrored", False)),
             int(data.get("pairs", 1)),
             bool(data.get("stable", True)),
+            float(data.get("outside_share", 0.0)),
         )
 
 
@@ -317,7 +328,13 @@ def _clip_box(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float,
 
 
 def geometry_of(
-    m: np.ndarray, query_size: tuple[int, int], reference_size: tuple[int, int], inliers: int, *, mirrored: bool = False
+    m: np.ndarray,
+    query_size: tuple[int, int],
+    reference_size: tuple[int, int],
+    inliers: int,
+    *,
+    mirrored: bool = False,
+    query_points: np.ndarray | None = None,
 ) -> Geometry:
     """What a query-to-reference similarity `m` (2x3, pixels) says: angle, zoom, crop box, query box.
 
@@ -326,12 +343,14 @@ def geometry_of(
         query_size, reference_size: (width, height) of the two frames as described.
         inliers: RANSAC's inlier count.
         mirrored: the query was flipped before it was described.
+        query_points: the query frame's keypoints (for `Geometry.outside_share`).
     """
     qw, qh = query_size
     rw, rh = reference_size
     a, c = float(m[0, 0]), float(m[1, 0])
     to_ref = math.hypot(a, c)  # reference px per query px
-    # The reference's turn as seen in the query is the inverse map's angle (flipped back when mirrored).
+    # The reference's turn as seen in the query is the inverse map's angle (flipped back when
+    # mirrored); with y pointing down, a positive angle turns the picture clockwise.
     angle = -math.degrees(math.atan2(c, a))
     if mirrored:
         angle = -angle
@@ -346,7 +365,15 @@ def geometry_of(
     box = _clip_box(
         in_query[:, 0].min() / qw, in_query[:, 1].min() / qh, in_query[:, 0].max() / qw, in_query[:, 1].max() / qh
     )
-    return Geometry(round(angle, 2), round(1.0 / to_ref, 3) if to_ref > 0 else 0.0, crop, box, int(inliers), mirrored)
+    # Zoom against the reference fitted to the query's width: 1 when the query shows the
+    # reference's whole width, 1.2 for a 20% zoom, 0.5 for a duet's half.
+    zoom = (1.0 / to_ref) * rw / qw if to_ref > 0 else 0.0
+    outside = 0.0
+    if query_points is not None and len(query_points):
+        mapped = np.asarray(query_points, dtype=np.float64) @ m[:, :2].T + m[:, 2]
+        inside = (mapped[:, 0] >= 0) & (mapped[:, 0] <= rw) & (mapped[:, 1] >= 0) & (mapped[:, 1] <= rh)
+        outside = float(1.0 - inside.mean())
+    return Geometry(round(angle, 2), round(zoom, 3), crop, box, int(inliers), mirrored, outside_share=round(outside, 3))
 
 
 def register(query: FrameFeatures, reference: FrameFeatures) -> FramePair | None:
@@ -373,12 +400,16 @@ def register(query: FrameFeatures, reference: FrameFeatures) -> FramePair | None
     if inliers < MIN_INLIERS:
         return None
     spread = np.ptp(dst[inl], axis=0) / (reference.width, reference.height)
-    scale = 1.0 / max(1e-9, math.hypot(float(m[0, 0]), float(m[1, 0])))
-    if spread.min() < MIN_INLIER_SPREAD or not SCALE_RANGE[0] <= scale <= SCALE_RANGE[1]:
-        return None
     geometry = geometry_of(
-        m, (query.width, query.height), (reference.width, reference.height), inliers, mirrored=query.mirrored
+        m,
+        (query.width, query.height),
+        (reference.width, reference.height),
+        inliers,
+        mirrored=query.mirrored,
+        query_points=query.points,
     )
+    if spread.min() < MIN_INLIER_SPREAD or not SCALE_RANGE[0] <= geometry.scale <= SCALE_RANGE[1]:
+        return None
     return FramePair(
         query.t, reference.t, m, geometry, (query.width, query.height), (reference.width, reference.height)
     )
@@ -410,6 +441,7 @@ def summarise(geometries: Sequence[Geometry]) -> Geometry:
         bool(geometries[0].mirrored),
         len(geometries),
         stable,
+        round(float(np.median([g.outside_share for g in geometries])), 3),
     )
 
 

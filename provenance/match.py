@@ -1155,7 +1155,8 @@ def feature_pairs(frames: tuple[FrameFeatures, ...], index: Index) -> list[tuple
     frames stored under them; a reference frame's vote is the number of
     distinct descriptors of the query frame that reach it. The
     `features.FRAMES_PER_QUERY_FRAME` best-voted frames with at least
-    `features.MIN_VOTES` are registered (`features.register`).
+    `features.MIN_VOTES` (`features.STILL_FRAMES` for a single frame) are
+    registered (`features.register`).
     """
     if not frames:
         return []
@@ -1183,9 +1184,10 @@ def feature_pairs(frames: tuple[FrameFeatures, ...], index: Index) -> list[tuple
     uniq, counts = np.unique(pair_key, return_counts=True)
     qf, rf = uniq // width, uniq % width
     chosen: list[tuple[int, int]] = []
+    most = features_mod.STILL_FRAMES if len(frames) == 1 else features_mod.FRAMES_PER_QUERY_FRAME
     for i in np.unique(qf):
         mine = np.nonzero((qf == i) & (counts >= features_mod.MIN_VOTES))[0]
-        best = mine[np.argsort(-counts[mine], kind="stable")][: features_mod.FRAMES_PER_QUERY_FRAME]
+        best = mine[np.argsort(-counts[mine], kind="stable")][:most]
         chosen += [(int(i), int(rf[j])) for j in best]
     if not chosen:
         return []
@@ -1335,7 +1337,13 @@ def _feature_alignment(
         if query_duration_s > 0:
             q1 = min(q1, query_duration_s)
         matched = len(support)
-        total = int(((q_times >= q0 - 1e-6) & (q_times <= q_last + 1e-6)).sum())
+        # As for the hashes, a query frame that falls between two described reference frames
+        # is no evidence against the line: only those near one count (`EVALUABLE_FRACTION`).
+        span = q_times[(q_times >= q0 - 1e-6) & (q_times <= q_last + 1e-6)]
+        at = (offset + speed * span) * features_mod.REF_FPS
+        near = np.abs(at - np.round(at)) <= EVALUABLE_FRACTION
+        on = np.isin(np.round(span, 3), np.round([p.query_t for p in support], 3))
+        total = int((near | on).sum())
         score = score_features(matched, total)
         if matched < MIN_MATCHED_FRAMES:
             score = min(score, FEW_FRAMES_SCORE)
