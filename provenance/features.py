@@ -65,12 +65,15 @@ MAX_QUERY_FRAMES = 40
 #: Long side (pixels) of the query frames described: the reference may fill 30-60% of a
 #: vertical frame, which keeps it near the reference's own scale (cases-dev).
 QUERY_LONG_SIDE = 640
-#: Most descriptors kept per query frame.
+#: Most descriptors kept per query frame, and, as a share of it, more from the frame at half
+#: size (reaching references shown 3.6-7 times enlarged; cases-dev crop-to-fill).
 QUERY_FEATURES = 600
+COARSE_SHARE = 0.5
 #: LSH tables and bits per key (bit sampling of the 256-bit descriptor, disjoint positions):
-#: a descriptor pair at distance 25 shares a key with probability 1-(1-(231/256)^18)^2 = 0.29.
-LSH_TABLES = 2
-LSH_BITS = 18
+#: a pair at distance 25 shares a key with probability 1-(1-(231/256)^22)^3 = 0.28; 22 bits
+#: keep each inverted list 16 times shorter than 18 would (docs/tuning.md).
+LSH_TABLES = 3
+LSH_BITS = 22
 #: Fixed seed of the bit positions the keys sample (any seed works; fixed so indexes agree).
 LSH_SEED = 16
 #: Fewest distinct query descriptors voting for a reference frame for it to be verified
@@ -109,6 +112,7 @@ THRESHOLDS: dict[str, float] = {
     "max_query_frames": MAX_QUERY_FRAMES,
     "query_long_side": QUERY_LONG_SIDE,
     "query_features": QUERY_FEATURES,
+    "coarse_share": COARSE_SHARE,
     "lsh_tables": LSH_TABLES,
     "lsh_bits": LSH_BITS,
     "min_votes": MIN_VOTES,
@@ -190,12 +194,13 @@ def _orb(n_features: int) -> Any:
 
 
 def describe_frame(
-    image: np.ndarray, t: float, *, long_side: int, n_features: int, mirrored: bool = False
+    image: np.ndarray, t: float, *, long_side: int, n_features: int, mirrored: bool = False, coarse: bool = False
 ) -> FrameFeatures:
     """ORB keypoints and descriptors of one grey (or RGB) frame, scaled to `long_side` first.
 
     Histogram equalisation first: low-contrast footage (sky, storm clouds)
-    otherwise gives FAST too few corners (as in `diagnose`).
+    otherwise gives FAST too few corners (as in `diagnose`). With `coarse`
+    (a query), the frame is also described at half its size (`COARSE_SHARE`).
     """
     grey = np.asarray(image)
     if grey.ndim == 3:
@@ -207,13 +212,25 @@ def describe_frame(
         grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     if mirrored:
         grey = grey[:, ::-1]
-    grey = np.ascontiguousarray(grey)
-    keypoints, desc = _orb(n_features).detectAndCompute(cv2.equalizeHist(grey), None)
+    grey = cv2.equalizeHist(np.ascontiguousarray(grey))
+    points, desc = _detect(grey, n_features)
+    if coarse:
+        # Also at half the size, its points given in the full frame's pixels: ORB's pyramid
+        # (8 levels of 1.2, a factor 3.6) then reaches a reference 7 times smaller than the
+        # frame, as a 9:16 crop-to-fill of wide footage needs.
+        half = cv2.resize(grey, (max(8, grey.shape[1] // 2), max(8, grey.shape[0] // 2)), interpolation=cv2.INTER_AREA)
+        p2, d2 = _detect(half, int(n_features * COARSE_SHARE))
+        points = np.concatenate([points, p2 * (grey.shape[1] / half.shape[1])]).astype(np.float32)
+        desc = np.concatenate([desc, d2])
+    return FrameFeatures(round(float(t), 3), grey.shape[1], grey.shape[0], points, desc, mirrored)
+
+
+def _detect(grey: np.ndarray, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+    """ORB keypoints (N, 2) float32 and descriptors (N, 32) uint8 of one grey image."""
+    keypoints, desc = _orb(n_features).detectAndCompute(grey, None)
     if desc is None or not keypoints:
-        points, desc = np.zeros((0, 2), np.float32), np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
-    else:
-        points = np.array([k.pt for k in keypoints], dtype=np.float32)
-    return FrameFeatures(round(float(t), 3), grey.shape[1], grey.shape[0], points, np.asarray(desc, np.uint8), mirrored)
+        return np.zeros((0, 2), np.float32), np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
+    return np.array([k.pt for k in keypoints], dtype=np.float32), np.asarray(desc, np.uint8)
 
 
 def describe(
@@ -231,7 +248,7 @@ def describe(
         images: grey (H, W) or RGB frames.
         long_side: the long side frames are described at.
         n_features: most descriptors kept per frame.
-        mirror: also describe each frame flipped left to right (a query).
+        mirror: a query: also describe each frame flipped left to right, and each at half size too.
 
     Returns:
         The `Features`.
@@ -281,6 +298,10 @@ class Geometry:
     #: Share of the query frame's keypoints that fall outside the reference's footprint: detail
     #: (other footage, text) around the footage rather than flat padding.
     outside_share: float = 0.0
+    #: Inliers the query frames reach on reference frames 2-4 s from the alignment, as a share of
+    #: those on it (median; None when not measured): near 1, the picture registers with other
+    #: moments as well (a fixed camera, a pan over one photograph), and the time is not shown.
+    other_moments_ratio: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -293,6 +314,7 @@ class Geometry:
             "pairs": self.pairs,
             "stable": self.stable,
             "outside_share": self.outside_share,
+            "other_moments_ratio": self.other_moments_ratio,
         }
 
     @classmethod
@@ -307,6 +329,7 @@ class Geometry:
             int(data.get("pairs", 1)),
             bool(data.get("stable", True)),
             float(data.get("outside_share", 0.0)),
+            None if data.get("other_moments_ratio") is None else float(data["other_moments_ratio"]),
         )
 
 

@@ -174,6 +174,18 @@ FEATURE_LINE_MIN_SPAN_S = 1.0
 #: spanning `FEATURE_FIT_MIN_SPAN_S`; else it stays the voted one (1 when nothing says otherwise).
 FEATURE_FIT_MIN_FRAMES = 6
 FEATURE_FIT_MIN_SPAN_S = 4.0
+#: A features segment's frames are compared with reference frames `FEATURE_FAR_S` to
+#: `FEATURE_FAR_REACH_S` from its line (`_other_moments`, reported, not a gate: on cases-dev
+#: pans over photographs and fixed shots reach 0.64-1.02 whether copies or other moments).
+FEATURE_FAR_S = 2.0
+FEATURE_FAR_REACH_S = 4.0
+#: Most query frames of a segment checked against other moments (evenly spread).
+FEATURE_FAR_FRAMES = 6
+#: A features segment is a match only when the verify stage finds the same footage with at
+#: least this specificity (verify's own bar is 0.25): local features register a still
+#: background at any moment (cases-dev: a fixed tree's other moment reached 0.41, copies
+#: 0.43-0.85), so a partial view must show its moment clearly; else it stays a candidate.
+FEATURE_MIN_SPECIFICITY = 0.45
 #: Verified frames at which a features segment's score reaches 1 - 1/e of its coverage: each is
 #: a geometric registration of `features.MIN_INLIERS` or more, stronger than one hash within 12 bits.
 FEATURE_SCORE_FRAMES = 3.0
@@ -226,6 +238,10 @@ THRESHOLDS: dict[str, float] = {
     "feature_fit_min_span_s": FEATURE_FIT_MIN_SPAN_S,
     "feature_score_frames": FEATURE_SCORE_FRAMES,
     "feature_still_inliers": FEATURE_STILL_INLIERS,
+    "feature_far_s": FEATURE_FAR_S,
+    "feature_far_reach_s": FEATURE_FAR_REACH_S,
+    "feature_min_specificity": FEATURE_MIN_SPECIFICITY,
+    "feature_far_frames": FEATURE_FAR_FRAMES,
     "join_overlap": JOIN_OVERLAP,
     "join_offset_s": JOIN_OFFSET_S,
 }
@@ -1230,11 +1246,14 @@ def find_feature_matches(
     Returns:
         Alignments, best first, their segments with `channel` "features" and their `geometry`.
     """
-    pairs = feature_pairs(query.frames, index)
+    used = query.frames
+    pairs = feature_pairs(used, index)
     if not pairs and query.mirrored:
-        pairs = feature_pairs(query.mirrored, index)
+        used = query.mirrored
+        pairs = feature_pairs(used, index)
     if not pairs:
         return []
+    by_time = {f.t: f for f in used}
     refs = index.get_many({rid for rid, _ in pairs})
     q_times = np.unique(np.array([f.t for f in query.frames], dtype=np.float64))
     step = float(np.median(np.diff(q_times))) if len(q_times) > 1 else 1.0 / features_mod.QUERY_FPS
@@ -1248,7 +1267,7 @@ def find_feature_matches(
             found = _feature_alignment(ref, left, q_times, step, query_duration_s, query_is_image, index, query_hashes)
             if found is None:
                 break
-            out.append(found)
+            out.append(_with_other_moments(found, by_time, index))
             q0, q1 = found.query_span
             rest = [p for p in left if not q0 - 1e-6 <= p.query_t <= q1 + 1e-6]
             if len(rest) == len(left):
@@ -1450,3 +1469,55 @@ def join_channels(frames: list[Alignment], features: list[Alignment]) -> list[Al
             )
     out.sort(key=lambda a: a.segment.score, reverse=True)
     return out
+
+
+def _with_other_moments(found: Alignment, by_time: dict[float, FrameFeatures], index: Index) -> Alignment:
+    """The segment with its geometry's `other_moments_ratio` (how well its picture fits other moments)."""
+    seg = found.segment
+    if seg.geometry is None or seg.reference.kind == "image":
+        return found
+    ratio = _other_moments(found, by_time, index)
+    geometry = replace(seg.geometry, other_moments_ratio=None if ratio is None else round(ratio, 3))
+    return replace(found, segment=replace(seg, geometry=geometry))
+
+
+def shows_its_moment(found: Alignment) -> bool:
+    """Whether a features segment may stand as a match: verified the same footage with at least
+    `FEATURE_MIN_SPECIFICITY` (segments of the frames channel are not held to it)."""
+    seg = found.segment
+    if seg.channel != Channel.FEATURES:
+        return True
+    v = seg.verification
+    return (
+        v is not None
+        and v.relation == Relation.SAME_FOOTAGE
+        and v.specificity is not None
+        and v.specificity >= FEATURE_MIN_SPECIFICITY
+    )
+
+
+def _other_moments(found: Alignment, by_time: dict[float, FrameFeatures], index: Index) -> float | None:
+    """Median, over up to `FEATURE_FAR_FRAMES` verified query frames, of the best inliers on reference
+    frames `FEATURE_FAR_S`-`FEATURE_FAR_REACH_S` from the line over the inliers on it; None when the
+    reference has no frames that far around the segment."""
+    seg = found.segment
+    support = list(found.feature_pairs)
+    if len(support) > FEATURE_FAR_FRAMES:
+        support = [support[int(i)] for i in np.linspace(0, len(support) - 1, FEATURE_FAR_FRAMES).round()]
+    on_line = [seg.offset_s + seg.speed * p.query_t for p in support]
+    frames = index.reference_features(
+        seg.reference.id, min(on_line) - FEATURE_FAR_REACH_S, max(on_line) + FEATURE_FAR_REACH_S
+    )
+    ratios = []
+    for p, r_t in zip(support, on_line, strict=True):
+        query_frame = by_time.get(p.query_t)
+        far = [f for f in frames if FEATURE_FAR_S <= abs(f.t - r_t) <= FEATURE_FAR_REACH_S]
+        if query_frame is None or not far:
+            continue
+        best = 0
+        for f in far:
+            other = features_mod.register(query_frame, f)
+            if other is not None:
+                best = max(best, other.geometry.inliers)
+        ratios.append(best / max(1, p.geometry.inliers))
+    return float(np.median(ratios)) if ratios else None

@@ -213,7 +213,9 @@ def _found(query: Query, idx: Index) -> list[Alignment]:
 def _verified(query: Query, found: Sequence[Alignment], decoder: Decoder) -> list[Alignment]:
     """Stage verify: whether each match shows the same moment of its reference or only the same place.
 
-    Segments below the match threshold are candidates only and are not verified.
+    Segments below the match threshold are candidates only and are not verified. A segment
+    of the features channel that does not clearly show its moment (`match.shows_its_moment`)
+    becomes a candidate: local features match a still background at any moment.
     """
 
     def frames_of(ref: Reference, start_s: float, end_s: float) -> tuple[np.ndarray, np.ndarray] | None:
@@ -226,7 +228,12 @@ def _verified(query: Query, found: Sequence[Alignment], decoder: Decoder) -> lis
         if a.segment.score < match_mod.MATCH_THRESHOLD:
             out.append(a)
         elif a.segment.channel == Channel.FEATURES:
-            out.append(_verified_features(a, query, frames_of))
+            checked = _verified_features(a, query, frames_of)
+            if not match_mod.shows_its_moment(checked):
+                # Place at best: kept as a candidate (`match.FEATURE_MIN_SPECIFICITY`).
+                seg = checked.segment
+                checked = replace(checked, segment=replace(seg, score=min(seg.score, match_mod.FEW_FRAMES_SCORE)))
+            out.append(checked)
         else:
             out.append(verify_mod.verify_alignment(a, query, frames_of))
     return out

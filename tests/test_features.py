@@ -34,7 +34,9 @@ def edited(media_dir: Path, sample_refs: Path) -> dict[str, Path]:
     """Five partial-view copies of the sample references and one unrelated clip.
 
     - ``stickers``: street_cyclists 2-7 s, two opaque boxes over 6% and 8% of the frame.
-    - ``crop_fill``: tree_window 1-6 s, centre-cropped to 9:16 and scaled to 540x960 (32% of the width kept).
+    - ``crop_fill``: animated_dinner 2-7 s (720x528), centre-cropped to 9:16 and scaled to 540x960
+      (41% of the width kept).
+    - ``still_shot_fill``: the same of tree_window 1-6 s, a fixed shot of a tree whose every moment looks alike.
     - ``tilt``: animated_dinner 1-6 s, turned 5 degrees and zoomed 1.2x to hide the corners.
     - ``duet``: street_cyclists 3-8 s in the left half, testsrc2 in the right half.
     - ``screenshot``: street_cyclists' frame at 4 s (640x272), 75% x 80% of it from (10%, 10%),
@@ -49,8 +51,10 @@ def edited(media_dir: Path, sample_refs: Path) -> dict[str, Path]:
         "stickers": ("-ss", "2", "-t", "5", "-i", r / "street_cyclists.mp4", "-vf",
                      "drawbox=x=20:y=20:w=iw/4:h=ih/4:color=red:t=fill,"
                      "drawbox=x=iw/2:y=ih/2:w=iw/4:h=ih/3:color=yellow:t=fill", *X264),
-        "crop_fill": ("-ss", "1", "-t", "5", "-i", r / "tree_window.mp4", "-vf",
+        "crop_fill": ("-ss", "2", "-t", "5", "-i", r / "animated_dinner.mp4", "-vf",
                       "crop=ih*9/16:ih,scale=540:960", *X264),
+        "still_shot_fill": ("-ss", "1", "-t", "5", "-i", r / "tree_window.mp4", "-vf",
+                            "crop=ih*9/16:ih,scale=540:960", *X264),
         "tilt": ("-ss", "1", "-t", "5", "-i", r / "animated_dinner.mp4", "-vf",
                  "rotate=5*PI/180,scale=iw*1.2:ih*1.2,crop=iw/1.2:ih/1.2", *X264),
         "duet": ("-ss", "3", "-t", "5", "-i", r / "street_cyclists.mp4", "-f", "lavfi", "-t", "5", "-i",
@@ -97,7 +101,7 @@ CODES = {
 # name: (reference file, reference start, checks on the geometry)
 EXPECTED = {
     "stickers": ("street_cyclists.mp4", 2.0),
-    "crop_fill": ("tree_window.mp4", 1.0),
+    "crop_fill": ("animated_dinner.mp4", 2.0),
     "tilt": ("animated_dinner.mp4", 1.0),
     "duet": ("street_cyclists.mp4", 3.0),
     "screenshot": ("street_cyclists.mp4", 4.0),
@@ -147,11 +151,22 @@ def test_unrelated_footage_is_not_found(edited: dict[str, Path], sample_index_fi
     assert _features_found(edited["unrelated"], sample_index_file) == []
 
 
+def test_a_fixed_shot_that_fits_every_moment_stays_a_candidate(edited: dict[str, Path], sample_index: Path) -> None:
+    """The tree through a window looks alike at every second: the features register its crop with
+    the reference, but what moves does not show the moment, so it is a candidate, never a match."""
+    report = check(edited["still_shot_fill"], index=f"sqlite:///{sample_index}", keyframes=False)
+    assert not [m for m in report.matches if m.channel == "features"], report.matches
+    found = [c for c in report.candidates if c.channel == "features"]
+    assert found and Path(found[0].reference.path).name == "tree_window.mp4"
+    g = found[0].geometry
+    assert g is not None and g.other_moments_ratio is not None and g.other_moments_ratio > 0.5
+
+
 def test_check_finds_a_vertical_crop_to_fill_through_the_features(edited: dict[str, Path], sample_index: Path) -> None:
     report = check(edited["crop_fill"], index=f"sqlite:///{sample_index}", keyframes=False)
     assert report.matches, report.tool["channels"]
     top = report.matches[0]
-    assert Path(top.reference.path).name == "tree_window.mp4" and top.channel == "features"
+    assert Path(top.reference.path).name == "animated_dinner.mp4" and top.channel == "features"
     assert report.tool["channels"]["features"].startswith("run")
     data = report.to_dict()
     assert data["matches"][0]["channel"] == "features" and data["matches"][0]["geometry"]["crop_box"]

@@ -322,8 +322,10 @@ class Index(abc.ABC):
         """Described reference frames by id: {frame id: (reference id, `FrameFeatures`)}."""
         return {}
 
-    def reference_features(self, ref_id: int) -> list[FrameFeatures]:
-        """Every described frame of one reference, in time order (none when it has no features)."""
+    def reference_features(
+        self, ref_id: int, start_s: float | None = None, end_s: float | None = None
+    ) -> list[FrameFeatures]:
+        """The described frames of one reference (from `start_s` to `end_s`, seconds, when given), in time order."""
         return []
 
     def feature_counts(self) -> tuple[int, int]:

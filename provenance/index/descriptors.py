@@ -22,6 +22,7 @@ descriptors and deletes those rows by primary key (no scan)::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -135,10 +136,15 @@ def frames(conn: Any, sql: Sql, frame_ids: Iterable[int]) -> dict[int, tuple[int
     return out
 
 
-def of_reference(conn: Any, sql: Sql, ref_id: int) -> list[tuple[int, FrameFeatures]]:
-    """Every described frame of one reference, in time order: (frame id, `FrameFeatures`)."""
+def of_reference(
+    conn: Any, sql: Sql, ref_id: int, start_s: float | None = None, end_s: float | None = None
+) -> list[tuple[int, FrameFeatures]]:
+    """The described frames of one reference (between `start_s` and `end_s` when given), in time order."""
+    lo = -1 if start_s is None else int(math.floor(start_s * 1000))
+    hi = 2**62 if end_s is None else int(math.ceil(end_s * 1000))
     rows = conn.execute(
-        sql(f"SELECT {FRAME_COLUMNS} FROM feature_frames WHERE ref_id = ? ORDER BY t_ms"), (ref_id,)
+        sql(f"SELECT {FRAME_COLUMNS} FROM feature_frames WHERE ref_id = ? AND t_ms BETWEEN ? AND ? ORDER BY t_ms"),
+        (ref_id, lo, hi),
     ).fetchall()
     return [(frame_id, f) for frame_id, _, f in (frame_from_row(r) for r in rows)]
 

@@ -592,10 +592,12 @@ class SqlIndex(Index):
     def feature_frames(self, frame_ids: Iterable[int]) -> dict[int, tuple[int, FrameFeatures]]:
         return descriptors.frames(self.conn, self._sql, frame_ids)
 
-    def reference_features(self, ref_id: int) -> list[FrameFeatures]:
+    def reference_features(
+        self, ref_id: int, start_s: float | None = None, end_s: float | None = None
+    ) -> list[FrameFeatures]:
         if not descriptors.present(self._tables()):
             return []
-        return [f for _, f in descriptors.of_reference(self.conn, self._sql, ref_id)]
+        return [f for _, f in descriptors.of_reference(self.conn, self._sql, ref_id, start_s, end_s)]
 
     def feature_counts(self) -> tuple[int, int]:
         return descriptors.counts(self.conn) if descriptors.present(self._tables()) else (0, 0)
