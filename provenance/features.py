@@ -83,6 +83,10 @@ MIN_VOTES = 5
 #: query frame, whose time must come from the best registration alone) `STILL_FRAMES`.
 FRAMES_PER_QUERY_FRAME = 3
 STILL_FRAMES = 10
+#: Offsets (at speed 1, bins of 1/`REF_FPS` s) whose weak votes, summed over the query's frames,
+#: lead: each query frame is also verified against its reference frame at the `OFFSET_BINS`
+#: best (a small crop gathers few votes per frame, but at one offset; cases-dev crop-to-fill).
+OFFSET_BINS = 2
 #: Lowe's ratio test: a descriptor's nearest match must be this much closer than its second.
 RATIO_TEST = 0.8
 #: RANSAC's reprojection tolerance, in reference pixels at `REF_LONG_SIDE`.
@@ -118,6 +122,7 @@ THRESHOLDS: dict[str, float] = {
     "min_votes": MIN_VOTES,
     "frames_per_query_frame": FRAMES_PER_QUERY_FRAME,
     "still_frames": STILL_FRAMES,
+    "offset_bins": OFFSET_BINS,
     "ratio_test": RATIO_TEST,
     "ransac_px": RANSAC_PX,
     "min_inliers": MIN_INLIERS,

@@ -181,10 +181,9 @@ FEATURE_FAR_S = 2.0
 FEATURE_FAR_REACH_S = 4.0
 #: Most query frames of a segment checked against other moments (evenly spread).
 FEATURE_FAR_FRAMES = 6
-#: A features segment is a match only when the verify stage finds the same footage with at
-#: least this specificity (verify's own bar is 0.25): local features register a still
-#: background at any moment (cases-dev: a fixed tree's other moment reached 0.41, copies
-#: 0.43-0.85), so a partial view must show its moment clearly; else it stays a candidate.
+#: A features segment is a match only when verify finds the same footage with at least this
+#: specificity (verify's own bar: 0.25), else a candidate: local features register a still
+#: background at any moment (cases-dev: a fixed tree's other moment 0.41; docs/tuning.md).
 FEATURE_MIN_SPECIFICITY = 0.45
 #: Verified frames at which a features segment's score reaches 1 - 1/e of its coverage: each is
 #: a geometric registration of `features.MIN_INLIERS` or more, stronger than one hash within 12 bits.
@@ -1205,6 +1204,7 @@ def feature_pairs(frames: tuple[FrameFeatures, ...], index: Index) -> list[tuple
         mine = np.nonzero((qf == i) & (counts >= features_mod.MIN_VOTES))[0]
         best = mine[np.argsort(-counts[mine], kind="stable")][:most]
         chosen += [(int(i), int(rf[j])) for j in best]
+    chosen += [c for c in _offset_choices(frames, qf, rf, counts, index) if c not in set(chosen)]
     if not chosen:
         return []
     stored = index.feature_frames({r for _, r in chosen})
@@ -1217,6 +1217,41 @@ def feature_pairs(frames: tuple[FrameFeatures, ...], index: Index) -> list[tuple
         if pair is not None:
             out.append((ref_id, pair))
     return out
+
+
+def _offset_choices(
+    frames: tuple[FrameFeatures, ...], qf: np.ndarray, rf: np.ndarray, counts: np.ndarray, index: Index
+) -> list[tuple[int, int]]:
+    """(query frame, reference frame) pairs at the `features.OFFSET_BINS` offsets (speed 1) whose votes,
+    summed over the query frames (each frame's best reference frame there), lead.
+
+    A frame that shows a small part of a reference gathers few votes and
+    rarely ranks its reference frame first; over a clip those weak votes fall
+    at one offset, while chance votes scatter.
+    """
+    if len(frames) < MIN_MATCHED_FRAMES or len(qf) == 0:
+        return []
+    times = index.feature_frame_times(np.unique(rf).tolist())
+    ref = np.array([times.get(int(r), (-1, 0.0))[0] for r in rf])
+    r_t = np.array([times.get(int(r), (-1, 0.0))[1] for r in rf])
+    q_t = np.array([frames[int(i)].t for i in qf])
+    bins = np.round((r_t - q_t) * features_mod.REF_FPS).astype(np.int64)
+    keep = np.nonzero((ref >= 0) & (counts >= 2))[0]
+    if len(keep) == 0:
+        return []
+    ref, bins, q, c, frame = ref[keep], bins[keep], qf[keep].astype(np.int64), counts[keep], rf[keep]
+    # Per (reference, offset bin, query frame): its best reference frame; then summed per (reference, offset bin).
+    order = np.lexsort((-c, q, bins, ref))
+    ref, bins, q, c, frame = ref[order], bins[order], q[order], c[order], frame[order]
+    group = np.ones(len(ref), dtype=bool)
+    group[1:] = (ref[1:] != ref[:-1]) | (bins[1:] != bins[:-1]) | (q[1:] != q[:-1])
+    ref, bins, q, c, frame = ref[group], bins[group], q[group], c[group], frame[group]
+    pairs_rb = np.stack([ref, bins], axis=1)
+    uniq, inverse = np.unique(pairs_rb, axis=0, return_inverse=True)
+    totals = np.bincount(inverse.ravel(), weights=c)
+    top = np.argsort(-totals, kind="stable")[: features_mod.OFFSET_BINS]
+    pick = np.isin(inverse.ravel(), top)
+    return [(int(i), int(f)) for i, f in zip(q[pick], frame[pick], strict=True)]
 
 
 def find_feature_matches(

@@ -322,6 +322,10 @@ class Index(abc.ABC):
         """Described reference frames by id: {frame id: (reference id, `FrameFeatures`)}."""
         return {}
 
+    def feature_frame_times(self, frame_ids: Iterable[int]) -> dict[int, tuple[int, float]]:
+        """Described reference frames' reference and time by id: {frame id: (reference id, seconds)}."""
+        return {}
+
     def reference_features(
         self, ref_id: int, start_s: float | None = None, end_s: float | None = None
     ) -> list[FrameFeatures]:

@@ -136,6 +136,19 @@ def frames(conn: Any, sql: Sql, frame_ids: Iterable[int]) -> dict[int, tuple[int
     return out
 
 
+def frame_times(conn: Any, sql: Sql, frame_ids: Iterable[int]) -> dict[int, tuple[int, float]]:
+    """Described frames' reference and time by id: {frame id: (reference id, seconds)} (no descriptors read)."""
+    ids = sorted({int(i) for i in frame_ids})
+    out: dict[int, tuple[int, float]] = {}
+    for start in range(0, len(ids), KEYS_PER_STATEMENT):
+        part = ids[start : start + KEYS_PER_STATEMENT]
+        for frame_id, ref_id, t_ms in conn.execute(
+            sql(f"SELECT id, ref_id, t_ms FROM feature_frames WHERE id IN ({','.join('?' * len(part))})"), part
+        ).fetchall():
+            out[int(frame_id)] = (int(ref_id), int(t_ms) / 1000.0)
+    return out
+
+
 def of_reference(
     conn: Any, sql: Sql, ref_id: int, start_s: float | None = None, end_s: float | None = None
 ) -> list[tuple[int, FrameFeatures]]:

@@ -592,6 +592,9 @@ class SqlIndex(Index):
     def feature_frames(self, frame_ids: Iterable[int]) -> dict[int, tuple[int, FrameFeatures]]:
         return descriptors.frames(self.conn, self._sql, frame_ids)
 
+    def feature_frame_times(self, frame_ids: Iterable[int]) -> dict[int, tuple[int, float]]:
+        return descriptors.frame_times(self.conn, self._sql, frame_ids)
+
     def reference_features(
         self, ref_id: int, start_s: float | None = None, end_s: float | None = None
     ) -> list[FrameFeatures]:
