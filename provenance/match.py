@@ -1370,6 +1370,7 @@ def _feature_alignment(
     r = np.array([p.reference_t for p in pairs])
     if query_is_image or ref.kind == "image" or len(np.unique(q)) == 1 and len(q_times) == 1:
         best = max(pairs, key=lambda p: p.geometry.inliers)
+        evidence: SpeedEvidence | None = None
         support = [best]
         speed, offset = 1.0, best.reference_t - best.query_t
         q0, q1 = best.query_t, best.query_t if query_is_image else min(best.query_t + step, query_duration_s or 1e9)
@@ -1401,6 +1402,7 @@ def _feature_alignment(
         score = score_features(matched, total)
         if matched < MIN_MATCHED_FRAMES:
             score = min(score, FEW_FRAMES_SCORE)
+        evidence = _feature_speed(support, offset, speed)
     if ref.kind == "image":
         r0 = r1 = 0.0
     elif query_is_image:
@@ -1418,6 +1420,12 @@ def _feature_alignment(
     q_variant = variant(REGION_FULL, OP_MIRROR if mirrored else OP_NONE)
     distances = _hash_distances(support, ref, index, query_hashes, q_variant, offset, speed)
     mean_d = float(np.mean(distances)) if len(distances) else 64.0
+    if evidence is not None:
+        t_mid = float(np.median([p.query_t for p in support]))
+        normal = _hash_distances(support, ref, index, query_hashes, q_variant, offset + (speed - 1.0) * t_mid, 1.0)
+        evidence = replace(
+            evidence, distance_at_best=round(mean_d, 3), distance_at_normal=round(float(np.mean(normal)), 3)
+        )
     segment = MatchSegment(
         reference=ref,
         score=score,
@@ -1439,7 +1447,29 @@ def _feature_alignment(
         channel=Channel.FEATURES,
         geometry=geometry,
     )
-    return Alignment(segment, q_variant, VARIANT_FULL, (q0, q1), (r0, r1), None, tuple(support))
+    return Alignment(segment, q_variant, VARIANT_FULL, (q0, q1), (r0, r1), evidence, tuple(support))
+
+
+def _feature_speed(support: list[FramePair], offset: float, speed: float) -> SpeedEvidence | None:
+    """The speed a features line measured, as fitted evidence (`SpeedEvidence.fitted`), when it was fitted
+    over `FEATURE_FIT_MIN_FRAMES` spanning `FEATURE_FIT_MIN_SPAN_S`, or plays backwards; else None."""
+    q = np.array([p.query_t for p in support])
+    r = np.array([p.reference_t for p in support])
+    fitted = len(q) >= FEATURE_FIT_MIN_FRAMES and np.ptp(q) >= FEATURE_FIT_MIN_SPAN_S
+    if not fitted and speed > 0:
+        return None
+    spread = float(np.sqrt(((q - q.mean()) ** 2).sum()))
+    sigma = float(np.sqrt(((r - (offset + speed * q)) ** 2).sum() / max(1, len(q) - 2)))
+    error = 2.0 * sigma / spread if spread > 0 else abs(speed)
+    magnitude = abs(speed)
+    return SpeedEvidence(
+        speed=round(speed, 3),
+        offset=offset,
+        interval=(round(max(0.0, magnitude - error), 3), round(magnitude + error, 3)),
+        distance_at_best=64.0,
+        distance_at_normal=64.0,
+        fitted=True,
+    )
 
 
 def _hash_distances(
