@@ -1502,30 +1502,37 @@ def _hash_distances(
 def join_channels(frames: list[Alignment], features: list[Alignment]) -> list[Alignment]:
     """The segments of both visual channels, one per finding, best first.
 
-    Where a features segment and a frame-hash segment show the same
-    reference span (same reference, query spans overlapping by `JOIN_OVERLAP`
-    of the shorter, offsets within `JOIN_OFFSET_S`), the higher-scoring one
-    is kept; a kept frame-hash segment takes the features segment's geometry
-    and verified pairs (the diagnosis reads them).
+    A features segment over the query span of a frame-hash segment of the
+    same reference (overlapping by `JOIN_OVERLAP` of the shorter) is the same
+    finding when their offsets are within `JOIN_OFFSET_S`: the frame-hash
+    segment is kept when it is a match (its timing is finer: hashes at 2
+    frames/s against features at 1), taking the features' geometry and
+    verified pairs; below the match threshold the higher-scoring one is kept.
+    When their offsets differ, a frame-hash match of that reference already
+    explains the span and the features segment (a still background or a pan
+    fits several moments) is dropped.
     """
     out = list(frames)
     for extra in features:
         fs = extra.segment
-        same = None
+        same, covered = None, False
         for k, a in enumerate(out):
             seg = a.segment
             shorter = min(seg.query_end_s - seg.query_start_s, fs.query_end_s - fs.query_start_s)
             if (
-                seg.channel == Channel.FRAMES
-                and seg.reference.id == fs.reference.id
-                and _overlap(seg, fs) >= JOIN_OVERLAP * max(shorter, 1e-6)
-                and abs(seg.offset_s - fs.offset_s) <= JOIN_OFFSET_S
+                seg.channel != Channel.FRAMES
+                or seg.reference.id != fs.reference.id
+                or _overlap(seg, fs) < JOIN_OVERLAP * max(shorter, 1e-6)
             ):
+                continue
+            if abs(seg.offset_s - fs.offset_s) <= JOIN_OFFSET_S:
                 same = k
                 break
+            covered = covered or seg.score >= MATCH_THRESHOLD
         if same is None:
-            out.append(extra)
-        elif fs.score > out[same].segment.score:
+            if not covered:
+                out.append(extra)
+        elif out[same].segment.score < MATCH_THRESHOLD and fs.score > out[same].segment.score:
             out[same] = extra
         else:
             kept = out[same]
