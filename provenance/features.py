@@ -47,7 +47,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numpy as np
 
 #: Reference frames described per second of footage (0.5-2): a query frame at 2/s then lies
@@ -192,6 +191,8 @@ def lsh_keys(descriptors: np.ndarray) -> np.ndarray:
 
 
 def _orb(n_features: int) -> Any:
+    import cv2  # here, not at the top: importing the records loads no OpenCV
+
     # ORB's 256 tests were learned on 31-pixel patches (its default): on smaller patches
     # many bits stay nearly constant (median |mean - 0.5| 0.31 at 15 px against 0.06 at 31
     # on samples/refs), and sampled keys would collide everywhere.
@@ -207,6 +208,8 @@ def describe_frame(
     otherwise gives FAST too few corners (as in `diagnose`). With `coarse`
     (a query), the frame is also described at half its size (`COARSE_SHARE`).
     """
+    import cv2  # here, not at the top: importing the records loads no OpenCV
+
     grey = np.asarray(image)
     if grey.ndim == 3:
         grey = cv2.cvtColor(grey, cv2.COLOR_RGB2GRAY)
@@ -373,6 +376,8 @@ def geometry_of(
         mirrored: the query was flipped before it was described.
         query_points: the query frame's keypoints (for `Geometry.outside_share`).
     """
+    import cv2  # here, not at the top: importing the records loads no OpenCV
+
     qw, qh = query_size
     rw, rh = reference_size
     a, c = float(m[0, 0]), float(m[1, 0])
@@ -410,6 +415,8 @@ def register(query: FrameFeatures, reference: FrameFeatures) -> FramePair | None
     Returns:
         The `FramePair`, or None when the frames do not register.
     """
+    import cv2  # here, not at the top: importing the records loads no OpenCV
+
     if len(query) < MIN_INLIERS or len(reference) < MIN_INLIERS:
         return None
     matches = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(query.descriptors, reference.descriptors, k=2)
@@ -492,6 +499,8 @@ def views(
     Raises:
         ValueError: no pair, no frame, or a crop box with no area.
     """
+    import cv2  # here, not at the top: importing the records loads no OpenCV
+
     if not pairs or not len(query_images) or not len(reference_images):
         raise ValueError("nothing to compare")
     rh, rw = np.asarray(reference_images[0]).shape[:2]
