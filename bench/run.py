@@ -661,6 +661,8 @@ class ProvenanceMethod(Method):
                 "alterations": alteration_records(m),
                 # same_footage / same_scene, once the matcher says (issue 17); absent before
                 **({"relation": str(m.relation)} if getattr(m, "relation", None) is not None else {}),
+                # which visual channel found it, "frames" or "features" (issue 16); absent before
+                **({"channel": str(m.channel)} if getattr(m, "channel", None) is not None else {}),
             },
         )
 

@@ -8,7 +8,11 @@ Three sources, in the order a check meets them:
    read from the variants that matched (`match.Alignment`): ``mirrored``,
    ``rotated``, ``cropped`` (the nearest stored centred crop), ``reframed``
    (the content box), ``picture_in_picture`` (the inner rectangle),
-   ``speed_changed`` (from the speed scan); and from the spans, ``trimmed``
+   ``speed_changed`` (from the speed scan); from the local features' fitted
+   similarity when that channel registered the footage (`geometry_alterations`):
+   ``rotated`` (a tilt of a few degrees), ``cropped`` (the part of the
+   reference the frame shows, and its zoom), ``picture_in_picture`` or
+   ``reframed`` (the part of the clip's frame the footage fills); and from the spans, ``trimmed``
    (reference footage left out) and ``embedded`` (query footage from
    elsewhere).
 2. **The two files' own properties** (`media_alterations`):
@@ -57,7 +61,9 @@ from typing import Any, NotRequired, Protocol, TypedDict
 import cv2
 import numpy as np
 
+from . import features as features_mod
 from .alteration import Alteration, AlterationCode
+from .features import Geometry
 from .hashing import (
     CENTRE_KEEP,
     OP_CCW,
@@ -132,6 +138,49 @@ class PictureInPictureEvidence(TypedDict):
     """``picture_in_picture``: the inner rectangle, fractions (x0, y0, x1, y1) of the clip's frame."""
 
     inner_rectangle_fraction: list[float]
+
+
+class TiltEvidence(TypedDict):
+    """``rotated`` by a few degrees, from the local features: the fitted similarity's angle
+    (clockwise positive, degrees, as the picture appears), its zoom (`features.Geometry.scale`), the median
+    inliers of the verified frame pairs, and ``alignment`` "features"."""
+
+    rotation_deg: float
+    scale: float
+    inliers: list[int]
+    alignment: str
+
+
+class FeatureCropEvidence(TypedDict):
+    """``cropped``, from the local features: the clip's frame's footprint in the reference
+    (fractions x0, y0, x1, y1; an upper bound of what it shows: a caption or a sticker may
+    cover part of it), the shares of width and height kept, the zoom, the inliers."""
+
+    box_in_reference_fraction: list[float]
+    keep_width_fraction: float
+    keep_height_fraction: float
+    scale: float
+    inliers: list[int]
+    alignment: str
+
+
+class PartlyVisibleEvidence(TypedDict):
+    """``cropped``, when the verified frame pairs' geometries disagree: only that part of the
+    reference is visible (the median footprint's shares), no one crop or zoom is named."""
+
+    keep_width_fraction: float
+    keep_height_fraction: float
+    inliers: list[int]
+    alignment: str
+
+
+class FeaturePlacementEvidence(TypedDict, total=False):
+    """``picture_in_picture`` or ``reframed``, from the local features: where the footage sits
+    in the clip's frame (fractions), and the share of the clip's detail outside it."""
+
+    inner_rectangle_fraction: list[float]
+    content_box_fraction: list[float]
+    alignment: str
 
 
 class SpeedChangedEvidence(TypedDict):
@@ -314,6 +363,9 @@ def diagnose(
                 PictureInPictureEvidence(inner_rectangle_fraction=[round(v, 3) for v in inner_rect]),
             )
         )
+    if found.segment.geometry is not None:
+        have = {a.code for a in out}
+        out += [a for a in geometry_alterations(found.segment) if a.code not in have]
     speed_evidence = found.speed_evidence
     if speed_evidence is not None and speed_evidence.changed:
         out.append(_speed_changed(speed_evidence))
@@ -335,6 +387,87 @@ def diagnose(
     return tuple(out) + _span_alterations(
         reference, found.reference_span, found.query_span, query_duration_s, fitted=fitted
     )
+
+
+def geometry_alterations(segment: MatchSegment) -> tuple[Alteration, ...]:
+    """What the local features' fitted similarity says of a segment's picture, only where it holds.
+
+    A tilt (``rotated``) of at least `features.MIN_TILT_DEG`, and a crop
+    (``cropped``, with its zoom) where the clip's frame covers at most
+    `CROP_MAX_AREA` of the reference, are named only when the verified pairs
+    agree (`features.Geometry.stable`); when they do not, a frame that shows
+    part of the reference says only that (partly visible). Where the
+    footage fills at most `FOOTAGE_MAX_AREA` of the clip's frame, it sits
+    beside other picture content (``picture_in_picture``: at least
+    `OTHER_DETAIL_SHARE` of the clip's keypoints lie outside it, in a
+    video) or in padding, a caption bar or an interface (``reframed``).
+    """
+    g: Geometry | None = segment.geometry
+    if g is None:
+        return ()
+    out: list[Alteration] = []
+    inliers = [int(g.inliers)]
+    x0, y0, x1, y1 = g.crop_box
+    kw, kh = round(x1 - x0, 3), round(y1 - y0, 3)
+    if g.stable and abs(g.angle_deg) >= features_mod.MIN_TILT_DEG:
+        way = "clockwise" if g.angle_deg > 0 else "counter-clockwise"
+        zoom = f", zoomed in {g.scale:.2f} times" if g.scale >= 1 + features_mod.MIN_ZOOM else ""
+        out.append(
+            _alteration(
+                AlterationCode.ROTATED,
+                f"The picture is tilted {abs(g.angle_deg):.1f} degrees {way}{zoom} (fitted on {g.pairs} frame pairs).",
+                TiltEvidence(rotation_deg=g.angle_deg, scale=g.scale, inliers=inliers, alignment="features"),
+            )
+        )
+    if kw * kh <= CROP_MAX_AREA:
+        if g.stable:
+            out.append(
+                _alteration(
+                    AlterationCode.CROPPED,
+                    f"The clip's frame shows at most {kw:.0%} of the reference's width and {kh:.0%} of its height.",
+                    FeatureCropEvidence(
+                        box_in_reference_fraction=list(g.crop_box),
+                        keep_width_fraction=kw,
+                        keep_height_fraction=kh,
+                        scale=g.scale,
+                        inliers=inliers,
+                        alignment="features",
+                    ),
+                )
+            )
+        else:
+            out.append(
+                _alteration(
+                    AlterationCode.CROPPED,
+                    "Only part of the reference's picture is visible; its crop and zoom change from frame to "
+                    "frame, so no one crop is named.",
+                    PartlyVisibleEvidence(
+                        keep_width_fraction=kw, keep_height_fraction=kh, inliers=inliers, alignment="features"
+                    ),
+                )
+            )
+    bx0, by0, bx1, by1 = g.query_box
+    if (bx1 - bx0) * (by1 - by0) <= FOOTAGE_MAX_AREA:
+        box = [round(v, 3) for v in g.query_box]
+        still = segment.query_start_s == segment.query_end_s
+        if g.outside_share >= OTHER_DETAIL_SHARE and not still:
+            out.append(
+                _alteration(
+                    AlterationCode.PICTURE_IN_PICTURE,
+                    "The footage fills only part of the clip's frame, beside other picture content "
+                    "(a split screen or a picture-in-picture).",
+                    FeaturePlacementEvidence(inner_rectangle_fraction=box, alignment="features"),
+                )
+            )
+        else:
+            out.append(
+                _alteration(
+                    AlterationCode.REFRAMED,
+                    "The footage fills only part of the clip's frame; the rest is padding, a caption or an interface.",
+                    FeaturePlacementEvidence(content_box_fraction=box, alignment="features"),
+                )
+            )
+    return tuple(out)
 
 
 def _speed_changed(evidence: SpeedEvidence) -> Alteration:
@@ -624,6 +757,12 @@ CROP_MAX_AREA = 0.85
 #: deviation (the corpus crops left out 18-64): cutting away a reference's
 #: black letterbox bars (about 1) shows no less of its picture.
 CROP_MIN_REMOVED_STD = 6.0
+#: The footage fills only part of the clip's frame when the reference's footprint in it
+#: (`features.Geometry.query_box`) covers at most this share of its area (a duet's half: 0.5).
+FOOTAGE_MAX_AREA = 0.85
+#: ... and sits beside other picture content (not padding) when at least this share of the
+#: clip's keypoints lie outside the footprint (bars and blurred padding give almost none).
+OTHER_DETAIL_SHARE = 0.1
 #: A measured crop shown at more than this many query pixels per reference
 #: pixel is said to be "enlarged" in its summary.
 ENLARGED_ABOVE = 1.05
@@ -712,6 +851,8 @@ THRESHOLDS: dict[str, float] = {
     "min_correlation": MIN_CORRELATION,
     "min_overlap": MIN_OVERLAP,
     "crop_max_area": CROP_MAX_AREA,
+    "footage_max_area": FOOTAGE_MAX_AREA,
+    "other_detail_share": OTHER_DETAIL_SHARE,
     "crop_min_removed_std": CROP_MIN_REMOVED_STD,
     "enlarged_above": ENLARGED_ABOVE,
     "grey_max_chroma": GREY_MAX_CHROMA,

@@ -37,12 +37,13 @@ from typing import Any
 
 from .decode import Decoder
 from .errors import EXIT_FAILURE, BadInputError, ProvenanceError
+from .features import Features
 from .files import read_bounded
 from .hashing import FrameHashes
 from .index import Claim, ClaimKeeper, FactOrigin, Index, OriginKind, Reference, SourceFacts
 from .probe import probe
 from .query import REF_DECODING as REF_DECODING
-from .query import REF_FPS, Role, build_query, sha256_of
+from .query import REF_FPS, Role, build_query, describe_features, sha256_of
 
 #: Largest sidecar accepted, bytes (yt-dlp's are typically 50-500 kB).
 MAX_SIDECAR_BYTES = 16 << 20
@@ -296,6 +297,8 @@ class PreparedFile:
     facts: dict[str, Any] | None = None
     warnings: tuple[str, ...] = ()
     file_duration_s: float | None = None
+    #: The local features (the features channel), described from a sparse decode of their own.
+    features: Features | None = None
 
 
 def prepare_file(
@@ -332,6 +335,7 @@ def prepare_file(
             f"{path}: none of its {len(query.frames)} sampled frames has enough detail to index (black, blank or "
             "flat footage could never be matched); nothing added"
         )
+    described = describe_features(path, facts, role=Role.REFERENCE, decoder=decoder)
     disp_w, disp_h = facts.display_size
     # The reference records the seconds whose hashes are stored, never more (a file longer than what
     # is examined keeps its own length in its facts, and the item says so).
@@ -353,7 +357,16 @@ def prepare_file(
         added_at=added_at,
         source=source,
     )
-    return PreparedFile(str(path), sha, ref, hashes, facts.to_dict(), warnings=query.warnings, file_duration_s=longer)
+    return PreparedFile(
+        str(path),
+        sha,
+        ref,
+        hashes,
+        facts.to_dict(),
+        warnings=query.warnings,
+        file_duration_s=longer,
+        features=described,
+    )
 
 
 def store_prepared(prepared: PreparedFile, index: Index, *, source: SourceFacts = SourceFacts()) -> IngestItem:
@@ -365,7 +378,7 @@ def store_prepared(prepared: PreparedFile, index: Index, *, source: SourceFacts 
         # Removed since the worker looked: hash it here after all.
         prepared = prepare_file(Path(prepared.path), source=source)
     assert prepared.reference is not None and prepared.hashes is not None
-    stored, added = index.add(prepared.reference, prepared.hashes, facts=prepared.facts)
+    stored, added = index.add(prepared.reference, prepared.hashes, facts=prepared.facts, features=prepared.features)
     if not added:
         return IngestItem(prepared.path, "present", stored)
     return IngestItem(

@@ -40,19 +40,26 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
+from . import features as features_mod
 from .alteration import Alteration
+from .features import Features, FrameFeatures, FramePair, Geometry
 from .hashing import (
     OP_CCW_MIRROR,
     OP_CW_MIRROR,
     OP_MIRROR,
+    OP_NONE,
     OPS,
+    REGION_FULL,
     REGIONS,
+    VARIANT_FULL,
     FrameHashes,
     hamming,
+    variant,
     variant_parts,
 )
 from .index import Candidates, Index, Reference
@@ -153,6 +160,41 @@ STOP_BELOW_SCORE = 0.25
 MERGE_OFFSET_S = 0.3
 #: ... "the same speed": within this share of each other.
 MERGE_SPEED_TOLERANCE = 0.02
+#: A verified pair supports a line (reference_t = offset + speed * query_t) when its reference
+#: frame lies within this many seconds of it: references are described at `features.REF_FPS`
+#: (a frame within 0.5 s of any time), plus slack for motion between samples.
+FEATURE_ALIGN_TOLERANCE_S = 0.75
+#: Cost, in supporting query frames, of a line's speed away from 1 (per unit of |log speed|),
+#: and of playing backwards: static footage supports every line equally, and x1 forwards is likeliest.
+FEATURE_SPEED_PRIOR = 2.0
+FEATURE_REVERSE_COST = 2.0
+#: Lines are drawn through two pairs at least this many seconds apart in the query.
+FEATURE_LINE_MIN_SPAN_S = 1.0
+#: The line's speed is fitted (least squares) only over at least this many supporting frames
+#: spanning `FEATURE_FIT_MIN_SPAN_S`; else it stays the voted one (1 when nothing says otherwise).
+FEATURE_FIT_MIN_FRAMES = 6
+FEATURE_FIT_MIN_SPAN_S = 4.0
+#: A features segment's frames are compared with reference frames `FEATURE_FAR_S` to
+#: `FEATURE_FAR_REACH_S` from its line (`_other_moments`, reported, not a gate: on cases-dev
+#: pans over photographs and fixed shots reach 0.64-1.02 whether copies or other moments).
+FEATURE_FAR_S = 2.0
+FEATURE_FAR_REACH_S = 4.0
+#: Most query frames of a segment checked against other moments (evenly spread).
+FEATURE_FAR_FRAMES = 6
+#: A features segment is a match only when verify finds the same footage with at least this
+#: specificity (verify's own bar: 0.25), else a candidate: local features register a still
+#: background at any moment (cases-dev: a fixed tree's other moment 0.41; docs/tuning.md).
+FEATURE_MIN_SPECIFICITY = 0.45
+#: Verified frames at which a features segment's score reaches 1 - 1/e of its coverage: each is
+#: a geometric registration of `features.MIN_INLIERS` or more, stronger than one hash within 12 bits.
+FEATURE_SCORE_FRAMES = 3.0
+#: A still image (query or reference) matched by one frame pair: inliers beyond
+#: `features.MIN_INLIERS` at which its score reaches 1 - 1/e (cases-dev screenshots, docs/tuning.md).
+FEATURE_STILL_INLIERS = 15.0
+#: A features segment and a frame-hash segment of the same reference are one finding when
+#: their query spans overlap by this share of the shorter and their offsets are this close (s).
+JOIN_OVERLAP = 0.5
+JOIN_OFFSET_S = 1.5
 #: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`);
 #: the search grids (`SPEEDS`, `SPEED_STEPS`, `SPEED_SCAN`, `SPEED_SCAN_OFFSETS`,
 #: `WIDE_SPEED_STEP`) are not thresholds.
@@ -187,7 +229,30 @@ THRESHOLDS: dict[str, float] = {
     "wide_fit_residual_s": WIDE_FIT_RESIDUAL_S,
     "wide_replace_share": WIDE_REPLACE_SHARE,
     "speed_edge": SPEED_EDGE,
+    "feature_align_tolerance_s": FEATURE_ALIGN_TOLERANCE_S,
+    "feature_speed_prior": FEATURE_SPEED_PRIOR,
+    "feature_reverse_cost": FEATURE_REVERSE_COST,
+    "feature_line_min_span_s": FEATURE_LINE_MIN_SPAN_S,
+    "feature_fit_min_frames": FEATURE_FIT_MIN_FRAMES,
+    "feature_fit_min_span_s": FEATURE_FIT_MIN_SPAN_S,
+    "feature_score_frames": FEATURE_SCORE_FRAMES,
+    "feature_still_inliers": FEATURE_STILL_INLIERS,
+    "feature_far_s": FEATURE_FAR_S,
+    "feature_far_reach_s": FEATURE_FAR_REACH_S,
+    "feature_min_specificity": FEATURE_MIN_SPECIFICITY,
+    "feature_far_frames": FEATURE_FAR_FRAMES,
+    "join_overlap": JOIN_OVERLAP,
+    "join_offset_s": JOIN_OFFSET_S,
 }
+
+
+class Channel(StrEnum):
+    """Which visual channel found a segment (the report's `channel`)."""
+
+    #: Whole-frame and region perceptual hashes (`hashing`), aligned by `find_matches`.
+    FRAMES = "frames"
+    #: Local descriptors verified by a fitted similarity (`features`), aligned by `find_feature_matches`.
+    FEATURES = "features"
 
 
 @dataclass(frozen=True)
@@ -222,6 +287,11 @@ class MatchSegment:
     alterations: tuple[Alteration, ...] = ()
     pairs: tuple[tuple[float, float, int], ...] = ()
     verification: Verification | None = None
+    #: The channel that found the segment.
+    channel: str = Channel.FRAMES
+    #: What the local features' fitted similarity measured (angle, zoom, crop box, where in
+    #: the query frame the footage sits), when that channel registered the footage.
+    geometry: Geometry | None = None
 
     @property
     def relation(self) -> Relation:
@@ -235,6 +305,8 @@ class MatchSegment:
         data["pairs"] = [list(p) for p in self.pairs]
         data["relation"] = str(self.relation)
         data["verification"] = self.verification.to_dict() if self.verification is not None else None
+        data["channel"] = str(self.channel)
+        data["geometry"] = self.geometry.to_dict() if self.geometry is not None else None
         return data
 
     @classmethod
@@ -245,6 +317,7 @@ class MatchSegment:
         values["pairs"] = tuple((float(a), float(b), int(c)) for a, b, c in data.get("pairs", ()))
         if data.get("verification"):
             values["verification"] = Verification.from_dict(data["verification"])
+        values["geometry"] = Geometry.from_dict(data["geometry"]) if data.get("geometry") else None
         return cls(**values)
 
 
@@ -563,6 +636,8 @@ class Alignment:
     query_span: tuple[float, float]
     reference_span: tuple[float, float]
     speed_evidence: SpeedEvidence | None = None
+    #: The verified frame pairs of a features segment (query time, reference time, the fitted map).
+    feature_pairs: tuple[FramePair, ...] = ()
 
 
 def find_matches(
@@ -646,7 +721,7 @@ def _wide_search_needed(found: list[Alignment], query: FrameHashes) -> bool:
     beyond), or when one reference explains the clip in several pieces (a
     reversed clip is found as short forward pieces in falling order).
     """
-    if _explained_share(found, query) < WIDE_SEARCH_BELOW:
+    if explained_share(found, query) < WIDE_SEARCH_BELOW:
         return True
     strong = [a.segment for a in found if a.segment.score >= MATCH_THRESHOLD]
     if not strong:
@@ -657,7 +732,7 @@ def _wide_search_needed(found: list[Alignment], query: FrameHashes) -> bool:
     return sum(seg.reference.id == top.reference.id for seg in strong) > 1
 
 
-def _explained_share(found: list[Alignment], query: FrameHashes) -> float:
+def explained_share(found: list[Alignment], query: FrameHashes) -> float:
     """Share of the query's sampled times inside the span of a segment at or above `MATCH_THRESHOLD`."""
     times = np.unique(query.times)
     inside = np.zeros(len(times), dtype=bool)
@@ -1071,3 +1146,452 @@ def _segment(trial: _Trial, search: _Search, fit: _Fit) -> Alignment | None:
         pairs=pairs,
     )
     return Alignment(segment, hyp.q_variant, hyp.r_variant, (q_start, q_end), (r_start, r_end), fit.evidence)
+
+
+# -- the features channel: verified frame pairs aligned in time --------------------------
+
+
+def score_features(frames_matched: int, frames_total: int) -> float:
+    """A 0-1 confidence of a features segment from its verified frames and their share of the span."""
+    if frames_total <= 0 or frames_matched <= 0:
+        return 0.0
+    strength = 1.0 - math.exp(-frames_matched / FEATURE_SCORE_FRAMES)
+    return round(strength * min(1.0, frames_matched / frames_total), 4)
+
+
+def score_still(inliers: int) -> float:
+    """Confidence of a still matched by one verified frame pair, from its inliers."""
+    extra = max(0, inliers - features_mod.MIN_INLIERS)
+    return round(1.0 - math.exp(-extra / FEATURE_STILL_INLIERS), 4)
+
+
+def feature_pairs(frames: tuple[FrameFeatures, ...], index: Index) -> list[tuple[int, FramePair]]:
+    """The verified (reference id, frame pair)s of query frames: LSH votes, then a fitted similarity.
+
+    Each query descriptor's keys (`features.lsh_keys`) vote for the reference
+    frames stored under them; a reference frame's vote is the number of
+    distinct descriptors of the query frame that reach it. The
+    `features.FRAMES_PER_QUERY_FRAME` best-voted frames with at least
+    `features.MIN_VOTES` (`features.STILL_FRAMES` for a single frame) are
+    registered (`features.register`).
+    """
+    if not frames:
+        return []
+    per_desc = [features_mod.lsh_keys(f.descriptors) for f in frames]
+    keys = np.concatenate(per_desc)
+    q_frame = np.repeat(np.arange(len(frames)), [len(k) for k in per_desc])
+    rows = index.feature_lookup(np.unique(keys))
+    if len(rows) == 0:
+        return []
+    order = np.argsort(rows[:, 0], kind="stable")
+    row_keys, row_frames = rows[order, 0], rows[order, 1]
+    flat = keys.ravel()
+    desc = np.repeat(np.arange(len(keys)), keys.shape[1])
+    lo = np.searchsorted(row_keys, flat, side="left")
+    n = np.searchsorted(row_keys, flat, side="right") - lo
+    hit_desc = np.repeat(desc, n)
+    within = np.arange(len(hit_desc)) - np.repeat(np.cumsum(n) - n, n)
+    hit_frame = row_frames[np.repeat(lo, n) + within]
+    if len(hit_frame) == 0:
+        return []
+    width = int(hit_frame.max()) + 1
+    # One vote per (query descriptor, reference frame), then counted per (query frame, reference frame).
+    votes = np.unique(hit_desc.astype(np.int64) * width + hit_frame)
+    pair_key = q_frame[votes // width].astype(np.int64) * width + votes % width
+    uniq, counts = np.unique(pair_key, return_counts=True)
+    qf, rf = uniq // width, uniq % width
+    chosen: list[tuple[int, int]] = []
+    most = features_mod.STILL_FRAMES if len(frames) == 1 else features_mod.FRAMES_PER_QUERY_FRAME
+    for i in np.unique(qf):
+        mine = np.nonzero((qf == i) & (counts >= features_mod.MIN_VOTES))[0]
+        best = mine[np.argsort(-counts[mine], kind="stable")][:most]
+        chosen += [(int(i), int(rf[j])) for j in best]
+    chosen += [c for c in _offset_choices(frames, qf, rf, counts, index) if c not in set(chosen)]
+    if not chosen:
+        return []
+    stored = index.feature_frames({r for _, r in chosen})
+    out: list[tuple[int, FramePair]] = []
+    for i, frame_id in chosen:
+        if frame_id not in stored:
+            continue  # removed since the lookup
+        ref_id, ref_frame = stored[frame_id]
+        pair = features_mod.register(frames[i], ref_frame)
+        if pair is not None:
+            out.append((ref_id, pair))
+    return out
+
+
+def _offset_choices(
+    frames: tuple[FrameFeatures, ...], qf: np.ndarray, rf: np.ndarray, counts: np.ndarray, index: Index
+) -> list[tuple[int, int]]:
+    """(query frame, reference frame) pairs at the `features.OFFSET_BINS` offsets (speed 1) whose votes,
+    summed over the query frames (each frame's best reference frame there), lead.
+
+    A frame that shows a small part of a reference gathers few votes and
+    rarely ranks its reference frame first; over a clip those weak votes fall
+    at one offset, while chance votes scatter.
+    """
+    if len(frames) < MIN_MATCHED_FRAMES or len(qf) == 0:
+        return []
+    times = index.feature_frame_times(np.unique(rf).tolist())
+    ref = np.array([times.get(int(r), (-1, 0.0))[0] for r in rf])
+    r_t = np.array([times.get(int(r), (-1, 0.0))[1] for r in rf])
+    q_t = np.array([frames[int(i)].t for i in qf])
+    bins = np.round((r_t - q_t) * features_mod.REF_FPS).astype(np.int64)
+    keep = np.nonzero((ref >= 0) & (counts >= 2))[0]
+    if len(keep) == 0:
+        return []
+    ref, bins, q, c, frame = ref[keep], bins[keep], qf[keep].astype(np.int64), counts[keep], rf[keep]
+    # Per (reference, offset bin, query frame): its best reference frame; then summed per (reference, offset bin).
+    order = np.lexsort((-c, q, bins, ref))
+    ref, bins, q, c, frame = ref[order], bins[order], q[order], c[order], frame[order]
+    group = np.ones(len(ref), dtype=bool)
+    group[1:] = (ref[1:] != ref[:-1]) | (bins[1:] != bins[:-1]) | (q[1:] != q[:-1])
+    ref, bins, q, c, frame = ref[group], bins[group], q[group], c[group], frame[group]
+    pairs_rb = np.stack([ref, bins], axis=1)
+    uniq, inverse = np.unique(pairs_rb, axis=0, return_inverse=True)
+    totals = np.bincount(inverse.ravel(), weights=c)
+    top = np.argsort(-totals, kind="stable")[: features_mod.OFFSET_BINS]
+    pick = np.isin(inverse.ravel(), top)
+    return [(int(i), int(f)) for i, f in zip(q[pick], frame[pick], strict=True)]
+
+
+def find_feature_matches(
+    query: Features,
+    index: Index,
+    *,
+    query_duration_s: float,
+    query_is_image: bool = False,
+    query_hashes: FrameHashes | None = None,
+    max_segments: int = 10,
+) -> list[Alignment]:
+    """Segments found by the features channel: verified frame pairs voted into lines in time.
+
+    The query's frames are looked up as described; only when none registers
+    are its mirrored descriptors tried (a mirrored copy). Per reference, the
+    line (offset, speed) with most supporting query frames (`_feature_line`)
+    becomes a segment; its supporters are taken out and the next is looked for.
+
+    Args:
+        query: the query's described frames (`features.describe`, mirrored too).
+        index: the reference index (its feature tables).
+        query_duration_s: to bound spans.
+        query_is_image: the query is a still image.
+        query_hashes: the query's frame hashes, to give each segment its mean hash distance.
+        max_segments: most segments returned.
+
+    Returns:
+        Alignments, best first, their segments with `channel` "features" and their `geometry`.
+    """
+    used = query.frames
+    pairs = feature_pairs(used, index)
+    if not pairs and query.mirrored:
+        used = query.mirrored
+        pairs = feature_pairs(used, index)
+    if not pairs:
+        return []
+    by_time = {f.t: f for f in used}
+    refs = index.get_many({rid for rid, _ in pairs})
+    q_times = np.unique(np.array([f.t for f in query.frames], dtype=np.float64))
+    step = float(np.median(np.diff(q_times))) if len(q_times) > 1 else 1.0 / features_mod.QUERY_FPS
+    out: list[Alignment] = []
+    for rid in sorted({rid for rid, _ in pairs}):
+        ref = refs.get(rid)
+        if ref is None:
+            continue
+        left = [p for r, p in pairs if r == rid]
+        while left and len(out) < max_segments * 2:
+            found = _feature_alignment(ref, left, q_times, step, query_duration_s, query_is_image, index, query_hashes)
+            if found is None:
+                break
+            out.append(_with_other_moments(found, by_time, index))
+            q0, q1 = found.query_span
+            rest = [p for p in left if not q0 - 1e-6 <= p.query_t <= q1 + 1e-6]
+            if len(rest) == len(left):
+                break
+            left = rest
+    out.sort(key=lambda a: a.segment.score, reverse=True)
+    return out[:max_segments]
+
+
+def _feature_line(q: np.ndarray, r: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """The line through verified pairs (query_t, reference_t) with most distinct supporting query frames.
+
+    Candidates: speed 1 through every pair, and the line through every two
+    pairs `FEATURE_LINE_MIN_SPAN_S` apart whose speed lies in the searched
+    range; each is valued by its distinct supporting query times less
+    `FEATURE_SPEED_PRIOR` per unit of |log speed| (and `FEATURE_REVERSE_COST`
+    backwards). Over enough supporters the
+    speed is then fitted by least squares.
+
+    Returns:
+        (speed, offset, supporters mask).
+    """
+    speeds = [np.ones(len(q))]
+    offsets = [r - q]
+    i, j = np.triu_indices(len(q), 1)
+    far = np.abs(q[j] - q[i]) >= FEATURE_LINE_MIN_SPAN_S
+    i, j = i[far], j[far]
+    if len(i):
+        s = (r[j] - r[i]) / (q[j] - q[i])
+        ok = (np.abs(s) >= MIN_SPEED) & (np.abs(s) <= MAX_SPEED)
+        speeds.append(s[ok])
+        offsets.append(r[i[ok]] - s[ok] * q[i[ok]])
+    sp, off = np.concatenate(speeds), np.concatenate(offsets)
+    support = np.abs(r[None, :] - (off[:, None] + sp[:, None] * q[None, :])) <= FEATURE_ALIGN_TOLERANCE_S
+    times, dense = np.unique(q, return_inverse=True)
+    distinct = np.zeros((len(sp), len(times)), dtype=bool)
+    for k in range(len(times)):
+        distinct[:, k] = support[:, dense == k].any(axis=1)
+    value = distinct.sum(axis=1) - FEATURE_SPEED_PRIOR * np.abs(np.log(np.abs(sp))) - FEATURE_REVERSE_COST * (sp < 0)
+    best = int(np.argmax(value))
+    speed, offset, mask = float(sp[best]), float(off[best]), support[best]
+    if int(distinct[best].sum()) >= FEATURE_FIT_MIN_FRAMES and np.ptp(q[mask]) >= FEATURE_FIT_MIN_SPAN_S:
+        fs, fo = (float(v) for v in np.polyfit(q[mask], r[mask], 1))
+        if MIN_SPEED <= abs(fs) <= MAX_SPEED:
+            fitted = np.abs(r - (fo + fs * q)) <= FEATURE_ALIGN_TOLERANCE_S
+            if len(np.unique(q[fitted])) >= len(np.unique(q[mask])):
+                speed, offset, mask = fs, fo, fitted
+    # The offset is the median of the supporters' (reference frames are 1/REF_FPS apart).
+    offset = float(np.median(r[mask] - speed * q[mask]))
+    return speed, offset, mask
+
+
+def _feature_alignment(
+    ref: Reference,
+    pairs: list[FramePair],
+    q_times: np.ndarray,
+    step: float,
+    query_duration_s: float,
+    query_is_image: bool,
+    index: Index,
+    query_hashes: FrameHashes | None,
+) -> Alignment | None:
+    """One segment of one reference from its verified pairs (the best line), scored and placed."""
+    q = np.array([p.query_t for p in pairs])
+    r = np.array([p.reference_t for p in pairs])
+    if query_is_image or ref.kind == "image" or len(np.unique(q)) == 1 and len(q_times) == 1:
+        best = max(pairs, key=lambda p: p.geometry.inliers)
+        evidence: SpeedEvidence | None = None
+        support = [best]
+        speed, offset = 1.0, best.reference_t - best.query_t
+        q0, q1 = best.query_t, best.query_t if query_is_image else min(best.query_t + step, query_duration_s or 1e9)
+        matched, total = 1, 1
+        score = score_still(best.geometry.inliers)
+    else:
+        speed, offset, mask = _feature_line(q, r)
+        chosen = [pairs[k] for k in np.nonzero(mask)[0]]
+        # One pair per query frame: the one nearest the line.
+        per_time: dict[float, FramePair] = {}
+        for p in chosen:
+            held = per_time.get(p.query_t)
+            resid = abs(p.reference_t - (offset + speed * p.query_t))
+            if held is None or resid < abs(held.reference_t - (offset + speed * held.query_t)):
+                per_time[p.query_t] = p
+        support = [per_time[t] for t in sorted(per_time)]
+        q0, q_last = support[0].query_t, support[-1].query_t
+        q1 = q_last + step
+        if query_duration_s > 0:
+            q1 = min(q1, query_duration_s)
+        matched = len(support)
+        # As for the hashes, a query frame that falls between two described reference frames
+        # is no evidence against the line: only those near one count (`EVALUABLE_FRACTION`).
+        span = q_times[(q_times >= q0 - 1e-6) & (q_times <= q_last + 1e-6)]
+        at = (offset + speed * span) * features_mod.REF_FPS
+        near = np.abs(at - np.round(at)) <= EVALUABLE_FRACTION
+        on = np.isin(np.round(span, 3), np.round([p.query_t for p in support], 3))
+        total = int((near | on).sum())
+        score = score_features(matched, total)
+        if matched < MIN_MATCHED_FRAMES:
+            score = min(score, FEW_FRAMES_SCORE)
+        evidence = _feature_speed(support, offset, speed)
+    if ref.kind == "image":
+        r0 = r1 = 0.0
+    elif query_is_image:
+        r0 = r1 = support[0].reference_t
+    else:
+        r0, r1 = offset + speed * q0, offset + speed * q1
+        if speed < 0:
+            r0, r1 = r1, r0
+        r0 = max(0.0, r0)
+        if ref.duration_s > 0:
+            r1 = min(ref.duration_s, r1)
+        r1 = max(r0, r1)
+    geometry = features_mod.summarise([p.geometry for p in support])
+    mirrored = geometry.mirrored
+    q_variant = variant(REGION_FULL, OP_MIRROR if mirrored else OP_NONE)
+    distances = _hash_distances(support, ref, index, query_hashes, q_variant, offset, speed)
+    mean_d = float(np.mean(distances)) if len(distances) else 64.0
+    if evidence is not None:
+        t_mid = float(np.median([p.query_t for p in support]))
+        normal = _hash_distances(support, ref, index, query_hashes, q_variant, offset + (speed - 1.0) * t_mid, 1.0)
+        evidence = replace(
+            evidence, distance_at_best=round(mean_d, 3), distance_at_normal=round(float(np.mean(normal)), 3)
+        )
+    segment = MatchSegment(
+        reference=ref,
+        score=score,
+        query_start_s=round(q0, 3),
+        query_end_s=round(q1, 3),
+        reference_start_s=round(r0, 3),
+        reference_end_s=round(r1, 3),
+        offset_s=round(offset, 3),
+        speed=round(speed, 4),
+        mirrored=mirrored,
+        frames_matched=matched,
+        frames_total=total,
+        mean_distance=round(mean_d, 2),
+        query_variant=_variant_name(q_variant),
+        reference_variant=REGIONS[REGION_FULL],
+        pairs=tuple(
+            (round(p.query_t, 3), round(p.reference_t, 3), int(d)) for p, d in zip(support, distances, strict=True)
+        ),
+        channel=Channel.FEATURES,
+        geometry=geometry,
+    )
+    return Alignment(segment, q_variant, VARIANT_FULL, (q0, q1), (r0, r1), evidence, tuple(support))
+
+
+def _feature_speed(support: list[FramePair], offset: float, speed: float) -> SpeedEvidence | None:
+    """The speed a features line measured, as fitted evidence (`SpeedEvidence.fitted`), when it was fitted
+    over `FEATURE_FIT_MIN_FRAMES` spanning `FEATURE_FIT_MIN_SPAN_S`, or plays backwards; else None."""
+    q = np.array([p.query_t for p in support])
+    r = np.array([p.reference_t for p in support])
+    fitted = len(q) >= FEATURE_FIT_MIN_FRAMES and np.ptp(q) >= FEATURE_FIT_MIN_SPAN_S
+    if not fitted and speed > 0:
+        return None
+    spread = float(np.sqrt(((q - q.mean()) ** 2).sum()))
+    sigma = float(np.sqrt(((r - (offset + speed * q)) ** 2).sum() / max(1, len(q) - 2)))
+    error = 2.0 * sigma / spread if spread > 0 else abs(speed)
+    magnitude = abs(speed)
+    return SpeedEvidence(
+        speed=round(speed, 3),
+        offset=offset,
+        interval=(round(max(0.0, magnitude - error), 3), round(magnitude + error, 3)),
+        distance_at_best=64.0,
+        distance_at_normal=64.0,
+        fitted=True,
+    )
+
+
+def _hash_distances(
+    support: list[FramePair],
+    ref: Reference,
+    index: Index,
+    query_hashes: FrameHashes | None,
+    q_variant: int,
+    offset: float,
+    speed: float,
+) -> np.ndarray:
+    """Each verified pair's whole-frame hash distance (query frame nearest its time, reference frame on the line).
+
+    What the report shows as the segment's mean hash distance: a features
+    segment is found where these are far (a tilt or a crop moves most bits).
+    """
+    if query_hashes is None or not support:
+        return np.full(len(support), 64, dtype=np.int16)
+    mine = query_hashes.select(q_variant)
+    stored = index.frame_hashes(ref.id).select(VARIANT_FULL)
+    if len(mine) == 0 or len(stored) == 0:
+        return np.full(len(support), 64, dtype=np.int16)
+    at = np.array([p.query_t for p in support])
+    nearest = np.clip(np.searchsorted(mine.times, at), 0, len(mine) - 1)
+    if ref.kind == "image":
+        return hamming(stored.hashes[0], mine.hashes[nearest]).astype(np.int16)
+    return _align(mine.times[nearest], mine.hashes[nearest], stored.times, stored.hashes, ref.sample_fps, offset, speed)
+
+
+def join_channels(frames: list[Alignment], features: list[Alignment]) -> list[Alignment]:
+    """The segments of both visual channels, one per finding, best first.
+
+    A features segment over the query span of a frame-hash segment of the
+    same reference (overlapping by `JOIN_OVERLAP` of the shorter) is the same
+    finding when their offsets are within `JOIN_OFFSET_S`: the frame-hash
+    segment is kept when it is a match (its timing is finer: hashes at 2
+    frames/s against features at 1), taking the features' geometry and
+    verified pairs; below the match threshold the higher-scoring one is kept.
+    When their offsets differ, a frame-hash match of that reference already
+    explains the span and the features segment (a still background or a pan
+    fits several moments) is dropped.
+    """
+    out = list(frames)
+    for extra in features:
+        fs = extra.segment
+        same, covered = None, False
+        for k, a in enumerate(out):
+            seg = a.segment
+            shorter = min(seg.query_end_s - seg.query_start_s, fs.query_end_s - fs.query_start_s)
+            if (
+                seg.channel != Channel.FRAMES
+                or seg.reference.id != fs.reference.id
+                or _overlap(seg, fs) < JOIN_OVERLAP * max(shorter, 1e-6)
+            ):
+                continue
+            if abs(seg.offset_s - fs.offset_s) <= JOIN_OFFSET_S:
+                same = k
+                break
+            covered = covered or seg.score >= MATCH_THRESHOLD
+        if same is None:
+            if not covered:
+                out.append(extra)
+        elif out[same].segment.score < MATCH_THRESHOLD and fs.score > out[same].segment.score:
+            out[same] = extra
+        else:
+            kept = out[same]
+            out[same] = replace(
+                kept, segment=replace(kept.segment, geometry=fs.geometry), feature_pairs=extra.feature_pairs
+            )
+    out.sort(key=lambda a: a.segment.score, reverse=True)
+    return out
+
+
+def _with_other_moments(found: Alignment, by_time: dict[float, FrameFeatures], index: Index) -> Alignment:
+    """The segment with its geometry's `other_moments_ratio` (how well its picture fits other moments)."""
+    seg = found.segment
+    if seg.geometry is None or seg.reference.kind == "image":
+        return found
+    ratio = _other_moments(found, by_time, index)
+    geometry = replace(seg.geometry, other_moments_ratio=None if ratio is None else round(ratio, 3))
+    return replace(found, segment=replace(seg, geometry=geometry))
+
+
+def shows_its_moment(found: Alignment) -> bool:
+    """Whether a features segment may stand as a match: verified the same footage with at least
+    `FEATURE_MIN_SPECIFICITY` (segments of the frames channel are not held to it)."""
+    seg = found.segment
+    if seg.channel != Channel.FEATURES:
+        return True
+    v = seg.verification
+    return (
+        v is not None
+        and v.relation == Relation.SAME_FOOTAGE
+        and v.specificity is not None
+        and v.specificity >= FEATURE_MIN_SPECIFICITY
+    )
+
+
+def _other_moments(found: Alignment, by_time: dict[float, FrameFeatures], index: Index) -> float | None:
+    """Median, over up to `FEATURE_FAR_FRAMES` verified query frames, of the best inliers on reference
+    frames `FEATURE_FAR_S`-`FEATURE_FAR_REACH_S` from the line over the inliers on it; None when the
+    reference has no frames that far around the segment."""
+    seg = found.segment
+    support = list(found.feature_pairs)
+    if len(support) > FEATURE_FAR_FRAMES:
+        support = [support[int(i)] for i in np.linspace(0, len(support) - 1, FEATURE_FAR_FRAMES).round()]
+    on_line = [seg.offset_s + seg.speed * p.query_t for p in support]
+    frames = index.reference_features(
+        seg.reference.id, min(on_line) - FEATURE_FAR_REACH_S, max(on_line) + FEATURE_FAR_REACH_S
+    )
+    ratios = []
+    for p, r_t in zip(support, on_line, strict=True):
+        query_frame = by_time.get(p.query_t)
+        far = [f for f in frames if FEATURE_FAR_S <= abs(f.t - r_t) <= FEATURE_FAR_REACH_S]
+        if query_frame is None or not far:
+            continue
+        best = 0
+        for f in far:
+            other = features_mod.register(query_frame, f)
+            if other is not None:
+                best = max(best, other.geometry.inliers)
+        ratios.append(best / max(1, p.geometry.inliers))
+    return float(np.median(ratios)) if ratios else None

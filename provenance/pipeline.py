@@ -23,6 +23,7 @@ import numpy as np
 
 from . import __version__
 from . import diagnose as diagnose_mod
+from . import features as features_mod
 from . import hashing as hashing_mod
 from . import layout as layout_mod
 from . import match as match_mod
@@ -47,11 +48,11 @@ from .evidence import (
 )
 from .hashing import ALGORITHM
 from .index import Index, Reference, open_index
-from .match import Alignment, MatchSegment
+from .match import Alignment, Channel, MatchSegment
 from .metadata import Finding, first_seen_days, inspect
-from .query import MAX_QUERY_DURATION_S, QUERY_FPS, REF_FPS, Query, Role, build_query
+from .query import MAX_QUERY_DURATION_S, QUERY_FPS, REF_FPS, Query, Role, build_query, describe_features
 from .query import QUERY_DECODING as QUERY_DECODING
-from .relation import Relation
+from .relation import Relation, Verification
 from .report import InputFacts, Report
 from .shots import find_shots
 from .text import TextReading, TextStatus
@@ -88,6 +89,7 @@ def thresholds_by_stage() -> dict[str, dict[str, float]]:
         "layout": dict(layout_mod.THRESHOLDS),
         "shots": dict(shots_mod.THRESHOLDS),
         "text": dict(text_mod.THRESHOLDS),
+        "features": dict(features_mod.THRESHOLDS),
         "match": dict(match_mod.THRESHOLDS),
         "verify": dict(verify_mod.THRESHOLDS),
         "diagnose": dict(diagnose_mod.THRESHOLDS),
@@ -175,6 +177,7 @@ def _check(
     with ThreadPoolExecutor(max_workers=1) as side:
         reading_job = side.submit(_read_text, query, decoder) if text else None
         found = _found(query, idx)
+        query, found, channels = _with_features(query, idx, found, decoder)
         on_stage("match")
         verified = _verified(query, found, decoder)
         on_stage("verify")
@@ -198,7 +201,7 @@ def _check(
         matches, informative_frames=query.informative_frames, is_image=query.is_image, claim=claim, findings=findings
     )
     on_stage("verdict")
-    report = _report(query, idx, matches, candidates, verdict, findings, thumbs, claim)
+    report = _report(query, idx, matches, candidates, verdict, findings, thumbs, claim, channels)
     on_stage("report")
     return report
 
@@ -254,6 +257,51 @@ def _compared_with_references(reading: TextReading, matches: Sequence[MatchSegme
     return replace(reading, texts=tuple(texts), reference_frames_read=frames_read)
 
 
+#: What the report's `tool.channels.features` says when the channel did not run, by reason.
+FEATURES_ABSENT = (
+    "absent: this index holds no local features (built before the features channel, or its references "
+    "gave none); add the references to a new index to search partial views (stickers, tilts, crops, split screens)"
+)
+FEATURES_NOT_NEEDED = "not run: the frame hashes explain the clip"
+
+
+def _with_features(
+    query: Query, idx: Index, found: list[Alignment], decoder: Decoder
+) -> tuple[Query, list[Alignment], dict[str, str]]:
+    """Stage features: the second visual channel, when the frame hashes leave part of the clip unexplained.
+
+    It runs when the index has local features and the frame-hash segments at
+    or above the match threshold explain less than `match.WIDE_SEARCH_BELOW`
+    of the clip. A features segment on the same reference and span as a
+    frame-hash segment is one finding: the higher-scoring of the two is kept,
+    and a kept frame-hash segment takes the features' geometry.
+
+    Returns:
+        The query (with its features when described), the alignments of both
+        channels, and what the report's `tool.channels` says of each.
+    """
+    channels = {str(Channel.FRAMES): "run"}
+    if not idx.has_features():
+        channels[str(Channel.FEATURES)] = FEATURES_ABSENT
+        return query, found, channels
+    if match_mod.explained_share(found, query.hashes) >= match_mod.WIDE_SEARCH_BELOW:
+        channels[str(Channel.FEATURES)] = FEATURES_NOT_NEEDED
+        return query, found, channels
+    described = describe_features(query.path, query.facts, role=Role.QUERY, decoder=decoder)
+    query = replace(query, features=described)
+    extra = match_mod.find_feature_matches(
+        described,
+        idx,
+        query_duration_s=query.facts.duration_s,
+        query_is_image=query.is_image,
+        query_hashes=query.hashes,
+    )
+    channels[str(Channel.FEATURES)] = (
+        f"run: {len(described.frames)} frames described, {len(extra)} segment{'s' if len(extra) != 1 else ''} found"
+    )
+    return query, match_mod.join_channels(found, extra), channels
+
+
 def _found(query: Query, idx: Index) -> list[Alignment]:
     """Stage match: the query's hashes aligned with the index's references, as segments."""
     return match_mod.find_matches(
@@ -268,7 +316,9 @@ def _found(query: Query, idx: Index) -> list[Alignment]:
 def _verified(query: Query, found: Sequence[Alignment], decoder: Decoder) -> list[Alignment]:
     """Stage verify: whether each match shows the same moment of its reference or only the same place.
 
-    Segments below the match threshold are candidates only and are not verified.
+    Segments below the match threshold are candidates only and are not verified. A segment
+    of the features channel that does not clearly show its moment (`match.shows_its_moment`)
+    becomes a candidate: local features match a still background at any moment.
     """
 
     def frames_of(ref: Reference, start_s: float, end_s: float) -> tuple[np.ndarray, np.ndarray] | None:
@@ -276,10 +326,70 @@ def _verified(query: Query, found: Sequence[Alignment], decoder: Decoder) -> lis
             decoder, ref, start_s, end_s, fps=verify_mod.REFERENCE_FPS, long_side=verify_mod.VIEW_LONG_SIDE
         )
 
-    return [
-        verify_mod.verify_alignment(a, query, frames_of) if a.segment.score >= match_mod.MATCH_THRESHOLD else a
-        for a in found
-    ]
+    out = []
+    for a in found:
+        if a.segment.score < match_mod.MATCH_THRESHOLD:
+            out.append(a)
+        elif a.segment.channel == Channel.FEATURES:
+            checked = _verified_features(a, query, frames_of)
+            if not match_mod.shows_its_moment(checked):
+                # Place at best: kept as a candidate (`match.FEATURE_MIN_SPECIFICITY`).
+                seg = checked.segment
+                checked = replace(checked, segment=replace(seg, score=min(seg.score, match_mod.FEW_FRAMES_SCORE)))
+            out.append(checked)
+        else:
+            out.append(verify_mod.verify_alignment(a, query, frames_of))
+    return out
+
+
+def _verified_features(found: Alignment, query: Query, frames_of: verify_mod.ReferenceFrames) -> Alignment:
+    """Stage verify for a features segment: what moves compared inside the part of the reference the clip shows.
+
+    The query's frames are warped into the reference's geometry by the
+    verified pairs' maps (`features.views`), so a tilt, a zoom, a crop or a
+    half of a split screen is compared with the same region of the
+    reference; `verify.verify_segment` then decides as for any segment.
+    """
+    seg = found.segment
+    if seg.reference.kind == "image":
+        return _with_verification(
+            found, verify_mod.unverified("the reference is a still picture: there is no moment to compare")
+        )
+    window = frames_of(
+        seg.reference, seg.reference_start_s - verify_mod.WINDOW_S, seg.reference_end_s + verify_mod.WINDOW_S
+    )
+    if window is None:
+        return _with_verification(
+            found,
+            verify_mod.unverified(
+                "the reference file is not at its indexed path or has changed since it was indexed: "
+                "what moves could not be compared, so the moment is not verified"
+            ),
+        )
+    times = np.asarray(query.frames.times, dtype=np.float64)
+    inside = np.nonzero((times >= seg.query_start_s - 1e-6) & (times <= seg.query_end_s + 1e-6))[0]
+    if query.is_image:
+        inside = np.arange(min(1, len(times)))
+    if len(inside) > verify_mod.MAX_QUERY_FRAMES:
+        inside = inside[np.linspace(0, len(inside) - 1, verify_mod.MAX_QUERY_FRAMES).round().astype(int)]
+    r_times, r_images = window
+    q_times = np.zeros(1) if query.is_image else times[inside]
+    try:
+        q_view, r_view = features_mod.views(
+            [query.frames.images[i] for i in inside],
+            q_times.tolist(),
+            list(r_images),
+            found.feature_pairs,
+            long_side=verify_mod.VIEW_LONG_SIDE,
+        )
+    except ValueError:
+        return _with_verification(found, verify_mod.unverified("the matched region could not be cut out of the frames"))
+    v = verify_mod.verify_segment(q_view, q_times, r_view, np.asarray(r_times), offset_s=seg.offset_s, speed=seg.speed)
+    return _with_verification(found, v)
+
+
+def _with_verification(found: Alignment, v: Verification) -> Alignment:
+    return replace(found, segment=replace(found.segment, verification=v))
 
 
 def _diagnosed(query: Query, found: Sequence[Alignment]) -> list[MatchSegment]:
@@ -327,6 +437,7 @@ def _report(
     findings: tuple[Finding, ...],
     thumbs: Keyframes | None,
     claim: Claim | None,
+    channels: dict[str, str] | None = None,
 ) -> Report:
     """Stage report: the frozen `Report` of a checked query."""
     facts, sampled = query.facts, query.frames
@@ -359,6 +470,7 @@ def _report(
             "decoder": query.decoder,
             "hash_algorithm": ALGORITHM,
             "thresholds": thresholds(),
+            "channels": dict(channels or {}),
         },
         index=idx.identity(),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from . import features as features_mod
 from . import tools
 from .c2pa import ContentCredentials, read_content_credentials
 from .decode import Decoder, Decoding, Frames, Plan, Unprobed, choose_decoder, still_frames
@@ -99,8 +100,9 @@ class Query:
     #: Words burned into the picture, with times and boxes (the text stage; `pipeline.check`
     #: reads them beside the matching and sets them here).
     text: TextReading | None = None
-    #: Local descriptors of keyframes (the features stage).
-    features: object | None = None
+    #: Local descriptors of a sparse sample of frames (the features stage): None until
+    #: described (`describe_features`; `check` describes a query only when the index has features).
+    features: features_mod.Features | None = None
 
     @property
     def is_image(self) -> bool:
@@ -247,6 +249,40 @@ def build_query(
             ffmpeg_version=version,
             decoder=decoder.describe(still=facts.kind == "image" or is_animation(facts)),
         )
+
+
+def describe_features(
+    path: Path | str, facts: MediaFacts, *, role: Role | str, decoder: Decoder | None = None
+) -> features_mod.Features:
+    """The local features of an input (`features.describe`), from a decode of their own.
+
+    A reference is sampled at `features.REF_FPS` (decoded as `REF_DECODING`)
+    at `features.REF_LONG_SIDE`; a query at up to `features.QUERY_FPS`, at
+    most `features.MAX_QUERY_FRAMES` frames spread over the clip, at
+    `features.QUERY_LONG_SIDE`, and also mirrored. A still image is one frame.
+
+    Args:
+        path: the clip or still image.
+        facts: its probe facts.
+        role: `Role.QUERY` or `Role.REFERENCE`.
+        decoder: samples the file (`choose_decoder`'s when None and the file is a video).
+
+    Returns:
+        The `Features` (frames with no corner left out).
+
+    Raises:
+        BadInputError, ProcessingError: as `build_query`.
+    """
+    path = Path(path)
+    if Role(role) is Role.REFERENCE:
+        long_side, n, mirror = features_mod.REF_LONG_SIDE, features_mod.REF_FEATURES, False
+        plan = Plan(features_mod.REF_FPS, long_side=long_side, decoding=REF_DECODING)
+    else:
+        long_side, n, mirror = features_mod.QUERY_LONG_SIDE, features_mod.QUERY_FEATURES, True
+        fps = features_mod.query_times(min(facts.duration_s, MAX_QUERY_DURATION_S))
+        plan = Plan(fps, long_side=long_side, decoding=QUERY_DECODING, max_duration_s=MAX_QUERY_DURATION_S)
+    sampled = _sample(path, plan, facts, decoder)
+    return features_mod.describe(sampled.times, sampled.images, long_side=long_side, n_features=n, mirror=mirror)
 
 
 class _SideReads:

@@ -19,7 +19,7 @@ from types import ModuleType
 
 import pytest
 
-from provenance import diagnose, hashing, layout, match, metadata, shots, text, verdict, verify
+from provenance import diagnose, features, hashing, layout, match, metadata, shots, text, verdict, verify
 from provenance.claims import places
 from provenance.pipeline import HEADLINE_THRESHOLDS, thresholds, thresholds_by_stage
 
@@ -123,6 +123,7 @@ STAGE_MODULES: dict[str, ModuleType] = {
     "layout": layout,
     "shots": shots,
     "text": text,
+    "features": features,
     "match": match,
     "verify": verify,
     "diagnose": diagnose,
@@ -132,6 +133,10 @@ STAGE_MODULES: dict[str, ModuleType] = {
 }
 #: Numeric constants of those modules that are not thresholds, and why.
 NOT_THRESHOLDS = {
+    "features": {
+        "DESCRIPTOR_BYTES": "ORB's descriptor size",
+        "LSH_SEED": "fixes the bits the keys sample, part of the index's content",
+    },
     "hashing": {
         "HASH_BITS": "the hash's definition",
         "DCT_SIZE": "the hash's definition",

@@ -548,6 +548,12 @@ def test_a_failing_database_is_unavailable_from_every_method(idx: Index) -> None
         "release_claim": lambda: idx.release_claim(sha(101), owner),
         "release_claims": lambda: idx.release_claims(owner),
         "refresh_claims": lambda: idx.refresh_claims(owner, 60),
+        "has_features": idx.has_features,
+        "feature_lookup": lambda: idx.feature_lookup(np.array([1, 2], dtype=np.int64)),
+        "feature_frames": lambda: idx.feature_frames([1]),
+        "feature_frame_times": lambda: idx.feature_frame_times([1]),
+        "reference_features": lambda: idx.reference_features(ref.id),
+        "feature_counts": idx.feature_counts,
     }
     public = {n for n in dir(Index) if not n.startswith("_") and callable(getattr(Index, n))} - {"close"}
     assert public == set(calls), "every public method of the index is tried here"

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import NotFoundError
+from ..features import Features, FrameFeatures
 from ..hashing import FrameHashes, hamming
 from .claims import Claim, ClaimOwner
 
@@ -343,9 +344,14 @@ class Index(abc.ABC):
 
     @abc.abstractmethod
     def add(
-        self, ref: Reference, hashes: FrameHashes, *, facts: dict[str, Any] | None = None
+        self,
+        ref: Reference,
+        hashes: FrameHashes,
+        *,
+        facts: dict[str, Any] | None = None,
+        features: Features | None = None,
     ) -> tuple[Reference, bool]:
-        """Store a reference, its hashes and its media facts in one transaction.
+        """Store a reference, its hashes, its media facts and its local features (when given) in one transaction.
 
         Returns:
             (the stored reference with its id, True) or, when a file with the
@@ -385,6 +391,35 @@ class Index(abc.ABC):
     @abc.abstractmethod
     def lookup(self, hashes: np.ndarray, max_distance: int) -> Candidates:
         """Stored frames near each query hash, found through the chunk indexes."""
+
+    # The features channel (features.py). An index without feature tables, or a backend
+    # without them, has no features: the channel is then absent.
+
+    def has_features(self) -> bool:
+        """Whether any reference has local features stored (else the features channel is absent)."""
+        return False
+
+    def feature_lookup(self, keys: np.ndarray) -> np.ndarray:
+        """The inverted lists of LSH `keys` (`features.lsh_keys`): (M, 2) int64 rows [key, frame id]."""
+        return np.zeros((0, 2), dtype=np.int64)
+
+    def feature_frames(self, frame_ids: Iterable[int]) -> dict[int, tuple[int, FrameFeatures]]:
+        """Described reference frames by id: {frame id: (reference id, `FrameFeatures`)}."""
+        return {}
+
+    def feature_frame_times(self, frame_ids: Iterable[int]) -> dict[int, tuple[int, float]]:
+        """Described reference frames' reference and time by id: {frame id: (reference id, seconds)}."""
+        return {}
+
+    def reference_features(
+        self, ref_id: int, start_s: float | None = None, end_s: float | None = None
+    ) -> list[FrameFeatures]:
+        """The described frames of one reference (from `start_s` to `end_s`, seconds, when given), in time order."""
+        return []
+
+    def feature_counts(self) -> tuple[int, int]:
+        """(described frames, inverted-list rows) stored."""
+        return (0, 0)
 
     @abc.abstractmethod
     def stats(self) -> dict[str, Any]:

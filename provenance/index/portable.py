@@ -17,7 +17,13 @@ import adds only what is missing.
 Line format of a reference::
 
     {"reference": {...Reference.to_dict() without id...}, "facts": {...} | null,
-     "hashes": {"t_ms": [0, 500, ...], "variant": [0, 16, ...], "hex": "c3a1...(16 hex digits each)"}}
+     "hashes": {"t_ms": [0, 500, ...], "variant": [0, 16, ...], "hex": "c3a1...(16 hex digits each)"},
+     "features": {"t_ms": [0, 1000, ...], "size": [[480, 270], ...], "count": [300, ...],
+                  "points": "...(float16 x, y little-endian, hex)", "descriptors": "...(32 bytes each, hex)"}}
+
+``features`` (the features channel's described frames) is absent for a
+reference that has none, and for files exported before the channel existed;
+such a reference is imported without features.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import BadInputError
+from ..features import DESCRIPTOR_BYTES, Features, FrameFeatures
 from ..files import atomic_writer
 from ..hashing import ALGORITHM, HASH_BITS, FrameHashes
 from .base import FactOrigin, Index, Reference, SourceFacts
@@ -121,25 +128,67 @@ def export_index(
                 if strip_paths:
                     data["path"] = Path(ref.path).name
                 t_ms = np.round(hashes.times * 1000).astype(np.int64)
-                out.write(
-                    _line(
-                        {
-                            "reference": data,
-                            "facts": index.facts(ref.id),
-                            "hashes": {
-                                "t_ms": t_ms.tolist(),
-                                "variant": hashes.variants.astype(np.int64).tolist(),
-                                "hex": hashes.hashes.astype(">u8").tobytes().hex(),
-                            },
-                        }
-                    )
-                )
+                line: dict[str, Any] = {
+                    "reference": data,
+                    "facts": index.facts(ref.id),
+                    "hashes": {
+                        "t_ms": t_ms.tolist(),
+                        "variant": hashes.variants.astype(np.int64).tolist(),
+                        "hex": hashes.hashes.astype(">u8").tobytes().hex(),
+                    },
+                }
+                described = index.reference_features(ref.id)
+                if described:
+                    line["features"] = _features_line(described)
+                out.write(_line(line))
                 result.references += 1
                 result.hashes += len(hashes)
                 if on_reference is not None:
                     on_reference(ref)
             out.write(_line({"end": True, "references": result.references, "hashes": result.hashes}))
     return result
+
+
+def _features_line(frames: list[FrameFeatures]) -> dict[str, Any]:
+    """A reference's described frames as the export line's ``features`` object."""
+    return {
+        "t_ms": [int(round(f.t * 1000)) for f in frames],
+        "size": [[int(f.width), int(f.height)] for f in frames],
+        "count": [len(f) for f in frames],
+        "points": b"".join(np.asarray(f.points, dtype="<f2").tobytes() for f in frames).hex(),
+        "descriptors": b"".join(np.asarray(f.descriptors, dtype=np.uint8).tobytes() for f in frames).hex(),
+    }
+
+
+def _parse_features(data: Any) -> Features:
+    """The ``features`` object of an export line; raises ValueError/TypeError/KeyError with the reason."""
+    if not isinstance(data, dict):
+        raise TypeError("'features' is not an object")
+    t_ms = [int(v) for v in data["t_ms"]]
+    sizes = [(int(w), int(h)) for w, h in data["size"]]
+    counts = [int(v) for v in data["count"]]
+    if not len(t_ms) == len(sizes) == len(counts) or any(c < 0 for c in counts) or any(t < 0 for t in t_ms):
+        raise ValueError("feature times, sizes and counts differ in length or are negative")
+    if any(w <= 0 or h <= 0 for w, h in sizes):
+        raise ValueError("feature frame sizes are not positive")
+    points = np.frombuffer(bytes.fromhex(str(data["points"])), dtype="<f2").astype(np.float32)
+    desc = np.frombuffer(bytes.fromhex(str(data["descriptors"])), dtype=np.uint8)
+    total = sum(counts)
+    if len(points) != 2 * total or len(desc) != DESCRIPTOR_BYTES * total:
+        raise ValueError("feature points or descriptors do not add up to their counts")
+    frames, at = [], 0
+    for t, (w, h), n in zip(t_ms, sizes, counts, strict=True):
+        frames.append(
+            FrameFeatures(
+                t / 1000.0,
+                w,
+                h,
+                points[2 * at : 2 * (at + n)].reshape(-1, 2),
+                desc[DESCRIPTOR_BYTES * at : DESCRIPTOR_BYTES * (at + n)].reshape(-1, DESCRIPTOR_BYTES),
+            )
+        )
+        at += n
+    return Features(tuple(frames))
 
 
 @dataclass(frozen=True)
@@ -149,6 +198,7 @@ class PortableReference:
     reference: Reference
     hashes: FrameHashes
     facts: dict[str, Any] | None
+    features: Features | None = None
 
 
 def _decompressed(raw: IO[bytes]) -> IO[bytes]:
@@ -255,7 +305,8 @@ def _parse_reference(data: dict[str, Any]) -> PortableReference:
         added_at=text_field("added_at") or datetime.now(UTC).isoformat(timespec="seconds"),
         source=source,
     )
-    return PortableReference(ref, FrameHashes(t_ms / 1000.0, variants.astype(np.int8), values), facts)
+    described = _parse_features(data["features"]) if data.get("features") is not None else None
+    return PortableReference(ref, FrameHashes(t_ms / 1000.0, variants.astype(np.int8), values), facts, described)
 
 
 def read_export(path: Path | str) -> Iterator[PortableReference]:
@@ -319,7 +370,7 @@ def import_index(
     """
     result = TransferResult()
     for item in read_export(path):
-        stored, added = index.add(item.reference, item.hashes, facts=item.facts)
+        stored, added = index.add(item.reference, item.hashes, facts=item.facts, features=item.features)
         result.references += 1
         result.hashes += len(item.hashes)
         if added:

@@ -66,6 +66,7 @@ class PostgresDialect(Dialect):
     )
     # Each chunk index covers the whole hash, so candidates are verified by an index-only scan.
     CHUNK_COVER = "h"
+    BLOB = "BYTEA"
     TABLES = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
     REF_COLUMNS_QUERY = (
         "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
@@ -185,7 +186,7 @@ class PostgresDialect(Dialect):
             conn.execute(
                 "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
                 "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = current_schema() AND c.relname IN ('meta', 'refs', 'hashes')"
+                "WHERE n.nspname = current_schema() AND c.relname IN ('meta', 'refs', 'hashes', 'feature_frames', 'feature_keys')"
             ).fetchone()[0]
         )
 

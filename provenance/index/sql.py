@@ -35,7 +35,9 @@ from typing import Any, ClassVar, NamedTuple, TypeVar
 import numpy as np
 
 from ..errors import IndexUnavailableError, NotFoundError
+from ..features import Features, FrameFeatures
 from ..hashing import ALGORITHM, FrameHashes
+from . import descriptors
 from .base import (
     CHUNKS,
     REF_COLUMNS,
@@ -170,6 +172,9 @@ class Dialect(abc.ABC):
     READER_SETUP: ClassVar[str]
     #: What `Index.integrity` checks, as named in its report.
     CHECKS: ClassVar[tuple[str, ...]]
+    #: The features channel's column type for bytes, and what follows its inverted index's DDL.
+    BLOB: ClassVar[str] = "BLOB"
+    WITHOUT_ROWID: ClassVar[str] = ""
 
     #: The driver's exception classes: each is an unavailable index.
     errors: tuple[type[Exception], ...]
@@ -184,7 +189,17 @@ class Dialect(abc.ABC):
     def schema(cls) -> list[str]:
         """Every statement that creates an empty index, tables first, chunk indexes and claims last."""
         types = cls.TYPES._asdict()
-        return [s.format(**types) for s in SCHEMA] + cls.chunk_indexes() + [CLAIMS_TABLE.format(**types)]
+        return (
+            [s.format(**types) for s in SCHEMA]
+            + cls.chunk_indexes()
+            + [CLAIMS_TABLE.format(**types)]
+            + cls.feature_schema()
+        )
+
+    @classmethod
+    def feature_schema(cls) -> list[str]:
+        """The features channel's tables (`index.descriptors`), also created on first use in an older index."""
+        return descriptors.schema(cls.TYPES.key, cls.TYPES.int64, cls.BLOB, cls.WITHOUT_ROWID)
 
     @classmethod
     def chunk_indexes(cls) -> list[str]:
@@ -428,8 +443,15 @@ class SqlIndex(Index):
         return reference_from_row(row) if row else None
 
     def add(
-        self, ref: Reference, hashes: FrameHashes, *, facts: dict[str, Any] | None = None
+        self,
+        ref: Reference,
+        hashes: FrameHashes,
+        *,
+        facts: dict[str, Any] | None = None,
+        features: Features | None = None,
     ) -> tuple[Reference, bool]:
+        if features is not None:
+            self._ensure_feature_tables()
         if hashes.algorithm != ALGORITHM:
             raise ValueError(f"index stores {ALGORITHM}, got {hashes.algorithm}")
         rows = HashRows(
@@ -474,6 +496,8 @@ class SqlIndex(Index):
                 return existing, False
             ref_id = int(inserted[0][0])
             self.dialect.insert_hashes(self.conn, ref_id, rows)
+            if features is not None:
+                descriptors.store(self.conn, self._sql, ref_id, features.frames)
         return self.get(ref_id), True
 
     def _missing(self, ref_id: int) -> NotFoundError:
@@ -509,6 +533,8 @@ class SqlIndex(Index):
     def remove(self, ref_id: int) -> Reference:
         with self.dialect.transaction(self.conn):
             ref = self.get(ref_id)
+            if descriptors.present(self._tables()):
+                descriptors.remove(self.conn, self._sql, ref_id)
             self.conn.execute(self._sql("DELETE FROM hashes WHERE ref_id = ?"), (ref_id,))
             self.conn.execute(self._sql("DELETE FROM refs WHERE id = ?"), (ref_id,))
         return ref
@@ -563,6 +589,42 @@ class SqlIndex(Index):
             parts = pool.map(lambda n: run(readers[n], jobs[n :: len(readers)]), range(len(readers)))
             return [result for part in parts for result in part]
 
+    # -- local features (features.py; their own tables: index/descriptors.py) -----
+
+    def _ensure_feature_tables(self) -> None:
+        """Create the feature tables in an index made before them (one schema transaction)."""
+        if descriptors.present(self._tables()):
+            return
+        with self.dialect.transaction(self.conn, schema=True):
+            for statement in self.dialect.feature_schema():
+                self.conn.execute(statement)
+
+    def has_features(self) -> bool:
+        if not descriptors.present(self._tables()):
+            return False
+        return self.conn.execute("SELECT 1 FROM feature_frames LIMIT 1").fetchone() is not None
+
+    def feature_lookup(self, keys: np.ndarray) -> np.ndarray:
+        if not descriptors.present(self._tables()):
+            return np.zeros((0, 2), dtype=np.int64)
+        return descriptors.lookup(self.conn, self._sql, keys)
+
+    def feature_frames(self, frame_ids: Iterable[int]) -> dict[int, tuple[int, FrameFeatures]]:
+        return descriptors.frames(self.conn, self._sql, frame_ids)
+
+    def feature_frame_times(self, frame_ids: Iterable[int]) -> dict[int, tuple[int, float]]:
+        return descriptors.frame_times(self.conn, self._sql, frame_ids)
+
+    def reference_features(
+        self, ref_id: int, start_s: float | None = None, end_s: float | None = None
+    ) -> list[FrameFeatures]:
+        if not descriptors.present(self._tables()):
+            return []
+        return [f for _, f in descriptors.of_reference(self.conn, self._sql, ref_id, start_s, end_s)]
+
+    def feature_counts(self) -> tuple[int, int]:
+        return descriptors.counts(self.conn) if descriptors.present(self._tables()) else (0, 0)
+
     # -- facts about the index ---------------------------------------------------
 
     def stats(self) -> dict[str, Any]:
@@ -578,6 +640,7 @@ class SqlIndex(Index):
             "schema_version": int(self.meta["schema_version"]),
             "index_id": self.meta["index_id"],
             "hash_algorithm": self.meta["hash_algorithm"],
+            "feature_frames": self.feature_counts()[0],
         }
 
     def identity(self) -> dict[str, Any]:

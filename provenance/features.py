@@ -1,0 +1,532 @@
+"""Stage features: local binary descriptors, the visual channel that sees through partial views.
+
+Whole-frame hashes cannot find a copy whose picture is covered (stickers),
+tilted, zoomed, split (duets) or cropped (screenshots, 9:16 crop-to-fill):
+the DCT of such a frame differs everywhere. Local descriptors survive: ORB
+(Rublee et al., ICCV 2011) finds corners and describes each by 256 binary
+tests, invariant to rotation and, over an image pyramid, to scale. The
+channel has four steps:
+
+1. **Describe** (`describe`): ORB on a sparse sample of each reference
+   (`REF_FPS`, `REF_LONG_SIDE`) and on the query's frames (`QUERY_FPS`, up
+   to `MAX_QUERY_FRAMES`, at `QUERY_LONG_SIDE` so a 9:16 crop that shows a
+   third of the reference still has its corners), the query also mirrored.
+2. **Keys** (`lsh_keys`): locality-sensitive hashing by bit sampling (Indyk
+   and Motwani 1998; Gionis et al. 1999): `LSH_TABLES` keys of `LSH_BITS`
+   bits, each drawn from fixed, disjoint positions of the 256-bit
+   descriptor, data-independent so nothing is trained or downloaded. Two
+   descriptors at Hamming distance d share a table's key with probability
+   (1 - d/256)^LSH_BITS. The index keeps an inverted list per key (`index/`).
+3. **Vote**: each query frame's descriptors vote, through their keys, for
+   reference frames; a frame's vote is the number of distinct query
+   descriptors that reach it.
+4. **Verify** (`register`): the best-voted reference frames of each query
+   frame are matched descriptor to descriptor (Hamming, Lowe's ratio test)
+   and a similarity (rotation, uniform scale, shift) is fitted with RANSAC
+   (`cv2.estimateAffinePartial2D`); at least `MIN_INLIERS` inliers spread
+   over the picture make a verified frame pair.
+
+The fitted similarity is the diagnosis: its angle (a tilt), its scale (a
+zoom), the reference region the query shows (a crop box) and the part of
+the query frame that holds the reference (a split screen's half, a
+picture-in-picture's box) (`Geometry`)::
+
+    >>> ref = describe(times, grey_frames, long_side=REF_LONG_SIDE, n_features=REF_FEATURES)
+    >>> pair = register(query_frame, ref.frames[3])
+    >>> pair.geometry.angle_deg, pair.geometry.scale
+    (5.1, 1.18)
+
+Matching the verified pairs in time, into segments, is the match stage's
+(`match.feature_segments`). The history of each constant is in docs/tuning.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: Reference frames described per second of footage (0.5-2): a query frame at 2/s then lies
+#: within 0.25 s of one; what the index adds per hour grows with it (docs/tuning.md).
+REF_FPS = 1.0
+#: Long side (pixels) of the reference frames described: 480 keeps a 9:16 centre crop's third
+#: of the frame at 150 px, enough corners for a fit (cases-dev, docs/tuning.md).
+REF_LONG_SIDE = 480
+#: Most descriptors kept per reference frame (ORB's strongest): storage is 36 bytes each.
+REF_FEATURES = 300
+#: Query frames described per second (1-4), evenly spread up to `MAX_QUERY_FRAMES`.
+QUERY_FPS = 2.0
+#: Most query frames described (cost: ~10 ms each, twice with the mirror; docs/tuning.md).
+MAX_QUERY_FRAMES = 40
+#: Long side (pixels) of the query frames described: the reference may fill 30-60% of a
+#: vertical frame, which keeps it near the reference's own scale (cases-dev).
+QUERY_LONG_SIDE = 640
+#: Most descriptors kept per query frame, and, as a share of it, more from the frame at half
+#: size (reaching references shown 3.6-7 times enlarged; cases-dev crop-to-fill).
+QUERY_FEATURES = 600
+COARSE_SHARE = 0.5
+#: LSH tables and bits per key (bit sampling of the 256-bit descriptor, disjoint positions):
+#: a pair at distance 25 shares a key with probability 1-(1-(231/256)^22)^3 = 0.28; 22 bits
+#: keep each inverted list 16 times shorter than 18 would (docs/tuning.md).
+LSH_TABLES = 3
+LSH_BITS = 22
+#: Fixed seed of the bit positions the keys sample (any seed works; fixed so indexes agree).
+LSH_SEED = 16
+#: Fewest distinct query descriptors voting for a reference frame for it to be verified
+#: (unrelated frames gather 0-4 at this index's scale; cases-dev, docs/tuning.md).
+MIN_VOTES = 5
+#: Reference frames verified per query frame, the best-voted first; for a still image (one
+#: query frame, whose time must come from the best registration alone) `STILL_FRAMES`.
+FRAMES_PER_QUERY_FRAME = 3
+STILL_FRAMES = 10
+#: Offsets (at speed 1, bins of 1/`REF_FPS` s) whose weak votes, summed over the query's frames,
+#: lead: each query frame is also verified against its reference frame at the `OFFSET_BINS`
+#: best (a small crop gathers few votes per frame, but at one offset; cases-dev crop-to-fill).
+OFFSET_BINS = 2
+#: Lowe's ratio test: a descriptor's nearest match must be this much closer than its second.
+RATIO_TEST = 0.8
+#: RANSAC's reprojection tolerance, in reference pixels at `REF_LONG_SIDE`.
+RANSAC_PX = 4.0
+#: Fewest RANSAC inliers of a verified frame pair (unrelated pairs of cases-dev reached 9).
+MIN_INLIERS = 15
+#: The inliers must spread over at least this share of the reference frame's width and of its
+#: height: a logo or a line of text alone is no registration.
+MIN_INLIER_SPREAD = 0.15
+#: Scales a fit may have (`Geometry.scale`: 1 when the reference's width fills the query's;
+#: a 9:16 crop-to-fill of 16:9 footage is 3.2, a picture-in-picture at 20% 0.2).
+SCALE_RANGE = (0.15, 8.0)
+#: A fit's parameters are stable when the verified pairs of a segment agree this closely:
+#: angle within this many degrees, scale within this share (else only "partly visible").
+STABLE_ANGLE_DEG = 2.0
+STABLE_SCALE = 0.08
+#: An angle below this (degrees) is no tilt; a scale within this share of 1 is no zoom.
+MIN_TILT_DEG = 1.5
+MIN_ZOOM = 0.06
+
+#: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`).
+THRESHOLDS: dict[str, float] = {
+    "ref_fps": REF_FPS,
+    "ref_long_side": REF_LONG_SIDE,
+    "ref_features": REF_FEATURES,
+    "query_fps": QUERY_FPS,
+    "max_query_frames": MAX_QUERY_FRAMES,
+    "query_long_side": QUERY_LONG_SIDE,
+    "query_features": QUERY_FEATURES,
+    "coarse_share": COARSE_SHARE,
+    "lsh_tables": LSH_TABLES,
+    "lsh_bits": LSH_BITS,
+    "min_votes": MIN_VOTES,
+    "frames_per_query_frame": FRAMES_PER_QUERY_FRAME,
+    "still_frames": STILL_FRAMES,
+    "offset_bins": OFFSET_BINS,
+    "ratio_test": RATIO_TEST,
+    "ransac_px": RANSAC_PX,
+    "min_inliers": MIN_INLIERS,
+    "min_inlier_spread": MIN_INLIER_SPREAD,
+    "scale_range_min": SCALE_RANGE[0],
+    "scale_range_max": SCALE_RANGE[1],
+    "stable_angle_deg": STABLE_ANGLE_DEG,
+    "stable_scale": STABLE_SCALE,
+    "min_tilt_deg": MIN_TILT_DEG,
+    "min_zoom": MIN_ZOOM,
+}
+
+#: Bytes of one ORB descriptor.
+DESCRIPTOR_BYTES = 32
+_POSITIONS = np.random.default_rng(LSH_SEED).permutation(8 * DESCRIPTOR_BYTES)[: LSH_TABLES * LSH_BITS]
+_POSITIONS = _POSITIONS.reshape(LSH_TABLES, LSH_BITS)
+_WEIGHTS = (1 << np.arange(LSH_BITS, dtype=np.int64))[::-1]
+
+
+@dataclass(frozen=True)
+class FrameFeatures:
+    """One described frame: its time, its size as described, keypoints (N, 2) and descriptors (N, 32)."""
+
+    t: float
+    width: int
+    height: int
+    points: np.ndarray
+    descriptors: np.ndarray
+    #: The frame was flipped left to right before it was described.
+    mirrored: bool = False
+
+    def __len__(self) -> int:
+        return len(self.descriptors)
+
+    def keys(self) -> np.ndarray:
+        """The distinct LSH keys of this frame's descriptors (what the index stores for it)."""
+        return np.unique(lsh_keys(self.descriptors))
+
+
+@dataclass(frozen=True)
+class Features:
+    """The described frames of one input (and, for a query, the same frames mirrored)."""
+
+    frames: tuple[FrameFeatures, ...]
+    mirrored: tuple[FrameFeatures, ...] = ()
+
+    @property
+    def descriptors(self) -> int:
+        return sum(len(f) for f in self.frames)
+
+
+def lsh_keys(descriptors: np.ndarray) -> np.ndarray:
+    """(N, LSH_TABLES) int64 keys of ORB descriptors (N, 32): table number in the high bits, sampled bits below.
+
+    Args:
+        descriptors: uint8 descriptors, one a row.
+
+    Returns:
+        Keys, one column per table; key ``t << LSH_BITS | bits``.
+    """
+    d = np.asarray(descriptors, dtype=np.uint8).reshape(-1, DESCRIPTOR_BYTES)
+    bits = np.unpackbits(d, axis=1).astype(np.int64)
+    out = np.empty((len(d), LSH_TABLES), dtype=np.int64)
+    for table in range(LSH_TABLES):
+        out[:, table] = (table << LSH_BITS) | (bits[:, _POSITIONS[table]] @ _WEIGHTS)
+    return out
+
+
+def _orb(n_features: int) -> Any:
+    import cv2  # here, not at the top: importing the records loads no OpenCV
+
+    # ORB's 256 tests were learned on 31-pixel patches (its default): on smaller patches
+    # many bits stay nearly constant (median |mean - 0.5| 0.31 at 15 px against 0.06 at 31
+    # on samples/refs), and sampled keys would collide everywhere.
+    return cv2.ORB.create(n_features, scaleFactor=1.2, nlevels=8, edgeThreshold=31, patchSize=31, fastThreshold=10)
+
+
+def describe_frame(
+    image: np.ndarray, t: float, *, long_side: int, n_features: int, mirrored: bool = False, coarse: bool = False
+) -> FrameFeatures:
+    """ORB keypoints and descriptors of one grey (or RGB) frame, scaled to `long_side` first.
+
+    Histogram equalisation first: low-contrast footage (sky, storm clouds)
+    otherwise gives FAST too few corners (as in `diagnose`). With `coarse`
+    (a query), the frame is also described at half its size (`COARSE_SHARE`).
+    """
+    import cv2  # here, not at the top: importing the records loads no OpenCV
+
+    grey = np.asarray(image)
+    if grey.ndim == 3:
+        grey = cv2.cvtColor(grey, cv2.COLOR_RGB2GRAY)
+    h, w = grey.shape
+    scale = long_side / max(h, w)
+    if abs(scale - 1.0) > 0.01:
+        size = (max(8, int(round(w * scale))), max(8, int(round(h * scale))))
+        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    if mirrored:
+        grey = grey[:, ::-1]
+    grey = cv2.equalizeHist(np.ascontiguousarray(grey))
+    points, desc = _detect(grey, n_features)
+    if coarse:
+        # Also at half the size, its points given in the full frame's pixels: ORB's pyramid
+        # (8 levels of 1.2, a factor 3.6) then reaches a reference 7 times smaller than the
+        # frame, as a 9:16 crop-to-fill of wide footage needs.
+        half = cv2.resize(grey, (max(8, grey.shape[1] // 2), max(8, grey.shape[0] // 2)), interpolation=cv2.INTER_AREA)
+        p2, d2 = _detect(half, int(n_features * COARSE_SHARE))
+        points = np.concatenate([points, p2 * (grey.shape[1] / half.shape[1])]).astype(np.float32)
+        desc = np.concatenate([desc, d2])
+    return FrameFeatures(round(float(t), 3), grey.shape[1], grey.shape[0], points, desc, mirrored)
+
+
+def _detect(grey: np.ndarray, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+    """ORB keypoints (N, 2) float32 and descriptors (N, 32) uint8 of one grey image."""
+    keypoints, desc = _orb(n_features).detectAndCompute(grey, None)
+    if desc is None or not keypoints:
+        return np.zeros((0, 2), np.float32), np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
+    return np.array([k.pt for k in keypoints], dtype=np.float32), np.asarray(desc, np.uint8)
+
+
+def describe(
+    times: Sequence[float] | np.ndarray,
+    images: Sequence[np.ndarray] | np.ndarray,
+    *,
+    long_side: int,
+    n_features: int,
+    mirror: bool = False,
+) -> Features:
+    """ORB of every frame given (frames with no corner at all are left out).
+
+    Args:
+        times: each frame's time, seconds.
+        images: grey (H, W) or RGB frames.
+        long_side: the long side frames are described at.
+        n_features: most descriptors kept per frame.
+        mirror: a query: also describe each frame flipped left to right, and each at half size too.
+
+    Returns:
+        The `Features`.
+    """
+    frames, flipped = [], []
+    for t, image in zip(times, images, strict=True):
+        f = describe_frame(image, float(t), long_side=long_side, n_features=n_features)
+        if len(f):
+            frames.append(f)
+            if mirror:
+                flipped.append(
+                    describe_frame(image, float(t), long_side=long_side, n_features=n_features, mirrored=True)
+                )
+    return Features(tuple(frames), tuple(flipped))
+
+
+def query_times(duration_s: float, fps: float = QUERY_FPS, most: int = MAX_QUERY_FRAMES) -> float:
+    """The sampling rate that spreads at most `most` frames over `duration_s` at `fps` or less."""
+    if duration_s <= 0:
+        return fps
+    return min(fps, most / duration_s)
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """The similarity that takes query pixels to reference pixels, and what it says of the edit.
+
+    `angle_deg`: the reference turned by this much in the query (degrees, clockwise positive
+    as the picture appears: ffmpeg's ``rotate=5*PI/180`` gives about +5);
+    `scale`: the reference's size in the query against the reference fitted to the query's
+    width (1: its whole width fills the query's; 1.2: zoomed in by 20%; 0.5: shown at half
+    the query's width, as in a duet); `crop_box`: the part of the reference the query
+    shows, (x0, y0, x1, y1) in fractions of the reference frame; `query_box`: the part of
+    the query frame the reference fills, in fractions of the query frame; `inliers`: RANSAC's.
+    """
+
+    angle_deg: float
+    scale: float
+    crop_box: tuple[float, float, float, float]
+    query_box: tuple[float, float, float, float]
+    inliers: int
+    mirrored: bool = False
+    #: Verified frame pairs this geometry is the median of (1: one pair's own fit).
+    pairs: int = 1
+    #: The pairs' angles and scales agree (`STABLE_ANGLE_DEG`, `STABLE_SCALE`): the edit can be named.
+    stable: bool = True
+    #: Share of the query frame's keypoints that fall outside the reference's footprint: detail
+    #: (other footage, text) around the footage rather than flat padding.
+    outside_share: float = 0.0
+    #: Inliers the query frames reach on reference frames 2-4 s from the alignment, as a share of
+    #: those on it (median; None when not measured): near 1, the picture registers with other
+    #: moments as well (a fixed camera, a pan over one photograph), and the time is not shown.
+    other_moments_ratio: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "angle_deg": self.angle_deg,
+            "scale": self.scale,
+            "crop_box": list(self.crop_box),
+            "query_box": list(self.query_box),
+            "inliers": self.inliers,
+            "mirrored": self.mirrored,
+            "pairs": self.pairs,
+            "stable": self.stable,
+            "outside_share": self.outside_share,
+            "other_moments_ratio": self.other_moments_ratio,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Geometry:
+        return cls(
+            float(data["angle_deg"]),
+            float(data["scale"]),
+            tuple(float(v) for v in data["crop_box"]),  # type: ignore[arg-type]
+            tuple(float(v) for v in data["query_box"]),  # type: ignore[arg-type]
+            int(data["inliers"]),
+            bool(data.get("mirrored", False)),
+            int(data.get("pairs", 1)),
+            bool(data.get("stable", True)),
+            float(data.get("outside_share", 0.0)),
+            None if data.get("other_moments_ratio") is None else float(data["other_moments_ratio"]),
+        )
+
+
+@dataclass(frozen=True)
+class FramePair:
+    """A verified pair: query frame time, reference frame time, the fitted map (2x3, query px to reference px)."""
+
+    query_t: float
+    reference_t: float
+    matrix: np.ndarray
+    geometry: Geometry
+    #: (width, height) of the query and reference frames as described (the map's pixels).
+    query_size: tuple[int, int] = (0, 0)
+    reference_size: tuple[int, int] = (0, 0)
+
+
+def _clip_box(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float]:
+    return tuple(round(min(1.0, max(0.0, float(v))), 3) for v in (x0, y0, x1, y1))  # type: ignore[return-value]
+
+
+def geometry_of(
+    m: np.ndarray,
+    query_size: tuple[int, int],
+    reference_size: tuple[int, int],
+    inliers: int,
+    *,
+    mirrored: bool = False,
+    query_points: np.ndarray | None = None,
+) -> Geometry:
+    """What a query-to-reference similarity `m` (2x3, pixels) says: angle, zoom, crop box, query box.
+
+    Args:
+        m: the map from query pixels (as described) to reference pixels (as described).
+        query_size, reference_size: (width, height) of the two frames as described.
+        inliers: RANSAC's inlier count.
+        mirrored: the query was flipped before it was described.
+        query_points: the query frame's keypoints (for `Geometry.outside_share`).
+    """
+    import cv2  # here, not at the top: importing the records loads no OpenCV
+
+    qw, qh = query_size
+    rw, rh = reference_size
+    a, c = float(m[0, 0]), float(m[1, 0])
+    to_ref = math.hypot(a, c)  # reference px per query px
+    # The reference's turn as seen in the query is the inverse map's angle (flipped back when
+    # mirrored); with y pointing down, a positive angle turns the picture clockwise.
+    angle = -math.degrees(math.atan2(c, a))
+    if mirrored:
+        angle = -angle
+    corners = np.array([[0, 0], [qw, 0], [qw, qh], [0, qh]], dtype=np.float64)
+    in_ref = corners @ m[:, :2].T + m[:, 2]
+    crop = _clip_box(in_ref[:, 0].min() / rw, in_ref[:, 1].min() / rh, in_ref[:, 0].max() / rw, in_ref[:, 1].max() / rh)
+    inverse = cv2.invertAffineTransform(m.astype(np.float64))
+    ref_corners = np.array([[0, 0], [rw, 0], [rw, rh], [0, rh]], dtype=np.float64)
+    in_query = ref_corners @ inverse[:, :2].T + inverse[:, 2]
+    if mirrored:  # boxes are given in the query as it is shown, not as it was flipped
+        in_query[:, 0] = qw - in_query[:, 0]
+    box = _clip_box(
+        in_query[:, 0].min() / qw, in_query[:, 1].min() / qh, in_query[:, 0].max() / qw, in_query[:, 1].max() / qh
+    )
+    # Zoom against the reference fitted to the query's width: 1 when the query shows the
+    # reference's whole width, 1.2 for a 20% zoom, 0.5 for a duet's half.
+    zoom = (1.0 / to_ref) * rw / qw if to_ref > 0 else 0.0
+    outside = 0.0
+    if query_points is not None and len(query_points):
+        mapped = np.asarray(query_points, dtype=np.float64) @ m[:, :2].T + m[:, 2]
+        inside = (mapped[:, 0] >= 0) & (mapped[:, 0] <= rw) & (mapped[:, 1] >= 0) & (mapped[:, 1] <= rh)
+        outside = float(1.0 - inside.mean())
+    return Geometry(round(angle, 2), round(zoom, 3), crop, box, int(inliers), mirrored, outside_share=round(outside, 3))
+
+
+def register(query: FrameFeatures, reference: FrameFeatures) -> FramePair | None:
+    """Verify one frame pair: descriptor matches, ratio test, a RANSAC similarity with enough spread inliers.
+
+    Returns:
+        The `FramePair`, or None when the frames do not register.
+    """
+    import cv2  # here, not at the top: importing the records loads no OpenCV
+
+    if len(query) < MIN_INLIERS or len(reference) < MIN_INLIERS:
+        return None
+    matches = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(query.descriptors, reference.descriptors, k=2)
+    good = [p[0] for p in matches if len(p) == 2 and p[0].distance < RATIO_TEST * p[1].distance]
+    if len(good) < MIN_INLIERS:
+        return None
+    src = query.points[[g.queryIdx for g in good]]
+    dst = reference.points[[g.trainIdx for g in good]]
+    m, mask = cv2.estimateAffinePartial2D(
+        src, dst, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PX, maxIters=2000, confidence=0.995
+    )
+    if m is None or mask is None:
+        return None
+    inl = mask.ravel() > 0
+    inliers = int(inl.sum())
+    if inliers < MIN_INLIERS:
+        return None
+    spread = np.ptp(dst[inl], axis=0) / (reference.width, reference.height)
+    geometry = geometry_of(
+        m,
+        (query.width, query.height),
+        (reference.width, reference.height),
+        inliers,
+        mirrored=query.mirrored,
+        query_points=query.points,
+    )
+    if spread.min() < MIN_INLIER_SPREAD or not SCALE_RANGE[0] <= geometry.scale <= SCALE_RANGE[1]:
+        return None
+    return FramePair(
+        query.t, reference.t, m, geometry, (query.width, query.height), (reference.width, reference.height)
+    )
+
+
+def summarise(geometries: Sequence[Geometry]) -> Geometry:
+    """The median geometry of a segment's verified pairs, `stable` when they agree (`STABLE_*`).
+
+    Raises:
+        ValueError: no geometry given.
+    """
+    if not geometries:
+        raise ValueError("no verified pair")
+    angles = np.array([g.angle_deg for g in geometries])
+    scales = np.array([g.scale for g in geometries])
+    crop = np.median(np.array([g.crop_box for g in geometries]), axis=0)
+    box = np.median(np.array([g.query_box for g in geometries]), axis=0)
+    angle, scale = float(np.median(angles)), float(np.median(scales))
+    stable = bool(
+        np.percentile(np.abs(angles - angle), 75) <= STABLE_ANGLE_DEG
+        and np.percentile(np.abs(scales / scale - 1.0), 75) <= STABLE_SCALE
+    )
+    return Geometry(
+        round(angle, 2),
+        round(scale, 3),
+        _clip_box(*crop.tolist()),
+        _clip_box(*box.tolist()),
+        int(np.median([g.inliers for g in geometries])),
+        bool(geometries[0].mirrored),
+        len(geometries),
+        stable,
+        round(float(np.median([g.outside_share for g in geometries])), 3),
+    )
+
+
+def views(
+    query_images: Sequence[np.ndarray],
+    query_times: Sequence[float],
+    reference_images: Sequence[np.ndarray],
+    pairs: Sequence[FramePair],
+    *,
+    long_side: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The query's frames and the reference's in one geometry, for the verify stage: float32 (N, h, w) stacks.
+
+    Each query frame is warped into the reference's frame with the map of
+    the verified pair nearest it in time (a progressive zoom changes it),
+    mirrored first when the pair was; both sides are then cut to the part of
+    the reference the query shows (the pairs' median crop box) and scaled to
+    `long_side`.
+
+    Raises:
+        ValueError: no pair, no frame, or a crop box with no area.
+    """
+    import cv2  # here, not at the top: importing the records loads no OpenCV
+
+    if not pairs or not len(query_images) or not len(reference_images):
+        raise ValueError("nothing to compare")
+    rh, rw = np.asarray(reference_images[0]).shape[:2]
+    x0, y0, x1, y1 = np.median(np.array([p.geometry.crop_box for p in pairs]), axis=0).tolist()
+    c0, c1 = int(math.floor(x0 * rw)), int(math.ceil(x1 * rw))
+    r0, r1 = int(math.floor(y0 * rh)), int(math.ceil(y1 * rh))
+    if c1 - c0 < 4 or r1 - r0 < 4:
+        raise ValueError("the query shows too little of the reference")
+    scale = long_side / max(c1 - c0, r1 - r0)
+    size = (max(8, int(round((c1 - c0) * scale))), max(8, int(round((r1 - r0) * scale))))
+    pair_times = np.array([p.query_t for p in pairs])
+    q_out, r_out = [], []
+    for image, t in zip(query_images, query_times, strict=True):
+        pair = pairs[int(np.argmin(np.abs(pair_times - float(t))))]
+        frame = np.asarray(image)
+        if pair.geometry.mirrored:
+            frame = frame[:, ::-1]
+        qh, qw = frame.shape[:2]
+        (dw, dh), (sw, sh) = pair.query_size, pair.reference_size
+        to_described = np.diag([dw / qw, dh / qh, 1.0])
+        to_image = np.diag([rw / sw, rh / sh, 1.0])
+        m = to_image @ np.vstack([pair.matrix.astype(np.float64), [0.0, 0.0, 1.0]]) @ to_described
+        warped = cv2.warpAffine(np.ascontiguousarray(frame), m[:2], (rw, rh), flags=cv2.INTER_LINEAR)
+        q_out.append(cv2.resize(warped[r0:r1, c0:c1], size, interpolation=cv2.INTER_AREA))
+    for image in reference_images:
+        r_out.append(
+            cv2.resize(np.ascontiguousarray(np.asarray(image)[r0:r1, c0:c1]), size, interpolation=cv2.INTER_AREA)
+        )
+    return np.stack(q_out).astype(np.float32), np.stack(r_out).astype(np.float32)
