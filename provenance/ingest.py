@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .audio import SoundPrint
 from .decode import Decoder
 from .errors import EXIT_FAILURE, BadInputError, ProvenanceError
 from .hashing import FrameHashes
@@ -45,7 +46,8 @@ MAX_SIDECAR_BYTES = 16 << 20
 #: File name suffixes taken when walking a folder (case-insensitive).
 MEDIA_SUFFIXES = frozenset(
     ".mp4 .m4v .mov .mkv .webm .avi .ts .mts .m2ts .flv .wmv .asf .mpg .mpeg .3gp .3g2 .ogv "
-    ".jpg .jpeg .png .webp .bmp .tif .tiff .heic .heif".split()
+    ".jpg .jpeg .png .webp .bmp .tif .tiff .heic .heif "
+    ".m4a .mp3 .aac .wav .ogg .oga .opus .flac".split()
 )
 
 
@@ -227,6 +229,12 @@ class PreparedFile:
     reference: Reference | None = None
     hashes: FrameHashes | None = None
     facts: dict[str, Any] | None = None
+    #: The sound's fingerprint (None for a still image).
+    sound: SoundPrint | None = None
+
+
+#: How an unusable sound track is named in a refusal.
+_SOUND_STATES = {"silent": "silent", "undecodable": "not decodable"}
 
 
 def prepare_file(
@@ -259,7 +267,13 @@ def prepare_file(
         source = source.merged_over(read_sidecar(sidecar))
     query = build_query(path, role=Role.REFERENCE, decoder=decoder, sha256=sha, facts=facts)
     hashes = query.hashes
-    if len(hashes) == 0:
+    sound = query.sound
+    if len(hashes) == 0 and (sound is None or sound.usable == 0):
+        if facts.kind == "audio":
+            raise BadInputError(
+                f"{path}: its sound is {_SOUND_STATES.get(str(sound.status) if sound else '', 'unusable')} and it "
+                "has no picture: nothing to match it by; nothing added"
+            )
         raise BadInputError(
             f"{path}: none of its {len(query.frames)} sampled frames has enough detail to index (black, blank or "
             "flat footage could never be matched); nothing added"
@@ -280,7 +294,7 @@ def prepare_file(
         added_at=datetime.now(UTC).isoformat(timespec="seconds"),
         source=source,
     )
-    return PreparedFile(str(path), sha, ref, hashes, facts.to_dict())
+    return PreparedFile(str(path), sha, ref, hashes, facts.to_dict(), sound)
 
 
 def store_prepared(prepared: PreparedFile, index: Index, *, source: SourceFacts = SourceFacts()) -> IngestItem:
@@ -292,7 +306,7 @@ def store_prepared(prepared: PreparedFile, index: Index, *, source: SourceFacts 
         # Removed since the worker looked: hash it here after all.
         prepared = prepare_file(Path(prepared.path), source=source)
     assert prepared.reference is not None and prepared.hashes is not None
-    stored, added = index.add(prepared.reference, prepared.hashes, facts=prepared.facts)
+    stored, added = index.add(prepared.reference, prepared.hashes, facts=prepared.facts, sound=prepared.sound)
     return IngestItem(prepared.path, "added" if added else "present", stored)
 
 

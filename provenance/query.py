@@ -35,10 +35,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+import numpy as np
+
 from . import tools
+from .audio import SoundPrint, SoundStatus, fingerprint_sound
 from .c2pa import ContentCredentials, read_content_credentials
 from .decode import Decoder, Decoding, Frames, Plan, Unprobed, choose_decoder, still_frames
-from .errors import BadInputError, ProcessingError
+from .errors import BadInputError, ProcessingError, ToolMissingError
 from .hashing import VARIANT_FULL, FrameHashes, hash_query, hash_reference
 from .layout import Layout, find_layout
 from .probe import MediaFacts, image_format, probe
@@ -93,12 +96,17 @@ class Query:
     credentials: ContentCredentials | None = None
     ffmpeg_version: str | None = None
     decoder: str | None = None
-    #: The sound track's fingerprints over time (the audio stage).
-    sound: object | None = None
+    #: The sound track's fingerprints over time (the audio stage); None only for a still image.
+    sound: SoundPrint | None = None
     #: Words burned into the picture, with times and boxes (the text stage).
     text: object | None = None
     #: Local descriptors of keyframes (the features stage).
     features: object | None = None
+
+    @property
+    def is_audio(self) -> bool:
+        """Whether the input is sound only (no picture to match: the picture channel does not apply)."""
+        return self.facts.kind == "audio"
 
     @property
     def is_image(self) -> bool:
@@ -129,6 +137,8 @@ class Query:
             out.append(
                 f"{self.flat_frames} of {len(self.frames)} sampled frames were too flat (black, blank) to compare"
             )
+        if self.sound is not None and self.sound.note and self.sound.status != SoundStatus.NO_AUDIO_STREAM:
+            out.append(f"sound: {self.sound.note}")
         return tuple(out)
 
 
@@ -220,7 +230,8 @@ def build_query(
         sha = sha256 if sha256 is not None else sha256_of(path)
         facts = facts or probe(path)
         sampled = _sample(path, plan, facts, decoder)
-        return Query(path, role, sha, facts, sampled, hash_reference(sampled.times, sampled.images))
+        sound = fingerprint_sound(path, facts) if facts.kind != "image" else None
+        return Query(path, role, sha, facts, sampled, hash_reference(sampled.times, sampled.images), sound=sound)
     decoder = decoder or choose_decoder()
     with ThreadPoolExecutor(max_workers=1) as side:
         reads = _SideReads(side, path, sha256)
@@ -229,6 +240,9 @@ def build_query(
         else:
             reads.start()
             early = None
+        if facts.kind == "audio":
+            return _sound_query(path, facts, reads)
+        sound_job = side.submit(_query_sound, path, facts) if facts.kind == "video" else None
         sampled = early if early is not None else decoder.sample(path, plan, facts)
         layout = find_layout(sampled.images)
         hashes = hash_query(sampled.times, sampled.images, layout.content_box, layout.inner_rect)
@@ -244,7 +258,40 @@ def build_query(
             credentials=credentials,
             ffmpeg_version=version,
             decoder=decoder.describe(still=facts.kind == "image"),
+            sound=sound_job.result() if sound_job is not None else None,
         )
+
+
+def _query_sound(path: Path, facts: MediaFacts) -> SoundPrint:
+    """A query's sound fingerprint; without fpcalc, a note instead (the picture is still checked)."""
+    try:
+        return fingerprint_sound(path, facts, max_s=MAX_QUERY_DURATION_S)
+    except ToolMissingError as exc:
+        return SoundPrint(SoundStatus.FPCALC_MISSING, note=f"not fingerprinted: {exc}")
+
+
+def _sound_query(path: Path, facts: MediaFacts, reads: _SideReads) -> Query:
+    """A sound file as a query: no picture (no samples, no hashes), its sound fingerprinted.
+
+    Raises:
+        ToolMissingError: fpcalc is missing (sound is all there is to check).
+    """
+    sound = fingerprint_sound(path, facts, max_s=MAX_QUERY_DURATION_S)
+    credentials, sha, version = reads.results()
+    empty = _no_picture(facts)
+    return Query(
+        path,
+        Role.QUERY,
+        sha,
+        facts,
+        empty,
+        hash_query(empty.times, empty.images, None, None),
+        layout=find_layout(empty.images),
+        credentials=credentials,
+        ffmpeg_version=version,
+        decoder=None,
+        sound=sound,
+    )
 
 
 class _SideReads:
@@ -279,7 +326,14 @@ def _sample(path: Path, plan: Plan, facts: MediaFacts, decoder: Decoder | None) 
     """`Decoder.sample`, with a decoder chosen only when a video needs one."""
     if facts.kind == "image":
         return still_frames(path, plan.long_side)
+    if facts.kind == "audio":
+        return _no_picture(facts)
     return (decoder or choose_decoder()).sample(path, plan, facts)
+
+
+def _no_picture(facts: MediaFacts) -> Frames:
+    """The samples of a sound file: none."""
+    return Frames(times=np.zeros(0), images=np.zeros((0, 1, 1), dtype=np.uint8), fps=0.0, duration_s=facts.duration_s)
 
 
 def _probe_while_sampling(

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..audio import SoundPrint
 from ..errors import NotFoundError
 from ..hashing import FrameHashes, hamming
 from .claims import Claim, ClaimOwner
@@ -258,9 +259,14 @@ class Index(abc.ABC):
 
     @abc.abstractmethod
     def add(
-        self, ref: Reference, hashes: FrameHashes, *, facts: dict[str, Any] | None = None
+        self,
+        ref: Reference,
+        hashes: FrameHashes,
+        *,
+        facts: dict[str, Any] | None = None,
+        sound: SoundPrint | None = None,
     ) -> tuple[Reference, bool]:
-        """Store a reference, its hashes and its media facts in one transaction.
+        """Store a reference, its hashes, its media facts and its sound's fingerprint in one transaction.
 
         Returns:
             (the stored reference with its id, True) or, when a file with the
@@ -300,6 +306,18 @@ class Index(abc.ABC):
     @abc.abstractmethod
     def lookup(self, hashes: np.ndarray, max_distance: int) -> Candidates:
         """Stored frames near each query hash, found through the chunk indexes."""
+
+    def sound(self, ref_id: int) -> SoundPrint | None:
+        """A reference's sound fingerprint (`audio.SoundPrint`), or None when it was stored without one."""
+        return None
+
+    def sound_lookup(self, keys: np.ndarray) -> np.ndarray:
+        """(query item, reference id, reference item) for each stored loud item sharing a lookup key.
+
+        Args:
+            keys: the query items' lookup keys (`audio.item_keys`), shape (n, 3).
+        """
+        return np.zeros((0, 3), dtype=np.int64)
 
     @abc.abstractmethod
     def stats(self) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import numpy as np
 
+from ..audio import SoundPrint
 from ..errors import IndexUnavailableError, NotFoundError
 from ..hashing import ALGORITHM, FrameHashes
 from .base import (
@@ -54,6 +55,7 @@ from .base import (
     to_unsigned,
 )
 from .claims import Claim, ClaimOwner
+from .sound import create_sound_tables, delete_sound, lookup_sound, read_sound, store_sound
 
 #: The tables, with the column types a dialect fills in (`Dialect.TYPES`).
 #: `facts` is JSON text (not a JSON type) so every backend gives back exactly what was stored.
@@ -409,7 +411,12 @@ class SqlIndex(Index):
         return reference_from_row(row) if row else None
 
     def add(
-        self, ref: Reference, hashes: FrameHashes, *, facts: dict[str, Any] | None = None
+        self,
+        ref: Reference,
+        hashes: FrameHashes,
+        *,
+        facts: dict[str, Any] | None = None,
+        sound: SoundPrint | None = None,
     ) -> tuple[Reference, bool]:
         if hashes.algorithm != ALGORITHM:
             raise ValueError(f"index stores {ALGORITHM}, got {hashes.algorithm}")
@@ -454,6 +461,8 @@ class SqlIndex(Index):
                 return existing, False
             ref_id = int(inserted[0][0])
             self.dialect.insert_hashes(self.conn, ref_id, rows)
+            if sound is not None:
+                self._store_sound(ref_id, sound)
         return self.get(ref_id), True
 
     def _missing(self, ref_id: int) -> NotFoundError:
@@ -490,6 +499,8 @@ class SqlIndex(Index):
         with self.dialect.transaction(self.conn):
             ref = self.get(ref_id)
             self.conn.execute(self._sql("DELETE FROM hashes WHERE ref_id = ?"), (ref_id,))
+            if self._has_sound():
+                delete_sound(self.conn, self._sql, ref_id)
             self.conn.execute(self._sql("DELETE FROM refs WHERE id = ?"), (ref_id,))
         return ref
 
@@ -524,6 +535,27 @@ class SqlIndex(Index):
             table[:, 3].astype(np.int8),
             table[:, 4].astype(np.int16),
         )
+
+    # -- sound (the audio stage's fingerprints; tables made by the first reference stored with sound) --------
+
+    def _has_sound(self) -> bool:
+        if not getattr(self, "_sound_tables", False):
+            self._sound_tables = "sound_items" in self._tables()
+        return self._sound_tables
+
+    def _store_sound(self, ref_id: int, sound: SoundPrint) -> None:
+        if not self._has_sound():
+            create_sound_tables(self.conn, self.dialect.TYPES._asdict())
+        store_sound(self.conn, self._sql, ref_id, sound)
+        self._sound_tables = True
+
+    def sound(self, ref_id: int) -> SoundPrint | None:
+        return read_sound(self.conn, self._sql, ref_id) if self._has_sound() else None
+
+    def sound_lookup(self, keys: np.ndarray) -> np.ndarray:
+        if not self._has_sound():
+            return np.zeros((0, 3), dtype=np.int64)
+        return lookup_sound(self.conn, self._sql, np.asarray(keys, dtype=np.int64))
 
     def _fan_out(self, jobs: list[_T], run: Callable[[Any, list[_T]], list[_R]]) -> list[_R]:
         """``run(connection, jobs)`` with the jobs split between the lookup connections, one thread each.
