@@ -57,6 +57,9 @@ SILENT_ITEM = 627964279
 #: Items per aligned "second" when BERs are reported (8 x 0.124 s = 0.99 s).
 ITEMS_PER_SECOND = 8
 
+#: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`).
+THRESHOLDS: dict[str, float] = {"silence_dbfs": SILENCE_DBFS, "max_sound_s": MAX_SOUND_S}
+
 _FINGERPRINT_LINE = re.compile(rb"^FINGERPRINT=([0-9,]*)\s*$", re.MULTILINE)
 
 

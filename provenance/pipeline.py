@@ -33,6 +33,8 @@ from .claims import places as places_mod
 from .decode import Decoder, choose_decoder
 from .diagnose import diagnose_match, with_frame_evidence
 from .evidence import THUMB_LONG_SIDE, Keyframes, make_keyframes, reference_window
+from . import audio as audio_mod
+from .audio import SoundPrint, SoundStatus
 from .hashing import ALGORITHM
 from .index import Index, Reference, open_index
 from .match import Alignment, MatchSegment
@@ -68,6 +70,7 @@ def thresholds_by_stage() -> dict[str, dict[str, float]]:
     sampling = {"query_fps": QUERY_FPS, "reference_fps": REF_FPS, "max_query_duration_s": MAX_QUERY_DURATION_S}
     return {
         "sampling": sampling,
+        "audio": dict(audio_mod.THRESHOLDS),
         "hashing": dict(hashing_mod.THRESHOLDS),
         "layout": dict(layout_mod.THRESHOLDS),
         "shots": dict(shots_mod.THRESHOLDS),
@@ -136,15 +139,22 @@ def _check(path: Path, idx: Index, *, keyframes: bool = True, claim: Claim | Non
     segments = _diagnosed(query, _verified(query, _found(query, idx), decoder))
     matches = tuple(s for s in segments if s.score >= match_mod.MATCH_THRESHOLD)
     candidates = tuple(s for s in segments if s.score < match_mod.MATCH_THRESHOLD)[:5]
-    thumbs = _evidence_frames(query, matches, decoder) if keyframes else None
+    thumbs = _evidence_frames(query, matches, decoder) if keyframes and not query.is_audio else None
     if thumbs is not None:
         matches = _with_frame_evidence(query, matches, thumbs)
+    matches, heard = _with_sound(query, idx, matches)
+    candidates += tuple(s for s in heard if s.score < match_mod.MATCH_THRESHOLD)[: max(0, 5 - len(candidates))]
     first_seen = first_seen_days(
         (m.reference.source.first_seen, m.reference.id) for m in matches if m.relation != Relation.SAME_SCENE
     )
     findings = inspect(query.facts, claim=claim, first_seen=first_seen, credentials=query.credentials)
     verdict = decide(
-        matches, informative_frames=query.informative_frames, is_image=query.is_image, claim=claim, findings=findings
+        matches,
+        informative_frames=query.informative_frames,
+        is_image=query.is_image,
+        claim=claim,
+        findings=findings,
+        sound_items=query.sound.usable if query.sound is not None else 0,
     )
     return _report(query, idx, matches, candidates, verdict, findings, thumbs, claim)
 
@@ -194,6 +204,38 @@ def _diagnosed(query: Query, found: Sequence[Alignment]) -> list[MatchSegment]:
     ]
 
 
+def _with_sound(
+    query: Query, idx: Index, matches: tuple[MatchSegment, ...]
+) -> tuple[tuple[MatchSegment, ...], tuple[MatchSegment, ...]]:
+    """Stage audio over the matches: each picture match's sound against its reference's, then the sound alone.
+
+    Returns:
+        (the matches, each with its sound compared, followed by the sound-only
+        matches; the sound-only segments found, of any score). A sound-only
+        segment of a reference already matched by the picture at about the
+        same offset adds nothing: that match's sound channel says it.
+    """
+    sound = query.sound
+    stored: dict[int, SoundPrint | None] = {}
+
+    def sound_of(ref_id: int) -> SoundPrint | None:
+        if ref_id not in stored:
+            stored[ref_id] = idx.sound(ref_id)
+        return stored[ref_id]
+
+    compared = tuple(diagnose_mod.with_sound_evidence(m, sound, sound_of(m.reference.id)) for m in matches)
+    heard = [
+        diagnose_mod.sound_segment(f, query_duration_s=query.facts.duration_s)
+        for f in match_mod.find_sound_matches(sound, idx)
+        if not any(
+            m.reference.id == f.reference.id
+            and abs(m.offset_s - f.alignment.offset_s) <= match_mod.SOUND_SAME_OFFSET_S
+            for m in matches
+        )
+    ]
+    return compared + tuple(s for s in heard if s.score >= match_mod.MATCH_THRESHOLD), tuple(heard)
+
+
 def _evidence_frames(query: Query, matches: Sequence[MatchSegment], decoder: Decoder) -> Keyframes:
     """Stage evidence frames: the clip's shots and each match's aligned frame pairs, as thumbnails."""
     shots = [k.t for k in shot_keyframes(query.frames)]
@@ -226,6 +268,10 @@ def _report(
     facts, sampled = query.facts, query.frames
     disp_w, disp_h = facts.display_size
     warnings = list(query.warnings) + (list(thumbs.notes) if thumbs is not None else [])
+    if query.is_audio:
+        warnings.append("the input is a sound file: the picture channel did not apply, it was matched by sound only")
+    elif query.sound is not None and query.sound.status == SoundStatus.FPCALC_MISSING:
+        warnings.append(f"sound: {query.sound.note}; the picture alone was checked")
     return Report(
         input=InputFacts(
             path=str(query.path),
@@ -239,6 +285,7 @@ def _report(
             frames_informative=query.informative_frames,
             sample_fps=sampled.fps,
             unreadable=query.unreadable,
+            sound=_sound_facts(query.sound),
         ),
         matches=matches,
         candidates=candidates,
@@ -259,3 +306,17 @@ def _report(
         claim=claim,
         findings=findings,
     )
+
+
+def _sound_facts(sound: SoundPrint | None) -> dict[str, object] | None:
+    """What the report says of the input's sound track (None for a still image)."""
+    if sound is None:
+        return None
+    return {
+        "status": str(sound.status),
+        "items": len(sound),
+        "loud_items": sound.usable,
+        "item_step_s": round(sound.step_s, 6),
+        "duration_s": round(sound.duration_s, 3),
+        "note": sound.note,
+    }

@@ -289,7 +289,7 @@ def _sound_query(path: Path, facts: MediaFacts, reads: _SideReads) -> Query:
         layout=find_layout(empty.images),
         credentials=credentials,
         ffmpeg_version=version,
-        decoder=None,
+        decoder="none: a sound file has no picture",
         sound=sound,
     )
 

@@ -44,9 +44,12 @@ class InputFacts:
     frames_informative: int
     sample_fps: float
     unreadable: tuple[tuple[float, float], ...] = ()
+    #: The sound track as the audio stage found it: status, items, loud items, seconds, note (None: not examined).
+    sound: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "sound": self.sound,
             "path": self.path,
             "sha256": self.sha256,
             "kind": self.kind,
