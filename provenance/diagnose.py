@@ -1418,17 +1418,17 @@ def with_sound_evidence(m: MatchSegment, query: SoundPrint | None, reference: So
         return m
     span = (m.query_start_s, m.query_end_s)
     if not m.channels:
-        picture = ChannelEvidence(Channel.VIDEO, span[0], span[1], m.offset_s, m.score)
+        picture = ChannelEvidence(str(Channel.VIDEO), span[0], span[1], m.offset_s, m.score)
         m = replace(m, channels=(picture,))
     if query is None or reference is None:
         return m
 
     def channel(verdict: SoundVerdict, aligned: Any = None) -> ChannelEvidence:
         if aligned is None:
-            return ChannelEvidence(Channel.AUDIO, span[0], span[1], m.offset_s, 0.0, verdict=str(verdict))
+            return ChannelEvidence(str(Channel.AUDIO), span[0], span[1], m.offset_s, 0.0, verdict=str(verdict))
         q0, q1 = aligned.query_span_s
         return ChannelEvidence(
-            Channel.AUDIO,
+            str(Channel.AUDIO),
             round(q0, 3),
             round(min(q1, span[1]), 3),
             round(aligned.offset_s, 3),
@@ -1499,7 +1499,7 @@ def sound_segment(found: SoundFound, *, query_duration_s: float) -> MatchSegment
     q1 = min(a.span[1] * a.step_s + ITEM_SPAN_S, query_duration_s or math.inf)
     q1 = max(q1, q0)
     evidence = ChannelEvidence(
-        Channel.AUDIO,
+        str(Channel.AUDIO),
         round(q0, 3),
         round(q1, 3),
         round(a.offset_s, 3),
