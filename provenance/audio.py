@@ -72,6 +72,8 @@ class SoundStatus(StrEnum):
     NO_AUDIO_STREAM = "no_audio_stream"
     #: The audio stream holds only silence (or sound below `SILENCE_DBFS`).
     SILENT = "silent"
+    #: The sound holds still (a steady tone, a hum): too few items that change to compare.
+    STEADY = "steady"
     #: ffmpeg could not decode the audio stream.
     UNDECODABLE = "undecodable"
     #: fpcalc is not installed; the sound was not fingerprinted.
@@ -106,8 +108,14 @@ class SoundPrint:
 
     @property
     def usable_mask(self) -> np.ndarray:
-        """Which items may be compared: loud and not the silent item."""
-        return self.loud & (self.values != SILENT_ITEM)
+        """Which items may be compared: loud, not the silent item, and not a repeat of the item before.
+
+        A steady tone or hum gives the same item over and over; only the
+        first of such a run says anything about the sound.
+        """
+        repeat = np.zeros(len(self.values), dtype=bool)
+        repeat[1:] = self.values[1:] == self.values[:-1]
+        return self.loud & (self.values != SILENT_ITEM) & ~repeat
 
     @property
     def times(self) -> np.ndarray:
@@ -187,7 +195,11 @@ def fingerprint_sound(path: Path | str, facts: MediaFacts, *, max_s: float = MAX
     note = None
     if facts.duration_s and facts.duration_s > max_s:
         note = f"only the first {max_s:.0f} s of sound were fingerprinted ({facts.duration_s:.0f} s long)"
-    return SoundPrint(SoundStatus.FINGERPRINTED, values[:n], loud[:n], ITEM_STEP_S, duration, note)
+    sound = SoundPrint(SoundStatus.FINGERPRINTED, values[:n], loud[:n], ITEM_STEP_S, duration, note)
+    if sound.usable < ITEMS_PER_SECOND:
+        what = "holds still (a steady tone or hum) or is too short"
+        return SoundPrint(SoundStatus.STEADY, values[:n], loud[:n], ITEM_STEP_S, duration, f"the sound track {what}")
+    return sound
 
 
 def _decode_pcm(path: Path, out: Path, seconds: float, max_s: float) -> np.ndarray | None:

@@ -234,7 +234,7 @@ class PreparedFile:
 
 
 #: How an unusable sound track is named in a refusal.
-_SOUND_STATES = {"silent": "silent", "undecodable": "not decodable"}
+_SOUND_STATES = {"silent": "silent", "undecodable": "not decodable", "steady": "steady (a tone or hum) or too short"}
 
 
 def prepare_file(

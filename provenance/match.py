@@ -1148,7 +1148,7 @@ SOUND_SYNC_S = 0.5
 #: A sound-only segment and a picture segment of one reference are the same match when their
 #: offsets differ by at most this, seconds.
 SOUND_SAME_OFFSET_S = 1.0
-SOUND_THRESHOLDS: dict[str, float] = {
+_SOUND_THRESHOLDS: dict[str, float] = {
     "sound_match_ber": SOUND_MATCH_BER,
     "sound_min_items": SOUND_MIN_ITEMS,
     "sound_top_offsets": SOUND_TOP_OFFSETS,
@@ -1161,7 +1161,7 @@ SOUND_THRESHOLDS: dict[str, float] = {
     "sound_sync_s": SOUND_SYNC_S,
     "sound_same_offset_s": SOUND_SAME_OFFSET_S,
 }
-THRESHOLDS.update(SOUND_THRESHOLDS)
+THRESHOLDS.update(_SOUND_THRESHOLDS)
 
 
 class SoundVerdict(StrEnum):

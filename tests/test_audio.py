@@ -191,3 +191,14 @@ def test_a_missing_fpcalc_is_exit_3_for_sound_and_a_warning_for_pictures(
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(ToolMissingError, match="apt-get install libchromaprint-tools"):
         fingerprint_sound(tune, facts)
+
+
+def test_a_steady_tone_is_checked_but_never_indexed(audio_only_file: Path, sound_index: str) -> None:
+    """A 440 Hz tone gives one Chromaprint item over and over: nothing that changes to compare."""
+    sound = fingerprint_sound(audio_only_file, probe(audio_only_file))
+    assert sound.status == SoundStatus.STEADY and sound.usable < 8
+    report = check(audio_only_file, index=sound_index, keyframes=False)
+    assert report.input.kind == "audio" and report.verdict.code == "insufficient_evidence"
+    with open_index(sound_index) as idx:
+        [failed] = add_paths([audio_only_file], idx).items
+    assert failed.status == "failed" and "steady" in str(failed.error)

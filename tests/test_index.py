@@ -538,6 +538,8 @@ def test_a_failing_database_is_unavailable_from_every_method(idx: Index) -> None
         "release_claim": lambda: idx.release_claim(sha(101), owner),
         "release_claims": lambda: idx.release_claims(owner),
         "refresh_claims": lambda: idx.refresh_claims(owner, 60),
+        "sound": lambda: idx.sound(ref.id),
+        "sound_lookup": lambda: idx.sound_lookup(np.zeros((1, 3), dtype=np.int64)),
     }
     public = {n for n in dir(Index) if not n.startswith("_") and callable(getattr(Index, n))} - {"close"}
     assert public == set(calls), "every public method of the index is tried here"
