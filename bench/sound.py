@@ -160,7 +160,11 @@ def main() -> None:
                 t0 = time.perf_counter()
                 report = check(query["path"], index=idx, keyframes=False)  # type: ignore[arg-type]
                 row = judge(report, query, ids)
-                row.update(seed=seed, part="held-out" if seed in HELD_OUT else "dev", check_s=round(time.perf_counter() - t0, 2))
+                row.update(
+                    seed=seed,
+                    part="held-out" if seed in HELD_OUT else "dev",
+                    check_s=round(time.perf_counter() - t0, 2),
+                )
                 row["ingest_s_seed"] = round(ingest_s, 2)
                 rows.append(row)
                 print(json.dumps(row), flush=True)

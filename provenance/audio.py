@@ -235,6 +235,8 @@ def _fpcalc_items(pcm: Path, seconds: float) -> np.ndarray:
     found = _FINGERPRINT_LINE.search(result.stdout)
     # fpcalc 1.5.1 built on FFmpeg 5 exits 3 ("Error decoding audio frame (End of file)") after
     # printing a complete fingerprint of a raw input; its output, not its exit code, says.
+    if found is None and (b"DURATION=" in result.stdout or "Empty fingerprint" in result.stderr):
+        return np.zeros(0, dtype=np.uint32)  # too short for one item (under ~2.5 s)
     if found is None:
         raise ProcessingError(f"fpcalc gave no fingerprint ({result.stderr.strip()[:200]}); check its installation")
     text = found.group(1).decode("ascii")
@@ -330,7 +332,9 @@ def align_sound(
         ber = float(errors[both].mean())
         if best is None or ber < best.ber:
             rows = np.nonzero(both)[0] + lo
-            best = SoundAlignment(off, query.step_s, ber, n, (int(rows[0]), int(rows[-1])), _per_second(rows, errors[both], query.step_s))
+            best = SoundAlignment(
+                off, query.step_s, ber, n, (int(rows[0]), int(rows[-1])), _per_second(rows, errors[both], query.step_s)
+            )
     return best
 
 

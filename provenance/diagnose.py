@@ -58,6 +58,7 @@ import cv2
 import numpy as np
 
 from .alteration import Alteration, AlterationCode
+from .audio import ITEM_SPAN_S, SoundPrint, SoundStatus
 from .hashing import (
     CENTRE_KEEP,
     OP_CCW,
@@ -73,8 +74,6 @@ from .hashing import (
     variant_parts,
 )
 from .index import Reference
-from .audio import ITEM_SPAN_S, SoundPrint, SoundStatus
-from .relation import Relation, Verification
 from .match import (
     MAX_SPEED,
     MIN_SPEED,
@@ -91,6 +90,7 @@ from .match import (
     score_sound,
     sound_verdict,
 )
+from .relation import Relation, Verification
 
 __all__ = [
     "Alteration",
@@ -1397,7 +1397,9 @@ class SoundRemovedEvidence(TypedDict):
     reference_items: int
 
 
-def with_sound_evidence(m: MatchSegment, query: SoundPrint | None, reference: SoundPrint | None) -> MatchSegment:
+def with_sound_evidence(
+    m: MatchSegment, query: SoundPrint | None, reference: SoundPrint | None, *, heard_elsewhere: bool = False
+) -> MatchSegment:
     """A picture match with its sound compared to the reference's: a channel, and an alteration when they differ.
 
     The sound is compared over the picture's span near the picture's offset
@@ -1409,6 +1411,10 @@ def with_sound_evidence(m: MatchSegment, query: SoundPrint | None, reference: So
         m: a picture match (channel ``video``).
         query: the clip's sound fingerprint (None: a still image).
         reference: the reference's (None: stored before the audio stage).
+        heard_elsewhere: the reference's sound was found in the clip at another
+            offset (`match.find_sound_matches`): a disagreement here then says
+            only that one of the two offsets is wrong, so it is reported as
+            ``unclear``, with no alteration.
 
     Returns:
         `m` with an ``audio`` `ChannelEvidence` (verdict `SoundVerdict`) and,
@@ -1444,9 +1450,7 @@ def with_sound_evidence(m: MatchSegment, query: SoundPrint | None, reference: So
     if query.status in (SoundStatus.NO_AUDIO_STREAM, SoundStatus.SILENT):
         evidence: SoundRemovedEvidence = {"query_sound": str(query.status), "reference_items": reference.usable}
         what = "has no sound track" if query.status == SoundStatus.NO_AUDIO_STREAM else "is silent"
-        removed = _alteration(
-            AlterationCode.AUDIO_REMOVED, f"The clip {what} where its reference has sound.", evidence
-        )
+        removed = _alteration(AlterationCode.AUDIO_REMOVED, f"The clip {what} where its reference has sound.", evidence)
         return replace(
             m, alterations=(*m.alterations, removed), channels=(*m.channels, channel(SoundVerdict.NOT_COMPARED))
         )
@@ -1456,6 +1460,8 @@ def with_sound_evidence(m: MatchSegment, query: SoundPrint | None, reference: So
     if aligned is None:
         return replace(m, channels=(*m.channels, channel(SoundVerdict.NOT_COMPARED)))
     verdict = sound_verdict(aligned.ber)
+    if heard_elsewhere and verdict in (SoundVerdict.REPLACED, SoundVerdict.OVERLAID):
+        verdict = SoundVerdict.UNCLEAR
     out = replace(m, channels=(*m.channels, channel(verdict, aligned)))
     if verdict not in (SoundVerdict.REPLACED, SoundVerdict.OVERLAID):
         return out

@@ -271,7 +271,7 @@ def prepare_file(
     if len(hashes) == 0 and (sound is None or sound.usable == 0):
         if facts.kind == "audio":
             raise BadInputError(
-                f"{path}: its sound is {_SOUND_STATES.get(str(sound.status) if sound else '', 'unusable')} and it "
+                f"{path}: its sound is {_SOUND_STATES.get(str(sound.status) if sound is not None else '', 'unusable')} and it "
                 "has no picture: nothing to match it by; nothing added"
             )
         raise BadInputError(

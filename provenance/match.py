@@ -1126,8 +1126,8 @@ def _segment(trial: _Trial, search: _Search, fit: _Fit) -> Alignment | None:
 #: is at most this (0-0.5; re-encoded copies 0.02-0.10, unrelated sound 0.30-0.50 at its best
 #: offset; own cases, docs/tuning.md).
 SOUND_MATCH_BER = 0.25
-#: ... over at least this many loud items (0.124 s apart, each hearing 2.2 s): a 5 s excerpt gives 20-22.
-SOUND_MIN_ITEMS = 16
+#: ... over at least this many usable items (0.124 s apart, each hearing 2.2 s): 5 s of sound give 17-22.
+SOUND_MIN_ITEMS = 12
 #: Offset bins (reference, offset in items) verified per sound lookup, by votes.
 SOUND_TOP_OFFSETS = 8
 #: Fewest distinct query items behind an offset bin for it to be verified.

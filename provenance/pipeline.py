@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from . import audio as audio_mod
 from . import diagnose as diagnose_mod
 from . import hashing as hashing_mod
 from . import layout as layout_mod
@@ -28,13 +29,12 @@ from . import metadata as metadata_mod
 from . import shots as shots_mod
 from . import verdict as verdict_mod
 from . import verify as verify_mod
+from .audio import SoundPrint, SoundStatus
 from .claims import Claim
 from .claims import places as places_mod
 from .decode import Decoder, choose_decoder
 from .diagnose import diagnose_match, with_frame_evidence
 from .evidence import THUMB_LONG_SIDE, Keyframes, make_keyframes, reference_window
-from . import audio as audio_mod
-from .audio import SoundPrint, SoundStatus
 from .hashing import ALGORITHM
 from .index import Index, Reference, open_index
 from .match import Alignment, MatchSegment
@@ -223,16 +223,24 @@ def _with_sound(
             stored[ref_id] = idx.sound(ref_id)
         return stored[ref_id]
 
-    compared = tuple(diagnose_mod.with_sound_evidence(m, sound, sound_of(m.reference.id)) for m in matches)
+    found = match_mod.find_sound_matches(sound, idx)
     heard = [
         diagnose_mod.sound_segment(f, query_duration_s=query.facts.duration_s)
-        for f in match_mod.find_sound_matches(sound, idx)
+        for f in found
         if not any(
-            m.reference.id == f.reference.id
-            and abs(m.offset_s - f.alignment.offset_s) <= match_mod.SOUND_SAME_OFFSET_S
+            m.reference.id == f.reference.id and abs(m.offset_s - f.alignment.offset_s) <= match_mod.SOUND_SAME_OFFSET_S
             for m in matches
         )
     ]
+    # The reference's sound heard at another moment than the picture's: the sound was not replaced,
+    # one of the two offsets is wrong (a static or self-similar picture), so nothing is said of it.
+    elsewhere = {s.reference.id for s in heard if s.score >= match_mod.MATCH_THRESHOLD}
+    compared = tuple(
+        diagnose_mod.with_sound_evidence(
+            m, sound, sound_of(m.reference.id), heard_elsewhere=m.reference.id in elsewhere
+        )
+        for m in matches
+    )
     return compared + tuple(s for s in heard if s.score >= match_mod.MATCH_THRESHOLD), tuple(heard)
 
 

@@ -42,7 +42,7 @@ from .relation import Relation
 
 #: Fewest informative query frames for "no match" to mean anything.
 MIN_INFORMATIVE_FRAMES = 3
-#: ... or, for a clip without them (a sound file), fewest loud Chromaprint items (about 4 s of sound,
+#: ... or, for a clip without them (a sound file), fewest usable Chromaprint items (about 3.7 s of sound,
 #: `match.SOUND_MIN_ITEMS`: less could never match).
 MIN_SOUND_ITEMS = SOUND_MIN_ITEMS
 #: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`); it

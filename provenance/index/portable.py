@@ -17,7 +17,12 @@ import adds only what is missing.
 Line format of a reference::
 
     {"reference": {...Reference.to_dict() without id...}, "facts": {...} | null,
-     "hashes": {"t_ms": [0, 500, ...], "variant": [0, 16, ...], "hex": "c3a1...(16 hex digits each)"}}
+     "hashes": {"t_ms": [0, 500, ...], "variant": [0, 16, ...], "hex": "c3a1...(16 hex digits each)"},
+     "sound": {"status": "fingerprinted", "step_s": 0.1238, "duration_s": 40.0,
+               "hex": "...(8 hex digits per Chromaprint item)", "loud": "0111..."}}
+
+``sound`` is absent for a reference stored without its sound's fingerprint
+(a still image, or one added before the audio stage); older readers ignore it.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from typing import IO, Any
 import numpy as np
 
 from .. import __version__
+from ..audio import SoundPrint, SoundStatus
 from ..errors import BadInputError
 from ..hashing import ALGORITHM, HASH_BITS, FrameHashes
 from .base import Index, Reference, SourceFacts
@@ -122,19 +128,19 @@ def export_index(
                 if strip_paths:
                     data["path"] = Path(ref.path).name
                 t_ms = np.round(hashes.times * 1000).astype(np.int64)
-                out.write(
-                    _line(
-                        {
-                            "reference": data,
-                            "facts": index.facts(ref.id),
-                            "hashes": {
-                                "t_ms": t_ms.tolist(),
-                                "variant": hashes.variants.astype(np.int64).tolist(),
-                                "hex": hashes.hashes.astype(">u8").tobytes().hex(),
-                            },
-                        }
-                    )
-                )
+                line = {
+                    "reference": data,
+                    "facts": index.facts(ref.id),
+                    "hashes": {
+                        "t_ms": t_ms.tolist(),
+                        "variant": hashes.variants.astype(np.int64).tolist(),
+                        "hex": hashes.hashes.astype(">u8").tobytes().hex(),
+                    },
+                }
+                sound = index.sound(ref.id)
+                if sound is not None:
+                    line["sound"] = _sound_line(sound)
+                out.write(_line(line))
                 result.references += 1
                 result.hashes += len(hashes)
                 if on_reference is not None:
@@ -154,6 +160,36 @@ class PortableReference:
     reference: Reference
     hashes: FrameHashes
     facts: dict[str, Any] | None
+    sound: SoundPrint | None = None
+
+
+def _sound_line(sound: SoundPrint) -> dict[str, Any]:
+    """A reference's sound as a portable line holds it: items as 8 hex digits each, loudness as 0/1 digits."""
+    return {
+        "status": str(sound.status),
+        "step_s": sound.step_s,
+        "duration_s": sound.duration_s,
+        "hex": sound.values.astype(">u4").tobytes().hex(),
+        "loud": "".join("1" if x else "0" for x in sound.loud.tolist()),
+    }
+
+
+def _parse_sound(data: Any) -> SoundPrint | None:
+    """A reference line's sound (absent in exports made before the audio stage); raises ValueError/TypeError."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise TypeError("'sound' is not an object")
+    text, loud = data["hex"], data["loud"]
+    if not isinstance(text, str) or not isinstance(loud, str) or len(text) != 8 * len(loud) or set(loud) - {"0", "1"}:
+        raise ValueError("sound items and loudness differ in length")
+    values = np.frombuffer(bytes.fromhex(text), dtype=">u4").astype(np.uint32)
+    step, duration = float(data["step_s"]), float(data["duration_s"])
+    if not (0 < step < 1 and 0 <= duration):
+        raise ValueError("sound step or duration out of range")
+    return SoundPrint(
+        SoundStatus(data["status"]), values, np.array([c == "1" for c in loud], dtype=bool), step, duration
+    )
 
 
 def _decompressed(raw: IO[bytes]) -> IO[bytes]:
@@ -253,7 +289,8 @@ def _parse_reference(data: dict[str, Any]) -> PortableReference:
         added_at=text_field("added_at") or datetime.now(UTC).isoformat(timespec="seconds"),
         source=source,
     )
-    return PortableReference(ref, FrameHashes(t_ms / 1000.0, variants.astype(np.int8), values), facts)
+    hashed = FrameHashes(t_ms / 1000.0, variants.astype(np.int8), values)
+    return PortableReference(ref, hashed, facts, _parse_sound(data.get("sound")))
 
 
 def read_export(path: Path | str) -> Iterator[PortableReference]:
@@ -317,7 +354,7 @@ def import_index(
     """
     result = TransferResult()
     for item in read_export(path):
-        stored, added = index.add(item.reference, item.hashes, facts=item.facts)
+        stored, added = index.add(item.reference, item.hashes, facts=item.facts, sound=item.sound)
         result.references += 1
         result.hashes += len(item.hashes)
         if added:

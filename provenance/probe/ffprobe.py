@@ -185,7 +185,12 @@ def facts_from_ffprobe(path: str, size_bytes: int, data: dict[str, Any]) -> Medi
 
 
 def _audio_facts(
-    path: str, size_bytes: int, fmt: dict[str, Any], sound: StreamFacts, streams: list[StreamFacts], truncated: list[str]
+    path: str,
+    size_bytes: int,
+    fmt: dict[str, Any],
+    sound: StreamFacts,
+    streams: list[StreamFacts],
+    truncated: list[str],
 ) -> MediaFacts:
     """The facts of a file whose only medium is sound (`MediaFacts.kind` ``"audio"``, no picture)."""
     duration = _number(fmt.get("duration")) or sound.duration_s or 0.0
