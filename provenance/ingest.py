@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .audio import SoundPrint
+from .audio import SoundPrint, SoundStatus
 from .decode import Decoder
 from .errors import EXIT_FAILURE, BadInputError, ProvenanceError
 from .hashing import FrameHashes
@@ -268,7 +268,7 @@ def prepare_file(
     query = build_query(path, role=Role.REFERENCE, decoder=decoder, sha256=sha, facts=facts)
     hashes = query.hashes
     sound = query.sound
-    if len(hashes) == 0 and (sound is None or sound.usable == 0):
+    if len(hashes) == 0 and (sound is None or sound.status != SoundStatus.FINGERPRINTED):
         if facts.kind == "audio":
             raise BadInputError(
                 f"{path}: its sound is {_SOUND_STATES.get(str(sound.status) if sound is not None else '', 'unusable')} and it "
