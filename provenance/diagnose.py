@@ -1429,14 +1429,19 @@ def with_sound_evidence(
     if query is None or reference is None:
         return m
 
+    def heard(aligned: Any) -> tuple[float, float]:
+        """The span the compared items hear: from the first one's start to the last one's end, within the match."""
+        q0, q1 = aligned.query_span_s
+        return max(q0, span[0]), min(span[1], q1 - aligned.step_s + ITEM_SPAN_S)
+
     def channel(verdict: SoundVerdict, aligned: Any = None) -> ChannelEvidence:
         if aligned is None:
             return ChannelEvidence(str(Channel.AUDIO), span[0], span[1], m.offset_s, 0.0, verdict=str(verdict))
-        q0, q1 = aligned.query_span_s
+        q0, q1 = heard(aligned)
         return ChannelEvidence(
             str(Channel.AUDIO),
             round(q0, 3),
-            round(min(q1, span[1]), 3),
+            round(q1, 3),
             round(aligned.offset_s, 3),
             score_sound(aligned.items, aligned.ber),
             round(aligned.ber, 4),
@@ -1466,7 +1471,7 @@ def with_sound_evidence(
     if verdict not in (SoundVerdict.REPLACED, SoundVerdict.OVERLAID):
         return out
     worst = sorted(aligned.seconds, key=lambda x: -x[1])[:3]
-    q0, q1 = aligned.query_span_s
+    q0, q1 = heard(aligned)
     sound_evidence: SoundEvidence = {
         "ber": round(aligned.ber, 4),
         "items": aligned.items,

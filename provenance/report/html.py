@@ -46,12 +46,14 @@ from .words import (
     alteration_details,
     alteration_label,
     ambiguity_note,
+    channel_sentences,
     coverage_sentence,
     finding_details,
     number,
     relation_sentence,
     seconds,
     signed,
+    sound_facts_sentence,
     span,
 )
 
@@ -349,6 +351,7 @@ def _timeline(r: Report) -> str:
         '<div class="timeline" aria-label="Timeline of the matched spans">',
         f'<div class="track"><span class="name">Checked clip ({seconds(dur)})</span><div class="bar">{"".join(segs)}</div></div>',
     ]
+    rows += _sound_tracks(r, dur)
     for n, m in enumerate(r.matches):
         colour = PALETTE[n % len(PALETTE)]
         ref = m.reference
@@ -366,6 +369,28 @@ def _timeline(r: Report) -> str:
     )
     rows.append("</div>")
     return "".join(rows)
+
+
+def _sound_tracks(r: Report, dur: float) -> list[str]:
+    """Under the clip's track, one row per match whose sound was compared: each aligned second
+    coloured by its bit error rate (green: the reference's sound, red: other sound)."""
+    rows = []
+    for n, m in enumerate(r.matches):
+        heard = [c for c in getattr(m, "channels", ()) if c.channel == "audio" and c.seconds]
+        for c in heard[:1]:
+            marks = []
+            for t, ber in c.seconds:
+                hue = round(120 * (1 - min(1.0, max(0.0, float(ber)) / 0.5)))
+                left, width = float(t) / dur * 100, 1.0 / dur * 100
+                marks.append(
+                    f'<span class="seg" style="left:{_pct(left)};width:{_pct(width)};background:hsl({hue},60%,42%)" '
+                    f'title="{seconds(float(t))}: bit error rate {number(float(ber), 2)}"></span>'
+                )
+            rows.append(
+                f'<div class="track"><span class="name">Sound vs match {n + 1} (green: its sound, red: other)</span>'
+                f'<div class="bar">{"".join(marks)}</div></div>'
+            )
+    return rows
 
 
 def _badges(diag: Diagnosis) -> list[str]:
@@ -405,6 +430,9 @@ def _match(r: Report, n: int) -> str:
     relation = relation_sentence(m)
     if relation:
         out.append(f"<dt>Moment</dt><dd>{e(relation, 1000)}</dd>")
+    for sentence in channel_sentences(m):
+        head, _, rest = sentence.partition(": ")
+        out.append(f"<dt>{e(head, 20)}</dt><dd>{e(rest, 1000)}</dd>")
     out.append("</dl>")
     if diag.alterations:
         out.append('<p><strong>How the clip differs from the reference</strong></p><ul class="alterations">')
@@ -506,6 +534,7 @@ def _file_section(r: Report) -> str:
         + "</dd>",
         f"<dt>Frames compared</dt><dd>{int(i.frames_informative)} of {int(i.frames_sampled)} sampled at "
         f"{number(i.sample_fps, 3)} per second</dd>",
+        f"<dt>Sound</dt><dd>{e(sound_facts_sentence(i.sound), 400)}</dd>",
     ]
     if i.unreadable:
         unread = ", ".join(span(a, b) for a, b in i.unreadable)

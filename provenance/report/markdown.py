@@ -139,6 +139,7 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
         relation = words.relation_sentence(m)
         if relation:
             lines.append(f"- **{md(relation, 1000)}**")
+        lines += [f"- {md(sentence, 1000)}" for sentence in words.channel_sentences(m)]
         for alt in diag.alterations:
             detail = words.alteration_details(alt.code, alt.evidence)
             lines.append(
@@ -196,6 +197,7 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
         f"| Duration | {words.seconds(r.input.duration_s)} |",
         f"| Size | {r.input.width}×{r.input.height} |",
         f"| Frames sampled | {r.input.frames_sampled} ({r.input.frames_informative} with enough texture to compare) |",
+        f"| Sound | {md(words.sound_facts_sentence(r.input.sound))} |",
         "",
     ]
     shots = [k for k in names if k[0] == "shot"]
