@@ -6,7 +6,7 @@ alone (.m4a). From each, ffmpeg makes the queries below; seeds 0-7 are the
 development part (the thresholds were read off them), 8-11 the held-out
 part, reported apart and never tuned on::
 
-    PYTHONPATH=$PWD nice -n 10 python bench/sound.py --out /tmp/sound-bench
+    PYTHONPATH=$PWD nice -n 10 python bench/sound.py --out /tmp/sound-bench [--items bench/data/items]
 
 Cases: ``excerpt5_m4a`` (5 s of the long tune, mono 64 kb/s AAC),
 ``excerpt8_mp3`` (8 s, 32 kb/s MP3), ``copy360_mono64`` (8 s of the
@@ -46,9 +46,10 @@ def ff(*args: object) -> None:
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *map(str, args)], check=True, timeout=600)
 
 
-#: The benchmark corpus's pan-and-zoom clips (bench/make_cases.py, from Debian's mate-backgrounds):
-#: real pictures the picture channel matches, 8-15 s each; the first 12 are the references' pictures.
-ITEMS = sorted((Path(__file__).resolve().parent / "data" / "items").glob("p-*.mp4"))
+#: Where the benchmark corpus's pan-and-zoom clips are (bench/make_cases.py, from Debian's
+#: mate-backgrounds): real pictures, 8-15 s each; the first 12 are the references' pictures.
+ITEMS_DIR = Path(__file__).resolve().parent / "data" / "items"
+ITEMS: list[Path] = []
 
 
 def picture(clip: Path, out: Path, sound: Path) -> Path:
@@ -183,20 +184,28 @@ def table(rows: list[dict[str, object]]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--seeds", default="0-11")
+    ap.add_argument("--seeds", default="0-11", help="LO-HI, or a comma list (in the order run)")
     ap.add_argument("--table", action="store_true", help="print the table of OUT/rows.json and stop")
+    ap.add_argument("--items", type=Path, default=ITEMS_DIR, help="the corpus's items (bench/make_cases.py)")
     args = ap.parse_args()
+    ITEMS[:] = sorted(args.items.glob("p-*.mp4"))
+    if len(ITEMS) < 22:
+        raise SystemExit(f"{args.items}: {len(ITEMS)} p-*.mp4 clips, 22 needed; run bench/make_cases.py first")
     if args.table:
         print(table(json.loads((args.out / "rows.json").read_text())))
         return
-    lo, hi = (int(x) for x in args.seeds.split("-"))
+    if "-" in args.seeds:
+        lo, hi = (int(x) for x in args.seeds.split("-"))
+        seeds = list(range(lo, hi + 1))
+    else:
+        seeds = [int(x) for x in args.seeds.split(",")]
     args.out.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{args.out / 'index.sqlite'}"
     if (args.out / "index.sqlite").exists():
         (args.out / "index.sqlite").unlink()
     rows = []
     with open_index(url, create=True) as idx:
-        for seed in range(lo, hi + 1):
+        for seed in seeds:
             refs, queries = make(seed, args.out)
             t0 = time.perf_counter()
             items = add_paths(refs, idx).items

@@ -52,6 +52,9 @@ SILENCE_DBFS = -55.0
 #: Most seconds of sound fingerprinted from one file (> 0): four hours of a reference; what lies
 #: beyond is left out with a warning (about 8 items a second, 1 MB of PCM a minute).
 MAX_SOUND_S = 4 * 3600.0
+#: Relative speeds tried around a picture match's speed when a sped-up copy's sound is stretched back
+#: with its pitch (`Resampling.RATE`): a 0.8% error in speed cost 0.07 -> 0.24 BER (docs/tuning.md).
+RATE_REFINE_STEPS = (-0.008, -0.004, 0.0, 0.004, 0.008)
 #: Chromaprint's item for digital silence (AcoustID's ``SILENCE``), never used as evidence.
 SILENT_ITEM = 627964279
 #: Items per aligned "second" when BERs are reported (8 x 0.124 s = 0.99 s).
@@ -157,13 +160,33 @@ def has_audio(facts: MediaFacts) -> bool:
     return any(s.codec_type == "audio" for s in facts.streams)
 
 
-def fingerprint_sound(path: Path | str, facts: MediaFacts, *, max_s: float = MAX_SOUND_S) -> SoundPrint:
+class Resampling(StrEnum):
+    """How a sped-up copy's sound is brought back to the reference's time before it is fingerprinted."""
+
+    #: ``atempo``: the tempo undone, the pitch kept (a copy sped up with its pitch kept).
+    TEMPO = "tempo"
+    #: ``asetrate``: tempo and pitch undone together (a copy played faster, pitch and all).
+    RATE = "rate"
+
+
+def fingerprint_sound(
+    path: Path | str,
+    facts: MediaFacts,
+    *,
+    max_s: float = MAX_SOUND_S,
+    speed: float = 1.0,
+    resampling: Resampling = Resampling.TEMPO,
+) -> SoundPrint:
     """Fingerprint a file's first audio stream with Chromaprint, over time.
 
     Args:
         path: the media file (already probed).
         facts: its probe facts (whether it has an audio stream, its duration).
         max_s: most seconds of sound fingerprinted; the rest is left out with a note.
+        speed: reference seconds per second of this file (a picture match's
+            speed, 0.25-4): its sound is stretched by it first, so item ``i``
+            then hears the reference's time ``i * step_s`` after the match's offset.
+        resampling: how the stretch is made (`Resampling`).
 
     Returns:
         The `SoundPrint`; its `status` says when there is nothing to compare
@@ -177,11 +200,11 @@ def fingerprint_sound(path: Path | str, facts: MediaFacts, *, max_s: float = MAX
     if not has_audio(facts):
         return SoundPrint(SoundStatus.NO_AUDIO_STREAM, note="the file has no sound track")
     tools.fpcalc_path()  # a missing fpcalc is said before any decoding
-    seconds = min(max_s, facts.duration_s or max_s)
+    seconds = min(max_s, (facts.duration_s or max_s) * speed)
     fd, name = tempfile.mkstemp(prefix="provenance-sound-", suffix=".s16")
     os.close(fd)
     try:
-        pcm = _decode_pcm(Path(path), Path(name), seconds, max_s)
+        pcm = _decode_pcm(Path(path), Path(name), seconds, max_s, _stretch(speed, resampling))
         if pcm is None:
             return SoundPrint(SoundStatus.UNDECODABLE, note="the sound track could not be decoded")
         duration = len(pcm) / SAMPLE_RATE
@@ -202,9 +225,29 @@ def fingerprint_sound(path: Path | str, facts: MediaFacts, *, max_s: float = MAX
     return sound
 
 
-def _decode_pcm(path: Path, out: Path, seconds: float, max_s: float) -> np.ndarray | None:
-    """The first audio stream as mono 16-bit PCM at `SAMPLE_RATE`, written to `out` and returned."""
-    args = [*tools.input_args(path), "-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(SAMPLE_RATE)]
+def _stretch(speed: float, resampling: Resampling) -> list[str]:
+    """ffmpeg's audio filter that makes one second of the file last `speed` seconds (none at speed 1)."""
+    if abs(speed - 1.0) < 1e-6:
+        return []
+    if not 0.25 <= speed <= 4.0:
+        raise ValueError(f"speed {speed} is outside 0.25-4")
+    if resampling is Resampling.RATE:
+        chain = f"aresample={SAMPLE_RATE},asetrate={SAMPLE_RATE / speed:.3f},aresample={SAMPLE_RATE}"
+    else:
+        tempo, parts = 1.0 / speed, []
+        while tempo < 0.5:  # atempo takes 0.5-100 per instance
+            parts.append("atempo=0.5")
+            tempo /= 0.5
+        chain = ",".join([*parts, f"atempo={tempo:.6f}"])
+    return ["-af", chain]
+
+
+def _decode_pcm(
+    path: Path, out: Path, seconds: float, max_s: float, stretch: list[str] | None = None
+) -> np.ndarray | None:
+    """The first audio stream as mono 16-bit PCM at `SAMPLE_RATE` (stretched), written to `out` and returned."""
+    args = [*tools.input_args(path), "-map", "0:a:0", "-vn", "-sn", "-dn", *(stretch or [])]
+    args += ["-ac", "1", "-ar", str(SAMPLE_RATE)]
     args += ["-t", f"{max_s:.3f}", "-f", "s16le", "-y", f"file:{out}"]
     # Decoding sound is cheap (a 2 min track in ~0.1 s); the limit is the decode stage's rule.
     result = tools.run_ffmpeg(args, timeout=60.0 + seconds / 2, max_stdout=1 << 16)

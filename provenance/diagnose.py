@@ -1398,7 +1398,12 @@ class SoundRemovedEvidence(TypedDict):
 
 
 def with_sound_evidence(
-    m: MatchSegment, query: SoundPrint | None, reference: SoundPrint | None, *, heard_elsewhere: bool = False
+    m: MatchSegment,
+    query: SoundPrint | None,
+    reference: SoundPrint | None,
+    *,
+    heard_elsewhere: bool = False,
+    at_speed: Sequence[SoundPrint] = (),
 ) -> MatchSegment:
     """A picture match with its sound compared to the reference's: a channel, and an alteration when they differ.
 
@@ -1411,6 +1416,11 @@ def with_sound_evidence(
         m: a picture match (channel ``video``).
         query: the clip's sound fingerprint (None: a still image).
         reference: the reference's (None: stored before the audio stage).
+        at_speed: for a match whose speed changed, the clip's sound fingerprinted
+            again, stretched by the match's speed (`audio.fingerprint_sound`'s
+            `speed`, one print per `audio.Resampling`); the one closest to the
+            reference's sound is compared. Without them such a match's sound is
+            not compared (Chromaprint does not survive a 5% change of speed).
         heard_elsewhere: the reference's sound was found in the clip at another
             offset (`match.find_sound_matches`): a disagreement here then says
             only that one of the two offsets is wrong, so it is reported as
@@ -1429,10 +1439,13 @@ def with_sound_evidence(
     if query is None or reference is None:
         return m
 
+    stretch = m.speed if abs(m.speed - 1.0) > 0.02 else 1.0
+
     def heard(aligned: Any) -> tuple[float, float]:
-        """The span the compared items hear: from the first one's start to the last one's end, within the match."""
+        """The span the compared items hear: from the first one's start to the last one's end, within the match
+        (in the clip's own time: a stretched print's times are divided by the speed)."""
         q0, q1 = aligned.query_span_s
-        return max(q0, span[0]), min(span[1], q1 - aligned.step_s + ITEM_SPAN_S)
+        return max(q0 / stretch, span[0]), min(span[1], (q1 - aligned.step_s + ITEM_SPAN_S) / stretch)
 
     def channel(verdict: SoundVerdict, aligned: Any = None) -> ChannelEvidence:
         if aligned is None:
@@ -1459,9 +1472,13 @@ def with_sound_evidence(
         return replace(
             m, alterations=(*m.alterations, removed), channels=(*m.channels, channel(SoundVerdict.NOT_COMPARED))
         )
-    if query.usable == 0 or abs(abs(m.speed) - 1.0) > 0.02:
+    if query.usable == 0 or (stretch != 1.0 and (m.speed < 0 or not at_speed)):
         return replace(m, channels=(*m.channels, channel(SoundVerdict.NOT_COMPARED)))
-    aligned = compare_sound(query, reference, offset_s=m.offset_s, query_span=span)
+    tries = [
+        compare_sound(p, reference, offset_s=m.offset_s, query_span=(span[0] * stretch, span[1] * stretch))
+        for p in (at_speed if stretch != 1.0 else [query])
+    ]
+    aligned = min((a for a in tries if a is not None), key=lambda a: a.ber, default=None)
     if aligned is None:
         return replace(m, channels=(*m.channels, channel(SoundVerdict.NOT_COMPARED)))
     verdict = sound_verdict(aligned.ber)

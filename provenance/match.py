@@ -1123,9 +1123,9 @@ def _segment(trial: _Trial, search: _Search, fit: _Fit) -> Alignment | None:
 # -- the sound channel ------------------------------------------------------------------------
 
 #: Sound: a stretch of aligned Chromaprint items is the same sound when their mean bit error rate
-#: is at most this (0-0.5; re-encoded copies 0.02-0.10, unrelated sound 0.30-0.50 at its best
-#: offset; own cases, docs/tuning.md).
-SOUND_MATCH_BER = 0.25
+#: is at most this (0-0.5; re-encoded excerpts 0.002-0.08, chance alignments of unrelated sound
+#: down to 0.246 over 16 items; own cases, docs/tuning.md).
+SOUND_MATCH_BER = 0.20
 #: ... over at least this many usable items (0.124 s apart, each hearing 2.2 s): 5 s of sound give 17-22.
 SOUND_MIN_ITEMS = 12
 #: Offset bins (reference, offset in items) verified per sound lookup, by votes.

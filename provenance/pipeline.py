@@ -237,11 +237,46 @@ def _with_sound(
     elsewhere = {s.reference.id for s in heard if s.score >= match_mod.MATCH_THRESHOLD}
     compared = tuple(
         diagnose_mod.with_sound_evidence(
-            m, sound, sound_of(m.reference.id), heard_elsewhere=m.reference.id in elsewhere
+            m,
+            sound,
+            sound_of(m.reference.id),
+            heard_elsewhere=m.reference.id in elsewhere,
+            at_speed=_sound_at_speed(query, m) if sound_of(m.reference.id) is not None else (),
         )
         for m in matches
     )
+    # A reference whose sound a picture match already heard (agreeing, or under other sound) needs no
+    # second, sound-only segment (at another speed or offset, it would only be a distorted echo of it).
+    explained = {
+        m.reference.id
+        for m in compared
+        for c in m.channels
+        if c.channel == match_mod.Channel.AUDIO
+        and c.verdict in (match_mod.SoundVerdict.AGREES, match_mod.SoundVerdict.OVERLAID)
+    }
+    heard = [s for s in heard if s.reference.id not in explained]
     return compared + tuple(s for s in heard if s.score >= match_mod.MATCH_THRESHOLD), tuple(heard)
+
+
+def _sound_at_speed(query: Query, m: MatchSegment) -> tuple[SoundPrint, ...]:
+    """For a picture match whose speed changed, the clip's sound stretched back to the reference's time.
+
+    Both ways a copy is sped up are tried (the tempo alone, or tempo and pitch
+    together, `audio.Resampling`); none when the speed is 1 or negative, or the
+    clip has no sound to stretch.
+    """
+    sound = query.sound
+    speed = m.speed
+    if sound is None or sound.usable == 0 or abs(speed - 1.0) <= 0.02 or not 0.25 <= speed <= 4.0:
+        return ()
+    # The pitch moves with a rate change, so the picture's speed (within about 1%) is refined for it.
+    tries = [(speed, audio_mod.Resampling.TEMPO)]
+    tries += [(speed * (1 + step), audio_mod.Resampling.RATE) for step in audio_mod.RATE_REFINE_STEPS]
+    return tuple(
+        audio_mod.fingerprint_sound(query.path, query.facts, max_s=MAX_QUERY_DURATION_S, speed=s, resampling=way)
+        for s, way in tries
+        if 0.25 <= s <= 4.0
+    )
 
 
 def _evidence_frames(query: Query, matches: Sequence[MatchSegment], decoder: Decoder) -> Keyframes:

@@ -202,3 +202,29 @@ def test_a_steady_tone_is_checked_but_never_indexed(audio_only_file: Path, sound
     with open_index(sound_index) as idx:
         [failed] = add_paths([audio_only_file], idx).items
     assert failed.status == "failed" and "steady" in str(failed.error)
+
+
+@pytest.mark.parametrize(
+    ("how", "sound_filter"),
+    [("tempo", "atempo=1.25"), ("rate", "asetrate=22050*1.25,aresample=22050")],
+)
+def test_a_sped_up_copy_has_its_sound_stretched_back_before_comparing(
+    sound_dir: Path, av_reference: Path, sound_index: str, how: str, sound_filter: str
+) -> None:
+    """x1.25 with the pitch kept (atempo) or raised with it (asetrate): Chromaprint alone loses both."""
+    copy = sound_dir / f"fast_{how}.mp4"
+    ffmpeg(
+        "-ss", "3", "-t", "12", "-i", av_reference, "-filter_complex",
+        f"[0:v]setpts=PTS/1.25[v];[0:a]{sound_filter}[a]", "-map", "[v]", "-map", "[a]",
+        "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", copy,
+    )  # fmt: skip
+    unstretched = align_sound(
+        fingerprint_sound(copy, probe(copy)), fingerprint_sound(av_reference, probe(av_reference)), range(-80, 160)
+    )
+    assert unstretched is not None and unstretched.ber > SOUND_AGREE_BER
+    report = check(copy, index=sound_index, keyframes=False)
+    [m] = [m for m in report.matches if m.channel == "video"]
+    assert m.reference.id == 2 and abs(m.speed - 1.25) < 0.05
+    [heard] = [c for c in m.channels if c.channel == "audio"]
+    assert heard.verdict == "agrees" and heard.ber is not None and heard.ber < SOUND_AGREE_BER
+    assert not any(s.channel == "audio" for s in report.matches)  # no second, sound-only echo of it

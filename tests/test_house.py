@@ -139,6 +139,7 @@ NOT_THRESHOLDS = {
         "SILENT_ITEM": "Chromaprint's definition",
         "ITEMS_PER_SECOND": "how BERs are reported",
         "KEY_CHUNKS": "the index's lookup keys",
+        "RATE_REFINE_STEPS": "a search grid",
     },
     "hashing": {
         "HASH_BITS": "the hash's definition",
