@@ -228,3 +228,31 @@ def test_a_sped_up_copy_has_its_sound_stretched_back_before_comparing(
     [heard] = [c for c in m.channels if c.channel == "audio"]
     assert heard.verdict == "agrees" and heard.ber is not None and heard.ber < SOUND_AGREE_BER
     assert not any(s.channel == "audio" for s in report.matches)  # no second, sound-only echo of it
+
+
+def test_sound_is_stored_looked_up_exported_and_imported_on_every_backend(
+    index_url: str, long_tune: Path, tmp_path: Path
+) -> None:
+    from provenance.audio import item_keys
+    from provenance.index.portable import export_index, import_index
+
+    sound = fingerprint_sound(long_tune, probe(long_tune))
+    with open_index(index_url, create=True) as idx:
+        [item] = add_paths([long_tune], idx).items
+        ref_id = item.reference.id  # type: ignore[union-attr]
+        stored = idx.sound(ref_id)
+        assert stored is not None and np.array_equal(stored.values, sound.values)
+        assert np.array_equal(stored.loud, sound.loud) and stored.status == "fingerprinted"
+        # Items 300-339 of the tune find it at their own index (plus chance hits elsewhere).
+        hits = idx.sound_lookup(item_keys(sound.values[300:340]))
+        own = hits[(hits[:, 1] == ref_id) & (hits[:, 2] == hits[:, 0] + 300)]
+        assert len(np.unique(own[:, 0])) >= 30
+        export_index(idx, tmp_path / "export.jsonl.gz")
+        idx.remove(ref_id)
+        assert idx.sound(ref_id) is None and len(idx.sound_lookup(item_keys(sound.values[:40]))) == 0
+    with open_index(f"sqlite:///{tmp_path / 'copy.sqlite'}", create=True) as copy:
+        assert import_index(copy, tmp_path / "export.jsonl.gz").added == 1
+        [ref] = copy.references()
+        again = copy.sound(ref.id)
+        assert again is not None and np.array_equal(again.values, sound.values)
+        assert np.array_equal(again.loud, sound.loud) and again.step_s == sound.step_s
