@@ -1537,10 +1537,7 @@ def sound_segment(found: SoundFound, *, query_duration_s: float) -> MatchSegment
         a.seconds,
         str(SoundVerdict.SAME_SOUND),
     )
-    reason = (
-        f"matched by its sound alone (bit error rate {a.ber:.2f} over {a.items} Chromaprint items); "
-        "the same sound can accompany other footage, so this shows neither the footage nor the moment"
-    )
+    reason = f"matched by its sound alone: bit error rate {a.ber:.2f} over {a.items} Chromaprint items"
     return MatchSegment(
         reference=found.reference,
         score=found.score,

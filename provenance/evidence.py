@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .decode import Media, Plan, choose_decoder
-from .errors import ProcessingError, ProvenanceError
+from .errors import BadInputError, ProcessingError, ProvenanceError
 from .match import FRAME_MATCH_DISTANCE
 from .probe import MediaFacts, probe
 from .query import sha256_of
@@ -507,6 +507,10 @@ def write_keyframes(
     import cv2
 
     facts = facts or probe(path)
+    if facts.kind == "audio":
+        raise BadInputError(
+            f"{path}: a sound file has no picture to take keyframes from; give a video clip or a still image"
+        )
     decoder = decoder or choose_decoder()
     keys = shot_keyframes(decoder.sample(path, Plan(fps), facts))
     out = Path(out_dir)

@@ -420,8 +420,12 @@ def _match(r: Report, n: int) -> str:
         f"<dt>First seen</dt><dd>{e(s.first_seen or 'unknown')}</dd>",
         f"<dt>Publisher</dt><dd>{e(s.publisher or 'unknown')}</dd>",
         f"<dt>Source</dt><dd>{_link(s.source_url) if s.source_url else 'unknown'}</dd>",
-        f"<dt>Evidence</dt><dd>{int(m.frames_matched)} of {int(m.frames_total)} frames matched, "
-        f"mean hash distance {number(m.mean_distance, 1)} of 64 bits</dd>",
+        (
+            "<dt>Evidence</dt><dd>the sound alone (no frame of the picture matched)</dd>"
+            if getattr(m, "channel", "video") == "audio"
+            else f"<dt>Evidence</dt><dd>{int(m.frames_matched)} of {int(m.frames_total)} frames matched, "
+            f"mean hash distance {number(m.mean_distance, 1)} of 64 bits</dd>"
+        ),
         f'<dt>Reference file</dt><dd><span class="mono">{e(ref.path, 300)}</span> (#{int(ref.id)}, SHA-256 '
         f'<span class="mono">{e(ref.sha256, 80)}</span>)</dd>',
     ]

@@ -130,7 +130,9 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
             "",
             f"- Clip {words.span(m.query_start_s, m.query_end_s)} ↔ reference {words.span(m.reference_start_s, m.reference_end_s)} "
             f"(offset {words.signed(m.offset_s)} s, speed ×{words.number(m.speed, 3)}{', mirrored' if diag.mirrored else ''})",
-            f"- {m.frames_matched} of {m.frames_total} frames matched, mean hash distance "
+            "- Found by the sound alone (no frame of the picture matched)"
+            if m.channel == "audio"
+            else f"- {m.frames_matched} of {m.frames_total} frames matched, mean hash distance "
             f"{words.number(m.mean_distance, 1)} of 64 bits",
             f"- First seen: {md(s.first_seen or 'unknown')}; publisher: {md(s.publisher or 'unknown')}",
             f"- Source: {md(s.source_url or 'unknown')}",
