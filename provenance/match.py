@@ -1128,6 +1128,10 @@ def _segment(trial: _Trial, search: _Search, fit: _Fit) -> Alignment | None:
 SOUND_MATCH_BER = 0.20
 #: ... over at least this many usable items (0.124 s apart, each hearing 2.2 s): 5 s of sound give 17-22.
 SOUND_MIN_ITEMS = 12
+#: ... and a run shorter than `SOUND_SHORT_ITEMS` (3 s of item starts) at most `SOUND_SHORT_BER`: true
+#: 5 s excerpts 0.002-0.08, a chance alignment 0.19 over 15 items (development seed 4, docs/tuning.md).
+SOUND_SHORT_ITEMS = 24
+SOUND_SHORT_BER = 0.12
 #: Offset bins (reference, offset in items) verified per sound lookup, by votes.
 SOUND_TOP_OFFSETS = 8
 #: Fewest distinct query items behind an offset bin for it to be verified.
@@ -1151,6 +1155,8 @@ SOUND_SAME_OFFSET_S = 1.0
 _SOUND_THRESHOLDS: dict[str, float] = {
     "sound_match_ber": SOUND_MATCH_BER,
     "sound_min_items": SOUND_MIN_ITEMS,
+    "sound_short_items": SOUND_SHORT_ITEMS,
+    "sound_short_ber": SOUND_SHORT_BER,
     "sound_top_offsets": SOUND_TOP_OFFSETS,
     "sound_min_votes": SOUND_MIN_VOTES,
     "sound_second_ber": SOUND_SECOND_BER,
@@ -1197,7 +1203,7 @@ def score_sound(items: int, ber: float) -> float:
     if items <= 0:
         return 0.0
     closeness = max(0.0, 1.0 - ber / (2 * SOUND_MATCH_BER))
-    if ber > SOUND_MATCH_BER or items < SOUND_MIN_ITEMS:
+    if ber > SOUND_MATCH_BER or items < SOUND_MIN_ITEMS or (items < SOUND_SHORT_ITEMS and ber > SOUND_SHORT_BER):
         return round(min(FEW_FRAMES_SCORE, closeness * min(1.0, items / SOUND_MIN_ITEMS) * MATCH_THRESHOLD), 4)
     strength = min(1.0, items / (4 * SOUND_MIN_ITEMS))
     return round(MATCH_THRESHOLD + 0.5 * strength * 2 * (closeness - 0.5), 4)
