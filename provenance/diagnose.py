@@ -1408,9 +1408,10 @@ def with_sound_evidence(
     """A picture match with its sound compared to the reference's: a channel, and an alteration when they differ.
 
     The sound is compared over the picture's span near the picture's offset
-    (`match.compare_sound`); a speed change is not undone (Chromaprint does
-    not survive a 5% change of speed), so the sound of a sped-up copy is not
-    compared. Nothing is said when either side has no sound to compare.
+    (`match.compare_sound`); for a copy whose speed changed, its sound
+    stretched back by that speed (`at_speed`) is compared instead, since
+    Chromaprint does not survive a 5% change of speed. Nothing is said when
+    either side has no sound to compare.
 
     Args:
         m: a picture match (channel ``video``).
