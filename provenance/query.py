@@ -238,11 +238,10 @@ def build_query(
         if facts is None:
             facts, early = _probe_while_sampling(path, side, decoder, plan, then=reads.start)
         else:
-            reads.start()
+            reads.start(facts)
             early = None
         if facts.kind == "audio":
             return _sound_query(path, facts, reads)
-        sound_job = side.submit(_query_sound, path, facts) if facts.kind == "video" else None
         sampled = early if early is not None else decoder.sample(path, plan, facts)
         layout = find_layout(sampled.images)
         hashes = hash_query(sampled.times, sampled.images, layout.content_box, layout.inner_rect)
@@ -258,7 +257,7 @@ def build_query(
             credentials=credentials,
             ffmpeg_version=version,
             decoder=decoder.describe(still=facts.kind == "image"),
-            sound=sound_job.result() if sound_job is not None else None,
+            sound=reads.sound(),
         )
 
 
@@ -295,23 +294,39 @@ def _sound_query(path: Path, facts: MediaFacts, reads: _SideReads) -> Query:
 
 
 class _SideReads:
-    """A query's SHA-256, content credentials and ffmpeg's version, read on a side thread.
+    """A query's SHA-256, content credentials and ffmpeg's version, read on a side thread, and its sound.
 
-    All three wait on I/O or a subprocess, so they run while the clip
+    All of them wait on I/O or a subprocess, so they run while the clip
     decodes; they start (`start`) only once the probe has accepted the file.
+    A video's sound is fingerprinted on a thread of its own (`sound`), so
+    that it runs beside the frames' decode rather than after the reads.
     """
 
     def __init__(self, side: ThreadPoolExecutor, path: Path, sha256: str | None) -> None:
         self.side, self.path, self.sha256 = side, path, sha256
         self.jobs: tuple[Future[str] | None, Future[ContentCredentials], Future[str]] | None = None
+        self.hearing: ThreadPoolExecutor | None = None
+        self.heard: Future[SoundPrint] | None = None
 
-    def start(self) -> None:
-        """Queue the three reads on the side thread (a SHA-256 already known is not read again)."""
+    def start(self, facts: MediaFacts) -> None:
+        """Queue the three reads on the side thread (a SHA-256 already known is not read again), and a video's sound."""
+        if facts.kind == "video":
+            self.hearing = ThreadPoolExecutor(max_workers=1)
+            self.heard = self.hearing.submit(_query_sound, self.path, facts)
         self.jobs = (
             self.side.submit(sha256_of, self.path) if self.sha256 is None else None,
             self.side.submit(read_content_credentials, self.path),
             self.side.submit(tools.ffmpeg_version),
         )
+
+    def sound(self) -> SoundPrint | None:
+        """The video's sound fingerprint once made (None for a still image or a sound file)."""
+        if self.hearing is None or self.heard is None:
+            return None
+        try:
+            return self.heard.result()
+        finally:
+            self.hearing.shutdown(wait=False)
 
     def results(self) -> tuple[ContentCredentials, str, str]:
         """(credentials, SHA-256, ffmpeg's version), once read; a read's error is raised here."""
@@ -337,7 +352,7 @@ def _no_picture(facts: MediaFacts) -> Frames:
 
 
 def _probe_while_sampling(
-    path: Path, side: ThreadPoolExecutor, decoder: Decoder, plan: Plan, *, then: Callable[[], None]
+    path: Path, side: ThreadPoolExecutor, decoder: Decoder, plan: Plan, *, then: Callable[[MediaFacts], None]
 ) -> tuple[MediaFacts, Frames | None]:
     """Probe the clip with ffprobe on `side` while the decoder samples it (`Decoder.sample_unprobed`).
 
@@ -351,12 +366,12 @@ def _probe_while_sampling(
     """
     if not (decoder.can_sample_unprobed and path.is_file()) or image_format(path) is not None:
         facts = probe(path)  # (a named pipe must not be opened: probe refuses it first)
-        then()
+        then(facts)
         return facts, None
 
     def probe_then() -> MediaFacts:
         facts = probe(path)
-        then()
+        then(facts)
         return facts
 
     probe_job = side.submit(probe_then)
