@@ -45,6 +45,10 @@ class AlterationCode(StrEnum):
     COLOUR_CHANGED = "colour_changed"
     OVERLAY = "overlay"
     BLURRED = "blurred"
+    # From the sound, compared with the reference's over the picture's span (the audio stage).
+    AUDIO_REPLACED = "audio_replaced"
+    AUDIO_OVERLAID = "audio_overlaid"
+    AUDIO_REMOVED = "audio_removed"
 
 
 @dataclass(frozen=True)

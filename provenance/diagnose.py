@@ -63,6 +63,7 @@ import numpy as np
 
 from . import features as features_mod
 from .alteration import Alteration, AlterationCode
+from .audio import ITEM_SPAN_S, SoundPrint, SoundStatus
 from .features import Geometry
 from .hashing import (
     CENTRE_KEEP,
@@ -79,7 +80,23 @@ from .hashing import (
     variant_parts,
 )
 from .index import Reference
-from .match import MAX_SPEED, MIN_SPEED, Alignment, MatchSegment, SpeedEvidence
+from .match import (
+    MAX_SPEED,
+    MIN_SPEED,
+    SOUND_AGREE_BER,
+    SOUND_REPLACED_BER,
+    Alignment,
+    Channel,
+    ChannelEvidence,
+    MatchSegment,
+    SoundFound,
+    SoundVerdict,
+    SpeedEvidence,
+    compare_sound,
+    score_sound,
+    sound_verdict,
+)
+from .relation import Relation, Verification
 
 __all__ = [
     "Alteration",
@@ -90,6 +107,8 @@ __all__ = [
     "media_alterations",
     "to_query_fractions",
     "with_frame_evidence",
+    "sound_segment",
+    "with_sound_evidence",
 ]
 
 Box = Rect
@@ -1493,3 +1512,193 @@ def _blur(pairs: Sequence[_Pair], mapped: Sequence[np.ndarray], scale: float) ->
         return None
     evidence = BlurEvidence(sharpness_ratio=round(ratio, 3), reference_detail_power=round(power, 1))
     return f"The picture is markedly less sharp than the reference (about {ratio:.0%} of its fine detail).", evidence
+
+
+# -- the sound over a picture match ---------------------------------------------------------
+
+
+class SoundEvidence(TypedDict):
+    """``audio_replaced``, ``audio_overlaid``: the sound compared over the picture's span.
+
+    `ber` is the mean bit error rate of the aligned Chromaprint items (a
+    re-encoded copy's sound stays under `match.SOUND_AGREE_BER`, unrelated
+    sound sits near 0.5); `query_span_s` the compared span of the clip,
+    `offset_s` the sound's offset found near the picture's, `items` the
+    items compared, `worst_seconds` the three aligned seconds farthest apart.
+    """
+
+    ber: float
+    items: int
+    query_span_s: list[float]
+    offset_s: float
+    worst_seconds: list[list[float]]
+
+
+class SoundRemovedEvidence(TypedDict):
+    """``audio_removed``: the clip has no sound (or only silence) where its reference has sound."""
+
+    query_sound: str
+    reference_items: int
+
+
+def with_sound_evidence(
+    m: MatchSegment,
+    query: SoundPrint | None,
+    reference: SoundPrint | None,
+    *,
+    heard_elsewhere: bool = False,
+    at_speed: Sequence[SoundPrint] = (),
+) -> MatchSegment:
+    """A picture match with its sound compared to the reference's: a channel, and an alteration when they differ.
+
+    The sound is compared over the picture's span near the picture's offset
+    (`match.compare_sound`); for a copy whose speed changed, its sound
+    stretched back by that speed (`at_speed`) is compared instead, since
+    Chromaprint does not survive a 5% change of speed. Nothing is said when
+    either side has no sound to compare.
+
+    Args:
+        m: a picture match (channel ``video``).
+        query: the clip's sound fingerprint (None: a still image).
+        reference: the reference's (None: stored before the audio stage).
+        at_speed: for a match whose speed changed, the clip's sound fingerprinted
+            again, stretched by the match's speed (`audio.fingerprint_sound`'s
+            `speed`, one print per `audio.Resampling`); the one closest to the
+            reference's sound is compared. Without them such a match's sound is
+            not compared (Chromaprint does not survive a 5% change of speed).
+        heard_elsewhere: the reference's sound was found in the clip at another
+            offset (`match.find_sound_matches`): a disagreement here then says
+            only that one of the two offsets is wrong, so it is reported as
+            ``unclear``, with no alteration.
+
+    Returns:
+        `m` with an ``audio`` `ChannelEvidence` (verdict `SoundVerdict`) and,
+        for replaced, overlaid or removed sound, the alteration.
+    """
+    if m.channel == Channel.AUDIO:
+        return m
+    span = (m.query_start_s, m.query_end_s)
+    if not m.channels:
+        picture = ChannelEvidence(str(m.channel), span[0], span[1], m.offset_s, m.score)
+        m = replace(m, channels=(picture,))
+    if query is None or reference is None:
+        return m
+
+    stretch = m.speed if abs(m.speed - 1.0) > 0.02 else 1.0
+
+    def heard(aligned: Any) -> tuple[float, float]:
+        """The span the compared items hear: from the first one's start to the last one's end, within the match
+        (in the clip's own time: a stretched print's times are divided by the speed)."""
+        q0, q1 = aligned.query_span_s
+        return max(q0 / stretch, span[0]), min(span[1], (q1 - aligned.step_s + ITEM_SPAN_S) / stretch)
+
+    def channel(verdict: SoundVerdict, aligned: Any = None) -> ChannelEvidence:
+        if aligned is None:
+            return ChannelEvidence(str(Channel.AUDIO), span[0], span[1], m.offset_s, 0.0, verdict=str(verdict))
+        q0, q1 = heard(aligned)
+        return ChannelEvidence(
+            str(Channel.AUDIO),
+            round(q0, 3),
+            round(q1, 3),
+            round(aligned.offset_s, 3),
+            score_sound(aligned.items, aligned.ber),
+            round(aligned.ber, 4),
+            aligned.items,
+            aligned.seconds,
+            str(verdict),
+        )
+
+    if reference.usable == 0:
+        return m  # the reference has no sound to compare with
+    if query.status in (SoundStatus.NO_AUDIO_STREAM, SoundStatus.SILENT):
+        evidence: SoundRemovedEvidence = {"query_sound": str(query.status), "reference_items": reference.usable}
+        what = "has no sound track" if query.status == SoundStatus.NO_AUDIO_STREAM else "is silent"
+        removed = _alteration(AlterationCode.AUDIO_REMOVED, f"The clip {what} where its reference has sound.", evidence)
+        return replace(
+            m, alterations=(*m.alterations, removed), channels=(*m.channels, channel(SoundVerdict.NOT_COMPARED))
+        )
+    if query.usable == 0 or (stretch != 1.0 and (m.speed < 0 or not at_speed)):
+        return replace(m, channels=(*m.channels, channel(SoundVerdict.NOT_COMPARED)))
+    tries = [
+        compare_sound(p, reference, offset_s=m.offset_s, query_span=(span[0] * stretch, span[1] * stretch))
+        for p in (at_speed if stretch != 1.0 else [query])
+    ]
+    aligned = min((a for a in tries if a is not None), key=lambda a: a.ber, default=None)
+    if aligned is None:
+        return replace(m, channels=(*m.channels, channel(SoundVerdict.NOT_COMPARED)))
+    verdict = sound_verdict(aligned.ber)
+    if heard_elsewhere and verdict in (SoundVerdict.REPLACED, SoundVerdict.OVERLAID):
+        verdict = SoundVerdict.UNCLEAR
+    out = replace(m, channels=(*m.channels, channel(verdict, aligned)))
+    if verdict not in (SoundVerdict.REPLACED, SoundVerdict.OVERLAID):
+        return out
+    worst = sorted(aligned.seconds, key=lambda x: -x[1])[:3]
+    q0, q1 = heard(aligned)
+    sound_evidence: SoundEvidence = {
+        "ber": round(aligned.ber, 4),
+        "items": aligned.items,
+        "query_span_s": [round(q0, 3), round(q1, 3)],
+        "offset_s": round(aligned.offset_s, 3),
+        "worst_seconds": [list(x) for x in worst],
+    }
+    if verdict == SoundVerdict.REPLACED:
+        summary = (
+            f"The sound was replaced: over {q0:.1f}-{q1:.1f} s the clip's sound differs from the reference's "
+            f"(bit error rate {aligned.ber:.2f}; a re-encoded copy stays under {SOUND_AGREE_BER:.2f}, "
+            f"unrelated sound from {SOUND_REPLACED_BER:.2f})."
+        )
+        code = AlterationCode.AUDIO_REPLACED
+    else:
+        summary = (
+            f"Other sound was mixed over the reference's: over {q0:.1f}-{q1:.1f} s the reference's sound is still "
+            f"heard under other sound (bit error rate {aligned.ber:.2f}, between a re-encoded copy's "
+            f"{SOUND_AGREE_BER:.2f} and unrelated sound's {SOUND_REPLACED_BER:.2f})."
+        )
+        code = AlterationCode.AUDIO_OVERLAID
+    return replace(out, alterations=(*out.alterations, _alteration(code, summary, sound_evidence)))
+
+
+def sound_segment(found: SoundFound, *, query_duration_s: float) -> MatchSegment:
+    """A match by the sound alone, as a segment (channel ``audio``, relation ``same_sound``).
+
+    The span runs from the first matched item's start to the last one's
+    end (an item hears `audio.ITEM_SPAN_S`), within the clip. The relation
+    is always ``same_sound``: music, chants or applause are shared by
+    unrelated clips, so the sound alone never says the footage is reused
+    (docs/audio.md).
+    """
+    a = found.alignment
+    q0 = a.span[0] * a.step_s
+    q1 = min(a.span[1] * a.step_s + ITEM_SPAN_S, query_duration_s or math.inf)
+    q1 = max(q1, q0)
+    evidence = ChannelEvidence(
+        str(Channel.AUDIO),
+        round(q0, 3),
+        round(q1, 3),
+        round(a.offset_s, 3),
+        found.score,
+        round(a.ber, 4),
+        a.items,
+        a.seconds,
+        str(SoundVerdict.SAME_SOUND),
+    )
+    reason = f"matched by its sound alone: bit error rate {a.ber:.2f} over {a.items} Chromaprint items"
+    return MatchSegment(
+        reference=found.reference,
+        score=found.score,
+        query_start_s=round(q0, 3),
+        query_end_s=round(q1, 3),
+        reference_start_s=round(q0 + a.offset_s, 3),
+        reference_end_s=round(q1 + a.offset_s, 3),
+        offset_s=round(a.offset_s, 3),
+        speed=1.0,
+        mirrored=False,
+        frames_matched=0,
+        frames_total=0,
+        mean_distance=0.0,
+        query_variant="sound",
+        reference_variant="sound",
+        verification=Verification(Relation.SAME_SOUND, 0, None, None, reason),
+        channel=str(Channel.AUDIO),
+        channels=(evidence,),
+    )

@@ -655,6 +655,10 @@ def write_keyframes(
         what = "a file" if not out.is_dir() else "a folder that is not empty"
         raise BadInputError(f"-o {out}: {what} is there; give a new or empty folder for the keyframes")
     facts = facts or probe(path)
+    if facts.kind == "audio":
+        raise BadInputError(
+            f"{path}: a sound file has no picture to take keyframes from; give a video clip or a still image"
+        )
     decoder = decoder or choose_decoder()
     width, height = facts.display_size
     samples = (min(facts.duration_s, COLOUR_MAX_S) + 1) * QUERY_FPS

@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .audio import SoundPrint, SoundStatus
 from .decode import Decoder
 from .errors import EXIT_FAILURE, BadInputError, ProvenanceError
 from .features import Features
@@ -50,7 +51,8 @@ MAX_SIDECAR_BYTES = 16 << 20
 #: File name suffixes taken when walking a folder (case-insensitive).
 MEDIA_SUFFIXES = frozenset(
     ".mp4 .m4v .mov .mkv .webm .avi .ts .mts .m2ts .flv .wmv .asf .mpg .mpeg .3gp .3g2 .ogv "
-    ".jpg .jpeg .png .apng .gif .webp .bmp .tif .tiff .heic .heif".split()
+    ".jpg .jpeg .png .apng .gif .webp .bmp .tif .tiff .heic .heif "
+    ".m4a .mp3 .aac .wav .ogg .oga .opus .flac".split()
 )
 
 
@@ -299,6 +301,12 @@ class PreparedFile:
     file_duration_s: float | None = None
     #: The local features (the features channel), described from a sparse decode of their own.
     features: Features | None = None
+    #: The sound's fingerprint (None for a still image).
+    sound: SoundPrint | None = None
+
+
+#: How an unusable sound track is named in a refusal.
+_SOUND_STATES = {"silent": "silent", "undecodable": "not decodable", "steady": "steady (a tone or hum) or too short"}
 
 
 def prepare_file(
@@ -330,7 +338,13 @@ def prepare_file(
     source = with_origins(path, source, at=added_at)
     query = build_query(path, role=Role.REFERENCE, decoder=decoder, sha256=sha, facts=facts)
     hashes = query.hashes
-    if len(hashes) == 0:
+    sound = query.sound
+    if len(hashes) == 0 and (sound is None or sound.status != SoundStatus.FINGERPRINTED):
+        if facts.kind == "audio":
+            raise BadInputError(
+                f"{path}: its sound is {_SOUND_STATES.get(str(sound.status) if sound is not None else '', 'unusable')} and it "
+                "has no picture: nothing to match it by; nothing added"
+            )
         raise BadInputError(
             f"{path}: none of its {len(query.frames)} sampled frames has enough detail to index (black, blank or "
             "flat footage could never be matched); nothing added"
@@ -366,6 +380,7 @@ def prepare_file(
         warnings=query.warnings,
         file_duration_s=longer,
         features=described,
+        sound=sound,
     )
 
 
@@ -378,7 +393,9 @@ def store_prepared(prepared: PreparedFile, index: Index, *, source: SourceFacts 
         # Removed since the worker looked: hash it here after all.
         prepared = prepare_file(Path(prepared.path), source=source)
     assert prepared.reference is not None and prepared.hashes is not None
-    stored, added = index.add(prepared.reference, prepared.hashes, facts=prepared.facts, features=prepared.features)
+    stored, added = index.add(
+        prepared.reference, prepared.hashes, facts=prepared.facts, features=prepared.features, sound=prepared.sound
+    )
     if not added:
         return IngestItem(prepared.path, "present", stored)
     return IngestItem(

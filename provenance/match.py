@@ -47,6 +47,7 @@ import numpy as np
 
 from . import features as features_mod
 from .alteration import Alteration
+from .audio import ITEMS_PER_SECOND, SoundAlignment, SoundPrint, align_sound, item_keys
 from .features import Features, FrameFeatures, FramePair, Geometry
 from .hashing import (
     OP_CCW_MIRROR,
@@ -247,12 +248,48 @@ THRESHOLDS: dict[str, float] = {
 
 
 class Channel(StrEnum):
-    """Which visual channel found a segment (the report's `channel`)."""
+    """Which channel found a segment (the report's `channel`), or what a `ChannelEvidence` covers."""
 
     #: Whole-frame and region perceptual hashes (`hashing`), aligned by `find_matches`.
     FRAMES = "frames"
     #: Local descriptors verified by a fitted similarity (`features`), aligned by `find_feature_matches`.
     FEATURES = "features"
+    #: The sound track's Chromaprint items (`audio`), aligned by `find_sound_matches`.
+    AUDIO = "audio"
+
+
+@dataclass(frozen=True)
+class ChannelEvidence:
+    """What one channel shows over a match: its span, offset and score.
+
+    For ``frames`` or ``features``: the picture's alignment (`score` the segment's). For
+    ``audio``: the sound's, where `ber` is the mean bit error rate of the
+    aligned Chromaprint items (about 0.05 for a re-encoded copy, about 0.5 for
+    unrelated sound), `items` how many were compared, `seconds` the (query
+    second, BER) of each aligned second, and `verdict` what the sound says
+    (`SoundVerdict`).
+    """
+
+    channel: str
+    query_start_s: float
+    query_end_s: float
+    offset_s: float
+    score: float
+    ber: float | None = None
+    items: int = 0
+    seconds: tuple[tuple[float, float], ...] = ()
+    verdict: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["seconds"] = [list(x) for x in self.seconds]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ChannelEvidence:
+        values = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        values["seconds"] = tuple((float(a), float(b)) for a, b in data.get("seconds", ()))
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -292,6 +329,8 @@ class MatchSegment:
     #: What the local features' fitted similarity measured (angle, zoom, crop box, where in
     #: the query frame the footage sits), when that channel registered the footage.
     geometry: Geometry | None = None
+    #: Each channel's evidence over the segment (the picture's, and the sound's when compared).
+    channels: tuple[ChannelEvidence, ...] = ()
 
     @property
     def relation(self) -> Relation:
@@ -307,6 +346,7 @@ class MatchSegment:
         data["verification"] = self.verification.to_dict() if self.verification is not None else None
         data["channel"] = str(self.channel)
         data["geometry"] = self.geometry.to_dict() if self.geometry is not None else None
+        data["channels"] = [c.to_dict() for c in self.channels]
         return data
 
     @classmethod
@@ -318,6 +358,7 @@ class MatchSegment:
         if data.get("verification"):
             values["verification"] = Verification.from_dict(data["verification"])
         values["geometry"] = Geometry.from_dict(data["geometry"]) if data.get("geometry") else None
+        values["channels"] = tuple(ChannelEvidence.from_dict(c) for c in data.get("channels", ()))
         return cls(**values)
 
 
@@ -1595,3 +1636,190 @@ def _other_moments(found: Alignment, by_time: dict[float, FrameFeatures], index:
                 best = max(best, other.geometry.inliers)
         ratios.append(best / max(1, p.geometry.inliers))
     return float(np.median(ratios)) if ratios else None
+
+
+# -- the sound channel ------------------------------------------------------------------------
+
+#: Sound: a stretch of aligned Chromaprint items is the same sound when their mean bit error rate
+#: is at most this (0-0.5; re-encoded excerpts 0.002-0.08, chance alignments of unrelated sound
+#: down to 0.246 over 16 items; own cases, docs/tuning.md).
+SOUND_MATCH_BER = 0.20
+#: ... over at least this many usable items (0.124 s apart, each hearing 2.2 s): 5 s of sound give 17-22.
+SOUND_MIN_ITEMS = 12
+#: ... and a run shorter than `SOUND_SHORT_ITEMS` (3 s of item starts) at most `SOUND_SHORT_BER`: true
+#: 5 s excerpts 0.002-0.08, a chance alignment 0.19 over 15 items (development seed 4, docs/tuning.md).
+SOUND_SHORT_ITEMS = 24
+SOUND_SHORT_BER = 0.12
+#: Offset bins (reference, offset in items) verified per sound lookup, by votes.
+SOUND_TOP_OFFSETS = 8
+#: Fewest distinct query items behind an offset bin for it to be verified.
+SOUND_MIN_VOTES = 2
+#: An aligned second belongs to the matched run when its BER is at most this (seconds
+#: of other sound end the run; own cases, docs/tuning.md).
+SOUND_SECOND_BER = 0.32
+#: Items either side of a voted or predicted offset tried when aligning (2 items = 0.25 s).
+SOUND_SEARCH_ITEMS = 2
+#: A picture match's sound agrees with its reference's when their BER over the span is at
+#: most this, is overlaid (the reference's sound under other sound) up to `SOUND_OVERLAID_BER`,
+#: and is replaced from `SOUND_REPLACED_BER` (between the two: unclear, nothing said).
+SOUND_AGREE_BER = 0.20
+SOUND_OVERLAID_BER = 0.36
+SOUND_REPLACED_BER = 0.40
+#: ... searched this far (seconds) around the picture's offset (sound and picture out of sync).
+SOUND_SYNC_S = 0.5
+#: A sound-only segment and a picture segment of one reference are the same match when their
+#: offsets differ by at most this, seconds.
+SOUND_SAME_OFFSET_S = 1.0
+_SOUND_THRESHOLDS: dict[str, float] = {
+    "sound_match_ber": SOUND_MATCH_BER,
+    "sound_min_items": SOUND_MIN_ITEMS,
+    "sound_short_items": SOUND_SHORT_ITEMS,
+    "sound_short_ber": SOUND_SHORT_BER,
+    "sound_top_offsets": SOUND_TOP_OFFSETS,
+    "sound_min_votes": SOUND_MIN_VOTES,
+    "sound_second_ber": SOUND_SECOND_BER,
+    "sound_search_items": SOUND_SEARCH_ITEMS,
+    "sound_agree_ber": SOUND_AGREE_BER,
+    "sound_overlaid_ber": SOUND_OVERLAID_BER,
+    "sound_replaced_ber": SOUND_REPLACED_BER,
+    "sound_sync_s": SOUND_SYNC_S,
+    "sound_same_offset_s": SOUND_SAME_OFFSET_S,
+}
+THRESHOLDS.update(_SOUND_THRESHOLDS)
+
+
+class SoundVerdict(StrEnum):
+    """What a match's sound says, compared with its reference's over the aligned span."""
+
+    #: The same sound (BER at most `SOUND_AGREE_BER`): evidence for the match.
+    AGREES = "agrees"
+    #: The reference's sound is still there under other sound.
+    OVERLAID = "overlaid"
+    #: The reference's sound is not there: other sound in its place.
+    REPLACED = "replaced"
+    #: Between overlaid and replaced: nothing is said.
+    UNCLEAR = "unclear"
+    #: The sound could not be compared (`ChannelEvidence` has no BER; the reason is in the report).
+    NOT_COMPARED = "not_compared"
+    #: The sound alone matched (no picture match): the same sound, which many clips can share.
+    SAME_SOUND = "same_sound"
+
+
+def sound_verdict(ber: float) -> SoundVerdict:
+    """What a BER between a copy's sound and its reference's over a picture match says."""
+    if ber <= SOUND_AGREE_BER:
+        return SoundVerdict.AGREES
+    if ber <= SOUND_OVERLAID_BER:
+        return SoundVerdict.OVERLAID
+    if ber >= SOUND_REPLACED_BER:
+        return SoundVerdict.REPLACED
+    return SoundVerdict.UNCLEAR
+
+
+def score_sound(items: int, ber: float) -> float:
+    """A 0-1 confidence for a sound alignment: at or above `MATCH_THRESHOLD` exactly when it is a match."""
+    if items <= 0:
+        return 0.0
+    closeness = max(0.0, 1.0 - ber / (2 * SOUND_MATCH_BER))
+    if ber > SOUND_MATCH_BER or items < SOUND_MIN_ITEMS or (items < SOUND_SHORT_ITEMS and ber > SOUND_SHORT_BER):
+        return round(min(FEW_FRAMES_SCORE, closeness * min(1.0, items / SOUND_MIN_ITEMS) * MATCH_THRESHOLD), 4)
+    strength = min(1.0, items / (4 * SOUND_MIN_ITEMS))
+    return round(MATCH_THRESHOLD + 0.5 * strength * 2 * (closeness - 0.5), 4)
+
+
+@dataclass(frozen=True)
+class SoundFound:
+    """A reference whose sound the query's sound matches, with the alignment over the matched run."""
+
+    reference: Reference
+    alignment: SoundAlignment
+    score: float
+
+
+def find_sound_matches(sound: SoundPrint | None, index: Index, *, max_segments: int = 5) -> list[SoundFound]:
+    """References whose stored sound a query's sound comes from, best first.
+
+    Lookup keys (`audio.item_keys`) vote for (reference, offset in items); the
+    strongest bins are aligned (`audio.align_sound`, ±`SOUND_SEARCH_ITEMS`),
+    the best run of aligned seconds at most `SOUND_SECOND_BER` becomes the
+    span, and its mean BER decides (`SOUND_MATCH_BER`, `SOUND_MIN_ITEMS`).
+
+    Args:
+        sound: the query's fingerprint (None or without usable items: nothing found).
+        index: the reference index.
+        max_segments: most references returned.
+
+    Returns:
+        One `SoundFound` per reference (its best alignment), of any score.
+    """
+    if sound is None or sound.usable < ITEMS_PER_SECOND:
+        return []
+    rows = np.nonzero(sound.usable_mask)[0]
+    hits = index.sound_lookup(item_keys(sound.values[rows]))
+    if len(hits) == 0:
+        return []
+    q_item = rows[hits[:, 0]]
+    bins = np.unique(np.column_stack([hits[:, 1], hits[:, 2] - q_item, q_item]), axis=0)
+    keys, votes = np.unique(bins[:, :2], axis=0, return_counts=True)
+    order = np.argsort(-votes, kind="stable")
+    found: dict[int, SoundFound] = {}
+    prints: dict[int, SoundPrint | None] = {}
+    refs = index.get_many(np.unique(keys[:, 0]).tolist())
+    for k in order[:SOUND_TOP_OFFSETS]:
+        if votes[k] < SOUND_MIN_VOTES:
+            break
+        ref_id, offset = int(keys[k, 0]), int(keys[k, 1])
+        if ref_id not in refs:
+            continue
+        if ref_id not in prints:
+            prints[ref_id] = index.sound(ref_id)
+        stored = prints[ref_id]
+        if stored is None:
+            continue
+        aligned = align_sound(sound, stored, range(offset - SOUND_SEARCH_ITEMS, offset + SOUND_SEARCH_ITEMS + 1))
+        if aligned is None:
+            continue
+        run = _sound_run(sound, stored, aligned)
+        score = score_sound(run.items, run.ber)
+        if ref_id not in found or score > found[ref_id].score:
+            found[ref_id] = SoundFound(refs[ref_id], run, score)
+    return sorted(found.values(), key=lambda f: f.score, reverse=True)[:max_segments]
+
+
+def _sound_run(query: SoundPrint, reference: SoundPrint, aligned: SoundAlignment) -> SoundAlignment:
+    """The alignment narrowed to its best run of seconds at most `SOUND_SECOND_BER` (+1 each, -1 others)."""
+    seconds = aligned.seconds
+    if not seconds:
+        return aligned
+    good = np.array([ber <= SOUND_SECOND_BER for _, ber in seconds])
+    start, end = _best_run(good)
+    if end <= start:
+        return aligned
+    per = ITEMS_PER_SECOND
+    first = int(round(seconds[start][0] / query.step_s))
+    last = int(round(seconds[end - 1][0] / query.step_s)) + per
+    narrowed = align_sound(query, reference, [aligned.offset_items], query_items=slice(first, last))
+    return narrowed if narrowed is not None else aligned
+
+
+def compare_sound(
+    query: SoundPrint, reference: SoundPrint, *, offset_s: float, query_span: tuple[float, float]
+) -> SoundAlignment | None:
+    """The query's sound against its reference's over a picture match's span, near the picture's offset.
+
+    Args:
+        query: the clip's fingerprint.
+        reference: the matched reference's.
+        offset_s: the picture's offset (reference time minus query time, at speed 1).
+        query_span: the picture match's query span, seconds.
+
+    Returns:
+        The best alignment within ±`SOUND_SYNC_S` of the offset, or None when
+        too little loud sound lies in the span on both sides.
+    """
+    step = query.step_s
+    centre = int(round(offset_s / step))
+    reach = int(math.ceil(SOUND_SYNC_S / step))
+    first = max(0, int(math.floor(query_span[0] / step)))
+    last = int(math.ceil(query_span[1] / step))
+    return align_sound(query, reference, range(centre - reach, centre + reach + 1), query_items=slice(first, last))

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from . import audio as audio_mod
 from . import diagnose as diagnose_mod
 from . import features as features_mod
 from . import hashing as hashing_mod
@@ -32,6 +33,7 @@ from . import shots as shots_mod
 from . import text as text_mod
 from . import verdict as verdict_mod
 from . import verify as verify_mod
+from .audio import SoundPrint, SoundStatus
 from .claims import Claim
 from .claims import places as places_mod
 from .decode import Decoder, choose_decoder
@@ -85,6 +87,7 @@ def thresholds_by_stage() -> dict[str, dict[str, float]]:
     sampling = {"query_fps": QUERY_FPS, "reference_fps": REF_FPS, "max_query_duration_s": MAX_QUERY_DURATION_S}
     return {
         "sampling": sampling,
+        "audio": dict(audio_mod.THRESHOLDS),
         "hashing": dict(hashing_mod.THRESHOLDS),
         "layout": dict(layout_mod.THRESHOLDS),
         "shots": dict(shots_mod.THRESHOLDS),
@@ -175,7 +178,7 @@ def _check(
     # The text stage reads on a side thread while the clip is matched: its frames come from the
     # decoder's worker process and Tesseract releases the GIL, so the two overlap on two cores.
     with ThreadPoolExecutor(max_workers=1) as side:
-        reading_job = side.submit(_read_text, query, decoder) if text else None
+        reading_job = side.submit(_read_text, query, decoder) if text and not query.is_audio else None
         found = _found(query, idx)
         query, found, channels = _with_features(query, idx, found, decoder)
         on_stage("match")
@@ -185,11 +188,16 @@ def _check(
         on_stage("diagnose")
         matches = tuple(s for s in segments if s.score >= match_mod.MATCH_THRESHOLD)
         candidates = tuple(s for s in segments if s.score < match_mod.MATCH_THRESHOLD)[:5]
-        thumbs = _evidence_frames(query, matches, decoder) if keyframes else None
+        thumbs = _evidence_frames(query, matches, decoder) if keyframes and not query.is_audio else None
         if thumbs is not None:
             matches = _with_frame_evidence(query, matches, thumbs)
+        matches, heard = _with_sound(query, idx, matches)
+        candidates += tuple(s for s in heard if s.score < match_mod.MATCH_THRESHOLD)[: max(0, 5 - len(candidates))]
         on_stage("evidence")
-        reading = reading_job.result() if reading_job is not None else text_mod.skipped("not asked for (--no-text)")
+        if reading_job is not None:
+            reading = reading_job.result()
+        else:
+            reading = text_mod.skipped("not asked for (--no-text)" if not text else "a sound file has no picture")
     query = replace(query, text=_compared_with_references(reading, matches, decoder))
     on_stage("text")
     first_seen = first_seen_days(
@@ -198,7 +206,12 @@ def _check(
     findings = inspect(query.facts, claim=claim, first_seen=first_seen, credentials=query.credentials, text=query.text)
     on_stage("metadata")
     verdict = decide(
-        matches, informative_frames=query.informative_frames, is_image=query.is_image, claim=claim, findings=findings
+        matches,
+        informative_frames=query.informative_frames,
+        is_image=query.is_image,
+        claim=claim,
+        findings=findings,
+        sound_items=query.sound.usable if query.sound is not None else 0,
     )
     on_stage("verdict")
     report = _report(query, idx, matches, candidates, verdict, findings, thumbs, claim, channels)
@@ -409,6 +422,81 @@ def _diagnosed(query: Query, found: Sequence[Alignment]) -> list[MatchSegment]:
     ]
 
 
+def _with_sound(
+    query: Query, idx: Index, matches: tuple[MatchSegment, ...]
+) -> tuple[tuple[MatchSegment, ...], tuple[MatchSegment, ...]]:
+    """Stage audio over the matches: each picture match's sound against its reference's, then the sound alone.
+
+    Returns:
+        (the matches, each with its sound compared, followed by the sound-only
+        matches; the sound-only segments found, of any score). A sound-only
+        segment of a reference already matched by the picture at about the
+        same offset adds nothing: that match's sound channel says it.
+    """
+    sound = query.sound
+    stored: dict[int, SoundPrint | None] = {}
+
+    def sound_of(ref_id: int) -> SoundPrint | None:
+        if ref_id not in stored:
+            stored[ref_id] = idx.sound(ref_id)
+        return stored[ref_id]
+
+    found = match_mod.find_sound_matches(sound, idx)
+    heard = [
+        diagnose_mod.sound_segment(f, query_duration_s=query.facts.duration_s)
+        for f in found
+        if not any(
+            m.reference.id == f.reference.id and abs(m.offset_s - f.alignment.offset_s) <= match_mod.SOUND_SAME_OFFSET_S
+            for m in matches
+        )
+    ]
+    # The reference's sound heard at another moment than the picture's: the sound was not replaced,
+    # one of the two offsets is wrong (a static or self-similar picture), so nothing is said of it.
+    elsewhere = {s.reference.id for s in heard if s.score >= match_mod.MATCH_THRESHOLD}
+    compared = tuple(
+        diagnose_mod.with_sound_evidence(
+            m,
+            sound,
+            sound_of(m.reference.id),
+            heard_elsewhere=m.reference.id in elsewhere,
+            at_speed=_sound_at_speed(query, m) if sound_of(m.reference.id) is not None else (),
+        )
+        for m in matches
+    )
+    # A reference whose sound a picture match already heard (agreeing, or under other sound) needs no
+    # second, sound-only segment (at another speed or offset, it would only be a distorted echo of it).
+    explained = {
+        m.reference.id
+        for m in compared
+        for c in m.channels
+        if c.channel == match_mod.Channel.AUDIO
+        and c.verdict in (match_mod.SoundVerdict.AGREES, match_mod.SoundVerdict.OVERLAID)
+    }
+    heard = [s for s in heard if s.reference.id not in explained]
+    return compared + tuple(s for s in heard if s.score >= match_mod.MATCH_THRESHOLD), tuple(heard)
+
+
+def _sound_at_speed(query: Query, m: MatchSegment) -> tuple[SoundPrint, ...]:
+    """For a picture match whose speed changed, the clip's sound stretched back to the reference's time.
+
+    Both ways a copy is sped up are tried (the tempo alone, or tempo and pitch
+    together, `audio.Resampling`); none when the speed is 1 or negative, or the
+    clip has no sound to stretch.
+    """
+    sound = query.sound
+    speed = m.speed
+    if sound is None or sound.usable == 0 or abs(speed - 1.0) <= 0.02 or not 0.25 <= speed <= 4.0:
+        return ()
+    # The pitch moves with a rate change, so the picture's speed (within about 1%) is refined for it.
+    tries = [(speed, audio_mod.Resampling.TEMPO)]
+    tries += [(speed * (1 + step), audio_mod.Resampling.RATE) for step in audio_mod.RATE_REFINE_STEPS]
+    return tuple(
+        audio_mod.fingerprint_sound(query.path, query.facts, max_s=MAX_QUERY_DURATION_S, speed=s, resampling=way)
+        for s, way in tries
+        if 0.25 <= s <= 4.0
+    )
+
+
 def _evidence_frames(query: Query, matches: Sequence[MatchSegment], decoder: Decoder) -> Keyframes:
     """Stage evidence frames: the clip's shots and each match's aligned frame pairs, as thumbnails."""
     assert query.layout is not None  # a query always has its layout looked for
@@ -445,6 +533,10 @@ def _report(
     warnings = list(query.warnings) + (list(thumbs.notes) if thumbs is not None else [])
     if query.text is not None and query.text.status == TextStatus.UNAVAILABLE and query.text.note:
         warnings.append(query.text.note)
+    if query.is_audio:
+        warnings.append("the input is a sound file: the picture channel did not apply, it was matched by sound only")
+    elif query.sound is not None and query.sound.status == SoundStatus.FPCALC_MISSING:
+        warnings.append(f"sound: {query.sound.note}; the picture alone was checked")
     return Report(
         input=InputFacts(
             path=str(query.path),
@@ -459,6 +551,7 @@ def _report(
             sample_fps=sampled.fps,
             unreadable=query.unreadable,
             examined_s=None if sampled.examined_s is None else round(min(facts.duration_s, sampled.examined_s), 3),
+            sound=_sound_facts(query.sound),
         ),
         matches=matches,
         candidates=candidates,
@@ -481,3 +574,17 @@ def _report(
         findings=findings,
         text=query.text,
     )
+
+
+def _sound_facts(sound: SoundPrint | None) -> dict[str, object] | None:
+    """What the report says of the input's sound track (None for a still image)."""
+    if sound is None:
+        return None
+    return {
+        "status": str(sound.status),
+        "items": len(sound),
+        "loud_items": sound.usable,
+        "item_step_s": round(sound.step_s, 6),
+        "duration_s": round(sound.duration_s, 3),
+        "note": sound.note,
+    }

@@ -35,11 +35,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+import numpy as np
+
 from . import features as features_mod
 from . import tools
+from .audio import SoundPrint, SoundStatus, fingerprint_sound
 from .c2pa import ContentCredentials, read_content_credentials
 from .decode import Decoder, Decoding, Frames, Plan, Unprobed, choose_decoder, still_frames
-from .errors import BadInputError, ProcessingError
+from .errors import BadInputError, ProcessingError, ToolMissingError
 from .hashing import VARIANT_FULL, FrameHashes, hash_query, hash_reference
 from .layout import Layout, find_layout
 from .probe import MediaFacts, image_format, is_animation, probe
@@ -95,14 +98,19 @@ class Query:
     credentials: ContentCredentials | None = None
     ffmpeg_version: str | None = None
     decoder: str | None = None
-    #: The sound track's fingerprints over time (the audio stage).
-    sound: object | None = None
+    #: The sound track's fingerprints over time (the audio stage); None only for a still image.
+    sound: SoundPrint | None = None
     #: Words burned into the picture, with times and boxes (the text stage; `pipeline.check`
     #: reads them beside the matching and sets them here).
     text: TextReading | None = None
     #: Local descriptors of a sparse sample of frames (the features stage): None until
     #: described (`describe_features`; `check` describes a query only when the index has features).
     features: features_mod.Features | None = None
+
+    @property
+    def is_audio(self) -> bool:
+        """Whether the input is sound only (no picture to match: the picture channel does not apply)."""
+        return self.facts.kind == "audio"
 
     @property
     def is_image(self) -> bool:
@@ -133,6 +141,8 @@ class Query:
             out.append(
                 f"{self.flat_frames} of {len(self.frames)} sampled frames were too flat (black, blank) to compare"
             )
+        if self.sound is not None and self.sound.note and self.sound.status != SoundStatus.NO_AUDIO_STREAM:
+            out.append(f"sound: {self.sound.note}")
         return tuple(out)
 
 
@@ -224,15 +234,18 @@ def build_query(
         sha = sha256 if sha256 is not None else sha256_of(path)
         facts = facts or probe(path)
         sampled = _sample(path, plan, facts, decoder)
-        return Query(path, role, sha, facts, sampled, hash_reference(sampled.times, sampled.images))
+        sound = fingerprint_sound(path, facts) if facts.kind != "image" else None
+        return Query(path, role, sha, facts, sampled, hash_reference(sampled.times, sampled.images), sound=sound)
     decoder = decoder or choose_decoder()
     with ThreadPoolExecutor(max_workers=1) as side:
         reads = _SideReads(side, path, sha256)
         if facts is None:
             facts, early = _probe_while_sampling(path, side, decoder, plan, then=reads.start)
         else:
-            reads.start()
+            reads.start(facts)
             early = None
+        if facts.kind == "audio":
+            return _sound_query(path, facts, reads)
         sampled = early if early is not None else decoder.sample(path, plan, facts)
         layout = find_layout(sampled.images)
         hashes = hash_query(sampled.times, sampled.images, layout.content_box, layout.inner_rect)
@@ -248,6 +261,7 @@ def build_query(
             credentials=credentials,
             ffmpeg_version=version,
             decoder=decoder.describe(still=facts.kind == "image" or is_animation(facts)),
+            sound=reads.sound(),
         )
 
 
@@ -285,24 +299,72 @@ def describe_features(
     return features_mod.describe(sampled.times, sampled.images, long_side=long_side, n_features=n, mirror=mirror)
 
 
-class _SideReads:
-    """A query's SHA-256, content credentials and ffmpeg's version, read on a side thread.
+def _query_sound(path: Path, facts: MediaFacts) -> SoundPrint:
+    """A query's sound fingerprint; without fpcalc, a note instead (the picture is still checked)."""
+    try:
+        return fingerprint_sound(path, facts, max_s=MAX_QUERY_DURATION_S)
+    except ToolMissingError as exc:
+        return SoundPrint(SoundStatus.FPCALC_MISSING, note=f"not fingerprinted: {exc}")
 
-    All three wait on I/O or a subprocess, so they run while the clip
+
+def _sound_query(path: Path, facts: MediaFacts, reads: _SideReads) -> Query:
+    """A sound file as a query: no picture (no samples, no hashes), its sound fingerprinted.
+
+    Raises:
+        ToolMissingError: fpcalc is missing (sound is all there is to check).
+    """
+    sound = fingerprint_sound(path, facts, max_s=MAX_QUERY_DURATION_S)
+    credentials, sha, version = reads.results()
+    empty = _no_picture(facts)
+    return Query(
+        path,
+        Role.QUERY,
+        sha,
+        facts,
+        empty,
+        hash_query(empty.times, empty.images, None, None),
+        layout=find_layout(empty.images),
+        credentials=credentials,
+        ffmpeg_version=version,
+        decoder="none: a sound file has no picture",
+        sound=sound,
+    )
+
+
+class _SideReads:
+    """A query's SHA-256, content credentials and ffmpeg's version, read on a side thread, and its sound.
+
+    All of them wait on I/O or a subprocess, so they run while the clip
     decodes; they start (`start`) only once the probe has accepted the file.
+    A video's sound is fingerprinted on a thread of its own (`sound`), so
+    that it runs beside the frames' decode rather than after the reads.
     """
 
     def __init__(self, side: ThreadPoolExecutor, path: Path, sha256: str | None) -> None:
         self.side, self.path, self.sha256 = side, path, sha256
         self.jobs: tuple[Future[str] | None, Future[ContentCredentials], Future[str]] | None = None
+        self.hearing: ThreadPoolExecutor | None = None
+        self.heard: Future[SoundPrint] | None = None
 
-    def start(self) -> None:
-        """Queue the three reads on the side thread (a SHA-256 already known is not read again)."""
+    def start(self, facts: MediaFacts) -> None:
+        """Queue the three reads on the side thread (a SHA-256 already known is not read again), and a video's sound."""
+        if facts.kind == "video":
+            self.hearing = ThreadPoolExecutor(max_workers=1)
+            self.heard = self.hearing.submit(_query_sound, self.path, facts)
         self.jobs = (
             self.side.submit(sha256_of, self.path) if self.sha256 is None else None,
             self.side.submit(read_content_credentials, self.path),
             self.side.submit(tools.ffmpeg_version),
         )
+
+    def sound(self) -> SoundPrint | None:
+        """The video's sound fingerprint once made (None for a still image or a sound file)."""
+        if self.hearing is None or self.heard is None:
+            return None
+        try:
+            return self.heard.result()
+        finally:
+            self.hearing.shutdown(wait=False)
 
     def results(self) -> tuple[ContentCredentials, str, str]:
         """(credentials, SHA-256, ffmpeg's version), once read; a read's error is raised here."""
@@ -317,11 +379,18 @@ def _sample(path: Path, plan: Plan, facts: MediaFacts, decoder: Decoder | None) 
     """`Decoder.sample`, with a decoder chosen only when a video needs one."""
     if facts.kind == "image":
         return still_frames(path, plan.long_side)
+    if facts.kind == "audio":
+        return _no_picture(facts)
     return (decoder or choose_decoder()).sample(path, plan, facts)
 
 
+def _no_picture(facts: MediaFacts) -> Frames:
+    """The samples of a sound file: none."""
+    return Frames(times=np.zeros(0), images=np.zeros((0, 1, 1), dtype=np.uint8), fps=0.0, duration_s=facts.duration_s)
+
+
 def _probe_while_sampling(
-    path: Path, side: ThreadPoolExecutor, decoder: Decoder, plan: Plan, *, then: Callable[[], None]
+    path: Path, side: ThreadPoolExecutor, decoder: Decoder, plan: Plan, *, then: Callable[[MediaFacts], None]
 ) -> tuple[MediaFacts, Frames | None]:
     """Probe the clip with ffprobe on `side` while the decoder samples it (`Decoder.sample_unprobed`).
 
@@ -335,12 +404,12 @@ def _probe_while_sampling(
     """
     if not (decoder.can_sample_unprobed and path.is_file()) or image_format(path) is not None:
         facts = probe(path)  # (a named pipe must not be opened: probe refuses it first)
-        then()
+        then(facts)
         return facts, None
 
     def probe_then() -> MediaFacts:
         facts = probe(path)
-        then()
+        then(facts)
         return facts
 
     probe_job = side.submit(probe_then)

@@ -24,6 +24,9 @@ class Relation(StrEnum):
     SAME_FOOTAGE = "same_footage"
     SAME_SCENE = "same_scene"
     UNVERIFIED = "unverified"
+    #: Found by its sound alone: the same sound, which unrelated clips can share (music, chants,
+    #: applause); it shows neither the footage nor the moment.
+    SAME_SOUND = "same_sound"
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,10 @@ MEDIA_DEMUXERS = (
     "asf",
     "mpeg",
     "ogg",
+    "mp3",
+    "aac",
+    "wav",
+    "flac",
 )
 #: `MEDIA_DEMUXERS` as ffmpeg's ``-format_whitelist`` (and the libav worker's ``format_whitelist``) takes them.
 FORMAT_WHITELIST = ",".join(MEDIA_DEMUXERS)
@@ -55,6 +59,7 @@ PROBE_TIMEOUT_S = 30.0
 STDERR_TAIL_BYTES = 16_384
 
 _INSTALL_HINT = "install ffmpeg (apt-get install ffmpeg) or set {var} to its path"
+_FPCALC_HINT = "install Chromaprint's fpcalc (apt-get install libchromaprint-tools) or set {var} to its path"
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ class ToolResult:
     stderr: str
 
 
-def _find(name: str, var: str) -> str:
+def _find(name: str, var: str, hint: str = _INSTALL_HINT) -> str:
     override = os.environ.get(var)
     if override:
         if not (os.path.isfile(override) and os.access(override, os.X_OK)):
@@ -74,7 +79,7 @@ def _find(name: str, var: str) -> str:
         return override
     found = shutil.which(name)
     if found is None:
-        raise ToolMissingError(f"{name} not found on PATH: " + _INSTALL_HINT.format(var=var))
+        raise ToolMissingError(f"{name} not found on PATH: " + hint.format(var=var))
     return found
 
 
@@ -94,6 +99,15 @@ def ffprobe_path() -> str:
         ToolMissingError: when it cannot be found.
     """
     return _find("ffprobe", "PROVENANCE_FFPROBE")
+
+
+def fpcalc_path() -> str:
+    """Path of Chromaprint's fpcalc (``PROVENANCE_FPCALC`` or PATH), which fingerprints sound.
+
+    Raises:
+        ToolMissingError: when it cannot be found (the message gives the install line).
+    """
+    return _find("fpcalc", "PROVENANCE_FPCALC", _FPCALC_HINT)
 
 
 @functools.lru_cache(maxsize=4)
@@ -225,3 +239,29 @@ def run_ffmpeg(args: list[str], *, timeout: float, max_stdout: int) -> ToolResul
     return run(
         [ffmpeg_path(), "-nostdin", "-hide_banner", "-v", "error", *args], timeout=timeout, max_stdout=max_stdout
     )
+
+
+def run_fpcalc(raw_pcm: Path, *, rate: int, timeout: float, max_stdout: int) -> ToolResult:
+    """Fingerprint raw sound with Chromaprint's fpcalc (``-raw``: one 32-bit item per step).
+
+    fpcalc opens its input with its own libavformat, which the options that
+    confine ffmpeg cannot reach; so it is only ever given raw PCM that a
+    confined ffmpeg call wrote to a temporary file (`audio.fingerprint_sound`),
+    read with the ``s16le`` demuxer forced: a file that names other files is
+    never opened by it.
+
+    Args:
+        raw_pcm: signed 16-bit little-endian mono samples, a file this process wrote.
+        rate: their sample rate in Hz.
+        timeout: wall-clock limit in seconds.
+        max_stdout: most bytes of output accepted.
+
+    Returns:
+        fpcalc's result (`run`).
+
+    Raises:
+        ToolMissingError: fpcalc is missing.
+        ProcessingError: the time limit or the output bound was exceeded.
+    """
+    argv = [fpcalc_path(), "-raw", "-length", "0", "-format", "s16le", "-rate", str(rate), "-channels", "1"]
+    return run([*argv, f"file:{Path(raw_pcm).resolve()}"], timeout=timeout, max_stdout=max_stdout)

@@ -14,6 +14,9 @@ makes it. Codes (`VerdictCode`), strongest evidence first (docs/verdicts.md):
   the claim.
 - ``footage_seen_before``: the clip reuses footage in the index, with no
   sign of alteration and nothing that dates it before the claim.
+- ``same_sound_as_known_footage``: only the clip's sound matches indexed
+  footage's; the same sound (music, chants, applause) can accompany other
+  pictures, so it shows neither the footage nor the moment.
 - ``no_prior_match_in_index``: nothing in *this index* matches; not a sign
   of authenticity.
 - ``insufficient_evidence``: too few frames with texture to compare (black
@@ -34,25 +37,29 @@ from typing import Any
 from .alteration import AlterationCode
 from .claims import Claim
 from .index import OriginKind
-from .match import MatchSegment
+from .match import SOUND_MIN_ITEMS, MatchSegment
 from .metadata import CLAIM_DATE_TOLERANCE_DAYS, CONTRADICTS_CLAIM, Finding, first_seen_day
 from .relation import Relation
 
 #: Fewest informative query frames for "no match" to mean anything.
 MIN_INFORMATIVE_FRAMES = 3
+#: ... or, for a clip without them (a sound file), fewest usable Chromaprint items (about 3.7 s of sound,
+#: `match.SOUND_MIN_ITEMS`: less could never match).
+MIN_SOUND_ITEMS = SOUND_MIN_ITEMS
 #: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`); it
 #: also dates matches with `metadata.CLAIM_DATE_TOLERANCE_DAYS`, recorded with the metadata stage.
-THRESHOLDS: dict[str, float] = {"min_informative_frames": MIN_INFORMATIVE_FRAMES}
+THRESHOLDS: dict[str, float] = {"min_informative_frames": MIN_INFORMATIVE_FRAMES, "min_sound_items": MIN_SOUND_ITEMS}
 
 
 class VerdictCode(StrEnum):
-    """The seven verdicts, strongest evidence first; values are the report's codes (docs/verdicts.md)."""
+    """The eight verdicts, strongest evidence first; values are the report's codes (docs/verdicts.md)."""
 
     FOOTAGE_PREDATES_CLAIM = "footage_predates_claim"
     METADATA_CONTRADICTS_CLAIM = "metadata_contradicts_claim"
     ALTERED_COPY_OF_KNOWN_FOOTAGE = "altered_copy_of_known_footage"
     FOOTAGE_SEEN_BEFORE = "footage_seen_before"
     SAME_PLACE_AS_KNOWN_FOOTAGE = "same_place_as_known_footage"
+    SAME_SOUND_AS_KNOWN_FOOTAGE = "same_sound_as_known_footage"
     NO_PRIOR_MATCH_IN_INDEX = "no_prior_match_in_index"
     INSUFFICIENT_EVIDENCE = "insufficient_evidence"
 
@@ -134,6 +141,18 @@ def _describe_scene(m: MatchSegment) -> str:
     )
 
 
+def _describe_sound(m: MatchSegment) -> str:
+    ref = m.reference
+    name = ref.source.title or ref.path
+    seen = f", first seen {ref.source.first_seen}" if ref.source.first_seen else ""
+    heard = next((c for c in m.channels if c.channel == "audio"), None)
+    ber = f" (bit error rate {heard.ber:.2f})" if heard is not None and heard.ber is not None else ""
+    return (
+        f"same sound only: query {m.query_start_s:.1f}-{m.query_end_s:.1f} s sounds like reference #{ref.id} "
+        f"'{name}' {m.reference_start_s:.1f}-{m.reference_end_s:.1f} s{ber}{seen}; the picture did not match"
+    )
+
+
 def alterations_of(m: MatchSegment) -> list[str]:
     """How the matched copy differs from the reference, as short labels (the matcher's alteration codes)."""
     out: list[str] = []
@@ -184,6 +203,7 @@ def decide(
     is_image: bool = False,
     claim: Claim | None = None,
     findings: Sequence[Finding] = (),
+    sound_items: int = 0,
 ) -> Verdict:
     """The verdict for a check.
 
@@ -193,6 +213,8 @@ def decide(
         is_image: the query is a still image (one frame is all there is).
         claim: what the clip is said to show (its date is what matches are dated against).
         findings: the metadata findings (`provenance.metadata.inspect`).
+        sound_items: the query's loud Chromaprint items: a clip without frames to compare (a sound file)
+            is still "not found" rather than "insufficient" when it has `MIN_SOUND_ITEMS` of them.
 
     A match predates the claim when its reference's first-seen day is more
     than `CLAIM_DATE_TOLERANCE_DAYS` before the first day the claimed date
@@ -202,9 +224,12 @@ def decide(
     contradictions = [f for f in findings if f.code in CONTRADICTS_CLAIM]
     # Only the same footage dates a clip; the same scene at another moment is evidence of place alone.
     scene = [m for m in matches if m.relation == Relation.SAME_SCENE]
-    matches = [m for m in matches if m.relation != Relation.SAME_SCENE]
+    # The same sound alone shows neither the footage nor the moment (docs/audio.md).
+    sound = [m for m in matches if m.relation == Relation.SAME_SOUND]
+    matches = [m for m in matches if m.relation not in (Relation.SAME_SCENE, Relation.SAME_SOUND)]
     earliest = _earliest(matches)
     match_lines = [_describe(m, is_image=is_image) for m in matches] + [_describe_scene(m) for m in scene]
+    match_lines += [_describe_sound(m) for m in sound]
     clip = "picture" if is_image else "clip"
     reuses = "is a frame of" if is_image else "reuses"
     if matches and claimed is not None and earliest is not None and claim is not None:
@@ -264,19 +289,32 @@ def decide(
             "This is evidence of place only; it does not date the clip.",
             tuple(match_lines + _finding_lines(findings)),
         )
+    if sound:
+        first = [m.reference.source.first_seen for m in sound if m.reference.source.first_seen]
+        seen = f" (first seen {min(first)})" if first else ""
+        return Verdict(
+            VerdictCode.SAME_SOUND_AS_KNOWN_FOOTAGE,
+            f"The clip's sound matches the sound of footage already in the index{seen}, but its picture does not. "
+            "The same sound (music, chants, applause, a speech) can accompany other pictures, so this shows "
+            "neither that the footage is reused nor when it was filmed.",
+            tuple(match_lines + _finding_lines(findings)),
+        )
     needed = 1 if is_image else MIN_INFORMATIVE_FRAMES
-    if informative_frames < needed:
+    if informative_frames < needed and sound_items < MIN_SOUND_ITEMS:
         return Verdict(
             VerdictCode.INSUFFICIENT_EVIDENCE,
             f"Only {informative_frames} frame(s) have enough texture to compare; no conclusion can be drawn.",
             ("black, flat or very short footage cannot be matched reliably", *_finding_lines(findings)),
         )
+    compared = f"{informative_frames} frames compared against the index"
+    if sound_items:
+        compared += f"; its sound ({sound_items} Chromaprint items, about {sound_items * 0.124:.0f} s) too"
     return Verdict(
         VerdictCode.NO_PRIOR_MATCH_IN_INDEX,
         "Not found in this index: no indexed footage matches the clip. This is not evidence that it is authentic "
         "or new, only that this index holds no earlier copy.",
         (
-            f"{informative_frames} frames compared against the index",
+            compared,
             *_finding_lines(findings, ("warning", "notice", "info")),
         ),
     )

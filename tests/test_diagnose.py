@@ -504,9 +504,13 @@ def test_diagnose_match_adds_what_the_files_show_after_the_alignment() -> None:
 def test_codes_serialise_as_the_plain_strings_they_were() -> None:
     from provenance.diagnose import AlterationCode
 
-    # The 14 codes of the first round, then `reversed` and `partly_explained` (the wide speed search).
-    assert len(AlterationCode) == 16 and all(c.value == c.name.lower() for c in AlterationCode)
+    # The 14 codes of the first round, then `reversed` and `partly_explained` (the wide speed search),
+    # then the sound's three (the audio stage).
+    assert len(AlterationCode) == 19 and all(c.value == c.name.lower() for c in AlterationCode)
     assert {AlterationCode.REVERSED, AlterationCode.PARTLY_EXPLAINED} <= set(AlterationCode)
+    assert {AlterationCode.AUDIO_REPLACED, AlterationCode.AUDIO_OVERLAID, AlterationCode.AUDIO_REMOVED} <= set(
+        AlterationCode
+    )
     alt = Alteration(AlterationCode.PICTURE_IN_PICTURE, "s", {"inner_rectangle_fraction": [0.1, 0.2, 0.6, 0.7]})
     data = alt.to_dict()
     assert type(data["code"]) is str

@@ -19,7 +19,7 @@ from types import ModuleType
 
 import pytest
 
-from provenance import diagnose, features, hashing, layout, match, metadata, shots, text, verdict, verify
+from provenance import audio, diagnose, features, hashing, layout, match, metadata, shots, text, verdict, verify
 from provenance.claims import places
 from provenance.pipeline import HEADLINE_THRESHOLDS, thresholds, thresholds_by_stage
 
@@ -119,6 +119,7 @@ def test_every_tuning_section_names_a_constant_of_its_module() -> None:
 
 #: Each stage module whose THRESHOLDS the report records, by its stage's name in `thresholds_by_stage`.
 STAGE_MODULES: dict[str, ModuleType] = {
+    "audio": audio,
     "hashing": hashing,
     "layout": layout,
     "shots": shots,
@@ -136,6 +137,15 @@ NOT_THRESHOLDS = {
     "features": {
         "DESCRIPTOR_BYTES": "ORB's descriptor size",
         "LSH_SEED": "fixes the bits the keys sample, part of the index's content",
+    },
+    "audio": {
+        "SAMPLE_RATE": "Chromaprint's definition",
+        "ITEM_STEP_S": "Chromaprint's definition",
+        "ITEM_SPAN_S": "Chromaprint's definition",
+        "SILENT_ITEM": "Chromaprint's definition",
+        "ITEMS_PER_SECOND": "how BERs are reported",
+        "KEY_CHUNKS": "the index's lookup keys",
+        "RATE_REFINE_STEPS": "a search grid",
     },
     "hashing": {
         "HASH_BITS": "the hash's definition",

@@ -66,7 +66,6 @@ def test_facts_round_trip_through_json(testsrc_clip: Path, still_jpeg: Path, rot
         ("text_as_mp4", "not a video ffprobe can read"),
         ("header_overwritten", "not a video ffprobe can read"),
         ("moov_lost_clip", "not a video ffprobe can read"),
-        ("audio_only_file", "no video stream"),
     ],
 )
 def test_refuses_what_is_not_a_video(request: pytest.FixtureRequest, fixture: str, message: str) -> None:
@@ -125,11 +124,19 @@ def test_legacy_rotate_tag_is_clockwise() -> None:
     assert facts_from_ffprobe("x.mp4", 10, data).rotation == 270.0
 
 
+def test_a_sound_file_is_audio_with_no_picture(audio_only_file: Path) -> None:
+    facts = probe(audio_only_file)
+    assert (facts.kind, facts.width, facts.height, facts.video_codec) == ("audio", 0, 0, "none")
+    assert facts.duration_s == pytest.approx(2.0, abs=0.1)
+    with pytest.raises(BadInputError, match="no video or audio stream"):
+        facts_from_ffprobe("data.mkv", 10, {"format": {}, "streams": [{"index": 0, "codec_type": "data"}]})
+
+
 def test_cover_art_is_not_the_video() -> None:
     cover = _stream(index=0, codec_name="mjpeg", width=500, height=500, disposition={"attached_pic": 1})
     audio = {"index": 1, "codec_type": "audio", "codec_name": "mp3"}
-    with pytest.raises(BadInputError, match="no video stream"):
-        facts_from_ffprobe("song.mp3", 10, {"format": {}, "streams": [cover, audio]})
+    song = facts_from_ffprobe("song.mp3", 10, {"format": {}, "streams": [cover, audio]})
+    assert (song.kind, song.width, song.height, song.fps) == ("audio", 0, 0, None)
     real = _stream(index=2)
     facts = facts_from_ffprobe("x.mkv", 10, {"format": {}, "streams": [cover, audio, real]})
     assert (facts.width, facts.height) == (1920, 1080)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..audio import SoundPrint
 from ..errors import NotFoundError
 from ..features import Features, FrameFeatures
 from ..hashing import FrameHashes, hamming
@@ -350,8 +351,10 @@ class Index(abc.ABC):
         *,
         facts: dict[str, Any] | None = None,
         features: Features | None = None,
+        sound: SoundPrint | None = None,
     ) -> tuple[Reference, bool]:
-        """Store a reference, its hashes, its media facts and its local features (when given) in one transaction.
+        """Store a reference, its hashes, its media facts, its sound's fingerprint and its local features
+        (each when given) in one transaction.
 
         Returns:
             (the stored reference with its id, True) or, when a file with the
@@ -391,6 +394,18 @@ class Index(abc.ABC):
     @abc.abstractmethod
     def lookup(self, hashes: np.ndarray, max_distance: int) -> Candidates:
         """Stored frames near each query hash, found through the chunk indexes."""
+
+    def sound(self, ref_id: int) -> SoundPrint | None:
+        """A reference's sound fingerprint (`audio.SoundPrint`), or None when it was stored without one."""
+        return None
+
+    def sound_lookup(self, keys: np.ndarray) -> np.ndarray:
+        """(query item, reference id, reference item) for each stored loud item sharing a lookup key.
+
+        Args:
+            keys: the query items' lookup keys (`audio.item_keys`), shape (n, 3).
+        """
+        return np.zeros((0, 3), dtype=np.int64)
 
     # The features channel (features.py). An index without feature tables, or a backend
     # without them, has no features: the channel is then absent.

@@ -19,11 +19,15 @@ Line format of a reference::
     {"reference": {...Reference.to_dict() without id...}, "facts": {...} | null,
      "hashes": {"t_ms": [0, 500, ...], "variant": [0, 16, ...], "hex": "c3a1...(16 hex digits each)"},
      "features": {"t_ms": [0, 1000, ...], "size": [[480, 270], ...], "count": [300, ...],
-                  "points": "...(float16 x, y little-endian, hex)", "descriptors": "...(32 bytes each, hex)"}}
+                  "points": "...(float16 x, y little-endian, hex)", "descriptors": "...(32 bytes each, hex)"},
+     "sound": {"status": "fingerprinted", "step_s": 0.1238, "duration_s": 40.0,
+               "hex": "...(8 hex digits per Chromaprint item)", "loud": "0111..."}}
 
 ``features`` (the features channel's described frames) is absent for a
 reference that has none, and for files exported before the channel existed;
-such a reference is imported without features.
+such a reference is imported without features. ``sound`` is absent for a
+reference stored without its sound's fingerprint (a still image, or one added
+before the audio stage); older readers ignore it.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from typing import IO, Any
 import numpy as np
 
 from .. import __version__
+from ..audio import SoundPrint, SoundStatus
 from ..errors import BadInputError
 from ..features import DESCRIPTOR_BYTES, Features, FrameFeatures
 from ..files import atomic_writer
@@ -140,6 +145,9 @@ def export_index(
                 described = index.reference_features(ref.id)
                 if described:
                     line["features"] = _features_line(described)
+                sound = index.sound(ref.id)
+                if sound is not None:
+                    line["sound"] = _sound_line(sound)
                 out.write(_line(line))
                 result.references += 1
                 result.hashes += len(hashes)
@@ -199,6 +207,36 @@ class PortableReference:
     hashes: FrameHashes
     facts: dict[str, Any] | None
     features: Features | None = None
+    sound: SoundPrint | None = None
+
+
+def _sound_line(sound: SoundPrint) -> dict[str, Any]:
+    """A reference's sound as a portable line holds it: items as 8 hex digits each, loudness as 0/1 digits."""
+    return {
+        "status": str(sound.status),
+        "step_s": sound.step_s,
+        "duration_s": sound.duration_s,
+        "hex": sound.values.astype(">u4").tobytes().hex(),
+        "loud": "".join("1" if x else "0" for x in sound.loud.tolist()),
+    }
+
+
+def _parse_sound(data: Any) -> SoundPrint | None:
+    """A reference line's sound (absent in exports made before the audio stage); raises ValueError/TypeError."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise TypeError("'sound' is not an object")
+    text, loud = data["hex"], data["loud"]
+    if not isinstance(text, str) or not isinstance(loud, str) or len(text) != 8 * len(loud) or set(loud) - {"0", "1"}:
+        raise ValueError("sound items and loudness differ in length")
+    values = np.frombuffer(bytes.fromhex(text), dtype=">u4").astype(np.uint32)
+    step, duration = float(data["step_s"]), float(data["duration_s"])
+    if not (0 < step < 1 and 0 <= duration):
+        raise ValueError("sound step or duration out of range")
+    return SoundPrint(
+        SoundStatus(data["status"]), values, np.array([c == "1" for c in loud], dtype=bool), step, duration
+    )
 
 
 def _decompressed(raw: IO[bytes]) -> IO[bytes]:
@@ -305,8 +343,9 @@ def _parse_reference(data: dict[str, Any]) -> PortableReference:
         added_at=text_field("added_at") or datetime.now(UTC).isoformat(timespec="seconds"),
         source=source,
     )
+    hashed = FrameHashes(t_ms / 1000.0, variants.astype(np.int8), values)
     described = _parse_features(data["features"]) if data.get("features") is not None else None
-    return PortableReference(ref, FrameHashes(t_ms / 1000.0, variants.astype(np.int8), values), facts, described)
+    return PortableReference(ref, hashed, facts, described, _parse_sound(data.get("sound")))
 
 
 def read_export(path: Path | str) -> Iterator[PortableReference]:
@@ -370,7 +409,9 @@ def import_index(
     """
     result = TransferResult()
     for item in read_export(path):
-        stored, added = index.add(item.reference, item.hashes, facts=item.facts, features=item.features)
+        stored, added = index.add(
+            item.reference, item.hashes, facts=item.facts, features=item.features, sound=item.sound
+        )
         result.references += 1
         result.hashes += len(item.hashes)
         if added:

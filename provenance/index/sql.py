@@ -34,6 +34,7 @@ from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import numpy as np
 
+from ..audio import SoundPrint
 from ..errors import IndexUnavailableError, NotFoundError
 from ..features import Features, FrameFeatures
 from ..hashing import ALGORITHM, FrameHashes
@@ -57,6 +58,7 @@ from .base import (
     to_unsigned,
 )
 from .claims import Claim, ClaimOwner
+from .sound import create_sound_tables, delete_sound, lookup_sound, read_sound, store_sound
 
 #: The tables, with the column types a dialect fills in (`Dialect.TYPES`).
 #: `facts` is JSON text (not a JSON type) so every backend gives back exactly what was stored.
@@ -448,6 +450,7 @@ class SqlIndex(Index):
         hashes: FrameHashes,
         *,
         facts: dict[str, Any] | None = None,
+        sound: SoundPrint | None = None,
         features: Features | None = None,
     ) -> tuple[Reference, bool]:
         if features is not None:
@@ -496,6 +499,8 @@ class SqlIndex(Index):
                 return existing, False
             ref_id = int(inserted[0][0])
             self.dialect.insert_hashes(self.conn, ref_id, rows)
+            if sound is not None:
+                self._store_sound(ref_id, sound)
             if features is not None:
                 descriptors.store(self.conn, self._sql, ref_id, features.frames)
         return self.get(ref_id), True
@@ -536,6 +541,8 @@ class SqlIndex(Index):
             if descriptors.present(self._tables()):
                 descriptors.remove(self.conn, self._sql, ref_id)
             self.conn.execute(self._sql("DELETE FROM hashes WHERE ref_id = ?"), (ref_id,))
+            if self._has_sound():
+                delete_sound(self.conn, self._sql, ref_id)
             self.conn.execute(self._sql("DELETE FROM refs WHERE id = ?"), (ref_id,))
         return ref
 
@@ -570,6 +577,27 @@ class SqlIndex(Index):
             table[:, 3].astype(np.int8),
             table[:, 4].astype(np.int16),
         )
+
+    # -- sound (the audio stage's fingerprints; tables made by the first reference stored with sound) --------
+
+    def _has_sound(self) -> bool:
+        if not getattr(self, "_sound_tables", False):
+            self._sound_tables = "sound_items" in self._tables()
+        return self._sound_tables
+
+    def _store_sound(self, ref_id: int, sound: SoundPrint) -> None:
+        if not self._has_sound():
+            create_sound_tables(self.conn, self.dialect.TYPES._asdict())
+        store_sound(self.conn, self._sql, ref_id, sound)
+        self._sound_tables = True
+
+    def sound(self, ref_id: int) -> SoundPrint | None:
+        return read_sound(self.conn, self._sql, ref_id) if self._has_sound() else None
+
+    def sound_lookup(self, keys: np.ndarray) -> np.ndarray:
+        if not self._has_sound():
+            return np.zeros((0, 3), dtype=np.int64)
+        return lookup_sound(self.conn, self._sql, np.asarray(keys, dtype=np.int64))
 
     def _fan_out(self, jobs: list[_T], run: Callable[[Any, list[_T]], list[_R]]) -> list[_R]:
         """``run(connection, jobs)`` with the jobs split between the lookup connections, one thread each.

@@ -158,8 +158,13 @@ def facts_from_ffprobe(path: str, size_bytes: int, data: dict[str, Any]) -> Medi
                 f"{path}: the video stream has no usable frame size (missing, or refused by the decoder as too large); "
                 "the file is damaged or hostile"
             )
+        sounds = [s for s in streams if s.codec_type == "audio"]
+        if sounds:  # a sound file (.m4a, .mp3, .wav, .ogg, ...; an MP3's cover art is not a picture to match)
+            return _audio_facts(path, size_bytes, fmt, sounds[0], streams, truncated)
         kinds = ", ".join(sorted({s.codec_type for s in streams})) or "none"
-        raise BadInputError(f"{path}: no video stream (streams found: {kinds}); give a video clip or a still image")
+        raise BadInputError(
+            f"{path}: no video or audio stream (streams found: {kinds}); give a video clip, a sound file or a still image"
+        )
     # The stream examined: the one marked default, else the first (as the libav worker chooses,
     # decode.protocol.choose_video_stream); the others are named in a warning when sampled.
     video = next((v for v in videos if v.index in defaults), videos[0])
@@ -182,6 +187,34 @@ def facts_from_ffprobe(path: str, size_bytes: int, data: dict[str, Any]) -> Medi
         truncated_tags=tuple(truncated),
         video_stream=video.index,
         other_video_streams=tuple(v.index for v in videos if v.index != video.index),
+    )
+    return interpret(facts)
+
+
+def _audio_facts(
+    path: str,
+    size_bytes: int,
+    fmt: dict[str, Any],
+    sound: StreamFacts,
+    streams: list[StreamFacts],
+    truncated: list[str],
+) -> MediaFacts:
+    """The facts of a file whose only medium is sound (`MediaFacts.kind` ``"audio"``, no picture)."""
+    duration = _number(fmt.get("duration")) or sound.duration_s or 0.0
+    facts = MediaFacts(
+        path=path,
+        kind="audio",
+        container=str(fmt.get("format_name", "unknown")),
+        size_bytes=size_bytes,
+        duration_s=float(duration),
+        width=0,
+        height=0,
+        fps=None,
+        video_codec="none",
+        bit_rate=_number(fmt.get("bit_rate"), int),
+        tags=clean_tags(fmt.get("tags"), "format:", truncated),
+        streams=tuple(streams),
+        truncated_tags=tuple(truncated),
     )
     return interpret(facts)
 

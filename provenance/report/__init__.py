@@ -48,9 +48,12 @@ class InputFacts:
     #: Seconds of the clip examined from its start (less than `duration_s` for a clip longer than
     #: the query limit or than its bytes can hold; the warnings say so); None for a still image.
     examined_s: float | None = None
+    #: The sound track as the audio stage found it: status, items, loud items, seconds, note (None: not examined).
+    sound: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "sound": self.sound,
             "path": self.path,
             "sha256": self.sha256,
             "kind": self.kind,

@@ -110,6 +110,8 @@ TRANSFORMING = frozenset(
         "color_changed",
         "greyscale",
         "grayscale",
+        "audio_replaced",
+        "audio_overlaid",
     }
 )
 #: How each transforming alteration reads in "the clip is ...".
@@ -133,6 +135,8 @@ CHANGE_WORDS = {
     "color_changed": "colour-altered",
     "greyscale": "turned grey",
     "grayscale": "turned grey",
+    "audio_replaced": "given other sound in place of its own",
+    "audio_overlaid": "given other sound over its own",
 }
 #: Alteration codes that cut or join footage (MediaReview "edited").
 EDITING = frozenset({"embedded", "spliced", "joined", "reordered"})
@@ -412,6 +416,11 @@ def _lead(report: Report) -> str:
     if code == "footage_seen_before" and report.matches:
         first = _first_seen_at(earliest.reference) if earliest is not None else ""
         return f"The {noun} {reuses} earlier footage{(',' + first) if first else ''}."
+    if code == "same_sound_as_known_footage":
+        return (
+            "Only the video's sound matches earlier footage in the desk's archive, not its pictures. The same sound "
+            "can accompany other pictures, so this shows neither that the footage is reused nor when it was filmed."
+        )
     if code == "insufficient_evidence" or (not report.matches and report.input.frames_informative < 1):
         n = int(report.input.frames_informative)
         if is_still(report):

@@ -48,6 +48,7 @@ from .words import (
     alteration_label,
     ambiguity_note,
     candidate_evidence,
+    channel_sentences,
     coverage_sentence,
     finding_details,
     frames_sentence,
@@ -59,6 +60,7 @@ from .words import (
     searched_speeds,
     seconds,
     signed,
+    sound_facts_sentence,
     span,
     speed_matters,
     speed_words,
@@ -488,6 +490,7 @@ def _timeline(r: Report) -> str:
             f'<div class="track"><span class="name">Checked clip ({seconds(dur)})</span>'
             f'<div class="bar">{"".join(segs)}</div></div>'
         )
+    rows += _sound_tracks(r, dur)
     for n, m in enumerate(r.matches):
         colour = PALETTE[n % len(PALETTE)]
         ref = m.reference
@@ -514,6 +517,28 @@ def _timeline(r: Report) -> str:
     )
     rows.append("</div>")
     return "".join(rows)
+
+
+def _sound_tracks(r: Report, dur: float) -> list[str]:
+    """Under the clip's track, one row per match whose sound was compared: each aligned second
+    coloured by its bit error rate (green: the reference's sound, red: other sound)."""
+    rows = []
+    for n, m in enumerate(r.matches):
+        heard = [c for c in getattr(m, "channels", ()) if c.channel == "audio" and c.seconds]
+        for c in heard[:1]:
+            marks = []
+            for t, ber in c.seconds:
+                hue = round(120 * (1 - min(1.0, max(0.0, float(ber)) / 0.5)))
+                left, width = float(t) / dur * 100, 1.0 / dur * 100
+                marks.append(
+                    f'<span class="seg" style="left:{_pct(left)};width:{_pct(width)};background:hsl({hue},60%,42%)" '
+                    f'title="{seconds(float(t))}: bit error rate {number(float(ber), 2)}"></span>'
+                )
+            rows.append(
+                f'<div class="track"><span class="name">Sound vs match {n + 1} (green: its sound, red: other)</span>'
+                f'<div class="bar">{"".join(marks)}</div></div>'
+            )
+    return rows
 
 
 def _badges(diag: Diagnosis) -> list[str]:
@@ -559,7 +584,11 @@ def _match(r: Report, n: int) -> str:
         _fact_row("First seen", s, "first_seen", e(s.first_seen or "unknown")),
         _fact_row("Publisher", s, "publisher", e(s.publisher or "unknown")),
         _fact_row("Source", s, "source_url", _link(s.source_url) if s.source_url else "unknown"),
-        f"<dt>Evidence</dt><dd>{e(frames_sentence(m, r), 600)}</dd>",
+        (
+            "<dt>Evidence</dt><dd>the sound alone (no frame of the picture matched)</dd>"
+            if getattr(m, "channel", "frames") == "audio"
+            else f"<dt>Evidence</dt><dd>{e(frames_sentence(m, r), 600)}</dd>"
+        ),
         f'<dt>Reference file</dt><dd><span class="mono">{e(ref.path, 300)}</span> (#{int(ref.id)}, SHA-256 '
         f'<span class="mono">{e(ref.sha256, 80)}</span>)</dd>',
     ]
@@ -570,6 +599,9 @@ def _match(r: Report, n: int) -> str:
     relation = relation_sentence(m, still=still)
     if relation:
         out.append(f"<dt>Moment</dt><dd>{e(relation, 1000)}</dd>")
+    for sentence in channel_sentences(m):
+        head, _, rest = sentence.partition(": ")
+        out.append(f"<dt>{e(head, 20)}</dt><dd>{e(rest, 1000)}</dd>")
     out.append("</dl>")
     if diag.alterations:
         out.append('<p><strong>How the clip differs from the reference</strong></p><ul class="alterations">')
@@ -697,6 +729,7 @@ def _file_section(r: Report) -> str:
         f"<dt>Kind</dt><dd>{e(i.kind, 20)}"
         + (f", {e(probe.get('video_codec'), 40)}" if isinstance(probe, dict) and probe.get("video_codec") else "")
         + "</dd>",
+        f"<dt>Sound</dt><dd>{e(sound_facts_sentence(i.sound), 400)}</dd>",
     ]
     if i.kind == "image":
         out.append(f"<dt>Size</dt><dd>{int(i.width)}×{int(i.height)}</dd>")

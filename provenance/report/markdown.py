@@ -157,7 +157,9 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
         if searched and not still and words.speed_matters(m):
             lines.append(f"- Speeds searched: {searched}")
         lines += [
-            f"- {words.frames_sentence(m, r)}",
+            "- Found by the sound alone (no frame of the picture matched)"
+            if m.channel == "audio"
+            else f"- {words.frames_sentence(m, r)}",
             _fact_line("First seen", s, "first_seen"),
             _fact_line("Publisher", s, "publisher"),
             _fact_line("Source", s, "source_url"),
@@ -168,6 +170,7 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
         relation = words.relation_sentence(m, still=still)
         if relation:
             lines.append(f"- **{md(relation, 1000)}**")
+        lines += [f"- {md(sentence, 1000)}" for sentence in words.channel_sentences(m)]
         for alt in diag.alterations:
             detail = words.alteration_details(alt.code, alt.evidence)
             lines.append(
@@ -226,6 +229,7 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
         f"| File | {md(r.input.path)} |",
         f"| SHA-256 | {_code(r.input.sha256, 80)} |",
         f"| Kind | {md(r.input.kind)} |",
+        f"| Sound | {md(words.sound_facts_sentence(r.input.sound))} |",
     ]
     if not still:
         lines.append(f"| Duration | {words.seconds(r.input.duration_s)} |")

@@ -149,12 +149,13 @@ def day_of(value: Any) -> date | None:
 def earliest_match(matches: Sequence[Any]) -> Any | None:
     """The match whose reference was first seen earliest (None when no match has a date).
 
-    A same-scene match (the same place at another moment) dates nothing and is never the earliest.
+    A same-scene match (the same place at another moment) or a same-sound match (the sound alone)
+    dates nothing and is never the earliest.
     """
     dated = [
         (day_of(m.reference.source.first_seen), -float(m.score), i)
         for i, m in enumerate(matches)
-        if str(getattr(m, "relation", "")) != "same_scene"
+        if str(getattr(m, "relation", "")) not in ("same_scene", "same_sound")
     ]
     dated = [d for d in dated if d[0] is not None]
     if not dated:

@@ -620,6 +620,16 @@ ALTERATION_CLAUSES: dict[str, _Clause] = {
     "overlay_share": _share,
     "sharpness_ratio": _sharpness,
     "reference_detail_power": _skip,
+    # the sound's evidence (audio_replaced, audio_overlaid, audio_removed)
+    "ber": lambda v, ev: (
+        f"the sound's bit error rate is {_plain(v)} (re-encoded copies stay near 0.05, unrelated sound near 0.5)"
+    ),
+    "items": lambda v, ev: f"over {_plain(v)} Chromaprint items",
+    "query_span_s": _skip,
+    "offset_s": _skip,
+    "worst_seconds": _skip,
+    "query_sound": _skip,
+    "reference_items": lambda v, ev: f"the reference has {_plain(v)} items of sound",
 }
 
 
@@ -827,7 +837,51 @@ RELATION_WORDS = {
     "same_footage": "Same footage: the clip shows this moment of the reference",
     "same_scene": "Same place, another moment: this does not date the clip",
     "unverified": "Moment not verified",
+    "same_sound": "Same sound only: this shows neither the footage nor the moment",
 }
+
+#: What a match's sound says, in words (`match.SoundVerdict`).
+SOUND_WORDS = {
+    "agrees": "agrees with the reference's",
+    "overlaid": "holds the reference's sound under other sound",
+    "replaced": "is not the reference's: other sound in its place",
+    "unclear": "neither clearly the reference's nor clearly other sound",
+    "not_compared": "could not be compared",
+    "same_sound": "is the reference's sound (the picture did not match)",
+}
+#: The sound timeline's marks, from identical (bit error rate 0) to unrelated (0.5 and up).
+TIMELINE_MARKS = "▁▂▃▄▅▆▇█"
+
+
+def sound_timeline(seconds: Any) -> str:
+    """Aligned seconds' bit error rates as a row of marks, one a second (▁ identical ... █ unrelated)."""
+    marks = []
+    for item in seconds or ():
+        try:
+            ber = float(item[1])
+        except (TypeError, ValueError, IndexError):
+            continue
+        level = min(len(TIMELINE_MARKS) - 1, max(0, int(ber / 0.5 * (len(TIMELINE_MARKS) - 1) + 0.5)))
+        marks.append(TIMELINE_MARKS[level])
+    return "".join(marks)
+
+
+def channel_sentences(match: Any) -> list[str]:
+    """One sentence per channel of a match (the picture's, the sound's), with its span, offset and score."""
+    out: list[str] = []
+    for c in getattr(match, "channels", ()) or ():
+        where = f"clip {span(c.query_start_s, c.query_end_s)}, offset {signed(c.offset_s)} s"
+        if c.channel != "audio":
+            out.append(f"Picture: matches ({where}, score {number(c.score, 2)}).")
+            continue
+        said = SOUND_WORDS.get(str(c.verdict), str(c.verdict or "compared"))
+        if c.ber is None:
+            out.append(f"Sound: {said}.")
+            continue
+        line = f"Sound: {said} ({where}, bit error rate {number(c.ber, 2)} over {c.items} Chromaprint items)"
+        timeline = sound_timeline(c.seconds)
+        out.append(line + (f"; second by second {timeline} (▁ identical, █ unrelated)." if timeline else "."))
+    return out
 
 
 def relation_sentence(match: Any, *, still: bool = False) -> str | None:
@@ -844,3 +898,20 @@ def relation_sentence(match: Any, *, still: bool = False) -> str | None:
         head = head.replace("the clip shows this moment", "the picture is this moment")
         reason = reason.replace("the clip is", "the picture is")
     return f"{head} ({reason})." if reason else f"{head}."
+
+
+def sound_facts_sentence(sound: Any) -> str:
+    """What the checked file's sound track gave (the report's ``input.sound``), in a sentence."""
+    if not isinstance(sound, dict):
+        return "not examined (a still image)"
+    status = str(sound.get("status", ""))
+    said = {
+        "fingerprinted": f"{sound.get('loud_items', 0)} Chromaprint items compared",
+        "no_audio_stream": "no sound track: no sound to compare",
+        "silent": "silent: no sound to compare",
+        "steady": "a steady tone or hum, or too short: no sound to compare",
+        "undecodable": "could not be decoded: no sound to compare",
+        "fpcalc_missing": "not fingerprinted (fpcalc is not installed)",
+    }.get(status, status)
+    note = sound.get("note")
+    return f"{said} ({note})" if note and status == "fingerprinted" else said

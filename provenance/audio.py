@@ -1,0 +1,392 @@
+"""Stage audio: the sound track's Chromaprint fingerprint over time, and how two of them align.
+
+Chromaprint (Lukáš Lalinský; the AcoustID project) turns sound into one
+32-bit sub-fingerprint ("item") every 1365 samples at 11025 Hz (about
+0.124 s), each the output of 16 classifiers over roughly 2 s of chroma
+(the 12 notes of the scale). Two recordings of the same sound give items
+whose bits mostly agree at the right time offset, so a copy is found by
+voting on offsets and judged by the bit error rate (BER) of the aligned
+items: about 0.1 for a re-encoded copy, about 0.5 for unrelated sound
+(docs/audio.md)::
+
+    >>> sound = fingerprint_sound("clip.mp4", probe("clip.mp4"))
+    >>> sound.status, len(sound), round(sound.step_s, 4)
+    ('fingerprinted', 80, 0.1238)
+    >>> aligned = align_sound(sound, reference_sound, offsets=[40])
+    >>> round(aligned.offset_s, 2), aligned.ber
+    (4.95, 0.07)
+
+The sound is decoded by the confined ffmpeg call (`tools.run_ffmpeg` with
+`tools.input_args`) to raw mono PCM in a temporary file, and only that file
+is given to fpcalc (`tools.run_fpcalc`), whose own demuxers the confinement
+cannot reach. Loudness is measured on the same samples, so silence (which
+Chromaprint turns into one constant item) is never taken for sound.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import tools
+from .errors import ProcessingError
+from .probe import MediaFacts
+
+#: Chromaprint's input rate, Hz (its own resampling target; fpcalc is fed at this rate).
+SAMPLE_RATE = 11025
+#: Seconds between two Chromaprint items: its frame step of 4096 / 3 samples (algorithm 2).
+ITEM_STEP_S = 1365 / SAMPLE_RATE
+#: Seconds of sound one item hears: a 4096-sample frame and the 15 frames its widest classifier adds.
+ITEM_SPAN_S = (4096 + 15 * 1365) / SAMPLE_RATE
+#: An item is silent when the RMS of what it hears is below this, dBFS (-90..0); ambient room
+#: noise recorded by a phone sits at -60 to -45, speech and music at -35 to -10 (docs/tuning.md).
+SILENCE_DBFS = -55.0
+#: Most seconds of sound fingerprinted from one file (> 0): four hours of a reference; what lies
+#: beyond is left out with a warning (about 8 items a second, 1 MB of PCM a minute).
+MAX_SOUND_S = 4 * 3600.0
+#: Relative speeds tried around a picture match's speed when a sped-up copy's sound is stretched back
+#: with its pitch (`Resampling.RATE`): a 0.8% error in speed cost 0.07 -> 0.24 BER (docs/tuning.md).
+RATE_REFINE_STEPS = (-0.008, -0.004, 0.0, 0.004, 0.008)
+#: Chromaprint's item for digital silence (AcoustID's ``SILENCE``), never used as evidence.
+SILENT_ITEM = 627964279
+#: Items per aligned "second" when BERs are reported (8 x 0.124 s = 0.99 s).
+ITEMS_PER_SECOND = 8
+
+#: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`).
+THRESHOLDS: dict[str, float] = {"silence_dbfs": SILENCE_DBFS, "max_sound_s": MAX_SOUND_S}
+
+_FINGERPRINT_LINE = re.compile(rb"^FINGERPRINT=([0-9,]*)\s*$", re.MULTILINE)
+
+
+class SoundStatus(StrEnum):
+    """What became of a file's sound track."""
+
+    #: The sound was fingerprinted and some of it is loud enough to compare.
+    FINGERPRINTED = "fingerprinted"
+    #: The file has no audio stream.
+    NO_AUDIO_STREAM = "no_audio_stream"
+    #: The audio stream holds only silence (or sound below `SILENCE_DBFS`).
+    SILENT = "silent"
+    #: The sound holds still (a steady tone, a hum): too few items that change to compare.
+    STEADY = "steady"
+    #: ffmpeg could not decode the audio stream.
+    UNDECODABLE = "undecodable"
+    #: fpcalc is not installed; the sound was not fingerprinted.
+    FPCALC_MISSING = "fpcalc_missing"
+
+
+@dataclass(frozen=True)
+class SoundPrint:
+    """A sound track's Chromaprint items over time.
+
+    Item ``i`` starts at ``i * step_s`` seconds into the file and hears about
+    `ITEM_SPAN_S` from there. `values` are the 32-bit items (uint32);
+    `loud` says which items hear sound above `SILENCE_DBFS` (only those are
+    compared). `status` says why there are no items when there are none;
+    `note` is a sentence for the report when something was left out.
+    """
+
+    status: SoundStatus
+    values: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint32))
+    loud: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    step_s: float = ITEM_STEP_S
+    duration_s: float = 0.0
+    note: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @property
+    def usable(self) -> int:
+        """Items that hear sound (loud, and not Chromaprint's silent item)."""
+        return int(np.count_nonzero(self.usable_mask))
+
+    @property
+    def usable_mask(self) -> np.ndarray:
+        """Which items may be compared: loud, not the silent item, and not a repeat of the item before.
+
+        A steady tone or hum gives the same item over and over; only the
+        first of such a run says anything about the sound.
+        """
+        repeat = np.zeros(len(self.values), dtype=bool)
+        repeat[1:] = self.values[1:] == self.values[:-1]
+        return self.loud & (self.values != SILENT_ITEM) & ~repeat
+
+    @property
+    def times(self) -> np.ndarray:
+        """Start time of each item, seconds."""
+        return np.arange(len(self.values), dtype=np.float64) * self.step_s
+
+    @property
+    def distinct_share(self) -> float:
+        """Distinct values among the usable items, as a share of them (a steady tone or hum gives few)."""
+        used = self.values[self.usable_mask]
+        return float(len(np.unique(used)) / len(used)) if len(used) else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": str(self.status),
+            "values": [int(v) for v in self.values],
+            "loud": [bool(x) for x in self.loud],
+            "step_s": self.step_s,
+            "duration_s": self.duration_s,
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SoundPrint:
+        values = np.asarray(data.get("values", ()), dtype=np.uint32)
+        loud = np.asarray(data.get("loud", [True] * len(values)), dtype=bool)
+        return cls(
+            SoundStatus(data["status"]),
+            values,
+            loud,
+            float(data.get("step_s", ITEM_STEP_S)),
+            float(data.get("duration_s", 0.0)),
+            data.get("note"),
+        )
+
+
+def has_audio(facts: MediaFacts) -> bool:
+    """Whether the probe found an audio stream in the file."""
+    return any(s.codec_type == "audio" for s in facts.streams)
+
+
+class Resampling(StrEnum):
+    """How a sped-up copy's sound is brought back to the reference's time before it is fingerprinted."""
+
+    #: ``atempo``: the tempo undone, the pitch kept (a copy sped up with its pitch kept).
+    TEMPO = "tempo"
+    #: ``asetrate``: tempo and pitch undone together (a copy played faster, pitch and all).
+    RATE = "rate"
+
+
+def fingerprint_sound(
+    path: Path | str,
+    facts: MediaFacts,
+    *,
+    max_s: float = MAX_SOUND_S,
+    speed: float = 1.0,
+    resampling: Resampling = Resampling.TEMPO,
+) -> SoundPrint:
+    """Fingerprint a file's first audio stream with Chromaprint, over time.
+
+    Args:
+        path: the media file (already probed).
+        facts: its probe facts (whether it has an audio stream, its duration).
+        max_s: most seconds of sound fingerprinted; the rest is left out with a note.
+        speed: reference seconds per second of this file (a picture match's
+            speed, 0.25-4): its sound is stretched by it first, so item ``i``
+            then hears the reference's time ``i * step_s`` after the match's offset.
+        resampling: how the stretch is made (`Resampling`).
+
+    Returns:
+        The `SoundPrint`; its `status` says when there is nothing to compare
+        (no audio stream, silence, a stream ffmpeg cannot decode).
+
+    Raises:
+        ToolMissingError: ffmpeg or fpcalc is missing (callers decide whether a
+            check goes on without sound).
+        ProcessingError: a tool exceeded its time limit.
+    """
+    if not has_audio(facts):
+        return SoundPrint(SoundStatus.NO_AUDIO_STREAM, note="the file has no sound track")
+    tools.fpcalc_path()  # a missing fpcalc is said before any decoding
+    seconds = min(max_s, (facts.duration_s or max_s) * speed)
+    fd, name = tempfile.mkstemp(prefix="provenance-sound-", suffix=".s16")
+    os.close(fd)
+    try:
+        pcm = _decode_pcm(Path(path), Path(name), seconds, max_s, _stretch(speed, resampling))
+        if pcm is None:
+            return SoundPrint(SoundStatus.UNDECODABLE, note="the sound track could not be decoded")
+        duration = len(pcm) / SAMPLE_RATE
+        loud = _loud_items(pcm)
+        if not loud.any():
+            return SoundPrint(SoundStatus.SILENT, duration_s=duration, note="the sound track is silent")
+        values = _fpcalc_items(Path(name), seconds)
+    finally:
+        os.unlink(name)
+    n = min(len(values), len(loud))
+    note = None
+    if facts.duration_s and facts.duration_s > max_s:
+        note = f"only the first {max_s:.0f} s of sound were fingerprinted ({facts.duration_s:.0f} s long)"
+    sound = SoundPrint(SoundStatus.FINGERPRINTED, values[:n], loud[:n], ITEM_STEP_S, duration, note)
+    if sound.usable < ITEMS_PER_SECOND:
+        what = "holds still (a steady tone or hum) or is too short"
+        return SoundPrint(SoundStatus.STEADY, values[:n], loud[:n], ITEM_STEP_S, duration, f"the sound track {what}")
+    return sound
+
+
+def _stretch(speed: float, resampling: Resampling) -> list[str]:
+    """ffmpeg's audio filter that makes one second of the file last `speed` seconds (none at speed 1)."""
+    if abs(speed - 1.0) < 1e-6:
+        return []
+    if not 0.25 <= speed <= 4.0:
+        raise ValueError(f"speed {speed} is outside 0.25-4")
+    if resampling is Resampling.RATE:
+        chain = f"aresample={SAMPLE_RATE},asetrate={SAMPLE_RATE / speed:.3f},aresample={SAMPLE_RATE}"
+    else:
+        tempo, parts = 1.0 / speed, []
+        while tempo < 0.5:  # atempo takes 0.5-100 per instance
+            parts.append("atempo=0.5")
+            tempo /= 0.5
+        chain = ",".join([*parts, f"atempo={tempo:.6f}"])
+    return ["-af", chain]
+
+
+def _decode_pcm(
+    path: Path, out: Path, seconds: float, max_s: float, stretch: list[str] | None = None
+) -> np.ndarray | None:
+    """The first audio stream as mono 16-bit PCM at `SAMPLE_RATE` (stretched), written to `out` and returned."""
+    args = [*tools.input_args(path), "-map", "0:a:0", "-vn", "-sn", "-dn", *(stretch or [])]
+    args += ["-ac", "1", "-ar", str(SAMPLE_RATE)]
+    args += ["-t", f"{max_s:.3f}", "-f", "s16le", "-y", f"file:{out}"]
+    # Decoding sound is cheap (a 2 min track in ~0.1 s); the limit is the decode stage's rule.
+    result = tools.run_ffmpeg(args, timeout=60.0 + seconds / 2, max_stdout=1 << 16)
+    pcm = np.fromfile(out, dtype="<i2") if out.stat().st_size else np.zeros(0, dtype=np.int16)
+    if result.returncode != 0 and len(pcm) == 0:
+        return None
+    return pcm
+
+
+def _loud_items(pcm: np.ndarray) -> np.ndarray:
+    """Per Chromaprint item, whether what it hears is above `SILENCE_DBFS`."""
+    step, span = 1365, 4096 + 15 * 1365
+    n = max(0, (len(pcm) - 4096) // step + 1)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    energy = np.concatenate([[0.0], np.cumsum(pcm.astype(np.float64) ** 2)])
+    starts = np.arange(n) * step
+    ends = np.minimum(starts + span, len(pcm))
+    rms = np.sqrt((energy[ends] - energy[starts]) / np.maximum(ends - starts, 1)) / 32768.0
+    return 20 * np.log10(np.maximum(rms, 1e-9)) > SILENCE_DBFS
+
+
+def _fpcalc_items(pcm: Path, seconds: float) -> np.ndarray:
+    """fpcalc's raw items for the PCM file (uint32)."""
+    # ~8 items a second, at most 11 characters each.
+    bound = int(seconds * 8.1 * 11) + 4096
+    result = tools.run_fpcalc(pcm, rate=SAMPLE_RATE, timeout=30.0 + seconds / 10, max_stdout=bound)
+    found = _FINGERPRINT_LINE.search(result.stdout)
+    # fpcalc 1.5.1 built on FFmpeg 5 exits 3 ("Error decoding audio frame (End of file)") after
+    # printing a complete fingerprint of a raw input; its output, not its exit code, says.
+    if found is None and (b"DURATION=" in result.stdout or "Empty fingerprint" in result.stderr):
+        return np.zeros(0, dtype=np.uint32)  # too short for one item (under ~2.5 s)
+    if found is None:
+        raise ProcessingError(f"fpcalc gave no fingerprint ({result.stderr.strip()[:200]}); check its installation")
+    text = found.group(1).decode("ascii")
+    return np.array([int(x) for x in text.split(",") if x], dtype=np.uint64).astype(np.uint32)
+
+
+_POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
+def bit_errors(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Differing bits (0-32) between two equally long uint32 arrays, item by item."""
+    x = np.bitwise_xor(a.astype(np.uint32), b.astype(np.uint32))
+    return _POPCOUNT8[x.view(np.uint8)].reshape(-1, 4).sum(axis=1)
+
+
+#: The lookup keys of an item: its 32 bits cut into chunks of these (shift, width), most significant
+#: first. Any chunk kept whole by a copy finds it (multi-index hashing, as for frames); measured
+#: survival of at least one chunk per item: 0.85-1.0 re-encoded, 0.0-0.9 under other sound.
+KEY_CHUNKS: tuple[tuple[int, int], ...] = ((21, 11), (10, 11), (0, 10))
+
+
+def item_keys(values: np.ndarray) -> np.ndarray:
+    """The `KEY_CHUNKS` of each item, as an (n, 3) int64 array."""
+    v = np.asarray(values, dtype=np.uint32).astype(np.int64)
+    return np.stack([(v >> shift) & ((1 << width) - 1) for shift, width in KEY_CHUNKS], axis=1)
+
+
+@dataclass(frozen=True)
+class SoundAlignment:
+    """Two fingerprints aligned in time: query item ``i`` hears reference item ``i + offset_items``.
+
+    `ber` is the mean bit error rate over the compared items (0 = identical,
+    about 0.5 = unrelated); `seconds` the (query second start, BER) of each
+    aligned second with enough loud items on both sides; `items` how many
+    items were compared; `span` the first and last compared query items.
+    """
+
+    offset_items: int
+    step_s: float
+    ber: float
+    items: int
+    span: tuple[int, int]
+    seconds: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def offset_s(self) -> float:
+        """Reference time minus query time, seconds."""
+        return self.offset_items * self.step_s
+
+    @property
+    def query_span_s(self) -> tuple[float, float]:
+        """The compared query span, seconds (the last item's start plus one step)."""
+        return self.span[0] * self.step_s, (self.span[1] + 1) * self.step_s
+
+    @property
+    def reference_span_s(self) -> tuple[float, float]:
+        """The compared reference span, seconds."""
+        q0, q1 = self.query_span_s
+        return q0 + self.offset_s, q1 + self.offset_s
+
+
+def align_sound(
+    query: SoundPrint, reference: SoundPrint, offsets: Iterable[int], *, query_items: slice | None = None
+) -> SoundAlignment | None:
+    """The best of the given offsets, by the mean bit error rate of the aligned loud items.
+
+    Args:
+        query: the clip's fingerprint.
+        reference: a reference's fingerprint (same `step_s`).
+        offsets: offsets in items (reference item = query item + offset) to try.
+        query_items: only these query items are compared (a picture match's span).
+
+    Returns:
+        The best `SoundAlignment`, or None when no offset leaves at least
+        `ITEMS_PER_SECOND` loud items on both sides to compare.
+    """
+    q_mask = query.usable_mask.copy()
+    if query_items is not None:
+        keep = np.zeros(len(q_mask), dtype=bool)
+        keep[query_items] = True
+        q_mask &= keep
+    r_mask = reference.usable_mask
+    best: SoundAlignment | None = None
+    for off in sorted(set(int(o) for o in offsets)):
+        lo, hi = max(0, -off), min(len(query), len(reference) - off)
+        if hi - lo < ITEMS_PER_SECOND:
+            continue
+        both = q_mask[lo:hi] & r_mask[lo + off : hi + off]
+        n = int(both.sum())
+        if n < ITEMS_PER_SECOND:
+            continue
+        errors = bit_errors(query.values[lo:hi], reference.values[lo + off : hi + off]) / 32.0
+        ber = float(errors[both].mean())
+        if best is None or ber < best.ber:
+            rows = np.nonzero(both)[0] + lo
+            best = SoundAlignment(
+                off, query.step_s, ber, n, (int(rows[0]), int(rows[-1])), _per_second(rows, errors[both], query.step_s)
+            )
+    return best
+
+
+def _per_second(rows: np.ndarray, errors: np.ndarray, step_s: float) -> tuple[tuple[float, float], ...]:
+    """(second start, mean BER) per aligned second that holds at least half its items."""
+    out: list[tuple[float, float]] = []
+    groups = rows // ITEMS_PER_SECOND
+    for g in np.unique(groups):
+        sel = groups == g
+        if sel.sum() * 2 >= ITEMS_PER_SECOND:
+            out.append((round(float(g * ITEMS_PER_SECOND * step_s), 3), round(float(errors[sel].mean()), 4)))
+    return tuple(out)

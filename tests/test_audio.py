@@ -1,0 +1,258 @@
+"""The audio stage: Chromaprint fingerprints over time, found by sound, compared under a picture match.
+
+Every clip is made here: seeded tunes (`sound_media.melody`) written as WAV
+and encoded and muxed by ffmpeg with lavfi pictures; fpcalc and ffmpeg are
+the real ones.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+from conftest import DOCS, ffmpeg
+from sound_media import melody, write_wav
+
+from provenance import check
+from provenance.audio import ITEM_STEP_S, SoundPrint, SoundStatus, align_sound, bit_errors, fingerprint_sound
+from provenance.errors import ToolMissingError
+from provenance.index import open_index
+from provenance.ingest import add_paths
+from provenance.match import SOUND_AGREE_BER, SOUND_REPLACED_BER, find_sound_matches
+from provenance.probe import probe
+
+
+@pytest.fixture(scope="module")
+def sound_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of this module's clips."""
+    return tmp_path_factory.mktemp("sound")
+
+
+@pytest.fixture(scope="module")
+def long_tune(sound_dir: Path) -> Path:
+    """Two minutes of a seeded tune (seed 101) as AAC in .m4a: a recording to find excerpts of."""
+    wav = write_wav(sound_dir / "long.wav", melody(101, 120.0))
+    out = sound_dir / "long.m4a"
+    ffmpeg("-i", wav, "-c:a", "aac", "-b:a", "128k", out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def av_reference(sound_dir: Path) -> Path:
+    """20 s of Mandelbrot zoom with a seeded tune (seed 202) as its sound: footage whose sound is known."""
+    wav = write_wav(sound_dir / "av.wav", melody(202, 20.0))
+    out = sound_dir / "av_ref.mp4"
+    ffmpeg(
+        "-f", "lavfi", "-i", "mandelbrot=s=320x240:r=25", "-i", wav, "-map", "0:v", "-map", "1:a", "-t", "20",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", out,
+    )  # fmt: skip
+    return out
+
+
+@pytest.fixture(scope="module")
+def sound_index(tmp_path_factory: pytest.TempPathFactory, long_tune: Path, av_reference: Path) -> str:
+    """A SQLite index holding the two-minute tune (#1, sound only) and the footage with sound (#2)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('sound_index') / 'index.sqlite'}"
+    with open_index(url, create=True) as idx:
+        items = add_paths([long_tune, av_reference], idx)
+    assert [i.status for i in items.items] == ["added", "added"]
+    return url
+
+
+def _validate(report_dict: dict[str, object]) -> None:
+    schema = json.loads((DOCS / "report-schema.json").read_text())
+    jsonschema.validate(report_dict, schema)
+
+
+def test_a_fingerprint_has_an_item_every_eighth_of_a_second(long_tune: Path) -> None:
+    sound = fingerprint_sound(long_tune, probe(long_tune))
+    assert sound.status == SoundStatus.FINGERPRINTED
+    # Chromaprint's items start every 1365 samples at 11025 Hz; ~2.4 s at the end hear too little to give one.
+    assert 120 / ITEM_STEP_S - 25 < len(sound) <= 120 / ITEM_STEP_S
+    assert sound.usable > 0.95 * len(sound) and sound.distinct_share > 0.9  # a held note repeats an item
+    again = SoundPrint.from_dict(json.loads(json.dumps(sound.to_dict())))
+    assert np.array_equal(again.values, sound.values) and again.status == sound.status
+
+
+def test_an_excerpt_aligns_at_its_offset_and_unrelated_sound_does_not(sound_dir: Path, long_tune: Path) -> None:
+    excerpt = sound_dir / "excerpt_mono64.m4a"
+    ffmpeg("-ss", "47.3", "-t", "5", "-i", long_tune, "-ac", "1", "-c:a", "aac", "-b:a", "64k", excerpt)
+    other = sound_dir / "other.m4a"
+    ffmpeg("-i", write_wav(sound_dir / "other.wav", melody(303, 5.0)), "-c:a", "aac", "-b:a", "64k", other)
+    ref = fingerprint_sound(long_tune, probe(long_tune))
+    q = fingerprint_sound(excerpt, probe(excerpt))
+    every = range(-len(q), len(ref))
+    best = align_sound(q, ref, every)
+    assert best is not None and abs(best.offset_s - 47.3) < 0.2 and best.ber < SOUND_AGREE_BER
+    unrelated = align_sound(fingerprint_sound(other, probe(other)), ref, every)
+    assert unrelated is not None and unrelated.ber > 0.25
+    assert bit_errors(q.values[:3], q.values[:3]).tolist() == [0, 0, 0]
+
+
+def test_a_five_second_excerpt_is_found_by_sound_at_the_right_offset(sound_dir: Path, sound_index: str) -> None:
+    """The .m4a case of issue 21: the sound alone, found with its reference start within 1 s."""
+    excerpt = sound_dir / "excerpt.m4a"
+    ffmpeg("-ss", "83", "-t", "5", "-i", sound_dir / "long.m4a", "-ac", "1", "-c:a", "aac", "-b:a", "64k", excerpt)
+    report = check(excerpt, index=sound_index, keyframes=False)
+    data = report.to_dict()
+    _validate(data)
+    assert data["input"]["kind"] == "audio" and data["input"]["sound"]["status"] == "fingerprinted"
+    assert any("picture channel did not apply" in w for w in data["warnings"])
+    [m] = report.matches
+    assert m.channel == "audio" and m.reference.id == 1 and str(m.relation) == "same_sound"
+    assert abs(m.reference_start_s - 83) <= 1.0 and abs(m.offset_s - 83) <= 0.5
+    assert report.verdict.code == "same_sound_as_known_footage"
+
+
+def test_a_reencoded_mono_copy_agrees_by_both_channels(sound_dir: Path, av_reference: Path, sound_index: str) -> None:
+    copy = sound_dir / "copy_360_mono64.mp4"
+    ffmpeg(
+        "-ss", "4", "-t", "10", "-i", av_reference, "-vf", "scale=-2:180", "-ac", "1", "-c:v", "libx264",
+        "-preset", "ultrafast", "-c:a", "aac", "-b:a", "64k", copy,
+    )  # fmt: skip
+    report = check(copy, index=sound_index, keyframes=False)
+    _validate(report.to_dict())
+    [m] = report.matches
+    assert m.reference.id == 2 and m.channel == "frames"
+    channels = {c.channel: c for c in m.channels}
+    assert set(channels) == {"frames", "audio"}
+    heard = channels["audio"]
+    assert heard.verdict == "agrees" and heard.ber is not None and heard.ber < SOUND_AGREE_BER
+    assert abs(heard.offset_s - 4) < 0.3
+    assert not any(a.code.startswith("audio_") for a in m.alterations)
+
+
+def test_a_replaced_sound_is_flagged_and_the_picture_match_kept(
+    sound_dir: Path, av_reference: Path, sound_index: str
+) -> None:
+    other = write_wav(sound_dir / "new_sound.wav", melody(404, 12.0))
+    copy = sound_dir / "replaced.mp4"
+    ffmpeg(
+        "-ss", "4", "-t", "10", "-i", av_reference, "-i", other, "-map", "0:v", "-map", "1:a", "-shortest",
+        "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "96k", copy,
+    )  # fmt: skip
+    report = check(copy, index=sound_index, keyframes=False)
+    _validate(report.to_dict())
+    [m] = report.matches
+    assert m.reference.id == 2 and m.channel == "frames"
+    [replaced] = [a for a in m.alterations if a.code == "audio_replaced"]
+    assert replaced.evidence["ber"] >= SOUND_REPLACED_BER and replaced.evidence["items"] >= 24
+    assert report.verdict.code == "altered_copy_of_known_footage"
+
+
+def test_a_clip_without_sound_says_so(sound_dir: Path, av_reference: Path, sound_index: str) -> None:
+    mute = sound_dir / "mute.mp4"
+    ffmpeg("-ss", "4", "-t", "8", "-i", av_reference, "-an", "-c:v", "libx264", "-preset", "ultrafast", mute)
+    report = check(mute, index=sound_index, keyframes=False)
+    data = report.to_dict()
+    _validate(data)
+    assert data["input"]["sound"]["status"] == "no_audio_stream" and data["input"]["sound"]["loud_items"] == 0
+    [m] = report.matches
+    [removed] = [a for a in m.alterations if a.code == "audio_removed"]
+    assert removed.evidence["query_sound"] == "no_audio_stream"
+    assert [c.verdict for c in m.channels if c.channel == "audio"] == ["not_compared"]
+
+
+def test_silence_is_no_sound_to_compare(sound_dir: Path, sound_index: str) -> None:
+    silent = sound_dir / "silence.m4a"
+    ffmpeg("-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", "6", "-c:a", "aac", silent)
+    sound = fingerprint_sound(silent, probe(silent))
+    assert sound.status == SoundStatus.SILENT and sound.usable == 0
+    with open_index(sound_index) as idx:
+        assert find_sound_matches(sound, idx) == []
+    report = check(silent, index=sound_index, keyframes=False)
+    assert report.verdict.code == "insufficient_evidence" and not report.matches
+
+
+def test_unrelated_sound_stays_unmatched(sound_dir: Path, sound_index: str) -> None:
+    other = sound_dir / "unrelated.m4a"
+    ffmpeg("-i", write_wav(sound_dir / "unrelated.wav", melody(505, 15.0)), "-c:a", "aac", "-b:a", "64k", other)
+    report = check(other, index=sound_index, keyframes=False)
+    assert not report.matches and report.verdict.code == "no_prior_match_in_index"
+
+
+def test_a_missing_fpcalc_is_exit_3_for_sound_and_a_warning_for_pictures(
+    sound_dir: Path, av_reference: Path, sound_index: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    tune = sound_dir / "long.m4a"
+    facts = probe(tune)
+    monkeypatch.setenv("PROVENANCE_FPCALC", str(tmp_path / "nope" / "fpcalc"))
+    with pytest.raises(ToolMissingError) as raised:
+        fingerprint_sound(tune, facts)
+    assert raised.value.exit_code == 3 and "PROVENANCE_FPCALC" in str(raised.value)
+    report = check(av_reference, index=sound_index, keyframes=False)
+    assert report.matches and report.matches[0].reference.id == 2
+    assert report.input.sound is not None and report.input.sound["status"] == "fpcalc_missing"
+    assert any("the picture alone was checked" in w for w in report.warnings)
+    monkeypatch.delenv("PROVENANCE_FPCALC")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ToolMissingError, match="apt-get install libchromaprint-tools"):
+        fingerprint_sound(tune, facts)
+
+
+def test_a_steady_tone_is_checked_but_never_indexed(audio_only_file: Path, sound_index: str) -> None:
+    """A 440 Hz tone gives one Chromaprint item over and over: nothing that changes to compare."""
+    sound = fingerprint_sound(audio_only_file, probe(audio_only_file))
+    assert sound.status == SoundStatus.STEADY and sound.usable < 8
+    report = check(audio_only_file, index=sound_index, keyframes=False)
+    assert report.input.kind == "audio" and report.verdict.code == "insufficient_evidence"
+    with open_index(sound_index) as idx:
+        [failed] = add_paths([audio_only_file], idx).items
+    assert failed.status == "failed" and "steady" in str(failed.error)
+
+
+@pytest.mark.parametrize(
+    ("how", "sound_filter"),
+    [("tempo", "atempo=1.25"), ("rate", "asetrate=22050*1.25,aresample=22050")],
+)
+def test_a_sped_up_copy_has_its_sound_stretched_back_before_comparing(
+    sound_dir: Path, av_reference: Path, sound_index: str, how: str, sound_filter: str
+) -> None:
+    """x1.25 with the pitch kept (atempo) or raised with it (asetrate): Chromaprint alone loses both."""
+    copy = sound_dir / f"fast_{how}.mp4"
+    ffmpeg(
+        "-ss", "3", "-t", "12", "-i", av_reference, "-filter_complex",
+        f"[0:v]setpts=PTS/1.25[v];[0:a]{sound_filter}[a]", "-map", "[v]", "-map", "[a]",
+        "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", copy,
+    )  # fmt: skip
+    unstretched = align_sound(
+        fingerprint_sound(copy, probe(copy)), fingerprint_sound(av_reference, probe(av_reference)), range(-80, 160)
+    )
+    assert unstretched is not None and unstretched.ber > SOUND_AGREE_BER
+    report = check(copy, index=sound_index, keyframes=False)
+    [m] = [m for m in report.matches if m.channel == "frames"]
+    assert m.reference.id == 2 and abs(m.speed - 1.25) < 0.05
+    [heard] = [c for c in m.channels if c.channel == "audio"]
+    assert heard.verdict == "agrees" and heard.ber is not None and heard.ber < SOUND_AGREE_BER
+    assert not any(s.channel == "audio" for s in report.matches)  # no second, sound-only echo of it
+
+
+def test_sound_is_stored_looked_up_exported_and_imported_on_every_backend(
+    index_url: str, long_tune: Path, tmp_path: Path
+) -> None:
+    from provenance.audio import item_keys
+    from provenance.index.portable import export_index, import_index
+
+    sound = fingerprint_sound(long_tune, probe(long_tune))
+    with open_index(index_url, create=True) as idx:
+        [item] = add_paths([long_tune], idx).items
+        ref_id = item.reference.id  # type: ignore[union-attr]
+        stored = idx.sound(ref_id)
+        assert stored is not None and np.array_equal(stored.values, sound.values)
+        assert np.array_equal(stored.loud, sound.loud) and stored.status == "fingerprinted"
+        # Items 300-339 of the tune find it at their own index (plus chance hits elsewhere).
+        hits = idx.sound_lookup(item_keys(sound.values[300:340]))
+        own = hits[(hits[:, 1] == ref_id) & (hits[:, 2] == hits[:, 0] + 300)]
+        assert len(np.unique(own[:, 0])) >= 30
+        export_index(idx, tmp_path / "export.jsonl.gz")
+        idx.remove(ref_id)
+        assert idx.sound(ref_id) is None and len(idx.sound_lookup(item_keys(sound.values[:40]))) == 0
+    with open_index(f"sqlite:///{tmp_path / 'copy.sqlite'}", create=True) as copy:
+        assert import_index(copy, tmp_path / "export.jsonl.gz").added == 1
+        [ref] = copy.references()
+        again = copy.sound(ref.id)
+        assert again is not None and np.array_equal(again.values, sound.values)
+        assert np.array_equal(again.loud, sound.loud) and again.step_s == sound.step_s
