@@ -26,6 +26,7 @@ import base64
 import functools
 import json
 import os
+import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -628,15 +629,15 @@ def write_keyframes(
     ``transition``) with their keyframes (``t``, ``file``); ``contact_sheet.jpg``
     shows every keyframe with its time.
 
-    The folder must be new or empty (a folder of other files is not ours to
-    add to). Every file is written by `files.write_file`: never through a
+    The folder must be new, empty or hold only an earlier run's files (a
+    folder of other files is not ours to add to). Every file is written by `files.write_file`: never through a
     symlink planted in the folder. At most
     `query.MAX_QUERY_DURATION_S` of the clip is examined (memory stays bounded
     whatever the file declares), with a warning when that is less than the whole.
 
     Args:
         path: the clip (or still image).
-        out_dir: a folder that is missing or empty (made when missing).
+        out_dir: a folder that is missing, empty or an earlier run's (made when missing).
         facts: its probe result (probed here when not given).
         decoder: samples and grabs (`choose_decoder`'s when None).
         warnings: gets the sampling's warnings (the part not examined, decoder errors).
@@ -646,14 +647,13 @@ def write_keyframes(
         The written files: the keyframes in time order, then ``shots.json`` and the contact sheet.
 
     Raises:
-        BadInputError: the clip cannot be read or decoded at all, or `out_dir` is a file or a folder that is not empty.
+        BadInputError: the clip cannot be read or decoded at all, or `out_dir` is a file or a folder holding files
+            that are not an earlier run's keyframes.
         ProcessingError: a keyframe could not be decoded.
     """
 
     out = Path(out_dir)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        what = "a file" if not out.is_dir() else "a folder that is not empty"
-        raise BadInputError(f"-o {out}: {what} is there; give a new or empty folder for the keyframes")
+    _check_keyframe_folder(out)
     facts = facts or probe(path)
     if facts.kind == "audio":
         raise BadInputError(
@@ -715,3 +715,26 @@ def write_keyframes(
     if sheet:
         written.append(out / "contact_sheet.jpg")
     return written
+
+
+#: Names `write_keyframes` writes (and the temporary names of an interrupted run): a folder
+#: holding only these is an earlier run's, written again; anything else is not ours.
+KEYFRAME_NAME = re.compile(
+    r"\.?(shot\d{3,}_t\d+\.\d{3}(_unmirrored)?\.jpg|shots\.json|contact_sheet\.jpg)(\.[0-9a-f]+\.tmp)?"
+)
+
+
+def _check_keyframe_folder(out: Path) -> None:
+    """Refuse (exit 2) a file at `out`, or a folder holding anything but an earlier run's keyframes."""
+    if out.exists() and not out.is_dir():
+        raise BadInputError(f"-o {out}: a file is there; give a new or empty folder for the keyframes")
+    try:
+        names = sorted(os.listdir(out)) if out.is_dir() else []
+    except OSError as exc:
+        raise BadInputError(f"-o {out}: the folder cannot be read ({exc.strerror}); give another -o") from exc
+    foreign = [n for n in names if not KEYFRAME_NAME.fullmatch(n)]
+    if foreign:
+        raise BadInputError(
+            f"-o {out}: the folder is not empty: it holds {len(foreign)} file(s) that are not keyframes of "
+            f"'provenance frames' ({foreign[0][:80]!r}, ...); give a new or empty folder"
+        )

@@ -204,7 +204,16 @@ def read_report(path: str | Path) -> Report:
         BadInputError: the file is missing, not a regular file, too large, not JSON or not a report.
     """
     p = Path(path)
-    document = load_report_json(p)
+    return report_from_json(load_report_json(p), p)
+
+
+def report_from_json(document: Any, path: str | Path) -> Report:
+    """A check's report from its JSON document (`load_report_json`), refused unless it renders.
+
+    Raises:
+        BadInputError: not a report, a value of the wrong type or range, or an unknown verdict code; naming `path`.
+    """
+    p = Path(path)
     try:
         report = Report.from_dict(document)
         VerdictCode(report.verdict.code)  # a code this version does not know would be rendered as if it meant something

@@ -268,7 +268,9 @@ def read_any_report(path: str | Path) -> Report | ArticleReport:
     data = _load(path)
     if isinstance(data, dict) and data.get("schema") == SCHEMA:
         return ArticleReport.from_dict(data)
-    return Report.from_dict(data)
+    from . import report_from_json
+
+    return report_from_json(data, path)
 
 
 # -- words shared by the forms -------------------------------------------------------------
