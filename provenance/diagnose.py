@@ -1558,7 +1558,7 @@ def with_sound_evidence(
     either side has no sound to compare.
 
     Args:
-        m: a picture match (channel ``video``).
+        m: a picture match (channel ``frames`` or ``features``).
         query: the clip's sound fingerprint (None: a still image).
         reference: the reference's (None: stored before the audio stage).
         at_speed: for a match whose speed changed, the clip's sound fingerprinted
@@ -1577,12 +1577,12 @@ def with_sound_evidence(
     """
     if m.channel == Channel.AUDIO:
         return m
+    if query is None or reference is None:
+        return m  # no sound to compare (a still, a clip without a track, a reference stored without one)
     span = (m.query_start_s, m.query_end_s)
     if not m.channels:
         picture = ChannelEvidence(str(m.channel), span[0], span[1], m.offset_s, m.score)
         m = replace(m, channels=(picture,))
-    if query is None or reference is None:
-        return m
 
     stretch = m.speed if abs(m.speed - 1.0) > 0.02 else 1.0
 

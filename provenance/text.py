@@ -766,6 +766,28 @@ def _vote(reads: list[_Read]) -> list[list[_Read]]:
     return groups
 
 
+def _agreed(groups: list[list[_Read]]) -> list[list[_Read]]:
+    """One reading per line: of two groups read at the same place (boxes overlapping by half or
+    more), the one read on fewer frames (then the less confident) is a misreading and is dropped."""
+
+    def overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+        w = min(a[2], b[2]) - max(a[0], b[0])
+        h = min(a[3], b[3]) - max(a[1], b[1])
+        if w <= 0 or h <= 0:
+            return 0.0
+        smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+        return w * h / max(1, smaller)
+
+    def strength(g: list[_Read]) -> tuple[int, float]:
+        return len(g), _chosen(g).confidence
+
+    kept: list[list[_Read]] = []
+    for g in sorted(groups, key=strength, reverse=True):
+        if all(overlap(_chosen(g).box, _chosen(k).box) < 0.5 for k in kept):
+            kept.append(g)
+    return kept
+
+
 def _chosen(group: list[_Read]) -> _Read:
     """The reading a group agrees on: the most frequent text, then the most confident."""
     counts = Counter(r.text for r in group)
@@ -794,7 +816,7 @@ def read_frames(
     texts: list[ScreenText] = []
     for region in regions:
         reads = _reads_of(greys, region)
-        for group in _vote(reads):
+        for group in _agreed(_vote(reads)):
             best = _chosen(group)
             # The span is where the region shows (its band persists), not only the frames read.
             start = max(0.0, times[min(region.present)] - spacing_s / 2)
