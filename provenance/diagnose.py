@@ -404,7 +404,7 @@ def diagnose(
         )
     fitted = speed_evidence if speed_evidence is not None and speed_evidence.fitted else None
     return tuple(out) + _span_alterations(
-        reference, found.reference_span, found.query_span, query_duration_s, fitted=fitted
+        reference, found.reference_span, found.query_span, query_duration_s, fitted=fitted, speed=found.segment.speed
     )
 
 
@@ -518,8 +518,15 @@ def _span_alterations(
     query_duration_s: float,
     *,
     fitted: SpeedEvidence | None = None,
+    speed: float = 1.0,
 ) -> tuple[Alteration, ...]:
     """Trimmed (reference parts left out) and embedded (query parts from elsewhere); neither for a still picture.
+
+    A part of the reference is said to be left out only where the clip has
+    nothing unexplained on that side (the clip starts, or ends, with the
+    match): a clip whose first seconds no reference explains may hold the
+    reference's first seconds, unmatched (fast motion, a heavy edit), so
+    nothing is said of them.
 
     For a speed the wide search fitted (`fitted`), the reference's margin grows
     with the speed (one query frame spans more reference time), and the query's
@@ -533,9 +540,13 @@ def _span_alterations(
     picture = query_span[1] - query_span[0] <= 0 and query_duration_s <= 0
     if reference.kind == "video" and reference.duration_s > 0 and not picture:
         left_out = []
-        if reference_span[0] > margin:
+        # Query seconds unexplained on the side where the reference's start (then its end) would sit.
+        before, after = query_span[0], max(0.0, query_duration_s - query_span[1])
+        if speed < 0:  # played backwards: the reference's start is at the clip's end
+            before, after = after, before
+        if reference_span[0] > margin and before <= SPAN_MARGIN_S:
             left_out.append([0.0, round(reference_span[0], 2)])
-        if reference.duration_s - reference_span[1] > margin:
+        if reference.duration_s - reference_span[1] > margin and after <= SPAN_MARGIN_S:
             left_out.append([round(reference_span[1], 2), round(reference.duration_s, 2)])
         if left_out:
             out.append(

@@ -433,6 +433,28 @@ def _found(q_variant: int, r_variant: int, **extra: Any) -> Any:
     return Alignment(make_match(), q_variant, r_variant, **values)
 
 
+@pytest.mark.parametrize(
+    ("query_span", "duration", "speed", "left_out"),
+    [
+        ((0.0, 7.7), 7.7, 1.0, [[0.0, 1.5]]),  # the clip starts with the match: the reference's start is not in it
+        ((2.0, 9.7), 9.7, 1.0, None),  # 2 s of the clip unexplained before the match: it may hold them
+        ((0.0, 7.7), 9.7, -1.0, None),  # backwards: the reference's start would sit at the clip's unexplained end
+        ((2.0, 9.7), 9.7, -1.0, [[0.0, 1.5]]),  # backwards, and the clip ends with the match
+    ],
+)
+def test_trimmed_only_where_the_clip_has_nothing_unexplained_on_that_side(
+    query_span: tuple[float, float], duration: float, speed: float, left_out: list[list[float]] | None
+) -> None:
+    from report_samples import make_match
+
+    from provenance.diagnose import _span_alterations
+
+    ref = make_match().reference
+    alterations = _span_alterations(ref, (1.5, 9.2), query_span, duration, speed=speed)
+    trimmed = [a.to_dict()["evidence"]["reference_spans_left_out_s"] for a in alterations if a.code == "trimmed"]
+    assert trimmed == ([left_out] if left_out else [])
+
+
 def test_the_alignment_says_what_was_undone() -> None:
     from provenance.diagnose import diagnose
     from provenance.hashing import OP_CW_MIRROR, REGION_BOX, REGION_C72, REGION_FULL, variant
@@ -464,11 +486,7 @@ def test_the_alignment_says_what_was_undone() -> None:
                 "mean_distance_at_normal_speed": 6.0,
             },
         },
-        {
-            "code": "trimmed",
-            "summary": "Only part of the reference is used.",
-            "evidence": {"reference_spans_left_out_s": [[0.0, 1.5]], "reference_duration_s": 10.0},
-        },
+        # No `trimmed`: the clip's unexplained first 2 s may hold the reference's first 1.5 s.
         {
             "code": "embedded",
             "summary": "The matched footage sits among other footage in the clip.",
@@ -492,8 +510,7 @@ def test_diagnose_match_adds_what_the_files_show_after_the_alignment() -> None:
     assert [a.code for a in seg.alterations] == [
         "mirrored",
         "picture_in_picture",
-        "trimmed",
-        "embedded",
+        "embedded",  # no "trimmed": the clip's unexplained first 2 s may hold the reference's first 1.5 s
         "frame_rate_changed",
         "downscaled",
     ]
