@@ -415,7 +415,7 @@ def probe(file: Path) -> None:
     "out_dir",
     required=True,
     type=click.Path(path_type=Path),
-    help="A new or empty folder for the JPEG files, shots.json and contact_sheet.jpg.",
+    help="A new or empty folder (or an earlier run's) for the JPEG files, shots.json and contact_sheet.jpg.",
 )
 @click.option(
     "--unmirror",

@@ -476,7 +476,7 @@ pre.fetch { background: #212529; color: #f8f9fa; padding: .5rem .75rem; border-r
 
 def render_article_html(report: ArticleReport) -> str:
     """The article report as one self-contained HTML page: every item, with its check's frames."""
-    from .html import CSP, STYLE, _link, e
+    from .html import _link, e, page
 
     r = report
     a = r.article
@@ -533,16 +533,7 @@ def render_article_html(report: ArticleReport) -> str:
         + f"<dt>Created</dt><dd>{e(r.created_at, 40)}</dd></dl></footer>"
     )
     title = f"Article report: {a.headline or Path(a.path).name}"
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="referrer" content="no-referrer">'
-        '<meta name="generator" content="provenance">'
-        f"<title>{e(title, 200)}</title><style>{STYLE}{ARTICLE_STYLE}</style></head>"
-        f"<body><main>{head}{table}{items}{extra}{footer}</main></body></html>\n"
-    )
+    return page(title, f"{head}{table}{items}{extra}{footer}", style=ARTICLE_STYLE)
 
 
 def _html_item(item: ArticleItem) -> str:

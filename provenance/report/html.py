@@ -816,6 +816,12 @@ def render_html(report: Report) -> str:
             _footer(r),
         ]
     )
+    return page(title, body)
+
+
+def page(title: str, body: str, *, style: str = "") -> str:
+    """A self-contained page: the content security policy, no referrer, the house style (and `style`) and
+    `body` (already escaped) in its main element; the shell every HTML form of a report shares."""
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -823,6 +829,6 @@ def render_html(report: Report) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="referrer" content="no-referrer">'
         '<meta name="generator" content="provenance">'
-        f"<title>{e(title, 200)}</title><style>{STYLE}</style></head>"
+        f"<title>{e(title, 200)}</title><style>{STYLE}{style}</style></head>"
         f"<body><main>{body}</main></body></html>\n"
     )
