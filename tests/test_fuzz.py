@@ -133,7 +133,11 @@ def test_ffprobe_json_gives_facts_or_bad_input(data: dict[str, Any], size: int) 
     except BadInputError as exc:
         assert "\n" not in str(exc)
         return
-    assert facts.width > 0 and facts.height > 0
+    if facts.kind == "audio":  # a sound file: no picture, and a sound stream it came from
+        assert facts.width == 0 and facts.height == 0 and facts.fps is None
+        assert any(s.codec_type == "audio" for s in facts.streams)
+    else:
+        assert facts.kind == "video" and facts.width > 0 and facts.height > 0
     assert math.isfinite(facts.duration_s) and facts.duration_s >= 0
     assert facts.fps is None or (math.isfinite(facts.fps) and facts.fps > 0)
     as_dict = facts.to_dict()
