@@ -110,7 +110,7 @@ class EditEntry:
 class MediaFacts:
     """What the file says about itself: container, size, timing and every tag.
 
-    `kind` is ``"video"`` or ``"image"``. `width`/`height` are the stored frame
+    `kind` is ``"video"``, ``"image"`` or ``"audio"`` (a sound file: no picture). `width`/`height` are the stored frame
     size; `rotation` is the display rotation in degrees (counter-clockwise, as
     ffprobe's display matrix reports it). `tags` are the container's tags
     (for images: EXIF, named as exifread names them). Tag values longer than

@@ -86,6 +86,12 @@ def _number(text: Any, kind: type = float) -> Any:
     return value
 
 
+def _seconds(text: Any) -> float | None:
+    """A duration ffprobe printed: a finite number of seconds above zero, else None (unknown)."""
+    value = _number(text)
+    return value if value is not None and value > 0 else None
+
+
 def _rotation(stream: dict[str, Any]) -> float:
     sides = stream.get("side_data_list")
     for side in sides if isinstance(sides, list) else ():
@@ -140,7 +146,7 @@ def facts_from_ffprobe(path: str, size_bytes: int, data: dict[str, Any]) -> Medi
                 width=_number(raw.get("width"), int),
                 height=_number(raw.get("height"), int),
                 fps=_rate(raw.get("avg_frame_rate")) or _rate(raw.get("r_frame_rate")),
-                duration_s=_number(raw.get("duration")),
+                duration_s=_seconds(raw.get("duration")),
                 bit_rate=_number(raw.get("bit_rate"), int),
                 frames=_number(raw.get("nb_frames"), int),
                 rotation=_rotation(raw),
@@ -168,7 +174,7 @@ def facts_from_ffprobe(path: str, size_bytes: int, data: dict[str, Any]) -> Medi
     # The stream examined: the one marked default, else the first (as the libav worker chooses,
     # decode.protocol.choose_video_stream); the others are named in a warning when sampled.
     video = next((v for v in videos if v.index in defaults), videos[0])
-    duration = _number(fmt.get("duration")) or video.duration_s or 0.0
+    duration = _seconds(fmt.get("duration")) or video.duration_s or 0.0
     tags = clean_tags(fmt.get("tags"), "format:", truncated)
     facts = MediaFacts(
         path=path,
@@ -200,7 +206,7 @@ def _audio_facts(
     truncated: list[str],
 ) -> MediaFacts:
     """The facts of a file whose only medium is sound (`MediaFacts.kind` ``"audio"``, no picture)."""
-    duration = _number(fmt.get("duration")) or sound.duration_s or 0.0
+    duration = _seconds(fmt.get("duration")) or sound.duration_s or 0.0
     facts = MediaFacts(
         path=path,
         kind="audio",
