@@ -34,9 +34,11 @@ from provenance.ingest import read_sidecar
 from provenance.probe import MediaFacts, facts_from_ffprobe
 from provenance.report import Report, render_json
 
-#: Wall-clock budget of the mutation run, seconds (the issue asks for about a minute in all);
-#: ``PROVENANCE_FUZZ_SECONDS`` runs a longer campaign, ``PROVENANCE_FUZZ_SEED`` another sequence.
+#: The mutation run checks at least `MIN_MUTATIONS` files, and more while its wall-clock budget
+#: (seconds) lasts; ``PROVENANCE_FUZZ_SECONDS`` runs a longer campaign, ``PROVENANCE_FUZZ_SEED``
+#: another sequence. A busy machine checks fewer in the budget, never fewer than the minimum.
 MUTATION_BUDGET_S = float(os.environ.get("PROVENANCE_FUZZ_SECONDS", "30"))
+MIN_MUTATIONS = 10
 
 # -- generic strategies --------------------------------------------------------------------
 
@@ -467,7 +469,7 @@ def test_check_over_mutated_clips(seeds: dict[str, bytes], tmp_path: Path) -> No
     deadline = time.monotonic() + MUTATION_BUDGET_S
     runner = CliRunner()
     n = 0
-    while time.monotonic() < deadline:
+    while n < MIN_MUTATIONS or time.monotonic() < deadline:
         name = names[n % len(names)]
         data = _mutate(seeds[name], rng, seeds[names[(n + 1) % len(names)]])
         clip = tmp_path / f"m{n % 4}{Path(name).suffix}"
@@ -489,5 +491,4 @@ def test_check_over_mutated_clips(seeds: dict[str, bytes], tmp_path: Path) -> No
             assert len(lines) == 1 and lines[0].startswith("error: "), context
         outcomes[result.exit_code] = outcomes.get(result.exit_code, 0) + 1
         n += 1
-    assert n >= 10, f"only {n} mutated files were checked in {MUTATION_BUDGET_S:.0f} s"
     print(f"mutation run: {n} files, outcomes by exit code {dict(sorted(outcomes.items()))}")
