@@ -84,7 +84,8 @@ from .match import (
     MAX_SPEED,
     MIN_SPEED,
     SOUND_AGREE_BER,
-    SOUND_REPLACED_BER,
+    SOUND_OVERLAID_AGREEMENT,
+    SOUND_REPLACED_AGREEMENT,
     Alignment,
     Channel,
     ChannelEvidence,
@@ -1533,12 +1534,17 @@ class SoundEvidence(TypedDict):
 
     `ber` is the mean bit error rate of the aligned Chromaprint items (a
     re-encoded copy's sound stays under `match.SOUND_AGREE_BER`, unrelated
-    sound sits near 0.5); `query_span_s` the compared span of the clip,
+    sound 0.35-0.5); `chance_ber` the rate unrelated sound with these items'
+    bit frequencies would give and `agreement` how far beyond that chance the
+    two agree (`audio.SoundAlignment.agreement`: replaced sound near 0, mixed
+    sound above `match.SOUND_OVERLAID_AGREEMENT`); `query_span_s` the compared span of the clip,
     `offset_s` the sound's offset found near the picture's, `items` the
     items compared, `worst_seconds` the three aligned seconds farthest apart.
     """
 
     ber: float
+    chance_ber: float
+    agreement: float
     items: int
     query_span_s: list[float]
     offset_s: float
@@ -1617,6 +1623,8 @@ def with_sound_evidence(
             aligned.items,
             aligned.seconds,
             str(verdict),
+            round(aligned.chance_ber, 4),
+            round(aligned.agreement, 4),
         )
 
     if reference.usable == 0:
@@ -1637,7 +1645,7 @@ def with_sound_evidence(
     aligned = min((a for a in tries if a is not None), key=lambda a: a.ber, default=None)
     if aligned is None:
         return replace(m, channels=(*m.channels, channel(SoundVerdict.NOT_COMPARED)))
-    verdict = sound_verdict(aligned.ber)
+    verdict = sound_verdict(aligned)
     if heard_elsewhere and verdict in (SoundVerdict.REPLACED, SoundVerdict.OVERLAID):
         verdict = SoundVerdict.UNCLEAR
     out = replace(m, channels=(*m.channels, channel(verdict, aligned)))
@@ -1647,6 +1655,8 @@ def with_sound_evidence(
     q0, q1 = heard(aligned)
     sound_evidence: SoundEvidence = {
         "ber": round(aligned.ber, 4),
+        "chance_ber": round(aligned.chance_ber, 4),
+        "agreement": round(aligned.agreement, 4),
         "items": aligned.items,
         "query_span_s": [round(q0, 3), round(q1, 3)],
         "offset_s": round(aligned.offset_s, 3),
@@ -1655,15 +1665,17 @@ def with_sound_evidence(
     if verdict == SoundVerdict.REPLACED:
         summary = (
             f"The sound was replaced: over {q0:.1f}-{q1:.1f} s the clip's sound differs from the reference's "
-            f"(bit error rate {aligned.ber:.2f}; a re-encoded copy stays under {SOUND_AGREE_BER:.2f}, "
-            f"unrelated sound from {SOUND_REPLACED_BER:.2f})."
+            f"(bit error rate {aligned.ber:.2f}, where unrelated sound would give {aligned.chance_ber:.2f}: "
+            f"agreement beyond chance {aligned.agreement:.2f}, at most {SOUND_REPLACED_AGREEMENT:.2f} for other sound; "
+            f"a re-encoded copy stays under {SOUND_AGREE_BER:.2f})."
         )
         code = AlterationCode.AUDIO_REPLACED
     else:
         summary = (
             f"Other sound was mixed over the reference's: over {q0:.1f}-{q1:.1f} s the reference's sound is still "
-            f"heard under other sound (bit error rate {aligned.ber:.2f}, between a re-encoded copy's "
-            f"{SOUND_AGREE_BER:.2f} and unrelated sound's {SOUND_REPLACED_BER:.2f})."
+            f"heard under other sound (bit error rate {aligned.ber:.2f}, above a re-encoded copy's "
+            f"{SOUND_AGREE_BER:.2f} but below the {aligned.chance_ber:.2f} unrelated sound would give: agreement "
+            f"beyond chance {aligned.agreement:.2f}, from {SOUND_OVERLAID_AGREEMENT:.2f} for mixed sound)."
         )
         code = AlterationCode.AUDIO_OVERLAID
     return replace(out, alterations=(*out.alterations, _alteration(code, summary, sound_evidence)))
@@ -1692,6 +1704,8 @@ def sound_segment(found: SoundFound, *, query_duration_s: float) -> MatchSegment
         a.items,
         a.seconds,
         str(SoundVerdict.SAME_SOUND),
+        round(a.chance_ber, 4),
+        round(a.agreement, 4),
     )
     reason = f"matched by its sound alone: bit error rate {a.ber:.2f} over {a.items} Chromaprint items"
     return MatchSegment(

@@ -265,9 +265,10 @@ class ChannelEvidence:
     For ``frames`` or ``features``: the picture's alignment (`score` the segment's). For
     ``audio``: the sound's, where `ber` is the mean bit error rate of the
     aligned Chromaprint items (about 0.05 for a re-encoded copy, about 0.5 for
-    unrelated sound), `items` how many were compared, `seconds` the (query
-    second, BER) of each aligned second, and `verdict` what the sound says
-    (`SoundVerdict`).
+    unrelated sound), `chance_ber` and `agreement` how far it is from what
+    unrelated sound would give, `items` how many were compared, `seconds` the
+    (query second, BER) of each aligned second, and `verdict` what the sound
+    says (`SoundVerdict`).
     """
 
     channel: str
@@ -279,6 +280,10 @@ class ChannelEvidence:
     items: int = 0
     seconds: tuple[tuple[float, float], ...] = ()
     verdict: str | None = None
+    #: Sound: the bit error rate unrelated sound with these items' bit frequencies would give.
+    chance_ber: float | None = None
+    #: Sound: agreement beyond that chance, 0-1 (`audio.SoundAlignment.agreement`).
+    agreement: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -1659,12 +1664,14 @@ SOUND_MIN_VOTES = 2
 SOUND_SECOND_BER = 0.32
 #: Items either side of a voted or predicted offset tried when aligning (2 items = 0.25 s).
 SOUND_SEARCH_ITEMS = 2
-#: A picture match's sound agrees with its reference's when their BER over the span is at
-#: most this, is overlaid (the reference's sound under other sound) up to `SOUND_OVERLAID_BER`,
-#: and is replaced from `SOUND_REPLACED_BER` (between the two: unclear, nothing said).
+#: A picture match's sound agrees with its reference's when their BER over the span is at most
+#: this (0-0.5; re-encoded copies 0.01-0.10, another tune at -6 dB under the sound up to 0.19).
 SOUND_AGREE_BER = 0.20
-SOUND_OVERLAID_BER = 0.36
-SOUND_REPLACED_BER = 0.40
+#: Otherwise its agreement beyond chance (`audio.SoundAlignment.agreement`, Cohen's kappa over the
+#: bits, 0-1) says: overlaid (the reference's sound under other sound) from `SOUND_OVERLAID_AGREEMENT`,
+#: replaced up to `SOUND_REPLACED_AGREEMENT`, unclear between (development seeds, docs/tuning.md).
+SOUND_OVERLAID_AGREEMENT = 0.16
+SOUND_REPLACED_AGREEMENT = 0.10
 #: ... searched this far (seconds) around the picture's offset (sound and picture out of sync).
 SOUND_SYNC_S = 0.5
 #: A sound-only segment and a picture segment of one reference are the same match when their
@@ -1680,8 +1687,8 @@ _SOUND_THRESHOLDS: dict[str, float] = {
     "sound_second_ber": SOUND_SECOND_BER,
     "sound_search_items": SOUND_SEARCH_ITEMS,
     "sound_agree_ber": SOUND_AGREE_BER,
-    "sound_overlaid_ber": SOUND_OVERLAID_BER,
-    "sound_replaced_ber": SOUND_REPLACED_BER,
+    "sound_overlaid_agreement": SOUND_OVERLAID_AGREEMENT,
+    "sound_replaced_agreement": SOUND_REPLACED_AGREEMENT,
     "sound_sync_s": SOUND_SYNC_S,
     "sound_same_offset_s": SOUND_SAME_OFFSET_S,
 }
@@ -1705,13 +1712,21 @@ class SoundVerdict(StrEnum):
     SAME_SOUND = "same_sound"
 
 
-def sound_verdict(ber: float) -> SoundVerdict:
-    """What a BER between a copy's sound and its reference's over a picture match says."""
-    if ber <= SOUND_AGREE_BER:
+def sound_verdict(aligned: SoundAlignment) -> SoundVerdict:
+    """What a copy's sound aligned with its reference's over a picture match says.
+
+    A low bit error rate is the same sound. Above it, the raw rate cannot
+    tell mixed from replaced sound: unrelated tunes disagree on 0.35-0.48 of
+    the bits, not 0.5, depending on how lopsided each bit is on the two
+    sounds, which is where mixed sound lies too. The agreement beyond what
+    those bit frequencies give by chance (`SoundAlignment.agreement`) can:
+    replaced sound sits near 0, mixed sound above it.
+    """
+    if aligned.ber <= SOUND_AGREE_BER:
         return SoundVerdict.AGREES
-    if ber <= SOUND_OVERLAID_BER:
+    if aligned.agreement >= SOUND_OVERLAID_AGREEMENT:
         return SoundVerdict.OVERLAID
-    if ber >= SOUND_REPLACED_BER:
+    if aligned.agreement <= SOUND_REPLACED_AGREEMENT:
         return SoundVerdict.REPLACED
     return SoundVerdict.UNCLEAR
 

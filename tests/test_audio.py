@@ -17,11 +17,24 @@ from conftest import DOCS, ffmpeg
 from sound_media import melody, write_wav
 
 from provenance import check
-from provenance.audio import ITEM_STEP_S, SoundPrint, SoundStatus, align_sound, bit_errors, fingerprint_sound
+from provenance.audio import (
+    ITEM_STEP_S,
+    SoundPrint,
+    SoundStatus,
+    align_sound,
+    bit_errors,
+    chance_ber,
+    fingerprint_sound,
+)
 from provenance.errors import ToolMissingError
 from provenance.index import open_index
 from provenance.ingest import add_paths
-from provenance.match import SOUND_AGREE_BER, SOUND_REPLACED_BER, find_sound_matches
+from provenance.match import (
+    SOUND_AGREE_BER,
+    SOUND_OVERLAID_AGREEMENT,
+    SOUND_REPLACED_AGREEMENT,
+    find_sound_matches,
+)
 from provenance.probe import probe
 
 
@@ -139,8 +152,46 @@ def test_a_replaced_sound_is_flagged_and_the_picture_match_kept(
     [m] = report.matches
     assert m.reference.id == 2 and m.channel == "frames"
     [replaced] = [a for a in m.alterations if a.code == "audio_replaced"]
-    assert replaced.evidence["ber"] >= SOUND_REPLACED_BER and replaced.evidence["items"] >= 24
+    assert replaced.evidence["agreement"] <= SOUND_REPLACED_AGREEMENT and replaced.evidence["items"] >= 24
+    assert replaced.evidence["ber"] > SOUND_AGREE_BER
     assert report.verdict.code == "altered_copy_of_known_footage"
+
+
+def test_sound_mixed_under_louder_music_is_overlaid_not_replaced(
+    sound_dir: Path, av_reference: Path, sound_index: str
+) -> None:
+    """The reference's sound at -6 dB under another tune: its bit error rate is where unrelated sound's
+    can be, but it agrees beyond chance, so the copy is `audio_overlaid`, never `audio_replaced`."""
+    other = write_wav(sound_dir / "louder.wav", melody(505, 12.0))
+    copy = sound_dir / "under_music.mp4"
+    mix = "[0:a]volume=-6dB[a];[1:a]volume=0dB[b];[a][b]amix=inputs=2:normalize=0:duration=first[m]"
+    ffmpeg(
+        "-ss", "4", "-t", "10", "-i", av_reference, "-i", other, "-filter_complex", mix, "-map", "0:v",
+        "-map", "[m]", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "96k", copy,
+    )  # fmt: skip
+    report = check(copy, index=sound_index, keyframes=False)
+    _validate(report.to_dict())
+    [m] = [x for x in report.matches if x.channel != "audio"]
+    heard = {c.channel: c for c in m.channels}["audio"]
+    assert heard.ber is not None and heard.ber > SOUND_AGREE_BER
+    assert heard.agreement is not None and heard.agreement >= SOUND_OVERLAID_AGREEMENT
+    [overlaid] = [a for a in m.alterations if a.code == "audio_overlaid"]
+    assert overlaid.evidence["chance_ber"] > overlaid.evidence["ber"]
+    assert not any(a.code == "audio_replaced" for a in m.alterations)
+
+
+def test_chance_ber_follows_the_bit_frequencies() -> None:
+    """Unrelated items disagree on half the bits only when every bit is as often 0 as 1."""
+    rng = np.random.default_rng(7)
+    a = rng.integers(0, 2**32, 4000, dtype=np.uint64).astype(np.uint32)
+    b = rng.integers(0, 2**32, 4000, dtype=np.uint64).astype(np.uint32)
+    assert abs(chance_ber(a, b) - 0.5) < 0.01
+    assert abs(float(bit_errors(a, b).mean()) / 32 - chance_ber(a, b)) < 0.01
+    # The top 16 bits always set on both sides: only the low 16 can disagree by chance.
+    top = np.uint32(0xFFFF0000)
+    assert abs(chance_ber(a | top, b | top) - 0.25) < 0.01
+    # Set on one side, clear on the other: they always disagree.
+    assert abs(chance_ber(a | top, b & ~top) - 0.75) < 0.01
 
 
 def test_a_clip_without_sound_says_so(sound_dir: Path, av_reference: Path, sound_index: str) -> None:
