@@ -100,6 +100,9 @@ class SoundPrint:
     step_s: float = ITEM_STEP_S
     duration_s: float = 0.0
     note: str | None = None
+    #: Spectral-peak landmarks (`sound_marks`): an (n, 2) int64 array of (hash, frame), frames
+    #: `MARK_STEP_S` apart; empty for prints made before them.
+    marks: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self.values)
@@ -139,6 +142,7 @@ class SoundPrint:
             "step_s": self.step_s,
             "duration_s": self.duration_s,
             "note": self.note,
+            "marks": self.marks.tolist(),
         }
 
     @classmethod
@@ -152,6 +156,7 @@ class SoundPrint:
             float(data.get("step_s", ITEM_STEP_S)),
             float(data.get("duration_s", 0.0)),
             data.get("note"),
+            np.asarray(data.get("marks", ()), dtype=np.int64).reshape(-1, 2),
         )
 
 
@@ -218,10 +223,13 @@ def fingerprint_sound(
     note = None
     if facts.duration_s and facts.duration_s > max_s:
         note = f"only the first {max_s:.0f} s of sound were fingerprinted ({facts.duration_s:.0f} s long)"
-    sound = SoundPrint(SoundStatus.FINGERPRINTED, values[:n], loud[:n], ITEM_STEP_S, duration, note)
+    marks = sound_marks(pcm)
+    sound = SoundPrint(SoundStatus.FINGERPRINTED, values[:n], loud[:n], ITEM_STEP_S, duration, note, marks)
     if sound.usable < ITEMS_PER_SECOND:
         what = "holds still (a steady tone or hum) or is too short"
-        return SoundPrint(SoundStatus.STEADY, values[:n], loud[:n], ITEM_STEP_S, duration, f"the sound track {what}")
+        return SoundPrint(
+            SoundStatus.STEADY, values[:n], loud[:n], ITEM_STEP_S, duration, f"the sound track {what}", marks
+        )
     return sound
 
 
@@ -284,6 +292,106 @@ def _fpcalc_items(pcm: Path, seconds: float) -> np.ndarray:
         raise ProcessingError(f"fpcalc gave no fingerprint ({result.stderr.strip()[:200]}); check its installation")
     text = found.group(1).decode("ascii")
     return np.array([int(x) for x in text.split(",") if x], dtype=np.uint64).astype(np.uint32)
+
+
+# -- spectral-peak landmarks: sound under louder sound ---------------------------------------------
+
+#: Landmarks' spectrogram: frames of this many samples at `SAMPLE_RATE` (93 ms), every `MARK_HOP` (23 ms).
+MARK_FFT = 1024
+MARK_HOP = 256
+#: Seconds between two landmark frames.
+MARK_STEP_S = MARK_HOP / SAMPLE_RATE
+#: A peak tops every cell within this many (frequency bins, frames) around it (±215 Hz, ±230 ms) and
+#: stands this far above the spectrogram's median log magnitude (natural log, 2.0 = x7.4).
+MARK_NEIGHBOURHOOD = (21, 21)
+MARK_FLOOR = 2.0
+#: Strongest peaks kept per second of sound, and pairs made from each (anchor, a later peak within
+#: `MARK_MAX_DT` frames and `MARK_MAX_DF` bins): 20 x 4 = 80 landmarks a second (docs/tuning.md).
+MARK_PEAKS_PER_S = 20
+MARK_FAN_OUT = 4
+MARK_MAX_DT = 63
+MARK_MAX_DF = 63
+#: Spectrogram frames peaks are found over at once (about 95 s; bounds the memory for long sound).
+_MARK_BLOCK = 4096
+
+
+def sound_marks(pcm: np.ndarray) -> np.ndarray:
+    """The sound's spectral-peak landmarks: (hash, frame) pairs, an (n, 2) int64 array.
+
+    Chromaprint's items summarise the chroma of the whole spectrum, so a
+    louder tune mixed over the sound decides most of their bits. A landmark
+    (Wang 2003, "An industrial-strength audio search algorithm", Shazam; Ellis's
+    audfprint) keeps only local maxima of the spectrogram and hashes pairs of
+    them: a peak of the quieter sound survives wherever the louder one has no
+    energy near it, and a pair that survives matches exactly. The hash packs
+    the anchor's frequency bin (9 bits), the second peak's bin difference (7)
+    and their frame difference (6): 22 bits.
+
+    Args:
+        pcm: mono 16-bit samples at `SAMPLE_RATE`.
+    """
+    x = np.asarray(pcm, dtype=np.float32) / 32768.0
+    if len(x) < MARK_FFT:
+        return np.zeros((0, 2), dtype=np.int64)
+    window = np.hanning(MARK_FFT).astype(np.float32)
+    n_frames = (len(x) - MARK_FFT) // MARK_HOP + 1
+    half_t = MARK_NEIGHBOURHOOD[1] // 2
+    freqs: list[np.ndarray] = []
+    times: list[np.ndarray] = []
+    for start in range(0, n_frames, _MARK_BLOCK):
+        lo, hi = max(0, start - half_t), min(n_frames, start + _MARK_BLOCK + half_t)
+        frames = np.lib.stride_tricks.sliding_window_view(x[lo * MARK_HOP : (hi - 1) * MARK_HOP + MARK_FFT], MARK_FFT)
+        spec = np.log(np.abs(np.fft.rfft(frames[::MARK_HOP] * window, axis=1))[:, 1:] + 1e-6).T
+        peaks = (spec == _max_filter(spec, MARK_NEIGHBOURHOOD)) & (spec > np.median(spec) + MARK_FLOOR)
+        f, t = np.nonzero(peaks)
+        core = (t + lo >= start) & (t + lo < start + _MARK_BLOCK)
+        f, t = f[core], t[core]
+        keep = int(np.ceil(MARK_PEAKS_PER_S * min(_MARK_BLOCK, n_frames - start) * MARK_STEP_S))
+        if len(f) > keep:
+            top = np.argsort(-spec[f, t], kind="stable")[:keep]
+            f, t = f[top], t[top]
+        freqs.append(f)
+        times.append(t + lo)
+    f, t = np.concatenate(freqs).astype(np.int64), np.concatenate(times).astype(np.int64)
+    order = np.lexsort((f, t))
+    f, t = f[order], t[order]
+    return _pair_peaks(f, t)
+
+
+def _max_filter(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Each cell's maximum over a (rows, cols) window centred on it (separable; outside counts as -inf)."""
+    out = a
+    for axis, n in enumerate(size):
+        pad = [(0, 0), (0, 0)]
+        pad[axis] = (n // 2, n - 1 - n // 2)
+        padded = np.pad(out, pad, mode="constant", constant_values=-np.inf)
+        out = np.lib.stride_tricks.sliding_window_view(padded, n, axis=axis).max(axis=-1)
+    return out
+
+
+def _pair_peaks(f: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Landmarks from peaks sorted by time: each anchor with its first `MARK_FAN_OUT` valid successors."""
+    n = len(t)
+    hashes: list[np.ndarray] = []
+    anchors: list[np.ndarray] = []
+    taken = np.zeros(n, dtype=np.int64)
+    # Peaks within MARK_MAX_DT frames: at most MARK_PEAKS_PER_S x 1.5 s ahead, a few more where dense.
+    for k in range(1, 4 * MARK_PEAKS_PER_S):
+        if k >= n:
+            break
+        i = np.arange(n - k)
+        dt = t[i + k] - t[i]
+        if not (dt <= MARK_MAX_DT).any():
+            break
+        df = f[i + k] - f[i]
+        ok = (dt > 0) & (dt <= MARK_MAX_DT) & (np.abs(df) <= MARK_MAX_DF) & (taken[i] < MARK_FAN_OUT)
+        i = i[ok]
+        taken[i] += 1
+        hashes.append((f[i] << 13) | ((df[ok] + MARK_MAX_DF) << 6) | dt[ok])
+        anchors.append(t[i])
+    if not hashes:
+        return np.zeros((0, 2), dtype=np.int64)
+    return np.column_stack([np.concatenate(hashes), np.concatenate(anchors)]).astype(np.int64)
 
 
 _POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)

@@ -1706,8 +1706,15 @@ def sound_segment(found: SoundFound, *, query_duration_s: float) -> MatchSegment
         str(SoundVerdict.SAME_SOUND),
         round(a.chance_ber, 4),
         round(a.agreement, 4),
+        found.landmarks or None,
     )
     reason = f"matched by its sound alone: bit error rate {a.ber:.2f} over {a.items} Chromaprint items"
+    if found.landmarks:
+        reason = (
+            f"matched by its sound alone, under other sound: {found.landmarks} of the clip's spectral-peak "
+            f"landmarks at this offset, and Chromaprint's items agreeing beyond chance by {a.agreement:.2f} "
+            f"(bit error rate {a.ber:.2f} where unrelated sound would give {a.chance_ber:.2f}, over {a.items} items)"
+        )
     return MatchSegment(
         reference=found.reference,
         score=found.score,

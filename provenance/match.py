@@ -47,7 +47,7 @@ import numpy as np
 
 from . import features as features_mod
 from .alteration import Alteration
-from .audio import ITEMS_PER_SECOND, SoundAlignment, SoundPrint, align_sound, item_keys
+from .audio import ITEMS_PER_SECOND, MARK_STEP_S, SoundAlignment, SoundPrint, align_sound, item_keys
 from .features import Features, FrameFeatures, FramePair, Geometry
 from .hashing import (
     OP_CCW_MIRROR,
@@ -284,6 +284,8 @@ class ChannelEvidence:
     chance_ber: float | None = None
     #: Sound: agreement beyond that chance, 0-1 (`audio.SoundAlignment.agreement`).
     agreement: float | None = None
+    #: Sound: the clip's landmarks at this offset, when landmarks found the sound (`find_sound_by_marks`).
+    landmarks: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -1677,6 +1679,14 @@ SOUND_SYNC_S = 0.5
 #: A sound-only segment and a picture segment of one reference are the same match when their
 #: offsets differ by at most this, seconds.
 SOUND_SAME_OFFSET_S = 1.0
+#: Sound under louder sound, by landmarks (`audio.sound_marks`): a (reference, offset) bin holding at
+#: least this many of the clip's landmarks (dev: true mixes 9-186, chance bins at most 7) ...
+SOUND_MARK_VOTES = 8
+#: ... whose Chromaprint agreement beyond chance at that offset is at least this (dev: true mixes
+#: 0.13-0.24, chance bins at most 0.11) is the same sound; both from bench/sound_landmarks.py.
+SOUND_MARK_AGREEMENT = 0.12
+#: Landmark bins verified per lookup, by votes.
+SOUND_MARK_TOP = 4
 _SOUND_THRESHOLDS: dict[str, float] = {
     "sound_match_ber": SOUND_MATCH_BER,
     "sound_min_items": SOUND_MIN_ITEMS,
@@ -1691,6 +1701,9 @@ _SOUND_THRESHOLDS: dict[str, float] = {
     "sound_replaced_agreement": SOUND_REPLACED_AGREEMENT,
     "sound_sync_s": SOUND_SYNC_S,
     "sound_same_offset_s": SOUND_SAME_OFFSET_S,
+    "sound_mark_votes": SOUND_MARK_VOTES,
+    "sound_mark_agreement": SOUND_MARK_AGREEMENT,
+    "sound_mark_top": SOUND_MARK_TOP,
 }
 THRESHOLDS.update(_SOUND_THRESHOLDS)
 
@@ -1749,6 +1762,54 @@ class SoundFound:
     reference: Reference
     alignment: SoundAlignment
     score: float
+    #: The clip's landmarks in the match's (reference, offset) bin, when landmarks found it (else 0).
+    landmarks: int = 0
+
+
+def score_marks(votes: int, agreement: float) -> float:
+    """A 0-1 confidence for a landmark bin: at or above `MATCH_THRESHOLD` exactly when it is a match."""
+    if votes < SOUND_MARK_VOTES or agreement < SOUND_MARK_AGREEMENT:
+        return round(min(FEW_FRAMES_SCORE, MATCH_THRESHOLD * min(1.0, votes / SOUND_MARK_VOTES) * 0.9), 4)
+    return round(MATCH_THRESHOLD + (1 - MATCH_THRESHOLD) * 0.5 * min(1.0, votes / (8 * SOUND_MARK_VOTES)), 4)
+
+
+def find_sound_by_marks(sound: SoundPrint, index: Index, *, max_segments: int = 5) -> list[SoundFound]:
+    """References whose sound lies under other sound in the clip, found by landmarks, best first.
+
+    The clip's landmarks (`audio.sound_marks`) are looked up by hash; each
+    hit votes for (reference, reference frame minus clip frame). The
+    `SOUND_MARK_TOP` strongest bins with at least `SOUND_MARK_VOTES` are
+    checked on Chromaprint: the items aligned within 2 items of the bin's
+    offset must agree beyond chance by `SOUND_MARK_AGREEMENT` (a second,
+    independent witness: chance bins of landmarks land where the items do
+    not agree). Its BER is high (the other sound decides most bits); the
+    agreement and the votes are the evidence.
+    """
+    if not len(sound.marks) or sound.usable < ITEMS_PER_SECOND:
+        return []
+    hits = index.sound_mark_lookup(sound.marks[:, 0])
+    if len(hits) == 0:
+        return []
+    bins = np.unique(np.column_stack([hits[:, 1], hits[:, 2] - sound.marks[hits[:, 0], 1], hits[:, 0]]), axis=0)
+    keys, votes = np.unique(bins[:, :2], axis=0, return_counts=True)
+    order = np.argsort(-votes, kind="stable")
+    refs = index.get_many(np.unique(keys[order[:SOUND_MARK_TOP], 0]).tolist())
+    found: dict[int, SoundFound] = {}
+    for k in order[:SOUND_MARK_TOP]:
+        if votes[k] < SOUND_MARK_VOTES:
+            break
+        ref_id, frames = int(keys[k, 0]), int(keys[k, 1])
+        stored = index.sound(ref_id) if ref_id in refs else None
+        if stored is None:
+            continue
+        centre = int(round(frames * MARK_STEP_S / sound.step_s))
+        aligned = align_sound(sound, stored, range(centre - SOUND_SEARCH_ITEMS, centre + SOUND_SEARCH_ITEMS + 1))
+        if aligned is None or aligned.items < SOUND_MIN_ITEMS:
+            continue
+        score = score_marks(int(votes[k]), aligned.agreement)
+        if ref_id not in found or score > found[ref_id].score:
+            found[ref_id] = SoundFound(refs[ref_id], aligned, score, int(votes[k]))
+    return sorted(found.values(), key=lambda f: f.score, reverse=True)[:max_segments]
 
 
 def find_sound_matches(sound: SoundPrint | None, index: Index, *, max_segments: int = 5) -> list[SoundFound]:
@@ -1758,6 +1819,8 @@ def find_sound_matches(sound: SoundPrint | None, index: Index, *, max_segments: 
     strongest bins are aligned (`audio.align_sound`, ±`SOUND_SEARCH_ITEMS`),
     the best run of aligned seconds at most `SOUND_SECOND_BER` becomes the
     span, and its mean BER decides (`SOUND_MATCH_BER`, `SOUND_MIN_ITEMS`).
+    Sound under louder sound is then looked for by its landmarks
+    (`find_sound_by_marks`).
 
     Args:
         sound: the query's fingerprint (None or without usable items: nothing found).
@@ -1771,15 +1834,13 @@ def find_sound_matches(sound: SoundPrint | None, index: Index, *, max_segments: 
         return []
     rows = np.nonzero(sound.usable_mask)[0]
     hits = index.sound_lookup(item_keys(sound.values[rows]))
-    if len(hits) == 0:
-        return []
     q_item = rows[hits[:, 0]]
     bins = np.unique(np.column_stack([hits[:, 1], hits[:, 2] - q_item, q_item]), axis=0)
     keys, votes = np.unique(bins[:, :2], axis=0, return_counts=True)
     order = np.argsort(-votes, kind="stable")
     found: dict[int, SoundFound] = {}
     prints: dict[int, SoundPrint | None] = {}
-    refs = index.get_many(np.unique(keys[:, 0]).tolist())
+    refs = index.get_many(np.unique(keys[:, 0]).tolist()) if len(keys) else {}
     for k in order[:SOUND_TOP_OFFSETS]:
         if votes[k] < SOUND_MIN_VOTES:
             break
@@ -1798,6 +1859,11 @@ def find_sound_matches(sound: SoundPrint | None, index: Index, *, max_segments: 
         score = score_sound(run.items, run.ber)
         if ref_id not in found or score > found[ref_id].score:
             found[ref_id] = SoundFound(refs[ref_id], run, score)
+    # Sound under louder sound: its items are too changed to be looked up or to pass `SOUND_MATCH_BER`.
+    for heard in find_sound_by_marks(sound, index, max_segments=max_segments):
+        ref_id = heard.reference.id
+        if ref_id not in found or (found[ref_id].score < MATCH_THRESHOLD <= heard.score):
+            found[ref_id] = heard
     return sorted(found.values(), key=lambda f: f.score, reverse=True)[:max_segments]
 
 
