@@ -10,7 +10,8 @@ list every case, and the place to see why a case fails::
     PYTHONPATH=$PWD python bench/sound.py --make-only --seeds 0-11 --out /tmp/sound-bench
     PYTHONPATH=$PWD python bench/sound_verdict.py --out /tmp/sound-bench --seeds 0-11
 
-Prints one line per case and a table per part (dev 0-7, held-out 8-11,
+Prints one line per case (with the verdict the agreement alone would give,
+for an index whose references have no landmarks) and a table per part (dev 0-7, held-out 8-11,
 fresh 20-27) of how often each case gave what it should.
 """
 
@@ -24,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sound import part  # noqa: E402
 
-from provenance.audio import align_sound, fingerprint_sound  # noqa: E402
-from provenance.match import compare_sound, sound_verdict  # noqa: E402
+from provenance.audio import align_sound, fingerprint_sound, mark_votes  # noqa: E402
+from provenance.match import SOUND_SYNC_S, compare_sound, sound_verdict  # noqa: E402
 from provenance.probe import probe  # noqa: E402
 
 #: The cut copies and the sound verdicts that are right for each.
@@ -64,7 +65,9 @@ def main() -> None:
             path = d / f"{case}.mp4"
             q = fingerprint_sound(path, probe(path))
             a = compare_sound(q, ref, offset_s=found.offset_s, query_span=(0.0, q.duration_s))
-            verdict = str(sound_verdict(a)) if a is not None else "not_compared"
+            marks = mark_votes(q, ref, a.offset_s, SOUND_SYNC_S)[0] if a is not None else 0
+            verdict = str(sound_verdict(a, marks)) if a is not None else "not_compared"
+            old = str(sound_verdict(a)) if a is not None else "not_compared"  # by the agreement alone
             key = (case, part(seed))
             cell = tally.setdefault(key, [0, 0])
             cell[0] += verdict in ok
@@ -74,7 +77,8 @@ def main() -> None:
             if a is not None:
                 print(
                     f"s{seed:02d} {part(seed):8s} {case:12s} ber {a.ber:.3f} chance {a.chance_ber:.3f} "
-                    f"agreement {a.agreement:+.3f} items {a.items:3d} -> {verdict}",
+                    f"agreement {a.agreement:+.3f} items {a.items:3d} landmarks {marks:3d} -> {verdict} "
+                    f"(by the agreement alone: {old})",
                     flush=True,
                 )
     print("\n| case | should give | dev | held-out | fresh |\n|---|---|---|---|---|")

@@ -394,6 +394,35 @@ def _pair_peaks(f: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.column_stack([np.concatenate(hashes), np.concatenate(anchors)]).astype(np.int64)
 
 
+def mark_votes(query: SoundPrint, reference: SoundPrint, offset_s: float, reach_s: float) -> tuple[int, float]:
+    """The most of the query's landmarks that meet the reference's at one offset within `reach_s` of `offset_s`.
+
+    Returns:
+        (landmarks, that offset in seconds); (0, `offset_s`) when either side has none.
+    """
+    if not len(query.marks) or not len(reference.marks):
+        return 0, offset_s
+    common, qi, ri = np.intersect1d(query.marks[:, 0], reference.marks[:, 0], return_indices=True)
+    if not len(common):
+        return 0, offset_s
+    # Every pair of equal hashes (a hash can repeat on either side), by frame offset.
+    q = query.marks[np.isin(query.marks[:, 0], common)]
+    r = reference.marks[np.isin(reference.marks[:, 0], common)]
+    r = r[np.argsort(r[:, 0], kind="stable")]
+    lo = np.searchsorted(r[:, 0], q[:, 0], side="left")
+    hi = np.searchsorted(r[:, 0], q[:, 0], side="right")
+    offsets = np.concatenate(
+        [r[a:b, 1] - t for a, b, t in zip(lo.tolist(), hi.tolist(), q[:, 1].tolist(), strict=True)]
+    )
+    centre, reach = int(round(offset_s / MARK_STEP_S)), int(round(reach_s / MARK_STEP_S))
+    near = offsets[np.abs(offsets - centre) <= reach]
+    if not len(near):
+        return 0, offset_s
+    values, counts = np.unique(near, return_counts=True)
+    best = int(np.argmax(counts))
+    return int(counts[best]), float(values[best] * MARK_STEP_S)
+
+
 _POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
 

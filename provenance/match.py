@@ -1672,19 +1672,28 @@ SOUND_AGREE_BER = 0.20
 #: Otherwise its agreement beyond chance (`audio.SoundAlignment.agreement`, Cohen's kappa over the
 #: bits, 0-1) says: overlaid (the reference's sound under other sound) from `SOUND_OVERLAID_AGREEMENT`,
 #: replaced up to `SOUND_REPLACED_AGREEMENT`, unclear between (development seeds, docs/tuning.md).
-SOUND_OVERLAID_AGREEMENT = 0.16
-SOUND_REPLACED_AGREEMENT = 0.10
+SOUND_OVERLAID_AGREEMENT = 0.17
+SOUND_REPLACED_AGREEMENT = 0.04
+#: Where both sides have landmarks, they decide instead: the clip's landmarks meeting the reference's
+#: at one offset within `SOUND_SYNC_S` of the picture's: overlaid from this many (development: mixed
+#: sound 8-186, replaced 0) ...
+SOUND_OVERLAID_MARKS = 4
+#: ... replaced up to this many, unclear between.
+SOUND_REPLACED_MARKS = 1
 #: ... searched this far (seconds) around the picture's offset (sound and picture out of sync).
 SOUND_SYNC_S = 0.5
 #: A sound-only segment and a picture segment of one reference are the same match when their
 #: offsets differ by at most this, seconds.
 SOUND_SAME_OFFSET_S = 1.0
 #: Sound under louder sound, by landmarks (`audio.sound_marks`): a (reference, offset) bin holding at
-#: least this many of the clip's landmarks (dev: true mixes 9-186, chance bins at most 7) ...
+#: least this many of the clip's landmarks (development seeds, 16 references: true mixes 5-301,
+#: chance bins at most 8) ...
 SOUND_MARK_VOTES = 8
-#: ... whose Chromaprint agreement beyond chance at that offset is at least this (dev: true mixes
-#: 0.13-0.24, chance bins at most 0.11) is the same sound; both from bench/sound_landmarks.py.
+#: ... whose Chromaprint agreement beyond chance at that offset is at least this (true mixes
+#: 0.05-0.33, chance bins with 5 votes or more at most 0.14) is the same sound ...
 SOUND_MARK_AGREEMENT = 0.12
+#: ... as is a bin of at least this many landmarks whatever the agreement (bench/sound_landmarks.py).
+SOUND_MARK_SURE_VOTES = 12
 #: Landmark bins verified per lookup, by votes.
 SOUND_MARK_TOP = 4
 _SOUND_THRESHOLDS: dict[str, float] = {
@@ -1699,10 +1708,13 @@ _SOUND_THRESHOLDS: dict[str, float] = {
     "sound_agree_ber": SOUND_AGREE_BER,
     "sound_overlaid_agreement": SOUND_OVERLAID_AGREEMENT,
     "sound_replaced_agreement": SOUND_REPLACED_AGREEMENT,
+    "sound_overlaid_marks": SOUND_OVERLAID_MARKS,
+    "sound_replaced_marks": SOUND_REPLACED_MARKS,
     "sound_sync_s": SOUND_SYNC_S,
     "sound_same_offset_s": SOUND_SAME_OFFSET_S,
     "sound_mark_votes": SOUND_MARK_VOTES,
     "sound_mark_agreement": SOUND_MARK_AGREEMENT,
+    "sound_mark_sure_votes": SOUND_MARK_SURE_VOTES,
     "sound_mark_top": SOUND_MARK_TOP,
 }
 THRESHOLDS.update(_SOUND_THRESHOLDS)
@@ -1725,18 +1737,26 @@ class SoundVerdict(StrEnum):
     SAME_SOUND = "same_sound"
 
 
-def sound_verdict(aligned: SoundAlignment) -> SoundVerdict:
+def sound_verdict(aligned: SoundAlignment, landmarks: int | None = None) -> SoundVerdict:
     """What a copy's sound aligned with its reference's over a picture match says.
 
     A low bit error rate is the same sound. Above it, the raw rate cannot
     tell mixed from replaced sound: unrelated tunes disagree on 0.35-0.48 of
     the bits, not 0.5, depending on how lopsided each bit is on the two
-    sounds, which is where mixed sound lies too. The agreement beyond what
-    those bit frequencies give by chance (`SoundAlignment.agreement`) can:
-    replaced sound sits near 0, mixed sound above it.
+    sounds, which is where mixed sound lies too. When both sides have
+    landmarks (`landmarks`: how many of the clip's meet the reference's at
+    the sound's offset, `audio.mark_votes`), they decide: the reference's
+    peaks survive under other sound, and none meet by chance at a given
+    offset. Otherwise the agreement beyond what the bit frequencies give by
+    chance (`SoundAlignment.agreement`) decides, less sharply: replaced sound
+    sits near 0, mixed sound above it.
     """
     if aligned.ber <= SOUND_AGREE_BER:
         return SoundVerdict.AGREES
+    if landmarks is not None:
+        if landmarks >= SOUND_OVERLAID_MARKS:
+            return SoundVerdict.OVERLAID
+        return SoundVerdict.REPLACED if landmarks <= SOUND_REPLACED_MARKS else SoundVerdict.UNCLEAR
     if aligned.agreement >= SOUND_OVERLAID_AGREEMENT:
         return SoundVerdict.OVERLAID
     if aligned.agreement <= SOUND_REPLACED_AGREEMENT:
@@ -1768,8 +1788,8 @@ class SoundFound:
 
 def score_marks(votes: int, agreement: float) -> float:
     """A 0-1 confidence for a landmark bin: at or above `MATCH_THRESHOLD` exactly when it is a match."""
-    if votes < SOUND_MARK_VOTES or agreement < SOUND_MARK_AGREEMENT:
-        return round(min(FEW_FRAMES_SCORE, MATCH_THRESHOLD * min(1.0, votes / SOUND_MARK_VOTES) * 0.9), 4)
+    if votes < SOUND_MARK_VOTES or (agreement < SOUND_MARK_AGREEMENT and votes < SOUND_MARK_SURE_VOTES):
+        return round(min(FEW_FRAMES_SCORE, MATCH_THRESHOLD * min(1.0, votes / SOUND_MARK_SURE_VOTES) * 0.9), 4)
     return round(MATCH_THRESHOLD + (1 - MATCH_THRESHOLD) * 0.5 * min(1.0, votes / (8 * SOUND_MARK_VOTES)), 4)
 
 
@@ -1782,8 +1802,10 @@ def find_sound_by_marks(sound: SoundPrint, index: Index, *, max_segments: int = 
     checked on Chromaprint: the items aligned within 2 items of the bin's
     offset must agree beyond chance by `SOUND_MARK_AGREEMENT` (a second,
     independent witness: chance bins of landmarks land where the items do
-    not agree). Its BER is high (the other sound decides most bits); the
-    agreement and the votes are the evidence.
+    not agree), unless the bin holds `SOUND_MARK_SURE_VOTES` or more. Its BER
+    is high (the other sound decides most bits); the votes and the agreement
+    are the evidence. The chance level of a bin grows with the index: the
+    thresholds were read off an index of 16 references (docs/tuning.md).
     """
     if not len(sound.marks) or sound.usable < ITEMS_PER_SECOND:
         return []
