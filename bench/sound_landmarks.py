@@ -15,8 +15,11 @@ Every seed's two references (`ref.mp4`, `long.m4a`) are hashed into one
 in-memory table; each query (`under.m4a`: the reference's sound at -6 dB
 under another tune; `replaced.mp4`; `u.m4a` and `unseen_pic.mp4`, unseen
 sound) is looked up, and the hits vote on (reference, offset). It prints, per
-query, the best bin's votes and the runner-up's, and whether the best is the
-right reference at the right offset.
+query, the three strongest bins with their votes, Chromaprint's agreement
+beyond chance at their offset, whether each is the true one, and whether
+`match.score_marks` makes it a match; then a table of found and false bins.
+The landmark code here is the measurement's first version (the stage's is
+`audio.sound_marks`, the same parameters).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from sound import part  # noqa: E402
 from sound_verdict import seeds_of  # noqa: E402
 
 from provenance.audio import SoundPrint, align_sound, fingerprint_sound  # noqa: E402
+from provenance.match import MATCH_THRESHOLD, score_marks  # noqa: E402
 from provenance.probe import probe  # noqa: E402
 
 PRINTS: dict[str, SoundPrint] = {}
@@ -125,6 +129,7 @@ def main() -> None:
             for h, t in landmarks(pcm(args.out / key)):
                 table[h].append((key, t))
     print(f"{sum(len(v) for v in table.values())} landmarks stored, {len(table)} distinct hashes", flush=True)
+    verdicts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     for seed in seeds:
         d = args.out / f"s{seed:02d}"
         true_votes: Counter[int] = Counter()
@@ -140,10 +145,15 @@ def main() -> None:
             ranked = votes.most_common(3)
             best = ranked[0] if ranked else (("-", 0), 0)
             second = ranked[1][1] if len(ranked) > 1 else 0
-            bins = " ".join(
-                f"[{v} {agreement_at(d / name, args.out / k, off * HOP / RATE)} {'T' if k == f's{seed:02d}/{want}' else 'F'}]"
-                for (k, off), v in ranked
-            )
+            rows = []
+            for (k, off), v in ranked:
+                agr = agreement_at(d / name, args.out / k, off * HOP / RATE)
+                true_bin = k == f"s{seed:02d}/{want}" and truth is not None and abs(off - truth) <= 2
+                match = agr is not None and score_marks(v, agr) >= MATCH_THRESHOLD
+                rows.append((v, agr, true_bin, match))
+                verdicts[(name, part(seed))][0 if true_bin else 1] += match
+            verdicts[(name, part(seed))][2] += 1
+            bins = " ".join(f"[{v} {a} {'T' if t else 'F'}{' MATCH' if m else ''}]" for v, a, t, m in rows)
             right = (
                 want is not None
                 and truth is not None
@@ -155,6 +165,11 @@ def main() -> None:
                 f"{best[0][1] * HOP / RATE:+.2f} s) runner-up {second:3d} right {right} top3 (votes agreement) {bins}",
                 flush=True,
             )
+    print(
+        "\n| query | part | found (true bin a match) | false (another bin a match) | queries |\n|---|---|---|---|---|"
+    )
+    for (name, which), (hit, false, n) in sorted(verdicts.items()):
+        print(f"| `{name}` | {which} | {hit} | {false} | {n} |")
 
 
 if __name__ == "__main__":
