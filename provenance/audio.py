@@ -313,6 +313,18 @@ MARK_MAX_DT = 63
 MARK_MAX_DF = 63
 #: Spectrogram frames peaks are found over at once (about 95 s; bounds the memory for long sound).
 _MARK_BLOCK = 4096
+THRESHOLDS.update(
+    mark_fft=MARK_FFT,
+    mark_hop=MARK_HOP,
+    mark_step_s=MARK_STEP_S,
+    mark_neighbourhood_bins=MARK_NEIGHBOURHOOD[0],
+    mark_neighbourhood_frames=MARK_NEIGHBOURHOOD[1],
+    mark_floor=MARK_FLOOR,
+    mark_peaks_per_s=MARK_PEAKS_PER_S,
+    mark_fan_out=MARK_FAN_OUT,
+    mark_max_dt=MARK_MAX_DT,
+    mark_max_df=MARK_MAX_DF,
+)
 
 
 def sound_marks(pcm: np.ndarray) -> np.ndarray:
