@@ -65,7 +65,7 @@ def main() -> None:
             path = d / f"{case}.mp4"
             q = fingerprint_sound(path, probe(path))
             a = compare_sound(q, ref, offset_s=found.offset_s, query_span=(0.0, q.duration_s))
-            marks = mark_votes(q, ref, a.offset_s, SOUND_SYNC_S)[0] if a is not None else 0
+            marks = mark_votes(q, ref, found.offset_s, SOUND_SYNC_S)[0] if a is not None else 0
             verdict = str(sound_verdict(a, marks)) if a is not None else "not_compared"
             old = str(sound_verdict(a)) if a is not None else "not_compared"  # by the agreement alone
             key = (case, part(seed))
