@@ -4,9 +4,13 @@ Each seed gives one reference: one of the benchmark corpus's pan-and-zoom
 clips (8-15 s of a real photograph, bench/data/items) with its own seeded tune (tests/sound_media.py), and one two-minute tune
 alone (.m4a). From each, ffmpeg makes the queries below; seeds 0-7 are the
 development part (the thresholds were read off them), 8-11 the held-out
-part, reported apart and never tuned on::
+part, reported apart and never tuned on, and 20-27 a fresh held-out part
+made after the landmarks' thresholds were set (run in an index of its own:
+its pictures are the first 12 clips again). ``--make-only`` makes the media
+for bench/sound_verdict.py and bench/sound_landmarks.py without checking::
 
     PYTHONPATH=$PWD nice -n 10 python bench/sound.py --out /tmp/sound-bench [--items bench/data/items]
+    PYTHONPATH=$PWD nice -n 10 python bench/sound.py --out /tmp/sound-fresh --seeds 20-27
 
 Cases: ``excerpt5_m4a`` (5 s of the long tune, mono 64 kb/s AAC),
 ``excerpt8_mp3`` (8 s, 32 kb/s MP3), ``copy360_mono64`` (8 s of the
