@@ -376,9 +376,29 @@ def _max_filter(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     for axis, n in enumerate(size):
         pad = [(0, 0), (0, 0)]
         pad[axis] = (n // 2, n - 1 - n // 2)
-        padded = np.pad(out, pad, mode="constant", constant_values=-np.inf)
-        out = np.lib.stride_tricks.sliding_window_view(padded, n, axis=axis).max(axis=-1)
+        out = _running_max(np.pad(out, pad, mode="constant", constant_values=-np.inf), n, axis)
     return out
+
+
+def _running_max(a: np.ndarray, n: int, axis: int) -> np.ndarray:
+    """The maximum of each run of `n` cells along `axis` (length shrinks by n - 1), by doubling:
+    about 2 log2(n) array maxima instead of n."""
+    a = np.moveaxis(a, axis, 0)
+    length = a.shape[0] - n + 1
+    out: np.ndarray | None = None
+    span, block, start = 1, a, 0
+    remaining = n
+    while remaining:
+        if remaining & span:
+            piece = block[start : start + length]
+            out = piece if out is None else np.maximum(out, piece)
+            start += span
+            remaining -= span
+        if remaining:
+            block = np.maximum(block[:-span], block[span:])
+            span *= 2
+    assert out is not None
+    return np.moveaxis(out, 0, axis)
 
 
 def _pair_peaks(f: np.ndarray, t: np.ndarray) -> np.ndarray:

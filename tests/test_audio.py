@@ -342,3 +342,14 @@ def test_sound_is_stored_looked_up_exported_and_imported_on_every_backend(
         assert again is not None and np.array_equal(again.values, sound.values)
         assert np.array_equal(again.loud, sound.loud) and again.step_s == sound.step_s
         assert np.array_equal(again.marks, stored.marks)
+
+
+def test_landmark_peaks_are_the_maxima_of_their_neighbourhood() -> None:
+    """The doubling running maximum behind the landmarks' peak picking equals the plain window maximum."""
+    from provenance.audio import _max_filter
+
+    rng = np.random.default_rng(11)
+    spec = rng.standard_normal((60, 90))
+    plain = np.pad(spec, ((10, 10), (10, 10)), mode="constant", constant_values=-np.inf)
+    plain = np.lib.stride_tricks.sliding_window_view(plain, (21, 21)).max(axis=(-2, -1))
+    assert np.array_equal(_max_filter(spec, (21, 21)), plain)
