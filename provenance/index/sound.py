@@ -138,23 +138,9 @@ def lookup_sound(conn: Any, sql: Sql, keys: np.ndarray) -> np.ndarray:
     """
     out: list[np.ndarray] = []
     for c in range(keys.shape[1] if len(keys) else 0):
-        column = keys[:, c]
-        unique = np.unique(column)
-        for start in range(0, len(unique), KEYS_PER_STATEMENT):
-            part = unique[start : start + KEYS_PER_STATEMENT].tolist()
-            marks = ",".join("?" * len(part))
-            found = conn.execute(
-                sql(f"SELECT k{c}, ref_id, i FROM sound_items WHERE k{c} IN ({marks}) AND loud = 1"), part
-            ).fetchall()
-            if not found:
-                continue
-            hits = np.array(found, dtype=np.int64)
-            hits = hits[np.argsort(hits[:, 0], kind="stable")]
-            lo = np.searchsorted(hits[:, 0], column, side="left")
-            hi = np.searchsorted(hits[:, 0], column, side="right")
-            for q in np.nonzero(hi > lo)[0]:
-                same = hits[lo[q] : hi[q]]
-                out.append(np.column_stack([np.full(len(same), q), same[:, 1], same[:, 2]]))
+        out += _lookup_column(
+            conn, sql, keys[:, c], f"SELECT k{c}, ref_id, i FROM sound_items WHERE k{c} IN ({{marks}}) AND loud = 1"
+        )
     return np.concatenate(out) if out else np.zeros((0, 3), dtype=np.int64)
 
 
@@ -167,13 +153,21 @@ def lookup_marks(conn: Any, sql: Sql, hashes: np.ndarray) -> np.ndarray:
     Returns:
         An (m, 3) int64 array of (query landmark row, reference id, reference frame).
     """
-    out: list[np.ndarray] = []
     column = np.asarray(hashes, dtype=np.int64)
+    out = _lookup_column(conn, sql, column, "SELECT h, ref_id, t FROM sound_marks WHERE h IN ({marks})")
+    return np.concatenate(out) if out else np.zeros((0, 3), dtype=np.int64)
+
+
+def _lookup_column(conn: Any, sql: Sql, column: np.ndarray, select: str) -> list[np.ndarray]:
+    """(query row, reference id, position) blocks for the stored rows whose key is in `column`.
+
+    `select` is a statement returning (key, ref_id, position) with ``{marks}`` for the key list.
+    """
+    out: list[np.ndarray] = []
     unique = np.unique(column)
     for start in range(0, len(unique), KEYS_PER_STATEMENT):
         part = unique[start : start + KEYS_PER_STATEMENT].tolist()
-        marks = ",".join("?" * len(part))
-        found = conn.execute(sql(f"SELECT h, ref_id, t FROM sound_marks WHERE h IN ({marks})"), part).fetchall()
+        found = conn.execute(sql(select.format(marks=",".join("?" * len(part)))), part).fetchall()
         if not found:
             continue
         hits = np.array(found, dtype=np.int64)
@@ -183,7 +177,7 @@ def lookup_marks(conn: Any, sql: Sql, hashes: np.ndarray) -> np.ndarray:
         for q in np.nonzero(hi > lo)[0]:
             same = hits[lo[q] : hi[q]]
             out.append(np.column_stack([np.full(len(same), q), same[:, 1], same[:, 2]]))
-    return np.concatenate(out) if out else np.zeros((0, 3), dtype=np.int64)
+    return out
 
 
 def delete_sound(conn: Any, sql: Sql, ref_id: int, *, marks: bool = True) -> None:
