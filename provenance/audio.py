@@ -100,6 +100,9 @@ class SoundPrint:
     step_s: float = ITEM_STEP_S
     duration_s: float = 0.0
     note: str | None = None
+    #: Spectral-peak landmarks (`sound_marks`): an (n, 2) int64 array of (hash, frame), frames
+    #: `MARK_STEP_S` apart; empty for prints made before them.
+    marks: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self.values)
@@ -139,6 +142,7 @@ class SoundPrint:
             "step_s": self.step_s,
             "duration_s": self.duration_s,
             "note": self.note,
+            "marks": self.marks.tolist(),
         }
 
     @classmethod
@@ -152,6 +156,7 @@ class SoundPrint:
             float(data.get("step_s", ITEM_STEP_S)),
             float(data.get("duration_s", 0.0)),
             data.get("note"),
+            np.asarray(data.get("marks", ()), dtype=np.int64).reshape(-1, 2),
         )
 
 
@@ -218,10 +223,13 @@ def fingerprint_sound(
     note = None
     if facts.duration_s and facts.duration_s > max_s:
         note = f"only the first {max_s:.0f} s of sound were fingerprinted ({facts.duration_s:.0f} s long)"
-    sound = SoundPrint(SoundStatus.FINGERPRINTED, values[:n], loud[:n], ITEM_STEP_S, duration, note)
+    marks = sound_marks(pcm)
+    sound = SoundPrint(SoundStatus.FINGERPRINTED, values[:n], loud[:n], ITEM_STEP_S, duration, note, marks)
     if sound.usable < ITEMS_PER_SECOND:
         what = "holds still (a steady tone or hum) or is too short"
-        return SoundPrint(SoundStatus.STEADY, values[:n], loud[:n], ITEM_STEP_S, duration, f"the sound track {what}")
+        return SoundPrint(
+            SoundStatus.STEADY, values[:n], loud[:n], ITEM_STEP_S, duration, f"the sound track {what}", marks
+        )
     return sound
 
 
@@ -286,6 +294,167 @@ def _fpcalc_items(pcm: Path, seconds: float) -> np.ndarray:
     return np.array([int(x) for x in text.split(",") if x], dtype=np.uint64).astype(np.uint32)
 
 
+# -- spectral-peak landmarks: sound under louder sound ---------------------------------------------
+
+#: Landmarks' spectrogram: frames of this many samples at `SAMPLE_RATE` (93 ms), every `MARK_HOP` (23 ms).
+MARK_FFT = 1024
+MARK_HOP = 256
+#: Seconds between two landmark frames.
+MARK_STEP_S = MARK_HOP / SAMPLE_RATE
+#: A peak tops every cell within this many (frequency bins, frames) around it (±215 Hz, ±230 ms) and
+#: stands this far above the spectrogram's median log magnitude (natural log, 2.0 = x7.4).
+MARK_NEIGHBOURHOOD = (21, 21)
+MARK_FLOOR = 2.0
+#: Strongest peaks kept per second of sound, and pairs made from each (anchor, a later peak within
+#: `MARK_MAX_DT` frames and `MARK_MAX_DF` bins): 20 x 4 = 80 landmarks a second (docs/tuning.md).
+MARK_PEAKS_PER_S = 20
+MARK_FAN_OUT = 4
+MARK_MAX_DT = 63
+MARK_MAX_DF = 63
+#: Spectrogram frames peaks are found over at once (about 95 s; bounds the memory for long sound).
+_MARK_BLOCK = 4096
+THRESHOLDS.update(
+    mark_fft=MARK_FFT,
+    mark_hop=MARK_HOP,
+    mark_step_s=MARK_STEP_S,
+    mark_neighbourhood_bins=MARK_NEIGHBOURHOOD[0],
+    mark_neighbourhood_frames=MARK_NEIGHBOURHOOD[1],
+    mark_floor=MARK_FLOOR,
+    mark_peaks_per_s=MARK_PEAKS_PER_S,
+    mark_fan_out=MARK_FAN_OUT,
+    mark_max_dt=MARK_MAX_DT,
+    mark_max_df=MARK_MAX_DF,
+)
+
+
+def sound_marks(pcm: np.ndarray) -> np.ndarray:
+    """The sound's spectral-peak landmarks: (hash, frame) pairs, an (n, 2) int64 array.
+
+    Chromaprint's items summarise the chroma of the whole spectrum, so a
+    louder tune mixed over the sound decides most of their bits. A landmark
+    (Wang 2003, "An industrial-strength audio search algorithm", Shazam; Ellis's
+    audfprint) keeps only local maxima of the spectrogram and hashes pairs of
+    them: a peak of the quieter sound survives wherever the louder one has no
+    energy near it, and a pair that survives matches exactly. The hash packs
+    the anchor's frequency bin (9 bits), the second peak's bin difference (7)
+    and their frame difference (6): 22 bits.
+
+    Args:
+        pcm: mono 16-bit samples at `SAMPLE_RATE`.
+    """
+    x = np.asarray(pcm, dtype=np.float32) / 32768.0
+    if len(x) < MARK_FFT:
+        return np.zeros((0, 2), dtype=np.int64)
+    window = np.hanning(MARK_FFT).astype(np.float32)
+    n_frames = (len(x) - MARK_FFT) // MARK_HOP + 1
+    half_t = MARK_NEIGHBOURHOOD[1] // 2
+    freqs: list[np.ndarray] = []
+    times: list[np.ndarray] = []
+    for start in range(0, n_frames, _MARK_BLOCK):
+        lo, hi = max(0, start - half_t), min(n_frames, start + _MARK_BLOCK + half_t)
+        frames = np.lib.stride_tricks.sliding_window_view(x[lo * MARK_HOP : (hi - 1) * MARK_HOP + MARK_FFT], MARK_FFT)
+        spec = np.log(np.abs(np.fft.rfft(frames[::MARK_HOP] * window, axis=1))[:, 1:] + 1e-6).T
+        peaks = (spec == _max_filter(spec, MARK_NEIGHBOURHOOD)) & (spec > np.median(spec) + MARK_FLOOR)
+        f, t = np.nonzero(peaks)
+        core = (t + lo >= start) & (t + lo < start + _MARK_BLOCK)
+        f, t = f[core], t[core]
+        keep = int(np.ceil(MARK_PEAKS_PER_S * min(_MARK_BLOCK, n_frames - start) * MARK_STEP_S))
+        if len(f) > keep:
+            top = np.argsort(-spec[f, t], kind="stable")[:keep]
+            f, t = f[top], t[top]
+        freqs.append(f)
+        times.append(t + lo)
+    f, t = np.concatenate(freqs).astype(np.int64), np.concatenate(times).astype(np.int64)
+    order = np.lexsort((f, t))
+    f, t = f[order], t[order]
+    return _pair_peaks(f, t)
+
+
+def _max_filter(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Each cell's maximum over a (rows, cols) window centred on it (separable; outside counts as -inf)."""
+    out = a
+    for axis, n in enumerate(size):
+        pad = [(0, 0), (0, 0)]
+        pad[axis] = (n // 2, n - 1 - n // 2)
+        out = _running_max(np.pad(out, pad, mode="constant", constant_values=-np.inf), n, axis)
+    return out
+
+
+def _running_max(a: np.ndarray, n: int, axis: int) -> np.ndarray:
+    """The maximum of each run of `n` cells along `axis` (length shrinks by n - 1), by doubling:
+    about 2 log2(n) array maxima instead of n."""
+    a = np.moveaxis(a, axis, 0)
+    length = a.shape[0] - n + 1
+    out: np.ndarray | None = None
+    span, block, start = 1, a, 0
+    remaining = n
+    while remaining:
+        if remaining & span:
+            piece = block[start : start + length]
+            out = piece if out is None else np.maximum(out, piece)
+            start += span
+            remaining -= span
+        if remaining:
+            block = np.maximum(block[:-span], block[span:])
+            span *= 2
+    assert out is not None
+    return np.moveaxis(out, 0, axis)
+
+
+def _pair_peaks(f: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Landmarks from peaks sorted by time: each anchor with its first `MARK_FAN_OUT` valid successors."""
+    n = len(t)
+    hashes: list[np.ndarray] = []
+    anchors: list[np.ndarray] = []
+    taken = np.zeros(n, dtype=np.int64)
+    # Peaks within MARK_MAX_DT frames: at most MARK_PEAKS_PER_S x 1.5 s ahead, a few more where dense.
+    for k in range(1, 4 * MARK_PEAKS_PER_S):
+        if k >= n:
+            break
+        i = np.arange(n - k)
+        dt = t[i + k] - t[i]
+        if not (dt <= MARK_MAX_DT).any():
+            break
+        df = f[i + k] - f[i]
+        ok = (dt > 0) & (dt <= MARK_MAX_DT) & (np.abs(df) <= MARK_MAX_DF) & (taken[i] < MARK_FAN_OUT)
+        i = i[ok]
+        taken[i] += 1
+        hashes.append((f[i] << 13) | ((df[ok] + MARK_MAX_DF) << 6) | dt[ok])
+        anchors.append(t[i])
+    if not hashes:
+        return np.zeros((0, 2), dtype=np.int64)
+    return np.column_stack([np.concatenate(hashes), np.concatenate(anchors)]).astype(np.int64)
+
+
+def mark_votes(query: SoundPrint, reference: SoundPrint, offset_s: float, reach_s: float) -> tuple[int, float]:
+    """The most of the query's landmarks that meet the reference's at one offset within `reach_s` of `offset_s`.
+
+    Returns:
+        (landmarks, that offset in seconds); (0, `offset_s`) when either side has none.
+    """
+    if not len(query.marks) or not len(reference.marks):
+        return 0, offset_s
+    common, qi, ri = np.intersect1d(query.marks[:, 0], reference.marks[:, 0], return_indices=True)
+    if not len(common):
+        return 0, offset_s
+    # Every pair of equal hashes (a hash can repeat on either side), by frame offset.
+    q = query.marks[np.isin(query.marks[:, 0], common)]
+    r = reference.marks[np.isin(reference.marks[:, 0], common)]
+    r = r[np.argsort(r[:, 0], kind="stable")]
+    lo = np.searchsorted(r[:, 0], q[:, 0], side="left")
+    hi = np.searchsorted(r[:, 0], q[:, 0], side="right")
+    offsets = np.concatenate(
+        [r[a:b, 1] - t for a, b, t in zip(lo.tolist(), hi.tolist(), q[:, 1].tolist(), strict=True)]
+    )
+    centre, reach = int(round(offset_s / MARK_STEP_S)), int(round(reach_s / MARK_STEP_S))
+    near = offsets[np.abs(offsets - centre) <= reach]
+    if not len(near):
+        return 0, offset_s
+    values, counts = np.unique(near, return_counts=True)
+    best = int(np.argmax(counts))
+    return int(counts[best]), float(values[best] * MARK_STEP_S)
+
+
 _POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
 
@@ -312,9 +481,12 @@ class SoundAlignment:
     """Two fingerprints aligned in time: query item ``i`` hears reference item ``i + offset_items``.
 
     `ber` is the mean bit error rate over the compared items (0 = identical,
-    about 0.5 = unrelated); `seconds` the (query second start, BER) of each
-    aligned second with enough loud items on both sides; `items` how many
-    items were compared; `span` the first and last compared query items.
+    about 0.5 = unrelated); `chance_ber` the rate two unrelated tracks with
+    these items' bit frequencies would give (`chance_ber`: 0.35-0.48 on our
+    tunes, not 0.5, since a classifier's bit is often mostly 0 or mostly 1);
+    `seconds` the (query second start, BER) of each aligned second with
+    enough loud items on both sides; `items` how many items were compared;
+    `span` the first and last compared query items.
     """
 
     offset_items: int
@@ -323,6 +495,12 @@ class SoundAlignment:
     items: int
     span: tuple[int, int]
     seconds: tuple[tuple[float, float], ...] = ()
+    chance_ber: float = 0.5
+
+    @property
+    def agreement(self) -> float:
+        """Agreement beyond chance, Cohen's kappa over the bits: 1 identical, 0 no better than unrelated sound."""
+        return (self.chance_ber - self.ber) / self.chance_ber if self.chance_ber > 0 else 0.0
 
     @property
     def offset_s(self) -> float:
@@ -376,9 +554,34 @@ def align_sound(
         if best is None or ber < best.ber:
             rows = np.nonzero(both)[0] + lo
             best = SoundAlignment(
-                off, query.step_s, ber, n, (int(rows[0]), int(rows[-1])), _per_second(rows, errors[both], query.step_s)
+                off,
+                query.step_s,
+                ber,
+                n,
+                (int(rows[0]), int(rows[-1])),
+                _per_second(rows, errors[both], query.step_s),
+                chance_ber(query.values[rows], reference.values[rows + off]),
             )
     return best
+
+
+_BIT_SHIFTS = np.arange(32, dtype=np.uint32)
+
+
+def chance_ber(a: np.ndarray, b: np.ndarray) -> float:
+    """The bit error rate two unrelated sequences with the bit frequencies of `a` and `b` would have.
+
+    Each of Chromaprint's 32 bits is one half of a Gray-coded classifier
+    output, and on a given sound many are mostly 0 or mostly 1, so unrelated
+    sound disagrees on fewer than half the bits (0.35-0.48 on our tunes, docs/audio.md).
+    With ``p``, ``q`` the shares of items with a bit set, chance disagrees on
+    ``p (1 - q) + q (1 - p)`` of them: the expected agreement of Cohen's kappa.
+    """
+    if len(a) == 0 or len(b) == 0:
+        return 0.5
+    p = ((np.asarray(a, dtype=np.uint32)[:, None] >> _BIT_SHIFTS) & 1).mean(axis=0)
+    q = ((np.asarray(b, dtype=np.uint32)[:, None] >> _BIT_SHIFTS) & 1).mean(axis=0)
+    return float((p * (1 - q) + q * (1 - p)).mean())
 
 
 def _per_second(rows: np.ndarray, errors: np.ndarray, step_s: float) -> tuple[tuple[float, float], ...]:

@@ -63,7 +63,7 @@ import numpy as np
 
 from . import features as features_mod
 from .alteration import Alteration, AlterationCode
-from .audio import ITEM_SPAN_S, SoundPrint, SoundStatus
+from .audio import ITEM_SPAN_S, SoundPrint, SoundStatus, mark_votes
 from .features import Geometry
 from .hashing import (
     CENTRE_KEEP,
@@ -84,7 +84,11 @@ from .match import (
     MAX_SPEED,
     MIN_SPEED,
     SOUND_AGREE_BER,
-    SOUND_REPLACED_BER,
+    SOUND_OVERLAID_AGREEMENT,
+    SOUND_OVERLAID_MARKS,
+    SOUND_REPLACED_AGREEMENT,
+    SOUND_REPLACED_MARKS,
+    SOUND_SYNC_S,
     Alignment,
     Channel,
     ChannelEvidence,
@@ -1533,12 +1537,18 @@ class SoundEvidence(TypedDict):
 
     `ber` is the mean bit error rate of the aligned Chromaprint items (a
     re-encoded copy's sound stays under `match.SOUND_AGREE_BER`, unrelated
-    sound sits near 0.5); `query_span_s` the compared span of the clip,
+    sound 0.35-0.5); `chance_ber` the rate unrelated sound with these items'
+    bit frequencies would give and `agreement` how far beyond that chance the
+    two agree (`audio.SoundAlignment.agreement`: replaced sound near 0, mixed
+    sound above `match.SOUND_OVERLAID_AGREEMENT`); `query_span_s` the compared span of the clip,
     `offset_s` the sound's offset found near the picture's, `items` the
     items compared, `worst_seconds` the three aligned seconds farthest apart.
     """
 
     ber: float
+    chance_ber: float
+    agreement: float
+    landmarks: int | None
     items: int
     query_span_s: list[float]
     offset_s: float
@@ -1617,8 +1627,12 @@ def with_sound_evidence(
             aligned.items,
             aligned.seconds,
             str(verdict),
+            round(aligned.chance_ber, 4),
+            round(aligned.agreement, 4),
+            marks,
         )
 
+    marks: int | None = None
     if reference.usable == 0:
         return m  # the reference has no sound to compare with
     if query.status in (SoundStatus.NO_AUDIO_STREAM, SoundStatus.SILENT):
@@ -1634,10 +1648,18 @@ def with_sound_evidence(
         compare_sound(p, reference, offset_s=m.offset_s, query_span=(span[0] * stretch, span[1] * stretch))
         for p in (at_speed if stretch != 1.0 else [query])
     ]
-    aligned = min((a for a in tries if a is not None), key=lambda a: a.ber, default=None)
-    if aligned is None:
+    pairs = [(a, p) for a, p in zip(tries, at_speed if stretch != 1.0 else [query], strict=True) if a is not None]
+    if not pairs:
         return replace(m, channels=(*m.channels, channel(SoundVerdict.NOT_COMPARED)))
-    verdict = sound_verdict(aligned.ber)
+    aligned, heard_print = min(pairs, key=lambda x: x[0].ber)
+    # Landmarks decide mixed against replaced where both sides have them (older references have none),
+    # searched around the picture's offset: under louder sound the items' best offset can be off by 0.6 s.
+    marks = (
+        mark_votes(heard_print, reference, m.offset_s, SOUND_SYNC_S)[0]
+        if len(heard_print.marks) and len(reference.marks)
+        else None
+    )
+    verdict = sound_verdict(aligned, marks)
     if heard_elsewhere and verdict in (SoundVerdict.REPLACED, SoundVerdict.OVERLAID):
         verdict = SoundVerdict.UNCLEAR
     out = replace(m, channels=(*m.channels, channel(verdict, aligned)))
@@ -1647,23 +1669,38 @@ def with_sound_evidence(
     q0, q1 = heard(aligned)
     sound_evidence: SoundEvidence = {
         "ber": round(aligned.ber, 4),
+        "chance_ber": round(aligned.chance_ber, 4),
+        "agreement": round(aligned.agreement, 4),
+        "landmarks": marks,
         "items": aligned.items,
         "query_span_s": [round(q0, 3), round(q1, 3)],
         "offset_s": round(aligned.offset_s, 3),
         "worst_seconds": [list(x) for x in worst],
     }
     if verdict == SoundVerdict.REPLACED:
+        why = (
+            f"{marks} of the clip's spectral-peak landmarks meet the reference's near the picture's offset "
+            f"(at most {SOUND_REPLACED_MARKS} for other sound)"
+            if marks is not None
+            else f"agreement beyond chance {aligned.agreement:.2f}, at most {SOUND_REPLACED_AGREEMENT:.2f} for other sound"
+        )
         summary = (
             f"The sound was replaced: over {q0:.1f}-{q1:.1f} s the clip's sound differs from the reference's "
-            f"(bit error rate {aligned.ber:.2f}; a re-encoded copy stays under {SOUND_AGREE_BER:.2f}, "
-            f"unrelated sound from {SOUND_REPLACED_BER:.2f})."
+            f"(bit error rate {aligned.ber:.2f}, where unrelated sound would give {aligned.chance_ber:.2f}; {why}; "
+            f"a re-encoded copy stays under {SOUND_AGREE_BER:.2f})."
         )
         code = AlterationCode.AUDIO_REPLACED
     else:
         summary = (
             f"Other sound was mixed over the reference's: over {q0:.1f}-{q1:.1f} s the reference's sound is still "
-            f"heard under other sound (bit error rate {aligned.ber:.2f}, between a re-encoded copy's "
-            f"{SOUND_AGREE_BER:.2f} and unrelated sound's {SOUND_REPLACED_BER:.2f})."
+            f"heard under other sound (bit error rate {aligned.ber:.2f}, above a re-encoded copy's "
+            f"{SOUND_AGREE_BER:.2f}; "
+            + (
+                f"{marks} of the clip's spectral-peak landmarks meet the reference's at its offset, "
+                f"from {SOUND_OVERLAID_MARKS} for mixed sound)."
+                if marks is not None
+                else f"agreement beyond chance {aligned.agreement:.2f}, from {SOUND_OVERLAID_AGREEMENT:.2f} for mixed sound)."
+            )
         )
         code = AlterationCode.AUDIO_OVERLAID
     return replace(out, alterations=(*out.alterations, _alteration(code, summary, sound_evidence)))
@@ -1692,8 +1729,17 @@ def sound_segment(found: SoundFound, *, query_duration_s: float) -> MatchSegment
         a.items,
         a.seconds,
         str(SoundVerdict.SAME_SOUND),
+        round(a.chance_ber, 4),
+        round(a.agreement, 4),
+        found.landmarks or None,
     )
     reason = f"matched by its sound alone: bit error rate {a.ber:.2f} over {a.items} Chromaprint items"
+    if found.landmarks:
+        reason = (
+            f"matched by its sound alone, under other sound: {found.landmarks} of the clip's spectral-peak "
+            f"landmarks at this offset, and Chromaprint's items agreeing beyond chance by {a.agreement:.2f} "
+            f"(bit error rate {a.ber:.2f} where unrelated sound would give {a.chance_ber:.2f}, over {a.items} items)"
+        )
     return MatchSegment(
         reference=found.reference,
         score=found.score,

@@ -47,7 +47,7 @@ import numpy as np
 
 from . import features as features_mod
 from .alteration import Alteration
-from .audio import ITEMS_PER_SECOND, SoundAlignment, SoundPrint, align_sound, item_keys
+from .audio import ITEMS_PER_SECOND, MARK_STEP_S, SoundAlignment, SoundPrint, align_sound, item_keys
 from .features import Features, FrameFeatures, FramePair, Geometry
 from .hashing import (
     OP_CCW_MIRROR,
@@ -265,9 +265,10 @@ class ChannelEvidence:
     For ``frames`` or ``features``: the picture's alignment (`score` the segment's). For
     ``audio``: the sound's, where `ber` is the mean bit error rate of the
     aligned Chromaprint items (about 0.05 for a re-encoded copy, about 0.5 for
-    unrelated sound), `items` how many were compared, `seconds` the (query
-    second, BER) of each aligned second, and `verdict` what the sound says
-    (`SoundVerdict`).
+    unrelated sound), `chance_ber` and `agreement` how far it is from what
+    unrelated sound would give, `items` how many were compared, `seconds` the
+    (query second, BER) of each aligned second, and `verdict` what the sound
+    says (`SoundVerdict`).
     """
 
     channel: str
@@ -279,6 +280,12 @@ class ChannelEvidence:
     items: int = 0
     seconds: tuple[tuple[float, float], ...] = ()
     verdict: str | None = None
+    #: Sound: the bit error rate unrelated sound with these items' bit frequencies would give.
+    chance_ber: float | None = None
+    #: Sound: agreement beyond that chance, 0-1 (`audio.SoundAlignment.agreement`).
+    agreement: float | None = None
+    #: Sound: the clip's landmarks at this offset, when landmarks found the sound (`find_sound_by_marks`).
+    landmarks: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -1659,17 +1666,36 @@ SOUND_MIN_VOTES = 2
 SOUND_SECOND_BER = 0.32
 #: Items either side of a voted or predicted offset tried when aligning (2 items = 0.25 s).
 SOUND_SEARCH_ITEMS = 2
-#: A picture match's sound agrees with its reference's when their BER over the span is at
-#: most this, is overlaid (the reference's sound under other sound) up to `SOUND_OVERLAID_BER`,
-#: and is replaced from `SOUND_REPLACED_BER` (between the two: unclear, nothing said).
+#: A picture match's sound agrees with its reference's when their BER over the span is at most
+#: this (0-0.5; re-encoded copies 0.01-0.10, another tune at -6 dB under the sound up to 0.19).
 SOUND_AGREE_BER = 0.20
-SOUND_OVERLAID_BER = 0.36
-SOUND_REPLACED_BER = 0.40
+#: Otherwise its agreement beyond chance (`audio.SoundAlignment.agreement`, Cohen's kappa over the
+#: bits, 0-1) says: overlaid (the reference's sound under other sound) from `SOUND_OVERLAID_AGREEMENT`,
+#: replaced up to `SOUND_REPLACED_AGREEMENT`, unclear between (development seeds, docs/tuning.md).
+SOUND_OVERLAID_AGREEMENT = 0.17
+SOUND_REPLACED_AGREEMENT = 0.04
+#: Where both sides have landmarks, they decide instead: the clip's landmarks meeting the reference's
+#: at one offset within `SOUND_SYNC_S` of the picture's: overlaid from this many (development: mixed
+#: sound 8-186, replaced 0) ...
+SOUND_OVERLAID_MARKS = 4
+#: ... replaced up to this many, unclear between.
+SOUND_REPLACED_MARKS = 1
 #: ... searched this far (seconds) around the picture's offset (sound and picture out of sync).
 SOUND_SYNC_S = 0.5
 #: A sound-only segment and a picture segment of one reference are the same match when their
 #: offsets differ by at most this, seconds.
 SOUND_SAME_OFFSET_S = 1.0
+#: Sound under louder sound, by landmarks (`audio.sound_marks`): a (reference, offset) bin holding at
+#: least this many of the clip's landmarks (development seeds, 16 references: true mixes 5-301,
+#: chance bins at most 8) ...
+SOUND_MARK_VOTES = 8
+#: ... whose Chromaprint agreement beyond chance at that offset is at least this (true mixes
+#: 0.05-0.33, chance bins with 5 votes or more at most 0.14) is the same sound ...
+SOUND_MARK_AGREEMENT = 0.12
+#: ... as is a bin of at least this many landmarks whatever the agreement (bench/sound_landmarks.py).
+SOUND_MARK_SURE_VOTES = 12
+#: Landmark bins verified per lookup, by votes.
+SOUND_MARK_TOP = 4
 _SOUND_THRESHOLDS: dict[str, float] = {
     "sound_match_ber": SOUND_MATCH_BER,
     "sound_min_items": SOUND_MIN_ITEMS,
@@ -1680,10 +1706,16 @@ _SOUND_THRESHOLDS: dict[str, float] = {
     "sound_second_ber": SOUND_SECOND_BER,
     "sound_search_items": SOUND_SEARCH_ITEMS,
     "sound_agree_ber": SOUND_AGREE_BER,
-    "sound_overlaid_ber": SOUND_OVERLAID_BER,
-    "sound_replaced_ber": SOUND_REPLACED_BER,
+    "sound_overlaid_agreement": SOUND_OVERLAID_AGREEMENT,
+    "sound_replaced_agreement": SOUND_REPLACED_AGREEMENT,
+    "sound_overlaid_marks": SOUND_OVERLAID_MARKS,
+    "sound_replaced_marks": SOUND_REPLACED_MARKS,
     "sound_sync_s": SOUND_SYNC_S,
     "sound_same_offset_s": SOUND_SAME_OFFSET_S,
+    "sound_mark_votes": SOUND_MARK_VOTES,
+    "sound_mark_agreement": SOUND_MARK_AGREEMENT,
+    "sound_mark_sure_votes": SOUND_MARK_SURE_VOTES,
+    "sound_mark_top": SOUND_MARK_TOP,
 }
 THRESHOLDS.update(_SOUND_THRESHOLDS)
 
@@ -1705,13 +1737,29 @@ class SoundVerdict(StrEnum):
     SAME_SOUND = "same_sound"
 
 
-def sound_verdict(ber: float) -> SoundVerdict:
-    """What a BER between a copy's sound and its reference's over a picture match says."""
-    if ber <= SOUND_AGREE_BER:
+def sound_verdict(aligned: SoundAlignment, landmarks: int | None = None) -> SoundVerdict:
+    """What a copy's sound aligned with its reference's over a picture match says.
+
+    A low bit error rate is the same sound. Above it, the raw rate cannot
+    tell mixed from replaced sound: unrelated tunes disagree on 0.35-0.48 of
+    the bits, not 0.5, depending on how lopsided each bit is on the two
+    sounds, which is where mixed sound lies too. When both sides have
+    landmarks (`landmarks`: how many of the clip's meet the reference's at
+    the sound's offset, `audio.mark_votes`), they decide: the reference's
+    peaks survive under other sound, and none meet by chance at a given
+    offset. Otherwise the agreement beyond what the bit frequencies give by
+    chance (`SoundAlignment.agreement`) decides, less sharply: replaced sound
+    sits near 0, mixed sound above it.
+    """
+    if aligned.ber <= SOUND_AGREE_BER:
         return SoundVerdict.AGREES
-    if ber <= SOUND_OVERLAID_BER:
+    if landmarks is not None:
+        if landmarks >= SOUND_OVERLAID_MARKS:
+            return SoundVerdict.OVERLAID
+        return SoundVerdict.REPLACED if landmarks <= SOUND_REPLACED_MARKS else SoundVerdict.UNCLEAR
+    if aligned.agreement >= SOUND_OVERLAID_AGREEMENT:
         return SoundVerdict.OVERLAID
-    if ber >= SOUND_REPLACED_BER:
+    if aligned.agreement <= SOUND_REPLACED_AGREEMENT:
         return SoundVerdict.REPLACED
     return SoundVerdict.UNCLEAR
 
@@ -1734,6 +1782,56 @@ class SoundFound:
     reference: Reference
     alignment: SoundAlignment
     score: float
+    #: The clip's landmarks in the match's (reference, offset) bin, when landmarks found it (else 0).
+    landmarks: int = 0
+
+
+def score_marks(votes: int, agreement: float) -> float:
+    """A 0-1 confidence for a landmark bin: at or above `MATCH_THRESHOLD` exactly when it is a match."""
+    if votes < SOUND_MARK_VOTES or (agreement < SOUND_MARK_AGREEMENT and votes < SOUND_MARK_SURE_VOTES):
+        return round(min(FEW_FRAMES_SCORE, MATCH_THRESHOLD * min(1.0, votes / SOUND_MARK_SURE_VOTES) * 0.9), 4)
+    return round(MATCH_THRESHOLD + (1 - MATCH_THRESHOLD) * 0.5 * min(1.0, votes / (8 * SOUND_MARK_VOTES)), 4)
+
+
+def find_sound_by_marks(sound: SoundPrint, index: Index, *, max_segments: int = 5) -> list[SoundFound]:
+    """References whose sound lies under other sound in the clip, found by landmarks, best first.
+
+    The clip's landmarks (`audio.sound_marks`) are looked up by hash; each
+    hit votes for (reference, reference frame minus clip frame). The
+    `SOUND_MARK_TOP` strongest bins with at least `SOUND_MARK_VOTES` are
+    checked on Chromaprint: the items aligned within 2 items of the bin's
+    offset must agree beyond chance by `SOUND_MARK_AGREEMENT` (a second,
+    independent witness: chance bins of landmarks land where the items do
+    not agree), unless the bin holds `SOUND_MARK_SURE_VOTES` or more. Its BER
+    is high (the other sound decides most bits); the votes and the agreement
+    are the evidence. The chance level of a bin grows with the index: the
+    thresholds were read off an index of 16 references (docs/tuning.md).
+    """
+    if not len(sound.marks) or sound.usable < ITEMS_PER_SECOND:
+        return []
+    hits = index.sound_mark_lookup(sound.marks[:, 0])
+    if len(hits) == 0:
+        return []
+    bins = np.unique(np.column_stack([hits[:, 1], hits[:, 2] - sound.marks[hits[:, 0], 1], hits[:, 0]]), axis=0)
+    keys, votes = np.unique(bins[:, :2], axis=0, return_counts=True)
+    order = np.argsort(-votes, kind="stable")
+    refs = index.get_many(np.unique(keys[order[:SOUND_MARK_TOP], 0]).tolist())
+    found: dict[int, SoundFound] = {}
+    for k in order[:SOUND_MARK_TOP]:
+        if votes[k] < SOUND_MARK_VOTES:
+            break
+        ref_id, frames = int(keys[k, 0]), int(keys[k, 1])
+        stored = index.sound(ref_id) if ref_id in refs else None
+        if stored is None:
+            continue
+        centre = int(round(frames * MARK_STEP_S / sound.step_s))
+        aligned = align_sound(sound, stored, range(centre - SOUND_SEARCH_ITEMS, centre + SOUND_SEARCH_ITEMS + 1))
+        if aligned is None or aligned.items < SOUND_MIN_ITEMS:
+            continue
+        score = score_marks(int(votes[k]), aligned.agreement)
+        if ref_id not in found or score > found[ref_id].score:
+            found[ref_id] = SoundFound(refs[ref_id], aligned, score, int(votes[k]))
+    return sorted(found.values(), key=lambda f: f.score, reverse=True)[:max_segments]
 
 
 def find_sound_matches(sound: SoundPrint | None, index: Index, *, max_segments: int = 5) -> list[SoundFound]:
@@ -1743,6 +1841,8 @@ def find_sound_matches(sound: SoundPrint | None, index: Index, *, max_segments: 
     strongest bins are aligned (`audio.align_sound`, ±`SOUND_SEARCH_ITEMS`),
     the best run of aligned seconds at most `SOUND_SECOND_BER` becomes the
     span, and its mean BER decides (`SOUND_MATCH_BER`, `SOUND_MIN_ITEMS`).
+    Sound under louder sound is then looked for by its landmarks
+    (`find_sound_by_marks`).
 
     Args:
         sound: the query's fingerprint (None or without usable items: nothing found).
@@ -1756,15 +1856,13 @@ def find_sound_matches(sound: SoundPrint | None, index: Index, *, max_segments: 
         return []
     rows = np.nonzero(sound.usable_mask)[0]
     hits = index.sound_lookup(item_keys(sound.values[rows]))
-    if len(hits) == 0:
-        return []
     q_item = rows[hits[:, 0]]
     bins = np.unique(np.column_stack([hits[:, 1], hits[:, 2] - q_item, q_item]), axis=0)
     keys, votes = np.unique(bins[:, :2], axis=0, return_counts=True)
     order = np.argsort(-votes, kind="stable")
     found: dict[int, SoundFound] = {}
     prints: dict[int, SoundPrint | None] = {}
-    refs = index.get_many(np.unique(keys[:, 0]).tolist())
+    refs = index.get_many(np.unique(keys[:, 0]).tolist()) if len(keys) else {}
     for k in order[:SOUND_TOP_OFFSETS]:
         if votes[k] < SOUND_MIN_VOTES:
             break
@@ -1783,6 +1881,11 @@ def find_sound_matches(sound: SoundPrint | None, index: Index, *, max_segments: 
         score = score_sound(run.items, run.ber)
         if ref_id not in found or score > found[ref_id].score:
             found[ref_id] = SoundFound(refs[ref_id], run, score)
+    # Sound under louder sound: its items are too changed to be looked up or to pass `SOUND_MATCH_BER`.
+    for heard in find_sound_by_marks(sound, index, max_segments=max_segments):
+        ref_id = heard.reference.id
+        if ref_id not in found or (found[ref_id].score < MATCH_THRESHOLD <= heard.score):
+            found[ref_id] = heard
     return sorted(found.values(), key=lambda f: f.score, reverse=True)[:max_segments]
 
 

@@ -556,6 +556,7 @@ def test_a_failing_database_is_unavailable_from_every_method(idx: Index) -> None
         "feature_counts": idx.feature_counts,
         "sound": lambda: idx.sound(ref.id),
         "sound_lookup": lambda: idx.sound_lookup(np.zeros((1, 3), dtype=np.int64)),
+        "sound_mark_lookup": lambda: idx.sound_mark_lookup(np.zeros(1, dtype=np.int64)),
     }
     public = {n for n in dir(Index) if not n.startswith("_") and callable(getattr(Index, n))} - {"close"}
     assert public == set(calls), "every public method of the index is tried here"

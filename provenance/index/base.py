@@ -407,6 +407,14 @@ class Index(abc.ABC):
         """
         return np.zeros((0, 3), dtype=np.int64)
 
+    def sound_mark_lookup(self, hashes: np.ndarray) -> np.ndarray:
+        """(query landmark row, reference id, reference frame) for each stored landmark with a query's hash.
+
+        Args:
+            hashes: the query's landmark hashes (`audio.sound_marks`' first column).
+        """
+        return np.zeros((0, 3), dtype=np.int64)
+
     # The features channel (features.py). An index without feature tables, or a backend
     # without them, has no features: the channel is then absent.
 

@@ -21,13 +21,15 @@ Line format of a reference::
      "features": {"t_ms": [0, 1000, ...], "size": [[480, 270], ...], "count": [300, ...],
                   "points": "...(float16 x, y little-endian, hex)", "descriptors": "...(32 bytes each, hex)"},
      "sound": {"status": "fingerprinted", "step_s": 0.1238, "duration_s": 40.0,
-               "hex": "...(8 hex digits per Chromaprint item)", "loud": "0111..."}}
+               "hex": "...(8 hex digits per Chromaprint item)", "loud": "0111...",
+               "marks": "...(16 hex digits per landmark: hash, frame)"}}
 
 ``features`` (the features channel's described frames) is absent for a
 reference that has none, and for files exported before the channel existed;
 such a reference is imported without features. ``sound`` is absent for a
 reference stored without its sound's fingerprint (a still image, or one added
-before the audio stage); older readers ignore it.
+before the audio stage); older readers ignore it. ``marks`` is absent in
+files exported before landmarks; such a sound is imported without them.
 """
 
 from __future__ import annotations
@@ -218,6 +220,8 @@ def _sound_line(sound: SoundPrint) -> dict[str, Any]:
         "duration_s": sound.duration_s,
         "hex": sound.values.astype(">u4").tobytes().hex(),
         "loud": "".join("1" if x else "0" for x in sound.loud.tolist()),
+        # Landmarks (`audio.sound_marks`) as 16 hex digits each: hash then frame, 8 each.
+        "marks": sound.marks.astype(">u4").tobytes().hex(),
     }
 
 
@@ -234,8 +238,17 @@ def _parse_sound(data: Any) -> SoundPrint | None:
     step, duration = float(data["step_s"]), float(data["duration_s"])
     if not (0 < step < 1 and 0 <= duration):
         raise ValueError("sound step or duration out of range")
+    marks_hex = data.get("marks", "")  # absent in exports made before landmarks
+    if not isinstance(marks_hex, str) or len(marks_hex) % 16:
+        raise ValueError("sound landmarks are not 16 hex digits each")
+    marks = np.frombuffer(bytes.fromhex(marks_hex), dtype=">u4").astype(np.int64).reshape(-1, 2)
     return SoundPrint(
-        SoundStatus(data["status"]), values, np.array([c == "1" for c in loud], dtype=bool), step, duration
+        SoundStatus(data["status"]),
+        values,
+        np.array([c == "1" for c in loud], dtype=bool),
+        step,
+        duration,
+        marks=marks,
     )
 
 

@@ -58,7 +58,7 @@ from .base import (
     to_unsigned,
 )
 from .claims import Claim, ClaimOwner
-from .sound import create_sound_tables, delete_sound, lookup_sound, read_sound, store_sound
+from .sound import create_sound_tables, delete_sound, lookup_marks, lookup_sound, read_sound, store_sound
 
 #: The tables, with the column types a dialect fills in (`Dialect.TYPES`).
 #: `facts` is JSON text (not a JSON type) so every backend gives back exactly what was stored.
@@ -542,7 +542,7 @@ class SqlIndex(Index):
                 descriptors.remove(self.conn, self._sql, ref_id)
             self.conn.execute(self._sql("DELETE FROM hashes WHERE ref_id = ?"), (ref_id,))
             if self._has_sound():
-                delete_sound(self.conn, self._sql, ref_id)
+                delete_sound(self.conn, self._sql, ref_id, marks=self._has_marks())
             self.conn.execute(self._sql("DELETE FROM refs WHERE id = ?"), (ref_id,))
         return ref
 
@@ -586,13 +586,23 @@ class SqlIndex(Index):
         return self._sound_tables
 
     def _store_sound(self, ref_id: int, sound: SoundPrint) -> None:
-        if not self._has_sound():
+        if not self._has_sound() or not self._has_marks():
             create_sound_tables(self.conn, self.dialect.TYPES._asdict())
         store_sound(self.conn, self._sql, ref_id, sound)
-        self._sound_tables = True
+        self._sound_tables = self._marks_table = True
+
+    def _has_marks(self) -> bool:
+        if not getattr(self, "_marks_table", False):
+            self._marks_table = "sound_marks" in self._tables()
+        return self._marks_table
+
+    def sound_mark_lookup(self, hashes: np.ndarray) -> np.ndarray:
+        if not self._has_marks():
+            return np.zeros((0, 3), dtype=np.int64)
+        return lookup_marks(self.conn, self._sql, np.asarray(hashes, dtype=np.int64))
 
     def sound(self, ref_id: int) -> SoundPrint | None:
-        return read_sound(self.conn, self._sql, ref_id) if self._has_sound() else None
+        return read_sound(self.conn, self._sql, ref_id, marks=self._has_marks()) if self._has_sound() else None
 
     def sound_lookup(self, keys: np.ndarray) -> np.ndarray:
         if not self._has_sound():

@@ -622,7 +622,15 @@ ALTERATION_CLAUSES: dict[str, _Clause] = {
     "reference_detail_power": _skip,
     # the sound's evidence (audio_replaced, audio_overlaid, audio_removed)
     "ber": lambda v, ev: (
-        f"the sound's bit error rate is {_plain(v)} (re-encoded copies stay near 0.05, unrelated sound near 0.5)"
+        f"the sound's bit error rate is {_plain(v)} (re-encoded copies stay near 0.05, unrelated sound 0.35-0.5)"
+    ),
+    "chance_ber": lambda v, ev: f"unrelated sound with the same bit frequencies would give {_plain(v)}",
+    "agreement": lambda v, ev: f"they agree beyond chance by {_plain(v)} (0 for other sound, 1 for the same)",
+    "landmarks": lambda v, ev: (
+        None
+        if v is None
+        else f"{_plain(v)} of the clip's spectral-peak landmarks meet the reference's at its offset "
+        "(replaced sound: 0 or 1)"
     ),
     "items": lambda v, ev: f"over {_plain(v)} Chromaprint items",
     "query_span_s": _skip,
@@ -878,7 +886,12 @@ def channel_sentences(match: Any) -> list[str]:
         if c.ber is None:
             out.append(f"Sound: {said}.")
             continue
-        line = f"Sound: {said} ({where}, bit error rate {number(c.ber, 2)} over {c.items} Chromaprint items)"
+        line = f"Sound: {said} ({where}, bit error rate {number(c.ber, 2)} over {c.items} Chromaprint items"
+        if getattr(c, "chance_ber", None) is not None and getattr(c, "agreement", None) is not None:
+            line += f", {number(c.chance_ber, 2)} by chance: agreement beyond chance {number(c.agreement, 2)}"
+        if getattr(c, "landmarks", None) is not None:
+            line += f"; {c.landmarks} spectral-peak landmarks meet the reference's at this offset"
+        line += ")"
         timeline = sound_timeline(c.seconds)
         out.append(line + (f"; second by second {timeline} (▁ identical, █ unrelated)." if timeline else "."))
     return out
