@@ -208,8 +208,10 @@ def _small(frames: Frames, box: Rect | None) -> np.ndarray:
 def _histograms(frames: Frames, box: Rect | None) -> np.ndarray:
     """Grey-level histogram of each sample's content box, `HIST_BINS` bins summing to 1."""
     images = crop(frames.images, box) if box else frames.images
-    flat = images.reshape(len(images), -1).astype(np.int64) * HIST_BINS // 256
-    counts = np.stack([np.bincount(row, minlength=HIST_BINS) for row in flat]).astype(np.float64)
+    n = len(images)
+    bins = images.reshape(n, -1) // (256 // HIST_BINS)  # one bincount over every sample, offset by row
+    rows = np.arange(n, dtype=np.int64)[:, None] * HIST_BINS
+    counts = np.bincount((rows + bins).ravel(), minlength=n * HIST_BINS).reshape(n, HIST_BINS).astype(np.float64)
     return counts / np.maximum(1.0, counts.sum(axis=1, keepdims=True))
 
 
