@@ -240,13 +240,15 @@ def plan_clip(rng: random.Random, split: str, n: int, continuous: bool) -> dict[
             "flashes": rng.randint(1, 2) if rng.random() < 0.4 else 0, "continuous": continuous}  # fmt: skip
 
 
-def build_clip(plan: dict[str, Any], out: Path, work: Path, rng: random.Random) -> dict[str, Any]:
-    """Render `plan` to `out`; its truth in output seconds."""
+def build_clip(plan: dict[str, Any], out: Path, work: Path, rng: random.Random, render: bool = True) -> dict[str, Any]:
+    """Render `plan` to `out` (not with `render` False); its truth in output seconds."""
     fps = plan["fps"]
     pieces = []
     for k, shot in enumerate(plan["shots"]):
         piece = work / f"piece{k}.mp4"
-        if "camera" in shot:
+        if not render:
+            pass
+        elif "camera" in shot:
             photo_piece(source_root(plan["split"]) / shot["source"], piece, shot["seconds"], fps, shot["camera"])
         else:
             clip_piece(source_root(plan["split"]) / shot["source"], shot["start"], piece, shot["seconds"], fps)
@@ -303,7 +305,8 @@ def build_clip(plan: dict[str, Any], out: Path, work: Path, rng: random.Random) 
     else:
         graph.append(f"{label}{chain},format=yuv420p[out]")
     inputs = [a for p in pieces for a in ("-i", f"file:{p}")]
-    ffmpeg(*inputs, "-filter_complex", ";".join(graph), "-map", "[out]", "-c:v", "libx264", "-preset", "veryfast",
+    if render:
+        ffmpeg(*inputs, "-filter_complex", ";".join(graph), "-map", "[out]", "-c:v", "libx264", "-preset", "veryfast",
            "-crf", "23", "-r", str(fps), "-an", str(out))  # fmt: skip
     bounds = [0.0] + [x for s in spans for x in (s["start"], s["end"])] + [round(total, 3)]
     shots = [{"start": bounds[2 * i], "end": bounds[2 * i + 1]} for i in range(len(bounds) // 2)]
@@ -311,8 +314,13 @@ def build_clip(plan: dict[str, Any], out: Path, work: Path, rng: random.Random) 
             "continuous": plan["continuous"], "transitions": spans, "flashes": flashes, "shots": shots}  # fmt: skip
 
 
-def make(out: Path, split: str, jobs: int) -> None:
-    """Plan every clip from the split's seed, then render them (`jobs` at a time); write truth.json."""
+def make(out: Path, split: str, jobs: int, render: bool = True, only: list[int] | None = None) -> None:
+    """Plan every clip from the split's seed, then render them (`jobs` at a time); write truth.json.
+
+    Without `render`, only truth.json is written (the same truth: it follows from the plans alone).
+    With `only`, just those clips are rendered and no truth.json is written (several processes can
+    share a split's clips; `--truth-only` then writes the truth).
+    """
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(SEEDS[split])
     plans = [plan_clip(rng, split, n, n < CONTINUOUS_PER_SPLIT) for n in range(CLIPS_PER_SPLIT)]
@@ -320,12 +328,14 @@ def make(out: Path, split: str, jobs: int) -> None:
     def one(n: int) -> dict[str, Any]:
         name = f"{split}-{n:02d}"
         with tempfile.TemporaryDirectory() as tmp:
-            clip = build_clip(plans[n], out / f"{name}.mp4", Path(tmp), random.Random(f"{SEEDS[split]}-{n}"))
+            clip = build_clip(plans[n], out / f"{name}.mp4", Path(tmp), random.Random(f"{SEEDS[split]}-{n}"), render)
         print(f"{name}: {clip['duration']:.1f} s, {len(clip['transitions'])} transitions", file=sys.stderr, flush=True)
         return {**clip, "plan": plans[n]}
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        clips = list(pool.map(one, range(CLIPS_PER_SPLIT)))
+        clips = list(pool.map(one, only if only is not None else range(CLIPS_PER_SPLIT)))
+    if only is not None:
+        return
     truth = {"split": split, "seed": SEEDS[split], "tolerance_s": TOLERANCE_S,
              "clips": {f"{split}-{n:02d}": c for n, c in enumerate(clips)}}  # fmt: skip
     (out / "truth.json").write_text(json.dumps(truth, indent=1))
@@ -658,6 +668,8 @@ def main() -> None:
     mk.add_argument("--out", type=Path, required=True)
     mk.add_argument("--split", choices=sorted(SEEDS), required=True)
     mk.add_argument("-j", "--jobs", type=int, default=2, help="clips rendered at once")
+    mk.add_argument("--truth-only", action="store_true", help="write truth.json alone, rendering nothing")
+    mk.add_argument("--clips", help="render only these clip numbers (comma-separated), no truth.json")
     rn = sub.add_parser("run")
     rn.add_argument("--data", type=Path, required=True)
     rn.add_argument("--systems", default="provenance,adaptive,hash")
@@ -676,7 +688,8 @@ def main() -> None:
             raise SystemExit("ffmpeg not found on PATH")
         if args.split == "fresh":
             unpack_fresh()
-        make(args.out, args.split, args.jobs)
+        only = [int(n) for n in args.clips.split(",")] if args.clips else None
+        make(args.out, args.split, args.jobs, render=not args.truth_only, only=only)
     elif args.cmd == "sweep":
         sweep(args.data)
     else:
