@@ -619,7 +619,8 @@ def render(results: dict[str, dict[str, Any]], truth: dict[str, Any]) -> str:
 SWEEP = {
     "CUT_DISTANCE": (0.35, 0.45, 0.55),
     "CUT_MARGIN": (0.1, 0.2, 0.3),
-    "CUT_COLOUR": (0.0, 0.1, 0.15, 0.2, 0.25),
+    "CUT_COLOUR": (0.0, 0.05, 0.1, 0.15, 0.2, 0.25),
+    "WHIP_LINK": (0.4, 0.5, 0.6, 0.7, 2.0),
     "FADE_DIP": (0.3, 0.45, 0.6),
     "GRADUAL_DISTANCE": (0.25, 0.35, 0.45),
     "BLEND_RESIDUAL": (0.2, 0.3, 0.4),

@@ -394,7 +394,9 @@ def _dissolves(
     Sample m is a blend when, for some gap g, it is (1 - a) * s[m-g] + a * s[m+g]
     with a well inside 0-1, within `BLEND_RESIDUAL` of the two ends' difference,
     and the two ends show different things (`GRADUAL_DISTANCE`, after motion is
-    allowed for: a small pan also looks like a blend of its neighbours).
+    allowed for: a small pan also looks like a blend of its neighbours) and are
+    not one picture moved (`_Compare.linked`: a fast pan over smooth water fits
+    a blend too).
     """
     import cv2
 
@@ -418,7 +420,7 @@ def _dissolves(
             if not BLEND_ALPHA < alpha < 1.0 - BLEND_ALPHA:
                 continue
             resid = float(np.sqrt(((mid - alpha * diff) ** 2).mean() / (norm2 / diff.size)))
-            if resid <= BLEND_RESIDUAL and dist(a, b) >= GRADUAL_DISTANCE:
+            if resid <= BLEND_RESIDUAL and dist(a, b) >= GRADUAL_DISTANCE and not dist.linked(a, b):
                 centre[m] = True
                 break
     out: list[tuple[int, int]] = []
