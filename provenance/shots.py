@@ -393,10 +393,10 @@ def _dissolves(
 
     Sample m is a blend when, for some gap g, it is (1 - a) * s[m-g] + a * s[m+g]
     with a well inside 0-1, within `BLEND_RESIDUAL` of the two ends' difference,
-    and the two ends show different things (`GRADUAL_DISTANCE`, after motion is
-    allowed for: a small pan also looks like a blend of its neighbours) and are
-    not one picture moved (`_Compare.linked`: a fast pan over smooth water fits
-    a blend too).
+    and the two ends show different things: their edges differ by `GRADUAL_DISTANCE`
+    after motion is allowed for (a small pan also looks like a blend of its
+    neighbours; the grey levels alone do not count, since a pan across a lit
+    surface shifts them), and they are not one picture moved (`_Compare.linked`).
     """
     import cv2
 
@@ -420,7 +420,7 @@ def _dissolves(
             if not BLEND_ALPHA < alpha < 1.0 - BLEND_ALPHA:
                 continue
             resid = float(np.sqrt(((mid - alpha * diff) ** 2).mean() / (norm2 / diff.size)))
-            if resid <= BLEND_RESIDUAL and dist(a, b) >= GRADUAL_DISTANCE and not dist.linked(a, b):
+            if resid <= BLEND_RESIDUAL and dist.parts(a, b)[0] >= GRADUAL_DISTANCE and not dist.linked(a, b):
                 centre[m] = True
                 break
     out: list[tuple[int, int]] = []
