@@ -295,9 +295,10 @@ class _Compare:
         """Whether samples `a` and `b` show one picture moved further than `parts` searches (a whip pan).
 
         The shift is the phase correlation's peak of their edges (Kuglin and Hines 1975),
-        which wraps around: each unwrapped reading, give or take `WHIP_SLACK` pixels, is
-        tried; over a shared part of at least `WHIP_OVERLAP` of the picture both the edges
-        and the grey levels must correlate (`WHIP_LINK`).
+        which wraps around: each unwrapped reading, give or take `WHIP_SLACK` pixels, that
+        lies beyond the shifts `parts` searched is tried; over a shared part of at least
+        `WHIP_OVERLAP` of the picture both the edges and the grey levels must correlate
+        (`WHIP_LINK`).
         """
         cv2 = self.cv2
         side = self.grad.shape[1]
@@ -305,10 +306,13 @@ class _Compare:
             self.window = cv2.createHanningWindow((side, side), cv2.CV_32F)
         (dx, dy), _ = cv2.phaseCorrelate(self.grad[a], self.grad[b], self.window)
         slack = range(-WHIP_SLACK, WHIP_SLACK + 1)
+        reach = (side - int(round(side * SEARCH_KEEP))) // 2  # what `parts` searched already
         for sx in (dx, dx - side, dx + side):
             for sy in (dy, dy - side, dy + side):
                 for ix in (int(round(sx)) + o for o in slack):
                     for iy in (int(round(sy)) + o for o in slack):
+                        if abs(ix) <= reach and abs(iy) <= reach:
+                            continue  # not moved past the search (two blends of one dissolve correlate here)
                         x0, x1, y0, y1 = max(0, -ix), min(side, side - ix), max(0, -iy), min(side, side - iy)
                         if x1 <= x0 or y1 <= y0 or (x1 - x0) * (y1 - y0) < WHIP_OVERLAP * side * side:
                             continue
