@@ -418,6 +418,8 @@ def _duration(path: Path) -> float:
 
 
 _DECODER: Any = None
+#: `run --accuracy-only`: provenance's shots are scored, not timed (one decode a clip).
+ACCURACY_ONLY = False
 
 
 def run_provenance(path: Path, cli: bool) -> tuple[list[tuple[float, float]], list[float], dict[str, float]]:
@@ -432,6 +434,10 @@ def run_provenance(path: Path, cli: bool) -> tuple[list[tuple[float, float]], li
 
     if _DECODER is None:
         _DECODER = choose_decoder()
+    if ACCURACY_ONLY:  # the same shots `frames` writes (`clip_shots`), from one decode, untimed
+        found, _ = clip_shots(path, decoder=_DECODER)
+        bounds = [(found.shots[k - 1].end_s, found.shots[k].start_s) for k in range(1, len(found.shots))]
+        return bounds, found.keyframe_times, {"seconds": 0.0, "alone_s": 0.0}
     times: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "frames"
@@ -568,7 +574,8 @@ def render(results: dict[str, dict[str, Any]], truth: dict[str, Any]) -> str:
         inside = sum(sc["keyframes_inside"] for sc in per.values())
         keys = sum(sc["keyframes"] for sc in per.values())
         minutes = sum(sc["duration"] for sc in per.values()) / 60
-        spm = sum(sc["seconds"] for sc in per.values()) / minutes
+        seconds = sum(sc["seconds"] for sc in per.values())
+        spm = f"{seconds / minutes:.2f}" if seconds > 0 else "-"
         ratio = "-"
         if adaptive and system == "provenance":
             ratios = sorted(clip_ratio(sc, adaptive[n]) for n, sc in per.items() if n in adaptive)
@@ -577,10 +584,10 @@ def render(results: dict[str, dict[str, Any]], truth: dict[str, Any]) -> str:
             f"| {system} | {100 * p:.1f} | {100 * r:.1f} | {100 * f:.1f} | "
             + " | ".join(f"{100 * x:.1f}" for x in kf)
             + f" | {sum(cont)} ({max(cont, default=0)}) | {fired}/{flashes} | {nokey}/{shots} | {inside}/{keys} "
-            f"| {spm:.2f} | {ratio} |"
+            f"| {spm} | {ratio} |"
         )
     prov = results.get("provenance", {})
-    if prov:
+    if prov and sum(sc["alone_s"] for sc in prov.values()) > 0:
         minutes = sum(sc["duration"] for sc in prov.values()) / 60
         alone = sum(sc["alone_s"] for sc in prov.values()) / minutes
         line = f"provenance: find_shots alone {alone:.2f} s per min of video"
@@ -680,6 +687,7 @@ def main() -> None:
     rn.add_argument(
         "--rounds", type=int, default=1, help="timing rounds per clip, provenance and AdaptiveDetector in turn"
     )
+    rn.add_argument("--accuracy-only", action="store_true", help="score provenance from one decode a clip, untimed")
     rn.add_argument("--explain", action="store_true", help="list provenance's misses and false boundaries per clip")
     sw = sub.add_parser("sweep")
     sw.add_argument("--data", type=Path, required=True)
@@ -696,6 +704,8 @@ def main() -> None:
     else:
         os.environ.setdefault("PROVENANCE_DECODER", "libav")
         only = args.clips.split(",") if args.clips else None
+        global ACCURACY_ONLY
+        ACCURACY_ONLY = args.accuracy_only
         run(args.data, args.systems.split(","), args.out, only, args.cli, args.rounds, args.explain)
 
 
