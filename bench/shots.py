@@ -528,6 +528,11 @@ def run(
                         prov["rounds"].append(time_frames(path))
                     else:
                         adap["rounds"].append(run_pyscenedetect(path, "adaptive")[2])
+            print(f"{name} rounds: provenance {[round(x, 2) for x in prov['rounds']]}, adaptive "
+                  f"{[round(x, 2) for x in adap['rounds']]}", file=sys.stderr, flush=True)  # fmt: skip
+        if out:  # after each clip: a long run that stops keeps what it measured
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(results, indent=1))
     table = render(results, truth)
     print(table)
     if out:
