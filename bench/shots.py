@@ -55,6 +55,19 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "bench" / "data" / "sources"
 if not SOURCES.is_dir():
     SOURCES = Path("/work/main/bench/data/sources")
+#: The fresh held-out split's own sources (`make --split fresh` unpacks them from the corpus's
+#: opencv-doc package): photographs and a clip that neither dev nor holdout draws on.
+FRESH_SOURCES = ROOT / "bench" / "data" / "fresh-sources"
+FRESH_DEB = SOURCES / "_dl" / "opencv-doc_4.6.0+dfsg-12_all.deb"
+FRESH_EXAMPLES = "usr/share/doc/opencv-doc/examples"
+FRESH_PHOTOS = [
+    f"data/{n}"
+    for n in ("baboon.jpg", "fruits.jpg", "starry_night.jpg", "butterfly.jpg", "orange.jpg", "apple.jpg",
+              "board.jpg", "ela_original.jpg", "graf1.png", "rubberwhale1.png", "smarties.png", "chicky_512.png",
+              "aloeL.jpg", "basketball1.png", "licenseplate_motion.jpg")
+] + [f"text/scenetext0{k}.jpg" for k in range(1, 7)] + [
+    "ximgproc/stanford.png", "alphamat/input_images/plant.jpg", "fuzzy/input.png",
+]  # fmt: skip
 #: A detected boundary and a true transition match when their spans, each widened by this, overlap.
 TOLERANCE_S = 0.5
 FPS_CHOICES = (25, 30)
@@ -81,14 +94,38 @@ CLIP_SHOTS = {
         (f"{CV}/Megamind.avi", 8.6, 11.0),
         (f"{SK}/bikes.mp4", 0.1, 1.0),
     ],
+    # A fixed camera over a pedestrian street (768x576, 10 fps, 79.5 s): one shot throughout.
+    "fresh": [("data/vtest.avi", 0.2, 79.0)],
 }
-SEEDS = {"dev": 1901, "holdout": 7723}
+#: dev is tuned on; holdout was run once in round 6 and seen; fresh (round 7: new seed, sources of
+#: its own) is run once at the end and never looked into for tuning.
+SEEDS = {"dev": 1901, "holdout": 7723, "fresh": 40417}
 CLIPS_PER_SPLIT = 24
 CONTINUOUS_PER_SPLIT = 3
 
 
+def source_root(split: str) -> Path:
+    """Where the split's source files are (shots' `source` is relative to it)."""
+    return FRESH_SOURCES if split == "fresh" else SOURCES
+
+
+def unpack_fresh() -> None:
+    """Unpack the fresh split's photographs and clip from the corpus's opencv-doc package (once)."""
+    if all((FRESH_SOURCES / n).is_file() for n in [*FRESH_PHOTOS, CLIP_SHOTS["fresh"][0][0]]):
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["dpkg-deb", "-x", str(FRESH_DEB), tmp], check=True, timeout=300)
+        for name in [*FRESH_PHOTOS, CLIP_SHOTS["fresh"][0][0]]:
+            target = FRESH_SOURCES / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(Path(tmp) / FRESH_EXAMPLES / name, target)
+
+
 def photos(split: str) -> list[Path]:
-    """The split's photographs: all the corpus's, divided in two by a hash of their names."""
+    """The split's photographs: for dev and holdout all the corpus's, divided in two by a hash of
+    their names; for fresh, other photographs of the opencv-doc package (`FRESH_PHOTOS`)."""
+    if split == "fresh":
+        return [FRESH_SOURCES / n for n in FRESH_PHOTOS]
     found = sorted(SOURCES.glob("mate-backgrounds/**/*.jpg")) + sorted(SOURCES.glob(f"{CV}/*.jpg"))
     half = 0 if split == "dev" else 1
     return [p for p in found if hashlib.sha256(p.stem.encode()).digest()[0] % 2 == half]
@@ -166,7 +203,7 @@ def plan_clip(rng: random.Random, split: str, n: int, continuous: bool) -> dict[
         else:
             length = rng.uniform(1.6, 5.5) * speed
         use_clip = not continuous and rng.random() < 0.35
-        if continuous and split == "holdout" and n == 0:
+        if continuous and split in ("holdout", "fresh") and n == 0:
             use_clip, length = True, 14.0
         last = shots[-1]["source"] if shots else None
         fits = [c for c in clip_spans if c[2] - c[1] >= length and c[0] != last]
@@ -175,9 +212,10 @@ def plan_clip(rng: random.Random, split: str, n: int, continuous: bool) -> dict[
             start = rng.uniform(s0, s1 - length)
             shots.append({"source": src, "start": round(start, 3), "seconds": round(length, 3)})
         else:
-            src = rng.choice([p for p in pics if str(p.relative_to(SOURCES)) != last])
+            root = source_root(split)
+            src = rng.choice([p for p in pics if str(p.relative_to(root)) != last])
             shots.append({
-                "source": str(src.relative_to(SOURCES)),
+                "source": str(src.relative_to(root)),
                 "seconds": round(length, 3),
                 "camera": camera_path(rng, length, whips=continuous or rng.random() < 0.3),
             })  # fmt: skip
@@ -198,20 +236,22 @@ def plan_clip(rng: random.Random, split: str, n: int, continuous: bool) -> dict[
     layout = "plain"
     if rng.random() < 0.3:
         layout = rng.choice(["vertical-black", "vertical-black", "vertical-blur"])
-    return {"fps": fps, "speed": speed, "shots": shots, "transitions": transitions, "layout": layout,
+    return {"split": split, "fps": fps, "speed": speed, "shots": shots, "transitions": transitions, "layout": layout,
             "flashes": rng.randint(1, 2) if rng.random() < 0.4 else 0, "continuous": continuous}  # fmt: skip
 
 
-def build_clip(plan: dict[str, Any], out: Path, work: Path, rng: random.Random) -> dict[str, Any]:
-    """Render `plan` to `out`; its truth in output seconds."""
+def build_clip(plan: dict[str, Any], out: Path, work: Path, rng: random.Random, render: bool = True) -> dict[str, Any]:
+    """Render `plan` to `out` (not with `render` False); its truth in output seconds."""
     fps = plan["fps"]
     pieces = []
     for k, shot in enumerate(plan["shots"]):
         piece = work / f"piece{k}.mp4"
-        if "camera" in shot:
-            photo_piece(SOURCES / shot["source"], piece, shot["seconds"], fps, shot["camera"])
+        if not render:
+            pass
+        elif "camera" in shot:
+            photo_piece(source_root(plan["split"]) / shot["source"], piece, shot["seconds"], fps, shot["camera"])
         else:
-            clip_piece(SOURCES / shot["source"], shot["start"], piece, shot["seconds"], fps)
+            clip_piece(source_root(plan["split"]) / shot["source"], shot["start"], piece, shot["seconds"], fps)
         pieces.append(piece)
     # Chain: each step joins what is built so far with the next piece by a cut or an xfade.
     lengths = [round(s["seconds"] * fps) / fps for s in plan["shots"]]
@@ -265,7 +305,8 @@ def build_clip(plan: dict[str, Any], out: Path, work: Path, rng: random.Random) 
     else:
         graph.append(f"{label}{chain},format=yuv420p[out]")
     inputs = [a for p in pieces for a in ("-i", f"file:{p}")]
-    ffmpeg(*inputs, "-filter_complex", ";".join(graph), "-map", "[out]", "-c:v", "libx264", "-preset", "veryfast",
+    if render:
+        ffmpeg(*inputs, "-filter_complex", ";".join(graph), "-map", "[out]", "-c:v", "libx264", "-preset", "veryfast",
            "-crf", "23", "-r", str(fps), "-an", str(out))  # fmt: skip
     bounds = [0.0] + [x for s in spans for x in (s["start"], s["end"])] + [round(total, 3)]
     shots = [{"start": bounds[2 * i], "end": bounds[2 * i + 1]} for i in range(len(bounds) // 2)]
@@ -273,8 +314,13 @@ def build_clip(plan: dict[str, Any], out: Path, work: Path, rng: random.Random) 
             "continuous": plan["continuous"], "transitions": spans, "flashes": flashes, "shots": shots}  # fmt: skip
 
 
-def make(out: Path, split: str, jobs: int) -> None:
-    """Plan every clip from the split's seed, then render them (`jobs` at a time); write truth.json."""
+def make(out: Path, split: str, jobs: int, render: bool = True, only: list[int] | None = None) -> None:
+    """Plan every clip from the split's seed, then render them (`jobs` at a time); write truth.json.
+
+    Without `render`, only truth.json is written (the same truth: it follows from the plans alone).
+    With `only`, just those clips are rendered and no truth.json is written (several processes can
+    share a split's clips; `--truth-only` then writes the truth).
+    """
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(SEEDS[split])
     plans = [plan_clip(rng, split, n, n < CONTINUOUS_PER_SPLIT) for n in range(CLIPS_PER_SPLIT)]
@@ -282,12 +328,14 @@ def make(out: Path, split: str, jobs: int) -> None:
     def one(n: int) -> dict[str, Any]:
         name = f"{split}-{n:02d}"
         with tempfile.TemporaryDirectory() as tmp:
-            clip = build_clip(plans[n], out / f"{name}.mp4", Path(tmp), random.Random(f"{SEEDS[split]}-{n}"))
+            clip = build_clip(plans[n], out / f"{name}.mp4", Path(tmp), random.Random(f"{SEEDS[split]}-{n}"), render)
         print(f"{name}: {clip['duration']:.1f} s, {len(clip['transitions'])} transitions", file=sys.stderr, flush=True)
         return {**clip, "plan": plans[n]}
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        clips = list(pool.map(one, range(CLIPS_PER_SPLIT)))
+        clips = list(pool.map(one, only if only is not None else range(CLIPS_PER_SPLIT)))
+    if only is not None:
+        return
     truth = {"split": split, "seed": SEEDS[split], "tolerance_s": TOLERANCE_S,
              "clips": {f"{split}-{n:02d}": c for n, c in enumerate(clips)}}  # fmt: skip
     (out / "truth.json").write_text(json.dumps(truth, indent=1))
@@ -370,6 +418,8 @@ def _duration(path: Path) -> float:
 
 
 _DECODER: Any = None
+#: `run --accuracy-only`: provenance's shots are scored, not timed (one decode a clip).
+ACCURACY_ONLY = False
 
 
 def run_provenance(path: Path, cli: bool) -> tuple[list[tuple[float, float]], list[float], dict[str, float]]:
@@ -384,6 +434,10 @@ def run_provenance(path: Path, cli: bool) -> tuple[list[tuple[float, float]], li
 
     if _DECODER is None:
         _DECODER = choose_decoder()
+    if ACCURACY_ONLY:  # the same shots `frames` writes (`clip_shots`), from one decode, untimed
+        found, _ = clip_shots(path, decoder=_DECODER)
+        bounds = [(found.shots[k - 1].end_s, found.shots[k].start_s) for k in range(1, len(found.shots))]
+        return bounds, found.keyframe_times, {"seconds": 0.0, "alone_s": 0.0}
     times: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "frames"
@@ -410,7 +464,35 @@ def run_provenance(path: Path, cli: bool) -> tuple[list[tuple[float, float]], li
     return bounds, keys, times
 
 
-def run(data: Path, systems: list[str], out: Path | None, only: list[str] | None, cli: bool) -> None:
+def time_frames(path: Path) -> float:
+    """Seconds of `provenance frames` end to end in this process (`evidence.write_keyframes`)."""
+    from provenance.evidence import write_keyframes
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        write_keyframes(path, Path(tmp) / "frames", decoder=_DECODER)
+        return time.perf_counter() - t0
+
+
+def errors(clip: dict[str, Any], pred: list[tuple[float, float]]) -> list[str]:
+    """The clip's misses and false boundaries in words (the per-clip listing of `run --explain`)."""
+    true = clip["transitions"]
+    m = match_boundaries(pred, true, TOLERANCE_S)
+    out = [f"missed {tr['kind']} {tr['start']:.2f}-{tr['end']:.2f}" for j, tr in enumerate(true) if j not in m.values()]
+    for i, (ps, pe) in enumerate(pred):
+        if i not in m:
+            near = min(true, key=lambda tr: abs((tr["start"] + tr["end"]) / 2 - (ps + pe) / 2), default=None)
+            flash = [f["t"] for f in clip["flashes"] if ps - TOLERANCE_S <= f["t"] <= pe + TOLERANCE_S]
+            what = (
+                f"flash at {flash[0]:.2f}" if flash else (f"nearest {near['kind']} {near['start']:.2f}" if near else "")
+            )
+            out.append(f"false {ps:.2f}-{pe:.2f} ({what})")
+    return out
+
+
+def run(
+    data: Path, systems: list[str], out: Path | None, only: list[str] | None, cli: bool, rounds: int, explain: bool
+) -> None:
     truth = json.loads((data / "truth.json").read_text())
     results: dict[str, dict[str, Any]] = {s: {} for s in systems}
     for name, clip in truth["clips"].items():
@@ -432,11 +514,41 @@ def run(data: Path, systems: list[str], out: Path | None, only: list[str] | None
                   f"fn={sum(sc['fn'].values())} flash={sc['flashes_fired']}/{sc['flashes']} "
                   f"nokey={sc['shots_without_keyframe']} in={sc['keyframes_inside']} {took:.2f}s",
                   file=sys.stderr, flush=True)  # fmt: skip
+            if explain and system == "provenance":
+                for line in errors(clip, pred):
+                    print(f"    {line}", file=sys.stderr, flush=True)
+        # More timing rounds, the two tools in turn on the same clip (the order alternating), so
+        # the machine's load falls on both alike; each clip's ratio is the median of its rounds'.
+        if rounds > 1 and "provenance" in systems and "adaptive" in systems:
+            prov, adap = results["provenance"][name], results["adaptive"][name]
+            prov["rounds"], adap["rounds"] = [prov["seconds"]], [adap["seconds"]]
+            for r in range(1, rounds):
+                for system in ("adaptive", "provenance") if r % 2 else ("provenance", "adaptive"):
+                    if system == "provenance":
+                        prov["rounds"].append(time_frames(path))
+                    else:
+                        adap["rounds"].append(run_pyscenedetect(path, "adaptive")[2])
+            print(f"{name} rounds: provenance {[round(x, 2) for x in prov['rounds']]}, adaptive "
+                  f"{[round(x, 2) for x in adap['rounds']]}", file=sys.stderr, flush=True)  # fmt: skip
+        if out:  # after each clip: a long run that stops keeps what it measured
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(results, indent=1))
     table = render(results, truth)
     print(table)
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=1))
+
+
+def clip_ratio(prov: dict[str, Any], adaptive: dict[str, Any]) -> float:
+    """A clip's time ratio, provenance over AdaptiveDetector: the median of its rounds' (the one round without)."""
+    pairs = list(
+        zip(prov.get("rounds", [prov["seconds"]]), adaptive.get("rounds", [adaptive["seconds"]]), strict=False)
+    )
+    ratios = sorted(p / a for p, a in pairs)
+    return (
+        ratios[len(ratios) // 2] if len(ratios) % 2 else (ratios[len(ratios) // 2 - 1] + ratios[len(ratios) // 2]) / 2
+    )
 
 
 def render(results: dict[str, dict[str, Any]], truth: dict[str, Any]) -> str:
@@ -467,19 +579,20 @@ def render(results: dict[str, dict[str, Any]], truth: dict[str, Any]) -> str:
         inside = sum(sc["keyframes_inside"] for sc in per.values())
         keys = sum(sc["keyframes"] for sc in per.values())
         minutes = sum(sc["duration"] for sc in per.values()) / 60
-        spm = sum(sc["seconds"] for sc in per.values()) / minutes
+        seconds = sum(sc["seconds"] for sc in per.values())
+        spm = f"{seconds / minutes:.2f}" if seconds > 0 else "-"
         ratio = "-"
         if adaptive and system == "provenance":
-            ratios = sorted(sc["seconds"] / adaptive[n]["seconds"] for n, sc in per.items() if n in adaptive)
+            ratios = sorted(clip_ratio(sc, adaptive[n]) for n, sc in per.items() if n in adaptive)
             ratio = f"{ratios[len(ratios) // 2]:.2f} ({ratios[-1]:.2f})"
         lines.append(
             f"| {system} | {100 * p:.1f} | {100 * r:.1f} | {100 * f:.1f} | "
             + " | ".join(f"{100 * x:.1f}" for x in kf)
             + f" | {sum(cont)} ({max(cont, default=0)}) | {fired}/{flashes} | {nokey}/{shots} | {inside}/{keys} "
-            f"| {spm:.2f} | {ratio} |"
+            f"| {spm} | {ratio} |"
         )
     prov = results.get("provenance", {})
-    if prov:
+    if prov and sum(sc["alone_s"] for sc in prov.values()) > 0:
         minutes = sum(sc["duration"] for sc in prov.values()) / 60
         alone = sum(sc["alone_s"] for sc in prov.values()) / minutes
         line = f"provenance: find_shots alone {alone:.2f} s per min of video"
@@ -488,6 +601,18 @@ def render(results: dict[str, dict[str, Any]], truth: dict[str, Any]) -> str:
                 f"; `provenance frames` as a fresh process {sum(sc['cli_s'] for sc in prov.values()) / minutes:.2f} s"
             )
         lines += ["", line]
+        adaptive = results.get("adaptive", {})
+        if adaptive:
+            ratios = sorted(clip_ratio(sc, adaptive[n]) for n, sc in prov.items() if n in adaptive)
+            rounds = min(len(sc.get("rounds", [0])) for sc in prov.values())
+            total = sum(sum(sc.get("rounds", [sc["seconds"]])) for sc in prov.values()) / sum(
+                sum(adaptive[n].get("rounds", [adaptive[n]["seconds"]])) for n in prov if n in adaptive
+            )
+            lines.append(
+                f"`provenance frames` over AdaptiveDetector `detect()` per clip ({rounds} rounds, interleaved): "
+                f"median {ratios[len(ratios) // 2]:.2f}, {sum(r > 1.5 for r in ratios)} of {len(ratios)} clips "
+                f"above 1.5, all clips together {total:.2f}"
+            )
     counts = {k: sum(1 for c in truth["clips"].values() for t in c["transitions"] if t["kind"] == k) for k in kinds}
     minutes = sum(c["duration"] for c in truth["clips"].values()) / 60
     lines.append("")
@@ -506,7 +631,8 @@ def render(results: dict[str, dict[str, Any]], truth: dict[str, Any]) -> str:
 SWEEP = {
     "CUT_DISTANCE": (0.35, 0.45, 0.55),
     "CUT_MARGIN": (0.1, 0.2, 0.3),
-    "CUT_COLOUR": (0.0, 0.1, 0.15, 0.2, 0.25),
+    "CUT_COLOUR": (0.0, 0.05, 0.1, 0.15, 0.2, 0.25),
+    "WHIP_LINK": (0.4, 0.5, 0.6, 0.7, 2.0),
     "FADE_DIP": (0.3, 0.45, 0.6),
     "GRADUAL_DISTANCE": (0.25, 0.35, 0.45),
     "BLEND_RESIDUAL": (0.2, 0.3, 0.4),
@@ -555,24 +681,37 @@ def main() -> None:
     mk.add_argument("--out", type=Path, required=True)
     mk.add_argument("--split", choices=sorted(SEEDS), required=True)
     mk.add_argument("-j", "--jobs", type=int, default=2, help="clips rendered at once")
+    mk.add_argument("--truth-only", action="store_true", help="write truth.json alone, rendering nothing")
+    mk.add_argument("--clips", help="render only these clip numbers (comma-separated), no truth.json")
     rn = sub.add_parser("run")
     rn.add_argument("--data", type=Path, required=True)
     rn.add_argument("--systems", default="provenance,adaptive,hash")
     rn.add_argument("--out", type=Path)
     rn.add_argument("--clips", help="comma-separated clip names")
     rn.add_argument("--cli", action="store_true", help="also time `provenance frames` as a fresh process per clip")
+    rn.add_argument(
+        "--rounds", type=int, default=1, help="timing rounds per clip, provenance and AdaptiveDetector in turn"
+    )
+    rn.add_argument("--accuracy-only", action="store_true", help="score provenance from one decode a clip, untimed")
+    rn.add_argument("--explain", action="store_true", help="list provenance's misses and false boundaries per clip")
     sw = sub.add_parser("sweep")
     sw.add_argument("--data", type=Path, required=True)
     args = ap.parse_args()
     if args.cmd == "make":
         if shutil.which("ffmpeg") is None:
             raise SystemExit("ffmpeg not found on PATH")
-        make(args.out, args.split, args.jobs)
+        if args.split == "fresh":
+            unpack_fresh()
+        only = [int(n) for n in args.clips.split(",")] if args.clips else None
+        make(args.out, args.split, args.jobs, render=not args.truth_only, only=only)
     elif args.cmd == "sweep":
         sweep(args.data)
     else:
         os.environ.setdefault("PROVENANCE_DECODER", "libav")
-        run(args.data, args.systems.split(","), args.out, args.clips.split(",") if args.clips else None, args.cli)
+        only = args.clips.split(",") if args.clips else None
+        global ACCURACY_ONLY
+        ACCURACY_ONLY = args.accuracy_only
+        run(args.data, args.systems.split(","), args.out, only, args.cli, args.rounds, args.explain)
 
 
 if __name__ == "__main__":

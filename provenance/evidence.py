@@ -36,14 +36,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .decode import COLOUR_MAX_S, Media, choose_decoder, still_frames
+from .decode import FULL_SIZE, Media, choose_decoder, still_frames
 from .errors import BadInputError, ProcessingError, ProvenanceError
 from .files import write_file
 from .hashing import Rect
 from .layout import find_layout
 from .match import FRAME_MATCH_DISTANCE
-from .probe import MediaFacts, probe
-from .query import QUERY_FPS, Role, plan_for, sha256_of
+from .probe import MediaFacts
+from .query import Role, plan_for, sha256_of
+from .query import _probe_while_sampling as probe_while_sampling
 from .shots import Shots, find_shots
 
 if TYPE_CHECKING:
@@ -71,10 +72,6 @@ KEYFRAME_QUALITY = 92
 #: much detail (mean absolute Laplacian, grey levels, over the keyframes): bars and blurred
 #: padding measured 0.4-1.3, footage a wrong box would cut 3.2-8.7 (docs/tuning.md).
 PADDING_DETAIL = 2.0
-#: ``provenance frames`` keeps every sample in colour at full size from its one decode when they
-#: take at most this many bytes (a 20 s 720x1280 clip: 221 MB); past it the keyframes are grabbed
-#: in a second pass. Measured in docs/tuning.md.
-KEYFRAME_COLOUR_BYTES = 256 << 20
 #: Contact sheet: long side of each keyframe on it, pixels, and keyframes per row.
 SHEET_CELL = 240
 SHEET_COLUMNS = 5
@@ -523,19 +520,40 @@ def clip_shots(
     Args:
         path: the clip (or still image).
         decoder: samples it.
-        facts: its probe result (probed here when not given).
-        colour_long_side: also keep every sample in colour this long (`decode.Plan`), from the same decode.
+        facts: its probe result (probed here when not given, while the decoder samples).
+        colour_long_side: also keep every sample in colour this long (`decode.Plan`; `decode.FULL_SIZE`:
+            at the display size), from the same decode.
 
     Raises:
         BadInputError: the clip cannot be read or decoded at all.
         ProcessingError: the decoder failed or exceeded its time limit.
     """
-    facts = facts or probe(path)
+    shots, frames, _ = _clip_shots(path, decoder, facts, colour_long_side)
+    return shots, frames
+
+
+def _clip_shots(
+    path: Path | str, decoder: Decoder, facts: MediaFacts | None, colour_long_side: int | None
+) -> tuple[Shots, Frames, MediaFacts]:
+    """`clip_shots` with the facts; a clip not yet probed is probed on a side thread while it is sampled.
+
+    Raises:
+        BadInputError: as `clip_shots`, and for a sound file (no picture).
+    """
+    plan = plan_for(Role.QUERY, keyframes=colour_long_side)
+    early: Frames | None = None
+    if facts is None:
+        with ThreadPoolExecutor(max_workers=1) as side:
+            facts, early = probe_while_sampling(Path(path), side, decoder, plan, then=lambda _facts: None)
+    if facts.kind == "audio":
+        raise BadInputError(
+            f"{path}: a sound file has no picture to take keyframes from; give a video clip or a still image"
+        )
     if facts.kind == "image":
-        frames = still_frames(path, plan_for(Role.QUERY).long_side)
+        frames = still_frames(path, plan.long_side)
     else:
-        frames = decoder.sample(path, plan_for(Role.QUERY, keyframes=colour_long_side), facts)
-    return find_shots(frames, find_layout(frames.images).content_box), frames
+        frames = early if early is not None else decoder.sample(path, plan, facts)
+    return find_shots(frames, find_layout(frames.images).content_box), frames, facts
 
 
 def _box_pixels(box: Rect | None, width: int, height: int) -> tuple[int, int, int, int]:
@@ -654,18 +672,11 @@ def write_keyframes(
 
     out = Path(out_dir)
     _check_keyframe_folder(out)
-    facts = facts or probe(path)
-    if facts.kind == "audio":
-        raise BadInputError(
-            f"{path}: a sound file has no picture to take keyframes from; give a video clip or a still image"
-        )
     decoder = decoder or choose_decoder()
+    # Full-size colour samples from the one decode when they fit (`decode.FULL_SIZE_MAX_BYTES`): the
+    # keyframe files are then the sampled frames themselves, with no second decode.
+    shots, frames, facts = _clip_shots(path, decoder, facts, FULL_SIZE)
     width, height = facts.display_size
-    samples = (min(facts.duration_s, COLOUR_MAX_S) + 1) * QUERY_FPS
-    one_pass = facts.kind == "video" and samples * width * height * 3 <= KEYFRAME_COLOUR_BYTES
-    shots, frames = clip_shots(
-        path, decoder=decoder, facts=facts, colour_long_side=max(width, height) if one_pass else None
-    )
     if warnings is not None:
         warnings.extend(frames.warnings)
     times = shots.keyframe_times

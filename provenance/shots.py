@@ -67,6 +67,13 @@ CUT_MARGIN = 0.2
 #: Cut: the grey-level distance (0-1) every pair across it also reaches: whips over one scene
 #: measured 0.11, cuts 0.19 or more (dev set).
 CUT_COLOUR = 0.15
+#: Whip pan: two samples whose edges and grey levels both correlate this well (0-1), moved by their
+#: phase correlation's shift, show one picture: no cut. Dev set: whips 0.64-0.98, cuts 0.33 at most.
+WHIP_LINK = 0.5
+#: ... over a shared part of at least this share of the picture (0-1): a smaller strip matches by chance.
+WHIP_OVERLAP = 0.25
+#: ... trying shifts this many pixels (of `WORK_SIDE`) either side of the peak: sub-pixel peaks, slight zooms.
+WHIP_SLACK = 2
 #: Fade: contrast falls below this share of the contrast around it, 0-1 (dev sweep).
 FADE_DIP = 0.45
 #: Seconds of samples either side a dip's contrast is measured against (> the longest fade, 1.6 s).
@@ -100,6 +107,9 @@ THRESHOLDS: dict[str, float] = {
     "cut_distance": CUT_DISTANCE,
     "cut_margin": CUT_MARGIN,
     "cut_colour": CUT_COLOUR,
+    "whip_link": WHIP_LINK,
+    "whip_overlap": WHIP_OVERLAP,
+    "whip_slack": WHIP_SLACK,
     "fade_dip": FADE_DIP,
     "fade_context_s": FADE_CONTEXT_S,
     "gradual_distance": GRADUAL_DISTANCE,
@@ -208,8 +218,10 @@ def _small(frames: Frames, box: Rect | None) -> np.ndarray:
 def _histograms(frames: Frames, box: Rect | None) -> np.ndarray:
     """Grey-level histogram of each sample's content box, `HIST_BINS` bins summing to 1."""
     images = crop(frames.images, box) if box else frames.images
-    flat = images.reshape(len(images), -1).astype(np.int64) * HIST_BINS // 256
-    counts = np.stack([np.bincount(row, minlength=HIST_BINS) for row in flat]).astype(np.float64)
+    n = len(images)
+    bins = images.reshape(n, -1) // (256 // HIST_BINS)  # one bincount over every sample, offset by row
+    rows = np.arange(n, dtype=np.int64)[:, None] * HIST_BINS
+    counts = np.bincount((rows + bins).ravel(), minlength=n * HIST_BINS).reshape(n, HIST_BINS).astype(np.float64)
     return counts / np.maximum(1.0, counts.sum(axis=1, keepdims=True))
 
 
@@ -237,7 +249,7 @@ class _Compare:
         import cv2
 
         self.cv2 = cv2
-        self.grad, self.hist, self.flat = _gradients(small), hist, flat
+        self.small, self.grad, self.hist, self.flat = small, _gradients(small), hist, flat
         keep = int(round(WORK_SIDE * SEARCH_KEEP))
         # Templates: the centre of each sample's edges at each zoom, scaled to `keep` pixels.
         self.templates: list[list[np.ndarray]] = []
@@ -250,6 +262,7 @@ class _Compare:
                 row.append(part if side == keep else cv2.resize(part, (keep, keep), interpolation=cv2.INTER_AREA))
             self.templates.append(row)
         self.cache: dict[tuple[int, int], tuple[float, float]] = {}
+        self.window: np.ndarray | None = None
 
     def parts(self, a: int, b: int) -> tuple[float, float]:
         """(edge distance, grey-level distance) of samples `a` and `b`."""
@@ -278,6 +291,45 @@ class _Compare:
         edges, colour = self.parts(a, b)
         return max(edges, colour)
 
+    def linked(self, a: int, b: int) -> bool:
+        """Whether samples `a` and `b` show one picture moved further than `parts` searches (a whip pan).
+
+        The shift is the phase correlation's peak of their edges (Kuglin and Hines 1975),
+        which wraps around: each unwrapped reading, give or take `WHIP_SLACK` pixels, that
+        lies beyond the shifts `parts` searched is tried; over a shared part of at least
+        `WHIP_OVERLAP` of the picture both the edges and the grey levels must correlate
+        (`WHIP_LINK`).
+        """
+        cv2 = self.cv2
+        side = self.grad.shape[1]
+        if self.window is None:
+            self.window = cv2.createHanningWindow((side, side), cv2.CV_32F)
+        (dx, dy), _ = cv2.phaseCorrelate(self.grad[a], self.grad[b], self.window)
+        slack = range(-WHIP_SLACK, WHIP_SLACK + 1)
+        reach = (side - int(round(side * SEARCH_KEEP))) // 2  # what `parts` searched already
+        for sx in (dx, dx - side, dx + side):
+            for sy in (dy, dy - side, dy + side):
+                for ix in (int(round(sx)) + o for o in slack):
+                    for iy in (int(round(sy)) + o for o in slack):
+                        if abs(ix) <= reach and abs(iy) <= reach:
+                            continue  # not moved past the search (two blends of one dissolve correlate here)
+                        x0, x1, y0, y1 = max(0, -ix), min(side, side - ix), max(0, -iy), min(side, side - iy)
+                        if x1 <= x0 or y1 <= y0 or (x1 - x0) * (y1 - y0) < WHIP_OVERLAP * side * side:
+                            continue
+                        if all(
+                            _ncc(img[a][y0:y1, x0:x1], img[b][y0 + iy : y1 + iy, x0 + ix : x1 + ix]) >= WHIP_LINK
+                            for img in (self.grad, self.small)
+                        ):
+                            return True
+        return False
+
+
+def _ncc(first: np.ndarray, second: np.ndarray) -> float:
+    """Normalised correlation of two equal-sized images (-1 to 1; 0 when either is flat)."""
+    pa, pb = first - first.mean(), second - second.mean()
+    norm = float(np.sqrt((pa * pa).sum() * (pb * pb).sum()))
+    return float((pa * pb).sum()) / norm if norm > 0 else 0.0
+
 
 # -- detectors -------------------------------------------------------------------------
 
@@ -300,6 +352,10 @@ def _fades(
         if not contrast[i] < FADE_DIP * ref:
             i += 1
             continue
+        # The dip's bottom: a low-contrast shot just before a fade also falls below the bar, so
+        # go down to the least contrast first and widen from there.
+        while i + 1 < n and contrast[i + 1] < contrast[i]:
+            i += 1
         # The dip: extend while contrast keeps falling before it and rising after it.
         a = i
         while a > 0 and contrast[a - 1] > contrast[a] * 1.03 and contrast[a - 1] < ref * 0.97:
@@ -313,9 +369,25 @@ def _fades(
             b += 1
         pre, post = a - 1, b + 1
         if pre >= 0 and post < n and not flat[pre] and not flat[post] and dist(pre, post) >= GRADUAL_DISTANCE:
-            out.append((a, b))
+            if a < b or _replaced(pre, post, flat, dist):
+                out.append((a, b))
         i = b + 1
     return out
+
+
+def _replaced(pre: int, post: int, flat: np.ndarray, dist: _Compare) -> bool:
+    """Whether the shot changed across a one-sample dip of contrast, judged as a cut across it would be.
+
+    A flash washes out one sample (1-3 frames at 4 samples a second) and the
+    shot goes on; a fade's dip is as short only when the fade is. So the
+    samples either side must differ beyond the motion beside them
+    (`CUT_MARGIN`) and not be one picture moved (a whip during the flash).
+    """
+    n = len(flat)
+    sides = [dist(pre - 1, pre)] if pre >= 1 and not flat[pre - 1] else []
+    sides += [dist(post, post + 1)] if post + 1 < n and not flat[post + 1] else []
+    motion = float(np.mean(sides)) if sides else 0.0
+    return dist(pre, post) >= motion + CUT_MARGIN and not dist.linked(pre, post)
 
 
 def _dissolves(
@@ -325,8 +397,10 @@ def _dissolves(
 
     Sample m is a blend when, for some gap g, it is (1 - a) * s[m-g] + a * s[m+g]
     with a well inside 0-1, within `BLEND_RESIDUAL` of the two ends' difference,
-    and the two ends show different things (`GRADUAL_DISTANCE`, after motion is
-    allowed for: a small pan also looks like a blend of its neighbours).
+    and the two ends show different things: their edges differ by `GRADUAL_DISTANCE`
+    after motion is allowed for (a small pan also looks like a blend of its
+    neighbours; the grey levels alone do not count, since a pan across a lit
+    surface shifts them), and they are not one picture moved (`_Compare.linked`).
     """
     import cv2
 
@@ -350,7 +424,7 @@ def _dissolves(
             if not BLEND_ALPHA < alpha < 1.0 - BLEND_ALPHA:
                 continue
             resid = float(np.sqrt(((mid - alpha * diff) ** 2).mean() / (norm2 / diff.size)))
-            if resid <= BLEND_RESIDUAL and dist(a, b) >= GRADUAL_DISTANCE:
+            if resid <= BLEND_RESIDUAL and dist.parts(a, b)[0] >= GRADUAL_DISTANCE and not dist.linked(a, b):
                 centre[m] = True
                 break
     out: list[tuple[int, int]] = []
@@ -410,6 +484,8 @@ def _cuts(n: int, flat: np.ndarray, dist: _Compare, taken: np.ndarray) -> list[i
         # scene replaces the edges but keeps the grey levels.
         colour = min(dist.parts(a, b)[1] for a, b in pairs)
         if colour < CUT_COLOUR:
+            continue
+        if dist.linked(i - 1, i):  # a whip: the picture moved past the search, it was not replaced
             continue
         out.append(i)
     return out

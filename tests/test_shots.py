@@ -93,6 +93,20 @@ def pan_clip(sample_refs: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def whip_clip(media_dir: Path, sample_refs: Path) -> Path:
+    """A virtual camera over one photograph (the storm pan's first frame, zoom 1.6) that holds 2 s,
+    whips from the sky down to the road in 0.32 s with no motion blur (as bench/shots.py's whips)
+    and holds 2 s: one shot, though the samples either side of the whip differ as a cut's do."""
+    still = media_dir / "storm-still.png"
+    ffmpeg("-i", sample_refs / "storm_road_panzoom.mp4", "-frames:v", "1", still)
+    y = "if(lt(on,50),0,if(lt(on,58),(on-50)/8,1))"
+    vf = f"scale=1280:720,zoompan=z=1.6:x='0.5*(iw-iw/zoom)':y='({y})*(ih-ih/zoom)':d=1:s=640x360:fps=25,format=yuv420p"
+    out = media_dir / "whip.mp4"
+    ffmpeg("-loop", "1", "-framerate", "25", "-i", still, "-vf", vf, "-frames:v", "110", "-c:v", "libx264", out)
+    return out
+
+
+@pytest.fixture(scope="session")
 def vertical_clip(media_dir: Path, cuts_clip: Path) -> Path:
     """cuts_clip letterboxed in a 720x1280 vertical frame: the picture is a third of its height."""
     out = media_dir / "cuts-vertical.mp4"
@@ -155,6 +169,15 @@ def test_a_continuous_pan_and_zoom_has_no_boundary(pan_clip: Path, decoder_name:
     assert len(shots.shots) == 1, boundaries(shots)
     assert shots.shots[0].transition is None
     assert (shots.shots[0].start_s, shots.shots[0].end_s) == (0.0, pytest.approx(10.0, abs=0.05))
+
+
+def test_a_whip_pan_is_no_boundary(whip_clip: Path, decoder_name: str) -> None:
+    frames = clip_shots(whip_clip, decoder=choose_decoder(decoder_name))[1]
+    # The whip is in the samples (else the test proves nothing): two neighbours far apart.
+    small = frames.images.reshape(len(frames), -1).astype(float)
+    assert np.abs(np.diff(small, axis=0)).mean(axis=1).max() > 20
+    shots = shots_of(whip_clip, decoder_name)
+    assert len(shots.shots) == 1, boundaries(shots)
 
 
 def test_a_flash_is_no_boundary(flash_clip: Path, decoder_name: str) -> None:
@@ -271,3 +294,25 @@ def test_frames_unmirrors_when_the_report_found_the_clip_mirrored(
     other = cli_here("frames", cuts_clip, "-o", tmp_path / "other", "--report", report)
     assert other.code == 2 and "not of" in other.stderr
     assert not (tmp_path / "other").exists()
+
+
+@pytest.mark.parametrize("budget", [None, 1])
+def test_frames_are_full_size_from_the_one_decode_or_grabbed_past_the_budget(
+    cuts_clip: Path, tmp_path: Path, decoder_name: str, budget: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Full-size colour samples when they fit `FULL_SIZE_MAX_BYTES` (the files are the samples), else a grab:
+    the same keyframes, at the source's 640x360 either way."""
+    import cv2
+
+    from provenance.decode import protocol
+    from provenance.evidence import write_keyframes
+
+    if budget is not None:
+        monkeypatch.setattr(protocol, "FULL_SIZE_MAX_BYTES", budget)
+    write_keyframes(cuts_clip, tmp_path / "k", decoder=choose_decoder(decoder_name))
+    listing = json.loads((tmp_path / "k" / "shots.json").read_text())
+    keys = [k for s in listing["shots"] for k in s["keyframes"]]
+    assert [k["t"] for k in keys] == shots_of(cuts_clip, decoder_name).keyframe_times
+    for key in keys:
+        image = cv2.imread(str(tmp_path / "k" / key["file"]))
+        assert image.shape[:2] == (360, 640) == (key["height"], key["width"])

@@ -41,6 +41,7 @@ from .. import tools
 from ..errors import BadInputError, ProcessingError
 from ..probe import MediaFacts, animation_timeline, is_animation, probe
 from .protocol import (
+    FULL_SIZE,
     SKIP_FRAME_VALUES,
     SKIP_LOOP_FILTER_VALUES,
     WORK_SIZE,
@@ -49,11 +50,14 @@ from .protocol import (
     Decoding,
     UnprobedPlan,
     clockwise,
+    colour_size,
     work_size,
 )
 
 __all__ = [
     "COLOUR_MAX_S",
+    "FULL_SIZE",
+    "colour_size",
     "DECODER_ENV",
     "MAX_DURATION_S",
     "MAX_FRAME_PIXELS",
@@ -196,7 +200,9 @@ class Job:
             facts=facts,
             size=work_size(disp_w, disp_h, plan.long_side),
             duration=duration,
-            colour_size=work_size(disp_w, disp_h, colour_long_side) if keep_colour and colour_long_side else None,
+            colour_size=colour_size((disp_w, disp_h), colour_long_side, duration, plan.fps)
+            if keep_colour and colour_long_side
+            else None,
             expected=int(math.ceil((duration + 1) * plan.fps)) + 2,
             warnings=tuple(warnings),
         )
@@ -436,7 +442,10 @@ def animation_frames(path: Path | str, plan: Plan, facts: MediaFacts) -> Frames:
                 if small is None:
                     small = _animation_picture(frame, plan.long_side, grey=True)
                     if keep_colour and plan.colour_long_side:
-                        small_colour = _animation_picture(frame, plan.colour_long_side, grey=False)
+                        size = colour_size(frame.size, plan.colour_long_side, duration, fps)  # type: ignore[attr-defined]
+                        keep_colour = size is not None
+                        if size is not None:
+                            small_colour = _animation_picture(frame, max(size), grey=False)
                 grey.append(small)
                 if small_colour is not None:
                     colour.append(small_colour)

@@ -51,6 +51,27 @@ def work_size(width: int, height: int, long_side: int = WORK_SIZE) -> tuple[int,
     return w, h
 
 
+#: A plan's colour long side at or above this asks for the colour samples at the display size itself
+#: (`provenance frames`: keyframes at the source's full resolution), by rule.
+FULL_SIZE = 1 << 16
+#: ... kept only when all the samples take at most this many bytes (a 20 s 720x1280 clip at 4 a
+#: second: 221 MB; docs/tuning.md); past it the caller grabs the frames it needs.
+FULL_SIZE_MAX_BYTES = 256 << 20
+
+
+def colour_size(display: tuple[int, int], long_side: int, seconds: float, fps: float) -> tuple[int, int] | None:
+    """(w, h) of the colour samples a plan's `long_side` asks for on a `display`-sized clip examined for `seconds`.
+
+    `work_size` of `long_side`; at `FULL_SIZE` or above the display size itself (even numbers), or
+    None when that many samples would pass `FULL_SIZE_MAX_BYTES`. The worker and the client both
+    apply this rule, so a file sampled before it was probed gets the sizes the probe would ask for.
+    """
+    if long_side < FULL_SIZE:
+        return work_size(display[0], display[1], long_side)
+    w, h = work_size(display[0], display[1], max(display))
+    return (w, h) if (seconds + 1) * fps * w * h * 3 <= FULL_SIZE_MAX_BYTES else None
+
+
 def clockwise(counter_clockwise: float | None) -> int:
     """A display rotation (counter-clockwise degrees, as ffprobe and PyAV give it) as clockwise 0/90/180/270."""
     return round(-float(counter_clockwise or 0.0) / 90.0) % 4 * 90

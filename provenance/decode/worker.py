@@ -184,7 +184,7 @@ class _Sampler:
         size = work_size(*display, plan.long_side)
         colour = None
         if plan.colour_long_side and 0 < self.examined_s <= plan.colour_max_s:
-            colour = work_size(*display, plan.colour_long_side)
+            colour = protocol.colour_size(display, plan.colour_long_side, self.examined_s, self.fps)
         self._scalers(size, colour, turn)
         self.plan = protocol.ChosenPlan(
             display, size, colour, turn, self.examined_s, self.declared_s, int(self.stream.index)
