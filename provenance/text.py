@@ -52,8 +52,10 @@ import numpy as np
 
 from .errors import ToolMissingError
 
+from .decode.protocol import Detail
+
 if TYPE_CHECKING:
-    from .decode import Decoder
+    from .decode import Decoder, Frames
     from .probe import MediaFacts
 
 #: Long side of the frames read, pixels (≥ 640): burned-in captions of 720p and 1080p footage keep
@@ -101,6 +103,8 @@ ARABIC_MIN_LETTERS = 6
 SAME_TEXT_SIMILARITY = 0.6
 #: A short text (≤ 3 words) shown on this share of the clip or more in a corner is a channel bug.
 BUG_MIN_SHARE = 0.8
+#: The frames this stage reads, asked of the sampling pass (`decode.Plan.detail`): no second decode.
+TEXT_DETAIL = Detail(TEXT_LONG_SIDE, TEXT_FRAME_SPACING_S, MIN_TEXT_FRAMES, MAX_TEXT_FRAMES)
 #: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`).
 THRESHOLDS: dict[str, float] = {
     "text_long_side": TEXT_LONG_SIDE,
@@ -944,20 +948,18 @@ def _grey(rgb: np.ndarray) -> np.ndarray:
 
 def frame_times(duration_s: float) -> list[float]:
     """The times a clip's frames are read at: evenly spread, `TEXT_FRAME_SPACING_S` apart at most."""
-    if duration_s <= 0:
-        return [0.0]
-    n = int(min(MAX_TEXT_FRAMES, max(MIN_TEXT_FRAMES, math.ceil(duration_s / TEXT_FRAME_SPACING_S))))
-    step = duration_s / n
-    return [round((k + 0.5) * step, 3) for k in range(n)]
+    return TEXT_DETAIL.frames_at(duration_s)
 
 
-def read_text(path: Path | str, facts: MediaFacts, *, decoder: Decoder) -> TextReading:
+def read_text(path: Path | str, facts: MediaFacts, *, decoder: Decoder, frames: Frames | None = None) -> TextReading:
     """Find and read the words burned into a clip or still image.
 
     Args:
         path: the file.
         facts: its probe facts.
-        decoder: grabs the frames read (`Decoder.grab`).
+        decoder: grabs the frames read (`Decoder.grab`) when `frames` holds none.
+        frames: the clip's samples; their detail frames (`Plan.detail`, taken
+            in the sampling pass with `TEXT_DETAIL`) are read without decoding again.
 
     Returns:
         The `TextReading` (status ``read``).
@@ -969,11 +971,16 @@ def read_text(path: Path | str, facts: MediaFacts, *, decoder: Decoder) -> TextR
 
     t0 = time.perf_counter()
     engine = engine_version()
-    media = Media.of(facts)
-    times = [0.0] if facts.kind == "image" else frame_times(facts.duration_s)
-    grabbed = decoder.grab(path, times, media, TEXT_LONG_SIDE)
-    pairs = [(t, f) for t, f in zip(times, grabbed, strict=True) if f is not None]
-    spacing = facts.duration_s / max(1, len(times)) if facts.kind != "image" else 0.0
+    pairs: list[tuple[float, np.ndarray]]
+    if frames is not None and frames.detail is not None and facts.kind != "image":
+        pairs = list(zip(frames.detail_times, frames.detail, strict=True))
+        examined = frames.examined_s if frames.examined_s is not None else facts.duration_s
+        spacing = examined / max(1, len(TEXT_DETAIL.frames_at(examined)))
+    else:
+        times = [0.0] if facts.kind == "image" else frame_times(facts.duration_s)
+        grabbed = decoder.grab(path, times, Media.of(facts), TEXT_LONG_SIDE)
+        pairs = [(t, f) for t, f in zip(times, grabbed, strict=True) if f is not None]
+        spacing = facts.duration_s / max(1, len(times)) if facts.kind != "image" else 0.0
     texts, regions = read_frames(
         [t for t, _ in pairs], [f for _, f in pairs], duration_s=facts.duration_s, spacing_s=spacing
     )
