@@ -100,7 +100,8 @@ class FfmpegDecoder(Decoder):
                 data = np.fromfile(colour_file, dtype=np.uint8)
                 n = len(data) // (cw * ch * 3)
                 colour_samples = data[: n * cw * ch * 3].reshape(n, ch, cw, 3) if n else None
-            detail, found = None, ()
+            detail: np.ndarray | None = None
+            found: tuple[int, ...] = ()
             if detail_ticks and detail_size is not None and os.path.isfile(detail_file):
                 data = np.fromfile(detail_file, dtype=np.uint8)
                 n = min(len(detail_ticks), len(data) // (dw * dh))

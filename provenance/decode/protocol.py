@@ -188,7 +188,7 @@ class Detail:
 
     def ticks(self, examined_s: float, fps: float) -> tuple[int, ...]:
         """The sample ticks (indices at `fps`) nearest `frames_at`'s times, each once."""
-        return tuple(sorted({int(round(t * fps)) for t in self.frames_at(examined_s)}))
+        return tuple(sorted({math.floor(t * fps + 0.5) for t in self.frames_at(examined_s)}))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -198,7 +198,8 @@ class _Sampler:
         colour = None
         if plan.colour_long_side and 0 < self.examined_s <= plan.colour_max_s:
             colour = work_size(*display, plan.colour_long_side)
-        detail, ticks = None, ()
+        detail: tuple[int, int] | None = None
+        ticks: tuple[int, ...] = ()
         if plan.detail is not None:
             detail, ticks = work_size(*display, plan.detail.long_side), plan.detail.ticks(self.examined_s, self.fps)
         self._scalers(size, colour, turn, detail, ticks)
