@@ -12,20 +12,24 @@ tesserocr, in this process) and says what kind of text it is::
     ('2019-06-14',)
 
 How (measured in docs/tuning.md and docs/benchmark.md): a few frames spread
-over the clip are grabbed at up to `TEXT_LONG_SIDE` pixels; in each, stroke
-edges (a morphological gradient of at least `EDGE_LEVEL`) are joined into
-line-shaped bands; bands that stay at one place on at least
-`PERSIST_FRAMES` frames are overlays (burned-in text does not move with the
+over the clip, `TEXT_LONG_SIDE` pixels long, come with the clip's samples
+(`TEXT_DETAIL`, asked of the sampling pass: no second decode); in each,
+stroke edges (a morphological gradient of at least `EDGE_LEVEL`) are joined
+into line-shaped bands; edges at the same place and grey level on
+consecutive frames are overlays (burned-in text does not move with the
 footage, so this is what finds them and keeps OCR off the rest of the
 picture; a scrolling ticker keeps its band too). Each region is cut out,
 stretched to full contrast, made dark-on-light and scaled so a line is about
-`TARGET_LINE_PX` high, and read on a few of the frames where it shows; the
-readings vote. Words below `MIN_WORD_CONFIDENCE` and lines below
+`TARGET_LINE_PX` high, and read on a few of the frames where it shows; an
+unsure reading is tried again from the letters' fill alone (an outline or a
+shadow stripped) and from the region's frames combined (moving texture
+faded); the readings vote. Words below `MIN_WORD_CONFIDENCE` and lines below
 `MIN_LINE_CONFIDENCE` are dropped, so texture read as letters rarely reaches
 a report. The script of each line (Latin, Cyrillic, Arabic) picks the
 language data: Latin and Cyrillic are read together, a Cyrillic line with
-Ukrainian letters is read again with Ukrainian data, a region that reads as
-nothing in either is tried with Arabic.
+Ukrainian letters is read again with Ukrainian data, a region read unsurely
+is tried with Arabic, and a Latin line whose function words are Spanish,
+French or German is read again with that language's data.
 
 The clock's date is parsed here, from the numeric forms camera overlays use
 (``2019-06-14``, ``14.06.2019``, ``06/14/2019``); where day and month could be
