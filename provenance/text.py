@@ -1135,9 +1135,9 @@ def _reads_of(greys: Sequence[np.ndarray], region: _Region) -> list[_Read]:
     unsure (`_weak`), the region is read again with the letters' fill alone
     and, where it shows on `STILL_MIN_FRAMES` frames or more, from its frames
     combined, and the reading that says most (`_line_score`) stands; the
-    other frames are read the way that won. A region that reads as nothing
-    every way is not read again, nor is one read with `CONFIDENT_LINE`, nor
-    one read from its frames combined (that reading has seen them all).
+    other frames are read the way that won (as they are, when the frames
+    combined won) and vote with it. A region that reads as nothing every way
+    is not read again, nor is one read surely (`_sure`).
     """
     middle = region.present[len(region.present) // 2]
     reads = _read_region(greys, region, middle)
@@ -1154,11 +1154,13 @@ def _reads_of(greys: Sequence[np.ndarray], region: _Region) -> list[_Read]:
             if _sure(reads):
                 break
     tall = region.y1 - region.y0 > MAX_BLOCK_SHARE * greys[middle].shape[0]
-    if tall or not reads or _sure(reads) or way in (_Way.STILL, _Way.STILL_FILL):
+    if tall or not reads or _sure(reads):
         return reads
+    # The other frames vote, each read as the middle one was (frames combined: read as they are).
+    each = way if way in (_Way.PLAIN, _Way.FILL) else _Way.PLAIN
     for k in _spread(region.present, READS_PER_REGION):
         if k != middle:
-            reads += _read_region(greys, region, k, way)
+            reads += _read_region(greys, region, k, each)
     return reads
 
 
