@@ -106,9 +106,13 @@ def test_an_outlined_or_shadowed_caption_over_footage_is_read_whole(clips: Path,
 
 def test_a_caption_over_dense_moving_texture_is_read(clips: Path) -> None:
     """Game of life cells scaled up: every frame is full of edges that move, so the caption's band
-    cannot be found by edges alone; the overlay keeps its grey level across frames, the texture does not."""
+    cannot be found by edges alone; the overlay keeps its grey level across frames, the texture does not.
+
+    The pattern is seeded (seeds 1-4 all read both lines whole); an unseeded pattern read nothing
+    once in three runs: still lifes beside the caption persist exactly as letters do.
+    """
     ru, en = "ПОЛИЦИЯ БЕЖИТ ОТ ТОЛПЫ В БАЙМАКЕ", "POLICE FLEE RIOTERS IN BAYMAK"
-    source: list[str | Path] = ["-f", "lavfi", "-i", "life=s=320x180:mold=10:ratio=0.4:r=25"]
+    source: list[str | Path] = ["-f", "lavfi", "-i", "life=s=320x180:mold=10:ratio=0.4:r=25:seed=3"]
     reading = _read(_drawn(clips, "texture", source, f"{ru}\n{en}", "outline", SANS_BOLD, 38))
     assert _share_read(ru, reading) >= 0.75, [t.text for t in reading.texts]
     assert _share_read(en, reading) >= 0.75, [t.text for t in reading.texts]
