@@ -188,7 +188,10 @@ SPLITS["dev3"] = {
 SPLITS["holdout3"] = {
     # Never tuned on: footage, fonts, sentences, positions and seed none of the other splits use.
     "footage": [SKV / "carphone_pristine.mp4", OPENCV / "aero1.jpg", OPENCV / "messi5.jpg"],
-    "texture": ["lavfi:cellauto=rule=30:s=320x180:r=25:random_fill_ratio=0.5:seed=53", f"fastpan:{OPENCV / 'building.jpg'}"],
+    "texture": [
+        "lavfi:cellauto=rule=30:s=320x180:r=25:random_fill_ratio=0.5:seed=53",
+        f"fastpan:{OPENCV / 'building.jpg'}",
+    ],
     "small": [OPENCV / "home.jpg", OPENCV / "squirrel_cls.jpg"],
     "fonts": [
         "dejavu/DejaVuSans-BoldOblique.ttf",
