@@ -126,6 +126,9 @@ ARABIC_MIN_LETTERS = 6
 #: Least share (0-1) of a line read with Arabic data that must be Arabic letters (not digits, marks
 #: or Latin): texture read as Arabic is letters among digits and marks (docs/tuning.md).
 ARABIC_LETTER_SHARE = 0.85
+#: Fewest Arabic letters a word of such a line must have on average (> 0): texture read as Arabic
+#: is runs of 1-3 letters (means 2.0-2.8 on dev2), real lines' words 4-8 (means 5-7) (docs/tuning.md).
+ARABIC_MEAN_WORD = 3.5
 #: Two readings (0-1 similarity of their characters) at least this alike are the same text.
 SAME_TEXT_SIMILARITY = 0.6
 #: A short text (≤ 3 words) shown on this share of the clip or more in a corner is a channel bug.
@@ -165,6 +168,7 @@ THRESHOLDS: dict[str, float] = {
     "min_line_chars": MIN_LINE_CHARS,
     "arabic_min_letters": ARABIC_MIN_LETTERS,
     "arabic_letter_share": ARABIC_LETTER_SHARE,
+    "arabic_mean_word": ARABIC_MEAN_WORD,
     "same_text_similarity": SAME_TEXT_SIMILARITY,
     "bug_min_share": BUG_MIN_SHARE,
     "language_min_words": LANGUAGE_MIN_WORDS,
@@ -903,6 +907,8 @@ def _keep(line: _Line, *, arabic: bool = False) -> bool:
         letters = sum(unicodedata.name(c, "").startswith("ARABIC") and c.isalpha() for c in line.text)
         # Texture read with Arabic data comes out as short letter runs among digits and marks.
         if letters < ARABIC_MIN_LETTERS or letters < ARABIC_LETTER_SHARE * len(line.text.replace(" ", "")):
+            return False
+        if letters < ARABIC_MEAN_WORD * len(line.text.split()):  # texture: one- and two-letter "words"
             return False
     return (
         line.confidence >= MIN_LINE_CONFIDENCE
