@@ -173,7 +173,9 @@ def _check(
     text: bool = True,
 ) -> Report:
     decoder = choose_decoder()
-    query = build_query(path, role=Role.QUERY, decoder=decoder, keyframes=THUMB_LONG_SIDE if keyframes else None)
+    query = build_query(
+        path, role=Role.QUERY, decoder=decoder, keyframes=THUMB_LONG_SIDE if keyframes else None, text=text
+    )
     on_stage("query")
     # The text stage reads on a side thread while the clip is matched: its frames come from the
     # decoder's worker process and Tesseract releases the GIL, so the two overlap on two cores.
@@ -222,7 +224,7 @@ def _check(
 def _read_text(query: Query, decoder: Decoder) -> TextReading:
     """Stage text: the words on the picture; a missing engine is said in the report, not fatal."""
     try:
-        return text_mod.read_text(query.path, query.facts, decoder=decoder)
+        return text_mod.read_text(query.path, query.facts, decoder=decoder, frames=query.frames)
     except ToolMissingError as exc:
         return TextReading(TextStatus.UNAVAILABLE, note=str(exc))
 

@@ -46,7 +46,7 @@ from .errors import BadInputError, ProcessingError, ToolMissingError
 from .hashing import VARIANT_FULL, FrameHashes, hash_query, hash_reference
 from .layout import Layout, find_layout
 from .probe import MediaFacts, image_format, is_animation, probe
-from .text import TextReading
+from .text import TEXT_DETAIL, TextReading
 
 #: Samples a second taken from a query clip (> 0, a multiple of `REF_FPS`): every reference
 #: sample has a query sample at its own time, and a 3 s clip still gives 12 (docs/tuning.md).
@@ -169,7 +169,7 @@ def sha256_of(path: Path | str) -> str:
     return digest.hexdigest()
 
 
-def plan_for(role: Role | str, *, keyframes: int | None = None) -> Plan:
+def plan_for(role: Role | str, *, keyframes: int | None = None, text: bool = False) -> Plan:
     """How an input of `role` is sampled.
 
     Args:
@@ -177,6 +177,8 @@ def plan_for(role: Role | str, *, keyframes: int | None = None) -> Plan:
         keyframes: for a query, also keep colour samples this many pixels
             long (the report's thumbnails, `evidence.THUMB_LONG_SIDE`), so
             the clip need not be decoded again; None keeps none.
+        text: for a query, also keep the text stage's large frames
+            (`text.TEXT_DETAIL`) from the same pass; False keeps none.
 
     Returns:
         The `Plan`.
@@ -186,7 +188,13 @@ def plan_for(role: Role | str, *, keyframes: int | None = None) -> Plan:
     """
     if Role(role) is Role.REFERENCE:
         return Plan(REF_FPS, decoding=REF_DECODING)
-    return Plan(QUERY_FPS, decoding=QUERY_DECODING, max_duration_s=MAX_QUERY_DURATION_S, colour_long_side=keyframes)
+    return Plan(
+        QUERY_FPS,
+        decoding=QUERY_DECODING,
+        max_duration_s=MAX_QUERY_DURATION_S,
+        colour_long_side=keyframes,
+        detail=TEXT_DETAIL if text else None,
+    )
 
 
 def build_query(
@@ -197,6 +205,7 @@ def build_query(
     keyframes: int | None = None,
     sha256: str | None = None,
     facts: MediaFacts | None = None,
+    text: bool = False,
 ) -> Query:
     """Read, sample and hash one input once, for checking or for indexing.
 
@@ -216,6 +225,8 @@ def build_query(
             (ingest reads it first to skip a file already indexed).
         facts: the file's probe result when the caller has it (then the file
             is not probed again).
+        text: for a query, keep the text stage's large frames from the
+            sampling pass (`plan_for`), so reading the words decodes nothing more.
 
     Returns:
         The `Query`.
@@ -229,7 +240,7 @@ def build_query(
     """
     path = Path(path)
     role = Role(role)
-    plan = plan_for(role, keyframes=keyframes)
+    plan = plan_for(role, keyframes=keyframes, text=text)
     if role is Role.REFERENCE:
         sha = sha256 if sha256 is not None else sha256_of(path)
         facts = facts or probe(path)

@@ -12,20 +12,24 @@ tesserocr, in this process) and says what kind of text it is::
     ('2019-06-14',)
 
 How (measured in docs/tuning.md and docs/benchmark.md): a few frames spread
-over the clip are grabbed at up to `TEXT_LONG_SIDE` pixels; in each, stroke
-edges (a morphological gradient of at least `EDGE_LEVEL`) are joined into
-line-shaped bands; bands that stay at one place on at least
-`PERSIST_FRAMES` frames are overlays (burned-in text does not move with the
+over the clip, `TEXT_LONG_SIDE` pixels long, come with the clip's samples
+(`TEXT_DETAIL`, asked of the sampling pass: no second decode); in each,
+stroke edges (a morphological gradient of at least `EDGE_LEVEL`) are joined
+into line-shaped bands; edges at the same place and grey level on
+consecutive frames are overlays (burned-in text does not move with the
 footage, so this is what finds them and keeps OCR off the rest of the
 picture; a scrolling ticker keeps its band too). Each region is cut out,
 stretched to full contrast, made dark-on-light and scaled so a line is about
-`TARGET_LINE_PX` high, and read on a few of the frames where it shows; the
-readings vote. Words below `MIN_WORD_CONFIDENCE` and lines below
+`TARGET_LINE_PX` high, and read on a few of the frames where it shows; an
+unsure reading is tried again from the letters' fill alone (an outline or a
+shadow stripped) and from the region's frames combined (moving texture
+faded); the readings vote. Words below `MIN_WORD_CONFIDENCE` and lines below
 `MIN_LINE_CONFIDENCE` are dropped, so texture read as letters rarely reaches
 a report. The script of each line (Latin, Cyrillic, Arabic) picks the
 language data: Latin and Cyrillic are read together, a Cyrillic line with
-Ukrainian letters is read again with Ukrainian data, a region that reads as
-nothing in either is tried with Arabic.
+Ukrainian letters is read again with Ukrainian data, a region read unsurely
+is tried with Arabic, and a Latin line whose function words are Spanish,
+French or German is read again with that language's data.
 
 The clock's date is parsed here, from the numeric forms camera overlays use
 (``2019-06-14``, ``14.06.2019``, ``06/14/2019``); where day and month could be
@@ -50,10 +54,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .decode.protocol import Detail
 from .errors import ToolMissingError
 
 if TYPE_CHECKING:
-    from .decode import Decoder
+    from .decode import Decoder, Frames
     from .probe import MediaFacts
 
 #: Long side of the frames read, pixels (≥ 640): burned-in captions of 720p and 1080p footage keep
@@ -71,6 +76,17 @@ EDGE_LEVEL = 40
 PERSIST_FRAMES = 2
 #: Share (0-1) of the frames showing a band on which its pixels must be edges to count as persisting.
 PERSIST_SHARE = 0.6
+#: Most grey-level change (0-255) of an edge pixel between consecutive frames read for it to be the
+#: same overlay's edge; and the share (0-1) of frames on which a pixel that is an edge at changing
+#: levels (a ticker, a see-through handle over moving footage) must be one to persist (docs/tuning.md).
+STABLE_LEVEL = 30
+ALWAYS_SHARE = 0.8
+#: A block too tall for a line is searched for rows whose letters run, joined, at least this share
+#: (0-1) of its width: a caption joined to still texture around it is its longest rows (docs/tuning.md).
+LONG_ROW_SHARE = 0.3
+#: Least share (0-1) of persistent edge pixels around a pixel, over a letter's width along the line
+#: and 9 px across, for it to be part of a line of text rather than texture (docs/tuning.md).
+DENSE_SHARE = 0.15
 #: Lowest line height read, pixels at `TEXT_LONG_SIDE` (smaller bands are noise); highest, a share
 #: of the frame's height (taller bands are picture, not a line of text).
 MIN_LINE_PX = 9
@@ -87,8 +103,18 @@ MAX_UPSCALE = 3.0
 MAX_REGIONS = 10
 #: Frames (≥ 1) a region is read on; the readings vote (first, middle and last frame showing it).
 READS_PER_REGION = 3
-#: Mean word confidence (0-100) of every line of a region above which it is not read on more frames.
+#: Mean word confidence (0-100) of every line of a region above which it is not read on more frames
+#: nor prepared another way (`_Way`).
 CONFIDENT_LINE = 92.0
+#: A reading prepared another way replaces the first when it says this many times more (≥ 1;
+#: `_line_score`: letters weighed by confidence), so a tie keeps the plain frame (docs/tuning.md).
+BETTER_READING = 1.1
+#: Fewest frames (≥ 2) showing a region for its frames to be combined (`_Way.STILL`), and most combined.
+STILL_MIN_FRAMES = 3
+STILL_FRAMES = 8
+#: Narrowest region, in line heights (> 0), read other ways when its first reading is unsure: a few
+#: letters' worth; narrower blobs are mostly texture, and each way costs an OCR run (docs/tuning.md).
+VARIANT_MIN_WIDTH = 4.0
 #: Tesseract's word confidence (0-100) below which a word is dropped, and the mean confidence of a
 #: line's words below which the line is dropped: set on the dev cases so texture reads as nothing.
 MIN_WORD_CONFIDENCE = 55.0
@@ -97,10 +123,21 @@ MIN_LINE_CONFIDENCE = 72.0
 #: Arabic data (tried on regions nothing else read, where texture gave 2-3 letter "words").
 MIN_LINE_CHARS = 3
 ARABIC_MIN_LETTERS = 6
+#: Least share (0-1) of a line read with Arabic data that must be Arabic letters (not digits, marks
+#: or Latin): texture read as Arabic is letters among digits and marks (docs/tuning.md).
+ARABIC_LETTER_SHARE = 0.85
+#: Fewest Arabic letters a word of such a line must have on average (> 0): texture read as Arabic
+#: is runs of 1-3 letters (means 2.0-2.8 on dev2), real lines' words 4-8 (means 5-7) (docs/tuning.md).
+ARABIC_MEAN_WORD = 3.5
 #: Two readings (0-1 similarity of their characters) at least this alike are the same text.
 SAME_TEXT_SIMILARITY = 0.6
 #: A short text (≤ 3 words) shown on this share of the clip or more in a corner is a channel bug.
 BUG_MIN_SHARE = 0.8
+#: Fewest function words of one language (≥ 1) a Latin line must hold, more than of English and of
+#: any other, to be read again with that language's data (docs/tuning.md).
+LANGUAGE_MIN_WORDS = 2
+#: The frames this stage reads, asked of the sampling pass (`decode.Plan.detail`): no second decode.
+TEXT_DETAIL = Detail(TEXT_LONG_SIDE, TEXT_FRAME_SPACING_S, MIN_TEXT_FRAMES, MAX_TEXT_FRAMES)
 #: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`).
 THRESHOLDS: dict[str, float] = {
     "text_long_side": TEXT_LONG_SIDE,
@@ -110,6 +147,10 @@ THRESHOLDS: dict[str, float] = {
     "edge_level": EDGE_LEVEL,
     "persist_frames": PERSIST_FRAMES,
     "persist_share": PERSIST_SHARE,
+    "stable_level": STABLE_LEVEL,
+    "always_share": ALWAYS_SHARE,
+    "dense_share": DENSE_SHARE,
+    "long_row_share": LONG_ROW_SHARE,
     "min_line_px": MIN_LINE_PX,
     "max_line_share": MAX_LINE_SHARE,
     "max_block_share": MAX_BLOCK_SHARE,
@@ -118,12 +159,19 @@ THRESHOLDS: dict[str, float] = {
     "max_regions": MAX_REGIONS,
     "reads_per_region": READS_PER_REGION,
     "confident_line": CONFIDENT_LINE,
+    "better_reading": BETTER_READING,
+    "still_min_frames": STILL_MIN_FRAMES,
+    "still_frames": STILL_FRAMES,
+    "variant_min_width": VARIANT_MIN_WIDTH,
     "min_word_confidence": MIN_WORD_CONFIDENCE,
     "min_line_confidence": MIN_LINE_CONFIDENCE,
     "min_line_chars": MIN_LINE_CHARS,
     "arabic_min_letters": ARABIC_MIN_LETTERS,
+    "arabic_letter_share": ARABIC_LETTER_SHARE,
+    "arabic_mean_word": ARABIC_MEAN_WORD,
     "same_text_similarity": SAME_TEXT_SIMILARITY,
     "bug_min_share": BUG_MIN_SHARE,
+    "language_min_words": LANGUAGE_MIN_WORDS,
 }
 #: Where Tesseract's language data is looked for when neither ``PROVENANCE_TESSDATA`` nor
 #: ``TESSDATA_PREFIX`` names a folder (Debian 12's, then other distributions').
@@ -136,6 +184,9 @@ TESSDATA_DIRS = (
 )
 #: Language data the stage needs: Latin and Cyrillic read together, then Ukrainian and Arabic.
 LANGUAGES = ("eng", "rus", "ukr", "ara")
+#: Language data a Latin line is read again with when its words say it is that language
+#: (`_latin_language`), each where it is installed: Spanish, French, German.
+LATIN_LANGUAGES = ("spa", "fra", "deu")
 #: What to run when the engine or its data is missing.
 INSTALL_HINT = (
     "install tesseract-ocr with its language data (apt-get install tesseract-ocr tesseract-ocr-rus "
@@ -369,6 +420,8 @@ class _Line:
     confidence: float
     box: tuple[int, int, int, int]  # in the region's pixels, before scaling back
     words: int
+    #: Words read below `MIN_WORD_CONFIDENCE` and left out of `text`.
+    dropped: int = 0
 
 
 def _ocr(image: np.ndarray, lang: str, *, sparse: bool = False) -> list[_Line]:
@@ -391,7 +444,8 @@ def _ocr(image: np.ndarray, lang: str, *, sparse: bool = False) -> list[_Line]:
         confs = [c for c in api.AllWordConfidences() if c >= MIN_WORD_CONFIDENCE]
         page = [" ".join(x.split()) for x in (api.GetUTF8Text() or "").splitlines() if x.strip()]
         h, w = image.shape[:2]
-        return [_Line(x, sum(confs) / len(confs), (0, 0, w, h), len(x.split())) for x in page] if confs else []
+        dropped = sum(c < MIN_WORD_CONFIDENCE for c in api.AllWordConfidences())
+        return [_Line(x, sum(confs) / len(confs), (0, 0, w, h), len(x.split()), dropped) for x in page] if confs else []
     it = api.GetIterator()
     if it is None:
         return out
@@ -415,7 +469,7 @@ def _ocr(image: np.ndarray, lang: str, *, sparse: bool = False) -> list[_Line]:
         if not kept:
             continue
         text = whole if lang == "ara" and len(kept) == len(words) else " ".join(w for w, _ in kept)
-        out.append(_Line(text, sum(c for _, c in kept) / len(kept), box, len(kept)))
+        out.append(_Line(text, sum(c for _, c in kept) / len(kept), box, len(kept), len(words) - len(kept)))
     return out
 
 
@@ -557,6 +611,8 @@ def _one_script(line: str) -> str:
 # Ukrainian data reads a bold "і" between Cyrillic letters as "!", "|" or "1" (dev cases: "м!ст"); at
 # a word's end "!" stays (it may be one).
 _UKR_I = re.compile(r"(?<=[а-яіїєґ])[!|1](?=[а-яіїєґ])")
+# Marks Tesseract reads from a box's edge or a letter's outline at a line's ends (``> فيضانات``, ``| POLICE``).
+_JUNK_ENDS = re.compile(r"^[\s>|<_~=•·»«\\/\-—]+(?=\w)|(?<=\w)[\s>|<_~=•·»«\\/\-—]+$")
 _SPLIT_HANDLE = re.compile(r"@[\w.]+(?: [\w.]+){1,2}")
 
 
@@ -618,33 +674,65 @@ def find_regions(greys: Sequence[np.ndarray]) -> list[_Region]:
     n, h, w = masks.shape
     need = min(n, PERSIST_FRAMES)
     count = masks.sum(axis=0)
-    persistent = (count >= need).astype(np.uint8)
+    if n == 1:
+        persistent = masks[0].astype(np.uint8)
+    else:
+        # An overlay's edge is an edge at the same grey level on consecutive frames; texture moving
+        # under it gives edges at the same place by chance, at other levels. A band with edges on
+        # nearly every frame (a ticker's letters passing) persists whatever their level.
+        stable = np.zeros((h, w), np.int16)
+        for k in range(n - 1):
+            same = np.abs(greys[k].astype(np.int16) - greys[k + 1].astype(np.int16)) <= STABLE_LEVEL
+            stable += masks[k] & masks[k + 1] & same
+        always = max(need, math.ceil(ALWAYS_SHARE * n))
+        persistent = ((stable >= need - 1) | (count >= always)).astype(np.uint8)
+    # Letters' edges are dense along their line; texture's chance agreements are scattered strokes
+    # that would join a caption to the picture around it.
+    dense = cv2.blur(persistent.astype(np.float32), (max(9, w // 60), 9)) >= DENSE_SHARE
+    persistent &= dense.astype(np.uint8)
     # Join letters into lines and lines into blocks (a two-line caption is one region).
     line_gap = cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, w // 60), 7))
     blocks = cv2.dilate(persistent, line_gap)
     count_cc, labels, stats, _ = cv2.connectedComponentsWithStats(blocks, connectivity=8)
     regions: list[_Region] = []
-    for i in range(1, count_cc):
-        x, y, bw, bh, _area = (int(v) for v in stats[i])
+
+    def consider(x: int, y: int, bw: int, bh: int, inner: np.ndarray, split: bool) -> None:
+        """A block as a region when it is line-shaped; a block too tall for a line (a caption joined to
+        texture around it) is searched once for its long rows, a line's letters joined along it."""
         if bh < MIN_LINE_PX or bw < 2 * MIN_LINE_PX or bw < bh * 1.2:
-            continue
-        inner = persistent[y : y + bh, x : x + bw].astype(bool) & (labels[y : y + bh, x : x + bw] == i)
+            return
         fill = float(inner.mean())
         if fill < 0.08:
-            continue
-        rows = inner.any(axis=1)
-        runs = _runs(rows)
+            return
+        runs = _runs(np.asarray(inner.any(axis=1)))
         line_px = float(np.median([b - a for a, b in runs])) if runs else float(bh)
+        if line_px > MAX_LINE_SHARE * h and split:
+            closed = cv2.morphologyEx(inner.astype(np.uint8), cv2.MORPH_CLOSE, line_gap)
+            long = max(8 * MIN_LINE_PX, int(LONG_ROW_SHARE * bw))
+            rows = cv2.morphologyEx(closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (long, 1)))
+            found, sub_labels, sub_stats, _ = cv2.connectedComponentsWithStats(
+                cv2.dilate(rows, line_gap), connectivity=8
+            )
+            for j in range(1, found):
+                sx, sy, sw, sh, _ = (int(v) for v in sub_stats[j])
+                part = inner[sy : sy + sh, sx : sx + sw] & (sub_labels[sy : sy + sh, sx : sx + sw] == j)
+                consider(x + sx, y + sy, sw, sh, part, False)
+            return
         if line_px < MIN_LINE_PX or line_px > MAX_LINE_SHARE * h:
-            continue
+            return
         # The frames it shows on: most of its persistent edge pixels are edges there too.
         on = inner.sum()
         present = tuple(k for k in range(n) if (masks[k, y : y + bh, x : x + bw] & inner).sum() >= PERSIST_SHARE * on)
         if not present:
-            continue
+            return
         # Text is dense in edges along its line and has gaps between lines and letters.
         score = fill * min(1.0, bw / (4 * line_px)) * len(present)
         regions.append(_Region(x, y, x + bw, y + bh, line_px, present, score))
+
+    for i in range(1, count_cc):
+        x, y, bw, bh, _area = (int(v) for v in stats[i])
+        inner = persistent[y : y + bh, x : x + bw].astype(bool) & (labels[y : y + bh, x : x + bw] == i)
+        consider(x, y, bw, bh, inner, True)
     regions.sort(key=lambda r: -r.score)
     return regions[:MAX_REGIONS]
 
@@ -660,19 +748,51 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     return out
 
 
-def _prepare(crop: np.ndarray, line_px: float) -> tuple[np.ndarray, float]:
-    """A region made for Tesseract: full contrast, dark letters on light, a line ~`TARGET_LINE_PX` high."""
+class _Way(StrEnum):
+    """How a region's pixels are made ready for Tesseract (`_prepare`)."""
+
+    #: One frame, stretched to full contrast, dark letters on light.
+    PLAIN = "plain"
+    #: One frame, only the letters' fill kept (the extreme grey class): strips an outline or a shadow.
+    FILL = "fill"
+    #: The region's frames combined (a light overlay's minimum, a dark one's maximum): a background
+    #: moving under the overlay fades, the overlay stays (then stretched as `PLAIN`).
+    STILL = "still"
+    #: `STILL`, then only the fill kept as `FILL`.
+    STILL_FILL = "still_fill"
+
+
+def _light_letters(crop: np.ndarray) -> bool:
+    """Whether a region's letters are light: letters are the minority of its pixels (Otsu's two classes)."""
+    import cv2
+
+    _, otsu = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return bool((otsu > 0).mean() < 0.5)
+
+
+def _prepare(crop: np.ndarray, line_px: float, *, fill: bool = False) -> tuple[np.ndarray, float]:
+    """A region made for Tesseract: full contrast, dark letters on light, a line ~`TARGET_LINE_PX` high.
+
+    With `fill`, only the darkest grey class of the dark-letter picture is
+    kept, black on white (Otsu's threshold taken again within the darker
+    class): a white letter's black outline or shadow, and the picture
+    behind it, turn white, the letter's fill black.
+    """
     import cv2
 
     lo, hi = np.percentile(crop, (2, 98))
     stretched = np.clip((crop.astype(np.float32) - lo) * (255.0 / max(1.0, hi - lo)), 0, 255).astype(np.uint8)
-    # Letters are the minority of a region's pixels: when most pixels are dark, the letters are light.
-    _, otsu = cv2.threshold(stretched, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    if (otsu > 0).mean() < 0.5:
+    if _light_letters(stretched):
         stretched = 255 - stretched
     scale = min(MAX_UPSCALE, max(1.0, TARGET_LINE_PX / max(1.0, line_px)))
     if scale > 1.0:
         stretched = cv2.resize(stretched, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    if fill:  # after scaling: the letters' edges stay smooth (binarised first, they come out stepped)
+        level, _ = cv2.threshold(stretched, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        darker = stretched[stretched <= level]
+        if darker.size > 16:
+            inner, _ = cv2.threshold(darker.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+            stretched = np.where(stretched <= inner, 0, 255).astype(np.uint8)
     pad = int(0.3 * TARGET_LINE_PX)
     return cv2.copyMakeBorder(stretched, pad, pad, pad, pad, cv2.BORDER_REPLICATE), scale
 
@@ -684,14 +804,42 @@ class _Read:
     confidence: float
     language: str
     box: tuple[int, int, int, int]  # in frame pixels
+    #: Words of the line read too unsurely to keep.
+    dropped: int = 0
 
 
-def _read_region(grey: np.ndarray, region: _Region, frame: int) -> list[_Read]:
-    """The lines Tesseract reads in one region of one frame, each in its script's language data."""
-    h, w = grey.shape
+def _crop_box(region: _Region, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """The region with a margin of a third of a line, inside the frame."""
+    h, w = shape[:2]
     m = int(max(4, 0.35 * region.line_px))
-    x0, y0, x1, y1 = max(0, region.x0 - m), max(0, region.y0 - m), min(w, region.x1 + m), min(h, region.y1 + m)
-    image, scale = _prepare(grey[y0:y1, x0:x1], region.line_px)
+    return max(0, region.x0 - m), max(0, region.y0 - m), min(w, region.x1 + m), min(h, region.y1 + m)
+
+
+def _still(greys: Sequence[np.ndarray], region: _Region, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The region over the frames showing it (up to `STILL_FRAMES`), combined: the minimum where the
+    letters are light, the maximum where they are dark. The overlay is at the same pixels on every
+    frame and keeps its level; a background moving under it goes dark (or light) around the letters."""
+    x0, y0, x1, y1 = box
+    frames = _spread(region.present, STILL_FRAMES)
+    stack = np.stack([greys[k][y0:y1, x0:x1] for k in frames])
+    middle = greys[region.present[len(region.present) // 2]][y0:y1, x0:x1]
+    return stack.min(axis=0) if _light_letters(middle) else stack.max(axis=0)
+
+
+def _pixels(greys: Sequence[np.ndarray], region: _Region, frame: int, way: _Way) -> np.ndarray:
+    """The region's pixels as `way` takes them: one frame's, or the frames' combined."""
+    x0, y0, x1, y1 = box = _crop_box(region, greys[frame].shape)
+    if way in (_Way.STILL, _Way.STILL_FILL):
+        return _still(greys, region, box)
+    return greys[frame][y0:y1, x0:x1]
+
+
+def _read_region(greys: Sequence[np.ndarray], region: _Region, frame: int, way: _Way = _Way.PLAIN) -> list[_Read]:
+    """The lines Tesseract reads in one region of one frame (prepared `way`), each in its script's language data."""
+    h = greys[frame].shape[0]
+    x0, y0, _, _ = _crop_box(region, greys[frame].shape)
+    fill = way in (_Way.FILL, _Way.STILL_FILL)
+    image, scale = _prepare(_pixels(greys, region, frame, way), region.line_px, fill=fill)
     pad = int(0.3 * TARGET_LINE_PX)
     sparse = region.y1 - region.y0 > MAX_BLOCK_SHARE * h
     lines = _ocr(image, "eng+rus", sparse=sparse)
@@ -699,10 +847,16 @@ def _read_region(grey: np.ndarray, region: _Region, frame: int) -> list[_Read]:
     if any(_looks_ukrainian(line.text) for line in lines):
         lines, language = _ocr(image, "ukr", sparse=sparse), "ukr"
     good = [ln for ln in lines if _keep(ln)]
-    if not good:
+    if _weak(good):
         arabic = [ln for ln in _ocr(image, "ara", sparse=sparse) if _keep(ln, arabic=True)]
-        if arabic:
+        if arabic and _line_score(arabic) > _line_score(good):
             good, language = arabic, "ara"
+    if language == "eng+rus" and good and script_of(" ".join(ln.text for ln in good)) == "Latin":
+        other = _latin_language(" ".join(ln.text for ln in good))
+        if other is not None:
+            again = [ln for ln in _ocr(image, other, sparse=sparse) if _keep(ln)]
+            if again:
+                good, language = again, other
     out = []
     for ln in good:
         bx0, by0, bx1, by1 = ln.box
@@ -712,22 +866,50 @@ def _read_region(grey: np.ndarray, region: _Region, frame: int) -> list[_Read]:
             int(x0 + (bx1 - pad) / scale),
             int(y0 + (by1 - pad) / scale),
         )
-        text = _handle_joined(_one_script(ln.text))
+        text = _handle_joined(_one_script(_JUNK_ENDS.sub("", ln.text)))
+        if not text:
+            continue
         if language == "ukr":
             text = _UKR_I.sub("і", text)
-        out.append(_Read(frame, text, ln.confidence, _language_of(text, language), box))
+        out.append(_Read(frame, text, ln.confidence, _language_of(text, language), box, ln.dropped))
     return out
+
+
+def _weak(lines: Sequence[_Line]) -> bool:
+    """Whether a reading is unsure: no line kept, or one below `CONFIDENT_LINE`."""
+    return not lines or min(ln.confidence for ln in lines) < CONFIDENT_LINE
+
+
+def _sure(reads: Sequence[_Read]) -> bool:
+    """Whether a region's reading needs no other: every line at `CONFIDENT_LINE` or more, no word left out."""
+    return bool(reads) and all(r.confidence >= CONFIDENT_LINE and not r.dropped for r in reads)
+
+
+def _line_score(lines: Sequence[_Line] | Sequence[_Read]) -> float:
+    """How much a reading says: its letters and digits, each weighed by its line's confidence and by
+    the share of the line's words read surely enough to keep (texture reads as many unsure words)."""
+    total = 0.0
+    for ln in lines:
+        kept = len(ln.text.split())
+        total += ln.confidence / 100.0 * sum(c.isalnum() for c in ln.text) * kept / max(1, kept + ln.dropped)
+    return total
 
 
 def _keep(line: _Line, *, arabic: bool = False) -> bool:
     """Whether a line read is text: confident, mostly letters and digits, long enough.
 
-    A line read with Arabic data (tried only where Latin and Cyrillic read
-    nothing) must be Arabic letters, `ARABIC_MIN_LETTERS` of them at least.
+    A line read with Arabic data (tried where Latin and Cyrillic read
+    nothing sure, `_weak`) must be Arabic letters, `ARABIC_MIN_LETTERS` of
+    them at least and `ARABIC_LETTER_SHARE` of its characters.
     """
     chars = sum(c.isalnum() for c in line.text)
-    if arabic and (script_of(line.text) != "Arabic" or sum(c.isalpha() for c in line.text) < ARABIC_MIN_LETTERS):
-        return False
+    if arabic:
+        letters = sum(unicodedata.name(c, "").startswith("ARABIC") and c.isalpha() for c in line.text)
+        # Texture read with Arabic data comes out as short letter runs among digits and marks.
+        if letters < ARABIC_MIN_LETTERS or letters < ARABIC_LETTER_SHARE * len(line.text.replace(" ", "")):
+            return False
+        if letters < ARABIC_MEAN_WORD * len(line.text.split()):  # texture: one- and two-letter "words"
+            return False
     return (
         line.confidence >= MIN_LINE_CONFIDENCE
         and chars >= MIN_LINE_CHARS
@@ -742,7 +924,47 @@ def _language_of(text: str, data: str) -> str:
         return "ara"
     if script == "Cyrillic":
         return "ukr" if data.startswith("ukr") else "rus"
-    return "eng"
+    return data if data in LATIN_LANGUAGES else "eng"
+
+
+# Short function words of each language, as English data reads them (accents may be lost); a word of
+# two languages counts for both. Letters only one of them writes count too.
+_FUNCTION_WORDS = {
+    "eng": frozenset("the of and to in is for on with at by from as are was were this that an be it".split()),
+    "spa": frozenset(
+        "el la los las de del que en y con por para una un es se su sus al lo como mas pero este esta "
+        "entre cuando muy sin sobre tambien hasta hay donde desde durante tras ante segun".split()
+    ),
+    "fra": frozenset(
+        "le la les de des du et en un une est que qui dans pour sur par pas au aux ce ces se ne il elle "
+        "sont avec plus son sa ses ont mais ou nous leur cette apres avant entre sans sous contre depuis".split()
+    ),
+    "deu": frozenset(
+        "der die das den dem des und ist nicht mit fur auf ein eine einer einem einen im zu von vor nach "
+        "bei aus sich wird werden wurde sind hat haben auch als am uber unter gegen durch noch nur".split()
+    ),
+}
+_OWN_LETTERS = {"spa": set("ñÑ¿¡"), "fra": set("çÇœŒèÈêÊëËîÎôÔûÛ"), "deu": set("ßäÄöÖüÜ")}
+
+
+def _latin_language(line: str) -> str | None:
+    """The language of `LATIN_LANGUAGES` a Latin line is in, by its function words and letters, when
+    its data is installed; None for English or when unsure (`LANGUAGE_MIN_WORDS`)."""
+    folded = unicodedata.normalize("NFKD", line.casefold())
+    words = re.findall(r"[a-z]+", "".join(c for c in folded if not unicodedata.combining(c)))
+    hits = {lang: sum(w in vocab for w in words) for lang, vocab in _FUNCTION_WORDS.items()}
+    for lang, letters in _OWN_LETTERS.items():
+        hits[lang] += LANGUAGE_MIN_WORDS * any(c in letters for c in line)
+    best = max(LATIN_LANGUAGES, key=lambda lang: hits[lang])
+    others = [hits[lang] for lang in hits if lang != best]
+    if hits[best] < LANGUAGE_MIN_WORDS or hits[best] <= max(others) or not _installed(best):
+        return None
+    return best
+
+
+def _installed(lang: str) -> bool:
+    """Whether Tesseract's data for `lang` is in the stage's language folder."""
+    return (Path(tessdata_dir()) / f"{lang}.traineddata").is_file()
 
 
 def _similarity(a: str, b: str) -> float:
@@ -758,7 +980,8 @@ def _vote(reads: list[_Read]) -> list[list[_Read]]:
         for g in groups:
             top = g[0]
             overlap = min(r.box[3], top.box[3]) - max(r.box[1], top.box[1])
-            if overlap > 0.4 * (top.box[3] - top.box[1]) and _similarity(r.text, top.text) >= SAME_TEXT_SIMILARITY:
+            lower = min(r.box[3] - r.box[1], top.box[3] - top.box[1])  # a line box grown over junk is taller
+            if overlap > 0.4 * lower and _similarity(r.text, top.text) >= SAME_TEXT_SIMILARITY:
                 g.append(r)
                 break
         else:
@@ -768,7 +991,7 @@ def _vote(reads: list[_Read]) -> list[list[_Read]]:
 
 def _agreed(groups: list[list[_Read]]) -> list[list[_Read]]:
     """One reading per line: of two groups read at the same place (boxes overlapping by half or
-    more), the one read on fewer frames (then the less confident) is a misreading and is dropped."""
+    more), the one read on fewer frames (then the one that says less, `_line_score`) is a misreading and is dropped."""
 
     def overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
         w = min(a[2], b[2]) - max(a[0], b[0])
@@ -779,7 +1002,7 @@ def _agreed(groups: list[list[_Read]]) -> list[list[_Read]]:
         return w * h / max(1, smaller)
 
     def strength(g: list[_Read]) -> tuple[int, float]:
-        return len(g), _chosen(g).confidence
+        return len(g), _line_score([_chosen(g)])
 
     kept: list[list[_Read]] = []
     for g in sorted(groups, key=strength, reverse=True):
@@ -789,9 +1012,10 @@ def _agreed(groups: list[list[_Read]]) -> list[list[_Read]]:
 
 
 def _chosen(group: list[_Read]) -> _Read:
-    """The reading a group agrees on: the most frequent text, then the most confident."""
+    """The reading a group agrees on: the most frequent text, then the one that says most
+    (`_line_score`: a reading that lost words to low confidence says less)."""
     counts = Counter(r.text for r in group)
-    return max(group, key=lambda r: (counts[r.text], r.confidence))
+    return max(group, key=lambda r: (counts[r.text], _line_score([r])))
 
 
 def read_frames(
@@ -913,18 +1137,36 @@ def _voted_clock(group: list[_Read]) -> Clock | None:
 def _reads_of(greys: Sequence[np.ndarray], region: _Region) -> list[_Read]:
     """A region read on the middle frame showing it, then on up to `READS_PER_REGION` - 1 more to vote.
 
-    A region that reads as nothing on its middle frame is not read again
-    (texture costs one OCR run), nor is one read with `CONFIDENT_LINE`.
+    The middle frame is read as it is (`_Way.PLAIN`); when that reading is
+    unsure (`_weak`), the region is read again with the letters' fill alone
+    and, where it shows on `STILL_MIN_FRAMES` frames or more, from its frames
+    combined, and the reading that says most (`_line_score`) stands; the
+    other frames are read the way that won (as they are, when the frames
+    combined won) and vote with it. A region that reads as nothing every way
+    is not read again, nor is one read surely (`_sure`).
     """
-    picks = _spread(region.present, READS_PER_REGION)
     middle = region.present[len(region.present) // 2]
-    reads = _read_region(greys[middle], region, middle)
+    reads = _read_region(greys, region, middle)
+    way = _Way.PLAIN
+    wide = region.x1 - region.x0 >= VARIANT_MIN_WIDTH * region.line_px
+    if wide and not _sure(reads):
+        ways = [_Way.FILL]
+        if len(region.present) >= STILL_MIN_FRAMES:
+            ways += [_Way.STILL, _Way.STILL_FILL]
+        for other in ways:
+            again = _read_region(greys, region, middle, other)
+            if _line_score(again) > _line_score(reads) * BETTER_READING:
+                reads, way = again, other
+            if _sure(reads):
+                break
     tall = region.y1 - region.y0 > MAX_BLOCK_SHARE * greys[middle].shape[0]
-    if tall or not reads or min(r.confidence for r in reads) >= CONFIDENT_LINE:
+    if tall or not reads or _sure(reads):
         return reads
-    for k in picks:
+    # The other frames vote, each read as the middle one was (frames combined: read as they are).
+    each = way if way in (_Way.PLAIN, _Way.FILL) else _Way.PLAIN
+    for k in _spread(region.present, READS_PER_REGION):
         if k != middle:
-            reads += _read_region(greys[k], region, k)
+            reads += _read_region(greys, region, k, each)
     return reads
 
 
@@ -944,20 +1186,18 @@ def _grey(rgb: np.ndarray) -> np.ndarray:
 
 def frame_times(duration_s: float) -> list[float]:
     """The times a clip's frames are read at: evenly spread, `TEXT_FRAME_SPACING_S` apart at most."""
-    if duration_s <= 0:
-        return [0.0]
-    n = int(min(MAX_TEXT_FRAMES, max(MIN_TEXT_FRAMES, math.ceil(duration_s / TEXT_FRAME_SPACING_S))))
-    step = duration_s / n
-    return [round((k + 0.5) * step, 3) for k in range(n)]
+    return TEXT_DETAIL.frames_at(duration_s)
 
 
-def read_text(path: Path | str, facts: MediaFacts, *, decoder: Decoder) -> TextReading:
+def read_text(path: Path | str, facts: MediaFacts, *, decoder: Decoder, frames: Frames | None = None) -> TextReading:
     """Find and read the words burned into a clip or still image.
 
     Args:
         path: the file.
         facts: its probe facts.
-        decoder: grabs the frames read (`Decoder.grab`).
+        decoder: grabs the frames read (`Decoder.grab`) when `frames` holds none.
+        frames: the clip's samples; their detail frames (`Plan.detail`, taken
+            in the sampling pass with `TEXT_DETAIL`) are read without decoding again.
 
     Returns:
         The `TextReading` (status ``read``).
@@ -969,11 +1209,16 @@ def read_text(path: Path | str, facts: MediaFacts, *, decoder: Decoder) -> TextR
 
     t0 = time.perf_counter()
     engine = engine_version()
-    media = Media.of(facts)
-    times = [0.0] if facts.kind == "image" else frame_times(facts.duration_s)
-    grabbed = decoder.grab(path, times, media, TEXT_LONG_SIDE)
-    pairs = [(t, f) for t, f in zip(times, grabbed, strict=True) if f is not None]
-    spacing = facts.duration_s / max(1, len(times)) if facts.kind != "image" else 0.0
+    pairs: list[tuple[float, np.ndarray]]
+    if frames is not None and frames.detail is not None and facts.kind != "image":
+        pairs = list(zip(frames.detail_times, frames.detail, strict=True))
+        examined = frames.examined_s if frames.examined_s is not None else facts.duration_s
+        spacing = examined / max(1, len(TEXT_DETAIL.frames_at(examined)))
+    else:
+        times = [0.0] if facts.kind == "image" else frame_times(facts.duration_s)
+        grabbed = decoder.grab(path, times, Media.of(facts), TEXT_LONG_SIDE)
+        pairs = [(t, f) for t, f in zip(times, grabbed, strict=True) if f is not None]
+        spacing = facts.duration_s / max(1, len(times)) if facts.kind != "image" else 0.0
     texts, regions = read_frames(
         [t for t, _ in pairs], [f for _, f in pairs], duration_s=facts.duration_s, spacing_s=spacing
     )

@@ -48,6 +48,7 @@ from .protocol import (
     AVDiscard,
     ChosenPlan,
     Decoding,
+    Detail,
     UnprobedPlan,
     clockwise,
     colour_size,
@@ -67,6 +68,7 @@ __all__ = [
     "AVDiscard",
     "Decoder",
     "Decoding",
+    "Detail",
     "Frames",
     "Job",
     "Media",
@@ -145,7 +147,9 @@ class Plan:
     examined; longer files are cut with a warning. `colour_long_side`: also
     keep every sample in colour (RGB) at this long side, from the same
     decode, when the clip is at most `COLOUR_MAX_S` long (`Frames.colour`);
-    the report's thumbnails then need no second decode.
+    the report's thumbnails then need no second decode. `detail`: also keep a
+    few large grey frames at sample ticks spread over the clip
+    (`Frames.detail`, what the text stage reads), from the same decode.
     """
 
     fps: float
@@ -153,6 +157,7 @@ class Plan:
     decoding: Decoding = Decoding()
     max_duration_s: float = MAX_DURATION_S
     colour_long_side: int | None = None
+    detail: Detail | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +173,9 @@ class Job:
     #: Most samples.
     expected: int
     warnings: tuple[str, ...]
+    #: Size of the detail frames and the sample ticks they are taken at (None and () without).
+    detail_size: tuple[int, int] | None = None
+    detail_ticks: tuple[int, ...] = ()
 
     @classmethod
     def of(cls, path: Path | str, facts: MediaFacts, plan: Plan) -> Job:
@@ -205,6 +213,8 @@ class Job:
             else None,
             expected=int(math.ceil((duration + 1) * plan.fps)) + 2,
             warnings=tuple(warnings),
+            detail_size=work_size(disp_w, disp_h, plan.detail.long_side) if plan.detail else None,
+            detail_ticks=plan.detail.ticks(duration, plan.fps) if plan.detail else (),
         )
 
 
@@ -231,7 +241,7 @@ def _other_streams_warning(path: Path | str, facts: MediaFacts) -> str:
 
 def unprobed_plan(plan: Plan, limit_s: float) -> UnprobedPlan:
     """What the libav worker needs to choose sizes itself for a file not yet probed, examined for at most `limit_s`."""
-    return UnprobedPlan(plan.long_side, plan.colour_long_side, COLOUR_MAX_S, limit_s)
+    return UnprobedPlan(plan.long_side, plan.colour_long_side, COLOUR_MAX_S, limit_s, plan.detail)
 
 
 @dataclass(frozen=True)
@@ -253,6 +263,9 @@ class Frames:
     colour: np.ndarray | None = None
     #: Seconds of the file examined (the plan's and the byte rate's limits); None: all of it.
     examined_s: float | None = None
+    #: The plan's detail frames (N, H, W) grey, large, and their times (s); None when not asked for.
+    detail: np.ndarray | None = None
+    detail_times: tuple[float, ...] = ()
 
     def colour_at(self, t: float) -> np.ndarray | None:
         """The colour sample nearest time `t`, or None when colour samples were not kept."""
@@ -281,6 +294,9 @@ class Raw:
     reason: str
     stopped: str = ""
     colour: np.ndarray | None = None
+    #: The detail frames (N, H, W) grey, and the sample tick of each.
+    detail: np.ndarray | None = None
+    detail_ticks: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -339,6 +355,7 @@ def frames_of(path: Path | str, job: Job, raw: Raw) -> Frames:
     if raw.errors:
         warnings.append(f"the decoder reported {raw.errors} error(s); some frames may be damaged")
     colour = raw.colour
+    detail = raw.detail if raw.detail is not None and len(raw.detail) == len(raw.detail_ticks) > 0 else None
     return Frames(
         times=times,
         images=images,
@@ -349,6 +366,8 @@ def frames_of(path: Path | str, job: Job, raw: Raw) -> Frames:
         warnings=tuple(warnings),
         colour=colour if colour is not None and len(colour) >= count else None,
         examined_s=duration,
+        detail=detail,
+        detail_times=tuple(round(k / fps, 3) for k in raw.detail_ticks) if detail is not None else (),
     )
 
 
@@ -431,8 +450,10 @@ def animation_frames(path: Path | str, plan: Plan, facts: MediaFacts) -> Frames:
     if facts.duration_s > plan.max_duration_s:
         warnings.append(f"only the first {duration:.0f} s of {facts.duration_s:.0f} s were examined")
     keep_colour = plan.colour_long_side is not None and 0 < duration <= COLOUR_MAX_S
+    detail_ticks = set(plan.detail.ticks(duration, fps)) if plan.detail else set()
     grey: list[np.ndarray] = []
     colour: list[np.ndarray] = []
+    detail: dict[int, np.ndarray] = {}
     unreadable: list[tuple[float, float]] = []
     tick = 0
     try:
@@ -449,6 +470,8 @@ def animation_frames(path: Path | str, plan: Plan, facts: MediaFacts) -> Frames:
                 grey.append(small)
                 if small_colour is not None:
                     colour.append(small_colour)
+                if tick in detail_ticks and plan.detail is not None:
+                    detail[tick] = _animation_picture(frame, plan.detail.long_side, grey=True)
                 tick += 1
     except (OSError, EOFError, ValueError) as exc:
         if not grey:
@@ -466,6 +489,8 @@ def animation_frames(path: Path | str, plan: Plan, facts: MediaFacts) -> Frames:
         warnings=tuple(warnings),
         colour=np.stack(colour) if keep_colour and len(colour) == len(grey) else None,
         examined_s=duration,
+        detail=np.stack([detail[k] for k in sorted(detail)]) if detail else None,
+        detail_times=tuple(round(k / fps, 3) for k in sorted(detail)),
     )
 
 
@@ -553,6 +578,8 @@ class Decoder(ABC):
             and chose.clockwise == clockwise(facts.rotation)
             and abs(chose.examined_s - job.duration) < 1e-3
             and chose.colour == job.colour_size
+            and chose.detail == job.detail_size
+            and chose.detail_ticks == job.detail_ticks
         )
         return frames_of(unprobed.path, job, unprobed.raw) if agrees else None
 

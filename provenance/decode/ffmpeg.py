@@ -59,23 +59,34 @@ class FfmpegDecoder(Decoder):
         # and output -t alone still lets every copy through scale first.
         stream = stream.filter("trim", duration=f"{duration + 1:.3f}")
         keep_colour = colour_size is not None
+        detail_ticks, detail_size = job.detail_ticks, job.detail_size
         with tempfile.TemporaryDirectory(prefix="provenance-colour-") as tmp:
             colour_file = os.path.join(tmp, "colour.rgb")
-            grey_branch = stream
-            if colour_size is not None:
+            detail_file = os.path.join(tmp, "detail.gray")
+            branches = stream.split() if keep_colour or detail_ticks else None
+            grey_branch = branches[0] if branches is not None else stream
+            extra = []
+            if colour_size is not None and branches is not None:
                 cw, ch = colour_size
-                split = stream.split()
-                grey_branch = split[0]
-                colour = ffmpeg.output(
-                    split[1].filter("scale", cw, ch, flags="area"),
+                extra.append(ffmpeg.output(
+                    branches[1].filter("scale", cw, ch, flags="area"),
                     f"file:{colour_file}", format="rawvideo", pix_fmt="rgb24", t=f"{duration + 1:.3f}",
                     fs=str(cw * ch * 3 * expected),
-                )  # fmt: skip
+                ))  # fmt: skip
+            if detail_ticks and detail_size is not None and branches is not None:
+                # The detail frames: the samples at these ticks (n counts the fps filter's output), large.
+                dw, dh = detail_size
+                picked = branches[2].filter("select", "+".join(f"eq(n,{k})" for k in detail_ticks))
+                extra.append(ffmpeg.output(
+                    picked.filter("scale", dw, dh, flags="area").filter("format", "gray"),
+                    f"file:{detail_file}", format="rawvideo", pix_fmt="gray", fps_mode="passthrough",
+                    fs=str(dw * dh * len(detail_ticks)),
+                ))  # fmt: skip
             grey = ffmpeg.output(
                 grey_branch.filter("scale", w, h, flags="area").filter("format", "gray"),
                 "pipe:", format="rawvideo", pix_fmt="gray", t=f"{duration + 1:.3f}",
             )  # fmt: skip
-            graph = ffmpeg.merge_outputs(grey, colour) if keep_colour else grey
+            graph = ffmpeg.merge_outputs(grey, *extra) if extra else grey
             out_args = graph.get_args()
             # ffmpeg-python puts "-i pipe:" first; replace it with the confined input.
             i = out_args.index("-i")
@@ -89,11 +100,18 @@ class FfmpegDecoder(Decoder):
                 data = np.fromfile(colour_file, dtype=np.uint8)
                 n = len(data) // (cw * ch * 3)
                 colour_samples = data[: n * cw * ch * 3].reshape(n, ch, cw, 3) if n else None
+            detail: np.ndarray | None = None
+            found: tuple[int, ...] = ()
+            if detail_ticks and detail_size is not None and os.path.isfile(detail_file):
+                data = np.fromfile(detail_file, dtype=np.uint8)
+                n = min(len(detail_ticks), len(data) // (dw * dh))
+                if n:
+                    detail, found = data[: n * dw * dh].reshape(n, dh, dw), detail_ticks[:n]
         raw = result.stdout
         count = len(raw) // frame_bytes
         errors = len(re.findall(r"error|invalid|corrupt|missing", result.stderr, re.IGNORECASE))
         stopped = _last_line(result.stderr) if result.returncode != 0 and count else ""
-        return Raw(count, raw, errors, _last_line(result.stderr), stopped, colour_samples)
+        return Raw(count, raw, errors, _last_line(result.stderr), stopped, colour_samples, detail, found)
 
     def _grab_video(
         self,

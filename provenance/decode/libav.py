@@ -95,14 +95,21 @@ class Sampled:
     decoded: int = 0
     #: For a request with a plan: what the worker read from the stream and chose.
     plan: ChosenPlan | None = None
+    #: The detail frames' bytes, their size and the sample tick of each.
+    detail: bytes = b""
+    detail_size: tuple[int, int] | None = None
+    detail_ticks: tuple[int, ...] = ()
 
     def raw(self, colour_size: tuple[int, int] | None) -> Raw:
-        """As a decoder's `Raw`, the colour samples shaped at `colour_size`."""
-        colour = None
+        """As a decoder's `Raw`, the colour samples shaped at `colour_size`, the detail frames at theirs."""
+        colour = detail = None
         if self.colour is not None and colour_size is not None and self.count:
             cw, ch = colour_size
             colour = np.frombuffer(self.colour, dtype=np.uint8).reshape(self.count, ch, cw, 3)
-        return Raw(self.count, self.grey, self.errors, self.last_error, "", colour)
+        if self.detail_ticks and self.detail_size is not None:
+            dw, dh = self.detail_size
+            detail = np.frombuffer(self.detail, dtype=np.uint8).reshape(len(self.detail_ticks), dh, dw)
+        return Raw(self.count, self.grey, self.errors, self.last_error, "", colour, detail, self.detail_ticks)
 
 
 class _Worker:
@@ -210,8 +217,12 @@ class _Worker:
         if req.plan is not None:  # sizes chosen by the worker (none when nothing decoded)
             plan = reply.plan
             size, colour_size = (plan.size, plan.colour) if plan else (None, None)
+            detail_size, asked = (plan.detail, plan.detail_ticks) if plan else (None, ())
         else:
             size, colour_size = req.size, req.colour
+            detail_size, asked = req.detail_size, req.detail_ticks
+        if not set(reply.detail_ticks) <= set(asked) or (reply.detail_ticks and detail_size is None):
+            raise _WorkerGone("the libav worker sent detail frames that were not asked for")
         if count and size is None:
             raise _WorkerGone("the libav worker sent frames without their size")
         frame_bytes = size[0] * size[1] if size else 0
@@ -220,7 +231,14 @@ class _Worker:
         colour = None
         if reply.colour and colour_bytes:
             colour = self._read_exact(count * colour_bytes, max(0.001, deadline - time.monotonic()))
-        return Sampled(count, grey, colour, reply.errors, reply.last_error, reply.decoded, plan)
+        detail = b""
+        if reply.detail_ticks and detail_size is not None:
+            detail_bytes = len(reply.detail_ticks) * detail_size[0] * detail_size[1]
+            detail = self._read_exact(detail_bytes, max(0.001, deadline - time.monotonic()))
+        return Sampled(
+            count, grey, colour, reply.errors, reply.last_error, reply.decoded, plan,
+            detail, detail_size, reply.detail_ticks,
+        )  # fmt: skip
 
     def _ask(self, req: SampleRequest | GrabRequest, deadline: float) -> Message:
         """Send one request; its first reply line."""
@@ -440,6 +458,8 @@ class LibavDecoder(Decoder):
             cap_s=job.duration + 1,
             rotation=job.facts.rotation,
             stream=job.facts.video_stream,
+            detail_size=job.detail_size if job.detail_ticks else None,
+            detail_ticks=job.detail_ticks,
         )
         return sample(req, timeout=decode_timeout(job.duration)).raw(job.colour_size)
 

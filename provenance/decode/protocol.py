@@ -22,6 +22,7 @@ the worker cannot serve gets a `Refusal` with its `ErrorKind`.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar, Literal
@@ -182,6 +183,62 @@ def choose_video_stream(streams: list[tuple[int, bool]]) -> int | None:
 
 
 @dataclass(frozen=True)
+class Detail:
+    """A few large grey frames taken in the sampling pass (the text stage reads them): at the sample
+    ticks nearest `frames_at`'s times, `long_side` pixels long, so no second decode is needed.
+
+    `every_s`: seconds of clip per frame, between `min_frames` and `max_frames` frames a clip.
+    """
+
+    long_side: int
+    every_s: float
+    min_frames: int
+    max_frames: int
+
+    def __post_init__(self) -> None:
+        if self.long_side <= 0 or self.every_s <= 0 or not 1 <= self.min_frames <= self.max_frames:
+            raise ValueError(f"not a detail plan: {self!r}")
+
+    def frames_at(self, examined_s: float) -> list[float]:
+        """The times wanted over `examined_s` seconds: evenly spread, `every_s` apart at most, half a step in."""
+        if examined_s <= 0:
+            return [0.0]
+        n = int(min(self.max_frames, max(self.min_frames, math.ceil(examined_s / self.every_s))))
+        step = examined_s / n
+        return [round((k + 0.5) * step, 3) for k in range(n)]
+
+    def ticks(self, examined_s: float, fps: float) -> tuple[int, ...]:
+        """The sample ticks (indices at `fps`) nearest `frames_at`'s times, each once."""
+        return tuple(sorted({math.floor(t * fps + 0.5) for t in self.frames_at(examined_s)}))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "long_side": self.long_side,
+            "every_s": self.every_s,
+            "min_frames": self.min_frames,
+            "max_frames": self.max_frames,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Detail:
+        return cls(int(data["long_side"]), float(data["every_s"]), int(data["min_frames"]), int(data["max_frames"]))
+
+
+def _ticks(value: Any) -> tuple[int, ...]:
+    """Sample tick indices from JSON: non-negative ints, ascending, at most 1000.
+
+    Raises:
+        ValueError: not a list of such numbers.
+    """
+    if not isinstance(value, list | tuple) or len(value) > 1000:
+        raise ValueError(f"not a list of ticks: {value!r}")
+    ticks = tuple(int(v) for v in value)
+    if any(t < 0 for t in ticks) or list(ticks) != sorted(set(ticks)):
+        raise ValueError(f"not a list of ticks: {value!r}")
+    return ticks
+
+
+@dataclass(frozen=True)
 class UnprobedPlan:
     """What the worker needs to choose the sizes of a file not yet probed: long sides and limits."""
 
@@ -191,6 +248,8 @@ class UnprobedPlan:
     colour_max_s: float
     #: Most seconds examined.
     limit_s: float
+    #: Large grey frames to take beside the samples (the worker picks their ticks by `Detail.ticks`).
+    detail: Detail | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -198,16 +257,19 @@ class UnprobedPlan:
             "colour_long_side": self.colour_long_side,
             "colour_max_s": self.colour_max_s,
             "limit_s": self.limit_s,
+            "detail": self.detail.to_dict() if self.detail else None,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> UnprobedPlan:
         colour = data.get("colour_long_side")
+        detail = data.get("detail")
         return cls(
             int(data["long_side"]),
             int(colour) if colour else None,
             float(data["colour_max_s"]),
             float(data["limit_s"]),
+            Detail.from_dict(detail) if isinstance(detail, dict) else None,
         )
 
 
@@ -226,9 +288,14 @@ class ChosenPlan:
     duration_s: float
     #: Index of the video stream sampled (-1: not said, from a worker of an earlier version).
     stream: int = -1
+    #: Size of the detail frames and the ticks chosen for them (None and () without a detail plan).
+    detail: tuple[int, int] | None = None
+    detail_ticks: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "detail": list(self.detail) if self.detail else None,
+            "detail_ticks": list(self.detail_ticks),
             "stream": self.stream,
             "display": list(self.display),
             "size": list(self.size),
@@ -248,6 +315,8 @@ class ChosenPlan:
             float(data["examined_s"]),
             float(data["duration_s"]),
             int(data.get("stream", -1)),
+            _size_or_none(data.get("detail")),
+            _ticks(data.get("detail_ticks") or []),
         )
 
 
@@ -275,10 +344,15 @@ class SampleRequest:
     plan: UnprobedPlan | None = None
     #: Index of the video stream to sample; None: the worker's rule (`choose_video_stream`).
     stream: int | None = None
+    #: Large grey frames (`detail_size`) at these sample ticks, beside the samples (unused with `plan`).
+    detail_size: tuple[int, int] | None = None
+    detail_ticks: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.size is None) == (self.plan is None):
             raise ValueError("a sample request needs a size or a plan, not both")
+        if bool(self.detail_ticks) != (self.detail_size is not None):
+            raise ValueError("detail frames need both a size and ticks")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -294,6 +368,8 @@ class SampleRequest:
             "rotation": self.rotation,
             "plan": self.plan.to_dict() if self.plan else None,
             "stream": self.stream,
+            "detail_size": list(self.detail_size) if self.detail_size else None,
+            "detail_ticks": list(self.detail_ticks),
         }
 
     @classmethod
@@ -312,6 +388,8 @@ class SampleRequest:
             float(data.get("rotation") or 0.0),
             UnprobedPlan.from_dict(plan) if plan is not None else None,
             _index_or_none(data.get("stream")),
+            _size_or_none(data.get("detail_size")),
+            _ticks(data.get("detail_ticks") or []),
         )
 
 
@@ -386,7 +464,8 @@ class Examined:
 
 @dataclass(frozen=True)
 class SampleReply:
-    """A sampling done: `count` grey frames follow, then as many RGB ones when `colour`.
+    """A sampling done: `count` grey frames follow, then as many RGB ones when `colour`, then one large
+    grey frame for each of `detail_ticks` (the detail plan's ticks reached).
 
     `errors` counts the decoder's error messages, `last_error` is the last
     one; `decoded` counts the frames the decoder output (the rest were
@@ -402,6 +481,7 @@ class SampleReply:
     decoded: int
     last_error: str
     plan: ChosenPlan | None = None
+    detail_ticks: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -411,6 +491,7 @@ class SampleReply:
             "decoded": self.decoded,
             "last_error": self.last_error,
             "plan": self.plan.to_dict() if self.plan else None,
+            "detail_ticks": list(self.detail_ticks),
         }
 
     @classmethod
@@ -423,6 +504,7 @@ class SampleReply:
             int(data["decoded"]),
             str(data["last_error"]),
             ChosenPlan.from_dict(plan) if isinstance(plan, dict) else None,
+            _ticks(data.get("detail_ticks") or []),
         )
 
 

@@ -161,18 +161,31 @@ class _Sampler:
         self.plan: protocol.ChosenPlan | None = None
         self.grey_of: _Scaler | None = None
         self.colour_of: _Scaler | None = None
+        self.detail_of: _Scaler | None = None
+        self.detail_ticks: frozenset[int] = frozenset()
         if req.size is not None:
-            self._scalers(req.size, req.colour, protocol.clockwise(req.rotation))
+            self._scalers(req.size, req.colour, protocol.clockwise(req.rotation), req.detail_size, req.detail_ticks)
         self.grey: list[bytes] = []
         self.colour: list[bytes] = []
+        self.detail: dict[int, bytes] = {}
         self.prev: Any = None
         self.prev_t = -math.inf
         self.prev_shown = 0.0
         self.tick = 0
 
-    def _scalers(self, size: tuple[int, int], colour: tuple[int, int] | None, clockwise: int) -> None:
+    def _scalers(
+        self,
+        size: tuple[int, int],
+        colour: tuple[int, int] | None,
+        clockwise: int,
+        detail: tuple[int, int] | None = None,
+        detail_ticks: tuple[int, ...] = (),
+    ) -> None:
         self.grey_of = _Scaler(self.stream, size, "gray", clockwise)
         self.colour_of = None if colour is None else _Scaler(self.stream, colour, "rgb24", clockwise)
+        if detail is not None and detail_ticks:
+            self.detail_of = _Scaler(self.stream, detail, "gray", clockwise)
+            self.detail_ticks = frozenset(detail_ticks)
 
     def _plan_from(self, frame: Any) -> None:
         """Plan mode: sizes from the stream and the first frame's display rotation, as the library would choose."""
@@ -185,9 +198,13 @@ class _Sampler:
         colour = None
         if plan.colour_long_side and 0 < self.examined_s <= plan.colour_max_s:
             colour = protocol.colour_size(display, plan.colour_long_side, self.examined_s, self.fps)
-        self._scalers(size, colour, turn)
+        detail: tuple[int, int] | None = None
+        ticks: tuple[int, ...] = ()
+        if plan.detail is not None:
+            detail, ticks = work_size(*display, plan.detail.long_side), plan.detail.ticks(self.examined_s, self.fps)
+        self._scalers(size, colour, turn, detail, ticks)
         self.plan = protocol.ChosenPlan(
-            display, size, colour, turn, self.examined_s, self.declared_s, int(self.stream.index)
+            display, size, colour, turn, self.examined_s, self.declared_s, int(self.stream.index), detail, ticks
         )
 
     @property
@@ -204,6 +221,8 @@ class _Sampler:
             self.grey.append(grey)
             if colour is not None:
                 self.colour.append(colour)
+            if self.detail_of is not None and self.tick in self.detail_ticks:
+                self.detail[self.tick] = self.detail_of(self.prev)
             self.tick += 1
 
     def add(self, frame: Any, t: float, shown_s: float) -> None:
@@ -389,10 +408,12 @@ def sample(req: protocol.SampleRequest, announce: Any = None) -> tuple[protocol.
         decoded=decoded,
         last_error=messages[-1][-200:] if messages else "",
         plan=sampler.plan,
+        detail_ticks=tuple(sorted(sampler.detail)),
     )
     parts = [b"".join(sampler.grey)]
     if with_colour:
         parts.append(b"".join(sampler.colour))
+    parts += [sampler.detail[k] for k in sorted(sampler.detail)]
     return reply, parts
 
 
