@@ -244,7 +244,11 @@ def register(a: np.ndarray, b: np.ndarray, start: np.ndarray | None = None) -> P
     std = float(fa[valid].std()) + 1e-3
     # The interpolation's own error on this picture: the frame against itself shifted by half a pixel.
     shifted = cv2.warpAffine(
-        fa, np.float32([[1, 0, 0.5], [0, 1, 0.5]]), (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+        fa,
+        np.array([[1, 0, 0.5], [0, 1, 0.5]], dtype=np.float32),
+        (w, h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REFLECT,
     )
     residual, ok = _cells(np.abs(back - fa) / std, valid)
     floor, _ = _cells(np.abs(shifted - fa) / std, valid)
