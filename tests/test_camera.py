@@ -173,6 +173,30 @@ def test_another_pan_over_the_same_photograph_is_not_the_same_footage(pans: dict
     assert mv is not None and mv.path_drift_px is None and "camera path" not in mv.reason
 
 
+def test_an_index_made_before_the_finding_gets_it_at_check_time(pans: dict[str, Path], tmp_path: Path) -> None:
+    """A reference stored without its camera finding (an older index): verify makes it from its own frames."""
+    import sqlite3
+
+    from provenance.index import open_index
+    from provenance.ingest import add_paths
+    from provenance.pipeline import check
+
+    path = tmp_path / "old.sqlite"
+    with open_index(path, create=True) as idx:
+        add_paths([pans["reference"]], idx)
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE refs SET camera = NULL")
+    conn.close()
+    with open_index(path) as idx:
+        assert idx.references()[0].camera is None
+        copy = check(pans["copy"], idx, keyframes=False)
+        other = check(pans["other"], idx, keyframes=False)
+    assert copy.matches and copy.matches[0].relation == Relation.SAME_FOOTAGE
+    assert "repeats its camera path" in copy.matches[0].verification.reason  # type: ignore[union-attr]
+    assert all(m.relation != Relation.SAME_FOOTAGE for m in other.matches)
+
+
 def test_the_finding_is_stored_listed_exported_and_imported(
     pans: dict[str, Path], index_url: str, tmp_path: Path
 ) -> None:
