@@ -523,8 +523,9 @@ def camera_path_drift(
 
     def smooth(image: np.ndarray) -> np.ndarray:
         # Band-pass: the fine grain and the broad light (a vignette, a grade) both go; the picture stays.
+        # Zero mean, so the black ECC fills in beyond a warped frame's edge is no edge of its own.
         x = np.asarray(image, dtype=np.float32)
-        return cv2.GaussianBlur(x, (0, 0), PATH_SMOOTH_PX) - cv2.GaussianBlur(x, (0, 0), PATH_LIGHT_PX) + 128.0
+        return cv2.GaussianBlur(x, (0, 0), PATH_SMOOTH_PX) - cv2.GaussianBlur(x, (0, 0), PATH_LIGHT_PX)
 
     times, placed = [], []
     previous: np.ndarray | None = None

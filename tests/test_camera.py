@@ -144,7 +144,7 @@ def test_another_pan_over_the_same_photograph_is_not_the_same_footage(pans: dict
     from provenance.index import SourceFacts, open_index
     from provenance.ingest import add_paths
     from provenance.pipeline import check
-    from provenance.verify import STILL_PICTURE_SENTENCE
+    from provenance.verify import MAX_PATH_DRIFT_PX, STILL_PICTURE_SENTENCE
 
     with open_index(tmp_path / "index.sqlite", create=True) as idx:
         add_paths([pans["reference"], pans["street"]], idx, source=SourceFacts(first_seen="2019-07-15"))
@@ -161,12 +161,14 @@ def test_another_pan_over_the_same_photograph_is_not_the_same_footage(pans: dict
     assert v is not None and v.path_drift_px is not None and "repeats its camera path" in v.reason
     assert copy.matches[0].reference_start_s == pytest.approx(2.0, abs=1.0)
 
-    assert all(m.relation != Relation.SAME_FOOTAGE for m in other.matches)
-    assert other.verdict.code in ("same_place_as_known_footage", "no_match")
+    # The other pan is found (the picture is the same) but its camera path parts from the reference's.
+    assert other.matches and all(m.relation == Relation.SAME_SCENE for m in other.matches)
+    assert other.verdict.code == "same_place_as_known_footage"
+    assert "does not date the clip" in other.verdict.summary
     for m in other.matches:
         assert m.verification is not None and STILL_PICTURE_SENTENCE in m.verification.reason
-    if other.matches:
-        assert "does not date the clip" in other.verdict.summary
+        assert m.verification.path_drift_px is not None and m.verification.path_drift_px > MAX_PATH_DRIFT_PX
+    assert v.path_drift_px <= MAX_PATH_DRIFT_PX
 
     assert moving.matches and moving.matches[0].relation == Relation.SAME_FOOTAGE
     mv = moving.matches[0].verification
