@@ -663,6 +663,8 @@ class ProvenanceMethod(Method):
                 **({"relation": str(m.relation)} if getattr(m, "relation", None) is not None else {}),
                 # which visual channel found it, "frames" or "features" (issue 16); absent before
                 **({"channel": str(m.channel)} if getattr(m, "channel", None) is not None else {}),
+                # the verify stage's evidence (moving share, specificity, camera path drift), when verified
+                **({"verification": m.verification.to_dict()} if getattr(m, "verification", None) is not None else {}),
             },
         )
 

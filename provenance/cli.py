@@ -607,9 +607,11 @@ def _ref_line(ref: Any) -> str:
     from .report.text import terminal
 
     s = ref.source
+    # A still picture under camera motion says so: a match on it proves the picture, not a moment.
+    still = ref.camera is not None and str(ref.camera.kind) in ("still_picture", "partly_still_picture")
     return (
         f"#{ref.id:<5} {ref.kind:5} {ref.duration_s:7.1f}s  {terminal(s.first_seen or '-', 25):25}  "
-        f"{terminal(s.title or Path(ref.path).name, 60)}"
+        f"{terminal(s.title or Path(ref.path).name, 60)}" + (f"  [{ref.camera.sentence()}]" if still else "")
     )
 
 
@@ -649,6 +651,8 @@ def index_show(ref_id: int, index_url: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(_json(data))
     else:
+        if ref.camera is not None:
+            data["camera"] = ref.camera.sentence()
         for key, value in data.items():
             click.echo(f"{key:12} {terminal(value if value is not None else '-')}")
 

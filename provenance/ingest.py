@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from .audio import SoundPrint, SoundStatus
+from .camera import describe_motion
 from .decode import Decoder
 from .errors import EXIT_FAILURE, BadInputError, ProvenanceError
 from .features import Features
@@ -370,6 +371,7 @@ def prepare_file(
         frames=len(hashes),
         added_at=added_at,
         source=source,
+        camera=describe_motion(query.frames.times, query.frames.images) if facts.kind == "video" else None,
     )
     return PreparedFile(
         str(path),

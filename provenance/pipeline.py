@@ -23,6 +23,7 @@ import numpy as np
 
 from . import __version__
 from . import audio as audio_mod
+from . import camera as camera_mod
 from . import diagnose as diagnose_mod
 from . import features as features_mod
 from . import hashing as hashing_mod
@@ -93,6 +94,7 @@ def thresholds_by_stage() -> dict[str, dict[str, float]]:
         "shots": dict(shots_mod.THRESHOLDS),
         "text": dict(text_mod.THRESHOLDS),
         "features": dict(features_mod.THRESHOLDS),
+        "camera": dict(camera_mod.THRESHOLDS),
         "match": dict(match_mod.THRESHOLDS),
         "verify": dict(verify_mod.THRESHOLDS),
         "diagnose": dict(diagnose_mod.THRESHOLDS),
@@ -399,8 +401,58 @@ def _verified_features(found: Alignment, query: Query, frames_of: verify_mod.Ref
         )
     except ValueError:
         return _with_verification(found, verify_mod.unverified("the matched region could not be cut out of the frames"))
-    v = verify_mod.verify_segment(q_view, q_times, r_view, np.asarray(r_times), offset_s=seg.offset_s, speed=seg.speed)
+    r_times = np.asarray(r_times, dtype=np.float64)
+    v = verify_mod.verify_segment(q_view, q_times, r_view, r_times, offset_s=seg.offset_s, speed=seg.speed)
+    if v.relation == Relation.SAME_FOOTAGE:
+        v = _held_to_camera_path(v, found, query, inside, q_times, r_times, np.asarray(r_images))
     return _with_verification(found, v)
+
+
+def _held_to_camera_path(
+    v: Verification,
+    found: Alignment,
+    query: Query,
+    inside: np.ndarray,
+    q_times: np.ndarray,
+    r_times: np.ndarray,
+    r_images: np.ndarray,
+) -> Verification:
+    """Stage verify, a features segment on a still picture under camera motion: the camera path decides.
+
+    The views are made again in one fixed geometry (the map of the verified
+    pair nearest its aligned time, `verify.camera_path_drift` needs one map
+    for the whole segment: each pair's own map would hide the drift).
+    """
+    seg = found.segment
+    motion = verify_mod.reference_motion(seg.reference.camera, r_times, r_images)
+    if not verify_mod.is_still_picture(motion, seg.reference_start_s, seg.reference_end_s):
+        return v
+    pairs = found.feature_pairs
+    nearest = min(
+        pairs, key=lambda p: (abs(p.reference_t - (seg.offset_s + seg.speed * p.query_t)), -p.geometry.inliers)
+    )
+    try:
+        q_view, r_view = features_mod.views(
+            [query.frames.images[i] for i in inside],
+            q_times.tolist(),
+            list(r_images),
+            [nearest],
+            long_side=verify_mod.VIEW_LONG_SIDE,
+        )
+    except ValueError:
+        return verify_mod.on_still_picture(
+            v,
+            motion,
+            np.zeros((0, 8, 8)),
+            np.zeros(0),
+            np.zeros((0, 8, 8)),
+            r_times,
+            offset_s=seg.offset_s,
+            speed=seg.speed,
+        )
+    return verify_mod.on_still_picture(
+        v, motion, q_view, q_times, r_view, r_times, offset_s=seg.offset_s, speed=seg.speed
+    )
 
 
 def _with_verification(found: Alignment, v: Verification) -> Alignment:

@@ -39,7 +39,9 @@ class Verification:
     the moving part (1 = only its own, 0 = no closer than to any other);
     `pairs` the query frames compared; `offset_s` the offset (reference
     time minus speed times query time) at which what moves agrees best,
-    when it was found. `reason` says in a sentence why the relation was
+    when it was found. On a reference that is a still picture under camera
+    motion, what moves is the whole picture, so the moment rests on the
+    camera path instead (`path_drift_px`, `path_frames`). `reason` says in a sentence why the relation was
     given. Numbers are None when not measured.
     """
 
@@ -49,6 +51,11 @@ class Verification:
     specificity: float | None
     reason: str
     offset_s: float | None = None
+    #: For a reference that is a still picture under camera motion (`camera`): how far (pixels at
+    #: the compared views' size) the clip's camera path departs from the reference's along the
+    #: alignment, and over how many frames it was followed; None when not measured.
+    path_drift_px: float | None = None
+    path_frames: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -64,4 +71,6 @@ class Verification:
             specificity=None if data.get("specificity") is None else float(data["specificity"]),
             reason=str(data.get("reason", "")),
             offset_s=None if data.get("offset_s") is None else float(data["offset_s"]),
+            path_drift_px=None if data.get("path_drift_px") is None else float(data["path_drift_px"]),
+            path_frames=int(data.get("path_frames") or 0),
         )

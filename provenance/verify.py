@@ -38,6 +38,8 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
+from . import camera as camera_mod
+from .camera import CameraMotion, Picture
 from .hashing import (
     CENTRE_KEEP,
     OP_CCW,
@@ -87,6 +89,25 @@ REFINE_OFFSET_S = 0.25
 #: ECC iterations and convergence for the fitted residual geometry (OpenCV's findTransformECC).
 ECC_ITERATIONS = 50
 ECC_EPSILON = 1e-4
+#: A matched reference span at least this share inside a still-picture span (`camera`) is a still
+#: picture: the moment then rests on the camera path, not on what moves.
+STILL_SPAN_SHARE = 0.5
+#: Most drift (pixels at `VIEW_LONG_SIDE`) of the clip's camera path from the reference's along the
+#: alignment for the same footage on a still picture (copies 0.0-X, other pans Y and more; cases-dev).
+MAX_PATH_DRIFT_PX = 5.0
+#: Fewest query frames whose camera path must be followed (registered against the reference).
+MIN_PATH_FRAMES = 6
+#: Gaussian smoothing (sigma, pixels at `VIEW_LONG_SIDE`) of both views before the path is followed.
+PATH_SMOOTH_PX = 1.5
+#: Scale (sigma, pixels) of the broad light taken away before it (a vignette, a colour grade's falloff).
+PATH_LIGHT_PX = 8.0
+#: A frame this far (pixels) off the path's line is a failed fit, left out of the drift.
+PATH_OUTLIER_PX = 4.0
+#: What the report says when a still picture's match cannot be the same footage.
+STILL_PICTURE_SENTENCE = (
+    "the reference is a still picture under camera motion: the same picture proves the photograph, "
+    "not this clip's moment"
+)
 
 
 def unverified(reason: str) -> Verification:
@@ -326,6 +347,12 @@ THRESHOLDS: dict[str, float] = {
     "refine_offset_s": REFINE_OFFSET_S,
     "ecc_iterations": ECC_ITERATIONS,
     "ecc_epsilon": ECC_EPSILON,
+    "still_span_share": STILL_SPAN_SHARE,
+    "max_path_drift_px": MAX_PATH_DRIFT_PX,
+    "min_path_frames": MIN_PATH_FRAMES,
+    "path_smooth_px": PATH_SMOOTH_PX,
+    "path_light_px": PATH_LIGHT_PX,
+    "path_outlier_px": PATH_OUTLIER_PX,
 }
 
 
@@ -400,7 +427,14 @@ def _verify_within(
     except ValueError:
         return unverified("the matched region could not be cut out of the frames")
     q_times = np.zeros(1) if query.is_image else np.asarray(frames.times, dtype=np.float64)[inside]
-    return verify_segment(q_view, q_times, r_view, np.asarray(r_times), offset_s=seg.offset_s, speed=seg.speed)
+    r_times = np.asarray(r_times, dtype=np.float64)
+    v = verify_segment(q_view, q_times, r_view, r_times, offset_s=seg.offset_s, speed=seg.speed)
+    if v.relation != Relation.SAME_FOOTAGE:
+        return v
+    motion = reference_motion(seg.reference.camera, r_times, np.asarray(r_images))
+    if not is_still_picture(motion, seg.reference_start_s, seg.reference_end_s):
+        return v
+    return on_still_picture(v, motion, q_view, q_times, r_view, r_times, offset_s=seg.offset_s, speed=seg.speed)
 
 
 def _with(found: Alignment, v: Verification) -> Alignment:
@@ -424,3 +458,172 @@ def _shifted(found: Alignment, shift: float) -> Alignment:
     )
     r0, r1 = found.reference_span
     return replace(found, segment=moved, reference_span=(at(r0), at(r1)))
+
+
+# -- a still picture under camera motion: the moment rests on the camera path ---------------------
+
+
+def reference_motion(
+    reference_motion_stored: CameraMotion | None, reference_times: np.ndarray, reference_images: np.ndarray
+) -> CameraMotion:
+    """The reference's camera finding: the one stored at ``index add``, else made now from the window's frames.
+
+    An index made before the finding was stored has none; the verify window
+    (`REFERENCE_FPS`) is then taken every other frame, the rate the finding
+    is made at (2 frames/s), so the same thresholds apply.
+    """
+    if reference_motion_stored is not None:
+        return reference_motion_stored
+    step = max(1, int(round(REFERENCE_FPS / 2.0)))
+    return camera_mod.describe_motion(np.asarray(reference_times)[::step], np.asarray(reference_images)[::step])
+
+
+def is_still_picture(motion: CameraMotion, start_s: float, end_s: float) -> bool:
+    """Whether the matched reference span is a still picture under camera motion (`STILL_SPAN_SHARE` of it)."""
+    if motion.kind == Picture.STILL_PICTURE and not motion.spans:
+        return True
+    return motion.still_within(start_s, end_s) >= STILL_SPAN_SHARE
+
+
+def camera_path_drift(
+    query: np.ndarray,
+    query_times: np.ndarray,
+    reference: np.ndarray,
+    reference_times: np.ndarray,
+    *,
+    offset_s: float,
+    speed: float,
+) -> tuple[float | None, int]:
+    """How far the clip's camera path departs from the reference's along an alignment, in pixels.
+
+    Each query view is registered (`camera.register`, affine, on views
+    band-passed by `PATH_SMOOTH_PX` and `PATH_LIGHT_PX` so grain, a vignette or
+    re-encoding do not stop the fit) against the reference at its aligned time, interpolated between the
+    two reference frames around it; each fit starts from the previous one. A
+    copy, in one fixed geometry, keeps one map all along (the copy's crop,
+    zoom or tilt); another pan over the same picture does not: its map drifts
+    as the two cameras move differently. The drift is the largest change,
+    over the segment, of where the map puts a 3x3 grid of points (the
+    least-squares line through each point's positions, from the first
+    frame's time to the last's, refitted without frames more than
+    `PATH_OUTLIER_PX` off it: one frame's failed fit is no drift).
+
+    Args:
+        query: (n, h, w) query views in one fixed geometry (`views`).
+        query_times: (n,) seconds in the query.
+        reference: (m, h, w) reference views at `reference_times`.
+        reference_times: (m,) seconds, increasing.
+        offset_s, speed: the alignment (reference_t = offset_s + speed * query_t).
+
+    Returns:
+        (drift in pixels, frames followed); drift None when fewer than two frames registered.
+    """
+    h, w = reference.shape[1:]
+    grid = np.array([(x * w, y * h, 1.0) for x in (0.1, 0.5, 0.9) for y in (0.1, 0.5, 0.9)])
+
+    def smooth(image: np.ndarray) -> np.ndarray:
+        # Band-pass: the fine grain and the broad light (a vignette, a grade) both go; the picture stays.
+        # Zero mean, so the black ECC fills in beyond a warped frame's edge is no edge of its own.
+        x = np.asarray(image, dtype=np.float32)
+        return cv2.GaussianBlur(x, (0, 0), PATH_SMOOTH_PX) - cv2.GaussianBlur(x, (0, 0), PATH_LIGHT_PX)
+
+    times, placed = [], []
+    previous: np.ndarray | None = None
+    rt_all = offset_s + speed * np.asarray(query_times, dtype=np.float64)
+    for i, rt in enumerate(rt_all):
+        j1 = int(np.searchsorted(reference_times, rt))
+        if j1 <= 0 or j1 >= len(reference_times):
+            continue
+        j0 = j1 - 1
+        span = float(reference_times[j1] - reference_times[j0])
+        f = 0.0 if span <= 0 else float(rt - reference_times[j0]) / span
+        q = smooth(query[i])
+        fits = []
+        for j in (j0, j1):
+            fit = camera_mod.register(smooth(reference[j]), q, previous)
+            if previous is not None and (fit is None or not fit.related):
+                fit = camera_mod.register(smooth(reference[j]), q)
+            fits.append(fit)
+        if any(fit is None or not fit.related for fit in fits):
+            continue
+        m = (1.0 - f) * fits[0].matrix.astype(np.float64) + f * fits[1].matrix.astype(np.float64)  # type: ignore[union-attr]
+        previous = m.astype(np.float32)
+        times.append(float(query_times[i]))
+        placed.append(grid @ m.T)
+    if len(times) < 2:
+        return None, len(times)
+    t = np.asarray(times)
+    pts = np.stack(placed).reshape(len(t), -1)  # (k, 18): the 9 grid points' x, y
+    keep = np.ones(len(t), dtype=bool)
+    for _ in range(2):
+        design = np.stack([np.ones_like(t), t - t[keep].mean()], axis=1)
+        coef, *_ = np.linalg.lstsq(design[keep], pts[keep], rcond=None)
+        off = np.abs(design @ coef - pts).reshape(len(t), 9, 2)
+        off_px = np.hypot(off[..., 0], off[..., 1]).max(axis=1)
+        keep = off_px <= PATH_OUTLIER_PX
+        if keep.sum() < 2:
+            return None, int(keep.sum())
+    slopes = coef[1].reshape(9, 2)
+    drift = float(np.hypot(slopes[:, 0], slopes[:, 1]).max() * (t[keep].max() - t[keep].min()))
+    return round(drift, 3), int(keep.sum())
+
+
+def on_still_picture(
+    v: Verification,
+    motion: CameraMotion,
+    query: np.ndarray,
+    query_times: np.ndarray,
+    reference: np.ndarray,
+    reference_times: np.ndarray,
+    *,
+    offset_s: float,
+    speed: float,
+) -> Verification:
+    """A same-footage verification on a still picture under camera motion, held to the camera path.
+
+    What moves on such a reference is the whole picture, so what-moves agrees
+    with another pan over the same picture as well as with a copy: the moment
+    rests on the camera path alone (`camera_path_drift`). A clip that repeats
+    the reference's path (drift at most `MAX_PATH_DRIFT_PX` over at least
+    `MIN_PATH_FRAMES` frames) stays the same footage; otherwise the match is
+    the same scene, with `STILL_PICTURE_SENTENCE`.
+    """
+    if v.relation != Relation.SAME_FOOTAGE:
+        return v
+    aligned = v.offset_s if v.offset_s is not None else offset_s
+    drift, frames = camera_path_drift(query, query_times, reference, reference_times, offset_s=aligned, speed=speed)
+    what = (
+        "the reference is a still picture under camera motion"
+        if motion.kind == Picture.STILL_PICTURE
+        else ("the matched part of the reference is a still picture under camera motion")
+    )
+    if drift is not None and frames >= MIN_PATH_FRAMES and drift <= MAX_PATH_DRIFT_PX:
+        return replace(
+            v,
+            reason=f"{v.reason}; {what}, and the clip repeats its camera path frame by frame "
+            f"(over {frames} frames the two paths part by {drift:.1f} px of {VIEW_LONG_SIDE})",
+            path_drift_px=drift,
+            path_frames=frames,
+        )
+    if drift is None or frames < MIN_PATH_FRAMES:
+        why = f"only {frames} frame{'s' if frames != 1 else ''} of the clip could be followed along its camera path"
+    else:
+        why = (
+            f"the clip's camera path departs from the reference's by {drift:.1f} px of {VIEW_LONG_SIDE} over "
+            f"{frames} frames: another pan over the same picture"
+        )
+    sentence = (
+        STILL_PICTURE_SENTENCE.replace("the reference is", "the matched part of the reference is")
+        if (motion.kind != Picture.STILL_PICTURE)
+        else STILL_PICTURE_SENTENCE
+    )
+    return Verification(
+        Relation.SAME_SCENE,
+        v.pairs,
+        v.moving_share,
+        v.specificity,
+        f"{sentence} ({why})",
+        None,
+        drift,
+        frames,
+    )

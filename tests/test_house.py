@@ -19,7 +19,7 @@ from types import ModuleType
 
 import pytest
 
-from provenance import audio, diagnose, features, hashing, layout, match, metadata, shots, text, verdict, verify
+from provenance import audio, camera, diagnose, features, hashing, layout, match, metadata, shots, text, verdict, verify
 from provenance.claims import places
 from provenance.pipeline import HEADLINE_THRESHOLDS, thresholds, thresholds_by_stage
 
@@ -125,6 +125,7 @@ STAGE_MODULES: dict[str, ModuleType] = {
     "shots": shots,
     "text": text,
     "features": features,
+    "camera": camera,
     "match": match,
     "verify": verify,
     "diagnose": diagnose,
@@ -134,6 +135,8 @@ STAGE_MODULES: dict[str, ModuleType] = {
 }
 #: Numeric constants of those modules that are not thresholds, and why.
 NOT_THRESHOLDS = {
+    "camera": {"METHOD": "the method's name and version, stored with each finding"},
+    "verify": {"STILL_PICTURE_SENTENCE": "the report's sentence, not a number"},
     "features": {
         "DESCRIPTOR_BYTES": "ORB's descriptor size",
         "LSH_SEED": "fixes the bits the keys sample, part of the index's content",

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..audio import SoundPrint
+from ..camera import CameraMotion
 from ..errors import NotFoundError
 from ..features import Features, FrameFeatures
 from ..hashing import FrameHashes, hamming
@@ -147,17 +148,22 @@ class Reference:
     frames: int
     added_at: str
     source: SourceFacts = field(default_factory=SourceFacts)
+    #: Whether it is a still picture under camera motion (`camera.describe_motion`, at ``index add``);
+    #: None for a reference indexed before the finding was made.
+    camera: CameraMotion | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("source")
         data.update(self.source.to_dict())
+        data["camera"] = self.camera.to_dict() if self.camera is not None else None
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Reference:
-        values: dict[str, Any] = {k: data.get(k) for k in cls.__dataclass_fields__ if k != "source"}
-        return cls(**values, source=SourceFacts.from_dict(data))
+        skip = ("source", "camera")
+        values: dict[str, Any] = {k: data.get(k) for k in cls.__dataclass_fields__ if k not in skip}
+        return cls(**values, source=SourceFacts.from_dict(data), camera=camera_from_json(data.get("camera")))
 
     def with_id(self, ref_id: int) -> Reference:
         return replace(self, id=ref_id)
@@ -166,13 +172,34 @@ class Reference:
 #: The refs columns every backend selects, in the order `reference_from_row` reads them.
 REF_COLUMNS = (
     "id, sha256, path, kind, duration_s, width, height, fps, size_bytes, sample_fps, frames, added_at, "
-    "source_url, publisher, title, first_seen, licence, notes, origins"
+    "source_url, publisher, title, first_seen, licence, notes, origins, camera"
 )
 
 
 def reference_from_row(row: tuple[Any, ...]) -> Reference:
     """A `Reference` from a row of `REF_COLUMNS`."""
-    (ref_id, sha, path, kind, dur, w, h, fps, size, sfps, frames, added, url, pub, title, first, lic, notes, orig) = row
+    (
+        ref_id,
+        sha,
+        path,
+        kind,
+        dur,
+        w,
+        h,
+        fps,
+        size,
+        sfps,
+        frames,
+        added,
+        url,
+        pub,
+        title,
+        first,
+        lic,
+        notes,
+        orig,
+        cam,
+    ) = row
     return Reference(
         id=int(ref_id),
         sha256=sha,
@@ -187,7 +214,24 @@ def reference_from_row(row: tuple[Any, ...]) -> Reference:
         frames=frames,
         added_at=added,
         source=SourceFacts(url, pub, title, first, lic, notes, origins_from_json(orig)),
+        camera=camera_from_json(cam),
     )
+
+
+def camera_from_json(value: Any) -> CameraMotion | None:
+    """The `camera` column (JSON text) or an export's object as a record; None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        data = json.loads(str(value)) if isinstance(value, str) else value
+        return CameraMotion.from_dict(data) if isinstance(data, dict) else None
+    except (ValueError, TypeError, KeyError, RecursionError):
+        return None
+
+
+def camera_to_json(ref: Reference) -> str | None:
+    """A reference's camera finding as the `camera` column stores it (None when not made)."""
+    return json.dumps(ref.camera.to_dict()) if ref.camera is not None else None
 
 
 def origins_from_json(text: Any) -> tuple[FactOrigin, ...]:

@@ -26,7 +26,9 @@ Line format of a reference::
 
 ``features`` (the features channel's described frames) is absent for a
 reference that has none, and for files exported before the channel existed;
-such a reference is imported without features. ``sound`` is absent for a
+such a reference is imported without features. ``reference.camera`` (whether
+it is a still picture under camera motion, `camera.CameraMotion`) is null or
+absent for a reference indexed before the finding was made. ``sound`` is absent for a
 reference stored without its sound's fingerprint (a still image, or one added
 before the audio stage); older readers ignore it. ``marks`` is absent in
 files exported before landmarks; such a sound is imported without them.
@@ -48,6 +50,7 @@ import numpy as np
 
 from .. import __version__
 from ..audio import SoundPrint, SoundStatus
+from ..camera import CameraMotion
 from ..errors import BadInputError
 from ..features import DESCRIPTOR_BYTES, Features, FrameFeatures
 from ..files import atomic_writer
@@ -355,10 +358,20 @@ def _parse_reference(data: dict[str, Any]) -> PortableReference:
         frames=len(t_ms),
         added_at=text_field("added_at") or datetime.now(UTC).isoformat(timespec="seconds"),
         source=source,
+        camera=_parse_camera(ref_data.get("camera")),
     )
     hashed = FrameHashes(t_ms / 1000.0, variants.astype(np.int8), values)
     described = _parse_features(data["features"]) if data.get("features") is not None else None
     return PortableReference(ref, hashed, facts, described, _parse_sound(data.get("sound")))
+
+
+def _parse_camera(data: Any) -> CameraMotion | None:
+    """A reference's camera finding (absent in exports made before it was recorded); raises ValueError/TypeError."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise TypeError("'camera' is not an object")
+    return CameraMotion.from_dict(data)
 
 
 def read_export(path: Path | str) -> Iterator[PortableReference]:

@@ -48,6 +48,7 @@ from .base import (
     IntegrityProblem,
     IntegrityReport,
     Reference,
+    camera_to_json,
     chunks_of,
     count_problem,
     origins_to_json,
@@ -78,7 +79,7 @@ SCHEMA = [
         frames INTEGER NOT NULL,
         added_at TEXT NOT NULL,
         source_url TEXT, publisher TEXT, title TEXT, first_seen TEXT, licence TEXT, notes TEXT,
-        facts TEXT, origins TEXT
+        facts TEXT, origins TEXT, camera TEXT
     )""",
     """CREATE TABLE IF NOT EXISTS hashes (
         ref_id {int64} NOT NULL REFERENCES refs(id) ON DELETE CASCADE,
@@ -107,8 +108,8 @@ CLAIM_ATTEMPTS = 3
 #: A reference row, skipped when its file is stored already (the sha256 unique constraint).
 _REF_INSERT = (
     "INSERT INTO refs(sha256, path, kind, duration_s, width, height, fps, size_bytes, sample_fps, frames, "
-    "added_at, source_url, publisher, title, first_seen, licence, notes, facts, origins) "
-    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (sha256) DO NOTHING RETURNING id"
+    "added_at, source_url, publisher, title, first_seen, licence, notes, facts, origins, camera) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (sha256) DO NOTHING RETURNING id"
 )
 
 _T = TypeVar("_T")
@@ -430,13 +431,14 @@ class SqlIndex(Index):
         self.meta = meta
 
     def _add_origins_column(self) -> None:
-        """Give an index made before fact origins were recorded its `refs.origins` column (additive: older
-        versions of provenance select their columns by name and read on)."""
-        if "origins" in {str(r[0]) for r in self.conn.execute(self.dialect.REF_COLUMNS_QUERY).fetchall()}:
-            return
-        with self.dialect.transaction(self.conn):
-            if "origins" not in {str(r[0]) for r in self.conn.execute(self.dialect.REF_COLUMNS_QUERY).fetchall()}:
-                self.conn.execute("ALTER TABLE refs ADD COLUMN origins TEXT")
+        """Give an index made before fact origins (or camera findings) were recorded its `refs.origins`
+        (`refs.camera`) column (additive: older versions of provenance select their columns by name and read on)."""
+        for column in ("origins", "camera"):
+            if column in {str(r[0]) for r in self.conn.execute(self.dialect.REF_COLUMNS_QUERY).fetchall()}:
+                continue
+            with self.dialect.transaction(self.conn):
+                if column not in {str(r[0]) for r in self.conn.execute(self.dialect.REF_COLUMNS_QUERY).fetchall()}:
+                    self.conn.execute(f"ALTER TABLE refs ADD COLUMN {column} TEXT")
 
     # -- references ----------------------------------------------------------
 
@@ -485,6 +487,7 @@ class SqlIndex(Index):
             text(s.notes),
             json.dumps(facts) if facts is not None else None,
             origins_to_json(s),
+            camera_to_json(ref),
         )
         with self.dialect.transaction(self.conn):
             # A file stored meanwhile by another writer conflicts on sha256 (PostgreSQL
