@@ -101,6 +101,7 @@ from .relation import Relation, Verification
 __all__ = [
     "Alteration",
     "AlterationCode",
+    "ClipEdges",
     "diagnose",
     "diagnose_match",
     "frame_alterations",
@@ -118,6 +119,9 @@ Box = Rect
 #: Trimmed (embedded): more than this much of the reference (query) lies
 #: outside the matched span at either end, seconds.
 SPAN_MARGIN_S = 1.0
+#: Embedded needs the clip to change footage where the match stops: a cut (shot boundary) or another
+#: segment's span within this many seconds of that edge (query samples are 0.25 s apart; cases-dev).
+EDGE_EVIDENCE_S = 1.0
 #: Frame rates further apart than this (relative) are a frame-rate change
 #: (29.97 against 30 fps is not).
 FRAME_RATE_TOLERANCE = 0.05
@@ -207,11 +211,18 @@ class SpeedChangedEvidence(TypedDict):
 
     reference_seconds_per_query_second: float
     plausible_range: list[float]
-    lowest_mean_distance: float
-    mean_distance_at_normal_speed: float
+    #: Hash distances (bits of 64), for speeds measured on the frame hashes.
+    lowest_mean_distance: NotRequired[float]
+    mean_distance_at_normal_speed: NotRequired[float]
     #: Only for speeds the wide search fitted (`match.SpeedEvidence.fitted`).
     searched_speed_range: NotRequired[list[float]]
     at_range_edge: NotRequired[bool]
+    #: Only for speeds measured on what moves (`match.SpeedEvidence.motion`, `verify.motion_speed`):
+    #: ``"what_moves"``, and the moving cells' mean difference (frame standard deviations) at that
+    #: speed and, when x1 fits in the reference compared, at normal speed.
+    measured_by: NotRequired[str]
+    moving_difference_at_speed: NotRequired[float]
+    moving_difference_at_normal_speed: NotRequired[float]
 
 
 class ReversedEvidence(TypedDict):
@@ -223,11 +234,11 @@ class ReversedEvidence(TypedDict):
 
 
 class PartlyExplainedEvidence(TypedDict):
-    """``partly_explained``: the clip's spans this alignment leaves unexplained, and the speeds searched."""
+    """``partly_explained``: the clip's spans this alignment leaves unexplained; for a fitted speed, the speeds searched."""
 
     query_spans_not_explained_s: list[list[float]]
-    searched_speed_range: list[float]
-    speed_at_range_edge: bool
+    searched_speed_range: NotRequired[list[float]]
+    speed_at_range_edge: NotRequired[bool]
 
 
 class TrimmedEvidence(TypedDict):
@@ -238,9 +249,13 @@ class TrimmedEvidence(TypedDict):
 
 
 class EmbeddedEvidence(TypedDict):
-    """``embedded``: the clip's spans that are not from this reference, seconds."""
+    """``embedded``: the clip's spans that are not from this reference, seconds, and what shows it at each edge."""
 
     query_spans_not_from_this_reference_s: list[list[float]]
+    #: Per span: the clip's cut (shot boundary, seconds) at the footage's edge, or the span of other footage
+    #: found there (another reference, or another moment of this one).
+    cuts_s: NotRequired[list[float]]
+    other_footage_s: NotRequired[list[list[float]]]
 
 
 class FrameRateEvidence(TypedDict):
@@ -316,14 +331,21 @@ def diagnose(
     query_duration_s: float,
     content_box: Rect | None,
     inner_rect: Rect | None = None,
+    edges: ClipEdges | None = None,
 ) -> tuple[Alteration, ...]:
     """How the query differs from the reference, from what had to be undone to match it.
+
+    A segment whose moment verify could not establish (`same_scene`: the still
+    background agrees, what moves does not) places nothing in time: no
+    speed, reversal, trim or splice is said of it.
 
     Args:
         found: a segment and its alignment, as `match.find_matches` gives it.
         query_duration_s: the query's duration (for ``embedded``).
         content_box: the query's content box (`layout.Layout.content_box`).
         inner_rect: the query's inner rectangle (`layout.Layout.inner_rect`).
+        edges: where the clip changes footage (its cuts, the other segments'
+            spans); without them an unexplained part is ``partly_explained``.
 
     Returns:
         The alignment's alterations, then the spans' (``trimmed``, ``embedded``).
@@ -385,6 +407,8 @@ def diagnose(
     if found.segment.geometry is not None:
         have = {a.code for a in out}
         out += [a for a in geometry_alterations(found.segment) if a.code not in have]
+    if found.segment.relation == Relation.SAME_SCENE:
+        return tuple(out)  # the moment is not known: nothing can be said of speed, direction or spans
     speed_evidence = found.speed_evidence
     if speed_evidence is not None and speed_evidence.changed:
         out.append(_speed_changed(speed_evidence))
@@ -404,7 +428,13 @@ def diagnose(
         )
     fitted = speed_evidence if speed_evidence is not None and speed_evidence.fitted else None
     return tuple(out) + _span_alterations(
-        reference, found.reference_span, found.query_span, query_duration_s, fitted=fitted, speed=found.segment.speed
+        reference,
+        found.reference_span,
+        found.query_span,
+        query_duration_s,
+        fitted=fitted,
+        speed=found.segment.speed,
+        edges=edges,
     )
 
 
@@ -497,18 +527,46 @@ def _speed_changed(evidence: SpeedEvidence) -> Alteration:
         f"The footage plays at about {measured:.2f}x the reference's speed "
         f"({'faster' if measured > 1 else 'slower'}; plausible {lo:.2f}-{hi:.2f}x)."
     )
-    typed = SpeedChangedEvidence(
-        reference_seconds_per_query_second=round(measured, 3),
-        plausible_range=[lo, hi],
-        lowest_mean_distance=evidence.distance_at_best,
-        mean_distance_at_normal_speed=evidence.distance_at_normal,
-    )
+    typed = SpeedChangedEvidence(reference_seconds_per_query_second=round(measured, 3), plausible_range=[lo, hi])
+    if evidence.motion:
+        # A fixed camera: the still background fits every speed, what moves tells it.
+        typed["measured_by"] = "what_moves"
+        typed["moving_difference_at_speed"] = evidence.distance_at_best
+        if math.isfinite(evidence.distance_at_normal):
+            typed["moving_difference_at_normal_speed"] = evidence.distance_at_normal
+        summary += " Measured on what moves in the picture (its still background fits every speed)."
+    else:
+        typed["lowest_mean_distance"] = evidence.distance_at_best
+        typed["mean_distance_at_normal_speed"] = evidence.distance_at_normal
     if evidence.fitted:
         typed["searched_speed_range"] = [MIN_SPEED, MAX_SPEED]
         typed["at_range_edge"] = evidence.at_range_edge
         if evidence.at_range_edge:
             summary += f" This is at the edge of the speeds searched ({MIN_SPEED:g}-{MAX_SPEED:g}x)."
     return _alteration(AlterationCode.SPEED_CHANGED, summary, typed)
+
+
+@dataclass(frozen=True)
+class ClipEdges:
+    """Where a clip changes footage: its cuts (shot boundaries, seconds) and the query spans of its segments."""
+
+    cuts: tuple[float, ...] = ()
+    spans: tuple[tuple[float, float], ...] = ()
+
+    def at(self, t: float, own: tuple[float, float]) -> tuple[str, Any] | None:
+        """What shows a change of footage at clip time `t` (the edge of the span `own`): a cut, or another
+        segment's span reaching within `EDGE_EVIDENCE_S` of it from the far side; None when nothing does."""
+        cut = min(self.cuts, key=lambda c: abs(c - t), default=None)
+        if cut is not None and abs(cut - t) <= EDGE_EVIDENCE_S:
+            return "cut", round(cut, 2)
+        for a, b in self.spans:
+            if (a, b) == own:
+                continue
+            before = b <= own[0] + EDGE_EVIDENCE_S and t <= own[0] + 1e-6 and b >= t - EDGE_EVIDENCE_S
+            after = a >= own[1] - EDGE_EVIDENCE_S and t >= own[1] - 1e-6 and a <= t + EDGE_EVIDENCE_S
+            if before or after:
+                return "other", [round(a, 2), round(b, 2)]
+        return None
 
 
 def _span_alterations(
@@ -519,6 +577,7 @@ def _span_alterations(
     *,
     fitted: SpeedEvidence | None = None,
     speed: float = 1.0,
+    edges: ClipEdges | None = None,
 ) -> tuple[Alteration, ...]:
     """Trimmed (reference parts left out) and embedded (query parts from elsewhere); neither for a still picture.
 
@@ -528,10 +587,15 @@ def _span_alterations(
     reference's first seconds, unmatched (fast motion, a heavy edit), so
     nothing is said of them.
 
+    A part of the clip is said to be other footage (``embedded``) only where
+    the clip shows a change of footage at the match's edge (`ClipEdges.at`:
+    a cut, or another segment); else the part is only not explained
+    (``partly_explained``): a heavy edit (a zoom, stickers, a split screen)
+    can hide the footage from the hashes for a while without any splice.
+
     For a speed the wide search fitted (`fitted`), the reference's margin grows
-    with the speed (one query frame spans more reference time), and the query's
-    unexplained parts are ``partly_explained``, not ``embedded``: an alignment
-    at an unusual speed is no evidence that the rest is other footage.
+    with the speed (one query frame spans more reference time), and the
+    partly_explained evidence names the speeds searched.
     """
     out: list[Alteration] = []
     margin = SPAN_MARGIN_S * max(1.0, abs(fitted.speed)) if fitted is not None else SPAN_MARGIN_S
@@ -557,36 +621,40 @@ def _span_alterations(
                 )
             )
     if query_duration_s > 0:
-        other = []
+        sides = []
         if query_span[0] > SPAN_MARGIN_S:
-            other.append([0.0, round(query_span[0], 2)])
+            sides.append(([0.0, round(query_span[0], 2)], query_span[0]))
         if query_duration_s - query_span[1] > SPAN_MARGIN_S:
-            other.append([round(query_span[1], 2), round(query_duration_s, 2)])
-        if other and fitted is not None:
+            sides.append(([round(query_span[1], 2), round(query_duration_s, 2)], query_span[1]))
+        shown = [edges.at(t, query_span) if edges is not None else None for _, t in sides]
+        other = [span for (span, _), why in zip(sides, shown, strict=True) if why is not None]
+        unexplained = [span for (span, _), why in zip(sides, shown, strict=True) if why is None]
+        if other and fitted is None:
+            typed = EmbeddedEvidence(query_spans_not_from_this_reference_s=other)
+            cuts = [why[1] for why in shown if why is not None and why[0] == "cut"]
+            found = [why[1] for why in shown if why is not None and why[0] == "other"]
+            if cuts:
+                typed["cuts_s"] = cuts
+            if found:
+                typed["other_footage_s"] = found
             out.append(
                 _alteration(
-                    AlterationCode.PARTLY_EXPLAINED,
-                    "Only part of the clip is explained by this footage"
-                    + (
-                        f"; its speed is at the edge of the speeds searched ({MIN_SPEED:g}-{MAX_SPEED:g}x)."
-                        if fitted.at_range_edge
-                        else "."
-                    ),
-                    PartlyExplainedEvidence(
-                        query_spans_not_explained_s=other,
-                        searched_speed_range=[MIN_SPEED, MAX_SPEED],
-                        speed_at_range_edge=fitted.at_range_edge,
-                    ),
+                    AlterationCode.EMBEDDED, "The matched footage sits among other footage in the clip.", typed
                 )
             )
-        elif other:
-            out.append(
-                _alteration(
-                    AlterationCode.EMBEDDED,
-                    "The matched footage sits among other footage in the clip.",
-                    EmbeddedEvidence(query_spans_not_from_this_reference_s=other),
-                )
-            )
+        else:
+            unexplained = [span for span, _ in sides]
+        if unexplained:
+            partly = PartlyExplainedEvidence(query_spans_not_explained_s=unexplained)
+            summary = "Only part of the clip is explained by this footage"
+            if fitted is not None:
+                partly["searched_speed_range"] = [MIN_SPEED, MAX_SPEED]
+                partly["speed_at_range_edge"] = fitted.at_range_edge
+                if fitted.at_range_edge:
+                    summary += f"; its speed is at the edge of the speeds searched ({MIN_SPEED:g}-{MAX_SPEED:g}x)"
+            else:
+                summary += "; no cut or other footage shows that the rest is something else"
+            out.append(_alteration(AlterationCode.PARTLY_EXPLAINED, summary + ".", partly))
     return tuple(out)
 
 
@@ -658,6 +726,7 @@ def diagnose_match(
     inner_rect: Rect | None,
     query_fps: float | None,
     query_size: tuple[int, int],
+    edges: ClipEdges | None = None,
 ) -> MatchSegment:
     """A found segment with its diagnosis: the alignment's and the spans' alterations, then the files'.
 
@@ -668,11 +737,14 @@ def diagnose_match(
         inner_rect: the query's inner rectangle, or None.
         query_fps: the query's frame rate, None for a still image.
         query_size: the query's display (width, height).
+        edges: where the clip changes footage (for ``embedded``).
 
     Returns:
         The `MatchSegment` with its `alterations`.
     """
-    alterations = diagnose(found, query_duration_s=query_duration_s, content_box=content_box, inner_rect=inner_rect)
+    alterations = diagnose(
+        found, query_duration_s=query_duration_s, content_box=content_box, inner_rect=inner_rect, edges=edges
+    )
     seg = replace(found.segment, alterations=alterations)
     return replace(
         seg, alterations=seg.alterations + media_alterations(seg, query_fps=query_fps, query_size=query_size)

@@ -456,13 +456,14 @@ def test_trimmed_only_where_the_clip_has_nothing_unexplained_on_that_side(
 
 
 def test_the_alignment_says_what_was_undone() -> None:
-    from provenance.diagnose import diagnose
+    from provenance.diagnose import ClipEdges, diagnose
     from provenance.hashing import OP_CW_MIRROR, REGION_BOX, REGION_C72, REGION_FULL, variant
     from provenance.match import SpeedEvidence
 
     speed = SpeedEvidence(speed=1.24, offset=0.1, interval=(1.2, 1.3), distance_at_best=2.5, distance_at_normal=6.0)
     found = _found(variant(REGION_BOX, OP_CW_MIRROR), variant(REGION_C72, 0), speed_evidence=speed)
-    alterations = diagnose(found, query_duration_s=9.0, content_box=(0.0, 0.3, 1.0, 0.7), inner_rect=None)
+    edges = ClipEdges(cuts=(1.75, 7.25))  # the clip cuts to other footage where the match starts and ends
+    alterations = diagnose(found, query_duration_s=9.0, content_box=(0.0, 0.3, 1.0, 0.7), inner_rect=None, edges=edges)
     assert [a.to_dict() for a in alterations] == [
         {"code": "mirrored", "summary": "The picture is mirrored left to right.", "evidence": {"operation": "rotate_cw_mirror"}},
         {"code": "rotated", "summary": "The picture is turned 90 degrees counter-clockwise.", "evidence": {"angle_deg_clockwise": -90}},
@@ -490,7 +491,7 @@ def test_the_alignment_says_what_was_undone() -> None:
         {
             "code": "embedded",
             "summary": "The matched footage sits among other footage in the clip.",
-            "evidence": {"query_spans_not_from_this_reference_s": [[0.0, 2.0], [7.0, 9.0]]},
+            "evidence": {"query_spans_not_from_this_reference_s": [[0.0, 2.0], [7.0, 9.0]], "cuts_s": [1.75, 7.25]},
         },
     ]  # fmt: skip
     # A plain match of the whole reference, over the whole clip, is no alteration.
@@ -545,3 +546,35 @@ def test_the_stages_above_diagnose_do_not_load_it() -> None:
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("cuts", "spans", "embedded", "partly"),
+    [
+        ((), (), [], [[0.0, 2.0], [7.0, 9.0]]),  # nothing shows a change of footage: only "not explained"
+        ((1.5,), (), [[0.0, 2.0]], [[7.0, 9.0]]),  # a cut where the match starts: other footage before it
+        ((4.0,), (), [], [[0.0, 2.0], [7.0, 9.0]]),  # a cut inside the match says nothing of its edges
+        ((), ((7.25, 9.0),), [[7.0, 9.0]], [[0.0, 2.0]]),  # another segment takes over where the match ends
+        ((), ((0.0, 0.5),), [], [[0.0, 2.0], [7.0, 9.0]]),  # ... but not one that ends 1.5 s before it starts
+    ],
+)
+def test_embedded_only_where_the_clip_changes_footage_at_the_edge(
+    cuts: tuple[float, ...],
+    spans: tuple[tuple[float, float], ...],
+    embedded: list[list[float]],
+    partly: list[list[float]],
+) -> None:
+    """A part of the clip no alignment explains is other footage only where a cut or another match marks its edge.
+
+    Heavy edits (a progressive zoom, stickers, a split screen) hide footage from the hashes for seconds with
+    no splice at all: the realistic cases had 6 false `embedded` of that kind.
+    """
+    from report_samples import make_match
+
+    from provenance.diagnose import ClipEdges, _span_alterations
+
+    ref = make_match().reference
+    own = (2.0, 7.0)
+    out = {a.code: a.to_dict()["evidence"] for a in _span_alterations(ref, (1.5, 9.2), own, 9.0, edges=ClipEdges(cuts, (own, *spans)))}
+    assert out.get("embedded", {}).get("query_spans_not_from_this_reference_s", []) == embedded
+    assert out.get("partly_explained", {}).get("query_spans_not_explained_s", []) == partly
