@@ -699,8 +699,11 @@ def media_alterations(
         footage_w, footage_h = footage_h, footage_w
     if ref.width > 0 and ref.height > 0 and footage_w > 0 and footage_h > 0:
         # A crop of `keep` of the reference fills the footage area: one
-        # reference pixel is footage/(keep * reference) query pixels.
-        scale = min(footage_w / (keep * ref.width), footage_h / (keep * ref.height))
+        # reference pixel is footage/(keep * reference) query pixels. Each axis
+        # gives at most the true scale (a crop nobody measured shows less of the
+        # reference on it: a 16:9 frame cut to fill 9:16 keeps its full height
+        # only), so the larger is the estimate: exact when one axis is uncut.
+        scale = max(footage_w / (keep * ref.width), footage_h / (keep * ref.height))
         if scale < DOWNSCALE_BELOW:
             out.append(
                 _alteration(

@@ -578,3 +578,28 @@ def test_embedded_only_where_the_clip_changes_footage_at_the_edge(
     out = {a.code: a.to_dict()["evidence"] for a in _span_alterations(ref, (1.5, 9.2), own, 9.0, edges=ClipEdges(cuts, (own, *spans)))}
     assert out.get("embedded", {}).get("query_spans_not_from_this_reference_s", []) == embedded
     assert out.get("partly_explained", {}).get("query_spans_not_explained_s", []) == partly
+
+
+@pytest.mark.parametrize(
+    ("query_size", "scale"),
+    [
+        ((1080, 1920), None),  # 16:9 cut to fill 9:16: its full height shown 2.7x larger, its width cut, not shrunk
+        ((1920, 1080), None),  # the same frame shape, larger
+        ((640, 360), 0.5),  # half size both ways
+        ((960, 1080), None),  # anamorphic: squeezed in width, enlarged in height; no one scale says "smaller"
+    ],
+)
+def test_downscaled_only_when_no_axis_shows_the_footage_as_large(
+    query_size: tuple[int, int], scale: float | None
+) -> None:
+    """`downscaled` rests on the larger axis ratio: an axis may be cut by a crop nothing measured, never enlarged."""
+    from dataclasses import replace
+
+    from report_samples import make_match
+
+    from provenance.diagnose import media_alterations
+
+    seg = make_match()
+    seg = replace(seg, reference=replace(seg.reference, width=1280, height=720))
+    out = {a.code: a.evidence for a in media_alterations(seg, query_fps=None, query_size=query_size)}
+    assert out.get("downscaled", {}).get("scale") == scale
