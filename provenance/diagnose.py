@@ -81,10 +81,14 @@ from .hashing import (
 )
 from .index import Reference
 from .match import (
+    FEATURE_ALIGN_TOLERANCE_S,
+    FEATURE_FIT_MIN_FRAMES,
+    FEATURE_FIT_MIN_SPAN_S,
     MAX_SPEED,
     MIN_SPEED,
     SOUND_AGREE_BER,
     SOUND_REPLACED_BER,
+    SPEED_MIN_CHANGE,
     Alignment,
     Channel,
     ChannelEvidence,
@@ -412,7 +416,8 @@ def diagnose(
     speed_evidence = found.speed_evidence
     if speed_evidence is not None and speed_evidence.changed:
         out.append(_speed_changed(speed_evidence))
-    if found.segment.speed < 0:
+    reversal = _reversal_shown(found)
+    if reversal:
         seg = found.segment
         out.append(
             _alteration(
@@ -427,6 +432,13 @@ def diagnose(
             )
         )
     fitted = speed_evidence if speed_evidence is not None and speed_evidence.fitted else None
+    said_speed = speed_evidence is not None and speed_evidence.changed
+    # The span's ends rest on the alignment's speed: only where that speed is shown (said, or about x1
+    # forwards, or a reversal shown) can the reference's parts beyond them be said to be left out.
+    established = said_speed or (
+        abs(abs(found.segment.speed) - 1.0) < SPEED_MIN_CHANGE and (found.segment.speed > 0 or reversal)
+    )
+    loose = FEATURE_ALIGN_TOLERANCE_S if found.segment.channel == Channel.FEATURES else 0.0
     return tuple(out) + _span_alterations(
         reference,
         found.reference_span,
@@ -435,6 +447,22 @@ def diagnose(
         fitted=fitted,
         speed=found.segment.speed,
         edges=edges,
+        trim=established,
+        loose_s=loose,
+    )
+
+
+def _reversal_shown(found: Alignment) -> bool:
+    """Whether a backwards alignment shows a reversal: the frame hashes' line fit, or a features line
+    fitted over `match.FEATURE_FIT_MIN_FRAMES` verified frames spanning `match.FEATURE_FIT_MIN_SPAN_S`
+    (a handful of registrations on a still background fit a backwards line as well as a forwards one)."""
+    seg = found.segment
+    if seg.speed >= 0:
+        return False
+    if seg.channel != Channel.FEATURES:
+        return True
+    return (
+        seg.frames_matched >= FEATURE_FIT_MIN_FRAMES and seg.query_end_s - seg.query_start_s >= FEATURE_FIT_MIN_SPAN_S
     )
 
 
@@ -578,6 +606,8 @@ def _span_alterations(
     fitted: SpeedEvidence | None = None,
     speed: float = 1.0,
     edges: ClipEdges | None = None,
+    trim: bool = True,
+    loose_s: float = 0.0,
 ) -> tuple[Alteration, ...]:
     """Trimmed (reference parts left out) and embedded (query parts from elsewhere); neither for a still picture.
 
@@ -595,22 +625,29 @@ def _span_alterations(
 
     For a speed the wide search fitted (`fitted`), the reference's margin grows
     with the speed (one query frame spans more reference time), and the
-    partly_explained evidence names the speeds searched.
+    partly_explained evidence names the speeds searched. A part of the
+    reference counts as left out only beyond what the clip's unexplained
+    seconds on that side could hold (at the alignment's speed), and beyond
+    `loose_s` more where the alignment places its ends loosely (the features
+    channel's references are described once a second). Without `trim` (the
+    alignment's speed is not shown) nothing is said to be left out.
     """
     out: list[Alteration] = []
     margin = SPAN_MARGIN_S * max(1.0, abs(fitted.speed)) if fitted is not None else SPAN_MARGIN_S
+    margin += loose_s
     # A still picture (a query span of no length) shows one frame of the reference:
     # that frame's time says where it comes from; nothing was trimmed from footage.
     picture = query_span[1] - query_span[0] <= 0 and query_duration_s <= 0
-    if reference.kind == "video" and reference.duration_s > 0 and not picture:
+    if reference.kind == "video" and reference.duration_s > 0 and not picture and trim:
         left_out = []
         # Query seconds unexplained on the side where the reference's start (then its end) would sit.
         before, after = query_span[0], max(0.0, query_duration_s - query_span[1])
         if speed < 0:  # played backwards: the reference's start is at the clip's end
             before, after = after, before
-        if reference_span[0] > margin and before <= SPAN_MARGIN_S:
+        rate = max(1.0, abs(speed))
+        if reference_span[0] > margin + before * rate and before <= SPAN_MARGIN_S:
             left_out.append([0.0, round(reference_span[0], 2)])
-        if reference.duration_s - reference_span[1] > margin and after <= SPAN_MARGIN_S:
+        if reference.duration_s - reference_span[1] > margin + after * rate and after <= SPAN_MARGIN_S:
             left_out.append([round(reference_span[1], 2), round(reference.duration_s, 2)])
         if left_out:
             out.append(
@@ -638,9 +675,7 @@ def _span_alterations(
             if found:
                 typed["other_footage_s"] = found
             out.append(
-                _alteration(
-                    AlterationCode.EMBEDDED, "The matched footage sits among other footage in the clip.", typed
-                )
+                _alteration(AlterationCode.EMBEDDED, "The matched footage sits among other footage in the clip.", typed)
             )
         else:
             unexplained = [span for span, _ in sides]

@@ -784,7 +784,9 @@ def at_motion_speed(found: Alignment, query: FrameHashes, index: Index, *, query
     rows = np.nonzero((query.variants == found.query_variant) & span)[0]
     if len(rows) == 0 or len(stored) == 0:
         return None
-    hyp = _Hypothesis(seg.reference.id, found.query_variant, found.reference_variant, evidence.speed, evidence.offset, 0)
+    hyp = _Hypothesis(
+        seg.reference.id, found.query_variant, found.reference_variant, evidence.speed, evidence.offset, 0
+    )
     trial = _Trial(hyp, seg.reference, stored, query.times[rows], query.hashes[rows])
     offset, speed = evidence.offset, evidence.speed
     dist = _align(trial.q_t, trial.q_h, stored.times, stored.hashes, seg.reference.sample_fps, offset, speed)

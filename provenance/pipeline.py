@@ -450,9 +450,7 @@ def _clip_edges(query: Query, found: Sequence[Alignment]) -> diagnose_mod.ClipEd
     assert query.layout is not None
     shots = find_shots(query.frames, query.layout.content_box).shots
     spans = tuple(
-        (a.segment.query_start_s, a.segment.query_end_s)
-        for a in found
-        if a.segment.score >= match_mod.MATCH_THRESHOLD
+        (a.segment.query_start_s, a.segment.query_end_s) for a in found if a.segment.score >= match_mod.MATCH_THRESHOLD
     )
     return diagnose_mod.ClipEdges(cuts=tuple(s.start_s for s in shots[1:]), spans=spans)
 

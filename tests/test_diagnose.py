@@ -575,7 +575,10 @@ def test_embedded_only_where_the_clip_changes_footage_at_the_edge(
 
     ref = make_match().reference
     own = (2.0, 7.0)
-    out = {a.code: a.to_dict()["evidence"] for a in _span_alterations(ref, (1.5, 9.2), own, 9.0, edges=ClipEdges(cuts, (own, *spans)))}
+    out = {
+        a.code: a.to_dict()["evidence"]
+        for a in _span_alterations(ref, (1.5, 9.2), own, 9.0, edges=ClipEdges(cuts, (own, *spans)))
+    }
     assert out.get("embedded", {}).get("query_spans_not_from_this_reference_s", []) == embedded
     assert out.get("partly_explained", {}).get("query_spans_not_explained_s", []) == partly
 
@@ -603,3 +606,51 @@ def test_downscaled_only_when_no_axis_shows_the_footage_as_large(
     seg = replace(seg, reference=replace(seg.reference, width=1280, height=720))
     out = {a.code: a.evidence for a in media_alterations(seg, query_fps=None, query_size=query_size)}
     assert out.get("downscaled", {}).get("scale") == scale
+
+
+def test_nothing_is_placed_in_time_on_a_speed_or_direction_not_shown() -> None:
+    """A features line through a few registrations may run at x0.67 or backwards on a still background:
+    without the speed shown, neither `trimmed` nor `reversed` is said (cases-dev: 6 false trims of this kind)."""
+    from dataclasses import replace
+
+    from provenance.diagnose import diagnose
+    from provenance.hashing import REGION_FULL, variant
+    from provenance.match import Channel
+
+    full = variant(REGION_FULL, 0)
+    slow = _found(full, full, query_span=(0.0, 7.0), reference_span=(2.8, 7.5))
+    slow = replace(slow, segment=replace(slow.segment, speed=0.67, channel=Channel.FEATURES))
+    assert "trimmed" not in {a.code for a in diagnose(slow, query_duration_s=7.0, content_box=None)}
+    # At x1 the same span leaves the reference's first 2.8 s out: said.
+    steady = replace(slow, segment=replace(slow.segment, speed=1.0))
+    assert "trimmed" in {a.code for a in diagnose(steady, query_duration_s=7.0, content_box=None)}
+    back = _found(full, full, query_span=(1.0, 4.5), reference_span=(8.7, 11.0))
+    few = replace(
+        back.segment, speed=-0.67, channel=Channel.FEATURES, frames_matched=6, query_start_s=1.0, query_end_s=4.5
+    )
+    codes = {a.code for a in diagnose(replace(back, segment=few), query_duration_s=4.5, content_box=None)}
+    assert not codes & {"reversed", "trimmed"}
+    # The frame hashes' backwards line is a reversal shown.
+    hashes = replace(few, channel=Channel.FRAMES)
+    assert "reversed" in {
+        a.code for a in diagnose(replace(back, segment=hashes), query_duration_s=4.5, content_box=None)
+    }
+
+
+def test_a_same_scene_match_places_nothing_in_time() -> None:
+    from dataclasses import replace
+
+    from provenance.diagnose import diagnose
+    from provenance.hashing import REGION_FULL, variant
+    from provenance.match import SpeedEvidence
+    from provenance.relation import Relation, Verification
+
+    full = variant(REGION_FULL, 0)
+    speed = SpeedEvidence(speed=1.24, offset=0.1, interval=(1.2, 1.3), distance_at_best=2.5, distance_at_normal=6.0)
+    found = _found(full, full, speed_evidence=speed)
+    assert {"speed_changed", "partly_explained"} <= {
+        a.code for a in diagnose(found, query_duration_s=9.0, content_box=None)
+    }
+    scene = Verification(Relation.SAME_SCENE, 12, 0.01, None, "nothing moves enough")
+    found = replace(found, segment=replace(found.segment, verification=scene))
+    assert diagnose(found, query_duration_s=9.0, content_box=None) == ()

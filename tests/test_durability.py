@@ -333,7 +333,11 @@ def test_integrity_and_stats_cover_the_sound_and_features_rows(index_url: str) -
             SoundStatus.FINGERPRINTED, rng.integers(0, 2**32, 80).astype(np.uint32), np.ones(80, bool), duration_s=10.0
         )
         frame = FrameFeatures(
-            1.0, 480, 270, rng.uniform(0, 270, (50, 2)).astype(np.float32), rng.integers(0, 256, (50, 32)).astype(np.uint8)
+            1.0,
+            480,
+            270,
+            rng.uniform(0, 270, (50, 2)).astype(np.float32),
+            rng.integers(0, 256, (50, 32)).astype(np.uint8),
         )
         ref = Reference(0, "a" * 64, "/refs/a.mp4", "video", 10.0, 480, 270, 25.0, 1, 2.0, 20, "2024-01-01")
         idx.add(ref, hashes, sound=sound, features=Features((frame,)))

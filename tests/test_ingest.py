@@ -297,7 +297,11 @@ def test_a_relative_path_is_stored_absolute_so_a_check_elsewhere_shows_the_refer
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     run = [sys.executable, "-m", "provenance"]
     added = subprocess.run(
-        [*run, "index", "add", "refs/clip.mp4", "--index", str(index), "-q"], cwd=here, env=env, capture_output=True, timeout=300
+        [*run, "index", "add", "refs/clip.mp4", "--index", str(index), "-q"],
+        cwd=here,
+        env=env,
+        capture_output=True,
+        timeout=300,
     )
     assert added.returncode == 0, added.stderr
     with open_index(index) as idx:

@@ -381,9 +381,7 @@ def _partly_explained(report: Report) -> str | None:
                     f"searched{rng}: the rest may be the same footage played faster or slower still."
                 )
             if "searched_speed_range" in (alt.evidence or {}):
-                return (
-                    "The earlier footage explains only part of the video at that speed; the rest is not explained by it."
-                )
+                return "The earlier footage explains only part of the video at that speed; the rest is not explained by it."
             return "The earlier footage explains only part of the video; the rest is not explained by it."
     return None
 

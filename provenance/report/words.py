@@ -184,7 +184,9 @@ def speed_matters(match: Any) -> bool:
     alterations = getattr(match, "alterations", ()) or ()
     codes = {str(a.code) for a in alterations}
     # `partly_explained` weighs on the speed only where the wide search fitted it (its evidence names the range).
-    at_speed = any(str(a.code) == "partly_explained" and "searched_speed_range" in (a.evidence or {}) for a in alterations)
+    at_speed = any(
+        str(a.code) == "partly_explained" and "searched_speed_range" in (a.evidence or {}) for a in alterations
+    )
     return bool(codes & {"speed_changed", "reversed"}) or at_speed or float(match.speed) < 0
 
 
