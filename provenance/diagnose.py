@@ -123,9 +123,10 @@ Box = Rect
 #: Trimmed (embedded): more than this much of the reference (query) lies
 #: outside the matched span at either end, seconds.
 SPAN_MARGIN_S = 1.0
-#: Embedded needs the clip to change footage where the match stops: a cut (shot boundary) or another
-#: segment's span within this many seconds of that edge (query samples are 0.25 s apart; cases-dev).
-EDGE_EVIDENCE_S = 1.0
+#: Embedded needs the clip to change footage where the match stops: a cut (shot boundary) within this
+#: many seconds of that edge (two query samples; a slowed street clip's passing cyclist made a "cut" 0.62 s
+#: off), or another segment's span within `SPAN_MARGIN_S` of it.
+EDGE_CUT_S = 0.5
 #: Frame rates further apart than this (relative) are a frame-rate change
 #: (29.97 against 30 fps is not).
 FRAME_RATE_TOLERANCE = 0.05
@@ -582,16 +583,17 @@ class ClipEdges:
     spans: tuple[tuple[float, float], ...] = ()
 
     def at(self, t: float, own: tuple[float, float]) -> tuple[str, Any] | None:
-        """What shows a change of footage at clip time `t` (the edge of the span `own`): a cut, or another
-        segment's span reaching within `EDGE_EVIDENCE_S` of it from the far side; None when nothing does."""
+        """What shows a change of footage at clip time `t` (the edge of the span `own`): a cut within
+        `EDGE_CUT_S`, or another segment's span reaching within `SPAN_MARGIN_S` of it from the far side;
+        None when nothing does."""
         cut = min(self.cuts, key=lambda c: abs(c - t), default=None)
-        if cut is not None and abs(cut - t) <= EDGE_EVIDENCE_S:
+        if cut is not None and abs(cut - t) <= EDGE_CUT_S:
             return "cut", round(cut, 2)
         for a, b in self.spans:
             if (a, b) == own:
                 continue
-            before = b <= own[0] + EDGE_EVIDENCE_S and t <= own[0] + 1e-6 and b >= t - EDGE_EVIDENCE_S
-            after = a >= own[1] - EDGE_EVIDENCE_S and t >= own[1] - 1e-6 and a <= t + EDGE_EVIDENCE_S
+            before = b <= own[0] + SPAN_MARGIN_S and t <= own[0] + 1e-6 and b >= t - SPAN_MARGIN_S
+            after = a >= own[1] - SPAN_MARGIN_S and t >= own[1] - 1e-6 and a <= t + SPAN_MARGIN_S
             if before or after:
                 return "other", [round(a, 2), round(b, 2)]
         return None
@@ -978,6 +980,7 @@ BLUR_TILE_FILL = 0.9
 #: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`).
 THRESHOLDS: dict[str, float] = {
     "span_margin_s": SPAN_MARGIN_S,
+    "edge_cut_s": EDGE_CUT_S,
     "frame_rate_tolerance": FRAME_RATE_TOLERANCE,
     "downscale_below": DOWNSCALE_BELOW,
     "orb_features": ORB_FEATURES,

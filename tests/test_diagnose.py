@@ -654,3 +654,60 @@ def test_a_same_scene_match_places_nothing_in_time() -> None:
     scene = Verification(Relation.SAME_SCENE, 12, 0.01, None, "nothing moves enough")
     found = replace(found, segment=replace(found.segment, verification=scene))
     assert diagnose(found, query_duration_s=9.0, content_box=None) == ()
+
+
+# -- speed, direction and spans on ffmpeg edits of the samples ------------------------------------
+
+_SPEED_EDITS = {
+    # name: (sample, ffmpeg video filter, reference seconds per clip second)
+    "tree_x2": ("tree_window.mp4", "setpts=PTS/2", 2.0),
+    "tree_x0.5": ("tree_window.mp4", "setpts=PTS*2", 0.5),
+    "street_x2": ("street_cyclists.mp4", "setpts=PTS/2", 2.0),
+    "street_x0.5": ("street_cyclists.mp4", "setpts=PTS*2", 0.5),
+    "street_reversed": ("street_cyclists.mp4", "reverse", -1.0),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(_SPEED_EDITS))
+def test_a_whole_clip_at_another_speed_is_found_at_that_speed_and_never_trimmed_or_embedded(
+    tmp_path: Path, sample_refs: Path, sample_index_file: Path, edit: str
+) -> None:
+    """Issue 18: x2 and x0.5 within 10%, and no claim of other footage. The tree is a fixed camera: its still
+    background fits every speed, so the speed comes from what moves (the leaves) or is not claimed at all."""
+    sample, vf, truth = _SPEED_EDITS[edit]
+    clip = tmp_path / f"{edit}.mp4"
+    ffmpeg("-i", sample_refs / sample, "-vf", vf, "-an", "-c:v", "libx264", "-crf", "26", clip)
+    report = _check(clip, sample_index_file)
+    top = report.matches[0]
+    assert top.reference.path.endswith(sample)
+    codes = {a.code: a for a in top.alterations}
+    assert not {"trimmed", "embedded"} & set(codes), [a.to_dict() for a in top.alterations]
+    if truth < 0:
+        assert "reversed" in codes and top.speed < 0
+        assert abs(abs(top.speed) - 1.0) <= 0.1
+        return
+    if "speed_changed" in codes or sample != "tree_window.mp4":
+        measured = codes["speed_changed"].evidence["reference_seconds_per_query_second"]
+        assert abs(measured / truth - 1.0) <= 0.1, measured
+        assert abs(top.speed / truth - 1.0) <= 0.1
+
+
+def test_a_whole_copy_is_neither_trimmed_nor_embedded(
+    tmp_path: Path, sample_refs: Path, sample_index_file: Path
+) -> None:
+    clip = tmp_path / "whole.mp4"
+    ffmpeg(
+        "-i",
+        sample_refs / "storm_road_panzoom.mp4",
+        "-vf",
+        "scale=640:-2",
+        "-an",
+        "-c:v",
+        "libx264",
+        "-crf",
+        "30",
+        clip,
+    )
+    top = _check(clip, sample_index_file).matches[0]
+    assert top.reference.path.endswith("storm_road_panzoom.mp4")
+    assert not {"trimmed", "embedded", "partly_explained", "speed_changed"} & {a.code for a in top.alterations}
