@@ -414,10 +414,10 @@ def diagnose(
         out += [a for a in geometry_alterations(found.segment) if a.code not in have]
     if found.segment.relation == Relation.SAME_SCENE:
         return tuple(out)  # the moment is not known: nothing can be said of speed, direction or spans
-    speed_evidence = found.speed_evidence
+    speed_evidence = found.speed_evidence if not found.speed_untold else None
     if speed_evidence is not None and speed_evidence.changed:
         out.append(_speed_changed(speed_evidence))
-    reversal = _reversal_shown(found)
+    reversal = _reversal_shown(found) and not found.speed_untold
     if reversal:
         seg = found.segment
         out.append(
@@ -436,8 +436,8 @@ def diagnose(
     said_speed = speed_evidence is not None and speed_evidence.changed
     # The span's ends rest on the alignment's speed: only where that speed is shown (said, or about x1
     # forwards, or a reversal shown) can the reference's parts beyond them be said to be left out.
-    established = said_speed or (
-        abs(abs(found.segment.speed) - 1.0) < SPEED_MIN_CHANGE and (found.segment.speed > 0 or reversal)
+    established = not found.speed_untold and (
+        said_speed or (abs(abs(found.segment.speed) - 1.0) < SPEED_MIN_CHANGE and (found.segment.speed > 0 or reversal))
     )
     loose = FEATURE_ALIGN_TOLERANCE_S if found.segment.channel == Channel.FEATURES else 0.0
     return tuple(out) + _span_alterations(

@@ -557,6 +557,8 @@ class SpeedEvidence:
     #: Measured on what moves (`verify.motion_speed`): the distances are the moving
     #: cells' (frame standard deviations), not hash bits; `interval` is of |speed|.
     motion: bool = False
+    #: ... and the plausible interval runs on past an end of the range tried: no speed is told.
+    unbounded: bool = False
 
     @property
     def reversed(self) -> bool:
@@ -688,6 +690,9 @@ class Alignment:
     #: The speed what moves shows where it contradicts this alignment's (`verify.motion_speed`);
     #: the pipeline then aligns the segment at it (`at_motion_speed`).
     motion_speed: SpeedEvidence | None = None
+    #: What moves shows that this alignment's speed is wrong but fits speeds beyond the range tried
+    #: (a frozen frame): no speed, direction or trim is said of it.
+    speed_untold: bool = False
 
 
 def find_matches(

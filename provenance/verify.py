@@ -55,7 +55,7 @@ from .hashing import (
     variant_parts,
 )
 from .index import Reference
-from .match import MAX_SPEED, MIN_SPEED, Alignment, SpeedEvidence
+from .match import MAX_SPEED, MIN_SPEED, SPEED_EDGE, Alignment, SpeedEvidence
 from .query import Query
 from .relation import Relation, Verification
 
@@ -444,7 +444,10 @@ def motion_speed(
         the matcher's speed's and the matcher's speed lies outside the plausible
         interval, or (`refine`) the measured speed is at least
         `MOTION_REFINE_MIN` from the matcher's in the same direction; None
-        otherwise (nothing moves, too short, agrees).
+        otherwise (nothing moves, too short, agrees). When that interval reaches
+        an end of the range tried (within `match.SPEED_EDGE`) while clearly
+        beating the matcher's speed, the evidence is ``unbounded``: what moves
+        says the matcher's speed is wrong but cannot tell the right one.
     """
     n = len(query)
     if n < MIN_PAIRS or len(reference) < MIN_PAIRS or float(np.ptp(query_times)) < MOTION_MIN_SPAN_S:
@@ -476,6 +479,19 @@ def motion_speed(
     # On slow footage the valley is flat and its lowest point moves with noise; its middle much less.
     middle = math.copysign(math.sqrt(lo * hi), float(speeds[k]))
     same_way = np.sign(speed) == np.sign(speeds[k])
+    if lo <= MIN_SPEED * (1.0 + SPEED_EDGE) or hi >= MAX_SPEED * (1.0 - SPEED_EDGE):
+        # The valley runs on past the range tried (a frozen frame fits x0.25 and slower): no speed is told.
+        if specificity < MOTION_MIN_SPECIFICITY or best > MOTION_SPEED_RATIO * at_matcher:
+            return None
+        return SpeedEvidence(
+            round(float(speeds[k]), 3),
+            offset,
+            (round(lo, 3), round(hi, 3)),
+            round(best, 3),
+            round(at_normal, 3),
+            motion=True,
+            unbounded=True,
+        )
     if refine:
         # The hashes already showed a speed change: what moves only measures it more finely.
         wanted = same_way and abs(middle / speed - 1.0) >= MOTION_REFINE_MIN
@@ -586,6 +602,8 @@ def _with_motion_speed(
     motion = motion_speed(
         q_view, q_times, r_view, np.asarray(r_times), offset_s=seg.offset_s, speed=seg.speed, refine=told
     )
+    if motion is not None and motion.unbounded:
+        return replace(result, speed_untold=True)  # what moves fits speeds beyond those tried: none is told
     return replace(result, motion_speed=motion) if motion is not None else result
 
 
