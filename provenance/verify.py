@@ -360,6 +360,7 @@ THRESHOLDS: dict[str, float] = {
     "refine_offset_s": REFINE_OFFSET_S,
     "ecc_iterations": ECC_ITERATIONS,
     "ecc_epsilon": ECC_EPSILON,
+    "motion_speed_step": MOTION_SPEED_STEP,
     "motion_offset_step_s": MOTION_OFFSET_STEP_S,
     "motion_min_span_s": MOTION_MIN_SPAN_S,
     "motion_min_inside": MOTION_MIN_INSIDE,
