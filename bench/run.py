@@ -47,6 +47,7 @@ import tempfile
 import time
 import traceback
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -1559,7 +1560,17 @@ def make_method(
     raise SystemExit(f"unknown method {name!r}; choose from {', '.join(ALL_METHODS)}")
 
 
-def run_method(method: Method, refs: list[Item], queries: list[Query], footage_s: float) -> dict[str, Any]:
+#: A run writes what it has so far to OUT/partial/ every this many queries (a run cut short still leaves tables).
+PARTIAL_EVERY = 10
+
+
+def run_method(
+    method: Method,
+    refs: list[Item],
+    queries: list[Query],
+    footage_s: float,
+    on_partial: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
     reason = method.available()
     if reason is not None:
         log(f"[{method.name}] unavailable: {reason}")
@@ -1606,14 +1617,22 @@ def run_method(method: Method, refs: list[Item], queries: list[Query], footage_s
             err = f" ERROR {out.error}" if out.error else ""
             head = f"  [{method.name}] {i:3d}/{len(queries)} {q.id} {q.group:<32} {mark} {found}"
             log(f"{head} ({wall:.2f} s, cpu {cpu:.2f} s){err}")
+            if on_partial is not None and i % PARTIAL_EVERY == 0 and i < len(queries):
+                on_partial(_method_result(rows, ingest, footage_s, method, params))
     finally:
         method.close()
-    summary = summarise(rows, ingest, footage_s, method.localises)
+    return _method_result(rows, ingest, footage_s, method, params)
+
+
+def _method_result(
+    rows: list[dict[str, Any]], ingest: dict[str, Any], footage_s: float, method: Method, params: dict[str, Any]
+) -> dict[str, Any]:
+    """One method's results over the queries run so far."""
     return {
         "status": "ok",
         "params": params,
         "ingest": ingest,
-        "summary": summary,
+        "summary": summarise(rows, ingest, footage_s, method.localises),
         **debug_lists(rows),
         "queries": rows,
     }
@@ -1683,7 +1702,18 @@ def main(argv: list[str] | None = None) -> int:
                 name, args.index_url, Path(tmp), frames=not args.no_frames, match_time=not args.no_match_time
             )
             t0 = time.perf_counter()
-            results["methods"][name] = run_method(method, refs, queries, footage_s)
+
+            def partial(so_far: dict[str, Any], name: str = name) -> None:
+                """OUT/partial/: the tables over the queries run so far (labelled as a subset)."""
+                done = [r["query"] for r in so_far["queries"]]
+                snapshot = {**results, "methods": {**results["methods"], name: so_far}}
+                snapshot["meta"] = {**results["meta"], "data": {**results["meta"]["data"], "queries_subset": done}}
+                folder = args.out / "partial"
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / "results.json").write_text(json.dumps(snapshot, indent=1, default=str) + "\n")
+                (folder / "table.md").write_text(render_tables(snapshot))
+
+            results["methods"][name] = run_method(method, refs, queries, footage_s, on_partial=partial)
             results["methods"][name]["total_wall_s"] = round(time.perf_counter() - t0, 2)
     results["meta"]["total_wall_s"] = round(time.perf_counter() - t_start, 2)
     results["meta"]["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
