@@ -1228,6 +1228,18 @@ def summarise_diagnosis(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     judged = [r["diagnosis"] for r in rows if r.get("hit") and "diagnosis" in r]
     if not judged:
         return None
+    groups: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        if r.get("hit") and "diagnosis" in r:
+            g = groups.setdefault(r["group"], {"hits": 0, "diagnosed": 0, "correct": 0, "wrong": Counter()})
+            scored = [c for c in r["diagnosis"]["diagnosed"] if c in DIAGNOSIS_CODES]
+            g["hits"] += 1
+            g["diagnosed"] += len(scored)
+            g["correct"] += len(r["diagnosis"]["correct"])
+            g["wrong"].update(w["code"] for w in r["diagnosis"]["wrong"])
+    for g in groups.values():
+        g["precision"] = ratio(g["correct"], g["diagnosed"])
+        g["wrong"] = dict(g["wrong"].most_common())
     codes: dict[str, dict[str, Any]] = {
         c: {"diagnosed": 0, "correct": 0, "justified": 0, "found": 0} for c in DIAGNOSIS_CODES
     }
@@ -1254,6 +1266,7 @@ def summarise_diagnosis(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     return {
         "queries": len(judged),
         "codes": codes,
+        "groups": dict(sorted(groups.items())),
         "overall": total,
         "unknown_codes": dict(unknown.most_common()),
         "unknown_count": sum(unknown.values()),
@@ -1507,6 +1520,21 @@ def render_diagnosis(name: str, d: dict[str, Any]) -> list[str]:
     )
     unknown = ", ".join(f"{k} ({n})" for k, n in d["unknown_codes"].items()) or "none"
     lines.extend(["", f"Codes with no mapping (not scored): {unknown}."])
+    if d.get("groups"):
+        lines.extend(
+            [
+                "",
+                f"Transform diagnosis per edit ({name}): the scored codes of the top match on each edit's hits.",
+                "",
+                "| edit | hits | diagnosed | correct | precision | wrong (code: times) |",
+                "|---|---|---|---|---|---|",
+            ]
+        )
+        for group, g in d["groups"].items():
+            wrong = ", ".join(f"{c}: {n}" for c, n in g["wrong"].items())
+            lines.append(
+                f"| {group} | {g['hits']} | {g['diagnosed']} | {g['correct']} | {pct(g['precision'])} | {wrong} |"
+            )
     return lines
 
 
@@ -1638,12 +1666,25 @@ def _method_result(
     }
 
 
+def retable(results_path: Path, out: Path) -> int:
+    """Summaries and tables of a finished run, again, with this code (new tables over the same rows)."""
+    results = json.loads(results_path.read_text())
+    for m in results["methods"].values():
+        if m.get("status") == "ok" and (diag := summarise_diagnosis(m["queries"])) is not None:
+            m["summary"]["diagnosis"] = diag
+    out.mkdir(parents=True, exist_ok=True)
+    table = render_tables(results)
+    (out / "table.md").write_text(table)
+    print(table)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument(
-        "--data", type=Path, required=True, help="data set folder made by make_set.py (manifest.json, truth.json)"
+        "--data", type=Path, help="data set folder made by make_set.py (manifest.json, truth.json); required to run"
     )
     ap.add_argument("--out", type=Path, default=Path("bench/out"), help="output folder [bench/out]")
     ap.add_argument("--methods", default=",".join(ALL_METHODS), help=f"comma list of {', '.join(ALL_METHODS)} [all]")
@@ -1663,7 +1704,17 @@ def main(argv: list[str] | None = None) -> int:
         help="provenance: skip the second, untimed check(keyframes=False) that times matching alone "
         "(diagnosis runs; the match CPU columns then equal the query's)",
     )
+    ap.add_argument(
+        "--retable",
+        type=Path,
+        metavar="RESULTS",
+        help="render RESULTS (a results.json) again with this code's summaries and tables, into --out; run nothing",
+    )
     args = ap.parse_args(argv)
+    if args.retable is not None:
+        return retable(args.retable, args.out)
+    if args.data is None:
+        ap.error("--data is required (or --retable RESULTS)")
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     for m in methods:

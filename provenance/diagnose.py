@@ -127,6 +127,10 @@ SPAN_MARGIN_S = 1.0
 #: many seconds of that edge (two query samples; a slowed street clip's passing cyclist made a "cut" 0.62 s
 #: off), or another segment's span within `SPAN_MARGIN_S` of it.
 EDGE_CUT_S = 0.5
+#: An inner rectangle within this share of two opposite sides of the frame is a band (`reframed`), not a
+#: picture over other footage: cases-dev's letterboxes into the other orientation came as rectangles
+#: from x 0.0 to 0.972-1.0 and were called picture-in-picture (6 of 6 wrong).
+BAND_EDGE = 0.03
 #: Frame rates further apart than this (relative) are a frame-rate change
 #: (29.97 against 30 fps is not).
 FRAME_RATE_TOLERANCE = 0.05
@@ -401,7 +405,16 @@ def diagnose(
                 ReframedEvidence(content_box_fraction=[round(v, 3) for v in content_box]),
             )
         )
-    if q_region == REGION_INNER and inner_rect is not None:
+    if q_region == REGION_INNER and inner_rect is not None and _band(inner_rect):
+        out.append(
+            _alteration(
+                AlterationCode.REFRAMED,
+                "The footage fills a band across the clip's frame, from edge to edge (as a reframe into the "
+                "other orientation or a split screen lays it out).",
+                ReframedEvidence(content_box_fraction=[round(v, 3) for v in inner_rect]),
+            )
+        )
+    elif q_region == REGION_INNER and inner_rect is not None:
         out.append(
             _alteration(
                 AlterationCode.PICTURE_IN_PICTURE,
@@ -465,6 +478,13 @@ def _reversal_shown(found: Alignment) -> bool:
     return (
         seg.frames_matched >= FEATURE_FIT_MIN_FRAMES and seg.query_end_s - seg.query_start_s >= FEATURE_FIT_MIN_SPAN_S
     )
+
+
+def _band(rect: Rect) -> bool:
+    """An inner rectangle reaching two opposite sides of the frame (within `BAND_EDGE`): a band, not a
+    picture over other footage (the letterbox of a reframe is found as one when its bars are not plain)."""
+    x0, y0, x1, y1 = rect
+    return (x0 <= BAND_EDGE and x1 >= 1.0 - BAND_EDGE) or (y0 <= BAND_EDGE and y1 >= 1.0 - BAND_EDGE)
 
 
 def geometry_alterations(segment: MatchSegment) -> tuple[Alteration, ...]:
@@ -981,6 +1001,7 @@ BLUR_TILE_FILL = 0.9
 THRESHOLDS: dict[str, float] = {
     "span_margin_s": SPAN_MARGIN_S,
     "edge_cut_s": EDGE_CUT_S,
+    "band_edge": BAND_EDGE,
     "frame_rate_tolerance": FRAME_RATE_TOLERANCE,
     "downscale_below": DOWNSCALE_BELOW,
     "orb_features": ORB_FEATURES,

@@ -713,3 +713,23 @@ def test_a_whole_copy_is_neither_trimmed_nor_embedded(
     top = _check(clip, sample_index_file).matches[0]
     assert top.reference.path.endswith("storm_road_panzoom.mp4")
     assert not {"trimmed", "embedded", "partly_explained", "speed_changed"} & {a.code for a in top.alterations}
+
+
+@pytest.mark.parametrize(
+    ("inner", "code"),
+    [
+        ((0.0, 0.383, 1.0, 0.805), "reframed"),  # a letterbox band from edge to edge (cases-dev d002)
+        ((0.0, 0.289, 0.972, 0.602), "reframed"),  # ... found 3% short of one side (d148)
+        ((0.5, 0.0, 1.0, 0.5), "picture_in_picture"),  # a quarter of the frame, over other footage
+        ((0.6, 0.05, 0.95, 0.45), "picture_in_picture"),
+    ],
+)
+def test_an_inner_rectangle_from_edge_to_edge_is_a_band_not_a_picture_in_picture(
+    inner: tuple[float, float, float, float], code: str
+) -> None:
+    from provenance.diagnose import diagnose
+    from provenance.hashing import REGION_INNER, variant
+
+    found = _found(variant(REGION_INNER, 0), 0, query_span=(0.0, 7.0), reference_span=(1.5, 8.5))
+    codes = {a.code for a in diagnose(found, query_duration_s=7.0, content_box=None, inner_rect=inner)}
+    assert code in codes and not ({"reframed", "picture_in_picture"} - {code}) & codes
