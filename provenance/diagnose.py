@@ -445,7 +445,9 @@ def diagnose(
                 ),
             )
         )
-    fitted = speed_evidence if speed_evidence is not None and speed_evidence.fitted else None
+    # A speed measured over the whole range (the wide search's line, or what moves): its spans are placed
+    # at that speed, and what it leaves unexplained is no evidence of other footage.
+    fitted = speed_evidence if speed_evidence is not None and (speed_evidence.fitted or speed_evidence.motion) else None
     said_speed = speed_evidence is not None and speed_evidence.changed
     # The span's ends rest on the alignment's speed: only where that speed is shown (said, or about x1
     # forwards, or a reversal shown) can the reference's parts beyond them be said to be left out.
@@ -583,11 +585,11 @@ def _speed_changed(evidence: SpeedEvidence) -> Alteration:
         typed["moving_difference_at_speed"] = evidence.distance_at_best
         if math.isfinite(evidence.distance_at_normal):
             typed["moving_difference_at_normal_speed"] = evidence.distance_at_normal
-        summary += " Measured on what moves in the picture (its still background fits every speed)."
+        summary += " Measured on what moves in the picture."
     else:
         typed["lowest_mean_distance"] = evidence.distance_at_best
         typed["mean_distance_at_normal_speed"] = evidence.distance_at_normal
-    if evidence.fitted:
+    if evidence.fitted or evidence.motion:  # both searched the whole range (the wide search, `verify.motion_speed`)
         typed["searched_speed_range"] = [MIN_SPEED, MAX_SPEED]
         typed["at_range_edge"] = evidence.at_range_edge
         if evidence.at_range_edge:
