@@ -1666,11 +1666,27 @@ def _method_result(
     }
 
 
-def retable(results_path: Path, out: Path) -> int:
-    """Summaries and tables of a finished run, again, with this code (new tables over the same rows)."""
+def retable(results_path: Path, out: Path, like: Path | None = None) -> int:
+    """Summaries and tables of a finished run, again, with this code (new tables over the same rows).
+
+    With `like` (another run's results.json, e.g. the partial record of a run cut
+    short), only the queries that run holds are kept, so the two compare like with like.
+    """
     results = json.loads(results_path.read_text())
+    keep: set[str] | None = None
+    if like is not None:
+        other = json.loads(like.read_text())
+        keep = {r["query"] for m in other["methods"].values() for r in m.get("queries", [])}
+        results["meta"]["data"]["queries_subset"] = sorted(keep)
     for m in results["methods"].values():
-        if m.get("status") == "ok" and (diag := summarise_diagnosis(m["queries"])) is not None:
+        if m.get("status") != "ok":
+            continue
+        if keep is not None:
+            m["queries"] = [r for r in m["queries"] if r["query"] in keep]
+            footage = float(results["meta"]["data"].get("reference_footage_s", 0.0))
+            m["summary"] = summarise(m["queries"], m["ingest"], footage, True)
+            m.update(debug_lists(m["queries"]))
+        if (diag := summarise_diagnosis(m["queries"])) is not None:
             m["summary"]["diagnosis"] = diag
     out.mkdir(parents=True, exist_ok=True)
     table = render_tables(results)
@@ -1710,9 +1726,15 @@ def main(argv: list[str] | None = None) -> int:
         metavar="RESULTS",
         help="render RESULTS (a results.json) again with this code's summaries and tables, into --out; run nothing",
     )
+    ap.add_argument(
+        "--like",
+        type=Path,
+        metavar="RESULTS",
+        help="with --retable: keep only the queries this other results.json holds (compare like with like)",
+    )
     args = ap.parse_args(argv)
     if args.retable is not None:
-        return retable(args.retable, args.out)
+        return retable(args.retable, args.out, args.like)
     if args.data is None:
         ap.error("--data is required (or --retable RESULTS)")
 
