@@ -47,6 +47,7 @@ import tempfile
 import time
 import traceback
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -590,9 +591,10 @@ class ProvenanceMethod(Method):
     name = "provenance"
     localises = True
 
-    def __init__(self, index_url: str | None, workdir: Path, frames: bool = True) -> None:
+    def __init__(self, index_url: str | None, workdir: Path, frames: bool = True, match_time: bool = True) -> None:
         self.index_url = index_url or f"sqlite:///{workdir / 'provenance-index.sqlite'}"
         self.frames = frames  # timed check with keyframes=True, as `provenance check` runs it
+        self.match_time = match_time  # the second, untimed check(keyframes=False) for matching alone
         self.idx: Any = None
         self.by_ref_id: dict[int, str] = {}
         self.by_path: dict[str, str] = {}
@@ -685,7 +687,7 @@ class ProvenanceMethod(Method):
         )
 
     def matching_time(self, q: Query) -> tuple[float, float] | None:
-        if not self.frames:
+        if not self.frames or not self.match_time:
             return None
         from provenance.pipeline import check
 
@@ -1228,6 +1230,18 @@ def summarise_diagnosis(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     judged = [r["diagnosis"] for r in rows if r.get("hit") and "diagnosis" in r]
     if not judged:
         return None
+    groups: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        if r.get("hit") and "diagnosis" in r:
+            g = groups.setdefault(r["group"], {"hits": 0, "diagnosed": 0, "correct": 0, "wrong": Counter()})
+            scored = [c for c in r["diagnosis"]["diagnosed"] if c in DIAGNOSIS_CODES]
+            g["hits"] += 1
+            g["diagnosed"] += len(scored)
+            g["correct"] += len(r["diagnosis"]["correct"])
+            g["wrong"].update(w["code"] for w in r["diagnosis"]["wrong"])
+    for g in groups.values():
+        g["precision"] = ratio(g["correct"], g["diagnosed"])
+        g["wrong"] = dict(g["wrong"].most_common())
     codes: dict[str, dict[str, Any]] = {
         c: {"diagnosed": 0, "correct": 0, "justified": 0, "found": 0} for c in DIAGNOSIS_CODES
     }
@@ -1254,6 +1268,7 @@ def summarise_diagnosis(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     return {
         "queries": len(judged),
         "codes": codes,
+        "groups": dict(sorted(groups.items())),
         "overall": total,
         "unknown_codes": dict(unknown.most_common()),
         "unknown_count": sum(unknown.values()),
@@ -1507,6 +1522,21 @@ def render_diagnosis(name: str, d: dict[str, Any]) -> list[str]:
     )
     unknown = ", ".join(f"{k} ({n})" for k, n in d["unknown_codes"].items()) or "none"
     lines.extend(["", f"Codes with no mapping (not scored): {unknown}."])
+    if d.get("groups"):
+        lines.extend(
+            [
+                "",
+                f"Transform diagnosis per edit ({name}): the scored codes of the top match on each edit's hits.",
+                "",
+                "| edit | hits | diagnosed | correct | precision | wrong (code: times) |",
+                "|---|---|---|---|---|---|",
+            ]
+        )
+        for group, g in d["groups"].items():
+            wrong = ", ".join(f"{c}: {n}" for c, n in g["wrong"].items())
+            lines.append(
+                f"| {group} | {g['hits']} | {g['diagnosed']} | {g['correct']} | {pct(g['precision'])} | {wrong} |"
+            )
     return lines
 
 
@@ -1548,9 +1578,11 @@ def _decoder() -> str:
         return f"? ({exc})"
 
 
-def make_method(name: str, index_url: str | None, workdir: Path, frames: bool = True) -> Method:
+def make_method(
+    name: str, index_url: str | None, workdir: Path, frames: bool = True, match_time: bool = True
+) -> Method:
     if name == "provenance":
-        return ProvenanceMethod(index_url, workdir, frames=frames)
+        return ProvenanceMethod(index_url, workdir, frames=frames, match_time=match_time)
     if name == "phash_vote":
         return PhashVoteMethod()
     if name == "vpdq":
@@ -1558,7 +1590,17 @@ def make_method(name: str, index_url: str | None, workdir: Path, frames: bool = 
     raise SystemExit(f"unknown method {name!r}; choose from {', '.join(ALL_METHODS)}")
 
 
-def run_method(method: Method, refs: list[Item], queries: list[Query], footage_s: float) -> dict[str, Any]:
+#: A run writes what it has so far to OUT/partial/ every this many queries (a run cut short still leaves tables).
+PARTIAL_EVERY = 10
+
+
+def run_method(
+    method: Method,
+    refs: list[Item],
+    queries: list[Query],
+    footage_s: float,
+    on_partial: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
     reason = method.available()
     if reason is not None:
         log(f"[{method.name}] unavailable: {reason}")
@@ -1605,17 +1647,54 @@ def run_method(method: Method, refs: list[Item], queries: list[Query], footage_s
             err = f" ERROR {out.error}" if out.error else ""
             head = f"  [{method.name}] {i:3d}/{len(queries)} {q.id} {q.group:<32} {mark} {found}"
             log(f"{head} ({wall:.2f} s, cpu {cpu:.2f} s){err}")
+            if on_partial is not None and i % PARTIAL_EVERY == 0 and i < len(queries):
+                on_partial(_method_result(rows, ingest, footage_s, method, params))
     finally:
         method.close()
-    summary = summarise(rows, ingest, footage_s, method.localises)
+    return _method_result(rows, ingest, footage_s, method, params)
+
+
+def _method_result(
+    rows: list[dict[str, Any]], ingest: dict[str, Any], footage_s: float, method: Method, params: dict[str, Any]
+) -> dict[str, Any]:
+    """One method's results over the queries run so far."""
     return {
         "status": "ok",
         "params": params,
         "ingest": ingest,
-        "summary": summary,
+        "summary": summarise(rows, ingest, footage_s, method.localises),
         **debug_lists(rows),
         "queries": rows,
     }
+
+
+def retable(results_path: Path, out: Path, like: Path | None = None) -> int:
+    """Summaries and tables of a finished run, again, with this code (new tables over the same rows).
+
+    With `like` (another run's results.json, e.g. the partial record of a run cut
+    short), only the queries that run holds are kept, so the two compare like with like.
+    """
+    results = json.loads(results_path.read_text())
+    keep: set[str] | None = None
+    if like is not None:
+        other = json.loads(like.read_text())
+        keep = {r["query"] for m in other["methods"].values() for r in m.get("queries", [])}
+        results["meta"]["data"]["queries_subset"] = sorted(keep)
+    for m in results["methods"].values():
+        if m.get("status") != "ok":
+            continue
+        if keep is not None:
+            m["queries"] = [r for r in m["queries"] if r["query"] in keep]
+            footage = float(results["meta"]["data"].get("reference_footage_s", 0.0))
+            m["summary"] = summarise(m["queries"], m["ingest"], footage, True)
+            m.update(debug_lists(m["queries"]))
+        if (diag := summarise_diagnosis(m["queries"])) is not None:
+            m["summary"]["diagnosis"] = diag
+    out.mkdir(parents=True, exist_ok=True)
+    table = render_tables(results)
+    (out / "table.md").write_text(table)
+    print(table)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1623,7 +1702,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument(
-        "--data", type=Path, required=True, help="data set folder made by make_set.py (manifest.json, truth.json)"
+        "--data", type=Path, help="data set folder made by make_set.py (manifest.json, truth.json); required to run"
     )
     ap.add_argument("--out", type=Path, default=Path("bench/out"), help="output folder [bench/out]")
     ap.add_argument("--methods", default=",".join(ALL_METHODS), help=f"comma list of {', '.join(ALL_METHODS)} [all]")
@@ -1637,7 +1716,29 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="provenance: time check(keyframes=False) only (matching alone; no frame-based diagnoses)",
     )
+    ap.add_argument(
+        "--no-match-time",
+        action="store_true",
+        help="provenance: skip the second, untimed check(keyframes=False) that times matching alone "
+        "(diagnosis runs; the match CPU columns then equal the query's)",
+    )
+    ap.add_argument(
+        "--retable",
+        type=Path,
+        metavar="RESULTS",
+        help="render RESULTS (a results.json) again with this code's summaries and tables, into --out; run nothing",
+    )
+    ap.add_argument(
+        "--like",
+        type=Path,
+        metavar="RESULTS",
+        help="with --retable: keep only the queries this other results.json holds (compare like with like)",
+    )
     args = ap.parse_args(argv)
+    if args.retable is not None:
+        return retable(args.retable, args.out, args.like)
+    if args.data is None:
+        ap.error("--data is required (or --retable RESULTS)")
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     for m in methods:
@@ -1672,9 +1773,22 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="provenance-bench-") as tmp:
         for name in methods:
-            method = make_method(name, args.index_url, Path(tmp), frames=not args.no_frames)
+            method = make_method(
+                name, args.index_url, Path(tmp), frames=not args.no_frames, match_time=not args.no_match_time
+            )
             t0 = time.perf_counter()
-            results["methods"][name] = run_method(method, refs, queries, footage_s)
+
+            def partial(so_far: dict[str, Any], name: str = name) -> None:
+                """OUT/partial/: the tables over the queries run so far (labelled as a subset)."""
+                done = [r["query"] for r in so_far["queries"]]
+                snapshot = {**results, "methods": {**results["methods"], name: so_far}}
+                snapshot["meta"] = {**results["meta"], "data": {**results["meta"]["data"], "queries_subset": done}}
+                folder = args.out / "partial"
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / "results.json").write_text(json.dumps(snapshot, indent=1, default=str) + "\n")
+                (folder / "table.md").write_text(render_tables(snapshot))
+
+            results["methods"][name] = run_method(method, refs, queries, footage_s, on_partial=partial)
             results["methods"][name]["total_wall_s"] = round(time.perf_counter() - t0, 2)
     results["meta"]["total_wall_s"] = round(time.perf_counter() - t_start, 2)
     results["meta"]["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]

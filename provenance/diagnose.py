@@ -81,6 +81,9 @@ from .hashing import (
 )
 from .index import Reference
 from .match import (
+    FEATURE_ALIGN_TOLERANCE_S,
+    FEATURE_FIT_MIN_FRAMES,
+    FEATURE_FIT_MIN_SPAN_S,
     MAX_SPEED,
     MIN_SPEED,
     SOUND_AGREE_BER,
@@ -89,6 +92,7 @@ from .match import (
     SOUND_REPLACED_AGREEMENT,
     SOUND_REPLACED_MARKS,
     SOUND_SYNC_S,
+    SPEED_MIN_CHANGE,
     Alignment,
     Channel,
     ChannelEvidence,
@@ -105,6 +109,7 @@ from .relation import Relation, Verification
 __all__ = [
     "Alteration",
     "AlterationCode",
+    "ClipEdges",
     "diagnose",
     "diagnose_match",
     "frame_alterations",
@@ -122,6 +127,14 @@ Box = Rect
 #: Trimmed (embedded): more than this much of the reference (query) lies
 #: outside the matched span at either end, seconds.
 SPAN_MARGIN_S = 1.0
+#: Embedded needs the clip to change footage where the match stops: a cut (shot boundary) within this
+#: many seconds of that edge (two query samples; a slowed street clip's passing cyclist made a "cut" 0.62 s
+#: off), or another segment's span within `SPAN_MARGIN_S` of it.
+EDGE_CUT_S = 0.5
+#: An inner rectangle within this share of two opposite sides of the frame is a band (`reframed`), not a
+#: picture over other footage: cases-dev's letterboxes into the other orientation came as rectangles
+#: from x 0.0 to 0.972-1.0 and were called picture-in-picture (6 of 6 wrong).
+BAND_EDGE = 0.03
 #: Frame rates further apart than this (relative) are a frame-rate change
 #: (29.97 against 30 fps is not).
 FRAME_RATE_TOLERANCE = 0.05
@@ -211,11 +224,18 @@ class SpeedChangedEvidence(TypedDict):
 
     reference_seconds_per_query_second: float
     plausible_range: list[float]
-    lowest_mean_distance: float
-    mean_distance_at_normal_speed: float
+    #: Hash distances (bits of 64), for speeds measured on the frame hashes.
+    lowest_mean_distance: NotRequired[float]
+    mean_distance_at_normal_speed: NotRequired[float]
     #: Only for speeds the wide search fitted (`match.SpeedEvidence.fitted`).
     searched_speed_range: NotRequired[list[float]]
     at_range_edge: NotRequired[bool]
+    #: Only for speeds measured on what moves (`match.SpeedEvidence.motion`, `verify.motion_speed`):
+    #: ``"what_moves"``, and the moving cells' mean difference (frame standard deviations) at that
+    #: speed and, when x1 fits in the reference compared, at normal speed.
+    measured_by: NotRequired[str]
+    moving_difference_at_speed: NotRequired[float]
+    moving_difference_at_normal_speed: NotRequired[float]
 
 
 class ReversedEvidence(TypedDict):
@@ -227,11 +247,11 @@ class ReversedEvidence(TypedDict):
 
 
 class PartlyExplainedEvidence(TypedDict):
-    """``partly_explained``: the clip's spans this alignment leaves unexplained, and the speeds searched."""
+    """``partly_explained``: the clip's spans this alignment leaves unexplained; for a fitted speed, the speeds searched."""
 
     query_spans_not_explained_s: list[list[float]]
-    searched_speed_range: list[float]
-    speed_at_range_edge: bool
+    searched_speed_range: NotRequired[list[float]]
+    speed_at_range_edge: NotRequired[bool]
 
 
 class TrimmedEvidence(TypedDict):
@@ -242,9 +262,13 @@ class TrimmedEvidence(TypedDict):
 
 
 class EmbeddedEvidence(TypedDict):
-    """``embedded``: the clip's spans that are not from this reference, seconds."""
+    """``embedded``: the clip's spans that are not from this reference, seconds, and what shows it at each edge."""
 
     query_spans_not_from_this_reference_s: list[list[float]]
+    #: Per span: the clip's cut (shot boundary, seconds) at the footage's edge, or the span of other footage
+    #: found there (another reference, or another moment of this one).
+    cuts_s: NotRequired[list[float]]
+    other_footage_s: NotRequired[list[list[float]]]
 
 
 class FrameRateEvidence(TypedDict):
@@ -320,14 +344,21 @@ def diagnose(
     query_duration_s: float,
     content_box: Rect | None,
     inner_rect: Rect | None = None,
+    edges: ClipEdges | None = None,
 ) -> tuple[Alteration, ...]:
     """How the query differs from the reference, from what had to be undone to match it.
+
+    A segment whose moment verify could not establish (`same_scene`: the still
+    background agrees, what moves does not) places nothing in time: no
+    speed, reversal, trim or splice is said of it.
 
     Args:
         found: a segment and its alignment, as `match.find_matches` gives it.
         query_duration_s: the query's duration (for ``embedded``).
         content_box: the query's content box (`layout.Layout.content_box`).
         inner_rect: the query's inner rectangle (`layout.Layout.inner_rect`).
+        edges: where the clip changes footage (its cuts, the other segments'
+            spans); without them an unexplained part is ``partly_explained``.
 
     Returns:
         The alignment's alterations, then the spans' (``trimmed``, ``embedded``).
@@ -378,7 +409,16 @@ def diagnose(
                 ReframedEvidence(content_box_fraction=[round(v, 3) for v in content_box]),
             )
         )
-    if q_region == REGION_INNER and inner_rect is not None:
+    if q_region == REGION_INNER and inner_rect is not None and _band(inner_rect):
+        out.append(
+            _alteration(
+                AlterationCode.REFRAMED,
+                "The footage fills a band across the clip's frame, from edge to edge (as a reframe into the "
+                "other orientation or a split screen lays it out).",
+                ReframedEvidence(content_box_fraction=[round(v, 3) for v in inner_rect]),
+            )
+        )
+    elif q_region == REGION_INNER and inner_rect is not None:
         out.append(
             _alteration(
                 AlterationCode.PICTURE_IN_PICTURE,
@@ -389,10 +429,13 @@ def diagnose(
     if found.segment.geometry is not None:
         have = {a.code for a in out}
         out += [a for a in geometry_alterations(found.segment) if a.code not in have]
-    speed_evidence = found.speed_evidence
+    if found.segment.relation == Relation.SAME_SCENE:
+        return tuple(out)  # the moment is not known: nothing can be said of speed, direction or spans
+    speed_evidence = found.speed_evidence if not found.speed_untold else None
     if speed_evidence is not None and speed_evidence.changed:
         out.append(_speed_changed(speed_evidence))
-    if found.segment.speed < 0:
+    reversal = _reversal_shown(found) and not found.speed_untold
+    if reversal:
         seg = found.segment
         out.append(
             _alteration(
@@ -406,10 +449,48 @@ def diagnose(
                 ),
             )
         )
-    fitted = speed_evidence if speed_evidence is not None and speed_evidence.fitted else None
-    return tuple(out) + _span_alterations(
-        reference, found.reference_span, found.query_span, query_duration_s, fitted=fitted, speed=found.segment.speed
+    # A speed measured over the whole range (the wide search's line, or what moves): its spans are placed
+    # at that speed, and what it leaves unexplained is no evidence of other footage.
+    fitted = speed_evidence if speed_evidence is not None and (speed_evidence.fitted or speed_evidence.motion) else None
+    said_speed = speed_evidence is not None and speed_evidence.changed
+    # The span's ends rest on the alignment's speed: only where that speed is shown (said, or about x1
+    # forwards, or a reversal shown) can the reference's parts beyond them be said to be left out.
+    established = not found.speed_untold and (
+        said_speed or (abs(abs(found.segment.speed) - 1.0) < SPEED_MIN_CHANGE and (found.segment.speed > 0 or reversal))
     )
+    loose = FEATURE_ALIGN_TOLERANCE_S if found.segment.channel == Channel.FEATURES else 0.0
+    return tuple(out) + _span_alterations(
+        reference,
+        found.reference_span,
+        found.query_span,
+        query_duration_s,
+        fitted=fitted,
+        speed=found.segment.speed,
+        edges=edges,
+        trim=established,
+        loose_s=loose,
+    )
+
+
+def _reversal_shown(found: Alignment) -> bool:
+    """Whether a backwards alignment shows a reversal: the frame hashes' line fit, or a features line
+    fitted over `match.FEATURE_FIT_MIN_FRAMES` verified frames spanning `match.FEATURE_FIT_MIN_SPAN_S`
+    (a handful of registrations on a still background fit a backwards line as well as a forwards one)."""
+    seg = found.segment
+    if seg.speed >= 0:
+        return False
+    if seg.channel != Channel.FEATURES:
+        return True
+    return (
+        seg.frames_matched >= FEATURE_FIT_MIN_FRAMES and seg.query_end_s - seg.query_start_s >= FEATURE_FIT_MIN_SPAN_S
+    )
+
+
+def _band(rect: Rect) -> bool:
+    """An inner rectangle reaching two opposite sides of the frame (within `BAND_EDGE`): a band, not a
+    picture over other footage (the letterbox of a reframe is found as one when its bars are not plain)."""
+    x0, y0, x1, y1 = rect
+    return (x0 <= BAND_EDGE and x1 >= 1.0 - BAND_EDGE) or (y0 <= BAND_EDGE and y1 >= 1.0 - BAND_EDGE)
 
 
 def geometry_alterations(segment: MatchSegment) -> tuple[Alteration, ...]:
@@ -501,18 +582,47 @@ def _speed_changed(evidence: SpeedEvidence) -> Alteration:
         f"The footage plays at about {measured:.2f}x the reference's speed "
         f"({'faster' if measured > 1 else 'slower'}; plausible {lo:.2f}-{hi:.2f}x)."
     )
-    typed = SpeedChangedEvidence(
-        reference_seconds_per_query_second=round(measured, 3),
-        plausible_range=[lo, hi],
-        lowest_mean_distance=evidence.distance_at_best,
-        mean_distance_at_normal_speed=evidence.distance_at_normal,
-    )
-    if evidence.fitted:
+    typed = SpeedChangedEvidence(reference_seconds_per_query_second=round(measured, 3), plausible_range=[lo, hi])
+    if evidence.motion:
+        # A fixed camera: the still background fits every speed, what moves tells it.
+        typed["measured_by"] = "what_moves"
+        typed["moving_difference_at_speed"] = evidence.distance_at_best
+        if math.isfinite(evidence.distance_at_normal):
+            typed["moving_difference_at_normal_speed"] = evidence.distance_at_normal
+        summary += " Measured on what moves in the picture."
+    else:
+        typed["lowest_mean_distance"] = evidence.distance_at_best
+        typed["mean_distance_at_normal_speed"] = evidence.distance_at_normal
+    if evidence.fitted or evidence.motion:  # both searched the whole range (the wide search, `verify.motion_speed`)
         typed["searched_speed_range"] = [MIN_SPEED, MAX_SPEED]
         typed["at_range_edge"] = evidence.at_range_edge
         if evidence.at_range_edge:
             summary += f" This is at the edge of the speeds searched ({MIN_SPEED:g}-{MAX_SPEED:g}x)."
     return _alteration(AlterationCode.SPEED_CHANGED, summary, typed)
+
+
+@dataclass(frozen=True)
+class ClipEdges:
+    """Where a clip changes footage: its cuts (shot boundaries, seconds) and the query spans of its segments."""
+
+    cuts: tuple[float, ...] = ()
+    spans: tuple[tuple[float, float], ...] = ()
+
+    def at(self, t: float, own: tuple[float, float]) -> tuple[str, Any] | None:
+        """What shows a change of footage at clip time `t` (the edge of the span `own`): a cut within
+        `EDGE_CUT_S`, or another segment's span reaching within `SPAN_MARGIN_S` of it from the far side;
+        None when nothing does."""
+        cut = min(self.cuts, key=lambda c: abs(c - t), default=None)
+        if cut is not None and abs(cut - t) <= EDGE_CUT_S:
+            return "cut", round(cut, 2)
+        for a, b in self.spans:
+            if (a, b) == own:
+                continue
+            before = b <= own[0] + SPAN_MARGIN_S and t <= own[0] + 1e-6 and b >= t - SPAN_MARGIN_S
+            after = a >= own[1] - SPAN_MARGIN_S and t >= own[1] - 1e-6 and a <= t + SPAN_MARGIN_S
+            if before or after:
+                return "other", [round(a, 2), round(b, 2)]
+        return None
 
 
 def _span_alterations(
@@ -523,6 +633,9 @@ def _span_alterations(
     *,
     fitted: SpeedEvidence | None = None,
     speed: float = 1.0,
+    edges: ClipEdges | None = None,
+    trim: bool = True,
+    loose_s: float = 0.0,
 ) -> tuple[Alteration, ...]:
     """Trimmed (reference parts left out) and embedded (query parts from elsewhere); neither for a still picture.
 
@@ -532,25 +645,37 @@ def _span_alterations(
     reference's first seconds, unmatched (fast motion, a heavy edit), so
     nothing is said of them.
 
+    A part of the clip is said to be other footage (``embedded``) only where
+    the clip shows a change of footage at the match's edge (`ClipEdges.at`:
+    a cut, or another segment); else the part is only not explained
+    (``partly_explained``): a heavy edit (a zoom, stickers, a split screen)
+    can hide the footage from the hashes for a while without any splice.
+
     For a speed the wide search fitted (`fitted`), the reference's margin grows
-    with the speed (one query frame spans more reference time), and the query's
-    unexplained parts are ``partly_explained``, not ``embedded``: an alignment
-    at an unusual speed is no evidence that the rest is other footage.
+    with the speed (one query frame spans more reference time), and the
+    partly_explained evidence names the speeds searched. A part of the
+    reference counts as left out only beyond what the clip's unexplained
+    seconds on that side could hold (at the alignment's speed), and beyond
+    `loose_s` more where the alignment places its ends loosely (the features
+    channel's references are described once a second). Without `trim` (the
+    alignment's speed is not shown) nothing is said to be left out.
     """
     out: list[Alteration] = []
     margin = SPAN_MARGIN_S * max(1.0, abs(fitted.speed)) if fitted is not None else SPAN_MARGIN_S
+    margin += loose_s
     # A still picture (a query span of no length) shows one frame of the reference:
     # that frame's time says where it comes from; nothing was trimmed from footage.
     picture = query_span[1] - query_span[0] <= 0 and query_duration_s <= 0
-    if reference.kind == "video" and reference.duration_s > 0 and not picture:
+    if reference.kind == "video" and reference.duration_s > 0 and not picture and trim:
         left_out = []
         # Query seconds unexplained on the side where the reference's start (then its end) would sit.
         before, after = query_span[0], max(0.0, query_duration_s - query_span[1])
         if speed < 0:  # played backwards: the reference's start is at the clip's end
             before, after = after, before
-        if reference_span[0] > margin and before <= SPAN_MARGIN_S:
+        rate = max(1.0, abs(speed))
+        if reference_span[0] > margin + before * rate and before <= SPAN_MARGIN_S:
             left_out.append([0.0, round(reference_span[0], 2)])
-        if reference.duration_s - reference_span[1] > margin and after <= SPAN_MARGIN_S:
+        if reference.duration_s - reference_span[1] > margin + after * rate and after <= SPAN_MARGIN_S:
             left_out.append([round(reference_span[1], 2), round(reference.duration_s, 2)])
         if left_out:
             out.append(
@@ -561,36 +686,38 @@ def _span_alterations(
                 )
             )
     if query_duration_s > 0:
-        other = []
+        sides = []
         if query_span[0] > SPAN_MARGIN_S:
-            other.append([0.0, round(query_span[0], 2)])
+            sides.append(([0.0, round(query_span[0], 2)], query_span[0]))
         if query_duration_s - query_span[1] > SPAN_MARGIN_S:
-            other.append([round(query_span[1], 2), round(query_duration_s, 2)])
-        if other and fitted is not None:
+            sides.append(([round(query_span[1], 2), round(query_duration_s, 2)], query_span[1]))
+        shown = [edges.at(t, query_span) if edges is not None else None for _, t in sides]
+        other = [span for (span, _), why in zip(sides, shown, strict=True) if why is not None]
+        unexplained = [span for (span, _), why in zip(sides, shown, strict=True) if why is None]
+        if other and fitted is None:
+            typed = EmbeddedEvidence(query_spans_not_from_this_reference_s=other)
+            cuts = [why[1] for why in shown if why is not None and why[0] == "cut"]
+            found = [why[1] for why in shown if why is not None and why[0] == "other"]
+            if cuts:
+                typed["cuts_s"] = cuts
+            if found:
+                typed["other_footage_s"] = found
             out.append(
-                _alteration(
-                    AlterationCode.PARTLY_EXPLAINED,
-                    "Only part of the clip is explained by this footage"
-                    + (
-                        f"; its speed is at the edge of the speeds searched ({MIN_SPEED:g}-{MAX_SPEED:g}x)."
-                        if fitted.at_range_edge
-                        else "."
-                    ),
-                    PartlyExplainedEvidence(
-                        query_spans_not_explained_s=other,
-                        searched_speed_range=[MIN_SPEED, MAX_SPEED],
-                        speed_at_range_edge=fitted.at_range_edge,
-                    ),
-                )
+                _alteration(AlterationCode.EMBEDDED, "The matched footage sits among other footage in the clip.", typed)
             )
-        elif other:
-            out.append(
-                _alteration(
-                    AlterationCode.EMBEDDED,
-                    "The matched footage sits among other footage in the clip.",
-                    EmbeddedEvidence(query_spans_not_from_this_reference_s=other),
-                )
-            )
+        else:
+            unexplained = [span for span, _ in sides]
+        if unexplained:
+            partly = PartlyExplainedEvidence(query_spans_not_explained_s=unexplained)
+            summary = "Only part of the clip is explained by this footage"
+            if fitted is not None:
+                partly["searched_speed_range"] = [MIN_SPEED, MAX_SPEED]
+                partly["speed_at_range_edge"] = fitted.at_range_edge
+                if fitted.at_range_edge:
+                    summary += f"; its speed is at the edge of the speeds searched ({MIN_SPEED:g}-{MAX_SPEED:g}x)"
+            else:
+                summary += "; no cut or other footage shows that the rest is something else"
+            out.append(_alteration(AlterationCode.PARTLY_EXPLAINED, summary + ".", partly))
     return tuple(out)
 
 
@@ -635,8 +762,11 @@ def media_alterations(
         footage_w, footage_h = footage_h, footage_w
     if ref.width > 0 and ref.height > 0 and footage_w > 0 and footage_h > 0:
         # A crop of `keep` of the reference fills the footage area: one
-        # reference pixel is footage/(keep * reference) query pixels.
-        scale = min(footage_w / (keep * ref.width), footage_h / (keep * ref.height))
+        # reference pixel is footage/(keep * reference) query pixels. Each axis
+        # gives at most the true scale (a crop nobody measured shows less of the
+        # reference on it: a 16:9 frame cut to fill 9:16 keeps its full height
+        # only), so the larger is the estimate: exact when one axis is uncut.
+        scale = max(footage_w / (keep * ref.width), footage_h / (keep * ref.height))
         if scale < DOWNSCALE_BELOW:
             out.append(
                 _alteration(
@@ -662,6 +792,7 @@ def diagnose_match(
     inner_rect: Rect | None,
     query_fps: float | None,
     query_size: tuple[int, int],
+    edges: ClipEdges | None = None,
 ) -> MatchSegment:
     """A found segment with its diagnosis: the alignment's and the spans' alterations, then the files'.
 
@@ -672,11 +803,14 @@ def diagnose_match(
         inner_rect: the query's inner rectangle, or None.
         query_fps: the query's frame rate, None for a still image.
         query_size: the query's display (width, height).
+        edges: where the clip changes footage (for ``embedded``).
 
     Returns:
         The `MatchSegment` with its `alterations`.
     """
-    alterations = diagnose(found, query_duration_s=query_duration_s, content_box=content_box, inner_rect=inner_rect)
+    alterations = diagnose(
+        found, query_duration_s=query_duration_s, content_box=content_box, inner_rect=inner_rect, edges=edges
+    )
     seg = replace(found.segment, alterations=alterations)
     return replace(
         seg, alterations=seg.alterations + media_alterations(seg, query_fps=query_fps, query_size=query_size)
@@ -872,6 +1006,8 @@ BLUR_TILE_FILL = 0.9
 #: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`).
 THRESHOLDS: dict[str, float] = {
     "span_margin_s": SPAN_MARGIN_S,
+    "edge_cut_s": EDGE_CUT_S,
+    "band_edge": BAND_EDGE,
     "frame_rate_tolerance": FRAME_RATE_TOLERANCE,
     "downscale_below": DOWNSCALE_BELOW,
     "orb_features": ORB_FEATURES,

@@ -360,7 +360,9 @@ def prepare_file(
     ref = Reference(
         id=0,
         sha256=sha,
-        path=storable_path(path),
+        # Absolute, so that a check run from any other folder finds the file (its reference frames,
+        # verify's moving cells); `abspath` keeps a symlink as given rather than resolving it.
+        path=storable_path(os.path.abspath(path)),
         kind=facts.kind,
         duration_s=round(stored_s, 3),
         width=disp_w,

@@ -561,6 +561,11 @@ class SpeedEvidence:
     #: Measured by the wide search's line fit (`speed` may then be negative,
     #: `interval` is of |speed|), not by the scan of `SPEED_SCAN`.
     fitted: bool = False
+    #: Measured on what moves (`verify.motion_speed`): the distances are the moving
+    #: cells' (frame standard deviations), not hash bits; `interval` is of |speed|.
+    motion: bool = False
+    #: ... and the plausible interval runs on past an end of the range tried: no speed is told.
+    unbounded: bool = False
 
     @property
     def reversed(self) -> bool:
@@ -575,6 +580,9 @@ class SpeedEvidence:
 
     @property
     def changed(self) -> bool:
+        if self.motion:
+            lo, hi = self.interval
+            return lo >= 1.0 + SPEED_MIN_CHANGE or hi <= 1.0 - SPEED_MIN_CHANGE
         if self.fitted:
             return abs(abs(self.speed) - 1.0) >= SPEED_MIN_CHANGE
         lo, hi = self.interval
@@ -686,6 +694,12 @@ class Alignment:
     speed_evidence: SpeedEvidence | None = None
     #: The verified frame pairs of a features segment (query time, reference time, the fitted map).
     feature_pairs: tuple[FramePair, ...] = ()
+    #: The speed what moves shows where it contradicts this alignment's (`verify.motion_speed`);
+    #: the pipeline then aligns the segment at it (`at_motion_speed`).
+    motion_speed: SpeedEvidence | None = None
+    #: What moves shows that this alignment's speed is wrong but fits speeds beyond the range tried
+    #: (a frozen frame): no speed, direction or trim is said of it.
+    speed_untold: bool = False
 
 
 def find_matches(
@@ -759,6 +773,42 @@ def find_matches(
         found = _wide_search(query, index, cands, refs, ref_rows, search, found, max_segments)
     found.sort(key=lambda a: a.segment.score, reverse=True)
     return found
+
+
+def at_motion_speed(found: Alignment, query: FrameHashes, index: Index, *, query_fps: float) -> Alignment | None:
+    """A frame-hash segment aligned again at the speed and offset what moves showed (`Alignment.motion_speed`).
+
+    On a fixed camera every speed fits the still background, and the vote
+    keeps x1; verify's moving cells tell the speed. The query frames of the
+    segment's span are aligned with the reference's stored hashes at that
+    speed and offset and the segment re-scored (`_segment`); it keeps its
+    verification, channel and geometry, and carries the motion's evidence.
+
+    Returns:
+        The new alignment, or None when no query frame matches at that speed.
+    """
+    evidence = found.motion_speed
+    seg = found.segment
+    if evidence is None or seg.channel != Channel.FRAMES or seg.reference.kind != "video":
+        return None
+    stored = index.frame_hashes(seg.reference.id).select(found.reference_variant)
+    span = (query.times >= seg.query_start_s - 1e-6) & (query.times < seg.query_end_s - 1e-6)
+    rows = np.nonzero((query.variants == found.query_variant) & span)[0]
+    if len(rows) == 0 or len(stored) == 0:
+        return None
+    hyp = _Hypothesis(
+        seg.reference.id, found.query_variant, found.reference_variant, evidence.speed, evidence.offset, 0
+    )
+    trial = _Trial(hyp, seg.reference, stored, query.times[rows], query.hashes[rows])
+    offset, speed = evidence.offset, evidence.speed
+    dist = _align(trial.q_t, trial.q_h, stored.times, stored.hashes, seg.reference.sample_fps, offset, speed)
+    fit = _Fit(offset, speed, dist, offset + speed * trial.q_t, evidence)
+    step = 1.0 / query_fps if query_fps > 0 else 1.0
+    aligned = _segment(trial, _Search(False, step, seg.query_end_s), fit)
+    if aligned is None:
+        return None
+    moved = replace(aligned.segment, verification=seg.verification, channel=seg.channel, geometry=seg.geometry)
+    return replace(aligned, segment=moved, feature_pairs=found.feature_pairs)
 
 
 def _wide_search_needed(found: list[Alignment], query: FrameHashes) -> bool:

@@ -186,7 +186,7 @@ def _check(
         found = _found(query, idx)
         query, found, channels = _with_features(query, idx, found, decoder)
         on_stage("match")
-        verified = _verified(query, found, decoder)
+        verified = _verified(query, found, decoder, idx)
         on_stage("verify")
         segments = _diagnosed(query, verified)
         on_stage("diagnose")
@@ -330,7 +330,7 @@ def _found(query: Query, idx: Index) -> list[Alignment]:
     )
 
 
-def _verified(query: Query, found: Sequence[Alignment], decoder: Decoder) -> list[Alignment]:
+def _verified(query: Query, found: Sequence[Alignment], decoder: Decoder, idx: Index) -> list[Alignment]:
     """Stage verify: whether each match shows the same moment of its reference or only the same place.
 
     Segments below the match threshold are candidates only and are not verified. A segment
@@ -355,8 +355,27 @@ def _verified(query: Query, found: Sequence[Alignment], decoder: Decoder) -> lis
                 checked = replace(checked, segment=replace(seg, score=min(seg.score, match_mod.FEW_FRAMES_SCORE)))
             out.append(checked)
         else:
-            out.append(verify_mod.verify_alignment(a, query, frames_of))
+            out.append(_verified_frames(a, query, idx, frames_of))
     return out
+
+
+def _verified_frames(a: Alignment, query: Query, idx: Index, frames_of: verify_mod.ReferenceFrames) -> Alignment:
+    """Stage verify for a frame-hash segment; where what moves shows another speed, aligned and verified at it.
+
+    A fixed camera's still background fits every speed (the matcher keeps x1);
+    `verify.motion_speed` reads the speed from what moves, the segment is
+    aligned again at it (`match.at_motion_speed`) and verified there.
+    """
+    checked = verify_mod.verify_alignment(a, query, frames_of)
+    if checked.motion_speed is None:
+        return checked
+    moved = match_mod.at_motion_speed(
+        replace(a, motion_speed=checked.motion_speed), query.hashes, idx, query_fps=query.frames.fps or QUERY_FPS
+    )
+    if moved is None or moved.segment.score < match_mod.MATCH_THRESHOLD:
+        return replace(checked, motion_speed=None)
+    again = verify_mod.verify_alignment(moved, query, frames_of)
+    return replace(again, motion_speed=None)
 
 
 def _verified_features(found: Alignment, query: Query, frames_of: verify_mod.ReferenceFrames) -> Alignment:
@@ -463,6 +482,7 @@ def _diagnosed(query: Query, found: Sequence[Alignment]) -> list[MatchSegment]:
     """Stage diagnose: how each segment's copy differs from its reference, and its score."""
     facts, layout = query.facts, query.layout
     assert layout is not None  # a query always has its layout looked for
+    edges = _clip_edges(query, found)
     return [
         diagnose_match(
             a,
@@ -471,9 +491,22 @@ def _diagnosed(query: Query, found: Sequence[Alignment]) -> list[MatchSegment]:
             inner_rect=layout.inner_rect,
             query_fps=facts.fps if facts.kind == "video" else None,
             query_size=facts.display_size,
+            edges=edges,
         )
         for a in found
     ]
+
+
+def _clip_edges(query: Query, found: Sequence[Alignment]) -> diagnose_mod.ClipEdges:
+    """Where the clip changes footage: its cuts (the shots stage) and the spans of its segments at or above the match threshold."""
+    if query.is_image or len(query.frames.times) < 2:
+        return diagnose_mod.ClipEdges()
+    assert query.layout is not None
+    shots = find_shots(query.frames, query.layout.content_box).shots
+    spans = tuple(
+        (a.segment.query_start_s, a.segment.query_end_s) for a in found if a.segment.score >= match_mod.MATCH_THRESHOLD
+    )
+    return diagnose_mod.ClipEdges(cuts=tuple(s.start_s for s in shots[1:]), spans=spans)
 
 
 def _with_sound(

@@ -164,7 +164,8 @@ def alterations_of(m: MatchSegment) -> list[str]:
         elif code == AlterationCode.REVERSED:
             out.append("played backwards")
         elif code == AlterationCode.PARTLY_EXPLAINED:
-            out.append("partly explained at an unusual speed")
+            at_speed = "searched_speed_range" in (getattr(alt, "evidence", None) or {})
+            out.append("partly explained at an unusual speed" if at_speed else "partly explained")
         elif code:
             out.append(str(code).replace("_", " "))
     codes = " ".join(str(getattr(a, "code", "")) for a in getattr(m, "alterations", ()) or ())

@@ -32,6 +32,7 @@ shot can and cannot prove.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -56,7 +57,7 @@ from .hashing import (
     variant_parts,
 )
 from .index import Reference
-from .match import Alignment
+from .match import MAX_SPEED, MIN_SPEED, SPEED_EDGE, Alignment, SpeedEvidence
 from .query import Query
 from .relation import Relation, Verification
 
@@ -108,6 +109,26 @@ STILL_PICTURE_SENTENCE = (
     "the reference is a still picture under camera motion: the same picture proves the photograph, "
     "not this clip's moment"
 )
+#: Speed from what moves (`motion_speed`): |reference s per query s| tried log-spaced by this relative
+#: step over match's range (`match.MIN_SPEED`-`match.MAX_SPEED`), both ways; 1% resolves the 5% asked.
+MOTION_SPEED_STEP = 0.01
+#: ... offsets tried at each speed, this far apart (seconds; the reference views are 0.25 s apart).
+MOTION_OFFSET_STEP_S = 0.05
+#: ... only over query frames spanning at least this (seconds): a speed needs time to show.
+MOTION_MIN_SPAN_S = 2.0
+#: ... at least this share of the query frames landing inside the decoded reference at a speed tried.
+MOTION_MIN_INSIDE = 0.8
+#: ... it replaces the matcher's speed only when the moving cells' distance there is at most this share
+#: of theirs at the matcher's speed (a still background fits every speed; what moves does not; 0-1).
+MOTION_SPEED_RATIO = 0.7
+#: ... and that moment is this specific (`specificity` at the speed found; above `MIN_SPECIFICITY`:
+#: the search over speeds has more chances to meet a chance agreement).
+MOTION_MIN_SPECIFICITY = 0.5
+#: ... its plausible speeds: those whose distance is within this share above the lowest.
+MOTION_SPEED_INTERVAL = 0.15
+#: ... a speed change the hashes showed is measured again on what moves when the two differ by this
+#: share or more (cases-dev: the hashes' line fits were 6-9% off at x0.3-x3; what moves, 0-2%).
+MOTION_REFINE_MIN = 0.02
 
 
 def unverified(reason: str) -> Verification:
@@ -240,6 +261,26 @@ def _foreground_distances(q: np.ndarray, r: np.ndarray, moving: np.ndarray) -> n
     return out
 
 
+def _moving(
+    query: np.ndarray,
+    query_times: np.ndarray,
+    reference: np.ndarray,
+    reference_times: np.ndarray,
+    *,
+    offset_s: float,
+    speed: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Both stacks in one geometry and normalised, the cells that move in the reference, and their share."""
+    hashed = np.clip(np.searchsorted(reference_times, offset_s + speed * query_times), 0, len(reference_times) - 1)
+    warped, valid = _fit(query, reference, hashed)
+    if valid.mean() < 0.25:
+        valid = np.ones_like(valid)
+    q = _normalised(warped, valid)
+    r = _normalised(reference, valid)
+    moving = (r.std(axis=0) > MOVE_STD) & valid
+    return q, r, moving, float(moving.sum() / max(1, valid.sum()))
+
+
 def verify_segment(
     query: np.ndarray,
     query_times: np.ndarray,
@@ -271,14 +312,7 @@ def verify_segment(
             None,
             f"only {n} frame{'s' if n != 1 else ''} to compare: too few to tell the moment",
         )
-    hashed = np.clip(np.searchsorted(reference_times, offset_s + speed * query_times), 0, len(reference_times) - 1)
-    warped, valid = _fit(query, reference, hashed)
-    if valid.mean() < 0.25:
-        valid = np.ones_like(valid)
-    q = _normalised(warped, valid)
-    r = _normalised(reference, valid)
-    moving = (r.std(axis=0) > MOVE_STD) & valid
-    share = float(moving.sum() / max(1, valid.sum()))
+    q, r, moving, share = _moving(query, query_times, reference, reference_times, offset_s=offset_s, speed=speed)
     if share < MIN_MOVING_SHARE:
         return Verification(
             Relation.SAME_SCENE,
@@ -353,7 +387,156 @@ THRESHOLDS: dict[str, float] = {
     "path_smooth_px": PATH_SMOOTH_PX,
     "path_light_px": PATH_LIGHT_PX,
     "path_outlier_px": PATH_OUTLIER_PX,
+    "motion_speed_step": MOTION_SPEED_STEP,
+    "motion_offset_step_s": MOTION_OFFSET_STEP_S,
+    "motion_min_span_s": MOTION_MIN_SPAN_S,
+    "motion_min_inside": MOTION_MIN_INSIDE,
+    "motion_speed_ratio": MOTION_SPEED_RATIO,
+    "motion_min_specificity": MOTION_MIN_SPECIFICITY,
+    "motion_speed_interval": MOTION_SPEED_INTERVAL,
+    "motion_refine_min": MOTION_REFINE_MIN,
 }
+
+
+def _offset_costs(
+    dist: np.ndarray, query_times: np.ndarray, reference_times: np.ndarray, speed: float, offsets: np.ndarray
+) -> np.ndarray:
+    """Mean moving-cell distance of the query frames to the reference frames each offset pairs them with, at `speed`.
+
+    Inf where fewer than `MOTION_MIN_INSIDE` of the query frames land inside
+    the reference views, or fewer than half of those pairs show anything.
+    """
+    n = len(query_times)
+    step = float(np.median(np.diff(reference_times))) if len(reference_times) > 1 else 0.25
+    rt = offsets[:, None] + speed * query_times[None, :]
+    inside = (rt >= reference_times[0] - step / 2) & (rt <= reference_times[-1] + step / 2)
+    j = np.clip(np.searchsorted(reference_times, rt - step / 2), 0, len(reference_times) - 1)
+    pair = dist[np.arange(n)[None, :], j]
+    shown = inside & np.isfinite(pair)
+    total = np.where(shown, pair, 0.0).sum(axis=1)
+    count = shown.sum(axis=1)
+    enough = (inside.sum(axis=1) >= max(MIN_PAIRS, math.ceil(MOTION_MIN_INSIDE * n))) & (
+        count >= np.maximum(1, inside.sum(axis=1) // 2)
+    )
+    return np.where(enough, total / np.maximum(count, 1), np.inf)
+
+
+def _best_offset(
+    dist: np.ndarray, query_times: np.ndarray, reference_times: np.ndarray, speed: float
+) -> tuple[float, float, float]:
+    """(cost, offset, specificity) of the best offset at one speed; cost inf when none fits."""
+    span = (reference_times[0], reference_times[-1])
+    ends = (span[0] - speed * query_times[0], span[0] - speed * query_times[-1])
+    lo = min(ends) - 1.0
+    hi = max(span[1] - speed * query_times[0], span[1] - speed * query_times[-1]) + 1.0
+    offsets = np.arange(lo, hi, MOTION_OFFSET_STEP_S)
+    costs = _offset_costs(dist, query_times, reference_times, speed, offsets)
+    finite = np.isfinite(costs)
+    if finite.sum() < 3:
+        return math.inf, 0.0, 0.0
+    k = int(np.argmin(costs))
+    far = finite & (np.abs(offsets - offsets[k]) >= FAR_OFFSET_S)
+    typical = float(np.median(costs[far])) if far.any() else float(np.median(costs[finite]))
+    specificity = 1.0 - float(costs[k]) / typical if typical > 0 else 0.0
+    return float(costs[k]), float(offsets[k]), specificity
+
+
+def motion_speed(
+    query: np.ndarray,
+    query_times: np.ndarray,
+    reference: np.ndarray,
+    reference_times: np.ndarray,
+    *,
+    offset_s: float,
+    speed: float,
+    refine: bool = False,
+) -> SpeedEvidence | None:
+    """The speed what moves shows, when it contradicts the matcher's (a fixed camera's footage at x2).
+
+    A still background matches at every speed, so on a fixed camera the frame
+    hashes cannot tell the speed and the matcher keeps x1. The moving cells can:
+    each speed of a log grid over match's range (both ways) is tried at every
+    offset, on the same per-pair distances `verify_segment` uses.
+
+    Args:
+        query, query_times, reference, reference_times: as for `verify_segment`.
+        offset_s, speed: the matcher's alignment.
+        refine: the frame hashes already showed a speed change (`speed`): what
+            moves then measures it, without having to contradict it.
+
+    Returns:
+        `match.SpeedEvidence` (``motion=True``; the distances are the moving
+        cells', not hash bits; the speed is the middle of the plausible
+        interval) when its moment is at least `MOTION_MIN_SPECIFICITY` specific
+        and either the best speed's distance is at most `MOTION_SPEED_RATIO` of
+        the matcher's speed's and the matcher's speed lies outside the plausible
+        interval, or (`refine`) the measured speed is at least
+        `MOTION_REFINE_MIN` from the matcher's in the same direction; None
+        otherwise (nothing moves, too short, agrees). When that interval reaches
+        an end of the range tried (within `match.SPEED_EDGE`) while clearly
+        beating the matcher's speed, the evidence is ``unbounded``: what moves
+        says the matcher's speed is wrong but cannot tell the right one.
+    """
+    n = len(query)
+    if n < MIN_PAIRS or len(reference) < MIN_PAIRS or float(np.ptp(query_times)) < MOTION_MIN_SPAN_S:
+        return None
+    q, r, moving, share = _moving(query, query_times, reference, reference_times, offset_s=offset_s, speed=speed)
+    if share < MIN_MOVING_SHARE:
+        return None
+    dist = _foreground_distances(q, r, moving)
+    steps = math.ceil(math.log(MAX_SPEED / MIN_SPEED) / math.log(1.0 + MOTION_SPEED_STEP))
+    magnitudes = np.geomspace(MIN_SPEED, MAX_SPEED, steps + 1)
+    speeds = np.concatenate([magnitudes, -magnitudes])
+    results = [_best_offset(dist, query_times, reference_times, float(s)) for s in speeds]
+    costs = np.asarray([c for c, _, _ in results])
+    if not np.isfinite(costs).any():
+        return None
+    k = int(np.argmin(costs))
+    best, offset, specificity = results[k]
+    at_matcher, _, _ = _best_offset(dist, query_times, reference_times, speed)
+    at_normal, _, _ = _best_offset(dist, query_times, reference_times, 1.0)
+    # The plausible speeds: the run of the grid (one direction) around the best within the interval.
+    near = costs <= best * (1.0 + MOTION_SPEED_INTERVAL)
+    first, last = k, k
+    while first - 1 >= 0 and near[first - 1] and np.sign(speeds[first - 1]) == np.sign(speeds[k]):
+        first -= 1
+    while last + 1 < len(speeds) and near[last + 1] and np.sign(speeds[last + 1]) == np.sign(speeds[k]):
+        last += 1
+    lo, hi = float(abs(speeds[first])), float(abs(speeds[last]))
+    lo, hi = min(lo, hi), max(lo, hi)
+    # On slow footage the valley is flat and its lowest point moves with noise; its middle much less.
+    middle = math.copysign(math.sqrt(lo * hi), float(speeds[k]))
+    same_way = np.sign(speed) == np.sign(speeds[k])
+    if lo <= MIN_SPEED * (1.0 + SPEED_EDGE) or hi >= MAX_SPEED * (1.0 - SPEED_EDGE):
+        # The valley runs on past the range tried (a frozen frame fits x0.25 and slower): no speed is told.
+        if specificity < MOTION_MIN_SPECIFICITY or best > MOTION_SPEED_RATIO * at_matcher:
+            return None
+        return SpeedEvidence(
+            round(float(speeds[k]), 3),
+            offset,
+            (round(lo, 3), round(hi, 3)),
+            round(best, 3),
+            round(at_normal, 3),
+            motion=True,
+            unbounded=True,
+        )
+    if refine:
+        # The hashes already showed a speed change: what moves only measures it more finely.
+        wanted = same_way and abs(middle / speed - 1.0) >= MOTION_REFINE_MIN
+    else:
+        contradicts = not (lo <= abs(speed) <= hi and same_way)
+        wanted = contradicts and best <= MOTION_SPEED_RATIO * at_matcher
+    if specificity < MOTION_MIN_SPECIFICITY or not wanted:
+        return None
+    cost, offset, _ = _best_offset(dist, query_times, reference_times, middle)
+    return SpeedEvidence(
+        speed=round(middle, 3),
+        offset=offset,
+        interval=(round(lo, 3), round(hi, 3)),
+        distance_at_best=round(cost, 3),
+        distance_at_normal=round(at_normal, 3),  # inf when x1 does not fit in the reference views
+        motion=True,
+    )
 
 
 #: What `verify_alignment` asks of the caller: a reference's grey frames over (start_s, end_s) at
@@ -388,7 +571,8 @@ def verify_alignment(found: Alignment, query: Query, reference_frames: Reference
         inside = inside[np.linspace(0, len(inside) - 1, MAX_QUERY_FRAMES).round().astype(int)]
     if not len(inside):
         return _with(found, unverified("no query frame inside the segment"))
-    v = _verify_within(found, query, inside, reference_frames, WINDOW_S)
+    frames_of = _remembered(reference_frames)
+    v = _verify_within(found, query, inside, frames_of, WINDOW_S)
     if v is None:
         return _with(
             found,
@@ -402,7 +586,53 @@ def verify_alignment(found: Alignment, query: Query, reference_frames: Reference
         shift = v.offset_s - seg.offset_s
         if abs(shift) >= REFINE_OFFSET_S:
             result = _shifted(result, shift)
-    return result
+    return _with_motion_speed(result, found, query, inside, frames_of)
+
+
+def _remembered(reference_frames: ReferenceFrames) -> ReferenceFrames:
+    """`reference_frames` decoding each window once (verify and the motion's speed read the same one)."""
+    seen: dict[tuple[int, float, float], tuple[np.ndarray, np.ndarray] | None] = {}
+
+    def frames_of(ref: Reference, start_s: float, end_s: float) -> tuple[np.ndarray, np.ndarray] | None:
+        key = (int(ref.id or 0), round(start_s, 3), round(end_s, 3))
+        if key not in seen:
+            seen[key] = reference_frames(ref, start_s, end_s)
+        return seen[key]
+
+    return frames_of
+
+
+def _with_motion_speed(
+    result: Alignment, found: Alignment, query: Query, inside: np.ndarray, frames_of: ReferenceFrames
+) -> Alignment:
+    """`result` carrying `motion_speed` when what moves contradicts the matcher's speed (over `found`'s window)."""
+    seg = found.segment
+    if query.is_image or seg.reference.kind != "video":
+        return result
+    window = frames_of(seg.reference, seg.reference_start_s - WINDOW_S, seg.reference_end_s + WINDOW_S)
+    if window is None:
+        return result
+    r_times, r_images = window
+    layout = query.layout
+    try:
+        q_view, r_view = views(
+            [query.frames.images[i] for i in inside],
+            list(r_images),
+            query_variant=found.query_variant,
+            reference_variant=found.reference_variant,
+            content_box=layout.content_box if layout else None,
+            inner_rect=layout.inner_rect if layout else None,
+        )
+    except ValueError:
+        return result
+    q_times = np.asarray(query.frames.times, dtype=np.float64)[inside]
+    told = found.speed_evidence is not None and found.speed_evidence.changed
+    motion = motion_speed(
+        q_view, q_times, r_view, np.asarray(r_times), offset_s=seg.offset_s, speed=seg.speed, refine=told
+    )
+    if motion is not None and motion.unbounded:
+        return replace(result, speed_untold=True)  # what moves fits speeds beyond those tried: none is told
+    return replace(result, motion_speed=motion) if motion is not None else result
 
 
 def _verify_within(

@@ -314,3 +314,46 @@ def test_integrity_on_every_backend(index_url: str) -> None:
     assert problem.code == "hash_count" and "#2" in problem.message and "provenance index remove 2" in problem.action
     run = cli_here("index", "check", "--index", index_url)
     assert run.code == UNAVAILABLE and "records 40 hashes but 20 are stored" in run.stdout, run
+
+
+def test_integrity_and_stats_cover_the_sound_and_features_rows(index_url: str) -> None:
+    """`index check` finds lost sound items and orphaned feature rows; `index stats` counts both channels' rows."""
+    import numpy as np
+
+    from provenance.audio import SoundPrint, SoundStatus
+    from provenance.features import Features, FrameFeatures
+    from provenance.hashing import ALGORITHM, FrameHashes
+    from provenance.index import Reference
+
+    rng = np.random.default_rng(3)
+    with open_index(index_url, create=True) as idx:
+        hashes = FrameHashes(np.arange(20) / 2.0, np.zeros(20, np.int8), rng.integers(0, 2**63, 20).astype(np.uint64))
+        assert hashes.algorithm == ALGORITHM
+        sound = SoundPrint(
+            SoundStatus.FINGERPRINTED, rng.integers(0, 2**32, 80).astype(np.uint32), np.ones(80, bool), duration_s=10.0
+        )
+        frame = FrameFeatures(
+            1.0,
+            480,
+            270,
+            rng.uniform(0, 270, (50, 2)).astype(np.float32),
+            rng.integers(0, 256, (50, 32)).astype(np.uint8),
+        )
+        ref = Reference(0, "a" * 64, "/refs/a.mp4", "video", 10.0, 480, 270, 25.0, 1, 2.0, 20, "2024-01-01")
+        idx.add(ref, hashes, sound=sound, features=Features((frame,)))
+        stats = idx.stats()
+        assert stats["sound_tracks"] == 1 and stats["sound_items"] == 80
+        assert stats["feature_frames"] == 1 and stats["feature_keys"] > 0
+        report = idx.integrity()
+        assert report.ok, report
+        assert {"sound_counts", "channel_orphan_rows"} <= set(report.checks)
+    _raw_execute(index_url, "DELETE FROM sound_items WHERE i >= 60")
+    _raw_execute(index_url, "DELETE FROM feature_frames")
+    with open_index(index_url) as idx:
+        problems = {p.code: p for p in idx.integrity().problems}
+    assert set(problems) == {"sound_count", "channel_orphan_rows"}
+    assert "records 80 sound items but 60 are stored" in problems["sound_count"].message
+    assert "provenance index remove 1" in problems["sound_count"].action
+    assert "feature_keys rows belong to no described frame" in problems["channel_orphan_rows"].message
+    run = cli_here("index", "check", "--index", index_url)
+    assert run.code == UNAVAILABLE and "sound items" in run.stdout, run

@@ -279,3 +279,44 @@ def test_a_files_modification_time_is_a_first_seen_date_only_when_asked(
     with open_index(plain) as idx:
         (ref,) = idx.references()
     assert ref.source.first_seen is None and ref.source.origins == ()
+
+
+def test_a_relative_path_is_stored_absolute_so_a_check_elsewhere_shows_the_reference_frames(
+    tmp_path: Path, testsrc_clip: Path
+) -> None:
+    """`index add refs/clip.mp4` from one folder, `check` from another: the report still shows the reference's frames."""
+    import os
+    import subprocess
+    import sys
+
+    here, elsewhere = tmp_path / "desk", tmp_path / "elsewhere"
+    (here / "refs").mkdir(parents=True)
+    elsewhere.mkdir()
+    shutil.copy(testsrc_clip, here / "refs" / "clip.mp4")
+    index = tmp_path / "index.sqlite"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    run = [sys.executable, "-m", "provenance"]
+    added = subprocess.run(
+        [*run, "index", "add", "refs/clip.mp4", "--index", str(index), "-q"],
+        cwd=here,
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
+    assert added.returncode == 0, added.stderr
+    with open_index(index) as idx:
+        (ref,) = idx.references()
+    assert ref.path == str(here / "refs" / "clip.mp4")
+    checked = subprocess.run(
+        [*run, "check", str(testsrc_clip), "--index", str(index), "--no-text"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
+    assert checked.returncode == 0, checked.stderr
+    report = json.loads(checked.stdout)
+    assert report["matches"], "the copy was not found"
+    (frames,) = report["keyframes"]["matches"]
+    assert frames["reference_status"] == "ok"
+    assert frames["pairs"] and all(p["reference"] is not None for p in frames["pairs"])

@@ -682,7 +682,63 @@ class SqlIndex(Index):
             "index_id": self.meta["index_id"],
             "hash_algorithm": self.meta["hash_algorithm"],
             "feature_frames": self.feature_counts()[0],
+            **self._channel_stats(),
         }
+
+    def _channel_stats(self) -> dict[str, int]:
+        """The rows of the features and sound channels: lookup keys, sound tracks and their items."""
+        keys = self.feature_counts()[1]
+        tracks = items = 0
+        if self._has_sound():
+            tracks, items = self.conn.execute(
+                "SELECT (SELECT count(*) FROM sound_tracks), (SELECT count(*) FROM sound_items)"
+            ).fetchone()
+        return {"feature_keys": int(keys), "sound_tracks": int(tracks), "sound_items": int(items)}
+
+    #: What `_channel_problems` checks, added to the dialect's `CHECKS` in an integrity report.
+    CHANNEL_CHECKS = ("sound_counts", "channel_orphan_rows")
+
+    def _channel_problems(self) -> list[IntegrityProblem]:
+        """The features and sound rows: each sound track's items all stored, and no row of either
+        channel left without its reference (or a lookup key without its described frame)."""
+        problems: list[IntegrityProblem] = []
+        rebuild = "restore the index from a backup or rebuild it with 'provenance index add'"
+        if self._has_sound():
+            for ref_id, path, recorded, stored in self.conn.execute(
+                "SELECT t.ref_id, r.path, t.items, (SELECT count(*) FROM sound_items i WHERE i.ref_id = t.ref_id) "
+                "FROM sound_tracks t JOIN refs r ON r.id = t.ref_id "
+                "WHERE t.items != (SELECT count(*) FROM sound_items i WHERE i.ref_id = t.ref_id) "
+                "ORDER BY t.ref_id LIMIT 100"
+            ):
+                problems.append(
+                    IntegrityProblem(
+                        "sound_count",
+                        f"reference #{ref_id} ({path}) records {recorded} sound items but {stored} are stored",
+                        f"remove it with 'provenance index remove {ref_id}' and add its file again",
+                    )
+                )
+        orphan_queries = []
+        if self._has_sound():
+            orphan_queries += [
+                ("sound_tracks", "SELECT count(*) FROM sound_tracks WHERE ref_id NOT IN (SELECT id FROM refs)"),
+                ("sound_items", "SELECT count(*) FROM sound_items WHERE ref_id NOT IN (SELECT id FROM refs)"),
+            ]
+        if descriptors.present(self._tables()):
+            orphan_queries += [
+                ("feature_frames", "SELECT count(*) FROM feature_frames WHERE ref_id NOT IN (SELECT id FROM refs)"),
+                (
+                    "feature_keys",
+                    "SELECT count(*) FROM feature_keys WHERE frame_id NOT IN (SELECT id FROM feature_frames)",
+                ),
+            ]
+        for table, statement in orphan_queries:
+            n = int(self.conn.execute(statement).fetchone()[0])
+            if n:
+                owner = "described frame" if table == "feature_keys" else "reference"
+                problems.append(
+                    IntegrityProblem("channel_orphan_rows", f"{n} {table} rows belong to no {owner}", rebuild)
+                )
+        return problems
 
     def identity(self) -> dict[str, Any]:
         refs, hashes = self.conn.execute("SELECT count(*), (SELECT count(*) FROM hashes) FROM refs").fetchone()
@@ -743,11 +799,13 @@ class SqlIndex(Index):
                     )
                 )
             problems += self.dialect.record_problems(self.conn)
+            problems += self._channel_problems()
         except self.dialect.errors as exc:
             if self.dialect.unreachable(exc):
                 raise  # not damage: the guard says the index is unavailable
             problems.append(self.dialect.unreadable(exc))
-        return IntegrityReport(self.NAME, self.url, version, refs, hashes, self.dialect.CHECKS, tuple(problems))
+        checks = self.dialect.CHECKS + self.CHANNEL_CHECKS
+        return IntegrityReport(self.NAME, self.url, version, refs, hashes, checks, tuple(problems))
 
     # -- claims (files being added; see claims.py) -----------------------------------
 

@@ -363,7 +363,7 @@ def _reuse_sentence(m: Any, still: bool) -> str:
 
 
 def _partly_explained(report: Report) -> str | None:
-    """For readers, a match the earlier footage explains only in part at an unusual speed (None when none)."""
+    """For readers, a match the earlier footage explains only in part (None when none)."""
     for m in report.matches:
         for alt in m.alterations:
             if str(alt.code) != "partly_explained":
@@ -380,7 +380,9 @@ def _partly_explained(report: Report) -> str | None:
                     "The earlier footage explains only part of the video, at a speed at the edge of the speeds "
                     f"searched{rng}: the rest may be the same footage played faster or slower still."
                 )
-            return "The earlier footage explains only part of the video at that speed; the rest is not explained by it."
+            if "searched_speed_range" in (alt.evidence or {}):
+                return "The earlier footage explains only part of the video at that speed; the rest is not explained by it."
+            return "The earlier footage explains only part of the video; the rest is not explained by it."
     return None
 
 

@@ -181,8 +181,13 @@ def searched_speeds(report: Any) -> str | None:
 def speed_matters(match: Any) -> bool:
     """A match whose speed a reader must weigh: changed, reversed, or explaining only part of the clip at an
     unusual speed."""
-    codes = {str(a.code) for a in getattr(match, "alterations", ()) or ()}
-    return bool(codes & {"speed_changed", "reversed", "partly_explained"}) or float(match.speed) < 0
+    alterations = getattr(match, "alterations", ()) or ()
+    codes = {str(a.code) for a in alterations}
+    # `partly_explained` weighs on the speed only where the wide search fitted it (its evidence names the range).
+    at_speed = any(
+        str(a.code) == "partly_explained" and "searched_speed_range" in (a.evidence or {}) for a in alterations
+    )
+    return bool(codes & {"speed_changed", "reversed"}) or at_speed or float(match.speed) < 0
 
 
 def frames_sentence(match: Any, report: Any) -> str:
@@ -490,6 +495,14 @@ def _distances(value: Any, ev: dict[str, Any]) -> str | None:
     return f"mean hash distance {number(value, 1)} of 64 bits at that speed{at_normal}"
 
 
+def _moving_difference(value: Any, ev: dict[str, Any]) -> str | None:
+    normal = ev.get("moving_difference_at_normal_speed")
+    if not isinstance(value, (int, float)):
+        return None
+    at_normal = f" against {number(normal, 2)} at normal speed" if isinstance(normal, (int, float)) else ""
+    return f"what moves differs by {number(value, 2)} frame standard deviations on average at that speed{at_normal}"
+
+
 def _left_out(value: Any, ev: dict[str, Any]) -> str | None:
     if not _pairs(value):
         return None
@@ -600,6 +613,9 @@ ALTERATION_CLAUSES: dict[str, _Clause] = {
     "plausible_range": _plausible,
     "lowest_mean_distance": _distances,
     "mean_distance_at_normal_speed": _skip,
+    "measured_by": _skip,
+    "moving_difference_at_speed": _moving_difference,
+    "moving_difference_at_normal_speed": _skip,
     "reference_spans_left_out_s": _left_out,
     "reference_duration_s": _skip,
     "query_spans_not_from_this_reference_s": _elsewhere,
