@@ -68,6 +68,13 @@ QUERY_LONG_SIDE = 640
 #: size (reaching references shown 3.6-7 times enlarged; cases-dev crop-to-fill).
 QUERY_FEATURES = 600
 COARSE_SHARE = 0.5
+#: Long side (pixels) a query region (a split screen's pane, an inner picture) is described at:
+#: the reference's own (`REF_LONG_SIDE`), so footage filling the region meets its reference at
+#: one scale, however small the region is in the frame (cases-dev duets and pips).
+REGION_LONG_SIDE = 480
+#: Long side (pixels) of the query frames decoded for this channel: twice `QUERY_LONG_SIDE`, so a
+#: region of a third of the frame is cut from about 430 pixels rather than enlarged from 215.
+DECODE_LONG_SIDE = 1280
 #: LSH tables and bits per key (bit sampling of the 256-bit descriptor, disjoint positions):
 #: a pair at distance 25 shares a key with probability 1-(1-(231/256)^22)^3 = 0.28; 22 bits
 #: keep each inverted list 16 times shorter than 18 would (docs/tuning.md).
@@ -116,6 +123,8 @@ THRESHOLDS: dict[str, float] = {
     "query_long_side": QUERY_LONG_SIDE,
     "query_features": QUERY_FEATURES,
     "coarse_share": COARSE_SHARE,
+    "region_long_side": REGION_LONG_SIDE,
+    "decode_long_side": DECODE_LONG_SIDE,
     "lsh_tables": LSH_TABLES,
     "lsh_bits": LSH_BITS,
     "min_votes": MIN_VOTES,
@@ -263,13 +272,45 @@ def describe(
     """
     frames, flipped = [], []
     for t, image in zip(times, images, strict=True):
-        f = describe_frame(image, float(t), long_side=long_side, n_features=n_features)
+        f = describe_frame(image, float(t), long_side=long_side, n_features=n_features, coarse=mirror)
         if len(f):
             frames.append(f)
             if mirror:
                 flipped.append(
-                    describe_frame(image, float(t), long_side=long_side, n_features=n_features, mirrored=True)
+                    describe_frame(
+                        image, float(t), long_side=long_side, n_features=n_features, mirrored=True, coarse=True
+                    )
                 )
+    return Features(tuple(frames), tuple(flipped))
+
+
+def describe_region(
+    times: Sequence[float] | np.ndarray,
+    images: Sequence[np.ndarray] | np.ndarray,
+    rect: tuple[float, float, float, float],
+    *,
+    long_side: int = REGION_LONG_SIDE,
+    n_features: int = QUERY_FEATURES,
+) -> Features:
+    """ORB of one region of each frame (fractions (x0, y0, x1, y1)), as a query of its own, mirrored too.
+
+    The region is described at `long_side` (the reference's scale) and at half
+    size (`describe_frame`'s `coarse`); the points are in the region's pixels as
+    described, so a segment's `Geometry.query_box` is a box of the region.
+    """
+    frames, flipped = [], []
+    for t, image in zip(times, images, strict=True):
+        grey = np.asarray(image)
+        h, w = grey.shape[:2]
+        x0, y0 = int(round(rect[0] * w)), int(round(rect[1] * h))
+        x1, y1 = max(x0 + 8, int(round(rect[2] * w))), max(y0 + 8, int(round(rect[3] * h)))
+        part = np.ascontiguousarray(grey[y0:y1, x0:x1])
+        f = describe_frame(part, float(t), long_side=long_side, n_features=n_features, coarse=True)
+        if len(f):
+            frames.append(f)
+            flipped.append(
+                describe_frame(part, float(t), long_side=long_side, n_features=n_features, mirrored=True, coarse=True)
+            )
     return Features(tuple(frames), tuple(flipped))
 
 

@@ -48,11 +48,20 @@ from .evidence import (
     reference_state,
     reference_window,
 )
-from .hashing import ALGORITHM
+from .hashing import ALGORITHM, Rect
 from .index import Index, Reference, open_index
 from .match import Alignment, Channel, MatchSegment
 from .metadata import Finding, first_seen_days, inspect
-from .query import MAX_QUERY_DURATION_S, QUERY_FPS, REF_FPS, Query, Role, build_query, describe_features
+from .query import (
+    MAX_QUERY_DURATION_S,
+    QUERY_FPS,
+    REF_FPS,
+    Query,
+    Role,
+    build_query,
+    features_of,
+    sample_for_features,
+)
 from .query import QUERY_DECODING as QUERY_DECODING
 from .relation import Relation, Verification
 from .report import InputFacts, Report
@@ -300,7 +309,8 @@ def _with_features(
     if match_mod.explained_share(found, query.hashes) >= match_mod.WIDE_SEARCH_BELOW:
         channels[str(Channel.FEATURES)] = FEATURES_NOT_NEEDED
         return query, found, channels
-    described = describe_features(query.path, query.facts, role=Role.QUERY, decoder=decoder)
+    sampled = sample_for_features(query.path, query.facts, role=Role.QUERY, decoder=decoder)
+    described = features_of(sampled, role=Role.QUERY)
     query = replace(query, features=described)
     extra = match_mod.find_feature_matches(
         described,
@@ -312,7 +322,31 @@ def _with_features(
     channels[str(Channel.FEATURES)] = (
         f"run: {len(described.frames)} frames described, {len(extra)} segment{'s' if len(extra) != 1 else ''} found"
     )
-    return query, match_mod.join_channels(found, extra), channels
+    joined = match_mod.join_channels(found, extra)
+    regions = _regions(query, extra)
+    if regions:
+        in_regions = match_mod.find_region_matches(
+            regions,
+            (query.frames.times, query.frames.images),
+            idx,
+            query_fps=query.frames.fps or QUERY_FPS,
+            query_duration_s=query.facts.duration_s,
+            feature_frames=(np.asarray(sampled.times), sampled.images),
+        )
+        joined = match_mod.join_regions(joined, in_regions)
+        channels[str(Channel.FEATURES)] += (
+            f"; {len(regions)} region{'s' if len(regions) != 1 else ''} of the frame searched on "
+            f"{'their' if len(regions) != 1 else 'its'} own, {len(in_regions)} segment"
+            f"{'s' if len(in_regions) != 1 else ''} found"
+        )
+    return query, joined, channels
+
+
+def _regions(query: Query, extra: list[Alignment]) -> list[Rect]:
+    """The parts of a clip's frame searched as pictures of their own (`match.region_proposals`)."""
+    if query.is_image or query.layout is None:
+        return []
+    return match_mod.region_proposals(panes=query.layout.panes, inner_rect=query.layout.inner_rect, found=extra)
 
 
 def _found(query: Query, idx: Index) -> list[Alignment]:
@@ -351,8 +385,16 @@ def _verified(query: Query, found: Sequence[Alignment], decoder: Decoder) -> lis
                 checked = replace(checked, segment=replace(seg, score=min(seg.score, match_mod.FEW_FRAMES_SCORE)))
             out.append(checked)
         else:
-            out.append(verify_mod.verify_alignment(a, query, frames_of))
+            out.append(verify_mod.verify_alignment(a, _seen_in_region(query, a), frames_of))
     return out
+
+
+def _seen_in_region(query: Query, found: Alignment) -> Query:
+    """The query as verify reads a segment found in a region of the frame: that region as its inner rectangle."""
+    region = found.segment.region
+    if region is None or query.layout is None:
+        return query
+    return replace(query, layout=replace(query.layout, inner_rect=region))
 
 
 def _verified_features(found: Alignment, query: Query, frames_of: verify_mod.ReferenceFrames) -> Alignment:
@@ -387,9 +429,10 @@ def _verified_features(found: Alignment, query: Query, frames_of: verify_mod.Ref
         inside = inside[np.linspace(0, len(inside) - 1, verify_mod.MAX_QUERY_FRAMES).round().astype(int)]
     r_times, r_images = window
     q_times = np.zeros(1) if query.is_image else times[inside]
+    images = query.frames.images if seg.region is None else hashing_mod.crop(query.frames.images, seg.region)
     try:
         q_view, r_view = features_mod.views(
-            [query.frames.images[i] for i in inside],
+            [images[i] for i in inside],
             q_times.tolist(),
             list(r_images),
             found.feature_pairs,
@@ -414,7 +457,7 @@ def _diagnosed(query: Query, found: Sequence[Alignment]) -> list[MatchSegment]:
             a,
             query_duration_s=facts.duration_s,
             content_box=layout.content_box,
-            inner_rect=layout.inner_rect,
+            inner_rect=a.segment.region or layout.inner_rect,
             query_fps=facts.fps if facts.kind == "video" else None,
             query_size=facts.display_size,
         )
@@ -511,7 +554,7 @@ def _with_frame_evidence(
     layout = query.layout
     assert layout is not None
     return tuple(
-        with_frame_evidence(m, thumbs.for_match(i), layout.content_box, layout.inner_rect)
+        with_frame_evidence(m, thumbs.for_match(i), layout.content_box, m.region or layout.inner_rect)
         for i, m in enumerate(matches)
     )
 
