@@ -75,6 +75,9 @@ REGION_LONG_SIDE = 480
 #: Long side (pixels) of the query frames decoded for this channel: twice `QUERY_LONG_SIDE`, so a
 #: region of a third of the frame is cut from about 430 pixels rather than enlarged from 215.
 DECODE_LONG_SIDE = 1280
+#: A query frame decoded at least this many times `QUERY_LONG_SIDE` is also described at that
+#: factor (a picture-in-picture at 20-40% of the width is then at its reference's scale).
+FINE_FACTOR = 2.0
 #: LSH tables and bits per key (bit sampling of the 256-bit descriptor, disjoint positions):
 #: a pair at distance 25 shares a key with probability 1-(1-(231/256)^22)^3 = 0.28; 22 bits
 #: keep each inverted list 16 times shorter than 18 would (docs/tuning.md).
@@ -125,6 +128,7 @@ THRESHOLDS: dict[str, float] = {
     "coarse_share": COARSE_SHARE,
     "region_long_side": REGION_LONG_SIDE,
     "decode_long_side": DECODE_LONG_SIDE,
+    "fine_factor": FINE_FACTOR,
     "lsh_tables": LSH_TABLES,
     "lsh_bits": LSH_BITS,
     "min_votes": MIN_VOTES,
@@ -223,6 +227,13 @@ def describe_frame(
     if grey.ndim == 3:
         grey = cv2.cvtColor(grey, cv2.COLOR_RGB2GRAY)
     h, w = grey.shape
+    fine = None
+    if coarse and max(h, w) >= FINE_FACTOR * long_side:
+        # Also at twice the size, its points given in the described frame's pixels: a picture
+        # inside the frame at 20-40% of its width then meets its reference at one scale.
+        size = (int(round(w * FINE_FACTOR * long_side / max(h, w))), int(round(h * FINE_FACTOR * long_side / max(h, w))))
+        big = cv2.equalizeHist(np.ascontiguousarray(cv2.resize(grey, size, interpolation=cv2.INTER_AREA)))
+        fine = (big[:, ::-1] if mirrored else big, size)
     scale = long_side / max(h, w)
     if abs(scale - 1.0) > 0.01:
         size = (max(8, int(round(w * scale))), max(8, int(round(h * scale))))
@@ -239,6 +250,10 @@ def describe_frame(
         p2, d2 = _detect(half, int(n_features * COARSE_SHARE))
         points = np.concatenate([points, p2 * (grey.shape[1] / half.shape[1])]).astype(np.float32)
         desc = np.concatenate([desc, d2])
+    if fine is not None:
+        p3, d3 = _detect(np.ascontiguousarray(fine[0]), n_features)
+        points = np.concatenate([points, p3 * (grey.shape[1] / fine[1][0])]).astype(np.float32)
+        desc = np.concatenate([desc, d3])
     return FrameFeatures(round(float(t), 3), grey.shape[1], grey.shape[0], points, desc, mirrored)
 
 
