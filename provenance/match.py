@@ -1430,7 +1430,9 @@ def _feature_line(q: np.ndarray, r: np.ndarray, w: np.ndarray | None = None) -> 
         fs, fo = (float(v) for v in np.polyfit(q[mask], r[mask], 1))
         if MIN_SPEED <= abs(fs) <= MAX_SPEED:
             fitted = np.abs(r - (fo + fs * q)) <= FEATURE_ALIGN_TOLERANCE_S
-            if len(np.unique(q[fitted])) >= len(np.unique(q[mask])):
+            # Only when it explains more frames: reference frames 1/REF_FPS apart put a slope
+            # fitted over a few seconds several percent off (5 s: +-10%), and x1 is likeliest.
+            if len(np.unique(q[fitted])) > len(np.unique(q[mask])):
                 speed, offset, mask = fs, fo, fitted
     # The offset is the median of the supporters' (reference frames are 1/REF_FPS apart).
     offset = float(np.median(r[mask] - speed * q[mask]))
