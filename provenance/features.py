@@ -78,6 +78,12 @@ DECODE_LONG_SIDE = 1280
 #: A query frame decoded at least this many times `QUERY_LONG_SIDE` is also described at that
 #: factor (a picture-in-picture at 20-40% of the width is then at its reference's scale).
 FINE_FACTOR = 2.0
+#: A still cover (`covers`): clip pixels whose standard deviation over the clip stays under
+#: `COVER_STILL` grey levels at more than `COVER_DIFF` from the reference's median there, on
+#: a share of the view within `COVER_SHARE` (opaque stickers over 10-25%; sample stickers test).
+COVER_STILL = 4.0
+COVER_DIFF = 40.0
+COVER_SHARE = (0.02, 0.6)
 #: LSH tables and bits per key (bit sampling of the 256-bit descriptor, disjoint positions):
 #: a pair at distance 25 shares a key with probability 1-(1-(231/256)^22)^3 = 0.28; 22 bits
 #: keep each inverted list 16 times shorter than 18 would (docs/tuning.md).
@@ -129,6 +135,10 @@ THRESHOLDS: dict[str, float] = {
     "region_long_side": REGION_LONG_SIDE,
     "decode_long_side": DECODE_LONG_SIDE,
     "fine_factor": FINE_FACTOR,
+    "cover_still": COVER_STILL,
+    "cover_diff": COVER_DIFF,
+    "cover_share_min": COVER_SHARE[0],
+    "cover_share_max": COVER_SHARE[1],
     "lsh_tables": LSH_TABLES,
     "lsh_bits": LSH_BITS,
     "min_votes": MIN_VOTES,
@@ -585,4 +595,34 @@ def views(
         r_out.append(
             cv2.resize(np.ascontiguousarray(np.asarray(image)[r0:r1, c0:c1]), size, interpolation=cv2.INTER_AREA)
         )
-    return np.stack(q_out).astype(np.float32), np.stack(r_out).astype(np.float32)
+    return uncovered(np.stack(q_out).astype(np.float32), np.stack(r_out).astype(np.float32))
+
+
+def covers(q_view: np.ndarray, r_view: np.ndarray) -> np.ndarray:
+    """The pixels a still cover hides (a sticker, a badge, an opaque caption box): (h, w) bool.
+
+    A pixel is covered when the clip holds it still (its standard deviation over
+    the clip's frames under `COVER_STILL` grey levels) at a value far from the
+    reference's there (`COVER_DIFF` from its median over the window): the clip
+    shows something else at that place the whole time. Another moment of a fixed
+    camera shows the same still background there, so it is not masked.
+    """
+    if len(q_view) < 2 or len(r_view) == 0:
+        return np.zeros(q_view.shape[1:], dtype=bool)
+    still = q_view.std(axis=0) < COVER_STILL
+    other = np.abs(q_view.mean(axis=0) - np.median(r_view, axis=0)) > COVER_DIFF
+    mask = still & other
+    if not COVER_SHARE[0] <= mask.mean() <= COVER_SHARE[1]:
+        return np.zeros(q_view.shape[1:], dtype=bool)
+    return mask
+
+
+def uncovered(q_view: np.ndarray, r_view: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both views with the clip's still covers (`covers`) blanked on both sides, so verify compares
+    only what the clip shows of the footage (the blanked pixels no longer change in the reference)."""
+    mask = covers(q_view, r_view)
+    if mask.any():
+        q_view, r_view = q_view.copy(), r_view.copy()
+        q_view[:, mask] = 0.0
+        r_view[:, mask] = 0.0
+    return q_view, r_view
