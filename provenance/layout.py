@@ -92,8 +92,11 @@ SPLIT_MIN_SHARE = 0.8
 #: A pane is kept when its busiest tenth of lines across has at least this share of the busiest
 #: pane's detail (gradient energy, 0-1): a letterbox bar is padding, not a pane (cases-dev: 0.01).
 SPLIT_PANE_ENERGY = 0.25
-#: Panes are at least this share of the frame's side (0-0.5): two or three panes, never slivers.
-SPLIT_MIN_PANE = 0.25
+#: Splits looked for, as shares of the side: where apps split the frame (halves, thirds), each
+#: boundary within `SPLIT_AT_TOLERANCE` of its place; a still graphic's own edge elsewhere (a
+#: test pattern, a monitor's bezel) is no split.
+SPLIT_AT = ((1 / 2,), (1 / 3, 2 / 3))
+SPLIT_AT_TOLERANCE = 0.03
 
 #: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`).
 THRESHOLDS: dict[str, float] = {
@@ -120,8 +123,8 @@ THRESHOLDS: dict[str, float] = {
     "inner_weak_side": INNER_WEAK_SIDE,
     "split_line_contrast": SPLIT_LINE_CONTRAST,
     "split_min_share": SPLIT_MIN_SHARE,
-    "split_min_pane": SPLIT_MIN_PANE,
     "split_pane_energy": SPLIT_PANE_ENERGY,
+    "split_at_tolerance": SPLIT_AT_TOLERANCE,
 }
 
 
@@ -172,8 +175,9 @@ def find_panes(images: np.ndarray, edges: EdgeStats | None = None) -> tuple[Rect
     Panes are separated by straight lines across the whole frame that persist
     over the samples (`split_profile`): two clips laid side by side differ at
     their border in every row and every frame, while edges inside footage
-    move or stop. The lines of one direction are taken, strongest first, while
-    every pane stays `SPLIT_MIN_PANE` of the side. Panes with no detail
+    move or stop. Halves and thirds are tried (`SPLIT_AT`), each boundary the
+    strongest line near its place; the split whose boundaries all hold and are
+    strongest wins. Panes with no detail
     (padding, `SPLIT_PANE_ENERGY`) are left out; panes with bars (a clip
     fitted into its half) are trimmed to their content by the caller.
 
@@ -193,31 +197,34 @@ def find_panes(images: np.ndarray, edges: EdgeStats | None = None) -> tuple[Rect
     for lines, energy, n, vertical in ((edges.px, edges.energy, w, True), (edges.py.T, edges.energy.T, h, False)):
         profile = split_profile(lines)
         strength_of = lines.mean(axis=0)
-        cuts: list[int] = []
-        for line in np.argsort(-profile, kind="stable").tolist():
-            if profile[line] < SPLIT_MIN_SHARE:
-                break
-            # The boundary lies after pixel `line` or `line + 1`, whichever edge is stronger.
-            at = line + 1 if line + 1 >= len(strength_of) or strength_of[line] >= strength_of[line + 1] else line + 2
-            trial = sorted([0, *cuts, at, n])
-            if min(np.diff(trial)) >= SPLIT_MIN_PANE * n and len(trial) <= 4:
-                cuts.append(at)
-        if not cuts:
-            continue
-        bounds = sorted([0, *cuts, n])
-        # A pane's detail: its busiest lines across (a clip fitted into its pane has bars).
-        busy = [
-            float(np.percentile(energy[:, a : max(a + 1, min(energy.shape[1], b - 1))].mean(axis=1), 90))
-            for a, b in zip(bounds[:-1], bounds[1:], strict=False)
-        ]
-        strength = float(np.mean([profile[c - 1] for c in cuts]))
-        panes = tuple(
-            (a / n, 0.0, b / n, 1.0) if vertical else (0.0, a / n, 1.0, b / n)
-            for (a, b), detail in zip(zip(bounds[:-1], bounds[1:], strict=False), busy, strict=True)
-            if detail >= SPLIT_PANE_ENERGY * max(busy)
-        )
-        if strength > best[0]:
-            best = (strength, panes)
+        for shares in SPLIT_AT:
+            cuts, held = [], []
+            for share in shares:
+                lo = max(0, int(math.floor((share - SPLIT_AT_TOLERANCE) * n)) - 1)
+                hi = min(len(profile), int(math.ceil((share + SPLIT_AT_TOLERANCE) * n)))
+                line = lo + int(np.argmax(profile[lo:hi]))
+                if profile[line] < SPLIT_MIN_SHARE:
+                    break
+                # The boundary lies after pixel `line` or `line + 1`, whichever edge is stronger.
+                strong = line + 1 >= len(strength_of) or strength_of[line] >= strength_of[line + 1]
+                cuts.append(line + 1 if strong else line + 2)
+                held.append(float(profile[line]))
+            if len(cuts) < len(shares):
+                continue
+            bounds = sorted([0, *cuts, n])
+            # A pane's detail: its busiest lines across (a clip fitted into its pane has bars).
+            busy = [
+                float(np.percentile(energy[:, a : max(a + 1, min(energy.shape[1], b - 1))].mean(axis=1), 90))
+                for a, b in zip(bounds[:-1], bounds[1:], strict=False)
+            ]
+            strength = float(np.mean(held))
+            panes = tuple(
+                (a / n, 0.0, b / n, 1.0) if vertical else (0.0, a / n, 1.0, b / n)
+                for (a, b), detail in zip(zip(bounds[:-1], bounds[1:], strict=False), busy, strict=True)
+                if detail >= SPLIT_PANE_ENERGY * max(busy)
+            )
+            if strength > best[0]:
+                best = (strength, panes)
     return best[1]
 
 
