@@ -241,7 +241,10 @@ def describe_frame(
     if coarse and max(h, w) >= FINE_FACTOR * long_side:
         # Also at twice the size, its points given in the described frame's pixels: a picture
         # inside the frame at 20-40% of its width then meets its reference at one scale.
-        size = (int(round(w * FINE_FACTOR * long_side / max(h, w))), int(round(h * FINE_FACTOR * long_side / max(h, w))))
+        size = (
+            int(round(w * FINE_FACTOR * long_side / max(h, w))),
+            int(round(h * FINE_FACTOR * long_side / max(h, w))),
+        )
         big = cv2.equalizeHist(np.ascontiguousarray(cv2.resize(grey, size, interpolation=cv2.INTER_AREA)))
         fine = (big[:, ::-1] if mirrored else big, size)
     scale = long_side / max(h, w)

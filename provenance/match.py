@@ -51,20 +51,20 @@ from .audio import ITEMS_PER_SECOND, SoundAlignment, SoundPrint, align_sound, it
 from .features import Features, FrameFeatures, FramePair, Geometry
 from .hashing import (
     OP_CCW_MIRROR,
-    REGION_BOX,
-    REGION_INNER,
-    Rect,
-    crop,
-    hash_query,
     OP_CW_MIRROR,
     OP_MIRROR,
     OP_NONE,
     OPS,
+    REGION_BOX,
     REGION_FULL,
+    REGION_INNER,
     REGIONS,
     VARIANT_FULL,
     FrameHashes,
+    Rect,
+    crop,
     hamming,
+    hash_query,
     variant,
     variant_parts,
 )
@@ -1706,7 +1706,10 @@ def _shared(a: Rect, b: Rect) -> float:
 
 
 def region_proposals(
-    *, panes: tuple[Rect, ...] = (), inner_rect: Rect | None = None, found: list[Alignment] = ()  # type: ignore[assignment]
+    *,
+    panes: tuple[Rect, ...] = (),
+    inner_rect: Rect | None = None,
+    found: list[Alignment] = (),  # type: ignore[assignment]
 ) -> list[Rect]:
     """The parts of the query frame worth searching as pictures of their own, likeliest first.
 
@@ -1849,7 +1852,9 @@ def join_regions(found: list[Alignment], regions: list[Alignment]) -> list[Align
                 out[same] = extra
         elif es.channel == Channel.FRAMES and es.score >= MATCH_THRESHOLD:
             # The region's hashes time the finding finer than the features (as `join_channels`).
-            out[same] = replace(extra, segment=replace(es, geometry=held.geometry), feature_pairs=out[same].feature_pairs)
+            out[same] = replace(
+                extra, segment=replace(es, geometry=held.geometry), feature_pairs=out[same].feature_pairs
+            )
         elif held.channel != Channel.FRAMES or held.score < MATCH_THRESHOLD:
             if es.score > held.score:
                 out[same] = extra
