@@ -182,3 +182,11 @@ def test_region_proposals_keep_parts_of_the_frame_once() -> None:
 
 def test_within_maps_a_box_of_a_region_into_the_frame() -> None:
     assert match_mod.within((0.5, 0.0, 1.0, 1.0), (0.0, 0.25, 1.0, 0.75)) == (0.5, 0.25, 1.0, 0.75)
+
+
+def test_the_content_box_is_not_searched_again() -> None:
+    """A letterbox's footage is the whole frame's content box, already hashed as such."""
+    box = (0.0, 0.43, 1.0, 0.75)
+    assert match_mod.region_proposals(panes=((0.0, 0.0, 0.5, 1.0),), inner_rect=box, content_box=box) == [
+        (0.0, 0.0, 0.5, 1.0)
+    ]
