@@ -1710,6 +1710,7 @@ def region_proposals(
     panes: tuple[Rect, ...] = (),
     inner_rect: Rect | None = None,
     found: list[Alignment] = (),  # type: ignore[assignment]
+    content_box: Rect | None = None,
 ) -> list[Rect]:
     """The parts of the query frame worth searching as pictures of their own, likeliest first.
 
@@ -1718,7 +1719,8 @@ def region_proposals(
     stable), a split screen's panes (`layout.find_panes`) and the layout's
     inner rectangle. Parts narrower than `REGION_MIN_SIDE` or larger
     than `REGION_MAX_AREA` are left out, near-duplicates (`REGION_SAME`)
-    merged, at most `MAX_REGIONS` kept.
+    merged, at most `MAX_REGIONS` kept. The content box (padding trimmed) is
+    left out too: the whole frame's hashes searched it already.
     """
     boxes = [
         a.segment.geometry.query_box
@@ -1726,11 +1728,12 @@ def region_proposals(
         if a.segment.geometry is not None and a.segment.geometry.stable and a.segment.region is None
     ]
     out: list[Rect] = []
+    searched = [content_box] if content_box is not None else []
     for rect in [*boxes, *panes, *([inner_rect] if inner_rect is not None else [])]:
         rect = tuple(float(v) for v in rect)  # type: ignore[assignment]
         if rect[2] - rect[0] < REGION_MIN_SIDE or rect[3] - rect[1] < REGION_MIN_SIDE:
             continue
-        if _area(rect) > REGION_MAX_AREA or any(_shared(rect, r) >= REGION_SAME for r in out):
+        if _area(rect) > REGION_MAX_AREA or any(_shared(rect, r) >= REGION_SAME for r in [*searched, *out]):
             continue
         out.append(rect)
     return out[:MAX_REGIONS]

@@ -346,7 +346,10 @@ def _regions(query: Query, extra: list[Alignment]) -> list[Rect]:
     """The parts of a clip's frame searched as pictures of their own (`match.region_proposals`)."""
     if query.is_image or query.layout is None:
         return []
-    return match_mod.region_proposals(panes=query.layout.panes, inner_rect=query.layout.inner_rect, found=extra)
+    layout = query.layout
+    return match_mod.region_proposals(
+        panes=layout.panes, inner_rect=layout.inner_rect, found=extra, content_box=layout.content_box
+    )
 
 
 def _found(query: Query, idx: Index) -> list[Alignment]:
