@@ -83,10 +83,9 @@ INNER_EDGE_SIDES = {4: 1.0, 3: 1.5, 2: 2.0}
 #: stop there, their edge dropping by as much (q052's faint right side), 0-1.
 INNER_WEAK_SIDE = 0.5
 
-#: Split screens: a boundary between panes is a straight line across the whole frame; a line
-#: (column or row) counts where its persistent edge beats the edges 3 lines to either side by
-#: this factor on at least `SPLIT_MIN_SHARE` of its length (cases-dev duets 0.86-1.0, other edits
-#: up to 0.74: a monitor's bezel in a screen recording).
+#: A split screen's boundary is a line across the frame: its persistent edge beats the edges 3
+#: lines to either side by this factor on `SPLIT_MIN_SHARE` of its length (cases-dev duets
+#: 0.86-1.0; other edits up to 0.74, a monitor's bezel).
 SPLIT_LINE_CONTRAST = 2.0
 SPLIT_MIN_SHARE = 0.8
 #: A pane is kept when its busiest tenth of lines across has at least this share of the busiest
