@@ -114,6 +114,11 @@ def test_two_inner_pictures_are_both_found(split_media: dict[str, Path], sample_
         assert box is not None and abs(box[0] - x0) <= 0.05 and abs(box[2] - x1) <= 0.05, seg
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="not found yet: the 24% of a 480-pixel reference frame the crop shows holds about a quarter of its "
+    "300 descriptors; the features register one frame pair at most (a spurious 31-degree fit), issue 16",
+)
 def test_a_vertical_crop_to_fill_of_wide_footage_is_found(split_media: dict[str, Path], sample_index: Path) -> None:
     """street_cyclists is 2.37:1: a 9:16 crop keeps 24% of its width, 115 pixels of a 480-pixel reference frame."""
     report = _check(split_media["crop_fill"], sample_index)
