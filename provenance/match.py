@@ -1747,6 +1747,7 @@ def find_region_matches(
     query_fps: float,
     query_duration_s: float,
     feature_frames: tuple[np.ndarray, np.ndarray] | None = None,
+    hashed: tuple[Rect, ...] = (),
 ) -> list[Alignment]:
     """Segments found by searching each region of the query frame as a picture of its own.
 
@@ -1766,6 +1767,8 @@ def find_region_matches(
         query_fps: the samples' rate.
         query_duration_s: to bound spans.
         feature_frames: (times, (N, H, W) grey frames) decoded for the features channel, or None.
+        hashed: parts the query's own hashes covered (its content box and inner rectangle): a
+            region that is one of them (`REGION_SAME`) is searched by its features only.
 
     Returns:
         Alignments of every region, best first.
@@ -1777,8 +1780,12 @@ def find_region_matches(
         part = crop(images, rect)
         box = content_box(part, min_side=REGION_BOX_MIN_SIDE)
         hashes = hash_query(times, part, box, None)
-        found = find_matches(hashes, index, query_fps=query_fps, query_duration_s=query_duration_s)
-        if feature_frames is not None and (part.shape[1] < REGION_HASH_MIN_PX or part.shape[2] < REGION_HASH_MIN_PX):
+        if any(_shared(rect, r) >= REGION_SAME for r in hashed):
+            found: list[Alignment] = []
+        else:
+            found = find_matches(hashes, index, query_fps=query_fps, query_duration_s=query_duration_s)
+        small = part.shape[1] < REGION_HASH_MIN_PX or part.shape[2] < REGION_HASH_MIN_PX
+        if feature_frames is not None and small and not any(_shared(rect, r) >= REGION_SAME for r in hashed):
             # Too few pixels in the samples: hashed from the features channel's larger frames.
             f_times, f_images = feature_frames
             big = crop(f_images, rect)

@@ -332,6 +332,9 @@ def _with_features(
             query_fps=query.frames.fps or QUERY_FPS,
             query_duration_s=query.facts.duration_s,
             feature_frames=(np.asarray(sampled.times), sampled.images),
+            hashed=tuple(r for r in (query.layout.content_box, query.layout.inner_rect) if r is not None)
+            if query.layout is not None
+            else (),
         )
         joined = match_mod.join_regions(joined, in_regions)
         channels[str(Channel.FEATURES)] += (
