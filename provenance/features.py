@@ -68,6 +68,22 @@ QUERY_LONG_SIDE = 640
 #: size (reaching references shown 3.6-7 times enlarged; cases-dev crop-to-fill).
 QUERY_FEATURES = 600
 COARSE_SHARE = 0.5
+#: Long side (pixels) a query region (a split screen's pane, an inner picture) is described at:
+#: the reference's own (`REF_LONG_SIDE`), so footage filling the region meets its reference at
+#: one scale, however small the region is in the frame (cases-dev duets and pips).
+REGION_LONG_SIDE = 480
+#: Long side (pixels) of the query frames decoded for this channel: twice `QUERY_LONG_SIDE`, so a
+#: region of a third of the frame is cut from about 430 pixels rather than enlarged from 215.
+DECODE_LONG_SIDE = 1280
+#: A query frame decoded at least this many times `QUERY_LONG_SIDE` is also described at that
+#: factor (a picture-in-picture at 20-40% of the width is then at its reference's scale).
+FINE_FACTOR = 2.0
+#: A still cover (`covers`): clip pixels whose standard deviation over the clip stays under
+#: `COVER_STILL` grey levels at more than `COVER_DIFF` from the reference's median there, on
+#: a share of the view within `COVER_SHARE` (opaque stickers over 10-25%; sample stickers test).
+COVER_STILL = 4.0
+COVER_DIFF = 40.0
+COVER_SHARE = (0.02, 0.6)
 #: LSH tables and bits per key (bit sampling of the 256-bit descriptor, disjoint positions):
 #: a pair at distance 25 shares a key with probability 1-(1-(231/256)^22)^3 = 0.28; 22 bits
 #: keep each inverted list 16 times shorter than 18 would (docs/tuning.md).
@@ -116,6 +132,13 @@ THRESHOLDS: dict[str, float] = {
     "query_long_side": QUERY_LONG_SIDE,
     "query_features": QUERY_FEATURES,
     "coarse_share": COARSE_SHARE,
+    "region_long_side": REGION_LONG_SIDE,
+    "decode_long_side": DECODE_LONG_SIDE,
+    "fine_factor": FINE_FACTOR,
+    "cover_still": COVER_STILL,
+    "cover_diff": COVER_DIFF,
+    "cover_share_min": COVER_SHARE[0],
+    "cover_share_max": COVER_SHARE[1],
     "lsh_tables": LSH_TABLES,
     "lsh_bits": LSH_BITS,
     "min_votes": MIN_VOTES,
@@ -214,6 +237,16 @@ def describe_frame(
     if grey.ndim == 3:
         grey = cv2.cvtColor(grey, cv2.COLOR_RGB2GRAY)
     h, w = grey.shape
+    fine = None
+    if coarse and max(h, w) >= FINE_FACTOR * long_side:
+        # Also at twice the size, its points given in the described frame's pixels: a picture
+        # inside the frame at 20-40% of its width then meets its reference at one scale.
+        size = (
+            int(round(w * FINE_FACTOR * long_side / max(h, w))),
+            int(round(h * FINE_FACTOR * long_side / max(h, w))),
+        )
+        big = cv2.equalizeHist(np.ascontiguousarray(cv2.resize(grey, size, interpolation=cv2.INTER_AREA)))
+        fine = (big[:, ::-1] if mirrored else big, size)
     scale = long_side / max(h, w)
     if abs(scale - 1.0) > 0.01:
         size = (max(8, int(round(w * scale))), max(8, int(round(h * scale))))
@@ -230,6 +263,10 @@ def describe_frame(
         p2, d2 = _detect(half, int(n_features * COARSE_SHARE))
         points = np.concatenate([points, p2 * (grey.shape[1] / half.shape[1])]).astype(np.float32)
         desc = np.concatenate([desc, d2])
+    if fine is not None:
+        p3, d3 = _detect(np.ascontiguousarray(fine[0]), n_features)
+        points = np.concatenate([points, p3 * (grey.shape[1] / fine[1][0])]).astype(np.float32)
+        desc = np.concatenate([desc, d3])
     return FrameFeatures(round(float(t), 3), grey.shape[1], grey.shape[0], points, desc, mirrored)
 
 
@@ -263,13 +300,45 @@ def describe(
     """
     frames, flipped = [], []
     for t, image in zip(times, images, strict=True):
-        f = describe_frame(image, float(t), long_side=long_side, n_features=n_features)
+        f = describe_frame(image, float(t), long_side=long_side, n_features=n_features, coarse=mirror)
         if len(f):
             frames.append(f)
             if mirror:
                 flipped.append(
-                    describe_frame(image, float(t), long_side=long_side, n_features=n_features, mirrored=True)
+                    describe_frame(
+                        image, float(t), long_side=long_side, n_features=n_features, mirrored=True, coarse=True
+                    )
                 )
+    return Features(tuple(frames), tuple(flipped))
+
+
+def describe_region(
+    times: Sequence[float] | np.ndarray,
+    images: Sequence[np.ndarray] | np.ndarray,
+    rect: tuple[float, float, float, float],
+    *,
+    long_side: int = REGION_LONG_SIDE,
+    n_features: int = QUERY_FEATURES,
+) -> Features:
+    """ORB of one region of each frame (fractions (x0, y0, x1, y1)), as a query of its own, mirrored too.
+
+    The region is described at `long_side` (the reference's scale) and at half
+    size (`describe_frame`'s `coarse`); the points are in the region's pixels as
+    described, so a segment's `Geometry.query_box` is a box of the region.
+    """
+    frames, flipped = [], []
+    for t, image in zip(times, images, strict=True):
+        grey = np.asarray(image)
+        h, w = grey.shape[:2]
+        x0, y0 = int(round(rect[0] * w)), int(round(rect[1] * h))
+        x1, y1 = max(x0 + 8, int(round(rect[2] * w))), max(y0 + 8, int(round(rect[3] * h)))
+        part = np.ascontiguousarray(grey[y0:y1, x0:x1])
+        f = describe_frame(part, float(t), long_side=long_side, n_features=n_features, coarse=True)
+        if len(f):
+            frames.append(f)
+            flipped.append(
+                describe_frame(part, float(t), long_side=long_side, n_features=n_features, mirrored=True, coarse=True)
+            )
     return Features(tuple(frames), tuple(flipped))
 
 
@@ -529,4 +598,34 @@ def views(
         r_out.append(
             cv2.resize(np.ascontiguousarray(np.asarray(image)[r0:r1, c0:c1]), size, interpolation=cv2.INTER_AREA)
         )
-    return np.stack(q_out).astype(np.float32), np.stack(r_out).astype(np.float32)
+    return uncovered(np.stack(q_out).astype(np.float32), np.stack(r_out).astype(np.float32))
+
+
+def covers(q_view: np.ndarray, r_view: np.ndarray) -> np.ndarray:
+    """The pixels a still cover hides (a sticker, a badge, an opaque caption box): (h, w) bool.
+
+    A pixel is covered when the clip holds it still (its standard deviation over
+    the clip's frames under `COVER_STILL` grey levels) at a value far from the
+    reference's there (`COVER_DIFF` from its median over the window): the clip
+    shows something else at that place the whole time. Another moment of a fixed
+    camera shows the same still background there, so it is not masked.
+    """
+    if len(q_view) < 2 or len(r_view) == 0:
+        return np.zeros(q_view.shape[1:], dtype=bool)
+    still = q_view.std(axis=0) < COVER_STILL
+    other = np.abs(q_view.mean(axis=0) - np.median(r_view, axis=0)) > COVER_DIFF
+    mask = still & other
+    if not COVER_SHARE[0] <= mask.mean() <= COVER_SHARE[1]:
+        return np.zeros(q_view.shape[1:], dtype=bool)
+    return mask
+
+
+def uncovered(q_view: np.ndarray, r_view: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both views with the clip's still covers (`covers`) blanked on both sides, so verify compares
+    only what the clip shows of the footage (the blanked pixels no longer change in the reference)."""
+    mask = covers(q_view, r_view)
+    if mask.any():
+        q_view, r_view = q_view.copy(), r_view.copy()
+        q_view[:, mask] = 0.0
+        r_view[:, mask] = 0.0
+    return q_view, r_view

@@ -83,6 +83,20 @@ INNER_EDGE_SIDES = {4: 1.0, 3: 1.5, 2: 2.0}
 #: stop there, their edge dropping by as much (q052's faint right side), 0-1.
 INNER_WEAK_SIDE = 0.5
 
+#: A split screen's boundary is a line across the frame: its persistent edge beats the edges 3
+#: lines to either side by this factor on `SPLIT_MIN_SHARE` of its length (cases-dev duets
+#: 0.86-1.0; other edits up to 0.74, a monitor's bezel).
+SPLIT_LINE_CONTRAST = 2.0
+SPLIT_MIN_SHARE = 0.8
+#: A pane is kept when its busiest tenth of lines across has at least this share of the busiest
+#: pane's detail (gradient energy, 0-1): a letterbox bar is padding, not a pane (cases-dev: 0.01).
+SPLIT_PANE_ENERGY = 0.25
+#: Splits looked for, as shares of the side: where apps split the frame (halves, thirds), each
+#: boundary within `SPLIT_AT_TOLERANCE` of its place; a still graphic's own edge elsewhere (a
+#: test pattern, a monitor's bezel) is no split.
+SPLIT_AT = ((1 / 2,), (1 / 3, 2 / 3))
+SPLIT_AT_TOLERANCE = 0.03
+
 #: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`).
 THRESHOLDS: dict[str, float] = {
     "padding_energy_ratio": PADDING_ENERGY_RATIO,
@@ -106,28 +120,111 @@ THRESHOLDS: dict[str, float] = {
     "inner_edge_ratio": INNER_EDGE_RATIO,
     **{f"inner_edge_sides_{n}": factor for n, factor in INNER_EDGE_SIDES.items()},
     "inner_weak_side": INNER_WEAK_SIDE,
+    "split_line_contrast": SPLIT_LINE_CONTRAST,
+    "split_min_share": SPLIT_MIN_SHARE,
+    "split_pane_energy": SPLIT_PANE_ENERGY,
+    "split_at_tolerance": SPLIT_AT_TOLERANCE,
 }
 
 
 @dataclass(frozen=True)
 class Layout:
-    """Where a query's footage sits: its content box and its inner rectangle, each None when not found."""
+    """Where a query's footage sits: its content box and its inner rectangle (each None when not
+    found), and the panes of a split screen."""
 
     content_box: Rect | None = None
     inner_rect: Rect | None = None
+    #: A split screen's panes with detail (`find_panes`), () when the frame is not split.
+    panes: tuple[Rect, ...] = ()
 
 
 def find_layout(images: np.ndarray) -> Layout:
-    """The content box and the inner rectangle of a clip's sampled frames, from one `edge_stats`.
+    """The content box, the inner rectangle and a split screen's panes of a clip's sampled frames, from one `edge_stats`.
 
     Args:
         images: (N, H, W) grey frames (N may be 0).
 
     Returns:
-        The `Layout` (both None for no frames).
+        The `Layout` (nothing found for no frames).
     """
     edges = edge_stats(images) if len(images) else None
-    return Layout(content_box(images, edges), inner_rectangle(images, edges))
+    if edges is None:
+        return Layout()
+    return Layout(content_box(images, edges), inner_rectangle(images, edges), find_panes(images, edges))
+
+
+def split_profile(edges: np.ndarray) -> np.ndarray:
+    """Per line of `edges` (position along the line, line), the share of its length where it is a line.
+
+    A point of line c counts when its persistent edge (that of c or c + 1: a boundary
+    off the pixel grid spreads over two) is `SPLIT_LINE_CONTRAST` times the stronger of
+    the edges 3 lines to either side, plus one grey level.
+    """
+    length, count = edges.shape
+    near = edges.astype(np.float64)
+    near[:, :-1] = np.maximum(near[:, :-1], edges[:, 1:])
+    padded = np.pad(edges.astype(np.float64), ((0, 0), (3, 4)), mode="edge")
+    side = np.maximum(padded[:, 0:count], padded[:, 7 : count + 7])
+    return (near >= SPLIT_LINE_CONTRAST * side + 1.0).mean(axis=0)
+
+
+def find_panes(images: np.ndarray, edges: EdgeStats | None = None) -> tuple[Rect, ...]:
+    """The panes of a split screen (a duet, two or three clips side by side or stacked), or ().
+
+    Panes are separated by straight lines across the whole frame that persist
+    over the samples (`split_profile`): two clips laid side by side differ at
+    their border in every row and every frame, while edges inside footage
+    move or stop. Halves and thirds are tried (`SPLIT_AT`), each boundary the
+    strongest line near its place; the split whose boundaries all hold and are
+    strongest wins. Panes with no detail
+    (padding, `SPLIT_PANE_ENERGY`) are left out; panes with bars (a clip
+    fitted into its half) are trimmed to their content by the caller.
+
+    Args:
+        images: (N, H, W) grey frames.
+        edges: the frames' `edge_stats`, when already computed.
+
+    Returns:
+        The panes with detail as fractions (x0, y0, x1, y1), left to right or top
+        to bottom; () with fewer than `INNER_MIN_FRAMES` frames or no such line.
+    """
+    if len(images) < INNER_MIN_FRAMES:
+        return ()
+    _, h, w = images.shape
+    edges = edges or edge_stats(images)
+    best: tuple[float, tuple[Rect, ...]] = (0.0, ())
+    for lines, energy, n, vertical in ((edges.px, edges.energy, w, True), (edges.py.T, edges.energy.T, h, False)):
+        profile = split_profile(lines)
+        strength_of = lines.mean(axis=0)
+        for shares in SPLIT_AT:
+            cuts, held = [], []
+            for share in shares:
+                lo = max(0, int(math.floor((share - SPLIT_AT_TOLERANCE) * n)) - 1)
+                hi = min(len(profile), int(math.ceil((share + SPLIT_AT_TOLERANCE) * n)))
+                line = lo + int(np.argmax(profile[lo:hi]))
+                if profile[line] < SPLIT_MIN_SHARE:
+                    break
+                # The boundary lies after pixel `line` or `line + 1`, whichever edge is stronger.
+                strong = line + 1 >= len(strength_of) or strength_of[line] >= strength_of[line + 1]
+                cuts.append(line + 1 if strong else line + 2)
+                held.append(float(profile[line]))
+            if len(cuts) < len(shares):
+                continue
+            bounds = sorted([0, *cuts, n])
+            # A pane's detail: its busiest lines across (a clip fitted into its pane has bars).
+            busy = [
+                float(np.percentile(energy[:, a : max(a + 1, min(energy.shape[1], b - 1))].mean(axis=1), 90))
+                for a, b in zip(bounds[:-1], bounds[1:], strict=False)
+            ]
+            strength = float(np.mean(held))
+            panes = tuple(
+                (a / n, 0.0, b / n, 1.0) if vertical else (0.0, a / n, 1.0, b / n)
+                for (a, b), detail in zip(zip(bounds[:-1], bounds[1:], strict=False), busy, strict=True)
+                if detail >= SPLIT_PANE_ENERGY * max(busy)
+            )
+            if strength > best[0]:
+                best = (strength, panes)
+    return best[1]
 
 
 @dataclass(frozen=True)
@@ -178,7 +275,7 @@ def edge_stats(images: np.ndarray) -> EdgeStats:
     return EdgeStats(px=_quantile_last(gx, 25), py=_quantile_last(gy, 25), energy=_quantile_last(both, 50))
 
 
-def content_box(images: np.ndarray, edges: EdgeStats | None = None) -> Rect | None:
+def content_box(images: np.ndarray, edges: EdgeStats | None = None, *, min_side: float = BOX_MIN_SIDE) -> Rect | None:
     """The part of the frame that holds the picture, as fractions (x0, y0, x1, y1).
 
     Padding added when footage is reframed (black bars, a blurred copy behind
@@ -189,10 +286,12 @@ def content_box(images: np.ndarray, edges: EdgeStats | None = None) -> Rect | No
     Args:
         images: (N, H, W) grey frames.
         edges: the frames' `edge_stats`, when already computed.
+        min_side: the narrowest box kept (`BOX_MIN_SIDE` for a whole frame; a
+            split screen's pane holds footage fitted into a narrow half).
 
     Returns:
         The box, or None when it is (almost) the whole frame or too small
-        (`BOX_WHOLE_FRAME`, `BOX_MIN_SIDE`) or there are no frames.
+        (`BOX_WHOLE_FRAME`, `min_side`) or there are no frames.
     """
     if len(images) == 0:
         return None
@@ -231,7 +330,7 @@ def content_box(images: np.ndarray, edges: EdgeStats | None = None) -> Rect | No
     box = (x0 / w, y0 / h, min(1.0, x1 / w), min(1.0, y1 / h))
     if box[2] - box[0] > BOX_WHOLE_FRAME and box[3] - box[1] > BOX_WHOLE_FRAME:
         return None
-    if box[2] - box[0] < BOX_MIN_SIDE or box[3] - box[1] < BOX_MIN_SIDE:
+    if box[2] - box[0] < min_side or box[3] - box[1] < min_side:
         return None
     return box
 

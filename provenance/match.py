@@ -55,15 +55,21 @@ from .hashing import (
     OP_MIRROR,
     OP_NONE,
     OPS,
+    REGION_BOX,
     REGION_FULL,
+    REGION_INNER,
     REGIONS,
     VARIANT_FULL,
     FrameHashes,
+    Rect,
+    crop,
     hamming,
+    hash_query,
     variant,
     variant_parts,
 )
 from .index import Candidates, Index, Reference
+from .layout import content_box
 from .relation import Relation, Verification
 
 #: Hamming radius (of 64 bits) for candidate hits returned by the index.
@@ -196,6 +202,21 @@ FEATURE_STILL_INLIERS = 15.0
 #: their query spans overlap by this share of the shorter and their offsets are this close (s).
 JOIN_OVERLAP = 0.5
 JOIN_OFFSET_S = 1.5
+#: A part of the frame is searched as a picture of its own (`find_region_matches`) when it is
+#: at least this share of the frame's width and height (0-1; a picture-in-picture at 20%)...
+REGION_MIN_SIDE = 0.2
+#: ... and at most this share of its area (0-1): a larger part is the whole frame's search.
+REGION_MAX_AREA = 0.8
+#: Two proposed parts whose intersection is this share of their union are one (0-1).
+REGION_SAME = 0.7
+#: A part's own padding is trimmed down to this share of its side (0-1): footage of 16:9 fitted
+#: into one half of a 9:16 duet fills 0.16 of the half's height.
+REGION_BOX_MIN_SIDE = 0.1
+#: Most parts searched per query: each costs one hash search and one features lookup.
+MAX_REGIONS = 4
+#: A part with fewer pixels than this on a side in the query's samples (128 px frames) is also
+#: hashed from the features channel's larger frames (a duet's fitted half is 20-40 px tall there).
+REGION_HASH_MIN_PX = 48
 #: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`);
 #: the search grids (`SPEEDS`, `SPEED_STEPS`, `SPEED_SCAN`, `SPEED_SCAN_OFFSETS`,
 #: `WIDE_SPEED_STEP`) are not thresholds.
@@ -244,6 +265,12 @@ THRESHOLDS: dict[str, float] = {
     "feature_far_frames": FEATURE_FAR_FRAMES,
     "join_overlap": JOIN_OVERLAP,
     "join_offset_s": JOIN_OFFSET_S,
+    "region_min_side": REGION_MIN_SIDE,
+    "region_max_area": REGION_MAX_AREA,
+    "region_same": REGION_SAME,
+    "region_box_min_side": REGION_BOX_MIN_SIDE,
+    "max_regions": MAX_REGIONS,
+    "region_hash_min_px": REGION_HASH_MIN_PX,
 }
 
 
@@ -338,6 +365,9 @@ class MatchSegment:
     geometry: Geometry | None = None
     #: Each channel's evidence over the segment (the picture's, and the sound's when compared).
     channels: tuple[ChannelEvidence, ...] = ()
+    #: The part of the query frame searched as a picture of its own where the footage was found
+    #: (a split screen's pane, an inner picture; fractions x0, y0, x1, y1), None for the whole frame.
+    region: tuple[float, float, float, float] | None = None
 
     @property
     def relation(self) -> Relation:
@@ -354,6 +384,7 @@ class MatchSegment:
         data["channel"] = str(self.channel)
         data["geometry"] = self.geometry.to_dict() if self.geometry is not None else None
         data["channels"] = [c.to_dict() for c in self.channels]
+        data["region"] = list(self.region) if self.region is not None else None
         return data
 
     @classmethod
@@ -366,6 +397,8 @@ class MatchSegment:
             values["verification"] = Verification.from_dict(data["verification"])
         values["geometry"] = Geometry.from_dict(data["geometry"]) if data.get("geometry") else None
         values["channels"] = tuple(ChannelEvidence.from_dict(c) for c in data.get("channels", ()))
+        region = data.get("region")
+        values["region"] = tuple(float(v) for v in region) if region else None
         return cls(**values)
 
 
@@ -1412,14 +1445,16 @@ def find_feature_matches(
     return out[:max_segments]
 
 
-def _feature_line(q: np.ndarray, r: np.ndarray) -> tuple[float, float, np.ndarray]:
+def _feature_line(q: np.ndarray, r: np.ndarray, w: np.ndarray | None = None) -> tuple[float, float, np.ndarray]:
     """The line through verified pairs (query_t, reference_t) with most distinct supporting query frames.
 
     Candidates: speed 1 through every pair, and the line through every two
     pairs `FEATURE_LINE_MIN_SPAN_S` apart whose speed lies in the searched
-    range; each is valued by its distinct supporting query times less
-    `FEATURE_SPEED_PRIOR` per unit of |log speed| (and `FEATURE_REVERSE_COST`
-    backwards). Over enough supporters the
+    range; each is valued by its distinct supporting query times, each time
+    weighted by its best supporter's `w` (a pair's inliers over the best of its
+    query frame: a pan over one photograph registers at every moment, best at
+    its own), less `FEATURE_SPEED_PRIOR` per unit of |log speed| (and
+    `FEATURE_REVERSE_COST` backwards). Over enough supporters the
     speed is then fitted by least squares.
 
     Returns:
@@ -1438,17 +1473,23 @@ def _feature_line(q: np.ndarray, r: np.ndarray) -> tuple[float, float, np.ndarra
     sp, off = np.concatenate(speeds), np.concatenate(offsets)
     support = np.abs(r[None, :] - (off[:, None] + sp[:, None] * q[None, :])) <= FEATURE_ALIGN_TOLERANCE_S
     times, dense = np.unique(q, return_inverse=True)
+    weight = np.ones(len(q)) if w is None else np.asarray(w, dtype=np.float64)
     distinct = np.zeros((len(sp), len(times)), dtype=bool)
+    weighted = np.zeros((len(sp), len(times)))
     for k in range(len(times)):
-        distinct[:, k] = support[:, dense == k].any(axis=1)
-    value = distinct.sum(axis=1) - FEATURE_SPEED_PRIOR * np.abs(np.log(np.abs(sp))) - FEATURE_REVERSE_COST * (sp < 0)
+        at = dense == k
+        distinct[:, k] = support[:, at].any(axis=1)
+        weighted[:, k] = (support[:, at] * weight[at]).max(axis=1)
+    value = weighted.sum(axis=1) - FEATURE_SPEED_PRIOR * np.abs(np.log(np.abs(sp))) - FEATURE_REVERSE_COST * (sp < 0)
     best = int(np.argmax(value))
     speed, offset, mask = float(sp[best]), float(off[best]), support[best]
     if int(distinct[best].sum()) >= FEATURE_FIT_MIN_FRAMES and np.ptp(q[mask]) >= FEATURE_FIT_MIN_SPAN_S:
         fs, fo = (float(v) for v in np.polyfit(q[mask], r[mask], 1))
         if MIN_SPEED <= abs(fs) <= MAX_SPEED:
             fitted = np.abs(r - (fo + fs * q)) <= FEATURE_ALIGN_TOLERANCE_S
-            if len(np.unique(q[fitted])) >= len(np.unique(q[mask])):
+            # Only when it explains more frames: reference frames 1/REF_FPS apart put a slope
+            # fitted over a few seconds several percent off (5 s: +-10%), and x1 is likeliest.
+            if len(np.unique(q[fitted])) > len(np.unique(q[mask])):
                 speed, offset, mask = fs, fo, fitted
     # The offset is the median of the supporters' (reference frames are 1/REF_FPS apart).
     offset = float(np.median(r[mask] - speed * q[mask]))
@@ -1477,7 +1518,9 @@ def _feature_alignment(
         matched, total = 1, 1
         score = score_still(best.geometry.inliers)
     else:
-        speed, offset, mask = _feature_line(q, r)
+        inliers = np.array([p.geometry.inliers for p in pairs], dtype=np.float64)
+        best_of = {t: float(inliers[q == t].max()) for t in np.unique(q)}
+        speed, offset, mask = _feature_line(q, r, inliers / np.array([best_of[t] for t in q]))
         chosen = [pairs[k] for k in np.nonzero(mask)[0]]
         # One pair per query frame: the one nearest the line.
         per_time: dict[float, FramePair] = {}
@@ -1693,6 +1736,197 @@ def _other_moments(found: Alignment, by_time: dict[float, FrameFeatures], index:
                 best = max(best, other.geometry.inliers)
         ratios.append(best / max(1, p.geometry.inliers))
     return float(np.median(ratios)) if ratios else None
+
+
+# -- region queries: each part of a split or layered frame searched as its own picture ------
+
+
+def within(outer: Rect, inner: Rect) -> Rect:
+    """`inner` (fractions of `outer`) as fractions of the frame `outer` is a part of."""
+    w, h = outer[2] - outer[0], outer[3] - outer[1]
+    return (
+        round(outer[0] + inner[0] * w, 4),
+        round(outer[1] + inner[1] * h, 4),
+        round(outer[0] + inner[2] * w, 4),
+        round(outer[1] + inner[3] * h, 4),
+    )
+
+
+def _area(r: Rect) -> float:
+    return max(0.0, r[2] - r[0]) * max(0.0, r[3] - r[1])
+
+
+def _shared(a: Rect, b: Rect) -> float:
+    """The area two rectangles share, as a share of their union."""
+    inter = _area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
+    return inter / max(1e-9, _area(a) + _area(b) - inter)
+
+
+def region_proposals(
+    *,
+    panes: tuple[Rect, ...] = (),
+    inner_rect: Rect | None = None,
+    found: list[Alignment] = (),  # type: ignore[assignment]
+    content_box: Rect | None = None,
+) -> list[Rect]:
+    """The parts of the query frame worth searching as pictures of their own, likeliest first.
+
+    From three sources: the features channel's boxes (`Geometry.query_box`:
+    where a registered reference sits in the query frame, when its fit is
+    stable), a split screen's panes (`layout.find_panes`) and the layout's
+    inner rectangle. Parts narrower than `REGION_MIN_SIDE` or larger
+    than `REGION_MAX_AREA` are left out, near-duplicates (`REGION_SAME`)
+    merged, at most `MAX_REGIONS` kept. The content box (padding trimmed) is
+    left out too: the whole frame's hashes searched it already.
+    """
+    boxes = [
+        a.segment.geometry.query_box
+        for a in sorted(found, key=lambda a: a.segment.score, reverse=True)
+        if a.segment.geometry is not None and a.segment.geometry.stable and a.segment.region is None
+    ]
+    out: list[Rect] = []
+    searched = [content_box] if content_box is not None else []
+    for rect in [*boxes, *panes, *([inner_rect] if inner_rect is not None else [])]:
+        rect = tuple(float(v) for v in rect)  # type: ignore[assignment]
+        if rect[2] - rect[0] < REGION_MIN_SIDE or rect[3] - rect[1] < REGION_MIN_SIDE:
+            continue
+        if _area(rect) > REGION_MAX_AREA or any(_shared(rect, r) >= REGION_SAME for r in [*searched, *out]):
+            continue
+        out.append(rect)
+    return out[:MAX_REGIONS]
+
+
+def find_region_matches(
+    regions: list[Rect],
+    hash_frames: tuple[np.ndarray, np.ndarray],
+    index: Index,
+    *,
+    query_fps: float,
+    query_duration_s: float,
+    feature_frames: tuple[np.ndarray, np.ndarray] | None = None,
+    hashed: tuple[Rect, ...] = (),
+) -> list[Alignment]:
+    """Segments found by searching each region of the query frame as a picture of its own.
+
+    For each region: its frame hashes (the region cut from the query's
+    samples, its own padding trimmed by `layout.content_box`, looked up as any
+    query is, `find_matches`), and, when `feature_frames` are given and the
+    index holds features, its local features at the reference's scale
+    (`features.describe_region`, `find_feature_matches`). A region's hash
+    segment is the inner-rectangle variant of the query (`REGION_INNER`), so
+    verify and diagnose compare that part of the frame; every segment names its
+    `region`, and a features segment's `query_box` is given in the whole frame.
+
+    Args:
+        regions: parts of the frame (`region_proposals`).
+        hash_frames: the query's (times, (N, H, W) grey samples) that its hashes came from.
+        index: the reference index.
+        query_fps: the samples' rate.
+        query_duration_s: to bound spans.
+        feature_frames: (times, (N, H, W) grey frames) decoded for the features channel, or None.
+        hashed: parts the query's own hashes covered (its content box and inner rectangle): a
+            region that is one of them (`REGION_SAME`) is searched by its features only.
+
+    Returns:
+        Alignments of every region, best first.
+    """
+    times, images = hash_frames
+    out: list[Alignment] = []
+    use_features = feature_frames is not None and index.has_features()
+    for rect in regions:
+        part = crop(images, rect)
+        box = content_box(part, min_side=REGION_BOX_MIN_SIDE)
+        hashes = hash_query(times, part, box, None)
+        if any(_shared(rect, r) >= REGION_SAME for r in hashed):
+            found: list[Alignment] = []
+        else:
+            found = find_matches(hashes, index, query_fps=query_fps, query_duration_s=query_duration_s)
+        small = part.shape[1] < REGION_HASH_MIN_PX or part.shape[2] < REGION_HASH_MIN_PX
+        if feature_frames is not None and small and not any(_shared(rect, r) >= REGION_SAME for r in hashed):
+            # Too few pixels in the samples: hashed from the features channel's larger frames.
+            f_times, f_images = feature_frames
+            big = crop(f_images, rect)
+            big = big[:, :: max(1, big.shape[1] // 256), :: max(1, big.shape[2] // 256)]
+            big_box = content_box(big, min_side=REGION_BOX_MIN_SIDE)
+            rate = 1.0 / float(np.median(np.diff(f_times))) if len(f_times) > 1 else query_fps
+            more = find_matches(
+                hash_query(f_times, big, big_box, None), index, query_fps=rate, query_duration_s=query_duration_s
+            )
+            if max((a.segment.score for a in more), default=0.0) > max((a.segment.score for a in found), default=0.0):
+                found, box = more, big_box
+        for a in found:
+            out.append(_in_region(a, rect, box))
+        if use_features:
+            assert feature_frames is not None
+            described = features_mod.describe_region(feature_frames[0], feature_frames[1], rect)
+            extra = find_feature_matches(
+                described, index, query_duration_s=query_duration_s, query_hashes=hashes, max_segments=3
+            )
+            out += [_in_region(a, rect, None) for a in extra]
+    out.sort(key=lambda a: a.segment.score, reverse=True)
+    return out
+
+
+def _in_region(found: Alignment, rect: Rect, box: Rect | None) -> Alignment:
+    """A region's alignment restated in the whole frame: the region it was found in, an inner-rectangle variant."""
+    seg = found.segment
+    if seg.channel == Channel.FEATURES and seg.geometry is not None:
+        g = seg.geometry
+        geometry = replace(g, query_box=_clip_rect(within(rect, g.query_box)))
+        return replace(found, segment=replace(seg, geometry=geometry, region=rect))
+    region, op = variant_parts(found.query_variant)
+    where = within(rect, box) if region == REGION_BOX and box is not None else rect
+    code = variant(REGION_INNER, op)
+    segment = replace(seg, region=where, query_variant=_variant_name(code))
+    return replace(found, segment=segment, query_variant=code)
+
+
+def _clip_rect(r: Rect) -> Rect:
+    return tuple(round(min(1.0, max(0.0, v)), 3) for v in r)  # type: ignore[return-value]
+
+
+def join_regions(found: list[Alignment], regions: list[Alignment]) -> list[Alignment]:
+    """The whole frame's segments and the regions', one per finding, best first.
+
+    A region's segment of the same reference over the same query span
+    (`JOIN_OVERLAP`) at the same offset (`JOIN_OFFSET_S`) as one already found
+    is the same finding: of one channel, the higher-scoring is kept; a
+    frame-hash match is kept over a features segment (taking its geometry),
+    as `join_channels` does. Otherwise it
+    is a finding of its own (the other pane of a split screen, a second
+    inner picture).
+    """
+    out = list(found)
+    for extra in regions:
+        es = extra.segment
+        same = None
+        for k, a in enumerate(out):
+            seg = a.segment
+            shorter = min(seg.query_end_s - seg.query_start_s, es.query_end_s - es.query_start_s)
+            if (
+                seg.reference.id == es.reference.id
+                and _overlap(seg, es) >= JOIN_OVERLAP * max(shorter, 1e-6)
+                and abs(seg.offset_s - es.offset_s) <= JOIN_OFFSET_S
+            ):
+                same = k
+                break
+        if same is None:
+            out.append(extra)
+            continue
+        held = out[same].segment
+        if held.channel == es.channel:
+            if es.score > held.score:
+                out[same] = extra
+        elif es.channel == Channel.FRAMES and es.score >= MATCH_THRESHOLD:
+            # The region's hashes time the finding finer than the features (as `join_channels`).
+            out[same] = replace(
+                extra, segment=replace(es, geometry=held.geometry), feature_pairs=out[same].feature_pairs
+            )
+        elif held.channel != Channel.FRAMES or held.score < MATCH_THRESHOLD:
+            if es.score > held.score:
+                out[same] = extra
+    out.sort(key=lambda a: a.segment.score, reverse=True)
+    return out
 
 
 # -- the sound channel ------------------------------------------------------------------------

@@ -49,11 +49,20 @@ from .evidence import (
     reference_state,
     reference_window,
 )
-from .hashing import ALGORITHM
+from .hashing import ALGORITHM, Rect
 from .index import Index, Reference, open_index
 from .match import Alignment, Channel, MatchSegment
 from .metadata import Finding, first_seen_days, inspect
-from .query import MAX_QUERY_DURATION_S, QUERY_FPS, REF_FPS, Query, Role, build_query, describe_features
+from .query import (
+    MAX_QUERY_DURATION_S,
+    QUERY_FPS,
+    REF_FPS,
+    Query,
+    Role,
+    build_query,
+    features_of,
+    sample_for_features,
+)
 from .query import QUERY_DECODING as QUERY_DECODING
 from .relation import Relation, Verification
 from .report import InputFacts, Report
@@ -304,7 +313,8 @@ def _with_features(
     if match_mod.explained_share(found, query.hashes) >= match_mod.WIDE_SEARCH_BELOW:
         channels[str(Channel.FEATURES)] = FEATURES_NOT_NEEDED
         return query, found, channels
-    described = describe_features(query.path, query.facts, role=Role.QUERY, decoder=decoder)
+    sampled = sample_for_features(query.path, query.facts, role=Role.QUERY, decoder=decoder)
+    described = features_of(sampled, role=Role.QUERY)
     query = replace(query, features=described)
     extra = match_mod.find_feature_matches(
         described,
@@ -316,7 +326,37 @@ def _with_features(
     channels[str(Channel.FEATURES)] = (
         f"run: {len(described.frames)} frames described, {len(extra)} segment{'s' if len(extra) != 1 else ''} found"
     )
-    return query, match_mod.join_channels(found, extra), channels
+    joined = match_mod.join_channels(found, extra)
+    regions = _regions(query, extra)
+    if regions:
+        in_regions = match_mod.find_region_matches(
+            regions,
+            (query.frames.times, query.frames.images),
+            idx,
+            query_fps=query.frames.fps or QUERY_FPS,
+            query_duration_s=query.facts.duration_s,
+            feature_frames=(np.asarray(sampled.times), sampled.images),
+            hashed=tuple(r for r in (query.layout.content_box, query.layout.inner_rect) if r is not None)
+            if query.layout is not None
+            else (),
+        )
+        joined = match_mod.join_regions(joined, in_regions)
+        channels[str(Channel.FEATURES)] += (
+            f"; {len(regions)} region{'s' if len(regions) != 1 else ''} of the frame searched on "
+            f"{'their' if len(regions) != 1 else 'its'} own, {len(in_regions)} segment"
+            f"{'s' if len(in_regions) != 1 else ''} found"
+        )
+    return query, joined, channels
+
+
+def _regions(query: Query, extra: list[Alignment]) -> list[Rect]:
+    """The parts of a clip's frame searched as pictures of their own (`match.region_proposals`)."""
+    if query.is_image or query.layout is None:
+        return []
+    layout = query.layout
+    return match_mod.region_proposals(
+        panes=layout.panes, inner_rect=layout.inner_rect, found=extra, content_box=layout.content_box
+    )
 
 
 def _found(query: Query, idx: Index) -> list[Alignment]:
@@ -364,18 +404,31 @@ def _verified_frames(a: Alignment, query: Query, idx: Index, frames_of: verify_m
 
     A fixed camera's still background fits every speed (the matcher keeps x1);
     `verify.motion_speed` reads the speed from what moves, the segment is
-    aligned again at it (`match.at_motion_speed`) and verified there.
+    aligned again at it (`match.at_motion_speed`) and verified there. A segment
+    found in a region of the frame is verified in that region, and not aligned
+    again (the whole frame's hashes are not the region's).
     """
-    checked = verify_mod.verify_alignment(a, query, frames_of)
+    seen = _seen_in_region(query, a)
+    checked = verify_mod.verify_alignment(a, seen, frames_of)
     if checked.motion_speed is None:
         return checked
+    if a.segment.region is not None:
+        return replace(checked, motion_speed=None)
     moved = match_mod.at_motion_speed(
         replace(a, motion_speed=checked.motion_speed), query.hashes, idx, query_fps=query.frames.fps or QUERY_FPS
     )
     if moved is None or moved.segment.score < match_mod.MATCH_THRESHOLD:
         return replace(checked, motion_speed=None)
-    again = verify_mod.verify_alignment(moved, query, frames_of)
+    again = verify_mod.verify_alignment(moved, seen, frames_of)
     return replace(again, motion_speed=None)
+
+
+def _seen_in_region(query: Query, found: Alignment) -> Query:
+    """The query as verify reads a segment found in a region of the frame: that region as its inner rectangle."""
+    region = found.segment.region
+    if region is None or query.layout is None:
+        return query
+    return replace(query, layout=replace(query.layout, inner_rect=region))
 
 
 def _verified_features(found: Alignment, query: Query, frames_of: verify_mod.ReferenceFrames) -> Alignment:
@@ -410,9 +463,10 @@ def _verified_features(found: Alignment, query: Query, frames_of: verify_mod.Ref
         inside = inside[np.linspace(0, len(inside) - 1, verify_mod.MAX_QUERY_FRAMES).round().astype(int)]
     r_times, r_images = window
     q_times = np.zeros(1) if query.is_image else times[inside]
+    images = query.frames.images if seg.region is None else hashing_mod.crop(query.frames.images, seg.region)
     try:
         q_view, r_view = features_mod.views(
-            [query.frames.images[i] for i in inside],
+            [images[i] for i in inside],
             q_times.tolist(),
             list(r_images),
             found.feature_pairs,
@@ -488,7 +542,7 @@ def _diagnosed(query: Query, found: Sequence[Alignment]) -> list[MatchSegment]:
             a,
             query_duration_s=facts.duration_s,
             content_box=layout.content_box,
-            inner_rect=layout.inner_rect,
+            inner_rect=a.segment.region or layout.inner_rect,
             query_fps=facts.fps if facts.kind == "video" else None,
             query_size=facts.display_size,
             edges=edges,
@@ -598,7 +652,7 @@ def _with_frame_evidence(
     layout = query.layout
     assert layout is not None
     return tuple(
-        with_frame_evidence(m, thumbs.for_match(i), layout.content_box, layout.inner_rect)
+        with_frame_evidence(m, thumbs.for_match(i), layout.content_box, m.region or layout.inner_rect)
         for i, m in enumerate(matches)
     )
 

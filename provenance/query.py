@@ -298,16 +298,48 @@ def describe_features(
     Raises:
         BadInputError, ProcessingError: as `build_query`.
     """
+    sampled = sample_for_features(path, facts, role=role, decoder=decoder)
+    return features_of(sampled, role=role)
+
+
+def sample_for_features(
+    path: Path | str, facts: MediaFacts, *, role: Role | str, decoder: Decoder | None = None
+) -> Frames:
+    """The grey frames the features channel describes (`describe_features`' decode).
+
+    A reference at `features.REF_FPS` and `features.REF_LONG_SIDE`; a query at
+    up to `features.QUERY_FPS` (at most `features.MAX_QUERY_FRAMES` frames) and
+    `features.DECODE_LONG_SIDE`, so that regions of it (a split screen's pane,
+    an inner picture) can be cut at the reference's scale
+    (`features.describe_region`).
+
+    Raises:
+        BadInputError, ProcessingError: as `build_query`.
+    """
     path = Path(path)
     if Role(role) is Role.REFERENCE:
-        long_side, n, mirror = features_mod.REF_LONG_SIDE, features_mod.REF_FEATURES, False
-        plan = Plan(features_mod.REF_FPS, long_side=long_side, decoding=REF_DECODING)
+        plan = Plan(features_mod.REF_FPS, long_side=features_mod.REF_LONG_SIDE, decoding=REF_DECODING)
     else:
-        long_side, n, mirror = features_mod.QUERY_LONG_SIDE, features_mod.QUERY_FEATURES, True
         fps = features_mod.query_times(min(facts.duration_s, MAX_QUERY_DURATION_S))
-        plan = Plan(fps, long_side=long_side, decoding=QUERY_DECODING, max_duration_s=MAX_QUERY_DURATION_S)
-    sampled = _sample(path, plan, facts, decoder)
-    return features_mod.describe(sampled.times, sampled.images, long_side=long_side, n_features=n, mirror=mirror)
+        plan = Plan(
+            fps, long_side=features_mod.DECODE_LONG_SIDE, decoding=QUERY_DECODING, max_duration_s=MAX_QUERY_DURATION_S
+        )
+    return _sample(path, plan, facts, decoder)
+
+
+def features_of(sampled: Frames, *, role: Role | str) -> features_mod.Features:
+    """The local features of frames sampled by `sample_for_features` (a query's mirrored too)."""
+    if Role(role) is Role.REFERENCE:
+        return features_mod.describe(
+            sampled.times, sampled.images, long_side=features_mod.REF_LONG_SIDE, n_features=features_mod.REF_FEATURES
+        )
+    return features_mod.describe(
+        sampled.times,
+        sampled.images,
+        long_side=features_mod.QUERY_LONG_SIDE,
+        n_features=features_mod.QUERY_FEATURES,
+        mirror=True,
+    )
 
 
 def _query_sound(path: Path, facts: MediaFacts) -> SoundPrint:

@@ -1,0 +1,197 @@
+"""Each part of the frame its own picture: split screens, several inner pictures, crops and covers.
+
+Copies made with ffmpeg from samples/refs that no whole-frame hash sees:
+a duet (the clip fitted into one half, other footage in the other), two
+inner pictures of two references over a moving background, a 9:16
+crop-to-fill of the 2.37:1 street_cyclists (24% of its width kept) and
+stickers over more than 20% of the frame. `provenance.check` must find each
+in the right reference at the right time, name the part of the frame that
+holds the footage, and find nothing in unrelated footage. The split-screen
+detector (`layout.find_panes`) and the region plan (`match.region_proposals`)
+are checked on frames built here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from provenance import match as match_mod
+from provenance.layout import find_panes
+from provenance.pipeline import check
+from provenance.query import Role, build_query
+from provenance.report import Report
+from tests.conftest import ffmpeg
+
+X264 = ("-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-an")
+
+
+@pytest.fixture(scope="session")
+def split_media(media_dir: Path, sample_refs: Path) -> dict[str, Path]:
+    """Copies whose footage fills only part of the frame, and one unrelated clip.
+
+    - ``duet``: 1280x720; street_cyclists 3-8 s fitted into the right half (640x272 between
+      black bars), life (a moving cellular automaton, never indexed) in the left half.
+    - ``duet_stacked``: 720x1280; animated_dinner 2-7 s fitted into the top half, testsrc2
+      in the bottom half.
+    - ``two_pips``: 1280x720 testsrc2 background; animated_dinner 1-6 s at 30% of the width
+      top left (white border), street_cyclists 2-7 s at 35% bottom right (no border).
+    - ``crop_fill``: street_cyclists 2-7 s centre-cropped to 9:16 (24% of its width), 540x960.
+    - ``stickers``: animated_dinner 2-7 s under a red box over 16% and a yellow one over 9%
+      of the frame (25% covered).
+    - ``unrelated``: 5 s of life beside testsrc2, a duet of nothing indexed.
+    """
+    out = media_dir / "regions"
+    out.mkdir(exist_ok=True)
+    r = sample_refs
+    made = {
+        "duet": ("-ss", "3", "-t", "5", "-i", r / "street_cyclists.mp4", "-f", "lavfi", "-t", "5", "-i",
+                 "life=s=640x720:r=25:mold=10:ratio=0.5:death_color=#203040:life_color=#e0c080", "-filter_complex",
+                 "[0:v]scale=640:272,pad=640:720:0:224,setsar=1[a];[1:v]format=yuv420p,setsar=1[b];[b][a]hstack",
+                 *X264),
+        "duet_stacked": ("-ss", "2", "-t", "5", "-i", r / "animated_dinner.mp4", "-f", "lavfi", "-t", "5", "-i",
+                         "testsrc2=s=720x640:r=25", "-filter_complex",
+                         "[0:v]fps=25,scale=720:528,pad=720:640:0:56,setsar=1[a];[1:v]format=yuv420p,setsar=1[b];[a][b]vstack",
+                         *X264),
+        "two_pips": ("-f", "lavfi", "-t", "5", "-i", "testsrc2=s=1280x720:r=25", "-ss", "1", "-t", "5", "-i",
+                     r / "animated_dinner.mp4", "-ss", "2", "-t", "5", "-i", r / "street_cyclists.mp4",
+                     "-filter_complex",
+                     "[1:v]scale=384:282,pad=396:294:6:6:white[p];[2:v]scale=448:190[q];"
+                     "[0:v][p]overlay=40:30:shortest=1[b];[b][q]overlay=800:500:shortest=1", *X264),
+        "crop_fill": ("-ss", "2", "-t", "5", "-i", r / "street_cyclists.mp4", "-vf",
+                      "crop=ih*9/16:ih,scale=540:960", *X264),
+        "stickers": ("-ss", "2", "-t", "5", "-i", r / "animated_dinner.mp4", "-vf",
+                     "drawbox=x=30:y=40:w=iw*0.4:h=ih*0.4:color=red:t=fill,"
+                     "drawbox=x=iw*0.55:y=ih*0.6:w=iw*0.3:h=ih*0.3:color=yellow:t=fill", *X264),
+        "unrelated": ("-f", "lavfi", "-t", "5", "-i", "life=s=640x720:r=25:mold=10:ratio=0.5", "-f", "lavfi",
+                      "-t", "5", "-i", "testsrc2=s=640x720:r=25", "-filter_complex",
+                      "[0:v]format=yuv420p[a];[1:v]format=yuv420p[b];[a][b]hstack", *X264),
+    }  # fmt: skip
+    paths = {}
+    for name, args in made.items():
+        paths[name] = out / f"{name}.mp4"
+        ffmpeg(*args, paths[name])
+    return paths
+
+
+def _check(path: Path, index: Path) -> Report:
+    return check(path, index=f"sqlite:///{index}", keyframes=False, text=False)
+
+
+def _found(report: Report, name: str) -> list:  # noqa: ANN401 - the report's segments
+    return [m for m in report.matches if Path(m.reference.path).name == name]
+
+
+def test_a_duet_is_found_in_its_half(split_media: dict[str, Path], sample_index: Path) -> None:
+    report = _check(split_media["duet"], sample_index)
+    found = _found(report, "street_cyclists.mp4")
+    assert found, (report.matches, report.candidates, report.tool["channels"])
+    top = found[0]
+    assert abs(top.reference_start_s - 3.0) <= 1.0, top
+    # The footage is in the right half: the segment's region (or its features box) says so.
+    box = top.region or (top.geometry.query_box if top.geometry is not None else None)
+    assert box is not None and box[0] >= 0.45 and box[2] >= 0.95, top
+    assert "region" in report.to_dict()["matches"][0]
+
+
+def test_a_stacked_duet_is_found_in_its_half(split_media: dict[str, Path], sample_index: Path) -> None:
+    report = _check(split_media["duet_stacked"], sample_index)
+    found = _found(report, "animated_dinner.mp4")
+    assert found, (report.matches, report.candidates, report.tool["channels"])
+    box = found[0].region or (found[0].geometry.query_box if found[0].geometry is not None else None)
+    assert box is not None and box[1] <= 0.05 and box[3] <= 0.55, found[0]
+
+
+def test_two_inner_pictures_are_both_found(split_media: dict[str, Path], sample_index: Path) -> None:
+    report = _check(split_media["two_pips"], sample_index)
+    dinner, cyclists = _found(report, "animated_dinner.mp4"), _found(report, "street_cyclists.mp4")
+    assert dinner and cyclists, (report.matches, report.candidates, report.tool["channels"])
+    assert abs(dinner[0].reference_start_s - 1.0) <= 1.0 and abs(cyclists[0].reference_start_s - 2.0) <= 1.0
+    for seg, (x0, x1) in ((dinner[0], (0.03, 0.34)), (cyclists[0], (0.625, 0.975))):
+        box = seg.region or (seg.geometry.query_box if seg.geometry is not None else None)
+        assert box is not None and abs(box[0] - x0) <= 0.05 and abs(box[2] - x1) <= 0.05, seg
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="not found yet: the 24% of a 480-pixel reference frame the crop shows holds about a quarter of its "
+    "300 descriptors; the features register one frame pair at most (a spurious 31-degree fit), issue 16",
+)
+def test_a_vertical_crop_to_fill_of_wide_footage_is_found(split_media: dict[str, Path], sample_index: Path) -> None:
+    """street_cyclists is 2.37:1: a 9:16 crop keeps 24% of its width, 115 pixels of a 480-pixel reference frame."""
+    report = _check(split_media["crop_fill"], sample_index)
+    found = _found(report, "street_cyclists.mp4")
+    assert found, (report.matches, report.candidates, report.tool["channels"])
+    assert abs(found[0].reference_start_s - 2.0) <= 1.0, found[0]
+
+
+def test_stickers_over_a_quarter_of_the_frame_do_not_hide_the_footage(
+    split_media: dict[str, Path], sample_index: Path
+) -> None:
+    report = _check(split_media["stickers"], sample_index)
+    found = _found(report, "animated_dinner.mp4")
+    assert found and abs(found[0].reference_start_s - 2.0) <= 1.0, (report.matches, report.candidates)
+
+
+def test_an_unrelated_split_screen_is_not_found(split_media: dict[str, Path], sample_index: Path) -> None:
+    report = _check(split_media["unrelated"], sample_index)
+    assert report.matches == (), report.matches
+
+
+def test_panes_of_a_split_screen_are_found(split_media: dict[str, Path], sample_refs: Path, tmp_path: Path) -> None:
+    """Both directions. (The `duet` above is not split this way: the living cells beside its bars
+    make the boundary a line on 65% of its rows only, under `layout.SPLIT_MIN_SHARE`; the
+    features channel's box finds that half instead.)"""
+    side_by_side = tmp_path / "side.mp4"
+    ffmpeg(
+        "-ss", "1", "-t", "3", "-i", sample_refs / "street_cyclists.mp4", "-f", "lavfi", "-t", "3", "-i",
+        "testsrc2=s=640x720:r=25", "-filter_complex",
+        "[0:v]scale=640:272,pad=640:720:0:224,setsar=1[a];[1:v]format=yuv420p,setsar=1[b];[a][b]hstack", *X264,
+        side_by_side,
+    )  # fmt: skip
+    side = build_query(side_by_side, role=Role.QUERY)
+    assert side.layout is not None
+    assert [abs(p[0] - 0.5) <= 0.02 or abs(p[2] - 0.5) <= 0.02 for p in side.layout.panes] == [True, True], side.layout
+    stacked = build_query(split_media["duet_stacked"], role=Role.QUERY)
+    assert stacked.layout is not None
+    top = [p for p in stacked.layout.panes if p[1] <= 0.05]
+    assert top and abs(top[0][3] - 0.5) <= 0.02, stacked.layout.panes
+
+
+def test_a_whole_frame_and_a_letterbox_have_no_panes(split_media: dict[str, Path], tmp_path: Path) -> None:
+    plain = build_query(split_media["stickers"], role=Role.QUERY)
+    assert plain.layout is not None and plain.layout.panes == ()
+    # Footage between black bars: the bars are padding, not panes of their own.
+    boxed = tmp_path / "letterbox.mp4"
+    ffmpeg("-i", split_media["crop_fill"], "-vf", "scale=540:300,pad=540:960:0:330", *X264, boxed)
+    q = build_query(boxed, role=Role.QUERY)
+    assert q.layout is not None and all(p[3] - p[1] > 0.3 for p in q.layout.panes), q.layout.panes
+
+
+def test_flat_frames_have_no_panes() -> None:
+    assert find_panes(np.zeros((8, 72, 128), np.uint8)) == ()
+    assert find_panes(np.zeros((2, 72, 128), np.uint8)) == ()
+
+
+def test_region_proposals_keep_parts_of_the_frame_once() -> None:
+    panes = ((0.0, 0.0, 0.5, 1.0), (0.5, 0.0, 1.0, 1.0))
+    got = match_mod.region_proposals(panes=panes, inner_rect=(0.01, 0.0, 0.5, 0.99))
+    assert got == [panes[0], panes[1]]  # the inner rectangle is the first pane again
+    # Slivers and near-whole frames are left to the whole frame's search.
+    assert match_mod.region_proposals(panes=((0.0, 0.0, 0.1, 1.0),), inner_rect=(0.0, 0.0, 0.95, 0.95)) == []
+    many = tuple((0.25 * (k % 4), 0.5 * (k // 4), 0.25 * (k % 4) + 0.25, 0.5 * (k // 4) + 0.5) for k in range(8))
+    assert len(match_mod.region_proposals(panes=many)) == match_mod.MAX_REGIONS
+
+
+def test_within_maps_a_box_of_a_region_into_the_frame() -> None:
+    assert match_mod.within((0.5, 0.0, 1.0, 1.0), (0.0, 0.25, 1.0, 0.75)) == (0.5, 0.25, 1.0, 0.75)
+
+
+def test_the_content_box_is_not_searched_again() -> None:
+    """A letterbox's footage is the whole frame's content box, already hashed as such."""
+    box = (0.0, 0.43, 1.0, 0.75)
+    assert match_mod.region_proposals(panes=((0.0, 0.0, 0.5, 1.0),), inner_rect=box, content_box=box) == [
+        (0.0, 0.0, 0.5, 1.0)
+    ]
