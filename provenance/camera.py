@@ -160,7 +160,7 @@ class CameraMotion:
             float(data.get("static_share", 0.0)),
             spans,
             None if data.get("residual") is None else float(data["residual"]),
-            str(data.get("method") or METHOD),
+            str(data.get("method", METHOD)),
         )
 
 
