@@ -129,6 +129,10 @@ ARABIC_LETTER_SHARE = 0.85
 #: Fewest Arabic letters a word of such a line must have on average (> 0): texture read as Arabic
 #: is runs of 1-3 letters (means 2.0-2.8 on dev2), real lines' words 4-8 (means 5-7) (docs/tuning.md).
 ARABIC_MEAN_WORD = 3.5
+#: A line read with Arabic data that repeats one letter more than this many times running, or one
+#: letter pair three times running ("لالالا"), is strokes of texture: Arabic spelling never does.
+ARABIC_MAX_RUN = 2
+_STROKES = re.compile(rf"(\w)\1{{{ARABIC_MAX_RUN}}}|(\w\w)\2\2")
 #: Two readings (0-1 similarity of their characters) at least this alike are the same text.
 SAME_TEXT_SIMILARITY = 0.6
 #: A short text (≤ 3 words) shown on this share of the clip or more in a corner is a channel bug.
@@ -169,6 +173,7 @@ THRESHOLDS: dict[str, float] = {
     "arabic_min_letters": ARABIC_MIN_LETTERS,
     "arabic_letter_share": ARABIC_LETTER_SHARE,
     "arabic_mean_word": ARABIC_MEAN_WORD,
+    "arabic_max_run": ARABIC_MAX_RUN,
     "same_text_similarity": SAME_TEXT_SIMILARITY,
     "bug_min_share": BUG_MIN_SHARE,
     "language_min_words": LANGUAGE_MIN_WORDS,
@@ -909,6 +914,8 @@ def _keep(line: _Line, *, arabic: bool = False) -> bool:
         if letters < ARABIC_MIN_LETTERS or letters < ARABIC_LETTER_SHARE * len(line.text.replace(" ", "")):
             return False
         if letters < ARABIC_MEAN_WORD * len(line.text.split()):  # texture: one- and two-letter "words"
+            return False
+        if _STROKES.search(line.text):  # "ااا", "لالالا": strokes of texture
             return False
     return (
         line.confidence >= MIN_LINE_CONFIDENCE

@@ -818,8 +818,8 @@ def on_still_picture(
     `MIN_PATH_FRAMES` frames) stays the same footage; otherwise the match is
     the same scene, with `STILL_PICTURE_SENTENCE`.
     """
-    if v.relation != Relation.SAME_FOOTAGE:
-        return v
+    if v.relation != Relation.SAME_FOOTAGE or len(query_times) < 2:
+        return v  # a still image has no camera path: it is judged by its picture, as any still is
     aligned = v.offset_s if v.offset_s is not None else offset_s
     drift, frames = camera_path_drift(query, query_times, reference, reference_times, offset_s=aligned, speed=speed)
     what = (
@@ -840,7 +840,7 @@ def on_still_picture(
     else:
         why = (
             f"the clip's camera path departs from the reference's by {drift:.1f} px of {VIEW_LONG_SIDE} over "
-            f"{frames} frames: another pan over the same picture"
+            f"{frames} frames: another pan over the same picture, or a copy whose overlays or edits hide its path"
         )
     sentence = (
         STILL_PICTURE_SENTENCE.replace("the reference is", "the matched part of the reference is")

@@ -572,7 +572,8 @@ def _claim_reviewed(report: Report, claim: ClaimFacts | None) -> str:
         t.text for t in (report.text.texts if report.text else ()) if t.kind == "caption" and t.in_reference is not True
     ]
     if captions:
-        return _t("The video's caption says: " + " / ".join(captions), MAX_TEXT)
+        what = "The picture's" if is_still(report) else "The video's"
+        return _t(f"{what} caption says: " + " / ".join(captions), MAX_TEXT)
     place = _place_name(report) if claim else None
     when = (
         f" on {claim.date}"

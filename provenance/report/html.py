@@ -333,7 +333,7 @@ def _text_section(r: Report) -> str:
             extra = f' <span class="detail">date {e(" or ".join(t.clock.dates), 80)}</span>'
         ref = {True: "yes", False: "no: added in this copy", None: "not compared"}[t.in_reference]
         out.append(
-            f"<tr><td>{n + 1}</td><td>{e(span(t.start_s, t.end_s), 40)}</td><td>{e(t.kind, 20)}</td>"
+            f"<tr><td>{n + 1}</td><td>{e('the picture' if is_still(r) else span(t.start_s, t.end_s), 40)}</td><td>{e(t.kind, 20)}</td>"
             f'<td><bdi dir="auto">{e(t.text, 400)}</bdi>{extra}</td><td>{e(t.language, 10)} ({e(t.script, 20)})</td>'
             f"<td>{number(t.confidence, 3)}</td><td>{e(ref, 40)}</td></tr>"
         )
