@@ -197,7 +197,7 @@ def test_interrupted_index_add_keeps_the_previous_state(
         assert proc.returncode == -signal.SIGKILL
     else:
         assert proc.returncode == 130, text
-        assert "Traceback" not in text
+        assert "Traceback" not in text, text
         assert text.strip().splitlines()[-1].startswith("interrupted"), text
     assert rows_digest(index, [1, 2]) == before
     check = cli_here("index", "check", "--index", index)

@@ -427,7 +427,10 @@ def _discard(worker: _Worker) -> None:
 def _shutdown() -> None:
     global _worker
     if _worker is not None and _owner_pid == os.getpid():
-        _worker.close()
+        try:
+            _worker.close()
+        except (SystemExit, KeyboardInterrupt):  # a stop signal while closing at exit: kill, do not wait
+            _worker.proc.kill()
     _worker = None
 
 
