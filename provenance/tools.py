@@ -26,6 +26,8 @@ import shutil
 import subprocess
 import threading
 from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,6 +158,24 @@ def input_args(path: Path | str, *, seek_s: float | None = None) -> list[str]:
     return [*args, "-i", f"file:{resolved}"]
 
 
+@contextmanager
+def time_limit(seconds: float, expire: Callable[[], None]) -> Iterator[None]:
+    """Call `expire` (on a timer thread) if the block is still running after `seconds`.
+
+    The timer is a daemon thread, and it is cancelled however the block
+    ends, even when a stop signal (Ctrl-C, SIGTERM) lands while the timer is
+    being started: a live non-daemon timer would hold the interpreter's exit
+    for the whole time limit after the command had said "interrupted".
+    """
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    try:
+        timer.start()
+        yield
+    finally:
+        timer.cancel()
+
+
 def run(argv: list[str], *, timeout: float, max_stdout: int) -> ToolResult:
     """Run an already-built argument list with a time limit and bounded stdout.
 
@@ -179,6 +199,16 @@ def run(argv: list[str], *, timeout: float, max_stdout: int) -> ToolResult:
         raise ToolMissingError(f"{argv[0]} could not be started ({exc.strerror}): install ffmpeg") from exc
     except PermissionError as exc:
         raise ToolMissingError(f"{argv[0]} is not executable: check the file's permissions") from exc
+    try:
+        return _collect(proc, name, timeout=timeout, max_stdout=max_stdout)
+    finally:  # a stop signal anywhere above leaves no tool running
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _collect(proc: subprocess.Popen[bytes], name: str, *, timeout: float, max_stdout: int) -> ToolResult:
+    """`run`'s reading of a started process: stdout bounded, the stderr tail kept, the time limit kept."""
     stdout, stderr_pipe = proc.stdout, proc.stderr
     assert stdout is not None and stderr_pipe is not None
     tail: deque[bytes] = deque()
@@ -199,28 +229,27 @@ def run(argv: list[str], *, timeout: float, max_stdout: int) -> ToolResult:
         proc.kill()
 
     reader = threading.Thread(target=drain_stderr, daemon=True)
-    reader.start()
-    timer = threading.Timer(timeout, on_timeout)
-    timer.start()
     chunks: list[bytes] = []
     size = 0
     overflow = False
     try:
-        for chunk in iter(lambda: stdout.read(1 << 20), b""):
-            size += len(chunk)
-            if size > max_stdout:
-                overflow = True
-                proc.kill()
-                break
-            chunks.append(chunk)
-        proc.wait()
+        reader.start()
+        with time_limit(timeout, on_timeout):
+            for chunk in iter(lambda: stdout.read(1 << 20), b""):
+                size += len(chunk)
+                if size > max_stdout:
+                    overflow = True
+                    proc.kill()
+                    break
+                chunks.append(chunk)
+            proc.wait()
     finally:
-        timer.cancel()
         if proc.poll() is None:
             proc.kill()
             proc.wait()
         stdout.close()
-        reader.join(timeout=5)
+        if reader.ident is not None:  # (not when a stop signal came before it started)
+            reader.join(timeout=5)
         stderr_pipe.close()
     if overflow:
         raise ProcessingError(f"{name} produced more than {max_stdout} bytes of output; input refused as too large")

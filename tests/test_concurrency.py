@@ -126,8 +126,8 @@ def test_two_writers_over_overlapping_folders_decode_each_file_once(
         for f in folders
     ]
     outputs = [p.communicate(timeout=240) for p in procs]
-    for proc, (_out, err) in zip(procs, outputs, strict=True):
-        assert proc.returncode == 0, err.decode()
+    for proc, (out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, (err + out).decode()
     results = [json.loads(out) for out, _ in outputs]
     assert [len(r["items"]) for r in results] == [4, 4]
     assert sum(r["added"] for r in results) == CLIPS

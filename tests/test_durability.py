@@ -191,7 +191,12 @@ def test_interrupted_index_add_keeps_the_previous_state(
         time.sleep(0.02)
     assert proc.poll() is None, "the batch finished before it could be interrupted: give it more clips"
     proc.send_signal(sig)
-    stdout, stderr = proc.communicate(timeout=30)
+    try:
+        stdout, stderr = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, stderr = proc.communicate()
+        pytest.fail(f"index add still running 30 s after {sig.name}: {stderr.decode('utf-8', 'replace')}")
     text = stderr.decode("utf-8", "replace")
     if sig == signal.SIGKILL:
         assert proc.returncode == -signal.SIGKILL

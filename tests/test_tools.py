@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,44 @@ def test_only_tools_and_decode_start_processes_or_load_libav() -> None:
             loads_av.add(name)
     assert starts and all(n == "tools.py" or n.startswith("decode/") for n in starts), starts
     assert loads_av and all(n.startswith("decode/") for n in loads_av), loads_av
+
+
+_STOPPED_WHILE_TIMING = """
+import os, signal, sys, threading, time
+from provenance import tools
+
+start = threading.Timer.start
+
+def start_then_stop(self):
+    start(self)
+    raise KeyboardInterrupt  # Ctrl-C or SIGTERM landing while the timer thread starts
+
+def limited():
+    with tools.time_limit(600, lambda: None):
+        pass
+
+threading.Timer.start = start_then_stop
+began = time.monotonic()
+try:
+    {call}
+except KeyboardInterrupt:
+    print(f"interrupted after {{time.monotonic() - began:.1f}} s", flush=True)
+"""
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "tools.run([sys.executable, '-c', 'import time; time.sleep(600)'], timeout=600, max_stdout=1000)",
+        "limited()",
+    ],
+    ids=["run", "time_limit"],
+)
+def test_a_stop_signal_while_a_time_limit_starts_does_not_hold_the_exit(call: str) -> None:
+    """The timer of a 600 s limit, started just as the command is stopped, neither runs on nor keeps the process alive."""
+    script = _STOPPED_WHILE_TIMING.format(call=call)
+    began = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("interrupted after"), done
+    assert time.monotonic() - began < 60, "the process outlived its work by the time limit"

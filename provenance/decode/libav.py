@@ -180,12 +180,8 @@ class _Worker:
             timed_out.set()
             self.kill()
 
-        timer = threading.Timer(timeout, expire)
-        timer.start()
-        try:
+        with tools.time_limit(timeout, expire):
             data = read()
-        finally:
-            timer.cancel()
         if timed_out.is_set():
             raise _TimedOut(timeout)
         return data

@@ -77,7 +77,7 @@ def create_sound_tables(conn: Any, types: dict[str, str]) -> None:
 
 
 def store_sound(conn: Any, sql: Sql, ref_id: int, sound: SoundPrint) -> None:
-    """Write one reference's sound (inside the caller's transaction, after `create_sound_tables`)."""
+    """Write one reference's sound (inside the caller's transaction; the tables made before it, `create_sound_tables`)."""
     conn.execute(
         sql("INSERT INTO sound_tracks(ref_id, status, step_s, duration_s, items) VALUES (?, ?, ?, ?, ?)"),
         (ref_id, str(sound.status), float(sound.step_s), float(sound.duration_s), len(sound)),

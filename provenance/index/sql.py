@@ -457,6 +457,8 @@ class SqlIndex(Index):
     ) -> tuple[Reference, bool]:
         if features is not None:
             self._ensure_feature_tables()
+        if sound is not None:
+            self._ensure_sound_tables()
         if hashes.algorithm != ALGORITHM:
             raise ValueError(f"index stores {ALGORITHM}, got {hashes.algorithm}")
         rows = HashRows(
@@ -588,11 +590,20 @@ class SqlIndex(Index):
             self._sound_tables = "sound_items" in self._tables()
         return self._sound_tables
 
-    def _store_sound(self, ref_id: int, sound: SoundPrint) -> None:
-        if not self._has_sound() or not self._has_marks():
+    def _ensure_sound_tables(self) -> None:
+        """Create the sound tables when missing, in a schema transaction of their own before the write's.
+
+        Made inside a write, two writers that had each inserted a reference
+        deadlocked on PostgreSQL (each table's foreign key locks `refs`).
+        """
+        if self._has_sound() and self._has_marks():
+            return
+        with self.dialect.transaction(self.conn, schema=True):
             create_sound_tables(self.conn, self.dialect.TYPES._asdict())
-        store_sound(self.conn, self._sql, ref_id, sound)
         self._sound_tables = self._marks_table = True
+
+    def _store_sound(self, ref_id: int, sound: SoundPrint) -> None:
+        store_sound(self.conn, self._sql, ref_id, sound)
 
     def _has_marks(self) -> bool:
         if not getattr(self, "_marks_table", False):
