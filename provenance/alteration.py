@@ -31,6 +31,8 @@ class AlterationCode(StrEnum):
     PICTURE_IN_PICTURE = "picture_in_picture"
     SPEED_CHANGED = "speed_changed"
     REVERSED = "reversed"
+    # From the clip's own samples over the segment: one picture held still.
+    FROZEN_FRAME = "frozen_frame"
     # From the spans: reference footage left out, query footage from elsewhere.
     TRIMMED = "trimmed"
     EMBEDDED = "embedded"

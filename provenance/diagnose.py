@@ -246,6 +246,16 @@ class ReversedEvidence(TypedDict):
     frames_matched: int
 
 
+class FrozenFrameEvidence(TypedDict):
+    """``frozen_frame``: the clip's span that holds one picture, its samples, their largest change (grey levels),
+    and whether it is the whole match (else the match runs into it, as a clip frozen at its end)."""
+
+    query_span_s: list[float]
+    samples: int
+    largest_change: float
+    whole_match: bool
+
+
 class PartlyExplainedEvidence(TypedDict):
     """``partly_explained``: the clip's spans this alignment leaves unexplained; for a fitted speed, the speeds searched."""
 
@@ -429,6 +439,22 @@ def diagnose(
     if found.segment.geometry is not None:
         have = {a.code for a in out}
         out += [a for a in geometry_alterations(found.segment) if a.code not in have]
+    held = found.held_frame
+    if held is not None:
+        told = "from it" if held.whole else "of this match: the held seconds fit any"
+        out.append(
+            _alteration(
+                AlterationCode.FROZEN_FRAME,
+                f"The clip holds one picture still from {held.start_s:.1f} s to {held.end_s:.1f} s (a frozen "
+                f"frame): no speed, direction or trimming can be told {told}.",
+                FrozenFrameEvidence(
+                    query_span_s=[held.start_s, held.end_s],
+                    samples=held.samples,
+                    largest_change=held.largest_change,
+                    whole_match=held.whole,
+                ),
+            )
+        )
     if found.segment.relation == Relation.SAME_SCENE:
         return tuple(out)  # the moment is not known: nothing can be said of speed, direction or spans
     speed_evidence = found.speed_evidence if not found.speed_untold else None
@@ -811,7 +837,7 @@ def diagnose_match(
     alterations = diagnose(
         found, query_duration_s=query_duration_s, content_box=content_box, inner_rect=inner_rect, edges=edges
     )
-    seg = replace(found.segment, alterations=alterations)
+    seg = replace(found.segment, alterations=alterations, speed_untold=found.speed_untold)
     return replace(
         seg, alterations=seg.alterations + media_alterations(seg, query_fps=query_fps, query_size=query_size)
     )

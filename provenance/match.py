@@ -70,7 +70,7 @@ from .hashing import (
 )
 from .index import Candidates, Index, Reference
 from .layout import content_box
-from .relation import Relation, Verification
+from .relation import HeldFrame, Relation, Verification
 
 #: Hamming radius (of 64 bits) for candidate hits returned by the index.
 CANDIDATE_DISTANCE = 14
@@ -368,6 +368,9 @@ class MatchSegment:
     #: The part of the query frame searched as a picture of its own where the footage was found
     #: (a split screen's pane, an inner picture; fractions x0, y0, x1, y1), None for the whole frame.
     region: tuple[float, float, float, float] | None = None
+    #: No speed, direction or trim can be told of this segment (a held frame, or what moves fits no
+    #: speed in the range searched): its `speed` and `offset_s` are the alignment's, not measurements.
+    speed_untold: bool = False
 
     @property
     def relation(self) -> Relation:
@@ -730,9 +733,11 @@ class Alignment:
     #: The speed what moves shows where it contradicts this alignment's (`verify.motion_speed`);
     #: the pipeline then aligns the segment at it (`at_motion_speed`).
     motion_speed: SpeedEvidence | None = None
-    #: What moves shows that this alignment's speed is wrong but fits speeds beyond the range tried
-    #: (a frozen frame): no speed, direction or trim is said of it.
+    #: What moves shows that this alignment's speed is wrong but fits speeds beyond the range tried,
+    #: or the clip holds one frame over the segment (`held_frame`): no speed, direction or trim is said of it.
     speed_untold: bool = False
+    #: The span of the clip that holds one picture still (`verify.held_frame`), when the segment is one.
+    held_frame: HeldFrame | None = None
 
 
 def find_matches(

@@ -393,7 +393,7 @@ def _verified(query: Query, found: Sequence[Alignment], decoder: Decoder, idx: I
                 # Place at best: kept as a candidate (`match.FEATURE_MIN_SPECIFICITY`).
                 seg = checked.segment
                 checked = replace(checked, segment=replace(seg, score=min(seg.score, match_mod.FEW_FRAMES_SCORE)))
-            out.append(checked)
+            out.append(verify_mod.with_held_frame(checked, query, verified=True))
         else:
             out.append(_verified_frames(a, query, idx, frames_of))
     return out
@@ -409,7 +409,10 @@ def _verified_frames(a: Alignment, query: Query, idx: Index, frames_of: verify_m
     again (the whole frame's hashes are not the region's).
     """
     seen = _seen_in_region(query, a)
-    checked = verify_mod.verify_alignment(a, seen, frames_of)
+    held = verify_mod.with_held_frame(a, seen, frames_of)
+    if held.held_frame is not None:  # one picture held: its moment, at no speed
+        return held
+    checked = verify_mod.with_held_frame(verify_mod.verify_alignment(a, seen, frames_of), seen, verified=True)
     if checked.motion_speed is None:
         return checked
     if a.segment.region is not None:
@@ -450,10 +453,7 @@ def _verified_features(found: Alignment, query: Query, frames_of: verify_mod.Ref
     if window is None:
         return _with_verification(
             found,
-            verify_mod.unverified(
-                "the reference file is not at its indexed path or has changed since it was indexed: "
-                "what moves could not be compared, so the moment is not verified"
-            ),
+            verify_mod.unverified(verify_mod.UNREADABLE_REASON),
         )
     times = np.asarray(query.frames.times, dtype=np.float64)
     inside = np.nonzero((times >= seg.query_start_s - 1e-6) & (times <= seg.query_end_s + 1e-6))[0]

@@ -1,4 +1,4 @@
-"""The verify stage's records: `Relation` and `Verification`.
+"""The verify stage's records: `Relation`, `Verification` and `HeldFrame`.
 
 Whether a match shows the same footage (the same moment) or only the same
 scene (the same place and camera at another moment) is decided by
@@ -73,4 +73,34 @@ class Verification:
             offset_s=None if data.get("offset_s") is None else float(data["offset_s"]),
             path_drift_px=None if data.get("path_drift_px") is None else float(data["path_drift_px"]),
             path_frames=int(data.get("path_frames") or 0),
+        )
+
+
+@dataclass(frozen=True)
+class HeldFrame:
+    """A span of the clip that holds one picture still (a frozen frame; `verify.held_frame`).
+
+    `samples` is how many of the clip's samples fall in it, `largest_change`
+    the largest mean grey change (0-255) of any grid cell between two of them;
+    `whole`: the held frame is the whole of a match (else part of it, as a
+    clip frozen at its end).
+    """
+
+    start_s: float
+    end_s: float
+    samples: int
+    largest_change: float
+    whole: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HeldFrame:
+        return cls(
+            float(data["start_s"]),
+            float(data["end_s"]),
+            int(data["samples"]),
+            float(data["largest_change"]),
+            bool(data.get("whole", True)),
         )

@@ -59,7 +59,7 @@ from .hashing import (
 from .index import Reference
 from .match import MAX_SPEED, MIN_SPEED, SPEED_EDGE, Alignment, SpeedEvidence
 from .query import Query
-from .relation import Relation, Verification
+from .relation import HeldFrame, Relation, Verification
 
 #: Long side (pixels) of the views compared: the query's grey samples' own size;
 #: at 64 px the leaves of the development set's fixed tree shot stopped "moving".
@@ -129,6 +129,20 @@ MOTION_SPEED_INTERVAL = 0.15
 #: ... a speed change the hashes showed is measured again on what moves when the two differ by this
 #: share or more (cases-dev: the hashes' line fits were 6-9% off at x0.3-x3; what moves, 0-2%).
 MOTION_REFINE_MIN = 0.02
+#: A held (frozen) frame: consecutive query samples whose 8x8 cells' mean grey change is at most this
+#: (0-255; frozen re-encodes 0.00-0.05, a static camera's leaves 5 median, bench/data pans 2-26).
+HELD_FRAME_DIFF = 0.5
+#: ... over a run of samples at least this long (seconds; a slow photo pan stayed under 1.0 for 1.75 s).
+HELD_FRAME_MIN_S = 2.0
+#: Cells per side of the grid `held_frame` compares (a change confined to one cell still counts).
+HELD_FRAME_GRID = 8
+
+
+#: Why a match whose reference file cannot be read again is not verified.
+UNREADABLE_REASON = (
+    "the reference file is not at its indexed path or has changed since it was indexed: "
+    "what moves could not be compared, so the moment is not verified"
+)
 
 
 def unverified(reason: str) -> Verification:
@@ -395,6 +409,9 @@ THRESHOLDS: dict[str, float] = {
     "motion_min_specificity": MOTION_MIN_SPECIFICITY,
     "motion_speed_interval": MOTION_SPEED_INTERVAL,
     "motion_refine_min": MOTION_REFINE_MIN,
+    "held_frame_diff": HELD_FRAME_DIFF,
+    "held_frame_min_s": HELD_FRAME_MIN_S,
+    "held_frame_grid": HELD_FRAME_GRID,
 }
 
 
@@ -576,10 +593,7 @@ def verify_alignment(found: Alignment, query: Query, reference_frames: Reference
     if v is None:
         return _with(
             found,
-            unverified(
-                "the reference file is not at its indexed path or has changed since it was indexed: "
-                "what moves could not be compared, so the moment is not verified"
-            ),
+            unverified(UNREADABLE_REASON),
         )
     result = _with(found, v)
     if v.relation == Relation.SAME_FOOTAGE and v.offset_s is not None:
@@ -587,6 +601,110 @@ def verify_alignment(found: Alignment, query: Query, reference_frames: Reference
         if abs(shift) >= REFINE_OFFSET_S:
             result = _shifted(result, shift)
     return _with_motion_speed(result, found, query, inside, frames_of)
+
+
+def held_runs(images: np.ndarray, times: np.ndarray) -> list[HeldFrame]:
+    """The spans over which the samples hold one picture still (frozen frames), in time order.
+
+    Consecutive samples are one picture when they change by at most
+    `HELD_FRAME_DIFF` (mean absolute grey change) in every cell of a
+    `HELD_FRAME_GRID` grid, so a change confined to one cell is still motion;
+    a run counts from `HELD_FRAME_MIN_S`. A run ends where its last sample's
+    time ends (the next sample's time, or one sample step after the last).
+
+    Args:
+        images: grey samples (n, h, w).
+        times: their times in seconds, increasing.
+    """
+    n = len(images)
+    g = HELD_FRAME_GRID
+    h, w = (images.shape[1] // g, images.shape[2] // g) if n else (0, 0)
+    if n < 2 or h < 1 or w < 1:
+        return []
+    change = np.abs(np.diff(np.asarray(images, dtype=np.float32)[:, : h * g, : w * g], axis=0))
+    largest = change.reshape(n - 1, g, h, g, w).mean(axis=(2, 4)).max(axis=(1, 2))
+    step = float(np.median(np.diff(times)))
+    runs: list[HeldFrame] = []
+    i = 0
+    while i < n - 1:
+        if largest[i] > HELD_FRAME_DIFF:
+            i += 1
+            continue
+        j = i
+        while j < n - 1 and largest[j] <= HELD_FRAME_DIFF:
+            j += 1  # samples i..j are one picture
+        stop = float(times[j + 1]) if j + 1 < n else float(times[j]) + step
+        if stop - float(times[i]) >= HELD_FRAME_MIN_S:
+            runs.append(
+                HeldFrame(round(float(times[i]), 3), round(stop, 3), j - i + 1, round(float(largest[i:j].max()), 3))
+            )
+        i = j + 1
+    return runs
+
+
+def held_frame(images: np.ndarray, times: np.ndarray) -> HeldFrame | None:
+    """The held frame when all the samples are one picture held still (`held_runs`), else None."""
+    runs = held_runs(images, times)
+    return runs[0] if len(runs) == 1 and runs[0].samples == len(images) else None
+
+
+def with_held_frame(
+    found: Alignment, query: Query, reference_frames: ReferenceFrames | None = None, *, verified: bool = False
+) -> Alignment:
+    """`found` marked where the clip holds one picture still over its span (`held_runs`), else unchanged.
+
+    A segment whose every sample is one picture is a held frame: with
+    `reference_frames` that frame alone is verified against every moment of
+    the reference around the span (as a still picture is), and where it is
+    the same footage the segment moves to that moment at speed 0 (every second
+    of the span shows it). A segment that runs into a held run by a sample or
+    more (a clip frozen at its end) keeps its verification
+    (`verified`: it has one already) but no speed, direction or trim is told
+    of it: the held seconds fit any. Both carry `held_frame` and `speed_untold`.
+    """
+    seg = found.segment
+    if query.is_image or seg.reference.kind != "video":
+        return found
+    times = np.asarray(query.frames.times, dtype=np.float64)
+    inside = np.nonzero((times >= seg.query_start_s - 1e-6) & (times <= seg.query_end_s + 1e-6))[0]
+    whole = held_frame(np.asarray(query.frames.images)[inside], times[inside]) if len(inside) else None
+    if whole is None:
+        step = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
+        overlap = [
+            r
+            for r in held_runs(np.asarray(query.frames.images), times)
+            if min(r.end_s, seg.query_end_s) - max(r.start_s, seg.query_start_s) > step / 2
+        ]
+        if not overlap or not verified:
+            return found
+        return replace(found, speed_untold=True, held_frame=replace(overlap[0], whole=False), motion_speed=None)
+    held = replace(whole, start_s=round(seg.query_start_s, 3), end_s=round(seg.query_end_s, 3))
+    marked = replace(found, speed_untold=True, held_frame=held, motion_speed=None)
+    if reference_frames is None:
+        return marked
+    middle = inside[len(inside) // 2 : len(inside) // 2 + 1]
+    v = _verify_within(found, query, middle, _remembered(reference_frames), WINDOW_S)
+    if v is None:
+        return _with(marked, unverified(UNREADABLE_REASON))
+    if v.relation != Relation.SAME_FOOTAGE or v.offset_s is None or v.specificity is None:
+        return _with(marked, v)
+    moment = round(v.offset_s + seg.speed * float(times[middle[0]]), 3)
+    v = replace(
+        v,
+        offset_s=moment,
+        reason=f"the clip holds one frame, and on the {v.moving_share or 0:.0%} of the reference's picture that "
+        f"changes that frame is {v.specificity:.0%} closer to one moment of the reference than to its others",
+    )
+    moved = replace(
+        seg,
+        verification=v,
+        offset_s=moment,
+        speed=0.0,
+        reference_start_s=moment,
+        reference_end_s=moment,
+        pairs=tuple((q, moment, d) for q, _r, d in seg.pairs),
+    )
+    return replace(marked, segment=moved, reference_span=(moment, moment))
 
 
 def _remembered(reference_frames: ReferenceFrames) -> ReferenceFrames:

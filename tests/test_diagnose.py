@@ -525,8 +525,9 @@ def test_codes_serialise_as_the_plain_strings_they_were() -> None:
     from provenance.diagnose import AlterationCode
 
     # The 14 codes of the first round, then `reversed` and `partly_explained` (the wide speed search),
-    # then the sound's three (the audio stage).
-    assert len(AlterationCode) == 19 and all(c.value == c.name.lower() for c in AlterationCode)
+    # then the sound's three (the audio stage), then `frozen_frame` (a held frame, verify).
+    assert len(AlterationCode) == 20 and all(c.value == c.name.lower() for c in AlterationCode)
+    assert AlterationCode.FROZEN_FRAME == "frozen_frame"
     assert {AlterationCode.REVERSED, AlterationCode.PARTLY_EXPLAINED} <= set(AlterationCode)
     assert {AlterationCode.AUDIO_REPLACED, AlterationCode.AUDIO_OVERLAID, AlterationCode.AUDIO_REMOVED} <= set(
         AlterationCode

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 from provenance.hashing import OP_MIRROR, REGION_FULL, variant
 from provenance.relation import Relation, Verification
-from provenance.verify import verify_segment, views
+from provenance.verify import HELD_FRAME_DIFF, HELD_FRAME_MIN_S, held_frame, verify_segment, views
 
 FPS = 4.0
 H, W = 72, 128
@@ -159,3 +160,80 @@ def test_a_fixed_camera_end_to_end(fixed_camera: dict[str, Path], tmp_path: Path
     # Judged on what moves, not for want of motion: the boxes move, they just do not agree.
     v = other.matches[0].verification
     assert v is not None and v.specificity is not None and "what moves does not" in v.reason
+
+
+# -- a held (frozen) frame ------------------------------------------------------------------------
+
+
+def _checked(reference: Path, tmp_path: Path, *clips: Path) -> list[Any]:
+    """The reports of `clips` checked against an index of `reference` alone."""
+    from provenance.index import SourceFacts, open_index
+    from provenance.ingest import add_paths
+    from provenance.pipeline import check
+
+    with open_index(tmp_path / "index.sqlite", create=True) as idx:
+        add_paths([reference], idx, source=SourceFacts(first_seen="2019-06-14"))
+        return [check(clip, idx, keyframes=False) for clip in clips]
+
+
+def test_a_held_frame_is_found_and_any_motion_is_not_one() -> None:
+    q_times = np.arange(0, 5, 1 / FPS)
+    frozen = np.stack([REFERENCE[24]] * len(q_times))
+    noisy = np.clip(np.rint(frozen + np.random.default_rng(3).normal(0, 0.3, frozen.shape)), 0, 255).astype(np.uint8)
+    held = held_frame(noisy, q_times)
+    assert held is not None and held.samples == len(q_times) and held.largest_change <= HELD_FRAME_DIFF
+    assert held_frame(REFERENCE[:20], R_TIMES[:20]) is None, "the fixed camera's movers are motion"
+    # One small disc moving over a still picture (about 1% of it) is motion too.
+    one_mover = _scene(q_times, path_seed=5, background=BG, movers=1)
+    assert held_frame(one_mover, q_times) is None
+    # Held for less than HELD_FRAME_MIN_S: a pause, not shown as a frozen frame.
+    short = q_times[q_times < HELD_FRAME_MIN_S - 0.5]
+    assert held_frame(noisy[: len(short)], short) is None
+
+
+def test_a_frozen_frame_of_indexed_footage_is_said_to_hold_one_frame_at_no_speed(
+    fixed_camera: dict[str, Path], tmp_path: Path
+) -> None:
+    """One frame of the camera held 5 s: found, said to be a frozen frame, with no speed, direction or trim."""
+    from conftest import ffmpeg
+
+    from provenance.report import RenderOptions, render
+
+    frozen = tmp_path / "frozen.mp4"
+    ffmpeg(
+        "-ss", "8", "-i", fixed_camera["reference"],
+        "-vf", "trim=end_frame=1,loop=loop=124:size=1:start=0,setpts=N/25/TB,format=yuv420p",
+        "-t", "5", "-c:v", "libx264", "-crf", "26", frozen,
+    )  # fmt: skip
+    report, moving = _checked(fixed_camera["reference"], tmp_path, frozen, fixed_camera["copy"])
+    assert report.matches, "the held frame is a frame of the indexed footage"
+    m = report.matches[0]
+    codes = {str(a.code) for a in m.alterations}
+    assert "frozen_frame" in codes and m.speed_untold
+    assert not codes & {"speed_changed", "reversed", "trimmed", "embedded"}, codes
+    assert m.reference_start_s - 1.0 <= 8.0 <= m.reference_end_s + 1.0
+    text = render(report, "md", RenderOptions())
+    assert "holds" in text and "speed not told: the clip holds one frame" in text
+    assert "no speed change found" not in text and "×0 " not in text
+    # A copy in which things move is no frozen frame.
+    assert moving.matches and not moving.matches[0].speed_untold
+    assert "frozen_frame" not in {str(a.code) for a in moving.matches[0].alterations}
+
+
+def test_a_clip_frozen_at_its_end_tells_no_speed(fixed_camera: dict[str, Path], tmp_path: Path) -> None:
+    """3 s of the camera, then its last frame held 3 s: the held seconds fit any speed, so none is told."""
+    from conftest import ffmpeg
+
+    clip = tmp_path / "frozen_end.mp4"
+    ffmpeg(
+        "-ss", "7", "-t", "3", "-i", fixed_camera["reference"],
+        "-vf", "tpad=stop_mode=clone:stop_duration=3,format=yuv420p", "-c:v", "libx264", "-crf", "26", clip,
+    )  # fmt: skip
+    (report,) = _checked(fixed_camera["reference"], tmp_path, clip)
+    assert report.matches
+    m = report.matches[0]
+    frozen = [a for a in m.alterations if str(a.code) == "frozen_frame"]
+    assert m.speed_untold and len(frozen) == 1, m.alterations
+    assert frozen[0].evidence["whole_match"] is False
+    assert frozen[0].evidence["query_span_s"][0] == pytest.approx(3.0, abs=0.5)
+    assert not {str(a.code) for a in m.alterations} & {"speed_changed", "reversed", "trimmed"}

@@ -61,9 +61,11 @@ from .summary import (
 )
 from .text import clean
 from .words import (
+    clock,
     coverage,
     first_seen_is_file_time,
     gap_words,
+    held_frame,
     is_still,
     listing,
     number,
@@ -99,6 +101,7 @@ TRANSFORMING = frozenset(
         "reframed",
         "speed_changed",
         "reversed",
+        "frozen_frame",
         "picture_in_picture",
         "pip",
         "embedded_picture",
@@ -124,6 +127,7 @@ CHANGE_WORDS = {
     "reframed": "reframed inside padding",
     "speed_changed": "played at a different speed",
     "reversed": "played backwards",
+    "frozen_frame": "shown as a frozen frame",
     "picture_in_picture": "shown as a picture inside other footage",
     "pip": "shown as a picture inside other footage",
     "embedded_picture": "shown as a picture inside other footage",
@@ -356,6 +360,13 @@ def _reuse_sentence(m: Any, still: bool) -> str:
     """Which part of the earlier footage a match reuses: seconds of a video, or the frame a picture is."""
     if still:
         return f"The picture is {still_frame(m)} of {reference_name(m.reference)}."
+    if held_frame(m):  # one picture held: a moment, not seconds, of the earlier footage
+        a, b = sorted((float(m.reference_start_s), float(m.reference_end_s)))
+        where = f"the frame at {clock(a)}" if b - a < 0.5 else f"a frame from within its {span(a, b)}"
+        return (
+            f"Seconds {span(m.query_start_s, m.query_end_s)} of the video hold one frame of "
+            f"{reference_name(m.reference)}, {where}."
+        )
     return (
         f"Seconds {span(m.query_start_s, m.query_end_s)} of the video show the same footage as "
         f"{span(m.reference_start_s, m.reference_end_s)} of {reference_name(m.reference)}."

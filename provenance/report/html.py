@@ -52,6 +52,8 @@ from .words import (
     coverage_sentence,
     finding_details,
     frames_sentence,
+    held_frame,
+    held_moment,
     is_still,
     number,
     origin_words,
@@ -569,6 +571,12 @@ def _match(r: Report, n: int) -> str:
         out.append(f"<dt>In the reference</dt><dd>The picture matches {e(still_frame(m))}{at}</dd>")
     elif ref.kind == "image":  # a still reference: the clip shows that picture, at no time of it
         out.append(f"<dt>Clip span</dt><dd>{span(m.query_start_s, m.query_end_s)} shows the reference picture</dd>")
+    elif held_frame(m):  # one picture held: a moment of the reference, at no speed
+        out += [
+            f"<dt>Clip span</dt><dd>{span(m.query_start_s, m.query_end_s)} holds one frame</dd>",
+            f"<dt>In the reference</dt><dd>{e(held_moment(m))}</dd>",
+            f"<dt>Speed</dt><dd>{e(speed_words(m))}</dd>",
+        ]
     else:
         out += [
             f"<dt>Clip span</dt><dd>{span(m.query_start_s, m.query_end_s)}</dd>",

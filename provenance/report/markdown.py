@@ -146,6 +146,11 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
                 where += f" ({words.seconds(m.reference_start_s)} of its {words.seconds(ref.duration_s)})"
         elif ref.kind == "image":
             where = f"- Clip {words.span(m.query_start_s, m.query_end_s)} shows the reference picture{mirrored}"
+        elif words.held_frame(m):
+            where = (
+                f"- Clip {words.span(m.query_start_s, m.query_end_s)} holds {words.held_moment(m)} "
+                f"({words.speed_words(m)}{mirrored})"
+            )
         else:
             where = (
                 f"- Clip {words.span(m.query_start_s, m.query_end_s)} ↔ reference "

@@ -151,7 +151,14 @@ def still_frame(match: Any) -> str:
 def speed_words(match: Any) -> str:
     """How fast the clip plays the reference: ``×1.97 the reference's speed``, ``played backwards`` (at its
     own speed), ``played backwards at ×2 the reference's speed``, or ``no speed change found`` (the
-    alignment's speed of 1 is where the search starts, not a measurement: still footage fits many)."""
+    alignment's speed of 1 is where the search starts, not a measurement: still footage fits many);
+    ``speed not told`` where nothing can tell it (a frozen frame, or what moves fits no speed searched)."""
+    if getattr(match, "speed_untold", False):
+        if held_frame(match):
+            return "speed not told: the clip holds one frame"
+        if held_frame(match, whole=False):
+            return "speed not told: part of the clip holds one frame"
+        return "speed not told: what moves fits no speed searched"
     try:
         speed = float(match.speed)
     except (TypeError, ValueError):
@@ -161,6 +168,24 @@ def speed_words(match: Any) -> str:
     if speed < 0:
         return f"played backwards at ×{number(rate, 2)} the reference's speed" if changed else "played backwards"
     return f"×{number(rate, 3)} the reference's speed" if changed else "no speed change found"
+
+
+def held_frame(match: Any, *, whole: bool = True) -> bool:
+    """The match is a frozen frame: the clip holds one picture over all of it (its ``frozen_frame`` alteration);
+    with ``whole=False``, over any part of it."""
+    return any(
+        str(a.code) == "frozen_frame" and (not whole or (a.evidence or {}).get("whole_match", True))
+        for a in getattr(match, "alterations", ()) or ()
+    )
+
+
+def held_moment(match: Any) -> str:
+    """Where a held frame sits in its reference: ``the reference's frame at 0:02.9``, or ``a frame from within the
+    reference's 0.0–3.0 s`` where the matched frames do not pin one moment."""
+    a, b = float(match.reference_start_s), float(match.reference_end_s)
+    if abs(b - a) < 0.5:
+        return f"the reference's frame at {clock(min(a, b))}"
+    return f"a frame from within the reference's {span(min(a, b), max(a, b))}"
 
 
 def speed_range(report: Any) -> tuple[float, float] | None:
