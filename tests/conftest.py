@@ -16,11 +16,13 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import struct
 import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,6 +64,31 @@ class Run:
     code: int
     stdout: str
     stderr: str
+
+
+def _sigint_as_a_terminal_sends_it() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@contextmanager
+def started(argv: list[str], **kwargs: Any) -> Iterator[subprocess.Popen[bytes]]:
+    """A child process for the tests that stop one, killed and reaped however the test ends.
+
+    Its SIGINT is at the default (Python turns it into Ctrl-C) even when the
+    tests themselves run in the background, where the shell ignores SIGINT
+    and every child would inherit that; and a test that fails while the
+    child runs leaves no process, or open pipe, to the tests after it.
+    """
+    proc = subprocess.Popen(argv, preexec_fn=_sigint_as_a_terminal_sends_it, **kwargs)  # noqa: PLW1509
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
 
 
 def cli_here(*args: str | Path) -> Run:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import lavfi_clip
+from conftest import lavfi_clip, started
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -229,22 +229,22 @@ def test_kill_9_during_ingest_then_rerun_completes(tmp_path: Path, clip_folder: 
 def test_ctrl_c_keeps_whole_references_and_says_so(tmp_path: Path, clip_folder: Path) -> None:
     url = f"sqlite:///{tmp_path / 'index.sqlite'}"
     open_index(url, create=True).close()
-    proc = subprocess.Popen(
+    with started(
         _provenance("index", "add", str(clip_folder), "--index", url, "-q", "-j", "2"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=_env(),
         start_new_session=True,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        with open_index(url) as idx:
-            if idx.stats()["references"] >= 1:
-                break
-        time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends the whole foreground group
-    _, err = proc.communicate(timeout=60)
+    ) as proc:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            with open_index(url) as idx:
+                if idx.stats()["references"] >= 1:
+                    break
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends the whole foreground group
+        _, err = proc.communicate(timeout=60)
     if proc.returncode == 0:
         pytest.skip("the batch finished before the interrupt arrived")
     assert proc.returncode == 130, err

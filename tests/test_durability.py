@@ -20,10 +20,11 @@ import subprocess
 import sys
 import textwrap
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
-from conftest import cli_here, ffmpeg
+from conftest import cli_here, ffmpeg, started
 
 from provenance.index import open_index
 from provenance.ingest import add_paths
@@ -165,9 +166,9 @@ def test_damaged_storage_is_found(index: Path) -> None:
 # -- interrupted index add ---------------------------------------------------------------
 
 
-def _start_add(index: Path, clips: Path, jobs: int) -> subprocess.Popen[bytes]:
+def _start_add(index: Path, clips: Path, jobs: int) -> AbstractContextManager[subprocess.Popen[bytes]]:
     env = {k: v for k, v in os.environ.items() if k != "PROVENANCE_DEBUG"}
-    return subprocess.Popen(
+    return started(
         [sys.executable, "-m", "provenance", "index", "add", "-q", "-j", str(jobs), str(clips), "--index", str(index)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -185,18 +186,18 @@ def test_interrupted_index_add_keeps_the_previous_state(
     index: Path, clips: Path, sig: signal.Signals, jobs: int
 ) -> None:
     before = rows_digest(index, [1, 2])
-    proc = _start_add(index, clips, jobs)
-    deadline = time.monotonic() + 60
-    while ref_count(index) < 3 and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert proc.poll() is None, "the batch finished before it could be interrupted: give it more clips"
-    proc.send_signal(sig)
-    try:
-        stdout, stderr = proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, stderr = proc.communicate()
-        pytest.fail(f"index add still running 30 s after {sig.name}: {stderr.decode('utf-8', 'replace')}")
+    with _start_add(index, clips, jobs) as proc:
+        deadline = time.monotonic() + 60
+        while ref_count(index) < 3 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert proc.poll() is None, "the batch finished before it could be interrupted: give it more clips"
+        proc.send_signal(sig)
+        try:
+            stdout, stderr = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, stderr = proc.communicate()
+            pytest.fail(f"index add still running 30 s after {sig.name}: {stderr.decode('utf-8', 'replace')}")
     text = stderr.decode("utf-8", "replace")
     if sig == signal.SIGKILL:
         assert proc.returncode == -signal.SIGKILL
@@ -256,17 +257,17 @@ _MID_TRANSACTION = textwrap.dedent(
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["SIGINT", "SIGTERM", "SIGKILL"])
 def test_signal_inside_a_transaction_leaves_no_trace(index: Path, sig: signal.Signals) -> None:
     before = rows_digest(index)
-    proc = subprocess.Popen(
+    with started(
         [sys.executable, "-c", _MID_TRANSACTION, str(index)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    assert line.strip() == b"mid-transaction", proc.stderr.read() if proc.stderr else b""
-    proc.send_signal(sig)
-    proc.communicate(timeout=30)
+    ) as proc:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.strip() == b"mid-transaction", proc.stderr.read() if proc.stderr else b""
+        proc.send_signal(sig)
+        proc.communicate(timeout=30)
     assert proc.returncode != 0
     assert rows_digest(index) == before
     assert ref_count(index) == 2

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ffmpeg
+from conftest import ffmpeg, started
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,25 +103,25 @@ def test_a_stopped_parallel_ingest_leaves_no_process(
 ) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PROVENANCE_DECODER": decoder}
     env.pop("PROVENANCE_DEBUG", None)
-    proc = subprocess.Popen(
+    with started(
         [sys.executable, "-m", "provenance", "index", "add", "-q", "-j", "2", str(long_clips),
          "--index", str(tmp_path / "i.sqlite")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env,
-    )  # fmt: skip
-    seen: set[int] = set()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
+    ) as proc:  # fmt: skip
+        seen: set[int] = set()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            seen |= _descendants(proc.pid)
+            # decoding, not just started: a worker still waiting for its first request exits on the closed pipe
+            decoding = [p for p in seen if _alive(p) and marker in _cmdline(p) and _cpu_s(p) >= 1.0]
+            if len(decoding) >= 2:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the batch ended before it could be stopped: give it longer clips"
+        assert len(decoding) >= 2, "two decoders never got going"
         seen |= _descendants(proc.pid)
-        # decoding, not just started: a worker still waiting for its first request exits on the closed pipe
-        decoding = [p for p in seen if _alive(p) and marker in _cmdline(p) and _cpu_s(p) >= 1.0]
-        if len(decoding) >= 2:
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None, "the batch ended before it could be stopped: give it longer clips"
-    assert len(decoding) >= 2, "two decoders never got going"
-    seen |= _descendants(proc.pid)
-    proc.send_signal(sig)
-    _, stderr = proc.communicate(timeout=15)
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=15)
     assert proc.returncode == 130, stderr.decode(errors="replace")
     assert b"Traceback" not in stderr
     time.sleep(5)
