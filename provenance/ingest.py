@@ -45,7 +45,7 @@ from .hashing import FrameHashes
 from .index import Claim, ClaimKeeper, FactOrigin, Index, OriginKind, Reference, SourceFacts
 from .probe import probe
 from .query import REF_DECODING as REF_DECODING
-from .query import REF_FPS, Role, build_query, describe_features, sha256_of
+from .query import REF_FPS, Role, build_query, sha256_of
 
 #: Largest sidecar accepted, bytes (yt-dlp's are typically 50-500 kB).
 MAX_SIDECAR_BYTES = 16 << 20
@@ -300,7 +300,7 @@ class PreparedFile:
     facts: dict[str, Any] | None = None
     warnings: tuple[str, ...] = ()
     file_duration_s: float | None = None
-    #: The local features (the features channel), described from a sparse decode of their own.
+    #: The local features (the features channel), described from the sampling pass's sparse frames.
     features: Features | None = None
     #: The sound's fingerprint (None for a still image).
     sound: SoundPrint | None = None
@@ -350,7 +350,8 @@ def prepare_file(
             f"{path}: none of its {len(query.frames)} sampled frames has enough detail to index (black, blank or "
             "flat footage could never be matched); nothing added"
         )
-    described = describe_features(path, facts, role=Role.REFERENCE, decoder=decoder)
+    described = query.features
+    assert described is not None, "a reference's query carries its features"
     disp_w, disp_h = facts.display_size
     # The reference records the seconds whose hashes are stored, never more (a file longer than what
     # is examined keeps its own length in its facts, and the item says so).

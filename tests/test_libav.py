@@ -232,6 +232,15 @@ def test_protocol_messages_round_trip(
         protocol.SampleRequest("/x.mp4", fps, 40, "avi", 100, decoding, size=size, colour=size, cap_s=9.5),
         protocol.SampleRequest("/x.mp4", fps, 40, "avi", 100, decoding, plan=protocol.UnprobedPlan(128, None, 120, 60)),
         protocol.SampleReply(3, True, 1, 9, "x", protocol.ChosenPlan(size, size, None, 90, 4.0, 4.04)),
+        # The sparse second size (a reference's features frames) in each message that carries it.
+        protocol.SampleRequest("/x.mp4", fps, 40, "avi", 100, decoding, size=size, sparse_size=size, sparse_every=2),
+        protocol.SampleRequest(
+            "/x.mp4", fps, 40, "avi", 100, decoding,
+            plan=protocol.UnprobedPlan(128, None, 120, 60, None, protocol.Sparse(480, 2)),
+        ),  # fmt: skip
+        protocol.SampleReply(
+            3, False, 0, 9, "", protocol.ChosenPlan(size, size, None, 0, 4.0, 4.0, 0, None, (), size), (), 2
+        ),
         protocol.GrabReply(tuple(targets)),
         protocol.Refusal(protocol.ErrorKind.BAD_INPUT, "no video stream with a frame size"),
         protocol.Examined(fps),
@@ -241,6 +250,17 @@ def test_protocol_messages_round_trip(
         line = protocol.encode(message)
         assert line.endswith(b"\n") and line.count(b"\n") == 1
         assert protocol.decode(line) == message
+
+
+def test_a_sparse_request_needs_a_size_and_a_step() -> None:
+    decoding = Decoding()
+    with pytest.raises(ValueError, match="sparse frames"):
+        protocol.SampleRequest("/x.mp4", 2.0, 40, "avi", 100, decoding, size=(128, 72), sparse_size=(480, 270))
+    with pytest.raises(ValueError, match="sparse frames"):
+        protocol.SampleRequest("/x.mp4", 2.0, 40, "avi", 100, decoding, size=(128, 72), sparse_every=2)
+    with pytest.raises(ValueError, match="not a sparse plan"):
+        protocol.Sparse(480, 0)
+    assert [protocol.Sparse(480, 2).count(n) for n in (0, 1, 2, 3, 241)] == [0, 1, 1, 2, 121]
 
 
 def test_the_worker_refuses_a_malformed_request_as_such() -> None:
