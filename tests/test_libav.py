@@ -178,7 +178,12 @@ def test_samples_taken_on_other_facts_than_the_probe_are_not_used(rotated_clip: 
     facts = probe(rotated_clip)
     assert decoder.frames_from(early, facts) is not None
     assert decoder.frames_from(early, replace(facts, rotation=0.0)) is None
-    assert decoder.frames_from(early, replace(facts, duration_s=facts.duration_s + 2.0)) is None
+    # A probe that says the clip is shorter cuts the samples sooner: those taken are not the same.
+    assert decoder.frames_from(early, replace(facts, duration_s=facts.duration_s - 2.0)) is None
+    # One that says it is longer cuts them later, but the stream ends first: the samples are the same.
+    longer = replace(facts, duration_s=facts.duration_s + 2.0)
+    kept = decoder.frames_from(early, longer)
+    assert kept is not None and np.array_equal(kept.images, decoder.sample(rotated_clip, Plan(4.0), longer).images)
 
 
 def test_the_workers_frame_size_rule_is_the_librarys() -> None:
@@ -271,3 +276,28 @@ def test_the_worker_refuses_a_malformed_request_as_such() -> None:
     ready, *replies = [protocol.decode(line) for line in out.getvalue().splitlines()]
     assert isinstance(ready, protocol.Ready)
     assert [r.kind for r in replies] == [protocol.ErrorKind.REQUEST] * 2  # type: ignore[union-attr]
+
+
+def test_a_clip_whose_container_and_ffprobe_disagree_by_a_frame_is_sampled_once(tmp_path: Path) -> None:
+    """A stream starting at 0.066 s: PyAV's container says 6.0 s, ffprobe 6.067 s. The early samples
+    are those `sample` gives once probed (both caps let the same ticks through), so they are kept."""
+    import subprocess
+
+    from provenance.query import Role, plan_for
+
+    clip = tmp_path / "late_start.mp4"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=15", "-t", "6",
+         "-c:v", "libx264", "-preset", "veryfast", "-output_ts_offset", "0.066", str(clip)],
+        check=True, timeout=60,
+    )  # fmt: skip
+    facts = probe(clip)
+    d = LibavDecoder()
+    plan = plan_for(Role.QUERY, keyframes=160)
+    early = d.sample_unprobed(clip, plan)
+    assert early.chosen is not None and abs(early.chosen.examined_s - facts.duration_s) > 1e-3
+    kept = d.frames_from(early, facts)
+    assert kept is not None
+    again = d.sample(clip, plan, facts)
+    assert np.array_equal(kept.images, again.images) and np.array_equal(kept.times, again.times)
+    assert kept.colour is not None and again.colour is not None and np.array_equal(kept.colour, again.colour)

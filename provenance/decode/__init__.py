@@ -402,6 +402,21 @@ def _sparse_of(
     return frames[:n], np.arange(n, dtype=np.float64) * plan.sparse.every / plan.fps
 
 
+def _same_ticks(examined_s: float, probed_s: float, fps: float, count: int) -> bool:
+    """Whether samples cut at the worker's `examined_s` (the container's duration as PyAV reads it) are
+    those cut at the probe's `probed_s`: the same seconds, or both caps let the same ticks through
+    (tick k is sampled while k / fps < seconds + 1), or the stream ended before either cap.
+
+    The two often differ by a frame (5.933 s against ffprobe's 6.0 s for a stream starting at
+    0.066 s) without changing a sample; the detail frames then keep the ticks the worker chose
+    (`Frames.detail_times` says which), spread over its seconds.
+    """
+    if abs(examined_s - probed_s) < 1e-3:
+        return True
+    ticks = [math.ceil(round((s + 1) * fps, 6)) for s in (examined_s, probed_s)]
+    return ticks[0] == ticks[1] or count < min(ticks)
+
+
 def load_image(path: Path, *, grey: bool = True) -> np.ndarray:
     """Decode a still image (EXIF orientation applied) as a grey or RGB array.
 
@@ -633,10 +648,9 @@ class Decoder(ABC):
             and chose.size == job.size
             and chose.display == facts.display_size
             and chose.clockwise == clockwise(facts.rotation)
-            and abs(chose.examined_s - job.duration) < 1e-3
+            and _same_ticks(chose.examined_s, job.duration, unprobed.plan.fps, unprobed.raw.count)
             and chose.colour == job.colour_size
             and chose.detail == job.detail_size
-            and chose.detail_ticks == job.detail_ticks
             and chose.sparse == job.sparse_size
         )
         return frames_of(unprobed.path, job, unprobed.raw) if agrees else None
