@@ -92,47 +92,47 @@ def stages(args: argparse.Namespace) -> None:
     seconds = _duration(path)
     runs: dict[str, list[float]] = {}
 
-    def timed(name: str, call: Callable[[], Any]) -> Any:
+    def timed(name: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         before = _cpu()
-        value = call()
+        value = call(*args, **kwargs)
         runs.setdefault(name, []).append(_cpu() - before)
         return value
 
+    reference = query_mod.Role.REFERENCE
     for _ in range(args.runs):
-        facts = timed("probe (ffprobe)", lambda: probe(path))
-        plan = query_mod.plan_for(query_mod.Role.REFERENCE)
-        sampled = timed("picture decode for the hashes (libav worker)", lambda: decoder.sample(path, plan, facts))
-        timed("perceptual hashes", lambda: hash_reference(sampled.times, sampled.images))
-        timed("camera motion (from the hashes' samples)", lambda: describe_motion(sampled.times, sampled.images))
+        facts = timed("probe (ffprobe)", probe, path)
+        plan = query_mod.plan_for(reference)
+        sampled = timed("picture decode for the hashes (libav worker)", decoder.sample, path, plan, facts)
+        timed("perceptual hashes", hash_reference, sampled.times, sampled.images)
+        timed("camera motion (from the hashes' samples)", describe_motion, sampled.times, sampled.images)
         sparse = getattr(sampled, "sparse", None)
         if sparse is None:
-            frames = timed(
-                "features' own picture decode (libav worker)",
-                lambda: query_mod.sample_for_features(path, facts, role=query_mod.Role.REFERENCE, decoder=decoder),
-            )
+            own = "features' own picture decode (libav worker)"
+            frames = timed(own, query_mod.sample_for_features, path, facts, role=reference, decoder=decoder)
             times, images = frames.times, frames.images
         else:
             times, images = sampled.sparse_times, sparse
         timed(
             "features: ORB descriptors",
-            lambda: features_mod.describe(
-                times, images, long_side=features_mod.REF_LONG_SIDE, n_features=features_mod.REF_FEATURES
-            ),
+            features_mod.describe,
+            times,
+            images,
+            long_side=features_mod.REF_LONG_SIDE,
+            n_features=features_mod.REF_FEATURES,
         )
-        timed("sound: PCM decode, Chromaprint, landmarks", lambda: fingerprint_sound(path, facts))
-        prepared = timed("prepare_file, whole (all the above)", lambda: prepare_file(path, decoder=decoder))
+        timed("sound: PCM decode, Chromaprint, landmarks", fingerprint_sound, path, facts)
+        prepared = timed("prepare_file, whole (all the above)", prepare_file, path, decoder=decoder)
         with tempfile.TemporaryDirectory() as tmp:
             index = open_index(f"sqlite:///{tmp}/i.sqlite", create=True)
             try:
                 timed(
                     "store (SQLite, one transaction)",
-                    lambda: index.add(
-                        prepared.reference,
-                        prepared.hashes,
-                        facts=prepared.facts,
-                        features=prepared.features,
-                        sound=prepared.sound,
-                    ),
+                    index.add,
+                    prepared.reference,
+                    prepared.hashes,
+                    facts=prepared.facts,
+                    features=prepared.features,
+                    sound=prepared.sound,
                 )
             finally:
                 index.close()
@@ -176,7 +176,9 @@ def add(args: argparse.Namespace) -> None:
             results[code].append((wall, cpu))
             print(f"round {n + 1} {code}: wall {wall:.2f} s, CPU {cpu:.2f} s", flush=True)
     print(f"{len(files)} files, {footage:.1f} s of footage, load average {os.getloadavg()[0]:.1f}")
-    print("| code | wall s (median) | CPU s (median) | x real time, wall | x real time, footage / CPU x 2 | runs (wall/CPU) |")
+    print(
+        "| code | wall s (median) | CPU s (median) | x real time, wall | x real time, footage / CPU x 2 | runs (wall/CPU) |"
+    )
     print("|---|---|---|---|---|---|")
     for code, values in results.items():
         wall = statistics.median(v[0] for v in values)

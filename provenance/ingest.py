@@ -3,7 +3,9 @@
 Each file is hashed (SHA-256 of its bytes) first, so a file already indexed
 is skipped without decoding; otherwise it becomes a reference `Query`
 (`query.build_query`: probed, sampled at `REF_FPS`, perceptually hashed, the
-same path `check` takes) and is stored with its source facts. Source facts
+same path `check` takes; one decode of the picture also gives the features
+channel's frames, and the sound is fingerprinted beside it) and is stored
+with its source facts. Source facts
 come from flags first, then from a yt-dlp ``.info.json`` sidecar next to the file,
 each with where it came from (`index.FactOrigin`: given, or the sidecar's name
 and field, with the time it was recorded and who added the file)::

@@ -110,8 +110,9 @@ class Query:
     #: Words burned into the picture, with times and boxes (the text stage; `pipeline.check`
     #: reads them beside the matching and sets them here).
     text: TextReading | None = None
-    #: Local descriptors of a sparse sample of frames (the features stage): None until
-    #: described (`describe_features`; `check` describes a query only when the index has features).
+    #: Local descriptors of a sparse sample of frames (the features stage): a reference's are
+    #: described from its sampling pass; a query's are None until described (`describe_features`;
+    #: `check` describes a query only when the index has features).
     features: features_mod.Features | None = None
 
     @property
@@ -219,7 +220,10 @@ def build_query(
     A query is probed with ffprobe while the decoder already samples it
     (`_probe_while_sampling`); its SHA-256, content credentials and ffmpeg's
     version are read on a side thread meanwhile. A reference is probed, then
-    sampled, in that order, and only its SHA-256 is read.
+    sampled once for every picture channel (the hashes' samples and, from the
+    same pass, the features channel's frames, `REF_FEATURE_FRAMES`, described
+    into `Query.features`) while its sound is fingerprinted on a thread of its
+    own; only its SHA-256 is read besides.
 
     Args:
         path: the clip or still image.
@@ -279,9 +283,7 @@ def build_query(
         )
 
 
-def _reference(
-    path: Path, plan: Plan, decoder: Decoder | None, sha256: str | None, facts: MediaFacts | None
-) -> Query:
+def _reference(path: Path, plan: Plan, decoder: Decoder | None, sha256: str | None, facts: MediaFacts | None) -> Query:
     """A reference's `Query`: one decode of the picture feeds the hashes, the camera's samples and the
     features channel (`REF_FEATURE_FRAMES`); the sound is fingerprinted on a thread of its own meanwhile."""
     sha = sha256 if sha256 is not None else sha256_of(path)
@@ -296,7 +298,9 @@ def _reference(
     return Query(path, Role.REFERENCE, sha, facts, sampled, hashes, sound=sound, features=described)
 
 
-def _reference_features(path: Path, facts: MediaFacts, sampled: Frames, decoder: Decoder | None) -> features_mod.Features:
+def _reference_features(
+    path: Path, facts: MediaFacts, sampled: Frames, decoder: Decoder | None
+) -> features_mod.Features:
     """The features of a reference from its sampling pass's sparse frames; from a decode of their own
     only when that pass did not give them all (a decoder that stopped early on a damaged file)."""
     if facts.kind == "audio":

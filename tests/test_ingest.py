@@ -429,7 +429,9 @@ def test_index_add_stores_the_same_rows_as_separate_decodes(tmp_path: Path, refe
         hashes = idx.frame_hashes(item.reference.id)
     before = _as_before(reference_with_sound, choose_decoder())
     assert [f.t for f in stored] == [f.t for f in before["features"].frames]
-    assert all(np.array_equal(a.descriptors, b.descriptors) for a, b in zip(stored, before["features"].frames, strict=True))
+    assert all(
+        np.array_equal(a.descriptors, b.descriptors) for a, b in zip(stored, before["features"].frames, strict=True)
+    )
 
     def rows(h: Any) -> list[tuple[float, int, int]]:
         return sorted(zip(h.times.tolist(), h.variants.tolist(), h.hashes.tolist(), strict=True))

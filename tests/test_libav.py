@@ -240,7 +240,12 @@ def test_protocol_messages_round_trip(
         # The sparse second size (a reference's features frames) in each message that carries it.
         protocol.SampleRequest("/x.mp4", fps, 40, "avi", 100, decoding, size=size, sparse_size=size, sparse_every=2),
         protocol.SampleRequest(
-            "/x.mp4", fps, 40, "avi", 100, decoding,
+            "/x.mp4",
+            fps,
+            40,
+            "avi",
+            100,
+            decoding,
             plan=protocol.UnprobedPlan(128, None, 120, 60, None, protocol.Sparse(480, 2)),
         ),  # fmt: skip
         protocol.SampleReply(

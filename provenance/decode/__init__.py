@@ -389,9 +389,7 @@ def frames_of(path: Path | str, job: Job, raw: Raw) -> Frames:
     )
 
 
-def _sparse_of(
-    plan: Plan, frames: np.ndarray | None, count: int
-) -> tuple[np.ndarray | None, np.ndarray | None]:
+def _sparse_of(plan: Plan, frames: np.ndarray | None, count: int) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The sparse frames of `count` samples and their times, or (None, None) when not asked for or not
     all there (a decoder that stopped early keeps only those of the samples it gave)."""
     if plan.sparse is None or frames is None:

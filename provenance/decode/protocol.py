@@ -12,7 +12,8 @@ followed by their bytes::
 
 One request at a time. At start the worker sends `Ready`. A `SampleRequest`
 gets a `SampleReply` and then `count` grey frames (``height*width`` bytes
-each) and, when the reply says so, `count` RGB frames; one without a size
+each) and, when the reply says so, `count` RGB frames, then its detail frames
+and its `sparse` frames (a second grey size at every n-th tick); one without a size
 (`plan` set: the file not yet probed) first gets `Examined` once the worker has
 read the duration, and the sizes it chose come back in `SampleReply.plan`. A
 `GrabRequest` gets a `GrabReply` and one RGB frame per time it found. A request
