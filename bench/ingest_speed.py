@@ -1,6 +1,6 @@
 """Reference ingest's speed: where `index add`'s CPU goes, and code trees against each other, interleaved.
 
-Four commands; CPU seconds count this process, its children (ffprobe,
+Five commands; CPU seconds count this process, its children (ffprobe,
 ffmpeg, fpcalc) and the libav worker, so they hold on a shared machine
 where wall times do not. The rate "x real time" is footage seconds per CPU
 second times `CORES` (what an idle machine of that many cores would do).
@@ -12,6 +12,8 @@ second times `CORES` (what an idle machine of that many cores would do).
     nice -n 10 python bench/ingest_speed.py add --code /work/main --code . --rounds 3 /tmp/ref120.mp4
     # `provenance check` of excerpts with sound against the same excerpts without (-an)
     PYTHONPATH=$PWD nice -n 10 python bench/ingest_speed.py check --out /tmp/check-sound --rounds 3
+    # `provenance check` of the same clips with each tree in turn
+    nice -n 10 python bench/ingest_speed.py checks --code /work/main --code . --index sqlite:///I.sqlite CLIP...
     # whether two indexes (say, one folder added by each tree) hold the same rows, table by table
     python bench/ingest_speed.py rows /tmp/main.sqlite /tmp/new.sqlite
 
@@ -248,6 +250,25 @@ def check_cmd(args: argparse.Namespace) -> None:
     print(f"CPU growth with sound, medians: {100 * growth:+.0f}%")
 
 
+def checks(args: argparse.Namespace) -> None:
+    """`provenance check` of the given clips against one index with each `--code` tree in turn, `--rounds` times."""
+    clips = [str(Path(c).resolve()) for c in args.clips]
+    cpu: dict[str, list[float]] = {code: [] for code in args.code}
+    for n in range(args.rounds):
+        for code in args.code:
+            total = 0.0
+            with tempfile.TemporaryDirectory() as tmp:
+                for clip in clips:
+                    cmd = [sys.executable, "-m", "provenance", "check", "--index", args.index, "--format", "json"]
+                    total += _timed_run([*cmd, "-o", f"{tmp}/report.json", clip], _env(code))[1]
+            cpu[code].append(total / len(clips))
+            print(f"round {n + 1} {code}: CPU {total / len(clips):.2f} s per check", flush=True)
+    for code, values in cpu.items():
+        print(
+            f"{code}: median CPU {statistics.median(values):.2f} s per check ({', '.join(f'{v:.2f}' for v in values)})"
+        )
+
+
 #: Columns that say when, by whom or under which random id rows were written, not what they hold.
 UNCOMPARED = {"added_at", "created_at", "index_id", "owner", "token", "heartbeat_at", "claimed_at"}
 
@@ -296,11 +317,16 @@ def main() -> None:
     chk.add_argument("--refs", type=int, default=6)
     chk.add_argument("--rounds", type=int, default=3)
     chk.add_argument("--code", default=str(ROOT))
+    several = sub.add_parser("checks", help="check of the same clips with each code tree in turn")
+    several.add_argument("clips", nargs="+")
+    several.add_argument("--index", required=True, help="the index URL every check uses")
+    several.add_argument("--code", action="append", required=True)
+    several.add_argument("--rounds", type=int, default=3)
     same = sub.add_parser("rows", help="whether two SQLite indexes hold the same rows")
     same.add_argument("a")
     same.add_argument("b")
     args = ap.parse_args()
-    {"stages": stages, "add": add, "check": check_cmd, "rows": rows}[args.command](args)
+    {"stages": stages, "add": add, "check": check_cmd, "checks": checks, "rows": rows}[args.command](args)
 
 
 if __name__ == "__main__":
