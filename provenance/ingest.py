@@ -3,7 +3,9 @@
 Each file is hashed (SHA-256 of its bytes) first, so a file already indexed
 is skipped without decoding; otherwise it becomes a reference `Query`
 (`query.build_query`: probed, sampled at `REF_FPS`, perceptually hashed, the
-same path `check` takes) and is stored with its source facts. Source facts
+same path `check` takes; one decode of the picture also gives the features
+channel's frames, and the sound is fingerprinted beside it) and is stored
+with its source facts. Source facts
 come from flags first, then from a yt-dlp ``.info.json`` sidecar next to the file,
 each with where it came from (`index.FactOrigin`: given, or the sidecar's name
 and field, with the time it was recorded and who added the file)::
@@ -45,7 +47,7 @@ from .hashing import FrameHashes
 from .index import Claim, ClaimKeeper, FactOrigin, Index, OriginKind, Reference, SourceFacts
 from .probe import probe
 from .query import REF_DECODING as REF_DECODING
-from .query import REF_FPS, Role, build_query, describe_features, sha256_of
+from .query import REF_FPS, Role, build_query, sha256_of
 
 #: Largest sidecar accepted, bytes (yt-dlp's are typically 50-500 kB).
 MAX_SIDECAR_BYTES = 16 << 20
@@ -300,7 +302,7 @@ class PreparedFile:
     facts: dict[str, Any] | None = None
     warnings: tuple[str, ...] = ()
     file_duration_s: float | None = None
-    #: The local features (the features channel), described from a sparse decode of their own.
+    #: The local features (the features channel), described from the sampling pass's sparse frames.
     features: Features | None = None
     #: The sound's fingerprint (None for a still image).
     sound: SoundPrint | None = None
@@ -350,7 +352,8 @@ def prepare_file(
             f"{path}: none of its {len(query.frames)} sampled frames has enough detail to index (black, blank or "
             "flat footage could never be matched); nothing added"
         )
-    described = describe_features(path, facts, role=Role.REFERENCE, decoder=decoder)
+    described = query.features
+    assert described is not None, "a reference's query carries its features"
     disp_w, disp_h = facts.display_size
     # The reference records the seconds whose hashes are stored, never more (a file longer than what
     # is examined keeps its own length in its facts, and the item says so).

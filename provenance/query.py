@@ -29,9 +29,10 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -41,7 +42,7 @@ from . import features as features_mod
 from . import tools
 from .audio import SoundPrint, SoundStatus, fingerprint_sound
 from .c2pa import ContentCredentials, read_content_credentials
-from .decode import Decoder, Decoding, Frames, Plan, Unprobed, choose_decoder, still_frames
+from .decode import Decoder, Decoding, Frames, Plan, Sparse, Unprobed, choose_decoder, still_frames
 from .errors import BadInputError, ProcessingError, ToolMissingError
 from .hashing import VARIANT_FULL, FrameHashes, hash_query, hash_reference
 from .layout import Layout, find_layout
@@ -66,6 +67,12 @@ REF_FPS = 2.0
 #: skipped, one thread per decoder (ingest runs one per core): 37% of the CPU of a dense decode,
 #: 95% of hashes within 2 bits, the benchmark's matching table unchanged (docs/tuning.md).
 REF_DECODING = Decoding(skip_frame="noref", threads=1, skip_loop_filter="all")
+#: The features channel's frames of a reference, taken by the hashes' sampling pass (`decode.Sparse`):
+#: every `REF_FPS` / `features.REF_FPS`-th sample (a whole number by rule, 2 today), at
+#: `features.REF_LONG_SIDE`. The same frames a decode of their own gave, one decode fewer (docs/design.md).
+REF_FEATURE_FRAMES = Sparse(features_mod.REF_LONG_SIDE, round(REF_FPS / features_mod.REF_FPS))
+if abs(REF_FEATURE_FRAMES.every * features_mod.REF_FPS - REF_FPS) > 1e-9:  # pragma: no cover - a constants' edit
+    raise ImportError("query.REF_FPS must be a whole multiple of features.REF_FPS: the two share one sampling pass")
 
 
 class Role(StrEnum):
@@ -103,8 +110,9 @@ class Query:
     #: Words burned into the picture, with times and boxes (the text stage; `pipeline.check`
     #: reads them beside the matching and sets them here).
     text: TextReading | None = None
-    #: Local descriptors of a sparse sample of frames (the features stage): None until
-    #: described (`describe_features`; `check` describes a query only when the index has features).
+    #: Local descriptors of a sparse sample of frames (the features stage): a reference's are
+    #: described from its sampling pass; a query's are None until described (`describe_features`;
+    #: `check` describes a query only when the index has features).
     features: features_mod.Features | None = None
 
     @property
@@ -187,7 +195,7 @@ def plan_for(role: Role | str, *, keyframes: int | None = None, text: bool = Fal
         ValueError: `role` is not a `Role`.
     """
     if Role(role) is Role.REFERENCE:
-        return Plan(REF_FPS, decoding=REF_DECODING)
+        return Plan(REF_FPS, decoding=REF_DECODING, sparse=REF_FEATURE_FRAMES)
     return Plan(
         QUERY_FPS,
         decoding=QUERY_DECODING,
@@ -212,7 +220,10 @@ def build_query(
     A query is probed with ffprobe while the decoder already samples it
     (`_probe_while_sampling`); its SHA-256, content credentials and ffmpeg's
     version are read on a side thread meanwhile. A reference is probed, then
-    sampled, in that order, and only its SHA-256 is read.
+    sampled once for every picture channel (the hashes' samples and, from the
+    same pass, the features channel's frames, `REF_FEATURE_FRAMES`, described
+    into `Query.features`) while its sound is fingerprinted on a thread of its
+    own; only its SHA-256 is read besides.
 
     Args:
         path: the clip or still image.
@@ -242,11 +253,7 @@ def build_query(
     role = Role(role)
     plan = plan_for(role, keyframes=keyframes, text=text)
     if role is Role.REFERENCE:
-        sha = sha256 if sha256 is not None else sha256_of(path)
-        facts = facts or probe(path)
-        sampled = _sample(path, plan, facts, decoder)
-        sound = fingerprint_sound(path, facts) if facts.kind != "image" else None
-        return Query(path, role, sha, facts, sampled, hash_reference(sampled.times, sampled.images), sound=sound)
+        return _reference(path, plan, decoder, sha256, facts)
     decoder = decoder or choose_decoder()
     with ThreadPoolExecutor(max_workers=1) as side:
         reads = _SideReads(side, path, sha256)
@@ -274,6 +281,63 @@ def build_query(
             decoder=decoder.describe(still=facts.kind == "image" or is_animation(facts)),
             sound=reads.sound(),
         )
+
+
+def _reference(path: Path, plan: Plan, decoder: Decoder | None, sha256: str | None, facts: MediaFacts | None) -> Query:
+    """A reference's `Query`: one decode of the picture feeds the hashes, the camera's samples and the
+    features channel (`REF_FEATURE_FRAMES`); the sound is fingerprinted on a thread of its own meanwhile."""
+    sha = sha256 if sha256 is not None else sha256_of(path)
+    facts = facts or probe(path)
+    hearing = _Beside(fingerprint_sound, path, facts) if facts.kind != "image" else None
+    sampled = _sample(path, plan, facts, decoder)
+    described = _reference_features(path, facts, sampled, decoder)
+    hashes = hash_reference(sampled.times, sampled.images)
+    sound = hearing.result() if hearing is not None else None
+    # The large frames are described: let them go rather than keep them with the record.
+    sampled = replace(sampled, sparse=None, sparse_times=None)
+    return Query(path, Role.REFERENCE, sha, facts, sampled, hashes, sound=sound, features=described)
+
+
+def _reference_features(
+    path: Path, facts: MediaFacts, sampled: Frames, decoder: Decoder | None
+) -> features_mod.Features:
+    """The features of a reference from its sampling pass's sparse frames; from a decode of their own
+    only when that pass did not give them all (a decoder that stopped early on a damaged file)."""
+    if facts.kind == "audio":
+        return features_of(sampled, role=Role.REFERENCE)
+    wanted = REF_FEATURE_FRAMES.count(len(sampled)) if facts.kind != "image" else 1
+    if sampled.sparse is None or sampled.sparse_times is None or len(sampled.sparse) != wanted:
+        return describe_features(path, facts, role=Role.REFERENCE, decoder=decoder)
+    return features_mod.describe(
+        sampled.sparse_times,
+        sampled.sparse,
+        long_side=features_mod.REF_LONG_SIDE,
+        n_features=features_mod.REF_FEATURES,
+    )
+
+
+class _Beside:
+    """A call run on a daemon thread of its own (a stop signal to the process is not held up by it);
+    `result` waits for it and returns its value or raises its error."""
+
+    def __init__(self, call: Callable[..., SoundPrint], *args: object) -> None:
+        self.value: SoundPrint | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, args=(call, *args), daemon=True, name="reference-sound")
+        self.thread.start()
+
+    def _run(self, call: Callable[..., SoundPrint], *args: object) -> None:
+        try:
+            self.value = call(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller by `result`
+            self.error = exc
+
+    def result(self) -> SoundPrint:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        assert self.value is not None
+        return self.value
 
 
 def describe_features(
@@ -421,7 +485,7 @@ class _SideReads:
 def _sample(path: Path, plan: Plan, facts: MediaFacts, decoder: Decoder | None) -> Frames:
     """`Decoder.sample`, with a decoder chosen only when a video needs one."""
     if facts.kind == "image":
-        return still_frames(path, plan.long_side)
+        return still_frames(path, plan.long_side, plan.sparse)
     if facts.kind == "audio":
         return _no_picture(facts)
     return (decoder or choose_decoder()).sample(path, plan, facts)

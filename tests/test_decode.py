@@ -18,6 +18,8 @@ from provenance.decode import (
     WORK_SIZE,
     Decoding,
     Media,
+    Plan,
+    Sparse,
     choose_decoder,
     extract_frames,
     grab_frame,
@@ -28,6 +30,7 @@ from provenance.decode.libav import LibavDecoder
 from provenance.errors import BadInputError
 from provenance.evidence import grab_frames
 from provenance.probe import probe
+from provenance.query import REF_DECODING
 
 
 @pytest.fixture(autouse=True, params=["libav", "ffmpeg"])
@@ -259,3 +262,77 @@ def test_report_frames_one_pass_and_seeks_agree(frame_counter_clip: Path, testsr
     # Frames wanted late in a file go through seeks and still come back.
     late = grab_frames(choose_decoder(), testsrc_clip, [3.5, 3.9], media=Media.of(probe(testsrc_clip)))
     assert all(f is not None for f in late)
+
+
+# -- the sparse second size: one pass for two channels -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def moving_clip_with_sound(media_dir: Path) -> Path:
+    """9.5 s of 640x360 testsrc2 at 30 fps (x264 with B-frames, some unreferenced) with AAC sound."""
+    out = media_dir / "moving_with_sound.mp4"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
+         "-f", "lavfi", "-i", "sine=frequency=330", "-t", "9.5", "-c:v", "libx264", "-preset", "veryfast",
+         "-bf", "3", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(out)],
+        check=True, timeout=120,
+    )  # fmt: skip
+    return out
+
+
+@pytest.mark.parametrize(
+    ("clip", "fps", "every", "long_side", "decoding"),
+    [
+        ("moving_clip_with_sound", 2.0, 2, 480, REF_DECODING),  # what a reference's ingest asks for
+        ("moving_clip_with_sound", 4.0, 4, 320, Decoding()),
+        ("rotated_clip", 2.0, 2, 480, REF_DECODING),
+        ("frame_counter_clip", 3.0, 3, 96, Decoding()),
+    ],
+)
+def test_sparse_frames_are_the_frames_a_pass_of_their_own_gives(
+    clip: str, fps: float, every: int, long_side: int, decoding: Decoding, decoder: str, request: pytest.FixtureRequest
+) -> None:
+    """One pass with a sparse second size gives the samples of a pass without it and, as its sparse
+    frames, exactly the frames (pixels and times) a pass at fps / every and that size gives."""
+    path = request.getfixturevalue(clip)
+    facts = probe(path)
+    d = choose_decoder(decoder)
+    both = d.sample(path, Plan(fps, decoding=decoding, sparse=Sparse(long_side, every)), facts)
+    alone = d.sample(path, Plan(fps, decoding=decoding), facts)
+    own = d.sample(path, Plan(fps / every, long_side=long_side, decoding=decoding), facts)
+    assert np.array_equal(both.images, alone.images) and np.array_equal(both.times, alone.times)
+    assert alone.sparse is None and own.sparse is None
+    assert both.sparse is not None and both.sparse_times is not None
+    assert len(both.sparse) == Sparse(long_side, every).count(len(both)) == len(own) >= 3
+    assert both.sparse.shape[1:] == own.images.shape[1:] == tuple(reversed(work_size(*facts.display_size, long_side)))
+    assert np.array_equal(both.sparse_times, own.times)
+    assert np.array_equal(both.sparse, own.images)
+
+
+def test_a_clip_not_yet_probed_gets_its_sparse_frames_too(moving_clip_with_sound: Path) -> None:
+    facts = probe(moving_clip_with_sound)
+    d = LibavDecoder()
+    plan = Plan(2.0, decoding=REF_DECODING, sparse=Sparse(480, 2))
+    early = d.frames_from(d.sample_unprobed(moving_clip_with_sound, plan), facts)
+    late = d.sample(moving_clip_with_sound, plan, facts)
+    assert early is not None and early.sparse is not None and late.sparse is not None
+    assert np.array_equal(early.sparse, late.sparse) and np.array_equal(early.sparse_times, late.sparse_times)
+
+
+def test_stills_and_animations_give_their_sparse_frames_from_one_read(still_jpeg: Path, media_dir: Path) -> None:
+    """A still's one sparse frame is the image at that size; an animation's are the frames a plan of their own shows."""
+    d = choose_decoder()
+    still = d.sample(still_jpeg, Plan(2.0, sparse=Sparse(480, 2)))
+    assert still.sparse is not None and still.sparse_times is not None and list(still.sparse_times) == [0.0]
+    assert np.array_equal(still.sparse[0], d.sample(still_jpeg, Plan(1.0, long_side=480)).images[0])
+    gif = media_dir / "sparse_anim.gif"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=5",
+         "-t", "4", str(gif)],
+        check=True, timeout=60,
+    )  # fmt: skip
+    facts = probe(gif)
+    both = d.sample(gif, Plan(2.0, sparse=Sparse(240, 2)), facts)
+    own = d.sample(gif, Plan(1.0, long_side=240), facts)
+    assert both.sparse is not None and both.sparse_times is not None and len(both.sparse) == len(own) >= 3
+    assert np.array_equal(both.sparse, own.images) and np.array_equal(both.sparse_times, own.times)

@@ -320,3 +320,158 @@ def test_a_relative_path_is_stored_absolute_so_a_check_elsewhere_shows_the_refer
     (frames,) = report["keyframes"]["matches"]
     assert frames["reference_status"] == "ok"
     assert frames["pairs"] and all(p["reference"] is not None for p in frames["pairs"])
+
+
+# -- one picture decode feeds every reference channel --------------------------------------------
+
+
+def _counting(name: str) -> Any:
+    """A decoder of `name` that notes each plan it samples with."""
+    from provenance.decode import Frames, Plan, choose_decoder
+
+    base = type(choose_decoder(name))
+
+    class Counting(base):  # type: ignore[valid-type, misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.plans: list[Plan] = []
+
+        def sample(self, path: Path | str, plan: Plan, facts: Any = None) -> Frames:
+            self.plans.append(plan)
+            return super().sample(path, plan, facts)
+
+    return Counting()
+
+
+@pytest.fixture(scope="module")
+def reference_with_sound(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """9.5 s of 640x360 moving footage at 30 fps (x264, B-frames) with a tune as AAC sound."""
+    import subprocess
+
+    from sound_media import melody, write_wav
+
+    folder = tmp_path_factory.mktemp("one-decode")
+    tune = write_wav(folder / "tune.wav", melody(3, 10.0))
+    out = folder / "reference.mp4"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
+         "-i", str(tune), "-map", "0:v", "-map", "1:a", "-t", "9.5", "-c:v", "libx264", "-preset", "veryfast",
+         "-bf", "3", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k", str(out)],
+        check=True, timeout=120,
+    )  # fmt: skip
+    return out
+
+
+def _as_before(path: Path, decoder: Any) -> dict[str, Any]:
+    """What ingest stored before the decodes were merged: hashes from the hashes' own decode, the
+    camera from those samples, features from a decode of their own (`query.describe_features`)."""
+    from provenance.camera import describe_motion
+    from provenance.decode import Plan
+    from provenance.hashing import hash_reference
+    from provenance.probe import probe
+    from provenance.query import REF_DECODING, Role, describe_features
+
+    facts = probe(path)
+    sampled = decoder.sample(path, Plan(REF_FPS, decoding=REF_DECODING), facts)
+    return {
+        "hashes": hash_reference(sampled.times, sampled.images),
+        "camera": describe_motion(sampled.times, sampled.images) if facts.kind == "video" else None,
+        "features": describe_features(path, facts, role=Role.REFERENCE, decoder=decoder),
+    }
+
+
+def _same_features(a: Any, b: Any) -> bool:
+    import numpy as np
+
+    return len(a.frames) == len(b.frames) and all(
+        (x.t, x.width, x.height) == (y.t, y.width, y.height)
+        and np.array_equal(x.points, y.points)
+        and np.array_equal(x.descriptors, y.descriptors)
+        for x, y in zip(a.frames, b.frames, strict=True)
+    )
+
+
+@pytest.mark.parametrize("decoder", ["libav", "ffmpeg"])
+def test_one_picture_decode_feeds_hashes_camera_and_features_with_the_same_results(
+    decoder: str, reference_with_sound: Path
+) -> None:
+    """A reference is decoded once for its pictures (the sampling pass also gives the features' frames),
+    and what is stored is what the two decodes gave before: hashes, camera motion, features."""
+    import numpy as np
+
+    from provenance.audio import SoundStatus
+    from provenance.ingest import prepare_file
+
+    counting = _counting(decoder)
+    prepared = prepare_file(reference_with_sound, decoder=counting)
+    assert len(counting.plans) == 1 and counting.plans[0].sparse is not None
+    before = _as_before(reference_with_sound, _counting(decoder))
+    assert prepared.hashes is not None and prepared.reference is not None and prepared.features is not None
+    for name in ("times", "variants", "hashes"):
+        assert np.array_equal(getattr(prepared.hashes, name), getattr(before["hashes"], name)), name
+    assert prepared.reference.camera == before["camera"]
+    assert len(prepared.features.frames) == 10 and prepared.features.descriptors > 1000
+    assert _same_features(prepared.features, before["features"])
+    assert prepared.sound is not None and prepared.sound.status == SoundStatus.FINGERPRINTED
+
+
+def test_index_add_stores_the_same_rows_as_separate_decodes(tmp_path: Path, reference_with_sound: Path) -> None:
+    """The rows an index holds for a reference: the features read back equal those a decode of their own
+    describes, the hashes those of the hashes' own decode."""
+    import numpy as np
+
+    from provenance.decode import choose_decoder
+
+    with open_index(f"sqlite:///{tmp_path / 'i.sqlite'}", create=True) as idx:
+        (item,) = add_paths([reference_with_sound], idx).items
+        assert item.status == "added" and item.reference is not None
+        stored = idx.reference_features(item.reference.id)
+        hashes = idx.frame_hashes(item.reference.id)
+    before = _as_before(reference_with_sound, choose_decoder())
+    assert [f.t for f in stored] == [f.t for f in before["features"].frames]
+    assert all(
+        np.array_equal(a.descriptors, b.descriptors) for a, b in zip(stored, before["features"].frames, strict=True)
+    )
+
+    def rows(h: Any) -> list[tuple[float, int, int]]:
+        return sorted(zip(h.times.tolist(), h.variants.tolist(), h.hashes.tolist(), strict=True))
+
+    assert len(hashes) > 0 and rows(hashes) == rows(before["hashes"])
+
+
+def test_index_add_of_stills_animations_and_sound_files_takes_one_read_each(
+    tmp_path: Path, still_jpeg: Path, media_dir: Path
+) -> None:
+    import subprocess
+
+    from sound_media import melody, write_wav
+
+    from provenance.audio import SoundStatus
+    from provenance.ingest import prepare_file
+
+    gif = media_dir / "one_read.gif"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=5", "-t", "4",
+         str(gif)],
+        check=True, timeout=60,
+    )  # fmt: skip
+    tune = tmp_path / "tune.m4a"
+    wav = write_wav(tmp_path / "tune.wav", melody(5, 12.0))
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(wav), "-c:a", "aac", str(tune)], check=True)
+    for path in (still_jpeg, gif):
+        counting = _counting("libav")
+        prepared = prepare_file(path, decoder=counting)
+        assert len(counting.plans) <= 1 and prepared.features is not None
+        before = _as_before(path, _counting("libav"))
+        assert len(prepared.features.frames) >= 1 and _same_features(prepared.features, before["features"])
+    counting = _counting("libav")
+    sound_only = prepare_file(tune, decoder=counting)
+    assert counting.plans == [] and sound_only.features is not None and sound_only.features.frames == ()
+    assert sound_only.sound is not None and sound_only.sound.status == SoundStatus.FINGERPRINTED
+    with open_index(f"sqlite:///{tmp_path / 'i.sqlite'}", create=True) as idx:
+        result = add_paths([still_jpeg, gif, tune], idx)
+    assert [(i.status, i.reference.kind if i.reference else None) for i in result.items] == [
+        ("added", "image"),
+        ("added", "video"),
+        ("added", "audio"),
+    ]

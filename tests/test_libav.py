@@ -178,7 +178,12 @@ def test_samples_taken_on_other_facts_than_the_probe_are_not_used(rotated_clip: 
     facts = probe(rotated_clip)
     assert decoder.frames_from(early, facts) is not None
     assert decoder.frames_from(early, replace(facts, rotation=0.0)) is None
-    assert decoder.frames_from(early, replace(facts, duration_s=facts.duration_s + 2.0)) is None
+    # A probe that says the clip is shorter cuts the samples sooner: those taken are not the same.
+    assert decoder.frames_from(early, replace(facts, duration_s=facts.duration_s - 2.0)) is None
+    # One that says it is longer cuts them later, but the stream ends first: the samples are the same.
+    longer = replace(facts, duration_s=facts.duration_s + 2.0)
+    kept = decoder.frames_from(early, longer)
+    assert kept is not None and np.array_equal(kept.images, decoder.sample(rotated_clip, Plan(4.0), longer).images)
 
 
 def test_the_workers_frame_size_rule_is_the_librarys() -> None:
@@ -232,6 +237,20 @@ def test_protocol_messages_round_trip(
         protocol.SampleRequest("/x.mp4", fps, 40, "avi", 100, decoding, size=size, colour=size, cap_s=9.5),
         protocol.SampleRequest("/x.mp4", fps, 40, "avi", 100, decoding, plan=protocol.UnprobedPlan(128, None, 120, 60)),
         protocol.SampleReply(3, True, 1, 9, "x", protocol.ChosenPlan(size, size, None, 90, 4.0, 4.04)),
+        # The sparse second size (a reference's features frames) in each message that carries it.
+        protocol.SampleRequest("/x.mp4", fps, 40, "avi", 100, decoding, size=size, sparse_size=size, sparse_every=2),
+        protocol.SampleRequest(
+            "/x.mp4",
+            fps,
+            40,
+            "avi",
+            100,
+            decoding,
+            plan=protocol.UnprobedPlan(128, None, 120, 60, None, protocol.Sparse(480, 2)),
+        ),  # fmt: skip
+        protocol.SampleReply(
+            3, False, 0, 9, "", protocol.ChosenPlan(size, size, None, 0, 4.0, 4.0, 0, None, (), size), (), 2
+        ),
         protocol.GrabReply(tuple(targets)),
         protocol.Refusal(protocol.ErrorKind.BAD_INPUT, "no video stream with a frame size"),
         protocol.Examined(fps),
@@ -243,6 +262,17 @@ def test_protocol_messages_round_trip(
         assert protocol.decode(line) == message
 
 
+def test_a_sparse_request_needs_a_size_and_a_step() -> None:
+    decoding = Decoding()
+    with pytest.raises(ValueError, match="sparse frames"):
+        protocol.SampleRequest("/x.mp4", 2.0, 40, "avi", 100, decoding, size=(128, 72), sparse_size=(480, 270))
+    with pytest.raises(ValueError, match="sparse frames"):
+        protocol.SampleRequest("/x.mp4", 2.0, 40, "avi", 100, decoding, size=(128, 72), sparse_every=2)
+    with pytest.raises(ValueError, match="not a sparse plan"):
+        protocol.Sparse(480, 0)
+    assert [protocol.Sparse(480, 2).count(n) for n in (0, 1, 2, 3, 241)] == [0, 1, 1, 2, 121]
+
+
 def test_the_worker_refuses_a_malformed_request_as_such() -> None:
     import io
 
@@ -251,3 +281,28 @@ def test_the_worker_refuses_a_malformed_request_as_such() -> None:
     ready, *replies = [protocol.decode(line) for line in out.getvalue().splitlines()]
     assert isinstance(ready, protocol.Ready)
     assert [r.kind for r in replies] == [protocol.ErrorKind.REQUEST] * 2  # type: ignore[union-attr]
+
+
+def test_a_clip_whose_container_and_ffprobe_disagree_by_a_frame_is_sampled_once(tmp_path: Path) -> None:
+    """A stream starting at 0.066 s: PyAV's container says 6.0 s, ffprobe 6.067 s. The early samples
+    are those `sample` gives once probed (both caps let the same ticks through), so they are kept."""
+    import subprocess
+
+    from provenance.query import Role, plan_for
+
+    clip = tmp_path / "late_start.mp4"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=15", "-t", "6",
+         "-c:v", "libx264", "-preset", "veryfast", "-output_ts_offset", "0.066", str(clip)],
+        check=True, timeout=60,
+    )  # fmt: skip
+    facts = probe(clip)
+    d = LibavDecoder()
+    plan = plan_for(Role.QUERY, keyframes=160)
+    early = d.sample_unprobed(clip, plan)
+    assert early.chosen is not None and abs(early.chosen.examined_s - facts.duration_s) > 1e-3
+    kept = d.frames_from(early, facts)
+    assert kept is not None
+    again = d.sample(clip, plan, facts)
+    assert np.array_equal(kept.images, again.images) and np.array_equal(kept.times, again.times)
+    assert kept.colour is not None and again.colour is not None and np.array_equal(kept.colour, again.colour)

@@ -49,6 +49,7 @@ from .protocol import (
     ChosenPlan,
     Decoding,
     Detail,
+    Sparse,
     UnprobedPlan,
     clockwise,
     colour_size,
@@ -74,6 +75,7 @@ __all__ = [
     "Media",
     "Plan",
     "Raw",
+    "Sparse",
     "Unprobed",
     "choose_decoder",
     "decode_timeout",
@@ -150,6 +152,10 @@ class Plan:
     the report's thumbnails then need no second decode. `detail`: also keep a
     few large grey frames at sample ticks spread over the clip
     (`Frames.detail`, what the text stage reads), from the same decode.
+    `sparse`: also keep grey frames at a second size at every n-th sample
+    tick (`Frames.sparse`, what the features channel describes of a
+    reference), from the same decode: the frames a plan of their own at
+    ``fps / n`` and that size would give.
     """
 
     fps: float
@@ -158,6 +164,7 @@ class Plan:
     max_duration_s: float = MAX_DURATION_S
     colour_long_side: int | None = None
     detail: Detail | None = None
+    sparse: Sparse | None = None
 
 
 @dataclass(frozen=True)
@@ -176,6 +183,8 @@ class Job:
     #: Size of the detail frames and the sample ticks they are taken at (None and () without).
     detail_size: tuple[int, int] | None = None
     detail_ticks: tuple[int, ...] = ()
+    #: Size of the sparse frames (None without).
+    sparse_size: tuple[int, int] | None = None
 
     @classmethod
     def of(cls, path: Path | str, facts: MediaFacts, plan: Plan) -> Job:
@@ -215,6 +224,7 @@ class Job:
             warnings=tuple(warnings),
             detail_size=work_size(disp_w, disp_h, plan.detail.long_side) if plan.detail else None,
             detail_ticks=plan.detail.ticks(duration, plan.fps) if plan.detail else (),
+            sparse_size=work_size(disp_w, disp_h, plan.sparse.long_side) if plan.sparse else None,
         )
 
 
@@ -241,7 +251,7 @@ def _other_streams_warning(path: Path | str, facts: MediaFacts) -> str:
 
 def unprobed_plan(plan: Plan, limit_s: float) -> UnprobedPlan:
     """What the libav worker needs to choose sizes itself for a file not yet probed, examined for at most `limit_s`."""
-    return UnprobedPlan(plan.long_side, plan.colour_long_side, COLOUR_MAX_S, limit_s, plan.detail)
+    return UnprobedPlan(plan.long_side, plan.colour_long_side, COLOUR_MAX_S, limit_s, plan.detail, plan.sparse)
 
 
 @dataclass(frozen=True)
@@ -266,6 +276,9 @@ class Frames:
     #: The plan's detail frames (N, H, W) grey, large, and their times (s); None when not asked for.
     detail: np.ndarray | None = None
     detail_times: tuple[float, ...] = ()
+    #: The plan's sparse frames (N, H, W) grey at their size, and their times (s); None when not asked for.
+    sparse: np.ndarray | None = None
+    sparse_times: np.ndarray | None = None
 
     def colour_at(self, t: float) -> np.ndarray | None:
         """The colour sample nearest time `t`, or None when colour samples were not kept."""
@@ -297,6 +310,8 @@ class Raw:
     #: The detail frames (N, H, W) grey, and the sample tick of each.
     detail: np.ndarray | None = None
     detail_ticks: tuple[int, ...] = ()
+    #: The sparse frames (N, H, W) grey: those of ticks 0, every, 2 x every, ... in order.
+    sparse: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -356,6 +371,7 @@ def frames_of(path: Path | str, job: Job, raw: Raw) -> Frames:
         warnings.append(f"the decoder reported {raw.errors} error(s); some frames may be damaged")
     colour = raw.colour
     detail = raw.detail if raw.detail is not None and len(raw.detail) == len(raw.detail_ticks) > 0 else None
+    sparse, sparse_times = _sparse_of(job.plan, raw.sparse, count)
     return Frames(
         times=times,
         images=images,
@@ -368,7 +384,35 @@ def frames_of(path: Path | str, job: Job, raw: Raw) -> Frames:
         examined_s=duration,
         detail=detail,
         detail_times=tuple(round(k / fps, 3) for k in raw.detail_ticks) if detail is not None else (),
+        sparse=sparse,
+        sparse_times=sparse_times,
     )
+
+
+def _sparse_of(plan: Plan, frames: np.ndarray | None, count: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The sparse frames of `count` samples and their times, or (None, None) when not asked for or not
+    all there (a decoder that stopped early keeps only those of the samples it gave)."""
+    if plan.sparse is None or frames is None:
+        return None, None
+    n = min(len(frames), plan.sparse.count(count))
+    if n == 0:
+        return None, None
+    return frames[:n], np.arange(n, dtype=np.float64) * plan.sparse.every / plan.fps
+
+
+def _same_ticks(examined_s: float, probed_s: float, fps: float, count: int) -> bool:
+    """Whether samples cut at the worker's `examined_s` (the container's duration as PyAV reads it) are
+    those cut at the probe's `probed_s`: the same seconds, or both caps let the same ticks through
+    (tick k is sampled while k / fps < seconds + 1), or the stream ended before either cap.
+
+    The two often differ by a frame (5.933 s against ffprobe's 6.0 s for a stream starting at
+    0.066 s) without changing a sample; the detail frames then keep the ticks the worker chose
+    (`Frames.detail_times` says which), spread over its seconds.
+    """
+    if abs(examined_s - probed_s) < 1e-3:
+        return True
+    ticks = [math.ceil(round((s + 1) * fps, 6)) for s in (examined_s, probed_s)]
+    return ticks[0] == ticks[1] or count < min(ticks)
 
 
 def load_image(path: Path, *, grey: bool = True) -> np.ndarray:
@@ -397,14 +441,31 @@ def _scaled_still(path: Path | str, long_side: int, *, grey: bool) -> np.ndarray
     return cv2.resize(pixels, (w, h), interpolation=cv2.INTER_AREA)
 
 
-def still_frames(path: Path | str, long_side: int) -> Frames:
-    """A still image as one grey frame at t = 0, `long_side` pixels long.
+def still_frames(path: Path | str, long_side: int, sparse: Sparse | None = None) -> Frames:
+    """A still image as one grey frame at t = 0, `long_side` pixels long (and at `sparse.long_side`
+    as its one sparse frame, from the same decode of the image).
 
     Raises:
         BadInputError: the image does not decode.
     """
-    small = _scaled_still(path, long_side, grey=True)
-    return Frames(times=np.zeros(1), images=small[None, :, :], fps=0.0, duration_s=0.0)
+    import cv2
+
+    pixels = load_image(Path(path), grey=True)
+
+    def scaled(side: int) -> np.ndarray:
+        w, h = work_size(pixels.shape[1], pixels.shape[0], side)
+        return cv2.resize(pixels, (w, h), interpolation=cv2.INTER_AREA)
+
+    small = scaled(long_side)
+    large = scaled(sparse.long_side)[None, :, :] if sparse is not None else None
+    return Frames(
+        times=np.zeros(1),
+        images=small[None, :, :],
+        fps=0.0,
+        duration_s=0.0,
+        sparse=large,
+        sparse_times=np.zeros(1) if large is not None else None,
+    )
 
 
 def _animation_picture(frame: object, long_side: int, *, grey: bool) -> np.ndarray:
@@ -454,11 +515,12 @@ def animation_frames(path: Path | str, plan: Plan, facts: MediaFacts) -> Frames:
     grey: list[np.ndarray] = []
     colour: list[np.ndarray] = []
     detail: dict[int, np.ndarray] = {}
+    sparse: list[np.ndarray] = []
     unreadable: list[tuple[float, float]] = []
     tick = 0
     try:
         for _start, end, frame in _shown(path, duration):
-            small = small_colour = None
+            small = small_colour = large = None
             while tick / fps < min(end, duration) - 1e-9:
                 if small is None:
                     small = _animation_picture(frame, plan.long_side, grey=True)
@@ -472,6 +534,10 @@ def animation_frames(path: Path | str, plan: Plan, facts: MediaFacts) -> Frames:
                     colour.append(small_colour)
                 if tick in detail_ticks and plan.detail is not None:
                     detail[tick] = _animation_picture(frame, plan.detail.long_side, grey=True)
+                if plan.sparse is not None and tick % plan.sparse.every == 0:
+                    if large is None:
+                        large = _animation_picture(frame, plan.sparse.long_side, grey=True)
+                    sparse.append(large)
                 tick += 1
     except (OSError, EOFError, ValueError) as exc:
         if not grey:
@@ -491,6 +557,10 @@ def animation_frames(path: Path | str, plan: Plan, facts: MediaFacts) -> Frames:
         examined_s=duration,
         detail=np.stack([detail[k] for k in sorted(detail)]) if detail else None,
         detail_times=tuple(round(k / fps, 3) for k in sorted(detail)),
+        sparse=np.stack(sparse) if sparse else None,
+        sparse_times=np.arange(len(sparse), dtype=np.float64) * plan.sparse.every / fps
+        if sparse and plan.sparse
+        else None,
     )
 
 
@@ -540,7 +610,7 @@ class Decoder(ABC):
         """
         facts = facts or probe(path)
         if facts.kind == "image":
-            return still_frames(path, plan.long_side)
+            return still_frames(path, plan.long_side, plan.sparse)
         if is_animation(facts):
             return animation_frames(path, plan, facts)
         job = Job.of(path, facts, plan)
@@ -576,10 +646,10 @@ class Decoder(ABC):
             and chose.size == job.size
             and chose.display == facts.display_size
             and chose.clockwise == clockwise(facts.rotation)
-            and abs(chose.examined_s - job.duration) < 1e-3
+            and _same_ticks(chose.examined_s, job.duration, unprobed.plan.fps, unprobed.raw.count)
             and chose.colour == job.colour_size
             and chose.detail == job.detail_size
-            and chose.detail_ticks == job.detail_ticks
+            and chose.sparse == job.sparse_size
         )
         return frames_of(unprobed.path, job, unprobed.raw) if agrees else None
 

@@ -60,10 +60,12 @@ class FfmpegDecoder(Decoder):
         stream = stream.filter("trim", duration=f"{duration + 1:.3f}")
         keep_colour = colour_size is not None
         detail_ticks, detail_size = job.detail_ticks, job.detail_size
+        sparse_size, every = job.sparse_size, job.plan.sparse.every if job.plan.sparse else 0
         with tempfile.TemporaryDirectory(prefix="provenance-colour-") as tmp:
             colour_file = os.path.join(tmp, "colour.rgb")
             detail_file = os.path.join(tmp, "detail.gray")
-            branches = stream.split() if keep_colour or detail_ticks else None
+            sparse_file = os.path.join(tmp, "sparse.gray")
+            branches = stream.split() if keep_colour or detail_ticks or sparse_size else None
             grey_branch = branches[0] if branches is not None else stream
             extra = []
             if colour_size is not None and branches is not None:
@@ -81,6 +83,15 @@ class FfmpegDecoder(Decoder):
                     picked.filter("scale", dw, dh, flags="area").filter("format", "gray"),
                     f"file:{detail_file}", format="rawvideo", pix_fmt="gray", fps_mode="passthrough",
                     fs=str(dw * dh * len(detail_ticks)),
+                ))  # fmt: skip
+            if sparse_size is not None and every > 0 and branches is not None:
+                # The sparse frames: every `every`-th sample (n counts the fps filter's output), at their own size.
+                sw, sh = sparse_size
+                picked = branches[3].filter("select", f"not(mod(n,{every}))")
+                extra.append(ffmpeg.output(
+                    picked.filter("scale", sw, sh, flags="area").filter("format", "gray"),
+                    f"file:{sparse_file}", format="rawvideo", pix_fmt="gray", fps_mode="passthrough",
+                    fs=str(sw * sh * (expected // every + 1)),
                 ))  # fmt: skip
             grey = ffmpeg.output(
                 grey_branch.filter("scale", w, h, flags="area").filter("format", "gray"),
@@ -107,11 +118,16 @@ class FfmpegDecoder(Decoder):
                 n = min(len(detail_ticks), len(data) // (dw * dh))
                 if n:
                     detail, found = data[: n * dw * dh].reshape(n, dh, dw), detail_ticks[:n]
+            sparse: np.ndarray | None = None
+            if sparse_size is not None and os.path.isfile(sparse_file):
+                data = np.fromfile(sparse_file, dtype=np.uint8)
+                n = len(data) // (sw * sh)
+                sparse = data[: n * sw * sh].reshape(n, sh, sw) if n else None
         raw = result.stdout
         count = len(raw) // frame_bytes
         errors = len(re.findall(r"error|invalid|corrupt|missing", result.stderr, re.IGNORECASE))
         stopped = _last_line(result.stderr) if result.returncode != 0 and count else ""
-        return Raw(count, raw, errors, _last_line(result.stderr), stopped, colour_samples, detail, found)
+        return Raw(count, raw, errors, _last_line(result.stderr), stopped, colour_samples, detail, found, sparse)
 
     def _grab_video(
         self,

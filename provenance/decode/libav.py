@@ -99,17 +99,24 @@ class Sampled:
     detail: bytes = b""
     detail_size: tuple[int, int] | None = None
     detail_ticks: tuple[int, ...] = ()
+    #: The sparse frames' bytes, their size and how many there are.
+    sparse: bytes = b""
+    sparse_size: tuple[int, int] | None = None
+    sparse_count: int = 0
 
     def raw(self, colour_size: tuple[int, int] | None) -> Raw:
-        """As a decoder's `Raw`, the colour samples shaped at `colour_size`, the detail frames at theirs."""
-        colour = detail = None
+        """As a decoder's `Raw`, the colour samples shaped at `colour_size`, the detail and sparse frames at theirs."""
+        colour = detail = sparse = None
         if self.colour is not None and colour_size is not None and self.count:
             cw, ch = colour_size
             colour = np.frombuffer(self.colour, dtype=np.uint8).reshape(self.count, ch, cw, 3)
         if self.detail_ticks and self.detail_size is not None:
             dw, dh = self.detail_size
             detail = np.frombuffer(self.detail, dtype=np.uint8).reshape(len(self.detail_ticks), dh, dw)
-        return Raw(self.count, self.grey, self.errors, self.last_error, "", colour, detail, self.detail_ticks)
+        if self.sparse_count and self.sparse_size is not None:
+            sw, sh = self.sparse_size
+            sparse = np.frombuffer(self.sparse, dtype=np.uint8).reshape(self.sparse_count, sh, sw)
+        return Raw(self.count, self.grey, self.errors, self.last_error, "", colour, detail, self.detail_ticks, sparse)
 
 
 class _Worker:
@@ -214,13 +221,18 @@ class _Worker:
             plan = reply.plan
             size, colour_size = (plan.size, plan.colour) if plan else (None, None)
             detail_size, asked = (plan.detail, plan.detail_ticks) if plan else (None, ())
+            sparse_size = plan.sparse if plan else None
+            sparse_every = req.plan.sparse.every if req.plan.sparse is not None else 0
         else:
             size, colour_size = req.size, req.colour
             detail_size, asked = req.detail_size, req.detail_ticks
+            sparse_size, sparse_every = req.sparse_size, req.sparse_every
         if not set(reply.detail_ticks) <= set(asked) or (reply.detail_ticks and detail_size is None):
             raise _WorkerGone("the libav worker sent detail frames that were not asked for")
         if count and size is None:
             raise _WorkerGone("the libav worker sent frames without their size")
+        if reply.sparse and (sparse_size is None or reply.sparse != (count + sparse_every - 1) // sparse_every):
+            raise _WorkerGone("the libav worker sent sparse frames that were not asked for")
         frame_bytes = size[0] * size[1] if size else 0
         colour_bytes = colour_size[0] * colour_size[1] * 3 if colour_size else 0
         grey = self._read_exact(count * frame_bytes, max(0.001, deadline - time.monotonic()))
@@ -231,9 +243,13 @@ class _Worker:
         if reply.detail_ticks and detail_size is not None:
             detail_bytes = len(reply.detail_ticks) * detail_size[0] * detail_size[1]
             detail = self._read_exact(detail_bytes, max(0.001, deadline - time.monotonic()))
+        sparse = b""
+        if reply.sparse and sparse_size is not None:
+            sparse_bytes = reply.sparse * sparse_size[0] * sparse_size[1]
+            sparse = self._read_exact(sparse_bytes, max(0.001, deadline - time.monotonic()))
         return Sampled(
             count, grey, colour, reply.errors, reply.last_error, reply.decoded, plan,
-            detail, detail_size, reply.detail_ticks,
+            detail, detail_size, reply.detail_ticks, sparse, sparse_size, reply.sparse,
         )  # fmt: skip
 
     def _ask(self, req: SampleRequest | GrabRequest, deadline: float) -> Message:
@@ -459,6 +475,8 @@ class LibavDecoder(Decoder):
             stream=job.facts.video_stream,
             detail_size=job.detail_size if job.detail_ticks else None,
             detail_ticks=job.detail_ticks,
+            sparse_size=job.sparse_size,
+            sparse_every=job.plan.sparse.every if job.sparse_size is not None and job.plan.sparse else 0,
         )
         return sample(req, timeout=decode_timeout(job.duration)).raw(job.colour_size)
 

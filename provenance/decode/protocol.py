@@ -12,7 +12,8 @@ followed by their bytes::
 
 One request at a time. At start the worker sends `Ready`. A `SampleRequest`
 gets a `SampleReply` and then `count` grey frames (``height*width`` bytes
-each) and, when the reply says so, `count` RGB frames; one without a size
+each) and, when the reply says so, `count` RGB frames, then its detail frames
+and its `sparse` frames (a second grey size at every n-th tick); one without a size
 (`plan` set: the file not yet probed) first gets `Examined` once the worker has
 read the duration, and the sizes it chose come back in `SampleReply.plan`. A
 `GrabRequest` gets a `GrabReply` and one RGB frame per time it found. A request
@@ -224,6 +225,39 @@ class Detail:
         return cls(int(data["long_side"]), float(data["every_s"]), int(data["min_frames"]), int(data["max_frames"]))
 
 
+@dataclass(frozen=True)
+class Sparse:
+    """A second, larger grey size taken in the sampling pass at every `every`-th sample tick (ticks
+    0, every, 2 x every, ...), `long_side` pixels long: what the features channel describes of a
+    reference, so the picture is decoded once for every channel of ingest.
+
+    Each is the very frame a plan of its own at ``fps / every`` would sample (the sampling rule
+    is the last frame shown at or before the tick's time), scaled by the same filter.
+    """
+
+    long_side: int
+    every: int
+
+    def __post_init__(self) -> None:
+        if self.long_side <= 0 or self.every < 1:
+            raise ValueError(f"not a sparse plan: {self!r}")
+
+    def count(self, samples: int) -> int:
+        """How many sparse frames `samples` samples carry (ticks 0, every, ... below `samples`)."""
+        return (max(0, samples) + self.every - 1) // self.every
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"long_side": self.long_side, "every": self.every}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Sparse:
+        return cls(int(data["long_side"]), int(data["every"]))
+
+
+def _sparse_or_none(value: Any) -> Sparse | None:
+    return Sparse.from_dict(value) if isinstance(value, dict) else None
+
+
 def _ticks(value: Any) -> tuple[int, ...]:
     """Sample tick indices from JSON: non-negative ints, ascending, at most 1000.
 
@@ -250,6 +284,8 @@ class UnprobedPlan:
     limit_s: float
     #: Large grey frames to take beside the samples (the worker picks their ticks by `Detail.ticks`).
     detail: Detail | None = None
+    #: A second grey size at every n-th sample tick (`Sparse`).
+    sparse: Sparse | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -258,6 +294,7 @@ class UnprobedPlan:
             "colour_max_s": self.colour_max_s,
             "limit_s": self.limit_s,
             "detail": self.detail.to_dict() if self.detail else None,
+            "sparse": self.sparse.to_dict() if self.sparse else None,
         }
 
     @classmethod
@@ -270,6 +307,7 @@ class UnprobedPlan:
             float(data["colour_max_s"]),
             float(data["limit_s"]),
             Detail.from_dict(detail) if isinstance(detail, dict) else None,
+            _sparse_or_none(data.get("sparse")),
         )
 
 
@@ -291,11 +329,14 @@ class ChosenPlan:
     #: Size of the detail frames and the ticks chosen for them (None and () without a detail plan).
     detail: tuple[int, int] | None = None
     detail_ticks: tuple[int, ...] = ()
+    #: Size of the sparse frames (None without a sparse plan).
+    sparse: tuple[int, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "detail": list(self.detail) if self.detail else None,
             "detail_ticks": list(self.detail_ticks),
+            "sparse": list(self.sparse) if self.sparse else None,
             "stream": self.stream,
             "display": list(self.display),
             "size": list(self.size),
@@ -317,6 +358,7 @@ class ChosenPlan:
             int(data.get("stream", -1)),
             _size_or_none(data.get("detail")),
             _ticks(data.get("detail_ticks") or []),
+            _size_or_none(data.get("sparse")),
         )
 
 
@@ -347,12 +389,17 @@ class SampleRequest:
     #: Large grey frames (`detail_size`) at these sample ticks, beside the samples (unused with `plan`).
     detail_size: tuple[int, int] | None = None
     detail_ticks: tuple[int, ...] = ()
+    #: Grey frames at `sparse_size` at every `sparse_every`-th sample tick, beside the samples (unused with `plan`).
+    sparse_size: tuple[int, int] | None = None
+    sparse_every: int = 0
 
     def __post_init__(self) -> None:
         if (self.size is None) == (self.plan is None):
             raise ValueError("a sample request needs a size or a plan, not both")
         if bool(self.detail_ticks) != (self.detail_size is not None):
             raise ValueError("detail frames need both a size and ticks")
+        if (self.sparse_every > 0) != (self.sparse_size is not None) or self.sparse_every < 0:
+            raise ValueError("sparse frames need both a size and a positive step")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -370,6 +417,8 @@ class SampleRequest:
             "stream": self.stream,
             "detail_size": list(self.detail_size) if self.detail_size else None,
             "detail_ticks": list(self.detail_ticks),
+            "sparse_size": list(self.sparse_size) if self.sparse_size else None,
+            "sparse_every": self.sparse_every,
         }
 
     @classmethod
@@ -390,6 +439,8 @@ class SampleRequest:
             _index_or_none(data.get("stream")),
             _size_or_none(data.get("detail_size")),
             _ticks(data.get("detail_ticks") or []),
+            _size_or_none(data.get("sparse_size")),
+            int(data.get("sparse_every") or 0),
         )
 
 
@@ -465,7 +516,8 @@ class Examined:
 @dataclass(frozen=True)
 class SampleReply:
     """A sampling done: `count` grey frames follow, then as many RGB ones when `colour`, then one large
-    grey frame for each of `detail_ticks` (the detail plan's ticks reached).
+    grey frame for each of `detail_ticks` (the detail plan's ticks reached), then `sparse` grey
+    frames at the sparse size (ticks 0, every, ... of the samples; `Sparse.count` of `count`).
 
     `errors` counts the decoder's error messages, `last_error` is the last
     one; `decoded` counts the frames the decoder output (the rest were
@@ -482,9 +534,11 @@ class SampleReply:
     last_error: str
     plan: ChosenPlan | None = None
     detail_ticks: tuple[int, ...] = ()
+    sparse: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "sparse": self.sparse,
             "count": self.count,
             "colour": self.colour,
             "errors": self.errors,
@@ -505,6 +559,7 @@ class SampleReply:
             str(data["last_error"]),
             ChosenPlan.from_dict(plan) if isinstance(plan, dict) else None,
             _ticks(data.get("detail_ticks") or []),
+            int(data.get("sparse") or 0),
         )
 
 

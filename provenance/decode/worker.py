@@ -163,11 +163,16 @@ class _Sampler:
         self.colour_of: _Scaler | None = None
         self.detail_of: _Scaler | None = None
         self.detail_ticks: frozenset[int] = frozenset()
+        self.sparse_of: _Scaler | None = None
+        self.sparse_every = 0
         if req.size is not None:
             self._scalers(req.size, req.colour, protocol.clockwise(req.rotation), req.detail_size, req.detail_ticks)
+            if req.sparse_size is not None and req.sparse_every > 0:
+                self._sparse(req.sparse_size, req.sparse_every, protocol.clockwise(req.rotation))
         self.grey: list[bytes] = []
         self.colour: list[bytes] = []
         self.detail: dict[int, bytes] = {}
+        self.sparse: list[bytes] = []
         self.prev: Any = None
         self.prev_t = -math.inf
         self.prev_shown = 0.0
@@ -187,6 +192,11 @@ class _Sampler:
             self.detail_of = _Scaler(self.stream, detail, "gray", clockwise)
             self.detail_ticks = frozenset(detail_ticks)
 
+    def _sparse(self, size: tuple[int, int], every: int, clockwise: int) -> None:
+        """The second grey size, taken at every `every`-th tick (its own chain from the decoded frame)."""
+        self.sparse_of = _Scaler(self.stream, size, "gray", clockwise)
+        self.sparse_every = int(every)
+
     def _plan_from(self, frame: Any) -> None:
         """Plan mode: sizes from the stream and the first frame's display rotation, as the library would choose."""
         plan = self.req.plan
@@ -203,8 +213,12 @@ class _Sampler:
         if plan.detail is not None:
             detail, ticks = work_size(*display, plan.detail.long_side), plan.detail.ticks(self.examined_s, self.fps)
         self._scalers(size, colour, turn, detail, ticks)
+        sparse: tuple[int, int] | None = None
+        if plan.sparse is not None:
+            sparse = work_size(*display, plan.sparse.long_side)
+            self._sparse(sparse, plan.sparse.every, turn)
         self.plan = protocol.ChosenPlan(
-            display, size, colour, turn, self.examined_s, self.declared_s, int(self.stream.index), detail, ticks
+            display, size, colour, turn, self.examined_s, self.declared_s, int(self.stream.index), detail, ticks, sparse
         )
 
     @property
@@ -212,7 +226,7 @@ class _Sampler:
         return len(self.grey) >= self.max_frames
 
     def _emit_prev_until(self, t: float) -> None:
-        grey = colour = None
+        grey = colour = sparse = None
         while self.tick / self.fps < t - EPS and self.tick / self.fps < self.cap_s and not self.full:
             if grey is None:
                 assert self.grey_of is not None
@@ -223,6 +237,10 @@ class _Sampler:
                 self.colour.append(colour)
             if self.detail_of is not None and self.tick in self.detail_ticks:
                 self.detail[self.tick] = self.detail_of(self.prev)
+            if self.sparse_of is not None and self.tick % self.sparse_every == 0:
+                if sparse is None:
+                    sparse = self.sparse_of(self.prev)
+                self.sparse.append(sparse)
             self.tick += 1
 
     def add(self, frame: Any, t: float, shown_s: float) -> None:
@@ -409,11 +427,13 @@ def sample(req: protocol.SampleRequest, announce: Any = None) -> tuple[protocol.
         last_error=messages[-1][-200:] if messages else "",
         plan=sampler.plan,
         detail_ticks=tuple(sorted(sampler.detail)),
+        sparse=len(sampler.sparse),
     )
     parts = [b"".join(sampler.grey)]
     if with_colour:
         parts.append(b"".join(sampler.colour))
     parts += [sampler.detail[k] for k in sorted(sampler.detail)]
+    parts += sampler.sparse
     return reply, parts
 
 
