@@ -445,8 +445,8 @@ def diagnose(
         out.append(
             _alteration(
                 AlterationCode.FROZEN_FRAME,
-                f"The clip holds one picture still from {held.start_s:.1f} s to {held.end_s:.1f} s (a frozen "
-                f"frame): no speed, direction or trimming can be told {told}.",
+                f"The clip shows one unchanging picture from {held.start_s:.1f} s to {held.end_s:.1f} s (a frozen "
+                f"frame, or footage in which nothing moved): no speed, direction or trimming can be told {told}.",
                 FrozenFrameEvidence(
                     query_span_s=[held.start_s, held.end_s],
                     samples=held.samples,

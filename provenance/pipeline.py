@@ -49,7 +49,7 @@ from .evidence import (
     reference_state,
     reference_window,
 )
-from .hashing import ALGORITHM, Rect
+from .hashing import ALGORITHM, FrameHashes, Rect
 from .index import Index, Reference, open_index
 from .match import Alignment, Channel, MatchSegment
 from .metadata import Finding, first_seen_days, inspect
@@ -349,6 +349,36 @@ def _with_features(
     return query, joined, channels
 
 
+def _found_held(query: Query, idx: Index, times: np.ndarray) -> list[Alignment]:
+    """`_found` for a clip that holds one picture: its middle informative sample matched as a still picture."""
+    hashes = query.hashes
+    informative = np.unique(hashes.times)
+    if not len(informative):
+        return []
+    middle = float(informative[len(informative) // 2])
+    keep = np.isclose(hashes.times, middle)
+    one = FrameHashes(np.zeros(int(keep.sum())), hashes.variants[keep], hashes.hashes[keep], hashes.algorithm)
+    found = match_mod.find_matches(
+        one, idx, query_fps=query.frames.fps or QUERY_FPS, query_duration_s=0.0, query_is_image=True
+    )
+    start, end = float(times[0]), float(query.facts.duration_s or times[-1])
+    out = []
+    for a in found:
+        seg = a.segment
+        moment = seg.reference_start_s
+        seg = replace(
+            seg,
+            query_start_s=round(start, 3),
+            query_end_s=round(end, 3),
+            offset_s=moment,
+            speed=0.0,
+            reference_end_s=moment,
+            pairs=tuple((middle, r, d) for _q, r, d in seg.pairs),
+        )
+        out.append(replace(a, segment=seg, query_span=(start, end), reference_span=(moment, moment)))
+    return out
+
+
 def _regions(query: Query, extra: list[Alignment]) -> list[Rect]:
     """The parts of a clip's frame searched as pictures of their own (`match.region_proposals`)."""
     if query.is_image or query.layout is None:
@@ -360,7 +390,16 @@ def _regions(query: Query, extra: list[Alignment]) -> list[Rect]:
 
 
 def _found(query: Query, idx: Index) -> list[Alignment]:
-    """Stage match: the query's hashes aligned with the index's references, as segments."""
+    """Stage match: the query's hashes aligned with the index's references, as segments.
+
+    A clip that is one unchanging picture throughout (`verify.held_frame`) is
+    searched as that picture: the same hashes at every time fit no one offset
+    (each time votes for another), so its middle sample is matched as a still
+    is, and each match spans the whole clip, at speed 0.
+    """
+    times = np.asarray(query.frames.times, dtype=np.float64)
+    if not query.is_image and verify_mod.held_frame(np.asarray(query.frames.images), times) is not None:
+        return _found_held(query, idx, times)
     return match_mod.find_matches(
         query.hashes,
         idx,
