@@ -570,6 +570,7 @@ def run(
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=1))
 
+
 #: `time --process`: AdaptiveDetector's `detect()` in a fresh process, as `provenance frames` runs in one.
 ADAPTIVE_PROCESS = "import sys, scenedetect; scenedetect.detect(sys.argv[1], scenedetect.AdaptiveDetector())"
 

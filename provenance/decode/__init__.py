@@ -525,6 +525,7 @@ class Decoder(ABC):
 
     def start(self) -> None:
         """Start any helper process now, so it starts while the caller does other work (nothing by default)."""
+        return None
 
     def sample(self, path: Path | str, plan: Plan, facts: MediaFacts | None = None) -> Frames:
         """Grey samples at `plan.fps` (and colour ones when the plan asks), one run over the file.
