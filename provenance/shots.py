@@ -67,6 +67,10 @@ CUT_MARGIN = 0.2
 #: Cut: the grey-level distance (0-1) every pair across it also reaches: whips over one scene
 #: measured 0.11, cuts 0.19 or more (dev set).
 CUT_COLOUR = 0.15
+#: Cut: the edge distance (0-1) every pair across it also reaches: a cut replaces the picture, so
+#: its edges change; the same edges in other grey levels are a fade's tail or an exposure change
+#: (dev set: true cuts 0.35 or more, a fade-in 0.01).
+CUT_EDGES = 0.2
 #: Whip pan: two samples whose edges and grey levels both correlate this well (0-1), moved by their
 #: phase correlation's shift, show one picture: no cut. Dev set: whips 0.64-0.98, cuts 0.33 at most.
 WHIP_LINK = 0.5
@@ -107,6 +111,7 @@ THRESHOLDS: dict[str, float] = {
     "cut_distance": CUT_DISTANCE,
     "cut_margin": CUT_MARGIN,
     "cut_colour": CUT_COLOUR,
+    "cut_edges": CUT_EDGES,
     "whip_link": WHIP_LINK,
     "whip_overlap": WHIP_OVERLAP,
     "whip_slack": WHIP_SLACK,
@@ -348,7 +353,10 @@ def _fades(
         if len(before) == 0 or len(after) == 0:
             i += 1
             continue
-        ref = min(before.max(), after.max())
+        # Each side's own level: a fade from a dim shot into a bright one ends where the bright one is
+        # reached, not where it passes the dim one's contrast (dev-12: a cut fired inside the fade-in).
+        ref_before, ref_after = float(before.max()), float(after.max())
+        ref = min(ref_before, ref_after)
         if not contrast[i] < FADE_DIP * ref:
             i += 1
             continue
@@ -358,13 +366,13 @@ def _fades(
             i += 1
         # The dip: extend while contrast keeps falling before it and rising after it.
         a = i
-        while a > 0 and contrast[a - 1] > contrast[a] * 1.03 and contrast[a - 1] < ref * 0.97:
+        while a > 0 and contrast[a - 1] > contrast[a] * 1.03 and contrast[a - 1] < ref_before * 0.97:
             a -= 1
         b = i
         while (
             b + 1 < n
             and (contrast[b + 1] < FADE_DIP * ref or contrast[b + 1] > contrast[b] * 1.03)
-            and (contrast[b + 1] < ref * 0.97)
+            and (contrast[b + 1] < ref_after * 0.97)
         ):
             b += 1
         pre, post = a - 1, b + 1
@@ -484,6 +492,8 @@ def _cuts(n: int, flat: np.ndarray, dist: _Compare, taken: np.ndarray) -> list[i
         # scene replaces the edges but keeps the grey levels.
         colour = min(dist.parts(a, b)[1] for a, b in pairs)
         if colour < CUT_COLOUR:
+            continue
+        if min(dist.parts(a, b)[0] for a, b in pairs) < CUT_EDGES:  # the same picture, brighter or darker
             continue
         if dist.linked(i - 1, i):  # a whip: the picture moved past the search, it was not replaced
             continue
