@@ -92,6 +92,9 @@ BLEND_ALPHA = 0.15
 #: Dissolve: the ends of a blend lie at most this far either side of its middle sample, seconds
 #: (dev set: 1.25 let a slow pan over smooth water pass as a blend; docs/tuning.md).
 BLEND_REACH_S = 0.5
+#: Shortest shot between a cut and a fade or dissolve, seconds (> 0): a cut closer to one is
+#: dropped. PySceneDetect's ``min_scene_len`` default (15 frames, 0.5 s at 30 fps).
+MIN_SHOT_S = 0.5
 #: Keyframes: a stretch of a shot ends where its content is this many pHash bits from the
 #: stretch's first sample (0-64); a new stretch gives another keyframe.
 NEW_CONTENT_BITS = 24
@@ -121,6 +124,7 @@ THRESHOLDS: dict[str, float] = {
     "blend_residual": BLEND_RESIDUAL,
     "blend_alpha": BLEND_ALPHA,
     "blend_reach_s": BLEND_REACH_S,
+    "min_shot_s": MIN_SHOT_S,
     "new_content_bits": NEW_CONTENT_BITS,
     "duplicate_bits": DUPLICATE_BITS,
     "min_stretch_s": MIN_STRETCH_S,
@@ -353,10 +357,11 @@ def _fades(
         if len(before) == 0 or len(after) == 0:
             i += 1
             continue
-        # Each side's own level: a fade from a dim shot into a bright one ends where the bright one is
-        # reached, not where it passes the dim one's contrast (dev-12: a cut fired inside the fade-in).
-        ref_before, ref_after = float(before.max()), float(after.max())
-        ref = min(ref_before, ref_after)
+        # A fade-in ends where the next shot's own level is reached, not where it passes a dimmer
+        # previous shot's (dev-12: the rest of the fade-in fired a cut); the fade-out's start keeps
+        # the lower level (widened to the brighter one, it reached back over a cut before it, dev-22).
+        ref_after = float(after.max())
+        ref = min(float(before.max()), ref_after)
         if not contrast[i] < FADE_DIP * ref:
             i += 1
             continue
@@ -366,7 +371,7 @@ def _fades(
             i += 1
         # The dip: extend while contrast keeps falling before it and rising after it.
         a = i
-        while a > 0 and contrast[a - 1] > contrast[a] * 1.03 and contrast[a - 1] < ref_before * 0.97:
+        while a > 0 and contrast[a - 1] > contrast[a] * 1.03 and contrast[a - 1] < ref * 0.97:
             a -= 1
         b = i
         while (
@@ -501,6 +506,18 @@ def _cuts(n: int, flat: np.ndarray, dist: _Compare, taken: np.ndarray) -> list[i
     return out
 
 
+def _apart(cuts: list[int], gradual: list[tuple[int, int, Transition]], least: int) -> list[int]:
+    """The cuts that leave a shot of at least `least` samples between them and every gradual transition.
+
+    Beside a fade or dissolve a cut is judged on half its evidence (the samples
+    on the transition's side are dark or blended, so one pair across it and
+    the motion on one side are left), and a shot shorter than `MIN_SHOT_S`
+    between the two is too short to report (PySceneDetect's ``min_scene_len``);
+    the transition, a span with its own evidence, stands.
+    """
+    return [i for i in cuts if all(i <= a - least or i >= b + 1 + least for a, b, _ in gradual)]
+
+
 # -- keyframes -------------------------------------------------------------------------
 
 
@@ -572,6 +589,7 @@ def find_shots(frames: Frames, content_box: Rect | None = None) -> Shots:
         taken[a : b + 1] = True
     cuts = _cuts(n, flat, dist, taken)
     gradual = _merged([(a, b, Transition.FADE) for a, b in fades] + [(a, b, Transition.DISSOLVE) for a, b in dissolves])
+    cuts = _apart(cuts, gradual, max(1, int(round(MIN_SHOT_S * fps))))
     # Boundaries as (first sample of the transition, first sample of the next shot, kind).
     bounds = sorted([(a, b + 1, k) for a, b, k in gradual] + [(i, i, Transition.CUT) for i in cuts])
     hashes = phash_batch(to_squares(crop(frames.images, content_box) if content_box else frames.images))
