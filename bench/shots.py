@@ -700,7 +700,7 @@ def render(results: dict[str, dict[str, Any]], truth: dict[str, Any]) -> str:
         seconds = sum(sc["seconds"] for sc in per.values())
         spm = f"{seconds / minutes:.2f}" if seconds > 0 else "-"
         ratio = "-"
-        if adaptive and system == "provenance":
+        if adaptive and system == "provenance" and seconds > 0:  # not with `run --accuracy-only`
             ratios = sorted(clip_ratio(sc, adaptive[n]) for n, sc in per.items() if n in adaptive)
             ratio = f"{ratios[len(ratios) // 2]:.2f} ({ratios[-1]:.2f})"
         lines.append(
