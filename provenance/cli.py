@@ -430,16 +430,22 @@ def probe(file: Path) -> None:
 )
 def frames(clip: Path, out_dir: Path, unmirror: bool, report_file: Path | None) -> None:
     """Write CLIP's keyframes for reverse image search: full-resolution JPEGs, shots.json, a contact sheet."""
+    from .decode import choose_decoder
+
+    decoder = choose_decoder()
+    decoder.start()  # the decoder's worker starts while the stages are imported
     from .evidence import write_keyframes
-    from .report.text import terminal
 
     warnings: list[str] = []
     if report_file is not None:
         unmirror = unmirror or _found_mirrored(report_file, clip)
     with _output_place(out_dir, folder=True):
-        written = write_keyframes(clip, out_dir, warnings=warnings, unmirror=unmirror)
-    for warning in warnings:
-        click.echo(f"warning: {terminal(warning, 1000)}", err=True)
+        written = write_keyframes(clip, out_dir, warnings=warnings, unmirror=unmirror, decoder=decoder)
+    if warnings:  # the report's modules only when there is something to print
+        from .report.text import terminal
+
+        for warning in warnings:
+            click.echo(f"warning: {terminal(warning, 1000)}", err=True)
     for path in written:
         click.echo(str(path))
 

@@ -67,6 +67,10 @@ CUT_MARGIN = 0.2
 #: Cut: the grey-level distance (0-1) every pair across it also reaches: whips over one scene
 #: measured 0.11, cuts 0.19 or more (dev set).
 CUT_COLOUR = 0.15
+#: Cut: the edge distance (0-1) every pair across it also reaches: a cut replaces the picture, so
+#: its edges change; the same edges in other grey levels are a fade's tail or an exposure change
+#: (dev set: true cuts 0.35 or more, a fade-in 0.01).
+CUT_EDGES = 0.2
 #: Whip pan: two samples whose edges and grey levels both correlate this well (0-1), moved by their
 #: phase correlation's shift, show one picture: no cut. Dev set: whips 0.64-0.98, cuts 0.33 at most.
 WHIP_LINK = 0.5
@@ -88,6 +92,9 @@ BLEND_ALPHA = 0.15
 #: Dissolve: the ends of a blend lie at most this far either side of its middle sample, seconds
 #: (dev set: 1.25 let a slow pan over smooth water pass as a blend; docs/tuning.md).
 BLEND_REACH_S = 0.5
+#: Shortest shot between a cut and a fade or dissolve, seconds (> 0): a cut closer to one is
+#: dropped. PySceneDetect's ``min_scene_len`` default (15 frames, 0.5 s at 30 fps).
+MIN_SHOT_S = 0.5
 #: Keyframes: a stretch of a shot ends where its content is this many pHash bits from the
 #: stretch's first sample (0-64); a new stretch gives another keyframe.
 NEW_CONTENT_BITS = 24
@@ -107,6 +114,7 @@ THRESHOLDS: dict[str, float] = {
     "cut_distance": CUT_DISTANCE,
     "cut_margin": CUT_MARGIN,
     "cut_colour": CUT_COLOUR,
+    "cut_edges": CUT_EDGES,
     "whip_link": WHIP_LINK,
     "whip_overlap": WHIP_OVERLAP,
     "whip_slack": WHIP_SLACK,
@@ -116,6 +124,7 @@ THRESHOLDS: dict[str, float] = {
     "blend_residual": BLEND_RESIDUAL,
     "blend_alpha": BLEND_ALPHA,
     "blend_reach_s": BLEND_REACH_S,
+    "min_shot_s": MIN_SHOT_S,
     "new_content_bits": NEW_CONTENT_BITS,
     "duplicate_bits": DUPLICATE_BITS,
     "min_stretch_s": MIN_STRETCH_S,
@@ -348,7 +357,11 @@ def _fades(
         if len(before) == 0 or len(after) == 0:
             i += 1
             continue
-        ref = min(before.max(), after.max())
+        # A fade-in ends where the next shot's own level is reached, not where it passes a dimmer
+        # previous shot's (dev-12: the rest of the fade-in fired a cut); the fade-out's start keeps
+        # the lower level (widened to the brighter one, it reached back over a cut before it, dev-22).
+        ref_after = float(after.max())
+        ref = min(float(before.max()), ref_after)
         if not contrast[i] < FADE_DIP * ref:
             i += 1
             continue
@@ -364,7 +377,7 @@ def _fades(
         while (
             b + 1 < n
             and (contrast[b + 1] < FADE_DIP * ref or contrast[b + 1] > contrast[b] * 1.03)
-            and (contrast[b + 1] < ref * 0.97)
+            and (contrast[b + 1] < ref_after * 0.97)
         ):
             b += 1
         pre, post = a - 1, b + 1
@@ -485,10 +498,24 @@ def _cuts(n: int, flat: np.ndarray, dist: _Compare, taken: np.ndarray) -> list[i
         colour = min(dist.parts(a, b)[1] for a, b in pairs)
         if colour < CUT_COLOUR:
             continue
+        if min(dist.parts(a, b)[0] for a, b in pairs) < CUT_EDGES:  # the same picture, brighter or darker
+            continue
         if dist.linked(i - 1, i):  # a whip: the picture moved past the search, it was not replaced
             continue
         out.append(i)
     return out
+
+
+def _apart(cuts: list[int], gradual: list[tuple[int, int, Transition]], least: int) -> list[int]:
+    """The cuts that leave a shot of at least `least` samples between them and every gradual transition.
+
+    Beside a fade or dissolve a cut is judged on half its evidence (the samples
+    on the transition's side are dark or blended, so one pair across it and
+    the motion on one side are left), and a shot shorter than `MIN_SHOT_S`
+    between the two is too short to report (PySceneDetect's ``min_scene_len``);
+    the transition, a span with its own evidence, stands.
+    """
+    return [i for i in cuts if all(i <= a - least or i >= b + 1 + least for a, b, _ in gradual)]
 
 
 # -- keyframes -------------------------------------------------------------------------
@@ -562,6 +589,7 @@ def find_shots(frames: Frames, content_box: Rect | None = None) -> Shots:
         taken[a : b + 1] = True
     cuts = _cuts(n, flat, dist, taken)
     gradual = _merged([(a, b, Transition.FADE) for a, b in fades] + [(a, b, Transition.DISSOLVE) for a, b in dissolves])
+    cuts = _apart(cuts, gradual, max(1, int(round(MIN_SHOT_S * fps))))
     # Boundaries as (first sample of the transition, first sample of the next shot, kind).
     bounds = sorted([(a, b + 1, k) for a, b, k in gradual] + [(i, i, Transition.CUT) for i in cuts])
     hashes = phash_batch(to_squares(crop(frames.images, content_box) if content_box else frames.images))

@@ -75,6 +75,18 @@ def fade_clip(media_dir: Path, parts: dict[str, Path]) -> Path:
 
 
 @pytest.fixture(scope="session")
+def white_fade_clip(media_dir: Path, parts: dict[str, Path]) -> Path:
+    """The storm pan, then a 0.8 s fade through white (3.2-4.0 s) to the film: one boundary, a fade."""
+    return join([parts["storm"], parts["film"]], media_dir / "fade-white.mp4", ["fadewhite:0.8:3.2"])
+
+
+@pytest.fixture(scope="session")
+def exposure_clip(media_dir: Path, parts: dict[str, Path]) -> Path:
+    """The tree for 4 s, its light cut to 60% from 2.0 s on (a camera's exposure, a cloud): one shot."""
+    return join([parts["tree"]], media_dir / "exposure.mp4", [], post="lutyuv=y='val*0.6':enable='gte(t,2)'")
+
+
+@pytest.fixture(scope="session")
 def dissolve_clip(media_dir: Path, parts: dict[str, Path]) -> Path:
     """The film, then a 1.2 s dissolve (1.3-2.5 s) to the tree: one boundary, a dissolve."""
     return join([parts["film"], parts["tree"]], media_dir / "dissolve.mp4", ["fade:1.2:1.3"])
@@ -146,6 +158,23 @@ def test_a_fade_is_one_boundary(fade_clip: Path, decoder_name: str) -> None:
     assert not rest, boundaries(shots)
     assert kind == Transition.FADE
     assert 3.0 - TOLERANCE_S <= start < end <= 4.0 + TOLERANCE_S
+
+
+def test_a_fade_through_white_is_one_boundary(white_fade_clip: Path, decoder_name: str) -> None:
+    shots = shots_of(white_fade_clip, decoder_name)
+    (start, end, kind), *rest = boundaries(shots)
+    assert not rest, boundaries(shots)
+    assert kind == Transition.FADE
+    assert 3.2 - TOLERANCE_S <= start < end <= 4.0 + TOLERANCE_S
+
+
+def test_a_change_of_exposure_is_no_boundary(exposure_clip: Path, decoder_name: str) -> None:
+    frames = clip_shots(exposure_clip, decoder=choose_decoder(decoder_name))[1]
+    # The step is in the samples: the picture is much darker after 2 s than before.
+    means = frames.images.reshape(len(frames), -1).mean(axis=1)
+    assert means[frames.times < 1.8].mean() - means[frames.times > 2.2].mean() > 30
+    shots = shots_of(exposure_clip, decoder_name)
+    assert len(shots.shots) == 1, boundaries(shots)
 
 
 def test_a_dissolve_is_one_boundary(dissolve_clip: Path, decoder_name: str) -> None:

@@ -593,6 +593,10 @@ class Decoder(ABC):
     #: Whether `sample_unprobed` can sample a video before ffprobe has described it.
     can_sample_unprobed: ClassVar[bool] = False
 
+    def start(self) -> None:
+        """Start any helper process now, so it starts while the caller does other work (nothing by default)."""
+        return None
+
     def sample(self, path: Path | str, plan: Plan, facts: MediaFacts | None = None) -> Frames:
         """Grey samples at `plan.fps` (and colour ones when the plan asks), one run over the file.
 

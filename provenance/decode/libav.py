@@ -456,6 +456,11 @@ class LibavDecoder(Decoder):
     def __init__(self) -> None:
         self.seeking = FfmpegDecoder()
 
+    def start(self) -> None:
+        """Start the worker process without waiting for it (`provenance frames` imports meanwhile)."""
+        with _lock:
+            _get()
+
     def _describe_video(self) -> str:
         v = versions()
         return f"libav {v['libav']} (PyAV {v['pyav']})"
