@@ -457,10 +457,11 @@ def diagnose(
         )
     if found.segment.relation == Relation.SAME_SCENE:
         return tuple(out)  # the moment is not known: nothing can be said of speed, direction or spans
-    speed_evidence = found.speed_evidence if not found.speed_untold else None
+    untold = speed_untold(found)
+    speed_evidence = found.speed_evidence if not untold else None
     if speed_evidence is not None and speed_evidence.changed:
         out.append(_speed_changed(speed_evidence))
-    reversal = _reversal_shown(found) and not found.speed_untold
+    reversal = _reversal_shown(found) and not untold
     if reversal:
         seg = found.segment
         out.append(
@@ -477,11 +478,13 @@ def diagnose(
         )
     # A speed measured over the whole range (the wide search's line, or what moves): its spans are placed
     # at that speed, and what it leaves unexplained is no evidence of other footage.
-    fitted = speed_evidence if speed_evidence is not None and (speed_evidence.fitted or speed_evidence.motion) else None
+    # (A features line's speed, not told, still places the spans: what it leaves unexplained is no splice.)
+    placed = found.speed_evidence if not found.speed_untold else None
+    fitted = placed if placed is not None and (placed.fitted or placed.motion) else None
     said_speed = speed_evidence is not None and speed_evidence.changed
     # The span's ends rest on the alignment's speed: only where that speed is shown (said, or about x1
     # forwards, or a reversal shown) can the reference's parts beyond them be said to be left out.
-    established = not found.speed_untold and (
+    established = not untold and (
         said_speed or (abs(abs(found.segment.speed) - 1.0) < SPEED_MIN_CHANGE and (found.segment.speed > 0 or reversal))
     )
     loose = FEATURE_ALIGN_TOLERANCE_S if found.segment.channel == Channel.FEATURES else 0.0
@@ -495,6 +498,28 @@ def diagnose(
         edges=edges,
         trim=established,
         loose_s=loose,
+    )
+
+
+def speed_untold(found: Alignment) -> bool:
+    """No speed, direction or trim can be told of the alignment: a held frame, what moves fitting no speed
+    searched (`Alignment.speed_untold`), or a speed only the features channel's line fitted.
+
+    The features channel registers a handful of frames once a second; the line
+    through them is no measure of speed (realistic cases, dev split: its 3
+    fitted speed changes were all false, a tilt at x0.91, a 9:16 crop-fill at
+    x0.75, a picture-in-picture at x0.25; every true one came from the frame
+    hashes or from what moves).
+    """
+    if found.speed_untold:
+        return True
+    evidence = found.speed_evidence
+    return (
+        found.segment.channel == Channel.FEATURES
+        and evidence is not None
+        and evidence.changed
+        and evidence.fitted
+        and not evidence.motion
     )
 
 
@@ -837,7 +862,7 @@ def diagnose_match(
     alterations = diagnose(
         found, query_duration_s=query_duration_s, content_box=content_box, inner_rect=inner_rect, edges=edges
     )
-    seg = replace(found.segment, alterations=alterations, speed_untold=found.speed_untold)
+    seg = replace(found.segment, alterations=alterations, speed_untold=speed_untold(found))
     return replace(
         seg, alterations=seg.alterations + media_alterations(seg, query_fps=query_fps, query_size=query_size)
     )

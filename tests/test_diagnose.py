@@ -734,3 +734,25 @@ def test_an_inner_rectangle_from_edge_to_edge_is_a_band_not_a_picture_in_picture
     found = _found(variant(REGION_INNER, 0), 0, query_span=(0.0, 7.0), reference_span=(1.5, 8.5))
     codes = {a.code for a in diagnose(found, query_duration_s=7.0, content_box=None, inner_rect=inner)}
     assert code in codes and not ({"reframed", "picture_in_picture"} - {code}) & codes
+
+
+def test_a_speed_only_the_features_line_fitted_is_not_told() -> None:
+    """The features channel's line through a few registrations is no measure of speed: nothing about speed,
+    direction or trim is said of it, while the same evidence from the frame hashes is said."""
+    from dataclasses import replace
+
+    from provenance.diagnose import diagnose, speed_untold
+    from provenance.hashing import REGION_FULL, variant
+    from provenance.match import Channel, SpeedEvidence
+
+    full = variant(REGION_FULL, 0)
+    line = SpeedEvidence(
+        speed=0.75, offset=0.1, interval=(0.63, 0.87), distance_at_best=20.0, distance_at_normal=38.0, fitted=True
+    )
+    hashes = _found(full, full, speed_evidence=line)
+    assert not speed_untold(hashes)
+    assert "speed_changed" in {a.code for a in diagnose(hashes, query_duration_s=9.0, content_box=None)}
+    features = replace(hashes, segment=replace(hashes.segment, channel=Channel.FEATURES))
+    assert speed_untold(features)
+    codes = {a.code for a in diagnose(features, query_duration_s=9.0, content_box=None)}
+    assert not codes & {"speed_changed", "reversed", "trimmed", "embedded"}, codes

@@ -158,7 +158,7 @@ def speed_words(match: Any) -> str:
             return "speed not told: the clip holds one frame"
         if held_frame(match, whole=False):
             return "speed not told: part of the clip holds one frame"
-        return "speed not told: what moves fits no speed searched"
+        return "speed not told: nothing measured it"
     try:
         speed = float(match.speed)
     except (TypeError, ValueError):
