@@ -34,8 +34,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from provenance.index import open_index  # noqa: E402
-from provenance.ingest import add_paths  # noqa: E402
+from stills import indexed_references  # noqa: E402
+
 from provenance.pipeline import check  # noqa: E402
 from provenance.probe import probe  # noqa: E402
 from provenance.report import render  # noqa: E402
@@ -138,14 +138,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "frozen")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    manifest = json.loads((args.data / "manifest.json").read_text(encoding="utf-8"))
-    held_refs = [args.data / i["path"] for i in manifest["items"] if i["split"] == "reference"]
-    dev_refs = sorted((ROOT / "samples" / "refs").glob("*.mp4"))
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        url = f"sqlite:///{work / 'index.sqlite'}"
-        with open_index(url, create=True) as idx:
-            add_paths([*dev_refs, *held_refs], idx, jobs=1)
+        dev_refs, held_refs, url = indexed_references(args.data, work)
         sets = {"development": _cases(dev_refs, 6, work, "dev"), "held_out": _cases(held_refs, 606, work, "held")}
         results = {name: [_score(c, url) for c in cases] for name, cases in sets.items()}
     out = {name: {"summary": _summary(rs), "results": rs} for name, rs in results.items()}

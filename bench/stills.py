@@ -102,6 +102,17 @@ def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def indexed_references(data: Path, work: Path) -> tuple[list[Path], list[Path], str]:
+    """The development references (samples/refs), the held-out ones (`data`'s), and an index of both in `work`."""
+    manifest = json.loads((data / "manifest.json").read_text(encoding="utf-8"))
+    held_refs = [data / i["path"] for i in manifest["items"] if i["split"] == "reference"]
+    dev_refs = sorted((ROOT / "samples" / "refs").glob("*.mp4"))
+    url = f"sqlite:///{work / 'index.sqlite'}"
+    with open_index(url, create=True) as idx:
+        add_paths([*dev_refs, *held_refs], idx, jobs=1)
+    return dev_refs, held_refs, url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT / "bench" / "data")
@@ -109,14 +120,9 @@ def main() -> None:
     parser.add_argument("--per-ref", type=int, default=2, help="stills per development reference")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    manifest = json.loads((args.data / "manifest.json").read_text(encoding="utf-8"))
-    held_refs = [args.data / i["path"] for i in manifest["items"] if i["split"] == "reference"]
-    dev_refs = sorted((ROOT / "samples" / "refs").glob("*.mp4"))
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        url = f"sqlite:///{work / 'index.sqlite'}"
-        with open_index(url, create=True) as idx:
-            add_paths([*dev_refs, *held_refs], idx, jobs=1)
+        dev_refs, held_refs, url = indexed_references(args.data, work)
         sets = {
             "development": _cases(dev_refs, 18, args.per_ref, work, "dev"),
             "held_out": _cases(held_refs, 1818, 1, work, "held"),

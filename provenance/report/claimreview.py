@@ -65,6 +65,7 @@ from .words import (
     coverage,
     first_seen_is_file_time,
     gap_words,
+    held_at,
     held_frame,
     is_still,
     listing,
@@ -361,8 +362,9 @@ def _reuse_sentence(m: Any, still: bool) -> str:
     if still:
         return f"The picture is {still_frame(m)} of {reference_name(m.reference)}."
     if held_frame(m):  # one picture held: a moment, not seconds, of the earlier footage
-        a, b = sorted((float(m.reference_start_s), float(m.reference_end_s)))
-        where = f"the frame at {clock(a)}" if b - a < 0.5 else f"a frame from within its {span(a, b)}"
+        at = held_at(m)
+        ends = sorted((m.reference_start_s, m.reference_end_s))
+        where = f"the frame at {clock(at)}" if at is not None else f"a frame from within its {span(*ends)}"
         return (
             f"Seconds {span(m.query_start_s, m.query_end_s)} of the video hold one frame of "
             f"{reference_name(m.reference)}, {where}."

@@ -179,13 +179,23 @@ def held_frame(match: Any, *, whole: bool = True) -> bool:
     )
 
 
+#: A held frame's reference span narrower than this (seconds) is one moment, said as a time.
+HELD_MOMENT_S = 0.5
+
+
+def held_at(match: Any) -> float | None:
+    """The one moment of the reference a held frame shows, or None where the matched frames pin none."""
+    a, b = sorted((float(match.reference_start_s), float(match.reference_end_s)))
+    return a if b - a < HELD_MOMENT_S else None
+
+
 def held_moment(match: Any) -> str:
     """Where a held frame sits in its reference: ``the reference's frame at 0:02.9``, or ``a frame from within the
-    reference's 0.0–3.0 s`` where the matched frames do not pin one moment."""
-    a, b = float(match.reference_start_s), float(match.reference_end_s)
-    if abs(b - a) < 0.5:
-        return f"the reference's frame at {clock(min(a, b))}"
-    return f"a frame from within the reference's {span(min(a, b), max(a, b))}"
+    reference's 0.0–3.0 s`` where the matched frames pin no one moment (`held_at`)."""
+    at = held_at(match)
+    if at is not None:
+        return f"the reference's frame at {clock(at)}"
+    return f"a frame from within the reference's {span(*sorted((match.reference_start_s, match.reference_end_s)))}"
 
 
 def speed_range(report: Any) -> tuple[float, float] | None:
