@@ -162,6 +162,9 @@ class CentreCropEvidence(TypedDict):
     keep_fraction: float
     box_in_reference_px: list[int]
     reference_variant: str
+    #: The matched frames' mean distance (bits of 64) to the crop and to the whole reference frames.
+    mean_distance_to_crop: NotRequired[float]
+    mean_distance_to_whole_frame: NotRequired[float]
 
 
 class ReframedEvidence(TypedDict):
@@ -355,6 +358,7 @@ def diagnose(
     content_box: Rect | None,
     inner_rect: Rect | None = None,
     edges: ClipEdges | None = None,
+    panes: tuple[Rect, ...] = (),
 ) -> tuple[Alteration, ...]:
     """How the query differs from the reference, from what had to be undone to match it.
 
@@ -369,6 +373,8 @@ def diagnose(
         inner_rect: the query's inner rectangle (`layout.Layout.inner_rect`).
         edges: where the clip changes footage (its cuts, the other segments'
             spans); without them an unexplained part is ``partly_explained``.
+        panes: the query's split-screen panes with detail (`layout.Layout.panes`): a band
+            beside another of them is a pane of a split screen, not a reframe.
 
     Returns:
         The alignment's alterations, then the spans' (``trimmed``, ``embedded``).
@@ -395,7 +401,7 @@ def diagnose(
                 RotatedEvidence(angle_deg_clockwise=angle),
             )
         )
-    if r_region in CENTRE_KEEP:
+    if r_region in CENTRE_KEEP and _crop_fits_better(found.crop_distances):
         keep = CENTRE_KEEP[r_region]
         m = (1 - keep) / 2
         box = [
@@ -408,7 +414,7 @@ def diagnose(
             _alteration(
                 AlterationCode.CROPPED,
                 f"The picture is cropped to about {keep:.0%} of the reference's width and height and scaled up.",
-                CentreCropEvidence(keep_fraction=keep, box_in_reference_px=box, reference_variant=REGIONS[r_region]),
+                _centre_crop_evidence(keep, box, REGIONS[r_region], found.crop_distances),
             )
         )
     if q_region == REGION_BOX and content_box is not None:
@@ -419,7 +425,8 @@ def diagnose(
                 ReframedEvidence(content_box_fraction=[round(v, 3) for v in content_box]),
             )
         )
-    if q_region == REGION_INNER and inner_rect is not None and _band(inner_rect):
+    beside = inner_rect is not None and _beside_other_pane(inner_rect, panes)
+    if q_region == REGION_INNER and inner_rect is not None and _band(inner_rect) and not beside:
         out.append(
             _alteration(
                 AlterationCode.REFRAMED,
@@ -432,12 +439,16 @@ def diagnose(
         out.append(
             _alteration(
                 AlterationCode.PICTURE_IN_PICTURE,
-                "The footage is shown in a smaller rectangle over other footage.",
+                "The footage fills one pane of a split screen, beside another pane with picture detail."
+                if _band(inner_rect)
+                else "The footage is shown in a smaller rectangle over other footage.",
                 PictureInPictureEvidence(inner_rectangle_fraction=[round(v, 3) for v in inner_rect]),
             )
         )
     if found.segment.geometry is not None:
         have = {a.code for a in out}
+        if have & _PLACEMENT:  # the footage's place in the frame is said once, from the hashed region
+            have |= _PLACEMENT
         out += [a for a in geometry_alterations(found.segment) if a.code not in have]
     held = found.held_frame
     if held is not None:
@@ -535,6 +546,37 @@ def _reversal_shown(found: Alignment) -> bool:
     return (
         seg.frames_matched >= FEATURE_FIT_MIN_FRAMES and seg.query_end_s - seg.query_start_s >= FEATURE_FIT_MIN_SPAN_S
     )
+
+
+#: The codes that say where the footage sits in the clip's frame.
+_PLACEMENT = frozenset({AlterationCode.REFRAMED, AlterationCode.PICTURE_IN_PICTURE})
+
+
+def _crop_fits_better(distances: tuple[float, float] | None) -> bool:
+    """The stored centre crop fits the matched frames `CROP_VARIANT_MARGIN` bits better than the whole frames
+    (True when the whole frames were not compared: a region's segment)."""
+    return distances is None or distances[1] - distances[0] >= CROP_VARIANT_MARGIN
+
+
+def _centre_crop_evidence(
+    keep: float, box: list[int], name: str, distances: tuple[float, float] | None
+) -> CentreCropEvidence:
+    evidence = CentreCropEvidence(keep_fraction=keep, box_in_reference_px=box, reference_variant=name)
+    if distances is not None:
+        evidence["mean_distance_to_crop"], evidence["mean_distance_to_whole_frame"] = distances
+    return evidence
+
+
+def _beside_other_pane(rect: Rect, panes: tuple[Rect, ...]) -> bool:
+    """A split-screen pane with detail lies mostly outside `rect` (less than half of it inside)."""
+    for pane in panes:
+        x0, y0, x1, y1 = pane
+        inside_w = max(0.0, min(x1, rect[2]) - max(x0, rect[0]))
+        inside_h = max(0.0, min(y1, rect[3]) - max(y0, rect[1]))
+        area = (x1 - x0) * (y1 - y0)
+        if area > 0 and inside_w * inside_h < 0.5 * area:
+            return True
+    return False
 
 
 def _band(rect: Rect) -> bool:
@@ -844,6 +886,7 @@ def diagnose_match(
     query_fps: float | None,
     query_size: tuple[int, int],
     edges: ClipEdges | None = None,
+    panes: tuple[Rect, ...] = (),
 ) -> MatchSegment:
     """A found segment with its diagnosis: the alignment's and the spans' alterations, then the files'.
 
@@ -855,12 +898,18 @@ def diagnose_match(
         query_fps: the query's frame rate, None for a still image.
         query_size: the query's display (width, height).
         edges: where the clip changes footage (for ``embedded``).
+        panes: the query's split-screen panes with detail (`layout.Layout.panes`).
 
     Returns:
         The `MatchSegment` with its `alterations`.
     """
     alterations = diagnose(
-        found, query_duration_s=query_duration_s, content_box=content_box, inner_rect=inner_rect, edges=edges
+        found,
+        query_duration_s=query_duration_s,
+        content_box=content_box,
+        inner_rect=inner_rect,
+        edges=edges,
+        panes=panes,
     )
     seg = replace(found.segment, alterations=alterations, speed_untold=speed_untold(found))
     return replace(
@@ -976,6 +1025,10 @@ CROP_MAX_AREA = 0.85
 #: deviation (the corpus crops left out 18-64): cutting away a reference's
 #: black letterbox bars (about 1) shows no less of its picture.
 CROP_MIN_REMOVED_STD = 6.0
+#: A match on a stored centre crop (`hashing.CENTRE_KEEP`) says ``cropped`` only when its
+#: frames are at least this many bits (of 64) nearer the crop than the whole frames at the
+#: same alignment, 0-64 (crops: 2.0-23.5; a recoloured whole frame: 0.6).
+CROP_VARIANT_MARGIN = 1.5
 #: The footage fills only part of the clip's frame when the reference's footprint in it
 #: (`features.Geometry.query_box`) covers at most this share of its area (a duet's half: 0.5).
 FOOTAGE_MAX_AREA = 0.85
@@ -1075,6 +1128,7 @@ THRESHOLDS: dict[str, float] = {
     "footage_max_area": FOOTAGE_MAX_AREA,
     "other_detail_share": OTHER_DETAIL_SHARE,
     "crop_min_removed_std": CROP_MIN_REMOVED_STD,
+    "crop_variant_margin": CROP_VARIANT_MARGIN,
     "enlarged_above": ENLARGED_ABOVE,
     "grey_max_chroma": GREY_MAX_CHROMA,
     "grey_min_reference_chroma": GREY_MIN_REFERENCE_CHROMA,

@@ -342,6 +342,35 @@ def describe_region(
     return Features(tuple(frames), tuple(flipped))
 
 
+def share_outside(
+    features: Features, box: tuple[float, float, float, float], start_s: float, end_s: float
+) -> float | None:
+    """Share of the whole frames' keypoints outside `box` (fractions of the frame), over the frames in the span.
+
+    What `Geometry.outside_share` measures for a whole-frame match, for a match
+    found in one region of the frame: its own keypoints lie inside the region,
+    so the detail beside the footage is counted in the whole frames'. Frames
+    from `start_s` to `end_s` (the nearest one when none lies in it); None
+    without keypoints.
+    """
+    frames = [f for f in features.frames if start_s - 1e-6 <= f.t <= end_s + 1e-6 and len(f)]
+    if not frames:
+        described = [f for f in features.frames if len(f)]
+        if not described:
+            return None
+        middle = (start_s + end_s) / 2
+        frames = [min(described, key=lambda f: abs(f.t - middle))]
+    x0, y0, x1, y1 = box
+    outside = total = 0
+    for f in frames:
+        x = f.points[:, 0] / max(1, f.width)
+        y = f.points[:, 1] / max(1, f.height)
+        inside = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+        outside += int((~inside).sum())
+        total += len(inside)
+    return round(outside / total, 3) if total else None
+
+
 def query_times(duration_s: float, fps: float = QUERY_FPS, most: int = MAX_QUERY_FRAMES) -> float:
     """The sampling rate that spreads at most `most` frames over `duration_s` at `fps` or less."""
     if duration_s <= 0:

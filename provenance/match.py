@@ -50,6 +50,7 @@ from .alteration import Alteration
 from .audio import ITEMS_PER_SECOND, MARK_STEP_S, SoundAlignment, SoundPrint, align_sound, item_keys
 from .features import Features, FrameFeatures, FramePair, Geometry
 from .hashing import (
+    CENTRE_KEEP,
     OP_CCW_MIRROR,
     OP_CW_MIRROR,
     OP_MIRROR,
@@ -738,6 +739,8 @@ class Alignment:
     speed_untold: bool = False
     #: The span of the clip that holds one picture still (`verify.held_frame`), when the segment is one.
     held_frame: HeldFrame | None = None
+    #: A centre-crop match's mean distance to the crop and to the whole frames (`crop_distances`).
+    crop_distances: tuple[float, float] | None = None
 
 
 def find_matches(
@@ -847,6 +850,40 @@ def at_motion_speed(found: Alignment, query: FrameHashes, index: Index, *, query
         return None
     moved = replace(aligned.segment, verification=seg.verification, channel=seg.channel, geometry=seg.geometry)
     return replace(aligned, segment=moved, feature_pairs=found.feature_pairs)
+
+
+def crop_distances(found: Alignment, query: FrameHashes, index: Index) -> tuple[float, float] | None:
+    """A centre-crop match's mean distance on its matched frames, and theirs to the reference's whole frames.
+
+    The segment matched one of the reference's stored centre crops
+    (`hashing.CENTRE_KEEP`); the same query frames, aligned at the same offset
+    and speed with the reference's whole frames, tell whether the crop fits
+    them better at all: a recoloured or grainy copy of the whole frame can
+    land a little nearer a crop by chance.
+
+    Returns:
+        (mean distance to the crop, mean distance to the whole frame) over the
+        query frames within `FRAME_MATCH_DISTANCE` of the crop; None for
+        another variant, a features segment or no such frame.
+    """
+    seg = found.segment
+    region, _ = variant_parts(found.reference_variant)
+    if region not in CENTRE_KEEP or seg.channel != Channel.FRAMES:
+        return None
+    stored = index.frame_hashes(seg.reference.id)
+    cropped, whole = stored.select(found.reference_variant), stored.select(VARIANT_FULL)
+    span = (query.times >= seg.query_start_s - 1e-6) & (query.times < seg.query_end_s - 1e-6)
+    rows = np.nonzero((query.variants == found.query_variant) & span)[0]
+    if len(rows) == 0 or len(cropped) == 0 or len(whole) == 0:
+        return None
+    q_t, q_h, fps = query.times[rows], query.hashes[rows], seg.reference.sample_fps
+    offset, speed = (0.0, 0.0) if seg.reference.kind == "image" else (seg.offset_s, seg.speed)
+    d_crop = _align(q_t, q_h, cropped.times, cropped.hashes, fps, offset, speed)
+    d_whole = _align(q_t, q_h, whole.times, whole.hashes, fps, offset, speed)
+    near = d_crop <= FRAME_MATCH_DISTANCE
+    if not near.any():
+        return None
+    return round(float(d_crop[near].mean()), 2), round(float(d_whole[near].mean()), 2)
 
 
 def _wide_search_needed(found: list[Alignment], query: FrameHashes) -> bool:
@@ -1810,6 +1847,7 @@ def find_region_matches(
     query_duration_s: float,
     feature_frames: tuple[np.ndarray, np.ndarray] | None = None,
     hashed: tuple[Rect, ...] = (),
+    whole: Features | None = None,
 ) -> list[Alignment]:
     """Segments found by searching each region of the query frame as a picture of its own.
 
@@ -1831,6 +1869,8 @@ def find_region_matches(
         feature_frames: (times, (N, H, W) grey frames) decoded for the features channel, or None.
         hashed: parts the query's own hashes covered (its content box and inner rectangle): a
             region that is one of them (`REGION_SAME`) is searched by its features only.
+        whole: the whole frames' features (`feature_frames` described), for the detail beside a
+            region's features segment (`features.share_outside`).
 
     Returns:
         Alignments of every region, best first.
@@ -1867,17 +1907,29 @@ def find_region_matches(
             extra = find_feature_matches(
                 described, index, query_duration_s=query_duration_s, query_hashes=hashes, max_segments=3
             )
-            out += [_in_region(a, rect, None) for a in extra]
+            out += [_in_region(a, rect, None, whole) for a in extra]
     out.sort(key=lambda a: a.segment.score, reverse=True)
     return out
 
 
-def _in_region(found: Alignment, rect: Rect, box: Rect | None) -> Alignment:
-    """A region's alignment restated in the whole frame: the region it was found in, an inner-rectangle variant."""
+def _in_region(found: Alignment, rect: Rect, box: Rect | None, whole: Features | None = None) -> Alignment:
+    """A region's alignment restated in the whole frame: the region it was found in, an inner-rectangle variant.
+
+    A features segment's footprint is given in the whole frame, and the share
+    of keypoints beside it is counted in the whole frames (`whole`): measured
+    in the region, where the footage fills nearly everything, it is near 0 and
+    footage beside other footage would read as padded.
+    """
     seg = found.segment
     if seg.channel == Channel.FEATURES and seg.geometry is not None:
         g = seg.geometry
-        geometry = replace(g, query_box=_clip_rect(within(rect, g.query_box)))
+        query_box = _clip_rect(within(rect, g.query_box))
+        outside = (
+            features_mod.share_outside(whole, query_box, seg.query_start_s, seg.query_end_s)
+            if whole is not None
+            else None
+        )
+        geometry = replace(g, query_box=query_box, outside_share=g.outside_share if outside is None else outside)
         return replace(found, segment=replace(seg, geometry=geometry, region=rect))
     region, op = variant_parts(found.query_variant)
     where = within(rect, box) if region == REGION_BOX and box is not None else rect

@@ -197,7 +197,7 @@ def _check(
         on_stage("match")
         verified = _verified(query, found, decoder, idx)
         on_stage("verify")
-        segments = _diagnosed(query, verified)
+        segments = _diagnosed(query, verified, idx)
         on_stage("diagnose")
         matches = tuple(s for s in segments if s.score >= match_mod.MATCH_THRESHOLD)
         candidates = tuple(s for s in segments if s.score < match_mod.MATCH_THRESHOLD)[:5]
@@ -339,6 +339,7 @@ def _with_features(
             hashed=tuple(r for r in (query.layout.content_box, query.layout.inner_rect) if r is not None)
             if query.layout is not None
             else (),
+            whole=described,
         )
         joined = match_mod.join_regions(joined, in_regions)
         channels[str(Channel.FEATURES)] += (
@@ -576,11 +577,12 @@ def _with_verification(found: Alignment, v: Verification) -> Alignment:
     return replace(found, segment=replace(found.segment, verification=v))
 
 
-def _diagnosed(query: Query, found: Sequence[Alignment]) -> list[MatchSegment]:
+def _diagnosed(query: Query, found: Sequence[Alignment], idx: Index) -> list[MatchSegment]:
     """Stage diagnose: how each segment's copy differs from its reference, and its score."""
     facts, layout = query.facts, query.layout
     assert layout is not None  # a query always has its layout looked for
     edges = _clip_edges(query, found)
+    found = [_with_crop_distances(a, query, idx) for a in found]
     return [
         diagnose_match(
             a,
@@ -590,9 +592,16 @@ def _diagnosed(query: Query, found: Sequence[Alignment]) -> list[MatchSegment]:
             query_fps=facts.fps if facts.kind == "video" else None,
             query_size=facts.display_size,
             edges=edges,
+            panes=layout.panes,
         )
         for a in found
     ]
+
+
+def _with_crop_distances(found: Alignment, query: Query, idx: Index) -> Alignment:
+    """A centre-crop match with its distances to the crop and to the whole frames (`match.crop_distances`)."""
+    distances = match_mod.crop_distances(found, query.hashes, idx)
+    return found if distances is None else replace(found, crop_distances=distances)
 
 
 def _clip_edges(query: Query, found: Sequence[Alignment]) -> diagnose_mod.ClipEdges:

@@ -736,6 +736,70 @@ def test_an_inner_rectangle_from_edge_to_edge_is_a_band_not_a_picture_in_picture
     assert code in codes and not ({"reframed", "picture_in_picture"} - {code}) & codes
 
 
+@pytest.mark.parametrize(
+    ("panes", "code"),
+    [
+        ((), "reframed"),  # nothing beside the band: bars or a blurred copy
+        (((0.0, 0.0, 1.0, 0.5), (0.0, 0.5, 1.0, 1.0)), "picture_in_picture"),  # a stacked duet's other half
+        (((0.0, 0.52, 1.0, 1.0),), "picture_in_picture"),  # only the other pane has detail enough to count
+        (((0.0, 0.0, 1.0, 0.5),), "reframed"),  # the one pane with detail is the footage's own
+    ],
+)
+def test_a_band_beside_another_split_screen_pane_is_a_picture_in_picture(
+    panes: tuple[tuple[float, float, float, float], ...], code: str
+) -> None:
+    from provenance.diagnose import diagnose
+    from provenance.hashing import REGION_INNER, variant
+
+    found = _found(variant(REGION_INNER, 0), 0, query_span=(0.0, 7.0), reference_span=(1.5, 8.5))
+    inner = (0.0, 0.0, 1.0, 0.5)
+    codes = {a.code for a in diagnose(found, query_duration_s=7.0, content_box=None, inner_rect=inner, panes=panes)}
+    assert code in codes and not ({"reframed", "picture_in_picture"} - {code}) & codes
+
+
+def test_the_footage_is_placed_once_when_a_region_and_the_features_both_place_it() -> None:
+    """A picture-in-picture found by its region's hashes keeps that code; the features' footprint adds no second
+    (`reframed`) reading of the same place (cases-dev d182 had both)."""
+    from dataclasses import replace
+
+    from provenance.diagnose import diagnose
+    from provenance.features import Geometry
+    from provenance.hashing import REGION_INNER, variant
+
+    found = _found(variant(REGION_INNER, 0), 0, query_span=(0.0, 7.0), reference_span=(1.5, 8.5))
+    inner = (0.01, 0.195, 0.504, 0.694)
+    geometry = Geometry(0.0, 0.5, (0.0, 0.0, 1.0, 1.0), inner, 120, outside_share=0.02)
+    found = replace(found, segment=replace(found.segment, geometry=geometry))
+    codes = [a.code for a in diagnose(found, query_duration_s=7.0, content_box=None, inner_rect=inner)]
+    assert "picture_in_picture" in codes and "reframed" not in codes, codes
+
+
+def test_a_centre_crop_is_said_with_both_distances(tmp_path: Path, sample_refs: Path, sample_index_file: Path) -> None:
+    """A 72% centre crop matches the stored crop far better than the whole frames, and says by how much."""
+    clip = tmp_path / "crop72.mp4"
+    ffmpeg("-i", sample_refs / "animated_dinner.mp4", "-vf", "crop=iw*0.72:ih*0.72,scale=640:-2", "-an", clip)
+    top = _check(clip, sample_index_file).matches[0]
+    assert top.reference.path.endswith("animated_dinner.mp4")
+    cropped = [a for a in top.alterations if a.code == "cropped"]
+    assert cropped, top.alterations
+    evidence = cropped[0].evidence
+    assert evidence["reference_variant"] == "centre_72", evidence
+    assert evidence["mean_distance_to_whole_frame"] - evidence["mean_distance_to_crop"] >= 1.5, evidence
+
+
+@pytest.mark.parametrize(("distances", "said"), [((11.2, 11.8), False), ((8.4, 10.4), True), (None, True)])
+def test_a_stored_crop_is_said_only_where_it_fits_better_than_the_whole_frame(
+    distances: tuple[float, float] | None, said: bool
+) -> None:
+    """A recoloured whole frame can land a little nearer a stored crop (cases-dev d149: 11.18 against 11.82)."""
+    from provenance.diagnose import diagnose
+    from provenance.hashing import REGION_C85, REGION_FULL, variant
+
+    found = _found(variant(REGION_FULL, 0), variant(REGION_C85, 0), crop_distances=distances)
+    codes = {a.code for a in diagnose(found, query_duration_s=7.7, content_box=None)}
+    assert ("cropped" in codes) is said
+
+
 def test_a_speed_only_the_features_line_fitted_is_not_told() -> None:
     """The features channel's line through a few registrations is no measure of speed: nothing about speed,
     direction or trim is said of it, while the same evidence from the frame hashes is said."""

@@ -195,3 +195,19 @@ def test_the_content_box_is_not_searched_again() -> None:
     assert match_mod.region_proposals(panes=((0.0, 0.0, 0.5, 1.0),), inner_rect=box, content_box=box) == [
         (0.0, 0.0, 0.5, 1.0)
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "reference"),
+    [("duet", "street_cyclists.mp4"), ("duet_stacked", "animated_dinner.mp4"), ("two_pips", "street_cyclists.mp4")],
+)
+def test_footage_beside_other_footage_is_not_called_reframed(
+    split_media: dict[str, Path], sample_index: Path, name: str, reference: str
+) -> None:
+    """A half of a duet or an inner picture sits beside other footage: `picture_in_picture`, never "padding"."""
+    report = _check(split_media[name], sample_index)
+    found = _found(report, reference)
+    assert found, (report.matches, report.candidates)
+    codes = {str(a.code) for a in found[0].alterations}
+    assert "reframed" not in codes, found[0].alterations
+    assert "picture_in_picture" in codes, found[0].alterations
