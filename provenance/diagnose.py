@@ -609,10 +609,18 @@ def geometry_alterations(segment: MatchSegment) -> tuple[Alteration, ...]:
     if g.stable and abs(g.angle_deg) >= features_mod.MIN_TILT_DEG:
         way = "clockwise" if g.angle_deg > 0 else "counter-clockwise"
         zoom = f", zoomed in {g.scale:.2f} times" if g.scale >= 1 + features_mod.MIN_ZOOM else ""
+        turn = abs(g.angle_deg)
+        told = (
+            f"tilted {turn:.1f} degrees {way}"
+            if turn < 45
+            else f"turned {turn:.0f} degrees {way}"
+            if turn < 170
+            else f"turned upside down ({turn:.0f} degrees)"
+        )
         out.append(
             _alteration(
                 AlterationCode.ROTATED,
-                f"The picture is tilted {abs(g.angle_deg):.1f} degrees {way}{zoom} (fitted on {g.pairs} frame pairs).",
+                f"The picture is {told}{zoom} (fitted on {g.pairs} frame pairs).",
                 TiltEvidence(rotation_deg=g.angle_deg, scale=g.scale, inliers=inliers, alignment="features"),
             )
         )
@@ -700,6 +708,23 @@ class ClipEdges:
 
     cuts: tuple[float, ...] = ()
     spans: tuple[tuple[float, float], ...] = ()
+    #: (reference id, query start, query end) of each segment: a part of the clip that another
+    #: segment of the same reference explains is this footage again (a loop, a replay), not other footage.
+    references: tuple[tuple[int, float, float], ...] = ()
+
+    def same_footage_s(self, reference_id: int, part: tuple[float, float], own: tuple[float, float]) -> float:
+        """Seconds of the clip's `part` that other segments of reference `reference_id` explain."""
+        covered = [
+            (max(a, part[0]), min(b, part[1]))
+            for r, a, b in self.references
+            if r == reference_id and (a, b) != own and min(b, part[1]) > max(a, part[0])
+        ]
+        total, end = 0.0, part[0]
+        for a, b in sorted(covered):
+            a = max(a, end)
+            if b > a:
+                total, end = total + b - a, b
+        return total
 
     def at(self, t: float, own: tuple[float, float]) -> tuple[str, Any] | None:
         """What shows a change of footage at clip time `t` (the edge of the span `own`): a cut within
@@ -784,6 +809,13 @@ def _span_alterations(
             sides.append(([0.0, round(query_span[0], 2)], query_span[0]))
         if query_duration_s - query_span[1] > SPAN_MARGIN_S:
             sides.append(([round(query_span[1], 2), round(query_duration_s, 2)], query_span[1]))
+        if edges is not None:  # the same footage again (a loop, a replay) is no other footage
+            sides = [
+                (span, t)
+                for span, t in sides
+                if span[1] - span[0] - edges.same_footage_s(reference.id, (span[0], span[1]), query_span)
+                > SPAN_MARGIN_S
+            ]
         shown = [edges.at(t, query_span) if edges is not None else None for _, t in sides]
         other = [span for (span, _), why in zip(sides, shown, strict=True) if why is not None]
         unexplained = [span for (span, _), why in zip(sides, shown, strict=True) if why is None]

@@ -548,6 +548,11 @@ def register(query: FrameFeatures, reference: FrameFeatures) -> FramePair | None
     )
 
 
+def _signed_degrees(angles: np.ndarray) -> np.ndarray:
+    """Angles in degrees brought into (-180, 180]."""
+    return 180.0 - np.mod(180.0 - angles, 360.0)
+
+
 def summarise(geometries: Sequence[Geometry]) -> Geometry:
     """The median geometry of a segment's verified pairs, `stable` when they agree (`STABLE_*`).
 
@@ -560,9 +565,14 @@ def summarise(geometries: Sequence[Geometry]) -> Geometry:
     scales = np.array([g.scale for g in geometries])
     crop = np.median(np.array([g.crop_box for g in geometries]), axis=0)
     box = np.median(np.array([g.query_box for g in geometries]), axis=0)
-    angle, scale = float(np.median(angles)), float(np.median(scales))
+    # Angles on the circle: an upside-down copy fits at -179 and +179 degrees alike.
+    radians = np.radians(angles)
+    around = math.degrees(math.atan2(float(np.sin(radians).mean()), float(np.cos(radians).mean())))
+    turns = _signed_degrees(angles - around)
+    middle = float(np.median(turns))
+    angle, scale = float(_signed_degrees(np.array([around + middle]))[0]), float(np.median(scales))
     stable = bool(
-        np.percentile(np.abs(angles - angle), 75) <= STABLE_ANGLE_DEG
+        np.percentile(np.abs(turns - middle), 75) <= STABLE_ANGLE_DEG
         and np.percentile(np.abs(scales / scale - 1.0), 75) <= STABLE_SCALE
     )
     return Geometry(

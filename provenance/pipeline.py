@@ -610,10 +610,12 @@ def _clip_edges(query: Query, found: Sequence[Alignment]) -> diagnose_mod.ClipEd
         return diagnose_mod.ClipEdges()
     assert query.layout is not None
     shots = find_shots(query.frames, query.layout.content_box).shots
-    spans = tuple(
-        (a.segment.query_start_s, a.segment.query_end_s) for a in found if a.segment.score >= match_mod.MATCH_THRESHOLD
+    kept = [a.segment for a in found if a.segment.score >= match_mod.MATCH_THRESHOLD]
+    return diagnose_mod.ClipEdges(
+        cuts=tuple(s.start_s for s in shots[1:]),
+        spans=tuple((s.query_start_s, s.query_end_s) for s in kept),
+        references=tuple((s.reference.id, s.query_start_s, s.query_end_s) for s in kept),
     )
-    return diagnose_mod.ClipEdges(cuts=tuple(s.start_s for s in shots[1:]), spans=spans)
 
 
 def _with_sound(

@@ -800,6 +800,50 @@ def test_a_stored_crop_is_said_only_where_it_fits_better_than_the_whole_frame(
     assert ("cropped" in codes) is said
 
 
+def test_an_upside_down_copy_is_said_to_be_turned_over(
+    tmp_path: Path, sample_refs: Path, sample_index_file: Path
+) -> None:
+    """A copy flipped top to bottom is mirrored and turned 180 degrees; its pairs fit at -179 and +179 degrees
+    alike, which are one angle (they had been read as disagreeing, and the turn went unsaid)."""
+    clip = tmp_path / "vflip.mp4"
+    ffmpeg("-ss", "2", "-t", "5", "-i", sample_refs / "street_cyclists.mp4", "-vf", "vflip", "-an", clip)
+    top = _check(clip, sample_index_file).matches[0]
+    assert top.reference.path.endswith("street_cyclists.mp4")
+    codes = {a.code: a for a in top.alterations}
+    assert "mirrored" in codes and "rotated" in codes, top.alterations
+    assert "upside down" in codes["rotated"].summary
+    assert abs(abs(codes["rotated"].evidence["rotation_deg"]) - 180) <= 3
+
+
+def test_angles_either_side_of_180_degrees_are_one_stable_turn() -> None:
+    from provenance.features import Geometry, summarise
+
+    box = (0.0, 0.0, 1.0, 1.0)
+    turned = summarise([Geometry(a, 1.0, box, box, 100) for a in (-179.5, 179.6, -179.9, 179.2, 179.8)])
+    assert turned.stable and abs(abs(turned.angle_deg) - 180) <= 1, turned
+    tilted = summarise([Geometry(a, 1.0, box, box, 100) for a in (4.9, 5.2, 5.0, 5.1)])
+    assert tilted.stable and abs(tilted.angle_deg - 5.05) <= 0.1, tilted
+    apart = summarise([Geometry(a, 1.0, box, box, 100) for a in (-20.0, 5.0, 30.0, 60.0)])
+    assert not apart.stable
+
+
+def test_a_looped_clip_is_not_said_to_hold_other_footage(
+    tmp_path: Path, sample_refs: Path, sample_index_file: Path
+) -> None:
+    """The reference played once and then its first 4 s again: the replay is this footage, not "other footage"
+    (it had been `embedded`: "the clip's 10.25-14.01 s are not from this reference")."""
+    clip = tmp_path / "loop.mp4"
+    ffmpeg("-stream_loop", "1", "-t", "14", "-i", sample_refs / "animated_dinner.mp4", "-an", clip)
+    report = _check(clip, sample_index_file)
+    mine = [m for m in report.matches if m.reference.path.endswith("animated_dinner.mp4")]
+    assert mine, report.matches
+    starts = sorted(m.query_start_s for m in mine)
+    assert starts[0] <= 0.5 and starts[-1] >= 9.5, [(m.query_start_s, m.query_end_s) for m in mine]
+    for m in mine:
+        codes = {a.code for a in m.alterations}
+        assert not {"embedded", "partly_explained"} & codes, m.alterations
+
+
 def test_a_speed_only_the_features_line_fitted_is_not_told() -> None:
     """The features channel's line through a few registrations is no measure of speed: nothing about speed,
     direction or trim is said of it, while the same evidence from the frame hashes is said."""

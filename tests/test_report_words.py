@@ -332,6 +332,24 @@ def test_frame_counts_say_aligned_compared_and_matched() -> None:
     assert "5 fall between" in one_missed
 
 
+def test_a_features_match_counts_registered_frames_not_hash_distances() -> None:
+    """A match of the local features is no frame-hash match: "9 of 9 within 12 bits (mean 31.3)" said
+    the hashes matched when they were 31 bits apart (an upside-down copy)."""
+    from provenance.features import Geometry
+
+    geometry = Geometry(-179.96, 1.0, (0.0, 0.0, 1.0, 1.0), (0.0, 0.0, 1.0, 1.0), 361, True, 9, True)
+    match = replace(
+        make_match(), channel="features", frames_matched=9, frames_total=9, mean_distance=31.33, geometry=geometry
+    )
+    report = make_report((match,))
+    text = frames_sentence(match, report)
+    assert "within 12 of 64 bits" not in text
+    assert text.startswith("9 of the 9 clip frames compared in this span were registered on the reference")
+    assert "361 agreeing keypoints" in text and "31.3 of 64 bits apart, too far for the hashes alone" in text
+    near = frames_sentence(replace(match, mean_distance=6.0), report)
+    assert "bits" not in near
+
+
 def test_where_each_fact_came_from_in_words() -> None:
     given = SourceFacts(publisher="Desk", first_seen="2021-09-12").with_origin(
         "given", "given with index add", at="2026-12-06T09:00:00+00:00", by="editor"

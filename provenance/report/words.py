@@ -236,6 +236,8 @@ def frames_sentence(match: Any, report: Any) -> str:
     thresholds = report.tool.get("thresholds", {}) if isinstance(report.tool, dict) else {}
     still = is_still(report)
     limit = thresholds.get("match.image_match_distance" if still else "frame_match_distance")
+    if str(getattr(match, "channel", "frames")) == "features":
+        return _features_sentence(match, still, limit)
     within = f"within {number(limit, 0)} of 64 bits" if isinstance(limit, (int, float)) else "within the match distance"
     if still:
         return f"The picture is {number(match.mean_distance, 1)} of 64 bits from that frame ({within} is a match)."
@@ -259,10 +261,35 @@ def frames_sentence(match: Any, report: Any) -> str:
     return text + ("; " + listing(parts) if parts else "") + "."
 
 
+def _features_sentence(match: Any, still: bool, limit: object) -> str:
+    """`frames_sentence` of a match the local features found: frames registered, not hash distances."""
+    geometry = getattr(match, "geometry", None)
+    keypoints = f" (median {int(geometry.inliers)} agreeing keypoints a frame)" if geometry is not None else ""
+    if still:
+        text = f"The picture was registered on the reference frame by its local features{keypoints}"
+    else:
+        matched, compared = int(match.frames_matched), int(match.frames_total)
+        text = (
+            f"{matched} of the {max(compared, matched)} clip frames compared in this span were registered on the "
+            f"reference by their local features{keypoints}"
+        )
+    if isinstance(limit, (int, float)) and float(match.mean_distance) > float(limit):
+        text += (
+            f"; their whole-frame hashes are {number(match.mean_distance, 1)} of 64 bits apart, too far for the "
+            "hashes alone to match"
+        )
+    return text + "."
+
+
 def candidate_evidence(match: Any, report: Any) -> str:
     """A weak candidate's evidence in a few words: ``5 of 9 compared frames matched`` (a still: its distance)."""
+    features = str(getattr(match, "channel", "frames")) == "features"
     if is_still(report):
+        if features:
+            return f"registered on {still_frame(match)} by its local features"
         return f"{number(match.mean_distance, 1)} of 64 bits from {still_frame(match)}"
+    if features:
+        return f"{int(match.frames_matched)} of {int(match.frames_total)} compared frames registered by local features"
     return f"{int(match.frames_matched)} of {int(match.frames_total)} compared frames matched"
 
 
