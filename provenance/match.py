@@ -952,7 +952,10 @@ def _wide_search(
     segment of its reference that overlaps it (or as many, at least
     `SPEED_EVIDENCE_DISTANCE` closer) and at least `WIDE_REPLACE_SHARE` of
     those they match together, and no segment of another reference scoring
-    as high covers half its span; it then replaces them.
+    as high covers half its span, and no whole-frame segment of another
+    reference lies (by half of it or more) inside its span (footage cut into
+    the middle of a clip: a line through the two pieces around it fits a
+    false speed); it then replaces them.
     """
     video = np.asarray([refs.get(int(r)) is not None and refs[int(r)].kind == "video" for r in cands.ref_id], bool)
     if not video.any():
@@ -1007,6 +1010,14 @@ def _wide_search(
             for a in out
         ):
             break  # another reference already explains it as well (a fixed camera's footage fits many ways)
+        if any(
+            a.segment.reference.id != seg.reference.id
+            and a.segment.region is None
+            and a.segment.score >= MATCH_THRESHOLD
+            and _overlap(a.segment, seg) >= 0.5 * (a.segment.query_end_s - a.segment.query_start_s)
+            for a in out
+        ):
+            break  # other footage cut into its span: the line would bridge a splice with a false speed
         out = [a for a in out if a not in overlapping] + [best]
         explained |= (query.times >= seg.query_start_s - 1e-6) & (query.times < seg.query_end_s - 1e-6)
         if explained.all():

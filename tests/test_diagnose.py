@@ -844,6 +844,29 @@ def test_a_looped_clip_is_not_said_to_hold_other_footage(
         assert not {"embedded", "partly_explained"} & codes, m.alterations
 
 
+def test_footage_cut_into_a_clip_does_not_bend_its_speed(
+    tmp_path: Path, sample_refs: Path, sample_index_file: Path
+) -> None:
+    """animated_dinner 0-4 s, street_cyclists 2-5 s cut in, then animated_dinner 4-9 s: two pieces at normal
+    speed around the insert (one line through both had read "0.59x, slower" over the whole clip)."""
+    clip = tmp_path / "splice.mp4"
+    norm = "setpts=PTS-STARTPTS,scale=640:360,setsar=1,fps=25"
+    ffmpeg(
+        "-i", sample_refs / "animated_dinner.mp4", "-i", sample_refs / "street_cyclists.mp4", "-filter_complex",
+        f"[0:v]trim=0:4,{norm}[a];[1:v]trim=2:5,{norm}[b];[0:v]trim=4:9,{norm}[c];[a][b][c]concat=n=3:v=1:a=0",
+        "-an", clip,
+    )  # fmt: skip
+    report = _check(clip, sample_index_file)
+    dinner = [m for m in report.matches if m.reference.path.endswith("animated_dinner.mp4")]
+    street = [m for m in report.matches if m.reference.path.endswith("street_cyclists.mp4")]
+    assert dinner and street, report.matches
+    for m in dinner:
+        assert "speed_changed" not in {a.code for a in m.alterations}, m.alterations
+        assert abs(m.speed - 1.0) <= 0.05, (m.query_start_s, m.query_end_s, m.speed)
+        # No piece of the dinner spans the insert at 4-7 s.
+        assert m.query_end_s <= 4.5 or m.query_start_s >= 6.5, (m.query_start_s, m.query_end_s)
+
+
 def test_a_speed_only_the_features_line_fitted_is_not_told() -> None:
     """The features channel's line through a few registrations is no measure of speed: nothing about speed,
     direction or trim is said of it, while the same evidence from the frame hashes is said."""

@@ -298,7 +298,7 @@ def test_an_ambiguous_claimed_place_is_said_to_be_ambiguous() -> None:
 
 def test_speeds_stills_and_clock_times_in_words() -> None:
     assert (clock(3.0), clock(12.44), clock(65.0), clock(-0.0)) == ("0:03.0", "0:12.4", "1:05.0", "0:00.0")
-    match = make_match()
+    match = replace(make_match(), pairs=tuple((0.25 * i, 1.0 + 0.25 * i, 4) for i in range(20)))
     assert speed_words(match) == "no speed change found"
     assert speed_words(replace(match, speed=1.967)) == "×1.967 the reference's speed"
     assert speed_words(replace(match, speed=-0.997)) == "played backwards"
@@ -348,6 +348,18 @@ def test_a_features_match_counts_registered_frames_not_hash_distances() -> None:
     assert "361 agreeing keypoints" in text and "31.3 of 64 bits apart, too far for the hashes alone" in text
     near = frames_sentence(replace(match, mean_distance=6.0), report)
     assert "bits" not in near
+
+
+def test_a_match_too_short_for_its_speed_to_be_measured_says_so() -> None:
+    """A 2 s piece at 4 frames a second (8 frames) is never scanned for speed: "no speed change found"
+    would claim a search that did not run (a speed ramp's x2 tail was read so)."""
+    from provenance.match import SPEED_MIN_FRAMES
+
+    short = tuple((0.25 * i, 6.3 + 0.25 * i, 4) for i in range(8))
+    match = replace(make_match(), speed=1.0, pairs=short)
+    assert speed_words(match) == f"speed not measured: 8 clip frames, {SPEED_MIN_FRAMES} needed"
+    long = tuple((0.25 * i, 1.0 + 0.25 * i, 4) for i in range(SPEED_MIN_FRAMES))
+    assert speed_words(replace(match, pairs=long)) == "no speed change found"
 
 
 def test_where_each_fact_came_from_in_words() -> None:

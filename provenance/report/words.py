@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
+from ..match import SPEED_MIN_FRAMES
 from ..verdict import _span as _verdict_gap
 
 # -- numbers, times, gaps --------------------------------------------------------------
@@ -167,7 +168,12 @@ def speed_words(match: Any) -> str:
     changed = abs(rate - 1.0) >= 0.02
     if speed < 0:
         return f"played backwards at ×{number(rate, 2)} the reference's speed" if changed else "played backwards"
-    return f"×{number(rate, 3)} the reference's speed" if changed else "no speed change found"
+    if changed:
+        return f"×{number(rate, 3)} the reference's speed"
+    frames = len(getattr(match, "pairs", ()) or ())
+    if str(getattr(match, "channel", "frames")) == "frames" and 0 < frames < SPEED_MIN_FRAMES:
+        return f"speed not measured: {frames} clip frames, {SPEED_MIN_FRAMES} needed"
+    return "no speed change found"
 
 
 def held_frame(match: Any, *, whole: bool = True) -> bool:
