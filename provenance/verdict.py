@@ -285,8 +285,9 @@ def decide(
         seen = f" (first seen {min(first)})" if first else ""
         return Verdict(
             VerdictCode.SAME_PLACE_AS_KNOWN_FOOTAGE,
-            f"The clip shows the same place as footage already in the index{seen}, but not the same moment: "
-            "the still background agrees while what moves does not, or nothing moves enough to tell. "
+            f"The clip shows the same place as footage already in the index{seen}, but it is not shown to be "
+            "the same moment: the still background agrees while what moves does not single out that moment, "
+            "or nothing moves enough to tell. "
             "This is evidence of place only; it does not date the clip.",
             tuple(match_lines + _finding_lines(findings)),
         )
