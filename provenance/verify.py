@@ -104,6 +104,14 @@ PATH_SMOOTH_PX = 1.5
 PATH_LIGHT_PX = 8.0
 #: A frame this far (pixels) off the path's line is a failed fit, left out of the drift.
 PATH_OUTLIER_PX = 4.0
+#: A view's pixel is blank (a blanked cover, beyond a warped frame) when it stays under this grey level (0-255).
+PATH_BLANK_GREY = 1.0
+#: ... an overlay when the clip holds it within this standard deviation (grey levels; a still caption
+#: box's codec noise 0.3-1) while the reference there moves by more, and they differ by this (median).
+PATH_STILL_GREY = 2.0
+PATH_OVERLAY_GREY = 12.0
+#: Pixels around what is not picture also left out (the band-pass's edge reach, pixels at 128 px).
+PATH_MASK_MARGIN_PX = 3
 #: What the report says when a still picture's match cannot be the same footage.
 STILL_PICTURE_SENTENCE = (
     "the reference is a still picture under camera motion: the same picture proves the photograph, "
@@ -833,6 +841,30 @@ def is_still_picture(motion: CameraMotion, start_s: float, end_s: float) -> bool
     return motion.still_within(start_s, end_s) >= STILL_SPAN_SHARE
 
 
+def path_picture(query: np.ndarray, aligned: np.ndarray) -> np.ndarray:
+    """The pixels of the views that are the picture on both sides, for following the camera path: (h, w) bool.
+
+    Left out: what is blank on either side (a cover `features.uncovered` blanked, the black beyond
+    a warped frame), and what the clip holds still where the reference, at the aligned times,
+    moves and differs from it (a caption box, a clock, a logo laid over the copy): on a still
+    picture under camera motion the picture moves everywhere it has texture, so only what was
+    laid over it stands still. Each is widened by `PATH_MASK_MARGIN_PX` (the band-pass's reach).
+
+    Args:
+        query: (n, h, w) query views.
+        aligned: (n, h, w) the reference views at the query frames' aligned times.
+    """
+    blank = (query.max(axis=0) < PATH_BLANK_GREY) | (aligned.max(axis=0) < PATH_BLANK_GREY)
+    if len(query) >= MIN_PAIRS:
+        still = query.std(axis=0) < PATH_STILL_GREY
+        moving = aligned.std(axis=0) >= PATH_STILL_GREY
+        differs = np.median(np.abs(query - aligned), axis=0) > PATH_OVERLAY_GREY
+        blank |= still & moving & differs
+    size = 2 * PATH_MASK_MARGIN_PX + 1
+    widened = cv2.dilate(blank.astype(np.uint8), np.ones((size, size), np.uint8)) > 0
+    return ~widened
+
+
 def camera_path_drift(
     query: np.ndarray,
     query_times: np.ndarray,
@@ -868,16 +900,26 @@ def camera_path_drift(
     """
     h, w = reference.shape[1:]
     grid = np.array([(x * w, y * h, 1.0) for x in (0.1, 0.5, 0.9) for y in (0.1, 0.5, 0.9)])
+    rt_all = offset_s + speed * np.asarray(query_times, dtype=np.float64)
+    nearest = np.clip(np.searchsorted(reference_times, rt_all), 0, len(reference_times) - 1)
+    picture = path_picture(np.asarray(query, dtype=np.float32), np.asarray(reference, dtype=np.float32)[nearest])
+    weight = picture.astype(np.float32)
 
     def smooth(image: np.ndarray) -> np.ndarray:
         # Band-pass: the fine grain and the broad light (a vignette, a grade) both go; the picture stays.
-        # Zero mean, so the black ECC fills in beyond a warped frame's edge is no edge of its own.
-        x = np.asarray(image, dtype=np.float32)
-        return cv2.GaussianBlur(x, (0, 0), PATH_SMOOTH_PX) - cv2.GaussianBlur(x, (0, 0), PATH_LIGHT_PX)
+        # Each blur is taken over the picture's pixels alone (normalised convolution), and what is not
+        # picture is zero: a blanked cover's or an overlay's edge is no edge of the picture's.
+        x = np.asarray(image, dtype=np.float32) * weight
+        fine = cv2.GaussianBlur(x, (0, 0), PATH_SMOOTH_PX) / np.maximum(
+            cv2.GaussianBlur(weight, (0, 0), PATH_SMOOTH_PX), 1e-3
+        )
+        broad = cv2.GaussianBlur(x, (0, 0), PATH_LIGHT_PX) / np.maximum(
+            cv2.GaussianBlur(weight, (0, 0), PATH_LIGHT_PX), 1e-3
+        )
+        return (fine - broad) * weight
 
     times, placed = [], []
     previous: np.ndarray | None = None
-    rt_all = offset_s + speed * np.asarray(query_times, dtype=np.float64)
     for i, rt in enumerate(rt_all):
         j1 = int(np.searchsorted(reference_times, rt))
         if j1 <= 0 or j1 >= len(reference_times):
@@ -888,9 +930,9 @@ def camera_path_drift(
         q = smooth(query[i])
         fits = []
         for j in (j0, j1):
-            fit = camera_mod.register(smooth(reference[j]), q, previous)
+            fit = camera_mod.register(smooth(reference[j]), q, previous, picture)
             if previous is not None and (fit is None or not fit.related):
-                fit = camera_mod.register(smooth(reference[j]), q)
+                fit = camera_mod.register(smooth(reference[j]), q, None, picture)
             fits.append(fit)
         if any(fit is None or not fit.related for fit in fits):
             continue
