@@ -245,9 +245,10 @@ def register(
     warp = np.asarray(fitted, dtype=np.float32)
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     back = cv2.warpAffine(fb, warp, (w, h), flags=flags)
-    inside = np.ones_like(fa) if used is None else used.astype(np.float32)
-    valid = cv2.warpAffine(inside, warp, (w, h), flags=flags) > 0.99
+    valid = cv2.warpAffine(np.ones_like(fa), warp, (w, h), flags=flags) > 0.99
     valid = cv2.erode(valid.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    if used is not None:
+        valid &= cv2.warpAffine(used.astype(np.float32), warp, (w, h), flags=flags) > 0.99
     if valid.mean() < 0.25:
         return None
     std = float(fa[valid].std()) + 1e-3

@@ -111,7 +111,7 @@ PATH_BLANK_GREY = 1.0
 PATH_STILL_GREY = 2.0
 PATH_OVERLAY_GREY = 12.0
 #: Pixels around what is not picture also left out (the band-pass's edge reach, pixels at 128 px).
-PATH_MASK_MARGIN_PX = 3
+PATH_MASK_MARGIN_PX = 1
 #: What the report says when a still picture's match cannot be the same footage.
 STILL_PICTURE_SENTENCE = (
     "the reference is a still picture under camera motion: the same picture proves the photograph, "
@@ -904,19 +904,30 @@ def camera_path_drift(
     nearest = np.clip(np.searchsorted(reference_times, rt_all), 0, len(reference_times) - 1)
     picture = path_picture(np.asarray(query, dtype=np.float32), np.asarray(reference, dtype=np.float32)[nearest])
     weight = picture.astype(np.float32)
+    whole = np.ones_like(weight)
 
-    def smooth(image: np.ndarray) -> np.ndarray:
+    def smooth(image: np.ndarray, over: np.ndarray) -> np.ndarray:
         # Band-pass: the fine grain and the broad light (a vignette, a grade) both go; the picture stays.
-        # Each blur is taken over the picture's pixels alone (normalised convolution), and what is not
-        # picture is zero: a blanked cover's or an overlay's edge is no edge of the picture's.
-        x = np.asarray(image, dtype=np.float32) * weight
+        # Each blur is taken over the pixels `over` alone (normalised convolution), and the rest is
+        # zero: a blanked cover's or an overlay's edge is no edge of the picture's.
+        x = np.asarray(image, dtype=np.float32) * over
         fine = cv2.GaussianBlur(x, (0, 0), PATH_SMOOTH_PX) / np.maximum(
-            cv2.GaussianBlur(weight, (0, 0), PATH_SMOOTH_PX), 1e-3
+            cv2.GaussianBlur(over, (0, 0), PATH_SMOOTH_PX), 1e-3
         )
         broad = cv2.GaussianBlur(x, (0, 0), PATH_LIGHT_PX) / np.maximum(
-            cv2.GaussianBlur(weight, (0, 0), PATH_LIGHT_PX), 1e-3
+            cv2.GaussianBlur(over, (0, 0), PATH_LIGHT_PX), 1e-3
         )
-        return (fine - broad) * weight
+        return (fine - broad) * over
+
+    def fit_on_picture(j: int, i: int, start: np.ndarray | None) -> camera_mod.PairFit | None:
+        # On the picture alone, from the previous frame's map; failing that, from the whole views' map
+        # (which finds the picture, though what is not picture may pin it: the picture's fit refines it).
+        r_pic, q_pic = smooth(reference[j], weight), smooth(query[i], weight)
+        fit = camera_mod.register(r_pic, q_pic, start, picture) if start is not None else None
+        if fit is None or not fit.related:
+            coarse = camera_mod.register(smooth(reference[j], whole), smooth(query[i], whole))
+            fit = camera_mod.register(r_pic, q_pic, None if coarse is None else coarse.matrix, picture)
+        return fit
 
     times, placed = [], []
     previous: np.ndarray | None = None
@@ -927,13 +938,7 @@ def camera_path_drift(
         j0 = j1 - 1
         span = float(reference_times[j1] - reference_times[j0])
         f = 0.0 if span <= 0 else float(rt - reference_times[j0]) / span
-        q = smooth(query[i])
-        fits = []
-        for j in (j0, j1):
-            fit = camera_mod.register(smooth(reference[j]), q, previous, picture)
-            if previous is not None and (fit is None or not fit.related):
-                fit = camera_mod.register(smooth(reference[j]), q, None, picture)
-            fits.append(fit)
+        fits = [fit_on_picture(j, i, previous) for j in (j0, j1)]
         if any(fit is None or not fit.related for fit in fits):
             continue
         m = (1.0 - f) * fits[0].matrix.astype(np.float64) + f * fits[1].matrix.astype(np.float64)  # type: ignore[union-attr]
