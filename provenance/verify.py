@@ -96,6 +96,10 @@ STILL_SPAN_SHARE = 0.5
 #: Most drift (pixels at `VIEW_LONG_SIDE`) of the clip's camera path from the reference's along the
 #: alignment for the same footage on a still picture (copies 0.0-X, other pans Y and more; cases-dev).
 MAX_PATH_DRIFT_PX = 5.0
+#: ... and at most this many pixels per second of the path followed: another pan departs at a steady
+#: rate, so a short stretch hides it (a pan retracing the reference's backwards: 1.47 px/s over 3 s;
+#: copies 0.0-1.19; cases-dev and bench/scene_pans.py's dev negatives, docs/tuning.md).
+MAX_PATH_DRIFT_RATE = 1.25
 #: Fewest query frames whose camera path must be followed (registered against the reference).
 MIN_PATH_FRAMES = 6
 #: Gaussian smoothing (sigma, pixels at `VIEW_LONG_SIDE`) of both views before the path is followed.
@@ -405,6 +409,7 @@ THRESHOLDS: dict[str, float] = {
     "ecc_epsilon": ECC_EPSILON,
     "still_span_share": STILL_SPAN_SHARE,
     "max_path_drift_px": MAX_PATH_DRIFT_PX,
+    "max_path_drift_rate": MAX_PATH_DRIFT_RATE,
     "min_path_frames": MIN_PATH_FRAMES,
     "path_smooth_px": PATH_SMOOTH_PX,
     "path_light_px": PATH_LIGHT_PX,
@@ -873,7 +878,7 @@ def camera_path_drift(
     *,
     offset_s: float,
     speed: float,
-) -> tuple[float | None, int]:
+) -> tuple[float | None, int, float]:
     """How far the clip's camera path departs from the reference's along an alignment, in pixels.
 
     Each query view is registered (`camera.register`, affine, on views
@@ -896,7 +901,8 @@ def camera_path_drift(
         offset_s, speed: the alignment (reference_t = offset_s + speed * query_t).
 
     Returns:
-        (drift in pixels, frames followed); drift None when fewer than two frames registered.
+        (drift in pixels, frames followed, seconds of the clip they span); drift None when fewer than
+        two frames registered.
     """
     h, w = reference.shape[1:]
     grid = np.array([(x * w, y * h, 1.0) for x in (0.1, 0.5, 0.9) for y in (0.1, 0.5, 0.9)])
@@ -946,7 +952,7 @@ def camera_path_drift(
         times.append(float(query_times[i]))
         placed.append(grid @ m.T)
     if len(times) < 2:
-        return None, len(times)
+        return None, len(times), 0.0
     t = np.asarray(times)
     pts = np.stack(placed).reshape(len(t), -1)  # (k, 18): the 9 grid points' x, y
     keep = np.ones(len(t), dtype=bool)
@@ -957,10 +963,11 @@ def camera_path_drift(
         off_px = np.hypot(off[..., 0], off[..., 1]).max(axis=1)
         keep = off_px <= PATH_OUTLIER_PX
         if keep.sum() < 2:
-            return None, int(keep.sum())
+            return None, int(keep.sum()), 0.0
     slopes = coef[1].reshape(9, 2)
-    drift = float(np.hypot(slopes[:, 0], slopes[:, 1]).max() * (t[keep].max() - t[keep].min()))
-    return round(drift, 3), int(keep.sum())
+    seconds = float(t[keep].max() - t[keep].min())
+    drift = float(np.hypot(slopes[:, 0], slopes[:, 1]).max() * seconds)
+    return round(drift, 3), int(keep.sum()), round(seconds, 3)
 
 
 def on_still_picture(
@@ -986,22 +993,32 @@ def on_still_picture(
     if v.relation != Relation.SAME_FOOTAGE or len(query_times) < 2:
         return v  # a still image has no camera path: it is judged by its picture, as any still is
     aligned = v.offset_s if v.offset_s is not None else offset_s
-    drift, frames = camera_path_drift(query, query_times, reference, reference_times, offset_s=aligned, speed=speed)
+    drift, frames, seconds = camera_path_drift(
+        query, query_times, reference, reference_times, offset_s=aligned, speed=speed
+    )
     what = (
         "the reference is a still picture under camera motion"
         if motion.kind == Picture.STILL_PICTURE
         else ("the matched part of the reference is a still picture under camera motion")
     )
-    if drift is not None and frames >= MIN_PATH_FRAMES and drift <= MAX_PATH_DRIFT_PX:
+    bar = min(MAX_PATH_DRIFT_PX, MAX_PATH_DRIFT_RATE * seconds)
+    if drift is not None and frames >= MIN_PATH_FRAMES and drift <= bar:
         return replace(
             v,
             reason=f"{v.reason}; {what}, and the clip repeats its camera path frame by frame "
-            f"(over {frames} frames the two paths part by {drift:.1f} px of {VIEW_LONG_SIDE})",
+            f"(over {frames} frames, {seconds:.1f} s, the two paths part by {drift:.1f} px of {VIEW_LONG_SIDE})",
             path_drift_px=drift,
             path_frames=frames,
+            path_seconds=seconds,
         )
     if drift is None or frames < MIN_PATH_FRAMES:
         why = f"only {frames} frame{'s' if frames != 1 else ''} of the clip could be followed along its camera path"
+    elif drift <= MAX_PATH_DRIFT_PX:
+        why = (
+            f"over {frames} frames, {seconds:.1f} s, the two camera paths part by {drift:.1f} px of {VIEW_LONG_SIDE}, "
+            f"more than {MAX_PATH_DRIFT_RATE:g} px a second: too short a stretch to tell this clip's path from "
+            "another pan's over the same picture"
+        )
     else:
         why = (
             f"the clip's camera path departs from the reference's by {drift:.1f} px of {VIEW_LONG_SIDE} over "
@@ -1021,4 +1038,5 @@ def on_still_picture(
         None,
         drift,
         frames,
+        seconds if drift is not None else None,
     )

@@ -293,9 +293,9 @@ def test_what_is_not_picture_does_not_pin_the_camera_path() -> None:
         views_[:, blank] = 0.0
     copy[:, caption] = 20.0
 
-    drift_copy, followed = camera_path_drift(copy, q_times, r_views, r_times, offset_s=6.0, speed=1.0)
+    drift_copy, followed, _ = camera_path_drift(copy, q_times, r_views, r_times, offset_s=6.0, speed=1.0)
     assert drift_copy is not None and followed >= 12 and drift_copy <= MAX_PATH_DRIFT_PX / 2
-    drift_other, followed = camera_path_drift(other, q_times, r_views, r_times, offset_s=6.0, speed=1.0)
+    drift_other, followed, _ = camera_path_drift(other, q_times, r_views, r_times, offset_s=6.0, speed=1.0)
     # (with the blank in the fit, the black bars held this path to 3.6 px: the same footage)
     assert drift_other is not None and followed >= 12 and drift_other > MAX_PATH_DRIFT_PX
 
