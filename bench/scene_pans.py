@@ -58,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cases", type=Path, required=True, help="a cases split made by make_cases.py (its references)")
     ap.add_argument("--data", type=Path, required=True, help="the development set (its sources/ hold the photographs)")
-    ap.add_argument("--out", type=Path, required=True, help="folder to write (manifest.json, truth.json, items/, queries/)")
+    ap.add_argument(
+        "--out", type=Path, required=True, help="folder to write (manifest.json, truth.json, items/, queries/)"
+    )
     ap.add_argument("--pans", type=int, default=2, help="new pans per photograph [2]")
     ap.add_argument("--per-pan", type=int, default=3, help="edited excerpts per pan [3]")
     ap.add_argument("--seed", type=int, default=SEED, help=f"seed of the pans, excerpts and edits [{SEED}]")
@@ -98,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
             }
             pans.append(it)
             if not Path(it["abs_path"]).is_file():
-                jobs.append((mc.make_photo_moment, it, mc.photo_path(args.data / "sources", ref["source"]), p, out / it["path"]))
+                jobs.append(
+                    (mc.make_photo_moment, it, mc.photo_path(args.data / "sources", ref["source"]), p, out / it["path"])
+                )
     mc.run_all(args.jobs, lambda fn, *a: fn(*a), jobs)
     for it in pans:
         it.update(mc.probe(Path(it["abs_path"])))
@@ -126,13 +130,21 @@ def main(argv: list[str] | None = None) -> int:
                     "pool": [],
                 }
             )
-    records = mc.run_all(args.jobs, lambda s: mc.render_query(s, out / "queries", out / "assets", args.seed), [(s,) for s in specs])
+    records = mc.run_all(
+        args.jobs, lambda s: mc.render_query(s, out / "queries", out / "assets", args.seed), [(s,) for s in specs]
+    )
     man_items = [dict(i) for i in refs] + [
         {k: v for k, v in it.items() if k != "abs_path"} | {"path": it["abs_path"]} for it in pans
     ]
     mc.write_json(
         out / "manifest.json",
-        {"generator": "bench/scene_pans.py", "split": manifest["split"], "seed": args.seed, "cases": str(cases), "items": man_items},
+        {
+            "generator": "bench/scene_pans.py",
+            "split": manifest["split"],
+            "seed": args.seed,
+            "cases": str(cases),
+            "items": man_items,
+        },
     )
     mc.write_json(
         out / "truth.json",

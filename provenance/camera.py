@@ -237,7 +237,7 @@ def register(
             warp,
             cv2.MOTION_AFFINE,
             (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, ECC_ITERATIONS, ECC_EPSILON),
-            used,
+            used,  # type: ignore[arg-type]  # None: no mask (OpenCV accepts it)
             ECC_FILTER,
         )
     except cv2.error:

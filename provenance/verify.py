@@ -970,6 +970,31 @@ def camera_path_drift(
     return round(drift, 3), int(keep.sum()), round(seconds, 3)
 
 
+def _path_holds(drift: float | None, frames: int, seconds: float) -> bool:
+    """Whether a clip repeats the reference's camera path: few enough pixels of drift, in all and a second."""
+    bar = min(MAX_PATH_DRIFT_PX, MAX_PATH_DRIFT_RATE * seconds)
+    return drift is not None and frames >= MIN_PATH_FRAMES and drift <= bar
+
+
+def _normal_speed_offset(
+    query: np.ndarray,
+    query_times: np.ndarray,
+    reference: np.ndarray,
+    reference_times: np.ndarray,
+    *,
+    offset_s: float,
+    speed: float,
+) -> float | None:
+    """The offset at normal speed where what moves agrees best (`verify_segment`'s distances), or None."""
+    if len(query) < MIN_PAIRS or len(reference) < MIN_PAIRS:
+        return None
+    q, r, moving, share = _moving(query, query_times, reference, reference_times, offset_s=offset_s, speed=speed)
+    if share < MIN_MOVING_SHARE:
+        return None
+    cost, offset, _ = _best_offset(_foreground_distances(q, r, moving), query_times, reference_times, 1.0)
+    return offset if math.isfinite(cost) else None
+
+
 def on_still_picture(
     v: Verification,
     motion: CameraMotion,
@@ -980,15 +1005,21 @@ def on_still_picture(
     *,
     offset_s: float,
     speed: float,
+    speed_untold: bool = False,
 ) -> Verification:
     """A same-footage verification on a still picture under camera motion, held to the camera path.
 
     What moves on such a reference is the whole picture, so what-moves agrees
     with another pan over the same picture as well as with a copy: the moment
     rests on the camera path alone (`camera_path_drift`). A clip that repeats
-    the reference's path (drift at most `MAX_PATH_DRIFT_PX` over at least
-    `MIN_PATH_FRAMES` frames) stays the same footage; otherwise the match is
-    the same scene, with `STILL_PICTURE_SENTENCE`.
+    the reference's path (drift at most `MAX_PATH_DRIFT_PX`, and at most
+    `MAX_PATH_DRIFT_RATE` a second, over at least `MIN_PATH_FRAMES` frames)
+    stays the same footage; otherwise the match is the same scene, with
+    `STILL_PICTURE_SENTENCE`.
+
+    `speed_untold`: the alignment's speed is no evidence (the features channel's line through
+    registered frames about a second apart, `diagnose.speed_untold`); where the path does not hold
+    at it, it is followed again at normal speed, at the offset what moves prefers there.
     """
     if v.relation != Relation.SAME_FOOTAGE or len(query_times) < 2:
         return v  # a still image has no camera path: it is judged by its picture, as any still is
@@ -996,16 +1027,27 @@ def on_still_picture(
     drift, frames, seconds = camera_path_drift(
         query, query_times, reference, reference_times, offset_s=aligned, speed=speed
     )
+    at_normal = ""
+    if speed_untold and abs(speed - 1.0) >= MOTION_REFINE_MIN and not _path_holds(drift, frames, seconds):
+        normal = _normal_speed_offset(query, query_times, reference, reference_times, offset_s=aligned, speed=speed)
+        if normal is not None:
+            again = camera_path_drift(query, query_times, reference, reference_times, offset_s=normal, speed=1.0)
+            if _path_holds(*again):
+                drift, frames, seconds = again
+                middle = float(query_times[len(query_times) // 2])
+                at_normal = (
+                    f" at normal speed, the reference at {normal + middle:.1f} s at the clip's {middle:.1f} s "
+                    f"(the alignment's x{speed:.2f} is the features' line, not told)"
+                )
     what = (
         "the reference is a still picture under camera motion"
         if motion.kind == Picture.STILL_PICTURE
         else ("the matched part of the reference is a still picture under camera motion")
     )
-    bar = min(MAX_PATH_DRIFT_PX, MAX_PATH_DRIFT_RATE * seconds)
-    if drift is not None and frames >= MIN_PATH_FRAMES and drift <= bar:
+    if _path_holds(drift, frames, seconds):
         return replace(
             v,
-            reason=f"{v.reason}; {what}, and the clip repeats its camera path frame by frame "
+            reason=f"{v.reason}; {what}, and the clip repeats its camera path frame by frame{at_normal} "
             f"(over {frames} frames, {seconds:.1f} s, the two paths part by {drift:.1f} px of {VIEW_LONG_SIDE})",
             path_drift_px=drift,
             path_frames=frames,

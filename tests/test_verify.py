@@ -316,7 +316,9 @@ def photo_pans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     root = tmp_path_factory.mktemp("photo_pans")
     photo = root / "photo.png"
-    ffmpeg("-i", Path(__file__).resolve().parent.parent / "samples/refs/storm_road_panzoom.mp4", "-frames:v", "1", photo)
+    ffmpeg(
+        "-i", Path(__file__).resolve().parent.parent / "samples/refs/storm_road_panzoom.mp4", "-frames:v", "1", photo
+    )
     reference = _pan(photo, root / "pan.mp4", seconds=10, zoom=(1.3, 1.45), start=(0.4, 0.45), end=(0.6, 0.55))
     other_full = _pan(photo, root / "other_full.mp4", seconds=10, zoom=(1.6, 1.35), start=(0.62, 0.5), end=(0.45, 0.46))
     zoomed, other = root / "zoomed.mp4", root / "other.mp4"
