@@ -94,7 +94,7 @@ ECC_EPSILON = 1e-4
 #: picture: the moment then rests on the camera path, not on what moves.
 STILL_SPAN_SHARE = 0.5
 #: Most drift (pixels at `VIEW_LONG_SIDE`) of the clip's camera path from the reference's along the
-#: alignment for the same footage on a still picture (copies 0.0-X, other pans Y and more; cases-dev).
+#: alignment for the same footage on a still picture (cases-dev copies 0.04-4.2; other pans 4.4 and up).
 MAX_PATH_DRIFT_PX = 5.0
 #: ... and at most this many pixels per second of the path followed: another pan departs at a steady
 #: rate, so a short stretch hides it (a pan retracing the reference's backwards: 1.47 px/s over 3 s;
@@ -110,11 +110,12 @@ PATH_LIGHT_PX = 8.0
 PATH_OUTLIER_PX = 4.0
 #: A view's pixel is blank (a blanked cover, beyond a warped frame) when it stays under this grey level (0-255).
 PATH_BLANK_GREY = 1.0
-#: ... an overlay when the clip holds it within this standard deviation (grey levels; a still caption
-#: box's codec noise 0.3-1) while the reference there moves by more, and they differ by this (median).
+#: ... an overlay when the clip holds it within this standard deviation (grey levels; still stickers and
+#: caption boxes 0.0-1.9 at the 90th percentile, cases-dev) where the reference moves more, and they differ by this.
 PATH_STILL_GREY = 2.0
 PATH_OVERLAY_GREY = 12.0
-#: Pixels around what is not picture also left out (the band-pass's edge reach, pixels at 128 px).
+#: Pixels around what is not picture also left out (a resize's mixed edge; 3 left too little picture
+#: between a scattered cover's blanks for ECC, cases-dev d070).
 PATH_MASK_MARGIN_PX = 1
 #: What the report says when a still picture's match cannot be the same footage.
 STILL_PICTURE_SENTENCE = (
@@ -414,6 +415,10 @@ THRESHOLDS: dict[str, float] = {
     "path_smooth_px": PATH_SMOOTH_PX,
     "path_light_px": PATH_LIGHT_PX,
     "path_outlier_px": PATH_OUTLIER_PX,
+    "path_blank_grey": PATH_BLANK_GREY,
+    "path_still_grey": PATH_STILL_GREY,
+    "path_overlay_grey": PATH_OVERLAY_GREY,
+    "path_mask_margin_px": PATH_MASK_MARGIN_PX,
     "motion_speed_step": MOTION_SPEED_STEP,
     "motion_offset_step_s": MOTION_OFFSET_STEP_S,
     "motion_min_span_s": MOTION_MIN_SPAN_S,
