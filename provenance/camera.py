@@ -199,15 +199,20 @@ def _cells(values: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return means, counts >= CELL_PX * CELL_PX / 2
 
 
-def register(a: np.ndarray, b: np.ndarray, start: np.ndarray | None = None) -> PairFit | None:
+def register(
+    a: np.ndarray, b: np.ndarray, start: np.ndarray | None = None, mask: np.ndarray | None = None
+) -> PairFit | None:
     """Fit the affine map that takes frame `a` onto frame `b` (grey, same size) and say what it leaves.
 
     Args:
         a, b: grey frames (h, w).
         start: a first guess of the map (2x3, `a` pixels to `b` pixels); phase correlation's shift when None.
+        mask: the pixels (h, w, bool) the fit may use, in `b`'s frame (ECC warps it with `b`): what is
+            not picture (a blanked cover, the black beyond a warped frame, a still overlay) is left
+            out, so its fixed edges cannot pin the map; None: every pixel.
 
     Returns:
-        The `PairFit`, or None when the frames are flat or the fit does not converge.
+        The `PairFit`, or None when the frames are flat, the mask leaves too little or the fit does not converge.
     """
     import cv2  # here, not at the top: importing the records loads no OpenCV
 
@@ -222,6 +227,9 @@ def register(a: np.ndarray, b: np.ndarray, start: np.ndarray | None = None) -> P
         warp = np.array([[1, 0, dx], [0, 1, dy]], dtype=np.float32)
     else:
         warp = np.asarray(start, dtype=np.float32).copy()
+    used = None if mask is None else np.asarray(mask, dtype=np.uint8)
+    if used is not None and used.mean() < 0.25:
+        return None
     try:
         cc, fitted = cv2.findTransformECC(  # type: ignore[call-overload]
             fa,
@@ -229,7 +237,7 @@ def register(a: np.ndarray, b: np.ndarray, start: np.ndarray | None = None) -> P
             warp,
             cv2.MOTION_AFFINE,
             (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, ECC_ITERATIONS, ECC_EPSILON),
-            None,
+            used,  # type: ignore[arg-type]  # None: no mask (OpenCV accepts it)
             ECC_FILTER,
         )
     except cv2.error:
@@ -239,6 +247,8 @@ def register(a: np.ndarray, b: np.ndarray, start: np.ndarray | None = None) -> P
     back = cv2.warpAffine(fb, warp, (w, h), flags=flags)
     valid = cv2.warpAffine(np.ones_like(fa), warp, (w, h), flags=flags) > 0.99
     valid = cv2.erode(valid.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    if used is not None:
+        valid &= cv2.warpAffine(used.astype(np.float32), warp, (w, h), flags=flags) > 0.99
     if valid.mean() < 0.25:
         return None
     std = float(fa[valid].std()) + 1e-3

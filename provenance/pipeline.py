@@ -569,7 +569,7 @@ def _held_to_camera_path(
             speed=seg.speed,
         )
     return verify_mod.on_still_picture(
-        v, motion, q_view, q_times, r_view, r_times, offset_s=seg.offset_s, speed=seg.speed
+        v, motion, q_view, q_times, r_view, r_times, offset_s=seg.offset_s, speed=seg.speed, speed_untold=True
     )
 
 

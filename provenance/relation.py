@@ -41,7 +41,7 @@ class Verification:
     time minus speed times query time) at which what moves agrees best,
     when it was found. On a reference that is a still picture under camera
     motion, what moves is the whole picture, so the moment rests on the
-    camera path instead (`path_drift_px`, `path_frames`). `reason` says in a sentence why the relation was
+    camera path instead (`path_drift_px`, `path_frames`, `path_seconds`). `reason` says in a sentence why the relation was
     given. Numbers are None when not measured.
     """
 
@@ -56,6 +56,8 @@ class Verification:
     #: alignment, and over how many frames it was followed; None when not measured.
     path_drift_px: float | None = None
     path_frames: int = 0
+    #: ... and the seconds of the clip those frames span (the drift allowed grows with them); None when not measured.
+    path_seconds: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -73,6 +75,7 @@ class Verification:
             offset_s=None if data.get("offset_s") is None else float(data["offset_s"]),
             path_drift_px=None if data.get("path_drift_px") is None else float(data["path_drift_px"]),
             path_frames=int(data.get("path_frames") or 0),
+            path_seconds=None if data.get("path_seconds") is None else float(data["path_seconds"]),
         )
 
 

@@ -94,8 +94,12 @@ ECC_EPSILON = 1e-4
 #: picture: the moment then rests on the camera path, not on what moves.
 STILL_SPAN_SHARE = 0.5
 #: Most drift (pixels at `VIEW_LONG_SIDE`) of the clip's camera path from the reference's along the
-#: alignment for the same footage on a still picture (copies 0.0-X, other pans Y and more; cases-dev).
+#: alignment for the same footage on a still picture (cases-dev copies 0.04-4.2; other pans 4.4 and up).
 MAX_PATH_DRIFT_PX = 5.0
+#: ... and at most this many pixels per second of the path followed: another pan departs at a steady
+#: rate, so a short stretch hides it (a pan retracing the reference's backwards: 1.47 px/s over 3 s;
+#: copies 0.0-1.19; cases-dev and bench/scene_pans.py's dev negatives, docs/tuning.md).
+MAX_PATH_DRIFT_RATE = 1.25
 #: Fewest query frames whose camera path must be followed (registered against the reference).
 MIN_PATH_FRAMES = 6
 #: Gaussian smoothing (sigma, pixels at `VIEW_LONG_SIDE`) of both views before the path is followed.
@@ -104,6 +108,15 @@ PATH_SMOOTH_PX = 1.5
 PATH_LIGHT_PX = 8.0
 #: A frame this far (pixels) off the path's line is a failed fit, left out of the drift.
 PATH_OUTLIER_PX = 4.0
+#: A view's pixel is blank (a blanked cover, beyond a warped frame) when it stays under this grey level (0-255).
+PATH_BLANK_GREY = 1.0
+#: ... an overlay when the clip holds it within this standard deviation (grey levels; still stickers and
+#: caption boxes 0.0-1.9 at the 90th percentile, cases-dev) where the reference moves more, and they differ by this.
+PATH_STILL_GREY = 2.0
+PATH_OVERLAY_GREY = 12.0
+#: Pixels around what is not picture also left out (a resize's mixed edge; 3 left too little picture
+#: between a scattered cover's blanks for ECC, cases-dev d070).
+PATH_MASK_MARGIN_PX = 1
 #: What the report says when a still picture's match cannot be the same footage.
 STILL_PICTURE_SENTENCE = (
     "the reference is a still picture under camera motion: the same picture proves the photograph, "
@@ -397,10 +410,15 @@ THRESHOLDS: dict[str, float] = {
     "ecc_epsilon": ECC_EPSILON,
     "still_span_share": STILL_SPAN_SHARE,
     "max_path_drift_px": MAX_PATH_DRIFT_PX,
+    "max_path_drift_rate": MAX_PATH_DRIFT_RATE,
     "min_path_frames": MIN_PATH_FRAMES,
     "path_smooth_px": PATH_SMOOTH_PX,
     "path_light_px": PATH_LIGHT_PX,
     "path_outlier_px": PATH_OUTLIER_PX,
+    "path_blank_grey": PATH_BLANK_GREY,
+    "path_still_grey": PATH_STILL_GREY,
+    "path_overlay_grey": PATH_OVERLAY_GREY,
+    "path_mask_margin_px": PATH_MASK_MARGIN_PX,
     "motion_speed_step": MOTION_SPEED_STEP,
     "motion_offset_step_s": MOTION_OFFSET_STEP_S,
     "motion_min_span_s": MOTION_MIN_SPAN_S,
@@ -833,6 +851,30 @@ def is_still_picture(motion: CameraMotion, start_s: float, end_s: float) -> bool
     return motion.still_within(start_s, end_s) >= STILL_SPAN_SHARE
 
 
+def path_picture(query: np.ndarray, aligned: np.ndarray) -> np.ndarray:
+    """The pixels of the views that are the picture on both sides, for following the camera path: (h, w) bool.
+
+    Left out: what is blank on either side (a cover `features.uncovered` blanked, the black beyond
+    a warped frame), and what the clip holds still where the reference, at the aligned times,
+    moves and differs from it (a caption box, a clock, a logo laid over the copy): on a still
+    picture under camera motion the picture moves everywhere it has texture, so only what was
+    laid over it stands still. Each is widened by `PATH_MASK_MARGIN_PX` (the band-pass's reach).
+
+    Args:
+        query: (n, h, w) query views.
+        aligned: (n, h, w) the reference views at the query frames' aligned times.
+    """
+    blank = (query.max(axis=0) < PATH_BLANK_GREY) | (aligned.max(axis=0) < PATH_BLANK_GREY)
+    if len(query) >= MIN_PAIRS:
+        still = query.std(axis=0) < PATH_STILL_GREY
+        moving = aligned.std(axis=0) >= PATH_STILL_GREY
+        differs = np.median(np.abs(query - aligned), axis=0) > PATH_OVERLAY_GREY
+        blank |= still & moving & differs
+    size = 2 * PATH_MASK_MARGIN_PX + 1
+    widened = cv2.dilate(blank.astype(np.uint8), np.ones((size, size), np.uint8)) > 0
+    return ~widened
+
+
 def camera_path_drift(
     query: np.ndarray,
     query_times: np.ndarray,
@@ -841,7 +883,7 @@ def camera_path_drift(
     *,
     offset_s: float,
     speed: float,
-) -> tuple[float | None, int]:
+) -> tuple[float | None, int, float]:
     """How far the clip's camera path departs from the reference's along an alignment, in pixels.
 
     Each query view is registered (`camera.register`, affine, on views
@@ -864,20 +906,42 @@ def camera_path_drift(
         offset_s, speed: the alignment (reference_t = offset_s + speed * query_t).
 
     Returns:
-        (drift in pixels, frames followed); drift None when fewer than two frames registered.
+        (drift in pixels, frames followed, seconds of the clip they span); drift None when fewer than
+        two frames registered.
     """
     h, w = reference.shape[1:]
     grid = np.array([(x * w, y * h, 1.0) for x in (0.1, 0.5, 0.9) for y in (0.1, 0.5, 0.9)])
+    rt_all = offset_s + speed * np.asarray(query_times, dtype=np.float64)
+    nearest = np.clip(np.searchsorted(reference_times, rt_all), 0, len(reference_times) - 1)
+    picture = path_picture(np.asarray(query, dtype=np.float32), np.asarray(reference, dtype=np.float32)[nearest])
+    weight = picture.astype(np.float32)
+    whole = np.ones_like(weight)
 
-    def smooth(image: np.ndarray) -> np.ndarray:
+    def smooth(image: np.ndarray, over: np.ndarray) -> np.ndarray:
         # Band-pass: the fine grain and the broad light (a vignette, a grade) both go; the picture stays.
-        # Zero mean, so the black ECC fills in beyond a warped frame's edge is no edge of its own.
-        x = np.asarray(image, dtype=np.float32)
-        return cv2.GaussianBlur(x, (0, 0), PATH_SMOOTH_PX) - cv2.GaussianBlur(x, (0, 0), PATH_LIGHT_PX)
+        # Each blur is taken over the pixels `over` alone (normalised convolution), and the rest is
+        # zero: a blanked cover's or an overlay's edge is no edge of the picture's.
+        x = np.asarray(image, dtype=np.float32) * over
+        fine = cv2.GaussianBlur(x, (0, 0), PATH_SMOOTH_PX) / np.maximum(
+            cv2.GaussianBlur(over, (0, 0), PATH_SMOOTH_PX), 1e-3
+        )
+        broad = cv2.GaussianBlur(x, (0, 0), PATH_LIGHT_PX) / np.maximum(
+            cv2.GaussianBlur(over, (0, 0), PATH_LIGHT_PX), 1e-3
+        )
+        return (fine - broad) * over
+
+    def fit_on_picture(j: int, i: int, start: np.ndarray | None) -> camera_mod.PairFit | None:
+        # On the picture alone, from the previous frame's map; failing that, from the whole views' map
+        # (which finds the picture, though what is not picture may pin it: the picture's fit refines it).
+        r_pic, q_pic = smooth(reference[j], weight), smooth(query[i], weight)
+        fit = camera_mod.register(r_pic, q_pic, start, picture) if start is not None else None
+        if fit is None or not fit.related:
+            coarse = camera_mod.register(smooth(reference[j], whole), smooth(query[i], whole))
+            fit = camera_mod.register(r_pic, q_pic, None if coarse is None else coarse.matrix, picture)
+        return fit
 
     times, placed = [], []
     previous: np.ndarray | None = None
-    rt_all = offset_s + speed * np.asarray(query_times, dtype=np.float64)
     for i, rt in enumerate(rt_all):
         j1 = int(np.searchsorted(reference_times, rt))
         if j1 <= 0 or j1 >= len(reference_times):
@@ -885,13 +949,7 @@ def camera_path_drift(
         j0 = j1 - 1
         span = float(reference_times[j1] - reference_times[j0])
         f = 0.0 if span <= 0 else float(rt - reference_times[j0]) / span
-        q = smooth(query[i])
-        fits = []
-        for j in (j0, j1):
-            fit = camera_mod.register(smooth(reference[j]), q, previous)
-            if previous is not None and (fit is None or not fit.related):
-                fit = camera_mod.register(smooth(reference[j]), q)
-            fits.append(fit)
+        fits = [fit_on_picture(j, i, previous) for j in (j0, j1)]
         if any(fit is None or not fit.related for fit in fits):
             continue
         m = (1.0 - f) * fits[0].matrix.astype(np.float64) + f * fits[1].matrix.astype(np.float64)  # type: ignore[union-attr]
@@ -899,7 +957,7 @@ def camera_path_drift(
         times.append(float(query_times[i]))
         placed.append(grid @ m.T)
     if len(times) < 2:
-        return None, len(times)
+        return None, len(times), 0.0
     t = np.asarray(times)
     pts = np.stack(placed).reshape(len(t), -1)  # (k, 18): the 9 grid points' x, y
     keep = np.ones(len(t), dtype=bool)
@@ -910,10 +968,36 @@ def camera_path_drift(
         off_px = np.hypot(off[..., 0], off[..., 1]).max(axis=1)
         keep = off_px <= PATH_OUTLIER_PX
         if keep.sum() < 2:
-            return None, int(keep.sum())
+            return None, int(keep.sum()), 0.0
     slopes = coef[1].reshape(9, 2)
-    drift = float(np.hypot(slopes[:, 0], slopes[:, 1]).max() * (t[keep].max() - t[keep].min()))
-    return round(drift, 3), int(keep.sum())
+    seconds = float(t[keep].max() - t[keep].min())
+    drift = float(np.hypot(slopes[:, 0], slopes[:, 1]).max() * seconds)
+    return round(drift, 3), int(keep.sum()), round(seconds, 3)
+
+
+def _path_holds(drift: float | None, frames: int, seconds: float) -> bool:
+    """Whether a clip repeats the reference's camera path: few enough pixels of drift, in all and a second."""
+    bar = min(MAX_PATH_DRIFT_PX, MAX_PATH_DRIFT_RATE * seconds)
+    return drift is not None and frames >= MIN_PATH_FRAMES and drift <= bar
+
+
+def _normal_speed_offset(
+    query: np.ndarray,
+    query_times: np.ndarray,
+    reference: np.ndarray,
+    reference_times: np.ndarray,
+    *,
+    offset_s: float,
+    speed: float,
+) -> float | None:
+    """The offset at normal speed where what moves agrees best (`verify_segment`'s distances), or None."""
+    if len(query) < MIN_PAIRS or len(reference) < MIN_PAIRS:
+        return None
+    q, r, moving, share = _moving(query, query_times, reference, reference_times, offset_s=offset_s, speed=speed)
+    if share < MIN_MOVING_SHARE:
+        return None
+    cost, offset, _ = _best_offset(_foreground_distances(q, r, moving), query_times, reference_times, 1.0)
+    return offset if math.isfinite(cost) else None
 
 
 def on_still_picture(
@@ -926,35 +1010,62 @@ def on_still_picture(
     *,
     offset_s: float,
     speed: float,
+    speed_untold: bool = False,
 ) -> Verification:
     """A same-footage verification on a still picture under camera motion, held to the camera path.
 
     What moves on such a reference is the whole picture, so what-moves agrees
     with another pan over the same picture as well as with a copy: the moment
     rests on the camera path alone (`camera_path_drift`). A clip that repeats
-    the reference's path (drift at most `MAX_PATH_DRIFT_PX` over at least
-    `MIN_PATH_FRAMES` frames) stays the same footage; otherwise the match is
-    the same scene, with `STILL_PICTURE_SENTENCE`.
+    the reference's path (drift at most `MAX_PATH_DRIFT_PX`, and at most
+    `MAX_PATH_DRIFT_RATE` a second, over at least `MIN_PATH_FRAMES` frames)
+    stays the same footage; otherwise the match is the same scene, with
+    `STILL_PICTURE_SENTENCE`.
+
+    `speed_untold`: the alignment's speed is no evidence (the features channel's line through
+    registered frames about a second apart, `diagnose.speed_untold`); where the path does not hold
+    at it, it is followed again at normal speed, at the offset what moves prefers there.
     """
     if v.relation != Relation.SAME_FOOTAGE or len(query_times) < 2:
         return v  # a still image has no camera path: it is judged by its picture, as any still is
     aligned = v.offset_s if v.offset_s is not None else offset_s
-    drift, frames = camera_path_drift(query, query_times, reference, reference_times, offset_s=aligned, speed=speed)
+    drift, frames, seconds = camera_path_drift(
+        query, query_times, reference, reference_times, offset_s=aligned, speed=speed
+    )
+    at_normal = ""
+    if speed_untold and abs(speed - 1.0) >= MOTION_REFINE_MIN and not _path_holds(drift, frames, seconds):
+        normal = _normal_speed_offset(query, query_times, reference, reference_times, offset_s=aligned, speed=speed)
+        if normal is not None:
+            again = camera_path_drift(query, query_times, reference, reference_times, offset_s=normal, speed=1.0)
+            if _path_holds(*again):
+                drift, frames, seconds = again
+                middle = float(query_times[len(query_times) // 2])
+                at_normal = (
+                    f" at normal speed, the reference at {normal + middle:.1f} s at the clip's {middle:.1f} s "
+                    f"(the alignment's x{speed:.2f} is the features' line, not told)"
+                )
     what = (
         "the reference is a still picture under camera motion"
         if motion.kind == Picture.STILL_PICTURE
         else ("the matched part of the reference is a still picture under camera motion")
     )
-    if drift is not None and frames >= MIN_PATH_FRAMES and drift <= MAX_PATH_DRIFT_PX:
+    if _path_holds(drift, frames, seconds):
         return replace(
             v,
-            reason=f"{v.reason}; {what}, and the clip repeats its camera path frame by frame "
-            f"(over {frames} frames the two paths part by {drift:.1f} px of {VIEW_LONG_SIDE})",
+            reason=f"{v.reason}; {what}, and the clip repeats its camera path frame by frame{at_normal} "
+            f"(over {frames} frames, {seconds:.1f} s, the two paths part by {drift:.1f} px of {VIEW_LONG_SIDE})",
             path_drift_px=drift,
             path_frames=frames,
+            path_seconds=seconds,
         )
     if drift is None or frames < MIN_PATH_FRAMES:
         why = f"only {frames} frame{'s' if frames != 1 else ''} of the clip could be followed along its camera path"
+    elif drift <= MAX_PATH_DRIFT_PX:
+        why = (
+            f"over {frames} frames, {seconds:.1f} s, the two camera paths part by {drift:.1f} px of {VIEW_LONG_SIDE}, "
+            f"more than {MAX_PATH_DRIFT_RATE:g} px a second: too short a stretch to tell this clip's path from "
+            "another pan's over the same picture"
+        )
     else:
         why = (
             f"the clip's camera path departs from the reference's by {drift:.1f} px of {VIEW_LONG_SIDE} over "
@@ -974,4 +1085,5 @@ def on_still_picture(
         None,
         drift,
         frames,
+        seconds if drift is not None else None,
     )

@@ -237,3 +237,122 @@ def test_a_clip_frozen_at_its_end_tells_no_speed(fixed_camera: dict[str, Path], 
     assert frozen[0].evidence["whole_match"] is False
     assert frozen[0].evidence["query_span_s"][0] == pytest.approx(3.0, abs=0.5)
     assert not {str(a.code) for a in m.alterations} & {"speed_changed", "reversed", "trimmed"}
+
+
+# -- a still picture under camera motion: the camera path, on the picture alone ------------------
+
+
+def _picture(seed: int = 5, size: int = 480) -> np.ndarray:
+    """A textured still photograph (blurred noise at two scales)."""
+    rng = np.random.default_rng(seed)
+    fine = cv2.GaussianBlur(rng.uniform(0, 255, (size, size)).astype(np.float32), (0, 0), 2)
+    broad = cv2.GaussianBlur(rng.uniform(0, 255, (size, size)).astype(np.float32), (0, 0), 12)
+    return np.clip((fine - 128) * 3 + (broad - 128) * 4 + 128, 0, 255).astype(np.float32)
+
+
+def _pan_views(picture: np.ndarray, times: np.ndarray, zoom: tuple[float, float], start: tuple[float, float],
+               end: tuple[float, float]) -> np.ndarray:  # fmt: skip
+    """128x72 views of a linear pan/zoom over `picture` (zoom and centre linear in time, as zoompan's)."""
+    size = picture.shape[0]
+    t0, t1 = float(times[0]), float(times[-1])
+    out = []
+    for t in times:
+        u = (float(t) - t0) / (t1 - t0)
+        z = zoom[0] + (zoom[1] - zoom[0]) * u
+        cx = (start[0] + (end[0] - start[0]) * u) * size
+        cy = (start[1] + (end[1] - start[1]) * u) * size
+        s = W / (size / z)  # view pixels per picture pixel: the window is size/z picture pixels wide
+        m = np.array([[s, 0, W / 2 - s * cx], [0, s, H / 2 - s * cy]], dtype=np.float32)
+        out.append(cv2.warpAffine(picture, m, (W, H), flags=cv2.INTER_AREA))
+    return np.stack(out)
+
+
+def test_what_is_not_picture_does_not_pin_the_camera_path() -> None:
+    """h139 (cases-holdout): another pan over the reference's photograph, tilted and cut to 9:16, was called
+    the same footage because the black beyond the warped clip (blanked on both sides) pinned every frame's
+    fit to one map. On the picture alone the other pan's path parts from the reference's; a copy's does not,
+    with the same blank and a still caption box laid over it."""
+    from provenance.verify import MAX_PATH_DRIFT_PX, camera_path_drift
+
+    picture = _picture()
+    r_times = np.arange(0, 12, 1 / FPS)
+    reference = _pan_views(picture, r_times, (1.6, 2.2), (0.5, 0.5), (0.52, 0.5))
+    q_times = np.arange(0, 4, 1 / FPS)
+    at = (r_times >= 6) & (r_times < 10)  # the copy: reference 6-10 s
+    copy = _reencoded(reference[at].clip(0, 255).astype(np.uint8)).astype(np.float32)
+    # another pan over the same photograph, near the reference's place but zooming faster (1.9 -> 2.3 in
+    # 4 s where the reference goes 2.0 -> 2.2): about 6 px apart at the view's edges by the end
+    other = _pan_views(picture, q_times, (1.9, 2.3), (0.5, 0.5), (0.51, 0.5))
+    blank = np.zeros((H, W), dtype=bool)
+    blank[:, :22] = blank[:, -22:] = True  # a 9:16 cut of a 16:9 frame: the rest is black on both sides
+    caption = np.zeros((H, W), dtype=bool)
+    caption[52:64, 30:98] = True  # a still caption box on the copy alone
+    r_views = reference.copy()
+    r_views[:, blank] = 0.0
+    for views_ in (copy, other):
+        views_[:, blank] = 0.0
+    copy[:, caption] = 20.0
+
+    drift_copy, followed, _ = camera_path_drift(copy, q_times, r_views, r_times, offset_s=6.0, speed=1.0)
+    assert drift_copy is not None and followed >= 12 and drift_copy <= MAX_PATH_DRIFT_PX / 2
+    drift_other, followed, _ = camera_path_drift(other, q_times, r_views, r_times, offset_s=6.0, speed=1.0)
+    # (with the blank in the fit, the black bars held this path to 3.6 px: the same footage)
+    assert drift_other is not None and followed >= 12 and drift_other > MAX_PATH_DRIFT_PX
+
+
+@pytest.fixture(scope="module")
+def photo_pans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A pan/zoom over one photograph (samples' storm_road_panzoom's first frame), as the benchmark makes them.
+
+    - ``reference``: 10 s at 640x360, a slow zoom 1.3 -> 1.45 while the centre pans right and down (indexed;
+      a pan that mostly zooms makes a zoomed copy look like a later moment: docs/matching.md's limits).
+    - ``zoomed``: its 2-8 s cut to the central 75% and scaled back up (a zoomed copy), a still caption
+      box burned in over the bottom: the same footage.
+    - ``other``: another pan over the same picture (zoom 1.6 -> 1.35, drifting the other way), its 2-8 s
+      tilted 4 degrees (black corners, which verify's views blank): the same photograph at another "moment".
+    """
+    from conftest import ffmpeg
+    from test_camera import X264, _pan
+
+    root = tmp_path_factory.mktemp("photo_pans")
+    photo = root / "photo.png"
+    ffmpeg(
+        "-i", Path(__file__).resolve().parent.parent / "samples/refs/storm_road_panzoom.mp4", "-frames:v", "1", photo
+    )
+    reference = _pan(photo, root / "pan.mp4", seconds=10, zoom=(1.3, 1.45), start=(0.4, 0.45), end=(0.6, 0.55))
+    other_full = _pan(photo, root / "other_full.mp4", seconds=10, zoom=(1.6, 1.35), start=(0.62, 0.5), end=(0.45, 0.46))
+    zoomed, other = root / "zoomed.mp4", root / "other.mp4"
+    ffmpeg(
+        "-ss", "2", "-t", "6", "-i", reference,
+        "-vf", "crop=iw*0.75:ih*0.75,scale=640:360,drawbox=x=80:y=290:w=480:h=44:color=black@0.8:t=fill",
+        *X264, zoomed,
+    )  # fmt: skip
+    ffmpeg(
+        "-ss", "2", "-t", "6", "-i", other_full,
+        "-vf", "scale=736:414,rotate=4*PI/180:ow=640:oh=360:c=black", *X264, other,
+    )  # fmt: skip
+    return {"reference": reference, "zoomed": zoomed, "other": other}
+
+
+def test_a_zoomed_copy_of_a_pan_is_the_same_footage_and_another_pan_the_same_scene(
+    photo_pans: dict[str, Path], tmp_path: Path
+) -> None:
+    from provenance.verify import MAX_PATH_DRIFT_PX, STILL_PICTURE_SENTENCE
+
+    zoomed, other = _checked(photo_pans["reference"], tmp_path, photo_pans["zoomed"], photo_pans["other"])
+    assert zoomed.matches and zoomed.matches[0].relation == Relation.SAME_FOOTAGE
+    v = zoomed.matches[0].verification
+    assert v is not None and v.path_drift_px is not None and v.path_drift_px <= MAX_PATH_DRIFT_PX
+    assert "repeats its camera path" in v.reason
+    assert zoomed.matches[0].reference_start_s == pytest.approx(2.0, abs=1.0)
+
+    # The other pan is found by the features (the picture is the same), but its camera path parts from the
+    # reference's: the same scene, which a features segment is only as a candidate; nothing dates the clip.
+    assert not any(m.relation == Relation.SAME_FOOTAGE for m in other.matches)
+    assert other.verdict.code in ("same_place_as_known_footage", "no_prior_match_in_index")
+    found = [m for m in (*other.matches, *other.candidates) if m.verification and m.verification.path_drift_px]
+    assert found, "the other pan is found, and its camera path followed"
+    for m in found:
+        assert m.relation == Relation.SAME_SCENE and m.verification is not None
+        assert STILL_PICTURE_SENTENCE in m.verification.reason
+        assert (m.verification.path_drift_px or 0) > MAX_PATH_DRIFT_PX
