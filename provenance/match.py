@@ -1344,20 +1344,24 @@ def feature_pairs(frames: tuple[FrameFeatures, ...], index: Index) -> list[tuple
     uniq, at_pair, counts = np.unique(pair_key, return_inverse=True, return_counts=True)
     weights = np.bincount(at_pair.ravel(), weights=vote_weight, minlength=len(uniq))
     qf, rf = uniq // width, uniq % width
+    # A reference frame that every query frame votes for alike is a hub (Radovanovic et al., JMLR
+    # 2010: flat colour, hard edges) and can crowd the right frame out of the best three: each query
+    # frame's frame that stands out most against its median weight over the clip is verified too.
+    standout = weights
     if len(frames) >= MIN_MATCHED_FRAMES:
-        # A reference frame that every query frame votes for alike is a hub (Radovanovic et al.,
-        # JMLR 2010: flat colour, hard edges), not a match: each frame's weights are ranked above
-        # its median over the query's frames (a frame a query frame does not reach counts 0).
         per_frame = np.zeros(width)
         for f in np.unique(rf):
             mine = weights[rf == f]
             per_frame[f] = float(np.median(np.concatenate([mine, np.zeros(len(frames) - len(mine))])))
-        weights = weights - per_frame[rf]
+        standout = weights - per_frame[rf]
     chosen: list[tuple[int, int]] = []
     most = features_mod.STILL_FRAMES if len(frames) == 1 else features_mod.FRAMES_PER_QUERY_FRAME
     for i in np.unique(qf):
         mine = np.nonzero((qf == i) & (counts >= features_mod.MIN_VOTES))[0]
-        best = mine[np.argsort(-weights[mine], kind="stable")][:most]
+        best = mine[np.argsort(-weights[mine], kind="stable")][:most].tolist()
+        if len(mine) and standout is not weights:
+            top = int(mine[int(np.argmax(standout[mine]))])
+            best += [] if top in best else [top]
         chosen += [(int(i), int(rf[j])) for j in best]
     chosen += [c for c in _offset_choices(frames, qf, rf, counts, weights, index) if c not in set(chosen)]
     if not chosen:
