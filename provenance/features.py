@@ -108,9 +108,9 @@ RATIO_TEST = 0.8
 RANSAC_PX = 4.0
 #: Fewest RANSAC inliers of a verified frame pair (unrelated pairs of cases-dev reached 9).
 MIN_INLIERS = 15
-#: A homography of a pair's matches replaces its similarity in `views` when it has at least this
-#: many times the similarity's inliers (1-2)... and keeps the frame's corners within this share of
-#: its diagonal of the similarity's (0-0.3): perspective, not a different fit (docs/tuning.md).
+#: A homography of a pair's matches verifies it (and `views` warps with it) when it has this many
+#: times the similarity's inliers (1-2), its corners within `PLANE_REACH` of the footprint's diagonal
+#: of the similarity's (0-0.3): a screen filmed at an angle, not another fit (docs/tuning.md).
 PLANE_GAIN = 1.2
 PLANE_REACH = 0.15
 #: The inliers must spread over at least this share of the reference frame's width and of its
@@ -524,7 +524,7 @@ def register(query: FrameFeatures, reference: FrameFeatures) -> FramePair | None
         src, dst, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PX, maxIters=2000, confidence=0.995
     )
     inl = mask.ravel() > 0 if m is not None and mask is not None else np.zeros(len(src), dtype=bool)
-    plane = _plane(src, dst, int(inl.sum()), (query.width, query.height))
+    plane = _plane(src, dst, int(inl.sum()))
     if plane is not None:
         h, inl = plane
         m, _ = cv2.estimateAffinePartial2D(src[inl], dst[inl], method=cv2.LMEDS)
@@ -555,9 +555,7 @@ def register(query: FrameFeatures, reference: FrameFeatures) -> FramePair | None
     )
 
 
-def _plane(
-    src: np.ndarray, dst: np.ndarray, similar: int, query_size: tuple[int, int]
-) -> tuple[np.ndarray, np.ndarray] | None:
+def _plane(src: np.ndarray, dst: np.ndarray, similar: int) -> tuple[np.ndarray, np.ndarray] | None:
     """A homography of the matches and its inlier mask, when it explains at least `PLANE_GAIN` times
     the similarity's inliers (`similar`) and at least `MIN_INLIERS`; else None."""
     import cv2  # here, not at the top: importing the records loads no OpenCV
