@@ -108,11 +108,6 @@ RATIO_TEST = 0.8
 RANSAC_PX = 4.0
 #: Fewest RANSAC inliers of a verified frame pair (unrelated pairs of cases-dev reached 9).
 MIN_INLIERS = 15
-#: A homography of a pair's matches verifies it (and `views` warps with it) when it has this many
-#: times the similarity's inliers (1-2), its corners within `PLANE_REACH` of the footprint's diagonal
-#: of the similarity's (0-0.3): a screen filmed at an angle, not another fit (docs/tuning.md).
-PLANE_GAIN = 1.2
-PLANE_REACH = 0.15
 #: The inliers must spread over at least this share of the reference frame's width and of its
 #: height: a logo or a line of text alone is no registration.
 MIN_INLIER_SPREAD = 0.15
@@ -153,8 +148,6 @@ THRESHOLDS: dict[str, float] = {
     "ratio_test": RATIO_TEST,
     "ransac_px": RANSAC_PX,
     "min_inliers": MIN_INLIERS,
-    "plane_gain": PLANE_GAIN,
-    "plane_reach": PLANE_REACH,
     "min_inlier_spread": MIN_INLIER_SPREAD,
     "scale_range_min": SCALE_RANGE[0],
     "scale_range_max": SCALE_RANGE[1],
@@ -457,10 +450,6 @@ class FramePair:
     #: (width, height) of the query and reference frames as described (the map's pixels).
     query_size: tuple[int, int] = (0, 0)
     reference_size: tuple[int, int] = (0, 0)
-    #: The plane map (3x3 homography, query px to reference px) fitted to the same matches, when it
-    #: explains clearly more of them than the similarity (`PLANE_GAIN`: a screen filmed at an
-    #: angle); what `views` warps with. None: the similarity is the map.
-    plane: np.ndarray | None = None
 
 
 def _clip_box(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float]:
@@ -521,12 +510,6 @@ def geometry_of(
 def register(query: FrameFeatures, reference: FrameFeatures) -> FramePair | None:
     """Verify one frame pair: descriptor matches, ratio test, a RANSAC similarity with enough spread inliers.
 
-    A screen filmed at an angle is a plane seen in perspective, which no similarity fits
-    within `RANSAC_PX` over the whole frame: a homography of the same matches is fitted
-    too (`_plane`), and where it explains `PLANE_GAIN` times the similarity's inliers and
-    stays near a similarity (`PLANE_REACH`), its inliers verify the pair, the similarity
-    that describes the edit is fitted to them, and `views` warps with the homography.
-
     Returns:
         The `FramePair`, or None when the frames do not register.
     """
@@ -536,15 +519,6 @@ def register(query: FrameFeatures, reference: FrameFeatures) -> FramePair | None
         return None
     matches = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(query.descriptors, reference.descriptors, k=2)
     good = [p[0] for p in matches if len(p) == 2 and p[0].distance < RATIO_TEST * p[1].distance]
-    # One query point per reference point (the closest): a flat or repeated patch that many query
-    # points (captions, an interface, the same corner at three scales) match to one reference point
-    # otherwise lets RANSAC fit a map that squeezes the query onto that point (screenshots).
-    closest: dict[int, Any] = {}
-    for g in good:
-        held = closest.get(g.trainIdx)
-        if held is None or g.distance < held.distance:
-            closest[g.trainIdx] = g
-    good = list(closest.values())
     if len(good) < MIN_INLIERS:
         return None
     src = query.points[[g.queryIdx for g in good]]
@@ -552,15 +526,11 @@ def register(query: FrameFeatures, reference: FrameFeatures) -> FramePair | None
     m, mask = cv2.estimateAffinePartial2D(
         src, dst, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PX, maxIters=2000, confidence=0.995
     )
-    inl = mask.ravel() > 0 if m is not None and mask is not None else np.zeros(len(src), dtype=bool)
-    plane = _plane(src, dst, int(inl.sum()))
-    if plane is not None:
-        h, inl = plane
-        m, _ = cv2.estimateAffinePartial2D(src[inl], dst[inl], method=cv2.LMEDS)
-        if m is None or not _near_similarity(h, m, (query.width, query.height)):
-            return None
+    if m is None or mask is None:
+        return None
+    inl = mask.ravel() > 0
     inliers = int(inl.sum())
-    if m is None or inliers < MIN_INLIERS:
+    if inliers < MIN_INLIERS:
         return None
     spread = np.ptp(dst[inl], axis=0) / (reference.width, reference.height)
     geometry = geometry_of(
@@ -574,49 +544,13 @@ def register(query: FrameFeatures, reference: FrameFeatures) -> FramePair | None
     if spread.min() < MIN_INLIER_SPREAD or not SCALE_RANGE[0] <= geometry.scale <= SCALE_RANGE[1]:
         return None
     return FramePair(
-        query.t,
-        reference.t,
-        m,
-        geometry,
-        (query.width, query.height),
-        (reference.width, reference.height),
-        None if plane is None else plane[0],
+        query.t, reference.t, m, geometry, (query.width, query.height), (reference.width, reference.height)
     )
 
 
 def _signed_degrees(angles: np.ndarray) -> np.ndarray:
     """Angles in degrees brought into (-180, 180]."""
     return 180.0 - np.mod(180.0 - angles, 360.0)
-
-
-def _plane(src: np.ndarray, dst: np.ndarray, similar: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """A homography of the matches and its inlier mask, when it explains at least `PLANE_GAIN` times
-    the similarity's inliers (`similar`) and at least `MIN_INLIERS`; else None."""
-    import cv2  # here, not at the top: importing the records loads no OpenCV
-
-    if len(src) < max(8, MIN_INLIERS):
-        return None
-    h, mask = cv2.findHomography(src, dst, cv2.RANSAC, RANSAC_PX, maxIters=2000, confidence=0.995)
-    if h is None or mask is None:
-        return None
-    inl = mask.ravel() > 0
-    if int(inl.sum()) < max(MIN_INLIERS, PLANE_GAIN * similar):
-        return None
-    return h.astype(np.float64), inl
-
-
-def _near_similarity(h: np.ndarray, m: np.ndarray, query_size: tuple[int, int]) -> bool:
-    """Whether the homography `h` puts the query frame's corners within `PLANE_REACH` of the
-    similarity `m`'s footprint diagonal of where `m` puts them (a plane seen at an angle, not
-    an arbitrary warp fitted to chance matches)."""
-    import cv2  # here, not at the top: importing the records loads no OpenCV
-
-    qw, qh = query_size
-    corners = np.array([[0, 0], [qw, 0], [qw, qh], [0, qh]], dtype=np.float64)
-    by_plane = cv2.perspectiveTransform(corners[None], h)[0]
-    by_similarity = corners @ m[:, :2].T + m[:, 2]
-    reach = float(np.hypot(*(by_similarity.max(axis=0) - by_similarity.min(axis=0))))
-    return bool(np.all(np.isfinite(by_plane)) and np.abs(by_plane - by_similarity).max() <= PLANE_REACH * reach)
 
 
 def summarise(geometries: Sequence[Geometry]) -> Geometry:
@@ -696,9 +630,8 @@ def views(
         (dw, dh), (sw, sh) = pair.query_size, pair.reference_size
         to_described = np.diag([dw / qw, dh / qh, 1.0])
         to_image = np.diag([rw / sw, rh / sh, 1.0])
-        fitted = pair.plane if pair.plane is not None else np.vstack([pair.matrix.astype(np.float64), [0.0, 0.0, 1.0]])
-        m = to_image @ fitted @ to_described
-        warped = cv2.warpPerspective(np.ascontiguousarray(frame), m, (rw, rh), flags=cv2.INTER_LINEAR)
+        m = to_image @ np.vstack([pair.matrix.astype(np.float64), [0.0, 0.0, 1.0]]) @ to_described
+        warped = cv2.warpAffine(np.ascontiguousarray(frame), m[:2], (rw, rh), flags=cv2.INTER_LINEAR)
         q_out.append(cv2.resize(warped[r0:r1, c0:c1], size, interpolation=cv2.INTER_AREA))
     for image in reference_images:
         r_out.append(

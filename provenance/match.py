@@ -1379,39 +1379,18 @@ def feature_pairs(frames: tuple[FrameFeatures, ...], index: Index) -> list[tuple
     if len(hit_frame) == 0:
         return []
     width = int(hit_frame.max()) + 1
-    # Each hit weighs by how rare its key is among the index's frames (inverse document frequency,
-    # Sivic and Zisserman, "Video Google", 2003): keys of flat or common texture reach many frames
-    # and rank them above the right one (a bezel, a dark room, water).
-    frames_indexed = max(index.feature_counts()[0], int(n.max()) if len(n) else 1)
-    hit_weight = np.repeat(np.log((frames_indexed + 1.0) / np.maximum(n, 1)), n)
     # One vote per (query descriptor, reference frame), then counted per (query frame, reference frame).
-    votes, inverse = np.unique(hit_desc.astype(np.int64) * width + hit_frame, return_inverse=True)
-    vote_weight = np.zeros(len(votes))
-    np.maximum.at(vote_weight, inverse.ravel(), hit_weight)
+    votes = np.unique(hit_desc.astype(np.int64) * width + hit_frame)
     pair_key = q_frame[votes // width].astype(np.int64) * width + votes % width
-    uniq, at_pair, counts = np.unique(pair_key, return_inverse=True, return_counts=True)
-    weights = np.bincount(at_pair.ravel(), weights=vote_weight, minlength=len(uniq))
+    uniq, counts = np.unique(pair_key, return_counts=True)
     qf, rf = uniq // width, uniq % width
-    # A reference frame that every query frame votes for alike is a hub (Radovanovic et al., JMLR
-    # 2010: flat colour, hard edges) and can crowd the right frame out of the best three: each query
-    # frame's frame that stands out most against its median weight over the clip is verified too.
-    standout = weights
-    if len(frames) >= MIN_MATCHED_FRAMES:
-        per_frame = np.zeros(width)
-        for f in np.unique(rf):
-            mine = weights[rf == f]
-            per_frame[f] = float(np.median(np.concatenate([mine, np.zeros(len(frames) - len(mine))])))
-        standout = weights - per_frame[rf]
     chosen: list[tuple[int, int]] = []
     most = features_mod.STILL_FRAMES if len(frames) == 1 else features_mod.FRAMES_PER_QUERY_FRAME
     for i in np.unique(qf):
         mine = np.nonzero((qf == i) & (counts >= features_mod.MIN_VOTES))[0]
-        best = mine[np.argsort(-weights[mine], kind="stable")][:most].tolist()
-        if len(mine) and standout is not weights:
-            top = int(mine[int(np.argmax(standout[mine]))])
-            best += [] if top in best else [top]
+        best = mine[np.argsort(-counts[mine], kind="stable")][:most]
         chosen += [(int(i), int(rf[j])) for j in best]
-    chosen += [c for c in _offset_choices(frames, qf, rf, counts, weights, index) if c not in set(chosen)]
+    chosen += [c for c in _offset_choices(frames, qf, rf, counts, index) if c not in set(chosen)]
     if not chosen:
         return []
     stored = index.feature_frames({r for _, r in chosen})
@@ -1427,16 +1406,10 @@ def feature_pairs(frames: tuple[FrameFeatures, ...], index: Index) -> list[tuple
 
 
 def _offset_choices(
-    frames: tuple[FrameFeatures, ...],
-    qf: np.ndarray,
-    rf: np.ndarray,
-    counts: np.ndarray,
-    weights: np.ndarray,
-    index: Index,
+    frames: tuple[FrameFeatures, ...], qf: np.ndarray, rf: np.ndarray, counts: np.ndarray, index: Index
 ) -> list[tuple[int, int]]:
-    """(query frame, reference frame) pairs at the `features.OFFSET_BINS` offsets (speed 1) whose votes
-    (`weights`: each weighed by its key's rarity), summed over the query frames (each frame's best
-    reference frame there), lead; a pair needs 2 votes (`counts`).
+    """(query frame, reference frame) pairs at the `features.OFFSET_BINS` offsets (speed 1) whose votes,
+    summed over the query frames (each frame's best reference frame there), lead.
 
     A frame that shows a small part of a reference gathers few votes and
     rarely ranks its reference frame first; over a clip those weak votes fall
@@ -1452,7 +1425,7 @@ def _offset_choices(
     keep = np.nonzero((ref >= 0) & (counts >= 2))[0]
     if len(keep) == 0:
         return []
-    ref, bins, q, c, frame = ref[keep], bins[keep], qf[keep].astype(np.int64), weights[keep], rf[keep]
+    ref, bins, q, c, frame = ref[keep], bins[keep], qf[keep].astype(np.int64), counts[keep], rf[keep]
     # Per (reference, offset bin, query frame): its best reference frame; then summed per (reference, offset bin).
     order = np.lexsort((-c, q, bins, ref))
     ref, bins, q, c, frame = ref[order], bins[order], q[order], c[order], frame[order]
