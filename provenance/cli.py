@@ -40,12 +40,21 @@ def index_option(f: F) -> F:
     )(f)
 
 
+class _FormatChoice(click.Choice):
+    """A report format's name; ``markdown`` is taken for ``md``, as users type it."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value.lower() == "markdown" and "md" in self.choices:
+            value = "md"
+        return super().convert(value, param, ctx)
+
+
 def format_option(choices: tuple[str, ...], default: str) -> Callable[[F], F]:
     def wrap(f: F) -> F:
         return click.option(
             "--format",
             "fmt",
-            type=click.Choice(choices),
+            type=_FormatChoice(choices),
             default=default,
             show_default=True,
             help="Output format.",

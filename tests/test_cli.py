@@ -237,6 +237,17 @@ def test_outputs_into_missing_folders_are_written(unchanged: Path, mandelbrot_cl
     assert exported.is_file()
 
 
+def test_markdown_is_taken_for_md(unchanged: Path, mandelbrot_clip: Path, tmp_path: Path) -> None:
+    """A user typed ``--format markdown``; it was refused with "not one of json, md, html, claimreview"."""
+    report = tmp_path / "x.json"
+    assert invoke("check", mandelbrot_clip, "--index", unchanged, "-o", report).exit_code == 0
+    out = tmp_path / "r.md"
+    rendered = invoke("report", report, "--format", "markdown", "-o", out)
+    assert rendered.exit_code == 0, rendered.output
+    assert out.read_text(encoding="utf-8").startswith("# Provenance report")
+    assert invoke("report", report, "--format", "markdwn").exit_code == 2
+
+
 @pytest.mark.parametrize("command", ["check", "report"])
 def test_outputs_that_cannot_be_written_exit_2_before_any_work(unchanged: Path, tmp_path: Path, command: str) -> None:
     """The clip does not exist: an error about it would mean the check ran before -o was looked at."""
