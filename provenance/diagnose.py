@@ -77,6 +77,8 @@ from .hashing import (
     REGION_INNER,
     REGIONS,
     Rect,
+    area,
+    overlap_area,
     variant_parts,
 )
 from .index import Reference
@@ -569,14 +571,7 @@ def _centre_crop_evidence(
 
 def _beside_other_pane(rect: Rect, panes: tuple[Rect, ...]) -> bool:
     """A split-screen pane with detail lies mostly outside `rect` (less than half of it inside)."""
-    for pane in panes:
-        x0, y0, x1, y1 = pane
-        inside_w = max(0.0, min(x1, rect[2]) - max(x0, rect[0]))
-        inside_h = max(0.0, min(y1, rect[3]) - max(y0, rect[1]))
-        area = (x1 - x0) * (y1 - y0)
-        if area > 0 and inside_w * inside_h < 0.5 * area:
-            return True
-    return False
+    return any(area(pane) > 0 and overlap_area(pane, rect) < 0.5 * area(pane) for pane in panes)
 
 
 def _band(rect: Rect) -> bool:
@@ -707,16 +702,20 @@ class ClipEdges:
     """Where a clip changes footage: its cuts (shot boundaries, seconds) and the query spans of its segments."""
 
     cuts: tuple[float, ...] = ()
-    spans: tuple[tuple[float, float], ...] = ()
     #: (reference id, query start, query end) of each segment: a part of the clip that another
     #: segment of the same reference explains is this footage again (a loop, a replay), not other footage.
-    references: tuple[tuple[int, float, float], ...] = ()
+    segments: tuple[tuple[int, float, float], ...] = ()
+
+    @property
+    def spans(self) -> tuple[tuple[float, float], ...]:
+        """The query spans of the segments."""
+        return tuple((a, b) for _, a, b in self.segments)
 
     def same_footage_s(self, reference_id: int, part: tuple[float, float], own: tuple[float, float]) -> float:
         """Seconds of the clip's `part` that other segments of reference `reference_id` explain."""
         covered = [
             (max(a, part[0]), min(b, part[1]))
-            for r, a, b in self.references
+            for r, a, b in self.segments
             if r == reference_id and (a, b) != own and min(b, part[1]) > max(a, part[0])
         ]
         total, end = 0.0, part[0]

@@ -256,6 +256,16 @@ class FrameHashes:
 Rect = tuple[float, float, float, float]
 
 
+def area(r: Rect) -> float:
+    """The area of a rectangle (x0, y0, x1, y1), 0 when it is empty."""
+    return max(0.0, r[2] - r[0]) * max(0.0, r[3] - r[1])
+
+
+def overlap_area(a: Rect, b: Rect) -> float:
+    """The area two rectangles share."""
+    return area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
+
+
 def crop(images: np.ndarray, box: Rect) -> np.ndarray:
     """The part `box` (fractions of width and height) of each frame of an (N, H, W) stack, at least 2x2 pixels."""
     h, w = images.shape[1:]

@@ -63,9 +63,11 @@ from .hashing import (
     VARIANT_FULL,
     FrameHashes,
     Rect,
+    area,
     crop,
     hamming,
     hash_query,
+    overlap_area,
     variant,
     variant_parts,
 )
@@ -1805,14 +1807,10 @@ def within(outer: Rect, inner: Rect) -> Rect:
     )
 
 
-def _area(r: Rect) -> float:
-    return max(0.0, r[2] - r[0]) * max(0.0, r[3] - r[1])
-
-
 def _shared(a: Rect, b: Rect) -> float:
     """The area two rectangles share, as a share of their union."""
-    inter = _area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
-    return inter / max(1e-9, _area(a) + _area(b) - inter)
+    inter = overlap_area(a, b)
+    return inter / max(1e-9, area(a) + area(b) - inter)
 
 
 def region_proposals(
@@ -1843,7 +1841,7 @@ def region_proposals(
         rect = tuple(float(v) for v in rect)  # type: ignore[assignment]
         if rect[2] - rect[0] < REGION_MIN_SIDE or rect[3] - rect[1] < REGION_MIN_SIDE:
             continue
-        if _area(rect) > REGION_MAX_AREA or any(_shared(rect, r) >= REGION_SAME for r in [*searched, *out]):
+        if area(rect) > REGION_MAX_AREA or any(_shared(rect, r) >= REGION_SAME for r in [*searched, *out]):
             continue
         out.append(rect)
     return out[:MAX_REGIONS]

@@ -613,8 +613,7 @@ def _clip_edges(query: Query, found: Sequence[Alignment]) -> diagnose_mod.ClipEd
     kept = [a.segment for a in found if a.segment.score >= match_mod.MATCH_THRESHOLD]
     return diagnose_mod.ClipEdges(
         cuts=tuple(s.start_s for s in shots[1:]),
-        spans=tuple((s.query_start_s, s.query_end_s) for s in kept),
-        references=tuple((s.reference.id, s.query_start_s, s.query_end_s) for s in kept),
+        segments=tuple((s.reference.id, s.query_start_s, s.query_end_s) for s in kept),
     )
 
 

@@ -580,7 +580,9 @@ def test_embedded_only_where_the_clip_changes_footage_at_the_edge(
     own = (2.0, 7.0)
     out = {
         a.code: a.to_dict()["evidence"]
-        for a in _span_alterations(ref, (1.5, 9.2), own, 9.0, edges=ClipEdges(cuts, (own, *spans)))
+        for a in _span_alterations(
+            ref, (1.5, 9.2), own, 9.0, edges=ClipEdges(cuts, tuple((ref.id + 1, a, b) for a, b in (own, *spans)))
+        )
     }
     assert out.get("embedded", {}).get("query_spans_not_from_this_reference_s", []) == embedded
     assert out.get("partly_explained", {}).get("query_spans_not_explained_s", []) == partly
