@@ -584,7 +584,8 @@ def _band(rect: Rect) -> bool:
 def geometry_alterations(segment: MatchSegment) -> tuple[Alteration, ...]:
     """What the local features' fitted similarity says of a segment's picture, only where it holds.
 
-    A tilt (``rotated``) of at least `features.MIN_TILT_DEG`, and a crop
+    A tilt (``rotated``) of at least `features.MIN_TILT_DEG` that the general affine map
+    through the same points also shows (`Geometry.tilt_shown`), and a crop
     (``cropped``, with its zoom) where the clip's frame covers at most
     `CROP_MAX_AREA` of the reference, are named only when the verified pairs
     agree (`features.Geometry.stable`); when they do not, a frame that shows
@@ -601,7 +602,7 @@ def geometry_alterations(segment: MatchSegment) -> tuple[Alteration, ...]:
     inliers = [int(g.inliers)]
     x0, y0, x1, y1 = g.crop_box
     kw, kh = round(x1 - x0, 3), round(y1 - y0, 3)
-    if g.stable and abs(g.angle_deg) >= features_mod.MIN_TILT_DEG:
+    if g.tilt_shown:
         way = "clockwise" if g.angle_deg > 0 else "counter-clockwise"
         zoom = f", zoomed in {g.scale:.2f} times" if g.scale >= 1 + features_mod.MIN_ZOOM else ""
         turn = abs(g.angle_deg)

@@ -121,6 +121,9 @@ STABLE_SCALE = 0.08
 #: An angle below this (degrees) is no tilt; a scale within this share of 1 is no zoom.
 MIN_TILT_DEG = 1.5
 MIN_ZOOM = 0.06
+#: Largest ratio of the affine map's axis scales at which a fitted turn is a tilt (1.0-1.1; true
+#: tilts measured 1.002-1.004, anamorphic stretches 1.23-1.40: docs/tuning.md).
+MAX_TILT_STRETCH = 1.05
 
 #: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`).
 THRESHOLDS: dict[str, float] = {
@@ -155,6 +158,7 @@ THRESHOLDS: dict[str, float] = {
     "stable_scale": STABLE_SCALE,
     "min_tilt_deg": MIN_TILT_DEG,
     "min_zoom": MIN_ZOOM,
+    "max_tilt_stretch": MAX_TILT_STRETCH,
 }
 
 #: Bytes of one ORB descriptor.
@@ -408,6 +412,10 @@ class Geometry:
     #: those on it (median; None when not measured): near 1, the picture registers with other
     #: moments as well (a fixed camera, a pan over one photograph), and the time is not shown.
     other_moments_ratio: float | None = None
+    #: The ratio of the two axis scales of the general affine map fitted to the same matches (1:
+    #: neither axis squeezed; the median over the pairs; None: not measured): a picture stretched
+    #: along one axis fits a similarity only at a spurious tilt.
+    stretch: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -421,6 +429,7 @@ class Geometry:
             "stable": self.stable,
             "outside_share": self.outside_share,
             "other_moments_ratio": self.other_moments_ratio,
+            "stretch": self.stretch,
         }
 
     @classmethod
@@ -436,6 +445,17 @@ class Geometry:
             bool(data.get("stable", True)),
             float(data.get("outside_share", 0.0)),
             None if data.get("other_moments_ratio") is None else float(data["other_moments_ratio"]),
+            stretch=None if data.get("stretch") is None else float(data["stretch"]),
+        )
+
+    @property
+    def tilt_shown(self) -> bool:
+        """The pairs agree on a turn of at least `MIN_TILT_DEG`, and neither axis is squeezed more than
+        `MAX_TILT_STRETCH` (where the affine map was fitted): a stretched picture's turn is no tilt."""
+        return (
+            self.stable
+            and abs(self.angle_deg) >= MIN_TILT_DEG
+            and (self.stretch is None or self.stretch <= MAX_TILT_STRETCH)
         )
 
 
@@ -464,6 +484,7 @@ def geometry_of(
     *,
     mirrored: bool = False,
     query_points: np.ndarray | None = None,
+    affine: np.ndarray | None = None,
 ) -> Geometry:
     """What a query-to-reference similarity `m` (2x3, pixels) says: angle, zoom, crop box, query box.
 
@@ -473,6 +494,7 @@ def geometry_of(
         inliers: RANSAC's inlier count.
         mirrored: the query was flipped before it was described.
         query_points: the query frame's keypoints (for `Geometry.outside_share`).
+        affine: the general affine map fitted to the same matches (2x3), for `Geometry.stretch`.
     """
     import cv2  # here, not at the top: importing the records loads no OpenCV
 
@@ -504,7 +526,20 @@ def geometry_of(
         mapped = np.asarray(query_points, dtype=np.float64) @ m[:, :2].T + m[:, 2]
         inside = (mapped[:, 0] >= 0) & (mapped[:, 0] <= rw) & (mapped[:, 1] >= 0) & (mapped[:, 1] <= rh)
         outside = float(1.0 - inside.mean())
-    return Geometry(round(angle, 2), round(zoom, 3), crop, box, int(inliers), mirrored, outside_share=round(outside, 3))
+    stretch = None
+    if affine is not None:
+        singular = np.linalg.svd(np.asarray(affine, dtype=np.float64)[:, :2], compute_uv=False)
+        stretch = round(float(singular[0] / singular[1]), 3) if singular[1] > 0 else None
+    return Geometry(
+        round(angle, 2),
+        round(zoom, 3),
+        crop,
+        box,
+        int(inliers),
+        mirrored,
+        outside_share=round(outside, 3),
+        stretch=stretch,
+    )
 
 
 def register(query: FrameFeatures, reference: FrameFeatures) -> FramePair | None:
@@ -533,6 +568,13 @@ def register(query: FrameFeatures, reference: FrameFeatures) -> FramePair | None
     if inliers < MIN_INLIERS:
         return None
     spread = np.ptp(dst[inl], axis=0) / (reference.width, reference.height)
+    # The general affine map through the same matches (RANSAC of its own: a squeeze or stretch leaves
+    # the similarity's inliers in one part of the frame, where they fit it at a spurious turn).
+    fitted, affine_mask = cv2.estimateAffine2D(
+        src, dst, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PX, maxIters=2000, confidence=0.995
+    )
+    # Where it explains fewer matches than the similarity it is no evidence of its own.
+    affine = None if fitted is None or affine_mask is None or int(affine_mask.sum()) < inliers else fitted
     geometry = geometry_of(
         m,
         (query.width, query.height),
@@ -540,6 +582,7 @@ def register(query: FrameFeatures, reference: FrameFeatures) -> FramePair | None
         inliers,
         mirrored=query.mirrored,
         query_points=query.points,
+        affine=affine,
     )
     if spread.min() < MIN_INLIER_SPREAD or not SCALE_RANGE[0] <= geometry.scale <= SCALE_RANGE[1]:
         return None
@@ -575,6 +618,7 @@ def summarise(geometries: Sequence[Geometry]) -> Geometry:
         np.percentile(np.abs(turns - middle), 75) <= STABLE_ANGLE_DEG
         and np.percentile(np.abs(scales / scale - 1.0), 75) <= STABLE_SCALE
     )
+    stretches = [g.stretch for g in geometries if g.stretch is not None]
     return Geometry(
         round(angle, 2),
         round(scale, 3),
@@ -585,6 +629,7 @@ def summarise(geometries: Sequence[Geometry]) -> Geometry:
         len(geometries),
         stable,
         round(float(np.median([g.outside_share for g in geometries])), 3),
+        stretch=round(float(np.median(stretches)), 3) if stretches else None,
     )
 
 
