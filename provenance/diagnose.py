@@ -497,8 +497,16 @@ def diagnose(
     said_speed = speed_evidence is not None and speed_evidence.changed
     # The span's ends rest on the alignment's speed: only where that speed is shown (said, or about x1
     # forwards, or a reversal shown) can the reference's parts beyond them be said to be left out.
-    established = not untold and (
-        said_speed or (abs(abs(found.segment.speed) - 1.0) < SPEED_MIN_CHANGE and (found.segment.speed > 0 or reversal))
+    # Nor where the camera path over a still picture fits other moments as well: the path measures the
+    # alignment's slope (the speed) but not where it starts (`Verification.moment_shown`).
+    pinned = found.segment.verification is None or found.segment.verification.moment_shown is not False
+    established = (
+        not untold
+        and pinned
+        and (
+            said_speed
+            or (abs(abs(found.segment.speed) - 1.0) < SPEED_MIN_CHANGE and (found.segment.speed > 0 or reversal))
+        )
     )
     loose = FEATURE_ALIGN_TOLERANCE_S if found.segment.channel == Channel.FEATURES else 0.0
     return tuple(out) + _span_alterations(

@@ -58,6 +58,12 @@ class Verification:
     path_frames: int = 0
     #: ... and the seconds of the clip those frames span (the drift allowed grows with them); None when not measured.
     path_seconds: float | None = None
+    #: Where the path holds: the least drift with the clip moved `verify.FAR_OFFSET_S` earlier or later,
+    #: and whether the aligned moment stands out from those (`verify.PATH_PIN_RATIO`): a steady pan
+    #: over a cropped copy fits other moments as well, and then the clip's seconds are not told.
+    #: None when not measured (no still picture, or too few frames followed elsewhere).
+    path_drift_elsewhere_px: float | None = None
+    moment_shown: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -76,6 +82,10 @@ class Verification:
             path_drift_px=None if data.get("path_drift_px") is None else float(data["path_drift_px"]),
             path_frames=int(data.get("path_frames") or 0),
             path_seconds=None if data.get("path_seconds") is None else float(data["path_seconds"]),
+            path_drift_elsewhere_px=(
+                None if data.get("path_drift_elsewhere_px") is None else float(data["path_drift_elsewhere_px"])
+            ),
+            moment_shown=None if data.get("moment_shown") is None else bool(data["moment_shown"]),
         )
 
 

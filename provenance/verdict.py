@@ -117,6 +117,10 @@ def _describe(m: MatchSegment, *, is_image: bool = False) -> str:
     mirror = ", mirrored" if m.mirrored else ""
     v = m.verification
     moment = f"; the moment is not verified: {v.reason}" if v is not None and v.relation == Relation.UNVERIFIED else ""
+    about = ""
+    if v is not None and v.moment_shown is False:
+        about = "about "
+        moment += "; its seconds are not pinned: the camera path over the picture fits other moments as well"
     if is_image:
         frame = "" if ref.kind == "image" else f"the frame at {m.reference_start_s:.1f} s of "
         return (
@@ -125,7 +129,7 @@ def _describe(m: MatchSegment, *, is_image: bool = False) -> str:
         )
     return (
         f"query {m.query_start_s:.1f}-{m.query_end_s:.1f} s matches reference #{ref.id} '{name}' "
-        f"{m.reference_start_s:.1f}-{m.reference_end_s:.1f} s (score {m.score:.2f}, "
+        f"{about}{m.reference_start_s:.1f}-{m.reference_end_s:.1f} s (score {m.score:.2f}, "
         f"{m.frames_matched} of {max(len(m.pairs), m.frames_total)} aligned frames matched{mirror}){seen}{where}{moment}"
     )
 

@@ -102,6 +102,10 @@ MAX_PATH_DRIFT_PX = 5.0
 MAX_PATH_DRIFT_RATE = 1.25
 #: Fewest query frames whose camera path must be followed (registered against the reference).
 MIN_PATH_FRAMES = 6
+#: A held camera path pins the clip's moment only where its drift is at most this share of the least
+#: drift with the clip moved `FAR_OFFSET_S` earlier or later (0-1; cases-dev's pan copies placed at the
+#: wrong moment measured 0.62-2.0, 26 right-moment copies 0.5 or less: docs/tuning.md).
+PATH_PIN_RATIO = 0.5
 #: Gaussian smoothing (sigma, pixels at `VIEW_LONG_SIDE`) of both views before the path is followed.
 PATH_SMOOTH_PX = 1.5
 #: Scale (sigma, pixels) of the broad light taken away before it (a vignette, a colour grade's falloff).
@@ -411,6 +415,7 @@ THRESHOLDS: dict[str, float] = {
     "still_span_share": STILL_SPAN_SHARE,
     "max_path_drift_px": MAX_PATH_DRIFT_PX,
     "max_path_drift_rate": MAX_PATH_DRIFT_RATE,
+    "path_pin_ratio": PATH_PIN_RATIO,
     "min_path_frames": MIN_PATH_FRAMES,
     "path_smooth_px": PATH_SMOOTH_PX,
     "path_light_px": PATH_LIGHT_PX,
@@ -1000,6 +1005,47 @@ def _normal_speed_offset(
     return offset if math.isfinite(cost) else None
 
 
+def _pinned(
+    v: Verification,
+    query: np.ndarray,
+    query_times: np.ndarray,
+    reference: np.ndarray,
+    reference_times: np.ndarray,
+    *,
+    offset_s: float,
+    speed: float,
+) -> Verification:
+    """A verification whose camera path holds, marked with whether that path pins the clip's moment.
+
+    A steady pan over one photograph, seen through a crop, a tilt or a reframe, fits the
+    reference's path at other moments too: moved in time, the clip only needs another
+    fixed map (a crop a little further along the pan). The path is followed again with the
+    clip `FAR_OFFSET_S` earlier and later; the moment is shown only where the aligned
+    path's drift is at most `PATH_PIN_RATIO` of the least drift there (`moment_shown`).
+    Otherwise the footage is still the same (the clip repeats the path, whose pace pins the
+    speed), but which seconds of the reference it shows, and so any trimming, are not told.
+    """
+    elsewhere = []
+    for shift in (-FAR_OFFSET_S, FAR_OFFSET_S):
+        drift, frames, _ = camera_path_drift(
+            query, query_times, reference, reference_times, offset_s=offset_s + shift, speed=speed
+        )
+        if drift is not None and frames >= MIN_PATH_FRAMES:
+            elsewhere.append(drift)
+    if not elsewhere or v.path_drift_px is None:
+        return v  # the clip cannot be moved within the reference: its ends pin it
+    least = min(elsewhere)
+    shown = v.path_drift_px <= PATH_PIN_RATIO * least
+    reason = v.reason
+    if not shown:
+        reason += (
+            f"; moved {FAR_OFFSET_S:g} s earlier or later, it repeats the path as well ({least:.1f} px): "
+            "a steady pan looks alike at other moments once cropped or reframed, so which seconds of the "
+            "reference the clip shows, and any trimming, are not told"
+        )
+    return replace(v, reason=reason, path_drift_elsewhere_px=round(least, 3), moment_shown=shown)
+
+
 def on_still_picture(
     v: Verification,
     motion: CameraMotion,
@@ -1033,6 +1079,7 @@ def on_still_picture(
         query, query_times, reference, reference_times, offset_s=aligned, speed=speed
     )
     at_normal = ""
+    normal: float | None = None
     if speed_untold and abs(speed - 1.0) >= MOTION_REFINE_MIN and not _path_holds(drift, frames, seconds):
         normal = _normal_speed_offset(query, query_times, reference, reference_times, offset_s=aligned, speed=speed)
         if normal is not None:
@@ -1050,13 +1097,17 @@ def on_still_picture(
         else ("the matched part of the reference is a still picture under camera motion")
     )
     if _path_holds(drift, frames, seconds):
-        return replace(
+        held = replace(
             v,
             reason=f"{v.reason}; {what}, and the clip repeats its camera path frame by frame{at_normal} "
             f"(over {frames} frames, {seconds:.1f} s, the two paths part by {drift:.1f} px of {VIEW_LONG_SIDE})",
             path_drift_px=drift,
             path_frames=frames,
             path_seconds=seconds,
+        )
+        at = normal if at_normal and normal is not None else aligned
+        return _pinned(
+            held, query, query_times, reference, reference_times, offset_s=at, speed=1.0 if at_normal else speed
         )
     if drift is None or frames < MIN_PATH_FRAMES:
         why = f"only {frames} frame{'s' if frames != 1 else ''} of the clip could be followed along its camera path"

@@ -455,6 +455,26 @@ def test_trimmed_only_where_the_clip_has_nothing_unexplained_on_that_side(
     assert trimmed == ([left_out] if left_out else [])
 
 
+def test_no_trimming_is_said_where_the_camera_path_does_not_pin_the_moment() -> None:
+    """A steady pan's copy whose camera path fits other moments as well (`Verification.moment_shown`
+    false) is placed where the match lies, which is no measured moment: nothing is said to be left out
+    of the reference (cases-dev d058, a mirrored crop of a pan placed 2.5 s late, read "trimmed 0-3 s")."""
+    from dataclasses import replace
+
+    from provenance.diagnose import diagnose
+    from provenance.hashing import REGION_FULL, variant
+    from provenance.relation import Relation, Verification
+
+    pinned = Verification(Relation.SAME_FOOTAGE, 16, 0.9, 0.8, "same", 1.5, 0.2, 16, 4.0, 0.9, True)
+    found = _found(variant(REGION_FULL, 0), variant(REGION_FULL, 0), query_span=(0.0, 7.7))
+    said = {a.code for a in diagnose(found, query_duration_s=7.7, content_box=None)}
+    assert "trimmed" in said  # the reference's first 1.5 s are not in the clip
+    for v in (pinned, replace(pinned, moment_shown=False)):
+        moved = replace(found, segment=replace(found.segment, verification=v))
+        said = {a.code for a in diagnose(moved, query_duration_s=7.7, content_box=None)}
+        assert ("trimmed" in said) == bool(v.moment_shown), (v.moment_shown, said)
+
+
 def test_the_alignment_says_what_was_undone() -> None:
     from provenance.diagnose import ClipEdges, diagnose
     from provenance.hashing import OP_CW_MIRROR, REGION_BOX, REGION_C72, REGION_FULL, variant

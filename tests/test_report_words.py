@@ -362,6 +362,22 @@ def test_a_match_too_short_for_its_speed_to_be_measured_says_so() -> None:
     assert speed_words(replace(match, pairs=long)) == "no speed change found"
 
 
+def test_a_match_whose_moment_the_camera_path_does_not_pin_says_about() -> None:
+    """A steady pan's copy repeats the camera path at other moments as well (`Verification.moment_shown`
+    false): its reference span is where the match lies, said as "about"."""
+    from provenance.relation import Relation, Verification
+    from provenance.report.words import reference_span
+
+    v = Verification(Relation.SAME_FOOTAGE, 16, 0.9, 0.8, "what moves agrees", 3.0, 1.3, 20, 4.8, 1.0, False)
+    match = replace(make_match(), verification=v)
+    assert reference_span(match).startswith("about ") and "not pinned" in reference_span(match)
+    shown = replace(match, verification=replace(v, moment_shown=True))
+    assert not reference_span(shown).startswith("about")
+    report = make_report(matches=[match])
+    for fmt in ("md", "html"):
+        assert "its seconds not pinned" in render(report, fmt)
+
+
 def test_where_each_fact_came_from_in_words() -> None:
     given = SourceFacts(publisher="Desk", first_seen="2021-09-12").with_origin(
         "given", "given with index add", at="2026-12-06T09:00:00+00:00", by="editor"

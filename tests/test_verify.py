@@ -356,3 +356,33 @@ def test_a_zoomed_copy_of_a_pan_is_the_same_footage_and_another_pan_the_same_sce
         assert m.relation == Relation.SAME_SCENE and m.verification is not None
         assert STILL_PICTURE_SENTENCE in m.verification.reason
         assert (m.verification.path_drift_px or 0) > MAX_PATH_DRIFT_PX
+
+
+def test_a_steady_pan_does_not_pin_its_moment_and_a_changing_zoom_does() -> None:
+    """A pan at a steady pace over one photograph (no zoom): moved a second in time, a copy only needs
+    another fixed map (the picture a little further along), so its camera path holds at the wrong moment
+    as well as at the right one (the development cases' cropped pan copies were placed 1-5 s off and
+    called "trimmed"). Under a zoom that changes its pace the path pins the moment. Either way the footage
+    is the same; only its seconds (and so any trimming) are told or not."""
+    from provenance.camera import CameraMotion, Picture
+    from provenance.verify import on_still_picture
+
+    picture = _picture()
+    r_times = np.arange(0, 12, 1 / FPS)
+    q_times = np.arange(0, 4, 1 / FPS)
+    at = (r_times >= 6) & (r_times < 10)  # the copy: reference 6-10 s
+    still = CameraMotion(Picture.STILL_PICTURE, pairs=24, still_share=1.0, spans=((0.0, 12.0),))
+    agreed = Verification(Relation.SAME_FOOTAGE, len(q_times), 0.9, 0.8, "what moves agrees", 6.0)
+
+    def verified(reference: np.ndarray) -> Verification:
+        copy = _reencoded(reference[at].clip(0, 255).astype(np.uint8)).astype(np.float32)
+        return on_still_picture(agreed, still, copy, q_times, reference, r_times, offset_s=6.0, speed=1.0)
+
+    v = verified(_pan_views(picture, r_times, (2.0, 2.0), (0.35, 0.5), (0.65, 0.5)))
+    assert v.relation == Relation.SAME_FOOTAGE and v.moment_shown is False, v
+    assert v.path_drift_elsewhere_px is not None and "are not told" in v.reason
+
+    v = verified(_pan_views(picture, r_times, (1.4, 2.6), (0.45, 0.5), (0.55, 0.5)))
+    assert v.relation == Relation.SAME_FOOTAGE and v.moment_shown is True, v
+    assert "are not told" not in v.reason
+    assert Verification.from_dict(v.to_dict()) == v

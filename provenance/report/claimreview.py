@@ -70,6 +70,7 @@ from .words import (
     is_still,
     listing,
     number,
+    reference_span,
     span,
     speed_range,
     still_frame,
@@ -371,7 +372,7 @@ def _reuse_sentence(m: Any, still: bool) -> str:
         )
     return (
         f"Seconds {span(m.query_start_s, m.query_end_s)} of the video show the same footage as "
-        f"{span(m.reference_start_s, m.reference_end_s)} of {reference_name(m.reference)}."
+        f"{reference_span(m)} of {reference_name(m.reference)}."
     )
 
 

@@ -58,6 +58,7 @@ from .words import (
     number,
     origin_words,
     origins_unrecorded,
+    reference_span,
     relation_sentence,
     searched_speeds,
     seconds,
@@ -580,8 +581,7 @@ def _match(r: Report, n: int) -> str:
     else:
         out += [
             f"<dt>Clip span</dt><dd>{span(m.query_start_s, m.query_end_s)}</dd>",
-            f"<dt>Reference span</dt><dd>{span(m.reference_start_s, m.reference_end_s)} "
-            f"(offset {signed(m.offset_s)} s)</dd>",
+            f"<dt>Reference span</dt><dd>{e(reference_span(m))} (offset {signed(m.offset_s)} s)</dd>",
         ]
         searched = searched_speeds(r)
         speed = e(speed_words(m))

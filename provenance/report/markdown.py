@@ -154,7 +154,7 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
         else:
             where = (
                 f"- Clip {words.span(m.query_start_s, m.query_end_s)} ↔ reference "
-                f"{words.span(m.reference_start_s, m.reference_end_s)} (offset {words.signed(m.offset_s)} s, "
+                f"{words.reference_span(m)} (offset {words.signed(m.offset_s)} s, "
                 f"{words.speed_words(m)}{mirrored})"
             )
         lines += [f"### {n + 1}. {md(s.title or ref.path)} (score {m.score:.2f})", "", where]

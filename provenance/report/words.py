@@ -176,6 +176,22 @@ def speed_words(match: Any) -> str:
     return "no speed change found"
 
 
+def moment_shown(match: Any) -> bool:
+    """False where verify found the clip's camera path over a still picture fitting other moments as well
+    (`Verification.moment_shown`): the reference span is then where the match lies, not a measured moment."""
+    v = getattr(match, "verification", None)
+    return getattr(v, "moment_shown", None) is not False
+
+
+def reference_span(match: Any) -> str:
+    """The matched reference span, ``0:03.0–0:08.0``, and ``about 0:03.0–0:08.0 (its seconds not pinned: ...)``
+    where the camera path fits other moments as well (`moment_shown`)."""
+    told = span(match.reference_start_s, match.reference_end_s)
+    if moment_shown(match):
+        return told
+    return f"about {told} (its seconds not pinned: the camera path fits other moments as well)"
+
+
 def held_frame(match: Any, *, whole: bool = True) -> bool:
     """The match is a frozen frame: the clip holds one picture over all of it (its ``frozen_frame`` alteration);
     with ``whole=False``, over any part of it."""
