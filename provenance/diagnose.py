@@ -270,9 +270,11 @@ class PartlyExplainedEvidence(TypedDict):
 
 
 class TrimmedEvidence(TypedDict):
-    """``trimmed``: the reference's spans left out, seconds."""
+    """``trimmed``: the reference's spans left out, seconds; or, where the match's place in the reference is
+    not pinned (`Verification.moment_shown` false), the most of the reference the whole clip can hold."""
 
-    reference_spans_left_out_s: list[list[float]]
+    reference_spans_left_out_s: NotRequired[list[list[float]]]
+    reference_seconds_at_most: NotRequired[float]
     reference_duration_s: float
 
 
@@ -497,17 +499,12 @@ def diagnose(
     said_speed = speed_evidence is not None and speed_evidence.changed
     # The span's ends rest on the alignment's speed: only where that speed is shown (said, or about x1
     # forwards, or a reversal shown) can the reference's parts beyond them be said to be left out.
-    # Nor where the camera path over a still picture fits other moments as well: the path measures the
-    # alignment's slope (the speed) but not where it starts (`Verification.moment_shown`).
-    pinned = found.segment.verification is None or found.segment.verification.moment_shown is not False
-    established = (
-        not untold
-        and pinned
-        and (
-            said_speed
-            or (abs(abs(found.segment.speed) - 1.0) < SPEED_MIN_CHANGE and (found.segment.speed > 0 or reversal))
-        )
+    established = not untold and (
+        said_speed or (abs(abs(found.segment.speed) - 1.0) < SPEED_MIN_CHANGE and (found.segment.speed > 0 or reversal))
     )
+    # Where the camera path over a still picture fits other moments as well, the path shows the alignment's
+    # slope (the speed) but not where it starts (`Verification.moment_shown`): no span is named as left out.
+    pinned = found.segment.verification is None or found.segment.verification.moment_shown is not False
     loose = FEATURE_ALIGN_TOLERANCE_S if found.segment.channel == Channel.FEATURES else 0.0
     return tuple(out) + _span_alterations(
         reference,
@@ -518,6 +515,7 @@ def diagnose(
         speed=found.segment.speed,
         edges=edges,
         trim=established,
+        placed=pinned,
         loose_s=loose,
     )
 
@@ -761,6 +759,7 @@ def _span_alterations(
     speed: float = 1.0,
     edges: ClipEdges | None = None,
     trim: bool = True,
+    placed: bool = True,
     loose_s: float = 0.0,
 ) -> tuple[Alteration, ...]:
     """Trimmed (reference parts left out) and embedded (query parts from elsewhere); neither for a still picture.
@@ -784,7 +783,10 @@ def _span_alterations(
     seconds on that side could hold (at the alignment's speed), and beyond
     `loose_s` more where the alignment places its ends loosely (the features
     channel's references are described once a second). Without `trim` (the
-    alignment's speed is not shown) nothing is said to be left out.
+    alignment's speed is not shown) nothing is said to be left out. Without
+    `placed` (the speed is shown but not where the span starts) only how much:
+    the reference is trimmed when the whole clip, at the alignment's speed,
+    holds less of it than its duration by more than the margin on each side.
     """
     out: list[Alteration] = []
     margin = SPAN_MARGIN_S * max(1.0, abs(fitted.speed)) if fitted is not None else SPAN_MARGIN_S
@@ -792,7 +794,19 @@ def _span_alterations(
     # A still picture (a query span of no length) shows one frame of the reference:
     # that frame's time says where it comes from; nothing was trimmed from footage.
     picture = query_span[1] - query_span[0] <= 0 and query_duration_s <= 0
-    if reference.kind == "video" and reference.duration_s > 0 and not picture and trim:
+    if reference.kind == "video" and reference.duration_s > 0 and not picture and trim and not placed:
+        at_most = query_duration_s * abs(speed)
+        if reference.duration_s - at_most > 2 * margin:
+            out.append(
+                _alteration(
+                    AlterationCode.TRIMMED,
+                    "Only part of the reference is used; which of its seconds is not pinned.",
+                    TrimmedEvidence(
+                        reference_seconds_at_most=round(at_most, 2), reference_duration_s=reference.duration_s
+                    ),
+                )
+            )
+    elif reference.kind == "video" and reference.duration_s > 0 and not picture and trim:
         left_out = []
         # Query seconds unexplained on the side where the reference's start (then its end) would sit.
         before, after = query_span[0], max(0.0, query_duration_s - query_span[1])

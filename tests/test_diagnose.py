@@ -455,10 +455,11 @@ def test_trimmed_only_where_the_clip_has_nothing_unexplained_on_that_side(
     assert trimmed == ([left_out] if left_out else [])
 
 
-def test_no_trimming_is_said_where_the_camera_path_does_not_pin_the_moment() -> None:
+def test_no_trimmed_span_is_named_where_the_camera_path_does_not_pin_the_moment() -> None:
     """A steady pan's copy whose camera path fits other moments as well (`Verification.moment_shown`
-    false) is placed where the match lies, which is no measured moment: nothing is said to be left out
-    of the reference (cases-dev d058, a mirrored crop of a pan placed 2.5 s late, read "trimmed 0-3 s")."""
+    false) is placed where the match lies, which is no measured moment: no span of the reference is said
+    to be left out (cases-dev d058, a mirrored crop of a pan placed 2.5 s late, read "trimmed 0-3 s"),
+    only how much of it the clip can hold."""
     from dataclasses import replace
 
     from provenance.diagnose import diagnose
@@ -469,10 +470,17 @@ def test_no_trimming_is_said_where_the_camera_path_does_not_pin_the_moment() -> 
     found = _found(variant(REGION_FULL, 0), variant(REGION_FULL, 0), query_span=(0.0, 7.7))
     said = {a.code for a in diagnose(found, query_duration_s=7.7, content_box=None)}
     assert "trimmed" in said  # the reference's first 1.5 s are not in the clip
+    trims = []
     for v in (pinned, replace(pinned, moment_shown=False)):
         moved = replace(found, segment=replace(found.segment, verification=v))
-        said = {a.code for a in diagnose(moved, query_duration_s=7.7, content_box=None)}
-        assert ("trimmed" in said) == bool(v.moment_shown), (v.moment_shown, said)
+        trims += [a.to_dict()["evidence"] for a in diagnose(moved, query_duration_s=7.7, content_box=None)
+                  if a.code == "trimmed"]  # fmt: skip
+    reference = found.segment.reference.duration_s
+    assert trims == [
+        {"reference_spans_left_out_s": [[0.0, 1.5]], "reference_duration_s": reference},
+        # not placed: only how much of it the whole 7.7 s clip can hold
+        {"reference_seconds_at_most": 7.7, "reference_duration_s": reference},
+    ]
 
 
 def test_the_alignment_says_what_was_undone() -> None:

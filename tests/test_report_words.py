@@ -81,6 +81,7 @@ ALTERATIONS: dict[str, dict[str, Any]] = {
         "speed_at_range_edge": False,
     },
     "trimmed": {"reference_spans_left_out_s": [[0.0, 2.0], [8.25, 10.0]], "reference_duration_s": 10.0},
+    "trimmed_fitted": {"reference_seconds_at_most": 7.7, "reference_duration_s": 10.0},
     "embedded": {"query_spans_not_from_this_reference_s": [[0.0, 1.5]]},
     "frame_rate_changed": {"query_fps": 30.0, "reference_fps": 25.0},
     "downscaled": {"scale": 0.5, "footage_px": [320, 136], "reference_px": [640, 272]},
@@ -373,6 +374,11 @@ def test_a_match_whose_moment_the_camera_path_does_not_pin_says_about() -> None:
     assert reference_span(match).startswith("about ") and "not pinned" in reference_span(match)
     shown = replace(match, verification=replace(v, moment_shown=True))
     assert not reference_span(shown).startswith("about")
+    unplaced = alteration_details("trimmed", {"reference_seconds_at_most": 7.7, "reference_duration_s": 10.0})
+    assert (
+        unplaced
+        == "The clip can hold at most 7.7 s of the reference of its 10.0 s (which seconds, the match does not pin)."
+    ), unplaced
     report = make_report(matches=[match])
     for fmt in ("md", "html"):
         assert "its seconds not pinned" in render(report, fmt)

@@ -595,6 +595,14 @@ def _left_out(value: Any, ev: dict[str, Any]) -> str | None:
     return f"the reference's {spans(value)}{of} are left out"
 
 
+def _at_most(value: Any, ev: dict[str, Any]) -> str | None:
+    if not isinstance(value, (int, float)):
+        return None
+    whole = ev.get("reference_duration_s")
+    of = f" of its {seconds(whole)}" if isinstance(whole, (int, float)) else ""
+    return f"the clip can hold at most {seconds(value)} of the reference{of} (which seconds, the match does not pin)"
+
+
 def _elsewhere(value: Any, ev: dict[str, Any]) -> str | None:
     return f"the clip's {spans(value)} are not from this reference" if _pairs(value) else None
 
@@ -701,6 +709,7 @@ ALTERATION_CLAUSES: dict[str, _Clause] = {
     "moving_difference_at_speed": _moving_difference,
     "moving_difference_at_normal_speed": _skip,
     "reference_spans_left_out_s": _left_out,
+    "reference_seconds_at_most": _at_most,
     "reference_duration_s": _skip,
     "query_spans_not_from_this_reference_s": _elsewhere,
     "query_fps": _fps,
