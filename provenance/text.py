@@ -709,8 +709,7 @@ def find_regions(greys: Sequence[np.ndarray]) -> list[_Region]:
         fill = float(inner.mean())
         if fill < 0.08:
             return
-        runs = _runs(np.asarray(inner.any(axis=1)))
-        line_px = float(np.median([b - a for a, b in runs])) if runs else float(bh)
+        line_px = _line_height(inner, float(bh))
         if line_px > MAX_LINE_SHARE * h and split:
             closed = cv2.morphologyEx(inner.astype(np.uint8), cv2.MORPH_CLOSE, line_gap)
             long = max(8 * MIN_LINE_PX, int(LONG_ROW_SHARE * bw))
@@ -742,6 +741,19 @@ def find_regions(greys: Sequence[np.ndarray]) -> list[_Region]:
     return regions[:MAX_REGIONS]
 
 
+def _line_height(inner: np.ndarray, default: float) -> float:
+    """A block's line height: the median height of its runs of rows with edges, each run weighed by its
+    edge pixels, so a speck of texture one or two rows high beside a line cannot pull it below a letter's."""
+    runs = _runs(np.asarray(inner.any(axis=1)))
+    if not runs:
+        return default
+    heights = np.array([b - a for a, b in runs], float)
+    mass = np.array([inner[a:b].sum() for a, b in runs], float)
+    order = np.argsort(heights)
+    cumulative = np.cumsum(mass[order])
+    return float(heights[order][int(np.searchsorted(cumulative, cumulative[-1] / 2))])
+
+
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     out, start = [], None
     for i, f in enumerate(list(flags) + [False]):
@@ -765,6 +777,9 @@ class _Way(StrEnum):
     STILL = "still"
     #: `STILL`, then only the fill kept as `FILL`.
     STILL_FILL = "still_fill"
+    #: `FILL` of the other grey extreme: light letters over a light picture with a dark shadow or
+    #: outline are not the minority of the region's pixels (`_light_letters` calls them dark).
+    FILL_OTHER = "fill_other"
 
 
 def _light_letters(crop: np.ndarray) -> bool:
@@ -775,19 +790,20 @@ def _light_letters(crop: np.ndarray) -> bool:
     return bool((otsu > 0).mean() < 0.5)
 
 
-def _prepare(crop: np.ndarray, line_px: float, *, fill: bool = False) -> tuple[np.ndarray, float]:
+def _prepare(crop: np.ndarray, line_px: float, *, fill: bool = False, flip: bool = False) -> tuple[np.ndarray, float]:
     """A region made for Tesseract: full contrast, dark letters on light, a line ~`TARGET_LINE_PX` high.
 
     With `fill`, only the darkest grey class of the dark-letter picture is
     kept, black on white (Otsu's threshold taken again within the darker
     class): a white letter's black outline or shadow, and the picture
-    behind it, turn white, the letter's fill black.
+    behind it, turn white, the letter's fill black. With `flip`, the letters
+    are taken to be of the other polarity than `_light_letters` says.
     """
     import cv2
 
     lo, hi = np.percentile(crop, (2, 98))
     stretched = np.clip((crop.astype(np.float32) - lo) * (255.0 / max(1.0, hi - lo)), 0, 255).astype(np.uint8)
-    if _light_letters(stretched):
+    if _light_letters(stretched) != flip:
         stretched = 255 - stretched
     scale = min(MAX_UPSCALE, max(1.0, TARGET_LINE_PX / max(1.0, line_px)))
     if scale > 1.0:
@@ -843,13 +859,13 @@ def _read_region(greys: Sequence[np.ndarray], region: _Region, frame: int, way: 
     """The lines Tesseract reads in one region of one frame (prepared `way`), each in its script's language data."""
     h = greys[frame].shape[0]
     x0, y0, _, _ = _crop_box(region, greys[frame].shape)
-    fill = way in (_Way.FILL, _Way.STILL_FILL)
-    image, scale = _prepare(_pixels(greys, region, frame, way), region.line_px, fill=fill)
+    fill = way in (_Way.FILL, _Way.STILL_FILL, _Way.FILL_OTHER)
+    image, scale = _prepare(_pixels(greys, region, frame, way), region.line_px, fill=fill, flip=way == _Way.FILL_OTHER)
     pad = int(0.3 * TARGET_LINE_PX)
     sparse = region.y1 - region.y0 > MAX_BLOCK_SHARE * h
     lines = _ocr(image, "eng+rus", sparse=sparse)
     language = "eng+rus"
-    if any(_looks_ukrainian(line.text) for line in lines):
+    if any(_looks_ukrainian(_one_script(line.text)) for line in lines):  # "MicT": look-alikes of "міст"
         lines, language = _ocr(image, "ukr", sparse=sparse), "ukr"
     good = [ln for ln in lines if _keep(ln)]
     if _weak(good):
@@ -871,6 +887,10 @@ def _read_region(greys: Sequence[np.ndarray], region: _Region, frame: int, way: 
             int(x0 + (bx1 - pad) / scale),
             int(y0 + (by1 - pad) / scale),
         )
+        # A line centred in the crop's margin is the cut-off edge of the line or box beside the
+        # region (a two-line caption's next line shows its ascenders there), not a line of this one.
+        if not region.y0 <= (box[1] + box[3]) / 2 <= region.y1:
+            continue
         text = _handle_joined(_one_script(_JUNK_ENDS.sub("", ln.text)))
         if not text:
             continue
@@ -1157,7 +1177,7 @@ def _reads_of(greys: Sequence[np.ndarray], region: _Region) -> list[_Read]:
     way = _Way.PLAIN
     wide = region.x1 - region.x0 >= VARIANT_MIN_WIDTH * region.line_px
     if wide and not _sure(reads):
-        ways = [_Way.FILL]
+        ways = [_Way.FILL, _Way.FILL_OTHER]
         if len(region.present) >= STILL_MIN_FRAMES:
             ways += [_Way.STILL, _Way.STILL_FILL]
         for other in ways:
@@ -1170,7 +1190,7 @@ def _reads_of(greys: Sequence[np.ndarray], region: _Region) -> list[_Read]:
     if tall or not reads or _sure(reads):
         return reads
     # The other frames vote, each read as the middle one was (frames combined: read as they are).
-    each = way if way in (_Way.PLAIN, _Way.FILL) else _Way.PLAIN
+    each = way if way in (_Way.PLAIN, _Way.FILL, _Way.FILL_OTHER) else _Way.PLAIN
     for k in _spread(region.present, READS_PER_REGION):
         if k != middle:
             reads += _read_region(greys, region, k, each)
