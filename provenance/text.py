@@ -133,6 +133,12 @@ ARABIC_MEAN_WORD = 3.5
 #: letter pair three times running ("لالالا"), is strokes of texture: Arabic spelling never does.
 ARABIC_MAX_RUN = 2
 _STROKES = re.compile(rf"(\w)\1{{{ARABIC_MAX_RUN}}}|(\w\w)\2\2")
+#: Most share (0-1) of a region's edge pixels at one grey level over three consecutive frames for its
+#: line to be moving (a ticker's letters pass: 0.22-0.23 on dev; still captions 0.80-1.0).
+MOVING_SHARE = 0.5
+#: Least normalised correlation (0-1) of a moving line's middle with a neighbouring frame's band,
+#: shifted along it, for the line to be a ticker: dev tickers 0.998, texture bands 0.09-0.14.
+TICKER_MATCH = 0.8
 #: Two readings (0-1 similarity of their characters) at least this alike are the same text.
 SAME_TEXT_SIMILARITY = 0.6
 #: A short text (≤ 3 words) shown on this share of the clip or more in a corner is a channel bug.
@@ -174,6 +180,8 @@ THRESHOLDS: dict[str, float] = {
     "arabic_letter_share": ARABIC_LETTER_SHARE,
     "arabic_mean_word": ARABIC_MEAN_WORD,
     "arabic_max_run": ARABIC_MAX_RUN,
+    "moving_share": MOVING_SHARE,
+    "ticker_match": TICKER_MATCH,
     "same_text_similarity": SAME_TEXT_SIMILARITY,
     "bug_min_share": BUG_MIN_SHARE,
     "language_min_words": LANGUAGE_MIN_WORDS,
@@ -648,6 +656,9 @@ class _Region:
     line_px: float
     present: tuple[int, ...]  # indices of the frames it shows on
     score: float
+    #: A moving line (a ticker): the frame on which its band runs widest and the band's x-range
+    #: there; the line is read on that frame alone, over that range (`_moving_band`).
+    moving: tuple[int, int, int] | None = None
 
 
 def _stroke_masks(greys: Sequence[np.ndarray]) -> np.ndarray:
@@ -679,6 +690,7 @@ def find_regions(greys: Sequence[np.ndarray]) -> list[_Region]:
     n, h, w = masks.shape
     need = min(n, PERSIST_FRAMES)
     count = masks.sum(axis=0)
+    held = np.ones((h, w), bool)  # edges at one level over three frames or more: not a passing ticker
     if n == 1:
         persistent = masks[0].astype(np.uint8)
     else:
@@ -690,6 +702,7 @@ def find_regions(greys: Sequence[np.ndarray]) -> list[_Region]:
             same = np.abs(greys[k].astype(np.int16) - greys[k + 1].astype(np.int16)) <= STABLE_LEVEL
             stable += masks[k] & masks[k + 1] & same
         always = max(need, math.ceil(ALWAYS_SHARE * n))
+        held = stable >= 2
         persistent = ((stable >= need - 1) | (count >= always)).astype(np.uint8)
     # Letters' edges are dense along their line; texture's chance agreements are scattered strokes
     # that would join a caption to the picture around it.
@@ -731,14 +744,66 @@ def find_regions(greys: Sequence[np.ndarray]) -> list[_Region]:
             return
         # Text is dense in edges along its line and has gaps between lines and letters.
         score = fill * min(1.0, bw / (4 * line_px)) * len(present)
-        regions.append(_Region(x, y, x + bw, y + bh, line_px, present, score))
+        moving = None
+        if n > 2 and float(held[y : y + bh, x : x + bw][inner].mean()) < MOVING_SHARE:
+            moving = _moving_band(greys, masks[:, y : y + bh], (x, y, x + bw, y + bh), line_px)
+        regions.append(_Region(x, y, x + bw, y + bh, line_px, present, score, moving))
 
     for i in range(1, count_cc):
         x, y, bw, bh, _area = (int(v) for v in stats[i])
         inner = persistent[y : y + bh, x : x + bw].astype(bool) & (labels[y : y + bh, x : x + bw] == i)
         consider(x, y, bw, bh, inner, True)
     regions.sort(key=lambda r: -r.score)
-    return regions[:MAX_REGIONS]
+    kept: list[_Region] = []
+    for r in regions:  # a piece of a stronger moving line's band is read with it
+        if not any(m.moving and _piece_of(r, m) for m in kept):
+            kept.append(r)
+    return kept[:MAX_REGIONS]
+
+
+def _moving_band(
+    greys: Sequence[np.ndarray], band: np.ndarray, box: tuple[int, int, int, int], line_px: float
+) -> tuple[int, int, int] | None:
+    """Where a moving line shows most: the frame on which the run of columns with edges through the
+    region's rows, gaps under two line heights bridged, is widest (a ticker's text entering or
+    leaving shows in part on the others), and that run's x-range; None unless the run's middle half
+    is found again on a neighbouring frame, shifted along the line (`TICKER_MATCH`): texture whose
+    edges came and went by chance is not a ticker."""
+    import cv2
+
+    x0, y0, x1, y1 = box
+    best: tuple[int, int, int] | None = None
+    for k in range(band.shape[0]):
+        runs = _runs(np.asarray(band[k].any(axis=0)))
+        merged: list[list[int]] = []
+        for a, b in runs:
+            if merged and a - merged[-1][1] < 2 * line_px:
+                merged[-1][1] = b
+            else:
+                merged.append([a, b])
+        for a, b in merged:
+            if a < x1 and b > x0 and (best is None or b - a > best[2] - best[1]):
+                best = (k, a, b)
+    if best is None or best[2] - best[1] <= x1 - x0:
+        return None
+    k, a, b = best
+    quarter = (b - a) // 4
+    template = greys[k][y0:y1, a + quarter : b - quarter]
+    for j in (k - 1, k + 1):
+        if 0 <= j < len(greys):
+            strip = greys[j][max(0, y0 - 4) : y1 + 4]
+            _, match, _, (at, _) = cv2.minMaxLoc(cv2.matchTemplate(strip, template, cv2.TM_CCOEFF_NORMED))
+            if match >= TICKER_MATCH and abs(at - (a + quarter)) >= line_px / 2:
+                return best
+    return None
+
+
+def _piece_of(region: _Region, moving: _Region) -> bool:
+    """Whether a region is a piece of a moving line's band: on its rows and within its widest run."""
+    assert moving.moving is not None
+    _, a, b = moving.moving
+    rows = min(region.y1, moving.y1) - max(region.y0, moving.y0)
+    return rows > 0.5 * (region.y1 - region.y0) and region.x0 >= a and region.x1 <= b
 
 
 def _line_height(inner: np.ndarray, default: float) -> float:
@@ -1172,6 +1237,9 @@ def _reads_of(greys: Sequence[np.ndarray], region: _Region) -> list[_Read]:
     combined won) and vote with it. A region that reads as nothing every way
     is not read again, nor is one read surely (`_sure`).
     """
+    if region.moving is not None:  # a ticker: its widest showing, alone (the other frames show other words)
+        k, x0, x1 = region.moving
+        region = _Region(x0, region.y0, x1, region.y1, region.line_px, (k,), region.score)
     middle = region.present[len(region.present) // 2]
     reads = _read_region(greys, region, middle)
     way = _Way.PLAIN

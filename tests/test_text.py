@@ -13,6 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from chromium import Chromium, chromium_path
 from conftest import DOCS, SAMPLES, ffmpeg
 from report_samples import make_report
 
@@ -328,3 +329,35 @@ def test_claimreview_quotes_a_caption_only_as_the_claim() -> None:
     doc = json.loads(render(kept, "claimreview", options))
     review = doc if doc.get("@type") == "ClaimReview" else next(d for d in doc["@graph"] if d["@type"] == "ClaimReview")
     assert "caption" not in review["claimReviewed"]
+
+
+@pytest.mark.skipif(chromium_path() is None, reason="chromium is not installed (apt-get install chromium)")
+def test_text_box_numbers_cover_no_words(captioned_clip: Path, refs_index: Path, tmp_path: Path) -> None:
+    """The numbers of the text boxes on the HTML frame sit outside every box: the caption's second line's
+    number does not cover the first line's words, nor the clock's or the handle's."""
+    args = ["check", str(captioned_clip), "--index", str(refs_index), "--format", "html"]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    page_file = tmp_path / "captioned.html"
+    page_file.write_text(result.stdout, encoding="utf-8")
+    boxes = """[...document.querySelectorAll('.textframe')].map(f => ({
+        rects: [...f.querySelectorAll('svg.overlay rect')].map(r => r.getBoundingClientRect().toJSON()),
+        labels: [...f.querySelectorAll('.box-label')].map(l => l.getBoundingClientRect().toJSON()),
+        frame: f.getBoundingClientRect().toJSON(),
+    }))"""
+    with Chromium() as browser:
+        page = browser.open(page_file.resolve().as_uri())
+        page.set_viewport(900, 900)
+        frames = page.evaluate(boxes)
+    assert len(frames) == 1 and len(frames[0]["rects"]) >= 3, frames
+    frame = frames[0]
+    assert len(frame["labels"]) == len(frame["rects"])
+    for a in frame["labels"]:
+        assert frame["frame"]["left"] <= a["left"] and a["right"] <= frame["frame"]["right"] + 0.5, (a, frame)
+        for b in frame["rects"]:
+            # Apart, to the pixel (percentages are rounded to 0.01%).
+            apart = (
+                a["right"] <= b["left"] + 1 or a["left"] >= b["right"] - 1
+                or a["bottom"] <= b["top"] + 1 or a["top"] >= b["bottom"] - 1
+            )  # fmt: skip
+            assert apart, (a, b)
