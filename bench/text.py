@@ -249,6 +249,44 @@ SPLITS["dev4"] = {
     "kinds": KINDS4,
     "seed": 71,
 }
+#: The kinds of holdout4: those of the third splits but small upscaled footage (no unused small footage).
+KINDS4H = tuple(k for k in KINDS3 if k != "small_up")
+SPLITS["holdout4"] = {
+    # Never tuned on, made once after round three's code was final: footage, texture sources, fonts,
+    # sentences, handles and clock forms no other split uses (the Arabic font drew clocks elsewhere).
+    "footage": [
+        OPENCV / "leuvenA.jpg",
+        "lavfi:gradients=s=1280x720:r=25:speed=0.03:n=5:seed=97",
+        "lavfi:mandelbrot=s=640x360:r=25:maxiter=256:end_scale=0.05",
+    ],
+    "texture": [
+        "lavfi:sierpinski=s=1280x720:r=25:type=carpet:jump=40:seed=97",
+        "lavfi:cellauto=rule=150:s=320x180:r=25:random_fill_ratio=0.5:seed=97",
+        f"fastpan:{OPENCV / 'leuvenA.jpg'}",
+    ],
+    "fonts": [
+        "dejavu/DejaVuSerifCondensed-BoldItalic.ttf",
+        "liberation/LiberationSans-Italic.ttf",
+        "liberation/LiberationSerif-Italic.ttf",
+        "liberation/LiberationSansNarrow-Italic.ttf",
+    ],
+    "mono": ["liberation/LiberationMono-Italic.ttf"],
+    "arabic_fonts": ["dejavu/DejaVuSansMono-Bold.ttf"],
+    "ru_en": [
+        ("ВОЕННЫЕ ЗАНЯЛИ АЭРОПОРТ НА РАССВЕТЕ", "SOLDIERS SEIZE THE AIRPORT AT DAWN"),
+        ("Шторм оставил город без света", "Storm leaves the whole city without power"),
+        ("МОСТ ЧЕРЕЗ РЕКУ ВЗОРВАН НОЧЬЮ", "RIVER BRIDGE BLOWN UP OVERNIGHT"),
+    ],
+    "lines": ["MINERS TRAPPED AFTER TUNNEL COLLAPSE", "Police close the motorway after a crash"],
+    "ar": ["النيران تلتهم السوق القديم في المدينة"],
+    "es": ["Los vecinos protestan frente al ayuntamiento"],
+    "fr": ["Les habitants quittent la ville avant la tempête"],
+    "de": ["Schwere Unwetter verwüsten die Dörfer am Fluss"],
+    "handles": ["@baltic_witness", "rumble.com/c/ostnews"],
+    "clocks": [("%d-%m-%Y %H:%M:%S", "dmy"), ("%d %b %Y %H:%M:%S", "dmy")],
+    "kinds": KINDS4H,
+    "seed": 97,
+}
 
 
 def run(cmd: list[str]) -> None:
