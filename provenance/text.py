@@ -56,6 +56,7 @@ import numpy as np
 
 from .decode.protocol import Detail
 from .errors import ToolMissingError
+from .hashing import Rect, area, overlap_area
 
 if TYPE_CHECKING:
     from .decode import Decoder, Frames
@@ -520,7 +521,8 @@ def parse_clock(text: str) -> Clock | None:
     Returns:
         The `Clock`, or None when the line holds no date and no time.
     """
-    s = text.strip()
+    # OCR reads a date's dot as a comma between digits ("22.04,2015"); no clock writes one there.
+    s = re.sub(r"(?<=\d),(?=\d)", ".", text.strip())
     dates: list[str] = []
     form = ""
     m = _YMD.search(s)
@@ -777,8 +779,9 @@ def _moving_band(
     """Where a moving line shows most: the frame on which the run of columns with edges through the
     region's rows, gaps under two line heights bridged, is widest (a ticker's text entering or
     leaving shows in part on the others), and that run's x-range; None unless the run's middle half
-    is found again on a neighbouring frame, shifted along the line (`TICKER_MATCH`): texture whose
-    edges came and went by chance is not a ticker."""
+    is found again on a neighbouring frame, shifted along the line (`TICKER_MATCH`), and the picture
+    beside it is not shifted alike: texture whose edges came and went by chance is not a ticker, nor
+    is a pan's picture."""
     import cv2
 
     x0, y0, x1, y1 = box
@@ -799,12 +802,23 @@ def _moving_band(
     k, a, b = best
     quarter = (b - a) // 4
     template = greys[k][y0:y1, a + quarter : b - quarter]
+    # The picture beside the line (a line's height above it, or below at the top of the frame).
+    bh = y1 - y0
+    py0 = y0 - bh if y0 >= bh else y1
+    beside = greys[k][py0 : py0 + bh, a + quarter : b - quarter]
     for j in (k - 1, k + 1):
         if 0 <= j < len(greys):
             strip = greys[j][max(0, y0 - 4) : y1 + 4]
             _, match, _, (at, _) = cv2.minMaxLoc(cv2.matchTemplate(strip, template, cv2.TM_CCOEFF_NORMED))
-            if match >= TICKER_MATCH and abs(at - (a + quarter)) >= line_px / 2:
-                return best
+            if match < TICKER_MATCH or abs(at - (a + quarter)) < line_px / 2:
+                continue
+            # A pan moves the picture beside the line by the same step: then it is footage, not a ticker.
+            shifted = greys[j][py0 : py0 + bh, at : at + beside.shape[1]]
+            if shifted.shape == beside.shape and beside.std() > 1:
+                same = float(cv2.matchTemplate(shifted, beside, cv2.TM_CCOEFF_NORMED).max())
+                if same >= TICKER_MATCH:
+                    continue
+            return best
     return None
 
 
@@ -855,6 +869,8 @@ class _Way(StrEnum):
     #: `FILL` of the other grey extreme: light letters over a light picture with a dark shadow or
     #: outline are not the minority of the region's pixels (`_light_letters` calls them dark).
     FILL_OTHER = "fill_other"
+    #: `STILL_FILL` of the other grey extreme, as `FILL_OTHER`.
+    STILL_FILL_OTHER = "still_fill_other"
 
 
 def _light_letters(crop: np.ndarray) -> bool:
@@ -889,8 +905,26 @@ def _prepare(crop: np.ndarray, line_px: float, *, fill: bool = False, flip: bool
         if darker.size > 16:
             inner, _ = cv2.threshold(darker.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
             stretched = np.where(stretched <= inner, 0, 255).astype(np.uint8)
+            stretched = _without_picture(stretched, line_px * scale)
     pad = int(0.3 * TARGET_LINE_PX)
     return cv2.copyMakeBorder(stretched, pad, pad, pad, pad, cv2.BORDER_REPLICATE), scale
+
+
+def _without_picture(binary: np.ndarray, line_px: float) -> np.ndarray:
+    """A region's fill (black on white) without the picture's dark patches: a black blob that touches the
+    crop's edge and is wider than three line heights or taller than one and a half is picture (the
+    crop keeps a margin around its line; a letter, or italic letters run together, fit in it)."""
+    import cv2
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((binary == 0).astype(np.uint8), connectivity=8)
+    h, w = binary.shape
+    out = binary.copy()
+    for i in range(1, count):
+        x, y, bw, bh, _ = (int(v) for v in stats[i])
+        edge = x == 0 or y == 0 or x + bw == w or y + bh == h
+        if edge and (bw > 3 * line_px or bh > 1.5 * line_px):
+            out[labels == i] = 255
+    return out
 
 
 @dataclass(frozen=True)
@@ -911,7 +945,9 @@ def _crop_box(region: _Region, shape: tuple[int, ...]) -> tuple[int, int, int, i
     return max(0, region.x0 - m), max(0, region.y0 - m), min(w, region.x1 + m), min(h, region.y1 + m)
 
 
-def _still(greys: Sequence[np.ndarray], region: _Region, box: tuple[int, int, int, int]) -> np.ndarray:
+def _still(
+    greys: Sequence[np.ndarray], region: _Region, box: tuple[int, int, int, int], *, flip: bool = False
+) -> np.ndarray:
     """The region over the frames showing it (up to `STILL_FRAMES`), combined: the minimum where the
     letters are light, the maximum where they are dark. The overlay is at the same pixels on every
     frame and keeps its level; a background moving under it goes dark (or light) around the letters."""
@@ -919,14 +955,14 @@ def _still(greys: Sequence[np.ndarray], region: _Region, box: tuple[int, int, in
     frames = _spread(region.present, STILL_FRAMES)
     stack = np.stack([greys[k][y0:y1, x0:x1] for k in frames])
     middle = greys[region.present[len(region.present) // 2]][y0:y1, x0:x1]
-    return stack.min(axis=0) if _light_letters(middle) else stack.max(axis=0)
+    return stack.min(axis=0) if _light_letters(middle) != flip else stack.max(axis=0)
 
 
 def _pixels(greys: Sequence[np.ndarray], region: _Region, frame: int, way: _Way) -> np.ndarray:
     """The region's pixels as `way` takes them: one frame's, or the frames' combined."""
     x0, y0, x1, y1 = box = _crop_box(region, greys[frame].shape)
-    if way in (_Way.STILL, _Way.STILL_FILL):
-        return _still(greys, region, box)
+    if way in (_Way.STILL, _Way.STILL_FILL, _Way.STILL_FILL_OTHER):
+        return _still(greys, region, box, flip=way == _Way.STILL_FILL_OTHER)
     return greys[frame][y0:y1, x0:x1]
 
 
@@ -934,8 +970,9 @@ def _read_region(greys: Sequence[np.ndarray], region: _Region, frame: int, way: 
     """The lines Tesseract reads in one region of one frame (prepared `way`), each in its script's language data."""
     h = greys[frame].shape[0]
     x0, y0, _, _ = _crop_box(region, greys[frame].shape)
-    fill = way in (_Way.FILL, _Way.STILL_FILL, _Way.FILL_OTHER)
-    image, scale = _prepare(_pixels(greys, region, frame, way), region.line_px, fill=fill, flip=way == _Way.FILL_OTHER)
+    fill = way in (_Way.FILL, _Way.STILL_FILL, _Way.FILL_OTHER, _Way.STILL_FILL_OTHER)
+    flip = way in (_Way.FILL_OTHER, _Way.STILL_FILL_OTHER)
+    image, scale = _prepare(_pixels(greys, region, frame, way), region.line_px, fill=fill, flip=flip)
     pad = int(0.3 * TARGET_LINE_PX)
     sparse = region.y1 - region.y0 > MAX_BLOCK_SHARE * h
     lines = _ocr(image, "eng+rus", sparse=sparse)
@@ -1095,20 +1132,12 @@ def _agreed(groups: list[list[_Read]]) -> list[list[_Read]]:
     """One reading per line: of two groups read at the same place (boxes overlapping by half or
     more), the one read on fewer frames (then the one that says less, `_line_score`) is a misreading and is dropped."""
 
-    def overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-        w = min(a[2], b[2]) - max(a[0], b[0])
-        h = min(a[3], b[3]) - max(a[1], b[1])
-        if w <= 0 or h <= 0:
-            return 0.0
-        smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-        return w * h / max(1, smaller)
-
     def strength(g: list[_Read]) -> tuple[int, float]:
         return len(g), _line_score([_chosen(g)])
 
     kept: list[list[_Read]] = []
     for g in sorted(groups, key=strength, reverse=True):
-        if all(overlap(_chosen(g).box, _chosen(k).box) < 0.5 for k in kept):
+        if all(_box_overlap(_chosen(g).box, _chosen(k).box) < 0.5 for k in kept):
             kept.append(g)
     return kept
 
@@ -1168,9 +1197,26 @@ def read_frames(
                     clock=clock,
                 )
             )
-    texts = _merged_captions(_joined_rows(texts, w / h))
+    texts = _merged_captions(_joined_rows(_distinct(texts), w / h))
     texts.sort(key=lambda t: (round(t.box[1], 2), t.box[0]))
     return texts, len(regions)
+
+
+def _distinct(texts: list[ScreenText]) -> list[ScreenText]:
+    """One text per line on screen: two regions that overlap (a block cut around one line, and the
+    two-line block holding it) read the same line twice; the reading of fewer frames, then the less
+    confident, goes when the boxes overlap by half the smaller one and the words are alike."""
+    kept: list[ScreenText] = []
+    for t in sorted(texts, key=lambda t: (-t.reads, -t.confidence)):
+        if not any(_box_overlap(t.box, k.box) >= 0.5 and _similarity(t.text, k.text) >= SAME_TEXT_SIMILARITY for k in kept):
+            kept.append(t)
+    return kept
+
+
+def _box_overlap(a: Rect, b: Rect) -> float:
+    """The area two boxes (x0, y0, x1, y1) share, over the smaller one's."""
+    smaller = min(area(a), area(b))
+    return overlap_area(a, b) / smaller if smaller > 0 else 0.0
 
 
 def _joined_rows(texts: list[ScreenText], aspect: float) -> list[ScreenText]:
@@ -1257,7 +1303,7 @@ def _reads_of(greys: Sequence[np.ndarray], region: _Region) -> list[_Read]:
     if wide and not _sure(reads):
         ways = [_Way.FILL, _Way.FILL_OTHER]
         if len(region.present) >= STILL_MIN_FRAMES:
-            ways += [_Way.STILL, _Way.STILL_FILL]
+            ways += [_Way.STILL, _Way.STILL_FILL, _Way.STILL_FILL_OTHER]
         for other in ways:
             again = _read_region(greys, region, middle, other)
             if _line_score(again) > _line_score(reads) * BETTER_READING:

@@ -171,6 +171,8 @@ def test_footage_without_text_gives_no_text(plain_clip: Path) -> None:
         ("06/07/2019", ("2019-07-06", "2019-06-07"), None),
         ("14-JUN-2019 18:22:07", ("2019-06-14",), "18:22:07"),
         ("18:22:07", (), "18:22:07"),
+        ("22.04,2015 18:22", ("2015-04-22",), "18:22"),  # a dot read as a comma (dev4 d41-clock)
+        ("14 Jun 2019 18:22:07", ("2019-06-14",), "18:22:07"),
     ],
 )
 def test_clock_forms(line: str, dates: tuple[str, ...], time: str | None) -> None:
