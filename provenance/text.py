@@ -257,7 +257,8 @@ class ScreenText:
     `box` is (x0, y0, x1, y1) as shares of the frame's width and height;
     `start_s`/`end_s` the span of the frames it was seen on (half a frame
     spacing either side); `confidence` Tesseract's mean word confidence
-    (0-100); `reads` the frames whose readings agreed on it; `language` the
+    (0-100); `reads` the frames whose readings agreed on it; `static` False
+    for a moving line (a ticker, read on one frame); `language` the
     language data that read it; `script` what its letters are; `in_reference`
     whether the matched reference shows the same words (None: not compared).
     """
@@ -1194,6 +1195,7 @@ def read_frames(
                     end_s=round(max(start, end), 3),
                     box=box,
                     reads=len(group),
+                    static=region.moving is None,
                     clock=clock,
                 )
             )
@@ -1204,10 +1206,11 @@ def read_frames(
 
 def _distinct(texts: list[ScreenText]) -> list[ScreenText]:
     """One text per line on screen: two regions that overlap (a block cut around one line, and the
-    two-line block holding it) read the same line twice; the reading of fewer frames, then the less
-    confident, goes when the boxes overlap by half the smaller one and the words are alike."""
+    two-line block holding it) read the same line twice; the reading of fewer frames, then the one of
+    the less text-like region (`texts` come in the regions' order), goes when the boxes overlap by
+    half the smaller one and the words are alike."""
     kept: list[ScreenText] = []
-    for t in sorted(texts, key=lambda t: (-t.reads, -t.confidence)):
+    for t in sorted(texts, key=lambda t: -t.reads):
         if not any(_box_overlap(t.box, k.box) >= 0.5 and _similarity(t.text, k.text) >= SAME_TEXT_SIMILARITY for k in kept):
             kept.append(t)
     return kept
