@@ -110,6 +110,10 @@ CONFIDENT_LINE = 92.0
 #: A reading prepared another way replaces the first when it says this many times more (≥ 1;
 #: `_line_score`: letters weighed by confidence), so a tie keeps the plain frame (docs/tuning.md).
 BETTER_READING = 1.1
+#: Largest share (0-1) of a region's pixels in the minority grey class for its letters to be taken as
+#: that class without trying the other (`_Way.FILL_OTHER`): lines on a box, clocks, handles, outlined
+#: captions read surely on dev 0.08-0.21; light letters over a light picture 0.28-0.37.
+POLARITY_CLEAR = 0.25
 #: Fewest frames (≥ 2) showing a region for its frames to be combined (`_Way.STILL`), and most combined.
 STILL_MIN_FRAMES = 3
 STILL_FRAMES = 8
@@ -174,6 +178,7 @@ THRESHOLDS: dict[str, float] = {
     "reads_per_region": READS_PER_REGION,
     "confident_line": CONFIDENT_LINE,
     "better_reading": BETTER_READING,
+    "polarity_clear": POLARITY_CLEAR,
     "still_min_frames": STILL_MIN_FRAMES,
     "still_frames": STILL_FRAMES,
     "variant_min_width": VARIANT_MIN_WIDTH,
@@ -876,10 +881,15 @@ class _Way(StrEnum):
 
 def _light_letters(crop: np.ndarray) -> bool:
     """Whether a region's letters are light: letters are the minority of its pixels (Otsu's two classes)."""
+    return _light_share(crop) < 0.5
+
+
+def _light_share(crop: np.ndarray) -> float:
+    """The share of a region's pixels in the light one of Otsu's two grey classes."""
     import cv2
 
     _, otsu = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return bool((otsu > 0).mean() < 0.5)
+    return float((otsu > 0).mean())
 
 
 def _prepare(crop: np.ndarray, line_px: float, *, fill: bool = False, flip: bool = False) -> tuple[np.ndarray, float]:
@@ -1211,7 +1221,9 @@ def _distinct(texts: list[ScreenText]) -> list[ScreenText]:
     half the smaller one and the words are alike."""
     kept: list[ScreenText] = []
     for t in sorted(texts, key=lambda t: -t.reads):
-        if not any(_box_overlap(t.box, k.box) >= 0.5 and _similarity(t.text, k.text) >= SAME_TEXT_SIMILARITY for k in kept):
+        if not any(
+            _box_overlap(t.box, k.box) >= 0.5 and _similarity(t.text, k.text) >= SAME_TEXT_SIMILARITY for k in kept
+        ):
             kept.append(t)
     return kept
 
@@ -1304,9 +1316,11 @@ def _reads_of(greys: Sequence[np.ndarray], region: _Region) -> list[_Read]:
     way = _Way.PLAIN
     wide = region.x1 - region.x0 >= VARIANT_MIN_WIDTH * region.line_px
     if wide and not _sure(reads):
-        ways = [_Way.FILL, _Way.FILL_OTHER]
+        light = _light_share(_pixels(greys, region, middle, _Way.PLAIN))
+        either = min(light, 1.0 - light) > POLARITY_CLEAR  # the letters may be the majority
+        ways = [_Way.FILL, *([_Way.FILL_OTHER] if either else [])]
         if len(region.present) >= STILL_MIN_FRAMES:
-            ways += [_Way.STILL, _Way.STILL_FILL, _Way.STILL_FILL_OTHER]
+            ways += [_Way.STILL, _Way.STILL_FILL, *([_Way.STILL_FILL_OTHER] if either else [])]
         for other in ways:
             again = _read_region(greys, region, middle, other)
             if _line_score(again) > _line_score(reads) * BETTER_READING:

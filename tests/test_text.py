@@ -12,8 +12,8 @@ from typing import Any
 
 import jsonschema
 import pytest
-from click.testing import CliRunner
 from chromium import Chromium, chromium_path
+from click.testing import CliRunner
 from conftest import DOCS, SAMPLES, ffmpeg
 from report_samples import make_report
 
