@@ -110,10 +110,10 @@ CONFIDENT_LINE = 92.0
 #: A reading prepared another way replaces the first when it says this many times more (≥ 1;
 #: `_line_score`: letters weighed by confidence), so a tie keeps the plain frame (docs/tuning.md).
 BETTER_READING = 1.1
-#: Largest share (0-1) of a region's pixels in the minority grey class for its letters to be taken as
-#: that class without trying the other (`_Way.FILL_OTHER`): lines on a box, clocks, handles, outlined
-#: captions read surely on dev 0.08-0.21; light letters over a light picture 0.28-0.37.
-POLARITY_CLEAR = 0.25
+#: Least confidence (0-100) of a region's best plain line for the letters' polarity to stand untried
+#: the other way (`_Way.FILL_OTHER`): white outlined or shadowed letters over light pictures, polarity
+#: wrong, read 0-86 on dev; a box caption's unsure line 91 (docs/tuning.md).
+POLARITY_SURE = 88.0
 #: Fewest frames (≥ 2) showing a region for its frames to be combined (`_Way.STILL`), and most combined.
 STILL_MIN_FRAMES = 3
 STILL_FRAMES = 8
@@ -178,7 +178,7 @@ THRESHOLDS: dict[str, float] = {
     "reads_per_region": READS_PER_REGION,
     "confident_line": CONFIDENT_LINE,
     "better_reading": BETTER_READING,
-    "polarity_clear": POLARITY_CLEAR,
+    "polarity_sure": POLARITY_SURE,
     "still_min_frames": STILL_MIN_FRAMES,
     "still_frames": STILL_FRAMES,
     "variant_min_width": VARIANT_MIN_WIDTH,
@@ -881,15 +881,10 @@ class _Way(StrEnum):
 
 def _light_letters(crop: np.ndarray) -> bool:
     """Whether a region's letters are light: letters are the minority of its pixels (Otsu's two classes)."""
-    return _light_share(crop) < 0.5
-
-
-def _light_share(crop: np.ndarray) -> float:
-    """The share of a region's pixels in the light one of Otsu's two grey classes."""
     import cv2
 
     _, otsu = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return float((otsu > 0).mean())
+    return bool((otsu > 0).mean() < 0.5)
 
 
 def _prepare(crop: np.ndarray, line_px: float, *, fill: bool = False, flip: bool = False) -> tuple[np.ndarray, float]:
@@ -1247,7 +1242,8 @@ def _joined_rows(texts: list[ScreenText], aspect: float) -> list[ScreenText]:
                 text = f"{o.text} {t.text}"
                 box = (o.box[0], min(o.box[1], t.box[1]), max(o.box[2], t.box[2]), max(o.box[3], t.box[3]))
                 share = 1.0
-                kind = kind_of(text, box=box, share=share) if TextKind.CLOCK in (o.kind, t.kind) else o.kind
+                # The joined line's own kind: its first piece alone, a word in a corner, looked like a bug.
+                kind = kind_of(text, box=box, share=share)
                 clock = parse_clock(text) if kind == TextKind.CLOCK else None
                 out[i] = ScreenText(
                     **{
@@ -1316,8 +1312,8 @@ def _reads_of(greys: Sequence[np.ndarray], region: _Region) -> list[_Read]:
     way = _Way.PLAIN
     wide = region.x1 - region.x0 >= VARIANT_MIN_WIDTH * region.line_px
     if wide and not _sure(reads):
-        light = _light_share(_pixels(greys, region, middle, _Way.PLAIN))
-        either = min(light, 1.0 - light) > POLARITY_CLEAR  # the letters may be the majority
+        # A plain reading this sure had the letters' polarity right; below it they may be the majority.
+        either = max((r.confidence for r in reads), default=0.0) < POLARITY_SURE
         ways = [_Way.FILL, *([_Way.FILL_OTHER] if either else [])]
         if len(region.present) >= STILL_MIN_FRAMES:
             ways += [_Way.STILL, _Way.STILL_FILL, *([_Way.STILL_FILL_OTHER] if either else [])]

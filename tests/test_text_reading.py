@@ -128,7 +128,7 @@ def test_a_caption_over_a_cellular_automaton_is_read(clips: Path) -> None:
     source: list[str | Path] = ["-f", "lavfi", "-i", "cellauto=rule=110:s=320x180:r=25:random_fill_ratio=0.5:seed=5"]
     reading = _read(_drawn(clips, "automaton", source, f"{ru}\n{en}", "outline", SANS_BOLD, 40))
     captions = reading.of_kind(TextKind.CAPTION)
-    assert len(captions) == 2 and all(t.box[1] > 0.7 for t in captions), [(t.text, t.box) for t in reading.texts]
+    assert len(captions) == 2 and all(t.box[1] > 0.7 for t in captions), [(t.text, t.kind) for t in reading.texts]
     assert _share_read(ru, reading) >= 0.4, [t.text for t in reading.texts]  # 2 of its 5 longer words
     assert _share_read(en, reading) >= 0.5, [t.text for t in reading.texts]  # 2 of 4
 
