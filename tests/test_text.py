@@ -246,9 +246,9 @@ def test_hostile_ocr_text_is_escaped_in_markdown_and_html() -> None:
     assert "\\<script>alert(1)\\</script>" in section
     assert "\\[click\\](javascript:alert(1)) \\| cell" in section
     assert "\\# heading \\*bold\\* \\`code\\`" in section
-    # Every table row keeps its six cells: no "|" of the OCR'd text opens a column.
+    # Every table row keeps its seven cells: no "|" of the OCR'd text opens a column.
     rows = [r for r in section.splitlines() if r.startswith("| ") and "---" not in r]
-    assert all(len(re.findall(r"(?<!\\)\|", r)) == 7 for r in rows), rows
+    assert all(len(re.findall(r"(?<!\\)\|", r)) == 8 for r in rows), rows
     assert Report.from_dict(json.loads(render(report, "json"))) == report
 
 
@@ -363,3 +363,18 @@ def test_text_box_numbers_cover_no_words(captioned_clip: Path, refs_index: Path,
                 or a["bottom"] <= b["top"] + 1 or a["top"] >= b["bottom"] - 1
             )  # fmt: skip
             assert apart, (a, b)
+
+
+def test_the_text_tables_say_where_each_line_is_and_which_moves() -> None:
+    """Markdown has no frame to draw the boxes on: both tables say where each line sits, in words,
+    and mark a moving line (a ticker, read on one frame)."""
+    report = _report_with([EN])
+    assert report.text is not None
+    ticker = replace(report.text.texts[0], text="BREAKING NEWS", box=(0.02, 0.9, 0.98, 0.95), static=False)
+    report = replace(report, text=replace(report.text, texts=(*report.text.texts, ticker)))
+    md = render(report, "md").split("## Words on the picture", 1)[1]
+    assert "| caption | bottom centre | POLICE FLEE RIOTERS IN BAYMAK |" in md
+    assert "| clock | top left |" in md
+    assert "| caption, moving | bottom, full width | BREAKING NEWS |" in md
+    page = render(report, "html")
+    assert "<td>caption, moving</td><td>bottom, full width</td>" in page

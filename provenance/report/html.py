@@ -59,6 +59,7 @@ from .words import (
     origin_words,
     origins_unrecorded,
     relation_sentence,
+    screen_place,
     searched_speeds,
     seconds,
     signed,
@@ -346,7 +347,7 @@ def _text_section(r: Report) -> str:
                 f'<span class="side">clip {seconds(thumb.t)}</span></div>'
             )
     out.append(
-        '<table class="texts"><thead><tr><th>#</th><th>When</th><th>Kind</th><th>Text</th><th>Language</th>'
+        '<table class="texts"><thead><tr><th>#</th><th>When</th><th>Kind</th><th>Where</th><th>Text</th><th>Language</th>'
         "<th>Confidence</th><th>On the reference</th></tr></thead><tbody>"
     )
     for n, t in enumerate(reading.texts):
@@ -355,7 +356,8 @@ def _text_section(r: Report) -> str:
             extra = f' <span class="detail">date {e(" or ".join(t.clock.dates), 80)}</span>'
         ref = {True: "yes", False: "no: added in this copy", None: "not compared"}[t.in_reference]
         out.append(
-            f"<tr><td>{n + 1}</td><td>{e('the picture' if is_still(r) else span(t.start_s, t.end_s), 40)}</td><td>{e(t.kind, 20)}</td>"
+            f"<tr><td>{n + 1}</td><td>{e('the picture' if is_still(r) else span(t.start_s, t.end_s), 40)}</td>"
+            f"<td>{e(t.kind, 20)}{'' if t.static else ', moving'}</td><td>{e(screen_place(t.box), 40)}</td>"
             f'<td><bdi dir="auto">{e(t.text, 400)}</bdi>{extra}</td><td>{e(t.language, 10)} ({e(t.script, 20)})</td>'
             f"<td>{number(t.confidence, 3)}</td><td>{e(ref, 40)}</td></tr>"
         )
