@@ -18,11 +18,14 @@ stroke edges (a morphological gradient of at least `EDGE_LEVEL`) are joined
 into line-shaped bands; edges at the same place and grey level on
 consecutive frames are overlays (burned-in text does not move with the
 footage, so this is what finds them and keeps OCR off the rest of the
-picture; a scrolling ticker keeps its band too). Each region is cut out,
+picture; on a busy frame, dense texture of few grey levels, more frame pairs
+are asked, `BUSY_SHARE`; a scrolling ticker keeps its band too, and is read
+once where most of it shows, `MOVING_SHARE`). Each region is cut out,
 stretched to full contrast, made dark-on-light and scaled so a line is about
 `TARGET_LINE_PX` high, and read on a few of the frames where it shows; an
 unsure reading is tried again from the letters' fill alone (an outline or a
-shadow stripped) and from the region's frames combined (moving texture
+shadow stripped, in either polarity when the first reading is under
+`POLARITY_SURE`) and from the region's frames combined (moving texture
 faded); the readings vote. Words below `MIN_WORD_CONFIDENCE` and lines below
 `MIN_LINE_CONFIDENCE` are dropped, so texture read as letters rarely reaches
 a report. The script of each line (Latin, Cyrillic, Arabic) picks the
