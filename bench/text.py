@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The text stage on clips with words burned in by ffmpeg's drawtext: accuracy and time.
 
-    python bench/text.py make                       # builds bench/cases-text/{dev,holdout}/ (~2 min)
-    python bench/text.py run --split dev            # scores the stage alone on the dev cases
+    python bench/text.py make                       # builds every split in bench/cases-text/ (~15 s a clip)
+    python bench/text.py make --split dev4          # one split: dev..dev4 tuned on, holdout..holdout4 never
+    python bench/text.py run --split dev            # scores the stage alone on the dev cases (and counts OCR runs)
     python bench/text.py run --split holdout        # the held-out cases (never tuned on)
     python bench/text.py run --split holdout --check --index sqlite:///bench/out/text-refs.sqlite
                                                     # also times `provenance check` with and without --no-text
