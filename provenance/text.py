@@ -18,11 +18,14 @@ stroke edges (a morphological gradient of at least `EDGE_LEVEL`) are joined
 into line-shaped bands; edges at the same place and grey level on
 consecutive frames are overlays (burned-in text does not move with the
 footage, so this is what finds them and keeps OCR off the rest of the
-picture; a scrolling ticker keeps its band too). Each region is cut out,
+picture; on a busy frame, dense texture of few grey levels, more frame pairs
+are asked, `BUSY_SHARE`; a scrolling ticker keeps its band too, and is read
+once where most of it shows, `MOVING_SHARE`). Each region is cut out,
 stretched to full contrast, made dark-on-light and scaled so a line is about
 `TARGET_LINE_PX` high, and read on a few of the frames where it shows; an
 unsure reading is tried again from the letters' fill alone (an outline or a
-shadow stripped) and from the region's frames combined (moving texture
+shadow stripped, in either polarity when the first reading is under
+`POLARITY_SURE`) and from the region's frames combined (moving texture
 faded); the readings vote. Words below `MIN_WORD_CONFIDENCE` and lines below
 `MIN_LINE_CONFIDENCE` are dropped, so texture read as letters rarely reaches
 a report. The script of each line (Latin, Cyrillic, Arabic) picks the
@@ -56,6 +59,7 @@ import numpy as np
 
 from .decode.protocol import Detail
 from .errors import ToolMissingError
+from .hashing import Rect, area, overlap_area
 
 if TYPE_CHECKING:
     from .decode import Decoder, Frames
@@ -109,6 +113,10 @@ CONFIDENT_LINE = 92.0
 #: A reading prepared another way replaces the first when it says this many times more (≥ 1;
 #: `_line_score`: letters weighed by confidence), so a tie keeps the plain frame (docs/tuning.md).
 BETTER_READING = 1.1
+#: Least confidence (0-100) of a region's best plain line for the letters' polarity to stand untried
+#: the other way (`_Way.FILL_OTHER`): white outlined or shadowed letters over light pictures, polarity
+#: wrong, read 0-86 on dev; a box caption's unsure line 91 (docs/tuning.md).
+POLARITY_SURE = 88.0
 #: Fewest frames (≥ 2) showing a region for its frames to be combined (`_Way.STILL`), and most combined.
 STILL_MIN_FRAMES = 3
 STILL_FRAMES = 8
@@ -133,6 +141,15 @@ ARABIC_MEAN_WORD = 3.5
 #: letter pair three times running ("لالالا"), is strokes of texture: Arabic spelling never does.
 ARABIC_MAX_RUN = 2
 _STROKES = re.compile(rf"(\w)\1{{{ARABIC_MAX_RUN}}}|(\w\w)\2\2")
+#: Most share (0-1) of the frame whose edges persist before persistence asks more consecutive frame
+#: pairs at one level (up to all): captioned footage 0.01-0.05 on dev, dense texture 0.13-0.58.
+BUSY_SHARE = 0.1
+#: Most share (0-1) of a region's edge pixels at one grey level over three consecutive frames for its
+#: line to be moving (a ticker's letters pass: 0.22-0.23 on dev; still captions 0.80-1.0).
+MOVING_SHARE = 0.5
+#: Least normalised correlation (0-1) of a moving line's middle with a neighbouring frame's band,
+#: shifted along it, for the line to be a ticker: dev tickers 0.998, texture bands 0.09-0.14.
+TICKER_MATCH = 0.8
 #: Two readings (0-1 similarity of their characters) at least this alike are the same text.
 SAME_TEXT_SIMILARITY = 0.6
 #: A short text (≤ 3 words) shown on this share of the clip or more in a corner is a channel bug.
@@ -164,6 +181,7 @@ THRESHOLDS: dict[str, float] = {
     "reads_per_region": READS_PER_REGION,
     "confident_line": CONFIDENT_LINE,
     "better_reading": BETTER_READING,
+    "polarity_sure": POLARITY_SURE,
     "still_min_frames": STILL_MIN_FRAMES,
     "still_frames": STILL_FRAMES,
     "variant_min_width": VARIANT_MIN_WIDTH,
@@ -174,6 +192,9 @@ THRESHOLDS: dict[str, float] = {
     "arabic_letter_share": ARABIC_LETTER_SHARE,
     "arabic_mean_word": ARABIC_MEAN_WORD,
     "arabic_max_run": ARABIC_MAX_RUN,
+    "busy_share": BUSY_SHARE,
+    "moving_share": MOVING_SHARE,
+    "ticker_match": TICKER_MATCH,
     "same_text_similarity": SAME_TEXT_SIMILARITY,
     "bug_min_share": BUG_MIN_SHARE,
     "language_min_words": LANGUAGE_MIN_WORDS,
@@ -244,7 +265,8 @@ class ScreenText:
     `box` is (x0, y0, x1, y1) as shares of the frame's width and height;
     `start_s`/`end_s` the span of the frames it was seen on (half a frame
     spacing either side); `confidence` Tesseract's mean word confidence
-    (0-100); `reads` the frames whose readings agreed on it; `language` the
+    (0-100); `reads` the frames whose readings agreed on it; `static` False
+    for a moving line (a ticker, read on one frame); `language` the
     language data that read it; `script` what its letters are; `in_reference`
     whether the matched reference shows the same words (None: not compared).
     """
@@ -508,7 +530,8 @@ def parse_clock(text: str) -> Clock | None:
     Returns:
         The `Clock`, or None when the line holds no date and no time.
     """
-    s = text.strip()
+    # OCR reads a date's dot as a comma between digits ("22.04,2015"); no clock writes one there.
+    s = re.sub(r"(?<=\d),(?=\d)", ".", text.strip())
     dates: list[str] = []
     form = ""
     m = _YMD.search(s)
@@ -648,6 +671,9 @@ class _Region:
     line_px: float
     present: tuple[int, ...]  # indices of the frames it shows on
     score: float
+    #: A moving line (a ticker): the frame on which its band runs widest and the band's x-range
+    #: there; the line is read on that frame alone, over that range (`_moving_band`).
+    moving: tuple[int, int, int] | None = None
 
 
 def _stroke_masks(greys: Sequence[np.ndarray]) -> np.ndarray:
@@ -679,6 +705,7 @@ def find_regions(greys: Sequence[np.ndarray]) -> list[_Region]:
     n, h, w = masks.shape
     need = min(n, PERSIST_FRAMES)
     count = masks.sum(axis=0)
+    held = np.ones((h, w), bool)  # edges at one level over three frames or more: not a passing ticker
     if n == 1:
         persistent = masks[0].astype(np.uint8)
     else:
@@ -690,7 +717,14 @@ def find_regions(greys: Sequence[np.ndarray]) -> list[_Region]:
             same = np.abs(greys[k].astype(np.int16) - greys[k + 1].astype(np.int16)) <= STABLE_LEVEL
             stable += masks[k] & masks[k + 1] & same
         always = max(need, math.ceil(ALWAYS_SHARE * n))
+        held = stable >= 2
         persistent = ((stable >= need - 1) | (count >= always)).astype(np.uint8)
+        # Dense texture of few grey levels (a cellular automaton, a binary pattern) makes edges at the
+        # same place and level on two frames everywhere by chance; an overlay's hold on every pair.
+        pairs = need - 1
+        while persistent.mean() > BUSY_SHARE and pairs < n - 1:
+            pairs += 1
+            persistent = (stable >= pairs).astype(np.uint8)
     # Letters' edges are dense along their line; texture's chance agreements are scattered strokes
     # that would join a caption to the picture around it.
     dense = cv2.blur(persistent.astype(np.float32), (max(9, w // 60), 9)) >= DENSE_SHARE
@@ -709,8 +743,7 @@ def find_regions(greys: Sequence[np.ndarray]) -> list[_Region]:
         fill = float(inner.mean())
         if fill < 0.08:
             return
-        runs = _runs(np.asarray(inner.any(axis=1)))
-        line_px = float(np.median([b - a for a, b in runs])) if runs else float(bh)
+        line_px = _line_height(inner, float(bh))
         if line_px > MAX_LINE_SHARE * h and split:
             closed = cv2.morphologyEx(inner.astype(np.uint8), cv2.MORPH_CLOSE, line_gap)
             long = max(8 * MIN_LINE_PX, int(LONG_ROW_SHARE * bw))
@@ -732,14 +765,91 @@ def find_regions(greys: Sequence[np.ndarray]) -> list[_Region]:
             return
         # Text is dense in edges along its line and has gaps between lines and letters.
         score = fill * min(1.0, bw / (4 * line_px)) * len(present)
-        regions.append(_Region(x, y, x + bw, y + bh, line_px, present, score))
+        moving = None
+        if n > 2 and float(held[y : y + bh, x : x + bw][inner].mean()) < MOVING_SHARE:
+            moving = _moving_band(greys, masks[:, y : y + bh], (x, y, x + bw, y + bh), line_px)
+        regions.append(_Region(x, y, x + bw, y + bh, line_px, present, score, moving))
 
     for i in range(1, count_cc):
         x, y, bw, bh, _area = (int(v) for v in stats[i])
         inner = persistent[y : y + bh, x : x + bw].astype(bool) & (labels[y : y + bh, x : x + bw] == i)
         consider(x, y, bw, bh, inner, True)
     regions.sort(key=lambda r: -r.score)
-    return regions[:MAX_REGIONS]
+    kept: list[_Region] = []
+    for r in regions:  # a piece of a stronger moving line's band is read with it
+        if not any(m.moving and _piece_of(r, m) for m in kept):
+            kept.append(r)
+    return kept[:MAX_REGIONS]
+
+
+def _moving_band(
+    greys: Sequence[np.ndarray], band: np.ndarray, box: tuple[int, int, int, int], line_px: float
+) -> tuple[int, int, int] | None:
+    """Where a moving line shows most: the frame on which the run of columns with edges through the
+    region's rows, gaps under two line heights bridged, is widest (a ticker's text entering or
+    leaving shows in part on the others), and that run's x-range; None unless the run's middle half
+    is found again on a neighbouring frame, shifted along the line (`TICKER_MATCH`), and the picture
+    beside it is not shifted alike: texture whose edges came and went by chance is not a ticker, nor
+    is a pan's picture."""
+    import cv2
+
+    x0, y0, x1, y1 = box
+    best: tuple[int, int, int] | None = None
+    for k in range(band.shape[0]):
+        runs = _runs(np.asarray(band[k].any(axis=0)))
+        merged: list[list[int]] = []
+        for a, b in runs:
+            if merged and a - merged[-1][1] < 2 * line_px:
+                merged[-1][1] = b
+            else:
+                merged.append([a, b])
+        for a, b in merged:
+            if a < x1 and b > x0 and (best is None or b - a > best[2] - best[1]):
+                best = (k, a, b)
+    if best is None or best[2] - best[1] <= x1 - x0:
+        return None
+    k, a, b = best
+    quarter = (b - a) // 4
+    template = greys[k][y0:y1, a + quarter : b - quarter]
+    # The picture beside the line (a line's height above it, or below at the top of the frame).
+    bh = y1 - y0
+    py0 = y0 - bh if y0 >= bh else y1
+    beside = greys[k][py0 : py0 + bh, a + quarter : b - quarter]
+    for j in (k - 1, k + 1):
+        if 0 <= j < len(greys):
+            strip = greys[j][max(0, y0 - 4) : y1 + 4]
+            _, match, _, (at, _) = cv2.minMaxLoc(cv2.matchTemplate(strip, template, cv2.TM_CCOEFF_NORMED))
+            if match < TICKER_MATCH or abs(at - (a + quarter)) < line_px / 2:
+                continue
+            # A pan moves the picture beside the line by the same step: then it is footage, not a ticker.
+            shifted = greys[j][py0 : py0 + bh, at : at + beside.shape[1]]
+            if shifted.shape == beside.shape and beside.std() > 1:
+                same = float(cv2.matchTemplate(shifted, beside, cv2.TM_CCOEFF_NORMED).max())
+                if same >= TICKER_MATCH:
+                    continue
+            return best
+    return None
+
+
+def _piece_of(region: _Region, moving: _Region) -> bool:
+    """Whether a region is a piece of a moving line's band: on its rows and within its widest run."""
+    assert moving.moving is not None
+    _, a, b = moving.moving
+    rows = min(region.y1, moving.y1) - max(region.y0, moving.y0)
+    return rows > 0.5 * (region.y1 - region.y0) and region.x0 >= a and region.x1 <= b
+
+
+def _line_height(inner: np.ndarray, default: float) -> float:
+    """A block's line height: the median height of its runs of rows with edges, each run weighed by its
+    edge pixels, so a speck of texture one or two rows high beside a line cannot pull it below a letter's."""
+    runs = _runs(np.asarray(inner.any(axis=1)))
+    if not runs:
+        return default
+    heights = np.array([b - a for a, b in runs], float)
+    mass = np.array([inner[a:b].sum() for a, b in runs], float)
+    order = np.argsort(heights)
+    cumulative = np.cumsum(mass[order])
+    return float(heights[order][int(np.searchsorted(cumulative, cumulative[-1] / 2))])
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
@@ -765,6 +875,11 @@ class _Way(StrEnum):
     STILL = "still"
     #: `STILL`, then only the fill kept as `FILL`.
     STILL_FILL = "still_fill"
+    #: `FILL` of the other grey extreme: light letters over a light picture with a dark shadow or
+    #: outline are not the minority of the region's pixels (`_light_letters` calls them dark).
+    FILL_OTHER = "fill_other"
+    #: `STILL_FILL` of the other grey extreme, as `FILL_OTHER`.
+    STILL_FILL_OTHER = "still_fill_other"
 
 
 def _light_letters(crop: np.ndarray) -> bool:
@@ -775,19 +890,20 @@ def _light_letters(crop: np.ndarray) -> bool:
     return bool((otsu > 0).mean() < 0.5)
 
 
-def _prepare(crop: np.ndarray, line_px: float, *, fill: bool = False) -> tuple[np.ndarray, float]:
+def _prepare(crop: np.ndarray, line_px: float, *, fill: bool = False, flip: bool = False) -> tuple[np.ndarray, float]:
     """A region made for Tesseract: full contrast, dark letters on light, a line ~`TARGET_LINE_PX` high.
 
     With `fill`, only the darkest grey class of the dark-letter picture is
     kept, black on white (Otsu's threshold taken again within the darker
     class): a white letter's black outline or shadow, and the picture
-    behind it, turn white, the letter's fill black.
+    behind it, turn white, the letter's fill black. With `flip`, the letters
+    are taken to be of the other polarity than `_light_letters` says.
     """
     import cv2
 
     lo, hi = np.percentile(crop, (2, 98))
     stretched = np.clip((crop.astype(np.float32) - lo) * (255.0 / max(1.0, hi - lo)), 0, 255).astype(np.uint8)
-    if _light_letters(stretched):
+    if _light_letters(stretched) != flip:
         stretched = 255 - stretched
     scale = min(MAX_UPSCALE, max(1.0, TARGET_LINE_PX / max(1.0, line_px)))
     if scale > 1.0:
@@ -798,8 +914,26 @@ def _prepare(crop: np.ndarray, line_px: float, *, fill: bool = False) -> tuple[n
         if darker.size > 16:
             inner, _ = cv2.threshold(darker.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
             stretched = np.where(stretched <= inner, 0, 255).astype(np.uint8)
+            stretched = _without_picture(stretched, line_px * scale)
     pad = int(0.3 * TARGET_LINE_PX)
     return cv2.copyMakeBorder(stretched, pad, pad, pad, pad, cv2.BORDER_REPLICATE), scale
+
+
+def _without_picture(binary: np.ndarray, line_px: float) -> np.ndarray:
+    """A region's fill (black on white) without the picture's dark patches: a black blob that touches the
+    crop's edge and is wider than three line heights or taller than one and a half is picture (the
+    crop keeps a margin around its line; a letter, or italic letters run together, fit in it)."""
+    import cv2
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((binary == 0).astype(np.uint8), connectivity=8)
+    h, w = binary.shape
+    out = binary.copy()
+    for i in range(1, count):
+        x, y, bw, bh, _ = (int(v) for v in stats[i])
+        edge = x == 0 or y == 0 or x + bw == w or y + bh == h
+        if edge and (bw > 3 * line_px or bh > 1.5 * line_px):
+            out[labels == i] = 255
+    return out
 
 
 @dataclass(frozen=True)
@@ -820,7 +954,9 @@ def _crop_box(region: _Region, shape: tuple[int, ...]) -> tuple[int, int, int, i
     return max(0, region.x0 - m), max(0, region.y0 - m), min(w, region.x1 + m), min(h, region.y1 + m)
 
 
-def _still(greys: Sequence[np.ndarray], region: _Region, box: tuple[int, int, int, int]) -> np.ndarray:
+def _still(
+    greys: Sequence[np.ndarray], region: _Region, box: tuple[int, int, int, int], *, flip: bool = False
+) -> np.ndarray:
     """The region over the frames showing it (up to `STILL_FRAMES`), combined: the minimum where the
     letters are light, the maximum where they are dark. The overlay is at the same pixels on every
     frame and keeps its level; a background moving under it goes dark (or light) around the letters."""
@@ -828,14 +964,14 @@ def _still(greys: Sequence[np.ndarray], region: _Region, box: tuple[int, int, in
     frames = _spread(region.present, STILL_FRAMES)
     stack = np.stack([greys[k][y0:y1, x0:x1] for k in frames])
     middle = greys[region.present[len(region.present) // 2]][y0:y1, x0:x1]
-    return stack.min(axis=0) if _light_letters(middle) else stack.max(axis=0)
+    return stack.min(axis=0) if _light_letters(middle) != flip else stack.max(axis=0)
 
 
 def _pixels(greys: Sequence[np.ndarray], region: _Region, frame: int, way: _Way) -> np.ndarray:
     """The region's pixels as `way` takes them: one frame's, or the frames' combined."""
     x0, y0, x1, y1 = box = _crop_box(region, greys[frame].shape)
-    if way in (_Way.STILL, _Way.STILL_FILL):
-        return _still(greys, region, box)
+    if way in (_Way.STILL, _Way.STILL_FILL, _Way.STILL_FILL_OTHER):
+        return _still(greys, region, box, flip=way == _Way.STILL_FILL_OTHER)
     return greys[frame][y0:y1, x0:x1]
 
 
@@ -843,13 +979,14 @@ def _read_region(greys: Sequence[np.ndarray], region: _Region, frame: int, way: 
     """The lines Tesseract reads in one region of one frame (prepared `way`), each in its script's language data."""
     h = greys[frame].shape[0]
     x0, y0, _, _ = _crop_box(region, greys[frame].shape)
-    fill = way in (_Way.FILL, _Way.STILL_FILL)
-    image, scale = _prepare(_pixels(greys, region, frame, way), region.line_px, fill=fill)
+    fill = way in (_Way.FILL, _Way.STILL_FILL, _Way.FILL_OTHER, _Way.STILL_FILL_OTHER)
+    flip = way in (_Way.FILL_OTHER, _Way.STILL_FILL_OTHER)
+    image, scale = _prepare(_pixels(greys, region, frame, way), region.line_px, fill=fill, flip=flip)
     pad = int(0.3 * TARGET_LINE_PX)
     sparse = region.y1 - region.y0 > MAX_BLOCK_SHARE * h
     lines = _ocr(image, "eng+rus", sparse=sparse)
     language = "eng+rus"
-    if any(_looks_ukrainian(line.text) for line in lines):
+    if any(_looks_ukrainian(_one_script(line.text)) for line in lines):  # "MicT": look-alikes of "міст"
         lines, language = _ocr(image, "ukr", sparse=sparse), "ukr"
     good = [ln for ln in lines if _keep(ln)]
     if _weak(good):
@@ -871,6 +1008,10 @@ def _read_region(greys: Sequence[np.ndarray], region: _Region, frame: int, way: 
             int(x0 + (bx1 - pad) / scale),
             int(y0 + (by1 - pad) / scale),
         )
+        # A line centred in the crop's margin is the cut-off edge of the line or box beside the
+        # region (a two-line caption's next line shows its ascenders there), not a line of this one.
+        if not region.y0 <= (box[1] + box[3]) / 2 <= region.y1:
+            continue
         text = _handle_joined(_one_script(_JUNK_ENDS.sub("", ln.text)))
         if not text:
             continue
@@ -1000,20 +1141,12 @@ def _agreed(groups: list[list[_Read]]) -> list[list[_Read]]:
     """One reading per line: of two groups read at the same place (boxes overlapping by half or
     more), the one read on fewer frames (then the one that says less, `_line_score`) is a misreading and is dropped."""
 
-    def overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-        w = min(a[2], b[2]) - max(a[0], b[0])
-        h = min(a[3], b[3]) - max(a[1], b[1])
-        if w <= 0 or h <= 0:
-            return 0.0
-        smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-        return w * h / max(1, smaller)
-
     def strength(g: list[_Read]) -> tuple[int, float]:
         return len(g), _line_score([_chosen(g)])
 
     kept: list[list[_Read]] = []
     for g in sorted(groups, key=strength, reverse=True):
-        if all(overlap(_chosen(g).box, _chosen(k).box) < 0.5 for k in kept):
+        if all(_box_overlap(_chosen(g).box, _chosen(k).box) < 0.5 for k in kept):
             kept.append(g)
     return kept
 
@@ -1070,12 +1203,33 @@ def read_frames(
                     end_s=round(max(start, end), 3),
                     box=box,
                     reads=len(group),
+                    static=region.moving is None,
                     clock=clock,
                 )
             )
-    texts = _merged_captions(_joined_rows(texts, w / h))
+    texts = _merged_captions(_joined_rows(_distinct(texts), w / h))
     texts.sort(key=lambda t: (round(t.box[1], 2), t.box[0]))
     return texts, len(regions)
+
+
+def _distinct(texts: list[ScreenText]) -> list[ScreenText]:
+    """One text per line on screen: two regions that overlap (a block cut around one line, and the
+    two-line block holding it) read the same line twice; the reading of fewer frames, then the one of
+    the less text-like region (`texts` come in the regions' order), goes when the boxes overlap by
+    half the smaller one and the words are alike."""
+    kept: list[ScreenText] = []
+    for t in sorted(texts, key=lambda t: -t.reads):
+        if not any(
+            _box_overlap(t.box, k.box) >= 0.5 and _similarity(t.text, k.text) >= SAME_TEXT_SIMILARITY for k in kept
+        ):
+            kept.append(t)
+    return kept
+
+
+def _box_overlap(a: Rect, b: Rect) -> float:
+    """The area two boxes (x0, y0, x1, y1) share, over the smaller one's."""
+    smaller = min(area(a), area(b))
+    return overlap_area(a, b) / smaller if smaller > 0 else 0.0
 
 
 def _joined_rows(texts: list[ScreenText], aspect: float) -> list[ScreenText]:
@@ -1091,7 +1245,8 @@ def _joined_rows(texts: list[ScreenText], aspect: float) -> list[ScreenText]:
                 text = f"{o.text} {t.text}"
                 box = (o.box[0], min(o.box[1], t.box[1]), max(o.box[2], t.box[2]), max(o.box[3], t.box[3]))
                 share = 1.0
-                kind = kind_of(text, box=box, share=share) if TextKind.CLOCK in (o.kind, t.kind) else o.kind
+                # The joined line's own kind: its first piece alone, a word in a corner, looked like a bug.
+                kind = kind_of(text, box=box, share=share)
                 clock = parse_clock(text) if kind == TextKind.CLOCK else None
                 out[i] = ScreenText(
                     **{
@@ -1152,14 +1307,19 @@ def _reads_of(greys: Sequence[np.ndarray], region: _Region) -> list[_Read]:
     combined won) and vote with it. A region that reads as nothing every way
     is not read again, nor is one read surely (`_sure`).
     """
+    if region.moving is not None:  # a ticker: its widest showing, alone (the other frames show other words)
+        k, x0, x1 = region.moving
+        region = _Region(x0, region.y0, x1, region.y1, region.line_px, (k,), region.score)
     middle = region.present[len(region.present) // 2]
     reads = _read_region(greys, region, middle)
     way = _Way.PLAIN
     wide = region.x1 - region.x0 >= VARIANT_MIN_WIDTH * region.line_px
     if wide and not _sure(reads):
-        ways = [_Way.FILL]
+        # A plain reading this sure had the letters' polarity right; below it they may be the majority.
+        either = max((r.confidence for r in reads), default=0.0) < POLARITY_SURE
+        ways = [_Way.FILL, *([_Way.FILL_OTHER] if either else [])]
         if len(region.present) >= STILL_MIN_FRAMES:
-            ways += [_Way.STILL, _Way.STILL_FILL]
+            ways += [_Way.STILL, _Way.STILL_FILL, *([_Way.STILL_FILL_OTHER] if either else [])]
         for other in ways:
             again = _read_region(greys, region, middle, other)
             if _line_score(again) > _line_score(reads) * BETTER_READING:
@@ -1170,7 +1330,7 @@ def _reads_of(greys: Sequence[np.ndarray], region: _Region) -> list[_Read]:
     if tall or not reads or _sure(reads):
         return reads
     # The other frames vote, each read as the middle one was (frames combined: read as they are).
-    each = way if way in (_Way.PLAIN, _Way.FILL) else _Way.PLAIN
+    each = way if way in (_Way.PLAIN, _Way.FILL, _Way.FILL_OTHER) else _Way.PLAIN
     for k in _spread(region.present, READS_PER_REGION):
         if k != middle:
             reads += _read_region(greys, region, k, each)

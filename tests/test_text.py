@@ -12,6 +12,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from chromium import Chromium, chromium_path
 from click.testing import CliRunner
 from conftest import DOCS, SAMPLES, ffmpeg
 from report_samples import make_report
@@ -170,6 +171,8 @@ def test_footage_without_text_gives_no_text(plain_clip: Path) -> None:
         ("06/07/2019", ("2019-07-06", "2019-06-07"), None),
         ("14-JUN-2019 18:22:07", ("2019-06-14",), "18:22:07"),
         ("18:22:07", (), "18:22:07"),
+        ("22.04,2015 18:22", ("2015-04-22",), "18:22"),  # a dot read as a comma (dev4 d41-clock)
+        ("14 Jun 2019 18:22:07", ("2019-06-14",), "18:22:07"),
     ],
 )
 def test_clock_forms(line: str, dates: tuple[str, ...], time: str | None) -> None:
@@ -243,9 +246,9 @@ def test_hostile_ocr_text_is_escaped_in_markdown_and_html() -> None:
     assert "\\<script>alert(1)\\</script>" in section
     assert "\\[click\\](javascript:alert(1)) \\| cell" in section
     assert "\\# heading \\*bold\\* \\`code\\`" in section
-    # Every table row keeps its six cells: no "|" of the OCR'd text opens a column.
+    # Every table row keeps its seven cells: no "|" of the OCR'd text opens a column.
     rows = [r for r in section.splitlines() if r.startswith("| ") and "---" not in r]
-    assert all(len(re.findall(r"(?<!\\)\|", r)) == 7 for r in rows), rows
+    assert all(len(re.findall(r"(?<!\\)\|", r)) == 8 for r in rows), rows
     assert Report.from_dict(json.loads(render(report, "json"))) == report
 
 
@@ -328,3 +331,50 @@ def test_claimreview_quotes_a_caption_only_as_the_claim() -> None:
     doc = json.loads(render(kept, "claimreview", options))
     review = doc if doc.get("@type") == "ClaimReview" else next(d for d in doc["@graph"] if d["@type"] == "ClaimReview")
     assert "caption" not in review["claimReviewed"]
+
+
+@pytest.mark.skipif(chromium_path() is None, reason="chromium is not installed (apt-get install chromium)")
+def test_text_box_numbers_cover_no_words(captioned_clip: Path, refs_index: Path, tmp_path: Path) -> None:
+    """The numbers of the text boxes on the HTML frame sit outside every box: the caption's second line's
+    number does not cover the first line's words, nor the clock's or the handle's."""
+    args = ["check", str(captioned_clip), "--index", str(refs_index), "--format", "html"]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    page_file = tmp_path / "captioned.html"
+    page_file.write_text(result.stdout, encoding="utf-8")
+    boxes = """[...document.querySelectorAll('.textframe')].map(f => ({
+        rects: [...f.querySelectorAll('svg.overlay rect')].map(r => r.getBoundingClientRect().toJSON()),
+        labels: [...f.querySelectorAll('.box-label')].map(l => l.getBoundingClientRect().toJSON()),
+        frame: f.getBoundingClientRect().toJSON(),
+    }))"""
+    with Chromium() as browser:
+        page = browser.open(page_file.resolve().as_uri())
+        page.set_viewport(900, 900)
+        frames = page.evaluate(boxes)
+    assert len(frames) == 1 and len(frames[0]["rects"]) >= 3, frames
+    frame = frames[0]
+    assert len(frame["labels"]) == len(frame["rects"])
+    for a in frame["labels"]:
+        assert frame["frame"]["left"] <= a["left"] and a["right"] <= frame["frame"]["right"] + 0.5, (a, frame)
+        for b in frame["rects"]:
+            # Apart, to the pixel (percentages are rounded to 0.01%).
+            apart = (
+                a["right"] <= b["left"] + 1 or a["left"] >= b["right"] - 1
+                or a["bottom"] <= b["top"] + 1 or a["top"] >= b["bottom"] - 1
+            )  # fmt: skip
+            assert apart, (a, b)
+
+
+def test_the_text_tables_say_where_each_line_is_and_which_moves() -> None:
+    """Markdown has no frame to draw the boxes on: both tables say where each line sits, in words,
+    and mark a moving line (a ticker, read on one frame)."""
+    report = _report_with([EN])
+    assert report.text is not None
+    ticker = replace(report.text.texts[0], text="BREAKING NEWS", box=(0.02, 0.9, 0.98, 0.95), static=False)
+    report = replace(report, text=replace(report.text, texts=(*report.text.texts, ticker)))
+    md = render(report, "md").split("## Words on the picture", 1)[1]
+    assert "| caption | bottom centre | POLICE FLEE RIOTERS IN BAYMAK |" in md
+    assert "| clock | top left |" in md
+    assert "| caption, moving | bottom, full width | BREAKING NEWS |" in md
+    page = render(report, "html")
+    assert "<td>caption, moving</td><td>bottom, full width</td>" in page

@@ -60,6 +60,7 @@ from .words import (
     origins_unrecorded,
     reference_span,
     relation_sentence,
+    screen_place,
     searched_speeds,
     seconds,
     signed,
@@ -161,6 +162,7 @@ figure.pair { margin: 0; }
 .frame .box-label { position: absolute; background: #ffd43b; color: #000; font-size: .65rem; line-height: 1.2;
   padding: 0 .25rem; white-space: nowrap; }
 .frame .box-label.above { transform: translateY(-100%); }
+.frame .box-label.left { transform: translateX(-100%); }
 .textframe { max-width: 40rem; margin: .5rem 0; }
 .frame.missing { display: flex; align-items: center; justify-content: center; min-height: 6rem; line-height: 1.3;
   color: #ced4da; font-size: .8rem; padding: .5rem; text-align: center; background: #343a40; }
@@ -278,15 +280,34 @@ def _boxes_svg(boxes: tuple[Rect, ...]) -> str:
     return "".join(parts)
 
 
-def _box_label(x0: float, y0: float, y1: float, label: str) -> str:
-    """A box's label just outside it (above, or below when the box touches the top), never on its words."""
-    if y0 >= LABEL_ABOVE_MIN_Y:
-        return f'<span class="box-label above" style="left:{_pct(x0 * 100)};top:{_pct(y0 * 100)}">{e(label, 40)}</span>'
-    return f'<span class="box-label" style="left:{_pct(x0 * 100)};top:{_pct(y1 * 100)}">{e(label, 40)}</span>'
+def _text_labels(boxes: list[tuple[float, float, float, float]], numbers: list[int]) -> str:
+    """Each text box's number just outside it, where it covers no box of the frame: left of the line,
+    above it, below it or right of it, the first with room (a two-line caption's second number goes
+    beside its line, not on the first line's words); above the box when none has room."""
+    out = []
+    for n, (x0, y0, x1, y1) in zip(numbers, boxes, strict=True):
+        spots = (
+            ("left", x0 - TEXT_LABEL_WIDTH, y0, x0, y0 + LABEL_ROOM, x0, y0),
+            ("above", x0, y0 - LABEL_ROOM, x0 + TEXT_LABEL_WIDTH, y0, x0, y0),
+            ("", x0, y1, x0 + TEXT_LABEL_WIDTH, y1 + LABEL_ROOM, x0, y1),
+            ("", x1, y0, x1 + TEXT_LABEL_WIDTH, y0 + LABEL_ROOM, x1, y0),
+        )
+        where, left, top = "above", x0, y0
+        for cls, a0, b0, a1, b1, px, py in spots:
+            inside = a0 >= 0 and b0 >= 0 and a1 <= 1 and b1 <= 1
+            if inside and not any(a0 < c1 and a1 > c0 and b0 < d1 and b1 > d0 for c0, d0, c1, d1 in boxes):
+                where, left, top = cls, px, py
+                break
+        out.append(
+            f'<span class="box-label{" " + where if where else ""}" style="left:{_pct(left * 100)};'
+            f'top:{_pct(top * 100)}">{int(n)}</span>'
+        )
+    return "".join(out)
 
 
-#: A box whose top is at least this far down the frame (share of its height) has its label above it.
-LABEL_ABOVE_MIN_Y = 0.08
+#: Width (share of the frame's width, 0-1) kept free for a text box's number: ~20 px, 3-6% of a
+#: 320-640 px thumbnail; its height is `LABEL_ROOM`.
+TEXT_LABEL_WIDTH = 0.07
 
 
 def _text_section(r: Report) -> str:
@@ -320,14 +341,14 @@ def _text_section(r: Report) -> str:
                 'fill="none" stroke="#4dabf7" stroke-width="2" vector-effect="non-scaling-stroke"/>'
                 for _, t in shown
             )
-            labels = "".join(_box_label(t.box[0], t.box[1], t.box[3], str(n + 1)) for n, t in shown)
+            labels = _text_labels([t.box for _, t in shown], [n + 1 for n, _ in shown])
             out.append(
                 f'<div class="frame textframe">{img}<svg class="overlay" viewBox="0 0 100 100" '
                 f'preserveAspectRatio="none" aria-hidden="true">{rects}</svg>{labels}'
                 f'<span class="side">clip {seconds(thumb.t)}</span></div>'
             )
     out.append(
-        '<table class="texts"><thead><tr><th>#</th><th>When</th><th>Kind</th><th>Text</th><th>Language</th>'
+        '<table class="texts"><thead><tr><th>#</th><th>When</th><th>Kind</th><th>Where</th><th>Text</th><th>Language</th>'
         "<th>Confidence</th><th>On the reference</th></tr></thead><tbody>"
     )
     for n, t in enumerate(reading.texts):
@@ -336,7 +357,8 @@ def _text_section(r: Report) -> str:
             extra = f' <span class="detail">date {e(" or ".join(t.clock.dates), 80)}</span>'
         ref = {True: "yes", False: "no: added in this copy", None: "not compared"}[t.in_reference]
         out.append(
-            f"<tr><td>{n + 1}</td><td>{e('the picture' if is_still(r) else span(t.start_s, t.end_s), 40)}</td><td>{e(t.kind, 20)}</td>"
+            f"<tr><td>{n + 1}</td><td>{e('the picture' if is_still(r) else span(t.start_s, t.end_s), 40)}</td>"
+            f"<td>{e(t.kind, 20)}{'' if t.static else ', moving'}</td><td>{e(screen_place(t.box), 40)}</td>"
             f'<td><bdi dir="auto">{e(t.text, 400)}</bdi>{extra}</td><td>{e(t.language, 10)} ({e(t.script, 20)})</td>'
             f"<td>{number(t.confidence, 3)}</td><td>{e(ref, 40)}</td></tr>"
         )

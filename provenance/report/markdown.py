@@ -302,14 +302,18 @@ def _text_lines(r: Report) -> list[str]:
     ]
     if not reading.texts:
         return [*lines, "No text was read on the picture.", ""]
-    lines += ["| When | Kind | Text | Language | Confidence | On the reference |", "|---|---|---|---|---|---|"]
+    lines += [
+        "| When | Kind | Where | Text | Language | Confidence | On the reference |",
+        "|---|---|---|---|---|---|---|",
+    ]
     still = words.is_still(r)
     for t in reading.texts:
         date = f" (date {md(' or '.join(t.clock.dates))})" if t.clock is not None and t.clock.dates else ""
         on_ref = {True: "yes", False: "no: added in this copy", None: "not compared"}[t.in_reference]
         when = "the picture" if still else words.span(t.start_s, t.end_s)  # a still has no time of its own
         lines.append(
-            f"| {md(when)} | {md(t.kind)} | {md(t.text, 400)}{date} | "
+            f"| {md(when)} | {md(t.kind)}{'' if t.static else ', moving'} | {md(words.screen_place(t.box))} | "
+            f"{md(t.text, 400)}{date} | "
             f"{md(t.language)} ({md(t.script)}) | {t.confidence:.0f} | {on_ref} |"
         )
     return [*lines, ""]

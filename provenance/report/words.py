@@ -442,6 +442,20 @@ def _box(value: Any, of: str) -> str | None:
     return f"{percent(x0, 1)}–{percent(x1, 1)} across and {percent(y0, 1)}–{percent(y1, 1)} down {of}"
 
 
+def screen_place(box: Any) -> str:
+    """Where a box [x0, y0, x1, y1] (fractions of the frame) sits, in words: ``bottom centre``,
+    ``top left``; a box across most of the width is ``bottom, full width``."""
+    try:
+        x0, y0, x1, y1 = (float(v) for v in box)
+    except (TypeError, ValueError):
+        return "–"
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    down = "top" if cy < 1 / 3 else ("bottom" if cy > 2 / 3 else "middle")
+    if x1 - x0 > 0.8:
+        return f"{down}, full width"
+    return f"{down} {'left' if cx < 1 / 3 else ('right' if cx > 2 / 3 else 'centre')}"
+
+
 def _pixels(value: Any) -> str | None:
     if isinstance(value, (list, tuple)) and len(value) == 2:
         return f"{number(value[0], 0)}×{number(value[1], 0)} pixels"
