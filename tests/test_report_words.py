@@ -367,13 +367,17 @@ def test_a_match_whose_moment_the_camera_path_does_not_pin_says_about() -> None:
     """A steady pan's copy repeats the camera path at other moments as well (`Verification.moment_shown`
     false): its reference span is where the match lies, said as "about"."""
     from provenance.relation import Relation, Verification
-    from provenance.report.words import reference_span
+    from provenance.report.words import reference_span, relation_sentence
 
     v = Verification(Relation.SAME_FOOTAGE, 16, 0.9, 0.8, "what moves agrees", 3.0, 1.3, 20, 4.8, 1.0, False)
     match = replace(make_match(), verification=v)
     assert reference_span(match).startswith("about ") and "not pinned" in reference_span(match)
+    assert "this moment" not in (relation_sentence(match) or "") and "shows this footage" in (
+        relation_sentence(match) or ""
+    )
     shown = replace(match, verification=replace(v, moment_shown=True))
     assert not reference_span(shown).startswith("about")
+    assert "the clip shows this moment of the reference" in (relation_sentence(shown) or "")
     unplaced = alteration_details("trimmed", {"reference_seconds_at_most": 7.7, "reference_duration_s": 10.0})
     assert (
         unplaced
