@@ -58,7 +58,7 @@ class Verification:
     path_frames: int = 0
     #: ... and the seconds of the clip those frames span (the drift allowed grows with them); None when not measured.
     path_seconds: float | None = None
-    #: Where the path holds: the least drift with the clip moved `verify.FAR_OFFSET_S` earlier or later,
+    #: Where the path holds: the least drift found with the clip moved `verify.FAR_OFFSET_S` earlier or later,
     #: and whether the aligned moment stands out from those (`verify.PATH_PIN_RATIO`): a steady pan
     #: over a cropped copy fits other moments as well, and then the clip's seconds are not told.
     #: None when not measured (no still picture, or too few frames followed elsewhere).

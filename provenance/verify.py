@@ -1021,10 +1021,13 @@ def _pinned(
     reference's path at other moments too: moved in time, the clip only needs another
     fixed map (a crop a little further along the pan). The path is followed again with the
     clip `FAR_OFFSET_S` earlier and later; the moment is shown only where the aligned
-    path's drift is at most `PATH_PIN_RATIO` of the least drift there (`moment_shown`).
+    path's drift is at most `PATH_PIN_RATIO` of the least drift there (`moment_shown`; the
+    later side is not followed once the earlier fits as well).
     Otherwise the footage is still the same (the clip repeats the path, whose pace pins the
     speed), but which seconds of the reference it shows, and so any trimming, are not told.
     """
+    if v.path_drift_px is None:
+        return v
     elsewhere = []
     for shift in (-FAR_OFFSET_S, FAR_OFFSET_S):
         drift, frames, _ = camera_path_drift(
@@ -1032,7 +1035,9 @@ def _pinned(
         )
         if drift is not None and frames >= MIN_PATH_FRAMES:
             elsewhere.append(drift)
-    if not elsewhere or v.path_drift_px is None:
+            if v.path_drift_px > PATH_PIN_RATIO * drift:
+                break  # one side fits as well: the other cannot pin it
+    if not elsewhere:
         return v  # the clip cannot be moved within the reference: its ends pin it
     least = min(elsewhere)
     shown = v.path_drift_px <= PATH_PIN_RATIO * least
