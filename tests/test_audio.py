@@ -8,11 +8,13 @@ the real ones.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import jsonschema
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from conftest import DOCS, ffmpeg
 from sound_media import melody, write_wav
 
@@ -26,6 +28,7 @@ from provenance.audio import (
     chance_ber,
     fingerprint_sound,
 )
+from provenance.cli import main
 from provenance.errors import ToolMissingError
 from provenance.index import open_index
 from provenance.ingest import add_paths
@@ -353,3 +356,77 @@ def test_landmark_peaks_are_the_maxima_of_their_neighbourhood() -> None:
     plain = np.pad(spec, ((10, 10), (10, 10)), mode="constant", constant_values=-np.inf)
     plain = np.lib.stride_tricks.sliding_window_view(plain, (21, 21)).max(axis=(-2, -1))
     assert np.array_equal(_max_filter(spec, (21, 21)), plain)
+
+
+#: Issue 21's sound files, each encoded as a user would find it: (suffix, ffmpeg's output options).
+SOUND_FILES = {
+    "m4a": ["-c:a", "aac", "-b:a", "64k"],
+    "mp3": ["-c:a", "libmp3lame", "-b:a", "48k"],
+    "aac": ["-c:a", "aac", "-b:a", "64k", "-f", "adts"],
+    "wav": ["-c:a", "pcm_s16le"],
+    "ogg": ["-c:a", "libvorbis", "-q:a", "2"],
+    "opus": ["-c:a", "libopus", "-b:a", "32k"],
+    "flac": ["-c:a", "flac"],
+}
+
+
+@pytest.mark.parametrize("suffix", sorted(SOUND_FILES))
+def test_every_listed_sound_file_type_is_found_by_its_sound(
+    sound_dir: Path, long_tune: Path, sound_index: str, suffix: str
+) -> None:
+    """Issue 21's list of sound files (.m4a, .mp3, .aac, .wav, .ogg, .opus, and .flac): 8 s of the long
+    tune from 37 s, mono, each in its own container and codec, is found by its sound at its start."""
+    excerpt = sound_dir / f"excerpt37.{suffix}"
+    ffmpeg("-ss", "37", "-t", "8", "-i", long_tune, "-ac", "1", *SOUND_FILES[suffix], excerpt)
+    report = check(excerpt, index=sound_index, keyframes=False)
+    assert report.input.kind == "audio"
+    [m] = report.matches
+    assert m.reference.id == 1 and m.channel == "audio" and str(m.relation) == "same_sound"
+    assert abs(m.offset_s - 37) <= 1.0
+    assert report.verdict.code == "same_sound_as_known_footage"
+
+
+def test_a_video_with_its_picture_blacked_out_is_checked_by_its_sound(
+    sound_dir: Path, av_reference: Path, sound_index: str
+) -> None:
+    """The footage's sound from 5 s under a black picture: nothing to match by the picture, so the
+    sound finds the reference, as the same sound only (a black picture is no footage)."""
+    blacked = sound_dir / "blacked.mp4"
+    ffmpeg(
+        "-f", "lavfi", "-i", "color=c=black:size=320x240:rate=25", "-ss", "5", "-t", "9", "-i", av_reference,
+        "-map", "0:v", "-map", "1:a", "-shortest", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", blacked,
+    )  # fmt: skip
+    report = check(blacked, index=sound_index, keyframes=False)
+    _validate(report.to_dict())
+    assert report.input.kind == "video"
+    [m] = report.matches
+    assert m.reference.id == 2 and m.channel == "audio" and str(m.relation) == "same_sound"
+    assert abs(m.offset_s - 5) <= 1.0
+    assert report.verdict.code == "same_sound_as_known_footage"
+
+
+def test_the_console_command_without_fpcalc_is_exit_3_for_sound_and_checks_pictures(
+    sound_dir: Path, long_tune: Path, av_reference: Path, sound_index: str, tmp_path: Path
+) -> None:
+    """`provenance check` of a sound file without fpcalc: exit 3, one line naming fpcalc and the install
+    line; of footage: exit 0, the picture matched and the missing sound said in the report."""
+    bin_dir = tmp_path / "bin"  # ffmpeg and ffprobe, no fpcalc
+    bin_dir.mkdir()
+    for tool in ("ffmpeg", "ffprobe"):
+        found = shutil.which(tool)
+        assert found is not None
+        (bin_dir / tool).symlink_to(found)
+    env: dict[str, str | None] = {"PATH": str(bin_dir), "PROVENANCE_FPCALC": None}
+    runner = CliRunner()
+    sound = runner.invoke(main, ["check", "--index", sound_index, str(long_tune)], env=env)
+    assert sound.exit_code == 3, sound.output
+    assert "fpcalc" in sound.output and "apt-get install libchromaprint-tools" in sound.output
+    out = tmp_path / "report.json"
+    picture = runner.invoke(
+        main, ["check", "--index", sound_index, "--format", "json", "-o", str(out), str(av_reference)], env=env
+    )
+    assert picture.exit_code == 0, picture.output
+    data = json.loads(out.read_text())
+    assert data["matches"] and data["matches"][0]["reference"]["id"] == 2
+    assert data["input"]["sound"]["status"] == "fpcalc_missing"
+    assert any("the picture alone was checked" in w for w in data["warnings"])
