@@ -79,9 +79,16 @@ def duration(path: Path) -> float:
     return float(out.stdout.strip())
 
 
+def starts(seed: int, length: float) -> tuple[float, float, float]:
+    """The seed's cut points: the 5 s and 8 s excerpts' starts in the long tune, the copies' in the reference."""
+    r = random.Random(seed)
+    s5 = round(r.uniform(5, 110), 2)
+    s8 = round(r.uniform(5, 100), 2)
+    return s5, s8, round(r.uniform(0, max(0.0, length - 8)), 2)
+
+
 def make(seed: int, root: Path) -> tuple[list[Path], list[dict[str, object]]]:
     """The seed's two references and its queries, each with what it should give."""
-    r = random.Random(seed)
     d = root / f"s{seed:02d}"
     d.mkdir(parents=True, exist_ok=True)
     tune = write_wav(d / "tune.wav", melody(seed, 40.0))
@@ -93,13 +100,11 @@ def make(seed: int, root: Path) -> tuple[list[Path], list[dict[str, object]]]:
     unseen_tune = write_wav(d / "unseen.wav", melody(3000 + seed, 20.0))
     unseen_pic = picture(ITEMS[12 + seed % 10], d / "unseen_pic.mp4", unseen_tune)
     q: list[dict[str, object]] = []
-    s5 = round(r.uniform(5, 110), 2)
+    s5, s8, sv = starts(seed, length)
     ff("-ss", s5, "-t", 5, "-i", long_tune, "-ac", 1, "-c:a", "aac", "-b:a", "64k", d / "excerpt5.m4a")
     q.append({"case": "excerpt5_m4a", "path": d / "excerpt5.m4a", "ref": "long", "offset": s5})
-    s8 = round(r.uniform(5, 100), 2)
     ff("-ss", s8, "-t", 8, "-i", long_tune, "-ac", 1, "-c:a", "libmp3lame", "-b:a", "32k", d / "excerpt8.mp3")
     q.append({"case": "excerpt8_mp3", "path": d / "excerpt8.mp3", "ref": "long", "offset": s8})
-    sv = round(r.uniform(0, max(0.0, length - 8)), 2)
     cut = ["-ss", sv, "-t", 8, "-i", ref]
     ff(*cut, "-vf", "scale=-2:360", "-ac", 1, "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "64k",
        d / "copy360.mp4")  # fmt: skip

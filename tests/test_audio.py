@@ -27,6 +27,7 @@ from provenance.audio import (
     bit_errors,
     chance_ber,
     fingerprint_sound,
+    sound_landmarks,
 )
 from provenance.cli import main
 from provenance.errors import ToolMissingError
@@ -38,6 +39,7 @@ from provenance.match import (
     SOUND_OVERLAID_MARKS,
     SOUND_REPLACED_MARKS,
     find_sound_matches,
+    mark_bins,
 )
 from provenance.probe import probe
 
@@ -205,7 +207,8 @@ def test_sound_under_louder_music_is_found_by_its_sound_alone(
     assert m.reference.id == 2 and m.channel == "audio" and str(m.relation) == "same_sound"
     assert abs(m.offset_s - 4) <= 0.5
     [heard] = m.channels
-    assert heard.landmarks is not None and heard.landmarks >= SOUND_MARK_VOTES
+    assert heard.anchors is not None and heard.anchors >= SOUND_MARK_VOTES
+    assert heard.landmarks is not None and heard.landmarks >= heard.anchors
     assert heard.ber is not None and heard.ber > SOUND_AGREE_BER  # not findable by the items alone
     assert report.verdict.code == "same_sound_as_known_footage"
 
@@ -430,3 +433,29 @@ def test_the_console_command_without_fpcalc_is_exit_3_for_sound_and_checks_pictu
     assert data["matches"] and data["matches"][0]["reference"]["id"] == 2
     assert data["input"]["sound"]["status"] == "fpcalc_missing"
     assert any("the picture alone was checked" in w for w in data["warnings"])
+
+
+def test_a_clips_dense_landmarks_hold_what_a_reference_stores() -> None:
+    """A clip is looked up with denser landmarks than a reference stores (more, smaller-neighbourhood
+    peaks, more pairs each), so that under louder sound the stored pairs are still made; on the same
+    sound they hold every stored pair (a peak of the larger neighbourhood is one of the smaller)."""
+    pcm = melody(11, 20.0, rate=11025)
+    stored, dense = sound_landmarks(pcm)
+    assert len(stored) > 500 and len(dense) > 3 * len(stored)
+    kept = {tuple(m) for m in dense.tolist()}
+    assert sum(tuple(m) in kept for m in stored.tolist()) >= 0.99 * len(stored)
+    assert len(sound_landmarks(pcm, dense=False)[1]) == 0
+
+
+def test_landmarks_from_one_peak_count_as_one_witness() -> None:
+    """Two tunes that share one chord at one moment meet in many landmarks of one anchor peak: the
+    bin counts one anchor; landmarks from distinct peaks count one each."""
+    anchor_bin, frame = 100, 50
+    one_chord = [((anchor_bin << 13) | ((k + 63) << 6) | 10, frame) for k in range(16)]
+    spread = [((200 + k) << 13 | (63 << 6) | 5, 60 + 7 * k) for k in range(9)]
+    marks = np.array(one_chord + spread, dtype=np.int64)
+    # Every clip landmark meets reference 3 at reference frame = clip frame + 40.
+    hits = np.array([[i, 3, marks[i, 1] + 40] for i in range(len(marks))], dtype=np.int64)
+    bins, anchors, landmarks = mark_bins(marks, hits)
+    assert bins.tolist() == [[3, 40]]
+    assert anchors.tolist() == [1 + 9] and landmarks.tolist() == [16 + 9]
