@@ -2048,6 +2048,10 @@ SOUND_MARK_AGREEMENT = 0.12
 SOUND_MARK_SURE_VOTES = 12
 #: Landmark bins verified per lookup, by votes.
 SOUND_MARK_TOP = 4
+#: A sound match by Chromaprint items needs at least this many of the clip's peaks anchoring landmarks
+#: that meet the reference's at its offset, where both sides have landmarks (112 references: true item
+#: matches 7-150, the one chance item match 0; docs/tuning.md).
+SOUND_CONFIRM_ANCHORS = 4
 _SOUND_THRESHOLDS: dict[str, float] = {
     "sound_match_ber": SOUND_MATCH_BER,
     "sound_min_items": SOUND_MIN_ITEMS,
@@ -2068,6 +2072,7 @@ _SOUND_THRESHOLDS: dict[str, float] = {
     "sound_mark_agreement": SOUND_MARK_AGREEMENT,
     "sound_mark_sure_votes": SOUND_MARK_SURE_VOTES,
     "sound_mark_top": SOUND_MARK_TOP,
+    "sound_confirm_anchors": SOUND_CONFIRM_ANCHORS,
 }
 THRESHOLDS.update(_SOUND_THRESHOLDS)
 
@@ -2250,7 +2255,7 @@ def find_sound_matches(sound: SoundPrint | None, index: Index, *, max_segments: 
     strongest bins are aligned (`audio.align_sound`, ±`SOUND_SEARCH_ITEMS`),
     the best run of aligned seconds at most `SOUND_SECOND_BER` becomes the
     span, and its mean BER decides (`SOUND_MATCH_BER`, `SOUND_MIN_ITEMS`);
-    where both sides have landmarks, at least `SOUND_MARK_VOTES` of the
+    where both sides have landmarks, at least `SOUND_CONFIRM_ANCHORS` of the
     clip's peaks must anchor landmarks meeting the reference's at that offset
     (`anchors_at`): an independent witness, so that the chance alignments a
     larger index offers the items are not taken for the sound. Sound under
@@ -2293,7 +2298,7 @@ def find_sound_matches(sound: SoundPrint | None, index: Index, *, max_segments: 
         run = _sound_run(sound, stored, aligned)
         score = score_sound(run.items, run.ber)
         met, meeting = anchors_at(looked_up, ref_id, run.offset_s)
-        if score >= MATCH_THRESHOLD and len(sound.lookup_marks) and len(stored.marks) and met < SOUND_MARK_VOTES:
+        if score >= MATCH_THRESHOLD and len(sound.lookup_marks) and len(stored.marks) and met < SOUND_CONFIRM_ANCHORS:
             # The items' run is not confirmed by the landmarks at its offset: a chance alignment.
             score = min(score, FEW_FRAMES_SCORE)
         if ref_id not in found or score > found[ref_id].score:
