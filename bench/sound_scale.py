@@ -131,13 +131,17 @@ def main() -> None:
                     (
                         v
                         for (r, o), v in votes.items()
-                        if not (want is not None and truth is not None and r == want and abs(o - truth / MARK_STEP_S) <= 2)
+                        if not (
+                            want is not None and truth is not None and r == want and abs(o - truth / MARK_STEP_S) <= 2
+                        )
                     ),
                     default=0,
                 )
                 found = [f for f in find_sound_matches(sound, idx) if f.score >= MATCH_THRESHOLD]
                 right = [
-                    f for f in found if f.reference.id == want and truth is not None and abs(f.alignment.offset_s - truth) <= 1.0
+                    f
+                    for f in found
+                    if f.reference.id == want and truth is not None and abs(f.alignment.offset_s - truth) <= 1.0
                 ]
                 wrong = [f for f in found if f.reference.id != want]
                 row = {
@@ -148,7 +152,7 @@ def main() -> None:
                     "true_votes": true_votes if want is not None else None,
                     "chance_votes": chance,
                     "found": bool(right),
-                    "by_marks": bool(right and right[0].landmarks),
+                    "by_marks": bool(right and right[0].by_marks),
                     "wrong": [(f.reference.id, f.landmarks, round(f.alignment.agreement, 3)) for f in wrong],
                 }
                 if args.check and name in CHECKED:
@@ -186,7 +190,9 @@ def summary(rows: list[dict[str, object]], n_refs: int) -> str:
     if checked:
         ok = sum(1 for r in checked if r["verdict_ok"])
         ff = sum(1 for r in checked if r["footage_from_sound"])
-        out.append(f"\n`check`: {ok} of {len(checked)} verdicts as they should be; footage matches from sound alone: {ff}.")
+        out.append(
+            f"\n`check`: {ok} of {len(checked)} verdicts as they should be; footage matches from sound alone: {ff}."
+        )
     return "\n".join(out)
 
 

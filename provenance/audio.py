@@ -405,7 +405,9 @@ def sound_landmarks(pcm: np.ndarray, *, dense: bool = True) -> tuple[np.ndarray,
         floor = np.median(spec) + MARK_FLOOR
         seconds = min(_MARK_BLOCK, n_frames - start) * MARK_STEP_S
         for kind in (False, True) if dense else (False,):
-            size, per_s = (MARK_DENSE_NEIGHBOURHOOD, MARK_DENSE_PEAKS_PER_S) if kind else (MARK_NEIGHBOURHOOD, MARK_PEAKS_PER_S)
+            size, per_s = (
+                (MARK_DENSE_NEIGHBOURHOOD, MARK_DENSE_PEAKS_PER_S) if kind else (MARK_NEIGHBOURHOOD, MARK_PEAKS_PER_S)
+            )
             f, t = np.nonzero((spec == _max_filter(spec, size)) & (spec > floor))
             core = (t + lo >= start) & (t + lo < start + _MARK_BLOCK)
             f, t = f[core], t[core]
