@@ -8,6 +8,7 @@ the real ones.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -42,6 +43,7 @@ from provenance.match import (
     mark_bins,
 )
 from provenance.probe import probe
+from provenance.report import render
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +163,15 @@ def test_a_replaced_sound_is_flagged_and_the_picture_match_kept(
     assert replaced.evidence["landmarks"] <= SOUND_REPLACED_MARKS and replaced.evidence["items"] >= 24
     assert replaced.evidence["ber"] > SOUND_AGREE_BER
     assert report.verdict.code == "altered_copy_of_known_footage"
+    # The sound timeline under the picture's: one mark per aligned second, red where the sound is other.
+    [heard] = [c for c in m.channels if c.channel == "audio"]
+    assert len(heard.seconds) >= 6 and all(ber > SOUND_AGREE_BER for _, ber in heard.seconds)
+    page = render(report, "html")
+    row = page.split("Sound vs match 1 (", 1)[1].split("</div></div>", 1)[0]
+    assert row.count('class="seg"') == len(heard.seconds)
+    hues = [int(h) for h in re.findall(r"background:hsl\((\d+),", row)]
+    assert len(hues) == len(heard.seconds) and max(hues) < 120 * (1 - SOUND_AGREE_BER / 0.5)  # red side, every second
+    assert "second by second" in render(report, "md")
 
 
 def test_sound_mixed_under_louder_music_is_overlaid_not_replaced(

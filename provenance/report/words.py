@@ -979,7 +979,14 @@ def channel_sentences(match: Any) -> list[str]:
                 line += f", anchored on {c.anchors} distinct peaks of the clip"
         line += ")"
         timeline = sound_timeline(c.seconds)
-        out.append(line + (f"; second by second {timeline} (▁ identical, █ unrelated)." if timeline else "."))
+        out.append(
+            line
+            + (
+                f"; second by second {timeline} (▁ identical, █ other sound over it or in its place)."
+                if timeline
+                else "."
+            )
+        )
     return out
 
 
