@@ -101,8 +101,11 @@ class SoundPrint:
     duration_s: float = 0.0
     note: str | None = None
     #: Spectral-peak landmarks (`sound_marks`): an (n, 2) int64 array of (hash, frame), frames
-    #: `MARK_STEP_S` apart; empty for prints made before them.
+    #: `MARK_STEP_S` apart; empty for prints made before them. What an index stores.
     marks: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
+    #: The denser landmarks a clip is looked up with (`sound_landmarks`: `MARK_DENSE_PEAKS_PER_S`
+    #: peaks a second, each paired with `MARK_DENSE_FAN_OUT` successors); empty for prints made before them, or read from an index.
+    dense_marks: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self.values)
@@ -143,6 +146,7 @@ class SoundPrint:
             "duration_s": self.duration_s,
             "note": self.note,
             "marks": self.marks.tolist(),
+            "dense_marks": self.dense_marks.tolist(),
         }
 
     @classmethod
@@ -157,7 +161,13 @@ class SoundPrint:
             float(data.get("duration_s", 0.0)),
             data.get("note"),
             np.asarray(data.get("marks", ()), dtype=np.int64).reshape(-1, 2),
+            np.asarray(data.get("dense_marks", ()), dtype=np.int64).reshape(-1, 2),
         )
+
+    @property
+    def lookup_marks(self) -> np.ndarray:
+        """The landmarks to look this sound up with: the dense ones when made, else the stored kind."""
+        return self.dense_marks if len(self.dense_marks) else self.marks
 
 
 def has_audio(facts: MediaFacts) -> bool:
@@ -181,6 +191,7 @@ def fingerprint_sound(
     max_s: float = MAX_SOUND_S,
     speed: float = 1.0,
     resampling: Resampling = Resampling.TEMPO,
+    lookup: bool = False,
 ) -> SoundPrint:
     """Fingerprint a file's first audio stream with Chromaprint, over time.
 
@@ -192,6 +203,8 @@ def fingerprint_sound(
             speed, 0.25-4): its sound is stretched by it first, so item ``i``
             then hears the reference's time ``i * step_s`` after the match's offset.
         resampling: how the stretch is made (`Resampling`).
+        lookup: whether the dense landmarks a clip is looked up with are made too
+            (`SoundPrint.dense_marks`; a query's, not a reference's).
 
     Returns:
         The `SoundPrint`; its `status` says when there is nothing to compare
@@ -223,12 +236,12 @@ def fingerprint_sound(
     note = None
     if facts.duration_s and facts.duration_s > max_s:
         note = f"only the first {max_s:.0f} s of sound were fingerprinted ({facts.duration_s:.0f} s long)"
-    marks = sound_marks(pcm)
-    sound = SoundPrint(SoundStatus.FINGERPRINTED, values[:n], loud[:n], ITEM_STEP_S, duration, note, marks)
+    marks, dense = sound_landmarks(pcm, dense=lookup)
+    sound = SoundPrint(SoundStatus.FINGERPRINTED, values[:n], loud[:n], ITEM_STEP_S, duration, note, marks, dense)
     if sound.usable < ITEMS_PER_SECOND:
         what = "holds still (a steady tone or hum) or is too short"
         return SoundPrint(
-            SoundStatus.STEADY, values[:n], loud[:n], ITEM_STEP_S, duration, f"the sound track {what}", marks
+            SoundStatus.STEADY, values[:n], loud[:n], ITEM_STEP_S, duration, f"the sound track {what}", marks, dense
         )
     return sound
 
@@ -311,6 +324,12 @@ MARK_PEAKS_PER_S = 20
 MARK_FAN_OUT = 4
 MARK_MAX_DT = 63
 MARK_MAX_DF = 63
+#: A clip looked up by its landmarks takes the peaks of this smaller neighbourhood (bins, frames), keeps
+#: this many a second and pairs each with up to this many successors, so that the pairs a reference
+#: stored are still made under louder sound (development mixes, docs/tuning.md).
+MARK_DENSE_NEIGHBOURHOOD = (11, 11)
+MARK_DENSE_PEAKS_PER_S = 40
+MARK_DENSE_FAN_OUT = 16
 #: Spectrogram frames peaks are found over at once (about 95 s; bounds the memory for long sound).
 _MARK_BLOCK = 4096
 THRESHOLDS.update(
@@ -324,11 +343,15 @@ THRESHOLDS.update(
     mark_fan_out=MARK_FAN_OUT,
     mark_max_dt=MARK_MAX_DT,
     mark_max_df=MARK_MAX_DF,
+    mark_dense_neighbourhood_bins=MARK_DENSE_NEIGHBOURHOOD[0],
+    mark_dense_neighbourhood_frames=MARK_DENSE_NEIGHBOURHOOD[1],
+    mark_dense_peaks_per_s=MARK_DENSE_PEAKS_PER_S,
+    mark_dense_fan_out=MARK_DENSE_FAN_OUT,
 )
 
 
 def sound_marks(pcm: np.ndarray) -> np.ndarray:
-    """The sound's spectral-peak landmarks: (hash, frame) pairs, an (n, 2) int64 array.
+    """The sound's spectral-peak landmarks as an index stores them: (hash, frame) pairs, an (n, 2) int64 array.
 
     Chromaprint's items summarise the chroma of the whole spectrum, so a
     louder tune mixed over the sound decides most of their bits. A landmark
@@ -342,32 +365,68 @@ def sound_marks(pcm: np.ndarray) -> np.ndarray:
     Args:
         pcm: mono 16-bit samples at `SAMPLE_RATE`.
     """
+    return sound_landmarks(pcm, dense=False)[0]
+
+
+def sound_landmarks(pcm: np.ndarray, *, dense: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The stored landmarks (`sound_marks`) and the denser ones a clip is looked up with, from one spectrogram.
+
+    Under louder sound most of the reference's peaks are no longer the
+    largest within `MARK_NEIGHBOURHOOD` of the mix (a peak of the other
+    sound within ±10 bins and ±10 frames hides them, though it does not
+    cover them), a surviving anchor's `MARK_FAN_OUT` next peaks are mostly
+    the other sound's, and the strongest `MARK_PEAKS_PER_S` are mostly
+    the other sound's. The clip's dense landmarks therefore take the peaks of
+    a smaller neighbourhood (`MARK_DENSE_NEIGHBOURHOOD`), keep
+    `MARK_DENSE_PEAKS_PER_S` a second and pair each with up to
+    `MARK_DENSE_FAN_OUT` successors (same hash, same limits): a pair the
+    reference stored from two peaks that stayed local maxima is among them
+    (docs/tuning.md).
+
+    Args:
+        pcm: mono 16-bit samples at `SAMPLE_RATE`.
+        dense: whether the dense landmarks are made (a clip to look up); else the second array is empty.
+
+    Returns:
+        (stored, dense): two (n, 2) int64 arrays of (hash, frame).
+    """
     x = np.asarray(pcm, dtype=np.float32) / 32768.0
+    empty = np.zeros((0, 2), dtype=np.int64)
     if len(x) < MARK_FFT:
-        return np.zeros((0, 2), dtype=np.int64)
+        return empty, empty.copy()
     window = np.hanning(MARK_FFT).astype(np.float32)
     n_frames = (len(x) - MARK_FFT) // MARK_HOP + 1
     half_t = MARK_NEIGHBOURHOOD[1] // 2
-    freqs: list[np.ndarray] = []
-    times: list[np.ndarray] = []
+    found: dict[bool, tuple[list[np.ndarray], list[np.ndarray]]] = {False: ([], []), True: ([], [])}
     for start in range(0, n_frames, _MARK_BLOCK):
         lo, hi = max(0, start - half_t), min(n_frames, start + _MARK_BLOCK + half_t)
         frames = np.lib.stride_tricks.sliding_window_view(x[lo * MARK_HOP : (hi - 1) * MARK_HOP + MARK_FFT], MARK_FFT)
         spec = np.log(np.abs(np.fft.rfft(frames[::MARK_HOP] * window, axis=1))[:, 1:] + 1e-6).T
-        peaks = (spec == _max_filter(spec, MARK_NEIGHBOURHOOD)) & (spec > np.median(spec) + MARK_FLOOR)
-        f, t = np.nonzero(peaks)
-        core = (t + lo >= start) & (t + lo < start + _MARK_BLOCK)
-        f, t = f[core], t[core]
-        keep = int(np.ceil(MARK_PEAKS_PER_S * min(_MARK_BLOCK, n_frames - start) * MARK_STEP_S))
-        if len(f) > keep:
-            top = np.argsort(-spec[f, t], kind="stable")[:keep]
-            f, t = f[top], t[top]
-        freqs.append(f)
-        times.append(t + lo)
-    f, t = np.concatenate(freqs).astype(np.int64), np.concatenate(times).astype(np.int64)
-    order = np.lexsort((f, t))
-    f, t = f[order], t[order]
-    return _pair_peaks(f, t)
+        floor = np.median(spec) + MARK_FLOOR
+        seconds = min(_MARK_BLOCK, n_frames - start) * MARK_STEP_S
+        for kind in (False, True) if dense else (False,):
+            size, per_s = (
+                (MARK_DENSE_NEIGHBOURHOOD, MARK_DENSE_PEAKS_PER_S) if kind else (MARK_NEIGHBOURHOOD, MARK_PEAKS_PER_S)
+            )
+            f, t = np.nonzero((spec == _max_filter(spec, size)) & (spec > floor))
+            core = (t + lo >= start) & (t + lo < start + _MARK_BLOCK)
+            f, t = f[core], t[core]
+            keep = int(np.ceil(per_s * seconds))
+            if len(f) > keep:
+                top = np.argsort(-spec[f, t], kind="stable")[:keep]
+                f, t = f[top], t[top]
+            found[kind][0].append(f)
+            found[kind][1].append(t + lo)
+    out = []
+    for kind in (False, True):
+        if not found[kind][0]:
+            out.append(empty.copy())
+            continue
+        f, t = np.concatenate(found[kind][0]).astype(np.int64), np.concatenate(found[kind][1]).astype(np.int64)
+        order = np.lexsort((f, t))
+        fan, per_s = (MARK_DENSE_FAN_OUT, MARK_DENSE_PEAKS_PER_S) if kind else (MARK_FAN_OUT, MARK_PEAKS_PER_S)
+        out.append(_pair_peaks(f[order], t[order], fan, per_s))
+    return out[0], out[1]
 
 
 def _max_filter(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -401,14 +460,15 @@ def _running_max(a: np.ndarray, n: int, axis: int) -> np.ndarray:
     return np.moveaxis(out, 0, axis)
 
 
-def _pair_peaks(f: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Landmarks from peaks sorted by time: each anchor with its first `MARK_FAN_OUT` valid successors."""
+def _pair_peaks(f: np.ndarray, t: np.ndarray, fan_out: int, per_s: int) -> np.ndarray:
+    """Landmarks from peaks sorted by time: each anchor with its first `fan_out` valid successors
+    (`per_s`: peaks a second, which bounds how many peaks lie within `MARK_MAX_DT`)."""
     n = len(t)
     hashes: list[np.ndarray] = []
     anchors: list[np.ndarray] = []
     taken = np.zeros(n, dtype=np.int64)
-    # Peaks within MARK_MAX_DT frames: at most MARK_PEAKS_PER_S x 1.5 s ahead, a few more where dense.
-    for k in range(1, 4 * MARK_PEAKS_PER_S):
+    # Peaks within MARK_MAX_DT frames: at most per_s x 1.5 s ahead, a few more where dense.
+    for k in range(1, 4 * per_s):
         if k >= n:
             break
         i = np.arange(n - k)
@@ -416,7 +476,7 @@ def _pair_peaks(f: np.ndarray, t: np.ndarray) -> np.ndarray:
         if not (dt <= MARK_MAX_DT).any():
             break
         df = f[i + k] - f[i]
-        ok = (dt > 0) & (dt <= MARK_MAX_DT) & (np.abs(df) <= MARK_MAX_DF) & (taken[i] < MARK_FAN_OUT)
+        ok = (dt > 0) & (dt <= MARK_MAX_DT) & (np.abs(df) <= MARK_MAX_DF) & (taken[i] < fan_out)
         i = i[ok]
         taken[i] += 1
         hashes.append((f[i] << 13) | ((df[ok] + MARK_MAX_DF) << 6) | dt[ok])

@@ -2027,12 +2027,19 @@ def sound_segment(found: SoundFound, *, query_duration_s: float) -> MatchSegment
         round(a.chance_ber, 4),
         round(a.agreement, 4),
         found.landmarks or None,
+        found.anchors or None,
     )
     reason = f"matched by its sound alone: bit error rate {a.ber:.2f} over {a.items} Chromaprint items"
-    if found.landmarks:
+    if found.anchors and not found.by_marks:
+        reason += (
+            f", confirmed by {found.landmarks} spectral-peak landmarks anchored on {found.anchors} distinct "
+            "peaks of the clip meeting the reference's at this offset"
+        )
+    if found.by_marks:
         reason = (
             f"matched by its sound alone, under other sound: {found.landmarks} of the clip's spectral-peak "
-            f"landmarks at this offset, and Chromaprint's items agreeing beyond chance by {a.agreement:.2f} "
+            f"landmarks, anchored on {found.anchors} distinct peaks, meet the reference's at this offset, "
+            f"and Chromaprint's items agree beyond chance by {a.agreement:.2f} "
             f"(bit error rate {a.ber:.2f} where unrelated sound would give {a.chance_ber:.2f}, over {a.items} items)"
         )
     return MatchSegment(

@@ -47,7 +47,7 @@ import numpy as np
 
 from . import features as features_mod
 from .alteration import Alteration
-from .audio import ITEMS_PER_SECOND, MARK_STEP_S, SoundAlignment, SoundPrint, align_sound, item_keys
+from .audio import ITEM_STEP_S, ITEMS_PER_SECOND, MARK_STEP_S, SoundAlignment, SoundPrint, align_sound, item_keys
 from .features import Features, FrameFeatures, FramePair, Geometry
 from .hashing import (
     CENTRE_KEEP,
@@ -316,6 +316,8 @@ class ChannelEvidence:
     agreement: float | None = None
     #: Sound: the clip's landmarks at this offset, when landmarks found the sound (`find_sound_by_marks`).
     landmarks: int | None = None
+    #: Sound: the distinct peaks of the clip that anchor those landmarks (what `find_sound_by_marks` counts).
+    anchors: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -2046,6 +2048,10 @@ SOUND_MARK_AGREEMENT = 0.12
 SOUND_MARK_SURE_VOTES = 12
 #: Landmark bins verified per lookup, by votes.
 SOUND_MARK_TOP = 4
+#: A sound match by Chromaprint items needs at least this many of the clip's peaks anchoring landmarks
+#: that meet the reference's at its offset, where both sides have landmarks (112 references: true item
+#: matches 7-150, the one chance item match 0; docs/tuning.md).
+SOUND_CONFIRM_ANCHORS = 4
 _SOUND_THRESHOLDS: dict[str, float] = {
     "sound_match_ber": SOUND_MATCH_BER,
     "sound_min_items": SOUND_MIN_ITEMS,
@@ -2066,6 +2072,7 @@ _SOUND_THRESHOLDS: dict[str, float] = {
     "sound_mark_agreement": SOUND_MARK_AGREEMENT,
     "sound_mark_sure_votes": SOUND_MARK_SURE_VOTES,
     "sound_mark_top": SOUND_MARK_TOP,
+    "sound_confirm_anchors": SOUND_CONFIRM_ANCHORS,
 }
 THRESHOLDS.update(_SOUND_THRESHOLDS)
 
@@ -2134,43 +2141,100 @@ class SoundFound:
     score: float
     #: The clip's landmarks in the match's (reference, offset) bin, when landmarks found it (else 0).
     landmarks: int = 0
+    #: The distinct peaks of the clip anchoring them (`mark_bins`; else 0).
+    anchors: int = 0
+    #: Whether the landmarks found it (the sound under louder sound), else the Chromaprint items did
+    #: (`landmarks` and `anchors` are then those at its offset, which confirm it).
+    by_marks: bool = False
 
 
-def score_marks(votes: int, agreement: float) -> float:
+def score_marks(anchors: int, agreement: float) -> float:
     """A 0-1 confidence for a landmark bin: at or above `MATCH_THRESHOLD` exactly when it is a match."""
-    if votes < SOUND_MARK_VOTES or (agreement < SOUND_MARK_AGREEMENT and votes < SOUND_MARK_SURE_VOTES):
-        return round(min(FEW_FRAMES_SCORE, MATCH_THRESHOLD * min(1.0, votes / SOUND_MARK_SURE_VOTES) * 0.9), 4)
-    return round(MATCH_THRESHOLD + (1 - MATCH_THRESHOLD) * 0.5 * min(1.0, votes / (8 * SOUND_MARK_VOTES)), 4)
+    if anchors < SOUND_MARK_VOTES or (agreement < SOUND_MARK_AGREEMENT and anchors < SOUND_MARK_SURE_VOTES):
+        return round(min(FEW_FRAMES_SCORE, MATCH_THRESHOLD * min(1.0, anchors / SOUND_MARK_SURE_VOTES) * 0.9), 4)
+    return round(MATCH_THRESHOLD + (1 - MATCH_THRESHOLD) * 0.5 * min(1.0, anchors / (8 * SOUND_MARK_VOTES)), 4)
 
 
-def find_sound_by_marks(sound: SoundPrint, index: Index, *, max_segments: int = 5) -> list[SoundFound]:
+def mark_bins(marks: np.ndarray, hits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (reference, frame offset) bins of a landmark lookup, with their evidence.
+
+    Args:
+        marks: the clip's landmarks, (n, 2) of (hash, frame).
+        hits: `Index.sound_mark_lookup`'s rows, (query landmark row, reference id, reference frame).
+
+    Returns:
+        (bins, anchors, landmarks): the (m, 2) bins, and per bin the distinct peaks of the clip that
+        anchor its landmarks, and the distinct landmarks. A chord, or two notes a fixed interval
+        apart, that two tunes happen to share at one moment meets up to `audio.MARK_DENSE_FAN_OUT`
+        landmarks from one anchor; only the anchors are independent witnesses.
+    """
+    if not len(hits):
+        empty = np.zeros(0, dtype=np.int64)
+        return np.zeros((0, 2), dtype=np.int64), empty, empty.copy()
+    rows = hits[:, 0]
+    # A peak is its frequency bin (the hash's top bits, `audio.sound_marks`) at its frame.
+    anchor = ((marks[rows, 0] >> 13) << 32) | marks[rows, 1]
+    offsets = hits[:, 2] - marks[rows, 1]
+    per_mark = np.unique(np.column_stack([hits[:, 1], offsets, rows]), axis=0)
+    bins, landmarks = np.unique(per_mark[:, :2], axis=0, return_counts=True)
+    per_anchor = np.unique(np.column_stack([hits[:, 1], offsets, anchor]), axis=0)
+    # The same bins in the same (sorted) order: every bin has a landmark and its anchor.
+    _, anchors = np.unique(per_anchor[:, :2], axis=0, return_counts=True)
+    return bins, anchors, landmarks
+
+
+def look_up_marks(sound: SoundPrint, index: Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The clip's landmark bins in the index (`mark_bins` of its dense landmarks; empty without landmarks)."""
+    marks = sound.lookup_marks
+    if not len(marks):
+        return mark_bins(marks, np.zeros((0, 3), dtype=np.int64))
+    return mark_bins(marks, index.sound_mark_lookup(marks[:, 0]))
+
+
+def anchors_at(looked_up: tuple[np.ndarray, np.ndarray, np.ndarray], ref_id: int, offset_s: float) -> tuple[int, int]:
+    """The most anchors (and that bin's landmarks) of one reference's bins within an item step of `offset_s`."""
+    bins, anchors, landmarks = looked_up
+    centre, reach = offset_s / MARK_STEP_S, ITEM_STEP_S / MARK_STEP_S
+    near = (bins[:, 0] == ref_id) & (np.abs(bins[:, 1] - centre) <= reach) if len(bins) else np.zeros(0, dtype=bool)
+    if not near.any():
+        return 0, 0
+    best = int(np.argmax(np.where(near, anchors, -1)))
+    return int(anchors[best]), int(landmarks[best])
+
+
+def find_sound_by_marks(
+    sound: SoundPrint,
+    index: Index,
+    *,
+    max_segments: int = 5,
+    looked_up: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> list[SoundFound]:
     """References whose sound lies under other sound in the clip, found by landmarks, best first.
 
-    The clip's landmarks (`audio.sound_marks`) are looked up by hash; each
-    hit votes for (reference, reference frame minus clip frame). The
-    `SOUND_MARK_TOP` strongest bins with at least `SOUND_MARK_VOTES` are
-    checked on Chromaprint: the items aligned within 2 items of the bin's
-    offset must agree beyond chance by `SOUND_MARK_AGREEMENT` (a second,
-    independent witness: chance bins of landmarks land where the items do
-    not agree), unless the bin holds `SOUND_MARK_SURE_VOTES` or more. Its BER
-    is high (the other sound decides most bits); the votes and the agreement
-    are the evidence. The chance level of a bin grows with the index: the
-    thresholds were read off an index of 16 references (docs/tuning.md).
+    The clip's dense landmarks (`audio.sound_landmarks`) are looked up by
+    hash; each hit votes for (reference, reference frame minus clip frame),
+    and a bin counts the distinct peaks of the clip that anchor its landmarks
+    (`mark_bins`). The `SOUND_MARK_TOP` strongest bins with at least
+    `SOUND_MARK_VOTES` anchors are checked on Chromaprint: the items aligned
+    within 2 items of the bin's offset must agree beyond chance by
+    `SOUND_MARK_AGREEMENT` (a second, independent witness), unless the bin
+    holds `SOUND_MARK_SURE_VOTES` anchors or more. Its BER is high (the other
+    sound decides most bits); the anchors, landmarks and the agreement are the
+    evidence. Measured from 16 to 112 references (docs/tuning.md). `looked_up`: the
+    lookup already made (`look_up_marks`).
     """
-    if not len(sound.marks) or sound.usable < ITEMS_PER_SECOND:
+    if not len(sound.lookup_marks) or sound.usable < ITEMS_PER_SECOND:
         return []
-    hits = index.sound_mark_lookup(sound.marks[:, 0])
-    if len(hits) == 0:
+    bins, anchors, landmarks = looked_up if looked_up is not None else look_up_marks(sound, index)
+    if not len(bins):
         return []
-    bins = np.unique(np.column_stack([hits[:, 1], hits[:, 2] - sound.marks[hits[:, 0], 1], hits[:, 0]]), axis=0)
-    keys, votes = np.unique(bins[:, :2], axis=0, return_counts=True)
-    order = np.argsort(-votes, kind="stable")
-    refs = index.get_many(np.unique(keys[order[:SOUND_MARK_TOP], 0]).tolist())
+    order = np.lexsort((-landmarks, -anchors))
+    refs = index.get_many(np.unique(bins[order[:SOUND_MARK_TOP], 0]).tolist())
     found: dict[int, SoundFound] = {}
     for k in order[:SOUND_MARK_TOP]:
-        if votes[k] < SOUND_MARK_VOTES:
+        if anchors[k] < SOUND_MARK_VOTES:
             break
-        ref_id, frames = int(keys[k, 0]), int(keys[k, 1])
+        ref_id, frames = int(bins[k, 0]), int(bins[k, 1])
         stored = index.sound(ref_id) if ref_id in refs else None
         if stored is None:
             continue
@@ -2178,9 +2242,9 @@ def find_sound_by_marks(sound: SoundPrint, index: Index, *, max_segments: int = 
         aligned = align_sound(sound, stored, range(centre - SOUND_SEARCH_ITEMS, centre + SOUND_SEARCH_ITEMS + 1))
         if aligned is None or aligned.items < SOUND_MIN_ITEMS:
             continue
-        score = score_marks(int(votes[k]), aligned.agreement)
+        score = score_marks(int(anchors[k]), aligned.agreement)
         if ref_id not in found or score > found[ref_id].score:
-            found[ref_id] = SoundFound(refs[ref_id], aligned, score, int(votes[k]))
+            found[ref_id] = SoundFound(refs[ref_id], aligned, score, int(landmarks[k]), int(anchors[k]), by_marks=True)
     return sorted(found.values(), key=lambda f: f.score, reverse=True)[:max_segments]
 
 
@@ -2190,9 +2254,12 @@ def find_sound_matches(sound: SoundPrint | None, index: Index, *, max_segments: 
     Lookup keys (`audio.item_keys`) vote for (reference, offset in items); the
     strongest bins are aligned (`audio.align_sound`, ±`SOUND_SEARCH_ITEMS`),
     the best run of aligned seconds at most `SOUND_SECOND_BER` becomes the
-    span, and its mean BER decides (`SOUND_MATCH_BER`, `SOUND_MIN_ITEMS`).
-    Sound under louder sound is then looked for by its landmarks
-    (`find_sound_by_marks`).
+    span, and its mean BER decides (`SOUND_MATCH_BER`, `SOUND_MIN_ITEMS`);
+    where both sides have landmarks, at least `SOUND_CONFIRM_ANCHORS` of the
+    clip's peaks must anchor landmarks meeting the reference's at that offset
+    (`anchors_at`): an independent witness, so that the chance alignments a
+    larger index offers the items are not taken for the sound. Sound under
+    louder sound is then looked for by its landmarks (`find_sound_by_marks`).
 
     Args:
         sound: the query's fingerprint (None or without usable items: nothing found).
@@ -2204,6 +2271,7 @@ def find_sound_matches(sound: SoundPrint | None, index: Index, *, max_segments: 
     """
     if sound is None or sound.usable < ITEMS_PER_SECOND:
         return []
+    looked_up = look_up_marks(sound, index)
     rows = np.nonzero(sound.usable_mask)[0]
     hits = index.sound_lookup(item_keys(sound.values[rows]))
     q_item = rows[hits[:, 0]]
@@ -2229,10 +2297,14 @@ def find_sound_matches(sound: SoundPrint | None, index: Index, *, max_segments: 
             continue
         run = _sound_run(sound, stored, aligned)
         score = score_sound(run.items, run.ber)
+        met, meeting = anchors_at(looked_up, ref_id, run.offset_s)
+        if score >= MATCH_THRESHOLD and len(sound.lookup_marks) and len(stored.marks) and met < SOUND_CONFIRM_ANCHORS:
+            # The items' run is not confirmed by the landmarks at its offset: a chance alignment.
+            score = min(score, FEW_FRAMES_SCORE)
         if ref_id not in found or score > found[ref_id].score:
-            found[ref_id] = SoundFound(refs[ref_id], run, score)
+            found[ref_id] = SoundFound(refs[ref_id], run, score, meeting, met)
     # Sound under louder sound: its items are too changed to be looked up or to pass `SOUND_MATCH_BER`.
-    for heard in find_sound_by_marks(sound, index, max_segments=max_segments):
+    for heard in find_sound_by_marks(sound, index, max_segments=max_segments, looked_up=looked_up):
         ref_id = heard.reference.id
         if ref_id not in found or (found[ref_id].score < MATCH_THRESHOLD <= heard.score):
             found[ref_id] = heard

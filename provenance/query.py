@@ -409,7 +409,7 @@ def features_of(sampled: Frames, *, role: Role | str) -> features_mod.Features:
 def _query_sound(path: Path, facts: MediaFacts) -> SoundPrint:
     """A query's sound fingerprint; without fpcalc, a note instead (the picture is still checked)."""
     try:
-        return fingerprint_sound(path, facts, max_s=MAX_QUERY_DURATION_S)
+        return fingerprint_sound(path, facts, max_s=MAX_QUERY_DURATION_S, lookup=True)
     except ToolMissingError as exc:
         return SoundPrint(SoundStatus.FPCALC_MISSING, note=f"not fingerprinted: {exc}")
 
@@ -420,7 +420,7 @@ def _sound_query(path: Path, facts: MediaFacts, reads: _SideReads) -> Query:
     Raises:
         ToolMissingError: fpcalc is missing (sound is all there is to check).
     """
-    sound = fingerprint_sound(path, facts, max_s=MAX_QUERY_DURATION_S)
+    sound = fingerprint_sound(path, facts, max_s=MAX_QUERY_DURATION_S, lookup=True)
     credentials, sha, version = reads.results()
     empty = _no_picture(facts)
     return Query(

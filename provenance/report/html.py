@@ -560,7 +560,8 @@ def _sound_tracks(r: Report, dur: float) -> list[str]:
                     f'title="{seconds(float(t))}: bit error rate {number(float(ber), 2)}"></span>'
                 )
             rows.append(
-                f'<div class="track"><span class="name">Sound vs match {n + 1} (green: its sound, red: other)</span>'
+                f'<div class="track"><span class="name">Sound vs match {n + 1} (green: the same sound, red: other sound '
+                "over it or in its place)</span>"
                 f'<div class="bar">{"".join(marks)}</div></div>'
             )
     return rows

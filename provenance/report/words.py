@@ -1014,9 +1014,18 @@ def channel_sentences(match: Any) -> list[str]:
             line += f", {number(c.chance_ber, 2)} by chance: agreement beyond chance {number(c.agreement, 2)}"
         if getattr(c, "landmarks", None) is not None:
             line += f"; {c.landmarks} spectral-peak landmarks meet the reference's at this offset"
+            if getattr(c, "anchors", None) is not None:
+                line += f", anchored on {c.anchors} distinct peaks of the clip"
         line += ")"
         timeline = sound_timeline(c.seconds)
-        out.append(line + (f"; second by second {timeline} (▁ identical, █ unrelated)." if timeline else "."))
+        out.append(
+            line
+            + (
+                f"; second by second {timeline} (▁ identical, █ other sound over it or in its place)."
+                if timeline
+                else "."
+            )
+        )
     return out
 
 
