@@ -1045,8 +1045,8 @@ def _pinned(
     if not shown:
         reason += (
             f"; moved {FAR_OFFSET_S:g} s earlier or later, it repeats the path as well ({least:.1f} px): "
-            "a steady pan looks alike at other moments once cropped or reframed, so which seconds of the "
-            "reference the clip shows, and any trimming, are not told"
+            "a steady pan fits other moments as well (the picture a little further along), so which seconds "
+            "of the reference the clip shows, and any trimming, are not told"
         )
     return replace(v, reason=reason, path_drift_elsewhere_px=round(least, 3), moment_shown=shown)
 
