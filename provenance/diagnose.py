@@ -590,8 +590,8 @@ def _band(rect: Rect) -> bool:
 def geometry_alterations(segment: MatchSegment) -> tuple[Alteration, ...]:
     """What the local features' fitted similarity says of a segment's picture, only where it holds.
 
-    A tilt (``rotated``) of at least `features.MIN_TILT_DEG` that the general affine map
-    through the same points also shows (`Geometry.tilt_shown`), and a crop
+    A tilt (``rotated``) of at least `features.MIN_TILT_DEG` where neither axis is squeezed
+    (the general affine map's axis scales within `features.MAX_TILT_STRETCH`: `Geometry.tilt_shown`), and a crop
     (``cropped``, with its zoom) where the clip's frame covers at most
     `CROP_MAX_AREA` of the reference, are named only when the verified pairs
     agree (`features.Geometry.stable`); when they do not, a frame that shows
