@@ -1110,10 +1110,8 @@ def on_still_picture(
             path_frames=frames,
             path_seconds=seconds,
         )
-        at = normal if at_normal and normal is not None else aligned
-        return _pinned(
-            held, query, query_times, reference, reference_times, offset_s=at, speed=1.0 if at_normal else speed
-        )
+        at, pace = (normal, 1.0) if at_normal and normal is not None else (aligned, speed)
+        return _pinned(held, query, query_times, reference, reference_times, offset_s=at, speed=pace)
     if drift is None or frames < MIN_PATH_FRAMES:
         why = f"only {frames} frame{'s' if frames != 1 else ''} of the clip could be followed along its camera path"
     elif drift <= MAX_PATH_DRIFT_PX:

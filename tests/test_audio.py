@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import numpy as np
@@ -81,6 +82,14 @@ def sound_index(tmp_path_factory: pytest.TempPathFactory, long_tune: Path, av_re
         items = add_paths([long_tune, av_reference], idx)
     assert [i.status for i in items.items] == ["added", "added"]
     return url
+
+
+def _same_sound_only(report: Any, *, reference_id: int, start_s: float) -> None:
+    """The report's one match is the reference's sound alone, from about `start_s`: the same sound, no footage."""
+    [m] = report.matches
+    assert m.reference.id == reference_id and m.channel == "audio" and str(m.relation) == "same_sound"
+    assert abs(m.offset_s - start_s) <= 1.0
+    assert report.verdict.code == "same_sound_as_known_footage"
 
 
 def _validate(report_dict: dict[str, object]) -> None:
@@ -395,10 +404,7 @@ def test_every_listed_sound_file_type_is_found_by_its_sound(
     ffmpeg("-ss", "37", "-t", "8", "-i", long_tune, "-ac", "1", *SOUND_FILES[suffix], excerpt)
     report = check(excerpt, index=sound_index, keyframes=False)
     assert report.input.kind == "audio"
-    [m] = report.matches
-    assert m.reference.id == 1 and m.channel == "audio" and str(m.relation) == "same_sound"
-    assert abs(m.offset_s - 37) <= 1.0
-    assert report.verdict.code == "same_sound_as_known_footage"
+    _same_sound_only(report, reference_id=1, start_s=37)
 
 
 def test_a_video_with_its_picture_blacked_out_is_checked_by_its_sound(
@@ -414,10 +420,7 @@ def test_a_video_with_its_picture_blacked_out_is_checked_by_its_sound(
     report = check(blacked, index=sound_index, keyframes=False)
     _validate(report.to_dict())
     assert report.input.kind == "video"
-    [m] = report.matches
-    assert m.reference.id == 2 and m.channel == "audio" and str(m.relation) == "same_sound"
-    assert abs(m.offset_s - 5) <= 1.0
-    assert report.verdict.code == "same_sound_as_known_footage"
+    _same_sound_only(report, reference_id=2, start_s=5)
 
 
 def test_the_console_command_without_fpcalc_is_exit_3_for_sound_and_checks_pictures(

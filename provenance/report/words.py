@@ -1042,7 +1042,7 @@ def relation_sentence(match: Any, *, still: bool = False) -> str | None:
     if still:  # a picture is one moment, not a clip's moments
         head = head.replace("the clip shows this moment", "the picture is this moment")
         reason = reason.replace("the clip is", "the picture is")
-    elif getattr(v, "moment_shown", None) is False:  # the same footage, at no pinned moment
+    elif not moment_shown(match):  # the same footage, at no pinned moment
         head = head.replace("the clip shows this moment of the reference", "the clip shows this footage")
     return f"{head} ({reason})." if reason else f"{head}."
 
