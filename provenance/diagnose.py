@@ -98,6 +98,7 @@ from .match import (
     Alignment,
     Channel,
     ChannelEvidence,
+    CropDistances,
     MatchSegment,
     SoundFound,
     SoundVerdict,
@@ -164,9 +165,12 @@ class CentreCropEvidence(TypedDict):
     keep_fraction: float
     box_in_reference_px: list[int]
     reference_variant: str
-    #: The matched frames' mean distance (bits of 64) to the crop and to the whole reference frames.
-    mean_distance_to_crop: NotRequired[float]
-    mean_distance_to_whole_frame: NotRequired[float]
+    #: The matched frames' mean distance (bits of 64) to the crop, to the whole reference frames at the
+    #: same alignment, and to the whole frames at the offset where they fit best (`match.CropDistances`).
+    mean_distance_to_crop: float
+    mean_distance_to_whole_frame: float
+    mean_distance_to_whole_frame_any_moment: float
+    whole_frame_offset_s: float
 
 
 class ReframedEvidence(TypedDict):
@@ -405,7 +409,7 @@ def diagnose(
                 RotatedEvidence(angle_deg_clockwise=angle),
             )
         )
-    if r_region in CENTRE_KEEP and _crop_fits_better(found.crop_distances):
+    if r_region in CENTRE_KEEP and found.crop_distances is not None and _crop_fits_better(found.crop_distances):
         keep = CENTRE_KEEP[r_region]
         m = (1 - keep) / 2
         box = [
@@ -560,19 +564,22 @@ def _reversal_shown(found: Alignment) -> bool:
 _PLACEMENT = frozenset({AlterationCode.REFRAMED, AlterationCode.PICTURE_IN_PICTURE})
 
 
-def _crop_fits_better(distances: tuple[float, float] | None) -> bool:
-    """The stored centre crop fits the matched frames `CROP_VARIANT_MARGIN` bits better than the whole frames
-    (True when the whole frames were not compared: a region's segment)."""
-    return distances is None or distances[1] - distances[0] >= CROP_VARIANT_MARGIN
+def _crop_fits_better(distances: CropDistances | None) -> bool:
+    """The stored centre crop fits the matched frames `CROP_VARIANT_MARGIN` bits better than the whole frames do
+    at any moment of the reference (False when they were not compared)."""
+    return distances is not None and distances.to_whole_frame_any_moment - distances.to_crop >= CROP_VARIANT_MARGIN
 
 
-def _centre_crop_evidence(
-    keep: float, box: list[int], name: str, distances: tuple[float, float] | None
-) -> CentreCropEvidence:
-    evidence = CentreCropEvidence(keep_fraction=keep, box_in_reference_px=box, reference_variant=name)
-    if distances is not None:
-        evidence["mean_distance_to_crop"], evidence["mean_distance_to_whole_frame"] = distances
-    return evidence
+def _centre_crop_evidence(keep: float, box: list[int], name: str, distances: CropDistances) -> CentreCropEvidence:
+    return CentreCropEvidence(
+        keep_fraction=keep,
+        box_in_reference_px=box,
+        reference_variant=name,
+        mean_distance_to_crop=distances.to_crop,
+        mean_distance_to_whole_frame=distances.to_whole_frame,
+        mean_distance_to_whole_frame_any_moment=distances.to_whole_frame_any_moment,
+        whole_frame_offset_s=distances.whole_frame_offset_s,
+    )
 
 
 def _beside_other_pane(rect: Rect, panes: tuple[Rect, ...]) -> bool:
@@ -1079,9 +1086,9 @@ CROP_MAX_AREA = 0.85
 #: deviation (the corpus crops left out 18-64): cutting away a reference's
 #: black letterbox bars (about 1) shows no less of its picture.
 CROP_MIN_REMOVED_STD = 6.0
-#: A match on a stored centre crop (`hashing.CENTRE_KEEP`) says ``cropped`` only when its
-#: frames are at least this many bits (of 64) nearer the crop than the whole frames at the
-#: same alignment, 0-64 (crops: 2.0-23.5; a recoloured whole frame: 0.6).
+#: A match on a stored centre crop (`hashing.CENTRE_KEEP`) says ``cropped`` only when its frames
+#: are at least this many bits (of 64) nearer the crop than the whole frames at any offset, 0-64
+#: (crops kept: 1.7-18.8; a recoloured whole frame 0.6; a pan's other moment -0.7-0.7; docs/tuning.md).
 CROP_VARIANT_MARGIN = 1.5
 #: The footage fills only part of the clip's frame when the reference's footprint in it
 #: (`features.Geometry.query_box`) covers at most this share of its area (a duet's half: 0.5).

@@ -591,6 +591,22 @@ def _align(
 
 
 @dataclass(frozen=True)
+class CropDistances:
+    """How near a centre-crop match's frames are to the stored crop and to the reference's whole frames.
+
+    Mean Hamming distances (bits of 64) over the query frames within
+    `FRAME_MATCH_DISTANCE` of the crop: to the crop, to the whole frames at
+    the same alignment, and to the whole frames at the offset (same speed)
+    where they fit best (`whole_frame_offset_s`).
+    """
+
+    to_crop: float
+    to_whole_frame: float
+    to_whole_frame_any_moment: float
+    whole_frame_offset_s: float
+
+
+@dataclass(frozen=True)
 class SpeedEvidence:
     """What the frame distances say about a segment's speed (see `_speed_evidence`)."""
 
@@ -743,8 +759,8 @@ class Alignment:
     speed_untold: bool = False
     #: The span of the clip that holds one picture still (`verify.held_frame`), when the segment is one.
     held_frame: HeldFrame | None = None
-    #: A centre-crop match's mean distance to the crop and to the whole frames (`crop_distances`).
-    crop_distances: tuple[float, float] | None = None
+    #: A centre-crop match's mean distances to the crop and to the whole frames (`crop_distances`).
+    crop_distances: CropDistances | None = None
 
 
 def find_matches(
@@ -856,19 +872,27 @@ def at_motion_speed(found: Alignment, query: FrameHashes, index: Index, *, query
     return replace(aligned, segment=moved, feature_pairs=found.feature_pairs)
 
 
-def crop_distances(found: Alignment, query: FrameHashes, index: Index) -> tuple[float, float] | None:
+def crop_distances(found: Alignment, query: FrameHashes, index: Index) -> CropDistances | None:
     """A centre-crop match's mean distance on its matched frames, and theirs to the reference's whole frames.
 
     The segment matched one of the reference's stored centre crops
-    (`hashing.CENTRE_KEEP`); the same query frames, aligned at the same offset
-    and speed with the reference's whole frames, tell whether the crop fits
-    them better at all: a recoloured or grainy copy of the whole frame can
-    land a little nearer a crop by chance.
+    (`hashing.CENTRE_KEEP`); the same query frames, aligned with the
+    reference's whole frames, tell whether the crop fits them better at all:
+    a recoloured or grainy copy of the whole frame can land a little nearer a
+    crop by chance, and where the camera zooms or pans over a still picture,
+    the whole frame of another moment can be the crop's picture (the
+    camera's zoom, not an edit's). So the whole frames are aligned at the
+    same offset and speed, and at every other offset of the reference at that
+    speed, and the nearest is kept beside.
+
+    Args:
+        found: the alignment, on the variant of `query` it was found with.
+        query: the query's hashes that `found` was found with (a region's own for a region's segment).
+        index: the reference index.
 
     Returns:
-        (mean distance to the crop, mean distance to the whole frame) over the
-        query frames within `FRAME_MATCH_DISTANCE` of the crop; None for
-        another variant, a features segment or no such frame.
+        The distances over the query frames within `FRAME_MATCH_DISTANCE` of
+        the crop; None for another variant, a features segment or no such frame.
     """
     seg = found.segment
     region, _ = variant_parts(found.reference_variant)
@@ -883,11 +907,26 @@ def crop_distances(found: Alignment, query: FrameHashes, index: Index) -> tuple[
     q_t, q_h, fps = query.times[rows], query.hashes[rows], seg.reference.sample_fps
     offset, speed = (0.0, 0.0) if seg.reference.kind == "image" else (seg.offset_s, seg.speed)
     d_crop = _align(q_t, q_h, cropped.times, cropped.hashes, fps, offset, speed)
-    d_whole = _align(q_t, q_h, whole.times, whole.hashes, fps, offset, speed)
     near = d_crop <= FRAME_MATCH_DISTANCE
     if not near.any():
         return None
-    return round(float(d_crop[near].mean()), 2), round(float(d_whole[near].mean()), 2)
+    d_whole = _align(q_t, q_h, whole.times, whole.hashes, fps, offset, speed)
+    at_same = float(d_whole[near].mean())
+    at_best, best_offset = at_same, offset
+    if seg.reference.kind != "image" and len(whole.times) > 1:
+        step, shift = 1.0 / max(fps, 0.1), speed * q_t[near]
+        offsets = np.arange(float(whole.times[0] - shift.max()), float(whole.times[-1] - shift.min()) + step, step)
+        for block in np.array_split(offsets, max(1, len(offsets) // 1024)):  # bounded memory on long references
+            means = _align(q_t[near], q_h[near], whole.times, whole.hashes, fps, block, speed).mean(axis=1)
+            k = int(np.argmin(means))
+            if means[k] < at_best:
+                at_best, best_offset = float(means[k]), float(block[k])
+    return CropDistances(
+        to_crop=round(float(d_crop[near].mean()), 2),
+        to_whole_frame=round(at_same, 2),
+        to_whole_frame_any_moment=round(at_best, 2),
+        whole_frame_offset_s=round(best_offset, 3),
+    )
 
 
 def _wide_search_needed(found: list[Alignment], query: FrameHashes) -> bool:
@@ -1893,6 +1932,7 @@ def find_region_matches(
         part = crop(images, rect)
         box = content_box(part, min_side=REGION_BOX_MIN_SIDE)
         hashes = hash_query(times, part, box, None)
+        searched = hashes  # the hashes the region's segments were found with
         if any(_shared(rect, r) >= REGION_SAME for r in hashed):
             found: list[Alignment] = []
         else:
@@ -1905,13 +1945,13 @@ def find_region_matches(
             big = big[:, :: max(1, big.shape[1] // 256), :: max(1, big.shape[2] // 256)]
             big_box = content_box(big, min_side=REGION_BOX_MIN_SIDE)
             rate = 1.0 / float(np.median(np.diff(f_times))) if len(f_times) > 1 else query_fps
-            more = find_matches(
-                hash_query(f_times, big, big_box, None), index, query_fps=rate, query_duration_s=query_duration_s
-            )
+            big_hashes = hash_query(f_times, big, big_box, None)
+            more = find_matches(big_hashes, index, query_fps=rate, query_duration_s=query_duration_s)
             if max((a.segment.score for a in more), default=0.0) > max((a.segment.score for a in found), default=0.0):
-                found, box = more, big_box
+                found, box, searched = more, big_box, big_hashes
         for a in found:
-            out.append(_in_region(a, rect, box))
+            # The crop test reads the region's own hashes: the whole query's are not the region's.
+            out.append(_in_region(replace(a, crop_distances=crop_distances(a, searched, index)), rect, box))
         if use_features:
             assert feature_frames is not None
             described = features_mod.describe_region(feature_frames[0], feature_frames[1], rect)

@@ -599,7 +599,11 @@ def _diagnosed(query: Query, found: Sequence[Alignment], idx: Index) -> list[Mat
 
 
 def _with_crop_distances(found: Alignment, query: Query, idx: Index) -> Alignment:
-    """A centre-crop match with its distances to the crop and to the whole frames (`match.crop_distances`)."""
+    """A centre-crop match with its distances to the crop and to the whole frames (`match.crop_distances`).
+
+    A region's segment has them from the region's own hashes (`match.find_region_matches`)."""
+    if found.segment.region is not None:
+        return found
     distances = match_mod.crop_distances(found, query.hashes, idx)
     return found if distances is None else replace(found, crop_distances=distances)
 
