@@ -226,6 +226,8 @@ class FeaturePlacementEvidence(TypedDict, total=False):
     inner_rectangle_fraction: list[float]
     content_box_fraction: list[float]
     alignment: str
+    #: Around the footage, the frame follows the footage enlarged to fill it (`layout.surround_copy`).
+    surround_copy_correlation: float
 
 
 class SpeedChangedEvidence(TypedDict):
@@ -606,7 +608,9 @@ def geometry_alterations(segment: MatchSegment) -> tuple[Alteration, ...]:
     footage fills at most `FOOTAGE_MAX_AREA` of the clip's frame, it sits
     beside other picture content (``picture_in_picture``: at least
     `OTHER_DETAIL_SHARE` of the clip's keypoints lie outside it, in a
-    video) or in padding, a caption bar or an interface (``reframed``).
+    video, and the frame around it is no blurred copy of the footage,
+    `SURROUND_COPY_CORRELATION`) or in padding, a caption bar or an
+    interface (``reframed``).
     """
     g: Geometry | None = segment.geometry
     if g is None:
@@ -664,7 +668,8 @@ def geometry_alterations(segment: MatchSegment) -> tuple[Alteration, ...]:
     if (bx1 - bx0) * (by1 - by0) <= FOOTAGE_MAX_AREA:
         box = [round(v, 3) for v in g.query_box]
         still = segment.query_start_s == segment.query_end_s
-        if g.outside_share >= OTHER_DETAIL_SHARE and not still:
+        copy = g.surround_copy is not None and g.surround_copy >= SURROUND_COPY_CORRELATION
+        if g.outside_share >= OTHER_DETAIL_SHARE and not still and not copy:
             out.append(
                 _alteration(
                     AlterationCode.PICTURE_IN_PICTURE,
@@ -674,11 +679,16 @@ def geometry_alterations(segment: MatchSegment) -> tuple[Alteration, ...]:
                 )
             )
         else:
+            evidence = FeaturePlacementEvidence(content_box_fraction=box, alignment="features")
+            rest = "padding, a caption or an interface"
+            if copy and g.surround_copy is not None:
+                evidence["surround_copy_correlation"] = g.surround_copy
+                rest = "a blurred copy of the footage itself, enlarged to fill the frame"
             out.append(
                 _alteration(
                     AlterationCode.REFRAMED,
-                    "The footage fills only part of the clip's frame; the rest is padding, a caption or an interface.",
-                    FeaturePlacementEvidence(content_box_fraction=box, alignment="features"),
+                    f"The footage fills only part of the clip's frame; the rest is {rest}.",
+                    evidence,
                 )
             )
     return tuple(out)
@@ -1096,6 +1106,10 @@ FOOTAGE_MAX_AREA = 0.85
 #: ... and sits beside other picture content (not padding) when at least this share of the
 #: clip's keypoints lie outside the footprint (bars and blurred padding give almost none).
 OTHER_DETAIL_SHARE = 0.1
+#: ... unless the frame around it follows the footage enlarged to fill the frame this closely
+#: (`layout.surround_copy`, -1 to 1): a blurred copy of itself is padding, whatever its keypoints
+#: (cases-dev: blurred copies 0.975-0.979, other surrounds -0.47-0.71).
+SURROUND_COPY_CORRELATION = 0.8
 #: A measured crop shown at more than this many query pixels per reference
 #: pixel is said to be "enlarged" in its summary.
 ENLARGED_ABOVE = 1.05
@@ -1188,6 +1202,7 @@ THRESHOLDS: dict[str, float] = {
     "crop_max_area": CROP_MAX_AREA,
     "footage_max_area": FOOTAGE_MAX_AREA,
     "other_detail_share": OTHER_DETAIL_SHARE,
+    "surround_copy_correlation": SURROUND_COPY_CORRELATION,
     "crop_min_removed_std": CROP_MIN_REMOVED_STD,
     "crop_variant_margin": CROP_VARIANT_MARGIN,
     "enlarged_above": ENLARGED_ABOVE,

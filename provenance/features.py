@@ -416,6 +416,10 @@ class Geometry:
     #: neither axis squeezed; the median over the pairs; None: not measured): a picture stretched
     #: along one axis fits a similarity only at a spurious tilt.
     stretch: float | None = None
+    #: How closely the clip's frame around `query_box` follows the footage blown up to fill the
+    #: frame (`layout.surround_copy`; None: not measured, or too little or plain surround): near 1,
+    #: the padding is a blurred copy of the footage.
+    surround_copy: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -430,6 +434,7 @@ class Geometry:
             "outside_share": self.outside_share,
             "other_moments_ratio": self.other_moments_ratio,
             "stretch": self.stretch,
+            "surround_copy": self.surround_copy,
         }
 
     @classmethod
@@ -446,6 +451,7 @@ class Geometry:
             float(data.get("outside_share", 0.0)),
             None if data.get("other_moments_ratio") is None else float(data["other_moments_ratio"]),
             stretch=None if data.get("stretch") is None else float(data["stretch"]),
+            surround_copy=None if data.get("surround_copy") is None else float(data["surround_copy"]),
         )
 
     @property

@@ -97,6 +97,15 @@ SPLIT_PANE_ENERGY = 0.25
 SPLIT_AT = ((1 / 2,), (1 / 3, 2 / 3))
 SPLIT_AT_TOLERANCE = 0.03
 
+#: The surround of a footprint is compared with the footage in cells of this many sample pixels
+#: (8 of the 128-pixel samples: 16 x 9 cells), a blur that a blurred-copy padding survives.
+SURROUND_CELL_PX = 8
+#: ... over at least this many cells outside the footprint (fewer: not measured).
+SURROUND_MIN_CELLS = 6
+#: ... whose grey levels vary by at least this standard deviation (0-255; under it the surround is
+#: plain padding, bars or a flat colour, and has nothing to correlate).
+SURROUND_MIN_STD = 2.0
+
 #: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`).
 THRESHOLDS: dict[str, float] = {
     "padding_energy_ratio": PADDING_ENERGY_RATIO,
@@ -124,6 +133,9 @@ THRESHOLDS: dict[str, float] = {
     "split_min_share": SPLIT_MIN_SHARE,
     "split_pane_energy": SPLIT_PANE_ENERGY,
     "split_at_tolerance": SPLIT_AT_TOLERANCE,
+    "surround_cell_px": SURROUND_CELL_PX,
+    "surround_min_cells": SURROUND_MIN_CELLS,
+    "surround_min_std": SURROUND_MIN_STD,
 }
 
 
@@ -557,3 +569,60 @@ def _snap(band: tuple[int, int], edges: np.ndarray, n: int) -> tuple[int, int]:
 def _centred(a: int, b: int, n: int) -> tuple[int, int]:
     half = max(n / 2 - a, b - n / 2)
     return max(0, int(round(n / 2 - half))), min(n, int(round(n / 2 + half)))
+
+
+def surround_copy(images: np.ndarray, box: Rect) -> float | None:
+    """How closely the frame around `box` follows the footage inside it, blown up to fill the frame.
+
+    A vertical reframe over a blurred copy of itself fills the frame with the
+    footage enlarged to cover it and blurred: around the footprint, the frame
+    and the footage enlarged the same way (to cover the frame, centred, or
+    stretched to fill it) agree once both are averaged over cells of
+    `SURROUND_CELL_PX`. Other footage, a still picture or an app's interface
+    beside the footage do not.
+
+    Args:
+        images: (N, H, W) grey samples of the clip.
+        box: where the footage sits, fractions (x0, y0, x1, y1) of the frame.
+
+    Returns:
+        The Pearson correlation (-1 to 1) of the cells outside the box with the
+        same cells of the enlarged footage, over all frames (the higher of the
+        two ways of enlarging it); None when fewer than
+        `SURROUND_MIN_CELLS` cells lie outside it, or the surround is plain
+        (`SURROUND_MIN_STD`).
+    """
+    frames = np.asarray(images, dtype=np.float32)
+    if frames.ndim != 3 or len(frames) == 0:
+        return None
+    _, h, w = frames.shape
+    c = SURROUND_CELL_PX
+    rows, cols = h // c, w // c
+    x0, y0 = int(round(box[0] * w)), int(round(box[1] * h))
+    x1, y1 = int(round(box[2] * w)), int(round(box[3] * h))
+    bw, bh = x1 - x0, y1 - y0
+    if rows < 2 or cols < 2 or bw < 4 or bh < 4:
+        return None
+    cy, cx = (np.arange(rows) + 0.5) * c, (np.arange(cols) + 0.5) * c
+    outside = ~((cy[:, None] >= y0) & (cy[:, None] < y1) & (cx[None, :] >= x0) & (cx[None, :] < x1))
+    if int(outside.sum()) < SURROUND_MIN_CELLS:
+        return None
+
+    def cells(a: np.ndarray) -> np.ndarray:
+        return a[:, : rows * c, : cols * c].reshape(len(a), rows, c, cols, c).mean(axis=(2, 4))
+
+    around = cells(frames)[:, outside]
+    if float(around.std()) < SURROUND_MIN_STD:
+        return None
+    best: float | None = None
+    # The footage enlarged to cover the frame, centred, or stretched to fill it: the two ways
+    # editors lay a blurred copy behind a reframe.
+    s = max(w / bw, h / bh)
+    for sx, sy in ((s, s), (w / bw, h / bh)):
+        ys = np.clip(((np.arange(h) - (h - bh * sy) / 2) / sy).astype(int), 0, bh - 1) + y0
+        xs = np.clip(((np.arange(w) - (w - bw * sx) / 2) / sx).astype(int), 0, bw - 1) + x0
+        enlarged = cells(frames[:, ys][:, :, xs])[:, outside]
+        if float(enlarged.std()) >= SURROUND_MIN_STD:
+            r = round(float(np.corrcoef(around.ravel(), enlarged.ravel())[0, 1]), 3)
+            best = r if best is None else max(best, r)
+    return best

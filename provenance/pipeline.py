@@ -49,7 +49,7 @@ from .evidence import (
     reference_state,
     reference_window,
 )
-from .hashing import ALGORITHM, FrameHashes, Rect
+from .hashing import ALGORITHM, FrameHashes, Rect, area
 from .index import Index, Reference, open_index
 from .match import Alignment, Channel, MatchSegment
 from .metadata import Finding, first_seen_days, inspect
@@ -582,7 +582,7 @@ def _diagnosed(query: Query, found: Sequence[Alignment], idx: Index) -> list[Mat
     facts, layout = query.facts, query.layout
     assert layout is not None  # a query always has its layout looked for
     edges = _clip_edges(query, found)
-    found = [_with_crop_distances(a, query, idx) for a in found]
+    found = [_with_surround(_with_crop_distances(a, query, idx), query) for a in found]
     return [
         diagnose_match(
             a,
@@ -596,6 +596,20 @@ def _diagnosed(query: Query, found: Sequence[Alignment], idx: Index) -> list[Mat
         )
         for a in found
     ]
+
+
+def _with_surround(found: Alignment, query: Query) -> Alignment:
+    """A features segment whose footage fills only part of the clip's frame, with how closely the frame around it
+    follows the footage enlarged (`layout.surround_copy`): a blurred copy of itself is padding."""
+    g = found.segment.geometry
+    if g is None or area(g.query_box) > diagnose_mod.FOOTAGE_MAX_AREA or len(query.frames.times) == 0:
+        return found
+    times = np.asarray(query.frames.times)
+    seg = found.segment
+    inside = (times >= seg.query_start_s - 1e-6) & (times <= seg.query_end_s + 1e-6)
+    images = np.asarray(query.frames.images)[inside] if inside.any() else np.asarray(query.frames.images)
+    geometry = replace(g, surround_copy=layout_mod.surround_copy(images, g.query_box))
+    return replace(found, segment=replace(seg, geometry=geometry))
 
 
 def _with_crop_distances(found: Alignment, query: Query, idx: Index) -> Alignment:

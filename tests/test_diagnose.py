@@ -796,6 +796,28 @@ def test_a_band_beside_another_split_screen_pane_is_a_picture_in_picture(
     assert code in codes and not ({"reframed", "picture_in_picture"} - {code}) & codes
 
 
+@pytest.mark.parametrize(
+    ("surround", "code"), [(None, "picture_in_picture"), (0.31, "picture_in_picture"), (0.95, "reframed")]
+)
+def test_detail_beside_the_footage_that_is_its_own_blurred_copy_is_padding(surround: float | None, code: str) -> None:
+    """Keypoints beside the footage make a picture-in-picture, unless the frame around it follows the footage
+    blown up (cases-dev d010, a blurred-fill reframe with 16% of its keypoints outside, read as one)."""
+    from dataclasses import replace
+
+    from provenance.diagnose import geometry_alterations
+    from provenance.features import Geometry
+
+    found = _found(0, 0, query_span=(0.0, 7.0), reference_span=(1.5, 8.5))
+    box = (0.0, 0.12, 1.0, 0.75)
+    geometry = Geometry(0.0, 1.0, (0.0, 0.0, 1.0, 1.0), box, 80, outside_share=0.16, surround_copy=surround)
+    alterations = geometry_alterations(replace(found.segment, geometry=geometry))
+    placed = [a for a in alterations if a.code in ("reframed", "picture_in_picture")]
+    assert [a.code for a in placed] == [code]
+    if code == "reframed":
+        assert placed[0].to_dict()["evidence"]["surround_copy_correlation"] == 0.95
+        assert "blurred copy of the footage" in placed[0].summary
+
+
 def test_the_footage_is_placed_once_when_a_region_and_the_features_both_place_it() -> None:
     """A picture-in-picture found by its region's hashes keeps that code; the features' footprint adds no second
     (`reframed`) reading of the same place (cases-dev d182 had both)."""

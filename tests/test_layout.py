@@ -150,3 +150,46 @@ def test_find_layout_is_the_box_and_the_rectangle_from_one_set_of_edge_statistic
     assert layout == Layout(content_box(images), inner_rectangle(images))
     assert layout.inner_rect is not None
     assert find_layout(images[:0]) == Layout(None, None)
+
+
+# -- what surrounds the footage -----------------------------------------------------------
+
+
+def _beside(tmp_path: Path, sample_refs: Path, footage: str, background: str) -> np.ndarray:
+    """`footage` fit to the width of a 720x1280 frame over `background` enlarged and blurred as a reframe's is."""
+    from conftest import ffmpeg
+
+    graph = (
+        "[1:v]scale=720:1280,boxblur=20,setsar=1[bg];[0:v]scale=720:-2,setsar=1[fg];"
+        "[bg][fg]overlay=(W-w)/2:(H-h)/2:shortest=1,format=yuv420p"
+    )
+    out = tmp_path / f"{footage}-over-{background}.mp4"
+    ffmpeg(
+        "-t", "5", "-i", sample_refs / f"{footage}.mp4", "-t", "5", "-i", sample_refs / f"{background}.mp4",
+        "-filter_complex", graph, "-an", "-c:v", "libx264", "-crf", "23", out,
+    )  # fmt: skip
+    return extract_frames(out, fps=4.0).images
+
+
+def test_a_blurred_copy_around_the_footage_is_told_from_other_footage(tmp_path: Path, sample_refs: Path) -> None:
+    """The frame around a vertical reframe's footage follows the footage blown up (its blurred copy); the same
+    layout over another clip, blurred alike, does not."""
+    from provenance.diagnose import SURROUND_COPY_CORRELATION
+    from provenance.layout import surround_copy
+
+    own = extract_frames(_reframed(tmp_path / "own.mp4", sample_refs / "street_cyclists.mp4"), fps=4.0).images
+    other = _beside(tmp_path, sample_refs, "street_cyclists", "storm_road_panzoom")
+    band = 272 / 640 * 720 / 1280  # 640x272 footage across a 720x1280 frame
+    box = (0.0, (1 - band) / 2, 1.0, (1 + band) / 2)
+    copy, not_copy = surround_copy(own, box), surround_copy(other, box)
+    assert copy is not None and copy >= SURROUND_COPY_CORRELATION, copy
+    assert not_copy is not None and not_copy < SURROUND_COPY_CORRELATION - 0.2, not_copy
+
+
+def test_plain_bars_around_the_footage_are_not_measured() -> None:
+    from provenance.layout import surround_copy
+
+    frames = np.zeros((4, 72, 128), np.uint8)
+    frames[:, 18:54] = np.random.default_rng(3).integers(0, 255, (4, 36, 128), dtype=np.uint8)
+    assert surround_copy(frames, (0.0, 0.25, 1.0, 0.75)) is None  # black bars: nothing to correlate
+    assert surround_copy(frames, (0.0, 0.0, 1.0, 0.99)) is None  # too little outside
