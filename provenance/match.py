@@ -1794,17 +1794,17 @@ def _with_other_moments(found: Alignment, by_time: dict[float, FrameFeatures], i
 
 def shows_its_moment(found: Alignment) -> bool:
     """Whether a features segment may stand as a match: verified the same footage with at least
-    `FEATURE_MIN_SPECIFICITY` (segments of the frames channel are not held to it)."""
+    `FEATURE_MIN_SPECIFICITY`, or, on a still picture under camera motion, by the camera path
+    it repeats (`verify.on_still_picture`: there what moves is the whole picture and no evidence
+    either way). Segments of the frames channel are not held to it."""
     seg = found.segment
     if seg.channel != Channel.FEATURES:
         return True
     v = seg.verification
-    return (
-        v is not None
-        and v.relation == Relation.SAME_FOOTAGE
-        and v.specificity is not None
-        and v.specificity >= FEATURE_MIN_SPECIFICITY
-    )
+    if v is None or v.relation != Relation.SAME_FOOTAGE:
+        return False
+    on_path = v.path_drift_px is not None
+    return on_path or (v.specificity is not None and v.specificity >= FEATURE_MIN_SPECIFICITY)
 
 
 def _other_moments(found: Alignment, by_time: dict[float, FrameFeatures], index: Index) -> float | None:

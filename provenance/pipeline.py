@@ -521,7 +521,7 @@ def _verified_features(found: Alignment, query: Query, frames_of: verify_mod.Ref
         return _with_verification(found, verify_mod.unverified("the matched region could not be cut out of the frames"))
     r_times = np.asarray(r_times, dtype=np.float64)
     v = verify_mod.verify_segment(q_view, q_times, r_view, r_times, offset_s=seg.offset_s, speed=seg.speed)
-    if v.relation == Relation.SAME_FOOTAGE:
+    if v.relation == Relation.SAME_FOOTAGE or v.specificity is not None:
         v = _held_to_camera_path(v, found, query, inside, q_times, r_times, np.asarray(r_images))
     return _with_verification(found, v)
 
@@ -544,6 +544,8 @@ def _held_to_camera_path(
     seg = found.segment
     motion = verify_mod.reference_motion(seg.reference.camera, r_times, r_images)
     if not verify_mod.is_still_picture(motion, seg.reference_start_s, seg.reference_end_s):
+        return v
+    if (v := verify_mod.left_to_the_camera_path(v, q_times)).relation != Relation.SAME_FOOTAGE:
         return v
     pairs = found.feature_pairs
     nearest = min(

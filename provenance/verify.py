@@ -800,12 +800,17 @@ def _verify_within(
     q_times = np.zeros(1) if query.is_image else np.asarray(frames.times, dtype=np.float64)[inside]
     r_times = np.asarray(r_times, dtype=np.float64)
     v = verify_segment(q_view, q_times, r_view, r_times, offset_s=seg.offset_s, speed=seg.speed)
-    if v.relation != Relation.SAME_FOOTAGE:
+    if v.relation != Relation.SAME_FOOTAGE and v.specificity is None:
         return v
     motion = reference_motion(seg.reference.camera, r_times, np.asarray(r_images))
     if not is_still_picture(motion, seg.reference_start_s, seg.reference_end_s):
         return v
-    return on_still_picture(v, motion, q_view, q_times, r_view, r_times, offset_s=seg.offset_s, speed=seg.speed)
+    provisional = left_to_the_camera_path(v, q_times)
+    if provisional.relation != Relation.SAME_FOOTAGE:
+        return v
+    return on_still_picture(
+        provisional, motion, q_view, q_times, r_view, r_times, offset_s=seg.offset_s, speed=seg.speed
+    )
 
 
 def _with(found: Alignment, v: Verification) -> Alignment:
@@ -1049,6 +1054,28 @@ def _pinned(
             "of the reference the clip shows, and any trimming, are not told"
         )
     return replace(v, reason=reason, path_drift_elsewhere_px=round(least, 3), moment_shown=shown)
+
+
+def left_to_the_camera_path(v: Verification, query_times: np.ndarray) -> Verification:
+    """A what-moves verdict on a still picture under camera motion, handed to the camera path (`on_still_picture`).
+
+    On such a reference what moves is the whole picture: whether it agrees
+    says nothing of the moment either way (another pan over the same picture
+    can agree; a copy filmed off a screen, or under stickers that move, can
+    disagree), so the path decides. A verdict that is not the same footage
+    because what moves disagrees (its `specificity` measured) becomes a
+    provisional same footage at the matcher's offset for `on_still_picture`
+    to keep or refuse; any other verdict, and a still image's, is returned as is.
+    """
+    if v.relation == Relation.SAME_FOOTAGE or v.specificity is None or len(query_times) < 2:
+        return v
+    return replace(
+        v,
+        relation=Relation.SAME_FOOTAGE,
+        offset_s=None,
+        reason=f"what moves is the whole picture here and no evidence of the moment (the clip is "
+        f"{max(v.specificity, 0.0):.0%} closer to one moment of the reference than to its others)",
+    )
 
 
 def on_still_picture(

@@ -386,3 +386,55 @@ def test_a_steady_pan_does_not_pin_its_moment_and_a_changing_zoom_does() -> None
     assert v.relation == Relation.SAME_FOOTAGE and v.moment_shown is True, v
     assert "are not told" not in v.reason
     assert Verification.from_dict(v.to_dict()) == v
+
+
+def test_on_a_pan_a_what_moves_disagreement_is_left_to_the_camera_path() -> None:
+    """On a still picture under camera motion what moves is the whole picture: a copy filmed off a screen or
+    under moving stickers can disagree there (cases-dev d026, specificity 0.04) while repeating the
+    reference's camera path. The disagreement is handed to the path, which keeps or refuses the copy; a
+    verdict without a what-moves measure, or of a still image, stays as it was."""
+    from provenance.camera import CameraMotion, Picture
+    from provenance.verify import left_to_the_camera_path, on_still_picture
+
+    picture = _picture()
+    r_times = np.arange(0, 12, 1 / FPS)
+    q_times = np.arange(0, 4, 1 / FPS)
+    at = (r_times >= 6) & (r_times < 10)
+    still = CameraMotion(Picture.STILL_PICTURE, pairs=24, still_share=1.0, spans=((0.0, 12.0),))
+    disagreed = Verification(Relation.SAME_SCENE, len(q_times), 0.84, 0.04, "what moves does not agree")
+    provisional = left_to_the_camera_path(disagreed, q_times)
+    assert provisional.relation == Relation.SAME_FOOTAGE and provisional.offset_s is None
+    assert "no evidence of the moment" in provisional.reason and "4%" in provisional.reason
+
+    reference = _pan_views(picture, r_times, (1.4, 2.6), (0.45, 0.5), (0.55, 0.5))
+    copy = _reencoded(reference[at].clip(0, 255).astype(np.uint8)).astype(np.float32)
+    held = on_still_picture(provisional, still, copy, q_times, reference, r_times, offset_s=6.0, speed=1.0)
+    assert held.relation == Relation.SAME_FOOTAGE and held.path_drift_px is not None, held
+    other = _pan_views(picture, r_times, (2.2, 1.5), (0.6, 0.45), (0.4, 0.55))  # another pan, same picture
+    other_copy = _reencoded(other[at].clip(0, 255).astype(np.uint8)).astype(np.float32)
+    refused = on_still_picture(provisional, still, other_copy, q_times, reference, r_times, offset_s=6.0, speed=1.0)
+    assert refused.relation == Relation.SAME_SCENE, refused
+
+    unmeasured = Verification(Relation.SAME_SCENE, 2, None, None, "too few frames")
+    assert left_to_the_camera_path(unmeasured, q_times) is unmeasured
+    assert left_to_the_camera_path(disagreed, np.zeros(1)) is disagreed  # a still image has no path
+
+
+def test_a_features_segment_on_a_pan_stands_by_its_camera_path() -> None:
+    """A features segment is a match where verify found the same footage with a specific moment, or, on a still
+    picture under camera motion, where the clip repeats the camera path (what moves being no evidence there)."""
+    from dataclasses import replace
+
+    from report_samples import make_match
+
+    from provenance.match import Alignment, Channel, shows_its_moment
+
+    seg = replace(make_match(), channel=Channel.FEATURES)
+    on_path = Verification(Relation.SAME_FOOTAGE, 24, 0.84, 0.04, "the path holds", None, 1.7, 24, 7.8)
+    low = Verification(Relation.SAME_FOOTAGE, 24, 0.84, 0.30, "what moves agrees a little")
+    scene = replace(on_path, relation=Relation.SAME_SCENE)
+    said = [
+        shows_its_moment(Alignment(replace(seg, verification=v), 0, 0, (0.0, 7.0), (1.5, 8.5)))
+        for v in (on_path, low, scene)
+    ]
+    assert said == [True, False, False]
