@@ -480,7 +480,9 @@ def diagnose(
         return tuple(out)  # the moment is not known: nothing can be said of speed, direction or spans
     untold = speed_untold(found)
     speed_evidence = found.speed_evidence if not untold else None
-    if speed_evidence is not None and speed_evidence.changed:
+    v = found.segment.verification
+    speed_pinned = v is None or v.speed_shown is not False  # the camera path fits other speeds as well
+    if speed_evidence is not None and speed_evidence.changed and speed_pinned:
         out.append(_speed_changed(speed_evidence))
     reversal = _reversal_shown(found) and not untold
     if reversal:

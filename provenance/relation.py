@@ -64,6 +64,11 @@ class Verification:
     #: None when not measured (no still picture, or too few frames followed elsewhere).
     path_drift_elsewhere_px: float | None = None
     moment_shown: bool | None = None
+    #: Where the path holds at a changed speed: the least drift found with the speed `verify.SPEED_PIN_STEP`
+    #: slower or faster (the clip's middle kept in place), and whether the alignment's speed stands out
+    #: from those (`verify.PATH_PIN_RATIO`); None when not measured (normal speed, no still picture).
+    path_drift_other_speed_px: float | None = None
+    speed_shown: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -86,6 +91,10 @@ class Verification:
                 None if data.get("path_drift_elsewhere_px") is None else float(data["path_drift_elsewhere_px"])
             ),
             moment_shown=None if data.get("moment_shown") is None else bool(data["moment_shown"]),
+            path_drift_other_speed_px=(
+                None if data.get("path_drift_other_speed_px") is None else float(data["path_drift_other_speed_px"])
+            ),
+            speed_shown=None if data.get("speed_shown") is None else bool(data["speed_shown"]),
         )
 
 

@@ -106,6 +106,11 @@ MIN_PATH_FRAMES = 6
 #: drift with the clip moved `FAR_OFFSET_S` earlier or later (0-1; cases-dev's pan copies placed at the
 #: wrong moment measured 0.62-2.0, 26 right-moment copies 0.5 or less: docs/tuning.md).
 PATH_PIN_RATIO = 0.5
+#: Where a held path does not pin the moment, its speed is followed again this share slower and faster
+#: (0-1; issue 16 asks the speed within 10%); the speed is told only where the aligned drift is at most
+#: `PATH_PIN_RATIO` of the least there. Checked only at a speed at least `SPEED_PIN_MIN_CHANGE` from 1.
+SPEED_PIN_STEP = 0.1
+SPEED_PIN_MIN_CHANGE = 0.08
 #: Gaussian smoothing (sigma, pixels at `VIEW_LONG_SIDE`) of both views before the path is followed.
 PATH_SMOOTH_PX = 1.5
 #: Scale (sigma, pixels) of the broad light taken away before it (a vignette, a colour grade's falloff).
@@ -416,6 +421,8 @@ THRESHOLDS: dict[str, float] = {
     "max_path_drift_px": MAX_PATH_DRIFT_PX,
     "max_path_drift_rate": MAX_PATH_DRIFT_RATE,
     "path_pin_ratio": PATH_PIN_RATIO,
+    "speed_pin_step": SPEED_PIN_STEP,
+    "speed_pin_min_change": SPEED_PIN_MIN_CHANGE,
     "min_path_frames": MIN_PATH_FRAMES,
     "path_smooth_px": PATH_SMOOTH_PX,
     "path_light_px": PATH_LIGHT_PX,
@@ -1053,7 +1060,49 @@ def _pinned(
             "a steady pan fits other moments as well (the picture a little further along), so which seconds "
             "of the reference the clip shows, and any trimming, are not told"
         )
-    return replace(v, reason=reason, path_drift_elsewhere_px=round(least, 3), moment_shown=shown)
+    pinned = replace(v, reason=reason, path_drift_elsewhere_px=round(least, 3), moment_shown=shown)
+    return _speed_pinned(pinned, query, query_times, reference, reference_times, offset_s=offset_s, speed=speed)
+
+
+def _speed_pinned(
+    v: Verification,
+    query: np.ndarray,
+    query_times: np.ndarray,
+    reference: np.ndarray,
+    reference_times: np.ndarray,
+    *,
+    offset_s: float,
+    speed: float,
+) -> Verification:
+    """A held path at a changed speed, marked with whether that path pins the speed (`speed_shown`).
+
+    Where the moment is not pinned, the alignment's speed may be no better: followed again
+    `SPEED_PIN_STEP` slower and faster (the clip's middle kept where it was), a path that holds
+    about as well (the aligned drift above `PATH_PIN_RATIO` of the least there) tells no speed,
+    and the report then says none. A copy at normal speed, or whose moment is pinned, is left as is.
+    """
+    if v.path_drift_px is None or v.moment_shown is not False or abs(abs(speed) - 1.0) < SPEED_PIN_MIN_CHANGE:
+        return v
+    middle = float(np.median(query_times))
+    other = []
+    for factor in (1.0 - SPEED_PIN_STEP, 1.0 + SPEED_PIN_STEP):
+        pace = speed * factor
+        drift, frames, _ = camera_path_drift(
+            query, query_times, reference, reference_times, offset_s=offset_s + (speed - pace) * middle, speed=pace
+        )
+        if drift is not None and frames >= MIN_PATH_FRAMES:
+            other.append(drift)
+    if not other:
+        return v
+    least = min(other)
+    shown = v.path_drift_px <= PATH_PIN_RATIO * least
+    reason = v.reason
+    if not shown:
+        reason += (
+            f"; at a speed {SPEED_PIN_STEP:.0%} slower or faster it repeats the path as well ({least:.1f} px), "
+            "so its speed is not told either"
+        )
+    return replace(v, reason=reason, path_drift_other_speed_px=round(least, 3), speed_shown=shown)
 
 
 def left_to_the_camera_path(v: Verification, query_times: np.ndarray) -> Verification:

@@ -698,6 +698,28 @@ def test_a_same_scene_match_places_nothing_in_time() -> None:
     assert diagnose(found, query_duration_s=9.0, content_box=None) == ()
 
 
+def test_a_speed_the_camera_path_does_not_pin_is_not_said() -> None:
+    """On a pan whose moment is not pinned, a path that holds as well 10% slower or faster tells no speed
+    (cases-holdout h060: x0.72 said for a truth of x0.644; 10% slower, the path held at 0.17 px against 2.28)."""
+    from dataclasses import replace
+
+    from provenance.diagnose import diagnose
+    from provenance.hashing import REGION_FULL, variant
+    from provenance.match import SpeedEvidence
+    from provenance.relation import Relation, Verification
+
+    full = variant(REGION_FULL, 0)
+    speed = SpeedEvidence(speed=0.72, offset=0.0, interval=(0.7, 0.74), distance_at_best=1.9, distance_at_normal=3.9)
+    held = Verification(Relation.SAME_FOOTAGE, 24, 0.9, 0.6, "the path holds", None, 2.28, 24, 9.0, 2.28, False)
+    codes = []
+    for shown, other in ((True, 5.1), (False, 0.17)):
+        v = replace(held, speed_shown=shown, path_drift_other_speed_px=other)
+        found = _found(full, full, speed_evidence=speed)
+        found = replace(found, segment=replace(found.segment, verification=v))
+        codes.append("speed_changed" in {a.code for a in diagnose(found, query_duration_s=9.0, content_box=None)})
+    assert codes == [True, False]
+
+
 # -- speed, direction and spans on ffmpeg edits of the samples ------------------------------------
 
 _SPEED_EDITS = {

@@ -438,3 +438,25 @@ def test_a_features_segment_on_a_pan_stands_by_its_camera_path() -> None:
         for v in (on_path, low, scene)
     ]
     assert said == [True, False, False]
+
+
+def test_a_steady_pan_at_another_speed_pins_its_speed_but_not_its_moment() -> None:
+    """A copy of a steady pan slowed to x0.65: moved a second it repeats the path as well (no moment), but 10%
+    slower or faster its path drifts away, so the speed stands (`speed_shown`)."""
+    from provenance.camera import CameraMotion, Picture
+    from provenance.verify import on_still_picture
+
+    picture = _picture()
+    r_times = np.arange(0, 14, 1 / FPS)
+    q_times = np.arange(0, 8, 1 / FPS)
+    reference = _pan_views(picture, r_times, (2.0, 2.0), (0.3, 0.5), (0.7, 0.5))
+    r_at = 4.0 + 0.65 * q_times  # the copy shows reference 4.0-9.2 s at x0.65
+    copy = np.stack([reference[int(round(t * FPS))] for t in r_at])
+    copy = _reencoded(copy.clip(0, 255).astype(np.uint8)).astype(np.float32)
+    still = CameraMotion(Picture.STILL_PICTURE, pairs=28, still_share=1.0, spans=((0.0, 14.0),))
+    agreed = Verification(Relation.SAME_FOOTAGE, len(q_times), 0.9, 0.8, "what moves agrees", 4.0)
+    v = on_still_picture(agreed, still, copy, q_times, reference, r_times, offset_s=4.0, speed=0.65)
+    assert v.relation == Relation.SAME_FOOTAGE and v.moment_shown is False, v
+    assert v.speed_shown is True and v.path_drift_other_speed_px is not None, v
+    assert v.path_drift_px is not None and v.path_drift_px <= 0.5 * v.path_drift_other_speed_px
+    assert Verification.from_dict(v.to_dict()) == v
