@@ -1017,6 +1017,30 @@ def _normal_speed_offset(
     return offset if math.isfinite(cost) else None
 
 
+def _least_drift(
+    aligned_drift: float,
+    query: np.ndarray,
+    query_times: np.ndarray,
+    reference: np.ndarray,
+    reference_times: np.ndarray,
+    alignments: Sequence[tuple[float, float]],
+) -> float | None:
+    """The least camera-path drift over other (offset, speed) alignments, None when none could be followed.
+
+    Stops at the first that fits as well as the aligned one (`PATH_PIN_RATIO`): the rest cannot pin it.
+    """
+    drifts = []
+    for offset, pace in alignments:
+        drift, frames, _ = camera_path_drift(
+            query, query_times, reference, reference_times, offset_s=offset, speed=pace
+        )
+        if drift is not None and frames >= MIN_PATH_FRAMES:
+            drifts.append(drift)
+            if aligned_drift > PATH_PIN_RATIO * drift:
+                break
+    return min(drifts) if drifts else None
+
+
 def _pinned(
     v: Verification,
     query: np.ndarray,
@@ -1027,7 +1051,7 @@ def _pinned(
     offset_s: float,
     speed: float,
 ) -> Verification:
-    """A verification whose camera path holds, marked with whether that path pins the clip's moment.
+    """A verification whose camera path holds, marked with whether that path pins the clip's moment and speed.
 
     A steady pan over one photograph, seen through a crop, a tilt or a reframe, fits the
     reference's path at other moments too: moved in time, the clip only needs another
@@ -1035,74 +1059,44 @@ def _pinned(
     clip `FAR_OFFSET_S` earlier and later; the moment is shown only where the aligned
     path's drift is at most `PATH_PIN_RATIO` of the least drift there (`moment_shown`; the
     later side is not followed once the earlier fits as well).
-    Otherwise the footage is still the same (the clip repeats the path, whose pace pins the
-    speed), but which seconds of the reference it shows, and so any trimming, are not told.
+    Otherwise the footage is still the same, but which seconds of the reference it shows,
+    and so any trimming, are not told; and where the alignment's speed differs from 1 by
+    `SPEED_PIN_MIN_CHANGE` or more, the path is followed `SPEED_PIN_STEP` slower and faster
+    (the clip's middle kept in place): a path that holds about as well there tells no speed
+    either (`speed_shown`).
     """
-    if v.path_drift_px is None:
+    aligned = v.path_drift_px
+    if aligned is None:
         return v
-    elsewhere = []
-    for shift in (-FAR_OFFSET_S, FAR_OFFSET_S):
-        drift, frames, _ = camera_path_drift(
-            query, query_times, reference, reference_times, offset_s=offset_s + shift, speed=speed
-        )
-        if drift is not None and frames >= MIN_PATH_FRAMES:
-            elsewhere.append(drift)
-            if v.path_drift_px > PATH_PIN_RATIO * drift:
-                break  # one side fits as well: the other cannot pin it
-    if not elsewhere:
+    around = [(offset_s - FAR_OFFSET_S, speed), (offset_s + FAR_OFFSET_S, speed)]
+    least = _least_drift(aligned, query, query_times, reference, reference_times, around)
+    if least is None:
         return v  # the clip cannot be moved within the reference: its ends pin it
-    least = min(elsewhere)
-    shown = v.path_drift_px <= PATH_PIN_RATIO * least
-    reason = v.reason
-    if not shown:
-        reason += (
-            f"; moved {FAR_OFFSET_S:g} s earlier or later, it repeats the path as well ({least:.1f} px): "
-            "a steady pan fits other moments as well (the picture a little further along), so which seconds "
-            "of the reference the clip shows, and any trimming, are not told"
-        )
-    pinned = replace(v, reason=reason, path_drift_elsewhere_px=round(least, 3), moment_shown=shown)
-    return _speed_pinned(pinned, query, query_times, reference, reference_times, offset_s=offset_s, speed=speed)
-
-
-def _speed_pinned(
-    v: Verification,
-    query: np.ndarray,
-    query_times: np.ndarray,
-    reference: np.ndarray,
-    reference_times: np.ndarray,
-    *,
-    offset_s: float,
-    speed: float,
-) -> Verification:
-    """A held path at a changed speed, marked with whether that path pins the speed (`speed_shown`).
-
-    Where the moment is not pinned, the alignment's speed may be no better: followed again
-    `SPEED_PIN_STEP` slower and faster (the clip's middle kept where it was), a path that holds
-    about as well (the aligned drift above `PATH_PIN_RATIO` of the least there) tells no speed,
-    and the report then says none. A copy at normal speed, or whose moment is pinned, is left as is.
-    """
-    if v.path_drift_px is None or v.moment_shown is not False or abs(abs(speed) - 1.0) < SPEED_PIN_MIN_CHANGE:
+    shown = aligned <= PATH_PIN_RATIO * least
+    if shown:
+        return replace(v, path_drift_elsewhere_px=round(least, 3), moment_shown=True)
+    reason = (
+        f"{v.reason}; moved {FAR_OFFSET_S:g} s earlier or later, it repeats the path as well ({least:.1f} px): "
+        "a steady pan fits other moments as well (the picture a little further along), so which seconds "
+        "of the reference the clip shows, and any trimming, are not told"
+    )
+    v = replace(v, reason=reason, path_drift_elsewhere_px=round(least, 3), moment_shown=False)
+    if abs(abs(speed) - 1.0) < SPEED_PIN_MIN_CHANGE:
         return v
     middle = float(np.median(query_times))
-    other = []
-    for factor in (1.0 - SPEED_PIN_STEP, 1.0 + SPEED_PIN_STEP):
-        pace = speed * factor
-        drift, frames, _ = camera_path_drift(
-            query, query_times, reference, reference_times, offset_s=offset_s + (speed - pace) * middle, speed=pace
-        )
-        if drift is not None and frames >= MIN_PATH_FRAMES:
-            other.append(drift)
-    if not other:
+    paces = [speed * (1.0 + step) for step in (-SPEED_PIN_STEP, SPEED_PIN_STEP)]
+    other = [(offset_s + (speed - pace) * middle, pace) for pace in paces]
+    at_other = _least_drift(aligned, query, query_times, reference, reference_times, other)
+    if at_other is None:
         return v
-    least = min(other)
-    shown = v.path_drift_px <= PATH_PIN_RATIO * least
-    reason = v.reason
-    if not shown:
-        reason += (
-            f"; at a speed {SPEED_PIN_STEP:.0%} slower or faster it repeats the path as well ({least:.1f} px), "
-            "so its speed is not told either"
+    speed_shown = aligned <= PATH_PIN_RATIO * at_other
+    if not speed_shown:
+        v = replace(
+            v,
+            reason=f"{v.reason}; at a speed {SPEED_PIN_STEP:.0%} slower or faster it repeats the path as well "
+            f"({at_other:.1f} px), so its speed is not told either",
         )
-    return replace(v, reason=reason, path_drift_other_speed_px=round(least, 3), speed_shown=shown)
+    return replace(v, path_drift_other_speed_px=round(at_other, 3), speed_shown=speed_shown)
 
 
 def left_to_the_camera_path(v: Verification, query_times: np.ndarray) -> Verification:
