@@ -266,9 +266,12 @@ class ScreenText:
     `start_s`/`end_s` the span of the frames it was seen on (half a frame
     spacing either side); `confidence` Tesseract's mean word confidence
     (0-100); `reads` the frames whose readings agreed on it; `static` False
-    for a moving line (a ticker, read on one frame); `language` the
-    language data that read it; `script` what its letters are; `in_reference`
-    whether the matched reference shows the same words (None: not compared).
+    for a moving line (a ticker, read on one frame); `cut` the frame's edges
+    (``left``, ``right``) a moving line ran past on the frame read, so that
+    only the part shown then was read (a ticker still scrolling in when the
+    clip ends); `language` the language data that read it; `script` what its
+    letters are; `in_reference` whether the matched reference shows the same
+    words (None: not compared).
     """
 
     text: str
@@ -283,6 +286,7 @@ class ScreenText:
     static: bool = True
     clock: Clock | None = None
     in_reference: bool | None = None
+    cut: tuple[str, ...] = ()
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -303,6 +307,7 @@ class ScreenText:
             "static": self.static,
             "clock": self.clock.to_dict() if self.clock else None,
             "in_reference": self.in_reference,
+            "cut": list(self.cut),
         }
 
     @classmethod
@@ -323,6 +328,7 @@ class ScreenText:
             static=bool(data.get("static", True)),
             clock=Clock.from_dict(data["clock"]) if data.get("clock") else None,
             in_reference=data.get("in_reference"),
+            cut=tuple(str(c) for c in data.get("cut") or ()),
         )
 
 
@@ -502,7 +508,7 @@ def _ocr(image: np.ndarray, lang: str, *, sparse: bool = False) -> list[_Line]:
 
 # -- clocks ----------------------------------------------------------------------------
 
-_TIME = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:.]([0-5]\d)(?:[:.]([0-5]\d))?(?:\s*([AaPp])\.?[Mm]\.?)?(?!\d)")
+_TIME = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:.;]([0-5]\d)(?:[:.;]([0-5]\d))?(?:\s*([AaPp])\.?[Mm]\.?)?(?!\d)")
 _MONTHS = {m: i for i, m in enumerate(("jan feb mar apr may jun jul aug sep oct nov dec").split(), 1)}
 _YMD = re.compile(r"(?<!\d)((?:19|20)\d\d)[-/.]([01]?\d)[-/.]([0-3]?\d)(?!\d)")
 _XXY = re.compile(r"(?<!\d)([0-3]?\d)([-/.])([0-3]?\d)\2((?:19|20)\d\d)(?!\d)")
@@ -594,7 +600,9 @@ def kind_of(text: str, *, box: tuple[float, float, float, float], share: float) 
     words = [w for w in text.split() if sum(c.isalnum() for c in w) >= 2]
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     corner = (cx < 0.25 or cx > 0.75) and (cy < 0.2 or cy > 0.8)
-    if len(words) <= 3 and len(text) <= 20 and corner and share >= BUG_MIN_SHARE:
+    # A channel's bug is a name: a short line in a corner that is mostly digits is a clock's piece or a number.
+    named = sum(c.isalpha() for c in text) > sum(c.isdigit() for c in text)
+    if len(words) <= 3 and len(text) <= 20 and corner and share >= BUG_MIN_SHARE and named:
         return TextKind.HANDLE
     if len(words) >= 2:
         return TextKind.CAPTION
@@ -748,6 +756,9 @@ def find_regions(greys: Sequence[np.ndarray]) -> list[_Region]:
             closed = cv2.morphologyEx(inner.astype(np.uint8), cv2.MORPH_CLOSE, line_gap)
             long = max(8 * MIN_LINE_PX, int(LONG_ROW_SHARE * bw))
             rows = cv2.morphologyEx(closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (long, 1)))
+            # A line's letters run joined along its top and its foot but not always through its middle
+            # (a clock's dots and colons): its long rows are joined across a gap of up to twice a least line.
+            rows = cv2.morphologyEx(rows, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2 * MIN_LINE_PX)))
             found, sub_labels, sub_stats, _ = cv2.connectedComponentsWithStats(
                 cv2.dilate(rows, line_gap), connectivity=8
             )
@@ -945,6 +956,8 @@ class _Read:
     box: tuple[int, int, int, int]  # in frame pixels
     #: Words of the line read too unsurely to keep.
     dropped: int = 0
+    #: Read from the region's frames combined (`_Way.STILL`): a ticking clock's seconds are several at once.
+    combined: bool = False
 
 
 def _crop_box(region: _Region, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
@@ -1017,7 +1030,8 @@ def _read_region(greys: Sequence[np.ndarray], region: _Region, frame: int, way: 
             continue
         if language == "ukr":
             text = _UKR_I.sub("і", text)
-        out.append(_Read(frame, text, ln.confidence, _language_of(text, language), box, ln.dropped))
+        combined = way in (_Way.STILL, _Way.STILL_FILL, _Way.STILL_FILL_OTHER)
+        out.append(_Read(frame, text, ln.confidence, _language_of(text, language), box, ln.dropped, combined))
     return out
 
 
@@ -1027,8 +1041,30 @@ def _weak(lines: Sequence[_Line]) -> bool:
 
 
 def _sure(reads: Sequence[_Read]) -> bool:
-    """Whether a region's reading needs no other: every line at `CONFIDENT_LINE` or more, no word left out."""
-    return bool(reads) and all(r.confidence >= CONFIDENT_LINE and not r.dropped for r in reads)
+    """Whether a region's reading needs no other: every line at `CONFIDENT_LINE` or more, no word left
+    out, no date that no calendar has (`_impossible_date`: a digit misread, however sure the engine)."""
+    return bool(reads) and all(
+        r.confidence >= CONFIDENT_LINE and not r.dropped and not _impossible_date(r.text) for r in reads
+    )
+
+
+# Three groups of digits in a camera's date form, year first or last, whatever their values.
+_DATE_SHAPED = re.compile(r"(?<!\d)(?:\d{4}([-/.])\d{1,2}\1\d{1,2}|\d{1,2}([-/.])\d{1,2}\2\d{4})(?!\d)")
+
+
+def _impossible_date(text: str) -> bool:
+    """Whether a line holds a date in a camera's form that no calendar has (``91/18/2019``, ``19-16-2016``):
+    a digit misread (a dotted or slashed zero read as 9 or 8), never what a clock shows."""
+    for m in _DATE_SHAPED.finditer(re.sub(r"(?<=\d),(?=\d)", ".", text)):
+        clock = parse_clock(m.group())
+        if clock is None or not clock.dates:
+            return True
+    return False
+
+
+def _dates_lost(before: Sequence[_Read], after: Sequence[_Read]) -> bool:
+    """Whether a reading prepared another way turns a date the first reading had into one no calendar has."""
+    return any(_impossible_date(r.text) for r in after) and not any(_impossible_date(r.text) for r in before)
 
 
 def _line_score(lines: Sequence[_Line] | Sequence[_Read]) -> float:
@@ -1152,10 +1188,11 @@ def _agreed(groups: list[list[_Read]]) -> list[list[_Read]]:
 
 
 def _chosen(group: list[_Read]) -> _Read:
-    """The reading a group agrees on: the most frequent text, then the one that says most
-    (`_line_score`: a reading that lost words to low confidence says less)."""
+    """The reading a group agrees on: the most frequent text, then one whose date a calendar has (a
+    ticking clock's readings all differ), then the one that says most (`_line_score`: a reading that
+    lost words to low confidence says less)."""
     counts = Counter(r.text for r in group)
-    return max(group, key=lambda r: (counts[r.text], _line_score([r])))
+    return max(group, key=lambda r: (counts[r.text], not _impossible_date(r.text), _line_score([r])))
 
 
 def read_frames(
@@ -1191,7 +1228,7 @@ def read_frames(
             kind = kind_of(best.text, box=box, share=share)
             clock = None
             if kind == TextKind.CLOCK:
-                clock = _voted_clock(group)
+                best, clock = _clock_reading(best, group)
             texts.append(
                 ScreenText(
                     text=best.text,
@@ -1205,11 +1242,22 @@ def read_frames(
                     reads=len(group),
                     static=region.moving is None,
                     clock=clock,
+                    cut=_cut_edges(region, w),
                 )
             )
     texts = _merged_captions(_joined_rows(_distinct(texts), w / h))
     texts.sort(key=lambda t: (round(t.box[1], 2), t.box[0]))
     return texts, len(regions)
+
+
+def _cut_edges(region: _Region, width: int) -> tuple[str, ...]:
+    """The frame's edges a moving line's band ran to on the frame it was read on (within a quarter of a
+    line): the line goes on past them, and what was read is the part the picture showed then."""
+    if region.moving is None:
+        return ()
+    _, a, b = region.moving
+    near = max(2.0, region.line_px / 4)
+    return tuple(edge for edge, touches in (("left", a <= near), ("right", b >= width - near)) if touches)
 
 
 def _distinct(texts: list[ScreenText]) -> list[ScreenText]:
@@ -1286,6 +1334,21 @@ def _merged_captions(texts: list[ScreenText]) -> list[ScreenText]:
     return out
 
 
+def _clock_reading(best: _Read, group: list[_Read]) -> tuple[_Read, Clock | None]:
+    """A clock's line and its `Clock`: read on one frame where one frame's reading has a date (frames
+    combined overlay a ticking clock's seconds into digits no frame shows); from frames combined,
+    its date alone (the time is no one frame's)."""
+    single = [r for r in group if not r.combined and (c := parse_clock(r.text)) is not None and c.dates]
+    if best.combined and single:
+        best = max(single, key=lambda r: (parse_clock(r.text).time is not None, _line_score([r])))  # type: ignore[union-attr]
+    clock = parse_clock(best.text)
+    if clock is None or not clock.dates:
+        clock = _voted_clock([r for r in group if not r.combined] or group)
+    if clock is not None and best.combined:
+        clock = Clock(clock.dates, None, clock.form)
+    return best, clock
+
+
 def _voted_clock(group: list[_Read]) -> Clock | None:
     """The clock the readings agree on: each date counted over the readings that parse."""
     clocks = [c for c in (parse_clock(r.text) for r in group) if c is not None]
@@ -1322,7 +1385,7 @@ def _reads_of(greys: Sequence[np.ndarray], region: _Region) -> list[_Read]:
             ways += [_Way.STILL, _Way.STILL_FILL, *([_Way.STILL_FILL_OTHER] if either else [])]
         for other in ways:
             again = _read_region(greys, region, middle, other)
-            if _line_score(again) > _line_score(reads) * BETTER_READING:
+            if _line_score(again) > _line_score(reads) * BETTER_READING and not _dates_lost(reads, again):
                 reads, way = again, other
             if _sure(reads):
                 break
