@@ -120,6 +120,9 @@ POLARITY_SURE = 88.0
 #: Fewest frames (≥ 2) showing a region for its frames to be combined (`_Way.STILL`), and most combined.
 STILL_MIN_FRAMES = 3
 STILL_FRAMES = 8
+#: Least mean spread (0-255) of a region's grey over its frames for them to be combined at all: a static
+#: shot's regions spread 2-6 (compression noise, a passer-by), a caption over moving footage 20+ (docs/tuning.md).
+STILL_MIN_CHANGE = 8.0
 #: Narrowest region, in line heights (> 0), read other ways when its first reading is unsure: a few
 #: letters' worth; narrower blobs are mostly texture, and each way costs an OCR run (docs/tuning.md).
 VARIANT_MIN_WIDTH = 4.0
@@ -150,6 +153,9 @@ MOVING_SHARE = 0.5
 #: Least normalised correlation (0-1) of a moving line's middle with a neighbouring frame's band,
 #: shifted along it, for the line to be a ticker: dev tickers 0.998, texture bands 0.09-0.14.
 TICKER_MATCH = 0.8
+#: Thickest straight rule of the letters' grey removed from their fill, a share (0-1) of the line height:
+#: a facade's transoms 3-5 px at a 44 px line (dev5), a letter's stroke 0.12-0.2 of it (docs/tuning.md).
+RULE_THICKNESS = 0.14
 #: Two readings (0-1 similarity of their characters) at least this alike are the same text.
 SAME_TEXT_SIMILARITY = 0.6
 #: A short text (≤ 3 words) shown on this share of the clip or more in a corner is a channel bug.
@@ -184,6 +190,7 @@ THRESHOLDS: dict[str, float] = {
     "polarity_sure": POLARITY_SURE,
     "still_min_frames": STILL_MIN_FRAMES,
     "still_frames": STILL_FRAMES,
+    "still_min_change": STILL_MIN_CHANGE,
     "variant_min_width": VARIANT_MIN_WIDTH,
     "min_word_confidence": MIN_WORD_CONFIDENCE,
     "min_line_confidence": MIN_LINE_CONFIDENCE,
@@ -195,6 +202,7 @@ THRESHOLDS: dict[str, float] = {
     "busy_share": BUSY_SHARE,
     "moving_share": MOVING_SHARE,
     "ticker_match": TICKER_MATCH,
+    "rule_thickness": RULE_THICKNESS,
     "same_text_similarity": SAME_TEXT_SIMILARITY,
     "bug_min_share": BUG_MIN_SHARE,
     "language_min_words": LANGUAGE_MIN_WORDS,
@@ -926,6 +934,8 @@ def _prepare(crop: np.ndarray, line_px: float, *, fill: bool = False, flip: bool
             inner, _ = cv2.threshold(darker.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
             stretched = np.where(stretched <= inner, 0, 255).astype(np.uint8)
             stretched = _without_picture(stretched, line_px * scale)
+            if flip:  # light letters over a light picture: its light structure is of the letters' grey
+                stretched = _without_rules(stretched, line_px * scale)
     pad = int(0.3 * TARGET_LINE_PX)
     return cv2.copyMakeBorder(stretched, pad, pad, pad, pad, cv2.BORDER_REPLICATE), scale
 
@@ -944,6 +954,29 @@ def _without_picture(binary: np.ndarray, line_px: float) -> np.ndarray:
         edge = x == 0 or y == 0 or x + bw == w or y + bh == h
         if edge and (bw > 3 * line_px or bh > 1.5 * line_px):
             out[labels == i] = 255
+    return out
+
+
+def _without_rules(binary: np.ndarray, line_px: float) -> np.ndarray:
+    """A region's fill (black on white) without thin straight rules: a run of black longer than a line
+    height across, or 1.1 down, at most `RULE_THICKNESS` of a line thick, is a structure of the
+    picture of the letters' grey (a facade's transoms and mullions) drawn through them; no Latin or
+    Cyrillic letter has a stroke that long and that thin, and left in, it joins a line's words into one."""
+    import cv2
+
+    black = (binary == 0).astype(np.uint8)
+    thick = max(2, int(round(RULE_THICKNESS * line_px)))
+    out = binary.copy()
+    for length, along, across in ((1.0, (1, 0), (0, 1)), (1.1, (0, 1), (1, 0))):
+        size = max(3, int(length * line_px))
+        run = cv2.getStructuringElement(cv2.MORPH_RECT, (size, 1) if along == (1, 0) else (1, size))
+        rules = cv2.morphologyEx(black, cv2.MORPH_OPEN, run)
+        if not rules.any():
+            continue
+        # What stays after an opening a stroke-and-one thick is a letter's body (or a bar), not a rule.
+        body = cv2.getStructuringElement(cv2.MORPH_RECT, (thick + 1, 1) if across == (1, 0) else (1, thick + 1))
+        wide = cv2.morphologyEx(black, cv2.MORPH_OPEN, body)
+        out[(rules > 0) & (wide == 0)] = 255
     return out
 
 
@@ -988,8 +1021,11 @@ def _pixels(greys: Sequence[np.ndarray], region: _Region, frame: int, way: _Way)
     return greys[frame][y0:y1, x0:x1]
 
 
-def _read_region(greys: Sequence[np.ndarray], region: _Region, frame: int, way: _Way = _Way.PLAIN) -> list[_Read]:
-    """The lines Tesseract reads in one region of one frame (prepared `way`), each in its script's language data."""
+def _read_region(
+    greys: Sequence[np.ndarray], region: _Region, frame: int, way: _Way = _Way.PLAIN, *, arabic: bool = True
+) -> list[_Read]:
+    """The lines Tesseract reads in one region of one frame (prepared `way`), each in its script's language
+    data; Arabic data is tried on an unsure reading unless `arabic` is False (another way will try it)."""
     h = greys[frame].shape[0]
     x0, y0, _, _ = _crop_box(region, greys[frame].shape)
     fill = way in (_Way.FILL, _Way.STILL_FILL, _Way.FILL_OTHER, _Way.STILL_FILL_OTHER)
@@ -1002,7 +1038,10 @@ def _read_region(greys: Sequence[np.ndarray], region: _Region, frame: int, way: 
     if any(_looks_ukrainian(_one_script(line.text)) for line in lines):  # "MicT": look-alikes of "міст"
         lines, language = _ocr(image, "ukr", sparse=sparse), "ukr"
     good = [ln for ln in lines if _keep(ln)]
-    if _weak(good):
+    # Arabic is tried on the letters' fill (and on a narrow region's plain frame, read no other way): the
+    # dev splits' Arabic captions read there whenever they read at all, never only from a plain frame,
+    # frames combined unfilled, or the other polarity's fill (light letters over a light picture).
+    if _weak(good) and arabic and way in (_Way.PLAIN, _Way.FILL, _Way.STILL_FILL):
         arabic = [ln for ln in _ocr(image, "ara", sparse=sparse) if _keep(ln, arabic=True)]
         if arabic and _line_score(arabic) > _line_score(good):
             good, language = arabic, "ara"
@@ -1374,14 +1413,17 @@ def _reads_of(greys: Sequence[np.ndarray], region: _Region) -> list[_Read]:
         k, x0, x1 = region.moving
         region = _Region(x0, region.y0, x1, region.y1, region.line_px, (k,), region.score)
     middle = region.present[len(region.present) // 2]
-    reads = _read_region(greys, region, middle)
-    way = _Way.PLAIN
     wide = region.x1 - region.x0 >= VARIANT_MIN_WIDTH * region.line_px
+    # A wide region read unsurely is read from the letters' fill next, with Arabic data too: Arabic
+    # captions read there on the dev splits whenever they read on the plain frame.
+    reads = _read_region(greys, region, middle, arabic=not wide)
+    way = _Way.PLAIN
     if wide and not _sure(reads):
-        # A plain reading this sure had the letters' polarity right; below it they may be the majority.
-        either = max((r.confidence for r in reads), default=0.0) < POLARITY_SURE
+        # A plain reading this sure had the letters' polarity right; below it they may be the majority. A
+        # sure word among more left out (a window's edge read as a letter) says nothing of the polarity.
+        either = not any(r.confidence >= POLARITY_SURE and r.dropped < len(r.text.split()) for r in reads)
         ways = [_Way.FILL, *([_Way.FILL_OTHER] if either else [])]
-        if len(region.present) >= STILL_MIN_FRAMES:
+        if len(region.present) >= STILL_MIN_FRAMES and _background_moves(greys, region):
             ways += [_Way.STILL, _Way.STILL_FILL, *([_Way.STILL_FILL_OTHER] if either else [])]
         for other in ways:
             again = _read_region(greys, region, middle, other)
@@ -1398,6 +1440,15 @@ def _reads_of(greys: Sequence[np.ndarray], region: _Region) -> list[_Read]:
         if k != middle:
             reads += _read_region(greys, region, k, each)
     return reads
+
+
+def _background_moves(greys: Sequence[np.ndarray], region: _Region) -> bool:
+    """Whether the picture under a region changes across the frames showing it (the mean spread of its
+    pixels' grey over them, `STILL_MIN_CHANGE`): where it does not (a static shot), the frames combined
+    are one frame again, and reading them would repeat the one frame's readings."""
+    x0, y0, x1, y1 = _crop_box(region, greys[region.present[0]].shape)
+    stack = np.stack([greys[k][y0:y1, x0:x1] for k in _spread(region.present, STILL_FRAMES)])
+    return float((stack.max(axis=0).astype(np.int16) - stack.min(axis=0)).mean()) >= STILL_MIN_CHANGE
 
 
 def _spread(present: Sequence[int], k: int) -> list[int]:
