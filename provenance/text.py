@@ -120,6 +120,9 @@ POLARITY_SURE = 88.0
 #: Fewest frames (≥ 2) showing a region for its frames to be combined (`_Way.STILL`), and most combined.
 STILL_MIN_FRAMES = 3
 STILL_FRAMES = 8
+#: Least and most share (0-1) of a region's pixels that keep their grey over its frames (within
+#: `STABLE_LEVEL`) for their grey, against the rest's, to say the letters' polarity when frames are combined.
+STEADY_SHARE = 0.05
 #: Least mean spread (0-255) of a region's grey over its frames for them to be combined at all: a static
 #: shot's regions spread 2-6 (compression noise, a passer-by), a caption over moving footage 20+ (docs/tuning.md).
 STILL_MIN_CHANGE = 8.0
@@ -191,6 +194,7 @@ THRESHOLDS: dict[str, float] = {
     "still_min_frames": STILL_MIN_FRAMES,
     "still_frames": STILL_FRAMES,
     "still_min_change": STILL_MIN_CHANGE,
+    "steady_share": STEADY_SHARE,
     "variant_min_width": VARIANT_MIN_WIDTH,
     "min_word_confidence": MIN_WORD_CONFIDENCE,
     "min_line_confidence": MIN_LINE_CONFIDENCE,
@@ -738,9 +742,19 @@ def find_regions(greys: Sequence[np.ndarray]) -> list[_Region]:
         # Dense texture of few grey levels (a cellular automaton, a binary pattern) makes edges at the
         # same place and level on two frames everywhere by chance; an overlay's hold on every pair.
         pairs = need - 1
+        busy = bool(persistent.mean() > BUSY_SHARE)
         while persistent.mean() > BUSY_SHARE and pairs < n - 1:
             pairs += 1
             persistent = (stable >= pairs).astype(np.uint8)
+        if busy and n >= STILL_MIN_FRAMES:
+            # Plain letters over fine texture of their own grey (white cells of an automaton) have an edge
+            # at a place only on the frames where the texture beside it differs: no pair holds them. Over
+            # the frames combined (the minimum: a light overlay stays light, the texture goes dark; the
+            # maximum for a dark one) their edges are whole, the texture's a sparse speckle.
+            stack = np.stack(greys)
+            for combined in _stroke_masks([stack.min(axis=0), stack.max(axis=0)]):
+                if combined.mean() <= BUSY_SHARE:
+                    persistent |= combined.astype(np.uint8)
     # Letters' edges are dense along their line; texture's chance agreements are scattered strokes
     # that would join a caption to the picture around it.
     dense = cv2.blur(persistent.astype(np.float32), (max(9, w // 60), 9)) >= DENSE_SHARE
@@ -1009,8 +1023,16 @@ def _still(
     x0, y0, x1, y1 = box
     frames = _spread(region.present, STILL_FRAMES)
     stack = np.stack([greys[k][y0:y1, x0:x1] for k in frames])
-    middle = greys[region.present[len(region.present) // 2]][y0:y1, x0:x1]
-    return stack.min(axis=0) if _light_letters(middle) != flip else stack.max(axis=0)
+    lo, hi = stack.min(axis=0), stack.max(axis=0)
+    # The overlay is what keeps its grey on every frame: lighter than what moves around it, a light
+    # overlay (the minimum keeps it); darker, a dark one. One frame's majority cannot tell over a texture
+    # of the letters' own grey; where little keeps still, the middle frame's letters decide.
+    steady = (hi.astype(np.int16) - lo) <= STABLE_LEVEL
+    if STEADY_SHARE <= steady.mean() <= 1 - STEADY_SHARE:
+        light = float(hi[steady].mean()) > float(hi[~steady].mean() + lo[~steady].mean()) / 2
+    else:
+        light = _light_letters(greys[region.present[len(region.present) // 2]][y0:y1, x0:x1])
+    return lo if light != flip else hi
 
 
 def _pixels(greys: Sequence[np.ndarray], region: _Region, frame: int, way: _Way) -> np.ndarray:
