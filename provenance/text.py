@@ -121,8 +121,10 @@ POLARITY_SURE = 88.0
 STILL_MIN_FRAMES = 3
 STILL_FRAMES = 8
 #: Least and most share (0-1) of a region's pixels that keep their grey over its frames (within
-#: `STABLE_LEVEL`) for their grey, against the rest's, to say the letters' polarity when frames are combined.
-STEADY_SHARE = 0.05
+#: `STABLE_LEVEL`) for their grey, against the rest's, to say the letters' polarity when frames are
+#: combined: letters cover at most about a third of their crop; dev automata 0.11-0.27, life 0.6 (docs/tuning.md).
+STEADY_MIN_SHARE = 0.05
+STEADY_MAX_SHARE = 0.3
 #: Least mean spread (0-255) of a region's grey over its frames for them to be combined at all: a static
 #: shot's regions spread 2-6 (compression noise, a passer-by), a caption over moving footage 20+ (docs/tuning.md).
 STILL_MIN_CHANGE = 8.0
@@ -194,7 +196,8 @@ THRESHOLDS: dict[str, float] = {
     "still_min_frames": STILL_MIN_FRAMES,
     "still_frames": STILL_FRAMES,
     "still_min_change": STILL_MIN_CHANGE,
-    "steady_share": STEADY_SHARE,
+    "steady_min_share": STEADY_MIN_SHARE,
+    "steady_max_share": STEADY_MAX_SHARE,
     "variant_min_width": VARIANT_MIN_WIDTH,
     "min_word_confidence": MIN_WORD_CONFIDENCE,
     "min_line_confidence": MIN_LINE_CONFIDENCE,
@@ -753,7 +756,7 @@ def find_regions(greys: Sequence[np.ndarray]) -> list[_Region]:
             # maximum for a dark one) their edges are whole, the texture's a sparse speckle.
             stack = np.stack(greys)
             for combined in _stroke_masks([stack.min(axis=0), stack.max(axis=0)]):
-                if combined.mean() <= BUSY_SHARE:
+                if combined.mean() <= 2 * BUSY_SHARE:
                     persistent |= combined.astype(np.uint8)
     # Letters' edges are dense along their line; texture's chance agreements are scattered strokes
     # that would join a caption to the picture around it.
@@ -1024,11 +1027,12 @@ def _still(
     frames = _spread(region.present, STILL_FRAMES)
     stack = np.stack([greys[k][y0:y1, x0:x1] for k in frames])
     lo, hi = stack.min(axis=0), stack.max(axis=0)
-    # The overlay is what keeps its grey on every frame: lighter than what moves around it, a light
-    # overlay (the minimum keeps it); darker, a dark one. One frame's majority cannot tell over a texture
-    # of the letters' own grey; where little keeps still, the middle frame's letters decide.
+    # Where only a line's letters keep their grey on every frame (a texture moving everywhere else),
+    # they are lighter than what moves around them for a light overlay (the minimum keeps it), darker
+    # for a dark one: one frame's majority cannot tell over a texture of the letters' own grey. Where
+    # more keeps still (dead cells, a still part of the picture), the middle frame's letters decide.
     steady = (hi.astype(np.int16) - lo) <= STABLE_LEVEL
-    if STEADY_SHARE <= steady.mean() <= 1 - STEADY_SHARE:
+    if STEADY_MIN_SHARE <= steady.mean() <= STEADY_MAX_SHARE:
         light = float(hi[steady].mean()) > float(hi[~steady].mean() + lo[~steady].mean()) / 2
     else:
         light = _light_letters(greys[region.present[len(region.present) // 2]][y0:y1, x0:x1])
