@@ -126,7 +126,7 @@ STILL_FRAMES = 8
 STEADY_MIN_SHARE = 0.05
 STEADY_MAX_SHARE = 0.3
 #: Least mean spread (0-255) of a region's grey over its frames for them to be combined at all: a static
-#: shot's regions spread 2-6 (compression noise, a passer-by), a caption over moving footage 20+ (docs/tuning.md).
+#: street's regions spread 1.4-3.5 (dev5), regions over moving or noisy upscaled footage 9.9+ (docs/tuning.md).
 STILL_MIN_CHANGE = 8.0
 #: Narrowest region, in line heights (> 0), read other ways when its first reading is unsure: a few
 #: letters' worth; narrower blobs are mostly texture, and each way costs an OCR run (docs/tuning.md).
@@ -145,6 +145,9 @@ ARABIC_LETTER_SHARE = 0.85
 #: Fewest Arabic letters a word of such a line must have on average (> 0): texture read as Arabic
 #: is runs of 1-3 letters (means 2.0-2.8 on dev2), real lines' words 4-8 (means 5-7) (docs/tuning.md).
 ARABIC_MEAN_WORD = 3.5
+#: Fewest words (≥ 1) of a line read with Arabic data: a fast pan over an automaton read as one made-up
+#: 7-letter word, twice (dev5's kind, round four); captions on every split have 3-7 words (docs/tuning.md).
+ARABIC_MIN_WORDS = 2
 #: A line read with Arabic data that repeats one letter more than this many times running, or one
 #: letter pair three times running ("لالالا"), is strokes of texture: Arabic spelling never does.
 ARABIC_MAX_RUN = 2
@@ -206,6 +209,7 @@ THRESHOLDS: dict[str, float] = {
     "arabic_letter_share": ARABIC_LETTER_SHARE,
     "arabic_mean_word": ARABIC_MEAN_WORD,
     "arabic_max_run": ARABIC_MAX_RUN,
+    "arabic_min_words": ARABIC_MIN_WORDS,
     "busy_share": BUSY_SHARE,
     "moving_share": MOVING_SHARE,
     "ticker_match": TICKER_MATCH,
@@ -754,10 +758,13 @@ def find_regions(greys: Sequence[np.ndarray]) -> list[_Region]:
             # at a place only on the frames where the texture beside it differs: no pair holds them. Over
             # the frames combined (the minimum: a light overlay stays light, the texture goes dark; the
             # maximum for a dark one) their edges are whole, the texture's a sparse speckle.
+            # Only runs of edges a few letters long along the line: the texture's leftover speckle is
+            # short strokes, which would give OCR runs on small blobs of clips without text.
             stack = np.stack(greys)
+            word = cv2.getStructuringElement(cv2.MORPH_RECT, (4 * MIN_LINE_PX, 1))
             for combined in _stroke_masks([stack.min(axis=0), stack.max(axis=0)]):
                 if combined.mean() <= 2 * BUSY_SHARE:
-                    persistent |= combined.astype(np.uint8)
+                    persistent |= cv2.morphologyEx(combined.astype(np.uint8), cv2.MORPH_OPEN, word)
     # Letters' edges are dense along their line; texture's chance agreements are scattered strokes
     # that would join a caption to the picture around it.
     dense = cv2.blur(persistent.astype(np.float32), (max(9, w // 60), 9)) >= DENSE_SHARE
@@ -1064,9 +1071,8 @@ def _read_region(
     if any(_looks_ukrainian(_one_script(line.text)) for line in lines):  # "MicT": look-alikes of "міст"
         lines, language = _ocr(image, "ukr", sparse=sparse), "ukr"
     good = [ln for ln in lines if _keep(ln)]
-    # Arabic is tried on the letters' fill (and on a narrow region's plain frame, read no other way): the
-    # dev splits' Arabic captions read there whenever they read at all, never only from a plain frame,
-    # frames combined unfilled, or the other polarity's fill (light letters over a light picture).
+    # Arabic is tried on the letters' fill: the dev splits' Arabic captions read there whenever they read
+    # at all, never only from a plain frame, frames combined unfilled, or the other polarity's fill.
     if _weak(good) and arabic and way in (_Way.PLAIN, _Way.FILL, _Way.STILL_FILL):
         arabic = [ln for ln in _ocr(image, "ara", sparse=sparse) if _keep(ln, arabic=True)]
         if arabic and _line_score(arabic) > _line_score(good):
@@ -1156,6 +1162,9 @@ def _keep(line: _Line, *, arabic: bool = False) -> bool:
         if letters < ARABIC_MIN_LETTERS or letters < ARABIC_LETTER_SHARE * len(line.text.replace(" ", "")):
             return False
         if letters < ARABIC_MEAN_WORD * len(line.text.split()):  # texture: one- and two-letter "words"
+            return False
+        words = [w for w in line.text.split() if any(unicodedata.name(c, "").startswith("ARABIC") for c in w)]
+        if len(words) < ARABIC_MIN_WORDS:  # a lone "word" of texture (marks beside it are no words)
             return False
         if _STROKES.search(line.text):  # "ااا", "لالالا": strokes of texture
             return False
@@ -1440,9 +1449,10 @@ def _reads_of(greys: Sequence[np.ndarray], region: _Region) -> list[_Read]:
         region = _Region(x0, region.y0, x1, region.y1, region.line_px, (k,), region.score)
     middle = region.present[len(region.present) // 2]
     wide = region.x1 - region.x0 >= VARIANT_MIN_WIDTH * region.line_px
-    # A wide region read unsurely is read from the letters' fill next, with Arabic data too: Arabic
-    # captions read there on the dev splits whenever they read on the plain frame.
-    reads = _read_region(greys, region, middle, arabic=not wide)
+    # Arabic data is tried on the letters' fill, which a wide region read unsurely is read from next:
+    # the dev splits' Arabic captions read there whenever they read at all; on a narrow blob of texture
+    # (a few letters' worth, read no other way) it made up whole words.
+    reads = _read_region(greys, region, middle, arabic=False)
     way = _Way.PLAIN
     if wide and not _sure(reads):
         # A plain reading this sure had the letters' polarity right; below it they may be the majority. A
