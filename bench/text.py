@@ -426,7 +426,6 @@ def facade(seed: int, path: Path) -> None:
     Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).convert("RGB").save(path)
 
 
-
 def run(cmd: list[str]) -> None:
     subprocess.run(cmd, check=True, capture_output=True)
 
@@ -594,7 +593,9 @@ def make_case(split: str, name: str, kind: str, footage: Path, rng: random.Rando
              "-t", str(SECONDS), "-vf", vf, "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "24",
              "-pix_fmt", "yuv420p", str(dest)]
         )  # fmt: skip
-    shown = str(footage) if str(footage).startswith(("lavfi:", "fastpan:", "facade:")) else str(footage.relative_to(ROOT))
+    shown = (
+        str(footage) if str(footage).startswith(("lavfi:", "fastpan:", "facade:")) else str(footage.relative_to(ROOT))
+    )
     return {"name": name, "kind": kind, "footage": shown.replace(str(ROOT) + "/", ""), "texts": texts}
 
 

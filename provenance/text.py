@@ -790,7 +790,9 @@ def find_regions(greys: Sequence[np.ndarray]) -> list[_Region]:
             rows = cv2.morphologyEx(closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (long, 1)))
             # A line's letters run joined along its top and its foot but not always through its middle
             # (a clock's dots and colons): its long rows are joined across a gap of up to twice a least line.
-            rows = cv2.morphologyEx(rows, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2 * MIN_LINE_PX)))
+            rows = cv2.morphologyEx(
+                rows, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2 * MIN_LINE_PX))
+            )
             found, sub_labels, sub_stats, _ = cv2.connectedComponentsWithStats(
                 cv2.dilate(rows, line_gap), connectivity=8
             )
@@ -1055,10 +1057,10 @@ def _pixels(greys: Sequence[np.ndarray], region: _Region, frame: int, way: _Way)
 
 
 def _read_region(
-    greys: Sequence[np.ndarray], region: _Region, frame: int, way: _Way = _Way.PLAIN, *, arabic: bool = True
+    greys: Sequence[np.ndarray], region: _Region, frame: int, way: _Way = _Way.PLAIN, *, try_arabic: bool = True
 ) -> list[_Read]:
     """The lines Tesseract reads in one region of one frame (prepared `way`), each in its script's language
-    data; Arabic data is tried on an unsure reading unless `arabic` is False (another way will try it)."""
+    data; Arabic data is tried on an unsure reading unless `try_arabic` is False (another way will try it)."""
     h = greys[frame].shape[0]
     x0, y0, _, _ = _crop_box(region, greys[frame].shape)
     fill = way in (_Way.FILL, _Way.STILL_FILL, _Way.FILL_OTHER, _Way.STILL_FILL_OTHER)
@@ -1073,7 +1075,7 @@ def _read_region(
     good = [ln for ln in lines if _keep(ln)]
     # Arabic is tried on the letters' fill: the dev splits' Arabic captions read there whenever they read
     # at all, never only from a plain frame, frames combined unfilled, or the other polarity's fill.
-    if _weak(good) and arabic and way in (_Way.PLAIN, _Way.FILL, _Way.STILL_FILL):
+    if _weak(good) and try_arabic and way in (_Way.PLAIN, _Way.FILL, _Way.STILL_FILL):
         arabic = [ln for ln in _ocr(image, "ara", sparse=sparse) if _keep(ln, arabic=True)]
         if arabic and _line_score(arabic) > _line_score(good):
             good, language = arabic, "ara"
@@ -1452,7 +1454,7 @@ def _reads_of(greys: Sequence[np.ndarray], region: _Region) -> list[_Read]:
     # Arabic data is tried on the letters' fill, which a wide region read unsurely is read from next:
     # the dev splits' Arabic captions read there whenever they read at all; on a narrow blob of texture
     # (a few letters' worth, read no other way) it made up whole words.
-    reads = _read_region(greys, region, middle, arabic=False)
+    reads = _read_region(greys, region, middle, try_arabic=False)
     way = _Way.PLAIN
     if wide and not _sure(reads):
         # A plain reading this sure had the letters' polarity right; below it they may be the majority. A

@@ -432,7 +432,9 @@ def test_a_clock_is_told_from_one_frame_not_from_frames_combined() -> None:
     assert alone is combined and clock is not None and clock.dates == ("2019-08-17",) and clock.time is None
 
 
-@pytest.mark.parametrize(("line", "kind"), [("2 2014 1", TextKind.OTHER), ("@ural_news", TextKind.HANDLE), ("NEWS 24", TextKind.HANDLE)])
+@pytest.mark.parametrize(
+    ("line", "kind"), [("2 2014 1", TextKind.OTHER), ("@ural_news", TextKind.HANDLE), ("NEWS 24", TextKind.HANDLE)]
+)
 def test_a_short_corner_line_of_digits_is_no_channel_bug(line: str, kind: TextKind) -> None:
     assert text_mod.kind_of(line, box=(0.02, 0.02, 0.2, 0.06), share=1.0) == kind
 

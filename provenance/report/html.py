@@ -61,7 +61,6 @@ from .words import (
     reference_span,
     relation_sentence,
     screen_place,
-    text_kind,
     searched_speeds,
     seconds,
     signed,
@@ -70,6 +69,7 @@ from .words import (
     speed_matters,
     speed_words,
     still_frame,
+    text_kind,
 )
 
 #: The page may load nothing: images only from data: URIs, style only inline.

@@ -462,7 +462,9 @@ def text_kind(kind: str, static: bool, cut: Any) -> str:
     out = str(kind) if static else f"{kind}, moving"
     edges = [str(c) for c in (cut or ()) if str(c) in ("left", "right")]
     if edges:
-        out += f"; runs past the {' and '.join(edges)} edge{'s' if len(edges) > 1 else ''}: only the part shown was read"
+        out += (
+            f"; runs past the {' and '.join(edges)} edge{'s' if len(edges) > 1 else ''}: only the part shown was read"
+        )
     return out
 
 
