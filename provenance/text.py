@@ -161,9 +161,6 @@ MOVING_SHARE = 0.5
 #: Least normalised correlation (0-1) of a moving line's middle with a neighbouring frame's band,
 #: shifted along it, for the line to be a ticker: dev tickers 0.998, texture bands 0.09-0.14.
 TICKER_MATCH = 0.8
-#: Thickest straight rule of the letters' grey removed from their fill, a share (0-1) of the line height:
-#: a facade's transoms 3-5 px at a 44 px line (dev5), a letter's stroke 0.12-0.2 of it (docs/tuning.md).
-RULE_THICKNESS = 0.14
 #: Two readings (0-1 similarity of their characters) at least this alike are the same text.
 SAME_TEXT_SIMILARITY = 0.6
 #: A short text (≤ 3 words) shown on this share of the clip or more in a corner is a channel bug.
@@ -213,7 +210,6 @@ THRESHOLDS: dict[str, float] = {
     "busy_share": BUSY_SHARE,
     "moving_share": MOVING_SHARE,
     "ticker_match": TICKER_MATCH,
-    "rule_thickness": RULE_THICKNESS,
     "same_text_similarity": SAME_TEXT_SIMILARITY,
     "bug_min_share": BUG_MIN_SHARE,
     "language_min_words": LANGUAGE_MIN_WORDS,
@@ -960,8 +956,6 @@ def _prepare(crop: np.ndarray, line_px: float, *, fill: bool = False, flip: bool
             inner, _ = cv2.threshold(darker.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
             stretched = np.where(stretched <= inner, 0, 255).astype(np.uint8)
             stretched = _without_picture(stretched, line_px * scale)
-            if flip:  # light letters over a light picture: its light structure is of the letters' grey
-                stretched = _without_rules(stretched, line_px * scale)
     pad = int(0.3 * TARGET_LINE_PX)
     return cv2.copyMakeBorder(stretched, pad, pad, pad, pad, cv2.BORDER_REPLICATE), scale
 
@@ -980,29 +974,6 @@ def _without_picture(binary: np.ndarray, line_px: float) -> np.ndarray:
         edge = x == 0 or y == 0 or x + bw == w or y + bh == h
         if edge and (bw > 3 * line_px or bh > 1.5 * line_px):
             out[labels == i] = 255
-    return out
-
-
-def _without_rules(binary: np.ndarray, line_px: float) -> np.ndarray:
-    """A region's fill (black on white) without thin straight rules: a run of black longer than a line
-    height across, or 1.1 down, at most `RULE_THICKNESS` of a line thick, is a structure of the
-    picture of the letters' grey (a facade's transoms and mullions) drawn through them; no Latin or
-    Cyrillic letter has a stroke that long and that thin, and left in, it joins a line's words into one."""
-    import cv2
-
-    black = (binary == 0).astype(np.uint8)
-    thick = max(2, int(round(RULE_THICKNESS * line_px)))
-    out = binary.copy()
-    for length, along, across in ((1.0, (1, 0), (0, 1)), (1.1, (0, 1), (1, 0))):
-        size = max(3, int(length * line_px))
-        run = cv2.getStructuringElement(cv2.MORPH_RECT, (size, 1) if along == (1, 0) else (1, size))
-        rules = cv2.morphologyEx(black, cv2.MORPH_OPEN, run)
-        if not rules.any():
-            continue
-        # What stays after an opening a stroke-and-one thick is a letter's body (or a bar), not a rule.
-        body = cv2.getStructuringElement(cv2.MORPH_RECT, (thick + 1, 1) if across == (1, 0) else (1, thick + 1))
-        wide = cv2.morphologyEx(black, cv2.MORPH_OPEN, body)
-        out[(rules > 0) & (wide == 0)] = 255
     return out
 
 
