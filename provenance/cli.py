@@ -459,6 +459,35 @@ def frames(clip: Path, out_dir: Path, unmirror: bool, report_file: Path | None) 
         click.echo(str(path))
 
 
+@main.command("text")
+@click.argument("file", type=click.Path(path_type=Path))
+@format_option(("text", "json"), "text")
+def text_command(file: Path, fmt: str) -> None:
+    """Read the words burned into FILE's picture (captions, handles, clocks), no index needed."""
+    from .decode import choose_decoder
+
+    decoder = choose_decoder()
+    decoder.start()  # the decoder's worker starts while the stage is imported
+    from .probe import probe as run_probe
+    from .text import read_text
+
+    reading = read_text(file, run_probe(file), decoder=decoder)
+    if fmt == "json":
+        click.echo(_json(reading.to_dict()))
+        return
+    from .report.text import terminal
+    from .report.words import screen_place, span, text_kind
+
+    for t in reading.texts:
+        date = f"  [date {' or '.join(t.clock.dates)}]" if t.clock is not None and t.clock.dates else ""
+        click.echo(
+            f"{span(t.start_s, t.end_s):14} {text_kind(t.kind, t.static, t.cut)}, {screen_place(t.box)}, "
+            f"{t.language}, confidence {t.confidence:.0f}: {terminal(t.text, 400)}{terminal(date, 120)}"
+        )
+    lines = f"{len(reading.texts)} line{'' if len(reading.texts) == 1 else 's'}"
+    click.echo(f"{lines} read on {reading.frames_read} frames ({reading.engine}).", err=True)
+
+
 def _found_mirrored(report_file: Path, clip: Path) -> bool:
     """Whether a report of `clip` holds a match that found it mirrored.
 

@@ -120,6 +120,14 @@ POLARITY_SURE = 88.0
 #: Fewest frames (≥ 2) showing a region for its frames to be combined (`_Way.STILL`), and most combined.
 STILL_MIN_FRAMES = 3
 STILL_FRAMES = 8
+#: Least and most share (0-1) of a region's pixels that keep their grey over its frames (within
+#: `STABLE_LEVEL`) for their grey, against the rest's, to say the letters' polarity when frames are
+#: combined: letters cover at most about a third of their crop; dev automata 0.11-0.27, life 0.6 (docs/tuning.md).
+STEADY_MIN_SHARE = 0.05
+STEADY_MAX_SHARE = 0.3
+#: Least mean spread (0-255) of a region's grey over its frames for them to be combined at all: a static
+#: street's regions spread 1.4-3.5 (dev5), regions over moving or noisy upscaled footage 9.9+ (docs/tuning.md).
+STILL_MIN_CHANGE = 8.0
 #: Narrowest region, in line heights (> 0), read other ways when its first reading is unsure: a few
 #: letters' worth; narrower blobs are mostly texture, and each way costs an OCR run (docs/tuning.md).
 VARIANT_MIN_WIDTH = 4.0
@@ -137,6 +145,9 @@ ARABIC_LETTER_SHARE = 0.85
 #: Fewest Arabic letters a word of such a line must have on average (> 0): texture read as Arabic
 #: is runs of 1-3 letters (means 2.0-2.8 on dev2), real lines' words 4-8 (means 5-7) (docs/tuning.md).
 ARABIC_MEAN_WORD = 3.5
+#: Fewest words (≥ 1) of a line read with Arabic data: a fast pan over an automaton read as one made-up
+#: 7-letter word, twice (dev5's kind, round four); captions on every split have 3-7 words (docs/tuning.md).
+ARABIC_MIN_WORDS = 2
 #: A line read with Arabic data that repeats one letter more than this many times running, or one
 #: letter pair three times running ("لالالا"), is strokes of texture: Arabic spelling never does.
 ARABIC_MAX_RUN = 2
@@ -184,6 +195,9 @@ THRESHOLDS: dict[str, float] = {
     "polarity_sure": POLARITY_SURE,
     "still_min_frames": STILL_MIN_FRAMES,
     "still_frames": STILL_FRAMES,
+    "still_min_change": STILL_MIN_CHANGE,
+    "steady_min_share": STEADY_MIN_SHARE,
+    "steady_max_share": STEADY_MAX_SHARE,
     "variant_min_width": VARIANT_MIN_WIDTH,
     "min_word_confidence": MIN_WORD_CONFIDENCE,
     "min_line_confidence": MIN_LINE_CONFIDENCE,
@@ -192,6 +206,7 @@ THRESHOLDS: dict[str, float] = {
     "arabic_letter_share": ARABIC_LETTER_SHARE,
     "arabic_mean_word": ARABIC_MEAN_WORD,
     "arabic_max_run": ARABIC_MAX_RUN,
+    "arabic_min_words": ARABIC_MIN_WORDS,
     "busy_share": BUSY_SHARE,
     "moving_share": MOVING_SHARE,
     "ticker_match": TICKER_MATCH,
@@ -266,9 +281,12 @@ class ScreenText:
     `start_s`/`end_s` the span of the frames it was seen on (half a frame
     spacing either side); `confidence` Tesseract's mean word confidence
     (0-100); `reads` the frames whose readings agreed on it; `static` False
-    for a moving line (a ticker, read on one frame); `language` the
-    language data that read it; `script` what its letters are; `in_reference`
-    whether the matched reference shows the same words (None: not compared).
+    for a moving line (a ticker, read on one frame); `cut` the frame's edges
+    (``left``, ``right``) a moving line ran past on the frame read, so that
+    only the part shown then was read (a ticker still scrolling in when the
+    clip ends); `language` the language data that read it; `script` what its
+    letters are; `in_reference` whether the matched reference shows the same
+    words (None: not compared).
     """
 
     text: str
@@ -283,6 +301,7 @@ class ScreenText:
     static: bool = True
     clock: Clock | None = None
     in_reference: bool | None = None
+    cut: tuple[str, ...] = ()
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -303,6 +322,7 @@ class ScreenText:
             "static": self.static,
             "clock": self.clock.to_dict() if self.clock else None,
             "in_reference": self.in_reference,
+            "cut": list(self.cut),
         }
 
     @classmethod
@@ -323,6 +343,7 @@ class ScreenText:
             static=bool(data.get("static", True)),
             clock=Clock.from_dict(data["clock"]) if data.get("clock") else None,
             in_reference=data.get("in_reference"),
+            cut=tuple(str(c) for c in data.get("cut") or ()),
         )
 
 
@@ -502,7 +523,7 @@ def _ocr(image: np.ndarray, lang: str, *, sparse: bool = False) -> list[_Line]:
 
 # -- clocks ----------------------------------------------------------------------------
 
-_TIME = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:.]([0-5]\d)(?:[:.]([0-5]\d))?(?:\s*([AaPp])\.?[Mm]\.?)?(?!\d)")
+_TIME = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:.;]([0-5]\d)(?:[:.;]([0-5]\d))?(?:\s*([AaPp])\.?[Mm]\.?)?(?!\d)")
 _MONTHS = {m: i for i, m in enumerate(("jan feb mar apr may jun jul aug sep oct nov dec").split(), 1)}
 _YMD = re.compile(r"(?<!\d)((?:19|20)\d\d)[-/.]([01]?\d)[-/.]([0-3]?\d)(?!\d)")
 _XXY = re.compile(r"(?<!\d)([0-3]?\d)([-/.])([0-3]?\d)\2((?:19|20)\d\d)(?!\d)")
@@ -594,7 +615,9 @@ def kind_of(text: str, *, box: tuple[float, float, float, float], share: float) 
     words = [w for w in text.split() if sum(c.isalnum() for c in w) >= 2]
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     corner = (cx < 0.25 or cx > 0.75) and (cy < 0.2 or cy > 0.8)
-    if len(words) <= 3 and len(text) <= 20 and corner and share >= BUG_MIN_SHARE:
+    # A channel's bug is a name: a short line in a corner that is mostly digits is a clock's piece or a number.
+    named = sum(c.isalpha() for c in text) > sum(c.isdigit() for c in text)
+    if len(words) <= 3 and len(text) <= 20 and corner and share >= BUG_MIN_SHARE and named:
         return TextKind.HANDLE
     if len(words) >= 2:
         return TextKind.CAPTION
@@ -722,9 +745,22 @@ def find_regions(greys: Sequence[np.ndarray]) -> list[_Region]:
         # Dense texture of few grey levels (a cellular automaton, a binary pattern) makes edges at the
         # same place and level on two frames everywhere by chance; an overlay's hold on every pair.
         pairs = need - 1
+        busy = bool(persistent.mean() > BUSY_SHARE)
         while persistent.mean() > BUSY_SHARE and pairs < n - 1:
             pairs += 1
             persistent = (stable >= pairs).astype(np.uint8)
+        if busy and n >= STILL_MIN_FRAMES:
+            # Plain letters over fine texture of their own grey (white cells of an automaton) have an edge
+            # at a place only on the frames where the texture beside it differs: no pair holds them. Over
+            # the frames combined (the minimum: a light overlay stays light, the texture goes dark; the
+            # maximum for a dark one) their edges are whole, the texture's a sparse speckle.
+            # Only runs of edges a few letters long along the line: the texture's leftover speckle is
+            # short strokes, which would give OCR runs on small blobs of clips without text.
+            stack = np.stack(greys)
+            word = cv2.getStructuringElement(cv2.MORPH_RECT, (4 * MIN_LINE_PX, 1))
+            for combined in _stroke_masks([stack.min(axis=0), stack.max(axis=0)]):
+                if combined.mean() <= 2 * BUSY_SHARE:
+                    persistent |= cv2.morphologyEx(combined.astype(np.uint8), cv2.MORPH_OPEN, word)
     # Letters' edges are dense along their line; texture's chance agreements are scattered strokes
     # that would join a caption to the picture around it.
     dense = cv2.blur(persistent.astype(np.float32), (max(9, w // 60), 9)) >= DENSE_SHARE
@@ -748,6 +784,11 @@ def find_regions(greys: Sequence[np.ndarray]) -> list[_Region]:
             closed = cv2.morphologyEx(inner.astype(np.uint8), cv2.MORPH_CLOSE, line_gap)
             long = max(8 * MIN_LINE_PX, int(LONG_ROW_SHARE * bw))
             rows = cv2.morphologyEx(closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (long, 1)))
+            # A line's letters run joined along its top and its foot but not always through its middle
+            # (a clock's dots and colons): its long rows are joined across a gap of up to twice a least line.
+            rows = cv2.morphologyEx(
+                rows, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2 * MIN_LINE_PX))
+            )
             found, sub_labels, sub_stats, _ = cv2.connectedComponentsWithStats(
                 cv2.dilate(rows, line_gap), connectivity=8
             )
@@ -945,6 +986,8 @@ class _Read:
     box: tuple[int, int, int, int]  # in frame pixels
     #: Words of the line read too unsurely to keep.
     dropped: int = 0
+    #: Read from the region's frames combined (`_Way.STILL`): a ticking clock's seconds are several at once.
+    combined: bool = False
 
 
 def _crop_box(region: _Region, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
@@ -963,8 +1006,17 @@ def _still(
     x0, y0, x1, y1 = box
     frames = _spread(region.present, STILL_FRAMES)
     stack = np.stack([greys[k][y0:y1, x0:x1] for k in frames])
-    middle = greys[region.present[len(region.present) // 2]][y0:y1, x0:x1]
-    return stack.min(axis=0) if _light_letters(middle) != flip else stack.max(axis=0)
+    lo, hi = stack.min(axis=0), stack.max(axis=0)
+    # Where only a line's letters keep their grey on every frame (a texture moving everywhere else),
+    # they are lighter than what moves around them for a light overlay (the minimum keeps it), darker
+    # for a dark one: one frame's majority cannot tell over a texture of the letters' own grey. Where
+    # more keeps still (dead cells, a still part of the picture), the middle frame's letters decide.
+    steady = (hi.astype(np.int16) - lo) <= STABLE_LEVEL
+    if STEADY_MIN_SHARE <= steady.mean() <= STEADY_MAX_SHARE:
+        light = float(hi[steady].mean()) > float(hi[~steady].mean() + lo[~steady].mean()) / 2
+    else:
+        light = _light_letters(greys[region.present[len(region.present) // 2]][y0:y1, x0:x1])
+    return lo if light != flip else hi
 
 
 def _pixels(greys: Sequence[np.ndarray], region: _Region, frame: int, way: _Way) -> np.ndarray:
@@ -975,8 +1027,11 @@ def _pixels(greys: Sequence[np.ndarray], region: _Region, frame: int, way: _Way)
     return greys[frame][y0:y1, x0:x1]
 
 
-def _read_region(greys: Sequence[np.ndarray], region: _Region, frame: int, way: _Way = _Way.PLAIN) -> list[_Read]:
-    """The lines Tesseract reads in one region of one frame (prepared `way`), each in its script's language data."""
+def _read_region(
+    greys: Sequence[np.ndarray], region: _Region, frame: int, way: _Way = _Way.PLAIN, *, try_arabic: bool = True
+) -> list[_Read]:
+    """The lines Tesseract reads in one region of one frame (prepared `way`), each in its script's language
+    data; Arabic data is tried on an unsure reading unless `try_arabic` is False (another way will try it)."""
     h = greys[frame].shape[0]
     x0, y0, _, _ = _crop_box(region, greys[frame].shape)
     fill = way in (_Way.FILL, _Way.STILL_FILL, _Way.FILL_OTHER, _Way.STILL_FILL_OTHER)
@@ -989,7 +1044,9 @@ def _read_region(greys: Sequence[np.ndarray], region: _Region, frame: int, way: 
     if any(_looks_ukrainian(_one_script(line.text)) for line in lines):  # "MicT": look-alikes of "міст"
         lines, language = _ocr(image, "ukr", sparse=sparse), "ukr"
     good = [ln for ln in lines if _keep(ln)]
-    if _weak(good):
+    # Arabic is tried on the letters' fill: the dev splits' Arabic captions read there whenever they read
+    # at all, never only from a plain frame, frames combined unfilled, or the other polarity's fill.
+    if _weak(good) and try_arabic and way in (_Way.PLAIN, _Way.FILL, _Way.STILL_FILL):
         arabic = [ln for ln in _ocr(image, "ara", sparse=sparse) if _keep(ln, arabic=True)]
         if arabic and _line_score(arabic) > _line_score(good):
             good, language = arabic, "ara"
@@ -1017,7 +1074,8 @@ def _read_region(greys: Sequence[np.ndarray], region: _Region, frame: int, way: 
             continue
         if language == "ukr":
             text = _UKR_I.sub("і", text)
-        out.append(_Read(frame, text, ln.confidence, _language_of(text, language), box, ln.dropped))
+        combined = way in (_Way.STILL, _Way.STILL_FILL, _Way.STILL_FILL_OTHER)
+        out.append(_Read(frame, text, ln.confidence, _language_of(text, language), box, ln.dropped, combined))
     return out
 
 
@@ -1027,8 +1085,30 @@ def _weak(lines: Sequence[_Line]) -> bool:
 
 
 def _sure(reads: Sequence[_Read]) -> bool:
-    """Whether a region's reading needs no other: every line at `CONFIDENT_LINE` or more, no word left out."""
-    return bool(reads) and all(r.confidence >= CONFIDENT_LINE and not r.dropped for r in reads)
+    """Whether a region's reading needs no other: every line at `CONFIDENT_LINE` or more, no word left
+    out, no date that no calendar has (`_impossible_date`: a digit misread, however sure the engine)."""
+    return bool(reads) and all(
+        r.confidence >= CONFIDENT_LINE and not r.dropped and not _impossible_date(r.text) for r in reads
+    )
+
+
+# Three groups of digits in a camera's date form, year first or last, whatever their values.
+_DATE_SHAPED = re.compile(r"(?<!\d)(?:\d{4}([-/.])\d{1,2}\1\d{1,2}|\d{1,2}([-/.])\d{1,2}\2\d{4})(?!\d)")
+
+
+def _impossible_date(text: str) -> bool:
+    """Whether a line holds a date in a camera's form that no calendar has (``91/18/2019``, ``19-16-2016``):
+    a digit misread (a dotted or slashed zero read as 9 or 8), never what a clock shows."""
+    for m in _DATE_SHAPED.finditer(re.sub(r"(?<=\d),(?=\d)", ".", text)):
+        clock = parse_clock(m.group())
+        if clock is None or not clock.dates:
+            return True
+    return False
+
+
+def _dates_lost(before: Sequence[_Read], after: Sequence[_Read]) -> bool:
+    """Whether a reading prepared another way turns a date the first reading had into one no calendar has."""
+    return any(_impossible_date(r.text) for r in after) and not any(_impossible_date(r.text) for r in before)
 
 
 def _line_score(lines: Sequence[_Line] | Sequence[_Read]) -> float:
@@ -1055,6 +1135,9 @@ def _keep(line: _Line, *, arabic: bool = False) -> bool:
         if letters < ARABIC_MIN_LETTERS or letters < ARABIC_LETTER_SHARE * len(line.text.replace(" ", "")):
             return False
         if letters < ARABIC_MEAN_WORD * len(line.text.split()):  # texture: one- and two-letter "words"
+            return False
+        words = [w for w in line.text.split() if any(unicodedata.name(c, "").startswith("ARABIC") for c in w)]
+        if len(words) < ARABIC_MIN_WORDS:  # a lone "word" of texture (marks beside it are no words)
             return False
         if _STROKES.search(line.text):  # "ااا", "لالالا": strokes of texture
             return False
@@ -1152,10 +1235,11 @@ def _agreed(groups: list[list[_Read]]) -> list[list[_Read]]:
 
 
 def _chosen(group: list[_Read]) -> _Read:
-    """The reading a group agrees on: the most frequent text, then the one that says most
-    (`_line_score`: a reading that lost words to low confidence says less)."""
+    """The reading a group agrees on: the most frequent text, then one whose date a calendar has (a
+    ticking clock's readings all differ), then the one that says most (`_line_score`: a reading that
+    lost words to low confidence says less)."""
     counts = Counter(r.text for r in group)
-    return max(group, key=lambda r: (counts[r.text], _line_score([r])))
+    return max(group, key=lambda r: (counts[r.text], not _impossible_date(r.text), _line_score([r])))
 
 
 def read_frames(
@@ -1191,7 +1275,7 @@ def read_frames(
             kind = kind_of(best.text, box=box, share=share)
             clock = None
             if kind == TextKind.CLOCK:
-                clock = _voted_clock(group)
+                best, clock = _clock_reading(best, group)
             texts.append(
                 ScreenText(
                     text=best.text,
@@ -1205,11 +1289,22 @@ def read_frames(
                     reads=len(group),
                     static=region.moving is None,
                     clock=clock,
+                    cut=_cut_edges(region, w),
                 )
             )
     texts = _merged_captions(_joined_rows(_distinct(texts), w / h))
     texts.sort(key=lambda t: (round(t.box[1], 2), t.box[0]))
     return texts, len(regions)
+
+
+def _cut_edges(region: _Region, width: int) -> tuple[str, ...]:
+    """The frame's edges a moving line's band ran to on the frame it was read on (within a quarter of a
+    line): the line goes on past them, and what was read is the part the picture showed then."""
+    if region.moving is None:
+        return ()
+    _, a, b = region.moving
+    near = max(2.0, region.line_px / 4)
+    return tuple(edge for edge, touches in (("left", a <= near), ("right", b >= width - near)) if touches)
 
 
 def _distinct(texts: list[ScreenText]) -> list[ScreenText]:
@@ -1286,6 +1381,21 @@ def _merged_captions(texts: list[ScreenText]) -> list[ScreenText]:
     return out
 
 
+def _clock_reading(best: _Read, group: list[_Read]) -> tuple[_Read, Clock | None]:
+    """A clock's line and its `Clock`: read on one frame where one frame's reading has a date (frames
+    combined overlay a ticking clock's seconds into digits no frame shows); from frames combined,
+    its date alone (the time is no one frame's)."""
+    single = [r for r in group if not r.combined and (c := parse_clock(r.text)) is not None and c.dates]
+    if best.combined and single:
+        best = max(single, key=lambda r: (parse_clock(r.text).time is not None, _line_score([r])))  # type: ignore[union-attr]
+    clock = parse_clock(best.text)
+    if clock is None or not clock.dates:
+        clock = _voted_clock([r for r in group if not r.combined] or group)
+    if clock is not None and best.combined:
+        clock = Clock(clock.dates, None, clock.form)
+    return best, clock
+
+
 def _voted_clock(group: list[_Read]) -> Clock | None:
     """The clock the readings agree on: each date counted over the readings that parse."""
     clocks = [c for c in (parse_clock(r.text) for r in group) if c is not None]
@@ -1311,18 +1421,22 @@ def _reads_of(greys: Sequence[np.ndarray], region: _Region) -> list[_Read]:
         k, x0, x1 = region.moving
         region = _Region(x0, region.y0, x1, region.y1, region.line_px, (k,), region.score)
     middle = region.present[len(region.present) // 2]
-    reads = _read_region(greys, region, middle)
-    way = _Way.PLAIN
     wide = region.x1 - region.x0 >= VARIANT_MIN_WIDTH * region.line_px
+    # Arabic data is tried on the letters' fill, which a wide region read unsurely is read from next:
+    # the dev splits' Arabic captions read there whenever they read at all; on a narrow blob of texture
+    # (a few letters' worth, read no other way) it made up whole words.
+    reads = _read_region(greys, region, middle, try_arabic=False)
+    way = _Way.PLAIN
     if wide and not _sure(reads):
-        # A plain reading this sure had the letters' polarity right; below it they may be the majority.
-        either = max((r.confidence for r in reads), default=0.0) < POLARITY_SURE
+        # A plain reading this sure had the letters' polarity right; below it they may be the majority. A
+        # sure word among more left out (a window's edge read as a letter) says nothing of the polarity.
+        either = not any(r.confidence >= POLARITY_SURE and r.dropped < len(r.text.split()) for r in reads)
         ways = [_Way.FILL, *([_Way.FILL_OTHER] if either else [])]
-        if len(region.present) >= STILL_MIN_FRAMES:
+        if len(region.present) >= STILL_MIN_FRAMES and _background_moves(greys, region):
             ways += [_Way.STILL, _Way.STILL_FILL, *([_Way.STILL_FILL_OTHER] if either else [])]
         for other in ways:
             again = _read_region(greys, region, middle, other)
-            if _line_score(again) > _line_score(reads) * BETTER_READING:
+            if _line_score(again) > _line_score(reads) * BETTER_READING and not _dates_lost(reads, again):
                 reads, way = again, other
             if _sure(reads):
                 break
@@ -1335,6 +1449,15 @@ def _reads_of(greys: Sequence[np.ndarray], region: _Region) -> list[_Read]:
         if k != middle:
             reads += _read_region(greys, region, k, each)
     return reads
+
+
+def _background_moves(greys: Sequence[np.ndarray], region: _Region) -> bool:
+    """Whether the picture under a region changes across the frames showing it (the mean spread of its
+    pixels' grey over them, `STILL_MIN_CHANGE`): where it does not (a static shot), the frames combined
+    are one frame again, and reading them would repeat the one frame's readings."""
+    x0, y0, x1, y1 = _crop_box(region, greys[region.present[0]].shape)
+    stack = np.stack([greys[k][y0:y1, x0:x1] for k in _spread(region.present, STILL_FRAMES)])
+    return float((stack.max(axis=0).astype(np.int16) - stack.min(axis=0)).mean()) >= STILL_MIN_CHANGE
 
 
 def _spread(present: Sequence[int], k: int) -> list[int]:

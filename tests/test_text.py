@@ -378,3 +378,74 @@ def test_the_text_tables_say_where_each_line_is_and_which_moves() -> None:
     assert "| caption, moving | bottom, full width | BREAKING NEWS |" in md
     page = render(report, "html")
     assert "<td>caption, moving</td><td>bottom, full width</td>" in page
+
+
+def test_a_ticker_cut_by_the_frame_says_only_its_part_was_read() -> None:
+    """A moving line that ran past the frame's edge on the frame read is marked `cut`; both tables
+    say that only the part shown was read, and the JSON keeps the edge (schema-valid)."""
+    report = _report_with([EN])
+    assert report.text is not None
+    ticker = replace(
+        report.text.texts[0], text="ALERT: residents told to", box=(0.3, 0.9, 1.0, 0.95), static=False, cut=("right",)
+    )
+    report = replace(report, text=replace(report.text, texts=(*report.text.texts, ticker)))
+    md = render(report, "md").split("## Words on the picture", 1)[1]
+    assert "| caption, moving; runs past the right edge: only the part shown was read |" in md
+    assert "only the part shown was read" in render(report, "html")
+    data = json.loads(render(report, "json"))
+    assert [t["cut"] for t in data["text"]["texts"] if not t["static"]] == [["right"]]
+    assert ScreenText.from_dict(ticker.to_dict()) == ticker
+
+
+@pytest.mark.parametrize(
+    ("line", "impossible"),
+    [
+        ("91/18/2019 06:22:10 PM", True),  # a dotted zero read as 9 (dev5 d51-clock)
+        ("19-16-2016 11:22:07", True),
+        ("2019-13-01 18:22", True),
+        ("01/18/2019 06:22:10 PM", False),
+        ("2019-06-14 18:22:07", False),
+        ("18:22:07", False),
+        ("POLICE FLEE RIOTERS", False),
+    ],
+)
+def test_a_date_no_calendar_has_is_a_misreading(line: str, impossible: bool) -> None:
+    assert text_mod._impossible_date(line) is impossible
+
+
+def test_a_reading_that_loses_a_date_does_not_replace_one_that_had_it() -> None:
+    def read(text: str, confidence: float) -> text_mod._Read:
+        return text_mod._Read(0, text, confidence, "eng", (0, 0, 10, 10))
+
+    plain, filled = [read("01/18/2019 06;22:10 PM", 74)], [read("91/18/2019 06:22:10 PM", 96)]
+    assert text_mod._dates_lost(plain, filled) and not text_mod._dates_lost(filled, plain)
+    assert not text_mod._sure(filled)
+
+
+def test_a_clock_is_told_from_one_frame_not_from_frames_combined() -> None:
+    """Frames combined overlay a ticking clock's seconds: its line and time come from one frame's reading."""
+    one = text_mod._Read(2, "2019-08-17 18:22:12", 84, "eng", (0, 0, 10, 10))
+    combined = text_mod._Read(2, "2019-08-17 18:22:27", 90, "eng", (0, 0, 10, 10), combined=True)
+    best, clock = text_mod._clock_reading(combined, [combined, one])
+    assert best is one and clock is not None and clock.time == "18:22:12"
+    alone, clock = text_mod._clock_reading(combined, [combined])
+    assert alone is combined and clock is not None and clock.dates == ("2019-08-17",) and clock.time is None
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"), [("2 2014 1", TextKind.OTHER), ("@ural_news", TextKind.HANDLE), ("NEWS 24", TextKind.HANDLE)]
+)
+def test_a_short_corner_line_of_digits_is_no_channel_bug(line: str, kind: TextKind) -> None:
+    assert text_mod.kind_of(line, box=(0.02, 0.02, 0.2, 0.06), share=1.0) == kind
+
+
+def test_the_text_command_reads_a_clip_without_an_index(captioned_clip: Path) -> None:
+    """`provenance text CLIP` reads the words with no index: lines with their kinds, places and clock dates."""
+    result = CliRunner().invoke(main, ["text", str(captioned_clip)])
+    assert result.exit_code == 0, result.output
+    assert "clock, top left" in result.stdout and "[date 2019-06-14]" in result.stdout
+    assert "BAYMAK" in result.stdout
+    data = json.loads(CliRunner().invoke(main, ["text", str(captioned_clip), "--format", "json"]).stdout)
+    assert data["status"] == "read" and {t["kind"] for t in data["texts"]} >= {"caption", "clock", "handle"}
+    missing = CliRunner().invoke(main, ["text", str(captioned_clip.parent / "missing.mp4")])
+    assert missing.exit_code == 2 and "missing.mp4" in missing.output

@@ -154,6 +154,31 @@ def test_a_ticker_is_read_where_most_of_it_shows(clips: Path) -> None:
     moving = [t for t in reading.texts if not t.static]
     assert len(moving) == 1 and len(reading.texts) == 1, [(t.text, t.static) for t in reading.texts]
     assert _share_read(line, reading) >= 0.75, moving[0].text
+    # 6 s at 200 px/s: the line's end has not scrolled in; the reading says it ran past the right edge.
+    assert moving[0].cut == ("right",), (moving[0].text, moving[0].cut)
+
+
+def test_a_plain_caption_over_an_automaton_of_its_own_grey_is_found_from_the_frames_combined(clips: Path) -> None:
+    """Plain white letters (no outline, no box) over a rule-90 automaton whose cells are black and white:
+    a letter's edge shows only where a black cell lies beside it, so no frame pair holds the band and
+    nothing was found (dev5 d5x5). In the frames' minimum the letters stay white and the cells go dark."""
+    ru, en = "ОБСТРЕЛ ЖИЛОГО КВАРТАЛА НОЧЬЮ", "SHELLING HITS A HOUSING BLOCK AT NIGHT"
+    text = clips / "rule90.txt"
+    text.write_text(f"{ru}\n{en}", encoding="utf-8")
+    draw = (
+        f"drawtext=fontfile='{_esc(SANS_BOLD)}':textfile='{_esc(text)}':fontsize=38:fontcolor=white"
+        ":line_spacing=8:x=(w-tw)/2:y=h-th-60"
+    )
+    clip = clips / "rule90.mp4"
+    ffmpeg(
+        "-f", "lavfi", "-i", "cellauto=rule=90:s=320x180:r=25:random_fill_ratio=0.5:seed=7", "-t", "5",
+        "-vf", f"scale=1280:720:flags=neighbor,setsar=1,{draw}", "-c:v", "libx264", "-preset", "veryfast",
+        "-crf", "23", "-pix_fmt", "yuv420p", "-an", clip,
+    )  # fmt: skip
+    reading = _read(clip)
+    captions = [t for t in reading.of_kind(TextKind.CAPTION) if t.box[1] > 0.7]
+    assert captions, [(t.text, t.kind, t.box) for t in reading.texts]
+    assert _share_read(f"{ru} {en}", reading) >= 0.4, [t.text for t in reading.texts]
 
 
 def test_white_outlined_italics_over_a_light_picture_are_read(clips: Path) -> None:

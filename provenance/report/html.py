@@ -69,6 +69,7 @@ from .words import (
     speed_matters,
     speed_words,
     still_frame,
+    text_kind,
 )
 
 #: The page may load nothing: images only from data: URIs, style only inline.
@@ -358,7 +359,7 @@ def _text_section(r: Report) -> str:
         ref = {True: "yes", False: "no: added in this copy", None: "not compared"}[t.in_reference]
         out.append(
             f"<tr><td>{n + 1}</td><td>{e('the picture' if is_still(r) else span(t.start_s, t.end_s), 40)}</td>"
-            f"<td>{e(t.kind, 20)}{'' if t.static else ', moving'}</td><td>{e(screen_place(t.box), 40)}</td>"
+            f"<td>{e(text_kind(t.kind, t.static, t.cut), 120)}</td><td>{e(screen_place(t.box), 40)}</td>"
             f'<td><bdi dir="auto">{e(t.text, 400)}</bdi>{extra}</td><td>{e(t.language, 10)} ({e(t.script, 20)})</td>'
             f"<td>{number(t.confidence, 3)}</td><td>{e(ref, 40)}</td></tr>"
         )

@@ -312,7 +312,7 @@ def _text_lines(r: Report) -> list[str]:
         on_ref = {True: "yes", False: "no: added in this copy", None: "not compared"}[t.in_reference]
         when = "the picture" if still else words.span(t.start_s, t.end_s)  # a still has no time of its own
         lines.append(
-            f"| {md(when)} | {md(t.kind)}{'' if t.static else ', moving'} | {md(words.screen_place(t.box))} | "
+            f"| {md(when)} | {md(words.text_kind(t.kind, t.static, t.cut))} | {md(words.screen_place(t.box))} | "
             f"{md(t.text, 400)}{date} | "
             f"{md(t.language)} ({md(t.script)}) | {t.confidence:.0f} | {on_ref} |"
         )

@@ -456,6 +456,18 @@ def screen_place(box: Any) -> str:
     return f"{down} {'left' if cx < 1 / 3 else ('right' if cx > 2 / 3 else 'centre')}"
 
 
+def text_kind(kind: str, static: bool, cut: Any) -> str:
+    """A text's kind as a report's table shows it: ``caption``, ``caption, moving``, and for a moving line
+    that ran past the frame's edge, ``caption, moving; runs past the right edge: only the part shown was read``."""
+    out = str(kind) if static else f"{kind}, moving"
+    edges = [str(c) for c in (cut or ()) if str(c) in ("left", "right")]
+    if edges:
+        out += (
+            f"; runs past the {' and '.join(edges)} edge{'s' if len(edges) > 1 else ''}: only the part shown was read"
+        )
+    return out
+
+
 def _pixels(value: Any) -> str | None:
     if isinstance(value, (list, tuple)) and len(value) == 2:
         return f"{number(value[0], 0)}×{number(value[1], 0)} pixels"
