@@ -504,7 +504,7 @@ def diagnose(
     # (A features line's speed, not told, still places the spans: what it leaves unexplained is no splice.)
     placed = found.speed_evidence if not found.speed_untold else None
     fitted = placed if placed is not None and (placed.fitted or placed.motion) else None
-    said_speed = speed_evidence is not None and speed_evidence.changed
+    said_speed = speed_evidence is not None and speed_evidence.changed and speed_pinned
     # The span's ends rest on the alignment's speed: only where that speed is shown (said, or about x1
     # forwards, or a reversal shown) can the reference's parts beyond them be said to be left out.
     established = not untold and (

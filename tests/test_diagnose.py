@@ -700,7 +700,8 @@ def test_a_same_scene_match_places_nothing_in_time() -> None:
 
 def test_a_speed_the_camera_path_does_not_pin_is_not_said() -> None:
     """On a pan whose moment is not pinned, a path that holds as well 10% slower or faster tells no speed
-    (cases-holdout h060: x0.72 said for a truth of x0.644; 10% slower, the path held at 0.17 px against 2.28)."""
+    (cases-holdout h060: x0.72 said for a truth of x0.644; 10% slower, the path held at 0.17 px against 2.28),
+    nor a trim measured with it (cases-holdout4 h178: a held frame's speed 0 said, and "at most 0.0 s")."""
     from dataclasses import replace
 
     from provenance.diagnose import diagnose
@@ -711,13 +712,15 @@ def test_a_speed_the_camera_path_does_not_pin_is_not_said() -> None:
     full = variant(REGION_FULL, 0)
     speed = SpeedEvidence(speed=0.72, offset=0.0, interval=(0.7, 0.74), distance_at_best=1.9, distance_at_normal=3.9)
     held = Verification(Relation.SAME_FOOTAGE, 24, 0.9, 0.6, "the path holds", None, 2.28, 24, 9.0, 2.28, False)
-    codes = []
+    said = []
     for shown, other in ((True, 5.1), (False, 0.17)):
         v = replace(held, speed_shown=shown, path_drift_other_speed_px=other)
         found = _found(full, full, speed_evidence=speed)
-        found = replace(found, segment=replace(found.segment, verification=v))
-        codes.append("speed_changed" in {a.code for a in diagnose(found, query_duration_s=9.0, content_box=None)})
-    assert codes == [True, False]
+        found = replace(found, segment=replace(found.segment, verification=v, speed=0.72))
+        said.append({a.code for a in diagnose(found, query_duration_s=9.0, content_box=None)})
+    assert "speed_changed" in said[0] and "trimmed" in said[0], said
+    # With no speed told, how much of the reference the clip can hold (its length at that speed) is not told either.
+    assert not {"speed_changed", "trimmed"} & said[1], said
 
 
 # -- speed, direction and spans on ffmpeg edits of the samples ------------------------------------
