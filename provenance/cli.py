@@ -504,7 +504,8 @@ def index() -> None:
     "--jobs",
     type=click.IntRange(min=0),
     default=0,
-    help="Worker processes hashing files, one file each [default: 0, all cores].",
+    help="Worker processes hashing files, one file each; a lone file's picture is decoded on all the cores "
+    "[default: 0, all cores].",
 )
 @click.option(
     "-q", "--quiet", is_flag=True, help="No per-file lines or progress on stderr (failures are still listed)."
@@ -531,6 +532,10 @@ def index_add(
     interrupted batch keeps the files it finished, and running it again adds
     the rest. Failed files are listed at the end; the batch goes on.
     """
+    if jobs == 1 or (len(paths) == 1 and paths[0].is_file()):
+        from .decode import choose_decoder
+
+        choose_decoder().start()  # this process decodes: its worker starts while the stages import
     from .index import SourceFacts, open_index
     from .ingest import FIRST_SEEN_FROM_MTIME, add_paths, default_jobs
     from .progress import IngestProgress
