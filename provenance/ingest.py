@@ -684,7 +684,9 @@ def add_paths(
         else:
             # spawn: workers start clean, without copies of this process's database connections.
             context = multiprocessing.get_context("spawn")
-            with context.Pool(workers, initializer=_init_worker, initargs=(source, decoder_threads(workers)), maxtasksperchild=50) as pool:
+            with context.Pool(
+                workers, initializer=_init_worker, initargs=(source, decoder_threads(workers)), maxtasksperchild=50
+            ) as pool:
                 batch.run(todo, _Workers(pool, workers))
                 # Let the workers exit on their own (leaving the block would terminate them):
                 # each then stops its libav decoder worker and waits for it.
