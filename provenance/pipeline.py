@@ -35,8 +35,8 @@ from . import shots as shots_mod
 from . import text as text_mod
 from . import verdict as verdict_mod
 from . import verify as verify_mod
-from .audio import SoundPrint, SoundStatus
 from .alteration import AlterationCode
+from .audio import SoundPrint, SoundStatus
 from .claims import Claim
 from .claims import places as places_mod
 from .decode import Decoder, choose_decoder

@@ -42,8 +42,8 @@ import numpy as np
 from . import features as features_mod
 from . import tools
 from .audio import SoundPrint, SoundStatus, fingerprint_sound
-from .camera import CameraMotion, describe_motion
 from .c2pa import ContentCredentials, read_content_credentials
+from .camera import CameraMotion, describe_motion
 from .decode import Decoder, Decoding, Frames, Plan, Sparse, Unprobed, choose_decoder, still_frames
 from .errors import BadInputError, ProcessingError, ToolMissingError
 from .hashing import VARIANT_FULL, FrameHashes, hash_query, hash_reference
