@@ -2170,8 +2170,7 @@ def mark_bins(marks: np.ndarray, hits: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
     Returns:
         (bins, anchors, landmarks): the (m, 2) bins, and per bin the distinct peaks of the clip that
-        anchor its landmarks, and the distinct landmarks, over the bin and the neighbour that holds
-        more (`_pair_counts`: a clip cut between two landmark frames splits one offset). A chord, or two notes a fixed interval
+        anchor its landmarks, and the distinct landmarks. A chord, or two notes a fixed interval
         apart, that two tunes happen to share at one moment meets up to `audio.MARK_DENSE_FAN_OUT`
         landmarks from one anchor; only the anchors are independent witnesses.
     """
@@ -2183,38 +2182,11 @@ def mark_bins(marks: np.ndarray, hits: np.ndarray) -> tuple[np.ndarray, np.ndarr
     anchor = ((marks[rows, 0] >> 13) << 32) | marks[rows, 1]
     offsets = hits[:, 2] - marks[rows, 1]
     per_mark = np.unique(np.column_stack([hits[:, 1], offsets, rows]), axis=0)
-    bins = np.unique(per_mark[:, :2], axis=0)
+    bins, landmarks = np.unique(per_mark[:, :2], axis=0, return_counts=True)
     per_anchor = np.unique(np.column_stack([hits[:, 1], offsets, anchor]), axis=0)
-    anchors, chosen = _pair_counts(per_anchor, bins)
-    landmarks, _ = _pair_counts(per_mark, bins, chosen)
+    # The same bins in the same (sorted) order: every bin has a landmark and its anchor.
+    _, anchors = np.unique(per_anchor[:, :2], axis=0, return_counts=True)
     return bins, anchors, landmarks
-
-
-def _pair_counts(rows: np.ndarray, bins: np.ndarray, chosen: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Per bin (reference, offset o), the distinct witnesses (`rows`: reference, offset, witness) over the
-    offsets {o, o+1} or {o-1, o}, whichever holds more (or as `chosen` says: 0 the first, 1 the second).
-
-    A clip cut at a moment between two landmark frames sees each peak of the reference one frame
-    early or late, so the landmarks of one true offset fall into two neighbouring bins (seeds 101 and
-    102 of Round 11: 11 and 4, 6 and 11 anchors); a pair of neighbouring offsets holds them all.
-    """
-    ref, off, who = rows[:, 0], rows[:, 1], rows[:, 2]
-    both = np.unique(
-        np.column_stack([np.concatenate([ref, ref]), np.concatenate([off, off - 1]), np.concatenate([who, who])]),
-        axis=0,
-    )
-    starts, counts = np.unique(both[:, :2], axis=0, return_counts=True)
-    keys = (starts[:, 0] << 34) + starts[:, 1] + (1 << 33)
-
-    def window(start: np.ndarray) -> np.ndarray:
-        key = (bins[:, 0] << 34) + start + (1 << 33)
-        at = np.clip(np.searchsorted(keys, key), 0, len(keys) - 1)
-        return np.where(keys[at] == key, counts[at], 0)
-
-    after, before = window(bins[:, 1]), window(bins[:, 1] - 1)
-    if chosen is None:
-        chosen = (before > after).astype(np.int64)
-    return np.where(chosen == 1, before, after), chosen
 
 
 def look_up_marks(sound: SoundPrint, index: Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -2263,16 +2235,11 @@ def find_sound_by_marks(
     if not len(bins):
         return []
     order = np.lexsort((-landmarks, -anchors))
-    # A bin and its neighbour share a pair of offsets (`mark_bins`): one of them stands for both.
-    top: list[int] = []
-    for k in order.tolist():
-        if len(top) == SOUND_MARK_TOP or anchors[k] < SOUND_MARK_VOTES:
-            break
-        if not any(bins[j, 0] == bins[k, 0] and abs(int(bins[j, 1]) - int(bins[k, 1])) <= 1 for j in top):
-            top.append(k)
-    refs = index.get_many(np.unique(bins[top, 0]).tolist()) if top else {}
+    refs = index.get_many(np.unique(bins[order[:SOUND_MARK_TOP], 0]).tolist())
     found: dict[int, SoundFound] = {}
-    for k in top:
+    for k in order[:SOUND_MARK_TOP]:
+        if anchors[k] < SOUND_MARK_VOTES:
+            break
         ref_id, frames = int(bins[k, 0]), int(bins[k, 1])
         stored = index.sound(ref_id) if ref_id in refs else None
         if stored is None:
