@@ -66,8 +66,8 @@ MAX_QUERY_DURATION_S = 1800.0
 #: stores per second of footage, four variants each (docs/tuning.md).
 REF_FPS = 2.0
 #: How references are decoded: unreferenced frames dropped (``-skip_frame noref``), deblocking
-#: skipped, one thread per decoder (ingest runs one per core): 37% of the CPU of a dense decode,
-#: 95% of hashes within 2 bits, the benchmark's matching table unchanged (docs/tuning.md).
+#: skipped, one thread per decoder when ingest runs one per core (`build_query`'s `threads` gives a
+#: lone file more): 37% of the CPU of a dense decode, 95% of hashes within 2 bits (docs/tuning.md).
 REF_DECODING = Decoding(skip_frame="noref", threads=1, skip_loop_filter="all")
 #: The features channel's frames of a reference, taken by the hashes' sampling pass (`decode.Sparse`):
 #: every `REF_FPS` / `features.REF_FPS`-th sample (a whole number by rule, 2 today), at
