@@ -576,3 +576,31 @@ def test_a_picture_match_that_does_not_pin_its_moment_is_placed_by_its_sound(
         assert channel.verdict == "unclear" and not channel.pins_moment
         assert channel.note is not None and f"{sure[0].alignment.offset_s:+.2f} s" in channel.note
         assert not any(a.code.startswith("audio_") for a in kept.alterations)
+
+
+def test_index_show_says_what_of_a_references_sound_is_stored(
+    sound_dir: Path, av_reference: Path, sound_index: str, tmp_path: Path
+) -> None:
+    """`index show` gives the stored sound's items and landmarks, and says so when a reference has none."""
+    runner = CliRunner()
+    shown = runner.invoke(main, ["index", "show", "2", "--index", sound_index, "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    sound = json.loads(shown.stdout)["sound"]
+    assert sound["status"] == "fingerprinted" and sound["usable_items"] > 100 and sound["landmarks"] > 100
+    assert sound["items"] >= sound["usable_items"] and 17 <= sound["seconds"] <= 20
+    text = runner.invoke(main, ["index", "show", "2", "--index", sound_index])
+    assert re.search(r"^sound\s+\d+ of \d+ Chromaprint items usable over 1\d\.\d s, \d+ spectral-peak landmarks$",
+                     text.stdout, re.MULTILINE)  # fmt: skip
+    mute = sound_dir / "av_mute.mp4"
+    ffmpeg("-i", av_reference, "-an", "-c", "copy", mute)
+    url = f"sqlite:///{tmp_path / 'mute.sqlite'}"
+    assert runner.invoke(main, ["index", "add", "-q", "--index", url, str(mute)]).exit_code == 0
+    none = runner.invoke(main, ["index", "show", "1", "--index", url, "--format", "json"])
+    assert json.loads(none.stdout)["sound"] == {
+        "status": "no_audio_stream", "items": 0, "usable_items": 0, "seconds": 0.0, "landmarks": 0
+    }  # fmt: skip
+    assert re.search(
+        r"^sound\s+none \(no audio stream\)$",
+        runner.invoke(main, ["index", "show", "1", "--index", url]).stdout,
+        re.MULTILINE,
+    )
