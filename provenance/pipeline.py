@@ -640,7 +640,8 @@ def _with_sound(
 
     found = match_mod.find_sound_matches(sound, idx)
     sure = [f for f in found if f.score >= match_mod.MATCH_THRESHOLD]
-    matches = tuple(_placed_by_sound(m, sure) for m in matches)
+    placed = [_placed_by_sound(m, sure) for m in matches]
+    matches = tuple(m for m, _ in placed)
     heard = [
         diagnose_mod.sound_segment(f, query_duration_s=query.facts.duration_s)
         for f in found
@@ -660,9 +661,9 @@ def _with_sound(
             heard_elsewhere=m.reference.id in elsewhere,
             at_speed=_sound_at_speed(query, m) if sound_of(m.reference.id) is not None else (),
             heard=_heard_of(m, sure),
-            placed_from_s=_placed_from(m),
+            placed_from_s=picture_offset,
         )
-        for m in matches
+        for m, picture_offset in placed
     )
     # A reference whose sound a picture match already heard (agreeing, or under other sound) needs no
     # second, sound-only segment (at another speed or offset, it would only be a distorted echo of it).
@@ -683,15 +684,7 @@ def _heard_of(m: MatchSegment, sure: Sequence[match_mod.SoundFound]) -> match_mo
     return min(mine, key=lambda f: abs(f.alignment.offset_s - m.offset_s)) if mine else None
 
 
-def _placed_from(m: MatchSegment) -> float | None:
-    """The picture's own offset of a match placed by its sound (`_placed_by_sound`), else None."""
-    picture = next((c for c in m.channels if c.channel != match_mod.Channel.AUDIO), None)
-    if picture is None or abs(picture.offset_s - m.offset_s) <= match_mod.SOUND_SAME_OFFSET_S:
-        return None
-    return picture.offset_s
-
-
-def _placed_by_sound(m: MatchSegment, sure: Sequence[match_mod.SoundFound]) -> MatchSegment:
+def _placed_by_sound(m: MatchSegment, sure: Sequence[match_mod.SoundFound]) -> tuple[MatchSegment, float | None]:
     """A picture match whose moment the picture did not pin, placed where its sound agrees with the reference's.
 
     A part of a still picture under camera motion fits other moments as well
@@ -702,12 +695,15 @@ def _placed_by_sound(m: MatchSegment, sure: Sequence[match_mod.SoundFound]) -> M
     is placed by its sound, at speed 1 (the sound's), and its picture channel
     keeps the picture's own offset as evidence. Otherwise, and for a match
     whose speed was told, the picture's alignment stands.
+
+    Returns:
+        The match, and the picture's own offset when it was placed by its sound (else None).
     """
     v = m.verification
     if m.channel == match_mod.Channel.AUDIO or v is None or v.moment_shown is not False:
-        return m
+        return m, None
     if any(a.code == AlterationCode.SPEED_CHANGED for a in m.alterations):
-        return m
+        return m, None
     agreeing = [
         f
         for f in sure
@@ -715,14 +711,14 @@ def _placed_by_sound(m: MatchSegment, sure: Sequence[match_mod.SoundFound]) -> M
     ]
     far = [f for f in agreeing if abs(f.alignment.offset_s - m.offset_s) > match_mod.SOUND_SAME_OFFSET_S]
     if not far or len(far) < len(agreeing):
-        return m  # not heard, or heard at the picture's moment too
+        return m, None  # not heard, or heard at the picture's moment too
     best = max(far, key=lambda f: f.score)
     offset = best.alignment.offset_s
     picture = m.channels or (
         match_mod.ChannelEvidence(str(m.channel), m.query_start_s, m.query_end_s, m.offset_s, m.score),
     )
     end = m.reference.duration_s if m.reference.duration_s > 0 else math.inf
-    return replace(
+    moved = replace(
         m,
         offset_s=round(offset, 3),
         speed=1.0,
@@ -730,6 +726,7 @@ def _placed_by_sound(m: MatchSegment, sure: Sequence[match_mod.SoundFound]) -> M
         reference_end_s=round(min(end, m.query_end_s + offset), 3),
         channels=picture,
     )
+    return moved, m.offset_s
 
 
 def _sound_at_speed(query: Query, m: MatchSegment) -> tuple[SoundPrint, ...]:

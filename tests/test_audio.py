@@ -531,7 +531,7 @@ def test_a_picture_match_that_does_not_pin_its_moment_is_placed_by_its_sound(
     from dataclasses import replace
 
     from provenance.diagnose import with_sound_evidence
-    from provenance.pipeline import _placed_by_sound, _placed_from
+    from provenance.pipeline import _placed_by_sound
     from provenance.report import words
 
     copy = sound_dir / "copy_for_moment.mp4"
@@ -558,11 +558,11 @@ def test_a_picture_match_that_does_not_pin_its_moment_is_placed_by_its_sound(
         channels=(),
     )
     unpinned = replace(off, verification=replace(m.verification, moment_shown=False))
-    placed = _placed_by_sound(unpinned, sure)
+    placed, picture_offset = _placed_by_sound(unpinned, sure)
     assert abs(placed.offset_s - sure[0].alignment.offset_s) < 1e-3 and placed.speed == 1.0
     assert [c.channel for c in placed.channels] == ["frames"] and placed.channels[0].offset_s == off.offset_s
-    assert _placed_from(placed) == off.offset_s
-    judged = with_sound_evidence(placed, heard, reference, heard=sure[0], placed_from_s=_placed_from(placed))
+    assert picture_offset == off.offset_s
+    judged = with_sound_evidence(placed, heard, reference, heard=sure[0], placed_from_s=picture_offset)
     channel = {c.channel: c for c in judged.channels}["audio"]
     assert (
         channel.verdict == "agrees" and channel.pins_moment and channel.note and "placed by its sound" in channel.note
@@ -570,7 +570,8 @@ def test_a_picture_match_that_does_not_pin_its_moment_is_placed_by_its_sound(
     assert words.moment_shown(judged) and "placed by its sound" in " ".join(words.channel_sentences(judged))
     # The picture's moment stands (verify pinned it, or did not say): the match stays, its sound says where it was.
     for pinned in (off, replace(off, verification=replace(m.verification, moment_shown=True))):
-        assert _placed_by_sound(pinned, sure) is pinned
+        kept_as, picture_offset = _placed_by_sound(pinned, sure)
+        assert kept_as is pinned and picture_offset is None
         kept = with_sound_evidence(pinned, heard, reference, heard=sure[0], heard_elsewhere=True)
         channel = {c.channel: c for c in kept.channels}["audio"]
         assert channel.verdict == "unclear" and not channel.pins_moment
