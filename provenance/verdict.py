@@ -119,7 +119,7 @@ def _describe(m: MatchSegment, *, is_image: bool = False) -> str:
     moment = f"; the moment is not verified: {v.reason}" if v is not None and v.relation == Relation.UNVERIFIED else ""
     about = ""
     if any(c.pins_moment for c in m.channels):
-        moment += "; placed by its sound: the camera path over the picture fits other moments as well, the sound one"
+        moment += "; placed by its sound (the camera path over the picture fits other moments as well, the sound only this one)"
     elif v is not None and v.moment_shown is False:
         about = "about "
         moment += "; its seconds are not pinned: the camera path over the picture fits other moments as well"
