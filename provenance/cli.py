@@ -504,8 +504,7 @@ def index() -> None:
     "--jobs",
     type=click.IntRange(min=0),
     default=0,
-    help="Worker processes hashing files, one file each; a lone file's picture is decoded on all the cores "
-    "[default: 0, all cores].",
+    help="Worker processes hashing files, one file each [default: 0, all cores].",
 )
 @click.option(
     "-q", "--quiet", is_flag=True, help="No per-file lines or progress on stderr (failures are still listed)."

@@ -317,7 +317,6 @@ def prepare_file(
     source: SourceFacts = SourceFacts(),
     is_indexed: Callable[[str], bool] | None = None,
     decoder: Decoder | None = None,
-    threads: int = 1,
 ) -> PreparedFile:
     """Hash one file for the index without touching the index.
 
@@ -326,7 +325,6 @@ def prepare_file(
         source: source facts from flags (they win over a sidecar's).
         is_indexed: tells whether a SHA-256 is already indexed; such a file is not decoded.
         decoder: samples the file (`provenance.decode.choose_decoder`'s when None).
-        threads: decoder threads for its picture (`decoder_threads`: every core for a lone file).
 
     Raises:
         ProvenanceError: the file cannot be read, probed or decoded.
@@ -340,7 +338,7 @@ def prepare_file(
     facts = probe(path)
     added_at = datetime.now(UTC).isoformat(timespec="seconds")
     source = with_origins(path, source, at=added_at)
-    query = build_query(path, role=Role.REFERENCE, decoder=decoder, sha256=sha, facts=facts, threads=threads)
+    query = build_query(path, role=Role.REFERENCE, decoder=decoder, sha256=sha, facts=facts)
     hashes = query.hashes
     sound = query.sound
     if len(hashes) == 0 and (sound is None or sound.status != SoundStatus.FINGERPRINTED):
@@ -429,18 +427,16 @@ def add_file(path: Path, index: Index, *, source: SourceFacts = SourceFacts()) -
 CLAIM_POLL_S = 0.5
 
 _worker_source = SourceFacts()
-_worker_threads = 1
 
 
-def _init_worker(source: SourceFacts, threads: int) -> None:
-    global _worker_source, _worker_threads
+def _init_worker(source: SourceFacts) -> None:
+    global _worker_source
     # Ctrl-C reaches the whole process group; the parent alone decides how to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The pool stops its workers with SIGTERM (on SIGTERM or Ctrl-C to the command): unwind, so a
     # running ffmpeg is killed by `tools.run`; the libav worker watches its parent and exits too.
     signal.signal(signal.SIGTERM, _stop_worker)
     _worker_source = source
-    _worker_threads = threads
 
 
 def _stop_worker(signum: int, frame: Any) -> None:
@@ -454,7 +450,7 @@ Outcome = PreparedFile | tuple[str, int]
 def _work(job: tuple[int, str]) -> tuple[int, Outcome]:
     n, path = job
     try:
-        return n, prepare_file(Path(path), source=_worker_source, threads=_worker_threads)
+        return n, prepare_file(Path(path), source=_worker_source)
     except ProvenanceError as exc:
         return n, (str(exc), exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch; reported at the end
@@ -469,24 +465,13 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def decoder_threads(workers: int) -> int:
-    """Decoder threads for each of `workers` files prepared at once: the cores shared out among them.
-
-    A lone file's picture is decoded on every core (its decode is most of its ingest time, and
-    the features, camera motion and sound then share the cores too); a batch of one file per
-    core decodes each on one thread, as before (docs/benchmark.md#sound, round 11).
-    """
-    return max(1, default_jobs() // max(1, workers))
-
-
 class _Here:
     """Prepares files in this process, one at a time (``jobs=1``); unexpected errors propagate."""
 
     capacity = 1
 
-    def __init__(self, source: SourceFacts, threads: int = 1) -> None:
+    def __init__(self, source: SourceFacts) -> None:
         self.source = source
-        self.threads = threads
         self.jobs: deque[tuple[int, str]] = deque()
 
     def submit(self, n: int, path: str) -> None:
@@ -495,7 +480,7 @@ class _Here:
     def next(self, timeout: float | None) -> tuple[int, Outcome] | None:
         n, path = self.jobs.popleft()
         try:
-            return n, prepare_file(Path(path), source=self.source, threads=self.threads)
+            return n, prepare_file(Path(path), source=self.source)
         except ProvenanceError as exc:
             return n, (str(exc), exc.exit_code)
 
@@ -680,13 +665,11 @@ def add_paths(
     with ClaimKeeper(index) as claims:
         batch = _Batch(index, claims, source, finish)
         if workers == 1:
-            batch.run(todo, _Here(source, decoder_threads(1)))
+            batch.run(todo, _Here(source))
         else:
             # spawn: workers start clean, without copies of this process's database connections.
             context = multiprocessing.get_context("spawn")
-            with context.Pool(
-                workers, initializer=_init_worker, initargs=(source, decoder_threads(workers)), maxtasksperchild=50
-            ) as pool:
+            with context.Pool(workers, initializer=_init_worker, initargs=(source,), maxtasksperchild=50) as pool:
                 batch.run(todo, _Workers(pool, workers))
                 # Let the workers exit on their own (leaving the block would terminate them):
                 # each then stops its libav decoder worker and waits for it.

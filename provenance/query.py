@@ -66,8 +66,8 @@ MAX_QUERY_DURATION_S = 1800.0
 #: stores per second of footage, four variants each (docs/tuning.md).
 REF_FPS = 2.0
 #: How references are decoded: unreferenced frames dropped (``-skip_frame noref``), deblocking
-#: skipped, one thread per decoder when ingest runs one per core (`build_query`'s `threads` gives a
-#: lone file more): 37% of the CPU of a dense decode, 95% of hashes within 2 bits (docs/tuning.md).
+#: skipped, one thread per decoder (ingest runs one per core; two frame threads for a lone file cost
+#: 20% more CPU): 37% of the CPU of a dense decode, 95% of hashes within 2 bits (docs/tuning.md).
 REF_DECODING = Decoding(skip_frame="noref", threads=1, skip_loop_filter="all")
 #: The features channel's frames of a reference, taken by the hashes' sampling pass (`decode.Sparse`):
 #: every `REF_FPS` / `features.REF_FPS`-th sample (a whole number by rule, 2 today), at
@@ -221,7 +221,6 @@ def build_query(
     sha256: str | None = None,
     facts: MediaFacts | None = None,
     text: bool = False,
-    threads: int = 1,
 ) -> Query:
     """Read, sample and hash one input once, for checking or for indexing.
 
@@ -247,8 +246,6 @@ def build_query(
             is not probed again).
         text: for a query, keep the text stage's large frames from the
             sampling pass (`plan_for`), so reading the words decodes nothing more.
-        threads: for a reference, the decoder threads of its picture (`REF_DECODING`'s
-            one by default; ingest gives a lone file every core, `ingest.decoder_threads`).
 
     Returns:
         The `Query`.
@@ -264,8 +261,6 @@ def build_query(
     role = Role(role)
     plan = plan_for(role, keyframes=keyframes, text=text)
     if role is Role.REFERENCE:
-        if threads > 1:
-            plan = replace(plan, decoding=replace(plan.decoding, threads=threads))
         return _reference(path, plan, decoder, sha256, facts)
     decoder = decoder or choose_decoder()
     with ThreadPoolExecutor(max_workers=1) as side:
