@@ -531,10 +531,6 @@ def index_add(
     interrupted batch keeps the files it finished, and running it again adds
     the rest. Failed files are listed at the end; the batch goes on.
     """
-    if jobs == 1 or (len(paths) == 1 and paths[0].is_file()):
-        from .decode import choose_decoder
-
-        choose_decoder().start()  # this process decodes: its worker starts while the stages import
     from .index import SourceFacts, open_index
     from .ingest import FIRST_SEEN_FROM_MTIME, add_paths, default_jobs
     from .progress import IngestProgress

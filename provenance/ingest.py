@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from .audio import SoundPrint, SoundStatus
+from .camera import describe_motion
 from .decode import Decoder
 from .errors import EXIT_FAILURE, BadInputError, ProvenanceError
 from .features import Features
@@ -375,7 +376,7 @@ def prepare_file(
         frames=len(hashes),
         added_at=added_at,
         source=source,
-        camera=query.camera,
+        camera=describe_motion(query.frames.times, query.frames.images) if facts.kind == "video" else None,
     )
     return PreparedFile(
         str(path),

@@ -35,7 +35,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -43,7 +42,6 @@ from . import features as features_mod
 from . import tools
 from .audio import SoundPrint, SoundStatus, fingerprint_sound
 from .c2pa import ContentCredentials, read_content_credentials
-from .camera import CameraMotion, describe_motion
 from .decode import Decoder, Decoding, Frames, Plan, Sparse, Unprobed, choose_decoder, still_frames
 from .errors import BadInputError, ProcessingError, ToolMissingError
 from .hashing import VARIANT_FULL, FrameHashes, hash_query, hash_reference
@@ -66,8 +64,8 @@ MAX_QUERY_DURATION_S = 1800.0
 #: stores per second of footage, four variants each (docs/tuning.md).
 REF_FPS = 2.0
 #: How references are decoded: unreferenced frames dropped (``-skip_frame noref``), deblocking
-#: skipped, one thread per decoder (ingest runs one per core; two frame threads for a lone file cost
-#: 20% more CPU): 37% of the CPU of a dense decode, 95% of hashes within 2 bits (docs/tuning.md).
+#: skipped, one thread per decoder (ingest runs one per core): 37% of the CPU of a dense decode,
+#: 95% of hashes within 2 bits, the benchmark's matching table unchanged (docs/tuning.md).
 REF_DECODING = Decoding(skip_frame="noref", threads=1, skip_loop_filter="all")
 #: The features channel's frames of a reference, taken by the hashes' sampling pass (`decode.Sparse`):
 #: every `REF_FPS` / `features.REF_FPS`-th sample (a whole number by rule, 2 today), at
@@ -75,8 +73,6 @@ REF_DECODING = Decoding(skip_frame="noref", threads=1, skip_loop_filter="all")
 REF_FEATURE_FRAMES = Sparse(features_mod.REF_LONG_SIDE, round(REF_FPS / features_mod.REF_FPS))
 if abs(REF_FEATURE_FRAMES.every * features_mod.REF_FPS - REF_FPS) > 1e-9:  # pragma: no cover - a constants' edit
     raise ImportError("query.REF_FPS must be a whole multiple of features.REF_FPS: the two share one sampling pass")
-
-T = TypeVar("T")
 
 
 class Role(StrEnum):
@@ -118,9 +114,6 @@ class Query:
     #: described from its sampling pass; a query's are None until described (`describe_features`;
     #: `check` describes a query only when the index has features).
     features: features_mod.Features | None = None
-    #: A reference's camera motion over its samples (`camera.describe_motion`, found beside the
-    #: features); None for a query (the pipeline asks when it needs it) and for stills and sound.
-    camera: CameraMotion | None = None
 
     @property
     def is_audio(self) -> bool:
@@ -229,9 +222,8 @@ def build_query(
     version are read on a side thread meanwhile. A reference is probed, then
     sampled once for every picture channel (the hashes' samples and, from the
     same pass, the features channel's frames, `REF_FEATURE_FRAMES`, described
-    into `Query.features`, beside its camera motion into `Query.camera`) while
-    its sound is fingerprinted on a thread of its own; only its SHA-256 is
-    read besides.
+    into `Query.features`) while its sound is fingerprinted on a thread of its
+    own; only its SHA-256 is read besides.
 
     Args:
         path: the clip or still image.
@@ -293,21 +285,17 @@ def build_query(
 
 def _reference(path: Path, plan: Plan, decoder: Decoder | None, sha256: str | None, facts: MediaFacts | None) -> Query:
     """A reference's `Query`: one decode of the picture feeds the hashes, the camera's samples and the
-    features channel (`REF_FEATURE_FRAMES`); the sound is fingerprinted on a thread of its own meanwhile,
-    and the camera motion is found on another while the features are described (OpenCV and numpy let
-    go of the interpreter, so the two share the cores; docs/benchmark.md#sound, round 11)."""
+    features channel (`REF_FEATURE_FRAMES`); the sound is fingerprinted on a thread of its own meanwhile."""
     sha = sha256 if sha256 is not None else sha256_of(path)
     facts = facts or probe(path)
     hearing = _Beside(fingerprint_sound, path, facts) if facts.kind != "image" else None
     sampled = _sample(path, plan, facts, decoder)
-    moving = _Beside(describe_motion, sampled.times, sampled.images) if facts.kind == "video" else None
     described = _reference_features(path, facts, sampled, decoder)
     hashes = hash_reference(sampled.times, sampled.images)
-    camera = moving.result() if moving is not None else None
     sound = hearing.result() if hearing is not None else None
     # The large frames are described: let them go rather than keep them with the record.
     sampled = replace(sampled, sparse=None, sparse_times=None)
-    return Query(path, Role.REFERENCE, sha, facts, sampled, hashes, sound=sound, features=described, camera=camera)
+    return Query(path, Role.REFERENCE, sha, facts, sampled, hashes, sound=sound, features=described)
 
 
 def _reference_features(
@@ -328,24 +316,23 @@ def _reference_features(
     )
 
 
-class _Beside(Generic[T]):
+class _Beside:
     """A call run on a daemon thread of its own (a stop signal to the process is not held up by it);
     `result` waits for it and returns its value or raises its error."""
 
-    def __init__(self, call: Callable[..., T], *args: object) -> None:
-        self.value: T | None = None
+    def __init__(self, call: Callable[..., SoundPrint], *args: object) -> None:
+        self.value: SoundPrint | None = None
         self.error: BaseException | None = None
-        name = f"reference-{getattr(call, '__name__', 'call')}"
-        self.thread = threading.Thread(target=self._run, args=(call, *args), daemon=True, name=name)
+        self.thread = threading.Thread(target=self._run, args=(call, *args), daemon=True, name="reference-sound")
         self.thread.start()
 
-    def _run(self, call: Callable[..., T], *args: object) -> None:
+    def _run(self, call: Callable[..., SoundPrint], *args: object) -> None:
         try:
             self.value = call(*args)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller by `result`
             self.error = exc
 
-    def result(self) -> T:
+    def result(self) -> SoundPrint:
         self.thread.join()
         if self.error is not None:
             raise self.error
