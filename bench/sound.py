@@ -49,12 +49,16 @@ HELD_OUT = range(8, 12)
 FRESH = range(20, 28)
 #: Seeds made after round 10's landmark changes were final and run once with them (docs/benchmark.md).
 NEW = range(40, 48)
+#: Seeds made after round 11's code was final and run once with it (docs/benchmark.md, Round 11).
+LAST = range(60, 68)
 
 
 def part(seed: int) -> str:
     """Which part of the benchmark a seed belongs to."""
     if seed in NEW:
         return "new"
+    if seed in LAST:
+        return "last"
     return "dev" if seed in DEV else "held-out" if seed in HELD_OUT else "fresh" if seed in FRESH else "other"
 
 
@@ -186,10 +190,13 @@ EXPECT = {
 
 def table(rows: list[dict[str, object]]) -> str:
     """The benchmark's Markdown table: per case, how often it held on the development and held-out parts."""
-    out = ["| case | should give | dev | held-out | fresh | new | median BER (all) |", "|---|---|---|---|---|---|---|"]
+    out = [
+        "| case | should give | dev | held-out | fresh | new | last | median BER (all) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for case, (want, ok) in EXPECT.items():
         cells = []
-        for name in ("dev", "held-out", "fresh", "new"):
+        for name in ("dev", "held-out", "fresh", "new", "last"):
             mine = [r for r in rows if r["case"] == case and r["part"] == name]
             cells.append(f"{sum(1 for r in mine if ok(r))}/{len(mine)}" if mine else "-")
         bers = sorted(float(r["ber"]) for r in rows if r["case"] == case and r.get("ber") is not None)  # type: ignore[arg-type]

@@ -137,6 +137,17 @@ class SoundPrint:
         used = self.values[self.usable_mask]
         return float(len(np.unique(used)) / len(used)) if len(used) else 0.0
 
+    def summary(self) -> dict[str, Any]:
+        """What a print holds, in counts (`provenance index show`): its status, items, the usable ones
+        (loud, not repeats), the seconds they cover and its landmarks."""
+        return {
+            "status": str(self.status),
+            "items": len(self.values),
+            "usable_items": self.usable,
+            "seconds": round(len(self.values) * self.step_s, 3),
+            "landmarks": len(self.marks),
+        }
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "status": str(self.status),

@@ -687,7 +687,10 @@ def index_show(ref_id: int, index_url: str | None, fmt: str) -> None:
     with open_index(index_url) as idx:
         ref = idx.get(ref_id)
         facts = idx.facts(ref_id) or {}
+        sound = idx.sound(ref_id)
     data = ref.to_dict()
+    # None: no sound row at all (a reference added before the audio stage).
+    data["sound"] = sound.summary() if sound is not None else None
     whole = facts.get("duration_s")
     if isinstance(whole, int | float) and whole > ref.duration_s + 1e-3:
         # A file longer than what was examined: its hashes cover duration_s, the file runs on.
@@ -697,6 +700,16 @@ def index_show(ref_id: int, index_url: str | None, fmt: str) -> None:
     else:
         if ref.camera is not None:
             data["camera"] = ref.camera.sentence()
+        said = data["sound"]
+        if said is None:
+            data["sound"] = "none stored (added before the audio stage)"
+        elif said["items"] == 0:
+            data["sound"] = f"none ({said['status'].replace('_', ' ')})"
+        else:
+            data["sound"] = (
+                f"{said['usable_items']} of {said['items']} Chromaprint items usable over {said['seconds']:.1f} s, "
+                f"{said['landmarks']} spectral-peak landmarks"
+            )
         for key, value in data.items():
             click.echo(f"{key:12} {terminal(value if value is not None else '-')}")
 

@@ -89,10 +89,14 @@ from .match import (
     MAX_SPEED,
     MIN_SPEED,
     SOUND_AGREE_BER,
+    SOUND_MARK_AGREEMENT,
+    SOUND_MARK_SURE_VOTES,
+    SOUND_MARK_VOTES,
     SOUND_OVERLAID_AGREEMENT,
     SOUND_OVERLAID_MARKS,
     SOUND_REPLACED_AGREEMENT,
     SOUND_REPLACED_MARKS,
+    SOUND_SAME_OFFSET_S,
     SOUND_SYNC_S,
     SPEED_MIN_CHANGE,
     Alignment,
@@ -1862,12 +1866,16 @@ class SoundEvidence(TypedDict):
     sound above `match.SOUND_OVERLAID_AGREEMENT`); `query_span_s` the compared span of the clip,
     `offset_s` the sound's offset found near the picture's, `items` the
     items compared, `worst_seconds` the three aligned seconds farthest apart.
+    `landmarks` the clip's landmarks meeting the reference's there, and `anchors` the distinct peaks
+    of the clip anchoring them where the sound lookup heard the reference's sound at this moment
+    (None otherwise).
     """
 
     ber: float
     chance_ber: float
     agreement: float
     landmarks: int | None
+    anchors: int | None
     items: int
     query_span_s: list[float]
     offset_s: float
@@ -1888,6 +1896,8 @@ def with_sound_evidence(
     *,
     heard_elsewhere: bool = False,
     at_speed: Sequence[SoundPrint] = (),
+    heard: SoundFound | None = None,
+    placed_from_s: float | None = None,
 ) -> MatchSegment:
     """A picture match with its sound compared to the reference's: a channel, and an alteration when they differ.
 
@@ -1910,6 +1920,14 @@ def with_sound_evidence(
             offset (`match.find_sound_matches`): a disagreement here then says
             only that one of the two offsets is wrong, so it is reported as
             ``unclear``, with no alteration.
+        heard: the sound lookup's match of this reference (`match.find_sound_matches`, at or above
+            the match threshold; None: the lookup did not find its sound). Within
+            `match.SOUND_SAME_OFFSET_S` of the picture's offset it is the reference's sound at this
+            moment, found against every other offset of every reference: the sound then agrees (its
+            bit error rate at most `match.SOUND_AGREE_BER`) or is overlaid, never replaced. Farther,
+            the channel says where it was heard and that the match keeps the picture's moment.
+        placed_from_s: the picture's own offset, where the match was placed by its sound instead
+            (`pipeline`: the picture did not pin its moment and the sound did); the channel says so.
 
     Returns:
         `m` with an ``audio`` `ChannelEvidence` (verdict `SoundVerdict`) and,
@@ -1926,7 +1944,7 @@ def with_sound_evidence(
 
     stretch = m.speed if abs(m.speed - 1.0) > 0.02 else 1.0
 
-    def heard(aligned: Any) -> tuple[float, float]:
+    def heard_span(aligned: Any) -> tuple[float, float]:
         """The span the compared items hear: from the first one's start to the last one's end, within the match
         (in the clip's own time: a stretched print's times are divided by the speed)."""
         q0, q1 = aligned.query_span_s
@@ -1935,7 +1953,7 @@ def with_sound_evidence(
     def channel(verdict: SoundVerdict, aligned: Any = None) -> ChannelEvidence:
         if aligned is None:
             return ChannelEvidence(str(Channel.AUDIO), span[0], span[1], m.offset_s, 0.0, verdict=str(verdict))
-        q0, q1 = heard(aligned)
+        q0, q1 = heard_span(aligned)
         return ChannelEvidence(
             str(Channel.AUDIO),
             round(q0, 3),
@@ -1949,9 +1967,14 @@ def with_sound_evidence(
             round(aligned.chance_ber, 4),
             round(aligned.agreement, 4),
             marks,
+            anchors,
+            note,
+            placed_from_s is not None and verdict == SoundVerdict.AGREES,
         )
 
     marks: int | None = None
+    anchors: int | None = None
+    note: str | None = None
     if reference.usable == 0:
         return m  # the reference has no sound to compare with
     if query.status in (SoundStatus.NO_AUDIO_STREAM, SoundStatus.SILENT):
@@ -1979,18 +2002,49 @@ def with_sound_evidence(
         else None
     )
     verdict = sound_verdict(aligned, marks)
-    if heard_elsewhere and verdict in (SoundVerdict.REPLACED, SoundVerdict.OVERLAID):
+    lookup: SoundFound | None = None
+    if heard is not None and stretch == 1.0 and verdict != SoundVerdict.AGREES:
+        if abs(heard.alignment.offset_s - m.offset_s) <= SOUND_SAME_OFFSET_S:
+            # The lookup heard the reference's sound at this moment (by its own rule, against every offset of
+            # every reference): its alignment is the evidence, and the sound is not replaced.
+            lookup, aligned = heard, heard.alignment
+            verdict = SoundVerdict.AGREES if aligned.ber <= SOUND_AGREE_BER else SoundVerdict.OVERLAID
+            marks, anchors = heard.landmarks or None, heard.anchors or None
+        else:
+            verdict = SoundVerdict.UNCLEAR
+            note = (
+                f"the reference's sound is heard at offset {heard.alignment.offset_s:+.2f} s instead (bit error rate "
+                f"{heard.alignment.ber:.2f} over {heard.alignment.items} items, listed as a match of its own), "
+                f"{abs(heard.alignment.offset_s - m.offset_s):.1f} s from the picture's {m.offset_s:+.2f} s; the match "
+                + (
+                    "keeps the picture's alignment (a copy's sound can be shifted against its picture; which of "
+                    "the two offsets is wrong is not told)"
+                    if m.verification is None or m.verification.moment_shown is not False
+                    else "keeps the picture's place, since the sound there is heard only under other sound "
+                    "(by its landmarks), not surely enough to move it"
+                )
+                + ", and says nothing of the sound at the picture's moment"
+            )
+    elif heard_elsewhere and verdict in (SoundVerdict.REPLACED, SoundVerdict.OVERLAID):
         verdict = SoundVerdict.UNCLEAR
+    if placed_from_s is not None and verdict == SoundVerdict.AGREES:
+        note = (
+            f"the picture matches this reference but does not pin its moment (its camera path over a still picture "
+            f"fits other moments as well; alone it placed the clip at offset {placed_from_s:+.2f} s); the sound does: "
+            f"it agrees at offset {aligned.offset_s:+.2f} s (bit error rate {aligned.ber:.2f} over {aligned.items} "
+            "items), so the match is placed by its sound"
+        )
     out = replace(m, channels=(*m.channels, channel(verdict, aligned)))
     if verdict not in (SoundVerdict.REPLACED, SoundVerdict.OVERLAID):
         return out
     worst = sorted(aligned.seconds, key=lambda x: -x[1])[:3]
-    q0, q1 = heard(aligned)
+    q0, q1 = heard_span(aligned)
     sound_evidence: SoundEvidence = {
         "ber": round(aligned.ber, 4),
         "chance_ber": round(aligned.chance_ber, 4),
         "agreement": round(aligned.agreement, 4),
         "landmarks": marks,
+        "anchors": anchors,
         "items": aligned.items,
         "query_span_s": [round(q0, 3), round(q1, 3)],
         "offset_s": round(aligned.offset_s, 3),
@@ -2009,6 +2063,16 @@ def with_sound_evidence(
             f"a re-encoded copy stays under {SOUND_AGREE_BER:.2f})."
         )
         code = AlterationCode.AUDIO_REPLACED
+    elif lookup is not None:
+        summary = (
+            f"Other sound was mixed over the reference's: over {q0:.1f}-{q1:.1f} s the reference's sound is still "
+            f"heard under other sound (bit error rate {aligned.ber:.2f}, above a re-encoded copy's "
+            f"{SOUND_AGREE_BER:.2f}; the sound lookup found it at offset {aligned.offset_s:+.2f} s, by "
+            f"{lookup.anchors} distinct peaks of the clip anchoring {lookup.landmarks} spectral-peak landmarks that "
+            f"meet the reference's there, from {SOUND_MARK_VOTES} with agreement beyond chance "
+            f"{SOUND_MARK_AGREEMENT:.2f} (here {aligned.agreement:.2f}) or {SOUND_MARK_SURE_VOTES} for a match)."
+        )
+        code = AlterationCode.AUDIO_OVERLAID
     else:
         summary = (
             f"Other sound was mixed over the reference's: over {q0:.1f}-{q1:.1f} s the reference's sound is still "

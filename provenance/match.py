@@ -318,6 +318,12 @@ class ChannelEvidence:
     landmarks: int | None = None
     #: Sound: the distinct peaks of the clip that anchor those landmarks (what `find_sound_by_marks` counts).
     anchors: int | None = None
+    #: Sound over a picture match: what the sound lookup (`find_sound_matches`) heard of this reference
+    #: where it differs from the picture's alignment, and which of the two the match follows and why.
+    note: str | None = None
+    #: Sound over a picture match: True where the sound, not the picture, places the match in the
+    #: reference (the picture's moment was not pinned, `Verification.moment_shown`; the sound's is).
+    pins_moment: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

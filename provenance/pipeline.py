@@ -13,6 +13,7 @@ evidence frames, inspect the metadata, decide the verdict, write the report::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -34,6 +35,7 @@ from . import shots as shots_mod
 from . import text as text_mod
 from . import verdict as verdict_mod
 from . import verify as verify_mod
+from .alteration import AlterationCode
 from .audio import SoundPrint, SoundStatus
 from .claims import Claim
 from .claims import places as places_mod
@@ -657,6 +659,9 @@ def _with_sound(
         return stored[ref_id]
 
     found = match_mod.find_sound_matches(sound, idx)
+    sure = [f for f in found if f.score >= match_mod.MATCH_THRESHOLD]
+    placed = [_placed_by_sound(m, sure) for m in matches]
+    matches = tuple(m for m, _ in placed)
     heard = [
         diagnose_mod.sound_segment(f, query_duration_s=query.facts.duration_s)
         for f in found
@@ -675,8 +680,10 @@ def _with_sound(
             sound_of(m.reference.id),
             heard_elsewhere=m.reference.id in elsewhere,
             at_speed=_sound_at_speed(query, m) if sound_of(m.reference.id) is not None else (),
+            heard=_heard_of(m, sure),
+            placed_from_s=picture_offset,
         )
-        for m in matches
+        for m, picture_offset in placed
     )
     # A reference whose sound a picture match already heard (agreeing, or under other sound) needs no
     # second, sound-only segment (at another speed or offset, it would only be a distorted echo of it).
@@ -689,6 +696,57 @@ def _with_sound(
     }
     heard = [s for s in heard if s.reference.id not in explained]
     return compared + tuple(s for s in heard if s.score >= match_mod.MATCH_THRESHOLD), tuple(heard)
+
+
+def _heard_of(m: MatchSegment, sure: Sequence[match_mod.SoundFound]) -> match_mod.SoundFound | None:
+    """The sound lookup's match of a picture match's reference nearest the picture's offset (None: not heard)."""
+    mine = [f for f in sure if f.reference.id == m.reference.id]
+    return min(mine, key=lambda f: abs(f.alignment.offset_s - m.offset_s)) if mine else None
+
+
+def _placed_by_sound(m: MatchSegment, sure: Sequence[match_mod.SoundFound]) -> tuple[MatchSegment, float | None]:
+    """A picture match whose moment the picture did not pin, placed where its sound agrees with the reference's.
+
+    A part of a still picture under camera motion fits other moments as well
+    (`Verification.moment_shown` false: a pan's next seconds show the same
+    photograph a little further along), while the sound's items agreeing at
+    one offset (bit error rate at most `match.SOUND_AGREE_BER`, confirmed by
+    the landmarks, `match.find_sound_matches`) tell the moment. Then the match
+    is placed by its sound, at speed 1 (the sound's), and its picture channel
+    keeps the picture's own offset as evidence. Otherwise, and for a match
+    whose speed was told, the picture's alignment stands.
+
+    Returns:
+        The match, and the picture's own offset when it was placed by its sound (else None).
+    """
+    v = m.verification
+    if m.channel == match_mod.Channel.AUDIO or v is None or v.moment_shown is not False:
+        return m, None
+    if any(a.code == AlterationCode.SPEED_CHANGED for a in m.alterations):
+        return m, None
+    agreeing = [
+        f
+        for f in sure
+        if f.reference.id == m.reference.id and not f.by_marks and f.alignment.ber <= match_mod.SOUND_AGREE_BER
+    ]
+    far = [f for f in agreeing if abs(f.alignment.offset_s - m.offset_s) > match_mod.SOUND_SAME_OFFSET_S]
+    if not far or len(far) < len(agreeing):
+        return m, None  # not heard, or heard at the picture's moment too
+    best = max(far, key=lambda f: f.score)
+    offset = best.alignment.offset_s
+    picture = m.channels or (
+        match_mod.ChannelEvidence(str(m.channel), m.query_start_s, m.query_end_s, m.offset_s, m.score),
+    )
+    end = m.reference.duration_s if m.reference.duration_s > 0 else math.inf
+    moved = replace(
+        m,
+        offset_s=round(offset, 3),
+        speed=1.0,
+        reference_start_s=round(max(0.0, m.query_start_s + offset), 3),
+        reference_end_s=round(min(end, m.query_end_s + offset), 3),
+        channels=picture,
+    )
+    return moved, m.offset_s
 
 
 def _sound_at_speed(query: Query, m: MatchSegment) -> tuple[SoundPrint, ...]:

@@ -118,7 +118,9 @@ def _describe(m: MatchSegment, *, is_image: bool = False) -> str:
     v = m.verification
     moment = f"; the moment is not verified: {v.reason}" if v is not None and v.relation == Relation.UNVERIFIED else ""
     about = ""
-    if v is not None and v.moment_shown is False:
+    if any(c.pins_moment for c in m.channels):
+        moment += "; placed by its sound (the camera path over the picture fits other moments as well, the sound only this one)"
+    elif v is not None and v.moment_shown is False:
         about = "about "
         moment += "; its seconds are not pinned: the camera path over the picture fits other moments as well"
     if is_image:
@@ -145,7 +147,7 @@ def _describe_scene(m: MatchSegment) -> str:
     )
 
 
-def _describe_sound(m: MatchSegment) -> str:
+def _describe_sound(m: MatchSegment, pictured: bool = False) -> str:
     ref = m.reference
     name = ref.source.title or ref.path
     seen = f", first seen {ref.source.first_seen}" if ref.source.first_seen else ""
@@ -153,7 +155,8 @@ def _describe_sound(m: MatchSegment) -> str:
     ber = f" (bit error rate {heard.ber:.2f})" if heard is not None and heard.ber is not None else ""
     return (
         f"same sound only: query {m.query_start_s:.1f}-{m.query_end_s:.1f} s sounds like reference #{ref.id} "
-        f"'{name}' {m.reference_start_s:.1f}-{m.reference_end_s:.1f} s{ber}{seen}; the picture did not match"
+        f"'{name}' {m.reference_start_s:.1f}-{m.reference_end_s:.1f} s{ber}{seen}; "
+        + ("the picture matched this reference at another moment" if pictured else "the picture did not match")
     )
 
 
@@ -234,7 +237,8 @@ def decide(
     matches = [m for m in matches if m.relation not in (Relation.SAME_SCENE, Relation.SAME_SOUND)]
     earliest = _earliest(matches)
     match_lines = [_describe(m, is_image=is_image) for m in matches] + [_describe_scene(m) for m in scene]
-    match_lines += [_describe_sound(m) for m in sound]
+    pictured = {m.reference.id for m in matches} | {m.reference.id for m in scene}
+    match_lines += [_describe_sound(m, m.reference.id in pictured) for m in sound]
     clip = "picture" if is_image else "clip"
     reuses = "is a frame of" if is_image else "reuses"
     if matches and claimed is not None and earliest is not None and claim is not None:

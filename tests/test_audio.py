@@ -36,6 +36,7 @@ from provenance.errors import ToolMissingError
 from provenance.index import open_index
 from provenance.ingest import add_paths
 from provenance.match import (
+    MATCH_THRESHOLD,
     SOUND_AGREE_BER,
     SOUND_MARK_VOTES,
     SOUND_OVERLAID_MARKS,
@@ -474,3 +475,133 @@ def test_landmarks_from_one_peak_count_as_one_witness() -> None:
     bins, anchors, landmarks = mark_bins(marks, hits)
     assert bins.tolist() == [[3, 40]]
     assert anchors.tolist() == [1 + 9] and landmarks.tolist() == [16 + 9]
+
+
+def _picture_match_without_sound(report: Any) -> Any:
+    """The report's picture match with its sound channel taken off, as `diagnose` hands it to the audio stage."""
+    from dataclasses import replace
+
+    [m] = [x for x in report.matches if x.channel != "audio"]
+    return replace(m, channels=tuple(c for c in m.channels if c.channel != "audio"), alterations=())
+
+
+def test_the_sound_lookups_match_decides_a_picture_matchs_sound_over_the_stored_landmarks(
+    sound_dir: Path, av_reference: Path, sound_index: str
+) -> None:
+    """A picture match whose sound lies under louder music: where the stored kind of landmarks says too little
+    (here: none, as for a reference stored before landmarks, or seed 46's copy with 2), the sound lookup's own
+    match of the reference at that moment is the evidence: `overlaid`, never `replaced`, with its anchors."""
+    from dataclasses import replace
+
+    from provenance.diagnose import with_sound_evidence
+
+    other = write_wav(sound_dir / "louder_lookup.wav", melody(505, 12.0))
+    copy = sound_dir / "under_music_lookup.mp4"
+    mix = "[0:a]volume=-6dB[a];[1:a]volume=0dB[b];[a][b]amix=inputs=2:normalize=0:duration=first[m]"
+    ffmpeg(
+        "-ss", "4", "-t", "10", "-i", av_reference, "-i", other, "-filter_complex", mix, "-map", "0:v",
+        "-map", "[m]", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "96k", copy,
+    )  # fmt: skip
+    report = check(copy, index=sound_index, keyframes=False)
+    m = _picture_match_without_sound(report)
+    heard = fingerprint_sound(copy, probe(copy), lookup=True)
+    with open_index(sound_index) as idx:
+        reference = idx.sound(m.reference.id)
+        [found] = [f for f in find_sound_matches(heard, idx) if f.reference.id == m.reference.id]
+    assert reference is not None and abs(found.alignment.offset_s - m.offset_s) <= 1.0
+    no_marks = replace(heard, marks=np.zeros((0, 2), dtype=np.int64))
+    # Without the landmarks of the stored kind the agreement alone is left to say what the sound is.
+    alone = {c.channel: c for c in with_sound_evidence(m, no_marks, reference).channels}["audio"]
+    assert alone.verdict != "agrees" and alone.landmarks is None
+    judged = with_sound_evidence(m, no_marks, reference, heard=found)
+    channel = {c.channel: c for c in judged.channels}["audio"]
+    assert channel.verdict == "overlaid" and channel.anchors == found.anchors and channel.note is None
+    [overlaid] = [a for a in judged.alterations if a.code == "audio_overlaid"]
+    assert overlaid.evidence["anchors"] == found.anchors and "sound lookup found it" in overlaid.summary
+    assert not any(a.code == "audio_replaced" for a in judged.alterations)
+
+
+def test_a_picture_match_that_does_not_pin_its_moment_is_placed_by_its_sound(
+    sound_dir: Path, av_reference: Path, sound_index: str
+) -> None:
+    """The sound's own offset against the picture's (seeds 8 and 41: a picture-in-picture of a pan over a
+    photograph placed 2.6-5.3 s off by the features channel). Where verify says the picture's moment is not
+    pinned, the sound agreeing at its own offset places the match, and the picture channel keeps its own offset;
+    where the picture's moment stands, the match keeps it and its sound is `unclear`, saying where it was heard."""
+    from dataclasses import replace
+
+    from provenance.diagnose import with_sound_evidence
+    from provenance.pipeline import _placed_by_sound
+    from provenance.report import words
+
+    copy = sound_dir / "copy_for_moment.mp4"
+    ffmpeg(
+        "-ss", "4", "-t", "10", "-i", av_reference, "-vf", "scale=-2:180", "-c:v", "libx264",
+        "-preset", "ultrafast", "-c:a", "aac", "-b:a", "64k", copy,
+    )  # fmt: skip
+    report = check(copy, index=sound_index, keyframes=False)
+    m = _picture_match_without_sound(report)
+    assert m.verification is not None and abs(m.offset_s - 4) < 0.3
+    heard = fingerprint_sound(copy, probe(copy), lookup=True)
+    with open_index(sound_index) as idx:
+        reference = idx.sound(m.reference.id)
+        sure = [
+            f for f in find_sound_matches(heard, idx) if f.score >= MATCH_THRESHOLD and f.reference.id == m.reference.id
+        ]
+    assert reference is not None and len(sure) == 1 and abs(sure[0].alignment.offset_s - 4) < 0.3
+    shift = 3.0  # the picture placed 3 s off, as a pan's other moments allow
+    off = replace(
+        m,
+        offset_s=m.offset_s + shift,
+        reference_start_s=m.reference_start_s + shift,
+        reference_end_s=m.reference_end_s + shift,
+        channels=(),
+    )
+    unpinned = replace(off, verification=replace(m.verification, moment_shown=False))
+    placed, picture_offset = _placed_by_sound(unpinned, sure)
+    assert abs(placed.offset_s - sure[0].alignment.offset_s) < 1e-3 and placed.speed == 1.0
+    assert [c.channel for c in placed.channels] == ["frames"] and placed.channels[0].offset_s == off.offset_s
+    assert picture_offset == off.offset_s
+    judged = with_sound_evidence(placed, heard, reference, heard=sure[0], placed_from_s=picture_offset)
+    channel = {c.channel: c for c in judged.channels}["audio"]
+    assert (
+        channel.verdict == "agrees" and channel.pins_moment and channel.note and "placed by its sound" in channel.note
+    )
+    assert words.moment_shown(judged) and "placed by its sound" in " ".join(words.channel_sentences(judged))
+    # The picture's moment stands (verify pinned it, or did not say): the match stays, its sound says where it was.
+    for pinned in (off, replace(off, verification=replace(m.verification, moment_shown=True))):
+        kept_as, picture_offset = _placed_by_sound(pinned, sure)
+        assert kept_as is pinned and picture_offset is None
+        kept = with_sound_evidence(pinned, heard, reference, heard=sure[0], heard_elsewhere=True)
+        channel = {c.channel: c for c in kept.channels}["audio"]
+        assert channel.verdict == "unclear" and not channel.pins_moment
+        assert channel.note is not None and f"{sure[0].alignment.offset_s:+.2f} s" in channel.note
+        assert not any(a.code.startswith("audio_") for a in kept.alterations)
+
+
+def test_index_show_says_what_of_a_references_sound_is_stored(
+    sound_dir: Path, av_reference: Path, sound_index: str, tmp_path: Path
+) -> None:
+    """`index show` gives the stored sound's items and landmarks, and says so when a reference has none."""
+    runner = CliRunner()
+    shown = runner.invoke(main, ["index", "show", "2", "--index", sound_index, "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    sound = json.loads(shown.stdout)["sound"]
+    assert sound["status"] == "fingerprinted" and sound["usable_items"] > 100 and sound["landmarks"] > 100
+    assert sound["items"] >= sound["usable_items"] and 17 <= sound["seconds"] <= 20
+    text = runner.invoke(main, ["index", "show", "2", "--index", sound_index])
+    assert re.search(r"^sound\s+\d+ of \d+ Chromaprint items usable over 1\d\.\d s, \d+ spectral-peak landmarks$",
+                     text.stdout, re.MULTILINE)  # fmt: skip
+    mute = sound_dir / "av_mute.mp4"
+    ffmpeg("-i", av_reference, "-an", "-c", "copy", mute)
+    url = f"sqlite:///{tmp_path / 'mute.sqlite'}"
+    assert runner.invoke(main, ["index", "add", "-q", "--index", url, str(mute)]).exit_code == 0
+    none = runner.invoke(main, ["index", "show", "1", "--index", url, "--format", "json"])
+    assert json.loads(none.stdout)["sound"] == {
+        "status": "no_audio_stream", "items": 0, "usable_items": 0, "seconds": 0.0, "landmarks": 0
+    }  # fmt: skip
+    assert re.search(
+        r"^sound\s+none \(no audio stream\)$",
+        runner.invoke(main, ["index", "show", "1", "--index", url]).stdout,
+        re.MULTILINE,
+    )

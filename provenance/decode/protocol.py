@@ -85,8 +85,10 @@ class Decoding:
 
     `skip_frame`: frames it may skip, an AVDiscard value (``noref``: frames
     nothing refers to; ``bidir``). `threads`: decoder threads (``-threads``),
-    ffmpeg's default when None. `skip_loop_filter`: frames whose in-loop
-    deblocking filter it may skip, an AVDiscard value: ``all`` (the block
+    ffmpeg's default when None; more than one decodes several frames at once
+    (frame and slice threads, as ffmpeg's command line does), the same
+    frames. `skip_loop_filter`: frames whose in-loop deblocking filter it
+    may skip, an AVDiscard value: ``all`` (the block
     edges it would smooth are averaged away when frames are scaled down, but
     every later frame that refers to an unfiltered one inherits the
     difference) or ``noref`` (only frames nothing refers to, so no

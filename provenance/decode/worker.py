@@ -357,6 +357,10 @@ def sample(req: protocol.SampleRequest, announce: Any = None) -> tuple[protocol.
     with container, av.logging.Capture(local=False) as logs:
         cc = stream.codec_context
         cc.thread_count = int(req.decoding.threads) if req.decoding.threads is not None else 0
+        if cc.thread_count > 1:
+            # Frame threads, as ffmpeg's command line uses them (PyAV's default is slices only, and an
+            # x264 file has one slice a frame): the same frames, decoded on that many cores.
+            cc.thread_type = "AUTO"
         base = SKIP_NAMES[str(req.decoding.skip_frame or "default")]
         skip_unsampled = bool(req.decoding.skip_unsampled) and base == "DEFAULT"
         tb = float(stream.time_base) if stream.time_base else 0.0

@@ -633,7 +633,7 @@ def _match(r: Report, n: int) -> str:
         out.append(f"<dt>Moment</dt><dd>{e(relation, 1000)}</dd>")
     for sentence in channel_sentences(m):
         head, _, rest = sentence.partition(": ")
-        out.append(f"<dt>{e(head, 20)}</dt><dd>{e(rest, 1000)}</dd>")
+        out.append(f"<dt>{e(head, 20)}</dt><dd>{e(rest, 2000)}</dd>")
     out.append("</dl>")
     if diag.alterations:
         out.append('<p><strong>How the clip differs from the reference</strong></p><ul class="alterations">')

@@ -175,7 +175,7 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
         relation = words.relation_sentence(m, still=still)
         if relation:
             lines.append(f"- **{md(relation, 1000)}**")
-        lines += [f"- {md(sentence, 1000)}" for sentence in words.channel_sentences(m)]
+        lines += [f"- {md(sentence, 2000)}" for sentence in words.channel_sentences(m)]
         for alt in diag.alterations:
             detail = words.alteration_details(alt.code, alt.evidence)
             lines.append(

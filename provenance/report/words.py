@@ -179,6 +179,8 @@ def speed_words(match: Any) -> str:
 def moment_shown(match: Any) -> bool:
     """False where verify found the clip's camera path over a still picture fitting other moments as well
     (`Verification.moment_shown`): the reference span is then where the match lies, not a measured moment."""
+    if any(getattr(c, "pins_moment", False) for c in getattr(match, "channels", ()) or ()):
+        return True  # the sound placed it (`match.ChannelEvidence.pins_moment`)
     v = getattr(match, "verification", None)
     return getattr(v, "moment_shown", None) is not False
 
@@ -990,7 +992,7 @@ SOUND_WORDS = {
     "replaced": "is not the reference's: other sound in its place",
     "unclear": "neither clearly the reference's nor clearly other sound",
     "not_compared": "could not be compared",
-    "same_sound": "is the reference's sound (the picture did not match)",
+    "same_sound": "is the reference's sound (matched by the sound alone)",
 }
 #: The sound timeline's marks, from identical (bit error rate 0) to unrelated (0.5 and up).
 TIMELINE_MARKS = "▁▂▃▄▅▆▇█"
@@ -1030,14 +1032,11 @@ def channel_sentences(match: Any) -> list[str]:
                 line += f", anchored on {c.anchors} distinct peaks of the clip"
         line += ")"
         timeline = sound_timeline(c.seconds)
-        out.append(
-            line
-            + (
-                f"; second by second {timeline} (▁ identical, █ other sound over it or in its place)."
-                if timeline
-                else "."
-            )
+        line += (
+            f"; second by second {timeline} (▁ identical, █ other sound over it or in its place)" if timeline else ""
         )
+        note = getattr(c, "note", None)
+        out.append(f"{line}: {note}." if note else f"{line}.")
     return out
 
 
