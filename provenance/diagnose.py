@@ -613,10 +613,10 @@ def geometry_alterations(segment: MatchSegment) -> tuple[Alteration, ...]:
     part of the reference says only that (partly visible). Where the
     footage fills at most `FOOTAGE_MAX_AREA` of the clip's frame, it sits
     beside other picture content (``picture_in_picture``: at least
-    `OTHER_DETAIL_SHARE` of the clip's keypoints lie outside it, in a
-    video, and the frame around it is no blurred copy of the footage,
-    `SURROUND_COPY_CORRELATION`) or in padding, a caption bar or an
-    interface (``reframed``).
+    `OTHER_DETAIL_SHARE` of the clip's keypoints lie outside it, or the frame
+    around it changes over the clip by `SURROUND_MOVES_GREY`, in a video, and
+    that frame is no blurred copy of the footage, `SURROUND_COPY_CORRELATION`)
+    or in padding, a caption bar or an interface (``reframed``).
     """
     g: Geometry | None = segment.geometry
     if g is None:
@@ -675,7 +675,8 @@ def geometry_alterations(segment: MatchSegment) -> tuple[Alteration, ...]:
         box = [round(v, 3) for v in g.query_box]
         still = segment.query_start_s == segment.query_end_s
         copy = g.surround_copy is not None and g.surround_copy >= SURROUND_COPY_CORRELATION
-        if g.outside_share >= OTHER_DETAIL_SHARE and not still and not copy:
+        moves = g.surround_change is not None and g.surround_change >= SURROUND_MOVES_GREY
+        if (g.outside_share >= OTHER_DETAIL_SHARE or moves) and not still and not copy:
             out.append(
                 _alteration(
                     AlterationCode.PICTURE_IN_PICTURE,
@@ -1116,6 +1117,10 @@ OTHER_DETAIL_SHARE = 0.1
 #: (`layout.surround_copy`, -1 to 1): a blurred copy of itself is padding, whatever its keypoints
 #: (cases-dev: blurred copies 0.975-0.979, other surrounds -0.47-0.71).
 SURROUND_COPY_CORRELATION = 0.8
+#: ... and beside other picture content, however few its keypoints, where the frame around it changes over
+#: the clip by at least this (`layout.surround_change`, grey levels; cases-dev: padding, captions and
+#: interfaces 0-1.05, other footage beside the clip 0.61-10.3, a duet beside a moving gradient 4.9).
+SURROUND_MOVES_GREY = 2.0
 #: A measured crop shown at more than this many query pixels per reference
 #: pixel is said to be "enlarged" in its summary.
 ENLARGED_ABOVE = 1.05
@@ -1209,6 +1214,7 @@ THRESHOLDS: dict[str, float] = {
     "footage_max_area": FOOTAGE_MAX_AREA,
     "other_detail_share": OTHER_DETAIL_SHARE,
     "surround_copy_correlation": SURROUND_COPY_CORRELATION,
+    "surround_moves_grey": SURROUND_MOVES_GREY,
     "crop_min_removed_std": CROP_MIN_REMOVED_STD,
     "crop_variant_margin": CROP_VARIANT_MARGIN,
     "enlarged_above": ENLARGED_ABOVE,

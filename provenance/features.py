@@ -420,6 +420,9 @@ class Geometry:
     #: frame (`layout.surround_copy`; None: not measured, or too little or plain surround): near 1,
     #: the padding is a blurred copy of the footage.
     surround_copy: float | None = None
+    #: How much the clip's frame around `query_box` changes over the clip (`layout.surround_change`,
+    #: grey levels; None: not measured): bars, a flat colour or an interface hold still, other footage moves.
+    surround_change: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -435,6 +438,7 @@ class Geometry:
             "other_moments_ratio": self.other_moments_ratio,
             "stretch": self.stretch,
             "surround_copy": self.surround_copy,
+            "surround_change": self.surround_change,
         }
 
     @classmethod
@@ -452,6 +456,7 @@ class Geometry:
             None if data.get("other_moments_ratio") is None else float(data["other_moments_ratio"]),
             stretch=None if data.get("stretch") is None else float(data["stretch"]),
             surround_copy=None if data.get("surround_copy") is None else float(data["surround_copy"]),
+            surround_change=None if data.get("surround_change") is None else float(data["surround_change"]),
         )
 
     @property

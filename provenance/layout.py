@@ -571,6 +571,45 @@ def _centred(a: int, b: int, n: int) -> tuple[int, int]:
     return max(0, int(round(n / 2 - half))), min(n, int(round(n / 2 + half)))
 
 
+def _surround_cells(images: np.ndarray, box: Rect) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]] | None:
+    """The frames as float, the mask of `SURROUND_CELL_PX` cells outside `box`, and the box in pixels; None when
+    there are too few frames, too few cells outside it (`SURROUND_MIN_CELLS`) or the box is degenerate."""
+    frames = np.asarray(images, dtype=np.float32)
+    if frames.ndim != 3 or len(frames) == 0:
+        return None
+    _, h, w = frames.shape
+    c = SURROUND_CELL_PX
+    rows, cols = h // c, w // c
+    x0, y0 = int(round(box[0] * w)), int(round(box[1] * h))
+    x1, y1 = int(round(box[2] * w)), int(round(box[3] * h))
+    if rows < 2 or cols < 2 or x1 - x0 < 4 or y1 - y0 < 4:
+        return None
+    cy, cx = (np.arange(rows) + 0.5) * c, (np.arange(cols) + 0.5) * c
+    outside = ~((cy[:, None] >= y0) & (cy[:, None] < y1) & (cx[None, :] >= x0) & (cx[None, :] < x1))
+    if int(outside.sum()) < SURROUND_MIN_CELLS:
+        return None
+    return frames, outside, (x0, y0, x1, y1)
+
+
+def _cells(frames: np.ndarray) -> np.ndarray:
+    """(N, rows, cols) means of `SURROUND_CELL_PX` cells."""
+    c = SURROUND_CELL_PX
+    n, h, w = frames.shape
+    rows, cols = h // c, w // c
+    return frames[:, : rows * c, : cols * c].reshape(n, rows, c, cols, c).mean(axis=(2, 4))
+
+
+def surround_change(images: np.ndarray, box: Rect) -> float | None:
+    """How much the frame around `box` changes over the clip: the median over its cells of their grey level's
+    standard deviation over time (grey levels). Bars, a flat colour, a caption bar or an interface hold still
+    (0-1); other footage beside the clip moves. None when too little lies around it (`surround_copy`'s rule)."""
+    cut = _surround_cells(images, box)
+    if cut is None or len(cut[0]) < 2:
+        return None
+    frames, outside, _ = cut
+    return round(float(np.median(_cells(frames)[:, outside].std(axis=0))), 2)
+
+
 def surround_copy(images: np.ndarray, box: Rect) -> float | None:
     """How closely the frame around `box` follows the footage inside it, blown up to fill the frame.
 
@@ -592,26 +631,13 @@ def surround_copy(images: np.ndarray, box: Rect) -> float | None:
         `SURROUND_MIN_CELLS` cells lie outside it, or the surround is plain
         (`SURROUND_MIN_STD`).
     """
-    frames = np.asarray(images, dtype=np.float32)
-    if frames.ndim != 3 or len(frames) == 0:
+    cut = _surround_cells(images, box)
+    if cut is None:
         return None
+    frames, outside, (x0, y0, x1, y1) = cut
     _, h, w = frames.shape
-    c = SURROUND_CELL_PX
-    rows, cols = h // c, w // c
-    x0, y0 = int(round(box[0] * w)), int(round(box[1] * h))
-    x1, y1 = int(round(box[2] * w)), int(round(box[3] * h))
     bw, bh = x1 - x0, y1 - y0
-    if rows < 2 or cols < 2 or bw < 4 or bh < 4:
-        return None
-    cy, cx = (np.arange(rows) + 0.5) * c, (np.arange(cols) + 0.5) * c
-    outside = ~((cy[:, None] >= y0) & (cy[:, None] < y1) & (cx[None, :] >= x0) & (cx[None, :] < x1))
-    if int(outside.sum()) < SURROUND_MIN_CELLS:
-        return None
-
-    def cells(a: np.ndarray) -> np.ndarray:
-        return a[:, : rows * c, : cols * c].reshape(len(a), rows, c, cols, c).mean(axis=(2, 4))
-
-    around = cells(frames)[:, outside]
+    around = _cells(frames)[:, outside]
     if float(around.std()) < SURROUND_MIN_STD:
         return None
     best: float | None = None
@@ -621,7 +647,7 @@ def surround_copy(images: np.ndarray, box: Rect) -> float | None:
     for sx, sy in ((s, s), (w / bw, h / bh)):
         ys = np.clip(((np.arange(h) - (h - bh * sy) / 2) / sy).astype(int), 0, bh - 1) + y0
         xs = np.clip(((np.arange(w) - (w - bw * sx) / 2) / sx).astype(int), 0, bw - 1) + x0
-        enlarged = cells(frames[:, ys][:, :, xs])[:, outside]
+        enlarged = _cells(frames[:, ys][:, :, xs])[:, outside]
         if float(enlarged.std()) >= SURROUND_MIN_STD:
             r = round(float(np.corrcoef(around.ravel(), enlarged.ravel())[0, 1]), 3)
             best = r if best is None else max(best, r)

@@ -604,7 +604,8 @@ def _diagnosed(query: Query, found: Sequence[Alignment], idx: Index) -> list[Mat
 
 def _with_surround(found: Alignment, query: Query) -> Alignment:
     """A features segment whose footage fills only part of the clip's frame, with how closely the frame around it
-    follows the footage enlarged (`layout.surround_copy`): a blurred copy of itself is padding."""
+    follows the footage enlarged (`layout.surround_copy`: a blurred copy of itself is padding) and how much it
+    changes over the clip (`layout.surround_change`: other footage moves, padding holds still)."""
     g = found.segment.geometry
     if g is None or area(g.query_box) > diagnose_mod.FOOTAGE_MAX_AREA or len(query.frames.times) == 0:
         return found
@@ -612,7 +613,11 @@ def _with_surround(found: Alignment, query: Query) -> Alignment:
     seg = found.segment
     inside = (times >= seg.query_start_s - 1e-6) & (times <= seg.query_end_s + 1e-6)
     images = np.asarray(query.frames.images)[inside] if inside.any() else np.asarray(query.frames.images)
-    geometry = replace(g, surround_copy=layout_mod.surround_copy(images, g.query_box))
+    geometry = replace(
+        g,
+        surround_copy=layout_mod.surround_copy(images, g.query_box),
+        surround_change=layout_mod.surround_change(images, g.query_box),
+    )
     return replace(found, segment=replace(seg, geometry=geometry))
 
 

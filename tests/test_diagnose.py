@@ -843,6 +843,22 @@ def test_detail_beside_the_footage_that_is_its_own_blurred_copy_is_padding(surro
         assert "blurred copy of the footage" in placed[0].summary
 
 
+@pytest.mark.parametrize(("change", "code"), [(None, "reframed"), (0.6, "reframed"), (4.9, "picture_in_picture")])
+def test_a_surround_that_moves_is_other_footage_however_few_its_keypoints(change: float | None, code: str) -> None:
+    """A duet beside a smooth moving gradient has almost no keypoints beside the footage (cases-dev d094: read as
+    padding); padding, captions and interfaces hold still, the other half moves (4.9 grey levels)."""
+    from dataclasses import replace
+
+    from provenance.diagnose import geometry_alterations
+    from provenance.features import Geometry
+
+    found = _found(0, 0, query_span=(0.0, 7.0), reference_span=(1.5, 8.5))
+    box = (0.0, 0.0, 1.0, 0.5)
+    geometry = Geometry(0.0, 1.0, (0.0, 0.0, 1.0, 1.0), box, 80, outside_share=0.02, surround_change=change)
+    placed = [a.code for a in geometry_alterations(replace(found.segment, geometry=geometry))]
+    assert [c for c in placed if c in ("reframed", "picture_in_picture")] == [code]
+
+
 def test_the_footage_is_placed_once_when_a_region_and_the_features_both_place_it() -> None:
     """A picture-in-picture found by its region's hashes keeps that code; the features' footprint adds no second
     (`reframed`) reading of the same place (cases-dev d182 had both)."""

@@ -193,3 +193,22 @@ def test_plain_bars_around_the_footage_are_not_measured() -> None:
     frames[:, 18:54] = np.random.default_rng(3).integers(0, 255, (4, 36, 128), dtype=np.uint8)
     assert surround_copy(frames, (0.0, 0.25, 1.0, 0.75)) is None  # black bars: nothing to correlate
     assert surround_copy(frames, (0.0, 0.0, 1.0, 0.99)) is None  # too little outside
+
+
+def test_other_footage_beside_the_clip_moves_and_padding_holds_still(tmp_path: Path, sample_refs: Path) -> None:
+    """Around a reframe's footage, black bars hold still; other footage beside it (blurred as a duet's other half
+    might be, so it has few keypoints) changes over the clip."""
+    from conftest import ffmpeg
+
+    from provenance.diagnose import SURROUND_MOVES_GREY
+    from provenance.layout import surround_change
+
+    band = 272 / 640 * 720 / 1280
+    box = (0.0, (1 - band) / 2, 1.0, (1 + band) / 2)
+    bars = tmp_path / "bars.mp4"
+    graph = "[0:v]scale=720:-2,pad=720:1280:(ow-iw)/2:(oh-ih)/2:black,format=yuv420p"
+    ffmpeg("-t", "5", "-i", sample_refs / "street_cyclists.mp4", "-filter_complex", graph, "-an", bars)
+    still = surround_change(extract_frames(bars, fps=4.0).images, box)
+    moving = surround_change(_beside(tmp_path, sample_refs, "street_cyclists", "animated_dinner"), box)
+    assert still is not None and still < 1.0, still
+    assert moving is not None and moving >= SURROUND_MOVES_GREY, moving
