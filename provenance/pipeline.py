@@ -595,11 +595,26 @@ def _diagnosed(query: Query, found: Sequence[Alignment], idx: Index) -> list[Mat
             inner_rect=a.segment.region or layout.inner_rect,
             query_fps=facts.fps if facts.kind == "video" else None,
             query_size=facts.display_size,
-            edges=edges,
+            edges=_edges_within(edges, a, query),
             panes=layout.panes,
         )
         for a in found
     ]
+
+
+def _edges_within(edges: diagnose_mod.ClipEdges, found: Alignment, query: Query) -> diagnose_mod.ClipEdges:
+    """The clip's edges as a segment whose footage fills only part of the frame sees them: the cuts of that part.
+
+    A cut in the footage beside or behind a picture-in-picture or a duet's other half is no edge of this
+    footage (cases-holdout h172: a cut in the background video had been taken for the end of the
+    picture laid over it, and the rest of the clip called other footage)."""
+    seg, layout = found.segment, query.layout
+    box = seg.region if seg.region is not None else seg.geometry.query_box if seg.geometry is not None else None
+    if box is None or area(box) > diagnose_mod.FOOTAGE_MAX_AREA or not edges.cuts or layout is None:
+        return edges
+    if layout.content_box is not None and area(box) >= area(layout.content_box) - 1e-6:
+        return edges
+    return replace(edges, cuts=tuple(s.start_s for s in find_shots(query.frames, box).shots[1:]))
 
 
 def _with_surround(found: Alignment, query: Query) -> Alignment:

@@ -1035,3 +1035,41 @@ def test_a_speed_only_the_features_line_fitted_is_not_told() -> None:
     assert speed_untold(features)
     codes = {a.code for a in diagnose(features, query_duration_s=9.0, content_box=None)}
     assert not codes & {"speed_changed", "reversed", "trimmed", "embedded"}, codes
+
+
+def test_a_cut_behind_a_picture_in_picture_is_no_edge_of_its_footage(tmp_path: Path, sample_refs: Path) -> None:
+    """A picture laid over a background that cuts to other footage: the cut is the background's, not the
+    picture's (cases-holdout h172 had `embedded` from such a cut). The segment's edges are the cuts of its
+    own part of the frame."""
+    from provenance.diagnose import ClipEdges
+    from provenance.features import Geometry
+    from provenance.hashing import REGION_FULL, variant
+    from provenance.pipeline import _edges_within
+    from provenance.query import Role, build_query
+
+    clip = tmp_path / "pip_over_cut.mp4"
+    graph = (
+        "[0:v]scale=640:360,fps=25,setsar=1,setpts=PTS-STARTPTS[a];"
+        "[1:v]scale=640:360,fps=25,setsar=1,setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1:a=0[bg];"
+        "[2:v]scale=224:126,fps=25,setsar=1,setpts=PTS-STARTPTS[p];[bg][p]overlay=24:24:shortest=1,format=yuv420p"
+    )
+    ffmpeg(
+        "-t", "3", "-i", sample_refs / "storm_road_panzoom.mp4", "-t", "3", "-i", sample_refs / "animated_dinner.mp4",
+        "-t", "6", "-i", sample_refs / "tree_window.mp4", "-filter_complex", graph, "-an", clip,
+    )  # fmt: skip
+    query = build_query(clip, role=Role.QUERY)
+    whole = _clip_edges_of(query)
+    assert any(2.5 <= c <= 4.0 for c in whole.cuts), whole  # the background's cut (at 3 s; sampled at 4 a second)
+    box = (24 / 640, 24 / 360, 248 / 640, 150 / 360)
+    found = _found(variant(REGION_FULL, 0), variant(REGION_FULL, 0), query_span=(0.0, 3.0))
+    seg = replace(found.segment, geometry=Geometry(0.0, 0.35, (0.0, 0.0, 1.0, 1.0), box, 60))
+    within = _edges_within(whole, replace(found, segment=seg), query)
+    assert not any(2.5 <= c <= 4.0 for c in within.cuts), within
+    assert _edges_within(whole, found, query) == whole  # a whole-frame segment keeps the clip's cuts
+    assert isinstance(whole, ClipEdges)
+
+
+def _clip_edges_of(query: Any) -> Any:
+    from provenance.pipeline import _clip_edges
+
+    return _clip_edges(query, [])
