@@ -572,10 +572,10 @@ def _reversal_shown(found: Alignment) -> bool:
 _PLACEMENT = frozenset({AlterationCode.REFRAMED, AlterationCode.PICTURE_IN_PICTURE})
 
 
-def _crop_fits_better(distances: CropDistances | None) -> bool:
+def _crop_fits_better(distances: CropDistances) -> bool:
     """The stored centre crop fits the matched frames `CROP_VARIANT_MARGIN` bits better than the whole frames do
-    at any moment of the reference (False when they were not compared)."""
-    return distances is not None and distances.to_whole_frame_any_moment - distances.to_crop >= CROP_VARIANT_MARGIN
+    at any moment of the reference."""
+    return distances.to_whole_frame_any_moment - distances.to_crop >= CROP_VARIANT_MARGIN
 
 
 def _centre_crop_evidence(keep: float, box: list[int], name: str, distances: CropDistances) -> CentreCropEvidence:

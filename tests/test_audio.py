@@ -184,19 +184,25 @@ def test_a_replaced_sound_is_flagged_and_the_picture_match_kept(
     assert "second by second" in render(report, "md")
 
 
+def _under_louder_music(sound_dir: Path, av_reference: Path, name: str) -> Path:
+    """The reference's 4-14 s with its sound at -6 dB under another tune at full level."""
+    other = write_wav(sound_dir / f"{name}-louder.wav", melody(505, 12.0))
+    copy = sound_dir / f"{name}.mp4"
+    mix = "[0:a]volume=-6dB[a];[1:a]volume=0dB[b];[a][b]amix=inputs=2:normalize=0:duration=first[m]"
+    ffmpeg(
+        "-ss", "4", "-t", "10", "-i", av_reference, "-i", other, "-filter_complex", mix, "-map", "0:v",
+        "-map", "[m]", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "96k", copy,
+    )  # fmt: skip
+    return copy
+
+
 def test_sound_mixed_under_louder_music_is_overlaid_not_replaced(
     sound_dir: Path, av_reference: Path, sound_index: str
 ) -> None:
     """The reference's sound at -6 dB under another tune: its bit error rate is where unrelated sound's
     can be, but its spectral-peak landmarks still meet the reference's, so the copy is `audio_overlaid`,
     never `audio_replaced`."""
-    other = write_wav(sound_dir / "louder.wav", melody(505, 12.0))
-    copy = sound_dir / "under_music.mp4"
-    mix = "[0:a]volume=-6dB[a];[1:a]volume=0dB[b];[a][b]amix=inputs=2:normalize=0:duration=first[m]"
-    ffmpeg(
-        "-ss", "4", "-t", "10", "-i", av_reference, "-i", other, "-filter_complex", mix, "-map", "0:v",
-        "-map", "[m]", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "96k", copy,
-    )  # fmt: skip
+    copy = _under_louder_music(sound_dir, av_reference, "under_music")
     report = check(copy, index=sound_index, keyframes=False)
     _validate(report.to_dict())
     [m] = [x for x in report.matches if x.channel != "audio"]
@@ -495,13 +501,7 @@ def test_the_sound_lookups_match_decides_a_picture_matchs_sound_over_the_stored_
 
     from provenance.diagnose import with_sound_evidence
 
-    other = write_wav(sound_dir / "louder_lookup.wav", melody(505, 12.0))
-    copy = sound_dir / "under_music_lookup.mp4"
-    mix = "[0:a]volume=-6dB[a];[1:a]volume=0dB[b];[a][b]amix=inputs=2:normalize=0:duration=first[m]"
-    ffmpeg(
-        "-ss", "4", "-t", "10", "-i", av_reference, "-i", other, "-filter_complex", mix, "-map", "0:v",
-        "-map", "[m]", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "96k", copy,
-    )  # fmt: skip
+    copy = _under_louder_music(sound_dir, av_reference, "under_music_lookup")
     report = check(copy, index=sound_index, keyframes=False)
     m = _picture_match_without_sound(report)
     heard = fingerprint_sound(copy, probe(copy), lookup=True)
