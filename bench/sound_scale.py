@@ -34,11 +34,11 @@ from sound import duration, part, starts  # noqa: E402
 from sound_verdict import seeds_of  # noqa: E402
 
 from provenance import check  # noqa: E402
-from provenance.audio import MARK_STEP_S, SoundPrint, fingerprint_sound  # noqa: E402
+from provenance.audio import SoundPrint, fingerprint_sound  # noqa: E402
 from provenance.index import open_index  # noqa: E402
 from provenance.index.base import Index  # noqa: E402
 from provenance.ingest import add_paths  # noqa: E402
-from provenance.match import MATCH_THRESHOLD, find_sound_matches, mark_bins  # noqa: E402
+from provenance.match import HALF_FRAME_S, MATCH_THRESHOLD, find_sound_matches, look_up_marks  # noqa: E402
 from provenance.probe import probe  # noqa: E402
 
 #: The queries looked up by their sound: (file, which reference it comes from, which start).
@@ -89,11 +89,9 @@ def add_references(idx: Index, refs: list[tuple[Path, int]]) -> dict[str, int]:
 
 
 def bins(sound: SoundPrint, idx: Index) -> dict[tuple[int, int], int]:
-    """The anchors of every (reference, frame offset) bin, as `match.find_sound_by_marks` counts them."""
-    marks = sound.lookup_marks
-    if not len(marks):
-        return {}
-    keys, anchors, _ = mark_bins(marks, idx.sound_mark_lookup(marks[:, 0]))
+    """The anchors of every (reference, offset in half frames) bin, as `match.find_sound_by_marks` counts them
+    (both frame grids, `match.look_up_marks`)."""
+    keys, anchors, _ = look_up_marks(sound, idx)
     return {(int(k[0]), int(k[1])): int(v) for k, v in zip(keys, anchors, strict=True)}
 
 
@@ -125,14 +123,14 @@ def main() -> None:
                 votes = bins(sound, idx)
                 true_votes = 0
                 if want is not None and truth is not None:
-                    tf = int(round(truth / MARK_STEP_S))
-                    true_votes = max((v for (r, o), v in votes.items() if r == want and abs(o - tf) <= 2), default=0)
+                    tf = int(round(truth / HALF_FRAME_S))
+                    true_votes = max((v for (r, o), v in votes.items() if r == want and abs(o - tf) <= 4), default=0)
                 chance = max(
                     (
                         v
                         for (r, o), v in votes.items()
                         if not (
-                            want is not None and truth is not None and r == want and abs(o - truth / MARK_STEP_S) <= 2
+                            want is not None and truth is not None and r == want and abs(o - truth / HALF_FRAME_S) <= 4
                         )
                     ),
                     default=0,

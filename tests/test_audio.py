@@ -8,6 +8,7 @@ the real ones.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import re
 import shutil
 from pathlib import Path
@@ -23,6 +24,8 @@ from sound_media import melody, write_wav
 from provenance import check
 from provenance.audio import (
     ITEM_STEP_S,
+    MARK_HOP,
+    MARK_STEP_S,
     SoundPrint,
     SoundStatus,
     align_sound,
@@ -41,7 +44,10 @@ from provenance.match import (
     SOUND_MARK_VOTES,
     SOUND_OVERLAID_MARKS,
     SOUND_REPLACED_MARKS,
+    HALF_FRAME_S,
+    anchors_at,
     find_sound_matches,
+    look_up_marks,
     mark_bins,
 )
 from provenance.probe import probe
@@ -481,6 +487,36 @@ def test_landmarks_from_one_peak_count_as_one_witness() -> None:
     bins, anchors, landmarks = mark_bins(marks, hits)
     assert bins.tolist() == [[3, 40]]
     assert anchors.tolist() == [1 + 9] and landmarks.tolist() == [16 + 9]
+
+
+@pytest.mark.parametrize("frames", [140.0, 140.5])
+def test_a_clip_cut_between_two_landmark_frames_is_met_on_its_half_frame_grid(
+    sound_dir: Path, sound_index: str, frames: float
+) -> None:
+    """A clip that starts half a landmark frame off the reference's grid splits its peaks over two
+    neighbouring offsets of its own frames (round 11's scale seeds 101 and 102); framed again half a hop
+    later it meets the reference's grid, and that bin holds more anchors than either neighbour. A clip cut
+    on the grid is met best on its own frames. Each grid keeps its own bins (no neighbours summed)."""
+    start = int(frames * MARK_HOP * 2)  # the tune's samples at 22050 Hz; the index hears 11025 Hz
+    clip = write_wav(sound_dir / f"cut_{frames}.wav", melody(202, 20.0)[start : start + 8 * 22050])
+    heard = fingerprint_sound(clip, probe(clip), lookup=True)
+    assert len(heard.half_marks) > 0.8 * len(heard.dense_marks)
+    with open_index(sound_index) as idx:
+        both = look_up_marks(heard, idx)
+        whole = look_up_marks(replace(heard, half_marks=np.zeros((0, 2), dtype=np.int64)), idx)
+        [found] = [f for f in find_sound_matches(heard, idx) if f.reference.id == 2]
+    bins, anchors, _ = both
+    assert set(whole[0][:, 1] % 2) == {0} and set(bins[:, 1] % 2) == {0, 1}
+    mine = bins[:, 0] == 2
+    best = int(np.argmax(np.where(mine, anchors, -1)))
+    # The strongest bin lies at the cut, on the grid it was cut on.
+    assert bins[best, 1] == round(frames * 2) and abs(bins[best, 1] * HALF_FRAME_S - frames * MARK_STEP_S) < 1e-9
+    on_whole, _ = anchors_at(whole, 2, frames * MARK_STEP_S)
+    if frames % 1:
+        assert anchors[best] > on_whole
+    else:
+        assert anchors[best] == on_whole
+    assert abs(found.alignment.offset_s - frames * MARK_STEP_S) <= ITEM_STEP_S
 
 
 def _picture_match_without_sound(report: Any) -> Any:
