@@ -125,16 +125,13 @@ def main() -> None:
                 if want is not None and truth is not None:
                     tf = int(round(truth / HALF_FRAME_S))
                     true_votes = max((v for (r, o), v in votes.items() if r == want and abs(o - tf) <= 4), default=0)
-                chance = max(
-                    (
-                        v
-                        for (r, o), v in votes.items()
-                        if not (
-                            want is not None and truth is not None and r == want and abs(o - truth / HALF_FRAME_S) <= 4
-                        )
-                    ),
-                    default=0,
-                )
+                others = [
+                    (o, v)
+                    for (r, o), v in votes.items()
+                    if not (want is not None and truth is not None and r == want and abs(o - truth / HALF_FRAME_S) <= 4)
+                ]
+                chance = max((v for _, v in others), default=0)
+                chance_half = max((v for o, v in others if o % 2), default=0)
                 found = [f for f in find_sound_matches(sound, idx) if f.score >= MATCH_THRESHOLD]
                 right = [
                     f
@@ -149,6 +146,7 @@ def main() -> None:
                     "marks": len(sound.lookup_marks),
                     "true_votes": true_votes if want is not None else None,
                     "chance_votes": chance,
+                    "chance_half": chance_half,
                     "found": bool(right),
                     "by_marks": bool(right and right[0].by_marks),
                     "wrong": [(f.reference.id, f.landmarks, round(f.alignment.agreement, 3)) for f in wrong],
@@ -171,7 +169,8 @@ def summary(rows: list[dict[str, object]], n_refs: int) -> str:
     """Per query kind: how often the true reference was found, the true bins' votes, and the chance level."""
     out = [
         f"\n{n_refs} references.",
-        "| query | should | found | true bin anchors (min-max) | chance bin anchors (max) | wrong reference by sound |",
+        "| query | should | found | true bin anchors (min-max) | chance bin anchors (max; half-frame grid) "
+        "| wrong reference by sound |",
         "|---|---|---|---|---|---|",
     ]
     for name, ref, _ in QUERIES:
@@ -182,8 +181,9 @@ def summary(rows: list[dict[str, object]], n_refs: int) -> str:
         found = f"{sum(1 for r in mine if r['found'])}/{len(mine)}" if ref else "-"
         tvs = f"{min(tv)}-{max(tv)}" if tv else "-"
         chance = max(int(r["chance_votes"]) for r in mine)  # type: ignore[call-overload]
+        half = max(int(r.get("chance_half", 0)) for r in mine)  # type: ignore[call-overload]
         wrong = sum(1 for r in mine if r["wrong"])
-        out.append(f"| `{name}` | {'found' if ref else 'nothing'} | {found} | {tvs} | {chance} | {wrong} |")
+        out.append(f"| `{name}` | {'found' if ref else 'nothing'} | {found} | {tvs} | {chance}; {half} | {wrong} |")
     checked = [r for r in rows if "verdict" in r]
     if checked:
         ok = sum(1 for r in checked if r["verdict_ok"])

@@ -2285,7 +2285,8 @@ def find_sound_by_marks(
     `SOUND_MARK_VOTES` anchors are checked on Chromaprint: the items aligned
     within 2 items of the bin's offset must agree beyond chance by
     `SOUND_MARK_AGREEMENT` (a second, independent witness), unless the bin
-    holds `SOUND_MARK_SURE_VOTES` anchors or more. Its BER is high (the other
+    holds `SOUND_MARK_SURE_VOTES` anchors or more; a bin of the half-frame
+    grid (odd offsets) counts only with that many. Its BER is high (the other
     sound decides most bits); the anchors, landmarks and the agreement are the
     evidence. Measured from 16 to 112 references (docs/tuning.md). `looked_up`: the
     lookup already made (`look_up_marks`).
@@ -2302,6 +2303,10 @@ def find_sound_by_marks(
         if anchors[k] < SOUND_MARK_VOTES:
             break
         ref_id, frames = int(bins[k, 0]), int(bins[k, 1])
+        if frames % 2 and anchors[k] < SOUND_MARK_SURE_VOTES:
+            # A bin of the second grid: a second look at every offset doubles the chance bins, and
+            # with the items' agreement admitting 8 anchors it matched wrong references (docs/tuning.md).
+            continue
         stored = index.sound(ref_id) if ref_id in refs else None
         if stored is None:
             continue
