@@ -51,6 +51,8 @@ FRESH = range(20, 28)
 NEW = range(40, 48)
 #: Seeds made after round 11's code was final and run once with it (docs/benchmark.md, Round 11).
 LAST = range(60, 68)
+#: Seeds made after round 12's code was final and run once with it (docs/benchmark.md, Round 12).
+ROUND12 = range(80, 88)
 
 
 def part(seed: int) -> str:
@@ -59,6 +61,8 @@ def part(seed: int) -> str:
         return "new"
     if seed in LAST:
         return "last"
+    if seed in ROUND12:
+        return "round12"
     return "dev" if seed in DEV else "held-out" if seed in HELD_OUT else "fresh" if seed in FRESH else "other"
 
 

@@ -34,11 +34,14 @@ from sound import duration, part, starts  # noqa: E402
 from sound_verdict import seeds_of  # noqa: E402
 
 from provenance import check  # noqa: E402
-from provenance.audio import SoundPrint, fingerprint_sound  # noqa: E402
+from provenance.audio import MARK_STEP_S, SoundPrint, fingerprint_sound  # noqa: E402
 from provenance.index import open_index  # noqa: E402
 from provenance.index.base import Index  # noqa: E402
 from provenance.ingest import add_paths  # noqa: E402
-from provenance.match import HALF_FRAME_S, MATCH_THRESHOLD, find_sound_matches, look_up_marks  # noqa: E402
+from provenance.match import MATCH_THRESHOLD, find_sound_matches, look_up_marks  # noqa: E402
+
+#: The unit of `match.look_up_marks`'s offsets: half a landmark frame, seconds.
+HALF_FRAME_S = MARK_STEP_S / 2
 from provenance.probe import probe  # noqa: E402
 
 #: The queries looked up by their sound: (file, which reference it comes from, which start).

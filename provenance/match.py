@@ -2230,11 +2230,11 @@ def mark_bins(marks: np.ndarray, hits: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 #: Seconds of half a landmark frame (`audio.MARK_HALF_HOP`, 11.6 ms): the unit of `look_up_marks`'s offsets.
-HALF_FRAME_S = MARK_STEP_S / 2
+_HALF_FRAME_S = MARK_STEP_S / 2
 
 
 def look_up_marks(sound: SoundPrint, index: Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The clip's landmark bins in the index, their offsets in half landmark frames (`HALF_FRAME_S`).
+    """The clip's landmark bins in the index, their offsets in half landmark frames (`_HALF_FRAME_S`).
 
     `mark_bins` of the clip's dense landmarks gives the bins at even half frames;
     those of its `SoundPrint.half_marks` (framed half a hop later, so a true
@@ -2260,7 +2260,7 @@ def look_up_marks(sound: SoundPrint, index: Index) -> tuple[np.ndarray, np.ndarr
 def anchors_at(looked_up: tuple[np.ndarray, np.ndarray, np.ndarray], ref_id: int, offset_s: float) -> tuple[int, int]:
     """The most anchors (and that bin's landmarks) of one reference's bins within an item step of `offset_s`."""
     bins, anchors, landmarks = looked_up
-    centre, reach = offset_s / HALF_FRAME_S, ITEM_STEP_S / HALF_FRAME_S
+    centre, reach = offset_s / _HALF_FRAME_S, ITEM_STEP_S / _HALF_FRAME_S
     near = (bins[:, 0] == ref_id) & (np.abs(bins[:, 1] - centre) <= reach) if len(bins) else np.zeros(0, dtype=bool)
     if not near.any():
         return 0, 0
@@ -2310,7 +2310,7 @@ def find_sound_by_marks(
         stored = index.sound(ref_id) if ref_id in refs else None
         if stored is None:
             continue
-        centre = int(round(frames * HALF_FRAME_S / sound.step_s))
+        centre = int(round(frames * _HALF_FRAME_S / sound.step_s))
         aligned = align_sound(sound, stored, range(centre - SOUND_SEARCH_ITEMS, centre + SOUND_SEARCH_ITEMS + 1))
         if aligned is None or aligned.items < SOUND_MIN_ITEMS:
             continue

@@ -44,7 +44,6 @@ from provenance.match import (
     SOUND_MARK_VOTES,
     SOUND_OVERLAID_MARKS,
     SOUND_REPLACED_MARKS,
-    HALF_FRAME_S,
     anchors_at,
     find_sound_matches,
     look_up_marks,
@@ -510,7 +509,7 @@ def test_a_clip_cut_between_two_landmark_frames_is_met_on_its_half_frame_grid(
     mine = bins[:, 0] == 2
     best = int(np.argmax(np.where(mine, anchors, -1)))
     # The strongest bin lies at the cut, on the grid it was cut on.
-    assert bins[best, 1] == round(frames * 2) and abs(bins[best, 1] * HALF_FRAME_S - frames * MARK_STEP_S) < 1e-9
+    assert bins[best, 1] == round(frames * 2) and abs(bins[best, 1] * MARK_STEP_S / 2 - frames * MARK_STEP_S) < 1e-9
     on_whole, _ = anchors_at(whole, 2, frames * MARK_STEP_S)
     if frames % 1:
         assert anchors[best] > on_whole
