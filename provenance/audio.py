@@ -259,7 +259,15 @@ def fingerprint_sound(
     if sound.usable < ITEMS_PER_SECOND:
         what = "holds still (a steady tone or hum) or is too short"
         return SoundPrint(
-            SoundStatus.STEADY, values[:n], loud[:n], ITEM_STEP_S, duration, f"the sound track {what}", marks, dense, half
+            SoundStatus.STEADY,
+            values[:n],
+            loud[:n],
+            ITEM_STEP_S,
+            duration,
+            f"the sound track {what}",
+            marks,
+            dense,
+            half,
         )
     return sound
 

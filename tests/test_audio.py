@@ -8,9 +8,9 @@ the real ones.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +41,12 @@ from provenance.ingest import add_paths
 from provenance.match import (
     MATCH_THRESHOLD,
     SOUND_AGREE_BER,
+    SOUND_MARK_SURE_VOTES,
     SOUND_MARK_VOTES,
     SOUND_OVERLAID_MARKS,
     SOUND_REPLACED_MARKS,
     anchors_at,
+    find_sound_by_marks,
     find_sound_matches,
     look_up_marks,
     mark_bins,
@@ -516,6 +518,29 @@ def test_a_clip_cut_between_two_landmark_frames_is_met_on_its_half_frame_grid(
     else:
         assert anchors[best] == on_whole
     assert abs(found.alignment.offset_s - frames * MARK_STEP_S) <= ITEM_STEP_S
+
+
+def test_a_bin_of_the_half_frame_grid_needs_the_sure_level(sound_dir: Path, sound_index: str) -> None:
+    """The second grid is a second look at every offset, so its bins may not pass by the items' agreement
+    with `SOUND_MARK_VOTES` anchors (that admitted wrong references in 112 references): a bin of it is the
+    sound only with `SOUND_MARK_SURE_VOTES`. The same count on the first grid passes with the agreement."""
+    clip = write_wav(
+        sound_dir / "grid_rule.wav", melody(202, 20.0)[140 * MARK_HOP * 2 : (140 * MARK_HOP + 8 * 11025) * 2]
+    )
+    heard = fingerprint_sound(clip, probe(clip), lookup=True)
+    few, sure = SOUND_MARK_VOTES + 1, SOUND_MARK_SURE_VOTES
+
+    def found(half_frames: int, anchors: int) -> bool:
+        looked_up = (np.array([[2, half_frames]]), np.array([anchors]), np.array([3 * anchors]))
+        with open_index(sound_index) as idx:
+            return any(
+                f.reference.id == 2 and f.score >= MATCH_THRESHOLD
+                for f in find_sound_by_marks(heard, idx, looked_up=looked_up)
+            )
+
+    assert sure > few
+    assert found(280, few) and found(280, sure)  # the first grid at the clip's offset (140 frames)
+    assert not found(281, few) and found(281, sure)  # the second grid, half a frame on
 
 
 def _picture_match_without_sound(report: Any) -> Any:
