@@ -773,12 +773,12 @@ def _sound_at_speed(query: Query, m: MatchSegment) -> tuple[SoundPrint, ...]:
     """For a picture match whose speed changed, the clip's sound stretched back to the reference's time.
 
     Both ways a copy is sped up are tried (the tempo alone, or tempo and pitch
-    together, `audio.Resampling`); none when the speed is 1 or negative, or the
-    clip has no sound to stretch.
+    together, `audio.Resampling`); none when the speed is 1, untold by the
+    picture (`diagnose.sound_stretch`) or negative, or the clip has no sound to stretch.
     """
     sound = query.sound
-    speed = m.speed
-    if sound is None or sound.usable == 0 or abs(speed - 1.0) <= 0.02 or not 0.25 <= speed <= 4.0:
+    speed = diagnose_mod.sound_stretch(m)
+    if sound is None or sound.usable == 0 or speed == 1.0 or not 0.25 <= speed <= 4.0:
         return ()
     # The pitch moves with a rate change, so the picture's speed (within about 1%) is refined for it.
     tries = [(speed, audio_mod.Resampling.TEMPO)]

@@ -543,6 +543,35 @@ def test_a_bin_of_the_half_frame_grid_needs_the_sure_level(sound_dir: Path, soun
     assert not found(281, few) and found(281, sure)  # the second grid, half a frame on
 
 
+def test_a_speed_the_picture_did_not_tell_does_not_stretch_the_sound(
+    sound_dir: Path, av_reference: Path, sound_index: str
+) -> None:
+    """Seed 87's picture-in-picture copy (round 12): its picture matched as the same scene at x1.2, a speed it
+    did not tell (no ``speed_changed``), and the sound stretched by it read ``unclear`` though the copy kept its
+    sound. The sound is compared as it plays unless the picture told the speed; then it is stretched back."""
+    from provenance.alteration import Alteration, AlterationCode
+    from provenance.diagnose import sound_stretch, with_sound_evidence
+
+    copy = sound_dir / "copy_untold_speed.mp4"
+    ffmpeg(
+        "-ss", "4", "-t", "10", "-i", av_reference, "-vf", "scale=-2:180", "-c:v", "libx264",
+        "-preset", "ultrafast", "-c:a", "aac", "-b:a", "64k", copy,
+    )  # fmt: skip
+    report = check(copy, index=sound_index, keyframes=False)
+    m = replace(_picture_match_without_sound(report), speed=1.2)
+    heard = fingerprint_sound(copy, probe(copy))
+    with open_index(sound_index) as idx:
+        reference = idx.sound(m.reference.id)
+    assert reference is not None and sound_stretch(m) == 1.0
+    untold = {c.channel: c for c in with_sound_evidence(m, heard, reference).channels}["audio"]
+    assert untold.verdict == "agrees" and untold.ber is not None and untold.ber <= SOUND_AGREE_BER
+    told = replace(m, alterations=(Alteration(str(AlterationCode.SPEED_CHANGED), "The footage plays faster.", {}),))
+    assert sound_stretch(told) == 1.2
+    # Told, the sound is stretched back by x1.2 (here no stretched print is given: not compared).
+    stretched = {c.channel: c for c in with_sound_evidence(told, heard, reference).channels}["audio"]
+    assert stretched.verdict == "not_compared"
+
+
 def _picture_match_without_sound(report: Any) -> Any:
     """The report's picture match with its sound channel taken off, as `diagnose` hands it to the audio stage."""
     from dataclasses import replace
