@@ -51,8 +51,8 @@ FRESH = range(20, 28)
 NEW = range(40, 48)
 #: Seeds made after round 11's code was final and run once with it (docs/benchmark.md, Round 11).
 LAST = range(60, 68)
-#: Seeds made after round 12's code was final and run once with it (80-87; 88-91 after its last fix; docs/benchmark.md).
-ROUND12 = range(80, 92)
+#: Seeds made after round 12's code was final and run once with it (80-87; 88-91 after the speed fix; 92-95 after the last; docs/benchmark.md).
+ROUND12 = range(80, 96)
 
 
 def part(seed: int) -> str:
