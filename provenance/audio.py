@@ -106,6 +106,10 @@ class SoundPrint:
     #: The denser landmarks a clip is looked up with (`sound_landmarks`: `MARK_DENSE_PEAKS_PER_S`
     #: peaks a second, each paired with `MARK_DENSE_FAN_OUT` successors); empty for prints made before them, or read from an index.
     dense_marks: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
+    #: The same dense landmarks from frames that start `MARK_HALF_HOP` samples later (frame ``k`` at
+    #: ``(k + 0.5) * MARK_STEP_S``): a clip cut between two of the reference's frames meets them on one
+    #: grid or the other (`match.look_up_marks`); empty where `dense_marks` are.
+    half_marks: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self.values)
@@ -158,6 +162,7 @@ class SoundPrint:
             "note": self.note,
             "marks": self.marks.tolist(),
             "dense_marks": self.dense_marks.tolist(),
+            "half_marks": self.half_marks.tolist(),
         }
 
     @classmethod
@@ -173,6 +178,7 @@ class SoundPrint:
             data.get("note"),
             np.asarray(data.get("marks", ()), dtype=np.int64).reshape(-1, 2),
             np.asarray(data.get("dense_marks", ()), dtype=np.int64).reshape(-1, 2),
+            np.asarray(data.get("half_marks", ()), dtype=np.int64).reshape(-1, 2),
         )
 
     @property
@@ -215,7 +221,7 @@ def fingerprint_sound(
             then hears the reference's time ``i * step_s`` after the match's offset.
         resampling: how the stretch is made (`Resampling`).
         lookup: whether the dense landmarks a clip is looked up with are made too
-            (`SoundPrint.dense_marks`; a query's, not a reference's).
+            (`SoundPrint.dense_marks` and `SoundPrint.half_marks`; a query's, not a reference's).
 
     Returns:
         The `SoundPrint`; its `status` says when there is nothing to compare
@@ -248,11 +254,20 @@ def fingerprint_sound(
     if facts.duration_s and facts.duration_s > max_s:
         note = f"only the first {max_s:.0f} s of sound were fingerprinted ({facts.duration_s:.0f} s long)"
     marks, dense = sound_landmarks(pcm, dense=lookup)
-    sound = SoundPrint(SoundStatus.FINGERPRINTED, values[:n], loud[:n], ITEM_STEP_S, duration, note, marks, dense)
+    half = sound_landmarks(pcm[MARK_HALF_HOP:])[1] if lookup else np.zeros((0, 2), dtype=np.int64)
+    sound = SoundPrint(SoundStatus.FINGERPRINTED, values[:n], loud[:n], ITEM_STEP_S, duration, note, marks, dense, half)
     if sound.usable < ITEMS_PER_SECOND:
         what = "holds still (a steady tone or hum) or is too short"
         return SoundPrint(
-            SoundStatus.STEADY, values[:n], loud[:n], ITEM_STEP_S, duration, f"the sound track {what}", marks, dense
+            SoundStatus.STEADY,
+            values[:n],
+            loud[:n],
+            ITEM_STEP_S,
+            duration,
+            f"the sound track {what}",
+            marks,
+            dense,
+            half,
         )
     return sound
 
@@ -341,6 +356,9 @@ MARK_MAX_DF = 63
 MARK_DENSE_NEIGHBOURHOOD = (11, 11)
 MARK_DENSE_PEAKS_PER_S = 40
 MARK_DENSE_FAN_OUT = 16
+#: A clip looked up is also framed this many samples later (half a hop, 11.6 ms), so that a cut between
+#: two of the reference's frames lands near one grid or the other (scale seeds, docs/tuning.md).
+MARK_HALF_HOP = MARK_HOP // 2
 #: Spectrogram frames peaks are found over at once (about 95 s; bounds the memory for long sound).
 _MARK_BLOCK = 4096
 THRESHOLDS.update(
@@ -358,6 +376,7 @@ THRESHOLDS.update(
     mark_dense_neighbourhood_frames=MARK_DENSE_NEIGHBOURHOOD[1],
     mark_dense_peaks_per_s=MARK_DENSE_PEAKS_PER_S,
     mark_dense_fan_out=MARK_DENSE_FAN_OUT,
+    mark_half_hop=MARK_HALF_HOP,
 )
 
 

@@ -1895,6 +1895,19 @@ class SoundRemovedEvidence(TypedDict):
     reference_items: int
 
 
+def sound_stretch(m: MatchSegment) -> float:
+    """The speed a picture match's sound is stretched back by before it is compared: the match's speed where
+    the picture told a change of speed (its ``speed_changed`` alteration) or plays backwards (then not
+    compared); else 1. A speed the picture did not tell (a same-scene match, a camera path that fits other
+    speeds) is no evidence about the sound, which is then compared as it plays: stretched by an untold
+    x1.2, a picture-in-picture copy's own sound (BER 0.02 at speed 1) read as ``unclear`` (docs/audio.md)."""
+    if abs(m.speed - 1.0) <= 0.02:
+        return 1.0
+    if m.speed < 0 or any(a.code == AlterationCode.SPEED_CHANGED for a in m.alterations):
+        return m.speed
+    return 1.0
+
+
 def with_sound_evidence(
     m: MatchSegment,
     query: SoundPrint | None,
@@ -1948,7 +1961,7 @@ def with_sound_evidence(
         picture = ChannelEvidence(str(m.channel), span[0], span[1], m.offset_s, m.score)
         m = replace(m, channels=(picture,))
 
-    stretch = m.speed if abs(m.speed - 1.0) > 0.02 else 1.0
+    stretch = sound_stretch(m)
 
     def heard_span(aligned: Any) -> tuple[float, float]:
         """The span the compared items hear: from the first one's start to the last one's end, within the match

@@ -2229,18 +2229,38 @@ def mark_bins(marks: np.ndarray, hits: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return bins, anchors, landmarks
 
 
+#: Seconds of half a landmark frame (`audio.MARK_HALF_HOP`, 11.6 ms): the unit of `look_up_marks`'s offsets.
+_HALF_FRAME_S = MARK_STEP_S / 2
+
+
 def look_up_marks(sound: SoundPrint, index: Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The clip's landmark bins in the index (`mark_bins` of its dense landmarks; empty without landmarks)."""
-    marks = sound.lookup_marks
-    if not len(marks):
-        return mark_bins(marks, np.zeros((0, 3), dtype=np.int64))
-    return mark_bins(marks, index.sound_mark_lookup(marks[:, 0]))
+    """The clip's landmark bins in the index, their offsets in half landmark frames (`_HALF_FRAME_S`).
+
+    `mark_bins` of the clip's dense landmarks gives the bins at even half frames;
+    those of its `SoundPrint.half_marks` (framed half a hop later, so a true
+    offset there is a whole number of frames minus a half) the odd ones. A
+    clip cut between two of the reference's frames splits its peaks over two
+    neighbouring bins of one grid and meets the other grid in one; each bin
+    is still one grid's own count (summing neighbours lifted the chance
+    level, docs/tuning.md). Empty without landmarks.
+    """
+    lookups = []
+    for marks, shift in ((sound.lookup_marks, 0), (sound.half_marks, -1)):
+        if not len(marks):
+            continue
+        bins, anchors, landmarks = mark_bins(marks, index.sound_mark_lookup(marks[:, 0]))
+        bins[:, 1] = 2 * bins[:, 1] + shift
+        lookups.append((bins, anchors, landmarks))
+    if not lookups:
+        return mark_bins(sound.lookup_marks, np.zeros((0, 3), dtype=np.int64))
+    bins = np.concatenate([b for b, _, _ in lookups])
+    return bins, np.concatenate([a for _, a, _ in lookups]), np.concatenate([m for _, _, m in lookups])
 
 
 def anchors_at(looked_up: tuple[np.ndarray, np.ndarray, np.ndarray], ref_id: int, offset_s: float) -> tuple[int, int]:
     """The most anchors (and that bin's landmarks) of one reference's bins within an item step of `offset_s`."""
     bins, anchors, landmarks = looked_up
-    centre, reach = offset_s / MARK_STEP_S, ITEM_STEP_S / MARK_STEP_S
+    centre, reach = offset_s / _HALF_FRAME_S, ITEM_STEP_S / _HALF_FRAME_S
     near = (bins[:, 0] == ref_id) & (np.abs(bins[:, 1] - centre) <= reach) if len(bins) else np.zeros(0, dtype=bool)
     if not near.any():
         return 0, 0
@@ -2258,13 +2278,15 @@ def find_sound_by_marks(
     """References whose sound lies under other sound in the clip, found by landmarks, best first.
 
     The clip's dense landmarks (`audio.sound_landmarks`) are looked up by
-    hash; each hit votes for (reference, reference frame minus clip frame),
+    hash, on both of its frame grids (`look_up_marks`); each hit votes for
+    (reference, reference frame minus clip frame),
     and a bin counts the distinct peaks of the clip that anchor its landmarks
     (`mark_bins`). The `SOUND_MARK_TOP` strongest bins with at least
     `SOUND_MARK_VOTES` anchors are checked on Chromaprint: the items aligned
     within 2 items of the bin's offset must agree beyond chance by
     `SOUND_MARK_AGREEMENT` (a second, independent witness), unless the bin
-    holds `SOUND_MARK_SURE_VOTES` anchors or more. Its BER is high (the other
+    holds `SOUND_MARK_SURE_VOTES` anchors or more; a bin of the half-frame
+    grid (odd offsets) counts only with that many. Its BER is high (the other
     sound decides most bits); the anchors, landmarks and the agreement are the
     evidence. Measured from 16 to 112 references (docs/tuning.md). `looked_up`: the
     lookup already made (`look_up_marks`).
@@ -2281,10 +2303,14 @@ def find_sound_by_marks(
         if anchors[k] < SOUND_MARK_VOTES:
             break
         ref_id, frames = int(bins[k, 0]), int(bins[k, 1])
+        if frames % 2 and anchors[k] < SOUND_MARK_SURE_VOTES:
+            # A bin of the second grid: a second look at every offset doubles the chance bins, and
+            # with the items' agreement admitting 8 anchors it matched wrong references (docs/tuning.md).
+            continue
         stored = index.sound(ref_id) if ref_id in refs else None
         if stored is None:
             continue
-        centre = int(round(frames * MARK_STEP_S / sound.step_s))
+        centre = int(round(frames * _HALF_FRAME_S / sound.step_s))
         aligned = align_sound(sound, stored, range(centre - SOUND_SEARCH_ITEMS, centre + SOUND_SEARCH_ITEMS + 1))
         if aligned is None or aligned.items < SOUND_MIN_ITEMS:
             continue

@@ -731,8 +731,9 @@ def _placed_by_sound(m: MatchSegment, sure: Sequence[match_mod.SoundFound]) -> t
     (`Verification.moment_shown` false: a pan's next seconds show the same
     photograph a little further along), while the sound's items agreeing at
     one offset (bit error rate at most `match.SOUND_AGREE_BER`, confirmed by
-    the landmarks, `match.find_sound_matches`) tell the moment. Then the match
-    is placed by its sound, at speed 1 (the sound's), and its picture channel
+    the landmarks, `match.find_sound_matches`) tell the moment. Where the sound
+    agrees only farther than `match.SOUND_SYNC_S` from the picture's offset,
+    the match is placed by its sound, at speed 1 (the sound's), and its picture channel
     keeps the picture's own offset as evidence. Otherwise, and for a match
     whose speed was told, the picture's alignment stands.
 
@@ -749,7 +750,9 @@ def _placed_by_sound(m: MatchSegment, sure: Sequence[match_mod.SoundFound]) -> t
         for f in sure
         if f.reference.id == m.reference.id and not f.by_marks and f.alignment.ber <= match_mod.SOUND_AGREE_BER
     ]
-    far = [f for f in agreeing if abs(f.alignment.offset_s - m.offset_s) > match_mod.SOUND_SAME_OFFSET_S]
+    # Beyond the sound's sync tolerance: an unpinned picture 0.98 s from where its sound agrees (seed 89) is
+    # placed by the sound, as one 3 s off is.
+    far = [f for f in agreeing if abs(f.alignment.offset_s - m.offset_s) > match_mod.SOUND_SYNC_S]
     if not far or len(far) < len(agreeing):
         return m, None  # not heard, or heard at the picture's moment too
     best = max(far, key=lambda f: f.score)
@@ -773,12 +776,12 @@ def _sound_at_speed(query: Query, m: MatchSegment) -> tuple[SoundPrint, ...]:
     """For a picture match whose speed changed, the clip's sound stretched back to the reference's time.
 
     Both ways a copy is sped up are tried (the tempo alone, or tempo and pitch
-    together, `audio.Resampling`); none when the speed is 1 or negative, or the
-    clip has no sound to stretch.
+    together, `audio.Resampling`); none when the speed is 1, untold by the
+    picture (`diagnose.sound_stretch`) or negative, or the clip has no sound to stretch.
     """
     sound = query.sound
-    speed = m.speed
-    if sound is None or sound.usable == 0 or abs(speed - 1.0) <= 0.02 or not 0.25 <= speed <= 4.0:
+    speed = diagnose_mod.sound_stretch(m)
+    if sound is None or sound.usable == 0 or speed == 1.0 or not 0.25 <= speed <= 4.0:
         return ()
     # The pitch moves with a rate change, so the picture's speed (within about 1%) is refined for it.
     tries = [(speed, audio_mod.Resampling.TEMPO)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ from sound_media import melody, write_wav
 from provenance import check
 from provenance.audio import (
     ITEM_STEP_S,
+    MARK_HOP,
+    MARK_STEP_S,
     SoundPrint,
     SoundStatus,
     align_sound,
@@ -38,10 +41,15 @@ from provenance.ingest import add_paths
 from provenance.match import (
     MATCH_THRESHOLD,
     SOUND_AGREE_BER,
+    SOUND_MARK_SURE_VOTES,
     SOUND_MARK_VOTES,
     SOUND_OVERLAID_MARKS,
     SOUND_REPLACED_MARKS,
+    SOUND_SAME_OFFSET_S,
+    anchors_at,
+    find_sound_by_marks,
     find_sound_matches,
+    look_up_marks,
     mark_bins,
 )
 from provenance.probe import probe
@@ -483,6 +491,88 @@ def test_landmarks_from_one_peak_count_as_one_witness() -> None:
     assert anchors.tolist() == [1 + 9] and landmarks.tolist() == [16 + 9]
 
 
+@pytest.mark.parametrize("frames", [140.0, 140.5])
+def test_a_clip_cut_between_two_landmark_frames_is_met_on_its_half_frame_grid(
+    sound_dir: Path, sound_index: str, frames: float
+) -> None:
+    """A clip that starts half a landmark frame off the reference's grid splits its peaks over two
+    neighbouring offsets of its own frames (round 11's scale seeds 101 and 102); framed again half a hop
+    later it meets the reference's grid, and that bin holds more anchors than either neighbour. A clip cut
+    on the grid is met best on its own frames. Each grid keeps its own bins (no neighbours summed)."""
+    start = int(frames * MARK_HOP * 2)  # the tune's samples at 22050 Hz; the index hears 11025 Hz
+    clip = write_wav(sound_dir / f"cut_{frames}.wav", melody(202, 20.0)[start : start + 8 * 22050])
+    heard = fingerprint_sound(clip, probe(clip), lookup=True)
+    assert len(heard.half_marks) > 0.8 * len(heard.dense_marks)
+    with open_index(sound_index) as idx:
+        both = look_up_marks(heard, idx)
+        whole = look_up_marks(replace(heard, half_marks=np.zeros((0, 2), dtype=np.int64)), idx)
+        [found] = [f for f in find_sound_matches(heard, idx) if f.reference.id == 2]
+    bins, anchors, _ = both
+    assert set(whole[0][:, 1] % 2) == {0} and set(bins[:, 1] % 2) == {0, 1}
+    mine = bins[:, 0] == 2
+    best = int(np.argmax(np.where(mine, anchors, -1)))
+    # The strongest bin lies at the cut, on the grid it was cut on.
+    assert bins[best, 1] == round(frames * 2) and abs(bins[best, 1] * MARK_STEP_S / 2 - frames * MARK_STEP_S) < 1e-9
+    on_whole, _ = anchors_at(whole, 2, frames * MARK_STEP_S)
+    if frames % 1:
+        assert anchors[best] > on_whole
+    else:
+        assert anchors[best] == on_whole
+    assert abs(found.alignment.offset_s - frames * MARK_STEP_S) <= ITEM_STEP_S
+
+
+def test_a_bin_of_the_half_frame_grid_needs_the_sure_level(sound_dir: Path, sound_index: str) -> None:
+    """The second grid is a second look at every offset, so its bins may not pass by the items' agreement
+    with `SOUND_MARK_VOTES` anchors (that admitted wrong references in 112 references): a bin of it is the
+    sound only with `SOUND_MARK_SURE_VOTES`. The same count on the first grid passes with the agreement."""
+    clip = write_wav(
+        sound_dir / "grid_rule.wav", melody(202, 20.0)[140 * MARK_HOP * 2 : (140 * MARK_HOP + 8 * 11025) * 2]
+    )
+    heard = fingerprint_sound(clip, probe(clip), lookup=True)
+    few, sure = SOUND_MARK_VOTES + 1, SOUND_MARK_SURE_VOTES
+
+    def found(half_frames: int, anchors: int) -> bool:
+        looked_up = (np.array([[2, half_frames]]), np.array([anchors]), np.array([3 * anchors]))
+        with open_index(sound_index) as idx:
+            return any(
+                f.reference.id == 2 and f.score >= MATCH_THRESHOLD
+                for f in find_sound_by_marks(heard, idx, looked_up=looked_up)
+            )
+
+    assert sure > few
+    assert found(280, few) and found(280, sure)  # the first grid at the clip's offset (140 frames)
+    assert not found(281, few) and found(281, sure)  # the second grid, half a frame on
+
+
+def test_a_speed_the_picture_did_not_tell_does_not_stretch_the_sound(
+    sound_dir: Path, av_reference: Path, sound_index: str
+) -> None:
+    """Seed 87's picture-in-picture copy (round 12): its picture matched as the same scene at x1.2, a speed it
+    did not tell (no ``speed_changed``), and the sound stretched by it read ``unclear`` though the copy kept its
+    sound. The sound is compared as it plays unless the picture told the speed; then it is stretched back."""
+    from provenance.alteration import Alteration, AlterationCode
+    from provenance.diagnose import sound_stretch, with_sound_evidence
+
+    copy = sound_dir / "copy_untold_speed.mp4"
+    ffmpeg(
+        "-ss", "4", "-t", "10", "-i", av_reference, "-vf", "scale=-2:180", "-c:v", "libx264",
+        "-preset", "ultrafast", "-c:a", "aac", "-b:a", "64k", copy,
+    )  # fmt: skip
+    report = check(copy, index=sound_index, keyframes=False)
+    m = replace(_picture_match_without_sound(report), speed=1.2)
+    heard = fingerprint_sound(copy, probe(copy))
+    with open_index(sound_index) as idx:
+        reference = idx.sound(m.reference.id)
+    assert reference is not None and sound_stretch(m) == 1.0
+    untold = {c.channel: c for c in with_sound_evidence(m, heard, reference).channels}["audio"]
+    assert untold.verdict == "agrees" and untold.ber is not None and untold.ber <= SOUND_AGREE_BER
+    told = replace(m, alterations=(Alteration(str(AlterationCode.SPEED_CHANGED), "The footage plays faster.", {}),))
+    assert sound_stretch(told) == 1.2
+    # Told, the sound is stretched back by x1.2 (here no stretched print is given: not compared).
+    stretched = {c.channel: c for c in with_sound_evidence(told, heard, reference).channels}["audio"]
+    assert stretched.verdict == "not_compared"
+
+
 def _picture_match_without_sound(report: Any) -> Any:
     """The report's picture match with its sound channel taken off, as `diagnose` hands it to the audio stage."""
     from dataclasses import replace
@@ -521,20 +611,22 @@ def test_the_sound_lookups_match_decides_a_picture_matchs_sound_over_the_stored_
     assert not any(a.code == "audio_replaced" for a in judged.alterations)
 
 
+@pytest.mark.parametrize("shift", [3.0, 0.8])
 def test_a_picture_match_that_does_not_pin_its_moment_is_placed_by_its_sound(
-    sound_dir: Path, av_reference: Path, sound_index: str
+    sound_dir: Path, av_reference: Path, sound_index: str, shift: float
 ) -> None:
     """The sound's own offset against the picture's (seeds 8 and 41: a picture-in-picture of a pan over a
     photograph placed 2.6-5.3 s off by the features channel). Where verify says the picture's moment is not
     pinned, the sound agreeing at its own offset places the match, and the picture channel keeps its own offset;
-    where the picture's moment stands, the match keeps it and its sound is `unclear`, saying where it was heard."""
+    where the picture's moment stands, the match keeps it and its sound is `unclear`, saying where it was heard.
+    Seed 89's picture was 0.98 s off: beyond `SOUND_SYNC_S`, it is placed by its sound too (round 12)."""
     from dataclasses import replace
 
     from provenance.diagnose import with_sound_evidence
     from provenance.pipeline import _placed_by_sound
     from provenance.report import words
 
-    copy = sound_dir / "copy_for_moment.mp4"
+    copy = sound_dir / f"copy_for_moment_{shift}.mp4"
     ffmpeg(
         "-ss", "4", "-t", "10", "-i", av_reference, "-vf", "scale=-2:180", "-c:v", "libx264",
         "-preset", "ultrafast", "-c:a", "aac", "-b:a", "64k", copy,
@@ -549,7 +641,7 @@ def test_a_picture_match_that_does_not_pin_its_moment_is_placed_by_its_sound(
             f for f in find_sound_matches(heard, idx) if f.score >= MATCH_THRESHOLD and f.reference.id == m.reference.id
         ]
     assert reference is not None and len(sure) == 1 and abs(sure[0].alignment.offset_s - 4) < 0.3
-    shift = 3.0  # the picture placed 3 s off, as a pan's other moments allow
+    # The picture placed `shift` s off, as a pan's other moments allow.
     off = replace(
         m,
         offset_s=m.offset_s + shift,
@@ -568,6 +660,8 @@ def test_a_picture_match_that_does_not_pin_its_moment_is_placed_by_its_sound(
         channel.verdict == "agrees" and channel.pins_moment and channel.note and "placed by its sound" in channel.note
     )
     assert words.moment_shown(judged) and "placed by its sound" in " ".join(words.channel_sentences(judged))
+    if shift <= SOUND_SAME_OFFSET_S:
+        return  # within this a pinned picture keeps its moment and the lookup's sound is heard at it
     # The picture's moment stands (verify pinned it, or did not say): the match stays, its sound says where it was.
     for pinned in (off, replace(off, verification=replace(m.verification, moment_shown=True))):
         kept_as, picture_offset = _placed_by_sound(pinned, sure)
