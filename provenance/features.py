@@ -290,14 +290,16 @@ def _detect(grey: np.ndarray, n_features: int) -> tuple[np.ndarray, np.ndarray]:
     `spread` keeps `n_features` of them over the frame's grid, and only those are
     described.
     """
+    import cv2  # here, not at the top: importing the records loads no OpenCV
+
     orb = _orb(n_features * SPREAD_POOL)
     found = orb.detect(grey, None)
     if found:
-        points = np.array([k.pt for k in found], dtype=np.float32)
+        points = np.asarray(cv2.KeyPoint.convert(found), np.float32).reshape(-1, 2)
         chosen = spread(points, np.array([k.response for k in found]), grey.shape, n_features)
         keypoints, desc = orb.compute(grey, [found[i] for i in chosen])
         if desc is not None and keypoints:
-            return np.array([k.pt for k in keypoints], dtype=np.float32), np.asarray(desc, np.uint8)
+            return np.asarray(cv2.KeyPoint.convert(keypoints), np.float32).reshape(-1, 2), np.asarray(desc, np.uint8)
     return np.zeros((0, 2), np.float32), np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
 
 
