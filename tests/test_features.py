@@ -27,6 +27,14 @@ from provenance.query import Role, build_query, describe_features
 from tests.conftest import ffmpeg
 
 X264 = ("-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-an")
+BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+BADGES = (
+    "drawbox=x=iw*0.05:y=ih*0.1:w=iw*0.3:h=ih*0.45:color=white:t=fill,"
+    "drawbox=x=iw*0.07:y=ih*0.13:w=iw*0.26:h=ih*0.39:color=0x22dd99:t=fill,"
+    f"drawtext=fontfile={BOLD}:text='#1':fontsize=h/6:x=w*0.09:y=h*0.22:fontcolor=black,"
+    "drawbox=x=iw*0.55:y=ih*0.45:w=iw*0.3:h=ih*0.45:color=yellow:t=fill,"
+    f"drawtext=fontfile={BOLD}:text='WOW':fontsize=h/8:x=w*0.57:y=h*0.6:fontcolor=red"
+)
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +42,9 @@ def edited(media_dir: Path, sample_refs: Path) -> dict[str, Path]:
     """Five partial-view copies of the sample references and one unrelated clip.
 
     - ``stickers``: street_cyclists 2-7 s, two opaque boxes over 6% and 8% of the frame.
+    - ``badges``: street_cyclists 2-7 s under two lettered badges (a white-edged green card with
+      "#1", a yellow card with "WOW") over 27% and 18% of the frame: their hard edges and letters
+      have the strongest corners of the frame.
     - ``crop_fill``: animated_dinner 2-7 s (720x528), centre-cropped to 9:16 and scaled to 540x960
       (41% of the width kept).
     - ``still_shot_fill``: the same of tree_window 1-6 s, a fixed shot of a tree whose every moment looks alike.
@@ -53,6 +64,7 @@ def edited(media_dir: Path, sample_refs: Path) -> dict[str, Path]:
         "stickers": ("-ss", "2", "-t", "5", "-i", r / "street_cyclists.mp4", "-vf",
                      "drawbox=x=20:y=20:w=iw/4:h=ih/4:color=red:t=fill,"
                      "drawbox=x=iw/2:y=ih/2:w=iw/4:h=ih/3:color=yellow:t=fill", *X264),
+        "badges": ("-ss", "2", "-t", "5", "-i", r / "street_cyclists.mp4", "-vf", BADGES, *X264),
         "crop_fill": ("-ss", "2", "-t", "5", "-i", r / "animated_dinner.mp4", "-vf",
                       "crop=ih*9/16:ih,scale=540:960", *X264),
         "still_shot_fill": ("-ss", "1", "-t", "5", "-i", r / "tree_window.mp4", "-vf",
@@ -95,6 +107,7 @@ def _features_found(path: Path, index_file: Path) -> list[Alignment]:
 #: The codes the fitted geometry must give each edit, and those it must not.
 CODES = {
     "stickers": (set(), {"rotated", "cropped", "picture_in_picture", "reframed"}),
+    "badges": (set(), {"rotated", "cropped", "picture_in_picture", "reframed"}),
     "crop_fill": ({"cropped"}, {"rotated", "picture_in_picture", "reframed"}),
     "tilt": ({"rotated", "cropped"}, {"picture_in_picture", "reframed"}),
     "stretched": (set(), {"rotated", "picture_in_picture", "reframed"}),
@@ -106,6 +119,7 @@ CODES = {
 # name: (reference file, reference start, checks on the geometry)
 EXPECTED = {
     "stickers": ("street_cyclists.mp4", 2.0),
+    "badges": ("street_cyclists.mp4", 2.0),
     "crop_fill": ("animated_dinner.mp4", 2.0),
     "tilt": ("animated_dinner.mp4", 1.0),
     "stretched": ("animated_dinner.mp4", 1.0),
@@ -152,7 +166,7 @@ def test_partial_views_are_found_by_the_features_channel(
         # lies (200 - 27) / 417 = 41.5% down the screenshot.
         assert abs(g.crop_box[0] - 0.1) <= 0.04 and abs(g.crop_box[2] - 0.85) <= 0.04, g
         assert abs(g.crop_box[3] - 0.9) <= 0.04 and abs(g.query_box[1] - 0.415) <= 0.04, g
-    if name == "stickers":
+    if name in ("stickers", "badges"):
         assert abs(g.angle_deg) < 1.0 and 0.95 <= g.scale <= 1.05, g
     codes = {str(a.code) for a in geometry_alterations(seg)}
     must, never = CODES[name]
@@ -290,3 +304,26 @@ def test_a_tilt_is_shown_only_where_no_axis_is_squeezed() -> None:
     assert not replace(g, angle_deg=1.2, stretch=1.0).tilt_shown
     assert features_mod.Geometry.from_dict(replace(g, stretch=1.226).to_dict()).stretch == 1.226
     assert features_mod.Geometry.from_dict(g.to_dict()).stretch is None
+
+
+def test_keypoints_are_spread_over_the_frame() -> None:
+    """A cell crowded with strong corners (an overlay's edges) keeps no more than its round's share."""
+    rng = np.random.default_rng(7)
+    grid = features_mod.SPREAD_GRID
+    h, w = 360, 640
+    crowd = np.column_stack([rng.uniform(0, w / grid, 900), rng.uniform(0, h / grid, 900)])
+    soft = np.column_stack([rng.uniform(0, w, 600), rng.uniform(0, h, 600)])
+    points = np.concatenate([crowd, soft]).astype(np.float32)
+    responses = np.concatenate([rng.uniform(50, 100, 900), rng.uniform(1, 10, 600)])
+    kept = features_mod.spread(points, responses, (h, w), 300)
+    assert len(kept) == 300 and len(set(kept.tolist())) == 300
+    cells = (points[kept, 1] * grid // h).astype(int) * grid + (points[kept, 0] * grid // w).astype(int)
+    counts = np.bincount(cells, minlength=grid * grid)
+    # Every cell gives what it has in turn: the crowded corner keeps about one share, not the budget.
+    assert counts.min() >= 5 and counts[0] <= 300 / (grid * grid) + 5, counts
+    # Within a cell the strongest come first.
+    crowd_kept = kept[kept < 900]
+    assert responses[crowd_kept].min() >= np.sort(responses[:900])[-len(crowd_kept)], crowd_kept
+    # Fewer corners than the budget: all kept, strongest first.
+    few = features_mod.spread(points[:10], responses[:10], (h, w), 300)
+    assert sorted(few.tolist()) == list(range(10)) and responses[few[0]] == responses[:10].max()
