@@ -43,8 +43,9 @@ Matching the verified pairs in time, into segments, is the match stage's
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -197,10 +198,20 @@ class FrameFeatures:
 
 @dataclass(frozen=True)
 class Features:
-    """The described frames of one input (and, for a query, the same frames mirrored)."""
+    """The described frames of one input (and, for a query, the same frames mirrored, described when first asked).
+
+    A query is looked up mirrored only when nothing registers unmirrored
+    (`match.find_feature_matches`), so its mirrored frames are described then:
+    `mirror` describes them, once.
+    """
 
     frames: tuple[FrameFeatures, ...]
-    mirrored: tuple[FrameFeatures, ...] = ()
+    mirror: Callable[[], tuple[FrameFeatures, ...]] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def mirrored(self) -> tuple[FrameFeatures, ...]:
+        """The same frames flipped left to right and described (empty when none were asked for)."""
+        return self.mirror() if self.mirror is not None else ()
 
     @property
     def descriptors(self) -> int:
@@ -350,18 +361,25 @@ def describe(
     Returns:
         The `Features`.
     """
-    frames, flipped = [], []
+    frames, kept = [], []
     for t, image in zip(times, images, strict=True):
         f = describe_frame(image, float(t), long_side=long_side, n_features=n_features, coarse=mirror)
         if len(f):
             frames.append(f)
-            if mirror:
-                flipped.append(
-                    describe_frame(
-                        image, float(t), long_side=long_side, n_features=n_features, mirrored=True, coarse=True
-                    )
-                )
-    return Features(tuple(frames), tuple(flipped))
+            kept.append((float(t), image))
+    if not mirror:
+        return Features(tuple(frames))
+    return Features(tuple(frames), lambda: _mirrored(kept, long_side=long_side, n_features=n_features))
+
+
+def _mirrored(
+    kept: Sequence[tuple[float, np.ndarray]], *, long_side: int, n_features: int
+) -> tuple[FrameFeatures, ...]:
+    """Each (time, frame) flipped left to right and described as a query's."""
+    return tuple(
+        describe_frame(image, t, long_side=long_side, n_features=n_features, mirrored=True, coarse=True)
+        for t, image in kept
+    )
 
 
 def describe_region(
@@ -378,7 +396,7 @@ def describe_region(
     size (`describe_frame`'s `coarse`); the points are in the region's pixels as
     described, so a segment's `Geometry.query_box` is a box of the region.
     """
-    frames, flipped = [], []
+    frames, kept = [], []
     for t, image in zip(times, images, strict=True):
         grey = np.asarray(image)
         h, w = grey.shape[:2]
@@ -388,10 +406,8 @@ def describe_region(
         f = describe_frame(part, float(t), long_side=long_side, n_features=n_features, coarse=True)
         if len(f):
             frames.append(f)
-            flipped.append(
-                describe_frame(part, float(t), long_side=long_side, n_features=n_features, mirrored=True, coarse=True)
-            )
-    return Features(tuple(frames), tuple(flipped))
+            kept.append((float(t), part))
+    return Features(tuple(frames), lambda: _mirrored(kept, long_side=long_side, n_features=n_features))
 
 
 def share_outside(
