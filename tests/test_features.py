@@ -327,3 +327,22 @@ def test_keypoints_are_spread_over_the_frame() -> None:
     # Fewer corners than the budget: all kept, strongest first.
     few = features_mod.spread(points[:10], responses[:10], (h, w), 300)
     assert sorted(few.tolist()) == list(range(10)) and responses[few[0]] == responses[:10].max()
+
+
+def test_a_querys_mirrored_frames_are_described_when_first_asked() -> None:
+    """Describing a query's frames flipped is left until a lookup asks (most copies register unmirrored)."""
+    rng = np.random.default_rng(3)
+    images = [np.kron(rng.integers(0, 256, (45, 80)), np.ones((8, 8))).astype(np.uint8) for _ in range(3)]
+    described = features_mod.describe(
+        [0.0, 0.5, 1.0], images, long_side=features_mod.QUERY_LONG_SIDE, n_features=200, mirror=True
+    )
+    assert len(described.frames) == 3 and "mirrored" not in vars(described)
+    flipped = described.mirrored
+    assert [f.t for f in flipped] == [0.0, 0.5, 1.0] and all(f.mirrored for f in flipped)
+    again = features_mod.describe_frame(
+        images[1], 0.5, long_side=features_mod.QUERY_LONG_SIDE, n_features=200, mirrored=True, coarse=True
+    )
+    assert np.array_equal(flipped[1].descriptors, again.descriptors)
+    assert described.mirrored is flipped  # described once
+    reference = features_mod.describe([0.0], images[:1], long_side=features_mod.REF_LONG_SIDE, n_features=200)
+    assert reference.mirrored == ()
