@@ -103,11 +103,6 @@ STILL_FRAMES = 10
 #: lead: each query frame is also verified against its reference frame at the `OFFSET_BINS`
 #: best (a small crop gathers few votes per frame, but at one offset; cases-dev crop-to-fill).
 OFFSET_BINS = 2
-#: Keypoints are chosen over a `SPREAD_GRID` x `SPREAD_GRID` grid of the frame, each cell's
-#: strongest in turn, from `SPREAD_POOL` times the corners kept (4-8 cells a side, a pool of 2-5):
-#: by response alone a sticker's hard edges take the budget (cases-holdout stickers, tuning.md).
-SPREAD_GRID = 6
-SPREAD_POOL = 3
 #: Lowe's ratio test: a descriptor's nearest match must be this much closer than its second.
 RATIO_TEST = 0.8
 #: RANSAC's reprojection tolerance, in reference pixels at `REF_LONG_SIDE`.
@@ -154,8 +149,6 @@ THRESHOLDS: dict[str, float] = {
     "frames_per_query_frame": FRAMES_PER_QUERY_FRAME,
     "still_frames": STILL_FRAMES,
     "offset_bins": OFFSET_BINS,
-    "spread_grid": SPREAD_GRID,
-    "spread_pool": SPREAD_POOL,
     "ratio_test": RATIO_TEST,
     "ransac_px": RANSAC_PX,
     "min_inliers": MIN_INLIERS,
@@ -293,52 +286,11 @@ def describe_frame(
 
 
 def _detect(grey: np.ndarray, n_features: int) -> tuple[np.ndarray, np.ndarray]:
-    """ORB keypoints (N, 2) float32 and descriptors (N, 32) uint8 of one grey image, spread over it.
-
-    ORB keeps the corners of strongest response, wherever they are: an overlay's
-    hard edges (stickers, emoji, a badge's lettering) outscore a soft photograph
-    and take the whole budget. So `SPREAD_POOL` times the corners are detected,
-    `spread` keeps `n_features` of them over the frame's grid, and only those are
-    described.
-    """
-    import cv2  # here, not at the top: importing the records loads no OpenCV
-
-    orb = _orb(n_features * SPREAD_POOL)
-    found = orb.detect(grey, None)
-    if found:
-        points = np.asarray(cv2.KeyPoint.convert(found), np.float32).reshape(-1, 2)
-        chosen = spread(points, np.array([k.response for k in found]), grey.shape, n_features)
-        keypoints, desc = orb.compute(grey, [found[i] for i in chosen])
-        if desc is not None and keypoints:
-            return np.asarray(cv2.KeyPoint.convert(keypoints), np.float32).reshape(-1, 2), np.asarray(desc, np.uint8)
-    return np.zeros((0, 2), np.float32), np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
-
-
-def spread(points: np.ndarray, responses: np.ndarray, shape: tuple[int, ...], n: int) -> np.ndarray:
-    """Indices of at most `n` keypoints taken round-robin over a `SPREAD_GRID` grid, strongest first.
-
-    Every cell gives its strongest corner, then every cell its second, and so
-    on (within a round by response), so a cell full of an overlay's corners
-    keeps no more than a cell of the picture's; cells with few corners give
-    what they have and the rest of the budget goes to the others.
-
-    Args:
-        points: (N, 2) keypoint positions, x then y, in pixels of an image of `shape`.
-        responses: (N,) their corner responses.
-        shape: the image's (height, width).
-        n: most keypoints kept.
-    """
-    if len(points) <= n:
-        return np.argsort(-responses, kind="stable")
-    h, w = shape[0], shape[1]
-    col = np.minimum((points[:, 0] * SPREAD_GRID / w).astype(np.int64), SPREAD_GRID - 1)
-    row = np.minimum((points[:, 1] * SPREAD_GRID / h).astype(np.int64), SPREAD_GRID - 1)
-    cell = row * SPREAD_GRID + col
-    by_cell = np.lexsort((-responses, cell))
-    starts = np.searchsorted(cell[by_cell], np.arange(SPREAD_GRID * SPREAD_GRID))
-    rank = np.empty(len(points), np.int64)
-    rank[by_cell] = np.arange(len(points)) - starts[cell[by_cell]]
-    return np.lexsort((-responses, rank))[:n]
+    """ORB keypoints (N, 2) float32 and descriptors (N, 32) uint8 of one grey image."""
+    keypoints, desc = _orb(n_features).detectAndCompute(grey, None)
+    if desc is None or not keypoints:
+        return np.zeros((0, 2), np.float32), np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
+    return np.array([k.pt for k in keypoints], dtype=np.float32), np.asarray(desc, np.uint8)
 
 
 def describe(

