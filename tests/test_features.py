@@ -39,7 +39,7 @@ BADGES = (
 
 @pytest.fixture(scope="session")
 def edited(media_dir: Path, sample_refs: Path) -> dict[str, Path]:
-    """Five partial-view copies of the sample references and one unrelated clip.
+    """Partial-view copies of the sample references and one unrelated clip.
 
     - ``stickers``: street_cyclists 2-7 s, two opaque boxes over 6% and 8% of the frame.
     - ``badges``: street_cyclists 2-7 s under two lettered badges (a white-edged green card with
