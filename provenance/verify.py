@@ -123,6 +123,11 @@ PATH_BLANK_GREY = 1.0
 #: caption boxes 0.0-1.9 at the 90th percentile, cases-dev) where the reference moves more, and they differ by this.
 PATH_STILL_GREY = 2.0
 PATH_OVERLAY_GREY = 12.0
+#: A frame's own cover (a moving sticker): pixels differing from the reference laid over it by more
+#: than this many times the frame's median difference, left out where they are at most
+#: `PATH_COVER_MAX_SHARE` of the picture (tried only where the fit on the whole picture fails).
+PATH_COVER_RATIO = 4.0
+PATH_COVER_MAX_SHARE = 0.6
 #: Pixels around what is not picture also left out (a resize's mixed edge; 3 left too little picture
 #: between a scattered cover's blanks for ECC, cases-dev d070).
 PATH_MASK_MARGIN_PX = 1
@@ -431,6 +436,8 @@ THRESHOLDS: dict[str, float] = {
     "path_still_grey": PATH_STILL_GREY,
     "path_overlay_grey": PATH_OVERLAY_GREY,
     "path_mask_margin_px": PATH_MASK_MARGIN_PX,
+    "path_cover_ratio": PATH_COVER_RATIO,
+    "path_cover_max_share": PATH_COVER_MAX_SHARE,
     "motion_speed_step": MOTION_SPEED_STEP,
     "motion_offset_step_s": MOTION_OFFSET_STEP_S,
     "motion_min_span_s": MOTION_MIN_SPAN_S,
@@ -949,13 +956,37 @@ def camera_path_drift(
 
     def fit_on_picture(j: int, i: int, start: np.ndarray | None) -> camera_mod.PairFit | None:
         # On the picture alone, from the previous frame's map; failing that, from the whole views' map
-        # (which finds the picture, though what is not picture may pin it: the picture's fit refines it).
+        # (which finds the picture, though what is not picture may pin it: the picture's fit refines it);
+        # failing that, around what covers this frame alone (a moving sticker, `around_overlays`).
         r_pic, q_pic = smooth(reference[j], weight), smooth(query[i], weight)
         fit = camera_mod.register(r_pic, q_pic, start, picture) if start is not None else None
         if fit is None or not fit.related:
             coarse = camera_mod.register(smooth(reference[j], whole), smooth(query[i], whole))
             fit = camera_mod.register(r_pic, q_pic, None if coarse is None else coarse.matrix, picture)
+        if fit is None or not fit.related:
+            fit = around_overlays(j, i, start)
         return fit
+
+    def around_overlays(j: int, i: int, start: np.ndarray | None) -> camera_mod.PairFit | None:
+        # The reference laid over the clip by the last map held (the views' own geometry, else): the
+        # pixels this frame alone shows far from it (`PATH_COVER_RATIO` times the frame's median
+        # difference) are left out, as long as most of the picture stays.
+        guess = np.array([[1, 0, 0], [0, 1, 0]], dtype=np.float32) if start is None else start
+        r_pic, q_pic = smooth(reference[j], weight), smooth(query[i], weight)
+        laid = cv2.warpAffine(r_pic, guess, (w, h), flags=cv2.INTER_LINEAR)
+        shown = cv2.warpAffine(weight, guess, (w, h), flags=cv2.INTER_LINEAR) > 0.99
+        diff = cv2.GaussianBlur(np.abs(q_pic - laid), (0, 0), PATH_SMOOTH_PX)
+        on = picture & shown
+        if on.mean() < 0.25:
+            return None
+        covered = on & (diff > PATH_COVER_RATIO * float(np.median(diff[on])))
+        if not covered.any() or covered.sum() > PATH_COVER_MAX_SHARE * on.sum():
+            return None
+        size = 2 * PATH_MASK_MARGIN_PX + 3
+        covered = cv2.dilate(covered.astype(np.uint8), np.ones((size, size), np.uint8)) > 0
+        keep = picture & ~covered
+        over = keep.astype(np.float32)
+        return camera_mod.register(smooth(reference[j], over), smooth(query[i], over), guess, keep)
 
     times, placed = [], []
     previous: np.ndarray | None = None

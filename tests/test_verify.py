@@ -460,3 +460,42 @@ def test_a_steady_pan_at_another_speed_pins_its_speed_but_not_its_moment() -> No
     assert v.speed_shown is True and v.path_drift_other_speed_px is not None, v
     assert v.path_drift_px is not None and v.path_drift_px <= 0.5 * v.path_drift_other_speed_px
     assert Verification.from_dict(v.to_dict()) == v
+
+
+def _stickers(views: np.ndarray, seed: int = 11) -> np.ndarray:
+    """Three opaque stickers (flat discs and a lettered card, 30-40% of the view together) moving over each view."""
+    rng = np.random.default_rng(seed)
+    out = views.clip(0, 255).astype(np.uint8)
+    n = len(views)
+    paths = [(rng.uniform(10, W - 40, 2), rng.uniform(10, W - 40, 2), rng.uniform(8, H - 30, 2)) for _ in range(3)]
+    for k, frame in enumerate(out):
+        u = k / max(1, n - 1)
+        for s, (xs, _, ys) in enumerate(paths):
+            x = int(xs[0] + (xs[1] - xs[0]) * u)
+            y = int(ys[0] + (ys[1] - ys[0]) * u)
+            if s < 2:
+                cv2.circle(frame, (x + 16, y + 16), 17, 235 if s == 0 else 40, -1)
+            else:
+                cv2.rectangle(frame, (x, y), (x + 38, y + 26), 250, -1)
+                cv2.putText(frame, "#1", (x + 4, y + 21), cv2.FONT_HERSHEY_SIMPLEX, 0.7, 0, 2)
+    return out.astype(np.float32)
+
+
+def test_the_camera_path_is_followed_around_moving_stickers() -> None:
+    """Moving opaque stickers (cases-dev d003, d076) left no frame's fit related on the whole picture, so a
+    copy's path was followed on too few frames: each frame's fit now leaves out what that frame alone shows
+    far from the reference. Another pan under the same stickers still parts from the reference's path."""
+    from provenance.verify import MAX_PATH_DRIFT_PX, MIN_PATH_FRAMES, camera_path_drift
+
+    picture = _picture(seed=9)
+    r_times = np.arange(0, 12, 1 / FPS)
+    reference = _pan_views(picture, r_times, (1.6, 2.2), (0.5, 0.5), (0.52, 0.5))
+    q_times = np.arange(0, 4, 1 / FPS)
+    at = (r_times >= 6) & (r_times < 10)
+    copy = _stickers(_reencoded(reference[at].clip(0, 255).astype(np.uint8)).astype(np.float32))
+    other = _stickers(_pan_views(picture, q_times, (1.9, 2.3), (0.5, 0.5), (0.51, 0.5)))
+
+    drift_copy, followed, _ = camera_path_drift(copy, q_times, reference, r_times, offset_s=6.0, speed=1.0)
+    assert drift_copy is not None and followed >= MIN_PATH_FRAMES and drift_copy <= MAX_PATH_DRIFT_PX / 2
+    drift_other, followed, _ = camera_path_drift(other, q_times, reference, r_times, offset_s=6.0, speed=1.0)
+    assert drift_other is not None and followed >= MIN_PATH_FRAMES and drift_other > MAX_PATH_DRIFT_PX
