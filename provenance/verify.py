@@ -913,8 +913,10 @@ def camera_path_drift(
     Each query view is registered (`camera.register`, affine, on views
     band-passed by `PATH_SMOOTH_PX` and `PATH_LIGHT_PX` so grain, a vignette or
     re-encoding do not stop the fit) against the reference at its aligned time, interpolated between the
-    two reference frames around it; each fit starts from the previous one. A
-    copy, in one fixed geometry, keeps one map all along (the copy's crop,
+    two reference frames around it; each fit starts from the previous one, and
+    where it fails on the whole picture it is tried again without what that
+    frame alone shows far from the reference (a moving sticker:
+    `PATH_COVER_RATIO`, `PATH_COVER_MAX_SHARE`). A copy, in one fixed geometry, keeps one map all along (the copy's crop,
     zoom or tilt); another pan over the same picture does not: its map drifts
     as the two cameras move differently. The drift is the largest change,
     over the segment, of where the map puts a 3x3 grid of points (the
