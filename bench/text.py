@@ -434,6 +434,17 @@ def _esc(path: Path) -> str:
     return str(path).replace("\\", "\\\\").replace(":", "\\:").replace("'", "\\'")
 
 
+def _small_still(
+    footage: Path, frame: tuple[int, int], view: tuple[int, int], pan_px: int, draws: list[str], up: str
+) -> tuple[list[str], str]:
+    """A photograph as low-resolution footage: filled to `frame`, a `view` window panning `pan_px` right over the
+    clip, the `draws` burned in at that size, the whole scaled up to `up` as re-uploads are (ffmpeg input, filter)."""
+    fill = f"scale={frame[0]}:{frame[1]}:force_original_aspect_ratio=increase,crop={frame[0]}:{frame[1]},setsar=1"
+    pan = f"crop={view[0]}:{view[1]}:x='{pan_px}*t/{SECONDS}':y=30"
+    source = ["-loop", "1", "-framerate", "25", "-i", str(footage)]
+    return source, ",".join([fill, pan, *draws, f"scale={up}:flags=bicubic"])
+
+
 def make_case(split: str, name: str, kind: str, footage: Path, rng: random.Random, out: Path, tmp: Path) -> dict:
     """One clip of `kind` over `footage`, and what was drawn on it."""
     cfg = SPLITS[split]
@@ -551,10 +562,7 @@ def make_case(split: str, name: str, kind: str, footage: Path, rng: random.Rando
     if kind == "clock_small":
         # A recorder's own low resolution: the clock burned in at 480x270, the whole scaled up to 720p.
         if footage.suffix.lower() in (".jpg", ".png"):
-            frame = "scale=600:340:force_original_aspect_ratio=increase,crop=600:340,setsar=1"
-            pan = f"crop=480:270:x='120*t/{SECONDS}':y=30"
-            source = ["-loop", "1", "-framerate", "25", "-i", str(footage)]
-            vf = ",".join([frame, pan, *draws, "scale=1280:720:flags=bicubic"])
+            source, vf = _small_still(footage, (600, 340), (480, 270), 120, draws, "1280:720")
         else:
             small = "scale=480:270:force_original_aspect_ratio=increase,crop=480:270,setsar=1"
             vf = ",".join([small, *draws, "scale=1280:720:flags=bicubic"])
@@ -562,10 +570,7 @@ def make_case(split: str, name: str, kind: str, footage: Path, rng: random.Rando
     elif kind == "small_up":
         # Low-resolution footage with its caption burned in at that size, then scaled up as re-uploads are.
         if footage.suffix.lower() in (".jpg", ".png"):
-            frame = "scale=400:300:force_original_aspect_ratio=increase,crop=400:300,setsar=1"
-            pan = f"crop=320:240:x='80*t/{SECONDS}':y=30"
-            source = ["-loop", "1", "-framerate", "25", "-i", str(footage)]
-            vf = ",".join([frame, pan, *draws, "scale=1280:960:flags=bicubic"])
+            source, vf = _small_still(footage, (400, 300), (320, 240), 80, draws, "1280:960")
         else:
             vf = ",".join(["scale=320:240,setsar=1", *draws, "scale=1280:960:flags=bicubic"])
             source = ["-stream_loop", "-1", "-i", str(footage)]

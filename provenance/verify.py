@@ -966,15 +966,17 @@ def camera_path_drift(
             coarse = camera_mod.register(smooth(reference[j], whole), smooth(query[i], whole))
             fit = camera_mod.register(r_pic, q_pic, None if coarse is None else coarse.matrix, picture)
         if fit is None or not fit.related:
-            fit = around_overlays(j, i, start)
+            fit = around_overlays(j, i, start, r_pic, q_pic)
         return fit
 
-    def around_overlays(j: int, i: int, start: np.ndarray | None) -> camera_mod.PairFit | None:
+    def around_overlays(
+        j: int, i: int, start: np.ndarray | None, r_pic: np.ndarray, q_pic: np.ndarray
+    ) -> camera_mod.PairFit | None:
         # The reference laid over the clip by the last map held (the views' own geometry, else): the
         # pixels this frame alone shows far from it (`PATH_COVER_RATIO` times the frame's median
         # difference) are left out, as long as most of the picture stays.
+        # `r_pic`, `q_pic`: both views band-passed over the picture (`fit_on_picture`'s).
         guess = np.array([[1, 0, 0], [0, 1, 0]], dtype=np.float32) if start is None else start
-        r_pic, q_pic = smooth(reference[j], weight), smooth(query[i], weight)
         laid = cv2.warpAffine(r_pic, guess, (w, h), flags=cv2.INTER_LINEAR)
         shown = cv2.warpAffine(weight, guess, (w, h), flags=cv2.INTER_LINEAR) > 0.99
         diff = cv2.GaussianBlur(np.abs(q_pic - laid), (0, 0), PATH_SMOOTH_PX)
