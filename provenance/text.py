@@ -131,10 +131,9 @@ STILL_MIN_CHANGE = 8.0
 #: Narrowest region, in line heights (> 0), read other ways when its first reading is unsure: a few
 #: letters' worth; narrower blobs are mostly texture, and each way costs an OCR run (docs/tuning.md).
 VARIANT_MIN_WIDTH = 4.0
-#: Fewest crossings between the grey classes per line height of a region's width (`_strokes_per_line`)
-#: for a region the plain frame read nothing in to be read the other ways: regions that read text on
-#: dev and dev4 2.1-5.3 (those read only another way 2.26+, Arabic lowest), the static street's
-#: kerbs, tape and rooflines 0.45-1.17 (docs/tuning.md).
+#: Fewest grey-class crossings per line height of a region's width (`_strokes_per_line`) for a region
+#: whose plain frame read nothing to be read the other ways: text read on dev, dev2, dev4 2.10+, the
+#: static street's kerbs, tape and rooflines 0.45-1.17 (docs/tuning.md).
 MIN_STROKES_PER_LINE = 1.5
 #: Tesseract's word confidence (0-100) below which a word is dropped, and the mean confidence of a
 #: line's words below which the line is dropped: set on the dev cases so texture reads as nothing.
