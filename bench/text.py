@@ -628,7 +628,8 @@ def make(args: argparse.Namespace) -> None:
                     print(split, name, file=sys.stderr)
             repeat = cfg.get("texture_clips", 1)
             extra = [(k, f) for k in ("texture",) * repeat + ("none_texture",) for f in cfg.get("texture", ())]
-            extra += [("small_up", Path(f)) for f in cfg.get("small", ())]
+            # "small" names footage only where the split has its own small lines (dev..holdout2: the lines).
+            extra += [("small_up", Path(f)) for f in cfg.get("small", ()) if "small_lines" in cfg]
             for i, (kind, footage) in enumerate(extra):
                 name = f"{prefix}x{i}-{kind}"
                 cases.append(make_case(split, name, kind, Path(str(footage)), rng, out, Path(tmp)))

@@ -131,6 +131,10 @@ STILL_MIN_CHANGE = 8.0
 #: Narrowest region, in line heights (> 0), read other ways when its first reading is unsure: a few
 #: letters' worth; narrower blobs are mostly texture, and each way costs an OCR run (docs/tuning.md).
 VARIANT_MIN_WIDTH = 4.0
+#: Fewest grey-class crossings per line height of a region's width (`_strokes_per_line`) for a region
+#: whose plain frame read nothing to be read the other ways: text read on dev, dev2, dev4 2.10+, the
+#: static street's kerbs, tape and rooflines 0.45-1.17 (docs/tuning.md).
+MIN_STROKES_PER_LINE = 1.5
 #: Tesseract's word confidence (0-100) below which a word is dropped, and the mean confidence of a
 #: line's words below which the line is dropped: set on the dev cases so texture reads as nothing.
 MIN_WORD_CONFIDENCE = 55.0
@@ -199,6 +203,7 @@ THRESHOLDS: dict[str, float] = {
     "steady_min_share": STEADY_MIN_SHARE,
     "steady_max_share": STEADY_MAX_SHARE,
     "variant_min_width": VARIANT_MIN_WIDTH,
+    "min_strokes_per_line": MIN_STROKES_PER_LINE,
     "min_word_confidence": MIN_WORD_CONFIDENCE,
     "min_line_confidence": MIN_LINE_CONFIDENCE,
     "min_line_chars": MIN_LINE_CHARS,
@@ -931,6 +936,21 @@ def _light_letters(crop: np.ndarray) -> bool:
     return bool((otsu > 0).mean() < 0.5)
 
 
+def _strokes_per_line(crop: np.ndarray, line_px: float) -> float:
+    """How often a region's rows cross from one grey class to the other (Otsu's two), per line height
+    of its width: the 75th percentile over its rows, so a row through the letters' middles counts and
+    the gap of a two-line block does not. Letters cross twice a stroke, several strokes a line height
+    wide whatever their size or polarity; a kerb, a tape or a roofline runs along the line and crosses
+    rarely. In line heights, not pixels: no letter size is assumed (docs/tuning.md)."""
+    import cv2
+
+    if crop.size == 0:
+        return 0.0
+    _, two = cv2.threshold(crop, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    crossings = np.count_nonzero(np.diff(two, axis=1), axis=1)
+    return float(np.percentile(crossings, 75)) / max(1.0, crop.shape[1] / max(1.0, line_px))
+
+
 def _prepare(crop: np.ndarray, line_px: float, *, fill: bool = False, flip: bool = False) -> tuple[np.ndarray, float]:
     """A region made for Tesseract: full contrast, dark letters on light, a line ~`TARGET_LINE_PX` high.
 
@@ -1427,7 +1447,10 @@ def _reads_of(greys: Sequence[np.ndarray], region: _Region) -> list[_Read]:
     # (a few letters' worth, read no other way) it made up whole words.
     reads = _read_region(greys, region, middle, try_arabic=False)
     way = _Way.PLAIN
-    if wide and not _sure(reads):
+    # A region the plain frame read nothing in is read the other ways only where its rows cross strokes
+    # as a line of letters does: a static shot's kerbs, tapes and rooflines persist as overlays do.
+    crop = greys[middle][region.y0 : region.y1, region.x0 : region.x1]
+    if wide and not _sure(reads) and (reads or _strokes_per_line(crop, region.line_px) >= MIN_STROKES_PER_LINE):
         # A plain reading this sure had the letters' polarity right; below it they may be the majority. A
         # sure word among more left out (a window's edge read as a letter) says nothing of the polarity.
         either = not any(r.confidence >= POLARITY_SURE and r.dropped < len(r.text.split()) for r in reads)

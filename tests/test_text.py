@@ -449,3 +449,69 @@ def test_the_text_command_reads_a_clip_without_an_index(captioned_clip: Path) ->
     assert data["status"] == "read" and {t["kind"] for t in data["texts"]} >= {"caption", "clock", "handle"}
     missing = CliRunner().invoke(main, ["text", str(captioned_clip.parent / "missing.mp4")])
     assert missing.exit_code == 2 and "missing.mp4" in missing.output
+
+
+def _line_crop(text: str, size: int, *, light: bool, up: int = 1) -> tuple[Any, float]:
+    """`text` drawn in DejaVu Sans Bold at `size` px on a mid-grey noisy picture (light or dark letters),
+    scaled up `up` times with cubic filtering (a recording made small, then enlarged: soft, run-together
+    letters); and its letters' height in pixels."""
+    import cv2
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(str(SANS_BOLD), size)
+    x0, y0, x1, y1 = font.getbbox(text)
+    rng = np.random.default_rng(size)
+    back = rng.normal(110, 12, (y1 + 2 * size // 3, x1 + size)).clip(0, 255).astype(np.uint8)
+    picture = Image.fromarray(back)
+    ImageDraw.Draw(picture).text((size // 2, size // 3), text, font=font, fill=235 if light else 20)
+    crop = np.asarray(picture)
+    if up > 1:
+        crop = cv2.resize(crop, None, fx=up, fy=up, interpolation=cv2.INTER_CUBIC)
+    return crop, float((y1 - y0) * up)
+
+
+@pytest.mark.parametrize(("size", "up"), [(11, 1), (20, 1), (44, 1), (90, 1), (8, 7)])
+@pytest.mark.parametrize("light", [True, False])
+@pytest.mark.parametrize("line", [EN, "Flood waters cover the city centre", "2019-06-14 18:22:07"])
+def test_a_line_of_letters_crosses_strokes_at_any_size(line: str, light: bool, size: int, up: int) -> None:
+    """The stroke test has no letter size in it: small, large, or small and enlarged 7x, light or dark."""
+    crop, line_px = _line_crop(line, size, light=light, up=up)
+    assert text_mod._strokes_per_line(crop, line_px) >= text_mod.MIN_STROKES_PER_LINE
+
+
+def test_a_kerb_crosses_few_strokes() -> None:
+    """A static shot's kerb: grass above, asphalt below, one edge along the band, noise on both."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    band = np.vstack([rng.normal(80, 10, (7, 600)), rng.normal(160, 10, (8, 600))]).clip(0, 255).astype(np.uint8)
+    assert text_mod._strokes_per_line(band, 15.0) < text_mod.MIN_STROKES_PER_LINE
+
+
+def test_a_region_read_as_nothing_is_read_other_ways_only_where_it_crosses_strokes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A plain frame that reads nothing: a caption's band is tried the other ways, a kerb's is not."""
+    import numpy as np
+
+    crop, line_px = _line_crop(EN, 30, light=True)
+    h, w = crop.shape
+    rng = np.random.default_rng(3)
+    kerb = np.vstack([rng.normal(80, 10, (h // 2, w)), rng.normal(160, 10, (h - h // 2, w))]).clip(0, 255)
+    frame = np.zeros((720, 1280), np.uint8)
+    frame[100 : 100 + h, 50 : 50 + w] = crop
+    frame[400 : 400 + h, 50 : 50 + w] = kerb.astype(np.uint8)
+    greys = [frame] * 4
+    ways: list[str] = []
+
+    def nothing(greys: Any, region: Any, frame: int, way: Any = text_mod._Way.PLAIN, **_: Any) -> list[Any]:
+        ways.append(str(way))
+        return []
+
+    monkeypatch.setattr(text_mod, "_read_region", nothing)
+    for y0 in (100, 400):
+        ways.clear()
+        region = text_mod._Region(50, y0, 50 + w, y0 + h, line_px, (0, 1, 2, 3), 1.0)
+        assert text_mod._reads_of(greys, region) == []
+        assert ways == ["plain"] if y0 == 400 else len(ways) > 1 and ways[0] == "plain"
