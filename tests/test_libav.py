@@ -14,7 +14,7 @@ from conftest import lavfi_clip, libav_sample
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provenance import decode
+from provenance import decode, tools
 from provenance.decode import DECODER_ENV, Decoding, Plan, choose_decoder, extract_frames, libav, protocol
 from provenance.decode import worker as worker_script
 from provenance.decode.ffmpeg import FfmpegDecoder
@@ -218,6 +218,52 @@ def test_report_frames_from_the_worker_are_ffmpegs(clip: str, request: pytest.Fi
     theirs = FfmpegDecoder().grab_seeking(path, wanted, size)
     assert ours is not None
     assert all(b is not None and np.array_equal(a, b) for a, b in zip(ours, theirs, strict=True))
+
+
+@pytest.fixture(scope="module")
+def twelve_second_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """12 s of a moving test pattern, a keyframe every second: frames deep into a file to seek to."""
+    return lavfi_clip(tmp_path_factory.mktemp("seek") / "twelve.mp4", "testsrc2=size=320x240:rate=25", seconds=12)
+
+
+def _worker_grab(path: Path, targets: list[float]) -> tuple[tuple[float, ...], list[bytes]]:
+    # The worker script loads its own copy of the protocol module (it runs as a file of its own).
+    wire = worker_script.protocol
+    reply, parts = worker_script.grab(
+        wire.GrabRequest(str(path), tuple(targets), (64, 48), tools.FORMAT_WHITELIST, 1 << 22)
+    )
+    assert isinstance(reply, wire.GrabReply)
+    return reply.found, parts
+
+
+def test_frames_deep_into_a_file_are_grabbed_from_the_keyframe_before_them(
+    twelve_second_clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Targets past `SEEK_FROM_S` start at the keyframe before the first (verify's window and the
+    # report's frames deep into a long reference): the same frames, byte for byte, as a decode
+    # from the file's start, which reaches (and decodes) every earlier frame to get there.
+    targets = [7.3, 7.32, 9.0, 11.96]
+    seen: list[float] = []
+    real_seek = worker_script._seek
+    monkeypatch.setattr(worker_script, "_seek", lambda c, s, at: seen.append(at) or real_seek(c, s, at))
+    found, parts = _worker_grab(twelve_second_clip, targets)
+    assert seen == [7.3 - worker_script.SEEK_BACK_S]
+    monkeypatch.setattr(worker_script, "SEEK_FROM_S", 1e9)
+    assert _worker_grab(twelve_second_clip, targets) == (found, parts)
+    assert found == tuple(targets)
+
+
+def test_a_seek_that_lands_past_the_first_target_decodes_from_the_start(
+    twelve_second_clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An index that misleads (the seek lands after the frame a target needs) must not give a
+    # later frame for that target: the grab starts again from the file's start.
+    targets = [6.5, 8.0]
+    real_seek = worker_script._seek
+    monkeypatch.setattr(worker_script, "_seek", lambda c, s, at: real_seek(c, s, at + 3.0))
+    misled = _worker_grab(twelve_second_clip, targets)
+    monkeypatch.setattr(worker_script, "SEEK_FROM_S", 1e9)
+    assert misled == _worker_grab(twelve_second_clip, targets)
 
 
 @settings(max_examples=60, deadline=None)

@@ -73,6 +73,13 @@ LOOKAHEAD_PACKETS = 32
 READ_PAST_S = 2.0
 #: Tick matching tolerance, seconds (timestamps are exact rationals turned into floats).
 EPS = 1e-9
+#: A grab whose first target lies at least `SEEK_FROM_S` seconds into the file starts at the
+#: keyframe at or before `SEEK_BACK_S` ahead of that target rather than at the file's start
+#: (verify's window and the report's frames deep into a long reference, docs/benchmark.md).
+#: Where the seek fails or lands past the first target (an index that misleads), the grab
+#: decodes from the start as before.
+SEEK_FROM_S = 4.0
+SEEK_BACK_S = 1.0
 #: libav log lines that count as decoder errors (as in the command-line decoder).
 ERROR_WORDS = re.compile(r"error|invalid|corrupt|missing", re.IGNORECASE)
 #: ffmpeg's AVDiscard option values and PyAV's names for them.
@@ -453,12 +460,28 @@ def _first_at_or_after(times: list[float], t: float, targets: list[float]) -> bo
 def grab(req: protocol.GrabRequest) -> tuple[protocol.Message, list[bytes]]:
     """Colour frames, for each target time the first frame shown at or after it (as the ffmpeg decoder's grab).
 
-    One decode from the start up to the last target; frames nothing refers
-    to are skipped unless they are some target's frame.
+    One decode up to the last target, from the keyframe before the first
+    target when that lies `SEEK_FROM_S` or more into the file (`SEEK_BACK_S`
+    ahead of it), else from the start; frames nothing refers to are skipped
+    unless they are some target's frame.
     """
+    targets = sorted(set(req.targets))
+    if targets and targets[0] >= SEEK_FROM_S:
+        got = _grab(req, targets, seek_s=targets[0] - SEEK_BACK_S)
+        if got is not None:
+            return got
+    got = _grab(req, targets, seek_s=None)
+    assert got is not None  # only a seek is ever given up
+    return got
+
+
+def _grab(
+    req: protocol.GrabRequest, targets: list[float], *, seek_s: float | None
+) -> tuple[protocol.Message, list[bytes]] | None:
+    """`grab`'s decode, from the keyframe at or before `seek_s` (None: the start); None when that seek
+    fails or its first frame shown comes after the first target (frames a target needs were skipped)."""
     import av
 
-    targets = sorted(set(req.targets))
     container, stream, refusal = _open(req.path, req.format_whitelist, req.max_pixels, index=req.stream)
     if refusal is not None:
         return refusal, []
@@ -466,6 +489,7 @@ def grab(req: protocol.GrabRequest) -> tuple[protocol.Message, list[bytes]]:
     pending = list(targets)
     scaler: _Scaler | None = None
     seconds = _timeline(container, stream)
+    first: list[float] = []  # the time of the first frame shown
 
     def skip(near: list[float], t: float | None) -> str:
         return "DEFAULT" if t is None or _first_at_or_after(near, t, pending) else "NONREF"
@@ -478,7 +502,13 @@ def grab(req: protocol.GrabRequest) -> tuple[protocol.Message, list[bytes]]:
             return True  # a damaged packet: the target takes the next frame that decodes
         for frame in frames:
             t = seconds(frame.pts)
-            if t is None or not pending or t < pending[0] - EPS:
+            if t is None:
+                continue
+            if not first:
+                first.append(t)
+                if seek_s is not None and t > targets[0] + EPS:
+                    return False
+            if not pending or t < pending[0] - EPS:
                 continue
             if scaler is None:
                 scaler = _Scaler(stream, req.size, "rgb24", protocol.clockwise(getattr(frame, "rotation", 0)))
@@ -488,12 +518,31 @@ def grab(req: protocol.GrabRequest) -> tuple[protocol.Message, list[bytes]]:
         return bool(pending)
 
     with container:
+        if seek_s is not None and not _seek(container, stream, seek_s):
+            return None
         try:
             _decode_ahead(container, stream, (targets[-1] if targets else 0.0) + READ_PAST_S, skip, decode)
         except av.FFmpegError:
             pass  # the demuxer gave up: what was found stands
+    if seek_s is not None and (not first or first[0] > targets[0] + EPS):
+        return None
     order = tuple(t for t in targets if t in found)
     return protocol.GrabReply(order), [found[t] for t in order]
+
+
+def _seek(container: Any, stream: Any, at_s: float) -> bool:
+    """Set the demuxer at the keyframe at or before `at_s` seconds of `stream` (False where it cannot seek)."""
+    import av
+
+    tb = float(stream.time_base) if stream.time_base else 0.0
+    if not tb:
+        return False
+    start = container.start_time / 1e6 if container.start_time is not None else 0.0
+    try:
+        container.seek(int((at_s + start) / tb), backward=True, any_frame=False, stream=stream)
+    except (av.FFmpegError, OSError, ValueError):
+        return False
+    return True
 
 
 def serve(inp: BinaryIO, out: BinaryIO) -> None:
