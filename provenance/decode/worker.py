@@ -73,11 +73,9 @@ LOOKAHEAD_PACKETS = 32
 READ_PAST_S = 2.0
 #: Tick matching tolerance, seconds (timestamps are exact rationals turned into floats).
 EPS = 1e-9
-#: A grab whose first target lies at least `SEEK_FROM_S` seconds into the file starts at the
-#: keyframe at or before `SEEK_BACK_S` ahead of that target rather than at the file's start
-#: (verify's window and the report's frames deep into a long reference, docs/benchmark.md).
-#: Where the seek fails or lands past the first target (an index that misleads), the grab
-#: decodes from the start as before.
+#: A grab whose first target lies `SEEK_FROM_S` or more into the file starts at the keyframe at or
+#: before `SEEK_BACK_S` ahead of it, not at the file's start (a seek that fails or lands past the
+#: target decodes from the start; docs/tuning.md).
 SEEK_FROM_S = 4.0
 SEEK_BACK_S = 1.0
 #: libav log lines that count as decoder errors (as in the command-line decoder).
