@@ -610,6 +610,14 @@ def make(args: argparse.Namespace) -> None:
     for split, cfg in SPLITS.items():
         if args.split and split != args.split:
             continue
+        # ffmpeg's drawtext falls back to a default font, silently, when a font file is missing: a
+        # split drawn that way is another split. Refuse instead.
+        missing = sorted(
+            {f for key in ("fonts", "mono", "arabic_fonts") for f in cfg.get(key, ()) if not (FONTS / f).is_file()}
+        )
+        if missing:
+            sys.exit(f"{split}: font files missing under {FONTS}: {', '.join(missing)} (Debian: fonts-dejavu-core, fonts-dejavu-extra, "
+                     "fonts-liberation); nothing made")  # fmt: skip
         out = CASES / split
         out.mkdir(parents=True, exist_ok=True)
         if any(str(EXTRA) in str(f) for f in (*cfg["footage"], *cfg.get("texture", ()))):
