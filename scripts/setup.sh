@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: ffmpeg/ffprobe (decoding and probing), fpcalc (Chromaprint,
 # the sound track's fingerprint), Tesseract with the language data the
-# on-screen text stage reads, and the DejaVu fonts the tests draw captions with.
-PACKAGES="ffmpeg fonts-dejavu-core libchromaprint-tools tesseract-ocr tesseract-ocr-eng tesseract-ocr-rus tesseract-ocr-ukr tesseract-ocr-ara tesseract-ocr-spa tesseract-ocr-fra tesseract-ocr-deu"
+# on-screen text stage reads, and the DejaVu and Liberation fonts the tests draw captions with.
+PACKAGES="ffmpeg fonts-dejavu-core fonts-liberation libchromaprint-tools tesseract-ocr tesseract-ocr-eng tesseract-ocr-rus tesseract-ocr-ukr tesseract-ocr-ara tesseract-ocr-spa tesseract-ocr-fra tesseract-ocr-deu"
 missing=""
 for pkg in $PACKAGES; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
