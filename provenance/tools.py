@@ -216,11 +216,16 @@ def _collect(proc: subprocess.Popen[bytes], name: str, *, timeout: float, max_st
 
     def drain_stderr() -> None:
         nonlocal tail_size
-        for chunk in iter(lambda: stderr_pipe.read(4096), b""):
-            tail.append(chunk)
-            tail_size += len(chunk)
-            while tail_size > STDERR_TAIL_BYTES and len(tail) > 1:
-                tail_size -= len(tail.popleft())
+        try:
+            for chunk in iter(lambda: stderr_pipe.read(4096), b""):
+                tail.append(chunk)
+                tail_size += len(chunk)
+                while tail_size > STDERR_TAIL_BYTES and len(tail) > 1:
+                    tail_size -= len(tail.popleft())
+        except (ValueError, OSError):
+            # The pipe was closed under it: the run is being torn down (a stop signal landed in
+            # `_collect`'s clean-up, or the interpreter is exiting); there is nothing left to keep.
+            return
 
     timed_out = threading.Event()
 
@@ -248,9 +253,11 @@ def _collect(proc: subprocess.Popen[bytes], name: str, *, timeout: float, max_st
             proc.kill()
             proc.wait()
         stdout.close()
-        if reader.ident is not None:  # (not when a stop signal came before it started)
-            reader.join(timeout=5)
-        stderr_pipe.close()
+        try:
+            if reader.ident is not None:  # (not when a stop signal came before it started)
+                reader.join(timeout=5)
+        finally:  # a stop signal in the join still closes the pipe (its reader then ends quietly)
+            stderr_pipe.close()
     if overflow:
         raise ProcessingError(f"{name} produced more than {max_stdout} bytes of output; input refused as too large")
     if timed_out.is_set():

@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -126,6 +127,38 @@ def test_run_kills_a_process_past_its_output_bound() -> None:
     code = "import sys\nwhile True: sys.stdout.write('x' * 65536)"
     with pytest.raises(ProcessingError, match="more than 1000 bytes"):
         tools.run([sys.executable, "-c", code], timeout=30, max_stdout=1000)
+
+
+def test_a_stderr_pipe_closed_under_its_reader_prints_no_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A stop signal in `run`'s clean-up, or the interpreter's exit, can close the stderr pipe while
+    # its reader thread still reads: that thread ends quietly (it had printed "Exception in thread
+    # ... ValueError: read of closed file" after `index add -j 2` was interrupted).
+    crashed: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: crashed.append(args.exc_value))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdout.write('out'); sys.stderr.write('err')"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    pipe = proc.stderr
+    assert pipe is not None
+
+    class ClosedAfterOneRead:
+        reads = 0
+
+        def read(self, n: int) -> bytes:
+            self.reads += 1
+            if self.reads > 1:
+                raise ValueError("read of closed file")
+            return pipe.read(n)
+
+        def close(self) -> None:
+            pipe.close()
+
+    proc.stderr = ClosedAfterOneRead()  # type: ignore[assignment]
+    result = tools._collect(proc, "python", timeout=30, max_stdout=100)
+    assert result.stdout == b"out"
+    assert crashed == []
 
 
 def test_run_reports_a_binary_that_cannot_start(tmp_path: Path) -> None:
