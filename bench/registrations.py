@@ -44,7 +44,8 @@ def main() -> None:
         t1 = time.process_time()
         pairs = match.feature_pairs(feats.frames, idx)
         t2 = time.process_time()
-        mine = [p for rid, p in pairs if str(idx.get(rid).path) == paths[q["ref_id"]]]
+        refs = idx.get_many({rid for rid, _ in pairs})  # one read, not one a pair
+        mine = [p for rid, p in pairs if rid in refs and str(refs[rid].path) == paths[q["ref_id"]]]
         frames = len({p.query_t for p in mine})
         total[0] += frames
         total[1] += len(feats.frames)
