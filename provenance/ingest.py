@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 from .audio import SoundPrint, SoundStatus
-from .camera import describe_motion
 from .decode import Decoder
 from .errors import EXIT_FAILURE, BadInputError, ProvenanceError
 from .features import Features
@@ -47,7 +46,7 @@ from .hashing import FrameHashes
 from .index import Claim, ClaimKeeper, FactOrigin, Index, OriginKind, Reference, SourceFacts
 from .probe import probe
 from .query import REF_DECODING as REF_DECODING
-from .query import REF_FPS, Role, build_query, sha256_of
+from .query import REF_FPS, REF_SPARE_THREADS, Role, build_query, sha256_of
 
 #: Largest sidecar accepted, bytes (yt-dlp's are typically 50-500 kB).
 MAX_SIDECAR_BYTES = 16 << 20
@@ -318,6 +317,7 @@ def prepare_file(
     source: SourceFacts = SourceFacts(),
     is_indexed: Callable[[str], bool] | None = None,
     decoder: Decoder | None = None,
+    threads: int = 1,
 ) -> PreparedFile:
     """Hash one file for the index without touching the index.
 
@@ -326,6 +326,7 @@ def prepare_file(
         source: source facts from flags (they win over a sidecar's).
         is_indexed: tells whether a SHA-256 is already indexed; such a file is not decoded.
         decoder: samples the file (`provenance.decode.choose_decoder`'s when None).
+        threads: the picture's decoder threads (`spare_threads`).
 
     Raises:
         ProvenanceError: the file cannot be read, probed or decoded.
@@ -339,7 +340,7 @@ def prepare_file(
     facts = probe(path)
     added_at = datetime.now(UTC).isoformat(timespec="seconds")
     source = with_origins(path, source, at=added_at)
-    query = build_query(path, role=Role.REFERENCE, decoder=decoder, sha256=sha, facts=facts)
+    query = build_query(path, role=Role.REFERENCE, decoder=decoder, sha256=sha, facts=facts, threads=threads)
     hashes = query.hashes
     sound = query.sound
     if len(hashes) == 0 and (sound is None or sound.status != SoundStatus.FINGERPRINTED):
@@ -376,7 +377,7 @@ def prepare_file(
         frames=len(hashes),
         added_at=added_at,
         source=source,
-        camera=describe_motion(query.frames.times, query.frames.images) if facts.kind == "video" else None,
+        camera=query.camera,
     )
     return PreparedFile(
         str(path),
@@ -466,13 +467,20 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def spare_threads(workers: int) -> int:
+    """Decoder threads for each of `workers` files prepared at once: `REF_SPARE_THREADS` when that
+    leaves no core idle that would otherwise be (one worker on two cores or more), else one."""
+    return REF_SPARE_THREADS if workers == 1 and default_jobs() >= REF_SPARE_THREADS else 1
+
+
 class _Here:
     """Prepares files in this process, one at a time (``jobs=1``); unexpected errors propagate."""
 
     capacity = 1
 
-    def __init__(self, source: SourceFacts) -> None:
+    def __init__(self, source: SourceFacts, threads: int = 1) -> None:
         self.source = source
+        self.threads = threads
         self.jobs: deque[tuple[int, str]] = deque()
 
     def submit(self, n: int, path: str) -> None:
@@ -481,7 +489,7 @@ class _Here:
     def next(self, timeout: float | None) -> tuple[int, Outcome] | None:
         n, path = self.jobs.popleft()
         try:
-            return n, prepare_file(Path(path), source=self.source)
+            return n, prepare_file(Path(path), source=self.source, threads=self.threads)
         except ProvenanceError as exc:
             return n, (str(exc), exc.exit_code)
 
@@ -666,7 +674,7 @@ def add_paths(
     with ClaimKeeper(index) as claims:
         batch = _Batch(index, claims, source, finish)
         if workers == 1:
-            batch.run(todo, _Here(source))
+            batch.run(todo, _Here(source, spare_threads(workers)))
         else:
             # spawn: workers start clean, without copies of this process's database connections.
             context = multiprocessing.get_context("spawn")

@@ -35,6 +35,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -42,6 +43,7 @@ from . import features as features_mod
 from . import tools
 from .audio import SoundPrint, SoundStatus, fingerprint_sound
 from .c2pa import ContentCredentials, read_content_credentials
+from .camera import CameraMotion, describe_motion
 from .decode import Decoder, Decoding, Frames, Plan, Sparse, Unprobed, choose_decoder, still_frames
 from .errors import BadInputError, ProcessingError, ToolMissingError
 from .hashing import VARIANT_FULL, FrameHashes, hash_query, hash_reference
@@ -67,6 +69,11 @@ REF_FPS = 2.0
 #: skipped, one thread per decoder (ingest runs one per core): 37% of the CPU of a dense decode,
 #: 95% of hashes within 2 bits, the benchmark's matching table unchanged (docs/tuning.md).
 REF_DECODING = Decoding(skip_frame="noref", threads=1, skip_loop_filter="all")
+#: Decoder threads of a reference prepared while another core is idle (`index add` of one file,
+#: or `--jobs 1` on two cores or more): frame threads, the same frames as one thread gives. One
+#: 2-minute 720p file on an idle 2-core machine, with the camera finding beside the features:
+#: 28.3-29.7x real time by the wall clock -> 31.5-31.9x (docs/benchmark.md, round 14).
+REF_SPARE_THREADS = 2
 #: The features channel's frames of a reference, taken by the hashes' sampling pass (`decode.Sparse`):
 #: every `REF_FPS` / `features.REF_FPS`-th sample (a whole number by rule, 2 today), at
 #: `features.REF_LONG_SIDE`. The same frames a decode of their own gave, one decode fewer (docs/design.md).
@@ -114,6 +121,9 @@ class Query:
     #: described from its sampling pass; a query's are None until described (`describe_features`;
     #: `check` describes a query only when the index has features).
     features: features_mod.Features | None = None
+    #: A reference's camera finding (`camera.describe_motion` of its samples), made while its
+    #: features are described; None for a query and a still image.
+    camera: CameraMotion | None = None
 
     @property
     def is_audio(self) -> bool:
@@ -214,6 +224,7 @@ def build_query(
     sha256: str | None = None,
     facts: MediaFacts | None = None,
     text: bool = False,
+    threads: int = 1,
 ) -> Query:
     """Read, sample and hash one input once, for checking or for indexing.
 
@@ -223,7 +234,8 @@ def build_query(
     sampled once for every picture channel (the hashes' samples and, from the
     same pass, the features channel's frames, `REF_FEATURE_FRAMES`, described
     into `Query.features`) while its sound is fingerprinted on a thread of its
-    own; only its SHA-256 is read besides.
+    own; only its SHA-256 is read besides, and the camera finding
+    (`camera.describe_motion`) is made beside the features.
 
     Args:
         path: the clip or still image.
@@ -238,6 +250,8 @@ def build_query(
             is not probed again).
         text: for a query, keep the text stage's large frames from the
             sampling pass (`plan_for`), so reading the words decodes nothing more.
+        threads: for a reference, the picture's decoder threads (`REF_SPARE_THREADS`
+            when a core would otherwise be idle); a query is decoded on one.
 
     Returns:
         The `Query`.
@@ -253,6 +267,8 @@ def build_query(
     role = Role(role)
     plan = plan_for(role, keyframes=keyframes, text=text)
     if role is Role.REFERENCE:
+        if threads > 1:
+            plan = replace(plan, decoding=replace(plan.decoding, threads=int(threads)))
         return _reference(path, plan, decoder, sha256, facts)
     decoder = decoder or choose_decoder()
     with ThreadPoolExecutor(max_workers=1) as side:
@@ -285,17 +301,21 @@ def build_query(
 
 def _reference(path: Path, plan: Plan, decoder: Decoder | None, sha256: str | None, facts: MediaFacts | None) -> Query:
     """A reference's `Query`: one decode of the picture feeds the hashes, the camera's samples and the
-    features channel (`REF_FEATURE_FRAMES`); the sound is fingerprinted on a thread of its own meanwhile."""
+    features channel (`REF_FEATURE_FRAMES`); the sound is fingerprinted on a thread of its own meanwhile,
+    and the camera finding is made on another while the features are described (both mostly in
+    OpenCV, which lets go of the interpreter: a spare core takes one)."""
     sha = sha256 if sha256 is not None else sha256_of(path)
     facts = facts or probe(path)
     hearing = _Beside(fingerprint_sound, path, facts) if facts.kind != "image" else None
     sampled = _sample(path, plan, facts, decoder)
+    moving = _Beside(describe_motion, sampled.times, sampled.images) if facts.kind == "video" else None
     described = _reference_features(path, facts, sampled, decoder)
     hashes = hash_reference(sampled.times, sampled.images)
     sound = hearing.result() if hearing is not None else None
+    camera = moving.result() if moving is not None else None
     # The large frames are described: let them go rather than keep them with the record.
     sampled = replace(sampled, sparse=None, sparse_times=None)
-    return Query(path, Role.REFERENCE, sha, facts, sampled, hashes, sound=sound, features=described)
+    return Query(path, Role.REFERENCE, sha, facts, sampled, hashes, sound=sound, features=described, camera=camera)
 
 
 def _reference_features(
@@ -316,23 +336,27 @@ def _reference_features(
     )
 
 
-class _Beside:
+T = TypeVar("T")
+
+
+class _Beside(Generic[T]):
     """A call run on a daemon thread of its own (a stop signal to the process is not held up by it);
     `result` waits for it and returns its value or raises its error."""
 
-    def __init__(self, call: Callable[..., SoundPrint], *args: object) -> None:
-        self.value: SoundPrint | None = None
+    def __init__(self, call: Callable[..., T], *args: object) -> None:
+        self.value: T | None = None
         self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, args=(call, *args), daemon=True, name="reference-sound")
+        name = f"reference-{getattr(call, '__name__', 'work')}"
+        self.thread = threading.Thread(target=self._run, args=(call, *args), daemon=True, name=name)
         self.thread.start()
 
-    def _run(self, call: Callable[..., SoundPrint], *args: object) -> None:
+    def _run(self, call: Callable[..., T], *args: object) -> None:
         try:
             self.value = call(*args)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller by `result`
             self.error = exc
 
-    def result(self) -> SoundPrint:
+    def result(self) -> T:
         self.thread.join()
         if self.error is not None:
             raise self.error

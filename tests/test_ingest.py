@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ffmpeg
 
 from provenance.errors import BadInputError
 from provenance.index import SourceFacts, open_index
@@ -391,20 +392,23 @@ def _same_features(a: Any, b: Any) -> bool:
     )
 
 
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("decoder", ["libav", "ffmpeg"])
 def test_one_picture_decode_feeds_hashes_camera_and_features_with_the_same_results(
-    decoder: str, reference_with_sound: Path
+    decoder: str, threads: int, reference_with_sound: Path
 ) -> None:
     """A reference is decoded once for its pictures (the sampling pass also gives the features' frames),
-    and what is stored is what the two decodes gave before: hashes, camera motion, features."""
+    and what is stored is what the two decodes on one thread gave before: hashes, camera motion (now
+    found beside the features), features; on two frame threads (a lone file's ingest) the same."""
     import numpy as np
 
     from provenance.audio import SoundStatus
     from provenance.ingest import prepare_file
 
     counting = _counting(decoder)
-    prepared = prepare_file(reference_with_sound, decoder=counting)
+    prepared = prepare_file(reference_with_sound, decoder=counting, threads=threads)
     assert len(counting.plans) == 1 and counting.plans[0].sparse is not None
+    assert counting.plans[0].decoding.threads == threads
     before = _as_before(reference_with_sound, _counting(decoder))
     assert prepared.hashes is not None and prepared.reference is not None and prepared.features is not None
     for name in ("times", "variants", "hashes"):
@@ -413,6 +417,34 @@ def test_one_picture_decode_feeds_hashes_camera_and_features_with_the_same_resul
     assert len(prepared.features.frames) == 10 and prepared.features.descriptors > 1000
     assert _same_features(prepared.features, before["features"])
     assert prepared.sound is not None and prepared.sound.status == SoundStatus.FINGERPRINTED
+
+
+def test_a_lone_worker_decodes_on_spare_cores_and_workers_side_by_side_on_one_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Frame threads only where a core would otherwise be idle: one worker on two cores or more."""
+    from provenance import ingest
+    from provenance.query import REF_SPARE_THREADS
+
+    monkeypatch.setattr(ingest, "default_jobs", lambda: 2)
+    assert ingest.spare_threads(1) == REF_SPARE_THREADS == 2
+    assert ingest.spare_threads(2) == 1
+    monkeypatch.setattr(ingest, "default_jobs", lambda: 1)
+    assert ingest.spare_threads(1) == 1
+
+
+def test_a_still_or_a_sound_file_has_no_camera_finding(
+    tmp_path: Path, still_jpeg: Path, reference_with_sound: Path
+) -> None:
+    """The camera finding is made beside the features for a video only."""
+    from provenance.ingest import prepare_file
+
+    sound = tmp_path / "sound.m4a"
+    ffmpeg("-i", reference_with_sound, "-vn", "-c:a", "copy", sound)
+    for path, kind in ((still_jpeg, "image"), (sound, "audio")):
+        prepared = prepare_file(path, threads=2)
+        assert prepared.reference is not None and prepared.reference.kind == kind
+        assert prepared.reference.camera is None
 
 
 def test_index_add_stores_the_same_rows_as_separate_decodes(tmp_path: Path, reference_with_sound: Path) -> None:
