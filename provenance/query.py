@@ -69,10 +69,9 @@ REF_FPS = 2.0
 #: skipped, one thread per decoder (ingest runs one per core): 37% of the CPU of a dense decode,
 #: 95% of hashes within 2 bits, the benchmark's matching table unchanged (docs/tuning.md).
 REF_DECODING = Decoding(skip_frame="noref", threads=1, skip_loop_filter="all")
-#: Decoder threads of a reference prepared while another core is idle (`index add` of one file,
-#: or `--jobs 1` on two cores or more): frame threads, the same frames as one thread gives. One
-#: 2-minute 720p file on an idle 2-core machine, with the camera finding beside the features:
-#: 28.3-29.7x real time by the wall clock -> 31.5-31.9x (docs/benchmark.md, round 14).
+#: Decoder threads of a reference prepared while another core is idle (`ingest.spare_threads`):
+#: frame threads, the same frames. One 2-minute 720p file, idle 2-core machine: 29.4x -> 31.4x real
+#: time by the wall clock, with the camera finding beside the features (docs/tuning.md).
 REF_SPARE_THREADS = 2
 #: The features channel's frames of a reference, taken by the hashes' sampling pass (`decode.Sparse`):
 #: every `REF_FPS` / `features.REF_FPS`-th sample (a whole number by rule, 2 today), at
