@@ -518,6 +518,7 @@ def _verified_features(found: Alignment, query: Query, frames_of: verify_mod.Ref
             list(r_images),
             found.feature_pairs,
             long_side=verify_mod.VIEW_LONG_SIDE,
+            unseen=np.nan,  # what a frame does not show (a sliding crop window) is left out, not black
         )
     except ValueError:
         return _with_verification(found, verify_mod.unverified("the matched region could not be cut out of the frames"))
