@@ -85,6 +85,9 @@ FINE_FACTOR = 2.0
 COVER_STILL = 4.0
 COVER_DIFF = 40.0
 COVER_SHARE = (0.02, 0.6)
+#: A view pixel is shown by a query frame when at least this share of it lies in the frame's footprint
+#: (`views`' `unseen`; the rule of verify's fit for what its warp fills).
+SHOWN_SHARE = 0.99
 #: LSH tables and bits per key (bit sampling of the 256-bit descriptor, disjoint positions):
 #: a pair at distance 25 shares a key with probability 1-(1-(231/256)^22)^3 = 0.28; 22 bits
 #: keep each inverted list 16 times shorter than 18 would (docs/tuning.md).
@@ -143,6 +146,7 @@ THRESHOLDS: dict[str, float] = {
     "cover_diff": COVER_DIFF,
     "cover_share_min": COVER_SHARE[0],
     "cover_share_max": COVER_SHARE[1],
+    "shown_share": SHOWN_SHARE,
     "lsh_tables": LSH_TABLES,
     "lsh_bits": LSH_BITS,
     "min_votes": MIN_VOTES,
@@ -718,10 +722,6 @@ def views(
             cv2.resize(np.ascontiguousarray(np.asarray(image)[r0:r1, c0:c1]), size, interpolation=cv2.INTER_AREA)
         )
     return uncovered(np.stack(q_out).astype(np.float32), np.stack(r_out).astype(np.float32))
-
-
-#: A view pixel is shown by a query frame when at least this share of it lies in the frame's footprint.
-SHOWN_SHARE = 0.99
 
 
 def covers(q_view: np.ndarray, r_view: np.ndarray) -> np.ndarray:
