@@ -103,8 +103,10 @@ REFRAME_MIN_PADDING = 0.02
 #: Frame size and rate make_set.py gives `pip` and `embed` queries.
 PIP_FRAME = (1280, 720)
 GENERATOR_FPS = 30.0
-#: truth.json's `generator` for the cases of bench/make_cases.py (realistic edits, same-scene negatives).
+#: truth.json's `generator` for the cases of bench/make_cases.py (realistic edits, same-scene negatives) and
+#: of the generators that write the same truth (bench/crop_fill.py).
 CASES_GENERATOR = "bench/make_cases.py"
+CASES_GENERATORS = {CASES_GENERATOR, "bench/crop_fill.py"}
 #: A tilt's diagnosed angle is right within this many degrees of the truth's (make_cases.py tilts 2-10 deg).
 TILT_TOLERANCE_DEG = 2.0
 #: A speed is "within" when its relative error is at most this (the bar of issue 16).
@@ -211,7 +213,7 @@ def load_data(data: Path, only: set[str] | None) -> tuple[dict[str, Any], list[I
         for i in manifest["items"]
     ]
     by_id = {i.id: i for i in items}
-    cases = truth.get("generator") == CASES_GENERATOR
+    cases = truth.get("generator") in CASES_GENERATORS
     queries = []
     for q in truth["queries"]:
         if only and q["id"] not in only:

@@ -85,6 +85,9 @@ FINE_FACTOR = 2.0
 COVER_STILL = 4.0
 COVER_DIFF = 40.0
 COVER_SHARE = (0.02, 0.6)
+#: A view pixel is shown by a query frame when at least this share of it lies in the frame's footprint
+#: (`views`' `unseen`; the rule of verify's fit for what its warp fills).
+SHOWN_SHARE = 0.99
 #: LSH tables and bits per key (bit sampling of the 256-bit descriptor, disjoint positions):
 #: a pair at distance 25 shares a key with probability 1-(1-(231/256)^22)^3 = 0.28; 22 bits
 #: keep each inverted list 16 times shorter than 18 would (docs/tuning.md).
@@ -143,6 +146,7 @@ THRESHOLDS: dict[str, float] = {
     "cover_diff": COVER_DIFF,
     "cover_share_min": COVER_SHARE[0],
     "cover_share_max": COVER_SHARE[1],
+    "shown_share": SHOWN_SHARE,
     "lsh_tables": LSH_TABLES,
     "lsh_bits": LSH_BITS,
     "min_votes": MIN_VOTES,
@@ -667,6 +671,7 @@ def views(
     pairs: Sequence[FramePair],
     *,
     long_side: int,
+    unseen: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The query's frames and the reference's in one geometry, for the verify stage: float32 (N, h, w) stacks.
 
@@ -674,7 +679,10 @@ def views(
     the verified pair nearest it in time (a progressive zoom changes it),
     mirrored first when the pair was; both sides are then cut to the part of
     the reference the query shows (the pairs' median crop box) and scaled to
-    `long_side`.
+    `long_side`. A query frame's pixels outside its own footprint (a crop
+    window that slides across the frame shows another part of the box at
+    each moment) are `unseen`: 0 (black, what the warp leaves), or NaN, so
+    that verify can leave them out (`verify.verify_segment`).
 
     Raises:
         ValueError: no pair, no frame, or a crop box with no area.
@@ -704,7 +712,11 @@ def views(
         to_image = np.diag([rw / sw, rh / sh, 1.0])
         m = to_image @ np.vstack([pair.matrix.astype(np.float64), [0.0, 0.0, 1.0]]) @ to_described
         warped = cv2.warpAffine(np.ascontiguousarray(frame), m[:2], (rw, rh), flags=cv2.INTER_LINEAR)
-        q_out.append(cv2.resize(warped[r0:r1, c0:c1], size, interpolation=cv2.INTER_AREA))
+        view = cv2.resize(warped[r0:r1, c0:c1], size, interpolation=cv2.INTER_AREA).astype(np.float32)
+        if unseen != 0.0:
+            shown = cv2.warpAffine(np.ones((qh, qw), np.float32), m[:2], (rw, rh), flags=cv2.INTER_LINEAR)
+            view[cv2.resize(shown[r0:r1, c0:c1], size, interpolation=cv2.INTER_AREA) < SHOWN_SHARE] = unseen
+        q_out.append(view)
     for image in reference_images:
         r_out.append(
             cv2.resize(np.ascontiguousarray(np.asarray(image)[r0:r1, c0:c1]), size, interpolation=cv2.INTER_AREA)
@@ -723,8 +735,17 @@ def covers(q_view: np.ndarray, r_view: np.ndarray) -> np.ndarray:
     """
     if len(q_view) < 2 or len(r_view) == 0:
         return np.zeros(q_view.shape[1:], dtype=bool)
-    still = q_view.std(axis=0) < COVER_STILL
-    other = np.abs(q_view.mean(axis=0) - np.median(r_view, axis=0)) > COVER_DIFF
+    seen = np.isfinite(q_view)
+    if seen.all():
+        still = q_view.std(axis=0) < COVER_STILL
+        other = np.abs(q_view.mean(axis=0) - np.median(r_view, axis=0)) > COVER_DIFF
+    else:  # a pixel is judged on the frames that show it, and only where every frame does
+        shown = np.where(seen, q_view, 0.0)
+        count = np.maximum(1, seen.sum(axis=0))
+        mean = shown.sum(axis=0) / count
+        std = np.sqrt(np.maximum(0.0, (shown**2).sum(axis=0) / count - mean**2))
+        still = (std < COVER_STILL) & seen.all(axis=0)
+        other = np.abs(mean - np.median(r_view, axis=0)) > COVER_DIFF
     mask = still & other
     if not COVER_SHARE[0] <= mask.mean() <= COVER_SHARE[1]:
         return np.zeros(q_view.shape[1:], dtype=bool)

@@ -508,9 +508,11 @@ def _verified_features(found: Alignment, query: Query, frames_of: verify_mod.Ref
         inside = np.arange(min(1, len(times)))
     if len(inside) > verify_mod.MAX_QUERY_FRAMES:
         inside = inside[np.linspace(0, len(inside) - 1, verify_mod.MAX_QUERY_FRAMES).round().astype(int)]
-    r_times, r_images = window
+    r_times, r_images = np.asarray(window[0], dtype=np.float64), window[1]
     q_times = np.zeros(1) if query.is_image else times[inside]
     images = query.frames.images if seg.region is None else hashing_mod.crop(query.frames.images, seg.region)
+    motion = verify_mod.reference_motion(seg.reference.camera, r_times, np.asarray(r_images))
+    still = verify_mod.is_still_picture(motion, seg.reference_start_s, seg.reference_end_s)
     try:
         q_view, r_view = features_mod.views(
             [images[i] for i in inside],
@@ -518,13 +520,16 @@ def _verified_features(found: Alignment, query: Query, frames_of: verify_mod.Ref
             list(r_images),
             found.feature_pairs,
             long_side=verify_mod.VIEW_LONG_SIDE,
+            # What a frame does not show (a crop window sliding across the frame) is left out of what
+            # moves, not compared as black. Not on a still picture under camera motion, where what
+            # moves is no evidence of the moment and the camera path decides from its own views.
+            unseen=0.0 if still else np.nan,
         )
     except ValueError:
         return _with_verification(found, verify_mod.unverified("the matched region could not be cut out of the frames"))
-    r_times = np.asarray(r_times, dtype=np.float64)
     v = verify_mod.verify_segment(q_view, q_times, r_view, r_times, offset_s=seg.offset_s, speed=seg.speed)
-    if v.relation == Relation.SAME_FOOTAGE or v.specificity is not None:
-        v = _held_to_camera_path(v, found, query, inside, q_times, r_times, np.asarray(r_images))
+    if still and (v.relation == Relation.SAME_FOOTAGE or v.specificity is not None):
+        v = _held_to_camera_path(v, found, query, inside, q_times, r_times, np.asarray(r_images), motion)
     return _with_verification(found, v)
 
 
@@ -536,17 +541,15 @@ def _held_to_camera_path(
     q_times: np.ndarray,
     r_times: np.ndarray,
     r_images: np.ndarray,
+    motion: camera_mod.CameraMotion,
 ) -> Verification:
-    """Stage verify, a features segment on a still picture under camera motion: the camera path decides.
+    """Stage verify, a features segment on a still picture under camera motion (`motion`): the camera path decides.
 
     The views are made again in one fixed geometry (the map of the verified
     pair nearest its aligned time, `verify.camera_path_drift` needs one map
     for the whole segment: each pair's own map would hide the drift).
     """
     seg = found.segment
-    motion = verify_mod.reference_motion(seg.reference.camera, r_times, r_images)
-    if not verify_mod.is_still_picture(motion, seg.reference_start_s, seg.reference_end_s):
-        return v
     if (v := verify_mod.left_to_the_camera_path(v, q_times)).relation != Relation.SAME_FOOTAGE:
         return v
     pairs = found.feature_pairs

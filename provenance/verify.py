@@ -33,6 +33,7 @@ shot can and cannot prove.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -247,7 +248,14 @@ def _fit(query: np.ndarray, reference: np.ndarray, aligned: np.ndarray) -> tuple
     favours no moment over another, and on a moving camera the two averages
     are of the same stretch of footage.
     """
-    q_mean, r_mean = query.mean(axis=0), reference[aligned].mean(axis=0)
+    r_mean = reference[aligned].mean(axis=0)
+    seen = np.isfinite(query)
+    if seen.all():
+        q_mean = query.mean(axis=0)
+    else:  # pixels some frames do not show: the mean of those that do, the reference's where none does
+        count = seen.sum(axis=0)
+        q_mean = np.where(count > 0, np.where(seen, query, 0.0).sum(axis=0) / np.maximum(1, count), r_mean)
+        q_mean = q_mean.astype(np.float32)
     warp = np.eye(2, 3, dtype=np.float32)
     try:
         _, fitted = cv2.findTransformECC(  # type: ignore[call-overload]
@@ -264,7 +272,8 @@ def _fit(query: np.ndarray, reference: np.ndarray, aligned: np.ndarray) -> tuple
         warp = np.eye(2, 3, dtype=np.float32)  # no convergence: the variant's geometry stands
     h, w = reference.shape[1:]
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    warped = np.stack([cv2.warpAffine(q, warp, (w, h), flags=flags) for q in query])
+    # A pixel a frame does not show (NaN) stays NaN, and spreads to the pixels interpolated from it.
+    warped = np.stack([cv2.warpAffine(q, warp, (w, h), flags=flags, borderValue=0.0) for q in query])
     valid = cv2.warpAffine(np.ones_like(query[0]), warp, (w, h), flags=flags) > 0.99
     return warped, valid
 
@@ -274,6 +283,7 @@ def _normalised(stack: np.ndarray, valid: np.ndarray) -> np.ndarray:
     out = np.empty_like(stack)
     for i, frame in enumerate(stack):
         values = frame[valid]
+        values = values[np.isfinite(values)]  # a pixel the frame does not show is no part of its level
         std = float(values.std()) if values.size else 0.0
         out[i] = (frame - float(values.mean() if values.size else 0.0)) / max(std, 1e-3)
     return out
@@ -286,15 +296,24 @@ def _foreground_distances(q: np.ndarray, r: np.ndarray, moving: np.ndarray) -> n
     background (the per-cell median over time) by more than `FOREGROUND_STD`.
     Comparing only there keeps two quiet moments (nothing passing in either)
     from looking alike: a pair where neither frame shows anything is NaN, no
-    evidence either way.
+    evidence either way. A cell a query frame does not show (NaN: `features.views`' `unseen`) is
+    left out of that frame's comparisons.
     """
     qm, rm = q[:, moving], r[:, moving]  # (n, cells), (m, cells)
-    fq = np.abs(qm - np.median(qm, axis=0)) > FOREGROUND_STD
+    seen = np.isfinite(qm)
+    if not seen.all():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a cell no frame shows: NaN, never foreground
+            background = np.nanmedian(qm, axis=0)
+        fq = seen & (np.abs(np.where(seen, qm, 0.0) - np.nan_to_num(background)) > FOREGROUND_STD)
+        qm = np.where(seen, qm, 0.0)
+    else:
+        fq = np.abs(qm - np.median(qm, axis=0)) > FOREGROUND_STD
     fr = np.abs(rm - np.median(rm, axis=0)) > FOREGROUND_STD
     out = np.full((len(qm), len(rm)), np.nan)
     least = max(1, int(MIN_FOREGROUND_SHARE * qm.shape[1]))
     for i in range(len(qm)):
-        union = fq[i][None, :] | fr  # (m, cells)
+        union = (fq[i][None, :] | fr) & seen[i][None, :]  # (m, cells)
         counts = union.sum(axis=1)
         diff = np.abs(qm[i][None, :] - rm) * union
         ok = counts >= least

@@ -24,6 +24,7 @@ from provenance.match import Alignment, Channel, find_feature_matches
 from provenance.pipeline import FEATURES_ABSENT, check
 from provenance.probe import probe
 from provenance.query import Role, build_query, describe_features
+from provenance.relation import Relation
 from tests.conftest import ffmpeg
 
 X264 = ("-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-an")
@@ -185,13 +186,19 @@ def test_unrelated_footage_is_not_found(edited: dict[str, Path], sample_index_fi
     assert _features_found(edited["unrelated"], sample_index_file) == []
 
 
-def test_a_fixed_shot_that_fits_every_moment_stays_a_candidate(edited: dict[str, Path], sample_index: Path) -> None:
-    """The tree through a window looks alike at every second: the features register its crop with
-    the reference, but what moves does not show the moment, so it is a candidate, never a match."""
+def test_a_fixed_shot_that_fits_every_moment_is_placed_by_what_moves(
+    edited: dict[str, Path], sample_index: Path
+) -> None:
+    """The tree through a window looks alike at every second: the features register its crop with the
+    reference at any moment (`other_moments_ratio`), so only what moves can place it. Its 9:16 strip of
+    tree_window's 1-6 s, compared on what the strip shows (the black beside it in the warped views had made
+    what moves disagree: specificity 0.20, a candidate), agrees with its own moment: the same footage at 1 s."""
     report = check(edited["still_shot_fill"], index=f"sqlite:///{sample_index}", keyframes=False)
-    assert not [m for m in report.matches if m.channel == "features"], report.matches
-    found = [c for c in report.candidates if c.channel == "features"]
+    found = [m for m in report.matches if m.channel == "features"]
     assert found and Path(found[0].reference.path).name == "tree_window.mp4"
+    v = found[0].verification
+    assert v is not None and v.relation == Relation.SAME_FOOTAGE and "what moves agrees" in v.reason
+    assert found[0].offset_s == pytest.approx(1.0, abs=0.3)
     g = found[0].geometry
     assert g is not None and g.other_moments_ratio is not None and g.other_moments_ratio > 0.5
 
