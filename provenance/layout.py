@@ -105,6 +105,18 @@ SURROUND_MIN_CELLS = 6
 #: ... whose grey levels vary by at least this standard deviation (0-255; under it the surround is
 #: plain padding, bars or a flat colour, and has nothing to correlate).
 SURROUND_MIN_STD = 2.0
+#: A sample pixel *moves* when its grey level, blurred by one pixel, varies over the clip by at
+#: least this standard deviation (0-255): pictures laid over a still background (a photograph, a
+#: colour) stand out from it by what they show moving (cases-dev pip_multi, docs/tuning.md).
+MOVING_PART_GREY = 3.0
+#: ... a moving part is kept when the rest of the frame moves at most this share of its pixels
+#: (0-1: the background holds still) ...
+MOVING_PART_STILL_OUTSIDE = 0.03
+#: ... and its moving pixels fill at least this share of its bounding box (0-1: a picture, not a
+#: moving figure in a fixed shot).
+MOVING_PART_MIN_FILL = 0.6
+#: ... and it holds at least this share of the frame's area (0-1).
+MOVING_PART_MIN_AREA = 0.01
 
 #: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`).
 THRESHOLDS: dict[str, float] = {
@@ -136,6 +148,10 @@ THRESHOLDS: dict[str, float] = {
     "surround_cell_px": SURROUND_CELL_PX,
     "surround_min_cells": SURROUND_MIN_CELLS,
     "surround_min_std": SURROUND_MIN_STD,
+    "moving_part_grey": MOVING_PART_GREY,
+    "moving_part_still_outside": MOVING_PART_STILL_OUTSIDE,
+    "moving_part_min_fill": MOVING_PART_MIN_FILL,
+    "moving_part_min_area": MOVING_PART_MIN_AREA,
 }
 
 
@@ -163,6 +179,47 @@ def find_layout(images: np.ndarray) -> Layout:
     if edges is None:
         return Layout()
     return Layout(content_box(images, edges), inner_rectangle(images, edges), find_panes(images, edges))
+
+
+def moving_parts(images: np.ndarray) -> tuple[Rect, ...]:
+    """The parts of the frame that move while the rest holds still: pictures laid over a still background.
+
+    An inner picture at a small share of a side (a 16:9 clip in a 9:16 frame is
+    12-20% of its height) gives the inner rectangle's lines too short a run, and
+    over a photograph every edge persists; but the picture moves and its
+    background does not. A pixel moves when its grey level (blurred by one
+    pixel) varies over the samples by `MOVING_PART_GREY`; the moving pixels,
+    closed over small gaps, form connected parts, each kept as its bounding box
+    when it fills it (`MOVING_PART_MIN_FILL`) and holds `MOVING_PART_MIN_AREA`
+    of the frame. None are kept unless the rest of the frame moves at most
+    `MOVING_PART_STILL_OUTSIDE`: over moving footage the motion marks no part.
+
+    Args:
+        images: (N, H, W) grey frames.
+
+    Returns:
+        The parts as fractions (x0, y0, x1, y1), largest first; () with fewer than
+        `INNER_MIN_FRAMES` frames or a background that moves.
+    """
+    import cv2  # here, not at the top: the layout records load no OpenCV
+
+    if len(images) < INNER_MIN_FRAMES:
+        return ()
+    _, h, w = images.shape
+    blurred = np.stack([cv2.GaussianBlur(f, (0, 0), 1.0) for f in np.asarray(images, dtype=np.float32)])
+    moving = blurred.std(axis=0) >= MOVING_PART_GREY
+    mask = cv2.morphologyEx(moving.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
+    parts, inside = [], np.zeros((h, w), dtype=bool)
+    for x0, y0, bw, bh, pixels in stats[1:count].tolist():
+        if bw * bh < MOVING_PART_MIN_AREA * w * h or pixels < MOVING_PART_MIN_FILL * bw * bh:
+            continue
+        parts.append((bw * bh, (x0 / w, y0 / h, (x0 + bw) / w, (y0 + bh) / h)))
+        inside[y0 : y0 + bh, x0 : x0 + bw] = True
+    if not parts or (~inside).sum() == 0 or moving[~inside].mean() > MOVING_PART_STILL_OUTSIDE:
+        return ()
+    return tuple(rect for _, rect in sorted(parts, key=lambda p: -p[0]))
 
 
 def split_profile(edges: np.ndarray) -> np.ndarray:

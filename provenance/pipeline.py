@@ -388,7 +388,12 @@ def _regions(query: Query, extra: list[Alignment]) -> list[Rect]:
         return []
     layout = query.layout
     return match_mod.region_proposals(
-        panes=layout.panes, inner_rect=layout.inner_rect, found=extra, content_box=layout.content_box
+        panes=layout.panes,
+        inner_rect=layout.inner_rect,
+        found=extra,
+        content_box=layout.content_box,
+        moving=layout_mod.moving_parts(np.asarray(query.frames.images)),
+        frame_size=query.facts.display_size,
     )
 
 
@@ -553,9 +558,10 @@ def _held_to_camera_path(
     nearest = min(
         pairs, key=lambda p: (abs(p.reference_t - (seg.offset_s + seg.speed * p.query_t)), -p.geometry.inliers)
     )
+    images = query.frames.images if seg.region is None else hashing_mod.crop(query.frames.images, seg.region)
     try:
         q_view, r_view = features_mod.views(
-            [query.frames.images[i] for i in inside],
+            [images[i] for i in inside],
             q_times.tolist(),
             list(r_images),
             [nearest],
