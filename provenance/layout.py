@@ -108,7 +108,7 @@ SURROUND_MIN_STD = 2.0
 #: A sample pixel *moves* when its grey level, blurred by one pixel, varies over the clip by at
 #: least this standard deviation (0-255): pictures laid over a still background (a photograph, a
 #: colour) stand out from it by what they show moving (cases-dev pip_multi, docs/tuning.md).
-MOVING_PART_GREY = 3.0
+MOVING_PART_GREY = 1.5
 #: ... a moving part is kept when the rest of the frame moves at most this share of its pixels
 #: (0-1: the background holds still) ...
 MOVING_PART_STILL_OUTSIDE = 0.03

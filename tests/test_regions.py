@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from provenance import match as match_mod
-from provenance.layout import find_panes
+from provenance.layout import find_panes, moving_parts
 from provenance.pipeline import check
 from provenance.query import Role, build_query
 from provenance.report import Report
@@ -211,3 +211,62 @@ def test_footage_beside_other_footage_is_not_called_reframed(
     codes = {str(a.code) for a in found[0].alterations}
     assert "reframed" not in codes, found[0].alterations
     assert "picture_in_picture" in codes, found[0].alterations
+
+
+@pytest.fixture(scope="session")
+def small_pictures_vertical(media_dir: Path, sample_refs: Path) -> Path:
+    """720x1280 over a still picture (one frame of life's random cells held): storm_road_panzoom 1-6 s (a slow zoom
+    over a photograph) at 43% of the width and 14% of the height (310x174, white border), testsrc2
+    below it at 28% (200x112). Both pictures are under `layout.INNER_MIN_SIDE` of the height, and
+    the still background holds most of the whole frame's keypoints."""
+    out = media_dir / "regions" / "small_pictures_vertical.mp4"
+    out.parent.mkdir(exist_ok=True)
+    ffmpeg(
+        "-f", "lavfi", "-i", "life=s=360x640:r=25:ratio=0.3:death_color=#203040:life_color=#e0c080", "-ss", "1", "-t", "5", "-i",
+        sample_refs / "storm_road_panzoom.mp4", "-f", "lavfi", "-t", "5", "-i", "testsrc2=s=200x112:r=25",
+        "-filter_complex",
+        "[0:v]trim=end_frame=1,loop=loop=-1:size=1:start=0,setpts=N/25/TB,scale=720:1280,format=yuv420p[bg];"
+        "[1:v]fps=25,scale=310:174,pad=324:188:7:7:white[p];[bg][p]overlay=224:420:shortest=1[b];"
+        "[b][2:v]overlay=215:705:shortest=1",
+        "-t", "5", *X264, out,
+    )  # fmt: skip
+    return out
+
+
+def test_small_pictures_in_a_vertical_frame_are_found(small_pictures_vertical: Path, sample_index: Path) -> None:
+    """The picture moves over a still background (`layout.moving_parts`), a part of the frame no side
+    rule of 20% of the height would search; its camera path is followed in that part."""
+    report = _check(small_pictures_vertical, sample_index)
+    found = _found(report, "storm_road_panzoom.mp4")
+    assert found, (report.matches, report.candidates, report.tool["channels"])
+    top = found[0]
+    assert top.verification is not None and top.verification.relation == "same_footage", top.verification
+    box = top.region or (top.geometry.query_box if top.geometry is not None else None)
+    assert box is not None and abs(box[1] - 420 / 1280) <= 0.03 and abs(box[3] - 608 / 1280) <= 0.03, top
+    assert abs(top.reference_start_s - 1.0) <= 1.0, top
+
+
+def test_moving_parts_over_a_still_background() -> None:
+    """Two pictures that move over a still texture; none over a moving one, none in a still frame."""
+    rng = np.random.default_rng(3)
+    still = rng.integers(0, 255, (72, 128)).astype(np.uint8)
+    frames = np.repeat(still[None], 12, axis=0)
+    for k in range(12):
+        frames[k, 10:30, 60:120] = rng.integers(0, 255, (20, 60))
+        frames[k, 45:60, 10:40] = rng.integers(0, 255, (15, 30))
+    parts = moving_parts(frames)
+    assert len(parts) == 2, parts
+    assert np.allclose(parts[0], (60 / 128, 10 / 72, 120 / 128, 30 / 72), atol=0.03), parts
+    assert np.allclose(parts[1], (10 / 128, 45 / 72, 40 / 128, 60 / 72), atol=0.03), parts
+    assert moving_parts(np.repeat(still[None], 12, axis=0)) == ()
+    everywhere = frames.copy()
+    everywhere[:, :, :] = rng.integers(0, 255, everywhere.shape)
+    assert moving_parts(everywhere) == ()
+    assert moving_parts(frames[:2]) == ()
+
+
+def test_region_sides_are_measured_against_the_shorter_side() -> None:
+    """A 16:9 picture at 43% of a 9:16 frame's width is 14% of its height: searched there, not in a 16:9 frame."""
+    part = (0.3, 0.33, 0.73, 0.47)
+    assert match_mod.region_proposals(moving=(part,), frame_size=(720, 1280)) == [part]
+    assert match_mod.region_proposals(moving=(part,), frame_size=(1280, 720)) == []
