@@ -2004,6 +2004,28 @@ def _in_region(found: Alignment, rect: Rect, box: Rect | None, whole: Features |
     return replace(found, segment=segment, query_variant=code)
 
 
+def _one_picture(a: MatchSegment, b: MatchSegment) -> bool:
+    """Whether a features segment and a frame-hash segment found the same picture of the frame at two offsets.
+
+    Over a still picture under camera motion the features register the
+    picture at several moments (a steady pan shows the same picture a second
+    later, a little further on), the hashes at the finer one: where both
+    place the footage in the same part of the frame (`REGION_SAME`), it is one
+    finding, and `join_regions` keeps the hashes' timing (cases-dev d063: a
+    duet's half, the features at 4.0 s, the half's hashes at 2.25 s, the truth
+    2.24 s).
+    """
+    if {a.channel, b.channel} != {Channel.FEATURES, Channel.FRAMES}:
+        return False
+    places = []
+    for seg in (a, b):
+        place = seg.region or (seg.geometry.query_box if seg.geometry is not None else None)
+        if place is None:
+            return False
+        places.append(tuple(float(v) for v in place))
+    return _shared(places[0], places[1]) >= REGION_SAME  # type: ignore[arg-type]
+
+
 def _clip_rect(r: Rect) -> Rect:
     return tuple(round(min(1.0, max(0.0, v)), 3) for v in r)  # type: ignore[return-value]
 
@@ -2012,7 +2034,8 @@ def join_regions(found: list[Alignment], regions: list[Alignment]) -> list[Align
     """The whole frame's segments and the regions', one per finding, best first.
 
     A region's segment of the same reference over the same query span
-    (`JOIN_OVERLAP`) at the same offset (`JOIN_OFFSET_S`) as one already found
+    (`JOIN_OVERLAP`) at the same offset (`JOIN_OFFSET_S`) as one already found,
+    or of the other channel in the same part of the frame (`_one_picture`),
     is the same finding: of one channel, the higher-scoring is kept; a
     frame-hash match is kept over a features segment (taking its geometry),
     as `join_channels` does. Otherwise it
@@ -2029,7 +2052,7 @@ def join_regions(found: list[Alignment], regions: list[Alignment]) -> list[Align
             if (
                 seg.reference.id == es.reference.id
                 and _overlap(seg, es) >= JOIN_OVERLAP * max(shorter, 1e-6)
-                and abs(seg.offset_s - es.offset_s) <= JOIN_OFFSET_S
+                and (abs(seg.offset_s - es.offset_s) <= JOIN_OFFSET_S or _one_picture(seg, es))
             ):
                 same = k
                 break
@@ -2048,6 +2071,21 @@ def join_regions(found: list[Alignment], regions: list[Alignment]) -> list[Align
         elif held.channel != Channel.FRAMES or held.score < MATCH_THRESHOLD:
             if es.score > held.score:
                 out[same] = extra
+    # A frame-hash match found in a part of the frame times every features segment of that picture.
+    timed = [a.segment for a in out if a.segment.channel == Channel.FRAMES and a.segment.score >= MATCH_THRESHOLD]
+    out = [
+        a
+        for a in out
+        if not any(
+            f.reference.id == a.segment.reference.id
+            and (f.region is not None or a.segment.region is not None)
+            and _overlap(f, a.segment)
+            >= JOIN_OVERLAP
+            * max(min(f.query_end_s - f.query_start_s, a.segment.query_end_s - a.segment.query_start_s), 1e-6)
+            and _one_picture(f, a.segment)
+            for f in timed
+        )
+    ]
     out.sort(key=lambda a: a.segment.score, reverse=True)
     return out
 

@@ -19,6 +19,9 @@ import numpy as np
 import pytest
 
 from provenance import match as match_mod
+from provenance.diagnose import geometry_alterations
+from provenance.features import Geometry
+from provenance.index import Reference
 from provenance.layout import find_panes, moving_parts
 from provenance.pipeline import check
 from provenance.query import Role, build_query
@@ -270,3 +273,61 @@ def test_region_sides_are_measured_against_the_shorter_side() -> None:
     part = (0.3, 0.33, 0.73, 0.47)
     assert match_mod.region_proposals(moving=(part,), frame_size=(720, 1280)) == [part]
     assert match_mod.region_proposals(moving=(part,), frame_size=(1280, 720)) == []
+
+
+def _segment(
+    channel: str, offset_s: float, score: float, *, region=None, query_box=None, crop_box=(0.0, 0.0, 1.0, 1.0)
+):  # noqa: ANN001, ANN202
+    """A segment of reference #1 over 0-6 s of the clip, made by hand."""
+    ref = Reference(
+        id=1, sha256="a" * 64, path="refs/pan.mp4", kind="video", duration_s=12.0, width=1280, height=720,
+        fps=30.0, size_bytes=1, sample_fps=2.0, frames=24, added_at="2025-01-01T00:00:00+00:00",
+    )  # fmt: skip
+    geometry = (
+        Geometry(angle_deg=0.0, scale=0.5, crop_box=crop_box, query_box=query_box, inliers=40, pairs=6)
+        if query_box is not None
+        else None
+    )
+    seg = match_mod.MatchSegment(
+        ref, score, 0.0, 6.0, offset_s, offset_s + 6.0, offset_s, 1.0, False, 12, 12, 6.0,
+        channel=channel, geometry=geometry, region=region,
+    )  # fmt: skip
+    return match_mod.Alignment(seg, 0, 0, (0.0, 6.0), (offset_s, offset_s + 6.0))
+
+
+def test_a_pictures_hashes_time_the_features_that_found_it_elsewhere() -> None:
+    """Over a pan the features register a duet's half at 4.5 s and 6 s, its hashes at 2.2 s (cases-dev d063):
+    one finding, at the hashes' time. Another part of the frame, or another reference, stays a finding."""
+    half = (0.0, 0.418, 0.5, 0.582)
+    features = [
+        _segment("features", 4.5, 0.98, region=(0.0, 0.413, 0.542, 0.609), query_box=(0.0, 0.417, 0.514, 0.59)),
+        _segment("features", 8.75, 0.98, query_box=(0.0, 0.413, 0.542, 0.609)),
+    ]
+    elsewhere = _segment("features", 0.0, 0.9, region=(0.5, 0.0, 1.0, 1.0), query_box=(0.55, 0.3, 0.95, 0.7))
+    hashes = _segment("frames", 2.2, 0.67, region=half)
+    got = match_mod.join_regions([features[1]], [features[0], elsewhere, hashes])
+    assert [(a.segment.channel, a.segment.offset_s) for a in got] == [("features", 0.0), ("frames", 2.2)], got
+
+
+def test_a_crop_is_not_read_from_a_part_that_cuts_the_picture() -> None:
+    """cases-dev d070: the inner rectangle's left side fell 22% into the picture; the features, described in
+    that part, saw 78% of the reference's width. A crop measured in a split screen's pane stands."""
+    cut = _segment(
+        "features", 1.6, 0.98, region=(0.68, 0.0, 1.0, 0.417), query_box=(0.68, 0.01, 0.979, 0.394),
+        crop_box=(0.218, 0.0, 1.0, 1.0),
+    ).segment  # fmt: skip
+    assert "cropped" not in {a.code for a in geometry_alterations(cut)}
+    pane = (0.5, 0.0, 1.0, 1.0)
+    filled = _segment(
+        "features", 1.6, 0.98, region=pane, query_box=(0.5, 0.0, 1.0, 1.0), crop_box=(0.2, 0.0, 0.8, 1.0)
+    ).segment
+    assert "cropped" in {a.code for a in geometry_alterations(filled, (pane, (0.0, 0.0, 0.5, 1.0)))}
+    inside = _segment(
+        "features",
+        1.6,
+        0.98,
+        region=(0.3, 0.2, 0.9, 0.8),
+        query_box=(0.4, 0.3, 0.8, 0.7),
+        crop_box=(0.2, 0.0, 0.8, 1.0),
+    ).segment
+    assert "cropped" in {a.code for a in geometry_alterations(inside)}
