@@ -205,11 +205,14 @@ FEATURE_STILL_INLIERS = 15.0
 #: their query spans overlap by this share of the shorter and their offsets are this close (s).
 JOIN_OVERLAP = 0.5
 JOIN_OFFSET_S = 1.5
-#: A part of the frame is searched as a picture of its own (`find_region_matches`) when each of
-#: its sides is at least this share of the frame's shorter side (0-1: a 16:9 picture at 20% of a
-#: 16:9 frame's width is 20% of its height; the same picture at 36% of a 9:16 frame's width is
-#: 11% of its height)...
+#: A part of the frame is searched as a picture of its own (`find_region_matches`) when its longer
+#: side is at least this share of the frame's shorter side (0-1: a picture at 20% of the width of
+#: a 16:9 frame, the issue's smallest, is 256 pixels of 1280 wide; at 20% of a 9:16 frame's, 144
+#: of 720)...
 REGION_MIN_SIDE = 0.2
+#: ... and its shorter side at least this share of it (0-1: the 16:9 picture at 20% of a 9:16
+#: frame's width is 81 pixels tall, 11% of 720).
+REGION_MIN_SHORT_SIDE = 0.1
 #: ... and at most this share of its area (0-1): a larger part is the whole frame's search.
 REGION_MAX_AREA = 0.8
 #: Two proposed parts whose intersection is this share of their union are one (0-1).
@@ -271,6 +274,7 @@ THRESHOLDS: dict[str, float] = {
     "join_overlap": JOIN_OVERLAP,
     "join_offset_s": JOIN_OFFSET_S,
     "region_min_side": REGION_MIN_SIDE,
+    "region_min_short_side": REGION_MIN_SHORT_SIDE,
     "region_max_area": REGION_MAX_AREA,
     "region_same": REGION_SAME,
     "region_box_min_side": REGION_BOX_MIN_SIDE,
@@ -1868,24 +1872,32 @@ def region_proposals(
     inner_rect: Rect | None = None,
     found: list[Alignment] = (),  # type: ignore[assignment]
     content_box: Rect | None = None,
+    small_inner: Rect | None = None,
     moving: tuple[Rect, ...] = (),
     frame_size: tuple[int, int] | None = None,
 ) -> list[Rect]:
     """The parts of the query frame worth searching as pictures of their own, likeliest first.
 
-    From four sources: the features channel's boxes (`Geometry.query_box`:
+    From five sources: the features channel's boxes (`Geometry.query_box`:
     where a registered reference sits in the query frame, when its fit is
     stable), a split screen's panes (`layout.find_panes`), the layout's
-    inner rectangle and the parts that move over a still background
-    (`layout.moving_parts`). Parts with a side under `REGION_MIN_SIDE` of the
-    frame's shorter side (`frame_size`, width and height; a square frame when
-    not given) or larger than `REGION_MAX_AREA` are left out, near-duplicates
+    inner rectangle, a smaller one found in larger frames
+    (`layout.small_inner_rectangle`) and the parts that move over a still
+    background (`layout.moving_parts`). Parts whose longer side is under
+    `REGION_MIN_SIDE` of the frame's shorter side, or their shorter side under
+    `REGION_MIN_SHORT_SIDE` of it (`frame_size`, width and height; a square
+    frame when not given), or larger than `REGION_MAX_AREA` are left out, near-duplicates
     (`REGION_SAME`) merged, at most `MAX_REGIONS` kept. The content box
     (padding trimmed) is left out too: the whole frame's hashes searched it
     already.
     """
     fw, fh = frame_size if frame_size is not None and min(frame_size) > 0 else (1, 1)
-    min_w, min_h = REGION_MIN_SIDE * min(fw, fh) / fw, REGION_MIN_SIDE * min(fw, fh) / fh
+    short = min(fw, fh)
+
+    def too_small(rect: Rect) -> bool:
+        sides = sorted(((rect[2] - rect[0]) * fw, (rect[3] - rect[1]) * fh))
+        return sides[1] < REGION_MIN_SIDE * short - 1e-6 or sides[0] < REGION_MIN_SHORT_SIDE * short - 1e-6
+
     boxes = [
         a.segment.geometry.query_box
         for a in sorted(found, key=lambda a: a.segment.score, reverse=True)
@@ -1893,9 +1905,10 @@ def region_proposals(
     ]
     out: list[Rect] = []
     searched = [content_box] if content_box is not None else []
-    for rect in [*boxes, *panes, *([inner_rect] if inner_rect is not None else []), *moving]:
+    inner = [r for r in (inner_rect, small_inner) if r is not None]
+    for rect in [*boxes, *panes, *inner, *moving]:
         rect = tuple(float(v) for v in rect)  # type: ignore[assignment]
-        if rect[2] - rect[0] < min_w - 1e-9 or rect[3] - rect[1] < min_h - 1e-9:
+        if too_small(rect):
             continue
         if area(rect) > REGION_MAX_AREA or any(_shared(rect, r) >= REGION_SAME for r in [*searched, *out]):
             continue

@@ -329,7 +329,7 @@ def _with_features(
         f"run: {len(described.frames)} frames described, {len(extra)} segment{'s' if len(extra) != 1 else ''} found"
     )
     joined = match_mod.join_channels(found, extra)
-    regions = _regions(query, extra)
+    regions = _regions(query, extra, sampled.images)
     if regions:
         in_regions = match_mod.find_region_matches(
             regions,
@@ -382,16 +382,22 @@ def _found_held(query: Query, idx: Index, times: np.ndarray) -> list[Alignment]:
     return out
 
 
-def _regions(query: Query, extra: list[Alignment]) -> list[Rect]:
-    """The parts of a clip's frame searched as pictures of their own (`match.region_proposals`)."""
+def _regions(query: Query, extra: list[Alignment], larger: np.ndarray | None = None) -> list[Rect]:
+    """The parts of a clip's frame searched as pictures of their own (`match.region_proposals`).
+
+    `larger`: the features channel's frames, where a picture too small for the samples' inner
+    rectangle is looked for (`layout.small_inner_rectangle`).
+    """
     if query.is_image or query.layout is None:
         return []
     layout = query.layout
+    small = layout_mod.small_inner_rectangle(np.asarray(larger)) if larger is not None else None
     return match_mod.region_proposals(
         panes=layout.panes,
         inner_rect=layout.inner_rect,
         found=extra,
         content_box=layout.content_box,
+        small_inner=small,
         moving=layout_mod.moving_parts(np.asarray(query.frames.images)),
         frame_size=query.facts.display_size,
     )

@@ -183,7 +183,7 @@ def test_region_proposals_keep_parts_of_the_frame_once() -> None:
     got = match_mod.region_proposals(panes=panes, inner_rect=(0.01, 0.0, 0.5, 0.99))
     assert got == [panes[0], panes[1]]  # the inner rectangle is the first pane again
     # Slivers and near-whole frames are left to the whole frame's search.
-    assert match_mod.region_proposals(panes=((0.0, 0.0, 0.1, 1.0),), inner_rect=(0.0, 0.0, 0.95, 0.95)) == []
+    assert match_mod.region_proposals(panes=((0.0, 0.0, 0.08, 1.0),), inner_rect=(0.0, 0.0, 0.95, 0.95)) == []
     many = tuple((0.25 * (k % 4), 0.5 * (k // 4), 0.25 * (k % 4) + 0.25, 0.5 * (k // 4) + 0.5) for k in range(8))
     assert len(match_mod.region_proposals(panes=many)) == match_mod.MAX_REGIONS
 
@@ -269,10 +269,12 @@ def test_moving_parts_over_a_still_background() -> None:
 
 
 def test_region_sides_are_measured_against_the_shorter_side() -> None:
-    """A 16:9 picture at 43% of a 9:16 frame's width is 14% of its height: searched there, not in a 16:9 frame."""
-    part = (0.3, 0.33, 0.73, 0.47)
+    """A 16:9 picture at 20% of a 9:16 frame's width (144 x 81 of 720 x 1280 pixels) is searched: the issue's
+    smallest picture in any frame. A strip 4% of a 16:9 frame's height, or a picture 10% of its width, is not."""
+    part = (0.4, 0.5, 0.6, 0.5 + 81 / 1280)
     assert match_mod.region_proposals(moving=(part,), frame_size=(720, 1280)) == [part]
-    assert match_mod.region_proposals(moving=(part,), frame_size=(1280, 720)) == []
+    assert match_mod.region_proposals(moving=((0.3, 0.33, 0.73, 0.37),), frame_size=(1280, 720)) == []
+    assert match_mod.region_proposals(moving=((0.3, 0.33, 0.4, 0.39),), frame_size=(1280, 720)) == []
 
 
 def _segment(
