@@ -2017,17 +2017,45 @@ def _in_region(found: Alignment, rect: Rect, box: Rect | None, whole: Features |
     return replace(found, segment=segment, query_variant=code)
 
 
-def _one_picture(a: MatchSegment, b: MatchSegment) -> bool:
-    """Whether a features segment and a frame-hash segment found the same picture of the frame at two offsets.
+def timed_by_hashes(found: list[Alignment]) -> list[Alignment]:
+    """Verified segments, a features match left out where the frame hashes found the same picture as the same footage.
 
-    Over a still picture under camera motion the features register the
-    picture at several moments (a steady pan shows the same picture a second
-    later, a little further on), the hashes at the finer one: where both
-    place the footage in the same part of the frame (`REGION_SAME`), it is one
-    finding, and `join_regions` keeps the hashes' timing (cases-dev d063: a
-    duet's half, the features at 4.0 s, the half's hashes at 2.25 s, the truth
-    2.24 s).
+    Over a still picture under camera motion the features register a picture
+    at several moments (a steady pan shows the same picture a second later, a
+    little further on) and their camera path may hold at each; the frame
+    hashes time it finer. A features match of a reference is left out where a
+    frame-hash match of it, verified as the same footage at a speed
+    (`MIN_SPEED` or more: one held frame times nothing), covers the same span
+    of the clip (`JOIN_OVERLAP`) in the same part of the frame
+    (`_one_picture`): one finding, at the hashes' moment (cases-dev d063: a
+    duet's half, the features at 4.5 s, the half's hashes at 2.2 s, the truth
+    2.24 s). Run after verify: before it, a frame-hash match may yet prove
+    only the place (cases-dev d037: 0.52 on a held frame, the same scene).
     """
+    timed = [
+        a.segment
+        for a in found
+        if a.segment.channel == Channel.FRAMES
+        and a.segment.score >= MATCH_THRESHOLD
+        and abs(a.segment.speed) >= MIN_SPEED
+        and a.segment.verification is not None
+        and a.segment.verification.relation == Relation.SAME_FOOTAGE
+    ]
+
+    def covered(seg: MatchSegment) -> bool:
+        return any(
+            f.reference.id == seg.reference.id
+            and _overlap(f, seg)
+            >= JOIN_OVERLAP * max(min(f.query_end_s - f.query_start_s, seg.query_end_s - seg.query_start_s), 1e-6)
+            and _one_picture(f, seg)
+            for f in timed
+        )
+
+    return [a for a in found if a.segment.channel != Channel.FEATURES or not covered(a.segment)]
+
+
+def _one_picture(a: MatchSegment, b: MatchSegment) -> bool:
+    """Whether a features segment and a frame-hash segment place their footage in the same part of the frame."""
     if {a.channel, b.channel} != {Channel.FEATURES, Channel.FRAMES}:
         return False
     places = []
@@ -2047,8 +2075,7 @@ def join_regions(found: list[Alignment], regions: list[Alignment]) -> list[Align
     """The whole frame's segments and the regions', one per finding, best first.
 
     A region's segment of the same reference over the same query span
-    (`JOIN_OVERLAP`) at the same offset (`JOIN_OFFSET_S`) as one already found,
-    or of the other channel in the same part of the frame (`_one_picture`),
+    (`JOIN_OVERLAP`) at the same offset (`JOIN_OFFSET_S`) as one already found
     is the same finding: of one channel, the higher-scoring is kept; a
     frame-hash match is kept over a features segment (taking its geometry),
     as `join_channels` does. Otherwise it
@@ -2065,7 +2092,7 @@ def join_regions(found: list[Alignment], regions: list[Alignment]) -> list[Align
             if (
                 seg.reference.id == es.reference.id
                 and _overlap(seg, es) >= JOIN_OVERLAP * max(shorter, 1e-6)
-                and (abs(seg.offset_s - es.offset_s) <= JOIN_OFFSET_S or _one_picture(seg, es))
+                and abs(seg.offset_s - es.offset_s) <= JOIN_OFFSET_S
             ):
                 same = k
                 break
@@ -2084,21 +2111,6 @@ def join_regions(found: list[Alignment], regions: list[Alignment]) -> list[Align
         elif held.channel != Channel.FRAMES or held.score < MATCH_THRESHOLD:
             if es.score > held.score:
                 out[same] = extra
-    # A frame-hash match found in a part of the frame times every features segment of that picture.
-    timed = [a.segment for a in out if a.segment.channel == Channel.FRAMES and a.segment.score >= MATCH_THRESHOLD]
-    out = [
-        a
-        for a in out
-        if not any(
-            f.reference.id == a.segment.reference.id
-            and (f.region is not None or a.segment.region is not None)
-            and _overlap(f, a.segment)
-            >= JOIN_OVERLAP
-            * max(min(f.query_end_s - f.query_start_s, a.segment.query_end_s - a.segment.query_start_s), 1e-6)
-            and _one_picture(f, a.segment)
-            for f in timed
-        )
-    ]
     out.sort(key=lambda a: a.segment.score, reverse=True)
     return out
 

@@ -197,7 +197,7 @@ def _check(
         found = _found(query, idx)
         query, found, channels = _with_features(query, idx, found, decoder)
         on_stage("match")
-        verified = _verified(query, found, decoder, idx)
+        verified = match_mod.timed_by_hashes(_verified(query, found, decoder, idx))
         on_stage("verify")
         segments = _diagnosed(query, verified, idx)
         on_stage("diagnose")

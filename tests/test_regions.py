@@ -25,6 +25,7 @@ from provenance.index import Reference
 from provenance.layout import find_panes, moving_parts
 from provenance.pipeline import check
 from provenance.query import Role, build_query
+from provenance.relation import Relation, Verification
 from provenance.report import Report
 from tests.conftest import ffmpeg
 
@@ -278,7 +279,14 @@ def test_region_sides_are_measured_against_the_shorter_side() -> None:
 
 
 def _segment(
-    channel: str, offset_s: float, score: float, *, region=None, query_box=None, crop_box=(0.0, 0.0, 1.0, 1.0)
+    channel: str,
+    offset_s: float,
+    score: float,
+    *,
+    region=None,
+    query_box=None,
+    crop_box=(0.0, 0.0, 1.0, 1.0),
+    verified=None,
 ):  # noqa: ANN001, ANN202
     """A segment of reference #1 over 0-6 s of the clip, made by hand."""
     ref = Reference(
@@ -292,23 +300,25 @@ def _segment(
     )
     seg = match_mod.MatchSegment(
         ref, score, 0.0, 6.0, offset_s, offset_s + 6.0, offset_s, 1.0, False, 12, 12, 6.0,
-        channel=channel, geometry=geometry, region=region,
+        channel=channel, geometry=geometry, region=region, verification=verified,
     )  # fmt: skip
     return match_mod.Alignment(seg, 0, 0, (0.0, 6.0), (offset_s, offset_s + 6.0))
 
 
 def test_a_pictures_hashes_time_the_features_that_found_it_elsewhere() -> None:
-    """Over a pan the features register a duet's half at 4.5 s and 6 s, its hashes at 2.2 s (cases-dev d063):
-    one finding, at the hashes' time. Another part of the frame, or another reference, stays a finding."""
-    half = (0.0, 0.418, 0.5, 0.582)
-    features = [
-        _segment("features", 4.5, 0.98, region=(0.0, 0.413, 0.542, 0.609), query_box=(0.0, 0.417, 0.514, 0.59)),
-        _segment("features", 8.75, 0.98, query_box=(0.0, 0.413, 0.542, 0.609)),
-    ]
+    """Over a pan the features register a duet's half at 4.5 s, its hashes at 2.2 s (cases-dev d063), both verified
+    as the same footage: one finding, at the hashes' time. Another part of the frame stays a finding, and so does
+    the features' where the hashes proved only the place (cases-dev d037)."""
+    same = Verification(Relation.SAME_FOOTAGE, 12, 0.4, 0.6, "what moves agrees")
+    scene = Verification(Relation.SAME_SCENE, 12, 0.4, None, "the camera path departs")
+    box = (0.0, 0.413, 0.542, 0.609)
+    features = _segment("features", 4.5, 0.98, region=box, query_box=(0.0, 0.417, 0.514, 0.59), verified=same)
     elsewhere = _segment("features", 0.0, 0.9, region=(0.5, 0.0, 1.0, 1.0), query_box=(0.55, 0.3, 0.95, 0.7))
-    hashes = _segment("frames", 2.2, 0.67, region=half)
-    got = match_mod.join_regions([features[1]], [features[0], elsewhere, hashes])
+    hashes = _segment("frames", 2.2, 0.67, region=(0.0, 0.418, 0.5, 0.582), verified=same)
+    got = match_mod.timed_by_hashes([features, elsewhere, hashes])
     assert [(a.segment.channel, a.segment.offset_s) for a in got] == [("features", 0.0), ("frames", 2.2)], got
+    place_only = _segment("frames", 2.2, 0.52, region=(0.0, 0.418, 0.5, 0.582), verified=scene)
+    assert len(match_mod.timed_by_hashes([features, place_only])) == 2
 
 
 def test_a_crop_is_not_read_from_a_part_that_cuts_the_picture() -> None:
