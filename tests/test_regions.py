@@ -247,7 +247,10 @@ def test_small_pictures_in_a_vertical_frame_are_found(small_pictures_vertical: P
     assert top.verification is not None and top.verification.relation == "same_footage", top.verification
     box = top.region or (top.geometry.query_box if top.geometry is not None else None)
     assert box is not None and abs(box[1] - 420 / 1280) <= 0.03 and abs(box[3] - 608 / 1280) <= 0.03, top
-    assert abs(top.reference_start_s - 1.0) <= 1.0, top
+    # A steady zoom repeats its path a second off: where the path does not pin the moment, the
+    # report gives the span as "about" (docs/matching.md, "Which seconds").
+    reach = 1.0 if top.verification.moment_shown is not False else 2.5
+    assert abs(top.reference_start_s - 1.0) <= reach, (top.reference_start_s, top.verification)
 
 
 def test_moving_parts_over_a_still_background() -> None:
