@@ -346,3 +346,38 @@ def test_a_crop_is_not_read_from_a_part_that_cuts_the_picture() -> None:
         crop_box=(0.2, 0.0, 0.8, 1.0),
     ).segment
     assert "cropped" in {a.code for a in geometry_alterations(inside)}
+
+
+def test_a_regions_features_follow_the_camera_path_in_the_region(
+    small_pictures_vertical: Path, sample_index: Path
+) -> None:
+    """The features segment found in the picture's part of the frame, verified alone: its camera path is
+    followed on that part's pixels (before, on the whole frame warped by the part's map: 0 frames followed)."""
+    from provenance import pipeline
+    from provenance.decode import choose_decoder
+    from provenance.evidence import reference_window
+    from provenance.index import open_index
+    from provenance.verify import REFERENCE_FPS, VIEW_LONG_SIDE
+
+    decoder = choose_decoder()
+    idx = open_index(f"sqlite:///{sample_index}")
+    try:
+        query = build_query(small_pictures_vertical, role=Role.QUERY, decoder=decoder, text=False)
+        query, found, _ = pipeline._with_features(query, idx, pipeline._found(query, idx), decoder)
+        in_part = [
+            a
+            for a in found
+            if a.segment.channel == "features"
+            and a.segment.region is not None
+            and Path(a.segment.reference.path).name == "storm_road_panzoom.mp4"
+        ]
+        assert in_part, found
+
+        def frames_of(ref, start_s, end_s):  # noqa: ANN001, ANN202
+            return reference_window(decoder, ref, start_s, end_s, fps=REFERENCE_FPS, long_side=VIEW_LONG_SIDE)
+
+        v = pipeline._verified_features(in_part[0], query, frames_of).segment.verification
+    finally:
+        idx.close()
+    assert v is not None and v.path_frames is not None and v.path_frames >= 6, v
+    assert v.relation == "same_footage", v
