@@ -139,10 +139,8 @@ SPAN_MARGIN_S = 1.0
 #: off), or another segment's span within `SPAN_MARGIN_S` of it.
 EDGE_CUT_S = 0.5
 #: An inner rectangle within this share of two opposite sides of the frame is a band (`reframed`), not a
-#: picture over other footage: cases-dev's letterboxes into the other orientation came as rectangles
-#: from x 0.0 to 0.972-1.0 and were called picture-in-picture (6 of 6 wrong). Also how near a features
-#: footprint must come to a side of the part of the frame it was found in for that side to have cut it
-#: (`_cut_by_region`).
+#: picture over other footage (cases-dev letterboxes: x 0.0 to 0.972-1.0); also how near a features
+#: footprint must come to a side of its part of the frame to be cut by it (`_cut_by_region`; tuning.md).
 BAND_EDGE = 0.03
 #: Frame rates further apart than this (relative) are a frame-rate change
 #: (29.97 against 30 fps is not).

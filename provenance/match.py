@@ -206,9 +206,8 @@ FEATURE_STILL_INLIERS = 15.0
 JOIN_OVERLAP = 0.5
 JOIN_OFFSET_S = 1.5
 #: A part of the frame is searched as a picture of its own (`find_region_matches`) when its longer
-#: side is at least this share of the frame's shorter side (0-1: a picture at 20% of the width of
-#: a 16:9 frame, the issue's smallest, is 256 pixels of 1280 wide; at 20% of a 9:16 frame's, 144
-#: of 720)...
+#: side is at least this share of the frame's shorter side (0-1: the issue's smallest picture, 20% of
+#: the width: 256 of 720 pixels in a 16:9 frame, 144 of 720 in a 9:16 one)...
 REGION_MIN_SIDE = 0.2
 #: ... and its shorter side at least this share of it (0-1: the 16:9 picture at 20% of a 9:16
 #: frame's width is 81 pixels tall, 11% of 720).
