@@ -139,8 +139,8 @@ SPAN_MARGIN_S = 1.0
 #: off), or another segment's span within `SPAN_MARGIN_S` of it.
 EDGE_CUT_S = 0.5
 #: An inner rectangle within this share of two opposite sides of the frame is a band (`reframed`), not a
-#: picture over other footage: cases-dev's letterboxes into the other orientation came as rectangles
-#: from x 0.0 to 0.972-1.0 and were called picture-in-picture (6 of 6 wrong).
+#: picture over other footage (cases-dev letterboxes: x 0.0 to 0.972-1.0); also how near a features
+#: footprint must come to a side of its part of the frame to be cut by it (`_cut_by_region`; tuning.md).
 BAND_EDGE = 0.03
 #: Frame rates further apart than this (relative) are a frame-rate change
 #: (29.97 against 30 fps is not).
@@ -463,7 +463,7 @@ def diagnose(
         have = {a.code for a in out}
         if have & _PLACEMENT:  # the footage's place in the frame is said once, from the hashed region
             have |= _PLACEMENT
-        out += [a for a in geometry_alterations(found.segment) if a.code not in have]
+        out += [a for a in geometry_alterations(found.segment, panes) if a.code not in have]
     held = found.held_frame
     if held is not None:
         told = "from it" if held.whole else "of this match: the held seconds fit any"
@@ -602,13 +602,45 @@ def _band(rect: Rect) -> bool:
     return (x0 <= BAND_EDGE and x1 >= 1.0 - BAND_EDGE) or (y0 <= BAND_EDGE and y1 >= 1.0 - BAND_EDGE)
 
 
-def geometry_alterations(segment: MatchSegment) -> tuple[Alteration, ...]:
+def _cut_by_region(segment: MatchSegment, panes: tuple[Rect, ...]) -> bool:
+    """Whether a features segment found in a part of the frame may have had its picture cut by that part.
+
+    A part proposed from a rectangle's lines, from what moves or from a fit
+    (`match.region_proposals`) can fall inside the picture (a side of the
+    inner rectangle on a line of the footage, a still stretch of the picture at
+    the edge of what moves): the part then shows less of the reference than the
+    clip does. Where the footprint reaches (within `BAND_EDGE`) a side of the
+    part that lies inside the frame, what the part leaves out is no evidence of
+    a crop. A split screen's pane is bounded by a line across the whole frame
+    and is trusted (a duet's half filled by a crop of the clip).
+    """
+    region, g = segment.region, segment.geometry
+    if region is None or g is None or any(_shared(region, pane) >= 0.9 for pane in panes):
+        return False
+    bx0, by0, bx1, by1 = g.query_box
+    x0, y0, x1, y1 = region
+    inner_sides = (
+        (x0 > BAND_EDGE and bx0 - x0 <= BAND_EDGE),
+        (y0 > BAND_EDGE and by0 - y0 <= BAND_EDGE),
+        (x1 < 1.0 - BAND_EDGE and x1 - bx1 <= BAND_EDGE),
+        (y1 < 1.0 - BAND_EDGE and y1 - by1 <= BAND_EDGE),
+    )
+    return any(inner_sides)
+
+
+def _shared(a: Rect, b: Rect) -> float:
+    inter = overlap_area(a, b)
+    return inter / max(1e-9, area(a) + area(b) - inter)
+
+
+def geometry_alterations(segment: MatchSegment, panes: tuple[Rect, ...] = ()) -> tuple[Alteration, ...]:
     """What the local features' fitted similarity says of a segment's picture, only where it holds.
 
     A tilt (``rotated``) of at least `features.MIN_TILT_DEG` where neither axis is squeezed
     (the general affine map's axis scales within `features.MAX_TILT_STRETCH`: `Geometry.tilt_shown`), and a crop
     (``cropped``, with its zoom) where the clip's frame covers at most
-    `CROP_MAX_AREA` of the reference, are named only when the verified pairs
+    `CROP_MAX_AREA` of the reference (and the part of the frame it was found in
+    did not cut it: `_cut_by_region`), are named only when the verified pairs
     agree (`features.Geometry.stable`); when they do not, a frame that shows
     part of the reference says only that (partly visible). Where the
     footage fills at most `FOOTAGE_MAX_AREA` of the clip's frame, it sits
@@ -643,7 +675,7 @@ def geometry_alterations(segment: MatchSegment) -> tuple[Alteration, ...]:
                 TiltEvidence(rotation_deg=g.angle_deg, scale=g.scale, inliers=inliers, alignment="features"),
             )
         )
-    if kw * kh <= CROP_MAX_AREA:
+    if kw * kh <= CROP_MAX_AREA and not _cut_by_region(segment, panes):
         if g.stable:
             out.append(
                 _alteration(

@@ -105,6 +105,25 @@ SURROUND_MIN_CELLS = 6
 #: ... whose grey levels vary by at least this standard deviation (0-255; under it the surround is
 #: plain padding, bars or a flat colour, and has nothing to correlate).
 SURROUND_MIN_STD = 2.0
+#: A sample pixel *moves* when its grey level, blurred by one pixel, varies over the clip by at
+#: least this standard deviation (0-255): pictures laid over a still background (a photograph, a
+#: colour) stand out from it by what they show moving (cases-dev pip_multi, docs/tuning.md).
+MOVING_PART_GREY = 1.5
+#: ... a moving part is kept when the rest of the frame moves at most this share of its pixels
+#: (0-1: the background holds still) ...
+MOVING_PART_STILL_OUTSIDE = 0.03
+#: ... and its moving pixels fill at least this share of its bounding box (0-1: a picture, not a
+#: moving figure in a fixed shot).
+MOVING_PART_MIN_FILL = 0.6
+#: ... and it holds at least this share of the frame's area (0-1).
+MOVING_PART_MIN_AREA = 0.01
+
+#: A picture too small for the samples' inner rectangle is looked for in the features channel's frames
+#: scaled to this long side (pixels) ...
+SMALL_INNER_LONG_SIDE = 256
+#: ... with sides of at least this share of the frame's (0-1; a 16:9 picture at a third of a 9:16
+#: frame's width is 12% of its height; own pip cases, docs/tuning.md).
+SMALL_INNER_MIN_SIDE = 0.1
 
 #: The thresholds this stage decides with, as the report records them (`pipeline.thresholds`).
 THRESHOLDS: dict[str, float] = {
@@ -136,6 +155,12 @@ THRESHOLDS: dict[str, float] = {
     "surround_cell_px": SURROUND_CELL_PX,
     "surround_min_cells": SURROUND_MIN_CELLS,
     "surround_min_std": SURROUND_MIN_STD,
+    "moving_part_grey": MOVING_PART_GREY,
+    "moving_part_still_outside": MOVING_PART_STILL_OUTSIDE,
+    "moving_part_min_fill": MOVING_PART_MIN_FILL,
+    "moving_part_min_area": MOVING_PART_MIN_AREA,
+    "small_inner_long_side": SMALL_INNER_LONG_SIDE,
+    "small_inner_min_side": SMALL_INNER_MIN_SIDE,
 }
 
 
@@ -163,6 +188,73 @@ def find_layout(images: np.ndarray) -> Layout:
     if edges is None:
         return Layout()
     return Layout(content_box(images, edges), inner_rectangle(images, edges), find_panes(images, edges))
+
+
+def moving_parts(images: np.ndarray) -> tuple[Rect, ...]:
+    """The parts of the frame that move while the rest holds still: pictures laid over a still background.
+
+    An inner picture at a small share of a side (a 16:9 clip in a 9:16 frame is
+    12-20% of its height) gives the inner rectangle's lines too short a run, and
+    over a photograph every edge persists; but the picture moves and its
+    background does not. A pixel moves when its grey level (blurred by one
+    pixel) varies over the samples by `MOVING_PART_GREY`; the moving pixels,
+    closed over small gaps, form connected parts, each kept as its bounding box
+    when it fills it (`MOVING_PART_MIN_FILL`) and holds `MOVING_PART_MIN_AREA`
+    of the frame. None are kept unless the rest of the frame moves at most
+    `MOVING_PART_STILL_OUTSIDE`: over moving footage the motion marks no part.
+
+    Args:
+        images: (N, H, W) grey frames.
+
+    Returns:
+        The parts as fractions (x0, y0, x1, y1), largest first; () with fewer than
+        `INNER_MIN_FRAMES` frames or a background that moves.
+    """
+    import cv2  # here, not at the top: the layout records load no OpenCV
+
+    if len(images) < INNER_MIN_FRAMES:
+        return ()
+    _, h, w = images.shape
+    blurred = np.stack([cv2.GaussianBlur(f, (0, 0), 1.0) for f in np.asarray(images, dtype=np.float32)])
+    moving = blurred.std(axis=0) >= MOVING_PART_GREY
+    mask = cv2.morphologyEx(moving.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
+    parts, inside = [], np.zeros((h, w), dtype=bool)
+    for x0, y0, bw, bh, pixels in stats[1:count].tolist():
+        if bw * bh < MOVING_PART_MIN_AREA * w * h or pixels < MOVING_PART_MIN_FILL * bw * bh:
+            continue
+        parts.append((bw * bh, (x0 / w, y0 / h, (x0 + bw) / w, (y0 + bh) / h)))
+        inside[y0 : y0 + bh, x0 : x0 + bw] = True
+    if not parts or (~inside).sum() == 0 or moving[~inside].mean() > MOVING_PART_STILL_OUTSIDE:
+        return ()
+    return tuple(rect for _, rect in sorted(parts, key=lambda p: -p[0]))
+
+
+def small_inner_rectangle(images: np.ndarray) -> Rect | None:
+    """An inner picture too small for the samples' inner rectangle, from larger frames.
+
+    A 16:9 picture at a third of a 9:16 frame's width is 12% of its height:
+    15 pixels of the 128-pixel samples, under `INNER_MIN_SIDE`. The features
+    channel's frames (up to 1280 pixels) are scaled to `SMALL_INNER_LONG_SIDE`
+    and searched for a rectangle (`inner_rectangle`, every rule the same) whose
+    sides are at least `SMALL_INNER_MIN_SIDE` of the frame's.
+
+    Args:
+        images: (N, H, W) grey frames, larger than the samples.
+
+    Returns:
+        The rectangle as fractions (x0, y0, x1, y1), or None.
+    """
+    import cv2  # here, not at the top: the layout records load no OpenCV
+
+    if len(images) < INNER_MIN_FRAMES:
+        return None
+    _, h, w = images.shape
+    scale = min(1.0, SMALL_INNER_LONG_SIDE / max(h, w))
+    size = (max(8, int(round(w * scale))), max(8, int(round(h * scale))))
+    small = np.stack([cv2.resize(np.ascontiguousarray(f), size, interpolation=cv2.INTER_AREA) for f in images])
+    return inner_rectangle(small, min_side=SMALL_INNER_MIN_SIDE)
 
 
 def split_profile(edges: np.ndarray) -> np.ndarray:
@@ -347,7 +439,9 @@ def content_box(images: np.ndarray, edges: EdgeStats | None = None, *, min_side:
     return box
 
 
-def inner_rectangle(images: np.ndarray, edges: EdgeStats | None = None) -> Rect | None:
+def inner_rectangle(
+    images: np.ndarray, edges: EdgeStats | None = None, *, min_side: float = INNER_MIN_SIDE
+) -> Rect | None:
     """A rectangle inside the frame whose sides are edges in every frame (picture-in-picture).
 
     Footage laid over other footage is bounded by straight edges that stay
@@ -363,6 +457,8 @@ def inner_rectangle(images: np.ndarray, edges: EdgeStats | None = None) -> Rect 
     Args:
         images: (N, H, W) grey frames.
         edges: the frames' `edge_stats`, when already computed.
+        min_side: the shortest side kept, as a share of the frame's (`INNER_MIN_SIDE`;
+            `small_inner_rectangle` asks less of larger frames).
 
     Returns:
         The best rectangle, as fractions (x0, y0, x1, y1), when its sides are
@@ -378,9 +474,10 @@ def inner_rectangle(images: np.ndarray, edges: EdgeStats | None = None) -> Rect 
     # Both as (position along the line, line): column c of `vert` is the line
     # between pixel columns c and c+1, -1 and w-1 stand for the frame's borders.
     vert, horiz = _Lines(px / typical), _Lines(py.T / typical)
-    cols, rows = np.array([-1, *vert.candidates(), w - 1]), np.array([-1, *horiz.candidates(), h - 1])
+    cols = np.array([-1, *vert.candidates(min_side=min_side), w - 1])
+    rows = np.array([-1, *horiz.candidates(min_side=min_side), h - 1])
     x0, x1, y0, y1 = (v.ravel() for v in np.meshgrid(cols, cols, rows, rows, indexing="ij"))
-    keep = (x1 - x0 >= INNER_MIN_SIDE * w) & (y1 - y0 >= INNER_MIN_SIDE * h)
+    keep = (x1 - x0 >= min_side * w) & (y1 - y0 >= min_side * h)
     keep &= ~((x1 - x0 > INNER_MAX_SIDE * w) & (y1 - y0 > INNER_MAX_SIDE * h))
     x0, x1, y0, y1 = x0[keep], x1[keep], y0[keep], y1[keep]
     # The picture covers pixel rows y0+1 .. y1 and columns x0+1 .. x1.
@@ -437,13 +534,13 @@ class _Lines:
         # Ties (evidence is clipped) go to the line with the stronger edge itself.
         self.tie_break = 1e-3 * edges.mean(axis=0) / (float(edges.mean(axis=0).max()) + 1e-9)
 
-    def candidates(self, k: int = INNER_CANDIDATES) -> list[int]:
+    def candidates(self, k: int = INNER_CANDIDATES, *, min_side: float = INNER_MIN_SIDE) -> list[int]:
         """The k lines with the best line evidence over the shortest side, at least 3 lines apart.
 
         The line next to the frame's edge is left out (the border itself
         stands for it): a picture's own first row shows there.
         """
-        span = max(1, int(math.ceil(INNER_MIN_SIDE * self.length)))
+        span = max(1, int(math.ceil(min_side * self.length)))
         best = (self.evidence[span:] - self.evidence[:-span]).max(axis=0) / span + self.tie_break
         out: list[int] = []
         for i in np.argsort(-best, kind="stable").tolist():

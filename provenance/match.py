@@ -205,9 +205,13 @@ FEATURE_STILL_INLIERS = 15.0
 #: their query spans overlap by this share of the shorter and their offsets are this close (s).
 JOIN_OVERLAP = 0.5
 JOIN_OFFSET_S = 1.5
-#: A part of the frame is searched as a picture of its own (`find_region_matches`) when it is
-#: at least this share of the frame's width and height (0-1; a picture-in-picture at 20%)...
+#: A part of the frame is searched as a picture of its own (`find_region_matches`) when its longer
+#: side is at least this share of the frame's shorter side (0-1: the issue's smallest picture, 20% of
+#: the width: 256 of 720 pixels in a 16:9 frame, 144 of 720 in a 9:16 one)...
 REGION_MIN_SIDE = 0.2
+#: ... and its shorter side at least this share of it (0-1: the 16:9 picture at 20% of a 9:16
+#: frame's width is 81 pixels tall, 11% of 720).
+REGION_MIN_SHORT_SIDE = 0.1
 #: ... and at most this share of its area (0-1): a larger part is the whole frame's search.
 REGION_MAX_AREA = 0.8
 #: Two proposed parts whose intersection is this share of their union are one (0-1).
@@ -269,6 +273,7 @@ THRESHOLDS: dict[str, float] = {
     "join_overlap": JOIN_OVERLAP,
     "join_offset_s": JOIN_OFFSET_S,
     "region_min_side": REGION_MIN_SIDE,
+    "region_min_short_side": REGION_MIN_SHORT_SIDE,
     "region_max_area": REGION_MAX_AREA,
     "region_same": REGION_SAME,
     "region_box_min_side": REGION_BOX_MIN_SIDE,
@@ -1866,17 +1871,32 @@ def region_proposals(
     inner_rect: Rect | None = None,
     found: list[Alignment] = (),  # type: ignore[assignment]
     content_box: Rect | None = None,
+    small_inner: Rect | None = None,
+    moving: tuple[Rect, ...] = (),
+    frame_size: tuple[int, int] | None = None,
 ) -> list[Rect]:
     """The parts of the query frame worth searching as pictures of their own, likeliest first.
 
-    From three sources: the features channel's boxes (`Geometry.query_box`:
+    From five sources: the features channel's boxes (`Geometry.query_box`:
     where a registered reference sits in the query frame, when its fit is
-    stable), a split screen's panes (`layout.find_panes`) and the layout's
-    inner rectangle. Parts narrower than `REGION_MIN_SIDE` or larger
-    than `REGION_MAX_AREA` are left out, near-duplicates (`REGION_SAME`)
-    merged, at most `MAX_REGIONS` kept. The content box (padding trimmed) is
-    left out too: the whole frame's hashes searched it already.
+    stable), a split screen's panes (`layout.find_panes`), the layout's
+    inner rectangle, a smaller one found in larger frames
+    (`layout.small_inner_rectangle`) and the parts that move over a still
+    background (`layout.moving_parts`). Parts whose longer side is under
+    `REGION_MIN_SIDE` of the frame's shorter side, or their shorter side under
+    `REGION_MIN_SHORT_SIDE` of it (`frame_size`, width and height; a square
+    frame when not given), or larger than `REGION_MAX_AREA` are left out, near-duplicates
+    (`REGION_SAME`) merged, at most `MAX_REGIONS` kept. The content box
+    (padding trimmed) is left out too: the whole frame's hashes searched it
+    already.
     """
+    fw, fh = frame_size if frame_size is not None and min(frame_size) > 0 else (1, 1)
+    short = min(fw, fh)
+
+    def too_small(rect: Rect) -> bool:
+        sides = sorted(((rect[2] - rect[0]) * fw, (rect[3] - rect[1]) * fh))
+        return sides[1] < REGION_MIN_SIDE * short - 1e-6 or sides[0] < REGION_MIN_SHORT_SIDE * short - 1e-6
+
     boxes = [
         a.segment.geometry.query_box
         for a in sorted(found, key=lambda a: a.segment.score, reverse=True)
@@ -1884,9 +1904,10 @@ def region_proposals(
     ]
     out: list[Rect] = []
     searched = [content_box] if content_box is not None else []
-    for rect in [*boxes, *panes, *([inner_rect] if inner_rect is not None else [])]:
+    inner = [r for r in (inner_rect, small_inner) if r is not None]
+    for rect in [*boxes, *panes, *inner, *moving]:
         rect = tuple(float(v) for v in rect)  # type: ignore[assignment]
-        if rect[2] - rect[0] < REGION_MIN_SIDE or rect[3] - rect[1] < REGION_MIN_SIDE:
+        if too_small(rect):
             continue
         if area(rect) > REGION_MAX_AREA or any(_shared(rect, r) >= REGION_SAME for r in [*searched, *out]):
             continue
@@ -1993,6 +2014,56 @@ def _in_region(found: Alignment, rect: Rect, box: Rect | None, whole: Features |
     code = variant(REGION_INNER, op)
     segment = replace(seg, region=where, query_variant=_variant_name(code))
     return replace(found, segment=segment, query_variant=code)
+
+
+def timed_by_hashes(found: list[Alignment]) -> list[Alignment]:
+    """Verified segments, a features match left out where the frame hashes found the same picture as the same footage.
+
+    Over a still picture under camera motion the features register a picture
+    at several moments (a steady pan shows the same picture a second later, a
+    little further on) and their camera path may hold at each; the frame
+    hashes time it finer. A features match of a reference is left out where a
+    frame-hash match of it, verified as the same footage at a speed
+    (`MIN_SPEED` or more: one held frame times nothing), covers the same span
+    of the clip (`JOIN_OVERLAP`) in the same part of the frame
+    (`_one_picture`): one finding, at the hashes' moment (cases-dev d063: a
+    duet's half, the features at 4.5 s, the half's hashes at 2.2 s, the truth
+    2.24 s). Run after verify: before it, a frame-hash match may yet prove
+    only the place (cases-dev d037: 0.52 on a held frame, the same scene).
+    """
+    timed = [
+        a.segment
+        for a in found
+        if a.segment.channel == Channel.FRAMES
+        and a.segment.score >= MATCH_THRESHOLD
+        and abs(a.segment.speed) >= MIN_SPEED
+        and a.segment.verification is not None
+        and a.segment.verification.relation == Relation.SAME_FOOTAGE
+    ]
+
+    def covered(seg: MatchSegment) -> bool:
+        return any(
+            f.reference.id == seg.reference.id
+            and _overlap(f, seg)
+            >= JOIN_OVERLAP * max(min(f.query_end_s - f.query_start_s, seg.query_end_s - seg.query_start_s), 1e-6)
+            and _one_picture(f, seg)
+            for f in timed
+        )
+
+    return [a for a in found if a.segment.channel != Channel.FEATURES or not covered(a.segment)]
+
+
+def _one_picture(a: MatchSegment, b: MatchSegment) -> bool:
+    """Whether a features segment and a frame-hash segment place their footage in the same part of the frame."""
+    if {a.channel, b.channel} != {Channel.FEATURES, Channel.FRAMES}:
+        return False
+    places = []
+    for seg in (a, b):
+        place = seg.region or (seg.geometry.query_box if seg.geometry is not None else None)
+        if place is None:
+            return False
+        places.append(tuple(float(v) for v in place))
+    return _shared(places[0], places[1]) >= REGION_SAME  # type: ignore[arg-type]
 
 
 def _clip_rect(r: Rect) -> Rect:

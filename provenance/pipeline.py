@@ -197,7 +197,7 @@ def _check(
         found = _found(query, idx)
         query, found, channels = _with_features(query, idx, found, decoder)
         on_stage("match")
-        verified = _verified(query, found, decoder, idx)
+        verified = match_mod.timed_by_hashes(_verified(query, found, decoder, idx))
         on_stage("verify")
         segments = _diagnosed(query, verified, idx)
         on_stage("diagnose")
@@ -329,7 +329,7 @@ def _with_features(
         f"run: {len(described.frames)} frames described, {len(extra)} segment{'s' if len(extra) != 1 else ''} found"
     )
     joined = match_mod.join_channels(found, extra)
-    regions = _regions(query, extra)
+    regions = _regions(query, extra, sampled.images)
     if regions:
         in_regions = match_mod.find_region_matches(
             regions,
@@ -382,13 +382,24 @@ def _found_held(query: Query, idx: Index, times: np.ndarray) -> list[Alignment]:
     return out
 
 
-def _regions(query: Query, extra: list[Alignment]) -> list[Rect]:
-    """The parts of a clip's frame searched as pictures of their own (`match.region_proposals`)."""
+def _regions(query: Query, extra: list[Alignment], larger: np.ndarray | None = None) -> list[Rect]:
+    """The parts of a clip's frame searched as pictures of their own (`match.region_proposals`).
+
+    `larger`: the features channel's frames, where a picture too small for the samples' inner
+    rectangle is looked for (`layout.small_inner_rectangle`).
+    """
     if query.is_image or query.layout is None:
         return []
     layout = query.layout
+    small = layout_mod.small_inner_rectangle(np.asarray(larger)) if larger is not None else None
     return match_mod.region_proposals(
-        panes=layout.panes, inner_rect=layout.inner_rect, found=extra, content_box=layout.content_box
+        panes=layout.panes,
+        inner_rect=layout.inner_rect,
+        found=extra,
+        content_box=layout.content_box,
+        small_inner=small,
+        moving=layout_mod.moving_parts(np.asarray(query.frames.images)),
+        frame_size=query.facts.display_size,
     )
 
 
@@ -556,9 +567,10 @@ def _held_to_camera_path(
     nearest = min(
         pairs, key=lambda p: (abs(p.reference_t - (seg.offset_s + seg.speed * p.query_t)), -p.geometry.inliers)
     )
+    images = query.frames.images if seg.region is None else hashing_mod.crop(query.frames.images, seg.region)
     try:
         q_view, r_view = features_mod.views(
-            [query.frames.images[i] for i in inside],
+            [images[i] for i in inside],
             q_times.tolist(),
             list(r_images),
             [nearest],

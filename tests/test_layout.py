@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from provenance.decode import extract_frames
-from provenance.layout import Layout, content_box, edge_stats, find_layout, inner_rectangle
+from provenance.layout import Layout, content_box, edge_stats, find_layout, inner_rectangle, small_inner_rectangle
 
 
 def _reframed(out: Path, src: Path, *, first: str = "null") -> Path:
@@ -212,3 +212,23 @@ def test_other_footage_beside_the_clip_moves_and_padding_holds_still(tmp_path: P
     moving = surround_change(_beside(tmp_path, sample_refs, "street_cyclists", "animated_dinner"), box)
     assert still is not None and still < 1.0, still
     assert moving is not None and moving >= SURROUND_MOVES_GREY, moving
+
+
+def test_a_small_inner_picture_is_found_in_larger_frames() -> None:
+    """A picture 37% of a 9:16 frame's width and 12% of its height (white border) over moving texture: 15 pixels
+    tall in the 128-pixel samples, under `INNER_MIN_SIDE`; found at `layout.SMALL_INNER_LONG_SIDE`."""
+    rng = np.random.default_rng(5)
+    frames = []
+    for _ in range(10):
+        background = cv2.GaussianBlur(rng.integers(0, 255, (1280, 720)).astype(np.uint8), (0, 0), 3)
+        picture = cv2.GaussianBlur(rng.integers(0, 255, (150, 266)).astype(np.uint8), (0, 0), 2)
+        frame = cv2.normalize(background, None, 0, 255, cv2.NORM_MINMAX)
+        frame[694:856, 194:472] = 255
+        frame[700:850, 200:466] = cv2.normalize(picture, None, 0, 255, cv2.NORM_MINMAX)
+        frames.append(frame)
+    large = np.stack(frames)
+    samples = np.stack([cv2.resize(f, (72, 128), interpolation=cv2.INTER_AREA) for f in large])
+    assert inner_rectangle(samples) is None
+    found = small_inner_rectangle(large)
+    assert found is not None and np.allclose(found, (200 / 720, 700 / 1280, 466 / 720, 850 / 1280), atol=0.01), found
+    assert small_inner_rectangle(large[:2]) is None

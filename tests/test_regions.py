@@ -19,9 +19,13 @@ import numpy as np
 import pytest
 
 from provenance import match as match_mod
-from provenance.layout import find_panes
+from provenance.diagnose import geometry_alterations
+from provenance.features import Geometry
+from provenance.index import Reference
+from provenance.layout import find_panes, moving_parts
 from provenance.pipeline import check
 from provenance.query import Role, build_query
+from provenance.relation import Relation, Verification
 from provenance.report import Report
 from tests.conftest import ffmpeg
 
@@ -180,7 +184,7 @@ def test_region_proposals_keep_parts_of_the_frame_once() -> None:
     got = match_mod.region_proposals(panes=panes, inner_rect=(0.01, 0.0, 0.5, 0.99))
     assert got == [panes[0], panes[1]]  # the inner rectangle is the first pane again
     # Slivers and near-whole frames are left to the whole frame's search.
-    assert match_mod.region_proposals(panes=((0.0, 0.0, 0.1, 1.0),), inner_rect=(0.0, 0.0, 0.95, 0.95)) == []
+    assert match_mod.region_proposals(panes=((0.0, 0.0, 0.08, 1.0),), inner_rect=(0.0, 0.0, 0.95, 0.95)) == []
     many = tuple((0.25 * (k % 4), 0.5 * (k // 4), 0.25 * (k % 4) + 0.25, 0.5 * (k // 4) + 0.5) for k in range(8))
     assert len(match_mod.region_proposals(panes=many)) == match_mod.MAX_REGIONS
 
@@ -211,3 +215,169 @@ def test_footage_beside_other_footage_is_not_called_reframed(
     codes = {str(a.code) for a in found[0].alterations}
     assert "reframed" not in codes, found[0].alterations
     assert "picture_in_picture" in codes, found[0].alterations
+
+
+@pytest.fixture(scope="session")
+def small_pictures_vertical(media_dir: Path, sample_refs: Path) -> Path:
+    """720x1280 over a still picture (one frame of life's random cells held): storm_road_panzoom 1-6 s (a slow zoom
+    over a photograph) at 43% of the width and 14% of the height (310x174, white border), testsrc2
+    below it at 28% (200x112). Both pictures are under `layout.INNER_MIN_SIDE` of the height, and
+    the still background holds most of the whole frame's keypoints."""
+    out = media_dir / "regions" / "small_pictures_vertical.mp4"
+    out.parent.mkdir(exist_ok=True)
+    ffmpeg(
+        "-f", "lavfi", "-i", "life=s=360x640:r=25:ratio=0.3:death_color=#203040:life_color=#e0c080", "-ss", "1", "-t", "5", "-i",
+        sample_refs / "storm_road_panzoom.mp4", "-f", "lavfi", "-t", "5", "-i", "testsrc2=s=200x112:r=25",
+        "-filter_complex",
+        "[0:v]trim=end_frame=1,loop=loop=-1:size=1:start=0,setpts=N/25/TB,scale=720:1280,format=yuv420p[bg];"
+        "[1:v]fps=25,scale=310:174,pad=324:188:7:7:white[p];[bg][p]overlay=224:420:shortest=1[b];"
+        "[b][2:v]overlay=215:705:shortest=1",
+        "-t", "5", *X264, out,
+    )  # fmt: skip
+    return out
+
+
+def test_small_pictures_in_a_vertical_frame_are_found(small_pictures_vertical: Path, sample_index: Path) -> None:
+    """The picture moves over a still background (`layout.moving_parts`), a part of the frame no side
+    rule of 20% of the height would search; its camera path is followed in that part."""
+    report = _check(small_pictures_vertical, sample_index)
+    found = _found(report, "storm_road_panzoom.mp4")
+    assert found, (report.matches, report.candidates, report.tool["channels"])
+    top = found[0]
+    assert top.verification is not None and top.verification.relation == "same_footage", top.verification
+    box = top.region or (top.geometry.query_box if top.geometry is not None else None)
+    assert box is not None and abs(box[1] - 420 / 1280) <= 0.03 and abs(box[3] - 608 / 1280) <= 0.03, top
+    # A steady zoom repeats its path a second off: where the path does not pin the moment, the
+    # report gives the span as "about" (docs/matching.md, "Which seconds").
+    reach = 1.0 if top.verification.moment_shown is not False else 2.5
+    assert abs(top.reference_start_s - 1.0) <= reach, (top.reference_start_s, top.verification)
+
+
+def test_moving_parts_over_a_still_background() -> None:
+    """Two pictures that move over a still texture; none over a moving one, none in a still frame."""
+    rng = np.random.default_rng(3)
+    still = rng.integers(0, 255, (72, 128)).astype(np.uint8)
+    frames = np.repeat(still[None], 12, axis=0)
+    for k in range(12):
+        frames[k, 10:30, 60:120] = rng.integers(0, 255, (20, 60))
+        frames[k, 45:60, 10:40] = rng.integers(0, 255, (15, 30))
+    parts = moving_parts(frames)
+    assert len(parts) == 2, parts
+    assert np.allclose(parts[0], (60 / 128, 10 / 72, 120 / 128, 30 / 72), atol=0.03), parts
+    assert np.allclose(parts[1], (10 / 128, 45 / 72, 40 / 128, 60 / 72), atol=0.03), parts
+    assert moving_parts(np.repeat(still[None], 12, axis=0)) == ()
+    everywhere = frames.copy()
+    everywhere[:, :, :] = rng.integers(0, 255, everywhere.shape)
+    assert moving_parts(everywhere) == ()
+    assert moving_parts(frames[:2]) == ()
+
+
+def test_region_sides_are_measured_against_the_shorter_side() -> None:
+    """A 16:9 picture at 20% of a 9:16 frame's width (144 x 81 of 720 x 1280 pixels) is searched: the issue's
+    smallest picture in any frame. A strip 4% of a 16:9 frame's height, or a picture 10% of its width, is not."""
+    part = (0.4, 0.5, 0.6, 0.5 + 81 / 1280)
+    assert match_mod.region_proposals(moving=(part,), frame_size=(720, 1280)) == [part]
+    assert match_mod.region_proposals(moving=((0.3, 0.33, 0.73, 0.37),), frame_size=(1280, 720)) == []
+    assert match_mod.region_proposals(moving=((0.3, 0.33, 0.4, 0.39),), frame_size=(1280, 720)) == []
+
+
+def _segment(
+    channel: str,
+    offset_s: float,
+    score: float,
+    *,
+    region=None,
+    query_box=None,
+    crop_box=(0.0, 0.0, 1.0, 1.0),
+    verified=None,
+):  # noqa: ANN001, ANN202
+    """A segment of reference #1 over 0-6 s of the clip, made by hand."""
+    ref = Reference(
+        id=1, sha256="a" * 64, path="refs/pan.mp4", kind="video", duration_s=12.0, width=1280, height=720,
+        fps=30.0, size_bytes=1, sample_fps=2.0, frames=24, added_at="2025-01-01T00:00:00+00:00",
+    )  # fmt: skip
+    geometry = (
+        Geometry(angle_deg=0.0, scale=0.5, crop_box=crop_box, query_box=query_box, inliers=40, pairs=6)
+        if query_box is not None
+        else None
+    )
+    seg = match_mod.MatchSegment(
+        ref, score, 0.0, 6.0, offset_s, offset_s + 6.0, offset_s, 1.0, False, 12, 12, 6.0,
+        channel=channel, geometry=geometry, region=region, verification=verified,
+    )  # fmt: skip
+    return match_mod.Alignment(seg, 0, 0, (0.0, 6.0), (offset_s, offset_s + 6.0))
+
+
+def test_a_pictures_hashes_time_the_features_that_found_it_elsewhere() -> None:
+    """Over a pan the features register a duet's half at 4.5 s, its hashes at 2.2 s (cases-dev d063), both verified
+    as the same footage: one finding, at the hashes' time. Another part of the frame stays a finding, and so does
+    the features' where the hashes proved only the place (cases-dev d037)."""
+    same = Verification(Relation.SAME_FOOTAGE, 12, 0.4, 0.6, "what moves agrees")
+    scene = Verification(Relation.SAME_SCENE, 12, 0.4, None, "the camera path departs")
+    box = (0.0, 0.413, 0.542, 0.609)
+    features = _segment("features", 4.5, 0.98, region=box, query_box=(0.0, 0.417, 0.514, 0.59), verified=same)
+    elsewhere = _segment("features", 0.0, 0.9, region=(0.5, 0.0, 1.0, 1.0), query_box=(0.55, 0.3, 0.95, 0.7))
+    hashes = _segment("frames", 2.2, 0.67, region=(0.0, 0.418, 0.5, 0.582), verified=same)
+    got = match_mod.timed_by_hashes([features, elsewhere, hashes])
+    assert [(a.segment.channel, a.segment.offset_s) for a in got] == [("features", 0.0), ("frames", 2.2)], got
+    place_only = _segment("frames", 2.2, 0.52, region=(0.0, 0.418, 0.5, 0.582), verified=scene)
+    assert len(match_mod.timed_by_hashes([features, place_only])) == 2
+
+
+def test_a_crop_is_not_read_from_a_part_that_cuts_the_picture() -> None:
+    """cases-dev d070: the inner rectangle's left side fell 22% into the picture; the features, described in
+    that part, saw 78% of the reference's width. A crop measured in a split screen's pane stands."""
+    cut = _segment(
+        "features", 1.6, 0.98, region=(0.68, 0.0, 1.0, 0.417), query_box=(0.68, 0.01, 0.979, 0.394),
+        crop_box=(0.218, 0.0, 1.0, 1.0),
+    ).segment  # fmt: skip
+    assert "cropped" not in {a.code for a in geometry_alterations(cut)}
+    pane = (0.5, 0.0, 1.0, 1.0)
+    filled = _segment(
+        "features", 1.6, 0.98, region=pane, query_box=(0.5, 0.0, 1.0, 1.0), crop_box=(0.2, 0.0, 0.8, 1.0)
+    ).segment
+    assert "cropped" in {a.code for a in geometry_alterations(filled, (pane, (0.0, 0.0, 0.5, 1.0)))}
+    inside = _segment(
+        "features",
+        1.6,
+        0.98,
+        region=(0.3, 0.2, 0.9, 0.8),
+        query_box=(0.4, 0.3, 0.8, 0.7),
+        crop_box=(0.2, 0.0, 0.8, 1.0),
+    ).segment
+    assert "cropped" in {a.code for a in geometry_alterations(inside)}
+
+
+def test_a_regions_features_follow_the_camera_path_in_the_region(
+    small_pictures_vertical: Path, sample_index: Path
+) -> None:
+    """The features segment found in the picture's part of the frame, verified alone: its camera path is
+    followed on that part's pixels (before, on the whole frame warped by the part's map: 0 frames followed)."""
+    from provenance import pipeline
+    from provenance.decode import choose_decoder
+    from provenance.evidence import reference_window
+    from provenance.index import open_index
+    from provenance.verify import REFERENCE_FPS, VIEW_LONG_SIDE
+
+    decoder = choose_decoder()
+    idx = open_index(f"sqlite:///{sample_index}")
+    try:
+        query = build_query(small_pictures_vertical, role=Role.QUERY, decoder=decoder, text=False)
+        query, found, _ = pipeline._with_features(query, idx, pipeline._found(query, idx), decoder)
+        in_part = [
+            a
+            for a in found
+            if a.segment.channel == "features"
+            and a.segment.region is not None
+            and Path(a.segment.reference.path).name == "storm_road_panzoom.mp4"
+        ]
+        assert in_part, found
+
+        def frames_of(ref, start_s, end_s):  # noqa: ANN001, ANN202
+            return reference_window(decoder, ref, start_s, end_s, fps=REFERENCE_FPS, long_side=VIEW_LONG_SIDE)
+
+        v = pipeline._verified_features(in_part[0], query, frames_of).segment.verification
+    finally:
+        idx.close()
+    assert v is not None and v.path_frames is not None and v.path_frames >= 6, v
+    assert v.relation == "same_footage", v
