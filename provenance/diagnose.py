@@ -415,7 +415,12 @@ def diagnose(
                 RotatedEvidence(angle_deg_clockwise=angle),
             )
         )
-    if r_region in CENTRE_KEEP and found.crop_distances is not None and _crop_fits_better(found.crop_distances):
+    if (
+        r_region in CENTRE_KEEP
+        and found.crop_distances is not None
+        and _crop_fits_better(found.crop_distances)
+        and not _in_proposed_part(found.segment, panes)
+    ):
         keep = CENTRE_KEEP[r_region]
         m = (1 - keep) / 2
         box = [
@@ -615,7 +620,7 @@ def _cut_by_region(segment: MatchSegment, panes: tuple[Rect, ...]) -> bool:
     and is trusted (a duet's half filled by a crop of the clip).
     """
     region, g = segment.region, segment.geometry
-    if region is None or g is None or any(_shared(region, pane) >= 0.9 for pane in panes):
+    if region is None or g is None or not _in_proposed_part(segment, panes):
         return False
     bx0, by0, bx1, by1 = g.query_box
     x0, y0, x1, y1 = region
@@ -626,6 +631,18 @@ def _cut_by_region(segment: MatchSegment, panes: tuple[Rect, ...]) -> bool:
         (y1 < 1.0 - BAND_EDGE and y1 - by1 <= BAND_EDGE),
     )
     return any(inner_sides)
+
+
+def _in_proposed_part(segment: MatchSegment, panes: tuple[Rect, ...]) -> bool:
+    """Whether a segment was found in a part of the frame that is no split screen's pane.
+
+    Such a part (`match.region_proposals`: from a rectangle's lines, from what moves) can fall
+    inside the picture, so its hashes may fit the reference's stored centre crop better than its
+    whole frame although the clip shows the whole picture: no centre crop is named from them (the
+    hash-side form of `_cut_by_region`). A pane, bounded by a line across the frame, is trusted.
+    """
+    region = segment.region
+    return region is not None and not any(_shared(region, pane) >= 0.9 for pane in panes)
 
 
 def _shared(a: Rect, b: Rect) -> float:

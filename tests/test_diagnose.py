@@ -1073,3 +1073,28 @@ def _clip_edges_of(query: Any) -> Any:
     from provenance.pipeline import _clip_edges
 
     return _clip_edges(query, [])
+
+
+@pytest.mark.parametrize(
+    ("region", "panes", "said"),
+    [
+        (None, (), True),  # the whole frame: the stored crop fits better, a crop is named
+        ((0.1, 0.3, 0.5, 0.6), (), False),  # a part proposed inside the frame may cut the picture
+        ((0.0, 0.0, 0.5, 1.0), ((0.0, 0.0, 0.5, 1.0), (0.5, 0.0, 1.0, 1.0)), True),  # a split screen's pane
+    ],
+)
+def test_a_stored_crop_is_not_said_from_a_part_of_the_frame_that_may_cut_the_picture(
+    region: tuple[float, float, float, float] | None, panes: tuple[tuple[float, ...], ...], said: bool
+) -> None:
+    """cases-holdout3 h048: two pictures in a 9:16 frame, one found by its region's hashes nearer the
+    reference's 85% centre crop than its whole frame; the region lay inside the picture on all sides."""
+    from dataclasses import replace
+
+    from provenance.diagnose import diagnose
+    from provenance.hashing import REGION_C85, REGION_FULL, variant
+    from provenance.match import CropDistances
+
+    found = _found(variant(REGION_FULL, 0), variant(REGION_C85, 0), crop_distances=CropDistances(8.4, 10.4, 10.4, 4.0))
+    found = replace(found, segment=replace(found.segment, region=region))
+    codes = {a.code for a in diagnose(found, query_duration_s=7.7, content_box=None, panes=panes)}
+    assert ("cropped" in codes) is said
