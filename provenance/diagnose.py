@@ -633,6 +633,16 @@ def _cut_by_region(segment: MatchSegment, panes: tuple[Rect, ...]) -> bool:
     return any(inner_sides)
 
 
+def _straddles_panes(box: Rect, panes: tuple[Rect, ...]) -> bool:
+    """Whether a footprint reaches well into two panes of a split screen (`PANE_REACH` of each).
+
+    Beside another pane with detail, what is not the footage is other footage, never padding; a
+    footprint across the line is a fit that has not found the footage's edges (cases-holdout4 h015,
+    a duet's half measured as 73% of the width), so no placement is said from it.
+    """
+    return sum(1 for pane in panes if area(pane) > 0 and overlap_area(box, pane) >= PANE_REACH * area(pane)) >= 2
+
+
 def _in_proposed_part(segment: MatchSegment, panes: tuple[Rect, ...]) -> bool:
     """Whether a segment was found in a part of the frame that is no split screen's pane.
 
@@ -734,7 +744,7 @@ def geometry_alterations(segment: MatchSegment, panes: tuple[Rect, ...] = ()) ->
                     FeaturePlacementEvidence(inner_rectangle_fraction=box, alignment="features"),
                 )
             )
-        else:
+        elif not _straddles_panes(g.query_box, panes):
             evidence = FeaturePlacementEvidence(content_box_fraction=box, alignment="features")
             rest = "padding, a caption or an interface"
             if copy and g.surround_copy is not None:
@@ -1156,6 +1166,10 @@ CROP_MIN_REMOVED_STD = 6.0
 #: are at least this many bits (of 64) nearer the crop than the whole frames at any offset, 0-64
 #: (crops kept: 1.7-18.8; a recoloured whole frame 0.6; a pan's other moment -0.7-0.7; docs/tuning.md).
 CROP_VARIANT_MARGIN = 1.5
+#: A features footprint covering at least this share of each of two split-screen panes straddles
+#: them: no `reframed` is said from it (0-1; cases-holdout4 h015 covered 47% of the other pane; a
+#: footprint kept to its half within `BAND_EDGE` covers at most 6% of the other: tuning.md).
+PANE_REACH = 0.2
 #: The footage fills only part of the clip's frame when the reference's footprint in it
 #: (`features.Geometry.query_box`) covers at most this share of its area (a duet's half: 0.5).
 FOOTAGE_MAX_AREA = 0.85
@@ -1266,6 +1280,7 @@ THRESHOLDS: dict[str, float] = {
     "surround_moves_grey": SURROUND_MOVES_GREY,
     "crop_min_removed_std": CROP_MIN_REMOVED_STD,
     "crop_variant_margin": CROP_VARIANT_MARGIN,
+    "pane_reach": PANE_REACH,
     "enlarged_above": ENLARGED_ABOVE,
     "grey_max_chroma": GREY_MAX_CHROMA,
     "grey_min_reference_chroma": GREY_MIN_REFERENCE_CHROMA,

@@ -1098,3 +1098,27 @@ def test_a_stored_crop_is_not_said_from_a_part_of_the_frame_that_may_cut_the_pic
     found = replace(found, segment=replace(found.segment, region=region))
     codes = {a.code for a in diagnose(found, query_duration_s=7.7, content_box=None, panes=panes)}
     assert ("cropped" in codes) is said
+
+
+@pytest.mark.parametrize(
+    ("box", "placed"),
+    [
+        ((0.0, 0.03, 0.734, 0.988), []),  # across the line of a side-by-side duet: no placement said
+        ((0.0, 0.0, 0.51, 1.0), ["reframed"]),  # kept to its half: read as before
+    ],
+)
+def test_a_footprint_across_a_split_screens_line_places_nothing(
+    box: tuple[float, float, float, float], placed: list[str]
+) -> None:
+    """cases-holdout4 h015: a duet's half (testsrc2 in the other) measured as 73% of the width, its
+    surround read as a blurred copy, so `reframed`; beside another pane the rest is never padding."""
+    from dataclasses import replace
+
+    from provenance.diagnose import geometry_alterations
+    from provenance.features import Geometry
+
+    found = _found(0, 0, query_span=(0.0, 7.0), reference_span=(1.5, 8.5))
+    panes = ((0.0, 0.0, 0.5, 1.0), (0.5, 0.0, 1.0, 1.0))
+    geometry = Geometry(0.0, 1.0, (0.0, 0.0, 1.0, 1.0), box, 80, outside_share=0.02, surround_copy=0.958)
+    codes = [a.code for a in geometry_alterations(replace(found.segment, geometry=geometry), panes)]
+    assert [c for c in codes if c in ("reframed", "picture_in_picture")] == placed
