@@ -519,14 +519,15 @@ def _verified_features(found: Alignment, query: Query, frames_of: verify_mod.Ref
         inside = np.arange(min(1, len(times)))
     if len(inside) > verify_mod.MAX_QUERY_FRAMES:
         inside = inside[np.linspace(0, len(inside) - 1, verify_mod.MAX_QUERY_FRAMES).round().astype(int)]
-    r_times, r_images = np.asarray(window[0], dtype=np.float64), window[1]
+    r_times, r_images = np.asarray(window[0], dtype=np.float64), np.asarray(window[1])
     q_times = np.zeros(1) if query.is_image else times[inside]
     images = query.frames.images if seg.region is None else hashing_mod.crop(query.frames.images, seg.region)
-    motion = verify_mod.reference_motion(seg.reference.camera, r_times, np.asarray(r_images))
+    shown = [images[i] for i in inside]
+    motion = verify_mod.reference_motion(seg.reference.camera, r_times, r_images)
     still = verify_mod.is_still_picture(motion, seg.reference_start_s, seg.reference_end_s)
     try:
         q_view, r_view = features_mod.views(
-            [images[i] for i in inside],
+            shown,
             q_times.tolist(),
             list(r_images),
             found.feature_pairs,
@@ -540,15 +541,14 @@ def _verified_features(found: Alignment, query: Query, frames_of: verify_mod.Ref
         return _with_verification(found, verify_mod.unverified("the matched region could not be cut out of the frames"))
     v = verify_mod.verify_segment(q_view, q_times, r_view, r_times, offset_s=seg.offset_s, speed=seg.speed)
     if still and (v.relation == Relation.SAME_FOOTAGE or v.specificity is not None):
-        v = _held_to_camera_path(v, found, query, inside, q_times, r_times, np.asarray(r_images), motion)
+        v = _held_to_camera_path(v, found, shown, q_times, r_times, r_images, motion)
     return _with_verification(found, v)
 
 
 def _held_to_camera_path(
     v: Verification,
     found: Alignment,
-    query: Query,
-    inside: np.ndarray,
+    shown: list[np.ndarray],
     q_times: np.ndarray,
     r_times: np.ndarray,
     r_images: np.ndarray,
@@ -556,9 +556,9 @@ def _held_to_camera_path(
 ) -> Verification:
     """Stage verify, a features segment on a still picture under camera motion (`motion`): the camera path decides.
 
-    The views are made again in one fixed geometry (the map of the verified
-    pair nearest its aligned time, `verify.camera_path_drift` needs one map
-    for the whole segment: each pair's own map would hide the drift).
+    The views of the query frames `shown` (cut to the segment's part of the frame) are made again in
+    one fixed geometry (the map of the verified pair nearest its aligned time, `verify.camera_path_drift`
+    needs one map for the whole segment: each pair's own map would hide the drift).
     """
     seg = found.segment
     if (v := verify_mod.left_to_the_camera_path(v, q_times)).relation != Relation.SAME_FOOTAGE:
@@ -567,10 +567,9 @@ def _held_to_camera_path(
     nearest = min(
         pairs, key=lambda p: (abs(p.reference_t - (seg.offset_s + seg.speed * p.query_t)), -p.geometry.inliers)
     )
-    images = query.frames.images if seg.region is None else hashing_mod.crop(query.frames.images, seg.region)
     try:
         q_view, r_view = features_mod.views(
-            [images[i] for i in inside],
+            shown,
             q_times.tolist(),
             list(r_images),
             [nearest],
