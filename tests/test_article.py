@@ -674,7 +674,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory, sample_refs: Path) -> dict[st
         encoding="utf-8",
     )
     ffmpeg("-i", refs / "court.jpg", "-vf", "scale=640:-1", "-q:v", "8", media / "baymak-court-crowd.jpg")
-    lavfi_clip(media / "unrelated.mp4", "life=size=160x120:rate=10", seconds=2)
+    lavfi_clip(media / "unrelated.mp4", "life=size=160x120:rate=10:seed=2", seconds=2)
     return {"root": root, "index": index, "media": media}
 
 

@@ -255,7 +255,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
         str(ref_a),
     )
     ffmpeg(
-        "-f", "lavfi", "-i", "life=s=320x240:mold=10:r=25:ratio=0.1:death_color=#C83232:life_color=#00ff00",
+        "-f", "lavfi", "-i", "life=s=320x240:mold=10:r=25:ratio=0.1:seed=4:death_color=#C83232:life_color=#00ff00",
         "-t", "5", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(ref_b),
     )  # fmt: skip
     index = root / "index.sqlite"
