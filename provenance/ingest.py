@@ -441,7 +441,15 @@ def _init_worker(source: SourceFacts) -> None:
     _worker_source = source
 
 
+_worker_busy = False
+
+
 def _stop_worker(signum: int, frame: Any) -> None:
+    # Only a file being prepared has anything to unwind. An idle worker may be exiting already (the
+    # pool's terminate sends SIGTERM to a worker its stop sentinel is ending): raised there, inside
+    # the interpreter's shutdown, the exit would print "Exception ignored" with a traceback.
+    if not _worker_busy:
+        os._exit(128 + signum)
     raise SystemExit(128 + signum)
 
 
@@ -450,13 +458,17 @@ Outcome = PreparedFile | tuple[str, int]
 
 
 def _work(job: tuple[int, str]) -> tuple[int, Outcome]:
+    global _worker_busy
     n, path = job
+    _worker_busy = True
     try:
         return n, prepare_file(Path(path), source=_worker_source)
     except ProvenanceError as exc:
         return n, (str(exc), exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch; reported at the end
         return n, (f"{path}: unexpected {type(exc).__name__}: {exc}", EXIT_FAILURE)
+    finally:
+        _worker_busy = False
 
 
 def default_jobs() -> int:

@@ -24,7 +24,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
-from conftest import cli_here, ffmpeg, started
+from conftest import ROOT, cli_here, ffmpeg, started
 
 from provenance.index import open_index
 from provenance.ingest import add_paths
@@ -363,3 +363,30 @@ def test_integrity_and_stats_cover_the_sound_and_features_rows(index_url: str) -
     assert "feature_keys rows belong to no described frame" in problems["channel_orphan_rows"].message
     run = cli_here("index", "check", "--index", index_url)
     assert run.code == UNAVAILABLE and "sound items" in run.stdout, run
+
+
+_IDLE_WORKER_STOPPED_AT_EXIT = textwrap.dedent(
+    """
+    import os, signal, threading, time
+    from provenance.index import SourceFacts
+    from provenance.ingest import _init_worker
+
+    _init_worker(SourceFacts())
+    # The pool's SIGTERM reaching a worker that is already exiting: it arrives while the interpreter's
+    # shutdown waits for this thread.
+    threading.Thread(target=lambda: (time.sleep(0.5), os.kill(os.getpid(), signal.SIGTERM), time.sleep(5))).start()
+    """
+)
+
+
+def test_an_idle_worker_stopped_while_it_exits_says_nothing() -> None:
+    """SIGTERM to an ingest worker with no file in hand ends it at once, even inside the interpreter's
+    shutdown (a full suite saw "Exception ignored in threading ... SystemExit: 143" from such a worker)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _IDLE_WORKER_STOPPED_AT_EXIT],
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 128 + signal.SIGTERM, done
+    assert b"Traceback" not in done.stderr and b"Exception ignored" not in done.stderr, done.stderr
