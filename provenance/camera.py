@@ -26,6 +26,7 @@ The history of each constant is in docs/tuning.md.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -200,7 +201,12 @@ def _cells(values: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def register(
-    a: np.ndarray, b: np.ndarray, start: np.ndarray | None = None, mask: np.ndarray | None = None
+    a: np.ndarray,
+    b: np.ndarray,
+    start: np.ndarray | None = None,
+    mask: np.ndarray | None = None,
+    *,
+    judged: bool = True,
 ) -> PairFit | None:
     """Fit the affine map that takes frame `a` onto frame `b` (grey, same size) and say what it leaves.
 
@@ -210,6 +216,8 @@ def register(
         mask: the pixels (h, w, bool) the fit may use, in `b`'s frame (ECC warps it with `b`): what is
             not picture (a blanked cover, the black beyond a warped frame, a still overlay) is left
             out, so its fixed edges cannot pin the map; None: every pixel.
+        judged: whether to measure what the map leaves (`PairFit.residual`, `move_px`); a caller that
+            needs only the map and its correlation (verify's camera path) saves that (both NaN then).
 
     Returns:
         The `PairFit`, or None when the frames are flat, the mask leaves too little or the fit does not converge.
@@ -244,13 +252,16 @@ def register(
         return None
     warp = np.asarray(fitted, dtype=np.float32)
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    back = cv2.warpAffine(fb, warp, (w, h), flags=flags)
     valid = cv2.warpAffine(np.ones_like(fa), warp, (w, h), flags=flags) > 0.99
     valid = cv2.erode(valid.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     if used is not None:
         valid &= cv2.warpAffine(used.astype(np.float32), warp, (w, h), flags=flags) > 0.99
     if valid.mean() < 0.25:
         return None
+    if not judged:
+        _, ok = _cells(fa, valid)
+        return PairFit(warp, float(cc), math.nan, math.nan) if ok.any() else None
+    back = cv2.warpAffine(fb, warp, (w, h), flags=flags)
     std = float(fa[valid].std()) + 1e-3
     # The interpolation's own error on this picture: the frame against itself shifted by half a pixel.
     shifted = cv2.warpAffine(

@@ -294,8 +294,7 @@ def grab_frames(
     Raises:
         ToolMissingError: ffmpeg is missing.
     """
-    last = max(0.0, media.duration_s - END_MARGIN_S) if media.duration_s > 0 else None
-    return decoder.grab(path, [min(float(t), last) if last is not None else t for t in times], media, long_side)
+    return decoder.grab(path, _within(times, media), media, long_side)
 
 
 def _spread(items: Sequence[Any], n: int) -> list[Any]:
@@ -364,9 +363,20 @@ def reference_state(ref: Any) -> tuple[str, str | None, Media | None]:
 
 
 def reference_window(
-    decoder: Decoder, ref: Any, start_s: float, end_s: float, *, fps: float, long_side: int
+    decoder: Decoder,
+    ref: Any,
+    start_s: float,
+    end_s: float,
+    *,
+    fps: float,
+    long_side: int,
+    report_times: Sequence[float] = (),
+    kept: KeptFrames | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Grey frames of a reference from `start_s` to `end_s` at `fps`, for the verify stage.
+
+    `report_times` (with `kept`): the reference's times the report's frame pairs will likely show,
+    grabbed in the same decode at `THUMB_LONG_SIDE` and kept in `kept` for `make_keyframes`.
 
     Returns:
         (times, images (N, h, w) uint8), or None when the reference file is
@@ -379,8 +389,15 @@ def reference_window(
     times = np.arange(max(0.0, start_s), min(end_s, last) + 1e-6, 1.0 / fps)
     if media.kind == "image" or len(times) == 0:
         times = np.array([0.0])
+    more = [] if kept is None else [t for t in kept.missing(ref.id, report_times)]
     try:
-        frames = grab_frames(decoder, ref.path, times.tolist(), media=media, long_side=long_side)
+        if more and kept is not None:
+            frames, report = decoder.grab_both(
+                ref.path, _within(times.tolist(), media), media, long_side, _within(more, media), THUMB_LONG_SIDE
+            )
+            kept.add(ref.id, more, report)
+        else:
+            frames = grab_frames(decoder, ref.path, times.tolist(), media=media, long_side=long_side)
     except ProvenanceError:
         return None
     keep = [i for i, f in enumerate(frames) if f is not None]
@@ -388,6 +405,36 @@ def reference_window(
         return None
     grey = np.stack([_grey(frames[i]) for i in keep])  # type: ignore[arg-type]
     return times[keep], grey
+
+
+class KeptFrames:
+    """A check's reference frames already decoded at the report's size (`THUMB_LONG_SIDE`), by reference and time.
+
+    Verify's window grab takes them in its decode (`reference_window`); `make_keyframes` uses them
+    instead of decoding the reference again.
+    """
+
+    def __init__(self) -> None:
+        self._frames: dict[tuple[int, float], np.ndarray | None] = {}
+
+    def missing(self, ref_id: int, times: Sequence[float]) -> list[float]:
+        """The distinct `times` (rounded to the millisecond) not yet kept for reference `ref_id`."""
+        return sorted({round(float(t), 3) for t in times} - {t for r, t in self._frames if r == ref_id})
+
+    def add(self, ref_id: int, times: Sequence[float], frames: Sequence[np.ndarray | None]) -> None:
+        for t, f in zip(times, frames, strict=True):
+            self._frames[(ref_id, round(float(t), 3))] = f
+
+    def get(self, ref_id: int, times: Sequence[float]) -> list[np.ndarray] | None:
+        """The frames at every one of `times`, or None unless each was kept (and decoded)."""
+        found = [self._frames.get((ref_id, round(float(t), 3))) for t in times]
+        return [f for f in found if f is not None] if all(f is not None for f in found) else None
+
+
+def _within(times: Sequence[float], media: Media) -> list[float]:
+    """`times` past ``duration - END_MARGIN_S`` taken there (as `grab_frames` does)."""
+    last = max(0.0, media.duration_s - END_MARGIN_S) if media.duration_s > 0 else None
+    return [min(float(t), last) if last is not None else float(t) for t in times]
 
 
 def _grey(rgb: np.ndarray) -> np.ndarray:
@@ -400,6 +447,10 @@ def _thumbs(
 ) -> list[Thumbnail | None]:
     frames = grab_frames(decoder, path, times, media=media, long_side=long_side)
     return [encode_jpeg(f, t, quality=quality) if f is not None else None for f, t in zip(frames, times, strict=True)]
+
+
+def _kept_thumbs(frames: Sequence[np.ndarray], times: Sequence[float], quality: int) -> list[Thumbnail | None]:
+    return [encode_jpeg(f, t, quality=quality) for f, t in zip(frames, times, strict=True)]
 
 
 def _sample_thumbs(sampled: Frames, times: Sequence[float], quality: int) -> list[Thumbnail | None]:
@@ -421,6 +472,7 @@ def make_keyframes(
     quality: int = THUMB_QUALITY,
     pairs_per_match: int = PAIRS_PER_MATCH,
     sampled: Frames | None = None,
+    kept: KeptFrames | None = None,
 ) -> Keyframes:
     """Thumbnails of the checked clip's shots and of every match's aligned frame pairs.
 
@@ -436,6 +488,8 @@ def make_keyframes(
             `long_side` (a `Plan` with ``colour_long_side``), the clip's
             thumbnails are those samples, exactly the frames that were
             hashed, and the clip is not decoded again.
+        kept: reference frames the verify stage's decode already took at `long_side`
+            (`reference_window`): a reference whose every wanted frame is kept is not decoded again.
 
     Returns:
         The `Keyframes`; frames that could not be taken are None with a note, never an error.
@@ -473,8 +527,13 @@ def make_keyframes(
             query_job = pool.submit(_thumbs, decoder, path, query_times, Media.of(facts), long_side, quality)
         else:
             query_job = None
+        known: dict[int, list[np.ndarray]] = {}
+        if kept is not None and long_side == THUMB_LONG_SIDE:
+            known = {rid: got for rid in states if (got := kept.get(rid, wanted[rid])) is not None}
         ref_jobs = {
-            rid: pool.submit(_thumbs, decoder, paths[rid], wanted[rid], media, long_side, quality)
+            rid: pool.submit(_kept_thumbs, known[rid], wanted[rid], quality)
+            if rid in known
+            else pool.submit(_thumbs, decoder, paths[rid], wanted[rid], media, long_side, quality)
             for rid, (_, _, media) in states.items()
             if media is not None
         }

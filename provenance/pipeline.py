@@ -45,7 +45,9 @@ from .errors import ToolMissingError
 from .evidence import (
     REFERENCE_OK,
     THUMB_LONG_SIDE,
+    KeptFrames,
     Keyframes,
+    aligned_times,
     grab_frames,
     make_keyframes,
     reference_state,
@@ -197,13 +199,14 @@ def _check(
         found = _found(query, idx)
         query, found, channels = _with_features(query, idx, found, decoder)
         on_stage("match")
-        verified = match_mod.timed_by_hashes(_verified(query, found, decoder, idx))
+        kept = KeptFrames() if keyframes and not query.is_audio else None
+        verified = match_mod.timed_by_hashes(_verified(query, found, decoder, idx, kept=kept))
         on_stage("verify")
         segments = _diagnosed(query, verified, idx)
         on_stage("diagnose")
         matches = tuple(s for s in segments if s.score >= match_mod.MATCH_THRESHOLD)
         candidates = tuple(s for s in segments if s.score < match_mod.MATCH_THRESHOLD)[:5]
-        thumbs = _evidence_frames(query, matches, decoder) if keyframes and not query.is_audio else None
+        thumbs = _evidence_frames(query, matches, decoder, kept) if keyframes and not query.is_audio else None
         if thumbs is not None:
             matches = _with_frame_evidence(query, matches, thumbs)
         matches, heard = _with_sound(query, idx, matches)
@@ -428,17 +431,34 @@ def _found(query: Query, idx: Index) -> list[Alignment]:
     return _found_held(query, idx, times) or found
 
 
-def _verified(query: Query, found: Sequence[Alignment], decoder: Decoder, idx: Index) -> list[Alignment]:
+def _verified(
+    query: Query, found: Sequence[Alignment], decoder: Decoder, idx: Index, *, kept: KeptFrames | None = None
+) -> list[Alignment]:
     """Stage verify: whether each match shows the same moment of its reference or only the same place.
 
     Segments below the match threshold are candidates only and are not verified. A segment
     of the features channel that does not clearly show its moment (`match.shows_its_moment`)
     becomes a candidate: local features match a still background at any moment.
+
+    With `kept`, each reference window's decode also takes, at the report's size, the reference
+    frames the report's pairs will show if verify leaves the alignment where it is (`aligned_times`),
+    so the evidence stage does not decode the reference again (it decodes what verify moved).
     """
+    report: dict[int, list[float]] = {}
+    for a in found:
+        if a.segment.score >= match_mod.MATCH_THRESHOLD:
+            report.setdefault(int(a.segment.reference.id or 0), []).extend(r for _, r, _ in aligned_times(a.segment))
 
     def frames_of(ref: Reference, start_s: float, end_s: float) -> tuple[np.ndarray, np.ndarray] | None:
         return reference_window(
-            decoder, ref, start_s, end_s, fps=verify_mod.REFERENCE_FPS, long_side=verify_mod.VIEW_LONG_SIDE
+            decoder,
+            ref,
+            start_s,
+            end_s,
+            fps=verify_mod.REFERENCE_FPS,
+            long_side=verify_mod.VIEW_LONG_SIDE,
+            report_times=report.get(int(ref.id or 0), ()),
+            kept=kept,
         )
 
     out = []
@@ -807,11 +827,14 @@ def _sound_at_speed(query: Query, m: MatchSegment) -> tuple[SoundPrint, ...]:
     )
 
 
-def _evidence_frames(query: Query, matches: Sequence[MatchSegment], decoder: Decoder) -> Keyframes:
-    """Stage evidence frames: the clip's shots and each match's aligned frame pairs, as thumbnails."""
+def _evidence_frames(
+    query: Query, matches: Sequence[MatchSegment], decoder: Decoder, kept: KeptFrames | None = None
+) -> Keyframes:
+    """Stage evidence frames: the clip's shots and each match's aligned frame pairs, as thumbnails
+    (reference frames verify's decode already took, `kept`, are not decoded again)."""
     assert query.layout is not None  # a query always has its layout looked for
     shots = find_shots(query.frames, query.layout.content_box)  # the keyframes `provenance frames` writes
-    return make_keyframes(query.path, query.facts, shots, matches, decoder=decoder, sampled=query.frames)
+    return make_keyframes(query.path, query.facts, shots, matches, decoder=decoder, sampled=query.frames, kept=kept)
 
 
 def _with_frame_evidence(

@@ -962,28 +962,45 @@ def camera_path_drift(
     weight = picture.astype(np.float32)
     whole = np.ones_like(weight)
 
-    def smooth(image: np.ndarray, over: np.ndarray) -> np.ndarray:
+    def band_pass(over: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
         # Band-pass: the fine grain and the broad light (a vignette, a grade) both go; the picture stays.
         # Each blur is taken over the pixels `over` alone (normalised convolution), and the rest is
         # zero: a blanked cover's or an overlay's edge is no edge of the picture's.
-        x = np.asarray(image, dtype=np.float32) * over
-        fine = cv2.GaussianBlur(x, (0, 0), PATH_SMOOTH_PX) / np.maximum(
-            cv2.GaussianBlur(over, (0, 0), PATH_SMOOTH_PX), 1e-3
-        )
-        broad = cv2.GaussianBlur(x, (0, 0), PATH_LIGHT_PX) / np.maximum(
-            cv2.GaussianBlur(over, (0, 0), PATH_LIGHT_PX), 1e-3
-        )
-        return (fine - broad) * over
+        fine_weight = np.maximum(cv2.GaussianBlur(over, (0, 0), PATH_SMOOTH_PX), 1e-3)
+        broad_weight = np.maximum(cv2.GaussianBlur(over, (0, 0), PATH_LIGHT_PX), 1e-3)
+
+        def smooth(image: np.ndarray) -> np.ndarray:
+            x = np.asarray(image, dtype=np.float32) * over
+            fine = cv2.GaussianBlur(x, (0, 0), PATH_SMOOTH_PX) / fine_weight
+            broad = cv2.GaussianBlur(x, (0, 0), PATH_LIGHT_PX) / broad_weight
+            return (fine - broad) * over
+
+        return smooth
+
+    def remembered(smooth: Callable[[np.ndarray], np.ndarray], stack: np.ndarray) -> Callable[[int], np.ndarray]:
+        # Each frame band-passed once: a reference frame serves the query frames on both sides of it.
+        seen: dict[int, np.ndarray] = {}
+
+        def of(k: int) -> np.ndarray:
+            if k not in seen:
+                seen[k] = smooth(stack[k])
+            return seen[k]
+
+        return of
+
+    on_picture, on_whole = band_pass(weight), band_pass(whole)
+    r_picture, q_picture = remembered(on_picture, reference), remembered(on_picture, query)
+    r_whole, q_whole = remembered(on_whole, reference), remembered(on_whole, query)
 
     def fit_on_picture(j: int, i: int, start: np.ndarray | None) -> camera_mod.PairFit | None:
         # On the picture alone, from the previous frame's map; failing that, from the whole views' map
         # (which finds the picture, though what is not picture may pin it: the picture's fit refines it);
         # failing that, around what covers this frame alone (a moving sticker, `around_overlays`).
-        r_pic, q_pic = smooth(reference[j], weight), smooth(query[i], weight)
-        fit = camera_mod.register(r_pic, q_pic, start, picture) if start is not None else None
+        r_pic, q_pic = r_picture(j), q_picture(i)
+        fit = camera_mod.register(r_pic, q_pic, start, picture, judged=False) if start is not None else None
         if fit is None or not fit.related:
-            coarse = camera_mod.register(smooth(reference[j], whole), smooth(query[i], whole))
-            fit = camera_mod.register(r_pic, q_pic, None if coarse is None else coarse.matrix, picture)
+            coarse = camera_mod.register(r_whole(j), q_whole(i), judged=False)
+            fit = camera_mod.register(r_pic, q_pic, None if coarse is None else coarse.matrix, picture, judged=False)
         if fit is None or not fit.related:
             fit = around_overlays(j, i, start, r_pic, q_pic)
         return fit
@@ -1008,8 +1025,8 @@ def camera_path_drift(
         size = 2 * PATH_MASK_MARGIN_PX + 3
         covered = cv2.dilate(covered.astype(np.uint8), np.ones((size, size), np.uint8)) > 0
         keep = picture & ~covered
-        over = keep.astype(np.float32)
-        return camera_mod.register(smooth(reference[j], over), smooth(query[i], over), guess, keep)
+        smooth = band_pass(keep.astype(np.float32))
+        return camera_mod.register(smooth(reference[j]), smooth(query[i]), guess, keep, judged=False)
 
     times, placed = [], []
     previous: np.ndarray | None = None

@@ -129,6 +129,25 @@ def test_register_finds_the_shift_between_two_frames() -> None:
     assert register(np.full((90, 160), 7.0), moved) is None  # a flat frame relates nothing
 
 
+def test_a_fit_not_judged_is_the_judged_fit_without_its_residual() -> None:
+    # Verify's camera path needs only the map and its correlation: the same as the judged fit's, and
+    # refused in the same cases (a mask leaving too little), with the residual and the move not measured.
+    import cv2
+
+    rng = np.random.default_rng(5)
+    picture = cv2.GaussianBlur(rng.normal(128, 40, (72, 128)).astype(np.float32), (0, 0), 2.0)
+    turned = cv2.warpAffine(picture, np.array([[0.99, -0.05, 2.5], [0.05, 0.99, -1.0]], dtype=np.float32), (128, 72))
+    half = np.zeros((72, 128), dtype=bool)
+    half[:, :20] = True
+    for mask in (None, ~half, half):
+        judged, bare = register(picture, turned, None, mask), register(picture, turned, None, mask, judged=False)
+        assert (judged is None) == (bare is None)
+        if judged is not None and bare is not None:
+            assert np.array_equal(judged.matrix, bare.matrix) and judged.correlation == bare.correlation
+            assert np.isnan(bare.residual) and np.isnan(bare.move_px) and not np.isnan(judged.residual)
+    assert register(picture, turned, None, half, judged=False) is None  # too little picture: refused either way
+
+
 def test_camera_motion_round_trips() -> None:
     m = CameraMotion(Picture.PARTLY_STILL_PICTURE, 20, 1, 0.4, 0.1, ((0.0, 3.5), (6.0, 9.5)), 0.52)
     assert CameraMotion.from_dict(json.loads(json.dumps(m.to_dict()))) == m

@@ -57,3 +57,31 @@ def test_frames_near_the_end_are_taken_before_it(testsrc_clip: Path) -> None:
         assert all(f is not None for f in late)
         last = decoder.grab(testsrc_clip, [media.duration_s - END_MARGIN_S], media, 320)
         assert all(np.array_equal(a, b) for a, b in zip(late, last * 2, strict=True))  # type: ignore[arg-type]
+
+
+def test_the_reports_reference_frames_are_taken_in_verifys_decode(
+    excerpt_query: Path, sample_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A copy verify leaves where the matcher put it: its reference is decoded once, verify's window and
+    # the report's frame pairs in one pass, and the report shows the frames a decode of their own gives.
+    from provenance import check
+    from provenance.decode import libav
+    from provenance.evidence import make_keyframes
+    from provenance.index import open_index
+    from provenance.probe import probe
+
+    asked: list[object] = []
+    real = libav.grab
+    monkeypatch.setattr(libav, "grab", lambda req, timeout: asked.append(req) or real(req, timeout=timeout))
+    with open_index(f"sqlite:///{sample_index}") as idx:
+        report = check(excerpt_query, index=idx)
+    (match,) = report.matches
+    assert Path(match.reference.path).name == "animated_dinner.mp4"
+    grabs = [r for r in asked if Path(r.path).name == "animated_dinner.mp4"]  # type: ignore[attr-defined]
+    assert len(grabs) == 1 and len(grabs[0].more) == 1  # type: ignore[attr-defined]
+    assert report.keyframes is not None
+    shown = report.keyframes.matches[0].pairs
+    assert len(shown) >= 2 and all(p.reference is not None for p in shown)
+    monkeypatch.setattr(libav, "grab", real)
+    own = make_keyframes(excerpt_query, probe(excerpt_query), [], report.matches, decoder=choose_decoder("libav"))
+    assert [p.reference.jpeg_b64 for p in own.matches[0].pairs] == [p.reference.jpeg_b64 for p in shown]  # type: ignore[union-attr]

@@ -220,6 +220,33 @@ def test_report_frames_from_the_worker_are_ffmpegs(clip: str, request: pytest.Fi
     assert all(b is not None and np.array_equal(a, b) for a, b in zip(ours, theirs, strict=True))
 
 
+@pytest.mark.parametrize("clip", ["bframes_clip", "rotated_clip", "counter_bframes_clip"])
+def test_two_sizes_grabbed_in_one_decode_are_the_frames_each_grab_gives(
+    clip: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Verify's window of a reference (small, every quarter second) and the report's frames of it (larger,
+    # at the pairs' times) from one pass: each set byte for byte what its own grab gives, one request.
+    path = request.getfixturevalue(clip)
+    media = decode.Media.of(probe(path))
+    window = [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]
+    report = [0.33, 1.02, 1.6]
+    decoder = LibavDecoder()
+    alone = decoder.grab(path, window, media, 64), decoder.grab(path, report, media, 160)
+    asked: list[protocol.GrabRequest] = []
+    real = libav.grab
+    monkeypatch.setattr(libav, "grab", lambda req, timeout: asked.append(req) or real(req, timeout=timeout))
+    both = decoder.grab_both(path, window, media, 64, report, 160)
+    assert len(asked) == 1 and len(asked[0].more) == 1
+    for one, other in zip(alone, both, strict=True):
+        assert len(one) == len(other)
+        assert all(a is not None and b is not None and np.array_equal(a, b) for a, b in zip(one, other, strict=True))
+    assert [max(x[0].shape[:2]) for x in both if x[0] is not None] == [64, 160]
+    # The command-line decoder takes each set on its own: the same frames.
+    ffmpeg = FfmpegDecoder().grab_both(path, window, media, 64, report, 160)
+    assert [len(x) for x in ffmpeg] == [len(window), len(report)]
+    assert all(f is not None for f in ffmpeg[0] + ffmpeg[1])
+
+
 @pytest.fixture(scope="module")
 def twelve_second_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """12 s of a moving test pattern, a keyframe every second: frames deep into a file to seek to."""
@@ -298,6 +325,8 @@ def test_protocol_messages_round_trip(
             3, False, 0, 9, "", protocol.ChosenPlan(size, size, None, 0, 4.0, 4.0, 0, None, (), size), (), 2
         ),
         protocol.GrabReply(tuple(targets)),
+        protocol.GrabRequest("/x.mp4", tuple(targets), size, "mp4", 1 << 26, 1, ((tuple(targets), size), ((), size))),
+        protocol.GrabReply(tuple(targets), (tuple(targets), ())),
         protocol.Refusal(protocol.ErrorKind.BAD_INPUT, "no video stream with a frame size"),
         protocol.Examined(fps),
         protocol.Ready("18.1.0", "8.1.2"),

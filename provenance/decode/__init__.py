@@ -681,6 +681,33 @@ class Decoder(ABC):
         wanted = [round(max(0.0, float(t)), 3) for t in times]
         return self._grab_video(path, wanted, size, media.duration_s, stream=media.stream)
 
+    def grab_both(
+        self,
+        path: Path | str,
+        times: Sequence[float],
+        media: Media,
+        long_side: int,
+        more_times: Sequence[float],
+        more_long_side: int,
+    ) -> tuple[list[np.ndarray | None], list[np.ndarray | None]]:
+        """`grab` of `times` at `long_side` and of `more_times` at `more_long_side`, one decode where the decoder
+        can (a reference's window for verify and its frames for the report: the same frames either way).
+
+        Raises:
+            As `grab`.
+        """
+        if media.kind != "video" or not times or not more_times or media.width <= 0 or media.height <= 0:
+            return self.grab(path, times, media, long_side), self.grab(path, more_times, media, more_long_side)
+        return self._grab_video_both(
+            path,
+            [round(max(0.0, float(t)), 3) for t in times],
+            work_size(media.width, media.height, long_side),
+            [round(max(0.0, float(t)), 3) for t in more_times],
+            work_size(media.width, media.height, more_long_side),
+            media.duration_s,
+            stream=media.stream,
+        )
+
     def describe(self, *, still: bool = False) -> str:
         """Which decoder this is, with its version, for reports.
 
@@ -709,6 +736,23 @@ class Decoder(ABC):
     ) -> list[np.ndarray | None]:
         """RGB frames at `size` for each of `wanted` (seconds, rounded to the millisecond), from video stream
         `stream` (None: the one marked default, else the first)."""
+
+    def _grab_video_both(
+        self,
+        path: Path | str,
+        wanted: list[float],
+        size: tuple[int, int],
+        more: list[float],
+        more_size: tuple[int, int],
+        duration_s: float,
+        *,
+        stream: int | None = None,
+    ) -> tuple[list[np.ndarray | None], list[np.ndarray | None]]:
+        """`_grab_video` of `wanted` at `size` and of `more` at `more_size` (two decodes unless a decoder joins them)."""
+        return (
+            self._grab_video(path, wanted, size, duration_s, stream=stream),
+            self._grab_video(path, more, more_size, duration_s, stream=stream),
+        )
 
     @abstractmethod
     def _describe_video(self) -> str:

@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -260,14 +260,21 @@ class _Worker:
         stdin.flush()
         return self._read_message(max(0.001, deadline - time.monotonic()), "decoding")
 
-    def grab(self, req: GrabRequest, *, timeout: float) -> dict[float, bytes]:
+    def grab(self, req: GrabRequest, *, timeout: float) -> list[dict[float, bytes]]:
         deadline = time.monotonic() + timeout
         reply = self._expect(self._ask(req, deadline), GrabReply)
-        if not set(reply.found) <= set(req.targets):
+        outputs = [(req.targets, req.size), *req.more]
+        answers = [reply.found, *reply.more_found]
+        if len(answers) != len(outputs) or any(
+            not set(found) <= set(targets) for found, (targets, _) in zip(answers, outputs, strict=True)
+        ):
             raise _WorkerGone("the libav worker sent frames for times it was not asked for")
-        frame_bytes = req.size[0] * req.size[1] * 3
-        data = self._read_exact(len(reply.found) * frame_bytes, max(0.001, deadline - time.monotonic()))
-        return {t: data[i * frame_bytes : (i + 1) * frame_bytes] for i, t in enumerate(reply.found)}
+        out = []
+        for found, (_, (w, h)) in zip(answers, outputs, strict=True):
+            frame_bytes = w * h * 3
+            data = self._read_exact(len(found) * frame_bytes, max(0.001, deadline - time.monotonic()))
+            out.append({t: data[i * frame_bytes : (i + 1) * frame_bytes] for i, t in enumerate(found)})
+        return out
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -381,18 +388,18 @@ def sample(req: SampleRequest, *, timeout: float, timeout_for: Callable[[float],
     return got
 
 
-def grab(req: GrabRequest, *, timeout: float) -> dict[float, bytes]:
+def grab(req: GrabRequest, *, timeout: float) -> list[dict[float, bytes]]:
     """RGB frames (`req.size`, display orientation) for each target time: the first frame shown at or after it.
 
-    One decode from the start to just past the last target. Targets with no
-    frame (past the end, or undecodable) are missing from the result.
+    One decode to just past the last target (of `req.targets` and of each of `req.more`). Targets with no
+    frame (past the end, or undecodable) are missing from the result; one dict per output, `req.targets`' first.
 
     Raises:
         BadInputError: libav cannot open the file.
         ProcessingError: the time limit passed, or the worker crashed on this file.
         ToolMissingError: the worker does not start.
     """
-    found: dict[float, bytes] = _in_worker(req.path, timeout, lambda w: w.grab(req, timeout=timeout))
+    found: list[dict[float, bytes]] = _in_worker(req.path, timeout, lambda w: w.grab(req, timeout=timeout))
     return found
 
 
@@ -525,6 +532,24 @@ class LibavDecoder(Decoder):
                 return found
         return self.seeking._grab_video(path, wanted, size, duration_s, stream=stream)
 
+    def _grab_video_both(
+        self,
+        path: Path | str,
+        wanted: list[float],
+        size: tuple[int, int],
+        more: list[float],
+        more_size: tuple[int, int],
+        duration_s: float,
+        *,
+        stream: int | None = None,
+    ) -> tuple[list[np.ndarray | None], list[np.ndarray | None]]:
+        """Both sets of frames from one pass in the worker when one pass pays; else each on its own."""
+        if one_pass_pays(wanted + more):
+            got = self._grab_outputs(path, [(wanted, size), (more, more_size)], duration_s, stream=stream)
+            if got is not None:
+                return got[0], got[1]
+        return super()._grab_video_both(path, wanted, size, more, more_size, duration_s, stream=stream)
+
     def grab_in_worker(
         self,
         path: Path | str,
@@ -535,16 +560,30 @@ class LibavDecoder(Decoder):
         stream: int | None = None,
     ) -> list[np.ndarray | None] | None:
         """The worker's one pass; None when it did not find every frame, or failed on this file."""
-        w, h = size
+        got = self._grab_outputs(path, [(wanted, size)], duration_s, stream=stream)
+        return None if got is None else got[0]
+
+    def _grab_outputs(
+        self,
+        path: Path | str,
+        outputs: Sequence[tuple[list[float], tuple[int, int]]],
+        duration_s: float,
+        *,
+        stream: int | None,
+    ) -> list[list[np.ndarray | None]] | None:
+        """The worker's one pass for every (times, size) of `outputs`; None when it did not find every frame
+        of each, or failed on this file."""
+        keys = [tuple(sorted({round(float(t), 6) for t in wanted})) for wanted, _ in outputs]
         try:
             got = grab(
                 GrabRequest(
                     path=str(tools.regular_file(path)),
-                    targets=tuple(sorted({round(float(t), 6) for t in wanted})),
-                    size=size,
+                    targets=keys[0],
+                    size=outputs[0][1],
                     format_whitelist=tools.FORMAT_WHITELIST,
                     max_pixels=MAX_FRAME_PIXELS,
                     stream=stream,
+                    more=tuple((k, size) for k, (_, size) in zip(keys[1:], outputs[1:], strict=True)),
                 ),
                 timeout=60 + duration_s,
             )
@@ -552,7 +591,12 @@ class LibavDecoder(Decoder):
             if exc.exit_code == 3:
                 raise
             return None
-        frames = {t: np.frombuffer(got[round(t, 6)], np.uint8).reshape(h, w, 3) for t in wanted if round(t, 6) in got}
-        if len(frames) != len(set(wanted)):
-            return None
-        return [frames[t] for t in wanted]
+        out: list[list[np.ndarray | None]] = []
+        for found, (wanted, (w, h)) in zip(got, outputs, strict=True):
+            frames = {
+                t: np.frombuffer(found[round(t, 6)], np.uint8).reshape(h, w, 3) for t in wanted if round(t, 6) in found
+            }
+            if len(frames) != len(set(wanted)):
+                return None
+            out.append([frames[t] for t in wanted])
+        return out

@@ -448,7 +448,11 @@ class SampleRequest:
 
 @dataclass(frozen=True)
 class GrabRequest:
-    """RGB frames at `size` (display orientation): for each of `targets` (seconds), the first frame shown at or after it."""
+    """RGB frames at `size` (display orientation): for each of `targets` (seconds), the first frame shown at or after it.
+
+    `more` asks, from the same decode, for other times at other sizes ((targets, size) each): verify's
+    window of a reference and the report's frames of it are one pass over the file.
+    """
 
     TYPE: ClassVar[str] = "grab"
 
@@ -459,6 +463,8 @@ class GrabRequest:
     max_pixels: int
     #: Index of the video stream to grab from; None: the worker's rule (`choose_video_stream`).
     stream: int | None = None
+    #: Further (targets, size) pairs grabbed in the same decode, answered after `targets`.
+    more: tuple[tuple[tuple[float, ...], tuple[int, int]], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -468,6 +474,7 @@ class GrabRequest:
             "format_whitelist": self.format_whitelist,
             "max_pixels": self.max_pixels,
             "stream": self.stream,
+            "more": [[list(targets), list(size)] for targets, size in self.more],
         }
 
     @classmethod
@@ -479,6 +486,7 @@ class GrabRequest:
             str(data["format_whitelist"]),
             int(data["max_pixels"]),
             _index_or_none(data.get("stream")),
+            tuple((tuple(float(t) for t in targets), _size(size)) for targets, size in data.get("more") or ()),
         )
 
 
@@ -567,18 +575,23 @@ class SampleReply:
 
 @dataclass(frozen=True)
 class GrabReply:
-    """A grab done: one RGB frame follows for each of `found` (the targets that had a frame), in that order."""
+    """A grab done: one RGB frame follows for each of `found` (the targets that had a frame), in that order,
+    then for each of the request's `more` the frames of its targets in `more_found`, in turn."""
 
     TYPE: ClassVar[str] = "grabbed"
 
     found: tuple[float, ...]
+    more_found: tuple[tuple[float, ...], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"found": list(self.found)}
+        return {"found": list(self.found), "more_found": [list(found) for found in self.more_found]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GrabReply:
-        return cls(tuple(float(t) for t in data["found"]))
+        return cls(
+            tuple(float(t) for t in data["found"]),
+            tuple(tuple(float(t) for t in found) for found in data.get("more_found") or ()),
+        )
 
 
 @dataclass(frozen=True)

@@ -458,23 +458,24 @@ def _first_at_or_after(times: list[float], t: float, targets: list[float]) -> bo
 def grab(req: protocol.GrabRequest) -> tuple[protocol.Message, list[bytes]]:
     """Colour frames, for each target time the first frame shown at or after it (as the ffmpeg decoder's grab).
 
-    One decode up to the last target, from the keyframe before the first
-    target when that lies `SEEK_FROM_S` or more into the file (`SEEK_BACK_S`
-    ahead of it), else from the start; frames nothing refers to are skipped
+    One decode up to the last target of every output (`targets` at `size`, then each of `more`),
+    from the keyframe before the first target when that lies `SEEK_FROM_S` or more into the
+    file (`SEEK_BACK_S` ahead of it), else from the start; frames nothing refers to are skipped
     unless they are some target's frame.
     """
-    targets = sorted(set(req.targets))
-    if targets and targets[0] >= SEEK_FROM_S:
-        got = _grab(req, targets, seek_s=targets[0] - SEEK_BACK_S)
+    outputs = [(sorted(set(req.targets)), req.size)] + [(sorted(set(t)), size) for t, size in req.more]
+    firsts = [targets[0] for targets, _ in outputs if targets]
+    if firsts and min(firsts) >= SEEK_FROM_S:
+        got = _grab(req, outputs, seek_s=min(firsts) - SEEK_BACK_S)
         if got is not None:
             return got
-    got = _grab(req, targets, seek_s=None)
+    got = _grab(req, outputs, seek_s=None)
     assert got is not None  # only a seek is ever given up
     return got
 
 
 def _grab(
-    req: protocol.GrabRequest, targets: list[float], *, seek_s: float | None
+    req: protocol.GrabRequest, outputs: list[tuple[list[float], tuple[int, int]]], *, seek_s: float | None
 ) -> tuple[protocol.Message, list[bytes]] | None:
     """`grab`'s decode, from the keyframe at or before `seek_s` (None: the start); None when that seek
     fails or its first frame shown comes after the first target (frames a target needs were skipped)."""
@@ -483,17 +484,19 @@ def _grab(
     container, stream, refusal = _open(req.path, req.format_whitelist, req.max_pixels, index=req.stream)
     if refusal is not None:
         return refusal, []
-    found: dict[float, bytes] = {}
-    pending = list(targets)
-    scaler: _Scaler | None = None
+    found: list[dict[float, bytes]] = [{} for _ in outputs]
+    pending = [list(targets) for targets, _ in outputs]
+    scalers: list[_Scaler | None] = [None for _ in outputs]
     seconds = _timeline(container, stream)
     first: list[float] = []  # the time of the first frame shown
+    earliest = min((targets[0] for targets, _ in outputs if targets), default=0.0)
+    last = max((targets[-1] for targets, _ in outputs if targets), default=0.0)
 
     def skip(near: list[float], t: float | None) -> str:
-        return "DEFAULT" if t is None or _first_at_or_after(near, t, pending) else "NONREF"
+        wanted = t is None or any(_first_at_or_after(near, t, p) for p in pending if p)
+        return "DEFAULT" if wanted else "NONREF"
 
     def decode(packet: Any) -> bool:
-        nonlocal scaler
         try:
             frames = stream.codec_context.decode(packet)
         except av.FFmpegError:
@@ -504,28 +507,33 @@ def _grab(
                 continue
             if not first:
                 first.append(t)
-                if seek_s is not None and t > targets[0] + EPS:
+                if seek_s is not None and t > earliest + EPS:
                     return False
-            if not pending or t < pending[0] - EPS:
-                continue
-            if scaler is None:
-                scaler = _Scaler(stream, req.size, "rgb24", protocol.clockwise(getattr(frame, "rotation", 0)))
-            rgb = scaler(frame)
-            while pending and pending[0] <= t + EPS:
-                found[pending.pop(0)] = rgb
-        return bool(pending)
+            for k, (_, size) in enumerate(outputs):
+                todo = pending[k]
+                if not todo or t < todo[0] - EPS:
+                    continue
+                scaler = scalers[k]
+                if scaler is None:
+                    clockwise = protocol.clockwise(getattr(frame, "rotation", 0))
+                    scaler = scalers[k] = _Scaler(stream, size, "rgb24", clockwise)
+                rgb = scaler(frame)
+                while todo and todo[0] <= t + EPS:
+                    found[k][todo.pop(0)] = rgb
+        return any(pending)
 
     with container:
         if seek_s is not None and not _seek(container, stream, seek_s):
             return None
         try:
-            _decode_ahead(container, stream, (targets[-1] if targets else 0.0) + READ_PAST_S, skip, decode)
+            _decode_ahead(container, stream, last + READ_PAST_S, skip, decode)
         except av.FFmpegError:
             pass  # the demuxer gave up: what was found stands
-    if seek_s is not None and (not first or first[0] > targets[0] + EPS):
+    if seek_s is not None and (not first or first[0] > earliest + EPS):
         return None
-    order = tuple(t for t in targets if t in found)
-    return protocol.GrabReply(order), [found[t] for t in order]
+    orders = [tuple(t for t in targets if t in found[k]) for k, (targets, _) in enumerate(outputs)]
+    payload = [found[k][t] for k, order in enumerate(orders) for t in order]
+    return protocol.GrabReply(orders[0], tuple(orders[1:])), payload
 
 
 def _seek(container: Any, stream: Any, at_s: float) -> bool:
