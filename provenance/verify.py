@@ -483,15 +483,21 @@ def _offset_costs(
     step = float(np.median(np.diff(reference_times))) if len(reference_times) > 1 else 0.25
     rt = offsets[:, None] + speed * query_times[None, :]
     inside = (rt >= reference_times[0] - step / 2) & (rt <= reference_times[-1] + step / 2)
+    landed = inside.sum(axis=1)
+    rows = landed >= max(MIN_PAIRS, math.ceil(MOTION_MIN_INSIDE * n))
+    costs = np.full(len(offsets), np.inf)
+    if not rows.any():
+        return costs
+    # Only the offsets that land enough frames inside are scored (the rest stay inf).
+    rt, inside, landed = rt[rows], inside[rows], landed[rows]
     j = np.clip(np.searchsorted(reference_times, rt - step / 2), 0, len(reference_times) - 1)
     pair = dist[np.arange(n)[None, :], j]
     shown = inside & np.isfinite(pair)
     total = np.where(shown, pair, 0.0).sum(axis=1)
     count = shown.sum(axis=1)
-    enough = (inside.sum(axis=1) >= max(MIN_PAIRS, math.ceil(MOTION_MIN_INSIDE * n))) & (
-        count >= np.maximum(1, inside.sum(axis=1) // 2)
-    )
-    return np.where(enough, total / np.maximum(count, 1), np.inf)
+    enough = count >= np.maximum(1, landed // 2)
+    costs[rows] = np.where(enough, total / np.maximum(count, 1), np.inf)
+    return costs
 
 
 def _best_offset(
