@@ -389,33 +389,54 @@ def reference_window(
     times = np.arange(max(0.0, start_s), min(end_s, last) + 1e-6, 1.0 / fps)
     if media.kind == "image" or len(times) == 0:
         times = np.array([0.0])
-    more = [] if kept is None else [t for t in kept.missing(ref.id, report_times)]
-    try:
-        if more and kept is not None:
-            frames, report = decoder.grab_both(
-                ref.path, _within(times.tolist(), media), media, long_side, _within(more, media), THUMB_LONG_SIDE
-            )
-            kept.add(ref.id, more, report)
-        else:
-            frames = grab_frames(decoder, ref.path, times.tolist(), media=media, long_side=long_side)
-    except ProvenanceError:
-        return None
-    keep = [i for i, f in enumerate(frames) if f is not None]
+    more = kept.missing(ref.id, report_times) if kept is not None and kept.report else []
+    seen = None if kept is None or more else kept.window(ref.id, long_side, times.tolist())
+    if seen is None:
+        try:
+            if more and kept is not None:
+                frames, report = decoder.grab_both(
+                    ref.path, _within(times.tolist(), media), media, long_side, _within(more, media), THUMB_LONG_SIDE
+                )
+                kept.add(ref.id, more, report)
+            else:
+                frames = grab_frames(decoder, ref.path, times.tolist(), media=media, long_side=long_side)
+        except ProvenanceError:
+            return None
+        seen = [None if f is None else _grey(f) for f in frames]
+        if kept is not None:
+            kept.add_window(ref.id, long_side, times.tolist(), seen)
+    keep = [i for i, f in enumerate(seen) if f is not None]
     if not keep:
         return None
-    grey = np.stack([_grey(frames[i]) for i in keep])  # type: ignore[arg-type]
-    return times[keep], grey
+    return times[keep], np.stack([seen[i] for i in keep])  # type: ignore[misc]
 
 
 class KeptFrames:
-    """A check's reference frames already decoded at the report's size (`THUMB_LONG_SIDE`), by reference and time.
+    """A check's reference frames already decoded: at the report's size (`THUMB_LONG_SIDE`) by reference and
+    time, and verify's grey windows by reference, size and time.
 
-    Verify's window grab takes them in its decode (`reference_window`); `make_keyframes` uses them
-    instead of decoding the reference again.
+    Verify's window grab takes the report's frames in its decode (`reference_window`); `make_keyframes`
+    uses them instead of decoding the reference again. A window whose every time an earlier window
+    of the same reference held (a segment verified again at another speed or moment, within a short
+    reference) is taken from those frames rather than decoded again.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, report: bool = True) -> None:
+        #: Whether the report shows frames (without, no report frame is taken in a window's decode).
+        self.report = report
         self._frames: dict[tuple[int, float], np.ndarray | None] = {}
+        self._grey: dict[tuple[int, int, float], np.ndarray | None] = {}
+
+    def window(self, ref_id: int, long_side: int, times: Sequence[float]) -> list[np.ndarray | None] | None:
+        """The grey frames at every one of `times` (None where it did not decode), or None unless each was tried."""
+        keys = [(ref_id, long_side, round(float(t), 6)) for t in times]
+        return [self._grey[k] for k in keys] if all(k in self._grey for k in keys) else None
+
+    def add_window(
+        self, ref_id: int, long_side: int, times: Sequence[float], frames: Sequence[np.ndarray | None]
+    ) -> None:
+        for t, f in zip(times, frames, strict=True):
+            self._grey[(ref_id, long_side, round(float(t), 6))] = f
 
     def missing(self, ref_id: int, times: Sequence[float]) -> list[float]:
         """The distinct `times` (rounded to the millisecond) not yet kept for reference `ref_id`."""

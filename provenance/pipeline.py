@@ -199,14 +199,14 @@ def _check(
         found = _found(query, idx)
         query, found, channels = _with_features(query, idx, found, decoder)
         on_stage("match")
-        kept = KeptFrames() if keyframes and not query.is_audio else None
+        kept = KeptFrames(report=keyframes and not query.is_audio)
         verified = match_mod.timed_by_hashes(_verified(query, found, decoder, idx, kept=kept))
         on_stage("verify")
         segments = _diagnosed(query, verified, idx)
         on_stage("diagnose")
         matches = tuple(s for s in segments if s.score >= match_mod.MATCH_THRESHOLD)
         candidates = tuple(s for s in segments if s.score < match_mod.MATCH_THRESHOLD)[:5]
-        thumbs = _evidence_frames(query, matches, decoder, kept) if keyframes and not query.is_audio else None
+        thumbs = _evidence_frames(query, matches, decoder, kept) if kept.report else None
         if thumbs is not None:
             matches = _with_frame_evidence(query, matches, thumbs)
         matches, heard = _with_sound(query, idx, matches)
@@ -440,7 +440,8 @@ def _verified(
     of the features channel that does not clearly show its moment (`match.shows_its_moment`)
     becomes a candidate: local features match a still background at any moment.
 
-    With `kept`, each reference window's decode also takes, at the report's size, the reference
+    With `kept`, a reference's window is decoded once however many times it is asked for, and where
+    the report shows frames each window's decode also takes, at the report's size, the reference
     frames the report's pairs will show if verify leaves the alignment where it is (`aligned_times`),
     so the evidence stage does not decode the reference again (it decodes what verify moved).
     """

@@ -85,3 +85,29 @@ def test_the_reports_reference_frames_are_taken_in_verifys_decode(
     monkeypatch.setattr(libav, "grab", real)
     own = make_keyframes(excerpt_query, probe(excerpt_query), [], report.matches, decoder=choose_decoder("libav"))
     assert [p.reference.jpeg_b64 for p in own.matches[0].pairs] == [p.reference.jpeg_b64 for p in shown]  # type: ignore[union-attr]
+
+
+def test_a_window_within_one_already_decoded_is_not_decoded_again(
+    sample_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Verify asks again for a reference's window when it checks a segment at another speed or moment:
+    # within a short reference both windows reach its ends, and the second is the first's frames.
+    from provenance.decode import libav
+    from provenance.evidence import KeptFrames, reference_window
+    from provenance.index import open_index
+
+    with open_index(f"sqlite:///{sample_index}") as idx:
+        ref = next(r for r in idx.references() if Path(r.path).name == "animated_dinner.mp4")
+    asked: list[object] = []
+    real = libav.grab
+    monkeypatch.setattr(libav, "grab", lambda req, timeout: asked.append(req) or real(req, timeout=timeout))
+    decoder = choose_decoder("libav")
+    kept = KeptFrames(report=False)
+    first = reference_window(decoder, ref, -10.0, 20.0, fps=4.0, long_side=128, kept=kept)
+    again = reference_window(decoder, ref, -5.0, 30.0, fps=4.0, long_side=128, kept=kept)
+    alone = reference_window(decoder, ref, -5.0, 30.0, fps=4.0, long_side=128)
+    assert first is not None and again is not None and alone is not None
+    assert len(asked) == 2  # the first window and the one taken without `kept`
+    assert np.array_equal(again[0], alone[0]) and np.array_equal(again[1], alone[1])
+    later = reference_window(decoder, ref, 4.1, 30.0, fps=4.0, long_side=128, kept=kept)  # other times: decoded
+    assert later is not None and len(asked) == 3
