@@ -10,7 +10,9 @@ each method and the ratio of the two::
     python bench/time_vs_vpdq.py --data bench/data --rounds 3 --out bench/out/time
 
 provenance is timed as `check(keyframes=False)` (matching alone, what vPDQ
-does: its `computeHash` and the threatexchange-default match, bench/run.py).
+does: its `computeHash` and the threatexchange-default match, bench/run.py);
+with `--frames` as `check(keyframes=True)`, end to end as `provenance check`
+runs it (the report's frames and the frame-based diagnosis).
 CPU seconds count the process, its finished children and the live libav
 decoder worker (`run.cpu_seconds`).
 """
@@ -44,12 +46,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, required=True, help="data set folder made by make_set.py")
     ap.add_argument("--rounds", type=int, default=3, help="passes over every query [3]")
     ap.add_argument("--out", type=Path, default=Path("bench/out/time"), help="output folder [bench/out/time]")
+    ap.add_argument(
+        "--frames",
+        action="store_true",
+        help="time provenance end to end, as `provenance check` runs (its report's frames and frame evidence)",
+    )
     args = ap.parse_args(argv)
 
     _, items, queries = run.load_data(args.data.resolve(), None)
     refs = [i for i in items if i.split == "reference"]
     with tempfile.TemporaryDirectory(prefix="provenance-time-") as tmp:
-        prov = run.ProvenanceMethod(None, Path(tmp), frames=False)
+        prov = run.ProvenanceMethod(None, Path(tmp), frames=args.frames)
         vpdq = run.VpdqMethod()
         for m in (prov, vpdq):
             why = m.available()
@@ -92,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Median over queries and rounds of provenance's CPU / vPDQ's: {statistics.median(paired):.2f} ({len(paired)} pairs)."
     )
     args.out.mkdir(parents=True, exist_ok=True)
-    meta = {"machine": run.machine(), "queries": len(queries), "rounds": args.rounds}
+    meta = {"machine": run.machine(), "queries": len(queries), "rounds": args.rounds, "frames": args.frames}
     (args.out / "time_vs_vpdq.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
     (args.out / "time_vs_vpdq.md").write_text("\n".join(table) + "\n")
     print("\n".join(table))
