@@ -55,12 +55,17 @@ def main() -> None:
     for k in range(args.rounds + 1):
         for q in ids:
             for code in codes if k % 2 == 0 else codes[::-1]:
-                env = {**os.environ, "PYTHONPATH": str(Path(code).resolve()) if code else ""}
+                root = str(Path(code).resolve()) if code else None
+                env = {**os.environ, "PYTHONPATH": root or ""}
                 for mode in modes if k % 2 == 0 else modes[::-1]:
                     before = resource.getrusage(resource.RUSAGE_CHILDREN)
                     path = str((args.data / truth[q]["path"]).resolve())
                     subprocess.run(
-                        [sys.executable, "-c", CODE, path, args.index, mode], check=True, capture_output=True, env=env
+                        [sys.executable, "-c", CODE, path, args.index, mode],
+                        check=True,
+                        capture_output=True,
+                        env=env,
+                        cwd=root,  # `python -c` imports from its working folder before PYTHONPATH
                     )
                     after = resource.getrusage(resource.RUSAGE_CHILDREN)
                     if k:
