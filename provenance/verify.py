@@ -1197,9 +1197,12 @@ def on_still_picture(
     stays the same footage; otherwise the match is the same scene, with
     `STILL_PICTURE_SENTENCE`.
 
-    `speed_untold`: the alignment's speed is no evidence (the features channel's line through
-    registered frames about a second apart, `diagnose.speed_untold`); where the path does not hold
-    at it, it is followed again at normal speed, at the offset what moves prefers there.
+    Where the path does not hold at an alignment's speed other than 1, it is followed again at
+    normal speed, at the offset what moves prefers there: the features channel's line through
+    registered frames about a second apart is no measure of speed (`speed_untold`), nor is the
+    frame hashes' fit over a clip whose overlays change every frame's distance (moving stickers:
+    bench/sticker_cases.py, x1.28 and a held frame where the copy runs at x1). A path held only
+    there tells no speed (`speed_shown` False: no speed, trim or reversal is said of it).
     """
     if v.relation != Relation.SAME_FOOTAGE or len(query_times) < 2:
         return v  # a still image has no camera path: it is judged by its picture, as any still is
@@ -1209,7 +1212,7 @@ def on_still_picture(
     )
     at_normal = ""
     normal: float | None = None
-    if speed_untold and abs(speed - 1.0) >= MOTION_REFINE_MIN and not _path_holds(drift, frames, seconds):
+    if abs(speed - 1.0) >= MOTION_REFINE_MIN and not _path_holds(drift, frames, seconds):
         normal = _normal_speed_offset(query, query_times, reference, reference_times, offset_s=aligned, speed=speed)
         if normal is not None:
             again = camera_path_drift(query, query_times, reference, reference_times, offset_s=normal, speed=1.0)
@@ -1218,7 +1221,11 @@ def on_still_picture(
                 middle = float(query_times[len(query_times) // 2])
                 at_normal = (
                     f" at normal speed, the reference at {normal + middle:.1f} s at the clip's {middle:.1f} s "
-                    f"(the alignment's x{speed:.2f} is the features' line, not told)"
+                    + (
+                        f"(the alignment's x{speed:.2f} is the features' line, not told)"
+                        if speed_untold
+                        else f"(the alignment's x{speed:.2f} does not repeat it: no speed is told)"
+                    )
                 )
     what = (
         "the reference is a still picture under camera motion"
@@ -1234,8 +1241,10 @@ def on_still_picture(
             path_frames=frames,
             path_seconds=seconds,
         )
-        at, pace = (normal, 1.0) if at_normal and normal is not None else (aligned, speed)
-        return _pinned(held, query, query_times, reference, reference_times, offset_s=at, speed=pace)
+        if at_normal and normal is not None:
+            pinned = _pinned(held, query, query_times, reference, reference_times, offset_s=normal, speed=1.0)
+            return pinned if speed_untold else replace(pinned, speed_shown=False)
+        return _pinned(held, query, query_times, reference, reference_times, offset_s=aligned, speed=speed)
     if drift is None or frames < MIN_PATH_FRAMES:
         why = f"only {frames} frame{'s' if frames != 1 else ''} of the clip could be followed along its camera path"
     elif drift <= MAX_PATH_DRIFT_PX:
