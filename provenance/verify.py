@@ -129,6 +129,11 @@ PATH_OVERLAY_GREY = 12.0
 #: `PATH_COVER_MAX_SHARE` of the picture (tried only where the fit on the whole picture fails).
 PATH_COVER_RATIO = 4.0
 PATH_COVER_MAX_SHARE = 0.6
+#: A frame's flat areas (a sticker, moving or still): view pixels whose 5x5 standard deviation in the
+#: clip's frame is under this many grey levels, in areas of 3x3 or more, left out of that frame's fit
+#: where they are `PATH_FLAT_SHARE` of the picture (bench/sticker_cases.py, docs/tuning.md).
+PATH_FLAT_GREY = 2.0
+PATH_FLAT_SHARE = (0.05, 0.6)
 #: Pixels around what is not picture also left out (a resize's mixed edge; 3 left too little picture
 #: between a scattered cover's blanks for ECC, cases-dev d070).
 PATH_MASK_MARGIN_PX = 1
@@ -958,9 +963,9 @@ def camera_path_drift(
     grid = np.array([(x * w, y * h, 1.0) for x in (0.1, 0.5, 0.9) for y in (0.1, 0.5, 0.9)])
     rt_all = offset_s + speed * np.asarray(query_times, dtype=np.float64)
     nearest = np.clip(np.searchsorted(reference_times, rt_all), 0, len(reference_times) - 1)
-    picture = path_picture(np.asarray(query, dtype=np.float32), np.asarray(reference, dtype=np.float32)[nearest])
-    weight = picture.astype(np.float32)
-    whole = np.ones_like(weight)
+    common = path_picture(np.asarray(query, dtype=np.float32), np.asarray(reference, dtype=np.float32)[nearest])
+    whole = np.ones(common.shape, dtype=np.float32)
+    own: dict[int, np.ndarray] = {}  # each query frame's picture (`fit_on_picture`)
 
     def smooth(image: np.ndarray, over: np.ndarray) -> np.ndarray:
         # Band-pass: the fine grain and the broad light (a vignette, a grade) both go; the picture stays.
@@ -979,22 +984,34 @@ def camera_path_drift(
         # On the picture alone, from the previous frame's map; failing that, from the whole views' map
         # (which finds the picture, though what is not picture may pin it: the picture's fit refines it);
         # failing that, around what covers this frame alone (a moving sticker, `around_overlays`).
+        # The picture is the views' common one without this frame's flat areas (`_flat_in_frame`).
+        if i not in own:
+            own[i] = common & ~_flat_in_frame(query[i], common)
+        picture = own[i]
+        weight = picture.astype(np.float32)
         r_pic, q_pic = smooth(reference[j], weight), smooth(query[i], weight)
         fit = camera_mod.register(r_pic, q_pic, start, picture) if start is not None else None
         if fit is None or not fit.related:
             coarse = camera_mod.register(smooth(reference[j], whole), smooth(query[i], whole))
             fit = camera_mod.register(r_pic, q_pic, None if coarse is None else coarse.matrix, picture)
         if fit is None or not fit.related:
-            fit = around_overlays(j, i, start, r_pic, q_pic)
+            fit = around_overlays(j, i, start, r_pic, q_pic, picture)
+        else:
+            # A fit that holds may still lean on what this frame alone shows (a sticker's outline moving
+            # with it: the path drifted 9 px at a copy's own alignment): fitted again around it.
+            again = around_overlays(j, i, fit.matrix, r_pic, q_pic, picture)
+            if again is not None and again.related:
+                fit = again
         return fit
 
     def around_overlays(
-        j: int, i: int, start: np.ndarray | None, r_pic: np.ndarray, q_pic: np.ndarray
+        j: int, i: int, start: np.ndarray | None, r_pic: np.ndarray, q_pic: np.ndarray, picture: np.ndarray
     ) -> camera_mod.PairFit | None:
         # The reference laid over the clip by the last map held (the views' own geometry, else): the
         # pixels this frame alone shows far from it (`PATH_COVER_RATIO` times the frame's median
         # difference) are left out, as long as most of the picture stays.
-        # `r_pic`, `q_pic`: both views band-passed over the picture (`fit_on_picture`'s).
+        # `r_pic`, `q_pic`, `picture`: both views band-passed over the picture (`fit_on_picture`'s).
+        weight = picture.astype(np.float32)
         guess = np.array([[1, 0, 0], [0, 1, 0]], dtype=np.float32) if start is None else start
         laid = cv2.warpAffine(r_pic, guess, (w, h), flags=cv2.INTER_LINEAR)
         shown = cv2.warpAffine(weight, guess, (w, h), flags=cv2.INTER_LINEAR) > 0.99
@@ -1044,6 +1061,27 @@ def camera_path_drift(
     seconds = float(t[keep].max() - t[keep].min())
     drift = float(np.hypot(slopes[:, 0], slopes[:, 1]).max() * seconds)
     return round(drift, 3), int(keep.sum()), round(seconds, 3)
+
+
+def _flat_in_frame(view: np.ndarray, picture: np.ndarray) -> np.ndarray:
+    """A query view's flat areas on the picture (`PATH_FLAT_GREY`), widened by `PATH_MASK_MARGIN_PX`: (h, w) bool.
+
+    A sticker or a badge is flat colour inside a sharp outline; moving over a still picture it is a
+    moving edge the fit follows as much as the picture's (cases of bench/sticker_cases.py: the path
+    followed on 1 frame, or drifting 10 px at the true alignment). The picture's own flat areas have
+    no texture for the fit, so leaving them out changes nothing there; none when the flat areas are
+    outside `PATH_FLAT_SHARE` of the picture.
+    """
+    g = np.nan_to_num(np.asarray(view, dtype=np.float32))
+    mean = cv2.blur(g, (5, 5))
+    std = np.sqrt(np.maximum(cv2.blur(g * g, (5, 5)) - mean * mean, 0.0))
+    flat = cv2.morphologyEx((std < PATH_FLAT_GREY).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    size = 2 * PATH_MASK_MARGIN_PX + 1
+    flat = (cv2.dilate(flat, np.ones((size, size), np.uint8)) > 0) & picture
+    share = flat.sum() / max(1, picture.sum())
+    if not PATH_FLAT_SHARE[0] <= share <= PATH_FLAT_SHARE[1]:
+        return np.zeros_like(picture)
+    return flat
 
 
 def _path_holds(drift: float | None, frames: int, seconds: float) -> bool:
