@@ -986,7 +986,7 @@ def camera_path_drift(
         # failing that, around what covers this frame alone (a moving sticker, `around_overlays`).
         # The picture is the views' common one without this frame's flat areas (`_flat_in_frame`).
         if i not in own:
-            own[i] = common & ~_flat_in_frame(query[i], common)
+            own[i] = common & ~_flat_in_frame(query[i], reference[nearest[i]], common)
         picture = own[i]
         weight = picture.astype(np.float32)
         r_pic, q_pic = smooth(reference[j], weight), smooth(query[i], weight)
@@ -1063,21 +1063,27 @@ def camera_path_drift(
     return round(drift, 3), int(keep.sum()), round(seconds, 3)
 
 
-def _flat_in_frame(view: np.ndarray, picture: np.ndarray) -> np.ndarray:
-    """A query view's flat areas on the picture (`PATH_FLAT_GREY`), widened by `PATH_MASK_MARGIN_PX`: (h, w) bool.
-
-    A sticker or a badge is flat colour inside a sharp outline; moving over a still picture it is a
-    moving edge the fit follows as much as the picture's (cases of bench/sticker_cases.py: the path
-    followed on 1 frame, or drifting 10 px at the true alignment). The picture's own flat areas have
-    no texture for the fit, so leaving them out changes nothing there; none when the flat areas are
-    outside `PATH_FLAT_SHARE` of the picture.
-    """
+def _flat(view: np.ndarray) -> np.ndarray:
+    """A view's flat areas (`PATH_FLAT_GREY` over 5x5, areas of 3x3 or more): (h, w) bool."""
     g = np.nan_to_num(np.asarray(view, dtype=np.float32))
     mean = cv2.blur(g, (5, 5))
     std = np.sqrt(np.maximum(cv2.blur(g * g, (5, 5)) - mean * mean, 0.0))
-    flat = cv2.morphologyEx((std < PATH_FLAT_GREY).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    return cv2.morphologyEx((std < PATH_FLAT_GREY).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
+
+
+def _flat_in_frame(view: np.ndarray, reference: np.ndarray, picture: np.ndarray) -> np.ndarray:
+    """A query view's flat areas where the reference at its aligned time is not flat, on the picture,
+    widened by `PATH_MASK_MARGIN_PX`: (h, w) bool.
+
+    A sticker or a badge is flat colour inside a sharp outline; moving over a still picture it is a
+    moving edge the fit follows as much as the picture's (cases of bench/sticker_cases.py: the path
+    followed on 1 frame, or drifting 10 px at the true alignment). The picture's own flat areas (a
+    sky, a wall, flat in the reference too, within 2 px) and their outline stay. None when what is
+    left out would be outside `PATH_FLAT_SHARE` of the picture.
+    """
     size = 2 * PATH_MASK_MARGIN_PX + 1
-    flat = (cv2.dilate(flat, np.ones((size, size), np.uint8)) > 0) & picture
+    own_flat = _flat(view) & ~(cv2.dilate(_flat(reference).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
+    flat = (cv2.dilate(own_flat.astype(np.uint8), np.ones((size, size), np.uint8)) > 0) & picture
     share = flat.sum() / max(1, picture.sum())
     if not PATH_FLAT_SHARE[0] <= share <= PATH_FLAT_SHARE[1]:
         return np.zeros_like(picture)
