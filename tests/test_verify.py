@@ -462,6 +462,29 @@ def test_a_steady_pan_at_another_speed_pins_its_speed_but_not_its_moment() -> No
     assert Verification.from_dict(v.to_dict()) == v
 
 
+def test_a_frame_hash_segment_at_a_wrong_speed_is_followed_again_at_normal_speed() -> None:
+    """Under moving stickers the frame hashes' fit put a copy of a pan at x1.28 (bench/sticker_cases.py s028):
+    its path drifts there. As for the features channel's line, the path is followed again at x1, at the offset
+    what moves prefers; it holds, and no speed is told (`speed_shown` false: no speed change is said)."""
+    from provenance.camera import CameraMotion, Picture
+    from provenance.verify import on_still_picture
+
+    picture = _picture()
+    r_times = np.arange(0, 14, 1 / FPS)
+    q_times = np.arange(0, 6, 1 / FPS)
+    reference = _pan_views(picture, r_times, (1.6, 2.4), (0.3, 0.45), (0.7, 0.55))
+    at = (r_times >= 4.0) & (r_times < 10.0)
+    copy = _reencoded(reference[at].clip(0, 255).astype(np.uint8)).astype(np.float32)
+    still = CameraMotion(Picture.STILL_PICTURE, pairs=28, still_share=1.0, spans=((0.0, 14.0),))
+    agreed = Verification(Relation.SAME_FOOTAGE, len(q_times), 0.9, 0.8, "what moves agrees", None)
+    middle = float(np.median(q_times))
+    v = on_still_picture(
+        agreed, still, copy, q_times, reference, r_times, offset_s=4.0 + (1 - 1.28) * middle, speed=1.28
+    )
+    assert v.relation == Relation.SAME_FOOTAGE and "at normal speed" in v.reason, v
+    assert v.speed_shown is False and v.path_drift_px is not None and v.path_drift_px <= 1.0, v
+
+
 def _stickers(views: np.ndarray, seed: int = 11) -> np.ndarray:
     """Three opaque stickers (flat discs and a lettered card, 30-40% of the view together) moving over each view."""
     rng = np.random.default_rng(seed)
