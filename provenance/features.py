@@ -333,11 +333,10 @@ def flat_areas(grey: np.ndarray) -> np.ndarray:
     g = grey.astype(np.float32)
     mean = cv2.blur(g, (5, 5))
     std = np.sqrt(np.maximum(cv2.blur(g * g, (5, 5)) - mean * mean, 0.0))
-    flat = (std < FLAT_STD).astype(np.uint8)
     side = max(3, max(grey.shape) // FLAT_MIN_SIDE)
-    flat = cv2.morphologyEx(flat, cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
+    wide = cv2.morphologyEx((std < FLAT_STD).astype(np.uint8), cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
     reach = 2 * FLAT_REACH + 1
-    return cv2.dilate(flat, np.ones((reach, reach), np.uint8)) > 0
+    return cv2.dilate(wide, np.ones((reach, reach), np.uint8)) > 0
 
 
 def describe(
