@@ -41,6 +41,7 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from crop_fill import eval_fps, has_audio, rng_for  # noqa: E402
 from make_cases import SYMBOLS, centred_text, draw_sticker, rounded_box  # noqa: E402
 
 #: How many stickers a copy carries.
@@ -62,20 +63,6 @@ WORDS = ["BREAKING", "LIVE", "WAIT FOR IT", "NO WAY", "VIRAL", "EXCLUSIVE", "MUS
          "@newsdaily", "@viral.clips", "#trending", "SHOCKING", "WATCH", "UPDATE"]  # fmt: skip
 FFMPEG_TIMEOUT_S = 600
 GENERATOR = "bench/sticker_cases.py"
-
-
-def rng_for(seed: int, *parts: object) -> random.Random:
-    """A generator seeded by the seed and a name, so each query's draws are independent of the others."""
-    return random.Random("/".join(str(p) for p in (seed, *parts)))
-
-
-def has_audio(path: Path) -> bool:
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "a", "-show_entries", "stream=index", "-of", "csv=p=0",
-         str(path)],
-        check=True, capture_output=True, text=True, timeout=60,
-    ).stdout  # fmt: skip
-    return bool(out.strip())
 
 
 def draw(kind: str, w: int, h: int, rng: random.Random) -> Image.Image:
@@ -195,13 +182,6 @@ def make_query(item: dict[str, Any], qid: str, seed: int, out: Path, assets: Pat
         entry |= {"group": f"negative:{kind}", "ref_id": None, "ref_span": None, "query_span": None,
                   "negative_kind": kind}  # fmt: skip
     return entry
-
-
-def eval_fps(fps: str | float) -> float:
-    if isinstance(fps, str) and "/" in fps:
-        a, b = fps.split("/")
-        return float(a) / float(b)
-    return float(fps)
 
 
 def main() -> None:
