@@ -969,6 +969,7 @@ def camera_path_drift(
     common = path_picture(np.asarray(query, dtype=np.float32), np.asarray(reference, dtype=np.float32)[nearest])
     whole = np.ones(common.shape, dtype=np.float32)
     own: dict[int, np.ndarray] = {}  # each query frame's picture (`fit_on_picture`)
+    covered: dict[int, bool] = {}  # ... and whether flat areas the reference lacks were left out of it
 
     def smooth(image: np.ndarray, over: np.ndarray) -> np.ndarray:
         # Band-pass: the fine grain and the broad light (a vignette, a grade) both go; the picture stays.
@@ -989,7 +990,8 @@ def camera_path_drift(
         # failing that, around what covers this frame alone (a moving sticker, `around_overlays`).
         # The picture is the views' common one without this frame's flat areas (`_flat_in_frame`).
         if i not in own:
-            own[i] = common & ~_flat_in_frame(query[i], reference[nearest[i]], common)
+            flat = _flat_in_frame(query[i], reference[nearest[i]], common)
+            own[i], covered[i] = common & ~flat, bool(flat.any())
         picture = own[i]
         weight = picture.astype(np.float32)
         r_pic, q_pic = smooth(reference[j], weight), smooth(query[i], weight)
@@ -999,9 +1001,11 @@ def camera_path_drift(
             fit = camera_mod.register(r_pic, q_pic, None if coarse is None else coarse.matrix, picture)
         if fit is None or not fit.related:
             fit = around_overlays(j, i, start, r_pic, q_pic, picture)
-        else:
+        elif covered[i]:
             # A fit that holds may still lean on what this frame alone shows (a sticker's outline moving
-            # with it: the path drifted 9 px at a copy's own alignment): fitted again around it.
+            # with it: the path drifted 9 px at a copy's own alignment): fitted again around it, where
+            # the frame has flat areas the reference lacks (elsewhere it cost up to half a check's CPU,
+            # cases-dev d063, and raised inner pictures' drifts: round 15).
             again = around_overlays(j, i, fit.matrix, r_pic, q_pic, picture)
             if again is not None and again.related:
                 fit = again
