@@ -79,6 +79,13 @@ DECODE_LONG_SIDE = 1280
 #: A query frame decoded at least this many times `QUERY_LONG_SIDE` is also described at that
 #: factor (a picture-in-picture at 20-40% of the width is then at its reference's scale).
 FINE_FACTOR = 2.0
+#: A query frame's flat areas (stickers, badges, caption boxes): pixels whose 5x5 standard deviation on
+#: the equalised frame is under `FLAT_STD` grey levels, in areas wider than 1/`FLAT_MIN_SIDE` of the long
+#: side; no corner is kept within `FLAT_REACH` px of them (their sharp outline) when they cover `FLAT_SHARE`.
+FLAT_STD = 2.0
+FLAT_MIN_SIDE = 64
+FLAT_REACH = 4
+FLAT_SHARE = (0.05, 0.9)
 #: A still cover (`covers`): clip pixels whose standard deviation over the clip stays under
 #: `COVER_STILL` grey levels at more than `COVER_DIFF` from the reference's median there, on
 #: a share of the view within `COVER_SHARE` (opaque stickers over 10-25%; sample stickers test).
@@ -142,6 +149,11 @@ THRESHOLDS: dict[str, float] = {
     "region_long_side": REGION_LONG_SIDE,
     "decode_long_side": DECODE_LONG_SIDE,
     "fine_factor": FINE_FACTOR,
+    "flat_std": FLAT_STD,
+    "flat_min_side": FLAT_MIN_SIDE,
+    "flat_reach": FLAT_REACH,
+    "flat_share_min": FLAT_SHARE[0],
+    "flat_share_max": FLAT_SHARE[1],
     "cover_still": COVER_STILL,
     "cover_diff": COVER_DIFF,
     "cover_share_min": COVER_SHARE[0],
@@ -273,28 +285,58 @@ def describe_frame(
     if mirrored:
         grey = grey[:, ::-1]
     grey = cv2.equalizeHist(np.ascontiguousarray(grey))
-    points, desc = _detect(grey, n_features)
+    points, desc = _detect(grey, n_features, off_flat=coarse)
     if coarse:
         # Also at half the size, its points given in the full frame's pixels: ORB's pyramid
         # (8 levels of 1.2, a factor 3.6) then reaches a reference 7 times smaller than the
         # frame, as a 9:16 crop-to-fill of wide footage needs.
         half = cv2.resize(grey, (max(8, grey.shape[1] // 2), max(8, grey.shape[0] // 2)), interpolation=cv2.INTER_AREA)
-        p2, d2 = _detect(half, int(n_features * COARSE_SHARE))
+        p2, d2 = _detect(half, int(n_features * COARSE_SHARE), off_flat=True)
         points = np.concatenate([points, p2 * (grey.shape[1] / half.shape[1])]).astype(np.float32)
         desc = np.concatenate([desc, d2])
     if fine is not None:
-        p3, d3 = _detect(np.ascontiguousarray(fine[0]), n_features)
+        p3, d3 = _detect(np.ascontiguousarray(fine[0]), n_features, off_flat=True)
         points = np.concatenate([points, p3 * (grey.shape[1] / fine[1][0])]).astype(np.float32)
         desc = np.concatenate([desc, d3])
     return FrameFeatures(round(float(t), 3), grey.shape[1], grey.shape[0], points, desc, mirrored)
 
 
-def _detect(grey: np.ndarray, n_features: int) -> tuple[np.ndarray, np.ndarray]:
-    """ORB keypoints (N, 2) float32 and descriptors (N, 32) uint8 of one grey image."""
-    keypoints, desc = _orb(n_features).detectAndCompute(grey, None)
+def _detect(grey: np.ndarray, n_features: int, *, off_flat: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """ORB keypoints (N, 2) float32 and descriptors (N, 32) uint8 of one grey image.
+
+    With `off_flat` (a query's frame), away from its flat areas (`flat_areas`) when it has them.
+    """
+    mask = None
+    if off_flat:
+        near = flat_areas(grey)
+        if FLAT_SHARE[0] <= near.mean() <= FLAT_SHARE[1]:
+            mask = np.where(near, 0, 255).astype(np.uint8)
+    keypoints, desc = _orb(n_features).detectAndCompute(grey, mask)
+    if mask is not None and (desc is None or not keypoints):
+        keypoints, desc = _orb(n_features).detectAndCompute(grey, None)
     if desc is None or not keypoints:
         return np.zeros((0, 2), np.float32), np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
     return np.array([k.pt for k in keypoints], dtype=np.float32), np.asarray(desc, np.uint8)
+
+
+def flat_areas(grey: np.ndarray) -> np.ndarray:
+    """The pixels of an equalised grey frame within `FLAT_REACH` of its wide flat areas: (h, w) bool.
+
+    A sticker, an emoji or a badge laid over a copy is flat colour inside a sharp outline, and
+    ORB's strongest corners are on that outline and on its letters: a frame's budget went to
+    them and the footage left visible kept too few to register (bench/sticker_cases.py). The
+    footage's own flat areas (sky, a blurred background) have no corners to lose; their
+    outline's corners go with the stickers'.
+    """
+    import cv2  # here, not at the top: importing the records loads no OpenCV
+
+    g = grey.astype(np.float32)
+    mean = cv2.blur(g, (5, 5))
+    std = np.sqrt(np.maximum(cv2.blur(g * g, (5, 5)) - mean * mean, 0.0))
+    side = max(3, max(grey.shape) // FLAT_MIN_SIDE)
+    wide = cv2.morphologyEx((std < FLAT_STD).astype(np.uint8), cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
+    reach = 2 * FLAT_REACH + 1
+    return cv2.dilate(wide, np.ones((reach, reach), np.uint8)) > 0
 
 
 def describe(

@@ -129,6 +129,11 @@ PATH_OVERLAY_GREY = 12.0
 #: `PATH_COVER_MAX_SHARE` of the picture (tried only where the fit on the whole picture fails).
 PATH_COVER_RATIO = 4.0
 PATH_COVER_MAX_SHARE = 0.6
+#: A frame's flat areas (a sticker, moving or still): view pixels whose 5x5 standard deviation in the
+#: clip's frame is under this many grey levels, in areas of 3x3 or more, left out of that frame's fit
+#: where they are `PATH_FLAT_SHARE` of the picture (bench/sticker_cases.py, docs/tuning.md).
+PATH_FLAT_GREY = 2.0
+PATH_FLAT_SHARE = (0.05, 0.6)
 #: Pixels around what is not picture also left out (a resize's mixed edge; 3 left too little picture
 #: between a scattered cover's blanks for ECC, cases-dev d070).
 PATH_MASK_MARGIN_PX = 1
@@ -457,6 +462,9 @@ THRESHOLDS: dict[str, float] = {
     "path_mask_margin_px": PATH_MASK_MARGIN_PX,
     "path_cover_ratio": PATH_COVER_RATIO,
     "path_cover_max_share": PATH_COVER_MAX_SHARE,
+    "path_flat_grey": PATH_FLAT_GREY,
+    "path_flat_share_min": PATH_FLAT_SHARE[0],
+    "path_flat_share_max": PATH_FLAT_SHARE[1],
     "motion_speed_step": MOTION_SPEED_STEP,
     "motion_offset_step_s": MOTION_OFFSET_STEP_S,
     "motion_min_span_s": MOTION_MIN_SPAN_S,
@@ -964,9 +972,10 @@ def camera_path_drift(
     grid = np.array([(x * w, y * h, 1.0) for x in (0.1, 0.5, 0.9) for y in (0.1, 0.5, 0.9)])
     rt_all = offset_s + speed * np.asarray(query_times, dtype=np.float64)
     nearest = np.clip(np.searchsorted(reference_times, rt_all), 0, len(reference_times) - 1)
-    picture = path_picture(np.asarray(query, dtype=np.float32), np.asarray(reference, dtype=np.float32)[nearest])
-    weight = picture.astype(np.float32)
-    whole = np.ones_like(weight)
+    common = path_picture(np.asarray(query, dtype=np.float32), np.asarray(reference, dtype=np.float32)[nearest])
+    whole = np.ones(common.shape, dtype=np.float32)
+    own: dict[int, np.ndarray] = {}  # each query frame's picture (`fit_on_picture`)
+    covered: dict[int, bool] = {}  # ... and whether flat areas the reference lacks were left out of it
 
     def band_pass(over: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
         # Band-pass: the fine grain and the broad light (a vignette, a grade) both go; the picture stays.
@@ -994,30 +1003,52 @@ def camera_path_drift(
 
         return of
 
-    on_picture, on_whole = band_pass(weight), band_pass(whole)
-    r_picture, q_picture = remembered(on_picture, reference), remembered(on_picture, query)
+    on_common, on_whole = band_pass(common.astype(np.float32)), band_pass(whole)
+    r_common, q_common = remembered(on_common, reference), remembered(on_common, query)
     r_whole, q_whole = remembered(on_whole, reference), remembered(on_whole, query)
+    q_own: dict[int, tuple[Callable[[np.ndarray], np.ndarray], np.ndarray]] = {}  # a covered frame's band-pass
 
     def fit_on_picture(j: int, i: int, start: np.ndarray | None) -> camera_mod.PairFit | None:
         # On the picture alone, from the previous frame's map; failing that, from the whole views' map
         # (which finds the picture, though what is not picture may pin it: the picture's fit refines it);
         # failing that, around what covers this frame alone (a moving sticker, `around_overlays`).
-        r_pic, q_pic = r_picture(j), q_picture(i)
+        # The picture is the views' common one without this frame's flat areas (`_flat_in_frame`).
+        if i not in own:
+            flat = _flat_in_frame(query[i], reference[nearest[i]], common)
+            own[i], covered[i] = common & ~flat, bool(flat.any())
+        picture = own[i]
+        if covered[i]:  # its own picture: band-passed over it
+            if i not in q_own:
+                smooth = band_pass(picture.astype(np.float32))
+                q_own[i] = smooth, smooth(query[i])
+            smooth, q_pic = q_own[i]
+            r_pic = smooth(reference[j])
+        else:  # the common picture: each frame band-passed once over it
+            r_pic, q_pic = r_common(j), q_common(i)
         fit = camera_mod.register(r_pic, q_pic, start, picture, judged=False) if start is not None else None
         if fit is None or not fit.related:
             coarse = camera_mod.register(r_whole(j), q_whole(i), judged=False)
             fit = camera_mod.register(r_pic, q_pic, None if coarse is None else coarse.matrix, picture, judged=False)
         if fit is None or not fit.related:
-            fit = around_overlays(j, i, start, r_pic, q_pic)
+            fit = around_overlays(j, i, start, r_pic, q_pic, picture)
+        elif covered[i]:
+            # A fit that holds may still lean on what this frame alone shows (a sticker's outline moving
+            # with it: the path drifted 9 px at a copy's own alignment): fitted again around it, where
+            # the frame has flat areas the reference lacks (elsewhere it cost up to half a check's CPU,
+            # cases-dev d063, and raised inner pictures' drifts: round 15).
+            again = around_overlays(j, i, fit.matrix, r_pic, q_pic, picture)
+            if again is not None and again.related:
+                fit = again
         return fit
 
     def around_overlays(
-        j: int, i: int, start: np.ndarray | None, r_pic: np.ndarray, q_pic: np.ndarray
+        j: int, i: int, start: np.ndarray | None, r_pic: np.ndarray, q_pic: np.ndarray, picture: np.ndarray
     ) -> camera_mod.PairFit | None:
         # The reference laid over the clip by the last map held (the views' own geometry, else): the
         # pixels this frame alone shows far from it (`PATH_COVER_RATIO` times the frame's median
         # difference) are left out, as long as most of the picture stays.
-        # `r_pic`, `q_pic`: both views band-passed over the picture (`fit_on_picture`'s).
+        # `r_pic`, `q_pic`, `picture`: both views band-passed over the picture (`fit_on_picture`'s).
+        weight = picture.astype(np.float32)
         guess = np.array([[1, 0, 0], [0, 1, 0]], dtype=np.float32) if start is None else start
         laid = cv2.warpAffine(r_pic, guess, (w, h), flags=cv2.INTER_LINEAR)
         shown = cv2.warpAffine(weight, guess, (w, h), flags=cv2.INTER_LINEAR) > 0.99
@@ -1067,6 +1098,33 @@ def camera_path_drift(
     seconds = float(t[keep].max() - t[keep].min())
     drift = float(np.hypot(slopes[:, 0], slopes[:, 1]).max() * seconds)
     return round(drift, 3), int(keep.sum()), round(seconds, 3)
+
+
+def _flat(view: np.ndarray) -> np.ndarray:
+    """A view's flat areas (`PATH_FLAT_GREY` over 5x5, areas of 3x3 or more): (h, w) bool."""
+    g = np.nan_to_num(np.asarray(view, dtype=np.float32))
+    mean = cv2.blur(g, (5, 5))
+    std = np.sqrt(np.maximum(cv2.blur(g * g, (5, 5)) - mean * mean, 0.0))
+    return cv2.morphologyEx((std < PATH_FLAT_GREY).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
+
+
+def _flat_in_frame(view: np.ndarray, reference: np.ndarray, picture: np.ndarray) -> np.ndarray:
+    """A query view's flat areas where the reference at its aligned time is not flat, on the picture,
+    widened by `PATH_MASK_MARGIN_PX`: (h, w) bool.
+
+    A sticker or a badge is flat colour inside a sharp outline; moving over a still picture it is a
+    moving edge the fit follows as much as the picture's (cases of bench/sticker_cases.py: the path
+    followed on 1 frame, or drifting 10 px at the true alignment). The picture's own flat areas (a
+    sky, a wall, flat in the reference too, within 2 px) and their outline stay. None when what is
+    left out would be outside `PATH_FLAT_SHARE` of the picture.
+    """
+    size = 2 * PATH_MASK_MARGIN_PX + 1
+    own_flat = _flat(view) & ~(cv2.dilate(_flat(reference).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
+    flat = (cv2.dilate(own_flat.astype(np.uint8), np.ones((size, size), np.uint8)) > 0) & picture
+    share = flat.sum() / max(1, picture.sum())
+    if not PATH_FLAT_SHARE[0] <= share <= PATH_FLAT_SHARE[1]:
+        return np.zeros_like(picture)
+    return flat
 
 
 def _path_holds(drift: float | None, frames: int, seconds: float) -> bool:
@@ -1220,9 +1278,12 @@ def on_still_picture(
     stays the same footage; otherwise the match is the same scene, with
     `STILL_PICTURE_SENTENCE`.
 
-    `speed_untold`: the alignment's speed is no evidence (the features channel's line through
-    registered frames about a second apart, `diagnose.speed_untold`); where the path does not hold
-    at it, it is followed again at normal speed, at the offset what moves prefers there.
+    Where the path does not hold at an alignment's speed other than 1, it is followed again at
+    normal speed, at the offset what moves prefers there: the features channel's line through
+    registered frames about a second apart is no measure of speed (`speed_untold`), nor is the
+    frame hashes' fit over a clip whose overlays change every frame's distance (moving stickers:
+    bench/sticker_cases.py, x1.28 and a held frame where the copy runs at x1). A path held only
+    there tells no speed (`speed_shown` False: no speed, trim or reversal is said of it).
     """
     if v.relation != Relation.SAME_FOOTAGE or len(query_times) < 2:
         return v  # a still image has no camera path: it is judged by its picture, as any still is
@@ -1232,7 +1293,7 @@ def on_still_picture(
     )
     at_normal = ""
     normal: float | None = None
-    if speed_untold and abs(speed - 1.0) >= MOTION_REFINE_MIN and not _path_holds(drift, frames, seconds):
+    if abs(speed - 1.0) >= MOTION_REFINE_MIN and not _path_holds(drift, frames, seconds):
         normal = _normal_speed_offset(query, query_times, reference, reference_times, offset_s=aligned, speed=speed)
         if normal is not None:
             again = camera_path_drift(query, query_times, reference, reference_times, offset_s=normal, speed=1.0)
@@ -1241,7 +1302,11 @@ def on_still_picture(
                 middle = float(query_times[len(query_times) // 2])
                 at_normal = (
                     f" at normal speed, the reference at {normal + middle:.1f} s at the clip's {middle:.1f} s "
-                    f"(the alignment's x{speed:.2f} is the features' line, not told)"
+                    + (
+                        f"(the alignment's x{speed:.2f} is the features' line, not told)"
+                        if speed_untold
+                        else f"(the alignment's x{speed:.2f} does not repeat it: no speed is told)"
+                    )
                 )
     what = (
         "the reference is a still picture under camera motion"
@@ -1257,8 +1322,10 @@ def on_still_picture(
             path_frames=frames,
             path_seconds=seconds,
         )
-        at, pace = (normal, 1.0) if at_normal and normal is not None else (aligned, speed)
-        return _pinned(held, query, query_times, reference, reference_times, offset_s=at, speed=pace)
+        if at_normal and normal is not None:
+            pinned = _pinned(held, query, query_times, reference, reference_times, offset_s=normal, speed=1.0)
+            return pinned if speed_untold else replace(pinned, speed_shown=False)
+        return _pinned(held, query, query_times, reference, reference_times, offset_s=aligned, speed=speed)
     if drift is None or frames < MIN_PATH_FRAMES:
         why = f"only {frames} frame{'s' if frames != 1 else ''} of the clip could be followed along its camera path"
     elif drift <= MAX_PATH_DRIFT_PX:
