@@ -381,3 +381,25 @@ def test_a_clip_whose_container_and_ffprobe_disagree_by_a_frame_is_sampled_once(
     again = d.sample(clip, plan, facts)
     assert np.array_equal(kept.images, again.images) and np.array_equal(kept.times, again.times)
     assert kept.colour is not None and again.colour is not None and np.array_equal(kept.colour, again.colour)
+
+
+def test_a_window_deep_in_a_long_reference_is_one_pass_of_the_worker(
+    twelve_second_clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Verify's window 460-486 s into a 500 s reference: the worker seeks to the keyframe before it,
+    # so one pass pays; judged from the file's start it did not (105 frames, 4 s each, < 486 s), and
+    # each frame was an ffmpeg seek of its own (a 600 s file's window: 5.1 -> 0.54 CPU s).
+    from conftest import ffmpeg
+
+    long = tmp_path / "long.mp4"
+    ffmpeg("-stream_loop", "41", "-i", twelve_second_clip, "-c", "copy", long)
+    media = decode.Media.of(probe(long))
+    assert media.duration_s > 490
+    wanted = [460 + k / 4 for k in range(105)]
+
+    def no_seeking(*args: object, **kwargs: object) -> None:
+        raise AssertionError("grabbed by seeking to each frame")
+
+    monkeypatch.setattr(FfmpegDecoder, "grab_seeking", no_seeking)
+    frames = LibavDecoder().grab(long, wanted, media, 64)
+    assert len(frames) == 105 and all(f is not None for f in frames)

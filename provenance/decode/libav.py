@@ -66,6 +66,7 @@ from .protocol import (
     SampleRequest,
     decode,
     encode,
+    grab_starts_at,
 )
 
 #: Address-space cap of the worker, bytes: a 720p decode peaks at 0.35 GB; the rest is room
@@ -297,6 +298,14 @@ class _Worker:
             self.proc.stderr.close()
 
 
+def _worker_pass_pays(wanted: list[float]) -> bool:
+    """`one_pass_pays`, counting from where the worker's pass starts: it seeks to the keyframe before a first
+    target deep in the file (`protocol.grab_starts_at`), so a window deep in a long reference is one pass,
+    not a seek per frame."""
+    start = grab_starts_at(wanted)
+    return one_pass_pays([t - start for t in wanted])
+
+
 class _WorkerGone(Exception):
     """The worker died or broke the protocol."""
 
@@ -526,7 +535,7 @@ class LibavDecoder(Decoder):
         """The one-pass grab in the worker when that pays (no process start; frames no target needs and
         nothing refers to are skipped); the ffmpeg command line's grab when it does not, or when the worker
         did not find every frame."""
-        if one_pass_pays(wanted):
+        if _worker_pass_pays(wanted):
             found = self.grab_in_worker(path, wanted, size, duration_s, stream=stream)
             if found is not None:
                 return found
@@ -544,7 +553,7 @@ class LibavDecoder(Decoder):
         stream: int | None = None,
     ) -> tuple[list[np.ndarray | None], list[np.ndarray | None]]:
         """Both sets of frames from one pass in the worker when one pass pays; else each on its own."""
-        if one_pass_pays(wanted + more):
+        if _worker_pass_pays(wanted + more):
             got = self._grab_outputs(path, [(wanted, size), (more, more_size)], duration_s, stream=stream)
             if got is not None:
                 return got[0], got[1]

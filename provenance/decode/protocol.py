@@ -39,6 +39,22 @@ SKIP_FRAME_VALUES = frozenset({"default", "noref", "bidir", "nointra", "nokey"})
 SKIP_LOOP_FILTER_VALUES = SKIP_FRAME_VALUES | {"all"}
 
 
+#: A grab whose first target lies `SEEK_FROM_S` or more into the file starts at the keyframe at or
+#: before `SEEK_BACK_S` ahead of it, not at the file's start (a seek that fails or lands past the
+#: target decodes from the start; docs/tuning.md).
+SEEK_FROM_S = 4.0
+SEEK_BACK_S = 1.0
+#: How far before that point the keyframe a seek lands on may lie, seconds, in judging whether the
+#: worker's one pass pays (x264's default keyframe interval: 250 frames, 10 s at 25 frames/s).
+KEYFRAME_REACH_S = 10.0
+
+
+def grab_starts_at(targets: list[float] | tuple[float, ...]) -> float:
+    """About where the worker's grab of `targets` starts decoding, seconds (at the latest)."""
+    first = min(targets) if targets else 0.0
+    return max(0.0, first - SEEK_BACK_S - KEYFRAME_REACH_S) if first >= SEEK_FROM_S else 0.0
+
+
 def work_size(width: int, height: int, long_side: int = WORK_SIZE) -> tuple[int, int]:
     """(w, h) of frames scaled to `long_side` from a display size, keeping its aspect, even numbers.
 

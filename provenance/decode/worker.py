@@ -73,11 +73,10 @@ LOOKAHEAD_PACKETS = 32
 READ_PAST_S = 2.0
 #: Tick matching tolerance, seconds (timestamps are exact rationals turned into floats).
 EPS = 1e-9
-#: A grab whose first target lies `SEEK_FROM_S` or more into the file starts at the keyframe at or
-#: before `SEEK_BACK_S` ahead of it, not at the file's start (a seek that fails or lands past the
-#: target decodes from the start; docs/tuning.md).
-SEEK_FROM_S = 4.0
-SEEK_BACK_S = 1.0
+#: Where a grab starts (`protocol.SEEK_FROM_S`, `protocol.SEEK_BACK_S`; the client judges by them
+#: whether one pass pays).
+SEEK_FROM_S = protocol.SEEK_FROM_S
+SEEK_BACK_S = protocol.SEEK_BACK_S
 #: libav log lines that count as decoder errors (as in the command-line decoder).
 ERROR_WORDS = re.compile(r"error|invalid|corrupt|missing", re.IGNORECASE)
 #: ffmpeg's AVDiscard option values and PyAV's names for them.
