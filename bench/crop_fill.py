@@ -99,27 +99,50 @@ def make_query(item: dict[str, Any], qid: str, moving: bool, seed: int, out: Pat
         "sound": "kept" if audio and not drop_sound else ("dropped" if audio else "none"),
         "trim": [start, round(start + length, 2)],
     }  # fmt: skip
+    label = "crop_fill_moving" if moving else "crop_fill_static"
+    return truth_entry(
+        item, qid, label=label, group=label, transform="crop_fill_vertical", params=params, start=start,
+        length=length, required={"cropped": f"centre-crop to 9:16 keeping {cw / w:.0%} of the width"},
+        footage_scale=round(H / ch, 3),
+    )  # fmt: skip
+
+
+def truth_entry(
+    item: dict[str, Any],
+    qid: str,
+    *,
+    label: str,
+    group: str,
+    transform: str,
+    params: dict[str, Any],
+    start: float,
+    length: float,
+    required: dict[str, str],
+    footage_scale: float,
+) -> dict[str, Any]:
+    """One query's truth.json entry: a copy of a reference item (`group`, what its edit `required`), or of a
+    negative item (its negative kind's group)."""
     entry: dict[str, Any] = {
         "id": qid,
         "path": f"queries/{qid}.mp4",
         "duration": length,
-        "label": "crop_fill_moving" if moving else "crop_fill_static",
-        "transforms": [{"name": "crop_fill_vertical", "params": params}],
+        "label": label,
+        "transforms": [{"name": transform, "params": params}],
         "source_item": item["id"],
         "speed_factor": 1.0,
         "reversed": False,
     }
     if item["split"] == "reference":
         entry |= {
-            "group": entry["label"],
+            "group": group,
             "ref_id": item["id"],
             "ref_span": [start, round(start + length, 2)],
             "query_span": [0.0, length],
             "negative_kind": None,
             "expect": {
-                "required": {"cropped": f"centre-crop to 9:16 keeping {cw / w:.0%} of the width"},
+                "required": required,
                 "accepted": {},
-                "footage_scale": round(H / ch, 3),
+                "footage_scale": footage_scale,
                 "query_fps": float(eval_fps(item["fps"])),
                 "still": False,
                 "angles_deg_clockwise": [],
@@ -132,6 +155,20 @@ def make_query(item: dict[str, Any], qid: str, moving: bool, seed: int, out: Pat
         entry |= {"group": f"negative:{kind}", "ref_id": None, "ref_span": None, "query_span": None,
                   "negative_kind": kind}  # fmt: skip
     return entry
+
+
+def split_items(data: Path) -> list[dict[str, Any]]:
+    """A cases split's items (its manifest.json), each with its file's absolute path."""
+    manifest = json.loads((data / "manifest.json").read_text())
+    return [{**item, "path": str((data / item["path"]).resolve())} for item in manifest["items"]]
+
+
+def write_split(out: Path, generator: str, data: Path, seed: int, items: list[Any], queries: list[Any]) -> None:
+    """The folder's manifest.json (the split's items, so the split's own index serves) and truth.json."""
+    (out / "manifest.json").write_text(json.dumps({"generator": generator, "from": str(data.resolve()),
+                                                   "seed": seed, "items": items}, indent=1))  # fmt: skip
+    truth = {"generator": generator, "split": out.name, "seed": seed, "queries": queries}
+    (out / "truth.json").write_text(json.dumps(truth, indent=1))
 
 
 def eval_fps(fps: str | float) -> float:
@@ -148,12 +185,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--no-negatives", action="store_true", help="copies of the references only")
     args = ap.parse_args()
-    manifest = json.loads((args.data / "manifest.json").read_text())
-    items = []
-    for item in manifest["items"]:
-        item = dict(item)
-        item["path"] = str((args.data / item["path"]).resolve())
-        items.append(item)
+    items = split_items(args.data)
     (args.out / "queries").mkdir(parents=True, exist_ok=True)
     queries = []
     n = 0
@@ -168,10 +200,7 @@ def main() -> None:
             n += 1
             queries.append(make_query(item, f"c{n:03d}", moving, args.seed, args.out))
             print(queries[-1]["id"], item["id"], queries[-1]["label"], flush=True)
-    (args.out / "manifest.json").write_text(json.dumps({"generator": GENERATOR, "from": str(args.data.resolve()),
-                                                        "seed": args.seed, "items": items}, indent=1))  # fmt: skip
-    truth = {"generator": GENERATOR, "split": args.out.name, "seed": args.seed, "queries": queries}
-    (args.out / "truth.json").write_text(json.dumps(truth, indent=1))
+    write_split(args.out, GENERATOR, args.data, args.seed, items, queries)
 
 
 if __name__ == "__main__":

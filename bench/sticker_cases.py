@@ -29,7 +29,6 @@ ffmpeg gives identical files (x264 single-threaded).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import random
 import subprocess
@@ -41,7 +40,7 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from crop_fill import eval_fps, has_audio, rng_for  # noqa: E402
+from crop_fill import has_audio, rng_for, split_items, truth_entry, write_split  # noqa: E402
 from make_cases import SYMBOLS, centred_text, draw_sticker, rounded_box  # noqa: E402
 
 #: How many stickers a copy carries.
@@ -149,39 +148,10 @@ def make_query(item: dict[str, Any], qid: str, seed: int, out: Path, assets: Pat
     params = {"stickers": stickers, "moving": moving, "covered_sum": round(sum(areas), 3), "crf": crf,
               "sound": "kept" if audio and not drop_sound else ("dropped" if audio else "none"),
               "trim": [start, round(start + length, 2)]}  # fmt: skip
-    entry: dict[str, Any] = {
-        "id": qid,
-        "path": f"queries/{qid}.mp4",
-        "duration": length,
-        "label": "stickers",
-        "transforms": [{"name": "stickers", "params": params}],
-        "source_item": item["id"],
-        "speed_factor": 1.0,
-        "reversed": False,
-    }
-    if item["split"] == "reference":
-        entry |= {
-            "group": "stickers_moving" if moving else "stickers_still",
-            "ref_id": item["id"],
-            "ref_span": [start, round(start + length, 2)],
-            "query_span": [0.0, length],
-            "negative_kind": None,
-            "expect": {
-                "required": {"overlay": f"{n} stickers"},
-                "accepted": {},
-                "footage_scale": 1.0,
-                "query_fps": float(eval_fps(item["fps"])),
-                "still": False,
-                "angles_deg_clockwise": [],
-                "speed": 1.0,
-                "reversed": False,
-            },
-        }
-    else:
-        kind = item.get("negative_kind") or "unknown"
-        entry |= {"group": f"negative:{kind}", "ref_id": None, "ref_span": None, "query_span": None,
-                  "negative_kind": kind}  # fmt: skip
-    return entry
+    return truth_entry(
+        item, qid, label="stickers", group="stickers_moving" if moving else "stickers_still", transform="stickers",
+        params=params, start=start, length=length, required={"overlay": f"{n} stickers"}, footage_scale=1.0,
+    )  # fmt: skip
 
 
 def main() -> None:
@@ -192,12 +162,7 @@ def main() -> None:
     ap.add_argument("--per-reference", type=int, default=2, help="copies of each reference")
     ap.add_argument("--no-negatives", action="store_true", help="copies of the references only")
     args = ap.parse_args()
-    manifest = json.loads((args.data / "manifest.json").read_text())
-    items = []
-    for item in manifest["items"]:
-        item = dict(item)
-        item["path"] = str((args.data / item["path"]).resolve())
-        items.append(item)
+    items = split_items(args.data)
     (args.out / "queries").mkdir(parents=True, exist_ok=True)
     queries = []
     n = 0
@@ -213,10 +178,7 @@ def main() -> None:
                 n += 1
                 queries.append(make_query(item, f"s{n:03d}", args.seed, args.out, Path(tmp)))
                 print(queries[-1]["id"], item["id"], queries[-1]["group"], flush=True)
-    (args.out / "manifest.json").write_text(json.dumps({"generator": GENERATOR, "from": str(args.data.resolve()),
-                                                        "seed": args.seed, "items": items}, indent=1))  # fmt: skip
-    truth = {"generator": GENERATOR, "split": args.out.name, "seed": args.seed, "queries": queries}
-    (args.out / "truth.json").write_text(json.dumps(truth, indent=1))
+    write_split(args.out, GENERATOR, args.data, args.seed, items, queries)
 
 
 if __name__ == "__main__":

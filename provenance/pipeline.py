@@ -446,7 +446,7 @@ def _verified(
     so the evidence stage does not decode the reference again (it decodes what verify moved).
     """
     report: dict[int, list[float]] = {}
-    for a in found:
+    for a in found if kept is not None and kept.report else ():
         if a.segment.score >= match_mod.MATCH_THRESHOLD:
             report.setdefault(int(a.segment.reference.id or 0), []).extend(r for _, r, _ in aligned_times(a.segment))
 
