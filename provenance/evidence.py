@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import math
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -373,7 +374,8 @@ def reference_window(
     report_times: Sequence[float] = (),
     kept: KeptFrames | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """Grey frames of a reference from `start_s` to `end_s` at `fps`, for the verify stage.
+    """Grey frames of a reference from `start_s` to `end_s` at `fps` (on the ticks k / `fps`), for the verify stage,
+    decoded from its file (an index made before verify's views were stored, `index.views`).
 
     `report_times` (with `kept`): the reference's times the report's frame pairs will likely show,
     grabbed in the same decode at `THUMB_LONG_SIDE` and kept in `kept` for `make_keyframes`.
@@ -386,7 +388,9 @@ def reference_window(
     if status != REFERENCE_OK or media is None:
         return None
     last = max(0.0, media.duration_s - END_MARGIN_S) if media.duration_s > 0 else end_s
-    times = np.arange(max(0.0, start_s), min(end_s, last) + 1e-6, 1.0 / fps)
+    # On the grid of ticks k / fps, as ingest samples the views it stores (`index.views`).
+    first, final = math.ceil(max(0.0, start_s) * fps - 1e-6), math.floor(min(end_s, last) * fps + 1e-6)
+    times = np.arange(first, final + 1) / fps
     if media.kind == "image" or len(times) == 0:
         times = np.array([0.0])
     more = kept.missing(ref.id, report_times) if kept is not None and kept.report else []

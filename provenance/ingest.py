@@ -44,6 +44,7 @@ from .features import Features
 from .files import read_bounded
 from .hashing import FrameHashes
 from .index import Claim, ClaimKeeper, FactOrigin, Index, OriginKind, Reference, SourceFacts
+from .index import views as views_mod
 from .probe import probe
 from .query import REF_DECODING as REF_DECODING
 from .query import REF_FPS, REF_SPARE_THREADS, Role, build_query, sha256_of
@@ -305,6 +306,8 @@ class PreparedFile:
     features: Features | None = None
     #: The sound's fingerprint (None for a still image).
     sound: SoundPrint | None = None
+    #: Verify's views of a video, encoded (`index.views.encode`: (ms, PNG) each), so a check decodes none.
+    views: tuple[tuple[int, bytes], ...] = ()
 
 
 #: How an unusable sound track is named in a refusal.
@@ -389,6 +392,7 @@ def prepare_file(
         file_duration_s=longer,
         features=described,
         sound=sound,
+        views=tuple(views_mod.encode(query.views)) if query.views is not None else (),
     )
 
 
@@ -402,7 +406,12 @@ def store_prepared(prepared: PreparedFile, index: Index, *, source: SourceFacts 
         prepared = prepare_file(Path(prepared.path), source=source)
     assert prepared.reference is not None and prepared.hashes is not None
     stored, added = index.add(
-        prepared.reference, prepared.hashes, facts=prepared.facts, features=prepared.features, sound=prepared.sound
+        prepared.reference,
+        prepared.hashes,
+        facts=prepared.facts,
+        features=prepared.features,
+        sound=prepared.sound,
+        views=prepared.views,
     )
     if not added:
         return IngestItem(prepared.path, "present", stored)

@@ -451,6 +451,11 @@ def _verified(
             report.setdefault(int(a.segment.reference.id or 0), []).extend(r for _, r, _ in aligned_times(a.segment))
 
     def frames_of(ref: Reference, start_s: float, end_s: float) -> tuple[np.ndarray, np.ndarray] | None:
+        # The views stored at ingest (`index.views`) when the index has them: no decode, and the file
+        # itself need not be at hand; else the file is decoded at the same times.
+        stored = idx.reference_views(int(ref.id or 0), start_s, end_s)
+        if stored is not None:
+            return stored.times, stored.images
         return reference_window(
             decoder,
             ref,

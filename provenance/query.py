@@ -44,9 +44,10 @@ from . import tools
 from .audio import SoundPrint, SoundStatus, fingerprint_sound
 from .c2pa import ContentCredentials, read_content_credentials
 from .camera import CameraMotion, describe_motion
-from .decode import Decoder, Decoding, Frames, Plan, Sparse, Unprobed, choose_decoder, still_frames
+from .decode import WORK_SIZE, Decoder, Decoding, Frames, Plan, Sparse, Unprobed, choose_decoder, still_frames
 from .errors import BadInputError, ProcessingError, ToolMissingError
 from .hashing import VARIANT_FULL, FrameHashes, hash_query, hash_reference
+from .index.views import Views
 from .layout import Layout, find_layout
 from .probe import MediaFacts, image_format, is_animation, probe
 from .text import TEXT_DETAIL, TextReading
@@ -76,9 +77,19 @@ REF_SPARE_THREADS = 2
 #: The features channel's frames of a reference, taken by the hashes' sampling pass (`decode.Sparse`):
 #: every `REF_FPS` / `features.REF_FPS`-th sample (a whole number by rule, 2 today), at
 #: `features.REF_LONG_SIDE`. The same frames a decode of their own gave, one decode fewer (docs/design.md).
-REF_FEATURE_FRAMES = Sparse(features_mod.REF_LONG_SIDE, round(REF_FPS / features_mod.REF_FPS))
-if abs(REF_FEATURE_FRAMES.every * features_mod.REF_FPS - REF_FPS) > 1e-9:  # pragma: no cover - a constants' edit
-    raise ImportError("query.REF_FPS must be a whole multiple of features.REF_FPS: the two share one sampling pass")
+#: Samples a second a reference's pass takes (a whole multiple of `REF_FPS`): every one is kept as one of
+#: verify's views of the reference (`Query.views`, stored in the index at `VIEW_LONG_SIDE`), every
+#: `REF_VIEWS_FPS` / `REF_FPS`-th is hashed. Verify compares what moves at this rate (docs/tuning.md).
+REF_VIEWS_FPS = 4.0
+#: The views' long side, pixels: the samples' own size (`decode.WORK_SIZE`), the query's views' size.
+VIEW_LONG_SIDE = WORK_SIZE
+REF_HASHED_EVERY = round(REF_VIEWS_FPS / REF_FPS)
+REF_FEATURE_FRAMES = Sparse(features_mod.REF_LONG_SIDE, round(REF_VIEWS_FPS / features_mod.REF_FPS))
+if (
+    abs(REF_FEATURE_FRAMES.every * features_mod.REF_FPS - REF_VIEWS_FPS) > 1e-9
+    or abs(REF_HASHED_EVERY * REF_FPS - REF_VIEWS_FPS) > 1e-9
+):  # pragma: no cover - a constants' edit
+    raise ImportError("query.REF_VIEWS_FPS must be a whole multiple of REF_FPS and features.REF_FPS: one pass")
 
 
 class Role(StrEnum):
@@ -123,6 +134,9 @@ class Query:
     #: A reference's camera finding (`camera.describe_motion` of its samples), made while its
     #: features are described; None for a query and a still image.
     camera: CameraMotion | None = None
+    #: A video reference's grey samples at `REF_VIEWS_FPS` (`frames` holds every `REF_HASHED_EVERY`-th):
+    #: verify's views of it, stored in the index; None for a query, a still image and sound.
+    views: Views | None = None
 
     @property
     def is_audio(self) -> bool:
@@ -204,7 +218,7 @@ def plan_for(role: Role | str, *, keyframes: int | None = None, text: bool = Fal
         ValueError: `role` is not a `Role`.
     """
     if Role(role) is Role.REFERENCE:
-        return Plan(REF_FPS, decoding=REF_DECODING, sparse=REF_FEATURE_FRAMES)
+        return Plan(REF_VIEWS_FPS, decoding=REF_DECODING, sparse=REF_FEATURE_FRAMES)
     return Plan(
         QUERY_FPS,
         decoding=QUERY_DECODING,
@@ -307,6 +321,8 @@ def _reference(path: Path, plan: Plan, decoder: Decoder | None, sha256: str | No
     facts = facts or probe(path)
     hearing = _Beside(fingerprint_sound, path, facts) if facts.kind != "image" else None
     sampled = _sample(path, plan, facts, decoder)
+    views = Views(sampled.times, sampled.images) if facts.kind == "video" else None
+    sampled = _hashed_samples(sampled) if facts.kind == "video" else sampled
     moving = _Beside(describe_motion, sampled.times, sampled.images) if facts.kind == "video" else None
     described = _reference_features(path, facts, sampled, decoder)
     hashes = hash_reference(sampled.times, sampled.images)
@@ -314,7 +330,19 @@ def _reference(path: Path, plan: Plan, decoder: Decoder | None, sha256: str | No
     camera = moving.result() if moving is not None else None
     # The large frames are described: let them go rather than keep them with the record.
     sampled = replace(sampled, sparse=None, sparse_times=None)
-    return Query(path, Role.REFERENCE, sha, facts, sampled, hashes, sound=sound, features=described, camera=camera)
+    return Query(
+        path, Role.REFERENCE, sha, facts, sampled, hashes, sound=sound, features=described, camera=camera, views=views
+    )
+
+
+def _hashed_samples(sampled: Frames) -> Frames:
+    """The samples at `REF_FPS` of a pass at `REF_VIEWS_FPS`: those of every `REF_HASHED_EVERY`-th tick,
+    the very frames a pass at `REF_FPS` takes (the sampling rule is the last frame shown at or
+    before a tick's time, and tick k at `REF_FPS` is tick k x `REF_HASHED_EVERY` here)."""
+    ticks = np.round(np.asarray(sampled.times, dtype=np.float64) * sampled.fps).astype(np.int64)
+    keep = ticks % REF_HASHED_EVERY == 0
+    colour = sampled.colour[keep] if sampled.colour is not None and len(sampled.colour) == len(keep) else None
+    return replace(sampled, times=sampled.times[keep], images=sampled.images[keep], fps=REF_FPS, colour=colour)
 
 
 def _reference_features(

@@ -59,7 +59,7 @@ from .hashing import (
 )
 from .index import Reference
 from .match import MAX_SPEED, MIN_SPEED, SPEED_EDGE, Alignment, SpeedEvidence
-from .query import Query
+from .query import REF_VIEWS_FPS, Query
 from .relation import HeldFrame, Relation, Verification
 
 #: Long side (pixels) of the views compared: the query's grey samples' own size;
@@ -80,8 +80,9 @@ MIN_FOREGROUND_SHARE = 0.01
 MIN_SPECIFICITY = 0.25
 #: Seconds of reference decoded on each side of the matched span to look for the moment.
 WINDOW_S = 10.0
-#: Frames per second of the reference decoded for the search (the query's own rate).
-REFERENCE_FPS = 4.0
+#: Frames per second of the reference's views (the query's own rate): those ingest stores
+#: (`query.REF_VIEWS_FPS`), or decoded from the file for an index made before.
+REFERENCE_FPS = REF_VIEWS_FPS
 #: Offsets at least this far (seconds) from the best one make the "other moments".
 FAR_OFFSET_S = 1.0
 #: Most query frames compared, evenly spread over the segment.

@@ -167,6 +167,26 @@ def test_add_get_list_remove_stats(idx: Index) -> None:
     assert len(idx.lookup(np.array([BASE], dtype=np.uint64), 0)) == 0
 
 
+def test_views_round_trip_by_window_and_go_with_their_reference(idx: Index) -> None:
+    """Verify's views (index/views.py): read back by time window, lossless, and removed with the reference."""
+    from provenance.index.views import Views, encode
+
+    rng = np.random.default_rng(5)
+    images = rng.integers(0, 256, size=(12, 72, 128), dtype=np.uint8)
+    times = np.arange(12) / 4.0
+    a, _ = idx.add(make_ref(sha(1)), make_hashes([BASE]), views=encode(Views(times, images)))
+    b, _ = idx.add(make_ref(sha(2)), make_hashes([BASE ^ 1]))
+    got = idx.reference_views(a.id, 0.5, 1.75)
+    assert got is not None
+    assert got.times.tolist() == [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+    assert np.array_equal(got.images, images[2:8])
+    assert idx.reference_views(a.id, 5.0, 9.0) is None, "no view there"
+    assert idx.reference_views(b.id, 0.0, 9.0) is None, "a reference stored without views has none"
+    assert idx.stats()["view_frames"] == 12
+    idx.remove(a.id)
+    assert idx.reference_views(a.id, 0.0, 9.0) is None and idx.stats()["view_frames"] == 0
+
+
 def test_missing_reference_is_a_user_error(idx: Index) -> None:
     with pytest.raises(NotFoundError) as info:
         idx.get(999)
@@ -557,6 +577,7 @@ def test_a_failing_database_is_unavailable_from_every_method(idx: Index) -> None
         "sound": lambda: idx.sound(ref.id),
         "sound_lookup": lambda: idx.sound_lookup(np.zeros((1, 3), dtype=np.int64)),
         "sound_mark_lookup": lambda: idx.sound_mark_lookup(np.zeros(1, dtype=np.int64)),
+        "reference_views": lambda: idx.reference_views(ref.id, 0.0, 1.0),
     }
     public = {n for n in dir(Index) if not n.startswith("_") and callable(getattr(Index, n))} - {"close"}
     assert public == set(calls), "every public method of the index is tried here"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import abc
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -29,6 +29,7 @@ from ..errors import NotFoundError
 from ..features import Features, FrameFeatures
 from ..hashing import FrameHashes, hamming
 from .claims import Claim, ClaimOwner
+from .views import Views
 
 #: Chunks a 64-bit hash is split into for lookup: any stored hash within CHUNKS - 1 bits shares
 #: a whole chunk with the query (pigeonhole; Norouzi et al. 2012). 4 x 16 bits: each chunk
@@ -396,9 +397,10 @@ class Index(abc.ABC):
         facts: dict[str, Any] | None = None,
         features: Features | None = None,
         sound: SoundPrint | None = None,
+        views: Sequence[tuple[int, bytes]] = (),
     ) -> tuple[Reference, bool]:
-        """Store a reference, its hashes, its media facts, its sound's fingerprint and its local features
-        (each when given) in one transaction.
+        """Store a reference, its hashes, its media facts, its sound's fingerprint, its local features
+        and verify's views of it (`index.views.encode`; each when given) in one transaction.
 
         Returns:
             (the stored reference with its id, True) or, when a file with the
@@ -465,6 +467,11 @@ class Index(abc.ABC):
     def has_features(self) -> bool:
         """Whether any reference has local features stored (else the features channel is absent)."""
         return False
+
+    def reference_views(self, ref_id: int, start_s: float, end_s: float) -> Views | None:
+        """Verify's stored views of a reference from `start_s` to `end_s` (`index.views`), or None when it
+        has none there (an index or a reference made before them: verify decodes the file instead)."""
+        return None
 
     def feature_lookup(self, keys: np.ndarray) -> np.ndarray:
         """The inverted lists of LSH `keys` (`features.lsh_keys`): (M, 2) int64 rows [key, frame id]."""

@@ -32,6 +32,9 @@ absent for a reference indexed before the finding was made. ``sound`` is absent 
 reference stored without its sound's fingerprint (a still image, or one added
 before the audio stage); older readers ignore it. ``marks`` is absent in
 files exported before landmarks; such a sound is imported without them.
+Verify's stored views (`index.views`) are small pictures of the footage and
+are not exported: an imported index verifies from the reference files where
+they are (`evidence.reference_window`).
 """
 
 from __future__ import annotations

@@ -39,6 +39,7 @@ from ..errors import IndexUnavailableError, NotFoundError
 from ..features import Features, FrameFeatures
 from ..hashing import ALGORITHM, FrameHashes
 from . import descriptors
+from . import views as views_mod
 from .base import (
     CHUNKS,
     REF_COLUMNS,
@@ -197,12 +198,18 @@ class Dialect(abc.ABC):
             + cls.chunk_indexes()
             + [CLAIMS_TABLE.format(**types)]
             + cls.feature_schema()
+            + cls.view_schema()
         )
 
     @classmethod
     def feature_schema(cls) -> list[str]:
         """The features channel's tables (`index.descriptors`), also created on first use in an older index."""
         return descriptors.schema(cls.TYPES.key, cls.TYPES.int64, cls.BLOB, cls.WITHOUT_ROWID)
+
+    @classmethod
+    def view_schema(cls) -> list[str]:
+        """Verify's views' table (`index.views`), also created on first use in an older index."""
+        return views_mod.schema(cls.TYPES.int64, cls.BLOB, cls.WITHOUT_ROWID)
 
     @classmethod
     def chunk_indexes(cls) -> list[str]:
@@ -454,9 +461,12 @@ class SqlIndex(Index):
         facts: dict[str, Any] | None = None,
         sound: SoundPrint | None = None,
         features: Features | None = None,
+        views: Sequence[tuple[int, bytes]] = (),
     ) -> tuple[Reference, bool]:
         if features is not None:
             self._ensure_feature_tables()
+        if views:
+            self._ensure_view_table()
         if sound is not None:
             self._ensure_sound_tables()
         if hashes.algorithm != ALGORITHM:
@@ -508,6 +518,8 @@ class SqlIndex(Index):
                 self._store_sound(ref_id, sound)
             if features is not None:
                 descriptors.store(self.conn, self._sql, ref_id, features.frames)
+            if views:
+                views_mod.store(self.conn, self._sql, ref_id, views)
         return self.get(ref_id), True
 
     def _missing(self, ref_id: int) -> NotFoundError:
@@ -548,6 +560,8 @@ class SqlIndex(Index):
             self.conn.execute(self._sql("DELETE FROM hashes WHERE ref_id = ?"), (ref_id,))
             if self._has_sound():
                 delete_sound(self.conn, self._sql, ref_id, marks=self._has_marks())
+            if self._has_views():
+                views_mod.remove(self.conn, self._sql, ref_id)
             self.conn.execute(self._sql("DELETE FROM refs WHERE id = ?"), (ref_id,))
         return ref
 
@@ -677,6 +691,27 @@ class SqlIndex(Index):
     def feature_counts(self) -> tuple[int, int]:
         return descriptors.counts(self.conn) if descriptors.present(self._tables()) else (0, 0)
 
+    # -- verify's views (index/views.py; a table made by the first reference stored with views) -----
+
+    def _has_views(self) -> bool:
+        if not getattr(self, "_view_table", False):
+            self._view_table = views_mod.present(self._tables())
+        return self._view_table
+
+    def _ensure_view_table(self) -> None:
+        """Create the views' table in an index made before it (a schema transaction of its own, as sound's)."""
+        if self._has_views():
+            return
+        with self.dialect.transaction(self.conn, schema=True):
+            for statement in self.dialect.view_schema():
+                self.conn.execute(statement)
+        self._view_table = True
+
+    def reference_views(self, ref_id: int, start_s: float, end_s: float) -> views_mod.Views | None:
+        if not self._has_views():
+            return None
+        return views_mod.window(self.conn, self._sql, ref_id, start_s, end_s)
+
     # -- facts about the index ---------------------------------------------------
 
     def stats(self) -> dict[str, Any]:
@@ -693,6 +728,7 @@ class SqlIndex(Index):
             "index_id": self.meta["index_id"],
             "hash_algorithm": self.meta["hash_algorithm"],
             "feature_frames": self.feature_counts()[0],
+            "view_frames": views_mod.counts(self.conn) if self._has_views() else 0,
             **self._channel_stats(),
         }
 

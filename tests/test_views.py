@@ -1,0 +1,95 @@
+"""Verify's views of each reference, stored at ingest (provenance/index/views.py): what is stored, that a check
+verifies from them without the reference file, and that an index made before them still verifies from the file."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_verify import fixed_camera  # noqa: F401 - the fixture, shared
+
+from provenance.relation import Relation
+
+
+def _indexed(reference: Path, tmp_path: Path) -> tuple[str, Path]:
+    """An index of a copy of `reference` (the copy can be taken away): (its URL, the copy's path)."""
+    from provenance.index import SourceFacts, open_index
+    from provenance.ingest import add_paths
+
+    kept = tmp_path / "archive" / reference.name
+    kept.parent.mkdir()
+    shutil.copy(reference, kept)
+    url = f"sqlite:///{tmp_path / 'index.sqlite'}"
+    with open_index(url, create=True) as idx:
+        result = add_paths([kept], idx, source=SourceFacts(first_seen="2019-06-14"))
+    assert [i.status for i in result.items] == ["added"]
+    return url, kept
+
+
+def test_a_reference_keeps_four_views_a_second_and_hashes_every_other(
+    fixed_camera: dict[str, Path],  # noqa: F811
+) -> None:
+    from provenance.decode import Plan, choose_decoder
+    from provenance.probe import probe
+    from provenance.query import REF_DECODING, REF_FPS, REF_VIEWS_FPS, VIEW_LONG_SIDE, Role, build_query
+
+    reference = fixed_camera["reference"]
+    q = build_query(reference, role=Role.REFERENCE)
+    assert q.views is not None
+    ticks = q.views.times * REF_VIEWS_FPS
+    assert np.allclose(ticks, np.round(ticks)) and len(q.views) == pytest.approx(20 * REF_VIEWS_FPS, abs=2)
+    assert max(q.views.images.shape[1:]) == VIEW_LONG_SIDE
+    # The hashed samples are every other view, and the very frames a pass at REF_FPS of its own takes.
+    assert np.array_equal(q.frames.times, q.views.times[::2])
+    assert np.array_equal(q.frames.images, q.views.images[::2])
+    alone = choose_decoder().sample(reference, Plan(REF_FPS, decoding=REF_DECODING), probe(reference))
+    assert np.array_equal(alone.times, q.frames.times) and np.array_equal(alone.images, q.frames.images)
+
+
+def test_a_check_verifies_from_the_stored_views_without_the_reference_file(
+    fixed_camera: dict[str, Path],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The archive's file gone, the copy is still the same footage and the other moment only the same place:
+    what moves was compared with the views the index keeps (before them, verify could not run)."""
+    from provenance.index import open_index
+    from provenance.pipeline import check
+
+    url, kept = _indexed(fixed_camera["reference"], tmp_path)
+    with open_index(url) as idx:
+        ref = idx.references()[0]
+        views = idx.reference_views(int(ref.id), 6.0, 11.0)
+        assert views is not None and views.times[0] == 6.0 and views.times[-1] == 11.0 and len(views) == 21
+        kept.unlink()
+        copy = check(fixed_camera["copy"], idx, keyframes=False)
+        other = check(fixed_camera["other"], idx, keyframes=False)
+    assert copy.matches and copy.matches[0].relation == Relation.SAME_FOOTAGE
+    assert copy.matches[0].reference_start_s == pytest.approx(6.0, abs=0.5)
+    assert other.matches and all(m.relation == Relation.SAME_SCENE for m in other.matches)
+    v = other.matches[0].verification
+    assert v is not None and v.specificity is not None and "what moves does not" in v.reason
+
+
+def test_an_index_made_before_the_views_verifies_from_the_file(
+    fixed_camera: dict[str, Path],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from provenance.index import open_index
+    from provenance.pipeline import check
+
+    url, kept = _indexed(fixed_camera["reference"], tmp_path)
+    with sqlite3.connect(tmp_path / "index.sqlite") as db:
+        db.execute("DROP TABLE view_frames")
+    with open_index(url) as idx:
+        assert idx.reference_views(int(idx.references()[0].id), 0.0, 20.0) is None
+        copy = check(fixed_camera["copy"], idx, keyframes=False)
+        other = check(fixed_camera["other"], idx, keyframes=False)
+        assert copy.matches and copy.matches[0].relation == Relation.SAME_FOOTAGE
+        assert other.matches and all(m.relation == Relation.SAME_SCENE for m in other.matches)
+        # Without views and without the file, nothing can be compared: the match is not called the same footage.
+        kept.unlink()
+        gone = check(fixed_camera["copy"], idx, keyframes=False)
+    assert all(m.relation != Relation.SAME_FOOTAGE for m in gone.matches)
