@@ -322,16 +322,17 @@ def _reference(path: Path, plan: Plan, decoder: Decoder | None, sha256: str | No
     hearing = _Beside(fingerprint_sound, path, facts) if facts.kind != "image" else None
     sampled = _sample(path, plan, facts, decoder)
     views = Views(sampled.times, sampled.images) if facts.kind == "video" else None
-    sampled = _hashed_samples(sampled) if facts.kind == "video" else sampled
-    moving = _Beside(describe_motion, sampled.times, sampled.images) if facts.kind == "video" else None
+    hashed = _hashed_samples(sampled) if facts.kind == "video" else sampled
+    moving = _Beside(describe_motion, hashed.times, hashed.images) if facts.kind == "video" else None
+    # The features' sparse frames are counted on the whole pass (every `REF_FEATURE_FRAMES.every`-th sample).
     described = _reference_features(path, facts, sampled, decoder)
-    hashes = hash_reference(sampled.times, sampled.images)
+    hashes = hash_reference(hashed.times, hashed.images)
     sound = hearing.result() if hearing is not None else None
     camera = moving.result() if moving is not None else None
     # The large frames are described: let them go rather than keep them with the record.
-    sampled = replace(sampled, sparse=None, sparse_times=None)
+    hashed = replace(hashed, sparse=None, sparse_times=None)
     return Query(
-        path, Role.REFERENCE, sha, facts, sampled, hashes, sound=sound, features=described, camera=camera, views=views
+        path, Role.REFERENCE, sha, facts, hashed, hashes, sound=sound, features=described, camera=camera, views=views
     )
 
 

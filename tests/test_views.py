@@ -31,13 +31,20 @@ def _indexed(reference: Path, tmp_path: Path) -> tuple[str, Path]:
 
 def test_a_reference_keeps_four_views_a_second_and_hashes_every_other(
     fixed_camera: dict[str, Path],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from provenance import query as query_mod
     from provenance.decode import Plan, choose_decoder
     from provenance.probe import probe
     from provenance.query import REF_DECODING, REF_FPS, REF_VIEWS_FPS, VIEW_LONG_SIDE, Role, build_query
 
+    def second_decode(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the features' frames come from the one sampling pass, not a decode of their own")
+
     reference = fixed_camera["reference"]
+    monkeypatch.setattr(query_mod, "describe_features", second_decode)
     q = build_query(reference, role=Role.REFERENCE)
+    monkeypatch.undo()
     assert q.views is not None
     ticks = q.views.times * REF_VIEWS_FPS
     assert np.allclose(ticks, np.round(ticks)) and len(q.views) == pytest.approx(20 * REF_VIEWS_FPS, abs=2)
