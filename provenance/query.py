@@ -44,10 +44,9 @@ from . import tools
 from .audio import SoundPrint, SoundStatus, fingerprint_sound
 from .c2pa import ContentCredentials, read_content_credentials
 from .camera import CameraMotion, describe_motion
-from .decode import WORK_SIZE, Decoder, Decoding, Frames, Plan, Sparse, Unprobed, choose_decoder, still_frames
+from .decode import WORK_SIZE, Decoder, Decoding, Frames, Plan, Sparse, Unprobed, Views, choose_decoder, still_frames
 from .errors import BadInputError, ProcessingError, ToolMissingError
 from .hashing import VARIANT_FULL, FrameHashes, hash_query, hash_reference
-from .index.views import Views
 from .layout import Layout, find_layout
 from .probe import MediaFacts, image_format, is_animation, probe
 from .text import TEXT_DETAIL, TextReading
@@ -74,16 +73,16 @@ REF_DECODING = Decoding(skip_frame="noref", threads=1, skip_loop_filter="all")
 #: frame threads, the same frames. One 2-minute 720p file, idle 2-core machine: 29.4x -> 31.4x real
 #: time by the wall clock, with the camera finding beside the features (docs/tuning.md).
 REF_SPARE_THREADS = 2
-#: The features channel's frames of a reference, taken by the hashes' sampling pass (`decode.Sparse`):
-#: every `REF_FPS` / `features.REF_FPS`-th sample (a whole number by rule, 2 today), at
-#: `features.REF_LONG_SIDE`. The same frames a decode of their own gave, one decode fewer (docs/design.md).
-#: Samples a second a reference's pass takes (a whole multiple of `REF_FPS`): every one is kept as one of
-#: verify's views of the reference (`Query.views`, stored in the index at `VIEW_LONG_SIDE`), every
-#: `REF_VIEWS_FPS` / `REF_FPS`-th is hashed. Verify compares what moves at this rate (docs/tuning.md).
+#: Samples a second a reference's pass takes, each kept as a view of verify's (`Query.views`, stored),
+#: every `REF_HASHED_EVERY`-th hashed (a whole multiple of `REF_FPS`; docs/tuning.md).
 REF_VIEWS_FPS = 4.0
 #: The views' long side, pixels: the samples' own size (`decode.WORK_SIZE`), the query's views' size.
 VIEW_LONG_SIDE = WORK_SIZE
+#: Which of a reference's samples are hashed: every n-th, the ticks a pass at `REF_FPS` takes.
 REF_HASHED_EVERY = round(REF_VIEWS_FPS / REF_FPS)
+#: The features channel's frames of a reference, taken by the same sampling pass (`decode.Sparse`):
+#: every `REF_VIEWS_FPS` / `features.REF_FPS`-th sample (4 today), at `features.REF_LONG_SIDE`.
+#: The same frames a decode of their own gave, one decode fewer (docs/design.md).
 REF_FEATURE_FRAMES = Sparse(features_mod.REF_LONG_SIDE, round(REF_VIEWS_FPS / features_mod.REF_FPS))
 if (
     abs(REF_FEATURE_FRAMES.every * features_mod.REF_FPS - REF_VIEWS_FPS) > 1e-9

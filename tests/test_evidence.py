@@ -59,26 +59,38 @@ def test_frames_near_the_end_are_taken_before_it(testsrc_clip: Path) -> None:
         assert all(np.array_equal(a, b) for a, b in zip(late, last * 2, strict=True))  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("views", [True, False], ids=["views stored", "index made before views"])
 def test_the_reports_reference_frames_are_taken_in_verifys_decode(
-    excerpt_query: Path, sample_index: Path, monkeypatch: pytest.MonkeyPatch
+    excerpt_query: Path, sample_index: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, views: bool
 ) -> None:
-    # A copy verify leaves where the matcher put it: its reference is decoded once, verify's window and
-    # the report's frame pairs in one pass, and the report shows the frames a decode of their own gives.
+    # A copy verify leaves where the matcher put it: its reference is decoded once. With the views
+    # stored at ingest verify decodes nothing and that one decode is the report's frame pairs; in an
+    # index made before them, verify's window and the report's pairs are one pass. Either way the
+    # report shows the frames a decode of their own gives.
+    import shutil
+    import sqlite3
+
     from provenance import check
     from provenance.decode import libav
     from provenance.evidence import make_keyframes
     from provenance.index import open_index
     from provenance.probe import probe
 
+    index = tmp_path / "index.sqlite"
+    shutil.copy(sample_index, index)
+    if not views:
+        with sqlite3.connect(index) as db:
+            db.execute("DROP TABLE view_frames")
     asked: list[object] = []
     real = libav.grab
     monkeypatch.setattr(libav, "grab", lambda req, timeout: asked.append(req) or real(req, timeout=timeout))
-    with open_index(f"sqlite:///{sample_index}") as idx:
+    with open_index(f"sqlite:///{index}") as idx:
         report = check(excerpt_query, index=idx)
     (match,) = report.matches
     assert Path(match.reference.path).name == "animated_dinner.mp4"
+    assert match.relation == "same_footage"
     grabs = [r for r in asked if Path(r.path).name == "animated_dinner.mp4"]  # type: ignore[attr-defined]
-    assert len(grabs) == 1 and len(grabs[0].more) == 1  # type: ignore[attr-defined]
+    assert len(grabs) == 1 and len(grabs[0].more) == (0 if views else 1)  # type: ignore[attr-defined]
     assert report.keyframes is not None
     shown = report.keyframes.matches[0].pairs
     assert len(shown) >= 2 and all(p.reference is not None for p in shown)
@@ -109,5 +121,5 @@ def test_a_window_within_one_already_decoded_is_not_decoded_again(
     assert first is not None and again is not None and alone is not None
     assert len(asked) == 2  # the first window and the one taken without `kept`
     assert np.array_equal(again[0], alone[0]) and np.array_equal(again[1], alone[1])
-    later = reference_window(decoder, ref, 4.1, 30.0, fps=4.0, long_side=128, kept=kept)  # other times: decoded
+    later = reference_window(decoder, ref, 4.1, 30.0, fps=5.0, long_side=128, kept=kept)  # other ticks: decoded
     assert later is not None and len(asked) == 3

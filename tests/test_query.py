@@ -26,6 +26,7 @@ from provenance.query import (
     QUERY_FPS,
     REF_DECODING,
     REF_FPS,
+    REF_VIEWS_FPS,
     Query,
     Role,
     build_query,
@@ -152,7 +153,7 @@ def test_the_plans_of_the_two_roles() -> None:
     )
     assert plan_for("query").colour_long_side is None
     reference = plan_for("reference", keyframes=THUMB_LONG_SIDE)
-    assert (reference.fps, reference.decoding, reference.colour_long_side) == (REF_FPS, REF_DECODING, None)
+    assert (reference.fps, reference.decoding, reference.colour_long_side) == (REF_VIEWS_FPS, REF_DECODING, None)
     with pytest.raises(ValueError):
         plan_for("thumbnail")
 

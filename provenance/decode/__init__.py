@@ -71,6 +71,7 @@ __all__ = [
     "Decoding",
     "Detail",
     "Frames",
+    "Views",
     "Job",
     "Media",
     "Plan",
@@ -288,6 +289,17 @@ class Frames:
             return self.colour[0]
         i = int(round(float(t) * self.fps))
         return self.colour[min(max(i, 0), len(self.colour) - 1)]
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+@dataclass(frozen=True)
+class Views:
+    """A reference's grey samples as verify compares them (`index.views`): times (s, increasing), images (N, h, w) uint8."""
+
+    times: np.ndarray
+    images: np.ndarray
 
     def __len__(self) -> int:
         return len(self.times)

@@ -25,11 +25,11 @@ import numpy as np
 
 from ..audio import SoundPrint
 from ..camera import CameraMotion
+from ..decode import Views
 from ..errors import NotFoundError
 from ..features import Features, FrameFeatures
 from ..hashing import FrameHashes, hamming
 from .claims import Claim, ClaimOwner
-from .views import Views
 
 #: Chunks a 64-bit hash is split into for lookup: any stored hash within CHUNKS - 1 bits shares
 #: a whole chunk with the query (pigeonhole; Norouzi et al. 2012). 4 x 16 bits: each chunk

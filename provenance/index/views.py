@@ -21,10 +21,11 @@ reference file as before (`evidence.reference_window`)::
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from ..decode import Views
 
 #: The table; ``{int64}``, ``{blob}`` and ``{without_rowid}`` are the dialect's.
 VIEW_SCHEMA = [
@@ -41,17 +42,6 @@ PNG_LEVEL = 3
 
 #: Runs SQL on a connection with ``?`` marks translated for the dialect.
 Sql = Callable[[str], str]
-
-
-@dataclass(frozen=True)
-class Views:
-    """A reference's grey frames as verify compares them: times (s, increasing) and images (N, h, w) uint8."""
-
-    times: np.ndarray
-    images: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.times)
 
 
 def schema(int64: str, blob: str, without_rowid: str) -> list[str]:
