@@ -100,3 +100,16 @@ def test_an_index_made_before_the_views_verifies_from_the_file(
         kept.unlink()
         gone = check(fixed_camera["copy"], idx, keyframes=False)
     assert all(m.relation != Relation.SAME_FOOTAGE for m in gone.matches)
+
+
+def test_index_check_finds_views_of_no_reference(tmp_path: Path) -> None:
+    from provenance.index import open_index
+
+    url = f"sqlite:///{tmp_path / 'index.sqlite'}"
+    with open_index(url, create=True) as idx:
+        assert idx.integrity().ok
+    with sqlite3.connect(tmp_path / "index.sqlite") as db:  # a raw connection: no foreign keys enforced
+        db.execute("INSERT INTO view_frames(ref_id, t_ms, image) VALUES (7, 0, x'00')")
+    with open_index(url) as idx:
+        problems = {p.code: p for p in idx.integrity().problems}
+    assert "1 view_frames rows belong to no reference" in problems["channel_orphan_rows"].message

@@ -746,8 +746,8 @@ class SqlIndex(Index):
     CHANNEL_CHECKS = ("sound_counts", "channel_orphan_rows")
 
     def _channel_problems(self) -> list[IntegrityProblem]:
-        """The features and sound rows: each sound track's items all stored, and no row of either
-        channel left without its reference (or a lookup key without its described frame)."""
+        """The features, sound and views rows: each sound track's items all stored, and no row of any
+        of them left without its reference (or a lookup key without its described frame)."""
         problems: list[IntegrityProblem] = []
         rebuild = "restore the index from a backup or rebuild it with 'provenance index add'"
         if self._has_sound():
@@ -778,6 +778,10 @@ class SqlIndex(Index):
                     "SELECT count(*) FROM feature_keys WHERE frame_id NOT IN (SELECT id FROM feature_frames)",
                 ),
             ]
+        if self._has_views():
+            orphan_queries.append(
+                ("view_frames", "SELECT count(*) FROM view_frames WHERE ref_id NOT IN (SELECT id FROM refs)")
+            )
         for table, statement in orphan_queries:
             n = int(self.conn.execute(statement).fetchone()[0])
             if n:
