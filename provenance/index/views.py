@@ -36,8 +36,8 @@ VIEW_SCHEMA = [
         PRIMARY KEY (ref_id, t_ms)
     ){without_rowid}""",
 ]
-#: PNG's zlib level for a view: 3 took 0.2-0.3 ms a 128x72 frame and 3-6 kB on the development
-#: set's footage; lossless WebP 2-2.6 ms for 10-25% less (docs/benchmark.md, round 16).
+#: PNG's zlib level for a view, with zlib's run-length strategy: 0.18 ms and 5.6 kB a 128x72 view of
+#: the development set, against 0.26 ms and 6.0 kB at the default strategy (docs/tuning.md).
 PNG_LEVEL = 3
 
 #: Runs SQL on a connection with ``?`` marks translated for the dialect.
@@ -61,7 +61,9 @@ def encode(views: Views) -> list[tuple[int, bytes]]:
     out = []
     for t, image in zip(np.asarray(views.times, dtype=np.float64), views.images, strict=True):
         ok, png = cv2.imencode(
-            ".png", np.ascontiguousarray(image, dtype=np.uint8), [cv2.IMWRITE_PNG_COMPRESSION, PNG_LEVEL]
+            ".png",
+            np.ascontiguousarray(image, dtype=np.uint8),
+            [cv2.IMWRITE_PNG_COMPRESSION, PNG_LEVEL, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE],
         )
         if not ok:  # pragma: no cover - OpenCV encodes any uint8 grey frame
             raise ValueError("a view could not be encoded as PNG")
