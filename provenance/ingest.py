@@ -306,8 +306,8 @@ class PreparedFile:
     features: Features | None = None
     #: The sound's fingerprint (None for a still image).
     sound: SoundPrint | None = None
-    #: Verify's views of a video, encoded (`index.views.encode`: (ms, PNG) each), so a check decodes none.
-    views: tuple[tuple[int, bytes], ...] = ()
+    #: Verify's views of a video, encoded (`index.views.encode`: rows of stacked PNG), so a check decodes none.
+    views: tuple[views_mod.Row, ...] = ()
 
 
 #: How an unusable sound track is named in a refusal.

@@ -80,7 +80,7 @@ def test_the_reports_reference_frames_are_taken_in_verifys_decode(
     shutil.copy(sample_index, index)
     if not views:
         with sqlite3.connect(index) as db:
-            db.execute("DROP TABLE view_frames")
+            db.execute("DROP TABLE view_chunks")
     asked: list[object] = []
     real = libav.grab
     monkeypatch.setattr(libav, "grab", lambda req, timeout: asked.append(req) or real(req, timeout=timeout))

@@ -172,19 +172,22 @@ def test_views_round_trip_by_window_and_go_with_their_reference(idx: Index) -> N
     from provenance.index.views import Views, encode
 
     rng = np.random.default_rng(5)
-    images = rng.integers(0, 256, size=(12, 72, 128), dtype=np.uint8)
-    times = np.arange(12) / 4.0
+    images = rng.integers(0, 256, size=(100, 72, 128), dtype=np.uint8)
+    times = np.delete(np.arange(101) / 4.0, 50)  # a tick the decoder could not give: 12.5 s
     a, _ = idx.add(make_ref(sha(1)), make_hashes([BASE]), views=encode(Views(times, images)))
     b, _ = idx.add(make_ref(sha(2)), make_hashes([BASE ^ 1]))
     got = idx.reference_views(a.id, 0.5, 1.75)
     assert got is not None
     assert got.times.tolist() == [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
     assert np.array_equal(got.images, images[2:8])
-    assert idx.reference_views(a.id, 5.0, 9.0) is None, "no view there"
-    assert idx.reference_views(b.id, 0.0, 9.0) is None, "a reference stored without views has none"
-    assert idx.stats()["view_frames"] == 12
+    across = idx.reference_views(a.id, 9.0, 13.0)  # across two rows and the missing tick
+    assert across is not None and across.times.tolist() == [t for t in times.tolist() if 9.0 <= t <= 13.0]
+    assert np.array_equal(across.images, images[(times >= 9.0) & (times <= 13.0)])
+    assert idx.reference_views(a.id, 30.0, 39.0) is None, "no view there"
+    assert idx.reference_views(b.id, 0.0, 39.0) is None, "a reference stored without views has none"
+    assert idx.stats()["view_frames"] == 100
     idx.remove(a.id)
-    assert idx.reference_views(a.id, 0.0, 9.0) is None and idx.stats()["view_frames"] == 0
+    assert idx.reference_views(a.id, 0.0, 39.0) is None and idx.stats()["view_frames"] == 0
 
 
 def test_missing_reference_is_a_user_error(idx: Index) -> None:

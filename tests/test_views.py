@@ -89,7 +89,7 @@ def test_an_index_made_before_the_views_verifies_from_the_file(
 
     url, kept = _indexed(fixed_camera["reference"], tmp_path)
     with sqlite3.connect(tmp_path / "index.sqlite") as db:
-        db.execute("DROP TABLE view_frames")
+        db.execute("DROP TABLE view_chunks")
     with open_index(url) as idx:
         assert idx.reference_views(int(idx.references()[0].id), 0.0, 20.0) is None
         copy = check(fixed_camera["copy"], idx, keyframes=False)
@@ -109,7 +109,7 @@ def test_index_check_finds_views_of_no_reference(tmp_path: Path) -> None:
     with open_index(url, create=True) as idx:
         assert idx.integrity().ok
     with sqlite3.connect(tmp_path / "index.sqlite") as db:  # a raw connection: no foreign keys enforced
-        db.execute("INSERT INTO view_frames(ref_id, t_ms, image) VALUES (7, 0, x'00')")
+        db.execute("INSERT INTO view_chunks(ref_id, t_ms, end_ms, times, image) VALUES (7, 0, 0, x'00000000', x'00')")
     with open_index(url) as idx:
         problems = {p.code: p for p in idx.integrity().problems}
-    assert "1 view_frames rows belong to no reference" in problems["channel_orphan_rows"].message
+    assert "1 view_chunks rows belong to no reference" in problems["channel_orphan_rows"].message

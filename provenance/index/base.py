@@ -397,7 +397,7 @@ class Index(abc.ABC):
         facts: dict[str, Any] | None = None,
         features: Features | None = None,
         sound: SoundPrint | None = None,
-        views: Sequence[tuple[int, bytes]] = (),
+        views: Sequence[tuple[int, int, bytes, bytes]] = (),
     ) -> tuple[Reference, bool]:
         """Store a reference, its hashes, its media facts, its sound's fingerprint, its local features
         and verify's views of it (`index.views.encode`; each when given) in one transaction.

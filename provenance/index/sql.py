@@ -209,7 +209,7 @@ class Dialect(abc.ABC):
     @classmethod
     def view_schema(cls) -> list[str]:
         """Verify's views' table (`index.views`), also created on first use in an older index."""
-        return views_mod.schema(cls.TYPES.int64, cls.BLOB, cls.WITHOUT_ROWID)
+        return views_mod.schema(cls.TYPES.int64, cls.BLOB)
 
     @classmethod
     def chunk_indexes(cls) -> list[str]:
@@ -461,7 +461,7 @@ class SqlIndex(Index):
         facts: dict[str, Any] | None = None,
         sound: SoundPrint | None = None,
         features: Features | None = None,
-        views: Sequence[tuple[int, bytes]] = (),
+        views: Sequence[views_mod.Row] = (),
     ) -> tuple[Reference, bool]:
         if features is not None:
             self._ensure_feature_tables()
@@ -780,7 +780,7 @@ class SqlIndex(Index):
             ]
         if self._has_views():
             orphan_queries.append(
-                ("view_frames", "SELECT count(*) FROM view_frames WHERE ref_id NOT IN (SELECT id FROM refs)")
+                ("view_chunks", "SELECT count(*) FROM view_chunks WHERE ref_id NOT IN (SELECT id FROM refs)")
             )
         for table, statement in orphan_queries:
             n = int(self.conn.execute(statement).fetchone()[0])
