@@ -116,8 +116,15 @@ def make_case(
     dur = min(dur, ref["duration"] - start - 0.1)
     n = rng.choice([2, 2, 3]) if multi else rng.choice([1, 2, 3])
     pictures: list[dict[str, Any]] = []
+    long_enough = [r for r in others or [] if r["duration"] >= dur + 0.3]
+    shown: list[dict[str, Any] | None] = [None] * n  # the indexed reference each other picture shows
     for k in range(n):
-        aspect = ref["width"] / ref["height"] if k == 0 else rng.choice([16 / 9, 16 / 9, 4 / 3, 9 / 16])
+        if k and multi and long_enough and rng.random() < 0.5:
+            shown[k] = rng.choice(long_enough)
+        if shown[k] is not None:
+            aspect = shown[k]["width"] / shown[k]["height"]  # type: ignore[index]
+        else:
+            aspect = ref["width"] / ref["height"] if k == 0 else rng.choice([16 / 9, 16 / 9, 4 / 3, 9 / 16])
         share = rng.uniform(0.15, 0.6 if multi else 0.5)
         fw = even(W * share)
         fh = even(fw / aspect)
@@ -175,9 +182,8 @@ def make_case(
         if k == 0:
             src = "[0:v]setpts=PTS-STARTPTS,"
         else:
-            long_enough = [r for r in others or [] if r["duration"] >= dur + 0.3]
-            if multi and long_enough and rng.random() < 0.5:
-                item = rng.choice(long_enough)
+            item = shown[k]
+            if item is not None:
                 at = round(rng.uniform(0, item["duration"] - dur - 0.2), 2)
                 inputs.append(["-ss", f"{at:.3f}", "-t", f"{dur:.3f}", "-i", item["abs_path"]])
                 pic["source"] = {"kind": "reference", "item": item["id"], "start_s": at}
