@@ -10,7 +10,10 @@ background, every parameter drawn at random:
 - a border of 2-10 px in one of four colours, or none, per picture;
 - the background: a still frame of other footage, a flat colour, other
   footage moving, or a moving lavfi source (mandelbrot, gradients, testsrc2);
-- other pictures: other footage or a lavfi source.
+- other pictures: other footage or a lavfi source; with `--multi`, 2-3
+  pictures up to 60% of the width, each other picture another indexed
+  reference half the time (listed as `parts`, scored as a compilation),
+  touching in a row or a column 40% of the time.
 
 References are those of the data's `reference_halves` in the split asked
 (`--half dev`: the development half; `--half holdout`: the other), other
