@@ -10,7 +10,10 @@ background, every parameter drawn at random:
 - a border of 2-10 px in one of four colours, or none, per picture;
 - the background: a still frame of other footage, a flat colour, other
   footage moving, or a moving lavfi source (mandelbrot, gradients, testsrc2);
-- other pictures: other footage or a lavfi source.
+- other pictures: other footage or a lavfi source; with `--multi`, 2-3
+  pictures up to 60% of the width, each other picture another indexed
+  reference half the time (listed as `parts`, scored as a compilation),
+  touching in a row or a column 40% of the time.
 
 References are those of the data's `reference_halves` in the split asked
 (`--half dev`: the development half; `--half holdout`: the other), other
@@ -75,18 +78,57 @@ def place(rng: random.Random, W: int, H: int, sizes: list[tuple[int, int]]) -> l
     return None
 
 
+def place_touching(rng: random.Random, W: int, H: int, sizes: list[tuple[int, int]]) -> list[tuple[int, int]] | None:
+    """Positions for pictures in a row or a column, each touching the next, or None when they do not fit."""
+    across = rng.random() < 0.5
+    length = sum(w for w, _ in sizes) if across else sum(h for _, h in sizes)
+    if length > (W if across else H):
+        across = not across
+        length = sum(w for w, _ in sizes) if across else sum(h for _, h in sizes)
+        if length > (W if across else H):
+            return None
+    deep = max(h for _, h in sizes) if across else max(w for w, _ in sizes)
+    at = rng.randint(0, (W if across else H) - length)
+    lane = rng.randint(0, (H if across else W) - deep)
+    spots = []
+    for w, h in sizes:
+        if across:
+            y = lane + rng.choice([0, (deep - h) // 2, deep - h])
+            spots.append((at, y))
+            at += w
+        else:
+            x = lane + rng.choice([0, (deep - w) // 2, deep - w])
+            spots.append((x, at))
+            at += h
+    return [(x - x % 2, y - y % 2) for x, y in spots]
+
+
 def make_case(
-    qid: str, ref: dict[str, Any], pool: list[dict[str, Any]], rng: random.Random, out: Path
+    qid: str,
+    ref: dict[str, Any],
+    pool: list[dict[str, Any]],
+    rng: random.Random,
+    out: Path,
+    others: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any] | None:
+    """One query; `others` (the `--multi` layouts) are indexed references the other pictures may show."""
+    multi = others is not None
     W, H = rng.choice(CANVASES)
     dur = rng.uniform(3.0, 8.0)
     start = rng.uniform(0.0, max(0.0, ref["duration"] - dur - 0.2))
     dur = min(dur, ref["duration"] - start - 0.1)
-    n = rng.choice([1, 2, 3])
+    n = rng.choice([2, 2, 3]) if multi else rng.choice([1, 2, 3])
     pictures: list[dict[str, Any]] = []
+    long_enough = [r for r in others or [] if r["duration"] >= dur + 0.3]
+    shown: list[dict[str, Any] | None] = [None] * n  # the indexed reference each other picture shows
     for k in range(n):
-        aspect = ref["width"] / ref["height"] if k == 0 else rng.choice([16 / 9, 16 / 9, 4 / 3, 9 / 16])
-        share = rng.uniform(0.15, 0.5)
+        if k and multi and long_enough and rng.random() < 0.5:
+            shown[k] = rng.choice(long_enough)
+        if shown[k] is not None:
+            aspect = shown[k]["width"] / shown[k]["height"]  # type: ignore[index]
+        else:
+            aspect = ref["width"] / ref["height"] if k == 0 else rng.choice([16 / 9, 16 / 9, 4 / 3, 9 / 16])
+        share = rng.uniform(0.15, 0.6 if multi else 0.5)
         fw = even(W * share)
         fh = even(fw / aspect)
         if fh > 0.6 * H:
@@ -107,7 +149,10 @@ def make_case(
         )
         for p in pictures
     ]
-    spots = place(rng, W, H, outer)
+    if multi and rng.random() < 0.4:
+        spots = place_touching(rng, W, H, outer)
+    else:
+        spots = place(rng, W, H, outer)
     if spots is None:
         return None
     inputs: list[list[str]] = [["-ss", f"{start:.3f}", "-t", f"{dur:.3f}", "-i", ref["abs_path"]]]
@@ -140,7 +185,14 @@ def make_case(
         if k == 0:
             src = "[0:v]setpts=PTS-STARTPTS,"
         else:
-            if rng.random() < 0.5:
+            item = shown[k]
+            if item is not None:
+                at = round(rng.uniform(0, item["duration"] - dur - 0.2), 2)
+                inputs.append(["-ss", f"{at:.3f}", "-t", f"{dur:.3f}", "-i", item["abs_path"]])
+                pic["source"] = {"kind": "reference", "item": item["id"], "start_s": at}
+                pic["what"] = "reference"
+                src = f"[{len(inputs) - 1}:v]setpts=PTS-STARTPTS,"
+            elif rng.random() < 0.5:
                 item = rng.choice(pool)
                 at = round(rng.uniform(0, max(0.0, item["duration"] - 2)), 2)
                 inputs.append(["-stream_loop", "-1", "-ss", f"{at:.3f}", "-i", item["abs_path"]])
@@ -149,7 +201,8 @@ def make_case(
                 source = rng.choice(LAVFI)
                 inputs.append(lavfi(source, 640, 360, dur, rng))
                 pic["source"] = {"kind": "lavfi", "source": source}
-            src = f"[{len(inputs) - 1}:v]"
+            if pic["what"] != "reference":
+                src = f"[{len(inputs) - 1}:v]"
         fw, fh = pic["footage_size"]
         chain = f"{src}scale={fw}:{fh},setsar=1,fps={FPS}"
         if pic["border"]:
@@ -171,6 +224,37 @@ def make_case(
     if clip["border"]:
         clip["border"]["px"] = int(clip["border"]["px"])
     scale = clip["footage_size"][0] / ref["width"]
+    expect = {
+        "required": {
+            "picture_in_picture": f"one of {n} inner pictures at {clip['footage_size'][0] / W:.0%} of the width"
+        },
+        "accepted": {},
+        "footage_scale": round(scale, 3),
+        "query_fps": FPS,
+        "still": False,
+        "angles_deg_clockwise": [],
+        "speed": 1.0,
+        "reversed": False,
+    }
+    parts = [
+        {
+            "ref_id": p["source"]["item"] if k else ref["id"],
+            "ref_span": [p["source"]["start_s"], round(p["source"]["start_s"] + dur, 3)]
+            if k
+            else [round(start, 3), round(start + dur, 3)],
+            "query_span": [0.0, round(dur, 3)],
+            "expect": expect
+            if k == 0
+            else {
+                **expect,
+                "footage_scale": round(
+                    p["footage_size"][0] / next(r for r in others or [] if r["id"] == p["source"]["item"])["width"], 3
+                ),
+            },
+        }
+        for k, p in enumerate(pictures)
+        if k == 0 or p["what"] == "reference"
+    ]
     return {
         "id": qid,
         "path": f"queries/{qid}.mp4",
@@ -188,20 +272,10 @@ def make_case(
         "query_span": [0.0, round(dur, 3)],
         "speed_factor": 1.0,
         "reversed": False,
-        "expect": {
-            "required": {
-                "picture_in_picture": f"one of {n} inner pictures at {clip['footage_size'][0] / W:.0%} of the width"
-            },
-            "accepted": {},
-            "footage_scale": round(scale, 3),
-            "query_fps": FPS,
-            "still": False,
-            "angles_deg_clockwise": [],
-            "speed": 1.0,
-            "reversed": False,
-        },
+        "expect": expect,
         "source_item": ref["id"],
         "negative_kind": None,
+        **({"parts": parts} if len(parts) > 1 else {}),
     }
 
 
@@ -212,6 +286,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--count", type=int, default=24)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument(
+        "--multi",
+        action="store_true",
+        help="2-3 pictures (15-60%% of the width), the others each another indexed reference half the time, "
+        "touching in a row or column 40%% of the time",
+    )
     args = ap.parse_args(argv)
     manifest = json.loads((args.data / "manifest.json").read_text())
     items = []
@@ -229,13 +309,22 @@ def main(argv: list[str] | None = None) -> int:
     while len(queries) < args.count:
         k += 1
         ref = refs[(k - 1) % len(refs)] if k <= len(refs) else rng.choice(refs)
-        case = make_case(f"s{args.seed}-{k:03d}", ref, pool, random.Random(rng.random()), args.out)
+        case = make_case(
+            f"s{args.seed}-{k:03d}",
+            ref,
+            pool,
+            random.Random(rng.random()),
+            args.out,
+            [r for r in refs if r["id"] != ref["id"]] if args.multi else None,
+        )
         if case is not None:
             queries.append(case)
             print(case["id"], case["ref_id"], json.dumps(case["transforms"][0]["params"]), flush=True)
     out_manifest = {k: v for k, v in manifest.items() if k != "items"}
     out_manifest["items"] = [{**i, "path": i["abs_path"]} for i in items]
     out_manifest["pip_cases"] = {"half": args.half, "seed": args.seed, "count": args.count}
+    if args.multi:
+        out_manifest["pip_cases"]["multi"] = True
     (args.out / "manifest.json").write_text(json.dumps(out_manifest, indent=1))
     truth = {"generator": manifest["generator"], "split": f"pip-{args.half}", "seed": args.seed, "queries": queries}
     (args.out / "truth.json").write_text(json.dumps(truth, indent=1))

@@ -79,6 +79,15 @@ INNER_EDGE_RATIO = 6.0
 #: The factor on `INNER_EDGE_RATIO` by sides inside the frame (the others lie
 #: on the frame's border, with no edge to measure).
 INNER_EDGE_SIDES = {4: 1.0, 3: 1.5, 2: 2.0}
+#: `other_inner_rectangles`: rectangles of the ranking walked for pictures beside the first,
+#: at most this many kept, each overlapping a kept one by at most this share of the smaller.
+INNER_OTHERS_RANKED = 400
+INNER_OTHERS = 2
+INNER_OTHER_OVERLAP = 0.1
+#: ... or lies inside the first (this share of it) at most this share of its area: the first
+#: can be the rectangle around two pictures in one row.
+INNER_OTHER_INSIDE = 0.95
+INNER_OTHER_PART = 0.7
 #: One side may be this share of the needed strength when the sides meeting it
 #: stop there, their edge dropping by as much (q052's faint right side), 0-1.
 INNER_WEAK_SIDE = 0.5
@@ -246,15 +255,35 @@ def small_inner_rectangle(images: np.ndarray) -> Rect | None:
     Returns:
         The rectangle as fractions (x0, y0, x1, y1), or None.
     """
+    found = small_inner_rectangles(images, others=False)
+    return found[0] if found else None
+
+
+def small_inner_rectangles(images: np.ndarray, *, others: bool = True) -> tuple[Rect, ...]:
+    """`small_inner_rectangle` and, beside it, the other pictures ranked after it (`other_inner_rectangles`).
+
+    Args:
+        images: (N, H, W) grey frames, larger than the samples.
+        others: look for pictures beside the first.
+
+    Returns:
+        The rectangles as fractions (x0, y0, x1, y1), the best-ranked first; () when none holds.
+    """
     import cv2  # here, not at the top: the layout records load no OpenCV
 
     if len(images) < INNER_MIN_FRAMES:
-        return None
+        return ()
     _, h, w = images.shape
     scale = min(1.0, SMALL_INNER_LONG_SIDE / max(h, w))
     size = (max(8, int(round(w * scale))), max(8, int(round(h * scale))))
     small = np.stack([cv2.resize(np.ascontiguousarray(f), size, interpolation=cv2.INTER_AREA) for f in images])
-    return inner_rectangle(small, min_side=SMALL_INNER_MIN_SIDE)
+    edges = edge_stats(small)
+    first = inner_rectangle(small, edges, min_side=SMALL_INNER_MIN_SIDE)
+    if first is None:
+        return ()
+    if not others:
+        return (first,)
+    return (first, *other_inner_rectangles(small, first, edges, min_side=SMALL_INNER_MIN_SIDE))
 
 
 def split_profile(edges: np.ndarray) -> np.ndarray:
@@ -465,6 +494,96 @@ def inner_rectangle(
         strong enough (`INNER_EDGE_RATIO`); None otherwise or with fewer than
         `INNER_MIN_FRAMES` frames.
     """
+    ranked = _ranked_rectangles(images, edges, min_side)
+    if ranked is None:
+        return None
+    vert, horiz, boxes, _ = ranked
+    box = _snap_sides(vert, horiz, boxes[0])
+    if not _sides_hold(vert, horiz, box):
+        return None
+    return _fraction(box, vert, horiz)
+
+
+def other_inner_rectangles(
+    images: np.ndarray, first: Rect, edges: EdgeStats | None = None, *, min_side: float = INNER_MIN_SIDE
+) -> tuple[Rect, ...]:
+    """Further inner pictures beside the first: the next-ranked rectangles that share no part of it.
+
+    `inner_rectangle` keeps the best-ranked rectangle only; two or three
+    pictures laid side by side (each its own footage, with or without a border)
+    give as many rectangles, and the second is ranked below every variant of
+    the first. Walking the ranking (`INNER_OTHERS_RANKED` rectangles at most),
+    a rectangle is kept when it overlaps neither the first nor one already kept
+    by more than `INNER_OTHER_OVERLAP` of the smaller, or lies inside the first
+    as a part of it (`INNER_OTHER_INSIDE`, `INNER_OTHER_PART`: two pictures in
+    one row, their outer sides in line, make the rectangle around both rank
+    first), and its own sides hold
+    by the same rule as the first's (`INNER_EDGE_RATIO`). At most
+    `INNER_OTHERS` are kept.
+
+    Args:
+        images: (N, H, W) grey frames, the same as gave `first`.
+        first: the frame's inner rectangle (`inner_rectangle`), as fractions.
+        edges: the frames' `edge_stats`, when already computed.
+        min_side: as for `inner_rectangle`.
+
+    Returns:
+        The other rectangles as fractions (x0, y0, x1, y1), best-ranked first; () when none holds.
+    """
+    ranked = _ranked_rectangles(images, edges, min_side)
+    if ranked is None:
+        return ()
+    vert, horiz, boxes, _ = ranked
+    kept: list[Rect] = [first]
+
+    def apart(rect: Rect) -> bool:
+        if any(_overlap_share(rect, k) > INNER_OTHER_OVERLAP for k in kept[1:]):
+            return False
+        if _overlap_share(rect, first) <= INNER_OTHER_OVERLAP:
+            return True
+        # Pictures side by side in one row or column: the rectangle around them all can rank first.
+        area = (rect[2] - rect[0]) * (rect[3] - rect[1])
+        first_area = (first[2] - first[0]) * (first[3] - first[1])
+        return _overlap_share(rect, first) >= INNER_OTHER_INSIDE and area <= INNER_OTHER_PART * first_area
+
+    for box in boxes:
+        if not apart(_fraction(box, vert, horiz)):
+            continue
+        snapped = _snap_sides(vert, horiz, box)
+        rect = _fraction(snapped, vert, horiz)
+        if not apart(rect) or not _sides_hold(vert, horiz, snapped):
+            continue
+        kept.append(rect)
+        if len(kept) > INNER_OTHERS:
+            break
+    return tuple(kept[1:])
+
+
+def _overlap_share(a: Rect, b: Rect) -> float:
+    """The area two rectangles share, as a share of the smaller."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    return w * h / max(1e-9, min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1])))
+
+
+def _fraction(box: tuple[int, int, int, int], vert: _Lines, horiz: _Lines) -> Rect:
+    """A rectangle of lines (the picture covers lines x0+1 .. x1, y0+1 .. y1) as fractions of the frame."""
+    w, h = vert.count + 1, horiz.count + 1
+    return ((box[0] + 1) / w, (box[1] + 1) / h, (box[2] + 1) / w, (box[3] + 1) / h)
+
+
+def _ranked_rectangles(
+    images: np.ndarray, edges: EdgeStats | None, min_side: float
+) -> tuple[_Lines, _Lines, list[tuple[int, int, int, int]], np.ndarray] | None:
+    """Rectangles of candidate lines ranked by line evidence along their sides (`inner_rectangle`), best first.
+
+    Returns:
+        The vertical and horizontal lines, the rectangles (x0, y0, x1, y1 as lines: -1 and the
+        count stand for the frame's borders) with a finite score, best first, and their scores;
+        None with fewer than `INNER_MIN_FRAMES` frames or no rectangle.
+    """
     if len(images) < INNER_MIN_FRAMES:
         return None
     _, h, w = images.shape
@@ -504,11 +623,10 @@ def inner_rectangle(
     score[measured < 2] = -np.inf
     if len(score) == 0 or not np.isfinite(score.max()):
         return None
-    best = int(np.argmax(score))
-    box = _snap_sides(vert, horiz, (int(x0[best]), int(y0[best]), int(x1[best]), int(y1[best])))
-    if not _sides_hold(vert, horiz, box):
-        return None
-    return ((box[0] + 1) / w, (box[1] + 1) / h, (box[2] + 1) / w, (box[3] + 1) / h)
+    order = np.argsort(-score, kind="stable")[:INNER_OTHERS_RANKED]
+    order = order[np.isfinite(score[order])]
+    boxes = [(int(x0[i]), int(y0[i]), int(x1[i]), int(y1[i])) for i in order.tolist()]
+    return vert, horiz, boxes, score[order]
 
 
 class _Lines:

@@ -1874,6 +1874,7 @@ def region_proposals(
     small_inner: Rect | None = None,
     moving: tuple[Rect, ...] = (),
     frame_size: tuple[int, int] | None = None,
+    other_inner: tuple[Rect, ...] = (),
 ) -> list[Rect]:
     """The parts of the query frame worth searching as pictures of their own, likeliest first.
 
@@ -1882,7 +1883,9 @@ def region_proposals(
     stable), a split screen's panes (`layout.find_panes`), the layout's
     inner rectangle, a smaller one found in larger frames
     (`layout.small_inner_rectangle`) and the parts that move over a still
-    background (`layout.moving_parts`). Parts whose longer side is under
+    background (`layout.moving_parts`); then the pictures beside the inner
+    rectangles (`layout.other_inner_rectangles`, `other_inner`), last, so they
+    take no other source's place under the cap. Parts whose longer side is under
     `REGION_MIN_SIDE` of the frame's shorter side, or their shorter side under
     `REGION_MIN_SHORT_SIDE` of it (`frame_size`, width and height; a square
     frame when not given), or larger than `REGION_MAX_AREA` are left out, near-duplicates
@@ -1905,7 +1908,7 @@ def region_proposals(
     out: list[Rect] = []
     searched = [content_box] if content_box is not None else []
     inner = [r for r in (inner_rect, small_inner) if r is not None]
-    for rect in [*boxes, *panes, *inner, *moving]:
+    for rect in [*boxes, *panes, *inner, *moving, *other_inner]:
         rect = tuple(float(v) for v in rect)  # type: ignore[assignment]
         if too_small(rect):
             continue

@@ -394,14 +394,17 @@ def _regions(query: Query, extra: list[Alignment], larger: np.ndarray | None = N
     if query.is_image or query.layout is None:
         return []
     layout = query.layout
-    small = layout_mod.small_inner_rectangle(np.asarray(larger)) if larger is not None else None
+    small = layout_mod.small_inner_rectangles(np.asarray(larger)) if larger is not None else ()
+    images = np.asarray(query.frames.images)
+    others = layout_mod.other_inner_rectangles(images, layout.inner_rect) if layout.inner_rect is not None else ()
     return match_mod.region_proposals(
         panes=layout.panes,
         inner_rect=layout.inner_rect,
         found=extra,
         content_box=layout.content_box,
-        small_inner=small,
-        moving=layout_mod.moving_parts(np.asarray(query.frames.images)),
+        small_inner=small[0] if small else None,
+        moving=layout_mod.moving_parts(images),
+        other_inner=(*others, *small[1:]),
         frame_size=query.facts.display_size,
     )
 

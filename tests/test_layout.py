@@ -232,3 +232,60 @@ def test_a_small_inner_picture_is_found_in_larger_frames() -> None:
     found = small_inner_rectangle(large)
     assert found is not None and np.allclose(found, (200 / 720, 700 / 1280, 466 / 720, 850 / 1280), atol=0.01), found
     assert small_inner_rectangle(large[:2]) is None
+
+
+def _pictures_in_a_row(tmp_path: Path, sample_refs: Path, *, gap: int) -> np.ndarray:
+    """Two clips (street_cyclists, storm_road_panzoom) at 44% of a 1280x720 frame's width, each in a white 6 px
+    border, side by side in one row (`gap` px apart), over a still frame of a third (animated_dinner)."""
+    from conftest import ffmpeg
+
+    x2 = 60 + 572 + gap
+    graph = (
+        "[2:v]trim=end_frame=1,loop=loop=-1:size=1:start=0,setpts=N/FRAME_RATE/TB,scale=1280:720,setsar=1,fps=25[bg];"
+        "[0:v]scale=560:316,setsar=1,pad=572:328:6:6:white[a];[1:v]scale=560:316,setsar=1,pad=572:328:6:6:white[b];"
+        f"[bg][a]overlay=60:196:shortest=1[ab];[ab][b]overlay={x2}:196:shortest=1,format=yuv420p"
+    )
+    out = tmp_path / f"row-{gap}.mp4"
+    ffmpeg(
+        "-t", "5", "-i", sample_refs / "street_cyclists.mp4", "-t", "5", "-i", sample_refs / "storm_road_panzoom.mp4",
+        "-i", sample_refs / "animated_dinner.mp4", "-filter_complex", graph, "-t", "5", "-an", "-c:v", "libx264",
+        "-crf", "23", out,
+    )  # fmt: skip
+    return extract_frames(out, fps=4.0).images
+
+
+@pytest.mark.parametrize("gap", [0, 40])
+def test_a_second_picture_in_the_same_row_is_proposed_too(tmp_path: Path, sample_refs: Path, gap: int) -> None:
+    """Two bordered pictures side by side, their outer sides in line: the inner rectangle is one of them or the
+    rectangle around both; `other_inner_rectangles` adds the picture(s) it leaves out, each within 2% of its place."""
+    from provenance.layout import other_inner_rectangles
+
+    images = _pictures_in_a_row(tmp_path, sample_refs, gap=gap)
+    first = inner_rectangle(images)
+    assert first is not None
+    found = (first, *other_inner_rectangles(images, first))
+    x2 = 60 + 572 + gap
+    for x0 in (60, x2):
+        want = (x0 / 1280, 196 / 720, (x0 + 572) / 1280, 524 / 720)
+        assert any(np.allclose(r, want, atol=0.02) for r in found), (want, found)
+
+
+def test_one_picture_has_no_other(tmp_path: Path, sample_refs: Path) -> None:
+    """One picture over a still frame: nothing is proposed beside it (its footage's own lines are no picture)."""
+    from conftest import ffmpeg
+
+    from provenance.layout import other_inner_rectangles
+
+    graph = (
+        "[1:v]trim=end_frame=1,loop=loop=-1:size=1:start=0,setpts=N/FRAME_RATE/TB,scale=1280:720,setsar=1,fps=25[bg];"
+        "[0:v]scale=560:316,setsar=1,pad=572:328:6:6:white[a];[bg][a]overlay=360:196:shortest=1,format=yuv420p"
+    )
+    out = tmp_path / "one.mp4"
+    ffmpeg(
+        "-t", "5", "-i", sample_refs / "street_cyclists.mp4", "-i", sample_refs / "animated_dinner.mp4",
+        "-filter_complex", graph, "-t", "5", "-an", "-c:v", "libx264", "-crf", "23", out,
+    )  # fmt: skip
+    images = extract_frames(out, fps=4.0).images
+    first = inner_rectangle(images)
+    assert first is not None and np.allclose(first, (360 / 1280, 196 / 720, 932 / 1280, 524 / 720), atol=0.02)
+    assert other_inner_rectangles(images, first) == ()

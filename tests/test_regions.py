@@ -383,3 +383,17 @@ def test_a_regions_features_follow_the_camera_path_in_the_region(
         idx.close()
     assert v is not None and v.path_frames is not None and v.path_frames >= 6, v
     assert v.relation == "same_footage", v
+
+
+def test_pictures_beside_the_inner_rectangle_come_last_under_the_cap() -> None:
+    """`other_inner` (pictures beside the inner rectangle) is searched after every other source, and takes no
+    other source's place when the cap is reached."""
+    inner, moving, other = (0.05, 0.3, 0.45, 0.7), (0.6, 0.05, 0.9, 0.25), (0.55, 0.3, 0.95, 0.7)
+    assert match_mod.region_proposals(inner_rect=inner, moving=(moving,), other_inner=(other,)) == [
+        inner,
+        moving,
+        other,
+    ]
+    panes = ((0.0, 0.0, 0.33, 0.5), (0.33, 0.0, 0.66, 0.5), (0.66, 0.0, 1.0, 0.5))
+    got = match_mod.region_proposals(panes=panes, inner_rect=inner, other_inner=(other,))
+    assert got == [*panes, inner] and len(got) == match_mod.MAX_REGIONS
