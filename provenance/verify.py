@@ -479,24 +479,40 @@ THRESHOLDS: dict[str, float] = {
 }
 
 
-def _offset_costs(
-    dist: np.ndarray, query_times: np.ndarray, reference_times: np.ndarray, speed: float, offsets: np.ndarray
-) -> np.ndarray:
-    """Mean moving-cell distance of the query frames to the reference frames each offset pairs them with, at `speed`.
+#: Elements (speeds x offsets x query frames) `_best_offsets` scores in one numpy computation.
+SPEED_CHUNK_CELLS = 1 << 20
 
+
+def _offset_grid(query_times: np.ndarray, reference_times: np.ndarray, speed: float) -> np.ndarray:
+    """The offsets tried at one speed: every `MOTION_OFFSET_STEP_S` that puts the clip within 1 s of the views."""
+    span = (reference_times[0], reference_times[-1])
+    ends = (span[0] - speed * query_times[0], span[0] - speed * query_times[-1])
+    lo = min(ends) - 1.0
+    hi = max(span[1] - speed * query_times[0], span[1] - speed * query_times[-1]) + 1.0
+    return np.arange(lo, hi, MOTION_OFFSET_STEP_S)
+
+
+def _offset_costs(
+    dist: np.ndarray, query_times: np.ndarray, reference_times: np.ndarray, speeds: np.ndarray, offsets: np.ndarray
+) -> np.ndarray:
+    """Mean moving-cell distance of the query frames to the reference frames each offset pairs them with: (s, k).
+
+    `offsets` (s, k) holds each speed's offsets (`speeds`, (s,)), padded with inf.
     Inf where fewer than `MOTION_MIN_INSIDE` of the query frames land inside
     the reference views, or fewer than half of those pairs show anything.
+    Each (speed, offset) is its own row of the same reductions, so a speed's
+    costs do not depend on which others are scored with it.
     """
     n = len(query_times)
     step = float(np.median(np.diff(reference_times))) if len(reference_times) > 1 else 0.25
-    rt = offsets[:, None] + speed * query_times[None, :]
+    rt = offsets[:, :, None] + (speeds[:, None] * query_times[None, :])[:, None, :]
     inside = (rt >= reference_times[0] - step / 2) & (rt <= reference_times[-1] + step / 2)
-    landed = inside.sum(axis=1)
+    landed = inside.sum(axis=2)
     rows = landed >= max(MIN_PAIRS, math.ceil(MOTION_MIN_INSIDE * n))
-    costs = np.full(len(offsets), np.inf)
+    costs = np.full(offsets.shape, np.inf)
     if not rows.any():
         return costs
-    # Only the offsets that land enough frames inside are scored (the rest stay inf).
+    # Only the offsets that land enough frames inside are scored (the rest, the padding too, stay inf).
     rt, inside, landed = rt[rows], inside[rows], landed[rows]
     j = np.clip(np.searchsorted(reference_times, rt - step / 2), 0, len(reference_times) - 1)
     pair = dist[np.arange(n)[None, :], j]
@@ -508,24 +524,61 @@ def _offset_costs(
     return costs
 
 
+def _medians(values: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Each row's median of its `chosen` values (as `np.median` takes it: the mean of the middle two): (s,)."""
+    ordered = np.sort(np.where(chosen, values, np.inf), axis=1)
+    m = chosen.sum(axis=1)
+    rows = np.arange(len(values))
+    upper = ordered[rows, np.maximum(m // 2, 0)]
+    lower = ordered[rows, np.maximum((m - 1) // 2, 0)]
+    return np.where(m % 2 == 1, upper, (lower + upper) / 2.0)
+
+
+def _best_offsets(
+    dist: np.ndarray, query_times: np.ndarray, reference_times: np.ndarray, speeds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(cost, offset, specificity) of the best offset at each speed, (s,) each; cost inf where none fits.
+
+    The speeds are scored in chunks of about `SPEED_CHUNK_CELLS` elements, each chunk one numpy
+    computation over its speeds' offsets (padded with inf); a speed's result is the one it has alone.
+    """
+    speeds = np.asarray(speeds, dtype=np.float64)
+    grids = [_offset_grid(query_times, reference_times, float(s)) for s in speeds]
+    cost = np.full(len(speeds), np.inf)
+    offset = np.zeros(len(speeds))
+    specificity = np.zeros(len(speeds))
+    widest = max((len(g) for g in grids), default=0)
+    if widest == 0:
+        return cost, offset, specificity
+    chunk = max(1, SPEED_CHUNK_CELLS // (widest * max(1, len(query_times))))
+    for a in range(0, len(speeds), chunk):
+        part = grids[a : a + chunk]
+        offsets = np.full((len(part), widest), np.inf)
+        for row, g in enumerate(part):
+            offsets[row, : len(g)] = g
+        costs = _offset_costs(dist, query_times, reference_times, speeds[a : a + chunk], offsets)
+        finite = np.isfinite(costs)
+        fits = finite.sum(axis=1) >= 3
+        rows = np.arange(len(part))
+        k = np.argmin(costs, axis=1)
+        best = costs[rows, k]
+        far = finite & (np.abs(offsets - offsets[rows, k][:, None]) >= FAR_OFFSET_S)
+        any_far = far.any(axis=1)
+        typical = _medians(costs, np.where(any_far[:, None], far, finite))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            told = np.where(typical > 0, 1.0 - best / np.where(typical > 0, typical, 1.0), 0.0)
+        cost[a : a + chunk] = np.where(fits, best, np.inf)
+        offset[a : a + chunk] = np.where(fits, offsets[rows, k], 0.0)
+        specificity[a : a + chunk] = np.where(fits, told, 0.0)
+    return cost, offset, specificity
+
+
 def _best_offset(
     dist: np.ndarray, query_times: np.ndarray, reference_times: np.ndarray, speed: float
 ) -> tuple[float, float, float]:
     """(cost, offset, specificity) of the best offset at one speed; cost inf when none fits."""
-    span = (reference_times[0], reference_times[-1])
-    ends = (span[0] - speed * query_times[0], span[0] - speed * query_times[-1])
-    lo = min(ends) - 1.0
-    hi = max(span[1] - speed * query_times[0], span[1] - speed * query_times[-1]) + 1.0
-    offsets = np.arange(lo, hi, MOTION_OFFSET_STEP_S)
-    costs = _offset_costs(dist, query_times, reference_times, speed, offsets)
-    finite = np.isfinite(costs)
-    if finite.sum() < 3:
-        return math.inf, 0.0, 0.0
-    k = int(np.argmin(costs))
-    far = finite & (np.abs(offsets - offsets[k]) >= FAR_OFFSET_S)
-    typical = float(np.median(costs[far])) if far.any() else float(np.median(costs[finite]))
-    specificity = 1.0 - float(costs[k]) / typical if typical > 0 else 0.0
-    return float(costs[k]), float(offsets[k]), specificity
+    cost, offset, specificity = _best_offsets(dist, query_times, reference_times, np.array([speed]))
+    return float(cost[0]), float(offset[0]), float(specificity[0])
 
 
 def motion_speed(
@@ -574,12 +627,11 @@ def motion_speed(
     steps = math.ceil(math.log(MAX_SPEED / MIN_SPEED) / math.log(1.0 + MOTION_SPEED_STEP))
     magnitudes = np.geomspace(MIN_SPEED, MAX_SPEED, steps + 1)
     speeds = np.concatenate([magnitudes, -magnitudes])
-    results = [_best_offset(dist, query_times, reference_times, float(s)) for s in speeds]
-    costs = np.asarray([c for c, _, _ in results])
+    costs, offsets, specificities = _best_offsets(dist, query_times, reference_times, speeds)
     if not np.isfinite(costs).any():
         return None
     k = int(np.argmin(costs))
-    best, offset, specificity = results[k]
+    best, offset, specificity = float(costs[k]), float(offsets[k]), float(specificities[k])
     at_matcher, _, _ = _best_offset(dist, query_times, reference_times, speed)
     at_normal, _, _ = _best_offset(dist, query_times, reference_times, 1.0)
     # The plausible speeds: the run of the grid (one direction) around the best within the interval.

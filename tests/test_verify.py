@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -610,3 +611,71 @@ def test_a_crop_to_fill_whose_window_slides_agrees_on_what_moves(sample_index: P
     assert v is not None and v.relation == Relation.SAME_FOOTAGE and "what moves agrees" in v.reason
     assert v.specificity is not None and v.specificity > 0.15
     assert v.offset_s == pytest.approx(1.0, abs=0.3)
+
+
+# -- the motion-speed search: every speed of the grid in one numpy computation ------------------
+
+
+def _best_offset_alone(
+    dist: np.ndarray, query_times: np.ndarray, reference_times: np.ndarray, speed: float
+) -> tuple[float, float, float]:
+    """The search at one speed as it was before every speed was scored at once (main at ace4b38): the reference."""
+    from provenance.verify import FAR_OFFSET_S, MIN_PAIRS, MOTION_MIN_INSIDE, MOTION_OFFSET_STEP_S
+
+    span = (reference_times[0], reference_times[-1])
+    ends = (span[0] - speed * query_times[0], span[0] - speed * query_times[-1])
+    lo = min(ends) - 1.0
+    hi = max(span[1] - speed * query_times[0], span[1] - speed * query_times[-1]) + 1.0
+    offsets = np.arange(lo, hi, MOTION_OFFSET_STEP_S)
+    n = len(query_times)
+    step = float(np.median(np.diff(reference_times))) if len(reference_times) > 1 else 0.25
+    rt = offsets[:, None] + speed * query_times[None, :]
+    inside = (rt >= reference_times[0] - step / 2) & (rt <= reference_times[-1] + step / 2)
+    landed = inside.sum(axis=1)
+    rows = landed >= max(MIN_PAIRS, math.ceil(MOTION_MIN_INSIDE * n))
+    costs = np.full(len(offsets), np.inf)
+    if rows.any():
+        rt, inside, landed = rt[rows], inside[rows], landed[rows]
+        j = np.clip(np.searchsorted(reference_times, rt - step / 2), 0, len(reference_times) - 1)
+        pair = dist[np.arange(n)[None, :], j]
+        shown = inside & np.isfinite(pair)
+        total = np.where(shown, pair, 0.0).sum(axis=1)
+        count = shown.sum(axis=1)
+        enough = count >= np.maximum(1, landed // 2)
+        costs[rows] = np.where(enough, total / np.maximum(count, 1), np.inf)
+    finite = np.isfinite(costs)
+    if finite.sum() < 3:
+        return np.inf, 0.0, 0.0
+    k = int(np.argmin(costs))
+    far = finite & (np.abs(offsets - offsets[k]) >= FAR_OFFSET_S)
+    typical = float(np.median(costs[far])) if far.any() else float(np.median(costs[finite]))
+    specificity = 1.0 - float(costs[k]) / typical if typical > 0 else 0.0
+    return float(costs[k]), float(offsets[k]), specificity
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_speed_search_over_all_speeds_at_once_gives_each_speed_its_own_result(seed: int) -> None:
+    """Costs, offsets and specificities to the bit, whatever speeds share a chunk (unseen pairs NaN)."""
+    from provenance import verify as verify_mod
+
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(3, 25)), int(rng.integers(3, 90))
+    query_times = np.sort(rng.uniform(0.0, rng.uniform(2.0, 12.0), n))
+    reference_times = rng.uniform(0.0, 30.0) + np.cumsum(rng.uniform(0.2, 0.3, m))
+    dist = rng.uniform(0.0, 3.0, (n, m))
+    dist[rng.random((n, m)) < rng.uniform(0.0, 0.6)] = np.nan
+    if seed % 4 == 0:
+        dist[:, : m // 2] = 1.5  # flat costs: ties for the best offset and medians of equal values
+    magnitudes = np.geomspace(0.25, 4.0, 60)
+    speeds = np.concatenate([magnitudes, -magnitudes, rng.uniform(-4.0, 4.0, 8), [1.0]])
+    chunk = verify_mod.SPEED_CHUNK_CELLS
+    try:
+        verify_mod.SPEED_CHUNK_CELLS = int(rng.integers(1, 40_000)) if seed % 2 else chunk
+        costs, offsets, specificities = verify_mod._best_offsets(dist, query_times, reference_times, speeds)
+    finally:
+        verify_mod.SPEED_CHUNK_CELLS = chunk
+    alone = np.array([_best_offset_alone(dist, query_times, reference_times, float(s)) for s in speeds])
+    assert costs.tobytes() == alone[:, 0].tobytes()
+    assert offsets.tobytes() == alone[:, 1].tobytes()
+    assert specificities.tobytes() == alone[:, 2].tobytes()
+    assert np.isfinite(costs).sum() > len(speeds) // 4
