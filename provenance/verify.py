@@ -539,37 +539,57 @@ def _best_offsets(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(cost, offset, specificity) of the best offset at each speed, (s,) each; cost inf where none fits.
 
-    The speeds are scored in chunks of about `SPEED_CHUNK_CELLS` elements, each chunk one numpy
-    computation over its speeds' offsets (padded with inf); a speed's result is the one it has alone.
+    Each speed's offsets (`_offset_grid`) are scored only where `MOTION_MIN_INSIDE` of the query
+    frames can land inside the reference views (elsewhere `_offset_costs` gives inf, which no result
+    reads), and the speeds in chunks of about `SPEED_CHUNK_CELLS` elements, each chunk one numpy
+    computation over its speeds' offsets (padded with inf): a speed's result is the one it has alone.
     """
     speeds = np.asarray(speeds, dtype=np.float64)
-    grids = [_offset_grid(query_times, reference_times, float(s)) for s in speeds]
     cost = np.full(len(speeds), np.inf)
     offset = np.zeros(len(speeds))
     specificity = np.zeros(len(speeds))
-    widest = max((len(g) for g in grids), default=0)
-    if widest == 0:
+    n = len(query_times)
+    need = max(MIN_PAIRS, math.ceil(MOTION_MIN_INSIDE * n))
+    if n < need or len(reference_times) == 0:
         return cost, offset, specificity
-    chunk = max(1, SPEED_CHUNK_CELLS // (widest * max(1, len(query_times))))
-    for a in range(0, len(speeds), chunk):
-        part = grids[a : a + chunk]
-        offsets = np.full((len(part), widest), np.inf)
-        for row, g in enumerate(part):
-            offsets[row, : len(g)] = g
-        costs = _offset_costs(dist, query_times, reference_times, speeds[a : a + chunk], offsets)
-        finite = np.isfinite(costs)
-        fits = finite.sum(axis=1) >= 3
-        rows = np.arange(len(part))
-        k = np.argmin(costs, axis=1)
-        best = costs[rows, k]
-        far = finite & (np.abs(offsets - offsets[rows, k][:, None]) >= FAR_OFFSET_S)
-        any_far = far.any(axis=1)
-        typical = _medians(costs, np.where(any_far[:, None], far, finite))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            told = np.where(typical > 0, 1.0 - best / np.where(typical > 0, typical, 1.0), 0.0)
-        cost[a : a + chunk] = np.where(fits, best, np.inf)
-        offset[a : a + chunk] = np.where(fits, offsets[rows, k], 0.0)
-        specificity[a : a + chunk] = np.where(fits, told, 0.0)
+    step = float(np.median(np.diff(reference_times))) if len(reference_times) > 1 else 0.25
+    # An offset lands `need` frames inside only if the need-th earliest and need-th latest of the
+    # speed's query times (s * t) both can: outside that range (with a margin far above the sums'
+    # rounding) every cost is inf.
+    placed = np.sort(speeds[:, None] * query_times[None, :], axis=1)
+    first = reference_times[0] - step / 2 - placed[:, n - need] - 1e-6
+    last = reference_times[-1] + step / 2 - placed[:, need - 1] + 1e-6
+    grids = []
+    for s, lo, hi in zip(speeds, first, last, strict=True):
+        g = _offset_grid(query_times, reference_times, float(s))
+        grids.append(g[np.searchsorted(g, lo, side="left") : np.searchsorted(g, hi, side="right")])
+    a = 0
+    while a < len(speeds):
+        b, widest = a, 0
+        while b < len(speeds) and (b - a + 1) * max(widest, len(grids[b])) * n <= max(
+            SPEED_CHUNK_CELLS, n * len(grids[b])
+        ):
+            widest = max(widest, len(grids[b]))
+            b += 1
+        part = grids[a:b]
+        if widest >= 3:
+            offsets = np.full((len(part), widest), np.inf)
+            for row, g in enumerate(part):
+                offsets[row, : len(g)] = g
+            costs = _offset_costs(dist, query_times, reference_times, speeds[a:b], offsets)
+            finite = np.isfinite(costs)
+            fits = finite.sum(axis=1) >= 3
+            rows = np.arange(len(part))
+            k = np.argmin(costs, axis=1)
+            best = costs[rows, k]
+            with np.errstate(divide="ignore", invalid="ignore"):  # a speed without offsets: inf - inf
+                far = finite & (np.abs(offsets - offsets[rows, k][:, None]) >= FAR_OFFSET_S)
+                typical = _medians(costs, np.where(far.any(axis=1)[:, None], far, finite))
+                told = np.where(typical > 0, 1.0 - best / np.where(typical > 0, typical, 1.0), 0.0)
+            cost[a:b] = np.where(fits, best, np.inf)
+            offset[a:b] = np.where(fits, offsets[rows, k], 0.0)
+            specificity[a:b] = np.where(fits, told, 0.0)
+        a = b
     return cost, offset, specificity
 
 
