@@ -995,13 +995,90 @@ def path_picture(query: np.ndarray, aligned: np.ndarray) -> np.ndarray:
     """
     blank = (query.max(axis=0) < PATH_BLANK_GREY) | (aligned.max(axis=0) < PATH_BLANK_GREY)
     if len(query) >= MIN_PAIRS:
-        still = query.std(axis=0) < PATH_STILL_GREY
-        moving = aligned.std(axis=0) >= PATH_STILL_GREY
-        differs = np.median(np.abs(query - aligned), axis=0) > PATH_OVERLAY_GREY
-        blank |= still & moving & differs
+        laid = (query.std(axis=0) < PATH_STILL_GREY) & (aligned.std(axis=0) >= PATH_STILL_GREY)
+        # Whether the two differ is asked only where the clip stands still and the reference moves,
+        # each pixel's frames in one row (the same median as over the stack's first axis).
+        at = np.flatnonzero(laid)
+        if len(at):
+            gaps = np.abs(query.reshape(len(query), -1)[:, at] - aligned.reshape(len(aligned), -1)[:, at])
+            laid.flat[at] = np.median(np.ascontiguousarray(gaps.T), axis=1) > PATH_OVERLAY_GREY
+        blank |= laid
     size = 2 * PATH_MASK_MARGIN_PX + 1
     widened = cv2.dilate(blank.astype(np.uint8), np.ones((size, size), np.uint8)) > 0
     return ~widened
+
+
+class PathWork:
+    """What following one clip's camera path along several alignments shares (`camera_path_drift`'s `work`).
+
+    `on_still_picture` follows the same query and reference views at the aligned moment, a second
+    earlier and later and at other speeds (`_pinned`); what does not depend on the alignment is
+    done once for them all: each view's flat areas (`_flat`), each view band-passed over a picture
+    (most alignments leave the same picture: 96 of 115 paths after a check's first on bench/data),
+    and the whole views' fit of a pair of frames (from phase correlation: the pair's alone). Each
+    result is the one the path would compute itself.
+    """
+
+    def __init__(self, query: np.ndarray, reference: np.ndarray) -> None:
+        self.query, self.reference = query, reference
+        self.query32 = np.asarray(query, dtype=np.float32)
+        self.reference32 = np.asarray(reference, dtype=np.float32)
+        self._flat_q: dict[int, np.ndarray] = {}
+        self._flat_r: dict[int, np.ndarray] = {}
+        self._bands: dict[tuple[tuple[int, ...], bytes], _Band] = {}
+        self._coarse: dict[tuple[int, int], camera_mod.PairFit | None] = {}
+
+    def band(self, picture: np.ndarray) -> _Band:
+        """The views band-passed over `picture` ((h, w) bool), each frame once."""
+        key = (picture.shape, np.packbits(picture).tobytes())
+        if key not in self._bands:
+            self._bands[key] = _Band(picture.astype(np.float32), self.query, self.reference)
+        return self._bands[key]
+
+    def flat_in_frame(self, i: int, k: int, picture: np.ndarray) -> np.ndarray:
+        """`_flat_in_frame` of query view `i` against reference view `k`."""
+        if i not in self._flat_q:
+            self._flat_q[i] = _flat(self.query[i])
+        if k not in self._flat_r:
+            self._flat_r[k] = cv2.dilate(_flat(self.reference[k]).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        return _flat_left(self._flat_q[i], self._flat_r[k], picture)
+
+    def coarse(self, j: int, i: int) -> camera_mod.PairFit | None:
+        """Reference view `j` fitted onto query view `i` over the whole views, from phase correlation."""
+        if (j, i) not in self._coarse:
+            whole = self.band(np.ones(self.query.shape[1:], dtype=bool))
+            self._coarse[(j, i)] = camera_mod.register(whole.r(j), whole.q(i), judged=False)
+        return self._coarse[(j, i)]
+
+
+class _Band:
+    """Views band-passed over a picture (`camera_path_drift`): the fine grain and the broad light
+    (a vignette, a grade) both go, the picture stays. Each blur is taken over the picture's pixels
+    alone (normalised convolution), and the rest is zero: a blanked cover's or an overlay's edge is
+    no edge of the picture's."""
+
+    def __init__(self, over: np.ndarray, query: np.ndarray, reference: np.ndarray) -> None:
+        self.over, self.query, self.reference = over, query, reference
+        self.fine_weight = np.maximum(cv2.GaussianBlur(over, (0, 0), PATH_SMOOTH_PX), 1e-3)
+        self.broad_weight = np.maximum(cv2.GaussianBlur(over, (0, 0), PATH_LIGHT_PX), 1e-3)
+        self._q: dict[int, np.ndarray] = {}
+        self._r: dict[int, np.ndarray] = {}
+
+    def smooth(self, image: np.ndarray) -> np.ndarray:
+        x = np.asarray(image, dtype=np.float32) * self.over
+        fine = cv2.GaussianBlur(x, (0, 0), PATH_SMOOTH_PX) / self.fine_weight
+        broad = cv2.GaussianBlur(x, (0, 0), PATH_LIGHT_PX) / self.broad_weight
+        return (fine - broad) * self.over
+
+    def q(self, i: int) -> np.ndarray:
+        if i not in self._q:
+            self._q[i] = self.smooth(self.query[i])
+        return self._q[i]
+
+    def r(self, j: int) -> np.ndarray:
+        if j not in self._r:
+            self._r[j] = self.smooth(self.reference[j])
+        return self._r[j]
 
 
 def camera_path_drift(
@@ -1012,6 +1089,7 @@ def camera_path_drift(
     *,
     offset_s: float,
     speed: float,
+    work: PathWork | None = None,
 ) -> tuple[float | None, int, float]:
     """How far the clip's camera path departs from the reference's along an alignment, in pixels.
 
@@ -1035,6 +1113,8 @@ def camera_path_drift(
         reference: (m, h, w) reference views at `reference_times`.
         reference_times: (m,) seconds, increasing.
         offset_s, speed: the alignment (reference_t = offset_s + speed * query_t).
+        work: what this path shares with others followed over the same `query` and `reference`
+            (`PathWork` of those two arrays); None: its own.
 
     Returns:
         (drift in pixels, frames followed, seconds of the clip they span); drift None when fewer than
@@ -1044,41 +1124,11 @@ def camera_path_drift(
     grid = np.array([(x * w, y * h, 1.0) for x in (0.1, 0.5, 0.9) for y in (0.1, 0.5, 0.9)])
     rt_all = offset_s + speed * np.asarray(query_times, dtype=np.float64)
     nearest = np.clip(np.searchsorted(reference_times, rt_all), 0, len(reference_times) - 1)
-    common = path_picture(np.asarray(query, dtype=np.float32), np.asarray(reference, dtype=np.float32)[nearest])
-    whole = np.ones(common.shape, dtype=np.float32)
+    work = PathWork(query, reference) if work is None else work
+    common = path_picture(work.query32, work.reference32[nearest])
     own: dict[int, np.ndarray] = {}  # each query frame's picture (`fit_on_picture`)
     covered: dict[int, bool] = {}  # ... and whether flat areas the reference lacks were left out of it
-
-    def band_pass(over: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-        # Band-pass: the fine grain and the broad light (a vignette, a grade) both go; the picture stays.
-        # Each blur is taken over the pixels `over` alone (normalised convolution), and the rest is
-        # zero: a blanked cover's or an overlay's edge is no edge of the picture's.
-        fine_weight = np.maximum(cv2.GaussianBlur(over, (0, 0), PATH_SMOOTH_PX), 1e-3)
-        broad_weight = np.maximum(cv2.GaussianBlur(over, (0, 0), PATH_LIGHT_PX), 1e-3)
-
-        def smooth(image: np.ndarray) -> np.ndarray:
-            x = np.asarray(image, dtype=np.float32) * over
-            fine = cv2.GaussianBlur(x, (0, 0), PATH_SMOOTH_PX) / fine_weight
-            broad = cv2.GaussianBlur(x, (0, 0), PATH_LIGHT_PX) / broad_weight
-            return (fine - broad) * over
-
-        return smooth
-
-    def remembered(smooth: Callable[[np.ndarray], np.ndarray], stack: np.ndarray) -> Callable[[int], np.ndarray]:
-        # Each frame band-passed once: a reference frame serves the query frames on both sides of it.
-        seen: dict[int, np.ndarray] = {}
-
-        def of(k: int) -> np.ndarray:
-            if k not in seen:
-                seen[k] = smooth(stack[k])
-            return seen[k]
-
-        return of
-
-    on_common, on_whole = band_pass(common.astype(np.float32)), band_pass(whole)
-    r_common, q_common = remembered(on_common, reference), remembered(on_common, query)
-    r_whole, q_whole = remembered(on_whole, reference), remembered(on_whole, query)
-    q_own: dict[int, tuple[Callable[[np.ndarray], np.ndarray], np.ndarray]] = {}  # a covered frame's band-pass
+    on_common = work.band(common)
 
     def fit_on_picture(j: int, i: int, start: np.ndarray | None) -> camera_mod.PairFit | None:
         # On the picture alone, from the previous frame's map; failing that, from the whole views' map
@@ -1086,20 +1136,14 @@ def camera_path_drift(
         # failing that, around what covers this frame alone (a moving sticker, `around_overlays`).
         # The picture is the views' common one without this frame's flat areas (`_flat_in_frame`).
         if i not in own:
-            flat = _flat_in_frame(query[i], reference[nearest[i]], common)
+            flat = work.flat_in_frame(i, int(nearest[i]), common)
             own[i], covered[i] = common & ~flat, bool(flat.any())
         picture = own[i]
-        if covered[i]:  # its own picture: band-passed over it
-            if i not in q_own:
-                smooth = band_pass(picture.astype(np.float32))
-                q_own[i] = smooth, smooth(query[i])
-            smooth, q_pic = q_own[i]
-            r_pic = smooth(reference[j])
-        else:  # the common picture: each frame band-passed once over it
-            r_pic, q_pic = r_common(j), q_common(i)
+        on = work.band(picture) if covered[i] else on_common  # a covered frame: band-passed over its own picture
+        r_pic, q_pic = on.r(j), on.q(i)
         fit = camera_mod.register(r_pic, q_pic, start, picture, judged=False) if start is not None else None
         if fit is None or not fit.related:
-            coarse = camera_mod.register(r_whole(j), q_whole(i), judged=False)
+            coarse = work.coarse(j, i)
             fit = camera_mod.register(r_pic, q_pic, None if coarse is None else coarse.matrix, picture, judged=False)
         if fit is None or not fit.related:
             fit = around_overlays(j, i, start, r_pic, q_pic, picture)
@@ -1134,8 +1178,8 @@ def camera_path_drift(
         size = 2 * PATH_MASK_MARGIN_PX + 3
         covered = cv2.dilate(covered.astype(np.uint8), np.ones((size, size), np.uint8)) > 0
         keep = picture & ~covered
-        smooth = band_pass(keep.astype(np.float32))
-        return camera_mod.register(smooth(reference[j]), smooth(query[i]), guess, keep, judged=False)
+        around = _Band(keep.astype(np.float32), query, reference)
+        return camera_mod.register(around.smooth(reference[j]), around.smooth(query[i]), guess, keep, judged=False)
 
     times, placed = [], []
     previous: np.ndarray | None = None
@@ -1190,8 +1234,14 @@ def _flat_in_frame(view: np.ndarray, reference: np.ndarray, picture: np.ndarray)
     sky, a wall, flat in the reference too, within 2 px) and their outline stay. None when what is
     left out would be outside `PATH_FLAT_SHARE` of the picture.
     """
+    around = cv2.dilate(_flat(reference).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    return _flat_left(_flat(view), around, picture)
+
+
+def _flat_left(view_flat: np.ndarray, reference_flat: np.ndarray, picture: np.ndarray) -> np.ndarray:
+    """`_flat_in_frame` from the query view's `_flat` and the reference's, widened by 2 px."""
     size = 2 * PATH_MASK_MARGIN_PX + 1
-    own_flat = _flat(view) & ~(cv2.dilate(_flat(reference).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
+    own_flat = view_flat & ~reference_flat
     flat = (cv2.dilate(own_flat.astype(np.uint8), np.ones((size, size), np.uint8)) > 0) & picture
     share = flat.sum() / max(1, picture.sum())
     if not PATH_FLAT_SHARE[0] <= share <= PATH_FLAT_SHARE[1]:
@@ -1231,6 +1281,7 @@ def _least_drift(
     reference: np.ndarray,
     reference_times: np.ndarray,
     alignments: Sequence[tuple[float, float]],
+    work: PathWork | None = None,
 ) -> float | None:
     """The least camera-path drift over other (offset, speed) alignments, None when none could be followed.
 
@@ -1239,7 +1290,7 @@ def _least_drift(
     drifts = []
     for offset, pace in alignments:
         drift, frames, _ = camera_path_drift(
-            query, query_times, reference, reference_times, offset_s=offset, speed=pace
+            query, query_times, reference, reference_times, offset_s=offset, speed=pace, work=work
         )
         if drift is not None and frames >= MIN_PATH_FRAMES:
             drifts.append(drift)
@@ -1257,6 +1308,7 @@ def _pinned(
     *,
     offset_s: float,
     speed: float,
+    work: PathWork | None = None,
 ) -> Verification:
     """A verification whose camera path holds, marked with whether that path pins the clip's moment and speed.
 
@@ -1276,7 +1328,7 @@ def _pinned(
     if aligned is None:
         return v
     around = [(offset_s - FAR_OFFSET_S, speed), (offset_s + FAR_OFFSET_S, speed)]
-    least = _least_drift(aligned, query, query_times, reference, reference_times, around)
+    least = _least_drift(aligned, query, query_times, reference, reference_times, around, work)
     if least is None:
         return v  # the clip cannot be moved within the reference: its ends pin it
     shown = aligned <= PATH_PIN_RATIO * least
@@ -1293,7 +1345,7 @@ def _pinned(
     middle = float(np.median(query_times))
     paces = [speed * (1.0 + step) for step in (-SPEED_PIN_STEP, SPEED_PIN_STEP)]
     other = [(offset_s + (speed - pace) * middle, pace) for pace in paces]
-    at_other = _least_drift(aligned, query, query_times, reference, reference_times, other)
+    at_other = _least_drift(aligned, query, query_times, reference, reference_times, other, work)
     if at_other is None:
         return v
     speed_shown = aligned <= PATH_PIN_RATIO * at_other
@@ -1360,15 +1412,18 @@ def on_still_picture(
     if v.relation != Relation.SAME_FOOTAGE or len(query_times) < 2:
         return v  # a still image has no camera path: it is judged by its picture, as any still is
     aligned = v.offset_s if v.offset_s is not None else offset_s
+    work = PathWork(query, reference)  # the paths followed below share their views' work
     drift, frames, seconds = camera_path_drift(
-        query, query_times, reference, reference_times, offset_s=aligned, speed=speed
+        query, query_times, reference, reference_times, offset_s=aligned, speed=speed, work=work
     )
     at_normal = ""
     normal: float | None = None
     if abs(speed - 1.0) >= MOTION_REFINE_MIN and not _path_holds(drift, frames, seconds):
         normal = _normal_speed_offset(query, query_times, reference, reference_times, offset_s=aligned, speed=speed)
         if normal is not None:
-            again = camera_path_drift(query, query_times, reference, reference_times, offset_s=normal, speed=1.0)
+            again = camera_path_drift(
+                query, query_times, reference, reference_times, offset_s=normal, speed=1.0, work=work
+            )
             if _path_holds(*again):
                 drift, frames, seconds = again
                 middle = float(query_times[len(query_times) // 2])
@@ -1395,9 +1450,11 @@ def on_still_picture(
             path_seconds=seconds,
         )
         if at_normal and normal is not None:
-            pinned = _pinned(held, query, query_times, reference, reference_times, offset_s=normal, speed=1.0)
+            pinned = _pinned(
+                held, query, query_times, reference, reference_times, offset_s=normal, speed=1.0, work=work
+            )
             return pinned if speed_untold else replace(pinned, speed_shown=False)
-        return _pinned(held, query, query_times, reference, reference_times, offset_s=aligned, speed=speed)
+        return _pinned(held, query, query_times, reference, reference_times, offset_s=aligned, speed=speed, work=work)
     if drift is None or frames < MIN_PATH_FRAMES:
         why = f"only {frames} frame{'s' if frames != 1 else ''} of the clip could be followed along its camera path"
     elif drift <= MAX_PATH_DRIFT_PX:
