@@ -679,3 +679,88 @@ def test_the_speed_search_over_all_speeds_at_once_gives_each_speed_its_own_resul
     assert offsets.tobytes() == alone[:, 1].tobytes()
     assert specificities.tobytes() == alone[:, 2].tobytes()
     assert np.isfinite(costs).sum() > len(speeds) // 4
+
+
+# -- the camera path's shared work: each view's band-pass and flat areas once for all the paths ---
+
+
+def _sticker_pan() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A steady pan over a photograph, and a re-encoded copy of 6-10 s under a flat sticker that moves."""
+    picture = _picture(seed=8)
+    r_times = np.arange(0, 14, 1 / FPS)
+    reference = _pan_views(picture, r_times, (1.8, 2.0), (0.4, 0.5), (0.6, 0.52))
+    q_times = np.arange(0, 4, 1 / FPS)
+    copy = _reencoded(reference[(r_times >= 6) & (r_times < 10)].clip(0, 255).astype(np.uint8)).astype(np.float32)
+    for k, t in enumerate(q_times):
+        x = int(20 + 12 * t)
+        copy[k, 18:38, x : x + 22] = 230.0  # a flat badge crossing the picture (`_flat_in_frame`)
+    return copy, q_times, reference, r_times
+
+
+def test_the_paths_of_one_check_share_their_views_work_and_give_what_each_gives_alone() -> None:
+    """`on_still_picture` follows the same views at the aligned moment and a second earlier and later:
+    each view is band-passed over a picture, and its flat areas found, once for all of them (`PathWork`),
+    and each path's drift is the one it has alone."""
+    from provenance import verify as verify_mod
+
+    copy, q_times, reference, r_times = _sticker_pan()
+    alone = [
+        verify_mod.camera_path_drift(copy, q_times, reference, r_times, offset_s=offset, speed=1.0)
+        for offset in (6.0, 5.0, 7.0)
+    ]
+    flats: list[int] = []
+    real_flat = verify_mod._flat
+
+    def counted(view: np.ndarray) -> np.ndarray:
+        flats.append(1)
+        return real_flat(view)
+
+    work = verify_mod.PathWork(copy, reference)
+    try:
+        verify_mod._flat = counted  # type: ignore[assignment]
+        shared = [
+            verify_mod.camera_path_drift(copy, q_times, reference, r_times, offset_s=offset, speed=1.0, work=work)
+            for offset in (6.0, 5.0, 7.0)
+        ]
+    finally:
+        verify_mod._flat = real_flat  # type: ignore[assignment]
+    assert shared == alone
+    assert alone[0][0] is not None and alone[0][1] >= 12 and alone[0][0] <= verify_mod.MAX_PATH_DRIFT_PX
+    # each query view's flat areas once, and each reference view's once, however many paths use them
+    assert len(flats) <= len(q_times) + len(r_times), len(flats)
+
+
+def test_a_path_followed_elsewhere_fits_a_frame_on_a_reference_frame_to_that_frame_alone() -> None:
+    """Clip and reference sampled 4 a second on one grid: each clip frame's aligned time is a reference
+    frame's, and its neighbour's fit has weight 0. A path followed only to compare its drift (`_least_drift`)
+    does not fit that neighbour: half the fits, the same drift where every fit holds; under a moving sticker,
+    where a neighbour's fit fails, the frame is kept rather than left out."""
+    from provenance import camera as camera_mod
+    from provenance import verify as verify_mod
+
+    copy, q_times, reference, r_times = _sticker_pan()
+    clean = _reencoded(reference[(r_times >= 5) & (r_times < 9)].clip(0, 255).astype(np.uint8)).astype(np.float32)
+    fits: list[int] = []
+    real_register = camera_mod.register
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        fits.append(1)
+        return real_register(*args, **kwargs)
+
+    results = {}
+    try:
+        camera_mod.register = counted  # type: ignore[assignment]
+        for name, views_ in (("clean", clean), ("sticker", copy)):
+            for elsewhere in (False, True):
+                fits.clear()
+                drift = verify_mod.camera_path_drift(
+                    views_, q_times, reference, r_times, offset_s=5.0, speed=1.0, elsewhere=elsewhere
+                )
+                results[(name, elsewhere)] = drift, len(fits)
+    finally:
+        camera_mod.register = real_register  # type: ignore[assignment]
+    (full, full_fits), (quick, quick_fits) = results[("clean", False)], results[("clean", True)]
+    assert quick == full and full[0] is not None and full[1] == len(q_times), full
+    assert quick_fits <= 0.6 * full_fits, (quick_fits, full_fits)
+    (full, _), (quick, quick_fits) = results[("sticker", False)], results[("sticker", True)]
+    assert quick[1] >= full[1] and quick_fits < results[("sticker", False)][1]
