@@ -320,12 +320,15 @@ def _foreground_distances(q: np.ndarray, r: np.ndarray, moving: np.ndarray) -> n
     fr = np.abs(rm - np.median(rm, axis=0)) > FOREGROUND_STD
     out = np.full((len(qm), len(rm)), np.nan)
     least = max(1, int(MIN_FOREGROUND_SHARE * qm.shape[1]))
+    every = seen.all(axis=1)
     for i in range(len(qm)):
-        union = (fq[i][None, :] | fr) & seen[i][None, :]  # (m, cells)
+        union = fq[i][None, :] | fr  # (m, cells)
+        if not every[i]:
+            union &= seen[i][None, :]
         counts = union.sum(axis=1)
-        diff = np.abs(qm[i][None, :] - rm) * union
         ok = counts >= least
-        out[i, ok] = diff[ok].sum(axis=1) / counts[ok]
+        # Each row summed whole, then the rows kept: the same sums as summing the kept rows.
+        out[i, ok] = (np.abs(qm[i][None, :] - rm) * union).sum(axis=1)[ok] / counts[ok]
     return out
 
 
