@@ -483,7 +483,7 @@ THRESHOLDS: dict[str, float] = {
 
 
 #: Elements (speeds x offsets x query frames) `_best_offsets` scores in one numpy computation.
-SPEED_CHUNK_CELLS = 1 << 20
+_SPEED_CHUNK_CELLS = 1 << 20
 
 
 def _offset_grid(query_times: np.ndarray, reference_times: np.ndarray, speed: float) -> np.ndarray:
@@ -544,7 +544,7 @@ def _best_offsets(
 
     Each speed's offsets (`_offset_grid`) are scored only where `MOTION_MIN_INSIDE` of the query
     frames can land inside the reference views (elsewhere `_offset_costs` gives inf, which no result
-    reads), and the speeds in chunks of about `SPEED_CHUNK_CELLS` elements, each chunk one numpy
+    reads), and the speeds in chunks of about `_SPEED_CHUNK_CELLS` elements, each chunk one numpy
     computation over its speeds' offsets (padded with inf): a speed's result is the one it has alone.
     """
     speeds = np.asarray(speeds, dtype=np.float64)
@@ -570,7 +570,7 @@ def _best_offsets(
     while a < len(speeds):
         b, widest = a, 0
         while b < len(speeds) and (b - a + 1) * max(widest, len(grids[b])) * n <= max(
-            SPEED_CHUNK_CELLS, n * len(grids[b])
+            _SPEED_CHUNK_CELLS, n * len(grids[b])
         ):
             widest = max(widest, len(grids[b]))
             b += 1

@@ -668,12 +668,12 @@ def test_the_speed_search_over_all_speeds_at_once_gives_each_speed_its_own_resul
         dist[:, : m // 2] = 1.5  # flat costs: ties for the best offset and medians of equal values
     magnitudes = np.geomspace(0.25, 4.0, 60)
     speeds = np.concatenate([magnitudes, -magnitudes, rng.uniform(-4.0, 4.0, 8), [1.0]])
-    chunk = verify_mod.SPEED_CHUNK_CELLS
+    chunk = verify_mod._SPEED_CHUNK_CELLS
     try:
-        verify_mod.SPEED_CHUNK_CELLS = int(rng.integers(1, 40_000)) if seed % 2 else chunk
+        verify_mod._SPEED_CHUNK_CELLS = int(rng.integers(1, 40_000)) if seed % 2 else chunk
         costs, offsets, specificities = verify_mod._best_offsets(dist, query_times, reference_times, speeds)
     finally:
-        verify_mod.SPEED_CHUNK_CELLS = chunk
+        verify_mod._SPEED_CHUNK_CELLS = chunk
     alone = np.array([_best_offset_alone(dist, query_times, reference_times, float(s)) for s in speeds])
     assert costs.tobytes() == alone[:, 0].tobytes()
     assert offsets.tobytes() == alone[:, 1].tobytes()
