@@ -193,11 +193,18 @@ def _cells(values: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarra
     h, w = values.shape
     ch, cw = h // CELL_PX, w // CELL_PX
     v = np.where(valid, values, 0.0)[: ch * CELL_PX, : cw * CELL_PX]
-    m = valid[: ch * CELL_PX, : cw * CELL_PX].astype(np.float64)
     sums = v.reshape(ch, CELL_PX, cw, CELL_PX).sum(axis=(1, 3))
-    counts = m.reshape(ch, CELL_PX, cw, CELL_PX).sum(axis=(1, 3))
+    counts = _cell_counts(valid)
     means = sums / np.maximum(counts, 1.0)
     return means, counts >= CELL_PX * CELL_PX / 2
+
+
+def _cell_counts(valid: np.ndarray) -> np.ndarray:
+    """Per-cell counts of `valid` pixels (float)."""
+    h, w = valid.shape
+    ch, cw = h // CELL_PX, w // CELL_PX
+    m = valid[: ch * CELL_PX, : cw * CELL_PX].astype(np.float64)
+    return m.reshape(ch, CELL_PX, cw, CELL_PX).sum(axis=(1, 3))
 
 
 def register(
@@ -207,6 +214,7 @@ def register(
     mask: np.ndarray | None = None,
     *,
     judged: bool = True,
+    epsilon: float = ECC_EPSILON,
 ) -> PairFit | None:
     """Fit the affine map that takes frame `a` onto frame `b` (grey, same size) and say what it leaves.
 
@@ -218,6 +226,8 @@ def register(
             out, so its fixed edges cannot pin the map; None: every pixel.
         judged: whether to measure what the map leaves (`PairFit.residual`, `move_px`); a caller that
             needs only the map and its correlation (verify's camera path) saves that (both NaN then).
+        epsilon: ECC's convergence, the change of its correlation between iterations that ends the fit
+            (`ECC_EPSILON` here, where the residual is judged; verify's camera path stops sooner).
 
     Returns:
         The `PairFit`, or None when the frames are flat, the mask leaves too little or the fit does not converge.
@@ -244,7 +254,7 @@ def register(
             fb,
             warp,
             cv2.MOTION_AFFINE,
-            (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, ECC_ITERATIONS, ECC_EPSILON),
+            (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, ECC_ITERATIONS, epsilon),
             used,  # type: ignore[arg-type]  # None: no mask (OpenCV accepts it)
             ECC_FILTER,
         )
@@ -258,8 +268,8 @@ def register(
         valid &= cv2.warpAffine(used.astype(np.float32), warp, (w, h), flags=flags) > 0.99
     if valid.mean() < 0.25:
         return None
-    if not judged:
-        _, ok = _cells(fa, valid)
+    if not judged:  # whether any cell is mostly valid (`_cells`' second part) is all it needs
+        ok = _cell_counts(valid) >= CELL_PX * CELL_PX / 2
         return PairFit(warp, float(cc), math.nan, math.nan) if ok.any() else None
     back = cv2.warpAffine(fb, warp, (w, h), flags=flags)
     std = float(fa[valid].std()) + 1e-3

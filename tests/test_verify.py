@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -610,3 +611,156 @@ def test_a_crop_to_fill_whose_window_slides_agrees_on_what_moves(sample_index: P
     assert v is not None and v.relation == Relation.SAME_FOOTAGE and "what moves agrees" in v.reason
     assert v.specificity is not None and v.specificity > 0.15
     assert v.offset_s == pytest.approx(1.0, abs=0.3)
+
+
+# -- the motion-speed search: every speed of the grid in one numpy computation ------------------
+
+
+def _best_offset_alone(
+    dist: np.ndarray, query_times: np.ndarray, reference_times: np.ndarray, speed: float
+) -> tuple[float, float, float]:
+    """The search at one speed as it was before every speed was scored at once (main at ace4b38): the reference."""
+    from provenance.verify import FAR_OFFSET_S, MIN_PAIRS, MOTION_MIN_INSIDE, MOTION_OFFSET_STEP_S
+
+    span = (reference_times[0], reference_times[-1])
+    ends = (span[0] - speed * query_times[0], span[0] - speed * query_times[-1])
+    lo = min(ends) - 1.0
+    hi = max(span[1] - speed * query_times[0], span[1] - speed * query_times[-1]) + 1.0
+    offsets = np.arange(lo, hi, MOTION_OFFSET_STEP_S)
+    n = len(query_times)
+    step = float(np.median(np.diff(reference_times))) if len(reference_times) > 1 else 0.25
+    rt = offsets[:, None] + speed * query_times[None, :]
+    inside = (rt >= reference_times[0] - step / 2) & (rt <= reference_times[-1] + step / 2)
+    landed = inside.sum(axis=1)
+    rows = landed >= max(MIN_PAIRS, math.ceil(MOTION_MIN_INSIDE * n))
+    costs = np.full(len(offsets), np.inf)
+    if rows.any():
+        rt, inside, landed = rt[rows], inside[rows], landed[rows]
+        j = np.clip(np.searchsorted(reference_times, rt - step / 2), 0, len(reference_times) - 1)
+        pair = dist[np.arange(n)[None, :], j]
+        shown = inside & np.isfinite(pair)
+        total = np.where(shown, pair, 0.0).sum(axis=1)
+        count = shown.sum(axis=1)
+        enough = count >= np.maximum(1, landed // 2)
+        costs[rows] = np.where(enough, total / np.maximum(count, 1), np.inf)
+    finite = np.isfinite(costs)
+    if finite.sum() < 3:
+        return np.inf, 0.0, 0.0
+    k = int(np.argmin(costs))
+    far = finite & (np.abs(offsets - offsets[k]) >= FAR_OFFSET_S)
+    typical = float(np.median(costs[far])) if far.any() else float(np.median(costs[finite]))
+    specificity = 1.0 - float(costs[k]) / typical if typical > 0 else 0.0
+    return float(costs[k]), float(offsets[k]), specificity
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_speed_search_over_all_speeds_at_once_gives_each_speed_its_own_result(seed: int) -> None:
+    """Costs, offsets and specificities to the bit, whatever speeds share a chunk (unseen pairs NaN)."""
+    from provenance import verify as verify_mod
+
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(3, 25)), int(rng.integers(3, 90))
+    query_times = np.sort(rng.uniform(0.0, rng.uniform(2.0, 12.0), n))
+    reference_times = rng.uniform(0.0, 30.0) + np.cumsum(rng.uniform(0.2, 0.3, m))
+    dist = rng.uniform(0.0, 3.0, (n, m))
+    dist[rng.random((n, m)) < rng.uniform(0.0, 0.6)] = np.nan
+    if seed % 4 == 0:
+        dist[:, : m // 2] = 1.5  # flat costs: ties for the best offset and medians of equal values
+    magnitudes = np.geomspace(0.25, 4.0, 60)
+    speeds = np.concatenate([magnitudes, -magnitudes, rng.uniform(-4.0, 4.0, 8), [1.0]])
+    chunk = verify_mod._SPEED_CHUNK_CELLS
+    try:
+        verify_mod._SPEED_CHUNK_CELLS = int(rng.integers(1, 40_000)) if seed % 2 else chunk
+        costs, offsets, specificities = verify_mod._best_offsets(dist, query_times, reference_times, speeds)
+    finally:
+        verify_mod._SPEED_CHUNK_CELLS = chunk
+    alone = np.array([_best_offset_alone(dist, query_times, reference_times, float(s)) for s in speeds])
+    assert costs.tobytes() == alone[:, 0].tobytes()
+    assert offsets.tobytes() == alone[:, 1].tobytes()
+    assert specificities.tobytes() == alone[:, 2].tobytes()
+    assert np.isfinite(costs).sum() > len(speeds) // 4
+
+
+# -- the camera path's shared work: each view's band-pass and flat areas once for all the paths ---
+
+
+def _sticker_pan() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A steady pan over a photograph, and a re-encoded copy of 6-10 s under a flat sticker that moves."""
+    picture = _picture(seed=8)
+    r_times = np.arange(0, 14, 1 / FPS)
+    reference = _pan_views(picture, r_times, (1.8, 2.0), (0.4, 0.5), (0.6, 0.52))
+    q_times = np.arange(0, 4, 1 / FPS)
+    copy = _reencoded(reference[(r_times >= 6) & (r_times < 10)].clip(0, 255).astype(np.uint8)).astype(np.float32)
+    for k, t in enumerate(q_times):
+        x = int(20 + 12 * t)
+        copy[k, 18:38, x : x + 22] = 230.0  # a flat badge crossing the picture (`_flat_in_frame`)
+    return copy, q_times, reference, r_times
+
+
+def test_the_paths_of_one_check_share_their_views_work_and_give_what_each_gives_alone() -> None:
+    """`on_still_picture` follows the same views at the aligned moment and a second earlier and later:
+    each view is band-passed over a picture, and its flat areas found, once for all of them (`PathWork`),
+    and each path's drift is the one it has alone."""
+    from provenance import verify as verify_mod
+
+    copy, q_times, reference, r_times = _sticker_pan()
+    alone = [
+        verify_mod.camera_path_drift(copy, q_times, reference, r_times, offset_s=offset, speed=1.0)
+        for offset in (6.0, 5.0, 7.0)
+    ]
+    flats: list[int] = []
+    real_flat = verify_mod._flat
+
+    def counted(view: np.ndarray) -> np.ndarray:
+        flats.append(1)
+        return real_flat(view)
+
+    work = verify_mod.PathWork(copy, reference)
+    try:
+        verify_mod._flat = counted  # type: ignore[assignment]
+        shared = [
+            verify_mod.camera_path_drift(copy, q_times, reference, r_times, offset_s=offset, speed=1.0, work=work)
+            for offset in (6.0, 5.0, 7.0)
+        ]
+    finally:
+        verify_mod._flat = real_flat  # type: ignore[assignment]
+    assert shared == alone
+    assert alone[0][0] is not None and alone[0][1] >= 12 and alone[0][0] <= verify_mod.MAX_PATH_DRIFT_PX
+    # each query view's flat areas once, and each reference view's once, however many paths use them
+    assert len(flats) <= len(q_times) + len(r_times), len(flats)
+
+
+def test_a_path_followed_elsewhere_fits_a_frame_on_a_reference_frame_to_that_frame_alone() -> None:
+    """Clip and reference sampled 4 a second on one grid: each clip frame's aligned time is a reference
+    frame's, and its neighbour's fit has weight 0. A path followed only to compare its drift (`_least_drift`)
+    does not fit that neighbour: half the fits, the same drift where every fit holds; under a moving sticker,
+    where a neighbour's fit fails, the frame is kept rather than left out."""
+    from provenance import camera as camera_mod
+    from provenance import verify as verify_mod
+
+    copy, q_times, reference, r_times = _sticker_pan()
+    clean = _reencoded(reference[(r_times >= 5) & (r_times < 9)].clip(0, 255).astype(np.uint8)).astype(np.float32)
+    fits: list[int] = []
+    real_register = camera_mod.register
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        fits.append(1)
+        return real_register(*args, **kwargs)
+
+    results = {}
+    try:
+        camera_mod.register = counted  # type: ignore[assignment]
+        for name, views_ in (("clean", clean), ("sticker", copy)):
+            for elsewhere in (False, True):
+                fits.clear()
+                drift = verify_mod.camera_path_drift(
+                    views_, q_times, reference, r_times, offset_s=5.0, speed=1.0, elsewhere=elsewhere
+                )
+                results[(name, elsewhere)] = drift, len(fits)
+    finally:
+        camera_mod.register = real_register  # type: ignore[assignment]
+    (full, full_fits), (quick, quick_fits) = results[("clean", False)], results[("clean", True)]
+    assert quick == full and full[0] is not None and full[1] == len(q_times), full
+    assert quick_fits <= 0.6 * full_fits, (quick_fits, full_fits)
+    (full, _), (quick, quick_fits) = results[("sticker", False)], results[("sticker", True)]
+    assert quick[1] >= full[1] and quick_fits < results[("sticker", False)][1]
