@@ -170,6 +170,11 @@ THRESHOLDS: dict[str, float] = {
     "moving_part_min_area": MOVING_PART_MIN_AREA,
     "small_inner_long_side": SMALL_INNER_LONG_SIDE,
     "small_inner_min_side": SMALL_INNER_MIN_SIDE,
+    "inner_others_ranked": INNER_OTHERS_RANKED,
+    "inner_others": INNER_OTHERS,
+    "inner_other_overlap": INNER_OTHER_OVERLAP,
+    "inner_other_inside": INNER_OTHER_INSIDE,
+    "inner_other_part": INNER_OTHER_PART,
 }
 
 
