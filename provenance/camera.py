@@ -214,7 +214,6 @@ def register(
     mask: np.ndarray | None = None,
     *,
     judged: bool = True,
-    epsilon: float = ECC_EPSILON,
 ) -> PairFit | None:
     """Fit the affine map that takes frame `a` onto frame `b` (grey, same size) and say what it leaves.
 
@@ -226,8 +225,6 @@ def register(
             out, so its fixed edges cannot pin the map; None: every pixel.
         judged: whether to measure what the map leaves (`PairFit.residual`, `move_px`); a caller that
             needs only the map and its correlation (verify's camera path) saves that (both NaN then).
-        epsilon: ECC's convergence, the change of its correlation between iterations that ends the fit
-            (`ECC_EPSILON` here, where the residual is judged; verify's camera path stops sooner).
 
     Returns:
         The `PairFit`, or None when the frames are flat, the mask leaves too little or the fit does not converge.
@@ -254,7 +251,7 @@ def register(
             fb,
             warp,
             cv2.MOTION_AFFINE,
-            (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, ECC_ITERATIONS, epsilon),
+            (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, ECC_ITERATIONS, ECC_EPSILON),
             used,  # type: ignore[arg-type]  # None: no mask (OpenCV accepts it)
             ECC_FILTER,
         )

@@ -138,9 +138,6 @@ PATH_FLAT_SHARE = (0.05, 0.6)
 #: Pixels around what is not picture also left out (a resize's mixed edge; 3 left too little picture
 #: between a scattered cover's blanks for ECC, cases-dev d070).
 PATH_MASK_MARGIN_PX = 1
-#: ECC's convergence for the camera path's fits (`camera.register`'s `epsilon`, as this module's `ECC_EPSILON`):
-#: no decision moved from camera.ECC_EPSILON's 1e-5 on bench/data, cases-dev or the scene pans (round 16).
-PATH_ECC_EPSILON = 1e-4
 #: What the report says when a still picture's match cannot be the same footage.
 STILL_PICTURE_SENTENCE = (
     "the reference is a still picture under camera motion: the same picture proves the photograph, "
@@ -467,7 +464,6 @@ THRESHOLDS: dict[str, float] = {
     "path_still_grey": PATH_STILL_GREY,
     "path_overlay_grey": PATH_OVERLAY_GREY,
     "path_mask_margin_px": PATH_MASK_MARGIN_PX,
-    "path_ecc_epsilon": PATH_ECC_EPSILON,
     "path_cover_ratio": PATH_COVER_RATIO,
     "path_cover_max_share": PATH_COVER_MAX_SHARE,
     "path_flat_grey": PATH_FLAT_GREY,
@@ -1055,7 +1051,7 @@ class PathWork:
         """Reference view `j` fitted onto query view `i` over the whole views, from phase correlation."""
         if (j, i) not in self._coarse:
             whole = self.band(np.ones(self.query.shape[1:], dtype=bool))
-            self._coarse[(j, i)] = camera_mod.register(whole.r(j), whole.q(i), judged=False, epsilon=PATH_ECC_EPSILON)
+            self._coarse[(j, i)] = camera_mod.register(whole.r(j), whole.q(i), judged=False)
         return self._coarse[(j, i)]
 
 
@@ -1152,16 +1148,10 @@ def camera_path_drift(
         picture = own[i]
         on = work.band(picture) if covered[i] else on_common  # a covered frame: band-passed over its own picture
         r_pic, q_pic = on.r(j), on.q(i)
-        fit = (
-            camera_mod.register(r_pic, q_pic, start, picture, judged=False, epsilon=PATH_ECC_EPSILON)
-            if start is not None
-            else None
-        )
+        fit = camera_mod.register(r_pic, q_pic, start, picture, judged=False) if start is not None else None
         if fit is None or not fit.related:
             coarse = work.coarse(j, i)
-            fit = camera_mod.register(
-                r_pic, q_pic, None if coarse is None else coarse.matrix, picture, judged=False, epsilon=PATH_ECC_EPSILON
-            )
+            fit = camera_mod.register(r_pic, q_pic, None if coarse is None else coarse.matrix, picture, judged=False)
         if fit is None or not fit.related:
             fit = around_overlays(j, i, start, r_pic, q_pic, picture)
         elif covered[i]:
@@ -1196,9 +1186,7 @@ def camera_path_drift(
         covered = cv2.dilate(covered.astype(np.uint8), np.ones((size, size), np.uint8)) > 0
         keep = picture & ~covered
         around = _Band(keep.astype(np.float32), query, reference)
-        return camera_mod.register(
-            around.smooth(reference[j]), around.smooth(query[i]), guess, keep, judged=False, epsilon=PATH_ECC_EPSILON
-        )
+        return camera_mod.register(around.smooth(reference[j]), around.smooth(query[i]), guess, keep, judged=False)
 
     times, placed = [], []
     previous: np.ndarray | None = None
