@@ -113,3 +113,42 @@ def test_index_check_finds_views_of_no_reference(tmp_path: Path) -> None:
     with open_index(url) as idx:
         problems = {p.code: p for p in idx.integrity().problems}
     assert "1 view_chunks rows belong to no reference" in problems["channel_orphan_rows"].message
+
+
+def test_a_damaged_or_outsized_row_of_views_is_left_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row whose PNG is not one, or declares a picture far beyond a view's, is skipped before any decode
+    (OpenCV would allocate for the declared size first); the window's other rows stand."""
+    import struct
+    import zlib
+
+    import cv2
+
+    from provenance.decode import Views
+    from provenance.index import open_index
+    from provenance.index.views import CHUNK_FRAMES, encode
+
+    url = f"sqlite:///{tmp_path / 'index.sqlite'}"
+    rng = np.random.default_rng(1)
+    n = 2 * CHUNK_FRAMES
+    views = Views(np.arange(n) / 4.0, rng.integers(0, 256, size=(n, 72, 128), dtype=np.uint8))
+    from test_index import BASE, make_hashes, make_ref, sha
+
+    with open_index(url, create=True) as idx:
+        ref, _ = idx.add(make_ref(sha(1)), make_hashes([BASE]), views=encode(views))
+    # The first row's picture declares 60000 x 60000 pixels (a few bytes of PNG, gigabytes decoded).
+    body = b"IHDR" + struct.pack(">IIBBBBB", 60000, 60000, 8, 0, 0, 0, 0)
+    huge = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + body + struct.pack(">I", zlib.crc32(body))
+    with sqlite3.connect(tmp_path / "index.sqlite") as db:
+        db.execute("UPDATE view_chunks SET image = ? WHERE t_ms = 0", (huge,))
+    decoded: list[int] = []
+    real = cv2.imdecode
+    monkeypatch.setattr(cv2, "imdecode", lambda buf, flags: decoded.append(len(buf)) or real(buf, flags))
+    with open_index(url) as idx:
+        got = idx.reference_views(int(ref.id), 0.0, n / 4.0)
+        assert len(huge) not in decoded, "the outsized row's PNG was handed to the decoder"
+        assert got is not None and got.times[0] == CHUNK_FRAMES / 4.0 and len(got) == CHUNK_FRAMES
+        assert np.array_equal(got.images, views.images[CHUNK_FRAMES:])
+    with sqlite3.connect(tmp_path / "index.sqlite") as db:
+        db.execute("UPDATE view_chunks SET image = x'00010203'")
+    with open_index(url) as idx:
+        assert idx.reference_views(int(ref.id), 0.0, n / 4.0) is None

@@ -50,6 +50,10 @@ CHUNK_FRAMES = 40
 #: the development set, against 0.26 ms and 6.0 kB at the default strategy (docs/tuning.md).
 PNG_LEVEL = 3
 
+#: Most pixels a row's PNG may declare to be decoded (a damaged or tampered row is skipped before
+#: OpenCV allocates for it): `CHUNK_FRAMES` views of 512 x 512, far above a 128 px view's.
+MAX_ROW_PIXELS = CHUNK_FRAMES * 512 * 512
+
 #: Runs SQL on a connection with ``?`` marks translated for the dialect.
 Sql = Callable[[str], str]
 #: One row: (first time, last time (ms), the frames' times as int32 ms, the stacked frames as PNG).
@@ -111,8 +115,11 @@ def window(conn: Any, sql: Sql, ref_id: int, start_s: float, end_s: float) -> Vi
     times: list[np.ndarray] = []
     images: list[np.ndarray] = []
     for raw_times, blob in rows:
+        raw = bytes(blob)
+        if len(raw_times) % 4 or not _plausible_png(raw):
+            continue
         t = np.frombuffer(bytes(raw_times), dtype="<i4")
-        stacked = cv2.imdecode(np.frombuffer(bytes(blob), dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
+        stacked = cv2.imdecode(np.frombuffer(raw, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
         if stacked is None or len(t) == 0 or stacked.shape[0] % len(t):
             continue
         frames = stacked.reshape(len(t), stacked.shape[0] // len(t), stacked.shape[1])
@@ -124,6 +131,14 @@ def window(conn: Any, sql: Sql, ref_id: int, start_s: float, end_s: float) -> Vi
     if not times or not sum(len(t) for t in times):
         return None
     return Views(np.concatenate(times), np.concatenate(images))
+
+
+def _plausible_png(data: bytes) -> bool:
+    """Whether `data` starts as a PNG whose header (IHDR) declares at most `MAX_ROW_PIXELS` pixels."""
+    if len(data) < 24 or data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        return False
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    return 0 < width * height <= MAX_ROW_PIXELS
 
 
 def remove(conn: Any, sql: Sql, ref_id: int) -> None:
