@@ -341,7 +341,7 @@ def _hashed_samples(sampled: Frames) -> Frames:
     before a tick's time, and tick k at `REF_FPS` is tick k x `REF_HASHED_EVERY` here)."""
     ticks = np.round(np.asarray(sampled.times, dtype=np.float64) * sampled.fps).astype(np.int64)
     keep = ticks % REF_HASHED_EVERY == 0
-    colour = sampled.colour[keep] if sampled.colour is not None and len(sampled.colour) == len(keep) else None
+    colour = None if sampled.colour is None else sampled.colour[keep]
     return replace(sampled, times=sampled.times[keep], images=sampled.images[keep], fps=REF_FPS, colour=colour)
 
 

@@ -60,11 +60,12 @@ from .hashing import (
 from .index import Reference
 from .match import MAX_SPEED, MIN_SPEED, SPEED_EDGE, Alignment, SpeedEvidence
 from .query import REF_VIEWS_FPS, Query
+from .query import VIEW_LONG_SIDE as QUERY_VIEW_LONG_SIDE
 from .relation import HeldFrame, Relation, Verification
 
-#: Long side (pixels) of the views compared: the query's grey samples' own size;
-#: at 64 px the leaves of the development set's fixed tree shot stopped "moving".
-VIEW_LONG_SIDE = 128
+#: Long side (pixels) of the views compared: the samples' own size, as ingest stores a reference's
+#: (`query.VIEW_LONG_SIDE`); at 64 px the leaves of the development set's fixed tree stopped "moving".
+VIEW_LONG_SIDE = QUERY_VIEW_LONG_SIDE
 #: Fewest query frames of a clip a verdict on the moment needs (a still image gives one).
 MIN_PAIRS = 3
 #: A cell "moves" when its normalised grey level's standard deviation over the
