@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -331,7 +331,32 @@ def _foreground_distances(q: np.ndarray, r: np.ndarray, moving: np.ndarray) -> n
     return out
 
 
-def _moving(
+@dataclass
+class Compared:
+    """What moves in the two views at one alignment (`compare`), and the pairs' distances on it, made once.
+
+    `verify_segment` and `motion_speed` read the same views at the matcher's alignment: what one
+    computed (the fit, the moving cells, every query frame's distance to every reference frame) the
+    other reuses. `offset_s` and `speed` are the alignment it was made at.
+    """
+
+    offset_s: float
+    speed: float
+    q: np.ndarray
+    r: np.ndarray
+    moving: np.ndarray
+    share: float
+    _dist: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def dist(self) -> np.ndarray:
+        """`_foreground_distances` of the two stacks (query i, reference j), computed on first use."""
+        if self._dist is None:
+            self._dist = _foreground_distances(self.q, self.r, self.moving)
+        return self._dist
+
+
+def compare(
     query: np.ndarray,
     query_times: np.ndarray,
     reference: np.ndarray,
@@ -339,7 +364,7 @@ def _moving(
     *,
     offset_s: float,
     speed: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+) -> Compared:
     """Both stacks in one geometry and normalised, the cells that move in the reference, and their share."""
     hashed = np.clip(np.searchsorted(reference_times, offset_s + speed * query_times), 0, len(reference_times) - 1)
     warped, valid = _fit(query, reference, hashed)
@@ -348,7 +373,7 @@ def _moving(
     q = _normalised(warped, valid)
     r = _normalised(reference, valid)
     moving = (r.std(axis=0) > MOVE_STD) & valid
-    return q, r, moving, float(moving.sum() / max(1, valid.sum()))
+    return Compared(offset_s, speed, q, r, moving, float(moving.sum() / max(1, valid.sum())))
 
 
 def verify_segment(
@@ -359,6 +384,7 @@ def verify_segment(
     *,
     offset_s: float,
     speed: float,
+    compared: Compared | None = None,
 ) -> Verification:
     """Same footage or same scene, from the query's frames over the segment and the reference's around it.
 
@@ -369,6 +395,7 @@ def verify_segment(
         reference_times: (m,) seconds in the reference, increasing.
         offset_s: the matcher's offset (reference_t = offset_s + speed * query_t).
         speed: the matcher's speed.
+        compared: these views already compared at this alignment (`compare`), else compared here.
 
     Returns:
         The `Verification`, with the offset at which what moves agrees best.
@@ -382,7 +409,9 @@ def verify_segment(
             None,
             f"only {n} frame{'s' if n != 1 else ''} to compare: too few to tell the moment",
         )
-    q, r, moving, share = _moving(query, query_times, reference, reference_times, offset_s=offset_s, speed=speed)
+    if compared is None:
+        compared = compare(query, query_times, reference, reference_times, offset_s=offset_s, speed=speed)
+    share = compared.share
     if share < MIN_MOVING_SHARE:
         return Verification(
             Relation.SAME_SCENE,
@@ -392,7 +421,7 @@ def verify_segment(
             f"nothing in the reference moves enough around the matched span ({share:.1%} of the picture changes): "
             "the match shows the same place, but cannot tell the moment",
         )
-    dist = _foreground_distances(q, r, moving)  # (query i, reference j), NaN where neither shows anything
+    dist = compared.dist  # (query i, reference j), NaN where neither shows anything
     step = float(np.median(np.diff(reference_times))) if len(reference_times) > 1 else 0.25
     offsets = np.arange(
         reference_times[0] - speed * query_times[-1], reference_times[-1] - speed * query_times[0], step
@@ -615,6 +644,7 @@ def motion_speed(
     offset_s: float,
     speed: float,
     refine: bool = False,
+    compared: Compared | None = None,
 ) -> SpeedEvidence | None:
     """The speed what moves shows, when it contradicts the matcher's (a fixed camera's footage at x2).
 
@@ -628,6 +658,7 @@ def motion_speed(
         offset_s, speed: the matcher's alignment.
         refine: the frame hashes already showed a speed change (`speed`): what
             moves then measures it, without having to contradict it.
+        compared: these views already compared at the matcher's alignment (`compare`), else compared here.
 
     Returns:
         `match.SpeedEvidence` (``motion=True``; the distances are the moving
@@ -645,10 +676,11 @@ def motion_speed(
     n = len(query)
     if n < MIN_PAIRS or len(reference) < MIN_PAIRS or float(np.ptp(query_times)) < MOTION_MIN_SPAN_S:
         return None
-    q, r, moving, share = _moving(query, query_times, reference, reference_times, offset_s=offset_s, speed=speed)
-    if share < MIN_MOVING_SHARE:
+    if compared is None:
+        compared = compare(query, query_times, reference, reference_times, offset_s=offset_s, speed=speed)
+    if compared.share < MIN_MOVING_SHARE:
         return None
-    dist = _foreground_distances(q, r, moving)
+    dist = compared.dist
     steps = math.ceil(math.log(MAX_SPEED / MIN_SPEED) / math.log(1.0 + MOTION_SPEED_STEP))
     magnitudes = np.geomspace(MIN_SPEED, MAX_SPEED, steps + 1)
     speeds = np.concatenate([magnitudes, -magnitudes])
@@ -736,7 +768,8 @@ def verify_alignment(found: Alignment, query: Query, reference_frames: Reference
     if not len(inside):
         return _with(found, unverified("no query frame inside the segment"))
     frames_of = _remembered(reference_frames)
-    v = _verify_within(found, query, inside, frames_of, WINDOW_S)
+    seen: list[_Views] = []
+    v = _verify_within(found, query, inside, frames_of, WINDOW_S, seen=seen)
     if v is None:
         return _with(
             found,
@@ -747,7 +780,7 @@ def verify_alignment(found: Alignment, query: Query, reference_frames: Reference
         shift = v.offset_s - seg.offset_s
         if abs(shift) >= REFINE_OFFSET_S:
             result = _shifted(result, shift)
-    return _with_motion_speed(result, found, query, inside, frames_of)
+    return _with_motion_speed(result, found, query, inside, frames_of, seen[0] if seen else None)
 
 
 def held_runs(images: np.ndarray, times: np.ndarray) -> list[HeldFrame]:
@@ -867,13 +900,47 @@ def _remembered(reference_frames: ReferenceFrames) -> ReferenceFrames:
     return frames_of
 
 
+@dataclass(frozen=True)
+class _Views:
+    """The views `_verify_within` compared (`views`), and what it computed on them at the matcher's alignment."""
+
+    query: np.ndarray
+    query_times: np.ndarray
+    reference: np.ndarray
+    reference_times: np.ndarray
+    compared: Compared
+
+
 def _with_motion_speed(
-    result: Alignment, found: Alignment, query: Query, inside: np.ndarray, frames_of: ReferenceFrames
+    result: Alignment,
+    found: Alignment,
+    query: Query,
+    inside: np.ndarray,
+    frames_of: ReferenceFrames,
+    seen: _Views | None = None,
 ) -> Alignment:
-    """`result` carrying `motion_speed` when what moves contradicts the matcher's speed (over `found`'s window)."""
+    """`result` carrying `motion_speed` when what moves contradicts the matcher's speed (over `found`'s window).
+
+    `seen`: the views verify compared over the same window and frames, reused (not made again).
+    """
     seg = found.segment
     if query.is_image or seg.reference.kind != "video":
         return result
+    told = found.speed_evidence is not None and found.speed_evidence.changed
+    if seen is not None:
+        motion = motion_speed(
+            seen.query,
+            seen.query_times,
+            seen.reference,
+            seen.reference_times,
+            offset_s=seg.offset_s,
+            speed=seg.speed,
+            refine=told,
+            compared=seen.compared,
+        )
+        if motion is not None and motion.unbounded:
+            return replace(result, speed_untold=True)
+        return replace(result, motion_speed=motion) if motion is not None else result
     window = frames_of(seg.reference, seg.reference_start_s - WINDOW_S, seg.reference_end_s + WINDOW_S)
     if window is None:
         return result
@@ -891,7 +958,6 @@ def _with_motion_speed(
     except ValueError:
         return result
     q_times = np.asarray(query.frames.times, dtype=np.float64)[inside]
-    told = found.speed_evidence is not None and found.speed_evidence.changed
     motion = motion_speed(
         q_view, q_times, r_view, np.asarray(r_times), offset_s=seg.offset_s, speed=seg.speed, refine=told
     )
@@ -901,9 +967,19 @@ def _with_motion_speed(
 
 
 def _verify_within(
-    found: Alignment, query: Query, inside: np.ndarray, reference_frames: ReferenceFrames, reach: float
+    found: Alignment,
+    query: Query,
+    inside: np.ndarray,
+    reference_frames: ReferenceFrames,
+    reach: float,
+    *,
+    seen: list[_Views] | None = None,
 ) -> Verification | None:
-    """`verify_segment` over the reference `reach` seconds around the span; None when its frames cannot be read."""
+    """`verify_segment` over the reference `reach` seconds around the span; None when its frames cannot be read.
+
+    `seen`: given, the views compared and their comparison at the matcher's alignment are appended to it
+    (when the frames are read and the comparison made), for `_with_motion_speed`.
+    """
     seg = found.segment
     frames, layout = query.frames, query.layout
     window = reference_frames(seg.reference, seg.reference_start_s - reach, seg.reference_end_s + reach)
@@ -923,7 +999,12 @@ def _verify_within(
         return unverified("the matched region could not be cut out of the frames")
     q_times = np.zeros(1) if query.is_image else np.asarray(frames.times, dtype=np.float64)[inside]
     r_times = np.asarray(r_times, dtype=np.float64)
-    v = verify_segment(q_view, q_times, r_view, r_times, offset_s=seg.offset_s, speed=seg.speed)
+    compared: Compared | None = None
+    if len(q_view) >= MIN_PAIRS and len(r_view) >= MIN_PAIRS:
+        compared = compare(q_view, q_times, r_view, r_times, offset_s=seg.offset_s, speed=seg.speed)
+        if seen is not None:
+            seen.append(_Views(q_view, q_times, r_view, r_times, compared))
+    v = verify_segment(q_view, q_times, r_view, r_times, offset_s=seg.offset_s, speed=seg.speed, compared=compared)
     if v.relation != Relation.SAME_FOOTAGE and v.specificity is None:
         return v
     motion = reference_motion(seg.reference.camera, r_times, np.asarray(r_images))
@@ -1286,10 +1367,10 @@ def _normal_speed_offset(
     """The offset at normal speed where what moves agrees best (`verify_segment`'s distances), or None."""
     if len(query) < MIN_PAIRS or len(reference) < MIN_PAIRS:
         return None
-    q, r, moving, share = _moving(query, query_times, reference, reference_times, offset_s=offset_s, speed=speed)
-    if share < MIN_MOVING_SHARE:
+    compared = compare(query, query_times, reference, reference_times, offset_s=offset_s, speed=speed)
+    if compared.share < MIN_MOVING_SHARE:
         return None
-    cost, offset, _ = _best_offset(_foreground_distances(q, r, moving), query_times, reference_times, 1.0)
+    cost, offset, _ = _best_offset(compared.dist, query_times, reference_times, 1.0)
     return offset if math.isfinite(cost) else None
 
 

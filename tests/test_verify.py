@@ -163,6 +163,32 @@ def test_a_fixed_camera_end_to_end(fixed_camera: dict[str, Path], tmp_path: Path
     assert v is not None and v.specificity is not None and "what moves does not" in v.reason
 
 
+def test_verify_and_the_motion_speed_compare_a_segment_once(
+    fixed_camera: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The motion's speed reads the views and distances verify made at the matcher's alignment: one comparison."""
+    import provenance.verify as verify_mod
+
+    made: list[tuple[float, float]] = []
+    searched: list[bool] = []
+    compare, speed_of = verify_mod.compare, verify_mod.motion_speed
+
+    def counted_compare(*args: Any, **kw: Any) -> Any:
+        made.append((kw["offset_s"], kw["speed"]))
+        return compare(*args, **kw)
+
+    def counted_speed(*args: Any, **kw: Any) -> Any:
+        searched.append(kw.get("compared") is not None)
+        return speed_of(*args, **kw)
+
+    monkeypatch.setattr(verify_mod, "compare", counted_compare)
+    monkeypatch.setattr(verify_mod, "motion_speed", counted_speed)
+    (copy,) = _checked(fixed_camera["reference"], tmp_path, fixed_camera["copy"])
+    assert copy.matches and copy.matches[0].relation == Relation.SAME_FOOTAGE
+    assert searched == [True], "the speed is searched on verify's comparison"
+    assert len(made) == len(set(made)) == 1, f"the views compared more than once at one alignment: {made}"
+
+
 # -- a held (frozen) frame ------------------------------------------------------------------------
 
 
