@@ -627,6 +627,20 @@ def _best_offsets(
     return cost, offset, specificity
 
 
+def _least_cost(dist: np.ndarray, n: int) -> float:
+    """A floor under every cost `_offset_costs` can give at any speed and offset over `dist` (n query frames).
+
+    A cost is the mean, over at least half the `MOTION_MIN_INSIDE` frames it needs (`need // 2`), of
+    pairs each at least its query frame's least distance to any reference frame: so no cost is below
+    the mean of the that many least of those. Inf when too few frames show anything for any cost.
+    """
+    need = max(MIN_PAIRS, math.ceil(MOTION_MIN_INSIDE * n))
+    counted = max(1, need // 2)
+    rows = np.where(np.isfinite(dist), dist, np.inf).min(axis=1) if dist.size else np.zeros(0)
+    least = np.sort(rows[np.isfinite(rows)])
+    return float(least[:counted].mean()) if len(least) >= counted else math.inf
+
+
 def _best_offset(
     dist: np.ndarray, query_times: np.ndarray, reference_times: np.ndarray, speed: float
 ) -> tuple[float, float, float]:
@@ -681,6 +695,11 @@ def motion_speed(
     if compared.share < MIN_MOVING_SHARE:
         return None
     dist = compared.dist
+    at_matcher, _, _ = _best_offset(dist, query_times, reference_times, speed)
+    if not refine and _least_cost(dist, len(query_times)) > MOTION_SPEED_RATIO * at_matcher:
+        # No speed can be that much closer than the matcher's, and without `refine` nothing else is told:
+        # the search over every speed would return None.
+        return None
     steps = math.ceil(math.log(MAX_SPEED / MIN_SPEED) / math.log(1.0 + MOTION_SPEED_STEP))
     magnitudes = np.geomspace(MIN_SPEED, MAX_SPEED, steps + 1)
     speeds = np.concatenate([magnitudes, -magnitudes])
@@ -689,7 +708,6 @@ def motion_speed(
         return None
     k = int(np.argmin(costs))
     best, offset, specificity = float(costs[k]), float(offsets[k]), float(specificities[k])
-    at_matcher, _, _ = _best_offset(dist, query_times, reference_times, speed)
     at_normal, _, _ = _best_offset(dist, query_times, reference_times, 1.0)
     # The plausible speeds: the run of the grid (one direction) around the best within the interval.
     near = costs <= best * (1.0 + MOTION_SPEED_INTERVAL)

@@ -707,6 +707,38 @@ def test_the_speed_search_over_all_speeds_at_once_gives_each_speed_its_own_resul
     assert np.isfinite(costs).sum() > len(speeds) // 4
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_no_speed_or_offset_costs_less_than_the_speed_search_floor(seed: int) -> None:
+    """`_least_cost` is under every cost of every speed and offset, so the search it skips would find nothing
+    `MOTION_SPEED_RATIO` closer than the matcher's speed; and where it holds, `motion_speed` says no speed."""
+    from provenance import verify as verify_mod
+
+    rng = np.random.default_rng(100 + seed)
+    n, m = int(rng.integers(3, 25)), int(rng.integers(3, 90))
+    query_times = np.sort(rng.uniform(0.0, rng.uniform(2.0, 12.0), n))
+    reference_times = rng.uniform(0.0, 30.0) + np.cumsum(rng.uniform(0.2, 0.3, m))
+    dist = rng.uniform(0.0, 3.0, (n, m))
+    dist[rng.random((n, m)) < rng.uniform(0.0, 0.9)] = np.nan
+    floor = verify_mod._least_cost(dist, n)
+    magnitudes = np.geomspace(0.25, 4.0, 80)
+    speeds = np.concatenate([magnitudes, -magnitudes, [1.0]])
+    for s in speeds:
+        offsets = verify_mod._offset_grid(query_times, reference_times, float(s))[None, :]
+        costs = verify_mod._offset_costs(dist, query_times, reference_times, np.array([s]), offsets)
+        assert (costs[np.isfinite(costs)] >= floor - 1e-12).all()
+    # At its tightest: half the frames agree closely on one line and show nothing there otherwise, the
+    # other half only far from it; the line's cost averages the close half alone, and stays above the floor.
+    q_times = np.arange(n) * 0.25
+    r_times = np.arange(m + 4 * n) * 0.25
+    tight = np.full((n, len(r_times)), np.nan)
+    close = np.arange(n) < n // 2 + 1
+    on_line = np.searchsorted(r_times, 3.0 + q_times - 0.125)
+    tight[np.nonzero(close)[0], on_line[close]] = 0.1
+    tight[np.nonzero(~close)[0], -1] = 2.0
+    at_line, offset, _ = verify_mod._best_offset(tight, q_times, r_times, 1.0)
+    assert at_line == pytest.approx(0.1) and verify_mod._least_cost(tight, n) <= at_line + 1e-12
+
+
 # -- the camera path's shared work: each view's band-pass and flat areas once for all the paths ---
 
 
