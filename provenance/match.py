@@ -883,6 +883,45 @@ def at_motion_speed(found: Alignment, query: FrameHashes, index: Index, *, query
     return replace(aligned, segment=moved, feature_pairs=found.feature_pairs)
 
 
+def features_at_speed(found: Alignment, evidence: SpeedEvidence, offset_s: float) -> Alignment:
+    """A features segment placed on the line what moves measured (`verify.motion_speed`): speed and offset.
+
+    The features channel's line runs through frames registered once a second, so its speed is
+    no measure (`diagnose.speed_untold`); where what moves measures it, the segment's reference
+    span and aligned pairs move to that line and carry the measure (`speed_evidence`,
+    ``motion``), so its speed, direction and trims are told from it. The registered frame pairs
+    (the geometry) and the query span stay.
+    """
+    seg = found.segment
+    speed = float(evidence.speed)
+    q0, q1 = found.query_span
+    r0, r1 = offset_s + speed * q0, offset_s + speed * q1
+    if speed < 0:
+        r0, r1 = r1, r0
+    end = float(seg.reference.duration_s) or math.inf
+    r0, r1 = min(max(0.0, r0), end), min(max(0.0, r1), end)
+
+    def at(t: float) -> float:
+        return round(min(max(offset_s + speed * t, 0.0), end), 3)
+
+    moved = replace(
+        seg,
+        offset_s=round(offset_s, 3),
+        speed=round(speed, 4),
+        reference_start_s=round(r0, 3),
+        reference_end_s=round(max(r0, r1), 3),
+        pairs=tuple((q, at(q), d) for q, _r, d in seg.pairs),
+    )
+    return replace(
+        found,
+        segment=moved,
+        reference_span=(r0, max(r0, r1)),
+        speed_evidence=replace(evidence, offset=offset_s),
+        motion_speed=None,
+        speed_untold=False,
+    )
+
+
 def crop_distances(found: Alignment, query: FrameHashes, index: Index) -> CropDistances | None:
     """A centre-crop match's mean distance on its matched frames, and theirs to the reference's whole frames.
 

@@ -568,10 +568,53 @@ def _verified_features(found: Alignment, query: Query, frames_of: verify_mod.Ref
         )
     except ValueError:
         return _with_verification(found, verify_mod.unverified("the matched region could not be cut out of the frames"))
-    v = verify_mod.verify_segment(q_view, q_times, r_view, r_times, offset_s=seg.offset_s, speed=seg.speed)
-    if still and (v.relation == Relation.SAME_FOOTAGE or v.specificity is not None):
-        v = _held_to_camera_path(v, found, shown, q_times, r_times, r_images, motion)
-    return _with_verification(found, v)
+    compared = None
+    if len(q_view) >= verify_mod.MIN_PAIRS and len(r_view) >= verify_mod.MIN_PAIRS:
+        compared = verify_mod.compare(q_view, q_times, r_view, r_times, offset_s=seg.offset_s, speed=seg.speed)
+    v = verify_mod.verify_segment(
+        q_view, q_times, r_view, r_times, offset_s=seg.offset_s, speed=seg.speed, compared=compared
+    )
+    if still:
+        if v.relation == Relation.SAME_FOOTAGE or v.specificity is not None:
+            v = _held_to_camera_path(v, found, shown, q_times, r_times, r_images, motion)
+        return _with_verification(found, v)
+    return _at_measured_speed(_with_verification(found, v), q_view, q_times, r_view, r_times, compared)
+
+
+def _at_measured_speed(
+    found: Alignment,
+    q_view: np.ndarray,
+    q_times: np.ndarray,
+    r_view: np.ndarray,
+    r_times: np.ndarray,
+    compared: verify_mod.Compared | None,
+) -> Alignment:
+    """A features segment whose line says another speed, measured again on what moves, as a frame-hash
+    segment's is (`verify.motion_speed` with ``refine``), on footage (not a still picture under camera motion).
+
+    The line through frames registered once a second is several percent off at best (a slow-motion
+    copy under a caption bar: x0.556 for x0.5), and verify, held to it, finds the moment less specific
+    than it is. Where what moves measures a speed (its moment `verify.MOTION_MIN_SPECIFICITY` specific),
+    the segment is verified again at it and, where that is the same footage, placed on it
+    (`match.features_at_speed`): its speed, direction and trims are then told, measured on what moves.
+    """
+    seg = found.segment
+    if abs(seg.speed - 1.0) < verify_mod.MOTION_REFINE_MIN:
+        return found
+    measured = verify_mod.motion_speed(
+        q_view, q_times, r_view, r_times, offset_s=seg.offset_s, speed=seg.speed, refine=True, compared=compared
+    )
+    if measured is None:
+        return found
+    if measured.unbounded:
+        return replace(found, speed_untold=True)
+    again = verify_mod.verify_segment(q_view, q_times, r_view, r_times, offset_s=measured.offset, speed=measured.speed)
+    if again.relation != Relation.SAME_FOOTAGE:
+        return found
+    offset = measured.offset
+    if again.offset_s is not None and abs(again.offset_s - offset) >= verify_mod.REFINE_OFFSET_S:
+        offset = again.offset_s
+    return _with_verification(match_mod.features_at_speed(found, measured, offset), again)
 
 
 def _held_to_camera_path(

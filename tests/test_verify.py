@@ -639,6 +639,34 @@ def test_a_crop_to_fill_whose_window_slides_agrees_on_what_moves(sample_index: P
     assert v.offset_s == pytest.approx(1.0, abs=0.3)
 
 
+@pytest.mark.parametrize("name", ["animated_dinner", "street_cyclists"])
+def test_a_features_segment_at_another_speed_is_placed_on_the_speed_what_moves_measures(
+    name: str, sample_index: Path, tmp_path: Path
+) -> None:
+    """A real reference tilted 6 degrees, zoomed 1.25 times and slowed to x0.5 (1-7 s of it over 12 s): the
+    features channel finds it on a line through frames registered once a second (x0.6 and x0.67 here, its
+    speed untold, and street_cyclists then verified at 0.32 and kept a candidate); what moves measures the
+    speed, and at it the segment is the same footage, placed on the truth and its speed told."""
+    from conftest import SAMPLES, ffmpeg
+
+    from provenance.pipeline import check
+
+    clip = tmp_path / f"{name}_tilt_slow.mp4"
+    ffmpeg("-i", SAMPLES / "refs" / f"{name}.mp4", "-vf",
+           "trim=1:7,setpts=PTS-STARTPTS,setpts=2*PTS,rotate=6*PI/180:ow=iw:oh=ih,scale=iw*1.25:-2,"
+           "crop=iw/1.25:ih/1.25,scale=640:-2", "-an", "-c:v", "libx264", "-crf", "26", clip)  # fmt: skip
+    report = check(clip, f"sqlite:///{sample_index}", keyframes=False)
+    assert report.matches, report.candidates
+    m = report.matches[0]
+    assert m.reference.path.endswith(f"{name}.mp4") and m.channel == "features"
+    assert m.relation == Relation.SAME_FOOTAGE
+    assert m.speed == pytest.approx(0.5, rel=0.1)
+    assert m.reference_start_s == pytest.approx(1.0, abs=1.2) and m.reference_end_s == pytest.approx(7.0, abs=1.2)
+    speed = [a for a in m.alterations if a.code == "speed_changed"]
+    assert speed and speed[0].evidence["measured_by"] == "what_moves"
+    assert speed[0].evidence["reference_seconds_per_query_second"] == pytest.approx(0.5, rel=0.1)
+
+
 # -- the motion-speed search: every speed of the grid in one numpy computation ------------------
 
 
