@@ -294,6 +294,8 @@ FEATURES_ABSENT = (
     "gave none); add the references to a new index to search partial views (stickers, tilts, crops, split screens)"
 )
 FEATURES_NOT_NEEDED = "not run: the frame hashes explain the clip"
+#: What it adds when the frame hashes explain the clip's time in part of its frame only (`match.explained_parts`).
+FEATURES_PARTS_EXPLAINED = "part of the frame the frame hashes explain"
 
 
 def _with_features(
@@ -315,9 +317,20 @@ def _with_features(
     if not idx.has_features():
         channels[str(Channel.FEATURES)] = FEATURES_ABSENT
         return query, found, channels
+    explained: tuple[Rect, ...] = ()
     if match_mod.explained_share(found, query.hashes) >= match_mod.WIDE_SEARCH_BELOW:
-        channels[str(Channel.FEATURES)] = FEATURES_NOT_NEEDED
-        return query, found, channels
+        layout = query.layout
+        if layout is not None and not query.is_image:
+            explained = match_mod.explained_parts(
+                found,
+                query.hashes,
+                layout.inner_rect,
+                content=layout.content_box,
+                frame_size=query.facts.display_size,
+            )
+        if not explained:
+            channels[str(Channel.FEATURES)] = FEATURES_NOT_NEEDED
+            return query, found, channels
     sampled = sample_for_features(query.path, query.facts, role=Role.QUERY, decoder=decoder)
     described = features_of(sampled, role=Role.QUERY)
     query = replace(query, features=described)
@@ -328,11 +341,16 @@ def _with_features(
         query_is_image=query.is_image,
         query_hashes=query.hashes,
     )
+    if explained:
+        # The frame hashes explain the clip's time in part of its frame: only the rest is searched.
+        extra = [a for a in extra if match_mod.in_rest(a, explained)]
     channels[str(Channel.FEATURES)] = (
         f"run: {len(described.frames)} frames described, {len(extra)} segment{'s' if len(extra) != 1 else ''} found"
     )
+    if explained:
+        channels[str(Channel.FEATURES)] += f" beside the {FEATURES_PARTS_EXPLAINED}"
     joined = match_mod.join_channels(found, extra)
-    regions = _regions(query, extra, sampled.images)
+    regions = _regions(query, extra, sampled.images, explained)
     if regions:
         in_regions = match_mod.find_region_matches(
             regions,
@@ -346,6 +364,8 @@ def _with_features(
             else (),
             whole=described,
         )
+        if explained:
+            in_regions = [a for a in in_regions if match_mod.in_rest(a, explained)]
         joined = match_mod.join_regions(joined, in_regions)
         channels[str(Channel.FEATURES)] += (
             f"; {len(regions)} region{'s' if len(regions) != 1 else ''} of the frame searched on "
@@ -385,11 +405,14 @@ def _found_held(query: Query, idx: Index, times: np.ndarray) -> list[Alignment]:
     return out
 
 
-def _regions(query: Query, extra: list[Alignment], larger: np.ndarray | None = None) -> list[Rect]:
+def _regions(
+    query: Query, extra: list[Alignment], larger: np.ndarray | None = None, explained: tuple[Rect, ...] = ()
+) -> list[Rect]:
     """The parts of a clip's frame searched as pictures of their own (`match.region_proposals`).
 
     `larger`: the features channel's frames, where a picture too small for the samples' inner
-    rectangle is looked for (`layout.small_inner_rectangle`).
+    rectangle is looked for (`layout.small_inner_rectangle`). `explained`: the parts whose
+    frame-hash matches explain the clip (`match.explained_parts`), left out with what overlaps them.
     """
     if query.is_image or query.layout is None:
         return []
@@ -406,6 +429,7 @@ def _regions(query: Query, extra: list[Alignment], larger: np.ndarray | None = N
         moving=layout_mod.moving_parts(images),
         other_inner=(*others, *small[1:]),
         frame_size=query.facts.display_size,
+        explained=explained,
     )
 
 
