@@ -72,7 +72,7 @@ from .hashing import (
     variant_parts,
 )
 from .index import Candidates, Index, Reference
-from .layout import INNER_OTHER_INSIDE, INNER_OTHER_OVERLAP, content_box, overlap_share
+from .layout import INNER_OTHER_INSIDE, INNER_OTHER_OVERLAP, INNER_OTHER_PART, content_box, overlap_share
 from .relation import HeldFrame, Relation, Verification
 
 #: Hamming radius (of 64 bits) for candidate hits returned by the index.
@@ -1898,13 +1898,6 @@ def region_proposals(
     an explained part across its whole height or width (the rectangle around
     two pictures in a row) gives its remainder beside it (`remainder`).
     """
-    fw, fh = frame_size if frame_size is not None and min(frame_size) > 0 else (1, 1)
-    short = min(fw, fh)
-
-    def too_small(rect: Rect) -> bool:
-        sides = sorted(((rect[2] - rect[0]) * fw, (rect[3] - rect[1]) * fh))
-        return sides[1] < REGION_MIN_SIDE * short - 1e-6 or sides[0] < REGION_MIN_SHORT_SIDE * short - 1e-6
-
     boxes = [
         a.segment.geometry.query_box
         for a in sorted(found, key=lambda a: a.segment.score, reverse=True)
@@ -1919,7 +1912,7 @@ def region_proposals(
         if rest is None:
             continue
         rect = rest
-        if too_small(rect):
+        if _too_small(rect, frame_size):
             continue
         if area(rect) > REGION_MAX_AREA or any(_shared(rect, r) >= REGION_SAME for r in [*searched, *out]):
             continue
@@ -1995,15 +1988,13 @@ def explained_parts(
 def in_rest(found: Alignment, parts: tuple[Rect, ...]) -> bool:
     """Whether a segment places its footage apart from every explained part (`layout.INNER_OTHER_OVERLAP`).
 
-    Its place is its region, or else its features footprint (`query_box`, when
-    the fit is stable); a segment with neither has no place and is not counted
-    in the rest. Apart: overlapping each part by at most the share of the
+    Its place is its features footprint (`query_box`, when the fit is stable:
+    where the footage is), or else its region; a segment with neither has no
+    place and is not counted in the rest. Apart: overlapping each part by at most the share of the
     smaller that tells the layout's pictures apart (`layout.other_inner_rectangles`).
     """
     seg = found.segment
-    place = seg.region
-    if place is None and seg.geometry is not None and seg.geometry.stable:
-        place = seg.geometry.query_box
+    place = seg.geometry.query_box if seg.geometry is not None and seg.geometry.stable else seg.region
     if place is None:
         return False
     rect = tuple(float(v) for v in place)
@@ -2022,28 +2013,87 @@ def _rest_of(rect: Rect, explained: tuple[Rect, ...]) -> Rect | None:
 
 
 def remainder(rect: Rect, part: Rect) -> Rect | None:
-    """What a proposed part holds beside an explained part lying across it, or None.
+    """What a proposed part holds beside a part already explained inside it, or None.
 
     The rectangle around two pictures in a row (or a column) is proposed
     whole (`layout.inner_rectangle` ranks it first when their outer sides are
-    in line); once one picture is explained, the other is the rest of it. The
-    explained part must lie inside `rect` and span its whole height (or width),
-    each by `layout.INNER_OTHER_INSIDE`, the layout's share for a part inside the
-    rectangle around it; the larger side beside it is returned.
+    in line); once one picture is explained, the other lies beside it. The
+    explained part must lie inside `rect` and be a part of it, by the layout's
+    rule for a picture inside the rectangle around a row
+    (`layout.INNER_OTHER_INSIDE`, `layout.INNER_OTHER_PART`); the row runs
+    along the side the part spans the larger share of (its height: a row, its
+    width: a column), and the larger strip of `rect` beside the part is
+    returned.
     """
-    if overlap_share(rect, part) < INNER_OTHER_INSIDE or area(part) >= area(rect):
+    if overlap_share(rect, part) < INNER_OTHER_INSIDE or area(part) > INNER_OTHER_PART * area(rect):
         return None
     w, h = rect[2] - rect[0], rect[3] - rect[1]
     pw = min(rect[2], part[2]) - max(rect[0], part[0])
     ph = min(rect[3], part[3]) - max(rect[1], part[1])
-    if ph >= INNER_OTHER_INSIDE * h:
+    if ph / max(h, 1e-9) >= pw / max(w, 1e-9):
         left, right = (rect[0], rect[1], part[0], rect[3]), (part[2], rect[1], rect[2], rect[3])
-    elif pw >= INNER_OTHER_INSIDE * w:
-        left, right = (rect[0], rect[1], rect[2], part[1]), (rect[0], part[3], rect[2], rect[3])
     else:
-        return None
+        left, right = (rect[0], rect[1], rect[2], part[1]), (rect[0], part[3], rect[2], rect[3])
     best = max((left, right), key=area)
     return best if area(best) > 0 else None
+
+
+def found_parts(found: list[Alignment], inner_rect: Rect | None = None) -> tuple[Rect, ...]:
+    """Where segments at or above `MATCH_THRESHOLD` place their footage in part of the frame.
+
+    A features segment's footprint (`query_box`, when its fit is stable) is
+    its picture; a hash segment's place is its region (its padding trimmed)
+    or, of the whole frame, the inner rectangle its variant hashed
+    (`footage_place`). Segments that cover the frame have no part.
+    """
+    out: list[Rect] = []
+    for a in found:
+        seg = a.segment
+        if seg.score < MATCH_THRESHOLD:
+            continue
+        if seg.geometry is not None and seg.geometry.stable and seg.geometry.query_box is not None:
+            place: Rect | None = tuple(float(v) for v in seg.geometry.query_box)  # type: ignore[assignment]
+        else:
+            place = footage_place(a, inner_rect)
+        if place is not None and area(place) <= REGION_MAX_AREA and place not in out:
+            out.append(place)
+    return tuple(out)
+
+
+def remainder_proposals(
+    searched: list[Rect],
+    parts: tuple[Rect, ...],
+    *,
+    frame_size: tuple[int, int] | None = None,
+    content_box: Rect | None = None,
+) -> list[Rect]:
+    """The remainders of searched parts once pictures inside them are found (`remainder`), not yet searched.
+
+    Each kept as `region_proposals` keeps a part: not too small for the
+    region search, not the content box or a part searched already
+    (`REGION_SAME`), apart from every found part.
+    """
+    out: list[Rect] = []
+    done = [*searched, *([content_box] if content_box is not None else [])]
+    for rect in searched:
+        rect = tuple(float(v) for v in rect)  # type: ignore[assignment]
+        if all(overlap_share(rect, p) <= INNER_OTHER_OVERLAP for p in parts):
+            continue
+        rest = _rest_of(rect, parts)
+        if rest is None or _too_small(rest, frame_size) or area(rest) > REGION_MAX_AREA:
+            continue
+        if any(_shared(rest, r) >= REGION_SAME for r in [*done, *out]):
+            continue
+        out.append(rest)
+    return out
+
+
+def _too_small(rect: Rect, frame_size: tuple[int, int] | None) -> bool:
+    """A part under `REGION_MIN_SIDE` (its longer side) or `REGION_MIN_SHORT_SIDE` (its shorter) of the frame's shorter side."""
+    fw, fh = frame_size if frame_size is not None and min(frame_size) > 0 else (1, 1)
+    short = min(fw, fh)
+    sides = sorted(((rect[2] - rect[0]) * fw, (rect[3] - rect[1]) * fh))
+    return sides[1] < REGION_MIN_SIDE * short - 1e-6 or sides[0] < REGION_MIN_SHORT_SIDE * short - 1e-6
 
 
 def find_region_matches(

@@ -352,25 +352,43 @@ def _with_features(
     joined = match_mod.join_channels(found, extra)
     regions = _regions(query, extra, sampled.images, explained)
     if regions:
-        in_regions = match_mod.find_region_matches(
-            regions,
-            (query.frames.times, query.frames.images),
-            idx,
-            query_fps=query.frames.fps or QUERY_FPS,
-            query_duration_s=query.facts.duration_s,
-            feature_frames=(np.asarray(sampled.times), sampled.images),
-            hashed=tuple(r for r in (query.layout.content_box, query.layout.inner_rect) if r is not None)
-            if query.layout is not None
-            else (),
-            whole=described,
-        )
+
+        def search(parts: list[Rect]) -> list[Alignment]:
+            return match_mod.find_region_matches(
+                parts,
+                (query.frames.times, query.frames.images),
+                idx,
+                query_fps=query.frames.fps or QUERY_FPS,
+                query_duration_s=query.facts.duration_s,
+                feature_frames=(np.asarray(sampled.times), sampled.images),
+                hashed=tuple(r for r in (query.layout.content_box, query.layout.inner_rect) if r is not None)
+                if query.layout is not None
+                else (),
+                whole=described,
+            )
+
+        in_regions = search(regions)
         if explained:
             in_regions = [a for a in in_regions if match_mod.in_rest(a, explained)]
+        # A picture found inside a searched part (the rectangle around two pictures in a row) leaves
+        # the rest of that part to search, within the cap.
+        inner = query.layout.inner_rect if query.layout is not None else None
+        found_in = (*explained, *match_mod.found_parts([*joined, *in_regions], inner))
+        more = match_mod.remainder_proposals(
+            regions,
+            found_in,
+            frame_size=query.facts.display_size,
+            content_box=query.layout.content_box if query.layout is not None else None,
+        )[: max(0, match_mod.MAX_REGIONS - len(regions))]
+        if more:
+            in_regions += [a for a in search(more) if match_mod.in_rest(a, found_in)]
+            regions += more
         joined = match_mod.join_regions(joined, in_regions)
         channels[str(Channel.FEATURES)] += (
             f"; {len(regions)} region{'s' if len(regions) != 1 else ''} of the frame searched on "
-            f"{'their' if len(regions) != 1 else 'its'} own, {len(in_regions)} segment"
-            f"{'s' if len(in_regions) != 1 else ''} found"
+            f"{'their' if len(regions) != 1 else 'its'} own"
+            + (f" ({len(more)} beside a picture found in {'them' if len(more) != 1 else 'it'})" if more else "")
+            + f", {len(in_regions)} segment{'s' if len(in_regions) != 1 else ''} found"
         )
     return query, joined, channels
 

@@ -460,10 +460,31 @@ def test_only_the_rest_of_the_frame_is_proposed_once_a_part_is_explained() -> No
     assert got == [moving, right], got
     got = match_mod.region_proposals(inner_rect=around, explained=(left,))
     assert got == [(0.45, 0.3, 0.9, 0.7)], got
-    # An explained part that does not span the rectangle around it leaves no remainder to propose.
-    assert match_mod.region_proposals(inner_rect=around, explained=((0.05, 0.3, 0.45, 0.5),)) == []
+    # An explained part over most of the rectangle around it leaves no remainder to propose.
+    assert match_mod.region_proposals(inner_rect=around, explained=((0.05, 0.3, 0.75, 0.7),)) == []
+    # Stacked in a column: the strip above or below it, the larger.
+    assert match_mod.remainder((0.1, 0.1, 0.5, 0.9), (0.1, 0.1, 0.5, 0.4)) == (0.1, 0.4, 0.5, 0.9)
     # A features segment is in the rest only when its place is apart from the explained part.
     beside = _segment("features", 1.0, 0.9, query_box=right)
     over = _segment("features", 1.0, 0.9, query_box=(0.1, 0.35, 0.4, 0.65))
     nowhere = _segment("features", 1.0, 0.9)
     assert [match_mod.in_rest(a, (left,)) for a in (beside, over, nowhere)] == [True, False, False]
+
+
+def test_a_picture_found_in_a_part_leaves_the_rest_of_that_part_to_search() -> None:
+    """cases s41-029 (own development cases): the rectangle around two pictures in a row was searched and found
+    the larger one; the strip beside it, the other picture, is proposed once (not again when searched, not when
+    too small or nothing inside it was found)."""
+    clip_part, around = (0.207, 0.504, 0.744, 0.675), (0.194, 0.492, 0.958, 0.688)
+    clip_box = (0.205, 0.503, 0.744, 0.675)
+    got = match_mod.remainder_proposals([clip_part, around], (clip_box,), frame_size=(720, 1280))
+    assert got == [(0.744, 0.492, 0.958, 0.688)], got
+    assert match_mod.remainder_proposals([clip_part, around, got[0]], (clip_box,), frame_size=(720, 1280)) == []
+    assert match_mod.remainder_proposals([clip_part, around], (), frame_size=(720, 1280)) == []
+    narrow = (0.194, 0.492, 0.8, 0.688)
+    assert match_mod.remainder_proposals([narrow], (clip_box,), frame_size=(720, 1280)) == []
+    # Where the found segments place their footage: a stable features box, a region, an inner-rectangle variant.
+    box = _segment("features", 1.0, 0.9, region=around, query_box=clip_box)
+    hashes = replace(_segment("frames", 1.0, 0.8), query_variant=variant(REGION_INNER, OP_NONE))
+    weak = _segment("features", 1.0, 0.3, region=around, query_box=(0.7, 0.5, 0.9, 0.6))
+    assert match_mod.found_parts([box, hashes, weak], (0.1, 0.1, 0.4, 0.4)) == (clip_box, (0.1, 0.1, 0.4, 0.4))
