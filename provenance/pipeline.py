@@ -341,14 +341,13 @@ def _with_features(
         query_is_image=query.is_image,
         query_hashes=query.hashes,
     )
-    if explained:
-        # The frame hashes explain the clip's time in part of its frame: only the rest is searched.
-        extra = [a for a in extra if match_mod.in_rest(a, explained)]
     channels[str(Channel.FEATURES)] = (
         f"run: {len(described.frames)} frames described, {len(extra)} segment{'s' if len(extra) != 1 else ''} found"
     )
     if explained:
-        channels[str(Channel.FEATURES)] += f" beside the {FEATURES_PARTS_EXPLAINED}"
+        # The frame hashes explain the clip's time in part of its frame: only the rest is searched.
+        extra = [a for a in extra if match_mod.in_rest(a, explained)]
+        channels[str(Channel.FEATURES)] += f", {len(extra)} beside the {FEATURES_PARTS_EXPLAINED}"
     joined = match_mod.join_channels(found, extra)
     regions = _regions(query, extra, sampled.images, explained)
     if regions:
@@ -368,6 +367,7 @@ def _with_features(
             )
 
         in_regions = search(regions)
+        searched_n = len(in_regions)
         if explained:
             in_regions = [a for a in in_regions if match_mod.in_rest(a, explained)]
         # A picture found inside a searched part (the rectangle around two pictures in a row) leaves
@@ -381,14 +381,17 @@ def _with_features(
             content_box=query.layout.content_box if query.layout is not None else None,
         )[: max(0, match_mod.MAX_REGIONS - len(regions))]
         if more:
-            in_regions += [a for a in search(more) if match_mod.in_rest(a, found_in)]
+            beside = search(more)
+            searched_n += len(beside)
+            in_regions += [a for a in beside if match_mod.in_rest(a, found_in)]
             regions += more
         joined = match_mod.join_regions(joined, in_regions)
         channels[str(Channel.FEATURES)] += (
             f"; {len(regions)} region{'s' if len(regions) != 1 else ''} of the frame searched on "
             f"{'their' if len(regions) != 1 else 'its'} own"
             + (f" ({len(more)} beside a picture found in {'them' if len(more) != 1 else 'it'})" if more else "")
-            + f", {len(in_regions)} segment{'s' if len(in_regions) != 1 else ''} found"
+            + f", {searched_n} segment{'s' if searched_n != 1 else ''} found"
+            + (f" ({len(in_regions)} apart from the pictures placed before)" if len(in_regions) != searched_n else "")
         )
     return query, joined, channels
 
