@@ -542,14 +542,14 @@ def other_inner_rectangles(
     kept: list[Rect] = [first]
 
     def apart(rect: Rect) -> bool:
-        if any(_overlap_share(rect, k) > INNER_OTHER_OVERLAP for k in kept[1:]):
+        if any(overlap_share(rect, k) > INNER_OTHER_OVERLAP for k in kept[1:]):
             return False
-        if _overlap_share(rect, first) <= INNER_OTHER_OVERLAP:
+        if overlap_share(rect, first) <= INNER_OTHER_OVERLAP:
             return True
         # Pictures side by side in one row or column: the rectangle around them all can rank first.
         area = (rect[2] - rect[0]) * (rect[3] - rect[1])
         first_area = (first[2] - first[0]) * (first[3] - first[1])
-        return _overlap_share(rect, first) >= INNER_OTHER_INSIDE and area <= INNER_OTHER_PART * first_area
+        return overlap_share(rect, first) >= INNER_OTHER_INSIDE and area <= INNER_OTHER_PART * first_area
 
     for box in boxes:
         if not apart(_fraction(box, vert, horiz)):
@@ -564,7 +564,7 @@ def other_inner_rectangles(
     return tuple(kept[1:])
 
 
-def _overlap_share(a: Rect, b: Rect) -> float:
+def overlap_share(a: Rect, b: Rect) -> float:
     """The area two rectangles share, as a share of the smaller."""
     w = min(a[2], b[2]) - max(a[0], b[0])
     h = min(a[3], b[3]) - max(a[1], b[1])

@@ -72,7 +72,7 @@ from .hashing import (
     variant_parts,
 )
 from .index import Candidates, Index, Reference
-from .layout import content_box
+from .layout import INNER_OTHER_INSIDE, INNER_OTHER_OVERLAP, INNER_OTHER_PART, content_box, overlap_share
 from .relation import HeldFrame, Relation, Verification
 
 #: Hamming radius (of 64 bits) for candidate hits returned by the index.
@@ -1914,6 +1914,7 @@ def region_proposals(
     moving: tuple[Rect, ...] = (),
     frame_size: tuple[int, int] | None = None,
     other_inner: tuple[Rect, ...] = (),
+    explained: tuple[Rect, ...] = (),
 ) -> list[Rect]:
     """The parts of the query frame worth searching as pictures of their own, likeliest first.
 
@@ -1930,15 +1931,12 @@ def region_proposals(
     frame when not given), or larger than `REGION_MAX_AREA` are left out, near-duplicates
     (`REGION_SAME`) merged, at most `MAX_REGIONS` kept. The content box
     (padding trimmed) is left out too: the whole frame's hashes searched it
-    already.
+    already. With `explained` (the parts whose matches explain the clip,
+    `explained_parts`) only the rest of the frame is proposed: a part that
+    is not apart from them (`in_rest`'s rule) is left out, and one that holds
+    an explained part across its whole height or width (the rectangle around
+    two pictures in a row) gives its remainder beside it (`remainder`).
     """
-    fw, fh = frame_size if frame_size is not None and min(frame_size) > 0 else (1, 1)
-    short = min(fw, fh)
-
-    def too_small(rect: Rect) -> bool:
-        sides = sorted(((rect[2] - rect[0]) * fw, (rect[3] - rect[1]) * fh))
-        return sides[1] < REGION_MIN_SIDE * short - 1e-6 or sides[0] < REGION_MIN_SHORT_SIDE * short - 1e-6
-
     boxes = [
         a.segment.geometry.query_box
         for a in sorted(found, key=lambda a: a.segment.score, reverse=True)
@@ -1949,12 +1947,192 @@ def region_proposals(
     inner = [r for r in (inner_rect, small_inner) if r is not None]
     for rect in [*boxes, *panes, *inner, *moving, *other_inner]:
         rect = tuple(float(v) for v in rect)  # type: ignore[assignment]
-        if too_small(rect):
+        rest = _rest_of(rect, explained)
+        if rest is None:
+            continue
+        rect = rest
+        if _too_small(rect, frame_size):
             continue
         if area(rect) > REGION_MAX_AREA or any(_shared(rect, r) >= REGION_SAME for r in [*searched, *out]):
             continue
         out.append(rect)
     return out[:MAX_REGIONS]
+
+
+def footage_place(found: Alignment, inner_rect: Rect | None) -> Rect | None:
+    """The part of the frame a segment places its footage in, or None when it covers the frame.
+
+    A region's segment names its part (`region`); a whole-frame hash segment
+    found by the `inner_rectangle` variant lies in the layout's inner
+    rectangle. The other variants (the whole frame, its content box, whose rest
+    is padding, its centre crops) cover the frame, and so does a features
+    segment of the whole frame (its footprint is measured, not where it was
+    searched).
+    """
+    seg = found.segment
+    if seg.region is not None:
+        return tuple(float(v) for v in seg.region)  # type: ignore[return-value]
+    if seg.channel != Channel.FRAMES or found.query_variant < 0 or inner_rect is None:
+        return None
+    region, _ = variant_parts(found.query_variant)
+    return tuple(float(v) for v in inner_rect) if region == REGION_INNER else None  # type: ignore[return-value]
+
+
+def explained_parts(
+    found: list[Alignment],
+    query: FrameHashes,
+    inner_rect: Rect | None,
+    *,
+    content: Rect | None = None,
+    frame_size: tuple[int, int] | None = None,
+) -> tuple[Rect, ...]:
+    """The parts of the frame that alone explain the clip's time, when the rest of the frame could hold a picture.
+
+    `explained_share` counts time: a match whose footage lies in part of the
+    frame (`footage_place`: the inner rectangle's hashes) explains the clip's
+    time but not the rest of its frame, where other pictures (one of them the
+    clip) may sit. When the matches at or above `MATCH_THRESHOLD` explain
+    `WIDE_SEARCH_BELOW` of the time only with such parts counted, and beside
+    one of them (inside `content`, the content box, when given) a strip of the
+    frame is wide enough for a part the region search would take (its shorter
+    side `REGION_MIN_SHORT_SIDE` of the frame's shorter side, as
+    `region_proposals` asks), the parts are returned: the rest of the frame is
+    searched (`pipeline._with_features`). Otherwise ().
+    """
+    strong = [a for a in found if a.segment.score >= MATCH_THRESHOLD]
+    covering = [a for a in strong if footage_place(a, inner_rect) is None]
+    if explained_share(covering, query) >= WIDE_SEARCH_BELOW:
+        return ()
+    parts: list[Rect] = []
+    for a in strong:
+        place = footage_place(a, inner_rect)
+        if place is not None and place not in parts:
+            parts.append(place)
+    fw, fh = frame_size if frame_size is not None and min(frame_size) > 0 else (1, 1)
+    need = REGION_MIN_SHORT_SIDE * min(fw, fh) - 1e-6
+    x0, y0, x1, y1 = content if content is not None else (0.0, 0.0, 1.0, 1.0)
+
+    def room(p: Rect) -> bool:
+        strips = (
+            (p[0] - x0) * fw,
+            (x1 - p[2]) * fw,
+            (p[1] - y0) * fh,
+            (y1 - p[3]) * fh,
+        )
+        return max(strips) >= need
+
+    return tuple(parts) if any(room(p) for p in parts) else ()
+
+
+def in_rest(found: Alignment, parts: tuple[Rect, ...]) -> bool:
+    """Whether a segment places its footage apart from every explained part (`layout.INNER_OTHER_OVERLAP`).
+
+    Its place is its features footprint (`query_box`, when the fit is stable:
+    where the footage is), or else its region; a segment with neither has no
+    place and is not counted in the rest. Apart: overlapping each part by at most the share of the
+    smaller that tells the layout's pictures apart (`layout.other_inner_rectangles`).
+    """
+    seg = found.segment
+    place = seg.geometry.query_box if seg.geometry is not None and seg.geometry.stable else seg.region
+    if place is None:
+        return False
+    rect = tuple(float(v) for v in place)
+    return all(overlap_share(rect, p) <= INNER_OTHER_OVERLAP for p in parts)  # type: ignore[arg-type]
+
+
+def _rest_of(rect: Rect, explained: tuple[Rect, ...]) -> Rect | None:
+    """`rect` apart from the explained parts, or its remainder beside one (`remainder`), or None."""
+    for part in explained:
+        if overlap_share(rect, part) > INNER_OTHER_OVERLAP:
+            rest = remainder(rect, part)
+            if rest is None:
+                return None
+            rect = rest
+    return rect if all(overlap_share(rect, p) <= INNER_OTHER_OVERLAP for p in explained) else None
+
+
+def remainder(rect: Rect, part: Rect) -> Rect | None:
+    """What a proposed part holds beside a part already explained inside it, or None.
+
+    The rectangle around two pictures in a row (or a column) is proposed
+    whole (`layout.inner_rectangle` ranks it first when their outer sides are
+    in line); once one picture is explained, the other lies beside it. The
+    explained part must lie inside `rect` and be a part of it, by the layout's
+    rule for a picture inside the rectangle around a row
+    (`layout.INNER_OTHER_INSIDE`, `layout.INNER_OTHER_PART`); the row runs
+    along the side the part spans the larger share of (its height: a row, its
+    width: a column), and the larger strip of `rect` beside the part is
+    returned.
+    """
+    if overlap_share(rect, part) < INNER_OTHER_INSIDE or area(part) > INNER_OTHER_PART * area(rect):
+        return None
+    w, h = rect[2] - rect[0], rect[3] - rect[1]
+    pw = min(rect[2], part[2]) - max(rect[0], part[0])
+    ph = min(rect[3], part[3]) - max(rect[1], part[1])
+    if ph / max(h, 1e-9) >= pw / max(w, 1e-9):
+        left, right = (rect[0], rect[1], part[0], rect[3]), (part[2], rect[1], rect[2], rect[3])
+    else:
+        left, right = (rect[0], rect[1], rect[2], part[1]), (rect[0], part[3], rect[2], rect[3])
+    best = max((left, right), key=area)
+    return best if area(best) > 0 else None
+
+
+def found_parts(found: list[Alignment], inner_rect: Rect | None = None) -> tuple[Rect, ...]:
+    """Where segments at or above `MATCH_THRESHOLD` place their footage in part of the frame.
+
+    A features segment's footprint (`query_box`, when its fit is stable) is
+    its picture; a hash segment's place is its region (its padding trimmed)
+    or, of the whole frame, the inner rectangle its variant hashed
+    (`footage_place`). Segments that cover the frame have no part.
+    """
+    out: list[Rect] = []
+    for a in found:
+        seg = a.segment
+        if seg.score < MATCH_THRESHOLD:
+            continue
+        if seg.geometry is not None and seg.geometry.stable and seg.geometry.query_box is not None:
+            place: Rect | None = tuple(float(v) for v in seg.geometry.query_box)  # type: ignore[assignment]
+        else:
+            place = footage_place(a, inner_rect)
+        if place is not None and area(place) <= REGION_MAX_AREA and place not in out:
+            out.append(place)
+    return tuple(out)
+
+
+def remainder_proposals(
+    searched: list[Rect],
+    parts: tuple[Rect, ...],
+    *,
+    frame_size: tuple[int, int] | None = None,
+    content_box: Rect | None = None,
+) -> list[Rect]:
+    """The remainders of searched parts once pictures inside them are found (`remainder`), not yet searched.
+
+    Each kept as `region_proposals` keeps a part: not too small for the
+    region search, not the content box or a part searched already
+    (`REGION_SAME`), apart from every found part.
+    """
+    out: list[Rect] = []
+    done = [*searched, *([content_box] if content_box is not None else [])]
+    for rect in searched:
+        rect = tuple(float(v) for v in rect)  # type: ignore[assignment]
+        if all(overlap_share(rect, p) <= INNER_OTHER_OVERLAP for p in parts):
+            continue
+        rest = _rest_of(rect, parts)
+        if rest is None or _too_small(rest, frame_size) or area(rest) > REGION_MAX_AREA:
+            continue
+        if any(_shared(rest, r) >= REGION_SAME for r in [*done, *out]):
+            continue
+        out.append(rest)
+    return out
+
+
+def _too_small(rect: Rect, frame_size: tuple[int, int] | None) -> bool:
+    """A part under `REGION_MIN_SIDE` (its longer side) or `REGION_MIN_SHORT_SIDE` (its shorter) of the frame's shorter side."""
+    fw, fh = frame_size if frame_size is not None and min(frame_size) > 0 else (1, 1)
+    short = min(fw, fh)
+    sides = sorted(((rect[2] - rect[0]) * fw, (rect[3] - rect[1]) * fh))
+    return sides[1] < REGION_MIN_SIDE * short - 1e-6 or sides[0] < REGION_MIN_SHORT_SIDE * short - 1e-6
 
 
 def find_region_matches(

@@ -294,6 +294,8 @@ FEATURES_ABSENT = (
     "gave none); add the references to a new index to search partial views (stickers, tilts, crops, split screens)"
 )
 FEATURES_NOT_NEEDED = "not run: the frame hashes explain the clip"
+#: What it adds when the frame hashes explain the clip's time in part of its frame only (`match.explained_parts`).
+FEATURES_PARTS_EXPLAINED = "part of the frame the frame hashes explain"
 
 
 def _with_features(
@@ -315,9 +317,20 @@ def _with_features(
     if not idx.has_features():
         channels[str(Channel.FEATURES)] = FEATURES_ABSENT
         return query, found, channels
+    explained: tuple[Rect, ...] = ()
     if match_mod.explained_share(found, query.hashes) >= match_mod.WIDE_SEARCH_BELOW:
-        channels[str(Channel.FEATURES)] = FEATURES_NOT_NEEDED
-        return query, found, channels
+        layout = query.layout
+        if layout is not None and not query.is_image:
+            explained = match_mod.explained_parts(
+                found,
+                query.hashes,
+                layout.inner_rect,
+                content=layout.content_box,
+                frame_size=query.facts.display_size,
+            )
+        if not explained:
+            channels[str(Channel.FEATURES)] = FEATURES_NOT_NEEDED
+            return query, found, channels
     sampled = sample_for_features(query.path, query.facts, role=Role.QUERY, decoder=decoder)
     described = features_of(sampled, role=Role.QUERY)
     query = replace(query, features=described)
@@ -331,26 +344,54 @@ def _with_features(
     channels[str(Channel.FEATURES)] = (
         f"run: {len(described.frames)} frames described, {len(extra)} segment{'s' if len(extra) != 1 else ''} found"
     )
+    if explained:
+        # The frame hashes explain the clip's time in part of its frame: only the rest is searched.
+        extra = [a for a in extra if match_mod.in_rest(a, explained)]
+        channels[str(Channel.FEATURES)] += f", {len(extra)} beside the {FEATURES_PARTS_EXPLAINED}"
     joined = match_mod.join_channels(found, extra)
-    regions = _regions(query, extra, sampled.images)
+    regions = _regions(query, extra, sampled.images, explained)
     if regions:
-        in_regions = match_mod.find_region_matches(
+
+        def search(parts: list[Rect]) -> list[Alignment]:
+            return match_mod.find_region_matches(
+                parts,
+                (query.frames.times, query.frames.images),
+                idx,
+                query_fps=query.frames.fps or QUERY_FPS,
+                query_duration_s=query.facts.duration_s,
+                feature_frames=(np.asarray(sampled.times), sampled.images),
+                hashed=tuple(r for r in (query.layout.content_box, query.layout.inner_rect) if r is not None)
+                if query.layout is not None
+                else (),
+                whole=described,
+            )
+
+        in_regions = search(regions)
+        searched_n = len(in_regions)
+        if explained:
+            in_regions = [a for a in in_regions if match_mod.in_rest(a, explained)]
+        # A picture found inside a searched part (the rectangle around two pictures in a row) leaves
+        # the rest of that part to search, within the cap.
+        inner = query.layout.inner_rect if query.layout is not None else None
+        found_in = (*explained, *match_mod.found_parts([*joined, *in_regions], inner))
+        more = match_mod.remainder_proposals(
             regions,
-            (query.frames.times, query.frames.images),
-            idx,
-            query_fps=query.frames.fps or QUERY_FPS,
-            query_duration_s=query.facts.duration_s,
-            feature_frames=(np.asarray(sampled.times), sampled.images),
-            hashed=tuple(r for r in (query.layout.content_box, query.layout.inner_rect) if r is not None)
-            if query.layout is not None
-            else (),
-            whole=described,
-        )
+            found_in,
+            frame_size=query.facts.display_size,
+            content_box=query.layout.content_box if query.layout is not None else None,
+        )[: max(0, match_mod.MAX_REGIONS - len(regions))]
+        if more:
+            beside = search(more)
+            searched_n += len(beside)
+            in_regions += [a for a in beside if match_mod.in_rest(a, found_in)]
+            regions += more
         joined = match_mod.join_regions(joined, in_regions)
         channels[str(Channel.FEATURES)] += (
             f"; {len(regions)} region{'s' if len(regions) != 1 else ''} of the frame searched on "
-            f"{'their' if len(regions) != 1 else 'its'} own, {len(in_regions)} segment"
-            f"{'s' if len(in_regions) != 1 else ''} found"
+            f"{'their' if len(regions) != 1 else 'its'} own"
+            + (f" ({len(more)} beside a picture found in {'them' if len(more) != 1 else 'it'})" if more else "")
+            + f", {searched_n} segment{'s' if searched_n != 1 else ''} found"
+            + (f" ({len(in_regions)} apart from the pictures placed before)" if len(in_regions) != searched_n else "")
         )
     return query, joined, channels
 
@@ -385,11 +426,14 @@ def _found_held(query: Query, idx: Index, times: np.ndarray) -> list[Alignment]:
     return out
 
 
-def _regions(query: Query, extra: list[Alignment], larger: np.ndarray | None = None) -> list[Rect]:
+def _regions(
+    query: Query, extra: list[Alignment], larger: np.ndarray | None = None, explained: tuple[Rect, ...] = ()
+) -> list[Rect]:
     """The parts of a clip's frame searched as pictures of their own (`match.region_proposals`).
 
     `larger`: the features channel's frames, where a picture too small for the samples' inner
-    rectangle is looked for (`layout.small_inner_rectangle`).
+    rectangle is looked for (`layout.small_inner_rectangle`). `explained`: the parts whose
+    frame-hash matches explain the clip (`match.explained_parts`), left out with what overlaps them.
     """
     if query.is_image or query.layout is None:
         return []
@@ -406,6 +450,7 @@ def _regions(query: Query, extra: list[Alignment], larger: np.ndarray | None = N
         moving=layout_mod.moving_parts(images),
         other_inner=(*others, *small[1:]),
         frame_size=query.facts.display_size,
+        explained=explained,
     )
 
 

@@ -13,6 +13,7 @@ are checked on frames built here.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ import pytest
 from provenance import match as match_mod
 from provenance.diagnose import geometry_alterations
 from provenance.features import Geometry
+from provenance.hashing import OP_NONE, REGION_INNER, FrameHashes, variant
 from provenance.index import Reference
 from provenance.layout import find_panes, moving_parts
 from provenance.pipeline import check
@@ -46,6 +48,9 @@ def split_media(media_dir: Path, sample_refs: Path) -> dict[str, Path]:
     - ``stickers``: animated_dinner 2-7 s under a red box over 16% and a yellow one over 9%
       of the frame (25% covered).
     - ``unrelated``: 5 s of life beside testsrc2, a duet of nothing indexed.
+    - ``big_and_small``: 1280x720 flat colour; animated_dinner 1-6 s at 55% of the width top
+      left (its inner rectangle: the whole frame's hashes match it), street_cyclists 2-7 s at
+      28% bottom right.
     """
     out = media_dir / "regions"
     out.mkdir(exist_ok=True)
@@ -72,6 +77,11 @@ def split_media(media_dir: Path, sample_refs: Path) -> dict[str, Path]:
         "unrelated": ("-f", "lavfi", "-t", "5", "-i", "life=s=640x720:r=25:mold=10:ratio=0.5:seed=6", "-f", "lavfi",
                       "-t", "5", "-i", "testsrc2=s=640x720:r=25", "-filter_complex",
                       "[0:v]format=yuv420p[a];[1:v]format=yuv420p[b];[a][b]hstack", *X264),
+        "big_and_small": ("-f", "lavfi", "-t", "5", "-i", "color=c=0x303848:s=1280x720:r=25", "-ss", "1", "-t", "5",
+                          "-i", r / "animated_dinner.mp4", "-ss", "2", "-t", "5", "-i", r / "street_cyclists.mp4",
+                          "-filter_complex",
+                          "[1:v]scale=704:396,setsar=1[p];[2:v]scale=358:152,setsar=1[q];"
+                          "[0:v][p]overlay=40:60:shortest=1[b];[b][q]overlay=860:470:shortest=1", *X264),
     }  # fmt: skip
     paths = {}
     for name, args in made.items():
@@ -397,3 +407,84 @@ def test_pictures_beside_the_inner_rectangle_come_last_under_the_cap() -> None:
     panes = ((0.0, 0.0, 0.33, 0.5), (0.33, 0.0, 0.66, 0.5), (0.66, 0.0, 1.0, 0.5))
     got = match_mod.region_proposals(panes=panes, inner_rect=inner, other_inner=(other,))
     assert got == [*panes, inner] and len(got) == match_mod.MAX_REGIONS
+
+
+def test_a_picture_beside_the_one_the_hashes_explain_is_searched(
+    split_media: dict[str, Path], sample_index: Path
+) -> None:
+    """The whole frame's inner-rectangle hashes match animated_dinner over the whole clip: its time is explained,
+    not the rest of the frame, where street_cyclists sits (before: the features channel and the region search did
+    not run, and it was never searched). The first picture's finding is left as the hashes made it."""
+    report = _check(split_media["big_and_small"], sample_index)
+    dinner, cyclists = _found(report, "animated_dinner.mp4"), _found(report, "street_cyclists.mp4")
+    assert dinner and cyclists, (report.matches, report.candidates, report.tool["channels"])
+    assert dinner[0].channel == "frames" and dinner[0].region is None, dinner[0]
+    assert cyclists[0].relation == "same_footage" and abs(cyclists[0].reference_start_s - 2.0) <= 1.0, cyclists[0]
+    box = cyclists[0].region or (cyclists[0].geometry.query_box if cyclists[0].geometry is not None else None)
+    assert box is not None and abs(box[0] - 0.672) <= 0.05 and abs(box[1] - 0.653) <= 0.05, cyclists[0]
+    assert "beside the part of the frame" in report.tool["channels"]["features"], report.tool["channels"]
+    assert {str(a.code) for a in dinner[0].alterations} <= {"picture_in_picture", "trimmed", "downscaled"}, dinner[0]
+
+
+def _hashes(times: np.ndarray) -> FrameHashes:
+    return FrameHashes(times, np.zeros(len(times), dtype=np.int64), np.zeros(len(times), dtype=np.uint64))
+
+
+def test_a_match_in_part_of_the_frame_leaves_the_rest_unexplained() -> None:
+    """`explained_parts`: the time explained by a match in the inner rectangle alone, with room beside it for
+    a picture, names that rectangle; a match of the whole frame (or its content box) explains the frame."""
+    query = _hashes(np.arange(0.0, 6.0, 0.25))
+    inner = (0.03, 0.08, 0.58, 0.64)
+    in_part = _segment("frames", 1.0, 0.8)
+    in_part = replace(in_part, query_variant=variant(REGION_INNER, OP_NONE))
+    size = (1280, 720)
+    assert match_mod.explained_parts([in_part], query, inner, frame_size=size) == (inner,)
+    whole = _segment("frames", 1.0, 0.8)
+    assert match_mod.explained_parts([whole, in_part], query, inner, frame_size=size) == ()
+    # A weak match explains nothing; an inner rectangle with no room beside it for a picture leaves nothing.
+    weak = replace(in_part, segment=replace(in_part.segment, score=0.4))
+    assert match_mod.explained_parts([weak], query, inner, frame_size=size) == ()
+    wide = (0.04, 0.05, 0.96, 0.95)
+    assert match_mod.explained_parts([in_part], query, wide, frame_size=size) == ()
+    # The content box bounds the room: the rest of it beside the picture is padding.
+    assert match_mod.explained_parts([in_part], query, inner, content=(0.0, 0.0, 0.62, 0.7), frame_size=size) == ()
+
+
+def test_only_the_rest_of_the_frame_is_proposed_once_a_part_is_explained() -> None:
+    """Parts overlapping the explained one are left out; the rectangle around two pictures in a row, one of them
+    explained, gives the other (its remainder)."""
+    left, right = (0.05, 0.3, 0.45, 0.7), (0.46, 0.3, 0.9, 0.7)
+    around = (0.05, 0.3, 0.9, 0.7)
+    moving = (0.6, 0.75, 0.9, 0.95)
+    got = match_mod.region_proposals(inner_rect=left, moving=(moving,), other_inner=(right,), explained=(left,))
+    assert got == [moving, right], got
+    got = match_mod.region_proposals(inner_rect=around, explained=(left,))
+    assert got == [(0.45, 0.3, 0.9, 0.7)], got
+    # An explained part over most of the rectangle around it leaves no remainder to propose.
+    assert match_mod.region_proposals(inner_rect=around, explained=((0.05, 0.3, 0.75, 0.7),)) == []
+    # Stacked in a column: the strip above or below it, the larger.
+    assert match_mod.remainder((0.1, 0.1, 0.5, 0.9), (0.1, 0.1, 0.5, 0.4)) == (0.1, 0.4, 0.5, 0.9)
+    # A features segment is in the rest only when its place is apart from the explained part.
+    beside = _segment("features", 1.0, 0.9, query_box=right)
+    over = _segment("features", 1.0, 0.9, query_box=(0.1, 0.35, 0.4, 0.65))
+    nowhere = _segment("features", 1.0, 0.9)
+    assert [match_mod.in_rest(a, (left,)) for a in (beside, over, nowhere)] == [True, False, False]
+
+
+def test_a_picture_found_in_a_part_leaves_the_rest_of_that_part_to_search() -> None:
+    """cases s41-029 (own development cases): the rectangle around two pictures in a row was searched and found
+    the larger one; the strip beside it, the other picture, is proposed once (not again when searched, not when
+    too small or nothing inside it was found)."""
+    clip_part, around = (0.207, 0.504, 0.744, 0.675), (0.194, 0.492, 0.958, 0.688)
+    clip_box = (0.205, 0.503, 0.744, 0.675)
+    got = match_mod.remainder_proposals([clip_part, around], (clip_box,), frame_size=(720, 1280))
+    assert got == [(0.744, 0.492, 0.958, 0.688)], got
+    assert match_mod.remainder_proposals([clip_part, around, got[0]], (clip_box,), frame_size=(720, 1280)) == []
+    assert match_mod.remainder_proposals([clip_part, around], (), frame_size=(720, 1280)) == []
+    narrow = (0.194, 0.492, 0.8, 0.688)
+    assert match_mod.remainder_proposals([narrow], (clip_box,), frame_size=(720, 1280)) == []
+    # Where the found segments place their footage: a stable features box, a region, an inner-rectangle variant.
+    box = _segment("features", 1.0, 0.9, region=around, query_box=clip_box)
+    hashes = replace(_segment("frames", 1.0, 0.8), query_variant=variant(REGION_INNER, OP_NONE))
+    weak = _segment("features", 1.0, 0.3, region=around, query_box=(0.7, 0.5, 0.9, 0.6))
+    assert match_mod.found_parts([box, hashes, weak], (0.1, 0.1, 0.4, 0.4)) == (clip_box, (0.1, 0.1, 0.4, 0.4))
