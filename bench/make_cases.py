@@ -1621,8 +1621,12 @@ def build_items(
             jobs_list.append((make_photo_moment, it, photo_path(sources, ref["source"]), p, out / it["path"]))
         else:
             src = photo_path(sources, ref["source"])
+            # What each reference really holds: its cut can run past the nominal span (v-tree-2 is
+            # 7.2-22.2 s of tree.avi by its span, 231 frames from 7.2 s by its file: to 22.6 s).
             taken = sorted(
-                tuple(i["source_span"]) for i in items if i["source"] == ref["source"] and i["split"] == "reference"
+                (i["source_span"][0], max(i["source_span"][1], i["source_span"][0] + float(i.get("duration") or 0.0)))
+                for i in items
+                if i["source"] == ref["source"] and i["split"] == "reference"
             )
             total = float(probe(src)["duration"])
             gaps, t = [], 0.0
