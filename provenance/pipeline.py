@@ -637,9 +637,8 @@ def _at_measured_speed(
     """A features segment whose line says another speed, measured again on what moves, as a frame-hash
     segment's is (`verify.motion_speed` with ``refine``), on footage (not a still picture under camera motion).
 
-    The line through frames registered once a second is several percent off at best (a slow-motion
-    copy under a caption bar: x0.556 for x0.5), and verify, held to it, finds the moment less specific
-    than it is. Where what moves measures a speed (its moment `verify.MOTION_MIN_SPECIFICITY` specific),
+    The line through frames registered once a second is several percent off at best (tilted, zoomed
+    copies at x0.5: x0.6 and x0.67), and verify, held to it, finds the moment less specific than it is. Where what moves measures a speed (its moment `verify.MOTION_MIN_SPECIFICITY` specific),
     the segment is verified again at it and, where that is the same footage, placed on it
     (`match.features_at_speed`): its speed, direction and trims are then told, measured on what moves.
     """
