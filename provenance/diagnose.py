@@ -1233,6 +1233,9 @@ MIN_LUMA_SPREAD = 16
 #: A query pixel is foreign when it lies this many levels outside the 5x5
 #: min-max envelope of the colour-mapped reference.
 OVERLAY_LEVELS = 40.0
+#: The colour measures leave foreign pixels out only where at least this share of the overlap stays
+#: (0-1): where most of it is foreign the alignment, not an overlay, is what differs.
+COLOUR_MIN_EXPLAINED = 0.5
 #: Smallest overlay region, as a share of the compared area.
 OVERLAY_MIN_AREA = 0.002
 #: Regions must be at least this many pixels wide and high: thin lines along
@@ -1297,6 +1300,7 @@ THRESHOLDS: dict[str, float] = {
     "unclipped_high": UNCLIPPED[1],
     "min_luma_spread": MIN_LUMA_SPREAD,
     "overlay_levels": OVERLAY_LEVELS,
+    "colour_min_explained": COLOUR_MIN_EXPLAINED,
     "overlay_min_area": OVERLAY_MIN_AREA,
     "overlay_min_side": OVERLAY_MIN_SIDE,
     "overlay_min_fill": OVERLAY_MIN_FILL,
@@ -1370,11 +1374,11 @@ def frame_alterations(
         if crop is not None:
             out.append(_alteration(AlterationCode.CROPPED, *crop))
     how = {"alignment": geometry.method}
-    colour = _colour(aligned)
-    if colour is not None:
-        out.append(_alteration(colour[0], colour[1], {**colour[2], **how}))
     colour_map = _colour_map(aligned)
     mapped = [cv2.transform(p.reference, colour_map) for p in aligned]  # uint8, saturated
+    colour = _colour(aligned, [_foreign(p, m) for p, m in zip(aligned, mapped, strict=True)])
+    if colour is not None:
+        out.append(_alteration(colour[0], colour[1], {**colour[2], **how}))
     if geometry.transform is not None and len(aligned) >= 2:
         overlay = _overlay(aligned, mapped, op, query_box)
         if overlay is not None:
@@ -1649,8 +1653,13 @@ def _crop(
 # -- colour ----------------------------------------------------------------------------
 
 
-def _colour_measures(pairs: Sequence[_Pair]) -> dict[str, float]:
+def _colour_measures(pairs: Sequence[_Pair], foreign: Sequence[np.ndarray] | None = None) -> dict[str, float]:
     """Robust colour statistics of the query against the reference, pooled over the aligned overlaps.
+
+    `foreign`: per pair, the query pixels the colour-mapped reference cannot explain (`_foreign`: a
+    caption bar, a sticker, what moved), left out where at least `COLOUR_MIN_EXPLAINED` of the
+    overlap stays: a dark bar over the bottom eighth of the picture moved the luma quantiles by
+    itself (contrast 0.81, "less contrast", on footage whose colours were untouched).
 
     Luma and chroma come from YCrCb; chroma is the complex number
     (Cb - 128) + i (Cr - 128). Brightness and contrast compare luma
@@ -1661,10 +1670,14 @@ def _colour_measures(pairs: Sequence[_Pair]) -> dict[str, float]:
     its `hue_coherence`).
     """
     qs, rs, inside = [], [], []
-    for p in pairs:
+    for k, p in enumerate(pairs):
         sel = np.zeros_like(p.valid)
         sel[::3, ::3] = True
         sel &= p.valid
+        if foreign is not None:
+            explained = sel & ~foreign[k]
+            if explained.sum() >= COLOUR_MIN_EXPLAINED * max(1, int(sel.sum())):
+                sel = explained
         qs.append(cv2.cvtColor(p.query, cv2.COLOR_RGB2YCrCb)[sel].astype(np.float32))
         rs.append(cv2.cvtColor(p.reference, cv2.COLOR_RGB2YCrCb)[sel].astype(np.float32))
         # Chroma of a pixel with a channel at 0 or 255 is cut by the RGB gamut:
@@ -1720,8 +1733,10 @@ def _spread_ratio(yq: np.ndarray, yr: np.ndarray) -> float:
     return float((pq[hi] - pq[lo]) / (pr[hi] - pr[lo]))
 
 
-def _colour(pairs: Sequence[_Pair]) -> tuple[AlterationCode, str, GreyscaleEvidence | ColourEvidence] | None:
-    c = _colour_measures(pairs)
+def _colour(
+    pairs: Sequence[_Pair], foreign: Sequence[np.ndarray] | None = None
+) -> tuple[AlterationCode, str, GreyscaleEvidence | ColourEvidence] | None:
+    c = _colour_measures(pairs, foreign)
     if c["chroma_query_p90"] <= GREY_MAX_CHROMA and c["chroma_reference"] >= GREY_MIN_REFERENCE_CHROMA:
         evidence = GreyscaleEvidence(
             chroma_query=round(c["chroma_query"], 1),

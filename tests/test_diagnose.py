@@ -56,6 +56,13 @@ EDITS: dict[str, tuple[str, str, tuple[int, int], tuple[str, ...]]] = {
     "greyscale_street": ("street_cyclists", "hue=s=0", (640, 272), ()),
     "eq_dinner": ("animated_dinner", "eq=brightness=0.15:contrast=1.3:saturation=1.4", (720, 528), ()),
     "hue_dinner": ("animated_dinner", "hue=h=40", (720, 528), ()),
+    "bar_dinner": ("animated_dinner", "drawbox=x=0:y=ih*0.87:w=iw:h=ih*0.13:color=black@0.8:t=fill", (720, 528), ()),
+    "eq_bar_dinner": (
+        "animated_dinner",
+        "eq=contrast=1.3:saturation=1.4,drawbox=x=0:y=ih*0.87:w=iw:h=ih*0.13:color=black@0.8:t=fill",
+        (720, 528),
+        (),
+    ),
     "logo_street": (
         "street_cyclists",
         "drawbox=x=iw*0.68:y=ih*0.08:w=iw*0.24:h=ih*0.22:color=0xC82828@1:t=fill",
@@ -198,6 +205,18 @@ def test_brightness_contrast_saturation(frames: dict[str, Pairs]) -> None:
     assert evidence["saturation_ratio"] == pytest.approx(1.4, abs=0.1)
     assert evidence.get("brightness_delta", 0) >= 0
     assert "more contrast" in found[0].summary and "more saturated" in found[0].summary
+
+
+def test_a_caption_bar_is_no_colour_change(frames: dict[str, Pairs]) -> None:
+    """A dark bar (black at 80%) over the bottom eighth of footage whose colours are untouched: its pixels,
+    which the colour-mapped reference cannot explain, are left out of the colour measures (they had
+    moved the luma quantiles to "less contrast", 0.86 here). Under the same bar a real colour edit
+    (contrast 1.3, saturation 1.4) is still told by its saturation, and the bar is no darkening
+    (main said `brightness_delta` -12 of it); its contrast is no longer told: less, not wrong."""
+    assert "colour_changed" not in codes(frame_alterations(frames["bar_dinner"]))
+    found = only(frame_alterations(frames["eq_bar_dinner"]), "colour_changed").evidence
+    assert found["saturation_ratio"] >= 1.15
+    assert "brightness_delta" not in found
 
 
 def test_hue_rotation(frames: dict[str, Pairs]) -> None:
