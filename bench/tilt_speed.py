@@ -27,6 +27,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_cases import probe  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = {
     "animated_dinner": ROOT / "samples/refs/animated_dinner.mp4",
@@ -49,23 +52,12 @@ TWINS = {
 FFMPEG_TIMEOUT_S = 300
 
 
-def duration(path: Path) -> float:
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return float(out.stdout)
-
-
 def make(out: Path, seed: int) -> None:
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
     truth: list[dict[str, Any]] = []
     for name, path in SOURCES.items():
-        length = duration(path)
+        length = probe(path)["duration"]
         for k in range(2):
             speed = rng.choice([rng.uniform(0.35, 0.8), rng.uniform(1.3, 2.5)])
             backwards = rng.random() < 0.3
