@@ -798,7 +798,7 @@ def verify_alignment(found: Alignment, query: Query, reference_frames: Reference
         shift = v.offset_s - seg.offset_s
         if abs(shift) >= REFINE_OFFSET_S:
             result = _shifted(result, shift)
-    return _with_motion_speed(result, found, query, inside, frames_of, seen[0] if seen else None)
+    return _with_motion_speed(result, found, query, seen[0] if seen else None)
 
 
 def held_runs(images: np.ndarray, times: np.ndarray) -> list[HeldFrame]:
@@ -929,55 +929,25 @@ class _Views:
     compared: Compared
 
 
-def _with_motion_speed(
-    result: Alignment,
-    found: Alignment,
-    query: Query,
-    inside: np.ndarray,
-    frames_of: ReferenceFrames,
-    seen: _Views | None = None,
-) -> Alignment:
+def _with_motion_speed(result: Alignment, found: Alignment, query: Query, seen: _Views | None) -> Alignment:
     """`result` carrying `motion_speed` when what moves contradicts the matcher's speed (over `found`'s window).
 
-    `seen`: the views verify compared over the same window and frames, reused (not made again).
+    `seen`: the views verify compared at the matcher's alignment, and that comparison. None where verify
+    made none (no frames read, no region to cut, under `MIN_PAIRS` frames): no speed could be read either.
     """
     seg = found.segment
-    if query.is_image or seg.reference.kind != "video":
+    if seen is None or query.is_image or seg.reference.kind != "video":
         return result
     told = found.speed_evidence is not None and found.speed_evidence.changed
-    if seen is not None:
-        motion = motion_speed(
-            seen.query,
-            seen.query_times,
-            seen.reference,
-            seen.reference_times,
-            offset_s=seg.offset_s,
-            speed=seg.speed,
-            refine=told,
-            compared=seen.compared,
-        )
-        if motion is not None and motion.unbounded:
-            return replace(result, speed_untold=True)
-        return replace(result, motion_speed=motion) if motion is not None else result
-    window = frames_of(seg.reference, seg.reference_start_s - WINDOW_S, seg.reference_end_s + WINDOW_S)
-    if window is None:
-        return result
-    r_times, r_images = window
-    layout = query.layout
-    try:
-        q_view, r_view = views(
-            [query.frames.images[i] for i in inside],
-            list(r_images),
-            query_variant=found.query_variant,
-            reference_variant=found.reference_variant,
-            content_box=layout.content_box if layout else None,
-            inner_rect=layout.inner_rect if layout else None,
-        )
-    except ValueError:
-        return result
-    q_times = np.asarray(query.frames.times, dtype=np.float64)[inside]
     motion = motion_speed(
-        q_view, q_times, r_view, np.asarray(r_times), offset_s=seg.offset_s, speed=seg.speed, refine=told
+        seen.query,
+        seen.query_times,
+        seen.reference,
+        seen.reference_times,
+        offset_s=seg.offset_s,
+        speed=seg.speed,
+        refine=told,
+        compared=seen.compared,
     )
     if motion is not None and motion.unbounded:
         return replace(result, speed_untold=True)  # what moves fits speeds beyond those tried: none is told
