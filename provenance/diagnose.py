@@ -1376,11 +1376,12 @@ def frame_alterations(
     how = {"alignment": geometry.method}
     colour_map = _colour_map(aligned)
     mapped = [cv2.transform(p.reference, colour_map) for p in aligned]  # uint8, saturated
-    colour = _colour(aligned, [_foreign(p, m) for p, m in zip(aligned, mapped, strict=True)])
+    foreign = [_foreign(p, m) for p, m in zip(aligned, mapped, strict=True)]
+    colour = _colour(aligned, foreign)
     if colour is not None:
         out.append(_alteration(colour[0], colour[1], {**colour[2], **how}))
     if geometry.transform is not None and len(aligned) >= 2:
-        overlay = _overlay(aligned, mapped, op, query_box)
+        overlay = _overlay(aligned, mapped, foreign, op, query_box)
         if overlay is not None:
             out.append(_alteration(AlterationCode.OVERLAY, overlay[0], {**overlay[1], **how}))
     blur = _blur(aligned, mapped, geometry.scale)
@@ -1816,15 +1817,19 @@ def _anomaly(edges: np.ndarray, inside: np.ndarray, around: np.ndarray) -> float
 
 
 def _overlay(
-    pairs: Sequence[_Pair], mapped: Sequence[np.ndarray], op: str, query_box: Box | None
+    pairs: Sequence[_Pair],
+    mapped: Sequence[np.ndarray],
+    foreign: Sequence[np.ndarray],
+    op: str,
+    query_box: Box | None,
 ) -> tuple[str, OverlayEvidence] | None:
+    """Text or graphics laid over the footage, from each pair's `foreign` pixels against its colour-`mapped` reference."""
     valid = np.logical_and.reduce([p.valid for p in pairs])
     area = int(valid.sum())
     # Each pair's foreign pixels are closed into regions (a wide closing joins
     # the letters and words of a caption into a line) and the regions found in
     # every pair are kept: letters lost against a white car in one frame are
     # found in another, while things that move do not stay put.
-    foreign = [_foreign(p, m) for p, m in zip(pairs, mapped, strict=True)]
     if area == 0 or min(f.sum() for f in foreign) > OVERLAY_MAX_AREA * area:
         return None
     line, grow = np.ones((7, 15), np.uint8), np.ones((3, 3), np.uint8)
