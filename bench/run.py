@@ -648,6 +648,8 @@ class ProvenanceMethod(Method):
         return {"wall_s": wall, "statuses": dict(statuses), "failed": failed, "index_stats": stats}
 
     def _found(self, m: Any) -> Found:
+        from provenance.report.words import moment_shown
+
         ref = m.reference
         item = self.by_ref_id.get(int(ref.id)) or self.by_path.get(str(ref.path))
         return Found(
@@ -669,6 +671,9 @@ class ProvenanceMethod(Method):
                 **({"channel": str(m.channel)} if getattr(m, "channel", None) is not None else {}),
                 # the verify stage's evidence (moving share, specificity, camera path drift), when verified
                 **({"verification": m.verification.to_dict()} if getattr(m, "verification", None) is not None else {}),
+                # the report states its reference seconds as the clip's moment: the same footage, at a pinned
+                # moment (`report.words.moment_shown`); else it says "about" them, or names the place only
+                "moment_stated": str(getattr(m, "relation", "")) != "same_scene" and moment_shown(m),
             },
         )
 
@@ -960,6 +965,17 @@ def span_ok(found: Found, truth: tuple[float, float] | None) -> bool | None:
     return abs(found.span[0] - truth[0]) <= SPAN_TOLERANCE_S and abs(found.span[1] - truth[1]) <= SPAN_TOLERANCE_S
 
 
+def stated_span_ok(found: Found, q: Query) -> bool | None:
+    """Whether a match's reference span is where the truth puts the query seconds it matched (within
+    `SPAN_TOLERANCE_S` at both ends): a match of part of the clip is judged on that part."""
+    if found.span is None or found.query_span is None or q.ref_span is None or q.query_span is None:
+        return None
+    if q.reversed:  # the truth's line runs backwards: the whole spans are compared
+        return span_ok(found, q.ref_span)
+    at = [q.ref_span[0] + q.speed_factor * (t - q.query_span[0]) for t in found.query_span]
+    return all(abs(f - t) <= SPAN_TOLERANCE_S for f, t in zip(found.span, at, strict=True))
+
+
 def score_query(q: Query, out: Outcome, wall: float, cpu: float) -> dict[str, Any]:
     top = out.matches[0] if out.matches else None
     row: dict[str, Any] = {
@@ -1000,6 +1016,9 @@ def score_query(q: Query, out: Outcome, wall: float, cpu: float) -> dict[str, An
         if row["hit"]:
             assert top is not None
             row["span_ok"] = span_ok(top, q.ref_span)
+            if "moment_stated" in top.extra:
+                row["moment_stated"] = bool(top.extra["moment_stated"])
+                row["stated_span_ok"] = stated_span_ok(top, q)
             if top.query_span is not None and q.query_span is not None:
                 row["query_span_ok"] = (
                     abs(top.query_span[0] - q.query_span[0]) <= SPAN_TOLERANCE_S
@@ -1131,6 +1150,14 @@ def summarise(rows: list[dict[str, Any]], ingest: dict[str, Any], footage_s: flo
         if localises
         else "n/a",
         "span_within_1s_count": f"{sum(1 for r in spans if r['span_ok'])}/{len(spans)}" if localises else "n/a",
+        # the spans the report states as the clip's moment (`moment_stated`), and how many of them are
+        # where the truth puts the query seconds matched (`stated_span_ok`)
+        "stated_span_within_1s_count": (
+            f"{sum(1 for r in spans if r.get('moment_stated') and r.get('stated_span_ok'))}/"
+            f"{sum(1 for r in spans if r.get('moment_stated'))}"
+            if localises
+            else "n/a"
+        ),
         "query_span_within_1s_count": (
             f"{sum(1 for r in hits if r.get('query_span_ok'))}/{sum(1 for r in hits if 'query_span_ok' in r)}"
             if localises
@@ -1390,6 +1417,14 @@ def render_tables(results: dict[str, Any]) -> str:
             f"same footage; {s['same_footage_matches_on_negatives']}/{s['negatives']} negatives matched as the same "
             "footage (the rest of the false matches above are called the same scene: place, not reuse)."
         )
+        if s.get("stated_span_within_1s_count", "n/a") != "n/a":
+            lines.append("")
+            lines.append(
+                f"provenance, spans stated as the clip's moment (the same footage, its seconds pinned), against the "
+                "truth's seconds for the query seconds matched: "
+                f'{s["stated_span_within_1s_count"]} within 1 s; the other hits\' spans are said to be "about" '
+                "(the camera path over a still picture fits other moments as well) or place only (the same scene)."
+            )
     if ok:
         groups: set[str] = set()
         for m in ok.values():

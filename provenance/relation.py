@@ -69,6 +69,10 @@ class Verification:
     #: from those (`verify.PATH_PIN_RATIO`); None when not measured (normal speed, no still picture).
     path_drift_other_speed_px: float | None = None
     speed_shown: bool | None = None
+    #: The speed the camera path held at where the alignment's did not (x1: `verify.on_still_picture`
+    #: follows it again at normal speed), with `offset_s` its offset: the segment is placed on that line.
+    #: None where the path held at the alignment's own speed, or was not followed.
+    path_speed: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -95,6 +99,7 @@ class Verification:
                 None if data.get("path_drift_other_speed_px") is None else float(data["path_drift_other_speed_px"])
             ),
             speed_shown=None if data.get("speed_shown") is None else bool(data["speed_shown"]),
+            path_speed=None if data.get("path_speed") is None else float(data["path_speed"]),
         )
 
 

@@ -605,13 +605,15 @@ _HANDLE = re.compile(
 )
 
 
-def kind_of(text: str, *, box: tuple[float, float, float, float], share: float) -> TextKind:
+def kind_of(text: str, *, box: tuple[float, float, float, float], share: float, frames: int) -> TextKind:
     """The kind of a line from its words, its place and how long it is shown.
 
     Args:
         text: the line.
         box: where it is, as shares of the frame.
         share: the share of the clip it is shown for.
+        frames: the frames read; a still picture (fewer than `MIN_TEXT_FRAMES`) shows no line persisting,
+            so a short line in its corner is no channel's bug by its place alone.
     """
     if parse_clock(text) is not None and sum(c.isdigit() for c in text) >= 4:
         return TextKind.CLOCK
@@ -622,7 +624,8 @@ def kind_of(text: str, *, box: tuple[float, float, float, float], share: float) 
     corner = (cx < 0.25 or cx > 0.75) and (cy < 0.2 or cy > 0.8)
     # A channel's bug is a name: a short line in a corner that is mostly digits is a clock's piece or a number.
     named = sum(c.isalpha() for c in text) > sum(c.isdigit() for c in text)
-    if len(words) <= 3 and len(text) <= 20 and corner and share >= BUG_MIN_SHARE and named:
+    persists = frames >= MIN_TEXT_FRAMES and share >= BUG_MIN_SHARE
+    if len(words) <= 3 and len(text) <= 20 and corner and persists and named:
         return TextKind.HANDLE
     if len(words) >= 2:
         return TextKind.CAPTION
@@ -1292,7 +1295,7 @@ def read_frames(
             x0, y0, x1, y1 = best.box
             box = (round(x0 / w, 4), round(y0 / h, 4), round(x1 / w, 4), round(y1 / h, 4))
             share = len(region.present) / len(greys)
-            kind = kind_of(best.text, box=box, share=share)
+            kind = kind_of(best.text, box=box, share=share, frames=len(greys))
             clock = None
             if kind == TextKind.CLOCK:
                 best, clock = _clock_reading(best, group)
@@ -1312,7 +1315,7 @@ def read_frames(
                     cut=_cut_edges(region, w),
                 )
             )
-    texts = _merged_captions(_joined_rows(_distinct(texts), w / h))
+    texts = _merged_captions(_joined_rows(_distinct(texts), w / h, frames=len(greys)))
     texts.sort(key=lambda t: (round(t.box[1], 2), t.box[0]))
     return texts, len(regions)
 
@@ -1347,7 +1350,7 @@ def _box_overlap(a: Rect, b: Rect) -> float:
     return overlap_area(a, b) / smaller if smaller > 0 else 0.0
 
 
-def _joined_rows(texts: list[ScreenText], aspect: float) -> list[ScreenText]:
+def _joined_rows(texts: list[ScreenText], aspect: float, *, frames: int) -> list[ScreenText]:
     """Pieces of one line read apart (a clock's date and its ticking time) joined, left to right."""
     out: list[ScreenText] = []
     for t in sorted(texts, key=lambda t: t.box[0]):
@@ -1361,7 +1364,7 @@ def _joined_rows(texts: list[ScreenText], aspect: float) -> list[ScreenText]:
                 box = (o.box[0], min(o.box[1], t.box[1]), max(o.box[2], t.box[2]), max(o.box[3], t.box[3]))
                 share = 1.0
                 # The joined line's own kind: its first piece alone, a word in a corner, looked like a bug.
-                kind = kind_of(text, box=box, share=share)
+                kind = kind_of(text, box=box, share=share, frames=frames)
                 clock = parse_clock(text) if kind == TextKind.CLOCK else None
                 out[i] = ScreenText(
                     **{

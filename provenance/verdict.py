@@ -122,9 +122,13 @@ def _describe(m: MatchSegment, *, is_image: bool = False) -> str:
         moment += "; placed by its sound (the camera path over the picture fits other moments as well, the sound only this one)"
     elif v is not None and v.moment_shown is False:
         about = "about "
-        moment += "; its seconds are not pinned: the camera path over the picture fits other moments as well"
+        moment += (
+            "; its second is not pinned: other frames of the reference hold that part of its picture too"
+            if is_image
+            else "; its seconds are not pinned: the camera path over the picture fits other moments as well"
+        )
     if is_image:
-        frame = "" if ref.kind == "image" else f"the frame at {m.reference_start_s:.1f} s of "
+        frame = "" if ref.kind == "image" else f"the frame {about or 'at '}{m.reference_start_s:.1f} s of "
         return (
             f"the picture matches {frame}reference #{ref.id} '{name}' (score {m.score:.2f}, hash distance "
             f"{m.mean_distance:.0f} of 64 bits{mirror}){seen}{where}{moment}"

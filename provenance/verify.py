@@ -444,6 +444,19 @@ def verify_segment(
     typical = float(np.median(costs[far])) if far.any() else float(np.median(costs[finite]))
     specificity = float(1.0 - costs[best] / typical) if typical > 0 else 0.0
     found = float(offsets[best])
+    if abs(found - offset_s) >= FAR_OFFSET_S and not _bracketed(offsets, finite, best):
+        # The pictures placed the clip elsewhere, and what moves is only read to agree best where the
+        # reference stops being comparable: a trend that goes on past its edge (light slowly changing
+        # over a fixed camera's scene) falls toward the edge without showing a moment there.
+        return Verification(
+            Relation.SAME_SCENE,
+            n,
+            round(share, 3),
+            round(specificity, 3),
+            f"what moves agrees best {abs(found - offset_s):.1f} s from where the picture matched, at the edge "
+            "of the reference it could be compared with: the agreement may go on past that edge, so it shows no "
+            "moment",
+        )
     if specificity >= MIN_SPECIFICITY:
         return Verification(
             Relation.SAME_FOOTAGE,
@@ -462,6 +475,12 @@ def verify_segment(
         f"the still background agrees but what moves does not: on the {share:.0%} of the picture that changes, "
         f"no moment of the reference agrees with the clip better than the others ({specificity:.0%})",
     )
+
+
+def _bracketed(offsets: np.ndarray, finite: np.ndarray, best: int) -> bool:
+    """Whether offsets compared at least `FAR_OFFSET_S` before and after `best` exist: a moment, not an edge."""
+    gap = offsets[finite] - offsets[best]
+    return bool((gap <= -FAR_OFFSET_S).any() and (gap >= FAR_OFFSET_S).any())
 
 
 #: Every threshold the verify stage decides with (recorded in each report's `tool.thresholds`).
@@ -794,7 +813,9 @@ def verify_alignment(found: Alignment, query: Query, reference_frames: Reference
             unverified(UNREADABLE_REASON),
         )
     result = _with(found, v)
-    if v.relation == Relation.SAME_FOOTAGE and v.offset_s is not None:
+    if v.relation == Relation.SAME_FOOTAGE and v.offset_s is not None and v.path_speed is not None:
+        result = placed(result, v.offset_s, v.path_speed)
+    elif v.relation == Relation.SAME_FOOTAGE and v.offset_s is not None:
         shift = v.offset_s - seg.offset_s
         if abs(shift) >= REFINE_OFFSET_S:
             result = _shifted(result, shift)
@@ -1008,6 +1029,30 @@ def _verify_within(
 
 def _with(found: Alignment, v: Verification) -> Alignment:
     return replace(found, segment=replace(found.segment, verification=v))
+
+
+def placed(found: Alignment, offset_s: float, speed: float) -> Alignment:
+    """The alignment placed on another line (reference_t = offset_s + speed * query_t), within the reference:
+    its offset, speed, reference span and aligned pairs' reference times; its query span and the pairs'
+    distances stay (`Verification.path_speed`: the camera path held only there)."""
+    seg = found.segment
+    end = float(seg.reference.duration_s) or float("inf")
+
+    def at(t: float) -> float:
+        return round(min(max(offset_s + speed * t, 0.0), end), 3)
+
+    q0, q1 = found.query_span
+    r0, r1 = sorted((at(q0), at(q1)))
+    s0, s1 = sorted((at(seg.query_start_s), at(seg.query_end_s)))
+    moved = replace(
+        seg,
+        offset_s=round(offset_s, 3),
+        speed=round(speed, 4),
+        reference_start_s=s0,
+        reference_end_s=s1,
+        pairs=tuple((q, at(q), d) for q, _r, d in seg.pairs),
+    )
+    return replace(found, segment=moved, reference_span=(r0, r1))
 
 
 def _shifted(found: Alignment, shift: float) -> Alignment:
@@ -1496,9 +1541,23 @@ def on_still_picture(
     frame hashes' fit over a clip whose overlays change every frame's distance (moving stickers:
     bench/sticker_cases.py, x1.28 and a held frame where the copy runs at x1). A path held only
     there tells no speed (`speed_shown` False: no speed, trim or reversal is said of it).
+
+    A still image (one query frame) has no path, and any frame holding its part of the picture fits
+    it: it stays the same footage, at no pinned second (`moment_shown` False).
     """
-    if v.relation != Relation.SAME_FOOTAGE or len(query_times) < 2:
-        return v  # a still image has no camera path: it is judged by its picture, as any still is
+    if v.relation != Relation.SAME_FOOTAGE:
+        return v
+    if len(query_times) < 2:
+        # A still image has no camera path: it is judged by its picture, as any still is. But every frame
+        # that holds its part of the still picture fits it (a pan's zoom makes a crop of one frame another
+        # frame whole), and what moves there is the whole picture: no second is pinned.
+        what = "reference" if motion.kind == Picture.STILL_PICTURE else "matched part of the reference"
+        return replace(
+            v,
+            reason=f"the {what} is a still picture under camera motion, and the picture shows a part of it: every "
+            "frame of the reference that holds that part fits it as well, so its second is not pinned",
+            moment_shown=False,
+        )
     aligned = v.offset_s if v.offset_s is not None else offset_s
     work = PathWork(query, reference)  # the paths followed below share their views' work
     drift, frames, seconds = camera_path_drift(
@@ -1541,6 +1600,8 @@ def on_still_picture(
             pinned = _pinned(
                 held, query, query_times, reference, reference_times, offset_s=normal, speed=1.0, work=work
             )
+            # The clip is placed where its path holds (`placed`), not on the line that did not repeat it.
+            pinned = replace(pinned, offset_s=round(normal, 3), path_speed=1.0)
             return pinned if speed_untold else replace(pinned, speed_shown=False)
         return _pinned(held, query, query_times, reference, reference_times, offset_s=aligned, speed=speed, work=work)
     if drift is None or frames < MIN_PATH_FRAMES:

@@ -71,11 +71,17 @@ def reports(edits: dict[str, Path], sample_index_file: Path) -> dict[str, Report
 
 
 @pytest.mark.parametrize(
-    ("name", "title", "at"),
-    [("still_3.0", "City traffic", 3.0), ("still_7.0", "City traffic", 7.0), ("still_storm_4.6", "Storm", 4.6)],
+    ("name", "title", "at", "pinned"),
+    [
+        ("still_3.0", "City traffic", 3.0, True),
+        ("still_7.0", "City traffic", 7.0, True),
+        # A pan over a photograph: every frame holding that part of it fits the picture (the zoom makes
+        # a crop of one frame another frame whole), so the frame is told only "about".
+        ("still_storm_4.6", "Storm", 4.6, False),
+    ],
 )
 def test_a_still_is_reported_as_a_picture_at_its_time(
-    reports: dict[str, Report], name: str, title: str, at: float
+    reports: dict[str, Report], name: str, title: str, at: float, pinned: bool
 ) -> None:
     report = reports[name]
     assert report.input.kind == "image" and report.matches, report.verdict
@@ -86,14 +92,16 @@ def test_a_still_is_reported_as_a_picture_at_its_time(
     md = render(report, "md")
     html = render(report, "html")
     minutes = f"0:{int(m.reference_start_s):02d}"
-    assert f"The picture matches the frame at {minutes}" in md
-    assert f"The picture matches the frame at {minutes}" in html
+    frame = f"the frame at {minutes}" if pinned else f"a frame about {minutes}"
+    assert f"The picture matches {frame}" in md
+    assert f"The picture matches {frame}" in html
+    assert ("not pinned" in md) is not pinned and ("not pinned" in html) is not pinned
     for text in (md, html, report.verdict.summary, " ".join(report.verdict.evidence)):
         for wrong in ("Trimmed", "trimmed", "offset", "speed ×", "Checked clip", "0.0–0.0 s", "0.0-0.0 s", "Duration"):
             assert wrong not in text, (wrong, text[:2000])
     assert report.verdict.summary.startswith("The picture ")
     public = _public(json.loads(render(report, "claimreview", OPTIONS)))
-    assert f"The picture is the frame at {minutes}" in public
+    assert f"The picture is {frame}" in public and ("not pinned" in public) is not pinned
     assert "Seconds" not in public and "The video" not in public
 
 

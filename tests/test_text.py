@@ -436,7 +436,15 @@ def test_a_clock_is_told_from_one_frame_not_from_frames_combined() -> None:
     ("line", "kind"), [("2 2014 1", TextKind.OTHER), ("@ural_news", TextKind.HANDLE), ("NEWS 24", TextKind.HANDLE)]
 )
 def test_a_short_corner_line_of_digits_is_no_channel_bug(line: str, kind: TextKind) -> None:
-    assert text_mod.kind_of(line, box=(0.02, 0.02, 0.2, 0.06), share=1.0) == kind
+    assert text_mod.kind_of(line, box=(0.02, 0.02, 0.2, 0.06), share=1.0, frames=12) == kind
+
+
+def test_a_short_line_in_a_still_pictures_corner_is_no_channel_bug() -> None:
+    """A bug is a name that stays over a clip; one picture shows nothing staying: its line is a caption."""
+    box = (0.05, 0.92, 0.26, 0.95)
+    assert text_mod.kind_of("wait for it", box=box, share=1.0, frames=12) == TextKind.HANDLE
+    assert text_mod.kind_of("wait for it", box=box, share=1.0, frames=1) == TextKind.CAPTION
+    assert text_mod.kind_of("@ural_news", box=box, share=1.0, frames=1) == TextKind.HANDLE
 
 
 def test_the_text_command_reads_a_clip_without_an_index(captioned_clip: Path) -> None:

@@ -90,6 +90,27 @@ def test_a_scene_where_nothing_moves_cannot_prove_the_moment() -> None:
     assert v.specificity is None and "nothing in the reference moves" in v.reason
 
 
+def _lit(times: np.ndarray) -> np.ndarray:
+    """A fixed camera where nothing passes and the light slowly comes up over one side of the scene."""
+    bg = _background(3)
+    ramp = np.linspace(0, 1, W, dtype=np.float32)[None, :] * np.ones((H, 1), np.float32)
+    return np.stack([np.clip(bg + 4.0 * t * ramp * (bg > 40), 0, 255).astype(np.uint8) for t in times])
+
+
+def test_a_slow_change_that_goes_on_past_the_reference_shows_no_moment() -> None:
+    """The clip is 7 s before the reference starts: the light's trend agrees best at the reference's first
+    seconds, far from where the picture matched, and would agree better still before them."""
+    r_times = np.arange(0, 15, 1 / FPS)
+    reference = _lit(10 + r_times)
+    q_times = np.arange(0, 6, 1 / FPS)
+    before = _check(_reencoded(_lit(3 + q_times)), q_times, reference, r_times, offset=5)
+    assert before.relation == Relation.SAME_SCENE
+    assert "at the edge of the reference" in before.reason and before.offset_s is None
+    # The same light at the reference's own first seconds, where the picture matched: that moment stands.
+    at_start = _check(_reencoded(_lit(10 + q_times)), q_times, reference, r_times, offset=0)
+    assert at_start.relation == Relation.SAME_FOOTAGE and at_start.offset_s == pytest.approx(0.0, abs=0.26)
+
+
 def test_a_mirrored_copy_is_compared_facing_the_reference() -> None:
     q_times = np.arange(0, 5, 1 / FPS)
     query = _reencoded(REFERENCE[(R_TIMES >= 6) & (R_TIMES < 11)])[:, :, ::-1]
@@ -510,6 +531,28 @@ def test_a_frame_hash_segment_at_a_wrong_speed_is_followed_again_at_normal_speed
     )
     assert v.relation == Relation.SAME_FOOTAGE and "at normal speed" in v.reason, v
     assert v.speed_shown is False and v.path_drift_px is not None and v.path_drift_px <= 1.0, v
+    # Where the path held is where the clip is placed: x1 from the reference's 4.0 s, not the x1.28 line.
+    assert v.path_speed == 1.0 and v.offset_s == pytest.approx(4.0, abs=0.26), v
+    assert Verification.from_dict(v.to_dict()) == v
+
+
+def test_a_segment_is_placed_on_the_line_its_camera_path_holds_on() -> None:
+    """`placed` moves the reference span and the pairs' reference times to the new line; the query span and
+    the pairs' distances stay (a report's frames and its trims then follow the line the path held on)."""
+    from dataclasses import replace
+
+    from report_samples import make_match
+
+    from provenance.match import Alignment
+    from provenance.verify import placed
+
+    seg = replace(make_match(), offset_s=6.0, speed=0.57, pairs=((4.0, 8.28, 3.0), (6.0, 9.42, 5.0)))
+    seg = replace(seg, query_start_s=4.0, query_end_s=6.0, reference_start_s=8.28, reference_end_s=9.42)
+    moved = placed(Alignment(seg, 0, 0, (4.0, 6.0), (8.28, 9.42)), 0.9, 1.0)
+    assert moved.segment.speed == 1.0 and moved.segment.offset_s == 0.9
+    assert (moved.segment.reference_start_s, moved.segment.reference_end_s) == (4.9, 6.9)
+    assert moved.reference_span == (4.9, 6.9) and moved.query_span == (4.0, 6.0)
+    assert moved.segment.pairs == ((4.0, 4.9, 3.0), (6.0, 6.9, 5.0))
 
 
 def _stickers(views: np.ndarray, seed: int = 11) -> np.ndarray:

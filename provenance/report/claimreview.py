@@ -69,6 +69,7 @@ from .words import (
     held_frame,
     is_still,
     listing,
+    moment_shown,
     number,
     reference_span,
     span,
@@ -361,7 +362,10 @@ def _noun(report: Report) -> str:
 def _reuse_sentence(m: Any, still: bool) -> str:
     """Which part of the earlier footage a match reuses: seconds of a video, or the frame a picture is."""
     if still:
-        return f"The picture is {still_frame(m)} of {reference_name(m.reference)}."
+        unpinned = (
+            "" if moment_shown(m) else " (its second is not pinned: other frames hold that part of the picture too)"
+        )
+        return f"The picture is {still_frame(m)} of {reference_name(m.reference)}{unpinned}."
     if held_frame(m):  # one picture held: a moment, not seconds, of the earlier footage
         at = held_at(m)
         ends = sorted((m.reference_start_s, m.reference_end_s))

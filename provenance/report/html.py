@@ -69,6 +69,7 @@ from .words import (
     speed_matters,
     speed_words,
     still_frame,
+    still_frame_at,
     text_kind,
 )
 
@@ -592,8 +593,7 @@ def _match(r: Report, n: int) -> str:
         '<dl class="facts">',
     ]
     if still:
-        at = f" ({seconds(m.reference_start_s)} of its {seconds(ref.duration_s)})" if ref.kind != "image" else ""
-        out.append(f"<dt>In the reference</dt><dd>The picture matches {e(still_frame(m))}{at}</dd>")
+        out.append(f"<dt>In the reference</dt><dd>The picture matches {e(still_frame(m))}{e(still_frame_at(m))}</dd>")
     elif ref.kind == "image":  # a still reference: the clip shows that picture, at no time of it
         out.append(f"<dt>Clip span</dt><dd>{span(m.query_start_s, m.query_end_s)} shows the reference picture</dd>")
     elif held_frame(m):  # one picture held: a moment of the reference, at no speed

@@ -141,9 +141,7 @@ def render_markdown(report: Report, *, assets_dir: str | None = None) -> str:
         diag = diagnosis_of(m, query_size)
         mirrored = ", mirrored" if diag.mirrored else ""
         if still:
-            where = f"- The picture matches {words.still_frame(m)} of the reference{mirrored}"
-            if ref.kind != "image":
-                where += f" ({words.seconds(m.reference_start_s)} of its {words.seconds(ref.duration_s)})"
+            where = f"- The picture matches {words.still_frame(m)} of the reference{mirrored}{words.still_frame_at(m)}"
         elif ref.kind == "image":
             where = f"- Clip {words.span(m.query_start_s, m.query_end_s)} shows the reference picture{mirrored}"
         elif words.held_frame(m):

@@ -146,7 +146,21 @@ def still_frame(match: Any) -> str:
     """Where a still picture sits in its reference: ``the frame at 0:03.0`` (``the picture`` for a still reference)."""
     if str(match.reference.kind) == "image":
         return "the picture"
+    if not moment_shown(match):  # a part of a still picture under camera motion: every frame holding it fits
+        return f"a frame about {clock(match.reference_start_s)}"
     return f"the frame at {clock(match.reference_start_s)}"
+
+
+def still_frame_at(match: Any) -> str:
+    """Where in its reference's length a still picture's frame is: ``(7.0 s of its 8.0 s)``, with why it is
+    only about that where the second is not pinned (`moment_shown`); empty for a still reference."""
+    ref = match.reference
+    if str(ref.kind) == "image":
+        return ""
+    at = f"{seconds(match.reference_start_s)} of its {seconds(ref.duration_s)}"
+    if moment_shown(match):
+        return f" ({at})"
+    return f" (about {at}: its second is not pinned, other frames hold that part of the picture too)"
 
 
 def speed_words(match: Any) -> str:
@@ -1053,8 +1067,9 @@ def relation_sentence(match: Any, *, still: bool = False) -> str | None:
     if still:  # a picture is one moment, not a clip's moments
         head = head.replace("the clip shows this moment", "the picture is this moment")
         reason = reason.replace("the clip is", "the picture is")
-    elif not moment_shown(match):  # the same footage, at no pinned moment
+    if not moment_shown(match):  # the same footage, at no pinned moment
         head = head.replace("the clip shows this moment of the reference", "the clip shows this footage")
+        head = head.replace("the picture is this moment of the reference", "the picture is of this footage")
     return f"{head} ({reason})." if reason else f"{head}."
 
 
