@@ -972,7 +972,10 @@ def stated_span_ok(found: Found, q: Query) -> bool | None:
         return None
     if q.reversed:  # the truth's line runs backwards: the whole spans are compared
         return span_ok(found, q.ref_span)
-    at = [q.ref_span[0] + q.speed_factor * (t - q.query_span[0]) for t in found.query_span]
+    (r0, r1), (q0, q1) = q.ref_span, q.query_span
+    # bench/data's truth gives spans, not a speed: its speed is theirs
+    pace = q.speed_factor if q.cases or q1 <= q0 else (r1 - r0) / (q1 - q0)
+    at = [r0 + pace * (t - q0) for t in found.query_span]
     return all(abs(f - t) <= SPAN_TOLERANCE_S for f, t in zip(found.span, at, strict=True))
 
 
