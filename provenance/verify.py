@@ -155,7 +155,7 @@ MOTION_MIN_SPAN_S = 2.0
 MOTION_MIN_INSIDE = 0.8
 #: ... it replaces the matcher's speed only when the moving cells' distance there is at most this share
 #: of theirs at the matcher's speed (a still background fits every speed; what moves does not; 0-1).
-MOTION_SPEED_RATIO = 0.7
+MOTION_SPEED_RATIO = 0.5
 #: ... and that moment is this specific (`specificity` at the speed found; above `MIN_SPECIFICITY`:
 #: the search over speeds has more chances to meet a chance agreement).
 MOTION_MIN_SPECIFICITY = 0.5
