@@ -301,9 +301,22 @@ def test_speeds_stills_and_clock_times_in_words() -> None:
     assert (clock(3.0), clock(12.44), clock(65.0), clock(-0.0)) == ("0:03.0", "0:12.4", "1:05.0", "0:00.0")
     match = replace(make_match(), pairs=tuple((0.25 * i, 1.0 + 0.25 * i, 4) for i in range(20)))
     assert speed_words(match) == "no speed change found"
-    assert speed_words(replace(match, speed=1.967)) == "×1.967 the reference's speed"
-    assert speed_words(replace(match, speed=-0.997)) == "played backwards"
-    assert speed_words(replace(match, speed=-2.0)) == "played backwards at ×2 the reference's speed"
+    changed = Alteration("speed_changed", "The footage plays faster.")
+    backwards = Alteration("reversed", "The footage plays backwards.")
+    assert speed_words(replace(match, speed=1.967, alterations=(changed,))) == "×1.967 the reference's speed"
+    assert speed_words(replace(match, speed=-0.997, alterations=(backwards,))) == "played backwards"
+    both = (backwards, changed)
+    assert speed_words(replace(match, speed=-2.0, alterations=both)) == "played backwards at ×2 the reference's speed"
+    # The alignment's slope alone is no measured speed or direction: the words do not state it as one.
+    assert speed_words(replace(match, speed=0.884)) == (
+        "speed not told: the alignment runs at ×0.884, which nothing measured"
+    )
+    assert speed_words(replace(match, speed=-1.0)) == (
+        "speed not told: the alignment runs backwards at ×1, which nothing measured"
+    )
+    assert speed_words(replace(match, speed=-2.0, alterations=(backwards,))) == (
+        "played backwards; speed not told (the alignment's ×2, which nothing measured)"
+    )
     report = make_report((match,))
     thresholds = {**report.tool.get("thresholds", {}), "match.min_speed": 0.25, "match.max_speed": 4.0}
     assert searched_speeds(replace(report, tool={**report.tool, "thresholds": thresholds})) == (

@@ -180,6 +180,14 @@ def speed_words(match: Any) -> str:
         return "speed unknown"
     rate = abs(speed)
     changed = abs(rate - 1.0) >= 0.02
+    # The alignment's slope, where the diagnosis told no speed change (or no reversal): nothing measured it.
+    said = {str(getattr(a, "code", "")) for a in getattr(match, "alterations", ()) or ()}
+    if speed < 0 and "reversed" not in said:
+        return f"speed not told: the alignment runs backwards at ×{number(rate, 3)}, which nothing measured"
+    if changed and "speed_changed" not in said:
+        if speed < 0:
+            return f"played backwards; speed not told (the alignment's ×{number(rate, 3)}, which nothing measured)"
+        return f"speed not told: the alignment runs at ×{number(rate, 3)}, which nothing measured"
     if speed < 0:
         return f"played backwards at ×{number(rate, 2)} the reference's speed" if changed else "played backwards"
     if changed:
