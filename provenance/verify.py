@@ -1565,13 +1565,20 @@ def on_still_picture(
     )
     at_normal = ""
     normal: float | None = None
-    if abs(speed - 1.0) >= MOTION_REFINE_MIN and not _path_holds(drift, frames, seconds):
+    held_here = _path_holds(drift, frames, seconds)
+    # The features' line is no measured speed: where its path holds, x1 is followed as well and
+    # preferred where it holds over as many frames or more, and parts less (a short stretch of path
+    # at an untold slope pinned a pan's copy 3.2 s from its moment: cases-devfull d180).
+    if abs(speed - 1.0) >= MOTION_REFINE_MIN and (not held_here or speed_untold):
         normal = _normal_speed_offset(query, query_times, reference, reference_times, offset_s=aligned, speed=speed)
         if normal is not None:
             again = camera_path_drift(
                 query, query_times, reference, reference_times, offset_s=normal, speed=1.0, work=work
             )
-            if _path_holds(*again):
+            better = not held_here or (
+                again[0] is not None and drift is not None and again[1] >= frames and again[0] <= drift
+            )
+            if _path_holds(*again) and better:
                 drift, frames, seconds = again
                 middle = float(query_times[len(query_times) // 2])
                 at_normal = (

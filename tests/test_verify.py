@@ -536,6 +536,27 @@ def test_a_frame_hash_segment_at_a_wrong_speed_is_followed_again_at_normal_speed
     assert Verification.from_dict(v.to_dict()) == v
 
 
+def test_a_features_line_at_an_untold_slope_gives_way_to_normal_speed_where_that_path_holds_better() -> None:
+    """A 2 s copy of a slow pan at x1, found on the features' line at x0.67 (an untold slope): over so short a
+    stretch the line's path holds too (1.2 px), but x1's holds over as many frames and parts less, so the
+    clip is placed there, at its moment (`path_speed` 1, the reference's 4.0 s at the clip's start)."""
+    from provenance.camera import CameraMotion, Picture
+    from provenance.verify import on_still_picture
+
+    picture = _picture()
+    r_times = np.arange(0, 14, 1 / FPS)
+    q_times = np.arange(0, 2.25, 1 / FPS)
+    reference = _pan_views(picture, r_times, (2.0, 2.0), (0.45, 0.5), (0.55, 0.5))
+    at = (r_times >= 4.0) & (r_times < 6.25)
+    copy = _reencoded(reference[at].clip(0, 255).astype(np.uint8)).astype(np.float32)
+    still = CameraMotion(Picture.STILL_PICTURE, pairs=28, still_share=1.0, spans=((0.0, 14.0),))
+    agreed = Verification(Relation.SAME_FOOTAGE, len(q_times), 0.9, 0.8, "what moves agrees", None)
+    v = on_still_picture(agreed, still, copy, q_times, reference, r_times, offset_s=4.33, speed=0.67, speed_untold=True)
+    assert v.relation == Relation.SAME_FOOTAGE and "at normal speed" in v.reason, v
+    assert v.path_speed == 1.0 and v.offset_s == pytest.approx(4.0, abs=0.26), v
+    assert v.path_drift_px is not None and v.path_drift_px <= 0.5, v
+
+
 def test_a_segment_is_placed_on_the_line_its_camera_path_holds_on() -> None:
     """`placed` moves the reference span and the pairs' reference times to the new line; the query span and
     the pairs' distances stay (a report's frames and its trims then follow the line the path held on)."""
