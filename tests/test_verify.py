@@ -510,21 +510,28 @@ def test_a_steady_pan_at_another_speed_pins_its_speed_but_not_its_moment() -> No
     assert Verification.from_dict(v.to_dict()) == v
 
 
+def _pan_copy(seconds: float, zoom: tuple[float, float], start: tuple[float, float], end: tuple[float, float]) -> Any:
+    """A 14 s pan over `_picture`, the copy of its seconds from 4.0 s on re-encoded, a still picture's
+    camera motion and a what-moves verdict to hold to the path: (q_times, copy, reference, r_times, still, agreed)."""
+    from provenance.camera import CameraMotion, Picture
+
+    r_times = np.arange(0, 14, 1 / FPS)
+    q_times = np.arange(0, seconds, 1 / FPS)
+    reference = _pan_views(_picture(), r_times, zoom, start, end)
+    at = (r_times >= 4.0) & (r_times < 4.0 + seconds)
+    copy = _reencoded(reference[at].clip(0, 255).astype(np.uint8)).astype(np.float32)
+    still = CameraMotion(Picture.STILL_PICTURE, pairs=28, still_share=1.0, spans=((0.0, 14.0),))
+    agreed = Verification(Relation.SAME_FOOTAGE, len(q_times), 0.9, 0.8, "what moves agrees", None)
+    return q_times, copy, reference, r_times, still, agreed
+
+
 def test_a_frame_hash_segment_at_a_wrong_speed_is_followed_again_at_normal_speed() -> None:
     """Under moving stickers the frame hashes' fit put a copy of a pan at x1.28 (bench/sticker_cases.py s028):
     its path drifts there. As for the features channel's line, the path is followed again at x1, at the offset
     what moves prefers; it holds, and no speed is told (`speed_shown` false: no speed change is said)."""
-    from provenance.camera import CameraMotion, Picture
     from provenance.verify import on_still_picture
 
-    picture = _picture()
-    r_times = np.arange(0, 14, 1 / FPS)
-    q_times = np.arange(0, 6, 1 / FPS)
-    reference = _pan_views(picture, r_times, (1.6, 2.4), (0.3, 0.45), (0.7, 0.55))
-    at = (r_times >= 4.0) & (r_times < 10.0)
-    copy = _reencoded(reference[at].clip(0, 255).astype(np.uint8)).astype(np.float32)
-    still = CameraMotion(Picture.STILL_PICTURE, pairs=28, still_share=1.0, spans=((0.0, 14.0),))
-    agreed = Verification(Relation.SAME_FOOTAGE, len(q_times), 0.9, 0.8, "what moves agrees", None)
+    q_times, copy, reference, r_times, still, agreed = _pan_copy(6.0, (1.6, 2.4), (0.3, 0.45), (0.7, 0.55))
     middle = float(np.median(q_times))
     v = on_still_picture(
         agreed, still, copy, q_times, reference, r_times, offset_s=4.0 + (1 - 1.28) * middle, speed=1.28
@@ -540,17 +547,9 @@ def test_a_features_line_at_an_untold_slope_gives_way_to_normal_speed_where_that
     """A 2 s copy of a slow pan at x1, found on the features' line at x0.67 (an untold slope): over so short a
     stretch the line's path holds too (1.2 px), but x1's holds over as many frames and parts less, so the
     clip is placed there, at its moment (`path_speed` 1, the reference's 4.0 s at the clip's start)."""
-    from provenance.camera import CameraMotion, Picture
     from provenance.verify import on_still_picture
 
-    picture = _picture()
-    r_times = np.arange(0, 14, 1 / FPS)
-    q_times = np.arange(0, 2.25, 1 / FPS)
-    reference = _pan_views(picture, r_times, (2.0, 2.0), (0.45, 0.5), (0.55, 0.5))
-    at = (r_times >= 4.0) & (r_times < 6.25)
-    copy = _reencoded(reference[at].clip(0, 255).astype(np.uint8)).astype(np.float32)
-    still = CameraMotion(Picture.STILL_PICTURE, pairs=28, still_share=1.0, spans=((0.0, 14.0),))
-    agreed = Verification(Relation.SAME_FOOTAGE, len(q_times), 0.9, 0.8, "what moves agrees", None)
+    q_times, copy, reference, r_times, still, agreed = _pan_copy(2.25, (2.0, 2.0), (0.45, 0.5), (0.55, 0.5))
     v = on_still_picture(agreed, still, copy, q_times, reference, r_times, offset_s=4.33, speed=0.67, speed_untold=True)
     assert v.relation == Relation.SAME_FOOTAGE and "at normal speed" in v.reason, v
     assert v.path_speed == 1.0 and v.offset_s == pytest.approx(4.0, abs=0.26), v
