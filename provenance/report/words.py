@@ -167,7 +167,9 @@ def speed_words(match: Any) -> str:
     """How fast the clip plays the reference: ``×1.97 the reference's speed``, ``played backwards`` (at its
     own speed), ``played backwards at ×2 the reference's speed``, or ``no speed change found`` (the
     alignment's speed of 1 is where the search starts, not a measurement: still footage fits many);
-    ``speed not told`` where nothing can tell it (a frozen frame, or what moves fits no speed searched)."""
+    ``speed not told`` where nothing can tell it (a frozen frame, or what moves fits no speed searched),
+    and where the alignment's slope differs from x1 or runs backwards with no `speed_changed` or
+    `reversed` told of the match: ``speed not told: the alignment runs at ×0.884, which nothing measured``."""
     if getattr(match, "speed_untold", False):
         if held_frame(match):
             return "speed not told: the clip holds one frame"
