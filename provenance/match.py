@@ -883,17 +883,11 @@ def at_motion_speed(found: Alignment, query: FrameHashes, index: Index, *, query
     return replace(aligned, segment=moved, feature_pairs=found.feature_pairs)
 
 
-def features_at_speed(found: Alignment, evidence: SpeedEvidence, offset_s: float) -> Alignment:
-    """A features segment placed on the line what moves measured (`verify.motion_speed`): speed and offset.
-
-    The features channel's line runs through frames registered once a second, so its speed is
-    no measure (`diagnose.speed_untold`); where what moves measures it, the segment's reference
-    span and aligned pairs move to that line and carry the measure (`speed_evidence`,
-    ``motion``), so its speed, direction and trims are told from it. The registered frame pairs
-    (the geometry) and the query span stay.
-    """
+def on_line(found: Alignment, offset_s: float, speed: float) -> Alignment:
+    """The alignment placed on the line reference_t = offset_s + speed * query_t, within the reference: its
+    offset, speed, reference span and aligned pairs' reference times move; its query span, the pairs'
+    distances and the registered frame pairs (the geometry) stay."""
     seg = found.segment
-    speed = float(evidence.speed)
     q0, q1 = found.query_span
     r0, r1 = offset_s + speed * q0, offset_s + speed * q1
     if speed < 0:
@@ -912,10 +906,19 @@ def features_at_speed(found: Alignment, evidence: SpeedEvidence, offset_s: float
         reference_end_s=round(max(r0, r1), 3),
         pairs=tuple((q, at(q), d) for q, _r, d in seg.pairs),
     )
+    return replace(found, segment=moved, reference_span=(r0, max(r0, r1)))
+
+
+def features_at_speed(found: Alignment, evidence: SpeedEvidence, offset_s: float) -> Alignment:
+    """A features segment placed on the line what moves measured (`verify.motion_speed`): speed and offset.
+
+    The features channel's line runs through frames registered once a second, so its speed is
+    no measure (`diagnose.speed_untold`); where what moves measures it, the segment moves to that
+    line (`on_line`) and carries the measure (`speed_evidence`, ``motion``), so its speed,
+    direction and trims are told from it.
+    """
     return replace(
-        found,
-        segment=moved,
-        reference_span=(r0, max(r0, r1)),
+        on_line(found, offset_s, float(evidence.speed)),
         speed_evidence=replace(evidence, offset=offset_s),
         motion_speed=None,
         speed_untold=False,

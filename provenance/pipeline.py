@@ -624,7 +624,7 @@ def _verified_features(found: Alignment, query: Query, frames_of: verify_mod.Ref
             v = _held_to_camera_path(v, found, shown, q_times, r_times, r_images, motion)
         checked = _with_verification(found, v)
         if v.relation == Relation.SAME_FOOTAGE and v.path_speed is not None and v.offset_s is not None:
-            checked = verify_mod.placed(checked, v.offset_s, v.path_speed)  # where its camera path holds
+            checked = match_mod.on_line(checked, v.offset_s, v.path_speed)  # where its camera path holds
         return checked
     return _at_measured_speed(_with_verification(found, v), q_view, q_times, r_view, r_times, compared)
 

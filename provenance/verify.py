@@ -58,7 +58,7 @@ from .hashing import (
     variant_parts,
 )
 from .index import Reference
-from .match import MAX_SPEED, MIN_SPEED, SPEED_EDGE, Alignment, SpeedEvidence
+from .match import MAX_SPEED, MIN_SPEED, SPEED_EDGE, Alignment, SpeedEvidence, on_line
 from .query import REF_VIEWS_FPS, Query
 from .query import VIEW_LONG_SIDE as QUERY_VIEW_LONG_SIDE
 from .relation import HeldFrame, Relation, Verification
@@ -814,7 +814,7 @@ def verify_alignment(found: Alignment, query: Query, reference_frames: Reference
         )
     result = _with(found, v)
     if v.relation == Relation.SAME_FOOTAGE and v.offset_s is not None and v.path_speed is not None:
-        result = placed(result, v.offset_s, v.path_speed)
+        result = on_line(result, v.offset_s, v.path_speed)  # where its camera path holds
     elif v.relation == Relation.SAME_FOOTAGE and v.offset_s is not None:
         shift = v.offset_s - seg.offset_s
         if abs(shift) >= REFINE_OFFSET_S:
@@ -1029,30 +1029,6 @@ def _verify_within(
 
 def _with(found: Alignment, v: Verification) -> Alignment:
     return replace(found, segment=replace(found.segment, verification=v))
-
-
-def placed(found: Alignment, offset_s: float, speed: float) -> Alignment:
-    """The alignment placed on another line (reference_t = offset_s + speed * query_t), within the reference:
-    its offset, speed, reference span and aligned pairs' reference times; its query span and the pairs'
-    distances stay (`Verification.path_speed`: the camera path held only there)."""
-    seg = found.segment
-    end = float(seg.reference.duration_s) or float("inf")
-
-    def at(t: float) -> float:
-        return round(min(max(offset_s + speed * t, 0.0), end), 3)
-
-    q0, q1 = found.query_span
-    r0, r1 = sorted((at(q0), at(q1)))
-    s0, s1 = sorted((at(seg.query_start_s), at(seg.query_end_s)))
-    moved = replace(
-        seg,
-        offset_s=round(offset_s, 3),
-        speed=round(speed, 4),
-        reference_start_s=s0,
-        reference_end_s=s1,
-        pairs=tuple((q, at(q), d) for q, _r, d in seg.pairs),
-    )
-    return replace(found, segment=moved, reference_span=(r0, r1))
 
 
 def _shifted(found: Alignment, shift: float) -> Alignment:
@@ -1607,7 +1583,7 @@ def on_still_picture(
             pinned = _pinned(
                 held, query, query_times, reference, reference_times, offset_s=normal, speed=1.0, work=work
             )
-            # The clip is placed where its path holds (`placed`), not on the line that did not repeat it.
+            # The clip is placed where its path holds (`match.on_line`), not on the line that did not repeat it.
             pinned = replace(pinned, offset_s=round(normal, 3), path_speed=1.0)
             return pinned if speed_untold else replace(pinned, speed_shown=False)
         return _pinned(held, query, query_times, reference, reference_times, offset_s=aligned, speed=speed, work=work)

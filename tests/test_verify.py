@@ -557,18 +557,17 @@ def test_a_features_line_at_an_untold_slope_gives_way_to_normal_speed_where_that
 
 
 def test_a_segment_is_placed_on_the_line_its_camera_path_holds_on() -> None:
-    """`placed` moves the reference span and the pairs' reference times to the new line; the query span and
+    """`match.on_line` moves the reference span and the pairs' reference times to the new line; the query span and
     the pairs' distances stay (a report's frames and its trims then follow the line the path held on)."""
     from dataclasses import replace
 
     from report_samples import make_match
 
-    from provenance.match import Alignment
-    from provenance.verify import placed
+    from provenance.match import Alignment, on_line
 
     seg = replace(make_match(), offset_s=6.0, speed=0.57, pairs=((4.0, 8.28, 3.0), (6.0, 9.42, 5.0)))
     seg = replace(seg, query_start_s=4.0, query_end_s=6.0, reference_start_s=8.28, reference_end_s=9.42)
-    moved = placed(Alignment(seg, 0, 0, (4.0, 6.0), (8.28, 9.42)), 0.9, 1.0)
+    moved = on_line(Alignment(seg, 0, 0, (4.0, 6.0), (8.28, 9.42)), 0.9, 1.0)
     assert moved.segment.speed == 1.0 and moved.segment.offset_s == 0.9
     assert (moved.segment.reference_start_s, moved.segment.reference_end_s) == (4.9, 6.9)
     assert moved.reference_span == (4.9, 6.9) and moved.query_span == (4.0, 6.0)
