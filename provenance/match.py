@@ -1860,6 +1860,31 @@ def shows_its_moment(found: Alignment) -> bool:
     return on_path or (v.specificity is not None and v.specificity >= FEATURE_MIN_SPECIFICITY)
 
 
+def as_place(found: Alignment) -> Alignment:
+    """A features segment that does not show its moment (`shows_its_moment`), as what verify showed of it.
+
+    Compared with the reference (same scene, or the same footage below
+    `FEATURE_MIN_SPECIFICITY`), it is the same scene: the picture, registered
+    by its local features, is of that place, and only the moment is not shown,
+    so it is evidence of place and dates nothing. Not compared (no frames, no
+    region), it is a candidate (`FEW_FRAMES_SCORE`).
+    """
+    seg = found.segment
+    v = seg.verification
+    if v is None or v.relation not in (Relation.SAME_SCENE, Relation.SAME_FOOTAGE):
+        return replace(found, segment=replace(seg, score=min(seg.score, FEW_FRAMES_SCORE)))
+    if v.relation == Relation.SAME_FOOTAGE:
+        v = replace(
+            v,
+            relation=Relation.SAME_SCENE,
+            reason=(
+                f"{v.reason}; but on the local features' match the moment stands only at a specificity of "
+                f"{FEATURE_MIN_SPECIFICITY} or more, which this is not: the same place, its moment not shown"
+            ),
+        )
+    return replace(found, segment=replace(seg, verification=v))
+
+
 def _other_moments(found: Alignment, by_time: dict[float, FrameFeatures], index: Index) -> float | None:
     """Median, over up to `FEATURE_FAR_FRAMES` verified query frames, of the best inliers on reference
     frames `FEATURE_FAR_S`-`FEATURE_FAR_REACH_S` from the line over the inliers on it; None when the

@@ -204,7 +204,8 @@ def _check(
         on_stage("verify")
         segments = _diagnosed(query, verified, idx)
         on_stage("diagnose")
-        matches = tuple(s for s in segments if s.score >= match_mod.MATCH_THRESHOLD)
+        # The same footage first: a match of the same scene is evidence of place, never of reuse.
+        matches = tuple(sorted((s for s in segments if s.score >= match_mod.MATCH_THRESHOLD), key=_scene_after_footage))
         candidates = tuple(s for s in segments if s.score < match_mod.MATCH_THRESHOLD)[:5]
         thumbs = _evidence_frames(query, matches, decoder, kept) if kept.report else None
         if thumbs is not None:
@@ -235,6 +236,10 @@ def _check(
     report = _report(query, idx, matches, candidates, verdict, findings, thumbs, claim, channels)
     on_stage("report")
     return report
+
+
+def _scene_after_footage(m: MatchSegment) -> bool:
+    return m.relation == Relation.SAME_SCENE
 
 
 def _read_text(query: Query, decoder: Decoder) -> TextReading:
@@ -486,7 +491,7 @@ def _verified(
 
     Segments below the match threshold are candidates only and are not verified. A segment
     of the features channel that does not clearly show its moment (`match.shows_its_moment`)
-    becomes a candidate: local features match a still background at any moment.
+    is the same scene (`match.as_place`): local features match a still background at any moment.
 
     With `kept`, a reference's window is decoded once however many times it is asked for, and where
     the report shows frames each window's decode also takes, at the report's size, the reference
@@ -522,9 +527,7 @@ def _verified(
         elif a.segment.channel == Channel.FEATURES:
             checked = _verified_features(a, query, frames_of)
             if not match_mod.shows_its_moment(checked):
-                # Place at best: kept as a candidate (`match.FEATURE_MIN_SPECIFICITY`).
-                seg = checked.segment
-                checked = replace(checked, segment=replace(seg, score=min(seg.score, match_mod.FEW_FRAMES_SCORE)))
+                checked = match_mod.as_place(checked)  # the same scene where compared, else a candidate
             out.append(verify_mod.with_held_frame(checked, query, verified=True))
         else:
             out.append(_verified_frames(a, query, idx, frames_of))

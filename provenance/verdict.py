@@ -146,7 +146,7 @@ def _describe_scene(m: MatchSegment) -> str:
     seen = f", first seen {ref.source.first_seen}" if ref.source.first_seen else ""
     why = f": {m.verification.reason}" if m.verification is not None else ""
     return (
-        f"same place, another moment: query {m.query_start_s:.1f}-{m.query_end_s:.1f} s shows the scene of "
+        f"same place, its moment not shown: query {m.query_start_s:.1f}-{m.query_end_s:.1f} s shows the scene of "
         f"reference #{ref.id} '{name}'{seen}{why}; this does not date the clip"
     )
 

@@ -99,6 +99,6 @@ def test_a_match_says_whether_it_is_the_same_moment() -> None:
 
     v = Verification(Relation.SAME_SCENE, 12, 0.14, 0.11, "the still background agrees but what moves does not")
     text = render(make_report((make_match(verification=v),)), "md")
-    assert "Same place, another moment: this does not date the clip" in text
+    assert "Same place, its moment not shown: this does not date the clip" in text
     assert "what moves does not" in text
     assert "same_scene" not in text.split("## Matches", 1)[1].split("## Metadata", 1)[0]

@@ -488,6 +488,29 @@ def test_a_features_segment_on_a_pan_stands_by_its_camera_path() -> None:
     assert said == [True, False, False]
 
 
+def test_a_features_segment_that_does_not_show_its_moment_is_the_same_scene() -> None:
+    """Compared with the reference but its moment not shown, a features segment is a match of the same scene
+    (place, its score kept, the reason saying why the moment is not shown); not compared, a candidate."""
+    from dataclasses import replace
+
+    from report_samples import make_match
+
+    from provenance.match import MATCH_THRESHOLD, Alignment, Channel, as_place
+
+    seg = replace(make_match(), channel=Channel.FEATURES, score=0.93)
+    low = Verification(Relation.SAME_FOOTAGE, 24, 0.84, 0.30, "what moves agrees a little")
+    scene = Verification(Relation.SAME_SCENE, 24, 0.01, None, "nothing moves enough")
+    none = Verification(Relation.UNVERIFIED, 0, None, None, "no frames")
+    out = [
+        as_place(Alignment(replace(seg, verification=v), 0, 0, (0.0, 7.0), (1.5, 8.5))).segment
+        for v in (low, scene, none)
+    ]
+    assert [m.relation for m in out] == [Relation.SAME_SCENE, Relation.SAME_SCENE, Relation.UNVERIFIED]
+    assert [m.score >= MATCH_THRESHOLD for m in out] == [True, True, False]
+    assert out[0].verification is not None and "its moment not shown" in out[0].verification.reason
+    assert out[1].verification == scene
+
+
 def test_a_steady_pan_at_another_speed_pins_its_speed_but_not_its_moment() -> None:
     """A copy of a steady pan slowed to x0.65: moved a second it repeats the path as well (no moment), but 10%
     slower or faster its path drifts away, so the speed stands (`speed_shown`)."""
@@ -683,7 +706,8 @@ def test_a_crop_to_fill_whose_window_slides_agrees_on_what_moves(sample_index: P
     """samples/refs/tree_window.mp4 (a fixed camera on a tree in wind, 320x240) cut to a 9:16 strip whose window
     slides a quarter of the width over 8 s, scaled up to 540x960: the features channel finds it, and on the
     leaves that move the clip agrees with its own moment (main compared the black its warped views left beside
-    the window, and said the still background agreed and what moves did not: specificity 0.04)."""
+    the window, and said the still background agreed and what moves did not: specificity 0.04). Under the
+    features channel's bar (`FEATURE_MIN_SPECIFICITY`) it is a match of the same scene, saying why."""
     from conftest import SAMPLES, ffmpeg
 
     from provenance.pipeline import check
@@ -696,9 +720,10 @@ def test_a_crop_to_fill_whose_window_slides_agrees_on_what_moves(sample_index: P
     tree = [m for m in (*report.matches, *report.candidates) if m.reference.path.endswith("tree_window.mp4")]
     assert tree and tree[0].channel == "features"
     v = tree[0].verification
-    assert v is not None and v.relation == Relation.SAME_FOOTAGE and "what moves agrees" in v.reason
+    assert v is not None and v.reason.startswith("what moves agrees") and "its moment not shown" in v.reason
     assert v.specificity is not None and v.specificity > 0.15
     assert v.offset_s == pytest.approx(1.0, abs=0.3)
+    assert v.relation == Relation.SAME_SCENE and tree[0] in report.matches
 
 
 @pytest.mark.parametrize("name", ["animated_dinner", "street_cyclists"])

@@ -1004,7 +1004,7 @@ def ambiguity_note(place: Any) -> str | None:
 #: How each relation (verify) reads at the head of a match.
 RELATION_WORDS = {
     "same_footage": "Same footage: the clip shows this moment of the reference",
-    "same_scene": "Same place, another moment: this does not date the clip",
+    "same_scene": "Same place, its moment not shown: this does not date the clip",
     "unverified": "Moment not verified",
     "same_sound": "Same sound only: this shows neither the footage nor the moment",
 }
