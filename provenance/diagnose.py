@@ -62,6 +62,7 @@ import cv2
 import numpy as np
 
 from . import features as features_mod
+from . import verify as verify_mod
 from .alteration import Alteration, AlterationCode
 from .audio import ITEM_SPAN_S, SoundPrint, SoundStatus, mark_votes
 from .features import Geometry
@@ -660,6 +661,14 @@ def _shared(a: Rect, b: Rect) -> float:
     return inter / max(1e-9, area(a) + area(b) - inter)
 
 
+def _moment_unknown_on_a_pan(segment: MatchSegment) -> bool:
+    """A same-scene match whose reference span is a still picture under camera motion (`verify.is_still_picture`)."""
+    camera = segment.reference.camera
+    if segment.relation != Relation.SAME_SCENE or camera is None:
+        return False
+    return verify_mod.is_still_picture(camera, segment.reference_start_s, segment.reference_end_s)
+
+
 def geometry_alterations(segment: MatchSegment, panes: tuple[Rect, ...] = ()) -> tuple[Alteration, ...]:
     """What the local features' fitted similarity says of a segment's picture, only where it holds.
 
@@ -676,11 +685,19 @@ def geometry_alterations(segment: MatchSegment, panes: tuple[Rect, ...] = ()) ->
     around it changes over the clip by `SURROUND_MOVES_GREY`, in a video, and
     that frame is no blurred copy of the footage, `SURROUND_COPY_CORRELATION`)
     or in padding, a caption bar or an interface (``reframed``).
+
+    Of a same-scene match over a still picture under camera motion only the
+    tilt is said: its frames were registered on moments of the pan that may
+    not be the clip's, each at its own zoom, so the crop, the zoom and the
+    footage's place in the frame would be measured against a frame the clip
+    may not show (cases-holdout4 h139: a full-frame copy under stickers said
+    ``reframed`` into 91% of its frame).
     """
     g: Geometry | None = segment.geometry
     if g is None:
         return ()
     out: list[Alteration] = []
+    sized = not _moment_unknown_on_a_pan(segment)
     inliers = [int(g.inliers)]
     x0, y0, x1, y1 = g.crop_box
     kw, kh = round(x1 - x0, 3), round(y1 - y0, 3)
@@ -702,6 +719,8 @@ def geometry_alterations(segment: MatchSegment, panes: tuple[Rect, ...] = ()) ->
                 TiltEvidence(rotation_deg=g.angle_deg, scale=g.scale, inliers=inliers, alignment="features"),
             )
         )
+    if not sized:
+        return tuple(out)
     if kw * kh <= CROP_MAX_AREA and not _cut_by_region(segment, panes):
         if g.stable:
             out.append(

@@ -39,6 +39,7 @@ The history of each constant's value is in docs/tuning.md.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -1883,6 +1884,25 @@ def as_place(found: Alignment) -> Alignment:
             ),
         )
     return replace(found, segment=replace(seg, verification=v))
+
+
+def one_place_each(matches: Sequence[MatchSegment]) -> list[MatchSegment]:
+    """Matches without a same-scene match of a reference over the part of the clip an earlier match
+    of that reference covers (`JOIN_OVERLAP` of the shorter): the place is shown once, and a second
+    alignment of it (another region of the frame, another line) adds no evidence, only its own
+    geometry's guesses (cases-devfull d172: a 9:16 crop matched again in a band of its frame, and
+    that band said to be a picture in picture)."""
+    kept: list[MatchSegment] = []
+    for m in matches:
+        if m.relation == Relation.SAME_SCENE and any(
+            k.reference.id == m.reference.id
+            and _overlap(k, m)
+            >= JOIN_OVERLAP * max(min(k.query_end_s - k.query_start_s, m.query_end_s - m.query_start_s), 1e-6)
+            for k in kept
+        ):
+            continue
+        kept.append(m)
+    return kept
 
 
 def _other_moments(found: Alignment, by_time: dict[float, FrameFeatures], index: Index) -> float | None:

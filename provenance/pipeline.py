@@ -205,7 +205,11 @@ def _check(
         segments = _diagnosed(query, verified, idx)
         on_stage("diagnose")
         # The same footage first: a match of the same scene is evidence of place, never of reuse.
-        matches = tuple(sorted((s for s in segments if s.score >= match_mod.MATCH_THRESHOLD), key=_scene_after_footage))
+        matches = tuple(
+            match_mod.one_place_each(
+                sorted((s for s in segments if s.score >= match_mod.MATCH_THRESHOLD), key=_scene_after_footage)
+            )
+        )
         candidates = tuple(s for s in segments if s.score < match_mod.MATCH_THRESHOLD)[:5]
         thumbs = _evidence_frames(query, matches, decoder, kept) if kept.report else None
         if thumbs is not None:

@@ -862,6 +862,35 @@ def test_detail_beside_the_footage_that_is_its_own_blurred_copy_is_padding(surro
         assert "blurred copy of the footage" in placed[0].summary
 
 
+@pytest.mark.parametrize(
+    ("relation", "kind", "said"),
+    [
+        ("same_footage", "still_picture", {"rotated", "cropped", "reframed"}),
+        ("same_scene", "moving", {"rotated", "cropped", "reframed"}),
+        ("same_scene", "still_picture", {"rotated"}),
+    ],
+)
+def test_a_same_scene_match_over_a_pan_says_its_tilt_but_no_crop_or_place(
+    relation: str, kind: str, said: set[str]
+) -> None:
+    """On a pan over a still picture a same-scene match's frames may be of another moment, at another zoom: its
+    crop and the footage's place in the frame are not said (cases-holdout4 h139: a full-frame copy under stickers
+    said `reframed`); the tilt is. A fixed camera's same scene, and the same footage, keep them."""
+    from dataclasses import replace
+
+    from provenance.camera import CameraMotion, Picture
+    from provenance.diagnose import geometry_alterations
+    from provenance.features import Geometry
+    from provenance.relation import Relation, Verification
+
+    found = _found(0, 0, query_span=(0.0, 7.0), reference_span=(1.5, 8.5))
+    camera = CameraMotion(Picture(kind), spans=((0.0, 10.0),) if kind == "still_picture" else ())
+    seg = replace(found.segment, reference=replace(found.segment.reference, camera=camera))
+    seg = replace(seg, verification=Verification(Relation(relation), 20, 0.8, 0.6, "why"))
+    geometry = Geometry(4.0, 1.6, (0.2, 0.2, 0.8, 0.8), (0.05, 0.05, 0.95, 0.95), 80, stable=True, outside_share=0.0)
+    assert {str(a.code) for a in geometry_alterations(replace(seg, geometry=geometry))} == said
+
+
 @pytest.mark.parametrize(("change", "code"), [(None, "reframed"), (0.6, "reframed"), (4.9, "picture_in_picture")])
 def test_a_surround_that_moves_is_other_footage_however_few_its_keypoints(change: float | None, code: str) -> None:
     """A duet beside a smooth moving gradient has almost no keypoints beside the footage (cases-dev d094: read as

@@ -511,6 +511,26 @@ def test_a_features_segment_that_does_not_show_its_moment_is_the_same_scene() ->
     assert out[1].verification == scene
 
 
+def test_a_place_is_shown_once_over_a_part_of_the_clip() -> None:
+    """A same-scene match of a reference over the part of the clip an earlier match of it covers is left out;
+    one over another part, of another reference, or of the same footage stays."""
+    from dataclasses import replace
+
+    from report_samples import make_match
+
+    from provenance.match import one_place_each
+
+    first = make_match()
+    scene = Verification(Relation.SAME_SCENE, 24, 0.9, None, "the camera path departs")
+    same = replace(first, verification=scene, query_start_s=0.5, query_end_s=6.0)
+    later = replace(same, query_start_s=20.0, query_end_s=26.0)
+    other = replace(same, reference=replace(first.reference, id=99))
+    footage = replace(first, query_start_s=0.5, query_end_s=6.0)
+    kept = one_place_each([first, same, later, other, footage])
+    assert kept == [first, later, other, footage]
+    assert one_place_each([same, first]) == [same, first]
+
+
 def test_a_steady_pan_at_another_speed_pins_its_speed_but_not_its_moment() -> None:
     """A copy of a steady pan slowed to x0.65: moved a second it repeats the path as well (no moment), but 10%
     slower or faster its path drifts away, so the speed stands (`speed_shown`)."""

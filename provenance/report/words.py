@@ -211,8 +211,11 @@ def moment_shown(match: Any) -> bool:
 
 def reference_span(match: Any) -> str:
     """The matched reference span, ``0:03.0–0:08.0``, and ``about 0:03.0–0:08.0 (its seconds not pinned: ...)``
-    where the camera path fits other moments as well (`moment_shown`)."""
+    where the camera path fits other moments as well (`moment_shown`); a same-scene match's span is where
+    its picture matched, said so."""
     told = span(match.reference_start_s, match.reference_end_s)
+    if str(getattr(match, "relation", "")) == "same_scene":
+        return f"{told} (where the picture matched: the place, not a moment shown)"
     if moment_shown(match):
         return told
     return f"about {told} (its seconds not pinned: the camera path fits other moments as well)"
