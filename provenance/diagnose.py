@@ -686,18 +686,19 @@ def geometry_alterations(segment: MatchSegment, panes: tuple[Rect, ...] = ()) ->
     that frame is no blurred copy of the footage, `SURROUND_COPY_CORRELATION`)
     or in padding, a caption bar or an interface (``reframed``).
 
-    Of a same-scene match over a still picture under camera motion only the
-    tilt is said: its frames were registered on moments of the pan that may
-    not be the clip's, each at its own zoom, so the crop, the zoom and the
-    footage's place in the frame would be measured against a frame the clip
-    may not show (cases-holdout4 h139: a full-frame copy under stickers said
-    ``reframed`` into 91% of its frame).
+    Of a same-scene match over a still picture under camera motion the
+    footage's place in the frame is not said: its frames were registered on
+    moments of the pan that may not be the clip's, each at its own zoom, and
+    a more zoomed moment puts the clip's whole frame in part of it
+    (cases-holdout4 h139: a full-frame copy under stickers said ``reframed``
+    into 91% of its frame). The crop is said: not once wrong on three splits
+    (docs/tuning.md, "A same-scene match over a pan").
     """
     g: Geometry | None = segment.geometry
     if g is None:
         return ()
     out: list[Alteration] = []
-    sized = not _moment_unknown_on_a_pan(segment)
+    placed = not _moment_unknown_on_a_pan(segment)
     inliers = [int(g.inliers)]
     x0, y0, x1, y1 = g.crop_box
     kw, kh = round(x1 - x0, 3), round(y1 - y0, 3)
@@ -719,8 +720,6 @@ def geometry_alterations(segment: MatchSegment, panes: tuple[Rect, ...] = ()) ->
                 TiltEvidence(rotation_deg=g.angle_deg, scale=g.scale, inliers=inliers, alignment="features"),
             )
         )
-    if not sized:
-        return tuple(out)
     if kw * kh <= CROP_MAX_AREA and not _cut_by_region(segment, panes):
         if g.stable:
             out.append(
@@ -749,7 +748,7 @@ def geometry_alterations(segment: MatchSegment, panes: tuple[Rect, ...] = ()) ->
                 )
             )
     bx0, by0, bx1, by1 = g.query_box
-    if (bx1 - bx0) * (by1 - by0) <= FOOTAGE_MAX_AREA:
+    if placed and (bx1 - bx0) * (by1 - by0) <= FOOTAGE_MAX_AREA:
         box = [round(v, 3) for v in g.query_box]
         still = segment.query_start_s == segment.query_end_s
         copy = g.surround_copy is not None and g.surround_copy >= SURROUND_COPY_CORRELATION

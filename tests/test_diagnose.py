@@ -867,15 +867,15 @@ def test_detail_beside_the_footage_that_is_its_own_blurred_copy_is_padding(surro
     [
         ("same_footage", "still_picture", {"rotated", "cropped", "reframed"}),
         ("same_scene", "moving", {"rotated", "cropped", "reframed"}),
-        ("same_scene", "still_picture", {"rotated"}),
+        ("same_scene", "still_picture", {"rotated", "cropped"}),
     ],
 )
-def test_a_same_scene_match_over_a_pan_says_its_tilt_but_no_crop_or_place(
+def test_a_same_scene_match_over_a_pan_does_not_place_the_footage_in_the_frame(
     relation: str, kind: str, said: set[str]
 ) -> None:
-    """On a pan over a still picture a same-scene match's frames may be of another moment, at another zoom: its
-    crop and the footage's place in the frame are not said (cases-holdout4 h139: a full-frame copy under stickers
-    said `reframed`); the tilt is. A fixed camera's same scene, and the same footage, keep them."""
+    """On a pan over a still picture a same-scene match's frames may be of another moment, at another zoom: the
+    footage's place in the clip's frame is not said (cases-holdout4 h139: a full-frame copy under stickers said
+    `reframed`); its tilt and crop are. A fixed camera's same scene, and the same footage, keep it."""
     from dataclasses import replace
 
     from provenance.camera import CameraMotion, Picture
