@@ -299,7 +299,8 @@ def decide(
             VerdictCode.SAME_PLACE_AS_KNOWN_FOOTAGE,
             f"The clip shows the same place as footage already in the index{seen}, but it is not shown to be "
             "the same moment: the still background agrees while what moves does not single out that moment, "
-            "or nothing moves enough to tell. "
+            "nothing moves enough to tell, or, over a photograph the camera pans across, the clip's camera "
+            "path is not the reference's (another pan over the same picture, or a copy reframed as it plays). "
             "This is evidence of place only; it does not date the clip.",
             tuple(match_lines + _finding_lines(findings)),
         )
