@@ -298,6 +298,8 @@ def test_an_ambiguous_claimed_place_is_said_to_be_ambiguous() -> None:
 
 
 def test_speeds_stills_and_clock_times_in_words() -> None:
+    from provenance.relation import Relation, Verification
+
     assert (clock(3.0), clock(12.44), clock(65.0), clock(-0.0)) == ("0:03.0", "0:12.4", "1:05.0", "0:00.0")
     match = replace(make_match(), pairs=tuple((0.25 * i, 1.0 + 0.25 * i, 4) for i in range(20)))
     assert speed_words(match) == "no speed change found"
@@ -317,6 +319,9 @@ def test_speeds_stills_and_clock_times_in_words() -> None:
     assert speed_words(replace(match, speed=-2.0, alterations=(backwards,))) == (
         "played backwards; speed not told (the alignment's ×2, which nothing measured)"
     )
+    # A same-scene match: the diagnosis looks for no speed, so none is said found or not found.
+    scene = Verification(Relation.SAME_SCENE, 12, 0.9, None, "the camera path departs")
+    assert speed_words(replace(match, verification=scene)) == "speed not told: the place matched, not a moment"
     report = make_report((match,))
     thresholds = {**report.tool.get("thresholds", {}), "match.min_speed": 0.25, "match.max_speed": 4.0}
     assert searched_speeds(replace(report, tool={**report.tool, "thresholds": thresholds})) == (

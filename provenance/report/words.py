@@ -169,7 +169,11 @@ def speed_words(match: Any) -> str:
     alignment's speed of 1 is where the search starts, not a measurement: still footage fits many);
     ``speed not told`` where nothing can tell it (a frozen frame, or what moves fits no speed searched),
     and where the alignment's slope differs from x1 or runs backwards with no `speed_changed` or
-    `reversed` told of the match: ``speed not told: the alignment runs at ×0.884, which nothing measured``."""
+    `reversed` told of the match: ``speed not told: the alignment runs at ×0.884, which nothing measured``;
+    on a same-scene match ``speed not told: the place matched, not a moment`` (the diagnosis looks for no
+    speed there, so "no speed change found" would say a search that was not made)."""
+    if str(getattr(match, "relation", "")) == "same_scene":
+        return "speed not told: the place matched, not a moment"
     if getattr(match, "speed_untold", False):
         if held_frame(match):
             return "speed not told: the clip holds one frame"
