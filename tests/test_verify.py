@@ -746,6 +746,32 @@ def test_a_crop_to_fill_whose_window_slides_agrees_on_what_moves(sample_index: P
     assert v.relation == Relation.SAME_SCENE and tree[0] in report.matches
 
 
+def test_a_sliding_crop_of_a_pan_is_the_same_place_said_as_such(sample_index: Path, tmp_path: Path) -> None:
+    """A 9:16 window sliding across samples/refs/storm_road_panzoom.mp4 (a pan over one photograph) is another
+    camera path over the same picture: the features channel registers it, verify cannot show its moment, and
+    the report says the same place (a match, not "no prior match"), with its crop but not where the footage
+    sits, its span and speed said as the place's, and no date."""
+    from conftest import SAMPLES, ffmpeg
+
+    from provenance.pipeline import check
+    from provenance.report.words import reference_span, speed_words
+    from provenance.verdict import VerdictCode
+
+    clip = tmp_path / "storm_slide.mp4"
+    x = "(iw-ih*9/16)/2+iw*(-0.12+0.24*t/7)"
+    ffmpeg("-ss", "1", "-t", "7", "-i", SAMPLES / "refs" / "storm_road_panzoom.mp4", "-vf",
+           f"crop=trunc(ih*9/32)*2:ih:x='{x}':y=0,scale=540:960", "-c:v", "libx264", "-crf", "26", "-an", clip)  # fmt: skip
+    report = check(clip, f"sqlite:///{sample_index}", keyframes=False)
+    assert [m.reference.path.rsplit("/", 1)[-1] for m in report.matches] == ["storm_road_panzoom.mp4"]
+    m = report.matches[0]
+    assert m.channel == "features" and m.relation == Relation.SAME_SCENE
+    assert report.verdict.code == VerdictCode.SAME_PLACE_AS_KNOWN_FOOTAGE
+    codes = {str(a.code) for a in m.alterations}
+    assert "cropped" in codes and not codes & {"reframed", "picture_in_picture", "trimmed", "speed_changed"}
+    assert "the place, not a moment shown" in reference_span(m)
+    assert speed_words(m) == "speed not told: the place matched, not a moment"
+
+
 @pytest.mark.parametrize("name", ["animated_dinner", "street_cyclists"])
 def test_a_features_segment_at_another_speed_is_placed_on_the_speed_what_moves_measures(
     name: str, sample_index: Path, tmp_path: Path
