@@ -1,7 +1,7 @@
 """The verify stage's records: `Relation`, `Verification` and `HeldFrame`.
 
 Whether a match shows the same footage (the same moment) or only the same
-scene (the same place and camera at another moment) is decided by
+scene (the same place and camera, at another moment or at one the evidence does not show) is decided by
 `verify`; `match`'s `MatchSegment` carries it, the verdict and the report's
 renderers read it. Like `alteration`, the records stand alone, importing
 nothing of the package, so stages above verify can hold them::

@@ -234,7 +234,7 @@ def decide(
     """
     claimed = claim.date_range() if claim is not None and claim.date else None
     contradictions = [f for f in findings if f.code in CONTRADICTS_CLAIM]
-    # Only the same footage dates a clip; the same scene at another moment is evidence of place alone.
+    # Only the same footage dates a clip; the same scene (its moment not shown) is evidence of place alone.
     scene = [m for m in matches if m.relation == Relation.SAME_SCENE]
     # The same sound alone shows neither the footage nor the moment (docs/audio.md).
     sound = [m for m in matches if m.relation == Relation.SAME_SOUND]

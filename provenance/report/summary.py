@@ -149,7 +149,7 @@ def day_of(value: Any) -> date | None:
 def earliest_match(matches: Sequence[Any]) -> Any | None:
     """The match whose reference was first seen earliest (None when no match has a date).
 
-    A same-scene match (the same place at another moment) or a same-sound match (the sound alone)
+    A same-scene match (the same place, its moment not shown) or a same-sound match (the sound alone)
     dates nothing and is never the earliest.
     """
     dated = [
