@@ -1598,7 +1598,7 @@ def on_still_picture(
     else:
         why = (
             f"the clip's camera path departs from the reference's by {drift:.1f} px of {VIEW_LONG_SIDE} over "
-            f"{frames} frames: another pan over the same picture, or a copy whose overlays or edits hide its path"
+            f"{frames} frames: another pan over the same picture, or a copy whose overlays, edits or moving crop hide its path"
         )
     sentence = (
         STILL_PICTURE_SENTENCE.replace("the reference is", "the matched part of the reference is")
