@@ -629,10 +629,7 @@ def _verified_features(found: Alignment, query: Query, frames_of: verify_mod.Ref
     if still:
         if v.relation == Relation.SAME_FOOTAGE or v.specificity is not None:
             v = _held_to_camera_path(v, found, shown, q_times, r_times, r_images, motion)
-        checked = _with_verification(found, v)
-        if v.relation == Relation.SAME_FOOTAGE and v.path_speed is not None and v.offset_s is not None:
-            checked = match_mod.on_line(checked, v.offset_s, v.path_speed)  # where its camera path holds
-        return checked
+        return verify_mod.on_its_path(_with_verification(found, v))
     return _at_measured_speed(_with_verification(found, v), q_view, q_times, r_view, r_times, compared)
 
 

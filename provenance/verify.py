@@ -813,13 +813,22 @@ def verify_alignment(found: Alignment, query: Query, reference_frames: Reference
             unverified(UNREADABLE_REASON),
         )
     result = _with(found, v)
-    if v.relation == Relation.SAME_FOOTAGE and v.offset_s is not None and v.path_speed is not None:
-        result = on_line(result, v.offset_s, v.path_speed)  # where its camera path holds
+    if v.path_speed is not None:
+        result = on_its_path(result)
     elif v.relation == Relation.SAME_FOOTAGE and v.offset_s is not None:
         shift = v.offset_s - seg.offset_s
         if abs(shift) >= REFINE_OFFSET_S:
             result = _shifted(result, shift)
     return _with_motion_speed(result, found, query, seen[0] if seen else None)
+
+
+def on_its_path(found: Alignment) -> Alignment:
+    """The alignment placed on the line its camera path held on (`Verification.path_speed` and `offset_s`),
+    where verify found the same footage there; else as it is."""
+    v = found.segment.verification
+    if v is None or v.relation != Relation.SAME_FOOTAGE or v.path_speed is None or v.offset_s is None:
+        return found
+    return on_line(found, v.offset_s, v.path_speed)
 
 
 def held_runs(images: np.ndarray, times: np.ndarray) -> list[HeldFrame]:
@@ -1598,7 +1607,8 @@ def on_still_picture(
     else:
         why = (
             f"the clip's camera path departs from the reference's by {drift:.1f} px of {VIEW_LONG_SIDE} over "
-            f"{frames} frames: another pan over the same picture, or a copy whose overlays, edits or moving crop hide its path"
+            f"{frames} frames: another pan over the same picture, or a copy whose overlays, edits or moving crop "
+            "hide its path"
         )
     sentence = (
         STILL_PICTURE_SENTENCE.replace("the reference is", "the matched part of the reference is")

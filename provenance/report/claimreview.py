@@ -61,6 +61,7 @@ from .summary import (
 )
 from .text import clean
 from .words import (
+    STILL_UNPINNED,
     clock,
     coverage,
     first_seen_is_file_time,
@@ -362,9 +363,7 @@ def _noun(report: Report) -> str:
 def _reuse_sentence(m: Any, still: bool) -> str:
     """Which part of the earlier footage a match reuses: seconds of a video, or the frame a picture is."""
     if still:
-        unpinned = (
-            "" if moment_shown(m) else " (its second is not pinned: other frames hold that part of the picture too)"
-        )
+        unpinned = "" if moment_shown(m) else f" ({STILL_UNPINNED})"
         return f"The picture is {still_frame(m)} of {reference_name(m.reference)}{unpinned}."
     if held_frame(m):  # one picture held: a moment, not seconds, of the earlier footage
         at = held_at(m)

@@ -151,6 +151,10 @@ def still_frame(match: Any) -> str:
     return f"the frame at {clock(match.reference_start_s)}"
 
 
+#: Why a still picture's frame of a pan is only "about" a second (`moment_shown` False).
+STILL_UNPINNED = "its second is not pinned, other frames hold that part of the picture too"
+
+
 def still_frame_at(match: Any) -> str:
     """Where in its reference's length a still picture's frame is: ``(7.0 s of its 8.0 s)``, with why it is
     only about that where the second is not pinned (`moment_shown`); empty for a still reference."""
@@ -160,7 +164,7 @@ def still_frame_at(match: Any) -> str:
     at = f"{seconds(match.reference_start_s)} of its {seconds(ref.duration_s)}"
     if moment_shown(match):
         return f" ({at})"
-    return f" (about {at}: its second is not pinned, other frames hold that part of the picture too)"
+    return f" (about {at}: {STILL_UNPINNED})"
 
 
 def speed_words(match: Any) -> str:
