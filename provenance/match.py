@@ -635,6 +635,9 @@ class SpeedEvidence:
     motion: bool = False
     #: ... and the plausible interval runs on past an end of the range tried: no speed is told.
     unbounded: bool = False
+    #: ... or it lies `SPEED_MIN_CHANGE` or more from the matcher's speed, which it beats by less than
+    #: `verify.MOTION_SPEED_RATIO`: neither speed is told, nor the moment the matcher's speed places.
+    contested: bool = False
 
     @property
     def reversed(self) -> bool:

@@ -58,7 +58,7 @@ from .hashing import (
     variant_parts,
 )
 from .index import Reference
-from .match import MAX_SPEED, MIN_SPEED, SPEED_EDGE, Alignment, SpeedEvidence, on_line
+from .match import MAX_SPEED, MIN_SPEED, SPEED_EDGE, SPEED_MIN_CHANGE, Alignment, SpeedEvidence, on_line
 from .query import REF_VIEWS_FPS, Query
 from .query import VIEW_LONG_SIDE as QUERY_VIEW_LONG_SIDE
 from .relation import HeldFrame, Relation, Verification
@@ -715,9 +715,9 @@ def motion_speed(
         return None
     dist = compared.dist
     at_matcher, _, _ = _best_offset(dist, query_times, reference_times, speed)
-    if not refine and _least_cost(dist, len(query_times)) > MOTION_SPEED_RATIO * at_matcher:
-        # No speed can be that much closer than the matcher's, and without `refine` nothing else is told:
-        # the search over every speed would return None.
+    if not refine and _least_cost(dist, len(query_times)) * (1.0 + MOTION_SPEED_INTERVAL) >= at_matcher:
+        # No speed can be closer than the matcher's by more than the plausible interval, and without
+        # `refine` nothing else is told: the search over every speed would return None.
         return None
     steps = math.ceil(math.log(MAX_SPEED / MIN_SPEED) / math.log(1.0 + MOTION_SPEED_STEP))
     magnitudes = np.geomspace(MIN_SPEED, MAX_SPEED, steps + 1)
@@ -759,6 +759,18 @@ def motion_speed(
     else:
         contradicts = not (lo <= abs(speed) <= hi and same_way)
         wanted = contradicts and best <= MOTION_SPEED_RATIO * at_matcher
+        apart = not same_way or abs(middle / speed - 1.0) >= SPEED_MIN_CHANGE
+        if contradicts and apart and not wanted and specificity >= MOTION_MIN_SPECIFICITY:
+            # What moves prefers another speed, not clearly enough to replace the matcher's: neither is told.
+            return SpeedEvidence(
+                round(middle, 3),
+                offset,
+                (round(lo, 3), round(hi, 3)),
+                round(best, 3),
+                round(at_normal, 3),
+                motion=True,
+                contested=True,
+            )
     if specificity < MOTION_MIN_SPECIFICITY or not wanted:
         return None
     cost, offset, _ = _best_offset(dist, query_times, reference_times, middle)
@@ -981,7 +993,25 @@ def _with_motion_speed(result: Alignment, found: Alignment, query: Query, seen: 
     )
     if motion is not None and motion.unbounded:
         return replace(result, speed_untold=True)  # what moves fits speeds beyond those tried: none is told
+    if motion is not None and motion.contested:
+        return _contested(result, motion, seg.speed)
     return replace(result, motion_speed=motion) if motion is not None else result
+
+
+def _contested(result: Alignment, motion: SpeedEvidence, speed: float) -> Alignment:
+    """`result` with neither speed told nor its moment stated: what moves prefers `motion.speed`, at least
+    `SPEED_MIN_CHANGE` from the matcher's `speed`, by less than `MOTION_SPEED_RATIO` of its distance (the
+    tree mirrored, cropped and slowed to x0.5: the hashes' x0.78 placed the clip 1 s off its moment, what
+    moves read x0.50 at 0.75 of the distance), so the seconds the matcher's speed places are not told."""
+    v = result.segment.verification
+    if v is None or v.relation != Relation.SAME_FOOTAGE:
+        return replace(result, speed_untold=True)
+    reason = (
+        f"{v.reason}; what moves fits ×{abs(motion.speed):.2f} better than the matched ×{abs(speed):.2f}, not "
+        "clearly enough to tell either: which seconds of the reference the clip shows, and its speed, are not told"
+    )
+    moved = replace(result.segment, verification=replace(v, reason=reason, moment_shown=False))
+    return replace(result, segment=moved, speed_untold=True)
 
 
 def _verify_within(

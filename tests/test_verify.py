@@ -772,6 +772,31 @@ def test_a_sliding_crop_of_a_pan_is_the_same_place_said_as_such(sample_index: Pa
     assert speed_words(m) == "speed not told: the place matched, not a moment"
 
 
+def test_a_speed_what_moves_prefers_but_does_not_prove_leaves_speed_and_moment_untold(
+    sample_index: Path, tmp_path: Path
+) -> None:
+    """samples/refs/tree_window.mp4 2-7 s mirrored, cut to 60% and slowed to x0.5: the frame hashes align it at
+    x0.78 and what moves prefers x0.5, by less than `MOTION_SPEED_RATIO`. It is the same footage, but the
+    moment the hashes' line places (0.9-8.6 s; truth 2-7 s at x0.5) is not stated, nor any speed or trim
+    (the code before said "the clip shows this moment" there)."""
+    from conftest import SAMPLES, ffmpeg
+
+    from provenance.pipeline import check
+    from provenance.report.words import reference_span, speed_words
+
+    clip = tmp_path / "tree_slow.mp4"
+    ffmpeg("-ss", "2", "-t", "5", "-i", SAMPLES / "refs" / "tree_window.mp4", "-vf",
+           "hflip,crop=iw*0.6:ih*0.6,setpts=2*PTS,scale=480:-2", "-an", clip)  # fmt: skip
+    report = check(clip, f"sqlite:///{sample_index}", keyframes=False)
+    m = report.matches[0]
+    assert m.reference.path.endswith("tree_window.mp4") and m.relation == Relation.SAME_FOOTAGE
+    assert m.verification is not None and m.verification.moment_shown is False
+    assert "what moves fits ×0.50 better" in m.verification.reason
+    assert m.speed_untold and speed_words(m).startswith("speed not told")
+    assert reference_span(m).startswith("about ")
+    assert not {str(a.code) for a in m.alterations} & {"speed_changed", "trimmed", "reversed"}
+
+
 @pytest.mark.parametrize("name", ["animated_dinner", "street_cyclists"])
 def test_a_features_segment_at_another_speed_is_placed_on_the_speed_what_moves_measures(
     name: str, sample_index: Path, tmp_path: Path

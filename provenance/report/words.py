@@ -226,6 +226,9 @@ def reference_span(match: Any) -> str:
         return f"{told} (where the picture matched: the place, not a moment shown)"
     if moment_shown(match):
         return told
+    v = getattr(match, "verification", None)
+    if getattr(v, "path_drift_px", None) is None:  # no camera path: what moves fits another speed as well
+        return f"about {told} (its seconds not pinned: its speed is not told)"
     return f"about {told} (its seconds not pinned: the camera path fits other moments as well)"
 
 
