@@ -740,19 +740,19 @@ def motion_speed(
     # On slow footage the valley is flat and its lowest point moves with noise; its middle much less.
     middle = math.copysign(math.sqrt(lo * hi), float(speeds[k]))
     same_way = np.sign(speed) == np.sign(speeds[k])
+
+    def untold(at_speed: float, **flag: bool) -> SpeedEvidence:
+        # What moves says something of the speed but tells none (`unbounded` or `contested`).
+        interval = (round(lo, 3), round(hi, 3))
+        return SpeedEvidence(
+            round(at_speed, 3), offset, interval, round(best, 3), round(at_normal, 3), motion=True, **flag
+        )
+
     if lo <= MIN_SPEED * (1.0 + SPEED_EDGE) or hi >= MAX_SPEED * (1.0 - SPEED_EDGE):
         # The valley runs on past the range tried (a frozen frame fits x0.25 and slower): no speed is told.
         if specificity < MOTION_MIN_SPECIFICITY or best > MOTION_SPEED_RATIO * at_matcher:
             return None
-        return SpeedEvidence(
-            round(float(speeds[k]), 3),
-            offset,
-            (round(lo, 3), round(hi, 3)),
-            round(best, 3),
-            round(at_normal, 3),
-            motion=True,
-            unbounded=True,
-        )
+        return untold(float(speeds[k]), unbounded=True)
     if refine:
         # The hashes already showed a speed change: what moves only measures it more finely.
         wanted = same_way and abs(middle / speed - 1.0) >= MOTION_REFINE_MIN
@@ -762,15 +762,7 @@ def motion_speed(
         apart = not same_way or abs(middle / speed - 1.0) >= SPEED_MIN_CHANGE
         if contradicts and apart and not wanted and specificity >= MOTION_MIN_SPECIFICITY:
             # What moves prefers another speed, not clearly enough to replace the matcher's: neither is told.
-            return SpeedEvidence(
-                round(middle, 3),
-                offset,
-                (round(lo, 3), round(hi, 3)),
-                round(best, 3),
-                round(at_normal, 3),
-                motion=True,
-                contested=True,
-            )
+            return untold(middle, contested=True)
     if specificity < MOTION_MIN_SPECIFICITY or not wanted:
         return None
     cost, offset, _ = _best_offset(dist, query_times, reference_times, middle)
