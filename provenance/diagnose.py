@@ -108,6 +108,7 @@ from .match import (
     SoundFound,
     SoundVerdict,
     SpeedEvidence,
+    SpeedUntold,
     compare_sound,
     score_sound,
     sound_verdict,
@@ -538,9 +539,10 @@ def diagnose(
     )
 
 
-def speed_untold(found: Alignment) -> bool:
-    """No speed, direction or trim can be told of the alignment: a held frame, what moves fitting no speed
-    searched (`Alignment.speed_untold`), or a speed only the features channel's line fitted.
+def speed_untold(found: Alignment) -> SpeedUntold | None:
+    """Why no speed, direction or trim can be told of the alignment, None when one may be: a held frame,
+    what moves fitting no speed searched or contesting the matcher's (`Alignment.speed_untold`), or a speed
+    only the features channel's line fitted (`SpeedUntold.FEATURES_LINE`).
 
     The features channel registers a handful of frames once a second; the line
     through them is no measure of speed (realistic cases, dev split: its 3
@@ -549,15 +551,16 @@ def speed_untold(found: Alignment) -> bool:
     hashes or from what moves).
     """
     if found.speed_untold:
-        return True
+        return found.speed_untold
     evidence = found.speed_evidence
-    return (
+    line = (
         found.segment.channel == Channel.FEATURES
         and evidence is not None
         and evidence.changed
         and evidence.fitted
         and not evidence.motion
     )
+    return SpeedUntold.FEATURES_LINE if line else None
 
 
 def _reversal_shown(found: Alignment) -> bool:
@@ -1066,7 +1069,13 @@ def diagnose_match(
         edges=edges,
         panes=panes,
     )
-    seg = replace(found.segment, alterations=alterations, speed_untold=speed_untold(found))
+    why = speed_untold(found)
+    seg = replace(
+        found.segment,
+        alterations=alterations,
+        speed_untold=why is not None,
+        speed_untold_why=None if why is None else str(why),
+    )
     return replace(
         seg, alterations=seg.alterations + media_alterations(seg, query_fps=query_fps, query_size=query_size)
     )

@@ -283,6 +283,20 @@ THRESHOLDS: dict[str, float] = {
 }
 
 
+class SpeedUntold(StrEnum):
+    """Why no speed, direction or trim is told of a match (the report's `speed_untold_why`)."""
+
+    #: The clip holds one frame over the match (`verify.held_frame`): the held seconds fit any speed.
+    HELD_FRAME = "held_frame"
+    #: What moves shows the alignment's speed is wrong but fits speeds beyond the range searched.
+    BEYOND_RANGE = "beyond_range"
+    #: What moves prefers another speed than the matcher's, not clearly enough to tell either
+    #: (`verify.MOTION_SPEED_RATIO`).
+    CONTESTED = "contested"
+    #: The speed is only the features channel's line through its few registered frames (`diagnose.speed_untold`).
+    FEATURES_LINE = "features_line"
+
+
 class Channel(StrEnum):
     """Which channel found a segment (the report's `channel`), or what a `ChannelEvidence` covers."""
 
@@ -388,6 +402,8 @@ class MatchSegment:
     #: No speed, direction or trim can be told of this segment (a held frame, or what moves fits no
     #: speed in the range searched): its `speed` and `offset_s` are the alignment's, not measurements.
     speed_untold: bool = False
+    #: Why, when `speed_untold` (`SpeedUntold`'s value); None otherwise, and in reports made before it.
+    speed_untold_why: str | None = None
 
     @property
     def relation(self) -> Relation:
@@ -769,9 +785,10 @@ class Alignment:
     #: The speed what moves shows where it contradicts this alignment's (`verify.motion_speed`);
     #: the pipeline then aligns the segment at it (`at_motion_speed`).
     motion_speed: SpeedEvidence | None = None
-    #: What moves shows that this alignment's speed is wrong but fits speeds beyond the range tried,
-    #: or the clip holds one frame over the segment (`held_frame`): no speed, direction or trim is said of it.
-    speed_untold: bool = False
+    #: Why no speed, direction or trim is said of this alignment (`SpeedUntold`), None when one may be:
+    #: what moves shows that its speed is wrong but fits speeds beyond the range tried, or prefers another
+    #: without a clear win, or the clip holds one frame over the segment (`held_frame`).
+    speed_untold: SpeedUntold | None = None
     #: The span of the clip that holds one picture still (`verify.held_frame`), when the segment is one.
     held_frame: HeldFrame | None = None
     #: A centre-crop match's mean distances to the crop and to the whole frames (`crop_distances`).
@@ -925,7 +942,7 @@ def features_at_speed(found: Alignment, evidence: SpeedEvidence, offset_s: float
         on_line(found, offset_s, float(evidence.speed)),
         speed_evidence=replace(evidence, offset=offset_s),
         motion_speed=None,
-        speed_untold=False,
+        speed_untold=None,
     )
 
 

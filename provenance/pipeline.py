@@ -55,7 +55,7 @@ from .evidence import (
 )
 from .hashing import ALGORITHM, FrameHashes, Rect, area
 from .index import Index, Reference, open_index
-from .match import Alignment, Channel, MatchSegment
+from .match import Alignment, Channel, MatchSegment, SpeedUntold
 from .metadata import Finding, first_seen_days, inspect
 from .query import (
     MAX_QUERY_DURATION_S,
@@ -658,7 +658,7 @@ def _at_measured_speed(
     if measured is None:
         return found
     if measured.unbounded:
-        return replace(found, speed_untold=True)
+        return replace(found, speed_untold=SpeedUntold.BEYOND_RANGE)
     again = verify_mod.verify_segment(q_view, q_times, r_view, r_times, offset_s=measured.offset, speed=measured.speed)
     if again.relation != Relation.SAME_FOOTAGE:
         return found

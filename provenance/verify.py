@@ -58,7 +58,7 @@ from .hashing import (
     variant_parts,
 )
 from .index import Reference
-from .match import MAX_SPEED, MIN_SPEED, SPEED_EDGE, SPEED_MIN_CHANGE, Alignment, SpeedEvidence, on_line
+from .match import MAX_SPEED, MIN_SPEED, SPEED_EDGE, SPEED_MIN_CHANGE, Alignment, SpeedEvidence, SpeedUntold, on_line
 from .query import REF_VIEWS_FPS, Query
 from .query import VIEW_LONG_SIDE as QUERY_VIEW_LONG_SIDE
 from .relation import HeldFrame, Relation, Verification
@@ -909,9 +909,11 @@ def with_held_frame(
         ]
         if not overlap or not verified:
             return found
-        return replace(found, speed_untold=True, held_frame=replace(overlap[0], whole=False), motion_speed=None)
+        return replace(
+            found, speed_untold=SpeedUntold.HELD_FRAME, held_frame=replace(overlap[0], whole=False), motion_speed=None
+        )
     held = replace(whole, start_s=round(seg.query_start_s, 3), end_s=round(seg.query_end_s, 3))
-    marked = replace(found, speed_untold=True, held_frame=held, motion_speed=None)
+    marked = replace(found, speed_untold=SpeedUntold.HELD_FRAME, held_frame=held, motion_speed=None)
     if reference_frames is None:
         return marked
     middle = inside[len(inside) // 2 : len(inside) // 2 + 1]
@@ -984,7 +986,7 @@ def _with_motion_speed(result: Alignment, found: Alignment, query: Query, seen: 
         compared=seen.compared,
     )
     if motion is not None and motion.unbounded:
-        return replace(result, speed_untold=True)  # what moves fits speeds beyond those tried: none is told
+        return replace(result, speed_untold=SpeedUntold.BEYOND_RANGE)  # what moves fits speeds beyond those tried
     if motion is not None and motion.contested:
         return _contested(result, motion, seg.speed)
     return replace(result, motion_speed=motion) if motion is not None else result
@@ -997,13 +999,13 @@ def _contested(result: Alignment, motion: SpeedEvidence, speed: float) -> Alignm
     moves read x0.50 at 0.75 of the distance), so the seconds the matcher's speed places are not told."""
     v = result.segment.verification
     if v is None or v.relation != Relation.SAME_FOOTAGE:
-        return replace(result, speed_untold=True)
+        return replace(result, speed_untold=SpeedUntold.CONTESTED)
     reason = (
         f"{v.reason}; what moves fits ×{abs(motion.speed):.2f} better than the matched ×{abs(speed):.2f}, not "
         "clearly enough to tell either: which seconds of the reference the clip shows, and its speed, are not told"
     )
     moved = replace(result.segment, verification=replace(v, reason=reason, moment_shown=False))
-    return replace(result, segment=moved, speed_untold=True)
+    return replace(result, segment=moved, speed_untold=SpeedUntold.CONTESTED)
 
 
 def _verify_within(

@@ -1070,7 +1070,7 @@ def test_a_speed_only_the_features_line_fitted_is_not_told() -> None:
 
     from provenance.diagnose import diagnose, speed_untold
     from provenance.hashing import REGION_FULL, variant
-    from provenance.match import Channel, SpeedEvidence
+    from provenance.match import Channel, SpeedEvidence, SpeedUntold
 
     full = variant(REGION_FULL, 0)
     line = SpeedEvidence(
@@ -1080,7 +1080,7 @@ def test_a_speed_only_the_features_line_fitted_is_not_told() -> None:
     assert not speed_untold(hashes)
     assert "speed_changed" in {a.code for a in diagnose(hashes, query_duration_s=9.0, content_box=None)}
     features = replace(hashes, segment=replace(hashes.segment, channel=Channel.FEATURES))
-    assert speed_untold(features)
+    assert speed_untold(features) == SpeedUntold.FEATURES_LINE
     codes = {a.code for a in diagnose(features, query_duration_s=9.0, content_box=None)}
     assert not codes & {"speed_changed", "reversed", "trimmed", "embedded"}, codes
 

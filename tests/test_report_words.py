@@ -319,6 +319,18 @@ def test_speeds_stills_and_clock_times_in_words() -> None:
     assert speed_words(replace(match, speed=-2.0, alterations=(backwards,))) == (
         "played backwards; speed not told (the alignment's ×2, which nothing measured)"
     )
+    # An untold speed says why, each reason its own words; a report made before the reason says only that.
+    untold = replace(match, speed=0.78, speed_untold=True)
+    assert speed_words(replace(untold, speed_untold_why="contested")) == (
+        "speed not told: what moves and the matched frames favour different speeds, neither clearly"
+    )
+    assert speed_words(replace(untold, speed_untold_why="beyond_range")) == (
+        "speed not told: what moves fits a speed beyond the ×0.25–×4 searched"
+    )
+    assert speed_words(replace(untold, speed_untold_why="features_line")).startswith(
+        "speed not told: only a line through a few registered frames"
+    )
+    assert speed_words(untold) == "speed not told"
     # A same-scene match: the diagnosis looks for no speed, so none is said found or not found.
     scene = Verification(Relation.SAME_SCENE, 12, 0.9, None, "the camera path departs")
     assert speed_words(replace(match, verification=scene)) == "speed not told: the place matched, not a moment"

@@ -792,7 +792,8 @@ def test_a_speed_what_moves_prefers_but_does_not_prove_leaves_speed_and_moment_u
     assert m.reference.path.endswith("tree_window.mp4") and m.relation == Relation.SAME_FOOTAGE
     assert m.verification is not None and m.verification.moment_shown is False
     assert "what moves fits ×0.50 better" in m.verification.reason
-    assert m.speed_untold and speed_words(m).startswith("speed not told")
+    assert m.speed_untold and m.speed_untold_why == "contested"
+    assert speed_words(m) == "speed not told: what moves and the matched frames favour different speeds, neither clearly"
     assert reference_span(m).startswith("about ")
     assert not {str(a.code) for a in m.alterations} & {"speed_changed", "trimmed", "reversed"}
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-from ..match import SPEED_MIN_FRAMES
+from ..match import MAX_SPEED, MIN_SPEED, SPEED_MIN_FRAMES, SpeedUntold
 from ..verdict import _span as _verdict_gap
 
 # -- numbers, times, gaps --------------------------------------------------------------
@@ -167,11 +167,21 @@ def still_frame_at(match: Any) -> str:
     return f" (about {at}: {STILL_UNPINNED})"
 
 
+#: Why a speed is not told (`match.SpeedUntold`), after "speed not told: ".
+SPEED_UNTOLD_WORDS = {
+    SpeedUntold.HELD_FRAME: "the clip holds one frame",
+    SpeedUntold.BEYOND_RANGE: f"what moves fits a speed beyond the ×{MIN_SPEED:g}–×{MAX_SPEED:g} searched",
+    SpeedUntold.CONTESTED: "what moves and the matched frames favour different speeds, neither clearly",
+    SpeedUntold.FEATURES_LINE: "only a line through a few registered frames gives one, which is no measure",
+}
+
+
 def speed_words(match: Any) -> str:
     """How fast the clip plays the reference: ``×1.97 the reference's speed``, ``played backwards`` (at its
     own speed), ``played backwards at ×2 the reference's speed``, or ``no speed change found`` (the
     alignment's speed of 1 is where the search starts, not a measurement: still footage fits many);
-    ``speed not told`` where nothing can tell it (a frozen frame, or what moves fits no speed searched),
+    ``speed not told`` where nothing can tell it, and why (`SPEED_UNTOLD_WORDS`: a frozen frame, what moves
+    fitting no speed searched or contesting the matcher's, a features line through a few frames),
     and where the alignment's slope differs from x1 or runs backwards with no `speed_changed` or
     `reversed` told of the match: ``speed not told: the alignment runs at ×0.884, which nothing measured``;
     on a same-scene match ``speed not told: the place matched, not a moment`` (the diagnosis looks for no
@@ -183,7 +193,9 @@ def speed_words(match: Any) -> str:
             return "speed not told: the clip holds one frame"
         if held_frame(match, whole=False):
             return "speed not told: part of the clip holds one frame"
-        return "speed not told: nothing measured it"
+        why = getattr(match, "speed_untold_why", None)
+        reason = SPEED_UNTOLD_WORDS.get(why) if why else None  # a StrEnum key is its value
+        return f"speed not told: {reason}" if reason else "speed not told"
     try:
         speed = float(match.speed)
     except (TypeError, ValueError):
