@@ -209,7 +209,7 @@ class FrameFeatures:
 class Features:
     """The described frames of one input (and, for a query, the same frames mirrored, described when first asked).
 
-    A query is looked up mirrored only when nothing registers unmirrored
+    A query is looked up mirrored only when fewer than half its frames register unmirrored
     (`match.find_feature_matches`), so its mirrored frames are described then:
     `mirror` describes them, once.
     """

@@ -39,7 +39,7 @@ The history of each constant's value is in docs/tuning.md.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -206,6 +206,9 @@ FEATURE_STILL_INLIERS = 15.0
 #: their query spans overlap by this share of the shorter and their offsets are this close (s).
 JOIN_OVERLAP = 0.5
 JOIN_OFFSET_S = 1.5
+#: Most alignments of other references verified over the seconds a same-scene match covers
+#: (`pipeline._elsewhere`: another recording of the same fixed camera; docs/tuning.md).
+ELSEWHERE_MOST = 2
 #: A part of the frame is searched as a picture of its own (`find_region_matches`) when its longer
 #: side is at least this share of the frame's shorter side (0-1: the issue's smallest picture, 20% of
 #: the width: 256 of 720 pixels in a 16:9 frame, 144 of 720 in a 9:16 one)...
@@ -273,6 +276,7 @@ THRESHOLDS: dict[str, float] = {
     "feature_far_frames": FEATURE_FAR_FRAMES,
     "join_overlap": JOIN_OVERLAP,
     "join_offset_s": JOIN_OFFSET_S,
+    "elsewhere_most": ELSEWHERE_MOST,
     "region_min_side": REGION_MIN_SIDE,
     "region_min_short_side": REGION_MIN_SHORT_SIDE,
     "region_max_area": REGION_MAX_AREA,
@@ -803,6 +807,7 @@ def find_matches(
     query_duration_s: float,
     query_is_image: bool = False,
     max_segments: int = 10,
+    exclude: Collection[int] = (),
 ) -> list[Alignment]:
     """Find the reference segments a query's frames come from, best first.
 
@@ -813,6 +818,7 @@ def find_matches(
         query_duration_s: the query's duration, to bound spans.
         query_is_image: the query is a still image (one frame).
         max_segments: most segments returned.
+        exclude: ids of references not to align (searched already: `pipeline._elsewhere`).
 
     Returns:
         Segments of any score, best first, each with its `Alignment`; callers
@@ -822,6 +828,11 @@ def find_matches(
     if len(query) == 0:
         return []
     cands = index.lookup(query.hashes, CANDIDATE_DISTANCE)
+    if len(exclude) and len(cands):
+        keep = ~np.isin(cands.ref_id, np.fromiter(exclude, dtype=np.int64))
+        cands = Candidates(
+            cands.query_row[keep], cands.ref_id[keep], cands.ref_t[keep], cands.ref_variant[keep], cands.distance[keep]
+        )
     if len(cands) == 0:
         return []
     explained = np.zeros(len(query), dtype=bool)
@@ -1568,8 +1579,11 @@ def find_feature_matches(
 ) -> list[Alignment]:
     """Segments found by the features channel: verified frame pairs voted into lines in time.
 
-    The query's frames are looked up as described; only when none registers
-    are its mirrored descriptors tried (a mirrored copy). Per reference, the
+    The query's frames are looked up as described; when no reference has half
+    of them registered, its mirrored descriptors are tried too (a mirrored
+    copy), and kept when they register more frames on one reference (three
+    chance registrations of a mirrored copy's 16 frames, at 15-16 inliers,
+    had kept it from being looked up mirrored: cases-holdout5 h179). Per reference, the
     line (offset, speed) with most supporting query frames (`_feature_line`)
     becomes a segment; its supporters are taken out and the next is looked for.
 
@@ -1586,9 +1600,10 @@ def find_feature_matches(
     """
     used = query.frames
     pairs = feature_pairs(used, index)
-    if not pairs and query.mirrored:
-        used = query.mirrored
-        pairs = feature_pairs(used, index)
+    if _registered(pairs)[0] < len(used) / 2 and query.mirrored:
+        flipped = feature_pairs(query.mirrored, index)
+        if _registered(flipped) > _registered(pairs):
+            used, pairs = query.mirrored, flipped
     if not pairs:
         return []
     by_time = {f.t: f for f in used}
@@ -1613,6 +1628,16 @@ def find_feature_matches(
             left = rest
     out.sort(key=lambda a: a.segment.score, reverse=True)
     return out[:max_segments]
+
+
+def _registered(pairs: list[tuple[int, FramePair]]) -> tuple[int, int]:
+    """The most distinct query frames verified on one reference, and that reference's inliers: (frames, inliers)."""
+    frames: dict[int, set[float]] = {}
+    inliers: dict[int, int] = {}
+    for ref_id, pair in pairs:
+        frames.setdefault(ref_id, set()).add(pair.query_t)
+        inliers[ref_id] = inliers.get(ref_id, 0) + pair.geometry.inliers
+    return max(((len(ts), inliers[r]) for r, ts in frames.items()), default=(0, 0))
 
 
 def _feature_line(q: np.ndarray, r: np.ndarray, w: np.ndarray | None = None) -> tuple[float, float, np.ndarray]:
@@ -1915,14 +1940,17 @@ def one_place_each(matches: Sequence[MatchSegment]) -> list[MatchSegment]:
     kept: list[MatchSegment] = []
     for m in matches:
         if m.relation == Relation.SAME_SCENE and any(
-            k.reference.id == m.reference.id
-            and _overlap(k, m)
-            >= JOIN_OVERLAP * max(min(k.query_end_s - k.query_start_s, m.query_end_s - m.query_start_s), 1e-6)
-            for k in kept
+            k.reference.id == m.reference.id and overlapping(k, m) for k in kept
         ):
             continue
         kept.append(m)
     return kept
+
+
+def overlapping(a: MatchSegment, b: MatchSegment) -> bool:
+    """Whether two segments cover one part of the clip: `JOIN_OVERLAP` of the shorter's seconds."""
+    shorter = min(a.query_end_s - a.query_start_s, b.query_end_s - b.query_start_s)
+    return _overlap(a, b) >= JOIN_OVERLAP * max(shorter, 1e-6)
 
 
 def _other_moments(found: Alignment, by_time: dict[float, FrameFeatures], index: Index) -> float | None:

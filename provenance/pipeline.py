@@ -14,7 +14,7 @@ evidence frames, inspect the metadata, decide the verdict, write the report::
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -200,7 +200,8 @@ def _check(
         query, found, channels = _with_features(query, idx, found, decoder)
         on_stage("match")
         kept = KeptFrames(report=keyframes and not query.is_audio)
-        verified = match_mod.timed_by_hashes(_verified(query, found, decoder, idx, kept=kept))
+        verified = _verified(query, found, decoder, idx, kept=kept)
+        verified = match_mod.timed_by_hashes(verified + _elsewhere(query, idx, verified, decoder, kept))
         on_stage("verify")
         segments = _diagnosed(query, verified, idx)
         on_stage("diagnose")
@@ -463,6 +464,18 @@ def _regions(
     )
 
 
+def _aligned(query: Query, idx: Index, exclude: Collection[int] = ()) -> list[Alignment]:
+    """The query's frame hashes aligned with the index's references (`match.find_matches`), but `exclude`'s."""
+    return match_mod.find_matches(
+        query.hashes,
+        idx,
+        query_fps=query.frames.fps or QUERY_FPS,
+        query_duration_s=query.facts.duration_s,
+        query_is_image=query.is_image,
+        exclude=exclude,
+    )
+
+
 def _found(query: Query, idx: Index) -> list[Alignment]:
     """Stage match: the query's hashes aligned with the index's references, as segments.
 
@@ -473,13 +486,7 @@ def _found(query: Query, idx: Index) -> list[Alignment]:
     clip at speed 0. (In place of the alignment it found 3 fewer of 16
     held-out held frames on top, bench/frozen.py: a still's stricter distance.)
     """
-    found = match_mod.find_matches(
-        query.hashes,
-        idx,
-        query_fps=query.frames.fps or QUERY_FPS,
-        query_duration_s=query.facts.duration_s,
-        query_is_image=query.is_image,
-    )
+    found = _aligned(query, idx)
     if query.is_image or any(a.segment.score >= match_mod.MATCH_THRESHOLD for a in found):
         return found
     times = np.asarray(query.frames.times, dtype=np.float64)
@@ -536,6 +543,48 @@ def _verified(
         else:
             out.append(_verified_frames(a, query, idx, frames_of))
     return out
+
+
+def _elsewhere(
+    query: Query, idx: Index, verified: Sequence[Alignment], decoder: Decoder, kept: KeptFrames | None
+) -> list[Alignment]:
+    """Stage verify, again where it found only the place: the clip's hashes aligned without the references
+    matched already, and an alignment of another reference over a same-scene match's seconds that verify
+    finds the same footage added.
+
+    Two recordings of one fixed camera share their still background, and the alignment explains the
+    clip's seconds with the first that fits: cases-devfull d057 (v-tree-1 slowed to x0.33) matched
+    v-tree-2's background, the same scene, and v-tree-1 was never aligned. At most `match.ELSEWHERE_MOST`
+    alignments are verified, the best first, and one is added only where its moment stands
+    (`_moment_stands`).
+    """
+    matched = [a for a in verified if a.segment.score >= match_mod.MATCH_THRESHOLD]
+    scene = [a.segment for a in matched if a.segment.relation == Relation.SAME_SCENE]
+    if not scene:
+        return []
+    again = _aligned(query, idx, exclude={int(a.segment.reference.id or 0) for a in matched})
+    near = [
+        a
+        for a in again
+        if a.segment.score >= match_mod.MATCH_THRESHOLD and any(match_mod.overlapping(a.segment, s) for s in scene)
+    ]
+    if not near:
+        return []
+    checked = _verified(query, near[: match_mod.ELSEWHERE_MOST], decoder, idx, kept=kept)
+    return [a for a in checked if _moment_stands(a.segment.verification)]
+
+
+def _moment_stands(v: Verification | None) -> bool:
+    """Whether verify found the same footage with the specificity a match over a still background needs
+    (`match.FEATURE_MIN_SPECIFICITY`): the second reference of a camera is a second try at one question,
+    and its still background fits any moment (cases-devfull d019: the tree's part of a compilation said
+    the same footage of the tree's other recording at 0.37)."""
+    return (
+        v is not None
+        and v.relation == Relation.SAME_FOOTAGE
+        and v.specificity is not None
+        and v.specificity >= match_mod.FEATURE_MIN_SPECIFICITY
+    )
 
 
 def _verified_frames(a: Alignment, query: Query, idx: Index, frames_of: verify_mod.ReferenceFrames) -> Alignment:

@@ -363,3 +363,26 @@ def test_a_query_frames_corners_are_kept_off_its_flat_stickers() -> None:
     assert share_on_stickers(query) < 0.5 * share_on_stickers(reference) and len(query) >= features_mod.QUERY_FEATURES
     near = features_mod.flat_areas(cv2.equalizeHist(frame))
     assert near[180, 160] and near[130, 390] and near[300:, 250:].mean() < 0.05
+
+
+def test_a_mirrored_part_is_looked_up_mirrored_beside_a_few_unmirrored_registrations(
+    tmp_path: Path, sample_index: Path, sample_refs: Path
+) -> None:
+    """A clip that opens on 2 s of one reference as it is, then 6 s of another mirrored, tilted and
+    cropped (the frame hashes find neither as a match): the unmirrored frames register on the first
+    reference for a quarter of the clip, which had kept the mirrored frames from being looked up at all
+    (the mirrored part stayed a candidate, 0.47); fewer than half registered, the mirrored lookup runs
+    and finds the second reference, mirrored, over its seconds."""
+    plain, flipped, clip = tmp_path / "plain.mp4", tmp_path / "flipped.mp4", tmp_path / "joined.mp4"
+    ffmpeg(
+        "-i", sample_refs / "street_cyclists.mp4", "-t", "2", "-vf", "scale=640:360,setsar=1", "-r", "25", "-an", plain
+    )
+    ffmpeg("-ss", "2", "-t", "6", "-i", sample_refs / "animated_dinner.mp4", "-vf",
+           "hflip,rotate=6*PI/180,crop=iw*0.8:ih*0.8,scale=640:360,setsar=1", "-r", "25", "-an", flipped)  # fmt: skip
+    ffmpeg("-i", plain, "-i", flipped, "-filter_complex", "[0][1]concat=n=2:v=1:a=0", clip)
+    report = check(clip, f"sqlite:///{sample_index}", keyframes=False, text=False)
+    found = [m for m in report.matches if Path(m.reference.path).name == "animated_dinner.mp4"]
+    assert found, (report.matches, report.candidates)
+    m = found[0]
+    assert m.mirrored and m.relation == Relation.SAME_FOOTAGE
+    assert m.query_start_s >= 1.5 and m.query_end_s >= 6.5

@@ -793,7 +793,9 @@ def test_a_speed_what_moves_prefers_but_does_not_prove_leaves_speed_and_moment_u
     assert m.verification is not None and m.verification.moment_shown is False
     assert "what moves fits ×0.50 better" in m.verification.reason
     assert m.speed_untold and m.speed_untold_why == "contested"
-    assert speed_words(m) == "speed not told: what moves and the matched frames favour different speeds, neither clearly"
+    assert (
+        speed_words(m) == "speed not told: what moves and the matched frames favour different speeds, neither clearly"
+    )
     assert reference_span(m).startswith("about ")
     assert not {str(a.code) for a in m.alterations} & {"speed_changed", "trimmed", "reversed"}
 
@@ -1009,3 +1011,37 @@ def test_a_path_followed_elsewhere_fits_a_frame_on_a_reference_frame_to_that_fra
     assert quick_fits <= 0.6 * full_fits, (quick_fits, full_fits)
     (full, _), (quick, quick_fits) = results[("sticker", False)], results[("sticker", True)]
     assert quick[1] >= full[1] and quick_fits < results[("sticker", False)][1]
+
+
+def test_a_second_recording_of_one_camera_is_aligned_where_the_first_shows_only_the_place(
+    tmp_path: Path, sample_refs: Path
+) -> None:
+    """Two recordings of one fixed camera indexed apart: a copy of the first slowed to x0.33 (beyond the
+    ordinary alignment's reach) fits the second's still background at x1, which verify calls the same
+    scene; the clip is then aligned without that reference, and the first, verified, is the same footage
+    at its moment (cases-devfull d057; the code before gave the same scene alone)."""
+    from conftest import ffmpeg
+
+    from provenance.index import open_index
+    from provenance.ingest import add_paths
+    from provenance.pipeline import check
+
+    background, camera = tmp_path / "bg.png", tmp_path / "camera.mp4"
+    ffmpeg("-ss", "2", "-i", sample_refs / "street_cyclists.mp4", "-frames:v", "1", "-vf", "scale=640:360", background)
+    ffmpeg("-loop", "1", "-i", background, "-f", "lavfi", "-i", "color=c=red:s=60x60", "-filter_complex",
+           "[0][1]overlay=x='300+250*sin(0.7*t)':y='150+100*sin(1.3*t)'", "-t", "16", "-r", "25",
+           "-pix_fmt", "yuv420p", camera)  # fmt: skip
+    first, second, clip = tmp_path / "first.mp4", tmp_path / "second.mp4", tmp_path / "slowed.mp4"
+    ffmpeg("-i", camera, "-t", "4", first)
+    ffmpeg("-ss", "4", "-i", camera, second)
+    ffmpeg("-ss", "0.5", "-to", "3.5", "-i", camera, "-vf", "setpts=3*PTS,scale=480:-2", "-an", clip)
+    url = f"sqlite:///{tmp_path / 'camera.sqlite'}"
+    with open_index(url, create=True) as idx:
+        add_paths([first, second], idx)
+    report = check(clip, url, keyframes=False)
+    top = report.matches[0]
+    assert Path(top.reference.path).name == "first.mp4" and top.relation == Relation.SAME_FOOTAGE, report.matches
+    assert abs(top.reference_start_s - 0.5) <= 0.3 and abs(top.reference_end_s - 3.5) <= 0.3
+    assert abs(top.speed - 1 / 3) <= 0.1 / 3
+    others = [m for m in report.matches[1:] if Path(m.reference.path).name == "second.mp4"]
+    assert others and all(m.relation == Relation.SAME_SCENE for m in others)
