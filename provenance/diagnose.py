@@ -438,7 +438,9 @@ def diagnose(
                 _centre_crop_evidence(keep, box, REGIONS[r_region], found.crop_distances),
             )
         )
-    if q_region == REGION_BOX and content_box is not None:
+    if q_region == REGION_BOX and content_box is not None and not _moment_unknown_on_a_pan(found.segment):
+        # A same-scene match over a pan: the box's hash may match a whole frame of another moment at
+        # another zoom, so it shows no padding (a macro shot's blurred background read as bars).
         out.append(
             _alteration(
                 AlterationCode.REFRAMED,

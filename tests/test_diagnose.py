@@ -891,6 +891,34 @@ def test_a_same_scene_match_over_a_pan_does_not_place_the_footage_in_the_frame(
     assert {str(a.code) for a in geometry_alterations(replace(seg, geometry=geometry))} == said
 
 
+@pytest.mark.parametrize(
+    ("relation", "kind", "reframed"),
+    [("same_footage", "still_picture", True), ("same_scene", "moving", True), ("same_scene", "still_picture", False)],
+)
+def test_a_content_box_matched_over_a_pan_says_no_padding_of_a_same_scene_match(
+    relation: str, kind: str, reframed: bool
+) -> None:
+    """The clip's content box matched a reference: padding around the footage (`reframed`), except on a same-scene
+    match over a pan, whose box may be a whole frame of another moment at another zoom (a boomerang of a macro
+    shot over a pan, its blurred background taken for bars: "reframed" into 88% of the width, no bars there)."""
+    from dataclasses import replace
+
+    from provenance.camera import CameraMotion, Picture
+    from provenance.diagnose import diagnose
+    from provenance.hashing import REGION_BOX, REGION_FULL, variant
+    from provenance.relation import Relation, Verification
+
+    found = _found(variant(REGION_BOX, 0), variant(REGION_FULL, 0), query_span=(0.0, 7.0), reference_span=(1.5, 8.5))
+    camera = CameraMotion(Picture(kind), spans=((0.0, 10.0),) if kind == "still_picture" else ())
+    seg = replace(found.segment, reference=replace(found.segment.reference, camera=camera))
+    seg = replace(seg, verification=Verification(Relation(relation), 20, 0.8, 0.6, "why"))
+    codes = {
+        str(a.code)
+        for a in diagnose(replace(found, segment=seg), query_duration_s=7.0, content_box=(0.06, 0.0, 0.94, 1.0))
+    }
+    assert ("reframed" in codes) is reframed, codes
+
+
 @pytest.mark.parametrize(("change", "code"), [(None, "reframed"), (0.6, "reframed"), (4.9, "picture_in_picture")])
 def test_a_surround_that_moves_is_other_footage_however_few_its_keypoints(change: float | None, code: str) -> None:
     """A duet beside a smooth moving gradient has almost no keypoints beside the footage (cases-dev d094: read as
