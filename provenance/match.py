@@ -1581,9 +1581,10 @@ def find_feature_matches(
 
     The query's frames are looked up as described; when no reference has half
     of them registered, its mirrored descriptors are tried too (a mirrored
-    copy), and kept when they register more frames on one reference (three
-    chance registrations of a mirrored copy's 16 frames, at 15-16 inliers,
-    had kept it from being looked up mirrored: cases-holdout5 h179). Per reference, the
+    copy), and kept when they register more frames on one reference (a tie
+    keeps the frames as described): three chance registrations of a mirrored
+    copy's 16 frames, at 15-16 inliers, had kept it from being looked up
+    mirrored (cases-holdout5 h179). Per reference, the
     line (offset, speed) with most supporting query frames (`_feature_line`)
     becomes a segment; its supporters are taken out and the next is looked for.
 
@@ -1600,7 +1601,7 @@ def find_feature_matches(
     """
     used = query.frames
     pairs = feature_pairs(used, index)
-    if _registered(pairs)[0] < len(used) / 2 and query.mirrored:
+    if _registered(pairs) < len(used) / 2 and query.mirrored:
         flipped = feature_pairs(query.mirrored, index)
         if _registered(flipped) > _registered(pairs):
             used, pairs = query.mirrored, flipped
@@ -1630,14 +1631,12 @@ def find_feature_matches(
     return out[:max_segments]
 
 
-def _registered(pairs: list[tuple[int, FramePair]]) -> tuple[int, int]:
-    """The most distinct query frames verified on one reference, and that reference's inliers: (frames, inliers)."""
+def _registered(pairs: list[tuple[int, FramePair]]) -> int:
+    """The most distinct query frames verified on one reference."""
     frames: dict[int, set[float]] = {}
-    inliers: dict[int, int] = {}
     for ref_id, pair in pairs:
         frames.setdefault(ref_id, set()).add(pair.query_t)
-        inliers[ref_id] = inliers.get(ref_id, 0) + pair.geometry.inliers
-    return max(((len(ts), inliers[r]) for r, ts in frames.items()), default=(0, 0))
+    return max((len(ts) for ts in frames.values()), default=0)
 
 
 def _feature_line(q: np.ndarray, r: np.ndarray, w: np.ndarray | None = None) -> tuple[float, float, np.ndarray]:
