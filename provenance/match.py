@@ -1601,9 +1601,10 @@ def find_feature_matches(
     """
     used = query.frames
     pairs = feature_pairs(used, index)
-    if _registered(pairs) < len(used) / 2 and query.mirrored:
+    registered = _registered(pairs)
+    if registered < len(used) / 2 and query.mirrored:
         flipped = feature_pairs(query.mirrored, index)
-        if _registered(flipped) > _registered(pairs):
+        if _registered(flipped) > registered:
             used, pairs = query.mirrored, flipped
     if not pairs:
         return []

@@ -190,7 +190,7 @@ def speed_words(match: Any) -> str:
         return "speed not told: the place matched, not a moment"
     if getattr(match, "speed_untold", False):
         if held_frame(match):
-            return "speed not told: the clip holds one frame"
+            return f"speed not told: {SPEED_UNTOLD_WORDS[SpeedUntold.HELD_FRAME]}"
         if held_frame(match, whole=False):
             return "speed not told: part of the clip holds one frame"
         why = getattr(match, "speed_untold_why", None)
