@@ -186,6 +186,51 @@ def test_samples_taken_on_other_facts_than_the_probe_are_not_used(rotated_clip: 
     assert kept is not None and np.array_equal(kept.images, decoder.sample(rotated_clip, Plan(4.0), longer).images)
 
 
+@pytest.fixture(scope="module")
+def tagged_clips(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Clips whose facts a rule reads: QuickTime tags (dates, a place, a make), sound beside the
+    picture, another container, a cover picture beside the video."""
+    d = tmp_path_factory.mktemp("tagged")
+    src = ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-f", "lavfi", "-i", "sine=frequency=440"]
+    tags = ["-metadata", "creation_time=2021-03-04T05:06:07Z", "-metadata", "location=+48.8577+002.2950/",
+            "-metadata", "make=Apple", "-metadata", "model=iPhone 12", "-metadata", "title=ünïcödé <b>&</b>"]  # fmt: skip
+    out = []
+    for name, extra in (
+        ("phone.mov", ["-c:v", "libx264", "-c:a", "aac", *tags, "-movflags", "+use_metadata_tags"]),
+        ("sound.mkv", ["-c:v", "libx264", "-c:a", "libopus", *tags]),
+        ("web.webm", ["-c:v", "libvpx-vp9", "-b:v", "200k", "-c:a", "libopus"]),
+        ("old.avi", ["-c:v", "mpeg4", "-c:a", "mp3"]),
+    ):
+        path = d / name
+        tools.run_ffmpeg(
+            [*src, "-t", "2", "-pix_fmt", "yuv420p", *extra, "-y", str(path)], timeout=120, max_stdout=1 << 16
+        )
+        out.append(path)
+    return out
+
+
+def test_the_workers_reading_of_a_container_is_ffprobes(
+    tagged_clips: list[Path], rotated_clip: Path, viral_clip: Path
+) -> None:
+    # A check reads a video's facts from the worker's reading (no ffprobe started); the metadata rules
+    # see the same facts as from ffprobe: tags, streams, codecs, rates, sizes, rotation, dates, place.
+    from conftest import assert_same_reading
+
+    from provenance.probe import probe_reading
+    from provenance.query import _turned
+
+    decoder = LibavDecoder()
+    for clip in [*tagged_clips, rotated_clip, viral_clip]:
+        read: list[dict[str, object]] = []
+        early = decoder.sample_unprobed(clip, Plan(4.0), container=read.append)
+        assert len(read) == 1 and early.chosen is not None, clip
+        facts = _turned(probe_reading(clip, read[0]), early.chosen.rotation)
+        want = probe(clip)
+        assert_same_reading(facts, want)
+        assert facts.dates and facts.dates == want.dates or clip.suffix not in (".mov", ".mkv")
+    assert probe(rotated_clip).rotation == 90.0
+
+
 def test_the_workers_frame_size_rule_is_the_librarys() -> None:
     sizes = [
         (w, h) for w in (2, 3, 176, 320, 719, 720, 1080, 1280, 1920, 3840) for h in (2, 5, 144, 240, 405, 720, 1920)
@@ -329,6 +374,10 @@ def test_protocol_messages_round_trip(
         protocol.GrabReply(tuple(targets), (tuple(targets), ())),
         protocol.Refusal(protocol.ErrorKind.BAD_INPUT, "no video stream with a frame size"),
         protocol.Examined(fps),
+        protocol.Examined(fps, {"format": {"format_name": "mov,mp4", "tags": {"ü": "x"}}, "streams": []}),
+        protocol.SampleReply(
+            1, False, 0, 1, "", protocol.ChosenPlan(size, size, None, 270, 1.0, 1.0, 0, rotation=90.0)
+        ),
         protocol.Ready("18.1.0", "8.1.2"),
     ]
     for message in messages:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import lavfi_clip
+from conftest import assert_same_reading, lavfi_clip
 
 from provenance import query as query_mod
 from provenance import tools
@@ -66,7 +66,9 @@ def test_a_query_built_once_gives_the_hashes_of_the_stages_run_alone(viral_clip:
     want = hash_query(alone.times, alone.images, layout.content_box, layout.inner_rect)
 
     query = build_query(viral_clip, role=Role.QUERY, decoder=choose_decoder(decoder), keyframes=THUMB_LONG_SIDE)
-    assert query.facts == facts
+    # The check reads the facts from the libav worker's reading of the container where it has one
+    # (no ffprobe started), the stage alone from ffprobe: one file, one reading.
+    assert_same_reading(query.facts, facts)
     assert query.layout == layout
     assert np.array_equal(query.frames.times, alone.times) and np.array_equal(query.frames.images, alone.images)
     assert query.frames.colour is not None and alone.colour is not None
@@ -108,6 +110,35 @@ def test_a_still_image_is_one_frame_at_zero(still_jpeg: Path) -> None:
     assert rows(reference.hashes.select(VARIANT_FULL)) == rows(query.hashes.select(VARIANT_FULL))
 
 
+def test_a_check_starts_no_ffprobe_where_the_worker_read_the_container(
+    viral_clip: Path, rotated_clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The libav worker reads the container it opens anyway; ffprobe runs only where that reading is
+    # missing: here a title of 60 000 characters, more than the worker sends (MAX_READING_BYTES).
+    probed: list[list[str]] = []
+    run_ffprobe = tools.run_ffprobe
+
+    def counted(args: list[str], **kwargs: object) -> tools.ToolResult:
+        probed.append(args)
+        return run_ffprobe(args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tools, "run_ffprobe", counted)
+    decoder = choose_decoder("libav")
+    for clip in (viral_clip, rotated_clip):
+        query = build_query(clip, role=Role.QUERY, decoder=decoder)
+        assert query.facts.kind == "video" and len(query.frames) > 0
+    assert query.facts.rotation == 90.0 and query.facts.display_size == (240, 320)
+    assert probed == []
+    long_title = lavfi_clip(
+        tmp_path / "long_title.mp4",
+        "testsrc2=size=160x120:rate=10",
+        seconds=2,
+        extra=("-metadata", "title=" + "x" * 60_000),
+    )
+    query = build_query(long_title, role=Role.QUERY, decoder=decoder)
+    assert len(probed) == 1 and query.facts.tags["title"].startswith("xxx") and query.facts.truncated_tags
+
+
 def test_every_stage_fact_is_in_the_record(viral_clip: Path) -> None:
     decoder = choose_decoder()
     query = build_query(viral_clip, role="query", decoder=decoder)
@@ -127,7 +158,8 @@ def test_every_stage_fact_is_in_the_record(viral_clip: Path) -> None:
     assert (query.text, query.features) == (None, None)
 
     reference = build_query(viral_clip, role=Role.REFERENCE)
-    assert reference.role is Role.REFERENCE and reference.sha256 == query.sha256 and reference.facts == query.facts
+    assert reference.role is Role.REFERENCE and reference.sha256 == query.sha256
+    assert_same_reading(reference.facts, query.facts)
     assert reference.frames.fps == REF_FPS
     # What only a report records is not read for a reference; references are hashed whole and by centred crops.
     assert (reference.credentials, reference.ffmpeg_version, reference.decoder, reference.layout) == (None,) * 4

@@ -30,10 +30,10 @@ import math
 import os
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -632,10 +632,14 @@ class Decoder(ABC):
         job = Job.of(path, facts, plan)
         return frames_of(path, job, self._sample_video(path, job))
 
-    def sample_unprobed(self, path: Path | str, plan: Plan) -> Unprobed:
-        """Sample a video before ffprobe has described it (run the probe meanwhile; `frames_from` then checks).
+    def sample_unprobed(
+        self, path: Path | str, plan: Plan, *, container: Callable[[dict[str, Any]], None] | None = None
+    ) -> Unprobed:
+        """Sample a video before ffprobe has described it (`frames_from` then checks against the facts).
 
-        Only for decoders with `can_sample_unprobed`.
+        Only for decoders with `can_sample_unprobed`. `container`, when given, is called with the
+        decoder's own reading of the container in ffprobe's JSON shape (`probe.probe_reading`) once it
+        has opened the file, before it decodes (not at all when it cannot read it so).
 
         Raises:
             BadInputError, ProcessingError: as `sample`.

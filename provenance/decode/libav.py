@@ -195,20 +195,32 @@ class _Worker:
         return data
 
     def sample(
-        self, req: SampleRequest, *, timeout: float, timeout_for: Callable[[float], float] | None = None
+        self,
+        req: SampleRequest,
+        *,
+        timeout: float,
+        timeout_for: Callable[[float], float] | None = None,
+        container: Callable[[dict[str, Any]], None] | None = None,
     ) -> Sampled:
         limit = [timeout]  # the time limit in force, for the message
         try:
-            return self._sample(req, timeout, timeout_for, limit)
+            return self._sample(req, timeout, timeout_for, limit, container)
         except _TimedOut as exc:
             raise _TimedOut(limit[0]) from exc
 
     def _sample(
-        self, req: SampleRequest, timeout: float, timeout_for: Callable[[float], float] | None, limit: list[float]
+        self,
+        req: SampleRequest,
+        timeout: float,
+        timeout_for: Callable[[float], float] | None,
+        limit: list[float],
+        container: Callable[[dict[str, Any]], None] | None,
     ) -> Sampled:
         deadline = time.monotonic() + timeout
         message = self._ask(req, deadline)
         if isinstance(message, Examined):  # a plan: the limit follows the length found
+            if container is not None and message.container is not None:
+                container(message.container)
             if timeout_for is not None:
                 limit[0] = min(timeout, float(timeout_for(message.examined_s)))
                 deadline = min(deadline, time.monotonic() + limit[0])
@@ -380,20 +392,30 @@ def worker_cpu_seconds() -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def sample(req: SampleRequest, *, timeout: float, timeout_for: Callable[[float], float] | None = None) -> Sampled:
+def sample(
+    req: SampleRequest,
+    *,
+    timeout: float,
+    timeout_for: Callable[[float], float] | None = None,
+    container: Callable[[dict[str, Any]], None] | None = None,
+) -> Sampled:
     """Sample `req.path` in the worker (see worker.py for the sampling rule).
 
     With a plan (`req.plan`, the file not yet probed) the worker takes the
     display size, rotation and duration from the stream itself and returns
     what it chose in `Sampled.plan`; once it has read the duration the time
-    limit becomes ``min(timeout, timeout_for(seconds examined))``.
+    limit becomes ``min(timeout, timeout_for(seconds examined))``, and
+    `container` is called with the container as libav read it
+    (`worker.container_reading`, ffprobe's JSON shape) before the decode.
 
     Raises:
         BadInputError: libav cannot open the file or finds no video in it.
         ProcessingError: the time limit passed, or the worker crashed on this file.
         ToolMissingError: the worker does not start.
     """
-    got: Sampled = _in_worker(req.path, timeout, lambda w: w.sample(req, timeout=timeout, timeout_for=timeout_for))
+    got: Sampled = _in_worker(
+        req.path, timeout, lambda w: w.sample(req, timeout=timeout, timeout_for=timeout_for, container=container)
+    )
     return got
 
 
@@ -501,10 +523,13 @@ class LibavDecoder(Decoder):
         )
         return sample(req, timeout=decode_timeout(job.duration)).raw(job.colour_size)
 
-    def sample_unprobed(self, path: Path | str, plan: Plan) -> Unprobed:
+    def sample_unprobed(
+        self, path: Path | str, plan: Plan, *, container: Callable[[dict[str, Any]], None] | None = None
+    ) -> Unprobed:
         """Sample a video before ffprobe has described it: the worker takes the display size, rotation and
-        duration from the stream itself (`Decoder.sample_unprobed`). For `provenance check`, which would
-        otherwise wait for ffprobe before decoding.
+        duration from the stream itself (`Decoder.sample_unprobed`), and gives `container` its reading of
+        the container before it decodes. For `provenance check`, which would otherwise wait for ffprobe
+        before decoding.
 
         Raises:
             BadInputError, ProcessingError: as `Decoder.sample`.
@@ -520,7 +545,7 @@ class LibavDecoder(Decoder):
             decoding=plan.decoding,
             plan=unprobed_plan(plan, limit),
         )
-        got = sample(req, timeout=decode_timeout(limit), timeout_for=decode_timeout)
+        got = sample(req, timeout=decode_timeout(limit), timeout_for=decode_timeout, container=container)
         return Unprobed(str(path), plan, got.raw(got.plan.colour if got.plan else None), got.plan)
 
     def _grab_video(

@@ -349,9 +349,13 @@ class ChosenPlan:
     detail_ticks: tuple[int, ...] = ()
     #: Size of the sparse frames (None without a sparse plan).
     sparse: tuple[int, int] | None = None
+    #: The display rotation as the first frame gave it (counter-clockwise degrees, ffprobe's angle;
+    #: None from a worker of an earlier version).
+    rotation: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "rotation": self.rotation,
             "detail": list(self.detail) if self.detail else None,
             "detail_ticks": list(self.detail_ticks),
             "sparse": list(self.sparse) if self.sparse else None,
@@ -377,6 +381,7 @@ class ChosenPlan:
             _size_or_none(data.get("detail")),
             _ticks(data.get("detail_ticks") or []),
             _size_or_none(data.get("sparse")),
+            float(data["rotation"]) if data.get("rotation") is not None else None,
         )
 
 
@@ -525,18 +530,21 @@ class Ready:
 
 @dataclass(frozen=True)
 class Examined:
-    """A request with a plan: the seconds the worker will examine, known before it decodes."""
+    """A request with a plan: the seconds the worker will examine, known before it decodes, and the
+    container as libav read it (`worker.container_reading`: ffprobe's JSON shape; None when not read)."""
 
     TYPE: ClassVar[str] = "examined"
 
     examined_s: float
+    container: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"examined_s": self.examined_s}
+        return {"examined_s": self.examined_s, "container": self.container}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Examined:
-        return cls(float(data["examined_s"]))
+        container = data.get("container")
+        return cls(float(data["examined_s"]), container if isinstance(container, dict) else None)
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,11 @@ MAX_CONSECUTIVE_FAILURES = 500
 #: Seconds between looks at whether the parent process is still there (the worker then exits):
 #: a worker outlives a killed command by at most this long.
 PARENT_CHECK_S = 0.25
+#: Most bytes of the container's reading (`container_reading`) sent as JSON; a larger one (a hostile
+#: file's thousands of tags) is not sent, and the caller runs ffprobe instead.
+MAX_READING_BYTES = 48_000
+#: AVStream dispositions ffprobe names and the caller reads (libavformat/avformat.h).
+DISPOSITIONS = {"default": 0x0001, "attached_pic": 0x0400}
 #: ffmpeg's autorotate filters for a clockwise display rotation (fftools, ffmpeg 5.1).
 ROTATE_FILTERS = {90: [("transpose", "clock")], 180: [("hflip", ""), ("vflip", "")], 270: [("transpose", "cclock")]}
 
@@ -205,7 +210,8 @@ class _Sampler:
         """Plan mode: sizes from the stream and the first frame's display rotation, as the library would choose."""
         plan = self.req.plan
         assert plan is not None
-        turn = protocol.clockwise(getattr(frame, "rotation", 0))  # PyAV's angle is ffprobe's
+        rotation = float(getattr(frame, "rotation", 0) or 0.0)  # PyAV's angle is ffprobe's
+        turn = protocol.clockwise(rotation)
         cc = self.stream.codec_context
         display = (cc.height, cc.width) if turn % 180 == 90 else (cc.width, cc.height)
         size = work_size(*display, plan.long_side)
@@ -222,8 +228,9 @@ class _Sampler:
             sparse = work_size(*display, plan.sparse.long_side)
             self._sparse(sparse, plan.sparse.every, turn)
         self.plan = protocol.ChosenPlan(
-            display, size, colour, turn, self.examined_s, self.declared_s, int(self.stream.index), detail, ticks, sparse
-        )
+            display, size, colour, turn, self.examined_s, self.declared_s, int(self.stream.index), detail, ticks, sparse,
+            rotation,
+        )  # fmt: skip
 
     @property
     def full(self) -> bool:
@@ -287,6 +294,62 @@ def _open(
         options["skip_loop_filter"] = str(skip_loop_filter)
     stream.codec_context.options = options
     return container, stream, None
+
+
+def _rate_text(rate: Any) -> str:
+    """A stream rate as ffprobe writes it ("num/den"; "0/0" when unknown)."""
+    try:
+        return f"{int(rate.numerator)}/{int(rate.denominator)}" if rate else "0/0"
+    except (AttributeError, TypeError, ValueError, OverflowError):
+        return "0/0"
+
+
+def _text_tags(metadata: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in dict(metadata or {}).items()}
+
+
+def container_reading(container: Any) -> dict[str, Any] | None:
+    """The container's format, streams and tags as libav read them, in ffprobe's JSON shape
+    (``-show_format -show_streams``: the fields `probe.ffprobe.facts_from_ffprobe` reads), so the
+    caller need not start ffprobe on a file this process opened anyway. Without the display
+    rotation, which only a decoded frame gives (`protocol.ChosenPlan.rotation`). None when the
+    reading fails or exceeds `MAX_READING_BYTES` (the caller then runs ffprobe).
+    """
+    import json
+
+    try:
+        streams = []
+        for stream in container.streams:
+            cc = stream.codec_context  # None without a decoder for the codec
+            tb = stream.time_base
+            raw: dict[str, Any] = {
+                "index": int(stream.index),
+                "codec_type": str(stream.type or "unknown"),
+                "codec_name": str(cc.codec.canonical_name) if cc is not None else "unknown",
+                "avg_frame_rate": _rate_text(getattr(stream, "average_rate", None)),  # video streams alone have rates
+                "r_frame_rate": _rate_text(getattr(stream, "base_rate", None)),
+                "disposition": {name: int(bool(int(stream.disposition) & bit)) for name, bit in DISPOSITIONS.items()},
+                "tags": _text_tags(stream.metadata),
+            }
+            if stream.type == "video" and cc is not None:
+                raw["width"], raw["height"] = int(cc.width), int(cc.height)
+            if stream.duration is not None and tb:
+                raw["duration"] = f"{float(stream.duration * tb):.6f}"
+            if cc is not None and cc.bit_rate:
+                raw["bit_rate"] = str(int(cc.bit_rate))
+            if stream.frames:
+                raw["nb_frames"] = str(int(stream.frames))
+            streams.append(raw)
+        fmt: dict[str, Any] = {"format_name": str(container.format.name), "tags": _text_tags(container.metadata)}
+        if container.duration is not None:
+            fmt["duration"] = f"{container.duration / 1e6:.6f}"
+        if container.bit_rate:
+            fmt["bit_rate"] = str(int(container.bit_rate))
+        reading = {"format": fmt, "streams": streams}
+        size = len(json.dumps(reading))
+    except Exception:  # noqa: BLE001 - whatever a hostile file's fields raise, ffprobe reads it instead
+        return None
+    return reading if size <= MAX_READING_BYTES else None
 
 
 def _timeline(container: Any, stream: Any) -> Any:
@@ -376,7 +439,7 @@ def sample(req: protocol.SampleRequest, announce: Any = None) -> tuple[protocol.
             examined = min(declared, req.plan.limit_s) if declared > 0 else req.plan.limit_s
             cap_s = examined + 1
             if announce is not None:
-                announce(protocol.Examined(examined))
+                announce(protocol.Examined(examined, container_reading(container)))
         else:
             cap_s = float(req.cap_s)
         sampler = _Sampler(req, stream, cap_s, examined, declared)
