@@ -241,8 +241,8 @@ def build_query(
 ) -> Query:
     """Read, sample and hash one input once, for checking or for indexing.
 
-    A query is probed with ffprobe while the decoder already samples it
-    (`_probe_while_sampling`); its SHA-256, content credentials and ffmpeg's
+    A query's facts are read from the decoder's own reading of its container
+    while it samples it, else probed (`_probe_while_sampling`); its SHA-256, content credentials and ffmpeg's
     version are read on a side thread meanwhile. A reference is probed, then
     sampled once for every picture channel (the hashes' samples and, from the
     same pass, the features channel's frames, `REF_FEATURE_FRAMES`, described
@@ -494,7 +494,8 @@ class _SideReads:
     """A query's SHA-256, content credentials and ffmpeg's version, read on a side thread, and its sound.
 
     All of them wait on I/O or a subprocess, so they run while the clip
-    decodes; they start (`start`) only once the probe has accepted the file.
+    decodes; they start (`start`) only once the file's facts are read (the
+    worker's reading of the container, or the probe's) and it is accepted.
     A video's sound is fingerprinted on a thread of its own (`sound`), so
     that it runs beside the frames' decode rather than after the reads.
     """
@@ -571,6 +572,8 @@ def _probe_while_sampling(
         facts = probe(path)  # (a named pipe must not be opened: probe refuses it first)
         then(facts)
         return facts, None
+
+    tools.ffprobe_path()  # a missing ffprobe is said before the decode, whether or not this file needs it
 
     def read_then(reading: dict[str, Any]) -> MediaFacts | None:
         try:
