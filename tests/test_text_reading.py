@@ -236,9 +236,9 @@ class RecordingDecoder(LibavDecoder):
         self.plans.append(plan)
         return super().sample(path, plan, facts)
 
-    def sample_unprobed(self, path: Path | str, plan: Plan) -> Any:
+    def sample_unprobed(self, path: Path | str, plan: Plan, **kwargs: Any) -> Any:
         self.plans.append(plan)
-        return super().sample_unprobed(path, plan)
+        return super().sample_unprobed(path, plan, **kwargs)
 
     def grab(self, path: Path | str, times: Sequence[float], media: Media, long_side: int) -> list[np.ndarray | None]:
         self.grabs.append((len(times), long_side))
