@@ -299,6 +299,9 @@ class SpeedUntold(StrEnum):
     CONTESTED = "contested"
     #: The speed is only the features channel's line through its few registered frames (`diagnose.speed_untold`).
     FEATURES_LINE = "features_line"
+    #: The clip shows a stretch again later (a loop, a replay: `verify.repeat_in`) and the alignment's line
+    #: places the two showings at two moments of the reference: no one speed runs through both.
+    REPEATED = "repeated"
 
 
 class Channel(StrEnum):

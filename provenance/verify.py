@@ -58,7 +58,17 @@ from .hashing import (
     variant_parts,
 )
 from .index import Reference
-from .match import MAX_SPEED, MIN_SPEED, SPEED_EDGE, SPEED_MIN_CHANGE, Alignment, SpeedEvidence, SpeedUntold, on_line
+from .match import (
+    MAX_SPEED,
+    MIN_SPEED,
+    SPEED_EDGE,
+    SPEED_MIN_CHANGE,
+    Alignment,
+    Channel,
+    SpeedEvidence,
+    SpeedUntold,
+    on_line,
+)
 from .query import REF_VIEWS_FPS, Query
 from .query import VIEW_LONG_SIDE as QUERY_VIEW_LONG_SIDE
 from .relation import HeldFrame, Relation, Verification
@@ -171,6 +181,17 @@ HELD_FRAME_DIFF = 0.5
 HELD_FRAME_MIN_S = 2.0
 #: Cells per side of the grid `held_frame` compares (a change confined to one cell still counts).
 HELD_FRAME_GRID = 8
+#: A clip that shows a stretch again (a loop, a replay; `repeat_in`): samples each closer to the sample a
+#: lag later than this share of their own change over one sample step (8x8 cells' mean grey change).
+REPEAT_RATIO = 0.6
+#: ... where that change is at least this (0-255: still footage repeats at every lag and proves nothing).
+REPEAT_MOVING_GREY = 1.0
+#: ... at a lag of at least this many seconds, over a stretch of at least `REPEAT_MIN_S` seconds.
+REPEAT_MIN_LAG_S = 1.0
+REPEAT_MIN_S = 1.5
+#: ... which a match's line places at reference moments at least this far apart (seconds; a query
+#: sample step) to be told nothing of its speed: a x0.22 line put three showings 0.44 s apart.
+REPEAT_APART_S = 0.25
 
 
 #: Why a match whose reference file cannot be read again is not verified.
@@ -529,6 +550,11 @@ THRESHOLDS: dict[str, float] = {
     "held_frame_diff": HELD_FRAME_DIFF,
     "held_frame_min_s": HELD_FRAME_MIN_S,
     "held_frame_grid": HELD_FRAME_GRID,
+    "repeat_ratio": REPEAT_RATIO,
+    "repeat_moving_grey": REPEAT_MOVING_GREY,
+    "repeat_min_lag_s": REPEAT_MIN_LAG_S,
+    "repeat_min_s": REPEAT_MIN_S,
+    "repeat_apart_s": REPEAT_APART_S,
 }
 
 
@@ -872,6 +898,95 @@ def held_runs(images: np.ndarray, times: np.ndarray) -> list[HeldFrame]:
             )
         i = j + 1
     return runs
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """A stretch of the clip shown again `lag_s` seconds later (`repeat_in`): the first showing's span."""
+
+    lag_s: float
+    start_s: float
+    end_s: float
+
+
+def repeat_in(images: np.ndarray, times: np.ndarray) -> Repeat | None:
+    """The first stretch of the samples shown again later (a loop, a replay), at the shortest such lag.
+
+    Each sample is compared with the sample a lag later on an 8x8 grid of cell means (mean absolute
+    grey difference); it is shown again when that difference is at most `REPEAT_RATIO` of the smaller
+    of the two samples' own changes over one sample step, and that change is at least
+    `REPEAT_MOVING_GREY` (still footage is alike at every lag). A lag counts from `REPEAT_MIN_LAG_S`
+    when `REPEAT_MIN_S` of consecutive samples are shown again; a loop whose length is no whole
+    number of sample steps is seen at a lag within half a step of it, or at two lengths.
+
+    Args:
+        images: grey samples (n, h, w), at one rate.
+        times: their times in seconds, increasing.
+    """
+    n = len(images)
+    g = HELD_FRAME_GRID
+    h, w = (images.shape[1] // g, images.shape[2] // g) if n else (0, 0)
+    if n < 4 or h < 1 or w < 1:
+        return None
+    cells = np.asarray(images, dtype=np.float32)[:, : h * g, : w * g].reshape(n, g, h, g, w).mean(axis=(2, 4))
+    cells = cells.reshape(n, g * g)
+    step = float(np.median(np.diff(times)))
+    if step <= 0:
+        return None
+    own = np.append(np.abs(np.diff(cells, axis=0)).mean(axis=1), np.inf)  # each sample's change to the next
+    run_needed = max(2, math.ceil(REPEAT_MIN_S / step - 1e-9))
+    for lag in range(max(1, math.ceil(REPEAT_MIN_LAG_S / step - 1e-9)), n - run_needed + 1):
+        apart = np.abs(cells[lag:] - cells[: n - lag]).mean(axis=1)
+        yard = np.minimum(own[: n - lag], own[lag:])
+        again = (apart <= REPEAT_RATIO * yard) & (yard >= REPEAT_MOVING_GREY)
+        run = 0
+        for i, shown in enumerate(again):
+            run = run + 1 if shown else 0
+            if run >= run_needed:
+                while i + 1 < len(again) and again[i + 1]:
+                    i += 1
+                    run += 1
+                first = i - run + 1
+                return Repeat(round(lag * step, 3), round(float(times[first]), 3), round(float(times[i]) + step, 3))
+    return None
+
+
+def with_repeat(found: Alignment, query: Query) -> Alignment:
+    """`found` with neither its speed nor its moment told where its span holds a stretch of the clip shown
+    again (`repeat_in`, inside the segment's matched region) that its line places at two moments of the
+    reference, half a second or more apart (`SpeedUntold.REPEATED`); else unchanged.
+
+    A clip that plays a stretch twice (a loop, a replay) has one set of frames at two times; a line
+    through both showings fits neither: bench/data's v-bigbuckbunny-1 1-4 s played twice was matched
+    whole at x0.39 and said slowed. A match already told nothing of its speed, and a same-scene one, are
+    left as they are.
+    """
+    seg = found.segment
+    v = seg.verification
+    if query.is_image or seg.reference.kind != "video" or found.speed_untold is not None:
+        return found
+    if v is None or v.relation != Relation.SAME_FOOTAGE:
+        return found
+    times = np.asarray(query.frames.times, dtype=np.float64)
+    inside = np.nonzero((times >= seg.query_start_s - 1e-6) & (times <= seg.query_end_s + 1e-6))[0]
+    if len(inside) < 4:
+        return found
+    layout = query.layout
+    region = REGION_FULL if seg.channel == Channel.FEATURES else variant_parts(found.query_variant)[0]
+    rect = _region_rect(region, layout.content_box if layout else None, layout.inner_rect if layout else None)
+    images = np.asarray(query.frames.images)[inside]
+    if rect is not None and rect != (0.0, 0.0, 1.0, 1.0):
+        images = np.stack([crop(np.asarray(x, dtype=np.uint8)[None], rect)[0] for x in images])
+    repeat = repeat_in(images, times[inside])
+    if repeat is None or abs(seg.speed) * repeat.lag_s < REPEAT_APART_S:
+        return found
+    reason = (
+        f"{v.reason}; the clip shows its {repeat.start_s:.1f}-{repeat.end_s:.1f} s again {repeat.lag_s:.2f} s later "
+        "(a loop or a replay), and the alignment places the two showings at two moments of the reference: "
+        "which seconds of the reference the clip shows, and its speed, are not told"
+    )
+    moved = replace(seg, verification=replace(v, reason=reason, moment_shown=False))
+    return replace(found, segment=moved, speed_untold=SpeedUntold.REPEATED, motion_speed=None)
 
 
 def held_frame(images: np.ndarray, times: np.ndarray) -> HeldFrame | None:

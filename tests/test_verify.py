@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,15 @@ import pytest
 
 from provenance.hashing import OP_MIRROR, REGION_FULL, variant
 from provenance.relation import Relation, Verification
-from provenance.verify import HELD_FRAME_DIFF, HELD_FRAME_MIN_S, held_frame, verify_segment, views
+from provenance.verify import (
+    HELD_FRAME_DIFF,
+    HELD_FRAME_MIN_S,
+    REPEAT_MIN_S,
+    held_frame,
+    repeat_in,
+    verify_segment,
+    views,
+)
 
 FPS = 4.0
 H, W = 72, 128
@@ -237,6 +246,71 @@ def test_a_held_frame_is_found_and_any_motion_is_not_one() -> None:
     # Held for less than HELD_FRAME_MIN_S: a pause, not shown as a frozen frame.
     short = q_times[q_times < HELD_FRAME_MIN_S - 0.5]
     assert held_frame(noisy[: len(short)], short) is None
+
+
+def test_a_stretch_shown_again_is_found_and_nothing_else_is() -> None:
+    times = np.arange(0, 6, 1 / FPS)
+    once = _scene(np.arange(0, 2, 1 / FPS), path_seed=3, background=BG, movers=12)
+    looped = _reencoded(np.concatenate([once, once, once]), seed=5)
+    repeat = repeat_in(looped, times)
+    assert repeat is not None and abs(repeat.lag_s - 2.0) < 1e-6 and repeat.start_s == 0.0 and repeat.end_s >= 3.5
+    # A loop of 2.1 s, no whole number of sample steps: found within half a step of it, or at twice it.
+    shifted = _reencoded(_scene(times % 2.1, path_seed=3, background=BG, movers=12), seed=6)
+    found = repeat_in(shifted, times)
+    assert found is not None and min(abs(found.lag_s - 2.1), abs(found.lag_s - 4.2)) <= 0.5 / FPS, found
+    # The same movers going on, never back where they were; footage held still; a stretch shown again
+    # for less than REPEAT_MIN_S: none is a repeat.
+    assert repeat_in(_reencoded(_scene(times, path_seed=3, background=BG, movers=12)), times) is None
+    still = np.stack([np.clip(BG, 0, 255).astype(np.uint8)] * len(times))
+    assert repeat_in(_reencoded(still), times) is None
+    short = np.arange(0, REPEAT_MIN_S - 0.5, 1 / FPS)
+    brief = _scene(short, path_seed=3, background=BG, movers=12)
+    rest = _scene(np.arange(10, 13, 1 / FPS), path_seed=3, background=BG, movers=12)
+    alone = _reencoded(np.concatenate([brief, rest, brief]))
+    assert repeat_in(alone, np.arange(len(alone)) / FPS) is None
+
+
+def test_a_line_through_a_clip_played_twice_tells_no_speed_and_a_showing_alone_keeps_its_own(
+    tmp_path: Path, sample_refs: Path
+) -> None:
+    """A clip that plays a stretch of indexed footage twice, and an alignment of it through both showings
+    at x0.4 (as the frame hashes fitted bench/data's v-bigbuckbunny-1 1-4 s played twice): nothing of its
+    speed, trim or moment is told (`SpeedUntold.REPEATED`); one showing alone keeps its x1."""
+    from conftest import ffmpeg
+
+    from provenance.decode import choose_decoder
+    from provenance.diagnose import diagnose
+    from provenance.index import open_index
+    from provenance.ingest import add_paths
+    from provenance.match import SpeedUntold, find_matches
+    from provenance.pipeline import _verified
+    from provenance.query import Role, build_query
+    from provenance.verify import with_repeat
+
+    once, twice = tmp_path / "once.mp4", tmp_path / "twice.mp4"
+    ffmpeg("-ss", "1", "-t", "2.5", "-i", sample_refs / "animated_dinner.mp4", "-an", once)
+    ffmpeg("-stream_loop", "1", "-i", once, "-vf", "scale=480:-2", twice)
+    url = f"sqlite:///{tmp_path / 'index.sqlite'}"
+    with open_index(url, create=True) as idx:
+        add_paths([sample_refs / "animated_dinner.mp4"], idx)
+        query = build_query(twice, role=Role.QUERY)
+        matched = find_matches(query.hashes, idx, query_fps=query.frames.fps, query_duration_s=query.frames.duration_s)
+        found = [a for a in _verified(query, matched, choose_decoder(), idx) if a.segment.score >= 0.5]
+        assert found and all(a.speed_untold is None for a in found)  # the matcher's pieces: one showing each
+        assert all(abs(a.segment.speed - 1.0) < 0.1 and a.segment.query_end_s - a.segment.query_start_s <= 3.0
+                   for a in found)  # fmt: skip
+        seg = found[0].segment
+        through = replace(
+            found[0],
+            segment=replace(
+                seg, query_start_s=0.0, query_end_s=5.0, speed=0.4, reference_end_s=seg.reference_start_s + 2.0
+            ),
+        )
+        told = with_repeat(through, query)
+        assert told.speed_untold == SpeedUntold.REPEATED and told.segment.verification.moment_shown is False
+        assert "again" in told.segment.verification.reason
+        codes = {a.code for a in diagnose(told, query_duration_s=query.frames.duration_s, content_box=None)}
+        assert not codes & {"speed_changed", "trimmed", "reversed"}, codes
 
 
 def test_a_frozen_frame_of_indexed_footage_is_said_to_hold_one_frame_at_no_speed(
