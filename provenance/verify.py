@@ -951,26 +951,20 @@ def repeat_in(images: np.ndarray, times: np.ndarray) -> Repeat | None:
     return None
 
 
-def with_repeat(found: Alignment, query: Query) -> Alignment:
-    """`found` with neither its speed nor its moment told where its span holds a stretch of the clip shown
-    again (`repeat_in`, inside the segment's matched region) that its line places at two moments of the
-    reference, half a second or more apart (`SpeedUntold.REPEATED`); else unchanged.
-
-    A clip that plays a stretch twice (a loop, a replay) has one set of frames at two times; a line
-    through both showings fits neither: bench/data's v-bigbuckbunny-1 1-4 s played twice was matched
-    whole at x0.39 and said slowed. A match already told nothing of its speed, and a same-scene one, are
-    left as they are.
-    """
+def repeat_of(found: Alignment, query: Query) -> Repeat | None:
+    """The stretch of the clip shown again inside a same-footage segment's span and matched region
+    (`repeat_in`) that its line places at two moments of the reference, `REPEAT_APART_S` or more
+    apart; None where there is none, or the match already tells nothing of its speed or moment."""
     seg = found.segment
     v = seg.verification
     if query.is_image or seg.reference.kind != "video" or found.speed_untold is not None:
-        return found
+        return None
     if v is None or v.relation != Relation.SAME_FOOTAGE:
-        return found
+        return None
     times = np.asarray(query.frames.times, dtype=np.float64)
     inside = np.nonzero((times >= seg.query_start_s - 1e-6) & (times <= seg.query_end_s + 1e-6))[0]
     if len(inside) < 4:
-        return found
+        return None
     layout = query.layout
     region = REGION_FULL if seg.channel == Channel.FEATURES else variant_parts(found.query_variant)[0]
     rect = _region_rect(region, layout.content_box if layout else None, layout.inner_rect if layout else None)
@@ -979,7 +973,26 @@ def with_repeat(found: Alignment, query: Query) -> Alignment:
         images = np.stack([crop(np.asarray(x, dtype=np.uint8)[None], rect)[0] for x in images])
     repeat = repeat_in(images, times[inside])
     if repeat is None or abs(seg.speed) * repeat.lag_s < REPEAT_APART_S:
+        return None
+    return repeat
+
+
+def with_repeat(found: Alignment, query: Query) -> Alignment:
+    """`found` with neither its speed nor its moment told where its span holds a stretch of the clip shown
+    again that its line places at two moments of the reference (`repeat_of`; `SpeedUntold.REPEATED`),
+    else unchanged.
+
+    A clip that plays a stretch twice (a loop, a replay) has one set of frames at two times; a line
+    through both showings fits neither: bench/data's v-bigbuckbunny-1 1-4 s played twice was matched
+    whole at x0.39 and said slowed. A match already told nothing of its speed, and a same-scene one, are
+    left as they are.
+    """
+    repeat = repeat_of(found, query)
+    if repeat is None:
         return found
+    seg = found.segment
+    v = seg.verification
+    assert v is not None  # repeat_of finds none without a same-footage verification
     reason = (
         f"{v.reason}; the clip shows its {repeat.start_s:.1f}-{repeat.end_s:.1f} s again {repeat.lag_s:.2f} s later "
         "(a loop or a replay), and the alignment places the two showings at two moments of the reference: "

@@ -275,7 +275,8 @@ def test_a_line_through_a_clip_played_twice_tells_no_speed_and_a_showing_alone_k
 ) -> None:
     """A clip that plays a stretch of indexed footage twice, and an alignment of it through both showings
     at x0.4 (as the frame hashes fitted bench/data's v-bigbuckbunny-1 1-4 s played twice): nothing of its
-    speed, trim or moment is told (`SpeedUntold.REPEATED`); one showing alone keeps its x1."""
+    speed, trim or moment is told (`SpeedUntold.REPEATED`); one showing alone keeps its x1, and the
+    pipeline cuts the line's match into its two showings (`pipeline._showings`)."""
     from conftest import ffmpeg
 
     from provenance.decode import choose_decoder
@@ -283,7 +284,7 @@ def test_a_line_through_a_clip_played_twice_tells_no_speed_and_a_showing_alone_k
     from provenance.index import open_index
     from provenance.ingest import add_paths
     from provenance.match import SpeedUntold, find_matches
-    from provenance.pipeline import _verified
+    from provenance.pipeline import _showings, _verified
     from provenance.query import Role, build_query
     from provenance.verify import with_repeat
 
@@ -311,6 +312,13 @@ def test_a_line_through_a_clip_played_twice_tells_no_speed_and_a_showing_alone_k
         assert "again" in told.segment.verification.reason
         codes = {a.code for a in diagnose(told, query_duration_s=query.frames.duration_s, content_box=None)}
         assert not codes & {"speed_changed", "trimmed", "reversed"}, codes
+        # The pipeline cuts such a match where the stretch starts again and aligns each part alone:
+        # each showing is the same footage of the reference's 1-3.5 s at x1.
+        shown = _showings(query, through, choose_decoder(), idx, None)
+        assert len(shown) == 2 and all(a.speed_untold is None for a in shown), shown
+        for a, start in zip(sorted(shown, key=lambda a: a.segment.query_start_s), (0.0, 2.5), strict=True):
+            assert a.segment.relation == Relation.SAME_FOOTAGE and abs(a.segment.speed - 1.0) < 0.08
+            assert abs(a.segment.query_start_s - start) <= 0.3 and abs(a.segment.reference_start_s - 1.0) <= 0.3
 
 
 def test_a_frozen_frame_of_indexed_footage_is_said_to_hold_one_frame_at_no_speed(
