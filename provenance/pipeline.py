@@ -496,13 +496,7 @@ def _found(query: Query, idx: Index) -> list[Alignment]:
 
 
 def _verified(
-    query: Query,
-    found: Sequence[Alignment],
-    decoder: Decoder,
-    idx: Index,
-    *,
-    kept: KeptFrames | None = None,
-    split: bool = True,
+    query: Query, found: Sequence[Alignment], decoder: Decoder, idx: Index, *, kept: KeptFrames | None = None
 ) -> list[Alignment]:
     """Stage verify: whether each match shows the same moment of its reference or only the same place.
 
@@ -548,52 +542,7 @@ def _verified(
             out.append(verify_mod.with_held_frame(checked, query, verified=True))
         else:
             out.append(_verified_frames(a, query, idx, frames_of))
-    if not split:
-        return [verify_mod.with_repeat(a, _seen_in_region(query, a)) for a in out]
-    return [b for a in out for b in _showings(query, a, decoder, idx, kept)]
-
-
-def _showings(query: Query, found: Alignment, decoder: Decoder, idx: Index, kept: KeptFrames | None) -> list[Alignment]:
-    """A verified match whose line runs through a stretch the clip shows twice (`verify.repeat_of`: a loop,
-    a replay), as one match per showing where each showing alone is the same footage of that reference
-    at a speed of its own; else the match told nothing of its speed or moment (`verify.with_repeat`).
-
-    The clip's frame hashes are cut where the repeated stretch starts again (every lag from its start
-    on), each part is aligned alone (`match.find_matches`) and verified; a part whose best match of the
-    reference is not the same footage, or that holds a repeat itself, keeps the whole match told nothing.
-    """
-    seen = _seen_in_region(query, found)
-    repeat = verify_mod.repeat_of(found, seen)
-    if repeat is None or found.segment.region is not None:
-        return [verify_mod.with_repeat(found, seen)]
-    seg = found.segment
-    cuts = np.arange(repeat.start_s + repeat.lag_s, seg.query_end_s - repeat.lag_s / 2, repeat.lag_s)
-    bounds = [seg.query_start_s, *[float(c) for c in cuts], seg.query_end_s + 1e-6]
-    hashes = query.hashes
-    parts: list[Alignment] = []
-    for lo, hi in zip(bounds, bounds[1:], strict=False):
-        keep = (hashes.times >= lo - 1e-6) & (hashes.times < hi - 1e-6)
-        part = FrameHashes(hashes.times[keep], hashes.variants[keep], hashes.hashes[keep], hashes.algorithm)
-        aligned = match_mod.find_matches(
-            part, idx, query_fps=query.frames.fps or QUERY_FPS, query_duration_s=query.facts.duration_s
-        )
-        same = [
-            a
-            for a in aligned
-            if a.segment.reference.id == seg.reference.id and a.segment.score >= match_mod.MATCH_THRESHOLD
-        ]
-        if not same:
-            return [verify_mod.with_repeat(found, seen)]
-        parts.append(max(same, key=lambda a: a.segment.score))
-    checked = _verified(query, parts, decoder, idx, kept=kept, split=False)
-    if any(a.segment.relation != Relation.SAME_FOOTAGE or a.speed_untold is not None for a in checked):
-        return [verify_mod.with_repeat(found, seen)]
-    # Showings of one stretch play at one speed: parts that differ (v-bigbuckbunny-1's 3.1 s loop, cut at
-    # twice its length: x0.32 over two showings, x1 over the third) hold more than one showing.
-    speeds = [a.segment.speed for a in checked]
-    if max(speeds) > (1.0 + match_mod.SPEED_MIN_CHANGE) * min(speeds) or min(speeds) <= 0:
-        return [verify_mod.with_repeat(found, seen)]
-    return checked
+    return [verify_mod.with_repeat(a, _seen_in_region(query, a)) for a in out]
 
 
 def _elsewhere(

@@ -184,8 +184,9 @@ HELD_FRAME_GRID = 8
 #: A clip that shows a stretch again (a loop, a replay; `repeat_in`): samples each closer to the sample a
 #: lag later than this share of their own change over one sample step (8x8 cells' mean grey change).
 REPEAT_RATIO = 0.6
-#: ... where that change is at least this (0-255: still footage repeats at every lag and proves nothing).
-REPEAT_MOVING_GREY = 1.0
+#: ... on the cells whose change over one step is at least this at either sample (0-255: still footage
+#: repeats at every lag and proves nothing; re-encoding moves a textured cell by up to 4).
+REPEAT_MOVING_GREY = 6.0
 #: ... at a lag of at least this many seconds, over a stretch of at least `REPEAT_MIN_S` seconds.
 REPEAT_MIN_LAG_S = 1.0
 REPEAT_MIN_S = 1.5
@@ -912,10 +913,11 @@ class Repeat:
 def repeat_in(images: np.ndarray, times: np.ndarray) -> Repeat | None:
     """The first stretch of the samples shown again later (a loop, a replay), at the shortest such lag.
 
-    Each sample is compared with the sample a lag later on an 8x8 grid of cell means (mean absolute
-    grey difference); it is shown again when that difference is at most `REPEAT_RATIO` of the smaller
-    of the two samples' own changes over one sample step, and that change is at least
-    `REPEAT_MOVING_GREY` (still footage is alike at every lag). A lag counts from `REPEAT_MIN_LAG_S`
+    Each sample is compared with the sample a lag later on an 8x8 grid of cell means, over the cells
+    that move there (a change of `REPEAT_MOVING_GREY` or more over one sample step at either sample:
+    still footage is alike at every lag, and a small mover over a still picture is all there is to
+    compare); it is shown again when those cells' differences add up to at most `REPEAT_RATIO` of the
+    smaller of their own changes over one step. A lag counts from `REPEAT_MIN_LAG_S`
     when `REPEAT_MIN_S` of consecutive samples are shown again; a loop whose length is no whole
     number of sample steps is seen at a lag within half a step of it, or at two lengths.
 
@@ -933,12 +935,15 @@ def repeat_in(images: np.ndarray, times: np.ndarray) -> Repeat | None:
     step = float(np.median(np.diff(times)))
     if step <= 0:
         return None
-    own = np.append(np.abs(np.diff(cells, axis=0)).mean(axis=1), np.inf)  # each sample's change to the next
+    # Each sample's change to the next, per cell (the last sample's is unknown: never compared).
+    own = np.vstack([np.abs(np.diff(cells, axis=0)), np.full((1, g * g), np.inf)])
     run_needed = max(2, math.ceil(REPEAT_MIN_S / step - 1e-9))
     for lag in range(max(1, math.ceil(REPEAT_MIN_LAG_S / step - 1e-9)), n - run_needed + 1):
-        apart = np.abs(cells[lag:] - cells[: n - lag]).mean(axis=1)
+        apart = np.abs(cells[lag:] - cells[: n - lag])
         yard = np.minimum(own[: n - lag], own[lag:])
-        again = (apart <= REPEAT_RATIO * yard) & (yard >= REPEAT_MOVING_GREY)
+        moving = (np.maximum(own[: n - lag], own[lag:]) >= REPEAT_MOVING_GREY) & np.isfinite(yard)
+        within = np.where(moving, apart, 0.0).sum(axis=1)
+        again = moving.any(axis=1) & (within <= REPEAT_RATIO * np.where(moving, yard, 0.0).sum(axis=1))
         run = 0
         for i, shown in enumerate(again):
             run = run + 1 if shown else 0
@@ -968,6 +973,8 @@ def repeat_of(found: Alignment, query: Query) -> Repeat | None:
     layout = query.layout
     region = REGION_FULL if seg.channel == Channel.FEATURES else variant_parts(found.query_variant)[0]
     rect = _region_rect(region, layout.content_box if layout else None, layout.inner_rect if layout else None)
+    if seg.region is not None:
+        rect = seg.region  # the part of the frame the segment was found in (a duet's half, an inner picture)
     images = np.asarray(query.frames.images)[inside]
     if rect is not None and rect != (0.0, 0.0, 1.0, 1.0):
         images = np.stack([crop(np.asarray(x, dtype=np.uint8)[None], rect)[0] for x in images])

@@ -275,8 +275,7 @@ def test_a_line_through_a_clip_played_twice_tells_no_speed_and_a_showing_alone_k
 ) -> None:
     """A clip that plays a stretch of indexed footage twice, and an alignment of it through both showings
     at x0.4 (as the frame hashes fitted bench/data's v-bigbuckbunny-1 1-4 s played twice): nothing of its
-    speed, trim or moment is told (`SpeedUntold.REPEATED`); one showing alone keeps its x1, and the
-    pipeline cuts the line's match into its two showings (`pipeline._showings`)."""
+    speed, trim or moment is told (`SpeedUntold.REPEATED`); one showing alone keeps its x1."""
     from conftest import ffmpeg
 
     from provenance.decode import choose_decoder
@@ -284,7 +283,7 @@ def test_a_line_through_a_clip_played_twice_tells_no_speed_and_a_showing_alone_k
     from provenance.index import open_index
     from provenance.ingest import add_paths
     from provenance.match import SpeedUntold, find_matches
-    from provenance.pipeline import _showings, _verified
+    from provenance.pipeline import _verified
     from provenance.query import Role, build_query
     from provenance.verify import with_repeat
 
@@ -312,13 +311,35 @@ def test_a_line_through_a_clip_played_twice_tells_no_speed_and_a_showing_alone_k
         assert "again" in told.segment.verification.reason
         codes = {a.code for a in diagnose(told, query_duration_s=query.frames.duration_s, content_box=None)}
         assert not codes & {"speed_changed", "trimmed", "reversed"}, codes
-        # The pipeline cuts such a match where the stretch starts again and aligns each part alone:
-        # each showing is the same footage of the reference's 1-3.5 s at x1.
-        shown = _showings(query, through, choose_decoder(), idx, None)
-        assert len(shown) == 2 and all(a.speed_untold is None for a in shown), shown
-        for a, start in zip(sorted(shown, key=lambda a: a.segment.query_start_s), (0.0, 2.5), strict=True):
-            assert a.segment.relation == Relation.SAME_FOOTAGE and abs(a.segment.speed - 1.0) < 0.08
-            assert abs(a.segment.query_start_s - start) <= 0.3 and abs(a.segment.reference_start_s - 1.0) <= 0.3
+
+
+def test_a_fixed_cameras_loop_is_not_said_to_be_one_stretch_of_its_reference(tmp_path: Path, sample_refs: Path) -> None:
+    """A box moving over a still photograph (a fixed camera), 2.125 s of it shown three times: the still
+    background fits one x1 line through the three showings, and what moves agrees on the first; it had
+    been the same footage of the reference's 2.0-8.48 s, `trimmed`. Only the moving cells show the repeat
+    (`REPEAT_MOVING_GREY`): no speed, trim or moment is told of it."""
+    from conftest import ffmpeg
+
+    from provenance.index import open_index
+    from provenance.ingest import add_paths
+    from provenance.pipeline import check
+
+    background, camera = tmp_path / "bg.png", tmp_path / "camera.mp4"
+    ffmpeg("-ss", "2", "-i", sample_refs / "street_cyclists.mp4", "-frames:v", "1", "-vf", "scale=640:360", background)
+    ffmpeg("-loop", "1", "-i", background, "-f", "lavfi", "-i", "color=c=red:s=60x60", "-filter_complex",
+           "[0][1]overlay=x='100+45*t':y='100+12*t'", "-t", "10", "-r", "25", "-pix_fmt", "yuv420p", camera)  # fmt: skip
+    once, looped = tmp_path / "once.mp4", tmp_path / "looped.mp4"
+    ffmpeg("-ss", "2", "-t", "2.125", "-i", camera, "-an", once)
+    ffmpeg("-stream_loop", "2", "-i", once, "-vf", "scale=480:-2", looped)
+    url = f"sqlite:///{tmp_path / 'camera.sqlite'}"
+    with open_index(url, create=True) as idx:
+        add_paths([camera], idx)
+    report = check(looped, url, keyframes=False)
+    through = [m for m in report.matches if m.query_end_s - m.query_start_s > 2.125 + 0.5]
+    assert through, report.matches
+    for m in through:
+        assert m.relation != Relation.SAME_FOOTAGE or m.speed_untold_why == "repeated", m
+        assert not {str(a.code) for a in m.alterations} & {"speed_changed", "trimmed", "reversed"}, m.alterations
 
 
 def test_a_frozen_frame_of_indexed_footage_is_said_to_hold_one_frame_at_no_speed(
