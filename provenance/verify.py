@@ -975,6 +975,9 @@ def repeat_of(found: Alignment, query: Query) -> Repeat | None:
     rect = _region_rect(region, layout.content_box if layout else None, layout.inner_rect if layout else None)
     if seg.region is not None:
         rect = seg.region  # the part of the frame the segment was found in (a duet's half, an inner picture)
+    elif seg.channel == Channel.FEATURES and seg.geometry is not None:
+        x0, y0, x1, y1 = (min(max(float(v), 0.0), 1.0) for v in seg.geometry.query_box)
+        rect = (x0, y0, x1, y1) if x1 - x0 > 0.05 and y1 - y0 > 0.05 else rect  # the part the footage fills
     images = np.asarray(query.frames.images)[inside]
     if rect is not None and rect != (0.0, 0.0, 1.0, 1.0):
         images = np.stack([crop(np.asarray(x, dtype=np.uint8)[None], rect)[0] for x in images])
