@@ -1004,8 +1004,9 @@ def with_repeat(found: Alignment, query: Query) -> Alignment:
     v = seg.verification
     assert v is not None  # repeat_of finds none without a same-footage verification
     reason = (
-        f"{v.reason}; the clip shows its {repeat.start_s:.1f}-{repeat.end_s:.1f} s again {repeat.lag_s:.2f} s later "
-        "(a loop or a replay), and the alignment places the two showings at two moments of the reference: "
+        f"{v.reason}; the part of the clip's frame this match covers shows its {repeat.start_s:.1f}-"
+        f"{repeat.end_s:.1f} s again {repeat.lag_s:.2f} s later (a loop or a replay, of this footage or of other "
+        "footage beside it), and the alignment places the two showings at two moments of the reference: "
         "which seconds of the reference the clip shows, and its speed, are not told"
     )
     moved = replace(seg, verification=replace(v, reason=reason, moment_shown=False))

@@ -173,7 +173,7 @@ SPEED_UNTOLD_WORDS = {
     SpeedUntold.BEYOND_RANGE: f"what moves fits a speed beyond the ×{MIN_SPEED:g}–×{MAX_SPEED:g} searched",
     SpeedUntold.CONTESTED: "what moves and the matched frames favour different speeds, neither clearly",
     SpeedUntold.FEATURES_LINE: "only a line through a few registered frames gives one, which is no measure",
-    SpeedUntold.REPEATED: "the clip shows a stretch again (a loop or a replay), and no one speed runs through both",
+    SpeedUntold.REPEATED: "the clip shows a stretch again (a loop or a replay), and no one speed runs through its showings",
 }
 
 
