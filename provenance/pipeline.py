@@ -542,7 +542,7 @@ def _verified(
             out.append(verify_mod.with_held_frame(checked, query, verified=True))
         else:
             out.append(_verified_frames(a, query, idx, frames_of))
-    return [verify_mod.with_repeat(a, _seen_in_region(query, a)) for a in out]
+    return [verify_mod.with_repeat(a, query) for a in out]
 
 
 def _elsewhere(

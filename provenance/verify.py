@@ -862,6 +862,17 @@ def on_its_path(found: Alignment) -> Alignment:
     return on_line(found, v.offset_s, v.path_speed)
 
 
+def _cell_means(stack: np.ndarray) -> np.ndarray:
+    """Each frame's means over a `HELD_FRAME_GRID` x `HELD_FRAME_GRID` grid of cells: (n, grid, grid).
+
+    The stack's frames are at least one pixel a cell (callers check); what the grid leaves over at the
+    right and bottom edges is left out.
+    """
+    g = HELD_FRAME_GRID
+    n, h, w = len(stack), stack.shape[1] // g, stack.shape[2] // g
+    return stack[:, : h * g, : w * g].reshape(n, g, h, g, w).mean(axis=(2, 4))
+
+
 def held_runs(images: np.ndarray, times: np.ndarray) -> list[HeldFrame]:
     """The spans over which the samples hold one picture still (frozen frames), in time order.
 
@@ -880,8 +891,7 @@ def held_runs(images: np.ndarray, times: np.ndarray) -> list[HeldFrame]:
     h, w = (images.shape[1] // g, images.shape[2] // g) if n else (0, 0)
     if n < 2 or h < 1 or w < 1:
         return []
-    change = np.abs(np.diff(np.asarray(images, dtype=np.float32)[:, : h * g, : w * g], axis=0))
-    largest = change.reshape(n - 1, g, h, g, w).mean(axis=(2, 4)).max(axis=(1, 2))
+    largest = _cell_means(np.abs(np.diff(np.asarray(images, dtype=np.float32), axis=0))).max(axis=(1, 2))
     step = float(np.median(np.diff(times)))
     runs: list[HeldFrame] = []
     i = 0
@@ -930,8 +940,7 @@ def repeat_in(images: np.ndarray, times: np.ndarray) -> Repeat | None:
     h, w = (images.shape[1] // g, images.shape[2] // g) if n else (0, 0)
     if n < 4 or h < 1 or w < 1:
         return None
-    cells = np.asarray(images, dtype=np.float32)[:, : h * g, : w * g].reshape(n, g, h, g, w).mean(axis=(2, 4))
-    cells = cells.reshape(n, g * g)
+    cells = _cell_means(np.asarray(images, dtype=np.float32)).reshape(n, g * g)
     step = float(np.median(np.diff(times)))
     if step <= 0:
         return None
@@ -970,21 +979,32 @@ def repeat_of(found: Alignment, query: Query) -> Repeat | None:
     inside = np.nonzero((times >= seg.query_start_s - 1e-6) & (times <= seg.query_end_s + 1e-6))[0]
     if len(inside) < 4:
         return None
-    layout = query.layout
-    region = REGION_FULL if seg.channel == Channel.FEATURES else variant_parts(found.query_variant)[0]
-    rect = _region_rect(region, layout.content_box if layout else None, layout.inner_rect if layout else None)
-    if seg.region is not None:
-        rect = seg.region  # the part of the frame the segment was found in (a duet's half, an inner picture)
-    elif seg.channel == Channel.FEATURES and seg.geometry is not None:
-        x0, y0, x1, y1 = (min(max(float(v), 0.0), 1.0) for v in seg.geometry.query_box)
-        rect = (x0, y0, x1, y1) if x1 - x0 > 0.05 and y1 - y0 > 0.05 else rect  # the part the footage fills
+    rect = _matched_part(found, query)
     images = np.asarray(query.frames.images)[inside]
     if rect is not None and rect != (0.0, 0.0, 1.0, 1.0):
-        images = np.stack([crop(np.asarray(x, dtype=np.uint8)[None], rect)[0] for x in images])
+        images = crop(images, rect)
     repeat = repeat_in(images, times[inside])
     if repeat is None or abs(seg.speed) * repeat.lag_s < REPEAT_APART_S:
         return None
     return repeat
+
+
+def _matched_part(found: Alignment, query: Query) -> Rect | None:
+    """The part of the clip's frame a segment matched: the region it was found in (a duet's half, an inner
+    picture), else for the features channel the part its footage fills (its geometry's query box), else
+    its frame-hash variant's region (`_region_rect`); None when the layout gives none."""
+    seg = found.segment
+    if seg.region is not None:
+        return seg.region
+    if seg.channel == Channel.FEATURES:
+        if seg.geometry is not None:
+            x0, y0, x1, y1 = (min(max(float(v), 0.0), 1.0) for v in seg.geometry.query_box)
+            if x1 - x0 > 0.05 and y1 - y0 > 0.05:
+                return (x0, y0, x1, y1)
+        return (0.0, 0.0, 1.0, 1.0)
+    layout = query.layout
+    region = variant_parts(found.query_variant)[0]
+    return _region_rect(region, layout.content_box if layout else None, layout.inner_rect if layout else None)
 
 
 def with_repeat(found: Alignment, query: Query) -> Alignment:
