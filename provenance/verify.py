@@ -918,6 +918,8 @@ class Repeat:
     lag_s: float
     start_s: float
     end_s: float
+    #: Shown again backwards (a boomerang): `lag_s` is then the farthest two showings of one frame lie apart.
+    backwards: bool = False
 
 
 def repeat_in(images: np.ndarray, times: np.ndarray) -> Repeat | None:
@@ -947,21 +949,43 @@ def repeat_in(images: np.ndarray, times: np.ndarray) -> Repeat | None:
     # Each sample's change to the next, per cell (the last sample's is unknown: never compared).
     own = np.vstack([np.abs(np.diff(cells, axis=0)), np.full((1, g * g), np.inf)])
     run_needed = max(2, math.ceil(REPEAT_MIN_S / step - 1e-9))
+
+    def shown_again(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """Whether each sample `first[k]` is shown again at `second[k]`, on the cells that move there."""
+        yard = np.minimum(own[first], own[second])
+        moving = (np.maximum(own[first], own[second]) >= REPEAT_MOVING_GREY) & np.isfinite(yard)
+        within = np.where(moving, np.abs(cells[second] - cells[first]), 0.0).sum(axis=1)
+        return moving.any(axis=1) & (within <= REPEAT_RATIO * np.where(moving, yard, 0.0).sum(axis=1))
+
     for lag in range(max(1, math.ceil(REPEAT_MIN_LAG_S / step - 1e-9)), n - run_needed + 1):
-        apart = np.abs(cells[lag:] - cells[: n - lag])
-        yard = np.minimum(own[: n - lag], own[lag:])
-        moving = (np.maximum(own[: n - lag], own[lag:]) >= REPEAT_MOVING_GREY) & np.isfinite(yard)
-        within = np.where(moving, apart, 0.0).sum(axis=1)
-        again = moving.any(axis=1) & (within <= REPEAT_RATIO * np.where(moving, yard, 0.0).sum(axis=1))
-        run = 0
-        for i, shown in enumerate(again):
-            run = run + 1 if shown else 0
-            if run >= run_needed:
-                while i + 1 < len(again) and again[i + 1]:
-                    i += 1
-                    run += 1
-                first = i - run + 1
-                return Repeat(round(lag * step, 3), round(float(times[first]), 3), round(float(times[i]) + step, 3))
+        first = np.arange(n - lag)
+        run = _first_run(shown_again(first, first + lag), run_needed)
+        if run is not None:
+            a, b = run
+            return Repeat(round(lag * step, 3), round(float(times[a]), 3), round(float(times[b]) + step, 3))
+    # Backwards (a boomerang): sample i shown again at total - i, the pairs taken outwards from the turn.
+    for total in range(2 * run_needed, 2 * n - 2 * run_needed):
+        inner = np.arange((total - 1) // 2, max(-1, total - n), -1)
+        run = _first_run(shown_again(inner, total - inner), run_needed)
+        if run is not None:
+            a, b = run
+            near, far = int(inner[a]), int(inner[b])
+            if (total - 2 * far) * step >= REPEAT_MIN_LAG_S:
+                return Repeat(round((total - 2 * far) * step, 3), round(float(times[far]), 3),
+                              round(float(times[near]) + step, 3), backwards=True)  # fmt: skip
+    return None
+
+
+def _first_run(flags: np.ndarray, length: int) -> tuple[int, int] | None:
+    """The first and last index of the first run of at least `length` consecutive True `flags`, or None."""
+    run = 0
+    for i, flag in enumerate(flags):
+        run = run + 1 if flag else 0
+        if run >= length:
+            while i + 1 < len(flags) and flags[i + 1]:
+                i += 1
+                run += 1
+            return i - run + 1, i
     return None
 
 
@@ -1023,11 +1047,16 @@ def with_repeat(found: Alignment, query: Query) -> Alignment:
     seg = found.segment
     v = seg.verification
     assert v is not None  # repeat_of finds none without a same-footage verification
+    how = (
+        f"backwards, up to {repeat.lag_s:.2f} s later (a boomerang"
+        if repeat.backwards
+        else f"{repeat.lag_s:.2f} s later (a loop or a replay"
+    )
     reason = (
         f"{v.reason}; the part of the clip's frame this match covers shows its {repeat.start_s:.1f}-"
-        f"{repeat.end_s:.1f} s again {repeat.lag_s:.2f} s later (a loop or a replay, of this footage or of other "
-        "footage beside it), and the alignment places the two showings at two moments of the reference: "
-        "which seconds of the reference the clip shows, and its speed, are not told"
+        f"{repeat.end_s:.1f} s again {how}, of this footage or of other footage beside it), and the alignment "
+        "places the two showings at two moments of the reference: which seconds of the reference the clip "
+        "shows, and its speed, are not told"
     )
     moved = replace(seg, verification=replace(v, reason=reason, moment_shown=False))
     return replace(found, segment=moved, speed_untold=SpeedUntold.REPEATED, motion_speed=None)

@@ -263,6 +263,11 @@ def test_a_stretch_shown_again_is_found_and_nothing_else_is() -> None:
     assert repeat_in(_reencoded(_scene(times, path_seed=3, background=BG, movers=12)), times) is None
     still = np.stack([np.clip(BG, 0, 255).astype(np.uint8)] * len(times))
     assert repeat_in(_reencoded(still), times) is None
+    # Played forwards, then backwards (a boomerang): found as shown again backwards.
+    there = _scene(np.arange(0, 2.5, 1 / FPS), path_seed=3, background=BG, movers=12)
+    boomerang = _reencoded(np.concatenate([there, there[::-1]]), seed=8)
+    back = repeat_in(boomerang, np.arange(len(boomerang)) / FPS)
+    assert back is not None and back.backwards and back.lag_s >= 4.0, back
     short = np.arange(0, REPEAT_MIN_S - 0.5, 1 / FPS)
     brief = _scene(short, path_seed=3, background=BG, movers=12)
     rest = _scene(np.arange(10, 13, 1 / FPS), path_seed=3, background=BG, movers=12)
